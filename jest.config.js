@@ -1,0 +1,14 @@
+/** Jest only transpiles (SWC); `tsc --noEmit` type-checks once in `npm test`. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test', '<rootDir>/src', '<rootDir>/functions', '<rootDir>/stacks'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  // Middy and cel-js are ESM-only: let SWC transform it to CommonJS for Jest.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|@marcbachmann)/)'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testTimeout: 60000,
+  setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
+};

@@ -1,0 +1,88 @@
+/**
+ * The event contracts: one JSON Schema per event type, compiled once with ajv.
+ * `validateEvent` / `validateAuthorisation` return a readable error naming the field and the fault.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Authorisation, EventType, LedgerEvent } from '../src/domain/events';
+import { ALL_EVENT_TYPES } from '../src/domain/events';
+import common from './common.schema.json';
+import authorisationSchema from './authorisation.schema.json';
+import authorised from './payment.authorised.schema.json';
+import duplicateParked from './payment.duplicate-parked.schema.json';
+import deduplicated from './payment.deduplicated.schema.json';
+import standardised from './payment.standardised.schema.json';
+import enriched from './payment.enriched.schema.json';
+import rejected from './payment.rejected.schema.json';
+import rulesDecided from './payment.rules-decided.schema.json';
+import legRecorded from './posting.leg-recorded.schema.json';
+import postingCompleted from './posting.completed.schema.json';
+import postingFailed from './posting.failed.schema.json';
+
+/** Event type → its schema document. The file is `schemas/<type>.schema.json`. */
+export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
+  'payment.authorised': authorised,
+  'payment.duplicate-parked': duplicateParked,
+  'payment.deduplicated': deduplicated,
+  'payment.standardised': standardised,
+  'payment.enriched': enriched,
+  'payment.rejected': rejected,
+  'payment.rules-decided': rulesDecided,
+  'posting.leg-recorded': legRecorded,
+  'posting.completed': postingCompleted,
+  'posting.failed': postingFailed,
+};
+
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+  constructor(
+    readonly subject: string,
+    readonly problems: string[],
+  ) {
+    super(`${subject} failed schema validation: ${problems.join('; ')}`);
+  }
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+addFormats(ajv, ['date-time', 'date']);
+ajv.addSchema(common);
+
+const authorisationValidator = ajv.compile<Authorisation>(authorisationSchema);
+const eventValidators = new Map<string, ValidateFunction>(
+  ALL_EVENT_TYPES.map((type) => [type, ajv.compile(EVENT_SCHEMAS[type])]),
+);
+
+function describe(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((error) => {
+    const where = error.instancePath || '(root)';
+    if (error.keyword === 'additionalProperties') {
+      return `${where}: unexpected field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+    }
+    if (error.keyword === 'required') {
+      return `${where}: missing required field "${(error.params as { missingProperty: string }).missingProperty}"`;
+    }
+    return `${where}: ${error.message ?? error.keyword}`;
+  });
+}
+
+/** Validates one authorisation input record; throws SchemaError naming the field. */
+export function validateAuthorisation(value: unknown): Authorisation {
+  if (!authorisationValidator(value)) throw new SchemaError('authorisation', describe(authorisationValidator.errors));
+  return value;
+}
+
+export function isEventType(type: unknown): type is EventType {
+  return typeof type === 'string' && eventValidators.has(type);
+}
+
+/** Validates an event envelope and its payload against the schema of its `type`. */
+export function validateEvent<T extends EventType = EventType>(value: unknown, expected?: T | readonly T[]): LedgerEvent<T> {
+  const type = (value as { type?: unknown } | null)?.type;
+  if (!isEventType(type)) throw new SchemaError('event', [`unknown event type ${JSON.stringify(type)}`]);
+  if (expected !== undefined && !(Array.isArray(expected) ? expected.includes(type as T) : expected === type)) {
+    throw new SchemaError(`event ${type}`, [`expected ${String(expected)}`]);
+  }
+  const validate = eventValidators.get(type) as ValidateFunction;
+  if (!validate(value)) throw new SchemaError(`event ${type}`, describe(validate.errors));
+  return value as LedgerEvent<T>;
+}

@@ -1,0 +1,259 @@
+/**
+ * The lifecycle events of a card payment. Each type has exactly one JSON Schema in
+ * `schemas/<type>.schema.json`, one route in `src/routes.ts` (when it has a consumer),
+ * and one handler in `functions/<consumer>/`.
+ */
+import { createHash } from 'node:crypto';
+import type { Money } from './money';
+
+export const EVENT_VERSION = 1;
+
+export const EventTypes = {
+  /** FR1: one post-authorisation event per approved authorisation. */
+  authorised: 'payment.authorised',
+  /** FR3: a duplicate, kept with the reason and the original's id, and processed no further. */
+  duplicateParked: 'payment.duplicate-parked',
+  /** FR4: passed the duplicate check. */
+  deduplicated: 'payment.deduplicated',
+  /** FR5: standardised to an ISO 20022 pacs.008.001.09 credit transfer. */
+  standardised: 'payment.standardised',
+  /** FR6: enriched with account, branch, holder, product, description, merchant and FX. */
+  enriched: 'payment.enriched',
+  /** FR6: enrichment could not resolve the card or the account is closed. */
+  rejected: 'payment.rejected',
+  /** Rules engine outcome: approve, decline or review. */
+  rulesDecided: 'payment.rules-decided',
+  /** FR7: one posting leg of a balanced double-entry sequence. */
+  legRecorded: 'posting.leg-recorded',
+  /** FR8: the sequence was assembled and written to the core-banking outbox. */
+  postingCompleted: 'posting.completed',
+  /** Retries exhausted (sweeper threshold reached): the transaction is failed with a reason. */
+  postingFailed: 'posting.failed',
+} as const;
+
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+export const ALL_EVENT_TYPES: readonly EventType[] = Object.values(EventTypes);
+
+/** Every event shares this envelope. */
+export interface EventEnvelope<T extends EventType = EventType, D = unknown> {
+  id: string;
+  type: T;
+  version: number;
+  occurredAt: string;
+  /** One per transaction, carried unchanged through the whole flow. */
+  correlationId: string;
+  /** The id of the event (or input record) that caused this one. */
+  causationId: string;
+  /** The producing component, e.g. "ledgerline.dedup". */
+  source: string;
+  data: D;
+}
+
+// ---------------------------------------------------------------------------
+// Payloads
+
+export interface Merchant {
+  id: string;
+  name: string;
+  mcc: string;
+  country: string;
+}
+
+/** The upstream authorisation record (input). Field names are a contract. */
+export interface Authorisation {
+  authorizationId: string;
+  network: string;
+  stan: string;
+  rrn: string;
+  transmittedAt: string;
+  panToken: string;
+  responseCode: string;
+  amount: Money;
+  merchant: Merchant;
+  billingAmount?: Money;
+  conversionRate?: string;
+  authCode?: string;
+  terminalId?: string;
+}
+
+export interface AuthorisedData {
+  authorisation: Authorisation;
+}
+
+export interface DuplicateParkedData {
+  authorisation: Authorisation;
+  businessKey: string;
+  reason: 'DUPLICATE_BUSINESS_KEY';
+  originalEventId: string;
+  originalAuthorizationId: string;
+}
+
+export interface DeduplicatedData {
+  authorisation: Authorisation;
+  businessKey: string;
+}
+
+/** pacs.008.001.09 credit transfer, JSON form (see src/domain/iso20022/pacs008.ts). */
+export type Pacs008Document = Record<string, unknown>;
+
+export interface StandardisedData {
+  authorisation: Authorisation;
+  businessKey: string;
+  pacs008: Pacs008Document;
+}
+
+export interface EnrichedAccount {
+  accountId: string;
+  iban: string;
+  sortCode: string;
+  branch: string;
+  holderName: string;
+  productType: string;
+  status: string;
+  currency: string;
+}
+
+export interface EnrichedMerchant extends Merchant {
+  category: string;
+  settlementAccountId: string;
+}
+
+export interface CurrencyConversion {
+  /** The transaction amount, in the merchant's currency. */
+  source: Money;
+  /** The amount in the card account's currency, before fees. */
+  converted: Money;
+  rate: string;
+  rateSource: 'NETWORK' | 'REFERENCE';
+  /** The foreign-transaction fee in the account's currency. */
+  fee: Money;
+  feeBasisPoints: number;
+}
+
+export interface Enrichment {
+  account: EnrichedAccount;
+  merchant: EnrichedMerchant;
+  description: string;
+  /** The amount debited from the customer (excluding fee), in the account currency. */
+  accountAmount: Money;
+  conversion?: CurrencyConversion;
+  referenceDataVersion: string;
+}
+
+export interface EnrichedData extends StandardisedData {
+  enrichment: Enrichment;
+}
+
+export interface RejectedData {
+  authorisation: Authorisation;
+  reason: 'UNKNOWN_CARD' | 'UNKNOWN_ACCOUNT' | 'ACCOUNT_CLOSED' | 'UNKNOWN_MERCHANT' | 'NO_FX_RATE' | 'UNSUPPORTED_CURRENCY';
+  detail: string;
+}
+
+export type RuleOutcome = 'approve' | 'decline' | 'review';
+
+export interface RulesDecision {
+  outcome: RuleOutcome;
+  firedRules: string[];
+  ruleSetId: string;
+  ruleSetVersion: string;
+  velocityCount: number;
+}
+
+export interface RulesDecidedData extends EnrichedData {
+  decision: RulesDecision;
+}
+
+export type LegDirection = 'DEBIT' | 'CREDIT';
+export type LegType =
+  | 'CUSTOMER_DEBIT'
+  | 'MERCHANT_SETTLEMENT_CREDIT'
+  | 'FX_POSITION_CREDIT'
+  | 'FX_POSITION_DEBIT'
+  | 'FX_FEE_DEBIT'
+  | 'FX_FEE_INCOME_CREDIT';
+
+export interface PostingLeg {
+  legId: string;
+  sequenceId: string;
+  legIndex: number;
+  legCount: number;
+  legType: LegType;
+  accountId: string;
+  direction: LegDirection;
+  /** Always positive; the direction gives the sign. */
+  amount: Money;
+  valueDate: string;
+  narrative: string;
+  authorizationId: string;
+}
+
+export type LegRecordedData = PostingLeg;
+
+export interface PostingCompletedData {
+  sequenceId: string;
+  authorizationId: string;
+  legCount: number;
+  postingRecordId: string;
+}
+
+export interface PostingFailedData {
+  authorizationId: string;
+  stage: string;
+  reason: string;
+  attempts: number;
+}
+
+export interface EventDataByType {
+  'payment.authorised': AuthorisedData;
+  'payment.duplicate-parked': DuplicateParkedData;
+  'payment.deduplicated': DeduplicatedData;
+  'payment.standardised': StandardisedData;
+  'payment.enriched': EnrichedData;
+  'payment.rejected': RejectedData;
+  'payment.rules-decided': RulesDecidedData;
+  'posting.leg-recorded': LegRecordedData;
+  'posting.completed': PostingCompletedData;
+  'posting.failed': PostingFailedData;
+}
+
+export type LedgerEvent<T extends EventType = EventType> = T extends EventType ? EventEnvelope<T, EventDataByType[T]> : never;
+
+// ---------------------------------------------------------------------------
+// Construction
+
+/** A deterministic RFC 4122-shaped id from its parts (SHA-1, version 5 layout). */
+export function deterministicId(...parts: string[]): string {
+  const hex = createHash('sha1').update(parts.join('\u001f')).digest('hex');
+  const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The correlation id of a transaction: derived from its authorisation id, so replays agree. */
+export function correlationIdFor(authorizationId: string): string {
+  return deterministicId('ledgerline.transaction', authorizationId);
+}
+
+/**
+ * Creates the next event in a flow. Its id derives from its cause and type, so a
+ * re-delivered cause re-emits byte-for-byte the same event id (idempotent downstream).
+ */
+export function nextEvent<T extends EventType>(
+  cause: Pick<EventEnvelope, 'id' | 'correlationId'>,
+  type: T,
+  source: string,
+  data: EventDataByType[T],
+  occurredAt: string,
+  discriminator = '',
+): LedgerEvent<T> {
+  return {
+    id: deterministicId(type, cause.id, discriminator),
+    type,
+    version: EVENT_VERSION,
+    occurredAt,
+    correlationId: cause.correlationId,
+    causationId: cause.id,
+    source,
+    data,
+  } as LedgerEvent<T>;
+}

@@ -1,0 +1,218 @@
+/**
+ * The small interfaces between the handlers and the outside world. Each has two adapters:
+ * `src/adapters/aws/*` (AWS SDK v3) and `src/adapters/embedded/*` (SQLite / local files).
+ */
+import type { LedgerEvent, PostingLeg, RulesDecision } from '../domain/events';
+import type { Money } from '../domain/money';
+
+/** A throttle, timeout or outage of a store. It is retried, never taken as an answer. */
+export class TransientStoreError extends Error {
+  override name = 'TransientStoreError';
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+// --- Eventing ---------------------------------------------------------------
+
+export interface EventPublisher {
+  /** Publishes events to the bus (EventBridge PutEvents, or the embedded router). */
+  publish(events: readonly LedgerEvent[]): Promise<void>;
+}
+
+// --- Dedup (FR2-FR4) --------------------------------------------------------
+
+export interface DedupClaim {
+  businessKey: string;
+  eventId: string;
+  authorizationId: string;
+  /** Epoch seconds after which the claim no longer counts (DynamoDB TTL attribute). */
+  expiresAt: number;
+}
+
+export type DedupClaimResult = { claimed: true } | { claimed: false; existing: DedupClaim };
+
+export interface DedupStore {
+  /**
+   * Conditional put: succeeds when no unexpired claim holds `businessKey`.
+   * Throws TransientStoreError on throttling or outage.
+   */
+  claim(claim: DedupClaim, nowEpochSeconds: number): Promise<DedupClaimResult>;
+}
+
+export interface ParkedDuplicateStore {
+  /** Keeps a parked duplicate (S3 `parked/` prefix, or a local table). Idempotent by event id. */
+  park(event: LedgerEvent<'payment.duplicate-parked'>): Promise<void>;
+}
+
+// --- Reference data (FR6) ---------------------------------------------------
+
+export interface CardRecord {
+  panToken: string;
+  accountId: string;
+  network: string;
+  status: 'ACTIVE' | 'BLOCKED' | 'EXPIRED';
+}
+
+export type AccountStatus = 'OPEN' | 'CLOSED' | 'FROZEN' | 'DORMANT';
+
+export interface AccountRecord {
+  accountId: string;
+  iban: string;
+  sortCode: string;
+  branch: string;
+  holderName: string;
+  productType: string;
+  status: AccountStatus;
+  currency: string;
+}
+
+export interface MerchantRecord {
+  id: string;
+  name: string;
+  mcc: string;
+  country: string;
+  category: string;
+  settlementAccountId: string;
+  currency: string;
+}
+
+export interface ProductRecord {
+  productType: string;
+  name: string;
+  /** Largest single payment, in the account currency. */
+  perTransactionLimit: Money;
+  /** Foreign-transaction fee in basis points of the converted amount. */
+  fxFeeBasisPoints: number;
+  /** Payments per card allowed inside the velocity window. */
+  velocityLimit: number;
+  foreignTransactionsAllowed: boolean;
+}
+
+export interface FxRateRecord {
+  from: string;
+  to: string;
+  /** Units of `to` per 1 unit of `from`, decimal string. */
+  rate: string;
+}
+
+export interface ReferenceData {
+  readonly version: string;
+  card(panToken: string): Promise<CardRecord | undefined>;
+  account(accountId: string): Promise<AccountRecord | undefined>;
+  merchant(merchantId: string): Promise<MerchantRecord | undefined>;
+  product(productType: string): Promise<ProductRecord | undefined>;
+  fxRate(from: string, to: string): Promise<FxRateRecord | undefined>;
+}
+
+// --- Rules ------------------------------------------------------------------
+
+export interface VelocityStore {
+  /**
+   * Records the payment for the card (idempotent by transactionId) and returns how many of
+   * the card's payments fall in (at - windowMs, at], this one included.
+   */
+  record(panToken: string, transactionId: string, atEpochMs: number, windowMs: number): Promise<number>;
+}
+
+export interface DecisionStore {
+  /** First writer wins; returns the decision that is stored (so a re-delivery gets the same one). */
+  putIfAbsent(correlationId: string, decision: RulesDecision): Promise<RulesDecision>;
+  get(correlationId: string): Promise<RulesDecision | undefined>;
+}
+
+// --- Ledger (FR7) -----------------------------------------------------------
+
+export interface BalanceView {
+  accountId: string;
+  currency: string;
+  /** Credits minus debits, decimal string. */
+  balance: string;
+  /** Number of versioned balance updates applied (summed over shards). */
+  version: number;
+}
+
+export interface RecordLegsResult {
+  /** Legs that were not recorded before this call (the others were re-deliveries). */
+  newLegs: PostingLeg[];
+  /** Conditional versioned balance updates made: one per account (shard) touched. */
+  balanceUpdates: number;
+}
+
+export interface LedgerStore {
+  /**
+   * Appends legs (idempotent by legId) and, for each account (shard), applies the sum of
+   * the newly appended legs with ONE conditional versioned update, retrying on conflict.
+   */
+  recordLegs(legs: readonly PostingLeg[]): Promise<RecordLegsResult>;
+  balances(): Promise<BalanceView[]>;
+}
+
+// --- Assembler (FR8) --------------------------------------------------------
+
+export interface SequenceStore {
+  /** Adds legs (idempotent by legId); returns, per touched sequence, all legs known so far. */
+  addLegs(legs: readonly PostingLeg[]): Promise<Map<string, PostingLeg[]>>;
+}
+
+export interface PostingRecord {
+  /** Deterministic: the same sequence always gives the same record id and content. */
+  recordId: string;
+  sequenceId: string;
+  content: string;
+}
+
+export interface PostingOutbox {
+  /** Writes the core-banking posting record. Idempotent by recordId. */
+  write(record: PostingRecord): Promise<void>;
+}
+
+// --- Transaction state + sweeper (seed 004) ---------------------------------
+
+export type TransactionStatus = 'RUNNING' | 'RETRYING' | 'FAILED' | 'COMPLETED';
+
+export interface TransactionState {
+  transactionId: string;
+  authorizationId: string;
+  status: TransactionStatus;
+  /** The stage whose consumer failed (for RETRYING / FAILED). */
+  stage?: string;
+  /** Sweeper re-drives so far. */
+  attempts: number;
+  lastError?: string;
+  /** The event to re-drive. */
+  pendingEvent?: LedgerEvent;
+  /** Optimistic-locking version attribute. */
+  version: number;
+  updatedAt: string;
+}
+
+export class VersionConflictError extends Error {
+  override name = 'VersionConflictError';
+}
+
+export interface TransactionStateStore {
+  get(transactionId: string): Promise<TransactionState | undefined>;
+  /**
+   * Writes `next` if the stored version equals `expectedVersion` (0 = absent), storing
+   * version + 1. Maintains the sparse indexes: retrying / failed / running.
+   * Throws VersionConflictError otherwise.
+   */
+  put(next: TransactionState, expectedVersion: number): Promise<TransactionState>;
+  listByStatus(status: 'RETRYING' | 'FAILED' | 'RUNNING', limit: number): Promise<TransactionState[]>;
+}
+
+export interface Redriver {
+  /**
+   * Re-drives `event` under a deterministic execution name (Step Functions StartExecution
+   * on AWS); a name already used starts nothing.
+   */
+  redrive(executionName: string, event: LedgerEvent): Promise<'started' | 'already-started'>;
+}

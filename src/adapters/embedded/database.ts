@@ -1,0 +1,39 @@
+/**
+ * The embedded runtime's durable state: one SQLite database (WAL) in the --state directory.
+ * WAL + synchronous=NORMAL survives a killed process (kill -9) without losing a commit.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type StateDatabase = Database.Database;
+
+export const STATE_DB_FILE = 'ledgerline.db';
+
+export function openStateDatabase(stateDir: string): StateDatabase {
+  mkdirSync(stateDir, { recursive: true });
+  const db = new Database(join(stateDir, STATE_DB_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  return db;
+}
+
+export function openMemoryDatabase(): StateDatabase {
+  return new Database(':memory:');
+}
+
+/** Runs `work` inside one transaction (BEGIN IMMEDIATE … COMMIT), rolling back on any error. */
+export async function inTransaction<T>(db: StateDatabase, work: () => Promise<T>): Promise<T> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = await work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}

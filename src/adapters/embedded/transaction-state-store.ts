@@ -1,0 +1,109 @@
+import type { StateDatabase } from './database';
+import type { TransactionState, TransactionStateStore } from '../../ports';
+import { VersionConflictError } from '../../ports';
+
+interface Row {
+  transaction_id: string;
+  authorization_id: string;
+  status: TransactionState['status'];
+  stage: string | null;
+  attempts: number;
+  last_error: string | null;
+  pending_event: string | null;
+  version: number;
+  updated_at: string;
+}
+
+/**
+ * Seed 004's transaction-state table. `retry_job`, `failed_job` and `running_job` hold the id only
+ * in that status, and each has a partial (sparse) index, exactly like the DynamoDB sparse GSIs.
+ */
+export class SqliteTransactionStateStore implements TransactionStateStore {
+  private readonly selectOne;
+  private readonly insert;
+  private readonly update;
+  private readonly byStatus;
+
+  constructor(db: StateDatabase) {
+    db.exec(`CREATE TABLE IF NOT EXISTS transactions (
+      transaction_id TEXT PRIMARY KEY,
+      authorization_id TEXT NOT NULL,
+      status TEXT NOT NULL,
+      stage TEXT,
+      attempts INTEGER NOT NULL,
+      last_error TEXT,
+      pending_event TEXT,
+      version INTEGER NOT NULL,
+      updated_at TEXT NOT NULL,
+      retry_job TEXT,
+      failed_job TEXT,
+      running_job TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS transactions_retrying ON transactions (retry_job) WHERE retry_job IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS transactions_failed ON transactions (failed_job) WHERE failed_job IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS transactions_running ON transactions (running_job) WHERE running_job IS NOT NULL;`);
+    this.selectOne = db.prepare('SELECT * FROM transactions WHERE transaction_id = ?');
+    this.insert = db.prepare(
+      `INSERT INTO transactions VALUES (@transaction_id, @authorization_id, @status, @stage, @attempts, @last_error, @pending_event, @version, @updated_at, @retry_job, @failed_job, @running_job)
+       ON CONFLICT(transaction_id) DO NOTHING`,
+    );
+    this.update = db.prepare(
+      `UPDATE transactions SET authorization_id = @authorization_id, status = @status, stage = @stage, attempts = @attempts, last_error = @last_error,
+         pending_event = @pending_event, version = @version, updated_at = @updated_at, retry_job = @retry_job, failed_job = @failed_job, running_job = @running_job
+       WHERE transaction_id = @transaction_id AND version = @expected`,
+    );
+    this.byStatus = {
+      RETRYING: db.prepare('SELECT * FROM transactions WHERE retry_job IS NOT NULL ORDER BY retry_job LIMIT ?'),
+      FAILED: db.prepare('SELECT * FROM transactions WHERE failed_job IS NOT NULL ORDER BY failed_job LIMIT ?'),
+      RUNNING: db.prepare('SELECT * FROM transactions WHERE running_job IS NOT NULL ORDER BY running_job LIMIT ?'),
+    };
+  }
+
+  async get(transactionId: string): Promise<TransactionState | undefined> {
+    const row = this.selectOne.get(transactionId) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  async put(next: TransactionState, expectedVersion: number): Promise<TransactionState> {
+    const stored: TransactionState = { ...next, version: expectedVersion + 1 };
+    const row = toRow(stored);
+    const { changes } = expectedVersion === 0 ? this.insert.run(row) : this.update.run({ ...row, expected: expectedVersion });
+    if (changes !== 1) throw new VersionConflictError(`transaction ${next.transactionId}: version ${expectedVersion} is stale`);
+    return stored;
+  }
+
+  async listByStatus(status: 'RETRYING' | 'FAILED' | 'RUNNING', limit: number): Promise<TransactionState[]> {
+    return (this.byStatus[status].all(limit) as Row[]).map(fromRow);
+  }
+}
+
+function toRow(state: TransactionState): Omit<Row, never> & { retry_job: string | null; failed_job: string | null; running_job: string | null } {
+  return {
+    transaction_id: state.transactionId,
+    authorization_id: state.authorizationId,
+    status: state.status,
+    stage: state.stage ?? null,
+    attempts: state.attempts,
+    last_error: state.lastError ?? null,
+    pending_event: state.pendingEvent ? JSON.stringify(state.pendingEvent) : null,
+    version: state.version,
+    updated_at: state.updatedAt,
+    retry_job: state.status === 'RETRYING' ? state.transactionId : null,
+    failed_job: state.status === 'FAILED' ? state.transactionId : null,
+    running_job: state.status === 'RUNNING' ? state.transactionId : null,
+  };
+}
+
+function fromRow(row: Row): TransactionState {
+  return {
+    transactionId: row.transaction_id,
+    authorizationId: row.authorization_id,
+    status: row.status,
+    ...(row.stage === null ? {} : { stage: row.stage }),
+    attempts: row.attempts,
+    ...(row.last_error === null ? {} : { lastError: row.last_error }),
+    ...(row.pending_event === null ? {} : { pendingEvent: JSON.parse(row.pending_event) }),
+    version: row.version,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * FR7: an approved payment becomes a balanced double-entry posting sequence.
+ *
+ * Domestic (account currency = transaction currency), 2 legs:
+ *   1 DEBIT  customer account                 amount
+ *   2 CREDIT merchant settlement account      amount
+ * Cross-currency, 4 legs (+2 when there is a foreign-transaction fee):
+ *   1 DEBIT  customer account                 converted amount   (account ccy)
+ *   2 CREDIT FX position, account ccy         converted amount   (account ccy)
+ *   3 DEBIT  FX position, transaction ccy     transaction amount (transaction ccy)
+ *   4 CREDIT merchant settlement account      transaction amount (transaction ccy)
+ *   5 DEBIT  customer account                 fee                (account ccy)
+ *   6 CREDIT FX fee income, account ccy       fee                (account ccy)
+ * Every sequence balances per currency: sum(debits) = sum(credits).
+ */
+import type { LegDirection, LegType, PostingLeg, RulesDecidedData } from './events';
+import type { Money } from './money';
+import { deterministicId } from './events';
+import { toMinorUnits } from './money';
+
+export const fxPositionAccount = (currency: string): string => `FXPOS-${currency}`;
+export const fxFeeIncomeAccount = (currency: string): string => `FXFEE-${currency}`;
+
+export function sequenceIdFor(correlationId: string): string {
+  return deterministicId('posting.sequence', correlationId);
+}
+
+interface LegSpec {
+  legType: LegType;
+  accountId: string;
+  direction: LegDirection;
+  amount: Money;
+}
+
+export class PostingError extends Error {
+  override name = 'PostingError';
+}
+
+export function buildPostingLegs(correlationId: string, data: RulesDecidedData): PostingLeg[] {
+  if (data.decision.outcome !== 'approve') throw new PostingError(`payment ${data.authorisation.authorizationId} is not approved (${data.decision.outcome})`);
+  const { authorisation, enrichment } = data;
+  const customer = enrichment.account.accountId;
+  const merchant = enrichment.merchant.settlementAccountId;
+  const specs: LegSpec[] = [];
+  const conversion = enrichment.conversion;
+  if (!conversion) {
+    if (enrichment.accountAmount.currency !== authorisation.amount.currency) {
+      throw new PostingError(`payment ${authorisation.authorizationId}: currencies differ but no conversion was enriched`);
+    }
+    specs.push(
+      { legType: 'CUSTOMER_DEBIT', accountId: customer, direction: 'DEBIT', amount: enrichment.accountAmount },
+      { legType: 'MERCHANT_SETTLEMENT_CREDIT', accountId: merchant, direction: 'CREDIT', amount: authorisation.amount },
+    );
+  } else {
+    const accountCcy = conversion.converted.currency;
+    const txnCcy = conversion.source.currency;
+    specs.push(
+      { legType: 'CUSTOMER_DEBIT', accountId: customer, direction: 'DEBIT', amount: conversion.converted },
+      { legType: 'FX_POSITION_CREDIT', accountId: fxPositionAccount(accountCcy), direction: 'CREDIT', amount: conversion.converted },
+      { legType: 'FX_POSITION_DEBIT', accountId: fxPositionAccount(txnCcy), direction: 'DEBIT', amount: conversion.source },
+      { legType: 'MERCHANT_SETTLEMENT_CREDIT', accountId: merchant, direction: 'CREDIT', amount: conversion.source },
+    );
+    if (toMinorUnits(conversion.fee.value, conversion.fee.currency) > 0n) {
+      specs.push(
+        { legType: 'FX_FEE_DEBIT', accountId: customer, direction: 'DEBIT', amount: conversion.fee },
+        { legType: 'FX_FEE_INCOME_CREDIT', accountId: fxFeeIncomeAccount(accountCcy), direction: 'CREDIT', amount: conversion.fee },
+      );
+    }
+  }
+  const sequenceId = sequenceIdFor(correlationId);
+  const valueDate = authorisation.transmittedAt.slice(0, 10);
+  const narrative = enrichment.description.slice(0, 140);
+  const legs = specs.map((spec, index) => ({
+    legId: `${sequenceId}:${index + 1}`,
+    sequenceId,
+    legIndex: index + 1,
+    legCount: specs.length,
+    legType: spec.legType,
+    accountId: spec.accountId,
+    direction: spec.direction,
+    amount: spec.amount,
+    valueDate,
+    narrative,
+    authorizationId: authorisation.authorizationId,
+  }));
+  assertBalanced(legs);
+  return legs;
+}
+
+/** Signed minor units of a leg from the account's point of view: credit +, debit −. */
+export function signedMinor(leg: Pick<PostingLeg, 'direction' | 'amount'>): bigint {
+  const minor = toMinorUnits(leg.amount.value, leg.amount.currency);
+  return leg.direction === 'CREDIT' ? minor : -minor;
+}
+
+/** Per currency, debits minus credits; empty when balanced. */
+export function imbalance(legs: readonly Pick<PostingLeg, 'direction' | 'amount'>[]): Map<string, bigint> {
+  const totals = new Map<string, bigint>();
+  for (const leg of legs) totals.set(leg.amount.currency, (totals.get(leg.amount.currency) ?? 0n) + signedMinor(leg));
+  for (const [currency, total] of totals) if (total === 0n) totals.delete(currency);
+  return totals;
+}
+
+export function assertBalanced(legs: readonly PostingLeg[]): void {
+  const off = imbalance(legs);
+  if (off.size > 0) {
+    const detail = [...off].map(([ccy, minor]) => `${ccy} ${minor}`).join(', ');
+    throw new PostingError(`posting sequence ${legs[0]?.sequenceId ?? '?'} does not balance: ${detail}`);
+  }
+}
+
+export interface AccountDelta {
+  accountId: string;
+  currency: string;
+  debitMinor: bigint;
+  creditMinor: bigint;
+  legs: PostingLeg[];
+}
+
+/** Sums a batch's legs once per account: the basis of one versioned balance update per account. */
+export function sumByAccount(legs: readonly PostingLeg[]): Map<string, AccountDelta> {
+  const deltas = new Map<string, AccountDelta>();
+  for (const leg of legs) {
+    let delta = deltas.get(leg.accountId);
+    if (!delta) {
+      delta = { accountId: leg.accountId, currency: leg.amount.currency, debitMinor: 0n, creditMinor: 0n, legs: [] };
+      deltas.set(leg.accountId, delta);
+    } else if (delta.currency !== leg.amount.currency) {
+      throw new PostingError(`account ${leg.accountId} receives ${leg.amount.currency} and ${delta.currency} legs`);
+    }
+    const minor = toMinorUnits(leg.amount.value, leg.amount.currency);
+    if (leg.direction === 'DEBIT') delta.debitMinor += minor;
+    else delta.creditMinor += minor;
+    delta.legs.push(leg);
+  }
+  return deltas;
+}
+
+/** Deterministic shard for a hot account's batch: spreads writes, and a re-delivery of the same legs picks the same shard. */
+export function shardFor(legs: readonly PostingLeg[], shards: number): number {
+  if (shards <= 1 || legs.length === 0) return 0;
+  let smallest = legs[0]!.legId;
+  for (const leg of legs) if (leg.legId < smallest) smallest = leg.legId;
+  let hash = 2166136261;
+  for (let i = 0; i < smallest.length; i += 1) hash = Math.imul(hash ^ smallest.charCodeAt(i), 16777619);
+  return (hash >>> 0) % shards;
+}

@@ -1,0 +1,44 @@
+/**
+ * Middy middleware for SQS consumers: a record that has used up its deliveries
+ * (ApproximateReceiveCount ≥ maxReceiveCount) and still fails is parked in the
+ * transaction-state store as RETRYING, for the sweeper, instead of going to the DLQ.
+ * A record that cannot even be parsed still goes to the DLQ. Nothing is lost either way.
+ */
+import type middy from '@middy/core';
+import type { SQSEvent } from 'aws-lambda';
+import type { EventType } from '../domain/events';
+import { ALL_EVENT_TYPES } from '../domain/events';
+import { markRetrying } from '../domain/transaction-state';
+import type { Clock, TransactionStateStore } from '../ports';
+import { eventFromRecord } from './sqs-consumer';
+
+export interface ParkExhaustedOptions {
+  stage: string;
+  maxReceiveCount: number;
+  transactions: TransactionStateStore;
+  clock: Clock;
+}
+
+export function parkExhaustedRecords(options: ParkExhaustedOptions): middy.MiddlewareObj<SQSEvent, unknown> {
+  const parkExhaustedAfter: middy.MiddlewareFn<SQSEvent, unknown> = async (request) => {
+    const settled = request.response as PromiseSettledResult<unknown>[] | undefined;
+    if (!Array.isArray(settled)) return;
+    const records = request.event.Records;
+    for (let index = 0; index < records.length; index += 1) {
+      const outcome = settled[index];
+      const record = records[index]!;
+      if (outcome?.status !== 'rejected') continue;
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+      if (receiveCount < options.maxReceiveCount) continue;
+      let event;
+      try {
+        event = eventFromRecord(record, ALL_EVENT_TYPES as EventType[]);
+      } catch {
+        continue; // unparseable: let it reach the dead-letter queue
+      }
+      await markRetrying(options.transactions, event, options.stage, outcome.reason, options.clock.now());
+      settled[index] = { status: 'fulfilled', value: 'parked-for-sweeper' };
+    }
+  };
+  return { after: parkExhaustedAfter };
+}

@@ -276,6 +276,39 @@ function describeSchemaErrors(doc: unknown, errors: ErrorObject[] | null | undef
   return { problems, ruleId: firstRuleId };
 }
 
+interface AstNode {
+  op: string;
+  args: unknown;
+  start?: number;
+  end?: number;
+}
+
+function isAstNode(value: unknown): value is AstNode {
+  return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string' && 'args' in value;
+}
+
+/**
+ * Money is exact, so rule expressions may not use floating point: no double literal and no
+ * double() conversion. (CEL would otherwise allow `int > double` comparisons.)
+ */
+function findFloatingPoint(node: unknown, source: string): string | undefined {
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const found = findFloatingPoint(child, source);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!isAstNode(node)) return undefined;
+  if (node.op === 'value' && typeof node.args === 'number') {
+    return `double literal ${source.slice(node.start ?? 0, node.end ?? source.length)} at position ${node.start ?? '?'}`;
+  }
+  if ((node.op === 'call' || node.op === 'rcall') && Array.isArray(node.args) && node.args[0] === 'double') {
+    return `double() conversion at position ${node.start ?? '?'}`;
+  }
+  return findFloatingPoint(node.args, source);
+}
+
 function celMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -318,6 +351,10 @@ export function compileRuleSet(doc: unknown): CompiledRuleSet {
     const checked = parsed.check();
     if (!checked.valid) {
       throw new RuleSetError([`${label}: "when" does not type-check: ${celMessage(checked.error)}`], rule.id);
+    }
+    const floating = findFloatingPoint(parsed.ast, rule.when);
+    if (floating) {
+      throw new RuleSetError([`${label}: "when" uses floating point: ${floating}; amounts are exact ints in minor units`], rule.id);
     }
     if (checked.type !== 'bool') {
       throw new RuleSetError([`${label}: "when" must be a bool expression but is of type ${String(checked.type)}`], rule.id);

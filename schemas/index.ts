@@ -43,7 +43,8 @@ export class SchemaError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+// strictTypes off: the event schemas put `properties` beside an `allOf` envelope $ref (type object lives in the envelope).
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
 addFormats(ajv, ['date-time', 'date']);
 ajv.addSchema(common);
 

@@ -1,0 +1,10 @@
+/** A user-facing error: printed as "ledgerline: <message>" with a non-zero exit code, no stack. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * `ledgerline`: the one command-line entry point. Every command has --help; machine output
+ * with --json goes to stdout alone; progress and diagnostics go to stderr.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createReadStream, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CliError } from './errors';
+import { progressBar } from './progress';
+
+type Writer = (text: string) => void;
+
+export interface CliIo {
+  stdout: Writer;
+  stderr: Writer;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function rate(value: string): number {
+  if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(value)) throw new InvalidArgumentError(`--duplicates must be a fraction between 0 and 1 (e.g. 0.02), got "${value}"`);
+  return Number(value);
+}
+
+async function* fileLines(path: string, onBytes: (bytes: number) => void): AsyncGenerator<string> {
+  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of reader) {
+    onBytes(Buffer.byteLength(line) + 1);
+    yield line;
+  }
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ')).join('\n');
+}
+
+export function buildProgram(io: CliIo = defaultIo): Command {
+  const program = new Command('ledgerline')
+    .description('Ledgerline: post authorised card payments to a balanced ledger and reconcile bank statements.\nRuns embedded (SQLite in a --state directory) with no AWS; the same handlers deploy to AWS Lambda.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  const generate = program.command('generate').description('generate sample input data');
+  generate
+    .command('authorizations')
+    .description('write deterministic sample card authorisations as NDJSON to stdout (they reference the shipped reference data)')
+    .requiredOption('--count <n>', 'number of authorisations', positiveInteger('--count'))
+    .requiredOption('--seed <s>', 'random seed: the same seed gives the same output', wholeNumber('--seed'))
+    .option('--duplicates <rate>', 'fraction re-sent with a new authorizationId but the same business key (0..1)', rate, 0)
+    .option('--output <file>', 'write to a file instead of stdout')
+    .addHelpText('after', '\nExample:\n  ledgerline generate authorizations --count 10000 --seed 42 --duplicates 0.01 > auths.ndjson')
+    .action(async (options: { count: number; seed: number; duplicates: number; output?: string }) => {
+      const { authorisationLines } = await import('../generator/authorisations');
+      const { loadReferenceData } = await import('../adapters/embedded/reference-data');
+      const lines = authorisationLines({ count: options.count, seed: options.seed, duplicateRate: options.duplicates, referenceData: loadReferenceData() });
+      await writeLines(lines, options.output, io);
+    });
+
+  program
+    .command('post')
+    .description('run the full posting pipeline over an NDJSON file of authorisations; returns when everything has drained')
+    .requiredOption('--input <file>', 'NDJSON authorisations ("-" for stdin)')
+    .requiredOption('--state <dir>', 'state directory (created if absent); re-running against it posts nothing twice')
+    .option('--json', 'print one JSON summary object on stdout')
+    .option('--batch-size <n>', 'micro-batch size per consumer (default: the route\'s SQS batch size)', positiveInteger('--batch-size'))
+    .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 2000)
+    .option('--hot-account <id=shards...>', 'shard a hot account\'s balance, e.g. SETTLE-GBP-001=8')
+    .addHelpText(
+      'after',
+      '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending.\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',
+    )
+    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[] }) => {
+      if (options.input !== '-' && !existsSync(options.input)) throw new CliError(`post: input file "${options.input}" does not exist`);
+      if (options.input !== '-' && statSync(options.input).isDirectory()) throw new CliError(`post: input "${options.input}" is a directory, expected an NDJSON file`);
+      const hotAccountShards = parseHotAccounts(options.hotAccount ?? []);
+      const summary = await runPost({ ...options, hotAccountShards }, io);
+      if (options.json) io.stdout(`${JSON.stringify(summary)}\n`);
+      else io.stdout(`${formatSummary(summary)}\n`);
+    });
+
+  program
+    .command('ledger')
+    .description('print account balances from a state directory')
+    .requiredOption('--state <dir>', 'state directory written by `ledgerline post`')
+    .option('--json', 'print {accounts: [{accountId, currency, balance, version}]}')
+    .option('--account <id>', 'only this account')
+    .action(async (options: { state: string; json?: boolean; account?: string }) => {
+      const accounts = await readBalances(options.state, options.account);
+      if (options.json) io.stdout(`${JSON.stringify({ accounts })}\n`);
+      else io.stdout(`${formatTable([['ACCOUNT', 'CCY', 'VERSION', 'BALANCE'], ...accounts.map((a) => [a.accountId, a.currency, String(a.version), a.balance])])}\n`);
+    });
+
+  program
+    .command('dead-letters')
+    .description('list input lines and messages that could not be processed, with line number and reason')
+    .requiredOption('--state <dir>', 'state directory')
+    .option('--json', 'print JSON')
+    .action(async (options: { state: string; json?: boolean }) => {
+      const { SqliteDeadLetterStore } = await import('../adapters/embedded/dead-letters');
+      const { openStateDatabase } = await import('../adapters/embedded/database');
+      requireState(options.state);
+      const db = openStateDatabase(options.state);
+      try {
+        const letters = new SqliteDeadLetterStore(db).all();
+        if (options.json) io.stdout(`${JSON.stringify({ deadLetters: letters })}\n`);
+        else io.stdout(letters.length === 0 ? 'no dead letters\n' : `${letters.map((l) => `${l.source}:${l.position}: ${l.reason}`).join('\n')}\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('sweep')
+    .description('run the sweeper once: re-drive RETRYING transactions under the threshold, fail the rest (seed 004)')
+    .requiredOption('--state <dir>', 'state directory')
+    .option('--json', 'print JSON')
+    .action(async (options: { state: string; json?: boolean }) => {
+      requireState(options.state);
+      const { EmbeddedRuntime } = await import('../runtime/embedded-runtime');
+      const runtime = new EmbeddedRuntime({ stateDir: options.state });
+      try {
+        runtime.db.exec('BEGIN IMMEDIATE');
+        const result = await runtime.sweepUntilSettled();
+        runtime.db.exec('COMMIT');
+        runtime.outbox.flush();
+        io.stdout(options.json ? `${JSON.stringify(result)}\n` : `examined ${result.examined}, re-driven ${result.redriven}, failed ${result.failed}\n`);
+      } finally {
+        runtime.close();
+      }
+    });
+
+  program
+    .command('demo')
+    .description('the main job on the embedded default: generate sample authorisations, post them, print the summary and balances')
+    .option('--count <n>', 'authorisations to generate', positiveInteger('--count'), 20000)
+    .option('--seed <s>', 'random seed', wholeNumber('--seed'), 42)
+    .option('--state <dir>', 'state directory (default: a new temporary directory)')
+    .option('--json', 'print the summary as JSON')
+    .action(async (options: { count: number; seed: number; state?: string; json?: boolean }) => {
+      const state = resolve(options.state ?? mkdtempSync(join(tmpdir(), 'ledgerline-demo-')));
+      const input = join(state, `authorizations-seed${options.seed}-n${options.count}.ndjson`);
+      const { authorisationLines } = await import('../generator/authorisations');
+      const { loadReferenceData } = await import('../adapters/embedded/reference-data');
+      io.stderr(`generating ${options.count} authorisations (seed ${options.seed}, 1% duplicates) → ${input}\n`);
+      await writeLines(authorisationLines({ count: options.count, seed: options.seed, duplicateRate: 0.01, referenceData: loadReferenceData() }), input, io);
+      const summary = await runPost({ input, state, waveSize: 2000, hotAccountShards: {} }, io);
+      if (options.json) {
+        io.stdout(`${JSON.stringify(summary)}\n`);
+        return;
+      }
+      io.stdout(`${formatSummary(summary)}\n\n`);
+      const accounts = await readBalances(state);
+      const top = [...accounts].sort((a, b) => b.version - a.version).slice(0, 10);
+      io.stdout(`Busiest accounts (of ${accounts.length}):\n${formatTable([['ACCOUNT', 'CCY', 'UPDATES', 'BALANCE'], ...top.map((a) => [a.accountId, a.currency, String(a.version), a.balance])])}\n\n`);
+      io.stdout(`State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${join(state, 'outbox')}\n`);
+    });
+
+  return program;
+}
+
+function requireState(state: string): void {
+  if (!existsSync(state)) throw new CliError(`state directory "${state}" does not exist (run \`ledgerline post --state ${state} ...\` first)`);
+}
+
+function parseHotAccounts(specs: string[]): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const spec of specs) {
+    const match = /^([A-Za-z0-9._:-]+)=([1-9][0-9]{0,2})$/.exec(spec);
+    if (!match) throw new CliError(`--hot-account expects ACCOUNT=SHARDS (e.g. SETTLE-GBP-001=8), got "${spec}"`);
+    result[match[1]!] = Number(match[2]);
+  }
+  return result;
+}
+
+async function writeLines(lines: Iterable<string>, output: string | undefined, io: CliIo): Promise<void> {
+  if (output) {
+    const chunks: string[] = [];
+    for (const line of lines) chunks.push(line);
+    writeFileSync(output, chunks.length ? `${chunks.join('\n')}\n` : '');
+    return;
+  }
+  let buffer: string[] = [];
+  for (const line of lines) {
+    buffer.push(line);
+    if (buffer.length >= 5000) {
+      io.stdout(`${buffer.join('\n')}\n`);
+      buffer = [];
+    }
+  }
+  if (buffer.length) io.stdout(`${buffer.join('\n')}\n`);
+}
+
+interface PostOptions {
+  input: string;
+  state: string;
+  batchSize?: number;
+  waveSize: number;
+  hotAccountShards: Record<string, number>;
+}
+
+async function runPost(options: PostOptions, io: CliIo) {
+  const { EmbeddedRuntime } = await import('../runtime/embedded-runtime');
+  const total = options.input === '-' ? 0 : statSync(options.input).size;
+  const bar = progressBar(total, 'posting');
+  let bytes = 0;
+  const runtime = new EmbeddedRuntime({
+    stateDir: options.state,
+    batchSize: options.batchSize,
+    waveSize: options.waveSize,
+    hotAccountShards: options.hotAccountShards,
+    onWaveCommitted: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
+  });
+  try {
+    const summary = await runtime.post(fileLines(options.input, (n) => (bytes += n)), resolve(options.input));
+    bar.update(total, { detail: `${summary.received} lines` });
+    return summary;
+  } finally {
+    bar.stop();
+    runtime.close();
+    void io;
+  }
+}
+
+async function readBalances(state: string, account?: string) {
+  requireState(state);
+  const { openStateDatabase } = await import('../adapters/embedded/database');
+  const { SqliteLedgerStore } = await import('../adapters/embedded/ledger-store');
+  const db = openStateDatabase(state);
+  try {
+    const balances = await new SqliteLedgerStore(db).balances();
+    return account ? balances.filter((b) => b.accountId === account) : balances;
+  } finally {
+    db.close();
+  }
+}
+
+function formatSummary(summary: Record<string, unknown> & { ledger: Record<string, { debits: string; credits: string }> }): string {
+  const order = ['received', 'invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending', 'elapsedMs'];
+  const rows = order.map((key) => [key, String(summary[key])]);
+  const ledger = Object.entries(summary.ledger).map(([ccy, t]) => [ccy, t.debits, t.credits, t.debits === t.credits ? 'balanced' : 'UNBALANCED']);
+  return `${formatTable([['FIELD', 'VALUE'], ...rows])}\n\nLedger by currency:\n${formatTable([['CCY', 'DEBITS', 'CREDITS', 'CHECK'], ...ledger])}`;
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return;
+    if (code?.startsWith('commander.')) {
+      process.exitCode = 2;
+      return;
+    }
+    if (error instanceof CliError) {
+      io.stderr(`ledgerline: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The embedded event bus: routes every published event with the single routes module
+ * (src/routes.ts) into in-memory SQS-like queues, one per consumer, exactly as the EventBridge
+ * rules do on AWS. A queue message's body is the EventBridge event JSON, as SQS delivers it.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import type { LedgerEvent } from '../domain/events';
+import type { EventPublisher } from '../ports';
+import type { BusEvent, ConsumerName, Route } from '../routes';
+import { matchingRoutes, ROUTES } from '../routes';
+
+export interface QueuedMessage {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+}
+
+export type EventObserver = (event: LedgerEvent) => void;
+
+export function toBusEvent(event: LedgerEvent): BusEvent & Record<string, unknown> {
+  return {
+    version: '0',
+    id: event.id,
+    'detail-type': event.type,
+    source: event.source,
+    account: '000000000000',
+    time: event.occurredAt,
+    region: 'local',
+    resources: [],
+    detail: event,
+  };
+}
+
+export class EmbeddedBus implements EventPublisher {
+  private readonly queues = new Map<ConsumerName, QueuedMessage[]>();
+  private readonly observers: EventObserver[] = [];
+  private sequence = 0;
+
+  constructor(readonly routes: readonly Route[] = ROUTES) {
+    for (const route of routes) this.queues.set(route.consumer, []);
+  }
+
+  observe(observer: EventObserver): void {
+    this.observers.push(observer);
+  }
+
+  async publish(events: readonly LedgerEvent[]): Promise<void> {
+    for (const event of events) {
+      for (const observer of this.observers) observer(event);
+      const busEvent = toBusEvent(event);
+      const targets = matchingRoutes(busEvent, this.routes);
+      if (targets.length === 0) continue;
+      const body = JSON.stringify(busEvent);
+      for (const route of targets) {
+        this.sequence += 1;
+        this.queues.get(route.consumer)!.push({ messageId: `${route.name}-${this.sequence}`, body, receiveCount: 0 });
+      }
+    }
+  }
+
+  /** Takes up to `max` messages from a consumer's queue (a receive). */
+  receive(consumer: ConsumerName, max: number): QueuedMessage[] {
+    const queue = this.queues.get(consumer)!;
+    return queue.splice(0, Math.min(max, queue.length));
+  }
+
+  /** Puts messages back (a failed receive becomes visible again). */
+  requeue(consumer: ConsumerName, messages: readonly QueuedMessage[]): void {
+    this.queues.get(consumer)!.push(...messages);
+  }
+
+  depth(consumer?: ConsumerName): number {
+    if (consumer) return this.queues.get(consumer)!.length;
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.length;
+    return total;
+  }
+}
+
+export function toSqsRecord(message: QueuedMessage, route: Route): SQSRecord {
+  return {
+    messageId: message.messageId,
+    receiptHandle: message.messageId,
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: '0',
+      SenderId: 'ledgerline-embedded',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:local:000000000000:${route.name}-queue`,
+    awsRegion: 'local',
+  };
+}

@@ -1,0 +1,349 @@
+/**
+ * The embedded runtime: the whole posting pipeline on one machine, no AWS, no network.
+ *
+ * - The same Middy handlers as on Lambda (functions/<name>/<name>.ts), over the same routes
+ *   (src/routes.ts), fed SQS-shaped micro-batches with partial-batch-failure semantics.
+ * - All state in one SQLite database in the --state directory.
+ * - Work is done in waves: a chunk of input lines is ingested and drained through every stage
+ *   inside ONE database transaction, then committed. A crash (kill -9) at any point rolls back
+ *   to the last committed wave; the re-run recognises committed authorisations and carries on.
+ *   Nothing is lost and nothing is posted twice.
+ */
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { LedgerEvent } from '../domain/events';
+import { authorisedEvent, classifyLine, isApproved } from '../domain/ingest';
+import type { DedupConfig } from '../domain/dedup';
+import { DEFAULT_DEDUP_CONFIG } from '../domain/dedup';
+import type { SweeperConfig, SweepResult } from '../domain/sweeper';
+import { DEFAULT_SWEEPER_CONFIG, sweep } from '../domain/sweeper';
+import { fromMinorUnits } from '../domain/money';
+import { validateAuthorisation } from '../../schemas';
+import type { Clock, DedupStore, LedgerStore, ReferenceData } from '../ports';
+import type { ConsumerName, Route } from '../routes';
+import { ROUTES } from '../routes';
+import type { SqsHandler } from '../lambda/sqs-consumer';
+import { parkExhaustedRecords } from '../lambda/park-exhausted';
+import type { Logger } from '../lambda/logger';
+import { silentLogger } from '../lambda/logger';
+import { createDedupHandler } from '../../functions/dedup/dedup';
+import { createStandardiseHandler } from '../../functions/standardise/standardise';
+import { createEnrichHandler } from '../../functions/enrich/enrich';
+import { createRulesHandler } from '../../functions/rules/rules';
+import { createPostingHandler } from '../../functions/posting/posting';
+import { createAssemblerHandler } from '../../functions/assembler/assembler';
+import type { StateDatabase } from '../adapters/embedded/database';
+import { openStateDatabase } from '../adapters/embedded/database';
+import { SqliteDedupStore, SqliteParkedDuplicateStore } from '../adapters/embedded/dedup-store';
+import { SqliteTransactionStateStore } from '../adapters/embedded/transaction-state-store';
+import { SqliteLedgerStore, SqliteSequenceStore } from '../adapters/embedded/ledger-store';
+import { SqliteFileOutbox } from '../adapters/embedded/outbox';
+import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
+import { EmbeddedRedriver } from '../adapters/embedded/redriver';
+import { loadReferenceData } from '../adapters/embedded/reference-data';
+import { loadRuleSetFile } from '../adapters/embedded/rule-set-file';
+import { SqliteDecisionStore, SqliteVelocityStore } from '../adapters/embedded/rules-state';
+import { EmbeddedBus, toSqsRecord } from './embedded-bus';
+import type { QueuedMessage } from './embedded-bus';
+
+export interface RuntimeOptions {
+  stateDir: string;
+  /** Micro-batch size per consumer (default: each route's SQS batch size). */
+  batchSize?: number;
+  /** Input lines per committed wave. */
+  waveSize?: number;
+  dedup?: DedupConfig;
+  sweeper?: SweeperConfig;
+  hotAccountShards?: Readonly<Record<string, number>>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Test seams: replace a store (e.g. a throttling dedup store). */
+  overrides?: {
+    dedupStore?: (real: DedupStore) => DedupStore;
+    ledgerStore?: (real: LedgerStore) => LedgerStore;
+    referenceData?: ReferenceData;
+  };
+  /** Called after each committed wave (progress bars, crash tests). */
+  onWaveCommitted?: (progress: RunProgress) => void;
+}
+
+export interface RunSummary {
+  received: number;
+  invalid: number;
+  notApproved: number;
+  replayed: number;
+  duplicates: number;
+  rejected: number;
+  declined: number;
+  review: number;
+  posted: number;
+  failed: number;
+  /** Still RETRYING or RUNNING at the end of the run (0 after a normal drain). */
+  pending: number;
+  elapsedMs: number;
+  ledger: Record<string, { debits: string; credits: string }>;
+}
+
+export interface RunProgress {
+  linesRead: number;
+  waves: number;
+}
+
+type Outcome = 'duplicates' | 'rejected' | 'declined' | 'review' | 'posted' | 'failed';
+
+const LAMBDA_CONTEXT = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'ledgerline-embedded',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:ledgerline-embedded',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'embedded',
+  logGroupName: 'embedded',
+  logStreamName: 'embedded',
+  getRemainingTimeInMillis: () => 900_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+} as Context;
+
+const systemClock: Clock = { now: () => new Date() };
+
+export class EmbeddedRuntime {
+  readonly db: StateDatabase;
+  readonly bus: EmbeddedBus;
+  readonly ledger: SqliteLedgerStore;
+  readonly transactions: SqliteTransactionStateStore;
+  readonly outbox: SqliteFileOutbox;
+  readonly deadLetters: SqliteDeadLetterStore;
+  private readonly consumers: Map<ConsumerName, { route: Route; handler: SqsHandler }>;
+  private readonly redriver: EmbeddedRedriver;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly recordAuthorisation;
+  private readonly outcomes = new Map<string, Outcome>();
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.db = openStateDatabase(options.stateDir);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS authorisations (
+      authorization_id TEXT PRIMARY KEY,
+      response_code TEXT NOT NULL,
+      source TEXT NOT NULL,
+      line_no INTEGER NOT NULL
+    ) WITHOUT ROWID`);
+    this.recordAuthorisation = this.db.prepare('INSERT OR IGNORE INTO authorisations VALUES (?, ?, ?, ?)');
+    this.bus = new EmbeddedBus(ROUTES);
+    this.bus.observe((event) => this.observe(event));
+    const clock = this.clock;
+    const logger = this.logger;
+    const publisher = this.bus;
+    this.transactions = new SqliteTransactionStateStore(this.db);
+    this.ledger = new SqliteLedgerStore(this.db, { hotAccountShards: options.hotAccountShards ?? {} });
+    this.outbox = new SqliteFileOutbox(this.db, join(options.stateDir, 'outbox'));
+    this.deadLetters = new SqliteDeadLetterStore(this.db);
+    this.redriver = new EmbeddedRedriver(this.db, this.bus);
+    const realDedup = new SqliteDedupStore(this.db);
+    const dedupStore = options.overrides?.dedupStore ? options.overrides.dedupStore(realDedup) : realDedup;
+    const ledger = options.overrides?.ledgerStore ? options.overrides.ledgerStore(this.ledger) : this.ledger;
+    const referenceData = options.overrides?.referenceData ?? loadReferenceData();
+    const handlers: Record<ConsumerName, SqsHandler> = {
+      dedup: createDedupHandler({
+        store: dedupStore,
+        parking: new SqliteParkedDuplicateStore(this.db),
+        transactions: this.transactions,
+        publisher,
+        clock,
+        config: options.dedup ?? DEFAULT_DEDUP_CONFIG,
+        logger,
+      }),
+      standardise: createStandardiseHandler({ publisher, clock, logger }),
+      enrich: createEnrichHandler({ referenceData, publisher, clock, logger }),
+      rules: createRulesHandler({
+        ruleSet: loadRuleSetFile(),
+        referenceData,
+        velocity: new SqliteVelocityStore(this.db),
+        decisions: new SqliteDecisionStore(this.db),
+        publisher,
+        clock,
+        logger,
+      }),
+      posting: createPostingHandler({ ledger, publisher, clock, logger }),
+      assembler: createAssemblerHandler({ sequences: new SqliteSequenceStore(this.db), outbox: this.outbox, transactions: this.transactions, publisher, clock, logger }),
+    };
+    this.consumers = new Map(
+      ROUTES.map((route) => {
+        const handler = handlers[route.consumer].use(
+          parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.transactions, clock, }),
+        );
+        return [route.consumer, { route, handler }];
+      }),
+    );
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private observe(event: LedgerEvent): void {
+    let outcome: Outcome | undefined;
+    switch (event.type) {
+      case 'payment.duplicate-parked':
+        outcome = 'duplicates';
+        break;
+      case 'payment.rejected':
+        outcome = 'rejected';
+        break;
+      case 'payment.rules-decided':
+        if (event.data.decision.outcome === 'decline') outcome = 'declined';
+        else if (event.data.decision.outcome === 'review') outcome = 'review';
+        break;
+      case 'posting.completed':
+        outcome = 'posted';
+        break;
+      case 'posting.failed':
+        outcome = 'failed';
+        break;
+      default:
+        break;
+    }
+    if (outcome) this.outcomes.set(event.correlationId, outcome);
+  }
+
+  /** Delivers queued messages to their consumers in micro-batches until every queue is empty. */
+  async drain(): Promise<void> {
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const { route, handler } of this.consumers.values()) {
+        const size = this.options.batchSize ?? route.queue.batchSize;
+        for (let batch = this.bus.receive(route.consumer, size); batch.length > 0; batch = this.bus.receive(route.consumer, size)) {
+          progressed = true;
+          await this.deliver(route, handler, batch);
+        }
+      }
+    }
+  }
+
+  private async deliver(route: Route, handler: SqsHandler, batch: QueuedMessage[]): Promise<void> {
+    for (const message of batch) message.receiveCount += 1;
+    const response = (await handler({ Records: batch.map((message) => toSqsRecord(message, route)) }, LAMBDA_CONTEXT)) as SQSBatchResponse;
+    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    if (failed.size === 0) return;
+    const retry: QueuedMessage[] = [];
+    for (const message of batch) {
+      if (!failed.has(message.messageId)) continue;
+      if (message.receiveCount >= route.queue.maxReceiveCount) {
+        // Unparseable (poison) message: the dead-letter queue, with its reason kept.
+        this.deadLetters.add({ source: `queue:${route.name}`, position: 0, reason: 'message failed every delivery and could not be parked', content: message.body });
+      } else {
+        retry.push(message);
+      }
+    }
+    this.bus.requeue(route.consumer, retry);
+  }
+
+  /** Sweeps until no RETRYING transaction is left under the threshold. */
+  async sweepUntilSettled(): Promise<SweepResult> {
+    const total: SweepResult = { examined: 0, redriven: 0, alreadyRedriven: 0, failed: 0 };
+    const config = this.options.sweeper ?? DEFAULT_SWEEPER_CONFIG;
+    for (;;) {
+      const result = await sweep({ transactions: this.transactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
+      total.examined += result.examined;
+      total.redriven += result.redriven;
+      total.alreadyRedriven += result.alreadyRedriven;
+      total.failed += result.failed;
+      if (result.examined === 0) return total;
+      await this.drain();
+    }
+  }
+
+  /**
+   * Runs the whole pipeline over NDJSON lines and returns once everything has drained.
+   * Each wave of lines is one database transaction.
+   */
+  async post(lines: AsyncIterable<string> | Iterable<string>, source: string): Promise<RunSummary> {
+    const started = performance.now();
+    const counts = { received: 0, invalid: 0, notApproved: 0, replayed: 0 };
+    const tally: Record<Outcome, number> = { duplicates: 0, rejected: 0, declined: 0, review: 0, posted: 0, failed: 0 };
+    const waveSize = this.options.waveSize ?? 2000;
+    let wave: string[] = [];
+    let waves = 0;
+    let lineNo = 0;
+    let firstLine = 0;
+
+    const runWave = async (): Promise<void> => {
+      const chunk = wave;
+      const chunkStart = firstLine;
+      wave = [];
+      this.outcomes.clear();
+      const waveCounts = { received: 0, invalid: 0, notApproved: 0, replayed: 0 };
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const occurredAt = this.clock.now().toISOString();
+        const events: LedgerEvent[] = [];
+        chunk.forEach((line, offset) => {
+          const position = chunkStart + offset;
+          if (line.trim() === '') return;
+          waveCounts.received += 1;
+          const classified = classifyLine(line, validateAuthorisation);
+          if (classified.kind === 'invalid') {
+            waveCounts.invalid += 1;
+            this.deadLetters.add({ source, position, reason: classified.reason, content: classified.redactedLine });
+            return;
+          }
+          const { authorisation } = classified;
+          if (this.recordAuthorisation.run(authorisation.authorizationId, authorisation.responseCode, source, position).changes === 0) {
+            waveCounts.replayed += 1;
+            return;
+          }
+          if (!isApproved(authorisation)) {
+            waveCounts.notApproved += 1;
+            return;
+          }
+          events.push(authorisedEvent(authorisation, occurredAt));
+        });
+        await this.bus.publish(events);
+        await this.drain();
+        await this.sweepUntilSettled();
+        this.db.exec('COMMIT');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+      counts.received += waveCounts.received;
+      counts.invalid += waveCounts.invalid;
+      counts.notApproved += waveCounts.notApproved;
+      counts.replayed += waveCounts.replayed;
+      for (const outcome of this.outcomes.values()) tally[outcome] += 1;
+      this.outbox.flush();
+      waves += 1;
+      this.options.onWaveCommitted?.({ linesRead: lineNo, waves });
+    };
+
+    for await (const line of lines) {
+      lineNo += 1;
+      if (wave.length === 0) firstLine = lineNo;
+      wave.push(line);
+      if (wave.length >= waveSize) await runWave();
+    }
+    if (wave.length > 0) await runWave();
+    this.outbox.flush();
+
+    const pending = (await this.transactions.listByStatus('RETRYING', 1_000_000)).length + (await this.transactions.listByStatus('RUNNING', 1_000_000)).length;
+    return { ...counts, ...tally, pending, elapsedMs: Math.round(performance.now() - started), ledger: this.ledgerTotals() };
+  }
+
+  ledgerTotals(): Record<string, { debits: string; credits: string }> {
+    const result: Record<string, { debits: string; credits: string }> = {};
+    for (const [currency, total] of [...this.ledger.totalsByCurrency()].sort(([a], [b]) => a.localeCompare(b))) {
+      result[currency] = { debits: fromMinorUnits(total.debits, currency), credits: fromMinorUnits(total.credits, currency) };
+    }
+    return result;
+  }
+}
+
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,100 @@
+import { businessKey, decideDuplicate, dedupClaim } from '../../src/domain/dedup';
+import { redriveExecutionName, sweep } from '../../src/domain/sweeper';
+import { markRetrying, markRunning } from '../../src/domain/transaction-state';
+import { authorisedEvent } from '../../src/domain/ingest';
+import { openMemoryDatabase } from '../../src/adapters/embedded/database';
+import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
+import { SqliteDedupStore } from '../../src/adapters/embedded/dedup-store';
+import type { LedgerEvent } from '../../src/domain/events';
+import type { Redriver } from '../../src/ports';
+import { VersionConflictError } from '../../src/ports';
+import { authorisation, CapturingPublisher, fixedClock } from '../support/builders';
+
+describe('dedup business key (FR2)', () => {
+  it('uses network, STAN, RRN, transmission time and amount; not the authorisation id', () => {
+    const a = authorisation();
+    expect(businessKey({ ...a, authorizationId: 'OTHER' })).toBe(businessKey(a));
+    expect(businessKey({ ...a, transmittedAt: '2026-11-01T11:00:00+01:00' })).toBe(businessKey(a)); // same instant
+    expect(businessKey({ ...a, amount: { value: '25.0', currency: 'GBP' } })).toBe(businessKey(a)); // same amount
+    for (const change of [{ stan: '123457' }, { rrn: '000000654322' }, { network: 'MASTERCARD' }, { transmittedAt: '2026-11-01T10:00:01Z' }, { amount: { value: '25.01', currency: 'GBP' } }, { amount: { value: '25.00', currency: 'EUR' } }]) {
+      expect(businessKey({ ...a, ...change })).not.toBe(businessKey(a));
+    }
+  });
+
+  it('parks a different event with the same key, and treats its own re-delivery as no news', async () => {
+    const store = new SqliteDedupStore(openMemoryDatabase());
+    const original = authorisedEvent(authorisation(), '2026-11-01T10:00:01Z');
+    const resend = authorisedEvent(authorisation({ authorizationId: 'AUTH-2' }), '2026-11-01T10:00:02Z');
+    const now = 1_800_000_000;
+    const config = { windowSeconds: 3600 };
+    const claim1 = dedupClaim(original, now, config);
+    expect(decideDuplicate(original, claim1, await store.claim(claim1, now), 'x').kind).toBe('unique');
+    expect(decideDuplicate(original, claim1, await store.claim(claim1, now), 'x').kind).toBe('redelivery');
+    const claim2 = dedupClaim(resend, now + 10, config);
+    const outcome = decideDuplicate(resend, claim2, await store.claim(claim2, now + 10), 'x');
+    expect(outcome.kind).toBe('duplicate');
+    if (outcome.kind === 'duplicate') {
+      expect(outcome.event.data).toMatchObject({ reason: 'DUPLICATE_BUSINESS_KEY', originalEventId: original.id, originalAuthorizationId: 'AUTH-1' });
+    }
+    // after the window the key may be claimed again
+    const late = dedupClaim(resend, now + 3601, config);
+    expect((await store.claim(late, now + 3601)).claimed).toBe(true);
+  });
+});
+
+describe('transaction state + sweeper (seed 004)', () => {
+  function setup() {
+    const store = new SqliteTransactionStateStore(openMemoryDatabase());
+    const redrives: string[] = [];
+    const redriver: Redriver = {
+      async redrive(name) {
+        if (redrives.includes(name)) return 'already-started';
+        redrives.push(name);
+        return 'started';
+      },
+    };
+    return { store, redrives, redriver, publisher: new CapturingPublisher() };
+  }
+  const event = authorisedEvent(authorisation(), '2026-11-01T10:00:01Z') as LedgerEvent;
+
+  it('uses optimistic locking on the version attribute', async () => {
+    const { store } = setup();
+    await markRunning(store, event, fixedClock.now());
+    const current = (await store.get(event.correlationId))!;
+    expect(current).toMatchObject({ status: 'RUNNING', version: 1 });
+    await store.put({ ...current, attempts: 1 }, 1);
+    await expect(store.put({ ...current, attempts: 2 }, 1)).rejects.toBeInstanceOf(VersionConflictError);
+    await markRunning(store, event, fixedClock.now()); // already tracked: no error, no change
+    expect((await store.get(event.correlationId))!.version).toBe(2);
+  });
+
+  it('keeps sparse indexes: an item is listed only under its current status', async () => {
+    const { store } = setup();
+    await markRunning(store, event, fixedClock.now());
+    expect(await store.listByStatus('RUNNING', 10)).toHaveLength(1);
+    await markRetrying(store, event, 'rules', new Error('boom'), fixedClock.now());
+    expect(await store.listByStatus('RUNNING', 10)).toHaveLength(0);
+    expect((await store.listByStatus('RETRYING', 10)).map((s) => s.lastError)).toEqual(['Error: boom']);
+  });
+
+  it('re-drives under the threshold with deterministic names, then fails with a reason', async () => {
+    const { store, redrives, redriver, publisher } = setup();
+    const deps = { transactions: store, redriver, publisher, clock: fixedClock };
+    const config = { maxAttempts: 2, pageSize: 10 };
+    for (let round = 1; round <= 2; round += 1) {
+      await markRetrying(store, event, 'rules', new Error(`fail ${round}`), fixedClock.now());
+      expect(await sweep(deps, config)).toMatchObject({ examined: 1, redriven: 1, failed: 0 });
+      expect((await store.get(event.correlationId))!).toMatchObject({ status: 'RUNNING', attempts: round });
+    }
+    expect(redrives).toEqual([`${event.correlationId}-rules-r1`, `${event.correlationId}-rules-r2`]);
+    expect(redriveExecutionName({ transactionId: event.correlationId, stage: 'rules', attempts: 0 })).toBe(redrives[0]);
+    await markRetrying(store, event, 'rules', new Error('fail 3'), fixedClock.now());
+    expect(await sweep(deps, config)).toMatchObject({ examined: 1, redriven: 0, failed: 1 });
+    const failed = (await store.get(event.correlationId))!;
+    expect(failed.status).toBe('FAILED');
+    expect(failed.lastError).toContain('retries exhausted after 2 re-drive(s) at stage rules: Error: fail 3');
+    expect(await store.listByStatus('FAILED', 10)).toHaveLength(1);
+    expect(publisher.published.map((e) => e.type)).toEqual(['posting.failed']);
+    expect(await sweep(deps, config)).toMatchObject({ examined: 0 });
+  });
+});

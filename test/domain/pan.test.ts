@@ -29,3 +29,17 @@ describe('PAN guard', () => {
     expect(findPan({ fine: 'tok_abcdefgh12345678' })).toBeUndefined();
   });
 });
+
+describe('deterministic ids never look like a PAN', () => {
+  it('re-derives ids whose digits would pass as a PAN', async () => {
+    const { deterministicId } = await import('../../src/domain/events');
+    let checked = 0;
+    for (let i = 0; i < 20000; i += 1) {
+      const id = deterministicId('probe', String(i));
+      expect(containsPan(id)).toBe(false);
+      checked += 1;
+    }
+    expect(checked).toBe(20000);
+    expect(deterministicId('a', 'b')).toBe(deterministicId('a', 'b'));
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * ReferenceData on DynamoDB (TABLES.reference): GetItem by `CARD#<token>`, `ACCOUNT#<id>`,
+ * `MERCHANT#<id>`, `PRODUCT#<type>`, `FX#<from>#<to>`. A loaded set is versioned and never
+ * edited in place, so lookups (hits and misses) are cached in memory for `cacheTtlMs`,
+ * bounded to `maxCacheEntries` (least recently used evicted); concurrent lookups of one key
+ * share one request.
+ */
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AccountRecord, CardRecord, FxRateRecord, MerchantRecord, ProductRecord, ReferenceData } from '../../ports';
+import { awsCall } from './errors';
+import { REFERENCE_KEYS, TABLES } from './tables';
+
+const PK = TABLES.reference.partitionKey.name;
+
+export type ReferenceKind = 'card' | 'account' | 'merchant' | 'product' | 'fx';
+
+interface ReferenceRecordByKind {
+  card: CardRecord;
+  account: AccountRecord;
+  merchant: MerchantRecord;
+  product: ProductRecord;
+  fx: FxRateRecord;
+}
+
+function keyOf<K extends ReferenceKind>(kind: K, record: ReferenceRecordByKind[K]): string {
+  switch (kind) {
+    case 'card':
+      return REFERENCE_KEYS.card((record as CardRecord).panToken);
+    case 'account':
+      return REFERENCE_KEYS.account((record as AccountRecord).accountId);
+    case 'merchant':
+      return REFERENCE_KEYS.merchant((record as MerchantRecord).id);
+    case 'product':
+      return REFERENCE_KEYS.product((record as ProductRecord).productType);
+    default:
+      return REFERENCE_KEYS.fxRate((record as FxRateRecord).from, (record as FxRateRecord).to);
+  }
+}
+
+/** The item that stores `record` (for loaders and tests): `{ pk, kind, ...record }`. */
+export function referenceItem<K extends ReferenceKind>(kind: K, record: ReferenceRecordByKind[K]): Record<string, AttributeValue> {
+  return { ...marshall(record, { removeUndefinedValues: true }), [PK]: { S: keyOf(kind, record) }, kind: { S: kind } };
+}
+
+/** The item recording the loaded set's version. */
+export function referenceVersionItem(version: string): Record<string, AttributeValue> {
+  return { [PK]: { S: REFERENCE_KEYS.version }, kind: { S: 'meta' }, version: { S: version } };
+}
+
+export interface DynamoReferenceDataOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** The version of the loaded set (see `DynamoReferenceData.open` to read it from the table). */
+  version: string;
+  cacheTtlMs?: number;
+  maxCacheEntries?: number;
+  /** Clock for cache expiry (tests). */
+  nowMs?: () => number;
+}
+
+interface CacheEntry {
+  expiresAt: number;
+  value: Promise<Record<string, unknown> | undefined>;
+}
+
+export class DynamoReferenceData implements ReferenceData {
+  readonly version: string;
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly cacheTtlMs: number;
+  private readonly maxCacheEntries: number;
+  private readonly nowMs: () => number;
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(options: DynamoReferenceDataOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.version = options.version;
+    this.cacheTtlMs = options.cacheTtlMs ?? 5 * 60_000;
+    this.maxCacheEntries = options.maxCacheEntries ?? 10_000;
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** Builds the adapter, reading the version from the `META#VERSION` item unless given. */
+  static async open(options: Omit<DynamoReferenceDataOptions, 'version'> & { version?: string }): Promise<DynamoReferenceData> {
+    let version = options.version;
+    if (version === undefined) {
+      const result = await awsCall('reference GetItem', () =>
+        options.client.send(new GetItemCommand({ TableName: options.tableName, Key: { [PK]: { S: REFERENCE_KEYS.version } }, ConsistentRead: true })),
+      );
+      version = result.Item?.version?.S;
+      if (version === undefined) throw new Error(`reference table ${options.tableName} has no ${REFERENCE_KEYS.version} item: is reference data loaded?`);
+    }
+    return new DynamoReferenceData({ ...options, version });
+  }
+
+  card(panToken: string): Promise<CardRecord | undefined> {
+    return this.lookup<CardRecord>(REFERENCE_KEYS.card(panToken));
+  }
+
+  account(accountId: string): Promise<AccountRecord | undefined> {
+    return this.lookup<AccountRecord>(REFERENCE_KEYS.account(accountId));
+  }
+
+  merchant(merchantId: string): Promise<MerchantRecord | undefined> {
+    return this.lookup<MerchantRecord>(REFERENCE_KEYS.merchant(merchantId));
+  }
+
+  product(productType: string): Promise<ProductRecord | undefined> {
+    return this.lookup<ProductRecord>(REFERENCE_KEYS.product(productType));
+  }
+
+  fxRate(from: string, to: string): Promise<FxRateRecord | undefined> {
+    return this.lookup<FxRateRecord>(REFERENCE_KEYS.fxRate(from, to));
+  }
+
+  private async lookup<T>(key: string): Promise<T | undefined> {
+    const now = this.nowMs();
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > now) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return (await cached.value) as T | undefined;
+    }
+    const value = this.fetch(key);
+    this.cache.delete(key);
+    this.cache.set(key, { expiresAt: now + this.cacheTtlMs, value });
+    while (this.cache.size > this.maxCacheEntries) {
+      const oldest = this.cache.keys().next().value as string;
+      this.cache.delete(oldest);
+    }
+    try {
+      return (await value) as T | undefined;
+    } catch (error) {
+      if (this.cache.get(key)?.value === value) this.cache.delete(key);
+      throw error;
+    }
+  }
+
+  private async fetch(key: string): Promise<Record<string, unknown> | undefined> {
+    const result = await awsCall('reference GetItem', () =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: key } } })),
+    );
+    if (!result.Item) return undefined;
+    const record = unmarshall(result.Item);
+    delete record[PK];
+    delete record.kind;
+    return record;
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * THE DynamoDB tables of Ledgerline, as plain data. Written once:
+ * - the AWS adapters (`src/adapters/aws/dynamo-*.ts`) read key names, index names and item
+ *   key prefixes from here;
+ * - the infrastructure (stacks/, CDKTF) creates each table from its definition: billing mode,
+ *   key schema + attribute definitions, GSIs / LSIs, TTL, stream, point-in-time recovery;
+ * - tests create the same tables in dynalite with `createTableInput`.
+ *
+ * Physical table names are not here: each table's name comes from the environment variable
+ * named by `envVar` (see runtime-config.ts), set by the infrastructure per environment.
+ *
+ * All money amounts are stored as DynamoDB numbers (N) written from bigint decimal strings
+ * (minor units, never floats) and read back with BigInt.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export type KeyAttributeType = 'S' | 'N' | 'B';
+
+export interface KeyAttribute {
+  name: string;
+  type: KeyAttributeType;
+}
+
+export type Projection = { type: 'ALL' } | { type: 'KEYS_ONLY' } | { type: 'INCLUDE'; attributes: readonly string[] };
+
+export interface IndexDefinition {
+  indexName: string;
+  /** For an LSI this must equal the table's partition key. */
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  projection: Projection;
+  description: string;
+}
+
+export type StreamViewType = 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+
+export interface TableDefinition {
+  /** Environment variable holding the physical table name (runtime-config.ts). */
+  envVar: string;
+  description: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  /** DynamoDB TTL attribute (epoch seconds, N); items without it never expire. */
+  ttlAttribute?: string;
+  globalSecondaryIndexes: readonly IndexDefinition[];
+  localSecondaryIndexes: readonly IndexDefinition[];
+  /** DynamoDB stream view type, when the table feeds a stream. */
+  stream?: StreamViewType;
+  billingMode: 'PAY_PER_REQUEST';
+  pointInTimeRecovery: boolean;
+  /** Item kinds stored in the table: key pattern → meaning. Documentation only. */
+  itemKinds: Readonly<Record<string, string>>;
+  /** Non-key attributes: name → meaning. Documentation only (DynamoDB is schemaless). */
+  attributes: Readonly<Record<string, string>>;
+}
+
+const S = (name: string): KeyAttribute => ({ name, type: 'S' });
+const N = (name: string): KeyAttribute => ({ name, type: 'N' });
+
+// ---------------------------------------------------------------------------
+// Transactions: sparse status indexes
+
+export type ListedStatus = 'RETRYING' | 'FAILED' | 'RUNNING';
+
+export interface StatusIndex {
+  indexName: string;
+  /** Present only while the transaction has this status (REMOVEd otherwise: the index is sparse). */
+  attribute: string;
+  /**
+   * The attribute holds a bucket key `<STATUS>#<nn>`, nn = hash(transactionId) mod buckets.
+   * One constant key would make every status write hit one index partition (RUNNING sees
+   * every transaction); buckets spread them. listByStatus queries every bucket, oldest first.
+   */
+  buckets: number;
+}
+
+export const TRANSACTION_STATUS_INDEXES: Readonly<Record<ListedStatus, StatusIndex>> = Object.freeze({
+  RETRYING: { indexName: 'retrying', attribute: 'retryJob', buckets: 4 },
+  FAILED: { indexName: 'failed', attribute: 'failedJob', buckets: 4 },
+  RUNNING: { indexName: 'running', attribute: 'runningJob', buckets: 16 },
+});
+
+/** Sort key of every status index: oldest update first (what the sweeper wants). */
+export const TRANSACTION_STATUS_SORT_KEY = 'updatedAt';
+
+// ---------------------------------------------------------------------------
+// Key prefixes of the single-table designs
+
+export const LEDGER_KEYS = Object.freeze({
+  /** `LEG#<legId>`: one append-only item per posting leg. */
+  leg: (legId: string) => `LEG#${legId}`,
+  /** `BAL#<accountId>#<shard>`: one balance item per account shard (shard 0 unless hot). */
+  balance: (accountId: string, shard: number) => `BAL#${accountId}#${shard}`,
+});
+
+/** The sparse GSI that holds only balance items (so balances() never reads legs). */
+export const LEDGER_BALANCES_INDEX = 'balances';
+
+export const REFERENCE_KEYS = Object.freeze({
+  card: (panToken: string) => `CARD#${panToken}`,
+  account: (accountId: string) => `ACCOUNT#${accountId}`,
+  merchant: (merchantId: string) => `MERCHANT#${merchantId}`,
+  product: (productType: string) => `PRODUCT#${productType}`,
+  fxRate: (from: string, to: string) => `FX#${from}#${to}`,
+  /** `{ pk: 'META#VERSION', version }`: the version of the loaded reference data set. */
+  version: 'META#VERSION',
+});
+
+export const RULES_STATE_KEYS = Object.freeze({
+  /** Velocity items of one card: pk `VEL#<panToken>`, sk `TX#<transactionId>`, `at` = epoch ms. */
+  velocityPartition: (panToken: string) => `VEL#${panToken}`,
+  velocitySort: (transactionId: string) => `TX#${transactionId}`,
+  /** Rules decision of one transaction: pk `DECISION#<correlationId>`, sk `DECISION`. */
+  decisionPartition: (correlationId: string) => `DECISION#${correlationId}`,
+  decisionSort: 'DECISION',
+});
+
+/** LSI of rulesState: velocity items of a card ordered by time (strongly consistent counts). */
+export const RULES_STATE_VELOCITY_INDEX = 'byTime';
+
+// ---------------------------------------------------------------------------
+// The tables
+
+export const TABLES = {
+  dedup: {
+    envVar: 'DEDUP_TABLE',
+    description: 'FR2-FR4 duplicate claims: one item per business key, claimed with a conditional put.',
+    partitionKey: S('businessKey'),
+    ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: { '<businessKey>': 'SHA-256 of network|STAN|RRN|transmission time|amount|currency' },
+    attributes: {
+      eventId: 'id of the payment.authorised event holding the claim',
+      authorizationId: 'authorisation id of the claim holder',
+      expiresAt: 'N, epoch seconds; after it the claim no longer counts (TTL deletes it later)',
+    },
+  },
+  transactions: {
+    envVar: 'TRANSACTIONS_TABLE',
+    description: 'Seed 004 transaction state (RUNNING/RETRYING/FAILED/COMPLETED), optimistic locking on `version`.',
+    partitionKey: S('transactionId'),
+    globalSecondaryIndexes: (Object.keys(TRANSACTION_STATUS_INDEXES) as ListedStatus[]).map((status) => {
+      const index = TRANSACTION_STATUS_INDEXES[status];
+      return {
+        indexName: index.indexName,
+        partitionKey: S(index.attribute),
+        sortKey: S(TRANSACTION_STATUS_SORT_KEY),
+        projection: { type: 'ALL' } as const,
+        description: `Sparse: transactions in status ${status}; partition = bucket "${status}#nn" (${index.buckets} buckets), sort = updatedAt.`,
+      };
+    }),
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: { '<transactionId>': 'the correlation id of a payment' },
+    attributes: {
+      authorizationId: 'upstream authorisation id',
+      status: 'RUNNING | RETRYING | FAILED | COMPLETED',
+      stage: 'the consumer that failed (RETRYING / FAILED)',
+      attempts: 'N, sweeper re-drives so far',
+      lastError: 'last failure reason, ≤500 chars',
+      pendingEvent: 'JSON of the event to re-drive',
+      version: 'N, optimistic-locking version (1 after the first write)',
+      updatedAt: 'ISO-8601 timestamp of the last write; sort key of the status indexes',
+      retryJob: 'bucket key "RETRYING#nn", only while RETRYING',
+      failedJob: 'bucket key "FAILED#nn", only while FAILED',
+      runningJob: 'bucket key "RUNNING#nn", only while RUNNING',
+    },
+  },
+  ledger: {
+    envVar: 'LEDGER_TABLE',
+    description:
+      'FR7 double-entry ledger. Leg items are append-only; balance items are per account shard. ' +
+      'Each TransactWriteItems puts new legs (attribute_not_exists) AND applies their sum to one balance ' +
+      'shard (conditional on its version), so a leg exists ⇔ its amount is in the balance.',
+    partitionKey: S('pk'),
+    globalSecondaryIndexes: [
+      {
+        indexName: LEDGER_BALANCES_INDEX,
+        partitionKey: S('balanceAccountId'),
+        sortKey: N('shard'),
+        projection: { type: 'ALL' },
+        description: 'Sparse: balance items only (legs have no balanceAccountId). Scanned by balances().',
+      },
+    ],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: {
+      'LEG#<legId>': 'a posting leg (append-only)',
+      'BAL#<accountId>#<shard>': 'balance of one account shard; hot accounts have several shards, others shard 0',
+    },
+    attributes: {
+      legId: 'leg: leg id',
+      sequenceId: 'leg: posting sequence id',
+      legIndex: 'leg: N, position in the sequence',
+      legCount: 'leg: N, legs in the sequence',
+      legType: 'leg: CUSTOMER_DEBIT, MERCHANT_SETTLEMENT_CREDIT, ...',
+      accountId: 'leg + balance: the account',
+      direction: 'leg: DEBIT | CREDIT',
+      amount: 'leg: decimal string (always positive)',
+      currency: 'leg + balance: ISO 4217 code',
+      amountMinor: 'leg: N, minor units (bigint decimal string)',
+      valueDate: 'leg: value date',
+      narrative: 'leg: narrative',
+      authorizationId: 'leg: authorisation id',
+      shard: 'leg + balance: N, the balance shard the leg was applied to',
+      balanceAccountId: 'balance: account id (partition key of the sparse balances GSI)',
+      balanceMinor: 'balance: N, credits minus debits in minor units',
+      version: 'balance: N, number of conditional balance updates applied to this shard',
+    },
+  },
+  reference: {
+    envVar: 'REFERENCE_TABLE',
+    description: 'FR6 reference data (cards, accounts, merchants, products, FX rates), loaded as a versioned set.',
+    partitionKey: S('pk'),
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: false,
+    itemKinds: {
+      'CARD#<panToken>': 'CardRecord fields',
+      'ACCOUNT#<accountId>': 'AccountRecord fields',
+      'MERCHANT#<merchantId>': 'MerchantRecord fields',
+      'PRODUCT#<productType>': 'ProductRecord fields (perTransactionLimit is a {value, currency} map)',
+      'FX#<from>#<to>': 'FxRateRecord fields (rate is a decimal string)',
+      'META#VERSION': '{ version }: version of the loaded set',
+    },
+    attributes: { kind: 'card | account | merchant | product | fx | meta', version: 'reference data set version' },
+  },
+  rulesState: {
+    envVar: 'RULES_STATE_TABLE',
+    description: 'Rules engine state: per-card velocity items and first-writer-wins rules decisions.',
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [
+      {
+        indexName: RULES_STATE_VELOCITY_INDEX,
+        partitionKey: S('pk'),
+        sortKey: N('at'),
+        projection: { type: 'KEYS_ONLY' },
+        description: 'Velocity items of a card by time (decisions have no `at`, so are not in it). Counted with a consistent Query.',
+      },
+    ],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: false,
+    itemKinds: {
+      'VEL#<panToken> / TX#<transactionId>': 'one payment of a card (idempotent by transactionId)',
+      'DECISION#<correlationId> / DECISION': 'the rules decision of a transaction',
+    },
+    attributes: {
+      at: 'velocity: N, epoch milliseconds of the payment',
+      expiresAt: 'velocity: N, epoch seconds (TTL), well after the velocity window',
+      decision: 'decision: map (RulesDecision)',
+    },
+  },
+  sequences: {
+    envVar: 'SEQUENCES_TABLE',
+    description: 'FR8 assembler: the legs of each posting sequence seen so far.',
+    partitionKey: S('sequenceId'),
+    sortKey: S('legId'),
+    ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: false,
+    itemKinds: { '<sequenceId> / <legId>': 'one leg of a sequence' },
+    attributes: {
+      legIndex: 'N, position in the sequence',
+      leg: 'map: the PostingLeg',
+      expiresAt: 'N, epoch seconds (TTL): value date + retention',
+    },
+  },
+  authorisations: {
+    envVar: 'AUTHORISATIONS_TABLE',
+    description: 'FR1 intake: approved authorisations; its NEW_IMAGE stream becomes payment.authorised events.',
+    partitionKey: S('authorizationId'),
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    stream: 'NEW_IMAGE',
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: { '<authorizationId>': 'the Authorisation record (field names are a contract)' },
+    attributes: {},
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableName = keyof typeof TABLES;
+export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
+
+/** The attribute definitions DynamoDB needs: every key attribute of the table and its indexes, once. */
+export function attributeDefinitions(table: TableDefinition): KeyAttribute[] {
+  const byName = new Map<string, KeyAttribute>();
+  const add = (key: KeyAttribute | undefined) => {
+    if (!key) return;
+    const seen = byName.get(key.name);
+    if (seen && seen.type !== key.type) throw new Error(`attribute ${key.name} is declared as ${seen.type} and ${key.type}`);
+    byName.set(key.name, key);
+  };
+  add(table.partitionKey);
+  add(table.sortKey);
+  for (const index of [...table.globalSecondaryIndexes, ...table.localSecondaryIndexes]) {
+    add(index.partitionKey);
+    add(index.sortKey);
+  }
+  return [...byName.values()];
+}
+
+function keySchema(partitionKey: KeyAttribute, sortKey?: KeyAttribute) {
+  return [
+    { AttributeName: partitionKey.name, KeyType: 'HASH' as const },
+    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
+  ];
+}
+
+function projection(value: Projection) {
+  return value.type === 'INCLUDE'
+    ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...value.attributes] }
+    : { ProjectionType: value.type };
+}
+
+/** The CreateTable request for `table` named `tableName` (TTL is a separate UpdateTimeToLive call). */
+export function createTableInput(table: TableDefinition, tableName: string): CreateTableCommandInput {
+  const input: CreateTableCommandInput = {
+    TableName: tableName,
+    BillingMode: table.billingMode,
+    AttributeDefinitions: attributeDefinitions(table).map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+    KeySchema: keySchema(table.partitionKey, table.sortKey),
+  };
+  if (table.globalSecondaryIndexes.length > 0) {
+    input.GlobalSecondaryIndexes = table.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: projection(index.projection),
+    }));
+  }
+  if (table.localSecondaryIndexes.length > 0) {
+    input.LocalSecondaryIndexes = table.localSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: projection(index.projection),
+    }));
+  }
+  if (table.stream) input.StreamSpecification = { StreamEnabled: true, StreamViewType: table.stream };
+  return input;
+}

@@ -4,7 +4,8 @@
  */
 import { EventTypes } from '../../src/domain/events';
 import { enrichmentEvent, resolveReference } from '../../src/domain/enrichment';
-import type { Clock, EventPublisher, ReferenceData } from '../../src/ports';
+import type { Clock, EventPublisher, ReferenceData, TransactionStateStore } from '../../src/ports';
+import { markCompleted } from '../../src/domain/transaction-state';
 import { createSqsConsumer, type SqsHandler } from '../../src/lambda/sqs-consumer';
 import { publishPerEvent } from '../../src/lambda/publish';
 import type { Logger } from '../../src/lambda/logger';
@@ -14,6 +15,8 @@ export interface EnrichDeps {
   referenceData: ReferenceData;
   publisher: EventPublisher;
   clock: Clock;
+  /** When given, a rejection ends the transaction (COMPLETED) in the transaction-state store. */
+  transactions?: TransactionStateStore;
   logger?: Logger;
 }
 
@@ -35,6 +38,7 @@ export function createEnrichHandler(deps: EnrichDeps): SqsHandler {
             reason: next.data.reason,
             detail: next.data.detail,
           });
+          if (deps.transactions) await markCompleted(deps.transactions, next.correlationId, next.data.authorisation.authorizationId, deps.clock.now());
         }
         return [next];
       }),

@@ -9,7 +9,8 @@ import type { LedgerEvent, RulesDecision } from '../../src/domain/events';
 import { EventTypes, nextEvent } from '../../src/domain/events';
 import type { CompiledRuleSet } from '../../src/domain/rules';
 import { buildFacts, evaluateRules } from '../../src/domain/rules';
-import type { Clock, DecisionStore, EventPublisher, ReferenceData, VelocityStore } from '../../src/ports';
+import type { Clock, DecisionStore, EventPublisher, ReferenceData, TransactionStateStore, VelocityStore } from '../../src/ports';
+import { markCompleted } from '../../src/domain/transaction-state';
 import { createSqsConsumer, type SqsHandler } from '../../src/lambda/sqs-consumer';
 import { publishPerEvent } from '../../src/lambda/publish';
 import type { Logger } from '../../src/lambda/logger';
@@ -27,6 +28,8 @@ export interface RulesDeps {
   publisher: EventPublisher;
   clock: Clock;
   velocityWindowMs?: number;
+  /** When given, a decline or review ends the transaction's posting flow (COMPLETED). */
+  transactions?: TransactionStateStore;
   logger?: Logger;
 }
 
@@ -71,6 +74,9 @@ export function createRulesHandler(deps: RulesDeps): SqsHandler {
           firedRules: decision.firedRules,
           ruleSetVersion: decision.ruleSetVersion,
         });
+        if (decision.outcome !== 'approve' && deps.transactions) {
+          await markCompleted(deps.transactions, event.correlationId, event.data.authorisation.authorizationId, deps.clock.now());
+        }
         return [nextEvent(event, EventTypes.rulesDecided, RULES_SOURCE, { ...event.data, decision }, deps.clock.now().toISOString())];
       }),
   });

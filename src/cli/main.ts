@@ -9,6 +9,13 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CliError } from './errors';
 import { progressBar } from './progress';
+import { openStateDatabase } from '../adapters/embedded/database';
+import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
+import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
+import { loadReferenceData } from '../adapters/embedded/reference-data';
+import { authorisationLines } from '../generator/authorisations';
+import { EmbeddedRuntime } from '../runtime/embedded-runtime';
+import type { RunSummary } from '../runtime/embedded-runtime';
 
 type Writer = (text: string) => void;
 
@@ -73,8 +80,6 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--output <file>', 'write to a file instead of stdout')
     .addHelpText('after', '\nExample:\n  ledgerline generate authorizations --count 10000 --seed 42 --duplicates 0.01 > auths.ndjson')
     .action(async (options: { count: number; seed: number; duplicates: number; output?: string }) => {
-      const { authorisationLines } = await import('../generator/authorisations');
-      const { loadReferenceData } = await import('../adapters/embedded/reference-data');
       const lines = authorisationLines({ count: options.count, seed: options.seed, duplicateRate: options.duplicates, referenceData: loadReferenceData() });
       await writeLines(lines, options.output, io);
     });
@@ -119,8 +124,6 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .requiredOption('--state <dir>', 'state directory')
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
-      const { SqliteDeadLetterStore } = await import('../adapters/embedded/dead-letters');
-      const { openStateDatabase } = await import('../adapters/embedded/database');
       requireState(options.state);
       const db = openStateDatabase(options.state);
       try {
@@ -139,7 +142,6 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
       requireState(options.state);
-      const { EmbeddedRuntime } = await import('../runtime/embedded-runtime');
       const runtime = new EmbeddedRuntime({ stateDir: options.state });
       try {
         runtime.db.exec('BEGIN IMMEDIATE');
@@ -162,8 +164,6 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .action(async (options: { count: number; seed: number; state?: string; json?: boolean }) => {
       const state = resolve(options.state ?? mkdtempSync(join(tmpdir(), 'ledgerline-demo-')));
       const input = join(state, `authorizations-seed${options.seed}-n${options.count}.ndjson`);
-      const { authorisationLines } = await import('../generator/authorisations');
-      const { loadReferenceData } = await import('../adapters/embedded/reference-data');
       io.stderr(`generating ${options.count} authorisations (seed ${options.seed}, 1% duplicates) → ${input}\n`);
       await writeLines(authorisationLines({ count: options.count, seed: options.seed, duplicateRate: 0.01, referenceData: loadReferenceData() }), input, io);
       const summary = await runPost({ input, state, waveSize: 2000, hotAccountShards: {} }, io);
@@ -222,7 +222,6 @@ interface PostOptions {
 }
 
 async function runPost(options: PostOptions, io: CliIo) {
-  const { EmbeddedRuntime } = await import('../runtime/embedded-runtime');
   const total = options.input === '-' ? 0 : statSync(options.input).size;
   const bar = progressBar(total, 'posting');
   let bytes = 0;
@@ -246,8 +245,6 @@ async function runPost(options: PostOptions, io: CliIo) {
 
 async function readBalances(state: string, account?: string) {
   requireState(state);
-  const { openStateDatabase } = await import('../adapters/embedded/database');
-  const { SqliteLedgerStore } = await import('../adapters/embedded/ledger-store');
   const db = openStateDatabase(state);
   try {
     const balances = await new SqliteLedgerStore(db).balances();
@@ -257,9 +254,9 @@ async function readBalances(state: string, account?: string) {
   }
 }
 
-function formatSummary(summary: Record<string, unknown> & { ledger: Record<string, { debits: string; credits: string }> }): string {
+function formatSummary(summary: RunSummary): string {
   const order = ['received', 'invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending', 'elapsedMs'];
-  const rows = order.map((key) => [key, String(summary[key])]);
+  const rows = order.map((key) => [key, String((summary as unknown as Record<string, unknown>)[key])]);
   const ledger = Object.entries(summary.ledger).map(([ccy, t]) => [ccy, t.debits, t.credits, t.debits === t.credits ? 'balanced' : 'UNBALANCED']);
   return `${formatTable([['FIELD', 'VALUE'], ...rows])}\n\nLedger by currency:\n${formatTable([['CCY', 'DEBITS', 'CREDITS', 'CHECK'], ...ledger])}`;
 }

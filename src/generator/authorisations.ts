@@ -21,6 +21,11 @@ import type { Rate } from '../domain/money';
 import { convertMinorUnits, currencyExponent, divideHalfEven, fromMinorUnits, isKnownCurrency, parseRate, toMinorUnits } from '../domain/money';
 import type { AccountRecord, CardRecord, FxRateRecord, MerchantRecord, ProductRecord } from '../ports';
 
+// Hot globals bound once: inside a vm context (Jest) every global lookup is an interceptor call.
+const { imul, floor, exp, round, max, min, sqrt, trunc } = Math;
+const toText = String;
+const DateCtor = Date;
+
 // ---------------------------------------------------------------------------
 // PRNG
 
@@ -35,14 +40,14 @@ export class Prng {
   /** A float in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    let t = imul(this.state ^ (this.state >>> 15), 1 | this.state);
+    t = (t + imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** An integer in [0, n). */
   int(n: number): number {
-    return Math.floor(this.next() * n);
+    return floor(this.next() * n);
   }
 
   pick<T>(items: readonly T[]): T {
@@ -155,7 +160,7 @@ function weightedTable(indices: readonly number[], weights: readonly number[], s
   let cumulative = 0;
   for (let i = 0; i < indices.length; i += 1) {
     cumulative += weights[i] as number;
-    const end = i === indices.length - 1 ? size : Math.round((cumulative / total) * size);
+    const end = i === indices.length - 1 ? size : round((cumulative / total) * size);
     for (; position < end; position += 1) table[position] = indices[i] as number;
   }
   return table;
@@ -194,7 +199,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
   }
   if (normalCards.length === 0) throw new Error('reference data has no ACTIVE card on an OPEN account');
   const burstCards: CardInfo[] = [];
-  for (let i = 0; i < Math.min(25, normalCards.length); i += 1) burstCards.push(prng.pick(normalCards));
+  for (let i = 0; i < min(25, normalCards.length); i += 1) burstCards.push(prng.pick(normalCards));
 
   const rates = new Map<string, NetworkRate>();
   for (const fx of reference.fxRates) rates.set(`${fx.from}>${fx.to}`, networkRate(parseRate(fx.rate)));
@@ -207,7 +212,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
     const terminals: string[] = [];
     const terminalCount = 1 + (merchant.id.charCodeAt(merchant.id.length - 1) % 3);
     const stem = (merchant.id.replace(/[^0-9]/g, '') || '0').slice(-6);
-    for (let t = 1; t <= terminalCount; t += 1) terminals.push(`T${stem}${String(t).padStart(2, '0')}`);
+    for (let t = 1; t <= terminalCount; t += 1) terminals.push(`T${stem}${toText(t).padStart(2, '0')}`);
     merchants.push({
       id: merchant.id,
       name: merchant.name,
@@ -216,7 +221,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
       currency: merchant.currency,
       exponent,
       typicalMinor: (TYPICAL_GBP[merchant.mcc] ?? 30) * scale,
-      minimumMinor: Math.max(1, Math.round(0.5 * scale)),
+      minimumMinor: max(1, round(0.5 * scale)),
       terminals,
     });
   }
@@ -235,7 +240,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
     const position = rank.get(merchant.currency) ?? 0;
     rank.set(merchant.currency, position + 1);
     everydayIndices.push(index);
-    everydayWeights.push(1 / Math.sqrt(1 + position));
+    everydayWeights.push(1 / sqrt(1 + position));
   });
   const home = new Map<string, Int32Array>();
   const foreign = new Map<string, Int32Array>();
@@ -272,7 +277,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
 }
 
 function formatMinor(minor: number, exponent: number): string {
-  const digits = String(minor);
+  const digits = toText(minor);
   if (exponent === 0) return digits;
   const padded = digits.length > exponent ? digits : digits.padStart(exponent + 1, '0');
   return `${padded.slice(0, padded.length - exponent)}.${padded.slice(padded.length - exponent)}`;
@@ -280,9 +285,9 @@ function formatMinor(minor: number, exponent: number): string {
 
 /** Day of year (1-366) of a UTC epoch-ms instant. */
 function dayOfYear(epochMs: number): { year: number; day: number } {
-  const date = new Date(epochMs);
+  const date = new DateCtor(epochMs);
   const year = date.getUTCFullYear();
-  return { year, day: Math.floor((epochMs - Date.UTC(year, 0, 1)) / 86_400_000) + 1 };
+  return { year, day: floor((epochMs - DateCtor.UTC(year, 0, 1)) / 86_400_000) + 1 };
 }
 
 // ---------------------------------------------------------------------------
@@ -294,8 +299,8 @@ export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Ge
   if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`count ${count} must be a non-negative integer`);
   const duplicateRate = opts.duplicateRate ?? 0;
   if (!(duplicateRate >= 0 && duplicateRate <= 1)) throw new RangeError(`duplicateRate ${duplicateRate} must be within 0..1`);
-  const seed = Math.trunc(opts.seed) >>> 0;
-  const startMs = Date.parse(opts.start ?? DEFAULT_START);
+  const seed = trunc(opts.seed) >>> 0;
+  const startMs = DateCtor.parse(opts.start ?? DEFAULT_START);
   if (Number.isNaN(startMs)) throw new RangeError(`start ${opts.start} is not a timestamp`);
 
   const prng = new Prng(seed ^ 0x5eed1ed6);
@@ -325,7 +330,7 @@ export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Ge
   };
 
   for (let n = 1; n <= count; n += 1) {
-    const authorizationId = `${idPrefix}${String(n).padStart(8, '0')}`;
+    const authorizationId = `${idPrefix}${toText(n).padStart(8, '0')}`;
 
     // A re-send of an earlier record: new authorizationId, everything else as first sent.
     if (recent.length > 0 && duplicateRate > 0 && prng.next() < duplicateRate) {
@@ -374,22 +379,22 @@ export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Ge
     // Amount, in the merchant's currency with its exact precision.
     let minor: number;
     if (card.limitMinor > 0 && merchant.currency === card.currency && prng.next() < mix.overLimit) {
-      minor = card.limitMinor + 1 + prng.int(Math.max(1, Math.floor(card.limitMinor / 2)));
+      minor = card.limitMinor + 1 + prng.int(max(1, floor(card.limitMinor / 2)));
     } else {
       const z = (prng.next() + prng.next() + prng.next() + prng.next() - 2) * 1.7320508;
-      minor = Math.max(merchant.minimumMinor, Math.round(merchant.typicalMinor * Math.exp(0.7 * z)));
+      minor = max(merchant.minimumMinor, round(merchant.typicalMinor * exp(0.7 * z)));
     }
     const value = formatMinor(minor, merchant.exponent);
 
     // Network identifiers.
     const stanCounter = (stanCounters.get(card.network) ?? (seed + card.network.length * 104_729 + card.network.charCodeAt(0) * 7_919) % 999_983) + 1;
     stanCounters.set(card.network, stanCounter);
-    const stan = String((stanCounter % 999_999) + 1).padStart(6, '0');
-    const hour = Math.floor(clockMs / 3_600_000);
+    const stan = toText((stanCounter % 999_999) + 1).padStart(6, '0');
+    const hour = floor(clockMs / 3_600_000);
     if (hour !== rrnHour) {
       rrnHour = hour;
       const { year, day } = dayOfYear(clockMs);
-      rrnPrefix = `${year % 10}${String(day).padStart(3, '0')}${String(new Date(clockMs).getUTCHours()).padStart(2, '0')}`;
+      rrnPrefix = `${year % 10}${toText(day).padStart(3, '0')}${toText(new DateCtor(clockMs).getUTCHours()).padStart(2, '0')}`;
     }
 
     const declined = prng.next() < mix.declined;
@@ -398,7 +403,7 @@ export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Ge
       network: card.network,
       stan,
       rrn: rrnPrefix + stan,
-      transmittedAt: new Date(clockMs).toISOString(),
+      transmittedAt: new DateCtor(clockMs).toISOString(),
       panToken: card.token,
       responseCode: declined ? (DECLINE_CODES[prng.int(DECLINE_CODES.length)] as string) : '00',
       amount: { value, currency: merchant.currency },

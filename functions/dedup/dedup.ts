@@ -9,7 +9,7 @@ import type { Clock, DedupStore, EventPublisher, ParkedDuplicateStore, Transacti
 import { createSqsConsumer, type SqsHandler } from '../../src/lambda/sqs-consumer';
 import { publishPerEvent } from '../../src/lambda/publish';
 import type { Logger } from '../../src/lambda/logger';
-import { markRunning } from '../../src/domain/transaction-state';
+import { completeIfTracked, markRunning } from '../../src/domain/transaction-state';
 
 export interface DedupDeps {
   store: DedupStore;
@@ -33,6 +33,7 @@ export function createDedupHandler(deps: DedupDeps): SqsHandler {
         const outcome = decideDuplicate(event, claim, await deps.store.claim(claim, Math.floor(now.getTime() / 1000)), now.toISOString());
         if (outcome.kind === 'duplicate') {
           await deps.parking.park(outcome.event);
+          await completeIfTracked(deps.transactions, event.correlationId, now);
         } else if (outcome.kind === 'unique') {
           await markRunning(deps.transactions, event, now);
         }

@@ -36,13 +36,24 @@ export function createPostingHandler(deps: PostingDeps): SqsHandler {
           return [];
         }
       });
-      const allLegs = legsByEvent.flat();
       try {
-        // Re-delivered legs are skipped by the store; we still re-emit them (same ids), so a
-        // crash between the write and the publish loses nothing.
-        await deps.ledger.recordLegs(allLegs);
-      } catch (error) {
-        return events.map((_event, index) => results[index] ?? toError(error));
+        // One call for the whole batch: one balance update per account. Re-delivered legs are
+        // skipped by the store; we still re-emit them (same ids), so a crash between the write
+        // and the publish loses nothing.
+        await deps.ledger.recordLegs(legsByEvent.flat());
+      } catch (batchError) {
+        // Isolate the poison: record each payment on its own so one bad payment cannot hold
+        // its batch-mates hostage through every redelivery. Idempotent, so retrying is safe.
+        deps.logger?.warn('batch posting failed; isolating payments', { error: batchError, batchSize: events.length });
+        for (let index = 0; index < events.length; index += 1) {
+          if (results[index] || legsByEvent[index]!.length === 0) continue;
+          try {
+            await deps.ledger.recordLegs(legsByEvent[index]!);
+          } catch (error) {
+            results[index] = toError(error);
+            legsByEvent[index] = [];
+          }
+        }
       }
       const occurredAt = deps.clock.now().toISOString();
       const outputs: LedgerEvent[] = [];

@@ -78,3 +78,12 @@ export async function markRetrying(store: TransactionStateStore, event: LedgerEv
         },
   );
 }
+
+/** Ends a transaction that is tracked (e.g. one the sweeper re-drove) without creating one. */
+export async function completeIfTracked(store: TransactionStateStore, transactionId: string, now: Date): Promise<void> {
+  await updateTransaction(store, transactionId, (current) =>
+    current && current.status !== 'COMPLETED' && current.status !== 'FAILED'
+      ? { ...current, status: 'COMPLETED', updatedAt: now.toISOString() }
+      : undefined,
+  );
+}

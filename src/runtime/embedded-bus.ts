@@ -8,11 +8,24 @@ import type { LedgerEvent } from '../domain/events';
 import type { EventPublisher } from '../ports';
 import type { BusEvent, ConsumerName, Route } from '../routes';
 import { matchingRoutes, ROUTES } from '../routes';
+import { PARSED_BODY } from '../lambda/sqs-consumer';
 
 export interface QueuedMessage {
   messageId: string;
-  body: string;
+  /** The EventBridge event, as SQS would carry it in the body. */
+  busEvent: BusEvent;
+  /** Present when the bus serialises (AWS-identical JSON path); absent on the in-process fast path. */
+  body?: string;
   receiveCount: number;
+}
+
+export interface BusOptions {
+  /**
+   * true: every message body is the JSON text and every consumer parses it, exactly as on AWS.
+   * false (default): in-process fast path; the parsed event travels with the record, and the
+   * consumer still schema-validates it. Events are immutable values, so sharing is safe.
+   */
+  serialise?: boolean;
 }
 
 export type EventObserver = (event: LedgerEvent) => void;
@@ -36,7 +49,10 @@ export class EmbeddedBus implements EventPublisher {
   private readonly observers: EventObserver[] = [];
   private sequence = 0;
 
-  constructor(readonly routes: readonly Route[] = ROUTES) {
+  constructor(
+    readonly routes: readonly Route[] = ROUTES,
+    private readonly options: BusOptions = {},
+  ) {
     for (const route of routes) this.queues.set(route.consumer, []);
   }
 
@@ -50,10 +66,10 @@ export class EmbeddedBus implements EventPublisher {
       const busEvent = toBusEvent(event);
       const targets = matchingRoutes(busEvent, this.routes);
       if (targets.length === 0) continue;
-      const body = JSON.stringify(busEvent);
+      const body = this.options.serialise ? JSON.stringify(busEvent) : undefined;
       for (const route of targets) {
         this.sequence += 1;
-        this.queues.get(route.consumer)!.push({ messageId: `${route.name}-${this.sequence}`, body, receiveCount: 0 });
+        this.queues.get(route.consumer)!.push({ messageId: `${route.name}-${this.sequence}`, busEvent, body, receiveCount: 0 });
       }
     }
   }
@@ -78,10 +94,10 @@ export class EmbeddedBus implements EventPublisher {
 }
 
 export function toSqsRecord(message: QueuedMessage, route: Route): SQSRecord {
-  return {
+  const record = {
     messageId: message.messageId,
     receiptHandle: message.messageId,
-    body: message.body,
+    body: message.body ?? '',
     attributes: {
       ApproximateReceiveCount: String(message.receiveCount),
       SentTimestamp: '0',
@@ -94,4 +110,9 @@ export function toSqsRecord(message: QueuedMessage, route: Route): SQSRecord {
     eventSourceARN: `arn:aws:sqs:local:000000000000:${route.name}-queue`,
     awsRegion: 'local',
   };
+  if (message.body === undefined) {
+    Object.defineProperty(record, 'body', { get: () => JSON.stringify(message.busEvent), enumerable: true });
+    Object.defineProperty(record, PARSED_BODY, { value: message.busEvent, enumerable: false });
+  }
+  return record;
 }

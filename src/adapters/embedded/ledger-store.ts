@@ -30,7 +30,7 @@ export class SqliteLedgerStore implements LedgerStore {
   balanceUpdateCount = 0;
 
   constructor(
-    db: StateDatabase,
+    private readonly db: StateDatabase,
     private readonly options: LedgerOptions = {},
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS ledger_legs (
@@ -61,6 +61,13 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async recordLegs(legs: readonly PostingLeg[]): Promise<RecordLegsResult> {
+    // All-or-nothing (a SAVEPOINT inside an open transaction): a leg is recorded only with its balance change.
+    return this.recordAtomically(legs);
+  }
+
+  private readonly recordAtomically = (legs: readonly PostingLeg[]): RecordLegsResult => this.db.transaction(() => this.recordInTransaction(legs))();
+
+  private recordInTransaction(legs: readonly PostingLeg[]): RecordLegsResult {
     const newLegs: PostingLeg[] = [];
     for (const leg of legs) {
       const minor = toMinorUnits(leg.amount.value, leg.amount.currency);

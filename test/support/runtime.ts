@@ -1,0 +1,31 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authorisationLines } from '../../src/generator/authorisations';
+import { loadReferenceData } from '../../src/adapters/embedded/reference-data';
+
+export const referenceData = loadReferenceData();
+
+export function tempDir(prefix = 'ledgerline-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function sampleLines(count: number, seed = 11, duplicateRate = 0.02): string[] {
+  return [...authorisationLines({ count, seed, duplicateRate, referenceData })];
+}
+
+/** Every file under a directory, recursively (for PCI scans of the state directory). */
+export function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? allFiles(path) : [path];
+  });
+}
+
+export function outboxLines(stateDir: string): string[] {
+  const dir = join(stateDir, 'outbox');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0))
+    .sort();
+}

@@ -293,7 +293,10 @@ function dayOfYear(epochMs: number): { year: number; day: number } {
 // ---------------------------------------------------------------------------
 // The generator
 
-/** Yields `count` authorisation records, deterministic for (seed, options, reference data). */
+/**
+ * Yields `count` authorisation records, deterministic for (seed, options, reference data).
+ * Treat yielded records as read-only: a later re-send copies its fields from them.
+ */
 export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Generator<Authorisation> {
   const { count } = opts;
   if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`count ${count} must be a non-negative integer`);

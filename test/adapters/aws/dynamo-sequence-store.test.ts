@@ -1,9 +1,11 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoSequenceStore } from '../../../src/adapters/aws/dynamo-sequence-store';
 import type { PostingLeg } from '../../../src/domain/events';
 import { TransientStoreError } from '../../../src/ports';
 import type { Dynalite } from './support/dynalite';
-import { closedPortClient, startDynalite } from './support/dynalite';
+import { closedPortClient, startDynalite, TEST_AWS } from './support/dynalite';
 
 let db: Dynalite;
 let store: DynamoSequenceStore;
@@ -70,5 +72,33 @@ describe('DynamoSequenceStore (dynalite)', () => {
     const offline = new DynamoSequenceStore({ client, tableName: db.tableNames.sequences });
     await expect(offline.addLegs([leg('seq-x', 0, 1)])).rejects.toBeInstanceOf(TransientStoreError);
     client.destroy();
+  });
+});
+
+describe('DynamoSequenceStore (unprocessed items)', () => {
+  const client = new DynamoDBClient(TEST_AWS);
+  const mock = mockClient(client);
+  afterEach(() => mock.reset());
+  afterAll(() => mock.restore());
+
+  it('re-sends only the unprocessed items until none are left', async () => {
+    let call = 0;
+    mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => {
+      call += 1;
+      const requests = input.RequestItems.seq ?? [];
+      return { UnprocessedItems: call === 1 ? { seq: requests.slice(1) } : {} };
+    });
+    mock.on(QueryCommand).resolves({ Items: [] });
+    const store = new DynamoSequenceStore({ client, tableName: 'seq', retryBaseDelayMs: 0 });
+    await store.addLegs([leg('seq-u', 0, 3), leg('seq-u', 1, 3), leg('seq-u', 2, 3)]);
+    const sent = mock.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input.RequestItems?.seq?.length);
+    expect(sent).toEqual([3, 2]);
+  });
+
+  it('gives up with TransientStoreError when items stay unprocessed', async () => {
+    mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) => ({ UnprocessedItems: input.RequestItems }));
+    const store = new DynamoSequenceStore({ client, tableName: 'seq', retryBaseDelayMs: 0, maxUnprocessedRetries: 2 });
+    await expect(store.addLegs([leg('seq-v', 0, 1)])).rejects.toBeInstanceOf(TransientStoreError);
+    expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(3);
   });
 });

@@ -1,0 +1,67 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { RUNTIME_VARIABLES, variablesFor } from '../../../src/adapters/aws/runtime-config';
+import type { TableDefinition } from '../../../src/adapters/aws/tables';
+import { attributeDefinitions, createTableInput, TABLE_NAMES, TABLES, TRANSACTION_STATUS_INDEXES } from '../../../src/adapters/aws/tables';
+import type { Dynalite } from './support/dynalite';
+import { startDynalite } from './support/dynalite';
+
+describe('TABLES', () => {
+  it('defines the seven tables with the documented keys', () => {
+    expect(TABLE_NAMES.sort()).toEqual(['authorisations', 'dedup', 'ledger', 'reference', 'rulesState', 'sequences', 'transactions']);
+    expect(TABLES.dedup).toMatchObject({ partitionKey: { name: 'businessKey', type: 'S' }, ttlAttribute: 'expiresAt' });
+    expect(TABLES.transactions.partitionKey).toEqual({ name: 'transactionId', type: 'S' });
+    expect(TABLES.authorisations).toMatchObject({ partitionKey: { name: 'authorizationId', type: 'S' }, stream: 'NEW_IMAGE' });
+    expect(TABLES.sequences).toMatchObject({ partitionKey: { name: 'sequenceId' }, sortKey: { name: 'legId' } });
+  });
+
+  it('gives transactions one sparse GSI per listed status, keyed by its bucket attribute and updatedAt', () => {
+    const gsis = TABLES.transactions.globalSecondaryIndexes;
+    expect(gsis.map((index) => [index.indexName, index.partitionKey.name, index.sortKey?.name])).toEqual([
+      ['retrying', 'retryJob', 'updatedAt'],
+      ['failed', 'failedJob', 'updatedAt'],
+      ['running', 'runningJob', 'updatedAt'],
+    ]);
+    expect(Object.values(TRANSACTION_STATUS_INDEXES).every((index) => index.buckets >= 1)).toBe(true);
+  });
+
+  it.each(TABLE_NAMES)('%s: attribute definitions are exactly its key attributes; its table name comes from a runtime variable', (name) => {
+    const table: TableDefinition = TABLES[name];
+    const keys = new Set(
+      [table.partitionKey, table.sortKey, ...table.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]), ...table.localSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])]
+        .filter((key) => key !== undefined)
+        .map((key) => key.name),
+    );
+    expect(new Set(attributeDefinitions(table).map((key) => key.name))).toEqual(keys);
+    expect(Object.keys(RUNTIME_VARIABLES)).toContain(table.envVar);
+    for (const index of table.localSecondaryIndexes) expect(index.partitionKey).toEqual(table.partitionKey);
+    const input = createTableInput(table, `dev-${name}`);
+    expect(input.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(input.KeySchema?.[0]).toEqual({ AttributeName: table.partitionKey.name, KeyType: 'HASH' });
+  });
+
+  it('every table a function uses is named in that function’s environment', () => {
+    expect(variablesFor('dedup')).toEqual(expect.arrayContaining([TABLES.dedup.envVar, TABLES.transactions.envVar]));
+    expect(variablesFor('posting')).toContain(TABLES.ledger.envVar);
+    expect(variablesFor('assembler')).toContain(TABLES.sequences.envVar);
+    expect(variablesFor('rules')).toEqual(expect.arrayContaining([TABLES.rulesState.envVar, TABLES.reference.envVar]));
+    expect(variablesFor('enrich')).toContain(TABLES.reference.envVar);
+  });
+});
+
+describe('createTableInput (dynalite)', () => {
+  let db: Dynalite;
+  beforeAll(async () => {
+    db = await startDynalite();
+  });
+  afterAll(async () => {
+    await db.stop();
+  });
+
+  it.each(TABLE_NAMES)('creates %s with its keys and indexes', async (name) => {
+    const table: TableDefinition = TABLES[name];
+    const { Table } = await db.client.send(new DescribeTableCommand({ TableName: db.tableNames[name] }));
+    expect(Table?.KeySchema).toEqual(createTableInput(table, 'x').KeySchema);
+    expect((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).sort()).toEqual(table.globalSecondaryIndexes.map((i) => i.indexName).sort());
+    expect((Table?.LocalSecondaryIndexes ?? []).map((index) => index.IndexName)).toEqual(table.localSecondaryIndexes.map((i) => i.indexName));
+  });
+});

@@ -4,6 +4,7 @@ import { DynamoLedgerStore, integerFromDynamoNumber, MAX_LEGS_PER_TRANSACTION } 
 import { stableHash } from '../../../src/adapters/aws/errors';
 import type { LegDirection, PostingLeg } from '../../../src/domain/events';
 import { TransientStoreError } from '../../../src/ports';
+import { closedPortClient } from './support/dynalite';
 import { FakeLedgerTable } from './support/fake-ledger-table';
 
 const HOT = 'ACC-SETTLE-HOT';
@@ -223,6 +224,14 @@ describe('DynamoLedgerStore', () => {
     await expect(store.recordLegs([leg('c1', 'ACC-C', 'CREDIT', '1.00'), leg('c2', 'ACC-C', 'CREDIT', '1.00', 'EUR')])).rejects.toThrow(/several currencies/);
     await store.recordLegs([leg('c3', 'ACC-C', 'CREDIT', '1.00')]);
     await expect(store.recordLegs([leg('c4', 'ACC-C', 'CREDIT', '1.00', 'EUR')])).rejects.toThrow(/balance is in GBP/);
+  });
+
+  it('maps an unreachable endpoint to TransientStoreError', async () => {
+    const client = await closedPortClient();
+    const offline = new DynamoLedgerStore({ client, tableName: 'ledger' });
+    await expect(offline.recordLegs([leg('o1', 'ACC-O', 'CREDIT', '1.00')])).rejects.toBeInstanceOf(TransientStoreError);
+    await expect(offline.balances()).rejects.toBeInstanceOf(TransientStoreError);
+    client.destroy();
   });
 
   it('keeps amounts exact beyond float precision', async () => {

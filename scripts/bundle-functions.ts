@@ -1,0 +1,54 @@
+/**
+ * esbuild bundles each Lambda entry point (functions/<name>/index.ts) separately into
+ * dist/functions/<name>/index.js: CommonJS, Node 22 (Lambda nodejs22.x), minified, with a
+ * source map. The infrastructure wraps each folder in a TerraformAsset.
+ *
+ *   npm run build            # all functions
+ *   npm run build -- dedup   # one
+ */
+import { buildSync, type BuildResult } from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '..');
+export const FUNCTIONS_DIR = join(REPO_ROOT, 'functions');
+export const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'functions');
+
+/** Every function folder with an AWS entry point. */
+export function functionNames(): string[] {
+  return readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(FUNCTIONS_DIR, entry.name, 'index.ts')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): BuildResult & { outFile: string } {
+  const entry = join(FUNCTIONS_DIR, name, 'index.ts');
+  if (!existsSync(entry)) throw new Error(`function "${name}" has no entry point ${entry}`);
+  const outFile = join(outDir, 'index.js');
+  const result = buildSync({
+    entryPoints: [entry],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  return { ...result, outFile };
+}
+
+if (require.main === module) {
+  const wanted = process.argv.slice(2);
+  const names = wanted.length > 0 ? wanted : functionNames();
+  for (const name of names) {
+    const started = performance.now();
+    const { metafile, outFile } = bundleFunction(name);
+    const bytes = Object.values(metafile?.outputs ?? {}).reduce((n, o) => n + (o.bytes ?? 0), 0);
+    console.log(`${name.padEnd(12)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${(performance.now() - started).toFixed(0)} ms  ${outFile}`);
+  }
+}

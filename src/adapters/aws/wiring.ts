@@ -1,0 +1,73 @@
+/**
+ * Cold-start wiring shared by the Lambda entry points (functions/<name>/index.ts): one SDK
+ * client per service, the function's configuration read and checked once, and the
+ * park-exhausted middleware that hands spent records to the sweeper.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Clock, ReferenceData } from '../../ports';
+import { routeFor, type ConsumerName } from '../../routes';
+import { parkExhaustedRecords } from '../../lambda/park-exhausted';
+import { createLogger, type Logger } from '../../lambda/logger';
+import { DynamoReferenceData } from './dynamo-reference-data';
+import { DynamoTransactionStateStore } from './dynamo-transaction-state-store';
+import { EventBridgePublisher } from './event-publisher';
+import { readFunctionConfig, requireSetting, type FunctionName, type RuntimeConfig } from './runtime-config';
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface AwsContext {
+  name: FunctionName;
+  config: RuntimeConfig;
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  logger: Logger;
+  clock: Clock;
+  publisher: EventBridgePublisher;
+  transactions: DynamoTransactionStateStore;
+  table(name: keyof RuntimeConfig['tables']): string;
+}
+
+export function awsContext(name: FunctionName): AwsContext {
+  const config = readFunctionConfig(name);
+  const dynamo = new DynamoDBClient({});
+  const table = (key: keyof RuntimeConfig['tables']): string => {
+    const value = config.tables[key];
+    if (!value) throw new Error(`function ${name}: table "${key}" is not configured`);
+    return value;
+  };
+  return {
+    name,
+    config,
+    dynamo,
+    s3: new S3Client({}),
+    logger: createLogger({ service: 'ledgerline', function: name }),
+    clock: systemClock,
+    publisher: new EventBridgePublisher({ client: new EventBridgeClient({}), busName: requireSetting(config.eventBusName, 'EVENT_BUS_NAME') }),
+    transactions: new DynamoTransactionStateStore({ client: dynamo, tableName: table('transactions') }),
+    table,
+  };
+}
+
+/** Records that used every SQS delivery are parked as RETRYING for the sweeper. */
+export function parkExhausted(context: AwsContext, consumer: ConsumerName) {
+  return parkExhaustedRecords({ stage: consumer, maxReceiveCount: routeFor(consumer).queue.maxReceiveCount, transactions: context.transactions, clock: context.clock });
+}
+
+/** Reference data opened on first use (its version may come from the table's META item). */
+export function lazyReferenceData(context: AwsContext): ReferenceData {
+  let opened: Promise<DynamoReferenceData> | undefined;
+  const open = (): Promise<DynamoReferenceData> =>
+    (opened ??= DynamoReferenceData.open({ client: context.dynamo, tableName: context.table('reference'), version: context.config.referenceDataVersion }));
+  return {
+    get version() {
+      return context.config.referenceDataVersion ?? 'unresolved';
+    },
+    card: async (token) => (await open()).card(token),
+    account: async (id) => (await open()).account(id),
+    merchant: async (id) => (await open()).merchant(id),
+    product: async (type) => (await open()).product(type),
+    fxRate: async (from, to) => (await open()).fxRate(from, to),
+  };
+}

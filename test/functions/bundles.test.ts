@@ -1,0 +1,56 @@
+/**
+ * Every Lambda entry point bundles with esbuild on its own and wires up at cold start from
+ * its environment variables (the contract in src/adapters/aws/runtime-config.ts).
+ */
+import { join } from 'node:path';
+import { bundleFunction, functionNames } from '../../scripts/bundle-functions';
+import { FUNCTION_ENVIRONMENT, variablesFor } from '../../src/adapters/aws/runtime-config';
+import { tempDir } from '../support/runtime';
+
+const FAKE: Record<string, string> = {
+  EVENT_BUS_NAME: 'ledgerline-test-bus',
+  REDRIVE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:redrive',
+  INGEST_BUCKET: 'ledgerline-test-ingest',
+  AWS_REGION: 'eu-west-2',
+};
+
+function loadFresh(file: string): { handler?: unknown } {
+  delete require.cache[require.resolve(file)];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file);
+}
+
+describe('function bundles', () => {
+  const outDir = tempDir('bundles-');
+  const names = functionNames();
+
+  it('has an entry point for every consumer of a route, plus ingest and sweeper', () => {
+    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'rules', 'standardise', 'sweeper']);
+  });
+
+  it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {
+    const { outFile } = bundleFunction(name, join(outDir, name));
+    const saved = { ...process.env };
+    try {
+      for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : []) {
+        process.env[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
+        if (process.env[variable] === undefined) delete process.env[variable];
+      }
+      process.env.AWS_REGION = 'eu-west-2';
+      expect(typeof loadFresh(outFile).handler).toBe('function');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('fails fast at cold start, naming every missing variable', () => {
+    const { outFile } = bundleFunction('posting', join(outDir, 'posting-missing'));
+    const saved = { ...process.env };
+    try {
+      for (const variable of variablesFor('posting')) delete process.env[variable];
+      expect(() => loadFresh(outFile)).toThrow('missing environment variables: EVENT_BUS_NAME, TRANSACTIONS_TABLE, LEDGER_TABLE');
+    } finally {
+      process.env = saved;
+    }
+  });
+});

@@ -15,6 +15,11 @@ module.exports = tseslint.config(
     },
   },
   {
+    files: ['bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*', '@middy/*', 'better-sqlite3', 'cdktf', '@cdktf/*', 'node:fs', 'fs'], message: 'The domain core is pure: no AWS, storage or I/O imports.' }] }],

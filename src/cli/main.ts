@@ -2,7 +2,7 @@
  * `ledgerline`: the one command-line entry point. Every command has --help; machine output
  * with --json goes to stdout alone; progress and diagnostics go to stderr.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { createReadStream, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -37,7 +37,6 @@ export const POSTING_RECORD_LAYOUT = [
 export const POSTING_RECORD_WIDTH = 185;
 
 function text(value: string, width: number): string {
-  // eslint-disable-next-line no-control-regex
   const ascii = value.toUpperCase().replace(/[^\x20-\x7E]/g, '?');
   if (ascii.length > width) return ascii.slice(0, width);
   return ascii.padEnd(width, ' ');

@@ -35,6 +35,17 @@ describe('posting handler (FR7, hot accounts)', () => {
     expect(publisher.published.slice(2000).map((e) => e.id)).toEqual(publisher.published.slice(0, 2000).map((e) => e.id));
   });
 
+  it('isolates a poison payment when the batch write fails, so its batch-mates still post', async () => {
+    const real = new SqliteLedgerStore(openMemoryDatabase());
+    const ledger = { recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => { if (legs.some((l) => l.authorizationId === 'AUTH-2')) throw new Error('account blocked in core banking'); return real.recordLegs(legs); }, balances: () => real.balances() };
+    const publisher = new CapturingPublisher();
+    const handler = createPostingHandler({ ledger, publisher, clock: fixedClock });
+    const response = await handler(sqsEvent([approved(1), approved(2), approved(3)]), lambdaContext);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    expect(publisher.published.map((e) => (e.data as { authorizationId: string }).authorizationId)).toEqual(['AUTH-1', 'AUTH-1', 'AUTH-3', 'AUTH-3']);
+    expect((await real.balances()).find((b) => b.accountId === 'SETTLE-GBP-001')!.balance).toBe('50.00');
+  });
+
   it('fails only the record that cannot be posted', async () => {
     const ledger = new SqliteLedgerStore(openMemoryDatabase());
     const publisher = new CapturingPublisher();
@@ -48,8 +59,8 @@ describe('posting handler (FR7, hot accounts)', () => {
 
   it('a failing ledger store fails the batch and applies nothing twice on retry', async () => {
     const real = new SqliteLedgerStore(openMemoryDatabase());
-    let fail = true;
-    const ledger = { recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => { if (fail) { fail = false; throw new Error('ledger unavailable'); } return real.recordLegs(legs); }, balances: () => real.balances() };
+    let failures = 2; // the batch call, then the isolated per-payment call
+    const ledger = { recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => { if (failures-- > 0) throw new Error('ledger unavailable'); return real.recordLegs(legs); }, balances: () => real.balances() };
     const handler = createPostingHandler({ ledger, publisher: new CapturingPublisher(), clock: fixedClock });
     expect((await handler(sqsEvent([approved(1)]), lambdaContext)).batchItemFailures).toHaveLength(1);
     expect((await handler(sqsEvent([approved(1)], 2), lambdaContext)).batchItemFailures).toHaveLength(0);

@@ -93,26 +93,55 @@ export class EmbeddedBus implements EventPublisher {
   }
 }
 
+const RECORD_ATTRIBUTES = Object.freeze({ ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'ledgerline-embedded', ApproximateFirstReceiveTimestamp: '0' });
+
+/**
+ * An SQS record of the in-process fast path: the parsed bus event rides along (PARSED_BODY) and
+ * `body` serialises on demand, so a handler reading the body still sees exactly the SQS JSON.
+ */
+class EmbeddedSqsRecord {
+  readonly messageAttributes = {};
+  readonly md5OfBody = '';
+  readonly eventSource = 'aws:sqs';
+  readonly awsRegion = 'local';
+  readonly attributes: SQSRecord['attributes'];
+  readonly receiptHandle: string;
+  readonly [PARSED_BODY]: BusEvent;
+
+  constructor(
+    readonly messageId: string,
+    busEvent: BusEvent,
+    receiveCount: number,
+    readonly eventSourceARN: string,
+  ) {
+    this.receiptHandle = messageId;
+    this[PARSED_BODY] = busEvent;
+    this.attributes = receiveCount === 1 ? RECORD_ATTRIBUTES : { ...RECORD_ATTRIBUTES, ApproximateReceiveCount: String(receiveCount) };
+  }
+
+  get body(): string {
+    return JSON.stringify(this[PARSED_BODY]);
+  }
+}
+
+const queueArns = new Map<string, string>();
+function queueArn(route: Route): string {
+  let arn = queueArns.get(route.name);
+  if (!arn) queueArns.set(route.name, (arn = `arn:aws:sqs:local:000000000000:${route.name}-queue`));
+  return arn;
+}
+
 export function toSqsRecord(message: QueuedMessage, route: Route): SQSRecord {
-  const record = {
+  if (message.body === undefined) return new EmbeddedSqsRecord(message.messageId, message.busEvent, message.receiveCount, queueArn(route)) as unknown as SQSRecord;
+  return {
     messageId: message.messageId,
     receiptHandle: message.messageId,
-    body: message.body ?? '',
-    attributes: {
-      ApproximateReceiveCount: String(message.receiveCount),
-      SentTimestamp: '0',
-      SenderId: 'ledgerline-embedded',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
+    body: message.body,
+    attributes: { ...RECORD_ATTRIBUTES, ApproximateReceiveCount: String(message.receiveCount) },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:local:000000000000:${route.name}-queue`,
+    eventSourceARN: queueArn(route),
     awsRegion: 'local',
   };
-  if (message.body === undefined) {
-    Object.defineProperty(record, 'body', { get: () => JSON.stringify(message.busEvent), enumerable: true });
-    Object.defineProperty(record, PARSED_BODY, { value: message.busEvent, enumerable: false });
-  }
-  return record;
 }

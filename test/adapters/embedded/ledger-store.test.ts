@@ -47,13 +47,22 @@ describe('SqliteLedgerStore (hot accounts)', () => {
 });
 
 describe('SqliteSequenceStore', () => {
+  it('does not store a sequence that arrives complete in one batch', async () => {
+    const db = openMemoryDatabase();
+    const store = new SqliteSequenceStore(db);
+    const legs = legsFor(3);
+    const known = await store.addLegs(legs);
+    expect([...known.values()].map((group) => group.length)).toEqual([2, 2, 2]);
+    expect(db.prepare('SELECT count(*) AS n FROM sequence_legs').get()).toEqual({ n: 0 });
+  });
+
   it('collects legs per sequence, idempotently', async () => {
     const store = new SqliteSequenceStore(openMemoryDatabase());
     const legs = legsFor(2);
     const first = await store.addLegs([legs[0]!]);
     expect(first.get(legs[0]!.sequenceId)).toHaveLength(1);
     const second = await store.addLegs([legs[1]!, legs[0]!, legs[2]!]);
-    expect(second.get(legs[0]!.sequenceId)!.map((l) => l.legIndex)).toEqual([1, 2]);
+    expect(second.get(legs[0]!.sequenceId)!.map((l) => l.legIndex).sort()).toEqual([1, 2]);
     expect(second.get(legs[2]!.sequenceId)).toHaveLength(1);
   });
 });

@@ -113,8 +113,20 @@ export function matchesPattern(pattern: EventPattern, event: BusEvent): boolean 
   return pattern.detail ? matchesObject(pattern.detail, event.detail) : true;
 }
 
+const routesByType = new WeakMap<readonly Route[], Map<string, Route[]>>();
+
+function candidates(routes: readonly Route[], detailType: string): readonly Route[] {
+  let index = routesByType.get(routes);
+  if (!index) {
+    index = new Map();
+    for (const route of routes) for (const type of route.eventPattern['detail-type']) index.set(type, [...(index.get(type) ?? []), route]);
+    routesByType.set(routes, index);
+  }
+  return index.get(detailType) ?? [];
+}
+
 export function matchingRoutes(event: BusEvent, routes: readonly Route[] = ROUTES): Route[] {
-  return routes.filter((route) => matchesPattern(route.eventPattern, event));
+  return candidates(routes, event['detail-type']).filter((route) => matchesPattern(route.eventPattern, event));
 }
 
 export function routeFor(consumer: ConsumerName): Route {

@@ -2,7 +2,7 @@
  * FR2-FR4: duplicate detection on a deterministic business key.
  * Key = network + STAN + RRN + transmission time + amount (never an arrival timestamp).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Authorisation, LedgerEvent } from './events';
 import { EventTypes, nextEvent } from './events';
 import { canonical } from './money';
@@ -19,9 +19,7 @@ export const DEFAULT_DEDUP_CONFIG: DedupConfig = { windowSeconds: 7 * 24 * 3600 
 export function businessKey(authorisation: Authorisation): string {
   const amount = canonical(authorisation.amount);
   const transmitted = new Date(authorisation.transmittedAt).toISOString();
-  return createHash('sha256')
-    .update([authorisation.network, authorisation.stan, authorisation.rrn, transmitted, amount.value, amount.currency].join('|'))
-    .digest('hex');
+  return hash('sha256', [authorisation.network, authorisation.stan, authorisation.rrn, transmitted, amount.value, amount.currency].join('|'), 'hex');
 }
 
 export function dedupClaim(event: LedgerEvent<'payment.authorised'>, nowEpochSeconds: number, config: DedupConfig): DedupClaim {

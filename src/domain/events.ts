@@ -3,7 +3,7 @@
  * `schemas/<type>.schema.json`, one route in `src/routes.ts` (when it has a consumer),
  * and one handler in `functions/<consumer>/`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Money } from './money';
 import { containsPan } from './pan';
 
@@ -231,7 +231,7 @@ export type LedgerEvent<T extends EventType = EventType> = T extends EventType ?
 export function deterministicId(...parts: string[]): string {
   const seed = parts.join('\u001f');
   for (let salt = 0; ; salt += 1) {
-    const hex = createHash('sha1').update(salt === 0 ? seed : `${seed}\u001f${salt}`).digest('hex');
+    const hex = hash('sha1', salt === 0 ? seed : `${seed}\u001f${salt}`, 'hex');
     const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
     const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
     if (!containsPan(id)) return id;

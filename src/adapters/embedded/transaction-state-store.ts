@@ -44,13 +44,12 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
     CREATE INDEX IF NOT EXISTS transactions_running ON transactions (running_job) WHERE running_job IS NOT NULL;`);
     this.selectOne = db.prepare('SELECT * FROM transactions WHERE transaction_id = ?');
     this.insert = db.prepare(
-      `INSERT INTO transactions VALUES (@transaction_id, @authorization_id, @status, @stage, @attempts, @last_error, @pending_event, @version, @updated_at, @retry_job, @failed_job, @running_job)
-       ON CONFLICT(transaction_id) DO NOTHING`,
+      `INSERT INTO transactions (authorization_id, status, stage, attempts, last_error, pending_event, version, updated_at, retry_job, failed_job, running_job, transaction_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(transaction_id) DO NOTHING`,
     );
     this.update = db.prepare(
-      `UPDATE transactions SET authorization_id = @authorization_id, status = @status, stage = @stage, attempts = @attempts, last_error = @last_error,
-         pending_event = @pending_event, version = @version, updated_at = @updated_at, retry_job = @retry_job, failed_job = @failed_job, running_job = @running_job
-       WHERE transaction_id = @transaction_id AND version = @expected`,
+      `UPDATE transactions SET authorization_id = ?, status = ?, stage = ?, attempts = ?, last_error = ?, pending_event = ?, version = ?, updated_at = ?,
+         retry_job = ?, failed_job = ?, running_job = ? WHERE transaction_id = ? AND version = ?`,
     );
     this.byStatus = {
       RETRYING: db.prepare('SELECT * FROM transactions WHERE retry_job IS NOT NULL ORDER BY retry_job LIMIT ?'),
@@ -66,8 +65,8 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
 
   async put(next: TransactionState, expectedVersion: number): Promise<TransactionState> {
     const stored: TransactionState = { ...next, version: expectedVersion + 1 };
-    const row = toRow(stored);
-    const { changes } = expectedVersion === 0 ? this.insert.run(row) : this.update.run({ ...row, expected: expectedVersion });
+    const values = toValues(stored);
+    const { changes } = expectedVersion === 0 ? this.insert.run(values) : this.update.run(values, expectedVersion);
     if (changes !== 1) throw new VersionConflictError(`transaction ${next.transactionId}: version ${expectedVersion} is stale`);
     return stored;
   }
@@ -77,21 +76,22 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
   }
 }
 
-function toRow(state: TransactionState): Omit<Row, never> & { retry_job: string | null; failed_job: string | null; running_job: string | null } {
-  return {
-    transaction_id: state.transactionId,
-    authorization_id: state.authorizationId,
-    status: state.status,
-    stage: state.stage ?? null,
-    attempts: state.attempts,
-    last_error: state.lastError ?? null,
-    pending_event: state.pendingEvent ? JSON.stringify(state.pendingEvent) : null,
-    version: state.version,
-    updated_at: state.updatedAt,
-    retry_job: state.status === 'RETRYING' ? state.transactionId : null,
-    failed_job: state.status === 'FAILED' ? state.transactionId : null,
-    running_job: state.status === 'RUNNING' ? state.transactionId : null,
-  };
+/** Column values in the order of the INSERT / UPDATE statements above (transaction_id last). */
+function toValues(state: TransactionState): unknown[] {
+  return [
+    state.authorizationId,
+    state.status,
+    state.stage ?? null,
+    state.attempts,
+    state.lastError ?? null,
+    state.pendingEvent ? JSON.stringify(state.pendingEvent) : null,
+    state.version,
+    state.updatedAt,
+    state.status === 'RETRYING' ? state.transactionId : null,
+    state.status === 'FAILED' ? state.transactionId : null,
+    state.status === 'RUNNING' ? state.transactionId : null,
+    state.transactionId,
+  ];
 }
 
 function fromRow(row: Row): TransactionState {

@@ -1,0 +1,128 @@
+/**
+ * Reconciliation (seed 000, issue 4): the shared shapes between statement parsers, the ledger
+ * side, the matching engine and the run store. Pure types: no I/O.
+ *
+ * Amounts are signed decimal strings from the ACCOUNT's point of view: positive = money in
+ * (a CRDT entry on the statement), negative = money out (DBIT). Never floats.
+ */
+
+export type StatementFormat = 'camt.052' | 'camt.053' | 'camt.054' | 'mt940' | 'mt942' | 'bai2' | 'csv';
+
+/** Where a line came from, for error messages and audit ("file X line 12" / "element Ntry[3]"). */
+export interface SourcePosition {
+  file: string;
+  /** 1-based line number (text formats). */
+  line?: number;
+  /** XPath-like element path (XML formats), e.g. "Document/BkToCstmrStmt/Stmt[1]/Ntry[3]". */
+  element?: string;
+}
+
+/** One statement line, normalised. */
+export interface StatementLine {
+  /** Deterministic id: `<file content hash, 12 hex>:<statement index>:<line index>`. */
+  statementLineId: string;
+  format: StatementFormat;
+  statementId: string;
+  /** The account as the statement identifies it (IBAN, or the bank's account number). */
+  accountId: string;
+  currency: string;
+  /** Signed exact decimal string with the currency's precision: + credit, - debit. */
+  amount: string;
+  /** YYYY-MM-DD, or null when the format gives none. */
+  bookingDate: string | null;
+  valueDate: string | null;
+  endToEndId?: string;
+  /** AcctSvcrRef in camt, the bank reference in MT940 :61:, the bank reference in BAI2 16. */
+  bankReference?: string;
+  customerReference?: string;
+  remittanceInformation?: string;
+  counterparty?: string;
+  /** Bank transaction code (camt BkTxCd, MT940 transaction type, BAI2 type code). */
+  typeCode?: string;
+  /** BOOK / PDNG / INFO (camt Sts), or the format's equivalent. */
+  status?: string;
+  /** Number of underlying items when the line is a batch booking (camt NbOfTxs / TxDtls count). */
+  batchItemCount?: number;
+  position: SourcePosition;
+}
+
+/** Opening + movements = closing, per statement (where the format carries balances). */
+export interface BalanceProof {
+  statementId: string;
+  accountId: string;
+  currency: string;
+  opening: string;
+  movements: string;
+  closing: string;
+  /** closing - (opening + movements); "0.00" when the statement proves. */
+  difference: string;
+  ok: boolean;
+}
+
+export interface ParsedStatement {
+  statementId: string;
+  accountId: string;
+  currency: string;
+  lines: StatementLine[];
+  balance?: BalanceProof;
+}
+
+export interface ParsedStatementFile {
+  file: string;
+  format: StatementFormat;
+  /** SHA-256 of the file's bytes: re-uploads are detected by it. */
+  contentHash: string;
+  statements: ParsedStatement[];
+}
+
+/** A problem with the input, naming the file and the line or element. Always quarantines the file. */
+export class StatementParseError extends Error {
+  override name = 'StatementParseError';
+  constructor(
+    readonly position: SourcePosition,
+    readonly fault: string,
+  ) {
+    super(`${position.file}${position.line !== undefined ? `:${position.line}` : ''}${position.element ? ` (${position.element})` : ''}: ${fault}`);
+  }
+}
+
+/** The ledger side: a CSV or NDJSON ledger file, or the posting pipeline's state. */
+export interface LedgerEntry {
+  entryId: string;
+  accountId: string;
+  currency: string;
+  /** Signed decimal string from the account's point of view: + money in. */
+  amount: string;
+  bookingDate: string;
+  valueDate: string;
+  reference: string;
+  description: string;
+}
+
+export type ExceptionReason = 'UNMATCHED' | 'AMOUNT_MISMATCH' | 'DUPLICATE' | 'SPLIT_INCOMPLETE' | 'STALE';
+
+export interface Match {
+  matchId: string;
+  ruleId: string;
+  /** 0..1, four decimals. */
+  confidence: number;
+  status: 'confirmed' | 'proposed';
+  statementLineIds: string[];
+  ledgerEntryIds: string[];
+}
+
+export interface UnmatchedItem {
+  side: 'statement' | 'ledger';
+  id: string;
+  reason: ExceptionReason;
+  /** Days between the item's booking date and the run's as-of date. */
+  ageDays: number;
+  /** The nearest candidate on the other side, when there is one (e.g. for AMOUNT_MISMATCH). */
+  candidateId?: string;
+  detail?: string;
+}
+
+export interface MatchResult {
+  matches: Match[];
+  unmatched: UnmatchedItem[];
+}

@@ -44,7 +44,7 @@ export class SchemaError extends Error {
 }
 
 // strictTypes off: the event schemas put `properties` beside an `allOf` envelope $ref (type object lives in the envelope).
-const ajv = new Ajv({ unicode: false, allErrors: false, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
 // 'fast' format mode: regex checks only (dates are re-parsed where they are used).
 addFormats(ajv, { mode: 'fast', formats: ['date-time', 'date'] });
 ajv.addSchema(common);

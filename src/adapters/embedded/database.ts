@@ -16,7 +16,8 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
+  db.pragma('cache_size = -262144'); // 256 MiB page cache: random-key B-trees stay hot at 1M+ payments
+  db.pragma('mmap_size = 1073741824');
   db.pragma('temp_store = MEMORY');
   return db;
 }

@@ -28,20 +28,23 @@ export class SqliteVelocityStore implements VelocityStore {
 
   constructor(db: Database) {
     db.exec(`
+      -- One B-tree, clustered by card and time: the window count is a range scan of the key.
+      -- A transaction always has the same card and time, so the key is as unique as its id.
       CREATE TABLE IF NOT EXISTS rules_velocity (
-        transaction_id TEXT PRIMARY KEY,
         pan_token TEXT NOT NULL,
-        at_ms INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS rules_velocity_card_time ON rules_velocity (pan_token, at_ms);
+        at_ms INTEGER NOT NULL,
+        transaction_id TEXT NOT NULL,
+        PRIMARY KEY (pan_token, at_ms, transaction_id)
+      ) WITHOUT ROWID;
     `);
     this.insert = db.prepare('INSERT OR IGNORE INTO rules_velocity (transaction_id, pan_token, at_ms) VALUES (?, ?, ?)');
     this.count = db.prepare('SELECT COUNT(*) AS n FROM rules_velocity WHERE pan_token = ? AND at_ms > ? AND at_ms <= ?');
     this.deleteBefore = db.prepare('DELETE FROM rules_velocity WHERE at_ms <= ?');
-    this.recordAndCount = db.transaction((panToken: string, transactionId: string, atEpochMs: number, windowMs: number) => {
+    // No savepoint needed: the insert is idempotent and the count only reads.
+    this.recordAndCount = (panToken: string, transactionId: string, atEpochMs: number, windowMs: number) => {
       this.insert.run(transactionId, panToken, atEpochMs);
       return (this.count.get(panToken, atEpochMs - windowMs, atEpochMs) as { n: number }).n;
-    });
+    };
   }
 
   async record(panToken: string, transactionId: string, atEpochMs: number, windowMs: number): Promise<number> {
@@ -65,7 +68,7 @@ export class SqliteDecisionStore implements DecisionStore {
       CREATE TABLE IF NOT EXISTS rules_decisions (
         correlation_id TEXT PRIMARY KEY,
         decision TEXT NOT NULL
-      );
+      ) WITHOUT ROWID;
     `);
     this.insert = db.prepare('INSERT OR IGNORE INTO rules_decisions (correlation_id, decision) VALUES (?, ?)');
     this.select = db.prepare('SELECT decision FROM rules_decisions WHERE correlation_id = ?');
@@ -74,7 +77,7 @@ export class SqliteDecisionStore implements DecisionStore {
   async putIfAbsent(correlationId: string, decision: RulesDecision): Promise<RulesDecision> {
     return storeCall('decision put', () => {
       // INSERT OR IGNORE then read back: whichever writer came first is what everyone gets.
-      this.insert.run(correlationId, JSON.stringify(decision));
+      if (this.insert.run(correlationId, JSON.stringify(decision)).changes === 1) return decision;
       const row = this.select.get(correlationId);
       if (!row) throw new Error(`decision for ${correlationId} vanished after insert`);
       return JSON.parse(row.decision) as RulesDecision;

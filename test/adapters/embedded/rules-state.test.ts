@@ -48,16 +48,16 @@ describe('SqliteVelocityStore', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM rules_velocity').get()).toEqual({ n: 2 });
   });
 
-  it('creates its table and the (pan_token, at_ms) index idempotently, and the count query uses the index', async () => {
+  it('creates its table clustered by (pan_token, at_ms) idempotently, and the count query is a key range scan', async () => {
     await store.record('tok_card00001', 'tx-1', T0, HOUR);
     const again = new SqliteVelocityStore(db);
     expect(await again.record('tok_card00001', 'tx-2', T0 + 1, HOUR)).toBe(2);
-    const index = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'rules_velocity_card_time'").get() as { sql: string };
-    expect(index.sql).toMatch(/\(pan_token, at_ms\)/);
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rules_velocity'").get() as { sql: string };
+    expect(table.sql).toMatch(/PRIMARY KEY \(pan_token, at_ms, transaction_id\)/);
     const plan = db
       .prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM rules_velocity WHERE pan_token = ? AND at_ms > ? AND at_ms <= ?')
       .all('tok_card00001', 0, 1) as Array<{ detail: string }>;
-    expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING COVERING INDEX rules_velocity_card_time/);
+    expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING PRIMARY KEY \(pan_token=\? AND at_ms>\? AND at_ms<\?\)/);
   });
 
   it('prunes payments older than a horizon', async () => {

@@ -1,0 +1,155 @@
+/**
+ * The typed configuration of one Ledgerline environment. `main.ts` builds the SAME stacks for
+ * every environment; environments differ only in these values (sizes, AZ count, retention,
+ * alarm thresholds, account/region, Direct Connect gateway id), never in code.
+ *
+ * Route batch settings (batch size, batching window, maxReceiveCount) are not here: they come
+ * from each route's `queue` in src/routes.ts, the one definition the local runtime also uses.
+ * Table keys / indexes / TTL / streams come from src/adapters/aws/tables.ts, and the Lambda
+ * environment variables from src/adapters/aws/runtime-config.ts.
+ */
+import type { FunctionName } from '../src/adapters/aws/runtime-config';
+
+export type EnvironmentName = 'dev' | 'staging' | 'prod';
+
+/** Every deployed function: the route consumers + the sweeper (runtime-config), the Pipe
+ * enrichment `ingest`, and the reconciliation skeleton's three functions (issue 4). */
+export type DeployedFunctionName = FunctionName | 'ingest' | 'reconcile-trigger' | 'reconcile-normalise' | 'reconcile-match';
+
+export interface FunctionSizing {
+  /** Measured, not guessed: see BENCHMARKS.md / bench/ for the hot-path numbers. */
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Reserved concurrency: caps the function (protects DynamoDB and downstreams) and guarantees it capacity. */
+  reservedConcurrency: number;
+}
+
+export interface DirectConnectConfig {
+  /** Existing Direct Connect gateway (owned by the network team, usually in a network account). */
+  gatewayId: string;
+  /** Account that owns the DX gateway (proposal/acceptance flow when it is not this account). */
+  gatewayOwnerAccountId: string;
+  /** On-premises CIDRs routed from the private subnets through the virtual private gateway. */
+  onPremisesCidrs: readonly string[];
+  /** Amazon-side ASN of the virtual private gateway. */
+  amazonSideAsn: number;
+}
+
+export interface NetworkConfig {
+  vpcCidr: string;
+  /** Availability zones used (2 in dev, 3 in prod). Subnets are carved from vpcCidr per AZ. */
+  azCount: number;
+  /** 'per-az': one NAT gateway per AZ (prod: no cross-AZ dependency); 'single': one for all (dev: cost). */
+  natGateways: 'per-az' | 'single';
+  directConnect: DirectConnectConfig;
+  flowLogRetentionDays: number;
+}
+
+export interface RetentionConfig {
+  /** CloudWatch Logs retention of every log group. */
+  logDays: number;
+  /** EventBridge archive retention (replay window). */
+  archiveDays: number;
+  /** Days before incoming statement / authorisation files move to STANDARD_IA, and expire. */
+  incomingTransitionDays: number;
+  incomingExpirationDays: number;
+  quarantineExpirationDays: number;
+  parkedExpirationDays: number;
+  /** Posting outbox and reconciliation results: kept (regulatory), moved to Glacier after this. */
+  outboxGlacierDays: number;
+  noncurrentVersionExpirationDays: number;
+}
+
+/** Every alarm fires when its metric is GREATER THAN the threshold (0 = on the first occurrence). */
+export interface AlarmThresholds {
+  /** Messages visible on any dead-letter queue (0 = alarm on the first one). */
+  dlqDepth: number;
+  /** Function Errors per 5 minutes. */
+  functionErrors: number;
+  /** Function Throttles per 5 minutes. */
+  functionThrottles: number;
+  /** Age in seconds of the oldest message on a route queue. */
+  oldestMessageAgeSeconds: number;
+  /** Age in ms of the authorisation stream records when the Pipe reads them (iterator age). */
+  iteratorAgeMs: number;
+  /** Failed / timed-out / aborted executions per state machine per 5 minutes. */
+  stateMachineFailures: number;
+  /** Failed Pipe executions per 5 minutes. */
+  pipeFailures: number;
+}
+
+export interface PipeConfig {
+  /** Records per Pipe batch (the issue: 10). */
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  /** Concurrent batches per stream shard (1-10). */
+  parallelizationFactor: number;
+  maximumRetryAttempts: number;
+  maximumRecordAgeSeconds: number;
+}
+
+export interface AnalyticsConfig {
+  glueWorkerType: 'G.1X' | 'G.2X' | 'G.4X';
+  glueNumberOfWorkers: number;
+  glueTimeoutMinutes: number;
+  emrMaximumCapacity: { cpu: string; memory: string; disk: string };
+  emrIdleTimeoutMinutes: number;
+  redshiftBaseCapacityRpus: number;
+  redshiftMaxCapacityRpus: number;
+  /** Partitions the reconciliation Distributed Map runs at once. */
+  matchConcurrency: number;
+}
+
+export interface EnvironmentConfig {
+  name: EnvironmentName;
+  /** Resource name prefix, e.g. "ledgerline-dev". */
+  prefix: string;
+  account: string;
+  region: string;
+  network: NetworkConfig;
+  retention: RetentionConfig;
+  alarms: AlarmThresholds;
+  functions: Readonly<Record<DeployedFunctionName, FunctionSizing>>;
+  pipe: PipeConfig;
+  /** Rate of the sweeper schedule (EventBridge Scheduler expression). */
+  sweeperSchedule: string;
+  /** Runtime settings passed through the runtime-config contract. */
+  runtime: {
+    dedupWindowSeconds: number;
+    hotAccountShards: Readonly<Record<string, number>>;
+  };
+  analytics: AnalyticsConfig;
+  /** Deletion protection on tables / Redshift and KMS deletion window: on outside dev. */
+  protectStatefulResources: boolean;
+  kmsDeletionWindowDays: number;
+  /** Roles (outside this code) allowed to use the ingest bucket / administer keys: break-glass, finance upload. */
+  humanRoleArns: {
+    breakGlass: string;
+    financeUploaders: string;
+  };
+  /** Terraform state (created by this environment's bootstrap stack). */
+  state: { bucket: string; lockTable: string; region: string };
+  /** Where alarm notifications go (SNS email subscription endpoints are managed outside Terraform). */
+  alarmEmail?: string;
+  tags: Readonly<Record<string, string>>;
+}
+
+/** The shared tooling account: CodeBuild + CodePipeline promote dev → staging → prod. */
+export interface ToolingConfig {
+  prefix: string;
+  account: string;
+  region: string;
+  /** Existing CodeConnections (CodeStar) connection to the source repository. */
+  sourceConnectionArn: string;
+  repository: string;
+  branch: string;
+  network: Pick<NetworkConfig, 'vpcCidr' | 'azCount' | 'flowLogRetentionDays'>;
+  logDays: number;
+  kmsDeletionWindowDays: number;
+  breakGlassRoleArn: string;
+  state: { bucket: string; lockTable: string; region: string };
+  /** Promotion order; a manual approval precedes every environment listed in manualApprovalBefore. */
+  promotion: readonly EnvironmentName[];
+  manualApprovalBefore: readonly EnvironmentName[];
+  tags: Readonly<Record<string, string>>;
+}

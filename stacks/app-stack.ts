@@ -1,0 +1,498 @@
+/**
+ * `app`: the stateless layer, deployed on every change.
+ * - One Lambda per catalogue entry (stacks/catalogue.ts), each with its own least-privilege role.
+ * - Per route in src/routes.ts: ONE EventBridge rule on the bus → the route's SQS queue (DLQ +
+ *   retry policy on the target) → an event-source mapping into the consumer (batch size and
+ *   batching window from the route, ReportBatchItemFailures).
+ * - The EventBridge Pipe: authorisation table stream → ingest (enrichment) → bus; batch, filter,
+ *   DLQ.
+ * - The sweeper schedule (EventBridge Scheduler), the S3 statement-uploaded rule (default bus).
+ * - The state machines (posting redrive, reconciliation) from workflows/*.asl.json, with logging,
+ *   tracing and a CMK, and the SSM parameter holding the reconciliation configuration.
+ *
+ * Hot path: no Step Functions execution per payment (rules are evaluated in the rules Lambda);
+ * standard queues; every reader batches.
+ */
+import type { Construct } from 'constructs';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { PipesPipe } from '@cdktf/provider-aws/lib/pipes-pipe';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
+import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
+import { ROUTES, type Route } from '../src/routes';
+import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, type TableName } from '../src/adapters/aws/tables';
+import {
+  FUNCTION_ENVIRONMENT,
+  readFunctionConfig,
+  variablesFor,
+  type FunctionName,
+  type RuntimeVariable,
+} from '../src/adapters/aws/runtime-config';
+import { LedgerlineStack } from './lib/base';
+import { LedgerlineFunction } from './lib/function';
+import { encryptedLogGroup } from './lib/logs';
+import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPolicy, type PolicyStatement } from './lib/iam';
+import type { FunctionAssets } from './lib/assets';
+import type { VpcNetwork } from './lib/network';
+import { ANALYTICS_PREFIXES, INGEST_PREFIXES, type Names } from './naming';
+import { FUNCTION_CATALOGUE, type CatalogueEntry } from './catalogue';
+import type { DataStack } from './data-stack';
+import type { AnalyticsStack } from './analytics-stack';
+import { renderWorkflow } from './workflows';
+
+const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+
+/**
+ * DynamoDB actions per function and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
+ * conditional puts, consistent gets, queries on named indexes, the ledger's TransactWriteItems
+ * (authorised per item as PutItem / UpdateItem / ConditionCheckItem) and the assembler's
+ * BatchWriteItem. The set of tables per function must equal its runtime-config contract.
+ */
+export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>>>> = {
+  dedup: { dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'] }, transactions: { actions: TRANSACTIONS_RW } },
+  standardise: { transactions: { actions: TRANSACTIONS_RW } },
+  enrich: { transactions: { actions: TRANSACTIONS_RW }, reference: { actions: ['dynamodb:GetItem'] } },
+  rules: {
+    transactions: { actions: TRANSACTIONS_RW },
+    reference: { actions: ['dynamodb:GetItem'] },
+    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX] },
+  },
+  posting: {
+    transactions: { actions: TRANSACTIONS_RW },
+    ledger: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] },
+  },
+  assembler: { transactions: { actions: TRANSACTIONS_RW }, sequences: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'] } },
+  sweeper: {
+    transactions: {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      indexes: Object.values(TRANSACTION_STATUS_INDEXES).map((index) => index.indexName),
+    },
+  },
+};
+
+const TABLE_BY_ENV_VAR = new Map<string, TableName>(TABLE_NAMES.map((table) => [TABLES[table].envVar, table]));
+
+function isContractFunction(name: DeployedFunctionName): name is FunctionName {
+  return name in FUNCTION_ENVIRONMENT;
+}
+
+/**
+ * Exactly the runtime-config contract of `name` (variablesFor), with this environment's values,
+ * checked with the function's own reader (readFunctionConfig) at synth time.
+ */
+export function functionEnvironment(name: DeployedFunctionName, config: EnvironmentConfig, names: Names): Record<string, string> {
+  if (!isContractFunction(name)) return {};
+  const values: Record<RuntimeVariable, string | undefined> = {
+    EVENT_BUS_NAME: names.busName,
+    DEDUP_TABLE: names.tableName('dedup'),
+    TRANSACTIONS_TABLE: names.tableName('transactions'),
+    LEDGER_TABLE: names.tableName('ledger'),
+    REFERENCE_TABLE: names.tableName('reference'),
+    RULES_STATE_TABLE: names.tableName('rulesState'),
+    SEQUENCES_TABLE: names.tableName('sequences'),
+    AUTHORISATIONS_TABLE: names.tableName('authorisations'),
+    INGEST_BUCKET: names.ingestBucket,
+    PARKED_PREFIX: INGEST_PREFIXES.parked,
+    OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
+    REDRIVE_STATE_MACHINE_ARN: names.stateMachineArn(names.redriveStateMachine),
+    // The SQS fallback is for deployments without the redrive state machine; this one has it.
+    REDRIVE_QUEUE_URL: undefined,
+    DEDUP_WINDOW_SECONDS: String(config.runtime.dedupWindowSeconds),
+    HOT_ACCOUNT_SHARDS: Object.keys(config.runtime.hotAccountShards).length > 0 ? JSON.stringify(config.runtime.hotAccountShards) : undefined,
+    // Resolved from the reference table's META#VERSION item at run time.
+    REFERENCE_DATA_VERSION: undefined,
+  };
+  const environment: Record<string, string> = {};
+  for (const variable of variablesFor(name)) {
+    const value = values[variable];
+    if (value !== undefined) environment[variable] = value;
+  }
+  readFunctionConfig(name, environment);
+  return environment;
+}
+
+/** The tables a function's contract names (its *_TABLE variables). */
+export function contractTables(name: DeployedFunctionName): TableName[] {
+  if (!isContractFunction(name)) return [];
+  return variablesFor(name)
+    .map((variable) => TABLE_BY_ENV_VAR.get(variable))
+    .filter((table): table is TableName => table !== undefined);
+}
+
+export interface AppStackProps {
+  network: VpcNetwork;
+  data: DataStack;
+  analytics: AnalyticsStack;
+  assets: FunctionAssets;
+}
+
+export class AppStack extends LedgerlineStack {
+  readonly functions = new Map<DeployedFunctionName, LedgerlineFunction>();
+  readonly rules = new Map<string, CloudwatchEventRule>();
+  readonly redrive: SfnStateMachine;
+  readonly reconciliation: SfnStateMachine;
+  readonly pipe: PipesPipe;
+
+  constructor(app: Construct, private readonly config: EnvironmentConfig, props: AppStackProps) {
+    super(app, { scope: config, component: 'app', assumeDeployRole: true });
+    const names = this.names;
+    const { region, account } = config;
+    const { network, data, analytics } = props;
+    const dataKey = data.dataKey.arn;
+    const messagingKey = data.messagingKey.arn;
+    const logsKey = data.logsKey.arn;
+
+    // --- Functions ---------------------------------------------------------------------------
+    const subnetIds = network.privateSubnets.map((subnet) => subnet.id);
+    const subnetArns = subnetIds.map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`);
+    const securityGroupIds = [network.workloadSecurityGroup.id];
+    const securityGroupArns = securityGroupIds.map((id) => `arn:aws:ec2:${region}:${account}:security-group/${id}`);
+    const asyncDlqArn = names.queueArn(names.asyncInvokeDlqName);
+
+    for (const entry of FUNCTION_CATALOGUE) {
+      const code = props.assets.code.get(entry.name);
+      if (!code) throw new Error(`no code for function ${entry.name}`);
+      const asyncInvoked = entry.kind === 'scheduled' || entry.kind === 'event-trigger';
+      const fn = new LedgerlineFunction(this, `fn-${entry.name}`, {
+        names,
+        name: entry.name,
+        description: entry.description,
+        sizing: config.functions[entry.name],
+        zipPath: code.zipPath,
+        environment: functionEnvironment(entry.name, config, names),
+        statements: this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn }),
+        subnetIds,
+        subnetArns,
+        securityGroupIds,
+        securityGroupArns,
+        environmentKmsKeyArn: dataKey,
+        logsKmsKeyArn: logsKey,
+        logRetentionDays: config.retention.logDays,
+        ...(asyncInvoked ? { asyncDeadLetterQueueArn: asyncDlqArn } : {}),
+      });
+      this.functions.set(entry.name, fn);
+    }
+
+    // --- Routes: rule → queue → consumer -------------------------------------------------------
+    for (const route of ROUTES) this.wireRoute(route);
+
+    // --- Pipe: authorisation stream → ingest → bus -----------------------------------------------
+    this.pipe = this.authorisationsPipe(data, messagingKey, dataKey, logsKey);
+
+    // --- Sweeper schedule -------------------------------------------------------------------------
+    this.sweeperSchedule(messagingKey);
+
+    // --- Workflows --------------------------------------------------------------------------------
+    this.redrive = this.stateMachine(names.redriveStateMachine, 'STANDARD', renderWorkflow('redrive', { EventBusName: names.busName }), [
+      allow(['events:PutEvents'], [names.busArn], undefined, 'RedriveToBus'),
+    ], dataKey, logsKey);
+
+    const configParameter = 'reconciliation/config';
+    new SsmParameter(this, 'reconciliation-config', {
+      name: names.ssmParameterName(configParameter),
+      description: 'Reconciliation workflow configuration (seed 000: Parameter Store)',
+      type: 'String',
+      tier: 'Standard',
+      value: JSON.stringify({
+        ruleSet: 'default',
+        confirmThreshold: '0.90',
+        matchConcurrency: config.analytics.matchConcurrency,
+        staleAfterDays: 30,
+        redshift: { workgroup: names.redshiftWorkgroup, database: names.redshiftDatabase },
+      }),
+    });
+    const topicArn = names.topicArn('reconciliation');
+    const reconName = names.reconciliationStateMachine;
+    this.reconciliation = this.stateMachine(
+      reconName,
+      'STANDARD',
+      renderWorkflow('reconciliation', {
+        ConfigParameterName: names.ssmParameterName(configParameter),
+        NormaliseFunctionArn: names.functionArn('reconcile-normalise'),
+        MatchFunctionArn: names.functionArn('reconcile-match'),
+        GlueJobName: names.glueJobName,
+        GlueDatabase: names.glueDatabase,
+        AnalyticsBucket: names.analyticsBucket,
+        PartitionsPrefix: ANALYTICS_PREFIXES.partitions,
+        MatchesPrefix: ANALYTICS_PREFIXES.matches,
+        RedshiftWorkgroup: names.redshiftWorkgroup,
+        RedshiftDatabase: names.redshiftDatabase,
+        NotificationTopicArn: topicArn,
+      }),
+      [
+        allow(['ssm:GetParameter'], [names.ssmParameterArn(configParameter)], undefined, 'Configuration'),
+        allow(['lambda:InvokeFunction'], [names.functionArn('reconcile-normalise'), names.functionArn('reconcile-match')], undefined, 'Steps'),
+        allow(['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'], [names.glueJobArn], undefined, 'GlueJob'),
+        // Distributed Map: child executions of this same state machine.
+        allow(['states:StartExecution'], [names.stateMachineArn(reconName)], undefined, 'DistributedMapChildren'),
+        allow(['states:DescribeExecution', 'states:StopExecution'], [names.stateMachineExecutionsArn(reconName)], undefined, 'DistributedMapChildrenControl'),
+        allow(['s3:GetObject'], [`${names.analyticsBucketArn}/${ANALYTICS_PREFIXES.partitions}*`], undefined, 'ItemReader'),
+        allow(['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], [`${names.analyticsBucketArn}/${ANALYTICS_PREFIXES.matches}*`], undefined, 'ResultWriter'),
+        kmsVia([analytics.key.arn], ['s3'], region),
+        allow(['redshift-data:ExecuteStatement'], [analytics.workgroup.arn], undefined, 'RedshiftLoad'),
+        allow(['redshift-serverless:GetCredentials'], [analytics.workgroup.arn], undefined, 'RedshiftIamAuth'),
+        // Data API statement ids are not ARNs (AWS scopes these to the caller's own statements).
+        awsRequiresWildcard('RedshiftStatements', ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']),
+        allow(['sns:Publish'], [topicArn], undefined, 'Notify'),
+        kmsVia([messagingKey], ['sns'], region),
+      ],
+      dataKey,
+      logsKey,
+    );
+
+    // --- S3 statement uploaded → reconcile-trigger (default bus: S3 sends there) -------------------
+    this.statementUploadedRule();
+  }
+
+  /** Everything a function may do besides logs/X-Ray/VPC (lib/function.ts adds those). */
+  private permissionsFor(entry: CatalogueEntry, keys: { dataKey: string; messagingKey: string; analyticsKey: string }): PolicyStatement[] {
+    const names = this.names;
+    const { region } = this.config;
+    const statements: PolicyStatement[] = [];
+    const contract = isContractFunction(entry.name) ? variablesFor(entry.name) : [];
+
+    // Tables: exactly the contract's tables, with the actions the adapters use.
+    const access = TABLE_ACCESS[entry.name] ?? {};
+    const granted = Object.keys(access).sort();
+    const expected = contractTables(entry.name).sort();
+    if (granted.join() !== expected.join()) {
+      throw new Error(`function ${entry.name}: TABLE_ACCESS names tables [${granted}] but its runtime contract names [${expected}]`);
+    }
+    for (const table of expected) {
+      const grant = access[table]!;
+      const resources = [names.tableArn(table), ...(grant.indexes ?? []).map((index) => names.tableIndexArn(table, index))];
+      statements.push(allow(grant.actions, resources, undefined, `Table${table[0]!.toUpperCase()}${table.slice(1)}`));
+    }
+    if (expected.length > 0) statements.push(kmsVia([keys.dataKey], ['dynamodb'], region, ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']));
+
+    if (contract.includes('EVENT_BUS_NAME')) statements.push(allow(['events:PutEvents'], [names.busArn], undefined, 'PublishToBus'));
+
+    if (entry.route) {
+      statements.push(
+        allow(
+          ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+          [names.queueArn(names.routeQueueName(entry.route))],
+          undefined,
+          'ConsumeRouteQueue',
+        ),
+        kmsVia([keys.messagingKey], ['sqs'], region, ['kms:Decrypt']),
+      );
+    }
+    if (entry.kind === 'scheduled' || entry.kind === 'event-trigger') statements.push(kmsVia([keys.messagingKey], ['sqs'], region, ['kms:GenerateDataKey', 'kms:Decrypt']));
+
+    for (const s3 of entry.s3 ?? []) {
+      const bucketArn = s3.bucket === 'ingest' ? names.ingestBucketArn : names.analyticsBucketArn;
+      const key = s3.bucket === 'ingest' ? keys.dataKey : keys.analyticsKey;
+      if (s3.read?.length) statements.push(allow(['s3:GetObject', 's3:GetObjectVersion'], s3.read.map((prefix) => `${bucketArn}/${prefix}*`)));
+      if (s3.write?.length) statements.push(allow(['s3:PutObject'], s3.write.map((prefix) => `${bucketArn}/${prefix}*`)));
+      statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
+    }
+
+    if (entry.name === 'sweeper') {
+      statements.push(allow(['states:StartExecution'], [names.stateMachineArn(names.redriveStateMachine)], undefined, 'Redrive'));
+    }
+    if (entry.name === 'reconcile-trigger') {
+      statements.push(allow(['states:StartExecution'], [names.stateMachineArn(names.reconciliationStateMachine)], undefined, 'StartReconciliation'));
+    }
+    return statements;
+  }
+
+  private wireRoute(route: Route): void {
+    const names = this.names;
+    const queueArn = names.queueArn(names.routeQueueName(route));
+    const rule = new CloudwatchEventRule(this, `rule-${route.name}`, {
+      name: names.routeRuleName(route),
+      description: route.description,
+      eventBusName: names.busName,
+      eventPattern: JSON.stringify(route.eventPattern),
+      state: 'ENABLED',
+    });
+    this.rules.set(route.name, rule);
+    new CloudwatchEventTarget(this, `rule-${route.name}-target`, {
+      rule: rule.name,
+      eventBusName: names.busName,
+      targetId: 'queue',
+      arn: queueArn,
+      deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
+      retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
+    });
+    const consumer = this.functions.get(route.consumer)!;
+    const sizing = this.config.functions[route.consumer];
+    new LambdaEventSourceMapping(this, `esm-${route.name}`, {
+      eventSourceArn: queueArn,
+      functionName: consumer.fn.arn,
+      batchSize: route.queue.batchSize,
+      maximumBatchingWindowInSeconds: route.queue.maxBatchingWindowSeconds,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      // Never let the poller outrun the reserved concurrency (throttled batches only churn).
+      scalingConfig: { maximumConcurrency: Math.max(2, sizing.reservedConcurrency) },
+      enabled: true,
+    });
+  }
+
+  private authorisationsPipe(data: DataStack, messagingKey: string, dataKey: string, logsKey: string): PipesPipe {
+    const names = this.names;
+    const { region } = this.config;
+    const pipeConfig = this.config.pipe;
+    const table = data.tables.get('authorisations')!;
+    const ingest = this.functions.get('ingest')!;
+    const logGroupName = `/aws/vendedlogs/pipes/${names.pipeName}`;
+    const logGroup = encryptedLogGroup(this, 'pipe-logs', logGroupName, this.config.retention.logDays, logsKey);
+    const pipeDlqArn = names.queueArn(names.pipeDlqName);
+    const role = new LeastPrivilegeRole(this, 'pipe-role', {
+      name: names.roleName('pipe-authorisations'),
+      description: 'EventBridge Pipe: authorisation stream → ingest enrichment → bus',
+      assumeRolePolicy: serviceTrustPolicy('pipes.amazonaws.com', this.config.account, names.pipeArn),
+      permissionsBoundary: names.permissionsBoundaryArn,
+      statements: [
+        allow(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [table.streamArn], undefined, 'ReadStream'),
+        allow(['dynamodb:ListStreams'], [`${names.tableArn('authorisations')}/stream/*`], undefined, 'ListStreams'),
+        kmsVia([dataKey], ['dynamodb'], region, ['kms:Decrypt']),
+        allow(['lambda:InvokeFunction'], [ingest.fn.arn], undefined, 'Enrich'),
+        allow(['events:PutEvents'], [names.busArn], undefined, 'Target'),
+        allow(['sqs:SendMessage'], [pipeDlqArn], undefined, 'DeadLetters'),
+        kmsVia([messagingKey], ['sqs', 'pipes'], region),
+        allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`${names.logGroupArn(logGroupName)}:*`], undefined, 'Logs'),
+      ],
+    });
+    return new PipesPipe(this, 'pipe', {
+      name: names.pipeName,
+      description: 'FR1: approved authorisations (table stream) → payment.authorised events on the bus',
+      roleArn: role.arn,
+      desiredState: 'RUNNING',
+      kmsKeyIdentifier: messagingKey,
+      source: table.streamArn,
+      sourceParameters: {
+        dynamodbStreamParameters: {
+          startingPosition: 'TRIM_HORIZON',
+          batchSize: pipeConfig.batchSize,
+          maximumBatchingWindowInSeconds: pipeConfig.maximumBatchingWindowSeconds,
+          parallelizationFactor: pipeConfig.parallelizationFactor,
+          maximumRetryAttempts: pipeConfig.maximumRetryAttempts,
+          maximumRecordAgeInSeconds: pipeConfig.maximumRecordAgeSeconds,
+          onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+          deadLetterConfig: { arn: pipeDlqArn },
+        },
+        // Only new items: modifications and deletes never become payments (ingest skips them too).
+        filterCriteria: { filter: [{ pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+      },
+      enrichment: ingest.fn.arn,
+      target: names.busArn,
+      // The enrichment returns envelopes; each becomes one event: detail-type = type, source = source.
+      targetParameters: { eventbridgeEventBusParameters: { detailType: '$.type', source: '$.source' } },
+      logConfiguration: { level: 'ERROR', includeExecutionData: ['ALL'], cloudwatchLogsLogDestination: { logGroupArn: logGroup.arn } },
+      dependsOn: [role.policy],
+    });
+  }
+
+  private sweeperSchedule(messagingKey: string): void {
+    const names = this.names;
+    const sweeper = this.functions.get('sweeper')!;
+    const dlqArn = names.queueArn(names.schedulerDlqName);
+    const role = new LeastPrivilegeRole(this, 'scheduler-role', {
+      name: names.roleName('scheduler-sweeper'),
+      description: 'EventBridge Scheduler: invokes the sweeper',
+      assumeRolePolicy: serviceTrustPolicy('scheduler.amazonaws.com', this.config.account),
+      permissionsBoundary: names.permissionsBoundaryArn,
+      statements: [
+        allow(['lambda:InvokeFunction'], [sweeper.fn.arn], undefined, 'InvokeSweeper'),
+        allow(['sqs:SendMessage'], [dlqArn], undefined, 'DeadLetters'),
+        kmsVia([messagingKey], ['sqs', 'scheduler'], this.config.region),
+      ],
+    });
+    new SchedulerSchedule(this, 'sweeper-schedule', {
+      name: names.name('sweeper'),
+      description: 'Seed 004 sweeper: re-drive RETRYING transactions',
+      scheduleExpression: this.config.sweeperSchedule,
+      flexibleTimeWindow: { mode: 'OFF' },
+      kmsKeyArn: messagingKey,
+      target: {
+        arn: sweeper.fn.arn,
+        roleArn: role.arn,
+        input: '{}',
+        retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 3 },
+        deadLetterConfig: { arn: dlqArn },
+      },
+    });
+  }
+
+  private statementUploadedRule(): void {
+    const names = this.names;
+    const trigger = this.functions.get('reconcile-trigger')!;
+    const ruleName = names.name('statement-uploaded');
+    const rule = new CloudwatchEventRule(this, 'rule-statement-uploaded', {
+      name: ruleName,
+      description: 'Issue 4: a bank statement uploaded to incoming/statements/ starts a reconciliation',
+      eventPattern: JSON.stringify({
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [names.ingestBucket] }, object: { key: [{ prefix: INGEST_PREFIXES.incomingStatements }] } },
+      }),
+      state: 'ENABLED',
+    });
+    new CloudwatchEventTarget(this, 'rule-statement-uploaded-target', {
+      rule: rule.name,
+      targetId: 'reconcile-trigger',
+      arn: trigger.fn.arn,
+      deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    });
+    new LambdaPermission(this, 'statement-uploaded-invoke', {
+      statementId: 'AllowStatementUploadedRule',
+      action: 'lambda:InvokeFunction',
+      functionName: trigger.fn.functionName,
+      principal: 'events.amazonaws.com',
+      sourceArn: names.ruleArnOnDefaultBus(ruleName),
+      sourceAccount: this.config.account,
+    });
+  }
+
+  private stateMachine(
+    suffix: string,
+    type: 'STANDARD' | 'EXPRESS',
+    definition: string,
+    statements: readonly PolicyStatement[],
+    dataKey: string,
+    logsKey: string,
+  ): SfnStateMachine {
+    const names = this.names;
+    const logGroupName = names.stateMachineLogGroup(suffix);
+    const logGroup = encryptedLogGroup(this, `sfn-${suffix}-logs`, logGroupName, this.config.retention.logDays, logsKey);
+    const role = new LeastPrivilegeRole(this, `sfn-${suffix}-role`, {
+      name: names.roleName(`sfn-${suffix}`),
+      description: `Step Functions ${names.stateMachineName(suffix)}`,
+      assumeRolePolicy: serviceTrustPolicy('states.amazonaws.com', this.config.account),
+      permissionsBoundary: names.permissionsBoundaryArn,
+      statements: [
+        ...statements,
+        kmsVia([dataKey], ['states'], this.config.region, ['kms:Decrypt', 'kms:GenerateDataKey']),
+        // Vended log delivery and X-Ray: AWS authorises these on * only.
+        awsRequiresWildcard('LogDelivery', [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ]),
+        awsRequiresWildcard('XRay', ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+      ],
+    });
+    return new SfnStateMachine(this, `sfn-${suffix}`, {
+      name: names.stateMachineName(suffix),
+      type,
+      roleArn: role.arn,
+      definition,
+      loggingConfiguration: { level: 'ALL', includeExecutionData: true, logDestination: `${logGroup.arn}:*` },
+      tracingConfiguration: { enabled: true },
+      encryptionConfiguration: { type: 'CUSTOMER_MANAGED_KMS_KEY', kmsKeyId: dataKey, kmsDataKeyReusePeriodSeconds: 300 },
+      dependsOn: [role.policy],
+    });
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * `bootstrap` (one per account: each environment, and tooling): what every other stack stands on.
+ * - The Terraform state bucket (CMK, versioning, TLS-only, only the deploy role and break-glass)
+ *   and the DynamoDB lock table (PITR, CMK).
+ * - The deploy role that CodeBuild assumes: scoped to the state bucket, the lock table and the
+ *   resources it manages (names prefixed with the environment, or tagged Project=ledgerline);
+ *   it can create IAM roles only under the permissions boundary below.
+ * - The permissions boundary every workload role carries: the union of the actions the
+ *   workload roles of this account use (computed at synth from the other stacks), on this
+ *   account's resource ARNs.
+ *
+ * Applied once by an administrator (break-glass) with a local state override, then migrated
+ * into the bucket it creates (docs/infrastructure.md, "Bootstrap").
+ */
+import type { Construct } from 'constructs';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { LedgerlineStack, type StackScope } from './lib/base';
+import { CustomerManagedKey } from './lib/kms';
+import { SecureBucket, housekeepingRule } from './lib/bucket';
+import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, WILDCARD_SID_PREFIX, allow, awsRequiresWildcard, policyDocument, type PolicyStatement } from './lib/iam';
+import type { Names } from './naming';
+
+/** IAM managed policy size limit (characters, whitespace excluded). */
+export const MANAGED_POLICY_MAX_CHARS = 6144;
+
+export interface BoundaryActions {
+  /** Actions the workload roles use on specific resources. */
+  scoped: readonly string[];
+  /** Actions the workload roles use on Resource "*" (AWS-required, see lib/iam.ts). */
+  wildcard: readonly string[];
+}
+
+export interface BootstrapStackProps {
+  scope: StackScope;
+  /** Principals allowed to assume the deploy role (tooling CodeBuild roles, break-glass). */
+  deployers: readonly string[];
+  breakGlassRoleArn: string;
+  kmsDeletionWindowDays: number;
+  boundary: BoundaryActions;
+  /** Extra managed services of this account (tooling: CodeBuild / CodePipeline). */
+  extraDeployStatements?: (names: Names) => PolicyStatement[];
+  protect: boolean;
+}
+
+const TAGGED = (project: string) => ({ StringEquals: { 'aws:ResourceTag/Project': project } });
+const REQUEST_TAGGED = (project: string) => ({ StringEquals: { 'aws:RequestTag/Project': project } });
+
+/** The deploy role's permissions, grouped so each group fits one managed policy. */
+export function deployPolicyGroups(names: Names, project: string, extra: PolicyStatement[] = []): Record<string, PolicyStatement[]> {
+  const { region, account, prefix } = names;
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
+  const p = `${prefix}-*`;
+  const envParameterPath = names.ssmParameterName('*');
+  const stateBucketArn = `arn:aws:s3:::${prefix}-tfstate-${account}`;
+  return {
+    state: [
+      allow(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [`${stateBucketArn}/${prefix}/*`], undefined, 'StateObjects'),
+      allow(['s3:ListBucket', 's3:GetBucketVersioning'], [stateBucketArn], undefined, 'StateBucket'),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'], [arn('dynamodb', `table/${prefix}-tf-locks`)], undefined, 'StateLocks'),
+    ],
+    compute: [
+      allow(
+        ['lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:Get*', 'lambda:List*', 'lambda:Update*', 'lambda:Put*', 'lambda:Delete*', 'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:TagResource', 'lambda:UntagResource'],
+        [arn('lambda', `function:${p}`)],
+        undefined,
+        'Functions',
+      ),
+      // Event-source mappings are addressed by UUID: AWS authorises them on *, pinned by function ARN.
+      awsRequiresWildcard('EventSourceMappings', ['lambda:CreateEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping', 'lambda:GetEventSourceMapping'], {
+        ArnLikeIfExists: { 'lambda:FunctionArn': arn('lambda', `function:${p}`) },
+      }),
+      allow(['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePermissionsBoundary'], [`arn:aws:iam::${account}:role/${p}`], {
+        StringEquals: { 'iam:PermissionsBoundary': names.permissionsBoundaryArn },
+      }, 'RolesOnlyUnderBoundary'),
+      allow(
+        ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole', 'iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:PassRole'],
+        [`arn:aws:iam::${account}:role/${p}`],
+        undefined,
+        'ManageWorkloadRoles',
+      ),
+      allow(['iam:CreateServiceLinkedRole'], [`arn:aws:iam::${account}:role/aws-service-role/*`], {
+        StringEquals: { 'iam:AWSServiceName': ['emr-serverless.amazonaws.com', 'redshift-serverless.amazonaws.com', 'redshift.amazonaws.com', 'codebuild.amazonaws.com'] },
+      }, 'ServiceLinkedRoles'),
+      allow(
+        ['states:CreateStateMachine', 'states:DeleteStateMachine', 'states:Describe*', 'states:List*', 'states:UpdateStateMachine', 'states:TagResource', 'states:UntagResource', 'states:ValidateStateMachineDefinition'],
+        [arn('states', `stateMachine:${p}`)],
+        undefined,
+        'StateMachines',
+      ),
+      allow(
+        ['events:CreateEventBus', 'events:DeleteEventBus', 'events:UpdateEventBus', 'events:Describe*', 'events:ListTargetsByRule', 'events:ListTagsForResource', 'events:PutRule', 'events:DeleteRule', 'events:EnableRule', 'events:DisableRule', 'events:PutTargets', 'events:RemoveTargets', 'events:CreateArchive', 'events:UpdateArchive', 'events:DeleteArchive', 'events:TagResource', 'events:UntagResource'],
+        [arn('events', `event-bus/${p}`), arn('events', `rule/${p}`), arn('events', `rule/${names.busName}/${p}`), arn('events', `archive/${p}`)],
+        undefined,
+        'Eventing',
+      ),
+      allow(
+        ['pipes:CreatePipe', 'pipes:DeletePipe', 'pipes:DescribePipe', 'pipes:UpdatePipe', 'pipes:StartPipe', 'pipes:StopPipe', 'pipes:TagResource', 'pipes:UntagResource', 'pipes:ListTagsForResource'],
+        [arn('pipes', `pipe/${p}`)],
+        undefined,
+        'Pipes',
+      ),
+      allow(
+        ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule', 'scheduler:TagResource', 'scheduler:UntagResource', 'scheduler:ListTagsForResource'],
+        [arn('scheduler', `schedule/default/${p}`)],
+        undefined,
+        'Schedules',
+      ),
+      allow(
+        ['logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:TagResource', 'logs:UntagResource', 'logs:ListTagsForResource', 'logs:TagLogGroup', 'logs:ListTagsLogGroup'],
+        [`/aws/lambda/${p}`, `/aws/vendedlogs/*/${p}`, `/aws/vpc/${p}`, `/aws-glue/*`, `/aws/emr-serverless/${p}`, `/aws/codebuild/${p}`].map((group) => arn('logs', `log-group:${group}`)),
+        undefined,
+        'LogGroups',
+      ),
+    ],
+    data: [
+      allow(
+        ['dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:Describe*', 'dynamodb:ListTagsOfResource', 'dynamodb:UpdateTable', 'dynamodb:UpdateTimeToLive', 'dynamodb:UpdateContinuousBackups', 'dynamodb:TagResource', 'dynamodb:UntagResource'],
+        [arn('dynamodb', `table/${p}`)],
+        undefined,
+        'Tables',
+      ),
+      allow(['s3:CreateBucket', 's3:DeleteBucket', 's3:Get*', 's3:List*', 's3:Put*', 's3:DeleteBucketPolicy', 's3:DeleteObject*'], [`arn:aws:s3:::${p}`, `arn:aws:s3:::${p}/*`], undefined, 'Buckets'),
+      allow(['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'], [arn('sqs', p)], undefined, 'Queues'),
+      allow(['sns:CreateTopic', 'sns:DeleteTopic', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:ListTagsForResource', 'sns:TagResource', 'sns:UntagResource'], [arn('sns', p)], undefined, 'Topics'),
+      awsRequiresWildcard('CreateKeys', ['kms:CreateKey'], REQUEST_TAGGED(project)),
+      allow(
+        ['kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:PutKeyPolicy', 'kms:EnableKeyRotation', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:CreateGrant', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*'],
+        [arn('kms', 'key/*')],
+        TAGGED(project),
+        'ManagedKeys',
+      ),
+      allow(['kms:CreateAlias', 'kms:DeleteAlias', 'kms:UpdateAlias'], [arn('kms', `alias/${p}`), arn('kms', 'key/*')], undefined, 'KeyAliases'),
+      allow(['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameters', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource', 'ssm:ListTagsForResource'], [arn('ssm', `parameter${envParameterPath}`)], undefined, 'Parameters'),
+      allow(
+        ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy', 'secretsmanager:PutResourcePolicy', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+        [arn('secretsmanager', `secret:${prefix}/*`), arn('secretsmanager', `secret:redshift!${p}`)],
+        undefined,
+        'Secrets',
+      ),
+    ],
+    network: [
+      allow(
+        ['ec2:Create*', 'ec2:Delete*', 'ec2:Modify*', 'ec2:Associate*', 'ec2:Disassociate*', 'ec2:Attach*', 'ec2:Detach*', 'ec2:Allocate*', 'ec2:Release*', 'ec2:Authorize*', 'ec2:Revoke*', 'ec2:Replace*', 'ec2:Update*', 'ec2:Enable*', 'ec2:Disable*'],
+        [arn('ec2', '*/*')],
+        { StringEquals: { 'aws:ResourceAccount': account }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name', 'Tier', 'Project', 'Environment', 'CostCentre', 'DataClassification', 'Stack', 'ManagedBy'] } },
+        'Network',
+      ),
+      allow(
+        ['directconnect:CreateDirectConnectGatewayAssociation', 'directconnect:CreateDirectConnectGatewayAssociationProposal', 'directconnect:DeleteDirectConnectGatewayAssociation', 'directconnect:DeleteDirectConnectGatewayAssociationProposal', 'directconnect:DescribeDirectConnectGatewayAssociations', 'directconnect:DescribeDirectConnectGatewayAssociationProposals'],
+        ['arn:aws:directconnect::*:dx-gateway/*', arn('ec2', 'vpn-gateway/*')],
+        undefined,
+        'DirectConnect',
+      ),
+    ],
+    analytics: [
+      allow(
+        ['glue:CreateDatabase', 'glue:DeleteDatabase', 'glue:GetDatabase', 'glue:UpdateDatabase', 'glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable', 'glue:GetTables', 'glue:UpdateTable', 'glue:CreateJob', 'glue:DeleteJob', 'glue:GetJob', 'glue:UpdateJob', 'glue:CreateConnection', 'glue:DeleteConnection', 'glue:GetConnection', 'glue:UpdateConnection', 'glue:TagResource', 'glue:UntagResource', 'glue:GetTags'],
+        [arn('glue', 'catalog'), arn('glue', `database/${names.glueDatabase}`), arn('glue', `table/${names.glueDatabase}/*`), arn('glue', `job/${p}`), arn('glue', `connection/${p}`)],
+        undefined,
+        'Glue',
+      ),
+      // Glue security configurations and catalog encryption settings have no ARN (AWS).
+      awsRequiresWildcard('GlueAccountSettings', ['glue:GetSecurityConfiguration', 'glue:GetSecurityConfigurations', 'glue:CreateSecurityConfiguration', 'glue:DeleteSecurityConfiguration', 'glue:GetDataCatalogEncryptionSettings', 'glue:PutDataCatalogEncryptionSettings']),
+      allow(
+        ['emr-serverless:CreateApplication', 'emr-serverless:DeleteApplication', 'emr-serverless:GetApplication', 'emr-serverless:UpdateApplication', 'emr-serverless:StartApplication', 'emr-serverless:StopApplication', 'emr-serverless:TagResource', 'emr-serverless:UntagResource', 'emr-serverless:ListTagsForResource'],
+        [arn('emr-serverless', '/applications/*')],
+        TAGGED(project),
+        'EmrServerless',
+      ),
+      allow(
+        ['redshift-serverless:CreateNamespace', 'redshift-serverless:DeleteNamespace', 'redshift-serverless:GetNamespace', 'redshift-serverless:UpdateNamespace', 'redshift-serverless:CreateWorkgroup', 'redshift-serverless:DeleteWorkgroup', 'redshift-serverless:GetWorkgroup', 'redshift-serverless:UpdateWorkgroup', 'redshift-serverless:TagResource', 'redshift-serverless:UntagResource', 'redshift-serverless:ListTagsForResource'],
+        [arn('redshift-serverless', 'namespace/*'), arn('redshift-serverless', 'workgroup/*')],
+        TAGGED(project),
+        'RedshiftServerless',
+      ),
+      allow(
+        ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:TagResource', 'cloudwatch:UntagResource', 'cloudwatch:ListTagsForResource', 'cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards'],
+        [arn('cloudwatch', `alarm:${p}`), `arn:aws:cloudwatch::${account}:dashboard/${p}`],
+        undefined,
+        'Monitoring',
+      ),
+    ],
+    // Terraform refresh: list/describe calls that support no resource ARN (AWS).
+    readonly: [
+      awsRequiresWildcard('ReadOnlyLists', [
+        'ec2:Describe*',
+        'kms:ListAliases',
+        'kms:ListKeys',
+        'sqs:ListQueues',
+        'sns:ListTopics',
+        'states:ListStateMachines',
+        'lambda:ListFunctions',
+        'lambda:ListEventSourceMappings',
+        'dynamodb:ListTables',
+        'iam:ListRoles',
+        'iam:ListPolicies',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:ListDashboards',
+        'events:ListRules',
+        'scheduler:ListSchedules',
+        'pipes:ListPipes',
+        'logs:DescribeLogGroups',
+        'secretsmanager:ListSecrets',
+        'secretsmanager:GetRandomPassword',
+        'ssm:DescribeParameters',
+        'redshift-serverless:ListNamespaces',
+        'redshift-serverless:ListWorkgroups',
+        'emr-serverless:ListApplications',
+      ]),
+    ],
+    ...(extra.length > 0 ? { tooling: extra } : {}),
+  };
+}
+
+/** The permissions boundary: what any workload role of this account may ever do, and where. */
+export function boundaryStatements(names: Names, actions: BoundaryActions): PolicyStatement[] {
+  const { region, account, prefix } = names;
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
+  const p = `${prefix}-*`;
+  const statements: PolicyStatement[] = [];
+  if (actions.scoped.length > 0) {
+    statements.push(
+      allow(
+        [...actions.scoped].sort(),
+        [
+          arn('dynamodb', `table/${p}`),
+          arn('sqs', p),
+          arn('sns', p),
+          `arn:aws:s3:::${p}`,
+          `arn:aws:s3:::${p}/*`,
+          arn('events', `event-bus/${p}`),
+          arn('states', `stateMachine:${p}`),
+          arn('states', `execution:${p}`),
+          arn('lambda', `function:${p}`),
+          arn('kms', 'key/*'),
+          arn('logs', 'log-group:*'),
+          arn('glue', 'catalog'),
+          arn('glue', `database/${names.glueDatabase}`),
+          arn('glue', `table/${names.glueDatabase}/*`),
+          arn('glue', `job/${p}`),
+          arn('ssm', `parameter${names.ssmParameterName('*')}`),
+          arn('redshift-serverless', 'workgroup/*'),
+          arn('ec2', 'network-interface/*'),
+          arn('ec2', 'subnet/*'),
+          arn('ec2', 'security-group/*'),
+          arn('codebuild', `project/${p}`),
+          arn('codebuild', `report-group/${p}`),
+          `arn:aws:iam::*:role/ledgerline-*-deploy`,
+          arn('codeconnections', 'connection/*'),
+        ],
+        undefined,
+        'WorkloadActions',
+      ),
+    );
+  }
+  if (actions.wildcard.length > 0) statements.push(awsRequiresWildcard('WorkloadServiceActions', [...actions.wildcard].sort()));
+  return statements;
+}
+
+export class BootstrapStack extends LedgerlineStack {
+  readonly deployRole: IamRole;
+
+  constructor(app: Construct, props: BootstrapStackProps) {
+    super(app, { scope: props.scope, component: 'bootstrap', assumeDeployRole: false });
+    const names = this.names;
+    const { account, prefix } = props.scope;
+    const project = props.scope.tags.Project ?? 'ledgerline';
+
+    const stateKey = new CustomerManagedKey(this, 'state-key', {
+      account,
+      alias: `${prefix}-tfstate`,
+      description: `${prefix}: Terraform state and locks`,
+      deletionWindowDays: props.kmsDeletionWindowDays,
+    });
+    new SecureBucket(this, 'state-bucket', {
+      bucketName: props.scope.state.bucket,
+      kmsKeyArn: stateKey.arn,
+      objectAccessRoleArns: [names.deployRoleArn],
+      adminRoleArns: [names.deployRoleArn, props.breakGlassRoleArn],
+      lifecycleRules: [housekeepingRule(365)],
+    });
+    new DynamodbTable(this, 'lock-table', {
+      name: props.scope.state.lockTable,
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: 'LockID',
+      attribute: [{ name: 'LockID', type: 'S' }],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true, kmsKeyArn: stateKey.arn },
+      deletionProtectionEnabled: props.protect,
+    });
+
+    new IamPolicy(this, 'boundary', {
+      name: names.permissionsBoundaryName,
+      description: 'Permissions boundary of every Ledgerline workload role in this account',
+      policy: policyDocument(boundaryStatements(names, props.boundary)),
+    });
+
+    this.deployRole = new IamRole(this, 'deploy-role', {
+      name: names.deployRoleName,
+      description: 'Terraform deploy role (assumed by the tooling CodeBuild projects and break-glass)',
+      maxSessionDuration: 3600,
+      assumeRolePolicy: policyDocument([
+        {
+          Effect: 'Allow',
+          Principal: { AWS: [...props.deployers] },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+        },
+      ]),
+    });
+    const groups = deployPolicyGroups(names, project, props.extraDeployStatements?.(names) ?? []);
+    groups.state!.push(allow(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [stateKey.arn], undefined, 'StateKey'));
+    // The deploy role may never loosen its own guard rails.
+    groups.compute!.push({
+      Sid: 'ProtectGuardRails',
+      Effect: 'Deny',
+      Action: ['iam:DeleteRolePermissionsBoundary', 'iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:SetDefaultPolicyVersion'],
+      Resource: [`arn:aws:iam::${account}:role/${prefix}-*`, names.permissionsBoundaryArn],
+    });
+    for (const [group, statements] of Object.entries(groups)) {
+      const document = policyDocument(statements);
+      if (document.length > MANAGED_POLICY_MAX_CHARS) throw new Error(`deploy policy group "${group}" is ${document.length} chars (> ${MANAGED_POLICY_MAX_CHARS})`);
+      const policy = new IamPolicy(this, `deploy-${group}`, { name: names.name(`deploy-${group}`), description: `Deploy role: ${group}`, policy: document });
+      new IamRolePolicyAttachment(this, `deploy-${group}-attachment`, { role: this.deployRole.name, policyArn: policy.arn });
+    }
+  }
+}
+
+/** Actions of the given statements, split into scoped and AWS-required-wildcard (for the boundary). */
+export function boundaryActionsOf(statements: readonly PolicyStatement[]): BoundaryActions {
+  const scoped = new Set<string>();
+  const wildcard = new Set<string>();
+  for (const statement of statements) {
+    if (statement.Effect !== 'Allow') continue;
+    const actions = typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+    const target = statement.Sid?.startsWith(WILDCARD_SID_PREFIX) ? wildcard : scoped;
+    for (const action of actions) {
+      if (target === wildcard && !(action in ACTIONS_REQUIRING_WILDCARD_RESOURCE)) throw new Error(`${action} is not an AWS-required wildcard action`);
+      target.add(action);
+    }
+  }
+  return { scoped: [...scoped].sort(), wildcard: [...wildcard].sort() };
+}

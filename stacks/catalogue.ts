@@ -1,0 +1,84 @@
+/**
+ * Every Lambda function Ledgerline deploys, and how it is invoked. Derived from the routes
+ * module (one consumer per route) plus the functions no route feeds.
+ */
+import { ROUTES, type Route } from '../src/routes';
+import type { DeployedFunctionName } from '../environments/types';
+import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
+
+export interface BucketAccess {
+  bucket: 'ingest' | 'analytics';
+  read?: readonly string[];
+  write?: readonly string[];
+}
+
+export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task';
+
+export interface CatalogueEntry {
+  name: DeployedFunctionName;
+  kind: FunctionKind;
+  description: string;
+  /** The route feeding a route consumer. */
+  route?: Route;
+  /**
+   * Set while the function's code belongs to an open issue: synth deploys a fail-closed
+   * placeholder (and says so) until `functions/<name>/index.ts` exists.
+   */
+  pendingIssue?: number;
+  /** S3 prefixes the function reads / writes (its role and the bucket policy both follow this). */
+  s3?: readonly BucketAccess[];
+}
+
+/** S3 access of the route consumers (parked duplicates, the posting outbox). */
+const CONSUMER_S3: Partial<Record<DeployedFunctionName, readonly BucketAccess[]>> = {
+  dedup: [{ bucket: 'ingest', write: [INGEST_PREFIXES.parked] }],
+  assembler: [{ bucket: 'ingest', write: [INGEST_PREFIXES.outbox] }],
+};
+
+export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
+  ...ROUTES.map(
+    (route): CatalogueEntry => ({
+      name: route.consumer,
+      kind: 'route-consumer',
+      description: route.description,
+      route,
+      ...(CONSUMER_S3[route.consumer] ? { s3: CONSUMER_S3[route.consumer] } : {}),
+    }),
+  ),
+  { name: 'ingest', kind: 'pipe-enrichment', description: 'FR1: Pipe enrichment, authorisation stream records → payment.authorised events' },
+  { name: 'sweeper', kind: 'scheduled', description: 'Seed 004 sweeper: re-drives RETRYING transactions, fails exhausted ones' },
+  {
+    name: 'reconcile-trigger',
+    kind: 'event-trigger',
+    description: 'Issue 4: S3 object-created → reconciliation execution named from bucket/key/version',
+    pendingIssue: 4,
+  },
+  {
+    name: 'reconcile-normalise',
+    kind: 'workflow-task',
+    description: 'Issue 4: statement file → normalised records (bad files → quarantine/)',
+    pendingIssue: 4,
+    s3: [
+      { bucket: 'ingest', read: [INGEST_PREFIXES.incoming], write: [INGEST_PREFIXES.quarantine] },
+      { bucket: 'analytics', write: [ANALYTICS_PREFIXES.normalised] },
+    ],
+  },
+  {
+    name: 'reconcile-match',
+    kind: 'workflow-task',
+    description: 'Issue 4: the one matcher, run on one account/currency partition',
+    pendingIssue: 4,
+    s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.partitions, ANALYTICS_PREFIXES.curated], write: [ANALYTICS_PREFIXES.matches] }],
+  },
+]);
+
+export function catalogueEntry(name: DeployedFunctionName): CatalogueEntry {
+  const entry = FUNCTION_CATALOGUE.find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`function ${name} is not in the catalogue`);
+  return entry;
+}
+
+/** Functions whose role touches `bucket` (its bucket policy admits exactly these roles). */
+export function bucketUsers(bucket: BucketAccess['bucket']): DeployedFunctionName[] {
+  return FUNCTION_CATALOGUE.filter((entry) => entry.s3?.some((access) => access.bucket === bucket)).map((entry) => entry.name);
+}

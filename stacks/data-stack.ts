@@ -1,0 +1,262 @@
+/**
+ * `data`: the stateful layer, deployed rarely and never replaced casually.
+ * - Customer-managed keys (rotation on): `data` (tables, ingest bucket, Lambda environment),
+ *   `messaging` (SQS, SNS, the event bus and its archive), `logs` (every log group).
+ * - DynamoDB tables, built from THE table definitions (src/adapters/aws/tables.ts): keys, GSIs,
+ *   LSIs, TTL, streams. PITR and the data CMK on every table.
+ * - The ingest bucket (prefixes incoming/ quarantine/ parked/ outbox/postings/ results/).
+ * - The custom event bus + an archive of the lifecycle events replay needs.
+ * - Every SQS queue (route queues with their DLQs, and the DLQs of the bus targets, the Pipe,
+ *   Scheduler and async invocations) with their queue policies, and the SNS topics.
+ */
+import type { Construct } from 'constructs';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
+import { CloudwatchEventArchive } from '@cdktf/provider-aws/lib/cloudwatch-event-archive';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
+import type { EnvironmentConfig } from '../environments/types';
+import { ROUTES, type Route } from '../src/routes';
+import { EventTypes, type EventType } from '../src/domain/events';
+import { TABLES, TABLE_NAMES, attributeDefinitions, type TableName, type Projection } from '../src/adapters/aws/tables';
+import { LedgerlineStack } from './lib/base';
+import { CustomerManagedKey, logsServiceGrant, senderServiceGrant } from './lib/kms';
+import { SecureBucket, housekeepingRule } from './lib/bucket';
+import { DeadLetterQueue, QueueWithDlq, visibilityTimeoutFor } from './lib/queue';
+import { policyDocument, type PolicyStatement } from './lib/iam';
+import { INGEST_PREFIXES } from './naming';
+import { bucketUsers } from './catalogue';
+
+/**
+ * The lifecycle events the archive keeps. Replaying `payment.authorised` re-runs the whole
+ * (idempotent, deterministic) flow; `payment.rules-decided` replays postings without
+ * re-evaluating rules; the terminal events are kept for audit and notification replay. The
+ * intermediate events (deduplicated, standardised, enriched, leg-recorded) are derivable and are
+ * the bulk of the volume, so they are NOT archived.
+ */
+export const REPLAY_EVENT_TYPES: readonly EventType[] = [
+  EventTypes.authorised,
+  EventTypes.rulesDecided,
+  EventTypes.postingCompleted,
+  EventTypes.postingFailed,
+];
+
+/** SNS topics (notifications for people and downstream systems). */
+export const NOTIFICATION_TOPICS = ['reconciliation', 'posting-notifications'] as const;
+export type NotificationTopic = (typeof NOTIFICATION_TOPICS)[number];
+
+function projectionOf(projection: Projection): { projectionType: string; nonKeyAttributes?: string[] } {
+  return projection.type === 'INCLUDE' ? { projectionType: 'INCLUDE', nonKeyAttributes: [...projection.attributes] } : { projectionType: projection.type };
+}
+
+export class DataStack extends LedgerlineStack {
+  readonly dataKey: CustomerManagedKey;
+  readonly messagingKey: CustomerManagedKey;
+  readonly logsKey: CustomerManagedKey;
+  readonly tables = new Map<TableName, DynamodbTable>();
+  readonly ingestBucket: SecureBucket;
+  readonly bus: CloudwatchEventBus;
+  readonly routeQueues = new Map<string, QueueWithDlq>();
+  readonly busDeliveryDlq: SqsQueue;
+  readonly pipeDlq: SqsQueue;
+  readonly schedulerDlq: SqsQueue;
+  readonly asyncInvokeDlq: SqsQueue;
+  readonly topics = new Map<NotificationTopic, SnsTopic>();
+
+  constructor(app: Construct, config: EnvironmentConfig) {
+    super(app, { scope: config, component: 'data', assumeDeployRole: true });
+    const names = this.names;
+    const { account, region } = config;
+
+    this.dataKey = new CustomerManagedKey(this, 'data-key', {
+      account,
+      alias: names.name('data'),
+      description: `${config.prefix}: DynamoDB tables, ingest bucket, Lambda environment`,
+      deletionWindowDays: config.kmsDeletionWindowDays,
+    });
+    this.messagingKey = new CustomerManagedKey(this, 'messaging-key', {
+      account,
+      alias: names.name('messaging'),
+      description: `${config.prefix}: SQS queues, SNS topics, event bus and archive`,
+      deletionWindowDays: config.kmsDeletionWindowDays,
+      services: [
+        { ...senderServiceGrant('EventBridgeEncryptsBusAndDeliversToQueues', 'events.amazonaws.com', account), actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'] },
+        senderServiceGrant('CloudWatchAlarmsPublishToTopics', 'cloudwatch.amazonaws.com', account),
+      ],
+    });
+    this.logsKey = new CustomerManagedKey(this, 'logs-key', {
+      account,
+      alias: names.name('logs'),
+      description: `${config.prefix}: CloudWatch log groups`,
+      deletionWindowDays: config.kmsDeletionWindowDays,
+      services: [logsServiceGrant(region, account)],
+    });
+
+    // --- Tables: one definition (tables.ts), PITR + CMK on every one ----------------------
+    for (const tableName of TABLE_NAMES) {
+      const definition = TABLES[tableName];
+      const table = new DynamodbTable(this, `table-${tableName}`, {
+        name: names.tableName(tableName),
+        billingMode: definition.billingMode,
+        hashKey: definition.partitionKey.name,
+        ...('sortKey' in definition && definition.sortKey ? { rangeKey: definition.sortKey.name } : {}),
+        attribute: attributeDefinitions(definition).map((key) => ({ name: key.name, type: key.type })),
+        globalSecondaryIndex: definition.globalSecondaryIndexes.map((index) => ({
+          name: index.indexName,
+          hashKey: index.partitionKey.name,
+          ...(index.sortKey ? { rangeKey: index.sortKey.name } : {}),
+          ...projectionOf(index.projection),
+        })),
+        localSecondaryIndex: definition.localSecondaryIndexes.map((index) => ({
+          name: index.indexName,
+          rangeKey: index.sortKey!.name,
+          ...projectionOf(index.projection),
+        })),
+        ...('ttlAttribute' in definition && definition.ttlAttribute ? { ttl: { attributeName: definition.ttlAttribute, enabled: true } } : {}),
+        ...('stream' in definition && definition.stream ? { streamEnabled: true, streamViewType: definition.stream } : {}),
+        // Issue 3: PITR on EVERY table (tables.ts marks some tables as rebuildable; the bank's
+        // recovery standard still wants PITR on all of them).
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true, kmsKeyArn: this.dataKey.arn },
+        deletionProtectionEnabled: config.protectStatefulResources,
+      });
+      this.tables.set(tableName, table);
+    }
+
+    // --- Ingest bucket ---------------------------------------------------------------------
+    const r = config.retention;
+    this.ingestBucket = new SecureBucket(this, 'ingest-bucket', {
+      bucketName: names.ingestBucket,
+      kmsKeyArn: this.dataKey.arn,
+      objectAccessRoleArns: [
+        ...bucketUsers('ingest').map((fn) => names.functionRoleArn(fn)),
+        names.glueJobRoleArn,
+        config.humanRoleArns.financeUploaders,
+      ],
+      adminRoleArns: [names.deployRoleArn, config.humanRoleArns.breakGlass],
+      eventBridge: true,
+      lifecycleRules: [
+        housekeepingRule(r.noncurrentVersionExpirationDays),
+        {
+          id: 'incoming',
+          status: 'Enabled',
+          filter: [{ prefix: INGEST_PREFIXES.incoming }],
+          transition: [{ days: r.incomingTransitionDays, storageClass: 'STANDARD_IA' }],
+          expiration: [{ days: r.incomingExpirationDays }],
+        },
+        { id: 'quarantine', status: 'Enabled', filter: [{ prefix: INGEST_PREFIXES.quarantine }], expiration: [{ days: r.quarantineExpirationDays }] },
+        { id: 'parked', status: 'Enabled', filter: [{ prefix: INGEST_PREFIXES.parked }], expiration: [{ days: r.parkedExpirationDays }] },
+        {
+          id: 'outbox',
+          status: 'Enabled',
+          filter: [{ prefix: INGEST_PREFIXES.outbox }],
+          transition: [{ days: r.outboxGlacierDays, storageClass: 'GLACIER_IR' }],
+        },
+        {
+          id: 'results',
+          status: 'Enabled',
+          filter: [{ prefix: INGEST_PREFIXES.results }],
+          transition: [{ days: r.outboxGlacierDays, storageClass: 'GLACIER_IR' }],
+        },
+      ],
+    });
+
+    // --- Event bus + archive -----------------------------------------------------------------
+    this.busDeliveryDlq = new DeadLetterQueue(this, 'bus-delivery-dlq', { name: names.busDeliveryDlqName, kmsKeyArn: this.messagingKey.arn }).queue;
+    this.bus = new CloudwatchEventBus(this, 'bus', {
+      name: names.busName,
+      description: 'Ledgerline payment lifecycle events (envelope = detail, type = detail-type)',
+      kmsKeyIdentifier: this.messagingKey.arn,
+      deadLetterConfig: { arn: this.busDeliveryDlq.arn },
+    });
+    new CloudwatchEventArchive(this, 'archive', {
+      name: names.archiveName,
+      description: 'Lifecycle events replay needs (see REPLAY_EVENT_TYPES)',
+      eventSourceArn: this.bus.arn,
+      retentionDays: r.archiveDays,
+      kmsKeyIdentifier: this.messagingKey.arn,
+      eventPattern: JSON.stringify({ 'detail-type': [...REPLAY_EVENT_TYPES] }),
+    });
+
+    // --- Queues --------------------------------------------------------------------------------
+    for (const route of ROUTES) {
+      const queue = new QueueWithDlq(this, `route-${route.name}`, {
+        name: names.routeQueueName(route),
+        dlqName: names.routeDlqName(route),
+        kmsKeyArn: this.messagingKey.arn,
+        visibilityTimeoutSeconds: visibilityTimeoutFor(config.functions[route.consumer].timeoutSeconds, route.queue.maxBatchingWindowSeconds),
+        maxReceiveCount: route.queue.maxReceiveCount,
+      });
+      this.routeQueues.set(route.name, queue);
+      this.queuePolicy(`route-${route.name}`, queue.queue, [this.eventBridgeMaySend(queue.queue, [names.routeRuleArn(route)])]);
+      this.queuePolicy(`route-${route.name}-dlq`, queue.dlq, []);
+    }
+    // EventBridge parks undeliverable events of every route target (and the bus itself) here.
+    this.queuePolicy('bus-delivery-dlq', this.busDeliveryDlq, [
+      this.eventBridgeMaySend(this.busDeliveryDlq, [
+        ...ROUTES.map((route: Route) => names.routeRuleArn(route)),
+        names.ruleArnOnDefaultBus(names.name('statement-uploaded')),
+        names.busArn,
+      ]),
+    ]);
+    this.pipeDlq = new DeadLetterQueue(this, 'pipe-dlq', { name: names.pipeDlqName, kmsKeyArn: this.messagingKey.arn }).queue;
+    this.queuePolicy('pipe-dlq', this.pipeDlq, []);
+    this.schedulerDlq = new DeadLetterQueue(this, 'scheduler-dlq', { name: names.schedulerDlqName, kmsKeyArn: this.messagingKey.arn }).queue;
+    this.queuePolicy('scheduler-dlq', this.schedulerDlq, []);
+    this.asyncInvokeDlq = new DeadLetterQueue(this, 'async-invoke-dlq', { name: names.asyncInvokeDlqName, kmsKeyArn: this.messagingKey.arn }).queue;
+    this.queuePolicy('async-invoke-dlq', this.asyncInvokeDlq, []);
+
+    // --- Notification topics ---------------------------------------------------------------------
+    for (const topicName of NOTIFICATION_TOPICS) {
+      const topic = new SnsTopic(this, `topic-${topicName}`, { name: names.topicName(topicName), kmsMasterKeyId: this.messagingKey.arn, tracingConfig: 'Active' });
+      this.topics.set(topicName, topic);
+      new SnsTopicPolicy(this, `topic-${topicName}-policy`, { arn: topic.arn, policy: topicPolicy(names.topicArn(topicName), account) });
+    }
+  }
+
+  private eventBridgeMaySend(queue: SqsQueue, sourceArns: readonly string[]): PolicyStatement {
+    return {
+      Sid: 'EventBridgeRulesMaySend',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: queue.arn,
+      Condition: { ArnEquals: { 'aws:SourceArn': [...sourceArns] } },
+    };
+  }
+
+  /** Every queue: TLS only; plus the given grants. */
+  private queuePolicy(id: string, queue: SqsQueue, statements: readonly PolicyStatement[]): void {
+    new SqsQueuePolicy(this, `${id}-policy`, {
+      queueUrl: queue.url,
+      policy: policyDocument([
+        { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: queue.arn, Condition: { Bool: { 'aws:SecureTransport': false } } },
+        ...statements,
+      ]),
+    });
+  }
+}
+
+/** Topics: TLS only; publishing limited to this account's principals and CloudWatch alarms of this account. */
+export function topicPolicy(topicArn: string, account: string): string {
+  return policyDocument([
+    { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topicArn, Condition: { Bool: { 'aws:SecureTransport': false } } },
+    {
+      Sid: 'AccountPrincipalsPublish',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${account}:root` },
+      Action: ['sns:Publish', 'sns:GetTopicAttributes', 'sns:Subscribe'],
+      Resource: topicArn,
+    },
+    {
+      Sid: 'CloudWatchAlarmsPublish',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: topicArn,
+      Condition: { StringEquals: { 'aws:SourceAccount': account } },
+    },
+  ]);
+}

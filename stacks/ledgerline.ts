@@ -1,0 +1,129 @@
+/**
+ * Builds every Ledgerline stack into a CDKTF App: per environment (dev, staging, prod — same code,
+ * different config) `bootstrap`, `network`, `data`, `analytics`, `app`, `observability`; plus the
+ * tooling account's `bootstrap` and `pipeline`. Used by main.ts (cdktf CLI), scripts/synth.ts
+ * and the infra tests.
+ */
+import { App, type TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig, ToolingConfig } from '../environments/types';
+import { dev } from '../environments/dev';
+import { staging } from '../environments/staging';
+import { prod } from '../environments/prod';
+import { tooling as toolingConfig } from '../environments/tooling';
+import { NetworkStack } from './network-stack';
+import { DataStack } from './data-stack';
+import { AnalyticsStack } from './analytics-stack';
+import { AppStack } from './app-stack';
+import { ObservabilityStack } from './observability-stack';
+import { BootstrapStack, boundaryActionsOf } from './bootstrap-stack';
+import { PipelineStack, toolingBuildRoleArn, toolingScope } from './pipeline-stack';
+import { LeastPrivilegeRole, allow, type PolicyStatement } from './lib/iam';
+import { prepareFunctionAssets, type AssetMode, type FunctionAssets } from './lib/assets';
+import type { Names } from './naming';
+
+export const ENVIRONMENTS: readonly EnvironmentConfig[] = [dev, staging, prod];
+export const TOOLING: ToolingConfig = toolingConfig;
+
+export interface EnvironmentStacks {
+  config: EnvironmentConfig;
+  bootstrap: BootstrapStack;
+  network: NetworkStack;
+  data: DataStack;
+  analytics: AnalyticsStack;
+  app: AppStack;
+  observability: ObservabilityStack;
+}
+
+export interface LedgerlineApp {
+  app: App;
+  assets: FunctionAssets;
+  environments: EnvironmentStacks[];
+  tooling?: { bootstrap: BootstrapStack; pipeline: PipelineStack };
+  stacks: TerraformStack[];
+}
+
+function roleStatements(scopes: readonly Construct[]): PolicyStatement[] {
+  return scopes.flatMap((scope) => scope.node.findAll().filter((node): node is LeastPrivilegeRole => node instanceof LeastPrivilegeRole)).flatMap((role) => [...role.statements]);
+}
+
+function toolingDeployStatements(names: Names, tooling: ToolingConfig): PolicyStatement[] {
+  const { region, account } = names;
+  return [
+    allow(
+      ['codebuild:CreateProject', 'codebuild:UpdateProject', 'codebuild:DeleteProject', 'codebuild:BatchGetProjects'],
+      [`arn:aws:codebuild:${region}:${account}:project/${names.prefix}-*`],
+      undefined,
+      'BuildProjects',
+    ),
+    allow(
+      ['codepipeline:CreatePipeline', 'codepipeline:UpdatePipeline', 'codepipeline:DeletePipeline', 'codepipeline:GetPipeline', 'codepipeline:ListTagsForResource', 'codepipeline:TagResource', 'codepipeline:UntagResource'],
+      [`arn:aws:codepipeline:${region}:${account}:${names.prefix}-*`],
+      undefined,
+      'Pipelines',
+    ),
+    allow(['codeconnections:PassConnection', 'codeconnections:UseConnection', 'codestar-connections:PassConnection'], [tooling.sourceConnectionArn], undefined, 'SourceConnection'),
+  ];
+}
+
+export interface BuildOptions {
+  assetMode: AssetMode;
+  outdir?: string;
+  environments?: readonly EnvironmentConfig[];
+  /** Include the tooling account's stacks (default true). */
+  tooling?: boolean;
+  app?: App;
+}
+
+export function buildLedgerline(options: BuildOptions): LedgerlineApp {
+  const app = options.app ?? new App({ outdir: options.outdir ?? 'cdktf.out', skipValidation: false });
+  const assets = prepareFunctionAssets(options.assetMode);
+  const environments: EnvironmentStacks[] = [];
+  const stacks: TerraformStack[] = [];
+
+  for (const config of options.environments ?? ENVIRONMENTS) {
+    const network = new NetworkStack(app, config);
+    const data = new DataStack(app, config);
+    data.addDependency(network);
+    const analytics = new AnalyticsStack(app, config, { network: network.network });
+    analytics.addDependency(data);
+    const appStack = new AppStack(app, config, { network: network.network, data, analytics, assets });
+    appStack.addDependency(analytics);
+    const observability = new ObservabilityStack(app, config, { data });
+    observability.addDependency(appStack);
+    const bootstrap = new BootstrapStack(app, {
+      scope: config,
+      deployers: [toolingBuildRoleArn(TOOLING, 'ci'), toolingBuildRoleArn(TOOLING, `deploy-${config.name}`), config.humanRoleArns.breakGlass],
+      breakGlassRoleArn: config.humanRoleArns.breakGlass,
+      kmsDeletionWindowDays: config.kmsDeletionWindowDays,
+      boundary: boundaryActionsOf(roleStatements([network, data, analytics, appStack, observability])),
+      protect: config.protectStatefulResources,
+    });
+    environments.push({ config, bootstrap, network, data, analytics, app: appStack, observability });
+    stacks.push(bootstrap, network, data, analytics, appStack, observability);
+  }
+
+  let tooling: LedgerlineApp['tooling'];
+  if (options.tooling !== false) {
+    const pipeline = new PipelineStack(app, TOOLING, ENVIRONMENTS);
+    const bootstrap = new BootstrapStack(app, {
+      scope: toolingScope(TOOLING),
+      deployers: [TOOLING.breakGlassRoleArn],
+      breakGlassRoleArn: TOOLING.breakGlassRoleArn,
+      kmsDeletionWindowDays: TOOLING.kmsDeletionWindowDays,
+      boundary: boundaryActionsOf(roleStatements([pipeline])),
+      extraDeployStatements: (names) => toolingDeployStatements(names, TOOLING),
+      protect: true,
+    });
+    tooling = { bootstrap, pipeline };
+    stacks.push(bootstrap, pipeline);
+  }
+  return { app, assets, environments, tooling, stacks };
+}
+
+/** Builds and writes cdktf.out (stacks/<name>/cdk.tf.json + assets + manifest.json). */
+export function synthesizeLedgerline(options: BuildOptions): LedgerlineApp {
+  const built = buildLedgerline(options);
+  built.app.synth();
+  return built;
+}

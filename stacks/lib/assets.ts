@@ -1,0 +1,99 @@
+/**
+ * Lambda code for synth. Two modes:
+ * - `bundle` (npm run synth, main.ts, CI): esbuild bundles every `functions/<name>/index.ts`
+ *   AT SYNTH TIME (scripts/bundle-functions.ts, once per process, shared by all environments),
+ *   then each bundle is zipped deterministically. A catalogued function without an entry point
+ *   fails the synth, unless it is marked `pendingIssue` (its issue is open): then a fail-closed
+ *   placeholder is deployed and a warning printed.
+ * - `placeholder` (tests only): no esbuild; every function gets the same tiny fail-closed stub, so
+ *   synth tests neither need bundles nor spend seconds building them.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { BUNDLE_DIR, bundleFunction, functionNames } from '../../scripts/bundle-functions';
+import type { DeployedFunctionName } from '../../environments/types';
+import { FUNCTION_CATALOGUE } from '../catalogue';
+import { zipSync } from './zip';
+
+export type AssetMode = 'bundle' | 'placeholder';
+
+export interface FunctionCode {
+  /** Absolute path of the deployment zip. */
+  zipPath: string;
+  source: 'esbuild' | 'placeholder';
+  /** Why a placeholder (when it is one). */
+  reason?: string;
+}
+
+export interface FunctionAssets {
+  mode: AssetMode;
+  code: ReadonlyMap<DeployedFunctionName, FunctionCode>;
+  warnings: readonly string[];
+  /** Bundled entry points no catalogue entry deploys. */
+  uncatalogued: readonly string[];
+}
+
+const PLACEHOLDER_SOURCE = `'use strict';
+// Placeholder Lambda code: the real bundle did not exist when this was synthesized. Fails closed.
+exports.handler = async () => { throw new Error('ledgerline placeholder code: deploy a synth with real bundles'); };
+`;
+
+function placeholderZip(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const zipPath = join(dir, 'placeholder.zip');
+  if (!existsSync(zipPath)) writeFileSync(zipPath, zipSync([{ name: 'index.js', data: Buffer.from(PLACEHOLDER_SOURCE) }]));
+  return zipPath;
+}
+
+function zipFolder(folder: string, zipPath: string): void {
+  const entries = readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      const absolute = join(entry.parentPath, entry.name);
+      return { name: relative(folder, absolute).split('\\').join('/'), data: readFileSync(absolute) };
+    });
+  writeFileSync(zipPath, zipSync(entries));
+}
+
+const cache = new Map<AssetMode, FunctionAssets>();
+
+export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
+  const cached = cache.get(mode);
+  if (cached) return cached;
+  const code = new Map<DeployedFunctionName, FunctionCode>();
+  const warnings: string[] = [];
+  let uncatalogued: string[] = [];
+
+  if (mode === 'placeholder') {
+    const zipPath = placeholderZip(join(tmpdir(), 'ledgerline-infra-placeholder'));
+    for (const entry of FUNCTION_CATALOGUE) code.set(entry.name, { zipPath, source: 'placeholder', reason: 'test synth (placeholder mode)' });
+  } else {
+    const available = new Set(functionNames());
+    const catalogued = new Set<string>(FUNCTION_CATALOGUE.map((entry) => entry.name));
+    uncatalogued = [...available].filter((name) => !catalogued.has(name));
+    for (const name of uncatalogued) warnings.push(`functions/${name}/index.ts is bundled but no stack deploys it: add it to stacks/catalogue.ts`);
+    const missing: string[] = [];
+    for (const name of available) {
+      bundleFunction(name);
+      const folder = join(BUNDLE_DIR, name);
+      const zipPath = join(BUNDLE_DIR, `${name}.zip`);
+      zipFolder(folder, zipPath);
+      if (catalogued.has(name)) code.set(name as DeployedFunctionName, { zipPath, source: 'esbuild' });
+    }
+    for (const entry of FUNCTION_CATALOGUE) {
+      if (code.has(entry.name)) continue;
+      if (entry.pendingIssue === undefined) {
+        missing.push(entry.name);
+        continue;
+      }
+      const reason = `functions/${entry.name}/index.ts does not exist yet (issue ${entry.pendingIssue}); a fail-closed placeholder is deployed`;
+      warnings.push(reason);
+      code.set(entry.name, { zipPath: placeholderZip(join(BUNDLE_DIR, '.placeholder')), source: 'placeholder', reason });
+    }
+    if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
+  }
+  const assets: FunctionAssets = { mode, code, warnings, uncatalogued };
+  cache.set(mode, assets);
+  return assets;
+}

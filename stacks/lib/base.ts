@@ -1,0 +1,62 @@
+/**
+ * Every Ledgerline stack: one AWS provider pinned to the environment's account and region
+ * (default tags, the deploy role assumed), and its own S3 backend state key with a DynamoDB
+ * lock table. State key: `<prefix>/<component>.tfstate` in the environment's state bucket.
+ */
+import type { Construct } from 'constructs';
+import { S3Backend, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { Names } from '../naming';
+
+export interface StackScope {
+  prefix: string;
+  account: string;
+  region: string;
+  state: { bucket: string; lockTable: string; region: string };
+  tags: Readonly<Record<string, string>>;
+}
+
+export interface LedgerlineStackProps {
+  scope: StackScope;
+  /** The deployment unit: network, data, app, analytics, observability, bootstrap, pipeline. */
+  component: string;
+  /**
+   * Run Terraform as the environment's deploy role (every stack but bootstrap, which creates
+   * that role and is applied once by an administrator).
+   */
+  assumeDeployRole: boolean;
+}
+
+export const AWS_PROVIDER_VERSION = '~> 6.0';
+
+export class LedgerlineStack extends TerraformStack {
+  readonly names: Names;
+  readonly component: string;
+  readonly stateKey: string;
+
+  constructor(app: Construct, props: LedgerlineStackProps) {
+    super(app, `${props.scope.prefix}-${props.component}`);
+    const { scope } = props;
+    this.names = new Names(scope);
+    this.component = props.component;
+    this.stateKey = `${scope.prefix}/${props.component}.tfstate`;
+
+    const assumeRole = props.assumeDeployRole ? [{ roleArn: this.names.deployRoleArn, sessionName: `cdktf-${props.component}` }] : undefined;
+    new AwsProvider(this, 'aws', {
+      region: scope.region,
+      allowedAccountIds: [scope.account],
+      defaultTags: [{ tags: { ...scope.tags, Stack: props.component, ManagedBy: 'cdktf' } }],
+      ...(assumeRole ? { assumeRole } : {}),
+    });
+
+    new S3Backend(this, {
+      bucket: scope.state.bucket,
+      key: this.stateKey,
+      region: scope.state.region,
+      encrypt: true,
+      kmsKeyId: `arn:aws:kms:${scope.state.region}:${scope.account}:alias/${scope.prefix}-tfstate`,
+      dynamodbTable: scope.state.lockTable,
+      ...(props.assumeDeployRole ? { assumeRole: { roleArn: this.names.deployRoleArn } } : {}),
+    });
+  }
+}

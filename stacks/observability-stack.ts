@@ -1,0 +1,215 @@
+/**
+ * `observability`: the alarm topic (CMK), CloudWatch alarms and one dashboard per environment.
+ * Alarms (thresholds from config), all notifying the alarm topic:
+ * - DLQ depth on every dead-letter queue;
+ * - Errors and Throttles of every function;
+ * - age of the oldest message of every route queue;
+ * - iterator age of the authorisation stream (read by the Pipe), plus Pipe execution failures;
+ * - failed / timed-out executions of every state machine.
+ */
+import type { Construct } from 'constructs';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import type { EnvironmentConfig } from '../environments/types';
+import { ROUTES } from '../src/routes';
+import { LedgerlineStack } from './lib/base';
+import { FUNCTION_CATALOGUE } from './catalogue';
+import { topicPolicy, type DataStack } from './data-stack';
+
+/**
+ * The Pipe publishes no iterator-age metric (AWS/EventBridge/Pipes has none). The ingest
+ * enrichment reports `now - dynamodb.ApproximateCreationDateTime` of each batch as this custom
+ * metric (CloudWatch embedded metric format); the alarm watches it.
+ */
+export const ITERATOR_AGE_METRIC = { namespace: 'Ledgerline', metricName: 'AuthorisationStreamIteratorAge', unit: 'Milliseconds' } as const;
+
+export class ObservabilityStack extends LedgerlineStack {
+  readonly alarmTopic: SnsTopic;
+  readonly alarms: CloudwatchMetricAlarm[] = [];
+
+  constructor(app: Construct, config: EnvironmentConfig, props: { data: DataStack }) {
+    super(app, { scope: config, component: 'observability', assumeDeployRole: true });
+    const names = this.names;
+    const t = config.alarms;
+
+    this.alarmTopic = new SnsTopic(this, 'alarm-topic', { name: names.topicName('alarms'), kmsMasterKeyId: props.data.messagingKey.arn, tracingConfig: 'Active' });
+    new SnsTopicPolicy(this, 'alarm-topic-policy', { arn: this.alarmTopic.arn, policy: topicPolicy(names.topicArn('alarms'), config.account) });
+    if (config.alarmEmail) new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.alarmTopic.arn, protocol: 'email', endpoint: config.alarmEmail });
+    const topic = this.alarmTopic.arn;
+
+    const alarm = (id: string, props: { description: string; namespace: string; metricName: string; dimensions: Record<string, string>; statistic: string; period: number; threshold: number; evaluationPeriods?: number; unit?: string }) => {
+      this.alarms.push(
+        new CloudwatchMetricAlarm(this, id, {
+          alarmName: names.name(id),
+          alarmDescription: props.description,
+          namespace: props.namespace,
+          metricName: props.metricName,
+          dimensions: props.dimensions,
+          statistic: props.statistic,
+          period: props.period,
+          evaluationPeriods: props.evaluationPeriods ?? 1,
+          threshold: props.threshold,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+          ...(props.unit ? { unit: props.unit } : {}),
+          alarmActions: [topic],
+          okActions: [topic],
+        }),
+      );
+    };
+
+    // Dead-letter queues.
+    const dlqs = [
+      ...ROUTES.map((route) => names.routeDlqName(route)),
+      names.busDeliveryDlqName,
+      names.pipeDlqName,
+      names.schedulerDlqName,
+      names.asyncInvokeDlqName,
+    ];
+    for (const dlq of dlqs) {
+      alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, {
+        description: `Messages on dead-letter queue ${dlq}: a human or the redriver must act`,
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: dlq },
+        statistic: 'Maximum',
+        period: 60,
+        threshold: t.dlqDepth,
+      });
+    }
+
+    // Functions.
+    for (const entry of FUNCTION_CATALOGUE) {
+      const functionName = names.functionName(entry.name);
+      alarm(`fn-${entry.name}-errors`, {
+        description: `${functionName} errors`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: { FunctionName: functionName },
+        statistic: 'Sum',
+        period: 300,
+        threshold: t.functionErrors,
+      });
+      alarm(`fn-${entry.name}-throttles`, {
+        description: `${functionName} throttles (reserved concurrency ${config.functions[entry.name].reservedConcurrency})`,
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions: { FunctionName: functionName },
+        statistic: 'Sum',
+        period: 300,
+        threshold: t.functionThrottles,
+      });
+    }
+
+    // Route queues: the oldest message says a consumer is falling behind.
+    for (const route of ROUTES) {
+      alarm(`${route.name}-oldest-message`, {
+        description: `Oldest message on ${names.routeQueueName(route)} (consumer ${route.consumer} falling behind)`,
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensions: { QueueName: names.routeQueueName(route) },
+        statistic: 'Maximum',
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: t.oldestMessageAgeSeconds,
+      });
+    }
+
+    // Authorisation stream → Pipe.
+    alarm('authorisations-iterator-age', {
+      description: 'Age of authorisation stream records when the Pipe reads them (ingest falling behind)',
+      namespace: ITERATOR_AGE_METRIC.namespace,
+      metricName: ITERATOR_AGE_METRIC.metricName,
+      dimensions: { Environment: config.name, Pipe: names.pipeName },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 3,
+      threshold: t.iteratorAgeMs,
+    });
+    alarm('authorisations-pipe-failures', {
+      description: `${names.pipeName} failed executions (records go to ${names.pipeDlqName} after retries)`,
+      namespace: 'AWS/EventBridge/Pipes',
+      metricName: 'ExecutionFailed',
+      dimensions: { PipeName: names.pipeName },
+      statistic: 'Sum',
+      period: 300,
+      threshold: t.pipeFailures,
+    });
+
+    // State machines.
+    for (const machine of [names.redriveStateMachine, names.reconciliationStateMachine]) {
+      for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+        alarm(`sfn-${machine}-${metricName.replace('Executions', '').toLowerCase()}`, {
+          description: `${names.stateMachineName(machine)} ${metricName}`,
+          namespace: 'AWS/States',
+          metricName,
+          dimensions: { StateMachineArn: names.stateMachineArn(machine) },
+          statistic: 'Sum',
+          period: 300,
+          threshold: t.stateMachineFailures,
+        });
+      }
+    }
+
+    new CloudwatchDashboard(this, 'dashboard', { dashboardName: names.name('operations'), dashboardBody: JSON.stringify(this.dashboard(config)) });
+  }
+
+  private dashboard(config: EnvironmentConfig): unknown {
+    const names = this.names;
+    const region = config.region;
+    const widget = (title: string, metrics: unknown[][], x: number, y: number, stat = 'Sum') => ({
+      type: 'metric',
+      x,
+      y,
+      width: 12,
+      height: 6,
+      properties: { title, region, stat, period: 60, view: 'timeSeries', metrics },
+    });
+    const queues = ROUTES.map((route) => names.routeQueueName(route));
+    const functions = FUNCTION_CATALOGUE.map((entry) => names.functionName(entry.name));
+    return {
+      widgets: [
+        { type: 'text', x: 0, y: 0, width: 24, height: 2, properties: { markdown: `# Ledgerline ${config.name}\nPosting hot path (routes → queues → consumers), Pipe, workflows, dead letters.` } },
+        widget('Route queues: visible messages', queues.map((queue) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', queue]), 0, 2, 'Maximum'),
+        widget('Route queues: oldest message (s)', queues.map((queue) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', queue]), 12, 2, 'Maximum'),
+        widget('Functions: errors', functions.map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', fn]), 0, 8),
+        widget('Functions: duration p99 (ms)', functions.map((fn) => ['AWS/Lambda', 'Duration', 'FunctionName', fn]), 12, 8, 'p99'),
+        widget('Functions: concurrent executions', functions.map((fn) => ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', fn]), 0, 14, 'Maximum'),
+        widget(
+          'Pipe: events / failures / iterator age',
+          [
+            ['AWS/EventBridge/Pipes', 'EventCount', 'PipeName', names.pipeName],
+            ['AWS/EventBridge/Pipes', 'ExecutionFailed', 'PipeName', names.pipeName],
+            [ITERATOR_AGE_METRIC.namespace, ITERATOR_AGE_METRIC.metricName, 'Environment', config.name, 'Pipe', names.pipeName, { stat: 'Maximum' }],
+          ],
+          12,
+          14,
+        ),
+        widget(
+          'Dead-letter queues',
+          [...ROUTES.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName].map((queue) => [
+            'AWS/SQS',
+            'ApproximateNumberOfMessagesVisible',
+            'QueueName',
+            queue,
+          ]),
+          0,
+          20,
+          'Maximum',
+        ),
+        widget(
+          'Workflows',
+          [names.redriveStateMachine, names.reconciliationStateMachine].flatMap((machine) => [
+            ['AWS/States', 'ExecutionsStarted', 'StateMachineArn', names.stateMachineArn(machine)],
+            ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', names.stateMachineArn(machine)],
+          ]),
+          12,
+          20,
+        ),
+      ],
+    };
+  }
+}

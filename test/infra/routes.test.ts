@@ -1,0 +1,88 @@
+/**
+ * Every route of THE routes module (src/routes.ts) became exactly one EventBridge rule on the
+ * environment's bus, whose only target is the route's SQS queue, consumed by the route's
+ * consumer function with the route's batch settings, and nothing else routes events on the bus.
+ */
+import { ROUTES, type Route } from '../../src/routes';
+import { ENVIRONMENTS } from '../../stacks/ledgerline';
+import { Names } from '../../stacks/naming';
+import { cleanupSynth, model } from './support/synth';
+import { block, type Resource, type SynthModel } from './support/model';
+
+afterAll(cleanupSynth);
+
+function one<T>(items: readonly T[], what: string): T {
+  if (items.length !== 1) throw new Error(`expected exactly one ${what}, found ${items.length}`);
+  return items[0]!;
+}
+
+describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s', (_name, config) => {
+  const names = Names.of(config);
+  let m: SynthModel;
+  beforeAll(() => {
+    m = model(config.name);
+  });
+
+  test('the bus carries exactly one rule per route, and no other rule', () => {
+    const busRules = m.of('aws_cloudwatch_event_rule').filter((rule) => rule.config.event_bus_name === names.busName);
+    expect(busRules.map((rule) => rule.config.name).sort()).toEqual(ROUTES.map((route) => names.routeRuleName(route)).sort());
+  });
+
+  describe.each(ROUTES.map((route) => [route.name, route] as const))('route %s', (_route, route: Route) => {
+    let rule: Resource;
+    let queue: Resource;
+    beforeAll(() => {
+      rule = one(m.of('aws_cloudwatch_event_rule').filter((candidate) => candidate.config.name === names.routeRuleName(route)), `rule for ${route.name}`);
+      queue = one(m.of('aws_sqs_queue').filter((candidate) => candidate.config.name === names.routeQueueName(route)), `queue for ${route.name}`);
+    });
+
+    test('the rule matches exactly the route pattern on the environment bus', () => {
+      expect(rule.config.event_bus_name).toBe(names.busName);
+      expect(JSON.parse(String(rule.config.event_pattern))).toEqual(route.eventPattern);
+      expect(rule.config.state).toBe('ENABLED');
+    });
+
+    test("the rule's only target is the route's queue, with a DLQ and a retry policy", () => {
+      const targets = m.of('aws_cloudwatch_event_target').filter((target) => m.refs(target, target.config.rule).includes(rule.address));
+      const target = one(targets, `target of ${route.name}`);
+      expect(target.config.arn).toBe(names.queueArn(String(queue.config.name)));
+      expect(block(target.config.dead_letter_config)?.arn).toBe(names.queueArn(names.busDeliveryDlqName));
+      expect(block(target.config.retry_policy)?.maximum_retry_attempts).toBeGreaterThan(0);
+    });
+
+    test('the queue lets only this rule send, and dead-letters after the route maxReceiveCount', () => {
+      const policy = one(m.attachedTo(queue, 'aws_sqs_queue_policy', 'queue_url'), 'queue policy');
+      const statements = JSON.parse(String(policy.config.policy)).Statement as Array<{ Effect: string; Principal?: { Service?: string }; Condition?: { ArnEquals?: Record<string, string[]> } }>;
+      const send = one(statements.filter((statement) => statement.Effect === 'Allow'), 'allow statement');
+      expect(send.Principal?.Service).toBe('events.amazonaws.com');
+      expect(send.Condition?.ArnEquals?.['aws:SourceArn']).toEqual([names.routeRuleArn(route)]);
+      const redrive = JSON.parse(String(queue.config.redrive_policy)) as { maxReceiveCount: number; deadLetterTargetArn: string };
+      expect(redrive.maxReceiveCount).toBe(route.queue.maxReceiveCount);
+      expect(m.refs(queue, redrive.deadLetterTargetArn)).toHaveLength(1);
+    });
+
+    test("the queue feeds the route's consumer with the route's batch settings", () => {
+      const mapping = one(
+        m.of('aws_lambda_event_source_mapping').filter((candidate) => candidate.config.event_source_arn === names.queueArn(String(queue.config.name))),
+        `event-source mapping of ${route.name}`,
+      );
+      const consumer = m.get(one(m.refs(mapping, mapping.config.function_name), 'consumer ref'))!;
+      expect(consumer.config.function_name).toBe(names.functionName(route.consumer));
+      expect(mapping.config.batch_size).toBe(route.queue.batchSize);
+      expect(mapping.config.maximum_batching_window_in_seconds).toBe(route.queue.maxBatchingWindowSeconds);
+      expect(mapping.config.function_response_types).toEqual(['ReportBatchItemFailures']);
+      expect(queue.config.visibility_timeout_seconds).toBeGreaterThanOrEqual(6 * Number(consumer.config.timeout));
+    });
+
+    test('the consumer may read only its own queue', () => {
+      const consumer = one(m.of('aws_lambda_function').filter((fn) => fn.config.function_name === names.functionName(route.consumer)), 'consumer');
+      const policy = one(
+        m.of('aws_iam_role_policy').filter((candidate) => m.refs(candidate, candidate.config.role).some((ref) => m.refs(consumer, consumer.config.role).includes(ref))),
+        'consumer role policy',
+      );
+      const receive = JSON.parse(String(policy.config.policy)).Statement.filter((statement: { Action: string[] }) => statement.Action.includes('sqs:ReceiveMessage'));
+      expect(receive).toHaveLength(1);
+      expect(receive[0].Resource).toEqual([names.queueArn(names.routeQueueName(route))]);
+    });
+  });
+});

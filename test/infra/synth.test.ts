@@ -1,0 +1,254 @@
+/**
+ * Synth tests per environment: the stacks exist with their own state, and what config says
+ * (account, AZs, NATs, Direct Connect, sizes, retention, thresholds) is what was synthesized;
+ * tables / env vars / routes come from their single definitions; environments differ only in
+ * config.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENVIRONMENTS, TOOLING, buildLedgerline } from '../../stacks/ledgerline';
+import { Names } from '../../stacks/naming';
+import { INTERFACE_ENDPOINTS } from '../../stacks/network-stack';
+import { REPLAY_EVENT_TYPES } from '../../stacks/data-stack';
+import { FUNCTION_CATALOGUE } from '../../stacks/catalogue';
+import { MANAGED_POLICY_MAX_CHARS } from '../../stacks/bootstrap-stack';
+import { visibilityTimeoutFor } from '../../stacks/lib/queue';
+import { zipSync } from '../../stacks/lib/zip';
+import { functionNames } from '../../scripts/bundle-functions';
+import { ROUTES } from '../../src/routes';
+import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
+import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
+import { dev } from '../../environments/dev';
+import type { EnvironmentConfig } from '../../environments/types';
+import { cleanupSynth, model, synthesizeAll } from './support/synth';
+import { block, list, statementsOf, type Json, type Resource, type SynthModel } from './support/model';
+import { inflateRawSync } from 'node:zlib';
+
+afterAll(cleanupSynth);
+
+const COMPONENTS = ['bootstrap', 'network', 'data', 'analytics', 'app', 'observability'];
+
+function byName(m: SynthModel, type: string, name: string): Resource {
+  const found = m.of(type).filter((resource) => resource.config.name === name || resource.config.function_name === name || resource.config.alarm_name === name);
+  if (found.length !== 1) throw new Error(`${type} ${name}: found ${found.length}`);
+  return found[0]!;
+}
+
+test('synthesizes every stack of every environment and the tooling account', () => {
+  const { built, elapsedMs } = synthesizeAll();
+  expect(built.stacks.map((stack) => stack.node.id).sort()).toEqual(
+    [...ENVIRONMENTS.flatMap((config) => COMPONENTS.map((component) => `${config.prefix}-${component}`)), `${TOOLING.prefix}-bootstrap`, `${TOOLING.prefix}-pipeline`].sort(),
+  );
+  // Placeholder code in tests: no esbuild, so this measures the CDKTF synth itself.
+  expect(elapsedMs).toBeLessThan(20_000);
+  expect([...built.assets.code.values()].every((code) => code.source === 'placeholder')).toBe(true);
+});
+
+test('every functions/<name>/index.ts is deployed by exactly one catalogue entry', () => {
+  const catalogued = FUNCTION_CATALOGUE.map((entry) => entry.name);
+  expect(new Set(catalogued).size).toBe(catalogued.length);
+  for (const name of functionNames()) expect(catalogued).toContain(name);
+  for (const route of ROUTES) expect(catalogued).toContain(route.consumer);
+});
+
+test('the deterministic zip writer produces archives that inflate back to their contents', () => {
+  const files = [
+    { name: 'index.js', data: Buffer.from('exports.handler = async () => 42;\n') },
+    { name: 'index.js.map', data: Buffer.from('{"version":3}') },
+  ];
+  const zip = zipSync(files);
+  expect(zipSync(files).equals(zip)).toBe(true);
+  let offset = 0;
+  for (const file of [...files].sort((a, b) => a.name.localeCompare(b.name))) {
+    expect(zip.readUInt32LE(offset)).toBe(0x04034b50);
+    const compressedSize = zip.readUInt32LE(offset + 18);
+    const nameLength = zip.readUInt16LE(offset + 26);
+    expect(zip.toString('utf8', offset + 30, offset + 30 + nameLength)).toBe(file.name);
+    const start = offset + 30 + nameLength;
+    expect(inflateRawSync(zip.subarray(start, start + compressedSize)).equals(file.data)).toBe(true);
+    offset = start + compressedSize;
+  }
+  expect(zip.readUInt32LE(zip.length - 22)).toBe(0x06054b50);
+});
+
+describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s', (_name, config: EnvironmentConfig) => {
+  const names = Names.of(config);
+  let m: SynthModel;
+  beforeAll(() => {
+    m = model(config.name);
+  });
+
+  test('each stack: own S3 state key + DynamoDB lock table, provider pinned to the account and region', () => {
+    for (const component of COMPONENTS) {
+      const json = m.stacks.get(`${config.prefix}-${component}`)!;
+      expect(json.terraform?.backend?.s3).toMatchObject({
+        bucket: config.state.bucket,
+        key: `${config.prefix}/${component}.tfstate`,
+        dynamodb_table: config.state.lockTable,
+        encrypt: true,
+        region: config.state.region,
+      });
+      const provider = json.provider!.aws![0]!;
+      expect(provider.allowed_account_ids).toEqual([config.account]);
+      expect(provider.region).toBe(config.region);
+      expect((block(provider.default_tags)?.tags as Json).Environment).toBe(config.name);
+      if (component === 'bootstrap') expect(provider.assume_role).toBeUndefined();
+      else expect(block(provider.assume_role)?.role_arn).toBe(names.deployRoleArn);
+    }
+  });
+
+  test('network: private subnets per AZ, NAT per config, endpoints, Direct Connect with the on-premises routes', () => {
+    const subnets = m.of('aws_subnet');
+    const privateSubnets = subnets.filter((subnet) => (subnet.config.tags as Json).Tier === 'private');
+    expect(privateSubnets).toHaveLength(config.network.azCount);
+    expect(new Set(privateSubnets.map((subnet) => subnet.config.availability_zone)).size).toBe(config.network.azCount);
+    expect(m.of('aws_nat_gateway')).toHaveLength(config.network.natGateways === 'per-az' ? config.network.azCount : 1);
+    const endpoints = m.of('aws_vpc_endpoint').map((endpoint) => String(endpoint.config.service_name).split('.').pop());
+    expect(endpoints.sort()).toEqual([...INTERFACE_ENDPOINTS, 's3', 'dynamodb'].sort());
+    const proposal = m.of('aws_dx_gateway_association_proposal');
+    expect(proposal).toHaveLength(1);
+    expect(proposal[0]!.config).toMatchObject({ dx_gateway_id: config.network.directConnect.gatewayId, allowed_prefixes: [config.network.vpcCidr] });
+    const onPremRoutes = m.of('aws_route').filter((route) => config.network.directConnect.onPremisesCidrs.includes(String(route.config.destination_cidr_block)));
+    expect(onPremRoutes).toHaveLength(config.network.azCount * config.network.directConnect.onPremisesCidrs.length);
+    for (const route of onPremRoutes) expect(m.refersTo(route, route.config.gateway_id, 'aws_vpn_gateway')).toBe(true);
+  });
+
+  test('tables: keys, indexes, TTL and streams exactly as src/adapters/aws/tables.ts defines them', () => {
+    for (const tableName of TABLE_NAMES) {
+      const definition = TABLES[tableName];
+      const table = byName(m, 'aws_dynamodb_table', names.tableName(tableName)).config;
+      expect(table.hash_key).toBe(definition.partitionKey.name);
+      expect(table.range_key).toBe('sortKey' in definition ? definition.sortKey.name : undefined);
+      expect(list(table.global_secondary_index as Json[]).map((index) => index.name)).toEqual(definition.globalSecondaryIndexes.map((index) => index.indexName));
+      expect(list(table.local_secondary_index as Json[]).map((index) => index.name)).toEqual(definition.localSecondaryIndexes.map((index) => index.indexName));
+      expect(block(table.ttl)?.attribute_name).toBe('ttlAttribute' in definition ? definition.ttlAttribute : undefined);
+      expect(table.stream_view_type).toBe('stream' in definition ? definition.stream : undefined);
+      expect(table.deletion_protection_enabled).toBe(config.protectStatefulResources);
+    }
+  });
+
+  test('queues: visibility = 6 × consumer timeout + batching window; the archive keeps only replay events', () => {
+    for (const route of ROUTES) {
+      const queue = byName(m, 'aws_sqs_queue', names.routeQueueName(route));
+      expect(queue.config.visibility_timeout_seconds).toBe(visibilityTimeoutFor(config.functions[route.consumer].timeoutSeconds, route.queue.maxBatchingWindowSeconds));
+    }
+    const archive = m.of('aws_cloudwatch_event_archive')[0]!.config;
+    expect(archive.retention_days).toBe(config.retention.archiveDays);
+    expect(JSON.parse(String(archive.event_pattern))).toEqual({ 'detail-type': REPLAY_EVENT_TYPES });
+  });
+
+  test('functions: sized from config, environment = the runtime-config contract', () => {
+    for (const entry of FUNCTION_CATALOGUE) {
+      const fn = byName(m, 'aws_lambda_function', names.functionName(entry.name)).config;
+      const sizing = config.functions[entry.name];
+      expect([fn.memory_size, fn.timeout, fn.reserved_concurrent_executions]).toEqual([sizing.memoryMb, sizing.timeoutSeconds, sizing.reservedConcurrency]);
+      const variables = ((block(fn.environment)?.variables ?? {}) as Record<string, string>);
+      if (entry.name in FUNCTION_ENVIRONMENT) {
+        const contract = entry.name as FunctionName;
+        for (const key of Object.keys(variables)) expect(variablesFor(contract)).toContain(key);
+        expect(() => readFunctionConfig(contract, variables)).not.toThrow();
+      } else {
+        expect(variables).toEqual({});
+      }
+    }
+    const sweeper = byName(m, 'aws_lambda_function', names.functionName('sweeper')).config;
+    expect((block(sweeper.environment)?.variables as Json).REDRIVE_STATE_MACHINE_ARN).toBe(names.stateMachineArn(names.redriveStateMachine));
+  });
+
+  test('the Pipe: stream → ingest → bus, batch and parallelism from config, INSERT filter, DLQ', () => {
+    const pipe = m.of('aws_pipes_pipe')[0]!;
+    const stream = block(block(pipe.config.source_parameters)?.dynamodb_stream_parameters)!;
+    expect(stream.batch_size).toBe(config.pipe.batchSize);
+    expect(config.pipe.batchSize).toBe(10);
+    expect(stream.parallelization_factor).toBe(config.pipe.parallelizationFactor);
+    expect(block(stream.dead_letter_config)?.arn).toBe(names.queueArn(names.pipeDlqName));
+    const filters = list(block(block(pipe.config.source_parameters)?.filter_criteria)?.filter as Json[]);
+    expect(filters.map((filter) => JSON.parse(String(filter.pattern)))).toEqual([{ eventName: ['INSERT'] }]);
+    expect(m.refs(pipe, pipe.config.source)[0]).toContain('aws_dynamodb_table.table-authorisations');
+    expect(m.get(m.refs(pipe, pipe.config.enrichment)[0]!)!.config.function_name).toBe(names.functionName('ingest'));
+    expect(pipe.config.target).toBe(names.busArn);
+    expect(block(block(pipe.config.target_parameters)?.eventbridge_event_bus_parameters)).toEqual({ detail_type: '$.type', source: '$.source' });
+  });
+
+  test('the sweeper runs on the configured schedule; workflows are Standard with full logging', () => {
+    expect(m.of('aws_scheduler_schedule')[0]!.config.schedule_expression).toBe(config.sweeperSchedule);
+    for (const machine of m.of('aws_sfn_state_machine')) {
+      expect(machine.config.type).toBe('STANDARD');
+      expect(block(machine.config.logging_configuration)).toMatchObject({ level: 'ALL', include_execution_data: true });
+    }
+  });
+
+  test('alarm thresholds come from config', () => {
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name(`${ROUTES[0]!.name}-oldest-message`)).config.threshold).toBe(config.alarms.oldestMessageAgeSeconds);
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name('fn-posting-errors')).config.threshold).toBe(config.alarms.functionErrors);
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name('authorisations-iterator-age')).config.threshold).toBe(config.alarms.iteratorAgeMs);
+  });
+
+  test('analytics: Glue job, EMR Serverless and Redshift Serverless sized from config, in the VPC', () => {
+    const job = m.of('aws_glue_job')[0]!.config;
+    expect([job.worker_type, job.number_of_workers]).toEqual([config.analytics.glueWorkerType, config.analytics.glueNumberOfWorkers]);
+    expect(String(block(job.command)?.script_location)).toMatch(/^s3:\/\/.+\/scripts\/normalise_statements\.py$/);
+    const workgroup = m.of('aws_redshiftserverless_workgroup')[0]!.config;
+    expect([workgroup.base_capacity, workgroup.max_capacity]).toEqual([config.analytics.redshiftBaseCapacityRpus, config.analytics.redshiftMaxCapacityRpus]);
+    expect(block(m.of('aws_emrserverless_application')[0]!.config.maximum_capacity)?.cpu).toBe(config.analytics.emrMaximumCapacity.cpu);
+  });
+
+  test('bootstrap: deploy policies fit managed-policy limits; the boundary covers every workload action', () => {
+    const deployPolicies = m.of('aws_iam_policy').filter((policy) => String(policy.config.name).startsWith(`${config.prefix}-deploy-`));
+    expect(deployPolicies.length).toBeGreaterThanOrEqual(5);
+    for (const policy of deployPolicies) expect(String(policy.config.policy).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    const boundary = byName(m, 'aws_iam_policy', names.permissionsBoundaryName);
+    expect(String(boundary.config.policy).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    const allowed = new Set(statementsOf(boundary.config.policy).flatMap((statement) => list(statement.Action)));
+    for (const policy of m.of('aws_iam_role_policy')) {
+      for (const statement of statementsOf(policy.config.policy)) {
+        if (statement.Effect === 'Allow') for (const action of list(statement.Action)) expect(allowed).toContain(action);
+      }
+    }
+  });
+});
+
+test('environments differ only in config: the same resources, only counts (AZs, CIDRs) vary', () => {
+  // `vpc_private-rt-2_68DF986D` → `vpc_private-rt-N`: an indexed construct differs only in how many there are.
+  const shape = (scope: SynthModel) => [
+    ...new Set(
+      scope.resources.map((resource) =>
+        `${resource.stack.replace(/^ledgerline-[a-z]+-/, '')}/${resource.type}.${resource.name.replace(/_[0-9A-F]{8}$/, '').replace(/-\d+(-\d+)?$/, '-N')}`,
+      ),
+    ),
+  ].sort();
+  const [first, ...rest] = ENVIRONMENTS.map((config) => shape(model(config.name)));
+  expect(first!.length).toBeGreaterThan(150);
+  for (const other of rest) expect(other).toEqual(first);
+});
+
+test('a Direct Connect gateway in the same account is associated directly (no proposal)', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'ledgerline-dx-'));
+  try {
+    const sameAccount: EnvironmentConfig = {
+      ...dev,
+      network: { ...dev.network, directConnect: { ...dev.network.directConnect, gatewayOwnerAccountId: dev.account } },
+    };
+    const built = buildLedgerline({ assetMode: 'placeholder', outdir, environments: [sameAccount], tooling: false });
+    built.app.synth();
+    const network = JSON.parse(readFileSync(join(outdir, 'stacks', `${dev.prefix}-network`, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, unknown> };
+    expect(Object.keys(network.resource)).toContain('aws_dx_gateway_association');
+    expect(Object.keys(network.resource)).not.toContain('aws_dx_gateway_association_proposal');
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+});
+
+test('tooling: CodeBuild CI + one deploy project per environment, promotion with a manual approval before prod', () => {
+  const m = model('tooling');
+  const projects = m.of('aws_codebuild_project').map((project) => project.config.name);
+  expect(projects.sort()).toEqual([`${TOOLING.prefix}-ci`, ...TOOLING.promotion.map((env) => `${TOOLING.prefix}-deploy-${env}`)].sort());
+  const stages = list(m.of('aws_codepipeline')[0]!.config.stage as Json[]).map((stage) => stage.name);
+  expect(stages).toEqual(['Source', 'Test-Synth-Plan', 'Deploy-dev', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
+  for (const env of ENVIRONMENTS) {
+    const role = m.of('aws_iam_role_policy').find((policy) => String(m.get(m.refs(policy, policy.config.role)[0]!)?.config.name).endsWith(`codebuild-deploy-${env.name}`))!;
+    const assume = statementsOf(role.config.policy).find((statement) => statement.Sid === 'AssumeEnvironmentDeployRoles')!;
+    expect(assume.Resource).toEqual([Names.of(env).deployRoleArn]);
+  }
+});

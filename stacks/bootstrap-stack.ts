@@ -49,17 +49,30 @@ const TAGGED = (project: string) => ({ StringEquals: { 'aws:ResourceTag/Project'
 const REQUEST_TAGGED = (project: string) => ({ StringEquals: { 'aws:RequestTag/Project': project } });
 
 /** The deploy role's permissions, grouped so each group fits one managed policy. */
-export function deployPolicyGroups(names: Names, project: string, extra: PolicyStatement[] = []): Record<string, PolicyStatement[]> {
+export function deployPolicyGroups(
+  names: Names,
+  project: string,
+  state: StackScope['state'],
+  extra: PolicyStatement[] = [],
+): Record<string, PolicyStatement[]> {
   const { region, account, prefix } = names;
   const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`;
   const p = `${prefix}-*`;
   const envParameterPath = names.ssmParameterName('*');
-  const stateBucketArn = `arn:aws:s3:::${prefix}-tfstate-${account}`;
+  const stateBucketArn = `arn:aws:s3:::${state.bucket}`;
   return {
     state: [
       allow(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [`${stateBucketArn}/${prefix}/*`], undefined, 'StateObjects'),
       allow(['s3:ListBucket', 's3:GetBucketVersioning'], [stateBucketArn], undefined, 'StateBucket'),
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'], [arn('dynamodb', `table/${prefix}-tf-locks`)], undefined, 'StateLocks'),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'], [`arn:aws:dynamodb:${state.region}:${account}:table/${state.lockTable}`], undefined, 'StateLocks'),
+      // The state store and the bootstrap state belong to the administrators (bootstrap stack).
+      {
+        Sid: 'ProtectStateStore',
+        Effect: 'Deny',
+        Action: ['s3:DeleteBucket', 's3:PutBucket*', 's3:PutLifecycleConfiguration', 's3:PutEncryptionConfiguration', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:UpdateContinuousBackups'],
+        Resource: [stateBucketArn, `arn:aws:dynamodb:${state.region}:${account}:table/${state.lockTable}`],
+      },
+      { Sid: 'ProtectBootstrapState', Effect: 'Deny', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: `${stateBucketArn}/${prefix}/bootstrap.tfstate` },
     ],
     compute: [
       allow(
@@ -279,7 +292,8 @@ export class BootstrapStack extends LedgerlineStack {
       bucketName: props.scope.state.bucket,
       kmsKeyArn: stateKey.arn,
       objectAccessRoleArns: [names.deployRoleArn],
-      adminRoleArns: [names.deployRoleArn, props.breakGlassRoleArn],
+      // Only break-glass administers the state bucket (the deploy role reads/writes state objects).
+      adminRoleArns: [props.breakGlassRoleArn],
       lifecycleRules: [housekeepingRule(365)],
     });
     new DynamodbTable(this, 'lock-table', {
@@ -310,7 +324,7 @@ export class BootstrapStack extends LedgerlineStack {
         },
       ]),
     });
-    const groups = deployPolicyGroups(names, project, props.extraDeployStatements?.(names) ?? []);
+    const groups = deployPolicyGroups(names, project, props.scope.state, props.extraDeployStatements?.(names) ?? []);
     groups.state!.push(allow(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [stateKey.arn], undefined, 'StateKey'));
     // The deploy role may never loosen its own guard rails.
     groups.compute!.push({

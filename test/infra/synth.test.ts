@@ -152,6 +152,9 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
         expect(variables).toEqual({});
       }
     }
+    // Reserved concurrency must leave ≥ 100 unreserved of the default 1,000 account limit.
+    const reserved = m.of('aws_lambda_function').reduce((sum, fn) => sum + Number(fn.config.reserved_concurrent_executions), 0);
+    expect(reserved).toBeLessThanOrEqual(900);
     const sweeper = byName(m, 'aws_lambda_function', names.functionName('sweeper')).config;
     expect((block(sweeper.environment)?.variables as Json).REDRIVE_STATE_MACHINE_ARN).toBe(names.stateMachineArn(names.redriveStateMachine));
   });

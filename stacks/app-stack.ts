@@ -24,6 +24,7 @@ import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
 import { ROUTES, type Route } from '../src/routes';
+import { EventTypes } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, type TableName } from '../src/adapters/aws/tables';
 import {
   FUNCTION_ENVIRONMENT,
@@ -45,6 +46,7 @@ import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
 
 const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+
 
 /**
  * DynamoDB actions per function and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
@@ -246,6 +248,33 @@ export class AppStack extends LedgerlineStack {
 
     // --- S3 statement uploaded → reconcile-trigger (default bus: S3 sends there) -------------------
     this.statementUploadedRule();
+
+    // --- Posting failures → the posting notifications topic (operations) -----------------------------
+    this.postingFailureNotifications();
+  }
+
+  /**
+   * Not a route (no consumer): `posting.failed` (retries exhausted, low volume) is published to the
+   * posting notifications topic for operations. Per-payment `posting.completed` is deliberately
+   * not notified (volume and cost).
+   */
+  private postingFailureNotifications(): void {
+    const names = this.names;
+    const rule = new CloudwatchEventRule(this, 'rule-posting-failed-notify', {
+      name: names.postingFailureRuleName,
+      description: 'Operations: posting.failed → the posting notifications topic',
+      eventBusName: names.busName,
+      eventPattern: JSON.stringify({ 'detail-type': [EventTypes.postingFailed] }),
+      state: 'ENABLED',
+    });
+    new CloudwatchEventTarget(this, 'rule-posting-failed-notify-target', {
+      rule: rule.name,
+      eventBusName: names.busName,
+      targetId: 'posting-notifications',
+      arn: names.topicArn('posting-notifications'),
+      deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
+      retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
+    });
   }
 
   /** Everything a function may do besides logs/X-Ray/VPC (lib/function.ts adds those). */

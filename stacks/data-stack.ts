@@ -197,6 +197,7 @@ export class DataStack extends LedgerlineStack {
     this.queuePolicy('bus-delivery-dlq', this.busDeliveryDlq, [
       this.eventBridgeMaySend(this.busDeliveryDlq, [
         ...ROUTES.map((route: Route) => names.routeRuleArn(route)),
+        names.postingFailureRuleArn,
         names.ruleArnOnDefaultBus(names.name('statement-uploaded')),
         names.busArn,
       ]),
@@ -212,7 +213,8 @@ export class DataStack extends LedgerlineStack {
     for (const topicName of NOTIFICATION_TOPICS) {
       const topic = new SnsTopic(this, `topic-${topicName}`, { name: names.topicName(topicName), kmsMasterKeyId: this.messagingKey.arn, tracingConfig: 'Active' });
       this.topics.set(topicName, topic);
-      new SnsTopicPolicy(this, `topic-${topicName}-policy`, { arn: topic.arn, policy: topicPolicy(names.topicArn(topicName), account) });
+      const eventRules = topicName === 'posting-notifications' ? [names.postingFailureRuleArn] : [];
+      new SnsTopicPolicy(this, `topic-${topicName}-policy`, { arn: topic.arn, policy: topicPolicy(names.topicArn(topicName), account, eventRules) });
     }
   }
 
@@ -239,8 +241,11 @@ export class DataStack extends LedgerlineStack {
   }
 }
 
-/** Topics: TLS only; publishing limited to this account's principals and CloudWatch alarms of this account. */
-export function topicPolicy(topicArn: string, account: string): string {
+/**
+ * Topics: TLS only; publishing limited to this account's principals, CloudWatch alarms of this
+ * account, and the named EventBridge rules.
+ */
+export function topicPolicy(topicArn: string, account: string, eventRuleArns: readonly string[] = []): string {
   return policyDocument([
     { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topicArn, Condition: { Bool: { 'aws:SecureTransport': false } } },
     {
@@ -258,5 +263,17 @@ export function topicPolicy(topicArn: string, account: string): string {
       Resource: topicArn,
       Condition: { StringEquals: { 'aws:SourceAccount': account } },
     },
+    ...(eventRuleArns.length > 0
+      ? [
+          {
+            Sid: 'EventBridgeRulesPublish',
+            Effect: 'Allow' as const,
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: topicArn,
+            Condition: { ArnEquals: { 'aws:SourceArn': [...eventRuleArns] } },
+          },
+        ]
+      : []),
   ]);
 }

@@ -149,6 +149,13 @@ export class Names {
   routeRuleArn(route: Pick<Route, 'name'>): string {
     return `arn:aws:events:${this.region}:${this.account}:rule/${this.busName}/${this.routeRuleName(route)}`;
   }
+  /** The one non-route rule on the bus: posting.failed → the posting notifications topic. */
+  get postingFailureRuleName(): string {
+    return this.name('posting-failed-notify');
+  }
+  get postingFailureRuleArn(): string {
+    return `arn:aws:events:${this.region}:${this.account}:rule/${this.busName}/${this.postingFailureRuleName}`;
+  }
   ruleArnOnDefaultBus(ruleName: string): string {
     return `arn:aws:events:${this.region}:${this.account}:rule/${ruleName}`;
   }

@@ -23,9 +23,12 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     m = model(config.name);
   });
 
-  test('the bus carries exactly one rule per route, and no other rule', () => {
+  test('the bus carries exactly one rule per route; the only other rule notifies a topic, no consumer', () => {
     const busRules = m.of('aws_cloudwatch_event_rule').filter((rule) => rule.config.event_bus_name === names.busName);
-    expect(busRules.map((rule) => rule.config.name).sort()).toEqual(ROUTES.map((route) => names.routeRuleName(route)).sort());
+    expect(busRules.map((rule) => rule.config.name).sort()).toEqual([...ROUTES.map((route) => names.routeRuleName(route)), names.postingFailureRuleName].sort());
+    const notify = busRules.find((rule) => rule.config.name === names.postingFailureRuleName)!;
+    const targets = m.of('aws_cloudwatch_event_target').filter((target) => m.refs(target, target.config.rule).includes(notify.address));
+    expect(targets.map((target) => target.config.arn)).toEqual([names.topicArn('posting-notifications')]);
   });
 
   describe.each(ROUTES.map((route) => [route.name, route] as const))('route %s', (_route, route: Route) => {

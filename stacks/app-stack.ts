@@ -384,7 +384,9 @@ export class AppStack extends LedgerlineStack {
         allow(['lambda:InvokeFunction'], [ingest.fn.arn], undefined, 'Enrich'),
         allow(['events:PutEvents'], [names.busArn], undefined, 'Target'),
         allow(['sqs:SendMessage'], [pipeDlqArn], undefined, 'DeadLetters'),
-        kmsVia([messagingKey], ['sqs', 'pipes'], region),
+        kmsVia([messagingKey], ['sqs'], region),
+        // The pipe's own data (filter pattern) is encrypted under the messaging key (pipe ARN as encryption context).
+        allow(['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt'], [messagingKey], undefined, 'PipeDataKey'),
         allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`${names.logGroupArn(logGroupName)}:*`], undefined, 'Logs'),
       ],
     });

@@ -316,11 +316,14 @@ export class BootstrapStack extends LedgerlineStack {
       name: names.deployRoleName,
       description: 'Terraform deploy role (assumed by the tooling CodeBuild projects and break-glass)',
       maxSessionDuration: 3600,
+      // Trust the deployers' ACCOUNTS, pinned to the deployer role ARNs: IAM rejects a trust policy
+      // naming a role that does not exist yet (the tooling CodeBuild roles may be created later).
       assumeRolePolicy: policyDocument([
         {
           Effect: 'Allow',
-          Principal: { AWS: [...props.deployers] },
+          Principal: { AWS: [...new Set(props.deployers.map((arn) => `arn:aws:iam::${arn.split(':')[4]}:root`))] },
           Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: { ArnEquals: { 'aws:PrincipalArn': [...props.deployers] } },
         },
       ]),
     });

@@ -201,6 +201,13 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const deployPolicies = m.of('aws_iam_policy').filter((policy) => String(policy.config.name).startsWith(`${config.prefix}-deploy-`));
     expect(deployPolicies.length).toBeGreaterThanOrEqual(5);
     for (const policy of deployPolicies) expect(String(policy.config.policy).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    const deployRole = byName(m, 'aws_iam_role', names.deployRoleName);
+    const [trust] = statementsOf(deployRole.config.assume_role_policy);
+    expect((trust!.Condition?.ArnEquals as Json)['aws:PrincipalArn']).toEqual([
+      `arn:aws:iam::${TOOLING.account}:role/${TOOLING.prefix}-codebuild-ci`,
+      `arn:aws:iam::${TOOLING.account}:role/${TOOLING.prefix}-codebuild-deploy-${config.name}`,
+      config.humanRoleArns.breakGlass,
+    ]);
     const boundary = byName(m, 'aws_iam_policy', names.permissionsBoundaryName);
     expect(String(boundary.config.policy).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
     const allowed = new Set(statementsOf(boundary.config.policy).flatMap((statement) => list(statement.Action)));

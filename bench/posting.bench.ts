@@ -27,7 +27,7 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const count = arg('count', 1_000_000);
   const batchSize = arg('batch-size', 500);
-  const waveSize = arg('wave-size', 5000);
+  const waveSize = arg('wave-size', 20000);
   const dir = mkdtempSync(join(tmpdir(), 'ledgerline-bench-'));
   const input = join(dir, 'authorizations.ndjson');
   const cpu = cpus()[0]?.model ?? 'unknown CPU';

@@ -91,7 +91,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .requiredOption('--state <dir>', 'state directory (created if absent); re-running against it posts nothing twice')
     .option('--json', 'print one JSON summary object on stdout')
     .option('--batch-size <n>', 'micro-batch size per consumer (default: the route\'s SQS batch size)', positiveInteger('--batch-size'))
-    .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 2000)
+    .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 10000)
     .option('--hot-account <id=shards...>', 'shard a hot account\'s balance, e.g. SETTLE-GBP-001=8')
     .addHelpText(
       'after',

@@ -10,11 +10,15 @@ export interface Money {
   currency: string;
 }
 
-/** ISO 4217 minor-unit exponents for the currencies Ledgerline handles. */
+/**
+ * ISO 4217 minor-unit exponents for the currencies Ledgerline handles.
+ * DEM (withdrawn 2002, exponent 2) and RON appear in real bank statement samples the
+ * reconciliation parsers are tested on.
+ */
 export const CURRENCY_EXPONENTS: Readonly<Record<string, number>> = Object.freeze({
-  AED: 2, AUD: 2, BHD: 3, BRL: 2, CAD: 2, CHF: 2, CNY: 2, CZK: 2, DKK: 2, EUR: 2,
+  AED: 2, AUD: 2, BHD: 3, BRL: 2, CAD: 2, CHF: 2, CNY: 2, CZK: 2, DEM: 2, DKK: 2, EUR: 2,
   GBP: 2, HKD: 2, HUF: 2, INR: 2, ISK: 0, JOD: 3, JPY: 0, KRW: 0, KWD: 3, MXN: 2,
-  NOK: 2, NZD: 2, OMR: 3, PLN: 2, SAR: 2, SEK: 2, SGD: 2, THB: 2, TND: 3, TRY: 2,
+  NOK: 2, NZD: 2, OMR: 3, PLN: 2, RON: 2, SAR: 2, SEK: 2, SGD: 2, THB: 2, TND: 3, TRY: 2,
   USD: 2, ZAR: 2,
 });
 

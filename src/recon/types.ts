@@ -57,6 +57,11 @@ export interface BalanceProof {
   /** closing - (opening + movements); "0.00" when the statement proves. */
   difference: string;
   ok: boolean;
+  /**
+   * Set when the proof cannot hold for a reason other than arithmetic, e.g. a balance in another
+   * currency than the statement's (then `ok` is false and the amounts are face values).
+   */
+  fault?: string;
 }
 
 export interface ParsedStatement {

@@ -322,8 +322,12 @@ export class EmbeddedRuntime {
         await this.bus.publish(events);
         this.recordTiming('ingest', ingestStarted, chunk.length);
         await this.drain();
+        const sweepStarted = performance.now();
         await this.sweepUntilSettled();
+        this.recordTiming('sweep', sweepStarted, chunk.length);
+        const commitStarted = performance.now();
         this.db.exec('COMMIT');
+        this.recordTiming('commit', commitStarted, chunk.length);
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw error;
@@ -333,7 +337,9 @@ export class EmbeddedRuntime {
       counts.notApproved += waveCounts.notApproved;
       counts.replayed += waveCounts.replayed;
       for (const outcome of this.outcomes.values()) tally[outcome] += 1;
+      const flushStarted = performance.now();
       this.outbox.flush();
+      this.recordTiming('outbox-flush', flushStarted, chunk.length);
       waves += 1;
       this.options.onWaveCommitted?.({ linesRead: lineNo, waves });
     };

@@ -15,9 +15,10 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   const db = new Database(join(stateDir, STATE_DB_FILE));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // Checkpoint the WAL every ~128 MiB rather than every 4 MiB: fewer, larger checkpoints.
+  db.pragma('wal_autocheckpoint = 32768');
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -262144'); // 256 MiB page cache: random-key B-trees stay hot at 1M+ payments
-  db.pragma('mmap_size = 1073741824');
   db.pragma('temp_store = MEMORY');
   return db;
 }

@@ -1,0 +1,496 @@
+/**
+ * ISO 20022 bank-to-customer cash management: camt.053 (statement, BkToCstmrStmt/Stmt),
+ * camt.052 (account report, BkToCstmrAcctRpt/Rpt) and camt.054 (debit/credit notification,
+ * BkToCstmrDbtCdtNtfctn/Ntfctn), versions 001.01 onwards; the type and version come from the
+ * Document namespace (urn:iso:std:iso:20022:tech:xsd:camt.05x.001.NN).
+ *
+ * Streaming: the XML is tokenized chunk by chunk; only one child of a statement (one Ntry, one
+ * Bal, the Acct...) is held as a small tree at a time, and each Ntry becomes one StatementLine as
+ * soon as its closing tag is read.
+ *
+ * Mapping (per Ntry): Amt + CdtDbtInd → signed amount (CRDT +, DBIT -; with RvslInd the indicator
+ * already gives the booking's direction); BookgDt/ValDt (Dt or DtTm: the calendar date as
+ * written); Ntry AcctSvcrRef → bankReference; TxDtls/Refs EndToEndId → endToEndId (NOTPROVIDED is
+ * no id), InstrId / MsgId / PmtInfId → customerReference (for a batch: the Btch PmtInfId/MsgId);
+ * RmtInf Ustrd + Strd (creditor reference, referred document numbers, additional info) →
+ * remittanceInformation; counterparty = the debtor's name for a credit, the creditor's for a debit
+ * (v2 Nm or v8 Pty/Nm, then agent name/BIC, then the account); BkTxCd Domn/Cd/Fmly/Cd/SubFmlyCd
+ * ("PMNT/RCDT/DMCT") or Prtry/Cd → typeCode; Sts (text, or Cd/Prtry from 001.07 on) → status;
+ * NtryDtls/Btch/NbOfTxs or several TxDtls → batchItemCount.
+ *
+ * Balance proof per statement: opening = OPBD (else PRCD), closing = CLBD, movements = the booked
+ * entries (status BOOK or no status; PDNG/INFO entries do not move the booked balance).
+ */
+import { StatementParseError, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
+import {
+  balanceProof,
+  checkCurrency,
+  decimalToMinor,
+  fail,
+  formatMinor,
+  isoDatePart,
+  statementLineId,
+  type ParseContext,
+  type StatementSink,
+  type TextParser,
+} from './common';
+import { XmlSyntaxError, XmlTokenizer, type XmlHandler } from './xml';
+
+export type CamtMessageType = 'camt.052' | 'camt.053' | 'camt.054';
+
+export interface CamtVersion {
+  type: CamtMessageType;
+  /** e.g. "001.02" */
+  version: string;
+  namespace: string;
+}
+
+const NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.(\d{3}\.\d{2})$/;
+
+/** camt message type and version from a Document namespace URI. */
+export function camtVersionFromNamespace(namespace: string): CamtVersion | undefined {
+  const match = NAMESPACE.exec(namespace.trim());
+  if (!match) return undefined;
+  return { type: match[1] as CamtMessageType, version: match[2]!, namespace: namespace.trim() };
+}
+
+const MESSAGE_ROOT: Record<CamtMessageType, { root: string; statement: string }> = {
+  'camt.053': { root: 'BkToCstmrStmt', statement: 'Stmt' },
+  'camt.052': { root: 'BkToCstmrAcctRpt', statement: 'Rpt' },
+  'camt.054': { root: 'BkToCstmrDbtCdtNtfctn', statement: 'Ntfctn' },
+};
+
+/** A small element tree for one statement child. */
+export interface XNode {
+  name: string;
+  attrs: Record<string, string> | undefined;
+  children: XNode[];
+  text: string;
+}
+
+function child(node: XNode | undefined, name: string): XNode | undefined {
+  if (!node) return undefined;
+  for (const c of node.children) if (c.name === name) return c;
+  return undefined;
+}
+
+function children(node: XNode | undefined, name: string): XNode[] {
+  if (!node) return [];
+  return node.children.filter((c) => c.name === name);
+}
+
+/** Follows a path of child names. */
+function at(node: XNode | undefined, ...path: string[]): XNode | undefined {
+  let current = node;
+  for (const name of path) {
+    current = child(current, name);
+    if (!current) return undefined;
+  }
+  return current;
+}
+
+function textOf(node: XNode | undefined): string | undefined {
+  if (!node) return undefined;
+  const value = node.text.trim();
+  return value.length > 0 ? value : undefined;
+}
+
+function textAt(node: XNode | undefined, ...path: string[]): string | undefined {
+  return textOf(at(node, ...path));
+}
+
+interface OpenStatement {
+  index: number;
+  /** 1-based, within the message: Stmt[n]. */
+  ordinal: number;
+  path: string;
+  id?: string;
+  accountId?: string;
+  accountCurrency?: string;
+  opening?: { minor: bigint; currency: string; code: string; text: string; element: string };
+  closing?: { minor: bigint; currency: string; text: string; element: string };
+  lineCount: number;
+  entryOrdinal: number;
+  balOrdinal: number;
+  firstLineCurrency?: string;
+  movements: bigint;
+  movementCurrencies: Set<string>;
+}
+
+/** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
+export class CamtParser implements TextParser, XmlHandler {
+  private readonly tokenizer = new XmlTokenizer(this);
+  private depth = 0;
+  private version: CamtVersion | undefined;
+  private rootName = '';
+  private statementName = '';
+  private statementOrdinal = 0;
+  private current: OpenStatement | undefined;
+  /** Stack of nodes being built for the current statement child (depth >= 4). */
+  private readonly nodes: XNode[] = [];
+  private statementIndex: number;
+
+  constructor(
+    private readonly ctx: ParseContext,
+    private readonly sink: StatementSink,
+    /** The statement index to start from (0 for a whole file). */
+    firstStatementIndex = 0,
+  ) {
+    this.statementIndex = firstStatementIndex;
+  }
+
+  /** The camt type and version found in the Document namespace (after the root opened). */
+  get detected(): CamtVersion | undefined {
+    return this.version;
+  }
+
+  push(text: string): void {
+    this.guard(() => this.tokenizer.push(text));
+  }
+
+  end(): void {
+    this.guard(() => this.tokenizer.end());
+  }
+
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof XmlSyntaxError) {
+        const open = this.tokenizer.openElements();
+        fail({ file: this.ctx.file, line: error.line, element: open.length > 0 ? open.join('/') : undefined }, `malformed XML: ${error.fault}`);
+      }
+      if (error instanceof StatementParseError && error.position.line === undefined) {
+        throw new StatementParseError({ ...error.position, line: this.tokenizer.line() }, error.fault);
+      }
+      throw error;
+    }
+  }
+
+  private pos(element: string): SourcePosition {
+    return { file: this.ctx.file, element };
+  }
+
+  // XmlHandler -------------------------------------------------------------------------------
+
+  open(name: string, attrs: Record<string, string> | undefined, qname: string): void {
+    this.depth++;
+    if (this.depth === 1) {
+      this.openDocument(name, attrs, qname);
+      return;
+    }
+    if (this.depth === 2) {
+      const expected = MESSAGE_ROOT[this.version!.type].root;
+      if (name !== expected && name !== `${expected}V01`) {
+        fail(this.pos(`Document/${name}`), `a ${this.version!.type} Document must contain <${expected}>, found <${name}>`);
+      }
+      this.rootName = name;
+      return;
+    }
+    if (this.depth === 3) {
+      if (name === this.statementName) {
+        this.statementOrdinal++;
+        this.current = {
+          index: this.statementIndex++,
+          ordinal: this.statementOrdinal,
+          path: `Document/${this.rootName}/${name}[${this.statementOrdinal}]`,
+          lineCount: 0,
+          entryOrdinal: 0,
+          balOrdinal: 0,
+          movements: 0n,
+          movementCurrencies: new Set(),
+        };
+      } else if (name !== 'GrpHdr' && name !== 'SplmtryData') {
+        fail(this.pos(`Document/${this.rootName}/${name}`), `unexpected <${name}> in <${this.rootName}>`);
+      }
+      return;
+    }
+    if (this.depth >= 4 && this.current) {
+      const node: XNode = { name, attrs, children: [], text: '' };
+      const parent = this.nodes[this.nodes.length - 1];
+      if (parent) parent.children.push(node);
+      this.nodes.push(node);
+    }
+  }
+
+  text(text: string): void {
+    const node = this.nodes[this.nodes.length - 1];
+    if (node) node.text += text;
+  }
+
+  close(name: string): void {
+    const depth = this.depth--;
+    if (depth >= 4 && this.current) {
+      const node = this.nodes.pop()!;
+      if (depth === 4) this.statementChild(node);
+      return;
+    }
+    if (depth === 3 && name === this.statementName && this.current) {
+      this.finishStatement(this.current);
+      this.current = undefined;
+      return;
+    }
+    if (depth === 2 && this.statementOrdinal === 0) {
+      const element = `Document/${this.rootName}`;
+      fail(this.pos(element), `<${this.rootName}> contains no <${this.statementName}>: a ${this.version!.type} message must carry at least one`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private openDocument(name: string, attrs: Record<string, string> | undefined, qname: string): void {
+    if (name !== 'Document') fail(this.pos(qname), `the root element is <${qname}>, not an ISO 20022 <Document>`);
+    const colon = qname.indexOf(':');
+    const namespace = attrs?.[colon === -1 ? 'xmlns' : `xmlns:${qname.slice(0, colon)}`];
+    if (!namespace) fail(this.pos('Document'), 'the Document has no namespace: cannot tell the camt message type and version');
+    const version = camtVersionFromNamespace(namespace);
+    if (!version) fail(this.pos('Document'), `namespace "${namespace}" is not a camt.052, camt.053 or camt.054 message`);
+    this.version = version;
+    this.statementName = MESSAGE_ROOT[version.type].statement;
+  }
+
+  private statementChild(node: XNode): void {
+    const stmt = this.current!;
+    switch (node.name) {
+      case 'Id':
+        stmt.id = textOf(node);
+        break;
+      case 'Acct':
+        this.account(stmt, node);
+        break;
+      case 'Bal':
+        stmt.balOrdinal++;
+        this.balance(stmt, node, `${stmt.path}/Bal[${stmt.balOrdinal}]`);
+        break;
+      case 'Ntry':
+        stmt.entryOrdinal++;
+        this.entry(stmt, node, `${stmt.path}/Ntry[${stmt.entryOrdinal}]`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private account(stmt: OpenStatement, acct: XNode): void {
+    const id = child(acct, 'Id');
+    const accountId =
+      textAt(id, 'IBAN') ??
+      textAt(id, 'Othr', 'Id') ??
+      textAt(id, 'PrtryAcct', 'Id') ??
+      textAt(id, 'BBAN') ??
+      textAt(id, 'UPIC') ??
+      textAt(id, 'DmstAcct', 'Id');
+    if (!accountId) fail(this.pos(`${stmt.path}/Acct/Id`), 'the account has no identification (IBAN or Othr/Id)');
+    stmt.accountId = accountId;
+    const ccy = textAt(acct, 'Ccy');
+    if (ccy) stmt.accountCurrency = checkCurrency(ccy, this.pos(`${stmt.path}/Acct/Ccy`));
+  }
+
+  private amount(node: XNode | undefined, element: string): { minor: bigint; currency: string; text: string } {
+    if (!node) fail(this.pos(element), 'missing <Amt>');
+    const ccy = node.attrs?.Ccy;
+    if (!ccy) fail(this.pos(element), '<Amt> has no Ccy attribute');
+    const currency = checkCurrency(ccy, this.pos(element));
+    const text = node.text.trim();
+    if (text.startsWith('-') || text.startsWith('+')) fail(this.pos(element), `amount "${text}" must be unsigned: the sign is CdtDbtInd`);
+    return { minor: decimalToMinor(text, currency, this.pos(element), 'value'), currency, text };
+  }
+
+  private sign(node: XNode, element: string): 1n | -1n {
+    const indicator = textAt(node, 'CdtDbtInd');
+    if (indicator === 'CRDT') return 1n;
+    if (indicator === 'DBIT') return -1n;
+    fail(this.pos(`${element}/CdtDbtInd`), indicator === undefined ? 'missing CdtDbtInd' : `CdtDbtInd "${indicator}" is neither CRDT nor DBIT`);
+  }
+
+  private balance(stmt: OpenStatement, bal: XNode, element: string): void {
+    const tp = child(bal, 'Tp');
+    const code = textAt(tp, 'CdOrPrtry', 'Cd') ?? textAt(tp, 'Cd');
+    if (code !== 'OPBD' && code !== 'PRCD' && code !== 'CLBD') return;
+    const amount = this.amount(child(bal, 'Amt'), `${element}/Amt`);
+    const minor = amount.minor * this.sign(bal, element);
+    if (code === 'CLBD') {
+      if (!stmt.closing) stmt.closing = { minor, currency: amount.currency, text: amount.text, element };
+      return;
+    }
+    // OPBD wins over PRCD (they should be equal; the opening booked balance is the primary one).
+    if (!stmt.opening || (stmt.opening.code === 'PRCD' && code === 'OPBD')) {
+      stmt.opening = { minor, currency: amount.currency, code, text: amount.text, element };
+    }
+  }
+
+  private entry(stmt: OpenStatement, ntry: XNode, element: string): void {
+    if (stmt.id === undefined) fail(this.pos(stmt.path), `<${this.statementName}> has no <Id> before its entries`);
+    if (stmt.accountId === undefined) fail(this.pos(stmt.path), `<${this.statementName}> has no <Acct> before its entries`);
+    const amount = this.amount(child(ntry, 'Amt'), `${element}/Amt`);
+    const sign = this.sign(ntry, element);
+    const signed = amount.minor * sign;
+
+    const sts = child(ntry, 'Sts');
+    const status = textAt(sts, 'Cd') ?? textAt(sts, 'Prtry') ?? textOf(sts);
+    const bookingDate = this.date(child(ntry, 'BookgDt'), `${element}/BookgDt`);
+    const valueDate = this.date(child(ntry, 'ValDt'), `${element}/ValDt`);
+
+    const details = children(ntry, 'NtryDtls');
+    const txs: XNode[] = [];
+    let batchCount: number | undefined;
+    const batches: XNode[] = [];
+    const v1Batch = child(ntry, 'Btch');
+    if (v1Batch) batches.push(v1Batch);
+    for (const d of details) {
+      txs.push(...children(d, 'TxDtls'));
+      batches.push(...children(d, 'Btch'));
+    }
+    for (const b of batches) {
+      const nb = textAt(b, 'NbOfTxs');
+      if (nb !== undefined) {
+        if (!/^[0-9]{1,15}$/.test(nb)) fail(this.pos(`${element}/NtryDtls/Btch/NbOfTxs`), `NbOfTxs "${nb}" is not a number`);
+        batchCount = (batchCount ?? 0) + Number(nb);
+      }
+    }
+    if (batchCount === undefined && txs.length > 1) batchCount = txs.length;
+
+    const tx = txs.length === 1 ? txs[0] : undefined;
+    const refs = child(tx, 'Refs');
+    const batch = batches[0];
+    let endToEndId = textAt(refs, 'EndToEndId');
+    if (endToEndId === 'NOTPROVIDED') endToEndId = undefined;
+    const bankReference = textAt(ntry, 'AcctSvcrRef') ?? textAt(refs, 'AcctSvcrRef');
+    const customerReference =
+      textAt(refs, 'InstrId') ?? textAt(refs, 'MsgId') ?? textAt(refs, 'PmtInfId') ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
+
+    const remittanceInformation = remittance(child(tx, 'RmtInf')) ?? textAt(tx, 'AddtlTxInf') ?? textAt(ntry, 'AddtlNtryInf');
+    const counterparty = tx ? counterpartyOf(child(tx, 'RltdPties'), sign) : undefined;
+    const typeCode = bankTransactionCode(child(ntry, 'BkTxCd')) ?? bankTransactionCode(child(tx, 'BkTxCd'));
+
+    const line: StatementLine = {
+      statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
+      format: this.version!.type as StatementFormat,
+      statementId: stmt.id,
+      accountId: stmt.accountId,
+      currency: amount.currency,
+      amount: formatMinor(signed, amount.currency),
+      bookingDate: bookingDate ?? null,
+      valueDate: valueDate ?? null,
+      position: { file: this.ctx.file, element },
+    };
+    if (endToEndId !== undefined) line.endToEndId = endToEndId;
+    if (bankReference !== undefined) line.bankReference = bankReference;
+    if (customerReference !== undefined) line.customerReference = customerReference;
+    if (remittanceInformation !== undefined) line.remittanceInformation = remittanceInformation;
+    if (counterparty !== undefined) line.counterparty = counterparty;
+    if (typeCode !== undefined) line.typeCode = typeCode;
+    if (status !== undefined) line.status = status;
+    if (batchCount !== undefined) line.batchItemCount = batchCount;
+
+    stmt.firstLineCurrency ??= amount.currency;
+    if (status === undefined || status === 'BOOK') {
+      stmt.movements += signed;
+      stmt.movementCurrencies.add(amount.currency);
+    }
+    stmt.lineCount++;
+    this.sink.line(stmt.index, line);
+  }
+
+  private date(node: XNode | undefined, element: string): string | undefined {
+    if (!node) return undefined;
+    const dt = textAt(node, 'Dt');
+    if (dt !== undefined) return isoDatePart(dt, this.pos(`${element}/Dt`));
+    const dtTm = textAt(node, 'DtTm');
+    if (dtTm !== undefined) return isoDatePart(dtTm, this.pos(`${element}/DtTm`));
+    fail(this.pos(element), 'date has neither <Dt> nor <DtTm>');
+  }
+
+  private finishStatement(stmt: OpenStatement): void {
+    if (stmt.id === undefined) fail(this.pos(stmt.path), `<${this.statementName}> has no <Id>`);
+    if (stmt.accountId === undefined) fail(this.pos(stmt.path), `<${this.statementName}> has no <Acct>`);
+    const currency = stmt.accountCurrency ?? stmt.opening?.currency ?? stmt.closing?.currency ?? stmt.firstLineCurrency ?? '';
+    let balance;
+    if (stmt.opening && stmt.closing && currency) {
+      const faults: string[] = [];
+      const faceValue = (b: { minor: bigint; currency: string; text: string; element: string }, label: string): bigint => {
+        if (b.currency === currency) return b.minor;
+        faults.push(`${label} balance (${b.element}) is in ${b.currency}, the statement in ${currency}`);
+        try {
+          return decimalToMinor(b.text, currency, this.pos(b.element), 'value') * (b.minor < 0n ? -1n : 1n);
+        } catch {
+          return 0n;
+        }
+      };
+      const opening = faceValue(stmt.opening, stmt.opening.code);
+      const closing = faceValue(stmt.closing, 'CLBD');
+      for (const c of stmt.movementCurrencies) {
+        if (c !== currency) faults.push(`booked entries in ${c}, the statement in ${currency}`);
+      }
+      const movements = stmt.movementCurrencies.size <= 1 ? stmt.movements : 0n;
+      balance = balanceProof(stmt.id, stmt.accountId, currency, opening, movements, closing, faults.length > 0 ? faults.join('; ') : undefined);
+    }
+    this.sink.statement({
+      index: stmt.index,
+      statementId: stmt.id,
+      accountId: stmt.accountId,
+      currency,
+      lineCount: stmt.lineCount,
+      ...(balance ? { balance } : {}),
+    });
+  }
+}
+
+/** RmtInf → one string: Ustrd lines, then Strd creditor references, document numbers, additional info. */
+function remittance(rmtInf: XNode | undefined): string | undefined {
+  if (!rmtInf) return undefined;
+  const parts: string[] = [];
+  for (const u of children(rmtInf, 'Ustrd')) {
+    const t = textOf(u);
+    if (t) parts.push(t);
+  }
+  for (const s of children(rmtInf, 'Strd')) {
+    for (const doc of children(s, 'RfrdDocInf')) {
+      const nb = textAt(doc, 'Nb');
+      if (nb) parts.push(nb);
+    }
+    const ref = textAt(s, 'CdtrRefInf', 'Ref');
+    if (ref) parts.push(ref);
+    for (const a of children(s, 'AddtlRmtInf')) {
+      const t = textOf(a);
+      if (t) parts.push(t);
+    }
+  }
+  return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
+function partyName(party: XNode | undefined): string | undefined {
+  if (!party) return undefined;
+  return (
+    textAt(party, 'Nm') ??
+    textAt(party, 'Pty', 'Nm') ??
+    textAt(party, 'Agt', 'FinInstnId', 'Nm') ??
+    textAt(party, 'Agt', 'FinInstnId', 'BICFI') ??
+    textAt(party, 'Agt', 'FinInstnId', 'BIC')
+  );
+}
+
+function accountOf(acct: XNode | undefined): string | undefined {
+  return textAt(acct, 'Id', 'IBAN') ?? textAt(acct, 'Id', 'Othr', 'Id');
+}
+
+/** The other side: for a credit (money in) the debtor, for a debit the creditor. */
+function counterpartyOf(parties: XNode | undefined, sign: 1n | -1n): string | undefined {
+  if (!parties) return undefined;
+  if (sign > 0n) {
+    return partyName(child(parties, 'Dbtr')) ?? partyName(child(parties, 'UltmtDbtr')) ?? accountOf(child(parties, 'DbtrAcct'));
+  }
+  return partyName(child(parties, 'Cdtr')) ?? partyName(child(parties, 'UltmtCdtr')) ?? accountOf(child(parties, 'CdtrAcct'));
+}
+
+function bankTransactionCode(bkTxCd: XNode | undefined): string | undefined {
+  if (!bkTxCd) return undefined;
+  const domain = child(bkTxCd, 'Domn');
+  const domainCode = textAt(domain, 'Cd');
+  if (domainCode) {
+    const family = textAt(domain, 'Fmly', 'Cd');
+    const sub = textAt(domain, 'Fmly', 'SubFmlyCd');
+    return [domainCode, family, sub].filter((p) => p !== undefined).join('/');
+  }
+  return textAt(bkTxCd, 'Prtry', 'Cd');
+}

@@ -1,0 +1,398 @@
+/**
+ * Shared machinery for the statement parsers: exact amounts, dates, positions, the sink that
+ * parsers emit into, and byte → text decoding (UTF-8 with precise error positions, cp1252).
+ *
+ * Every parser is push-based: it is fed decoded text chunk by chunk (`push`), then `end()`.
+ * It emits each StatementLine as soon as it is complete and each statement's summary (with its
+ * balance proof) when the statement ends, so memory stays flat whatever the file size.
+ */
+import { isUtf8 } from 'node:buffer';
+import { currencyExponent, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
+import { StatementParseError, type BalanceProof, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
+
+export function fail(position: SourcePosition, fault: string): never {
+  throw new StatementParseError(position, fault);
+}
+
+/** A statement's summary, emitted once the statement is complete. */
+export interface StatementSummary {
+  /** 0-based position of the statement in the file (the middle part of statementLineId). */
+  index: number;
+  statementId: string;
+  accountId: string;
+  currency: string;
+  lineCount: number;
+  balance?: BalanceProof;
+}
+
+/** Where parsers put their output. */
+export interface StatementSink {
+  line(statementIndex: number, line: StatementLine): void;
+  statement(summary: StatementSummary): void;
+}
+
+export interface ParseContext {
+  /** The file name used in positions and errors. */
+  file: string;
+  /** First 12 hex characters of the SHA-256 of the file's bytes. */
+  hashPrefix: string;
+  /** The file-level format (a parser may refine it per statement, e.g. mt940 vs mt942). */
+  format: StatementFormat;
+}
+
+/** A push-based parser over decoded text. */
+export interface TextParser {
+  push(text: string): void;
+  /** Signals end of input: throws StatementParseError when the input is incomplete. */
+  end(): void;
+}
+
+export function statementLineId(ctx: ParseContext, statementIndex: number, lineIndex: number): string {
+  return `${ctx.hashPrefix}:${statementIndex}:${lineIndex}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Money
+
+const CURRENCY_CODE = /^[A-Z]{3}$/;
+
+/** Validates an ISO 4217 code that money.ts knows; the error names the position. */
+export function checkCurrency(code: string, position: SourcePosition): string {
+  if (!CURRENCY_CODE.test(code)) fail(position, `"${code}" is not an ISO 4217 currency code`);
+  if (!isKnownCurrency(code)) fail(position, `currency ${code} is not supported (no ISO 4217 minor-unit exponent known)`);
+  return code;
+}
+
+const PLAIN_DECIMAL = /^([+-])?([0-9]+)(?:\.([0-9]*))?$/;
+
+/**
+ * Parses an unsigned-or-signed plain decimal ("123", "123.4", "-0.50") into minor units.
+ * `trailingZeros: 'value'` accepts extra fractional zeros beyond the currency's exponent
+ * ("8.850" EUR is the value 8.85: the ISO 20022 amount type is xs:decimal, whose fractionDigits
+ * facet constrains the value, not the lexical form); with 'lexical' (SWIFT rule T43, money.ts)
+ * any digit beyond the exponent is an error. A non-zero digit beyond it is always an error.
+ */
+export function decimalToMinor(
+  text: string,
+  currency: string,
+  position: SourcePosition,
+  trailingZeros: 'value' | 'lexical' = 'lexical',
+): bigint {
+  const match = PLAIN_DECIMAL.exec(text);
+  if (!match) fail(position, `amount "${text}" is not a decimal number`);
+  const sign = match[1] === '-' ? '-' : '';
+  const whole = match[2]!.replace(/^0+(?=[0-9])/, '');
+  let fraction = match[3] ?? '';
+  const exponent = currencyExponent(currency);
+  if (trailingZeros === 'value' && fraction.length > exponent && /^0*$/.test(fraction.slice(exponent))) {
+    fraction = fraction.slice(0, exponent);
+  }
+  try {
+    return toMinorUnits(`${sign}${whole}${fraction ? `.${fraction}` : ''}`, currency);
+  } catch (error) {
+    if (error instanceof MoneyError) {
+      fail(position, `amount "${text}" has ${fraction.length} decimal places but ${currency} allows ${exponent}`);
+    }
+    throw error;
+  }
+}
+
+export function formatMinor(minor: bigint, currency: string): string {
+  return fromMinorUnits(minor, currency);
+}
+
+/** opening + movements = closing, as a BalanceProof. */
+export function balanceProof(
+  statementId: string,
+  accountId: string,
+  currency: string,
+  opening: bigint,
+  movements: bigint,
+  closing: bigint,
+  fault?: string,
+): BalanceProof {
+  const difference = closing - (opening + movements);
+  const proof: BalanceProof = {
+    statementId,
+    accountId,
+    currency,
+    opening: fromMinorUnits(opening, currency),
+    movements: fromMinorUnits(movements, currency),
+    closing: fromMinorUnits(closing, currency),
+    difference: fromMinorUnits(difference, currency),
+    ok: difference === 0n && fault === undefined,
+  };
+  if (fault !== undefined) proof.fault = fault;
+  return proof;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+export function validDate(year: number, month: number, day: number): boolean {
+  if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day)) return false;
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
+  const limit = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  return day <= limit;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+export function isoDate(year: number, month: number, day: number, position: SourcePosition, what = 'date'): string {
+  if (!validDate(year, month, day)) fail(position, `${what} ${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)} is not a calendar date`);
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`;
+}
+
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const code = text.charCodeAt(i) - 48;
+    if (code < 0 || code > 9) return Number.NaN;
+    value = value * 10 + code;
+  }
+  return value;
+}
+
+export { digitsAt };
+
+/** Two-digit years (SWIFT / BAI YYMMDD): 00-79 → 20YY, 80-99 → 19YY. */
+export function centuryYear(yy: number): number {
+  return yy < 80 ? 2000 + yy : 1900 + yy;
+}
+
+/** YYMMDD → YYYY-MM-DD. */
+export function yymmdd(text: string, position: SourcePosition, what = 'date'): string {
+  if (text.length !== 6) fail(position, `${what} "${text}" is not YYMMDD`);
+  const yy = digitsAt(text, 0, 2);
+  const mm = digitsAt(text, 2, 2);
+  const dd = digitsAt(text, 4, 2);
+  if (Number.isNaN(yy) || Number.isNaN(mm) || Number.isNaN(dd)) fail(position, `${what} "${text}" is not YYMMDD`);
+  return isoDate(centuryYear(yy), mm, dd, position, what);
+}
+
+/** An ISO 8601 date or date-time ("2014-12-31", "2014-12-31T13:15:00+01:00") → its calendar date as written. */
+export function isoDatePart(text: string, position: SourcePosition, what = 'date'): string {
+  const value = text.trim();
+  if (value.length < 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || (value.length > 10 && value[10] !== 'T' && value[10] !== 'Z' && value[10] !== '+' && value[10] !== '-')) {
+    fail(position, `${what} "${value}" is not an ISO 8601 date`);
+  }
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  return isoDate(year, month, day, position, what);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+export interface ByteDecoder {
+  /** Decodes the next chunk; throws StatementParseError on invalid input. */
+  decode(chunk: Buffer): string;
+  /** Flushes; throws when the input ends inside a multi-byte sequence. */
+  end(): string;
+}
+
+function countNewlines(buffer: Buffer, end = buffer.length): number {
+  let count = 0;
+  let at = buffer.indexOf(10);
+  while (at !== -1 && at < end) {
+    count++;
+    at = buffer.indexOf(10, at + 1);
+  }
+  return count;
+}
+
+/** Offset of the first byte that does not start a valid UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(bytes: Buffer): number {
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
+    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Length of the trailing incomplete UTF-8 sequence (0-3 bytes) to carry into the next chunk. */
+function incompleteTail(bytes: Buffer): number {
+  const n = bytes.length;
+  for (let back = 1; back <= 3 && back <= n; back++) {
+    const b = bytes[n - back]!;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/** Strict streaming UTF-8 decoder: invalid bytes are an error naming the file and line. */
+export class Utf8Decoder implements ByteDecoder {
+  private carry: Buffer | undefined;
+  private lines = 0;
+  private offset = 0;
+  private first = true;
+
+  constructor(private readonly file: string) {}
+
+  decode(chunk: Buffer): string {
+    let bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = undefined;
+    if (this.first && bytes.length > 0) {
+      if (bytes.length < 3 && bytes[0] === 0xef) {
+        this.carry = Buffer.from(bytes);
+        return '';
+      }
+      this.first = false;
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+        bytes = bytes.subarray(3);
+        this.offset += 3;
+      }
+    }
+    const tail = incompleteTail(bytes);
+    const body = tail ? bytes.subarray(0, bytes.length - tail) : bytes;
+    if (tail) this.carry = Buffer.from(bytes.subarray(bytes.length - tail));
+    if (!isUtf8(body)) this.invalid(body);
+    this.lines += countNewlines(body);
+    this.offset += body.length;
+    return body.toString('utf8');
+  }
+
+  end(): string {
+    if (this.carry && this.carry.length > 0) {
+      if (this.first) {
+        this.first = false;
+        const text = this.carry;
+        this.carry = undefined;
+        if (!isUtf8(text)) this.invalid(text);
+        return text.toString('utf8');
+      }
+      fail({ file: this.file, line: this.lines + 1 }, `invalid UTF-8: the file ends inside a multi-byte character (byte offset ${this.offset})`);
+    }
+    return '';
+  }
+
+  private invalid(body: Buffer): never {
+    const at = Math.max(0, firstInvalidUtf8(body));
+    const line = this.lines + countNewlines(body, at) + 1;
+    fail(
+      { file: this.file, line },
+      `invalid UTF-8 byte 0x${body[at]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + at}; the file must be UTF-8 encoded`,
+    );
+  }
+}
+
+/** Windows-1252 code points for bytes 0x80-0x9F (the rest is ISO 8859-1). Undefined bytes map to C1 controls, as WHATWG does. */
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+
+/** The full 256-entry cp1252 table, as characters. */
+export const CP1252_TABLE: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  String.fromCharCode(byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH[byte - 0x80]! : byte),
+);
+
+const C1_RANGE = /[\x80-\x9f]/g;
+
+function cp1252Replace(char: string): string {
+  return CP1252_TABLE[char.charCodeAt(0)]!;
+}
+
+/** cp1252 (Windows Western European): single-byte, every byte decodes; a UTF-8 BOM is an error (the file is not cp1252). */
+export class Cp1252Decoder implements ByteDecoder {
+  private first = true;
+
+  constructor(private readonly file: string) {}
+
+  decode(chunk: Buffer): string {
+    if (this.first && chunk.length > 0) {
+      this.first = false;
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        fail({ file: this.file, line: 1 }, 'the file starts with a UTF-8 byte order mark but the profile says cp1252');
+      }
+    }
+    const text = chunk.toString('latin1');
+    return text.replace(C1_RANGE, cp1252Replace);
+  }
+
+  end(): string {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line splitting
+
+/**
+ * Splits pushed text into lines (LF or CRLF, a lone final line without newline included at end()),
+ * calling `onLine(line, lineNumber)` with 1-based physical line numbers.
+ */
+export class LineSplitter {
+  private carry = '';
+  lineNumber = 0;
+
+  constructor(private readonly onLine: (line: string, lineNumber: number) => void) {}
+
+  push(text: string): void {
+    let data = this.carry ? this.carry + text : text;
+    let start = 0;
+    let nl = data.indexOf('\n', start);
+    while (nl !== -1) {
+      const end = nl > start && data.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      this.lineNumber++;
+      this.onLine(data.slice(start, end), this.lineNumber);
+      start = nl + 1;
+      nl = data.indexOf('\n', start);
+    }
+    this.carry = start < data.length ? data.slice(start) : '';
+    data = '';
+  }
+
+  end(): void {
+    if (this.carry.length > 0) {
+      let line = this.carry;
+      this.carry = '';
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      this.lineNumber++;
+      this.onLine(line, this.lineNumber);
+    }
+  }
+}
+
+/** Trims and turns empty strings into undefined. */
+export function clean(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed.length > 0 ? trimmed : undefined;
+}

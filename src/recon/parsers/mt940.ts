@@ -1,0 +1,781 @@
+/**
+ * SWIFT MT940 (customer statement) and MT942 (interim transaction report).
+ *
+ * Accepts files with or without SWIFT block framing ({1:…}{2:…}{3:…}{4: … -}{5:…}), several
+ * messages per file, CRLF / LF / no final newline, SOH/ETX framing bytes around messages (some
+ * banks' file exports), blank lines between messages, multi-line fields (continuation lines).
+ *
+ * Field sequence (checked; an out-of-sequence field is an error naming the line):
+ *   MT940: :20: [:21:] :25: :28C: :60F:|:60M: {:61: [:86:]} :62F:|:62M: [:64:] {:65:} [:86:]
+ *   MT942: :20: [:21:] :25: :28C: :34F: [:34F:] :13D: {:61: [:86:]} [:90D:] [:90C:] [:86:]
+ * (the pre-1997 :28: statement number is accepted for :28C:).
+ *
+ * :61: grammar: value date YYMMDD, optional entry date MMDD (its year is the one that puts it
+ * nearest the value date, so a 31 Dec value date with entry date 0102 books on 2 Jan of the
+ * next year), debit/credit mark D | C | RD | RC (RD, reversal of a debit, is a credit; RC,
+ * reversal of a credit, is a debit), optional funds code letter (3rd letter of the currency,
+ * e.g. "CR" = credit with funds code R), amount with decimal comma (at most the currency's
+ * decimals: SWIFT rule T43), transaction type N/F/S + 3 characters, customer reference up to
+ * "//", bank reference after "//", supplementary details on the next line.
+ *
+ * :86: in the German structured layout (GVC + "?NN" subfields, DFÜ-Abkommen / DK SEPA keywords
+ * EREF+ KREF+ SVWZ+ …) is decomposed: EREF → endToEndId, KREF → customerReference, SVWZ (else the
+ * whole purpose ?20-?29, ?60-?63) → remittanceInformation, ?32+?33 → counterparty. Any other :86:
+ * is kept whole (its lines joined as written) as remittanceInformation.
+ *
+ * Balance proof (MT940): opening (:60F:/:60M:) + sum of :61: = closing (:62F:/:62M:). MT942 has
+ * no balances; its :90D:/:90C: counts and sums are checked against the :61: entries instead.
+ */
+import { StatementParseError, type SourcePosition, type StatementLine } from '../types';
+import {
+  balanceProof,
+  checkCurrency,
+  decimalToMinor,
+  digitsAt,
+  fail,
+  formatMinor,
+  isoDate,
+  LineSplitter,
+  statementLineId,
+  validDate,
+  yymmdd,
+  type ParseContext,
+  type StatementSink,
+  type TextParser,
+} from './common';
+
+export type DebitCreditMark = 'C' | 'D' | 'RC' | 'RD';
+
+export interface Mt940Balance {
+  mark: 'C' | 'D';
+  /** YYYY-MM-DD */
+  date: string;
+  currency: string;
+  /** Unsigned decimal as written, normalised ("380115," → "380115", "001,12" → "1.12"). */
+  amount: string;
+}
+
+export interface Mt940StatementLine {
+  valueDate: string;
+  entryDate?: string;
+  mark: DebitCreditMark;
+  fundsCode?: string;
+  /** Unsigned decimal, normalised. */
+  amount: string;
+  /** e.g. "NTRF" */
+  transactionType: string;
+  customerReference: string;
+  bankReference?: string;
+  supplementaryDetails?: string;
+}
+
+export interface Mt940StructuredDetails {
+  /** Geschäftsvorfallcode (3 digits). */
+  transactionCode: string;
+  postingText?: string;
+  primaNota?: string;
+  /** ?20-?29 and ?60-?63 joined as sent. */
+  purpose?: string;
+  counterpartyBic?: string;
+  counterpartyAccount?: string;
+  counterpartyName?: string;
+  textKeyAddition?: string;
+  /** SEPA keyword segments of the purpose (EREF, KREF, MREF, CRED, SVWZ, …). */
+  sepa: Record<string, string>;
+}
+
+export interface Mt940Details {
+  /** The field's lines joined as written (line breaks are SWIFT framing, not content). */
+  text: string;
+  lines: string[];
+  structured?: Mt940StructuredDetails;
+}
+
+export interface Mt940Transaction extends Mt940StatementLine {
+  /** 1-based line of the :61: field. */
+  line: number;
+  /** Signed, with the statement currency's precision. */
+  signedAmount: string;
+  details?: Mt940Details;
+}
+
+export interface Mt940Message {
+  kind: 'mt940' | 'mt942';
+  /** 1-based line of :20:. */
+  line: number;
+  transactionReference: string;
+  relatedReference?: string;
+  accountIdentification: string;
+  statementNumber: string;
+  sequenceNumber?: string;
+  currency: string;
+  openingBalance?: Mt940Balance & { intermediate: boolean };
+  closingBalance?: Mt940Balance & { intermediate: boolean };
+  availableBalance?: Mt940Balance;
+  forwardAvailableBalances: Mt940Balance[];
+  floorLimits: { mark?: 'C' | 'D'; currency: string; amount: string }[];
+  /** :13D: as ISO 8601 date-time with offset. */
+  dateTime?: string;
+  sumDebits?: { count: number; currency: string; amount: string };
+  sumCredits?: { count: number; currency: string; amount: string };
+  /** Statement-level :86: (after the closing balance / sums). */
+  information?: string;
+  /** Ended with a "-" (or "-}") terminator. */
+  terminated: boolean;
+  /** Filled only by parseMt940Text (the streaming parser does not keep them). */
+  transactions: Mt940Transaction[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field-level parsers (exported for tests and tools)
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isUpper(code: number): boolean {
+  return code >= 65 && code <= 90;
+}
+
+/** SWIFT 15d amount ("380115,12", "380115,", "0,12"; a missing comma is tolerated) → normalised decimal. */
+export function parseSwiftAmount(text: string, position: SourcePosition): string {
+  const comma = text.indexOf(',');
+  const whole = comma === -1 ? text : text.slice(0, comma);
+  const fraction = comma === -1 ? '' : text.slice(comma + 1);
+  if (whole.length === 0 || !/^[0-9]+$/.test(whole) || !/^[0-9]*$/.test(fraction)) {
+    fail(position, `amount "${text}" is not a SWIFT amount (digits with a decimal comma)`);
+  }
+  const normalisedWhole = whole.replace(/^0+(?=[0-9])/, '');
+  return fraction.length > 0 ? `${normalisedWhole}.${fraction}` : normalisedWhole;
+}
+
+/** :60a: / :62a: / :64: / :65: — D/C mark, YYMMDD, currency, amount. */
+export function parseMt940Balance(value: string, position: SourcePosition): Mt940Balance {
+  const text = value.trim();
+  const mark = text[0];
+  if (mark !== 'C' && mark !== 'D') fail(position, `balance "${text}" must start with C or D`);
+  const date = yymmdd(text.slice(1, 7), position, 'balance date');
+  const currency = text.slice(7, 10);
+  if (!/^[A-Z]{3}$/.test(currency)) fail(position, `balance "${text}" has no currency code`);
+  const amount = parseSwiftAmount(text.slice(10), position);
+  return { mark, date, currency, amount };
+}
+
+/** :28C: "5n[/5n]" statement number and sequence number. */
+export function parseMt940StatementNumber(value: string, position: SourcePosition): { statementNumber: string; sequenceNumber?: string } {
+  const match = /^([0-9]{1,5})(?:\/([0-9]{1,5}))?$/.exec(value.trim());
+  if (!match) fail(position, `statement number "${value.trim()}" is not 5n[/5n]`);
+  return match[2] !== undefined ? { statementNumber: match[1]!, sequenceNumber: match[2] } : { statementNumber: match[1]! };
+}
+
+/** Entry date MMDD: the year that puts it nearest to the value date. */
+function entryDateNear(valueDate: string, mm: number, dd: number, position: SourcePosition): string {
+  const year = Number(valueDate.slice(0, 4));
+  const value = Date.UTC(year, Number(valueDate.slice(5, 7)) - 1, Number(valueDate.slice(8, 10)));
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const y of [year - 1, year, year + 1]) {
+    if (!validDate(y, mm, dd)) continue;
+    const distance = Math.abs(Date.UTC(y, mm - 1, dd) - value);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = isoDate(y, mm, dd, position);
+    }
+  }
+  if (best === undefined) fail(position, `entry date ${String(mm).padStart(2, '0')}${String(dd).padStart(2, '0')} is not a calendar date`);
+  return best;
+}
+
+/** :61: — see the module comment for the grammar. `lines[0]` is the value after ":61:". */
+export function parseMt940StatementLine(lines: readonly string[], position: SourcePosition): Mt940StatementLine {
+  const s = lines[0] ?? '';
+  const bad = (what: string): never => fail(position, `:61: "${s}": ${what}`);
+  if (s.length < 6) bad('missing value date');
+  const valueDate = yymmdd(s.slice(0, 6), position, 'value date');
+  let i = 6;
+  let entryDate: string | undefined;
+  if (isDigit(s.charCodeAt(6)) && isDigit(s.charCodeAt(7)) && isDigit(s.charCodeAt(8)) && isDigit(s.charCodeAt(9))) {
+    entryDate = entryDateNear(valueDate, digitsAt(s, 6, 2), digitsAt(s, 8, 2), position);
+    i = 10;
+  }
+  let mark: DebitCreditMark;
+  if (s[i] === 'R' && (s[i + 1] === 'C' || s[i + 1] === 'D')) {
+    mark = s[i + 1] === 'C' ? 'RC' : 'RD';
+    i += 2;
+  } else if (s[i] === 'C' || s[i] === 'D') {
+    mark = s[i] as 'C' | 'D';
+    i += 1;
+  } else {
+    return bad(`debit/credit mark must be C, D, RC or RD at position ${i + 1}`);
+  }
+  let fundsCode: string | undefined;
+  if (isUpper(s.charCodeAt(i))) {
+    fundsCode = s[i];
+    i++;
+  }
+  const amountStart = i;
+  while (i < s.length && (isDigit(s.charCodeAt(i)) || s.charCodeAt(i) === 44)) i++;
+  if (i === amountStart) bad('missing amount');
+  const amount = parseSwiftAmount(s.slice(amountStart, i), position);
+  const type = s.slice(i, i + 4);
+  if (!/^[NFS][A-Z0-9]{3}$/.test(type)) bad(`transaction type "${type}" is not N/F/S followed by 3 characters`);
+  i += 4;
+  const rest = s.slice(i);
+  const slashes = rest.indexOf('//');
+  const customerReference = slashes === -1 ? rest : rest.slice(0, slashes);
+  const bankReference = slashes === -1 ? undefined : rest.slice(slashes + 2).trim() || undefined;
+  const supplementary = lines.length > 1 ? lines.slice(1).join('\n').trim() : '';
+  const parsed: Mt940StatementLine = { valueDate, mark, amount, transactionType: type, customerReference: customerReference.trim() };
+  if (entryDate !== undefined) parsed.entryDate = entryDate;
+  if (fundsCode !== undefined) parsed.fundsCode = fundsCode;
+  if (bankReference !== undefined) parsed.bankReference = bankReference;
+  if (supplementary.length > 0) parsed.supplementaryDetails = supplementary;
+  return parsed;
+}
+
+const SEPA_KEY = /^(EREF|KREF|MREF|CRED|DEBT|COAM|OAMT|SVWZ|ABWA|ABWE|IBAN|BIC)\+/;
+const OTHER_KEY = /^[A-Z]{4}:/;
+
+/** :86: — German structured layout when it is one, else the text as written. */
+export function parseMt940Details(lines: readonly string[]): Mt940Details {
+  const text = lines.join('');
+  const details: Mt940Details = { text, lines: [...lines] };
+  const body = text.trimStart();
+  if (body.length >= 4 && isDigit(body.charCodeAt(0)) && isDigit(body.charCodeAt(1)) && isDigit(body.charCodeAt(2)) && body[3] === '?') {
+    const structured: Mt940StructuredDetails = { transactionCode: body.slice(0, 3), sepa: {} };
+    const purpose: string[] = [];
+    const names: string[] = [];
+    // Subfields: "?NN" followed by text up to the next "?NN".
+    let at = 3;
+    while (at < body.length) {
+      let next = body.indexOf('?', at + 3);
+      while (next !== -1 && !(isDigit(body.charCodeAt(next + 1)) && isDigit(body.charCodeAt(next + 2)))) next = body.indexOf('?', next + 1);
+      const end = next === -1 ? body.length : next;
+      const code = body.slice(at + 1, at + 3);
+      const value = body.slice(at + 3, end);
+      const n = Number(code);
+      if (n === 0) structured.postingText = value;
+      else if (n === 10) structured.primaNota = value;
+      else if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) purpose.push(value);
+      else if (n === 30) structured.counterpartyBic = value;
+      else if (n === 31) structured.counterpartyAccount = value;
+      else if (n === 32 || n === 33) names.push(value);
+      else if (n === 34) structured.textKeyAddition = value;
+      at = end;
+    }
+    if (purpose.length > 0) structured.purpose = purpose.join('');
+    if (names.length > 0) structured.counterpartyName = names.join('');
+    // SEPA keyword segments start at a purpose subfield ("?20EREF+…", "?22SVWZ+…"); a subfield
+    // starting with another "XXXX:" tag (e.g. the bank's "MTLG:" message) ends the segment.
+    let key: string | undefined;
+    for (const part of purpose) {
+      const sepa = SEPA_KEY.exec(part);
+      if (sepa) {
+        key = sepa[1]!;
+        structured.sepa[key] = (structured.sepa[key] ?? '') + part.slice(sepa[0].length);
+      } else if (OTHER_KEY.test(part)) key = undefined;
+      else if (key !== undefined) structured.sepa[key] += part;
+    }
+    details.structured = structured;
+  }
+  return details;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The message parser
+
+const FIELD_START = /^:([0-9]{2}[A-Z]?):/;
+
+type Phase = 'start' | 'ref' | 'account' | 'number' | 'body940' | 'pre942' | 'closed940' | 'sums942' | 'info';
+
+interface OpenMessage {
+  msg: Mt940Message;
+  phase: Phase;
+  lastTag: string;
+  statementIndex: number;
+  statementId: string;
+  lineCount: number;
+  movements: bigint;
+  saw13D: boolean;
+  pending?: { txn: Mt940Transaction; minor: bigint };
+  debits: { count: number; minor: bigint };
+  credits: { count: number; minor: bigint };
+}
+
+export interface Mt940ParserOptions {
+  /** Keep every message with its transactions (tests, tools); the streaming path does not. */
+  onMessage?: (message: Mt940Message) => void;
+  collectTransactions?: boolean;
+}
+
+/** Streaming MT940/MT942 parser: lines in, StatementLines + statement summaries out. */
+export class Mt940Parser implements TextParser {
+  private readonly splitter = new LineSplitter((line, n) => this.onLine(line, n));
+  private field: { tag: string; lines: string[]; line: number } | undefined;
+  private current: OpenMessage | undefined;
+  private statementIndex: number;
+  private inBlock4 = false;
+  private blockType: string | undefined;
+  private messages = 0;
+  private terminatorsSeen = 0;
+  private lastLine = 0;
+  private readonly controlChars = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+  constructor(
+    private readonly ctx: ParseContext,
+    private readonly sink: StatementSink,
+    private readonly options: Mt940ParserOptions = {},
+    firstStatementIndex = 0,
+  ) {
+    this.statementIndex = firstStatementIndex;
+  }
+
+  push(text: string): void {
+    this.splitter.push(text);
+  }
+
+  end(): void {
+    this.splitter.end();
+    this.flushField();
+    const line = this.lastLine;
+    if (this.current) this.finishMessage(false, line, true);
+    if (this.inBlock4) fail(this.pos(line), 'the file ends inside a SWIFT message block {4: … -} (truncated file?)');
+    if (this.messages === 0) fail(this.pos(Math.max(1, line)), 'no MT940/MT942 message found (a statement starts with :20:)');
+  }
+
+  private pos(line: number): SourcePosition {
+    return { file: this.ctx.file, line };
+  }
+
+  private onLine(raw: string, n: number): void {
+    let line = raw;
+    let s = 0;
+    let e = line.length;
+    while (s < e && (line.charCodeAt(s) === 1 || line.charCodeAt(s) === 3)) s++;
+    while (e > s && (line.charCodeAt(e - 1) === 3 || line.charCodeAt(e - 1) === 1)) e--;
+    if (s > 0 || e < line.length) line = line.slice(s, e);
+    if (line.trim().length === 0) return;
+    this.lastLine = n;
+    if (this.controlChars.test(line)) {
+      const bad = this.controlChars.exec(line)!;
+      fail(this.pos(n), `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} in the text (binary data in a statement file)`);
+    }
+    const c0 = line.charCodeAt(0);
+    if (c0 === 123 /* { */) {
+      this.blockHeader(line, n);
+      return;
+    }
+    if (c0 === 45 /* - */ && (line.trimEnd().length === 1 || line[1] === '}')) {
+      this.terminator(line.trimEnd(), n);
+      return;
+    }
+    if (c0 === 58 /* : */) {
+      const match = FIELD_START.exec(line);
+      if (match) {
+        this.flushField();
+        this.field = { tag: match[1]!, lines: [line.slice(match[0].length)], line: n };
+        return;
+      }
+    }
+    if (!this.field) fail(this.pos(n), `unexpected text outside any field: "${line.slice(0, 40)}"`);
+    this.field.lines.push(line);
+  }
+
+  private blockHeader(line: string, n: number): void {
+    if (this.inBlock4) fail(this.pos(n), 'a new SWIFT message starts before the previous one ended with "-}"');
+    this.flushField();
+    if (this.current) this.finishMessage(false, n, false);
+    let i = 0;
+    while (i < line.length && line[i] === '{') {
+      const id = /^\{([0-9A-Z]+):/.exec(line.slice(i));
+      if (!id) fail(this.pos(n), `malformed SWIFT block header near "${line.slice(i, i + 12)}"`);
+      if (id[1] === '4') {
+        this.inBlock4 = true;
+        const rest = line.slice(i + id[0].length);
+        if (rest.length > 0) this.onLine(rest, n);
+        return;
+      }
+      let depth = 0;
+      let j = i;
+      for (; j < line.length; j++) {
+        if (line[j] === '{') depth++;
+        else if (line[j] === '}' && --depth === 0) break;
+      }
+      if (j >= line.length) fail(this.pos(n), `SWIFT block {${id[1]}: is not closed on its line`);
+      if (id[1] === '2') {
+        const type = /^[IO]([0-9]{3})/.exec(line.slice(i + id[0].length));
+        if (!type) fail(this.pos(n), 'SWIFT application header {2: has no message type');
+        if (type[1] !== '940' && type[1] !== '942') fail(this.pos(n), `SWIFT message type MT${type[1]} is not a statement (MT940/MT942)`);
+        this.blockType = type[1];
+      }
+      i = j + 1;
+    }
+    if (i < line.length) fail(this.pos(n), `unexpected text after the SWIFT headers: "${line.slice(i, i + 20)}"`);
+  }
+
+  private terminator(line: string, n: number): void {
+    this.flushField();
+    if (!this.current) fail(this.pos(n), '"-" message terminator without a message');
+    this.finishMessage(true, n, false);
+    this.terminatorsSeen++;
+    if (line.length > 1) {
+      if (!this.inBlock4) fail(this.pos(n), '"-}" closes a SWIFT block {4: that was never opened');
+      this.inBlock4 = false;
+      let rest = line.slice(2);
+      // Trailer blocks {5:{CHK:…}} and the next message's headers may follow on the same line.
+      while (rest.startsWith('{') && !rest.startsWith('{1:')) {
+        let depth = 0;
+        let j = 0;
+        for (; j < rest.length; j++) {
+          if (rest[j] === '{') depth++;
+          else if (rest[j] === '}' && --depth === 0) break;
+        }
+        rest = rest.slice(j + 1);
+      }
+      if (rest.startsWith('{1:')) this.blockHeader(rest, n);
+      else if (rest.trim().length > 0) fail(this.pos(n), `unexpected text after "-}": "${rest.slice(0, 20)}"`);
+    } else if (this.inBlock4) {
+      fail(this.pos(n), 'a SWIFT message block {4: must end with "-}"');
+    }
+  }
+
+  private flushField(): void {
+    const field = this.field;
+    if (!field) return;
+    this.field = undefined;
+    this.handleField(field.tag, field.lines, field.line);
+  }
+
+  private outOfSequence(open: OpenMessage, tag: string, line: number): never {
+    fail(
+      this.pos(line),
+      `field :${tag}: is out of sequence after :${open.lastTag}: in statement ${open.msg.transactionReference} (started at line ${open.msg.line})`,
+    );
+  }
+
+  private handleField(tag: string, lines: string[], line: number): void {
+    const position = this.pos(line);
+    const value = lines[0]!;
+    if (tag === '20') {
+      if (this.current) this.finishMessage(false, line, false);
+      this.startMessage(value.trim(), line);
+      return;
+    }
+    const open = this.current;
+    if (!open) fail(position, `field :${tag}: before :20: (a statement starts with its :20: transaction reference)`);
+    const msg = open.msg;
+    const phase = open.phase;
+    if (tag !== '61' && tag !== '86') this.completePending(open);
+    switch (tag) {
+      case '21':
+        if (phase !== 'ref') this.outOfSequence(open, tag, line);
+        msg.relatedReference = value.trim();
+        break;
+      case '25':
+      case '25P':
+        if (phase !== 'ref') this.outOfSequence(open, tag, line);
+        msg.accountIdentification = value.trim();
+        if (msg.accountIdentification.length === 0) fail(position, ':25: account identification is empty');
+        open.phase = 'account';
+        break;
+      case '28':
+      case '28C': {
+        if (phase !== 'account') this.outOfSequence(open, tag, line);
+        const number = parseMt940StatementNumber(value, position);
+        msg.statementNumber = number.statementNumber;
+        if (number.sequenceNumber !== undefined) msg.sequenceNumber = number.sequenceNumber;
+        open.statementId = `${msg.transactionReference}:${value.trim()}`;
+        open.phase = 'number';
+        break;
+      }
+      case '60F':
+      case '60M': {
+        if (phase !== 'number') this.outOfSequence(open, tag, line);
+        const balance = parseMt940Balance(value, position);
+        checkCurrency(balance.currency, position);
+        msg.kind = 'mt940';
+        msg.currency = balance.currency;
+        msg.openingBalance = { ...balance, intermediate: tag === '60M' };
+        open.phase = 'body940';
+        break;
+      }
+      case '34F': {
+        if (phase !== 'number' && !(phase === 'pre942' && msg.floorLimits.length < 2 && !open.saw13D)) this.outOfSequence(open, tag, line);
+        const text = value.trim();
+        const currency = text.slice(0, 3);
+        checkCurrency(currency, position);
+        let i = 3;
+        let mark: 'C' | 'D' | undefined;
+        if (text[3] === 'C' || text[3] === 'D') {
+          mark = text[3] as 'C' | 'D';
+          i = 4;
+        }
+        const amount = parseSwiftAmount(text.slice(i), position);
+        decimalToMinor(amount, currency, position);
+        if (msg.floorLimits.length > 0 && msg.floorLimits[0]!.currency !== currency) fail(position, ':34F: floor limits in two currencies');
+        msg.floorLimits.push(mark ? { mark, currency, amount } : { currency, amount });
+        msg.kind = 'mt942';
+        msg.currency = currency;
+        open.phase = 'pre942';
+        break;
+      }
+      case '13D': {
+        if (phase !== 'pre942' || open.saw13D) this.outOfSequence(open, tag, line);
+        msg.dateTime = parseDateTimeIndication(value.trim(), position);
+        open.saw13D = true;
+        break;
+      }
+      case '61': {
+        if (!((phase === 'body940') || (phase === 'pre942' && open.saw13D))) this.outOfSequence(open, tag, line);
+        this.completePending(open);
+        this.statementLine(open, lines, line);
+        break;
+      }
+      case '86': {
+        if (open.pending && (phase === 'body940' || phase === 'pre942')) {
+          open.pending.txn.details = parseMt940Details(lines);
+          this.completePending(open);
+        } else if (phase === 'closed940' || phase === 'sums942' || (phase === 'pre942' && open.saw13D)) {
+          msg.information = lines.join('');
+          open.phase = 'info';
+        } else this.outOfSequence(open, tag, line);
+        break;
+      }
+      case '62F':
+      case '62M': {
+        if (phase !== 'body940') this.outOfSequence(open, tag, line);
+        const balance = parseMt940Balance(value, position);
+        checkCurrency(balance.currency, position);
+        msg.closingBalance = { ...balance, intermediate: tag === '62M' };
+        open.phase = 'closed940';
+        break;
+      }
+      case '64': {
+        if (phase !== 'closed940' || msg.availableBalance || msg.forwardAvailableBalances.length > 0) this.outOfSequence(open, tag, line);
+        const balance = parseMt940Balance(value, position);
+        checkCurrency(balance.currency, position);
+        decimalToMinor(balance.amount, balance.currency, position);
+        msg.availableBalance = balance;
+        break;
+      }
+      case '65': {
+        if (phase !== 'closed940') this.outOfSequence(open, tag, line);
+        const balance = parseMt940Balance(value, position);
+        checkCurrency(balance.currency, position);
+        decimalToMinor(balance.amount, balance.currency, position);
+        msg.forwardAvailableBalances.push(balance);
+        break;
+      }
+      case '90D':
+      case '90C': {
+        const before = phase === 'pre942' && open.saw13D;
+        if (!(before || (tag === '90C' && phase === 'sums942' && msg.sumCredits === undefined && open.lastTag === '90D'))) this.outOfSequence(open, tag, line);
+        const match = /^([0-9]{1,5})([A-Z]{3})([0-9,]+)$/.exec(value.trim());
+        if (!match) fail(position, `:${tag}: "${value.trim()}" is not number + currency + amount`);
+        const currency = checkCurrency(match[2]!, position);
+        if (currency !== msg.currency) fail(position, `:${tag}: is in ${currency}, the report in ${msg.currency}`);
+        const amount = parseSwiftAmount(match[3]!, position);
+        decimalToMinor(amount, currency, position);
+        const sum = { count: Number(match[1]), currency, amount };
+        if (tag === '90D') msg.sumDebits = sum;
+        else msg.sumCredits = sum;
+        open.phase = 'sums942';
+        break;
+      }
+      default:
+        fail(position, `unknown field :${tag}: in an MT940/MT942 statement`);
+    }
+    open.lastTag = tag;
+  }
+
+  private startMessage(reference: string, line: number): void {
+    if (reference.length === 0) fail(this.pos(line), ':20: transaction reference is empty');
+    const msg: Mt940Message = {
+      kind: this.blockType === '942' ? 'mt942' : 'mt940',
+      line,
+      transactionReference: reference,
+      accountIdentification: '',
+      statementNumber: '',
+      currency: '',
+      forwardAvailableBalances: [],
+      floorLimits: [],
+      terminated: false,
+      transactions: [],
+    };
+    this.current = {
+      msg,
+      phase: 'ref',
+      lastTag: '20',
+      statementIndex: this.statementIndex++,
+      statementId: reference,
+      lineCount: 0,
+      movements: 0n,
+      saw13D: false,
+      debits: { count: 0, minor: 0n },
+      credits: { count: 0, minor: 0n },
+    };
+  }
+
+  private statementLine(open: OpenMessage, lines: string[], line: number): void {
+    const position = this.pos(line);
+    const parsed = parseMt940StatementLine(lines, position);
+    const currency = open.msg.currency;
+    const unsigned = decimalToMinor(parsed.amount, currency, position);
+    const credit = parsed.mark === 'C' || parsed.mark === 'RD';
+    const minor = credit ? unsigned : -unsigned;
+    const txn: Mt940Transaction = { ...parsed, line, signedAmount: formatMinor(minor, currency) };
+    open.pending = { txn, minor };
+  }
+
+  private completePending(open: OpenMessage): void {
+    const pending = open.pending;
+    if (!pending) return;
+    open.pending = undefined;
+    const { txn, minor } = pending;
+    const msg = open.msg;
+    open.movements += minor;
+    if (minor < 0n) {
+      open.debits.count++;
+      open.debits.minor -= minor;
+    } else {
+      open.credits.count++;
+      open.credits.minor += minor;
+    }
+    if (this.options.collectTransactions) msg.transactions.push(txn);
+
+    const line: StatementLine = {
+      statementLineId: statementLineId(this.ctx, open.statementIndex, open.lineCount),
+      format: msg.kind,
+      statementId: open.statementId,
+      accountId: msg.accountIdentification,
+      currency: msg.currency,
+      amount: txn.signedAmount,
+      bookingDate: txn.entryDate ?? txn.valueDate,
+      valueDate: txn.valueDate,
+      typeCode: txn.transactionType,
+      status: 'BOOK',
+      position: { file: this.ctx.file, line: txn.line },
+    };
+    if (txn.bankReference !== undefined) line.bankReference = txn.bankReference;
+    const structured = txn.details?.structured;
+    const eref = structured?.sepa.EREF?.trim();
+    if (eref && eref !== 'NOTPROVIDED') line.endToEndId = eref;
+    const kref = structured?.sepa.KREF?.trim();
+    const own = txn.customerReference;
+    const customerReference = kref && kref !== 'NOTPROVIDED' ? kref : own && own !== 'NONREF' && !SEPA_KEY.test(own) ? own : undefined;
+    if (customerReference !== undefined) line.customerReference = customerReference;
+    let remittance: string | undefined;
+    if (structured) remittance = (structured.sepa.SVWZ ?? structured.purpose)?.trim();
+    else if (txn.details) remittance = txn.details.text.trim();
+    if (remittance) line.remittanceInformation = remittance;
+    const counterparty = structured?.counterpartyName?.trim() || structured?.counterpartyAccount?.trim();
+    if (counterparty) line.counterparty = counterparty;
+    open.lineCount++;
+    this.sink.line(open.statementIndex, line);
+  }
+
+  private finishMessage(terminated: boolean, line: number, atEof: boolean): void {
+    const open = this.current!;
+    this.current = undefined;
+    this.completePending(open);
+    const msg = open.msg;
+    msg.terminated = terminated;
+    const where = this.pos(line);
+    const name = `statement ${msg.transactionReference} (line ${msg.line})`;
+    const truncated = atEof && !terminated ? ' (truncated file?)' : '';
+    if (!msg.accountIdentification) fail(where, `${name} has no :25: account identification${truncated}`);
+    if (!msg.statementNumber) fail(where, `${name} has no :28C: statement number${truncated}`);
+    let balance;
+    if (msg.kind === 'mt940') {
+      if (!msg.openingBalance) fail(where, `${name} has no :60F:/:60M: opening balance${truncated}`);
+      if (!msg.closingBalance) fail(where, `${name} has no :62F:/:62M: closing balance${truncated}`);
+      const currency = msg.currency;
+      const signed = (b: Mt940Balance): bigint => {
+        const minor = decimalToMinor(b.amount, b.currency, where);
+        return b.mark === 'D' ? -minor : minor;
+      };
+      const opening = signed(msg.openingBalance);
+      let closing = signed(msg.closingBalance);
+      let fault: string | undefined;
+      if (msg.closingBalance.currency !== currency) {
+        fault = `closing balance is in ${msg.closingBalance.currency}, the opening balance in ${currency}`;
+        closing = decimalToMinor(msg.closingBalance.amount, currency, where) * (msg.closingBalance.mark === 'D' ? -1n : 1n);
+      }
+      balance = balanceProof(open.statementId, msg.accountIdentification, currency, opening, open.movements, closing, fault);
+    } else {
+      if (!open.saw13D) fail(where, `${name} has no :13D: date/time indication${truncated}`);
+      if (atEof && !terminated && !msg.sumDebits && !msg.sumCredits) {
+        fail(where, `${name} ends without :90D:/:90C: sums or a "-" terminator (truncated file?)`);
+      }
+      for (const [label, sum, actual] of [
+        ['90D', msg.sumDebits, open.debits],
+        ['90C', msg.sumCredits, open.credits],
+      ] as const) {
+        if (!sum) continue;
+        const expected = decimalToMinor(sum.amount, sum.currency, where);
+        if (sum.count !== actual.count || expected !== actual.minor) {
+          fail(
+            where,
+            `${name}: :${label}: says ${sum.count} entries for ${sum.amount} ${sum.currency} but the report has ${actual.count} for ${formatMinor(actual.minor, msg.currency)}`,
+          );
+        }
+      }
+    }
+    if (atEof && !terminated && this.terminatorsSeen > 0) {
+      fail(where, `${name} has no "-" terminator although the earlier messages do (truncated file?)`);
+    }
+    this.messages++;
+    this.options.onMessage?.(msg);
+    this.sink.statement({
+      index: open.statementIndex,
+      statementId: open.statementId,
+      accountId: msg.accountIdentification,
+      currency: msg.currency,
+      lineCount: open.lineCount,
+      ...(balance ? { balance } : {}),
+    });
+  }
+}
+
+/** :13D: YYMMDDHHMM±hhmm → "YYYY-MM-DDTHH:MM±hh:mm". */
+function parseDateTimeIndication(text: string, position: SourcePosition): string {
+  const match = /^([0-9]{6})([0-9]{2})([0-9]{2})([+-])([0-9]{2})([0-9]{2})$/.exec(text);
+  if (!match) fail(position, `:13D: "${text}" is not YYMMDDHHMM±hhmm`);
+  const date = yymmdd(match[1]!, position, ':13D: date');
+  const hour = Number(match[2]);
+  const minute = Number(match[3]);
+  if (hour > 23 || minute > 59) fail(position, `:13D: time ${match[2]}${match[3]} is not a time of day`);
+  return `${date}T${match[2]}:${match[3]}${match[4]}${match[5]}:${match[6]}`;
+}
+
+/**
+ * Parses a whole MT940/MT942 text into messages with their transactions (no StatementLines):
+ * for tests and tools. Throws StatementParseError like the streaming parser.
+ */
+export function parseMt940Text(text: string, file = '<text>'): Mt940Message[] {
+  const messages: Mt940Message[] = [];
+  const parser = new Mt940Parser(
+    { file, hashPrefix: '000000000000', format: 'mt940' },
+    { line: () => undefined, statement: () => undefined },
+    { collectTransactions: true, onMessage: (m) => messages.push(m) },
+  );
+  parser.push(text);
+  parser.end();
+  return messages;
+}
+
+/** Reads the fields of an MT940 fragment (any tags, no sequence rules): for checking field grammar on snippets. */
+export function readMt940Fields(text: string): { tag: string; lines: string[]; line: number }[] {
+  const fields: { tag: string; lines: string[]; line: number }[] = [];
+  const splitter = new LineSplitter((raw, n) => {
+    const line = raw.replace(/^[\x01\x03]+|[\x01\x03 ]+$/g, '');
+    if (line.length === 0 || line === '-') return;
+    const match = FIELD_START.exec(line);
+    if (match) fields.push({ tag: match[1]!, lines: [line.slice(match[0].length)], line: n });
+    else if (fields.length > 0) fields[fields.length - 1]!.lines.push(line);
+    else throw new StatementParseError({ file: '<fragment>', line: n }, 'text before the first field');
+  });
+  splitter.push(text);
+  splitter.end();
+  return fields;
+}

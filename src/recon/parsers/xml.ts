@@ -1,0 +1,296 @@
+/**
+ * A small streaming XML tokenizer for the subset bank statements use: elements, attributes,
+ * character data, the five predefined entities and character references, CDATA sections,
+ * comments and processing instructions. No DTDs (a DOCTYPE is rejected: no entity expansion,
+ * no external resources). Checks well-formedness: tag nesting, one root, quoted attributes,
+ * no duplicate attributes, known entities, nothing but markup/whitespace outside the root.
+ *
+ * Push-based: feed text chunks with `push`, then call `end()`. A construct split across chunks
+ * is kept until it is complete, so memory is bounded by the largest single tag/text run.
+ */
+
+export interface XmlHandler {
+  /** `name` is the local name (prefix stripped); `qname` the name as written. */
+  open(name: string, attrs: Record<string, string> | undefined, qname: string): void;
+  close(name: string): void;
+  text(text: string): void;
+}
+
+export class XmlSyntaxError extends Error {
+  override name = 'XmlSyntaxError';
+  constructor(
+    readonly line: number,
+    readonly fault: string,
+  ) {
+    super(`line ${line}: ${fault}`);
+  }
+}
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const ENTITY = /&([^;&<>\s]*);?/g;
+
+function isNameStart(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 58 || code >= 0xc0;
+}
+
+function isNameChar(code: number): boolean {
+  return isNameStart(code) || (code >= 48 && code <= 57) || code === 45 || code === 46 || code === 0xb7;
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 9 || code === 13;
+}
+
+export class XmlTokenizer {
+  private buf = '';
+  private pos = 0;
+  /** Newlines in text already discarded from `buf`. */
+  private discardedLines = 0;
+  private readonly stack: string[] = [];
+  private rootSeen = false;
+  private rootClosed = false;
+  private pendingText = '';
+  private ended = false;
+
+  constructor(private readonly handler: XmlHandler) {}
+
+  /** 1-based line of the current parse position (computed on demand: use for errors only). */
+  line(): number {
+    let count = this.discardedLines;
+    const end = Math.min(this.pos, this.buf.length);
+    let at = this.buf.indexOf('\n');
+    while (at !== -1 && at < end) {
+      count++;
+      at = this.buf.indexOf('\n', at + 1);
+    }
+    return count + 1;
+  }
+
+  /** Element names currently open, outermost first (qualified names as written). */
+  openElements(): readonly string[] {
+    return this.stack;
+  }
+
+  push(chunk: string): void {
+    if (this.ended) throw new Error('XmlTokenizer: push after end');
+    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + chunk : chunk;
+    this.pos = 0;
+    this.run(false);
+    this.compact();
+  }
+
+  end(): void {
+    this.run(true);
+    this.ended = true;
+    if (this.pos < this.buf.length) this.error('the document ends inside markup (truncated file?)');
+    this.flushText();
+    if (!this.rootSeen) this.error('no root element (empty or non-XML file)');
+    if (this.stack.length > 0) {
+      this.error(`the document ends before </${this.stack[this.stack.length - 1]}> (truncated file?); still open: ${this.stack.join('/')}`);
+    }
+  }
+
+  private compact(): void {
+    if (this.pos === 0) return;
+    let at = this.buf.indexOf('\n');
+    while (at !== -1 && at < this.pos) {
+      this.discardedLines++;
+      at = this.buf.indexOf('\n', at + 1);
+    }
+    this.buf = this.buf.slice(this.pos);
+    this.pos = 0;
+  }
+
+  private error(fault: string): never {
+    throw new XmlSyntaxError(this.line(), fault);
+  }
+
+  private run(final: boolean): void {
+    const buf = this.buf;
+    const n = buf.length;
+    while (this.pos < n) {
+      const lt = buf.indexOf('<', this.pos);
+      if (lt === -1) {
+        // Text up to the end of the buffer; an entity may be cut, so only take up to the last '&'.
+        const amp = final ? -1 : buf.lastIndexOf('&');
+        const cut = amp >= this.pos && buf.indexOf(';', amp) === -1 ? amp : n;
+        if (cut > this.pos) this.pendingText += this.decodeText(buf.slice(this.pos, cut));
+        this.pos = cut;
+        return;
+      }
+      if (lt > this.pos) {
+        this.pendingText += this.decodeText(buf.slice(this.pos, lt));
+        this.pos = lt;
+      }
+      if (!this.markup(final)) return;
+    }
+  }
+
+  /** Handles the markup at `pos` (a '<'); returns false when more input is needed. */
+  private markup(final: boolean): boolean {
+    const buf = this.buf;
+    const start = this.pos;
+    const next = buf.charCodeAt(start + 1);
+    if (Number.isNaN(next)) {
+      if (final) this.error('the document ends inside markup (truncated file?)');
+      return false;
+    }
+    if (next === 33 /* ! */) {
+      if (buf.length - start < 9 && !final) {
+        const head = buf.slice(start);
+        if ('<!--'.startsWith(head) || '<![CDATA['.startsWith(head) || '<!DOCTYPE'.startsWith(head)) return false;
+      }
+      if (buf.startsWith('<!--', start)) {
+        const close = buf.indexOf('-->', start + 4);
+        if (close === -1) {
+          if (final) this.error('unterminated comment (truncated file?)');
+          return false;
+        }
+        this.pos = close + 3;
+        return true;
+      }
+      if (buf.startsWith('<![CDATA[', start)) {
+        if (this.stack.length === 0) this.error('CDATA section outside the root element');
+        const close = buf.indexOf(']]>', start + 9);
+        if (close === -1) {
+          if (final) this.error('unterminated CDATA section (truncated file?)');
+          return false;
+        }
+        this.pendingText += buf.slice(start + 9, close);
+        this.pos = close + 3;
+        return true;
+      }
+      if (buf.startsWith('<!DOCTYPE', start)) this.error('DOCTYPE declarations are not allowed in statement files');
+      this.error(`unexpected markup "${buf.slice(start, start + 12)}"`);
+    }
+    if (next === 63 /* ? */) {
+      const close = buf.indexOf('?>', start + 2);
+      if (close === -1) {
+        if (final) this.error('unterminated processing instruction (truncated file?)');
+        return false;
+      }
+      const body = buf.slice(start + 2, close);
+      if (/^xml(\s|$)/.test(body)) {
+        if (start !== 0 || this.discardedLines > 0 || this.rootSeen) this.error('the XML declaration must be at the very start of the file');
+        const encoding = /encoding\s*=\s*["']([^"']+)["']/.exec(body);
+        if (encoding && !/^utf-?8$/i.test(encoding[1]!)) {
+          this.error(`encoding "${encoding[1]}" is not supported: ISO 20022 messages are UTF-8`);
+        }
+      }
+      this.pos = close + 2;
+      return true;
+    }
+    // Element tag: find the closing '>' outside attribute quotes.
+    let i = start + 1;
+    const n = buf.length;
+    let quote = 0;
+    for (; i < n; i++) {
+      const c = buf.charCodeAt(i);
+      if (quote !== 0) {
+        if (c === quote) quote = 0;
+        else if (c === 60 /* < */) this.error('"<" is not allowed in an attribute value');
+      } else if (c === 62 /* > */) break;
+      else if (c === 34 || c === 39) quote = c;
+      else if (c === 60) this.error('"<" inside a tag');
+    }
+    if (i >= n) {
+      if (final) this.error('the document ends inside a tag (truncated file?)');
+      return false;
+    }
+    this.flushText();
+    if (next === 47 /* / */) this.endTag(buf.slice(start + 2, i));
+    else this.startTag(buf, start + 1, i);
+    this.pos = i + 1;
+    return true;
+  }
+
+  private flushText(): void {
+    const text = this.pendingText;
+    if (text.length === 0) return;
+    this.pendingText = '';
+    if (this.stack.length === 0) {
+      for (let i = 0; i < text.length; i++) {
+        if (!isSpace(text.charCodeAt(i))) this.error(this.rootSeen ? 'content after the root element' : 'text before the root element');
+      }
+      return;
+    }
+    this.handler.text(text);
+  }
+
+  private endTag(raw: string): void {
+    const name = raw.trimEnd();
+    const open = this.stack.pop();
+    if (open === undefined) this.error(`</${name}> without an open element`);
+    if (open !== name) this.error(`</${name}> does not close <${open}>`);
+    if (this.stack.length === 0) this.rootClosed = true;
+    const colon = name.indexOf(':');
+    this.handler.close(colon === -1 ? name : name.slice(colon + 1));
+  }
+
+  private startTag(buf: string, from: number, to: number): void {
+    let i = from;
+    if (!isNameStart(buf.charCodeAt(i))) this.error(`invalid element name in "${buf.slice(from - 1, Math.min(to + 1, from + 30))}"`);
+    while (i < to && isNameChar(buf.charCodeAt(i))) i++;
+    const qname = buf.slice(from, i);
+    let selfClosing = false;
+    let attrs: Record<string, string> | undefined;
+    for (;;) {
+      const spaceStart = i;
+      while (i < to && isSpace(buf.charCodeAt(i))) i++;
+      if (i >= to) break;
+      const c = buf.charCodeAt(i);
+      if (c === 47 /* / */) {
+        if (i + 1 !== to) this.error(`unexpected "/" in <${qname}>`);
+        selfClosing = true;
+        break;
+      }
+      if (i === spaceStart) this.error(`attributes of <${qname}> must be separated by whitespace`);
+      const nameStart = i;
+      if (!isNameStart(c)) this.error(`invalid attribute name in <${qname}>`);
+      while (i < to && isNameChar(buf.charCodeAt(i))) i++;
+      const attrName = buf.slice(nameStart, i);
+      while (i < to && isSpace(buf.charCodeAt(i))) i++;
+      if (buf.charCodeAt(i) !== 61 /* = */) this.error(`attribute ${attrName} of <${qname}> has no value`);
+      i++;
+      while (i < to && isSpace(buf.charCodeAt(i))) i++;
+      const q = buf.charCodeAt(i);
+      if (q !== 34 && q !== 39) this.error(`attribute ${attrName} of <${qname}> is not quoted`);
+      const close = buf.indexOf(q === 34 ? '"' : "'", i + 1);
+      if (close === -1 || close > to) this.error(`attribute ${attrName} of <${qname}> is not terminated`);
+      attrs ??= {};
+      if (Object.prototype.hasOwnProperty.call(attrs, attrName)) this.error(`duplicate attribute ${attrName} in <${qname}>`);
+      attrs[attrName] = this.decodeText(buf.slice(i + 1, close));
+      i = close + 1;
+    }
+    if (this.stack.length === 0) {
+      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${qname}>`);
+      this.rootSeen = true;
+    }
+    const colon = qname.indexOf(':');
+    const local = colon === -1 ? qname : qname.slice(colon + 1);
+    this.stack.push(qname);
+    this.handler.open(local, attrs, qname);
+    if (selfClosing) {
+      this.stack.pop();
+      if (this.stack.length === 0) this.rootClosed = true;
+      this.handler.close(local);
+    }
+  }
+
+  private decodeText(raw: string): string {
+    if (raw.indexOf('&') === -1) return raw;
+    return raw.replace(ENTITY, (whole, name: string) => {
+      if (!whole.endsWith(';')) this.error(`"&" must start an entity reference ("&amp;" for a literal ampersand) near "${whole}"`);
+      const known = PREDEFINED[name];
+      if (known !== undefined) return known;
+      let code = Number.NaN;
+      if (/^#x[0-9a-fA-F]{1,6}$/.test(name)) code = Number.parseInt(name.slice(2), 16);
+      else if (/^#[0-9]{1,7}$/.test(name)) code = Number.parseInt(name.slice(1), 10);
+      else this.error(`unknown entity &${name};`);
+      if (!(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff))) {
+        this.error(`character reference &${name}; is not a valid XML character`);
+      }
+      return String.fromCodePoint(code);
+    });
+  }
+}

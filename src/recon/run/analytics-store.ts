@@ -1,0 +1,232 @@
+/**
+ * The embedded analytical store: DuckDB at <out>/recon.duckdb (tables runs, statement_lines,
+ * ledger_entries, matches, exceptions; every row carries its run_id), plus Parquet copies of the
+ * run's rows written with DuckDB `COPY ... TO ... (FORMAT PARQUET)`.
+ *
+ * Rows go through the appender into TEMP tables (all text), then into the real tables in one
+ * transaction with exact casts (amounts DECIMAL(38,6) from their decimal strings, never floats).
+ * The run's rows are deleted first, so re-loading a run id (after a crash) never duplicates.
+ */
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { redactPans } from '../../domain/pan';
+import type { LedgerEntry, MatchResult, StatementLine } from '../types';
+import { exceptionRows, type Lookups, matchRows, type RunSummary } from './results';
+
+export const DUCKDB_FILE = 'recon.duckdb';
+export const ANALYTICS_TABLES = ['runs', 'statement_lines', 'ledger_entries', 'matches', 'exceptions'] as const;
+
+const SCHEMA: Record<(typeof ANALYTICS_TABLES)[number], [name: string, type: string][]> = {
+  runs: [
+    ['run_id', 'VARCHAR'],
+    ['as_of', 'DATE'],
+    ['recorded_at', 'TIMESTAMP'],
+    ['rule_set', 'VARCHAR'],
+    ['statement_lines', 'BIGINT'],
+    ['ledger_entries', 'BIGINT'],
+    ['matched', 'BIGINT'],
+    ['unmatched_statement', 'BIGINT'],
+    ['unmatched_ledger', 'BIGINT'],
+    ['summary', 'VARCHAR'],
+  ],
+  statement_lines: [
+    ['run_id', 'VARCHAR'],
+    ['statement_line_id', 'VARCHAR'],
+    ['file', 'VARCHAR'],
+    ['format', 'VARCHAR'],
+    ['statement_id', 'VARCHAR'],
+    ['account_id', 'VARCHAR'],
+    ['currency', 'VARCHAR'],
+    ['amount', 'DECIMAL(38,6)'],
+    ['booking_date', 'DATE'],
+    ['value_date', 'DATE'],
+    ['end_to_end_id', 'VARCHAR'],
+    ['bank_reference', 'VARCHAR'],
+    ['customer_reference', 'VARCHAR'],
+    ['remittance_information', 'VARCHAR'],
+    ['counterparty', 'VARCHAR'],
+    ['type_code', 'VARCHAR'],
+    ['status', 'VARCHAR'],
+    ['batch_item_count', 'INTEGER'],
+  ],
+  ledger_entries: [
+    ['run_id', 'VARCHAR'],
+    ['entry_id', 'VARCHAR'],
+    ['account_id', 'VARCHAR'],
+    ['currency', 'VARCHAR'],
+    ['amount', 'DECIMAL(38,6)'],
+    ['booking_date', 'DATE'],
+    ['value_date', 'DATE'],
+    ['reference', 'VARCHAR'],
+    ['description', 'VARCHAR'],
+  ],
+  matches: [
+    ['run_id', 'VARCHAR'],
+    ['match_id', 'VARCHAR'],
+    ['statement_line_id', 'VARCHAR'],
+    ['bank_reference', 'VARCHAR'],
+    ['ledger_entry_id', 'VARCHAR'],
+    ['rule_id', 'VARCHAR'],
+    ['confidence', 'DECIMAL(5,4)'],
+    ['status', 'VARCHAR'],
+  ],
+  exceptions: [
+    ['run_id', 'VARCHAR'],
+    ['side', 'VARCHAR'],
+    ['id', 'VARCHAR'],
+    ['reason', 'VARCHAR'],
+    ['age_days', 'INTEGER'],
+    ['statement_line_id', 'VARCHAR'],
+    ['bank_reference', 'VARCHAR'],
+    ['ledger_entry_id', 'VARCHAR'],
+    ['account_id', 'VARCHAR'],
+    ['currency', 'VARCHAR'],
+    ['amount', 'DECIMAL(38,6)'],
+    ['detail', 'VARCHAR'],
+  ],
+};
+
+type Cell = string | undefined | null;
+
+export interface RunForAnalytics {
+  runId: string;
+  recordedAt: Date;
+  summary: RunSummary;
+  statementLines: readonly StatementLine[];
+  /** statementLineId → file name. */
+  fileOf(statementLineId: string): string;
+  ledgerEntries: readonly LedgerEntry[];
+  result: MatchResult;
+  lookups: Lookups;
+  /** Directory the run's Parquet files are written to. */
+  parquetDir: string;
+}
+
+export interface AnalyticsLoad {
+  /** Removes the run's rows again (the run failed after its rows were committed). */
+  undo(): Promise<void>;
+  close(): void;
+}
+
+const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : redactPans(value));
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+async function createTables(connection: DuckDBConnection): Promise<void> {
+  for (const table of ANALYTICS_TABLES) {
+    await connection.run(`CREATE TABLE IF NOT EXISTS ${table} (${SCHEMA[table].map(([name, type]) => `${name} ${type}`).join(', ')})`);
+    await connection.run(`CREATE OR REPLACE TEMP TABLE stage_${table} (${SCHEMA[table].map(([name]) => `${name} VARCHAR`).join(', ')})`);
+  }
+}
+
+async function append(connection: DuckDBConnection, table: string, rows: Iterable<Cell[]>): Promise<void> {
+  const appender = await connection.createAppender(`stage_${table}`, 'main', 'temp');
+  try {
+    for (const row of rows) {
+      for (const cell of row) {
+        if (cell === null || cell === undefined) appender.appendNull();
+        else appender.appendVarchar(cell);
+      }
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+/** Loads the run (committed when this resolves) and writes its Parquet copies. */
+export async function loadRun(out: string, run: RunForAnalytics): Promise<AnalyticsLoad> {
+  const instance = await DuckDBInstance.create(join(out, DUCKDB_FILE));
+  const connection = await instance.connect();
+  const close = (): void => {
+    connection.closeSync();
+    instance.closeSync();
+  };
+  const runId = run.runId;
+  const deleteRun = async (): Promise<void> => {
+    for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
+  };
+  try {
+    await createTables(connection);
+    const s = run.summary;
+    await append(connection, 'runs', [
+      [runId, s.asOf, run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''), `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`, String(s.statementLines), String(s.ledgerEntries), String(s.matched.total), String(s.unmatchedStatement), String(s.unmatchedLedger), JSON.stringify(s)],
+    ]);
+    await append(
+      connection,
+      'statement_lines',
+      (function* () {
+        for (const l of run.statementLines) {
+          yield [runId, l.statementLineId, run.fileOf(l.statementLineId), l.format, l.statementId, l.accountId, l.currency, l.amount, l.bookingDate, l.valueDate, text(l.endToEndId), text(l.bankReference), text(l.customerReference), text(l.remittanceInformation), text(l.counterparty), text(l.typeCode), text(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
+        }
+      })(),
+    );
+    await append(
+      connection,
+      'ledger_entries',
+      (function* () {
+        for (const e of run.ledgerEntries) yield [runId, e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, text(e.reference), text(e.description)];
+      })(),
+    );
+    await append(
+      connection,
+      'matches',
+      (function* () {
+        for (const row of matchRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
+      })(),
+    );
+    await append(
+      connection,
+      'exceptions',
+      (function* () {
+        for (const row of exceptionRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
+      })(),
+    );
+    mkdirSync(run.parquetDir, { recursive: true });
+    await connection.run('BEGIN TRANSACTION');
+    try {
+      await deleteRun();
+      for (const table of ANALYTICS_TABLES) {
+        const columns = SCHEMA[table].map(([name, type]) => (type === 'VARCHAR' ? name : `CAST(${name} AS ${type}) AS ${name}`)).join(', ');
+        await connection.run(`INSERT INTO ${table} SELECT ${columns} FROM temp.stage_${table}`);
+      }
+      for (const table of ANALYTICS_TABLES) {
+        const target = join(run.parquetDir, `${table}.parquet`);
+        await connection.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${sqlString(runId)}) TO ${sqlString(target)} (FORMAT PARQUET)`);
+      }
+      await connection.run('COMMIT');
+    } catch (error) {
+      await connection.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    for (const table of ANALYTICS_TABLES) await connection.run(`DROP TABLE IF EXISTS temp.stage_${table}`);
+  } catch (error) {
+    close();
+    throw error;
+  }
+  return {
+    undo: async () => {
+      await connection.run('BEGIN TRANSACTION');
+      await deleteRun();
+      await connection.run('COMMIT');
+    },
+    close,
+  };
+}
+
+/** Opens the store read-only for queries (tests, tools). */
+export async function queryStore<T = Record<string, unknown>>(out: string, sql: string): Promise<T[]> {
+  const instance = await DuckDBInstance.create(join(out, DUCKDB_FILE), { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as T[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Environment contract of the reconciliation Lambdas (issue 4). Most of their configuration
+ * travels in the state machine input (buckets from the ASL placeholders, the run configuration
+ * from Parameter Store); the environment holds only what the workflow cannot pass.
+ *
+ *   reconcile-trigger    RECONCILIATION_STATE_MACHINE_ARN (required)
+ *   reconcile-normalise  QUARANTINE_PREFIX (default "quarantine/"), REGISTRY_PREFIX (default "results/registry/")
+ *   reconcile-match      (none)
+ *   reconcile-summarise  (none)
+ */
+export type ReconFunctionName = 'reconcile-trigger' | 'reconcile-normalise' | 'reconcile-match' | 'reconcile-summarise';
+
+export const RECON_FUNCTION_ENVIRONMENT: Readonly<Record<ReconFunctionName, { required: readonly string[]; optional: readonly string[] }>> = Object.freeze({
+  'reconcile-trigger': { required: ['RECONCILIATION_STATE_MACHINE_ARN'], optional: [] },
+  'reconcile-normalise': { required: [], optional: ['QUARANTINE_PREFIX', 'REGISTRY_PREFIX'] },
+  'reconcile-match': { required: [], optional: [] },
+  'reconcile-summarise': { required: [], optional: [] },
+});
+
+export interface ReconFunctionConfig {
+  stateMachineArn?: string;
+  quarantinePrefix: string;
+  registryPrefix: string;
+}
+
+function withSlash(prefix: string): string {
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+/** Reads and checks the function's variables once (cold start); names every missing one. */
+export function readReconFunctionConfig(name: ReconFunctionName, env: Readonly<Record<string, string | undefined>> = process.env): ReconFunctionConfig {
+  const value = (variable: string): string | undefined => (env[variable]?.trim() ? env[variable]!.trim() : undefined);
+  const missing = RECON_FUNCTION_ENVIRONMENT[name].required.filter((variable) => value(variable) === undefined);
+  if (missing.length > 0) throw new Error(`function ${name}: missing environment variables: ${missing.join(', ')}`);
+  const arn = value('RECONCILIATION_STATE_MACHINE_ARN');
+  if (arn !== undefined && !/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]+$/.test(arn)) {
+    throw new Error(`function ${name}: invalid environment variables: RECONCILIATION_STATE_MACHINE_ARN is not a state machine ARN`);
+  }
+  return {
+    stateMachineArn: arn,
+    quarantinePrefix: withSlash(value('QUARANTINE_PREFIX') ?? 'quarantine/'),
+    registryPrefix: withSlash(value('REGISTRY_PREFIX') ?? 'results/registry/'),
+  };
+}

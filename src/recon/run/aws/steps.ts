@@ -1,0 +1,464 @@
+/**
+ * The reconciliation workflow's Lambda steps (workflows/reconciliation.asl.json), as plain async
+ * functions over an S3 client. functions/reconcile-{normalise,match,summarise} wrap them.
+ *
+ *   normalise  statement object → parsed, checked against the ledger export, partitioned by
+ *              account/currency into chunk objects (the Distributed Map's items), statement
+ *              lines as NDJSON for the Glue job; the content hash claimed in the registry.
+ *              Bad input → the object moves to quarantine/ with a reason object, and the step
+ *              fails with BadStatementFile (nothing recorded).
+ *   match      one chunk → matchPartition per account/currency partition (the ONE matcher) →
+ *              its MatchResult object.
+ *   summarise  every chunk's result → mergeResults → matches.csv, exceptions.csv, summary.json,
+ *              the Redshift load files and the load SQL (one transaction per run).
+ *
+ * S3 layout (analytics bucket unless noted):
+ *   normalised/<runId>/run.json                      run manifest
+ *   normalised/<runId>/statement-lines/part-00000.ndjson   Glue input (--input_prefix)
+ *   normalised/<runId>/ledger-entries/part-00000.ndjson
+ *   normalised/<runId>/partitions/p-00000.json       chunk input {runId, asOf, partitions: [...]}
+ *   matches/runs/<runId>/partitions/p-00000.json     chunk MatchResult
+ *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json}
+ *   matches/runs/<runId>/load/{runs,matches,exceptions}.csv   Redshift COPY input (run_id first, no header)
+ *   ingest bucket: results/registry/<sha256>.json (re-upload claim), quarantine/<runId>/<name>(.reason.json)
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { deserialisePartition, mergeResults, partitionInputs, serialisePartition } from '../../matching/partition';
+import { matchPartition } from '../../matching/engine';
+import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
+import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
+import { csvRow } from '../csv';
+import { asBadInput, BadInputError, describePosition } from '../errors';
+import { readLedgerFile } from '../ledger-file';
+import {
+  balanceCheck,
+  canonicalResult,
+  countResult,
+  defaultAsOf,
+  exceptionRows,
+  lookupsFor,
+  matchRows,
+  renderExceptionsCsv,
+  renderMatchesCsv,
+  renderSummary,
+  type BalanceCheck,
+  type RunSummary,
+} from '../results';
+import { parseStatement } from '../statements';
+import { deleteObject, downloadObject, readJson, readText, s3Uri, writeObject, writeOnce } from './s3-io';
+
+/** The workflow configuration (Parameter Store JSON, `$.config.value` in the ASL). */
+export interface RunConfig {
+  /** Only "default" (config/recon/default.rules.json, bundled) is supported. */
+  ruleSet?: string;
+  /** Overrides the rule set's threshold, e.g. "0.90". */
+  confirmThreshold?: string | number;
+  staleAfterDays?: number;
+  matchConcurrency?: number;
+  /** The ledger export (CSV or NDJSON, same format as `ledgerline reconcile --ledger`). */
+  ledger?: { bucket: string; key: string };
+  /** CSV column-mapping profile for CSV statements. */
+  profile?: string;
+  /** Target statement lines + ledger entries per Distributed Map item (default 50000). */
+  partitionRows?: number;
+  /** At most this many Distributed Map items (default 500; keeps the item list small). */
+  maxPartitions?: number;
+  redshift?: { workgroup?: string; database?: string; schema?: string };
+}
+
+export interface NormaliseEvent {
+  bucket: string;
+  key: string;
+  versionId?: string | null;
+  runId: string;
+  analyticsBucket: string;
+  config: RunConfig;
+  /** YYYY-MM-DD; default: the latest statement booking/value date. */
+  asOf?: string;
+}
+
+export interface PartitionItem {
+  id: string;
+  /** Analytics bucket key of the chunk input. */
+  key: string;
+  rows: number;
+}
+
+export interface NormaliseResult {
+  runId: string;
+  duplicate: boolean;
+  /** True when this run owns the registry claim (released again if the run fails). */
+  claimed: boolean;
+  contentHash: string;
+  registryBucket: string;
+  registryKey: string;
+  firstRunId?: string;
+  format?: string;
+  asOf?: string;
+  statementLines: number;
+  ledgerEntries: number;
+  statementLinesPrefix?: string;
+  runManifestKey?: string;
+  partitions: PartitionItem[];
+}
+
+export interface StepContext {
+  s3: S3Client;
+  /** Local scratch directory (Lambda: /tmp). */
+  tmpDir?: string;
+  quarantinePrefix?: string;
+  registryPrefix?: string;
+  now?: () => Date;
+}
+
+export class BadStatementFileError extends Error {
+  override name = 'BadStatementFile';
+}
+
+export class ReconConfigurationError extends Error {
+  override name = 'ReconConfigurationError';
+}
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+function checkRunId(runId: unknown): string {
+  if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw new ReconConfigurationError(`runId "${String(runId)}" must be 1-80 characters of [A-Za-z0-9_-]`);
+  return runId;
+}
+
+/** The rule set the workflow configuration selects (the bundled default, with overrides). */
+export function rulesFromConfig(config: RunConfig = {}): RuleSet {
+  if (config.ruleSet !== undefined && config.ruleSet !== 'default') throw new ReconConfigurationError(`rule set "${config.ruleSet}" is not bundled (only "default")`);
+  const rules = { ...defaultRuleSet() };
+  if (config.confirmThreshold !== undefined) rules.confirmThreshold = Number(config.confirmThreshold);
+  if (config.staleAfterDays !== undefined) rules.staleAfterDays = Number(config.staleAfterDays);
+  return validateRuleSet(rules);
+}
+
+export const keys = {
+  runManifest: (runId: string) => `normalised/${runId}/run.json`,
+  statementLinesPrefix: (runId: string) => `normalised/${runId}/statement-lines/`,
+  ledgerEntriesPrefix: (runId: string) => `normalised/${runId}/ledger-entries/`,
+  chunk: (runId: string, id: string) => `normalised/${runId}/partitions/${id}.json`,
+  chunkResult: (runId: string, id: string) => `matches/runs/${runId}/partitions/${id}.json`,
+  results: (runId: string) => `matches/runs/${runId}/`,
+};
+
+interface RunManifest {
+  runId: string;
+  source: { bucket: string; key: string; versionId: string | null };
+  contentHash: string;
+  format: string;
+  asOf: string;
+  statementLines: number;
+  ledgerEntries: number;
+  statements: { statementId: string; accountId: string; currency: string; lines: number }[];
+  balanceChecks: BalanceCheck[];
+  partitions: PartitionItem[];
+}
+
+/** Groups the sorted account/currency partitions into at most `maxItems` chunks of about `target` rows. */
+export function chunkPartitions(sizes: readonly { key: string; rows: number }[], target: number, maxItems: number): string[][] {
+  const total = sizes.reduce((n, s) => n + s.rows, 0);
+  const perChunk = Math.max(target, Math.ceil(total / Math.max(1, maxItems)));
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let rows = 0;
+  for (const size of sizes) {
+    if (current.length > 0 && rows + size.rows > perChunk) {
+      chunks.push(current);
+      current = [];
+      rows = 0;
+    }
+    current.push(size.key);
+    rows += size.rows;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+async function quarantineObject(ctx: StepContext, event: NormaliseEvent, localPath: string, contentHash: string, error: BadInputError): Promise<string> {
+  const prefix = ctx.quarantinePrefix ?? 'quarantine/';
+  const name = basename(event.key);
+  const target = `${prefix}${event.runId}/${name}`;
+  await writeObject(ctx.s3, event.bucket, target, readFileSync(localPath), 'application/octet-stream');
+  await writeObject(
+    ctx.s3,
+    event.bucket,
+    `${target}.reason.json`,
+    `${JSON.stringify(
+      {
+        file: s3Uri(event.bucket, event.key),
+        versionId: event.versionId ?? null,
+        problem: error.kind,
+        where: describePosition(error.position),
+        reason: error.message,
+        sha256: contentHash,
+        runId: event.runId,
+        quarantinedAt: (ctx.now?.() ?? new Date()).toISOString(),
+      },
+      null,
+      2,
+    )}\n`,
+    'application/json',
+  );
+  await deleteObject(ctx.s3, event.bucket, event.key);
+  return target;
+}
+
+/** Step 1: normalise (see the module comment). */
+export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Promise<NormaliseResult> {
+  const runId = checkRunId(event.runId);
+  if (!event.bucket || !event.key) throw new ReconConfigurationError('normalise: bucket and key are required');
+  if (!event.analyticsBucket) throw new ReconConfigurationError('normalise: analyticsBucket is required');
+  const config = event.config ?? {};
+  const rules = rulesFromConfig(config);
+  const work = join(ctx.tmpDir ?? tmpdir(), `recon-${runId}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const uri = s3Uri(event.bucket, event.key);
+  try {
+    const localPath = join(work, basename(event.key) || 'statement');
+    const { sha256: contentHash } = await downloadObject(ctx.s3, { bucket: event.bucket, key: event.key, versionId: event.versionId }, localPath);
+    const registryKey = `${ctx.registryPrefix ?? 'results/registry/'}${contentHash}.json`;
+    const base = { runId, contentHash, registryBucket: event.bucket, registryKey, statementLines: 0, ledgerEntries: 0, partitions: [] as PartitionItem[] };
+
+    // A content hash claimed by another run: a re-upload (never double-counted).
+    const existing = await readText(ctx.s3, event.bucket, registryKey);
+    const claimOwner = existing ? (JSON.parse(existing) as { runId?: string }).runId : undefined;
+    if (claimOwner && claimOwner !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: claimOwner };
+
+    const named = (error: BadInputError): BadInputError => {
+      const fix = (text: string): string => text.split(localPath).join(uri);
+      return new BadInputError(uri, { ...error.position, file: fix(error.position.file) }, fix(error.fault), error.kind, fix(error.message));
+    };
+    const reject = async (error: BadInputError): Promise<never> => {
+      const bad = named(error);
+      const target = await quarantineObject(ctx, event, localPath, contentHash, bad);
+      throw new BadStatementFileError(`${bad.message} (moved to ${s3Uri(event.bucket, target)})`);
+    };
+
+    let parsed;
+    try {
+      parsed = await parseStatement(localPath, { profile: config.profile, contentHash });
+    } catch (error) {
+      const bad = asBadInput(error, localPath);
+      if (bad instanceof BadInputError) return await reject(bad);
+      throw error;
+    }
+
+    if (!config.ledger?.bucket || !config.ledger.key) throw new ReconConfigurationError('normalise: config.ledger {bucket, key} (the ledger export) is not configured in Parameter Store');
+    const ledgerPath = join(work, `ledger-${basename(config.ledger.key) || 'export'}`);
+    await downloadObject(ctx.s3, { bucket: config.ledger.bucket, key: config.ledger.key }, ledgerPath);
+    let ledger;
+    try {
+      ledger = await readLedgerFile(ledgerPath);
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split(ledgerPath).join(s3Uri(config.ledger.bucket, config.ledger.key)) : String(error);
+      throw new ReconConfigurationError(`ledger export: ${message}`);
+    }
+    const ledgerAccounts = new Set(ledger.entries.map((entry) => entry.accountId));
+    const lines: StatementLine[] = [];
+    for (const statement of parsed.statements) {
+      for (const line of statement.lines) {
+        if (!ledgerAccounts.has(line.accountId)) {
+          const at = line.position.line !== undefined ? `line ${line.position.line}` : line.position.element ? `element ${line.position.element}` : 'statement';
+          await reject(
+            new BadInputError(localPath, { ...line.position, file: localPath }, `account ${line.accountId} is not in the ledger`, 'unknown-account', `account ${line.accountId} in statement file ${localPath} ${at} is not in the ledger ${s3Uri(config.ledger.bucket, config.ledger.key)}`),
+          );
+        }
+        lines.push(line);
+      }
+    }
+    const entries: LedgerEntry[] = ledger.entries;
+    const asOf = event.asOf ?? defaultAsOf(lines, entries, ctx.now?.() ?? new Date());
+
+    // Chunks of account/currency partitions: the Distributed Map's items.
+    const partitions = partitionInputs(lines, entries);
+    const sizes = [...partitions.entries()].map(([key, input]) => ({ key, rows: input.statementLines.length + input.ledgerEntries.length }));
+    const rowsOf = new Map(sizes.map((size) => [size.key, size.rows]));
+    const chunks = chunkPartitions(sizes, config.partitionRows ?? 50_000, config.maxPartitions ?? 500);
+    const items: PartitionItem[] = [];
+    for (const [index, chunk] of chunks.entries()) {
+      const id = `p-${String(index).padStart(5, '0')}`;
+      const key = keys.chunk(runId, id);
+      const body = `{"runId":${JSON.stringify(runId)},"asOf":${JSON.stringify(asOf)},"partitions":[${chunk.map((partitionKey) => serialisePartition(partitions.get(partitionKey)!)).join(',')}]}`;
+      await writeObject(ctx.s3, event.analyticsBucket, key, body, 'application/json');
+      items.push({ id, key, rows: chunk.reduce((n, partitionKey) => n + rowsOf.get(partitionKey)!, 0) });
+    }
+    const ndjson = (rows: readonly object[], extra: Record<string, string>): string => rows.map((row) => `${JSON.stringify({ ...row, ...extra })}\n`).join('');
+    await writeObject(ctx.s3, event.analyticsBucket, `${keys.statementLinesPrefix(runId)}part-00000.ndjson`, ndjson(lines, { sourceFileSha256: contentHash, runId }), 'application/x-ndjson');
+    await writeObject(ctx.s3, event.analyticsBucket, `${keys.ledgerEntriesPrefix(runId)}part-00000.ndjson`, ndjson(entries, { runId }), 'application/x-ndjson');
+    const manifest: RunManifest = {
+      runId,
+      source: { bucket: event.bucket, key: event.key, versionId: event.versionId ?? null },
+      contentHash,
+      format: parsed.format,
+      asOf,
+      statementLines: lines.length,
+      ledgerEntries: entries.length,
+      statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
+      balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
+      partitions: items,
+    };
+    await writeObject(ctx.s3, event.analyticsBucket, keys.runManifest(runId), `${JSON.stringify(manifest)}\n`, 'application/json');
+
+    // Last: claim the content hash (a conditional put; a concurrent run of the same content loses).
+    const claim = `${JSON.stringify({ runId, contentHash, source: manifest.source, claimedAt: (ctx.now?.() ?? new Date()).toISOString() })}\n`;
+    if ((await writeOnce(ctx.s3, event.bucket, registryKey, claim, 'application/json')) === 'already-written') {
+      const owner = JSON.parse((await readText(ctx.s3, event.bucket, registryKey)) ?? '{}') as { runId?: string };
+      if (owner.runId !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: owner.runId };
+    }
+    return {
+      ...base,
+      duplicate: false,
+      claimed: true,
+      format: parsed.format,
+      asOf,
+      statementLines: lines.length,
+      ledgerEntries: entries.length,
+      statementLinesPrefix: keys.statementLinesPrefix(runId),
+      runManifestKey: keys.runManifest(runId),
+      partitions: items,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export interface MatchEvent {
+  runId: string;
+  analyticsBucket: string;
+  config?: RunConfig;
+  partition: PartitionItem;
+}
+
+export interface MatchStepResult {
+  partition: string;
+  resultKey: string;
+  partitions: number;
+  matched: number;
+  unmatched: number;
+}
+
+/** Step 2 (one Distributed Map item): the ONE matcher over each account/currency partition of a chunk. */
+export async function matchStep(ctx: StepContext, event: MatchEvent): Promise<MatchStepResult> {
+  const runId = checkRunId(event.runId);
+  const rules = rulesFromConfig(event.config);
+  const chunk = await readJson<{ runId: string; asOf: string; partitions: unknown[] }>(ctx.s3, event.analyticsBucket, event.partition.key);
+  if (chunk.runId !== runId) throw new ReconConfigurationError(`partition ${event.partition.id} belongs to run ${chunk.runId}, not ${runId}`);
+  const results = chunk.partitions.map((partition) => matchPartition(deserialisePartition(partition), rules, chunk.asOf));
+  const result = mergeResults(results);
+  const resultKey = keys.chunkResult(runId, event.partition.id);
+  await writeObject(ctx.s3, event.analyticsBucket, resultKey, JSON.stringify(result), 'application/json');
+  return { partition: event.partition.id, resultKey, partitions: chunk.partitions.length, matched: result.matches.length, unmatched: result.unmatched.length };
+}
+
+export interface SummariseEvent {
+  runId: string;
+  analyticsBucket: string;
+  config?: RunConfig;
+}
+
+export interface SummariseResult {
+  runId: string;
+  resultPrefix: string;
+  summary: Pick<RunSummary, 'statementLines' | 'ledgerEntries' | 'matched' | 'unmatchedStatement' | 'unmatchedLedger' | 'exceptions'> & { balanceChecks: { statementId: string; accountId: string; ok: boolean; difference: string }[] };
+  /** Redshift Data API BatchExecuteStatement Sqls: one transaction, idempotent per run id. */
+  loadSql: string[];
+}
+
+/** Merges the chunk results of a run (every chunk must have one) into the canonical result. */
+export async function collectRun(ctx: StepContext, analyticsBucket: string, runId: string) {
+  const manifest = await readJson<RunManifest>(ctx.s3, analyticsBucket, keys.runManifest(runId));
+  const lines: StatementLine[] = [];
+  const entries: LedgerEntry[] = [];
+  const results: MatchResult[] = [];
+  for (const item of manifest.partitions) {
+    const chunk = await readJson<{ partitions: unknown[] }>(ctx.s3, analyticsBucket, item.key);
+    for (const partition of chunk.partitions) {
+      const input = deserialisePartition(partition);
+      lines.push(...input.statementLines);
+      entries.push(...input.ledgerEntries);
+    }
+    const resultText = await readText(ctx.s3, analyticsBucket, keys.chunkResult(runId, item.id));
+    if (resultText === undefined) throw new Error(`run ${runId}: partition ${item.id} has no result (${keys.chunkResult(runId, item.id)})`);
+    results.push(JSON.parse(resultText) as MatchResult);
+  }
+  return { manifest, lines, entries, result: mergeResults(results) };
+}
+
+function sqlIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,126}$/.test(name)) throw new ReconConfigurationError(`"${name}" is not a plain SQL identifier`);
+  return name;
+}
+
+/** The Redshift load: delete-then-COPY of the run's rows, one transaction (BatchExecuteStatement). */
+export function redshiftLoadSql(schemaName: string, bucket: string, runId: string): string[] {
+  const schema = sqlIdentifier(schemaName);
+  checkRunId(runId);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ReconConfigurationError(`"${bucket}" is not an S3 bucket name`);
+  const from = (table: string) => `'s3://${bucket}/${keys.results(runId)}load/${table}.csv'`;
+  return ['runs', 'matches', 'exceptions'].flatMap((table) => [
+    `DELETE FROM ${schema}.${table} WHERE run_id = '${runId}'`,
+    `COPY ${schema}.${table} FROM ${from(table)} IAM_ROLE DEFAULT FORMAT AS CSV`,
+  ]);
+}
+
+/** Step 3: merge, render, write the results and the Redshift load files. */
+export async function summariseStep(ctx: StepContext, event: SummariseEvent): Promise<SummariseResult> {
+  const runId = checkRunId(event.runId);
+  const rules = rulesFromConfig(event.config);
+  const { manifest, lines, entries, result } = await collectRun(ctx, event.analyticsBucket, runId);
+  const presented = canonicalResult(result);
+  const lookups = lookupsFor(lines, entries);
+  const counts = countResult(presented);
+  const summary: RunSummary = {
+    runId,
+    asOf: manifest.asOf,
+    ruleSet: { ruleSetId: rules.ruleSetId, version: rules.version },
+    statementFiles: [{ file: basename(manifest.source.key), contentHash: manifest.contentHash, format: manifest.format, status: 'reconciled', statements: manifest.statements.length, statementLines: manifest.statementLines }],
+    reuploaded: [],
+    statementLines: manifest.statementLines,
+    ledgerEntries: manifest.ledgerEntries,
+    ledgerEntriesAlreadyReconciled: 0,
+    ...counts,
+    balanceChecks: manifest.balanceChecks,
+  };
+  const prefix = keys.results(runId);
+  const bucket = event.analyticsBucket;
+  await writeObject(ctx.s3, bucket, `${prefix}matches.csv`, renderMatchesCsv(presented, lookups), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}exceptions.csv`, renderExceptionsCsv(presented, lookups), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}summary.json`, renderSummary(summary), 'application/json');
+  const load = (rows: Iterable<string[]>): string => {
+    const parts: string[] = [];
+    for (const row of rows) parts.push(csvRow([runId, ...row]));
+    return parts.join('');
+  };
+  await writeObject(
+    ctx.s3,
+    bucket,
+    `${prefix}load/runs.csv`,
+    load([[s3Uri(manifest.source.bucket, manifest.source.key), manifest.contentHash, manifest.asOf, String(summary.statementLines), String(summary.ledgerEntries), String(summary.matched.total), String(summary.unmatchedStatement), String(summary.unmatchedLedger), JSON.stringify(summary)]]),
+    'text/csv',
+  );
+  await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(matchRows(presented, lookups)), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}load/exceptions.csv`, load(exceptionRows(presented, lookups)), 'text/csv');
+  return {
+    runId,
+    resultPrefix: s3Uri(bucket, prefix),
+    summary: {
+      statementLines: summary.statementLines,
+      ledgerEntries: summary.ledgerEntries,
+      matched: summary.matched,
+      unmatchedStatement: summary.unmatchedStatement,
+      unmatchedLedger: summary.unmatchedLedger,
+      exceptions: summary.exceptions,
+      balanceChecks: summary.balanceChecks.map((check) => ({ statementId: check.statementId, accountId: check.accountId, ok: check.ok, difference: check.difference })),
+    },
+    loadSql: redshiftLoadSql(event.config?.redshift?.schema ?? 'reconciliation', bucket, runId),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Minimal RFC 4180 CSV: reading records from a line stream (quoted cells may hold commas,
+ * doubled quotes and line breaks) and writing cells (quoted only when they need it).
+ */
+
+export interface CsvRecord {
+  cells: string[];
+  /** 1-based physical line where the record starts. */
+  line: number;
+}
+
+export class CsvSyntaxError extends Error {
+  override name = 'CsvSyntaxError';
+  constructor(
+    readonly line: number,
+    readonly fault: string,
+  ) {
+    super(`line ${line}: ${fault}`);
+  }
+}
+
+/** Reads CSV records from physical lines (without their line breaks). */
+export async function* csvRecords(lines: AsyncIterable<string>): AsyncGenerator<CsvRecord> {
+  let lineNo = 0;
+  let pending: { cells: string[]; cell: string; line: number } | undefined;
+  for await (const raw of lines) {
+    lineNo += 1;
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    let cells: string[];
+    let cell: string;
+    let inQuotes: boolean;
+    let start: number;
+    if (pending) {
+      cells = pending.cells;
+      cell = `${pending.cell}\n`;
+      inQuotes = true;
+      start = pending.line;
+    } else {
+      if (text.length === 0) continue;
+      cells = [];
+      cell = '';
+      inQuotes = false;
+      start = lineNo;
+    }
+    let i = 0;
+    let quotedCell = pending !== undefined;
+    pending = undefined;
+    while (i < text.length) {
+      const ch = text[i]!;
+      if (inQuotes) {
+        if (ch === '"') {
+          if (text[i + 1] === '"') {
+            cell += '"';
+            i += 2;
+            continue;
+          }
+          inQuotes = false;
+          i += 1;
+          if (i < text.length && text[i] !== ',') throw new CsvSyntaxError(lineNo, `unexpected character after a closing quote at column ${i + 1}`);
+          continue;
+        }
+        cell += ch;
+        i += 1;
+        continue;
+      }
+      if (ch === ',') {
+        cells.push(cell);
+        cell = '';
+        quotedCell = false;
+        i += 1;
+        continue;
+      }
+      if (ch === '"') {
+        if (cell.length > 0 || quotedCell) throw new CsvSyntaxError(lineNo, `a quote inside an unquoted cell at column ${i + 1}`);
+        inQuotes = true;
+        quotedCell = true;
+        i += 1;
+        continue;
+      }
+      cell += ch;
+      i += 1;
+    }
+    if (inQuotes) {
+      pending = { cells, cell, line: start };
+      continue;
+    }
+    cells.push(cell);
+    yield { cells, line: start };
+  }
+  if (pending) throw new CsvSyntaxError(pending.line, 'a quoted cell is never closed (truncated file?)');
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export function csvCell(value: string | number | undefined | null): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return NEEDS_QUOTES.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvRow(cells: readonly (string | number | undefined | null)[]): string {
+  return `${cells.map(csvCell).join(',')}\n`;
+}

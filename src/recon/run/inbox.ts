@@ -1,0 +1,195 @@
+/**
+ * The local watched inbox: statement files dropped into INBOX are reconciled one by one (each
+ * its own run into --out) and moved to INBOX/processed/ or, when bad, to INBOX/quarantine/ with
+ * `<name>.reason.txt`. Idempotent by content hash: a file whose content the registry already
+ * knows goes straight to processed/ without a run.
+ *
+ * A startup scan handles what is already there; fs.watch then reacts to new files (a file is
+ * processed once its size and mtime stop changing). `once` = the startup scan only.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, watch, copyFileSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freeName } from './quarantine';
+import { reconcile, RejectedInputError, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
+import { RunRegistry } from './registry';
+
+export interface InboxOptions {
+  dir: string;
+  out: string;
+  ledger: LedgerOption;
+  rulesFile?: string;
+  profile?: string;
+  registryDir?: string;
+  /** Process what is there and return (no watching). */
+  once?: boolean;
+  /** Milliseconds a file's size/mtime must stay unchanged before it is processed (watch mode). */
+  settleMs?: number;
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+  onEvent?: (event: InboxEvent) => void;
+  /** Passed through to reconcile (tests). */
+  reconcileOverrides?: Partial<ReconcileOptions>;
+}
+
+export interface InboxEvent {
+  file: string;
+  outcome: 'reconciled' | 'reuploaded' | 'quarantined' | 'failed';
+  contentHash?: string;
+  runId?: string;
+  /** Where the file went. */
+  movedTo?: string;
+  reason?: string;
+  matched?: number;
+  statementLines?: number;
+}
+
+export const PROCESSED_DIR = 'processed';
+export const QUARANTINE_DIR = 'quarantine';
+
+const IGNORED = /^\.|\.(tmp|part|partial|crdownload|swp)$|~$/i;
+
+/** The candidate files of the inbox, by name. */
+export function inboxFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !IGNORED.test(entry.name))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+function move(source: string, targetDir: string, hash: string): string {
+  mkdirSync(targetDir, { recursive: true });
+  const target = join(targetDir, freeName(targetDir, source, hash));
+  try {
+    renameSync(source, target);
+  } catch {
+    copyFileSync(source, target);
+    unlinkSync(source);
+  }
+  return target;
+}
+
+/** Processes one inbox file. Never throws: failures are events. */
+export async function processInboxFile(options: InboxOptions, name: string): Promise<InboxEvent> {
+  const dir = resolve(options.dir);
+  const path = join(dir, name);
+  const progress = options.progress ?? (() => undefined);
+  let contentHash: string | undefined;
+  try {
+    contentHash = await sha256File(path);
+    const registry = RunRegistry.at(resolve(options.registryDir ?? options.out));
+    let known;
+    try {
+      known = registry.lookup(contentHash);
+    } finally {
+      registry.close();
+    }
+    if (known) {
+      const movedTo = move(path, join(dir, PROCESSED_DIR), contentHash);
+      progress(`${name}: already reconciled in run ${known.runId}; moved to ${movedTo}`);
+      return { file: name, outcome: 'reuploaded', contentHash, runId: known.runId, movedTo };
+    }
+    const outcome = await reconcile({
+      statements: [path],
+      ledger: options.ledger,
+      rulesFile: options.rulesFile,
+      profile: options.profile,
+      out: options.out,
+      registryDir: options.registryDir,
+      quarantineDir: join(dir, QUARANTINE_DIR),
+      quarantineMode: 'move',
+      progress,
+      ...options.reconcileOverrides,
+    });
+    const movedTo = move(path, join(dir, PROCESSED_DIR), contentHash);
+    progress(`${name}: run ${outcome.summary.runId}: ${outcome.summary.matched.total} match(es), ${outcome.summary.unmatchedStatement + outcome.summary.unmatchedLedger} exception(s); moved to ${movedTo}`);
+    return { file: name, outcome: 'reconciled', contentHash, runId: outcome.summary.runId, movedTo, matched: outcome.summary.matched.total, statementLines: outcome.summary.statementLines };
+  } catch (error) {
+    if (error instanceof RejectedInputError) {
+      return { file: name, outcome: 'quarantined', contentHash, movedTo: error.quarantined.file, reason: error.message };
+    }
+    progress(`${name}: failed: ${(error as Error).message} (left in the inbox)`);
+    return { file: name, outcome: 'failed', contentHash, reason: (error as Error).message };
+  }
+}
+
+/** Runs the inbox: the startup scan, then (unless `once`) watching until the signal aborts. */
+export async function runInbox(options: InboxOptions): Promise<InboxEvent[]> {
+  const dir = resolve(options.dir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`inbox directory "${options.dir}" does not exist`);
+  const events: InboxEvent[] = [];
+  const failed = new Map<string, number>();
+  const record = (event: InboxEvent): void => {
+    events.push(event);
+    options.onEvent?.(event);
+  };
+  const scan = async (): Promise<void> => {
+    for (const name of inboxFiles(dir)) {
+      if (options.signal?.aborted) return;
+      const path = join(dir, name);
+      let stat;
+      try {
+        stat = statSync(path);
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (failed.get(name) === stat.mtimeMs) continue; // failed before and unchanged: wait for a change
+      if (!options.once && !(await settled(path, options.settleMs ?? 500))) continue;
+      const event = await processInboxFile(options, name);
+      if (event.outcome === 'failed') failed.set(name, stat.mtimeMs);
+      else failed.delete(name);
+      record(event);
+    }
+  };
+  await scan();
+  if (options.once) return events;
+
+  await new Promise<void>((resolveWatch) => {
+    let running = false;
+    let again = false;
+    let timer: NodeJS.Timeout | undefined;
+    const kick = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void drain(), 100);
+    };
+    const drain = async (): Promise<void> => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          await scan();
+        } while (again && !options.signal?.aborted);
+      } finally {
+        running = false;
+      }
+      // Files that were still being written get another look.
+      if (!options.signal?.aborted && inboxFiles(dir).some((name) => !failed.has(name))) kick();
+    };
+    const watcher = watch(dir, () => kick());
+    const stop = (): void => {
+      if (timer) clearTimeout(timer);
+      watcher.close();
+      const finish = (): void => (running ? void setTimeout(finish, 50) : resolveWatch());
+      finish();
+    };
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
+    kick();
+  });
+  return events;
+}
+
+/** True when the file's size and mtime did not change over `ms`. */
+async function settled(path: string, ms: number): Promise<boolean> {
+  try {
+    const before = statSync(path);
+    await new Promise((resolveWait) => setTimeout(resolveWait, ms));
+    const after = statSync(path);
+    return before.size === after.size && before.mtimeMs === after.mtimeMs;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The posting pipeline's state (`--state DIR`, its SQLite `ledger_legs`) as the ledger side:
+ * one LedgerEntry per leg (credit = +, debit = -; entryId = leg id; reference = the
+ * authorisation id, else the sequence id; booking date = value date), for the accounts the
+ * statements name. A statement account resolves through reference data by IBAN or by account
+ * id ("account X is not in reference data" otherwise); the entries then carry the statement's
+ * identifier so both sides partition alike. Bank-internal accounts (FX positions, fee income)
+ * are never on a statement and so never in scope.
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromMinorUnits } from '../../domain/money';
+import { sequenceIdFor } from '../../domain/posting';
+import { STATE_DB_FILE } from '../../adapters/embedded/database';
+import type { EmbeddedReferenceData } from '../../adapters/embedded/reference-data';
+import type { LedgerEntry } from '../types';
+import { BadInputError } from './errors';
+import type { LedgerSide } from './ledger-file';
+
+interface LegRow {
+  leg_id: string;
+  sequence_id: string;
+  account_id: string;
+  direction: string;
+  amount_minor: bigint;
+  currency: string;
+  value_date: string;
+}
+
+/**
+ * The posting pipeline's state as the ledger side. Statement accounts resolve through
+ * reference data (IBAN or account id); unknown ones are "not in reference data".
+ */
+export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferenceData): LedgerSide {
+  const dbFile = join(stateDir, STATE_DB_FILE);
+  if (!existsSync(stateDir)) throw new BadInputError(stateDir, { file: stateDir }, 'state directory does not exist (run `ledgerline post --state DIR ...` first)', 'malformed');
+  if (!existsSync(dbFile)) throw new BadInputError(stateDir, { file: dbFile }, 'state directory has no ledger database', 'malformed');
+  const byIban = new Map<string, string>();
+  for (const account of [...referenceData.accounts, ...referenceData.settlementAccounts]) byIban.set(account.iban, account.accountId);
+  const resolve = (statementAccount: string): string | undefined => byIban.get(statementAccount) ?? referenceData.accountSync(statementAccount)?.accountId;
+  const cache = new Map<string, { entries: LedgerEntry[]; digest: string }>();
+  const load = (statementAccounts: ReadonlySet<string>) => {
+    const key = [...statementAccounts].sort().join('\u0000');
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const ledgerToStatement = new Map<string, string>();
+    for (const account of [...statementAccounts].sort()) {
+      const ledgerAccount = resolve(account);
+      if (ledgerAccount === undefined) throw new Error(`account ${account} is not in reference data`);
+      if (!ledgerToStatement.has(ledgerAccount)) ledgerToStatement.set(ledgerAccount, account);
+    }
+    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    try {
+      const hasLegs = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_legs'").get();
+      const rows: LegRow[] = [];
+      if (hasLegs && ledgerToStatement.size > 0) {
+        const ids = [...ledgerToStatement.keys()];
+        const select = db
+          .prepare(`SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date FROM ledger_legs WHERE account_id IN (${ids.map(() => '?').join(',')}) ORDER BY account_id, value_date, leg_id`)
+          .safeIntegers(true);
+        rows.push(...(select.all(...ids) as LegRow[]));
+      }
+      const authorisations = authorisationIds(db, new Set(rows.map((row) => row.sequence_id)));
+      const hash = createHash('sha256');
+      const entries = rows.map((row): LedgerEntry => {
+        const minor = row.direction === 'CREDIT' ? row.amount_minor : -row.amount_minor;
+        const reference = authorisations.get(row.sequence_id) ?? row.sequence_id;
+        const entry: LedgerEntry = {
+          entryId: row.leg_id,
+          accountId: ledgerToStatement.get(row.account_id)!,
+          currency: row.currency,
+          amount: fromMinorUnits(minor, row.currency),
+          bookingDate: row.value_date,
+          valueDate: row.value_date,
+          reference,
+          description: `${row.direction === 'CREDIT' ? 'credit' : 'debit'} ${row.account_id} posting ${row.sequence_id}`,
+        };
+        hash.update(`${entry.entryId}\u0000${entry.accountId}\u0000${entry.amount}\u0000${entry.currency}\u0000${entry.valueDate}\u0000${reference}\n`);
+        return entry;
+      });
+      const result = { entries, digest: hash.digest('hex') };
+      cache.set(key, result);
+      return result;
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    kind: 'state',
+    source: stateDir,
+    knows: (accountId) => resolve(accountId) !== undefined,
+    unknownAccountFault: (accountId) => `account ${accountId} is not in reference data`,
+    entries: (statementAccounts) => load(statementAccounts).entries,
+    digest: (statementAccounts) => load(statementAccounts).digest,
+  };
+}
+
+/** sequence id → authorisation id, through the transactions table (sequence id = f(correlation id)). */
+function authorisationIds(db: Database.Database, wanted: ReadonlySet<string>): Map<string, string> {
+  const found = new Map<string, string>();
+  if (wanted.size === 0) return found;
+  const hasTransactions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transactions'").get();
+  if (!hasTransactions) return found;
+  for (const row of db.prepare('SELECT transaction_id, authorization_id FROM transactions').iterate() as IterableIterator<{ transaction_id: string; authorization_id: string }>) {
+    const sequenceId = sequenceIdFor(row.transaction_id);
+    if (wanted.has(sequenceId)) {
+      found.set(sequenceId, row.authorization_id);
+      if (found.size === wanted.size) break;
+    }
+  }
+  return found;
+}

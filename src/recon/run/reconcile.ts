@@ -1,0 +1,319 @@
+/**
+ * The `reconcile` use case (issue 4, embedded): statement files + a ledger side → matches,
+ * exceptions, summary and audit, written atomically into --out, loaded into DuckDB, and the
+ * statement files registered by content hash.
+ *
+ *   1. hash every statement file; a registered hash is a re-upload (reported, lines skipped)
+ *   2. parse the rest (streaming parsers) and check every line's account against the ledger side
+ *   3. load the ledger side (minus entries earlier runs already matched) and run the ONE matcher
+ *   4. stage the files, load DuckDB (+ Parquet), stage the registry, swap `current`, commit
+ *
+ * Bad input (any step before 4) quarantines the file with its reason and records nothing.
+ * A failure in step 4 undoes what was done: no results, no registry entry, no DuckDB rows.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { loadReferenceData } from '../../adapters/embedded/reference-data';
+import { matchAll } from '../matching/partition';
+import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
+import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementFormat, StatementLine } from '../types';
+import { loadRun } from './analytics-store';
+import { asBadInput, BadInputError, describePosition } from './errors';
+import { ledgerFileSide, type LedgerSide } from './ledger-file';
+import { stateLedgerSide } from './ledger-state';
+import { stageRun, type StagingHooks } from './output-dir';
+import { quarantine, type Quarantined } from './quarantine';
+import { RunRegistry } from './registry';
+import {
+  balanceCheck,
+  canonicalResult,
+  cliSummary,
+  countResult,
+  defaultAsOf,
+  lookupsFor,
+  renderExceptionsCsv,
+  renderMatchesCsv,
+  renderSummary,
+  type RunSummary,
+  type StatementFileSummary,
+} from './results';
+import { parseStatement as defaultParseStatement } from './statements';
+
+export type ParseStatement = (path: string, options: { profile?: string; format?: StatementFormat; contentHash?: string }) => Promise<ParsedStatementFile>;
+
+export type LedgerOption = { file: string } | { stateDir: string; referenceDataDir?: string };
+
+export interface ReconcileOptions {
+  statements: readonly string[];
+  ledger: LedgerOption;
+  /** A rule-set JSON file (default: config/recon/default.rules.json). */
+  rulesFile?: string;
+  /** CSV column-mapping profile name. */
+  profile?: string;
+  /** Force a format instead of detecting it. */
+  format?: StatementFormat;
+  /** YYYY-MM-DD; default: the latest booking/value date of the statement lines. */
+  asOf?: string;
+  out: string;
+  /** Directory of registry.db (default: out). */
+  registryDir?: string;
+  /** Default: <out>/quarantine. */
+  quarantineDir?: string;
+  /** The inbox moves bad files; reconcile copies them. */
+  quarantineMode?: 'copy' | 'move';
+  now?: () => Date;
+  hooks?: StagingHooks & { afterAnalytics?(): void };
+  progress?: (message: string) => void;
+  parseStatement?: ParseStatement;
+}
+
+export interface ReconcileOutcome {
+  summary: RunSummary;
+  runDir: string;
+  elapsedMs: number;
+  /** The `--json` object. */
+  json: ReturnType<typeof cliSummary>;
+}
+
+/** Bad input, after the file was quarantined. */
+export class RejectedInputError extends Error {
+  override name = 'RejectedInputError';
+  constructor(
+    readonly badInput: BadInputError,
+    readonly quarantined: Quarantined,
+  ) {
+    super(badInput.message);
+  }
+}
+
+/** Rule-set problems are configuration errors (no quarantine). */
+export class ReconcileConfigError extends Error {
+  override name = 'ReconcileConfigError';
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function loadRules(file: string | undefined): RuleSet {
+  if (!file) return defaultRuleSet();
+  if (!existsSync(file)) throw new ReconcileConfigError(`rules file "${file}" does not exist`);
+  try {
+    return parseRuleSet(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    throw new ReconcileConfigError(`rules file "${file}": ${(error as Error).message}`);
+  }
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function where(line: StatementLine): string {
+  if (line.position.line !== undefined) return `line ${line.position.line}`;
+  if (line.position.element) return `element ${line.position.element}`;
+  return 'statement';
+}
+
+interface ParsedInput {
+  path: string;
+  name: string;
+  contentHash: string;
+  parsed?: ParsedStatementFile;
+  reuploadOf?: string;
+}
+
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileOutcome> {
+  const started = performance.now();
+  const now = options.now ?? (() => new Date());
+  const progress = options.progress ?? (() => undefined);
+  const parse = options.parseStatement ?? defaultParseStatement;
+  const out = resolve(options.out);
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new ReconcileConfigError(`--out "${options.out}" exists and is not a directory`);
+  if (options.asOf !== undefined && !DATE.test(options.asOf)) throw new ReconcileConfigError(`--as-of must be YYYY-MM-DD, got "${options.asOf}"`);
+  const rules = loadRules(options.rulesFile);
+  const registry = RunRegistry.at(resolve(options.registryDir ?? out));
+  const quarantineDir = options.quarantineDir ?? join(out, 'quarantine');
+  const audit: Record<string, unknown>[] = [];
+  const startedAt = now();
+
+  const reject = (error: BadInputError): never => {
+    const quarantined = quarantine(error, quarantineDir, { move: options.quarantineMode === 'move', now: now() });
+    progress(`quarantined ${error.file} → ${quarantined.file}: ${error.message}`);
+    throw new RejectedInputError(error, quarantined);
+  };
+
+  try {
+    // 1 + 2: hash, detect re-uploads, parse, check accounts.
+    let ledger: LedgerSide;
+    try {
+      ledger = 'file' in options.ledger ? await ledgerFileSide(options.ledger.file) : stateLedgerSide(options.ledger.stateDir, loadReferenceData(options.ledger.referenceDataDir));
+    } catch (error) {
+      if (error instanceof BadInputError) {
+        // A missing state directory / ledger file is a usage error, not a file to quarantine.
+        if (!existsSync(error.file) || statSync(error.file).isDirectory()) throw new ReconcileConfigError(error.message);
+        reject(error);
+      }
+      throw error;
+    }
+    const inputs: ParsedInput[] = [];
+    const seen = new Map<string, string>();
+    for (const path of options.statements) {
+      if (!existsSync(path)) throw new ReconcileConfigError(`statement file "${path}" does not exist`);
+      if (statSync(path).isDirectory()) throw new ReconcileConfigError(`statement "${path}" is a directory, expected a file`);
+      const contentHash = await sha256File(path);
+      const input: ParsedInput = { path, name: basename(path), contentHash };
+      const registered = registry.lookup(contentHash);
+      if (registered) input.reuploadOf = registered.runId;
+      else if (seen.has(contentHash)) input.reuploadOf = 'this run';
+      if (input.reuploadOf) {
+        progress(`${path}: already reconciled (content ${contentHash.slice(0, 12)}, run ${input.reuploadOf}); skipped`);
+        inputs.push(input);
+        continue;
+      }
+      seen.set(contentHash, path);
+      try {
+        input.parsed = await parse(path, { profile: options.profile, format: options.format, contentHash });
+      } catch (error) {
+        const bad = asBadInput(error, path);
+        if (bad instanceof BadInputError) reject(bad);
+        throw error;
+      }
+      for (const statement of input.parsed.statements) {
+        for (const line of statement.lines) {
+          if (!ledger.knows(line.accountId)) {
+            const fault = ledger.unknownAccountFault(line.accountId);
+            const side = ledger.kind === 'file' ? `the ledger ${ledger.source}` : 'reference data';
+            reject(
+              new BadInputError(path, { ...line.position, file: path }, fault, 'unknown-account', `account ${line.accountId} in statement file ${path} ${where(line)} is not in ${side}`),
+            );
+          }
+        }
+      }
+      const lineCount = input.parsed.statements.reduce((n, s) => n + s.lines.length, 0);
+      progress(`${path}: ${input.parsed.format}, ${input.parsed.statements.length} statement(s), ${lineCount} line(s)`);
+      inputs.push(input);
+    }
+
+    // 3: the ledger side in scope, minus what earlier runs matched; the matcher.
+    const statementLines: StatementLine[] = [];
+    const fileOfLine = new Map<string, string>();
+    for (const input of inputs) {
+      for (const statement of input.parsed?.statements ?? []) {
+        for (const line of statement.lines) {
+          statementLines.push(line);
+          fileOfLine.set(line.statementLineId, input.name);
+        }
+      }
+    }
+    const statementAccounts = new Set(statementLines.map((line) => line.accountId));
+    let ledgerEntries: LedgerEntry[];
+    try {
+      ledgerEntries = ledger.entries(statementAccounts);
+    } catch (error) {
+      throw new ReconcileConfigError(`${ledger.source}: ${(error as Error).message}`);
+    }
+    const loadedEntries = ledgerEntries.length;
+    const reconciled = registry.reconciledLedgerKeys(new Set(ledgerEntries.map((entry) => entry.accountId)));
+    if (reconciled.size > 0) ledgerEntries = ledgerEntries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`));
+    const alreadyReconciled = loadedEntries - ledgerEntries.length;
+    const asOf = options.asOf ?? defaultAsOf(statementLines, ledgerEntries, startedAt);
+    progress(`matching ${statementLines.length} statement line(s) against ${ledgerEntries.length} ledger entr${ledgerEntries.length === 1 ? 'y' : 'ies'} (as of ${asOf})`);
+    const matchStarted = performance.now();
+    const result: MatchResult = canonicalResult(matchAll(statementLines, ledgerEntries, rules, asOf));
+    const matchMs = Math.round(performance.now() - matchStarted);
+
+    // The run id: the inputs and how many runs the registry has seen.
+    const runHash = createHash('sha256');
+    for (const input of [...inputs].sort((a, b) => (a.contentHash < b.contentHash ? -1 : 1))) runHash.update(`${input.contentHash}\n`);
+    runHash.update(`ledger ${ledger.digest(statementAccounts)}\nrules ${JSON.stringify(rules)}\nasOf ${asOf}\nprofile ${options.profile ?? ''}\nruns ${registry.runCount()}\n`);
+    const runId = `run-${asOf.replace(/-/g, '')}-${runHash.digest('hex').slice(0, 16)}`;
+
+    const statementFiles: StatementFileSummary[] = inputs.map((input) =>
+      input.parsed
+        ? {
+            file: input.name,
+            contentHash: input.contentHash,
+            format: input.parsed.format,
+            status: 'reconciled',
+            statements: input.parsed.statements.length,
+            statementLines: input.parsed.statements.reduce((n, s) => n + s.lines.length, 0),
+          }
+        : {
+            file: input.name,
+            contentHash: input.contentHash,
+            format: 'unparsed',
+            status: 'reuploaded',
+            statements: 0,
+            statementLines: 0,
+            firstRunId: input.reuploadOf === 'this run' ? runId : input.reuploadOf,
+          },
+    );
+    const summary: RunSummary = {
+      runId,
+      asOf,
+      ruleSet: { ruleSetId: rules.ruleSetId, version: rules.version },
+      statementFiles,
+      reuploaded: statementFiles.filter((f) => f.status === 'reuploaded').map((f) => ({ file: f.file, contentHash: f.contentHash, firstRunId: f.firstRunId! })),
+      statementLines: statementLines.length,
+      ledgerEntries: ledgerEntries.length,
+      ledgerEntriesAlreadyReconciled: alreadyReconciled,
+      ...countResult(result),
+      balanceChecks: inputs.flatMap((input) => (input.parsed?.statements ?? []).flatMap((statement) => (statement.balance ? [balanceCheck(statement.balance)] : []))),
+    };
+
+    // 4: stage, load, commit.
+    const recordedAt = now();
+    audit.push(
+      { type: 'run.started', runId, at: startedAt.toISOString(), statements: options.statements.map((p) => resolve(p)), ledger: { kind: ledger.kind, source: resolve(ledger.source) }, rules: options.rulesFile ? resolve(options.rulesFile) : 'default', ruleSet: summary.ruleSet, asOf, profile: options.profile ?? null },
+      ...inputs.map((input) =>
+        input.parsed
+          ? { type: 'statement.parsed', runId, file: resolve(input.path), contentHash: input.contentHash, format: input.parsed.format, statements: input.parsed.statements.length, statementLines: input.parsed.statements.reduce((n, s) => n + s.lines.length, 0) }
+          : { type: 'statement.reuploaded', runId, file: resolve(input.path), contentHash: input.contentHash, firstRunId: input.reuploadOf === 'this run' ? runId : input.reuploadOf },
+      ),
+      { type: 'ledger.loaded', runId, kind: ledger.kind, source: resolve(ledger.source), entries: ledgerEntries.length, alreadyReconciled },
+      { type: 'matching.completed', runId, elapsedMs: matchMs, matched: summary.matched, unmatchedStatement: summary.unmatchedStatement, unmatchedLedger: summary.unmatchedLedger, exceptions: summary.exceptions },
+      { type: 'run.recorded', runId, at: recordedAt.toISOString(), registry: registry.path, store: join(out, 'recon.duckdb') },
+    );
+    const lookups = lookupsFor(statementLines, ledgerEntries);
+    const staging = stageRun(out, runId, options.hooks);
+    let analytics: Awaited<ReturnType<typeof loadRun>> | undefined;
+    let committed = false;
+    try {
+      staging.write('matches.csv', renderMatchesCsv(result, lookups));
+      staging.write('exceptions.csv', renderExceptionsCsv(result, lookups));
+      staging.write('summary.json', renderSummary(summary));
+      staging.write('audit.ndjson', audit.map((record) => `${JSON.stringify(record)}\n`));
+      analytics = await loadRun(out, { runId, recordedAt, summary, statementLines, fileOf: (id) => fileOfLine.get(id) ?? '', ledgerEntries, result, lookups, parquetDir: join(staging.dir, 'parquet') });
+      options.hooks?.afterAnalytics?.();
+      registry.stage({
+        runId,
+        asOf,
+        recordedAt: recordedAt.toISOString(),
+        files: inputs.filter((input) => input.parsed).map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: input.parsed!.statements.reduce((n, s) => n + s.lines.length, 0) })),
+        matchedLedger: result.matches.flatMap((match) => {
+          const accountId = lookups.ledgerEntry(match.ledgerEntryIds[0]!)?.accountId ?? '';
+          return match.ledgerEntryIds.map((entryId) => ({ accountId: lookups.ledgerEntry(entryId)?.accountId ?? accountId, entryId, matchId: match.matchId }));
+        }),
+      });
+      const runDir = staging.commit();
+      registry.commit();
+      committed = true;
+      const elapsedMs = Math.round(performance.now() - started);
+      return { summary, runDir, elapsedMs, json: cliSummary(summary, elapsedMs, out) };
+    } finally {
+      if (!committed) {
+        registry.rollback();
+        staging.revert();
+        staging.abort();
+        if (analytics) await analytics.undo().catch(() => undefined);
+      }
+      analytics?.close();
+    }
+  } finally {
+    registry.close();
+  }
+}
+
+export { defaultAsOf, describePosition };

@@ -16,6 +16,7 @@ import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { authorisationLines } from '../generator/authorisations';
 import { EmbeddedRuntime } from '../runtime/embedded-runtime';
 import type { RunSummary } from '../runtime/embedded-runtime';
+import { addReconcileCommands } from '../recon/run/cli-commands';
 
 type Writer = (text: string) => void;
 
@@ -177,6 +178,9 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       io.stdout(`Busiest accounts (of ${accounts.length}):\n${formatTable([['ACCOUNT', 'CCY', 'UPDATES', 'BALANCE'], ...top.map((a) => [a.accountId, a.currency, String(a.version), a.balance])])}\n\n`);
       io.stdout(`State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${join(state, 'outbox')}\n`);
     });
+
+  // Issue 4: `reconcile` and `inbox` (src/recon/run/cli-commands.ts).
+  addReconcileCommands(program, io);
 
   return program;
 }

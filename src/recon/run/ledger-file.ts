@@ -121,7 +121,6 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
   const hash = createHash('sha256');
   const entries: LedgerEntry[] = [];
   const seen = new Map<string, number>();
-  let format: 'csv' | 'ndjson' | undefined;
   const fail = (line: number, field: string | undefined, fault: string, kind: BadInputKind = 'invalid-row'): never => {
     throw new BadInputError(path, { file: path, line }, field ? `field "${field}" ${fault}` : fault, kind);
   };
@@ -141,7 +140,7 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
   }
   const firstLine = buffered.find((line) => line.trim() !== '');
   if (firstLine === undefined) fail(1, undefined, 'the ledger file is empty (expected a CSV header or NDJSON objects)', 'malformed');
-  format = firstLine!.trimStart().startsWith('{') ? 'ndjson' : 'csv';
+  const format: 'csv' | 'ndjson' = firstLine!.trimStart().startsWith('{') ? 'ndjson' : 'csv';
   async function* all(): AsyncGenerator<string> {
     yield* buffered;
     yield* lines;

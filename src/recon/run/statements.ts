@@ -3,8 +3,14 @@
  * parsers' authors). Everything here is a thin wrapper: if their API moves, only this changes.
  */
 import type { ParsedStatementFile, StatementFormat } from '../types';
-import { parseStatementFile } from '../parsers';
+
+type ParseStatementFile = (path: string, options: { profile?: string; format?: StatementFormat }) => Promise<ParsedStatementFile> | ParsedStatementFile;
+
+function parsers(): { parseStatementFile: ParseStatementFile } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../parsers') as { parseStatementFile: ParseStatementFile };
+}
 
 export async function parseStatement(path: string, options: { profile?: string; format?: StatementFormat; contentHash?: string } = {}): Promise<ParsedStatementFile> {
-  return parseStatementFile(path, { profile: options.profile, format: options.format });
+  return parsers().parseStatementFile(path, { profile: options.profile, format: options.format });
 }

@@ -87,6 +87,7 @@ export interface PartitionItem {
   rows: number;
 }
 
+/** Every field is always present (null when not applicable): the ASL selects them by path. */
 export interface NormaliseResult {
   runId: string;
   duplicate: boolean;
@@ -95,13 +96,15 @@ export interface NormaliseResult {
   contentHash: string;
   registryBucket: string;
   registryKey: string;
-  firstRunId?: string;
-  format?: string;
-  asOf?: string;
+  /** For a re-upload: the run that claimed this content first. */
+  firstRunId: string | null;
+  format: string | null;
+  asOf: string | null;
   statementLines: number;
   ledgerEntries: number;
-  statementLinesPrefix?: string;
-  runManifestKey?: string;
+  /** The Glue job's --input_prefix (analytics bucket). */
+  statementLinesPrefix: string | null;
+  runManifestKey: string | null;
   partitions: PartitionItem[];
 }
 
@@ -215,7 +218,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
   if (!event.bucket || !event.key) throw new ReconConfigurationError('normalise: bucket and key are required');
   if (!event.analyticsBucket) throw new ReconConfigurationError('normalise: analyticsBucket is required');
   const config = event.config ?? {};
-  const rules = rulesFromConfig(config);
+  rulesFromConfig(config); // a bad configuration fails before anything is read or written
   const work = join(ctx.tmpDir ?? tmpdir(), `recon-${runId}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -224,7 +227,20 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     const localPath = join(work, basename(event.key) || 'statement');
     const { sha256: contentHash } = await downloadObject(ctx.s3, { bucket: event.bucket, key: event.key, versionId: event.versionId }, localPath);
     const registryKey = `${ctx.registryPrefix ?? 'results/registry/'}${contentHash}.json`;
-    const base = { runId, contentHash, registryBucket: event.bucket, registryKey, statementLines: 0, ledgerEntries: 0, partitions: [] as PartitionItem[] };
+    const base = {
+      runId,
+      contentHash,
+      registryBucket: event.bucket,
+      registryKey,
+      firstRunId: null,
+      format: null,
+      asOf: null,
+      statementLines: 0,
+      ledgerEntries: 0,
+      statementLinesPrefix: null,
+      runManifestKey: null,
+      partitions: [] as PartitionItem[],
+    };
 
     // A content hash claimed by another run: a re-upload (never double-counted).
     const existing = await readText(ctx.s3, event.bucket, registryKey);
@@ -310,7 +326,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     const claim = `${JSON.stringify({ runId, contentHash, source: manifest.source, claimedAt: (ctx.now?.() ?? new Date()).toISOString() })}\n`;
     if ((await writeOnce(ctx.s3, event.bucket, registryKey, claim, 'application/json')) === 'already-written') {
       const owner = JSON.parse((await readText(ctx.s3, event.bucket, registryKey)) ?? '{}') as { runId?: string };
-      if (owner.runId !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: owner.runId };
+      if (owner.runId !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: owner.runId ?? null };
     }
     return {
       ...base,

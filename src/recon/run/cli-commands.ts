@@ -1,0 +1,200 @@
+/**
+ * `ledgerline reconcile` and `ledgerline inbox` (issue 4): registered on the CLI program by
+ * src/cli/main.ts. Machine output with --json on stdout alone; progress on stderr; user errors
+ * (bad arguments, bad input files) are CliErrors with exit code 2.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError } from '../../cli/errors';
+import type { StatementFormat } from '../types';
+import { isIsoDate } from './ledger-file';
+import type { InboxEvent } from './inbox';
+import type { LedgerOption, ReconcileOutcome } from './reconcile';
+
+// The use cases load DuckDB, SQLite, the parsers and the matcher: only when these commands run.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const useCases = () => require('./reconcile') as typeof import('./reconcile');
+const inboxModule = () => require('./inbox') as typeof import('./inbox');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const FORMATS: readonly StatementFormat[] = ['camt.052', 'camt.053', 'camt.054', 'mt940', 'mt942', 'bai2', 'csv'];
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function isoDate(value: string): string {
+  if (!isIsoDate(value)) throw new InvalidArgumentError(`--as-of must be a date YYYY-MM-DD, got "${value}"`);
+  return value;
+}
+
+function format(value: string): StatementFormat {
+  if (!FORMATS.includes(value as StatementFormat)) throw new InvalidArgumentError(`--format must be one of ${FORMATS.join(', ')}, got "${value}"`);
+  return value as StatementFormat;
+}
+
+function ledgerOption(command: string, options: { ledger?: string; state?: string }): LedgerOption {
+  if (options.ledger && options.state) throw new CliError(`${command}: give either --ledger FILE or --state DIR, not both`);
+  if (options.ledger) {
+    if (!existsSync(options.ledger)) throw new CliError(`${command}: ledger file "${options.ledger}" does not exist`);
+    if (statSync(options.ledger).isDirectory()) throw new CliError(`${command}: ledger "${options.ledger}" is a directory, expected a CSV or NDJSON file`);
+    return { file: options.ledger };
+  }
+  if (options.state) {
+    if (!existsSync(options.state)) throw new CliError(`${command}: state directory "${options.state}" does not exist (run \`ledgerline post --state ${options.state} ...\` first)`);
+    return { stateDir: options.state };
+  }
+  throw new CliError(`${command}: the ledger side is required: --ledger FILE (CSV or NDJSON) or --state DIR (the posting pipeline's state)`);
+}
+
+function formatOutcome(outcome: ReconcileOutcome): string {
+  const s = outcome.summary;
+  const lines = [
+    `run ${s.runId} (as of ${s.asOf}, rules ${s.ruleSet.ruleSetId} v${s.ruleSet.version})`,
+    `statement lines   ${s.statementLines}`,
+    `ledger entries    ${s.ledgerEntries}${s.ledgerEntriesAlreadyReconciled ? ` (+${s.ledgerEntriesAlreadyReconciled} reconciled earlier)` : ''}`,
+    `matched           ${s.matched.total} (${s.matched.confirmed} confirmed, ${s.matched.proposed} proposed)`,
+    ...Object.entries(s.matched.byRule).map(([rule, n]) => `  ${rule.padEnd(16)}${n}`),
+    `unmatched         ${s.unmatchedStatement} statement, ${s.unmatchedLedger} ledger`,
+    ...Object.entries(s.exceptions).map(([reason, n]) => `  ${reason.padEnd(16)}${n}`),
+    ...s.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}; skipped)`),
+    ...s.balanceChecks.map((b) => `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}`}`),
+    `results           ${outcome.runDir}`,
+  ];
+  return lines.join('\n');
+}
+
+function describeEvent(event: InboxEvent): string {
+  switch (event.outcome) {
+    case 'reconciled':
+      return `${event.file}: reconciled (run ${event.runId}, ${event.matched} match(es)) → ${event.movedTo}`;
+    case 'reuploaded':
+      return `${event.file}: already reconciled (run ${event.runId}) → ${event.movedTo}`;
+    case 'quarantined':
+      return `${event.file}: quarantined → ${event.movedTo}: ${event.reason}`;
+    default:
+      return `${event.file}: FAILED (left in the inbox): ${event.reason}`;
+  }
+}
+
+export function addReconcileCommands(program: Command, io: Io): void {
+  program
+    .command('reconcile')
+    .description('reconcile bank statement files (camt.052/053/054, MT940/942, BAI2, CSV) against a ledger file or the posting state; results are written atomically to --out')
+    .requiredOption('--statement <file>', 'a statement file (repeat for several)', collect)
+    .option('--ledger <file>', 'ledger file: CSV with a header or NDJSON (entryId, accountId, currency, amount, bookingDate, valueDate, reference, description)')
+    .option('--state <dir>', 'instead of --ledger: the posting pipeline\'s state directory (accounts resolved through reference data)')
+    .option('--rules <file>', 'matching rule set (default: config/recon/default.rules.json)')
+    .option('--profile <name>', 'CSV column-mapping profile for CSV statements')
+    .option('--format <format>', `force the statement format instead of detecting it (${FORMATS.join(', ')})`, format)
+    .option('--as-of <date>', 'YYYY-MM-DD the ages of unmatched items are counted to (default: the latest statement date)', isoDate)
+    .requiredOption('--out <dir>', 'results directory (created if absent): matches.csv, exceptions.csv, summary.json, audit.ndjson, recon.duckdb, parquet/')
+    .option('--registry <dir>', 're-upload registry directory (default: --out)')
+    .option('--quarantine <dir>', 'where bad input files are copied with <name>.reason.txt (default: <out>/quarantine)')
+    .option('--json', 'print one JSON summary object on stdout')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The same statement content (SHA-256) reconciled again is reported as reuploaded and skipped.',
+        'Bad input (malformed, truncated, unknown format, wrong precision, unknown account) exits 2,',
+        'names the file and the line or element, and copies the file to quarantine; nothing is recorded.',
+        '',
+        'Example:',
+        '  ledgerline reconcile --statement camt053.xml --ledger ledger.csv --out recon-out --json',
+      ].join('\n'),
+    )
+    .action(
+      async (options: {
+        statement: string[];
+        ledger?: string;
+        state?: string;
+        rules?: string;
+        profile?: string;
+        format?: StatementFormat;
+        asOf?: string;
+        out: string;
+        registry?: string;
+        quarantine?: string;
+        json?: boolean;
+      }) => {
+        const ledger = ledgerOption('reconcile', options);
+        const { reconcile, ReconcileConfigError, RejectedInputError } = useCases();
+        try {
+          const outcome = await reconcile({
+            statements: options.statement,
+            ledger,
+            rulesFile: options.rules,
+            profile: options.profile,
+            format: options.format,
+            asOf: options.asOf,
+            out: options.out,
+            registryDir: options.registry,
+            quarantineDir: options.quarantine,
+            progress: (message) => io.stderr(`${message}\n`),
+          });
+          io.stdout(options.json ? `${JSON.stringify(outcome.json)}\n` : `${formatOutcome(outcome)}\n`);
+        } catch (error) {
+          if (error instanceof RejectedInputError) throw new CliError(`reconcile: ${error.message} (quarantined: ${error.quarantined.file})`);
+          if (error instanceof ReconcileConfigError) throw new CliError(`reconcile: ${error.message}`);
+          throw error;
+        }
+      },
+    );
+
+  program
+    .command('inbox')
+    .description('watch an inbox folder: each statement file dropped there is reconciled into --out, then moved to <dir>/processed/ (or <dir>/quarantine/ with its reason); idempotent by content hash')
+    .requiredOption('--dir <inbox>', 'the inbox folder to watch')
+    .requiredOption('--out <dir>', 'results directory (as for `ledgerline reconcile`)')
+    .option('--ledger <file>', 'ledger file: CSV or NDJSON')
+    .option('--state <dir>', 'instead of --ledger: the posting pipeline\'s state directory')
+    .option('--rules <file>', 'matching rule set')
+    .option('--profile <name>', 'CSV column-mapping profile for CSV statements')
+    .option('--registry <dir>', 're-upload registry directory (default: --out)')
+    .option('--once', 'process the files already in the inbox, then exit (no watching)')
+    .option('--json', 'print JSON: with --once one object {events}, else one event per line')
+    .addHelpText('after', '\nExample:\n  ledgerline inbox --dir ./inbox --out ./recon-out --ledger ledger.csv --once --json')
+    .action(async (options: { dir: string; out: string; ledger?: string; state?: string; rules?: string; profile?: string; registry?: string; once?: boolean; json?: boolean }) => {
+      const ledger = ledgerOption('inbox', options);
+      if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) throw new CliError(`inbox: inbox directory "${options.dir}" does not exist`);
+      if (resolve(options.out).startsWith(`${resolve(options.dir)}/`) || resolve(options.out) === resolve(options.dir)) {
+        throw new CliError('inbox: --out must not be inside the inbox folder');
+      }
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      if (!options.once) {
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        io.stderr(`watching ${resolve(options.dir)} (Ctrl-C to stop)\n`);
+      }
+      try {
+        const events = await inboxModule().runInbox({
+          dir: options.dir,
+          out: options.out,
+          ledger,
+          rulesFile: options.rules,
+          profile: options.profile,
+          registryDir: options.registry,
+          once: options.once,
+          signal: controller.signal,
+          progress: (message) => io.stderr(`${message}\n`),
+          onEvent: (event) => {
+            if (options.json && !options.once) io.stdout(`${JSON.stringify(event)}\n`);
+            else if (!options.json) io.stdout(`${describeEvent(event)}\n`);
+          },
+        });
+        if (options.json && options.once) io.stdout(`${JSON.stringify({ events })}\n`);
+        if (events.some((event) => event.outcome === 'failed')) process.exitCode = 1;
+      } finally {
+        process.removeListener('SIGINT', stop);
+        process.removeListener('SIGTERM', stop);
+      }
+    });
+}

@@ -117,6 +117,35 @@ class Fields {
   }
 }
 
+interface FieldSource {
+  next(): string | undefined;
+}
+
+/** Fields across a record's physical parts (a 16 and its 88s): the text starts where the fields end. */
+class PartFields implements FieldSource {
+  private index = 0;
+  private fields: Fields;
+
+  constructor(private readonly parts: readonly string[]) {
+    this.fields = new Fields(parts[0] ?? '');
+  }
+
+  next(): string | undefined {
+    let value = this.fields.next();
+    while (value === undefined && this.index + 1 < this.parts.length) {
+      this.index++;
+      this.fields = new Fields(this.parts[this.index]!);
+      value = this.fields.next();
+    }
+    return value;
+  }
+
+  /** The rest of the current part, then the following parts (each one piece of text). */
+  restParts(): string[] {
+    return [this.fields.rest() ?? '', ...this.parts.slice(this.index + 1)];
+  }
+}
+
 /** Streaming BAI2 parser. */
 export class Bai2Parser implements TextParser {
   private readonly splitter = new LineSplitter((line, n) => this.onLine(line, n));
@@ -175,7 +204,14 @@ export class Bai2Parser implements TextParser {
         this.records(line, i, n);
         return;
       }
-      fail(this.pos(n), `expected a BAI2 record code (01, 02, 03, 16, 49, 88, 98, 99) at the start of "${line.slice(0, 30)}"`);
+      const code = /^[0-9]{2},/.test(line.slice(i, i + 3)) ? line.slice(i, i + 2) : undefined;
+      const start = this.header ? '' : '; a BAI2 file starts with the 01 file header';
+      fail(
+        this.pos(n),
+        code !== undefined
+          ? `record code ${code} is not a BAI2 record (01, 02, 03, 16, 49, 88, 98, 99)${start}`
+          : `expected a BAI2 record code (01, 02, 03, 16, 49, 88, 98, 99) at the start of "${line.slice(0, 30)}"${start}`,
+      );
     }
     this.records(line, i, n);
   }
@@ -192,7 +228,7 @@ export class Bai2Parser implements TextParser {
       if (i >= line.length) return;
       const code = line.slice(i, i + 2);
       if (!this.startsRecord(line, i)) {
-        if (/^[0-9]{2},/.test(line.slice(i, i + 3))) fail(this.pos(n), `unknown BAI2 record code ${code}`);
+        if (/^[0-9]{2},/.test(line.slice(i, i + 3))) fail(this.pos(n), `record code ${code} is not a BAI2 record (01, 02, 03, 16, 49, 88, 98, 99)`);
         fail(this.pos(n), `expected a BAI2 record code at "${line.slice(i, i + 20)}"`);
       }
       const bodyStart = i + 3;
@@ -256,6 +292,10 @@ export class Bai2Parser implements TextParser {
     const line = first.line;
     const physicalCount = record.parts.length;
     if (!this.header && record.code !== '01') fail(this.pos(line), `expected the 01 file header, found record ${record.code}`);
+    // Record counts include the record itself and its 88s: the file counts all, a group 02…98, an account 03…49.
+    if (this.header && record.code !== '01') this.header.records += physicalCount;
+    if (this.group && record.code !== '02') this.group.records += physicalCount;
+    if (this.group?.account && record.code !== '03') this.group.account.records += physicalCount;
     switch (record.code) {
       case '01':
         this.fileHeader(record, line);
@@ -281,9 +321,6 @@ export class Bai2Parser implements TextParser {
       default:
         fail(this.pos(line), `unexpected record ${record.code}`);
     }
-    if (this.header && record.code !== '01') this.header.records += physicalCount;
-    if (this.group && record.code !== '02' && record.code !== '98' && record.code !== '99') this.group.records += physicalCount;
-    if (this.group?.account && record.code !== '03' && record.code !== '49') this.group.account.records += physicalCount;
   }
 
   private fields(record: LogicalRecord): string[] {
@@ -311,7 +348,7 @@ export class Bai2Parser implements TextParser {
     yymmdd((f[2] ?? '').trim(), position, '01 file creation date');
     const version = (f[7] ?? '').trim();
     if (version !== '2') fail(position, `BAI version "${version}" is not supported (only version 2)`);
-    this.header = { line, records: 1, controlTotal: 0n, groups: 0 };
+    this.header = { line, records: record.parts.length, controlTotal: 0n, groups: 0 };
   }
 
   private groupHeader(record: LogicalRecord, line: number): void {
@@ -328,7 +365,7 @@ export class Bai2Parser implements TextParser {
       line,
       originator: (f[1] ?? '').trim(),
       asOfDate,
-      records: 1,
+      records: record.parts.length,
       controlTotal: 0n,
       accounts: 0,
       ...(ccy ? { currency: checkCurrency(ccy, position) } : {}),
@@ -380,7 +417,7 @@ export class Bai2Parser implements TextParser {
   }
 
   /** Consumes the funds-type field and its extra fields; returns the value date for V. */
-  private fundsType(f: Fields, position: SourcePosition, what: string): string | undefined {
+  private fundsType(f: FieldSource, position: SourcePosition, what: string): string | undefined {
     const type = (f.next() ?? '').trim();
     switch (type) {
       case '':
@@ -416,41 +453,24 @@ export class Bai2Parser implements TextParser {
     const account = this.group?.account;
     if (!account) fail(position, '16 transaction detail outside an account (no 03 record)');
     // The 16's fields run across its 88s until the text starts; after that the 88s continue the text.
-    const first = record.parts[0]!;
-    const f = new Fields(first.body);
-    let partIndex = 1;
-    const next = (): string | undefined => {
-      let value = f.next();
-      while (value === undefined && partIndex < record.parts.length) {
-        (f as unknown as { constructor: unknown }).constructor;
-        const part = record.parts[partIndex++]!;
-        const fresh = new Fields(part.body);
-        Object.assign(f, fresh);
-        value = f.next();
-      }
-      return value;
-    };
-    const typeText = (next() ?? '').trim();
+    const f = new PartFields(record.parts.map((p) => p.body));
+    const typeText = (f.next() ?? '').trim();
     if (!/^[0-9]{3}$/.test(typeText)) fail(position, `16 type code "${typeText}" is not 3 digits`);
     const typeCode = Number(typeText);
     const direction = bai2Direction(typeCode);
     if (direction === undefined || direction === 0) {
       fail(position, `16 type code ${typeText} is ${direction === 0 ? 'a status (balance) code' : 'outside the credit (100-399, 920-959) and debit (400-699, 960-999) ranges'}: its direction is unknown`);
     }
-    const amount = this.amount(next(), position, '16 amount', false);
+    const amount = this.amount(f.next(), position, '16 amount', false);
     if (amount === undefined) fail(position, '16 transaction detail has no amount');
-    const fundsReader = { next, get done() { return false; } } as unknown as Fields;
-    const valueDate = this.fundsType(fundsReader, position, '16');
-    const bankReference = (next() ?? '').trim();
-    const customerReference = (next() ?? '').trim();
-    let text = f.rest() ?? '';
-    const texts: string[] = [];
-    if (text.trim()) texts.push(text.trim());
-    for (; partIndex < record.parts.length; partIndex++) {
-      const t = record.parts[partIndex]!.body.trim();
-      if (t) texts.push(t);
-    }
-    text = texts.join(' ');
+    const valueDate = this.fundsType(f, position, '16');
+    const bankReference = (f.next() ?? '').trim();
+    const customerReference = (f.next() ?? '').trim();
+    const text = f
+      .restParts()
+      .map((t) => t.trim())
+      .filter((t) => t.length > 0)
+      .join(' ');
 
     const signed = direction > 0 ? amount : -amount;
     account.controlTotal += amount;
@@ -484,7 +504,6 @@ export class Bai2Parser implements TextParser {
     const total = this.amount(f[0], position, '49 account control total');
     const records = this.count(f[1], position, '49 number of records');
     if (total === undefined || records === undefined) fail(position, '49 account trailer needs a control total and a record count');
-    account.records += record.parts.length;
     const name = `account ${account.accountNumber} (line ${account.line})`;
     if (total !== account.controlTotal) fail(position, `49 control total ${total} does not match ${name}: its amounts sum to ${account.controlTotal}`);
     if (records !== account.records) fail(position, `49 record count ${records} does not match ${name}: it has ${account.records} records`);
@@ -514,7 +533,6 @@ export class Bai2Parser implements TextParser {
     const accounts = this.count(f[1], position, '98 number of accounts');
     const records = this.count(f[2], position, '98 number of records');
     if (total === undefined || accounts === undefined || records === undefined) fail(position, '98 group trailer needs a control total, an account count and a record count');
-    group.records += record.parts.length;
     const name = `group ${group.ordinal} (line ${group.line})`;
     if (total !== group.controlTotal) fail(position, `98 control total ${total} does not match ${name}: its accounts sum to ${group.controlTotal}`);
     if (accounts !== group.accounts) fail(position, `98 account count ${accounts} does not match ${name}: it has ${group.accounts}`);
@@ -532,7 +550,6 @@ export class Bai2Parser implements TextParser {
     const groups = this.count(f[1], position, '99 number of groups');
     const records = this.count(f[2], position, '99 number of records');
     if (total === undefined || groups === undefined || records === undefined) fail(position, '99 file trailer needs a control total, a group count and a record count');
-    header.records += record.parts.length;
     if (total !== header.controlTotal) fail(position, `99 control total ${total} does not match the file: its groups sum to ${header.controlTotal}`);
     if (groups !== header.groups) fail(position, `99 group count ${groups} does not match the file: it has ${header.groups}`);
     if (records !== header.records) fail(position, `99 record count ${records} does not match the file: it has ${header.records} records`);

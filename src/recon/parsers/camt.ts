@@ -293,7 +293,7 @@ export class CamtParser implements TextParser, XmlHandler {
     const currency = checkCurrency(ccy, this.pos(element));
     const text = node.text.trim();
     if (text.startsWith('-') || text.startsWith('+')) fail(this.pos(element), `amount "${text}" must be unsigned: the sign is CdtDbtInd`);
-    return { minor: decimalToMinor(text, currency, this.pos(element), 'value'), currency, text };
+    return { minor: decimalToMinor(text, currency, this.pos(element), this.ctx.trailingZeros), currency, text };
   }
 
   private sign(node: XNode, element: string): 1n | -1n {
@@ -412,7 +412,7 @@ export class CamtParser implements TextParser, XmlHandler {
         if (b.currency === currency) return b.minor;
         faults.push(`${label} balance (${b.element}) is in ${b.currency}, the statement in ${currency}`);
         try {
-          return decimalToMinor(b.text, currency, this.pos(b.element), 'value') * (b.minor < 0n ? -1n : 1n);
+          return decimalToMinor(b.text, currency, this.pos(b.element), this.ctx.trailingZeros) * (b.minor < 0n ? -1n : 1n);
         } catch {
           return 0n;
         }

@@ -38,6 +38,12 @@ export interface ParseContext {
   hashPrefix: string;
   /** The file-level format (a parser may refine it per statement, e.g. mt940 vs mt942). */
   format: StatementFormat;
+  /**
+   * 'lexical' (default): an amount written with more decimals than its currency has is a
+   * precision error even when the extra digits are zeros ("8.850" EUR), as SWIFT rule T43 and
+   * money.ts require. 'value': extra trailing zeros are accepted (xs:decimal value semantics).
+   */
+  trailingZeros?: 'lexical' | 'value';
 }
 
 /** A push-based parser over decoded text. */
@@ -365,7 +371,7 @@ export class LineSplitter {
   constructor(private readonly onLine: (line: string, lineNumber: number) => void) {}
 
   push(text: string): void {
-    let data = this.carry ? this.carry + text : text;
+    const data = this.carry ? this.carry + text : text;
     let start = 0;
     let nl = data.indexOf('\n', start);
     while (nl !== -1) {
@@ -376,7 +382,6 @@ export class LineSplitter {
       nl = data.indexOf('\n', start);
     }
     this.carry = start < data.length ? data.slice(start) : '';
-    data = '';
   }
 
   end(): void {

@@ -319,6 +319,7 @@ export class Mt940Parser implements TextParser {
   private messages = 0;
   private terminatorsSeen = 0;
   private lastLine = 0;
+  // eslint-disable-next-line no-control-regex -- detecting binary data is the point
   private readonly controlChars = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
   constructor(
@@ -493,6 +494,7 @@ export class Mt940Parser implements TextParser {
         if (phase !== 'number') this.outOfSequence(open, tag, line);
         const balance = parseMt940Balance(value, position);
         checkCurrency(balance.currency, position);
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
         msg.kind = 'mt940';
         msg.currency = balance.currency;
         msg.openingBalance = { ...balance, intermediate: tag === '60M' };
@@ -511,7 +513,7 @@ export class Mt940Parser implements TextParser {
           i = 4;
         }
         const amount = parseSwiftAmount(text.slice(i), position);
-        decimalToMinor(amount, currency, position);
+        decimalToMinor(amount, currency, position, this.ctx.trailingZeros);
         if (msg.floorLimits.length > 0 && msg.floorLimits[0]!.currency !== currency) fail(position, ':34F: floor limits in two currencies');
         msg.floorLimits.push(mark ? { mark, currency, amount } : { currency, amount });
         msg.kind = 'mt942';
@@ -546,6 +548,7 @@ export class Mt940Parser implements TextParser {
         if (phase !== 'body940') this.outOfSequence(open, tag, line);
         const balance = parseMt940Balance(value, position);
         checkCurrency(balance.currency, position);
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
         msg.closingBalance = { ...balance, intermediate: tag === '62M' };
         open.phase = 'closed940';
         break;
@@ -554,7 +557,7 @@ export class Mt940Parser implements TextParser {
         if (phase !== 'closed940' || msg.availableBalance || msg.forwardAvailableBalances.length > 0) this.outOfSequence(open, tag, line);
         const balance = parseMt940Balance(value, position);
         checkCurrency(balance.currency, position);
-        decimalToMinor(balance.amount, balance.currency, position);
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
         msg.availableBalance = balance;
         break;
       }
@@ -562,7 +565,7 @@ export class Mt940Parser implements TextParser {
         if (phase !== 'closed940') this.outOfSequence(open, tag, line);
         const balance = parseMt940Balance(value, position);
         checkCurrency(balance.currency, position);
-        decimalToMinor(balance.amount, balance.currency, position);
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
         msg.forwardAvailableBalances.push(balance);
         break;
       }
@@ -575,7 +578,7 @@ export class Mt940Parser implements TextParser {
         const currency = checkCurrency(match[2]!, position);
         if (currency !== msg.currency) fail(position, `:${tag}: is in ${currency}, the report in ${msg.currency}`);
         const amount = parseSwiftAmount(match[3]!, position);
-        decimalToMinor(amount, currency, position);
+        decimalToMinor(amount, currency, position, this.ctx.trailingZeros);
         const sum = { count: Number(match[1]), currency, amount };
         if (tag === '90D') msg.sumDebits = sum;
         else msg.sumCredits = sum;
@@ -620,7 +623,7 @@ export class Mt940Parser implements TextParser {
     const position = this.pos(line);
     const parsed = parseMt940StatementLine(lines, position);
     const currency = open.msg.currency;
-    const unsigned = decimalToMinor(parsed.amount, currency, position);
+    const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros);
     const credit = parsed.mark === 'C' || parsed.mark === 'RD';
     const minor = credit ? unsigned : -unsigned;
     const txn: Mt940Transaction = { ...parsed, line, signedAmount: formatMinor(minor, currency) };
@@ -691,7 +694,7 @@ export class Mt940Parser implements TextParser {
       if (!msg.closingBalance) fail(where, `${name} has no :62F:/:62M: closing balance${truncated}`);
       const currency = msg.currency;
       const signed = (b: Mt940Balance): bigint => {
-        const minor = decimalToMinor(b.amount, b.currency, where);
+        const minor = decimalToMinor(b.amount, b.currency, where, this.ctx.trailingZeros);
         return b.mark === 'D' ? -minor : minor;
       };
       const opening = signed(msg.openingBalance);
@@ -699,7 +702,7 @@ export class Mt940Parser implements TextParser {
       let fault: string | undefined;
       if (msg.closingBalance.currency !== currency) {
         fault = `closing balance is in ${msg.closingBalance.currency}, the opening balance in ${currency}`;
-        closing = decimalToMinor(msg.closingBalance.amount, currency, where) * (msg.closingBalance.mark === 'D' ? -1n : 1n);
+        closing = decimalToMinor(msg.closingBalance.amount, currency, where, this.ctx.trailingZeros) * (msg.closingBalance.mark === 'D' ? -1n : 1n);
       }
       balance = balanceProof(open.statementId, msg.accountIdentification, currency, opening, open.movements, closing, fault);
     } else {
@@ -712,7 +715,7 @@ export class Mt940Parser implements TextParser {
         ['90C', msg.sumCredits, open.credits],
       ] as const) {
         if (!sum) continue;
-        const expected = decimalToMinor(sum.amount, sum.currency, where);
+        const expected = decimalToMinor(sum.amount, sum.currency, where, this.ctx.trailingZeros);
         if (sum.count !== actual.count || expected !== actual.minor) {
           fail(
             where,
@@ -768,6 +771,7 @@ export function parseMt940Text(text: string, file = '<text>'): Mt940Message[] {
 export function readMt940Fields(text: string): { tag: string; lines: string[]; line: number }[] {
   const fields: { tag: string; lines: string[]; line: number }[] = [];
   const splitter = new LineSplitter((raw, n) => {
+    // eslint-disable-next-line no-control-regex -- SOH/ETX framing bytes
     const line = raw.replace(/^[\x01\x03]+|[\x01\x03 ]+$/g, '');
     if (line.length === 0 || line === '-') return;
     const match = FIELD_START.exec(line);

@@ -1,0 +1,294 @@
+/**
+ * Statement files in, normalised StatementLines out.
+ *
+ * - detectFormat(head): sniffs the first bytes (XML namespace → camt type; "{1:" / ":20:" →
+ *   MT940 or MT942; "01," → BAI2). CSV is never guessed: it needs a column-mapping profile.
+ * - parseStatementFile(path, options): the whole file as a ParsedStatementFile.
+ * - streamStatementLines(path, options): the same lines one at a time, reading the file in chunks
+ *   so memory stays flat whatever its size; the generator's return value carries each statement's
+ *   balance proof (also reported through `onStatement` as each statement ends).
+ *
+ * Two passes over the file: the first hashes it (statementLineId = <sha256 first 12 hex>:<statement
+ * index>:<line index>, 0-based) and checks that the file is not visibly cut short (camt must end
+ * with </Document>, BAI2 with its 99 trailer); the second parses. Any problem is a
+ * StatementParseError naming the file and the line or element. A streaming consumer may already
+ * have received lines when an error is thrown at the end (e.g. a control-total mismatch): the
+ * error invalidates the whole file, so consumers must treat the run as failed and discard them.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { StatementParseError, type ParsedStatement, type ParsedStatementFile, type StatementFormat, type StatementLine } from '../types';
+import { Bai2Parser } from './bai2';
+import { CamtParser, camtVersionFromNamespace, type CamtVersion } from './camt';
+import { Cp1252Decoder, Utf8Decoder, type ByteDecoder, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
+import { CsvParser, type CsvProfile } from './csv';
+import { resolveCsvProfile } from './csv-profiles';
+import { Mt940Parser } from './mt940';
+
+export type { StatementSummary } from './common';
+export { CSV_PROFILES, resolveCsvProfile } from './csv-profiles';
+export type { CsvProfile } from './csv';
+
+export interface StatementParseOptions {
+  /** CSV column-mapping profile (or a shipped profile's name): required for CSV files. */
+  profile?: CsvProfile | string;
+  /** Skip detection and parse as this format. */
+  format?: StatementFormat;
+  /** Bytes per read (default 1 MiB). */
+  chunkSize?: number;
+  /**
+   * Accept amounts written with extra zero decimals beyond the currency's exponent ("5442.09000"
+   * RON: the ISO 20022 amount type is xs:decimal with up to 5 fraction digits, and the value is
+   * exact). Default false: more decimals than the currency has is a precision error, as SWIFT
+   * rule T43 and money.ts require.
+   */
+  allowTrailingZeroDecimals?: boolean;
+}
+
+export interface StreamStatementOptions extends StatementParseOptions {
+  /** Called as each statement ends, with its line count and balance proof. */
+  onStatement?: (summary: StatementSummary) => void;
+}
+
+/** What a stream returns when it is done: every statement (without lines) and its balance proof. */
+export interface StreamedStatementFile {
+  file: string;
+  format: StatementFormat;
+  contentHash: string;
+  statements: StatementSummary[];
+}
+
+const HEAD_BYTES = 64 * 1024;
+const TAIL_BYTES = 4 * 1024;
+const DEFAULT_CHUNK = 1024 * 1024;
+// eslint-disable-next-line no-control-regex -- ETX is a framing byte some banks append
+const TRAILING_FRAMING = /[\s\x03]+$/;
+const CAMT_NAMESPACE = /urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.[0-9]{3}\.[0-9]{2}/;
+
+function headText(head: Buffer): string {
+  let text = head.toString('latin1');
+  if (text.startsWith('\xef\xbb\xbf')) text = text.slice(3);
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) <= 32 || text.charCodeAt(i) === 1)) i++;
+  return text.slice(i);
+}
+
+/** The camt message type and version from the first bytes of an XML file. */
+export function detectCamtVersion(head: Buffer): CamtVersion | undefined {
+  const text = headText(head);
+  if (!text.startsWith('<')) return undefined;
+  const match = CAMT_NAMESPACE.exec(text);
+  return match ? camtVersionFromNamespace(match[0]) : undefined;
+}
+
+/** Sniffs the statement format from the first bytes; undefined when it is none of camt/MT940/MT942/BAI2. */
+export function detectFormat(head: Buffer): StatementFormat | undefined {
+  const text = headText(head);
+  if (text.startsWith('<')) return detectCamtVersion(head)?.type;
+  if (text.startsWith('{1:')) {
+    const type = /\{2:[IO](94[02])/.exec(text);
+    if (type) return type[1] === '942' ? 'mt942' : 'mt940';
+    return /(^|\n):(13D|34F):/.test(text) ? 'mt942' : 'mt940';
+  }
+  if (text.startsWith(':20:')) return /(^|\n):(13D|34F):/.test(text) ? 'mt942' : 'mt940';
+  if (text.startsWith('01,')) return 'bai2';
+  return undefined;
+}
+
+interface Prepared {
+  format: StatementFormat;
+  contentHash: string;
+  profile?: CsvProfile;
+  size: number;
+  mtimeMs: number;
+}
+
+function printable(text: string): string {
+  return JSON.stringify(text.slice(0, 24));
+}
+
+/** Pass 1: hash, detect, and check the tail for obvious truncation. */
+async function prepare(path: string, options: StatementParseOptions): Promise<Prepared> {
+  let stat;
+  try {
+    stat = await fsp.stat(path);
+  } catch (error) {
+    throw new StatementParseError({ file: path }, `cannot read the file: ${(error as Error).message}`);
+  }
+  if (!stat.isFile()) throw new StatementParseError({ file: path }, 'not a regular file');
+  if (stat.size === 0) throw new StatementParseError({ file: path, line: 1 }, 'the file is empty');
+  const hash = createHash('sha256');
+  let head: Buffer | undefined;
+  let tail = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK })) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    if (!head) head = Buffer.from(bytes.subarray(0, HEAD_BYTES));
+    else if (head.length < HEAD_BYTES) head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
+    tail = bytes.length >= TAIL_BYTES ? Buffer.from(bytes.subarray(bytes.length - TAIL_BYTES)) : Buffer.concat([tail, bytes]).subarray(-TAIL_BYTES);
+  }
+  const contentHash = hash.digest('hex');
+  const headBytes = head ?? Buffer.alloc(0);
+  let format = options.format ?? detectFormat(headBytes);
+  let profile: CsvProfile | undefined;
+  if (!format && options.profile !== undefined) format = 'csv';
+  if (!format) {
+    throw new StatementParseError(
+      { file: path, line: 1 },
+      `unknown statement format: the file starts with ${printable(headText(headBytes))}, which is not camt.052/053/054 XML, MT940/MT942 or BAI2 (CSV needs a column-mapping profile)`,
+    );
+  }
+  if (format === 'csv') {
+    if (options.profile === undefined) throw new StatementParseError({ file: path }, 'a CSV statement needs a column-mapping profile');
+    profile = resolveCsvProfile(options.profile);
+  }
+  checkTail(path, format, tail);
+  return { format, contentHash, size: stat.size, mtimeMs: stat.mtimeMs, ...(profile ? { profile } : {}) };
+}
+
+function checkTail(path: string, format: StatementFormat, tailBytes: Buffer): void {
+  // Trailing whitespace and ETX (U+0003) framing bytes do not count.
+  const tail = tailBytes.toString('latin1').replace(TRAILING_FRAMING, '');
+  if (format.startsWith('camt')) {
+    if (!/<\/([A-Za-z_][\w.-]*:)?Document>\s*(<!--[\s\S]*?-->\s*|<\?[\s\S]*?\?>\s*)*$/.test(tail)) {
+      throw new StatementParseError({ file: path }, `the file does not end with </Document> (truncated file?): it ends with ${JSON.stringify(tail.slice(-24))}`);
+    }
+  } else if (format === 'bai2') {
+    const lastLine = tail.slice(tail.lastIndexOf('\n') + 1);
+    if (!/^\s*99,|\/\s*99,[^/]*\/?$/.test(lastLine)) {
+      throw new StatementParseError({ file: path }, `the file does not end with a 99 file trailer (truncated file?): its last line is ${JSON.stringify(lastLine.slice(-40))}`);
+    }
+  }
+}
+
+function createDecoder(prepared: Prepared, file: string): ByteDecoder {
+  return prepared.profile?.encoding === 'cp1252' ? new Cp1252Decoder(file) : new Utf8Decoder(file);
+}
+
+function createParser(prepared: Prepared, ctx: ParseContext, sink: StatementSink): TextParser {
+  switch (prepared.format) {
+    case 'camt.052':
+    case 'camt.053':
+    case 'camt.054': {
+      const parser = new CamtParser(ctx, sink);
+      // The declared format must match the Document namespace.
+      return {
+        push(text) {
+          parser.push(text);
+          const found = parser.detected;
+          if (found && found.type !== prepared.format) {
+            throw new StatementParseError({ file: ctx.file, element: 'Document' }, `the Document is ${found.type}.${found.version}, not ${prepared.format}`);
+          }
+        },
+        end() {
+          parser.end();
+        },
+      };
+    }
+    case 'mt940':
+    case 'mt942':
+      return new Mt940Parser(ctx, sink);
+    case 'bai2':
+      return new Bai2Parser(ctx, sink);
+    case 'csv':
+      return new CsvParser(ctx, sink, prepared.profile!);
+    default:
+      throw new StatementParseError({ file: ctx.file }, `unsupported format ${String(prepared.format)}`);
+  }
+}
+
+/** Pass 2: reads the file in chunks through the decoder and parser; `after` runs after each chunk. */
+async function* chunks(path: string, prepared: Prepared, options: StatementParseOptions): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK })) yield chunk as Buffer;
+  const stat = await fsp.stat(path);
+  if (stat.size !== prepared.size || stat.mtimeMs !== prepared.mtimeMs) {
+    throw new StatementParseError({ file: path }, 'the file changed while it was being read');
+  }
+}
+
+function context(path: string, prepared: Prepared, options: StatementParseOptions): ParseContext {
+  return {
+    file: path,
+    hashPrefix: prepared.contentHash.slice(0, 12),
+    format: prepared.format,
+    trailingZeros: options.allowTrailingZeroDecimals ? 'value' : 'lexical',
+  };
+}
+
+/** Parses a whole statement file. */
+export async function parseStatementFile(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementFile> {
+  const prepared = await prepare(path, options);
+  const ctx = context(path, prepared, options);
+  const lines = new Map<number, StatementLine[]>();
+  const summaries: StatementSummary[] = [];
+  const sink: StatementSink = {
+    line(index, line) {
+      let list = lines.get(index);
+      if (!list) {
+        list = [];
+        lines.set(index, list);
+      }
+      list.push(line);
+    },
+    statement(summary) {
+      summaries.push(summary);
+    },
+  };
+  const decoder = createDecoder(prepared, path);
+  const parser = createParser(prepared, ctx, sink);
+  for await (const chunk of chunks(path, prepared, options)) {
+    const text = decoder.decode(chunk);
+    if (text.length > 0) parser.push(text);
+  }
+  const rest = decoder.end();
+  if (rest.length > 0) parser.push(rest);
+  parser.end();
+  summaries.sort((a, b) => a.index - b.index);
+  const statements: ParsedStatement[] = summaries.map((s) => ({
+    statementId: s.statementId,
+    accountId: s.accountId,
+    currency: s.currency,
+    lines: lines.get(s.index) ?? [],
+    ...(s.balance ? { balance: s.balance } : {}),
+  }));
+  return { file: path, format: prepared.format, contentHash: prepared.contentHash, statements };
+}
+
+/**
+ * Streams a statement file's lines. Memory stays flat: the file is read in chunks and each line
+ * is yielded as soon as it is complete. The return value (and `onStatement`) carries the
+ * statements' balance proofs. If it throws, the whole file is invalid (see the module comment).
+ */
+export async function* streamStatementLines(
+  path: string,
+  options: StreamStatementOptions = {},
+): AsyncGenerator<StatementLine, StreamedStatementFile, undefined> {
+  const prepared = await prepare(path, options);
+  const ctx = context(path, prepared, options);
+  const queue: StatementLine[] = [];
+  const summaries: StatementSummary[] = [];
+  const sink: StatementSink = {
+    line(_index, line) {
+      queue.push(line);
+    },
+    statement(summary) {
+      summaries.push(summary);
+      options.onStatement?.(summary);
+    },
+  };
+  const decoder = createDecoder(prepared, path);
+  const parser = createParser(prepared, ctx, sink);
+  for await (const chunk of chunks(path, prepared, options)) {
+    const text = decoder.decode(chunk);
+    if (text.length > 0) parser.push(text);
+    for (let i = 0; i < queue.length; i++) yield queue[i]!;
+    queue.length = 0;
+  }
+  const rest = decoder.end();
+  if (rest.length > 0) parser.push(rest);
+  parser.end();
+  for (let i = 0; i < queue.length; i++) yield queue[i]!;
+  queue.length = 0;
+  summaries.sort((a, b) => a.index - b.index);
+  return { file: path, format: prepared.format, contentHash: prepared.contentHash, statements: summaries };
+}

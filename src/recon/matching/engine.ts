@@ -270,10 +270,12 @@ function amountDatePairs(S: Side, L: Side, rule: CompiledRule, limit: number): P
   return pairs;
 }
 
-function tolerancePairs(S: Side, L: Side, rule: CompiledRule & { kind: 'tolerance' }, currency: string, limit: number): Pairs {
+function tolerancePairs(S: Side, L: Side, rule: CompiledRule & { kind: 'tolerance' }, set: CompiledRuleSet, currency: string, limit: number): Pairs {
   const pairs = new Pairs();
+  // Like amount grouping, a rule without reference evidence leaves reference-linked rows alone.
+  const [sLinked, lLinked] = referenceLinked(S, L, set.itemPattern);
   const order: number[] = [];
-  for (let l = 0; l < L.n; l += 1) if (!L.used[l]) order.push(l);
+  for (let l = 0; l < L.n; l += 1) if (!L.used[l] && !lLinked[l]) order.push(l);
   if (order.length === 0) return pairs;
   order.sort((a, b) => L.amt[a]! - L.amt[b]! || a - b);
   const sortedAmt = new Float64Array(order.length);
@@ -283,7 +285,7 @@ function tolerancePairs(S: Side, L: Side, rule: CompiledRule & { kind: 'toleranc
   const percent = tolerance.percent;
   const candidates: Candidate[] = [];
   for (let s = 0; s < S.n; s += 1) {
-    if (S.used[s]) continue;
+    if (S.used[s] || sLinked[s]) continue;
     const sa = S.amt[s]!;
     // Widest possible difference for this amount: with p < 1, |b| <= |a| / (1 - p), so diff <= |a|·p/(1-p).
     let bound = absolute;
@@ -595,16 +597,21 @@ function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRu
   }
 
   // Amount mode: candidate items by primary day, same sign, smaller magnitude, within the window.
+  // Rows that share a reference (or a batch reference) with a free row on the other side are
+  // left out: that relation is better evidence, reported as AMOUNT_MISMATCH / SPLIT_INCOMPLETE.
+  const [sLinked, lLinked] = referenceLinked(S, L, set.itemPattern);
+  const headLinked = oneToMany ? sLinked : lLinked;
+  const itemLinked = oneToMany ? lLinked : sLinked;
   const order: number[] = [];
   const dayOf = (side: Side, i: number): number => (rule.dateField === 'valueDate' ? side.val[i]! : primaryDay(side, i));
-  for (let i = 0; i < items.n; i += 1) if (!items.used[i] && dayOf(items, i) !== NO_DAY && items.amt[i] !== 0) order.push(i);
+  for (let i = 0; i < items.n; i += 1) if (!items.used[i] && !itemLinked[i] && dayOf(items, i) !== NO_DAY && items.amt[i] !== 0) order.push(i);
   if (order.length < rule.minGroupSize) return;
   order.sort((a, b) => dayOf(items, a) - dayOf(items, b) || a - b);
   const days = new Int32Array(order.length);
   for (let k = 0; k < order.length; k += 1) days[k] = dayOf(items, order[k]!);
   const found: Candidate[] = [];
   for (let h = 0; h < heads.n; h += 1) {
-    if (heads.used[h]) continue;
+    if (heads.used[h] || headLinked[h]) continue;
     const target = heads.amt[h]!;
     const day = dayOf(heads, h);
     if (target === 0 || day === NO_DAY) continue;
@@ -638,6 +645,40 @@ function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRu
     for (const i of solution.items) maxDist = Math.max(maxDist, distance(h, i));
     record(h, solution, maxDist);
   }
+}
+
+/**
+ * Free rows related by reference to a free row on the other side: equal normalised references,
+ * or one is the other's batch reference (itemReferencePattern). Returns [statement, ledger] flags.
+ */
+function referenceLinked(S: Side, L: Side, pattern: RegExp | null): [Uint8Array, Uint8Array] {
+  const sLinked = new Uint8Array(S.n);
+  const lLinked = new Uint8Array(L.n);
+  const sByRef = new Map<string, number[]>();
+  const sByKey = new Map<string, number[]>();
+  for (let s = 0; s < S.n; s += 1) {
+    if (S.used[s]) continue;
+    for (const field of S.refs) {
+      const ref = field[s];
+      if (ref === undefined) continue;
+      addTo(sByRef, ref, s);
+      const key = pattern?.exec(ref)?.[1];
+      if (key) addTo(sByKey, key, s);
+    }
+  }
+  const refs = L.refs[0]!;
+  for (let l = 0; l < L.n; l += 1) {
+    const ref = refs[l];
+    if (L.used[l] || ref === undefined) continue;
+    const key = pattern?.exec(ref)?.[1];
+    const related = [sByRef.get(ref), sByKey.get(ref), key ? sByRef.get(key) : undefined];
+    for (const list of related) {
+      if (!list) continue;
+      lLinked[l] = 1;
+      for (const s of list) sLinked[s] = 1;
+    }
+  }
+  return [sLinked, lLinked];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -875,7 +916,7 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
         acceptPairs(S, L, amountDatePairs(S, L, rule, limit), rule, raw);
         break;
       case 'tolerance':
-        acceptPairs(S, L, tolerancePairs(S, L, rule, currency, limit), rule, raw);
+        acceptPairs(S, L, tolerancePairs(S, L, rule, set, currency, limit), rule, raw);
         break;
       case 'oneToMany':
       case 'manyToOne':

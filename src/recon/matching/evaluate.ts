@@ -26,7 +26,7 @@ export interface Evaluation {
   /** Per rule id: links and precision. */
   byRule: Record<string, RuleScore>;
   /** Per truth kind: links and recall (found by any rule). */
-  recallByKind: Partial<Record<TruthKind, { links: number; found: number; recall: number }>>;
+  recallByKind: Partial<Record<TruthKind, { links: number; found: number; recall: number; foundByRule: Record<string, number> }>>;
   /** Expected exceptions whose reason matched / all expected exceptions. */
   reasonsCorrect: number;
   reasons: number;
@@ -47,6 +47,7 @@ export function evaluate(result: MatchResult, set: LabelledSet): Evaluation {
   }
   const byRule: Record<string, RuleScore> = {};
   const foundByKind = new Map<TruthKind, number>();
+  const foundByKindRule = new Map<TruthKind, Record<string, number>>();
   let predicted = 0;
   let correct = 0;
   let exact = 0;
@@ -61,6 +62,9 @@ export function evaluate(result: MatchResult, set: LabelledSet): Evaluation {
           correct += 1;
           score.correct += 1;
           foundByKind.set(kind, (foundByKind.get(kind) ?? 0) + 1);
+          let perRule = foundByKindRule.get(kind);
+          if (!perRule) foundByKindRule.set(kind, (perRule = {}));
+          perRule[match.ruleId] = (perRule[match.ruleId] ?? 0) + 1;
         }
       }
     }
@@ -72,7 +76,7 @@ export function evaluate(result: MatchResult, set: LabelledSet): Evaluation {
   const recallByKind: Evaluation['recallByKind'] = {};
   for (const [kind, links] of [...linksByKind].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const found = foundByKind.get(kind) ?? 0;
-    recallByKind[kind] = { links, found, recall: ratio(found, links) };
+    recallByKind[kind] = { links, found, recall: ratio(found, links), foundByRule: foundByKindRule.get(kind) ?? {} };
   }
   const reasonOf = new Map<string, string>();
   for (const item of result.unmatched) reasonOf.set(item.side + SEP + item.id, item.reason);

@@ -168,10 +168,18 @@ function amountOf(value: string, currency: string, exponent: number, what: strin
 const STATEMENT = 'statement line';
 const LEDGER = 'ledger entry';
 
+function exponentOf(currency: string, what: string, id: string | undefined): number {
+  try {
+    return currencyExponent(currency);
+  } catch (error) {
+    throw new MatchInputError(`${what} "${id ?? '?'}": ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 export function statementSide(lines: readonly StatementLine[], accountId: string, currency: string, ignored: ReadonlySet<string>): Side {
   const sorted = lines.slice().sort((a, b) => compareIds(a.statementLineId, b.statementLineId));
   const n = sorted.length;
-  const exponent = currencyExponent(currency);
+  const exponent = n ? exponentOf(currency, STATEMENT, sorted[0]!.statementLineId) : 0;
   const ids = new Array<string>(n);
   const amt = new Float64Array(n);
   const book = new Int32Array(n);
@@ -202,7 +210,7 @@ export function statementSide(lines: readonly StatementLine[], accountId: string
 export function ledgerSide(entries: readonly LedgerEntry[], accountId: string, currency: string, ignored: ReadonlySet<string>): Side {
   const sorted = entries.slice().sort((a, b) => compareIds(a.entryId, b.entryId));
   const n = sorted.length;
-  const exponent = currencyExponent(currency);
+  const exponent = n ? exponentOf(currency, LEDGER, sorted[0]!.entryId) : 0;
   const ids = new Array<string>(n);
   const amt = new Float64Array(n);
   const book = new Int32Array(n);

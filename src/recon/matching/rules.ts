@@ -240,6 +240,9 @@ function describe(error: ErrorObject): string {
   if (error.keyword === 'required') {
     return `${where}: missing required field "${(error.params as { missingProperty: string }).missingProperty}"`;
   }
+  if (error.keyword === 'enum') {
+    return `${where}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((value) => JSON.stringify(value)).join(', ')}`;
+  }
   if (error.keyword === 'discriminator') {
     return `${where}: "kind" must be one of exactReference, amountDate, tolerance, oneToMany, manyToOne`;
   }

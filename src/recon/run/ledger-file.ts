@@ -132,11 +132,11 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
     entries.push(entry);
   };
   const lines = physicalLines(path, hash);
-  // Peek the first non-blank line to choose the format.
+  // Peek the first non-blank line to choose the format (manual next(): a for-await break would close the generator).
   const buffered: string[] = [];
-  for await (const line of lines) {
-    buffered.push(line);
-    if (line.trim() !== '') break;
+  for (let next = await lines.next(); !next.done; next = await lines.next()) {
+    buffered.push(next.value);
+    if (next.value.trim() !== '') break;
   }
   const firstLine = buffered.find((line) => line.trim() !== '');
   if (firstLine === undefined) fail(1, undefined, 'the ledger file is empty (expected a CSV header or NDJSON objects)', 'malformed');
@@ -207,7 +207,8 @@ export async function ledgerFileSide(path: string): Promise<LedgerSide & { file:
     file,
     knows: (accountId) => accounts.has(accountId),
     unknownAccountFault: (accountId) => `account ${accountId} is not in the ledger ${path}`,
-    entries: () => file.entries,
-    digest: () => file.contentHash,
+    // In scope: the accounts the run's statements cover (other accounts wait for their own statements).
+    entries: (statementAccounts) => file.entries.filter((entry) => statementAccounts.has(entry.accountId)),
+    digest: (statementAccounts) => `${file.contentHash}:${[...statementAccounts].sort().join(',')}`,
   };
 }

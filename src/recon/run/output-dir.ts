@@ -12,7 +12,7 @@
  * runs/<runId>, then swaps the `current` link with one rename. Readers of <out>/matches.csv see
  * the previous run or the new one, never a mix; a failure before the swap leaves no trace.
  */
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, rmdirSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const RESULT_FILES = ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson', 'parquet'] as const;
@@ -134,6 +134,11 @@ export function stageRun(out: string, runId: string, hooks: StagingHooks = {}): 
       swapLink(current, join('runs', runId));
       committedTo = target;
       for (const name of RESULT_FILES) swapLink(join(out, name), join('current', name));
+      try {
+        rmdirSync(stagingRoot); // only when no other run is staging
+      } catch {
+        // not empty: another run is staging
+      }
       return target;
     },
     revert() {

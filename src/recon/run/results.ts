@@ -37,8 +37,21 @@ export function naturalCompare(a: string, b: string): number {
   return a < b ? -1 : 1;
 }
 
+const LINE_ID = /^([0-9a-f]+):(\d+):(\d+)$/;
+
+/** Statement line ids (`<hash>:<statement>:<line>`) by file hash, then statement and line number; other ids naturally. */
+export function idCompare(a: string, b: string): number {
+  const x = LINE_ID.exec(a);
+  const y = LINE_ID.exec(b);
+  if (x && y) {
+    if (x[1] !== y[1]) return x[1]! < y[1]! ? -1 : 1;
+    return Number(x[2]) - Number(y[2]) || Number(x[3]) - Number(y[3]);
+  }
+  return naturalCompare(a, b);
+}
+
 function byNatural(ids: readonly string[]): string[] {
-  return [...ids].sort(naturalCompare);
+  return [...ids].sort(idCompare);
 }
 
 /**
@@ -51,11 +64,11 @@ export function canonicalResult(result: MatchResult): MatchResult {
     .map((match): Match => ({ ...match, statementLineIds: byNatural(match.statementLineIds), ledgerEntryIds: byNatural(match.ledgerEntryIds) }))
     .sort(
       (a, b) =>
-        naturalCompare(a.statementLineIds[0] ?? '', b.statementLineIds[0] ?? '') ||
-        naturalCompare(a.ledgerEntryIds[0] ?? '', b.ledgerEntryIds[0] ?? '') ||
+        idCompare(a.statementLineIds[0] ?? '', b.statementLineIds[0] ?? '') ||
+        idCompare(a.ledgerEntryIds[0] ?? '', b.ledgerEntryIds[0] ?? '') ||
         naturalCompare(a.matchId, b.matchId),
     );
-  const unmatched = [...result.unmatched].sort((a, b) => (a.side === b.side ? naturalCompare(a.id, b.id) : a.side === 'statement' ? -1 : 1));
+  const unmatched = [...result.unmatched].sort((a, b) => (a.side === b.side ? idCompare(a.id, b.id) : a.side === 'statement' ? -1 : 1));
   return { matches, unmatched };
 }
 

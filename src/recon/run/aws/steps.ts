@@ -289,7 +289,9 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
         lines.push(line);
       }
     }
-    const entries: LedgerEntry[] = ledger.entries;
+    // In scope, as locally: the ledger entries of the accounts the statement covers.
+    const statementAccounts = new Set(lines.map((line) => line.accountId));
+    const entries: LedgerEntry[] = ledger.entries.filter((entry) => statementAccounts.has(entry.accountId));
     const asOf = event.asOf ?? defaultAsOf(lines, entries, ctx.now?.() ?? new Date());
 
     // Chunks of account/currency partitions: the Distributed Map's items.

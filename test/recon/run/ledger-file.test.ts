@@ -1,0 +1,101 @@
+/**
+ * The ledger file: CSV (header, RFC 4180 quoting) or NDJSON; every row validated with an error
+ * naming the file, the line and the field; amounts exact with the currency's precision.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalAmount, ledgerFileSide, readLedgerFile } from '../../../src/recon/run/ledger-file';
+import { BadInputError } from '../../../src/recon/run/errors';
+import { tempDir } from '../../support/runtime';
+
+const HEADER = 'entryId,accountId,currency,amount,bookingDate,valueDate,reference,description';
+const dir = tempDir('recon-ledger-');
+
+function file(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function failure(path: string): Promise<BadInputError> {
+  try {
+    await readLedgerFile(path);
+  } catch (error) {
+    expect(error).toBeInstanceOf(BadInputError);
+    return error as BadInputError;
+  }
+  throw new Error(`${path} was accepted`);
+}
+
+describe('ledger file', () => {
+  it('reads CSV with quoted cells, a BOM and CRLF, canonicalising amounts to the currency exponent', async () => {
+    const path = file(
+      'ledger.csv',
+      `\uFEFF${HEADER}\r\nL1,GB00TEST,GBP,+12.5,2024-01-02,2024-01-03,REF-1,"Rent, January"\r\nL2,GB00TEST,JPY,-1500,2024-01-02,2024-01-02,,"say ""hi"""\r\nL3,BH00TEST,BHD,0.125,2024-01-02,2024-01-02,R3,multi\n`,
+    );
+    const ledger = await readLedgerFile(path);
+    expect(ledger.format).toBe('csv');
+    expect(ledger.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(ledger.entries).toEqual([
+      { entryId: 'L1', accountId: 'GB00TEST', currency: 'GBP', amount: '12.50', bookingDate: '2024-01-02', valueDate: '2024-01-03', reference: 'REF-1', description: 'Rent, January' },
+      { entryId: 'L2', accountId: 'GB00TEST', currency: 'JPY', amount: '-1500', bookingDate: '2024-01-02', valueDate: '2024-01-02', reference: '', description: 'say "hi"' },
+      { entryId: 'L3', accountId: 'BH00TEST', currency: 'BHD', amount: '0.125', bookingDate: '2024-01-02', valueDate: '2024-01-02', reference: 'R3', description: 'multi' },
+    ]);
+  });
+
+  it('reads NDJSON and defines its own accounts', async () => {
+    const path = file(
+      'ledger.ndjson',
+      [
+        { entryId: 'N1', accountId: 'NL26VAYB8060476890', currency: 'EUR', amount: '-1.00', bookingDate: '2014-12-31', valueDate: '2014-12-31', reference: 'X', description: 'd' },
+        { entryId: 'N2', accountId: 'NL26VAYB8060476890', currency: 'EUR', amount: '2', bookingDate: '2014-12-31', valueDate: '2014-12-31', reference: 'Y', description: '' },
+      ]
+        .map((row) => JSON.stringify(row))
+        .join('\n'),
+    );
+    const side = await ledgerFileSide(path);
+    expect(side.file.format).toBe('ndjson');
+    expect(side.entries(new Set()).map((e) => e.amount)).toEqual(['-1.00', '2.00']);
+    expect(side.knows('NL26VAYB8060476890')).toBe(true);
+    expect(side.knows('GB93LDGL67874444189555')).toBe(false);
+    expect(side.unknownAccountFault('XX')).toBe(`account XX is not in the ledger ${path}`);
+  });
+
+  it('rejects an amount with more decimals than the currency allows, naming file, line and field', async () => {
+    const path = file('precision.csv', `${HEADER}\nL1,A,GBP,1.00,2024-01-02,2024-01-02,R,\nL2,A,GBP,1.234,2024-01-02,2024-01-02,R,\n`);
+    const error = await failure(path);
+    expect(error.kind).toBe('precision');
+    expect(error.position).toEqual({ file: path, line: 3 });
+    expect(error.message).toBe(`${path} line 3: field "amount" amount "1.234" has 3 decimal places; GBP allows 2`);
+  });
+
+  it.each([
+    ['a date that does not exist', `${HEADER}\nL1,A,GBP,1.00,2024-02-30,2024-02-01,R,\n`, 2, 'field "bookingDate" "2024-02-30" is not a date YYYY-MM-DD'],
+    ['an unknown currency', `${HEADER}\nL1,A,XXX,1.00,2024-02-01,2024-02-01,R,\n`, 2, 'field "currency" "XXX" is not a known ISO 4217 currency'],
+    ['a missing column', 'entryId,accountId,amount\nL1,A,1.00\n', 1, 'the CSV header lacks column(s) currency, bookingDate, valueDate (needs entryId,accountId,currency,amount,bookingDate,valueDate,reference,description)'],
+    ['a short row', `${HEADER}\nL1,A,GBP,1.00\n`, 2, 'has 4 cells, the header has 8 (truncated row?)'],
+    ['an unclosed quote (truncated file)', `${HEADER}\nL1,A,GBP,1.00,2024-02-01,2024-02-01,R,"never closed\n`, 2, 'a quoted cell is never closed (truncated file?)'],
+    ['a repeated entry id', `${HEADER}\nL1,A,GBP,1.00,2024-02-01,2024-02-01,R,\nL1,A,GBP,2.00,2024-02-01,2024-02-01,R,\n`, 3, 'field "entryId" "L1" repeats the entry at line 2 of account A'],
+    ['a float amount', `${HEADER}\nL1,A,GBP,1e3,2024-02-01,2024-02-01,R,\n`, 2, 'field "amount" "1e3" is not a signed decimal amount (e.g. -12.30)'],
+  ])('rejects %s', async (_name, content, line, fault) => {
+    const path = file('bad.csv', content);
+    const error = await failure(path);
+    expect(error.position.line).toBe(line);
+    expect(error.message).toBe(`${path} line ${line}: ${fault}`);
+  });
+
+  it('rejects JSON numbers as amounts and truncated NDJSON lines', async () => {
+    const numberPath = file('number.ndjson', '{"entryId":"N1","accountId":"A","currency":"GBP","amount":1.1,"bookingDate":"2024-01-01","valueDate":"2024-01-01"}\n');
+    expect((await failure(numberPath)).message).toBe(`${numberPath} line 1: field "amount" must be a string, got the JSON number 1.1 (amounts are decimal strings)`);
+    const truncated = file('truncated.ndjson', '{"entryId":"N1","accountId":"A","currency":"GBP","amount":"1.10","bookingDate":"2024-01-01","valueDate":"2024-01-01"}\n{"entryId":"N2","accou');
+    const error = await failure(truncated);
+    expect(error.kind).toBe('truncated');
+    expect(error.message).toMatch(new RegExp(`^${truncated.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 2: is not a JSON object \\(.*\\); truncated line\\?$`));
+  });
+
+  it('canonicalAmount keeps the sign and pads to the exponent', () => {
+    expect(canonicalAmount('-0.5', 'EUR')).toBe('-0.50');
+    expect(canonicalAmount('+7', 'KWD')).toBe('7.000');
+    expect(() => canonicalAmount('1.5', 'JPY')).toThrow('JPY allows 0');
+  });
+});

@@ -110,6 +110,20 @@ function loadRules(file: string | undefined): RuleSet {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A problem found at the end of a file (truncation) names the file's last line. */
+async function withEndLine(error: BadInputError, path: string): Promise<BadInputError> {
+  if (error.position.line !== undefined || error.position.element) return error;
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines += 1;
+    if (bytes.length > 0) last = bytes[bytes.length - 1]!;
+  }
+  const position = { ...error.position, line: last === 10 ? Math.max(lines, 1) : lines + 1 };
+  return new BadInputError(error.file, position, `${error.fault} (at the end of the file)`, error.kind);
+}
+
 function where(line: StatementLine): string {
   if (line.position.line !== undefined) return `line ${line.position.line}`;
   if (line.position.element) return `element ${line.position.element}`;
@@ -177,7 +191,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
         input.parsed = await parse(path, { profile: options.profile, format: options.format, contentHash });
       } catch (error) {
         const bad = asBadInput(error, path);
-        if (bad instanceof BadInputError) reject(bad);
+        if (bad instanceof BadInputError) reject(await withEndLine(bad, path));
         throw error;
       }
       for (const statement of input.parsed.statements) {

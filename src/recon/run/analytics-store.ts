@@ -8,7 +8,7 @@
  * The run's rows are deleted first, so re-loading a run id (after a crash) never duplicates.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
@@ -104,9 +104,13 @@ export interface RunForAnalytics {
 }
 
 export interface AnalyticsLoad {
-  /** Removes the run's rows again (the run failed after its rows were committed). */
+  /** Removes the run's rows again (the run failed after its rows were committed); a store file this run created is removed. Closes. */
   undo(): Promise<void>;
   close(): void;
+}
+
+function removeStore(path: string): void {
+  for (const suffix of ['', '.wal']) rmSync(`${path}${suffix}`, { force: true });
 }
 
 const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : redactPans(value));
@@ -140,9 +144,15 @@ async function append(connection: DuckDBConnection, table: string, rows: Iterabl
 
 /** Loads the run (committed when this resolves) and writes its Parquet copies. */
 export async function loadRun(out: string, run: RunForAnalytics): Promise<AnalyticsLoad> {
-  const instance = await DuckDBInstance.create(join(out, DUCKDB_FILE));
+  const path = join(out, DUCKDB_FILE);
+  const created = !existsSync(path);
+  mkdirSync(out, { recursive: true });
+  const instance = await DuckDBInstance.create(path);
   const connection = await instance.connect();
+  let closed = false;
   const close = (): void => {
+    if (closed) return;
+    closed = true;
     connection.closeSync();
     instance.closeSync();
   };
@@ -206,13 +216,19 @@ export async function loadRun(out: string, run: RunForAnalytics): Promise<Analyt
     for (const table of ANALYTICS_TABLES) await connection.run(`DROP TABLE IF EXISTS temp.stage_${table}`);
   } catch (error) {
     close();
+    if (created) removeStore(path);
     throw error;
   }
   return {
     undo: async () => {
-      await connection.run('BEGIN TRANSACTION');
-      await deleteRun();
-      await connection.run('COMMIT');
+      try {
+        await connection.run('BEGIN TRANSACTION');
+        await deleteRun();
+        await connection.run('COMMIT');
+      } finally {
+        close();
+        if (created) removeStore(path);
+      }
     },
     close,
   };

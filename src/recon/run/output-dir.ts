@@ -56,6 +56,15 @@ function isSymlinkTo(path: string, target: string): boolean {
   }
 }
 
+/** Removes a directory only when empty (another run may be staging in it). */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or gone
+  }
+}
+
 function isSymlink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
@@ -127,6 +136,7 @@ export function stageRun(out: string, runId: string, hooks: StagingHooks = {}): 
         hooks.beforeSwap?.();
       } catch (error) {
         rmSync(target, { recursive: true, force: true });
+        removeIfEmpty(runsDir);
         throw error;
       }
       const current = join(out, 'current');
@@ -134,11 +144,7 @@ export function stageRun(out: string, runId: string, hooks: StagingHooks = {}): 
       swapLink(current, join('runs', runId));
       committedTo = target;
       for (const name of RESULT_FILES) swapLink(join(out, name), join('current', name));
-      try {
-        rmdirSync(stagingRoot); // only when no other run is staging
-      } catch {
-        // not empty: another run is staging
-      }
+      removeIfEmpty(stagingRoot);
       return target;
     },
     revert() {
@@ -147,11 +153,13 @@ export function stageRun(out: string, runId: string, hooks: StagingHooks = {}): 
       if (previous) swapLink(current, previous);
       else rmSync(current, { force: true });
       rmSync(committedTo, { recursive: true, force: true });
+      removeIfEmpty(join(out, 'runs'));
       committedTo = undefined;
     },
     abort() {
       if (!done) rmSync(dir, { recursive: true, force: true });
       done = true;
+      removeIfEmpty(stagingRoot);
     },
   };
 }

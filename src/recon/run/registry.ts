@@ -12,7 +12,7 @@
  * needed), `commit()` / `rollback()` end it. A run that fails never touches the registry.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REGISTRY_FILE = 'registry.db';
@@ -58,6 +58,9 @@ function schema(db: Database.Database): void {
 }
 
 export class RunRegistry {
+  /** True when stage() created the file (a rollback then removes it again). */
+  private created = false;
+
   private constructor(
     readonly path: string,
     private db: Database.Database | undefined,
@@ -109,6 +112,7 @@ export class RunRegistry {
   stage(run: RunRecord): void {
     if (!this.db) {
       mkdirSync(join(this.path, '..'), { recursive: true });
+      this.created = !existsSync(this.path);
       this.db = new Database(this.path);
       this.db.pragma('busy_timeout = 5000');
       schema(this.db);
@@ -129,10 +133,18 @@ export class RunRegistry {
 
   commit(): void {
     if (this.db?.inTransaction) this.db.exec('COMMIT');
+    this.created = false;
   }
 
+  /** Undoes stage(); a registry file the staged run created is removed again. */
   rollback(): void {
     if (this.db?.inTransaction) this.db.exec('ROLLBACK');
+    if (this.created) {
+      this.db?.close();
+      this.db = undefined;
+      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${this.path}${suffix}`, { force: true });
+      this.created = false;
+    }
   }
 
   close(): void {

@@ -944,7 +944,8 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
   return { matches, unmatched };
 }
 
-function isCompiled(rules: RuleSet | CompiledRuleSet): rules is CompiledRuleSet {
+/** True for the output of compileRuleSet (as opposed to the JSON document). */
+export function isCompiled(rules: RuleSet | CompiledRuleSet): rules is CompiledRuleSet {
   return (rules as CompiledRuleSet).threshold !== undefined && (rules as CompiledRuleSet).ignoreReferences instanceof Set;
 }
 

@@ -12,7 +12,7 @@
  * partition to and from a Distributed Map item (or an S3 object); a MatchResult is JSON as is.
  */
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
-import { asOfDayNumber, matchPartition, type PartitionInput } from './engine';
+import { asOfDayNumber, isCompiled, matchPartition, type PartitionInput } from './engine';
 import { compileRuleSet, type CompiledRuleSet, type RuleSet } from './rules';
 import { MatchInputError } from './rows';
 
@@ -90,7 +90,7 @@ export function matchAll(
   rules: RuleSet | CompiledRuleSet,
   asOf: string,
 ): MatchResult {
-  const compiled = 'threshold' in rules ? rules : compileRuleSet(rules);
+  const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
   asOfDayNumber(asOf);
   const results: MatchResult[] = [];
   for (const input of partitionInputs(statementLines, ledgerEntries).values()) results.push(matchPartition(input, compiled, asOf));

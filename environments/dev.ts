@@ -49,6 +49,7 @@ export const dev: EnvironmentConfig = {
     'reconcile-trigger': { memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 2 },
     'reconcile-normalise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
     'reconcile-match': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 10 },
+    'reconcile-summarise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(15 minutes)',

@@ -49,6 +49,7 @@ export const prod: EnvironmentConfig = {
     'reconcile-trigger': { memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 10 },
     'reconcile-normalise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-match': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 100 },
+    'reconcile-summarise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(5 minutes)',

@@ -49,6 +49,7 @@ export const staging: EnvironmentConfig = {
     'reconcile-trigger': { memoryMb: 256, timeoutSeconds: 30, reservedConcurrency: 5 },
     'reconcile-normalise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-match': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 40 },
+    'reconcile-summarise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(10 minutes)',

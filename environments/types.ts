@@ -9,12 +9,13 @@
  * environment variables from src/adapters/aws/runtime-config.ts.
  */
 import type { FunctionName } from '../src/adapters/aws/runtime-config';
+import type { ReconFunctionName } from '../src/recon/run/aws/config';
 
 export type EnvironmentName = 'dev' | 'staging' | 'prod';
 
 /** Every deployed function: the route consumers + the sweeper (runtime-config), the Pipe
- * enrichment `ingest`, and the reconciliation skeleton's three functions (issue 4). */
-export type DeployedFunctionName = FunctionName | 'ingest' | 'reconcile-trigger' | 'reconcile-normalise' | 'reconcile-match';
+ * enrichment `ingest`, and the reconciliation functions (src/recon/run/aws/config.ts). */
+export type DeployedFunctionName = FunctionName | 'ingest' | ReconFunctionName;
 
 export interface FunctionSizing {
   /** Measured, not guessed: see BENCHMARKS.md / bench/ for the hot-path numbers. */

@@ -1,7 +1,7 @@
 /**
  * `analytics`: the scale path of reconciliation (issue 4 / seed 000).
  * - A CMK for everything analytical (bucket, Glue catalog + job, EMR logs, Redshift, secrets).
- * - The analytics bucket (normalised NDJSON in, Parquet out, partitions manifest, matches).
+ * - The analytics bucket (normalised NDJSON + partition chunks in, Parquet out, match results and Redshift load files).
  * - Glue: database, catalog tables, a security configuration, a VPC connection and the
  *   normalise-statements job whose script (glue/normalise_statements.py) is uploaded as an asset.
  * - EMR Serverless (Spark, arm64) in the private subnets.
@@ -39,7 +39,10 @@ export const GLUE_SCRIPT = resolve(__dirname, '..', 'glue', 'normalise_statement
 
 type Column = [name: string, type: string, comment: string];
 
-/** Catalog tables of the reconciliation data (issue 4 normalised record + match output). */
+/**
+ * Catalog tables written by the Glue job (glue/normalise_statements.py): Parquet, partitioned by
+ * account/currency. Matches and exceptions go to Redshift (reconcile-summarise's load files).
+ */
 export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: Column[]; partitions: Column[]; description: string }>> = {
   statement_lines: {
     prefix: ANALYTICS_PREFIXES.curated + 'statement_lines/',
@@ -59,6 +62,7 @@ export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: 
       ['type_code', 'string', ''],
       ['status', 'string', ''],
       ['source_file_sha256', 'string', 'content hash of the uploaded file (re-upload detection)'],
+      ['run_id', 'string', 'reconciliation run'],
     ],
     partitions: [
       ['account_id', 'string', 'account as the statement identifies it (e.g. IBAN)'],
@@ -67,7 +71,7 @@ export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: 
   },
   ledger_entries: {
     prefix: ANALYTICS_PREFIXES.curated + 'ledger_entries/',
-    description: 'Ledger entries to reconcile against (ledger export / posting pipeline), Parquet',
+    description: 'Ledger entries in scope of a run (ledger export), Parquet',
     columns: [
       ['entry_id', 'string', ''],
       ['amount', 'decimal(38,6)', 'signed: positive = money in'],
@@ -75,37 +79,12 @@ export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: 
       ['value_date', 'date', ''],
       ['reference', 'string', ''],
       ['description', 'string', ''],
+      ['run_id', 'string', 'reconciliation run'],
     ],
     partitions: [
       ['account_id', 'string', ''],
       ['currency', 'string', ''],
     ],
-  },
-  matches: {
-    prefix: ANALYTICS_PREFIXES.matches + 'matches/',
-    description: 'Matches (one row per ledger entry of a match) with rule id and confidence',
-    columns: [
-      ['match_id', 'string', ''],
-      ['statement_line_id', 'string', ''],
-      ['bank_reference', 'string', ''],
-      ['ledger_entry_id', 'string', ''],
-      ['rule_id', 'string', ''],
-      ['confidence', 'decimal(5,4)', ''],
-      ['status', 'string', 'CONFIRMED / PROPOSED'],
-    ],
-    partitions: [['run_id', 'string', '']],
-  },
-  exceptions: {
-    prefix: ANALYTICS_PREFIXES.matches + 'exceptions/',
-    description: 'Unmatched rows with reason code and age',
-    columns: [
-      ['side', 'string', 'STATEMENT / LEDGER'],
-      ['row_id', 'string', ''],
-      ['bank_reference', 'string', ''],
-      ['reason', 'string', 'UNMATCHED / AMOUNT_MISMATCH / DUPLICATE / SPLIT_INCOMPLETE / STALE'],
-      ['age_days', 'int', ''],
-    ],
-    partitions: [['run_id', 'string', '']],
   },
 };
 
@@ -117,6 +96,8 @@ export class AnalyticsStack extends LedgerlineStack {
   readonly key: CustomerManagedKey;
   readonly bucket: SecureBucket;
   readonly workgroup: RedshiftserverlessWorkgroup;
+  /** The Redshift-managed admin secret (the reconciliation workflow's Data API credentials). */
+  readonly redshiftAdminSecretArn: string;
   readonly glueJob: GlueJob;
   readonly emr: EmrserverlessApplication;
 
@@ -146,14 +127,12 @@ export class AnalyticsStack extends LedgerlineStack {
         names.glueJobRoleArn,
         names.emrJobRoleArn,
         names.redshiftRoleArn,
-        names.stateMachineRoleArn(names.reconciliationStateMachine),
       ],
       adminRoleArns: [names.deployRoleArn, config.humanRoleArns.breakGlass],
       lifecycleRules: [
         housekeepingRule(config.retention.noncurrentVersionExpirationDays),
         { id: 'glue-temp', status: 'Enabled', filter: [{ prefix: ANALYTICS_PREFIXES.glueTemp }], expiration: [{ days: 7 }] },
         { id: 'normalised', status: 'Enabled', filter: [{ prefix: ANALYTICS_PREFIXES.normalised }], expiration: [{ days: 30 }] },
-        { id: 'partitions', status: 'Enabled', filter: [{ prefix: ANALYTICS_PREFIXES.partitions }], expiration: [{ days: 30 }] },
         {
           id: 'matches',
           status: 'Enabled',
@@ -237,13 +216,13 @@ export class AnalyticsStack extends LedgerlineStack {
 
     const glueRole = new LeastPrivilegeRole(this, 'glue-role', {
       name: glueRoleName,
-      description: 'Glue normalise-statements job: normalised NDJSON → Parquet + catalog + partitions manifest',
+      description: 'Glue normalise-statements job: normalised NDJSON → Parquet + catalog',
       assumeRolePolicy: serviceTrustPolicy('glue.amazonaws.com', account),
       permissionsBoundary: boundary,
       statements: [
         allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.normalised), objects(ANALYTICS_PREFIXES.scripts)]),
-        allow(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [objects(ANALYTICS_PREFIXES.curated), objects(ANALYTICS_PREFIXES.partitions), objects(ANALYTICS_PREFIXES.glueTemp)]),
-        listBucket([ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.curated, ANALYTICS_PREFIXES.partitions, ANALYTICS_PREFIXES.glueTemp]),
+        allow(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [objects(ANALYTICS_PREFIXES.curated), objects(ANALYTICS_PREFIXES.glueTemp)]),
+        listBucket([ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.curated, ANALYTICS_PREFIXES.glueTemp]),
         s3Kms,
         allow([...catalogRead, ...catalogWrite], catalogArns),
         allow(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'], glueLogGroups.map((name) => `${names.logGroupArn(name)}:*`)),
@@ -283,7 +262,7 @@ export class AnalyticsStack extends LedgerlineStack {
     });
     this.glueJob = new GlueJob(this, 'glue-job', {
       name: names.glueJobName,
-      description: 'Reconciliation: normalised statement lines → Parquet (catalog) + account/currency partitions manifest',
+      description: 'Reconciliation: normalised statement lines → Parquet, partitioned by account/currency, in the Glue catalog',
       roleArn: glueRole.arn,
       glueVersion: '5.0',
       workerType: a.glueWorkerType,
@@ -304,7 +283,6 @@ export class AnalyticsStack extends LedgerlineStack {
         '--analytics_bucket': names.analyticsBucket,
         '--database': names.glueDatabase,
         '--curated_prefix': ANALYTICS_PREFIXES.curated,
-        '--partitions_prefix': ANALYTICS_PREFIXES.partitions,
       },
       dependsOn: [script],
     });
@@ -328,13 +306,13 @@ export class AnalyticsStack extends LedgerlineStack {
     });
     new LeastPrivilegeRole(this, 'emr-job-role', {
       name: names.roleName('emr-job'),
-      description: 'EMR Serverless job runs: partitions → matches (the TypeScript matcher via RDD.pipe)',
+      description: 'EMR Serverless job runs: normalised partitions → matches (the TypeScript matcher via RDD.pipe)',
       assumeRolePolicy: serviceTrustPolicy('emr-serverless.amazonaws.com', account),
       permissionsBoundary: boundary,
       statements: [
-        allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.curated), objects(ANALYTICS_PREFIXES.partitions), objects(ANALYTICS_PREFIXES.scripts)]),
+        allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.curated), objects(ANALYTICS_PREFIXES.normalised), objects(ANALYTICS_PREFIXES.scripts)]),
         allow(['s3:PutObject', 's3:DeleteObject'], [objects(ANALYTICS_PREFIXES.matches), objects(ANALYTICS_PREFIXES.emrLogs)]),
-        listBucket([ANALYTICS_PREFIXES.curated, ANALYTICS_PREFIXES.partitions, ANALYTICS_PREFIXES.matches]),
+        listBucket([ANALYTICS_PREFIXES.curated, ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches]),
         s3Kms,
         allow(catalogRead, catalogArns),
         allow(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], [`${names.logGroupArn(emrLogGroup)}:*`]),
@@ -401,6 +379,7 @@ export class AnalyticsStack extends LedgerlineStack {
       enhancedVpcRouting: true,
       configParameter: [{ parameterKey: 'require_ssl', parameterValue: 'true' }],
     });
+    this.redshiftAdminSecretArn = namespace.adminPasswordSecretArn;
 
     // Seed 000: credentials of external reconciliation integrations live in Secrets Manager (value set by operations).
     new SecretsmanagerSecret(this, 'integration-credentials', {

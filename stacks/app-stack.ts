@@ -33,13 +33,14 @@ import {
   type FunctionName,
   type RuntimeVariable,
 } from '../src/adapters/aws/runtime-config';
+import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../src/recon/run/aws/config';
 import { LedgerlineStack } from './lib/base';
 import { LedgerlineFunction } from './lib/function';
 import { encryptedLogGroup } from './lib/logs';
 import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPolicy, type PolicyStatement } from './lib/iam';
 import type { FunctionAssets } from './lib/assets';
 import type { VpcNetwork } from './lib/network';
-import { ANALYTICS_PREFIXES, INGEST_PREFIXES, type Names } from './naming';
+import { INGEST_PREFIXES, type Names } from './naming';
 import { FUNCTION_CATALOGUE, type CatalogueEntry } from './catalogue';
 import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
@@ -82,11 +83,38 @@ function isContractFunction(name: DeployedFunctionName): name is FunctionName {
   return name in FUNCTION_ENVIRONMENT;
 }
 
+function isReconFunction(name: DeployedFunctionName): name is ReconFunctionName {
+  return name in RECON_FUNCTION_ENVIRONMENT;
+}
+
 /**
- * Exactly the runtime-config contract of `name` (variablesFor), with this environment's values,
- * checked with the function's own reader (readFunctionConfig) at synth time.
+ * The reconciliation functions' contract (src/recon/run/aws/config.ts) with this environment's
+ * values, checked with their own reader at synth time.
+ */
+function reconEnvironment(name: ReconFunctionName, names: Names): Record<string, string> {
+  const values: Record<string, string> = {
+    RECONCILIATION_STATE_MACHINE_ARN: names.stateMachineArn(names.reconciliationStateMachine),
+    QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
+    REGISTRY_PREFIX: INGEST_PREFIXES.registry,
+  };
+  const contract = RECON_FUNCTION_ENVIRONMENT[name];
+  const environment: Record<string, string> = {};
+  for (const variable of [...contract.required, ...contract.optional]) {
+    const value = values[variable];
+    if (value === undefined) throw new Error(`function ${name}: no value for ${variable}`);
+    environment[variable] = value;
+  }
+  readReconFunctionConfig(name, environment);
+  return environment;
+}
+
+/**
+ * Exactly the function's environment contract (runtime-config `variablesFor`, or the
+ * reconciliation contract) with this environment's values, checked with the function's own
+ * reader at synth time.
  */
 export function functionEnvironment(name: DeployedFunctionName, config: EnvironmentConfig, names: Names): Record<string, string> {
+  if (isReconFunction(name)) return reconEnvironment(name, names);
   if (!isContractFunction(name)) return {};
   const values: Record<RuntimeVariable, string | undefined> = {
     EVENT_BUS_NAME: names.busName,
@@ -204,7 +232,8 @@ export class AppStack extends LedgerlineStack {
         confirmThreshold: '0.90',
         matchConcurrency: config.analytics.matchConcurrency,
         staleAfterDays: 30,
-        redshift: { workgroup: names.redshiftWorkgroup, database: names.redshiftDatabase },
+        ledger: { bucket: names.ingestBucket, key: `${INGEST_PREFIXES.ledgerExports}ledger-export.ndjson` },
+        redshift: { workgroup: names.redshiftWorkgroup, database: names.redshiftDatabase, schema: 'reconciliation' },
       }),
     });
     const topicArn = names.topicArn('reconciliation');
@@ -216,27 +245,32 @@ export class AppStack extends LedgerlineStack {
         ConfigParameterName: names.ssmParameterName(configParameter),
         NormaliseFunctionArn: names.functionArn('reconcile-normalise'),
         MatchFunctionArn: names.functionArn('reconcile-match'),
+        SummariseFunctionArn: names.functionArn('reconcile-summarise'),
         GlueJobName: names.glueJobName,
         GlueDatabase: names.glueDatabase,
         AnalyticsBucket: names.analyticsBucket,
-        PartitionsPrefix: ANALYTICS_PREFIXES.partitions,
-        MatchesPrefix: ANALYTICS_PREFIXES.matches,
         RedshiftWorkgroup: names.redshiftWorkgroup,
         RedshiftDatabase: names.redshiftDatabase,
+        RedshiftSecretArn: analytics.redshiftAdminSecretArn,
         NotificationTopicArn: topicArn,
       }),
       [
         allow(['ssm:GetParameter'], [names.ssmParameterArn(configParameter)], undefined, 'Configuration'),
-        allow(['lambda:InvokeFunction'], [names.functionArn('reconcile-normalise'), names.functionArn('reconcile-match')], undefined, 'Steps'),
+        allow(
+          ['lambda:InvokeFunction'],
+          [names.functionArn('reconcile-normalise'), names.functionArn('reconcile-match'), names.functionArn('reconcile-summarise')],
+          undefined,
+          'Steps',
+        ),
         allow(['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'], [names.glueJobArn], undefined, 'GlueJob'),
         // Distributed Map: child executions of this same state machine.
         allow(['states:StartExecution'], [names.stateMachineArn(reconName)], undefined, 'DistributedMapChildren'),
         allow(['states:DescribeExecution', 'states:StopExecution'], [names.stateMachineExecutionsArn(reconName)], undefined, 'DistributedMapChildrenControl'),
-        allow(['s3:GetObject'], [`${names.analyticsBucketArn}/${ANALYTICS_PREFIXES.partitions}*`], undefined, 'ItemReader'),
-        allow(['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'], [`${names.analyticsBucketArn}/${ANALYTICS_PREFIXES.matches}*`], undefined, 'ResultWriter'),
-        kmsVia([analytics.key.arn], ['s3'], region),
-        allow(['redshift-data:ExecuteStatement'], [analytics.workgroup.arn], undefined, 'RedshiftLoad'),
-        allow(['redshift-serverless:GetCredentials'], [analytics.workgroup.arn], undefined, 'RedshiftIamAuth'),
+        // A failed run releases its re-upload claim (ReleaseClaim state).
+        allow(['s3:DeleteObject'], [`${names.ingestBucketArn}/${INGEST_PREFIXES.registry}*`], undefined, 'ReleaseRegistryClaim'),
+        allow(['redshift-data:BatchExecuteStatement'], [analytics.workgroup.arn], undefined, 'RedshiftLoad'),
+        allow(['secretsmanager:GetSecretValue'], [analytics.redshiftAdminSecretArn], undefined, 'RedshiftCredentials'),
+        kmsVia([analytics.key.arn], ['secretsmanager'], region, ['kms:Decrypt']),
         // Data API statement ids are not ARNs (AWS scopes these to the caller's own statements).
         awsRequiresWildcard('RedshiftStatements', ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']),
         allow(['sns:Publish'], [topicArn], undefined, 'Notify'),
@@ -318,6 +352,7 @@ export class AppStack extends LedgerlineStack {
       const key = s3.bucket === 'ingest' ? keys.dataKey : keys.analyticsKey;
       if (s3.read?.length) statements.push(allow(['s3:GetObject', 's3:GetObjectVersion'], s3.read.map((prefix) => `${bucketArn}/${prefix}*`)));
       if (s3.write?.length) statements.push(allow(['s3:PutObject'], s3.write.map((prefix) => `${bucketArn}/${prefix}*`)));
+      if (s3.delete?.length) statements.push(allow(['s3:DeleteObject'], s3.delete.map((prefix) => `${bucketArn}/${prefix}*`)));
       statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
     }
 

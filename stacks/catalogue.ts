@@ -10,6 +10,7 @@ export interface BucketAccess {
   bucket: 'ingest' | 'analytics';
   read?: readonly string[];
   write?: readonly string[];
+  delete?: readonly string[];
 }
 
 export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task';
@@ -20,12 +21,7 @@ export interface CatalogueEntry {
   description: string;
   /** The route feeding a route consumer. */
   route?: Route;
-  /**
-   * Set while the function's code belongs to an open issue: synth deploys a fail-closed
-   * placeholder (and says so) until `functions/<name>/index.ts` exists.
-   */
-  pendingIssue?: number;
-  /** S3 prefixes the function reads / writes (its role and the bucket policy both follow this). */
+  /** S3 prefixes the function reads / writes / deletes (its role and the bucket policy both follow this). */
   s3?: readonly BucketAccess[];
 }
 
@@ -35,6 +31,7 @@ const CONSUMER_S3: Partial<Record<DeployedFunctionName, readonly BucketAccess[]>
   assembler: [{ bucket: 'ingest', write: [INGEST_PREFIXES.outbox] }],
 };
 
+/** S3 layout of the reconciliation steps: src/recon/run/aws/steps.ts. */
 export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   ...ROUTES.map(
     (route): CatalogueEntry => ({
@@ -47,28 +44,34 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   ),
   { name: 'ingest', kind: 'pipe-enrichment', description: 'FR1: Pipe enrichment, authorisation stream records → payment.authorised events' },
   { name: 'sweeper', kind: 'scheduled', description: 'Seed 004 sweeper: re-drives RETRYING transactions, fails exhausted ones' },
-  {
-    name: 'reconcile-trigger',
-    kind: 'event-trigger',
-    description: 'Issue 4: S3 object-created → reconciliation execution named from bucket/key/version',
-    pendingIssue: 4,
-  },
+  { name: 'reconcile-trigger', kind: 'event-trigger', description: 'Issue 4: S3 object-created → reconciliation execution named from bucket/key/version' },
   {
     name: 'reconcile-normalise',
     kind: 'workflow-task',
-    description: 'Issue 4: statement file → normalised records (bad files → quarantine/)',
-    pendingIssue: 4,
+    description: 'Issue 4: statement file → checked, partitioned, normalised records; re-upload claim; bad files → quarantine/',
     s3: [
-      { bucket: 'ingest', read: [INGEST_PREFIXES.incoming], write: [INGEST_PREFIXES.quarantine] },
+      {
+        bucket: 'ingest',
+        // incoming/ holds the statements and the ledger exports (incoming/ledger/).
+        read: [INGEST_PREFIXES.incoming, INGEST_PREFIXES.registry],
+        write: [INGEST_PREFIXES.quarantine, INGEST_PREFIXES.registry],
+        // A bad file MOVES to quarantine/.
+        delete: [INGEST_PREFIXES.incomingStatements],
+      },
       { bucket: 'analytics', write: [ANALYTICS_PREFIXES.normalised] },
     ],
   },
   {
     name: 'reconcile-match',
     kind: 'workflow-task',
-    description: 'Issue 4: the one matcher, run on one account/currency partition',
-    pendingIssue: 4,
-    s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.partitions, ANALYTICS_PREFIXES.curated], write: [ANALYTICS_PREFIXES.matches] }],
+    description: 'Issue 4: the one matcher, run on one chunk of account/currency partitions',
+    s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised], write: [ANALYTICS_PREFIXES.matches] }],
+  },
+  {
+    name: 'reconcile-summarise',
+    kind: 'workflow-task',
+    description: 'Issue 4: merge partition results → matches/exceptions CSV, summary, Redshift load files',
+    s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches], write: [ANALYTICS_PREFIXES.matches] }],
   },
 ]);
 

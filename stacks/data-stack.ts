@@ -133,6 +133,8 @@ export class DataStack extends LedgerlineStack {
       objectAccessRoleArns: [
         ...bucketUsers('ingest').map((fn) => names.functionRoleArn(fn)),
         names.glueJobRoleArn,
+        // The reconciliation workflow releases a failed run's re-upload claim (results/registry/).
+        names.stateMachineRoleArn(names.reconciliationStateMachine),
         config.humanRoleArns.financeUploaders,
       ],
       adminRoleArns: [names.deployRoleArn, config.humanRoleArns.breakGlass],

@@ -25,6 +25,10 @@ export const INGEST_PREFIXES = Object.freeze({
   parked: 'parked/',
   outbox: 'outbox/postings/',
   results: 'results/',
+  /** Reconciliation re-upload claims (content hash → first run); src/recon/run/aws/config.ts default. */
+  registry: 'results/registry/',
+  /** Ledger exports the reconciliation reads (not under incoming/statements/: uploading one starts nothing). */
+  ledgerExports: 'incoming/ledger/',
 });
 
 /** Prefixes of the analytics bucket. */
@@ -32,7 +36,6 @@ export const ANALYTICS_PREFIXES = Object.freeze({
   scripts: 'scripts/',
   normalised: 'normalised/',
   curated: 'curated/',
-  partitions: 'partitions/',
   matches: 'matches/',
   glueTemp: 'tmp/glue/',
   emrLogs: 'logs/emr/',

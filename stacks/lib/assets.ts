@@ -3,8 +3,7 @@
  * - `bundle` (npm run synth, main.ts, CI): esbuild bundles every `functions/<name>/index.ts`
  *   AT SYNTH TIME (scripts/bundle-functions.ts, once per process, shared by all environments),
  *   then each bundle is zipped deterministically. A catalogued function without an entry point
- *   fails the synth, unless it is marked `pendingIssue` (its issue is open): then a fail-closed
- *   placeholder is deployed and a warning printed.
+ *   fails the synth; an entry point no catalogue entry deploys is bundled and warned about.
  * - `placeholder` (tests only): no esbuild; every function gets the same tiny fail-closed stub, so
  *   synth tests neither need bundles nor spend seconds building them.
  */
@@ -22,8 +21,6 @@ export interface FunctionCode {
   /** Absolute path of the deployment zip. */
   zipPath: string;
   source: 'esbuild' | 'placeholder';
-  /** Why a placeholder (when it is one). */
-  reason?: string;
 }
 
 export interface FunctionAssets {
@@ -35,7 +32,7 @@ export interface FunctionAssets {
 }
 
 const PLACEHOLDER_SOURCE = `'use strict';
-// Placeholder Lambda code: the real bundle did not exist when this was synthesized. Fails closed.
+// Placeholder Lambda code of a TEST synth (no esbuild). Never deployed by npm run synth / CI. Fails closed.
 exports.handler = async () => { throw new Error('ledgerline placeholder code: deploy a synth with real bundles'); };
 `;
 
@@ -67,31 +64,20 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
 
   if (mode === 'placeholder') {
     const zipPath = placeholderZip(join(tmpdir(), 'ledgerline-infra-placeholder'));
-    for (const entry of FUNCTION_CATALOGUE) code.set(entry.name, { zipPath, source: 'placeholder', reason: 'test synth (placeholder mode)' });
+    for (const entry of FUNCTION_CATALOGUE) code.set(entry.name, { zipPath, source: 'placeholder' });
   } else {
     const available = new Set(functionNames());
     const catalogued = new Set<string>(FUNCTION_CATALOGUE.map((entry) => entry.name));
     uncatalogued = [...available].filter((name) => !catalogued.has(name));
     for (const name of uncatalogued) warnings.push(`functions/${name}/index.ts is bundled but no stack deploys it: add it to stacks/catalogue.ts`);
-    const missing: string[] = [];
+    const missing = FUNCTION_CATALOGUE.map((entry) => entry.name).filter((name) => !available.has(name));
+    if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
     for (const name of available) {
       bundleFunction(name);
-      const folder = join(BUNDLE_DIR, name);
       const zipPath = join(BUNDLE_DIR, `${name}.zip`);
-      zipFolder(folder, zipPath);
+      zipFolder(join(BUNDLE_DIR, name), zipPath);
       if (catalogued.has(name)) code.set(name as DeployedFunctionName, { zipPath, source: 'esbuild' });
     }
-    for (const entry of FUNCTION_CATALOGUE) {
-      if (code.has(entry.name)) continue;
-      if (entry.pendingIssue === undefined) {
-        missing.push(entry.name);
-        continue;
-      }
-      const reason = `functions/${entry.name}/index.ts does not exist yet (issue ${entry.pendingIssue}); a fail-closed placeholder is deployed`;
-      warnings.push(reason);
-      code.set(entry.name, { zipPath: placeholderZip(join(BUNDLE_DIR, '.placeholder')), source: 'placeholder', reason });
-    }
-    if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
   }
   const assets: FunctionAssets = { mode, code, warnings, uncatalogued };
   cache.set(mode, assets);

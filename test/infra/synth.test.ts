@@ -19,6 +19,7 @@ import { functionNames } from '../../scripts/bundle-functions';
 import { ROUTES } from '../../src/routes';
 import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
+import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../../src/recon/run/aws/config';
 import { dev } from '../../environments/dev';
 import type { EnvironmentConfig } from '../../environments/types';
 import { cleanupSynth, model, synthesizeAll } from './support/synth';
@@ -138,7 +139,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(JSON.parse(String(archive.event_pattern))).toEqual({ 'detail-type': REPLAY_EVENT_TYPES });
   });
 
-  test('functions: sized from config, environment = the runtime-config contract', () => {
+  test('functions: sized from config, environment = the function contract (runtime-config / recon config)', () => {
     for (const entry of FUNCTION_CATALOGUE) {
       const fn = byName(m, 'aws_lambda_function', names.functionName(entry.name)).config;
       const sizing = config.functions[entry.name];
@@ -148,6 +149,10 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
         const contract = entry.name as FunctionName;
         for (const key of Object.keys(variables)) expect(variablesFor(contract)).toContain(key);
         expect(() => readFunctionConfig(contract, variables)).not.toThrow();
+      } else if (entry.name in RECON_FUNCTION_ENVIRONMENT) {
+        const contract = RECON_FUNCTION_ENVIRONMENT[entry.name as ReconFunctionName];
+        expect(Object.keys(variables).sort()).toEqual([...contract.required, ...contract.optional].sort());
+        expect(() => readReconFunctionConfig(entry.name as ReconFunctionName, variables)).not.toThrow();
       } else {
         expect(variables).toEqual({});
       }

@@ -75,12 +75,6 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   },
 ]);
 
-export function catalogueEntry(name: DeployedFunctionName): CatalogueEntry {
-  const entry = FUNCTION_CATALOGUE.find((candidate) => candidate.name === name);
-  if (!entry) throw new Error(`function ${name} is not in the catalogue`);
-  return entry;
-}
-
 /** Functions whose role touches `bucket` (its bucket policy admits exactly these roles). */
 export function bucketUsers(bucket: BucketAccess['bucket']): DeployedFunctionName[] {
   return FUNCTION_CATALOGUE.filter((entry) => entry.s3?.some((access) => access.bucket === bucket)).map((entry) => entry.name);

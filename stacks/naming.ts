@@ -67,9 +67,6 @@ export class Names {
   roleArn(suffix: string): string {
     return `arn:aws:iam::${this.account}:role/${this.roleName(suffix)}`;
   }
-  get accountRoot(): string {
-    return `arn:aws:iam::${this.account}:root`;
-  }
   get deployRoleName(): string {
     return this.name('deploy');
   }
@@ -138,9 +135,6 @@ export class Names {
   }
   get busArn(): string {
     return `arn:aws:events:${this.region}:${this.account}:event-bus/${this.busName}`;
-  }
-  get defaultBusArn(): string {
-    return `arn:aws:events:${this.region}:${this.account}:event-bus/default`;
   }
   get archiveName(): string {
     return this.name('replay');
@@ -267,9 +261,4 @@ export class Names {
   logGroupArn(logGroupName: string): string {
     return `arn:aws:logs:${this.region}:${this.account}:log-group:${logGroupName}`;
   }
-}
-
-/** Terraform-safe construct id from any name. */
-export function constructId(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }

@@ -27,8 +27,6 @@ export interface FunctionAssets {
   mode: AssetMode;
   code: ReadonlyMap<DeployedFunctionName, FunctionCode>;
   warnings: readonly string[];
-  /** Bundled entry points no catalogue entry deploys. */
-  uncatalogued: readonly string[];
 }
 
 const PLACEHOLDER_SOURCE = `'use strict';
@@ -60,7 +58,6 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
   if (cached) return cached;
   const code = new Map<DeployedFunctionName, FunctionCode>();
   const warnings: string[] = [];
-  let uncatalogued: string[] = [];
 
   if (mode === 'placeholder') {
     const zipPath = placeholderZip(join(tmpdir(), 'ledgerline-infra-placeholder'));
@@ -68,7 +65,7 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
   } else {
     const available = new Set(functionNames());
     const catalogued = new Set<string>(FUNCTION_CATALOGUE.map((entry) => entry.name));
-    uncatalogued = [...available].filter((name) => !catalogued.has(name));
+    const uncatalogued = [...available].filter((name) => !catalogued.has(name));
     for (const name of uncatalogued) warnings.push(`functions/${name}/index.ts is bundled but no stack deploys it: add it to stacks/catalogue.ts`);
     const missing = FUNCTION_CATALOGUE.map((entry) => entry.name).filter((name) => !available.has(name));
     if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
@@ -79,7 +76,7 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
       if (catalogued.has(name)) code.set(name as DeployedFunctionName, { zipPath, source: 'esbuild' });
     }
   }
-  const assets: FunctionAssets = { mode, code, warnings, uncatalogued };
+  const assets: FunctionAssets = { mode, code, warnings };
   cache.set(mode, assets);
   return assets;
 }

@@ -27,8 +27,6 @@ export interface LedgerlineStackProps {
   assumeDeployRole: boolean;
 }
 
-export const AWS_PROVIDER_VERSION = '~> 6.0';
-
 export class LedgerlineStack extends TerraformStack {
   readonly names: Names;
   readonly component: string;

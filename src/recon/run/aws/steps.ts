@@ -163,21 +163,25 @@ interface RunManifest {
   partitions: PartitionItem[];
 }
 
-/** Groups the sorted account/currency partitions into at most `maxItems` chunks of about `target` rows. */
+/**
+ * Groups the sorted account/currency partitions into chunks of about `target` rows (a chunk is
+ * closed once it reaches the size), never more than `maxItems` chunks: each closed chunk holds at
+ * least total/maxItems rows. A partition is never split.
+ */
 export function chunkPartitions(sizes: readonly { key: string; rows: number }[], target: number, maxItems: number): string[][] {
   const total = sizes.reduce((n, s) => n + s.rows, 0);
-  const perChunk = Math.max(target, Math.ceil(total / Math.max(1, maxItems)));
+  const perChunk = Math.max(1, target, Math.ceil(total / Math.max(1, maxItems)));
   const chunks: string[][] = [];
   let current: string[] = [];
   let rows = 0;
   for (const size of sizes) {
-    if (current.length > 0 && rows + size.rows > perChunk) {
+    current.push(size.key);
+    rows += size.rows;
+    if (rows >= perChunk) {
       chunks.push(current);
       current = [];
       rows = 0;
     }
-    current.push(size.key);
-    rows += size.rows;
   }
   if (current.length > 0) chunks.push(current);
   return chunks;

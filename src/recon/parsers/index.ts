@@ -142,18 +142,19 @@ async function prepare(path: string, options: StatementParseOptions): Promise<Pr
     if (options.profile === undefined) throw new StatementParseError({ file: path }, 'a CSV statement needs a column-mapping profile');
     profile = resolveCsvProfile(options.profile);
   }
-  checkTail(path, format, tail);
+  checkTail(path, format, headText(headBytes), tail);
   return { format, contentHash, size: stat.size, mtimeMs: stat.mtimeMs, ...(profile ? { profile } : {}) };
 }
 
-function checkTail(path: string, format: StatementFormat, tailBytes: Buffer): void {
+/** Only when the head looks like the format: otherwise the parser's first-line error is the better message. */
+function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer): void {
   // Trailing whitespace and ETX (U+0003) framing bytes do not count.
   const tail = tailBytes.toString('latin1').replace(TRAILING_FRAMING, '');
-  if (format.startsWith('camt')) {
+  if (format.startsWith('camt') && head.startsWith('<')) {
     if (!/<\/([A-Za-z_][\w.-]*:)?Document>\s*(<!--[\s\S]*?-->\s*|<\?[\s\S]*?\?>\s*)*$/.test(tail)) {
       throw new StatementParseError({ file: path }, `the file does not end with </Document> (truncated file?): it ends with ${JSON.stringify(tail.slice(-24))}`);
     }
-  } else if (format === 'bai2') {
+  } else if (format === 'bai2' && head.startsWith('01,')) {
     const lastLine = tail.slice(tail.lastIndexOf('\n') + 1);
     if (!/^\s*99,|\/\s*99,[^/]*\/?$/.test(lastLine)) {
       throw new StatementParseError({ file: path }, `the file does not end with a 99 file trailer (truncated file?): its last line is ${JSON.stringify(lastLine.slice(-40))}`);

@@ -219,9 +219,10 @@ export class XmlTokenizer {
 
   private endTag(raw: string): void {
     const name = raw.trimEnd();
-    const open = this.stack.pop();
+    const open = this.stack[this.stack.length - 1];
     if (open === undefined) this.error(`</${name}> without an open element`);
     if (open !== name) this.error(`</${name}> does not close <${open}>`);
+    this.stack.pop();
     if (this.stack.length === 0) this.rootClosed = true;
     const colon = name.indexOf(':');
     this.handler.close(colon === -1 ? name : name.slice(colon + 1));

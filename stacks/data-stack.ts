@@ -116,9 +116,8 @@ export class DataStack extends LedgerlineStack {
         })),
         ...('ttlAttribute' in definition && definition.ttlAttribute ? { ttl: { attributeName: definition.ttlAttribute, enabled: true } } : {}),
         ...('stream' in definition && definition.stream ? { streamEnabled: true, streamViewType: definition.stream } : {}),
-        // Issue 3: PITR on EVERY table (tables.ts marks some tables as rebuildable; the bank's
-        // recovery standard still wants PITR on all of them).
-        pointInTimeRecovery: { enabled: true },
+        // PITR comes from the single table definition (tables.ts: on for every table; the policy suite enforces it).
+        pointInTimeRecovery: { enabled: definition.pointInTimeRecovery },
         serverSideEncryption: { enabled: true, kmsKeyArn: this.dataKey.arn },
         deletionProtectionEnabled: config.protectStatefulResources,
       });

@@ -47,7 +47,8 @@ export interface TableDefinition {
   /** DynamoDB stream view type, when the table feeds a stream. */
   stream?: StreamViewType;
   billingMode: 'PAY_PER_REQUEST';
-  pointInTimeRecovery: boolean;
+  /** Point-in-time recovery: on for every table (the bank's recovery standard; the infra policy suite enforces it). */
+  pointInTimeRecovery: true;
   /** Item kinds stored in the table: key pattern → meaning. Documentation only. */
   itemKinds: Readonly<Record<string, string>>;
   /** Non-key attributes: name → meaning. Documentation only (DynamoDB is schemaless). */
@@ -220,7 +221,7 @@ export const TABLES = {
     globalSecondaryIndexes: [],
     localSecondaryIndexes: [],
     billingMode: 'PAY_PER_REQUEST',
-    pointInTimeRecovery: false,
+    pointInTimeRecovery: true,
     itemKinds: {
       'CARD#<panToken>': 'CardRecord fields',
       'ACCOUNT#<accountId>': 'AccountRecord fields',
@@ -248,7 +249,7 @@ export const TABLES = {
       },
     ],
     billingMode: 'PAY_PER_REQUEST',
-    pointInTimeRecovery: false,
+    pointInTimeRecovery: true,
     itemKinds: {
       'VEL#<panToken> / TX#<transactionId>': 'one payment of a card (idempotent by transactionId)',
       'DECISION#<correlationId> / DECISION': 'the rules decision of a transaction',
@@ -268,7 +269,7 @@ export const TABLES = {
     globalSecondaryIndexes: [],
     localSecondaryIndexes: [],
     billingMode: 'PAY_PER_REQUEST',
-    pointInTimeRecovery: false,
+    pointInTimeRecovery: true,
     itemKinds: { '<sequenceId> / <legId>': 'one leg of a sequence' },
     attributes: {
       legIndex: 'N, position in the sequence',

@@ -431,7 +431,8 @@ export class CsvParser implements TextParser {
     ];
     for (const [field, column] of optional) {
       const v = this.value(fields, column, line);
-      if (v !== undefined) (result as unknown as Record<string, unknown>)[field] = v;
+      // "NOTPROVIDED" is the ISO 20022 / SEPA placeholder for a missing end-to-end id.
+      if (v !== undefined && !(field === 'endToEndId' && v === 'NOTPROVIDED')) (result as unknown as Record<string, unknown>)[field] = v;
     }
     statement.lineCount++;
     this.rows++;

@@ -5,11 +5,13 @@
 import { join } from 'node:path';
 import { bundleFunction, functionNames } from '../../scripts/bundle-functions';
 import { FUNCTION_ENVIRONMENT, variablesFor } from '../../src/adapters/aws/runtime-config';
+import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
 import { tempDir } from '../support/runtime';
 
 const FAKE: Record<string, string> = {
   EVENT_BUS_NAME: 'ledgerline-test-bus',
   REDRIVE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:redrive',
+  RECONCILIATION_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:reconciliation',
   INGEST_BUCKET: 'ledgerline-test-ingest',
   AWS_REGION: 'eu-west-2',
 };
@@ -24,15 +26,16 @@ describe('function bundles', () => {
   const outDir = tempDir('bundles-');
   const names = functionNames();
 
-  it('has an entry point for every consumer of a route, plus ingest and sweeper', () => {
-    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'rules', 'standardise', 'sweeper']);
+  it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (issue 4)', () => {
+    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'rules', 'standardise', 'sweeper']);
   });
 
   it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {
     const { outFile } = bundleFunction(name, join(outDir, name));
     const saved = { ...process.env };
     try {
-      for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : []) {
+      const recon = name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : [];
+      for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : recon) {
         process.env[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
         if (process.env[variable] === undefined) delete process.env[variable];
       }

@@ -29,8 +29,10 @@ const VALUES: Record<string, string> = {
   NotificationTopicArn: 'arn:aws:sns:eu-west-2:123456789012:ledgerline-dev-reconciliation',
 };
 
-function definition(): Record<string, unknown> {
-  return substitute(loadWorkflow('reconciliation'), VALUES) as Record<string, unknown>;
+type Definition = ConstructorParameters<typeof StateMachine>[0];
+
+function definition(): Definition & Record<string, unknown> {
+  return substitute(loadWorkflow('reconciliation'), VALUES) as Definition & Record<string, unknown>;
 }
 
 describe('reconciliation ASL', () => {
@@ -45,7 +47,7 @@ describe('reconciliation ASL', () => {
   });
 
   it('runs normalise → Glue → Distributed Map → summarise → Redshift → SNS; Parameter Store config, Secrets Manager credentials', () => {
-    const states = definition().States as Record<string, Record<string, unknown>>;
+    const states = definition().States as unknown as Record<string, Record<string, unknown>>;
     expect(states.LoadConfiguration!.Resource).toBe('arn:aws:states:::aws-sdk:ssm:getParameter');
     expect(states.TransformToParquet!.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
     expect((states.MatchPartitions!.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });

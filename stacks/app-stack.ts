@@ -135,6 +135,8 @@ export function functionEnvironment(name: DeployedFunctionName, config: Environm
     HOT_ACCOUNT_SHARDS: Object.keys(config.runtime.hotAccountShards).length > 0 ? JSON.stringify(config.runtime.hotAccountShards) : undefined,
     // Resolved from the reference table's META#VERSION item at run time.
     REFERENCE_DATA_VERSION: undefined,
+    LEDGERLINE_ENVIRONMENT: config.name,
+    PIPE_NAME: names.pipeName,
   };
   const environment: Record<string, string> = {};
   for (const variable of variablesFor(name)) {

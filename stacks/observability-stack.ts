@@ -24,7 +24,9 @@ import { topicPolicy, type DataStack } from './data-stack';
  * enrichment reports `now - dynamodb.ApproximateCreationDateTime` of each batch as this custom
  * metric (CloudWatch embedded metric format); the alarm watches it.
  */
-export const ITERATOR_AGE_METRIC = { namespace: 'Ledgerline', metricName: 'AuthorisationStreamIteratorAge', unit: 'Milliseconds' } as const;
+import { ITERATOR_AGE_METRIC } from '../src/lambda/metrics';
+
+export { ITERATOR_AGE_METRIC };
 
 export class ObservabilityStack extends LedgerlineStack {
   readonly alarmTopic: SnsTopic;

@@ -13,10 +13,30 @@ import { validateAuthorisation } from '../../schemas';
 import type { Clock } from '../../src/ports';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
+import { ITERATOR_AGE_METRIC } from '../../src/lambda/metrics';
 
 export interface IngestDeps {
   clock: Clock;
   logger?: Logger;
+  /**
+   * Receives the batch's stream iterator age (ms: now - oldest record's creation time). The
+   * Pipe publishes no iterator-age metric itself; on AWS this becomes a CloudWatch EMF metric.
+   */
+  reportIteratorAge?: (ageMs: number) => void;
+}
+
+/** CloudWatch embedded-metric-format line for the iterator-age alarm (stacks/observability-stack.ts). */
+export function iteratorAgeMetricLine(ageMs: number, at: Date, dimensions: { Environment: string; Pipe: string }): string {
+  return JSON.stringify({
+    _aws: {
+      Timestamp: at.getTime(),
+      CloudWatchMetrics: [
+        { Namespace: ITERATOR_AGE_METRIC.namespace, Dimensions: [['Environment', 'Pipe']], Metrics: [{ Name: ITERATOR_AGE_METRIC.metricName, Unit: ITERATOR_AGE_METRIC.unit }] },
+      ],
+    },
+    ...dimensions,
+    [ITERATOR_AGE_METRIC.metricName]: ageMs,
+  });
 }
 
 export class InvalidAuthorisationRecordError extends Error {
@@ -28,7 +48,11 @@ export function createIngestHandler(deps: IngestDeps): middy.MiddyfiedHandler<Dy
   const logger = deps.logger ?? silentLogger;
   return middy<DynamoDBRecord[], LedgerEvent[]>().handler(async function authorisationsToEvents(records) {
     const events: LedgerEvent[] = [];
-    const occurredAt = deps.clock.now().toISOString();
+    const now = deps.clock.now();
+    const occurredAt = now.toISOString();
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const record of records) oldest = Math.min(oldest, (record.dynamodb?.ApproximateCreationDateTime ?? Number.POSITIVE_INFINITY) * 1000);
+    if (Number.isFinite(oldest)) deps.reportIteratorAge?.(Math.max(0, now.getTime() - oldest));
     for (const record of records) {
       if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) continue;
       const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);

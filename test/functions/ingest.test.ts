@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { createIngestHandler } from '../../functions/ingest/ingest';
+import { createIngestHandler, iteratorAgeMetricLine } from '../../functions/ingest/ingest';
 import { validateEvent } from '../../schemas';
 import { authorisation, fixedClock, lambdaContext } from '../support/builders';
 
@@ -26,6 +26,18 @@ describe('ingest handler (FR1: the Pipe enrichment from the authorisation table 
     const again = await handler([streamRecord(authorisation({ authorizationId: 'A1' }))], lambdaContext);
     expect(again[0]!.id).toBe(events[0]!.id);
     expect(again[0]!.correlationId).toBe(events[0]!.correlationId);
+  });
+
+  it('reports the stream iterator age of each batch as a CloudWatch EMF metric', async () => {
+    const ages: number[] = [];
+    const timed = createIngestHandler({ clock: fixedClock, reportIteratorAge: (age) => ages.push(age) });
+    const created = fixedClock.now().getTime() / 1000 - 42;
+    const record = { ...streamRecord(authorisation()), dynamodb: { ...streamRecord(authorisation()).dynamodb, ApproximateCreationDateTime: created } };
+    await timed([record], lambdaContext);
+    expect(ages).toEqual([42_000]);
+    const line = JSON.parse(iteratorAgeMetricLine(42_000, fixedClock.now(), { Environment: 'dev', Pipe: 'dev-authorisations' }));
+    expect(line._aws.CloudWatchMetrics[0]).toEqual({ Namespace: 'Ledgerline', Dimensions: [['Environment', 'Pipe']], Metrics: [{ Name: 'AuthorisationStreamIteratorAge', Unit: 'Milliseconds' }] });
+    expect(line).toMatchObject({ Environment: 'dev', Pipe: 'dev-authorisations', AuthorisationStreamIteratorAge: 42_000 });
   });
 
   it('fails the batch on an invalid record (the Pipe retries, then dead-letters it) and never echoes a PAN', async () => {

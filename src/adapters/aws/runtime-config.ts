@@ -24,13 +24,15 @@ export const RUNTIME_VARIABLES = {
   DEDUP_WINDOW_SECONDS: `Seconds a business key blocks duplicates (default ${DEFAULT_DEDUP_CONFIG.windowSeconds})`,
   HOT_ACCOUNT_SHARDS: 'JSON object accountId → balance shard count for hot accounts, e.g. {"ACC-SETTLE-1":16} (default {})',
   REFERENCE_DATA_VERSION: 'Reference data set version (default: the META#VERSION item of the reference table)',
+  LEDGERLINE_ENVIRONMENT: 'Environment name (dev / staging / prod): the Environment dimension of custom metrics',
+  PIPE_NAME: 'Name of the authorisation-stream EventBridge Pipe: the Pipe dimension of the iterator-age metric',
 } as const;
 
 export type RuntimeVariable = keyof typeof RUNTIME_VARIABLES;
 export const RUNTIME_VARIABLE_NAMES = Object.keys(RUNTIME_VARIABLES) as RuntimeVariable[];
 
-/** The deployed functions: the route consumers plus the sweeper. */
-export type FunctionName = ConsumerName | 'sweeper';
+/** The deployed functions: the route consumers, the Pipe's ingest enrichment and the sweeper. */
+export type FunctionName = ConsumerName | 'ingest' | 'sweeper';
 
 /**
  * A requirement is a variable name, or alternatives joined by "|" (at least one must be set).
@@ -43,6 +45,7 @@ export interface FunctionEnvironment {
 }
 
 export const FUNCTION_ENVIRONMENT: Readonly<Record<FunctionName, FunctionEnvironment>> = Object.freeze({
+  ingest: { required: [], optional: ['LEDGERLINE_ENVIRONMENT', 'PIPE_NAME'] },
   dedup: {
     required: ['EVENT_BUS_NAME', 'DEDUP_TABLE', 'TRANSACTIONS_TABLE', 'INGEST_BUCKET'],
     optional: ['PARKED_PREFIX', 'DEDUP_WINDOW_SECONDS'],
@@ -90,6 +93,8 @@ export interface RuntimeConfig {
   dedupWindowSeconds: number;
   hotAccountShards: Record<string, number>;
   referenceDataVersion?: string;
+  environmentName?: string;
+  pipeName?: string;
 }
 
 export class RuntimeConfigError extends Error {
@@ -187,6 +192,8 @@ export function readRuntimeConfig(env: Environment = process.env, required: read
     dedupWindowSeconds,
     hotAccountShards,
     referenceDataVersion: present(env, 'REFERENCE_DATA_VERSION'),
+    environmentName: present(env, 'LEDGERLINE_ENVIRONMENT'),
+    pipeName: present(env, 'PIPE_NAME'),
   };
 }
 

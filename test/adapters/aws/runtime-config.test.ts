@@ -81,11 +81,16 @@ describe('readRuntimeConfig', () => {
 });
 
 describe('FUNCTION_ENVIRONMENT', () => {
-  it('covers every route consumer and the sweeper', () => {
-    expect(FUNCTIONS.sort()).toEqual([...new Set([...ROUTES.map((route) => route.consumer), 'sweeper'])].sort());
+  it('covers every route consumer, the Pipe enrichment (ingest) and the sweeper', () => {
+    expect(FUNCTIONS.sort()).toEqual([...new Set([...ROUTES.map((route) => route.consumer), 'ingest', 'sweeper'])].sort());
   });
 
-  it.each(FUNCTIONS)('%s: lists only known variables, once, and reads back from exactly them', (name) => {
+  it('ingest needs nothing; its metric dimensions are optional', () => {
+    expect(variablesFor('ingest')).toEqual(['LEDGERLINE_ENVIRONMENT', 'PIPE_NAME']);
+    expect(readFunctionConfig('ingest', { PIPE_NAME: 'dev-authorisations' })).toMatchObject({ pipeName: 'dev-authorisations' });
+  });
+
+  it.each(FUNCTIONS.filter((name) => name !== 'ingest'))('%s: lists only known variables, once, and reads back from exactly them', (name) => {
     const variables = variablesFor(name);
     expect(new Set(variables).size).toBe(variables.length);
     for (const variable of variables) expect(RUNTIME_VARIABLE_NAMES).toContain(variable);

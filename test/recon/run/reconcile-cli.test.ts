@@ -10,7 +10,7 @@ import { queryStore } from '../../../src/recon/run/analytics-store';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../../../src/recon/run/results';
 import { cli } from '../../support/cli';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, copyTo, csvHeader, csvRows, MT940, read, STATE_MT940, writeLedger, writeState, writeText } from './helpers';
+import { BAI2, CAMT053, copyTo, csvHeader, csvRows, FIXTURES, MT940, read, STATE_MT940, writeLedger, writeState, writeText } from './helpers';
 
 const root = tempDir('recon-cli-');
 const ledger = writeLedger(root);
@@ -132,6 +132,19 @@ describe('ledgerline reconcile', () => {
     expect(matches[0]!.n).toBe(2); // still only the first run's
     const lines = await queryStore<{ n: number }>(out, "SELECT count(*)::INT n FROM statement_lines WHERE account_id = 'NL26VAYB8060476890'");
     expect(lines[0]!.n).toBe(2);
+  });
+
+  it('a ledger entry matched by an earlier run is not matched again by a later statement', () => {
+    const fresh = join(root, 'out-consumed');
+    expect(reconcile(fresh, [], ['--statement', CAMT053]).status).toBe(0);
+    // Another statement of the same account with the same 8.85 line (no end-to-end id this time).
+    const later = reconcile(fresh, [], ['--statement', join(FIXTURES, 'camt/camt053.v2.minimal.xml')]);
+    expect(later.status).toBe(0);
+    const summary = JSON.parse(later.stdout) as { statementLines: number; ledgerEntries: number; ledgerEntriesAlreadyReconciled: number; matched: { total: number } };
+    expect(summary).toMatchObject({ statementLines: 1, ledgerEntries: 0, ledgerEntriesAlreadyReconciled: 2, matched: { total: 0 } });
+    // Without the registry (a fresh --out) the same line would take L-CAMT-1.
+    const alone = reconcile(join(root, 'out-alone'), [], ['--statement', join(FIXTURES, 'camt/camt053.v2.minimal.xml')]);
+    expect((JSON.parse(alone.stdout) as { matched: { total: number } }).matched.total).toBe(1);
   });
 
   it('a statement with new lines next to a re-upload reconciles only the new one', () => {

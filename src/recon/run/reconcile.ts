@@ -190,6 +190,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
       try {
         input.parsed = await parse(path, { profile: options.profile, format: options.format, contentHash });
       } catch (error) {
+        if ((error as Error).name === 'CsvProfileError') throw new ReconcileConfigError(`--profile: ${(error as Error).message}`);
         const bad = asBadInput(error, path);
         if (bad instanceof BadInputError) reject(await withEndLine(bad, path));
         throw error;

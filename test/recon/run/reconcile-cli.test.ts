@@ -172,7 +172,25 @@ describe('ledgerline reconcile', () => {
     expect(exceptions).toEqual([expect.objectContaining({ side: 'ledger', id: 'SEQ-2:1', accountId: 'GB93LDGL67874444189555', amount: '-50.00' })]);
   });
 
+  it('reconciles a CSV statement through a named column-mapping profile', () => {
+    const csv = writeText(
+      root,
+      'export.csv',
+      'account,currency,amount,booking_date,value_date,end_to_end_id,bank_reference,customer_reference,description,counterparty\n' +
+        'NL26VAYB8060476890,EUR,8.85,2014-12-31,2015-01-02,000000001,BR-1,,"Incoming, first",ACME\n' +
+        'NL26VAYB8060476890,EUR,-7.00,2014-12-31,2015-01-02,000000002,BR-2,,Outgoing,ACME\n',
+    );
+    const result = cli(['reconcile', '--statement', csv, '--profile', 'generic-signed', '--ledger', ledger, '--out', join(root, 'out-csv'), '--json']);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ statementLines: 2, matched: { total: 2, byRule: { 'e2e-exact': 2 } } });
+    expect(csvRows(join(root, 'out-csv', 'matches.csv')).map((row) => row.bankReference)).toEqual(['BR-1', 'BR-2']);
+    const unknown = cli(['reconcile', '--statement', csv, '--profile', 'no-such-profile', '--ledger', ledger, '--out', join(root, 'out-csv-2')]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown CSV profile "no-such-profile"');
+  });
+
   it('prints a readable summary without --json, and usage errors exit 2', () => {
+    for (const command of ['reconcile', 'inbox']) expect(cli([command, '--help']).stdout).toContain(`Usage: ledgerline ${command}`);
     const human = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', join(root, 'out-human')]);
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/^run run-\d{8}-[0-9a-f]{16}/);

@@ -68,6 +68,19 @@ export interface XNode {
   text: string;
 }
 
+/**
+ * Statement-child subtrees the mapping never reads (addresses, agents, charges, amount details,
+ * transaction summaries…): skipped while streaming instead of being built.
+ */
+const UNUSED = new Set([
+  'PstlAdr', 'CtctDtls', 'RltdAgts', 'AmtDtls', 'Chrgs', 'Intrst', 'Tax', 'RltdDts', 'RltdPric', 'RltdQties', 'FinInstrmId',
+  'CorpActn', 'SfkpgAcct', 'CshDpst', 'CardTx', 'Purp', 'RltdRmtInf', 'TechInptChanl', 'TxsSummry', 'Ownr', 'Svcr', 'FrToDt',
+  'AddtlInfInd', 'SplmtryData', 'RtrInf', 'CdtLine', 'Avlbty', 'NtryRef', 'RptgSrc',
+]);
+
+/** Shared empty child list (replaced on the first child): most nodes are leaves. */
+const NO_CHILDREN: XNode[] = [];
+
 function child(node: XNode | undefined, name: string): XNode | undefined {
   if (!node) return undefined;
   for (const c of node.children) if (c.name === name) return c;
@@ -119,7 +132,7 @@ interface OpenStatement {
 
 /** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
 export class CamtParser implements TextParser, XmlHandler {
-  private readonly tokenizer = new XmlTokenizer(this);
+  private readonly tokenizer = new XmlTokenizer(this, true);
   private depth = 0;
   private version: CamtVersion | undefined;
   private rootName = '';
@@ -128,6 +141,8 @@ export class CamtParser implements TextParser, XmlHandler {
   private current: OpenStatement | undefined;
   /** Stack of nodes being built for the current statement child (depth >= 4). */
   private readonly nodes: XNode[] = [];
+  /** > 0 inside a subtree nobody reads (UNUSED): not built, only its nesting counted. */
+  private skipping = 0;
   private statementIndex: number;
 
   constructor(
@@ -174,7 +189,16 @@ export class CamtParser implements TextParser, XmlHandler {
   // XmlHandler -------------------------------------------------------------------------------
 
   open(name: string, attrs: Record<string, string> | undefined, qname: string): void {
+    if (this.skipping > 0) {
+      this.skipping++;
+      return;
+    }
     this.depth++;
+    if (this.depth >= 4 && this.current && UNUSED.has(name)) {
+      this.depth--;
+      this.skipping = 1;
+      return;
+    }
     if (this.depth === 1) {
       this.openDocument(name, attrs, qname);
       return;
@@ -206,19 +230,27 @@ export class CamtParser implements TextParser, XmlHandler {
       return;
     }
     if (this.depth >= 4 && this.current) {
-      const node: XNode = { name, attrs, children: [], text: '' };
+      const node: XNode = { name, attrs, children: NO_CHILDREN, text: '' };
       const parent = this.nodes[this.nodes.length - 1];
-      if (parent) parent.children.push(node);
+      if (parent) {
+        if (parent.children === NO_CHILDREN) parent.children = [node];
+        else parent.children.push(node);
+      }
       this.nodes.push(node);
     }
   }
 
   text(text: string): void {
+    if (this.skipping > 0) return;
     const node = this.nodes[this.nodes.length - 1];
     if (node) node.text += text;
   }
 
   close(name: string): void {
+    if (this.skipping > 0) {
+      this.skipping--;
+      return;
+    }
     const depth = this.depth--;
     if (depth >= 4 && this.current) {
       const node = this.nodes.pop()!;

@@ -84,6 +84,12 @@ export function decimalToMinor(
   position: SourcePosition,
   trailingZeros: 'value' | 'lexical' = 'lexical',
 ): bigint {
+  // Fast path: a canonical decimal that money.ts accepts as is (the common case at scale).
+  try {
+    return toMinorUnits(text, currency);
+  } catch (error) {
+    if (!(error instanceof MoneyError)) throw error;
+  }
   const match = PLAIN_DECIMAL.exec(text);
   if (!match) fail(position, `amount "${text}" is not a decimal number`);
   const sign = match[1] === '-' ? '-' : '';

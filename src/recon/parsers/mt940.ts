@@ -137,6 +137,10 @@ function isUpper(code: number): boolean {
   return code >= 65 && code <= 90;
 }
 
+function isAlnum(code: number): boolean {
+  return isUpper(code) || isDigit(code);
+}
+
 /** SWIFT 15d amount ("380115,12", "380115,", "0,12"; a missing comma is tolerated) → normalised decimal. */
 export function parseSwiftAmount(text: string, position: SourcePosition): string {
   const comma = text.indexOf(',');
@@ -171,6 +175,8 @@ export function parseMt940StatementNumber(value: string, position: SourcePositio
 /** Entry date MMDD: the year that puts it nearest to the value date. */
 function entryDateNear(valueDate: string, mm: number, dd: number, position: SourcePosition): string {
   const year = Number(valueDate.slice(0, 4));
+  // Within five months of the value date's month, the same year is always the nearest.
+  if (Math.abs(mm - Number(valueDate.slice(5, 7))) <= 5) return isoDate(year, mm, dd, position, 'entry date');
   const value = Date.UTC(year, Number(valueDate.slice(5, 7)) - 1, Number(valueDate.slice(8, 10)));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
@@ -218,19 +224,28 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   if (i === amountStart) bad('missing amount');
   const amount = parseSwiftAmount(s.slice(amountStart, i), position);
   const type = s.slice(i, i + 4);
-  if (!/^[NFS][A-Z0-9]{3}$/.test(type)) bad(`transaction type "${type}" is not N/F/S followed by 3 characters`);
+  const t0 = s.charCodeAt(i);
+  if (type.length !== 4 || !(t0 === 78 || t0 === 70 || t0 === 83) || !isAlnum(s.charCodeAt(i + 1)) || !isAlnum(s.charCodeAt(i + 2)) || !isAlnum(s.charCodeAt(i + 3))) {
+    bad(`transaction type "${type}" is not N/F/S followed by 3 characters`);
+  }
   i += 4;
   const rest = s.slice(i);
   const slashes = rest.indexOf('//');
   const customerReference = slashes === -1 ? rest : rest.slice(0, slashes);
   const bankReference = slashes === -1 ? undefined : rest.slice(slashes + 2).trim() || undefined;
   const supplementary = lines.length > 1 ? lines.slice(1).join('\n').trim() : '';
-  const parsed: Mt940StatementLine = { valueDate, mark, amount, transactionType: type, customerReference: customerReference.trim() };
-  if (entryDate !== undefined) parsed.entryDate = entryDate;
-  if (fundsCode !== undefined) parsed.fundsCode = fundsCode;
-  if (bankReference !== undefined) parsed.bankReference = bankReference;
-  if (supplementary.length > 0) parsed.supplementaryDetails = supplementary;
-  return parsed;
+  // One object shape whatever is present (absent subfields are undefined).
+  return {
+    valueDate,
+    entryDate,
+    mark,
+    fundsCode,
+    amount,
+    transactionType: type,
+    customerReference: customerReference.trim(),
+    bankReference,
+    supplementaryDetails: supplementary.length > 0 ? supplementary : undefined,
+  };
 }
 
 const SEPA_KEY = /^(EREF|KREF|MREF|CRED|DEBT|COAM|OAMT|SVWZ|ABWA|ABWE|IBAN|BIC)\+/;
@@ -238,8 +253,8 @@ const OTHER_KEY = /^[A-Z]{4}:/;
 
 /** :86: — German structured layout when it is one, else the text as written. */
 export function parseMt940Details(lines: readonly string[]): Mt940Details {
-  const text = lines.join('');
-  const details: Mt940Details = { text, lines: [...lines] };
+  const text = lines.length === 1 ? lines[0]! : lines.join('');
+  const details: Mt940Details = { text, lines: lines as string[] };
   const body = text.trimStart();
   if (body.length >= 4 && isDigit(body.charCodeAt(0)) && isDigit(body.charCodeAt(1)) && isDigit(body.charCodeAt(2)) && body[3] === '?') {
     const structured: Mt940StructuredDetails = { transactionCode: body.slice(0, 3), sepa: {} };
@@ -355,7 +370,7 @@ export class Mt940Parser implements TextParser {
     while (s < e && (line.charCodeAt(s) === 1 || line.charCodeAt(s) === 3)) s++;
     while (e > s && (line.charCodeAt(e - 1) === 3 || line.charCodeAt(e - 1) === 1)) e--;
     if (s > 0 || e < line.length) line = line.slice(s, e);
-    if (line.trim().length === 0) return;
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0)) return;
     this.lastLine = n;
     if (this.controlChars.test(line)) {
       const bad = this.controlChars.exec(line)!;
@@ -371,10 +386,11 @@ export class Mt940Parser implements TextParser {
       return;
     }
     if (c0 === 58 /* : */) {
-      const match = FIELD_START.exec(line);
-      if (match) {
+      // ":NN:" or ":NNa:"
+      const tagEnd = line.charCodeAt(3) === 58 ? 3 : isUpper(line.charCodeAt(3)) && line.charCodeAt(4) === 58 ? 4 : -1;
+      if (tagEnd !== -1 && isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2))) {
         this.flushField();
-        this.field = { tag: match[1]!, lines: [line.slice(match[0].length)], line: n };
+        this.field = { tag: line.slice(1, tagEnd), lines: [line.slice(tagEnd + 1)], line: n };
         return;
       }
     }
@@ -626,7 +642,20 @@ export class Mt940Parser implements TextParser {
     const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros);
     const credit = parsed.mark === 'C' || parsed.mark === 'RD';
     const minor = credit ? unsigned : -unsigned;
-    const txn: Mt940Transaction = { ...parsed, line, signedAmount: formatMinor(minor, currency) };
+    const txn: Mt940Transaction = {
+      valueDate: parsed.valueDate,
+      entryDate: parsed.entryDate,
+      mark: parsed.mark,
+      fundsCode: parsed.fundsCode,
+      amount: parsed.amount,
+      transactionType: parsed.transactionType,
+      customerReference: parsed.customerReference,
+      bankReference: parsed.bankReference,
+      supplementaryDetails: parsed.supplementaryDetails,
+      line,
+      signedAmount: formatMinor(minor, currency),
+      details: undefined,
+    };
     open.pending = { txn, minor };
   }
 

@@ -52,7 +52,25 @@ export class XmlTokenizer {
   private pendingText = '';
   private ended = false;
 
-  constructor(private readonly handler: XmlHandler) {}
+  /**
+   * @param skipLeadingWhitespace drop whitespace that starts a text run (indentation between
+   *   tags): for consumers that trim text values anyway. Inner whitespace is always kept.
+   */
+  constructor(
+    private readonly handler: XmlHandler,
+    private readonly skipLeadingWhitespace = false,
+  ) {}
+
+  private addText(segment: string): void {
+    if (this.pendingText.length === 0 && this.skipLeadingWhitespace && this.stack.length > 0) {
+      let i = 0;
+      while (i < segment.length && isSpace(segment.charCodeAt(i))) i++;
+      if (i === segment.length) return;
+      if (i > 0) segment = segment.slice(i);
+    }
+    const decoded = this.decodeText(segment);
+    this.pendingText = this.pendingText.length === 0 ? decoded : this.pendingText + decoded;
+  }
 
   /** 1-based line of the current parse position (computed on demand: use for errors only). */
   line(): number {
@@ -114,12 +132,12 @@ export class XmlTokenizer {
         // Text up to the end of the buffer; an entity may be cut, so only take up to the last '&'.
         const amp = final ? -1 : buf.lastIndexOf('&');
         const cut = amp >= this.pos && buf.indexOf(';', amp) === -1 ? amp : n;
-        if (cut > this.pos) this.pendingText += this.decodeText(buf.slice(this.pos, cut));
+        if (cut > this.pos) this.addText(buf.slice(this.pos, cut));
         this.pos = cut;
         return;
       }
       if (lt > this.pos) {
-        this.pendingText += this.decodeText(buf.slice(this.pos, lt));
+        this.addText(buf.slice(this.pos, lt));
         this.pos = lt;
       }
       if (!this.markup(final)) return;
@@ -180,7 +198,22 @@ export class XmlTokenizer {
       this.pos = close + 2;
       return true;
     }
-    // Element tag: find the closing '>' outside attribute quotes.
+    // Element tag. Fast path: no quotes before the next '>' means no attributes, so that '>' ends it.
+    const gt = buf.indexOf('>', start + 1);
+    if (gt === -1) {
+      if (final) this.error('the document ends inside a tag (truncated file?)');
+      return false;
+    }
+    const tag = buf.slice(start + 1, gt);
+    if (tag.indexOf('"') === -1 && tag.indexOf("'") === -1) {
+      if (tag.indexOf('<') !== -1) this.error('"<" inside a tag');
+      this.flushText();
+      if (next === 47 /* / */) this.endTag(tag.slice(1));
+      else this.plainStartTag(tag);
+      this.pos = gt + 1;
+      return true;
+    }
+    // Attributes: find the closing '>' outside attribute quotes.
     let i = start + 1;
     const n = buf.length;
     let quote = 0;
@@ -228,6 +261,39 @@ export class XmlTokenizer {
     this.handler.close(colon === -1 ? name : name.slice(colon + 1));
   }
 
+  /** A start tag without attributes: "Name", "Name ", "Name/", "Name /". */
+  private plainStartTag(tag: string): void {
+    let end = tag.length;
+    const selfClosing = tag.charCodeAt(end - 1) === 47;
+    if (selfClosing) end--;
+    while (end > 0 && isSpace(tag.charCodeAt(end - 1))) end--;
+    if (end === 0 || !isNameStart(tag.charCodeAt(0))) this.error(`invalid element name in "<${tag.slice(0, 30)}>"`);
+    for (let i = 1; i < end; i++) {
+      if (!isNameChar(tag.charCodeAt(i))) {
+        if (isSpace(tag.charCodeAt(i))) this.error(`attribute in <${tag.slice(0, i)}> is not quoted`);
+        this.error(`invalid element name in "<${tag.slice(0, 30)}>"`);
+      }
+    }
+    const qname = end === tag.length ? tag : tag.slice(0, end);
+    this.openElement(qname, undefined, selfClosing);
+  }
+
+  private openElement(qname: string, attrs: Record<string, string> | undefined, selfClosing: boolean): void {
+    if (this.stack.length === 0) {
+      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${qname}>`);
+      this.rootSeen = true;
+    }
+    const colon = qname.indexOf(':');
+    const local = colon === -1 ? qname : qname.slice(colon + 1);
+    this.stack.push(qname);
+    this.handler.open(local, attrs, qname);
+    if (selfClosing) {
+      this.stack.pop();
+      if (this.stack.length === 0) this.rootClosed = true;
+      this.handler.close(local);
+    }
+  }
+
   private startTag(buf: string, from: number, to: number): void {
     let i = from;
     if (!isNameStart(buf.charCodeAt(i))) this.error(`invalid element name in "${buf.slice(from - 1, Math.min(to + 1, from + 30))}"`);
@@ -263,19 +329,7 @@ export class XmlTokenizer {
       attrs[attrName] = this.decodeText(buf.slice(i + 1, close));
       i = close + 1;
     }
-    if (this.stack.length === 0) {
-      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${qname}>`);
-      this.rootSeen = true;
-    }
-    const colon = qname.indexOf(':');
-    const local = colon === -1 ? qname : qname.slice(colon + 1);
-    this.stack.push(qname);
-    this.handler.open(local, attrs, qname);
-    if (selfClosing) {
-      this.stack.pop();
-      if (this.stack.length === 0) this.rootClosed = true;
-      this.handler.close(local);
-    }
+    this.openElement(qname, attrs, selfClosing);
   }
 
   private decodeText(raw: string): string {

@@ -3,9 +3,10 @@
  * ledger_entries, matches, exceptions; every row carries its run_id), plus Parquet copies of the
  * run's rows written with DuckDB `COPY ... TO ... (FORMAT PARQUET)`.
  *
- * Rows go through the appender into TEMP tables (all text), then into the real tables in one
- * transaction with exact casts (amounts DECIMAL(38,6) from their decimal strings, never floats).
- * The run's rows are deleted first, so re-loading a run id (after a crash) never duplicates.
+ * Rows go through the appender straight into the tables inside one transaction (text values,
+ * cast by DuckDB to the column types: amounts DECIMAL(38,6) from their decimal strings, never
+ * floats). The run's rows are deleted first, so re-loading a run id (after a crash) never
+ * duplicates; the Parquet copies are written from the same transaction.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -122,12 +123,11 @@ function sqlString(value: string): string {
 async function createTables(connection: DuckDBConnection): Promise<void> {
   for (const table of ANALYTICS_TABLES) {
     await connection.run(`CREATE TABLE IF NOT EXISTS ${table} (${SCHEMA[table].map(([name, type]) => `${name} ${type}`).join(', ')})`);
-    await connection.run(`CREATE OR REPLACE TEMP TABLE stage_${table} (${SCHEMA[table].map(([name]) => `${name} VARCHAR`).join(', ')})`);
   }
 }
 
 async function append(connection: DuckDBConnection, table: string, rows: Iterable<Cell[]>): Promise<void> {
-  const appender = await connection.createAppender(`stage_${table}`, 'main', 'temp');
+  const appender = await connection.createAppender(table);
   try {
     for (const row of rows) {
       for (const cell of row) {
@@ -163,47 +163,43 @@ export async function loadRun(out: string, run: RunForAnalytics): Promise<Analyt
   try {
     await createTables(connection);
     const s = run.summary;
-    await append(connection, 'runs', [
-      [runId, s.asOf, run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''), `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`, String(s.statementLines), String(s.ledgerEntries), String(s.matched.total), String(s.unmatchedStatement), String(s.unmatchedLedger), JSON.stringify(s)],
-    ]);
-    await append(
-      connection,
-      'statement_lines',
-      (function* () {
-        for (const l of run.statementLines) {
-          yield [runId, l.statementLineId, run.fileOf(l.statementLineId), l.format, l.statementId, l.accountId, l.currency, l.amount, l.bookingDate, l.valueDate, text(l.endToEndId), text(l.bankReference), text(l.customerReference), text(l.remittanceInformation), text(l.counterparty), text(l.typeCode), text(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
-        }
-      })(),
-    );
-    await append(
-      connection,
-      'ledger_entries',
-      (function* () {
-        for (const e of run.ledgerEntries) yield [runId, e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, text(e.reference), text(e.description)];
-      })(),
-    );
-    await append(
-      connection,
-      'matches',
-      (function* () {
-        for (const row of matchRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
-      })(),
-    );
-    await append(
-      connection,
-      'exceptions',
-      (function* () {
-        for (const row of exceptionRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
-      })(),
-    );
     mkdirSync(run.parquetDir, { recursive: true });
     await connection.run('BEGIN TRANSACTION');
     try {
       await deleteRun();
-      for (const table of ANALYTICS_TABLES) {
-        const columns = SCHEMA[table].map(([name, type]) => (type === 'VARCHAR' ? name : `CAST(${name} AS ${type}) AS ${name}`)).join(', ');
-        await connection.run(`INSERT INTO ${table} SELECT ${columns} FROM temp.stage_${table}`);
-      }
+      await append(connection, 'runs', [
+        [runId, s.asOf, run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''), `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`, String(s.statementLines), String(s.ledgerEntries), String(s.matched.total), String(s.unmatchedStatement), String(s.unmatchedLedger), JSON.stringify(s)],
+      ]);
+      await append(
+        connection,
+        'statement_lines',
+        (function* () {
+          for (const l of run.statementLines) {
+            yield [runId, l.statementLineId, run.fileOf(l.statementLineId), l.format, l.statementId, l.accountId, l.currency, l.amount, l.bookingDate, l.valueDate, text(l.endToEndId), text(l.bankReference), text(l.customerReference), text(l.remittanceInformation), text(l.counterparty), text(l.typeCode), text(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
+          }
+        })(),
+      );
+      await append(
+        connection,
+        'ledger_entries',
+        (function* () {
+          for (const e of run.ledgerEntries) yield [runId, e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, text(e.reference), text(e.description)];
+        })(),
+      );
+      await append(
+        connection,
+        'matches',
+        (function* () {
+          for (const row of matchRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
+        })(),
+      );
+      await append(
+        connection,
+        'exceptions',
+        (function* () {
+          for (const row of exceptionRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
+        })(),
+      );
       for (const table of ANALYTICS_TABLES) {
         const target = join(run.parquetDir, `${table}.parquet`);
         await connection.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${sqlString(runId)}) TO ${sqlString(target)} (FORMAT PARQUET)`);
@@ -213,7 +209,6 @@ export async function loadRun(out: string, run: RunForAnalytics): Promise<Analyt
       await connection.run('ROLLBACK').catch(() => undefined);
       throw error;
     }
-    for (const table of ANALYTICS_TABLES) await connection.run(`DROP TABLE IF EXISTS temp.stage_${table}`);
   } catch (error) {
     close();
     if (created) removeStore(path);

@@ -104,9 +104,10 @@ export async function processInboxFile(options: InboxOptions, name: string): Pro
     progress(`${name}: run ${outcome.summary.runId}: ${outcome.summary.matched.total} match(es), ${outcome.summary.unmatchedStatement + outcome.summary.unmatchedLedger} exception(s); moved to ${movedTo}`);
     return { file: name, outcome: 'reconciled', contentHash, runId: outcome.summary.runId, movedTo, matched: outcome.summary.matched.total, statementLines: outcome.summary.statementLines };
   } catch (error) {
-    if (error instanceof RejectedInputError) {
+    if (error instanceof RejectedInputError && resolve(error.badInput.file) === path) {
       return { file: name, outcome: 'quarantined', contentHash, movedTo: error.quarantined.file, reason: error.message };
     }
+    // Anything else (including a bad ledger file, which is copied to quarantine): the file stays.
     progress(`${name}: failed: ${(error as Error).message} (left in the inbox)`);
     return { file: name, outcome: 'failed', contentHash, reason: (error as Error).message };
   }

@@ -153,7 +153,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
   const startedAt = now();
 
   const reject = (error: BadInputError): never => {
-    const quarantined = quarantine(error, quarantineDir, { move: options.quarantineMode === 'move', now: now() });
+    // Only statement files are ever moved (the inbox); a bad ledger file is copied.
+    const move = options.quarantineMode === 'move' && options.statements.some((path) => resolve(path) === resolve(error.file));
+    const quarantined = quarantine(error, quarantineDir, { move, now: now() });
     progress(`quarantined ${error.file} → ${quarantined.file}: ${error.message}`);
     throw new RejectedInputError(error, quarantined);
   };

@@ -75,6 +75,22 @@ describe('ledgerline inbox --once', () => {
   });
 });
 
+describe('inbox with a bad ledger file', () => {
+  it('leaves the statements in the inbox (failed), copies the ledger to quarantine, and exits 1', () => {
+    const root = tempDir('recon-inbox-ledger-');
+    const ledger = writeLedger(root, ['L-BAD,NL26VAYB8060476890,EUR,1.234,2014-12-31,2014-12-31,R,']);
+    const inbox = join(root, 'inbox');
+    mkdirSync(inbox);
+    copyFileSync(CAMT053, join(inbox, 'camt.xml'));
+    const result = cli(['inbox', '--dir', inbox, '--out', join(root, 'out'), '--ledger', ledger, '--once', '--json']);
+    expect(result.status).toBe(1);
+    const events = (JSON.parse(result.stdout) as { events: InboxEvent[] }).events;
+    expect(events).toEqual([expect.objectContaining({ file: 'camt.xml', outcome: 'failed', reason: expect.stringContaining('field "amount"') })]);
+    expect(listing(inbox)).toEqual(['camt.xml', 'quarantine/', 'quarantine/ledger.csv', 'quarantine/ledger.csv.reason.txt']);
+    expect(existsSync(ledger)).toBe(true);
+  });
+});
+
 describe('inbox watcher', () => {
   it('processes a file that lands after start-up, then stops on abort', async () => {
     const root = tempDir('recon-watch-');

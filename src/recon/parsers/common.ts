@@ -400,10 +400,3 @@ export class LineSplitter {
     }
   }
 }
-
-/** Trims and turns empty strings into undefined. */
-export function clean(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed.length > 0 ? trimmed : undefined;
-}

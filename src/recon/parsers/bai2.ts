@@ -21,11 +21,12 @@
  * Balance proof per account: 010 opening ledger + the signed 16 details = 015 closing ledger,
  * when both 010 and 015 are reported; otherwise none.
  */
-import { StatementParseError, type SourcePosition, type StatementLine } from '../types';
+import type { SourcePosition, StatementLine } from '../types';
 import {
   balanceProof,
   checkCurrency,
   fail,
+  flushLast,
   formatMinor,
   LineSplitter,
   statementLineId,
@@ -172,13 +173,7 @@ export class Bai2Parser implements TextParser {
 
   end(): void {
     this.splitter.end();
-    try {
-      this.flush();
-    } catch (error) {
-      // The last record of the file is malformed: most likely the file was cut inside it.
-      if (error instanceof StatementParseError) throw new StatementParseError(error.position, `${error.fault} (the last record of the file: truncated file?)`);
-      throw error;
-    }
+    flushLast(() => this.flush(), 'record');
     if (!this.header) fail(this.pos(Math.max(1, this.lastLine)), 'no BAI2 file header (01) found');
     if (!this.finished) {
       fail(this.pos(this.lastLine), `the file ends without its 99 file trailer${this.group ? ` (inside group ${this.group.ordinal}, line ${this.group.line})` : ''} (truncated file?)`);

@@ -10,6 +10,19 @@ import { isUtf8 } from 'node:buffer';
 import { currencyExponent, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
 import { StatementParseError, type BalanceProof, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
 
+/**
+ * Runs the final flush of a text parser. A fault in the file's last record or field most likely
+ * means the file was cut inside it, so the error says so.
+ */
+export function flushLast(flush: () => void, what: 'record' | 'field'): void {
+  try {
+    flush();
+  } catch (error) {
+    if (error instanceof StatementParseError) throw new StatementParseError(error.position, `${error.fault} (the last ${what} of the file: truncated file?)`);
+    throw error;
+  }
+}
+
 export function fail(position: SourcePosition, fault: string): never {
   throw new StatementParseError(position, fault);
 }

@@ -33,6 +33,7 @@ import {
   decimalToMinor,
   digitsAt,
   fail,
+  flushLast,
   formatMinor,
   isoDate,
   LineSplitter,
@@ -352,13 +353,7 @@ export class Mt940Parser implements TextParser {
 
   end(): void {
     this.splitter.end();
-    try {
-      this.flushField();
-    } catch (error) {
-      // The last field of the file is malformed: most likely the file was cut inside it.
-      if (error instanceof StatementParseError) throw new StatementParseError(error.position, `${error.fault} (the last field of the file: truncated file?)`);
-      throw error;
-    }
+    flushLast(() => this.flushField(), 'field');
     const line = this.lastLine;
     if (this.current) this.finishMessage(false, line, true);
     if (this.inBlock4) fail(this.pos(line), 'the file ends inside a SWIFT message block {4: … -} (truncated file?)');

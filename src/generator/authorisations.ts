@@ -166,8 +166,11 @@ function weightedTable(indices: readonly number[], weights: readonly number[], s
   return table;
 }
 
-function minorNumber(value: string, currency: string): number {
-  return Number(toMinorUnits(value, currency));
+/** Integer minor units as a JS number, for sampling only (exact: limits are far below 2^53). */
+function minorNumber(decimal: string, currency: string): number {
+  const minor = toMinorUnits(decimal, currency);
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`${decimal} ${currency} is too large to sample`);
+  return Number(minor);
 }
 
 /** Network rate = reference rate + 0.25% (a plausible scheme margin), 8 dp, half-even. */

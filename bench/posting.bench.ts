@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { authorisationLines } from '../src/generator/authorisations';
 import { loadReferenceData } from '../src/adapters/embedded/reference-data';
-import { EmbeddedRuntime } from '../src/runtime/embedded-runtime';
+import { postPartitioned } from '../src/runtime/partitioned-runtime';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -27,6 +27,7 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const count = arg('count', 1_000_000);
   const batchSize = arg('batch-size', 500);
+  const partitions = arg('partitions', Math.min(2, cpus().length));
   const waveSize = arg('wave-size', 20000);
   const dir = mkdtempSync(join(tmpdir(), 'ledgerline-bench-'));
   const input = join(dir, 'authorizations.ndjson');
@@ -49,29 +50,29 @@ async function main(): Promise<void> {
   if (chunks.length) appendFileSync(input, `${chunks.join('\n')}\n`);
   console.log(`generated ${count} authorisations (${(statSync(input).size / 1e6).toFixed(0)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const runtime = new EmbeddedRuntime({ stateDir: join(dir, 'state'), batchSize, waveSize });
   let lastReport = performance.now();
   started = performance.now();
   const lines = createInterface({ input: createReadStream(input, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-  const progress = { onWave: (read: number) => {
-    if (performance.now() - lastReport > 5000) {
-      lastReport = performance.now();
-      process.stderr.write(`  … ${read} lines, ${Math.round(read / ((performance.now() - started) / 1000))} auth/s\n`);
-    }
-  } };
-  (runtime as unknown as { options: { onWaveCommitted?: (p: { linesRead: number }) => void } }).options.onWaveCommitted = (p) => progress.onWave(p.linesRead);
-  const summary = await runtime.post(lines, input);
+  const { summary, stageTimings } = await postPartitioned(lines, input, {
+    stateDir: join(dir, 'state'),
+    partitions,
+    runtime: { batchSize, waveSize },
+    onProgress: ({ linesRead }) => {
+      if (performance.now() - lastReport > 5000) {
+        lastReport = performance.now();
+        process.stderr.write(`  … ${linesRead} lines committed, ${Math.round(linesRead / ((performance.now() - started) / 1000))} auth/s\n`);
+      }
+    },
+  });
   const seconds = (performance.now() - started) / 1000;
-  const events = [...runtime.stageTimings.values()].reduce((n, samples) => n + samples.length, 0);
-  void events;
 
-  console.log(`\nposted end to end in ${seconds.toFixed(1)} s with durable state (batch ${batchSize}, wave ${waveSize})`);
+  console.log(`\nposted end to end in ${seconds.toFixed(1)} s with durable state (${partitions} partition(s) by card, batch ${batchSize}, wave ${waveSize})`);
   console.log(JSON.stringify({ ...summary, ledger: `${Object.keys(summary.ledger).length} currencies, all balanced: ${Object.values(summary.ledger).every((t) => t.debits === t.credits)}` }));
   console.log(`throughput: ${Math.round(summary.received / seconds)} authorisations/s`);
   console.log('\nstage        µs/event p50   p99   (per micro-batch: handler wall time / batch size)');
   let p50Total = 0;
   let p99Total = 0;
-  for (const [stage, samples] of runtime.stageTimings) {
+  for (const [stage, samples] of stageTimings) {
     const sorted = [...samples].sort((a, b) => a - b);
     const p50 = percentile(sorted, 50);
     const p99 = percentile(sorted, 99);
@@ -81,7 +82,6 @@ async function main(): Promise<void> {
   }
   console.log(`${'all stages'.padEnd(12)} ${p50Total.toFixed(1).padStart(12)} ${p99Total.toFixed(1).padStart(6)}   (sum over stages; an authorisation passes each once, posting legs ~2.2x in assembler)`);
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-  runtime.close();
   if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   else console.log(`kept ${dir}`);
 }

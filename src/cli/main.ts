@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createReadStream, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CliError } from './errors';
@@ -15,6 +15,10 @@ import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
 import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { authorisationLines } from '../generator/authorisations';
 import { EmbeddedRuntime } from '../runtime/embedded-runtime';
+import { postPartitioned } from '../runtime/partitioned-runtime';
+import { partitionDirs } from '../runtime/state-layout';
+import { fromMinorUnits, toMinorUnits } from '../domain/money';
+import type { BalanceView } from '../ports';
 import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
 
@@ -94,11 +98,12 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--batch-size <n>', 'micro-batch size per consumer (default: the route\'s SQS batch size)', positiveInteger('--batch-size'))
     .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 10000)
     .option('--hot-account <id=shards...>', 'shard a hot account\'s balance, e.g. SETTLE-GBP-001=8')
+    .option('--partitions <n>', 'worker threads / state partitions by card for a NEW state (an existing state keeps its count)', positiveInteger('--partitions'), DEFAULT_PARTITIONS)
     .addHelpText(
       'after',
       '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending.\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',
     )
-    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[] }) => {
+    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[]; partitions: number }) => {
       if (options.input !== '-' && !existsSync(options.input)) throw new CliError(`post: input file "${options.input}" does not exist`);
       if (options.input !== '-' && statSync(options.input).isDirectory()) throw new CliError(`post: input "${options.input}" is a directory, expected an NDJSON file`);
       const hotAccountShards = parseHotAccounts(options.hotAccount ?? []);
@@ -125,15 +130,9 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .requiredOption('--state <dir>', 'state directory')
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
-      requireState(options.state);
-      const db = openStateDatabase(options.state);
-      try {
-        const letters = new SqliteDeadLetterStore(db).all();
-        if (options.json) io.stdout(`${JSON.stringify({ deadLetters: letters })}\n`);
-        else io.stdout(letters.length === 0 ? 'no dead letters\n' : `${letters.map((l) => `${l.source}:${l.position}: ${l.reason}`).join('\n')}\n`);
-      } finally {
-        db.close();
-      }
+      const letters = (await eachPartition(options.state, (db) => new SqliteDeadLetterStore(db).all())).flat().sort((a, b) => a.source.localeCompare(b.source) || a.position - b.position);
+      if (options.json) io.stdout(`${JSON.stringify({ deadLetters: letters })}\n`);
+      else io.stdout(letters.length === 0 ? 'no dead letters\n' : `${letters.map((l) => `${l.source}:${l.position}: ${l.reason}`).join('\n')}\n`);
     });
 
   program
@@ -143,16 +142,20 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
       requireState(options.state);
-      const runtime = new EmbeddedRuntime({ stateDir: options.state });
-      try {
-        runtime.db.exec('BEGIN IMMEDIATE');
-        const result = await runtime.sweepUntilSettled();
-        runtime.db.exec('COMMIT');
-        runtime.outbox.flush();
-        io.stdout(options.json ? `${JSON.stringify(result)}\n` : `examined ${result.examined}, re-driven ${result.redriven}, failed ${result.failed}\n`);
-      } finally {
-        runtime.close();
+      const result = { examined: 0, redriven: 0, alreadyRedriven: 0, failed: 0 };
+      for (const dir of partitionDirs(options.state)) {
+        const runtime = new EmbeddedRuntime({ stateDir: dir });
+        try {
+          runtime.db.exec('BEGIN IMMEDIATE');
+          const swept = await runtime.sweepUntilSettled();
+          runtime.db.exec('COMMIT');
+          runtime.outbox.flush();
+          for (const key of Object.keys(result) as (keyof typeof result)[]) result[key] += swept[key];
+        } finally {
+          runtime.close();
+        }
       }
+      io.stdout(options.json ? `${JSON.stringify(result)}\n` : `examined ${result.examined}, re-driven ${result.redriven}, failed ${result.failed}\n`);
     });
 
   program
@@ -167,7 +170,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       const input = join(state, `authorizations-seed${options.seed}-n${options.count}.ndjson`);
       io.stderr(`generating ${options.count} authorisations (seed ${options.seed}, 1% duplicates) → ${input}\n`);
       await writeLines(authorisationLines({ count: options.count, seed: options.seed, duplicateRate: 0.01, referenceData: loadReferenceData() }), input, io);
-      const summary = await runPost({ input, state, waveSize: 2000, hotAccountShards: {} }, io);
+      const summary = await runPost({ input, state, waveSize: 2000, hotAccountShards: {}, partitions: DEFAULT_PARTITIONS }, io);
       if (options.json) {
         io.stdout(`${JSON.stringify(summary)}\n`);
         return;
@@ -185,8 +188,11 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   return program;
 }
 
+/** One partition per core, at most two by default (the CI machine's size). */
+const DEFAULT_PARTITIONS = Math.max(1, Math.min(2, availableParallelism()));
+
 function requireState(state: string): void {
-  if (!existsSync(state)) throw new CliError(`state directory "${state}" does not exist (run \`ledgerline post --state ${state} ...\` first)`);
+  if (!existsSync(state) || partitionDirs(state).length === 0) throw new CliError(`state directory "${state}" does not exist (run \`ledgerline post --state ${state} ...\` first)`);
 }
 
 function parseHotAccounts(specs: string[]): Record<string, number> {
@@ -219,6 +225,7 @@ async function writeLines(lines: Iterable<string>, output: string | undefined, i
 
 interface PostOptions {
   input: string;
+  partitions: number;
   state: string;
   batchSize?: number;
   waveSize: number;
@@ -229,33 +236,52 @@ async function runPost(options: PostOptions, io: CliIo) {
   const total = options.input === '-' ? 0 : statSync(options.input).size;
   const bar = progressBar(total, 'posting');
   let bytes = 0;
-  const runtime = new EmbeddedRuntime({
-    stateDir: options.state,
-    batchSize: options.batchSize,
-    waveSize: options.waveSize,
-    hotAccountShards: options.hotAccountShards,
-    onWaveCommitted: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
-  });
   try {
-    const summary = await runtime.post(fileLines(options.input, (n) => (bytes += n)), resolve(options.input));
+    const { summary } = await postPartitioned(fileLines(options.input, (n) => (bytes += n)), resolve(options.input), {
+      stateDir: options.state,
+      partitions: options.partitions,
+      runtime: { batchSize: options.batchSize, waveSize: options.waveSize, hotAccountShards: options.hotAccountShards },
+      onProgress: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
+    });
     bar.update(total, { detail: `${summary.received} lines` });
     return summary;
   } finally {
     bar.stop();
-    runtime.close();
     void io;
   }
 }
 
-async function readBalances(state: string, account?: string) {
+/** Runs `work` on each partition database of a state, in partition order. */
+async function eachPartition<T>(state: string, work: (db: ReturnType<typeof openStateDatabase>, dir: string) => Promise<T> | T): Promise<T[]> {
   requireState(state);
-  const db = openStateDatabase(state);
-  try {
-    const balances = await new SqliteLedgerStore(db).balances();
-    return account ? balances.filter((b) => b.accountId === account) : balances;
-  } finally {
-    db.close();
+  const results: T[] = [];
+  for (const dir of partitionDirs(state)) {
+    const db = openStateDatabase(dir);
+    try {
+      results.push(await work(db, dir));
+    } finally {
+      db.close();
+    }
   }
+  return results;
+}
+
+/** Balances summed over partitions and shards: an account several partitions post to is read as one. */
+async function readBalances(state: string, account?: string): Promise<BalanceView[]> {
+  const merged = new Map<string, { accountId: string; currency: string; minor: bigint; version: number }>();
+  for (const balances of await eachPartition(state, (db) => new SqliteLedgerStore(db).balances())) {
+    for (const balance of balances) {
+      const key = `${balance.accountId}\u0000${balance.currency}`;
+      const entry = merged.get(key) ?? { accountId: balance.accountId, currency: balance.currency, minor: 0n, version: 0 };
+      entry.minor += toMinorUnits(balance.balance, balance.currency);
+      entry.version += balance.version;
+      merged.set(key, entry);
+    }
+  }
+  return [...merged.values()]
+    .filter((entry) => !account || entry.accountId === account)
+    .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.currency.localeCompare(b.currency)))
+    .map((entry) => ({ accountId: entry.accountId, currency: entry.currency, balance: fromMinorUnits(entry.minor, entry.currency), version: entry.version }));
 }
 
 function formatSummary(summary: RunSummary): string {

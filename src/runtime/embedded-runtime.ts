@@ -87,6 +87,9 @@ export interface RunSummary {
   ledger: Record<string, { debits: string; credits: string }>;
 }
 
+/** An input line: its text, or its text with its line number in the original file (partitioned runs). */
+export type InputLine = string | { lineNo: number; text: string };
+
 export interface RunProgress {
   linesRead: number;
   waves: number;
@@ -277,20 +280,21 @@ export class EmbeddedRuntime {
    * Runs the whole pipeline over NDJSON lines and returns once everything has drained.
    * Each wave of lines is one database transaction.
    */
-  async post(lines: AsyncIterable<string> | Iterable<string>, source: string): Promise<RunSummary> {
+  async post(lines: AsyncIterable<InputLine> | Iterable<InputLine>, source: string): Promise<RunSummary> {
     const started = performance.now();
     const counts = { received: 0, invalid: 0, notApproved: 0, replayed: 0 };
     const tally: Record<Outcome, number> = { duplicates: 0, rejected: 0, declined: 0, review: 0, posted: 0, failed: 0 };
     const waveSize = this.options.waveSize ?? 2000;
     let wave: string[] = [];
+    let positions: number[] = [];
     let waves = 0;
     let lineNo = 0;
-    let firstLine = 0;
 
     const runWave = async (): Promise<void> => {
       const chunk = wave;
-      const chunkStart = firstLine;
+      const chunkPositions = positions;
       wave = [];
+      positions = [];
       this.outcomes.clear();
       const waveCounts = { received: 0, invalid: 0, notApproved: 0, replayed: 0 };
       this.db.exec('BEGIN IMMEDIATE');
@@ -299,7 +303,7 @@ export class EmbeddedRuntime {
         const ingestStarted = performance.now();
         const events: LedgerEvent[] = [];
         chunk.forEach((line, offset) => {
-          const position = chunkStart + offset;
+          const position = chunkPositions[offset]!;
           if (line.trim() === '') return;
           waveCounts.received += 1;
           const classified = classifyLine(line, validateAuthorisation);
@@ -346,8 +350,13 @@ export class EmbeddedRuntime {
 
     for await (const line of lines) {
       lineNo += 1;
-      if (wave.length === 0) firstLine = lineNo;
-      wave.push(line);
+      if (typeof line === 'string') {
+        wave.push(line);
+        positions.push(lineNo);
+      } else {
+        wave.push(line.text);
+        positions.push(line.lineNo);
+      }
       if (wave.length >= waveSize) await runWave();
     }
     if (wave.length > 0) await runWave();

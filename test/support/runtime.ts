@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authorisationLines } from '../../src/generator/authorisations';
 import { loadReferenceData } from '../../src/adapters/embedded/reference-data';
+import { partitionDirs } from '../../src/runtime/state-layout';
 
 export const referenceData = loadReferenceData();
 
@@ -22,10 +23,10 @@ export function allFiles(dir: string): string[] {
   });
 }
 
+/** Every posting line in the outbox of every partition of a state, sorted. */
 export function outboxLines(stateDir: string): string[] {
-  const dir = join(stateDir, 'outbox');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.txt'))
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0))
+  return partitionDirs(stateDir)
+    .map((partition) => join(partition, 'outbox'))
+    .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.txt')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0)))
     .sort();
 }

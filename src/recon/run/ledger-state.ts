@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { fromMinorUnits } from '../../domain/money';
 import { sequenceIdFor } from '../../domain/posting';
 import { STATE_DB_FILE } from '../../adapters/embedded/database';
+import { partitionDirs } from '../../runtime/state-layout';
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 import type { EmbeddedReferenceData } from '../../adapters/embedded/reference-data';
 import type { LedgerEntry } from '../types';
 import { BadInputError } from './errors';
@@ -34,9 +37,10 @@ interface LegRow {
  * reference data (IBAN or account id); unknown ones are "not in reference data".
  */
 export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferenceData): LedgerSide {
-  const dbFile = join(stateDir, STATE_DB_FILE);
   if (!existsSync(stateDir)) throw new BadInputError(stateDir, { file: stateDir }, 'state directory does not exist (run `ledgerline post --state DIR ...` first)', 'malformed');
-  if (!existsSync(dbFile)) throw new BadInputError(stateDir, { file: dbFile }, 'state directory has no ledger database', 'malformed');
+  // A partitioned state (src/runtime/state-layout.ts) has one ledger database per partition.
+  const dbFiles = partitionDirs(stateDir).map((dir) => join(dir, STATE_DB_FILE));
+  if (dbFiles.length === 0) throw new BadInputError(stateDir, { file: join(stateDir, STATE_DB_FILE) }, 'state directory has no ledger database', 'malformed');
   const byIban = new Map<string, string>();
   for (const account of [...referenceData.accounts, ...referenceData.settlementAccounts]) byIban.set(account.iban, account.accountId);
   const resolve = (statementAccount: string): string | undefined => byIban.get(statementAccount) ?? referenceData.accountSync(statementAccount)?.accountId;
@@ -51,41 +55,45 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
       if (ledgerAccount === undefined) throw new Error(`account ${account} is not in reference data`);
       if (!ledgerToStatement.has(ledgerAccount)) ledgerToStatement.set(ledgerAccount, account);
     }
-    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-    try {
-      const hasLegs = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_legs'").get();
-      const rows: LegRow[] = [];
-      if (hasLegs && ledgerToStatement.size > 0) {
+    const rows: LegRow[] = [];
+    const authorisations = new Map<string, string>();
+    for (const dbFile of dbFiles) {
+      const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+      try {
+        const hasLegs = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_legs'").get();
+        if (!hasLegs || ledgerToStatement.size === 0) continue;
         const ids = [...ledgerToStatement.keys()];
         const select = db
-          .prepare(`SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date FROM ledger_legs WHERE account_id IN (${ids.map(() => '?').join(',')}) ORDER BY account_id, value_date, leg_id`)
+          .prepare(`SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date FROM ledger_legs WHERE account_id IN (${ids.map(() => '?').join(',')})`)
           .safeIntegers(true);
-        rows.push(...(select.all(...ids) as LegRow[]));
+        const found = select.all(...ids) as LegRow[];
+        rows.push(...found);
+        for (const [sequence, authorisation] of authorisationIds(db, new Set(found.map((row) => row.sequence_id)))) authorisations.set(sequence, authorisation);
+      } finally {
+        db.close();
       }
-      const authorisations = authorisationIds(db, new Set(rows.map((row) => row.sequence_id)));
-      const hash = createHash('sha256');
-      const entries = rows.map((row): LedgerEntry => {
-        const minor = row.direction === 'CREDIT' ? row.amount_minor : -row.amount_minor;
-        const reference = authorisations.get(row.sequence_id) ?? row.sequence_id;
-        const entry: LedgerEntry = {
-          entryId: row.leg_id,
-          accountId: ledgerToStatement.get(row.account_id)!,
-          currency: row.currency,
-          amount: fromMinorUnits(minor, row.currency),
-          bookingDate: row.value_date,
-          valueDate: row.value_date,
-          reference,
-          description: `${row.direction === 'CREDIT' ? 'credit' : 'debit'} ${row.account_id} posting ${row.sequence_id}`,
-        };
-        hash.update(`${entry.entryId}\u0000${entry.accountId}\u0000${entry.amount}\u0000${entry.currency}\u0000${entry.valueDate}\u0000${reference}\n`);
-        return entry;
-      });
-      const result = { entries, digest: hash.digest('hex') };
-      cache.set(key, result);
-      return result;
-    } finally {
-      db.close();
     }
+    rows.sort((a, b) => compare(a.account_id, b.account_id) || compare(a.value_date, b.value_date) || compare(a.leg_id, b.leg_id));
+    const hash = createHash('sha256');
+    const entries = rows.map((row): LedgerEntry => {
+      const minor = row.direction === 'CREDIT' ? row.amount_minor : -row.amount_minor;
+      const reference = authorisations.get(row.sequence_id) ?? row.sequence_id;
+      const entry: LedgerEntry = {
+        entryId: row.leg_id,
+        accountId: ledgerToStatement.get(row.account_id)!,
+        currency: row.currency,
+        amount: fromMinorUnits(minor, row.currency),
+        bookingDate: row.value_date,
+        valueDate: row.value_date,
+        reference,
+        description: `${row.direction === 'CREDIT' ? 'credit' : 'debit'} ${row.account_id} posting ${row.sequence_id}`,
+      };
+      hash.update(`${entry.entryId}\u0000${entry.accountId}\u0000${entry.amount}\u0000${entry.currency}\u0000${entry.valueDate}\u0000${reference}\n`);
+      return entry;
+    });
+    const result = { entries, digest: hash.digest('hex') };
+    cache.set(key, result);
+    return result;
   };
   return {
     kind: 'state',

@@ -1,0 +1,128 @@
+/**
+ * `post` over a state partitioned by card (src/runtime/state-layout.ts): one worker thread per
+ * partition, each a complete EmbeddedRuntime with its own SQLite database, so the pipeline uses
+ * every core while each partition keeps its single-writer, wave-atomic durability. The
+ * coordinator reads the input once, routes each line to its card's partition with its original
+ * line number, keeps at most two chunks in flight per partition, and merges the summaries.
+ *
+ * A crash (kill -9) kills every thread; each partition restarts from its last committed wave, and
+ * the re-run recognises what each partition committed.
+ */
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { fromMinorUnits, toMinorUnits } from '../domain/money';
+import { EmbeddedRuntime } from './embedded-runtime';
+import type { RunSummary } from './embedded-runtime';
+import type { FromWorker, PartitionWorkerData, ToWorker } from './partition-worker';
+import { openLayout, partitionOfLine } from './state-layout';
+
+export interface PartitionedPostOptions {
+  stateDir: string;
+  /** Partitions for a NEW state (an existing state keeps its count). */
+  partitions: number;
+  runtime: PartitionWorkerData['options'];
+  onProgress?: (progress: { linesRead: number; waves: number }) => void;
+}
+
+export interface PartitionedPostResult {
+  summary: RunSummary;
+  partitions: number;
+  stageTimings: Map<string, number[]>;
+}
+
+const IN_FLIGHT_CHUNKS = 2;
+
+function mergeSummaries(summaries: RunSummary[], elapsedMs: number): RunSummary {
+  const merged: RunSummary = { received: 0, invalid: 0, notApproved: 0, replayed: 0, duplicates: 0, rejected: 0, declined: 0, review: 0, posted: 0, failed: 0, pending: 0, elapsedMs, ledger: {} };
+  const totals = new Map<string, { debits: bigint; credits: bigint }>();
+  for (const summary of summaries) {
+    for (const key of ['received', 'invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending'] as const) merged[key] += summary[key];
+    for (const [currency, side] of Object.entries(summary.ledger)) {
+      const total = totals.get(currency) ?? { debits: 0n, credits: 0n };
+      total.debits += toMinorUnits(side.debits, currency);
+      total.credits += toMinorUnits(side.credits, currency);
+      totals.set(currency, total);
+    }
+  }
+  for (const [currency, total] of [...totals].sort(([a], [b]) => a.localeCompare(b))) {
+    merged.ledger[currency] = { debits: fromMinorUnits(total.debits, currency), credits: fromMinorUnits(total.credits, currency) };
+  }
+  return merged;
+}
+
+export async function postPartitioned(lines: AsyncIterable<string> | Iterable<string>, source: string, options: PartitionedPostOptions): Promise<PartitionedPostResult> {
+  const started = performance.now();
+  const dirs = openLayout(options.stateDir, options.partitions);
+  if (dirs.length === 1) {
+    const runtime = new EmbeddedRuntime({ ...options.runtime, stateDir: dirs[0]!, onWaveCommitted: options.onProgress });
+    try {
+      const summary = await runtime.post(lines, source);
+      return { summary, partitions: 1, stageTimings: runtime.stageTimings };
+    } finally {
+      runtime.close();
+    }
+  }
+
+  const workers = dirs.map((stateDir) => new Worker(join(__dirname, 'partition-worker-entry.js'), { workerData: { stateDir, source, options: options.runtime } satisfies PartitionWorkerData }));
+  const inFlight = dirs.map(() => 0);
+  const waiting: ((() => void) | undefined)[] = dirs.map(() => undefined);
+  const progress = dirs.map(() => ({ linesRead: 0, waves: 0 }));
+  let failure: Error | undefined;
+  const results = workers.map(
+    (worker, index) =>
+      new Promise<{ summary: RunSummary; stageTimings: [string, number[]][] }>((resolve, reject) => {
+        const fail = (error: Error): void => {
+          failure ??= error;
+          waiting[index]?.();
+          reject(error);
+        };
+        worker.on('message', (message: FromWorker) => {
+          if (message.kind === 'consumed') {
+            inFlight[index]! -= 1;
+            waiting[index]?.();
+          } else if (message.kind === 'progress') {
+            progress[index] = { linesRead: message.linesRead, waves: message.waves };
+            options.onProgress?.({ linesRead: progress.reduce((n, p) => n + p.linesRead, 0), waves: progress.reduce((n, p) => n + p.waves, 0) });
+          } else if (message.kind === 'done') {
+            resolve({ summary: message.summary, stageTimings: message.stageTimings });
+          } else {
+            fail(new Error(`partition ${index} (${dirs[index]}) failed: ${message.message}`));
+          }
+        });
+        worker.on('error', fail);
+        worker.on('exit', (code) => {
+          if (code !== 0) fail(new Error(`partition ${index} (${dirs[index]}) exited with code ${code}`));
+        });
+      }),
+  );
+  results.forEach((result) => result.catch(() => undefined));
+
+  const chunkSize = Math.max(1, Math.ceil((options.runtime.waveSize ?? 2000) / 4));
+  const buffers: { lineNo: number; text: string }[][] = dirs.map(() => []);
+  const send = async (index: number): Promise<void> => {
+    while (inFlight[index]! >= IN_FLIGHT_CHUNKS && !failure) await new Promise<void>((resolve) => (waiting[index] = resolve));
+    if (failure) throw failure;
+    inFlight[index]! += 1;
+    workers[index]!.postMessage({ kind: 'lines', lines: buffers[index]! } satisfies ToWorker);
+    buffers[index] = [];
+  };
+  try {
+    let lineNo = 0;
+    for await (const text of lines) {
+      lineNo += 1;
+      const index = partitionOfLine(text, dirs.length);
+      buffers[index]!.push({ lineNo, text });
+      if (buffers[index]!.length >= chunkSize) await send(index);
+    }
+    for (let index = 0; index < dirs.length; index += 1) {
+      if (buffers[index]!.length > 0) await send(index);
+      workers[index]!.postMessage({ kind: 'end' } satisfies ToWorker);
+    }
+    const done = await Promise.all(results);
+    const stageTimings = new Map<string, number[]>();
+    for (const { stageTimings: timings } of done) for (const [stage, samples] of timings) stageTimings.set(stage, [...(stageTimings.get(stage) ?? []), ...samples]);
+    return { summary: mergeSummaries(done.map((d) => d.summary), Math.round(performance.now() - started)), partitions: dirs.length, stageTimings };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}

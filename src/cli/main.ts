@@ -35,22 +35,23 @@ const defaultIo: CliIo = {
 };
 
 function positiveInteger(name: string) {
-  return (value: string): number => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${value}"`);
-    return Number(value);
+  return (text: string): number => {
+    if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${text}"`);
+    return Number(text);
   };
 }
 
 function wholeNumber(name: string) {
-  return (value: string): number => {
-    if (!/^[0-9]+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
-    return Number(value);
+  return (text: string): number => {
+    if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError(`${name} must be a whole number, got "${text}"`);
+    return Number(text);
   };
 }
 
-function rate(value: string): number {
-  if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(value)) throw new InvalidArgumentError(`--duplicates must be a fraction between 0 and 1 (e.g. 0.02), got "${value}"`);
-  return Number(value);
+/** The generator's duplicate share: a sampling probability, not money. */
+function rate(text: string): number {
+  if (!/^(0(\.[0-9]+)?|1(\.0+)?)$/.test(text)) throw new InvalidArgumentError(`--duplicates must be a fraction between 0 and 1 (e.g. 0.02), got "${text}"`);
+  return Number(text);
 }
 
 async function* fileLines(path: string, onBytes: (bytes: number) => void): AsyncGenerator<string> {

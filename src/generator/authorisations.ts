@@ -167,7 +167,7 @@ function weightedTable(indices: readonly number[], weights: readonly number[], s
 }
 
 /** Integer minor units as a JS number, for sampling only (exact: limits are far below 2^53). */
-function minorNumber(decimal: string, currency: string): number {
+function sampleMinorUnits(decimal: string, currency: string): number {
   const minor = toMinorUnits(decimal, currency);
   if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`${decimal} ${currency} is too large to sample`);
   return Number(minor);
@@ -195,7 +195,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
     if (!account || !isKnownCurrency(account.currency)) continue;
     const product = products.get(account.productType);
     const limitMinor =
-      product && product.perTransactionLimit.currency === account.currency ? minorNumber(product.perTransactionLimit.value, account.currency) : 0;
+      product && product.perTransactionLimit.currency === account.currency ? sampleMinorUnits(product.perTransactionLimit.value, account.currency) : 0;
     const info: CardInfo = { token: card.panToken, network: card.network, currency: account.currency, limitMinor };
     if (card.status === 'ACTIVE' && account.status === 'OPEN') normalCards.push(info);
     else problemCards.push(info);

@@ -167,18 +167,18 @@ export function parseMt940Balance(value: string, position: SourcePosition): Mt94
 }
 
 /** :28C: "5n[/5n]" statement number and sequence number. */
-export function parseMt940StatementNumber(value: string, position: SourcePosition): { statementNumber: string; sequenceNumber?: string } {
-  const match = /^([0-9]{1,5})(?:\/([0-9]{1,5}))?$/.exec(value.trim());
-  if (!match) fail(position, `statement number "${value.trim()}" is not 5n[/5n]`);
+export function parseMt940StatementNumber(field: string, position: SourcePosition): { statementNumber: string; sequenceNumber?: string } {
+  const match = /^([0-9]{1,5})(?:\/([0-9]{1,5}))?$/.exec(field.trim());
+  if (!match) fail(position, `statement number "${field.trim()}" is not 5n[/5n]`);
   return match[2] !== undefined ? { statementNumber: match[1]!, sequenceNumber: match[2] } : { statementNumber: match[1]! };
 }
 
 /** Entry date MMDD: the year that puts it nearest to the value date. */
 function entryDateNear(valueDate: string, mm: number, dd: number, position: SourcePosition): string {
-  const year = Number(valueDate.slice(0, 4));
+  const [year, valueMonth, valueDay] = valueDate.split('-').map((part) => Number.parseInt(part, 10)) as [number, number, number];
   // Within five months of the value date's month, the same year is always the nearest.
-  if (Math.abs(mm - Number(valueDate.slice(5, 7))) <= 5) return isoDate(year, mm, dd, position, 'entry date');
-  const value = Date.UTC(year, Number(valueDate.slice(5, 7)) - 1, Number(valueDate.slice(8, 10)));
+  if (Math.abs(mm - valueMonth) <= 5) return isoDate(year, mm, dd, position, 'entry date');
+  const value = Date.UTC(year, valueMonth - 1, valueDay);
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const y of [year - 1, year, year + 1]) {

@@ -15,11 +15,17 @@ export interface DedupConfig {
 
 export const DEFAULT_DEDUP_CONFIG: DedupConfig = { windowSeconds: 7 * 24 * 3600 };
 
-/** The SHA-256 of the canonical business key fields. Time is normalised to UTC milliseconds. */
+/**
+ * The business key: 12 hex digits of the transmission time (Unix ms) then the first 52 hex digits
+ * of the SHA-256 of the canonical fields. Time is normalised to UTC milliseconds. The time prefix
+ * (itself one of the key's fields) keeps the dedup store's inserts local; 208 hash bits remain.
+ */
 export function businessKey(authorisation: Authorisation): string {
   const amount = canonical(authorisation.amount);
-  const transmitted = new Date(authorisation.transmittedAt).toISOString();
-  return hash('sha256', [authorisation.network, authorisation.stan, authorisation.rrn, transmitted, amount.value, amount.currency].join('|'), 'hex');
+  const at = Date.parse(authorisation.transmittedAt);
+  const transmitted = new Date(at).toISOString();
+  const digest = hash('sha256', [authorisation.network, authorisation.stan, authorisation.rrn, transmitted, amount.value, amount.currency].join('|'), 'hex');
+  return Math.max(0, Math.min(at, 0xffffffffffff)).toString(16).padStart(12, '0') + digest.slice(0, 52);
 }
 
 export function dedupClaim(event: LedgerEvent<'payment.authorised'>, nowEpochSeconds: number, config: DedupConfig): DedupClaim {

@@ -239,8 +239,33 @@ export function deterministicId(...parts: string[]): string {
 }
 
 /** The correlation id of a transaction: derived from its authorisation id, so replays agree. */
-export function correlationIdFor(authorizationId: string): string {
-  return deterministicId('ledgerline.transaction', authorizationId);
+export function correlationIdFor(authorizationId: string, transmittedAt?: string): string {
+  const at = transmittedAt === undefined ? Number.NaN : Date.parse(transmittedAt);
+  return Number.isFinite(at) ? timeOrderedId(at, 'ledgerline.transaction', authorizationId) : deterministicId('ledgerline.transaction', authorizationId);
+}
+
+/**
+ * A deterministic id in the RFC 9562 UUIDv7 layout: 48 bits of Unix milliseconds (the business
+ * time, e.g. the transmission time), then bits from SHA-1 of its parts. Ids of payments made
+ * around the same time sort together, so the stores keyed by them (transaction state, decisions,
+ * ledger legs, outbox) append to the right edge of their B-trees instead of writing pages all over
+ * them. PAN-like ids are re-derived, as in deterministicId.
+ */
+export function timeOrderedId(epochMs: number, ...parts: string[]): string {
+  const time = Math.max(0, Math.min(epochMs, 0xffffffffffff)).toString(16).padStart(12, '0');
+  const seed = parts.join('\u001f');
+  for (let salt = 0; ; salt += 1) {
+    const hex = hash('sha1', salt === 0 ? seed : `${seed}\u001f${salt}`, 'hex');
+    const variant = ((parseInt(hex.slice(3, 4), 16) & 0x3) | 0x8).toString(16);
+    const id = `${time.slice(0, 8)}-${time.slice(8, 12)}-7${hex.slice(0, 3)}-${variant}${hex.slice(4, 7)}-${hex.slice(7, 19)}`;
+    if (!containsPan(id)) return id;
+  }
+}
+
+/** The Unix milliseconds of a time-ordered id (undefined for other ids). */
+export function timeOfId(id: string): number | undefined {
+  if (id.length !== 36 || id[14] !== '7') return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
 /**

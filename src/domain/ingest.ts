@@ -64,7 +64,7 @@ export function authorisedEvent(authorisation: Authorisation, occurredAt: string
     type: EventTypes.authorised,
     version: EVENT_VERSION,
     occurredAt,
-    correlationId: correlationIdFor(authorisation.authorizationId),
+    correlationId: correlationIdFor(authorisation.authorizationId, authorisation.transmittedAt),
     causationId: authorisation.authorizationId,
     source: 'ledgerline.ingest',
     data: { authorisation },

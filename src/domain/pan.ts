@@ -20,8 +20,30 @@ export function passesLuhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** The longest run of digits, counting single spaces or dashes between digits as part of it. */
+function longestDigitRun(text: string): number {
+  let longest = 0;
+  let run = 0;
+  let separator = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      run += 1;
+      separator = false;
+      if (run > longest) longest = run;
+    } else if ((code === 32 || code === 45) && run > 0 && !separator) {
+      separator = true;
+    } else {
+      run = 0;
+      separator = false;
+    }
+  }
+  return longest;
+}
+
 /** True when `text` contains something that looks like a raw PAN. */
 export function containsPan(text: string): boolean {
+  if (longestDigitRun(text) < 13) return false;
   CANDIDATE.lastIndex = 0;
   for (let match = CANDIDATE.exec(text); match; match = CANDIDATE.exec(text)) {
     const digits = match[0].replace(/[ -]/g, '');

@@ -15,14 +15,16 @@
  */
 import type { LegDirection, LegType, PostingLeg, RulesDecidedData } from './events';
 import type { Money } from './money';
-import { deterministicId } from './events';
+import { deterministicId, timeOfId, timeOrderedId } from './events';
 import { toMinorUnits } from './money';
 
 export const fxPositionAccount = (currency: string): string => `FXPOS-${currency}`;
 export const fxFeeIncomeAccount = (currency: string): string => `FXFEE-${currency}`;
 
+/** Time-ordered like its transaction's id, so the legs table appends (see timeOrderedId). */
 export function sequenceIdFor(correlationId: string): string {
-  return deterministicId('posting.sequence', correlationId);
+  const at = timeOfId(correlationId);
+  return at === undefined ? deterministicId('posting.sequence', correlationId) : timeOrderedId(at, 'posting.sequence', correlationId);
 }
 
 interface LegSpec {

@@ -98,24 +98,28 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
   results.forEach((result) => result.catch(() => undefined));
 
   const chunkSize = Math.max(1, Math.ceil((options.runtime.waveSize ?? 2000) / 4));
-  const buffers: { lineNo: number; text: string }[][] = dirs.map(() => []);
+  const texts: string[][] = dirs.map(() => []);
+  const numbers: number[][] = dirs.map(() => []);
   const send = async (index: number): Promise<void> => {
     while (inFlight[index]! >= IN_FLIGHT_CHUNKS && !failure) await new Promise<void>((resolve) => (waiting[index] = resolve));
     if (failure) throw failure;
     inFlight[index]! += 1;
-    workers[index]!.postMessage({ kind: 'lines', lines: buffers[index]! } satisfies ToWorker);
-    buffers[index] = [];
+    const lineNumbers = Uint32Array.from(numbers[index]!);
+    workers[index]!.postMessage({ kind: 'lines', text: texts[index]!.join('\n'), lineNumbers } satisfies ToWorker, [lineNumbers.buffer]);
+    texts[index] = [];
+    numbers[index] = [];
   };
   try {
     let lineNo = 0;
     for await (const text of lines) {
       lineNo += 1;
       const index = partitionOfLine(text, dirs.length);
-      buffers[index]!.push({ lineNo, text });
-      if (buffers[index]!.length >= chunkSize) await send(index);
+      texts[index]!.push(text);
+      numbers[index]!.push(lineNo);
+      if (texts[index]!.length >= chunkSize) await send(index);
     }
     for (let index = 0; index < dirs.length; index += 1) {
-      if (buffers[index]!.length > 0) await send(index);
+      if (texts[index]!.length > 0) await send(index);
       workers[index]!.postMessage({ kind: 'end' } satisfies ToWorker);
     }
     const done = await Promise.all(results);

@@ -1,5 +1,6 @@
 import { authorisedEvent, classifyLine, isApproved } from '../../src/domain/ingest';
-import { correlationIdFor } from '../../src/domain/events';
+import { correlationIdFor, timeOfId, timeOrderedId } from '../../src/domain/events';
+import { containsPan } from '../../src/domain/pan';
 import { validateAuthorisation, validateEvent } from '../../schemas';
 import { authorisation } from '../support/builders';
 
@@ -13,7 +14,9 @@ describe('ingest (FR1)', () => {
     const a = authorisedEvent(classified.authorisation, '2026-11-01T10:00:00Z');
     const b = authorisedEvent(classified.authorisation, '2026-11-02T10:00:00Z');
     expect(a.id).toBe(b.id);
-    expect(a.correlationId).toBe(correlationIdFor('AUTH-1'));
+    expect(a.correlationId).toBe(correlationIdFor('AUTH-1', '2026-11-01T10:00:00.000Z'));
+    // time-ordered (RFC 9562 v7 layout): its first 48 bits are the transmission time
+    expect(timeOfId(a.correlationId)).toBe(Date.parse('2026-11-01T10:00:00.000Z'));
     expect(a.causationId).toBe('AUTH-1');
     validateEvent(a, 'payment.authorised');
   });
@@ -37,5 +40,16 @@ describe('ingest (FR1)', () => {
       expect(classified.reason).toMatch(reason);
       expect(classified.redactedLine).not.toContain('5555555555554444');
     }
+  });
+});
+
+describe('time-ordered ids', () => {
+  it('sort by time, are deterministic, and never look like a PAN', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => timeOrderedId(1_800_000_000_000 + i * 7, 'x', String(i)));
+    expect([...ids].sort()).toEqual(ids);
+    expect(timeOrderedId(1_800_000_000_000, 'x', '1')).toBe(timeOrderedId(1_800_000_000_000, 'x', '1'));
+    expect(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id) && !containsPan(id))).toBe(true);
+    expect(timeOfId(ids[3]!)).toBe(1_800_000_000_021);
+    expect(timeOfId('decb6e32-61a6-5cb0-80e6-80bbe4234de8')).toBeUndefined();
   });
 });

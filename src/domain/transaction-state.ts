@@ -45,18 +45,7 @@ export async function markRunning(store: TransactionStateStore, event: LedgerEve
 }
 
 export async function markCompleted(store: TransactionStateStore, transactionId: string, authorizationId: string, now: Date): Promise<void> {
-  await updateTransaction(store, transactionId, (current) =>
-    current?.status === 'COMPLETED'
-      ? undefined
-      : {
-          transactionId,
-          authorizationId,
-          status: 'COMPLETED',
-          attempts: current?.attempts ?? 0,
-          version: current?.version ?? 0,
-          updatedAt: now.toISOString(),
-        },
-  );
+  await store.complete(transactionId, authorizationId, now);
 }
 
 /** A consumer gave up on `event` (deliveries exhausted): park it for the sweeper. */

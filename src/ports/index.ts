@@ -207,6 +207,11 @@ export interface TransactionStateStore {
    */
   put(next: TransactionState, expectedVersion: number): Promise<TransactionState>;
   listByStatus(status: 'RETRYING' | 'FAILED' | 'RUNNING', limit: number): Promise<TransactionState[]>;
+  /**
+   * Ends the transaction as COMPLETED in ONE conditional write (version + 1), creating it if
+   * absent, unless it already ended (COMPLETED or FAILED), which is left as it is.
+   */
+  complete(transactionId: string, authorizationId: string, now: Date): Promise<void>;
 }
 
 export interface Redriver {

@@ -68,6 +68,20 @@ describe('transaction state + sweeper (seed 004)', () => {
     expect((await store.get(event.correlationId))!.version).toBe(2);
   });
 
+  it('complete ends a transaction in one write, creating it if absent, and never reopens an ended one', async () => {
+    const { store } = setup();
+    await markRunning(store, event, fixedClock.now());
+    await store.complete(event.correlationId, 'AUTH-1', fixedClock.now());
+    expect(await store.get(event.correlationId)).toMatchObject({ status: 'COMPLETED', version: 2 });
+    expect(await store.listByStatus('RUNNING', 10)).toHaveLength(0);
+    await store.complete('absent', 'AUTH-X', fixedClock.now());
+    expect(await store.get('absent')).toMatchObject({ status: 'COMPLETED', version: 1, authorizationId: 'AUTH-X' });
+    await markRetrying(store, { ...event, correlationId: 'other' } as LedgerEvent, 'rules', new Error('x'), fixedClock.now());
+    await store.put({ ...(await store.get('other'))!, status: 'FAILED' }, 1);
+    await store.complete('other', 'AUTH-1', fixedClock.now());
+    expect(await store.get('other')).toMatchObject({ status: 'FAILED', version: 2 });
+  });
+
   it('keeps sparse indexes: an item is listed only under its current status', async () => {
     const { store } = setup();
     await markRunning(store, event, fixedClock.now());

@@ -11,7 +11,7 @@
  *   merges. Index reads are eventually consistent: callers re-read + conditionally write.
  */
 import type { AttributeValue, DynamoDBClient, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LedgerEvent } from '../../domain/events';
 import type { TransactionState, TransactionStateStore, TransactionStatus } from '../../ports';
 import { VersionConflictError } from '../../ports';
@@ -106,6 +106,34 @@ export class DynamoTransactionStateStore implements TransactionStateStore {
       throw error;
     }
     return stored;
+  }
+
+  /** One UpdateItem: COMPLETED, version + 1, every sparse status attribute removed; a no-op if it already ended. */
+  async complete(transactionId: string, authorizationId: string, now: Date): Promise<void> {
+    const sparse = Object.values(TRANSACTION_STATUS_INDEXES).map((index) => index.attribute);
+    try {
+      await awsCall('transactions UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [KEY]: { S: transactionId } },
+            UpdateExpression: `SET #status = :completed, #version = if_not_exists(#version, :zero) + :one, #updated = :now, authorizationId = if_not_exists(authorizationId, :auth), attempts = if_not_exists(attempts, :zero) REMOVE ${sparse.map((_, i) => `#sparse${i}`).join(', ')}, pendingEvent, stage, lastError`,
+            ConditionExpression: 'attribute_not_exists(#key) OR NOT (#status IN (:completed, :failed))',
+            ExpressionAttributeNames: { '#key': KEY, '#status': 'status', '#version': 'version', '#updated': TRANSACTION_STATUS_SORT_KEY, ...Object.fromEntries(sparse.map((name, i) => [`#sparse${i}`, name])) },
+            ExpressionAttributeValues: {
+              ':completed': { S: 'COMPLETED' },
+              ':failed': { S: 'FAILED' },
+              ':zero': { N: '0' },
+              ':one': { N: '1' },
+              ':now': { S: now.toISOString() },
+              ':auth': { S: authorizationId },
+            },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   async listByStatus(status: ListedStatus, limit: number): Promise<TransactionState[]> {

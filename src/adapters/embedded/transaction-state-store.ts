@@ -23,6 +23,7 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
   private readonly insert;
   private readonly update;
   private readonly byStatus;
+  private readonly completeStatement;
 
   constructor(db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS transactions (
@@ -51,6 +52,13 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
       `UPDATE transactions SET authorization_id = ?, status = ?, stage = ?, attempts = ?, last_error = ?, pending_event = ?, version = ?, updated_at = ?,
          retry_job = ?, failed_job = ?, running_job = ? WHERE transaction_id = ? AND version = ?`,
     );
+    this.completeStatement = db.prepare(
+      `INSERT INTO transactions (authorization_id, status, stage, attempts, last_error, pending_event, version, updated_at, retry_job, failed_job, running_job, transaction_id)
+       VALUES (?, 'COMPLETED', NULL, 0, NULL, NULL, 1, ?, NULL, NULL, NULL, ?)
+       ON CONFLICT(transaction_id) DO UPDATE SET status = 'COMPLETED', stage = NULL, last_error = NULL, pending_event = NULL, version = version + 1,
+         updated_at = excluded.updated_at, retry_job = NULL, failed_job = NULL, running_job = NULL
+       WHERE transactions.status NOT IN ('COMPLETED', 'FAILED')`,
+    );
     this.byStatus = {
       RETRYING: db.prepare('SELECT * FROM transactions WHERE retry_job IS NOT NULL ORDER BY retry_job LIMIT ?'),
       FAILED: db.prepare('SELECT * FROM transactions WHERE failed_job IS NOT NULL ORDER BY failed_job LIMIT ?'),
@@ -69,6 +77,10 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
     const { changes } = expectedVersion === 0 ? this.insert.run(values) : this.update.run(values, expectedVersion);
     if (changes !== 1) throw new VersionConflictError(`transaction ${next.transactionId}: version ${expectedVersion} is stale`);
     return stored;
+  }
+
+  async complete(transactionId: string, authorizationId: string, now: Date): Promise<void> {
+    this.completeStatement.run(authorizationId, now.toISOString(), transactionId);
   }
 
   async listByStatus(status: 'RETRYING' | 'FAILED' | 'RUNNING', limit: number): Promise<TransactionState[]> {

@@ -124,4 +124,23 @@ describe('DynamoTransactionStateStore (dynalite)', () => {
     await expect(offline.listByStatus('RETRYING', 5)).rejects.toBeInstanceOf(TransientStoreError);
     client.destroy();
   });
+
+  // Last: it leaves a FAILED item, which the listing tests above would otherwise see.
+  it('complete: one conditional write that ends a transaction, creates it if absent, and leaves an ended one alone', async () => {
+    const now = new Date('2025-06-02T00:00:00.000Z');
+    await store.complete('tx-c1', 'auth-c1', now);
+    expect(await store.get('tx-c1')).toEqual({ transactionId: 'tx-c1', authorizationId: 'auth-c1', status: 'COMPLETED', attempts: 0, version: 1, updatedAt: now.toISOString() });
+
+    await store.put(state('tx-c2', 'RUNNING', '2025-06-01T00:00:00.000Z'), 0);
+    await store.complete('tx-c2', 'auth-c2', now);
+    expect(await store.get('tx-c2')).toMatchObject({ status: 'COMPLETED', version: 2 });
+    expect(await rawItem('tx-c2')).not.toHaveProperty(TRANSACTION_STATUS_INDEXES.RUNNING.attribute);
+    expect((await store.listByStatus('RUNNING', 100)).map((s) => s.transactionId)).not.toContain('tx-c2');
+
+    await store.put(state('tx-c3', 'FAILED', '2025-06-01T00:00:00.000Z', { lastError: 'gave up' }), 0);
+    await store.complete('tx-c3', 'auth-c3', now);
+    expect(await store.get('tx-c3')).toMatchObject({ status: 'FAILED', version: 1, lastError: 'gave up' });
+    await store.complete('tx-c2', 'auth-c2', now);
+    expect(await store.get('tx-c2')).toMatchObject({ version: 2 });
+  });
 });

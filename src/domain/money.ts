@@ -54,6 +54,21 @@ export function toMinorUnits(value: string, currency: string): bigint {
   return sign ? -minor : minor;
 }
 
+const minorCache = new WeakMap<Money, bigint>();
+
+/**
+ * toMinorUnits of a Money value, parsed once per object: money values are immutable, and one
+ * posting leg's amount is read by the balance check, the ledger write and the posting record.
+ */
+export function minorOf(amount: Money): bigint {
+  let minor = minorCache.get(amount);
+  if (minor === undefined) {
+    minor = toMinorUnits(amount.value, amount.currency);
+    minorCache.set(amount, minor);
+  }
+  return minor;
+}
+
 /** Formats minor units as a decimal string with exactly the currency's exponent. */
 export function fromMinorUnits(minor: bigint, currency: string): string {
   const exponent = currencyExponent(currency);

@@ -6,7 +6,7 @@
  * zero-padded, text fields left-aligned and space-padded.
  */
 import type { LegType, PostingLeg } from './events';
-import { toMinorUnits } from './money';
+import { minorOf } from './money';
 import type { PostingRecord } from '../ports';
 import { assertBalanced, PostingError } from './posting';
 
@@ -57,7 +57,7 @@ export function formatLegLine(leg: PostingLeg): string {
     LEG_TYPE_CODES[leg.legType] +
     text(leg.accountId, 34) +
     (leg.direction === 'DEBIT' ? 'D' : 'C') +
-    digits(toMinorUnits(leg.amount.value, leg.amount.currency), 18, 'amount') +
+    digits(minorOf(leg.amount), 18, 'amount') +
     leg.amount.currency +
     leg.valueDate.replace(/-/g, '') +
     text(leg.authorizationId, 35) +

@@ -16,7 +16,7 @@
 import type { LegDirection, LegType, PostingLeg, RulesDecidedData } from './events';
 import type { Money } from './money';
 import { deterministicId, timeOfId, timeOrderedId } from './events';
-import { toMinorUnits } from './money';
+import { minorOf } from './money';
 
 export const fxPositionAccount = (currency: string): string => `FXPOS-${currency}`;
 export const fxFeeIncomeAccount = (currency: string): string => `FXFEE-${currency}`;
@@ -62,7 +62,7 @@ export function buildPostingLegs(correlationId: string, data: RulesDecidedData):
       { legType: 'FX_POSITION_DEBIT', accountId: fxPositionAccount(txnCcy), direction: 'DEBIT', amount: conversion.source },
       { legType: 'MERCHANT_SETTLEMENT_CREDIT', accountId: merchant, direction: 'CREDIT', amount: conversion.source },
     );
-    if (toMinorUnits(conversion.fee.value, conversion.fee.currency) > 0n) {
+    if (minorOf(conversion.fee) > 0n) {
       specs.push(
         { legType: 'FX_FEE_DEBIT', accountId: customer, direction: 'DEBIT', amount: conversion.fee },
         { legType: 'FX_FEE_INCOME_CREDIT', accountId: fxFeeIncomeAccount(accountCcy), direction: 'CREDIT', amount: conversion.fee },
@@ -91,7 +91,7 @@ export function buildPostingLegs(correlationId: string, data: RulesDecidedData):
 
 /** Signed minor units of a leg from the account's point of view: credit +, debit −. */
 export function signedMinor(leg: Pick<PostingLeg, 'direction' | 'amount'>): bigint {
-  const minor = toMinorUnits(leg.amount.value, leg.amount.currency);
+  const minor = minorOf(leg.amount);
   return leg.direction === 'CREDIT' ? minor : -minor;
 }
 
@@ -130,7 +130,7 @@ export function sumByAccount(legs: readonly PostingLeg[]): Map<string, AccountDe
     } else if (delta.currency !== leg.amount.currency) {
       throw new PostingError(`account ${leg.accountId} receives ${leg.amount.currency} and ${delta.currency} legs`);
     }
-    const minor = toMinorUnits(leg.amount.value, leg.amount.currency);
+    const minor = minorOf(leg.amount);
     if (leg.direction === 'DEBIT') delta.debitMinor += minor;
     else delta.creditMinor += minor;
     delta.legs.push(leg);

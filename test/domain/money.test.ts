@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { basisPoints, canonical, convertMinorUnits, divideHalfEven, fromMinorUnits, MoneyError, parseRate, toMinorUnits } from '../../src/domain/money';
+import { basisPoints, canonical, convertMinorUnits, divideHalfEven, fromMinorUnits, minorOf, MoneyError, parseRate, toMinorUnits } from '../../src/domain/money';
 
 describe('money', () => {
   it('parses decimal strings into exact minor units per ISO 4217 exponent', () => {
@@ -58,5 +58,15 @@ describe('money', () => {
     expect(basisPoints(1n, 5000)).toBe(0n); // 0.5 → 0 (even)
     expect(basisPoints(3n, 5000)).toBe(2n); // 1.5 → 2 (even)
     expect(() => basisPoints(1n, 2.5)).toThrow(MoneyError);
+  });
+});
+
+describe('minorOf', () => {
+  it('parses a money value once and returns the same exact minor units', () => {
+    const amount = { value: '12.34', currency: 'GBP' };
+    expect(minorOf(amount)).toBe(1234n);
+    expect(minorOf(amount)).toBe(1234n);
+    expect(minorOf({ value: '0.001', currency: 'KWD' })).toBe(1n);
+    expect(() => minorOf({ value: '1.234', currency: 'GBP' })).toThrow('GBP allows 2');
   });
 });

@@ -5,7 +5,7 @@
 import type { StateDatabase } from './database';
 import type { PostingLeg } from '../../domain/events';
 import { shardFor, sumByAccount } from '../../domain/posting';
-import { fromMinorUnits, toMinorUnits } from '../../domain/money';
+import { fromMinorUnits, minorOf } from '../../domain/money';
 import type { BalanceView, LedgerStore, RecordLegsResult, SequenceStore } from '../../ports';
 import { TransientStoreError } from '../../ports';
 
@@ -70,7 +70,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private recordInTransaction(legs: readonly PostingLeg[]): RecordLegsResult {
     const newLegs: PostingLeg[] = [];
     for (const leg of legs) {
-      const minor = toMinorUnits(leg.amount.value, leg.amount.currency);
+      const minor = minorOf(leg.amount);
       if (this.insertLeg.run(leg.legId, leg.sequenceId, leg.accountId, leg.direction, minor, leg.amount.currency, leg.valueDate).changes === 1) newLegs.push(leg);
     }
     let balanceUpdates = 0;

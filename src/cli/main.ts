@@ -180,7 +180,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       const accounts = await readBalances(state);
       const top = [...accounts].sort((a, b) => b.version - a.version).slice(0, 10);
       io.stdout(`Busiest accounts (of ${accounts.length}):\n${formatTable([['ACCOUNT', 'CCY', 'UPDATES', 'BALANCE'], ...top.map((a) => [a.accountId, a.currency, String(a.version), a.balance])])}\n\n`);
-      io.stdout(`State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${join(state, 'outbox')}\n`);
+      io.stdout(`State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${partitionDirs(state).map((dir) => join(dir, 'outbox')).join(', ')}\n`);
     });
 
   // Issue 4: `reconcile` and `inbox` (src/recon/run/cli-commands.ts).

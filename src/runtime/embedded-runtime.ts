@@ -362,7 +362,7 @@ export class EmbeddedRuntime {
     if (wave.length > 0) await runWave();
     this.outbox.flush();
 
-    const pending = (await this.transactions.listByStatus('RETRYING', 1_000_000)).length + (await this.transactions.listByStatus('RUNNING', 1_000_000)).length;
+    const pending = this.transactions.countByStatus('RETRYING') + this.transactions.countByStatus('RUNNING');
     return { ...counts, ...tally, pending, elapsedMs: Math.round(performance.now() - started), ledger: this.ledgerTotals() };
   }
 

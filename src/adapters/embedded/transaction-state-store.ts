@@ -24,6 +24,7 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
   private readonly update;
   private readonly byStatus;
   private readonly completeStatement;
+  private readonly counts;
 
   constructor(db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS transactions (
@@ -59,6 +60,11 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
          updated_at = excluded.updated_at, retry_job = NULL, failed_job = NULL, running_job = NULL
        WHERE transactions.status NOT IN ('COMPLETED', 'FAILED')`,
     );
+    this.counts = {
+      RETRYING: db.prepare('SELECT count(*) FROM transactions WHERE retry_job IS NOT NULL').pluck(),
+      FAILED: db.prepare('SELECT count(*) FROM transactions WHERE failed_job IS NOT NULL').pluck(),
+      RUNNING: db.prepare('SELECT count(*) FROM transactions WHERE running_job IS NOT NULL').pluck(),
+    };
     this.byStatus = {
       RETRYING: db.prepare('SELECT * FROM transactions WHERE retry_job IS NOT NULL ORDER BY retry_job LIMIT ?'),
       FAILED: db.prepare('SELECT * FROM transactions WHERE failed_job IS NOT NULL ORDER BY failed_job LIMIT ?'),
@@ -81,6 +87,11 @@ export class SqliteTransactionStateStore implements TransactionStateStore {
 
   async complete(transactionId: string, authorizationId: string, now: Date): Promise<void> {
     this.completeStatement.run(authorizationId, now.toISOString(), transactionId);
+  }
+
+  /** How many transactions are in `status` (a count over the sparse index, nothing loaded). */
+  countByStatus(status: 'RETRYING' | 'FAILED' | 'RUNNING'): number {
+    return this.counts[status].get() as number;
   }
 
   async listByStatus(status: 'RETRYING' | 'FAILED' | 'RUNNING', limit: number): Promise<TransactionState[]> {

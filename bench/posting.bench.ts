@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   let lastReport = performance.now();
   started = performance.now();
   const lines = createInterface({ input: createReadStream(input, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-  const { summary, stageTimings } = await postPartitioned(lines, input, {
+  const { summary, stageTimings, stageEvents } = await postPartitioned(lines, input, {
     stateDir: join(dir, 'state'),
     partitions,
     runtime: { batchSize, waveSize },
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
 
   console.log(`\nposted end to end in ${seconds.toFixed(1)} s with durable state (${partitions} partition(s) by card, batch ${batchSize}, wave ${waveSize})`);
   console.log(JSON.stringify({ ...summary, ledger: `${Object.keys(summary.ledger).length} currencies, all balanced: ${Object.values(summary.ledger).every((t) => t.debits === t.credits)}` }));
-  console.log(`throughput: ${Math.round(summary.received / seconds)} authorisations/s`);
+  const consumed = [...stageEvents].filter(([stage]) => !['ingest', 'sweep', 'commit', 'outbox-flush'].includes(stage)).reduce((n, [, count]) => n + count, 0);
+  console.log(`throughput: ${Math.round(summary.received / seconds)} authorisations/s; ${Math.round(consumed / seconds)} lifecycle events/s (${consumed} events consumed by the stage handlers)`);
   console.log('\nstage        µs/event p50   p99   (per micro-batch: handler wall time / batch size)');
   let p50Total = 0;
   let p99Total = 0;

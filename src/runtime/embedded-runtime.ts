@@ -129,6 +129,8 @@ export class EmbeddedRuntime {
   private readonly outcomes = new Map<string, Outcome>();
   /** Per stage: µs per event of each micro-batch (handler wall time / batch size). */
   readonly stageTimings = new Map<string, number[]>();
+  /** Per stage: events (records, or input lines for ingest) handled. */
+  readonly stageEvents = new Map<string, number>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.clock = options.clock ?? systemClock;
@@ -256,6 +258,7 @@ export class EmbeddedRuntime {
 
   private recordTiming(stage: string, started: number, events: number): void {
     if (events === 0) return;
+    this.stageEvents.set(stage, (this.stageEvents.get(stage) ?? 0) + events);
     let samples = this.stageTimings.get(stage);
     if (!samples) this.stageTimings.set(stage, (samples = []));
     samples.push(((performance.now() - started) * 1000) / events);

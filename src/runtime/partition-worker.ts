@@ -12,7 +12,7 @@ export type ToWorker = { kind: 'lines'; text: string; lineNumbers: Uint32Array }
 export type FromWorker =
   | { kind: 'consumed' }
   | { kind: 'progress'; linesRead: number; waves: number }
-  | { kind: 'done'; summary: Awaited<ReturnType<EmbeddedRuntime['post']>>; stageTimings: [string, number[]][] }
+  | { kind: 'done'; summary: Awaited<ReturnType<EmbeddedRuntime['post']>>; stageTimings: [string, number[]][]; stageEvents: [string, number][] }
   | { kind: 'failed'; message: string };
 
 export interface PartitionWorkerData {
@@ -49,7 +49,7 @@ async function run(): Promise<void> {
   });
   try {
     const summary = await runtime.post(lines(), data.source);
-    port.postMessage({ kind: 'done', summary, stageTimings: [...runtime.stageTimings] } satisfies FromWorker);
+    port.postMessage({ kind: 'done', summary, stageTimings: [...runtime.stageTimings], stageEvents: [...runtime.stageEvents] } satisfies FromWorker);
   } finally {
     runtime.close();
   }

@@ -28,6 +28,8 @@ export interface PartitionedPostResult {
   summary: RunSummary;
   partitions: number;
   stageTimings: Map<string, number[]>;
+  /** Events handled per stage (records; input lines for ingest), over all partitions. */
+  stageEvents: Map<string, number>;
 }
 
 const IN_FLIGHT_CHUNKS = 2;
@@ -57,7 +59,7 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
     const runtime = new EmbeddedRuntime({ ...options.runtime, stateDir: dirs[0]!, onWaveCommitted: options.onProgress });
     try {
       const summary = await runtime.post(lines, source);
-      return { summary, partitions: 1, stageTimings: runtime.stageTimings };
+      return { summary, partitions: 1, stageTimings: runtime.stageTimings, stageEvents: runtime.stageEvents };
     } finally {
       runtime.close();
     }
@@ -70,7 +72,7 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
   let failure: Error | undefined;
   const results = workers.map(
     (worker, index) =>
-      new Promise<{ summary: RunSummary; stageTimings: [string, number[]][] }>((resolve, reject) => {
+      new Promise<{ summary: RunSummary; stageTimings: [string, number[]][]; stageEvents: [string, number][] }>((resolve, reject) => {
         const fail = (error: Error): void => {
           failure ??= error;
           waiting[index]?.();
@@ -84,7 +86,7 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
             progress[index] = { linesRead: message.linesRead, waves: message.waves };
             options.onProgress?.({ linesRead: progress.reduce((n, p) => n + p.linesRead, 0), waves: progress.reduce((n, p) => n + p.waves, 0) });
           } else if (message.kind === 'done') {
-            resolve({ summary: message.summary, stageTimings: message.stageTimings });
+            resolve({ summary: message.summary, stageTimings: message.stageTimings, stageEvents: message.stageEvents });
           } else {
             fail(new Error(`partition ${index} (${dirs[index]}) failed: ${message.message}`));
           }
@@ -124,8 +126,12 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
     }
     const done = await Promise.all(results);
     const stageTimings = new Map<string, number[]>();
-    for (const { stageTimings: timings } of done) for (const [stage, samples] of timings) stageTimings.set(stage, [...(stageTimings.get(stage) ?? []), ...samples]);
-    return { summary: mergeSummaries(done.map((d) => d.summary), Math.round(performance.now() - started)), partitions: dirs.length, stageTimings };
+    const stageEvents = new Map<string, number>();
+    for (const { stageTimings: timings, stageEvents: counts } of done) {
+      for (const [stage, samples] of timings) stageTimings.set(stage, [...(stageTimings.get(stage) ?? []), ...samples]);
+      for (const [stage, count] of counts) stageEvents.set(stage, (stageEvents.get(stage) ?? 0) + count);
+    }
+    return { summary: mergeSummaries(done.map((d) => d.summary), Math.round(performance.now() - started)), partitions: dirs.length, stageTimings, stageEvents };
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }

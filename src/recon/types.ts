@@ -80,6 +80,17 @@ export interface ParsedStatementFile {
   statements: ParsedStatement[];
 }
 
+/** A syntax fault at a 1-based line of a text the caller names (XML tokenizer, CSV reader). */
+export class LineSyntaxError extends Error {
+  override name = 'LineSyntaxError';
+  constructor(
+    readonly line: number,
+    readonly fault: string,
+  ) {
+    super(`line ${line}: ${fault}`);
+  }
+}
+
 /** A problem with the input, naming the file and the line or element. Always quarantines the file. */
 export class StatementParseError extends Error {
   override name = 'StatementParseError';

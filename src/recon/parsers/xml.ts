@@ -8,6 +8,7 @@
  * Push-based: feed text chunks with `push`, then call `end()`. A construct split across chunks
  * is kept until it is complete, so memory is bounded by the largest single tag/text run.
  */
+import { LineSyntaxError } from '../types';
 
 export interface XmlHandler {
   /** `name` is the local name (prefix stripped); `qname` the name as written. */
@@ -16,14 +17,8 @@ export interface XmlHandler {
   text(text: string): void;
 }
 
-export class XmlSyntaxError extends Error {
+export class XmlSyntaxError extends LineSyntaxError {
   override name = 'XmlSyntaxError';
-  constructor(
-    readonly line: number,
-    readonly fault: string,
-  ) {
-    super(`line ${line}: ${fault}`);
-  }
 }
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };

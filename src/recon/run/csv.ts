@@ -2,6 +2,7 @@
  * Minimal RFC 4180 CSV: reading records from a line stream (quoted cells may hold commas,
  * doubled quotes and line breaks) and writing cells (quoted only when they need it).
  */
+import { LineSyntaxError } from '../types';
 
 export interface CsvRecord {
   cells: string[];
@@ -9,14 +10,8 @@ export interface CsvRecord {
   line: number;
 }
 
-export class CsvSyntaxError extends Error {
+export class CsvSyntaxError extends LineSyntaxError {
   override name = 'CsvSyntaxError';
-  constructor(
-    readonly line: number,
-    readonly fault: string,
-  ) {
-    super(`line ${line}: ${fault}`);
-  }
 }
 
 /** Reads CSV records from physical lines (without their line breaks). */

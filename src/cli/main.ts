@@ -14,7 +14,7 @@ import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
 import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
 import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { authorisationLines } from '../generator/authorisations';
-import { EmbeddedRuntime } from '../runtime/embedded-runtime';
+import { EmbeddedRuntime, SUMMARY_CATEGORIES } from '../runtime/embedded-runtime';
 import { postPartitioned } from '../runtime/partitioned-runtime';
 import { partitionDirs } from '../runtime/state-layout';
 import { fromMinorUnits, toMinorUnits } from '../domain/money';
@@ -286,7 +286,7 @@ async function readBalances(state: string, account?: string): Promise<BalanceVie
 }
 
 function formatSummary(summary: RunSummary): string {
-  const order = ['received', 'invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending', 'elapsedMs'];
+  const order = ['received', ...SUMMARY_CATEGORIES, 'elapsedMs'];
   const rows = order.map((key) => [key, String((summary as unknown as Record<string, unknown>)[key])]);
   const ledger = Object.entries(summary.ledger).map(([ccy, t]) => [ccy, t.debits, t.credits, t.debits === t.credits ? 'balanced' : 'UNBALANCED']);
   return `${formatTable([['FIELD', 'VALUE'], ...rows])}\n\nLedger by currency:\n${formatTable([['CCY', 'DEBITS', 'CREDITS', 'CHECK'], ...ledger])}`;

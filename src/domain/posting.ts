@@ -17,6 +17,7 @@ import type { LegDirection, LegType, PostingLeg, RulesDecidedData } from './even
 import type { Money } from './money';
 import { deterministicId, timeOfId, timeOrderedId } from './events';
 import { minorOf } from './money';
+import { fnv1a32 } from './fnv';
 
 export const fxPositionAccount = (currency: string): string => `FXPOS-${currency}`;
 export const fxFeeIncomeAccount = (currency: string): string => `FXFEE-${currency}`;
@@ -143,7 +144,5 @@ export function shardFor(legs: readonly PostingLeg[], shards: number): number {
   if (shards <= 1 || legs.length === 0) return 0;
   let smallest = legs[0]!.legId;
   for (const leg of legs) if (leg.legId < smallest) smallest = leg.legId;
-  let hash = 2166136261;
-  for (let i = 0; i < smallest.length; i += 1) hash = Math.imul(hash ^ smallest.charCodeAt(i), 16777619);
-  return (hash >>> 0) % shards;
+  return fnv1a32(smallest) % shards;
 }

@@ -72,17 +72,3 @@ export function createSqsConsumer<T extends EventType>(definition: ConsumerDefin
     )
     .handler(consumeBatch as unknown as (event: SQSEvent) => Promise<SQSBatchResponse>);
 }
-
-/** Runs each event on its own, turning a thrown error into that event's failure. */
-export async function eachEvent<E>(events: readonly E[], work: (event: E) => Promise<void>): Promise<BatchResults> {
-  const results: (Error | undefined)[] = [];
-  for (const event of events) {
-    try {
-      await work(event);
-      results.push(undefined);
-    } catch (error) {
-      results.push(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-  return results;
-}

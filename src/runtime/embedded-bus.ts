@@ -85,12 +85,6 @@ export class EmbeddedBus implements EventPublisher {
     this.queues.get(consumer)!.push(...messages);
   }
 
-  depth(consumer?: ConsumerName): number {
-    if (consumer) return this.queues.get(consumer)!.length;
-    let total = 0;
-    for (const queue of this.queues.values()) total += queue.length;
-    return total;
-  }
 }
 
 const RECORD_ATTRIBUTES = Object.freeze({ ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'ledgerline-embedded', ApproximateFirstReceiveTimestamp: '0' });

@@ -10,7 +10,6 @@
  *   Nothing is lost and nothing is posted twice.
  */
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { LedgerEvent } from '../domain/events';
 import { authorisedEvent, classifyLine, isApproved } from '../domain/ingest';
@@ -89,6 +88,9 @@ export interface RunSummary {
 
 /** An input line: its text, or its text with its line number in the original file (partitioned runs). */
 export type InputLine = string | { lineNo: number; text: string };
+
+/** The outcome counts of a run, in report order: they always add up to `received`. */
+export const SUMMARY_CATEGORIES = ['invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending'] as const;
 
 export interface RunProgress {
   linesRead: number;
@@ -376,8 +378,4 @@ export class EmbeddedRuntime {
     }
     return result;
   }
-}
-
-export function contentHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

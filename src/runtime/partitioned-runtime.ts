@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { fromMinorUnits, toMinorUnits } from '../domain/money';
-import { EmbeddedRuntime } from './embedded-runtime';
+import { EmbeddedRuntime, SUMMARY_CATEGORIES } from './embedded-runtime';
 import type { RunSummary } from './embedded-runtime';
 import type { FromWorker, PartitionWorkerData, ToWorker } from './partition-worker';
 import { openLayout, partitionOfLine } from './state-layout';
@@ -38,7 +38,7 @@ function mergeSummaries(summaries: RunSummary[], elapsedMs: number): RunSummary 
   const merged: RunSummary = { received: 0, invalid: 0, notApproved: 0, replayed: 0, duplicates: 0, rejected: 0, declined: 0, review: 0, posted: 0, failed: 0, pending: 0, elapsedMs, ledger: {} };
   const totals = new Map<string, { debits: bigint; credits: bigint }>();
   for (const summary of summaries) {
-    for (const key of ['received', 'invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending'] as const) merged[key] += summary[key];
+    for (const key of ['received', ...SUMMARY_CATEGORIES] as const) merged[key] += summary[key];
     for (const [currency, side] of Object.entries(summary.ledger)) {
       const total = totals.get(currency) ?? { debits: 0n, credits: 0n };
       total.debits += toMinorUnits(side.debits, currency);

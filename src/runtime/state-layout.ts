@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DB_FILE } from '../adapters/embedded/database';
+import { fnv1a32 } from '../domain/fnv';
 
 export const STATE_MANIFEST = 'state.json';
 
@@ -68,7 +69,5 @@ export function partitionOfLine(line: string, partitions: number): number {
   if (partitions <= 1) return 0;
   const token = PAN_TOKEN.exec(line)?.[1];
   if (!token) return 0;
-  let hash = 2166136261;
-  for (let i = 0; i < token.length; i += 1) hash = Math.imul(hash ^ token.charCodeAt(i), 16777619);
-  return (hash >>> 0) % partitions;
+  return fnv1a32(token) % partitions;
 }

@@ -26,16 +26,3 @@ export function openStateDatabase(stateDir: string): StateDatabase {
 export function openMemoryDatabase(): StateDatabase {
   return new Database(':memory:');
 }
-
-/** Runs `work` inside one transaction (BEGIN IMMEDIATE … COMMIT), rolling back on any error. */
-export async function inTransaction<T>(db: StateDatabase, work: () => Promise<T>): Promise<T> {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = await work();
-    db.exec('COMMIT');
-    return result;
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
-}

@@ -26,8 +26,6 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly createBalance;
   private readonly updateBalance;
   private readonly allBalances;
-  /** Versioned balance updates made by this store instance (observability and tests). */
-  balanceUpdateCount = 0;
 
   constructor(
     private readonly db: StateDatabase,
@@ -79,7 +77,6 @@ export class SqliteLedgerStore implements LedgerStore {
       this.applyVersioned(delta.accountId, shard, delta.currency, delta.debitMinor, delta.creditMinor);
       balanceUpdates += 1;
     }
-    this.balanceUpdateCount += balanceUpdates;
     return { newLegs, balanceUpdates };
   }
 

@@ -37,12 +37,11 @@ function byName(m: SynthModel, type: string, name: string): Resource {
 }
 
 test('synthesizes every stack of every environment and the tooling account', () => {
-  const { built, elapsedMs } = synthesizeAll();
+  const { built } = synthesizeAll();
   expect(built.stacks.map((stack) => stack.node.id).sort()).toEqual(
     [...ENVIRONMENTS.flatMap((config) => COMPONENTS.map((component) => `${config.prefix}-${component}`)), `${TOOLING.prefix}-bootstrap`, `${TOOLING.prefix}-pipeline`].sort(),
   );
-  // Placeholder code in tests: no esbuild, so this measures the CDKTF synth itself.
-  expect(elapsedMs).toBeLessThan(20_000);
+  // Placeholder code in tests: no esbuild. Synth time is measured by `npm run synth` (BENCHMARKS.md).
   expect([...built.assets.code.values()].every((code) => code.source === 'placeholder')).toBe(true);
 });
 

@@ -15,7 +15,6 @@ export interface Synthesized {
   outdir: string;
   built: LedgerlineApp;
   models: ReadonlyMap<ScopeName, SynthModel>;
-  elapsedMs: number;
 }
 
 let cached: Synthesized | undefined;
@@ -23,16 +22,14 @@ let cached: Synthesized | undefined;
 export function synthesizeAll(): Synthesized {
   if (cached) return cached;
   const outdir = mkdtempSync(join(tmpdir(), 'ledgerline-infra-'));
-  const started = performance.now();
   const built = synthesizeLedgerline({ assetMode: 'placeholder', outdir });
-  const elapsedMs = performance.now() - started;
   const models = new Map<ScopeName, SynthModel>();
   for (const env of built.environments) {
     const stacks = [env.bootstrap, env.network, env.data, env.analytics, env.app, env.observability].map((stack) => stack.node.id);
     models.set(env.config.name, SynthModel.fromOutdir(env.config.name, outdir, stacks));
   }
   if (built.tooling) models.set('tooling', SynthModel.fromOutdir('tooling', outdir, [built.tooling.bootstrap.node.id, built.tooling.pipeline.node.id]));
-  cached = { outdir, built, models, elapsedMs };
+  cached = { outdir, built, models };
   return cached;
 }
 

@@ -252,6 +252,7 @@ export function enrich(data: StandardisedData, ref: ResolvedReference): EnrichOu
     settlementAccountId: merchant.settlementAccountId,
   };
   const enrichment: Enrichment = {
+    card: { network: card.network, status: card.status },
     account: {
       accountId: account.accountId,
       iban: account.iban,

@@ -114,6 +114,12 @@ export interface EnrichedAccount {
   currency: string;
 }
 
+/** The card's state in reference data when the payment was enriched (the rules decide what it means). */
+export interface EnrichedCard {
+  network: string;
+  status: 'ACTIVE' | 'BLOCKED' | 'EXPIRED';
+}
+
 export interface EnrichedMerchant extends Merchant {
   category: string;
   settlementAccountId: string;
@@ -132,6 +138,7 @@ export interface CurrencyConversion {
 }
 
 export interface Enrichment {
+  card: EnrichedCard;
   account: EnrichedAccount;
   merchant: EnrichedMerchant;
   description: string;

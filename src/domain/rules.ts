@@ -17,6 +17,7 @@
  *   payment.hasConversion        bool    a currency conversion was applied
  *   payment.network              string  card network, e.g. "VISA"
  *   payment.velocityCount        int     the card's payments in the velocity window, this one included
+ *   card.status                  string  ACTIVE | BLOCKED | EXPIRED (reference data at enrichment)
  *   account.status               string  OPEN | CLOSED | FROZEN | DORMANT
  *   account.country              string  ISO 3166 alpha-2, from the IBAN
  *   account.currency             string
@@ -117,6 +118,10 @@ const PAYMENT_FIELDS = {
   velocityCount: 'int',
 } as const;
 
+const CARD_FIELDS = {
+  status: 'string',
+} as const;
+
 const ACCOUNT_FIELDS = {
   status: 'string',
   country: 'string',
@@ -136,6 +141,7 @@ type FieldValue<T extends CelField> = T extends 'int' ? bigint : T extends 'stri
 type FieldsOf<M extends Record<string, CelField>> = { readonly [K in keyof M]: FieldValue<M[K]> };
 
 export type PaymentFactsFields = FieldsOf<typeof PAYMENT_FIELDS>;
+export type CardFactsFields = FieldsOf<typeof CARD_FIELDS>;
 export type AccountFactsFields = FieldsOf<typeof ACCOUNT_FIELDS>;
 export type ProductFactsFields = FieldsOf<typeof PRODUCT_FIELDS>;
 
@@ -154,6 +160,8 @@ function factsClass<M extends Record<string, CelField>>(name: string): FactsClas
 
 export type PaymentFacts = PaymentFactsFields;
 export const PaymentFacts = factsClass<typeof PAYMENT_FIELDS>('PaymentFacts');
+export type CardFacts = CardFactsFields;
+export const CardFacts = factsClass<typeof CARD_FIELDS>('CardFacts');
 export type AccountFacts = AccountFactsFields;
 export const AccountFacts = factsClass<typeof ACCOUNT_FIELDS>('AccountFacts');
 export type ProductFacts = ProductFactsFields;
@@ -162,6 +170,7 @@ export const ProductFacts = factsClass<typeof PRODUCT_FIELDS>('ProductFacts');
 /** The CEL evaluation context of one payment. */
 export interface RuleFacts {
   readonly payment: PaymentFacts;
+  readonly card: CardFacts;
   readonly account: AccountFacts;
   readonly product: ProductFacts;
 }
@@ -206,6 +215,7 @@ export function buildFacts(data: EnrichedData, product: ProductRecord, velocityC
       network: authorisation.network,
       velocityCount: BigInt(velocityCount),
     }),
+    card: new CardFacts({ status: enrichment.card.status }),
     account: new AccountFacts({
       status: account.status,
       country: account.iban.slice(0, 2),
@@ -230,9 +240,11 @@ const validateDocument = ajv.compile<RuleSetDocument>(ruleSetSchema);
 /** The fact types, registered once; each rule set clones it and adds its own `params`. */
 const baseEnvironment = new Environment({ unlistedVariablesAreDyn: false })
   .registerType('PaymentFacts', { ctor: PaymentFacts, fields: { ...PAYMENT_FIELDS } })
+  .registerType('CardFacts', { ctor: CardFacts, fields: { ...CARD_FIELDS } })
   .registerType('AccountFacts', { ctor: AccountFacts, fields: { ...ACCOUNT_FIELDS } })
   .registerType('ProductFacts', { ctor: ProductFacts, fields: { ...PRODUCT_FIELDS } })
   .registerVariable('payment', 'PaymentFacts')
+  .registerVariable('card', 'CardFacts')
   .registerVariable('account', 'AccountFacts')
   .registerVariable('product', 'ProductFacts');
 

@@ -77,6 +77,7 @@ function enriched(authorisation: Authorisation, reference: ResolvedReference) {
 describe('enrich: same currency', () => {
   it('adds account, branch, holder, product, merchant category, description and the version', () => {
     const e = enriched(auth(), ref());
+    expect(e.card).toEqual({ network: 'VISA', status: 'ACTIVE' });
     expect(e.account).toEqual({
       accountId: 'ACC-0000042',
       iban: 'GB93LDGL67874444189555',
@@ -108,6 +109,11 @@ describe('enrich: same currency', () => {
   it('enriches FROZEN and DORMANT accounts (the rules decide), only CLOSED is rejected', () => {
     expect(enriched(auth(), ref({ account: { ...account, status: 'FROZEN' } })).account.status).toBe('FROZEN');
     expect(enriched(auth(), ref({ account: { ...account, status: 'DORMANT' } })).account.status).toBe('DORMANT');
+  });
+
+  it('enriches BLOCKED and EXPIRED cards and carries the status (the rules hold them for review)', () => {
+    expect(enriched(auth(), ref({ card: { ...card, status: 'BLOCKED' } })).card).toEqual({ network: 'VISA', status: 'BLOCKED' });
+    expect(enriched(auth(), ref({ card: { ...card, status: 'EXPIRED' } })).card.status).toBe('EXPIRED');
   });
 
   it('takes the MCC the network sent and categorises it when it differs from the reference MCC', () => {

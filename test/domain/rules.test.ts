@@ -17,6 +17,7 @@ import { DEFAULT_RULE_SET_PATH, loadRuleSetFile } from '../../src/adapters/embed
 const RULE_SET_FILE = path.resolve(__dirname, '../../config/rules/card-posting.v1.json');
 
 interface Variant {
+  cardStatus?: 'ACTIVE' | 'BLOCKED' | 'EXPIRED';
   status?: string;
   amount?: string;
   currency?: string;
@@ -55,6 +56,7 @@ function enriched(variant: Variant = {}): EnrichedData {
     businessKey: 'a'.repeat(64),
     pacs008: { GrpHdr: {}, CdtTrfTxInf: {} },
     enrichment: {
+      card: { network: 'VISA', status: variant.cardStatus ?? 'ACTIVE' },
       account: {
         accountId: 'acc-0001',
         iban: variant.iban ?? 'GB82WEST12345698765432',
@@ -106,11 +108,13 @@ describe('the card-posting rule set file', () => {
   it('loads from the default path and keeps its id, version and rule order', () => {
     expect(DEFAULT_RULE_SET_PATH).toBe(RULE_SET_FILE);
     expect(ruleSet.ruleSetId).toBe('card-posting');
-    expect(ruleSet.version).toBe('1.0.0');
+    expect(ruleSet.version).toBe('1.1.0');
     expect(ruleSet.rules.map((rule) => rule.id)).toEqual([
       'ACCOUNT_FROZEN',
       'ACCOUNT_CLOSED',
       'ACCOUNT_DORMANT',
+      'CARD_BLOCKED',
+      'CARD_EXPIRED',
       'OVER_TRANSACTION_LIMIT',
       'NEAR_TRANSACTION_LIMIT',
       'BLOCKED_MCC',
@@ -123,7 +127,7 @@ describe('the card-posting rule set file', () => {
   });
 
   it('approves an ordinary domestic payment with no rule fired', () => {
-    expect(decide()).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '1.0.0', velocityCount: 1 });
+    expect(decide()).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount: 1 });
   });
 });
 
@@ -133,6 +137,10 @@ describe('each rule fires on its facts and not otherwise', () => {
     ['closed account', { status: 'CLOSED' }, {}, 1, ['ACCOUNT_CLOSED'], 'decline'],
     ['dormant account', { status: 'DORMANT' }, {}, 1, ['ACCOUNT_DORMANT'], 'review'],
     ['open account', { status: 'OPEN' }, {}, 1, [], 'approve'],
+    ['blocked card (approved upstream, blocked since)', { cardStatus: 'BLOCKED' }, {}, 1, ['CARD_BLOCKED'], 'review'],
+    ['expired card', { cardStatus: 'EXPIRED' }, {}, 1, ['CARD_EXPIRED'], 'review'],
+    ['active card', { cardStatus: 'ACTIVE' }, {}, 1, [], 'approve'],
+    ['blocked card on a frozen account: decline wins', { cardStatus: 'BLOCKED', status: 'FROZEN' }, {}, 1, ['ACCOUNT_FROZEN', 'CARD_BLOCKED'], 'decline'],
     ['over the limit by one penny', { amount: '1000.01' }, {}, 1, ['OVER_TRANSACTION_LIMIT'], 'decline'],
     ['exactly the limit (near, not over)', { amount: '1000.00' }, {}, 1, ['NEAR_TRANSACTION_LIMIT'], 'review'],
     ['one penny over 80% of the limit', { amount: '800.01' }, {}, 1, ['NEAR_TRANSACTION_LIMIT'], 'review'],
@@ -263,15 +271,15 @@ describe('compileRuleSet', () => {
   it('names the rule and the fault for a schema violation in a rule', () => {
     const error = failure(withRule({ id: 'BAD_OUTCOME', description: 'x', when: 'true', outcome: 'block' }));
     expect(error.ruleId).toBe('BAD_OUTCOME');
-    expect(error.message).toContain('rule BAD_OUTCOME (rules[9]) outcome: must be one of ["decline","review"]');
+    expect(error.message).toContain('rule BAD_OUTCOME (rules[11]) outcome: must be one of ["decline","review"]');
   });
 
   it('names the rule for a missing field and an unexpected one', () => {
     expect(failure(withRule({ id: 'NO_WHEN', description: 'x', outcome: 'review' })).message).toContain(
-      'rule NO_WHEN (rules[9]): missing required field "when"',
+      'rule NO_WHEN (rules[11]): missing required field "when"',
     );
     expect(failure(withRule({ id: 'EXTRA', description: 'x', when: 'true', outcome: 'review', priority: 1 })).message).toContain(
-      'rule EXTRA (rules[9]): unexpected field "priority"',
+      'rule EXTRA (rules[11]): unexpected field "priority"',
     );
   });
 
@@ -384,10 +392,10 @@ describe('loadRuleSetFile with a bad file', () => {
 
   it('names the file and the rule with a schema fault', () => {
     const doc = JSON.parse(readFileSync(RULE_SET_FILE, 'utf8')) as { rules: Array<Record<string, string>> };
-    (doc.rules[5] as Record<string, string>).outcome = 'deny';
+    (doc.rules[7] as Record<string, string>).outcome = 'deny';
     const file = path.join(dir, 'bad-schema.json');
     writeFileSync(file, JSON.stringify(doc));
-    expect(() => loadRuleSetFile(file)).toThrow(`${file}: rule BLOCKED_MCC (rules[5]) outcome: must be one of ["decline","review"]`);
+    expect(() => loadRuleSetFile(file)).toThrow(`${file}: rule BLOCKED_MCC (rules[7]) outcome: must be one of ["decline","review"]`);
   });
 
   it('names the file when it is not JSON or is missing', () => {

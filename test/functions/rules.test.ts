@@ -59,6 +59,7 @@ function enrichedEvent(variant: Variant): LedgerEvent<'payment.enriched'> {
     businessKey: deterministicId('bk', authorizationId).replace(/-/g, '').padEnd(64, '0'),
     pacs008: { GrpHdr: { MsgId: authorizationId }, CdtTrfTxInf: { PmtId: { EndToEndId: authorizationId } } },
     enrichment: {
+      card: { network: 'VISA', status: 'ACTIVE' },
       account: {
         accountId: 'acc-0001',
         iban: 'GB82WEST12345698765432',
@@ -166,7 +167,7 @@ describe('rules handler', () => {
     expect(output.id).toBe(deterministicId('payment.rules-decided', input.id, ''));
     const { decision, ...rest } = output.data;
     expect(rest).toEqual(input.data);
-    expect(decision).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '1.0.0', velocityCount: 1 });
+    expect(decision).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount: 1 });
     expect(await decisions.get(input.correlationId)).toEqual(decision);
   });
 

@@ -29,6 +29,7 @@ export function enrichedData(overrides: { authorisation?: Partial<Authorisation>
     businessKey: 'a'.repeat(64),
     pacs008: { GrpHdr: {}, CdtTrfTxInf: {} },
     enrichment: {
+      card: { network: auth.network, status: 'ACTIVE' },
       account: {
         accountId: 'ACC-0001',
         iban: 'GB33BUKB20201555555555',

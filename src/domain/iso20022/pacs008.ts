@@ -25,7 +25,7 @@
  * full values remain in the event's `authorisation`. Derived ids are checked never to look
  * like a PAN.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Authorisation } from '../events';
 import type { Money } from '../money';
 import { canonical, isKnownCurrency } from '../money';
@@ -156,9 +156,7 @@ const MAX_DERIVATION_ATTEMPTS = 64;
 /** Derives a value from a SHA-256 of `parts`, re-deriving (deterministically) while it looks like a PAN. */
 function panSafeDigest(parts: readonly string[], shape: (hex: string) => string): string {
   for (let attempt = 0; attempt < MAX_DERIVATION_ATTEMPTS; attempt += 1) {
-    const hex = createHash('sha256')
-      .update([...parts, String(attempt)].join('\u001f'))
-      .digest('hex');
+    const hex = hash('sha256', [...parts, String(attempt)].join('\u001f'), 'hex');
     const value = shape(hex);
     if (!containsPan(value)) return value;
   }

@@ -3,7 +3,10 @@
  * reference data. Same options + same seed → byte-identical records; no Math.random, no clock.
  *
  * Mix (approximate shares of original records):
- *   - cards: ACTIVE cards on OPEN accounts; 0.5% "burst" cards (velocity); 0.5% cards on
+ *   - pace: one authorisation every GENERATOR_PACE.meanGapMs on average (about 14,400 an hour,
+ *     so a card pays about once an hour and 1,000,000 records span about three days)
+ *   - cards: ACTIVE cards on OPEN accounts; 0.5% "burst" traffic, all on one card per hour (so
+ *     that card trips the velocity rule); 0.5% cards on
  *     CLOSED / FROZEN / DORMANT accounts or BLOCKED / EXPIRED cards; 0.2% unknown tokens
  *   - merchants: 10% cross-currency (merchant currency ≠ account currency), most with the
  *     network's billingAmount + conversionRate; 0.3% blocked-MCC merchants
@@ -89,6 +92,9 @@ export const GENERATOR_MIX = Object.freeze({
   overLimit: 0.004,
   declined: 0.02,
 });
+
+/** How fast the synthetic network sends: the mean gap between original records, in ms. */
+export const GENERATOR_PACE = Object.freeze({ meanGapMs: 250, burstCardHours: 1 });
 
 /** The MCCs the rule set blocks; merchants carrying them are only drawn at GENERATOR_MIX.blockedMcc. */
 export const HIGH_RISK_MCCS: ReadonlySet<string> = new Set(['7995', '7800', '7801', '7802', '6051']);
@@ -360,7 +366,7 @@ export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Ge
       continue;
     }
 
-    clockMs += 1 + prng.int(40);
+    clockMs += 1 + prng.int(2 * GENERATOR_PACE.meanGapMs - 1);
 
     // Card.
     const cardRoll = prng.next();
@@ -369,8 +375,8 @@ export function* generateAuthorisations(opts: GenerateAuthorisationsOptions): Ge
         ? unknownCard()
         : cardRoll < problemEnd && p.problemCards.length > 0
           ? prng.pick(p.problemCards)
-          : cardRoll < burstEnd
-            ? prng.pick(p.burstCards)
+          : cardRoll < burstEnd && p.burstCards.length > 0
+            ? p.burstCards[floor(clockMs / (GENERATOR_PACE.burstCardHours * 3_600_000)) % p.burstCards.length]!
             : prng.pick(p.normalCards);
 
     // Merchant.

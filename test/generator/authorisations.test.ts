@@ -3,7 +3,7 @@ import { businessKey } from '../../src/domain/dedup';
 import type { Authorisation } from '../../src/domain/events';
 import { currencyExponent, toMinorUnits } from '../../src/domain/money';
 import { findPan } from '../../src/domain/pan';
-import { GENERATOR_MIX, HIGH_RISK_MCCS, Prng, authorisationLines, generateAuthorisations } from '../../src/generator/authorisations';
+import { GENERATOR_MIX, GENERATOR_PACE, HIGH_RISK_MCCS, Prng, authorisationLines, generateAuthorisations } from '../../src/generator/authorisations';
 import { validateAuthorisation } from '../../schemas';
 
 const ref = loadReferenceData();
@@ -168,6 +168,32 @@ describe('generateAuthorisations', () => {
       previous = record.transmittedAt;
     }
     expect(problems).toEqual([]);
+  });
+
+  it('paces like a real network: a card pays about once an hour, except the one burst card of each hour', () => {
+    const records = generate(60_000, 21);
+    const first = Date.parse(records[0]!.transmittedAt);
+    const last = Date.parse(records[records.length - 1]!.transmittedAt);
+    const meanGap = (last - first) / (records.length - 1);
+    expect(meanGap).toBeGreaterThan(GENERATOR_PACE.meanGapMs * 0.9);
+    expect(meanGap).toBeLessThan(GENERATOR_PACE.meanGapMs * 1.1);
+
+    // Whole hours only: the last hour of the run is cut short.
+    const lastHour = Math.floor(last / 3_600_000);
+    const perCardHour = new Map<string, number>();
+    for (const r of records) {
+      const hour = Math.floor(Date.parse(r.transmittedAt) / 3_600_000);
+      if (hour === lastHour) continue;
+      const key = `${r.panToken}@${hour}`;
+      perCardHour.set(key, (perCardHour.get(key) ?? 0) + 1);
+    }
+    const hours = new Set([...perCardHour.keys()].map((key) => key.split('@')[1])).size;
+    expect(hours).toBe(4);
+    const counts = [...perCardHour.values()].sort((a, b) => b - a);
+    // One burst card per hour, far over the strictest product velocity limit (8 an hour)...
+    expect(counts.slice(0, hours).every((n) => n > 40)).toBe(true);
+    // ...while every other card pays a handful of times at most.
+    expect(counts[hours]).toBeLessThanOrEqual(10);
   });
 
   it('rejects bad options', () => {

@@ -1,0 +1,500 @@
+/**
+ * The exceptions workbench, pure: finance works the exceptions and proposed matches of a
+ * reconciliation run as CASES. Each case has a status, a version (optimistic locking, as in
+ * seed 004) and an append-only history of events (who, when, what, from → to).
+ *
+ * Lifecycle:
+ *   OPEN ──resolve──▶ RESOLVED            (matched manually, timing difference, bank error, duplicate confirmed)
+ *   OPEN ──propose-write-off──▶ PENDING_APPROVAL ──approve-write-off (another person, approver)──▶ WRITTEN_OFF
+ *                                                 └─reject-write-off──▶ OPEN
+ *   OPEN (proposed match) ──confirm-match──▶ RESOLVED (MATCH_CONFIRMED) | ──reject-match──▶ OPEN (an exception again)
+ *   RESOLVED / WRITTEN_OFF ──reopen──▶ OPEN
+ *   OPEN / PENDING_APPROVAL ──(a later run no longer reports it)──▶ CLEARED   (system, on import)
+ *   comment and assign change no status.
+ *
+ * Roles: viewer reads; reconciler acts; approver also approves write-offs (never their own: four eyes).
+ * Notes are free text typed by people, so a note with a PAN-like number is refused (PCI).
+ */
+import { containsPan } from '../../domain/pan';
+
+export type CaseKind = 'exception' | 'proposed-match';
+export type CaseStatus = 'OPEN' | 'PENDING_APPROVAL' | 'RESOLVED' | 'WRITTEN_OFF' | 'CLEARED';
+export const CASE_STATUSES: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL', 'RESOLVED', 'WRITTEN_OFF', 'CLEARED'];
+export type Role = 'viewer' | 'reconciler' | 'approver';
+export const ROLES: readonly Role[] = ['viewer', 'reconciler', 'approver'];
+
+export type ResolutionKind = 'MATCHED_MANUALLY' | 'TIMING_DIFFERENCE' | 'BANK_ERROR' | 'DUPLICATE_CONFIRMED' | 'MATCH_CONFIRMED' | 'WRITTEN_OFF';
+/** The resolutions a person picks with `resolve` (the others come from their own actions). */
+export const RESOLVE_KINDS = ['MATCHED_MANUALLY', 'TIMING_DIFFERENCE', 'BANK_ERROR', 'DUPLICATE_CONFIRMED'] as const;
+
+export interface Actor {
+  /** The signed-in user (SSO email, or the local user). */
+  user: string;
+  roles: readonly Role[];
+}
+
+export interface Resolution {
+  kind: ResolutionKind;
+  note: string;
+  /** MATCHED_MANUALLY: the ledger entries the person matched. */
+  ledgerEntryIds?: string[];
+  by: string;
+  at: string;
+}
+
+export interface ExceptionCase {
+  /** `exception:<side>:<item id>` or `match:<matchId>`: stable across runs of the same inputs. */
+  caseId: string;
+  kind: CaseKind;
+  /** The latest run that reported it. */
+  runId: string;
+  side: 'statement' | 'ledger' | 'both';
+  /** An ExceptionReason (UNMATCHED, AMOUNT_MISMATCH, …) or PROPOSED_MATCH. */
+  reason: string;
+  accountId: string;
+  currency: string;
+  /** Signed decimal string, exact (never a float). */
+  amount: string;
+  ageDays: number;
+  statementLineId?: string;
+  bankReference?: string;
+  /** The ledger side: the candidate entry of an exception, the entries of a proposed match. */
+  ledgerEntryIds: string[];
+  ruleId?: string;
+  /** Proposed matches: four decimals, as in matches.csv. */
+  confidence?: string;
+  detail?: string;
+  status: CaseStatus;
+  assignee?: string;
+  resolution?: Resolution;
+  /** PENDING_APPROVAL: who proposed the write-off and why. */
+  writeOff?: { proposedBy: string; note: string; at: string };
+  version: number;
+  updatedAt: string;
+}
+
+export type CaseAction =
+  | { type: 'comment'; note: string }
+  | { type: 'assign'; assignee: string }
+  | { type: 'resolve'; resolution: (typeof RESOLVE_KINDS)[number]; note: string; ledgerEntryIds?: string[] }
+  | { type: 'confirm-match'; note?: string }
+  | { type: 'reject-match'; note: string }
+  | { type: 'propose-write-off'; note: string }
+  | { type: 'approve-write-off'; note?: string }
+  | { type: 'reject-write-off'; note: string }
+  | { type: 'reopen'; note: string };
+export type CaseActionType = CaseAction['type'];
+export const CASE_ACTION_TYPES: readonly CaseActionType[] = [
+  'comment',
+  'assign',
+  'resolve',
+  'confirm-match',
+  'reject-match',
+  'propose-write-off',
+  'approve-write-off',
+  'reject-write-off',
+  'reopen',
+];
+
+/** One line of a case's history. `import` / `clear` are the system's (a run raised or cleared it). */
+export interface CaseEvent {
+  caseId: string;
+  /** The case version this event produced (1 = raised). */
+  version: number;
+  action: CaseActionType | 'import' | 'clear';
+  actor: string;
+  at: string;
+  from?: CaseStatus;
+  to: CaseStatus;
+  note?: string;
+  detail?: string;
+}
+
+export type WorkbenchErrorCode = 'INVALID' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+
+/** A refused request, with the HTTP status it maps to. */
+export class WorkbenchError extends Error {
+  override name = 'WorkbenchError';
+  constructor(
+    readonly code: WorkbenchErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+  get httpStatus(): number {
+    return { INVALID: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 }[this.code];
+  }
+}
+
+export const SYSTEM_ACTOR = 'ledgerline';
+export const MAX_NOTE_LENGTH = 2000;
+const USER_PATTERN = /^[A-Za-z0-9._%+@-]{1,254}$/;
+const ENTRY_ID_PATTERN = /^[^\s,]{1,200}$/;
+
+// ---------------------------------------------------------------------------
+// Parsing a requested action (form or JSON body): every fault names the field.
+
+function text(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    if (required) throw new WorkbenchError('INVALID', `field "${field}" is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new WorkbenchError('INVALID', `field "${field}" must be text`);
+  const trimmed = value.trim();
+  if (field === 'note') {
+    if (trimmed.length > MAX_NOTE_LENGTH) throw new WorkbenchError('INVALID', `field "note" is ${trimmed.length} characters; at most ${MAX_NOTE_LENGTH}`);
+    if (containsPan(trimmed)) throw new WorkbenchError('INVALID', 'field "note" contains a PAN-like number (13-19 digits passing Luhn); never paste card numbers');
+  }
+  return trimmed;
+}
+
+function entryIds(body: Record<string, unknown>): string[] | undefined {
+  const value = body.ledgerEntryIds;
+  if (value === undefined || value === null || value === '') return undefined;
+  const list = typeof value === 'string' ? value.split(/[\s,]+/).filter((id) => id.length > 0) : value;
+  if (!Array.isArray(list) || list.some((id) => typeof id !== 'string' || !ENTRY_ID_PATTERN.test(id))) {
+    throw new WorkbenchError('INVALID', 'field "ledgerEntryIds" must be ledger entry ids separated by commas or spaces');
+  }
+  return [...new Set(list as string[])];
+}
+
+/** Reads an action from a request body (form fields or JSON); throws WorkbenchError naming the field. */
+export function parseCaseAction(body: unknown): CaseAction {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WorkbenchError('INVALID', 'the request body must be an object of fields');
+  const fields = body as Record<string, unknown>;
+  const type = fields.type;
+  if (typeof type !== 'string' || !(CASE_ACTION_TYPES as readonly string[]).includes(type)) {
+    throw new WorkbenchError('INVALID', `field "type" must be one of ${CASE_ACTION_TYPES.join(', ')}; got ${JSON.stringify(type ?? null)}`);
+  }
+  switch (type as CaseActionType) {
+    case 'comment':
+    case 'reject-match':
+    case 'propose-write-off':
+    case 'reject-write-off':
+    case 'reopen':
+      return { type: type as 'comment', note: text(fields, 'note', true)! };
+    case 'confirm-match':
+    case 'approve-write-off': {
+      const note = text(fields, 'note', false);
+      return note === undefined ? { type: type as 'confirm-match' } : { type: type as 'confirm-match', note };
+    }
+    case 'assign': {
+      const assignee = text(fields, 'assignee', true)!;
+      if (!USER_PATTERN.test(assignee)) throw new WorkbenchError('INVALID', `field "assignee" "${assignee}" is not a user name or email`);
+      return { type: 'assign', assignee };
+    }
+    case 'resolve': {
+      const resolution = fields.resolution;
+      if (typeof resolution !== 'string' || !(RESOLVE_KINDS as readonly string[]).includes(resolution)) {
+        throw new WorkbenchError('INVALID', `field "resolution" must be one of ${RESOLVE_KINDS.join(', ')}; got ${JSON.stringify(resolution ?? null)}`);
+      }
+      const note = text(fields, 'note', true)!;
+      const ids = entryIds(fields);
+      if (resolution === 'MATCHED_MANUALLY' && !ids) throw new WorkbenchError('INVALID', 'field "ledgerEntryIds" is required to resolve as MATCHED_MANUALLY');
+      return { type: 'resolve', resolution: resolution as (typeof RESOLVE_KINDS)[number], note, ...(ids ? { ledgerEntryIds: ids } : {}) };
+    }
+  }
+}
+
+/** Reads the expected version a request carries (the version the person saw). */
+export function parseExpectedVersion(value: unknown): number {
+  const number = typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number.parseInt(value, 10) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw new WorkbenchError('INVALID', `field "expectedVersion" must be the case version you saw (a positive integer); got ${JSON.stringify(value ?? null)}`);
+  }
+  return number;
+}
+
+// ---------------------------------------------------------------------------
+// Deciding an action
+
+function requireRole(actor: Actor, role: Role, what: string): void {
+  const allowed = role === 'reconciler' ? actor.roles.includes('reconciler') || actor.roles.includes('approver') : actor.roles.includes(role);
+  if (!allowed) throw new WorkbenchError('FORBIDDEN', `${actor.user} may not ${what}: it needs the ${role} role (you have ${actor.roles.join(', ') || 'no role'})`);
+}
+
+function requireStatus(current: ExceptionCase, allowed: readonly CaseStatus[], what: string): void {
+  if (!allowed.includes(current.status)) {
+    throw new WorkbenchError('CONFLICT', `case ${current.caseId} is ${current.status}; ${what} needs ${allowed.join(' or ')}`);
+  }
+}
+
+/** What `actor` may do to `current` now (drives the UI's buttons; applyCaseAction enforces the same). */
+export function allowedActions(current: ExceptionCase, actor: Actor): CaseActionType[] {
+  const probes: CaseAction[] = [
+    { type: 'comment', note: 'x' },
+    { type: 'assign', assignee: actor.user },
+    { type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'x' },
+    { type: 'confirm-match' },
+    { type: 'reject-match', note: 'x' },
+    { type: 'propose-write-off', note: 'x' },
+    { type: 'approve-write-off' },
+    { type: 'reject-write-off', note: 'x' },
+    { type: 'reopen', note: 'x' },
+  ];
+  return probes
+    .filter((probe) => {
+      try {
+        applyCaseAction(current, probe, actor, current.updatedAt, current.version);
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .map((probe) => probe.type);
+}
+
+/**
+ * Applies one action for one person. `expectedVersion` is the version the person saw: if the
+ * case has moved on since, the action is refused (CONFLICT) rather than applied to a state they
+ * never saw. Returns the next case (version + 1) and its history event; the store writes both
+ * atomically, conditional on the version.
+ */
+export function applyCaseAction(
+  current: ExceptionCase,
+  action: CaseAction,
+  actor: Actor,
+  at: string,
+  expectedVersion: number,
+): { next: ExceptionCase; event: CaseEvent } {
+  if (expectedVersion !== current.version) {
+    throw new WorkbenchError('CONFLICT', `case ${current.caseId} changed since you opened it (version ${expectedVersion}, now ${current.version}); reload it and try again`);
+  }
+  let next: ExceptionCase = { ...current, version: current.version + 1, updatedAt: at };
+  let note: string | undefined;
+  let detail: string | undefined;
+  switch (action.type) {
+    case 'comment':
+      requireRole(actor, 'reconciler', 'comment on a case');
+      note = action.note;
+      break;
+    case 'assign':
+      requireRole(actor, 'reconciler', 'assign a case');
+      requireStatus(current, ['OPEN', 'PENDING_APPROVAL'], 'assigning');
+      next = { ...next, assignee: action.assignee };
+      detail = `assigned to ${action.assignee}${current.assignee ? ` (was ${current.assignee})` : ''}`;
+      break;
+    case 'resolve': {
+      requireRole(actor, 'reconciler', 'resolve a case');
+      requireStatus(current, ['OPEN'], 'resolving');
+      if (current.kind !== 'exception') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is a proposed match: confirm or reject it`);
+      const { writeOff: _writeOff, ...rest } = next;
+      next = {
+        ...rest,
+        status: 'RESOLVED',
+        resolution: { kind: action.resolution, note: action.note, ...(action.ledgerEntryIds ? { ledgerEntryIds: action.ledgerEntryIds } : {}), by: actor.user, at },
+      };
+      note = action.note;
+      detail = action.ledgerEntryIds ? `${action.resolution}: ${action.ledgerEntryIds.join(', ')}` : action.resolution;
+      break;
+    }
+    case 'confirm-match':
+      requireRole(actor, 'reconciler', 'confirm a match');
+      requireStatus(current, ['OPEN'], 'confirming');
+      if (current.kind !== 'proposed-match') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is not a proposed match`);
+      next = { ...next, status: 'RESOLVED', resolution: { kind: 'MATCH_CONFIRMED', note: action.note ?? '', ledgerEntryIds: current.ledgerEntryIds, by: actor.user, at } };
+      note = action.note;
+      detail = `confirmed ${current.ruleId ?? 'match'} at confidence ${current.confidence ?? '?'}`;
+      break;
+    case 'reject-match':
+      requireRole(actor, 'reconciler', 'reject a match');
+      requireStatus(current, ['OPEN'], 'rejecting');
+      if (current.kind !== 'proposed-match') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is not a proposed match`);
+      next = { ...next, kind: 'exception', reason: 'UNMATCHED' };
+      note = action.note;
+      detail = `rejected ${current.ruleId ?? 'match'}; the items are an exception now`;
+      break;
+    case 'propose-write-off':
+      requireRole(actor, 'reconciler', 'propose a write-off');
+      requireStatus(current, ['OPEN'], 'proposing a write-off');
+      if (current.kind !== 'exception') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is a proposed match: confirm or reject it`);
+      next = { ...next, status: 'PENDING_APPROVAL', writeOff: { proposedBy: actor.user, note: action.note, at } };
+      note = action.note;
+      detail = `write-off of ${current.amount} ${current.currency} proposed`;
+      break;
+    case 'approve-write-off': {
+      requireRole(actor, 'approver', 'approve a write-off');
+      requireStatus(current, ['PENDING_APPROVAL'], 'approving');
+      const proposal = current.writeOff!;
+      if (proposal.proposedBy === actor.user) throw new WorkbenchError('FORBIDDEN', `${actor.user} proposed this write-off and may not approve it too (four eyes)`);
+      const { writeOff: _writeOff, ...rest } = next;
+      next = { ...rest, status: 'WRITTEN_OFF', resolution: { kind: 'WRITTEN_OFF', note: proposal.note, by: actor.user, at } };
+      note = action.note;
+      detail = `write-off of ${current.amount} ${current.currency} proposed by ${proposal.proposedBy}, approved by ${actor.user}`;
+      break;
+    }
+    case 'reject-write-off': {
+      requireRole(actor, 'approver', 'reject a write-off');
+      requireStatus(current, ['PENDING_APPROVAL'], 'rejecting a write-off');
+      const { writeOff: _writeOff, ...rest } = next;
+      next = { ...rest, status: 'OPEN' };
+      note = action.note;
+      detail = `write-off proposed by ${current.writeOff?.proposedBy ?? '?'} rejected`;
+      break;
+    }
+    case 'reopen': {
+      requireRole(actor, 'reconciler', 'reopen a case');
+      requireStatus(current, ['RESOLVED', 'WRITTEN_OFF'], 'reopening');
+      const { resolution: _resolution, ...rest } = next;
+      next = { ...rest, status: 'OPEN' };
+      note = action.note;
+      break;
+    }
+  }
+  const event: CaseEvent = {
+    caseId: current.caseId,
+    version: next.version,
+    action: action.type,
+    actor: actor.user,
+    at,
+    from: current.status,
+    to: next.status,
+    ...(note ? { note } : {}),
+    ...(detail ? { detail } : {}),
+  };
+  return { next, event };
+}
+
+// ---------------------------------------------------------------------------
+// Importing a run's results
+
+/** One row of a run's exceptions.csv (the columns the reconcile command writes). */
+export interface ExceptionRow {
+  side: 'statement' | 'ledger';
+  id: string;
+  reason: string;
+  ageDays: string;
+  statementLineId: string;
+  bankReference: string;
+  ledgerEntryId: string;
+  accountId: string;
+  currency: string;
+  amount: string;
+  detail: string;
+}
+
+/** One row of a run's matches.csv. */
+export interface MatchRow {
+  matchId: string;
+  statementLineId: string;
+  bankReference: string;
+  ledgerEntryId: string;
+  ruleId: string;
+  confidence: string;
+  status: string;
+}
+
+/** The account, currency, amount and age of a statement line a proposed match names (from the run's data). */
+export interface StatementLineFacts {
+  accountId: string;
+  currency: string;
+  amount: string;
+  ageDays: number;
+}
+
+/** Pure: the cases a run reports: one per exception row, one per PROPOSED match (not confirmed ones). */
+export function casesFromRun(
+  runId: string,
+  exceptions: readonly ExceptionRow[],
+  matches: readonly MatchRow[],
+  at: string,
+  statementLine: (statementLineId: string) => StatementLineFacts | undefined,
+): ExceptionCase[] {
+  const cases: ExceptionCase[] = [];
+  for (const row of exceptions) {
+    const ageDays = Number.parseInt(row.ageDays, 10);
+    cases.push({
+      caseId: `exception:${row.side}:${row.id}`,
+      kind: 'exception',
+      runId,
+      side: row.side,
+      reason: row.reason,
+      accountId: row.accountId,
+      currency: row.currency,
+      amount: row.amount,
+      ageDays: Number.isSafeInteger(ageDays) ? ageDays : 0,
+      ...(row.statementLineId ? { statementLineId: row.statementLineId } : {}),
+      ...(row.bankReference ? { bankReference: row.bankReference } : {}),
+      ledgerEntryIds: row.ledgerEntryId ? [row.ledgerEntryId] : [],
+      ...(row.detail ? { detail: row.detail } : {}),
+      status: 'OPEN',
+      version: 1,
+      updatedAt: at,
+    });
+  }
+  const proposed = new Map<string, MatchRow[]>();
+  for (const row of matches) {
+    if (row.status !== 'proposed') continue;
+    const group = proposed.get(row.matchId);
+    if (group) group.push(row);
+    else proposed.set(row.matchId, [row]);
+  }
+  for (const [matchId, rows] of proposed) {
+    const first = rows[0]!;
+    const facts = statementLine(first.statementLineId);
+    cases.push({
+      caseId: `match:${matchId}`,
+      kind: 'proposed-match',
+      runId,
+      side: 'both',
+      reason: 'PROPOSED_MATCH',
+      accountId: facts?.accountId ?? '',
+      currency: facts?.currency ?? '',
+      amount: facts?.amount ?? '',
+      ageDays: facts?.ageDays ?? 0,
+      statementLineId: first.statementLineId,
+      ...(first.bankReference ? { bankReference: first.bankReference } : {}),
+      ledgerEntryIds: [...new Set(rows.map((row) => row.ledgerEntryId).filter((id) => id.length > 0))],
+      ruleId: first.ruleId,
+      confidence: first.confidence,
+      status: 'OPEN',
+      version: 1,
+      updatedAt: at,
+    });
+  }
+  return cases;
+}
+
+export interface ImportPlan {
+  /** New cases (version 1), each with its `import` event. */
+  raised: { next: ExceptionCase; event: CaseEvent }[];
+  /** Known cases the run still reports: their run id and age follow the latest run (no version change, no event). */
+  refreshed: ExceptionCase[];
+  /** OPEN / PENDING_APPROVAL cases the run no longer reports: CLEARED by the system. */
+  cleared: { next: ExceptionCase; event: CaseEvent }[];
+}
+
+/**
+ * Pure: how a run's cases change the workbench. A case is never lost: worked cases (RESOLVED,
+ * WRITTEN_OFF) stay as they are; a case a later run no longer reports is CLEARED, not deleted.
+ * Only cases of the accounts the run covered (its statements' accounts) are cleared: a run says
+ * nothing about other accounts.
+ */
+export function planImport(
+  existing: readonly ExceptionCase[],
+  incoming: readonly ExceptionCase[],
+  run: { runId: string; coveredAccounts: ReadonlySet<string> },
+  at: string,
+): ImportPlan {
+  const { runId, coveredAccounts: accounts } = run;
+  const known = new Map(existing.map((c) => [c.caseId, c]));
+  const reported = new Set(incoming.map((c) => c.caseId));
+  const plan: ImportPlan = { raised: [], refreshed: [], cleared: [] };
+  for (const c of incoming) {
+    const previous = known.get(c.caseId);
+    if (!previous) {
+      plan.raised.push({ next: c, event: { caseId: c.caseId, version: 1, action: 'import', actor: SYSTEM_ACTOR, at, to: 'OPEN', detail: `raised by run ${runId}: ${c.reason}` } });
+    } else if (previous.runId !== runId || previous.ageDays !== c.ageDays) {
+      plan.refreshed.push({ ...previous, runId, ageDays: c.ageDays });
+    }
+  }
+  for (const c of existing) {
+    if (reported.has(c.caseId) || c.runId === runId || !accounts.has(c.accountId)) continue;
+    if (c.status !== 'OPEN' && c.status !== 'PENDING_APPROVAL') continue;
+    const { writeOff: _writeOff, ...rest } = c;
+    const next: ExceptionCase = { ...rest, status: 'CLEARED', runId, version: c.version + 1, updatedAt: at };
+    plan.cleared.push({ next, event: { caseId: c.caseId, version: next.version, action: 'clear', actor: SYSTEM_ACTOR, at, from: c.status, to: 'CLEARED', detail: `run ${runId} no longer reports it` } });
+  }
+  return plan;
+}

@@ -1,0 +1,86 @@
+/**
+ * The exceptions workbench's ports. Two adapter sets implement them:
+ *   - embedded: SQLite case store in the reconcile `--out` directory, a local single-user
+ *     authenticator (127.0.0.1 + a one-time access token), and a node:http server;
+ *   - AWS: a DynamoDB case store, the ALB's OIDC (Okta SSO) identity header verified with the
+ *     ALB's public key, and a Lambda behind the internal ALB.
+ * The HTTP app (`handleWorkbenchRequest`) is framework-free: both servers translate to and from
+ * these request / response shapes.
+ */
+import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from './cases';
+
+export interface CaseFilter {
+  status?: readonly CaseStatus[];
+  reason?: string;
+  accountId?: string;
+  assignee?: string;
+  /** Matches case id, statement line id, bank reference or ledger entry id (substring). */
+  search?: string;
+  /** Default 200, at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+export interface CaseCounts {
+  byStatus: Partial<Record<CaseStatus, number>>;
+  /** OPEN and PENDING_APPROVAL cases by reason. */
+  openByReason: Record<string, number>;
+}
+
+/** A conditional write lost: the stored case is not at the version the action started from. */
+export class CaseVersionConflict extends Error {
+  override name = 'CaseVersionConflict';
+  constructor(
+    readonly caseId: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`case ${caseId} is no longer at version ${expectedVersion}; reload it and try again`);
+  }
+}
+
+export interface WorkbenchStore {
+  /** Cases by the filter, oldest first (ageDays descending, then case id). */
+  list(filter: CaseFilter): Promise<ExceptionCase[]>;
+  get(caseId: string): Promise<ExceptionCase | undefined>;
+  /** The case's history, oldest first. */
+  history(caseId: string): Promise<CaseEvent[]>;
+  counts(): Promise<CaseCounts>;
+  /**
+   * Writes `next` and appends `event` atomically, only if the stored case is at
+   * `next.version - 1`; otherwise throws CaseVersionConflict and writes nothing.
+   */
+  save(next: ExceptionCase, event: CaseEvent): Promise<void>;
+  /** Every case of these accounts (the import plan needs them). */
+  casesOfAccounts(accountIds: ReadonlySet<string>): Promise<ExceptionCase[]>;
+  /** Applies an import plan atomically (all of it or none); returns false if the run was imported before. */
+  applyImport(runId: string, plan: ImportPlan): Promise<boolean>;
+}
+
+/** The workbench's view of one HTTP request (already decoded by the server adapter). */
+export interface WorkbenchRequest {
+  method: string;
+  /** The path without the query string, e.g. `/cases/exception%3Astatement%3Aabc`. */
+  path: string;
+  query: Readonly<Record<string, string>>;
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The raw body (form-encoded or JSON), or '' for none. */
+  body: string;
+}
+
+export interface WorkbenchResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Who is asking. Throws AuthenticationError when the request carries no valid identity. */
+export interface Authenticator {
+  authenticate(request: WorkbenchRequest): Promise<Actor>;
+}
+
+export class AuthenticationError extends Error {
+  override name = 'AuthenticationError';
+}
+
+export type { Clock } from '../../ports';

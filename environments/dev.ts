@@ -1,5 +1,8 @@
 import type { EnvironmentConfig } from './types';
 
+/** Corporate networks reaching this VPC over Direct Connect (routes, and the workbench ALB's only clients). */
+const ON_PREMISES_CIDRS = ['172.16.0.0/16'];
+
 /** dev: 2 AZs, one NAT gateway, short retention, small reserved concurrency, no deletion protection. */
 export const dev: EnvironmentConfig = {
   name: 'dev',
@@ -13,7 +16,7 @@ export const dev: EnvironmentConfig = {
     directConnect: {
       gatewayId: '3f2c0b8e-6d1a-4a52-9e3b-7c1d2e4f5a60',
       gatewayOwnerAccountId: '999999999999',
-      onPremisesCidrs: ['172.16.0.0/16'],
+      onPremisesCidrs: ON_PREMISES_CIDRS,
       amazonSideAsn: 64612,
     },
     flowLogRetentionDays: 30,
@@ -50,6 +53,7 @@ export const dev: EnvironmentConfig = {
     'reconcile-normalise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
     'reconcile-match': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-summarise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
+    'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 2 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(15 minutes)',
@@ -63,6 +67,20 @@ export const dev: EnvironmentConfig = {
     redshiftBaseCapacityRpus: 8,
     redshiftMaxCapacityRpus: 32,
     matchConcurrency: 10,
+  },
+  workbench: {
+    certificateArn: 'arn:aws:acm:eu-west-2:111111111111:certificate/5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51',
+    oidc: {
+      issuer: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev',
+      authorizationEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev/v1/authorize',
+      tokenEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev/v1/token',
+      userInfoEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev/v1/userinfo',
+      clientId: '0oa1ledgerlinedev01',
+      clientSecretName: 'ledgerline-dev/workbench/okta-client-secret',
+    },
+    groupRoles: { 'ledgerline-finance-viewers': 'viewer', 'ledgerline-finance': 'reconciler', 'ledgerline-finance-approvers': 'approver' },
+    allowedCidrs: ON_PREMISES_CIDRS,
+    sessionTimeoutSeconds: 28_800,
   },
   protectStatefulResources: false,
   kmsDeletionWindowDays: 7,

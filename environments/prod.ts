@@ -1,5 +1,8 @@
 import type { EnvironmentConfig } from './types';
 
+/** Corporate networks reaching this VPC over Direct Connect (routes, and the workbench ALB's only clients). */
+const ON_PREMISES_CIDRS = ['172.16.0.0/16', '172.20.0.0/16', '192.168.100.0/24'];
+
 /** prod: 3 AZs, NAT per AZ, long retention, deletion protection, sized for peak (measured). */
 export const prod: EnvironmentConfig = {
   name: 'prod',
@@ -13,7 +16,7 @@ export const prod: EnvironmentConfig = {
     directConnect: {
       gatewayId: '8a1d4c2b-0e5f-4b7a-a1c3-9d8e7f6a5b40',
       gatewayOwnerAccountId: '999999999999',
-      onPremisesCidrs: ['172.16.0.0/16', '172.20.0.0/16', '192.168.100.0/24'],
+      onPremisesCidrs: ON_PREMISES_CIDRS,
       amazonSideAsn: 64614,
     },
     flowLogRetentionDays: 365,
@@ -50,6 +53,7 @@ export const prod: EnvironmentConfig = {
     'reconcile-normalise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-match': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 100 },
     'reconcile-summarise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
+    'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 20 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(5 minutes)',
@@ -63,6 +67,20 @@ export const prod: EnvironmentConfig = {
     redshiftBaseCapacityRpus: 32,
     redshiftMaxCapacityRpus: 256,
     matchConcurrency: 100,
+  },
+  workbench: {
+    certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',
+    oidc: {
+      issuer: 'https://bank.okta.com/oauth2/aus1ledgerlineprd',
+      authorizationEndpoint: 'https://bank.okta.com/oauth2/aus1ledgerlineprd/v1/authorize',
+      tokenEndpoint: 'https://bank.okta.com/oauth2/aus1ledgerlineprd/v1/token',
+      userInfoEndpoint: 'https://bank.okta.com/oauth2/aus1ledgerlineprd/v1/userinfo',
+      clientId: '0oa1ledgerlineprd01',
+      clientSecretName: 'ledgerline-prod/workbench/okta-client-secret',
+    },
+    groupRoles: { 'ledgerline-finance-viewers': 'viewer', 'ledgerline-finance': 'reconciler', 'ledgerline-finance-approvers': 'approver' },
+    allowedCidrs: ON_PREMISES_CIDRS,
+    sessionTimeoutSeconds: 28_800,
   },
   protectStatefulResources: true,
   kmsDeletionWindowDays: 30,

@@ -1,5 +1,8 @@
 import type { EnvironmentConfig } from './types';
 
+/** Corporate networks reaching this VPC over Direct Connect (routes, and the workbench ALB's only clients). */
+const ON_PREMISES_CIDRS = ['172.16.0.0/16', '172.20.0.0/16'];
+
 /** staging: prod-shaped (3 AZs, NAT per AZ, deletion protection) at smaller scale. */
 export const staging: EnvironmentConfig = {
   name: 'staging',
@@ -13,7 +16,7 @@ export const staging: EnvironmentConfig = {
     directConnect: {
       gatewayId: '3f2c0b8e-6d1a-4a52-9e3b-7c1d2e4f5a60',
       gatewayOwnerAccountId: '999999999999',
-      onPremisesCidrs: ['172.16.0.0/16', '172.20.0.0/16'],
+      onPremisesCidrs: ON_PREMISES_CIDRS,
       amazonSideAsn: 64613,
     },
     flowLogRetentionDays: 90,
@@ -50,6 +53,7 @@ export const staging: EnvironmentConfig = {
     'reconcile-normalise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-match': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 40 },
     'reconcile-summarise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
+    'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 5 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(10 minutes)',
@@ -63,6 +67,20 @@ export const staging: EnvironmentConfig = {
     redshiftBaseCapacityRpus: 8,
     redshiftMaxCapacityRpus: 64,
     matchConcurrency: 40,
+  },
+  workbench: {
+    certificateArn: 'arn:aws:acm:eu-west-2:222222222222:certificate/6a1d2b3c-4d5e-4f60-9b0a-1d2e3f4a5b62',
+    oidc: {
+      issuer: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg',
+      authorizationEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg/v1/authorize',
+      tokenEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg/v1/token',
+      userInfoEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg/v1/userinfo',
+      clientId: '0oa1ledgerlinestg01',
+      clientSecretName: 'ledgerline-staging/workbench/okta-client-secret',
+    },
+    groupRoles: { 'ledgerline-finance-viewers': 'viewer', 'ledgerline-finance': 'reconciler', 'ledgerline-finance-approvers': 'approver' },
+    allowedCidrs: ON_PREMISES_CIDRS,
+    sessionTimeoutSeconds: 28_800,
   },
   protectStatefulResources: true,
   kmsDeletionWindowDays: 30,

@@ -10,12 +10,15 @@
  */
 import type { FunctionName } from '../src/adapters/aws/runtime-config';
 import type { ReconFunctionName } from '../src/recon/run/aws/config';
+import type { WorkbenchFunctionName } from '../src/adapters/aws/workbench-config';
+import type { Role } from '../src/recon/workbench/cases';
 
 export type EnvironmentName = 'dev' | 'staging' | 'prod';
 
 /** Every deployed function: the route consumers + the sweeper (runtime-config), the Pipe
- * enrichment `ingest`, and the reconciliation functions (src/recon/run/aws/config.ts). */
-export type DeployedFunctionName = FunctionName | 'ingest' | ReconFunctionName;
+ * enrichment `ingest`, the reconciliation functions (src/recon/run/aws/config.ts) and the
+ * exceptions workbench (src/adapters/aws/workbench-config.ts). */
+export type DeployedFunctionName = FunctionName | 'ingest' | ReconFunctionName | WorkbenchFunctionName;
 
 export interface FunctionSizing {
   /** Measured, not guessed: see BENCHMARKS.md / bench/ for the hot-path numbers. */
@@ -101,6 +104,31 @@ export interface AnalyticsConfig {
   matchConcurrency: number;
 }
 
+/** The Okta OIDC application the workbench ALB authenticates against. */
+export interface WorkbenchOidcConfig {
+  /** Okta authorization server, e.g. https://bank.okta.com/oauth2/default (the `iss` claim). */
+  issuer: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  userInfoEndpoint: string;
+  clientId: string;
+  /** Secrets Manager secret (created empty by the data stack, value set by the identity team) holding the client secret; under `<prefix>/workbench/`. */
+  clientSecretName: string;
+}
+
+/** Seed 000 Reconciliation UI: the exceptions workbench behind an internal ALB (Okta SSO). */
+export interface WorkbenchConfig {
+  /** ACM certificate of the workbench's internal host name (HTTPS listener). */
+  certificateArn: string;
+  oidc: WorkbenchOidcConfig;
+  /** Okta group → workbench role. A user in none of these groups cannot use the workbench. */
+  groupRoles: Readonly<Record<string, Role>>;
+  /** Who may reach the ALB on 443: the on-premises CIDRs (over Direct Connect); never 0.0.0.0/0. */
+  allowedCidrs: readonly string[];
+  /** ALB session cookie lifetime before Okta is asked again. */
+  sessionTimeoutSeconds: number;
+}
+
 export interface EnvironmentConfig {
   name: EnvironmentName;
   /** Resource name prefix, e.g. "ledgerline-dev". */
@@ -120,6 +148,7 @@ export interface EnvironmentConfig {
     hotAccountShards: Readonly<Record<string, number>>;
   };
   analytics: AnalyticsConfig;
+  workbench: WorkbenchConfig;
   /** Deletion protection on tables / Redshift and KMS deletion window: on outside dev. */
   protectStatefulResources: boolean;
   kmsDeletionWindowDays: number;

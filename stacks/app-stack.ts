@@ -9,11 +9,23 @@
  * - The sweeper schedule (EventBridge Scheduler), the S3 statement-uploaded rule (default bus).
  * - The state machines (posting redrive, reconciliation) from workflows/*.asl.json, with logging,
  *   tracing and a CMK, and the SSM parameter holding the reconciliation configuration.
+ * - The exceptions workbench ingress: an INTERNAL ALB in the private subnets, reachable on 443
+ *   only from the on-premises CIDRs (Direct Connect), whose HTTPS listener authenticates with
+ *   Okta (authenticate-oidc) and then forwards to the reconcile-workbench Lambda target group.
  *
  * Hot path: no Step Functions execution per payment (rules are evaluated in the rules Lambda);
  * standard queues; every reader batches.
  */
 import type { Construct } from 'constructs';
+import { Token } from 'cdktf';
+import { Lb } from '@cdktf/provider-aws/lib/lb';
+import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
+import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group-attachment';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
@@ -25,7 +37,8 @@ import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
 import { ROUTES, type Route } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
-import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, type TableName } from '../src/adapters/aws/tables';
+import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
+import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES, type WorkbenchVariable } from '../src/adapters/aws/workbench-config';
 import {
   FUNCTION_ENVIRONMENT,
   readFunctionConfig,
@@ -75,7 +88,14 @@ export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, Partial
       indexes: Object.values(TRANSACTION_STATUS_INDEXES).map((index) => index.indexName),
     },
   },
+  // TransactWriteItems of Puts is authorised as PutItem per item.
+  'reconcile-workbench': {
+    workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName) },
+  },
 };
+
+/** TLS 1.2+ (TLS 1.3 preferred) on the workbench listener. */
+export const WORKBENCH_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
 const TABLE_BY_ENV_VAR = new Map<string, TableName>(TABLE_NAMES.map((table) => [TABLES[table].envVar, table]));
 
@@ -85,6 +105,34 @@ function isContractFunction(name: DeployedFunctionName): name is FunctionName {
 
 function isReconFunction(name: DeployedFunctionName): name is ReconFunctionName {
   return name in RECON_FUNCTION_ENVIRONMENT;
+}
+
+/** Values of the workbench's contract that only exist once its ALB and secret do (Terraform tokens). */
+export interface WorkbenchRuntimeValues {
+  loadBalancerArn: string;
+  csrfSecret: string;
+}
+
+/**
+ * The workbench's contract (src/adapters/aws/workbench-config.ts) with this environment's values,
+ * checked with its own reader at synth. The ALB ARN and CSRF secret are Terraform tokens at
+ * synth, so the check sees a well-formed stand-in for those two.
+ */
+function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: WorkbenchRuntimeValues): Record<string, string> {
+  const environment: Record<WorkbenchVariable, string> = {
+    WORKBENCH_TABLE: names.tableName('workbench'),
+    WORKBENCH_ALB_ARN: runtime.loadBalancerArn,
+    WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
+    WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
+    WORKBENCH_CSRF_SECRET: runtime.csrfSecret,
+  };
+  const standIn = (value: string, example: string) => (Token.isUnresolved(value) ? example : value);
+  readWorkbenchFunctionConfig({
+    ...environment,
+    WORKBENCH_ALB_ARN: standIn(runtime.loadBalancerArn, `arn:aws:elasticloadbalancing:${names.region}:${names.account}:loadbalancer/app/${names.workbenchLoadBalancerName}/0123456789abcdef`),
+    WORKBENCH_CSRF_SECRET: standIn(runtime.csrfSecret, 'x'.repeat(64)),
+  });
+  return environment;
 }
 
 /**
@@ -113,8 +161,12 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
  * reconciliation contract) with this environment's values, checked with the function's own
  * reader at synth time.
  */
-export function functionEnvironment(name: DeployedFunctionName, config: EnvironmentConfig, names: Names): Record<string, string> {
+export function functionEnvironment(name: DeployedFunctionName, config: EnvironmentConfig, names: Names, workbench?: WorkbenchRuntimeValues): Record<string, string> {
   if (isReconFunction(name)) return reconEnvironment(name, names);
+  if (name === WORKBENCH_FUNCTION) {
+    if (!workbench) throw new Error(`function ${name}: its ALB and CSRF secret are needed for its environment`);
+    return workbenchEnvironment(config, names, workbench);
+  }
   if (!isContractFunction(name)) return {};
   const values: Record<RuntimeVariable, string | undefined> = {
     EVENT_BUS_NAME: names.busName,
@@ -149,8 +201,8 @@ export function functionEnvironment(name: DeployedFunctionName, config: Environm
 
 /** The tables a function's contract names (its *_TABLE variables). */
 export function contractTables(name: DeployedFunctionName): TableName[] {
-  if (!isContractFunction(name)) return [];
-  return variablesFor(name)
+  const variables: readonly string[] = isContractFunction(name) ? variablesFor(name) : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
+  return variables
     .map((variable) => TABLE_BY_ENV_VAR.get(variable))
     .filter((table): table is TableName => table !== undefined);
 }
@@ -168,6 +220,10 @@ export class AppStack extends LedgerlineStack {
   readonly redrive: SfnStateMachine;
   readonly reconciliation: SfnStateMachine;
   readonly pipe: PipesPipe;
+  readonly workbenchLoadBalancer: Lb;
+  readonly workbenchListener: LbListener;
+  readonly workbenchTargetGroup: LbTargetGroup;
+  readonly workbenchLoadBalancerSecurityGroup: SecurityGroup;
 
   constructor(app: Construct, private readonly config: EnvironmentConfig, props: AppStackProps) {
     super(app, { scope: config, component: 'app', assumeDeployRole: true });
@@ -182,25 +238,47 @@ export class AppStack extends LedgerlineStack {
     const subnetIds = network.privateSubnets.map((subnet) => subnet.id);
     const subnetArns = subnetIds.map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`);
     const securityGroupIds = [network.workloadSecurityGroup.id];
-    const securityGroupArns = securityGroupIds.map((id) => `arn:aws:ec2:${region}:${account}:security-group/${id}`);
     const asyncDlqArn = names.queueArn(names.asyncInvokeDlqName);
+
+    // --- Exceptions workbench ingress (its function is catalogued below) --------------------------
+    this.workbenchLoadBalancerSecurityGroup = this.workbenchAlbSecurityGroup(network);
+    this.workbenchLoadBalancer = new Lb(this, 'workbench-alb', {
+      name: names.workbenchLoadBalancerName,
+      internal: true,
+      loadBalancerType: 'application',
+      subnets: subnetIds,
+      securityGroups: [this.workbenchLoadBalancerSecurityGroup.id],
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: 'strictest',
+      enableDeletionProtection: config.protectStatefulResources,
+      ipAddressType: 'ipv4',
+    });
+    this.workbenchTargetGroup = new LbTargetGroup(this, 'workbench-target-group', {
+      name: names.workbenchTargetGroupName,
+      targetType: 'lambda',
+      lambdaMultiValueHeadersEnabled: false,
+    });
+    this.workbenchListener = this.workbenchHttpsListener(this.workbenchLoadBalancer, this.workbenchTargetGroup);
+    const csrfSecret = new DataAwsSecretsmanagerSecretVersion(this, 'workbench-csrf-secret', { secretId: names.workbenchCsrfSecretName });
+    const workbenchFunctionSecurityGroup = this.workbenchFunctionSecurityGroup(network);
 
     for (const entry of FUNCTION_CATALOGUE) {
       const code = props.assets.code.get(entry.name);
       if (!code) throw new Error(`no code for function ${entry.name}`);
       const asyncInvoked = entry.kind === 'scheduled' || entry.kind === 'event-trigger';
+      const groups = entry.kind === 'load-balancer-target' ? [...securityGroupIds, workbenchFunctionSecurityGroup.id] : securityGroupIds;
       const fn = new LedgerlineFunction(this, `fn-${entry.name}`, {
         names,
         name: entry.name,
         description: entry.description,
         sizing: config.functions[entry.name],
         zipPath: code.zipPath,
-        environment: functionEnvironment(entry.name, config, names),
+        environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecret: csrfSecret.secretString }),
         statements: this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn }),
         subnetIds,
         subnetArns,
-        securityGroupIds,
-        securityGroupArns,
+        securityGroupIds: groups,
+        securityGroupArns: groups.map((id) => `arn:aws:ec2:${region}:${account}:security-group/${id}`),
         environmentKmsKeyArn: dataKey,
         logsKmsKeyArn: logsKey,
         logRetentionDays: config.retention.logDays,
@@ -208,6 +286,8 @@ export class AppStack extends LedgerlineStack {
       });
       this.functions.set(entry.name, fn);
     }
+
+    this.attachWorkbenchFunction(this.functions.get(WORKBENCH_FUNCTION)!, this.workbenchTargetGroup);
 
     // --- Routes: rule → queue → consumer -------------------------------------------------------
     for (const route of ROUTES) this.wireRoute(route);
@@ -311,6 +391,105 @@ export class AppStack extends LedgerlineStack {
       deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
       retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     });
+  }
+
+  /** The ALB's group: HTTPS in from the on-premises CIDRs only; HTTPS out to Okta. */
+  private workbenchAlbSecurityGroup(network: VpcNetwork): SecurityGroup {
+    const names = this.names;
+    const cidrs = this.config.workbench.allowedCidrs;
+    if (cidrs.length === 0 || cidrs.some((cidr) => cidr === '0.0.0.0/0' || cidr.endsWith('/0'))) {
+      throw new Error(`workbench.allowedCidrs must name the on-premises networks, never the world: ${JSON.stringify(cidrs)}`);
+    }
+    const group = new SecurityGroup(this, 'workbench-alb-sg', {
+      vpcId: network.vpc.id,
+      name: names.name('workbench-alb'),
+      description: 'Exceptions workbench ALB: HTTPS from the on-premises networks (Direct Connect) only',
+      tags: { Name: names.name('workbench-alb') },
+    });
+    cidrs.forEach((cidr, i) => {
+      new VpcSecurityGroupIngressRule(this, `workbench-alb-https-in-${i}`, {
+        securityGroupId: group.id,
+        description: `HTTPS from on-premises ${cidr}`,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: cidr,
+      });
+    });
+    // authenticate-oidc: the ALB itself calls Okta's token and user-info endpoints (internet, through the NAT).
+    new VpcSecurityGroupEgressRule(this, 'workbench-alb-https-okta', {
+      securityGroupId: group.id,
+      description: 'HTTPS to the Okta token / user-info endpoints (through the NAT)',
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: '0.0.0.0/0',
+    });
+    return group;
+  }
+
+  /** Added to the workbench function's groups: HTTPS out to the ALB public-key endpoint (no VPC endpoint exists for it). */
+  private workbenchFunctionSecurityGroup(network: VpcNetwork): SecurityGroup {
+    const names = this.names;
+    const group = new SecurityGroup(this, 'workbench-fn-sg', {
+      vpcId: network.vpc.id,
+      name: names.name('workbench-fn'),
+      description: 'Exceptions workbench function: HTTPS to public-keys.auth.elb (ALB identity keys); no ingress',
+      tags: { Name: names.name('workbench-fn') },
+    });
+    new VpcSecurityGroupEgressRule(this, 'workbench-fn-https-alb-keys', {
+      securityGroupId: group.id,
+      description: `HTTPS to public-keys.auth.elb.${this.config.region}.amazonaws.com (through the NAT)`,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: '0.0.0.0/0',
+    });
+    return group;
+  }
+
+  /** HTTPS (TLS 1.2+): Okta sign-in at the ALB (authenticate-oidc), then forward to the workbench function. */
+  private workbenchHttpsListener(loadBalancer: Lb, targetGroup: LbTargetGroup): LbListener {
+    const { oidc, certificateArn, sessionTimeoutSeconds } = this.config.workbench;
+    const clientSecret = new DataAwsSecretsmanagerSecretVersion(this, 'workbench-okta-client-secret', { secretId: oidc.clientSecretName });
+    return new LbListener(this, 'workbench-https', {
+      loadBalancerArn: loadBalancer.arn,
+      port: 443,
+      protocol: 'HTTPS',
+      sslPolicy: WORKBENCH_TLS_POLICY,
+      certificateArn,
+      defaultAction: [
+        {
+          type: 'authenticate-oidc',
+          order: 1,
+          authenticateOidc: {
+            issuer: oidc.issuer,
+            authorizationEndpoint: oidc.authorizationEndpoint,
+            tokenEndpoint: oidc.tokenEndpoint,
+            userInfoEndpoint: oidc.userInfoEndpoint,
+            clientId: oidc.clientId,
+            clientSecret: clientSecret.secretString,
+            scope: 'openid email profile groups',
+            onUnauthenticatedRequest: 'authenticate',
+            sessionCookieName: 'ledgerline-workbench-session',
+            sessionTimeout: sessionTimeoutSeconds,
+          },
+        },
+        { type: 'forward', order: 2, targetGroupArn: targetGroup.arn },
+      ],
+    });
+  }
+
+  /** The ALB may invoke the workbench function only through its target group. */
+  private attachWorkbenchFunction(fn: LedgerlineFunction, targetGroup: LbTargetGroup): void {
+    const permission = new LambdaPermission(this, 'workbench-alb-invoke', {
+      statementId: 'AllowWorkbenchTargetGroup',
+      action: 'lambda:InvokeFunction',
+      functionName: fn.fn.functionName,
+      principal: 'elasticloadbalancing.amazonaws.com',
+      sourceArn: targetGroup.arn,
+    });
+    new LbTargetGroupAttachment(this, 'workbench-target', { targetGroupArn: targetGroup.arn, targetId: fn.fn.arn, dependsOn: [permission] });
   }
 
   /** Everything a function may do besides logs/X-Ray/VPC (lib/function.ts adds those). */

@@ -95,7 +95,7 @@ export function deployPolicyGroups(
         'ManageWorkloadRoles',
       ),
       allow(['iam:CreateServiceLinkedRole'], [`arn:aws:iam::${account}:role/aws-service-role/*`], {
-        StringEquals: { 'iam:AWSServiceName': ['emr-serverless.amazonaws.com', 'redshift-serverless.amazonaws.com', 'redshift.amazonaws.com', 'codebuild.amazonaws.com'] },
+        StringEquals: { 'iam:AWSServiceName': ['emr-serverless.amazonaws.com', 'redshift-serverless.amazonaws.com', 'redshift.amazonaws.com', 'codebuild.amazonaws.com', 'elasticloadbalancing.amazonaws.com'] },
       }, 'ServiceLinkedRoles'),
       allow(
         ['states:CreateStateMachine', 'states:DeleteStateMachine', 'states:Describe*', 'states:List*', 'states:UpdateStateMachine', 'states:TagResource', 'states:UntagResource', 'states:ValidateStateMachineDefinition'],
@@ -153,6 +153,8 @@ export function deployPolicyGroups(
         undefined,
         'Secrets',
       ),
+      // Only the workbench's secrets carry values Terraform writes (CSRF key) or reads (the Okta client secret for the ALB).
+      allow(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], [arn('secretsmanager', `secret:${names.workbenchSecretPath}*`)], undefined, 'WorkbenchSecretValues'),
     ],
     network: [
       allow(
@@ -195,6 +197,40 @@ export function deployPolicyGroups(
         undefined,
         'Monitoring',
       ),
+    ],
+    ingress: [
+      allow(
+        [
+          'elasticloadbalancing:CreateLoadBalancer',
+          'elasticloadbalancing:DeleteLoadBalancer',
+          'elasticloadbalancing:ModifyLoadBalancerAttributes',
+          'elasticloadbalancing:SetSecurityGroups',
+          'elasticloadbalancing:SetSubnets',
+          'elasticloadbalancing:SetIpAddressType',
+          'elasticloadbalancing:CreateTargetGroup',
+          'elasticloadbalancing:DeleteTargetGroup',
+          'elasticloadbalancing:ModifyTargetGroup',
+          'elasticloadbalancing:ModifyTargetGroupAttributes',
+          'elasticloadbalancing:RegisterTargets',
+          'elasticloadbalancing:DeregisterTargets',
+          'elasticloadbalancing:CreateListener',
+          'elasticloadbalancing:DeleteListener',
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyListenerAttributes',
+          'elasticloadbalancing:AddTags',
+          'elasticloadbalancing:RemoveTags',
+        ],
+        [
+          arn('elasticloadbalancing', `loadbalancer/app/${p}/*`),
+          arn('elasticloadbalancing', `targetgroup/${p}/*`),
+          arn('elasticloadbalancing', `listener/app/${p}/*/*`),
+        ],
+        undefined,
+        'WorkbenchLoadBalancer',
+      ),
+      // The HTTPS listener names the workbench certificate (ACM, managed outside Terraform).
+      allow(['acm:DescribeCertificate'], [arn('acm', 'certificate/*')], undefined, 'ListenerCertificate'),
+      awsRequiresWildcard('LoadBalancerDescribe', ['elasticloadbalancing:Describe*']),
     ],
     // Terraform refresh: list/describe calls that support no resource ARN (AWS).
     readonly: [

@@ -13,7 +13,7 @@ export interface BucketAccess {
   delete?: readonly string[];
 }
 
-export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task';
+export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task' | 'load-balancer-target';
 
 export interface CatalogueEntry {
   name: DeployedFunctionName;
@@ -72,6 +72,11 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
     kind: 'workflow-task',
     description: 'Issue 4: merge partition results → matches/exceptions CSV, summary, Redshift load files',
     s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches], write: [ANALYTICS_PREFIXES.matches] }],
+  },
+  {
+    name: 'reconcile-workbench',
+    kind: 'load-balancer-target',
+    description: 'Seed 000 Reconciliation UI: the exceptions workbench behind the internal ALB (Okta SSO at the ALB)',
   },
 ]);
 

@@ -8,6 +8,8 @@
  * - The custom event bus + an archive of the lifecycle events replay needs.
  * - Every SQS queue (route queues with their DLQs, and the DLQs of the bus targets, the Pipe,
  *   Scheduler and async invocations) with their queue policies, and the SNS topics.
+ * - The exceptions workbench's secrets (data CMK): the CSRF key (random, generated once) and
+ *   the Okta client secret (created empty; the identity team sets its value).
  */
 import type { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -17,6 +19,9 @@ import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import type { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import type { EnvironmentConfig } from '../environments/types';
 import { ROUTES, type Route } from '../src/routes';
 import { EventTypes, type EventType } from '../src/domain/events';
@@ -64,6 +69,8 @@ export class DataStack extends LedgerlineStack {
   readonly schedulerDlq: SqsQueue;
   readonly asyncInvokeDlq: SqsQueue;
   readonly topics = new Map<NotificationTopic, SnsTopic>();
+  readonly workbenchCsrfSecret: SecretsmanagerSecret;
+  readonly workbenchOktaClientSecret: SecretsmanagerSecret;
 
   constructor(app: Construct, config: EnvironmentConfig) {
     super(app, { scope: config, component: 'data', assumeDeployRole: true });
@@ -217,6 +224,32 @@ export class DataStack extends LedgerlineStack {
       const eventRules = topicName === 'posting-notifications' ? [names.postingFailureRuleArn] : [];
       new SnsTopicPolicy(this, `topic-${topicName}-policy`, { arn: topic.arn, policy: topicPolicy(names.topicArn(topicName), account, eventRules) });
     }
+
+    // --- Exceptions workbench secrets ------------------------------------------------------------
+    const secretRecoveryDays = config.protectStatefulResources ? 30 : 7;
+    this.workbenchCsrfSecret = new SecretsmanagerSecret(this, 'workbench-csrf-secret', {
+      name: names.workbenchCsrfSecretName,
+      description: 'Exceptions workbench: key of the CSRF tokens of its forms (random; rotating it only invalidates open forms)',
+      kmsKeyId: this.dataKey.arn,
+      recoveryWindowInDays: secretRecoveryDays,
+    });
+    const csrfKey = new DataAwsSecretsmanagerRandomPassword(this, 'workbench-csrf-random', { passwordLength: 64, excludePunctuation: true });
+    new SecretsmanagerSecretVersion(this, 'workbench-csrf-secret-value', {
+      secretId: this.workbenchCsrfSecret.id,
+      secretString: csrfKey.randomPassword,
+      // The data source draws a new value on every plan: keep the first one.
+      lifecycle: { ignoreChanges: ['secret_string'] },
+    });
+    const clientSecretName = config.workbench.oidc.clientSecretName;
+    if (!clientSecretName.startsWith(names.workbenchSecretPath)) {
+      throw new Error(`workbench.oidc.clientSecretName "${clientSecretName}" must be under "${names.workbenchSecretPath}" (the deploy role reads secret values only there)`);
+    }
+    this.workbenchOktaClientSecret = new SecretsmanagerSecret(this, 'workbench-okta-client-secret', {
+      name: clientSecretName,
+      description: 'Exceptions workbench: client secret of the Okta OIDC application the internal ALB authenticates with (value set by the identity team)',
+      kmsKeyId: this.dataKey.arn,
+      recoveryWindowInDays: secretRecoveryDays,
+    });
   }
 
   private eventBridgeMaySend(queue: SqsQueue, sourceArns: readonly string[]): PolicyStatement {

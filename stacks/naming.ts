@@ -229,6 +229,22 @@ export class Names {
     return `arn:aws:ssm:${this.region}:${this.account}:parameter${this.ssmParameterName(path)}`;
   }
 
+  // --- Exceptions workbench (internal ALB) ------------------------------------
+  /** ALB and target group names: ≤ 32 characters (AWS). */
+  get workbenchLoadBalancerName(): string {
+    return this.name('workbench');
+  }
+  get workbenchTargetGroupName(): string {
+    return this.name('workbench-fn');
+  }
+  /** Secrets Manager names of the workbench (the deploy role may read and write values only under this path). */
+  get workbenchSecretPath(): string {
+    return `${this.prefix}/workbench/`;
+  }
+  get workbenchCsrfSecretName(): string {
+    return `${this.workbenchSecretPath}csrf-secret`;
+  }
+
   // --- Analytics -------------------------------------------------------------
   get glueDatabase(): string {
     return this.prefix.replace(/-/g, '_');

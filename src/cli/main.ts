@@ -21,6 +21,7 @@ import { fromMinorUnits, toMinorUnits } from '../domain/money';
 import type { BalanceView } from '../ports';
 import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
+import { addWorkbenchCommand } from '../recon/workbench/cli-command';
 
 type Writer = (text: string) => void;
 
@@ -185,6 +186,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
 
   // Issue 4: `reconcile` and `inbox` (src/recon/run/cli-commands.ts).
   addReconcileCommands(program, io);
+  // The exceptions workbench (src/recon/workbench/cli-command.ts).
+  addWorkbenchCommand(program, io);
 
   return program;
 }

@@ -56,6 +56,7 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: Readonly<Record<string, string
   'kms:CreateKey': 'a key being created has no ARN yet',
   // Terraform refresh: read-only Describe/List calls of these services support no resource ARNs.
   'ec2:Describe*': 'EC2 Describe* actions support no resource-level permissions',
+  'elasticloadbalancing:Describe*': 'Elastic Load Balancing Describe* actions support no resource-level permissions',
   'kms:ListAliases': 'KMS ListAliases supports no resource-level permissions',
   'kms:ListKeys': 'KMS ListKeys supports no resource-level permissions',
   'sqs:ListQueues': 'SQS ListQueues supports no resource-level permissions',

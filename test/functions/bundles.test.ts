@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { bundleFunction, functionNames } from '../../scripts/bundle-functions';
 import { FUNCTION_ENVIRONMENT, variablesFor } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
+import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { tempDir } from '../support/runtime';
 
 const FAKE: Record<string, string> = {
@@ -13,6 +14,10 @@ const FAKE: Record<string, string> = {
   REDRIVE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:redrive',
   RECONCILIATION_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:reconciliation',
   INGEST_BUCKET: 'ledgerline-test-ingest',
+  WORKBENCH_ALB_ARN: 'arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/ledgerline-test-workbench/50dc6c495c0c9188',
+  WORKBENCH_OIDC_ISSUER: 'https://bank.oktapreview.com/oauth2/default',
+  WORKBENCH_GROUP_ROLES: '{"ledgerline-finance":"reconciler"}',
+  WORKBENCH_CSRF_SECRET: 'test-csrf-secret-of-at-least-32-characters',
   AWS_REGION: 'eu-west-2',
 };
 
@@ -26,15 +31,15 @@ describe('function bundles', () => {
   const outDir = tempDir('bundles-');
   const names = functionNames();
 
-  it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (issue 4)', () => {
-    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'rules', 'standardise', 'sweeper']);
+  it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (issue 4) and the workbench (seed 000)', () => {
+    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'reconcile-workbench', 'rules', 'standardise', 'sweeper']);
   });
 
   it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {
     const { outFile } = bundleFunction(name, join(outDir, name));
     const saved = { ...process.env };
     try {
-      const recon = name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : [];
+      const recon = name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
       for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : recon) {
         process.env[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
         if (process.env[variable] === undefined) delete process.env[variable];

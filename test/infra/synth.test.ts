@@ -20,6 +20,7 @@ import { ROUTES } from '../../src/routes';
 import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../../src/recon/run/aws/config';
+import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { dev } from '../../environments/dev';
 import type { EnvironmentConfig } from '../../environments/types';
 import { cleanupSynth, model, synthesizeAll } from './support/synth';
@@ -152,6 +153,12 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
         const contract = RECON_FUNCTION_ENVIRONMENT[entry.name as ReconFunctionName];
         expect(Object.keys(variables).sort()).toEqual([...contract.required, ...contract.optional].sort());
         expect(() => readReconFunctionConfig(entry.name as ReconFunctionName, variables)).not.toThrow();
+      } else if (entry.name === WORKBENCH_FUNCTION) {
+        // The ALB ARN and CSRF secret are Terraform references (checked in workbench.test.ts).
+        expect(Object.keys(variables).sort()).toEqual([...WORKBENCH_VARIABLE_NAMES].sort());
+        expect(variables.WORKBENCH_TABLE).toBe(names.tableName('workbench'));
+        expect(variables.WORKBENCH_OIDC_ISSUER).toBe(config.workbench.oidc.issuer);
+        expect(JSON.parse(variables.WORKBENCH_GROUP_ROLES!)).toEqual(config.workbench.groupRoles);
       } else {
         expect(variables).toEqual({});
       }

@@ -120,6 +120,35 @@ export const RULES_STATE_KEYS = Object.freeze({
 export const RULES_STATE_VELOCITY_INDEX = 'byTime';
 
 // ---------------------------------------------------------------------------
+// The exceptions workbench (seed 000 Reconciliation UI): one table, cases + their history
+
+/** Ages above this sort as this (an age is days; 27 years is plenty). */
+const WORKBENCH_MAX_AGE_DAYS = 9_999;
+
+export const WORKBENCH_KEYS = Object.freeze({
+  /** Every item of one case: the case itself and its history events. */
+  casePartition: (caseId: string) => `CASE#${caseId}`,
+  caseSort: 'CASE',
+  /** `EVENT#<version, 9 digits>`: history in version order. */
+  eventSort: (version: number) => `EVENT#${String(version).padStart(9, '0')}`,
+  eventSortPrefix: 'EVENT#',
+  /** The marker of an imported run (written last: a run is imported iff it exists). */
+  runPartition: (runId: string) => `RUN#${runId}`,
+  runSort: 'RUN',
+  statusIndexKey: (status: string) => `STATUS#${status}`,
+  /** Ascending = oldest first: the age inverted (9999 − ageDays, 4 digits), then the case id. */
+  statusIndexSort: (ageDays: number, caseId: string) =>
+    `${String(WORKBENCH_MAX_AGE_DAYS - Math.min(Math.max(Math.trunc(ageDays), 0), WORKBENCH_MAX_AGE_DAYS)).padStart(4, '0')}#${caseId}`,
+  accountIndexKey: (accountId: string) => `ACCOUNT#${accountId}`,
+});
+
+/** Sparse GSIs of the workbench table: only case items carry their keys. */
+export const WORKBENCH_INDEXES = Object.freeze({
+  byStatus: { indexName: 'byStatus', partitionKey: 'statusKey', sortKey: 'statusSort' },
+  byAccount: { indexName: 'byAccount', partitionKey: 'accountKey', sortKey: 'caseId' },
+});
+
+// ---------------------------------------------------------------------------
 // The tables
 
 export const TABLES = {
@@ -288,6 +317,48 @@ export const TABLES = {
     pointInTimeRecovery: true,
     itemKinds: { '<authorizationId>': 'the Authorisation record (field names are a contract)' },
     attributes: {},
+  },
+  workbench: {
+    envVar: 'WORKBENCH_TABLE',
+    description:
+      'Seed 000 exceptions workbench: one case per exception / proposed match of a reconciliation run, its append-only ' +
+      'history, and a marker per imported run. Every case write is a TransactWriteItems: the case conditional on its ' +
+      'version + its history event (attribute_not_exists).',
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    globalSecondaryIndexes: [
+      {
+        indexName: WORKBENCH_INDEXES.byStatus.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.byStatus.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.byStatus.sortKey),
+        projection: { type: 'ALL' },
+        description: 'Sparse (case items only): cases of one status, oldest first (inverted age, then case id). Lists and counts.',
+      },
+      {
+        indexName: WORKBENCH_INDEXES.byAccount.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.byAccount.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.byAccount.sortKey),
+        projection: { type: 'ALL' },
+        description: 'Sparse (case items only): every case of one account (the import plan reads the accounts a run covered).',
+      },
+    ],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: {
+      'CASE#<caseId> / CASE': 'the case (ExceptionCase fields, version = optimistic lock)',
+      'CASE#<caseId> / EVENT#<version, 9 digits>': 'one history event (CaseEvent), append-only',
+      'RUN#<runId> / RUN': 'the run was imported (written after every case write of the import)',
+    },
+    attributes: {
+      statusKey: 'case: "STATUS#<status>" (partition key of byStatus)',
+      statusSort: 'case: "<9999 - ageDays>#<caseId>" (sort key of byStatus: oldest first)',
+      accountKey: 'case: "ACCOUNT#<accountId>" (partition key of byAccount)',
+      version: 'case: N, optimistic-locking version (1 = raised); event: N, the version it produced',
+      resolution: 'case: map (Resolution)',
+      writeOff: 'case: map, the pending write-off proposal',
+      ledgerEntryIds: 'case: list of ledger entry ids',
+    },
   },
 } as const satisfies Record<string, TableDefinition>;
 

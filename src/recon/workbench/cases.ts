@@ -10,6 +10,7 @@
  *   OPEN (proposed match) ──confirm-match──▶ RESOLVED (MATCH_CONFIRMED) | ──reject-match──▶ OPEN (an exception again)
  *   RESOLVED / WRITTEN_OFF ──reopen──▶ OPEN
  *   OPEN / PENDING_APPROVAL ──(a later run no longer reports it)──▶ CLEARED   (system, on import)
+ *   CLEARED ──(a later run reports it again)──▶ OPEN                          (system, on import)
  *   comment and assign change no status.
  *
  * Roles: viewer reads; reconciler acts; approver also approves write-offs (never their own: four eyes).
@@ -461,6 +462,8 @@ export interface ImportPlan {
   raised: { next: ExceptionCase; event: CaseEvent }[];
   /** Known cases the run still reports: their run id and age follow the latest run (no version change, no event). */
   refreshed: ExceptionCase[];
+  /** CLEARED cases the run reports again: OPEN again, with an `import` event (the bank reports them once more). */
+  reopened: { next: ExceptionCase; event: CaseEvent }[];
   /** OPEN / PENDING_APPROVAL cases the run no longer reports: CLEARED by the system. */
   cleared: { next: ExceptionCase; event: CaseEvent }[];
 }
@@ -480,11 +483,14 @@ export function planImport(
   const { runId, coveredAccounts: accounts } = run;
   const known = new Map(existing.map((c) => [c.caseId, c]));
   const reported = new Set(incoming.map((c) => c.caseId));
-  const plan: ImportPlan = { raised: [], refreshed: [], cleared: [] };
+  const plan: ImportPlan = { raised: [], refreshed: [], reopened: [], cleared: [] };
   for (const c of incoming) {
     const previous = known.get(c.caseId);
     if (!previous) {
       plan.raised.push({ next: c, event: { caseId: c.caseId, version: 1, action: 'import', actor: SYSTEM_ACTOR, at, to: 'OPEN', detail: `raised by run ${runId}: ${c.reason}` } });
+    } else if (previous.status === 'CLEARED') {
+      const next: ExceptionCase = { ...previous, status: 'OPEN', runId, ageDays: c.ageDays, version: previous.version + 1, updatedAt: at };
+      plan.reopened.push({ next, event: { caseId: c.caseId, version: next.version, action: 'import', actor: SYSTEM_ACTOR, at, from: 'CLEARED', to: 'OPEN', detail: `reported again by run ${runId}: ${c.reason}` } });
     } else if (previous.runId !== runId || previous.ageDays !== c.ageDays) {
       plan.refreshed.push({ ...previous, runId, ageDays: c.ageDays });
     }

@@ -4,7 +4,7 @@
  *     authenticator (127.0.0.1 + a one-time access token), and a node:http server;
  *   - AWS: a DynamoDB case store, the ALB's OIDC (Okta SSO) identity header verified with the
  *     ALB's public key, and a Lambda behind the internal ALB.
- * The HTTP app (`handleWorkbenchRequest`) is framework-free: both servers translate to and from
+ * The HTTP app (`createWorkbenchApp` in app.ts) is framework-free: both servers translate to and from
  * these request / response shapes.
  */
 import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from './cases';

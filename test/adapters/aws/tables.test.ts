@@ -1,13 +1,16 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { RUNTIME_VARIABLES, variablesFor } from '../../../src/adapters/aws/runtime-config';
+import { WORKBENCH_VARIABLES } from '../../../src/adapters/aws/workbench-config';
 import type { TableDefinition } from '../../../src/adapters/aws/tables';
 import { attributeDefinitions, createTableInput, TABLE_NAMES, TABLES, TRANSACTION_STATUS_INDEXES } from '../../../src/adapters/aws/tables';
 import type { Dynalite } from './support/dynalite';
 import { startDynalite } from './support/dynalite';
 
 describe('TABLES', () => {
-  it('defines the seven tables with the documented keys', () => {
-    expect(TABLE_NAMES.sort()).toEqual(['authorisations', 'dedup', 'ledger', 'reference', 'rulesState', 'sequences', 'transactions']);
+  it('defines the eight tables with the documented keys', () => {
+    expect(TABLE_NAMES.sort()).toEqual(['authorisations', 'dedup', 'ledger', 'reference', 'rulesState', 'sequences', 'transactions', 'workbench']);
+    expect(TABLES.workbench).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, pointInTimeRecovery: true });
+    expect(TABLES.workbench.globalSecondaryIndexes.map((index) => index.indexName)).toEqual(['byStatus', 'byAccount']);
     expect(TABLES.dedup).toMatchObject({ partitionKey: { name: 'businessKey', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(TABLES.transactions.partitionKey).toEqual({ name: 'transactionId', type: 'S' });
     expect(TABLES.authorisations).toMatchObject({ partitionKey: { name: 'authorizationId', type: 'S' }, stream: 'NEW_IMAGE' });
@@ -32,7 +35,7 @@ describe('TABLES', () => {
         .map((key) => key.name),
     );
     expect(new Set(attributeDefinitions(table).map((key) => key.name))).toEqual(keys);
-    expect(Object.keys(RUNTIME_VARIABLES)).toContain(table.envVar);
+    expect([...Object.keys(RUNTIME_VARIABLES), ...Object.keys(WORKBENCH_VARIABLES)]).toContain(table.envVar);
     for (const index of table.localSecondaryIndexes) expect(index.partitionKey).toEqual(table.partitionKey);
     const input = createTableInput(table, `dev-${name}`);
     expect(input.BillingMode).toBe('PAY_PER_REQUEST');

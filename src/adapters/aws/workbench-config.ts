@@ -1,0 +1,63 @@
+/**
+ * Environment contract of the `reconcile-workbench` Lambda (the exceptions workbench behind the
+ * internal ALB). The infrastructure sets exactly these variables and checks them with this
+ * reader at synth; the function reads them once at cold start, failing fast with one error
+ * naming every missing or malformed variable.
+ *
+ * The CSRF secret travels in the (CMK-encrypted) environment because the Secrets Manager SDK
+ * client is not a dependency of this project; its source of truth is the Secrets Manager secret
+ * the data stack creates (stacks/data-stack.ts).
+ */
+import type { Role } from '../../recon/workbench/cases';
+import { parseGroupRoles } from './alb-oidc-authenticator';
+
+export const WORKBENCH_FUNCTION = 'reconcile-workbench';
+export type WorkbenchFunctionName = typeof WORKBENCH_FUNCTION;
+
+export const WORKBENCH_VARIABLES = {
+  WORKBENCH_TABLE: 'DynamoDB table TABLES.workbench',
+  WORKBENCH_ALB_ARN: 'ARN of the internal ALB: the only accepted `signer` of the x-amzn-oidc-data identity header (its region locates the ALB public keys)',
+  WORKBENCH_OIDC_ISSUER: 'Okta issuer the ALB authenticates against: the only accepted `iss`',
+  WORKBENCH_GROUP_ROLES: 'JSON object Okta group → workbench role (viewer | reconciler | approver)',
+  WORKBENCH_CSRF_SECRET: 'Secret the app signs CSRF tokens with (≥ 32 characters)',
+} as const;
+
+export type WorkbenchVariable = keyof typeof WORKBENCH_VARIABLES;
+export const WORKBENCH_VARIABLE_NAMES = Object.keys(WORKBENCH_VARIABLES) as WorkbenchVariable[];
+
+export interface WorkbenchFunctionConfig {
+  tableName: string;
+  loadBalancerArn: string;
+  /** The ALB's region (from its ARN). */
+  region: string;
+  issuer: string;
+  groupRoles: Record<string, Role>;
+  csrfSecret: string;
+}
+
+const ALB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+const MIN_CSRF_SECRET_LENGTH = 32;
+
+/** Reads and checks every variable (never echoing the CSRF secret). */
+export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string | undefined>> = process.env): WorkbenchFunctionConfig {
+  const value = (variable: WorkbenchVariable): string | undefined => (env[variable]?.trim() ? env[variable]!.trim() : undefined);
+  const missing = WORKBENCH_VARIABLE_NAMES.filter((variable) => value(variable) === undefined);
+  if (missing.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: missing environment variables: ${missing.join(', ')}`);
+  const invalid: string[] = [];
+  const arn = value('WORKBENCH_ALB_ARN')!;
+  const region = ALB_ARN.exec(arn)?.[1];
+  if (!region) invalid.push('WORKBENCH_ALB_ARN is not an application load balancer ARN');
+  const issuer = value('WORKBENCH_OIDC_ISSUER')!;
+  if (!/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(issuer)) invalid.push('WORKBENCH_OIDC_ISSUER is not an https URL');
+  let groupRoles: Record<string, Role> = {};
+  try {
+    groupRoles = parseGroupRoles(value('WORKBENCH_GROUP_ROLES')!);
+    if (Object.keys(groupRoles).length === 0) invalid.push('WORKBENCH_GROUP_ROLES maps no group (nobody could sign in)');
+  } catch (error) {
+    invalid.push(`WORKBENCH_GROUP_ROLES: ${(error as Error).message}`);
+  }
+  const csrfSecret = value('WORKBENCH_CSRF_SECRET')!;
+  if (csrfSecret.length < MIN_CSRF_SECRET_LENGTH) invalid.push(`WORKBENCH_CSRF_SECRET is shorter than ${MIN_CSRF_SECRET_LENGTH} characters`);
+  if (invalid.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: invalid environment variables: ${invalid.join('; ')}`);
+  return { tableName: value('WORKBENCH_TABLE')!, loadBalancerArn: arn, region: region!, issuer, groupRoles, csrfSecret };
+}

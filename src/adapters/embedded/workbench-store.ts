@@ -1,0 +1,181 @@
+/**
+ * The exceptions workbench's embedded case store: SQLite (WAL) at <out>/workbench.db, next to
+ * the reconcile results it imports. Each case is kept whole as JSON, with the columns the list
+ * filters on beside it; its history is append-only (case_id, version). Every write is one
+ * transaction, conditional on the case's version (optimistic locking, as in seed 004).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
+import { type CaseCounts, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchStore } from '../../recon/workbench/ports';
+import type { StateDatabase } from './database';
+
+export const WORKBENCH_DB_FILE = 'workbench.db';
+
+const DEFAULT_LIMIT = 200;
+const MAX_LIMIT = 1000;
+
+/** Opens (creating) <outDir>/workbench.db with the same durability settings as the posting state. */
+export function openWorkbenchDatabase(outDir: string): StateDatabase {
+  mkdirSync(outDir, { recursive: true });
+  const db = new Database(join(outDir, WORKBENCH_DB_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+export class SqliteWorkbenchStore implements WorkbenchStore {
+  private readonly getStatement;
+  private readonly historyStatement;
+  private readonly insertCase;
+  private readonly updateCase;
+  private readonly refreshCase;
+  private readonly insertEvent;
+  private readonly claimRun;
+  private readonly statusCounts;
+  private readonly openReasonCounts;
+  private readonly saveTransaction;
+  private readonly importTransaction;
+
+  constructor(
+    private readonly db: StateDatabase,
+    clock: Clock = systemClock,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS cases (
+      case_id TEXT PRIMARY KEY,
+      status TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      account_id TEXT NOT NULL,
+      assignee TEXT,
+      age_days INTEGER NOT NULL,
+      version INTEGER NOT NULL,
+      case_json TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, age_days DESC, case_id);
+    CREATE INDEX IF NOT EXISTS cases_by_reason ON cases (reason);
+    CREATE INDEX IF NOT EXISTS cases_by_account ON cases (account_id);
+    CREATE INDEX IF NOT EXISTS cases_by_assignee ON cases (assignee) WHERE assignee IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS case_events (
+      case_id TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      event_json TEXT NOT NULL,
+      PRIMARY KEY (case_id, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS imported_runs (
+      run_id TEXT PRIMARY KEY,
+      imported_at TEXT NOT NULL
+    ) WITHOUT ROWID`);
+    this.getStatement = db.prepare<[string], { case_json: string }>('SELECT case_json FROM cases WHERE case_id = ?');
+    this.historyStatement = db.prepare<[string], { event_json: string }>('SELECT event_json FROM case_events WHERE case_id = ? ORDER BY version');
+    this.insertCase = db.prepare(
+      `INSERT INTO cases (case_id, status, reason, account_id, assignee, age_days, version, case_json)
+       VALUES (@caseId, @status, @reason, @accountId, @assignee, @ageDays, @version, @json)
+       ON CONFLICT (case_id) DO NOTHING`,
+    );
+    this.updateCase = db.prepare(
+      `UPDATE cases SET status = @status, reason = @reason, account_id = @accountId, assignee = @assignee, age_days = @ageDays, version = @version, case_json = @json
+       WHERE case_id = @caseId AND version = @version - 1`,
+    );
+    // A refresh follows the latest run (run id, age) without a version change: applied to whatever
+    // the stored case is now, so it can never undo a person's concurrent action.
+    this.refreshCase = db.prepare(
+      `UPDATE cases SET age_days = @ageDays, case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays) WHERE case_id = @caseId`,
+    );
+    this.insertEvent = db.prepare('INSERT INTO case_events (case_id, version, event_json) VALUES (?, ?, ?)');
+    this.claimRun = db.prepare('INSERT INTO imported_runs (run_id, imported_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
+    this.statusCounts = db.prepare<[], { status: CaseStatus; n: number }>('SELECT status, count(*) AS n FROM cases GROUP BY status');
+    this.openReasonCounts = db.prepare<[], { reason: string; n: number }>(
+      "SELECT reason, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY reason ORDER BY reason",
+    );
+
+    const write = (next: ExceptionCase, event: CaseEvent): void => {
+      if (event.caseId !== next.caseId || event.version !== next.version) {
+        throw new Error(`event ${event.caseId} v${event.version} does not belong to case ${next.caseId} v${next.version}`);
+      }
+      const row = { caseId: next.caseId, status: next.status, reason: next.reason, accountId: next.accountId, assignee: next.assignee ?? null, ageDays: next.ageDays, version: next.version, json: JSON.stringify(next) };
+      const { changes } = next.version === 1 ? this.insertCase.run(row) : this.updateCase.run(row);
+      if (changes !== 1) throw new CaseVersionConflict(next.caseId, next.version - 1);
+      this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
+    };
+    this.saveTransaction = db.transaction(write);
+    this.importTransaction = db.transaction((runId: string, plan: ImportPlan): boolean => {
+      if (this.claimRun.run(runId, clock.now().toISOString()).changes === 0) return false;
+      for (const { next, event } of plan.raised) write(next, event);
+      for (const refreshed of plan.refreshed) this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays });
+      for (const { next, event } of plan.reopened) write(next, event);
+      for (const { next, event } of plan.cleared) write(next, event);
+      return true;
+    });
+  }
+
+  async list(filter: CaseFilter): Promise<ExceptionCase[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.status) {
+      if (filter.status.length === 0) return [];
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+      params.push(...filter.status);
+    }
+    if (filter.reason) {
+      where.push('reason = ?');
+      params.push(filter.reason);
+    }
+    if (filter.accountId) {
+      where.push('account_id = ?');
+      params.push(filter.accountId);
+    }
+    if (filter.assignee) {
+      where.push('assignee = ?');
+      params.push(filter.assignee);
+    }
+    if (filter.search) {
+      where.push(`(instr(lower(case_id), lower(?)) > 0
+        OR instr(lower(coalesce(json_extract(case_json, '$.statementLineId'), '')), lower(?)) > 0
+        OR instr(lower(coalesce(json_extract(case_json, '$.bankReference'), '')), lower(?)) > 0
+        OR EXISTS (SELECT 1 FROM json_each(case_json, '$.ledgerEntryIds') WHERE instr(lower(value), lower(?)) > 0))`);
+      params.push(filter.search, filter.search, filter.search, filter.search);
+    }
+    const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+    const offset = Math.max(filter.offset ?? 0, 0);
+    const sql = `SELECT case_json FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY age_days DESC, case_id LIMIT ? OFFSET ?`;
+    const rows = this.db.prepare<(string | number)[], { case_json: string }>(sql).all(...params, limit, offset);
+    return rows.map((row) => JSON.parse(row.case_json) as ExceptionCase);
+  }
+
+  async get(caseId: string): Promise<ExceptionCase | undefined> {
+    const row = this.getStatement.get(caseId);
+    return row ? (JSON.parse(row.case_json) as ExceptionCase) : undefined;
+  }
+
+  async history(caseId: string): Promise<CaseEvent[]> {
+    return this.historyStatement.all(caseId).map((row) => JSON.parse(row.event_json) as CaseEvent);
+  }
+
+  async counts(): Promise<CaseCounts> {
+    const byStatus: CaseCounts['byStatus'] = {};
+    for (const row of this.statusCounts.all()) byStatus[row.status] = row.n;
+    const openByReason: Record<string, number> = {};
+    for (const row of this.openReasonCounts.all()) openByReason[row.reason] = row.n;
+    return { byStatus, openByReason };
+  }
+
+  async save(next: ExceptionCase, event: CaseEvent): Promise<void> {
+    this.saveTransaction(next, event);
+  }
+
+  async casesOfAccounts(accountIds: ReadonlySet<string>): Promise<ExceptionCase[]> {
+    if (accountIds.size === 0) return [];
+    const rows = this.db
+      .prepare<[string], { case_json: string }>('SELECT case_json FROM cases WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY case_id')
+      .all(JSON.stringify([...accountIds]));
+    return rows.map((row) => JSON.parse(row.case_json) as ExceptionCase);
+  }
+
+  async applyImport(runId: string, plan: ImportPlan): Promise<boolean> {
+    return this.importTransaction(runId, plan);
+  }
+}

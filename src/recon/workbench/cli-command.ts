@@ -1,0 +1,132 @@
+/**
+ * `ledgerline workbench`: the finance exceptions workbench on one machine. Imports the latest
+ * committed run of a reconcile `--out` directory into <out>/workbench.db, then serves the web UI
+ * on 127.0.0.1 (by default) behind a one-per-start access token printed in the login URL, until
+ * SIGINT / SIGTERM. Registered on the CLI program by src/cli/main.ts.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { CliError } from '../../cli/errors';
+import { type Role, ROLES } from './cases';
+
+// The workbench loads SQLite, DuckDB and node:http: only when this command runs.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const storeModule = () => require('../../adapters/embedded/workbench-store') as typeof import('../../adapters/embedded/workbench-store');
+const importModule = () => require('./import-run') as typeof import('./import-run');
+const appModule = () => require('./app') as typeof import('./app');
+const authModule = () => require('./local-auth') as typeof import('./local-auth');
+const serverModule = () => require('./server') as typeof import('./server');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+interface WorkbenchOptions {
+  out: string;
+  host: string;
+  port: number;
+  user: string;
+  roles: Role[];
+  import: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function port(value: string): number {
+  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`--port must be 0..65535 (0 = any free port), got "${value}"`);
+  return Number(value);
+}
+
+function roles(value: string): Role[] {
+  const list = value.split(',').map((role) => role.trim()).filter((role) => role.length > 0);
+  const unknown = list.filter((role) => !(ROLES as readonly string[]).includes(role));
+  if (list.length === 0 || unknown.length) throw new InvalidArgumentError(`--roles must be a comma list of ${ROLES.join(', ')}, got "${value}"`);
+  return [...new Set(list)] as Role[];
+}
+
+function user(value: string): string {
+  if (!/^[A-Za-z0-9._%+@-]{1,254}$/.test(value)) throw new InvalidArgumentError(`--user must be a user name or email (letters, digits, . _ % + @ -), got "${value}"`);
+  return value;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilStopped(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
+  if (!existsSync(options.out) || !statSync(options.out).isDirectory()) {
+    throw new CliError(`workbench: results directory "${options.out}" does not exist (run \`ledgerline reconcile --out ${options.out} ...\` first)`);
+  }
+  const { importLatestRun, latestRunDir, RunImportError } = importModule();
+  const importError = (error: unknown): unknown => (error instanceof RunImportError ? new CliError(`workbench: ${error.message}`) : error);
+  if (options.import) {
+    try {
+      latestRunDir(options.out);
+    } catch (error) {
+      throw importError(error);
+    }
+  }
+  const { openWorkbenchDatabase, SqliteWorkbenchStore } = storeModule();
+  const clock = { now: () => new Date() };
+  const db = openWorkbenchDatabase(options.out);
+  try {
+    const store = new SqliteWorkbenchStore(db, clock);
+    if (options.import) {
+      const outcome = await importLatestRun(options.out, store, clock).catch((error: unknown) => Promise.reject(importError(error)));
+      io.stdout(`imported run ${outcome.runId}: ${outcome.raised} raised, ${outcome.reopened} reopened, ${outcome.cleared} cleared${outcome.alreadyImported ? ' (imported before: nothing new)' : ''}\n`);
+    }
+    const authenticator = new (authModule().LocalAuthenticator)({ user: options.user, roles: options.roles });
+    const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex') });
+    const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app, onLogin: (request) => authenticator.login(request) });
+    if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${options.user}, over plain HTTP\n`);
+    io.stdout(`workbench for ${options.user} (${options.roles.join(', ')}) at ${server.url}\nopen: ${authenticator.loginUrl(server.url)}\n`);
+    io.stderr('serving (Ctrl-C to stop)\n');
+    const signal = await untilStopped();
+    io.stderr(`${signal}: stopping\n`);
+    await server.close();
+  } finally {
+    db.close();
+  }
+}
+
+export function addWorkbenchCommand(program: Command, io: Io): void {
+  program
+    .command('workbench')
+    .description('serve the finance exceptions workbench (web UI + JSON API) for a reconcile results directory: import its latest run as cases, then work them in the browser')
+    .requiredOption('--out <dir>', 'results directory of `ledgerline reconcile`; the cases are kept in <dir>/workbench.db')
+    .option('--host <host>', 'address to listen on (keep the default: only this machine)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 = any free port)', port, 8080)
+    .option('--user <name>', 'who you are in the case history (default: your OS user name)', user)
+    .option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`, roles, ['reconciler'] as Role[])
+    .option('--no-import', 'do not import the latest run first (serve the cases as they are)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Prints a login URL with a one-per-start access token: open it in your browser to get a session',
+        'cookie. Scripts may send "Authorization: Bearer <token>" to the JSON API under /api/cases.',
+        'A later run that no longer reports an open case marks it CLEARED; worked cases are kept.',
+        'Write-offs need two people: one proposes, another with the approver role approves.',
+        '',
+        'Example:',
+        '  ledgerline reconcile --statement camt053.xml --ledger ledger.csv --out recon-out',
+        '  ledgerline workbench --out recon-out --roles reconciler,approver',
+      ].join('\n'),
+    )
+    .action(async (options: Omit<WorkbenchOptions, 'user'> & { user?: string }) => {
+      await runWorkbench({ ...options, user: options.user ?? user(userInfo().username) }, io);
+    });
+}

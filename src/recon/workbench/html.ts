@@ -1,0 +1,344 @@
+/**
+ * The exceptions workbench's server-rendered HTML: plain template functions and one stylesheet
+ * (served at /static/workbench.css; the CSP allows no inline style or script, and no script is
+ * needed). Every interpolated value goes through `html`, which escapes it unless it is already
+ * rendered HTML, so a value can never become markup.
+ */
+import {
+  type Actor,
+  type CaseActionType,
+  type CaseEvent,
+  type CaseStatus,
+  CASE_STATUSES,
+  type ExceptionCase,
+  RESOLVE_KINDS,
+} from './cases';
+import type { CaseCounts } from './ports';
+
+/** Markup that is already escaped. */
+export class SafeHtml {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function renderValue(value: unknown): string {
+  if (value instanceof SafeHtml) return value.text;
+  if (Array.isArray(value)) return value.map(renderValue).join('');
+  if (value === undefined || value === null || value === false) return '';
+  return escapeHtml(String(value));
+}
+
+/** Tagged template: interpolations are escaped; SafeHtml and arrays of it are inserted as they are. */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+  let out = strings[0]!;
+  for (let i = 0; i < values.length; i += 1) out += renderValue(values[i]) + strings[i + 1]!;
+  return new SafeHtml(out);
+}
+
+export const STYLESHEET_PATH = '/static/workbench.css';
+
+export const WORKBENCH_CSS = `/* Ledgerline exceptions workbench */
+:root {
+  --ink: #1d2733;
+  --muted: #5b6776;
+  --line: #d8dee6;
+  --panel: #ffffff;
+  --page: #f3f5f8;
+  --brand: #0b3d62;
+  --accent: #1565c0;
+  --ok: #1b7a3d;
+  --warn: #a15c00;
+  --bad: #b3261e;
+}
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink); background: var(--page); }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+header.top { display: flex; align-items: center; justify-content: space-between; padding: 10px 24px; background: var(--brand); color: #fff; }
+header.top .brand { font-weight: 600; font-size: 16px; color: #fff; }
+header.top .who { font-size: 13px; }
+header.top .role { display: inline-block; margin-left: 6px; padding: 1px 8px; border-radius: 10px; background: rgba(255, 255, 255, 0.18); }
+main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; }
+h1 { font-size: 20px; margin: 0 0 14px; }
+h2 { font-size: 16px; margin: 24px 0 10px; }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 14px 16px; margin-bottom: 16px; }
+.counts { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 16px; }
+.count { display: inline-flex; gap: 6px; align-items: baseline; padding: 6px 12px; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; color: var(--ink); }
+.count strong { font-size: 16px; }
+.count.reason { border-style: dashed; }
+.filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: flex-end; }
+.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
+input, select, textarea { font: inherit; padding: 5px 8px; border: 1px solid #b9c2cd; border-radius: 4px; background: #fff; color: var(--ink); }
+textarea { width: 100%; min-height: 56px; resize: vertical; }
+button { font: inherit; padding: 6px 14px; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
+button.secondary { background: #fff; color: var(--accent); }
+table { width: 100%; border-collapse: collapse; background: var(--panel); border: 1px solid var(--line); }
+th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: #e9edf2; font-size: 12px; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); }
+tbody tr:hover { background: #f7f9fc; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.id { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
+.status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
+.status-OPEN { color: var(--accent); }
+.status-PENDING_APPROVAL { color: var(--warn); }
+.status-RESOLVED, .status-WRITTEN_OFF { color: var(--ok); }
+.status-CLEARED { color: var(--muted); }
+.muted { color: var(--muted); }
+.empty { padding: 24px; text-align: center; color: var(--muted); }
+.flash { padding: 10px 14px; border-radius: 6px; margin-bottom: 16px; border: 1px solid; }
+.flash.ok { color: var(--ok); background: #eef8f1; }
+.flash.error { color: var(--bad); background: #fdf0ef; }
+.detail { display: grid; grid-template-columns: 2fr 1fr; gap: 16px; align-items: start; }
+dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
+dl.fields dt { color: var(--muted); }
+dl.fields dd { margin: 0; word-break: break-word; }
+.actions form { border-top: 1px solid var(--line); padding: 12px 0; }
+.actions form:first-of-type { border-top: 0; padding-top: 0; }
+.actions h3 { font-size: 14px; margin: 0 0 6px; }
+.actions label { display: block; font-size: 12px; color: var(--muted); margin: 6px 0 2px; }
+.actions input, .actions select { width: 100%; }
+.actions button { margin-top: 8px; }
+@media (max-width: 900px) { .detail { grid-template-columns: 1fr; } }
+`;
+
+const STATUS_LABELS: Record<CaseStatus, string> = {
+  OPEN: 'Open',
+  PENDING_APPROVAL: 'Pending approval',
+  RESOLVED: 'Resolved',
+  WRITTEN_OFF: 'Written off',
+  CLEARED: 'Cleared',
+};
+
+const ACTION_LABELS: Record<CaseActionType | 'import' | 'clear', string> = {
+  comment: 'Comment',
+  assign: 'Assign',
+  resolve: 'Resolve',
+  'confirm-match': 'Confirm match',
+  'reject-match': 'Reject match',
+  'propose-write-off': 'Propose write-off',
+  'approve-write-off': 'Approve write-off',
+  'reject-write-off': 'Reject write-off',
+  reopen: 'Reopen',
+  import: 'Raised by run',
+  clear: 'Cleared by run',
+};
+
+const RESOLVE_LABELS: Record<(typeof RESOLVE_KINDS)[number], string> = {
+  MATCHED_MANUALLY: 'Matched manually (give the ledger entries)',
+  TIMING_DIFFERENCE: 'Timing difference',
+  BANK_ERROR: 'Bank error',
+  DUPLICATE_CONFIRMED: 'Duplicate confirmed',
+};
+
+export function caseHref(caseId: string): string {
+  return `/cases/${encodeURIComponent(caseId)}`;
+}
+
+function statusBadge(status: CaseStatus): SafeHtml {
+  return html`<span class="status status-${status}">${STATUS_LABELS[status]}</span>`;
+}
+
+function page(title: string, actor: Actor | undefined, content: SafeHtml): string {
+  const who = actor
+    ? html`<span class="who">Signed in as <strong>${actor.user}</strong>${actor.roles.map((role) => html`<span class="role">${role}</span>`)}</span>`
+    : html`<span class="who">Not signed in</span>`;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Ledgerline workbench</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a>${who}</header>
+<main>
+${content}
+</main>
+</body>
+</html>
+`.text;
+}
+
+/** The values of the list page's filter form, as the person typed them. */
+export interface ListFilterForm {
+  status: string;
+  reason: string;
+  account: string;
+  assignee: string;
+  q: string;
+}
+
+export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCase[]; counts: CaseCounts; form: ListFilterForm; limit: number }): string {
+  const { actor, cases, counts, form, limit } = view;
+  const statusCounts = CASE_STATUSES.map(
+    (status) => html`<a class="count" href="/cases?status=${status}"><span>${STATUS_LABELS[status]}</span><strong>${counts.byStatus[status] ?? 0}</strong></a>`,
+  );
+  const reasonCounts = Object.entries(counts.openByReason)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => html`<a class="count reason" href="/cases?reason=${encodeURIComponent(reason)}"><span>Open ${reason}</span><strong>${n}</strong></a>`);
+  const statusOptions = [
+    { value: '', label: 'Open + pending approval' },
+    ...CASE_STATUSES.map((status) => ({ value: status, label: STATUS_LABELS[status] })),
+    { value: 'ALL', label: 'All statuses' },
+  ].map((option) => html`<option value="${option.value}"${option.value === form.status ? new SafeHtml(' selected') : ''}>${option.label}</option>`);
+  const rows = cases.map(
+    (c) => html`<tr>
+<td class="id"><a href="${caseHref(c.caseId)}">${c.caseId}</a></td>
+<td>${c.reason}</td>
+<td>${c.accountId}</td>
+<td>${c.currency}</td>
+<td class="num">${c.amount}</td>
+<td class="num">${c.ageDays}</td>
+<td>${statusBadge(c.status)}</td>
+<td>${c.assignee ?? html`<span class="muted">unassigned</span>`}</td>
+</tr>`,
+  );
+  const table = cases.length
+    ? html`<table>
+<thead><tr><th>Case</th><th>Reason</th><th>Account</th><th>Currency</th><th class="num">Amount</th><th class="num">Age (days)</th><th>Status</th><th>Assignee</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases, oldest first: narrow the filter to see the others.</p>` : ''}`
+    : html`<div class="panel empty">No cases match this filter.</div>`;
+  return page(
+    'Cases',
+    actor,
+    html`<h1>Exceptions and proposed matches</h1>
+<nav class="counts" aria-label="Cases by status">${statusCounts}${reasonCounts}</nav>
+<form class="panel filters" method="get" action="/cases">
+<label>Status <select name="status">${statusOptions}</select></label>
+<label>Reason <input name="reason" value="${form.reason}" placeholder="e.g. STALE"></label>
+<label>Account <input name="account" value="${form.account}"></label>
+<label>Assignee <input name="assignee" value="${form.assignee}"></label>
+<label>Search <input name="q" value="${form.q}" placeholder="case, statement line, bank ref, ledger entry"></label>
+<button type="submit">Filter</button>
+<a href="/cases">Reset</a>
+</form>
+${table}`,
+  );
+}
+
+function field(label: string, value: unknown): SafeHtml {
+  if (value === undefined || value === null || value === '') return html``;
+  return html`<dt>${label}</dt><dd>${value}</dd>`;
+}
+
+function actionForm(c: ExceptionCase, action: CaseActionType, csrf: string, actor: Actor): SafeHtml {
+  const hidden = html`<input type="hidden" name="type" value="${action}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">`;
+  const note = (required: boolean) =>
+    html`<label for="note-${action}">Note${required ? '' : ' (optional)'}</label><textarea id="note-${action}" name="note"${required ? new SafeHtml(' required') : ''} maxlength="2000"></textarea>`;
+  let fields: SafeHtml;
+  switch (action) {
+    case 'assign':
+      fields = html`<label for="assignee">Assignee</label><input id="assignee" name="assignee" value="${c.assignee ?? actor.user}" required>`;
+      break;
+    case 'resolve':
+      fields = html`<label for="resolution">Resolution</label><select id="resolution" name="resolution">${RESOLVE_KINDS.map((kind) => html`<option value="${kind}">${RESOLVE_LABELS[kind]}</option>`)}</select>
+<label for="ledgerEntryIds">Ledger entries (comma separated; needed for a manual match)</label><input id="ledgerEntryIds" name="ledgerEntryIds" value="${c.ledgerEntryIds.join(', ')}">
+${note(true)}`;
+      break;
+    case 'confirm-match':
+    case 'approve-write-off':
+      fields = note(false);
+      break;
+    default:
+      fields = note(true);
+  }
+  return html`<form method="post" action="${caseHref(c.caseId)}/actions">
+<h3>${ACTION_LABELS[action]}</h3>
+${hidden}
+${fields}
+<button type="submit"${action === 'comment' ? new SafeHtml(' class="secondary"') : ''}>${ACTION_LABELS[action]}</button>
+</form>`;
+}
+
+export function renderCaseDetail(view: {
+  actor: Actor;
+  case: ExceptionCase;
+  history: readonly CaseEvent[];
+  allowed: readonly CaseActionType[];
+  csrf: string;
+  flash?: { kind: 'ok' | 'error'; message: string };
+}): string {
+  const { actor, history, allowed, csrf, flash } = view;
+  const c = view.case;
+  const resolution = c.resolution
+    ? html`<h2>Resolution</h2><dl class="fields">${field('Kind', c.resolution.kind)}${field('Note', c.resolution.note)}${field('Ledger entries', c.resolution.ledgerEntryIds?.join(', '))}${field('By', c.resolution.by)}${field('At', c.resolution.at)}</dl>`
+    : '';
+  const writeOff = c.writeOff
+    ? html`<h2>Write-off proposal</h2><dl class="fields">${field('Proposed by', c.writeOff.proposedBy)}${field('Note', c.writeOff.note)}${field('At', c.writeOff.at)}</dl>`
+    : '';
+  const events = history.map(
+    (event) => html`<tr>
+<td class="num">${event.version}</td>
+<td>${event.at}</td>
+<td>${event.actor}</td>
+<td>${ACTION_LABELS[event.action]}</td>
+<td>${event.from ? html`${statusBadge(event.from)} → ` : ''}${statusBadge(event.to)}</td>
+<td>${event.note ?? ''}${event.note && event.detail ? html`<br>` : ''}${event.detail ? html`<span class="muted">${event.detail}</span>` : ''}</td>
+</tr>`,
+  );
+  const actions = allowed.length
+    ? html`<section class="panel actions" aria-label="Actions">${allowed.map((action) => actionForm(c, action, csrf, actor))}</section>`
+    : html`<section class="panel muted">No actions available to you on this case.</section>`;
+  return page(
+    c.caseId,
+    actor,
+    html`<p><a href="/cases">← All cases</a></p>
+<h1>Case ${c.caseId} ${statusBadge(c.status)}</h1>
+${flash ? html`<div class="flash ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</div>` : ''}
+<div class="detail">
+<section class="panel">
+<dl class="fields">
+${field('Kind', c.kind === 'exception' ? 'Exception' : 'Proposed match')}
+${field('Status', statusBadge(c.status))}
+${field('Reason', c.reason)}
+${field('Account', c.accountId)}
+${field('Currency', c.currency)}
+${field('Amount', c.amount)}
+${field('Age (days)', c.ageDays)}
+${field('Side', c.side)}
+${field('Statement line', c.statementLineId)}
+${field('Bank reference', c.bankReference)}
+${field('Ledger entries', c.ledgerEntryIds.join(', '))}
+${field('Rule', c.ruleId)}
+${field('Confidence', c.confidence)}
+${field('Detail', c.detail)}
+${field('Assignee', c.assignee ?? 'unassigned')}
+${field('Latest run', c.runId)}
+${field('Version', c.version)}
+${field('Updated', c.updatedAt)}
+</dl>
+${resolution}
+${writeOff}
+</section>
+${actions}
+</div>
+<h2>History</h2>
+<table>
+<thead><tr><th class="num">#</th><th>When</th><th>Who</th><th>What</th><th>From → to</th><th>Note</th></tr></thead>
+<tbody>
+${events}
+</tbody>
+</table>`,
+  );
+}
+
+export function renderMessagePage(view: { title: string; message: string; actor?: Actor }): string {
+  return page(
+    view.title,
+    view.actor,
+    html`<h1>${view.title}</h1>
+<div class="panel">${view.message}</div>
+${view.actor ? html`<p><a href="/cases">← All cases</a></p>` : ''}`,
+  );
+}

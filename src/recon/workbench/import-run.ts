@@ -1,0 +1,145 @@
+/**
+ * Imports the latest committed reconciliation run of a `--out` directory into the workbench:
+ * exceptions.csv and matches.csv become cases (casesFromRun), the statement lines' facts and the
+ * run's covered accounts come from its statement_lines.parquet (DuckDB), and planImport decides
+ * what is raised, refreshed and cleared. The store applies the plan atomically, once per run.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createReadStream, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { currencyExponent, isKnownCurrency } from '../../domain/money';
+import { csvRecords } from '../run/csv';
+import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../run/results';
+import { casesFromRun, type ExceptionRow, type MatchRow, planImport, type StatementLineFacts } from './cases';
+import type { Clock, WorkbenchStore } from './ports';
+
+export interface ImportOutcome {
+  runId: string;
+  /** Cases the run raised (new). */
+  raised: number;
+  /** CLEARED cases the run reports again (OPEN again). */
+  reopened: number;
+  /** OPEN / PENDING_APPROVAL cases the run no longer reports. */
+  cleared: number;
+  /** The run was imported before: nothing changed. */
+  alreadyImported: boolean;
+}
+
+/** The `--out` directory holds no committed run, or one of its files is malformed (the message names it). */
+export class RunImportError extends Error {
+  override name = 'RunImportError';
+}
+
+async function readCsv<Column extends string>(file: string, columns: readonly Column[]): Promise<Record<Column, string>[]> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  const rows: Record<Column, string>[] = [];
+  let header = true;
+  try {
+    for await (const record of csvRecords(lines)) {
+      const cells = header ? record.cells.map((cell, i) => (i === 0 ? cell.replace(/^\uFEFF/, '') : cell)) : record.cells;
+      if (header) {
+        if (cells.join(',') !== columns.join(',')) throw new RunImportError(`${file} line 1: expected the header "${columns.join(',')}", got "${cells.join(',')}"`);
+        header = false;
+        continue;
+      }
+      if (cells.length !== columns.length) throw new RunImportError(`${file} line ${record.line}: expected ${columns.length} cells, got ${cells.length}`);
+      rows.push(Object.fromEntries(columns.map((column, i) => [column, cells[i]!])) as Record<Column, string>);
+    }
+  } catch (error) {
+    if (error instanceof RunImportError) throw error;
+    throw new RunImportError(`${file}: ${(error as Error).message}`);
+  }
+  if (header) throw new RunImportError(`${file}: the file is empty (expected the header "${columns.join(',')}")`);
+  return rows;
+}
+
+function exceptionRowsOf(file: string, rows: Record<(typeof EXCEPTION_COLUMNS)[number], string>[]): ExceptionRow[] {
+  return rows.map((row, i) => {
+    if (row.side !== 'statement' && row.side !== 'ledger') throw new RunImportError(`${file} row ${i + 1}: side must be statement or ledger, got "${row.side}"`);
+    if (!/^-?[0-9]+$/.test(row.ageDays)) throw new RunImportError(`${file} row ${i + 1}: ageDays must be a whole number, got "${row.ageDays}"`);
+    return { ...row, side: row.side };
+  });
+}
+
+/** DuckDB prints DECIMAL(38,6) with six decimals: back to the currency's own scale ("115.000000" CAD → "115.00"). */
+function atCurrencyScale(amount: string, currency: string): string {
+  const [whole, fraction = ''] = amount.split('.');
+  const scale = isKnownCurrency(currency) ? currencyExponent(currency) : 0;
+  let kept = fraction;
+  while (kept.length > scale && kept.endsWith('0')) kept = kept.slice(0, -1);
+  return kept.length ? `${whole}.${kept}` : whole!;
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Each statement line's account, currency, amount and age on the run's as-of date; and the accounts the run covered. */
+async function statementLineFacts(file: string, asOf: string): Promise<{ facts: Map<string, StatementLineFacts>; coveredAccounts: Set<string> }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT statement_line_id, account_id, currency, CAST(amount AS VARCHAR) AS amount,
+              CAST(date_diff('day', coalesce(booking_date, value_date), CAST(${sqlString(asOf)} AS DATE)) AS INTEGER) AS age_days
+       FROM read_parquet(${sqlString(file)})`,
+    );
+    const facts = new Map<string, StatementLineFacts>();
+    const coveredAccounts = new Set<string>();
+    for (const row of reader.getRowObjectsJson() as { statement_line_id: string; account_id: string; currency: string; amount: string; age_days: number | null }[]) {
+      facts.set(row.statement_line_id, { accountId: row.account_id, currency: row.currency, amount: atCurrencyScale(row.amount, row.currency), ageDays: row.age_days ?? 0 });
+      coveredAccounts.add(row.account_id);
+    }
+    return { facts, coveredAccounts };
+  } catch (error) {
+    throw new RunImportError(`${file}: ${(error as Error).message}`);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+function readSummary(file: string): { runId: string; asOf: string } {
+  let summary: unknown;
+  try {
+    summary = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new RunImportError(`${file}: not a readable JSON summary (${(error as Error).message})`);
+  }
+  const { runId, asOf } = (summary ?? {}) as { runId?: unknown; asOf?: unknown };
+  if (typeof runId !== 'string' || runId === '') throw new RunImportError(`${file}: field "runId" is missing`);
+  if (typeof asOf !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new RunImportError(`${file}: field "asOf" must be a date YYYY-MM-DD`);
+  return { runId, asOf };
+}
+
+/**
+ * The directory of the latest committed run of `outDir` (`current` resolved, so a reconcile
+ * committing meanwhile swaps the link, not the files read); throws RunImportError if there is none.
+ */
+export function latestRunDir(outDir: string): string {
+  const current = join(outDir, 'current');
+  if (!existsSync(join(current, 'summary.json'))) {
+    throw new RunImportError(`"${outDir}" holds no committed reconciliation run (${join(current, 'summary.json')} is missing); run \`ledgerline reconcile --out ${outDir} ...\` first`);
+  }
+  return realpathSync(current);
+}
+
+/** Imports `<outDir>/current` (the latest committed run); re-importing the same run changes nothing. */
+export async function importLatestRun(outDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
+  const runDir = latestRunDir(outDir);
+  const { runId, asOf } = readSummary(join(runDir, 'summary.json'));
+  const exceptionsFile = join(runDir, 'exceptions.csv');
+  const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_COLUMNS));
+  const matches: MatchRow[] = await readCsv(join(runDir, 'matches.csv'), MATCH_COLUMNS);
+  const { facts, coveredAccounts } = await statementLineFacts(join(runDir, 'parquet', 'statement_lines.parquet'), asOf);
+
+  const at = clock.now().toISOString();
+  const incoming = casesFromRun(runId, exceptions, matches, at, (statementLineId) => facts.get(statementLineId));
+  const existing = await store.casesOfAccounts(new Set([...coveredAccounts, ...incoming.map((c) => c.accountId)]));
+  const plan = planImport(existing, incoming, { runId, coveredAccounts }, at);
+  const applied = await store.applyImport(runId, plan);
+  return applied
+    ? { runId, raised: plan.raised.length, reopened: plan.reopened.length, cleared: plan.cleared.length, alreadyImported: false }
+    : { runId, raised: 0, reopened: 0, cleared: 0, alreadyImported: true };
+}

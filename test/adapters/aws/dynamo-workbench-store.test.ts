@@ -1,0 +1,292 @@
+/**
+ * Reads (get, history, list, counts, casesOfAccounts) run against dynalite. dynalite has no
+ * TransactWriteItems, so save and applyImport run against aws-sdk-client-mock with a small
+ * in-memory table that evaluates the store's condition expressions (all-or-nothing, reasons in
+ * item order).
+ */
+import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { caseItem, DynamoWorkbenchStore, eventItem, MAX_TRANSACTION_ITEMS } from '../../../src/adapters/aws/dynamo-workbench-store';
+import { applyCaseAction, planImport, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
+import { CaseVersionConflict } from '../../../src/recon/workbench/ports';
+import { TransientStoreError } from '../../../src/ports';
+import type { Dynalite } from './support/dynalite';
+import { startDynalite, TEST_AWS } from './support/dynalite';
+
+const AT = '2025-03-01T10:00:00.000Z';
+const RECONCILER = { user: 'ana@bank.example', roles: ['reconciler'] as const };
+
+function exceptionCase(id: string, extra: Partial<ExceptionCase> = {}): ExceptionCase {
+  return {
+    caseId: `exception:statement:${id}`,
+    kind: 'exception',
+    runId: 'run-1',
+    side: 'statement',
+    reason: 'UNMATCHED',
+    accountId: 'ACC-1',
+    currency: 'GBP',
+    amount: '-12.50',
+    ageDays: 3,
+    statementLineId: `SL-${id}`,
+    bankReference: `REF-${id}`,
+    ledgerEntryIds: [],
+    status: 'OPEN',
+    version: 1,
+    updatedAt: AT,
+    ...extra,
+  };
+}
+
+function raisedEvent(c: ExceptionCase): CaseEvent {
+  return { caseId: c.caseId, version: 1, action: 'import', actor: 'ledgerline', at: AT, to: 'OPEN', detail: 'raised by run run-1: UNMATCHED' };
+}
+
+describe('DynamoWorkbenchStore reads (dynalite)', () => {
+  let db: Dynalite;
+  let store: DynamoWorkbenchStore;
+  const seeded = [
+    exceptionCase('a', { ageDays: 3 }),
+    exceptionCase('b', { ageDays: 40, reason: 'AMOUNT_MISMATCH', assignee: 'bo@bank.example' }),
+    exceptionCase('c', { ageDays: 3, status: 'PENDING_APPROVAL', version: 2, writeOff: { proposedBy: 'ana@bank.example', note: 'fee', at: AT } }),
+    exceptionCase('d', { ageDays: 12, status: 'RESOLVED', version: 2, accountId: 'ACC-2', resolution: { kind: 'BANK_ERROR', note: 'bank fixed it', by: 'ana@bank.example', at: AT } }),
+    exceptionCase('e', { ageDays: 0, status: 'CLEARED', version: 2, accountId: 'ACC-2', ledgerEntryIds: ['LE-77', 'LE-78'] }),
+    {
+      ...exceptionCase('m'),
+      caseId: 'match:M-1',
+      kind: 'proposed-match',
+      side: 'both',
+      reason: 'PROPOSED_MATCH',
+      accountId: '',
+      ageDays: 1,
+      ledgerEntryIds: ['LE-9'],
+      ruleId: 'amount-date',
+      confidence: '0.8500',
+    } satisfies ExceptionCase,
+  ];
+
+  beforeAll(async () => {
+    db = await startDynalite();
+    store = new DynamoWorkbenchStore({ client: db.client, tableName: db.tableNames.workbench });
+    for (const c of seeded) {
+      await db.client.send(new PutItemCommand({ TableName: db.tableNames.workbench, Item: caseItem(c) }));
+      await db.client.send(new PutItemCommand({ TableName: db.tableNames.workbench, Item: eventItem(raisedEvent(c)) }));
+    }
+    const d = seeded[3]!;
+    await db.client.send(
+      new PutItemCommand({
+        TableName: db.tableNames.workbench,
+        Item: eventItem({ caseId: d.caseId, version: 2, action: 'resolve', actor: 'ana@bank.example', at: AT, from: 'OPEN', to: 'RESOLVED', note: 'bank fixed it', detail: 'BANK_ERROR' }),
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await db.stop();
+  });
+
+  it('gets a case exactly as stored (no key attributes), or undefined', async () => {
+    for (const c of seeded) await expect(store.get(c.caseId)).resolves.toEqual(c);
+    await expect(store.get('exception:statement:nope')).resolves.toBeUndefined();
+  });
+
+  it('returns the history oldest first', async () => {
+    const history = await store.history(seeded[3]!.caseId);
+    expect(history.map((event) => [event.version, event.action, event.to])).toEqual([
+      [1, 'import', 'OPEN'],
+      [2, 'resolve', 'RESOLVED'],
+    ]);
+    expect(history[1]).toMatchObject({ from: 'OPEN', note: 'bank fixed it', actor: 'ana@bank.example' });
+  });
+
+  it('lists oldest first (age descending, then case id) with status, reason, account, assignee and search filters', async () => {
+    const ids = (cases: ExceptionCase[]) => cases.map((c) => c.caseId.split(':').pop());
+    expect(ids(await store.list({}))).toEqual(['b', 'd', 'a', 'c', 'M-1', 'e']);
+    expect(ids(await store.list({ status: ['OPEN', 'PENDING_APPROVAL'] }))).toEqual(['b', 'a', 'c', 'M-1']);
+    expect(ids(await store.list({ status: ['OPEN'], reason: 'AMOUNT_MISMATCH' }))).toEqual(['b']);
+    expect(ids(await store.list({ accountId: 'ACC-2' }))).toEqual(['d', 'e']);
+    expect(ids(await store.list({ accountId: 'ACC-2', status: ['CLEARED'] }))).toEqual(['e']);
+    expect(ids(await store.list({ assignee: 'bo@bank.example' }))).toEqual(['b']);
+    expect(ids(await store.list({ search: 'le-78' }))).toEqual(['e']);
+    expect(ids(await store.list({ search: 'REF-a' }))).toEqual(['a']);
+    expect(ids(await store.list({ limit: 2, offset: 1 }))).toEqual(['d', 'a']);
+    expect(await store.list({ limit: 0 })).toEqual([]);
+  });
+
+  it('counts cases by status and open cases by reason', async () => {
+    await expect(store.counts()).resolves.toEqual({
+      byStatus: { OPEN: 3, PENDING_APPROVAL: 1, RESOLVED: 1, CLEARED: 1 },
+      openByReason: { UNMATCHED: 2, AMOUNT_MISMATCH: 1, PROPOSED_MATCH: 1 },
+    });
+  });
+
+  it('returns every case of the given accounts', async () => {
+    const cases = await store.casesOfAccounts(new Set(['ACC-2', '']));
+    expect(cases.map((c) => c.caseId).sort()).toEqual(['exception:statement:d', 'exception:statement:e', 'match:M-1']);
+    await expect(store.casesOfAccounts(new Set())).resolves.toEqual([]);
+  });
+});
+
+// --- transactional paths -------------------------------------------------------------------------
+
+type Item = Record<string, AttributeValue>;
+
+/** Evaluates the condition grammar the store uses: attribute_not_exists, =, AND, OR, parentheses. */
+function conditionHolds(expression: string, names: Record<string, string>, values: Record<string, AttributeValue>, item: Item | undefined): boolean {
+  const tokens = expression.match(/attribute_not_exists\(#\w+\)|[#:]\w+|=|\(|\)|AND|OR/g)!;
+  let position = 0;
+  const same = (a: AttributeValue | undefined, b: AttributeValue | undefined) => JSON.stringify(a) === JSON.stringify(b);
+  const primary = (): boolean => {
+    const token = tokens[position++]!;
+    if (token === '(') {
+      const result = or();
+      position += 1;
+      return result;
+    }
+    if (token.startsWith('attribute_not_exists')) return !item || item[names[token.slice(21, -1)]!] === undefined;
+    position += 1; // '='
+    return same(item?.[names[token]!], values[tokens[position++]!]);
+  };
+  const and = (): boolean => {
+    let result = primary();
+    while (tokens[position] === 'AND') {
+      position += 1;
+      result = primary() && result;
+    }
+    return result;
+  };
+  const or = (): boolean => {
+    let result = and();
+    while (tokens[position] === 'OR') {
+      position += 1;
+      result = and() || result;
+    }
+    return result;
+  };
+  return or();
+}
+
+class FakeWorkbenchTable {
+  readonly items = new Map<string, Item>();
+  readonly client = new DynamoDBClient(TEST_AWS);
+  readonly mock = mockClient(this.client);
+  transactSizes: number[] = [];
+  /** Fails the n-th TransactWriteItems (1-based) after applying nothing: a crash mid-import. */
+  failOnCall?: { call: number; error: Error };
+
+  constructor() {
+    const key = (item: Item) => `${item.pk!.S}|${item.sk!.S}`;
+    this.mock.on(GetItemCommand).callsFake((input: { Key: Item }) => ({ Item: this.items.get(key(input.Key)) }));
+    this.mock.on(PutItemCommand).callsFake((input: { Item: Item; ConditionExpression: string; ExpressionAttributeNames: Record<string, string> }) => {
+      if (!conditionHolds(input.ConditionExpression, input.ExpressionAttributeNames, {}, this.items.get(key(input.Item)))) {
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      this.items.set(key(input.Item), input.Item);
+      return {};
+    });
+    this.mock.on(TransactWriteItemsCommand).callsFake((input: { TransactItems: TransactWriteItem[] }) => {
+      this.transactSizes.push(input.TransactItems.length);
+      if (this.failOnCall?.call === this.transactSizes.length) throw this.failOnCall.error;
+      if (input.TransactItems.length > MAX_TRANSACTION_ITEMS) throw Object.assign(new Error('too many items'), { name: 'ValidationException' });
+      const reasons = input.TransactItems.map(({ Put }) =>
+        conditionHolds(Put!.ConditionExpression!, Put!.ExpressionAttributeNames ?? {}, Put!.ExpressionAttributeValues ?? {}, this.items.get(key(Put!.Item!)))
+          ? { Code: 'None' }
+          : { Code: 'ConditionalCheckFailed' },
+      );
+      if (reasons.some((reason) => reason.Code !== 'None')) {
+        throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: { httpStatusCode: 400 }, CancellationReasons: reasons });
+      }
+      for (const { Put } of input.TransactItems) this.items.set(key(Put!.Item!), Put!.Item!);
+      return {};
+    });
+  }
+
+  caseVersion(caseId: string): string | undefined {
+    return this.items.get(`CASE#${caseId}|CASE`)?.version?.N;
+  }
+
+  events(): string[] {
+    return [...this.items.keys()].filter((k) => k.includes('|EVENT#')).sort();
+  }
+}
+
+describe('DynamoWorkbenchStore writes (transactions)', () => {
+  let table: FakeWorkbenchTable;
+  let store: DynamoWorkbenchStore;
+  beforeEach(() => {
+    table = new FakeWorkbenchTable();
+    store = new DynamoWorkbenchStore({ client: table.client, tableName: 'test-workbench' });
+  });
+  afterEach(() => table.mock.restore());
+
+  it('save writes the next case and its event together, conditional on the version', async () => {
+    const c = exceptionCase('a');
+    await store.applyImport('run-1', { raised: [{ next: c, event: raisedEvent(c) }], refreshed: [], reopened: [], cleared: [] });
+    const first = applyCaseAction(c, { type: 'comment', note: 'looking' }, RECONCILER, AT, 1);
+    await store.save(first.next, first.event);
+    expect(table.caseVersion(c.caseId)).toBe('2');
+    expect(table.events()).toEqual([`CASE#${c.caseId}|EVENT#000000001`, `CASE#${c.caseId}|EVENT#000000002`]);
+
+    // Another person saved version 2 from version 1 too: refused, nothing written.
+    const stale = applyCaseAction(c, { type: 'assign', assignee: 'bo@bank.example' }, RECONCILER, AT, 1);
+    const error = await store.save(stale.next, stale.event).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CaseVersionConflict);
+    expect(error).toMatchObject({ caseId: c.caseId, expectedVersion: 1 });
+    expect(table.caseVersion(c.caseId)).toBe('2');
+    expect(table.items.get(`CASE#${c.caseId}|CASE`)?.assignee).toBeUndefined();
+  });
+
+  it('save maps throttled / conflicting transactions to TransientStoreError, other failures unchanged', async () => {
+    const c = exceptionCase('a');
+    table.failOnCall = {
+      call: 1,
+      error: new TransactionCanceledException({ message: 'cancelled', $metadata: { httpStatusCode: 400 }, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] }),
+    };
+    await expect(store.save(c, raisedEvent(c))).rejects.toBeInstanceOf(TransientStoreError);
+    table.failOnCall = { call: 2, error: Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException', $metadata: { httpStatusCode: 400 } }) };
+    await expect(store.save(c, raisedEvent(c))).rejects.toBeInstanceOf(TransientStoreError);
+    table.failOnCall = { call: 3, error: Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }) };
+    await expect(store.save(c, raisedEvent(c))).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('applyImport writes ≤ 100 items per transaction, the run marker last, and only once per run', async () => {
+    const incoming = Array.from({ length: 120 }, (_, i) => exceptionCase(`n${String(i).padStart(3, '0')}`, { runId: 'run-1' }));
+    const plan = planImport([], incoming, { runId: 'run-1', coveredAccounts: new Set(['ACC-1']) }, AT);
+    await expect(store.applyImport('run-1', plan)).resolves.toBe(true);
+    expect(table.transactSizes).toEqual([100, 100, 40]);
+    expect(table.events()).toHaveLength(120);
+    expect(table.items.has('RUN#run-1|RUN')).toBe(true);
+    await expect(store.applyImport('run-1', plan)).resolves.toBe(false);
+    expect(table.transactSizes).toHaveLength(3);
+  });
+
+  it('a retried import after a crash completes without duplicating or conflicting', async () => {
+    const worked = exceptionCase('old', { runId: 'run-0', version: 3 });
+    table.items.set(`CASE#${worked.caseId}|CASE`, caseItem(worked));
+    const incoming = Array.from({ length: 80 }, (_, i) => exceptionCase(`n${String(i).padStart(3, '0')}`, { runId: 'run-1' }));
+    const plan = planImport([worked], incoming, { runId: 'run-1', coveredAccounts: new Set(['ACC-1']) }, AT);
+    expect(plan.cleared).toHaveLength(1);
+
+    table.transactSizes = [];
+    table.failOnCall = { call: 2, error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) };
+    await expect(store.applyImport('run-1', plan)).rejects.toBeInstanceOf(TransientStoreError);
+    expect(table.items.has('RUN#run-1|RUN')).toBe(false);
+    expect(table.events()).toHaveLength(50);
+
+    table.failOnCall = undefined;
+    await expect(store.applyImport('run-1', plan)).resolves.toBe(true);
+    expect(table.events()).toHaveLength(81);
+    expect(table.caseVersion(worked.caseId)).toBe('4');
+    expect(table.items.get(`CASE#${worked.caseId}|CASE`)?.status?.S).toBe('CLEARED');
+  });
+
+  it('applyImport refuses to clear a case someone changed since the plan was made', async () => {
+    const c = exceptionCase('a', { runId: 'run-0' });
+    table.items.set(`CASE#${c.caseId}|CASE`, caseItem({ ...c, version: 2, assignee: 'bo@bank.example' }));
+    const plan = planImport([c], [], { runId: 'run-1', coveredAccounts: new Set(['ACC-1']) }, AT);
+    const error = await store.applyImport('run-1', plan).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CaseVersionConflict);
+    expect(error).toMatchObject({ caseId: c.caseId, expectedVersion: 1 });
+    expect(table.items.has('RUN#run-1|RUN')).toBe(false);
+  });
+});

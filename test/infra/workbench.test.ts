@@ -1,0 +1,126 @@
+/**
+ * The exceptions workbench on AWS, per environment: an internal ALB reachable on 443 only from
+ * the on-premises CIDRs, whose HTTPS listener authenticates with Okta and then forwards to the
+ * reconcile-workbench Lambda; the workbench table (PITR + CMK) and secrets; the function's exact
+ * permissions and environment.
+ */
+import { ENVIRONMENTS } from '../../stacks/ledgerline';
+import { Names } from '../../stacks/naming';
+import { WORKBENCH_TLS_POLICY } from '../../stacks/app-stack';
+import type { EnvironmentConfig } from '../../environments/types';
+import { cleanupSynth, model } from './support/synth';
+import { block, list, statementsOf, type Json, type Resource, type SynthModel } from './support/model';
+
+afterAll(cleanupSynth);
+
+function only(m: SynthModel, type: string, predicate: (resource: Resource) => boolean = () => true): Resource {
+  const found = m.of(type).filter(predicate);
+  if (found.length !== 1) throw new Error(`${type}: found ${found.length}`);
+  return found[0]!;
+}
+
+describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s', (_name, config: EnvironmentConfig) => {
+  const names = Names.of(config);
+  let m: SynthModel;
+  let alb: Resource;
+  beforeAll(() => {
+    m = model(config.name);
+    alb = only(m, 'aws_lb');
+  });
+
+  test('the ALB is internal, in the private subnets, drops invalid headers, deletion-protected per config', () => {
+    expect(alb.config).toMatchObject({
+      name: names.workbenchLoadBalancerName,
+      internal: true,
+      load_balancer_type: 'application',
+      drop_invalid_header_fields: true,
+      enable_deletion_protection: config.protectStatefulResources,
+    });
+    const subnets = m.refs(alb, alb.config.subnets).map((address) => m.get(address)!);
+    expect(subnets).toHaveLength(config.network.azCount);
+    for (const subnet of subnets) expect((subnet.config.tags as Json).Tier).toBe('private');
+  });
+
+  test('its security group admits HTTPS only from the on-premises CIDRs', () => {
+    const [groupAddress] = m.refs(alb, alb.config.security_groups);
+    const ingress = m.of('aws_vpc_security_group_ingress_rule').filter((rule) => m.refs(rule, rule.config.security_group_id).includes(groupAddress!));
+    expect(ingress.map((rule) => rule.config.cidr_ipv4).sort()).toEqual([...config.network.directConnect.onPremisesCidrs].sort());
+    for (const rule of ingress) expect(rule.config).toMatchObject({ ip_protocol: 'tcp', from_port: 443, to_port: 443 });
+    expect(m.of('aws_security_group').find((group) => group.address === groupAddress)!.config.ingress).toBeUndefined();
+  });
+
+  test('the HTTPS listener authenticates with Okta (authenticate-oidc), then forwards to the Lambda target group', () => {
+    const listener = only(m, 'aws_lb_listener');
+    expect(listener.config).toMatchObject({ port: 443, protocol: 'HTTPS', ssl_policy: WORKBENCH_TLS_POLICY, certificate_arn: config.workbench.certificateArn });
+    expect(m.refersTo(listener, listener.config.load_balancer_arn, 'aws_lb')).toBe(true);
+    const actions = list(listener.config.default_action as Json[]);
+    expect(actions.map((action) => [action.order, action.type])).toEqual([
+      [1, 'authenticate-oidc'],
+      [2, 'forward'],
+    ]);
+    const oidc = block(actions[0]!.authenticate_oidc)!;
+    const { oidc: expected } = config.workbench;
+    expect(oidc).toMatchObject({
+      issuer: expected.issuer,
+      authorization_endpoint: expected.authorizationEndpoint,
+      token_endpoint: expected.tokenEndpoint,
+      user_info_endpoint: expected.userInfoEndpoint,
+      client_id: expected.clientId,
+      on_unauthenticated_request: 'authenticate',
+      session_timeout: config.workbench.sessionTimeoutSeconds,
+    });
+    expect(String(oidc.client_secret)).toMatch(/^\$\{data\.aws_secretsmanager_secret_version\..+\.secret_string\}$/);
+    const dataSources = m.stacks.get(`${config.prefix}-app`)!.data!.aws_secretsmanager_secret_version!;
+    expect(Object.values(dataSources).map((source) => source.secret_id).sort()).toEqual([expected.clientSecretName, names.workbenchCsrfSecretName].sort());
+
+    const targetGroup = only(m, 'aws_lb_target_group');
+    expect(m.refs(listener, actions[1]!.target_group_arn)).toEqual([targetGroup.address]);
+    expect(targetGroup.config).toMatchObject({ target_type: 'lambda', name: names.workbenchTargetGroupName });
+    const attachment = only(m, 'aws_lb_target_group_attachment');
+    expect(m.get(m.refs(attachment, attachment.config.target_id)[0]!)!.config.function_name).toBe(names.functionName('reconcile-workbench'));
+    const permission = only(m, 'aws_lambda_permission', (resource) => resource.config.principal === 'elasticloadbalancing.amazonaws.com');
+    expect(m.refs(permission, permission.config.source_arn)).toEqual([targetGroup.address]);
+  });
+
+  test('the workbench table has PITR and the data CMK; the secrets use the data CMK', () => {
+    const table = only(m, 'aws_dynamodb_table', (resource) => resource.config.name === names.tableName('workbench'));
+    expect(block(table.config.point_in_time_recovery)?.enabled).toBe(true);
+    const sse = block(table.config.server_side_encryption)!;
+    expect(sse.enabled).toBe(true);
+    expect(m.refersTo(table, sse.kms_key_arn, 'aws_kms_key')).toBe(true);
+    expect(list(table.config.global_secondary_index as Json[]).map((index) => index.name)).toEqual(['byStatus', 'byAccount']);
+    for (const secretName of [names.workbenchCsrfSecretName, config.workbench.oidc.clientSecretName]) {
+      const secret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === secretName);
+      expect(m.refersTo(secret, secret.config.kms_key_id, 'aws_kms_key')).toBe(true);
+    }
+    const csrfValue = only(m, 'aws_secretsmanager_secret_version');
+    expect(block(csrfValue.config.lifecycle)?.ignore_changes).toEqual(['secret_string']);
+  });
+
+  test("the function's role: exactly the workbench table and its indexes, the data key through DynamoDB, nothing else of the data", () => {
+    const role = only(m, 'aws_iam_role', (resource) => resource.config.name === names.roleName(names.functionRoleSuffix('reconcile-workbench')));
+    const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
+    const statements = statementsOf(policy.config.policy);
+    const table = statements.find((statement) => statement.Sid === 'TableWorkbench')!;
+    expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(table.Resource).toEqual([names.tableArn('workbench'), names.tableIndexArn('workbench', 'byStatus'), names.tableIndexArn('workbench', 'byAccount')]);
+    const actions = statements.flatMap((statement) => list(statement.Action));
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(actions.some((action) => /^(s3|sqs|sns|events|states|secretsmanager):/.test(action))).toBe(false);
+    for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
+    const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
+    expect(kms).toHaveLength(1);
+    expect((kms[0]!.Condition!.StringEquals as Json)['kms:ViaService']).toEqual([`dynamodb.${config.region}.amazonaws.com`]);
+  });
+
+  test("the function's environment names its ALB (signer), Okta issuer, group roles and CSRF secret", () => {
+    const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
+    const variables = block(fn.config.environment)!.variables as Record<string, string>;
+    expect(m.refs(fn, variables.WORKBENCH_ALB_ARN)).toEqual([alb.address]);
+    expect(variables.WORKBENCH_CSRF_SECRET).toMatch(/^\$\{data\.aws_secretsmanager_secret_version\..+\.secret_string\}$/);
+    expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-workbench'].reservedConcurrency });
+    expect(m.of('aws_cloudwatch_metric_alarm').map((alarm) => alarm.config.alarm_name)).toEqual(
+      expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
+    );
+  });
+});

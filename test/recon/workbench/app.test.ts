@@ -1,0 +1,284 @@
+/**
+ * The workbench HTTP app driven directly (no server): HTML list and detail, escaping, form POSTs
+ * with CSRF and optimistic locking, roles, the JSON API, and the HTTP edges (401, 404, 405, 413,
+ * 415) — every response with the security headers.
+ */
+import { createWorkbenchApp, csrfToken, SECURITY_HEADERS } from '../../../src/recon/workbench/app';
+import { type Actor } from '../../../src/recon/workbench/cases';
+import { AuthenticationError, type Authenticator, type WorkbenchRequest, type WorkbenchResponse } from '../../../src/recon/workbench/ports';
+import { approver, exceptionCase, memoryStore, proposedMatch, raisedEvent, reconciler, steppingClock, viewer } from './helpers';
+
+const SECRET = 'test-csrf-secret';
+const ACTORS: Record<string, Actor> = { rita: reconciler, anna: approver, alex: { user: 'alex@bank.example', roles: ['approver'] }, victor: viewer };
+
+/** Signs in whoever the `x-test-user` header names. */
+const fakeAuthenticator: Authenticator = {
+  async authenticate(request) {
+    const actor = ACTORS[request.headers['x-test-user'] ?? ''];
+    if (!actor) throw new AuthenticationError('no session: sign in first');
+    return actor;
+  },
+};
+
+const evil = exceptionCase({ caseId: 'exception:statement:<script>x</script>', detail: '<script>alert("pwned")</script>', bankReference: '"><img src=x>' });
+const plain = exceptionCase({ caseId: 'exception:statement:abc:0:1', reason: 'STALE', amount: '1234567890123.45', ageDays: 40 });
+const match = proposedMatch();
+const resolved = exceptionCase({ caseId: 'exception:ledger:L-DONE', status: 'RESOLVED', side: 'ledger', amount: '5.00' });
+
+async function setUp() {
+  const store = memoryStore();
+  for (const c of [evil, plain, match, resolved]) await store.save(c, raisedEvent(c));
+  const app = createWorkbenchApp({ store, authenticator: fakeAuthenticator, clock: steppingClock('2025-03-05T12:00:00.000Z'), csrfSecret: SECRET });
+  const call = (method: string, path: string, options: { user?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: string } = {}): Promise<WorkbenchResponse> =>
+    app({
+      method,
+      path,
+      query: options.query ?? {},
+      headers: { ...(options.user ? { 'x-test-user': options.user } : {}), ...options.headers },
+      body: options.body ?? '',
+    } satisfies WorkbenchRequest);
+  const form = (user: string, caseId: string, fields: Record<string, string>) =>
+    call('POST', `/cases/${encodeURIComponent(caseId)}/actions`, { user, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  const json = (user: string, caseId: string, body: unknown) =>
+    call('POST', `/api/cases/${encodeURIComponent(caseId)}/actions`, { user, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { store, call, form, json };
+}
+
+function expectSecurityHeaders(response: WorkbenchResponse): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(response.headers[name]).toBe(value);
+}
+
+describe('createWorkbenchApp', () => {
+  it('GET /healthz answers ok without signing in; GET / redirects to /cases', async () => {
+    const { call } = await setUp();
+    const health = await call('GET', '/healthz');
+    expect([health.status, health.body]).toEqual([200, 'ok']);
+    expectSecurityHeaders(health);
+    const root = await call('GET', '/', { user: 'rita' });
+    expect(root.status).toBe(303);
+    expect(root.headers.location).toBe('/cases');
+  });
+
+  it('serves the stylesheet the CSP allows (no inline styles anywhere)', async () => {
+    const { call } = await setUp();
+    const css = await call('GET', '/static/workbench.css');
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toContain('td.num');
+    const list = await call('GET', '/cases', { user: 'rita' });
+    expect(list.body).not.toMatch(/<script|style=|<style/);
+    expect(list.body).toContain('<link rel="stylesheet" href="/static/workbench.css">');
+  });
+
+  it('GET /cases lists open + pending cases by default with counts, the signed-in user and exact amounts', async () => {
+    const { call } = await setUp();
+    const response = await call('GET', '/cases', { user: 'rita' });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expectSecurityHeaders(response);
+    expect(response.body).toContain('Signed in as <strong>rita@bank.example</strong><span class="role">reconciler</span>');
+    expect(response.body).toContain(`href="/cases/${encodeURIComponent(plain.caseId)}"`);
+    expect(response.body).toContain('<td class="num">1234567890123.45</td>');
+    expect(response.body).toContain('match:m-1');
+    expect(response.body).not.toContain('L-DONE'); // RESOLVED is not in the default filter
+    expect(response.body).toContain('<span>Open</span><strong>3</strong>');
+    expect(response.body).toContain('<span>Resolved</span><strong>1</strong>');
+    expect(response.body).toContain('<span>Open STALE</span><strong>1</strong>');
+  });
+
+  it('GET /cases filters by status, reason and search; a bad status is a 400 naming the filter', async () => {
+    const { call } = await setUp();
+    const resolvedOnly = await call('GET', '/cases', { user: 'rita', query: { status: 'RESOLVED' } });
+    expect(resolvedOnly.body).toContain('L-DONE');
+    expect(resolvedOnly.body).not.toContain('match:m-1');
+    const stale = await call('GET', '/cases', { user: 'rita', query: { reason: 'STALE' } });
+    expect(stale.body).toContain(plain.caseId);
+    expect(stale.body).not.toContain('match:m-1</a>');
+    const bad = await call('GET', '/cases', { user: 'rita', query: { status: 'DONE' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('filter &quot;status&quot;');
+  });
+
+  it('escapes every value: a case holding <script> renders as text, in the list and the detail', async () => {
+    const { call } = await setUp();
+    const list = await call('GET', '/cases', { user: 'rita' });
+    expect(list.body).not.toContain('<script>');
+    expect(list.body).toContain('exception:statement:&lt;script&gt;x&lt;/script&gt;');
+    const detail = await call('GET', `/cases/${encodeURIComponent(evil.caseId)}`, { user: 'rita' });
+    expect(detail.status).toBe(200);
+    expect(detail.body).not.toContain('<script>');
+    expect(detail.body).not.toContain('<img');
+    expect(detail.body).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
+    expect(detail.body).toContain('&quot;&gt;&lt;img src=x&gt;');
+  });
+
+  it('GET /cases/<id> shows the fields, the history and only the forms the actor may use', async () => {
+    const { call } = await setUp();
+    const path = `/cases/${encodeURIComponent(match.caseId)}`;
+    const asReconciler = await call('GET', path, { user: 'rita' });
+    expect(asReconciler.body).toContain('<dt>Confidence</dt><dd>0.7500</dd>');
+    expect(asReconciler.body).toContain('<dt>Ledger entries</dt><dd>L-1, L-2</dd>');
+    expect(asReconciler.body).toContain('Raised by run');
+    expect(asReconciler.body).toContain('name="type" value="confirm-match"');
+    expect(asReconciler.body).toContain('name="type" value="reject-match"');
+    expect(asReconciler.body).not.toContain('name="type" value="resolve"');
+    expect(asReconciler.body).toContain(`name="csrf" value="${csrfToken(SECRET, reconciler.user)}"`);
+    expect(asReconciler.body).toContain('name="expectedVersion" value="1"');
+    const asViewer = await call('GET', path, { user: 'victor' });
+    expect(asViewer.body).not.toContain('<form method="post"');
+    expect(asViewer.body).toContain('No actions available to you');
+    const missing = await call('GET', '/cases/exception%3Anope', { user: 'rita' });
+    expect(missing.status).toBe(404);
+  });
+
+  it('a form POST resolves the case: 303 back to the detail, then RESOLVED with the history line', async () => {
+    const { call, form, store } = await setUp();
+    const response = await form('rita', plain.caseId, { type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'booked next day', expectedVersion: '1', csrf: csrfToken(SECRET, reconciler.user) });
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe(`/cases/${encodeURIComponent(plain.caseId)}?done=resolve`);
+    expectSecurityHeaders(response);
+    expect(await store.get(plain.caseId)).toMatchObject({ status: 'RESOLVED', version: 2, resolution: { kind: 'TIMING_DIFFERENCE', note: 'booked next day', by: reconciler.user } });
+    const detail = await call('GET', `/cases/${encodeURIComponent(plain.caseId)}`, { user: 'rita', query: { done: 'resolve' } });
+    expect(detail.body).toContain('Done: resolve.');
+    expect(detail.body).toContain('<span class="status status-OPEN">Open</span> → <span class="status status-RESOLVED">Resolved</span>');
+    expect(detail.body).toContain('booked next day');
+  });
+
+  it('a form with a wrong or missing CSRF token is refused (403) and nothing is written', async () => {
+    const { form, store } = await setUp();
+    for (const csrf of [csrfToken(SECRET, approver.user), csrfToken('other-secret', reconciler.user), '']) {
+      const response = await form('rita', plain.caseId, { type: 'comment', note: 'x', expectedVersion: '1', csrf });
+      expect(response.status).toBe(403);
+      expect(response.body).toContain('CSRF check failed');
+    }
+    expect(await store.history(plain.caseId)).toHaveLength(1);
+  });
+
+  it('a stale form (expectedVersion behind) is a 409 with a reload message, and nothing is written', async () => {
+    const { form, store } = await setUp();
+    const csrf = csrfToken(SECRET, reconciler.user);
+    expect((await form('rita', plain.caseId, { type: 'comment', note: 'first', expectedVersion: '1', csrf })).status).toBe(303);
+    const stale = await form('rita', plain.caseId, { type: 'resolve', resolution: 'BANK_ERROR', note: 'second', expectedVersion: '1', csrf });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toContain('Nothing was changed');
+    expect(stale.body).toContain('reload it and try again');
+    expect(stale.body).toContain('name="expectedVersion" value="2"'); // the re-rendered forms carry the current version
+    expect(await store.get(plain.caseId)).toMatchObject({ status: 'OPEN', version: 2 });
+    expect(await store.history(plain.caseId)).toHaveLength(2);
+  });
+
+  it('a lost race in the store (CaseVersionConflict) is a 409 too', async () => {
+    const { form, store } = await setUp();
+    const save = store.save.bind(store);
+    // Someone else saves between our read and our write.
+    jest.spyOn(store, 'get').mockImplementationOnce(async (caseId) => {
+      const current = (await store.list({})).find((c) => c.caseId === caseId)!;
+      await save({ ...current, version: 2, assignee: 'other@bank.example' }, { caseId, version: 2, action: 'assign', actor: 'other@bank.example', at: 'x', from: 'OPEN', to: 'OPEN' });
+      return current;
+    });
+    const response = await form('rita', plain.caseId, { type: 'comment', note: 'mine', expectedVersion: '1', csrf: csrfToken(SECRET, reconciler.user) });
+    expect(response.status).toBe(409);
+    expect(response.body).toContain('changed by someone else');
+    expect((await store.history(plain.caseId)).map((e) => e.actor)).toEqual(['ledgerline', 'other@bank.example']);
+  });
+
+  it('a viewer is refused (403), a PAN in a note or a missing field is a 400; nothing is written', async () => {
+    const { form, store } = await setUp();
+    const asViewer = await form('victor', plain.caseId, { type: 'comment', note: 'x', expectedVersion: '1', csrf: csrfToken(SECRET, viewer.user) });
+    expect(asViewer.status).toBe(403);
+    expect(asViewer.body).toContain('needs the reconciler role');
+    const csrf = csrfToken(SECRET, reconciler.user);
+    const pan = await form('rita', plain.caseId, { type: 'comment', note: 'card 4111 1111 1111 1111', expectedVersion: '1', csrf });
+    expect(pan.status).toBe(400);
+    expect(pan.body).not.toContain('4111');
+    const missing = await form('rita', plain.caseId, { type: 'resolve', note: 'x', expectedVersion: '1', csrf });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toContain('field &quot;resolution&quot;');
+    expect(await store.history(plain.caseId)).toHaveLength(1);
+  });
+
+  it('four eyes through the app: the proposer cannot approve; another approver can', async () => {
+    const { json, store } = await setUp();
+    expect((await json('anna', plain.caseId, { type: 'propose-write-off', note: 'small', expectedVersion: 1 })).status).toBe(200);
+    const own = await json('anna', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 });
+    expect(own.status).toBe(403);
+    expect(JSON.parse(own.body)).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringContaining('four eyes') } });
+    expect((await store.get(plain.caseId))!.status).toBe('PENDING_APPROVAL');
+    const other = await json('alex', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 });
+    expect(other.status).toBe(200);
+    expect(await store.get(plain.caseId)).toMatchObject({ status: 'WRITTEN_OFF', resolution: { kind: 'WRITTEN_OFF', by: 'alex@bank.example' } });
+  });
+
+  it('JSON API: list, detail with history and allowed actions, and an action returning {case, event}', async () => {
+    const { call, json } = await setUp();
+    const list = await call('GET', '/api/cases', { user: 'rita', query: { status: 'ALL' } });
+    expect(list.status).toBe(200);
+    expect(list.headers['content-type']).toBe('application/json; charset=utf-8');
+    expectSecurityHeaders(list);
+    const listed = JSON.parse(list.body) as { cases: { caseId: string }[]; counts: unknown };
+    expect(listed.cases.map((c) => c.caseId).sort()).toEqual([evil.caseId, plain.caseId, match.caseId, resolved.caseId].sort());
+    expect(listed.counts).toEqual({ byStatus: { OPEN: 3, RESOLVED: 1 }, openByReason: { PROPOSED_MATCH: 1, STALE: 1, UNMATCHED: 1 } });
+
+    const detail = JSON.parse((await call('GET', `/api/cases/${encodeURIComponent(match.caseId)}`, { user: 'rita' })).body);
+    expect(detail.case).toEqual(match);
+    expect(detail.history).toHaveLength(1);
+    expect(detail.allowedActions).toEqual(['comment', 'assign', 'confirm-match', 'reject-match']);
+
+    const acted = await json('rita', match.caseId, { type: 'confirm-match', expectedVersion: 1 });
+    expect(acted.status).toBe(200);
+    const body = JSON.parse(acted.body);
+    expect(body.case).toMatchObject({ status: 'RESOLVED', version: 2, resolution: { kind: 'MATCH_CONFIRMED' } });
+    expect(body.event).toMatchObject({ action: 'confirm-match', actor: reconciler.user, from: 'OPEN', to: 'RESOLVED', version: 2, at: '2025-03-05T12:00:00.000Z' });
+
+    const stale = await json('rita', match.caseId, { type: 'comment', note: 'x', expectedVersion: 1 });
+    expect(stale.status).toBe(409);
+    expect(JSON.parse(stale.body).error.code).toBe('CONFLICT');
+    const missing = await json('rita', 'match:none', { type: 'comment', note: 'x', expectedVersion: 1 });
+    expect([missing.status, JSON.parse(missing.body).error.code]).toEqual([404, 'NOT_FOUND']);
+    const invalid = await call('POST', `/api/cases/${encodeURIComponent(plain.caseId)}/actions`, { user: 'rita', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect([invalid.status, JSON.parse(invalid.body).error.code]).toEqual([400, 'INVALID']);
+  });
+
+  it('the JSON API requires content-type application/json (415), so a cross-site form cannot post to it', async () => {
+    const { call, store } = await setUp();
+    const response = await call('POST', `/api/cases/${encodeURIComponent(plain.caseId)}/actions`, {
+      user: 'rita',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ type: 'comment', note: 'x', expectedVersion: 1 }),
+    });
+    expect(response.status).toBe(415);
+    expect(await store.history(plain.caseId)).toHaveLength(1);
+  });
+
+  it('401 without a session: an HTML page for pages, a JSON error under /api', async () => {
+    const { call } = await setUp();
+    const page = await call('GET', '/cases');
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('no session: sign in first');
+    expectSecurityHeaders(page);
+    const api = await call('GET', '/api/cases');
+    expect(api.status).toBe(401);
+    expect(JSON.parse(api.body)).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'no session: sign in first' } });
+  });
+
+  it('404 for an unknown route, 405 (with allow) for a wrong method, 413 for a body over 64 KiB', async () => {
+    const { call, store } = await setUp();
+    const unknown = await call('GET', '/admin', { user: 'rita' });
+    expect(unknown.status).toBe(404);
+    expectSecurityHeaders(unknown);
+    expect((await call('GET', '/api/nothing', { user: 'rita' })).headers['content-type']).toBe('application/json; charset=utf-8');
+    const wrongMethod = await call('DELETE', `/cases/${encodeURIComponent(plain.caseId)}`, { user: 'rita' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('GET');
+    expect((await call('GET', `/cases/${encodeURIComponent(plain.caseId)}/actions`, { user: 'rita' })).status).toBe(405);
+    const big = await call('POST', `/cases/${encodeURIComponent(plain.caseId)}/actions`, {
+      user: 'rita',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ type: 'comment', note: 'x'.repeat(64 * 1024), expectedVersion: '1', csrf: csrfToken(SECRET, reconciler.user) }).toString(),
+    });
+    expect(big.status).toBe(413);
+    expectSecurityHeaders(big);
+    expect(await store.history(plain.caseId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * `ledgerline workbench` as a process: --help, a results directory without a committed run
+ * (exit 2, naming it), and a full start → import → serve → SIGTERM → clean exit.
+ */
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { reconcile } from '../../../src/recon/run/reconcile';
+import { cli, cliAsync } from '../../support/cli';
+import { tempDir } from '../../support/runtime';
+import { BAI2, CAMT053, LEDGER_ROWS, writeLedger } from '../run/helpers';
+
+describe('ledgerline workbench', () => {
+  it('explains itself in --help', () => {
+    const result = cli(['workbench', '--help']);
+    expect(result.status).toBe(0);
+    for (const option of ['--out <dir>', '--host <host>', '--port <port>', '--user <name>', '--roles <roles>', '--no-import']) expect(result.stdout).toContain(option);
+    expect(result.stdout).toContain('Authorization: Bearer');
+  });
+
+  it('refuses a results directory without a committed run, naming it (exit 2)', () => {
+    const empty = tempDir('workbench-cli-empty-');
+    const result = cli(['workbench', '--out', empty, '--port', '0']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`"${empty}" holds no committed reconciliation run`);
+  });
+
+  it('imports the latest run, prints the login URL, serves, and stops cleanly on SIGTERM', async () => {
+    const root = tempDir('workbench-cli-');
+    const out = join(root, 'out');
+    await reconcile({ statements: [CAMT053, BAI2], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
+    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
+    try {
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      const login = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk;
+          const match = /open: (http:\/\/127\.0\.0\.1:\d+\/login\?token=[0-9a-f]{64})\n/.exec(stdout);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before serving: ${stdout}`)));
+      });
+      expect(stdout).toMatch(/^imported run run-\d{8}-[0-9a-f]{16}: \d+ raised, 0 reopened, 0 cleared\n/);
+      expect(stdout).toContain('workbench for rita@bank.example (reconciler, approver)');
+      const token = new URL(login).searchParams.get('token')!;
+      const api = await fetch(new URL('/api/cases', login), { headers: { authorization: `Bearer ${token}` } });
+      expect(api.status).toBe(200);
+      expect(((await api.json()) as { cases: unknown[] }).cases.length).toBeGreaterThan(10);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = child.exitCode ?? (await once(child, 'exit'))[0];
+    expect(code).toBe(0);
+  });
+});

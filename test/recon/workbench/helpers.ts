@@ -1,0 +1,67 @@
+/** Shared builders of the workbench tests: cases, actors, and an in-memory SQLite store. */
+import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
+import { type Actor, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
+import type { Clock } from '../../../src/recon/workbench/ports';
+
+export const T0 = '2025-03-01T09:00:00.000Z';
+
+export const reconciler: Actor = { user: 'rita@bank.example', roles: ['reconciler'] };
+export const approver: Actor = { user: 'anna@bank.example', roles: ['approver'] };
+export const viewer: Actor = { user: 'victor@bank.example', roles: ['viewer'] };
+
+export function exceptionCase(overrides: Partial<ExceptionCase> = {}): ExceptionCase {
+  return {
+    caseId: 'exception:statement:abc123def456:0:1',
+    kind: 'exception',
+    runId: 'run-1',
+    side: 'statement',
+    reason: 'UNMATCHED',
+    accountId: 'NL26VAYB8060476890',
+    currency: 'EUR',
+    amount: '-7.00',
+    ageDays: 3,
+    statementLineId: 'abc123def456:0:1',
+    ledgerEntryIds: [],
+    status: 'OPEN',
+    version: 1,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+export function proposedMatch(overrides: Partial<ExceptionCase> = {}): ExceptionCase {
+  return exceptionCase({
+    caseId: 'match:m-1',
+    kind: 'proposed-match',
+    side: 'both',
+    reason: 'PROPOSED_MATCH',
+    ledgerEntryIds: ['L-1', 'L-2'],
+    ruleId: 'batch-by-amount',
+    confidence: '0.7500',
+    amount: '115.00',
+    currency: 'CAD',
+    accountId: '10200123456',
+    ...overrides,
+  });
+}
+
+export function raisedEvent(c: ExceptionCase, at = T0): CaseEvent {
+  return { caseId: c.caseId, version: 1, action: 'import', actor: 'ledgerline', at, to: 'OPEN', detail: `raised by run ${c.runId}` };
+}
+
+/** A clock that moves one second per reading (distinct, ordered timestamps). */
+export function steppingClock(start = T0): Clock {
+  let ms = Date.parse(start);
+  return {
+    now: () => {
+      const now = new Date(ms);
+      ms += 1000;
+      return now;
+    },
+  };
+}
+
+export function memoryStore(): SqliteWorkbenchStore {
+  return new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
+}

@@ -4,7 +4,7 @@
  * on 127.0.0.1 (by default) behind a one-per-start access token printed in the login URL, until
  * SIGINT / SIGTERM. Registered on the CLI program by src/cli/main.ts.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -110,7 +110,7 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on (keep the default: only this machine)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', port, 8080)
     .option('--user <name>', 'who you are in the case history (default: your OS user name)', user)
-    .option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`, roles, ['reconciler'] as Role[])
+    .addOption(new Option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`).argParser(roles).default(['reconciler'] as Role[], 'reconciler'))
     .option('--no-import', 'do not import the latest run first (serve the cases as they are)')
     .addHelpText(
       'after',

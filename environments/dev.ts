@@ -53,6 +53,7 @@ export const dev: EnvironmentConfig = {
     'reconcile-normalise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
     'reconcile-match': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-summarise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
+    'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 2 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 2 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },

@@ -53,6 +53,7 @@ export const prod: EnvironmentConfig = {
     'reconcile-normalise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-match': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 100 },
     'reconcile-summarise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
+    'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 20 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },

@@ -53,6 +53,7 @@ export const staging: EnvironmentConfig = {
     'reconcile-normalise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-match': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 40 },
     'reconcile-summarise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
+    'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 5 },
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },

@@ -92,6 +92,11 @@ export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, Partial
   'reconcile-workbench': {
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName) },
   },
+  // The import: the run marker (GetItem, conditional PutItem), the cases of the run's accounts
+  // (Query on byAccount) and the plan's TransactWriteItems of Puts (authorised as PutItem per item).
+  'reconcile-cases': {
+    workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byAccount.indexName] },
+  },
 };
 
 /** TLS 1.2+ (TLS 1.3 preferred) on the workbench listener. */
@@ -107,16 +112,16 @@ function isReconFunction(name: DeployedFunctionName): name is ReconFunctionName 
   return name in RECON_FUNCTION_ENVIRONMENT;
 }
 
-/** Values of the workbench's contract that only exist once its ALB and secret do (Terraform tokens). */
+/** Values of the workbench's contract that only exist once its ALB and CSRF secret do (Terraform tokens). */
 export interface WorkbenchRuntimeValues {
   loadBalancerArn: string;
-  csrfSecret: string;
+  csrfSecretArn: string;
 }
 
 /**
  * The workbench's contract (src/adapters/aws/workbench-config.ts) with this environment's values,
- * checked with its own reader at synth. The ALB ARN and CSRF secret are Terraform tokens at
- * synth, so the check sees a well-formed stand-in for those two.
+ * checked with its own reader at synth. The ALB ARN and the CSRF secret's ARN are Terraform
+ * tokens at synth, so the check sees a well-formed stand-in for those two.
  */
 function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: WorkbenchRuntimeValues): Record<string, string> {
   const environment: Record<WorkbenchVariable, string> = {
@@ -124,13 +129,13 @@ function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: 
     WORKBENCH_ALB_ARN: runtime.loadBalancerArn,
     WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
     WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
-    WORKBENCH_CSRF_SECRET: runtime.csrfSecret,
+    WORKBENCH_CSRF_SECRET_ARN: runtime.csrfSecretArn,
   };
   const standIn = (value: string, example: string) => (Token.isUnresolved(value) ? example : value);
   readWorkbenchFunctionConfig({
     ...environment,
     WORKBENCH_ALB_ARN: standIn(runtime.loadBalancerArn, `arn:aws:elasticloadbalancing:${names.region}:${names.account}:loadbalancer/app/${names.workbenchLoadBalancerName}/0123456789abcdef`),
-    WORKBENCH_CSRF_SECRET: standIn(runtime.csrfSecret, 'x'.repeat(64)),
+    WORKBENCH_CSRF_SECRET_ARN: standIn(runtime.csrfSecretArn, `arn:aws:secretsmanager:${names.region}:${names.account}:secret:${names.workbenchCsrfSecretName}-AbCdEf`),
   });
   return environment;
 }
@@ -144,6 +149,7 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
     RECONCILIATION_STATE_MACHINE_ARN: names.stateMachineArn(names.reconciliationStateMachine),
     QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
     REGISTRY_PREFIX: INGEST_PREFIXES.registry,
+    WORKBENCH_TABLE: names.tableName('workbench'),
   };
   const contract = RECON_FUNCTION_ENVIRONMENT[name];
   const environment: Record<string, string> = {};
@@ -164,7 +170,7 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
 export function functionEnvironment(name: DeployedFunctionName, config: EnvironmentConfig, names: Names, workbench?: WorkbenchRuntimeValues): Record<string, string> {
   if (isReconFunction(name)) return reconEnvironment(name, names);
   if (name === WORKBENCH_FUNCTION) {
-    if (!workbench) throw new Error(`function ${name}: its ALB and CSRF secret are needed for its environment`);
+    if (!workbench) throw new Error(`function ${name}: its ALB and CSRF secret ARNs are needed for its environment`);
     return workbenchEnvironment(config, names, workbench);
   }
   if (!isContractFunction(name)) return {};
@@ -199,9 +205,16 @@ export function functionEnvironment(name: DeployedFunctionName, config: Environm
   return environment;
 }
 
+/** The variables of a function's environment contract (whichever contract it has). */
+function contractVariables(name: DeployedFunctionName): readonly string[] {
+  if (isContractFunction(name)) return variablesFor(name);
+  if (isReconFunction(name)) return [...RECON_FUNCTION_ENVIRONMENT[name].required, ...RECON_FUNCTION_ENVIRONMENT[name].optional];
+  return name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
+}
+
 /** The tables a function's contract names (its *_TABLE variables). */
 export function contractTables(name: DeployedFunctionName): TableName[] {
-  const variables: readonly string[] = isContractFunction(name) ? variablesFor(name) : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
+  const variables = contractVariables(name);
   return variables
     .map((variable) => TABLE_BY_ENV_VAR.get(variable))
     .filter((table): table is TableName => table !== undefined);
@@ -259,7 +272,7 @@ export class AppStack extends LedgerlineStack {
       lambdaMultiValueHeadersEnabled: false,
     });
     this.workbenchListener = this.workbenchHttpsListener(this.workbenchLoadBalancer, this.workbenchTargetGroup);
-    const csrfSecret = new DataAwsSecretsmanagerSecretVersion(this, 'workbench-csrf-secret', { secretId: names.workbenchCsrfSecretName });
+    const workbenchCsrfSecretArn = data.workbenchCsrfSecret.arn;
     const workbenchFunctionSecurityGroup = this.workbenchFunctionSecurityGroup(network);
 
     for (const entry of FUNCTION_CATALOGUE) {
@@ -273,8 +286,8 @@ export class AppStack extends LedgerlineStack {
         description: entry.description,
         sizing: config.functions[entry.name],
         zipPath: code.zipPath,
-        environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecret: csrfSecret.secretString }),
-        statements: this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn }),
+        environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecretArn: workbenchCsrfSecretArn }),
+        statements: this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn, workbenchCsrfSecretArn }),
         subnetIds,
         subnetArns,
         securityGroupIds: groups,
@@ -328,6 +341,7 @@ export class AppStack extends LedgerlineStack {
         NormaliseFunctionArn: names.functionArn('reconcile-normalise'),
         MatchFunctionArn: names.functionArn('reconcile-match'),
         SummariseFunctionArn: names.functionArn('reconcile-summarise'),
+        CasesFunctionArn: names.functionArn('reconcile-cases'),
         GlueJobName: names.glueJobName,
         GlueDatabase: names.glueDatabase,
         AnalyticsBucket: names.analyticsBucket,
@@ -340,7 +354,7 @@ export class AppStack extends LedgerlineStack {
         allow(['ssm:GetParameter'], [names.ssmParameterArn(configParameter)], undefined, 'Configuration'),
         allow(
           ['lambda:InvokeFunction'],
-          [names.functionArn('reconcile-normalise'), names.functionArn('reconcile-match'), names.functionArn('reconcile-summarise')],
+          [names.functionArn('reconcile-normalise'), names.functionArn('reconcile-match'), names.functionArn('reconcile-summarise'), names.functionArn('reconcile-cases')],
           undefined,
           'Steps',
         ),
@@ -493,7 +507,7 @@ export class AppStack extends LedgerlineStack {
   }
 
   /** Everything a function may do besides logs/X-Ray/VPC (lib/function.ts adds those). */
-  private permissionsFor(entry: CatalogueEntry, keys: { dataKey: string; messagingKey: string; analyticsKey: string }): PolicyStatement[] {
+  private permissionsFor(entry: CatalogueEntry, keys: { dataKey: string; messagingKey: string; analyticsKey: string; workbenchCsrfSecretArn: string }): PolicyStatement[] {
     const names = this.names;
     const { region } = this.config;
     const statements: PolicyStatement[] = [];
@@ -532,6 +546,7 @@ export class AppStack extends LedgerlineStack {
       const bucketArn = s3.bucket === 'ingest' ? names.ingestBucketArn : names.analyticsBucketArn;
       const key = s3.bucket === 'ingest' ? keys.dataKey : keys.analyticsKey;
       if (s3.read?.length) statements.push(allow(['s3:GetObject', 's3:GetObjectVersion'], s3.read.map((prefix) => `${bucketArn}/${prefix}*`)));
+      if (s3.readObjects?.length) statements.push(allow(['s3:GetObject'], s3.readObjects.map((key) => `${bucketArn}/${key}`)));
       if (s3.write?.length) statements.push(allow(['s3:PutObject'], s3.write.map((prefix) => `${bucketArn}/${prefix}*`)));
       if (s3.delete?.length) statements.push(allow(['s3:DeleteObject'], s3.delete.map((prefix) => `${bucketArn}/${prefix}*`)));
       statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
@@ -542,6 +557,13 @@ export class AppStack extends LedgerlineStack {
     }
     if (entry.name === 'reconcile-trigger') {
       statements.push(allow(['states:StartExecution'], [names.stateMachineArn(names.reconciliationStateMachine)], undefined, 'StartReconciliation'));
+    }
+    if (entry.name === WORKBENCH_FUNCTION) {
+      // Read once per container at cold start; the secret is encrypted under the data CMK.
+      statements.push(
+        allow(['secretsmanager:GetSecretValue'], [keys.workbenchCsrfSecretArn], undefined, 'CsrfSecret'),
+        kmsVia([keys.dataKey], ['secretsmanager'], region, ['kms:Decrypt']),
+      );
     }
     return statements;
   }

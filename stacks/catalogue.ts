@@ -3,12 +3,15 @@
  * module (one consumer per route) plus the functions no route feeds.
  */
 import { ROUTES, type Route } from '../src/routes';
+import { keys as reconKeys } from '../src/recon/run/aws/steps';
 import type { DeployedFunctionName } from '../environments/types';
 import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
 
 export interface BucketAccess {
   bucket: 'ingest' | 'analytics';
   read?: readonly string[];
+  /** Exact keys or key patterns (IAM wildcards) the function only reads at their current version (s3:GetObject). */
+  readObjects?: readonly string[];
   write?: readonly string[];
   delete?: readonly string[];
 }
@@ -72,6 +75,12 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
     kind: 'workflow-task',
     description: 'Issue 4: merge partition results → matches/exceptions CSV, summary, Redshift load files',
     s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches], write: [ANALYTICS_PREFIXES.matches] }],
+  },
+  {
+    name: 'reconcile-cases',
+    kind: 'workflow-task',
+    description: 'Seed 000 RaiseCases: the cases.json of a run → the exceptions workbench (raise, reopen, clear; once per run)',
+    s3: [{ bucket: 'analytics', readObjects: [reconKeys.runCases('*')] }],
   },
   {
     name: 'reconcile-workbench',

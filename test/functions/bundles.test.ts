@@ -17,7 +17,7 @@ const FAKE: Record<string, string> = {
   WORKBENCH_ALB_ARN: 'arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/ledgerline-test-workbench/50dc6c495c0c9188',
   WORKBENCH_OIDC_ISSUER: 'https://bank.oktapreview.com/oauth2/default',
   WORKBENCH_GROUP_ROLES: '{"ledgerline-finance":"reconciler"}',
-  WORKBENCH_CSRF_SECRET: 'test-csrf-secret-of-at-least-32-characters',
+  WORKBENCH_CSRF_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:ledgerline-test/workbench/csrf-secret-AbCdEf',
   AWS_REGION: 'eu-west-2',
 };
 
@@ -32,7 +32,7 @@ describe('function bundles', () => {
   const names = functionNames();
 
   it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (issue 4) and the workbench (seed 000)', () => {
-    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'reconcile-workbench', 'rules', 'standardise', 'sweeper']);
+    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-cases', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'reconcile-workbench', 'rules', 'standardise', 'sweeper']);
   });
 
   it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {

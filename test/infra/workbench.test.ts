@@ -2,7 +2,8 @@
  * The exceptions workbench on AWS, per environment: an internal ALB reachable on 443 only from
  * the on-premises CIDRs, whose HTTPS listener authenticates with Okta and then forwards to the
  * reconcile-workbench Lambda; the workbench table (PITR + CMK) and secrets; the function's exact
- * permissions and environment.
+ * permissions and environment (the CSRF key's ARN, never its value); and the reconcile-cases
+ * function that imports each reconciliation run's cases into the table.
  */
 import { ENVIRONMENTS } from '../../stacks/ledgerline';
 import { Names } from '../../stacks/naming';
@@ -70,8 +71,9 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       session_timeout: config.workbench.sessionTimeoutSeconds,
     });
     expect(String(oidc.client_secret)).toMatch(/^\$\{data\.aws_secretsmanager_secret_version\..+\.secret_string\}$/);
+    // The only secret value read at plan time is the Okta client secret (the listener needs it).
     const dataSources = m.stacks.get(`${config.prefix}-app`)!.data!.aws_secretsmanager_secret_version!;
-    expect(Object.values(dataSources).map((source) => source.secret_id).sort()).toEqual([expected.clientSecretName, names.workbenchCsrfSecretName].sort());
+    expect(Object.values(dataSources).map((source) => source.secret_id)).toEqual([expected.clientSecretName]);
 
     const targetGroup = only(m, 'aws_lb_target_group');
     expect(m.refs(listener, actions[1]!.target_group_arn)).toEqual([targetGroup.address]);
@@ -97,7 +99,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(block(csrfValue.config.lifecycle)?.ignore_changes).toEqual(['secret_string']);
   });
 
-  test("the function's role: exactly the workbench table and its indexes, the data key through DynamoDB, nothing else of the data", () => {
+  test("the function's role: exactly the workbench table and its indexes, the CSRF secret, the data key through DynamoDB and Secrets Manager, nothing else of the data", () => {
     const role = only(m, 'aws_iam_role', (resource) => resource.config.name === names.roleName(names.functionRoleSuffix('reconcile-workbench')));
     const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
     const statements = statementsOf(policy.config.policy);
@@ -106,21 +108,80 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(table.Resource).toEqual([names.tableArn('workbench'), names.tableIndexArn('workbench', 'byStatus'), names.tableIndexArn('workbench', 'byAccount')]);
     const actions = statements.flatMap((statement) => list(statement.Action));
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    expect(actions.some((action) => /^(s3|sqs|sns|events|states|secretsmanager):/.test(action))).toBe(false);
+    expect(actions.some((action) => /^(s3|sqs|sns|events|states):/.test(action))).toBe(false);
     for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
     const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
     expect(kms).toHaveLength(1);
     expect((kms[0]!.Condition!.StringEquals as Json)['kms:ViaService']).toEqual([`dynamodb.${config.region}.amazonaws.com`]);
+
+    // Secrets Manager: GetSecretValue on exactly the CSRF secret (the data stack's resource), decrypted with the data key through Secrets Manager only.
+    const secretStatements = statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('secretsmanager:')));
+    expect(secretStatements).toHaveLength(1);
+    expect(secretStatements[0]).toMatchObject({ Sid: 'CsrfSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'] });
+    const csrfSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === names.workbenchCsrfSecretName);
+    expect(list(secretStatements[0]!.Resource)).toHaveLength(1);
+    expect(m.refs(policy, secretStatements[0]!.Resource)).toEqual([csrfSecret.address]);
+    const viaSecretsManager = statements.filter((statement) => JSON.stringify(statement.Condition ?? {}).includes(`secretsmanager.${config.region}.amazonaws.com`));
+    expect(viaSecretsManager).toHaveLength(1);
+    expect(viaSecretsManager[0]!.Action).toEqual(['kms:Decrypt']);
+    expect((viaSecretsManager[0]!.Condition!.StringEquals as Json)['kms:ViaService']).toEqual([`secretsmanager.${config.region}.amazonaws.com`]);
+    expect(m.refs(policy, viaSecretsManager[0]!.Resource)).toEqual(m.refs(csrfSecret, csrfSecret.config.kms_key_id));
   });
 
-  test("the function's environment names its ALB (signer), Okta issuer, group roles and CSRF secret", () => {
+  test("the function's environment names its ALB (signer), Okta issuer, group roles and the CSRF secret's ARN (never its value)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
     const variables = block(fn.config.environment)!.variables as Record<string, string>;
     expect(m.refs(fn, variables.WORKBENCH_ALB_ARN)).toEqual([alb.address]);
-    expect(variables.WORKBENCH_CSRF_SECRET).toMatch(/^\$\{data\.aws_secretsmanager_secret_version\..+\.secret_string\}$/);
+    const csrfSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === names.workbenchCsrfSecretName);
+    expect(m.refs(fn, variables.WORKBENCH_CSRF_SECRET_ARN)).toEqual([csrfSecret.address]);
+    expect(Object.keys(variables).sort()).toEqual(['WORKBENCH_ALB_ARN', 'WORKBENCH_CSRF_SECRET_ARN', 'WORKBENCH_GROUP_ROLES', 'WORKBENCH_OIDC_ISSUER', 'WORKBENCH_TABLE']);
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-workbench'].reservedConcurrency });
     expect(m.of('aws_cloudwatch_metric_alarm').map((alarm) => alarm.config.alarm_name)).toEqual(
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
+  });
+  test('reconcile-cases: reads only the runs\' cases.json, and on the workbench table only GetItem / PutItem / Query (byAccount)', () => {
+    const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-cases'));
+    expect(block(fn.config.environment)!.variables).toEqual({ WORKBENCH_TABLE: names.tableName('workbench') });
+    expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-cases'].reservedConcurrency });
+    expect(block(fn.config.tracing_config)?.mode).toBe('Active');
+    const role = only(m, 'aws_iam_role', (resource) => resource.config.name === names.roleName(names.functionRoleSuffix('reconcile-cases')));
+    expect(m.refs(fn, fn.config.role)).toEqual([role.address]);
+    const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
+    const statements = statementsOf(policy.config.policy);
+    const byAction = (prefix: string) => statements.filter((statement) => list(statement.Action).some((action) => action.startsWith(prefix)));
+
+    expect(byAction('dynamodb:')).toEqual([
+      { Sid: 'TableWorkbench', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: [names.tableArn('workbench'), names.tableIndexArn('workbench', 'byAccount')] },
+    ]);
+    expect(byAction('s3:')).toEqual([{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${names.analyticsBucketArn}/matches/runs/*/cases.json`] }]);
+    // KMS: the data key through DynamoDB (and Lambda, for its encrypted environment), the analytics key through S3 for reading.
+    const kms = byAction('kms:').map((statement) => ({
+      actions: list(statement.Action),
+      via: (statement.Condition!.StringEquals as Json)['kms:ViaService'],
+      key: m.refs(policy, statement.Resource).map((address) => m.get(address)!.name),
+    }));
+    expect(kms).toEqual(
+      expect.arrayContaining([
+        { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], via: [`dynamodb.${config.region}.amazonaws.com`], key: [expect.stringMatching(/^data-key/)] },
+        { actions: ['kms:Decrypt'], via: [`s3.${config.region}.amazonaws.com`], key: [expect.stringMatching(/^analytics-key/)] },
+        { actions: ['kms:Decrypt'], via: [`lambda.${config.region}.amazonaws.com`], key: [expect.stringMatching(/^data-key/)] },
+      ]),
+    );
+    expect(kms).toHaveLength(3);
+    const actions = statements.flatMap((statement) => list(statement.Action));
+    expect(actions.some((action) => /^(sqs|sns|events|states|secretsmanager|lambda):/.test(action))).toBe(false);
+    for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
+
+    // Its log group, X-Ray and alarms, like every reconciliation function.
+    expect(m.of('aws_cloudwatch_log_group').map((group) => group.config.name)).toContain(`/aws/lambda/${names.functionName('reconcile-cases')}`);
+    expect(m.of('aws_cloudwatch_metric_alarm').map((alarm) => alarm.config.alarm_name)).toEqual(
+      expect.arrayContaining([names.name('fn-reconcile-cases-errors'), names.name('fn-reconcile-cases-throttles')]),
+    );
+    // The analytics bucket admits its role; the state machine may invoke it.
+    const stateMachineRole = only(m, 'aws_iam_role', (resource) => resource.config.name === names.roleName(`sfn-${names.reconciliationStateMachine}`));
+    const stateMachinePolicy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(stateMachineRole.address));
+    const steps = statementsOf(stateMachinePolicy.config.policy).find((statement) => statement.Sid === 'Steps')!;
+    expect(list(steps.Resource)).toContain(names.functionArn('reconcile-cases'));
   });
 });

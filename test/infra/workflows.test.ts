@@ -50,7 +50,7 @@ test('placeholders must all be substituted, and nothing else', () => {
   expect(() => substitute(definition, { EventBusName: 'bus', Extra: 'x' })).toThrow(/unused Extra/);
 });
 
-test('reconciliation: Parameter Store → normalise → Glue (.sync) → Distributed Map of a Lambda per partition → summarise → Redshift Data API → SNS', () => {
+test('reconciliation: Parameter Store → normalise → Glue (.sync) → Distributed Map of a Lambda per partition → summarise → Redshift Data API → raise workbench cases → SNS', () => {
   type State = { Type: string; Resource?: string; Next?: string; Default?: string; ItemProcessor?: { ProcessorConfig: { Mode: string }; States: Record<string, { Resource?: string }> } };
   const states = (loadWorkflow('reconciliation') as { StartAt: string; States: Record<string, State> }).States;
   const happyPath = ['LoadConfiguration', 'Normalise', 'AlreadyReconciled', 'TransformToParquet', 'MatchPartitions', 'Summarise', 'LoadResults'];
@@ -61,6 +61,7 @@ test('reconciliation: Parameter Store → normalise → Glue (.sync) → Distrib
   expect(states.MatchPartitions!.ItemProcessor!.ProcessorConfig.Mode).toBe('DISTRIBUTED');
   expect(states.MatchPartitions!.ItemProcessor!.States.MatchPartition!.Resource).toBe('arn:aws:states:::lambda:invoke');
   expect(states.Summarise!.Resource).toBe('arn:aws:states:::lambda:invoke');
+  expect(states.RaiseCases!.Resource).toBe('arn:aws:states:::lambda:invoke');
   expect(states.LoadResults!.Resource).toMatch(/^arn:aws:states:::aws-sdk:redshiftdata:/);
   expect(states.NotifySummary!.Resource).toBe('arn:aws:states:::sns:publish');
   expect(states.NotifyFailure!.Resource).toBe('arn:aws:states:::sns:publish');

@@ -4,9 +4,9 @@
  * reader at synth; the function reads them once at cold start, failing fast with one error
  * naming every missing or malformed variable.
  *
- * The CSRF secret travels in the (CMK-encrypted) environment because the Secrets Manager SDK
- * client is not a dependency of this project; its source of truth is the Secrets Manager secret
- * the data stack creates (stacks/data-stack.ts).
+ * The CSRF key itself never travels in the environment: the function gets the ARN of the Secrets
+ * Manager secret the data stack creates (stacks/data-stack.ts) and reads its value once per
+ * container (src/adapters/aws/csrf-secret.ts).
  */
 import type { Role } from '../../recon/workbench/cases';
 import { parseGroupRoles } from './alb-oidc-authenticator';
@@ -19,7 +19,7 @@ export const WORKBENCH_VARIABLES = {
   WORKBENCH_ALB_ARN: 'ARN of the internal ALB: the only accepted `signer` of the x-amzn-oidc-data identity header (its region locates the ALB public keys)',
   WORKBENCH_OIDC_ISSUER: 'Okta issuer the ALB authenticates against: the only accepted `iss`',
   WORKBENCH_GROUP_ROLES: 'JSON object Okta group → workbench role (viewer | reconciler | approver)',
-  WORKBENCH_CSRF_SECRET: 'Secret the app signs CSRF tokens with (≥ 32 characters)',
+  WORKBENCH_CSRF_SECRET_ARN: 'ARN of the Secrets Manager secret holding the key the app signs CSRF tokens with (≥ 32 characters)',
 } as const;
 
 export type WorkbenchVariable = keyof typeof WORKBENCH_VARIABLES;
@@ -32,13 +32,13 @@ export interface WorkbenchFunctionConfig {
   region: string;
   issuer: string;
   groupRoles: Record<string, Role>;
-  csrfSecret: string;
+  csrfSecretArn: string;
 }
 
 const ALB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
-const MIN_CSRF_SECRET_LENGTH = 32;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
-/** Reads and checks every variable (never echoing the CSRF secret). */
+/** Reads and checks every variable. */
 export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string | undefined>> = process.env): WorkbenchFunctionConfig {
   const value = (variable: WorkbenchVariable): string | undefined => (env[variable]?.trim() ? env[variable]!.trim() : undefined);
   const missing = WORKBENCH_VARIABLE_NAMES.filter((variable) => value(variable) === undefined);
@@ -56,8 +56,8 @@ export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string 
   } catch (error) {
     invalid.push(`WORKBENCH_GROUP_ROLES: ${(error as Error).message}`);
   }
-  const csrfSecret = value('WORKBENCH_CSRF_SECRET')!;
-  if (csrfSecret.length < MIN_CSRF_SECRET_LENGTH) invalid.push(`WORKBENCH_CSRF_SECRET is shorter than ${MIN_CSRF_SECRET_LENGTH} characters`);
+  const csrfSecretArn = value('WORKBENCH_CSRF_SECRET_ARN')!;
+  if (!SECRET_ARN.test(csrfSecretArn)) invalid.push('WORKBENCH_CSRF_SECRET_ARN is not a Secrets Manager secret ARN');
   if (invalid.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: invalid environment variables: ${invalid.join('; ')}`);
-  return { tableName: value('WORKBENCH_TABLE')!, loadBalancerArn: arn, region: region!, issuer, groupRoles, csrfSecret };
+  return { tableName: value('WORKBENCH_TABLE')!, loadBalancerArn: arn, region: region!, issuer, groupRoles, csrfSecretArn };
 }

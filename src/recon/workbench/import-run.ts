@@ -2,7 +2,8 @@
  * Imports the latest committed reconciliation run of a `--out` directory into the workbench:
  * exceptions.csv and matches.csv become cases (casesFromRun), the statement lines' facts and the
  * run's covered accounts come from its statement_lines.parquet (DuckDB), and planImport decides
- * what is raised, refreshed and cleared. The store applies the plan atomically, once per run.
+ * what is raised, refreshed and cleared (importRunCases). The store applies the plan atomically,
+ * once per run.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createReadStream, existsSync, readFileSync, realpathSync } from 'node:fs';
@@ -11,20 +12,9 @@ import { createInterface } from 'node:readline';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { csvRecords } from '../run/csv';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../run/results';
-import { casesFromRun, type ExceptionRow, type MatchRow, planImport, type StatementLineFacts } from './cases';
+import { casesFromRun, type ExceptionRow, type MatchRow, type StatementLineFacts } from './cases';
+import { importRunCases, type ImportOutcome } from './import-cases';
 import type { Clock, WorkbenchStore } from './ports';
-
-export interface ImportOutcome {
-  runId: string;
-  /** Cases the run raised (new). */
-  raised: number;
-  /** CLEARED cases the run reports again (OPEN again). */
-  reopened: number;
-  /** OPEN / PENDING_APPROVAL cases the run no longer reports. */
-  cleared: number;
-  /** The run was imported before: nothing changed. */
-  alreadyImported: boolean;
-}
 
 /** The `--out` directory holds no committed run, or one of its files is malformed (the message names it). */
 export class RunImportError extends Error {
@@ -136,10 +126,5 @@ export async function importLatestRun(outDir: string, store: WorkbenchStore, clo
 
   const at = clock.now().toISOString();
   const incoming = casesFromRun(runId, exceptions, matches, at, (statementLineId) => facts.get(statementLineId));
-  const existing = await store.casesOfAccounts(new Set([...coveredAccounts, ...incoming.map((c) => c.accountId)]));
-  const plan = planImport(existing, incoming, { runId, coveredAccounts }, at);
-  const applied = await store.applyImport(runId, plan);
-  return applied
-    ? { runId, raised: plan.raised.length, reopened: plan.reopened.length, cleared: plan.cleared.length, alreadyImported: false }
-    : { runId, raised: 0, reopened: 0, cleared: 0, alreadyImported: true };
+  return importRunCases(store, { runId, coveredAccounts, at }, incoming);
 }

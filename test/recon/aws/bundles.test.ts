@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { bundleFunction, functionNames } from '../../../scripts/bundle-functions';
 import { tempDir } from '../../support/runtime';
 
-const RECON_FUNCTIONS = ['reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger'];
+const RECON_FUNCTIONS = ['reconcile-cases', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger'];
 
 function loadFresh(file: string): { handler?: unknown } {
   delete require.cache[require.resolve(file)];
@@ -30,7 +30,19 @@ describe('reconciliation function bundles', () => {
     try {
       process.env.AWS_REGION = 'eu-west-2';
       process.env.RECONCILIATION_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-2:123456789012:stateMachine:ledgerline-dev-reconciliation';
+      process.env.WORKBENCH_TABLE = 'ledgerline-dev-workbench';
       expect(typeof loadFresh(outFile).handler).toBe('function');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('reconcile-cases fails fast at cold start without its workbench table', () => {
+    const { outFile } = bundleFunction('reconcile-cases', join(outDir, 'cases-missing'));
+    const saved = { ...process.env };
+    try {
+      delete process.env.WORKBENCH_TABLE;
+      expect(() => loadFresh(outFile)).toThrow('function reconcile-cases: missing environment variables: WORKBENCH_TABLE');
     } finally {
       process.env = saved;
     }

@@ -1,16 +1,33 @@
 /**
  * workflows/reconciliation.asl.json: valid ASL (asl-validator), placeholders as documented, and
  * the same definition run locally with aws-local-stepfunctions, its Task states routed to the
- * local implementations of the Lambdas (over an in-memory S3) and stubs of the AWS services.
+ * local implementations of the Lambdas (over an in-memory S3 and an in-memory workbench table)
+ * and stubs of the AWS services.
  */
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { matchStep, normaliseStep, summariseStep, type MatchEvent, type NormaliseEvent, type RunConfig, type StepContext, type SummariseEvent } from '../../../src/recon/run/aws/steps';
+import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
+import { CaseVersionConflict } from '../../../src/recon/workbench/ports';
+import {
+  importCasesStep,
+  keys,
+  matchStep,
+  normaliseStep,
+  summariseStep,
+  type ImportCasesEvent,
+  type MatchEvent,
+  type NormaliseEvent,
+  type RunConfig,
+  type StepContext,
+  type SummariseEvent,
+} from '../../../src/recon/run/aws/steps';
+import type { RunCasesFile } from '../../../src/recon/run/aws/run-cases';
 import { reconciliationExecutionName } from '../../../src/recon/run/aws/objects';
 import { loadWorkflow, substitute, workflowPlaceholders } from '../../../stacks/workflows';
 import { tempDir } from '../../support/runtime';
-import { BAI2_UNKNOWN, CAMT053, LEDGER_HEADER, LEDGER_ROWS, MT940 } from '../run/helpers';
+import { BAI2, BAI2_UNKNOWN, CAMT053, LEDGER_HEADER, LEDGER_ROWS, MT940 } from '../run/helpers';
+import { FakeWorkbenchTable } from '../../adapters/aws/support/fake-workbench-table';
 import { FakeS3 } from './fake-s3';
 
 const INGEST = 'ledgerline-dev-ingest';
@@ -20,6 +37,7 @@ const VALUES: Record<string, string> = {
   NormaliseFunctionArn: 'arn:aws:lambda:eu-west-2:123456789012:function:ledgerline-dev-reconcile-normalise',
   MatchFunctionArn: 'arn:aws:lambda:eu-west-2:123456789012:function:ledgerline-dev-reconcile-match',
   SummariseFunctionArn: 'arn:aws:lambda:eu-west-2:123456789012:function:ledgerline-dev-reconcile-summarise',
+  CasesFunctionArn: 'arn:aws:lambda:eu-west-2:123456789012:function:ledgerline-dev-reconcile-cases',
   GlueJobName: 'ledgerline-dev-normalise-statements',
   GlueDatabase: 'ledgerline_dev_reconciliation',
   AnalyticsBucket: ANALYTICS,
@@ -46,8 +64,16 @@ describe('reconciliation ASL', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('runs normalise → Glue → Distributed Map → summarise → Redshift → SNS; Parameter Store config, Secrets Manager credentials', () => {
+  it('runs normalise → Glue → Distributed Map → summarise → Redshift → RaiseCases → SNS; Parameter Store config, Secrets Manager credentials', () => {
     const states = definition().States as unknown as Record<string, Record<string, unknown>>;
+    expect(states.Summarise!.Next).toBe('LoadResults');
+    // Cases are raised only once the run's results are in Redshift.
+    expect((states.LoadFinished!.Choices as { StringEquals?: string; Next: string }[]).find((choice) => choice.StringEquals === 'FINISHED')!.Next).toBe('RaiseCases');
+    expect(states.RaiseCases).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: VALUES.CasesFunctionArn }, ResultPath: '$.cases', Next: 'NotifySummary' });
+    expect(states.RaiseCases!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ReleaseClaimIfOwned' }]);
+    expect((states.RaiseCases!.Retry as { ErrorEquals: string[] }[]).flatMap((retry) => retry.ErrorEquals)).toEqual(
+      expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'TransientStoreError', 'CaseVersionConflict']),
+    );
     expect(states.LoadConfiguration!.Resource).toBe('arn:aws:states:::aws-sdk:ssm:getParameter');
     expect(states.TransformToParquet!.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');
     expect((states.MatchPartitions!.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' });
@@ -62,6 +88,9 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
   const s3 = new FakeS3();
   const ctx: StepContext = { s3: s3.client, tmpDir: dir, now: () => new Date('2026-01-01T00:00:00Z') };
   const config: RunConfig = { ruleSet: 'default', confirmThreshold: '0.90', staleAfterDays: 30, matchConcurrency: 2, ledger: { bucket: INGEST, key: 'ledger/export.csv' }, partitionRows: 2, maxPartitions: 10, redshift: { schema: 'reconciliation' } };
+  const table = new FakeWorkbenchTable();
+  const store = new DynamoWorkbenchStore({ client: table.client, tableName: 'ledgerline-dev-workbench' });
+  const raiseCasesCalls: ImportCasesEvent[] = [];
   const published: { Subject: string; Message: Record<string, unknown> }[] = [];
   const sql: string[][] = [];
   const glue: Record<string, string>[] = [];
@@ -85,6 +114,11 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
       return { StatusCode: 200, Payload: await matchStep(ctx, input.Payload) };
     },
     Summarise: async (input: { FunctionName: string; Payload: SummariseEvent }) => ({ StatusCode: 200, Payload: await summariseStep(ctx, input.Payload) }),
+    RaiseCases: async (input: { FunctionName: string; Payload: ImportCasesEvent }) => {
+      expect(input.FunctionName).toBe(VALUES.CasesFunctionArn);
+      raiseCasesCalls.push(input.Payload);
+      return { StatusCode: 200, Payload: await importCasesStep({ s3: s3.client, store }, input.Payload) };
+    },
     LoadResults: async (input: { Sqls: string[]; SecretArn: string; WorkgroupName: string; StatementName: string }) => {
       expect(input.SecretArn).toBe(VALUES.RedshiftSecretArn);
       sql.push(input.Sqls);
@@ -100,12 +134,12 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     },
   };
 
-  function execute(key: string, versionId = 'v1') {
+  function execute(key: string, versionId = 'v1', taskHandlers: Record<string, unknown> = handlers) {
     const runId = reconciliationExecutionName({ bucket: INGEST, key, versionId });
     const machine = new StateMachine(definition(), { validationOptions: { checkArn: true, checkPaths: true } });
     const execution = machine.run(
       { bucket: INGEST, key, versionId, runId },
-      { overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: { WaitForLoad: 0 } } },
+      { overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: { WaitForLoad: 0 }, retryIntervalOverrides: { RaiseCases: 0 } } },
     );
     return { runId, result: execution.result as Promise<Record<string, unknown>> };
   }
@@ -114,7 +148,10 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     s3.put(INGEST, 'ledger/export.csv', `${LEDGER_HEADER}\n${LEDGER_ROWS.join('\n')}\n`);
   });
 
+  afterAll(() => table.mock.restore());
+
   beforeEach(() => {
+    raiseCasesCalls.length = 0;
     published.length = 0;
     sql.length = 0;
     glue.length = 0;
@@ -133,7 +170,10 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     expect(glue).toEqual([{ '--run_id': runId, '--input_prefix': `normalised/${runId}/statement-lines/`, '--analytics_bucket': ANALYTICS, '--database': VALUES.GlueDatabase }]);
     expect(sql).toHaveLength(1);
     expect(sql[0]).toContain(`DELETE FROM reconciliation.matches WHERE run_id = '${runId}'`);
-    expect(published).toEqual([expect.objectContaining({ Subject: 'Ledgerline reconciliation completed', Message: expect.objectContaining({ status: 'COMPLETED', runId, summary: output.summary }) })]);
+    // Everything matched: RaiseCases ran and raised nothing; the counts travel in the output and the SNS summary.
+    expect(raiseCasesCalls).toEqual([{ runId, analyticsBucket: ANALYTICS }]);
+    expect(output.cases).toEqual({ raised: 0, reopened: 0, cleared: 0, alreadyImported: false });
+    expect(published).toEqual([expect.objectContaining({ Subject: 'Ledgerline reconciliation completed', Message: expect.objectContaining({ status: 'COMPLETED', runId, summary: output.summary, cases: output.cases }) })]);
     expect(s3.text(ANALYTICS, `matches/runs/${runId}/matches.csv`)!.trimEnd().split('\n')).toHaveLength(3);
     // Two account/currency partitions would be one chunk each here (partitionRows 2): the Map ran each.
     expect(s3.keys(ANALYTICS, `matches/runs/${runId}/partitions/`).length).toBeGreaterThanOrEqual(1);
@@ -178,6 +218,50 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     const retry = execute('incoming/statements/mbank.sta', 'v2');
     expect(await retry.result).toMatchObject({ status: 'COMPLETED', summary: { matched: { total: 2 } } });
     expect(s3.keys(INGEST, 'results/registry/')).toHaveLength(2);
+  });
+
+  it("RaiseCases imports the run's exceptions and proposed matches into the workbench, retrying a CaseVersionConflict", async () => {
+    s3.put(INGEST, 'incoming/statements/bai2.txt', readFileSync(BAI2));
+    let conflicts = 1;
+    const conflictOnce = {
+      ...handlers,
+      RaiseCases: async (input: { FunctionName: string; Payload: ImportCasesEvent }) => {
+        if (conflicts-- > 0) throw new CaseVersionConflict('exception:statement:x', 1);
+        return handlers.RaiseCases(input);
+      },
+    };
+    const { runId, result } = execute('incoming/statements/bai2.txt', 'v1', conflictOnce);
+    const output = (await result) as { status: string; cases: Record<string, unknown> };
+    const file = JSON.parse(s3.text(ANALYTICS, keys.runCases(runId))!) as RunCasesFile;
+    expect(file.cases.map((c) => c.kind)).toEqual(expect.arrayContaining(['exception', 'proposed-match']));
+    expect(output).toMatchObject({ status: 'COMPLETED', cases: { raised: file.cases.length, reopened: 0, cleared: 0, alreadyImported: false } });
+    expect(raiseCasesCalls).toEqual([{ runId, analyticsBucket: ANALYTICS }]);
+    expect(table.items.has(`RUN#${runId}|RUN`)).toBe(true);
+    for (const c of file.cases) expect(table.caseVersion(c.caseId)).toBe('1');
+    expect(published.map((p) => p.Message.cases)).toEqual([output.cases]);
+  });
+
+  it('a RaiseCases failure fails the run after the load: the claim released (a re-run replaces the run in Redshift), a FAILED notice', async () => {
+    s3.put(INGEST, 'incoming/statements/bai2-failing.txt', Buffer.concat([readFileSync(BAI2), Buffer.from('\n')]));
+    const claims = s3.keys(INGEST, 'results/registry/').length;
+    const failing = { ...handlers, RaiseCases: async () => Promise.reject(Object.assign(new Error('workbench table missing'), { name: 'ResourceNotFoundException' })) };
+    const { runId, result } = execute('incoming/statements/bai2-failing.txt', 'v1', failing);
+    await expect(result).rejects.toMatchObject({ cause: { name: 'ResourceNotFoundException', message: 'workbench table missing' } });
+    // The load ran (delete-then-COPY of this run's rows, so a re-run replaces them), and nothing reached the workbench.
+    expect(sql).toHaveLength(1);
+    expect(sql[0]![0]).toBe(`DELETE FROM reconciliation.runs WHERE run_id = '${runId}'`);
+    expect(table.items.has(`RUN#${runId}|RUN`)).toBe(false);
+    expect(s3.keys(INGEST, 'results/registry/')).toHaveLength(claims);
+    expect(published.map((p) => p.Message.status)).toEqual(['FAILED']);
+  });
+
+  it('a failed Redshift load raises no cases: the workbench only shows runs whose results are recorded', async () => {
+    s3.put(INGEST, 'incoming/statements/bai2-load-fails.txt', Buffer.concat([readFileSync(BAI2), Buffer.from('\n\n')]));
+    const loadFails = { ...handlers, DescribeLoad: async (input: { Id: string }) => ({ Id: input.Id, Status: 'FAILED', Error: 'COPY failed' }) };
+    const { result } = execute('incoming/statements/bai2-load-fails.txt', 'v1', loadFails);
+    await expect(result).rejects.toBeDefined();
+    expect(raiseCasesCalls).toEqual([]);
+    expect(published.map((p) => p.Message.status)).toEqual(['FAILED']);
   });
 
   it('has its step payloads within Step Functions limits', () => {

@@ -7,20 +7,24 @@
  *   reconcile-normalise  QUARANTINE_PREFIX (default "quarantine/"), REGISTRY_PREFIX (default "results/registry/")
  *   reconcile-match      (none)
  *   reconcile-summarise  (none)
+ *   reconcile-cases      WORKBENCH_TABLE (required): the DynamoDB workbench table the run's cases are imported into
  */
-export type ReconFunctionName = 'reconcile-trigger' | 'reconcile-normalise' | 'reconcile-match' | 'reconcile-summarise';
+export type ReconFunctionName = 'reconcile-trigger' | 'reconcile-normalise' | 'reconcile-match' | 'reconcile-summarise' | 'reconcile-cases';
 
 export const RECON_FUNCTION_ENVIRONMENT: Readonly<Record<ReconFunctionName, { required: readonly string[]; optional: readonly string[] }>> = Object.freeze({
   'reconcile-trigger': { required: ['RECONCILIATION_STATE_MACHINE_ARN'], optional: [] },
   'reconcile-normalise': { required: [], optional: ['QUARANTINE_PREFIX', 'REGISTRY_PREFIX'] },
   'reconcile-match': { required: [], optional: [] },
   'reconcile-summarise': { required: [], optional: [] },
+  'reconcile-cases': { required: ['WORKBENCH_TABLE'], optional: [] },
 });
 
 export interface ReconFunctionConfig {
   stateMachineArn?: string;
   quarantinePrefix: string;
   registryPrefix: string;
+  /** reconcile-cases only. */
+  workbenchTableName?: string;
 }
 
 function withSlash(prefix: string): string {
@@ -40,5 +44,6 @@ export function readReconFunctionConfig(name: ReconFunctionName, env: Readonly<R
     stateMachineArn: arn,
     quarantinePrefix: withSlash(value('QUARANTINE_PREFIX') ?? 'quarantine/'),
     registryPrefix: withSlash(value('REGISTRY_PREFIX') ?? 'results/registry/'),
+    workbenchTableName: value('WORKBENCH_TABLE'),
   };
 }

@@ -10,7 +10,9 @@
  *   match      one chunk → matchPartition per account/currency partition (the ONE matcher) →
  *              its MatchResult object.
  *   summarise  every chunk's result → mergeResults → matches.csv, exceptions.csv, summary.json,
- *              the Redshift load files and the load SQL (one transaction per run).
+ *              cases.json (the workbench cases of the same rows), the Redshift load files and
+ *              the load SQL (one transaction per run).
+ *   importCases (RaiseCases) cases.json → the workbench store (planImport, applied once per run).
  *
  * S3 layout (analytics bucket unless noted):
  *   normalised/<runId>/run.json                      run manifest
@@ -18,7 +20,7 @@
  *   normalised/<runId>/ledger-entries/part-00000.ndjson
  *   normalised/<runId>/partitions/p-00000.json       chunk input {runId, asOf, partitions: [...]}
  *   matches/runs/<runId>/partitions/p-00000.json     chunk MatchResult
- *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json}
+ *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json, cases.json}
  *   matches/runs/<runId>/load/{runs,matches,exceptions}.csv   Redshift COPY input (run_id first, no header)
  *   ingest bucket: results/registry/<sha256>.json (re-upload claim), quarantine/<runId>/<name>(.reason.json)
  */
@@ -30,6 +32,8 @@ import { deserialisePartition, mergeResults, partitionInputs, serialisePartition
 import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
+import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
+import type { WorkbenchStore } from '../../workbench/ports';
 import { csvRow } from '../csv';
 import { asBadInput, BadInputError, describePosition } from '../errors';
 import { readLedgerFile } from '../ledger-file';
@@ -48,6 +52,7 @@ import {
   type RunSummary,
 } from '../results';
 import { parseStatement } from '../statements';
+import { checkRunCasesFile, RUN_CASES_FILE, runCasesFile } from './run-cases';
 import { deleteObject, downloadObject, readJson, readText, s3Uri, writeObject, writeOnce } from './s3-io';
 
 /** The workflow configuration (Parameter Store JSON, `$.config.value` in the ASL). */
@@ -148,6 +153,8 @@ export const keys = {
   chunk: (runId: string, id: string) => `normalised/${runId}/partitions/${id}.json`,
   chunkResult: (runId: string, id: string) => `matches/runs/${runId}/partitions/${id}.json`,
   results: (runId: string) => `matches/runs/${runId}/`,
+  /** The run's workbench cases (summarise writes, RaiseCases reads). */
+  runCases: (runId: string) => `matches/runs/${runId}/${RUN_CASES_FILE}`,
 };
 
 interface RunManifest {
@@ -430,7 +437,7 @@ export function redshiftLoadSql(schemaName: string, bucket: string, runId: strin
   ]);
 }
 
-/** Step 3: merge, render, write the results and the Redshift load files. */
+/** Step 3: merge, render, write the results, the run's workbench cases and the Redshift load files. */
 export async function summariseStep(ctx: StepContext, event: SummariseEvent): Promise<SummariseResult> {
   const runId = checkRunId(event.runId);
   const rules = rulesFromConfig(event.config);
@@ -455,6 +462,14 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   await writeObject(ctx.s3, bucket, `${prefix}matches.csv`, renderMatchesCsv(presented, lookups), 'text/csv');
   await writeObject(ctx.s3, bucket, `${prefix}exceptions.csv`, renderExceptionsCsv(presented, lookups), 'text/csv');
   await writeObject(ctx.s3, bucket, `${prefix}summary.json`, renderSummary(summary), 'application/json');
+  const exceptionCells = [...exceptionRows(presented, lookups)];
+  const matchCells = [...matchRows(presented, lookups)];
+  const cases = runCasesFile(
+    { runId, asOf: manifest.asOf, at: (ctx.now?.() ?? new Date()).toISOString(), statementAccounts: manifest.statements.map((statement) => statement.accountId), lines },
+    exceptionCells,
+    matchCells,
+  );
+  await writeObject(ctx.s3, bucket, keys.runCases(runId), `${JSON.stringify(cases)}\n`, 'application/json');
   const load = (rows: Iterable<string[]>): string => {
     const parts: string[] = [];
     for (const row of rows) parts.push(csvRow([runId, ...row]));
@@ -467,8 +482,8 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     load([[s3Uri(manifest.source.bucket, manifest.source.key), manifest.contentHash, manifest.asOf, String(summary.statementLines), String(summary.ledgerEntries), String(summary.matched.total), String(summary.unmatchedStatement), String(summary.unmatchedLedger), JSON.stringify(summary)]]),
     'text/csv',
   );
-  await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(matchRows(presented, lookups)), 'text/csv');
-  await writeObject(ctx.s3, bucket, `${prefix}load/exceptions.csv`, load(exceptionRows(presented, lookups)), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(matchCells), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}load/exceptions.csv`, load(exceptionCells), 'text/csv');
   return {
     runId,
     resultPrefix: s3Uri(bucket, prefix),
@@ -483,4 +498,27 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     },
     loadSql: redshiftLoadSql(event.config?.redshift?.schema ?? 'reconciliation', bucket, runId),
   };
+}
+
+export interface ImportCasesEvent {
+  runId: string;
+  analyticsBucket: string;
+}
+
+export interface ImportCasesContext {
+  s3: S3Client;
+  store: WorkbenchStore;
+}
+
+/**
+ * Step 4 (RaiseCases): the run's cases.json → the workbench (raise new cases, reopen cleared ones
+ * the run reports again, clear open ones of its accounts it no longer reports). Idempotent: the
+ * store applies a run once, so a retried step imports nothing twice (`alreadyImported`).
+ */
+export async function importCasesStep(ctx: ImportCasesContext, event: ImportCasesEvent): Promise<ImportOutcome> {
+  const runId = checkRunId(event.runId);
+  if (!event.analyticsBucket) throw new ReconConfigurationError('importCases: analyticsBucket is required');
+  const key = keys.runCases(runId);
+  const file = checkRunCasesFile(await readJson<unknown>(ctx.s3, event.analyticsBucket, key), runId, s3Uri(event.analyticsBucket, key));
+  return importRunCases(ctx.store, { runId, coveredAccounts: new Set(file.coveredAccounts), at: file.at }, file.cases);
 }

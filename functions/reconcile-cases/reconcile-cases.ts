@@ -1,5 +1,6 @@
 /**
- * reconcile-cases: the RaiseCases Task of the reconciliation state machine, after summarise.
+ * reconcile-cases: the RaiseCases Task of the reconciliation state machine, once the run's results
+ * are loaded into Redshift (cases.json was written by summarise).
  * Imports the run's cases.json into the exceptions workbench (DynamoDB): new exceptions and
  * proposed matches are raised, cleared cases the run reports again reopen, open cases of the
  * run's accounts it no longer reports are cleared. Returns the counts (for the SNS summary).

@@ -12,7 +12,8 @@
  *   summarise  every chunk's result → mergeResults → matches.csv, exceptions.csv, summary.json,
  *              cases.json (the workbench cases of the same rows), the Redshift load files and
  *              the load SQL (one transaction per run).
- *   importCases (RaiseCases) cases.json → the workbench store (planImport, applied once per run).
+ *   importCases (RaiseCases, after the Redshift load) cases.json → the workbench store (planImport,
+ *              applied once per run).
  *
  * S3 layout (analytics bucket unless noted):
  *   normalised/<runId>/run.json                      run manifest
@@ -511,7 +512,7 @@ export interface ImportCasesContext {
 }
 
 /**
- * Step 4 (RaiseCases): the run's cases.json → the workbench (raise new cases, reopen cleared ones
+ * Step 4 (RaiseCases, once the run is loaded into Redshift): the run's cases.json → the workbench (raise new cases, reopen cleared ones
  * the run reports again, clear open ones of its accounts it no longer reports). Idempotent: the
  * store applies a run once, so a retried step imports nothing twice (`alreadyImported`).
  */

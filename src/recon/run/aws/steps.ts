@@ -514,8 +514,8 @@ export interface ImportCasesContext {
 /**
  * Step 4 (RaiseCases, once the run is loaded into Redshift): the run's cases.json → the
  * workbench (raise new cases, reopen cleared ones the run reports again, clear open ones of its
- * accounts it no longer reports). Idempotent: the
- * store applies a run once, so a retried step imports nothing twice (`alreadyImported`).
+ * accounts it no longer reports). Idempotent: the store applies a run once, so a retried step
+ * imports nothing twice (`alreadyImported`).
  */
 export async function importCasesStep(ctx: ImportCasesContext, event: ImportCasesEvent): Promise<ImportOutcome> {
   const runId = checkRunId(event.runId);

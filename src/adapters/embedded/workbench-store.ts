@@ -28,6 +28,11 @@ export function openWorkbenchDatabase(outDir: string): StateDatabase {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/** What the reference search looks in: ids and references, lower-case, one per line (no match spans two). */
+function searchTextOf(c: ExceptionCase): string {
+  return [c.caseId, c.statementLineId ?? '', c.bankReference ?? '', ...c.ledgerEntryIds].join('\n').toLowerCase();
+}
+
 export class SqliteWorkbenchStore implements WorkbenchStore {
   private readonly getStatement;
   private readonly historyStatement;
@@ -53,6 +58,8 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
       assignee TEXT,
       age_days INTEGER NOT NULL,
       version INTEGER NOT NULL,
+      -- lower-case case id, statement line id, bank reference and ledger entry ids: the reference search
+      search_text TEXT NOT NULL,
       case_json TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, age_days DESC, case_id);
@@ -72,12 +79,13 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     this.getStatement = db.prepare<[string], { case_json: string }>('SELECT case_json FROM cases WHERE case_id = ?');
     this.historyStatement = db.prepare<[string], { event_json: string }>('SELECT event_json FROM case_events WHERE case_id = ? ORDER BY version');
     this.insertCase = db.prepare(
-      `INSERT INTO cases (case_id, status, reason, account_id, assignee, age_days, version, case_json)
-       VALUES (@caseId, @status, @reason, @accountId, @assignee, @ageDays, @version, @json)
+      `INSERT INTO cases (case_id, status, reason, account_id, assignee, age_days, version, search_text, case_json)
+       VALUES (@caseId, @status, @reason, @accountId, @assignee, @ageDays, @version, @searchText, @json)
        ON CONFLICT (case_id) DO NOTHING`,
     );
     this.updateCase = db.prepare(
-      `UPDATE cases SET status = @status, reason = @reason, account_id = @accountId, assignee = @assignee, age_days = @ageDays, version = @version, case_json = @json
+      `UPDATE cases SET status = @status, reason = @reason, account_id = @accountId, assignee = @assignee, age_days = @ageDays, version = @version,
+         search_text = @searchText, case_json = @json
        WHERE case_id = @caseId AND version = @version - 1`,
     );
     // A refresh follows the latest run (run id, age) without a version change: applied to whatever
@@ -96,7 +104,17 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
       if (event.caseId !== next.caseId || event.version !== next.version) {
         throw new Error(`event ${event.caseId} v${event.version} does not belong to case ${next.caseId} v${next.version}`);
       }
-      const row = { caseId: next.caseId, status: next.status, reason: next.reason, accountId: next.accountId, assignee: next.assignee ?? null, ageDays: next.ageDays, version: next.version, json: JSON.stringify(next) };
+      const row = {
+        caseId: next.caseId,
+        status: next.status,
+        reason: next.reason,
+        accountId: next.accountId,
+        assignee: next.assignee ?? null,
+        ageDays: next.ageDays,
+        version: next.version,
+        searchText: searchTextOf(next),
+        json: JSON.stringify(next),
+      };
       const { changes } = next.version === 1 ? this.insertCase.run(row) : this.updateCase.run(row);
       if (changes !== 1) throw new CaseVersionConflict(next.caseId, next.version - 1);
       this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
@@ -133,11 +151,8 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
       params.push(filter.assignee);
     }
     if (filter.search) {
-      where.push(`(instr(lower(case_id), lower(?)) > 0
-        OR instr(lower(coalesce(json_extract(case_json, '$.statementLineId'), '')), lower(?)) > 0
-        OR instr(lower(coalesce(json_extract(case_json, '$.bankReference'), '')), lower(?)) > 0
-        OR EXISTS (SELECT 1 FROM json_each(case_json, '$.ledgerEntryIds') WHERE instr(lower(value), lower(?)) > 0))`);
-      params.push(filter.search, filter.search, filter.search, filter.search);
+      where.push('instr(search_text, ?) > 0');
+      params.push(filter.search.toLowerCase());
     }
     const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const offset = Math.max(filter.offset ?? 0, 0);

@@ -20,6 +20,7 @@ import {
   WorkbenchError,
 } from './cases';
 import { createLogger } from '../../lambda/logger';
+import { csvRow } from '../run/csv';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import { AuthenticationError, type Authenticator, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchRequest, type WorkbenchResponse, type WorkbenchStore } from './ports';
 
@@ -103,7 +104,7 @@ function problemResponse(api: boolean, status: number, message: string, actor?: 
   return htmlResponse(status, renderMessagePage({ title: ERROR_TITLES[status] ?? 'Error', message, ...(actor ? { actor } : {}) }), headers);
 }
 
-type RouteName = 'healthz' | 'stylesheet' | 'root' | 'list' | 'detail' | 'act' | 'apiList' | 'apiDetail' | 'apiAct';
+type RouteName = 'healthz' | 'stylesheet' | 'root' | 'list' | 'export' | 'detail' | 'act' | 'apiList' | 'apiDetail' | 'apiAct';
 interface Route {
   name: RouteName;
   method: 'GET' | 'POST';
@@ -118,6 +119,7 @@ function matchRoute(path: string): Route | undefined {
     [STYLESHEET_PATH]: { name: 'stylesheet', method: 'GET', api: false },
     '/': { name: 'root', method: 'GET', api: false },
     '/cases': { name: 'list', method: 'GET', api: false },
+    '/cases.csv': { name: 'export', method: 'GET', api: false },
     '/api/cases': { name: 'apiList', method: 'GET', api: true },
   };
   if (Object.prototype.hasOwnProperty.call(fixed, path)) return fixed[path];
@@ -163,6 +165,37 @@ function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilt
   return { filter, form };
 }
 
+const EXPORT_PAGE = 1000;
+
+export const CASES_CSV_COLUMNS = [
+  'caseId', 'kind', 'status', 'reason', 'accountId', 'currency', 'amount', 'ageDays', 'statementLineId', 'bankReference', 'ledgerEntryIds',
+  'ruleId', 'confidence', 'assignee', 'resolution', 'resolutionNote', 'resolvedBy', 'resolvedAt', 'runId', 'version', 'updatedAt',
+] as const;
+
+/**
+ * Text a person typed (notes, names) may start with = + - @: a spreadsheet would run it as a
+ * formula, so such a cell gets a leading apostrophe. Amounts and ids are ours and stay exact.
+ */
+function spreadsheetSafe(text: string | undefined): string {
+  if (!text) return '';
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** The filtered cases as CSV, one row per case, the columns of CASES_CSV_COLUMNS. */
+export function casesCsv(cases: readonly ExceptionCase[]): string {
+  const rows = [csvRow(CASES_CSV_COLUMNS)];
+  for (const c of cases) {
+    rows.push(
+      csvRow([
+        c.caseId, c.kind, c.status, c.reason, c.accountId, c.currency, c.amount, c.ageDays, c.statementLineId, c.bankReference, c.ledgerEntryIds.join(' '),
+        c.ruleId, c.confidence, spreadsheetSafe(c.assignee), c.resolution?.kind, spreadsheetSafe(c.resolution?.note), spreadsheetSafe(c.resolution?.by), c.resolution?.at,
+        c.runId, c.version, c.updatedAt,
+      ]),
+    );
+  }
+  return rows.join('');
+}
+
 function mediaType(request: WorkbenchRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
@@ -206,6 +239,17 @@ export function createWorkbenchApp(deps: { store: WorkbenchStore; authenticator:
         const { filter, form } = listFilter(request.query);
         const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
         return htmlResponse(200, renderCaseList({ actor, cases, counts, form, limit: LIST_LIMIT }));
+      }
+      case 'export': {
+        const { filter } = listFilter(request.query);
+        const cases: ExceptionCase[] = [];
+        for (let offset = 0; ; offset += EXPORT_PAGE) {
+          const page = await store.list({ ...filter, limit: EXPORT_PAGE, offset });
+          cases.push(...page);
+          if (page.length < EXPORT_PAGE) break;
+        }
+        const stamp = clock.now().toISOString().slice(0, 10);
+        return respond(200, 'text/csv; charset=utf-8', casesCsv(cases), { 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` });
       }
       case 'apiList': {
         const { filter } = listFilter(request.query);

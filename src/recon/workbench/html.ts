@@ -175,6 +175,13 @@ export interface ListFilterForm {
   q: string;
 }
 
+/** The list's filter as a query string (the CSV export takes the same filter). */
+function exportQuery(form: ListFilterForm): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) if (value) params.set(name, value);
+  return params.toString();
+}
+
 export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCase[]; counts: CaseCounts; form: ListFilterForm; limit: number }): string {
   const { actor, cases, counts, form, limit } = view;
   const statusCounts = CASE_STATUSES.map(
@@ -222,6 +229,7 @@ ${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases
 <label>Search <input name="q" value="${form.q}" placeholder="case, statement line, bank ref, ledger entry"></label>
 <button type="submit">Filter</button>
 <a href="/cases">Reset</a>
+<a href="/cases.csv?${exportQuery(form)}" download>Export CSV</a>
 </form>
 ${table}`,
   );

@@ -59,6 +59,40 @@ describe('createWorkbenchApp', () => {
     expect(root.headers.location).toBe('/cases');
   });
 
+  it('GET /cases.csv exports the filtered cases (every page of them), exact amounts, formula-safe notes; 401 without a session', async () => {
+    const { call, form } = await setUp();
+    // A reconciler resolves a case with a note that a spreadsheet would run as a formula.
+    const resolving = await form('rita', plain.caseId, { type: 'resolve', resolution: 'BANK_ERROR', note: '=HYPERLINK("x")', expectedVersion: '1', csrf: csrfToken(SECRET, 'rita@bank.example') });
+    expect(resolving.status).toBe(303);
+    const all = await call('GET', '/cases.csv', { user: 'victor', query: { status: 'ALL' } });
+    expect(all.status).toBe(200);
+    expect(all.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(all.headers['content-disposition']).toMatch(/^attachment; filename="workbench-cases-2025-03-05\.csv"$/);
+    expectSecurityHeaders(all);
+    const lines = all.body.trimEnd().split('\n');
+    expect(lines[0]).toBe('caseId,kind,status,reason,accountId,currency,amount,ageDays,statementLineId,bankReference,ledgerEntryIds,ruleId,confidence,assignee,resolution,resolutionNote,resolvedBy,resolvedAt,runId,version,updatedAt');
+    expect(lines).toHaveLength(5);
+    const row = lines.find((line) => line.startsWith(`${plain.caseId},`))!;
+    expect(row).toContain(',RESOLVED,STALE,');
+    expect(row).toContain(',1234567890123.45,40,');
+    expect(row).toContain(`,BANK_ERROR,"'=HYPERLINK(""x"")",rita@bank.example,`);
+    expect(lines.find((line) => line.startsWith('match:m-1,'))).toContain(',L-1 L-2,batch-by-amount,0.7500,');
+    // The default filter (open + pending approval) and other filters apply as on the list page.
+    const open = await call('GET', '/cases.csv', { user: 'victor' });
+    expect(open.body.trimEnd().split('\n')).toHaveLength(3);
+    expect((await call('GET', '/cases.csv')).status).toBe(401);
+    expect((await call('GET', '/cases.csv', { user: 'victor', query: { status: 'NOPE' } })).status).toBe(400);
+  });
+
+  it('GET /cases.csv pages through the store: more cases than one page are all exported', async () => {
+    const { store, call } = await setUp();
+    const many = Array.from({ length: 2100 }, (_, i) => exceptionCase({ caseId: `exception:statement:bulk:${i}`, runId: 'run-bulk' }));
+    await store.applyImport('run-bulk', { raised: many.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    const lines = (await call('GET', '/cases.csv', { user: 'victor', query: { status: 'ALL' } })).body.trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 4 + 2100);
+    expect(new Set(lines.map((line) => line.split(',')[0])).size).toBe(lines.length);
+  });
+
   it('serves the stylesheet the CSP allows (no inline styles anywhere)', async () => {
     const { call } = await setUp();
     const css = await call('GET', '/static/workbench.css');

@@ -41,6 +41,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
   private readonly refreshCase;
   private readonly insertEvent;
   private readonly claimRun;
+  private readonly importedRun;
   private readonly statusCounts;
   private readonly openReasonCounts;
   private readonly saveTransaction;
@@ -95,6 +96,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     );
     this.insertEvent = db.prepare('INSERT INTO case_events (case_id, version, event_json) VALUES (?, ?, ?)');
     this.claimRun = db.prepare('INSERT INTO imported_runs (run_id, imported_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
+    this.importedRun = db.prepare<[string], { run_id: string }>('SELECT run_id FROM imported_runs WHERE run_id = ?');
     this.statusCounts = db.prepare<[], { status: CaseStatus; n: number }>('SELECT status, count(*) AS n FROM cases GROUP BY status');
     this.openReasonCounts = db.prepare<[], { reason: string; n: number }>(
       "SELECT reason, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY reason ORDER BY reason",
@@ -188,6 +190,11 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
       .prepare<[string], { case_json: string }>('SELECT case_json FROM cases WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY case_id')
       .all(JSON.stringify([...accountIds]));
     return rows.map((row) => JSON.parse(row.case_json) as ExceptionCase);
+  }
+
+  /** Whether `runId` was imported (a cheap check before reading a run's files). */
+  hasImported(runId: string): boolean {
+    return this.importedRun.get(runId) !== undefined;
   }
 
   async applyImport(runId: string, plan: ImportPlan): Promise<boolean> {

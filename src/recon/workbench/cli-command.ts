@@ -1,7 +1,8 @@
 /**
- * `ledgerline workbench`: the finance exceptions workbench on one machine. Imports the latest
- * committed run of a reconcile `--out` directory into <out>/workbench.db, then serves the web UI
- * on 127.0.0.1 (by default) behind a one-per-start access token printed in the login URL, until
+ * `ledgerline workbench`: the finance exceptions workbench on one machine. Imports every
+ * committed run of a reconcile `--out` directory not imported yet into <out>/workbench.db (oldest
+ * first), then serves the web UI on 127.0.0.1 (by default) behind a one-per-start access token
+ * printed in the login URL, importing each new run as `reconcile` or `inbox` commits it, until
  * SIGINT / SIGTERM. Registered on the CLI program by src/cli/main.ts.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -32,6 +33,7 @@ interface WorkbenchOptions {
   user: string;
   roles: Role[];
   import: boolean;
+  poll: number;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -46,6 +48,11 @@ function roles(value: string): Role[] {
   const unknown = list.filter((role) => !(ROLES as readonly string[]).includes(role));
   if (list.length === 0 || unknown.length) throw new InvalidArgumentError(`--roles must be a comma list of ${ROLES.join(', ')}, got "${value}"`);
   return [...new Set(list)] as Role[];
+}
+
+function seconds(value: string): number {
+  if (!/^[0-9]{1,4}$/.test(value)) throw new InvalidArgumentError(`--poll must be whole seconds (0 = do not look for new runs), got "${value}"`);
+  return Number(value);
 }
 
 function user(value: string): string {
@@ -66,11 +73,50 @@ function untilStopped(): Promise<string> {
   });
 }
 
+type ImportOutcome = import('./import-cases').ImportOutcome;
+
+function importedLine(outcome: ImportOutcome): string {
+  return `imported run ${outcome.runId}: ${outcome.raised} raised, ${outcome.reopened} reopened, ${outcome.cleared} cleared\n`;
+}
+
+/**
+ * While serving: every `everySeconds`, imports the runs committed since (one import at a time).
+ * A failure is reported once per distinct message and tried again on the next look.
+ */
+function followNewRuns(everySeconds: number, importNew: () => Promise<ImportOutcome[]>, io: Io): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let lastProblem = '';
+  const timer = setInterval(() => {
+    if (running) return;
+    running = importNew()
+      .then(
+        (outcomes) => {
+          lastProblem = '';
+          for (const outcome of outcomes) io.stdout(importedLine(outcome));
+        },
+        (error: unknown) => {
+          const problem = error instanceof Error ? error.message : String(error);
+          if (problem !== lastProblem) io.stderr(`could not import a new run (will try again): ${problem}\n`);
+          lastProblem = problem;
+        },
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, everySeconds * 1000);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
   if (!existsSync(options.out) || !statSync(options.out).isDirectory()) {
     throw new CliError(`workbench: results directory "${options.out}" does not exist (run \`ledgerline reconcile --out ${options.out} ...\` first)`);
   }
-  const { importLatestRun, latestRunDir, RunImportError } = importModule();
+  const { importNewRuns, latestRunDir, RunImportError } = importModule();
   const importError = (error: unknown): unknown => (error instanceof RunImportError ? new CliError(`workbench: ${error.message}`) : error);
   if (options.import) {
     try {
@@ -85,17 +131,20 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
   try {
     const store = new SqliteWorkbenchStore(db, clock);
     if (options.import) {
-      const outcome = await importLatestRun(options.out, store, clock).catch((error: unknown) => Promise.reject(importError(error)));
-      io.stdout(`imported run ${outcome.runId}: ${outcome.raised} raised, ${outcome.reopened} reopened, ${outcome.cleared} cleared${outcome.alreadyImported ? ' (imported before: nothing new)' : ''}\n`);
+      const outcomes = await importNewRuns(options.out, store, clock).catch((error: unknown) => Promise.reject(importError(error)));
+      for (const outcome of outcomes) io.stdout(importedLine(outcome));
+      if (outcomes.length === 0) io.stdout('no new run to import: every committed run was imported before\n');
     }
     const authenticator = new (authModule().LocalAuthenticator)({ user: options.user, roles: options.roles });
     const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex') });
     const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app, onLogin: (request) => authenticator.login(request) });
     if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${options.user}, over plain HTTP\n`);
     io.stdout(`workbench for ${options.user} (${options.roles.join(', ')}) at ${server.url}\nopen: ${authenticator.loginUrl(server.url)}\n`);
-    io.stderr('serving (Ctrl-C to stop)\n');
+    const follow = options.import && options.poll > 0 ? followNewRuns(options.poll, () => importNewRuns(options.out, store, clock), io) : undefined;
+    io.stderr(`serving (Ctrl-C to stop)${follow ? `; new runs in ${options.out} are imported as they are committed` : ''}\n`);
     const signal = await untilStopped();
     io.stderr(`${signal}: stopping\n`);
+    await follow?.stop();
     await server.close();
   } finally {
     db.close();
@@ -111,14 +160,17 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
     .option('--port <port>', 'port to listen on (0 = any free port)', port, 8080)
     .option('--user <name>', 'who you are in the case history (default: your OS user name)', user)
     .addOption(new Option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`).argParser(roles).default(['reconciler'] as Role[], 'reconciler'))
-    .option('--no-import', 'do not import the latest run first (serve the cases as they are)')
+    .option('--no-import', 'do not import runs (serve the cases as they are)')
+    .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', seconds, 2)
     .addHelpText(
       'after',
       [
         '',
         'Prints a login URL with a one-per-start access token: open it in your browser to get a session',
         'cookie. Scripts may send "Authorization: Bearer <token>" to the JSON API under /api/cases.',
-        'A later run that no longer reports an open case marks it CLEARED; worked cases are kept.',
+        'Every committed run not imported yet is imported, oldest first, at start and while serving (--poll),',
+        'so runs that `reconcile` or `inbox` commit meanwhile appear without a restart. A later run that',
+        'no longer reports an open case marks it CLEARED; worked cases are kept.',
         'Write-offs need two people: one proposes, another with the approver role approves.',
         '',
         'Example:',

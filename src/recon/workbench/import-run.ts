@@ -1,12 +1,13 @@
 /**
- * Imports the latest committed reconciliation run of a `--out` directory into the workbench:
+ * Imports the committed reconciliation runs of a `--out` directory into the workbench (every run
+ * not imported yet, oldest first, or just the latest):
  * exceptions.csv and matches.csv become cases (casesFromRun), the statement lines' facts and the
  * run's covered accounts come from its statement_lines.parquet (DuckDB), and planImport decides
  * what is raised, refreshed and cleared (importRunCases). The store applies the plan atomically,
  * once per run.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createReadStream, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
@@ -117,7 +118,40 @@ export function latestRunDir(outDir: string): string {
 
 /** Imports `<outDir>/current` (the latest committed run); re-importing the same run changes nothing. */
 export async function importLatestRun(outDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
-  const runDir = latestRunDir(outDir);
+  return importRunDir(latestRunDir(outDir), store, clock);
+}
+
+/** When a committed run started, from the first line of its audit trail (`run.started`). */
+function startedAt(runDir: string): string {
+  const file = join(runDir, 'audit.ndjson');
+  try {
+    const first = readFileSync(file, 'utf8').split('\n', 1)[0]!;
+    const event = JSON.parse(first) as { type?: unknown; at?: unknown };
+    if (event.type === 'run.started' && typeof event.at === 'string') return event.at;
+  } catch (error) {
+    throw new RunImportError(`${file}: not a readable audit trail (${(error as Error).message})`);
+  }
+  throw new RunImportError(`${file} line 1: expected the run.started event`);
+}
+
+/**
+ * Every committed run of `outDir` the store has not imported, oldest first (by the time each
+ * started), so that a later run of the same accounts clears what an earlier one raised. Several
+ * runs can commit between two looks (an inbox with several files): none is skipped.
+ */
+export async function importNewRuns(outDir: string, store: WorkbenchStore & { hasImported(runId: string): boolean }, clock: Clock): Promise<ImportOutcome[]> {
+  latestRunDir(outDir);
+  const runsDir = join(outDir, 'runs');
+  const pending = readdirSync(runsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !store.hasImported(entry.name) && existsSync(join(runsDir, entry.name, 'summary.json')))
+    .map((entry) => ({ dir: join(runsDir, entry.name), runId: entry.name, startedAt: startedAt(join(runsDir, entry.name)) }))
+    .sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.runId < b.runId ? -1 : 1));
+  const outcomes: ImportOutcome[] = [];
+  for (const run of pending) outcomes.push(await importRunDir(run.dir, store, clock));
+  return outcomes;
+}
+
+async function importRunDir(runDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
   const { runId, asOf } = readSummary(join(runDir, 'summary.json'));
   const exceptionsFile = join(runDir, 'exceptions.csv');
   const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_COLUMNS));

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { reconcile } from '../../../src/recon/run/reconcile';
 import { cli, cliAsync } from '../../support/cli';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, LEDGER_ROWS, writeLedger } from '../run/helpers';
+import { BAI2, CAMT053, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
 
 describe('ledgerline workbench', () => {
   it('explains itself in --help', () => {
@@ -24,11 +24,12 @@ describe('ledgerline workbench', () => {
     expect(result.stderr).toContain(`"${empty}" holds no committed reconciliation run`);
   });
 
-  it('imports the latest run, prints the login URL, serves, and stops cleanly on SIGTERM', async () => {
+  it('imports the committed run, prints the login URL, serves, imports a run committed while serving, and stops cleanly on SIGTERM', async () => {
     const root = tempDir('workbench-cli-');
     const out = join(root, 'out');
-    await reconcile({ statements: [CAMT053, BAI2], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
-    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
+    const ledger = writeLedger(root, LEDGER_ROWS);
+    await reconcile({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
+    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--poll', '1', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
     try {
       let stdout = '';
       child.stdout.setEncoding('utf8');
@@ -46,6 +47,17 @@ describe('ledgerline workbench', () => {
       const api = await fetch(new URL('/api/cases', login), { headers: { authorization: `Bearer ${token}` } });
       expect(api.status).toBe(200);
       expect(((await api.json()) as { cases: unknown[] }).cases.length).toBeGreaterThan(10);
+
+      // A statement reconciled while the workbench serves: its run is imported without a restart.
+      const later = await reconcile({ statements: [MT940], ledger: { file: ledger }, out, progress: () => undefined });
+      await new Promise<void>((resolve, reject) => {
+        const seen = () => stdout.includes(`imported run ${later.summary.runId}: `);
+        if (seen()) return resolve();
+        child.stdout.on('data', () => seen() && resolve());
+        child.once('exit', (code) => reject(new Error(`exited ${code} before importing the new run: ${stdout}`)));
+      });
+      const mbank = await fetch(new URL('/api/cases?account=PL29114010810000267002001002', login), { headers: { authorization: `Bearer ${token}` } });
+      expect(((await mbank.json()) as { cases: unknown[] }).cases.length).toBeGreaterThan(0);
     } finally {
       child.kill('SIGTERM');
     }

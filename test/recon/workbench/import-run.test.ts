@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { reconcile } from '../../../src/recon/run/reconcile';
 import { applyCaseAction, type ExceptionCase } from '../../../src/recon/workbench/cases';
-import { importLatestRun, RunImportError } from '../../../src/recon/workbench/import-run';
+import { importLatestRun, importNewRuns, RunImportError } from '../../../src/recon/workbench/import-run';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, csvRows, LEDGER_ROWS, writeLedger } from '../run/helpers';
+import { BAI2, CAMT053, csvRows, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
 import { approver, reconciler, steppingClock } from './helpers';
 
 const root = tempDir('workbench-import-');
@@ -102,5 +102,32 @@ describe('importLatestRun', () => {
 
     writeFileSync(join(broken, 'current', 'summary.json'), '{"runId":');
     await expect(importLatestRun(broken, store, clock)).rejects.toThrow(/summary\.json: not a readable JSON summary/);
+  });
+});
+
+describe('importNewRuns', () => {
+  it('imports every run committed since, oldest first, none skipped; then nothing until another run commits', async () => {
+    const dir = tempDir('workbench-new-runs-');
+    const runsOut = join(dir, 'out');
+    const ledger = writeLedger(dir, [...byId(LEDGER_ROWS), ...LEDGER_ROWS.filter((row) => row.startsWith('L-MB-1,'))]);
+    // Two runs of different accounts commit before the workbench looks: both must be imported.
+    const camt = await reconcile({ statements: [CAMT053], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
+    const bai2 = await reconcile({ statements: [BAI2], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
+    const db = openWorkbenchDatabase(runsOut);
+    try {
+      const fresh = new SqliteWorkbenchStore(db, steppingClock());
+      const outcomes = await importNewRuns(runsOut, fresh, steppingClock());
+      expect(outcomes.map((o) => o.runId)).toEqual([camt.summary.runId, bai2.summary.runId]);
+      expect(outcomes.every((o) => o.raised > 0 && !o.alreadyImported)).toBe(true);
+      const accounts = new Set((await fresh.list({ limit: 1000 })).map((c) => c.accountId));
+      expect(accounts).toEqual(new Set(['NL26VAYB8060476890', '10200123456']));
+      expect(fresh.hasImported(camt.summary.runId)).toBe(true);
+      expect(await importNewRuns(runsOut, fresh, steppingClock())).toEqual([]);
+
+      const mt940 = await reconcile({ statements: [MT940], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
+      expect((await importNewRuns(runsOut, fresh, steppingClock())).map((o) => o.runId)).toEqual([mt940.summary.runId]);
+    } finally {
+      db.close();
+    }
   });
 });

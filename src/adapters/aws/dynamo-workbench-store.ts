@@ -11,7 +11,7 @@
  *   run marker is written last: a retried import after a crash completes without duplicating.
  * Throttling, 5xx and transaction conflicts are TransientStoreError (src/adapters/aws/errors.ts).
  */
-import type { AttributeValue, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, QueryCommandInput, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
@@ -37,6 +37,8 @@ const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError
 const OPEN_STATUSES: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL'];
 
 type Item = Record<string, AttributeValue>;
+/** A query on the workbench table: the table name and paging are added by queryPages. */
+type QueryInput = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
 
 export interface DynamoWorkbenchStoreOptions {
   client: DynamoDBClient;
@@ -346,61 +348,45 @@ export class DynamoWorkbenchStore implements WorkbenchStore {
   /** Cases of one status, oldest first, until `wanted` of them pass `keep`. */
   private async casesWithStatus(status: CaseStatus, keep: (c: ExceptionCase) => boolean, wanted: number): Promise<ExceptionCase[]> {
     const cases: ExceptionCase[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await awsCall('workbench Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: BY_STATUS.indexName,
-            KeyConditionExpression: '#key = :key',
-            ExpressionAttributeNames: { '#key': BY_STATUS.partitionKey },
-            ExpressionAttributeValues: { ':key': { S: WORKBENCH_KEYS.statusIndexKey(status) } },
-            ScanIndexForward: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
+    for await (const page of this.queryPages({ ...this.statusKey(status), ScanIndexForward: true })) {
       for (const item of page.Items ?? []) {
         const c = fromCaseItem(item);
         if (keep(c)) cases.push(c);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && cases.length < wanted);
+      if (cases.length >= wanted) break;
+    }
     return cases.slice(0, wanted);
   }
 
   private async countStatus(status: CaseStatus): Promise<number> {
     let count = 0;
-    let startKey: Item | undefined;
-    do {
-      const page = await awsCall('workbench Query', () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: BY_STATUS.indexName,
-            KeyConditionExpression: '#key = :key',
-            ExpressionAttributeNames: { '#key': BY_STATUS.partitionKey },
-            ExpressionAttributeValues: { ':key': { S: WORKBENCH_KEYS.statusIndexKey(status) } },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const page of this.queryPages({ ...this.statusKey(status), Select: 'COUNT' })) count += page.Count ?? 0;
     return count;
   }
 
-  private async queryAll(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+  private async queryAll(input: QueryInput): Promise<Item[]> {
     const items: Item[] = [];
+    for await (const page of this.queryPages(input)) items.push(...(page.Items ?? []));
+    return items;
+  }
+
+  /** The status index's key condition for one status. */
+  private statusKey(status: CaseStatus): QueryInput {
+    return {
+      IndexName: BY_STATUS.indexName,
+      KeyConditionExpression: '#key = :key',
+      ExpressionAttributeNames: { '#key': BY_STATUS.partitionKey },
+      ExpressionAttributeValues: { ':key': { S: WORKBENCH_KEYS.statusIndexKey(status) } },
+    };
+  }
+
+  /** Every page of a query on the table (the caller may stop early). */
+  private async *queryPages(input: QueryInput): AsyncGenerator<QueryCommandOutput> {
     let startKey: Item | undefined;
     do {
       const page = await awsCall('workbench Query', () => this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })));
-      items.push(...(page.Items ?? []));
+      yield page;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return items;
   }
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CliError } from './errors';
 import { progressBar } from './progress';
+import { positiveInteger, wholeNumber } from './options';
 import { openStateDatabase } from '../adapters/embedded/database';
 import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
 import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
@@ -34,20 +35,6 @@ const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
 };
-
-function positiveInteger(name: string) {
-  return (text: string): number => {
-    if (!/^[0-9]+$/.test(text) || Number(text) < 1) throw new InvalidArgumentError(`${name} must be a positive whole number, got "${text}"`);
-    return Number(text);
-  };
-}
-
-function wholeNumber(name: string) {
-  return (text: string): number => {
-    if (!/^[0-9]+$/.test(text)) throw new InvalidArgumentError(`${name} must be a whole number, got "${text}"`);
-    return Number(text);
-  };
-}
 
 /** The generator's duplicate share: a sampling probability, not money. */
 function rate(text: string): number {

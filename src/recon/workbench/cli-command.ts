@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { CliError } from '../../cli/errors';
+import { wholeNumber } from '../../cli/options';
 import { type Role, ROLES } from './cases';
 
 // The workbench loads SQLite, DuckDB and node:http: only when this command runs.
@@ -38,21 +39,11 @@ interface WorkbenchOptions {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
-function port(value: string): number {
-  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`--port must be 0..65535 (0 = any free port), got "${value}"`);
-  return Number(value);
-}
-
 function roles(value: string): Role[] {
   const list = value.split(',').map((role) => role.trim()).filter((role) => role.length > 0);
   const unknown = list.filter((role) => !(ROLES as readonly string[]).includes(role));
   if (list.length === 0 || unknown.length) throw new InvalidArgumentError(`--roles must be a comma list of ${ROLES.join(', ')}, got "${value}"`);
   return [...new Set(list)] as Role[];
-}
-
-function seconds(value: string): number {
-  if (!/^[0-9]{1,4}$/.test(value)) throw new InvalidArgumentError(`--poll must be whole seconds (0 = do not look for new runs), got "${value}"`);
-  return Number(value);
 }
 
 function user(value: string): string {
@@ -157,11 +148,11 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
     .description('serve the finance exceptions workbench (web UI + JSON API) for a reconcile results directory: import its latest run as cases, then work them in the browser')
     .requiredOption('--out <dir>', 'results directory of `ledgerline reconcile`; the cases are kept in <dir>/workbench.db')
     .option('--host <host>', 'address to listen on (keep the default: only this machine)', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0 = any free port)', port, 8080)
+    .option('--port <port>', 'port to listen on (0 = any free port)', wholeNumber('--port', { max: 65535, hint: '0 = any free port' }), 8080)
     .option('--user <name>', 'who you are in the case history (default: your OS user name)', user)
     .addOption(new Option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`).argParser(roles).default(['reconciler'] as Role[], 'reconciler'))
     .option('--no-import', 'do not import runs (serve the cases as they are)')
-    .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', seconds, 2)
+    .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', wholeNumber('--poll', { max: 3600, hint: 'seconds; 0 = never' }), 2)
     .addHelpText(
       'after',
       [

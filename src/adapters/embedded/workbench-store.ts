@@ -4,12 +4,9 @@
  * filters on beside it; its history is append-only (case_id, version). Every write is one
  * transaction, conditional on the case's version (optimistic locking, as in seed 004).
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
 import { type CaseCounts, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchStore } from '../../recon/workbench/ports';
-import type { StateDatabase } from './database';
+import { openDurableDatabase, type StateDatabase } from './database';
 
 export const WORKBENCH_DB_FILE = 'workbench.db';
 
@@ -18,12 +15,7 @@ const MAX_LIMIT = 1000;
 
 /** Opens (creating) <outDir>/workbench.db with the same durability settings as the posting state. */
 export function openWorkbenchDatabase(outDir: string): StateDatabase {
-  mkdirSync(outDir, { recursive: true });
-  const db = new Database(join(outDir, WORKBENCH_DB_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  return db;
+  return openDurableDatabase(outDir, WORKBENCH_DB_FILE);
 }
 
 const systemClock: Clock = { now: () => new Date() };

@@ -7,7 +7,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createWorkbenchLambda, type WorkbenchApp } from './reconcile-workbench';
+import { createWorkbenchLambda } from './reconcile-workbench';
+import type { WorkbenchApp } from '../../src/recon/workbench/ports';
 import { AlbOidcAuthenticator, fetchAlbPublicKey } from '../../src/adapters/aws/alb-oidc-authenticator';
 import { loadCsrfSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
 import { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';

@@ -9,11 +9,9 @@
 import { STATUS_CODES } from 'node:http';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import type { WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
+import type { WorkbenchApp, WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
-
-export type WorkbenchApp = (request: WorkbenchRequest) => Promise<WorkbenchResponse>;
 
 export interface WorkbenchLambdaDeps {
   app: WorkbenchApp;

@@ -22,7 +22,7 @@ import {
 import { createLogger } from '../../lambda/logger';
 import { csvRow } from '../run/csv';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
-import { AuthenticationError, type Authenticator, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchRequest, type WorkbenchResponse, type WorkbenchStore } from './ports';
+import { AuthenticationError, type Authenticator, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchApp, type WorkbenchRequest, type WorkbenchResponse, type WorkbenchStore } from './ports';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -200,7 +200,7 @@ function mediaType(request: WorkbenchRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-export function createWorkbenchApp(deps: { store: WorkbenchStore; authenticator: Authenticator; clock: Clock; csrfSecret: string }): (request: WorkbenchRequest) => Promise<WorkbenchResponse> {
+export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const { store, authenticator, clock, csrfSecret } = deps;
 
   async function existingCase(caseId: string): Promise<ExceptionCase> {

@@ -74,6 +74,9 @@ export interface WorkbenchResponse {
   body: string;
 }
 
+/** The framework-free HTTP app: one request in, one response out (node:http and the ALB Lambda both call it). */
+export type WorkbenchApp = (request: WorkbenchRequest) => Promise<WorkbenchResponse>;
+
 /** Who is asking. Throws AuthenticationError when the request carries no valid identity. */
 export interface Authenticator {
   authenticate(request: WorkbenchRequest): Promise<Actor>;

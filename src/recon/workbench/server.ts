@@ -7,13 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { MAX_BODY_BYTES, respond } from './app';
 import { LOGIN_PATH } from './local-auth';
-import type { WorkbenchRequest, WorkbenchResponse } from './ports';
+import type { WorkbenchApp, WorkbenchRequest, WorkbenchResponse } from './ports';
 
 export interface WorkbenchServerOptions {
   host: string;
   /** 0 = any free port. */
   port: number;
-  app: (request: WorkbenchRequest) => Promise<WorkbenchResponse>;
+  app: WorkbenchApp;
   onLogin?: (request: WorkbenchRequest) => WorkbenchResponse | Promise<WorkbenchResponse>;
 }
 

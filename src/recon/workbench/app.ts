@@ -52,7 +52,8 @@ export function csrfToken(csrfSecret: string, user: string): string {
   return createHmac('sha256', csrfSecret).update(user).digest('hex');
 }
 
-function sameSecret(given: string, expected: string): boolean {
+/** Constant-time comparison of a presented secret (token, cookie, CSRF field) with the expected one. */
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

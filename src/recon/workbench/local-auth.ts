@@ -4,20 +4,14 @@
  * it into an HttpOnly, SameSite=Strict session cookie (an HMAC of the token, so the cookie never
  * holds the token itself). Scripts may send `Authorization: Bearer <token>` instead.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Actor } from './cases';
-import { respond } from './app';
+import { respond, sameSecret } from './app';
 import { renderMessagePage } from './html';
 import { AuthenticationError, type Authenticator, type WorkbenchRequest, type WorkbenchResponse } from './ports';
 
 export const SESSION_COOKIE = 'ledgerline_workbench_session';
 export const LOGIN_PATH = '/login';
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {

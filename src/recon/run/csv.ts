@@ -1,6 +1,7 @@
 /**
  * Minimal RFC 4180 CSV: reading records from a line stream (quoted cells may hold commas,
- * doubled quotes and line breaks) and writing cells (quoted only when they need it).
+ * doubled quotes and line breaks). Writing is ./csv-writer.ts, the one formula-safe writer
+ * (REC-OUT-1).
  */
 import { LineSyntaxError } from '../types';
 
@@ -83,16 +84,4 @@ export async function* csvRecords(lines: AsyncIterable<string>): AsyncGenerator<
     yield { cells, line: start };
   }
   if (pending) throw new CsvSyntaxError(pending.line, 'a quoted cell is never closed (truncated file?)');
-}
-
-const NEEDS_QUOTES = /[",\r\n]/;
-
-export function csvCell(value: string | number | undefined | null): string {
-  if (value === undefined || value === null) return '';
-  const text = String(value);
-  return NEEDS_QUOTES.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function csvRow(cells: readonly (string | number | undefined | null)[]): string {
-  return `${cells.map(csvCell).join(',')}\n`;
 }

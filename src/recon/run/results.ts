@@ -5,10 +5,14 @@
  */
 import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
-import { csvRow } from './csv';
+import { csvTable } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
 export const EXCEPTION_COLUMNS = ['side', 'id', 'reason', 'ageDays', 'statementLineId', 'bankReference', 'ledgerEntryId', 'accountId', 'currency', 'amount', 'detail'] as const;
+
+/** matches.csv and exceptions.csv through the one formula-safe CSV writer (REC-OUT-1); the numbers stay numbers. */
+export const MATCHES_CSV = csvTable(MATCH_COLUMNS, { numeric: ['confidence'] });
+export const EXCEPTIONS_CSV = csvTable(EXCEPTION_COLUMNS, { numeric: ['ageDays', 'amount'] });
 
 const CHUNKS = /(\d+)|(\D+)/g;
 
@@ -115,15 +119,11 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
 }
 
 export function renderMatchesCsv(result: MatchResult, lookups: Lookups): string {
-  const parts = [csvRow(MATCH_COLUMNS)];
-  for (const row of matchRows(result, lookups)) parts.push(csvRow(row));
-  return parts.join('');
+  return MATCHES_CSV.render(matchRows(result, lookups));
 }
 
 export function renderExceptionsCsv(result: MatchResult, lookups: Lookups): string {
-  const parts = [csvRow(EXCEPTION_COLUMNS)];
-  for (const row of exceptionRows(result, lookups)) parts.push(csvRow(row));
-  return parts.join('');
+  return EXCEPTIONS_CSV.render(exceptionRows(result, lookups));
 }
 
 export interface StatementFileSummary {

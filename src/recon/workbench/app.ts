@@ -20,7 +20,7 @@ import {
   WorkbenchError,
 } from './cases';
 import { createLogger } from '../../lambda/logger';
-import { csvRow } from '../run/csv';
+import { csvTable } from '../run/csv-writer';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import { AuthenticationError, type Authenticator, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchApp, type WorkbenchRequest, type WorkbenchResponse, type WorkbenchStore } from './ports';
 
@@ -173,28 +173,18 @@ export const CASES_CSV_COLUMNS = [
   'ruleId', 'confidence', 'assignee', 'resolution', 'resolutionNote', 'resolvedBy', 'resolvedAt', 'runId', 'version', 'updatedAt',
 ] as const;
 
-/**
- * Text a person typed (notes, names) may start with = + - @: a spreadsheet would run it as a
- * formula, so such a cell gets a leading apostrophe. Amounts and ids are ours and stay exact.
- */
-function spreadsheetSafe(text: string | undefined): string {
-  if (!text) return '';
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
+/** The export through the one formula-safe CSV writer (REC-OUT-1): every text cell neutralised, the numbers stay numbers. */
+export const CASES_CSV = csvTable(CASES_CSV_COLUMNS, { numeric: ['amount', 'ageDays', 'confidence', 'version'] });
 
 /** The filtered cases as CSV, one row per case, the columns of CASES_CSV_COLUMNS. */
 export function casesCsv(cases: readonly ExceptionCase[]): string {
-  const rows = [csvRow(CASES_CSV_COLUMNS)];
-  for (const c of cases) {
-    rows.push(
-      csvRow([
-        c.caseId, c.kind, c.status, c.reason, c.accountId, c.currency, c.amount, c.ageDays, c.statementLineId, c.bankReference, c.ledgerEntryIds.join(' '),
-        c.ruleId, c.confidence, spreadsheetSafe(c.assignee), c.resolution?.kind, spreadsheetSafe(c.resolution?.note), spreadsheetSafe(c.resolution?.by), c.resolution?.at,
-        c.runId, c.version, c.updatedAt,
-      ]),
-    );
-  }
-  return rows.join('');
+  return CASES_CSV.render(
+    cases.map((c) => [
+      c.caseId, c.kind, c.status, c.reason, c.accountId, c.currency, c.amount, c.ageDays, c.statementLineId, c.bankReference, c.ledgerEntryIds.join(' '),
+      c.ruleId, c.confidence, c.assignee, c.resolution?.kind, c.resolution?.note, c.resolution?.by, c.resolution?.at,
+      c.runId, c.version, c.updatedAt,
+    ]),
+  );
 }
 
 function mediaType(request: WorkbenchRequest): string {

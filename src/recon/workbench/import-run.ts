@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { csvRecords } from '../run/csv';
+import { decodeCsvText } from '../run/csv-writer';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../run/results';
 import { casesFromRun, type ExceptionRow, type MatchRow, type StatementLineFacts } from './cases';
 import { importRunCases, type ImportOutcome } from './import-cases';
@@ -35,7 +36,8 @@ async function readCsv<Column extends string>(file: string, columns: readonly Co
         continue;
       }
       if (cells.length !== columns.length) throw new RunImportError(`${file} line ${record.line}: expected ${columns.length} cells, got ${cells.length}`);
-      rows.push(Object.fromEntries(columns.map((column, i) => [column, cells[i]!])) as Record<Column, string>);
+      // The writer neutralised formula-like text with a leading apostrophe (REC-OUT-1): the cases get the original text.
+      rows.push(Object.fromEntries(columns.map((column, i) => [column, decodeCsvText(cells[i]!)])) as Record<Column, string>);
     }
   } catch (error) {
     if (error instanceof RunImportError) throw error;

@@ -35,7 +35,7 @@ import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/ru
 import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
 import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
-import { csvRow } from '../csv';
+import { csvTable } from '../csv-writer';
 import { asBadInput, BadInputError, describePosition } from '../errors';
 import { readLedgerFile } from '../ledger-file';
 import {
@@ -426,6 +426,20 @@ function sqlIdentifier(name: string): string {
   return name;
 }
 
+/**
+ * The Redshift load files (column order = the tables; no header), through the one formula-safe
+ * CSV writer (REC-OUT-1) like matches.csv / exceptions.csv, so a cell reads the same in both.
+ */
+export const LOAD_TABLES = {
+  runs: csvTable(['run_id', 'source_uri', 'content_hash', 'as_of', 'statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger', 'summary'], {
+    numeric: ['statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger'],
+  }),
+  matches: csvTable(['run_id', 'match_id', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'rule_id', 'confidence', 'status'], { numeric: ['confidence'] }),
+  exceptions: csvTable(['run_id', 'side', 'id', 'reason', 'age_days', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'account_id', 'currency', 'amount', 'detail'], {
+    numeric: ['age_days', 'amount'],
+  }),
+} as const;
+
 /** The Redshift load: delete-then-COPY of the run's rows, one transaction (BatchExecuteStatement). */
 export function redshiftLoadSql(schemaName: string, bucket: string, runId: string): string[] {
   const schema = sqlIdentifier(schemaName);
@@ -471,20 +485,21 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     matchCells,
   );
   await writeObject(ctx.s3, bucket, keys.runCases(runId), `${JSON.stringify(cases)}\n`, 'application/json');
-  const load = (rows: Iterable<string[]>): string => {
-    const parts: string[] = [];
-    for (const row of rows) parts.push(csvRow([runId, ...row]));
-    return parts.join('');
+  const load = (table: (typeof LOAD_TABLES)[keyof typeof LOAD_TABLES], rows: Iterable<string[]>): string => {
+    const withRunId = function* () {
+      for (const row of rows) yield [runId, ...row];
+    };
+    return table.render(withRunId(), { header: false });
   };
   await writeObject(
     ctx.s3,
     bucket,
     `${prefix}load/runs.csv`,
-    load([[s3Uri(manifest.source.bucket, manifest.source.key), manifest.contentHash, manifest.asOf, String(summary.statementLines), String(summary.ledgerEntries), String(summary.matched.total), String(summary.unmatchedStatement), String(summary.unmatchedLedger), JSON.stringify(summary)]]),
+    load(LOAD_TABLES.runs, [[s3Uri(manifest.source.bucket, manifest.source.key), manifest.contentHash, manifest.asOf, String(summary.statementLines), String(summary.ledgerEntries), String(summary.matched.total), String(summary.unmatchedStatement), String(summary.unmatchedLedger), JSON.stringify(summary)]]),
     'text/csv',
   );
-  await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(matchCells), 'text/csv');
-  await writeObject(ctx.s3, bucket, `${prefix}load/exceptions.csv`, load(exceptionCells), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(LOAD_TABLES.matches, matchCells), 'text/csv');
+  await writeObject(ctx.s3, bucket, `${prefix}load/exceptions.csv`, load(LOAD_TABLES.exceptions, exceptionCells), 'text/csv');
   return {
     runId,
     resultPrefix: s3Uri(bucket, prefix),

@@ -1,0 +1,97 @@
+/**
+ * The one CSV writer (REC-OUT-1): every CSV the project writes — matches.csv, exceptions.csv,
+ * the AWS Redshift load files, the workbench export — is rendered by `csvTable`. RFC 4180
+ * quoting (a cell is quoted when it holds a quote, comma or line break, or has surrounding
+ * whitespace), UTF-8, `\n` line ends.
+ *
+ * Spreadsheet formulas are neutralised (the OWASP CSV-injection rule): a TEXT cell that starts
+ * with = + - @ (ASCII or full-width), TAB, CR or LF — also after leading whitespace or invisible
+ * format characters, which spreadsheets skip — gets a leading apostrophe, so Excel, LibreOffice
+ * and Google Sheets show it as text and never run it. A text cell that itself starts with an
+ * apostrophe gets one more, so the rule is reversible: `decodeCsvText` (for our own readers,
+ * e.g. the workbench import) drops exactly one leading apostrophe and gives back the original.
+ *
+ * Numbers stay usable: a column declared numeric is written by the typed number writer, which
+ * writes a canonical decimal (`-12.50`, `0.9500`, `17`) as it is and treats anything else as
+ * text (neutralised). So `-12.50` in an amount column is a number to the spreadsheet, while
+ * `-2+3` in any column — numeric or not — is text.
+ */
+
+/** What a cell may be given: text, a number (numeric columns), or nothing. */
+export type CsvValue = string | number | bigint | null | undefined;
+
+/** A cell a spreadsheet would evaluate: = + - @ (or full-width) after optional whitespace/format characters, or a leading TAB / CR / LF. */
+const FORMULA_START = /^(?:[\t\r\n]|[\p{White_Space}\p{Cf}]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/u;
+/** The canonical decimal the number writer passes through: optional minus, no leading zeros, optional fraction. */
+const CANONICAL_DECIMAL = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** True when a spreadsheet opening the cell's text would treat it as a formula. */
+export function startsLikeFormula(text: string): boolean {
+  return FORMULA_START.test(text);
+}
+
+/** True for the decimals the number writer writes as they are. */
+export function isCanonicalDecimal(text: string): boolean {
+  return CANONICAL_DECIMAL.test(text);
+}
+
+/** A text cell's content, formula-neutralised (reversible: see decodeCsvText). */
+export function neutraliseText(text: string): string {
+  return startsLikeFormula(text) || text.startsWith("'") ? `'${text}` : text;
+}
+
+/** Reverses neutraliseText for a text cell read back from one of our CSVs. */
+export function decodeCsvText(cell: string): string {
+  return cell.startsWith("'") ? cell.slice(1) : cell;
+}
+
+function quoted(text: string): string {
+  return NEEDS_QUOTES.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A text cell, encoded (neutralised, then quoted when needed). */
+export function textCell(value: CsvValue): string {
+  if (value === undefined || value === null) return '';
+  return quoted(neutraliseText(String(value)));
+}
+
+/** A numeric cell: a canonical decimal as it is; anything else is text (neutralised). */
+export function numberCell(value: CsvValue): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return isCanonicalDecimal(text) ? text : textCell(text);
+}
+
+export interface CsvTable<Column extends string> {
+  readonly columns: readonly Column[];
+  /** The header line (with its line break). */
+  header(): string;
+  /** One record (with its line break); cells in column order, numeric columns through the number writer. */
+  row(cells: readonly CsvValue[]): string;
+  /** Header (unless `header: false`) and every row. */
+  render(rows: Iterable<readonly CsvValue[]>, options?: { header?: boolean }): string;
+}
+
+/**
+ * A CSV table: its columns and which of them hold numbers. Every CSV output of the project is
+ * written through one of these.
+ */
+export function csvTable<Column extends string>(columns: readonly Column[], options: { numeric?: readonly Column[] } = {}): CsvTable<Column> {
+  const numeric = columns.map((column) => (options.numeric ?? []).includes(column));
+  const row = (cells: readonly CsvValue[]): string => {
+    if (cells.length !== columns.length) throw new Error(`a CSV row has ${cells.length} cells; the table has ${columns.length} columns (${columns.join(',')})`);
+    return `${cells.map((cell, i) => (numeric[i] ? numberCell(cell) : textCell(cell))).join(',')}\n`;
+  };
+  const header = (): string => `${columns.map(textCell).join(',')}\n`;
+  return {
+    columns,
+    header,
+    row,
+    render(rows, renderOptions = {}) {
+      const parts = renderOptions.header === false ? [] : [header()];
+      for (const cells of rows) parts.push(row(cells));
+      return parts.join('');
+    },
+  };
+}

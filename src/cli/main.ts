@@ -19,6 +19,7 @@ import { EmbeddedRuntime, SUMMARY_CATEGORIES } from '../runtime/embedded-runtime
 import { postPartitioned } from '../runtime/partitioned-runtime';
 import { partitionDirs } from '../runtime/state-layout';
 import { fromMinorUnits, toMinorUnits } from '../domain/money';
+import { withoutByteOrderMark } from '../domain/ingest';
 import type { BalanceView } from '../ports';
 import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
@@ -45,9 +46,12 @@ function rate(text: string): number {
 async function* fileLines(path: string, onBytes: (bytes: number) => void): AsyncGenerator<string> {
   const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
   const reader = createInterface({ input: stream, crlfDelay: Infinity });
+  let first = true;
   for await (const line of reader) {
     onBytes(Buffer.byteLength(line) + 1);
-    yield line;
+    // ING-1: a UTF-8 byte-order mark on the first line is ignored, as every reader does.
+    yield first ? withoutByteOrderMark(line) : line;
+    first = false;
   }
 }
 

@@ -20,23 +20,35 @@
  *
  * Balance proof per account: 010 opening ledger + the signed 16 details = 015 closing ledger,
  * when both 010 and 015 are reported; otherwise none.
+ *
+ * Bounds (REC-IN-1, BAI2_LIMITS): a physical line (refused as soon as it passes its bound), a
+ * logical record with its 88 continuations, a 16 record's text, amounts and counts by digits, and
+ * every other field. Errors name the record, the field and the line, never the content; account
+ * numbers and references are masked as identifiers, 16 text as free text (PCI-2, PCI-3).
  */
 import type { SourcePosition, StatementLine } from '../types';
 import {
   balanceProof,
   checkCurrency,
   fail,
+  finishLine,
+  finishSummary,
   flushLast,
   formatMinor,
   LineSplitter,
+  maskIdentifier,
   statementLineId,
+  tooLong,
   yymmdd,
   type ParseContext,
   type StatementSink,
   type TextParser,
 } from './common';
+import { BAI2_LIMITS } from './limits';
 
 const RECORD_CODES = new Set(['01', '02', '03', '16', '49', '88', '98', '99']);
+/** The record codes in words: a bare list of them ("01, 02, 03, …") reads as a digit chain to the card-number guard. */
+const RECORD_LIST = '01 file header, 02 group header, 03 account, 16 detail, 49 account trailer, 88 continuation, 98 group trailer or 99 file trailer';
 
 /** +1 credit, -1 debit, 0 neither (status codes), undefined unknown direction. */
 export function bai2Direction(typeCode: number): 1 | -1 | 0 | undefined {
@@ -58,6 +70,8 @@ interface PhysicalRecord {
 interface LogicalRecord {
   code: string;
   parts: PhysicalRecord[];
+  /** Characters of all parts (bounded by BAI2_LIMITS.record). */
+  length: number;
 }
 
 interface Summary {
@@ -149,7 +163,14 @@ class PartFields implements FieldSource {
 
 /** Streaming BAI2 parser. */
 export class Bai2Parser implements TextParser {
-  private readonly splitter = new LineSplitter((line, n) => this.onLine(line, n));
+  private readonly splitter = new LineSplitter(
+    (line, n) => this.onLine(line, n),
+    BAI2_LIMITS.line,
+    (head, n) => {
+      const code = /^\s*([0-9]{2}),/.exec(head);
+      tooLong(this.pos(n), code && RECORD_CODES.has(code[1]!) ? `a line (starting a ${code[1]} record)` : 'a line', BAI2_LIMITS.line);
+    },
+  );
   private pending: LogicalRecord | undefined;
   /** The last physical 16 record is open (ended at end of line): a bare next line continues its text. */
   private openText = false;
@@ -180,8 +201,23 @@ export class Bai2Parser implements TextParser {
     }
   }
 
+  line(): number {
+    return Math.max(1, this.splitter.lineNumber);
+  }
+
   private pos(line: number): SourcePosition {
     return { file: this.ctx.file, line };
+  }
+
+  /** REC-IN-1: a field's bound (BAI2_LIMITS.field unless given). */
+  private field(value: string, position: SourcePosition, what: string, limit: number = BAI2_LIMITS.field): string {
+    if (value.length > limit) tooLong(position, what, limit);
+    return value;
+  }
+
+  /** Fields after the last one a record defines: each bounded all the same. */
+  private fieldsAfter(f: readonly string[], from: number, position: SourcePosition, code: string): void {
+    for (let k = from; k < f.length; k++) this.field(f[k]!, position, `${code} field ${k + 1}`);
   }
 
   // Physical layer ------------------------------------------------------------------------------
@@ -198,7 +234,10 @@ export class Bai2Parser implements TextParser {
         // A 16 text wrapped onto the next line without an 88 prefix.
         const last = this.pending.parts[this.pending.parts.length - 1]!;
         const { body, end, slashed } = this.scanText(line, i);
-        last.body += ` ${body.trim()}`;
+        const added = ` ${body.trim()}`;
+        last.body += added;
+        this.pending.length += added.length;
+        this.checkRecord(this.pending, n);
         last.slashed = slashed;
         this.openText = !slashed;
         i = end;
@@ -210,8 +249,8 @@ export class Bai2Parser implements TextParser {
       fail(
         this.pos(n),
         code !== undefined
-          ? `record code ${code} is not a BAI2 record (01, 02, 03, 16, 49, 88, 98, 99)${start}`
-          : `expected a BAI2 record code (01, 02, 03, 16, 49, 88, 98, 99) at the start of "${line.slice(0, 30)}"${start}`,
+          ? `record code ${code} is not a BAI2 record (${RECORD_LIST})${start}`
+          : `expected a BAI2 record code (${RECORD_LIST}) at the start of the line${start}`,
       );
     }
     this.records(line, i, n);
@@ -229,8 +268,8 @@ export class Bai2Parser implements TextParser {
       if (i >= line.length) return;
       const code = line.slice(i, i + 2);
       if (!this.startsRecord(line, i)) {
-        if (/^[0-9]{2},/.test(line.slice(i, i + 3))) fail(this.pos(n), `record code ${code} is not a BAI2 record (01, 02, 03, 16, 49, 88, 98, 99)`);
-        fail(this.pos(n), `expected a BAI2 record code at "${line.slice(i, i + 20)}"`);
+        if (/^[0-9]{2},/.test(line.slice(i, i + 3))) fail(this.pos(n), `record code ${code} is not a BAI2 record (${RECORD_LIST})`);
+        fail(this.pos(n), `expected a BAI2 record code after column ${i} (after a "/" another record must start)`);
       }
       const bodyStart = i + 3;
       let body: string;
@@ -273,10 +312,17 @@ export class Bai2Parser implements TextParser {
     if (record.code === '88') {
       if (!this.pending) fail(this.pos(record.line), '88 continuation record without a record to continue');
       this.pending.parts.push(record);
+      this.pending.length += record.body.length + 1;
+      this.checkRecord(this.pending, record.line);
       return;
     }
     this.flush();
-    this.pending = { code: record.code, parts: [record] };
+    this.pending = { code: record.code, parts: [record], length: record.body.length };
+  }
+
+  /** REC-IN-1: a record with its continuations, refused as soon as it passes BAI2_LIMITS.record. */
+  private checkRecord(record: LogicalRecord, line: number): void {
+    if (record.length > BAI2_LIMITS.record) tooLong(this.pos(line), `the ${record.code} record (with its 88 continuations, from line ${record.parts[0]!.line})`, BAI2_LIMITS.record);
   }
 
   private flush(): void {
@@ -331,14 +377,18 @@ export class Bai2Parser implements TextParser {
   private amount(text: string | undefined, position: SourcePosition, what: string, signed = true): bigint | undefined {
     if (text === undefined || text.trim() === '') return undefined;
     const value = text.trim();
-    if (!(signed ? /^[+-]?[0-9]{1,18}$/ : /^[0-9]{1,18}$/).test(value)) fail(position, `${what} "${value}" is not ${signed ? 'a signed' : 'an unsigned'} whole number of minor units`);
+    const digits = value.length - (signed && (value[0] === '+' || value[0] === '-') ? 1 : 0);
+    if (digits > BAI2_LIMITS.amountDigits) fail(position, `${what} is longer than ${BAI2_LIMITS.amountDigits} digits`);
+    if (!(signed ? /^[+-]?[0-9]+$/ : /^[0-9]+$/).test(value)) fail(position, `${what} is not ${signed ? 'a signed' : 'an unsigned'} whole number of minor units`);
     return BigInt(value);
   }
 
   private count(text: string | undefined, position: SourcePosition, what: string): number | undefined {
     if (text === undefined || text.trim() === '') return undefined;
-    if (!/^[0-9]{1,9}$/.test(text.trim())) fail(position, `${what} "${text}" is not a count`);
-    return Number(text.trim());
+    const value = text.trim();
+    if (value.length > BAI2_LIMITS.countDigits) fail(position, `${what} is longer than ${BAI2_LIMITS.countDigits} digits`);
+    if (!/^[0-9]+$/.test(value)) fail(position, `${what} is not a count`);
+    return Number(value);
   }
 
   private fileHeader(record: LogicalRecord, line: number): void {
@@ -346,9 +396,16 @@ export class Bai2Parser implements TextParser {
     const f = this.fields(record);
     const position = this.pos(line);
     if (!f[0] || !f[1]) fail(position, '01 file header needs sender and receiver identifications');
+    this.field(f[0], position, '01 sender identification');
+    this.field(f[1], position, '01 receiver identification');
     yymmdd((f[2] ?? '').trim(), position, '01 file creation date');
+    this.field(f[3] ?? '', position, '01 file creation time', 4);
+    this.field(f[4] ?? '', position, '01 file identification number');
+    this.field(f[5] ?? '', position, '01 physical record length', BAI2_LIMITS.countDigits);
+    this.field(f[6] ?? '', position, '01 block size', BAI2_LIMITS.countDigits);
     const version = (f[7] ?? '').trim();
-    if (version !== '2') fail(position, `BAI version "${version}" is not supported (only version 2)`);
+    if (version !== '2') fail(position, 'BAI version is not supported (only version 2)');
+    this.fieldsAfter(f, 8, position, '01');
     this.header = { line, records: record.parts.length, controlTotal: 0n, groups: 0 };
   }
 
@@ -356,9 +413,14 @@ export class Bai2Parser implements TextParser {
     const position = this.pos(line);
     if (this.group) fail(position, `02 group header inside group ${this.group.ordinal} (missing 98 group trailer)`);
     const f = this.fields(record);
+    this.field(f[0] ?? '', position, '02 ultimate receiver identification');
+    this.field(f[1] ?? '', position, '02 originator identification');
     const status = (f[2] ?? '').trim();
-    if (!['1', '2', '3', '4'].includes(status)) fail(position, `02 group status "${status}" is not 1-4`);
+    if (!['1', '2', '3', '4'].includes(status)) fail(position, '02 group status is not 1-4');
     const asOfDate = yymmdd((f[3] ?? '').trim(), position, '02 as-of date');
+    this.field(f[4] ?? '', position, '02 as-of time', 4);
+    this.field(f[6] ?? '', position, '02 as-of date modifier', 1);
+    this.fieldsAfter(f, 7, position, '02');
     const ccy = (f[5] ?? '').trim();
     this.header!.groups++;
     this.group = {
@@ -369,7 +431,7 @@ export class Bai2Parser implements TextParser {
       records: record.parts.length,
       controlTotal: 0n,
       accounts: 0,
-      ...(ccy ? { currency: checkCurrency(ccy, position) } : {}),
+      ...(ccy ? { currency: checkCurrency(ccy, position, '02 currency code') } : {}),
     };
   }
 
@@ -377,12 +439,13 @@ export class Bai2Parser implements TextParser {
     const position = this.pos(line);
     const group = this.group;
     if (!group) fail(position, '03 account record outside a group (no 02 group header)');
-    if (group.account) fail(position, `03 account record inside account ${group.account.accountNumber} (missing 49 account trailer)`);
+    if (group.account) fail(position, `03 account record inside the account of line ${group.account.line} (missing 49 account trailer)`);
     const f = new Fields(record.parts.map((p) => p.body).join(','));
-    const accountNumber = (f.next() ?? '').trim();
-    if (!accountNumber) fail(position, '03 record has no customer account number');
+    const rawAccount = this.field((f.next() ?? '').trim(), position, '03 customer account number');
+    if (!rawAccount) fail(position, '03 record has no customer account number');
+    const accountNumber = maskIdentifier(rawAccount);
     const ccy = (f.next() ?? '').trim();
-    const currency = ccy ? checkCurrency(ccy, position) : (group.currency ?? 'USD');
+    const currency = ccy ? checkCurrency(ccy, position, '03 currency code') : (group.currency ?? 'USD');
     const summaries: Summary[] = [];
     let control = 0n;
     for (;;) {
@@ -390,7 +453,7 @@ export class Bai2Parser implements TextParser {
       if (typeCode === undefined) break;
       if (typeCode.trim() === '' && f.done) break;
       const code = typeCode.trim();
-      if (!/^[0-9]{3}$/.test(code)) fail(position, `03 summary type code "${code}" is not 3 digits`);
+      if (!/^[0-9]{3}$/.test(code)) fail(position, '03 summary type code is not 3 digits');
       const amount = this.amount(f.next(), position, `03 amount for type ${code}`);
       this.count(f.next(), position, `03 item count for type ${code}`);
       this.fundsType(f, position, `03 type ${code}`);
@@ -430,7 +493,7 @@ export class Bai2Parser implements TextParser {
       case 'V': {
         const date = (f.next() ?? '').trim();
         const time = (f.next() ?? '').trim();
-        if (time && !/^([01][0-9]|2[0-3])[0-5][0-9]$|^2400$|^9999$/.test(time)) fail(position, `${what}: value time "${time}" is not HHMM`);
+        if (time && !/^([01][0-9]|2[0-3])[0-5][0-9]$|^2400$|^9999$/.test(time)) fail(position, `${what}: value time is not HHMM`);
         return date ? yymmdd(date, position, `${what} value date`) : undefined;
       }
       case 'S':
@@ -445,7 +508,7 @@ export class Bai2Parser implements TextParser {
         return undefined;
       }
       default:
-        fail(position, `${what}: funds type "${type}" is not one of Z, 0, 1, 2, V, S, D`);
+        fail(position, `${what}: funds type is not one of Z, 0, 1, 2, V, S, D`);
     }
   }
 
@@ -456,7 +519,7 @@ export class Bai2Parser implements TextParser {
     // The 16's fields run across its 88s until the text starts; after that the 88s continue the text.
     const f = new PartFields(record.parts.map((p) => p.body));
     const typeText = (f.next() ?? '').trim();
-    if (!/^[0-9]{3}$/.test(typeText)) fail(position, `16 type code "${typeText}" is not 3 digits`);
+    if (!/^[0-9]{3}$/.test(typeText)) fail(position, '16 type code is not 3 digits');
     const typeCode = Number(typeText);
     const direction = bai2Direction(typeCode);
     if (direction === undefined || direction === 0) {
@@ -465,13 +528,18 @@ export class Bai2Parser implements TextParser {
     const amount = this.amount(f.next(), position, '16 amount', false);
     if (amount === undefined) fail(position, '16 transaction detail has no amount');
     const valueDate = this.fundsType(f, position, '16');
-    const bankReference = (f.next() ?? '').trim();
-    const customerReference = (f.next() ?? '').trim();
-    const text = f
-      .restParts()
-      .map((t) => t.trim())
-      .filter((t) => t.length > 0)
-      .join(' ');
+    const bankReference = this.field((f.next() ?? '').trim(), position, '16 bank reference number');
+    const customerReference = this.field((f.next() ?? '').trim(), position, '16 customer reference number');
+    const text = this.field(
+      f
+        .restParts()
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0)
+        .join(' '),
+      position,
+      '16 text',
+      BAI2_LIMITS.text,
+    );
 
     const signed = direction > 0 ? amount : -amount;
     account.controlTotal += amount;
@@ -493,7 +561,7 @@ export class Bai2Parser implements TextParser {
     if (customerReference) statementLine.customerReference = customerReference;
     if (text) statementLine.remittanceInformation = text;
     account.lineCount++;
-    this.sink.line(account.statementIndex, statementLine);
+    this.sink.line(account.statementIndex, finishLine(statementLine));
   }
 
   private accountTrailer(record: LogicalRecord, line: number): void {
@@ -504,9 +572,11 @@ export class Bai2Parser implements TextParser {
     const f = this.fields(record);
     const total = this.amount(f[0], position, '49 account control total');
     const records = this.count(f[1], position, '49 number of records');
+    this.fieldsAfter(f, 2, position, '49');
     if (total === undefined || records === undefined) fail(position, '49 account trailer needs a control total and a record count');
-    const name = `account ${account.accountNumber} (line ${account.line})`;
-    if (total !== account.controlTotal) fail(position, `49 control total ${total} does not match ${name}: its amounts sum to ${account.controlTotal}`);
+    const name = `the account of line ${account.line}`;
+    // Totals are not named: they are field content.
+    if (total !== account.controlTotal) fail(position, `49 control total does not match ${name}: not the sum of its amounts`);
     if (records !== account.records) fail(position, `49 record count ${records} does not match ${name}: it has ${account.records} records`);
     group.controlTotal += total;
     group.account = undefined;
@@ -514,28 +584,31 @@ export class Bai2Parser implements TextParser {
     if (account.opening !== undefined && account.closing !== undefined) {
       balance = balanceProof(account.statementId, account.accountNumber, account.currency, account.opening, account.movements, account.closing);
     }
-    this.sink.statement({
-      index: account.statementIndex,
-      statementId: account.statementId,
-      accountId: account.accountNumber,
-      currency: account.currency,
-      lineCount: account.lineCount,
-      ...(balance ? { balance } : {}),
-    });
+    this.sink.statement(
+      finishSummary({
+        index: account.statementIndex,
+        statementId: account.statementId,
+        accountId: account.accountNumber,
+        currency: account.currency,
+        lineCount: account.lineCount,
+        ...(balance ? { balance } : {}),
+      }),
+    );
   }
 
   private groupTrailer(record: LogicalRecord, line: number): void {
     const position = this.pos(line);
     const group = this.group;
     if (!group) fail(position, '98 group trailer without an open group (no 02 record)');
-    if (group.account) fail(position, `98 group trailer inside account ${group.account.accountNumber} (missing 49 account trailer)`);
+    if (group.account) fail(position, `98 group trailer inside the account of line ${group.account.line} (missing 49 account trailer)`);
     const f = this.fields(record);
     const total = this.amount(f[0], position, '98 group control total');
     const accounts = this.count(f[1], position, '98 number of accounts');
     const records = this.count(f[2], position, '98 number of records');
+    this.fieldsAfter(f, 3, position, '98');
     if (total === undefined || accounts === undefined || records === undefined) fail(position, '98 group trailer needs a control total, an account count and a record count');
     const name = `group ${group.ordinal} (line ${group.line})`;
-    if (total !== group.controlTotal) fail(position, `98 control total ${total} does not match ${name}: its accounts sum to ${group.controlTotal}`);
+    if (total !== group.controlTotal) fail(position, `98 control total does not match ${name}: not the sum of its accounts' totals`);
     if (accounts !== group.accounts) fail(position, `98 account count ${accounts} does not match ${name}: it has ${group.accounts}`);
     if (records !== group.records) fail(position, `98 record count ${records} does not match ${name}: it has ${group.records} records`);
     this.header!.controlTotal += total;
@@ -550,8 +623,9 @@ export class Bai2Parser implements TextParser {
     const total = this.amount(f[0], position, '99 file control total');
     const groups = this.count(f[1], position, '99 number of groups');
     const records = this.count(f[2], position, '99 number of records');
+    this.fieldsAfter(f, 3, position, '99');
     if (total === undefined || groups === undefined || records === undefined) fail(position, '99 file trailer needs a control total, a group count and a record count');
-    if (total !== header.controlTotal) fail(position, `99 control total ${total} does not match the file: its groups sum to ${header.controlTotal}`);
+    if (total !== header.controlTotal) fail(position, "99 control total does not match the file: not the sum of its groups' totals");
     if (groups !== header.groups) fail(position, `99 group count ${groups} does not match the file: it has ${header.groups}`);
     if (records !== header.records) fail(position, `99 record count ${records} does not match the file: it has ${header.records} records`);
     this.finished = true;

@@ -1,8 +1,9 @@
 /**
  * ISO 20022 bank-to-customer cash management: camt.053 (statement, BkToCstmrStmt/Stmt),
  * camt.052 (account report, BkToCstmrAcctRpt/Rpt) and camt.054 (debit/credit notification,
- * BkToCstmrDbtCdtNtfctn/Ntfctn), versions 001.01 onwards; the type and version come from the
- * Document namespace (urn:iso:std:iso:20022:tech:xsd:camt.05x.001.NN).
+ * BkToCstmrDbtCdtNtfctn/Ntfctn), versions 001.01 to 001.08 (CAMT_VERSIONS; any other version is
+ * rejected, REC-IN-3); the type and version come from the Document namespace
+ * (urn:iso:std:iso:20022:tech:xsd:camt.05x.001.NN).
  *
  * Streaming: the XML is tokenized chunk by chunk; only one child of a statement (one Ntry, one
  * Bal, the Acct...) is held as a small tree at a time, and each Ntry becomes one StatementLine as
@@ -20,6 +21,11 @@
  *
  * Balance proof per statement: opening = OPBD (else PRCD), closing = CLBD, movements = the booked
  * entries (status BOOK or no status; PDNG/INFO entries do not move the booked balance).
+ *
+ * Bounds (REC-IN-1): every element's text by its ISO 20022 type (CAMT_TEXT, else
+ * CAMT_TEXT_DEFAULT), enforced by the tokenizer as the text arrives; at most CAMT_NODES_PER_CHILD
+ * elements are held for one statement child (a batch entry's second and later TxDtls are only
+ * counted). Identifiers are masked with maskIdentifier, free text with maskText (PCI-2, PCI-3).
  */
 import { StatementParseError, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
 import {
@@ -27,6 +33,8 @@ import {
   checkCurrency,
   decimalToMinor,
   fail,
+  finishLine,
+  finishSummary,
   formatMinor,
   isoDatePart,
   statementLineId,
@@ -34,6 +42,7 @@ import {
   type StatementSink,
   type TextParser,
 } from './common';
+import { CAMT_NODES_PER_CHILD, CAMT_TEXT, CAMT_TEXT_DEFAULT, CAMT_VERSIONS } from './limits';
 import { XmlSyntaxError, XmlTokenizer, type XmlHandler } from './xml';
 
 export type CamtMessageType = 'camt.052' | 'camt.053' | 'camt.054';
@@ -47,11 +56,16 @@ export interface CamtVersion {
 
 const NAMESPACE = /^urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.(\d{3}\.\d{2})$/;
 
-/** camt message type and version from a Document namespace URI. */
+/** camt message type and version from a Document namespace URI (any version: see isSupportedCamtVersion). */
 export function camtVersionFromNamespace(namespace: string): CamtVersion | undefined {
   const match = NAMESPACE.exec(namespace.trim());
   if (!match) return undefined;
   return { type: match[1] as CamtMessageType, version: match[2]!, namespace: namespace.trim() };
+}
+
+/** REC-IN-3: only the versions in CAMT_VERSIONS (listed in docs/reconciliation.md) are read. */
+export function isSupportedCamtVersion(version: CamtVersion): boolean {
+  return CAMT_VERSIONS.includes(version.version);
 }
 
 const MESSAGE_ROOT: Record<CamtMessageType, { root: string; statement: string }> = {
@@ -144,6 +158,10 @@ export class CamtParser implements TextParser, XmlHandler {
   /** > 0 inside a subtree nobody reads (UNUSED): not built, only its nesting counted. */
   private skipping = 0;
   private statementIndex: number;
+  /** Elements built for the current statement child (bounded by CAMT_NODES_PER_CHILD). */
+  private childNodes = 0;
+  /** TxDtls seen in the current statement child: only the first is built. */
+  private txDtls = 0;
 
   constructor(
     private readonly ctx: ParseContext,
@@ -167,6 +185,14 @@ export class CamtParser implements TextParser, XmlHandler {
     this.guard(() => this.tokenizer.end());
   }
 
+  line(): number {
+    return this.tokenizer.line();
+  }
+
+  textLimit(name: string): number {
+    return CAMT_TEXT[name] ?? CAMT_TEXT_DEFAULT;
+  }
+
   private guard(action: () => void): void {
     try {
       action();
@@ -175,10 +201,16 @@ export class CamtParser implements TextParser, XmlHandler {
         const open = this.tokenizer.openElements();
         fail({ file: this.ctx.file, line: error.line, element: open.length > 0 ? open.join('/') : undefined }, `malformed XML: ${error.fault}`);
       }
-      if (error instanceof StatementParseError && error.position.line === undefined) {
+      if (error instanceof StatementParseError) {
+        if (error.position.line !== undefined) throw error;
         throw new StatementParseError({ ...error.position, line: this.tokenizer.line() }, error.fault);
       }
-      throw error;
+      // REC-IN-2: nothing but the typed error leaves the reader (the original's text may hold content).
+      const open = this.tokenizer.openElements();
+      fail(
+        { file: this.ctx.file, line: this.tokenizer.line(), element: open.length > 0 ? open.join('/') : undefined },
+        `the camt reader failed here (${(error as Error | undefined)?.name ?? 'error'})`,
+      );
     }
   }
 
@@ -230,14 +262,44 @@ export class CamtParser implements TextParser, XmlHandler {
       return;
     }
     if (this.depth >= 4 && this.current) {
-      const node: XNode = { name, attrs, children: NO_CHILDREN, text: '' };
+      if (this.depth === 4) {
+        this.childNodes = 0;
+        this.txDtls = 0;
+      }
       const parent = this.nodes[this.nodes.length - 1];
+      if (name === 'TxDtls' && parent?.name === 'NtryDtls' && ++this.txDtls > 1) {
+        // A batch: only the count of its transactions is used, so the 2nd and later are not built,
+        // and the 1st is no longer needed (the mapping reads a TxDtls only when it is the only one).
+        if (this.txDtls === 2) this.dropFirstTxDtls();
+        this.depth--;
+        this.skipping = 1;
+        return;
+      }
+      if (++this.childNodes > CAMT_NODES_PER_CHILD) {
+        fail(this.pos(this.nodePath(name)), `<${this.nodes[0]?.name ?? name}> holds more than ${CAMT_NODES_PER_CHILD} elements`);
+      }
+      const node: XNode = { name, attrs, children: NO_CHILDREN, text: '' };
       if (parent) {
         if (parent.children === NO_CHILDREN) parent.children = [node];
         else parent.children.push(node);
       }
       this.nodes.push(node);
     }
+  }
+
+  /** Empties the first TxDtls of the current entry once a second one shows it is a batch. */
+  private dropFirstTxDtls(): void {
+    const ntry = this.nodes[0];
+    if (!ntry) return;
+    for (const details of ntry.children) {
+      if (details.name !== 'NtryDtls') continue;
+      for (const tx of details.children) if (tx.name === 'TxDtls') tx.children = NO_CHILDREN;
+    }
+  }
+
+  /** The element path of a node being built (for errors). */
+  private nodePath(name: string): string {
+    return [this.current!.path, ...this.nodes.map((n) => n.name), name].join('/');
   }
 
   text(text: string): void {
@@ -276,7 +338,14 @@ export class CamtParser implements TextParser, XmlHandler {
     const namespace = attrs?.[colon === -1 ? 'xmlns' : `xmlns:${qname.slice(0, colon)}`];
     if (!namespace) fail(this.pos('Document'), 'the Document has no namespace: cannot tell the camt message type and version');
     const version = camtVersionFromNamespace(namespace);
-    if (!version) fail(this.pos('Document'), `namespace "${namespace}" is not a camt.052, camt.053 or camt.054 message`);
+    if (!version) fail(this.pos('Document'), 'the Document namespace is not that of a camt.052, camt.053 or camt.054 message');
+    if (!isSupportedCamtVersion(version)) {
+      // The type and version matched \d{3}\.\d{2}: safe to name.
+      fail(
+        this.pos('Document'),
+        `${version.type}.${version.version} is not a supported camt version (supported: ${version.type}.${CAMT_VERSIONS[0]} to ${version.type}.${CAMT_VERSIONS[CAMT_VERSIONS.length - 1]})`,
+      );
+    }
     this.version = version;
     this.statementName = MESSAGE_ROOT[version.type].statement;
   }
@@ -324,7 +393,7 @@ export class CamtParser implements TextParser, XmlHandler {
     if (!ccy) fail(this.pos(element), '<Amt> has no Ccy attribute');
     const currency = checkCurrency(ccy, this.pos(element));
     const text = node.text.trim();
-    if (text.startsWith('-') || text.startsWith('+')) fail(this.pos(element), `amount "${text}" must be unsigned: the sign is CdtDbtInd`);
+    if (text.startsWith('-') || text.startsWith('+')) fail(this.pos(element), 'amount must be unsigned: the sign is CdtDbtInd');
     return { minor: decimalToMinor(text, currency, this.pos(element), this.ctx.trailingZeros), currency, text };
   }
 
@@ -332,7 +401,7 @@ export class CamtParser implements TextParser, XmlHandler {
     const indicator = textAt(node, 'CdtDbtInd');
     if (indicator === 'CRDT') return 1n;
     if (indicator === 'DBIT') return -1n;
-    fail(this.pos(`${element}/CdtDbtInd`), indicator === undefined ? 'missing CdtDbtInd' : `CdtDbtInd "${indicator}" is neither CRDT nor DBIT`);
+    fail(this.pos(`${element}/CdtDbtInd`), indicator === undefined ? 'missing CdtDbtInd' : 'CdtDbtInd is neither CRDT nor DBIT');
   }
 
   private balance(stmt: OpenStatement, bal: XNode, element: string): void {
@@ -365,6 +434,7 @@ export class CamtParser implements TextParser, XmlHandler {
 
     const details = children(ntry, 'NtryDtls');
     const txs: XNode[] = [];
+    const txCount = this.txDtls;
     let batchCount: number | undefined;
     const batches: XNode[] = [];
     const v1Batch = child(ntry, 'Btch');
@@ -376,13 +446,13 @@ export class CamtParser implements TextParser, XmlHandler {
     for (const b of batches) {
       const nb = textAt(b, 'NbOfTxs');
       if (nb !== undefined) {
-        if (!/^[0-9]{1,15}$/.test(nb)) fail(this.pos(`${element}/NtryDtls/Btch/NbOfTxs`), `NbOfTxs "${nb}" is not a number`);
+        if (!/^[0-9]{1,15}$/.test(nb)) fail(this.pos(`${element}/NtryDtls/Btch/NbOfTxs`), 'NbOfTxs is not a number');
         batchCount = (batchCount ?? 0) + Number(nb);
       }
     }
-    if (batchCount === undefined && txs.length > 1) batchCount = txs.length;
+    if (batchCount === undefined && txCount > 1) batchCount = txCount;
 
-    const tx = txs.length === 1 ? txs[0] : undefined;
+    const tx = txCount === 1 ? txs[0] : undefined;
     const refs = child(tx, 'Refs');
     const batch = batches[0];
     let endToEndId = textAt(refs, 'EndToEndId');
@@ -421,7 +491,7 @@ export class CamtParser implements TextParser, XmlHandler {
       stmt.movementCurrencies.add(amount.currency);
     }
     stmt.lineCount++;
-    this.sink.line(stmt.index, line);
+    this.sink.line(stmt.index, finishLine(line));
   }
 
   private date(node: XNode | undefined, element: string): string | undefined {
@@ -457,14 +527,16 @@ export class CamtParser implements TextParser, XmlHandler {
       const movements = stmt.movementCurrencies.size <= 1 ? stmt.movements : 0n;
       balance = balanceProof(stmt.id, stmt.accountId, currency, opening, movements, closing, faults.length > 0 ? faults.join('; ') : undefined);
     }
-    this.sink.statement({
-      index: stmt.index,
-      statementId: stmt.id,
-      accountId: stmt.accountId,
-      currency,
-      lineCount: stmt.lineCount,
-      ...(balance ? { balance } : {}),
-    });
+    this.sink.statement(
+      finishSummary({
+        index: stmt.index,
+        statementId: stmt.id,
+        accountId: stmt.accountId,
+        currency,
+        lineCount: stmt.lineCount,
+        ...(balance ? { balance } : {}),
+      }),
+    );
   }
 }
 

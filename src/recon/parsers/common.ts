@@ -8,7 +8,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { currencyExponent, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
+import * as pan from '../../domain/pan';
 import { StatementParseError, type BalanceProof, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
+import { AMOUNT_TEXT, LINE_FIELDS } from './limits';
 
 /**
  * Runs the final flush of a text parser. A fault in the file's last record or field most likely
@@ -23,8 +25,81 @@ export function flushLast(flush: () => void, what: 'record' | 'field'): void {
   }
 }
 
+/**
+ * Throws the reader's typed error. Faults name the field, the line and what is wrong, never the
+ * field's content (PCI-3); as a last guard, anything card-number-like left in a fault or an
+ * element path is masked here.
+ */
 export function fail(position: SourcePosition, fault: string): never {
-  throw new StatementParseError(position, fault);
+  throw new StatementParseError(safePosition(position), maskText(fault));
+}
+
+function safePosition(position: SourcePosition): SourcePosition {
+  if (!position.element) return position;
+  const element = maskText(position.element);
+  return element === position.element ? position : { ...position, element };
+}
+
+/** "field X is longer than N characters": the one wording of a length refusal (REC-IN-1). */
+export function tooLong(position: SourcePosition, field: string, limit: number): never {
+  fail(position, `${field} is longer than ${limit} characters`);
+}
+
+/** Refuses `text` when it is longer than `limit` (REC-IN-1); returns it otherwise. */
+export function bounded(text: string, limit: number, position: SourcePosition, field: string): string {
+  if (text.length > limit) tooLong(position, field, limit);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Card numbers (PCI-2, PCI-3): statement fields are masked where they are read.
+
+type Evidence = 'text' | 'identifier';
+const redactPans = pan.redactPans as (text: string, evidence?: Evidence) => string;
+
+/** Identifier fields (account ids, references, end-to-end ids): a card number needs card-scheme evidence (PCI-2). */
+export function maskIdentifier(text: string): string {
+  return redactPans(text, 'identifier');
+}
+
+/** Free text (narratives, remittance information, names, messages): any Luhn-valid 13-19 digit spelling (PCI-1). */
+export function maskText(text: string): string {
+  return redactPans(text);
+}
+
+const IDENTIFIER_FIELDS = ['statementId', 'accountId', 'endToEndId', 'bankReference', 'customerReference', 'typeCode', 'status'] as const;
+const TEXT_FIELDS = ['remittanceInformation', 'counterparty'] as const;
+
+/**
+ * The last step before a StatementLine leaves a reader: every text field is bounded
+ * (LINE_FIELDS) and masked, identifiers as identifiers and free text as text.
+ */
+export function finishLine(line: StatementLine): StatementLine {
+  const position = line.position;
+  for (const field of IDENTIFIER_FIELDS) {
+    const value = line[field];
+    if (value === undefined) continue;
+    bounded(value, LINE_FIELDS[field]!, position, field);
+    line[field] = maskIdentifier(value);
+  }
+  for (const field of TEXT_FIELDS) {
+    const value = line[field];
+    if (value === undefined) continue;
+    bounded(value, LINE_FIELDS[field]!, position, field);
+    line[field] = maskText(value);
+  }
+  return line;
+}
+
+/** A statement summary's identifiers, masked like its lines' (so they still agree). */
+export function finishSummary(summary: StatementSummary): StatementSummary {
+  summary.statementId = maskIdentifier(summary.statementId);
+  summary.accountId = maskIdentifier(summary.accountId);
+  if (summary.balance) {
+    summary.balance.statementId = summary.statementId;
+    summary.balance.accountId = summary.accountId;
+  }
+  return summary;
 }
 
 /** A statement's summary, emitted once the statement is complete. */
@@ -64,6 +139,8 @@ export interface TextParser {
   push(text: string): void;
   /** Signals end of input: throws StatementParseError when the input is incomplete. */
   end(): void;
+  /** The 1-based line the parser is at (for errors that are not the parser's own). */
+  line?(): number;
 }
 
 export function statementLineId(ctx: ParseContext, statementIndex: number, lineIndex: number): string {
@@ -76,9 +153,10 @@ export function statementLineId(ctx: ParseContext, statementIndex: number, lineI
 const CURRENCY_CODE = /^[A-Z]{3}$/;
 
 /** Validates an ISO 4217 code that money.ts knows; the error names the position. */
-export function checkCurrency(code: string, position: SourcePosition): string {
-  if (!CURRENCY_CODE.test(code)) fail(position, `"${code}" is not an ISO 4217 currency code`);
-  if (!isKnownCurrency(code)) fail(position, `currency ${code} is not supported (no ISO 4217 minor-unit exponent known)`);
+export function checkCurrency(code: string, position: SourcePosition, what = 'currency'): string {
+  if (!CURRENCY_CODE.test(code)) fail(position, `${what} is not an ISO 4217 currency code (three capital letters)`);
+  // Three capital letters: safe to name.
+  if (!isKnownCurrency(code)) fail(position, `${what} ${code} is not supported (no ISO 4217 minor-unit exponent known)`);
   return code;
 }
 
@@ -96,7 +174,9 @@ export function decimalToMinor(
   currency: string,
   position: SourcePosition,
   trailingZeros: 'value' | 'lexical' = 'lexical',
+  what = 'amount',
 ): bigint {
+  bounded(text, AMOUNT_TEXT, position, what);
   // Fast path: a canonical decimal that money.ts accepts as is (the common case at scale).
   try {
     return toMinorUnits(text, currency);
@@ -104,7 +184,7 @@ export function decimalToMinor(
     if (!(error instanceof MoneyError)) throw error;
   }
   const match = PLAIN_DECIMAL.exec(text);
-  if (!match) fail(position, `amount "${text}" is not a decimal number`);
+  if (!match) fail(position, `${what} is not a decimal number`);
   const sign = match[1] === '-' ? '-' : '';
   const whole = match[2]!.replace(/^0+(?=[0-9])/, '');
   let fraction = match[3] ?? '';
@@ -116,7 +196,7 @@ export function decimalToMinor(
     return toMinorUnits(`${sign}${whole}${fraction ? `.${fraction}` : ''}`, currency);
   } catch (error) {
     if (error instanceof MoneyError) {
-      fail(position, `amount "${text}" has ${fraction.length} decimal places but ${currency} allows ${exponent}`);
+      fail(position, `${what} has ${fraction.length} decimal places but ${currency} allows ${exponent}`);
     }
     throw error;
   }
@@ -172,6 +252,7 @@ function pad(value: number, width: number): string {
 }
 
 export function isoDate(year: number, month: number, day: number, position: SourcePosition, what = 'date'): string {
+  // Numbers the reader parsed from a date field (at most 4 digits each): safe to name.
   if (!validDate(year, month, day)) fail(position, `${what} ${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)} is not a calendar date`);
   return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`;
 }
@@ -195,11 +276,11 @@ export function centuryYear(yy: number): number {
 
 /** YYMMDD → YYYY-MM-DD. */
 export function yymmdd(text: string, position: SourcePosition, what = 'date'): string {
-  if (text.length !== 6) fail(position, `${what} "${text}" is not YYMMDD`);
+  if (text.length !== 6) fail(position, `${what} is not YYMMDD`);
   const yy = digitsAt(text, 0, 2);
   const mm = digitsAt(text, 2, 2);
   const dd = digitsAt(text, 4, 2);
-  if (Number.isNaN(yy) || Number.isNaN(mm) || Number.isNaN(dd)) fail(position, `${what} "${text}" is not YYMMDD`);
+  if (Number.isNaN(yy) || Number.isNaN(mm) || Number.isNaN(dd)) fail(position, `${what} is not YYMMDD`);
   return isoDate(centuryYear(yy), mm, dd, position, what);
 }
 
@@ -207,11 +288,12 @@ export function yymmdd(text: string, position: SourcePosition, what = 'date'): s
 export function isoDatePart(text: string, position: SourcePosition, what = 'date'): string {
   const value = text.trim();
   if (value.length < 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || (value.length > 10 && value[10] !== 'T' && value[10] !== 'Z' && value[10] !== '+' && value[10] !== '-')) {
-    fail(position, `${what} "${value}" is not an ISO 8601 date`);
+    fail(position, `${what} is not an ISO 8601 date`);
   }
   const year = digitsAt(value, 0, 4);
   const month = digitsAt(value, 5, 2);
   const day = digitsAt(value, 8, 2);
+  if (Number.isNaN(year) || Number.isNaN(month) || Number.isNaN(day)) fail(position, `${what} is not an ISO 8601 date`);
   return isoDate(year, month, day, position, what);
 }
 
@@ -382,12 +464,22 @@ export class Cp1252Decoder implements ByteDecoder {
 /**
  * Splits pushed text into lines (LF or CRLF, a lone final line without newline included at end()),
  * calling `onLine(line, lineNumber)` with 1-based physical line numbers.
+ *
+ * A line longer than `maxLine` characters (REC-IN-1) is refused as soon as that many characters
+ * have arrived, before the rest of it is read: `onTooLong` gets the line's first characters (to
+ * name the field it starts) and its number, and must throw.
  */
 export class LineSplitter {
   private carry = '';
   lineNumber = 0;
 
-  constructor(private readonly onLine: (line: string, lineNumber: number) => void) {}
+  constructor(
+    private readonly onLine: (line: string, lineNumber: number) => void,
+    private readonly maxLine = Number.POSITIVE_INFINITY,
+    private readonly onTooLong: (head: string, lineNumber: number) => never = (_head, lineNumber) => {
+      throw new StatementParseError({ file: '', line: lineNumber }, `line is longer than ${maxLine} characters`);
+    },
+  ) {}
 
   push(text: string): void {
     const data = this.carry ? this.carry + text : text;
@@ -396,11 +488,14 @@ export class LineSplitter {
     while (nl !== -1) {
       const end = nl > start && data.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
       this.lineNumber++;
+      if (end - start > this.maxLine) this.onTooLong(data.slice(start, start + 16), this.lineNumber);
       this.onLine(data.slice(start, end), this.lineNumber);
       start = nl + 1;
       nl = data.indexOf('\n', start);
     }
     this.carry = start < data.length ? data.slice(start) : '';
+    const pending = this.carry.length - (this.carry.charCodeAt(this.carry.length - 1) === 13 ? 1 : 0);
+    if (pending > this.maxLine) this.onTooLong(this.carry.slice(0, 16), this.lineNumber + 1);
   }
 
   end(): void {

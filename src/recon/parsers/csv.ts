@@ -10,19 +10,29 @@
  *
  * One statement per (account, currency), numbered in order of first appearance. CSV exports carry
  * no opening/closing balances here, so there is no balance proof.
+ *
+ * Bounds (REC-IN-1): a physical line and a record (CSV_LIMITS, refused as soon as they pass it),
+ * every mapped column by what it feeds (CSV_FIELDS) and every other field by CSV_LIMITS.field.
+ * Errors name the column and the line, never the cell (PCI-3); the account and references are
+ * masked as identifiers, the description and counterparty as free text (PCI-2).
  */
 import { type SourcePosition, type StatementLine } from '../types';
 import {
   checkCurrency,
   decimalToMinor,
   fail,
+  finishLine,
+  finishSummary,
   formatMinor,
   isoDate,
+  maskIdentifier,
   statementLineId,
+  tooLong,
   type ParseContext,
   type StatementSink,
   type TextParser,
 } from './common';
+import { CSV_FIELDS, CSV_LIMITS } from './limits';
 
 export type CsvDateFormat = 'YYYY-MM-DD' | 'YYYY/MM/DD' | 'YYYYMMDD' | 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'DD.MM.YYYY' | 'DD-MM-YYYY';
 
@@ -151,15 +161,15 @@ function compile(profile: CsvProfile, trailingZeros: 'lexical' | 'value' | undef
         value = value.slice(0, -1).trim();
       }
       const match = body.exec(value);
-      if (!match) fail(position, `${what} "${text.trim()}" is not an amount in the profile's format (decimal "${profile.decimalSeparator}"${thousands ? `, thousands "${thousands}"` : ''})`);
+      if (!match) fail(position, `${what} is not an amount in the profile's format (decimal "${profile.decimalSeparator}"${thousands ? `, thousands "${thousands}"` : ''})`);
       const whole = thousandsAll ? match[1]!.replace(thousandsAll, '') : match[1]!;
-      const minor = decimalToMinor(match[2] !== undefined ? `${whole}.${match[2]}` : whole, currency, position, trailingZeros);
+      const minor = decimalToMinor(match[2] !== undefined ? `${whole}.${match[2]}` : whole, currency, position, trailingZeros, what);
       return negative ? -minor : minor;
     },
     date(text, position, what) {
       const value = text.trim();
       const match = datePattern.re.exec(value);
-      if (!match) fail(position, `${what} "${value}" is not a ${profile.dateFormat} date`);
+      if (!match) fail(position, `${what} is not a ${profile.dateFormat} date`);
       return isoDate(Number(match[datePattern.y]), Number(match[datePattern.m]), Number(match[datePattern.d]), position, what);
     },
   };
@@ -179,7 +189,7 @@ export class CsvParser implements TextParser {
   private carry = '';
   private lineNumber = 0;
   /** A record whose quoted field spans lines. */
-  private partial: { fields: string[]; value: string; line: number } | undefined;
+  private partial: { fields: string[]; value: string; line: number; length: number } | undefined;
   private skipped = 0;
   private indexes: Map<string, number> | undefined;
   private headerLength = 0;
@@ -207,11 +217,23 @@ export class CsvParser implements TextParser {
     let nl = data.indexOf('\n');
     while (nl !== -1) {
       const end = nl > start && data.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      if (end - start > CSV_LIMITS.line) this.lineTooLong(this.lineNumber + 1);
       this.onLine(data.slice(start, end));
       start = nl + 1;
       nl = data.indexOf('\n', start);
     }
     this.carry = start < data.length ? data.slice(start) : '';
+    // REC-IN-1: refused before the rest of an over-long line is read.
+    if (this.carry.length - (this.carry.endsWith('\r') ? 1 : 0) > CSV_LIMITS.line) this.lineTooLong(this.lineNumber + 1);
+  }
+
+  line(): number {
+    return Math.max(1, this.lineNumber);
+  }
+
+  private lineTooLong(line: number): never {
+    const record = this.partial ? ` (inside the record that starts at line ${this.partial.line}: an unterminated quote?)` : '';
+    tooLong(this.pos(line), `a line${record}`, CSV_LIMITS.line);
   }
 
   end(): void {
@@ -220,11 +242,11 @@ export class CsvParser implements TextParser {
       this.carry = '';
       this.onLine(line);
     }
-    if (this.partial) fail(this.pos(this.partial.line), 'the file ends inside a quoted field (truncated file?)');
+    if (this.partial) fail(this.pos(this.partial.line), 'the file ends inside a quoted field (truncated file? an unterminated quote?)');
     if (this.profile.header && !this.indexes) fail(this.pos(Math.max(1, this.lineNumber)), 'the file has no header row');
     if (this.rows === 0) fail(this.pos(Math.max(1, this.lineNumber)), 'the file has no statement lines');
     for (const s of this.statements.values()) {
-      this.sink.statement({ index: s.index, statementId: s.statementId, accountId: s.accountId, currency: s.currency, lineCount: s.lineCount });
+      this.sink.statement(finishSummary({ index: s.index, statementId: s.statementId, accountId: s.accountId, currency: s.currency, lineCount: s.lineCount }));
     }
   }
 
@@ -242,6 +264,9 @@ export class CsvParser implements TextParser {
     if (fields === undefined) return; // inside a multi-line quoted field
     const recordLine = this.partialLine ?? this.lineNumber;
     this.partialLine = undefined;
+    for (let i = 0; i < fields.length; i++) {
+      if (fields[i]!.length > CSV_LIMITS.field) tooLong(this.pos(recordLine), `field ${i + 1}`, CSV_LIMITS.field);
+    }
     if (fields.every((f) => f.trim().length === 0)) return;
     if (this.profile.header && !this.indexes) {
       this.header(fields, recordLine);
@@ -263,6 +288,11 @@ export class CsvParser implements TextParser {
     let i = 0;
     let quoted: boolean;
     if (this.partial) {
+      // REC-IN-1: a record spanning lines is refused as soon as it passes CSV_LIMITS.record.
+      this.partial.length += line.length + 1;
+      if (this.partial.length > CSV_LIMITS.record) {
+        tooLong(this.pos(this.partial.line), `the record that starts at line ${this.partial.line} (an unterminated quote?)`, CSV_LIMITS.record);
+      }
       fields = this.partial.fields;
       value = `${this.partial.value}\n`;
       quoted = true;
@@ -281,8 +311,9 @@ export class CsvParser implements TextParser {
         const close = line.indexOf(this.profile.quote, i);
         if (close === -1) {
           value += line.slice(i);
+          if (value.length > CSV_LIMITS.field) tooLong(this.pos(this.partialLine ?? this.lineNumber), `field ${fields.length + 1} (a quoted field: an unterminated quote?)`, CSV_LIMITS.field);
           if (!this.partial) this.partialLine = this.lineNumber;
-          this.partial = { fields, value, line: this.partialLine ?? this.lineNumber };
+          this.partial = { fields, value, line: this.partialLine ?? this.lineNumber, length: this.partial?.length ?? line.length };
           return undefined;
         }
         value += line.slice(i, close);
@@ -335,7 +366,8 @@ export class CsvParser implements TextParser {
     const resolve = (column: CsvColumn | undefined): void => {
       if (column === undefined || typeof column === 'number') return;
       const index = exact.get(column) ?? folded.get(column.toLowerCase());
-      if (index === undefined) fail(this.pos(line), `the header has no column "${column}" (profile ${this.profile.name}); it has: ${fields.map((f) => f.trim()).join(', ')}`);
+      // The profile's column name, not the file's header cells (file content).
+      if (index === undefined) fail(this.pos(line), `the header has no column "${column}" (profile ${this.profile.name}); it has ${fields.length} columns`);
       indexes.set(column, index);
     };
     for (const c of Object.values(this.profile.columns)) resolve(c);
@@ -351,11 +383,14 @@ export class CsvParser implements TextParser {
     this.indexes = indexes;
   }
 
-  private value(fields: string[], column: CsvColumn | undefined, line: number): string | undefined {
+  /** A mapped column's value, bounded by what it feeds (CSV_FIELDS[kind], REC-IN-1); undefined when empty. */
+  private value(fields: string[], column: CsvColumn | undefined, line: number, kind: keyof typeof CSV_FIELDS & string): string | undefined {
     if (column === undefined) return undefined;
     const index = typeof column === 'number' ? column : this.indexes!.get(column)!;
     if (index >= fields.length) fail(this.pos(line), `the line has ${fields.length} fields; column ${JSON.stringify(column)} is field ${index + 1}`);
     const value = fields[index]!.trim();
+    const limit = CSV_FIELDS[kind]!;
+    if (value.length > limit) tooLong(this.pos(line), `column ${JSON.stringify(column)} (${kind})`, limit);
     return value.length > 0 ? value : undefined;
   }
 
@@ -366,21 +401,22 @@ export class CsvParser implements TextParser {
       fail(position, `the line has ${fields.length} fields but the header (line ${this.headerLine}) has ${this.headerLength}`);
     }
     const c = profile.columns;
-    const accountId = this.value(fields, c.account, line) ?? profile.account;
-    if (!accountId) fail(position, 'no account');
-    const currencyText = this.value(fields, c.currency, line) ?? profile.currency;
+    const rawAccount = this.value(fields, c.account, line, 'account') ?? profile.account;
+    if (!rawAccount) fail(position, 'no account');
+    const accountId = maskIdentifier(rawAccount);
+    const currencyText = this.value(fields, c.currency, line, 'currency') ?? profile.currency;
     if (!currencyText) fail(position, 'no currency');
     const currency = checkCurrency(currencyText.toUpperCase(), position);
 
     let minor: bigint;
     const a = profile.amount;
     if (a.kind === 'signed') {
-      const amount = this.compiled.amount(this.value(fields, a.column, line) ?? '', currency, position, 'amount');
+      const amount = this.compiled.amount(this.value(fields, a.column, line, 'amount') ?? '', currency, position, 'amount');
       if (amount === undefined) fail(position, 'the amount is empty');
       minor = amount;
     } else if (a.kind === 'debitCredit') {
-      const debit = this.compiled.amount(this.value(fields, a.debit, line) ?? '', currency, position, 'debit amount');
-      const credit = this.compiled.amount(this.value(fields, a.credit, line) ?? '', currency, position, 'credit amount');
+      const debit = this.compiled.amount(this.value(fields, a.debit, line, 'amount') ?? '', currency, position, 'debit amount');
+      const credit = this.compiled.amount(this.value(fields, a.credit, line, 'amount') ?? '', currency, position, 'credit amount');
       const debitSet = debit !== undefined && debit !== 0n;
       const creditSet = credit !== undefined && credit !== 0n;
       if (debitSet && creditSet) fail(position, 'both the debit and the credit amount are filled in');
@@ -388,19 +424,19 @@ export class CsvParser implements TextParser {
       if (credit !== undefined && credit < 0n) fail(position, 'the credit amount is negative');
       minor = debitSet ? -(debit! < 0n ? -debit! : debit!) : (credit ?? 0n);
     } else {
-      const amount = this.compiled.amount(this.value(fields, a.column, line) ?? '', currency, position, 'amount');
+      const amount = this.compiled.amount(this.value(fields, a.column, line, 'amount') ?? '', currency, position, 'amount');
       if (amount === undefined) fail(position, 'the amount is empty');
       if (amount < 0n) fail(position, 'the amount must be unsigned: the indicator column gives the direction');
-      const indicator = (this.value(fields, a.indicator, line) ?? '').toUpperCase();
+      const indicator = (this.value(fields, a.indicator, line, 'indicator') ?? '').toUpperCase();
       if (a.debitValues.some((v) => v.toUpperCase() === indicator)) minor = -amount;
       else if (a.creditValues.some((v) => v.toUpperCase() === indicator)) minor = amount;
-      else fail(position, `debit/credit indicator "${indicator}" is none of ${[...a.debitValues, ...a.creditValues].join(', ')}`);
+      else fail(position, `the debit/credit indicator is none of ${[...a.debitValues, ...a.creditValues].join(', ')}`);
     }
 
-    const bookingText = this.value(fields, c.bookingDate, line);
+    const bookingText = this.value(fields, c.bookingDate, line, 'bookingDate');
     if (!bookingText) fail(position, 'the booking date is empty');
     const bookingDate = this.compiled.date(bookingText, position, 'booking date');
-    const valueText = this.value(fields, c.valueDate, line);
+    const valueText = this.value(fields, c.valueDate, line, 'valueDate');
     const valueDate = valueText ? this.compiled.date(valueText, position, 'value date') : null;
 
     const key = `${accountId}\u0000${currency}`;
@@ -418,24 +454,24 @@ export class CsvParser implements TextParser {
       amount: formatMinor(minor, currency),
       bookingDate,
       valueDate,
-      status: this.value(fields, c.status, line) ?? 'BOOK',
+      status: this.value(fields, c.status, line, 'status') ?? 'BOOK',
       position,
     };
-    const optional: [keyof StatementLine, CsvColumn | undefined][] = [
-      ['endToEndId', c.endToEndId],
-      ['bankReference', c.bankReference],
-      ['customerReference', c.customerReference],
-      ['remittanceInformation', c.description],
-      ['counterparty', c.counterparty],
-      ['typeCode', c.typeCode],
+    const optional: [keyof StatementLine, CsvColumn | undefined, keyof typeof CSV_FIELDS & string][] = [
+      ['endToEndId', c.endToEndId, 'endToEndId'],
+      ['bankReference', c.bankReference, 'bankReference'],
+      ['customerReference', c.customerReference, 'customerReference'],
+      ['remittanceInformation', c.description, 'description'],
+      ['counterparty', c.counterparty, 'counterparty'],
+      ['typeCode', c.typeCode, 'typeCode'],
     ];
-    for (const [field, column] of optional) {
-      const v = this.value(fields, column, line);
+    for (const [field, column, kind] of optional) {
+      const v = this.value(fields, column, line, kind);
       // "NOTPROVIDED" is the ISO 20022 / SEPA placeholder for a missing end-to-end id.
       if (v !== undefined && !(field === 'endToEndId' && v === 'NOTPROVIDED')) (result as unknown as Record<string, unknown>)[field] = v;
     }
     statement.lineCount++;
     this.rows++;
-    this.sink.line(statement.index, result);
+    this.sink.line(statement.index, finishLine(result));
   }
 }

@@ -12,17 +12,20 @@
  *
  * Two passes over the file: the first hashes it (statementLineId = <sha256 first 12 hex>:<statement
  * index>:<line index>, 0-based) and checks that the file is not visibly cut short (camt must end
- * with </Document>, BAI2 with its 99 trailer); the second parses. Any problem is a
- * StatementParseError naming the file and the line or element. A streaming consumer may already
- * have received lines when an error is thrown at the end (e.g. a control-total mismatch): the
- * error invalidates the whole file, so consumers must treat the run as failed and discard them.
+ * with </Document>, BAI2 with its 99 trailer); the second parses. Any problem with the input is a
+ * StatementParseError naming the file and the line or element (REC-IN-2): whatever else a reader
+ * might throw is wrapped into one with the line it was at; only I/O failures (and a bad CSV
+ * profile, a usage error) are not. Messages name the field and the fault, never the content
+ * (PCI-3). A streaming consumer may already have received lines when an error is thrown at the
+ * end (e.g. a control-total mismatch): the error invalidates the whole file, so consumers must
+ * treat the run as failed and discard them.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
-import { StatementParseError, type ParsedStatement, type ParsedStatementFile, type StatementFormat, type StatementLine } from '../types';
+import { LineSyntaxError, StatementParseError, type ParsedStatement, type ParsedStatementFile, type StatementFormat, type StatementLine } from '../types';
 import { Bai2Parser } from './bai2';
 import { CamtParser, camtVersionFromNamespace, type CamtVersion } from './camt';
-import { Cp1252Decoder, Utf8Decoder, type ByteDecoder, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
+import { Cp1252Decoder, fail, Utf8Decoder, type ByteDecoder, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
 import { CsvParser, type CsvProfile } from './csv';
 import { resolveCsvProfile } from './csv-profiles';
 import { Mt940Parser } from './mt940';
@@ -105,8 +108,14 @@ interface Prepared {
   mtimeMs: number;
 }
 
-function printable(text: string): string {
-  return JSON.stringify(text.slice(0, 24));
+/** What a file starts with, described without quoting it (PCI-3: the file may hold anything). */
+function describeStart(text: string): string {
+  if (text.length === 0) return 'nothing but whitespace';
+  const first = text.charCodeAt(0);
+  if (first >= 48 && first <= 57) return 'a digit';
+  if ((first >= 65 && first <= 90) || (first >= 97 && first <= 122)) return 'a letter';
+  if (first < 32 || first === 127) return `control character U+${first.toString(16).padStart(4, '0')}`;
+  return 'a punctuation mark or symbol';
 }
 
 /** Pass 1: hash, detect, and check the tail for obvious truncation. */
@@ -137,7 +146,7 @@ async function prepare(path: string, options: StatementParseOptions): Promise<Pr
   if (!format) {
     throw new StatementParseError(
       { file: path, line: 1 },
-      `unknown statement format: the file starts with ${printable(headText(headBytes))}, which is not camt.052/053/054 XML, MT940/MT942 or BAI2 (CSV needs a column-mapping profile)`,
+      `unknown statement format: the file starts with ${describeStart(headText(headBytes))}, not with camt.052/053/054 XML ("<"), MT940/MT942 ("{1:" or ":20:") or BAI2 ("01,") (CSV needs a column-mapping profile)`,
     );
   }
   if (format === 'csv') {
@@ -154,12 +163,12 @@ function checkTail(path: string, format: StatementFormat, head: string, tailByte
   const tail = tailBytes.toString('latin1').replace(TRAILING_FRAMING, '');
   if (format.startsWith('camt') && head.startsWith('<')) {
     if (!/<\/([A-Za-z_][\w.-]*:)?Document>\s*(<!--[\s\S]*?-->\s*|<\?[\s\S]*?\?>\s*)*$/.test(tail)) {
-      throw new StatementParseError({ file: path }, `the file does not end with </Document> (truncated file?): it ends with ${JSON.stringify(tail.slice(-24))}`);
+      throw new StatementParseError({ file: path }, 'the file does not end with </Document> (truncated file?)');
     }
   } else if (format === 'bai2' && head.startsWith('01,')) {
     const lastLine = tail.slice(tail.lastIndexOf('\n') + 1);
     if (!/^\s*99,|\/\s*99,[^/]*\/?$/.test(lastLine)) {
-      throw new StatementParseError({ file: path }, `the file does not end with a 99 file trailer (truncated file?): its last line is ${JSON.stringify(lastLine.slice(-40))}`);
+      throw new StatementParseError({ file: path }, 'the file does not end with a 99 file trailer (truncated file?)');
     }
   }
 }
@@ -186,6 +195,9 @@ function createParser(prepared: Prepared, ctx: ParseContext, sink: StatementSink
         end() {
           parser.end();
         },
+        line() {
+          return parser.line();
+        },
       };
     }
     case 'mt940':
@@ -197,6 +209,86 @@ function createParser(prepared: Prepared, ctx: ParseContext, sink: StatementSink
       return new CsvParser(ctx, sink, prepared.profile!);
     default:
       throw new StatementParseError({ file: ctx.file }, `unsupported format ${String(prepared.format)}`);
+  }
+}
+
+/** An error a consumer's sink callback threw: passed through untouched, never blamed on the file. */
+class SinkFailure {
+  constructor(readonly error: unknown) {}
+}
+
+function guardSink(sink: StatementSink): StatementSink {
+  return {
+    line(index, line) {
+      try {
+        sink.line(index, line);
+      } catch (error) {
+        throw new SinkFailure(error);
+      }
+    },
+    statement(summary) {
+      try {
+        sink.statement(summary);
+      } catch (error) {
+        throw new SinkFailure(error);
+      }
+    },
+  };
+}
+
+/**
+ * Decoding and parsing, with REC-IN-2's guarantee: a parse failure leaves as a StatementParseError
+ * naming the file and a line; anything else a reader throws (a bug meeting hostile input) is
+ * wrapped into one at the line the reader was at, without its message (it may quote content).
+ */
+class GuardedReader {
+  private readonly decoder: ByteDecoder;
+  private readonly parser: TextParser;
+
+  constructor(
+    private readonly file: string,
+    private readonly format: StatementFormat,
+    prepared: Prepared,
+    ctx: ParseContext,
+    sink: StatementSink,
+  ) {
+    this.decoder = createDecoder(prepared, file);
+    this.parser = createParser(prepared, ctx, guardSink(sink));
+  }
+
+  push(chunk: Buffer): void {
+    this.guard(() => {
+      const text = this.decoder.decode(chunk);
+      if (text.length > 0) this.parser.push(text);
+    });
+  }
+
+  end(): void {
+    this.guard(() => {
+      const rest = this.decoder.end();
+      if (rest.length > 0) this.parser.push(rest);
+      this.parser.end();
+    });
+  }
+
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      if (error instanceof SinkFailure) throw error.error;
+      if (error instanceof StatementParseError) {
+        if (error.position.file) throw error;
+        throw new StatementParseError({ ...error.position, file: this.file }, error.fault);
+      }
+      if (error instanceof LineSyntaxError) fail({ file: this.file, line: error.line }, error.fault);
+      let line = 1;
+      try {
+        line = this.parser.line?.() ?? 1;
+      } catch {
+        // keep line 1
+      }
+      fail({ file: this.file, line }, `the ${this.format} reader failed at this line (${error instanceof Error ? error.name : 'non-error thrown'})`);
+    }
   }
 }
 
@@ -237,15 +329,9 @@ export async function parseStatementFile(path: string, options: StatementParseOp
       summaries.push(summary);
     },
   };
-  const decoder = createDecoder(prepared, path);
-  const parser = createParser(prepared, ctx, sink);
-  for await (const chunk of chunks(path, prepared, options)) {
-    const text = decoder.decode(chunk);
-    if (text.length > 0) parser.push(text);
-  }
-  const rest = decoder.end();
-  if (rest.length > 0) parser.push(rest);
-  parser.end();
+  const reader = new GuardedReader(path, prepared.format, prepared, ctx, sink);
+  for await (const chunk of chunks(path, prepared, options)) reader.push(chunk);
+  reader.end();
   summaries.sort((a, b) => a.index - b.index);
   const statements: ParsedStatement[] = summaries.map((s) => ({
     statementId: s.statementId,
@@ -280,20 +366,16 @@ export async function* streamStatementLineBatches(
       options.onStatement?.(summary);
     },
   };
-  const decoder = createDecoder(prepared, path);
-  const parser = createParser(prepared, ctx, sink);
+  const reader = new GuardedReader(path, prepared.format, prepared, ctx, sink);
   for await (const chunk of chunks(path, prepared, options)) {
-    const text = decoder.decode(chunk);
-    if (text.length > 0) parser.push(text);
+    reader.push(chunk);
     if (batch.length > 0) {
       const ready = batch;
       batch = [];
       yield ready;
     }
   }
-  const rest = decoder.end();
-  if (rest.length > 0) parser.push(rest);
-  parser.end();
+  reader.end();
   if (batch.length > 0) yield batch;
   summaries.sort((a, b) => a.index - b.index);
   return { file: path, format: prepared.format, contentHash: prepared.contentHash, statements: summaries };

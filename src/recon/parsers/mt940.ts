@@ -25,6 +25,12 @@
  *
  * Balance proof (MT940): opening (:60F:/:60M:) + sum of :61: = closing (:62F:/:62M:). MT942 has
  * no balances; its :90D:/:90C: counts and sums are checked against the :61: entries instead.
+ *
+ * Bounds (REC-IN-1): a physical line is at most MT940_LINE characters and is refused as soon as
+ * it passes that, a field's content at most MT940_FIELDS[tag] (checked after the field's sequence,
+ * so a misplaced field is reported as such), the :61: subfields and every amount (15d) by
+ * MT940_SUBFIELDS. Errors name the field and the line, never its content; references and account
+ * identifications are masked as identifiers, :86: and supplementary details as free text (PCI-2, PCI-3).
  */
 import { StatementParseError, type SourcePosition, type StatementLine } from '../types';
 import {
@@ -33,17 +39,23 @@ import {
   decimalToMinor,
   digitsAt,
   fail,
+  finishLine,
+  finishSummary,
   flushLast,
   formatMinor,
   isoDate,
   LineSplitter,
+  maskIdentifier,
+  maskText,
   statementLineId,
+  tooLong,
   validDate,
   yymmdd,
   type ParseContext,
   type StatementSink,
   type TextParser,
 } from './common';
+import { MT940_FIELD_DEFAULT, MT940_FIELDS, MT940_LINE, MT940_SUBFIELDS } from './limits';
 
 export type DebitCreditMark = 'C' | 'D' | 'RC' | 'RD';
 
@@ -143,33 +155,34 @@ function isAlnum(code: number): boolean {
 }
 
 /** SWIFT 15d amount ("380115,12", "380115,", "0,12"; a missing comma is tolerated) → normalised decimal. */
-export function parseSwiftAmount(text: string, position: SourcePosition): string {
+export function parseSwiftAmount(text: string, position: SourcePosition, what = 'amount'): string {
+  if (text.length > MT940_SUBFIELDS.amount) tooLong(position, what, MT940_SUBFIELDS.amount);
   const comma = text.indexOf(',');
   const whole = comma === -1 ? text : text.slice(0, comma);
   const fraction = comma === -1 ? '' : text.slice(comma + 1);
   if (whole.length === 0 || !/^[0-9]+$/.test(whole) || !/^[0-9]*$/.test(fraction)) {
-    fail(position, `amount "${text}" is not a SWIFT amount (digits with a decimal comma)`);
+    fail(position, `${what} is not a SWIFT amount (digits with a decimal comma)`);
   }
   const normalisedWhole = whole.replace(/^0+(?=[0-9])/, '');
   return fraction.length > 0 ? `${normalisedWhole}.${fraction}` : normalisedWhole;
 }
 
-/** :60a: / :62a: / :64: / :65: — D/C mark, YYMMDD, currency, amount. */
-export function parseMt940Balance(value: string, position: SourcePosition): Mt940Balance {
+/** :60a: / :62a: / :64: / :65: — D/C mark, YYMMDD, currency, amount. `field` names it in errors. */
+export function parseMt940Balance(value: string, position: SourcePosition, field = 'balance'): Mt940Balance {
   const text = value.trim();
   const mark = text[0];
-  if (mark !== 'C' && mark !== 'D') fail(position, `balance "${text}" must start with C or D`);
-  const date = yymmdd(text.slice(1, 7), position, 'balance date');
+  if (mark !== 'C' && mark !== 'D') fail(position, `${field} must start with C or D`);
+  const date = yymmdd(text.slice(1, 7), position, `${field} date`);
   const currency = text.slice(7, 10);
-  if (!/^[A-Z]{3}$/.test(currency)) fail(position, `balance "${text}" has no currency code`);
-  const amount = parseSwiftAmount(text.slice(10), position);
+  if (!/^[A-Z]{3}$/.test(currency)) fail(position, `${field} has no currency code`);
+  const amount = parseSwiftAmount(text.slice(10), position, `${field} amount`);
   return { mark, date, currency, amount };
 }
 
 /** :28C: "5n[/5n]" statement number and sequence number. */
 export function parseMt940StatementNumber(field: string, position: SourcePosition): { statementNumber: string; sequenceNumber?: string } {
   const match = /^([0-9]{1,5})(?:\/([0-9]{1,5}))?$/.exec(field.trim());
-  if (!match) fail(position, `statement number "${field.trim()}" is not 5n[/5n]`);
+  if (!match) fail(position, ':28C: statement number is not 5n[/5n]');
   return match[2] !== undefined ? { statementNumber: match[1]!, sequenceNumber: match[2] } : { statementNumber: match[1]! };
 }
 
@@ -196,9 +209,9 @@ function entryDateNear(valueDate: string, mm: number, dd: number, position: Sour
 /** :61: — see the module comment for the grammar. `lines[0]` is the value after ":61:". */
 export function parseMt940StatementLine(lines: readonly string[], position: SourcePosition): Mt940StatementLine {
   const s = lines[0] ?? '';
-  const bad = (what: string): never => fail(position, `:61: "${s}": ${what}`);
+  const bad = (what: string): never => fail(position, `:61: ${what}`);
   if (s.length < 6) bad('missing value date');
-  const valueDate = yymmdd(s.slice(0, 6), position, 'value date');
+  const valueDate = yymmdd(s.slice(0, 6), position, ':61: value date');
   let i = 6;
   let entryDate: string | undefined;
   if (isDigit(s.charCodeAt(6)) && isDigit(s.charCodeAt(7)) && isDigit(s.charCodeAt(8)) && isDigit(s.charCodeAt(9))) {
@@ -223,11 +236,11 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   const amountStart = i;
   while (i < s.length && (isDigit(s.charCodeAt(i)) || s.charCodeAt(i) === 44)) i++;
   if (i === amountStart) bad('missing amount');
-  const amount = parseSwiftAmount(s.slice(amountStart, i), position);
+  const amount = parseSwiftAmount(s.slice(amountStart, i), position, ':61: amount');
   const type = s.slice(i, i + 4);
   const t0 = s.charCodeAt(i);
   if (type.length !== 4 || !(t0 === 78 || t0 === 70 || t0 === 83) || !isAlnum(s.charCodeAt(i + 1)) || !isAlnum(s.charCodeAt(i + 2)) || !isAlnum(s.charCodeAt(i + 3))) {
-    bad(`transaction type "${type}" is not N/F/S followed by 3 characters`);
+    bad('transaction type is not N/F/S followed by 3 letters or digits');
   }
   i += 4;
   const rest = s.slice(i);
@@ -235,6 +248,9 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   const customerReference = slashes === -1 ? rest : rest.slice(0, slashes);
   const bankReference = slashes === -1 ? undefined : rest.slice(slashes + 2).trim() || undefined;
   const supplementary = lines.length > 1 ? lines.slice(1).join('\n').trim() : '';
+  if (customerReference.trim().length > MT940_SUBFIELDS.customerReference) tooLong(position, ':61: customer reference', MT940_SUBFIELDS.customerReference);
+  if (bankReference !== undefined && bankReference.length > MT940_SUBFIELDS.bankReference) tooLong(position, ':61: bank reference', MT940_SUBFIELDS.bankReference);
+  if (supplementary.length > MT940_SUBFIELDS.supplementaryDetails) tooLong(position, ':61: supplementary details', MT940_SUBFIELDS.supplementaryDetails);
   // One object shape whatever is present (absent subfields are undefined).
   return {
     valueDate,
@@ -297,6 +313,28 @@ export function parseMt940Details(lines: readonly string[]): Mt940Details {
   return details;
 }
 
+/** :86: details as kept for tools (collectTransactions): every part masked (PCI-2, PCI-3). */
+function maskDetails(details: Mt940Details): Mt940Details {
+  const masked: Mt940Details = { text: maskText(details.text), lines: details.lines.map(maskText) };
+  const s = details.structured;
+  if (s) {
+    const structured: Mt940StructuredDetails = { transactionCode: s.transactionCode, sepa: {} };
+    if (s.postingText !== undefined) structured.postingText = maskText(s.postingText);
+    if (s.primaNota !== undefined) structured.primaNota = maskIdentifier(s.primaNota);
+    if (s.purpose !== undefined) structured.purpose = maskText(s.purpose);
+    if (s.counterpartyBic !== undefined) structured.counterpartyBic = maskIdentifier(s.counterpartyBic);
+    if (s.counterpartyAccount !== undefined) structured.counterpartyAccount = maskIdentifier(s.counterpartyAccount);
+    if (s.counterpartyName !== undefined) structured.counterpartyName = maskText(s.counterpartyName);
+    if (s.textKeyAddition !== undefined) structured.textKeyAddition = maskText(s.textKeyAddition);
+    for (const [key, value] of Object.entries(s.sepa)) structured.sepa[key] = IDENTIFIER_KEYS.has(key) ? maskIdentifier(value) : maskText(value);
+    masked.structured = structured;
+  }
+  return masked;
+}
+
+/** SEPA keywords whose value is an identifier (the rest is text). */
+const IDENTIFIER_KEYS = new Set(['EREF', 'KREF', 'MREF', 'CRED', 'DEBT', 'IBAN', 'BIC']);
+
 // ---------------------------------------------------------------------------------------------
 // The message parser
 
@@ -326,8 +364,12 @@ export interface Mt940ParserOptions {
 
 /** Streaming MT940/MT942 parser: lines in, StatementLines + statement summaries out. */
 export class Mt940Parser implements TextParser {
-  private readonly splitter = new LineSplitter((line, n) => this.onLine(line, n));
-  private field: { tag: string; lines: string[]; line: number } | undefined;
+  private readonly splitter = new LineSplitter(
+    (line, n) => this.onLine(line, n),
+    MT940_LINE,
+    (head, n) => this.lineTooLong(head, n),
+  );
+  private field: { tag: string; lines: string[]; line: number; length: number } | undefined;
   private current: OpenMessage | undefined;
   private statementIndex: number;
   private inBlock4 = false;
@@ -360,8 +402,20 @@ export class Mt940Parser implements TextParser {
     if (this.messages === 0) fail(this.pos(Math.max(1, line)), 'no MT940/MT942 message found (a statement starts with :20:)');
   }
 
+  line(): number {
+    return Math.max(1, this.splitter.lineNumber);
+  }
+
   private pos(line: number): SourcePosition {
     return { file: this.ctx.file, line };
+  }
+
+  /** REC-IN-1: a line past MT940_LINE, refused before the rest of it is read; names the field it starts or continues. */
+  private lineTooLong(head: string, n: number): never {
+    // eslint-disable-next-line no-control-regex -- SOH/ETX framing bytes
+    const tag = FIELD_START.exec(head.replace(/^[\x01\x03]+/, ''));
+    const field = tag ? `field :${tag[1]}:` : this.field ? `a continuation line of field :${this.field.tag}:` : 'a line';
+    tooLong(this.pos(n), field, MT940_LINE);
   }
 
   private onLine(raw: string, n: number): void {
@@ -391,12 +445,33 @@ export class Mt940Parser implements TextParser {
       const tagEnd = line.charCodeAt(3) === 58 ? 3 : isUpper(line.charCodeAt(3)) && line.charCodeAt(4) === 58 ? 4 : -1;
       if (tagEnd !== -1 && isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2))) {
         this.flushField();
-        this.field = { tag: line.slice(1, tagEnd), lines: [line.slice(tagEnd + 1)], line: n };
+        const value = line.slice(tagEnd + 1);
+        this.field = { tag: line.slice(1, tagEnd), lines: [value], line: n, length: value.length };
+        this.growField(n);
         return;
       }
     }
-    if (!this.field) fail(this.pos(n), `unexpected text outside any field: "${line.slice(0, 40)}"`);
+    if (!this.field) fail(this.pos(n), 'unexpected text outside any field (a field starts with :NN: or :NNa:)');
     this.field.lines.push(line);
+    this.field.length += line.length;
+    this.growField(n);
+  }
+
+  /**
+   * REC-IN-1, early: a field whose content passes the largest field bound is refused at once (its
+   * exact bound is checked when the field is complete, after its place in the sequence).
+   */
+  private growField(n: number): void {
+    const field = this.field!;
+    if (field.length > MT940_FIELD_DEFAULT) tooLong(this.pos(n), `field :${field.tag}:`, MT940_FIELDS[field.tag] ?? MT940_FIELD_DEFAULT);
+  }
+
+  /** REC-IN-1: the field's exact bound (called once the field's place in the sequence is checked). */
+  private checkField(tag: string, lines: readonly string[], line: number): void {
+    const limit = MT940_FIELDS[tag] ?? MT940_FIELD_DEFAULT;
+    let length = 0;
+    for (const part of lines) length += part.length;
+    if (length > limit) tooLong(this.pos(line), `field :${tag}:`, limit);
   }
 
   private blockHeader(line: string, n: number): void {
@@ -405,8 +480,8 @@ export class Mt940Parser implements TextParser {
     if (this.current) this.finishMessage(false, n, false);
     let i = 0;
     while (i < line.length && line[i] === '{') {
-      const id = /^\{([0-9A-Z]+):/.exec(line.slice(i));
-      if (!id) fail(this.pos(n), `malformed SWIFT block header near "${line.slice(i, i + 12)}"`);
+      const id = /^\{([0-9A-Z]{1,3}):/.exec(line.slice(i, i + 6));
+      if (!id) fail(this.pos(n), 'malformed SWIFT block header');
       if (id[1] === '4') {
         this.inBlock4 = true;
         const rest = line.slice(i + id[0].length);
@@ -428,7 +503,7 @@ export class Mt940Parser implements TextParser {
       }
       i = j + 1;
     }
-    if (i < line.length) fail(this.pos(n), `unexpected text after the SWIFT headers: "${line.slice(i, i + 20)}"`);
+    if (i < line.length) fail(this.pos(n), 'unexpected text after the SWIFT headers');
   }
 
   private terminator(line: string, n: number): void {
@@ -451,7 +526,7 @@ export class Mt940Parser implements TextParser {
         rest = rest.slice(j + 1);
       }
       if (rest.startsWith('{1:')) this.blockHeader(rest, n);
-      else if (rest.trim().length > 0) fail(this.pos(n), `unexpected text after "-}": "${rest.slice(0, 20)}"`);
+      else if (rest.trim().length > 0) fail(this.pos(n), 'unexpected text after "-}"');
     } else if (this.inBlock4) {
       fail(this.pos(n), 'a SWIFT message block {4: must end with "-}"');
     }
@@ -465,16 +540,14 @@ export class Mt940Parser implements TextParser {
   }
 
   private outOfSequence(open: OpenMessage, tag: string, line: number): never {
-    fail(
-      this.pos(line),
-      `field :${tag}: is out of sequence after :${open.lastTag}: in statement ${open.msg.transactionReference} (started at line ${open.msg.line})`,
-    );
+    fail(this.pos(line), `field :${tag}: is out of sequence after :${open.lastTag}: in the statement that starts at line ${open.msg.line}`);
   }
 
   private handleField(tag: string, lines: string[], line: number): void {
     const position = this.pos(line);
     const value = lines[0]!;
     if (tag === '20') {
+      this.checkField(tag, lines, line);
       if (this.current) this.finishMessage(false, line, false);
       this.startMessage(value.trim(), line);
       return;
@@ -484,21 +557,26 @@ export class Mt940Parser implements TextParser {
     const msg = open.msg;
     const phase = open.phase;
     if (tag !== '61' && tag !== '86') this.completePending(open);
+    // Each case checks the field's place in the sequence, then its bound, then its grammar.
+    const check = (): void => this.checkField(tag, lines, line);
     switch (tag) {
       case '21':
         if (phase !== 'ref') this.outOfSequence(open, tag, line);
-        msg.relatedReference = value.trim();
+        check();
+        msg.relatedReference = maskIdentifier(value.trim());
         break;
       case '25':
       case '25P':
         if (phase !== 'ref') this.outOfSequence(open, tag, line);
-        msg.accountIdentification = value.trim();
+        check();
+        msg.accountIdentification = maskIdentifier(value.trim());
         if (msg.accountIdentification.length === 0) fail(position, ':25: account identification is empty');
         open.phase = 'account';
         break;
       case '28':
       case '28C': {
         if (phase !== 'account') this.outOfSequence(open, tag, line);
+        check();
         const number = parseMt940StatementNumber(value, position);
         msg.statementNumber = number.statementNumber;
         if (number.sequenceNumber !== undefined) msg.sequenceNumber = number.sequenceNumber;
@@ -509,9 +587,10 @@ export class Mt940Parser implements TextParser {
       case '60F':
       case '60M': {
         if (phase !== 'number') this.outOfSequence(open, tag, line);
-        const balance = parseMt940Balance(value, position);
-        checkCurrency(balance.currency, position);
-        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
+        check();
+        const balance = parseMt940Balance(value, position, `:${tag}:`);
+        checkCurrency(balance.currency, position, `:${tag}: currency`);
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, `:${tag}: amount`);
         msg.kind = 'mt940';
         msg.currency = balance.currency;
         msg.openingBalance = { ...balance, intermediate: tag === '60M' };
@@ -520,17 +599,18 @@ export class Mt940Parser implements TextParser {
       }
       case '34F': {
         if (phase !== 'number' && !(phase === 'pre942' && msg.floorLimits.length < 2 && !open.saw13D)) this.outOfSequence(open, tag, line);
+        check();
         const text = value.trim();
         const currency = text.slice(0, 3);
-        checkCurrency(currency, position);
+        checkCurrency(currency, position, ':34F: currency');
         let i = 3;
         let mark: 'C' | 'D' | undefined;
         if (text[3] === 'C' || text[3] === 'D') {
           mark = text[3] as 'C' | 'D';
           i = 4;
         }
-        const amount = parseSwiftAmount(text.slice(i), position);
-        decimalToMinor(amount, currency, position, this.ctx.trailingZeros);
+        const amount = parseSwiftAmount(text.slice(i), position, ':34F: amount');
+        decimalToMinor(amount, currency, position, this.ctx.trailingZeros, ':34F: amount');
         if (msg.floorLimits.length > 0 && msg.floorLimits[0]!.currency !== currency) fail(position, ':34F: floor limits in two currencies');
         msg.floorLimits.push(mark ? { mark, currency, amount } : { currency, amount });
         msg.kind = 'mt942';
@@ -540,22 +620,27 @@ export class Mt940Parser implements TextParser {
       }
       case '13D': {
         if (phase !== 'pre942' || open.saw13D) this.outOfSequence(open, tag, line);
+        check();
         msg.dateTime = parseDateTimeIndication(value.trim(), position);
         open.saw13D = true;
         break;
       }
       case '61': {
         if (!((phase === 'body940') || (phase === 'pre942' && open.saw13D))) this.outOfSequence(open, tag, line);
+        check();
         this.completePending(open);
         this.statementLine(open, lines, line);
         break;
       }
       case '86': {
         if (open.pending && (phase === 'body940' || phase === 'pre942')) {
-          open.pending.txn.details = parseMt940Details(lines);
+          check();
+          const details = parseMt940Details(lines);
+          open.pending.txn.details = this.options.collectTransactions ? maskDetails(details) : details;
           this.completePending(open);
         } else if (phase === 'closed940' || phase === 'sums942' || (phase === 'pre942' && open.saw13D)) {
-          msg.information = lines.join('');
+          check();
+          msg.information = maskText(lines.join(''));
           open.phase = 'info';
         } else this.outOfSequence(open, tag, line);
         break;
@@ -563,26 +648,29 @@ export class Mt940Parser implements TextParser {
       case '62F':
       case '62M': {
         if (phase !== 'body940') this.outOfSequence(open, tag, line);
-        const balance = parseMt940Balance(value, position);
-        checkCurrency(balance.currency, position);
-        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
+        check();
+        const balance = parseMt940Balance(value, position, `:${tag}:`);
+        checkCurrency(balance.currency, position, `:${tag}: currency`);
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, `:${tag}: amount`);
         msg.closingBalance = { ...balance, intermediate: tag === '62M' };
         open.phase = 'closed940';
         break;
       }
       case '64': {
         if (phase !== 'closed940' || msg.availableBalance || msg.forwardAvailableBalances.length > 0) this.outOfSequence(open, tag, line);
-        const balance = parseMt940Balance(value, position);
-        checkCurrency(balance.currency, position);
-        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
+        check();
+        const balance = parseMt940Balance(value, position, ':64:');
+        checkCurrency(balance.currency, position, ':64: currency');
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, ':64: amount');
         msg.availableBalance = balance;
         break;
       }
       case '65': {
         if (phase !== 'closed940') this.outOfSequence(open, tag, line);
-        const balance = parseMt940Balance(value, position);
-        checkCurrency(balance.currency, position);
-        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros);
+        check();
+        const balance = parseMt940Balance(value, position, ':65:');
+        checkCurrency(balance.currency, position, ':65: currency');
+        decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, ':65: amount');
         msg.forwardAvailableBalances.push(balance);
         break;
       }
@@ -590,12 +678,13 @@ export class Mt940Parser implements TextParser {
       case '90C': {
         const before = phase === 'pre942' && open.saw13D;
         if (!(before || (tag === '90C' && phase === 'sums942' && msg.sumCredits === undefined && open.lastTag === '90D'))) this.outOfSequence(open, tag, line);
+        check();
         const match = /^([0-9]{1,5})([A-Z]{3})([0-9,]+)$/.exec(value.trim());
-        if (!match) fail(position, `:${tag}: "${value.trim()}" is not number + currency + amount`);
-        const currency = checkCurrency(match[2]!, position);
+        if (!match) fail(position, `:${tag}: is not number + currency + amount`);
+        const currency = checkCurrency(match[2]!, position, `:${tag}: currency`);
         if (currency !== msg.currency) fail(position, `:${tag}: is in ${currency}, the report in ${msg.currency}`);
-        const amount = parseSwiftAmount(match[3]!, position);
-        decimalToMinor(amount, currency, position, this.ctx.trailingZeros);
+        const amount = parseSwiftAmount(match[3]!, position, `:${tag}: amount`);
+        decimalToMinor(amount, currency, position, this.ctx.trailingZeros, `:${tag}: amount`);
         const sum = { count: Number(match[1]), currency, amount };
         if (tag === '90D') msg.sumDebits = sum;
         else msg.sumCredits = sum;
@@ -608,8 +697,9 @@ export class Mt940Parser implements TextParser {
     open.lastTag = tag;
   }
 
-  private startMessage(reference: string, line: number): void {
-    if (reference.length === 0) fail(this.pos(line), ':20: transaction reference is empty');
+  private startMessage(raw: string, line: number): void {
+    if (raw.length === 0) fail(this.pos(line), ':20: transaction reference is empty');
+    const reference = maskIdentifier(raw);
     const msg: Mt940Message = {
       kind: this.blockType === '942' ? 'mt942' : 'mt940',
       line,
@@ -640,7 +730,7 @@ export class Mt940Parser implements TextParser {
     const position = this.pos(line);
     const parsed = parseMt940StatementLine(lines, position);
     const currency = open.msg.currency;
-    const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros);
+    const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros, ':61: amount');
     const credit = parsed.mark === 'C' || parsed.mark === 'RD';
     const minor = credit ? unsigned : -unsigned;
     const txn: Mt940Transaction = {
@@ -650,9 +740,9 @@ export class Mt940Parser implements TextParser {
       fundsCode: parsed.fundsCode,
       amount: parsed.amount,
       transactionType: parsed.transactionType,
-      customerReference: parsed.customerReference,
-      bankReference: parsed.bankReference,
-      supplementaryDetails: parsed.supplementaryDetails,
+      customerReference: maskIdentifier(parsed.customerReference),
+      bankReference: parsed.bankReference === undefined ? undefined : maskIdentifier(parsed.bankReference),
+      supplementaryDetails: parsed.supplementaryDetails === undefined ? undefined : maskText(parsed.supplementaryDetails),
       line,
       signedAmount: formatMinor(minor, currency),
       details: undefined,
@@ -704,7 +794,7 @@ export class Mt940Parser implements TextParser {
     const counterparty = structured?.counterpartyName?.trim() || structured?.counterpartyAccount?.trim();
     if (counterparty) line.counterparty = counterparty;
     open.lineCount++;
-    this.sink.line(open.statementIndex, line);
+    this.sink.line(open.statementIndex, finishLine(line));
   }
 
   private finishMessage(terminated: boolean, line: number, atEof: boolean): void {
@@ -714,7 +804,7 @@ export class Mt940Parser implements TextParser {
     const msg = open.msg;
     msg.terminated = terminated;
     const where = this.pos(line);
-    const name = `statement ${msg.transactionReference} (line ${msg.line})`;
+    const name = `the statement that starts at line ${msg.line}`;
     const truncated = atEof && !terminated ? ' (truncated file?)' : '';
     if (!msg.accountIdentification) fail(where, `${name} has no :25: account identification${truncated}`);
     if (!msg.statementNumber) fail(where, `${name} has no :28C: statement number${truncated}`);
@@ -747,9 +837,10 @@ export class Mt940Parser implements TextParser {
         if (!sum) continue;
         const expected = decimalToMinor(sum.amount, sum.currency, where, this.ctx.trailingZeros);
         if (sum.count !== actual.count || expected !== actual.minor) {
+          // Counts only: the sums are field content.
           fail(
             where,
-            `${name}: :${label}: says ${sum.count} entries for ${sum.amount} ${sum.currency} but the report has ${actual.count} for ${formatMinor(actual.minor, msg.currency)}`,
+            `${name}: :${label}: does not match the report's ${label === '90D' ? 'debit' : 'credit'} entries (it says ${sum.count} entries, the report has ${actual.count}${sum.count === actual.count ? ' with a different sum' : ''})`,
           );
         }
       }
@@ -759,21 +850,23 @@ export class Mt940Parser implements TextParser {
     }
     this.messages++;
     this.options.onMessage?.(msg);
-    this.sink.statement({
-      index: open.statementIndex,
-      statementId: open.statementId,
-      accountId: msg.accountIdentification,
-      currency: msg.currency,
-      lineCount: open.lineCount,
-      ...(balance ? { balance } : {}),
-    });
+    this.sink.statement(
+      finishSummary({
+        index: open.statementIndex,
+        statementId: open.statementId,
+        accountId: msg.accountIdentification,
+        currency: msg.currency,
+        lineCount: open.lineCount,
+        ...(balance ? { balance } : {}),
+      }),
+    );
   }
 }
 
 /** :13D: YYMMDDHHMM±hhmm → "YYYY-MM-DDTHH:MM±hh:mm". */
 function parseDateTimeIndication(text: string, position: SourcePosition): string {
   const match = /^([0-9]{6})([0-9]{2})([0-9]{2})([+-])([0-9]{2})([0-9]{2})$/.exec(text);
-  if (!match) fail(position, `:13D: "${text}" is not YYMMDDHHMM±hhmm`);
+  if (!match) fail(position, ':13D: is not YYMMDDHHMM±hhmm');
   const date = yymmdd(match[1]!, position, ':13D: date');
   const hour = Number(match[2]);
   const minute = Number(match[3]);

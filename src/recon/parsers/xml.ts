@@ -6,16 +6,37 @@
  * no duplicate attributes, known entities, nothing but markup/whitespace outside the root.
  *
  * Push-based: feed text chunks with `push`, then call `end()`. A construct split across chunks
- * is kept until it is complete, so memory is bounded by the largest single tag/text run.
+ * is kept until it is complete. Every construct is bounded (REC-IN-1): a text node by its
+ * element's limit (the handler's `textLimit`, else `limits.text`), a tag, a comment or processing
+ * instruction and the nesting depth by `limits`. A construct that passes its bound is refused as
+ * soon as the bound is passed, so memory stays within the largest bound plus one pushed chunk.
+ *
+ * Errors name the line and the fault, never the text (PCI-3).
  */
 import { LineSyntaxError } from '../types';
+import { CAMT_TEXT_DEFAULT, XML_LIMITS, XML_WHITESPACE_SLACK } from './limits';
 
 export interface XmlHandler {
   /** `name` is the local name (prefix stripped); `qname` the name as written. */
   open(name: string, attrs: Record<string, string> | undefined, qname: string): void;
   close(name: string): void;
   text(text: string): void;
+  /** The most characters the text of element `name` (local name) may hold, surrounding whitespace not counted. */
+  textLimit?(name: string): number;
 }
+
+export interface XmlLimits {
+  /** Text of an element the handler sets no limit for. */
+  text: number;
+  /** A start or end tag with its attributes. */
+  tag: number;
+  /** A comment or processing instruction. */
+  comment: number;
+  /** Element nesting. */
+  depth: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({ text: CAMT_TEXT_DEFAULT, ...XML_LIMITS });
 
 export class XmlSyntaxError extends LineSyntaxError {
   override name = 'XmlSyntaxError';
@@ -23,6 +44,13 @@ export class XmlSyntaxError extends LineSyntaxError {
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const ENTITY = /&([^;&<>\s]*);?/g;
+/** The longest entity or character reference ("&#x10FFFF;" is 10). */
+const MAX_ENTITY = 12;
+
+/** An element or attribute name for a message: names are markup, but bounded here all the same. */
+function shortName(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+}
 
 function isNameStart(code: number): boolean {
   return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 58 || code >= 0xc0;
@@ -46,6 +74,9 @@ export class XmlTokenizer {
   private rootClosed = false;
   private pendingText = '';
   private ended = false;
+  /** Text limit of each open element, innermost last. */
+  private readonly textLimits: number[] = [];
+  private readonly limits: XmlLimits;
 
   /**
    * @param skipLeadingWhitespace drop whitespace that starts a text run (indentation between
@@ -54,7 +85,10 @@ export class XmlTokenizer {
   constructor(
     private readonly handler: XmlHandler,
     private readonly skipLeadingWhitespace = false,
-  ) {}
+    limits: Partial<XmlLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_XML_LIMITS, ...limits };
+  }
 
   private addText(segment: string): void {
     if (this.pendingText.length === 0 && this.skipLeadingWhitespace && this.stack.length > 0) {
@@ -64,7 +98,24 @@ export class XmlTokenizer {
       if (i > 0) segment = segment.slice(i);
     }
     const decoded = this.decodeText(segment);
+    this.checkText(decoded);
     this.pendingText = this.pendingText.length === 0 ? decoded : this.pendingText + decoded;
+  }
+
+  /**
+   * Refuses a text run that would pass its element's limit once `addition` joins it (REC-IN-1),
+   * before the run is built any longer. Whitespace around the value is not counted, up to
+   * XML_WHITESPACE_SLACK characters of it.
+   */
+  private checkText(addition: string): void {
+    const length = this.pendingText.length + addition.length;
+    const limit = this.textLimits.length > 0 ? this.textLimits[this.textLimits.length - 1]! : this.limits.text;
+    if (length <= limit) return;
+    const open = this.stack[this.stack.length - 1];
+    const what = open === undefined ? 'text outside the root element' : `text of <${shortName(open)}>`;
+    if (length > limit + XML_WHITESPACE_SLACK || (this.pendingText + addition).trim().length > limit) {
+      this.error(`${what} is longer than ${limit} characters`);
+    }
   }
 
   /** 1-based line of the current parse position (computed on demand: use for errors only). */
@@ -89,7 +140,26 @@ export class XmlTokenizer {
     this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + chunk : chunk;
     this.pos = 0;
     this.run(false);
+    this.checkIncomplete();
     this.compact();
+  }
+
+  /** What is left waiting for more input (an incomplete construct) must fit its bound. */
+  private checkIncomplete(): void {
+    const left = this.buf.length - this.pos;
+    if (left <= MAX_ENTITY) return;
+    const buf = this.buf;
+    const at = this.pos;
+    if (buf.charCodeAt(at) !== 60 /* < */) return; // text is consumed as it arrives; an entity is held back at most MAX_ENTITY
+    if (buf.startsWith('<!--', at)) {
+      if (left > this.limits.comment + 7) this.error(`a comment is longer than ${this.limits.comment} characters`);
+    } else if (buf.startsWith('<?', at)) {
+      if (left > this.limits.comment + 4) this.error(`a processing instruction is longer than ${this.limits.comment} characters`);
+    } else if (buf.startsWith('<![CDATA[', at)) {
+      this.checkText(buf.slice(at + 9));
+    } else if (left > this.limits.tag + 2) {
+      this.error(`a tag is longer than ${this.limits.tag} characters`);
+    }
   }
 
   end(): void {
@@ -124,9 +194,9 @@ export class XmlTokenizer {
     while (this.pos < n) {
       const lt = buf.indexOf('<', this.pos);
       if (lt === -1) {
-        // Text up to the end of the buffer; an entity may be cut, so only take up to the last '&'.
+        // Text up to the end of the buffer; an entity may be cut, so only take up to a '&' near the end.
         const amp = final ? -1 : buf.lastIndexOf('&');
-        const cut = amp >= this.pos && buf.indexOf(';', amp) === -1 ? amp : n;
+        const cut = amp >= this.pos && n - amp <= MAX_ENTITY && buf.indexOf(';', amp) === -1 ? amp : n;
         if (cut > this.pos) this.addText(buf.slice(this.pos, cut));
         this.pos = cut;
         return;
@@ -169,12 +239,14 @@ export class XmlTokenizer {
           if (final) this.error('unterminated CDATA section (truncated file?)');
           return false;
         }
-        this.pendingText += buf.slice(start + 9, close);
+        const cdata = buf.slice(start + 9, close);
+        this.checkText(cdata);
+        this.pendingText += cdata;
         this.pos = close + 3;
         return true;
       }
       if (buf.startsWith('<!DOCTYPE', start)) this.error('DOCTYPE declarations are not allowed in statement files');
-      this.error(`unexpected markup "${buf.slice(start, start + 12)}"`);
+      this.error('unexpected markup after "<!" (only comments and CDATA sections are allowed)');
     }
     if (next === 63 /* ? */) {
       const close = buf.indexOf('?>', start + 2);
@@ -187,7 +259,7 @@ export class XmlTokenizer {
         if (start !== 0 || this.discardedLines > 0 || this.rootSeen) this.error('the XML declaration must be at the very start of the file');
         const encoding = /encoding\s*=\s*["']([^"']+)["']/.exec(body);
         if (encoding && !/^utf-?8$/i.test(encoding[1]!)) {
-          this.error(`encoding "${encoding[1]}" is not supported: ISO 20022 messages are UTF-8`);
+          this.error(`encoding "${shortName(encoding[1]!)}" is not supported: ISO 20022 messages are UTF-8`);
         }
       }
       this.pos = close + 2;
@@ -248,9 +320,10 @@ export class XmlTokenizer {
   private endTag(raw: string): void {
     const name = raw.trimEnd();
     const open = this.stack[this.stack.length - 1];
-    if (open === undefined) this.error(`</${name}> without an open element`);
-    if (open !== name) this.error(`</${name}> does not close <${open}>`);
+    if (open === undefined) this.error(`</${shortName(name)}> without an open element`);
+    if (open !== name) this.error(`</${shortName(name)}> does not close <${shortName(open)}>`);
     this.stack.pop();
+    this.textLimits.pop();
     if (this.stack.length === 0) this.rootClosed = true;
     const colon = name.indexOf(':');
     this.handler.close(colon === -1 ? name : name.slice(colon + 1));
@@ -262,11 +335,11 @@ export class XmlTokenizer {
     const selfClosing = tag.charCodeAt(end - 1) === 47;
     if (selfClosing) end--;
     while (end > 0 && isSpace(tag.charCodeAt(end - 1))) end--;
-    if (end === 0 || !isNameStart(tag.charCodeAt(0))) this.error(`invalid element name in "<${tag.slice(0, 30)}>"`);
+    if (end === 0 || !isNameStart(tag.charCodeAt(0))) this.error('invalid element name');
     for (let i = 1; i < end; i++) {
       if (!isNameChar(tag.charCodeAt(i))) {
-        if (isSpace(tag.charCodeAt(i))) this.error(`attribute in <${tag.slice(0, i)}> is not quoted`);
-        this.error(`invalid element name in "<${tag.slice(0, 30)}>"`);
+        if (isSpace(tag.charCodeAt(i))) this.error(`attribute in <${shortName(tag.slice(0, i))}> is not quoted`);
+        this.error('invalid element name');
       }
     }
     const qname = end === tag.length ? tag : tag.slice(0, end);
@@ -275,15 +348,18 @@ export class XmlTokenizer {
 
   private openElement(qname: string, attrs: Record<string, string> | undefined, selfClosing: boolean): void {
     if (this.stack.length === 0) {
-      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${qname}>`);
+      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${shortName(qname)}>`);
       this.rootSeen = true;
     }
+    if (this.stack.length >= this.limits.depth) this.error(`elements are nested deeper than ${this.limits.depth} levels`);
     const colon = qname.indexOf(':');
     const local = colon === -1 ? qname : qname.slice(colon + 1);
     this.stack.push(qname);
+    this.textLimits.push(this.handler.textLimit?.(local) ?? this.limits.text);
     this.handler.open(local, attrs, qname);
     if (selfClosing) {
       this.stack.pop();
+      this.textLimits.pop();
       if (this.stack.length === 0) this.rootClosed = true;
       this.handler.close(local);
     }
@@ -291,7 +367,7 @@ export class XmlTokenizer {
 
   private startTag(buf: string, from: number, to: number): void {
     let i = from;
-    if (!isNameStart(buf.charCodeAt(i))) this.error(`invalid element name in "${buf.slice(from - 1, Math.min(to + 1, from + 30))}"`);
+    if (!isNameStart(buf.charCodeAt(i))) this.error('invalid element name');
     while (i < to && isNameChar(buf.charCodeAt(i))) i++;
     const qname = buf.slice(from, i);
     let selfClosing = false;
@@ -302,25 +378,27 @@ export class XmlTokenizer {
       if (i >= to) break;
       const c = buf.charCodeAt(i);
       if (c === 47 /* / */) {
-        if (i + 1 !== to) this.error(`unexpected "/" in <${qname}>`);
+        if (i + 1 !== to) this.error(`unexpected "/" in <${shortName(qname)}>`);
         selfClosing = true;
         break;
       }
-      if (i === spaceStart) this.error(`attributes of <${qname}> must be separated by whitespace`);
+      const element = shortName(qname);
+      if (i === spaceStart) this.error(`attributes of <${element}> must be separated by whitespace`);
       const nameStart = i;
-      if (!isNameStart(c)) this.error(`invalid attribute name in <${qname}>`);
+      if (!isNameStart(c)) this.error(`invalid attribute name in <${element}>`);
       while (i < to && isNameChar(buf.charCodeAt(i))) i++;
       const attrName = buf.slice(nameStart, i);
+      const attribute = shortName(attrName);
       while (i < to && isSpace(buf.charCodeAt(i))) i++;
-      if (buf.charCodeAt(i) !== 61 /* = */) this.error(`attribute ${attrName} of <${qname}> has no value`);
+      if (buf.charCodeAt(i) !== 61 /* = */) this.error(`attribute ${attribute} of <${element}> has no value`);
       i++;
       while (i < to && isSpace(buf.charCodeAt(i))) i++;
       const q = buf.charCodeAt(i);
-      if (q !== 34 && q !== 39) this.error(`attribute ${attrName} of <${qname}> is not quoted`);
+      if (q !== 34 && q !== 39) this.error(`attribute ${attribute} of <${element}> is not quoted`);
       const close = buf.indexOf(q === 34 ? '"' : "'", i + 1);
-      if (close === -1 || close > to) this.error(`attribute ${attrName} of <${qname}> is not terminated`);
+      if (close === -1 || close > to) this.error(`attribute ${attribute} of <${element}> is not terminated`);
       attrs ??= {};
-      if (Object.prototype.hasOwnProperty.call(attrs, attrName)) this.error(`duplicate attribute ${attrName} in <${qname}>`);
+      if (Object.prototype.hasOwnProperty.call(attrs, attrName)) this.error(`duplicate attribute ${attribute} in <${element}>`);
       attrs[attrName] = this.decodeText(buf.slice(i + 1, close));
       i = close + 1;
     }
@@ -330,15 +408,15 @@ export class XmlTokenizer {
   private decodeText(raw: string): string {
     if (raw.indexOf('&') === -1) return raw;
     return raw.replace(ENTITY, (whole, name: string) => {
-      if (!whole.endsWith(';')) this.error(`"&" must start an entity reference ("&amp;" for a literal ampersand) near "${whole}"`);
+      if (!whole.endsWith(';')) this.error('"&" must start an entity reference ("&amp;" for a literal ampersand)');
       const known = PREDEFINED[name];
       if (known !== undefined) return known;
       let code = Number.NaN;
       if (/^#x[0-9a-fA-F]{1,6}$/.test(name)) code = Number.parseInt(name.slice(2), 16);
       else if (/^#[0-9]{1,7}$/.test(name)) code = Number.parseInt(name.slice(1), 10);
-      else this.error(`unknown entity &${name};`);
+      else this.error('unknown entity reference (only &lt; &gt; &amp; &quot; &apos; and character references)');
       if (!(code === 9 || code === 10 || code === 13 || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff))) {
-        this.error(`character reference &${name}; is not a valid XML character`);
+        this.error('a character reference is not a valid XML character');
       }
       return String.fromCodePoint(code);
     });

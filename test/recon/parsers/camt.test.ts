@@ -151,9 +151,9 @@ const ACCEPTED: Record<string, Expect> = {
 /** Rejected by default, with the element that is wrong. */
 const REJECTED: Record<string, { element: string; fault: RegExp }> = {
   'camt053.v2.wrong.xml': { element: 'Document/BkToCstmrStmt', fault: /contains no <Stmt>/ },
-  'camt053.v2.five.decimals.xml': { element: 'Document/BkToCstmrStmt/Stmt[1]/Bal[1]/Amt', fault: /"18\.150" has 3 decimal places but EUR allows 2/ },
-  'camt053.v2.all-balance-types.xml': { element: 'Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt', fault: /"8\.850" has 3 decimal places but EUR allows 2/ },
-  'camt53.only-Dt-with-DtTm.xml': { element: 'Document/BkToCstmrStmt/Stmt[1]/Bal[1]/Amt', fault: /"5442\.09000" has 5 decimal places but RON allows 2/ },
+  'camt053.v2.five.decimals.xml': { element: 'Document/BkToCstmrStmt/Stmt[1]/Bal[1]/Amt', fault: /^amount has 3 decimal places but EUR allows 2$/ },
+  'camt053.v2.all-balance-types.xml': { element: 'Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt', fault: /^amount has 3 decimal places but EUR allows 2$/ },
+  'camt53.only-Dt-with-DtTm.xml': { element: 'Document/BkToCstmrStmt/Stmt[1]/Bal[1]/Amt', fault: /^amount has 5 decimal places but RON allows 2$/ },
 };
 
 describe('camt fixtures', () => {
@@ -243,7 +243,8 @@ describe('camt synthetic documents', () => {
       endToEndId: 'E2E&1',
       customerReference: 'I-AB',
       counterparty: 'Müller <GmbH>',
-      remittanceInformation: 'Invoice <42> & "co" INV-42 RF18539007547034',
+      // Remittance information is free text (PCI-1): the creditor reference's 14 digits pass Luhn, so they are masked.
+      remittanceInformation: 'Invoice <42> & "co" INV-42 RF[REDACTED-PAN]',
     });
   });
 
@@ -258,15 +259,15 @@ describe('camt synthetic documents', () => {
     const doctype = doc(entry('1.00', 'CRDT', 'BOOK')).replace('<?xml version="1.0" encoding="UTF-8"?>\n', '<?xml version="1.0"?>\n<!DOCTYPE Document [<!ENTITY x "y">]>\n');
     expect((await parseError(() => parseStatementFile(tmp.write('doctype.xml', doctype)))).fault).toContain('DOCTYPE declarations are not allowed');
     const entity = doc(entry('1.00', 'CRDT', 'BOOK', '<AddtlNtryInf>&nbsp;</AddtlNtryInf>'));
-    expect((await parseError(() => parseStatementFile(tmp.write('entity.xml', entity)))).fault).toContain('unknown entity &nbsp;');
+    expect((await parseError(() => parseStatementFile(tmp.write('entity.xml', entity)))).fault).toContain('unknown entity reference');
   });
 
   it('wrong precision names the element: 3 decimals for EUR, decimals for JPY', async () => {
     const eur = await parseError(() => parseStatementFile(tmp.write('eur.xml', doc(entry('8.855', 'CRDT', 'BOOK'))), { allowTrailingZeroDecimals: true }));
     expect(eur.position.element).toBe('Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt');
-    expect(eur.fault).toBe('amount "8.855" has 3 decimal places but EUR allows 2');
+    expect(eur.fault).toBe('amount has 3 decimal places but EUR allows 2');
     const jpy = await parseError(() => parseStatementFile(tmp.write('jpy.xml', doc(entry('100', 'CRDT', 'BOOK').replace('Ccy="EUR">100', 'Ccy="JPY">100.5')))));
-    expect(jpy.fault).toBe('amount "100.5" has 1 decimal places but JPY allows 0');
+    expect(jpy.fault).toBe('amount has 1 decimal places but JPY allows 0');
   });
 
   it('missing CdtDbtInd, a signed amount, an unknown currency and a bad date are errors naming the element', async () => {
@@ -284,7 +285,7 @@ describe('camt synthetic documents', () => {
 
   it('a document of another camt type, or not camt at all, is refused', async () => {
     const pain = doc(entry('1.00', 'CRDT', 'BOOK')).replace('camt.053.001.08', 'pain.001.001.09');
-    expect((await parseError(() => parseStatementFile(tmp.write('pain.xml', pain), { format: 'camt.053' }))).fault).toContain('is not a camt.052, camt.053 or camt.054 message');
+    expect((await parseError(() => parseStatementFile(tmp.write('pain.xml', pain), { format: 'camt.053' }))).fault).toBe('the Document namespace is not that of a camt.052, camt.053 or camt.054 message');
     const mismatch = await parseError(() => parseStatementFile(tmp.write('x.xml', doc(entry('1.00', 'CRDT', 'BOOK'))), { format: 'camt.054' }));
     expect(mismatch.position.element).toBe('Document');
     expect(mismatch.fault).toBe('the Document is camt.053.001.08, not camt.054');

@@ -3,6 +3,7 @@
  * doubled quotes and line breaks). Writing is ./csv-writer.ts, the one formula-safe writer
  * (REC-OUT-1).
  */
+import { CSV_LIMITS } from '../parsers/limits';
 import { LineSyntaxError } from '../types';
 
 export interface CsvRecord {
@@ -15,13 +16,30 @@ export class CsvSyntaxError extends LineSyntaxError {
   override name = 'CsvSyntaxError';
 }
 
-/** Reads CSV records from physical lines (without their line breaks). */
-export async function* csvRecords(lines: AsyncIterable<string>): AsyncGenerator<CsvRecord> {
+export interface CsvRecordLimits {
+  /** Characters of a physical line. */
+  line: number;
+  /** Characters of a record (a quoted cell may span lines). */
+  record: number;
+}
+
+/**
+ * Reads CSV records from physical lines (without their line breaks). A UTF-8 byte-order mark
+ * before the first line is dropped, as every reader does (ING-1). A line or a record longer than
+ * `limits` is a CsvSyntaxError naming its first line (REC-IN-1); faults never quote a cell (PCI-3).
+ */
+export async function* csvRecords(lines: AsyncIterable<string>, limits: CsvRecordLimits = CSV_LIMITS): AsyncGenerator<CsvRecord> {
   let lineNo = 0;
-  let pending: { cells: string[]; cell: string; line: number } | undefined;
+  let pending: { cells: string[]; cell: string; line: number; length: number } | undefined;
   for await (const raw of lines) {
     lineNo += 1;
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    let text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.length > limits.line) throw new CsvSyntaxError(lineNo, `the line is longer than ${limits.line} characters`);
+    const recordLength = pending ? pending.length + text.length + 1 : text.length;
+    if (pending && recordLength > limits.record) {
+      throw new CsvSyntaxError(pending.line, `the record that starts at line ${pending.line} is longer than ${limits.record} characters (an unterminated quote?)`);
+    }
     let cells: string[];
     let cell: string;
     let inQuotes: boolean;
@@ -77,7 +95,7 @@ export async function* csvRecords(lines: AsyncIterable<string>): AsyncGenerator<
       i += 1;
     }
     if (inQuotes) {
-      pending = { cells, cell, line: start };
+      pending = { cells, cell, line: start, length: recordLength };
       continue;
     }
     cells.push(cell);

@@ -6,24 +6,49 @@
  *   quarantined with the reason and nothing from the run is recorded.
  * - Anything else is an operational failure (disk, DuckDB, ...): nothing is recorded either,
  *   but the input is not blamed.
+ *
+ * PCI-3: a BadInputError's fault, message and element path go to stderr, the quarantine reason
+ * file and `inbox --json`, so the constructor masks card numbers in them. The readers' faults
+ * quote no field content at all (they are masked as free text there already); a message built
+ * here from an identifier (an unknown account) is masked with identifier evidence (PCI-2), so an
+ * IBAN or a Luhn-valid bank reference stays readable and a card number does not.
  */
+import { redactPans } from '../../domain/pan';
 import type { SourcePosition } from '../types';
-import { StatementParseError } from '../types';
+import { LineSyntaxError, StatementParseError } from '../types';
+
+type Evidence = 'text' | 'identifier';
+const redact = redactPans as (text: string, evidence?: Evidence) => string;
+
+/** Masks card numbers in a message that may quote identifier fields (PCI-2, PCI-3). */
+export function safeMessage(text: string): string {
+  return redact(text, 'identifier');
+}
+
+function safePosition(position: SourcePosition): SourcePosition {
+  return position.element ? { ...position, element: safeMessage(position.element) } : position;
+}
 
 export type BadInputKind = 'malformed' | 'truncated' | 'unknown-format' | 'precision' | 'unknown-account' | 'invalid-row';
 
 export class BadInputError extends Error {
   override name = 'BadInputError';
+  readonly position: SourcePosition;
+  readonly fault: string;
   constructor(
     /** The file to quarantine (as given by the user / the S3 key). */
     readonly file: string,
-    readonly position: SourcePosition,
-    readonly fault: string,
+    position: SourcePosition,
+    fault: string,
     readonly kind: BadInputKind = 'malformed',
     /** The whole message when the fault already names the file and position. */
     message?: string,
   ) {
-    super(message ?? `${describePosition(position)}: ${fault}`);
+    const safe = safePosition(position);
+    const safeFault = safeMessage(fault);
+    super(safeMessage(message ?? `${describePosition(safe)}: ${safeFault}`));
+    this.position = safe;
+    this.fault = safeFault;
   }
 }
 
@@ -51,6 +76,8 @@ export function asBadInput(error: unknown, file: string): unknown {
   if (error instanceof StatementParseError) {
     return new BadInputError(file, { ...error.position, file: error.position.file || file }, error.fault, classifyFault(error.fault));
   }
+  // A syntax fault at a line of this file (the XML tokenizer, the CSV record reader).
+  if (error instanceof LineSyntaxError) return new BadInputError(file, { file, line: error.line }, error.fault, classifyFault(error.fault));
   const named = error as { name?: string; message?: string; position?: SourcePosition; fault?: string } | null;
   // Parser errors from other modules that carry a position (duck-typed: no import cycle).
   if (named && typeof named === 'object' && named.position && typeof named.position === 'object' && typeof named.fault === 'string') {

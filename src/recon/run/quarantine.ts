@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BadInputError } from './errors';
-import { describePosition } from './errors';
+import { describePosition, safeMessage } from './errors';
 
 export interface Quarantined {
   file: string;
@@ -25,12 +25,13 @@ export function freeName(dir: string, source: string, hash: string): string {
   return `${hash.slice(0, 12)}-${name}`;
 }
 
+/** The reason file's text. PCI-3: what it quotes is masked (the hash is not: it is no field). */
 export function reasonText(error: BadInputError, hash: string | undefined, now: Date): string {
   return [
-    `file: ${error.file}`,
+    `file: ${safeMessage(error.file)}`,
     `problem: ${error.kind}`,
-    `where: ${describePosition(error.position)}`,
-    `reason: ${error.message}`,
+    `where: ${safeMessage(describePosition(error.position))}`,
+    `reason: ${safeMessage(error.message)}`,
     ...(hash ? [`sha256: ${hash}`] : []),
     `quarantinedAt: ${now.toISOString()}`,
     '',

@@ -1,10 +1,60 @@
 /**
- * PCI: a raw card number (PAN) must never enter storage, events or logs.
- * A PAN-like value is a run of 13-19 digits (optionally split by spaces or dashes) that passes Luhn.
+ * PCI: a raw card number (PAN) must never enter storage, events, logs or outputs (PCI-3). This
+ * module decides what is a card number. Two kinds of evidence, chosen by the caller per field:
+ *
+ * 'text' evidence (PCI-1; the default): free text such as input lines, notes, narratives, log
+ * lines and error messages. 13–19 digits that pass Luhn are a card number when they are
+ *   - one run of digits;
+ *   - a whole-group window of a chain: digit groups joined by 1–3 separator characters, any run
+ *     of consecutive whole groups holding 13–19 digits (so `4111 1111 1111 1111 12 25`, with an
+ *     expiry after it, or `0042 4111 1111 1111 1111`, with digits before it, is caught);
+ *   - any 13–19-digit window inside an unseparated run longer than 19 digits.
+ *   A separator is a space, tab, `.`, `/`, `_`, `,`, `-`, a dash or hyphen (U+2010–U+2015, minus
+ *   U+2212), a no-break, figure, thin or other Unicode space (U+00A0, U+2000–U+200A, U+202F,
+ *   U+3000) or the full-width `,` `-` `.` `/` `_`. A colon is not one: timestamps never join.
+ *   Digits are any Unicode decimal digit (\p{Nd}: ASCII, full-width U+FF10–FF19, Arabic-Indic,
+ *   Devanagari, mathematical digits outside the BMP, …). A run of 13–19 digits that fails Luhn as
+ *   a whole is not searched for windows: a reference number of 17 digits is not a card number
+ *   because some 16 of its digits pass Luhn.
+ *
+ * 'identifier' evidence (PCI-2): identifier fields (account ids, bank references, end-to-end ids,
+ * ledger entry ids) hold Luhn-valid references that are not card numbers. The number is a digit
+ * run, or groups joined by single characters the way card numbers are printed (one space,
+ * no-break space, hyphen or dash; `4111 1111 1111 1111`, `4111-1111-1111-1111`). `/`, `.`, `,`,
+ * `_`, tabs and longer gaps separate numbers here: `VISA/004211/406110004211` is three parts, not
+ * an 18-digit number. A number is a card number only when, taken whole, it is standalone (no
+ * letter or digit right before its first digit or right after its last), holds 13–19 digits,
+ * passes Luhn, and its prefix and length fit a card scheme:
+ *
+ *   | scheme     | prefixes                 | lengths        |
+ *   |------------|--------------------------|----------------|
+ *   | Visa       | 4                        | 13, 16, 19     |
+ *   | Mastercard | 51–55, 2221–2720         | 16             |
+ *   | Amex       | 34, 37                   | 15             |
+ *   | Discover   | 6011, 644–649, 65        | 16–19          |
+ *   | JCB        | 3528–3589                | 16–19          |
+ *   | Diners     | 36, 38, 300–305          | 14–19          |
+ *   | UnionPay   | 62                       | 16–19          |
+ *   | Maestro    | 50, 56–69                | 13–19 (12 is below PCI-1's floor) |
+ *
+ * Escapes (PCI-1): a text holding a backslash is also scanned as decoded JSON (`\uXXXX`, surrogate
+ * pairs, `\t`, `\/`, …), so `"\u0034\u0031…"` and `"4111\t1111…"` are caught whether or not the
+ * line is valid JSON. Redaction removes the whole escaped span.
+ *
+ * Cost: one pass over the text with O(1) work per character; a Luhn check of any window is O(1)
+ * from prefix sums by parity, and at most 7 windows end at any digit (19 at a group end).
  */
 
-const CANDIDATE = /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g;
+export type PanEvidence = 'text' | 'identifier';
 
+/** What a redacted card number is replaced with: no digit of it survives. */
+export const PAN_REDACTION = '[REDACTED-PAN]';
+
+const MIN_PAN = 13;
+const MAX_PAN = 19;
+const MAX_GAP = 3;
+
+/** True when the ASCII digit string passes the Luhn check. */
 export function passesLuhn(digits: string): boolean {
   let sum = 0;
   let double = false;
@@ -20,74 +70,548 @@ export function passesLuhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** The longest run of digits, counting single spaces or dashes between digits as part of it. */
-function longestDigitRun(text: string): number {
-  let longest = 0;
-  let run = 0;
-  let separator = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code >= 48 && code <= 57) {
-      run += 1;
-      separator = false;
-      if (run > longest) longest = run;
-    } else if ((code === 32 || code === 45) && run > 0 && !separator) {
-      separator = true;
-    } else {
-      run = 0;
-      separator = false;
+/**
+ * True when `length` digits starting with `head` (the first four digits as a number) fit a card
+ * scheme of the table above (PCI-2).
+ */
+function fitsSchemeHead(head: number, length: number): boolean {
+  const d1 = Math.floor(head / 1000);
+  const d2 = Math.floor(head / 100);
+  const d3 = Math.floor(head / 10);
+  if (d1 === 4) return length === 13 || length === 16 || length === 19;
+  if (length === 16 && ((d2 >= 51 && d2 <= 55) || (head >= 2221 && head <= 2720))) return true;
+  if (length === 15 && (d2 === 34 || d2 === 37)) return true;
+  const long = length >= 16 && length <= MAX_PAN;
+  if (long && (head === 6011 || (d3 >= 644 && d3 <= 649) || d2 === 65 || (head >= 3528 && head <= 3589) || d2 === 62)) return true;
+  if (length >= 14 && length <= MAX_PAN && (d2 === 36 || d2 === 38 || (d3 >= 300 && d3 <= 305))) return true;
+  return length >= MIN_PAN && length <= MAX_PAN && (d2 === 50 || (d2 >= 56 && d2 <= 69));
+}
+
+/** True when the ASCII digit string's prefix and length fit a card scheme (PCI-2), Luhn aside. */
+export function fitsCardScheme(digits: string): boolean {
+  if (digits.length < MIN_PAN || digits.length > MAX_PAN || !/^[0-9]+$/.test(digits)) return false;
+  return fitsSchemeHead(Number(digits.slice(0, 4)), digits.length);
+}
+
+// ---------------------------------------------------------------------------
+// Characters
+
+let bmpDigits: Int8Array | undefined; // BMP code unit → decimal digit value, or -1
+let astralDigitRuns: Int32Array | undefined; // [start, end] pairs of astral \p{Nd} runs
+
+const DECIMAL_DIGIT = /\p{Nd}/u;
+
+/** Unicode keeps decimal digits in contiguous runs of ten, 0 to 9 (a stability guarantee). */
+function buildBmpDigits(): Int8Array {
+  const table = new Int8Array(0x10000).fill(-1);
+  let runStart = -1;
+  for (let code = 0x80; code < 0x10000; code += 1) {
+    if (code < 0xd800 || code > 0xdfff ? DECIMAL_DIGIT.test(String.fromCharCode(code)) : false) {
+      if (runStart < 0) runStart = code;
+      table[code] = (code - runStart) % 10;
+    } else runStart = -1;
+  }
+  for (let code = 48; code <= 57; code += 1) table[code] = code - 48;
+  return table;
+}
+
+function buildAstralDigitRuns(): Int32Array {
+  const runs: number[] = [];
+  let runStart = -1;
+  for (let code = 0x10000; code <= 0x20000; code += 1) {
+    if (code < 0x20000 && DECIMAL_DIGIT.test(String.fromCodePoint(code))) {
+      if (runStart < 0) runStart = code;
+    } else if (runStart >= 0) {
+      runs.push(runStart, code - 1);
+      runStart = -1;
     }
   }
-  return longest;
-}
-
-/** True when `text` contains something that looks like a raw PAN. */
-export function containsPan(text: string): boolean {
-  if (longestDigitRun(text) < 13) return false;
-  CANDIDATE.lastIndex = 0;
-  for (let match = CANDIDATE.exec(text); match; match = CANDIDATE.exec(text)) {
-    const digits = match[0].replace(/[ -]/g, '');
-    if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return true;
-  }
-  return false;
-}
-
-/** Replaces every PAN-like run with a mask that keeps no digits. */
-export function redactPans(text: string): string {
-  return text.replace(CANDIDATE, (run) => {
-    const digits = run.replace(/[ -]/g, '');
-    return digits.length >= 13 && digits.length <= 19 && passesLuhn(digits) ? '[REDACTED-PAN]' : run;
-  });
-}
-
-/** Cheap pre-check: a PAN needs at least 13 digits in the text. */
-function hasThirteenDigits(text: string): boolean {
-  let count = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code >= 48 && code <= 57 && ++count >= 13) return true;
-  }
-  return false;
+  return Int32Array.from(runs);
 }
 
 /**
- * Scans every string (and number) inside a parsed value. Returns the JSON path of the first
- * PAN-like field, without its value, or undefined.
+ * The digit value of the non-ASCII character at `i` (code unit `c`): 0–9 for a BMP digit, 10–19
+ * for a digit outside the BMP (a surrogate pair: value + 10), or -1.
  */
-export function findPan(value: unknown, path = '$'): string | undefined {
-  if (typeof value === 'string') return hasThirteenDigits(value) && containsPan(value) ? path : undefined;
-  if (typeof value === 'number' || typeof value === 'bigint') return containsPan(String(value)) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const found = findPan(value[i], `${path}[${i}]`);
-      if (found) return found;
+function unicodeDigit(text: string, i: number, c: number): number {
+  if (c >= 0xd800 && c <= 0xdbff) {
+    const point = text.codePointAt(i) as number;
+    if (point < 0x10000) return -1;
+    astralDigitRuns ??= buildAstralDigitRuns();
+    for (let r = 0; r < astralDigitRuns.length; r += 2) {
+      const start = astralDigitRuns[r] as number;
+      if (point >= start && point <= (astralDigitRuns[r + 1] as number)) return ((point - start) % 10) + 10;
     }
-    return undefined;
+    return -1;
   }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      const found = findPan(key, `${path}{key}`) ?? findPan(child, `${path}.${key}`);
-      if (found) return found;
+  bmpDigits ??= buildBmpDigits();
+  return bmpDigits[c] as number;
+}
+
+const ASCII_SEPARATOR = new Uint8Array(0x100);
+for (const c of [0x09, 0x20, 0x2c, 0x2d, 0x2e, 0x2f, 0x5f, 0xa0]) ASCII_SEPARATOR[c] = 1;
+
+/** PCI-1's separators (see the header). */
+function isSeparator(c: number): boolean {
+  if (c < 0x100) return ASCII_SEPARATOR[c] === 1;
+  return (
+    (c >= 0x2000 && c <= 0x200a) ||
+    (c >= 0x2010 && c <= 0x2015) ||
+    c === 0x202f ||
+    c === 0x2212 ||
+    c === 0x3000 ||
+    c === 0xff0c ||
+    c === 0xff0d ||
+    c === 0xff0e ||
+    c === 0xff0f ||
+    c === 0xff3f
+  );
+}
+
+/** PCI-2's joiners: one space, hyphen or dash between the groups of a printed card number. */
+function isJoiner(c: number): boolean {
+  return c === 0x20 || c === 0x2d || c === 0xa0 || (c >= 0x2010 && c <= 0x2015) || c === 0x2212 || c === 0x202f;
+}
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
+
+/** True when the character ending just before `end` (or starting at `start`) is a letter or digit. */
+function letterOrDigitAt(text: string, index: number, before: boolean): boolean {
+  if (index < 0 || index >= text.length) return false;
+  const c = text.charCodeAt(index);
+  if (c < 0x80) {
+    const lower = c | 0x20;
+    return (c >= 48 && c <= 57) || (lower >= 97 && lower <= 122);
+  }
+  let at = index;
+  if (before && c >= 0xdc00 && c <= 0xdfff && index > 0) at = index - 1;
+  const point = text.codePointAt(at) as number;
+  return LETTER_OR_DIGIT.test(String.fromCodePoint(point));
+}
+
+// ---------------------------------------------------------------------------
+// The finder
+
+const RING = 32; // more than the 21 prefix sums and 20 group starts a window can reach back to
+const MASK = RING - 1;
+const DOUBLED = Uint8Array.of(0, 2, 4, 6, 8, 1, 3, 5, 7, 9);
+/** (a + b) % 10 for a in 0..9, b in 0..9, at a * 10 + b. */
+const ADD_MOD10 = Uint8Array.from({ length: 100 }, (_, ab) => (Math.floor(ab / 10) + (ab % 10)) % 10);
+
+/** Text index of each chain digit (a ring buffer by chain digit index). */
+const digitAt = new Int32Array(RING);
+/**
+ * Luhn prefix sums (mod 10) by parity: `evenRight[k]` sums digits 0..k-1 with odd indices doubled
+ * (right for a window ending at an even index), `oddRight[k]` with even indices doubled.
+ */
+const evenRight = new Uint8Array(RING);
+const oddRight = new Uint8Array(RING);
+/** Chain digit index where each group of the chain starts (by group number). */
+const groupFirst = new Int32Array(RING);
+
+/** True when chain digits s..e (inclusive, at most 19 back) pass Luhn. */
+function luhnWindow(s: number, e: number): boolean {
+  const sums = (e & 1) === 0 ? evenRight : oddRight;
+  return sums[(e + 1) & MASK] === sums[s & MASK];
+}
+
+/**
+ * At the end of a group (last chain digit k-1): the first digit index of a whole-group window
+ * passing Luhn (the earliest such when `all`, else any), or -1.
+ */
+function wholeGroupWindow(k: number, groups: number, all: boolean): number {
+  const e = k - 1;
+  const oldest = Math.max(0, groups - RING);
+  let first = -1;
+  for (let g = groups - 1; g >= oldest; g -= 1) {
+    const s = groupFirst[g & MASK] as number;
+    const length = k - s;
+    if (length > MAX_PAN) break;
+    if (length >= MIN_PAN && luhnWindow(s, e)) {
+      if (!all) return s;
+      first = s;
+    }
+  }
+  return first;
+}
+
+/** Inside a run longer than 19 digits: a window ending at chain digit k-1 (or, at the 20th digit, any earlier one) passing Luhn. */
+function longRunWindow(k: number, groupLength: number): boolean {
+  const groupStart = k - groupLength;
+  const lastEnd = k - 1;
+  const firstEnd = groupLength === MAX_PAN + 1 ? groupStart + MIN_PAN - 1 : lastEnd;
+  for (let e = firstEnd; e <= lastEnd; e += 1) {
+    for (let length = MIN_PAN; length <= MAX_PAN; length += 1) {
+      const s = e - length + 1;
+      if (s < groupStart) break;
+      if (luhnWindow(s, e)) return true;
+    }
+  }
+  return false;
+}
+
+/** At a group's end: records (in `spans`) and reports a card number ending there (text evidence). */
+function groupEnd(k: number, groups: number, longRunHit: boolean, groupStart: number, lastEnd: number, spans: number[] | undefined): boolean {
+  if (longRunHit) {
+    // The whole run is redacted: no part of a run holding a card number is kept.
+    if (spans) spans.push(groupStart, lastEnd);
+    return true;
+  }
+  if (k < MIN_PAN) return false;
+  const s = wholeGroupWindow(k, groups, spans !== undefined);
+  if (s < 0) return false;
+  if (spans) spans.push(digitAt[s & MASK] as number, lastEnd);
+  return true;
+}
+
+/** At a chain's end: records and reports a standalone scheme-shaped card number (identifier evidence). */
+function chainEnd(text: string, k: number, head: number, chainStart: number, lastEnd: number, spans: number[] | undefined): boolean {
+  if (k < MIN_PAN || k > MAX_PAN) return false;
+  if (!luhnWindow(0, k - 1) || !fitsSchemeHead(head, k)) return false;
+  if (letterOrDigitAt(text, chainStart - 1, true) || letterOrDigitAt(text, lastEnd, false)) return false;
+  if (spans) spans.push(chainStart, lastEnd);
+  return true;
+}
+
+/**
+ * The precise pass over text[from, to): windows, Luhn, schemes. Without `spans`, returns at the
+ * first card number; with it, pushes every card number's [start, end) text range (unmerged).
+ */
+function scanChains(text: string, from: number, to: number, identifier: boolean, spans: number[] | undefined): boolean {
+  const n = to;
+  let found = false;
+  let inChain = false;
+  let k = 0; // digits in the chain
+  let groups = 0; // groups in the chain
+  let groupLength = 0; // digits in the current group; 0 once a separator follows it
+  let gap = 0; // separator characters since the last digit
+  let head = 0; // the chain's first four digits (identifier evidence)
+  let chainStart = 0; // text index of the chain's first digit
+  let groupStart = 0; // text index of the current group's first digit
+  let lastEnd = 0; // text index just after the chain's last digit
+  let longRunHit = false; // the current group is a run over 19 digits holding a card number
+
+  for (let i = from; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    let v = c - 48;
+    if (v < 0 || v > 9) {
+      v = c < 0x660 ? -1 : unicodeDigit(text, i, c);
+      if (v < 0) {
+        if (!inChain) continue;
+        if (groupLength > 0) {
+          if (!identifier && groupEnd(k, groups, longRunHit, groupStart, lastEnd, spans)) {
+            if (!spans) return true;
+            found = true;
+          }
+          groupLength = 0;
+          longRunHit = false;
+        }
+        if (identifier ? gap === 0 && isJoiner(c) : gap < MAX_GAP && isSeparator(c)) {
+          gap += 1;
+          continue;
+        }
+        inChain = false;
+        if (identifier && chainEnd(text, k, head, chainStart, lastEnd, spans)) {
+          if (!spans) return true;
+          found = true;
+        }
+        continue;
+      }
+    }
+    let width = 1;
+    if (v > 9) {
+      v -= 10;
+      width = 2;
+    }
+    if (!inChain) {
+      inChain = true;
+      k = 0;
+      groups = 0;
+      head = 0;
+      chainStart = i;
+      evenRight[0] = 0;
+      oddRight[0] = 0;
+    }
+    if (groupLength === 0) {
+      groupFirst[groups & MASK] = k;
+      groups += 1;
+      groupStart = i;
+    }
+    gap = 0;
+    const slot = k & MASK;
+    const next = (k + 1) & MASK;
+    digitAt[slot] = i;
+    const doubled = DOUBLED[v] as number;
+    if ((k & 1) === 0) {
+      evenRight[next] = ADD_MOD10[(evenRight[slot] as number) * 10 + v] as number;
+      oddRight[next] = ADD_MOD10[(oddRight[slot] as number) * 10 + doubled] as number;
+    } else {
+      evenRight[next] = ADD_MOD10[(evenRight[slot] as number) * 10 + doubled] as number;
+      oddRight[next] = ADD_MOD10[(oddRight[slot] as number) * 10 + v] as number;
+    }
+    if (k < 4) head = head * 10 + v;
+    k += 1;
+    groupLength += 1;
+    i += width - 1;
+    lastEnd = i + 1;
+    if (groupLength > MAX_PAN && !identifier && !longRunHit && longRunWindow(k, groupLength)) {
+      if (!spans) return true;
+      longRunHit = true;
+      found = true;
+    }
+  }
+  if (inChain) {
+    if (groupLength > 0 && !identifier && groupEnd(k, groups, longRunHit, groupStart, lastEnd, spans)) found = true;
+    if (identifier && chainEnd(text, k, head, chainStart, lastEnd, spans)) found = true;
+  }
+  return found;
+}
+
+/**
+ * Native pre-check: 13 digits joined by separators as isSeparator defines them. Almost no posting
+ * line has such a chain, and the regular expression engine rules that out faster than a loop (the
+ * look-behind tries each digit group once: a chain found from inside a group is found from its start).
+ */
+const CHAIN_OF_13 = /(?<!\p{Nd})\p{Nd}(?:[\t ,\-./_\u00a0\u2000-\u200a\u2010-\u2015\u202f\u2212\u3000\uff0c-\uff0f\uff3f]{0,3}\p{Nd}){12}/u;
+
+/**
+ * The fast pass: finds chains (digit groups joined by up to three separators) and hands only those
+ * with 13 or more digits to the precise pass. Almost every chain in a posting line is shorter.
+ */
+function scan(text: string, identifier: boolean, spans: number[] | undefined): boolean {
+  if (!CHAIN_OF_13.test(text)) return false;
+  const n = text.length;
+  let found = false;
+  let digits = 0; // digits in the current chain; 0 outside a chain
+  let gap = 0;
+  let chainStart = 0;
+  let lastEnd = 0;
+  for (let i = 0; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 0) chainStart = i;
+      digits += 1;
+      gap = 0;
+      lastEnd = i + 1;
+      continue;
+    }
+    if (c >= 0x660) {
+      const v = unicodeDigit(text, i, c);
+      if (v >= 0) {
+        if (digits === 0) chainStart = i;
+        digits += 1;
+        gap = 0;
+        if (v > 9) i += 1;
+        lastEnd = i + 1;
+        continue;
+      }
+    }
+    if (digits === 0) continue;
+    if (identifier ? gap === 0 && isJoiner(c) : gap < MAX_GAP && isSeparator(c)) {
+      gap += 1;
+      continue;
+    }
+    if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans)) {
+      if (!spans) return true;
+      found = true;
+    }
+    digits = 0;
+  }
+  if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans)) found = true;
+  return found;
+}
+
+
+// ---------------------------------------------------------------------------
+// Escapes
+
+interface Decoded {
+  text: string;
+  /** Raw index of each decoded code unit's first character, and the raw index after its last. */
+  from: Int32Array;
+  to: Int32Array;
+}
+
+const SHORT_ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '/': '/', '"': '"' };
+
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+
+/**
+ * The text with JSON escapes decoded, or undefined when it has none; with `withMaps`, where each
+ * decoded code unit came from. Conservative: `\uXXXX` is decoded even after an escaped backslash,
+ * so a doubly-escaped digit counts as a digit too.
+ */
+function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
+  let slash = text.indexOf('\\');
+  if (slash < 0) return undefined;
+  const n = text.length;
+  const from = new Int32Array(withMaps ? n : 0);
+  const to = new Int32Array(withMaps ? n : 0);
+  let out = '';
+  let copied = 0; // raw text before this is in `out`
+  let length = 0; // code units in `out`
+  while (slash >= 0 && slash + 1 < n) {
+    const next = text[slash + 1] as string;
+    let replacement: string | undefined;
+    let rawLength = 2;
+    if (next === 'u') {
+      if (slash + 5 < n && isHex(text.charCodeAt(slash + 2)) && isHex(text.charCodeAt(slash + 3)) && isHex(text.charCodeAt(slash + 4)) && isHex(text.charCodeAt(slash + 5))) {
+        replacement = String.fromCharCode(parseInt(text.slice(slash + 2, slash + 6), 16));
+        rawLength = 6;
+      }
+    } else replacement = SHORT_ESCAPES[next];
+    if (replacement === undefined) {
+      slash = text.indexOf('\\', slash + 1);
+      continue;
+    }
+    if (withMaps) {
+      for (let j = copied; j < slash; j += 1, length += 1) {
+        from[length] = j;
+        to[length] = j + 1;
+      }
+      from[length] = slash;
+      to[length] = slash + rawLength;
+    }
+    length += 1;
+    out += text.slice(copied, slash) + replacement;
+    copied = slash + rawLength;
+    slash = text.indexOf('\\', copied);
+  }
+  if (copied === 0) return undefined;
+  if (withMaps) {
+    for (let j = copied; j < n; j += 1, length += 1) {
+      from[length] = j;
+      to[length] = j + 1;
+    }
+  }
+  return { text: out + text.slice(copied), from, to };
+}
+
+/** Widens a raw [start, end) so that it never cuts a `\uXXXX` or `\t`-style escape in two. */
+function alignToEscapes(text: string, start: number, end: number): [number, number] {
+  let s = start;
+  let e = end;
+  for (let j = s - 1; j >= Math.max(0, s - 5); j -= 1) {
+    if (text.charCodeAt(j) === 0x5c && (text[j + 1] === 'u' ? s < j + 6 : s < j + 2)) {
+      s = j;
+      break;
+    }
+  }
+  for (let j = e - 1; j >= Math.max(0, e - 6); j -= 1) {
+    if (text.charCodeAt(j) === 0x5c) {
+      const escapeEnd = text[j + 1] === 'u' ? j + 6 : j + 2;
+      if (escapeEnd > e && escapeEnd <= text.length) e = escapeEnd;
+      break;
+    }
+  }
+  return [s, e];
+}
+
+/** True when `text` holds a card number that only shows once its `\u` (or `\t`-style) escapes are decoded (PCI-1). */
+export function containsEscapedPan(text: string, evidence: PanEvidence = 'text'): boolean {
+  const decoded = decodeEscapes(text, false);
+  return decoded !== undefined && scan(decoded.text, evidence === 'identifier', undefined);
+}
+
+// ---------------------------------------------------------------------------
+// The API
+
+/** True when `text` holds a card number under the given evidence (PCI-1 'text' by default, PCI-2 'identifier'). */
+export function containsPan(text: string, evidence: PanEvidence = 'text'): boolean {
+  const identifier = evidence === 'identifier';
+  if (scan(text, identifier, undefined)) return true;
+  return text.indexOf('\\') >= 0 && containsEscapedPan(text, evidence);
+}
+
+/** Every card number's [start, end) range in `text`, merged and in order (escaped ones cover their whole escapes). */
+export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[number, number]> {
+  const identifier = evidence === 'identifier';
+  const flat: number[] = [];
+  scan(text, identifier, flat);
+  const decoded = decodeEscapes(text, true);
+  if (decoded) {
+    const decodedFlat: number[] = [];
+    scan(decoded.text, identifier, decodedFlat);
+    for (let j = 0; j < decodedFlat.length; j += 2) flat.push(decoded.from[decodedFlat[j] as number] as number, decoded.to[(decodedFlat[j + 1] as number) - 1] as number);
+  }
+  if (flat.length === 0) return [];
+  const spans: Array<[number, number]> = [];
+  for (let j = 0; j < flat.length; j += 2) spans.push(decoded ? alignToEscapes(text, flat[j] as number, flat[j + 1] as number) : [flat[j] as number, flat[j + 1] as number]);
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const merged: Array<[number, number]> = [spans[0] as [number, number]];
+  for (let j = 1; j < spans.length; j += 1) {
+    const span = spans[j] as [number, number];
+    const last = merged[merged.length - 1] as [number, number];
+    if (span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+    else merged.push(span);
+  }
+  return merged;
+}
+
+/**
+ * Replaces every card number `containsPan` would find with PAN_REDACTION, keeping no digit of it
+ * (and, for an escaped one, none of its escapes). Idempotent: the result holds no card number.
+ */
+export function redactPans(text: string, evidence: PanEvidence = 'text'): string {
+  if (!containsPan(text, evidence)) return text;
+  let current = text;
+  // One pass nearly always suffices; digits left either side of a redaction can (rarely) make a
+  // new chain, so repeat until none is found. Every pass removes at least 13 digits.
+  for (;;) {
+    const spans = panSpans(current, evidence);
+    if (spans.length === 0) return current;
+    let out = '';
+    let at = 0;
+    for (const [start, end] of spans) {
+      out += current.slice(at, start) + PAN_REDACTION;
+      at = end;
+    }
+    current = out + current.slice(at);
+  }
+}
+
+interface Frame {
+  value: unknown;
+  parent: Frame | undefined;
+  segment: string;
+}
+
+function pathOf(frame: Frame): string {
+  const segments: string[] = [];
+  for (let at: Frame | undefined = frame; at; at = at.parent) segments.push(at.segment);
+  return segments.reverse().join('');
+}
+
+/**
+ * Scans every string, number and member name inside a parsed value, depth-first in document order.
+ * Returns the JSON path of the first that holds a card number (never its value), or undefined.
+ * Iterative (an explicit stack), so any nesting depth is fine; a value seen twice is scanned once.
+ */
+export function findPan(value: unknown, path = '$', evidence: PanEvidence = 'text'): string | undefined {
+  const stack: Frame[] = [{ value, parent: undefined, segment: path }];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame;
+    const current = frame.value;
+    if (typeof current === 'string') {
+      if (containsPan(current, evidence)) return pathOf(frame);
+      continue;
+    }
+    if (typeof current === 'number' || typeof current === 'bigint') {
+      if (containsPan(String(current), evidence)) return pathOf(frame);
+      continue;
+    }
+    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i -= 1) stack.push({ value: current[i] as unknown, parent: frame, segment: `[${i}]` });
+      continue;
+    }
+    const entries = Object.entries(current);
+    for (let i = entries.length - 1; i >= 0; i -= 1) {
+      const [key, child] = entries[i] as [string, unknown];
+      stack.push({ value: child, parent: frame, segment: `.${key}` });
+      stack.push({ value: key, parent: frame, segment: '{key}' });
     }
   }
   return undefined;

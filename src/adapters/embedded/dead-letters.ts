@@ -1,9 +1,16 @@
 /**
  * The dead-letter store: every input line or message that could not be processed, with where it
- * came from, its position and the reason. Content is stored PAN-redacted. Idempotent: the same
- * line of the same source is kept once, however often the run is repeated.
+ * came from, its position and the reason. Idempotent: the same line of the same source is kept
+ * once, however often the run is repeated.
+ *
+ * PCI-3: no card number reaches storage. Callers redact what they hand over, and this store
+ * redacts the source, reason and content once more (PCI-1 text evidence, `\u` escapes included)
+ * before anything is written, so no caller can store a PAN's digits by mistake (a truncated line,
+ * a reason quoting content). Redaction is idempotent, so the fingerprint of redacted content is
+ * unchanged.
  */
 import { createHash } from 'node:crypto';
+import { redactPans } from '../../domain/pan';
 import type { StateDatabase } from './database';
 
 export interface DeadLetter {
@@ -32,8 +39,11 @@ export class SqliteDeadLetterStore {
   }
 
   add(letter: DeadLetter): void {
-    const fingerprint = createHash('sha256').update(`${letter.source}\u001f${letter.position}\u001f${letter.content}`).digest('hex');
-    this.insert.run(letter.source, letter.position, letter.reason, letter.content, fingerprint);
+    const source = redactPans(letter.source);
+    const reason = redactPans(letter.reason);
+    const content = redactPans(letter.content);
+    const fingerprint = createHash('sha256').update(`${source}\u001f${letter.position}\u001f${content}`).digest('hex');
+    this.insert.run(source, letter.position, reason, content, fingerprint);
   }
 
   all(limit = 1_000_000): DeadLetter[] {

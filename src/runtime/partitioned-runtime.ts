@@ -2,19 +2,27 @@
  * `post` over a state partitioned by card (src/runtime/state-layout.ts): one worker thread per
  * partition, each a complete EmbeddedRuntime with its own SQLite database, so the pipeline uses
  * every core while each partition keeps its single-writer, wave-atomic durability. The
- * coordinator reads the input once, routes each line to its card's partition with its original
- * line number, keeps at most two chunks in flight per partition, and merges the summaries.
+ * coordinator reads the input once, classifies each line as ingest does (src/domain/ingest.ts)
+ * and routes it by its parsed card token, authorisation id and business key (PART-1,
+ * src/domain/partition-route.ts) with its original line number, keeps at most two chunks in
+ * flight per partition, and merges the summaries.
  *
- * A crash (kill -9) kills every thread; each partition restarts from its last committed wave, and
- * the re-run recognises what each partition committed.
+ * Lines are routed a block at a time: the block's new routes are committed to the routing table
+ * (`<state>/routes.db`) before any of its lines is dispatched. A crash (kill -9) kills every
+ * thread; each partition restarts from its last committed wave, and the re-run routes every line
+ * as before and recognises what each partition committed.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { fromMinorUnits, toMinorUnits } from '../domain/money';
+import { classifyLine } from '../domain/ingest';
+import { routingKeys } from '../domain/partition-route';
+import type { RoutingKeys } from '../domain/partition-route';
+import { validateAuthorisation } from '../../schemas';
 import { EmbeddedRuntime, SUMMARY_CATEGORIES } from './embedded-runtime';
 import type { RunSummary } from './embedded-runtime';
 import type { FromWorker, PartitionWorkerData, ToWorker } from './partition-worker';
-import { openLayout, partitionOfLine } from './state-layout';
+import { openLayout, PartitionRoutes } from './state-layout';
 
 export interface PartitionedPostOptions {
   stateDir: string;
@@ -65,6 +73,7 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
     }
   }
 
+  const routes = new PartitionRoutes(options.stateDir, dirs.length);
   const workers = dirs.map((stateDir) => new Worker(join(__dirname, 'partition-worker-entry.js'), { workerData: { stateDir, source, options: options.runtime } satisfies PartitionWorkerData }));
   const inFlight = dirs.map(() => 0);
   const waiting: ((() => void) | undefined)[] = dirs.map(() => undefined);
@@ -111,21 +120,42 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
     texts[index] = [];
     numbers[index] = [];
   };
-  try {
-    let lineNo = 0;
-    for await (const text of lines) {
-      lineNo += 1;
-      const index = partitionOfLine(text, dirs.length);
-      texts[index]!.push(text);
-      numbers[index]!.push(lineNo);
+  const routeTimings: number[] = [];
+  let block: string[] = [];
+  let blockStart = 1;
+  /** Routes a block of lines (routes committed first), then hands each line to its partition. */
+  const dispatch = async (): Promise<void> => {
+    const started = performance.now();
+    const keys = block.map((text): RoutingKeys | undefined => {
+      const classified = classifyLine(text, validateAuthorisation);
+      return classified.kind === 'valid' ? routingKeys(classified.authorisation) : undefined;
+    });
+    const partitionOf = routes.route(keys);
+    routeTimings.push(((performance.now() - started) * 1000) / block.length);
+    const lines = block;
+    const first = blockStart;
+    block = [];
+    blockStart += lines.length;
+    for (let offset = 0; offset < lines.length; offset += 1) {
+      const index = partitionOf[offset]!;
+      texts[index]!.push(lines[offset]!);
+      numbers[index]!.push(first + offset);
       if (texts[index]!.length >= chunkSize) await send(index);
     }
+  };
+  try {
+    for await (const text of lines) {
+      block.push(text);
+      if (block.length >= chunkSize) await dispatch();
+    }
+    if (block.length > 0) await dispatch();
     for (let index = 0; index < dirs.length; index += 1) {
       if (texts[index]!.length > 0) await send(index);
       workers[index]!.postMessage({ kind: 'end' } satisfies ToWorker);
     }
     const done = await Promise.all(results);
-    const stageTimings = new Map<string, number[]>();
+    // The coordinator's routing (classify + routing table), µs per line of each block.
+    const stageTimings = new Map<string, number[]>([['route', routeTimings]]);
     const stageEvents = new Map<string, number>();
     for (const { stageTimings: timings, stageEvents: counts } of done) {
       for (const [stage, samples] of timings) stageTimings.set(stage, [...(stageTimings.get(stage) ?? []), ...samples]);
@@ -133,6 +163,7 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
     }
     return { summary: mergeSummaries(done.map((d) => d.summary), Math.round(performance.now() - started)), partitions: dirs.length, stageTimings, stageEvents };
   } finally {
+    routes.close();
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }

@@ -4,7 +4,9 @@
  */
 import { join } from 'node:path';
 import { postPartitioned } from '../../src/runtime/partitioned-runtime';
-import { partitionDirs, partitionOfLine } from '../../src/runtime/state-layout';
+import type { PartitionedPostResult } from '../../src/runtime/partitioned-runtime';
+import { partitionDirs } from '../../src/runtime/state-layout';
+import { cardPartition } from '../../src/domain/partition-route';
 import { EmbeddedRuntime } from '../../src/runtime/embedded-runtime';
 import { toMinorUnits } from '../../src/domain/money';
 import { referenceData, sampleLines, tempDir } from '../support/runtime';
@@ -78,14 +80,61 @@ describe('partitioned post (one worker per card partition)', () => {
     expect(entries.every((entry) => entry.accountId === settlement.iban)).toBe(true);
   });
 
-  it('routes every line of a card to the same partition', () => {
+  /** Escapes every character of the card token value: the same JSON string, spelled differently. */
+  function escapeToken(line: string): string {
+    const token = JSON.parse(line).panToken as string;
+    const escaped = [...token].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    return line.replace(`"panToken":"${token}"`, `"panToken":"${escaped}"`);
+  }
+
+  async function bothWays(input: string[]): Promise<{ one: PartitionedPostResult; two: PartitionedPostResult; three: PartitionedPostResult }> {
+    const one = await postPartitioned(input, 'a', { stateDir: tempDir(), partitions: 1, runtime });
+    const two = await postPartitioned(input, 'a', { stateDir: tempDir(), partitions: 2, runtime });
+    const three = await postPartitioned(input, 'a', { stateDir: tempDir(), partitions: 3, runtime });
+    return { one, two, three };
+  }
+
+  it('PART-1: a re-send with an escaped card token or an escaped member name is a replay, never posted twice', async () => {
+    const originals = sampleLines(120, 23, 0);
+    const resent = [...originals.map(escapeToken), ...originals.map((line) => line.replace('"panToken"', '"pan\\u0054oken"'))];
+    const { one, two, three } = await bothWays([...originals, ...resent]);
+    expect(one.summary.replayed).toBe(240);
+    for (const partitioned of [two, three]) {
+      expect({ ...partitioned.summary, elapsedMs: 0 }).toEqual({ ...one.summary, elapsedMs: 0 });
+    }
+  });
+
+  it('PART-1: a re-send with the same business key and another card token is parked as a duplicate in every partition count', async () => {
+    const originals = sampleLines(150, 29, 0);
+    const approved = originals.map((line) => JSON.parse(line)).filter((auth) => auth.responseCode === '00');
+    const tokens = [...new Set(approved.map((auth) => auth.panToken as string))];
+    // every approved payment re-sent under a new authorisation id, paid with the "next" card
+    const resent = approved.map((auth, i) => JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: tokens[(tokens.indexOf(auth.panToken) + 1 + i) % tokens.length] }));
+    const { one, two, three } = await bothWays([...originals, ...resent]);
+    expect(one.summary.duplicates).toBe(approved.length);
+    for (const partitioned of [two, three]) {
+      expect({ ...partitioned.summary, elapsedMs: 0 }).toEqual({ ...one.summary, elapsedMs: 0 });
+    }
+  });
+
+  it('PART-1: the routes are durable, so a later run routes a re-send to the partition that saw the original', async () => {
+    const originals = sampleLines(200, 31, 0);
+    const approved = originals.map((line) => JSON.parse(line)).filter((auth) => auth.responseCode === '00');
+    const state = tempDir();
+    await postPartitioned(originals, 'a', { stateDir: state, partitions: 2, runtime });
+    const sameId = approved.map((auth) => JSON.stringify({ ...auth, panToken: `${auth.panToken}X` }));
+    const sameKey = approved.map((auth) => JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: `${auth.panToken}Y` }));
+    const again = await postPartitioned([...sameId, ...sameKey], 'b', { stateDir: state, partitions: 2, runtime });
+    expect(again.summary).toMatchObject({ received: 2 * approved.length, replayed: approved.length, duplicates: approved.length, posted: 0 });
+  });
+
+  it('routes every line of a card to the same partition, by its parsed token (cardPartition)', () => {
     const byToken = new Map<string, Set<number>>();
     for (const line of lines.slice(0, 2000)) {
       const token = JSON.parse(line).panToken as string;
-      byToken.set(token, (byToken.get(token) ?? new Set()).add(partitionOfLine(line, 3)));
+      byToken.set(token, (byToken.get(token) ?? new Set()).add(cardPartition(token, 3)));
     }
     expect([...byToken.values()].every((set) => set.size === 1)).toBe(true);
     expect(new Set([...byToken.values()].map((set) => [...set][0])).size).toBe(3);
-    expect(partitionOfLine('not json', 3)).toBe(0);
   });
 });

@@ -4,11 +4,11 @@
  *
  * What a line must be before it is a payment, in the order checked (the first fault is the
  * reason; a line can fail only itself, ING-4):
- * 1. no card number in the raw text (PCI-3);
+ * 1. no card number in the raw text of a line without escapes (PCI-3);
  * 2. JSON (JSON.parse: native, iterative);
  * 3. strict JSON (ING-1, src/domain/strict-json.ts): one object, at most 32 deep, no duplicate
  *    member names after unescaping, no lone surrogates; checked before anything walks the value;
- * 4. no card number in an escaped string (PCI-3);
+ * 4. no card number in any string or name of a line with escapes, as parsed (PCI-3);
  * 5. the schema (schemas/authorisation.schema.json);
  * 6. every timestamp a real RFC 3339 instant in 2000-2099 (ING-2, src/domain/timestamps.ts);
  * 7. amounts exact in their currency, and not zero (ING-3).
@@ -42,17 +42,21 @@ export function withoutByteOrderMark(firstLine: string): string {
   return firstLine.startsWith(BYTE_ORDER_MARK) ? firstLine.slice(1) : firstLine;
 }
 
-const U_ESCAPE = /\\u([0-9A-Fa-f]{4})/g;
+const ESCAPE = /\\(?:u([0-9A-Fa-f]{4})|(["\\/bfnrt]))/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** The text with its JSON escapes written out (for the PAN check of a line that may not be JSON). */
+function unescaped(text: string): string {
+  return text.replace(ESCAPE, (_escape, hex: string | undefined, short: string | undefined) => (hex === undefined ? SHORT_ESCAPES[short!]! : String.fromCharCode(parseInt(hex, 16))));
+}
 
 /**
  * The line as kept in a dead letter: PAN-like runs masked, at most MAX_KEPT_LINE characters. A
- * line whose \u escapes spell a card number is withheld whole (PCI-3): the mask cannot see
- * through escapes, and the line may not be JSON that findPan could walk.
+ * line whose escapes spell a card number is withheld whole (PCI-3): the mask cannot see through
+ * escapes, and the line may not be JSON that findPan could walk.
  */
 function redacted(line: string): string {
-  if (line.includes('\\u') && containsPan(line.replace(U_ESCAPE, (_escape, hex: string) => String.fromCharCode(parseInt(hex, 16))))) {
-    return '[withheld: contains an escaped PAN]';
-  }
+  if (line.includes('\\') && containsPan(unescaped(line))) return '[withheld: contains an escaped PAN]';
   const safe = redactPans(line);
   return safe.length > MAX_KEPT_LINE ? `${safe.slice(0, MAX_KEPT_LINE)}…` : safe;
 }
@@ -85,8 +89,11 @@ export function authorisationTimestampFault(authorisation: Authorisation): strin
 
 /** Classifies one input line. A PAN-like value anywhere rejects the record; its digits are not kept. */
 export function classifyLine(line: string, validate: AuthorisationValidator): LineClassification {
-  // Fast path: a PAN in the raw text (outside \u escapes) is found without parsing.
-  if (containsPan(line)) return invalid('record contains a PAN-like number (13-19 digits passing Luhn); only card tokens are accepted', line);
+  // A line with escapes is checked for card numbers in its parsed strings below, never in its raw
+  // text: the hex digits of a \u escape are not digits of the value, and the verdict must not depend
+  // on the spelling (ING-5). Without escapes, the raw text is the strings: a fast path, no parse.
+  const escaped = line.includes('\\');
+  if (!escaped && containsPan(line)) return invalid('record contains a PAN-like number (13-19 digits passing Luhn); only card tokens are accepted', line);
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -96,7 +103,7 @@ export function classifyLine(line: string, validate: AuthorisationValidator): Li
   // ING-1, before anything walks the value: depth is bounded from here on.
   const fault = strictJsonFault(line, parsed);
   if (fault) return invalid(`not strict JSON: ${fault.reason}`, line);
-  if (line.includes('\\u')) {
+  if (escaped) {
     const where = findPan(parsed);
     if (where) return { kind: 'invalid', reason: `field ${where} contains a PAN-like number; only card tokens are accepted`, redactedLine: '[withheld: contains an escaped PAN]' };
   }

@@ -66,6 +66,16 @@ describe('ING-1: strict JSON', () => {
     expect(reasonOf('null')).toMatch(/not a JSON object/);
   });
 
+  it('the hex digits of a \\u escape are not digits of the value (a card-number check must not depend on the spelling)', () => {
+    // rrn "630500100053" with its second digit escaped: the raw text reads 6, 0033, 0500100053
+    const line = JSON.stringify(authorisation({ rrn: '630500100053', stan: '100053' })).replace('"630500100053"', '"6\\u00330500100053"');
+    expect(JSON.parse(line).rrn).toBe('630500100053');
+    expect(classify(line).kind).toBe('valid');
+    // while a card number spelled with escapes is still found, in the parsed value
+    const spelled = JSON.stringify(authorisation()).replace('"Corner Shop"', '"Shop 4111\\u00201111\\u0020111\\u0031 1111"');
+    expect(reasonOf(spelled)).toMatch(/field \$\.merchant\.name contains a PAN-like number/);
+  });
+
   it('a JSON syntax error is named without quoting the line', () => {
     expect(reasonOf('not json 4111')).toBe("not JSON: Unexpected token 'o'");
     expect(reasonOf('\u0000{}')).toBe('not JSON: Unexpected token U+0000');

@@ -5,11 +5,18 @@
  *
  * Rows go through the appender straight into the tables inside one transaction (text values,
  * cast by DuckDB to the column types: amounts DECIMAL(38,6) from their decimal strings, never
- * floats). The run's rows are deleted first, so re-loading a run id (after a crash) never
- * duplicates; the Parquet copies are written from the same transaction.
+ * floats). The run's rows are deleted first, so re-loading a run id never duplicates; the
+ * Parquet copies are written from the same transaction.
+ *
+ * It moves with the atomic commit (REC-OUT-3): the load's transaction stays open while the run
+ * is committed and is committed only after the registry (the record of committed runs), so an
+ * interrupted run — a failure, SIGINT or kill -9 at any step — leaves no rows behind. Opening the
+ * store for a load first brings it in line with the registry: rows of a run the registry does not
+ * hold are deleted (left by an older version, or another registry), and a committed run the store
+ * lacks (a crash between the two commits) is loaded again from its Parquet copies.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
@@ -105,9 +112,24 @@ export interface RunForAnalytics {
 }
 
 export interface AnalyticsLoad {
-  /** Removes the run's rows again (the run failed after its rows were committed); a store file this run created is removed. Closes. */
-  undo(): Promise<void>;
-  close(): void;
+  /** Commits the run's rows (call after the registry committed the run). Closes. */
+  commit(): Promise<void>;
+  /** Rolls the run's rows back (the run did not commit); a store file this run created is removed. Closes. Safe after commit. */
+  rollback(): Promise<void>;
+}
+
+/** The committed runs the store must hold: the registry's, each with its directory under <out>/runs (for a reload). */
+export interface CommittedRuns {
+  runIds: ReadonlySet<string>;
+  /** The run's directory (its `parquet/` copies), if this --out holds it. */
+  runDir(runId: string): string | undefined;
+}
+
+export interface StoreSync {
+  /** Runs whose rows were deleted: the registry does not hold them. */
+  removed: string[];
+  /** Committed runs loaded again from their Parquet copies. */
+  restored: string[];
 }
 
 function removeStore(path: string): void {
@@ -142,8 +164,49 @@ async function append(connection: DuckDBConnection, table: string, rows: Iterabl
   }
 }
 
-/** Loads the run (committed when this resolves) and writes its Parquet copies. */
-export async function loadRun(out: string, run: RunForAnalytics): Promise<AnalyticsLoad> {
+async function storeRunIds(connection: DuckDBConnection): Promise<string[]> {
+  // A run's rows are loaded in one transaction, so its `runs` row says whether it is there.
+  const reader = await connection.runAndReadAll('SELECT DISTINCT run_id FROM runs');
+  return (reader.getRowObjectsJson() as { run_id: string }[]).map((row) => row.run_id).sort();
+}
+
+/** Brings the store in line with the committed runs (one transaction): deletes the rows of other runs, reloads missing committed ones from Parquet. */
+async function syncStore(connection: DuckDBConnection, committed: CommittedRuns): Promise<StoreSync> {
+  const present = await storeRunIds(connection);
+  const removed = present.filter((runId) => !committed.runIds.has(runId));
+  const restored: string[] = [];
+  const missing = [...committed.runIds].filter((runId) => !present.includes(runId));
+  const reloadable = missing.flatMap((runId) => {
+    const dir = committed.runDir(runId);
+    if (!dir) return [];
+    const parquet = join(dir, 'parquet');
+    const files = existsSync(parquet) ? readdirSync(parquet) : [];
+    return ANALYTICS_TABLES.every((table) => files.includes(`${table}.parquet`)) ? [{ runId, parquet }] : [];
+  });
+  if (removed.length === 0 && reloadable.length === 0) return { removed, restored };
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    for (const runId of removed) for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
+    for (const { runId, parquet } of reloadable) {
+      for (const table of ANALYTICS_TABLES) {
+        await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
+        await connection.run(`INSERT INTO ${table} SELECT * FROM read_parquet(${sqlString(join(parquet, `${table}.parquet`))}) WHERE run_id = ${sqlString(runId)}`);
+      }
+      restored.push(runId);
+    }
+    await connection.run('COMMIT');
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return { removed, restored };
+}
+
+/**
+ * Loads the run inside a transaction that stays open: commit() it once the registry committed
+ * the run, rollback() otherwise. Before the load the store is brought in line with `committed`.
+ */
+export async function loadRun(out: string, run: RunForAnalytics, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): Promise<AnalyticsLoad> {
   const path = join(out, DUCKDB_FILE);
   const created = !existsSync(path);
   mkdirSync(out, { recursive: true });
@@ -157,76 +220,99 @@ export async function loadRun(out: string, run: RunForAnalytics): Promise<Analyt
     instance.closeSync();
   };
   const runId = run.runId;
-  const deleteRun = async (): Promise<void> => {
-    for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
-  };
+  let open = false;
   try {
     await createTables(connection);
+    const sync = await syncStore(connection, committed);
+    if (sync.removed.length > 0 || sync.restored.length > 0) onSync?.(sync);
     const s = run.summary;
     mkdirSync(run.parquetDir, { recursive: true });
     await connection.run('BEGIN TRANSACTION');
-    try {
-      await deleteRun();
-      await append(connection, 'runs', [
-        [runId, s.asOf, run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''), `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`, String(s.statementLines), String(s.ledgerEntries), String(s.matched.total), String(s.unmatchedStatement), String(s.unmatchedLedger), JSON.stringify(s)],
-      ]);
-      await append(
-        connection,
-        'statement_lines',
-        (function* () {
-          for (const l of run.statementLines) {
-            yield [runId, l.statementLineId, run.fileOf(l.statementLineId), l.format, l.statementId, l.accountId, l.currency, l.amount, l.bookingDate, l.valueDate, text(l.endToEndId), text(l.bankReference), text(l.customerReference), text(l.remittanceInformation), text(l.counterparty), text(l.typeCode), text(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
-          }
-        })(),
-      );
-      await append(
-        connection,
-        'ledger_entries',
-        (function* () {
-          for (const e of run.ledgerEntries) yield [runId, e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, text(e.reference), text(e.description)];
-        })(),
-      );
-      await append(
-        connection,
-        'matches',
-        (function* () {
-          for (const row of matchRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
-        })(),
-      );
-      await append(
-        connection,
-        'exceptions',
-        (function* () {
-          for (const row of exceptionRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
-        })(),
-      );
-      for (const table of ANALYTICS_TABLES) {
-        const target = join(run.parquetDir, `${table}.parquet`);
-        await connection.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${sqlString(runId)}) TO ${sqlString(target)} (FORMAT PARQUET)`);
-      }
-      await connection.run('COMMIT');
-    } catch (error) {
-      await connection.run('ROLLBACK').catch(() => undefined);
-      throw error;
+    open = true;
+    for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
+    await append(connection, 'runs', [
+      [runId, s.asOf, run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''), `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`, String(s.statementLines), String(s.ledgerEntries), String(s.matched.total), String(s.unmatchedStatement), String(s.unmatchedLedger), JSON.stringify(s)],
+    ]);
+    await append(
+      connection,
+      'statement_lines',
+      (function* () {
+        for (const l of run.statementLines) {
+          yield [runId, l.statementLineId, run.fileOf(l.statementLineId), l.format, l.statementId, l.accountId, l.currency, l.amount, l.bookingDate, l.valueDate, text(l.endToEndId), text(l.bankReference), text(l.customerReference), text(l.remittanceInformation), text(l.counterparty), text(l.typeCode), text(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
+        }
+      })(),
+    );
+    await append(
+      connection,
+      'ledger_entries',
+      (function* () {
+        for (const e of run.ledgerEntries) yield [runId, e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, text(e.reference), text(e.description)];
+      })(),
+    );
+    await append(
+      connection,
+      'matches',
+      (function* () {
+        for (const row of matchRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
+      })(),
+    );
+    await append(
+      connection,
+      'exceptions',
+      (function* () {
+        for (const row of exceptionRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
+      })(),
+    );
+    for (const table of ANALYTICS_TABLES) {
+      const target = join(run.parquetDir, `${table}.parquet`);
+      await connection.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${sqlString(runId)}) TO ${sqlString(target)} (FORMAT PARQUET)`);
     }
   } catch (error) {
+    if (open) await connection.run('ROLLBACK').catch(() => undefined);
     close();
     if (created) removeStore(path);
     throw error;
   }
+  let ended = false;
   return {
-    undo: async () => {
+    commit: async () => {
+      if (ended) return;
+      ended = true;
       try {
-        await connection.run('BEGIN TRANSACTION');
-        await deleteRun();
         await connection.run('COMMIT');
+      } finally {
+        close();
+      }
+    },
+    rollback: async () => {
+      if (ended) return;
+      ended = true;
+      try {
+        await connection.run('ROLLBACK');
       } finally {
         close();
         if (created) removeStore(path);
       }
     },
-    close,
   };
+}
+
+/**
+ * Brings an existing store in line with the committed runs (the registry's) without a new run:
+ * what a load does first. Returns what changed; nothing when there is no store.
+ */
+export async function syncAnalyticsStore(out: string, committed: CommittedRuns): Promise<StoreSync> {
+  const path = join(out, DUCKDB_FILE);
+  if (!existsSync(path)) return { removed: [], restored: [] };
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  try {
+    await createTables(connection);
+    return await syncStore(connection, committed);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }
 
 /** Opens the store read-only for queries (tests, tools). */

@@ -10,7 +10,7 @@ import { CliError } from '../../cli/errors';
 import type { StatementFormat } from '../types';
 import { isIsoDate } from './ledger-file';
 import type { InboxEvent } from './inbox';
-import type { LedgerOption, ReconcileOutcome } from './reconcile';
+import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
 
 // The use cases load DuckDB, SQLite, the parsers and the matcher: only when these commands run.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -53,7 +53,15 @@ function ledgerOption(command: string, options: { ledger?: string; state?: strin
   throw new CliError(`${command}: the ledger side is required: --ledger FILE (CSV or NDJSON) or --state DIR (the posting pipeline's state)`);
 }
 
-function formatOutcome(outcome: ReconcileOutcome): string {
+function formatNothingNew(outcome: NothingNew): string {
+  return [
+    'nothing new: every statement was reconciled before; no run was committed',
+    ...outcome.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}, by ${r.by}; skipped)`),
+    `results           unchanged${outcome.currentRunId ? ` (current run ${outcome.currentRunId})` : ''}`,
+  ].join('\n');
+}
+
+function formatOutcome(outcome: CommittedRun): string {
   const s = outcome.summary;
   const lines = [
     `run ${s.runId} (as of ${s.asOf}, rules ${s.ruleSet.ruleSetId} v${s.ruleSet.version})`,
@@ -63,7 +71,8 @@ function formatOutcome(outcome: ReconcileOutcome): string {
     ...Object.entries(s.matched.byRule).map(([rule, n]) => `  ${rule.padEnd(16)}${n}`),
     `unmatched         ${s.unmatchedStatement} statement, ${s.unmatchedLedger} ledger`,
     ...Object.entries(s.exceptions).map(([reason, n]) => `  ${reason.padEnd(16)}${n}`),
-    ...s.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}; skipped)`),
+    ...s.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}, by ${r.by}; skipped)`),
+    ...s.statementFiles.flatMap((f) => (f.skippedStatements ?? []).map((k) => `re-upload         ${f.file}: statement ${k.statementId} (already reconciled in ${k.firstRunId}; skipped)`)),
     ...s.balanceChecks.map((b) => `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}`}`),
     `results           ${outcome.runDir}`,
   ];
@@ -102,7 +111,9 @@ export function addReconcileCommands(program: Command, io: Io): void {
       'after',
       [
         '',
-        'The same statement content (SHA-256) reconciled again is reported as reuploaded and skipped.',
+        'A statement reconciled before — the same bytes (SHA-256), or the same statement (format, account,',
+        'statement id or sequence number, period) however it is encoded — is reported as reuploaded and',
+        'skipped; when nothing is new no run is committed and the current results stay.',
         'Bad input (malformed, truncated, unknown format, wrong precision, unknown account) exits 2,',
         'names the file and the line or element, and copies the file to quarantine; nothing is recorded.',
         '',
@@ -139,7 +150,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
             quarantineDir: options.quarantine,
             progress: (message) => io.stderr(`${message}\n`),
           });
-          io.stdout(options.json ? `${JSON.stringify(outcome.json)}\n` : `${formatOutcome(outcome)}\n`);
+          io.stdout(options.json ? `${JSON.stringify(outcome.json)}\n` : `${outcome.committed ? formatOutcome(outcome) : formatNothingNew(outcome)}\n`);
         } catch (error) {
           if (error instanceof RejectedInputError) throw new CliError(`reconcile: ${error.message} (quarantined: ${error.quarantined.file})`);
           if (error instanceof ReconcileConfigError) throw new CliError(`reconcile: ${error.message}`);

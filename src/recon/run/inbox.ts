@@ -1,8 +1,9 @@
 /**
  * The local watched inbox: statement files dropped into INBOX are reconciled one by one (each
  * its own run into --out) and moved to INBOX/processed/ or, when bad, to INBOX/quarantine/ with
- * `<name>.reason.txt`. Idempotent by content hash: a file whose content the registry already
- * knows goes straight to processed/ without a run.
+ * `<name>.reason.txt`. Idempotent: a file whose content the registry already knows goes straight
+ * to processed/ without a run, and so does one whose statements it knows (the same statements
+ * re-encoded; REC-OUT-2).
  *
  * A startup scan handles what is already there; fs.watch then reacts to new files (a file is
  * processed once its size and mtime stop changing). `once` = the startup scan only.
@@ -100,6 +101,13 @@ export async function processInboxFile(options: InboxOptions, name: string): Pro
       progress,
       ...options.reconcileOverrides,
     });
+    if (!outcome.committed) {
+      // The same statement(s) re-encoded (REC-OUT-2): a re-upload, no run.
+      const firstRunId = outcome.reuploaded[0]?.firstRunId;
+      const movedTo = move(path, join(dir, PROCESSED_DIR), contentHash);
+      progress(`${name}: already reconciled in run ${firstRunId} (the same statements); moved to ${movedTo}`);
+      return { file: name, outcome: 'reuploaded', contentHash, ...(firstRunId ? { runId: firstRunId } : {}), movedTo };
+    }
     const movedTo = move(path, join(dir, PROCESSED_DIR), contentHash);
     progress(`${name}: run ${outcome.summary.runId}: ${outcome.summary.matched.total} match(es), ${outcome.summary.unmatchedStatement + outcome.summary.unmatchedLedger} exception(s); moved to ${movedTo}`);
     return { file: name, outcome: 'reconciled', contentHash, runId: outcome.summary.runId, movedTo, matched: outcome.summary.matched.total, statementLines: outcome.summary.statementLines };

@@ -13,7 +13,7 @@
  * the previous run or the new one, never a mix; a failure before the swap leaves no trace.
  */
 import { closeSync, existsSync, rmdirSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export const RESULT_FILES = ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson', 'parquet'] as const;
 
@@ -151,7 +151,11 @@ export function stageRun(out: string, runId: string, hooks: StagingHooks = {}): 
       if (!committedTo) return;
       const current = join(out, 'current');
       if (previous) swapLink(current, previous);
-      else rmSync(current, { force: true });
+      else {
+        // The first run of this --out: its stable names go with it (they would dangle).
+        for (const name of RESULT_FILES) if (isSymlink(join(out, name))) rmSync(join(out, name), { force: true });
+        rmSync(current, { force: true });
+      }
       rmSync(committedTo, { recursive: true, force: true });
       removeIfEmpty(join(out, 'runs'));
       committedTo = undefined;
@@ -162,4 +166,32 @@ export function stageRun(out: string, runId: string, hooks: StagingHooks = {}): 
       removeIfEmpty(stagingRoot);
     },
   };
+}
+
+/**
+ * Removes the run directories the registry does not hold: a run interrupted between its swap and
+ * its registry commit (REC-OUT-3; the registry is the record of committed runs, and an --out is
+ * used with one registry). If `current` pointed at one, it points at the latest committed run
+ * again (or is removed with the stable names when there is none). Returns the removed run ids.
+ */
+export function pruneUncommittedRuns(out: string, committedRunIds: readonly string[]): string[] {
+  const runsDir = join(out, 'runs');
+  if (!existsSync(runsDir)) return [];
+  const committed = new Set(committedRunIds);
+  const stray = readdirSync(runsDir).filter((name) => !committed.has(name)).sort();
+  if (stray.length === 0) return [];
+  const current = join(out, 'current');
+  const target = isSymlink(current) ? basename(readlinkSync(current)) : undefined;
+  if (target !== undefined && stray.includes(target)) {
+    const latest = [...committedRunIds].reverse().find((runId) => existsSync(join(runsDir, runId)));
+    if (latest) {
+      swapLink(current, join('runs', latest));
+    } else {
+      for (const name of RESULT_FILES) if (isSymlink(join(out, name))) rmSync(join(out, name), { force: true });
+      rmSync(current, { force: true });
+    }
+  }
+  for (const name of stray) rmSync(join(runsDir, name), { recursive: true, force: true });
+  removeIfEmpty(runsDir);
+  return stray;
 }

@@ -4,27 +4,35 @@
  * statement files registered by content hash.
  *
  *   1. hash every statement file; a registered hash is a re-upload (reported, lines skipped)
- *   2. parse the rest (streaming parsers) and check every line's account against the ledger side
- *   3. load the ledger side (minus entries earlier runs already matched) and run the ONE matcher
- *   4. stage the files, load DuckDB (+ Parquet), stage the registry, swap `current`, commit
+ *   2. parse the rest (streaming parsers); a statement whose identity is registered (the same
+ *      statement re-encoded: CRLF, BOM, trailing newline…) is a re-upload too (REC-OUT-2); check
+ *      every remaining line's account against the ledger side
+ *   3. nothing new (every statement a re-upload): report it and stop — no run is committed and
+ *      the current results stay (REC-OUT-2)
+ *   4. load the ledger side (minus entries earlier runs already matched) and run the ONE matcher
+ *   5. stage the files, load DuckDB (+ Parquet) in an open transaction, stage the registry, swap
+ *      `current`, commit the registry, then commit DuckDB (REC-OUT-3)
  *
- * Bad input (any step before 4) quarantines the file with its reason and records nothing.
- * A failure in step 4 undoes what was done: no results, no registry entry, no DuckDB rows.
+ * Bad input (any step before 5) quarantines the file with its reason and records nothing.
+ * A failure in step 5 before the registry commit undoes what was done: no results, no registry
+ * entry, no DuckDB rows. The registry is the record of committed runs: a run starts by pruning
+ * run directories and DuckDB rows of runs it does not hold (left by an interrupted run), and by
+ * reloading a committed run DuckDB lacks (a crash between the two commits) from its Parquet.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadReferenceData } from '../../adapters/embedded/reference-data';
 import { matchAll } from '../matching/partition';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
 import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementFormat, StatementLine } from '../types';
-import { loadRun } from './analytics-store';
+import { type AnalyticsLoad, type CommittedRuns, loadRun, type StoreSync, syncAnalyticsStore } from './analytics-store';
 import { asBadInput, BadInputError, describePosition } from './errors';
 import { ledgerFileSide, type LedgerSide } from './ledger-file';
 import { stateLedgerSide } from './ledger-state';
-import { stageRun, type StagingHooks } from './output-dir';
+import { pruneUncommittedRuns, stageRun, type StagingHooks } from './output-dir';
 import { quarantine, type Quarantined } from './quarantine';
-import { RunRegistry } from './registry';
+import { RunRegistry, statementIdentity, type StatementIdentity } from './registry';
 import {
   balanceCheck,
   canonicalResult,
@@ -63,18 +71,36 @@ export interface ReconcileOptions {
   /** The inbox moves bad files; reconcile copies them. */
   quarantineMode?: 'copy' | 'move';
   now?: () => Date;
-  hooks?: StagingHooks & { afterAnalytics?(): void };
+  /** Points where a test interrupts the commit (StagingHooks, plus the analytics load and the registry commit). */
+  hooks?: StagingHooks & { afterAnalytics?(): void; beforeRegistryCommit?(): void; afterRegistryCommit?(): void };
   progress?: (message: string) => void;
   parseStatement?: ParseStatement;
 }
 
-export interface ReconcileOutcome {
+/** A run was committed and is the current one. */
+export interface CommittedRun {
+  committed: true;
   summary: RunSummary;
   runDir: string;
   elapsedMs: number;
   /** The `--json` object. */
-  json: ReturnType<typeof cliSummary>;
+  json: ReturnType<typeof cliSummary> & { committed: true };
 }
+
+/** Every statement was a re-upload: nothing was committed and the current results stay (REC-OUT-2). */
+export interface NothingNew {
+  committed: false;
+  reuploaded: Reupload[];
+  /** The run whose results are current (unchanged), if any. */
+  currentRunId: string | null;
+  elapsedMs: number;
+  /** The `--json` object: the contract fields (zero counts, runId null) plus `committed` and `current`. */
+  json: ReturnType<typeof nothingNewJson>;
+}
+
+export type ReconcileOutcome = CommittedRun | NothingNew;
+
+export type Reupload = RunSummary['reuploaded'][number];
 
 /** Bad input, after the file was quarantined. */
 export class RejectedInputError extends Error {
@@ -134,8 +160,46 @@ interface ParsedInput {
   path: string;
   name: string;
   contentHash: string;
+  /** The statements to reconcile (re-uploaded statements taken out); absent for a re-uploaded file. */
   parsed?: ParsedStatementFile;
+  /** The identities of parsed.statements, in order. */
+  identities?: StatementIdentity[];
+  /** The run that reconciled this content (or all its statements) first; 'this run' for a repeat within the command. */
   reuploadOf?: string;
+  reuploadedBy?: 'content' | 'statement identity';
+  /** Statements of a new file that an earlier run (or an earlier file of this command) reconciled already. */
+  skipped?: { statementId: string; accountId: string; firstRunId: string }[];
+}
+
+/** The run `<out>/current` points at, if any. */
+function currentRunId(out: string): string | null {
+  const current = join(out, 'current');
+  try {
+    if (!lstatSync(current).isSymbolicLink()) return null;
+    return basename(readlinkSync(current));
+  } catch {
+    return null;
+  }
+}
+
+function nothingNewJson(reuploaded: Reupload[], elapsedMs: number, out: string, current: string | null) {
+  return {
+    statementLines: 0,
+    ledgerEntries: 0,
+    elapsedMs,
+    matched: { total: 0, byRule: {}, confirmed: 0, proposed: 0 },
+    unmatchedStatement: 0,
+    unmatchedLedger: 0,
+    exceptions: {},
+    balanceChecks: [],
+    runId: null,
+    asOf: null,
+    reuploaded,
+    ledgerEntriesAlreadyReconciled: 0,
+    out,
+    committed: false as const,
+    current,
+  };
 }
 
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileOutcome> {
@@ -161,7 +225,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
   };
 
   try {
-    // 1 + 2: hash, detect re-uploads, parse, check accounts.
+    // 1 + 2: hash, detect re-uploads (content, then statement identity), parse, check accounts.
     let ledger: LedgerSide;
     try {
       ledger = 'file' in options.ledger ? await ledgerFileSide(options.ledger.file) : stateLedgerSide(options.ledger.stateDir, loadReferenceData(options.ledger.referenceDataDir));
@@ -175,6 +239,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
     }
     const inputs: ParsedInput[] = [];
     const seen = new Map<string, string>();
+    const seenStatements = new Set<string>();
     for (const path of options.statements) {
       if (!existsSync(path)) throw new ReconcileConfigError(`statement file "${path}" does not exist`);
       if (statSync(path).isDirectory()) throw new ReconcileConfigError(`statement "${path}" is a directory, expected a file`);
@@ -184,20 +249,50 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
       if (registered) input.reuploadOf = registered.runId;
       else if (seen.has(contentHash)) input.reuploadOf = 'this run';
       if (input.reuploadOf) {
+        input.reuploadedBy = 'content';
         progress(`${path}: already reconciled (content ${contentHash.slice(0, 12)}, run ${input.reuploadOf}); skipped`);
         inputs.push(input);
         continue;
       }
       seen.set(contentHash, path);
+      let parsed: ParsedStatementFile;
       try {
-        input.parsed = await parse(path, { profile: options.profile, format: options.format, contentHash });
+        parsed = await parse(path, { profile: options.profile, format: options.format, contentHash });
       } catch (error) {
         if ((error as Error).name === 'CsvProfileError') throw new ReconcileConfigError(`--profile: ${(error as Error).message}`);
         const bad = asBadInput(error, path);
         if (bad instanceof BadInputError) reject(await withEndLine(bad, path));
         throw error;
       }
-      for (const statement of input.parsed.statements) {
+      // REC-OUT-2: a statement reconciled before (by an earlier run, or earlier in this command) is a re-upload however its file is encoded.
+      const kept: ParsedStatementFile['statements'] = [];
+      const identities: StatementIdentity[] = [];
+      const skipped: NonNullable<ParsedInput['skipped']> = [];
+      for (const statement of parsed.statements) {
+        const identity = statementIdentity(parsed.format, statement);
+        const firstRunId = registry.lookupStatement(identity.key)?.runId ?? (seenStatements.has(identity.key) ? 'this run' : undefined);
+        if (firstRunId) {
+          skipped.push({ statementId: statement.statementId, accountId: statement.accountId, firstRunId });
+          continue;
+        }
+        seenStatements.add(identity.key);
+        kept.push(statement);
+        identities.push(identity);
+      }
+      if (parsed.statements.length > 0 && kept.length === 0) {
+        input.reuploadOf = skipped[0]!.firstRunId;
+        input.reuploadedBy = 'statement identity';
+        progress(`${path}: already reconciled (the same statement${skipped.length === 1 ? '' : 's'}, run ${input.reuploadOf}); skipped`);
+        inputs.push(input);
+        continue;
+      }
+      input.parsed = { ...parsed, statements: kept };
+      input.identities = identities;
+      if (skipped.length > 0) {
+        input.skipped = skipped;
+        for (const s of skipped) progress(`${path}: statement ${s.statementId} of ${s.accountId} already reconciled (run ${s.firstRunId}); skipped`);
+      }
+      for (const statement of kept) {
         for (const line of statement.lines) {
           if (!ledger.knows(line.accountId)) {
             const fault = ledger.unknownAccountFault(line.accountId);
@@ -208,12 +303,32 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
           }
         }
       }
-      const lineCount = input.parsed.statements.reduce((n, s) => n + s.lines.length, 0);
-      progress(`${path}: ${input.parsed.format}, ${input.parsed.statements.length} statement(s), ${lineCount} line(s)`);
+      const lineCount = kept.reduce((n, s) => n + s.lines.length, 0);
+      progress(`${path}: ${parsed.format}, ${kept.length} statement(s), ${lineCount} line(s)`);
       inputs.push(input);
     }
 
-    // 3: the ledger side in scope, minus what earlier runs matched; the matcher.
+    // The registry is the record of committed runs: what an interrupted run left behind goes first (REC-OUT-3).
+    const committedRunIds = registry.runIds();
+    const pruned = registry.exists ? pruneUncommittedRuns(out, committedRunIds) : [];
+    if (pruned.length > 0) progress(`removed ${pruned.length} run director${pruned.length === 1 ? 'y' : 'ies'} the registry does not hold (an interrupted run): ${pruned.join(', ')}`);
+    const committedRuns: CommittedRuns = { runIds: new Set(committedRunIds), runDir: (id) => (existsSync(join(out, 'runs', id)) ? join(out, 'runs', id) : undefined) };
+    const reportSync = (sync: StoreSync): void => {
+      if (sync.removed.length + sync.restored.length === 0) return;
+      progress(`analytics store brought in line with the registry: ${sync.removed.length} uncommitted run(s) removed, ${sync.restored.length} committed run(s) reloaded`);
+    };
+
+    // 3: nothing new → no run: the current results stay as they are (REC-OUT-2).
+    if (!inputs.some((input) => input.parsed)) {
+      reportSync(await syncAnalyticsStore(out, committedRuns));
+      const reuploaded = inputs.map((input): Reupload => ({ file: input.name, contentHash: input.contentHash, firstRunId: input.reuploadOf!, by: input.reuploadedBy! }));
+      const current = currentRunId(out);
+      progress(`nothing new: every statement was reconciled before; no run committed${current ? `, the current results (run ${current}) stay` : ''}`);
+      const elapsedMs = Math.round(performance.now() - started);
+      return { committed: false, reuploaded, currentRunId: current, elapsedMs, json: nothingNewJson(reuploaded, elapsedMs, out, current) };
+    }
+
+    // 4: the ledger side in scope, minus what earlier runs matched; the matcher.
     const statementLines: StatementLine[] = [];
     const fileOfLine = new Map<string, string>();
     for (const input of inputs) {
@@ -246,6 +361,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
     for (const input of [...inputs].sort((a, b) => (a.contentHash < b.contentHash ? -1 : 1))) runHash.update(`${input.contentHash}\n`);
     runHash.update(`ledger ${ledger.digest(statementAccounts)}\nrules ${JSON.stringify(rules)}\nasOf ${asOf}\nprofile ${options.profile ?? ''}\nruns ${registry.runCount()}\n`);
     const runId = `run-${asOf.replace(/-/g, '')}-${runHash.digest('hex').slice(0, 16)}`;
+    const firstRun = (reuploadOf: string): string => (reuploadOf === 'this run' ? runId : reuploadOf);
 
     const statementFiles: StatementFileSummary[] = inputs.map((input) =>
       input.parsed
@@ -256,6 +372,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
             status: 'reconciled',
             statements: input.parsed.statements.length,
             statementLines: input.parsed.statements.reduce((n, s) => n + s.lines.length, 0),
+            ...(input.skipped ? { skippedStatements: input.skipped.map((s) => ({ ...s, firstRunId: firstRun(s.firstRunId) })) } : {}),
           }
         : {
             file: input.name,
@@ -264,7 +381,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
             status: 'reuploaded',
             statements: 0,
             statementLines: 0,
-            firstRunId: input.reuploadOf === 'this run' ? runId : input.reuploadOf,
+            firstRunId: firstRun(input.reuploadOf!),
+            ...(input.reuploadedBy === 'statement identity' ? { reuploadedBy: input.reuploadedBy } : {}),
           },
     );
     const summary: RunSummary = {
@@ -272,7 +390,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
       asOf,
       ruleSet: { ruleSetId: rules.ruleSetId, version: rules.version },
       statementFiles,
-      reuploaded: statementFiles.filter((f) => f.status === 'reuploaded').map((f) => ({ file: f.file, contentHash: f.contentHash, firstRunId: f.firstRunId! })),
+      reuploaded: inputs.filter((input) => !input.parsed).map((input) => ({ file: input.name, contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy! })),
       statementLines: statementLines.length,
       ledgerEntries: ledgerEntries.length,
       ledgerEntriesAlreadyReconciled: alreadyReconciled,
@@ -280,14 +398,23 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
       balanceChecks: inputs.flatMap((input) => (input.parsed?.statements ?? []).flatMap((statement) => (statement.balance ? [balanceCheck(statement.balance)] : []))),
     };
 
-    // 4: stage, load, commit.
+    // 5: stage, load, commit.
     const recordedAt = now();
     audit.push(
       { type: 'run.started', runId, at: startedAt.toISOString(), statements: options.statements.map((p) => resolve(p)), ledger: { kind: ledger.kind, source: resolve(ledger.source) }, rules: options.rulesFile ? resolve(options.rulesFile) : 'default', ruleSet: summary.ruleSet, asOf, profile: options.profile ?? null },
       ...inputs.map((input) =>
         input.parsed
-          ? { type: 'statement.parsed', runId, file: resolve(input.path), contentHash: input.contentHash, format: input.parsed.format, statements: input.parsed.statements.length, statementLines: input.parsed.statements.reduce((n, s) => n + s.lines.length, 0) }
-          : { type: 'statement.reuploaded', runId, file: resolve(input.path), contentHash: input.contentHash, firstRunId: input.reuploadOf === 'this run' ? runId : input.reuploadOf },
+          ? {
+              type: 'statement.parsed',
+              runId,
+              file: resolve(input.path),
+              contentHash: input.contentHash,
+              format: input.parsed.format,
+              statements: input.parsed.statements.length,
+              statementLines: input.parsed.statements.reduce((n, s) => n + s.lines.length, 0),
+              ...(input.skipped ? { skippedStatements: input.skipped.map((s) => ({ ...s, firstRunId: firstRun(s.firstRunId) })) } : {}),
+            }
+          : { type: 'statement.reuploaded', runId, file: resolve(input.path), contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy },
       ),
       { type: 'ledger.loaded', runId, kind: ledger.kind, source: resolve(ledger.source), entries: ledgerEntries.length, alreadyReconciled },
       { type: 'matching.completed', runId, elapsedMs: matchMs, matched: summary.matched, unmatchedStatement: summary.unmatchedStatement, unmatchedLedger: summary.unmatchedLedger, exceptions: summary.exceptions },
@@ -295,38 +422,52 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
     );
     const lookups = lookupsFor(statementLines, ledgerEntries);
     const staging = stageRun(out, runId, options.hooks);
-    let analytics: Awaited<ReturnType<typeof loadRun>> | undefined;
+    let analytics: AnalyticsLoad | undefined;
     let committed = false;
     try {
       staging.write('matches.csv', renderMatchesCsv(result, lookups));
       staging.write('exceptions.csv', renderExceptionsCsv(result, lookups));
       staging.write('summary.json', renderSummary(summary));
       staging.write('audit.ndjson', audit.map((record) => `${JSON.stringify(record)}\n`));
-      analytics = await loadRun(out, { runId, recordedAt, summary, statementLines, fileOf: (id) => fileOfLine.get(id) ?? '', ledgerEntries, result, lookups, parquetDir: join(staging.dir, 'parquet') });
+      analytics = await loadRun(
+        out,
+        { runId, recordedAt, summary, statementLines, fileOf: (id) => fileOfLine.get(id) ?? '', ledgerEntries, result, lookups, parquetDir: join(staging.dir, 'parquet') },
+        committedRuns,
+        reportSync,
+      );
       options.hooks?.afterAnalytics?.();
       registry.stage({
         runId,
         asOf,
         recordedAt: recordedAt.toISOString(),
         files: inputs.filter((input) => input.parsed).map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: input.parsed!.statements.reduce((n, s) => n + s.lines.length, 0) })),
+        statements: inputs.flatMap((input) => (input.identities ?? []).map((identity) => ({ ...identity, file: input.name, contentHash: input.contentHash }))),
         matchedLedger: result.matches.flatMap((match) => {
           const accountId = lookups.ledgerEntry(match.ledgerEntryIds[0]!)?.accountId ?? '';
           return match.ledgerEntryIds.map((entryId) => ({ accountId: lookups.ledgerEntry(entryId)?.accountId ?? accountId, entryId, matchId: match.matchId }));
         }),
       });
       const runDir = staging.commit();
+      options.hooks?.beforeRegistryCommit?.();
       registry.commit();
       committed = true;
+      options.hooks?.afterRegistryCommit?.();
+      try {
+        await analytics.commit();
+      } catch (error) {
+        // The run is committed (registry, files): the next run reloads it into DuckDB from its Parquet copies.
+        progress(`warning: run ${runId} is committed but the analytics store could not commit it (${(error as Error).message}); the next run reloads it`);
+      }
       const elapsedMs = Math.round(performance.now() - started);
-      return { summary, runDir, elapsedMs, json: cliSummary(summary, elapsedMs, out) };
+      return { committed: true, summary, runDir, elapsedMs, json: { ...cliSummary(summary, elapsedMs, out), committed: true } };
     } finally {
       if (!committed) {
         registry.rollback();
         staging.revert();
         staging.abort();
-        if (analytics) await analytics.undo().catch(() => undefined);
       }
-      analytics?.close();
+      // Not committed (or interrupted between the two commits): DuckDB keeps nothing of the run.
+      await analytics?.rollback().catch(() => undefined);
     }
   } finally {
     registry.close();

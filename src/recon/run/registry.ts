@@ -1,10 +1,15 @@
 /**
  * The re-upload registry: a SQLite file (`registry.db`, by default in the --out directory,
  * or in --registry DIR) that remembers, per committed run, the statement files by SHA-256
- * content hash and the ledger entries they matched.
+ * content hash, the statements they held by identity, and the ledger entries they matched.
  *
  * - A statement file whose content hash is registered is a re-upload: it is reported as
  *   `reuploaded` and its lines are skipped (never double-counted).
+ * - So is a statement whose identity is registered (REC-OUT-2): the same format, account,
+ *   statement id or sequence number and period, however the file is encoded (CRLF or LF, a
+ *   byte-order mark, a trailing newline). See statementIdentity() for what makes an identity.
+ * - The registry is the record of committed runs: the analytics store holds exactly its runs
+ *   (REC-OUT-3).
  * - Ledger entries matched by an earlier committed run are already reconciled: later runs
  *   leave them out (they are not reported again as unmatched).
  *
@@ -12,8 +17,10 @@
  * needed), `commit()` / `rollback()` end it. A run that fails never touches the registry.
  */
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ParsedStatement, StatementFormat } from '../types';
 
 export const REGISTRY_FILE = 'registry.db';
 
@@ -25,11 +32,64 @@ export interface RegisteredFile {
   statementLines: number;
 }
 
+/** One statement by identity: what makes a re-sent statement the same statement. */
+export interface StatementIdentity {
+  /** SHA-256 (hex) of the identity fields: the registry key. */
+  key: string;
+  format: StatementFormat;
+  accountId: string;
+  statementId: string;
+  /** `<first date>..<last date>` of the statement's lines (booking, else value date); empty without dates. */
+  period: string;
+}
+
+export interface RegisteredStatement {
+  key: string;
+  runId: string;
+  file: string;
+  contentHash: string;
+  statementId: string;
+  accountId: string;
+}
+
+/** Formats whose statement id is made up by the parser (no id in the file): their lines' content is part of the identity. */
+const SYNTHETIC_STATEMENT_IDS: ReadonlySet<StatementFormat> = new Set(['csv']);
+
+/**
+ * A statement's identity (REC-OUT-2): its format, account, statement id (camt Stmt/Rpt/Ntfctn Id;
+ * MT940/942 :20: reference with the :28C: statement/sequence number; BAI2 account, as-of date and
+ * group/account ordinal) and period (the first and last date of its lines). A CSV statement has
+ * no id of its own, so its identity also covers its lines' normalised content (amounts, dates,
+ * references): the same export re-encoded is the same statement, a new export of the same days
+ * is not. Computed from the parsed statement, never from the bytes, so every re-encoding of a
+ * file gives the same identities.
+ */
+export function statementIdentity(format: StatementFormat, statement: ParsedStatement): StatementIdentity {
+  let first = '';
+  let last = '';
+  for (const line of statement.lines) {
+    const date = line.bookingDate ?? line.valueDate;
+    if (!date) continue;
+    if (first === '' || date < first) first = date;
+    if (last === '' || date > last) last = date;
+  }
+  const period = first ? `${first}..${last}` : '';
+  const hash = createHash('sha256').update(JSON.stringify([format, statement.accountId, statement.currency, statement.statementId, period]));
+  if (SYNTHETIC_STATEMENT_IDS.has(format)) {
+    for (const line of statement.lines) {
+      hash.update(`\n${JSON.stringify([line.amount, line.bookingDate, line.valueDate, line.endToEndId ?? '', line.bankReference ?? '', line.customerReference ?? '', line.remittanceInformation ?? '', line.counterparty ?? ''])}`);
+    }
+  }
+  return { key: hash.digest('hex'), format, accountId: statement.accountId, statementId: statement.statementId, period };
+}
+
 export interface RunRecord {
   runId: string;
   asOf: string;
   recordedAt: string;
   files: RegisteredFile[];
+  /** The statements the run reconciled, by identity (with the file that held them). */
+  statements: (StatementIdentity & { file: string; contentHash: string })[];
   /** Ledger entries matched in this run. */
   matchedLedger: { accountId: string; entryId: string; matchId: string }[];
 }
@@ -47,6 +107,16 @@ function schema(db: Database.Database): void {
       file TEXT NOT NULL,
       format TEXT NOT NULL,
       statement_lines INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS statement_identities (
+      identity TEXT PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      file TEXT NOT NULL,
+      content_hash TEXT NOT NULL,
+      format TEXT NOT NULL,
+      account_id TEXT NOT NULL,
+      statement_id TEXT NOT NULL,
+      period TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS reconciled_ledger_entries (
       account_id TEXT NOT NULL,
@@ -93,6 +163,19 @@ export class RunRegistry {
     return row ? { contentHash: row.content_hash, runId: row.run_id, file: row.file, format: row.format, statementLines: row.statement_lines } : undefined;
   }
 
+  /** The committed statement with this identity key, if any. */
+  lookupStatement(key: string): RegisteredStatement | undefined {
+    const row = this.reader()?.prepare('SELECT identity, run_id, file, content_hash, statement_id, account_id FROM statement_identities WHERE identity = ?').get(key) as
+      | { identity: string; run_id: string; file: string; content_hash: string; statement_id: string; account_id: string }
+      | undefined;
+    return row ? { key: row.identity, runId: row.run_id, file: row.file, contentHash: row.content_hash, statementId: row.statement_id, accountId: row.account_id } : undefined;
+  }
+
+  /** The ids of every committed run, oldest first. */
+  runIds(): string[] {
+    return (this.reader()?.prepare('SELECT run_id FROM runs ORDER BY seq').pluck().all() as string[] | undefined) ?? [];
+  }
+
   /** Keys `accountId \u0000 entryId` of ledger entries matched by earlier runs. */
   reconciledLedgerKeys(accountIds: Iterable<string>): Set<string> {
     const db = this.reader();
@@ -123,6 +206,8 @@ export class RunRegistry {
       db.prepare('INSERT INTO runs (run_id, as_of, recorded_at) VALUES (?, ?, ?)').run(run.runId, run.asOf, run.recordedAt);
       const file = db.prepare('INSERT INTO statement_files VALUES (?, ?, ?, ?, ?)');
       for (const f of run.files) file.run(f.contentHash, f.runId, f.file, f.format, f.statementLines);
+      const statement = db.prepare('INSERT INTO statement_identities VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const s of run.statements) statement.run(s.key, run.runId, s.file, s.contentHash, s.format, s.accountId, s.statementId, s.period);
       const entry = db.prepare('INSERT OR IGNORE INTO reconciled_ledger_entries VALUES (?, ?, ?, ?)');
       for (const m of run.matchedLedger) entry.run(m.accountId, m.entryId, run.runId, m.matchId);
     } catch (error) {

@@ -135,6 +135,10 @@ export interface StatementFileSummary {
   statementLines: number;
   /** For a re-upload: the run that reconciled this content first. */
   firstRunId?: string;
+  /** A re-upload recognised by its statements' identity rather than its bytes (e.g. a CRLF copy). */
+  reuploadedBy?: 'statement identity';
+  /** Statements of a new file that an earlier run reconciled already (REC-OUT-2): reported, never reconciled twice. */
+  skippedStatements?: { statementId: string; accountId: string; firstRunId: string }[];
 }
 
 export interface BalanceCheck {
@@ -153,7 +157,8 @@ export interface RunSummary {
   asOf: string;
   ruleSet: { ruleSetId: string; version: number };
   statementFiles: StatementFileSummary[];
-  reuploaded: { file: string; contentHash: string; firstRunId: string }[];
+  /** Files reconciled before (REC-OUT-2): by the same bytes (`content`) or the same statements (`statement identity`). */
+  reuploaded: { file: string; contentHash: string; firstRunId: string; by: 'content' | 'statement identity' }[];
   statementLines: number;
   ledgerEntries: number;
   /** Ledger entries left out because an earlier committed run matched them. */

@@ -10,11 +10,10 @@ import { matchAll } from '../../../src/recon/matching/partition';
 import { defaultRuleSet } from '../../../src/recon/matching/rules';
 import { collectRun, keys, matchStep, normaliseStep, summariseStep, type NormaliseEvent, type RunConfig } from '../../../src/recon/run/aws/steps';
 import { readLedgerFile } from '../../../src/recon/run/ledger-file';
-import { reconcile } from '../../../src/recon/run/reconcile';
 import { canonicalResult } from '../../../src/recon/run/results';
 import { parseStatement } from '../../../src/recon/run/statements';
 import { tempDir } from '../../support/runtime';
-import { BAI2_UNKNOWN, FIXTURES, LEDGER_HEADER, read, writeText } from '../run/helpers';
+import { BAI2_UNKNOWN, FIXTURES, LEDGER_HEADER, read, reconciled, writeText } from '../run/helpers';
 import { FakeS3 } from './fake-s3';
 
 const SEPA = join(FIXTURES, 'mt940/betterplace/sepa_mt9401.sta');
@@ -94,7 +93,7 @@ describe('partition contract (AWS path = matchAll)', () => {
     // And the rendered results equal `ledgerline reconcile` of the same inputs.
     const summarised = await summariseStep(ctx, { runId: 'recon-contract-run-1', analyticsBucket: ANALYTICS, config });
     const out = join(dir, 'local-out');
-    const run = await reconcile({ statements: [SEPA], ledger: { file: ledgerPath }, out, asOf: normalised.asOf! });
+    const run = await reconciled({ statements: [SEPA], ledger: { file: ledgerPath }, out, asOf: normalised.asOf! });
     expect(s3.text(ANALYTICS, `${keys.results('recon-contract-run-1')}matches.csv`)).toBe(read(join(out, 'matches.csv')));
     expect(s3.text(ANALYTICS, `${keys.results('recon-contract-run-1')}exceptions.csv`)).toBe(read(join(out, 'exceptions.csv')));
     expect(summarised.summary.matched).toEqual(run.summary.matched);

@@ -1,15 +1,21 @@
 /**
- * Atomic results: a failure at any point of writing a run (a results file, the DuckDB load, the
- * swap, the registry) leaves the --out directory as it was: no partial results, no registry
- * entry, no DuckDB rows; the previous run's results stay byte for byte.
+ * Atomic results (REC-OUT-3): a failure at any point of writing a run (a results file, the DuckDB
+ * load, the swap, the registry) leaves the --out directory as it was: no partial results, no
+ * registry entry, no DuckDB rows; the previous run's results stay byte for byte. The same holds
+ * for a real kill -9 of a child process stopped at each step of the commit: the analytics store
+ * never holds a run the registry does not, and the next run brings runs/, DuckDB and `current`
+ * exactly in line with the registry.
  */
-import { existsSync, readlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { queryStore } from '../../../src/recon/run/analytics-store';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadRun, queryStore } from '../../../src/recon/run/analytics-store';
+import { lookupsFor } from '../../../src/recon/run/results';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 import { RunRegistry } from '../../../src/recon/run/registry';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, listing, MT940, read, writeLedger } from './helpers';
+import { BAI2, CAMT053, listing, MT940, read, reconciled, writeLedger } from './helpers';
 
 const root = tempDir('recon-atomic-');
 const ledger = writeLedger(root);
@@ -33,7 +39,7 @@ const failurePoints: Record<string, ReconcileOptions['hooks']> = {
       if (name === 'exceptions.csv') throw new InjectedFailure('disk full');
     },
   },
-  'after the DuckDB load committed': {
+  'after the DuckDB load (its transaction still open)': {
     afterAnalytics: () => {
       throw new InjectedFailure('crash after load');
     },
@@ -43,7 +49,48 @@ const failurePoints: Record<string, ReconcileOptions['hooks']> = {
       throw new InjectedFailure('crash before swap');
     },
   },
+  'after the swap, just before the registry commit': {
+    beforeRegistryCommit: () => {
+      throw new InjectedFailure('crash before the registry commit');
+    },
+  },
 };
+
+/** The run ids in the analytics store (opened read-write, as a writer would: a WAL left by a killed process is replayed). */
+async function storeRuns(out: string): Promise<string[]> {
+  if (!existsSync(join(out, 'recon.duckdb'))) return [];
+  const instance = await DuckDBInstance.create(join(out, 'recon.duckdb'));
+  const connection = await instance.connect();
+  try {
+    const tables = ['runs', 'statement_lines', 'ledger_entries', 'matches', 'exceptions'];
+    const reader = await connection.runAndReadAll(tables.map((table) => `SELECT DISTINCT run_id FROM ${table}`).join(' UNION '));
+    return (reader.getRowObjectsJson() as { run_id: string }[]).map((row) => row.run_id).sort();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+function registryRuns(out: string): string[] {
+  const registry = RunRegistry.at(out);
+  try {
+    return registry.runIds();
+  } finally {
+    registry.close();
+  }
+}
+
+function runDirs(out: string): string[] {
+  return existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')).sort() : [];
+}
+
+/** The invariant: runs/, the analytics store and the registry hold the same runs, and `current` is the latest. */
+async function expectInLine(out: string): Promise<void> {
+  const registered = registryRuns(out);
+  expect(await storeRuns(out)).toEqual([...registered].sort());
+  expect(runDirs(out)).toEqual([...registered].sort());
+  expect(readlinkSync(join(out, 'current'))).toBe(join('runs', registered[registered.length - 1]!));
+}
 
 async function snapshot(out: string) {
   const registry = RunRegistry.at(out);
@@ -66,7 +113,7 @@ describe('atomic results', () => {
 
   it.each(Object.keys(failurePoints))('a failure %s over an earlier run leaves that run exactly as it was', async (point) => {
     const out = join(root, `existing-${point.replace(/\W+/g, '-')}`);
-    const first = await reconcile(options(out, [MT940]));
+    const first = await reconciled(options(out, [MT940]));
     const before = await snapshot(out);
     const files = Object.fromEntries(['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson'].map((name) => [name, read(join(out, name))]));
 
@@ -77,8 +124,91 @@ describe('atomic results', () => {
     for (const [name, content] of Object.entries(files)) expect(read(join(out, name))).toBe(content);
 
     // And the same inputs go through afterwards: nothing of the failed run was registered.
-    const retry = await reconcile(options(out, [CAMT053, BAI2]));
+    const retry = await reconciled(options(out, [CAMT053, BAI2]));
     expect(retry.summary.reuploaded).toEqual([]);
     expect(retry.summary.statementLines).toBe(19);
+  });
+});
+
+describe('the analytics store moves with the commit (REC-OUT-3)', () => {
+  it('a failure between the registry commit and the DuckDB commit leaves a committed run DuckDB lacks; the next run reloads it', async () => {
+    const out = join(root, 'between-commits');
+    await reconciled(options(out, [MT940]));
+    await expect(
+      reconcile(
+        options(out, [CAMT053], {
+          afterRegistryCommit: () => {
+            throw new InjectedFailure('crash between the commits');
+          },
+        }),
+      ),
+    ).rejects.toThrow(InjectedFailure);
+    const registered = registryRuns(out);
+    expect(registered).toHaveLength(2);
+    expect(await storeRuns(out)).toEqual([registered[0]]); // never more than the registry
+    await reconciled(options(out, [BAI2]));
+    await expectInLine(out);
+    const [lines] = await queryStore<{ n: number }>(out, `SELECT count(*)::INT n FROM statement_lines WHERE run_id = '${registered[1]}'`);
+    expect(lines!.n).toBe(2); // the camt run's two lines, reloaded from its Parquet copies
+  });
+
+  it('rows of a run the registry does not hold (left by an interrupted older version) are removed by the next run, even one with nothing new', async () => {
+    const out = join(root, 'orphan-rows');
+    const first = await reconciled(options(out, [MT940]));
+    // Rows committed for a run that never reached the registry.
+    const orphan = await loadRun(
+      out,
+      { runId: 'run-orphan', recordedAt: new Date(), summary: first.summary, statementLines: [], fileOf: () => '', ledgerEntries: [], result: { matches: [], unmatched: [] }, lookups: lookupsFor([], []), parquetDir: join(root, 'orphan-parquet') },
+      { runIds: new Set([first.summary.runId]), runDir: () => undefined },
+    );
+    await orphan.commit();
+    expect(await storeRuns(out)).toEqual(['run-orphan', first.summary.runId].sort());
+    const again = await reconcile(options(out, [MT940]));
+    expect(again.committed).toBe(false);
+    await expectInLine(out);
+  });
+});
+
+const KILL_POINTS = ['afterWrite:matches.csv', 'afterWrite:audit.ndjson', 'afterAnalytics', 'beforeSwap', 'beforeRegistryCommit', 'afterRegistryCommit'] as const;
+
+/** Starts the stop-at child and SIGKILLs it once it reports the point; resolves with what it printed and how it ended. */
+function killAt(point: string, out: string, statements: string[]): Promise<{ reached: boolean; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'stop-at.ts'), JSON.stringify({ point, out, statements, ledger })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let reached = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!reached && stdout.includes(`REACHED ${point}\n`)) {
+      reached = true;
+      child.kill('SIGKILL');
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('exit', (_code, signal) => resolve({ reached, signal, stderr })));
+}
+
+describe('kill -9 at each step of the commit (REC-OUT-3)', () => {
+  it.each(KILL_POINTS)('killed %s: the store never holds a run the registry does not; the next run brings everything in line', async (point) => {
+    const out = join(root, `kill-${point.replace(/\W+/g, '-')}`);
+    const first = await reconciled(options(out, [MT940]));
+    const killed = await killAt(point, out, [CAMT053, BAI2]);
+    expect(killed).toMatchObject({ reached: true, signal: 'SIGKILL' });
+
+    const registered = registryRuns(out);
+    const stored = await storeRuns(out);
+    const registryCommitted = point === 'afterRegistryCommit';
+    expect(registered).toHaveLength(registryCommitted ? 2 : 1);
+    expect(registered[0]).toBe(first.summary.runId);
+    // The store holds the first run and nothing the registry lacks: the killed run's rows were never committed.
+    expect(stored).toEqual([first.summary.runId]);
+    const swapped = point === 'beforeRegistryCommit' || point === 'afterRegistryCommit';
+    expect(readlinkSync(join(out, 'current')) === join('runs', first.summary.runId)).toBe(!swapped);
+
+    // The next writer: the killed run's inputs again (a re-upload when the registry committed them).
+    const next = await reconcile(options(out, [CAMT053, BAI2]));
+    expect(next.committed).toBe(!registryCommitted);
+    await expectInLine(out);
+    expect(registryRuns(out)).toHaveLength(2);
   });
 });

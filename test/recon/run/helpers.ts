@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { openStateDatabase } from '../../../src/adapters/embedded/database';
 import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
 import type { PostingLeg } from '../../../src/domain/events';
+import { type CommittedRun, reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 
 export const FIXTURES = resolve(__dirname, '../../../../shared/fixtures');
 export const CAMT053 = join(FIXTURES, 'camt/camt053.v2.multi.statement.xml');
@@ -108,3 +109,10 @@ export const STATE_MT940 = [
   '-',
   '',
 ].join('\r\n');
+
+/** Runs `reconcile` and returns the committed run (fails the test when nothing new was committed). */
+export async function reconciled(options: ReconcileOptions): Promise<CommittedRun> {
+  const outcome = await reconcile(options);
+  if (!outcome.committed) throw new Error(`expected a committed run, got nothing new: ${JSON.stringify(outcome.reuploaded)}`);
+  return outcome;
+}

@@ -10,7 +10,7 @@ import { queryStore } from '../../../src/recon/run/analytics-store';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../../../src/recon/run/results';
 import { cli } from '../../support/cli';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, copyTo, csvHeader, csvRows, FIXTURES, MT940, read, STATE_MT940, writeLedger, writeState, writeText } from './helpers';
+import { BAI2, CAMT053, copyTo, csvHeader, csvRows, FIXTURES, listing, MT940, read, STATE_MT940, writeLedger, writeState, writeText } from './helpers';
 
 const root = tempDir('recon-cli-');
 const ledger = writeLedger(root);
@@ -118,16 +118,28 @@ describe('ledgerline reconcile', () => {
     for (const name of ['matches.csv', 'exceptions.csv', 'summary.json']) expect(read(join(again, name))).toBe(read(join(out, name)));
   });
 
-  it('detects a re-upload of the same content (even renamed) and never double-counts it', async () => {
+  it('detects a re-upload of the same content (even renamed) and never double-counts it; nothing is committed, the current results stay (REC-OUT-2)', async () => {
     const renamed = copyTo(root, CAMT053, 'renamed-statement.xml');
+    const before = Object.fromEntries(['matches.csv', 'exceptions.csv', 'summary.json'].map((name) => [name, read(join(out, name))]));
+    const runsBefore = listing(join(out, 'runs'));
     const result = reconcile(out, [], ['--statement', renamed]);
     expect(result.status).toBe(0);
     const second = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(second.statementLines).toBe(0);
     expect(second.ledgerEntries).toBe(0);
     expect((second.matched as { total: number }).total).toBe(0);
-    expect(second.reuploaded).toEqual([{ file: 'renamed-statement.xml', contentHash: expect.stringMatching(/^[0-9a-f]{64}$/), firstRunId: json.runId }]);
+    expect(second).toMatchObject({ committed: false, runId: null, current: json.runId });
+    expect(second.reuploaded).toEqual([{ file: 'renamed-statement.xml', contentHash: expect.stringMatching(/^[0-9a-f]{64}$/), firstRunId: json.runId, by: 'content' }]);
     expect(result.stderr).toContain('already reconciled');
+    expect(result.stderr).toContain('nothing new');
+    // The visible results are the first run's, byte for byte; no run directory was added.
+    expect(readlinkSync(join(out, 'current'))).toBe(join('runs', json.runId as string));
+    for (const [name, content] of Object.entries(before)) expect(read(join(out, name))).toBe(content);
+    expect(listing(join(out, 'runs'))).toEqual(runsBefore);
+    const human = cli(['reconcile', '--statement', renamed, '--ledger', ledger, '--out', out]);
+    expect(human.status).toBe(0);
+    expect(human.stdout).toContain('nothing new');
+    expect(human.stdout).toContain(`current run ${json.runId as string}`);
     const matches = await queryStore<{ n: number }>(out, "SELECT count(*)::INT n FROM matches WHERE ledger_entry_id LIKE 'L-CAMT-%'");
     expect(matches[0]!.n).toBe(2); // still only the first run's
     const lines = await queryStore<{ n: number }>(out, "SELECT count(*)::INT n FROM statement_lines WHERE account_id = 'NL26VAYB8060476890'");
@@ -137,13 +149,15 @@ describe('ledgerline reconcile', () => {
   it('a ledger entry matched by an earlier run is not matched again by a later statement', () => {
     const fresh = join(root, 'out-consumed');
     expect(reconcile(fresh, [], ['--statement', CAMT053]).status).toBe(0);
-    // Another statement of the same account with the same 8.85 line (no end-to-end id this time).
-    const later = reconcile(fresh, [], ['--statement', join(FIXTURES, 'camt/camt053.v2.minimal.xml')]);
+    // Another statement of the same account with the same 8.85 line (no end-to-end id this time;
+    // its own statement id, else it would be the same statement re-sent).
+    const other = writeText(root, 'camt053-other-statement.xml', read(join(FIXTURES, 'camt/camt053.v2.minimal.xml')).replace('<Id>253EURNL26VAYB8060476890</Id>', '<Id>300EURNL26VAYB8060476890</Id>'));
+    const later = reconcile(fresh, [], ['--statement', other]);
     expect(later.status).toBe(0);
     const summary = JSON.parse(later.stdout) as { statementLines: number; ledgerEntries: number; ledgerEntriesAlreadyReconciled: number; matched: { total: number } };
     expect(summary).toMatchObject({ statementLines: 1, ledgerEntries: 0, ledgerEntriesAlreadyReconciled: 2, matched: { total: 0 } });
     // Without the registry (a fresh --out) the same line would take L-CAMT-1.
-    const alone = reconcile(join(root, 'out-alone'), [], ['--statement', join(FIXTURES, 'camt/camt053.v2.minimal.xml')]);
+    const alone = reconcile(join(root, 'out-alone'), [], ['--statement', other]);
     expect((JSON.parse(alone.stdout) as { matched: { total: number } }).matched.total).toBe(1);
   });
 

@@ -4,10 +4,9 @@
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { reconcile } from '../../../src/recon/run/reconcile';
 import { cli, cliAsync } from '../../support/cli';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
+import { BAI2, CAMT053, LEDGER_ROWS, MT940, reconciled, writeLedger } from '../run/helpers';
 
 describe('ledgerline workbench', () => {
   it('explains itself in --help', () => {
@@ -28,7 +27,7 @@ describe('ledgerline workbench', () => {
     const root = tempDir('workbench-cli-');
     const out = join(root, 'out');
     const ledger = writeLedger(root, LEDGER_ROWS);
-    await reconcile({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
+    await reconciled({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
     const child = cliAsync(['workbench', '--out', out, '--port', '0', '--poll', '1', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
     try {
       let stdout = '';
@@ -49,7 +48,7 @@ describe('ledgerline workbench', () => {
       expect(((await api.json()) as { cases: unknown[] }).cases.length).toBeGreaterThan(10);
 
       // A statement reconciled while the workbench serves: its run is imported without a restart.
-      const later = await reconcile({ statements: [MT940], ledger: { file: ledger }, out, progress: () => undefined });
+      const later = await reconciled({ statements: [MT940], ledger: { file: ledger }, out, progress: () => undefined });
       await new Promise<void>((resolve, reject) => {
         const seen = () => stdout.includes(`imported run ${later.summary.runId}: `);
         if (seen()) return resolve();

@@ -7,11 +7,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
-import { reconcile } from '../../../src/recon/run/reconcile';
 import { applyCaseAction, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import { importLatestRun, importNewRuns, RunImportError } from '../../../src/recon/workbench/import-run';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, csvRows, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
+import { BAI2, CAMT053, csvRows, LEDGER_ROWS, MT940, reconciled, writeLedger } from '../run/helpers';
 import { approver, reconciler, steppingClock } from './helpers';
 
 const root = tempDir('workbench-import-');
@@ -36,7 +35,7 @@ describe('importLatestRun', () => {
   afterAll(() => db.close());
 
   beforeAll(async () => {
-    firstRunId = (await reconcile({ statements: [CAMT053, BAI2], ledger: { file: firstLedger }, out, progress: () => undefined })).summary.runId;
+    firstRunId = (await reconciled({ statements: [CAMT053, BAI2], ledger: { file: firstLedger }, out, progress: () => undefined })).summary.runId;
   });
 
   it('raises one case per exception row and per proposed match, with the statement line facts', async () => {
@@ -76,7 +75,7 @@ describe('importLatestRun', () => {
 
     const registry = join(root, 'registry-2');
     mkdirSync(registry);
-    const second = await reconcile({ statements: [CAMT053, BAI2], ledger: { file: secondLedger }, out, registryDir: registry, progress: () => undefined });
+    const second = await reconciled({ statements: [CAMT053, BAI2], ledger: { file: secondLedger }, out, registryDir: registry, progress: () => undefined });
     expect(second.summary.runId).not.toBe(firstRunId);
 
     const outcome = await importLatestRun(out, store, clock);
@@ -111,8 +110,8 @@ describe('importNewRuns', () => {
     const runsOut = join(dir, 'out');
     const ledger = writeLedger(dir, [...byId(LEDGER_ROWS), ...LEDGER_ROWS.filter((row) => row.startsWith('L-MB-1,'))]);
     // Two runs of different accounts commit before the workbench looks: both must be imported.
-    const camt = await reconcile({ statements: [CAMT053], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
-    const bai2 = await reconcile({ statements: [BAI2], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
+    const camt = await reconciled({ statements: [CAMT053], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
+    const bai2 = await reconciled({ statements: [BAI2], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
     const db = openWorkbenchDatabase(runsOut);
     try {
       const fresh = new SqliteWorkbenchStore(db, steppingClock());
@@ -124,7 +123,7 @@ describe('importNewRuns', () => {
       expect(fresh.hasImported(camt.summary.runId)).toBe(true);
       expect(await importNewRuns(runsOut, fresh, steppingClock())).toEqual([]);
 
-      const mt940 = await reconcile({ statements: [MT940], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
+      const mt940 = await reconciled({ statements: [MT940], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
       expect((await importNewRuns(runsOut, fresh, steppingClock())).map((o) => o.runId)).toEqual([mt940.summary.runId]);
     } finally {
       db.close();

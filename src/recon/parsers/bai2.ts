@@ -29,6 +29,7 @@
 import type { SourcePosition, StatementLine } from '../types';
 import {
   balanceProof,
+  checkControls,
   checkCurrency,
   fail,
   finishLine,
@@ -226,6 +227,7 @@ export class Bai2Parser implements TextParser {
     const line = raw.trimEnd();
     if (line.trim().length === 0) return;
     this.lastLine = n;
+    checkControls(line, this.pos(n));
     if (this.finished) fail(this.pos(n), 'content after the 99 file trailer');
     let i = 0;
     while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;

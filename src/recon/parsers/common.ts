@@ -40,6 +40,15 @@ function safePosition(position: SourcePosition): SourcePosition {
   return element === position.element ? position : { ...position, element };
 }
 
+// eslint-disable-next-line no-control-regex -- finding binary data is the point
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+/** A C0 control character (but tab) or DEL in a text line is binary data: refused, naming the line. */
+export function checkControls(line: string, position: SourcePosition): void {
+  const bad = CONTROL.exec(line);
+  if (bad) fail(position, `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} in the text (binary data in a statement file)`);
+}
+
 /** "field X is longer than N characters": the one wording of a length refusal (REC-IN-1). */
 export function tooLong(position: SourcePosition, field: string, limit: number): never {
   fail(position, `${field} is longer than ${limit} characters`);

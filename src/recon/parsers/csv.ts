@@ -18,6 +18,7 @@
  */
 import { type SourcePosition, type StatementLine } from '../types';
 import {
+  checkControls,
   checkCurrency,
   decimalToMinor,
   fail,
@@ -189,7 +190,9 @@ export class CsvParser implements TextParser {
   private carry = '';
   private lineNumber = 0;
   /** A record whose quoted field spans lines. */
-  private partial: { fields: string[]; value: string; line: number; length: number } | undefined;
+  private partial: { fields: string[]; value: string; line: number } | undefined;
+  /** Characters of the record being read (its lines and the breaks between them). */
+  private recordLength = 0;
   private skipped = 0;
   private indexes: Map<string, number> | undefined;
   private headerLength = 0;
@@ -256,6 +259,7 @@ export class CsvParser implements TextParser {
 
   private onLine(line: string): void {
     this.lineNumber++;
+    checkControls(line, this.pos(this.lineNumber));
     if (this.skipped < (this.profile.skipLines ?? 0) && !this.partial) {
       this.skipped++;
       return;
@@ -289,14 +293,15 @@ export class CsvParser implements TextParser {
     let quoted: boolean;
     if (this.partial) {
       // REC-IN-1: a record spanning lines is refused as soon as it passes CSV_LIMITS.record.
-      this.partial.length += line.length + 1;
-      if (this.partial.length > CSV_LIMITS.record) {
+      this.recordLength += line.length + 1;
+      if (this.recordLength > CSV_LIMITS.record) {
         tooLong(this.pos(this.partial.line), `the record that starts at line ${this.partial.line} (an unterminated quote?)`, CSV_LIMITS.record);
       }
       fields = this.partial.fields;
       value = `${this.partial.value}\n`;
       quoted = true;
     } else {
+      this.recordLength = line.length;
       fields = [];
       value = '';
       quoted = false;
@@ -312,8 +317,8 @@ export class CsvParser implements TextParser {
         if (close === -1) {
           value += line.slice(i);
           if (value.length > CSV_LIMITS.field) tooLong(this.pos(this.partialLine ?? this.lineNumber), `field ${fields.length + 1} (a quoted field: an unterminated quote?)`, CSV_LIMITS.field);
-          if (!this.partial) this.partialLine = this.lineNumber;
-          this.partial = { fields, value, line: this.partialLine ?? this.lineNumber, length: this.partial?.length ?? line.length };
+          this.partialLine ??= this.lineNumber;
+          this.partial = { fields, value, line: this.partialLine };
           return undefined;
         }
         value += line.slice(i, close);

@@ -131,9 +131,14 @@ async function prepare(path: string, options: StatementParseOptions): Promise<Pr
   const hash = createHash('sha256');
   let head: Buffer | undefined;
   let tail = Buffer.alloc(0);
+  // The number of the file's last line, for faults found at its end (REC-IN-2: every fault names a line).
+  let newlines = 0;
+  let lastByte = 10;
   for await (const chunk of createReadStream(path, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK })) {
     const bytes = chunk as Buffer;
     hash.update(bytes);
+    for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) newlines++;
+    if (bytes.length > 0) lastByte = bytes[bytes.length - 1]!;
     if (!head) head = Buffer.from(bytes.subarray(0, HEAD_BYTES));
     else if (head.length < HEAD_BYTES) head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
     tail = bytes.length >= TAIL_BYTES ? Buffer.from(bytes.subarray(bytes.length - TAIL_BYTES)) : Buffer.concat([tail, bytes]).subarray(-TAIL_BYTES);
@@ -150,25 +155,25 @@ async function prepare(path: string, options: StatementParseOptions): Promise<Pr
     );
   }
   if (format === 'csv') {
-    if (options.profile === undefined) throw new StatementParseError({ file: path }, 'a CSV statement needs a column-mapping profile');
+    if (options.profile === undefined) throw new StatementParseError({ file: path, line: 1 }, 'a CSV statement needs a column-mapping profile');
     profile = resolveCsvProfile(options.profile);
   }
-  checkTail(path, format, headText(headBytes), tail);
+  checkTail(path, format, headText(headBytes), tail, lastByte === 10 ? Math.max(newlines, 1) : newlines + 1);
   return { format, contentHash, size: stat.size, mtimeMs: stat.mtimeMs, ...(profile ? { profile } : {}) };
 }
 
 /** Only when the head looks like the format: otherwise the parser's first-line error is the better message. */
-function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer): void {
+function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer, lastLine: number): void {
   // Trailing whitespace and ETX (U+0003) framing bytes do not count.
   const tail = tailBytes.toString('latin1').replace(TRAILING_FRAMING, '');
   if (format.startsWith('camt') && head.startsWith('<')) {
     if (!/<\/([A-Za-z_][\w.-]*:)?Document>\s*(<!--[\s\S]*?-->\s*|<\?[\s\S]*?\?>\s*)*$/.test(tail)) {
-      throw new StatementParseError({ file: path }, 'the file does not end with </Document> (truncated file?)');
+      throw new StatementParseError({ file: path, line: lastLine }, 'the file does not end with </Document> (truncated file?) (at the end of the file)');
     }
   } else if (format === 'bai2' && head.startsWith('01,')) {
     const lastLine = tail.slice(tail.lastIndexOf('\n') + 1);
     if (!/^\s*99,|\/\s*99,[^/]*\/?$/.test(lastLine)) {
-      throw new StatementParseError({ file: path }, 'the file does not end with a 99 file trailer (truncated file?)');
+      throw new StatementParseError({ file: path, line: lastLine }, 'the file does not end with a 99 file trailer (truncated file?) (at the end of the file)');
     }
   }
 }

@@ -414,7 +414,7 @@ export class Mt940Parser implements TextParser {
   private lineTooLong(head: string, n: number): never {
     // eslint-disable-next-line no-control-regex -- SOH/ETX framing bytes
     const tag = FIELD_START.exec(head.replace(/^[\x01\x03]+/, ''));
-    const field = tag ? `field :${tag[1]}:` : this.field ? `a continuation line of field :${this.field.tag}:` : 'a line';
+    const field = tag ? `a line (field :${tag[1]}:)` : this.field ? `a line (continuing field :${this.field.tag}:)` : 'a line';
     tooLong(this.pos(n), field, MT940_LINE);
   }
 
@@ -447,23 +447,24 @@ export class Mt940Parser implements TextParser {
         this.flushField();
         const value = line.slice(tagEnd + 1);
         this.field = { tag: line.slice(1, tagEnd), lines: [value], line: n, length: value.length };
-        this.growField(n);
+        this.growField();
         return;
       }
     }
     if (!this.field) fail(this.pos(n), 'unexpected text outside any field (a field starts with :NN: or :NNa:)');
     this.field.lines.push(line);
     this.field.length += line.length;
-    this.growField(n);
+    this.growField();
   }
 
   /**
    * REC-IN-1, early: a field whose content passes the largest field bound is refused at once (its
-   * exact bound is checked when the field is complete, after its place in the sequence).
+   * exact bound is checked when the field is complete, after its place in the sequence). Names
+   * the line where the field starts, as every field error does.
    */
-  private growField(n: number): void {
+  private growField(): void {
     const field = this.field!;
-    if (field.length > MT940_FIELD_DEFAULT) tooLong(this.pos(n), `field :${field.tag}:`, MT940_FIELDS[field.tag] ?? MT940_FIELD_DEFAULT);
+    if (field.length > MT940_FIELD_DEFAULT) tooLong(this.pos(field.line), `field :${field.tag}:`, MT940_FIELDS[field.tag] ?? MT940_FIELD_DEFAULT);
   }
 
   /** REC-IN-1: the field's exact bound (called once the field's place in the sequence is checked). */

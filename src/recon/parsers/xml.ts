@@ -46,6 +46,9 @@ const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '
 const ENTITY = /&([^;&<>\s]*);?/g;
 /** The longest entity or character reference ("&#x10FFFF;" is 10). */
 const MAX_ENTITY = 12;
+/** XML 1.0 §2.2: characters no document may hold (C0 controls but tab, LF and CR; U+FFFE, U+FFFF). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
 
 /** An element or attribute name for a message: names are markup, but bounded here all the same. */
 function shortName(name: string): string {
@@ -77,6 +80,8 @@ export class XmlTokenizer {
   /** Text limit of each open element, innermost last. */
   private readonly textLimits: number[] = [];
   private readonly limits: XmlLimits;
+  /** The last chunk ended with CR: it and a LF starting the next chunk are one line end. */
+  private heldCR = false;
 
   /**
    * @param skipLeadingWhitespace drop whitespace that starts a text run (indentation between
@@ -137,8 +142,15 @@ export class XmlTokenizer {
 
   push(chunk: string): void {
     if (this.ended) throw new Error('XmlTokenizer: push after end');
-    this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + chunk : chunk;
+    const text = this.endOfLines(chunk);
+    const rest = this.pos < this.buf.length ? this.buf.slice(this.pos) : '';
+    this.buf = rest + text;
     this.pos = 0;
+    const bad = NOT_XML.exec(text);
+    if (bad) {
+      this.pos = rest.length + bad.index;
+      this.error(`control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML (binary data?)`);
+    }
     this.run(false);
     this.checkIncomplete();
     this.compact();
@@ -151,18 +163,35 @@ export class XmlTokenizer {
     const buf = this.buf;
     const at = this.pos;
     if (buf.charCodeAt(at) !== 60 /* < */) return; // text is consumed as it arrives; an entity is held back at most MAX_ENTITY
+    // Early: the construct's content so far (less a possibly partial terminator) already passes its bound.
     if (buf.startsWith('<!--', at)) {
-      if (left > this.limits.comment + 7) this.error(`a comment is longer than ${this.limits.comment} characters`);
+      if (left - 4 - 2 > this.limits.comment) this.error(`a comment is longer than ${this.limits.comment} characters`);
     } else if (buf.startsWith('<?', at)) {
-      if (left > this.limits.comment + 4) this.error(`a processing instruction is longer than ${this.limits.comment} characters`);
+      if (left - 2 - 1 > this.limits.comment) this.error(`a processing instruction is longer than ${this.limits.comment} characters`);
     } else if (buf.startsWith('<![CDATA[', at)) {
-      this.checkText(buf.slice(at + 9));
-    } else if (left > this.limits.tag + 2) {
+      this.checkText(buf.slice(at + 9, buf.length - 2));
+    } else if (left - 1 > this.limits.tag) {
       this.error(`a tag is longer than ${this.limits.tag} characters`);
     }
   }
 
+  /** XML 1.0 §2.11: CR LF and a lone CR are read as LF, so CRLF and LF files give the same text. */
+  private endOfLines(chunk: string): string {
+    let text = this.heldCR ? `\r${chunk}` : chunk;
+    this.heldCR = false;
+    if (text.indexOf('\r') === -1) return text;
+    if (text.charCodeAt(text.length - 1) === 13) {
+      this.heldCR = true;
+      text = text.slice(0, -1);
+    }
+    return text.replace(/\r\n?/g, '\n');
+  }
+
   end(): void {
+    if (this.heldCR) {
+      this.heldCR = false;
+      this.push('\n');
+    }
     this.run(true);
     this.ended = true;
     if (this.pos < this.buf.length) this.error('the document ends inside markup (truncated file?)');
@@ -229,6 +258,7 @@ export class XmlTokenizer {
           if (final) this.error('unterminated comment (truncated file?)');
           return false;
         }
+        if (close - start - 4 > this.limits.comment) this.error(`a comment is longer than ${this.limits.comment} characters`);
         this.pos = close + 3;
         return true;
       }
@@ -254,6 +284,7 @@ export class XmlTokenizer {
         if (final) this.error('unterminated processing instruction (truncated file?)');
         return false;
       }
+      if (close - start - 2 > this.limits.comment) this.error(`a processing instruction is longer than ${this.limits.comment} characters`);
       const body = buf.slice(start + 2, close);
       if (/^xml(\s|$)/.test(body)) {
         if (start !== 0 || this.discardedLines > 0 || this.rootSeen) this.error('the XML declaration must be at the very start of the file');
@@ -273,6 +304,7 @@ export class XmlTokenizer {
     }
     const tag = buf.slice(start + 1, gt);
     if (tag.indexOf('"') === -1 && tag.indexOf("'") === -1) {
+      if (tag.length > this.limits.tag) this.error(`a tag is longer than ${this.limits.tag} characters`);
       if (tag.indexOf('<') !== -1) this.error('"<" inside a tag');
       this.flushText();
       if (next === 47 /* / */) this.endTag(tag.slice(1));
@@ -297,6 +329,7 @@ export class XmlTokenizer {
       if (final) this.error('the document ends inside a tag (truncated file?)');
       return false;
     }
+    if (i - start - 1 > this.limits.tag) this.error(`a tag is longer than ${this.limits.tag} characters`);
     this.flushText();
     if (next === 47 /* / */) this.endTag(buf.slice(start + 2, i));
     else this.startTag(buf, start + 1, i);

@@ -51,6 +51,10 @@ describe('PAN guard: text evidence (PCI-1)', () => {
     expect(containsPan('4111:1111:1111:1111')).toBe(false);
     expect(containsPan('2026-11-01T00:00:00Z stan 123456 rrn 000000123456')).toBe(false);
     expect(containsPan('2026-11-01 12:34:56.789')).toBe(false);
+    // Colons do not join even where another long chain is present in the same text.
+    const colonJoined = luhnComplete('400000000000').replace(/^(.{4})(.{4})(.{4})/, '$1:$2:$3:');
+    expect(containsPan(`${failingLuhn('411111111111111')} at ${colonJoined}`)).toBe(false);
+    expect(containsPan(`${failingLuhn('411111111111111')} at ${colonJoined.replace(/:/g, ' ')}`)).toBe(true);
   });
 
   describe.each([
@@ -161,6 +165,8 @@ describe('redaction', () => {
     const partly = `{"note":"4\\u0031${VISA.slice(2)}"`;
     expect(redactPans(partly)).toBe(`{"note":"${PAN_REDACTION}"`);
     expect(containsDigitsOf(redactPans(partly), VISA)).toBe(false);
+    // Digits that run on from an escape's hex are redacted with the whole escape, never half of it.
+    expect(redactPans(`ab\\u${VISA} cd`)).toBe(`ab${PAN_REDACTION} cd`);
   });
 
   it('redacts a whole run longer than 19 digits that holds a PAN', () => {

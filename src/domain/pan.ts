@@ -450,18 +450,23 @@ function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
   let out = '';
   let copied = 0; // raw text before this is in `out`
   let length = 0; // code units in `out`
-  while (slash >= 0 && slash + 1 < n) {
-    const next = text[slash + 1] as string;
+  while (slash >= 0) {
+    // A run of backslashes before the escape letter counts as one escape: `\\u0034` (JSON of the
+    // text `\u0034`) is a digit here too.
+    let letter = slash + 1;
+    while (letter < n && text.charCodeAt(letter) === 0x5c) letter += 1;
+    if (letter >= n) break;
+    const next = text[letter] as string;
     let replacement: string | undefined;
-    let rawLength = 2;
+    let rawEnd = letter + 1;
     if (next === 'u') {
-      if (slash + 5 < n && isHex(text.charCodeAt(slash + 2)) && isHex(text.charCodeAt(slash + 3)) && isHex(text.charCodeAt(slash + 4)) && isHex(text.charCodeAt(slash + 5))) {
-        replacement = String.fromCharCode(parseInt(text.slice(slash + 2, slash + 6), 16));
-        rawLength = 6;
+      if (letter + 4 < n && isHex(text.charCodeAt(letter + 1)) && isHex(text.charCodeAt(letter + 2)) && isHex(text.charCodeAt(letter + 3)) && isHex(text.charCodeAt(letter + 4))) {
+        replacement = String.fromCharCode(parseInt(text.slice(letter + 1, letter + 5), 16));
+        rawEnd = letter + 5;
       }
     } else replacement = SHORT_ESCAPES[next];
     if (replacement === undefined) {
-      slash = text.indexOf('\\', slash + 1);
+      slash = text.indexOf('\\', letter);
       continue;
     }
     if (withMaps) {
@@ -470,11 +475,11 @@ function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
         to[length] = j + 1;
       }
       from[length] = slash;
-      to[length] = slash + rawLength;
+      to[length] = rawEnd;
     }
     length += 1;
     out += text.slice(copied, slash) + replacement;
-    copied = slash + rawLength;
+    copied = rawEnd;
     slash = text.indexOf('\\', copied);
   }
   if (copied === 0) return undefined;
@@ -487,13 +492,16 @@ function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
   return { text: out + text.slice(copied), from, to };
 }
 
-/** Widens a raw [start, end) so that it never cuts a `\uXXXX` or `\t`-style escape in two. */
+/** Widens a raw [start, end) so that it never cuts a `\uXXXX` or `\t`-style escape (with its backslashes) in two. */
 function alignToEscapes(text: string, start: number, end: number): [number, number] {
   let s = start;
   let e = end;
   for (let j = s - 1; j >= Math.max(0, s - 5); j -= 1) {
-    if (text.charCodeAt(j) === 0x5c && (text[j + 1] === 'u' ? s < j + 6 : s < j + 2)) {
-      s = j;
+    if (text.charCodeAt(j) === 0x5c) {
+      if (text[j + 1] === 'u' ? s < j + 6 : s < j + 2) {
+        s = j;
+        while (s > 0 && text.charCodeAt(s - 1) === 0x5c) s -= 1;
+      }
       break;
     }
   }

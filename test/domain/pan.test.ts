@@ -165,6 +165,10 @@ describe('redaction', () => {
     const partly = `{"note":"4\\u0031${VISA.slice(2)}"`;
     expect(redactPans(partly)).toBe(`{"note":"${PAN_REDACTION}"`);
     expect(containsDigitsOf(redactPans(partly), VISA)).toBe(false);
+    // JSON of a text holding escapes (escaped backslashes) hides nothing either.
+    const twice = JSON.stringify({ line: line });
+    expect(containsPan(twice)).toBe(true);
+    expect(redactPans(twice)).toBe(JSON.stringify({ line: `{"note":"x ${PAN_REDACTION} y",,` }));
     // Digits that run on from an escape's hex are redacted with the whole escape, never half of it.
     expect(redactPans(`ab\\u${VISA} cd`)).toBe(`ab${PAN_REDACTION} cd`);
   });

@@ -184,9 +184,22 @@ describe('outcome precedence and firedRules', () => {
     expect(decision).toMatchObject({ outcome: 'decline', firedRules: ['ACCOUNT_FROZEN', 'BLOCKED_MCC', 'FOREIGN_NOT_ALLOWED'] });
   });
 
-  it('is deterministic: the same facts give the same decision', () => {
-    const facts = buildFacts(enriched({ amount: '999.99', merchantCountry: 'FR' }), product(), 7);
-    expect(evaluateRules(ruleSet, facts)).toEqual(evaluateRules(ruleSet, facts));
+  // Complete decisions stated by hand from the rule set file (limit 1000.00, near 80%, large
+  // foreign 50%, velocity limit 5), not computed by the code under test.
+  const decisions: [string, Variant, number, Pick<ReturnType<typeof decide>, 'outcome' | 'firedRules'>][] = [
+    ['foreign, near the limit, over velocity', { amount: '999.99', merchantCountry: 'FR' }, 7, { outcome: 'review', firedRules: ['NEAR_TRANSACTION_LIMIT', 'LARGE_FOREIGN', 'VELOCITY_EXCEEDED'] }],
+    ['domestic and small', { amount: '10.00' }, 1, { outcome: 'approve', firedRules: [] }],
+    ['over the limit on a blocked MCC', { amount: '1000.01', mcc: '7800' }, 5, { outcome: 'decline', firedRules: ['OVER_TRANSACTION_LIMIT', 'BLOCKED_MCC'] }],
+    ['expired card, velocity at the limit', { cardStatus: 'EXPIRED', amount: '1.00' }, 5, { outcome: 'review', firedRules: ['CARD_EXPIRED'] }],
+    ['closed account, conversion, half the limit', { status: 'CLOSED', conversion: true, amount: '500.00' }, 0, { outcome: 'decline', firedRules: ['ACCOUNT_CLOSED'] }],
+  ];
+
+  it('gives the stated decision for each input, the same on every evaluation and in any order', () => {
+    const expected = decisions.map(([, , velocityCount, decision]) => ({ ...decision, ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount }));
+    const facts = decisions.map(([, variant, velocityCount]) => buildFacts(enriched(variant), product(), velocityCount));
+    expect(facts.map((f) => evaluateRules(ruleSet, f))).toEqual(expected);
+    // again, in reverse order: no evaluation leaves state behind for the next one
+    expect([...facts].reverse().map((f) => evaluateRules(ruleSet, f))).toEqual([...expected].reverse());
   });
 });
 

@@ -239,7 +239,7 @@ export class Bai2Parser implements TextParser {
         const added = ` ${body.trim()}`;
         last.body += added;
         this.pending.length += added.length;
-        this.checkRecord(this.pending, n);
+        this.checkRecord(this.pending);
         last.slashed = slashed;
         this.openText = !slashed;
         i = end;
@@ -315,16 +315,17 @@ export class Bai2Parser implements TextParser {
       if (!this.pending) fail(this.pos(record.line), '88 continuation record without a record to continue');
       this.pending.parts.push(record);
       this.pending.length += record.body.length + 1;
-      this.checkRecord(this.pending, record.line);
+      this.checkRecord(this.pending);
       return;
     }
     this.flush();
     this.pending = { code: record.code, parts: [record], length: record.body.length };
   }
 
-  /** REC-IN-1: a record with its continuations, refused as soon as it passes BAI2_LIMITS.record. */
-  private checkRecord(record: LogicalRecord, line: number): void {
-    if (record.length > BAI2_LIMITS.record) tooLong(this.pos(line), `the ${record.code} record (with its 88 continuations, from line ${record.parts[0]!.line})`, BAI2_LIMITS.record);
+  /** REC-IN-1: a record with its continuations, refused as soon as it passes BAI2_LIMITS.record; names the line it starts on. */
+  private checkRecord(record: LogicalRecord): void {
+    const start = record.parts[0]!.line;
+    if (record.length > BAI2_LIMITS.record) tooLong(this.pos(start), `the ${record.code} record (with its 88 continuations, from line ${start})`, BAI2_LIMITS.record);
   }
 
   private flush(): void {

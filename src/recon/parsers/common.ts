@@ -8,7 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { currencyExponent, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
-import * as pan from '../../domain/pan';
+import { redactPans } from '../../domain/pan';
 import { StatementParseError, type BalanceProof, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
 import { AMOUNT_TEXT, LINE_FIELDS } from './limits';
 
@@ -62,9 +62,6 @@ export function bounded(text: string, limit: number, position: SourcePosition, f
 
 // ---------------------------------------------------------------------------------------------
 // Card numbers (PCI-2, PCI-3): statement fields are masked where they are read.
-
-type Evidence = 'text' | 'identifier';
-const redactPans = pan.redactPans as (text: string, evidence?: Evidence) => string;
 
 /** Identifier fields (account ids, references, end-to-end ids): a card number needs card-scheme evidence (PCI-2). */
 export function maskIdentifier(text: string): string {

@@ -163,17 +163,17 @@ async function prepare(path: string, options: StatementParseOptions): Promise<Pr
 }
 
 /** Only when the head looks like the format: otherwise the parser's first-line error is the better message. */
-function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer, lastLine: number): void {
+function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer, endLine: number): void {
   // Trailing whitespace and ETX (U+0003) framing bytes do not count.
   const tail = tailBytes.toString('latin1').replace(TRAILING_FRAMING, '');
   if (format.startsWith('camt') && head.startsWith('<')) {
     if (!/<\/([A-Za-z_][\w.-]*:)?Document>\s*(<!--[\s\S]*?-->\s*|<\?[\s\S]*?\?>\s*)*$/.test(tail)) {
-      throw new StatementParseError({ file: path, line: lastLine }, 'the file does not end with </Document> (truncated file?) (at the end of the file)');
+      throw new StatementParseError({ file: path, line: endLine }, 'the file does not end with </Document> (truncated file?) (at the end of the file)');
     }
   } else if (format === 'bai2' && head.startsWith('01,')) {
     const lastLine = tail.slice(tail.lastIndexOf('\n') + 1);
     if (!/^\s*99,|\/\s*99,[^/]*\/?$/.test(lastLine)) {
-      throw new StatementParseError({ file: path, line: lastLine }, 'the file does not end with a 99 file trailer (truncated file?) (at the end of the file)');
+      throw new StatementParseError({ file: path, line: endLine }, 'the file does not end with a 99 file trailer (truncated file?) (at the end of the file)');
     }
   }
 }

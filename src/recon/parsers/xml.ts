@@ -67,6 +67,12 @@ function isSpace(code: number): boolean {
   return code === 32 || code === 10 || code === 9 || code === 13;
 }
 
+function countLines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
 export class XmlTokenizer {
   private buf = '';
   private pos = 0;
@@ -96,14 +102,18 @@ export class XmlTokenizer {
   }
 
   private addText(segment: string): void {
+    let skippedLines = 0;
     if (this.pendingText.length === 0 && this.skipLeadingWhitespace && this.stack.length > 0) {
       let i = 0;
-      while (i < segment.length && isSpace(segment.charCodeAt(i))) i++;
+      while (i < segment.length && isSpace(segment.charCodeAt(i))) {
+        if (segment.charCodeAt(i) === 10) skippedLines++;
+        i++;
+      }
       if (i === segment.length) return;
       if (i > 0) segment = segment.slice(i);
     }
     const decoded = this.decodeText(segment);
-    this.checkText(decoded);
+    this.checkText(decoded, skippedLines);
     this.pendingText = this.pendingText.length === 0 ? decoded : this.pendingText + decoded;
   }
 
@@ -112,14 +122,23 @@ export class XmlTokenizer {
    * before the run is built any longer. Whitespace around the value is not counted, up to
    * XML_WHITESPACE_SLACK characters of it.
    */
-  private checkText(addition: string): void {
+  private checkText(addition: string, skippedLines = 0): void {
     const length = this.pendingText.length + addition.length;
     const limit = this.textLimits.length > 0 ? this.textLimits[this.textLimits.length - 1]! : this.limits.text;
     if (length <= limit) return;
     const open = this.stack[this.stack.length - 1];
     const what = open === undefined ? 'text outside the root element' : `text of <${shortName(open)}>`;
-    if (length > limit + XML_WHITESPACE_SLACK || (this.pendingText + addition).trim().length > limit) {
-      this.error(`${what} is longer than ${limit} characters`);
+    const whole = this.pendingText + addition;
+    if (length > limit + XML_WHITESPACE_SLACK || whole.trim().length > limit) {
+      // The line where the run's first non-space character is: the parse position is where
+      // `addition` starts, after the pending text's line breaks and before the skipped ones.
+      let lead = 0;
+      let leadLines = 0;
+      while (lead < whole.length && isSpace(whole.charCodeAt(lead))) {
+        if (whole.charCodeAt(lead) === 10) leadLines++;
+        lead++;
+      }
+      throw new XmlSyntaxError(this.line() - countLines(this.pendingText) + skippedLines + leadLines, `${what} is longer than ${limit} characters`);
     }
   }
 

@@ -17,12 +17,9 @@ import { redactPans } from '../../domain/pan';
 import type { SourcePosition } from '../types';
 import { LineSyntaxError, StatementParseError } from '../types';
 
-type Evidence = 'text' | 'identifier';
-const redact = redactPans as (text: string, evidence?: Evidence) => string;
-
 /** Masks card numbers in a message that may quote identifier fields (PCI-2, PCI-3). */
 export function safeMessage(text: string): string {
-  return redact(text, 'identifier');
+  return redactPans(text, 'identifier');
 }
 
 function safePosition(position: SourcePosition): SourcePosition {

@@ -247,7 +247,7 @@ describe('BAI2 bounds', () => {
     const count = Math.floor((length - body03) / 8);
     const pad = length - body03 - 8 * count;
     const more = Array.from({ length: count }, (_, i) => (i === 0 ? `400,${'0'.repeat(pad)}1,,` : '400,1,,'));
-    return { text: bai2({ accountMore: more }), line: 3 + count };
+    return { text: bai2({ accountMore: more }), line: 3 };
   };
 
   const bounds: Bound[] = [

@@ -12,6 +12,7 @@ import { progressBar } from './progress';
 import { positiveInteger, wholeNumber } from './options';
 import { openStateDatabase } from '../adapters/embedded/database';
 import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
+import { acquireDirLock, DirLockedError } from '../adapters/embedded/dir-lock';
 import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
 import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { authorisationLines } from '../generator/authorisations';
@@ -136,17 +137,23 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .action(async (options: { state: string; json?: boolean }) => {
       requireState(options.state);
       const result = { examined: 0, redriven: 0, alreadyRedriven: 0, failed: 0 };
-      for (const dir of partitionDirs(options.state)) {
-        const runtime = new EmbeddedRuntime({ stateDir: dir });
-        try {
-          runtime.db.exec('BEGIN IMMEDIATE');
-          const swept = await runtime.sweepUntilSettled();
-          runtime.db.exec('COMMIT');
-          runtime.outbox.flush();
-          for (const key of Object.keys(result) as (keyof typeof result)[]) result[key] += swept[key];
-        } finally {
-          runtime.close();
+      // LOCK-1: the sweeper writes the state, so it is a writer like `post`.
+      const lock = acquireDirLockForCli(options.state, 'ledgerline sweep');
+      try {
+        for (const dir of partitionDirs(options.state)) {
+          const runtime = new EmbeddedRuntime({ stateDir: dir });
+          try {
+            runtime.db.exec('BEGIN IMMEDIATE');
+            const swept = await runtime.sweepUntilSettled();
+            runtime.db.exec('COMMIT');
+            runtime.outbox.flush();
+            for (const key of Object.keys(result) as (keyof typeof result)[]) result[key] += swept[key];
+          } finally {
+            runtime.close();
+          }
         }
+      } finally {
+        lock.release();
       }
       io.stdout(options.json ? `${JSON.stringify(result)}\n` : `examined ${result.examined}, re-driven ${result.redriven}, failed ${result.failed}\n`);
     });
@@ -231,6 +238,8 @@ async function runPost(options: PostOptions, io: CliIo) {
   const total = options.input === '-' ? 0 : statSync(options.input).size;
   const bar = progressBar(total, 'posting');
   let bytes = 0;
+  // LOCK-1: one writer per state directory, taken before the layout is read or created.
+  const lock = acquireDirLockForCli(options.state, 'ledgerline post');
   try {
     const { summary } = await postPartitioned(fileLines(options.input, (n) => (bytes += n)), resolve(options.input), {
       stateDir: options.state,
@@ -242,7 +251,20 @@ async function runPost(options: PostOptions, io: CliIo) {
     return summary;
   } finally {
     bar.stop();
+    lock.release();
     void io;
+  }
+}
+
+/** Exit status of a command refused because another writer holds the directory (EX_TEMPFAIL: try again later). */
+export const EXIT_LOCKED = 75;
+
+function acquireDirLockForCli(dir: string, command: string) {
+  try {
+    return acquireDirLock(dir, command);
+  } catch (error) {
+    if (error instanceof DirLockedError) throw new CliError(error.message, EXIT_LOCKED);
+    throw error;
   }
 }
 

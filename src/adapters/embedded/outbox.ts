@@ -3,9 +3,12 @@
  * database transaction; after commit, `flush` writes them to numbered files in `<state>/outbox/`
  * (temp file + rename, so a file is whole or absent). A file is allocated its rows before it is
  * written, so a crash at any point re-writes the same file with the same content, never a duplicate.
+ * Temp names carry the writer's pid and thread (LOCK-1 already keeps one writer per state; this keeps
+ * two runtimes opened on one directory by library code from writing through each other's temp file).
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { StateDatabase } from './database';
 import type { PostingOutbox, PostingRecord } from '../../ports';
 
@@ -59,7 +62,7 @@ export class SqliteFileOutbox implements PostingOutbox {
         continue;
       }
       const content = (this.db.prepare('SELECT content FROM posting_outbox WHERE file_no = ? ORDER BY seq').pluck().all(fileNo) as string[]).join('');
-      const temp = `${target}.tmp`;
+      const temp = `${target}.${process.pid}.${threadId}.tmp`;
       writeFileSync(temp, content);
       const fd = openSync(temp, 'r+');
       fsyncSync(fd);

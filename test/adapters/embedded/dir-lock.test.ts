@@ -1,0 +1,139 @@
+/**
+ * LOCK-1: one writer per state or results directory, proved with real concurrent processes:
+ * a second writer is refused at once naming the holder, readers keep working, and a writer killed
+ * with SIGKILL leaves no stale lock behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acquireDirLock, DirLockedError, LOCK_HOLDER_FILE } from '../../../src/adapters/embedded/dir-lock';
+import { tempDir } from '../../support/runtime';
+import { cli, cliAsync } from '../../support/cli';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** A child process that takes the lock, prints "locked", and holds it until killed or told to exit. */
+function holder(dir: string): Promise<ChildProcess> {
+  const script = `const { acquireDirLock } = require(${JSON.stringify(join(ROOT, 'src/adapters/embedded/dir-lock.ts'))});
+acquireDirLock(${JSON.stringify(dir)}, 'test holder');
+process.stdout.write('locked\\n');
+process.stdin.on('data', () => process.exit(0));
+setInterval(() => undefined, 1000);`;
+  // Plain node with tsx's CommonJS hook: one process, so SIGKILL reaches the lock's holder itself.
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', script], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('locked')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`holder exited early (${code}): ${err}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', () => resolve())));
+}
+
+describe('acquireDirLock (LOCK-1)', () => {
+  it('refuses a second writer in the same process, naming the holder, and frees the directory on release', () => {
+    const dir = tempDir('lock-same-');
+    const first = acquireDirLock(dir, 'ledgerline post');
+    let refused: unknown;
+    try {
+      acquireDirLock(dir, 'ledgerline sweep');
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(DirLockedError);
+    expect((refused as DirLockedError).holder).toMatchObject({ pid: process.pid, command: 'ledgerline post' });
+    expect((refused as Error).message).toContain('ledgerline post');
+    expect((refused as Error).message).toContain(String(process.pid));
+    first.release();
+    first.release(); // idempotent
+    expect(existsSync(join(dir, LOCK_HOLDER_FILE))).toBe(false);
+    acquireDirLock(dir, 'ledgerline sweep').release();
+  });
+
+  it('another process holding the lock refuses this one; SIGKILL of the holder frees it with nothing to clean up', async () => {
+    const dir = tempDir('lock-proc-');
+    const child = await holder(dir);
+    try {
+      expect(() => acquireDirLock(dir, 'ledgerline post')).toThrow(new RegExp(`test holder.*pid ${child.pid}`));
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    // The OS dropped the lock with the process; the stale holder file is only informational.
+    const lock = acquireDirLock(dir, 'ledgerline post');
+    expect(lock.dir).toBe(dir);
+    lock.release();
+  });
+});
+
+function cliExit(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const child = cliAsync(args);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout!.resume();
+  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stderr })));
+}
+
+describe('writers through the CLI (LOCK-1)', () => {
+  const work = tempDir('lock-cli-');
+  const file = join(work, 'auths.ndjson');
+  beforeAll(() => {
+    const generated = cli(['generate', 'authorizations', '--count', '3000', '--seed', '3', '--duplicates', '0.02']);
+    expect(generated.status).toBe(0);
+    writeFileSync(file, generated.stdout);
+  });
+
+  it('post and sweep on a state another process is writing fail at once with exit 75 naming the holder; ledger still reads it', async () => {
+    const state = join(work, 'held');
+    expect(cli(['post', '--input', file, '--state', state, '--partitions', '2', '--json']).status).toBe(0);
+    const before = cli(['ledger', '--state', state, '--json']).stdout;
+    const filesBefore = readdirSync(state).filter((name) => !name.startsWith('.ledgerline.lock'));
+    const child = await holder(state);
+    try {
+      for (const argv of [
+        ['post', '--input', file, '--state', state, '--partitions', '1'],
+        ['sweep', '--state', state],
+      ]) {
+        const refused = cli(argv);
+        expect(refused.status).toBe(75);
+        expect(refused.stderr).toContain(`pid ${child.pid}`);
+        expect(refused.stderr).toContain('test holder');
+      }
+      const ledger = cli(['ledger', '--state', state, '--json']);
+      expect(ledger.status).toBe(0);
+      expect(ledger.stdout).toBe(before);
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    // The refused `post --partitions 1` created nothing (no root database beside the partitions).
+    expect(readdirSync(state).filter((name) => !name.startsWith('.ledgerline.lock'))).toEqual(filesBefore);
+  });
+
+  it('two posts started together on one fresh state with different partition counts: one layout, the money of one clean run', async () => {
+    const reference = join(work, 'reference');
+    expect(cli(['post', '--input', file, '--state', reference, '--partitions', '2']).status).toBe(0);
+    const expected = JSON.parse(cli(['ledger', '--state', reference, '--json']).stdout);
+    const state = join(work, 'raced');
+    const [a, b] = await Promise.all([
+      cliExit(['post', '--input', file, '--state', state, '--partitions', '2']),
+      cliExit(['post', '--input', file, '--state', state, '--partitions', '3']),
+    ]);
+    const statuses = [a.status, b.status].sort();
+    // Either one writer was refused (75), or the second started after the first finished and replayed everything.
+    expect([JSON.stringify([0, 75]), JSON.stringify([0, 0])]).toContain(JSON.stringify(statuses));
+    for (const run of [a, b]) if (run.status === 75) expect(run.stderr).toContain('ledgerline post');
+    const hasManifest = existsSync(join(state, 'state.json'));
+    const hasRootDb = existsSync(join(state, 'ledgerline.db'));
+    expect(hasManifest && hasRootDb).toBe(false);
+    const ledger = JSON.parse(cli(['ledger', '--state', state, '--json']).stdout);
+    expect(ledger.accounts.map((x: { accountId: string; currency: string; balance: string }) => [x.accountId, x.currency, x.balance])).toEqual(
+      expected.accounts.map((x: { accountId: string; currency: string; balance: string }) => [x.accountId, x.currency, x.balance]),
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { businessKey, decideDuplicate, dedupClaim } from '../../src/domain/dedup';
+import { businessKey, decideDuplicate, DEFAULT_DEDUP_CONFIG, dedupClaim } from '../../src/domain/dedup';
 import { redriveExecutionName, sweep } from '../../src/domain/sweeper';
 import { markRetrying, markRunning } from '../../src/domain/transaction-state';
 import { authorisedEvent } from '../../src/domain/ingest';
@@ -6,7 +6,7 @@ import { openMemoryDatabase } from '../../src/adapters/embedded/database';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import { SqliteDedupStore } from '../../src/adapters/embedded/dedup-store';
 import type { LedgerEvent } from '../../src/domain/events';
-import type { Redriver } from '../../src/ports';
+import type { Redriver, TransactionState } from '../../src/ports';
 import { VersionConflictError } from '../../src/ports';
 import { authorisation, CapturingPublisher, fixedClock } from '../support/builders';
 
@@ -110,5 +110,74 @@ describe('transaction state + sweeper (seed 004)', () => {
     expect(await store.listByStatus('FAILED', 10)).toHaveLength(1);
     expect(publisher.published.map((e) => e.type)).toEqual(['posting.failed']);
     expect(await sweep(deps, config)).toMatchObject({ examined: 0 });
+  });
+});
+
+describe('limits: the dedup window and the sweeper (FR2-FR4, FR9)', () => {
+  it('a claim blocks its key through the last second of the window and frees it the second after', async () => {
+    const store = new SqliteDedupStore(openMemoryDatabase());
+    const original = authorisedEvent(authorisation(), '2026-11-01T10:00:01Z');
+    const resend = authorisedEvent(authorisation({ authorizationId: 'AUTH-2' }), '2026-11-01T10:00:02Z');
+    const now = 1_800_000_000;
+    const config = { windowSeconds: 600 };
+    const claim = dedupClaim(original, now, config);
+    expect(claim.expiresAt).toBe(now + 600);
+    expect((await store.claim(claim, now)).claimed).toBe(true);
+    for (const at of [now + 1, now + 599, now + 600]) {
+      const again = dedupClaim(resend, at, config);
+      expect([at - now, decideDuplicate(resend, again, await store.claim(again, at), 'x').kind]).toEqual([at - now, 'duplicate']);
+    }
+    const after = dedupClaim(resend, now + 601, config);
+    expect(decideDuplicate(resend, after, await store.claim(after, now + 601), 'x').kind).toBe('unique');
+  });
+
+  it('the default window is 7 days', () => {
+    expect(DEFAULT_DEDUP_CONFIG.windowSeconds).toBe(604_800);
+    expect(dedupClaim(authorisedEvent(authorisation(), '2026-11-01T10:00:01Z'), 0, DEFAULT_DEDUP_CONFIG).expiresAt).toBe(604_800);
+  });
+
+  function retrying(attempts: number, id = 'txn-1'): TransactionState {
+    const pending = { ...authorisedEvent(authorisation({ authorizationId: `A-${id}` }), '2026-11-01T10:00:01Z'), correlationId: id } as LedgerEvent;
+    return { transactionId: id, authorizationId: `A-${id}`, status: 'RETRYING', stage: 'rules', attempts, lastError: 'Error: x', pendingEvent: pending, version: 0, updatedAt: '2026-11-01T10:00:01.000Z' };
+  }
+
+  it.each([
+    [0, 'RUNNING', 1],
+    [2, 'RUNNING', 1], // maxAttempts - 1: one more re-drive
+    [3, 'FAILED', 0], // maxAttempts: no more
+    [4, 'FAILED', 0],
+  ])('maxAttempts 3: a transaction re-driven %i times ends %s', async (attempts, status, redriven) => {
+    const store = new SqliteTransactionStateStore(openMemoryDatabase());
+    await store.put(retrying(attempts), 0);
+    const redriver: Redriver = { redrive: async () => 'started' };
+    const result = await sweep({ transactions: store, redriver, publisher: new CapturingPublisher(), clock: fixedClock }, { maxAttempts: 3, pageSize: 10 });
+    expect(result).toEqual({ examined: 1, redriven, alreadyRedriven: 0, failed: 1 - redriven });
+    expect((await store.get('txn-1'))!.status).toBe(status);
+  });
+
+  it('a sweep examines at most pageSize transactions; the next sweep takes the rest', async () => {
+    const store = new SqliteTransactionStateStore(openMemoryDatabase());
+    for (let i = 0; i < 4; i += 1) await store.put(retrying(0, `txn-${i}`), 0);
+    const deps = { transactions: store, redriver: { redrive: async () => 'started' as const }, publisher: new CapturingPublisher(), clock: fixedClock };
+    expect((await sweep(deps, { maxAttempts: 3, pageSize: 3 })).examined).toBe(3);
+    expect((await sweep(deps, { maxAttempts: 3, pageSize: 3 })).examined).toBe(1);
+    expect((await sweep(deps, { maxAttempts: 3, pageSize: 3 })).examined).toBe(0);
+  });
+
+  it('execution names are at most 80 characters, deterministic, and only [A-Za-z0-9_-]', () => {
+    const exact = 'x'.repeat(80 - '-rules-r1'.length);
+    expect(redriveExecutionName({ transactionId: exact, stage: 'rules', attempts: 0 })).toBe(`${exact}-rules-r1`);
+    expect(redriveExecutionName({ transactionId: `${exact}y`, stage: 'rules', attempts: 0 })).toBe(`${exact}y-rules-r`);
+    expect(redriveExecutionName({ transactionId: 'a:b/c d', stage: undefined, attempts: 2 })).toBe('a-b-c-d-unknown-r3');
+  });
+
+  it('the failure reason on posting.failed is at most 1000 characters', async () => {
+    const store = new SqliteTransactionStateStore(openMemoryDatabase());
+    await store.put({ ...retrying(3), lastError: 'E'.repeat(2000) }, 0);
+    const publisher = new CapturingPublisher();
+    await sweep({ transactions: store, redriver: { redrive: async () => 'started' }, publisher, clock: fixedClock }, { maxAttempts: 3, pageSize: 10 });
+    const failed = publisher.published[0] as LedgerEvent<'posting.failed'>;
+    expect(failed.data.reason).toHaveLength(1000);
+    expect(failed.data.reason.startsWith('retries exhausted after 3 re-drive(s) at stage rules: EEE')).toBe(true);
   });
 });

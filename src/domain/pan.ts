@@ -37,9 +37,11 @@
  *   | UnionPay   | 62                       | 16–19          |
  *   | Maestro    | 50, 56–69                | 13–19 (12 is below PCI-1's floor) |
  *
- * Escapes (PCI-1): a text holding a backslash is also scanned as decoded JSON (`\uXXXX`, surrogate
- * pairs, `\t`, `\/`, …), so `"\u0034\u0031…"` and `"4111\t1111…"` are caught whether or not the
- * line is valid JSON. Redaction removes the whole escaped span.
+ * Escapes (PCI-1): a text holding JSON escapes is judged as it decodes, valid JSON or not: its
+ * first decoding (`\uXXXX`, surrogate pairs, `\t`, `\/`, `\\`, …: what a JSON reader sees, so
+ * every encoding of the same value is judged alike, ING-5) and, in case that is JSON again, up to
+ * two more. `"\u0034\u0031…"` and `"4111\t1111…"` are caught; the hex digits of an escape are
+ * never digits of the text. Redaction removes the whole escaped span.
  *
  * Cost: one pass over the text with O(1) work per character; a Luhn check of any window is O(1)
  * from prefix sums by parity, and at most 7 windows end at any digit (19 at a group end).
@@ -425,51 +427,49 @@ function scan(text: string, identifier: boolean, spans: number[] | undefined): b
 // ---------------------------------------------------------------------------
 // Escapes
 
-interface Decoded {
+/** A view of the text a card number is looked for in, with where each of its code units came from. */
+interface View {
   text: string;
-  /** Raw index of each decoded code unit's first character, and the raw index after its last. */
-  from: Int32Array;
-  to: Int32Array;
+  /** Raw index of each code unit's first character and the raw index after its last (absent: the raw text itself). */
+  from?: Int32Array;
+  to?: Int32Array;
 }
 
-const SHORT_ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '/': '/', '"': '"' };
+const SHORT_ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '/': '/', '"': '"', '\\': '\\' };
+/** JSON inside JSON inside JSON is as deep as escapes are decoded. */
+const ESCAPE_LEVELS = 3;
 
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
 
 /**
- * The text with JSON escapes decoded, or undefined when it has none; with `withMaps`, where each
- * decoded code unit came from. Conservative: `\uXXXX` is decoded even after an escaped backslash,
- * so a doubly-escaped digit counts as a digit too.
+ * One level of JSON string escapes decoded (`\uXXXX`, `\t`, `\\`, …; anything else after a
+ * backslash is kept as it is), or undefined when there is none; with `withMaps`, where each
+ * decoded code unit came from.
  */
-function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
+function decodeEscapes(text: string, withMaps: boolean): View | undefined {
   let slash = text.indexOf('\\');
   if (slash < 0) return undefined;
   const n = text.length;
-  const from = new Int32Array(withMaps ? n : 0);
-  const to = new Int32Array(withMaps ? n : 0);
+  const from = withMaps ? new Int32Array(n) : undefined;
+  const to = withMaps ? new Int32Array(n) : undefined;
   let out = '';
   let copied = 0; // raw text before this is in `out`
   let length = 0; // code units in `out`
-  while (slash >= 0) {
-    // A run of backslashes before the escape letter counts as one escape: `\\u0034` (JSON of the
-    // text `\u0034`) is a digit here too.
-    let letter = slash + 1;
-    while (letter < n && text.charCodeAt(letter) === 0x5c) letter += 1;
-    if (letter >= n) break;
-    const next = text[letter] as string;
+  while (slash >= 0 && slash + 1 < n) {
+    const next = text[slash + 1] as string;
     let replacement: string | undefined;
-    let rawEnd = letter + 1;
+    let rawEnd = slash + 2;
     if (next === 'u') {
-      if (letter + 4 < n && isHex(text.charCodeAt(letter + 1)) && isHex(text.charCodeAt(letter + 2)) && isHex(text.charCodeAt(letter + 3)) && isHex(text.charCodeAt(letter + 4))) {
-        replacement = String.fromCharCode(parseInt(text.slice(letter + 1, letter + 5), 16));
-        rawEnd = letter + 5;
+      if (slash + 5 < n && isHex(text.charCodeAt(slash + 2)) && isHex(text.charCodeAt(slash + 3)) && isHex(text.charCodeAt(slash + 4)) && isHex(text.charCodeAt(slash + 5))) {
+        replacement = String.fromCharCode(parseInt(text.slice(slash + 2, slash + 6), 16));
+        rawEnd = slash + 6;
       }
     } else replacement = SHORT_ESCAPES[next];
     if (replacement === undefined) {
-      slash = text.indexOf('\\', letter);
+      slash = text.indexOf('\\', slash + 1);
       continue;
     }
-    if (withMaps) {
+    if (from && to) {
       for (let j = copied; j < slash; j += 1, length += 1) {
         from[length] = j;
         to[length] = j + 1;
@@ -483,7 +483,7 @@ function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
     slash = text.indexOf('\\', copied);
   }
   if (copied === 0) return undefined;
-  if (withMaps) {
+  if (from && to) {
     for (let j = copied; j < n; j += 1, length += 1) {
       from[length] = j;
       to[length] = j + 1;
@@ -492,16 +492,41 @@ function decodeEscapes(text: string, withMaps: boolean): Decoded | undefined {
   return { text: out + text.slice(copied), from, to };
 }
 
-/** Widens a raw [start, end) so that it never cuts a `\uXXXX` or `\t`-style escape (with its backslashes) in two. */
+/**
+ * The views a card number is looked for in (PCI-1). Text without escapes is its own view. Text
+ * with escapes is judged as it decodes, not as written: its first decoding (the value a JSON
+ * reader sees, so every encoding of the same value is judged alike) and, in case that is JSON
+ * again, up to two more. The hex digits of an escape are never digits of the text.
+ */
+function viewsOf(text: string, withMaps: boolean): View[] {
+  const views: View[] = [];
+  let current: View = { text };
+  for (let level = 0; level < ESCAPE_LEVELS; level += 1) {
+    const decoded = decodeEscapes(current.text, withMaps);
+    if (!decoded) break;
+    if (withMaps && current.from && current.to && decoded.from && decoded.to) {
+      // Compose with the previous level's maps so that every view maps straight to the raw text.
+      const from = new Int32Array(decoded.text.length);
+      const to = new Int32Array(decoded.text.length);
+      for (let i = 0; i < decoded.text.length; i += 1) {
+        from[i] = current.from[decoded.from[i] as number] as number;
+        to[i] = current.to[(decoded.to[i] as number) - 1] as number;
+      }
+      current = { text: decoded.text, from, to };
+    } else current = decoded;
+    views.push(current);
+  }
+  if (views.length === 0) views.push({ text });
+  return views;
+}
+
+/** Widens a view's [start, end) so that it never cuts one of the view's own `\uXXXX` or `\t`-style escapes in two. */
 function alignToEscapes(text: string, start: number, end: number): [number, number] {
   let s = start;
   let e = end;
   for (let j = s - 1; j >= Math.max(0, s - 5); j -= 1) {
     if (text.charCodeAt(j) === 0x5c) {
-      if (text[j + 1] === 'u' ? s < j + 6 : s < j + 2) {
-        s = j;
-        while (s > 0 && text.charCodeAt(s - 1) === 0x5c) s -= 1;
-      }
+      if (text[j + 1] === 'u' ? s < j + 6 : s < j + 2) s = j;
       break;
     }
   }
@@ -515,10 +540,11 @@ function alignToEscapes(text: string, start: number, end: number): [number, numb
   return [s, e];
 }
 
-/** True when `text` holds a card number that only shows once its `\u` (or `\t`-style) escapes are decoded (PCI-1). */
+/** True when `text` has JSON escapes and, decoded (PCI-1: up to three levels), holds a card number. */
 export function containsEscapedPan(text: string, evidence: PanEvidence = 'text'): boolean {
-  const decoded = decodeEscapes(text, false);
-  return decoded !== undefined && scan(decoded.text, evidence === 'identifier', undefined);
+  if (text.indexOf('\\') < 0) return false;
+  const identifier = evidence === 'identifier';
+  return viewsOf(text, false).some((view) => view.text !== text && scan(view.text, identifier, undefined));
 }
 
 // ---------------------------------------------------------------------------
@@ -527,24 +553,27 @@ export function containsEscapedPan(text: string, evidence: PanEvidence = 'text')
 /** True when `text` holds a card number under the given evidence (PCI-1 'text' by default, PCI-2 'identifier'). */
 export function containsPan(text: string, evidence: PanEvidence = 'text'): boolean {
   const identifier = evidence === 'identifier';
-  if (scan(text, identifier, undefined)) return true;
-  return text.indexOf('\\') >= 0 && containsEscapedPan(text, evidence);
+  if (text.indexOf('\\') < 0) return scan(text, identifier, undefined);
+  return viewsOf(text, false).some((view) => scan(view.text, identifier, undefined));
 }
 
 /** Every card number's [start, end) range in `text`, merged and in order (escaped ones cover their whole escapes). */
 export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[number, number]> {
   const identifier = evidence === 'identifier';
-  const flat: number[] = [];
-  scan(text, identifier, flat);
-  const decoded = decodeEscapes(text, true);
-  if (decoded) {
-    const decodedFlat: number[] = [];
-    scan(decoded.text, identifier, decodedFlat);
-    for (let j = 0; j < decodedFlat.length; j += 2) flat.push(decoded.from[decodedFlat[j] as number] as number, decoded.to[(decodedFlat[j + 1] as number) - 1] as number);
-  }
-  if (flat.length === 0) return [];
   const spans: Array<[number, number]> = [];
-  for (let j = 0; j < flat.length; j += 2) spans.push(decoded ? alignToEscapes(text, flat[j] as number, flat[j + 1] as number) : [flat[j] as number, flat[j + 1] as number]);
+  for (const view of text.indexOf('\\') < 0 ? [{ text } as View] : viewsOf(text, true)) {
+    const flat: number[] = [];
+    scan(view.text, identifier, flat);
+    for (let j = 0; j < flat.length; j += 2) {
+      if (!view.from || !view.to) {
+        spans.push([flat[j] as number, flat[j + 1] as number]);
+        continue;
+      }
+      const [start, end] = alignToEscapes(view.text, flat[j] as number, flat[j + 1] as number);
+      spans.push([view.from[start] as number, view.to[end - 1] as number]);
+    }
+  }
+  if (spans.length === 0) return [];
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const merged: Array<[number, number]> = [spans[0] as [number, number]];
   for (let j = 1; j < spans.length; j += 1) {

@@ -169,8 +169,12 @@ describe('redaction', () => {
     const twice = JSON.stringify({ line: line });
     expect(containsPan(twice)).toBe(true);
     expect(redactPans(twice)).toBe(JSON.stringify({ line: `{"note":"x ${PAN_REDACTION} y",,` }));
-    // Digits that run on from an escape's hex are redacted with the whole escape, never half of it.
-    expect(redactPans(`ab\\u${VISA} cd`)).toBe(`ab${PAN_REDACTION} cd`);
+    // The hex digits of an escape are not digits of the text (the value is `ab\u4111` + 12 digits)…
+    expect(containsPan(`ab\\u${VISA} cd`)).toBe(false);
+    // …but where the value itself holds them (an escaped backslash), they are, and the whole
+    // escape goes with them.
+    expect(containsPan(`ab\\\\u${VISA} cd`)).toBe(true);
+    expect(redactPans(`ab\\\\u${VISA} cd`)).toBe(`ab${PAN_REDACTION} cd`);
   });
 
   it('redacts a whole run longer than 19 digits that holds a PAN', () => {

@@ -28,8 +28,9 @@
  *
  * Scanning (for state directories, databases, logs, outputs after a run)
  *   containsDigitsOf(haystack, pan, options?)   true when a string or Buffer holds the PAN's
- *                               digits in any form above: after decoding `\uXXXX`, XML character
- *                               references and %3X, mapping every Unicode decimal digit to ASCII,
+ *                               digits in any form above: as written and with JSON escapes decoded
+ *                               one to three levels deep (JSON inside JSON), XML character
+ *                               references and %3X decoded, every Unicode decimal digit read as ASCII,
  *                               and joining digits across gaps of up to `maxGap` (default 3)
  *                               characters that are neither letters nor digits. Buffers are also
  *                               searched for the PAN as a big- and little-endian 64-bit integer, and
@@ -416,10 +417,17 @@ function astralDigitValue(codePoint: number): number {
 
 const JSON_UNESCAPE: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '/': '/', '"': '"', '\\': '\\' };
 
-/** Decodes JSON escapes (`\uXXXX`, `\t` …), `&#NN;`, `&#xHH;` and `%3X`, and maps every Unicode decimal digit to ASCII. */
-export function normaliseDigits(text: string): string {
-  const decoded = text
-    .replace(/\\(?:u([0-9a-fA-F]{4})|([tnrbf/"\\]))/g, (_, hex: string | undefined, short: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : (JSON_UNESCAPE[short as string] ?? '')))
+/** One level of JSON escapes (`\uXXXX`, `\t`, `\\` …) decoded. */
+export function decodeJsonEscapes(text: string): string {
+  return text.replace(/\\(?:u([0-9a-fA-F]{4})|([tnrbf/"\\]))/g, (_, hex: string | undefined, short: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : (JSON_UNESCAPE[short as string] ?? '')));
+}
+
+/**
+ * Decodes (with `decodeJson`) one level of JSON escapes, and `&#NN;`, `&#xHH;` and `%3X`, and maps
+ * every Unicode decimal digit to ASCII.
+ */
+export function normaliseDigits(text: string, decodeJson = true): string {
+  const decoded = (decodeJson ? decodeJsonEscapes(text) : text)
     .replace(/&#(?:x([0-9a-fA-F]+)|([0-9]+));/g, (whole, hex: string | undefined, dec: string | undefined) => {
       const code = hex ? parseInt(hex, 16) : Number(dec);
       return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
@@ -453,9 +461,23 @@ export interface ContainsDigitsOptions {
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
-/** True when the normalised text holds `pan`'s digits, joined across small non-alphanumeric gaps. */
+const ESCAPE = /\\(?:u[0-9a-fA-F]{4}|[tnrbf/"\\])/;
+
+/**
+ * True when the text holds `pan`'s digits, joined across small non-alphanumeric gaps: as written,
+ * and decoded once, twice and three times (JSON inside JSON).
+ */
 function textHolds(text: string, pan: string, maxGap: number): boolean {
-  const normal = normaliseDigits(text);
+  let level = text;
+  for (let depth = 0; depth < 4; depth += 1) {
+    if (normalHolds(normaliseDigits(level, false), pan, maxGap)) return true;
+    if (!ESCAPE.test(level)) return false;
+    level = decodeJsonEscapes(level);
+  }
+  return false;
+}
+
+function normalHolds(normal: string, pan: string, maxGap: number): boolean {
   let chunk = '';
   let gap = 0;
   for (let i = 0; i < normal.length; i += 1) {

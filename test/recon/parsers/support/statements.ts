@@ -134,8 +134,9 @@ export const BAI2_DEFAULTS: Bai2Parts = {
   ],
 };
 
+/** The trailers' control total (an amount that is no number, put there to be refused, counts 0). */
 function sumOf(amounts: string[]): bigint {
-  return amounts.reduce((sum, a) => sum + BigInt(a), 0n);
+  return amounts.reduce((sum, a) => sum + (/^[+-]?[0-9]+$/.test(a) ? BigInt(a) : 0n), 0n);
 }
 
 export function bai2(parts: Partial<Bai2Parts> = {}): string {

@@ -28,6 +28,7 @@ import { assembleSequence } from '../src/domain/posting-record';
 import { EventTypes, nextEvent } from '../src/domain/events';
 import type { LedgerEvent } from '../src/domain/events';
 import { validateAuthorisation, validateEvent } from '../schemas';
+import { calibrate, calibrationLine } from './calibrate';
 
 const STAGES = ['ingest', 'dedup', 'standardise', 'enrich', 'rules', 'posting', 'assembler'] as const;
 type Stage = (typeof STAGES)[number];
@@ -158,6 +159,7 @@ function main(): void {
   console.log(row('per lifecycle event', perEv));
   for (const stage of STAGES) console.log(row(`  ${stage}`, sorted(perStage.get(stage)!, stageSamples.get(stage)!)));
   console.log('(posted authorisations only: the longest path; stage rows are per stage visit)');
+  console.log(calibrationLine(calibrate()));
 }
 
 main();

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { authorisationLines } from '../src/generator/authorisations';
 import { loadReferenceData } from '../src/adapters/embedded/reference-data';
 import { postPartitioned } from '../src/runtime/partitioned-runtime';
+import { calibrate, calibrationLine } from './calibrate';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   }
   console.log(`${'all stages'.padEnd(12)} ${p50Total.toFixed(1).padStart(12)} ${p99Total.toFixed(1).padStart(6)}   (sum over stages; an authorisation passes each once, posting legs ~2.2x in assembler)`);
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  console.log(calibrationLine(calibrate()));
   if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   else console.log(`kept ${dir}`);
 }

@@ -11,6 +11,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { defaultRuleSet, evaluate, generateLabelledSet, matchAll } from '../src/recon/matching';
+import { calibrate, calibrationLine } from './calibrate';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -81,6 +82,7 @@ function main(): void {
   for (const [kind, value] of Object.entries(score.recallByKind)) console.log(`    recall ${kind.padEnd(20)} ${percent(value.recall)} (${value.links.toLocaleString('en')} links)`);
   console.log('');
   console.log(`peak RSS: ${mb(peak)} (process.resourceUsage().maxRSS, including the generated input; ${mb(rssAfterGenerate)} after generation)`);
+  console.log(calibrationLine(calibrate()));
 }
 
 main();

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../src/adapters/embedded/workbench-store';
 import { applyCaseAction, casesFromRun, type ExceptionRow } from '../src/recon/workbench/cases';
 import { importRunCases } from '../src/recon/workbench/import-cases';
+import { calibrate, calibrationLine } from './calibrate';
 
 const REASONS = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE', 'SPLIT_INCOMPLETE', 'STALE'];
 const ACCOUNTS = 200;
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     console.log(`${'case + history'.padEnd(40)} ${percentile(detail, 50).toFixed(2).padStart(7)} ${percentile(detail, 99).toFixed(2).padStart(8)}`);
     console.log(`${'comment (conditional write + history)'.padEnd(40)} ${percentile(comment, 50).toFixed(2).padStart(7)} ${percentile(comment, 99).toFixed(2).padStart(8)}`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    console.log(calibrationLine(calibrate()));
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

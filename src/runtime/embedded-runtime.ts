@@ -11,8 +11,9 @@
  */
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { join } from 'node:path';
-import type { LedgerEvent } from '../domain/events';
+import type { Authorisation, LedgerEvent } from '../domain/events';
 import { authorisedEvent, classifyLine, isApproved } from '../domain/ingest';
+import type { LineClassification } from '../domain/ingest';
 import type { DedupConfig } from '../domain/dedup';
 import { DEFAULT_DEDUP_CONFIG } from '../domain/dedup';
 import type { SweeperConfig, SweepResult } from '../domain/sweeper';
@@ -86,8 +87,13 @@ export interface RunSummary {
   ledger: Record<string, { debits: string; credits: string }>;
 }
 
-/** An input line: its text, or its text with its line number in the original file (partitioned runs). */
-export type InputLine = string | { lineNo: number; text: string };
+/**
+ * An input line: its text, or its text with its line number in the original file (partitioned
+ * runs). `valid` marks a line that classifyLine (src/domain/ingest.ts) has already found a valid
+ * authorisation: the partitioned coordinator classifies every line to route it (PART-1), so a
+ * partition only re-parses such a line instead of checking it twice.
+ */
+export type InputLine = string | { lineNo: number; text: string; valid?: boolean };
 
 /** The outcome counts of a run, in report order: they always add up to `received`. */
 export const SUMMARY_CATEGORIES = ['invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending'] as const;
@@ -292,14 +298,17 @@ export class EmbeddedRuntime {
     const waveSize = this.options.waveSize ?? 2000;
     let wave: string[] = [];
     let positions: number[] = [];
+    let checked: boolean[] = [];
     let waves = 0;
     let lineNo = 0;
 
     const runWave = async (): Promise<void> => {
       const chunk = wave;
       const chunkPositions = positions;
+      const chunkChecked = checked;
       wave = [];
       positions = [];
+      checked = [];
       this.outcomes.clear();
       const waveCounts = { received: 0, invalid: 0, notApproved: 0, replayed: 0 };
       this.db.exec('BEGIN IMMEDIATE');
@@ -311,7 +320,7 @@ export class EmbeddedRuntime {
           const position = chunkPositions[offset]!;
           if (line.trim() === '') return;
           waveCounts.received += 1;
-          const classified = classifyLine(line, validateAuthorisation);
+          const classified: LineClassification = chunkChecked[offset] ? { kind: 'valid', authorisation: JSON.parse(line) as Authorisation } : classifyLine(line, validateAuthorisation);
           if (classified.kind === 'invalid') {
             waveCounts.invalid += 1;
             this.deadLetters.add({ source, position, reason: classified.reason, content: classified.redactedLine });
@@ -358,9 +367,11 @@ export class EmbeddedRuntime {
       if (typeof line === 'string') {
         wave.push(line);
         positions.push(lineNo);
+        checked.push(false);
       } else {
         wave.push(line.text);
         positions.push(line.lineNo);
+        checked.push(line.valid === true);
       }
       if (wave.length >= waveSize) await runWave();
     }

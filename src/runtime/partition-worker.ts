@@ -7,8 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EmbeddedRuntime } from './embedded-runtime';
 import type { InputLine, RuntimeOptions } from './embedded-runtime';
 
-/** A chunk of input: the lines joined by "\n" (cheap to copy between threads) and their line numbers. */
-export type ToWorker = { kind: 'lines'; text: string; lineNumbers: Uint32Array } | { kind: 'end' };
+/**
+ * A chunk of input: the lines joined by "\n" (cheap to copy between threads), their line numbers,
+ * and 1 for each line the coordinator's classifyLine found valid (InputLine.valid).
+ */
+export type ToWorker = { kind: 'lines'; text: string; lineNumbers: Uint32Array; valid: Uint8Array } | { kind: 'end' };
 export type FromWorker =
   | { kind: 'consumed' }
   | { kind: 'progress'; linesRead: number; waves: number }
@@ -37,7 +40,7 @@ async function* lines(): AsyncGenerator<InputLine> {
     if (message.kind === 'end') return;
     port.postMessage({ kind: 'consumed' } satisfies FromWorker);
     const texts = message.text.split('\n');
-    for (let i = 0; i < texts.length; i += 1) yield { lineNo: message.lineNumbers[i]!, text: texts[i]! };
+    for (let i = 0; i < texts.length; i += 1) yield { lineNo: message.lineNumbers[i]!, text: texts[i]!, valid: message.valid[i] === 1 };
   }
 }
 

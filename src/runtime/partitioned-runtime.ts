@@ -5,7 +5,8 @@
  * coordinator reads the input once, classifies each line as ingest does (src/domain/ingest.ts)
  * and routes it by its parsed card token, authorisation id and business key (PART-1,
  * src/domain/partition-route.ts) with its original line number, keeps at most two chunks in
- * flight per partition, and merges the summaries.
+ * flight per partition, and merges the summaries. A line it found valid is marked so, and its
+ * partition only re-parses it (InputLine.valid): each line is checked once.
  *
  * Lines are routed a block at a time: the block's new routes are committed to the routing table
  * (`<state>/routes.db`) before any of its lines is dispatched. A crash (kill -9) kills every
@@ -111,14 +112,17 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
   const chunkSize = Math.max(1, Math.ceil((options.runtime.waveSize ?? 2000) / 4));
   const texts: string[][] = dirs.map(() => []);
   const numbers: number[][] = dirs.map(() => []);
+  const valid: number[][] = dirs.map(() => []);
   const send = async (index: number): Promise<void> => {
     while (inFlight[index]! >= IN_FLIGHT_CHUNKS && !failure) await new Promise<void>((resolve) => (waiting[index] = resolve));
     if (failure) throw failure;
     inFlight[index]! += 1;
     const lineNumbers = Uint32Array.from(numbers[index]!);
-    workers[index]!.postMessage({ kind: 'lines', text: texts[index]!.join('\n'), lineNumbers } satisfies ToWorker, [lineNumbers.buffer]);
+    const validLines = Uint8Array.from(valid[index]!);
+    workers[index]!.postMessage({ kind: 'lines', text: texts[index]!.join('\n'), lineNumbers, valid: validLines } satisfies ToWorker, [lineNumbers.buffer, validLines.buffer]);
     texts[index] = [];
     numbers[index] = [];
+    valid[index] = [];
   };
   const routeTimings: number[] = [];
   let block: string[] = [];
@@ -140,6 +144,7 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
       const index = partitionOf[offset]!;
       texts[index]!.push(lines[offset]!);
       numbers[index]!.push(first + offset);
+      valid[index]!.push(keys[offset] === undefined ? 0 : 1);
       if (texts[index]!.length >= chunkSize) await send(index);
     }
   };

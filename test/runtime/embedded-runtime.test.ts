@@ -122,6 +122,30 @@ describe('embedded runtime: bad input', () => {
   const pan = '4111111111111111';
   const good = sampleLines(20, 3, 0);
 
+  it('ING-2, ING-3: impossible timestamps and zero amounts are dead letters naming the field, never FAILED or posted', async () => {
+    const timestamps = ['2026-13-01T10:00:00Z', '2026-11-01T25:00:00Z', '2026-11-01T10:00:00+99:99', '2026-12-31T23:59:60Z', '2026-02-30T10:00:00Z', '0000-01-01T10:00:00Z', '9999-12-31T10:00:00Z'];
+    const approved = good.map((line) => JSON.parse(line)).filter((auth) => auth.responseCode === '00');
+    const bad = [
+      ...timestamps.map((transmittedAt, i) => JSON.stringify({ ...approved[i], transmittedAt })),
+      JSON.stringify({ ...approved[7], amount: { ...approved[7].amount, value: '0' } }),
+      JSON.stringify({ ...approved[8], amount: { ...approved[8].amount, value: '0.00' } }),
+    ];
+    const { summary, stateDir } = await run([...bad, ...good.slice(12)]);
+    expect(summary).toMatchObject({ invalid: 9, failed: 0, pending: 0 });
+    const reopened = new EmbeddedRuntime({ stateDir });
+    try {
+      const letters = reopened.deadLetters.all();
+      expect(letters.map((l) => l.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(letters.slice(0, 7).every((l) => l.reason.startsWith('transmittedAt: '))).toBe(true);
+      expect(letters.slice(7).every((l) => l.reason.startsWith('zero amount'))).toBe(true);
+      expect(await reopened.transactions.listByStatus('FAILED', 10)).toEqual([]);
+    } finally {
+      reopened.close();
+    }
+    // nothing was dated from an impossible day
+    expect(outboxLines(stateDir).some((line) => /20260230|20261301|99991231|00000101/.test(line))).toBe(false);
+  });
+
   it('counts and keeps every bad line with its line number and reason, and keeps going', async () => {
     const bad = [
       good[0]!,

@@ -136,6 +136,8 @@ function removeStore(path: string): void {
   for (const suffix of ['', '.wal']) rmSync(`${path}${suffix}`, { force: true });
 }
 
+/** PCI-3 at the store too (the readers mask already): identifiers under identifier evidence, free text under free-text evidence. */
+const id = (value: string | undefined): Cell => (value === undefined || value === '' ? null : redactPans(value, 'identifier'));
 const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : redactPans(value));
 
 function sqlString(value: string): string {
@@ -238,7 +240,7 @@ export async function loadRun(out: string, run: RunForAnalytics, committed: Comm
       'statement_lines',
       (function* () {
         for (const l of run.statementLines) {
-          yield [runId, l.statementLineId, run.fileOf(l.statementLineId), l.format, l.statementId, l.accountId, l.currency, l.amount, l.bookingDate, l.valueDate, text(l.endToEndId), text(l.bankReference), text(l.customerReference), text(l.remittanceInformation), text(l.counterparty), text(l.typeCode), text(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
+          yield [runId, l.statementLineId, text(run.fileOf(l.statementLineId)), l.format, id(l.statementId), id(l.accountId), l.currency, l.amount, l.bookingDate, l.valueDate, id(l.endToEndId), id(l.bankReference), id(l.customerReference), text(l.remittanceInformation), text(l.counterparty), id(l.typeCode), id(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
         }
       })(),
     );
@@ -246,7 +248,7 @@ export async function loadRun(out: string, run: RunForAnalytics, committed: Comm
       connection,
       'ledger_entries',
       (function* () {
-        for (const e of run.ledgerEntries) yield [runId, e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, text(e.reference), text(e.description)];
+        for (const e of run.ledgerEntries) yield [runId, id(e.entryId), id(e.accountId), e.currency, e.amount, e.bookingDate, e.valueDate, id(e.reference), text(e.description)];
       })(),
     );
     await append(

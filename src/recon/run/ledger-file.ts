@@ -7,12 +7,17 @@
  * and the field. Amounts are signed decimal strings (+ = money in), canonicalised to the
  * currency's exponent; more decimals than the currency allows is an error. The file defines its
  * own accounts (no reference-data lookup). The posting pipeline's state: ./ledger-state.ts.
+ *
+ * PCI-3: card numbers never get past the reader. Identifiers (entryId, accountId, reference) are
+ * masked under identifier evidence (PCI-2: a Luhn-valid bank reference stays visible), the
+ * description under free-text evidence (PCI-1); error messages quote nothing that holds one.
  * No native modules here: the Lambdas bundle this file.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
+import { containsPan, redactPans } from '../../domain/pan';
 import type { LedgerEntry } from '../types';
 import { BadInputError, type BadInputKind } from './errors';
 import { csvRecords, CsvSyntaxError } from './csv';
@@ -79,6 +84,8 @@ function validateRow(values: Partial<Record<LedgerField, unknown>>): LedgerEntry
   };
   const entryId = text('entryId', true).trim();
   const accountId = text('accountId', true).trim();
+  // PCI-3: a card number as the account is refused, not masked: masked, every such account would look alike.
+  if (containsPan(accountId, 'identifier')) throw new RowFault('accountId', 'is a card number (PCI-3); an account id or IBAN is expected');
   const currency = text('currency', true).trim();
   if (!isKnownCurrency(currency)) throw new RowFault('currency', `"${currency}" is not a known ISO 4217 currency`);
   const rawAmount = text('amount', true).trim();
@@ -94,6 +101,17 @@ function validateRow(values: Partial<Record<LedgerField, unknown>>): LedgerEntry
   const valueDate = text('valueDate', true).trim();
   if (!isIsoDate(valueDate)) throw new RowFault('valueDate', `"${valueDate}" is not a date YYYY-MM-DD`);
   return { entryId, accountId, currency, amount, bookingDate, valueDate, reference: text('reference', false).trim(), description: text('description', false) };
+}
+
+/** PCI-3: a ledger entry's identifiers masked under identifier evidence, its description under free-text evidence. */
+export function maskLedgerEntry(entry: LedgerEntry): LedgerEntry {
+  return {
+    ...entry,
+    entryId: redactPans(entry.entryId, 'identifier'),
+    accountId: redactPans(entry.accountId, 'identifier'),
+    reference: redactPans(entry.reference, 'identifier'),
+    description: redactPans(entry.description),
+  };
 }
 
 async function* physicalLines(path: string, hash: ReturnType<typeof createHash>): AsyncGenerator<string> {
@@ -121,15 +139,21 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
   const hash = createHash('sha256');
   const entries: LedgerEntry[] = [];
   const seen = new Map<string, number>();
+  // A fault may quote a value (`"1.234" has 3 decimal places`): never one holding a card number (PCI-3).
   const fail = (line: number, field: string | undefined, fault: string, kind: BadInputKind = 'invalid-row'): never => {
-    throw new BadInputError(path, { file: path, line }, field ? `field "${field}" ${fault}` : fault, kind);
+    throw new BadInputError(path, { file: path, line }, redactPans(field ? `field "${field}" ${fault}` : fault), kind);
   };
+  const masked = new Set<string>();
   const accept = (entry: LedgerEntry, line: number): void => {
     const key = `${entry.accountId}\u0000${entry.entryId}`;
     const first = seen.get(key);
     if (first !== undefined) fail(line, 'entryId', `"${entry.entryId}" repeats the entry at line ${first} of account ${entry.accountId}`);
     seen.set(key, line);
-    entries.push(entry);
+    // PCI-3: masked here; two ids masked alike stay two entries (the later one named by its line).
+    let safe = maskLedgerEntry(entry);
+    if (masked.has(`${safe.accountId}\u0000${safe.entryId}`)) safe = { ...safe, entryId: `${safe.entryId}#line${line}` };
+    masked.add(`${safe.accountId}\u0000${safe.entryId}`);
+    entries.push(safe);
   };
   const lines = physicalLines(path, hash);
   // Peek the first non-blank line to choose the format (manual next(): a for-await break would close the generator).
@@ -154,7 +178,9 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
       try {
         parsed = JSON.parse(line);
       } catch (error) {
-        fail(lineNo, undefined, `is not a JSON object (${(error as Error).message})${line.trimEnd().endsWith('}') ? '' : '; truncated line?'}`, line.trimEnd().endsWith('}') ? 'malformed' : 'truncated');
+        // Node's JSON.parse message quotes the start of the line: only the position is kept.
+        const at = /position \d+/.exec((error as Error).message)?.[0];
+        fail(lineNo, undefined, `is not a JSON object (invalid JSON${at ? ` at ${at}` : ''})${line.trimEnd().endsWith('}') ? '' : '; truncated line?'}`, line.trimEnd().endsWith('}') ? 'malformed' : 'truncated');
       }
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail(lineNo, undefined, 'is not a JSON object', 'malformed');
       try {

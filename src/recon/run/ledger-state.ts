@@ -20,7 +20,7 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 import type { EmbeddedReferenceData } from '../../adapters/embedded/reference-data';
 import type { LedgerEntry } from '../types';
 import { BadInputError } from './errors';
-import type { LedgerSide } from './ledger-file';
+import { maskLedgerEntry, type LedgerSide } from './ledger-file';
 
 interface LegRow {
   leg_id: string;
@@ -78,7 +78,8 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
     const entries = rows.map((row): LedgerEntry => {
       const minor = row.direction === 'CREDIT' ? row.amount_minor : -row.amount_minor;
       const reference = authorisations.get(row.sequence_id) ?? row.sequence_id;
-      const entry: LedgerEntry = {
+      // PCI-3: an authorisation id is upstream text; nothing card-like leaves the reader.
+      const entry: LedgerEntry = maskLedgerEntry({
         entryId: row.leg_id,
         accountId: ledgerToStatement.get(row.account_id)!,
         currency: row.currency,
@@ -87,8 +88,8 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
         valueDate: row.value_date,
         reference,
         description: `${row.direction === 'CREDIT' ? 'credit' : 'debit'} ${row.account_id} posting ${row.sequence_id}`,
-      };
-      hash.update(`${entry.entryId}\u0000${entry.accountId}\u0000${entry.amount}\u0000${entry.currency}\u0000${entry.valueDate}\u0000${reference}\n`);
+      });
+      hash.update(`${entry.entryId}\u0000${entry.accountId}\u0000${entry.amount}\u0000${entry.currency}\u0000${entry.valueDate}\u0000${entry.reference}\n`);
       return entry;
     });
     const result = { entries, digest: hash.digest('hex') };

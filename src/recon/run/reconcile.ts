@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadReferenceData } from '../../adapters/embedded/reference-data';
+import { containsPan, PAN_REDACTION } from '../../domain/pan';
 import { matchAll } from '../matching/partition';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
 import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementFormat, StatementLine } from '../types';
@@ -294,6 +295,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
       }
       for (const statement of kept) {
         for (const line of statement.lines) {
+          // PCI-3: a card number as the account is refused, not masked: masked, every such account would look alike.
+          if (line.accountId.includes(PAN_REDACTION) || containsPan(line.accountId, 'identifier')) {
+            reject(new BadInputError(path, { ...line.position, file: path }, 'the account id is a card number (PCI-3); a statement account must be an account id or IBAN', 'malformed'));
+          }
           if (!ledger.knows(line.accountId)) {
             const fault = ledger.unknownAccountFault(line.accountId);
             const side = ledger.kind === 'file' ? `the ledger ${ledger.source}` : 'reference data';

@@ -80,7 +80,9 @@ export function formatConfidence(confidence: number): string {
   return (Math.round(confidence * 10_000) / 10_000).toFixed(4);
 }
 
-const safe = (text: string | undefined): string => (text ? redactPans(text) : '');
+/** PCI-3, at the output too: a bank reference is an identifier (PCI-2: a Luhn-valid reference stays visible), a detail is free text. */
+const reference = (text: string | undefined): string => (text ? redactPans(text, 'identifier') : '');
+const freeText = (text: string | undefined): string => (text ? redactPans(text) : '');
 
 export interface Lookups {
   statementLine(id: string): Pick<StatementLine, 'statementLineId' | 'bankReference' | 'accountId' | 'currency' | 'amount'> | undefined;
@@ -97,7 +99,7 @@ export function lookupsFor(lines: readonly StatementLine[], entries: readonly Le
 export function* matchRows(result: MatchResult, lookups: Lookups): Generator<string[]> {
   for (const match of result.matches) {
     for (const statementLineId of match.statementLineIds) {
-      const bankReference = safe(lookups.statementLine(statementLineId)?.bankReference);
+      const bankReference = reference(lookups.statementLine(statementLineId)?.bankReference);
       for (const ledgerEntryId of match.ledgerEntryIds) {
         yield [match.matchId, statementLineId, bankReference, ledgerEntryId, match.ruleId, formatConfidence(match.confidence), match.status];
       }
@@ -109,11 +111,11 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
   for (const item of result.unmatched) {
     if (item.side === 'statement') {
       const line = lookups.statementLine(item.id);
-      yield [item.side, item.id, item.reason, String(item.ageDays), item.id, safe(line?.bankReference), item.candidateId ?? '', line?.accountId ?? '', line?.currency ?? '', line?.amount ?? '', safe(item.detail)];
+      yield [item.side, item.id, item.reason, String(item.ageDays), item.id, reference(line?.bankReference), item.candidateId ?? '', line?.accountId ?? '', line?.currency ?? '', line?.amount ?? '', freeText(item.detail)];
     } else {
       const entry = lookups.ledgerEntry(item.id);
       const candidate = item.candidateId ? lookups.statementLine(item.candidateId) : undefined;
-      yield [item.side, item.id, item.reason, String(item.ageDays), item.candidateId ?? '', safe(candidate?.bankReference), item.id, entry?.accountId ?? '', entry?.currency ?? '', entry?.amount ?? '', safe(item.detail)];
+      yield [item.side, item.id, item.reason, String(item.ageDays), item.candidateId ?? '', reference(candidate?.bankReference), item.id, entry?.accountId ?? '', entry?.currency ?? '', entry?.amount ?? '', freeText(item.detail)];
     }
   }
 }

@@ -17,6 +17,7 @@ import {
   type ExceptionCase,
   parseCaseAction,
   parseExpectedVersion,
+  refuseCardNumbers,
   WorkbenchError,
 } from './cases';
 import { createLogger } from '../../lambda/logger';
@@ -76,6 +77,7 @@ const ERROR_CODES: Record<number, string> = {
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'CARD_NUMBER',
   500: 'INTERNAL',
 };
 const ERROR_TITLES: Record<number, string> = {
@@ -87,6 +89,7 @@ const ERROR_TITLES: Record<number, string> = {
   409: 'Conflict',
   413: 'Request too large',
   415: 'Unsupported content type',
+  422: 'Card number refused',
   500: 'Something went wrong',
 };
 
@@ -140,6 +143,9 @@ function matchRoute(path: string): Route | undefined {
 
 function filterText(query: Readonly<Record<string, string>>, name: string): string {
   const value = (query[name] ?? '').trim();
+  // PCI-3: a filter is typed too (and shown back in the form): one with a card number is refused, not
+  // echoed. Filters name identifiers (accounts, references), so identifier evidence (PCI-2).
+  refuseCardNumbers({ [name]: value }, [], 'identifier');
   if (value.length > MAX_FILTER_LENGTH) throw new WorkbenchError('INVALID', `filter "${name}" is longer than ${MAX_FILTER_LENGTH} characters`);
   return value;
 }
@@ -202,6 +208,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
 
   /** Decides and saves one action; a lost conditional write is a CONFLICT and nothing is written. */
   async function act(caseId: string, fields: Record<string, unknown>, actor: Actor): Promise<{ case: ExceptionCase; event: CaseEvent }> {
+    // PCI-3 first: no field carrying a card number is read, quoted or stored.
+    refuseCardNumbers(fields, ['csrf']);
     const current = await existingCase(caseId);
     const expectedVersion = parseExpectedVersion(fields.expectedVersion);
     const action = parseCaseAction(fields);
@@ -305,6 +313,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
       throw error;
     }
     try {
+      // A case id in the path is typed (or pasted) too: one carrying a card number is refused, never echoed (PCI-3).
+      if (route.caseId !== undefined) refuseCardNumbers({ 'case id': route.caseId }, [], 'identifier');
       return await handle(route, request, actor);
     } catch (error) {
       if (error instanceof WorkbenchError) return problemResponse(api, error.httpStatus, error.message, actor);

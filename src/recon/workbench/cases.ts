@@ -14,9 +14,14 @@
  *   comment and assign change no status.
  *
  * Roles: viewer reads; reconciler acts; approver also approves write-offs (never their own: four eyes).
- * Notes are free text typed by people, so a note with a PAN-like number is refused (PCI).
+ *
+ * PCI-3: nothing a person types may carry a card number. Every field of a requested action (note,
+ * assignee, ledger entry ids, anything else) is checked under free-text evidence (PCI-1: any
+ * separator, digit script or escape) and refused with a 422 that names the field and never echoes
+ * it; applyCaseAction checks the action again, so no caller or store can skip it. Cases raised
+ * from a run are masked as well (identifiers under identifier evidence, the detail as free text).
  */
-import { containsPan } from '../../domain/pan';
+import { containsPan, type PanEvidence, redactPans } from '../../domain/pan';
 
 export type CaseKind = 'exception' | 'proposed-match';
 export type CaseStatus = 'OPEN' | 'PENDING_APPROVAL' | 'RESOLVED' | 'WRITTEN_OFF' | 'CLEARED';
@@ -111,7 +116,7 @@ export interface CaseEvent {
   detail?: string;
 }
 
-export type WorkbenchErrorCode = 'INVALID' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+export type WorkbenchErrorCode = 'INVALID' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'CARD_NUMBER';
 
 /** A refused request, with the HTTP status it maps to. */
 export class WorkbenchError extends Error {
@@ -123,7 +128,7 @@ export class WorkbenchError extends Error {
     super(message);
   }
   get httpStatus(): number {
-    return { INVALID: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409 }[this.code];
+    return { INVALID: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, CARD_NUMBER: 422 }[this.code];
   }
 }
 
@@ -131,6 +136,40 @@ export const SYSTEM_ACTOR = 'ledgerline';
 export const MAX_NOTE_LENGTH = 2000;
 const USER_PATTERN = /^[A-Za-z0-9._%+@-]{1,254}$/;
 const ENTRY_ID_PATTERN = /^[^\s,]{1,200}$/;
+
+// ---------------------------------------------------------------------------
+// Card numbers (PCI-3): refused wherever a person types, never echoed.
+
+/** The refusal of an input that carries a card number: names the field, quotes nothing of it. */
+export function cardNumberRefusal(field: string): WorkbenchError {
+  return new WorkbenchError('CARD_NUMBER', `field "${field}" contains what looks like a card number (PAN); it was not saved. Never type or paste card numbers into the workbench`);
+}
+
+/**
+ * Throws a 422 naming the first field whose text carries a card number: under free-text evidence
+ * (PCI-1) for what a person types into an action; under identifier evidence (PCI-2) for a filter
+ * or a path that names identifiers (an IBAN holds a long digit run and is no card number).
+ */
+export function refuseCardNumbers(fields: Readonly<Record<string, unknown>>, except: readonly string[] = [], evidence: PanEvidence = 'text'): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (except.includes(field)) continue;
+    const values = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      if ((typeof item === 'string' || typeof item === 'number' || typeof item === 'bigint') && containsPan(String(item), evidence)) throw cardNumberRefusal(field);
+    }
+    // A member name is typed too.
+    if (containsPan(field, evidence)) throw cardNumberRefusal('(a field name)');
+  }
+}
+
+/** The fields an action stores, by name. */
+function actionText(action: CaseAction): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if ('note' in action && action.note !== undefined) fields.note = action.note;
+  if (action.type === 'assign') fields.assignee = action.assignee;
+  if (action.type === 'resolve' && action.ledgerEntryIds) fields.ledgerEntryIds = action.ledgerEntryIds;
+  return fields;
+}
 
 // ---------------------------------------------------------------------------
 // Parsing a requested action (form or JSON body): every fault names the field.
@@ -143,10 +182,8 @@ function text(body: Record<string, unknown>, field: string, required: boolean): 
   }
   if (typeof value !== 'string') throw new WorkbenchError('INVALID', `field "${field}" must be text`);
   const trimmed = value.trim();
-  if (field === 'note') {
-    if (trimmed.length > MAX_NOTE_LENGTH) throw new WorkbenchError('INVALID', `field "note" is ${trimmed.length} characters; at most ${MAX_NOTE_LENGTH}`);
-    if (containsPan(trimmed)) throw new WorkbenchError('INVALID', 'field "note" contains a PAN-like number (13-19 digits passing Luhn); never paste card numbers');
-  }
+  if (containsPan(trimmed)) throw cardNumberRefusal(field);
+  if (field === 'note' && trimmed.length > MAX_NOTE_LENGTH) throw new WorkbenchError('INVALID', `field "note" is ${trimmed.length} characters; at most ${MAX_NOTE_LENGTH}`);
   return trimmed;
 }
 
@@ -164,6 +201,8 @@ function entryIds(body: Record<string, unknown>): string[] | undefined {
 export function parseCaseAction(body: unknown): CaseAction {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WorkbenchError('INVALID', 'the request body must be an object of fields');
   const fields = body as Record<string, unknown>;
+  // Before anything reads (or quotes) a field. The CSRF token is ours (hex), checked elsewhere.
+  refuseCardNumbers(fields, ['csrf']);
   const type = fields.type;
   if (typeof type !== 'string' || !(CASE_ACTION_TYPES as readonly string[]).includes(type)) {
     throw new WorkbenchError('INVALID', `field "type" must be one of ${CASE_ACTION_TYPES.join(', ')}; got ${JSON.stringify(type ?? null)}`);
@@ -259,6 +298,7 @@ export function applyCaseAction(
   at: string,
   expectedVersion: number,
 ): { next: ExceptionCase; event: CaseEvent } {
+  refuseCardNumbers(actionText(action));
   if (expectedVersion !== current.version) {
     throw new WorkbenchError('CONFLICT', `case ${current.caseId} changed since you opened it (version ${expectedVersion}, now ${current.version}); reload it and try again`);
   }
@@ -403,7 +443,9 @@ export function casesFromRun(
   statementLine: (statementLineId: string) => StatementLineFacts | undefined,
 ): ExceptionCase[] {
   const cases: ExceptionCase[] = [];
-  for (const row of exceptions) {
+  const id = (value: string): string => redactPans(value, 'identifier');
+  for (const raw of exceptions) {
+    const row: ExceptionRow = { ...raw, id: id(raw.id), statementLineId: id(raw.statementLineId), bankReference: id(raw.bankReference), ledgerEntryId: id(raw.ledgerEntryId), accountId: id(raw.accountId), detail: redactPans(raw.detail) };
     const ageDays = Number.parseInt(row.ageDays, 10);
     cases.push({
       caseId: `exception:${row.side}:${row.id}`,
@@ -425,8 +467,9 @@ export function casesFromRun(
     });
   }
   const proposed = new Map<string, MatchRow[]>();
-  for (const row of matches) {
-    if (row.status !== 'proposed') continue;
+  for (const raw of matches) {
+    if (raw.status !== 'proposed') continue;
+    const row: MatchRow = { ...raw, matchId: id(raw.matchId), bankReference: id(raw.bankReference), ledgerEntryId: id(raw.ledgerEntryId) };
     const group = proposed.get(row.matchId);
     if (group) group.push(row);
     else proposed.set(row.matchId, [row]);
@@ -440,7 +483,7 @@ export function casesFromRun(
       runId,
       side: 'both',
       reason: 'PROPOSED_MATCH',
-      accountId: facts?.accountId ?? '',
+      accountId: id(facts?.accountId ?? ''),
       currency: facts?.currency ?? '',
       amount: facts?.amount ?? '',
       ageDays: facts?.ageDays ?? 0,

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redactPans } from '../../domain/pan';
 import { MAX_BODY_BYTES, respond } from './app';
 import { LOGIN_PATH } from './local-auth';
 import type { WorkbenchApp, WorkbenchRequest, WorkbenchResponse } from './ports';
@@ -71,7 +72,7 @@ export function startWorkbenchServer(options: WorkbenchServerOptions): Promise<W
       const workbenchRequest = toWorkbenchRequest(request, body);
       send(response, onLogin && workbenchRequest.path === LOGIN_PATH ? await onLogin(workbenchRequest) : await app(workbenchRequest));
     })().catch((error: unknown) => {
-      process.stderr.write(`workbench: request failed: ${(error as Error).message}\n`);
+      process.stderr.write(`workbench: request failed: ${redactPans((error as Error).message)}\n`);
       if (!response.headersSent) send(response, respond(500, 'text/plain; charset=utf-8', 'the workbench could not answer this request'));
       else response.destroy();
     });

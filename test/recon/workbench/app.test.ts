@@ -216,14 +216,15 @@ describe('createWorkbenchApp', () => {
     expect((await store.history(plain.caseId)).map((e) => e.actor)).toEqual(['ledgerline', 'other@bank.example']);
   });
 
-  it('a viewer is refused (403), a PAN in a note or a missing field is a 400; nothing is written', async () => {
+  it('a viewer is refused (403), a PAN in a note is a 422 (PCI-3), a missing field is a 400; nothing is written', async () => {
     const { form, store } = await setUp();
     const asViewer = await form('victor', plain.caseId, { type: 'comment', note: 'x', expectedVersion: '1', csrf: csrfToken(SECRET, viewer.user) });
     expect(asViewer.status).toBe(403);
     expect(asViewer.body).toContain('needs the reconciler role');
     const csrf = csrfToken(SECRET, reconciler.user);
     const pan = await form('rita', plain.caseId, { type: 'comment', note: 'card 4111 1111 1111 1111', expectedVersion: '1', csrf });
-    expect(pan.status).toBe(400);
+    expect(pan.status).toBe(422);
+    expect(pan.body).toContain('field &quot;note&quot; contains what looks like a card number');
     expect(pan.body).not.toContain('4111');
     const missing = await form('rita', plain.caseId, { type: 'resolve', note: 'x', expectedVersion: '1', csrf });
     expect(missing.status).toBe(400);

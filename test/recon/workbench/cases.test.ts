@@ -71,7 +71,8 @@ describe('parseCaseAction', () => {
   it('refuses a note holding a PAN-like number (PCI), with or without separators', () => {
     for (const note of ['card 4111111111111111 declined', 'card 4111 1111 1111 1111']) {
       const error = refusal(() => parseCaseAction({ type: 'comment', note }));
-      expect(error.message).toContain('PAN-like');
+      expect([error.code, error.httpStatus]).toEqual(['CARD_NUMBER', 422]);
+      expect(error.message).toContain('field "note" contains what looks like a card number');
       expect(error.message).not.toContain('4111');
     }
     expect(parseCaseAction({ type: 'comment', note: 'reference 4111111111111112' })).toEqual({ type: 'comment', note: 'reference 4111111111111112' });

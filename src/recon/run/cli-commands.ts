@@ -16,6 +16,8 @@ import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const useCases = () => require('./reconcile') as typeof import('./reconcile');
 const inboxModule = () => require('./inbox') as typeof import('./inbox');
+const lockModule = () => require('../../adapters/embedded/dir-lock') as typeof import('../../adapters/embedded/dir-lock');
+const cliMain = () => require('../../cli/main') as typeof import('../../cli/main');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Io {
@@ -153,6 +155,8 @@ export function addReconcileCommands(program: Command, io: Io): void {
           io.stdout(options.json ? `${JSON.stringify(outcome.json)}\n` : `${outcome.committed ? formatOutcome(outcome) : formatNothingNew(outcome)}\n`);
         } catch (error) {
           if (error instanceof RejectedInputError) throw new CliError(`reconcile: ${error.message} (quarantined: ${error.quarantined.file})`);
+          // LOCK-1: another writer holds --out.
+          if (error instanceof lockModule().DirLockedError) throw new CliError(`reconcile: ${error.message}`, cliMain().EXIT_LOCKED);
           if (error instanceof ReconcileConfigError) throw new CliError(`reconcile: ${error.message}`);
           throw error;
         }
@@ -203,6 +207,10 @@ export function addReconcileCommands(program: Command, io: Io): void {
         });
         if (options.json && options.once) io.stdout(`${JSON.stringify({ events })}\n`);
         if (events.some((event) => event.outcome === 'failed')) process.exitCode = 1;
+      } catch (error) {
+        // LOCK-1: another writer holds --out or the inbox.
+        if (error instanceof lockModule().DirLockedError) throw new CliError(`inbox: ${error.message}`, cliMain().EXIT_LOCKED);
+        throw error;
       } finally {
         process.removeListener('SIGINT', stop);
         process.removeListener('SIGTERM', stop);

@@ -10,6 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, watch, copyFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { acquireDirLock } from '../../adapters/embedded/dir-lock';
 import { freeName } from './quarantine';
 import { reconcile, RejectedInputError, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
 import { RunRegistry } from './registry';
@@ -69,8 +70,11 @@ function move(source: string, targetDir: string, hash: string): string {
   return target;
 }
 
-/** Processes one inbox file. Never throws: failures are events. */
-export async function processInboxFile(options: InboxOptions, name: string): Promise<InboxEvent> {
+/**
+ * Processes one inbox file. Never throws: failures are events. `outLocked`: the caller (runInbox)
+ * holds the writer locks of --out and the inbox; otherwise reconcile takes --out's for the file.
+ */
+export async function processInboxFile(options: InboxOptions, name: string, outLocked = false): Promise<InboxEvent> {
   const dir = resolve(options.dir);
   const path = join(dir, name);
   const progress = options.progress ?? (() => undefined);
@@ -99,6 +103,8 @@ export async function processInboxFile(options: InboxOptions, name: string): Pro
       quarantineDir: join(dir, QUARANTINE_DIR),
       quarantineMode: 'move',
       progress,
+      outLocked,
+      lockCommand: 'ledgerline inbox',
       ...options.reconcileOverrides,
     });
     if (!outcome.committed) {
@@ -121,10 +127,31 @@ export async function processInboxFile(options: InboxOptions, name: string): Pro
   }
 }
 
-/** Runs the inbox: the startup scan, then (unless `once`) watching until the signal aborts. */
+/**
+ * Runs the inbox: the startup scan, then (unless `once`) watching until the signal aborts. It
+ * holds the writer locks (LOCK-1) of --out and of the inbox folder (it moves files there) for as
+ * long as it runs: a second inbox or a `reconcile` into the same --out fails at once (DirLockedError).
+ */
 export async function runInbox(options: InboxOptions): Promise<InboxEvent[]> {
   const dir = resolve(options.dir);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`inbox directory "${options.dir}" does not exist`);
+  const outLock = acquireDirLock(options.out, 'ledgerline inbox');
+  let inboxLock;
+  try {
+    inboxLock = acquireDirLock(dir, 'ledgerline inbox');
+  } catch (error) {
+    outLock.release();
+    throw error;
+  }
+  try {
+    return await runInboxLocked(options, dir);
+  } finally {
+    inboxLock.release();
+    outLock.release();
+  }
+}
+
+async function runInboxLocked(options: InboxOptions, dir: string): Promise<InboxEvent[]> {
   const events: InboxEvent[] = [];
   const failed = new Map<string, number>();
   const record = (event: InboxEvent): void => {
@@ -143,7 +170,7 @@ export async function runInbox(options: InboxOptions): Promise<InboxEvent[]> {
       }
       if (failed.get(name) === stat.mtimeMs) continue; // failed before and unchanged: wait for a change
       if (!options.once && !(await settled(path, options.settleMs ?? 500))) continue;
-      const event = await processInboxFile(options, name);
+      const event = await processInboxFile(options, name, true);
       if (event.outcome === 'failed') failed.set(name, stat.mtimeMs);
       else failed.delete(name);
       record(event);

@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { acquireDirLock } from '../../adapters/embedded/dir-lock';
 import { loadReferenceData } from '../../adapters/embedded/reference-data';
 import { containsPan, PAN_REDACTION } from '../../domain/pan';
 import { matchAll } from '../matching/partition';
@@ -76,6 +77,10 @@ export interface ReconcileOptions {
   hooks?: StagingHooks & { afterAnalytics?(): void; beforeRegistryCommit?(): void; afterRegistryCommit?(): void };
   progress?: (message: string) => void;
   parseStatement?: ParseStatement;
+  /** The caller holds --out's writer lock already (the inbox holds it for as long as it runs). */
+  outLocked?: boolean;
+  /** Who holds the writer lock, as a second writer is told (default `ledgerline reconcile`). */
+  lockCommand?: string;
 }
 
 /** A run was committed and is the current one. */
@@ -212,6 +217,24 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
   if (existsSync(out) && !statSync(out).isDirectory()) throw new ReconcileConfigError(`--out "${options.out}" exists and is not a directory`);
   if (options.asOf !== undefined && !DATE.test(options.asOf)) throw new ReconcileConfigError(`--as-of must be YYYY-MM-DD, got "${options.asOf}"`);
   const rules = loadRules(options.rulesFile);
+  // LOCK-1: one writer per --out; a second one fails at once naming the holder (DirLockedError). Readers need no lock.
+  const lock = options.outLocked ? undefined : acquireDirLock(out, options.lockCommand ?? 'ledgerline reconcile');
+  try {
+    return await reconcileLocked(options, out, rules, started, now, progress, parse);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function reconcileLocked(
+  options: ReconcileOptions,
+  out: string,
+  rules: RuleSet,
+  started: number,
+  now: () => Date,
+  progress: (message: string) => void,
+  parse: ParseStatement,
+): Promise<ReconcileOutcome> {
   const registry = RunRegistry.at(resolve(options.registryDir ?? out));
   const quarantineDir = options.quarantineDir ?? join(out, 'quarantine');
   const audit: Record<string, unknown>[] = [];

@@ -50,10 +50,11 @@ export function writeText(dir: string, name: string, content: string | Buffer): 
   return path;
 }
 
-/** Everything under `dir` (relative paths, sorted), to compare "nothing recorded". */
+/** Everything under `dir` (relative paths, sorted; not the writer lock's files), to compare "nothing recorded". */
 export function listing(dir: string, prefix = ''): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => !entry.name.startsWith('.ledgerline.lock'))
     .flatMap((entry) => (entry.isDirectory() ? [`${prefix}${entry.name}/`, ...listing(join(dir, entry.name), `${prefix}${entry.name}/`)] : [`${prefix}${entry.name}`]))
     .sort();
 }

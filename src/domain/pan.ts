@@ -433,41 +433,69 @@ function scan(text: string, identifier: boolean, spans: number[] | undefined): b
 // ---------------------------------------------------------------------------
 // Escapes
 
-/** A view of the text a card number is looked for in, with where each of its code units came from. */
+/**
+ * A view of the text a card number is looked for in. A decoded view keeps, per escape it decoded,
+ * where the escape's one code unit sits in the view (`at`) and which range of the source it came
+ * from (`from`, `to`): memory grows with the escapes, not with the text.
+ */
 interface View {
   text: string;
-  /** Raw index of each code unit's first character and the raw index after its last (absent: the raw text itself). */
+  at?: Int32Array;
   from?: Int32Array;
   to?: Int32Array;
+  /** How many escapes `at`, `from` and `to` hold. */
+  escapes?: number;
+  /** The view this one decoded (absent: the raw text). */
+  source?: View;
 }
 
 const SHORT_ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', '/': '/', '"': '"', '\\': '\\' };
 /** JSON inside JSON inside JSON is as deep as escapes are decoded. */
 const ESCAPE_LEVELS = 3;
 
-const isHex = (c: number): boolean => (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+/** The value of a hex digit's code unit, or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/** The code unit of the four hex digits at `i`, or -1. */
+function hex4(text: string, i: number): number {
+  const a = hexValue(text.charCodeAt(i));
+  const b = hexValue(text.charCodeAt(i + 1));
+  const c = hexValue(text.charCodeAt(i + 2));
+  const d = hexValue(text.charCodeAt(i + 3));
+  return a < 0 || b < 0 || c < 0 || d < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
+}
 
 /**
  * One level of JSON string escapes decoded (`\uXXXX`, `\t`, `\\`, …; anything else after a
  * backslash is kept as it is), or undefined when there is none; with `withMaps`, where each
- * decoded code unit came from.
+ * escape sat.
  */
-function decodeEscapes(text: string, withMaps: boolean): View | undefined {
+function decodeEscapes(source: View, withMaps: boolean): View | undefined {
+  const text = source.text;
   let slash = text.indexOf('\\');
   if (slash < 0) return undefined;
   const n = text.length;
-  const from = withMaps ? new Int32Array(n) : undefined;
-  const to = withMaps ? new Int32Array(n) : undefined;
-  let out = '';
-  let copied = 0; // raw text before this is in `out`
-  let length = 0; // code units in `out`
+  let backslashes = 0;
+  if (withMaps) for (let i = slash; i >= 0; i = text.indexOf('\\', i + 1)) backslashes += 1;
+  const at = new Int32Array(backslashes);
+  const from = new Int32Array(backslashes);
+  const to = new Int32Array(backslashes);
+  let escapes = 0;
+  const parts: string[] = [];
+  let copied = 0; // source text before this is in `parts`
+  let length = 0; // code units in `parts`
   while (slash >= 0 && slash + 1 < n) {
     const next = text[slash + 1] as string;
     let replacement: string | undefined;
     let rawEnd = slash + 2;
     if (next === 'u') {
-      if (slash + 5 < n && isHex(text.charCodeAt(slash + 2)) && isHex(text.charCodeAt(slash + 3)) && isHex(text.charCodeAt(slash + 4)) && isHex(text.charCodeAt(slash + 5))) {
-        replacement = String.fromCharCode(parseInt(text.slice(slash + 2, slash + 6), 16));
+      const unit = slash + 5 < n ? hex4(text, slash + 2) : -1;
+      if (unit >= 0) {
+        replacement = String.fromCharCode(unit);
         rawEnd = slash + 6;
       }
     } else replacement = SHORT_ESCAPES[next];
@@ -475,27 +503,54 @@ function decodeEscapes(text: string, withMaps: boolean): View | undefined {
       slash = text.indexOf('\\', slash + 1);
       continue;
     }
-    if (from && to) {
-      for (let j = copied; j < slash; j += 1, length += 1) {
-        from[length] = j;
-        to[length] = j + 1;
-      }
-      from[length] = slash;
-      to[length] = rawEnd;
+    length += slash - copied;
+    if (withMaps) {
+      at[escapes] = length;
+      from[escapes] = slash;
+      to[escapes] = rawEnd;
+      escapes += 1;
     }
     length += 1;
-    out += text.slice(copied, slash) + replacement;
+    if (slash > copied) parts.push(text.slice(copied, slash));
+    parts.push(replacement);
     copied = rawEnd;
     slash = text.indexOf('\\', copied);
   }
   if (copied === 0) return undefined;
-  if (from && to) {
-    for (let j = copied; j < n; j += 1, length += 1) {
-      from[length] = j;
-      to[length] = j + 1;
-    }
+  parts.push(text.slice(copied));
+  const decoded = parts.join('');
+  return withMaps ? { text: decoded, at, from, to, escapes, source } : { text: decoded };
+}
+
+/** The index in `view.source` where code unit `i` of `view` starts (`end`: the index after it ends). */
+function sourceIndex(view: View, i: number, end: boolean): number {
+  const at = view.at as Int32Array;
+  // The last escape at or before i (binary search).
+  let lo = 0;
+  let hi = (view.escapes as number) - 1;
+  let k = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((at[mid] as number) <= i) {
+      k = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
-  return { text: out + text.slice(copied), from, to };
+  if (k < 0) return end ? i + 1 : i;
+  if (at[k] === i) return end ? ((view.to as Int32Array)[k] as number) : ((view.from as Int32Array)[k] as number);
+  const index = ((view.to as Int32Array)[k] as number) + (i - (at[k] as number) - 1);
+  return end ? index + 1 : index;
+}
+
+/** The raw text range a view's [start, end) came from. */
+function rawRange(view: View, start: number, end: number): [number, number] {
+  let s = start;
+  let e = end;
+  for (let at: View | undefined = view; at?.at; at = at.source) {
+    s = sourceIndex(at, s, false);
+    e = sourceIndex(at, e - 1, true);
+  }
+  return [s, e];
 }
 
 /**
@@ -508,19 +563,10 @@ function viewsOf(text: string, withMaps: boolean): View[] {
   const views: View[] = [];
   let current: View = { text };
   for (let level = 0; level < ESCAPE_LEVELS; level += 1) {
-    const decoded = decodeEscapes(current.text, withMaps);
+    const decoded = decodeEscapes(current, withMaps);
     if (!decoded) break;
-    if (withMaps && current.from && current.to && decoded.from && decoded.to) {
-      // Compose with the previous level's maps so that every view maps straight to the raw text.
-      const from = new Int32Array(decoded.text.length);
-      const to = new Int32Array(decoded.text.length);
-      for (let i = 0; i < decoded.text.length; i += 1) {
-        from[i] = current.from[decoded.from[i] as number] as number;
-        to[i] = current.to[(decoded.to[i] as number) - 1] as number;
-      }
-      current = { text: decoded.text, from, to };
-    } else current = decoded;
-    views.push(current);
+    views.push(decoded);
+    current = decoded;
   }
   if (views.length === 0) views.push({ text });
   return views;
@@ -571,12 +617,12 @@ export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[n
     const flat: number[] = [];
     scan(view.text, identifier, flat);
     for (let j = 0; j < flat.length; j += 2) {
-      if (!view.from || !view.to) {
+      if (!view.at) {
         spans.push([flat[j] as number, flat[j + 1] as number]);
         continue;
       }
       const [start, end] = alignToEscapes(view.text, flat[j] as number, flat[j + 1] as number);
-      spans.push([view.from[start] as number, view.to[end - 1] as number]);
+      spans.push(rawRange(view, start, end));
     }
   }
   if (spans.length === 0) return [];
@@ -596,7 +642,7 @@ export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[n
  * (and, for an escaped one, none of its escapes). Idempotent: the result holds no card number.
  */
 export function redactPans(text: string, evidence: PanEvidence = 'text'): string {
-  if (!containsPan(text, evidence)) return text;
+  if (text.indexOf('\\') < 0 && !scan(text, evidence === 'identifier', undefined)) return text;
   let current = text;
   // One pass nearly always suffices; digits left either side of a redaction can (rarely) make a
   // new chain, so repeat until none is found. Every pass removes at least 13 digits.

@@ -471,16 +471,15 @@ function hex4(text: string, i: number): number {
 
 /**
  * One level of JSON string escapes decoded (`\uXXXX`, `\t`, `\\`, …; anything else after a
- * backslash is kept as it is), or undefined when there is none; with `withMaps`, where each
- * escape sat.
+ * backslash is kept as it is), with where each escape sat, or undefined when there is none.
  */
-function decodeEscapes(source: View, withMaps: boolean): View | undefined {
+function decodeEscapes(source: View): View | undefined {
   const text = source.text;
   let slash = text.indexOf('\\');
   if (slash < 0) return undefined;
   const n = text.length;
   let backslashes = 0;
-  if (withMaps) for (let i = slash; i >= 0; i = text.indexOf('\\', i + 1)) backslashes += 1;
+  for (let i = slash; i >= 0; i = text.indexOf('\\', i + 1)) backslashes += 1;
   const at = new Int32Array(backslashes);
   const from = new Int32Array(backslashes);
   const to = new Int32Array(backslashes);
@@ -504,12 +503,10 @@ function decodeEscapes(source: View, withMaps: boolean): View | undefined {
       continue;
     }
     length += slash - copied;
-    if (withMaps) {
-      at[escapes] = length;
-      from[escapes] = slash;
-      to[escapes] = rawEnd;
-      escapes += 1;
-    }
+    at[escapes] = length;
+    from[escapes] = slash;
+    to[escapes] = rawEnd;
+    escapes += 1;
     length += 1;
     if (slash > copied) parts.push(text.slice(copied, slash));
     parts.push(replacement);
@@ -519,7 +516,7 @@ function decodeEscapes(source: View, withMaps: boolean): View | undefined {
   if (copied === 0) return undefined;
   parts.push(text.slice(copied));
   const decoded = parts.join('');
-  return withMaps ? { text: decoded, at, from, to, escapes, source } : { text: decoded };
+  return { text: decoded, at, from, to, escapes, source };
 }
 
 /** The index in `view.source` where code unit `i` of `view` starts (`end`: the index after it ends). */
@@ -559,11 +556,11 @@ function rawRange(view: View, start: number, end: number): [number, number] {
  * reader sees, so every encoding of the same value is judged alike) and, in case that is JSON
  * again, up to two more. The hex digits of an escape are never digits of the text.
  */
-function viewsOf(text: string, withMaps: boolean): View[] {
+function viewsOf(text: string): View[] {
   const views: View[] = [];
   let current: View = { text };
   for (let level = 0; level < ESCAPE_LEVELS; level += 1) {
-    const decoded = decodeEscapes(current, withMaps);
+    const decoded = decodeEscapes(current);
     if (!decoded) break;
     views.push(decoded);
     current = decoded;
@@ -596,7 +593,7 @@ function alignToEscapes(text: string, start: number, end: number): [number, numb
 export function containsEscapedPan(text: string, evidence: PanEvidence = 'text'): boolean {
   if (text.indexOf('\\') < 0) return false;
   const identifier = evidence === 'identifier';
-  return viewsOf(text, false).some((view) => view.text !== text && scan(view.text, identifier, undefined));
+  return viewsOf(text).some((view) => view.text !== text && scan(view.text, identifier, undefined));
 }
 
 // ---------------------------------------------------------------------------
@@ -606,14 +603,14 @@ export function containsEscapedPan(text: string, evidence: PanEvidence = 'text')
 export function containsPan(text: string, evidence: PanEvidence = 'text'): boolean {
   const identifier = evidence === 'identifier';
   if (text.indexOf('\\') < 0) return scan(text, identifier, undefined);
-  return viewsOf(text, false).some((view) => scan(view.text, identifier, undefined));
+  return viewsOf(text).some((view) => scan(view.text, identifier, undefined));
 }
 
 /** Every card number's [start, end) range in `text`, merged and in order (escaped ones cover their whole escapes). */
 export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[number, number]> {
   const identifier = evidence === 'identifier';
   const spans: Array<[number, number]> = [];
-  for (const view of text.indexOf('\\') < 0 ? [{ text } as View] : viewsOf(text, true)) {
+  for (const view of text.indexOf('\\') < 0 ? [{ text } as View] : viewsOf(text)) {
     const flat: number[] = [];
     scan(view.text, identifier, flat);
     for (let j = 0; j < flat.length; j += 2) {

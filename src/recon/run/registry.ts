@@ -7,7 +7,7 @@
  *   `reuploaded` and its lines are skipped (never double-counted).
  * - So is a statement whose identity is registered (REC-OUT-2): the same format, account,
  *   statement id or sequence number and period, however the file is encoded (CRLF or LF, a
- *   byte-order mark, a trailing newline). See statementIdentity() for what makes an identity.
+ *   byte-order mark, a trailing newline). See ./statement-identity.ts for what makes an identity.
  * - The registry is the record of committed runs: the analytics store holds exactly its runs
  *   (REC-OUT-3).
  * - Ledger entries matched by an earlier committed run are already reconciled: later runs
@@ -17,10 +17,11 @@
  * needed), `commit()` / `rollback()` end it. A run that fails never touches the registry.
  */
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ParsedStatement, StatementFormat } from '../types';
+import type { StatementIdentity } from './statement-identity';
+
+export { statementIdentity, type StatementIdentity } from './statement-identity';
 
 export const REGISTRY_FILE = 'registry.db';
 
@@ -32,17 +33,6 @@ export interface RegisteredFile {
   statementLines: number;
 }
 
-/** One statement by identity: what makes a re-sent statement the same statement. */
-export interface StatementIdentity {
-  /** SHA-256 (hex) of the identity fields: the registry key. */
-  key: string;
-  format: StatementFormat;
-  accountId: string;
-  statementId: string;
-  /** `<first date>..<last date>` of the statement's lines (booking, else value date); empty without dates. */
-  period: string;
-}
-
 export interface RegisteredStatement {
   key: string;
   runId: string;
@@ -50,37 +40,6 @@ export interface RegisteredStatement {
   contentHash: string;
   statementId: string;
   accountId: string;
-}
-
-/** Formats whose statement id is made up by the parser (no id in the file): their lines' content is part of the identity. */
-const SYNTHETIC_STATEMENT_IDS: ReadonlySet<StatementFormat> = new Set(['csv']);
-
-/**
- * A statement's identity (REC-OUT-2): its format, account, statement id (camt Stmt/Rpt/Ntfctn Id;
- * MT940/942 :20: reference with the :28C: statement/sequence number; BAI2 account, as-of date and
- * group/account ordinal) and period (the first and last date of its lines). A CSV statement has
- * no id of its own, so its identity also covers its lines' normalised content (amounts, dates,
- * references): the same export re-encoded is the same statement, a new export of the same days
- * is not. Computed from the parsed statement, never from the bytes, so every re-encoding of a
- * file gives the same identities.
- */
-export function statementIdentity(format: StatementFormat, statement: ParsedStatement): StatementIdentity {
-  let first = '';
-  let last = '';
-  for (const line of statement.lines) {
-    const date = line.bookingDate ?? line.valueDate;
-    if (!date) continue;
-    if (first === '' || date < first) first = date;
-    if (last === '' || date > last) last = date;
-  }
-  const period = first ? `${first}..${last}` : '';
-  const hash = createHash('sha256').update(JSON.stringify([format, statement.accountId, statement.currency, statement.statementId, period]));
-  if (SYNTHETIC_STATEMENT_IDS.has(format)) {
-    for (const line of statement.lines) {
-      hash.update(`\n${JSON.stringify([line.amount, line.bookingDate, line.valueDate, line.endToEndId ?? '', line.bankReference ?? '', line.customerReference ?? '', line.remittanceInformation ?? '', line.counterparty ?? ''])}`);
-    }
-  }
-  return { key: hash.digest('hex'), format, accountId: statement.accountId, statementId: statement.statementId, period };
 }
 
 export interface RunRecord {

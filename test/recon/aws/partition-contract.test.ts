@@ -125,6 +125,27 @@ describe('partition contract (AWS path = matchAll)', () => {
     expect(retry).toMatchObject({ duplicate: false, claimed: true });
   });
 
+  it('a re-encoded copy (CRLF ↔ LF, a BOM) is the same statements: a duplicate of the first run (REC-OUT-2); a failed run\'s claims lapse', async () => {
+    const text = readFileSync(SEPA, 'utf8');
+    const flipped = text.includes('\r\n') ? text.replace(/\r\n/g, '\n') : text.replace(/\n/g, '\r\n');
+    s3.put(INGEST, 'incoming/statements/sepa-reencoded.sta', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(flipped)]));
+    const before = s3.keys(ANALYTICS);
+    const copy = await normaliseStep({ s3: s3.client, tmpDir: dir }, event('recon-contract-run-3', 'incoming/statements/sepa-reencoded.sta'));
+    expect(copy).toMatchObject({ duplicate: true, claimed: false, firstRunId: 'recon-contract-run-1', partitions: [] });
+    expect(s3.keys(ANALYTICS)).toEqual(before);
+
+    // Another statement (its own sequence number): claimed by run 4, whose workflow then fails and releases its content claim.
+    const renumbered = text.replace(/:28C:(\d+)/g, (_whole, n: string) => `:28C:${Number(n) + 500}`);
+    s3.put(INGEST, 'incoming/statements/sepa-next.sta', renumbered);
+    const first = await normaliseStep({ s3: s3.client, tmpDir: dir }, event('recon-contract-run-4', 'incoming/statements/sepa-next.sta'));
+    expect(first).toMatchObject({ duplicate: false, claimed: true });
+    expect(s3.keys(INGEST, 'results/registry/statements/').length).toBeGreaterThan(0);
+    s3.objects.delete(`${INGEST}/${first.registryKey}`); // ReleaseClaim
+    s3.put(INGEST, 'incoming/statements/sepa-next-crlf.sta', renumbered.includes('\r\n') ? renumbered.replace(/\r\n/g, '\n') : renumbered.replace(/\n/g, '\r\n'));
+    const retried = await normaliseStep({ s3: s3.client, tmpDir: dir }, event('recon-contract-run-5', 'incoming/statements/sepa-next-crlf.sta'));
+    expect(retried).toMatchObject({ duplicate: false, claimed: true });
+  });
+
   it('bad input: the object moves to quarantine/ with a reason object and the step fails naming the file and line', async () => {
     s3.put(INGEST, 'incoming/statements/sample-parseError.txt', readFileSync(BAI2_UNKNOWN));
     const before = s3.keys(ANALYTICS);
@@ -138,7 +159,7 @@ describe('partition contract (AWS path = matchAll)', () => {
     expect(reason.reason).toContain('line 1: unknown statement format');
     // Nothing recorded: no analytics objects, no registry claim for this content.
     expect(s3.keys(ANALYTICS)).toEqual(before);
-    expect(s3.keys(INGEST, 'results/registry/').length).toBe(1); // only the SEPA claim
+    expect(s3.keys(INGEST, 'results/registry/').filter((key) => s3.text(INGEST, key)!.includes('recon-bad-1'))).toEqual([]); // no claim of this run
   });
 
   it('an account the ledger export does not know quarantines the statement', async () => {

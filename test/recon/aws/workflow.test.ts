@@ -86,6 +86,8 @@ describe('reconciliation ASL', () => {
 describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () => {
   const dir = tempDir('recon-sfn-');
   const s3 = new FakeS3();
+  /** The content-hash claims of the registry (not the statements' identity claims, which lapse with theirs). */
+  const contentClaims = (): string[] => s3.keys(INGEST, 'results/registry/').filter((key) => !key.startsWith('results/registry/statements/'));
   const ctx: StepContext = { s3: s3.client, tmpDir: dir, now: () => new Date('2026-01-01T00:00:00Z') };
   const config: RunConfig = { ruleSet: 'default', confirmThreshold: '0.90', staleAfterDays: 30, matchConcurrency: 2, ledger: { bucket: INGEST, key: 'ledger/export.csv' }, partitionRows: 2, maxPartitions: 10, redshift: { schema: 'reconciliation' } };
   const table = new FakeWorkbenchTable();
@@ -211,13 +213,13 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     const machine = new StateMachine(definition());
     const failed = machine.run({ bucket: INGEST, key: 'incoming/statements/mbank.sta', versionId: 'v1', runId }, { overrides: { taskResourceLocalHandlers: failingGlue as never } });
     await expect(failed.result).rejects.toMatchObject({ cause: { name: 'Glue.JobRunFailed', message: 'job failed' } });
-    expect(s3.keys(INGEST, 'results/registry/')).toHaveLength(1); // only camt053's claim
+    expect(contentClaims()).toHaveLength(1); // only camt053's claim
     expect(published.map((p) => p.Message.status)).toEqual(['FAILED']);
     published.length = 0;
     // The retried upload (a new version) goes through.
     const retry = execute('incoming/statements/mbank.sta', 'v2');
     expect(await retry.result).toMatchObject({ status: 'COMPLETED', summary: { matched: { total: 2 } } });
-    expect(s3.keys(INGEST, 'results/registry/')).toHaveLength(2);
+    expect(contentClaims()).toHaveLength(2);
   });
 
   it("RaiseCases imports the run's exceptions and proposed matches into the workbench, retrying a CaseVersionConflict", async () => {
@@ -242,8 +244,9 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
   });
 
   it('a RaiseCases failure fails the run after the load: the claim released (a re-run replaces the run in Redshift), a FAILED notice', async () => {
-    s3.put(INGEST, 'incoming/statements/bai2-failing.txt', Buffer.concat([readFileSync(BAI2), Buffer.from('\n')]));
-    const claims = s3.keys(INGEST, 'results/registry/').length;
+    // Another day's file of the same account (the same bytes, or the same statements re-encoded, would be a re-upload).
+    s3.put(INGEST, 'incoming/statements/bai2-failing.txt', readFileSync(BAI2, 'utf8').replace('02,12345,0004,1,060317,', '02,12345,0004,1,060318,'));
+    const claims = contentClaims().length;
     const failing = { ...handlers, RaiseCases: async () => Promise.reject(Object.assign(new Error('workbench table missing'), { name: 'ResourceNotFoundException' })) };
     const { runId, result } = execute('incoming/statements/bai2-failing.txt', 'v1', failing);
     await expect(result).rejects.toMatchObject({ cause: { name: 'ResourceNotFoundException', message: 'workbench table missing' } });
@@ -251,12 +254,12 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     expect(sql).toHaveLength(1);
     expect(sql[0]![0]).toBe(`DELETE FROM reconciliation.runs WHERE run_id = '${runId}'`);
     expect(table.items.has(`RUN#${runId}|RUN`)).toBe(false);
-    expect(s3.keys(INGEST, 'results/registry/')).toHaveLength(claims);
+    expect(contentClaims()).toHaveLength(claims);
     expect(published.map((p) => p.Message.status)).toEqual(['FAILED']);
   });
 
   it('a failed Redshift load raises no cases: the workbench only shows runs whose results are recorded', async () => {
-    s3.put(INGEST, 'incoming/statements/bai2-load-fails.txt', Buffer.concat([readFileSync(BAI2), Buffer.from('\n\n')]));
+    s3.put(INGEST, 'incoming/statements/bai2-load-fails.txt', readFileSync(BAI2, 'utf8').replace('02,12345,0004,1,060317,', '02,12345,0004,1,060319,'));
     const loadFails = { ...handlers, DescribeLoad: async (input: { Id: string }) => ({ Id: input.Id, Status: 'FAILED', Error: 'COPY failed' }) };
     const { result } = execute('incoming/statements/bai2-load-fails.txt', 'v1', loadFails);
     await expect(result).rejects.toBeDefined();

@@ -23,7 +23,8 @@
  *   matches/runs/<runId>/partitions/p-00000.json     chunk MatchResult
  *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json, cases.json}
  *   matches/runs/<runId>/load/{runs,matches,exceptions}.csv   Redshift COPY input (run_id first, no header)
- *   ingest bucket: results/registry/<sha256>.json (re-upload claim), quarantine/<runId>/<name>(.reason.json)
+ *   ingest bucket: results/registry/<sha256>.json (re-upload claim), results/registry/statements/<identity>.json
+ *   (a statement's identity claim, pointing at the content claim), quarantine/<runId>/<name>(.reason.json)
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,12 +33,13 @@ import { basename, join } from 'node:path';
 import { deserialisePartition, mergeResults, partitionInputs, serialisePartition } from '../../matching/partition';
 import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
-import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
+import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementLine } from '../../types';
 import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
 import { csvTable } from '../csv-writer';
 import { asBadInput, BadInputError, describePosition } from '../errors';
 import { readLedgerFile } from '../ledger-file';
+import { statementIdentity } from '../statement-identity';
 import {
   balanceCheck,
   canonicalResult,
@@ -269,7 +271,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
       throw new BadStatementFileError(`${bad.message} (moved to ${s3Uri(event.bucket, target)})`);
     };
 
-    let parsed;
+    let parsed: ParsedStatementFile;
     try {
       parsed = await parseStatement(localPath, { profile: config.profile, contentHash });
     } catch (error) {
@@ -277,6 +279,24 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
       if (bad instanceof BadInputError) return await reject(bad);
       throw error;
     }
+
+    // REC-OUT-2: a statement another run reconciled (the same statement re-encoded: CRLF, BOM…) is a
+    // re-upload too. Its identity claim counts while the content claim it names still exists (a
+    // failed run's content claim is released by the workflow, and its identity claims lapse with it).
+    const identityKey = (key: string): string => `${ctx.registryPrefix ?? 'results/registry/'}statements/${key}.json`;
+    const claimedBy = async (key: string): Promise<string | undefined> => {
+      const text = await readText(ctx.s3, event.bucket, identityKey(key));
+      if (!text) return undefined;
+      const claim = JSON.parse(text) as { runId?: string; registryKey?: string };
+      if (!claim.runId || claim.runId === runId || !claim.registryKey) return undefined;
+      const content = await readText(ctx.s3, event.bucket, claim.registryKey);
+      return content && (JSON.parse(content) as { runId?: string }).runId === claim.runId ? claim.runId : undefined;
+    };
+    const identities = parsed.statements.map((statement) => statementIdentity(parsed.format, statement));
+    const knownBy = await Promise.all(identities.map((identity) => claimedBy(identity.key)));
+    if (parsed.statements.length > 0 && knownBy.every((owner) => owner !== undefined)) return { ...base, duplicate: true, claimed: false, firstRunId: knownBy[0]! };
+    if (knownBy.some((owner) => owner !== undefined)) parsed = { ...parsed, statements: parsed.statements.filter((_, i) => knownBy[i] === undefined) };
+    const newIdentities = identities.filter((_, i) => knownBy[i] === undefined);
 
     if (!config.ledger?.bucket || !config.ledger.key) throw new ReconConfigurationError('normalise: config.ledger {bucket, key} (the ledger export) is not configured in Parameter Store');
     const ledgerPath = join(work, `ledger-${basename(config.ledger.key) || 'export'}`);
@@ -341,6 +361,19 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     if ((await writeOnce(ctx.s3, event.bucket, registryKey, claim, 'application/json')) === 'already-written') {
       const owner = JSON.parse((await readText(ctx.s3, event.bucket, registryKey)) ?? '{}') as { runId?: string };
       if (owner.runId !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: owner.runId ?? null };
+    }
+    // Then each new statement's identity, naming the content claim; a concurrent run of the same
+    // statements in other bytes that claimed first wins, and this run releases its content claim.
+    for (const identity of newIdentities) {
+      const body = `${JSON.stringify({ runId, registryKey, contentHash, accountId: identity.accountId, statementId: identity.statementId, period: identity.period })}\n`;
+      if ((await writeOnce(ctx.s3, event.bucket, identityKey(identity.key), body, 'application/json')) === 'written') continue;
+      const owner = await claimedBy(identity.key);
+      if (owner !== undefined) {
+        await deleteObject(ctx.s3, event.bucket, registryKey);
+        return { ...base, duplicate: true, claimed: false, firstRunId: owner };
+      }
+      // A lapsed claim (its run failed) or this run's own (a retry): this run's now.
+      await writeObject(ctx.s3, event.bucket, identityKey(identity.key), body, 'application/json');
     }
     return {
       ...base,

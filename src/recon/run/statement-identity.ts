@@ -1,0 +1,49 @@
+/**
+ * A statement's identity (REC-OUT-2): what makes a re-sent statement the same statement, however
+ * its file is encoded. Pure (no storage): the local registry (./registry.ts) and the AWS normalise
+ * step's identity claims both key on it.
+ */
+import { createHash } from 'node:crypto';
+import type { ParsedStatement, StatementFormat } from '../types';
+
+/** One statement by identity: what makes a re-sent statement the same statement. */
+export interface StatementIdentity {
+  /** SHA-256 (hex) of the identity fields: the registry key. */
+  key: string;
+  format: StatementFormat;
+  accountId: string;
+  statementId: string;
+  /** `<first date>..<last date>` of the statement's lines (booking, else value date); empty without dates. */
+  period: string;
+}
+
+/** Formats whose statement id is made up by the parser (no id in the file): their lines' content is part of the identity. */
+const SYNTHETIC_STATEMENT_IDS: ReadonlySet<StatementFormat> = new Set(['csv']);
+
+/**
+ * A statement's identity (REC-OUT-2): its format, account, statement id (camt Stmt/Rpt/Ntfctn Id;
+ * MT940/942 :20: reference with the :28C: statement/sequence number; BAI2 account, as-of date and
+ * group/account ordinal) and period (the first and last date of its lines). A CSV statement has
+ * no id of its own, so its identity also covers its lines' normalised content (amounts, dates,
+ * references): the same export re-encoded is the same statement, a new export of the same days
+ * is not. Computed from the parsed statement, never from the bytes, so every re-encoding of a
+ * file gives the same identities.
+ */
+export function statementIdentity(format: StatementFormat, statement: ParsedStatement): StatementIdentity {
+  let first = '';
+  let last = '';
+  for (const line of statement.lines) {
+    const date = line.bookingDate ?? line.valueDate;
+    if (!date) continue;
+    if (first === '' || date < first) first = date;
+    if (last === '' || date > last) last = date;
+  }
+  const period = first ? `${first}..${last}` : '';
+  const hash = createHash('sha256').update(JSON.stringify([format, statement.accountId, statement.currency, statement.statementId, period]));
+  if (SYNTHETIC_STATEMENT_IDS.has(format)) {
+    for (const line of statement.lines) {
+      hash.update(`\n${JSON.stringify([line.amount, line.bookingDate, line.valueDate, line.endToEndId ?? '', line.bankReference ?? '', line.customerReference ?? '', line.remittanceInformation ?? '', line.counterparty ?? ''])}`);
+    }
+  }
+  return { key: hash.digest('hex'), format, accountId: statement.accountId, statementId: statement.statementId, period };
+}

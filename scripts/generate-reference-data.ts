@@ -426,7 +426,8 @@ export function buildReferenceData(seed = DEFAULT_SEED): BuiltReferenceData {
   };
   for (const [name, content] of Object.entries(files)) {
     for (const line of content.split('\n')) {
-      if (containsPan(line)) throw new Error(`generated ${name} contains a PAN-like value; refusing to write it`);
+      // Cell by cell for CSV: PCI-1 joins digit groups across a comma (neighbouring cells).
+      if ((name.endsWith('.csv') ? line.split(',') : [line]).some((cell) => containsPan(cell))) throw new Error(`generated ${name} contains a PAN-like value; refusing to write it`);
     }
   }
 

@@ -9,7 +9,7 @@
  * Mapping (one authorisation = one message = one transaction):
  * - GrpHdr: MsgId (given, ≤35), CreDtTm (given, normalised to UTC), NbOfTxs "1",
  *   SttlmInf: SttlmMtd CLRG through the card network (ClrSys/Prtry = network).
- * - PmtId: InstrId = MsgId, EndToEndId = authorizationId, TxId = network/STAN/RRN, UETR (given, UUIDv4).
+ * - PmtId: InstrId = MsgId, EndToEndId = authorizationId, TxId = network/S<STAN>/R<RRN>, UETR (given, UUIDv4).
  * - Amounts: without a cross-currency billing amount, IntrBkSttlmAmt = amount. With a
  *   billingAmount in another currency, the interbank settlement is in the cardholder's
  *   billing currency: IntrBkSttlmAmt = billingAmount, InstdAmt = amount (what the merchant is
@@ -330,7 +330,8 @@ export function toPacs008(authorisation: Authorisation, opts: Pacs008Options): P
     PmtId: {
       InstrId: messageId,
       EndToEndId: fitId(authorisation.authorizationId, MAX35),
-      TxId: fitId(`${authorisation.network}/${authorisation.stan}/${authorisation.rrn}`, MAX35),
+      // A letter before each number keeps STAN and RRN from joining into one PAN-like chain (PCI-1).
+      TxId: fitId(`${authorisation.network}/S${authorisation.stan}/R${authorisation.rrn}`, MAX35),
       UETR: opts.uetr,
     },
     IntrBkSttlmAmt: crossCurrency ? billing : amount,

@@ -183,7 +183,7 @@ describe('toPacs008 mapping', () => {
       SttlmInf: { SttlmMtd: 'CLRG', ClrSys: { Prtry: 'VISA' } },
     });
     expect(doc.CdtTrfTxInf).toEqual({
-      PmtId: { InstrId: opts.messageId, EndToEndId: 'auth-20240301-000001', TxId: 'VISA/004211/406110004211', UETR: opts.uetr },
+      PmtId: { InstrId: opts.messageId, EndToEndId: 'auth-20240301-000001', TxId: 'VISA/S004211/R406110004211', UETR: opts.uetr },
       IntrBkSttlmAmt: { Ccy: 'GBP', value: '42.50' },
       IntrBkSttlmDt: '2024-03-01',
       ChrgBr: 'SLEV',

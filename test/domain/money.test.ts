@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { fuzzRuns, fuzzSeed } from '../support/fuzz';
 import { basisPoints, canonical, convertMinorUnits, CURRENCY_EXPONENTS, currencyExponent, divideHalfEven, fromMinorUnits, isKnownCurrency, minorOf, MoneyError, parseRate, toMinorUnits } from '../../src/domain/money';
 
 describe('money', () => {
@@ -32,6 +33,7 @@ describe('money', () => {
       fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.constantFrom('GBP', 'JPY', 'KWD', 'EUR'), (minor, ccy) => {
         expect(toMinorUnits(fromMinorUnits(minor, ccy), ccy)).toBe(minor);
       }),
+      { numRuns: fuzzRuns(100), seed: fuzzSeed(4217) },
     );
   });
 
@@ -95,6 +97,18 @@ describe('precision limits per currency (ISO 4217 minor units)', () => {
     expect(() => toMinorUnits(tooPrecise, currency)).toThrow(`has ${exponent + 1} decimal places; ${currency} allows ${exponent}`);
     // precision is about digits written, not value: a trailing zero past the exponent is refused too
     expect(() => toMinorUnits(`1.${'0'.repeat(exponent + 1)}`, currency)).toThrow(MoneyError);
+  });
+
+  it('a decimal string is accepted exactly when it has no more places than its currency allows (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...table), fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 4 }), fc.boolean(), ([currency, exponent], digits, places, negative) => {
+        const text = digits.toString().padStart(places + 1, '0');
+        const value = `${negative ? '-' : ''}${places === 0 ? text : `${text.slice(0, -places)}.${text.slice(-places)}`}`;
+        if (places <= exponent) expect(toMinorUnits(value, currency)).toBe((negative ? -digits : digits) * 10n ** BigInt(exponent - places));
+        else expect(() => toMinorUnits(value, currency)).toThrow(`has ${places} decimal places; ${currency} allows ${exponent}`);
+      }),
+      { numRuns: fuzzRuns(300), seed: fuzzSeed(4217) },
+    );
   });
 
   it('unknown currencies are refused at every entry point, whatever the case', () => {

@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, watch, copyFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { acquireDirLock } from '../../adapters/embedded/dir-lock';
+import { redactPans } from '../../domain/pan';
 import { freeName } from './quarantine';
 import { reconcile, RejectedInputError, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
 import { RunRegistry } from './registry';
@@ -75,9 +76,15 @@ function move(source: string, targetDir: string, hash: string): string {
  * holds the writer locks of --out and the inbox; otherwise reconcile takes --out's for the file.
  */
 export async function processInboxFile(options: InboxOptions, name: string, outLocked = false): Promise<InboxEvent> {
+  // A file name is the sender's text: events and progress show it masked like an identifier (PCI-3).
+  const shown = (text: string): string => redactPans(text, 'identifier');
+  const event = await processFile(options, name, outLocked, (message) => options.progress?.(shown(message)));
+  return { ...event, file: shown(event.file), ...(event.movedTo ? { movedTo: shown(event.movedTo) } : {}), ...(event.reason ? { reason: shown(event.reason) } : {}) };
+}
+
+async function processFile(options: InboxOptions, name: string, outLocked: boolean, progress: (message: string) => void): Promise<InboxEvent> {
   const dir = resolve(options.dir);
   const path = join(dir, name);
-  const progress = options.progress ?? (() => undefined);
   let contentHash: string | undefined;
   try {
     contentHash = await sha256File(path);

@@ -24,7 +24,7 @@ import { createReadStream, existsSync, lstatSync, readFileSync, readlinkSync, st
 import { basename, join, resolve } from 'node:path';
 import { acquireDirLock } from '../../adapters/embedded/dir-lock';
 import { loadReferenceData } from '../../adapters/embedded/reference-data';
-import { containsPan, PAN_REDACTION } from '../../domain/pan';
+import { containsPan, PAN_REDACTION, redactPans } from '../../domain/pan';
 import { matchAll } from '../matching/partition';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
 import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementFormat, StatementLine } from '../types';
@@ -141,6 +141,9 @@ function loadRules(file: string | undefined): RuleSet {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A path as shown in progress and the audit: a card number in a file name is masked (PCI-3). */
+const shown = (path: string): string => redactPans(path, 'identifier');
 
 /** A problem found at the end of a file (truncation) names the file's last line. */
 async function withEndLine(error: BadInputError, path: string): Promise<BadInputError> {
@@ -268,13 +271,14 @@ async function reconcileLocked(
       if (!existsSync(path)) throw new ReconcileConfigError(`statement file "${path}" does not exist`);
       if (statSync(path).isDirectory()) throw new ReconcileConfigError(`statement "${path}" is a directory, expected a file`);
       const contentHash = await sha256File(path);
-      const input: ParsedInput = { path, name: basename(path), contentHash };
+      // A file name is the sender's text (an inbox drop): shown and stored masked like an identifier (PCI-3).
+      const input: ParsedInput = { path, name: redactPans(basename(path), 'identifier'), contentHash };
       const registered = registry.lookup(contentHash);
       if (registered) input.reuploadOf = registered.runId;
       else if (seen.has(contentHash)) input.reuploadOf = 'this run';
       if (input.reuploadOf) {
         input.reuploadedBy = 'content';
-        progress(`${path}: already reconciled (content ${contentHash.slice(0, 12)}, run ${input.reuploadOf}); skipped`);
+        progress(`${shown(path)}: already reconciled (content ${contentHash.slice(0, 12)}, run ${input.reuploadOf}); skipped`);
         inputs.push(input);
         continue;
       }
@@ -306,7 +310,7 @@ async function reconcileLocked(
       if (parsed.statements.length > 0 && kept.length === 0) {
         input.reuploadOf = skipped[0]!.firstRunId;
         input.reuploadedBy = 'statement identity';
-        progress(`${path}: already reconciled (the same statement${skipped.length === 1 ? '' : 's'}, run ${input.reuploadOf}); skipped`);
+        progress(`${shown(path)}: already reconciled (the same statement${skipped.length === 1 ? '' : 's'}, run ${input.reuploadOf}); skipped`);
         inputs.push(input);
         continue;
       }
@@ -314,7 +318,7 @@ async function reconcileLocked(
       input.identities = identities;
       if (skipped.length > 0) {
         input.skipped = skipped;
-        for (const s of skipped) progress(`${path}: statement ${s.statementId} of ${s.accountId} already reconciled (run ${s.firstRunId}); skipped`);
+        for (const s of skipped) progress(`${shown(path)}: statement ${s.statementId} of ${s.accountId} already reconciled (run ${s.firstRunId}); skipped`);
       }
       for (const statement of kept) {
         for (const line of statement.lines) {
@@ -332,7 +336,7 @@ async function reconcileLocked(
         }
       }
       const lineCount = kept.reduce((n, s) => n + s.lines.length, 0);
-      progress(`${path}: ${parsed.format}, ${kept.length} statement(s), ${lineCount} line(s)`);
+      progress(`${shown(path)}: ${parsed.format}, ${kept.length} statement(s), ${lineCount} line(s)`);
       inputs.push(input);
     }
 
@@ -429,20 +433,20 @@ async function reconcileLocked(
     // 5: stage, load, commit.
     const recordedAt = now();
     audit.push(
-      { type: 'run.started', runId, at: startedAt.toISOString(), statements: options.statements.map((p) => resolve(p)), ledger: { kind: ledger.kind, source: resolve(ledger.source) }, rules: options.rulesFile ? resolve(options.rulesFile) : 'default', ruleSet: summary.ruleSet, asOf, profile: options.profile ?? null },
+      { type: 'run.started', runId, at: startedAt.toISOString(), statements: options.statements.map((p) => shown(resolve(p))), ledger: { kind: ledger.kind, source: shown(resolve(ledger.source)) }, rules: options.rulesFile ? resolve(options.rulesFile) : 'default', ruleSet: summary.ruleSet, asOf, profile: options.profile ?? null },
       ...inputs.map((input) =>
         input.parsed
           ? {
               type: 'statement.parsed',
               runId,
-              file: resolve(input.path),
+              file: shown(resolve(input.path)),
               contentHash: input.contentHash,
               format: input.parsed.format,
               statements: input.parsed.statements.length,
               statementLines: input.parsed.statements.reduce((n, s) => n + s.lines.length, 0),
               ...(input.skipped ? { skippedStatements: input.skipped.map((s) => ({ ...s, firstRunId: firstRun(s.firstRunId) })) } : {}),
             }
-          : { type: 'statement.reuploaded', runId, file: resolve(input.path), contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy },
+          : { type: 'statement.reuploaded', runId, file: shown(resolve(input.path)), contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy },
       ),
       { type: 'ledger.loaded', runId, kind: ledger.kind, source: resolve(ledger.source), entries: ledgerEntries.length, alreadyReconciled },
       { type: 'matching.completed', runId, elapsedMs: matchMs, matched: summary.matched, unmatchedStatement: summary.unmatchedStatement, unmatchedLedger: summary.unmatchedLedger, exceptions: summary.exceptions },

@@ -11,6 +11,7 @@ import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { CliError } from '../../cli/errors';
 import { wholeNumber } from '../../cli/options';
+import { containsPan } from '../../domain/pan';
 import { type Role, ROLES } from './cases';
 
 // The workbench loads SQLite, DuckDB and node:http: only when this command runs.
@@ -47,6 +48,8 @@ function roles(value: string): Role[] {
 }
 
 function user(value: string): string {
+  // PCI-3: the user name goes into every case's history; one carrying a card number is refused, not echoed.
+  if (containsPan(value)) throw new InvalidArgumentError('--user contains what looks like a card number (PAN); use your user name or email');
   if (!/^[A-Za-z0-9._%+@-]{1,254}$/.test(value)) throw new InvalidArgumentError(`--user must be a user name or email (letters, digits, . _ % + @ -), got "${value}"`);
   return value;
 }

@@ -310,12 +310,15 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
     const inboxOut = join(root, 'inbox-out');
     mkdirSync(inbox, { recursive: true });
     for (const format of ['camt', 'mt940', 'bai2'] as const) writeFileSync(join(inbox, `${format}-${FORMATS[format].name}`), readFileSync(statements[format].path));
+    // A card number in a file name (the sender chose it): another statement of the MT940 account.
+    writeFileSync(join(inbox, 'stmt 4012888888881881.sta'), readFileSync(statements.mt940.path, 'utf8').replace(':28C:7/1', ':28C:8/1'));
+    PANS.add('4012888888881881');
     // A bad file: a card number as the account is refused and quarantined with its reason.
     writeFileSync(join(inbox, 'bad.csv'), csvStatement(statements.csv.lines.slice(0, 1), '5555555555554444'));
     PANS.add('5555555555554444');
     const progress: string[] = [];
     const events = await runInbox({ dir: inbox, out: inboxOut, ledger: { file: ledger }, once: true, progress: (m) => progress.push(m), reconcileOverrides: {} });
-    expect(events.map((e) => e.outcome).sort()).toEqual(['quarantined', 'reconciled', 'reconciled', 'reconciled']);
+    expect(events.map((e) => e.outcome).sort()).toEqual(['quarantined', 'reconciled', 'reconciled', 'reconciled', 'reconciled']);
     expect(existsSync(join(inbox, 'quarantine', 'bad.csv.reason.txt'))).toBe(true);
     expect([...scanFiles(inboxOut), ...scanFiles(join(inbox, 'quarantine')), ...leaks('inbox progress', progress.join('\n')), ...leaks('inbox events', JSON.stringify(events))]).toEqual([]);
     expect([...scanSqlite(join(inboxOut, 'registry.db')), ...(await scanColumnar(inboxOut))]).toEqual([]);

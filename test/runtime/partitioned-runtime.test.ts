@@ -5,11 +5,13 @@
 import { join } from 'node:path';
 import { postPartitioned } from '../../src/runtime/partitioned-runtime';
 import type { PartitionedPostResult } from '../../src/runtime/partitioned-runtime';
-import { partitionDirs } from '../../src/runtime/state-layout';
+import { partitionDirs, ROUTES_DB_FILE } from '../../src/runtime/state-layout';
 import { cardPartition } from '../../src/domain/partition-route';
 import { EmbeddedRuntime } from '../../src/runtime/embedded-runtime';
 import { toMinorUnits } from '../../src/domain/money';
-import { referenceData, sampleLines, tempDir } from '../support/runtime';
+import { outboxLines, referenceData, sampleLines, tempDir } from '../support/runtime';
+import { summedBalances } from '../support/ledger';
+import { openDurableDatabase, openStateDatabase } from '../../src/adapters/embedded/database';
 import { stateLedgerSide } from '../../src/recon/run/ledger-state';
 
 async function balancesOf(stateDir: string): Promise<Map<string, bigint>> {
@@ -80,6 +82,13 @@ describe('partitioned post (one worker per card partition)', () => {
     expect(entries.every((entry) => entry.accountId === settlement.iban)).toBe(true);
   });
 
+  /** A card token from `tokens` whose card partition differs from `token`'s under 2 and under 3 partitions: a misrouted re-send cannot land right by chance. */
+  function elsewhere(token: string, tokens: string[], salt = 0): string {
+    const away = tokens.filter((t) => [2, 3].every((n) => cardPartition(t, n) !== cardPartition(token, n)));
+    expect(away.length).toBeGreaterThan(0);
+    return away[salt % away.length]!;
+  }
+
   /** Escapes every character of the card token value: the same JSON string, spelled differently. */
   function escapeToken(line: string): string {
     const token = JSON.parse(line).panToken as string;
@@ -109,7 +118,7 @@ describe('partitioned post (one worker per card partition)', () => {
     const approved = originals.map((line) => JSON.parse(line)).filter((auth) => auth.responseCode === '00');
     const tokens = [...new Set(approved.map((auth) => auth.panToken as string))];
     // every approved payment re-sent under a new authorisation id, paid with the "next" card
-    const resent = approved.map((auth, i) => JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: tokens[(tokens.indexOf(auth.panToken) + 1 + i) % tokens.length] }));
+    const resent = approved.map((auth, i) => JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: elsewhere(auth.panToken, tokens, i) }));
     const { one, two, three } = await bothWays([...originals, ...resent]);
     expect(one.summary.duplicates).toBe(approved.length);
     for (const partitioned of [two, three]) {
@@ -120,12 +129,58 @@ describe('partitioned post (one worker per card partition)', () => {
   it('PART-1: the routes are durable, so a later run routes a re-send to the partition that saw the original', async () => {
     const originals = sampleLines(200, 31, 0);
     const approved = originals.map((line) => JSON.parse(line)).filter((auth) => auth.responseCode === '00');
+    const tokens = [...new Set(approved.map((auth) => auth.panToken as string))];
     const state = tempDir();
     await postPartitioned(originals, 'a', { stateDir: state, partitions: 2, runtime });
-    const sameId = approved.map((auth) => JSON.stringify({ ...auth, panToken: `${auth.panToken}X` }));
-    const sameKey = approved.map((auth) => JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: `${auth.panToken}Y` }));
-    const again = await postPartitioned([...sameId, ...sameKey], 'b', { stateDir: state, partitions: 2, runtime });
+    // known cards in the other partition: a re-send routed by its card would be posted there
+    const sameKey = approved.map((auth, i) => JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: elsewhere(auth.panToken, tokens, i) }));
+    const sameId = approved.map((auth, i) => JSON.stringify({ ...auth, panToken: elsewhere(auth.panToken, tokens, i + 1) }));
+    const again = await postPartitioned([...sameKey, ...sameId], 'b', { stateDir: state, partitions: 2, runtime });
     expect(again.summary).toMatchObject({ received: 2 * approved.length, replayed: approved.length, duplicates: approved.length, posted: 0 });
+  });
+
+  it('PART-1: a run cut off mid-input leaves routes for lines no partition committed; the re-run routes them the same way and ends as one uninterrupted partition does', async () => {
+    const auths = sampleLines(900, 37, 0.02).map((line) => JSON.parse(line));
+    const tokens = [...new Set(auths.map((auth) => auth.panToken as string))];
+    const another = (token: string): string => elsewhere(token, tokens);
+    const stream: string[] = [];
+    auths.forEach((auth, i) => {
+      stream.push(JSON.stringify(auth));
+      if (i % 5 === 1) stream.push(JSON.stringify({ ...auth, panToken: another(auth.panToken) })); // a replay with another card
+      if (i % 5 === 3) stream.push(JSON.stringify({ ...auth, authorizationId: `${auth.authorizationId}-R`, panToken: another(auth.panToken) })); // a duplicate with another card
+    });
+    const cut = Math.floor(stream.length * 0.6);
+    function* cutOff(): Generator<string> {
+      yield* stream.slice(0, cut);
+      throw new Error('input lost');
+    }
+    const small = { waveSize: 100, batchSize: 50 };
+    const state = tempDir();
+    await expect(postPartitioned(cutOff(), 'a', { stateDir: state, partitions: 2, runtime: small })).rejects.toThrow('input lost');
+    // Where the cut landed: waves committed in every partition (a partition pulls its next chunk only
+    // once its wave is committed, and the coordinator keeps at most two chunks in flight, so each
+    // partition's ~380 routed lines mean at least 200 committed), and routes for lines none committed.
+    const routesDb = openDurableDatabase(state, ROUTES_DB_FILE);
+    const routed = (routesDb.prepare('SELECT count(*) FROM authorisation_routes').pluck().get() as number);
+    routesDb.close();
+    const committed = partitionDirs(state).map((dir) => {
+      const db = openStateDatabase(dir);
+      try {
+        return db.prepare('SELECT count(*) FROM authorisations').pluck().get() as number;
+      } finally {
+        db.close();
+      }
+    });
+    expect(Math.min(...committed)).toBeGreaterThan(0);
+    expect(routed).toBeGreaterThan(committed[0]! + committed[1]!);
+
+    const rerun = await postPartitioned(stream, 'a', { stateDir: state, partitions: 2, runtime: small });
+    const singleDir = tempDir();
+    const single = await postPartitioned(stream, 'a', { stateDir: singleDir, partitions: 1, runtime: small });
+    expect(single.summary.duplicates).toBeGreaterThan(60);
+    expect(rerun.summary).toMatchObject({ received: stream.length, invalid: 0, pending: 0 });
+    expect(await summedBalances(state)).toEqual(await summedBalances(singleDir));
+    expect(outboxLines(state)).toEqual(outboxLines(singleDir));
   });
 
   it('routes every line of a card to the same partition, by its parsed token (cardPartition)', () => {

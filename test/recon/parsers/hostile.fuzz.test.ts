@@ -18,7 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseStatementFile, type StatementParseOptions } from '../../../src/recon/parsers';
 import { BAI2_LIMITS, CAMT_TEXT_DEFAULT, CSV_LIMITS, MT940_LINE, XML_WHITESPACE_SLACK } from '../../../src/recon/parsers/limits';
 import { StatementParseError } from '../../../src/recon/types';
-import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
+import { fuzzRuns, fuzzScale, fuzzSeed } from '../../support/fuzz';
 import { own, shared, tempDir } from './support/fixtures';
 import { bai2, camt, csv, csvProfile, mt940, mt942 } from './support/statements';
 
@@ -240,7 +240,7 @@ describe('hostile input: a statement or the typed error naming the file and the 
       fc.asyncProperty(mutationArb(family), (m) => check(family, m)),
       { numRuns: fuzzRuns(sizes[family]), seed: fuzzSeed(7700 + family.length) },
     );
-  }, 60_000);
+  }, 60_000 * fuzzScale());
 
   it.each(Object.keys(BASES) as Family[])('%s: every base file parses unchanged (the mutations start from valid files)', async (family) => {
     for (const base of BASES[family]) {

@@ -238,7 +238,7 @@ describe('MT940 / MT942 bounds', () => {
 describe('BAI2 bounds', () => {
   const at = (text: string, prefix: string): Made => ({ text, line: lineOf(text, prefix) });
   const detail = (patch: Partial<(typeof BAI2_DEFAULTS.details)[number]>) => [{ ...BAI2_DEFAULTS.details[0]!, ...patch }, BAI2_DEFAULTS.details[1]!];
-  const tooLong = (what: string, limit = BAI2_LIMITS.field) => new RegExp(`^${what} is longer than ${limit} characters$`);
+  const tooLong = (what: string, limit: number = BAI2_LIMITS.field) => new RegExp(`^${what} is longer than ${limit} characters$`);
 
   /** A 03 record whose length with its 88 continuations ("400,1,,") is exactly `length`. */
   const longAccount = (length: number): Made => {

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { postPartitioned } from '../../src/runtime/partitioned-runtime';
 import { EmbeddedRuntime } from '../../src/runtime/embedded-runtime';
 import { partitionDirs } from '../../src/runtime/state-layout';
-import type { DeadLetter } from '../../src/ports';
+import type { DeadLetter } from '../../src/adapters/embedded/dead-letters';
 import { sampleLines, tempDir } from '../support/runtime';
 import { spellString } from '../support/json-spelling';
 import { Prng } from '../../src/generator/authorisations';

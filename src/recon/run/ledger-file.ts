@@ -13,9 +13,10 @@
  * description under free-text evidence (PCI-1); error messages quote nothing that holds one.
  * No native modules here: the Lambdas bundle this file.
  */
+import { boundedLines, LineTooLongError } from './bounded-lines';
+import { CSV_LIMITS } from '../parsers/limits';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync, statSync } from 'node:fs';
 import { fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
 import { containsPan, redactPans } from '../../domain/pan';
 import type { LedgerEntry } from '../types';
@@ -114,14 +115,13 @@ export function maskLedgerEntry(entry: LedgerEntry): LedgerEntry {
   };
 }
 
+/** REC-IN-1: a ledger line is bounded like a CSV statement line, refused before it is built. */
 async function* physicalLines(path: string, hash: ReturnType<typeof createHash>): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  stream.on('data', (chunk) => hash.update(chunk));
-  const reader = createInterface({ input: stream, crlfDelay: Infinity });
-  let first = true;
-  for await (const line of reader) {
-    yield first && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-    first = false;
+  try {
+    yield* boundedLines(path, CSV_LIMITS.line, (chunk) => hash.update(chunk));
+  } catch (error) {
+    if (error instanceof LineTooLongError) throw new BadInputError(path, { file: path, line: error.line }, `line is longer than ${error.limit} characters`, 'malformed');
+    throw error;
   }
 }
 

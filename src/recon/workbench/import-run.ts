@@ -7,9 +7,10 @@
  * once per run.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { boundedLines } from '../run/bounded-lines';
+import { CSV_LIMITS } from '../parsers/limits';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { csvRecords } from '../run/csv';
 import { decodeCsvText } from '../run/csv-writer';
@@ -24,7 +25,7 @@ export class RunImportError extends Error {
 }
 
 async function readCsv<Column extends string>(file: string, columns: readonly Column[]): Promise<Record<Column, string>[]> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  const lines = boundedLines(file, CSV_LIMITS.record);
   const rows: Record<Column, string>[] = [];
   let header = true;
   try {

@@ -101,3 +101,37 @@ describe('ledger file', () => {
     expect(() => canonicalAmount('1.5', 'JPY')).toThrow('JPY allows 0');
   });
 });
+
+describe('ledger file line bound (REC-IN-1)', () => {
+  const row = (i: number, description: string): string => `L${i},GB29NWBK60161331926819,GBP,1.00,2026-01-05,2026-01-05,R${i},${description}`;
+
+  it('a line at the bound is read; one character past it is refused naming the file and the line, whichever line it is', async () => {
+    const prefix = row(2, '');
+    const atLimit = file('at-limit.csv', `${HEADER}\n${row(1, 'a')}\n${prefix}${'d'.repeat(65536 - prefix.length)}\n`);
+    // The CSV reader then refuses the description by its own (smaller) bound; the line itself passed.
+    const read = await readLedgerFile(atLimit).catch((error: Error) => error);
+    expect(String((read as Error).message ?? '')).not.toContain('line is longer than');
+    for (const position of [2, 3]) {
+      const rows = [row(1, 'a'), row(2, 'b')];
+      rows.splice(position - 2, 0, `${prefix}${'d'.repeat(65537 - prefix.length)}`);
+      const error = await failure(file(`past-${position}.csv`, `${HEADER}\n${rows.join('\n')}\n`));
+      expect(error.message).toContain('line is longer than 65536 characters');
+      expect(error.message).toContain(`line ${position}`);
+      expect(error.message).not.toContain('ddddddddddddddddddd');
+    }
+  });
+
+  it('a 64 MiB line is refused without reading the rest of the file into one string', async () => {
+    const big = join(dir, 'huge.csv');
+    writeFileSync(big, `${HEADER}\n${row(1, 'x'.repeat(64 * 1024 * 1024))}\n${row(2, 'ok')}\n`);
+    const error = await failure(big);
+    expect(error.message).toContain('line 2');
+    expect(error.message.length).toBeLessThan(500);
+  });
+
+  it('a BOM on the first line and CRLF line ends read as plain LF', async () => {
+    const plain = await readLedgerFile(file('plain.csv', `${HEADER}\n${row(1, 'a')}\n${row(2, 'b')}\n`));
+    const bom = await readLedgerFile(file('bom.csv', `\uFEFF${HEADER}\r\n${row(1, 'a')}\r\n${row(2, 'b')}`));
+    expect(bom.entries).toEqual(plain.entries);
+  });
+});

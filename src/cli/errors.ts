@@ -8,3 +8,6 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+/** Exit status of a writer refused because another writer holds its directory (LOCK-1; EX_TEMPFAIL: try again later). */
+export const EXIT_LOCKED = 75;

@@ -7,7 +7,7 @@ import { createReadStream, existsSync, mkdtempSync, statSync, writeFileSync } fr
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CliError } from './errors';
+import { CliError, EXIT_LOCKED } from './errors';
 import { progressBar } from './progress';
 import { positiveInteger, wholeNumber } from './options';
 import { openStateDatabase } from '../adapters/embedded/database';
@@ -255,9 +255,6 @@ async function runPost(options: PostOptions, io: CliIo) {
     void io;
   }
 }
-
-/** Exit status of a command refused because another writer holds the directory (EX_TEMPFAIL: try again later). */
-export const EXIT_LOCKED = 75;
 
 function acquireDirLockForCli(dir: string, command: string) {
   try {

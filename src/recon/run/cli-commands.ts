@@ -6,7 +6,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError } from '../../cli/errors';
+import { CliError, EXIT_LOCKED } from '../../cli/errors';
 import type { StatementFormat } from '../types';
 import { isIsoDate } from './ledger-file';
 import type { InboxEvent } from './inbox';
@@ -17,7 +17,6 @@ import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
 const useCases = () => require('./reconcile') as typeof import('./reconcile');
 const inboxModule = () => require('./inbox') as typeof import('./inbox');
 const lockModule = () => require('../../adapters/embedded/dir-lock') as typeof import('../../adapters/embedded/dir-lock');
-const cliMain = () => require('../../cli/main') as typeof import('../../cli/main');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Io {
@@ -156,7 +155,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
         } catch (error) {
           if (error instanceof RejectedInputError) throw new CliError(`reconcile: ${error.message} (quarantined: ${error.quarantined.file})`);
           // LOCK-1: another writer holds --out.
-          if (error instanceof lockModule().DirLockedError) throw new CliError(`reconcile: ${error.message}`, cliMain().EXIT_LOCKED);
+          if (error instanceof lockModule().DirLockedError) throw new CliError(`reconcile: ${error.message}`, EXIT_LOCKED);
           if (error instanceof ReconcileConfigError) throw new CliError(`reconcile: ${error.message}`);
           throw error;
         }
@@ -209,7 +208,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
         if (events.some((event) => event.outcome === 'failed')) process.exitCode = 1;
       } catch (error) {
         // LOCK-1: another writer holds --out or the inbox.
-        if (error instanceof lockModule().DirLockedError) throw new CliError(`inbox: ${error.message}`, cliMain().EXIT_LOCKED);
+        if (error instanceof lockModule().DirLockedError) throw new CliError(`inbox: ${error.message}`, EXIT_LOCKED);
         throw error;
       } finally {
         process.removeListener('SIGINT', stop);

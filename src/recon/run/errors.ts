@@ -22,8 +22,21 @@ export function safeMessage(text: string): string {
   return redactPans(text, 'identifier');
 }
 
+/** A path or file name is free text, not an identifier: masked with text evidence (PCI-1, PCI-3). */
+export function safePath(path: string): string {
+  return redactPans(path);
+}
+
 function safePosition(position: SourcePosition): SourcePosition {
-  return position.element ? { ...position, element: safeMessage(position.element) } : position;
+  const safe = { ...position, file: position.file ? safePath(position.file) : position.file };
+  return position.element ? { ...safe, element: safeMessage(position.element) } : safe;
+}
+
+/** Every mention of the given paths in `text`, masked as paths. */
+function maskPaths(text: string, paths: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const path of paths) if (path) out = out.split(path).join(safePath(path));
+  return out;
 }
 
 export type BadInputKind = 'malformed' | 'truncated' | 'unknown-format' | 'precision' | 'unknown-account' | 'invalid-row';
@@ -42,8 +55,8 @@ export class BadInputError extends Error {
     message?: string,
   ) {
     const safe = safePosition(position);
-    const safeFault = safeMessage(fault);
-    super(safeMessage(message ?? `${describePosition(safe)}: ${safeFault}`));
+    const safeFault = safeMessage(maskPaths(fault, [file, position.file]));
+    super(safeMessage(maskPaths(message ?? `${describePosition(safe)}: ${safeFault}`, [file, position.file])));
     this.position = safe;
     this.fault = safeFault;
   }

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { redactPans } from '../../domain/pan';
 import type { BadInputError } from './errors';
-import { describePosition, safeMessage } from './errors';
+import { describePosition, safeMessage, safePath } from './errors';
 
 export interface Quarantined {
   file: string;
@@ -17,9 +18,17 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** A name in `dir` for `source`: its own name, or prefixed with its hash when that name is taken by other content. */
+/** PCI-3: a card number in an uploaded file's name is masked in every name we give the file. */
+export function safeFileName(source: string): string {
+  return redactPans(basename(source));
+}
+
+/**
+ * A name in `dir` for `source`: its own (masked) name, or prefixed with its hash when that name is
+ * taken by other content (two names that mask alike included).
+ */
 export function freeName(dir: string, source: string, hash: string): string {
-  const name = basename(source);
+  const name = safeFileName(source);
   const target = join(dir, name);
   if (!existsSync(target) || sha256(target) === hash) return name;
   return `${hash.slice(0, 12)}-${name}`;
@@ -28,7 +37,7 @@ export function freeName(dir: string, source: string, hash: string): string {
 /** The reason file's text. PCI-3: what it quotes is masked (the hash is not: it is no field). */
 export function reasonText(error: BadInputError, hash: string | undefined, now: Date): string {
   return [
-    `file: ${safeMessage(error.file)}`,
+    `file: ${safePath(error.file)}`,
     `problem: ${error.kind}`,
     `where: ${safeMessage(describePosition(error.position))}`,
     `reason: ${safeMessage(error.message)}`,
@@ -44,7 +53,7 @@ export function quarantine(error: BadInputError, dir: string, options: { move?: 
   const source = error.file;
   const present = existsSync(source) && !isDirectory(source);
   const hash = present ? sha256(source) : undefined;
-  const name = present ? freeName(dir, source, hash!) : basename(source);
+  const name = present ? freeName(dir, source, hash!) : safeFileName(source);
   const target = join(dir, name);
   if (present) {
     if (options.move) {

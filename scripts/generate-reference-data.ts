@@ -23,6 +23,7 @@ import { categoryForMcc } from '../src/domain/enrichment';
 import { containsPan, passesLuhn } from '../src/domain/pan';
 import { currencyExponent, divideHalfEven, money } from '../src/domain/money';
 import type { AccountRecord, AccountStatus, CardRecord, FxRateRecord, MerchantRecord, ProductRecord } from '../src/ports';
+import { csvTable } from '../src/recon/run/csv-writer';
 
 export const DEFAULT_SEED = 20261101;
 /** The effective date of this reference-data set (part of the version string). */
@@ -226,17 +227,15 @@ export function gbIban(bankCode: string, sortCodeDigits: string, accountNumber: 
 
 export const BANK_CODE = 'LDGL';
 
+/** Reference CSV through the project's one CSV writer (REC-OUT-1); cells stay plain (no quoting needed). */
 function csv(columns: readonly string[], rows: readonly Record<string, string>[]): string {
-  const lines = [columns.join(',')];
   for (const row of rows) {
-    const cells = columns.map((column) => {
+    for (const column of columns) {
       const cell = row[column] ?? '';
       if (/[,"\n\r]/.test(cell)) throw new Error(`reference cell ${column}="${cell}" may not contain a comma, quote or newline`);
-      return cell;
-    });
-    lines.push(cells.join(','));
+    }
   }
-  return `${lines.join('\n')}\n`;
+  return csvTable(columns).render(rows.map((row) => columns.map((column) => row[column] ?? '')));
 }
 
 /** Units of `to` per 1 `from`, 8 dp, exact from the USD snapshot (half-even). */

@@ -116,7 +116,7 @@ export interface WorkbenchOidcConfig {
   clientSecretName: string;
 }
 
-/** Seed 000 Reconciliation UI: the exceptions workbench behind an internal ALB (Okta SSO). */
+/** WB-1: the exceptions workbench behind an internal ALB (Okta SSO). */
 export interface WorkbenchConfig {
   /** ACM certificate of the workbench's internal host name (HTTPS listener). */
   certificateArn: string;

@@ -1,5 +1,5 @@
 """
-Ledgerline reconciliation: Glue job `<prefix>-normalise-statements` (issue 4 / seed 000).
+Ledgerline reconciliation: Glue job `<prefix>-normalise-statements` (REC-2).
 
 The reconcile-normalise Lambda writes, per run (src/recon/run/aws/steps.ts):
     s3://<analytics_bucket>/normalised/<runId>/statement-lines/part-*.ndjson   (--input_prefix)

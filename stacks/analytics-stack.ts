@@ -1,5 +1,5 @@
 /**
- * `analytics`: the scale path of reconciliation (issue 4 / seed 000).
+ * `analytics`: the scale path of reconciliation (REC-2).
  * - A CMK for everything analytical (bucket, Glue catalog + job, EMR logs, Redshift, secrets).
  * - The analytics bucket (normalised NDJSON + partition chunks in, Parquet out, match results and Redshift load files).
  * - Glue: database, catalog tables, a security configuration, a VPC connection and the
@@ -152,7 +152,7 @@ export class AnalyticsStack extends LedgerlineStack {
     });
     const database = new GlueCatalogDatabase(this, 'database', {
       name: names.glueDatabase,
-      description: 'Ledgerline reconciliation data (issue 4)',
+      description: 'Ledgerline reconciliation data (REC-2)',
       locationUri: `s3://${names.analyticsBucket}/${ANALYTICS_PREFIXES.curated}`,
     });
     for (const [tableName, table] of Object.entries(CATALOG_TABLES)) {
@@ -381,7 +381,7 @@ export class AnalyticsStack extends LedgerlineStack {
     });
     this.redshiftAdminSecretArn = namespace.adminPasswordSecretArn;
 
-    // Seed 000: credentials of external reconciliation integrations live in Secrets Manager (value set by operations).
+    // REC-2: credentials of external reconciliation integrations live in Secrets Manager (value set by operations).
     new SecretsmanagerSecret(this, 'integration-credentials', {
       name: `${config.prefix}/reconciliation/integration-credentials`,
       description: 'Credentials of external reconciliation integrations (bank portals); value managed by operations',

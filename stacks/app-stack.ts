@@ -319,7 +319,7 @@ export class AppStack extends LedgerlineStack {
     const configParameter = 'reconciliation/config';
     new SsmParameter(this, 'reconciliation-config', {
       name: names.ssmParameterName(configParameter),
-      description: 'Reconciliation workflow configuration (seed 000: Parameter Store)',
+      description: 'Reconciliation workflow configuration (REC-2: Parameter Store)',
       type: 'String',
       tier: 'Standard',
       value: JSON.stringify({
@@ -675,7 +675,7 @@ export class AppStack extends LedgerlineStack {
     });
     new SchedulerSchedule(this, 'sweeper-schedule', {
       name: names.name('sweeper'),
-      description: 'Seed 004 sweeper: re-drive RETRYING transactions',
+      description: 'Sweeper (SWEEP-2): re-drive RETRYING transactions',
       scheduleExpression: this.config.sweeperSchedule,
       flexibleTimeWindow: { mode: 'OFF' },
       kmsKeyArn: messagingKey,
@@ -695,7 +695,7 @@ export class AppStack extends LedgerlineStack {
     const ruleName = names.name('statement-uploaded');
     const rule = new CloudwatchEventRule(this, 'rule-statement-uploaded', {
       name: ruleName,
-      description: 'Issue 4: a bank statement uploaded to incoming/statements/ starts a reconciliation',
+      description: 'REC-2: a bank statement uploaded to incoming/statements/ starts a reconciliation',
       eventPattern: JSON.stringify({
         source: ['aws.s3'],
         'detail-type': ['Object Created'],

@@ -46,12 +46,12 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
     }),
   ),
   { name: 'ingest', kind: 'pipe-enrichment', description: 'FR1: Pipe enrichment, authorisation stream records → payment.authorised events' },
-  { name: 'sweeper', kind: 'scheduled', description: 'Seed 004 sweeper: re-drives RETRYING transactions, fails exhausted ones' },
-  { name: 'reconcile-trigger', kind: 'event-trigger', description: 'Issue 4: S3 object-created → reconciliation execution named from bucket/key/version' },
+  { name: 'sweeper', kind: 'scheduled', description: 'Sweeper (SWEEP-2): re-drives RETRYING transactions, fails exhausted ones' },
+  { name: 'reconcile-trigger', kind: 'event-trigger', description: 'REC-2: S3 object-created → reconciliation execution named from bucket/key/version' },
   {
     name: 'reconcile-normalise',
     kind: 'workflow-task',
-    description: 'Issue 4: statement file → checked, partitioned, normalised records; re-upload claim; bad files → quarantine/',
+    description: 'REC-2: statement file → checked, partitioned, normalised records; re-upload claim; bad files → quarantine/',
     s3: [
       {
         bucket: 'ingest',
@@ -67,25 +67,25 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   {
     name: 'reconcile-match',
     kind: 'workflow-task',
-    description: 'Issue 4: the one matcher, run on one chunk of account/currency partitions',
+    description: 'REC-2: the one matcher, run on one chunk of account/currency partitions',
     s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised], write: [ANALYTICS_PREFIXES.matches] }],
   },
   {
     name: 'reconcile-summarise',
     kind: 'workflow-task',
-    description: 'Issue 4: merge partition results → matches/exceptions CSV, summary, Redshift load files',
+    description: 'REC-2: merge partition results → matches/exceptions CSV, summary, Redshift load files',
     s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches], write: [ANALYTICS_PREFIXES.matches] }],
   },
   {
     name: 'reconcile-cases',
     kind: 'workflow-task',
-    description: 'Seed 000 RaiseCases: the cases.json of a run → the exceptions workbench (raise, reopen, clear; once per run)',
+    description: 'RaiseCases (WB-1): the cases.json of a run → the exceptions workbench (raise, reopen, clear; once per run)',
     s3: [{ bucket: 'analytics', readObjects: [reconKeys.runCases('*')] }],
   },
   {
     name: 'reconcile-workbench',
     kind: 'load-balancer-target',
-    description: 'Seed 000 Reconciliation UI: the exceptions workbench behind the internal ALB (Okta SSO at the ALB)',
+    description: 'WB-1: the exceptions workbench behind the internal ALB (Okta SSO at the ALB)',
   },
 ]);
 

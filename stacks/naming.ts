@@ -17,7 +17,7 @@ export interface AccountScope {
   region: string;
 }
 
-/** Prefixes of the ingest bucket (issue 3 §2). The runtime defaults (runtime-config) agree with these. */
+/** Prefixes of the ingest bucket (REC-1, REC-2). The runtime defaults (runtime-config) agree with these. */
 export const INGEST_PREFIXES = Object.freeze({
   incoming: 'incoming/',
   incomingStatements: 'incoming/statements/',

@@ -1,5 +1,5 @@
 /**
- * reconcile-workbench: the exceptions workbench (seed 000 Reconciliation UI) as a Lambda target
+ * reconcile-workbench: the exceptions workbench (WB-1) as a Lambda target
  * of the internal ALB. The ALB has already run Okta OIDC; this handler only translates:
  * ALBEvent → WorkbenchRequest (base64 bodies decoded, query parameters URL-decoded, header names
  * lower-cased) → the framework-free app → ALBResult. A failure the app did not answer becomes a

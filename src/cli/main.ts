@@ -131,7 +131,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
 
   program
     .command('sweep')
-    .description('run the sweeper once: re-drive RETRYING transactions under the threshold, fail the rest (seed 004)')
+    .description('run the sweeper once: re-drive RETRYING transactions under the threshold, fail the rest')
     .requiredOption('--state <dir>', 'state directory')
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
@@ -182,7 +182,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       io.stdout(`State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${partitionDirs(state).map((dir) => join(dir, 'outbox')).join(', ')}\n`);
     });
 
-  // Issue 4: `reconcile` and `inbox` (src/recon/run/cli-commands.ts).
+  // REC-1: `reconcile` and `inbox` (src/recon/run/cli-commands.ts).
   addReconcileCommands(program, io);
   // The exceptions workbench (src/recon/workbench/cli-command.ts).
   addWorkbenchCommand(program, io);

@@ -1,5 +1,5 @@
 /**
- * Seed 004's sweeper: find transactions in the sparse RETRYING index, re-drive those under the
+ * The sweeper (SWEEP-2): find transactions in the sparse RETRYING index, re-drive those under the
  * attempt threshold under a deterministic execution name, and mark the rest FAILED with the reason.
  */
 import type { LedgerEvent } from './events';

@@ -1,5 +1,5 @@
 /**
- * The transaction-state lifecycle of seed 004: RUNNING → COMPLETED, or → RETRYING (sweeper)
+ * The transaction-state lifecycle (SWEEP-1): RUNNING → COMPLETED, or → RETRYING (sweeper)
  * → COMPLETED / FAILED. Every write is optimistic: read the version, write if unchanged,
  * retry on conflict.
  */

@@ -174,7 +174,7 @@ export interface PostingOutbox {
   write(record: PostingRecord): Promise<void>;
 }
 
-// --- Transaction state + sweeper (seed 004) ---------------------------------
+// --- Transaction state + sweeper (SWEEP-1, SWEEP-2) -----------------------------
 
 export type TransactionStatus = 'RUNNING' | 'RETRYING' | 'FAILED' | 'COMPLETED';
 

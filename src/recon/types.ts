@@ -1,5 +1,5 @@
 /**
- * Reconciliation (seed 000, issue 4): the shared shapes between statement parsers, the ledger
+ * Reconciliation (REC-1): the shared shapes between statement parsers, the ledger
  * side, the matching engine and the run store. Pure types: no I/O.
  *
  * Amounts are signed decimal strings from the ACCOUNT's point of view: positive = money in

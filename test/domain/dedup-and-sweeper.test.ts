@@ -42,7 +42,7 @@ describe('dedup business key (FR2)', () => {
   });
 });
 
-describe('transaction state + sweeper (seed 004)', () => {
+describe('transaction state + sweeper (SWEEP-1, SWEEP-2)', () => {
   function setup() {
     const store = new SqliteTransactionStateStore(openMemoryDatabase());
     const redrives: string[] = [];

@@ -31,7 +31,7 @@ describe('function bundles', () => {
   const outDir = tempDir('bundles-');
   const names = functionNames();
 
-  it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (issue 4) and the workbench (seed 000)', () => {
+  it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (REC-2) and the workbench (WB-1)', () => {
     expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-cases', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'reconcile-workbench', 'rules', 'standardise', 'sweeper']);
   });
 

@@ -20,7 +20,7 @@ const scheduled: ScheduledEvent = {
   detail: {},
 };
 
-describe('sweeper handler (EventBridge Scheduler → seed 004 sweep)', () => {
+describe('sweeper handler (EventBridge Scheduler → SWEEP-2 sweep)', () => {
   it('re-drives retrying transactions under deterministic names and fails them past the threshold', async () => {
     const transactions = new SqliteTransactionStateStore(openMemoryDatabase());
     const started: string[] = [];

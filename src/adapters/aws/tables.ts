@@ -120,7 +120,7 @@ export const RULES_STATE_KEYS = Object.freeze({
 export const RULES_STATE_VELOCITY_INDEX = 'byTime';
 
 // ---------------------------------------------------------------------------
-// The exceptions workbench (seed 000 Reconciliation UI): one table, cases + their history
+// The exceptions workbench (WB-1): one table, cases + their history
 
 /** Ages above this sort as this (an age is days; 27 years is plenty). */
 const WORKBENCH_MAX_AGE_DAYS = 9_999;
@@ -170,7 +170,7 @@ export const TABLES = {
   },
   transactions: {
     envVar: 'TRANSACTIONS_TABLE',
-    description: 'Seed 004 transaction state (RUNNING/RETRYING/FAILED/COMPLETED), optimistic locking on `version`.',
+    description: 'Transaction state (SWEEP-1) (RUNNING/RETRYING/FAILED/COMPLETED), optimistic locking on `version`.',
     partitionKey: S('transactionId'),
     globalSecondaryIndexes: (Object.keys(TRANSACTION_STATUS_INDEXES) as ListedStatus[]).map((status) => {
       const index = TRANSACTION_STATUS_INDEXES[status];
@@ -321,7 +321,7 @@ export const TABLES = {
   workbench: {
     envVar: 'WORKBENCH_TABLE',
     description:
-      'Seed 000 exceptions workbench: one case per exception / proposed match of a reconciliation run, its append-only ' +
+      'Exceptions workbench (WB-1): one case per exception / proposed match of a reconciliation run, its append-only ' +
       'history, and a marker per imported run. Every case write is a TransactWriteItems: the case conditional on its ' +
       'version + its history event (attribute_not_exists).',
     partitionKey: S('pk'),

@@ -15,7 +15,7 @@ interface Row {
 }
 
 /**
- * Seed 004's transaction-state table. `retry_job`, `failed_job` and `running_job` hold the id only
+ * The transaction-state table (SWEEP-1). `retry_job`, `failed_job` and `running_job` hold the id only
  * in that status, and each has a partial (sparse) index, exactly like the DynamoDB sparse GSIs.
  */
 export class SqliteTransactionStateStore implements TransactionStateStore {

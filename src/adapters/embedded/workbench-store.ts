@@ -2,7 +2,7 @@
  * The exceptions workbench's embedded case store: SQLite (WAL) at <out>/workbench.db, next to
  * the reconcile results it imports. Each case is kept whole as JSON, with the columns the list
  * filters on beside it; its history is append-only (case_id, version). Every write is one
- * transaction, conditional on the case's version (optimistic locking, as in seed 004).
+ * transaction, conditional on the case's version (optimistic locking, SWEEP-1's pattern).
  */
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
 import { type CaseCounts, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchStore } from '../../recon/workbench/ports';

@@ -1,5 +1,5 @@
 /**
- * `ledgerline reconcile` and `ledgerline inbox` (issue 4): registered on the CLI program by
+ * `ledgerline reconcile` and `ledgerline inbox` (REC-1): registered on the CLI program by
  * src/cli/main.ts. Machine output with --json on stdout alone; progress on stderr; user errors
  * (bad arguments, bad input files) are CliErrors with exit code 2.
  */

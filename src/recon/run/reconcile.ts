@@ -1,5 +1,5 @@
 /**
- * The `reconcile` use case (issue 4, embedded): statement files + a ledger side → matches,
+ * The `reconcile` use case (REC-1, embedded): statement files + a ledger side → matches,
  * exceptions, summary and audit, written atomically into --out, loaded into DuckDB, and the
  * statement files registered by content hash.
  *

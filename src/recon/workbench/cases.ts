@@ -1,7 +1,7 @@
 /**
  * The exceptions workbench, pure: finance works the exceptions and proposed matches of a
  * reconciliation run as CASES. Each case has a status, a version (optimistic locking, as in
- * seed 004) and an append-only history of events (who, when, what, from → to).
+ * SWEEP-1) and an append-only history of events (who, when, what, from → to).
  *
  * Lifecycle:
  *   OPEN ──resolve──▶ RESOLVED            (matched manually, timing difference, bank error, duplicate confirmed)

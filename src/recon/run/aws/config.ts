@@ -1,5 +1,5 @@
 /**
- * Environment contract of the reconciliation Lambdas (issue 4). Most of their configuration
+ * Environment contract of the reconciliation Lambdas (REC-2). Most of their configuration
  * travels in the state machine input (buckets from the ASL placeholders, the run configuration
  * from Parameter Store); the environment holds only what the workflow cannot pass.
  *

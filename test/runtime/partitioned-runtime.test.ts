@@ -8,24 +8,10 @@ import type { PartitionedPostResult } from '../../src/runtime/partitioned-runtim
 import { partitionDirs, ROUTES_DB_FILE } from '../../src/runtime/state-layout';
 import { cardPartition } from '../../src/domain/partition-route';
 import { EmbeddedRuntime } from '../../src/runtime/embedded-runtime';
-import { toMinorUnits } from '../../src/domain/money';
 import { outboxLines, referenceData, sampleLines, tempDir } from '../support/runtime';
 import { summedBalances } from '../support/ledger';
 import { openDurableDatabase, openStateDatabase } from '../../src/adapters/embedded/database';
 import { stateLedgerSide } from '../../src/recon/run/ledger-state';
-
-async function balancesOf(stateDir: string): Promise<Map<string, bigint>> {
-  const sums = new Map<string, bigint>();
-  for (const dir of partitionDirs(stateDir)) {
-    const runtime = new EmbeddedRuntime({ stateDir: dir });
-    try {
-      for (const b of await runtime.ledger.balances()) sums.set(`${b.accountId} ${b.currency}`, (sums.get(`${b.accountId} ${b.currency}`) ?? 0n) + toMinorUnits(b.balance, b.currency));
-    } finally {
-      runtime.close();
-    }
-  }
-  return sums;
-}
 
 describe('partitioned post (one worker per card partition)', () => {
   const lines = [...sampleLines(4000, 17, 0.03), 'not json', ''];
@@ -41,7 +27,7 @@ describe('partitioned post (one worker per card partition)', () => {
     expect(partitionDirs(split)).toEqual([join(split, 'partitions', 'p0'), join(split, 'partitions', 'p1')]);
     expect({ ...two.summary, elapsedMs: 0 }).toEqual({ ...one.summary, elapsedMs: 0 });
     expect(two.summary.posted).toBeGreaterThan(3000);
-    expect(await balancesOf(split)).toEqual(await balancesOf(single));
+    expect(await summedBalances(split)).toEqual(await summedBalances(single));
     // the invalid line keeps its line number in the original file
     const p0 = new EmbeddedRuntime({ stateDir: partitionDirs(split)[0]! });
     try {

@@ -15,7 +15,7 @@ import { lookupsFor } from '../../../src/recon/run/results';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 import { RunRegistry } from '../../../src/recon/run/registry';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, listing, MT940, read, reconciled, writeLedger } from './helpers';
+import { BAI2, CAMT053, listing, MT940, read, reconciled, registryRuns, writeLedger } from './helpers';
 
 const root = tempDir('recon-atomic-');
 const ledger = writeLedger(root);
@@ -68,15 +68,6 @@ async function storeRuns(out: string): Promise<string[]> {
   } finally {
     connection.closeSync();
     instance.closeSync();
-  }
-}
-
-function registryRuns(out: string): string[] {
-  const registry = RunRegistry.at(out);
-  try {
-    return registry.runIds();
-  } finally {
-    registry.close();
   }
 }
 

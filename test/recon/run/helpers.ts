@@ -5,6 +5,7 @@ import { openStateDatabase } from '../../../src/adapters/embedded/database';
 import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
 import type { PostingLeg } from '../../../src/domain/events';
 import { type CommittedRun, reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
+import { RunRegistry } from '../../../src/recon/run/registry';
 
 export const FIXTURES = resolve(__dirname, '../../../../shared/fixtures');
 export const CAMT053 = join(FIXTURES, 'camt/camt053.v2.multi.statement.xml');
@@ -116,4 +117,14 @@ export async function reconciled(options: ReconcileOptions): Promise<CommittedRu
   const outcome = await reconcile(options);
   if (!outcome.committed) throw new Error(`expected a committed run, got nothing new: ${JSON.stringify(outcome.reuploaded)}`);
   return outcome;
+}
+
+/** The run ids the registry of `out` holds, oldest first. */
+export function registryRuns(out: string): string[] {
+  const registry = RunRegistry.at(out);
+  try {
+    return registry.runIds();
+  } finally {
+    registry.close();
+  }
 }

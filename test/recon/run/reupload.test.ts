@@ -10,10 +10,9 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryStore } from '../../../src/recon/run/analytics-store';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
-import { RunRegistry } from '../../../src/recon/run/registry';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 import { tempDir } from '../../support/runtime';
-import { BAI2, CAMT053, FIXTURES, listing, MT940, read, reconciled, writeLedger, writeText } from './helpers';
+import { BAI2, CAMT053, FIXTURES, listing, MT940, read, reconciled, registryRuns, writeLedger, writeText } from './helpers';
 
 const root = tempDir('recon-reupload-');
 const ledger = writeLedger(root);
@@ -55,15 +54,6 @@ function options(out: string, statements: string[], profile?: string): Reconcile
 
 function visible(out: string) {
   return { current: readlinkSync(join(out, 'current')), files: ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson'].map((name) => read(join(out, name))), runs: listing(join(out, 'runs')) };
-}
-
-function registryRuns(out: string): string[] {
-  const registry = RunRegistry.at(out);
-  try {
-    return registry.runIds();
-  } finally {
-    registry.close();
-  }
 }
 
 describe('re-uploads by statement identity (REC-OUT-2)', () => {

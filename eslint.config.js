@@ -2,7 +2,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/**', 'cdktf.out/**', 'dist/**', 'coverage/**', '**/*.js', '!bin/*.js'] },
+  { ignores: ['node_modules/**', 'cdktf.out/**', 'dist/**', 'coverage/**', '.tmp/**', 'reports/**', '**/*.js', '!bin/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

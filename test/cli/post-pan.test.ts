@@ -26,7 +26,7 @@ describe('ledgerline post: card numbers in any spelling (PCI-1, PCI-3)', () => {
   ];
   spellings.forEach((spelling, i) => {
     const base = JSON.parse(valid[i % valid.length]!) as Record<string, unknown>;
-    const auth = { ...base, authorizationId: `PAN-${i}` };
+    const auth: Record<string, unknown> = { ...base, authorizationId: `PAN-${i}` };
     if (spelling.form.includes('jsonInvalid')) {
       lines.push(spelling.text); // a line that is not JSON at all
     } else if (spelling.form.includes('json')) {

@@ -83,7 +83,7 @@ describe('writers through the CLI (LOCK-1)', () => {
   const work = tempDir('lock-cli-');
   const file = join(work, 'auths.ndjson');
   beforeAll(() => {
-    const generated = cli(['generate', 'authorizations', '--count', '3000', '--seed', '3', '--duplicates', '0.02']);
+    const generated = cli(['generate', 'authorizations', '--count', '1000', '--seed', '3', '--duplicates', '0.02']);
     expect(generated.status).toBe(0);
     writeFileSync(file, generated.stdout);
   });

@@ -122,12 +122,18 @@ function main(): void {
     const assembly = assembleSequence(inAssembler.map((event) => event.data));
     if (!assembly.complete) throw new Error(`sequence ${legs[0]!.sequenceId} did not assemble`);
     const last = inAssembler[inAssembler.length - 1]!;
-    nextEvent({ id: `${legs[0]!.sequenceId}:assembled`, correlationId: last.correlationId }, EventTypes.postingCompleted, 'ledgerline.assembler', {
-      sequenceId: legs[0]!.sequenceId,
-      authorizationId: last.data.authorizationId,
-      legCount: last.data.legCount,
-      postingRecordId: assembly.record.recordId,
-    }, occurredAt);
+    nextEvent(
+      { id: `${legs[0]!.sequenceId}:assembled`, correlationId: last.correlationId },
+      EventTypes.postingCompleted,
+      'ledgerline.assembler',
+      {
+        sequenceId: legs[0]!.sequenceId,
+        authorizationId: last.data.authorizationId,
+        legCount: last.data.legCount,
+        postingRecordId: assembly.record.recordId,
+      },
+      occurredAt,
+    );
     lap('assembler');
     // authorised, deduplicated, standardised, enriched, rules-decided, the legs, completed
     const eventCount = 5 + legEvents.length + 1;

@@ -82,7 +82,9 @@ async function main(): Promise<void> {
     p99Total += p99;
     console.log(`${stage.padEnd(12)} ${p50.toFixed(1).padStart(12)} ${p99.toFixed(1).padStart(6)}   (${samples.length} batches)`);
   }
-  console.log(`${'all stages'.padEnd(12)} ${p50Total.toFixed(1).padStart(12)} ${p99Total.toFixed(1).padStart(6)}   (sum over stages; an authorisation passes each once, posting legs ~2.2x in assembler)`);
+  console.log(
+    `${'all stages'.padEnd(12)} ${p50Total.toFixed(1).padStart(12)} ${p99Total.toFixed(1).padStart(6)}   (sum over stages; an authorisation passes each once, posting legs ~2.2x in assembler)`,
+  );
   console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   console.log(calibrationLine(calibrate()));
   if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });

@@ -66,14 +66,23 @@ function main(): void {
 
   console.log('');
   console.log(`matchAll: ${(elapsedMs / 1000).toFixed(2)} s for ${rows.toLocaleString('en')} rows`);
-  console.log(`  throughput: ${Math.round(rows / (elapsedMs / 1000)).toLocaleString('en')} rows/s (${Math.round(set.statementLines.length / (elapsedMs / 1000)).toLocaleString('en')} statement lines/s)`);
+  console.log(
+    `  throughput: ${Math.round(rows / (elapsedMs / 1000)).toLocaleString('en')} rows/s (${Math.round(set.statementLines.length / (elapsedMs / 1000)).toLocaleString('en')} statement lines/s)`,
+  );
   console.log(`  matches: ${result.matches.length.toLocaleString('en')}; unmatched: ${result.unmatched.length.toLocaleString('en')}`);
   for (const rule of rules.rules) {
     const entry = byRule.get(rule.id) ?? { confirmed: 0, proposed: 0 };
     const ruleScore = score.byRule[rule.id];
-    console.log(`    ${rule.id.padEnd(22)} confirmed ${String(entry.confirmed).padStart(8)}  proposed ${String(entry.proposed).padStart(7)}  precision ${ruleScore ? percent(ruleScore.precision) : '-'}`);
+    console.log(
+      `    ${rule.id.padEnd(22)} confirmed ${String(entry.confirmed).padStart(8)}  proposed ${String(entry.proposed).padStart(7)}  precision ${ruleScore ? percent(ruleScore.precision) : '-'}`,
+    );
   }
-  console.log(`  exceptions: ${[...reasons].sort().map(([reason, n]) => `${reason} ${n.toLocaleString('en')}`).join(', ')}`);
+  console.log(
+    `  exceptions: ${[...reasons]
+      .sort()
+      .map(([reason, n]) => `${reason} ${n.toLocaleString('en')}`)
+      .join(', ')}`,
+  );
   console.log('');
   console.log(`precision: ${percent(score.precision)} (${score.correctLinks.toLocaleString('en')} of ${score.predictedLinks.toLocaleString('en')} links)`);
   console.log(`recall:    ${percent(score.recall)} (${score.correctLinks.toLocaleString('en')} of ${score.truthLinks.toLocaleString('en')} links)`);

@@ -50,9 +50,7 @@ addFormats(ajv, { mode: 'fast', formats: ['date-time', 'date'] });
 ajv.addSchema(common);
 
 const authorisationValidator = ajv.compile<Authorisation>(authorisationSchema);
-const eventValidators = new Map<string, ValidateFunction>(
-  ALL_EVENT_TYPES.map((type) => [type, ajv.compile(EVENT_SCHEMAS[type])]),
-);
+const eventValidators = new Map<string, ValidateFunction>(ALL_EVENT_TYPES.map((type) => [type, ajv.compile(EVENT_SCHEMAS[type])]));
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((error) => {

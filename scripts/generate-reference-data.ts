@@ -34,14 +34,7 @@ export const ACCOUNT_COLUMNS = ['accountId', 'iban', 'sortCode', 'branch', 'hold
 export const CARD_COLUMNS = ['panToken', 'accountId', 'network', 'status'] as const;
 export const MERCHANT_COLUMNS = ['id', 'name', 'mcc', 'category', 'country', 'city', 'currency', 'settlementAccountId'] as const;
 
-export const REFERENCE_FILES = [
-  'products.json',
-  'accounts.csv',
-  'settlement-accounts.csv',
-  'cards.csv',
-  'merchants.csv',
-  'fx-rates.json',
-] as const;
+export const REFERENCE_FILES = ['products.json', 'accounts.csv', 'settlement-accounts.csv', 'cards.csv', 'merchants.csv', 'fx-rates.json'] as const;
 
 export interface ReferenceManifest {
   version: string;
@@ -91,33 +84,163 @@ const UNITS_PER_USD: Record<string, string> = {
 };
 
 const BRANCH_NAMES = [
-  'LONDON CITY', 'LONDON WEST END', 'CANARY WHARF', 'MANCHESTER', 'BIRMINGHAM', 'LEEDS', 'GLASGOW', 'EDINBURGH',
-  'BRISTOL', 'CARDIFF', 'LIVERPOOL', 'NEWCASTLE', 'SHEFFIELD', 'NOTTINGHAM', 'SOUTHAMPTON', 'BELFAST',
-  'ABERDEEN', 'BRIGHTON', 'CAMBRIDGE', 'OXFORD', 'YORK', 'NORWICH', 'EXETER', 'LEICESTER',
+  'LONDON CITY',
+  'LONDON WEST END',
+  'CANARY WHARF',
+  'MANCHESTER',
+  'BIRMINGHAM',
+  'LEEDS',
+  'GLASGOW',
+  'EDINBURGH',
+  'BRISTOL',
+  'CARDIFF',
+  'LIVERPOOL',
+  'NEWCASTLE',
+  'SHEFFIELD',
+  'NOTTINGHAM',
+  'SOUTHAMPTON',
+  'BELFAST',
+  'ABERDEEN',
+  'BRIGHTON',
+  'CAMBRIDGE',
+  'OXFORD',
+  'YORK',
+  'NORWICH',
+  'EXETER',
+  'LEICESTER',
 ];
 
 const FIRST_NAMES = [
-  'Alex', 'Amelia', 'Arjun', 'Beatrice', 'Callum', 'Chloe', 'Daniel', 'Eilidh', 'Ewan', 'Fatima', 'Freya', 'George',
-  'Hannah', 'Harry', 'Imran', 'Isla', 'Jack', 'Jasmine', 'Kieran', 'Leah', 'Liam', 'Maya', 'Mohammed', 'Niamh',
-  'Noah', 'Olivia', 'Oscar', 'Priya', 'Rhys', 'Rosie', 'Samuel', 'Sofia', 'Thomas', 'Zara', 'Yusuf', 'Megan',
-  'Owen', 'Ruby', 'Ethan', 'Grace',
+  'Alex',
+  'Amelia',
+  'Arjun',
+  'Beatrice',
+  'Callum',
+  'Chloe',
+  'Daniel',
+  'Eilidh',
+  'Ewan',
+  'Fatima',
+  'Freya',
+  'George',
+  'Hannah',
+  'Harry',
+  'Imran',
+  'Isla',
+  'Jack',
+  'Jasmine',
+  'Kieran',
+  'Leah',
+  'Liam',
+  'Maya',
+  'Mohammed',
+  'Niamh',
+  'Noah',
+  'Olivia',
+  'Oscar',
+  'Priya',
+  'Rhys',
+  'Rosie',
+  'Samuel',
+  'Sofia',
+  'Thomas',
+  'Zara',
+  'Yusuf',
+  'Megan',
+  'Owen',
+  'Ruby',
+  'Ethan',
+  'Grace',
 ];
 
 const SURNAMES = [
-  'Ahmed', 'Bennett', 'Campbell', 'Clarke', 'Davies', 'Evans', 'Fletcher', 'Graham', 'Hughes', 'Iqbal', 'Jenkins',
-  'Kaur', 'Khan', 'Lewis', 'MacDonald', 'Morgan', 'Murphy', 'Nolan', 'OBrien', 'Patel', 'Quinn', 'Reid', 'Roberts',
-  'Shah', 'Singh', 'Stewart', 'Taylor', 'Thomson', 'Turner', 'Walker', 'Ward', 'Watson', 'White', 'Williams',
-  'Wilson', 'Wright', 'Young', 'Fraser', 'Harper', 'Lloyd', 'Mitchell', 'Palmer', 'Rahman', 'Sutton', 'Wood',
+  'Ahmed',
+  'Bennett',
+  'Campbell',
+  'Clarke',
+  'Davies',
+  'Evans',
+  'Fletcher',
+  'Graham',
+  'Hughes',
+  'Iqbal',
+  'Jenkins',
+  'Kaur',
+  'Khan',
+  'Lewis',
+  'MacDonald',
+  'Morgan',
+  'Murphy',
+  'Nolan',
+  'OBrien',
+  'Patel',
+  'Quinn',
+  'Reid',
+  'Roberts',
+  'Shah',
+  'Singh',
+  'Stewart',
+  'Taylor',
+  'Thomson',
+  'Turner',
+  'Walker',
+  'Ward',
+  'Watson',
+  'White',
+  'Williams',
+  'Wilson',
+  'Wright',
+  'Young',
+  'Fraser',
+  'Harper',
+  'Lloyd',
+  'Mitchell',
+  'Palmer',
+  'Rahman',
+  'Sutton',
+  'Wood',
 ];
 
 const BUSINESS_TRADES = ['Joinery', 'Plumbing', 'Consulting', 'Catering', 'Design', 'Logistics', 'Electrical', 'Bakery', 'Studios', 'Garden Services'];
 
 /** Merchant name stems; combined with an MCC-specific trade word. */
 const MERCHANT_STEMS = [
-  'Northgate', 'Riverside', 'Oak and Ivy', 'Harbour', 'Bluebell', 'Kingsway', 'Meadow', 'Copper Kettle', 'Lantern',
-  'Greenwood', 'Saltmarsh', 'Highfield', 'Juniper', 'Old Mill', 'Redbrick', 'Silverline', 'Thistle', 'Wren',
-  'Foxglove', 'Granite', 'Marble Arch', 'Orchard', 'Pennant', 'Quayside', 'Stonebridge', 'Tidewater', 'Union',
-  'Velvet', 'Westfield', 'Yardley', 'Ashdown', 'Beacon', 'Cedar', 'Driftwood', 'Elmstead', 'Fairway',
+  'Northgate',
+  'Riverside',
+  'Oak and Ivy',
+  'Harbour',
+  'Bluebell',
+  'Kingsway',
+  'Meadow',
+  'Copper Kettle',
+  'Lantern',
+  'Greenwood',
+  'Saltmarsh',
+  'Highfield',
+  'Juniper',
+  'Old Mill',
+  'Redbrick',
+  'Silverline',
+  'Thistle',
+  'Wren',
+  'Foxglove',
+  'Granite',
+  'Marble Arch',
+  'Orchard',
+  'Pennant',
+  'Quayside',
+  'Stonebridge',
+  'Tidewater',
+  'Union',
+  'Velvet',
+  'Westfield',
+  'Yardley',
+  'Ashdown',
+  'Beacon',
+  'Cedar',
+  'Driftwood',
+  'Elmstead',
+  'Fairway',
 ];
 
 interface MccSpec {
@@ -291,14 +414,19 @@ export function buildReferenceData(seed = DEFAULT_SEED): BuiltReferenceData {
   const accounts: AccountRecord[] = [];
   for (let i = 1; i <= CUSTOMER_ACCOUNT_COUNT; i += 1) {
     const branch = prng.pick(branches);
-    const currency = weighted(prng, [['GBP', 88], ['EUR', 7], ['USD', 5]] as const);
-    const productType =
-      currency === 'EUR' ? 'CURRENCY_EUR' : currency === 'USD' ? 'CURRENCY_USD' : weighted(prng, GBP_PRODUCT_WEIGHTS);
-    const status = weighted<AccountStatus>(prng, [['OPEN', 94], ['DORMANT', 3], ['FROZEN', 1.5], ['CLOSED', 1.5]]);
-    const holderName =
-      productType === 'BUSINESS'
-        ? `${prng.pick(SURNAMES)} ${prng.pick(BUSINESS_TRADES)} Ltd`
-        : `${prng.pick(FIRST_NAMES)} ${prng.pick(SURNAMES)}`;
+    const currency = weighted(prng, [
+      ['GBP', 88],
+      ['EUR', 7],
+      ['USD', 5],
+    ] as const);
+    const productType = currency === 'EUR' ? 'CURRENCY_EUR' : currency === 'USD' ? 'CURRENCY_USD' : weighted(prng, GBP_PRODUCT_WEIGHTS);
+    const status = weighted<AccountStatus>(prng, [
+      ['OPEN', 94],
+      ['DORMANT', 3],
+      ['FROZEN', 1.5],
+      ['CLOSED', 1.5],
+    ]);
+    const holderName = productType === 'BUSINESS' ? `${prng.pick(SURNAMES)} ${prng.pick(BUSINESS_TRADES)} Ltd` : `${prng.pick(FIRST_NAMES)} ${prng.pick(SURNAMES)}`;
     accounts.push({
       accountId: `ACC-${String(i).padStart(7, '0')}`,
       iban: gbIban(BANK_CODE, branch.sortCodeDigits, accountNumber(branch.sortCodeDigits)),
@@ -325,10 +453,18 @@ export function buildReferenceData(seed = DEFAULT_SEED): BuiltReferenceData {
   };
   const cards: CardRecord[] = [];
   for (const account of accounts) {
-    const network = weighted(prng, [['VISA', 62], ['MASTERCARD', 35], ['AMEX', 3]] as const);
+    const network = weighted(prng, [
+      ['VISA', 62],
+      ['MASTERCARD', 35],
+      ['AMEX', 3],
+    ] as const);
     const cardCount = prng.next() < 0.15 ? 2 : 1;
     for (let c = 0; c < cardCount; c += 1) {
-      const status = weighted<CardRecord['status']>(prng, [['ACTIVE', 96], ['BLOCKED', 2], ['EXPIRED', 2]]);
+      const status = weighted<CardRecord['status']>(prng, [
+        ['ACTIVE', 96],
+        ['BLOCKED', 2],
+        ['EXPIRED', 2],
+      ]);
       cards.push({ panToken: token(), accountId: account.accountId, network, status });
     }
   }
@@ -382,9 +518,7 @@ export function buildReferenceData(seed = DEFAULT_SEED): BuiltReferenceData {
     if (pool) pool.merchants += 1;
     else pools.set(merchant.settlementAccountId, { currency: merchant.currency, merchants: 1, first: index });
   });
-  const ordered = [...pools.entries()].sort(
-    ([, a], [, b]) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : b.merchants - a.merchants || a.first - b.first),
-  );
+  const ordered = [...pools.entries()].sort(([, a], [, b]) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : b.merchants - a.merchants || a.first - b.first));
   const settlementIdOf = new Map<string, string>();
   const perCurrency = new Map<string, number>();
   const settlementIds: { id: string; currency: string }[] = [];

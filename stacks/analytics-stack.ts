@@ -122,12 +122,7 @@ export class AnalyticsStack extends LedgerlineStack {
     this.bucket = new SecureBucket(this, 'analytics-bucket', {
       bucketName: names.analyticsBucket,
       kmsKeyArn: keyArn,
-      objectAccessRoleArns: [
-        ...bucketUsers('analytics').map((fn) => names.functionRoleArn(fn)),
-        names.glueJobRoleArn,
-        names.emrJobRoleArn,
-        names.redshiftRoleArn,
-      ],
+      objectAccessRoleArns: [...bucketUsers('analytics').map((fn) => names.functionRoleArn(fn)), names.glueJobRoleArn, names.emrJobRoleArn, names.redshiftRoleArn],
       adminRoleArns: [names.deployRoleArn, config.humanRoleArns.breakGlass],
       lifecycleRules: [
         housekeepingRule(config.retention.noncurrentVersionExpirationDays),
@@ -211,8 +206,7 @@ export class AnalyticsStack extends LedgerlineStack {
     const catalogRead = ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
     const catalogWrite = ['glue:UpdateTable', 'glue:CreatePartition', 'glue:BatchCreatePartition', 'glue:UpdatePartition', 'glue:BatchUpdatePartition'];
     const s3Kms = kmsVia([keyArn], ['s3'], region, ['kms:Decrypt', 'kms:GenerateDataKey']);
-    const listBucket = (prefixes: readonly string[]): PolicyStatement =>
-      allow(['s3:ListBucket'], [bucketArn], { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } });
+    const listBucket = (prefixes: readonly string[]): PolicyStatement => allow(['s3:ListBucket'], [bucketArn], { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } });
 
     const glueRole = new LeastPrivilegeRole(this, 'glue-role', {
       name: glueRoleName,
@@ -225,7 +219,10 @@ export class AnalyticsStack extends LedgerlineStack {
         listBucket([ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.curated, ANALYTICS_PREFIXES.glueTemp]),
         s3Kms,
         allow([...catalogRead, ...catalogWrite], catalogArns),
-        allow(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'], glueLogGroups.map((name) => `${names.logGroupArn(name)}:*`)),
+        allow(
+          ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
+          glueLogGroups.map((name) => `${names.logGroupArn(name)}:*`),
+        ),
         allow(['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], [keyArn], { StringEquals: { 'kms:ViaService': [`logs.${region}.amazonaws.com`, `glue.${region}.amazonaws.com`] } }),
         allow(
           ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:CreateTags', 'ec2:DeleteTags'],
@@ -326,11 +323,7 @@ export class AnalyticsStack extends LedgerlineStack {
       description: 'Redshift COPY of reconciliation results from the analytics bucket',
       assumeRolePolicy: serviceTrustPolicy('redshift.amazonaws.com', account),
       permissionsBoundary: boundary,
-      statements: [
-        allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.matches), objects(ANALYTICS_PREFIXES.curated)]),
-        listBucket([ANALYTICS_PREFIXES.matches, ANALYTICS_PREFIXES.curated]),
-        s3Kms,
-      ],
+      statements: [allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.matches), objects(ANALYTICS_PREFIXES.curated)]), listBucket([ANALYTICS_PREFIXES.matches, ANALYTICS_PREFIXES.curated]), s3Kms],
     });
     const namespace = new RedshiftserverlessNamespace(this, 'redshift-namespace', {
       namespaceName: names.redshiftNamespace,

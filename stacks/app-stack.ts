@@ -39,13 +39,7 @@ import { ROUTES, type Route } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES, type WorkbenchVariable } from '../src/adapters/aws/workbench-config';
-import {
-  FUNCTION_ENVIRONMENT,
-  readFunctionConfig,
-  variablesFor,
-  type FunctionName,
-  type RuntimeVariable,
-} from '../src/adapters/aws/runtime-config';
+import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName, type RuntimeVariable } from '../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../src/recon/run/aws/config';
 import { LedgerlineStack } from './lib/base';
 import { LedgerlineFunction } from './lib/function';
@@ -60,7 +54,6 @@ import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
 
 const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
-
 
 /**
  * DynamoDB actions per function and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
@@ -215,9 +208,7 @@ function contractVariables(name: DeployedFunctionName): readonly string[] {
 /** The tables a function's contract names (its *_TABLE variables). */
 export function contractTables(name: DeployedFunctionName): TableName[] {
   const variables = contractVariables(name);
-  return variables
-    .map((variable) => TABLE_BY_ENV_VAR.get(variable))
-    .filter((table): table is TableName => table !== undefined);
+  return variables.map((variable) => TABLE_BY_ENV_VAR.get(variable)).filter((table): table is TableName => table !== undefined);
 }
 
 export interface AppStackProps {
@@ -238,7 +229,11 @@ export class AppStack extends LedgerlineStack {
   readonly workbenchTargetGroup: LbTargetGroup;
   readonly workbenchLoadBalancerSecurityGroup: SecurityGroup;
 
-  constructor(app: Construct, private readonly config: EnvironmentConfig, props: AppStackProps) {
+  constructor(
+    app: Construct,
+    private readonly config: EnvironmentConfig,
+    props: AppStackProps,
+  ) {
     super(app, { scope: config, component: 'app', assumeDeployRole: true });
     const names = this.names;
     const { region, account } = config;
@@ -312,9 +307,14 @@ export class AppStack extends LedgerlineStack {
     this.sweeperSchedule(messagingKey);
 
     // --- Workflows --------------------------------------------------------------------------------
-    this.redrive = this.stateMachine(names.redriveStateMachine, 'STANDARD', renderWorkflow('redrive', { EventBusName: names.busName }), [
-      allow(['events:PutEvents'], [names.busArn], undefined, 'RedriveToBus'),
-    ], dataKey, logsKey);
+    this.redrive = this.stateMachine(
+      names.redriveStateMachine,
+      'STANDARD',
+      renderWorkflow('redrive', { EventBusName: names.busName }),
+      [allow(['events:PutEvents'], [names.busArn], undefined, 'RedriveToBus')],
+      dataKey,
+      logsKey,
+    );
 
     const configParameter = 'reconciliation/config';
     new SsmParameter(this, 'reconciliation-config', {
@@ -545,10 +545,34 @@ export class AppStack extends LedgerlineStack {
     for (const s3 of entry.s3 ?? []) {
       const bucketArn = s3.bucket === 'ingest' ? names.ingestBucketArn : names.analyticsBucketArn;
       const key = s3.bucket === 'ingest' ? keys.dataKey : keys.analyticsKey;
-      if (s3.read?.length) statements.push(allow(['s3:GetObject', 's3:GetObjectVersion'], s3.read.map((prefix) => `${bucketArn}/${prefix}*`)));
-      if (s3.readObjects?.length) statements.push(allow(['s3:GetObject'], s3.readObjects.map((key) => `${bucketArn}/${key}`)));
-      if (s3.write?.length) statements.push(allow(['s3:PutObject'], s3.write.map((prefix) => `${bucketArn}/${prefix}*`)));
-      if (s3.delete?.length) statements.push(allow(['s3:DeleteObject'], s3.delete.map((prefix) => `${bucketArn}/${prefix}*`)));
+      if (s3.read?.length)
+        statements.push(
+          allow(
+            ['s3:GetObject', 's3:GetObjectVersion'],
+            s3.read.map((prefix) => `${bucketArn}/${prefix}*`),
+          ),
+        );
+      if (s3.readObjects?.length)
+        statements.push(
+          allow(
+            ['s3:GetObject'],
+            s3.readObjects.map((key) => `${bucketArn}/${key}`),
+          ),
+        );
+      if (s3.write?.length)
+        statements.push(
+          allow(
+            ['s3:PutObject'],
+            s3.write.map((prefix) => `${bucketArn}/${prefix}*`),
+          ),
+        );
+      if (s3.delete?.length)
+        statements.push(
+          allow(
+            ['s3:DeleteObject'],
+            s3.delete.map((prefix) => `${bucketArn}/${prefix}*`),
+          ),
+        );
       statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
     }
 
@@ -560,10 +584,7 @@ export class AppStack extends LedgerlineStack {
     }
     if (entry.name === WORKBENCH_FUNCTION) {
       // Read once per container at cold start; the secret is encrypted under the data CMK.
-      statements.push(
-        allow(['secretsmanager:GetSecretValue'], [keys.workbenchCsrfSecretArn], undefined, 'CsrfSecret'),
-        kmsVia([keys.dataKey], ['secretsmanager'], region, ['kms:Decrypt']),
-      );
+      statements.push(allow(['secretsmanager:GetSecretValue'], [keys.workbenchCsrfSecretArn], undefined, 'CsrfSecret'), kmsVia([keys.dataKey], ['secretsmanager'], region, ['kms:Decrypt']));
     }
     return statements;
   }
@@ -720,14 +741,7 @@ export class AppStack extends LedgerlineStack {
     });
   }
 
-  private stateMachine(
-    suffix: string,
-    type: 'STANDARD' | 'EXPRESS',
-    definition: string,
-    statements: readonly PolicyStatement[],
-    dataKey: string,
-    logsKey: string,
-  ): SfnStateMachine {
+  private stateMachine(suffix: string, type: 'STANDARD' | 'EXPRESS', definition: string, statements: readonly PolicyStatement[], dataKey: string, logsKey: string): SfnStateMachine {
     const names = this.names;
     const logGroupName = names.stateMachineLogGroup(suffix);
     const logGroup = encryptedLogGroup(this, `sfn-${suffix}-logs`, logGroupName, this.config.retention.logDays, logsKey);

@@ -36,15 +36,13 @@ const CONSUMER_S3: Partial<Record<DeployedFunctionName, readonly BucketAccess[]>
 
 /** S3 layout of the reconciliation steps: src/recon/run/aws/steps.ts. */
 export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
-  ...ROUTES.map(
-    (route): CatalogueEntry => ({
-      name: route.consumer,
-      kind: 'route-consumer',
-      description: route.description,
-      route,
-      ...(CONSUMER_S3[route.consumer] ? { s3: CONSUMER_S3[route.consumer] } : {}),
-    }),
-  ),
+  ...ROUTES.map((route): CatalogueEntry => ({
+    name: route.consumer,
+    kind: 'route-consumer',
+    description: route.description,
+    route,
+    ...(CONSUMER_S3[route.consumer] ? { s3: CONSUMER_S3[route.consumer] } : {}),
+  })),
   { name: 'ingest', kind: 'pipe-enrichment', description: 'FR1: Pipe enrichment, authorisation stream records → payment.authorised events' },
   { name: 'sweeper', kind: 'scheduled', description: 'Sweeper (SWEEP-2): re-drives RETRYING transactions, fails exhausted ones' },
   { name: 'reconcile-trigger', kind: 'event-trigger', description: 'REC-2: S3 object-created → reconciliation execution named from bucket/key/version' },

@@ -41,12 +41,7 @@ import { bucketUsers } from './catalogue';
  * intermediate events (deduplicated, standardised, enriched, leg-recorded) are derivable and are
  * the bulk of the volume, so they are NOT archived.
  */
-export const REPLAY_EVENT_TYPES: readonly EventType[] = [
-  EventTypes.authorised,
-  EventTypes.rulesDecided,
-  EventTypes.postingCompleted,
-  EventTypes.postingFailed,
-];
+export const REPLAY_EVENT_TYPES: readonly EventType[] = [EventTypes.authorised, EventTypes.rulesDecided, EventTypes.postingCompleted, EventTypes.postingFailed];
 
 /** SNS topics (notifications for people and downstream systems). */
 export const NOTIFICATION_TOPICS = ['reconciliation', 'posting-notifications'] as const;

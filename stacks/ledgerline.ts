@@ -57,7 +57,15 @@ function toolingDeployStatements(names: Names, tooling: ToolingConfig): PolicySt
       'BuildProjects',
     ),
     allow(
-      ['codepipeline:CreatePipeline', 'codepipeline:UpdatePipeline', 'codepipeline:DeletePipeline', 'codepipeline:GetPipeline', 'codepipeline:ListTagsForResource', 'codepipeline:TagResource', 'codepipeline:UntagResource'],
+      [
+        'codepipeline:CreatePipeline',
+        'codepipeline:UpdatePipeline',
+        'codepipeline:DeletePipeline',
+        'codepipeline:GetPipeline',
+        'codepipeline:ListTagsForResource',
+        'codepipeline:TagResource',
+        'codepipeline:UntagResource',
+      ],
       [`arn:aws:codepipeline:${region}:${account}:${names.prefix}-*`],
       undefined,
       'Pipelines',

@@ -9,20 +9,7 @@ import { CustomerManagedKey, logsServiceGrant } from './lib/kms';
 import { VpcNetwork } from './lib/network';
 
 /** The AWS APIs the workloads call from the private subnets (S3 and DynamoDB use gateway endpoints). */
-export const INTERFACE_ENDPOINTS = [
-  'events',
-  'states',
-  'sqs',
-  'sns',
-  'sts',
-  'kms',
-  'logs',
-  'ssm',
-  'secretsmanager',
-  'glue',
-  'redshift-data',
-  'emr-serverless',
-] as const;
+export const INTERFACE_ENDPOINTS = ['events', 'states', 'sqs', 'sns', 'sts', 'kms', 'logs', 'ssm', 'secretsmanager', 'glue', 'redshift-data', 'emr-serverless'] as const;
 
 export class NetworkStack extends LedgerlineStack {
   readonly network: VpcNetwork;

@@ -42,7 +42,20 @@ export class ObservabilityStack extends LedgerlineStack {
     if (config.alarmEmail) new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.alarmTopic.arn, protocol: 'email', endpoint: config.alarmEmail });
     const topic = this.alarmTopic.arn;
 
-    const alarm = (id: string, props: { description: string; namespace: string; metricName: string; dimensions: Record<string, string>; statistic: string; period: number; threshold: number; evaluationPeriods?: number; unit?: string }) => {
+    const alarm = (
+      id: string,
+      props: {
+        description: string;
+        namespace: string;
+        metricName: string;
+        dimensions: Record<string, string>;
+        statistic: string;
+        period: number;
+        threshold: number;
+        evaluationPeriods?: number;
+        unit?: string;
+      },
+    ) => {
       this.alarms.push(
         new CloudwatchMetricAlarm(this, id, {
           alarmName: names.name(id),
@@ -64,13 +77,7 @@ export class ObservabilityStack extends LedgerlineStack {
     };
 
     // Dead-letter queues.
-    const dlqs = [
-      ...ROUTES.map((route) => names.routeDlqName(route)),
-      names.busDeliveryDlqName,
-      names.pipeDlqName,
-      names.schedulerDlqName,
-      names.asyncInvokeDlqName,
-    ];
+    const dlqs = [...ROUTES.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
     for (const dlq of dlqs) {
       alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, {
         description: `Messages on dead-letter queue ${dlq}: a human or the redriver must act`,
@@ -175,11 +182,40 @@ export class ObservabilityStack extends LedgerlineStack {
     return {
       widgets: [
         { type: 'text', x: 0, y: 0, width: 24, height: 2, properties: { markdown: `# Ledgerline ${config.name}\nPosting hot path (routes → queues → consumers), Pipe, workflows, dead letters.` } },
-        widget('Route queues: visible messages', queues.map((queue) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', queue]), 0, 2, 'Maximum'),
-        widget('Route queues: oldest message (s)', queues.map((queue) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', queue]), 12, 2, 'Maximum'),
-        widget('Functions: errors', functions.map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', fn]), 0, 8),
-        widget('Functions: duration p99 (ms)', functions.map((fn) => ['AWS/Lambda', 'Duration', 'FunctionName', fn]), 12, 8, 'p99'),
-        widget('Functions: concurrent executions', functions.map((fn) => ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', fn]), 0, 14, 'Maximum'),
+        widget(
+          'Route queues: visible messages',
+          queues.map((queue) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', queue]),
+          0,
+          2,
+          'Maximum',
+        ),
+        widget(
+          'Route queues: oldest message (s)',
+          queues.map((queue) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', queue]),
+          12,
+          2,
+          'Maximum',
+        ),
+        widget(
+          'Functions: errors',
+          functions.map((fn) => ['AWS/Lambda', 'Errors', 'FunctionName', fn]),
+          0,
+          8,
+        ),
+        widget(
+          'Functions: duration p99 (ms)',
+          functions.map((fn) => ['AWS/Lambda', 'Duration', 'FunctionName', fn]),
+          12,
+          8,
+          'p99',
+        ),
+        widget(
+          'Functions: concurrent executions',
+          functions.map((fn) => ['AWS/Lambda', 'ConcurrentExecutions', 'FunctionName', fn]),
+          0,
+          14,
+          'Maximum',
+        ),
         widget(
           'Pipe: events / failures / iterator age',
           [

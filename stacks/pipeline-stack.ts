@@ -75,11 +75,14 @@ export class PipelineStack extends LedgerlineStack {
 
     const subnetIds = network.privateSubnets.map((subnet) => subnet.id);
     const buildNetworkStatements = (): PolicyStatement[] => [
-      allow(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface'], [
-        `arn:aws:ec2:${region}:${account}:network-interface/*`,
-        ...subnetIds.map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`),
-        `arn:aws:ec2:${region}:${account}:security-group/${network.workloadSecurityGroup.id}`,
-      ]),
+      allow(
+        ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface'],
+        [
+          `arn:aws:ec2:${region}:${account}:network-interface/*`,
+          ...subnetIds.map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`),
+          `arn:aws:ec2:${region}:${account}:security-group/${network.workloadSecurityGroup.id}`,
+        ],
+      ),
       allow(['ec2:CreateNetworkInterfacePermission'], [`arn:aws:ec2:${region}:${account}:network-interface/*`], {
         StringEquals: { 'ec2:AuthorizedService': 'codebuild.amazonaws.com' },
       }),
@@ -186,9 +189,7 @@ export class PipelineStack extends LedgerlineStack {
       }
       stages.push({
         name: `Deploy-${env}`,
-        action: [
-          { name: 'Deploy', category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1', inputArtifacts: ['source'], configuration: { ProjectName: deployProjects.get(env)!.name } },
-        ],
+        action: [{ name: 'Deploy', category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1', inputArtifacts: ['source'], configuration: { ProjectName: deployProjects.get(env)!.name } }],
       });
     }
     this.pipeline = new Codepipeline(this, 'pipeline', {

@@ -30,9 +30,7 @@ export function iteratorAgeMetricLine(ageMs: number, at: Date, dimensions: { Env
   return JSON.stringify({
     _aws: {
       Timestamp: at.getTime(),
-      CloudWatchMetrics: [
-        { Namespace: ITERATOR_AGE_METRIC.namespace, Dimensions: [['Environment', 'Pipe']], Metrics: [{ Name: ITERATOR_AGE_METRIC.metricName, Unit: ITERATOR_AGE_METRIC.unit }] },
-      ],
+      CloudWatchMetrics: [{ Namespace: ITERATOR_AGE_METRIC.namespace, Dimensions: [['Environment', 'Pipe']], Metrics: [{ Name: ITERATOR_AGE_METRIC.metricName, Unit: ITERATOR_AGE_METRIC.unit }] }],
     },
     ...dimensions,
     [ITERATOR_AGE_METRIC.metricName]: ageMs,

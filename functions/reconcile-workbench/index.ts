@@ -20,20 +20,19 @@ const config = readWorkbenchFunctionConfig();
 const clock = { now: () => new Date() };
 const secrets = new SecretsManagerClient({});
 
-const workbenchApp = onceSucceeded(
-  async (): Promise<WorkbenchApp> =>
-    createWorkbenchApp({
-      store: new DynamoWorkbenchStore({ client: new DynamoDBClient({}), tableName: config.tableName }),
-      authenticator: new AlbOidcAuthenticator({
-        loadBalancerArn: config.loadBalancerArn,
-        issuer: config.issuer,
-        groupRoles: config.groupRoles,
-        fetchPublicKey: fetchAlbPublicKey(config.region),
-        clock,
-      }),
+const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
+  createWorkbenchApp({
+    store: new DynamoWorkbenchStore({ client: new DynamoDBClient({}), tableName: config.tableName }),
+    authenticator: new AlbOidcAuthenticator({
+      loadBalancerArn: config.loadBalancerArn,
+      issuer: config.issuer,
+      groupRoles: config.groupRoles,
+      fetchPublicKey: fetchAlbPublicKey(config.region),
       clock,
-      csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
     }),
+    clock,
+    csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
+  }),
 );
 
 export const handler = createWorkbenchLambda({

@@ -50,9 +50,7 @@ export function createRulesHandler(deps: RulesDeps): SqsHandler {
     const productType = data.enrichment.account.productType;
     const product = await deps.referenceData.product(productType);
     if (!product) {
-      throw new UnknownProductError(
-        `product "${productType}" of account ${data.enrichment.account.accountId} is not in reference data ${deps.referenceData.version}`,
-      );
+      throw new UnknownProductError(`product "${productType}" of account ${data.enrichment.account.accountId} is not in reference data ${deps.referenceData.version}`);
     }
     const at = Date.parse(data.authorisation.transmittedAt);
     if (Number.isNaN(at)) throw new RangeError(`transmittedAt "${data.authorisation.transmittedAt}" is not a timestamp`);

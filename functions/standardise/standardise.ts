@@ -24,10 +24,7 @@ export interface StandardiseDeps {
 }
 
 /** The standardised event for a deduplicated one. */
-export function standardisedEvent(
-  event: LedgerEvent<'payment.deduplicated'>,
-  occurredAt: string,
-): LedgerEvent<'payment.standardised'> {
+export function standardisedEvent(event: LedgerEvent<'payment.deduplicated'>, occurredAt: string): LedgerEvent<'payment.standardised'> {
   const { authorisation, businessKey } = event.data;
   const pacs008 = toPacs008(authorisation, {
     messageId: pacs008MessageId(event.id),

@@ -63,7 +63,9 @@ function formatTable(rows: string[][]): string {
 
 export function buildProgram(io: CliIo = defaultIo): Command {
   const program = new Command('ledgerline')
-    .description('Ledgerline: post authorised card payments to a balanced ledger and reconcile bank statements.\nRuns embedded (SQLite in a --state directory) with no AWS; the same handlers deploy to AWS Lambda.')
+    .description(
+      'Ledgerline: post authorised card payments to a balanced ledger and reconcile bank statements.\nRuns embedded (SQLite in a --state directory) with no AWS; the same handlers deploy to AWS Lambda.',
+    )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -89,9 +91,9 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .requiredOption('--input <file>', 'NDJSON authorisations ("-" for stdin)')
     .requiredOption('--state <dir>', 'state directory (created if absent); re-running against it posts nothing twice')
     .option('--json', 'print one JSON summary object on stdout')
-    .option('--batch-size <n>', 'micro-batch size per consumer (default: the route\'s SQS batch size)', positiveInteger('--batch-size'))
+    .option('--batch-size <n>', "micro-batch size per consumer (default: the route's SQS batch size)", positiveInteger('--batch-size'))
     .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 10000)
-    .option('--hot-account <id=shards...>', 'shard a hot account\'s balance, e.g. SETTLE-GBP-001=8')
+    .option('--hot-account <id=shards...>', "shard a hot account's balance, e.g. SETTLE-GBP-001=8")
     .option('--partitions <n>', 'worker threads / state partitions by card for a NEW state (an existing state keeps its count)', positiveInteger('--partitions'), DEFAULT_PARTITIONS)
     .addHelpText(
       'after',
@@ -178,8 +180,14 @@ export function buildProgram(io: CliIo = defaultIo): Command {
       io.stdout(`${formatSummary(summary)}\n\n`);
       const accounts = await readBalances(state);
       const top = [...accounts].sort((a, b) => b.version - a.version).slice(0, 10);
-      io.stdout(`Busiest accounts (of ${accounts.length}):\n${formatTable([['ACCOUNT', 'CCY', 'UPDATES', 'BALANCE'], ...top.map((a) => [a.accountId, a.currency, String(a.version), a.balance])])}\n\n`);
-      io.stdout(`State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${partitionDirs(state).map((dir) => join(dir, 'outbox')).join(', ')}\n`);
+      io.stdout(
+        `Busiest accounts (of ${accounts.length}):\n${formatTable([['ACCOUNT', 'CCY', 'UPDATES', 'BALANCE'], ...top.map((a) => [a.accountId, a.currency, String(a.version), a.balance])])}\n\n`,
+      );
+      io.stdout(
+        `State: ${state}\n  ledgerline ledger --state ${state}\n  ledgerline dead-letters --state ${state}\n  posting records: ${partitionDirs(state)
+          .map((dir) => join(dir, 'outbox'))
+          .join(', ')}\n`,
+      );
     });
 
   // REC-1: `reconcile` and `inbox` (src/recon/run/cli-commands.ts).
@@ -241,12 +249,16 @@ async function runPost(options: PostOptions, io: CliIo) {
   // LOCK-1: one writer per state directory, taken before the layout is read or created.
   const lock = acquireDirLockForCli(options.state, 'ledgerline post');
   try {
-    const { summary } = await postPartitioned(fileLines(options.input, (n) => (bytes += n)), resolve(options.input), {
-      stateDir: options.state,
-      partitions: options.partitions,
-      runtime: { batchSize: options.batchSize, waveSize: options.waveSize, hotAccountShards: options.hotAccountShards },
-      onProgress: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
-    });
+    const { summary } = await postPartitioned(
+      fileLines(options.input, (n) => (bytes += n)),
+      resolve(options.input),
+      {
+        stateDir: options.state,
+        partitions: options.partitions,
+        runtime: { batchSize: options.batchSize, waveSize: options.waveSize, hotAccountShards: options.hotAccountShards },
+        onProgress: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
+      },
+    );
     bar.update(total, { detail: `${summary.received} lines` });
     return summary;
   } finally {

@@ -14,8 +14,7 @@ export interface WholeNumberLimits {
 /** Parses `name`'s value as a base-10 whole number within the limits; the error names the option and the value. */
 export function wholeNumber(name: string, limits: WholeNumberLimits = {}): (text: string) => number {
   const { min = 0, max, hint } = limits;
-  const expected =
-    max !== undefined ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive whole number' : min === 0 ? 'a whole number' : `a whole number of at least ${min}`;
+  const expected = max !== undefined ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive whole number' : min === 0 ? 'a whole number' : `a whole number of at least ${min}`;
   return (text: string): number => {
     const value = /^[0-9]{1,15}$/.test(text) ? Number.parseInt(text, 10) : Number.NaN;
     if (!(value >= min && (max === undefined || value <= max))) {

@@ -46,12 +46,7 @@ export type DedupOutcome =
  * Turns the store's answer into the outcome. A claim held by this very event is a
  * re-delivery (same output again, nothing new); one held by another event is a duplicate.
  */
-export function decideDuplicate(
-  event: LedgerEvent<'payment.authorised'>,
-  claim: DedupClaim,
-  result: DedupClaimResult,
-  occurredAt: string,
-): DedupOutcome {
+export function decideDuplicate(event: LedgerEvent<'payment.authorised'>, claim: DedupClaim, result: DedupClaimResult, occurredAt: string): DedupOutcome {
   const source = 'ledgerline.dedup';
   const { authorisation } = event.data;
   if (result.claimed || result.existing.eventId === event.id) {

@@ -12,15 +12,7 @@
  *
  * Deterministic: the same input and the same reference-data version give the same output.
  */
-import type {
-  Authorisation,
-  CurrencyConversion,
-  EnrichedMerchant,
-  Enrichment,
-  LedgerEvent,
-  RejectedData,
-  StandardisedData,
-} from './events';
+import type { Authorisation, CurrencyConversion, EnrichedMerchant, Enrichment, LedgerEvent, RejectedData, StandardisedData } from './events';
 import { EventTypes, nextEvent } from './events';
 import type { Money, Rate } from './money';
 import { basisPoints, convertMinorUnits, currencyExponent, divideHalfEven, isKnownCurrency, money, parseRate, toMinorUnits } from './money';
@@ -45,9 +37,7 @@ export interface ResolvedReference {
   fxRate?: FxRateRecord;
 }
 
-export type EnrichOutcome =
-  | { kind: 'enriched'; enrichment: Enrichment }
-  | { kind: 'rejected'; reason: RejectionReason; detail: string };
+export type EnrichOutcome = { kind: 'enriched'; enrichment: Enrichment } | { kind: 'rejected'; reason: RejectionReason; detail: string };
 
 // ---------------------------------------------------------------------------
 // Merchant categories
@@ -113,17 +103,11 @@ export function categoryForMcc(mcc: string): string {
 
 /** Resolves every record `enrich` needs. Store errors propagate (the event is retried). */
 export async function resolveReference(authorisation: Authorisation, referenceData: ReferenceData): Promise<ResolvedReference> {
-  const [card, merchant] = await Promise.all([
-    referenceData.card(authorisation.panToken),
-    referenceData.merchant(authorisation.merchant.id),
-  ]);
+  const [card, merchant] = await Promise.all([referenceData.card(authorisation.panToken), referenceData.merchant(authorisation.merchant.id)]);
   const account = card ? await referenceData.account(card.accountId) : undefined;
   const needsRate = account !== undefined && account.currency !== authorisation.amount.currency;
   const [product, fxRate] = account
-    ? await Promise.all([
-        referenceData.product(account.productType),
-        needsRate ? referenceData.fxRate(authorisation.amount.currency, account.currency) : Promise.resolve(undefined),
-      ])
+    ? await Promise.all([referenceData.product(account.productType), needsRate ? referenceData.fxRate(authorisation.amount.currency, account.currency) : Promise.resolve(undefined)])
     : [undefined, undefined];
   return { version: referenceData.version, card, account, product, merchant, fxRate };
 }
@@ -152,10 +136,7 @@ function rateOrUndefined(text: string | undefined): Rate | undefined {
 
 /** The effective rate target/source as an 8-dp decimal string (from two exact amounts). */
 function impliedRate(sourceMinor: bigint, from: string, targetMinor: bigint, to: string): string {
-  const scaled = divideHalfEven(
-    targetMinor * 10n ** BigInt(currencyExponent(from)) * 100_000_000n,
-    sourceMinor * 10n ** BigInt(currencyExponent(to)),
-  );
+  const scaled = divideHalfEven(targetMinor * 10n ** BigInt(currencyExponent(from)) * 100_000_000n, sourceMinor * 10n ** BigInt(currencyExponent(to)));
   return `${scaled / 100_000_000n}.${(scaled % 100_000_000n).toString().padStart(8, '0')}`;
 }
 
@@ -164,9 +145,7 @@ const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', '
 /** "CARD PAYMENT TO <MERCHANT> <CITY> <COUNTRY> ON <DD MON YYYY>", at most 140 characters. */
 export function paymentDescription(merchantName: string, city: string | undefined, country: string, transmittedAt: string): string {
   const at = new Date(transmittedAt);
-  const date = Number.isNaN(at.getTime())
-    ? ''
-    : ` ON ${String(at.getUTCDate()).padStart(2, '0')} ${MONTHS[at.getUTCMonth()]} ${at.getUTCFullYear()}`;
+  const date = Number.isNaN(at.getTime()) ? '' : ` ON ${String(at.getUTCDate()).padStart(2, '0')} ${MONTHS[at.getUTCMonth()]} ${at.getUTCFullYear()}`;
   const clean = (text: string): string => text.toUpperCase().replace(/\s+/g, ' ').trim();
   const place = [city ? clean(city) : '', clean(country)].filter((part) => part.length > 0).join(' ');
   const prefix = 'CARD PAYMENT TO ';
@@ -273,11 +252,7 @@ export function enrich(data: StandardisedData, ref: ResolvedReference): EnrichOu
 }
 
 /** The event that follows a standardised payment: `payment.enriched` or `payment.rejected`. */
-export function enrichmentEvent(
-  event: LedgerEvent<'payment.standardised'>,
-  ref: ResolvedReference,
-  occurredAt: string,
-): LedgerEvent<'payment.enriched'> | LedgerEvent<'payment.rejected'> {
+export function enrichmentEvent(event: LedgerEvent<'payment.standardised'>, ref: ResolvedReference, occurredAt: string): LedgerEvent<'payment.enriched'> | LedgerEvent<'payment.rejected'> {
   const { authorisation, businessKey, pacs008 } = event.data;
   const outcome = enrich(event.data, ref);
   if (outcome.kind === 'rejected') {

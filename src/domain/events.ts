@@ -173,13 +173,7 @@ export interface RulesDecidedData extends EnrichedData {
 }
 
 export type LegDirection = 'DEBIT' | 'CREDIT';
-export type LegType =
-  | 'CUSTOMER_DEBIT'
-  | 'MERCHANT_SETTLEMENT_CREDIT'
-  | 'FX_POSITION_CREDIT'
-  | 'FX_POSITION_DEBIT'
-  | 'FX_FEE_DEBIT'
-  | 'FX_FEE_INCOME_CREDIT';
+export type LegType = 'CUSTOMER_DEBIT' | 'MERCHANT_SETTLEMENT_CREDIT' | 'FX_POSITION_CREDIT' | 'FX_POSITION_DEBIT' | 'FX_FEE_DEBIT' | 'FX_FEE_INCOME_CREDIT';
 
 export interface PostingLeg {
   legId: string;

@@ -22,9 +22,7 @@ import { timestampFault } from './timestamps';
 
 export const APPROVED_RESPONSE_CODE = '00';
 
-export type LineClassification =
-  | { kind: 'invalid'; reason: string; redactedLine: string }
-  | { kind: 'valid'; authorisation: Authorisation };
+export type LineClassification = { kind: 'invalid'; reason: string; redactedLine: string } | { kind: 'valid'; authorisation: Authorisation };
 
 /** Schema validation is injected (schemas/index.ts) so the domain stays free of ajv wiring. */
 export type AuthorisationValidator = (value: unknown) => Authorisation;
@@ -67,9 +65,7 @@ function redacted(line: string): string {
  * character that is not printable ASCII is given by its code.
  */
 function jsonErrorReason(message: string): string {
-  return message
-    .replace(/, ".*" is not valid JSON$/s, '')
-    .replace(/'([^\x20-\x7e])'/g, (_quoted, char: string) => `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return message.replace(/, ".*" is not valid JSON$/s, '').replace(/'([^\x20-\x7e])'/g, (_quoted, char: string) => `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
 function invalid(reason: string, line: string): LineClassification {

@@ -162,18 +162,7 @@ for (const c of [0x09, 0x20, 0x2c, 0x2d, 0x2e, 0x2f, 0x5f, 0xa0]) ASCII_SEPARATO
 /** PCI-1's separators (see the header). */
 function isSeparator(c: number): boolean {
   if (c < 0x100) return ASCII_SEPARATOR[c] === 1;
-  return (
-    (c >= 0x2000 && c <= 0x200a) ||
-    (c >= 0x2010 && c <= 0x2015) ||
-    c === 0x202f ||
-    c === 0x2212 ||
-    c === 0x3000 ||
-    c === 0xff0c ||
-    c === 0xff0d ||
-    c === 0xff0e ||
-    c === 0xff0f ||
-    c === 0xff3f
-  );
+  return (c >= 0x2000 && c <= 0x200a) || (c >= 0x2010 && c <= 0x2015) || c === 0x202f || c === 0x2212 || c === 0x3000 || c === 0xff0c || c === 0xff0d || c === 0xff0e || c === 0xff0f || c === 0xff3f;
 }
 
 /** PCI-2's joiners: one space, hyphen or dash between the groups of a printed card number. */
@@ -428,7 +417,6 @@ function scan(text: string, identifier: boolean, spans: number[] | undefined): b
   if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans)) found = true;
   return found;
 }
-
 
 // ---------------------------------------------------------------------------
 // Escapes

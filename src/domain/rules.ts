@@ -186,14 +186,10 @@ export function buildFacts(data: EnrichedData, product: ProductRecord, velocityC
     throw new RuleFactsError(`velocity count ${velocityCount} is not a non-negative integer`);
   }
   if (enrichment.accountAmount.currency !== account.currency) {
-    throw new RuleFactsError(
-      `account amount is in ${enrichment.accountAmount.currency} but account ${account.accountId} is in ${account.currency}`,
-    );
+    throw new RuleFactsError(`account amount is in ${enrichment.accountAmount.currency} but account ${account.accountId} is in ${account.currency}`);
   }
   if (product.perTransactionLimit.currency !== account.currency) {
-    throw new RuleFactsError(
-      `product ${product.productType} limit is in ${product.perTransactionLimit.currency} but account ${account.accountId} is in ${account.currency}`,
-    );
+    throw new RuleFactsError(`product ${product.productType} limit is in ${product.perTransactionLimit.currency} but account ${account.accountId} is in ${account.currency}`);
   }
   const conversion = enrichment.conversion;
   let feeMinor = 0n;

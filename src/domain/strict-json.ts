@@ -88,7 +88,7 @@ function memberNamesWithin(text: string, maxDepth: number): number {
 function closingQuote(text: string, open: number, nextBackslash: number): number {
   const end = text.indexOf('"', open + 1);
   if (nextBackslash === -1 || nextBackslash > end) return end;
-  for (let at = open + 1; ; ) {
+  for (let at = open + 1; ;) {
     const c = text.charCodeAt(at);
     if (c === BACKSLASH) at += 2;
     else if (c === QUOTE) return at;

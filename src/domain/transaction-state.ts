@@ -35,10 +35,7 @@ function authorizationIdOf(event: LedgerEvent): string {
 /** First sight of a unique payment: one conditional put, no read (a conflict means it is tracked already). */
 export async function markRunning(store: TransactionStateStore, event: LedgerEvent, now: Date): Promise<void> {
   try {
-    await store.put(
-      { transactionId: event.correlationId, authorizationId: authorizationIdOf(event), status: 'RUNNING', attempts: 0, version: 0, updatedAt: now.toISOString() },
-      0,
-    );
+    await store.put({ transactionId: event.correlationId, authorizationId: authorizationIdOf(event), status: 'RUNNING', attempts: 0, version: 0, updatedAt: now.toISOString() }, 0);
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
   }
@@ -71,8 +68,6 @@ export async function markRetrying(store: TransactionStateStore, event: LedgerEv
 /** Ends a transaction that is tracked (e.g. one the sweeper re-drove) without creating one. */
 export async function completeIfTracked(store: TransactionStateStore, transactionId: string, now: Date): Promise<void> {
   await updateTransaction(store, transactionId, (current) =>
-    current && current.status !== 'COMPLETED' && current.status !== 'FAILED'
-      ? { ...current, status: 'COMPLETED', updatedAt: now.toISOString() }
-      : undefined,
+    current && current.status !== 'COMPLETED' && current.status !== 'FAILED' ? { ...current, status: 'COMPLETED', updatedAt: now.toISOString() } : undefined,
   );
 }

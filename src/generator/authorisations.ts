@@ -105,9 +105,31 @@ const UPPER_ALPHANUMERIC = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
 
 /** Typical ticket size per MCC, in GBP major units. */
 const TYPICAL_GBP: Readonly<Record<string, number>> = {
-  '4111': 4, '4121': 18, '4511': 240, '4814': 30, '4900': 85, '5311': 70, '5411': 36, '5541': 58, '5651': 55,
-  '5732': 210, '5812': 46, '5813': 24, '5814': 9, '5912': 13, '5942': 16, '5968': 11, '5999': 28, '6051': 150,
-  '7011': 180, '7800': 10, '7801': 25, '7802': 20, '7832': 19, '7995': 30, '8099': 95,
+  '4111': 4,
+  '4121': 18,
+  '4511': 240,
+  '4814': 30,
+  '4900': 85,
+  '5311': 70,
+  '5411': 36,
+  '5541': 58,
+  '5651': 55,
+  '5732': 210,
+  '5812': 46,
+  '5813': 24,
+  '5814': 9,
+  '5912': 13,
+  '5942': 16,
+  '5968': 11,
+  '5999': 28,
+  '6051': 150,
+  '7011': 180,
+  '7800': 10,
+  '7801': 25,
+  '7802': 20,
+  '7832': 19,
+  '7995': 30,
+  '8099': 95,
 };
 
 /** Rough size of one GBP in each currency: only to make synthetic ticket sizes plausible. */
@@ -200,8 +222,7 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
     const account = accounts.get(card.accountId);
     if (!account || !isKnownCurrency(account.currency)) continue;
     const product = products.get(account.productType);
-    const limitMinor =
-      product && product.perTransactionLimit.currency === account.currency ? sampleMinorUnits(product.perTransactionLimit.value, account.currency) : 0;
+    const limitMinor = product && product.perTransactionLimit.currency === account.currency ? sampleMinorUnits(product.perTransactionLimit.value, account.currency) : 0;
     const info: CardInfo = { token: card.panToken, network: card.network, currency: account.currency, limitMinor };
     if (card.status === 'ACTIVE' && account.status === 'OPEN') normalCards.push(info);
     else problemCards.push(info);
@@ -279,7 +300,11 @@ function prepare(reference: GeneratorReference, prng: Prng): Prepared {
     merchants,
     home,
     foreign,
-    blocked: weightedTable(blockedIndices, blockedIndices.map(() => 1), 64),
+    blocked: weightedTable(
+      blockedIndices,
+      blockedIndices.map(() => 1),
+      64,
+    ),
     everyday: weightedTable(everydayIndices, everydayWeights),
     rates,
   };

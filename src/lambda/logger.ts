@@ -63,7 +63,12 @@ export function logLine(record: Record<string, unknown>): string {
     JSON.parse(redacted);
     return redacted;
   } catch {
-    return JSON.stringify({ level: record.level, time: record.time, message: typeof record.message === 'string' ? redactPans(record.message) : PAN_REDACTION, logError: 'fields withheld: they spelled a card number across values' });
+    return JSON.stringify({
+      level: record.level,
+      time: record.time,
+      message: typeof record.message === 'string' ? redactPans(record.message) : PAN_REDACTION,
+      logError: 'fields withheld: they spelled a card number across values',
+    });
   }
 }
 

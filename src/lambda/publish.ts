@@ -7,11 +7,7 @@ import type { BatchResults } from './sqs-consumer';
  * fails alone; a failed publish fails every event that produced output (they are retried,
  * and every consumer is idempotent, so a retry changes nothing).
  */
-export async function publishPerEvent<E>(
-  publisher: EventPublisher,
-  events: readonly E[],
-  work: (event: E) => Promise<readonly LedgerEvent[]>,
-): Promise<BatchResults> {
+export async function publishPerEvent<E>(publisher: EventPublisher, events: readonly E[], work: (event: E) => Promise<readonly LedgerEvent[]>): Promise<BatchResults> {
   const results: (Error | undefined)[] = [];
   const outputs: LedgerEvent[] = [];
   const producers: number[] = [];

@@ -66,8 +66,7 @@ export function createSqsConsumer<T extends EventType>(definition: ConsumerDefin
   return middy<SQSEvent, SQSBatchResponse>()
     .use(
       sqsPartialBatchFailure({
-        logger: (reason: unknown, record: SQSRecord) =>
-          logger.warn('record failed; it will be retried', { consumer: definition.name, messageId: record.messageId, error: reason }),
+        logger: (reason: unknown, record: SQSRecord) => logger.warn('record failed; it will be retried', { consumer: definition.name, messageId: record.messageId, error: reason }),
       }),
     )
     .handler(consumeBatch as unknown as (event: SQSEvent) => Promise<SQSBatchResponse>);

@@ -84,7 +84,6 @@ export class EmbeddedBus implements EventPublisher {
   requeue(consumer: ConsumerName, messages: readonly QueuedMessage[]): void {
     this.queues.get(consumer)!.push(...messages);
   }
-
 }
 
 const RECORD_ATTRIBUTES = Object.freeze({ ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'ledgerline-embedded', ApproximateFirstReceiveTimestamp: '0' });

@@ -192,9 +192,7 @@ export class EmbeddedRuntime {
     };
     this.consumers = new Map(
       ROUTES.map((route) => {
-        const handler = handlers[route.consumer].use(
-          parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.transactions, clock, }),
-        );
+        const handler = handlers[route.consumer].use(parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.transactions, clock }));
         return [route.consumer, { route, handler }];
       }),
     );
@@ -256,7 +254,12 @@ export class EmbeddedRuntime {
       if (!failed.has(message.messageId)) continue;
       if (message.receiveCount >= route.queue.maxReceiveCount) {
         // Unparseable (poison) message: the dead-letter queue, with its reason kept.
-        this.deadLetters.add({ source: `queue:${route.name}`, position: 0, reason: 'message failed every delivery and could not be parked', content: message.body ?? JSON.stringify(message.busEvent) });
+        this.deadLetters.add({
+          source: `queue:${route.name}`,
+          position: 0,
+          reason: 'message failed every delivery and could not be parked',
+          content: message.body ?? JSON.stringify(message.busEvent),
+        });
       } else {
         retry.push(message);
       }

@@ -166,7 +166,15 @@ export async function postPartitioned(lines: AsyncIterable<string> | Iterable<st
       for (const [stage, samples] of timings) stageTimings.set(stage, [...(stageTimings.get(stage) ?? []), ...samples]);
       for (const [stage, count] of counts) stageEvents.set(stage, (stageEvents.get(stage) ?? 0) + count);
     }
-    return { summary: mergeSummaries(done.map((d) => d.summary), Math.round(performance.now() - started)), partitions: dirs.length, stageTimings, stageEvents };
+    return {
+      summary: mergeSummaries(
+        done.map((d) => d.summary),
+        Math.round(performance.now() - started),
+      ),
+      partitions: dirs.length,
+      stageTimings,
+      stageEvents,
+    };
   } finally {
     routes.close();
     await Promise.all(workers.map((worker) => worker.terminate()));

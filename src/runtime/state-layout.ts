@@ -102,14 +102,16 @@ export class PartitionRoutes {
       byAuthorisation: (id: string) => this.checked(this.findAuthorisation.get(id)),
       byBusinessKey: (key: string) => this.checked(this.findBusinessKey.get(key)),
     };
-    return this.db.transaction(() =>
-      lines.map((keys) => {
-        const { partition, remember } = routeLine(keys, known, this.partitions);
-        if (remember.authorizationId !== undefined) this.addAuthorisation.run(remember.authorizationId, partition);
-        if (remember.businessKey !== undefined) this.addBusinessKey.run(remember.businessKey, partition);
-        return partition;
-      }),
-    ).immediate();
+    return this.db
+      .transaction(() =>
+        lines.map((keys) => {
+          const { partition, remember } = routeLine(keys, known, this.partitions);
+          if (remember.authorizationId !== undefined) this.addAuthorisation.run(remember.authorizationId, partition);
+          if (remember.businessKey !== undefined) this.addBusinessKey.run(remember.businessKey, partition);
+          return partition;
+        }),
+      )
+      .immediate();
   }
 
   private checked(partition: number | undefined): number | undefined {

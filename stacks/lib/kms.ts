@@ -64,16 +64,14 @@ export class CustomerManagedKey extends Construct {
         Resource: '*',
         Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
       },
-      ...(props.services ?? []).map(
-        (grant): PolicyStatement => ({
-          Sid: grant.sid,
-          Effect: 'Allow',
-          Principal: { Service: grant.service },
-          Action: [...grant.actions],
-          Resource: '*',
-          Condition: grant.condition,
-        }),
-      ),
+      ...(props.services ?? []).map((grant): PolicyStatement => ({
+        Sid: grant.sid,
+        Effect: 'Allow',
+        Principal: { Service: grant.service },
+        Action: [...grant.actions],
+        Resource: '*',
+        Condition: grant.condition,
+      })),
     ];
     this.key = new KmsKey(this, 'key', {
       description: props.description,

@@ -235,9 +235,7 @@ export class VpcNetwork extends Construct {
       name: name('vpc-flow-logs'),
       description: 'VPC flow logs delivery to its log group',
       assumeRolePolicy: serviceTrustPolicy('vpc-flow-logs.amazonaws.com', props.account),
-      statements: [
-        allow(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], [`arn:aws:logs:${props.region}:${props.account}:log-group:${flowLogGroupName}:*`]),
-      ],
+      statements: [allow(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], [`arn:aws:logs:${props.region}:${props.account}:log-group:${flowLogGroupName}:*`])],
       permissionsBoundary: props.permissionsBoundaryArn,
     });
     new FlowLog(this, 'flow-log', {

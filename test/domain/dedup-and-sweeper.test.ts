@@ -16,7 +16,14 @@ describe('dedup business key (FR2)', () => {
     expect(businessKey({ ...a, authorizationId: 'OTHER' })).toBe(businessKey(a));
     expect(businessKey({ ...a, transmittedAt: '2026-11-01T11:00:00+01:00' })).toBe(businessKey(a)); // same instant
     expect(businessKey({ ...a, amount: { value: '25.0', currency: 'GBP' } })).toBe(businessKey(a)); // same amount
-    for (const change of [{ stan: '123457' }, { rrn: '000000654322' }, { network: 'MASTERCARD' }, { transmittedAt: '2026-11-01T10:00:01Z' }, { amount: { value: '25.01', currency: 'GBP' } }, { amount: { value: '25.00', currency: 'EUR' } }]) {
+    for (const change of [
+      { stan: '123457' },
+      { rrn: '000000654322' },
+      { network: 'MASTERCARD' },
+      { transmittedAt: '2026-11-01T10:00:01Z' },
+      { amount: { value: '25.01', currency: 'GBP' } },
+      { amount: { value: '25.00', currency: 'EUR' } },
+    ]) {
       expect(businessKey({ ...a, ...change })).not.toBe(businessKey(a));
     }
   });
@@ -138,7 +145,17 @@ describe('limits: the dedup window and the sweeper (FR2-FR4, FR9)', () => {
 
   function retrying(attempts: number, id = 'txn-1'): TransactionState {
     const pending = { ...authorisedEvent(authorisation({ authorizationId: `A-${id}` }), '2026-11-01T10:00:01Z'), correlationId: id } as LedgerEvent;
-    return { transactionId: id, authorizationId: `A-${id}`, status: 'RETRYING', stage: 'rules', attempts, lastError: 'Error: x', pendingEvent: pending, version: 0, updatedAt: '2026-11-01T10:00:01.000Z' };
+    return {
+      transactionId: id,
+      authorizationId: `A-${id}`,
+      status: 'RETRYING',
+      stage: 'rules',
+      attempts,
+      lastError: 'Error: x',
+      pendingEvent: pending,
+      version: 0,
+      updatedAt: '2026-11-01T10:00:01.000Z',
+    };
   }
 
   it.each([

@@ -126,7 +126,16 @@ describe('enrich: same currency', () => {
 describe('enrich: currency conversion', () => {
   const eurAuth = (overrides: Partial<Authorisation> = {}): Authorisation =>
     auth({ amount: { value: '100.00', currency: 'EUR' }, merchant: { id: 'MER-00120', name: 'Juniper Bistro', mcc: '5812', country: 'FR' }, ...overrides });
-  const eurMerchant: MerchantRecord = { ...merchant, id: 'MER-00120', name: 'Juniper Bistro', mcc: '5812', country: 'FR', category: 'RESTAURANT', currency: 'EUR', settlementAccountId: 'SETTLE-EUR-001' };
+  const eurMerchant: MerchantRecord = {
+    ...merchant,
+    id: 'MER-00120',
+    name: 'Juniper Bistro',
+    mcc: '5812',
+    country: 'FR',
+    category: 'RESTAURANT',
+    currency: 'EUR',
+    settlementAccountId: 'SETTLE-EUR-001',
+  };
   const eurToGbp: FxRateRecord = { from: 'EUR', to: 'GBP', rate: '0.85617855' };
 
   it('uses the network billingAmount when it is in the account currency (NETWORK)', () => {

@@ -142,7 +142,7 @@ describe('ING-2: every timestamp is a real RFC 3339 instant, years 2000-2099', (
   });
 });
 
-describe('ING-2: the checked fields are the schema\'s date-time fields', () => {
+describe("ING-2: the checked fields are the schema's date-time fields", () => {
   it('every authorisation property whose schema is a timestamp or a date is checked', () => {
     const properties = common.definitions.authorisation.properties as Record<string, { $ref?: string }>;
     const dated = Object.entries(properties)

@@ -1,6 +1,19 @@
 import fc from 'fast-check';
 import { fuzzRuns, fuzzSeed } from '../support/fuzz';
-import { basisPoints, canonical, convertMinorUnits, CURRENCY_EXPONENTS, currencyExponent, divideHalfEven, fromMinorUnits, isKnownCurrency, minorOf, MoneyError, parseRate, toMinorUnits } from '../../src/domain/money';
+import {
+  basisPoints,
+  canonical,
+  convertMinorUnits,
+  CURRENCY_EXPONENTS,
+  currencyExponent,
+  divideHalfEven,
+  fromMinorUnits,
+  isKnownCurrency,
+  minorOf,
+  MoneyError,
+  parseRate,
+  toMinorUnits,
+} from '../../src/domain/money';
 
 describe('money', () => {
   it('parses decimal strings into exact minor units per ISO 4217 exponent', () => {
@@ -55,7 +68,7 @@ describe('money', () => {
     expect(() => parseRate('-1')).toThrow(MoneyError);
   });
 
-  it('applies basis-point fees with banker\'s rounding', () => {
+  it("applies basis-point fees with banker's rounding", () => {
     expect(basisPoints(10000n, 275)).toBe(275n);
     expect(basisPoints(1n, 5000)).toBe(0n); // 0.5 → 0 (even)
     expect(basisPoints(3n, 5000)).toBe(2n); // 1.5 → 2 (even)

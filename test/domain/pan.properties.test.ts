@@ -57,21 +57,27 @@ function referenceText(text: string): boolean {
   for (const { groups } of chainsOf(Array.from(text), TEXT_SEPARATORS, 3)) {
     for (let first = 0; first < groups.length; first += 1) {
       for (let last = first; last < groups.length; last += 1) {
-        const digits = groups.slice(first, last + 1).flat().join('');
+        const digits = groups
+          .slice(first, last + 1)
+          .flat()
+          .join('');
         if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return true;
       }
     }
     for (const group of groups) {
       if (group.length <= 19) continue;
       const digits = group.join('');
-      for (let start = 0; start < digits.length; start += 1) for (let length = 13; length <= 19 && start + length <= digits.length; length += 1) if (luhnValid(digits.slice(start, start + length))) return true;
+      for (let start = 0; start < digits.length; start += 1)
+        for (let length = 13; length <= 19 && start + length <= digits.length; length += 1) if (luhnValid(digits.slice(start, start + length))) return true;
     }
   }
   return false;
 }
 
 const fitsScheme = (digits: string): boolean =>
-  CARD_SCHEMES.some((scheme) => scheme.lengths.includes(digits.length) && scheme.prefixes.some(([lo, hi]) => Number(digits.slice(0, lo.length)) >= Number(lo) && Number(digits.slice(0, lo.length)) <= Number(hi)));
+  CARD_SCHEMES.some(
+    (scheme) => scheme.lengths.includes(digits.length) && scheme.prefixes.some(([lo, hi]) => Number(digits.slice(0, lo.length)) >= Number(lo) && Number(digits.slice(0, lo.length)) <= Number(hi)),
+  );
 const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
 
 function referenceIdentifier(text: string): boolean {
@@ -88,20 +94,24 @@ function referenceIdentifier(text: string): boolean {
 
 const zeroArb = fc.constantFrom(...DIGIT_ZEROS.slice(0, 4), 0x30, 0x30, 0x30, 0x30);
 const inScript = (digits: string, zero: number): string => Array.from(digits, (d) => String.fromCodePoint(zero + Number(d))).join('');
-const digitRunArb = fc.tuple(
-  fc.oneof(
-    fc.stringMatching(/^[0-9]{1,6}$/),
-    fc.stringMatching(/^[0-9]{7,25}$/),
-    luhnDigitsArb(),
-    cardPanArb(),
-    cardPanArb().map((pan) => pan.slice(0, 8)),
-    cardPanArb().map((pan) => pan.slice(8)),
-  ),
-  zeroArb,
-).map(([digits, zero]) => inScript(digits, zero));
+const digitRunArb = fc
+  .tuple(
+    fc.oneof(
+      fc.stringMatching(/^[0-9]{1,6}$/),
+      fc.stringMatching(/^[0-9]{7,25}$/),
+      luhnDigitsArb(),
+      cardPanArb(),
+      cardPanArb().map((pan) => pan.slice(0, 8)),
+      cardPanArb().map((pan) => pan.slice(8)),
+    ),
+    zeroArb,
+  )
+  .map(([digits, zero]) => inScript(digits, zero));
 const separatorRunArb = fc.array(fc.constantFrom(...TEXT_SEPARATORS), { minLength: 1, maxLength: 4 }).map((chars) => chars.join(''));
 const otherArb = fc.array(fc.constantFrom(...NOT_SEPARATORS, 'card', 'ACC', ' ref '), { minLength: 1, maxLength: 2 }).map((parts) => parts.join(''));
-const textArb = fc.array(fc.oneof({ weight: 4, arbitrary: digitRunArb }, { weight: 4, arbitrary: separatorRunArb }, { weight: 2, arbitrary: otherArb }), { maxLength: 14 }).map((parts) => parts.join(''));
+const textArb = fc
+  .array(fc.oneof({ weight: 4, arbitrary: digitRunArb }, { weight: 4, arbitrary: separatorRunArb }, { weight: 2, arbitrary: otherArb }), { maxLength: 14 })
+  .map((parts) => parts.join(''));
 
 const options = (ciRuns: number, seed: number): { numRuns: number; seed: number | undefined } => ({ numRuns: fuzzRuns(ciRuns), seed: fuzzSeed(seed) });
 
@@ -178,7 +188,12 @@ describe('escapes: the same text is judged alike however it is encoded (PCI-1, I
       fc.property(textArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 7 }), fc.boolean(), (text, mask, upper) => {
         const plain = containsPan(text);
         const escaped = escapeSome(text, mask);
-        const encodings = [JSON.stringify(text), JSON.stringify({ note: text }), `"${upper ? escaped.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`) : escaped}"`, JSON.stringify({ line: escaped })];
+        const encodings = [
+          JSON.stringify(text),
+          JSON.stringify({ note: text }),
+          `"${upper ? escaped.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`) : escaped}"`,
+          JSON.stringify({ line: escaped }),
+        ];
         for (const encoding of encodings) {
           expect({ encoding, found: containsPan(encoding) }).toEqual({ encoding, found: plain });
           expect(containsPan(redactPans(encoding))).toBe(false);
@@ -238,9 +253,18 @@ describe('findPan', () => {
   }
 
   it('agrees with the recursive definition on generated JSON holding PAN spellings', () => {
-    const leaf = fc.oneof(fc.jsonValue({ maxDepth: 0 }), panSpellingArb().map((spelling) => spelling.text), textArb);
+    const leaf = fc.oneof(
+      fc.jsonValue({ maxDepth: 0 }),
+      panSpellingArb().map((spelling) => spelling.text),
+      textArb,
+    );
     const json = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.string({ maxLength: 4 }), textArb), tie('node'), { maxKeys: 4 })),
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('node'), { maxLength: 4 }),
+        fc.dictionary(fc.oneof(fc.string({ maxLength: 4 }), textArb), tie('node'), { maxKeys: 4 }),
+      ),
     })).node;
     fc.assert(
       fc.property(json, (value) => {

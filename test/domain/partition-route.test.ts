@@ -54,7 +54,8 @@ describe('partition routing (PART-1)', () => {
             continue;
           }
           const claimed = claimOfKey.get(keys.businessKey);
-          if (claimed !== undefined) expect(partition).toBe(claimed); // a duplicate meets the payment that claimed its key
+          if (claimed !== undefined)
+            expect(partition).toBe(claimed); // a duplicate meets the payment that claimed its key
           else {
             expect(partition).toBe(cardPartition(keys.panToken, partitions)); // a unique payment stays with its card
             claimOfKey.set(keys.businessKey, partition);

@@ -3,15 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { EnrichedData } from '../../src/domain/events';
 import type { ProductRecord } from '../../src/ports';
-import {
-  buildFacts,
-  compileRuleSet,
-  evaluateRules,
-  RuleEvaluationError,
-  RuleFactsError,
-  RuleSetError,
-  type CompiledRuleSet,
-} from '../../src/domain/rules';
+import { buildFacts, compileRuleSet, evaluateRules, RuleEvaluationError, RuleFactsError, RuleSetError, type CompiledRuleSet } from '../../src/domain/rules';
 import { DEFAULT_RULE_SET_PATH, loadRuleSetFile } from '../../src/adapters/embedded/rule-set-file';
 
 const RULE_SET_FILE = path.resolve(__dirname, '../../config/rules/card-posting.v1.json');
@@ -253,9 +245,7 @@ describe('buildFacts', () => {
 
   it('refuses a product limit in another currency than the account', () => {
     expect(() => buildFacts(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(RuleFactsError);
-    expect(() => buildFacts(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(
-      /limit is in EUR but account acc-0001 is in GBP/,
-    );
+    expect(() => buildFacts(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(/limit is in EUR but account acc-0001 is in GBP/);
   });
 
   it('refuses an invalid velocity count', () => {
@@ -288,12 +278,8 @@ describe('compileRuleSet', () => {
   });
 
   it('names the rule for a missing field and an unexpected one', () => {
-    expect(failure(withRule({ id: 'NO_WHEN', description: 'x', outcome: 'review' })).message).toContain(
-      'rule NO_WHEN (rules[11]): missing required field "when"',
-    );
-    expect(failure(withRule({ id: 'EXTRA', description: 'x', when: 'true', outcome: 'review', priority: 1 })).message).toContain(
-      'rule EXTRA (rules[11]): unexpected field "priority"',
-    );
+    expect(failure(withRule({ id: 'NO_WHEN', description: 'x', outcome: 'review' })).message).toContain('rule NO_WHEN (rules[11]): missing required field "when"');
+    expect(failure(withRule({ id: 'EXTRA', description: 'x', when: 'true', outcome: 'review', priority: 1 })).message).toContain('rule EXTRA (rules[11]): unexpected field "priority"');
   });
 
   it('rejects document-level faults (bad version, fractional parameter, no rules)', () => {
@@ -314,27 +300,19 @@ describe('compileRuleSet', () => {
     expect(mismatched.ruleId).toBe('MCC_AS_INT');
     expect(mismatched.message).toMatch(/rule MCC_AS_INT \(review\): "when" does not type-check: no such overload: string > int/);
 
-    expect(failure(withRule({ id: 'UNKNOWN_VAR', description: 'x', when: 'customer.age > 18', outcome: 'review' })).message).toMatch(
-      /rule UNKNOWN_VAR .*does not type-check/,
-    );
-    expect(failure(withRule({ id: 'UNKNOWN_FIELD', description: 'x', when: 'payment.nope == 1', outcome: 'review' })).message).toMatch(
-      /rule UNKNOWN_FIELD .*does not type-check: No such key: nope/,
-    );
-    expect(
-      failure(withRule({ id: 'UNKNOWN_PARAM', description: 'x', when: 'payment.mcc in params.allowedMccs', outcome: 'review' })).message,
-    ).toMatch(/rule UNKNOWN_PARAM .*No such key: allowedMccs/);
+    expect(failure(withRule({ id: 'UNKNOWN_VAR', description: 'x', when: 'customer.age > 18', outcome: 'review' })).message).toMatch(/rule UNKNOWN_VAR .*does not type-check/);
+    expect(failure(withRule({ id: 'UNKNOWN_FIELD', description: 'x', when: 'payment.nope == 1', outcome: 'review' })).message).toMatch(/rule UNKNOWN_FIELD .*does not type-check: No such key: nope/);
+    expect(failure(withRule({ id: 'UNKNOWN_PARAM', description: 'x', when: 'payment.mcc in params.allowedMccs', outcome: 'review' })).message).toMatch(/rule UNKNOWN_PARAM .*No such key: allowedMccs/);
   });
 
   it('rejects floating point in an expression: money is compared as exact ints', () => {
     const literal = failure(withRule({ id: 'FLOAT', description: 'x', when: 'payment.amountMinor > 100.5', outcome: 'review' }));
     expect(literal.ruleId).toBe('FLOAT');
     expect(literal.message).toContain('rule FLOAT (review): "when" uses floating point: double literal 100.5 at position 22');
-    expect(
-      failure(withRule({ id: 'TO_DOUBLE', description: 'x', when: 'double(payment.amountMinor) > 0.0 * 1.0', outcome: 'review' })).message,
-    ).toMatch(/rule TO_DOUBLE .*uses floating point/);
-    expect(
-      failure(withRule({ id: 'TO_DOUBLE_METHOD', description: 'x', when: 'payment.velocityCount.double() > 1', outcome: 'review' })).message,
-    ).toMatch(/rule TO_DOUBLE_METHOD .*(uses floating point|does not type-check)/);
+    expect(failure(withRule({ id: 'TO_DOUBLE', description: 'x', when: 'double(payment.amountMinor) > 0.0 * 1.0', outcome: 'review' })).message).toMatch(/rule TO_DOUBLE .*uses floating point/);
+    expect(failure(withRule({ id: 'TO_DOUBLE_METHOD', description: 'x', when: 'payment.velocityCount.double() > 1', outcome: 'review' })).message).toMatch(
+      /rule TO_DOUBLE_METHOD .*(uses floating point|does not type-check)/,
+    );
   });
 
   it('requires a bool expression', () => {

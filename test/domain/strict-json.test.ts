@@ -6,11 +6,7 @@ import fc from 'fast-check';
 import { MAX_JSON_DEPTH, strictJsonFault } from '../../src/domain/strict-json';
 import { fuzzRuns, fuzzSeed } from '../support/fuzz';
 
-type Node =
-  | { t: 'obj'; members: [string, Node][] }
-  | { t: 'arr'; items: Node[] }
-  | { t: 'str'; v: string }
-  | { t: 'lit'; v: string };
+type Node = { t: 'obj'; members: [string, Node][] } | { t: 'arr'; items: Node[] } | { t: 'str'; v: string } | { t: 'lit'; v: string };
 
 function check(text: string): string | undefined {
   return strictJsonFault(text, JSON.parse(text))?.reason;
@@ -139,7 +135,13 @@ describe('strict JSON (ING-1)', () => {
       ),
     })).node;
     const written = (node: Node): string =>
-      node.t === 'str' ? JSON.stringify(node.v) : node.t === 'lit' ? node.v : node.t === 'arr' ? `[${node.items.map(written).join(',')}]` : `{${node.members.map(([n, v]) => `${JSON.stringify(n)}: ${written(v)}`).join(' ,')}}`;
+      node.t === 'str'
+        ? JSON.stringify(node.v)
+        : node.t === 'lit'
+          ? node.v
+          : node.t === 'arr'
+            ? `[${node.items.map(written).join(',')}]`
+            : `{${node.members.map(([n, v]) => `${JSON.stringify(n)}: ${written(v)}`).join(' ,')}}`;
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'a:b', 'panToken'), plainTree), { maxLength: 6 }), (members) => {
         const root: Node = { t: 'obj', members };

@@ -32,7 +32,22 @@ describe('function bundles', () => {
   const names = functionNames();
 
   it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (REC-2) and the workbench (WB-1)', () => {
-    expect(names).toEqual(['assembler', 'dedup', 'enrich', 'ingest', 'posting', 'reconcile-cases', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger', 'reconcile-workbench', 'rules', 'standardise', 'sweeper']);
+    expect(names).toEqual([
+      'assembler',
+      'dedup',
+      'enrich',
+      'ingest',
+      'posting',
+      'reconcile-cases',
+      'reconcile-match',
+      'reconcile-normalise',
+      'reconcile-summarise',
+      'reconcile-trigger',
+      'reconcile-workbench',
+      'rules',
+      'standardise',
+      'sweeper',
+    ]);
   });
 
   it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {

@@ -37,7 +37,13 @@ describe('posting handler (FR7, hot accounts)', () => {
 
   it('isolates a poison payment when the batch write fails, so its batch-mates still post', async () => {
     const real = new SqliteLedgerStore(openMemoryDatabase());
-    const ledger = { recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => { if (legs.some((l) => l.authorizationId === 'AUTH-2')) throw new Error('account blocked in core banking'); return real.recordLegs(legs); }, balances: () => real.balances() };
+    const ledger = {
+      recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => {
+        if (legs.some((l) => l.authorizationId === 'AUTH-2')) throw new Error('account blocked in core banking');
+        return real.recordLegs(legs);
+      },
+      balances: () => real.balances(),
+    };
     const publisher = new CapturingPublisher();
     const handler = createPostingHandler({ ledger, publisher, clock: fixedClock });
     const response = await handler(sqsEvent([approved(1), approved(2), approved(3)]), lambdaContext);
@@ -60,7 +66,13 @@ describe('posting handler (FR7, hot accounts)', () => {
   it('a failing ledger store fails the batch and applies nothing twice on retry', async () => {
     const real = new SqliteLedgerStore(openMemoryDatabase());
     let failures = 2; // the batch call, then the isolated per-payment call
-    const ledger = { recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => { if (failures-- > 0) throw new Error('ledger unavailable'); return real.recordLegs(legs); }, balances: () => real.balances() };
+    const ledger = {
+      recordLegs: async (legs: Parameters<typeof real.recordLegs>[0]) => {
+        if (failures-- > 0) throw new Error('ledger unavailable');
+        return real.recordLegs(legs);
+      },
+      balances: () => real.balances(),
+    };
     const handler = createPostingHandler({ ledger, publisher: new CapturingPublisher(), clock: fixedClock });
     expect((await handler(sqsEvent([approved(1)]), lambdaContext)).batchItemFailures).toHaveLength(1);
     expect((await handler(sqsEvent([approved(1)], 2), lambdaContext)).batchItemFailures).toHaveLength(0);
@@ -90,7 +102,10 @@ describe('assembler handler (FR8)', () => {
     const files = readdirSync(dir);
     expect(files).toEqual(['postings-00000001.txt']);
     const lines = parsePostingLines(readFileSync(join(dir, files[0]!), 'utf8'));
-    expect(lines.map((l) => [l.legIndex, l.debitCredit, l.amountMinor])).toEqual([[1, 'D', 2500n], [2, 'C', 2500n]]);
+    expect(lines.map((l) => [l.legIndex, l.debitCredit, l.amountMinor])).toEqual([
+      [1, 'D', 2500n],
+      [2, 'C', 2500n],
+    ]);
     outbox.flush();
     expect(readdirSync(dir)).toHaveLength(1);
   });

@@ -39,7 +39,13 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
 
   it('turns the app response into an ALB result', () => {
     const response: WorkbenchResponse = { status: 303, headers: { location: '/cases', 'content-type': 'text/plain' }, body: 'See /cases' };
-    expect(toAlbResult(response)).toEqual({ statusCode: 303, statusDescription: '303 See Other', headers: { location: '/cases', 'content-type': 'text/plain' }, body: 'See /cases', isBase64Encoded: false });
+    expect(toAlbResult(response)).toEqual({
+      statusCode: 303,
+      statusDescription: '303 See Other',
+      headers: { location: '/cases', 'content-type': 'text/plain' },
+      body: 'See /cases',
+      isBase64Encoded: false,
+    });
   });
 
   it('serves a request through the app', async () => {

@@ -219,10 +219,7 @@ describe('rules handler', () => {
     ]);
     // Another card is unaffected; the first card, a window later, is back under the limit.
     const later = new Date(Date.parse(times[2] as string) + DEFAULT_VELOCITY_WINDOW_MS).toISOString();
-    await run([
-      sqsRecord(enrichedEvent({ n: 4, panToken: 'tok_card00000002' }), 'm-4'),
-      sqsRecord(enrichedEvent({ n: 5, transmittedAt: later }), 'm-5'),
-    ]);
+    await run([sqsRecord(enrichedEvent({ n: 4, panToken: 'tok_card00000002' }), 'm-4'), sqsRecord(enrichedEvent({ n: 5, transmittedAt: later }), 'm-5')]);
     const [other, afterWindow] = publisher.published.slice(3).map((event) => validateEvent(event, 'payment.rules-decided').data.decision);
     expect(other).toMatchObject({ outcome: 'approve', velocityCount: 1 });
     expect(afterWindow).toMatchObject({ outcome: 'approve', velocityCount: 1 });

@@ -36,13 +36,7 @@ function deduplicatedEvent(auth: Authorisation): LedgerEvent<'payment.deduplicat
     id: deterministicId('payment.authorised', auth.authorizationId),
     correlationId: correlationIdFor(auth.authorizationId),
   };
-  return nextEvent(
-    authorised,
-    EventTypes.deduplicated,
-    'ledgerline.dedup',
-    { authorisation: auth, businessKey: businessKey(auth) },
-    '2024-03-01T10:15:31.000Z',
-  );
+  return nextEvent(authorised, EventTypes.deduplicated, 'ledgerline.dedup', { authorisation: auth, businessKey: businessKey(auth) }, '2024-03-01T10:15:31.000Z');
 }
 
 /** An SQS record fed by an EventBridge rule: the body is the bus event, `detail` the envelope. */
@@ -147,11 +141,7 @@ describe('standardise handler', () => {
       sqsRecord('m-bad-schema', busBody(badSchema as LedgerEvent)),
     ]);
 
-    expect(response.batchItemFailures).toEqual([
-      { itemIdentifier: 'm-broken-json' },
-      { itemIdentifier: 'm-wrong-type' },
-      { itemIdentifier: 'm-bad-schema' },
-    ]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-broken-json' }, { itemIdentifier: 'm-wrong-type' }, { itemIdentifier: 'm-bad-schema' }]);
     expect(publisher.published).toHaveLength(1);
     expect(publisher.published[0]?.causationId).toBe(input.id);
   });
@@ -160,10 +150,7 @@ describe('standardise handler', () => {
     const publisher = new RecordingPublisher();
     // Valid against the event schema, but 1500.5 JPY is not valid money (JPY has no minor unit).
     const bad = deduplicatedEvent(authorisation({ authorizationId: 'auth-jpy-bad', billingAmount: { value: '1500.5', currency: 'JPY' } }));
-    const response = await run(publisher, fixedClock('2024-03-01T10:15:32.000Z'), [
-      sqsRecord('m-bad-money', busBody(bad)),
-      sqsRecord('m-good', busBody(input)),
-    ]);
+    const response = await run(publisher, fixedClock('2024-03-01T10:15:32.000Z'), [sqsRecord('m-bad-money', busBody(bad)), sqsRecord('m-good', busBody(input))]);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad-money' }]);
     expect(publisher.published.map((event) => event.causationId)).toEqual([input.id]);
   });

@@ -7,9 +7,7 @@ import { GENERATOR_MIX, GENERATOR_PACE, HIGH_RISK_MCCS, Prng, authorisationLines
 import { validateAuthorisation } from '../../schemas';
 
 const ref = loadReferenceData();
-const generate = (count: number, seed: number, duplicateRate?: number): Authorisation[] => [
-  ...generateAuthorisations({ count, seed, duplicateRate, referenceData: ref }),
-];
+const generate = (count: number, seed: number, duplicateRate?: number): Authorisation[] => [...generateAuthorisations({ count, seed, duplicateRate, referenceData: ref })];
 
 describe('Prng', () => {
   it('is deterministic for a seed and spreads over [0, 1)', () => {

@@ -35,8 +35,14 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     let rule: Resource;
     let queue: Resource;
     beforeAll(() => {
-      rule = one(m.of('aws_cloudwatch_event_rule').filter((candidate) => candidate.config.name === names.routeRuleName(route)), `rule for ${route.name}`);
-      queue = one(m.of('aws_sqs_queue').filter((candidate) => candidate.config.name === names.routeQueueName(route)), `queue for ${route.name}`);
+      rule = one(
+        m.of('aws_cloudwatch_event_rule').filter((candidate) => candidate.config.name === names.routeRuleName(route)),
+        `rule for ${route.name}`,
+      );
+      queue = one(
+        m.of('aws_sqs_queue').filter((candidate) => candidate.config.name === names.routeQueueName(route)),
+        `queue for ${route.name}`,
+      );
     });
 
     test('the rule matches exactly the route pattern on the environment bus', () => {
@@ -56,7 +62,10 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     test('the queue lets only this rule send, and dead-letters after the route maxReceiveCount', () => {
       const policy = one(m.attachedTo(queue, 'aws_sqs_queue_policy', 'queue_url'), 'queue policy');
       const statements = JSON.parse(String(policy.config.policy)).Statement as Array<{ Effect: string; Principal?: { Service?: string }; Condition?: { ArnEquals?: Record<string, string[]> } }>;
-      const send = one(statements.filter((statement) => statement.Effect === 'Allow'), 'allow statement');
+      const send = one(
+        statements.filter((statement) => statement.Effect === 'Allow'),
+        'allow statement',
+      );
       expect(send.Principal?.Service).toBe('events.amazonaws.com');
       expect(send.Condition?.ArnEquals?.['aws:SourceArn']).toEqual([names.routeRuleArn(route)]);
       const redrive = JSON.parse(String(queue.config.redrive_policy)) as { maxReceiveCount: number; deadLetterTargetArn: string };
@@ -78,7 +87,10 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     });
 
     test('the consumer may read only its own queue', () => {
-      const consumer = one(m.of('aws_lambda_function').filter((fn) => fn.config.function_name === names.functionName(route.consumer)), 'consumer');
+      const consumer = one(
+        m.of('aws_lambda_function').filter((fn) => fn.config.function_name === names.functionName(route.consumer)),
+        'consumer',
+      );
       const policy = one(
         m.of('aws_iam_role_policy').filter((candidate) => m.refs(candidate, candidate.config.role).some((ref) => m.refs(consumer, consumer.config.role).includes(ref))),
         'consumer role policy',

@@ -144,7 +144,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       const fn = byName(m, 'aws_lambda_function', names.functionName(entry.name)).config;
       const sizing = config.functions[entry.name];
       expect([fn.memory_size, fn.timeout, fn.reserved_concurrent_executions]).toEqual([sizing.memoryMb, sizing.timeoutSeconds, sizing.reservedConcurrency]);
-      const variables = ((block(fn.environment)?.variables ?? {}) as Record<string, string>);
+      const variables = (block(fn.environment)?.variables ?? {}) as Record<string, string>;
       if (entry.name in FUNCTION_ENVIRONMENT) {
         const contract = entry.name as FunctionName;
         for (const key of Object.keys(variables)) expect(variablesFor(contract)).toContain(key);
@@ -232,13 +232,12 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
 
 test('environments differ only in config: the same resources, only counts (AZs, CIDRs) vary', () => {
   // `vpc_private-rt-2_68DF986D` → `vpc_private-rt-N`: an indexed construct differs only in how many there are.
-  const shape = (scope: SynthModel) => [
-    ...new Set(
-      scope.resources.map((resource) =>
-        `${resource.stack.replace(/^ledgerline-[a-z]+-/, '')}/${resource.type}.${resource.name.replace(/_[0-9A-F]{8}$/, '').replace(/-\d+(-\d+)?$/, '-N')}`,
+  const shape = (scope: SynthModel) =>
+    [
+      ...new Set(
+        scope.resources.map((resource) => `${resource.stack.replace(/^ledgerline-[a-z]+-/, '')}/${resource.type}.${resource.name.replace(/_[0-9A-F]{8}$/, '').replace(/-\d+(-\d+)?$/, '-N')}`),
       ),
-    ),
-  ].sort();
+    ].sort();
   const [first, ...rest] = ENVIRONMENTS.map((config) => shape(model(config.name)));
   expect(first!.length).toBeGreaterThan(150);
   for (const other of rest) expect(other).toEqual(first);

@@ -140,7 +140,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
   });
-  test('reconcile-cases: reads only the runs\' cases.json, and on the workbench table only GetItem / PutItem / Query (byAccount)', () => {
+  test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only GetItem / PutItem / Query (byAccount)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-cases'));
     expect(block(fn.config.environment)!.variables).toEqual({ WORKBENCH_TABLE: names.tableName('workbench') });
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-cases'].reservedConcurrency });
@@ -152,7 +152,12 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const byAction = (prefix: string) => statements.filter((statement) => list(statement.Action).some((action) => action.startsWith(prefix)));
 
     expect(byAction('dynamodb:')).toEqual([
-      { Sid: 'TableWorkbench', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Resource: [names.tableArn('workbench'), names.tableIndexArn('workbench', 'byAccount')] },
+      {
+        Sid: 'TableWorkbench',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Resource: [names.tableArn('workbench'), names.tableIndexArn('workbench', 'byAccount')],
+      },
     ]);
     expect(byAction('s3:')).toEqual([{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${names.analyticsBucketArn}/matches/runs/*/cases.json`] }]);
     // KMS: the data key through DynamoDB (and Lambda, for its encrypted environment), the analytics key through S3 for reading.

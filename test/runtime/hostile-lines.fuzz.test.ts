@@ -47,7 +47,7 @@ const HOSTILE: Record<string, (auth: Auth, random: Prng) => string> = {
   },
   duplicateMember: (auth, random) => {
     const name = MEMBERS[random.int(MEMBERS.length)]!;
-    const value = random.next() < 0.5 ? auth[name] : (name === 'amount' ? { value: '9999.99', currency: 'GBP' } : 'tok_ANOTHERCARD123');
+    const value = random.next() < 0.5 ? auth[name] : name === 'amount' ? { value: '9999.99', currency: 'GBP' } : 'tok_ANOTHERCARD123';
     return JSON.stringify(auth).replace('{', `{${spellString(name, random, { escape: random.next(), whitespace: 0, shuffle: false })}:${JSON.stringify(value)},`);
   },
   wrongType: (auth, random) => {
@@ -71,7 +71,12 @@ const HOSTILE: Record<string, (auth: Auth, random: Prng) => string> = {
     return line.slice(0, 1 + random.int(line.length - 1));
   },
   impossibleTimestamp: (auth, random) =>
-    JSON.stringify({ ...auth, transmittedAt: ['2026-13-01T10:00:00Z', '2026-11-01T25:00:00Z', '2026-11-01T10:00:00+99:99', '2026-12-31T23:59:60Z', '2026-02-30T10:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T10:00:00Z'][random.int(7)] }),
+    JSON.stringify({
+      ...auth,
+      transmittedAt: ['2026-13-01T10:00:00Z', '2026-11-01T25:00:00Z', '2026-11-01T10:00:00+99:99', '2026-12-31T23:59:60Z', '2026-02-30T10:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T10:00:00Z'][
+        random.int(7)
+      ],
+    }),
   zeroAmount: (auth, random) => JSON.stringify({ ...auth, amount: { ...auth.amount, value: ['0', '0.00', '0.0'][random.int(3)] } }),
 };
 const KINDS = Object.keys(HOSTILE);
@@ -119,7 +124,13 @@ describe('hostile input lines (ING-4)', () => {
             expect(letter.reason.length).toBeGreaterThan(5);
             expect(letter.reason.length).toBeLessThan(400);
           }
-          expect({ partitions, ...summary, elapsedMs: 0 }).toEqual({ partitions, ...reference.summary, received: reference.summary.received + hostileAt.length, invalid: hostileAt.length, elapsedMs: 0 });
+          expect({ partitions, ...summary, elapsedMs: 0 }).toEqual({
+            partitions,
+            ...reference.summary,
+            received: reference.summary.received + hostileAt.length,
+            invalid: hostileAt.length,
+            elapsedMs: 0,
+          });
           expect(await summedBalances(stateDir)).toEqual(expectedBalances);
         }
       }),

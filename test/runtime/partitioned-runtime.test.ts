@@ -147,7 +147,7 @@ describe('partitioned post (one worker per card partition)', () => {
     // once its wave is committed, and the coordinator keeps at most two chunks in flight, so each
     // partition's ~380 routed lines mean at least 200 committed), and routes for lines none committed.
     const routesDb = openDurableDatabase(state, ROUTES_DB_FILE);
-    const routed = (routesDb.prepare('SELECT count(*) FROM authorisation_routes').pluck().get() as number);
+    const routed = routesDb.prepare('SELECT count(*) FROM authorisation_routes').pluck().get() as number;
     routesDb.close();
     const committed = partitionDirs(state).map((dir) => {
       const db = openStateDatabase(dir);

@@ -42,8 +42,10 @@ function streamFrom(seed: number): { plain: string[]; replays: number; duplicate
   for (let i = 0; i < 50; i += 1) {
     const original = auths[random.int(auths.length)]!;
     const kind = random.int(3);
-    if (kind === 0) resent.push(original); // the same record again
-    else if (kind === 1) resent.push({ ...original, panToken: otherToken(original.panToken) }); // same id, another card
+    if (kind === 0)
+      resent.push(original); // the same record again
+    else if (kind === 1)
+      resent.push({ ...original, panToken: otherToken(original.panToken) }); // same id, another card
     else resent.push({ ...original, authorizationId: `${original.authorizationId}-R${i}`, panToken: otherToken(original.panToken) }); // same business key, another card
   }
   // Interleave: each re-send lands somewhere after its original.
@@ -72,7 +74,7 @@ function streamFrom(seed: number): { plain: string[]; replays: number; duplicate
 }
 
 describe('re-encoding (ING-5) under any partition count (PART-1)', () => {
-  it('every re-spelling gives the plain stream\'s outcome, ledger and posting records under 1, 2 and 3 partitions', async () => {
+  it("every re-spelling gives the plain stream's outcome, ledger and posting records under 1, 2 and 3 partitions", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
         const { plain, replays, duplicates } = streamFrom(seed);

@@ -88,9 +88,7 @@ export function readWalTail(walPath: string, cache?: Map<string, WalCursor>): Wa
     const pageSize = header.readUInt32BE(8) === 1 ? 65536 : header.readUInt32BE(8);
     const cached = cache?.get(walPath);
     let cursor: WalCursor =
-      cached && cached.salt1 === salt1 && cached.salt2 === salt2 && cached.pageSize === pageSize
-        ? cached
-        : { salt1, salt2, pageSize, bigEndian, offset: WAL_HEADER_BYTES, frame: 0, s0: h0, s1: h1 };
+      cached && cached.salt1 === salt1 && cached.salt2 === salt2 && cached.pageSize === pageSize ? cached : { salt1, salt2, pageSize, bigEndian, offset: WAL_HEADER_BYTES, frame: 0, s0: h0, s1: h1 };
     const frameBytes = FRAME_HEADER_BYTES + pageSize;
     let { offset, s0, s1 } = cursor;
     let validFrames = cursor.frame;

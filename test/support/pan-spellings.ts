@@ -87,13 +87,50 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 /** PCI-2's card-scheme table (prefix ranges and lengths). Maestro's 12-digit numbers are below PCI-1's 13. */
 export const CARD_SCHEMES: readonly CardScheme[] = [
   { scheme: 'visa', prefixes: [['4', '4']], lengths: [13, 16, 19] },
-  { scheme: 'mastercard', prefixes: [['51', '55'], ['2221', '2720']], lengths: [16] },
-  { scheme: 'amex', prefixes: [['34', '34'], ['37', '37']], lengths: [15] },
-  { scheme: 'discover', prefixes: [['6011', '6011'], ['644', '649'], ['65', '65']], lengths: range(16, 19) },
+  {
+    scheme: 'mastercard',
+    prefixes: [
+      ['51', '55'],
+      ['2221', '2720'],
+    ],
+    lengths: [16],
+  },
+  {
+    scheme: 'amex',
+    prefixes: [
+      ['34', '34'],
+      ['37', '37'],
+    ],
+    lengths: [15],
+  },
+  {
+    scheme: 'discover',
+    prefixes: [
+      ['6011', '6011'],
+      ['644', '649'],
+      ['65', '65'],
+    ],
+    lengths: range(16, 19),
+  },
   { scheme: 'jcb', prefixes: [['3528', '3589']], lengths: range(16, 19) },
-  { scheme: 'diners', prefixes: [['36', '36'], ['38', '38'], ['300', '305']], lengths: range(14, 19) },
+  {
+    scheme: 'diners',
+    prefixes: [
+      ['36', '36'],
+      ['38', '38'],
+      ['300', '305'],
+    ],
+    lengths: range(14, 19),
+  },
   { scheme: 'unionpay', prefixes: [['62', '62']], lengths: range(16, 19) },
-  { scheme: 'maestro', prefixes: [['50', '50'], ['56', '69']], lengths: range(13, 19) },
+  {
+    scheme: 'maestro',
+    prefixes: [
+      ['50', '50'],
+      ['56', '69'],
+    ],
+    lengths: range(13, 19),
+  },
 ];
 
 const fill = (prefix: string, length: number, digit = '0'): string => luhnComplete(prefix + digit.repeat(length - 1 - prefix.length));
@@ -122,7 +159,9 @@ export function cardPanArb(lengths: readonly number[] = range(13, 19)): fc.Arbit
   return fc
     .constantFrom(...choices)
     .chain(({ lo, hi, width, length }) =>
-      fc.tuple(fc.integer({ min: lo, max: hi }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: length - 1 - width, maxLength: length - 1 - width })).map(([prefix, rest]) => luhnComplete(String(prefix).padStart(width, '0') + rest.join(''))),
+      fc
+        .tuple(fc.integer({ min: lo, max: hi }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: length - 1 - width, maxLength: length - 1 - width }))
+        .map(([prefix, rest]) => luhnComplete(String(prefix).padStart(width, '0') + rest.join(''))),
     );
 }
 
@@ -419,7 +458,9 @@ const JSON_UNESCAPE: Record<string, string> = { t: '\t', n: '\n', r: '\r', b: '\
 
 /** One level of JSON escapes (`\uXXXX`, `\t`, `\\` …) decoded. */
 export function decodeJsonEscapes(text: string): string {
-  return text.replace(/\\(?:u([0-9a-fA-F]{4})|([tnrbf/"\\]))/g, (_, hex: string | undefined, short: string | undefined) => (hex ? String.fromCharCode(parseInt(hex, 16)) : (JSON_UNESCAPE[short as string] ?? '')));
+  return text.replace(/\\(?:u([0-9a-fA-F]{4})|([tnrbf/"\\]))/g, (_, hex: string | undefined, short: string | undefined) =>
+    hex ? String.fromCharCode(parseInt(hex, 16)) : (JSON_UNESCAPE[short as string] ?? ''),
+  );
 }
 
 /**
@@ -617,10 +658,18 @@ const pad = (value: number, width: number): string => String(value).padStart(wid
 export function nonCardNumberArb(): fc.Arbitrary<NonCardNumber> {
   const luhnReference = fc
     .constantFrom(...NON_CARD_PREFIXES)
-    .chain(({ lo, hi, width, lengths }) => fc.tuple(fc.integer({ min: lo, max: hi }), fc.constantFrom(...lengths)).chain(([prefix, length]) => digitsArb(length - 1 - width).map((rest) => luhnComplete(pad(prefix, width) + rest))))
+    .chain(({ lo, hi, width, lengths }) =>
+      fc.tuple(fc.integer({ min: lo, max: hi }), fc.constantFrom(...lengths)).chain(([prefix, length]) => digitsArb(length - 1 - width).map((rest) => luhnComplete(pad(prefix, width) + rest))),
+    )
     .map((text): NonCardNumber => ({ text, kind: 'luhn-reference', plainTextSafe: false }));
-  const longReference = fc.integer({ min: 20, max: 32 }).chain(digitsArb).map((text): NonCardNumber => ({ text, kind: 'long-reference', plainTextSafe: false }));
-  const shortReference = fc.integer({ min: 1, max: 12 }).chain(digitsArb).map((text): NonCardNumber => ({ text, kind: 'short-reference', plainTextSafe: true }));
+  const longReference = fc
+    .integer({ min: 20, max: 32 })
+    .chain(digitsArb)
+    .map((text): NonCardNumber => ({ text, kind: 'long-reference', plainTextSafe: false }));
+  const shortReference = fc
+    .integer({ min: 1, max: 12 })
+    .chain(digitsArb)
+    .map((text): NonCardNumber => ({ text, kind: 'short-reference', plainTextSafe: true }));
   const iban = fc
     .tuple(fc.constantFrom('GB', 'DE', 'FR', 'NL', 'IE'), fc.stringMatching(/^[A-Z]{4}$/), digitsArb(14))
     .map(([country, bank, account]) => ({ text: ibanOf(country, bank + account), kind: 'iban' as const, plainTextSafe: false }));
@@ -629,11 +678,31 @@ export function nonCardNumberArb(): fc.Arbitrary<NonCardNumber> {
     .map(([y, m, d, sep]): NonCardNumber => ({ text: sep === '-' ? `${y}-${pad(m, 2)}-${pad(d, 2)}` : `${pad(d, 2)}${sep}${pad(m, 2)}${sep}${y}`, kind: 'date', plainTextSafe: true }));
   // Colons never join digit groups (PCI-1), so a full timestamp with milliseconds stays visible.
   const timestamp = fc
-    .tuple(fc.integer({ min: 2000, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 999 }), fc.constantFrom('T', ' '), fc.constantFrom('Z', '+01:00', '-05:30', ''))
-    .map(([y, mo, d, h, mi, s, ms, t, zone]): NonCardNumber => ({ text: `${y}-${pad(mo, 2)}-${pad(d, 2)}${t}${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}${zone}`, kind: 'timestamp', plainTextSafe: true }));
+    .tuple(
+      fc.integer({ min: 2000, max: 2099 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 28 }),
+      fc.integer({ min: 0, max: 23 }),
+      fc.integer({ min: 0, max: 59 }),
+      fc.integer({ min: 0, max: 59 }),
+      fc.integer({ min: 0, max: 999 }),
+      fc.constantFrom('T', ' '),
+      fc.constantFrom('Z', '+01:00', '-05:30', ''),
+    )
+    .map(([y, mo, d, h, mi, s, ms, t, zone]): NonCardNumber => ({
+      text: `${y}-${pad(mo, 2)}-${pad(d, 2)}${t}${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}${zone}`,
+      kind: 'timestamp',
+      plainTextSafe: true,
+    }));
   const amount = fc
     .tuple(fc.bigInt({ min: 0n, max: 9_999_999_999n }), fc.integer({ min: 0, max: 99 }), fc.constantFrom([',', '.'], [' ', ','], ['.', ','], ['', '.']))
-    .map(([units, cents, [thousands, decimal]]): NonCardNumber => ({ text: `${units.toString().replace(/\B(?=(\d{3})+(?!\d))/g, thousands)}${decimal}${pad(cents, 2)}`, kind: 'amount', plainTextSafe: true }));
-  const invoice = fc.tuple(fc.constantFrom('INV-', 'PO ', 'Rechnung Nr. '), fc.integer({ min: 2000, max: 2099 }), fc.integer({ min: 0, max: 999_999 }), fc.constantFrom('-', '/', ' ')).map(([tag, year, n, sep]): NonCardNumber => ({ text: `${tag}${year}${sep}${pad(n, 6)}`, kind: 'invoice', plainTextSafe: true }));
+    .map(([units, cents, [thousands, decimal]]): NonCardNumber => ({
+      text: `${units.toString().replace(/\B(?=(\d{3})+(?!\d))/g, thousands)}${decimal}${pad(cents, 2)}`,
+      kind: 'amount',
+      plainTextSafe: true,
+    }));
+  const invoice = fc
+    .tuple(fc.constantFrom('INV-', 'PO ', 'Rechnung Nr. '), fc.integer({ min: 2000, max: 2099 }), fc.integer({ min: 0, max: 999_999 }), fc.constantFrom('-', '/', ' '))
+    .map(([tag, year, n, sep]): NonCardNumber => ({ text: `${tag}${year}${sep}${pad(n, 6)}`, kind: 'invoice', plainTextSafe: true }));
   return fc.oneof(luhnReference, longReference, shortReference, iban, date, timestamp, amount, invoice);
 }

@@ -27,6 +27,14 @@ export function allFiles(dir: string): string[] {
 export function outboxLines(stateDir: string): string[] {
   return partitionDirs(stateDir)
     .map((partition) => join(partition, 'outbox'))
-    .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.txt')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0)))
+    .flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.txt'))
+        .flatMap((f) =>
+          readFileSync(join(dir, f), 'utf8')
+            .split('\n')
+            .filter((l) => l.length > 0),
+        ),
+    )
     .sort();
 }

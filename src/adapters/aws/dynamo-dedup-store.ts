@@ -74,9 +74,7 @@ export class DynamoDedupStore implements DedupStore {
       const old = (error as { Item?: Record<string, AttributeValue> }).Item;
       if (old && old[KEY]) return claimFromItem(old);
     }
-    const read = await awsCall('dedup GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [KEY]: { S: claim.businessKey } }, ConsistentRead: true })),
-    );
+    const read = await awsCall('dedup GetItem', () => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [KEY]: { S: claim.businessKey } }, ConsistentRead: true })));
     return read.Item ? claimFromItem(read.Item) : null;
   }
 }

@@ -204,8 +204,7 @@ export class DynamoLedgerStore implements LedgerStore {
           continue;
         }
         const balanceReason = reasons[pending.length];
-        const retryable =
-          reasons.length === 0 || balanceReason === 'ConditionalCheckFailed' || reasons.some((code) => RETRYABLE_REASONS.has(code));
+        const retryable = reasons.length === 0 || balanceReason === 'ConditionalCheckFailed' || reasons.some((code) => RETRYABLE_REASONS.has(code));
         if (!retryable) throw error;
         conflicts += 1;
         if (conflicts > this.maxConflictRetries) {
@@ -290,9 +289,7 @@ export class DynamoLedgerStore implements LedgerStore {
     const totals = new Map<string, { currency: string; minor: bigint; version: number }>();
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const page = await awsCall('ledger Scan', () =>
-        this.client.send(new ScanCommand({ TableName: this.tableName, IndexName: LEDGER_BALANCES_INDEX, ExclusiveStartKey: startKey })),
-      );
+      const page = await awsCall('ledger Scan', () => this.client.send(new ScanCommand({ TableName: this.tableName, IndexName: LEDGER_BALANCES_INDEX, ExclusiveStartKey: startKey })));
       for (const item of page.Items ?? []) {
         const accountId = item.balanceAccountId?.S;
         if (!accountId) continue;

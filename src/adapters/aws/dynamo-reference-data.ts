@@ -140,9 +140,7 @@ export class DynamoReferenceData implements ReferenceData {
   }
 
   private async fetch(key: string): Promise<Record<string, unknown> | undefined> {
-    const result = await awsCall('reference GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: key } } })),
-    );
+    const result = await awsCall('reference GetItem', () => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: key } } })));
     if (!result.Item) return undefined;
     const record = unmarshall(result.Item);
     delete record[PK];

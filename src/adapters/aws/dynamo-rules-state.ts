@@ -125,9 +125,7 @@ export class DynamoDecisionStore implements DecisionStore {
   }
 
   async get(correlationId: string): Promise<RulesDecision | undefined> {
-    const result = await awsCall('decision GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(correlationId), ConsistentRead: true })),
-    );
+    const result = await awsCall('decision GetItem', () => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(correlationId), ConsistentRead: true })));
     const map = result.Item?.decision?.M;
     return map ? (unmarshall(map) as RulesDecision) : undefined;
   }

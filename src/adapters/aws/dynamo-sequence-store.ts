@@ -74,9 +74,7 @@ export class DynamoSequenceStore implements SequenceStore {
         throw new TransientStoreError(`sequences BatchWriteItem: ${pending.length} items still unprocessed after ${this.maxUnprocessedRetries} retries`);
       }
       if (round > 0) await sleep(backoffMs(round, this.retryBaseDelayMs));
-      const output = await awsCall('sequences BatchWriteItem', () =>
-        this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })),
-      );
+      const output = await awsCall('sequences BatchWriteItem', () => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })));
       pending = output.UnprocessedItems?.[this.tableName] ?? [];
     }
   }

@@ -79,9 +79,7 @@ export class DynamoTransactionStateStore implements TransactionStateStore {
   }
 
   async get(transactionId: string): Promise<TransactionState | undefined> {
-    const result = await awsCall('transactions GetItem', () =>
-      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [KEY]: { S: transactionId } }, ConsistentRead: true })),
-    );
+    const result = await awsCall('transactions GetItem', () => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [KEY]: { S: transactionId } }, ConsistentRead: true })));
     return result.Item ? fromItem(result.Item) : undefined;
   }
 
@@ -96,9 +94,7 @@ export class DynamoTransactionStateStore implements TransactionStateStore {
             ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
           };
     try {
-      await awsCall('transactions PutItem', () =>
-        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toItem(stored), ...condition })),
-      );
+      await awsCall('transactions PutItem', () => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toItem(stored), ...condition })));
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') {
         throw new VersionConflictError(`transaction ${next.transactionId}: version is not ${expectedVersion}`);
@@ -119,7 +115,13 @@ export class DynamoTransactionStateStore implements TransactionStateStore {
             Key: { [KEY]: { S: transactionId } },
             UpdateExpression: `SET #status = :completed, #version = if_not_exists(#version, :zero) + :one, #updated = :now, authorizationId = if_not_exists(authorizationId, :auth), attempts = if_not_exists(attempts, :zero) REMOVE ${sparse.map((_, i) => `#sparse${i}`).join(', ')}, pendingEvent, stage, lastError`,
             ConditionExpression: 'attribute_not_exists(#key) OR NOT (#status IN (:completed, :failed))',
-            ExpressionAttributeNames: { '#key': KEY, '#status': 'status', '#version': 'version', '#updated': TRANSACTION_STATUS_SORT_KEY, ...Object.fromEntries(sparse.map((name, i) => [`#sparse${i}`, name])) },
+            ExpressionAttributeNames: {
+              '#key': KEY,
+              '#status': 'status',
+              '#version': 'version',
+              '#updated': TRANSACTION_STATUS_SORT_KEY,
+              ...Object.fromEntries(sparse.map((name, i) => [`#sparse${i}`, name])),
+            },
             ExpressionAttributeValues: {
               ':completed': { S: 'COMPLETED' },
               ':failed': { S: 'FAILED' },

@@ -25,12 +25,7 @@ export interface EventBridgePublisherOptions {
 }
 
 function entrySize(entry: PutEventsRequestEntry): number {
-  return (
-    Buffer.byteLength(entry.Source ?? '') +
-    Buffer.byteLength(entry.DetailType ?? '') +
-    Buffer.byteLength(entry.Detail ?? '') +
-    Buffer.byteLength(entry.EventBusName ?? '')
-  );
+  return Buffer.byteLength(entry.Source ?? '') + Buffer.byteLength(entry.DetailType ?? '') + Buffer.byteLength(entry.Detail ?? '') + Buffer.byteLength(entry.EventBusName ?? '');
 }
 
 /** Splits entries into PutEvents requests: ≤ 10 entries and ≤ 256 KB each. */
@@ -92,8 +87,6 @@ export class EventBridgePublisher implements EventPublisher {
       if (failed.length === 0) return;
       pending = failed;
     }
-    throw new TransientStoreError(
-      `EventBridge PutEvents: ${pending.length} of ${events.length} events still failing after ${this.maxAttempts} attempts (${failures.slice(0, 5).join('; ')})`,
-    );
+    throw new TransientStoreError(`EventBridge PutEvents: ${pending.length} of ${events.length} events still failing after ${this.maxAttempts} attempts (${failures.slice(0, 5).join('; ')})`);
   }
 }

@@ -50,9 +50,7 @@ export class StepFunctionsRedriver implements Redriver {
   async redrive(executionName: string, event: LedgerEvent): Promise<'started' | 'already-started'> {
     try {
       await awsCall('Step Functions StartExecution', () =>
-        this.client.send(
-          new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: executionNameFor(executionName), input: JSON.stringify(event) }),
-        ),
+        this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: executionNameFor(executionName), input: JSON.stringify(event) })),
       );
       return 'started';
     } catch (error) {

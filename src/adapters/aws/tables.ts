@@ -137,8 +137,7 @@ export const WORKBENCH_KEYS = Object.freeze({
   runSort: 'RUN',
   statusIndexKey: (status: string) => `STATUS#${status}`,
   /** Ascending = oldest first: the age inverted (9999 − ageDays, 4 digits), then the case id. */
-  statusIndexSort: (ageDays: number, caseId: string) =>
-    `${String(WORKBENCH_MAX_AGE_DAYS - Math.min(Math.max(Math.trunc(ageDays), 0), WORKBENCH_MAX_AGE_DAYS)).padStart(4, '0')}#${caseId}`,
+  statusIndexSort: (ageDays: number, caseId: string) => `${String(WORKBENCH_MAX_AGE_DAYS - Math.min(Math.max(Math.trunc(ageDays), 0), WORKBENCH_MAX_AGE_DAYS)).padStart(4, '0')}#${caseId}`,
   accountIndexKey: (accountId: string) => `ACCOUNT#${accountId}`,
 });
 
@@ -384,16 +383,11 @@ export function attributeDefinitions(table: TableDefinition): KeyAttribute[] {
 }
 
 function keySchema(partitionKey: KeyAttribute, sortKey?: KeyAttribute) {
-  return [
-    { AttributeName: partitionKey.name, KeyType: 'HASH' as const },
-    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : []),
-  ];
+  return [{ AttributeName: partitionKey.name, KeyType: 'HASH' as const }, ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : [])];
 }
 
 function projection(value: Projection) {
-  return value.type === 'INCLUDE'
-    ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...value.attributes] }
-    : { ProjectionType: value.type };
+  return value.type === 'INCLUDE' ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...value.attributes] } : { ProjectionType: value.type };
 }
 
 /** The CreateTable request for `table` named `tableName` (TTL is a separate UpdateTimeToLive call). */

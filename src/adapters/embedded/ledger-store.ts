@@ -55,7 +55,11 @@ export class SqliteLedgerStore implements LedgerStore {
     this.updateBalance = db.prepare(
       'UPDATE ledger_balances SET debit_minor = debit_minor + ?, credit_minor = credit_minor + ?, version = version + 1 WHERE account_id = ? AND shard = ? AND version = ?',
     );
-    this.allBalances = db.prepare('SELECT account_id, currency, sum(credit_minor) - sum(debit_minor) AS balance, sum(debit_minor) AS debits, sum(credit_minor) AS credits, sum(version) AS version FROM ledger_balances GROUP BY account_id, currency ORDER BY account_id').safeIntegers(true);
+    this.allBalances = db
+      .prepare(
+        'SELECT account_id, currency, sum(credit_minor) - sum(debit_minor) AS balance, sum(debit_minor) AS debits, sum(credit_minor) AS credits, sum(version) AS version FROM ledger_balances GROUP BY account_id, currency ORDER BY account_id',
+      )
+      .safeIntegers(true);
   }
 
   async recordLegs(legs: readonly PostingLeg[]): Promise<RecordLegsResult> {
@@ -147,7 +151,10 @@ export class SqliteSequenceStore implements SequenceStore {
         continue;
       }
       for (const leg of group) this.insert.run(leg.sequenceId, leg.legIndex, JSON.stringify(leg));
-      known.set(sequenceId, (this.select.all(sequenceId) as string[]).map((json) => JSON.parse(json) as PostingLeg));
+      known.set(
+        sequenceId,
+        (this.select.all(sequenceId) as string[]).map((json) => JSON.parse(json) as PostingLeg),
+      );
     }
     return known;
   }

@@ -4,15 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  AccountRecord,
-  AccountStatus,
-  CardRecord,
-  FxRateRecord,
-  MerchantRecord,
-  ProductRecord,
-  ReferenceData,
-} from '../../ports';
+import type { AccountRecord, AccountStatus, CardRecord, FxRateRecord, MerchantRecord, ProductRecord, ReferenceData } from '../../ports';
 
 export const DEFAULT_REFERENCE_DATA_DIR = path.join(__dirname, '../../../reference-data');
 

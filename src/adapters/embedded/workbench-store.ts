@@ -83,16 +83,12 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     );
     // A refresh follows the latest run (run id, age) without a version change: applied to whatever
     // the stored case is now, so it can never undo a person's concurrent action.
-    this.refreshCase = db.prepare(
-      `UPDATE cases SET age_days = @ageDays, case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays) WHERE case_id = @caseId`,
-    );
+    this.refreshCase = db.prepare(`UPDATE cases SET age_days = @ageDays, case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays) WHERE case_id = @caseId`);
     this.insertEvent = db.prepare('INSERT INTO case_events (case_id, version, event_json) VALUES (?, ?, ?)');
     this.claimRun = db.prepare('INSERT INTO imported_runs (run_id, imported_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
     this.importedRun = db.prepare<[string], { run_id: string }>('SELECT run_id FROM imported_runs WHERE run_id = ?');
     this.statusCounts = db.prepare<[], { status: CaseStatus; n: number }>('SELECT status, count(*) AS n FROM cases GROUP BY status');
-    this.openReasonCounts = db.prepare<[], { reason: string; n: number }>(
-      "SELECT reason, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY reason ORDER BY reason",
-    );
+    this.openReasonCounts = db.prepare<[], { reason: string; n: number }>("SELECT reason, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY reason ORDER BY reason");
 
     const write = (next: ExceptionCase, event: CaseEvent): void => {
       if (event.caseId !== next.caseId || event.version !== next.version) {

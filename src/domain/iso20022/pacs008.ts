@@ -78,9 +78,7 @@ export type Agent = { FinInstnId: FinancialInstitutionIdentification };
 export type Party = {
   Nm?: string;
   PstlAdr?: PostalAddress;
-  Id?:
-    | { OrgId: { AnyBIC?: string; LEI?: string; Othr?: GenericIdentification[] } }
-    | { PrvtId: { Othr?: GenericIdentification[] } };
+  Id?: { OrgId: { AnyBIC?: string; LEI?: string; Othr?: GenericIdentification[] } } | { PrvtId: { Othr?: GenericIdentification[] } };
   CtryOfRes?: string;
 };
 
@@ -280,9 +278,7 @@ function utcTimestamp(value: string, field: string): Date {
 
 /** The card token as an identification of at most `max` characters (else its digest, so named). */
 function cardTokenId(panToken: string, max: number): GenericIdentification {
-  return codePointLength(panToken) <= max
-    ? { Id: panToken, SchmeNm: { Prtry: 'CARD_TOKEN' } }
-    : { Id: fitId(panToken, max), SchmeNm: { Prtry: 'CARD_TOKEN_DIGEST' } };
+  return codePointLength(panToken) <= max ? { Id: panToken, SchmeNm: { Prtry: 'CARD_TOKEN' } } : { Id: fitId(panToken, max), SchmeNm: { Prtry: 'CARD_TOKEN_DIGEST' } };
 }
 
 /** The card account (Othr/Id is Max34Text; a longer token also travels whole as the proxy, Max2048Text). */
@@ -293,16 +289,7 @@ function cardTokenAccount(panToken: string): CashAccount {
 
 function remittanceText(authorisation: Authorisation): string {
   // Words between the numbers: no two numeric fields can join into a PAN-like run.
-  const words = [
-    'CARD',
-    authorisation.network,
-    'STAN',
-    authorisation.stan,
-    'RRN',
-    authorisation.rrn,
-    'MCC',
-    authorisation.merchant.mcc,
-  ];
+  const words = ['CARD', authorisation.network, 'STAN', authorisation.stan, 'RRN', authorisation.rrn, 'MCC', authorisation.merchant.mcc];
   if (authorisation.authCode) words.push('AUTH', authorisation.authCode);
   if (authorisation.terminalId) words.push('TID', authorisation.terminalId);
   return text(words.join(' '), MAX140);
@@ -372,10 +359,7 @@ interface ElementSpec {
   max: number;
 }
 
-type TypeSpec =
-  | { kind: 'sequence' | 'choice'; elements: ElementSpec[] }
-  | { kind: 'simple'; check: SimpleCheck }
-  | { kind: 'amount' };
+type TypeSpec = { kind: 'sequence' | 'choice'; elements: ElementSpec[] } | { kind: 'simple'; check: SimpleCheck } | { kind: 'amount' };
 
 /** `Name:Type` (1..1), `Name?:Type` (0..1), `Name*:Type` (0..n), `Name*7:Type` (0..7), `Name+:Type` (1..n). */
 function elements(...specs: string[]): ElementSpec[] {
@@ -398,19 +382,19 @@ const maxText = (max: number): TypeSpec =>
     const length = codePointLength(value);
     return length >= 1 && length <= max ? undefined : `must be 1-${max} characters`;
   });
-const pattern = (regex: RegExp, label: string): TypeSpec =>
-  simple((value) => (regex.test(value) ? undefined : `must match ${label}`));
-const enumeration = (...values: string[]): TypeSpec =>
-  simple((value) => (values.includes(value) ? undefined : `must be one of ${values.join(', ')}`));
-const decimal = (maxTotal: number, maxFraction: number): SimpleCheck => (value) => {
-  const match = /^([0-9]+)(?:\.([0-9]+))?$/.exec(value);
-  if (!match) return 'must be a non-negative decimal';
-  const whole = (match[1] ?? '').replace(/^0+/, '');
-  const fraction = match[2] ?? '';
-  if (fraction.length > maxFraction) return `must have at most ${maxFraction} fraction digits`;
-  if (whole.length + fraction.length > maxTotal) return `must have at most ${maxTotal} digits`;
-  return undefined;
-};
+const pattern = (regex: RegExp, label: string): TypeSpec => simple((value) => (regex.test(value) ? undefined : `must match ${label}`));
+const enumeration = (...values: string[]): TypeSpec => simple((value) => (values.includes(value) ? undefined : `must be one of ${values.join(', ')}`));
+const decimal =
+  (maxTotal: number, maxFraction: number): SimpleCheck =>
+  (value) => {
+    const match = /^([0-9]+)(?:\.([0-9]+))?$/.exec(value);
+    if (!match) return 'must be a non-negative decimal';
+    const whole = (match[1] ?? '').replace(/^0+/, '');
+    const fraction = match[2] ?? '';
+    if (fraction.length > maxFraction) return `must have at most ${maxFraction} fraction digits`;
+    if (whole.length + fraction.length > maxTotal) return `must have at most ${maxTotal} digits`;
+    return undefined;
+  };
 
 function isCalendarDate(value: string): boolean {
   const match = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(value);
@@ -491,13 +475,7 @@ const TYPES: Readonly<Record<string, TypeSpec>> = {
   PersonIdentification13: sequence('Othr*:GenericIdentification1'),
   // GenericOrganisationIdentification1 and GenericPersonIdentification1 have the same shape.
   GenericIdentification1: sequence('Id:Max35Text', 'SchmeNm?:CodeOrProprietary4', 'Issr?:Max35Text'),
-  CashAccount38: sequence(
-    'Id:AccountIdentification4Choice',
-    'Tp?:CodeOrProprietary4',
-    'Ccy?:ActiveOrHistoricCurrencyCode',
-    'Nm?:Max70Text',
-    'Prxy?:ProxyAccountIdentification1',
-  ),
+  CashAccount38: sequence('Id:AccountIdentification4Choice', 'Tp?:CodeOrProprietary4', 'Ccy?:ActiveOrHistoricCurrencyCode', 'Nm?:Max70Text', 'Prxy?:ProxyAccountIdentification1'),
   AccountIdentification4Choice: choice('IBAN:IBAN2007Identifier', 'Othr:GenericAccountIdentification1'),
   GenericAccountIdentification1: sequence('Id:Max34Text', 'SchmeNm?:CodeOrProprietary4', 'Issr?:Max35Text'),
   ProxyAccountIdentification1: sequence('Tp?:CodeOrProprietary4', 'Id:Max2048Text'),
@@ -521,10 +499,7 @@ const TYPES: Readonly<Record<string, TypeSpec>> = {
   Max15NumericText: pattern(/^[0-9]{1,15}$/, '[0-9]{1,15}'),
   ISODate: simple((value) => (isCalendarDate(value) ? undefined : 'must be a date YYYY-MM-DD')),
   ISODateTime: simple((value) =>
-    /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/.test(value) &&
-    isCalendarDate(value.slice(0, 10))
-      ? undefined
-      : 'must be an ISO 8601 date-time',
+    /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$/.test(value) && isCalendarDate(value.slice(0, 10)) ? undefined : 'must be an ISO 8601 date-time',
   ),
   CountryCode: pattern(/^[A-Z]{2}$/, '[A-Z]{2}'),
   ActiveOrHistoricCurrencyCode: pattern(/^[A-Z]{3}$/, '[A-Z]{3}'),
@@ -548,10 +523,7 @@ function escapeText(value: string): string {
 }
 
 function escapeAttribute(value: string): string {
-  return value.replace(
-    /[&<>"\t\n\r]/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[char] ?? char,
-  );
+  return value.replace(/[&<>"\t\n\r]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[char] ?? char);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -610,9 +582,7 @@ function writeElement(out: string[], name: string, typeName: string, value: unkn
         if (items.length < element.min || items.length > element.max) {
           throw new Pacs008Error(`${childPath}: occurs ${items.length} times; allowed ${element.min}..${element.max}`);
         }
-        items.forEach((item, index) =>
-          writeElement(children, element.name, element.type, item, depth + 1, items.length > 1 ? `${childPath}[${index}]` : childPath),
-        );
+        items.forEach((item, index) => writeElement(children, element.name, element.type, item, depth + 1, items.length > 1 ? `${childPath}[${index}]` : childPath));
       }
       if (children.length === 0) out.push(`${indent}<${name}/>`);
       else out.push(`${indent}<${name}>`, ...children, `${indent}</${name}>`);

@@ -24,17 +24,7 @@
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { deterministicId } from '../../domain/events';
 import { fromMinorUnits } from '../../domain/money';
-import {
-  type CompiledGroupRule,
-  type CompiledRule,
-  type CompiledRuleSet,
-  type CompiledTolerance,
-  type DateField,
-  type RuleSet,
-  type Ratio,
-  compileRuleSet,
-  SCALE,
-} from './rules';
+import { type CompiledGroupRule, type CompiledRule, type CompiledRuleSet, type CompiledTolerance, type DateField, type RuleSet, type Ratio, compileRuleSet, SCALE } from './rules';
 import { FIELD_INDEX, type Side, MatchInputError, NO_DAY, dayNumber, ledgerSide, primaryDay, statementSide } from './rows';
 
 /** One partition's rows: plain JSON, the unit of work of the scale path. */
@@ -491,12 +481,13 @@ function searchAmounts(side: Side, candidates: readonly number[], target: number
       }
     } else {
       const pairSums = new Map<number, number[]>();
-      for (let k = 0; k < c; k += 1) for (let l = k + 1; l < c; l += 1) {
-        const key = amounts[k]! + amounts[l]!;
-        const list = pairSums.get(key);
-        if (list === undefined) pairSums.set(key, [k, l]);
-        else list.push(k, l);
-      }
+      for (let k = 0; k < c; k += 1)
+        for (let l = k + 1; l < c; l += 1) {
+          const key = amounts[k]! + amounts[l]!;
+          const list = pairSums.get(key);
+          if (list === undefined) pairSums.set(key, [k, l]);
+          else list.push(k, l);
+        }
       for (let i = 0; i < c && solutions < 2; i += 1) {
         for (let j = i + 1; j < c && solutions < 2; j += 1) {
           const list = pairSums.get(target - amounts[i]! - amounts[j]!);
@@ -522,8 +513,7 @@ function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRu
   const statementFields = rule.fields.map((field) => S.refs[FIELD_INDEX[field]!]!);
   const headFields = oneToMany ? statementFields : L.refs;
   const itemFields = oneToMany ? L.refs : statementFields;
-  const distance = (head: number, item: number): number =>
-    oneToMany ? dateDistance(S, head, L, item, rule.dateField) : dateDistance(S, item, L, head, rule.dateField);
+  const distance = (head: number, item: number): number => (oneToMany ? dateDistance(S, head, L, item, rule.dateField) : dateDistance(S, item, L, head, rule.dateField));
   const record = (head: number, solution: GroupSolution, maxDist: number): void => {
     let conf = rule.base - rule.datePenalty * maxDist - rule.groupSizePenalty * Math.max(0, solution.items.length - 2);
     if (solution.subset) conf -= rule.subsetPenalty;
@@ -535,9 +525,7 @@ function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRu
     heads.used[head] = 1;
     const sorted = solution.items.slice().sort((a, b) => a - b);
     for (const item of sorted) items.used[item] = 1;
-    out.push(oneToMany
-      ? { ruleId: rule.id, confidence: clampConfidence(conf), s: [head], l: sorted }
-      : { ruleId: rule.id, confidence: clampConfidence(conf), s: sorted, l: [head] });
+    out.push(oneToMany ? { ruleId: rule.id, confidence: clampConfidence(conf), s: [head], l: sorted } : { ruleId: rule.id, confidence: clampConfidence(conf), s: sorted, l: [head] });
   };
 
   if (rule.match === 'reference') {
@@ -628,7 +616,7 @@ function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRu
       const i = order[k]!;
       if (items.used[i]) continue;
       const amount = items.amt[i]!;
-      if ((amount > 0) !== (target > 0) || Math.abs(amount) >= magnitude) continue;
+      if (amount > 0 !== target > 0 || Math.abs(amount) >= magnitude) continue;
       const dist = distance(h, i);
       if (!(dist <= rule.window)) continue;
       found.push({ row: i, conf: 0, dist, diff: 0 });
@@ -762,7 +750,7 @@ function classify(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOf
       if (!list) continue;
       for (const j of list) {
         const b = other.amt[j]!;
-        if (a === 0 || b === 0 || (a > 0) !== (b > 0)) continue;
+        if (a === 0 || b === 0 || a > 0 !== b > 0) continue;
         const diff = Math.abs(a - b);
         if (diff === 0 || !withinRatio(diff, Math.max(Math.abs(a), Math.abs(b)), set.mismatchPercent)) continue;
         const dist = Math.abs(d - day);
@@ -788,11 +776,9 @@ function classify(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOf
     return best;
   };
 
-  const mismatchDetail = (kind: string, a: number, b: number): string =>
-    `${kind}; amounts differ by ${money(Math.abs(a - b), currency)} (${money(a, currency)} vs ${money(b, currency)})`;
+  const mismatchDetail = (kind: string, a: number, b: number): string => `${kind}; amounts differ by ${money(Math.abs(a - b), currency)} (${money(a, currency)} vs ${money(b, currency)})`;
 
-  const stale = (age: number): Exception | null =>
-    age > set.staleAfterDays ? { reason: 'STALE', detail: `unmatched for ${age} days (stale after ${set.staleAfterDays})` } : null;
+  const stale = (age: number): Exception | null => (age > set.staleAfterDays ? { reason: 'STALE', detail: `unmatched for ${age} days (stale after ${set.staleAfterDays})` } : null);
 
   const age = (side: Side, i: number): number => {
     const day = primaryDay(side, i);

@@ -25,14 +25,7 @@
 import type { ExceptionReason, LedgerEntry, StatementLine } from '../types';
 import { CURRENCY_EXPONENTS } from '../../domain/money';
 
-export type TruthKind =
-  | 'exact-reference'
-  | 'amount-date'
-  | 'tolerance'
-  | 'reference-tolerance'
-  | 'batch'
-  | 'split'
-  | 'batch-by-amount';
+export type TruthKind = 'exact-reference' | 'amount-date' | 'tolerance' | 'reference-tolerance' | 'batch' | 'split' | 'batch-by-amount';
 
 export interface TruthMatch {
   kind: TruthKind;
@@ -54,14 +47,7 @@ export interface LabelledSet {
   exceptions: TruthException[];
 }
 
-export type Scenario =
-  | TruthKind
-  | 'duplicate-statement'
-  | 'duplicate-ledger'
-  | 'amount-mismatch'
-  | 'split-incomplete'
-  | 'noise-statement'
-  | 'noise-ledger';
+export type Scenario = TruthKind | 'duplicate-statement' | 'duplicate-ledger' | 'amount-mismatch' | 'split-incomplete' | 'noise-statement' | 'noise-ledger';
 
 export const DEFAULT_MIX: Readonly<Record<Scenario, number>> = {
   'exact-reference': 50,

@@ -84,12 +84,7 @@ export function mergeResults(results: Iterable<MatchResult>): MatchResult {
 }
 
 /** Reconciles everything: every partition through matchPartition, merged deterministically. */
-export function matchAll(
-  statementLines: readonly StatementLine[],
-  ledgerEntries: readonly LedgerEntry[],
-  rules: RuleSet | CompiledRuleSet,
-  asOf: string,
-): MatchResult {
+export function matchAll(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
   const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
   asOfDayNumber(asOf);
   const results: MatchResult[] = [];

@@ -329,49 +329,51 @@ export function compileRuleSet(document: RuleSet | unknown): CompiledRuleSet {
     if (cached) return cached;
   }
   const ruleSet = validateRuleSet(document);
-  const rules = [...ruleSet.rules].sort((a, b) => a.priority - b.priority).map((rule): CompiledRule => {
-    const common: CompiledCommon = {
-      id: rule.id,
-      priority: rule.priority,
-      base: units(rule.baseConfidence),
-      window: rule.dateWindowDays ?? -1,
-      dateField: rule.dateField ?? 'either',
-      datePenalty: units(rule.datePenaltyPerDay),
-      ambiguityPenalty: units(rule.ambiguityPenalty),
-    };
-    const fail = (fault: string): never => {
-      throw new RuleSetError(`rule "${rule.id}": ${fault}`, rule.id);
-    };
-    switch (rule.kind) {
-      case 'exactReference':
-        return {
-          ...common,
-          kind: rule.kind,
-          fields: rule.fields ?? ALL_FIELDS,
-          tolerance: rule.tolerance ? compileTolerance(rule.tolerance, fail) : null,
-          amountPenalty: units(rule.amountPenalty),
-        };
-      case 'amountDate':
-        return { ...common, kind: rule.kind };
-      case 'tolerance':
-        return { ...common, kind: rule.kind, tolerance: compileTolerance(rule.tolerance, fail), amountPenalty: units(rule.amountPenalty) };
-      case 'oneToMany':
-      case 'manyToOne':
-        return {
-          ...common,
-          kind: rule.kind,
-          match: rule.match,
-          fields: rule.fields ?? ALL_FIELDS,
-          minGroupSize: rule.minGroupSize ?? 2,
-          maxGroupSize: rule.maxGroupSize,
-          maxCandidates: rule.maxCandidates ?? 16,
-          maxSubsetItems: rule.maxSubsetItems ?? 0,
-          subsetPenalty: units(rule.subsetPenalty),
-          countMismatchPenalty: units(rule.countMismatchPenalty),
-          groupSizePenalty: units(rule.groupSizePenalty),
-        };
-    }
-  });
+  const rules = [...ruleSet.rules]
+    .sort((a, b) => a.priority - b.priority)
+    .map((rule): CompiledRule => {
+      const common: CompiledCommon = {
+        id: rule.id,
+        priority: rule.priority,
+        base: units(rule.baseConfidence),
+        window: rule.dateWindowDays ?? -1,
+        dateField: rule.dateField ?? 'either',
+        datePenalty: units(rule.datePenaltyPerDay),
+        ambiguityPenalty: units(rule.ambiguityPenalty),
+      };
+      const fail = (fault: string): never => {
+        throw new RuleSetError(`rule "${rule.id}": ${fault}`, rule.id);
+      };
+      switch (rule.kind) {
+        case 'exactReference':
+          return {
+            ...common,
+            kind: rule.kind,
+            fields: rule.fields ?? ALL_FIELDS,
+            tolerance: rule.tolerance ? compileTolerance(rule.tolerance, fail) : null,
+            amountPenalty: units(rule.amountPenalty),
+          };
+        case 'amountDate':
+          return { ...common, kind: rule.kind };
+        case 'tolerance':
+          return { ...common, kind: rule.kind, tolerance: compileTolerance(rule.tolerance, fail), amountPenalty: units(rule.amountPenalty) };
+        case 'oneToMany':
+        case 'manyToOne':
+          return {
+            ...common,
+            kind: rule.kind,
+            match: rule.match,
+            fields: rule.fields ?? ALL_FIELDS,
+            minGroupSize: rule.minGroupSize ?? 2,
+            maxGroupSize: rule.maxGroupSize,
+            maxCandidates: rule.maxCandidates ?? 16,
+            maxSubsetItems: rule.maxSubsetItems ?? 0,
+            subsetPenalty: units(rule.subsetPenalty),
+            countMismatchPenalty: units(rule.countMismatchPenalty),
+            groupSizePenalty: units(rule.groupSizePenalty),
+          };
+      }
+    });
   const compiled: CompiledRuleSet = {
     ruleSetId: ruleSet.ruleSetId,
     threshold: units(ruleSet.confirmThreshold),

@@ -248,12 +248,7 @@ export class Bai2Parser implements TextParser {
       }
       const code = /^[0-9]{2},/.test(line.slice(i, i + 3)) ? line.slice(i, i + 2) : undefined;
       const start = this.header ? '' : '; a BAI2 file starts with the 01 file header';
-      fail(
-        this.pos(n),
-        code !== undefined
-          ? `record code ${code} is not a BAI2 record (${RECORD_LIST})${start}`
-          : `expected a BAI2 record code (${RECORD_LIST}) at the start of the line${start}`,
-      );
+      fail(this.pos(n), code !== undefined ? `record code ${code} is not a BAI2 record (${RECORD_LIST})${start}` : `expected a BAI2 record code (${RECORD_LIST}) at the start of the line${start}`);
     }
     this.records(line, i, n);
   }
@@ -374,7 +369,10 @@ export class Bai2Parser implements TextParser {
   }
 
   private fields(record: LogicalRecord): string[] {
-    return record.parts.map((p) => p.body).join(',').split(',');
+    return record.parts
+      .map((p) => p.body)
+      .join(',')
+      .split(',');
   }
 
   private amount(text: string | undefined, position: SourcePosition, what: string, signed = true): bigint | undefined {
@@ -526,7 +524,10 @@ export class Bai2Parser implements TextParser {
     const typeCode = Number(typeText);
     const direction = bai2Direction(typeCode);
     if (direction === undefined || direction === 0) {
-      fail(position, `16 type code ${typeText} is ${direction === 0 ? 'a status (balance) code' : 'outside the credit (100-399, 920-959) and debit (400-699, 960-999) ranges'}: its direction is unknown`);
+      fail(
+        position,
+        `16 type code ${typeText} is ${direction === 0 ? 'a status (balance) code' : 'outside the credit (100-399, 920-959) and debit (400-699, 960-999) ranges'}: its direction is unknown`,
+      );
     }
     const amount = this.amount(f.next(), position, '16 amount', false);
     if (amount === undefined) fail(position, '16 transaction detail has no amount');

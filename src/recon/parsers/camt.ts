@@ -87,9 +87,35 @@ export interface XNode {
  * transaction summaries…): skipped while streaming instead of being built.
  */
 const UNUSED = new Set([
-  'PstlAdr', 'CtctDtls', 'RltdAgts', 'AmtDtls', 'Chrgs', 'Intrst', 'Tax', 'RltdDts', 'RltdPric', 'RltdQties', 'FinInstrmId',
-  'CorpActn', 'SfkpgAcct', 'CshDpst', 'CardTx', 'Purp', 'RltdRmtInf', 'TechInptChanl', 'TxsSummry', 'Ownr', 'Svcr', 'FrToDt',
-  'AddtlInfInd', 'SplmtryData', 'RtrInf', 'CdtLine', 'Avlbty', 'NtryRef', 'RptgSrc',
+  'PstlAdr',
+  'CtctDtls',
+  'RltdAgts',
+  'AmtDtls',
+  'Chrgs',
+  'Intrst',
+  'Tax',
+  'RltdDts',
+  'RltdPric',
+  'RltdQties',
+  'FinInstrmId',
+  'CorpActn',
+  'SfkpgAcct',
+  'CshDpst',
+  'CardTx',
+  'Purp',
+  'RltdRmtInf',
+  'TechInptChanl',
+  'TxsSummry',
+  'Ownr',
+  'Svcr',
+  'FrToDt',
+  'AddtlInfInd',
+  'SplmtryData',
+  'RtrInf',
+  'CdtLine',
+  'Avlbty',
+  'NtryRef',
+  'RptgSrc',
 ]);
 
 /** Shared empty child list (replaced on the first child): most nodes are leaves. */
@@ -374,13 +400,7 @@ export class CamtParser implements TextParser, XmlHandler {
 
   private account(stmt: OpenStatement, acct: XNode): void {
     const id = child(acct, 'Id');
-    const accountId =
-      textAt(id, 'IBAN') ??
-      textAt(id, 'Othr', 'Id') ??
-      textAt(id, 'PrtryAcct', 'Id') ??
-      textAt(id, 'BBAN') ??
-      textAt(id, 'UPIC') ??
-      textAt(id, 'DmstAcct', 'Id');
+    const accountId = textAt(id, 'IBAN') ?? textAt(id, 'Othr', 'Id') ?? textAt(id, 'PrtryAcct', 'Id') ?? textAt(id, 'BBAN') ?? textAt(id, 'UPIC') ?? textAt(id, 'DmstAcct', 'Id');
     if (!accountId) fail(this.pos(`${stmt.path}/Acct/Id`), 'the account has no identification (IBAN or Othr/Id)');
     stmt.accountId = accountId;
     const ccy = textAt(acct, 'Ccy');
@@ -458,8 +478,7 @@ export class CamtParser implements TextParser, XmlHandler {
     let endToEndId = textAt(refs, 'EndToEndId');
     if (endToEndId === 'NOTPROVIDED') endToEndId = undefined;
     const bankReference = textAt(ntry, 'AcctSvcrRef') ?? textAt(refs, 'AcctSvcrRef');
-    const customerReference =
-      textAt(refs, 'InstrId') ?? textAt(refs, 'MsgId') ?? textAt(refs, 'PmtInfId') ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
+    const customerReference = textAt(refs, 'InstrId') ?? textAt(refs, 'MsgId') ?? textAt(refs, 'PmtInfId') ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
 
     const remittanceInformation = remittance(child(tx, 'RmtInf')) ?? textAt(tx, 'AddtlTxInf') ?? textAt(ntry, 'AddtlNtryInf');
     const counterparty = tx ? counterpartyOf(child(tx, 'RltdPties'), sign) : undefined;
@@ -565,13 +584,7 @@ function remittance(rmtInf: XNode | undefined): string | undefined {
 
 function partyName(party: XNode | undefined): string | undefined {
   if (!party) return undefined;
-  return (
-    textAt(party, 'Nm') ??
-    textAt(party, 'Pty', 'Nm') ??
-    textAt(party, 'Agt', 'FinInstnId', 'Nm') ??
-    textAt(party, 'Agt', 'FinInstnId', 'BICFI') ??
-    textAt(party, 'Agt', 'FinInstnId', 'BIC')
-  );
+  return textAt(party, 'Nm') ?? textAt(party, 'Pty', 'Nm') ?? textAt(party, 'Agt', 'FinInstnId', 'Nm') ?? textAt(party, 'Agt', 'FinInstnId', 'BICFI') ?? textAt(party, 'Agt', 'FinInstnId', 'BIC');
 }
 
 function accountOf(acct: XNode | undefined): string | undefined {

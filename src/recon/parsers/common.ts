@@ -175,13 +175,7 @@ const PLAIN_DECIMAL = /^([+-])?([0-9]+)(?:\.([0-9]*))?$/;
  * facet constrains the value, not the lexical form); with 'lexical' (SWIFT rule T43, money.ts)
  * any digit beyond the exponent is an error. A non-zero digit beyond it is always an error.
  */
-export function decimalToMinor(
-  text: string,
-  currency: string,
-  position: SourcePosition,
-  trailingZeros: 'value' | 'lexical' = 'lexical',
-  what = 'amount',
-): bigint {
+export function decimalToMinor(text: string, currency: string, position: SourcePosition, trailingZeros: 'value' | 'lexical' = 'lexical', what = 'amount'): bigint {
   bounded(text, AMOUNT_TEXT, position, what);
   // Fast path: a canonical decimal that money.ts accepts as is (the common case at scale).
   try {
@@ -213,15 +207,7 @@ export function formatMinor(minor: bigint, currency: string): string {
 }
 
 /** opening + movements = closing, as a BalanceProof. */
-export function balanceProof(
-  statementId: string,
-  accountId: string,
-  currency: string,
-  opening: bigint,
-  movements: bigint,
-  closing: bigint,
-  fault?: string,
-): BalanceProof {
+export function balanceProof(statementId: string, accountId: string, currency: string, opening: bigint, movements: bigint, closing: bigint, fault?: string): BalanceProof {
   const difference = closing - (opening + movements);
   const proof: BalanceProof = {
     statementId,
@@ -418,23 +404,18 @@ export class Utf8Decoder implements ByteDecoder {
   private invalid(body: Buffer): never {
     const at = Math.max(0, firstInvalidUtf8(body));
     const line = this.lines + countNewlines(body, at) + 1;
-    fail(
-      { file: this.file, line },
-      `invalid UTF-8 byte 0x${body[at]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + at}; the file must be UTF-8 encoded`,
-    );
+    fail({ file: this.file, line }, `invalid UTF-8 byte 0x${body[at]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + at}; the file must be UTF-8 encoded`);
   }
 }
 
 /** Windows-1252 code points for bytes 0x80-0x9F (the rest is ISO 8859-1). Undefined bytes map to C1 controls, as WHATWG does. */
 const CP1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122,
+  0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
 
 /** The full 256-entry cp1252 table, as characters. */
-export const CP1252_TABLE: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
-  String.fromCharCode(byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH[byte - 0x80]! : byte),
-);
+export const CP1252_TABLE: readonly string[] = Array.from({ length: 256 }, (_, byte) => String.fromCharCode(byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH[byte - 0x80]! : byte));
 
 const C1_RANGE = /[\x80-\x9f]/g;
 

@@ -141,9 +141,7 @@ interface Compiled {
 function compile(profile: CsvProfile, trailingZeros: 'lexical' | 'value' | undefined): Compiled {
   const dec = escapeRegExp(profile.decimalSeparator);
   const thousands = profile.thousandsSeparator ?? '';
-  const body = thousands
-    ? new RegExp(`^([0-9]{1,3}(?:${escapeRegExp(thousands)}[0-9]{3})+|[0-9]+)(?:${dec}([0-9]+))?$`)
-    : new RegExp(`^([0-9]+)(?:${dec}([0-9]+))?$`);
+  const body = thousands ? new RegExp(`^([0-9]{1,3}(?:${escapeRegExp(thousands)}[0-9]{3})+|[0-9]+)(?:${dec}([0-9]+))?$`) : new RegExp(`^([0-9]+)(?:${dec}([0-9]+))?$`);
   const thousandsAll = thousands ? new RegExp(escapeRegExp(thousands), 'g') : undefined;
   const datePattern = DATE_PATTERNS[profile.dateFormat];
   return {

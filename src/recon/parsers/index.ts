@@ -354,10 +354,7 @@ export async function parseStatementFile(path: string, options: StatementParseOp
  * `onStatement`) carries the statements' balance proofs. If it throws, the whole file is invalid
  * (see the module comment).
  */
-export async function* streamStatementLineBatches(
-  path: string,
-  options: StreamStatementOptions = {},
-): AsyncGenerator<StatementLine[], StreamedStatementFile, undefined> {
+export async function* streamStatementLineBatches(path: string, options: StreamStatementOptions = {}): AsyncGenerator<StatementLine[], StreamedStatementFile, undefined> {
   const prepared = await prepare(path, options);
   const ctx = context(path, prepared, options);
   let batch: StatementLine[] = [];
@@ -390,10 +387,7 @@ export async function* streamStatementLineBatches(
  * Streams a statement file's lines one at a time (see streamStatementLineBatches). Memory stays
  * flat: the file is read in chunks and each line is yielded as soon as its chunk is parsed.
  */
-export async function* streamStatementLines(
-  path: string,
-  options: StreamStatementOptions = {},
-): AsyncGenerator<StatementLine, StreamedStatementFile, undefined> {
+export async function* streamStatementLines(path: string, options: StreamStatementOptions = {}): AsyncGenerator<StatementLine, StreamedStatementFile, undefined> {
   const batches = streamStatementLineBatches(path, options);
   for (;;) {
     const next = await batches.next();

@@ -627,7 +627,7 @@ export class Mt940Parser implements TextParser {
         break;
       }
       case '61': {
-        if (!((phase === 'body940') || (phase === 'pre942' && open.saw13D))) this.outOfSequence(open, tag, line);
+        if (!(phase === 'body940' || (phase === 'pre942' && open.saw13D))) this.outOfSequence(open, tag, line);
         check();
         this.completePending(open);
         this.statementLine(open, lines, line);

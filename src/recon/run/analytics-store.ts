@@ -233,14 +233,44 @@ export async function loadRun(out: string, run: RunForAnalytics, committed: Comm
     open = true;
     for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
     await append(connection, 'runs', [
-      [runId, s.asOf, run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''), `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`, String(s.statementLines), String(s.ledgerEntries), String(s.matched.total), String(s.unmatchedStatement), String(s.unmatchedLedger), JSON.stringify(s)],
+      [
+        runId,
+        s.asOf,
+        run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
+        `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
+        String(s.statementLines),
+        String(s.ledgerEntries),
+        String(s.matched.total),
+        String(s.unmatchedStatement),
+        String(s.unmatchedLedger),
+        JSON.stringify(s),
+      ],
     ]);
     await append(
       connection,
       'statement_lines',
       (function* () {
         for (const l of run.statementLines) {
-          yield [runId, l.statementLineId, text(run.fileOf(l.statementLineId)), l.format, id(l.statementId), id(l.accountId), l.currency, l.amount, l.bookingDate, l.valueDate, id(l.endToEndId), id(l.bankReference), id(l.customerReference), text(l.remittanceInformation), text(l.counterparty), id(l.typeCode), id(l.status), l.batchItemCount === undefined ? null : String(l.batchItemCount)];
+          yield [
+            runId,
+            l.statementLineId,
+            text(run.fileOf(l.statementLineId)),
+            l.format,
+            id(l.statementId),
+            id(l.accountId),
+            l.currency,
+            l.amount,
+            l.bookingDate,
+            l.valueDate,
+            id(l.endToEndId),
+            id(l.bankReference),
+            id(l.customerReference),
+            text(l.remittanceInformation),
+            text(l.counterparty),
+            id(l.typeCode),
+            id(l.status),
+            l.batchItemCount === undefined ? null : String(l.batchItemCount),
+          ];
         }
       })(),
     );

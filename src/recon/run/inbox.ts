@@ -122,7 +122,9 @@ async function processFile(options: InboxOptions, name: string, outLocked: boole
       return { file: name, outcome: 'reuploaded', contentHash, ...(firstRunId ? { runId: firstRunId } : {}), movedTo };
     }
     const movedTo = move(path, join(dir, PROCESSED_DIR), contentHash);
-    progress(`${name}: run ${outcome.summary.runId}: ${outcome.summary.matched.total} match(es), ${outcome.summary.unmatchedStatement + outcome.summary.unmatchedLedger} exception(s); moved to ${movedTo}`);
+    progress(
+      `${name}: run ${outcome.summary.runId}: ${outcome.summary.matched.total} match(es), ${outcome.summary.unmatchedStatement + outcome.summary.unmatchedLedger} exception(s); moved to ${movedTo}`,
+    );
     return { file: name, outcome: 'reconciled', contentHash, runId: outcome.summary.runId, movedTo, matched: outcome.summary.matched.total, statementLines: outcome.summary.statementLines };
   } catch (error) {
     if (error instanceof RejectedInputError && resolve(error.badInput.file) === path) {

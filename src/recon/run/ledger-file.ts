@@ -180,7 +180,12 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
       } catch (error) {
         // Node's JSON.parse message quotes the start of the line: only the position is kept.
         const at = /position \d+/.exec((error as Error).message)?.[0];
-        fail(lineNo, undefined, `is not a JSON object (invalid JSON${at ? ` at ${at}` : ''})${line.trimEnd().endsWith('}') ? '' : '; truncated line?'}`, line.trimEnd().endsWith('}') ? 'malformed' : 'truncated');
+        fail(
+          lineNo,
+          undefined,
+          `is not a JSON object (invalid JSON${at ? ` at ${at}` : ''})${line.trimEnd().endsWith('}') ? '' : '; truncated line?'}`,
+          line.trimEnd().endsWith('}') ? 'malformed' : 'truncated',
+        );
       }
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) fail(lineNo, undefined, 'is not a JSON object', 'malformed');
       try {
@@ -202,7 +207,13 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
           columns = Object.fromEntries(LEDGER_FIELDS.map((field) => [field, header!.indexOf(field)])) as Record<LedgerField, number>;
           continue;
         }
-        if (record.cells.length !== header.length) fail(record.line, undefined, `has ${record.cells.length} cells, the header has ${header.length}${record.cells.length < header.length ? ' (truncated row?)' : ''}`, record.cells.length < header.length ? 'truncated' : 'malformed');
+        if (record.cells.length !== header.length)
+          fail(
+            record.line,
+            undefined,
+            `has ${record.cells.length} cells, the header has ${header.length}${record.cells.length < header.length ? ' (truncated row?)' : ''}`,
+            record.cells.length < header.length ? 'truncated' : 'malformed',
+          );
         const values: Partial<Record<LedgerField, string>> = {};
         for (const field of LEDGER_FIELDS) {
           const index = columns![field];

@@ -178,7 +178,9 @@ export function pruneUncommittedRuns(out: string, committedRunIds: readonly stri
   const runsDir = join(out, 'runs');
   if (!existsSync(runsDir)) return [];
   const committed = new Set(committedRunIds);
-  const stray = readdirSync(runsDir).filter((name) => !committed.has(name)).sort();
+  const stray = readdirSync(runsDir)
+    .filter((name) => !committed.has(name))
+    .sort();
   if (stray.length === 0) return [];
   const current = join(out, 'current');
   const target = isSymlink(current) ? basename(readlinkSync(current)) : undefined;

@@ -329,9 +329,7 @@ async function reconcileLocked(
           if (!ledger.knows(line.accountId)) {
             const fault = ledger.unknownAccountFault(line.accountId);
             const side = ledger.kind === 'file' ? `the ledger ${ledger.source}` : 'reference data';
-            reject(
-              new BadInputError(path, { ...line.position, file: path }, fault, 'unknown-account', `account ${line.accountId} in statement file ${path} ${where(line)} is not in ${side}`),
-            );
+            reject(new BadInputError(path, { ...line.position, file: path }, fault, 'unknown-account', `account ${line.accountId} in statement file ${path} ${where(line)} is not in ${side}`));
           }
         }
       }
@@ -433,7 +431,17 @@ async function reconcileLocked(
     // 5: stage, load, commit.
     const recordedAt = now();
     audit.push(
-      { type: 'run.started', runId, at: startedAt.toISOString(), statements: options.statements.map((p) => shown(resolve(p))), ledger: { kind: ledger.kind, source: shown(resolve(ledger.source)) }, rules: options.rulesFile ? resolve(options.rulesFile) : 'default', ruleSet: summary.ruleSet, asOf, profile: options.profile ?? null },
+      {
+        type: 'run.started',
+        runId,
+        at: startedAt.toISOString(),
+        statements: options.statements.map((p) => shown(resolve(p))),
+        ledger: { kind: ledger.kind, source: shown(resolve(ledger.source)) },
+        rules: options.rulesFile ? resolve(options.rulesFile) : 'default',
+        ruleSet: summary.ruleSet,
+        asOf,
+        profile: options.profile ?? null,
+      },
       ...inputs.map((input) =>
         input.parsed
           ? {
@@ -449,7 +457,15 @@ async function reconcileLocked(
           : { type: 'statement.reuploaded', runId, file: shown(resolve(input.path)), contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy },
       ),
       { type: 'ledger.loaded', runId, kind: ledger.kind, source: resolve(ledger.source), entries: ledgerEntries.length, alreadyReconciled },
-      { type: 'matching.completed', runId, elapsedMs: matchMs, matched: summary.matched, unmatchedStatement: summary.unmatchedStatement, unmatchedLedger: summary.unmatchedLedger, exceptions: summary.exceptions },
+      {
+        type: 'matching.completed',
+        runId,
+        elapsedMs: matchMs,
+        matched: summary.matched,
+        unmatchedStatement: summary.unmatchedStatement,
+        unmatchedLedger: summary.unmatchedLedger,
+        exceptions: summary.exceptions,
+      },
       { type: 'run.recorded', runId, at: recordedAt.toISOString(), registry: registry.path, store: join(out, 'recon.duckdb') },
     );
     const lookups = lookupsFor(statementLines, ledgerEntries);
@@ -460,7 +476,10 @@ async function reconcileLocked(
       staging.write('matches.csv', renderMatchesCsv(result, lookups));
       staging.write('exceptions.csv', renderExceptionsCsv(result, lookups));
       staging.write('summary.json', renderSummary(summary));
-      staging.write('audit.ndjson', audit.map((record) => `${JSON.stringify(record)}\n`));
+      staging.write(
+        'audit.ndjson',
+        audit.map((record) => `${JSON.stringify(record)}\n`),
+      );
       analytics = await loadRun(
         out,
         { runId, recordedAt, summary, statementLines, fileOf: (id) => fileOfLine.get(id) ?? '', ledgerEntries, result, lookups, parquetDir: join(staging.dir, 'parquet') },
@@ -472,7 +491,15 @@ async function reconcileLocked(
         runId,
         asOf,
         recordedAt: recordedAt.toISOString(),
-        files: inputs.filter((input) => input.parsed).map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: input.parsed!.statements.reduce((n, s) => n + s.lines.length, 0) })),
+        files: inputs
+          .filter((input) => input.parsed)
+          .map((input) => ({
+            contentHash: input.contentHash,
+            runId,
+            file: input.name,
+            format: input.parsed!.format,
+            statementLines: input.parsed!.statements.reduce((n, s) => n + s.lines.length, 0),
+          })),
         statements: inputs.flatMap((input) => (input.identities ?? []).map((identity) => ({ ...identity, file: input.name, contentHash: input.contentHash }))),
         matchedLedger: result.matches.flatMap((match) => {
           const accountId = lookups.ledgerEntry(match.ledgerEntryIds[0]!)?.accountId ?? '';

@@ -117,16 +117,14 @@ export class RunRegistry {
 
   lookup(contentHash: string): RegisteredFile | undefined {
     const row = this.reader()?.prepare('SELECT content_hash, run_id, file, format, statement_lines FROM statement_files WHERE content_hash = ?').get(contentHash) as
-      | { content_hash: string; run_id: string; file: string; format: string; statement_lines: number }
-      | undefined;
+      { content_hash: string; run_id: string; file: string; format: string; statement_lines: number } | undefined;
     return row ? { contentHash: row.content_hash, runId: row.run_id, file: row.file, format: row.format, statementLines: row.statement_lines } : undefined;
   }
 
   /** The committed statement with this identity key, if any. */
   lookupStatement(key: string): RegisteredStatement | undefined {
     const row = this.reader()?.prepare('SELECT identity, run_id, file, content_hash, statement_id, account_id FROM statement_identities WHERE identity = ?').get(key) as
-      | { identity: string; run_id: string; file: string; content_hash: string; statement_id: string; account_id: string }
-      | undefined;
+      { identity: string; run_id: string; file: string; content_hash: string; statement_id: string; account_id: string } | undefined;
     return row ? { key: row.identity, runId: row.run_id, file: row.file, contentHash: row.content_hash, statementId: row.statement_id, accountId: row.account_id } : undefined;
   }
 

@@ -66,12 +66,7 @@ function byNatural(ids: readonly string[]): string[] {
 export function canonicalResult(result: MatchResult): MatchResult {
   const matches = result.matches
     .map((match): Match => ({ ...match, statementLineIds: byNatural(match.statementLineIds), ledgerEntryIds: byNatural(match.ledgerEntryIds) }))
-    .sort(
-      (a, b) =>
-        idCompare(a.statementLineIds[0] ?? '', b.statementLineIds[0] ?? '') ||
-        idCompare(a.ledgerEntryIds[0] ?? '', b.ledgerEntryIds[0] ?? '') ||
-        naturalCompare(a.matchId, b.matchId),
-    );
+    .sort((a, b) => idCompare(a.statementLineIds[0] ?? '', b.statementLineIds[0] ?? '') || idCompare(a.ledgerEntryIds[0] ?? '', b.ledgerEntryIds[0] ?? '') || naturalCompare(a.matchId, b.matchId));
   const unmatched = [...result.unmatched].sort((a, b) => (a.side === b.side ? idCompare(a.id, b.id) : a.side === 'statement' ? -1 : 1));
   return { matches, unmatched };
 }
@@ -111,11 +106,35 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
   for (const item of result.unmatched) {
     if (item.side === 'statement') {
       const line = lookups.statementLine(item.id);
-      yield [item.side, item.id, item.reason, String(item.ageDays), item.id, reference(line?.bankReference), item.candidateId ?? '', line?.accountId ?? '', line?.currency ?? '', line?.amount ?? '', freeText(item.detail)];
+      yield [
+        item.side,
+        item.id,
+        item.reason,
+        String(item.ageDays),
+        item.id,
+        reference(line?.bankReference),
+        item.candidateId ?? '',
+        line?.accountId ?? '',
+        line?.currency ?? '',
+        line?.amount ?? '',
+        freeText(item.detail),
+      ];
     } else {
       const entry = lookups.ledgerEntry(item.id);
       const candidate = item.candidateId ? lookups.statementLine(item.candidateId) : undefined;
-      yield [item.side, item.id, item.reason, String(item.ageDays), item.candidateId ?? '', reference(candidate?.bankReference), item.id, entry?.accountId ?? '', entry?.currency ?? '', entry?.amount ?? '', freeText(item.detail)];
+      yield [
+        item.side,
+        item.id,
+        item.reason,
+        String(item.ageDays),
+        item.candidateId ?? '',
+        reference(candidate?.bankReference),
+        item.id,
+        entry?.accountId ?? '',
+        entry?.currency ?? '',
+        entry?.amount ?? '',
+        freeText(item.detail),
+      ];
     }
   }
 }
@@ -244,4 +263,3 @@ export function defaultAsOf(lines: readonly StatementLine[], entries: readonly L
   if (!latest) for (const entry of entries) if (entry.bookingDate > latest) latest = entry.bookingDate;
   return latest || now.toISOString().slice(0, 10);
 }
-

@@ -42,7 +42,9 @@ export function statementIdentity(format: StatementFormat, statement: ParsedStat
   const hash = createHash('sha256').update(JSON.stringify([format, statement.accountId, statement.currency, statement.statementId, period]));
   if (SYNTHETIC_STATEMENT_IDS.has(format)) {
     for (const line of statement.lines) {
-      hash.update(`\n${JSON.stringify([line.amount, line.bookingDate, line.valueDate, line.endToEndId ?? '', line.bankReference ?? '', line.customerReference ?? '', line.remittanceInformation ?? '', line.counterparty ?? ''])}`);
+      hash.update(
+        `\n${JSON.stringify([line.amount, line.bookingDate, line.valueDate, line.endToEndId ?? '', line.bankReference ?? '', line.customerReference ?? '', line.remittanceInformation ?? '', line.counterparty ?? ''])}`,
+      );
     }
   }
   return { key: hash.digest('hex'), format, accountId: statement.accountId, statementId: statement.statementId, period };

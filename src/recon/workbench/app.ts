@@ -23,7 +23,17 @@ import {
 import { createLogger } from '../../lambda/logger';
 import { csvTable } from '../run/csv-writer';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
-import { AuthenticationError, type Authenticator, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchApp, type WorkbenchRequest, type WorkbenchResponse, type WorkbenchStore } from './ports';
+import {
+  AuthenticationError,
+  type Authenticator,
+  type CaseFilter,
+  CaseVersionConflict,
+  type Clock,
+  type WorkbenchApp,
+  type WorkbenchRequest,
+  type WorkbenchResponse,
+  type WorkbenchStore,
+} from './ports';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -152,7 +162,13 @@ function filterText(query: Readonly<Record<string, string>>, name: string): stri
 
 /** Reads the list filter from the query: status is a comma list, ALL, or empty (= OPEN + PENDING_APPROVAL). */
 function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilter; form: ListFilterForm } {
-  const form: ListFilterForm = { status: filterText(query, 'status'), reason: filterText(query, 'reason'), account: filterText(query, 'account'), assignee: filterText(query, 'assignee'), q: filterText(query, 'q') };
+  const form: ListFilterForm = {
+    status: filterText(query, 'status'),
+    reason: filterText(query, 'reason'),
+    account: filterText(query, 'account'),
+    assignee: filterText(query, 'assignee'),
+    q: filterText(query, 'q'),
+  };
   let status: readonly CaseStatus[] | undefined = DEFAULT_STATUSES;
   if (form.status === 'ALL') status = undefined;
   else if (form.status !== '') {
@@ -175,8 +191,27 @@ function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilt
 const EXPORT_PAGE = 1000;
 
 export const CASES_CSV_COLUMNS = [
-  'caseId', 'kind', 'status', 'reason', 'accountId', 'currency', 'amount', 'ageDays', 'statementLineId', 'bankReference', 'ledgerEntryIds',
-  'ruleId', 'confidence', 'assignee', 'resolution', 'resolutionNote', 'resolvedBy', 'resolvedAt', 'runId', 'version', 'updatedAt',
+  'caseId',
+  'kind',
+  'status',
+  'reason',
+  'accountId',
+  'currency',
+  'amount',
+  'ageDays',
+  'statementLineId',
+  'bankReference',
+  'ledgerEntryIds',
+  'ruleId',
+  'confidence',
+  'assignee',
+  'resolution',
+  'resolutionNote',
+  'resolvedBy',
+  'resolvedAt',
+  'runId',
+  'version',
+  'updatedAt',
 ] as const;
 
 /** The export through the one formula-safe CSV writer (REC-OUT-1): every text cell neutralised, the numbers stay numbers. */
@@ -186,9 +221,27 @@ export const CASES_CSV = csvTable(CASES_CSV_COLUMNS, { numeric: ['amount', 'ageD
 export function casesCsv(cases: readonly ExceptionCase[]): string {
   return CASES_CSV.render(
     cases.map((c) => [
-      c.caseId, c.kind, c.status, c.reason, c.accountId, c.currency, c.amount, c.ageDays, c.statementLineId, c.bankReference, c.ledgerEntryIds.join(' '),
-      c.ruleId, c.confidence, c.assignee, c.resolution?.kind, c.resolution?.note, c.resolution?.by, c.resolution?.at,
-      c.runId, c.version, c.updatedAt,
+      c.caseId,
+      c.kind,
+      c.status,
+      c.reason,
+      c.accountId,
+      c.currency,
+      c.amount,
+      c.ageDays,
+      c.statementLineId,
+      c.bankReference,
+      c.ledgerEntryIds.join(' '),
+      c.ruleId,
+      c.confidence,
+      c.assignee,
+      c.resolution?.kind,
+      c.resolution?.note,
+      c.resolution?.by,
+      c.resolution?.at,
+      c.runId,
+      c.version,
+      c.updatedAt,
     ]),
   );
 }
@@ -269,7 +322,10 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
         const fields = Object.fromEntries(new URLSearchParams(request.body));
         if (typeof fields.csrf !== 'string' || !sameSecret(fields.csrf, csrfToken(csrfSecret, actor.user))) {
           await existingCase(route.caseId!);
-          return detailPage(route.caseId!, actor, 403, { kind: 'error', message: 'This form has expired or did not come from the workbench (CSRF check failed); nothing was changed. Try again from this page.' });
+          return detailPage(route.caseId!, actor, 403, {
+            kind: 'error',
+            message: 'This form has expired or did not come from the workbench (CSRF check failed); nothing was changed. Try again from this page.',
+          });
         }
         try {
           const { event } = await act(route.caseId!, fields, actor);

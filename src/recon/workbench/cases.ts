@@ -90,17 +90,7 @@ export type CaseAction =
   | { type: 'reject-write-off'; note: string }
   | { type: 'reopen'; note: string };
 export type CaseActionType = CaseAction['type'];
-export const CASE_ACTION_TYPES: readonly CaseActionType[] = [
-  'comment',
-  'assign',
-  'resolve',
-  'confirm-match',
-  'reject-match',
-  'propose-write-off',
-  'approve-write-off',
-  'reject-write-off',
-  'reopen',
-];
+export const CASE_ACTION_TYPES: readonly CaseActionType[] = ['comment', 'assign', 'resolve', 'confirm-match', 'reject-match', 'propose-write-off', 'approve-write-off', 'reject-write-off', 'reopen'];
 
 /** One line of a case's history. `import` / `clear` are the system's (a run raised or cleared it). */
 export interface CaseEvent {
@@ -291,13 +281,7 @@ export function allowedActions(current: ExceptionCase, actor: Actor): CaseAction
  * never saw. Returns the next case (version + 1) and its history event; the store writes both
  * atomically, conditional on the version.
  */
-export function applyCaseAction(
-  current: ExceptionCase,
-  action: CaseAction,
-  actor: Actor,
-  at: string,
-  expectedVersion: number,
-): { next: ExceptionCase; event: CaseEvent } {
+export function applyCaseAction(current: ExceptionCase, action: CaseAction, actor: Actor, at: string, expectedVersion: number): { next: ExceptionCase; event: CaseEvent } {
   refuseCardNumbers(actionText(action));
   if (expectedVersion !== current.version) {
     throw new WorkbenchError('CONFLICT', `case ${current.caseId} changed since you opened it (version ${expectedVersion}, now ${current.version}); reload it and try again`);
@@ -445,7 +429,15 @@ export function casesFromRun(
   const cases: ExceptionCase[] = [];
   const id = (value: string): string => redactPans(value, 'identifier');
   for (const raw of exceptions) {
-    const row: ExceptionRow = { ...raw, id: id(raw.id), statementLineId: id(raw.statementLineId), bankReference: id(raw.bankReference), ledgerEntryId: id(raw.ledgerEntryId), accountId: id(raw.accountId), detail: redactPans(raw.detail) };
+    const row: ExceptionRow = {
+      ...raw,
+      id: id(raw.id),
+      statementLineId: id(raw.statementLineId),
+      bankReference: id(raw.bankReference),
+      ledgerEntryId: id(raw.ledgerEntryId),
+      accountId: id(raw.accountId),
+      detail: redactPans(raw.detail),
+    };
     const ageDays = Number.parseInt(row.ageDays, 10);
     cases.push({
       caseId: `exception:${row.side}:${row.id}`,
@@ -517,12 +509,7 @@ export interface ImportPlan {
  * Only cases of the accounts the run covered (its statements' accounts) are cleared: a run says
  * nothing about other accounts.
  */
-export function planImport(
-  existing: readonly ExceptionCase[],
-  incoming: readonly ExceptionCase[],
-  run: { runId: string; coveredAccounts: ReadonlySet<string> },
-  at: string,
-): ImportPlan {
+export function planImport(existing: readonly ExceptionCase[], incoming: readonly ExceptionCase[], run: { runId: string; coveredAccounts: ReadonlySet<string> }, at: string): ImportPlan {
   const { runId, coveredAccounts: accounts } = run;
   const known = new Map(existing.map((c) => [c.caseId, c]));
   const reported = new Set(incoming.map((c) => c.caseId));
@@ -533,7 +520,10 @@ export function planImport(
       plan.raised.push({ next: c, event: { caseId: c.caseId, version: 1, action: 'import', actor: SYSTEM_ACTOR, at, to: 'OPEN', detail: `raised by run ${runId}: ${c.reason}` } });
     } else if (previous.status === 'CLEARED') {
       const next: ExceptionCase = { ...previous, status: 'OPEN', runId, ageDays: c.ageDays, version: previous.version + 1, updatedAt: at };
-      plan.reopened.push({ next, event: { caseId: c.caseId, version: next.version, action: 'import', actor: SYSTEM_ACTOR, at, from: 'CLEARED', to: 'OPEN', detail: `reported again by run ${runId}: ${c.reason}` } });
+      plan.reopened.push({
+        next,
+        event: { caseId: c.caseId, version: next.version, action: 'import', actor: SYSTEM_ACTOR, at, from: 'CLEARED', to: 'OPEN', detail: `reported again by run ${runId}: ${c.reason}` },
+      });
     } else if (previous.runId !== runId || previous.ageDays !== c.ageDays) {
       plan.refreshed.push({ ...previous, runId, ageDays: c.ageDays });
     }
@@ -543,7 +533,10 @@ export function planImport(
     if (c.status !== 'OPEN' && c.status !== 'PENDING_APPROVAL') continue;
     const { writeOff: _writeOff, ...rest } = c;
     const next: ExceptionCase = { ...rest, status: 'CLEARED', runId, version: c.version + 1, updatedAt: at };
-    plan.cleared.push({ next, event: { caseId: c.caseId, version: next.version, action: 'clear', actor: SYSTEM_ACTOR, at, from: c.status, to: 'CLEARED', detail: `run ${runId} no longer reports it` } });
+    plan.cleared.push({
+      next,
+      event: { caseId: c.caseId, version: next.version, action: 'clear', actor: SYSTEM_ACTOR, at, from: c.status, to: 'CLEARED', detail: `run ${runId} no longer reports it` },
+    });
   }
   return plan;
 }

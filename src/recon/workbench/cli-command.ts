@@ -41,7 +41,10 @@ interface WorkbenchOptions {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 function roles(value: string): Role[] {
-  const list = value.split(',').map((role) => role.trim()).filter((role) => role.length > 0);
+  const list = value
+    .split(',')
+    .map((role) => role.trim())
+    .filter((role) => role.length > 0);
   const unknown = list.filter((role) => !(ROLES as readonly string[]).includes(role));
   if (list.length === 0 || unknown.length) throw new InvalidArgumentError(`--roles must be a comma list of ${ROLES.join(', ')}, got "${value}"`);
   return [...new Set(list)] as Role[];

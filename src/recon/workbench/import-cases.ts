@@ -20,11 +20,7 @@ export interface ImportOutcome {
 }
 
 /** Imports `incoming` (casesFromRun of the run) as of `at`; re-importing the same run changes nothing. */
-export async function importRunCases(
-  store: WorkbenchStore,
-  run: { runId: string; coveredAccounts: ReadonlySet<string>; at: string },
-  incoming: readonly ExceptionCase[],
-): Promise<ImportOutcome> {
+export async function importRunCases(store: WorkbenchStore, run: { runId: string; coveredAccounts: ReadonlySet<string>; at: string }, incoming: readonly ExceptionCase[]): Promise<ImportOutcome> {
   const { runId, coveredAccounts, at } = run;
   const existing = await store.casesOfAccounts(new Set([...coveredAccounts, ...incoming.map((c) => c.accountId)]));
   const plan = planImport(existing, incoming, { runId, coveredAccounts }, at);

@@ -51,7 +51,11 @@ export class LocalAuthenticator implements Authenticator {
   login(request: WorkbenchRequest): WorkbenchResponse {
     if (request.method !== 'GET') return respond(405, 'text/plain; charset=utf-8', `${LOGIN_PATH} accepts GET only`, { allow: 'GET' });
     if (!sameSecret(request.query.token ?? '', this.token)) {
-      return respond(401, 'text/html; charset=utf-8', renderMessagePage({ title: 'Sign-in required', message: 'This login link is not valid for this workbench: use the link `ledgerline workbench` printed when it started.' }));
+      return respond(
+        401,
+        'text/html; charset=utf-8',
+        renderMessagePage({ title: 'Sign-in required', message: 'This login link is not valid for this workbench: use the link `ledgerline workbench` printed when it started.' }),
+      );
     }
     return respond(303, 'text/plain; charset=utf-8', 'See /cases', {
       location: '/cases',

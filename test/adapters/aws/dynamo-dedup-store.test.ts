@@ -74,14 +74,11 @@ describe('DynamoDedupStore (mocked errors)', () => {
   afterEach(() => mock.reset());
   afterAll(() => mock.restore());
 
-  it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError'])(
-    '%s → TransientStoreError',
-    async (name) => {
-      mock.on(PutItemCommand).rejects(Object.assign(new Error(name), { name, $metadata: { httpStatusCode: name === 'InternalServerError' ? 500 : 400 } }));
-      await expect(mocked.claim(claim('k', 'e'), NOW)).rejects.toBeInstanceOf(TransientStoreError);
-      expect(mock.commandCalls(GetItemCommand)).toHaveLength(0);
-    },
-  );
+  it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError'])('%s → TransientStoreError', async (name) => {
+    mock.on(PutItemCommand).rejects(Object.assign(new Error(name), { name, $metadata: { httpStatusCode: name === 'InternalServerError' ? 500 : 400 } }));
+    await expect(mocked.claim(claim('k', 'e'), NOW)).rejects.toBeInstanceOf(TransientStoreError);
+    expect(mock.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
 
   it('uses the old item returned with the conditional failure, without a read', async () => {
     mock.on(PutItemCommand).rejects(

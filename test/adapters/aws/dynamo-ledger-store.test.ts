@@ -182,7 +182,15 @@ describe('DynamoLedgerStore', () => {
     const store = storeFor();
     table.beforeTransact = (_items, call) => {
       if (call === 1) {
-        table.items.set('BAL#ACC-Z#0', { pk: { S: 'BAL#ACC-Z#0' }, balanceMinor: { N: '100' }, version: { N: '1' }, balanceAccountId: { S: 'ACC-Z' }, accountId: { S: 'ACC-Z' }, shard: { N: '0' }, currency: { S: 'GBP' } });
+        table.items.set('BAL#ACC-Z#0', {
+          pk: { S: 'BAL#ACC-Z#0' },
+          balanceMinor: { N: '100' },
+          version: { N: '1' },
+          balanceAccountId: { S: 'ACC-Z' },
+          accountId: { S: 'ACC-Z' },
+          shard: { N: '0' },
+          currency: { S: 'GBP' },
+        });
       }
     };
     await store.recordLegs([leg('z1', 'ACC-Z', 'DEBIT', '0.40')]);

@@ -44,9 +44,7 @@ describe('DynamoVelocityStore (dynalite)', () => {
 
   it('maps an unreachable endpoint to TransientStoreError', async () => {
     const client = await closedPortClient();
-    await expect(new DynamoVelocityStore({ client, tableName: db.tableNames.rulesState }).record('tok_x', 'tx', T0, HOUR)).rejects.toBeInstanceOf(
-      TransientStoreError,
-    );
+    await expect(new DynamoVelocityStore({ client, tableName: db.tableNames.rulesState }).record('tok_x', 'tx', T0, HOUR)).rejects.toBeInstanceOf(TransientStoreError);
     client.destroy();
   });
 });

@@ -61,9 +61,7 @@ describe('DynamoSequenceStore (dynalite)', () => {
 
   it('sets the TTL from the value date plus the retention', async () => {
     await store.addLegs([leg('seq-ttl', 0, 1)]);
-    const item = await db.client.send(
-      new GetItemCommand({ TableName: db.tableNames.sequences, Key: { sequenceId: { S: 'seq-ttl' }, legId: { S: 'seq-ttl-leg-0' } } }),
-    );
+    const item = await db.client.send(new GetItemCommand({ TableName: db.tableNames.sequences, Key: { sequenceId: { S: 'seq-ttl' }, legId: { S: 'seq-ttl-leg-0' } } }));
     expect(item.Item?.expiresAt).toEqual({ N: String(Date.parse('2025-06-02') / 1000 + 35 * 24 * 3600) });
   });
 

@@ -45,10 +45,7 @@ describe('DynamoTransactionStateStore (dynalite)', () => {
     await expect(store.get('tx-1')).resolves.toEqual(state('tx-1', 'RUNNING', '2025-06-01T00:00:00.000Z', { version: 1 }));
 
     await expect(store.put(state('tx-1', 'RUNNING', '2025-06-01T00:00:01.000Z'), 0)).rejects.toBeInstanceOf(VersionConflictError);
-    const updated = await store.put(
-      state('tx-1', 'RETRYING', '2025-06-01T00:00:02.000Z', { stage: 'posting', lastError: 'TransientStoreError: x', pendingEvent: failedEvent, attempts: 1 }),
-      1,
-    );
+    const updated = await store.put(state('tx-1', 'RETRYING', '2025-06-01T00:00:02.000Z', { stage: 'posting', lastError: 'TransientStoreError: x', pendingEvent: failedEvent, attempts: 1 }), 1);
     expect(updated.version).toBe(2);
     await expect(store.put(state('tx-1', 'COMPLETED', '2025-06-01T00:00:03.000Z'), 1)).rejects.toBeInstanceOf(VersionConflictError);
     await expect(store.get('tx-1')).resolves.toEqual(updated);
@@ -106,11 +103,7 @@ describe('DynamoTransactionStateStore (dynalite)', () => {
 
   it('serialises concurrent read-modify-writes through version conflicts (none lost)', async () => {
     await store.put(state('tx-counter', 'RETRYING', '2025-06-01T00:00:00.000Z'), 0);
-    await Promise.all(
-      Array.from({ length: 5 }, () =>
-        updateTransaction(store, 'tx-counter', (current) => current && { ...current, attempts: current.attempts + 1 }),
-      ),
-    );
+    await Promise.all(Array.from({ length: 5 }, () => updateTransaction(store, 'tx-counter', (current) => current && { ...current, attempts: current.attempts + 1 })));
     const final = await store.get('tx-counter');
     expect(final?.attempts).toBe(5);
     expect(final?.version).toBe(6);

@@ -1,8 +1,7 @@
 import { isTransientAwsError, toStoreError } from '../../../src/adapters/aws/errors';
 import { TransientStoreError } from '../../../src/ports';
 
-const aws = (name: string, status: number, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
+const aws = (name: string, status: number, extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
 
 describe('isTransientAwsError', () => {
   it.each([

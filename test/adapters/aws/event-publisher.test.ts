@@ -73,9 +73,7 @@ describe('EventBridgePublisher', () => {
       const failing = call === 1 ? new Set([1, 3]) : new Set<number>();
       return {
         FailedEntryCount: failing.size,
-        Entries: input.Entries.map((_, i) =>
-          failing.has(i) ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' } : { EventId: `ok-${call}-${i}` },
-        ),
+        Entries: input.Entries.map((_, i) => (failing.has(i) ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' } : { EventId: `ok-${call}-${i}` })),
       };
     });
     const events = Array.from({ length: 5 }, (_, i) => completed(i));

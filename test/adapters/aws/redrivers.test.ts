@@ -70,9 +70,7 @@ describe('StepFunctionsRedriver', () => {
   });
 
   it('maps throttling to TransientStoreError', async () => {
-    mock.on(StartExecutionCommand).rejects(
-      new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
-    );
+    mock.on(StartExecutionCommand).rejects(new SFNServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }));
     await expect(redriver.redrive('n', event)).rejects.toBeInstanceOf(TransientStoreError);
   });
 });
@@ -99,9 +97,7 @@ describe('SqsQueueRedriver', () => {
   });
 
   it('maps an outage to TransientStoreError', async () => {
-    mock.on(SendMessageCommand).rejects(
-      new SQSServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'down' }),
-    );
+    mock.on(SendMessageCommand).rejects(new SQSServiceException({ name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'down' }));
     await expect(redriver.redrive('n', event)).rejects.toBeInstanceOf(TransientStoreError);
   });
 });

@@ -1,13 +1,5 @@
 import type { FunctionName } from '../../../src/adapters/aws/runtime-config';
-import {
-  FUNCTION_ENVIRONMENT,
-  readFunctionConfig,
-  readRuntimeConfig,
-  requireSetting,
-  RUNTIME_VARIABLE_NAMES,
-  RuntimeConfigError,
-  variablesFor,
-} from '../../../src/adapters/aws/runtime-config';
+import { FUNCTION_ENVIRONMENT, readFunctionConfig, readRuntimeConfig, requireSetting, RUNTIME_VARIABLE_NAMES, RuntimeConfigError, variablesFor } from '../../../src/adapters/aws/runtime-config';
 import { DEFAULT_DEDUP_CONFIG } from '../../../src/domain/dedup';
 import { ROUTES } from '../../../src/routes';
 
@@ -29,9 +21,7 @@ describe('readRuntimeConfig', () => {
   });
 
   it('accepts either of two alternatives', () => {
-    expect(() => readRuntimeConfig({}, ['REDRIVE_STATE_MACHINE_ARN|REDRIVE_QUEUE_URL'])).toThrow(
-      'missing environment variables: one of REDRIVE_STATE_MACHINE_ARN or REDRIVE_QUEUE_URL',
-    );
+    expect(() => readRuntimeConfig({}, ['REDRIVE_STATE_MACHINE_ARN|REDRIVE_QUEUE_URL'])).toThrow('missing environment variables: one of REDRIVE_STATE_MACHINE_ARN or REDRIVE_QUEUE_URL');
     expect(readRuntimeConfig({ REDRIVE_QUEUE_URL: 'https://q' }, ['REDRIVE_STATE_MACHINE_ARN|REDRIVE_QUEUE_URL']).redriveQueueUrl).toBe('https://q');
   });
 

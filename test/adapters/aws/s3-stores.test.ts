@@ -107,8 +107,7 @@ describe('S3 adapters (conditional put semantics)', () => {
   afterEach(() => mock.reset());
   afterAll(() => mock.restore());
 
-  const failure = (name: string, status: number) =>
-    new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
+  const failure = (name: string, status: number) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
 
   it('puts with If-None-Match: * and treats 412 PreconditionFailed as already written', async () => {
     mock.on(PutObjectCommand).rejects(failure('PreconditionFailed', 412));
@@ -124,9 +123,7 @@ describe('S3 adapters (conditional put semantics)', () => {
     ['ConditionalRequestConflict', 409],
   ])('%s (%i) → TransientStoreError', async (name, status) => {
     mock.on(PutObjectCommand).rejects(failure(name, status));
-    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).write({ recordId: 'r', sequenceId: 's', content: 'x' })).rejects.toBeInstanceOf(
-      TransientStoreError,
-    );
+    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).write({ recordId: 'r', sequenceId: 's', content: 'x' })).rejects.toBeInstanceOf(TransientStoreError);
   });
 
   it('does not hide a permanent failure', async () => {

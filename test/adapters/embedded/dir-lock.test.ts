@@ -120,10 +120,7 @@ describe('writers through the CLI (LOCK-1)', () => {
     expect(cli(['post', '--input', file, '--state', reference, '--partitions', '2']).status).toBe(0);
     const expected = JSON.parse(cli(['ledger', '--state', reference, '--json']).stdout);
     const state = join(work, 'raced');
-    const [a, b] = await Promise.all([
-      cliExit(['post', '--input', file, '--state', state, '--partitions', '2']),
-      cliExit(['post', '--input', file, '--state', state, '--partitions', '3']),
-    ]);
+    const [a, b] = await Promise.all([cliExit(['post', '--input', file, '--state', state, '--partitions', '2']), cliExit(['post', '--input', file, '--state', state, '--partitions', '3'])]);
     const statuses = [a.status, b.status].sort();
     // Either one writer was refused (75), or the second started after the first finished and replayed everything.
     expect([JSON.stringify([0, 75]), JSON.stringify([0, 0])]).toContain(JSON.stringify(statuses));

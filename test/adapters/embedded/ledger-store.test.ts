@@ -62,7 +62,12 @@ describe('SqliteSequenceStore', () => {
     const first = await store.addLegs([legs[0]!]);
     expect(first.get(legs[0]!.sequenceId)).toHaveLength(1);
     const second = await store.addLegs([legs[1]!, legs[0]!, legs[2]!]);
-    expect(second.get(legs[0]!.sequenceId)!.map((l) => l.legIndex).sort()).toEqual([1, 2]);
+    expect(
+      second
+        .get(legs[0]!.sequenceId)!
+        .map((l) => l.legIndex)
+        .sort(),
+    ).toEqual([1, 2]);
     expect(second.get(legs[2]!.sequenceId)).toHaveLength(1);
   });
 });

@@ -2,12 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  DEFAULT_REFERENCE_DATA_DIR,
-  EmbeddedReferenceData,
-  ReferenceDataError,
-  loadReferenceData,
-} from '../../../src/adapters/embedded/reference-data';
+import { DEFAULT_REFERENCE_DATA_DIR, EmbeddedReferenceData, ReferenceDataError, loadReferenceData } from '../../../src/adapters/embedded/reference-data';
 import { REFERENCE_FILES, buildReferenceData, ibanMod97 } from '../../../scripts/generate-reference-data';
 import { containsPan, findPan } from '../../../src/domain/pan';
 import { isKnownCurrency, parseRate, toMinorUnits } from '../../../src/domain/money';
@@ -152,7 +147,9 @@ describe('embedded reference data', () => {
     expect(ref.version).toBe(manifest.version);
     expect(manifest.version).toMatch(/^2026-11-01\.[0-9a-f]{12}$/);
     for (const name of REFERENCE_FILES) {
-      const hash = createHash('sha256').update(readFileSync(path.join(REPO_DIR, name))).digest('hex');
+      const hash = createHash('sha256')
+        .update(readFileSync(path.join(REPO_DIR, name)))
+        .digest('hex');
       expect({ name, hash }).toEqual({ name, hash: manifest.files?.[name] });
     }
     expect(manifest.counts).toMatchObject({ cards: ref.cards.length, accounts: ref.accounts.length, merchants: ref.merchants.length });

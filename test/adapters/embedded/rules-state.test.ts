@@ -54,9 +54,7 @@ describe('SqliteVelocityStore', () => {
     expect(await again.record('tok_card00001', 'tx-2', T0 + 1, HOUR)).toBe(2);
     const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'rules_velocity'").get() as { sql: string };
     expect(table.sql).toMatch(/PRIMARY KEY \(pan_token, at_ms, transaction_id\)/);
-    const plan = db
-      .prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM rules_velocity WHERE pan_token = ? AND at_ms > ? AND at_ms <= ?')
-      .all('tok_card00001', 0, 1) as Array<{ detail: string }>;
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM rules_velocity WHERE pan_token = ? AND at_ms > ? AND at_ms <= ?').all('tok_card00001', 0, 1) as Array<{ detail: string }>;
     expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING PRIMARY KEY \(pan_token=\? AND at_ms>\? AND at_ms<\?\)/);
   });
 

@@ -3,16 +3,7 @@ import { join } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import type { Authorisation } from '../../../src/domain/events';
 import { findPan } from '../../../src/domain/pan';
-import {
-  Pacs008Error,
-  PACS008_NAMESPACE,
-  baseOneRate,
-  pacs008MessageId,
-  pacs008ToXml,
-  pacs008Uetr,
-  toPacs008,
-  type Pacs008Document,
-} from '../../../src/domain/iso20022/pacs008';
+import { Pacs008Error, PACS008_NAMESPACE, baseOneRate, pacs008MessageId, pacs008ToXml, pacs008Uetr, toPacs008, type Pacs008Document } from '../../../src/domain/iso20022/pacs008';
 
 const XSD_PATH = join(process.cwd(), '../shared/fixtures/iso20022/pacs.008.001.09.xsd');
 const XSD = readFileSync(XSD_PATH, 'utf8');
@@ -205,8 +196,7 @@ describe('toPacs008 mapping', () => {
   });
 
   it('a billing amount in the same currency adds no InstdAmt / XchgRate', () => {
-    const tx = toPacs008(authorisation({ billingAmount: { value: '42.50', currency: 'GBP' }, conversionRate: '1' }), optsFor('e', 'c'))
-      .CdtTrfTxInf;
+    const tx = toPacs008(authorisation({ billingAmount: { value: '42.50', currency: 'GBP' }, conversionRate: '1' }), optsFor('e', 'c')).CdtTrfTxInf;
     expect(tx.IntrBkSttlmAmt).toEqual({ Ccy: 'GBP', value: '42.50' });
     expect(tx).not.toHaveProperty('InstdAmt');
     expect(tx).not.toHaveProperty('XchgRate');
@@ -224,9 +214,7 @@ describe('toPacs008 mapping', () => {
 
   it('rejects money the XSD or ISO 4217 cannot carry', () => {
     expect(() => toPacs008(authorisation({ amount: { value: '1500.5', currency: 'JPY' } }), optsFor('e', 'c'))).toThrow(/JPY allows 0/);
-    expect(() => toPacs008(authorisation({ amount: { value: '9999999999999999.999', currency: 'BHD' } }), optsFor('e', 'c'))).toThrow(
-      Pacs008Error,
-    );
+    expect(() => toPacs008(authorisation({ amount: { value: '9999999999999999.999', currency: 'BHD' } }), optsFor('e', 'c'))).toThrow(Pacs008Error);
   });
 
   it('the settlement date is the UTC date of transmission', () => {
@@ -263,7 +251,11 @@ describe('determinism', () => {
       Array.isArray(value)
         ? value.map(reverse)
         : value !== null && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).reverse().map(([key, child]) => [key, reverse(child)]))
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([key, child]) => [key, reverse(child)]),
+            )
           : value;
     expect(pacs008ToXml(reverse(doc) as Record<string, unknown>)).toBe(pacs008ToXml(doc));
   });

@@ -320,7 +320,8 @@ export const RULES: readonly PolicyRule[] = [
   }),
   rule('iam-no-aws-managed-policies', 'No AWS-managed policy (AdministratorAccess, *FullAccess, ...) is attached', 'all', (model, violation) => {
     for (const type of ['aws_iam_role_policy_attachment', 'aws_iam_policy_attachment', 'aws_iam_user_policy_attachment']) {
-      for (const attachment of model.of(type)) if (String(attachment.config.policy_arn).startsWith('arn:aws:iam::aws:policy/')) violation(attachment, `attaches ${String(attachment.config.policy_arn)}`);
+      for (const attachment of model.of(type))
+        if (String(attachment.config.policy_arn).startsWith('arn:aws:iam::aws:policy/')) violation(attachment, `attaches ${String(attachment.config.policy_arn)}`);
     }
     for (const role of model.of('aws_iam_role')) if (list(role.config.managed_policy_arns as string[] | undefined).length > 0) violation(role, 'managed_policy_arns on the role');
   }),
@@ -334,7 +335,8 @@ export const RULES: readonly PolicyRule[] = [
     for (const role of model.of('aws_iam_role')) {
       for (const statement of statementsOf(role.config.assume_role_policy)) {
         const service = statement.Principal && typeof statement.Principal === 'object' ? (statement.Principal as Json).Service : undefined;
-        if (statement.Effect === 'Allow' && service && !(statement.Condition?.StringEquals as Json | undefined)?.['aws:SourceAccount']) violation(role, `trusts ${String(service)} without aws:SourceAccount`);
+        if (statement.Effect === 'Allow' && service && !(statement.Condition?.StringEquals as Json | undefined)?.['aws:SourceAccount'])
+          violation(role, `trusts ${String(service)} without aws:SourceAccount`);
       }
     }
   }),
@@ -413,8 +415,16 @@ export const RULES: readonly PolicyRule[] = [
   }),
   rule('hot-path-standard-queues', 'No FIFO queue and no Standard Step Functions execution per event on the hot path', 'all', (model, violation) => {
     for (const queue of model.of('aws_sqs_queue')) if (queue.config.fifo_queue === true) violation(queue, 'FIFO queue (one message group serialises consumers)');
-    const standardMachines = new Set(model.of('aws_sfn_state_machine').filter((machine) => (machine.config.type ?? 'STANDARD') === 'STANDARD').map((machine) => machine.address));
-    const targets = [...model.of('aws_cloudwatch_event_target').map((target) => [target, target.config.arn] as const), ...model.of('aws_pipes_pipe').map((pipe) => [pipe, pipe.config.target] as const)];
+    const standardMachines = new Set(
+      model
+        .of('aws_sfn_state_machine')
+        .filter((machine) => (machine.config.type ?? 'STANDARD') === 'STANDARD')
+        .map((machine) => machine.address),
+    );
+    const targets = [
+      ...model.of('aws_cloudwatch_event_target').map((target) => [target, target.config.arn] as const),
+      ...model.of('aws_pipes_pipe').map((pipe) => [pipe, pipe.config.target] as const),
+    ];
     for (const [resource, arn] of targets) {
       if (model.refs(resource, arn).some((ref) => standardMachines.has(ref))) violation(resource, 'starts a Standard state machine per event');
       if (typeof arn === 'string' && arn.includes(':stateMachine:')) {
@@ -462,7 +472,8 @@ export const RULES: readonly PolicyRule[] = [
       for (const ingress of list(group.config.ingress as Json[] | undefined)) if (world(ingress.cidr_blocks) || world(ingress.ipv6_cidr_blocks)) violation(group, 'inline ingress from the world');
     }
     for (const rule of model.of('aws_vpc_security_group_ingress_rule')) if (world(rule.config.cidr_ipv4) || world(rule.config.cidr_ipv6)) violation(rule, 'ingress from the world');
-    for (const rule of model.of('aws_security_group_rule')) if (rule.config.type === 'ingress' && (world(rule.config.cidr_blocks) || world(rule.config.ipv6_cidr_blocks))) violation(rule, 'ingress from the world');
+    for (const rule of model.of('aws_security_group_rule'))
+      if (rule.config.type === 'ingress' && (world(rule.config.cidr_blocks) || world(rule.config.ipv6_cidr_blocks))) violation(rule, 'ingress from the world');
   }),
   rule('compute-and-data-in-private-subnets', 'Functions, Glue, EMR, Redshift and CodeBuild run only in private subnets', 'all', (model, violation) => {
     const publics = publicSubnets(model);
@@ -486,7 +497,8 @@ export const RULES: readonly PolicyRule[] = [
     for (const vpc of model.of('aws_vpc')) {
       if (model.attachedTo(vpc, 'aws_flow_log', 'vpc_id').length === 0) violation(vpc, 'no flow logs');
       const defaults = model.attachedTo(vpc, 'aws_default_security_group', 'vpc_id');
-      if (defaults.length === 0 || defaults.some((group) => list(group.config.ingress as Json[]).length + list(group.config.egress as Json[]).length > 0)) violation(vpc, 'default security group not closed');
+      if (defaults.length === 0 || defaults.some((group) => list(group.config.ingress as Json[]).length + list(group.config.egress as Json[]).length > 0))
+        violation(vpc, 'default security group not closed');
     }
     for (const subnet of model.of('aws_subnet')) if (subnet.config.map_public_ip_on_launch !== false) violation(subnet, 'assigns public IPs on launch');
   }),
@@ -525,7 +537,8 @@ export const RULES: readonly PolicyRule[] = [
   rule('alarms-backlog', 'Every consumed queue has an oldest-message alarm; every stream pipe has iterator-age and failure alarms', 'environment', (model, violation) => {
     for (const mapping of model.of('aws_lambda_event_source_mapping')) {
       const queue = queueByRef(model, mapping, mapping.config.event_source_arn);
-      if (queue && !hasAlarm(model, { namespace: 'AWS/SQS', metric: 'ApproximateAgeOfOldestMessage', dimension: 'QueueName', value: String(queue.config.name) })) violation(queue, 'no oldest-message alarm');
+      if (queue && !hasAlarm(model, { namespace: 'AWS/SQS', metric: 'ApproximateAgeOfOldestMessage', dimension: 'QueueName', value: String(queue.config.name) }))
+        violation(queue, 'no oldest-message alarm');
     }
     for (const pipe of model.of('aws_pipes_pipe')) {
       const name = String(pipe.config.name);

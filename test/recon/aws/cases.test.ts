@@ -54,7 +54,19 @@ describe('RaiseCases: summarise → cases.json → the workbench', () => {
 
     // Exceptions: exactly the CSV row's values.
     for (const [i, row] of exceptions.entries()) {
-      expect(file.cases[i]).toMatchObject({ kind: 'exception', runId: RUN, side: row.side, reason: row.reason, accountId: row.accountId, currency: row.currency, amount: row.amount, ageDays: Number(row.ageDays), status: 'OPEN', version: 1, updatedAt: file.at });
+      expect(file.cases[i]).toMatchObject({
+        kind: 'exception',
+        runId: RUN,
+        side: row.side,
+        reason: row.reason,
+        accountId: row.accountId,
+        currency: row.currency,
+        amount: row.amount,
+        ageDays: Number(row.ageDays),
+        status: 'OPEN',
+        version: 1,
+        updatedAt: file.at,
+      });
     }
     // Proposed matches: the statement line's account, currency, exact amount and age on the run's as-of date.
     for (const c of file.cases.filter((candidate) => candidate.kind === 'proposed-match')) {
@@ -112,9 +124,20 @@ describe('RaiseCases: summarise → cases.json → the workbench', () => {
     it('a later run of the same accounts clears the open cases it no longer reports', async () => {
       const next = 'recon-cases-run-2';
       const [gone, ...kept] = file.cases;
-      const later: RunCasesFile = { runId: next, at: '2026-01-02T00:00:00.000Z', coveredAccounts: file.coveredAccounts, cases: kept.map((c) => ({ ...c, runId: next, updatedAt: '2026-01-02T00:00:00.000Z' })) };
+      const later: RunCasesFile = {
+        runId: next,
+        at: '2026-01-02T00:00:00.000Z',
+        coveredAccounts: file.coveredAccounts,
+        cases: kept.map((c) => ({ ...c, runId: next, updatedAt: '2026-01-02T00:00:00.000Z' })),
+      };
       s3.put(ANALYTICS, keys.runCases(next), JSON.stringify(later));
-      await expect(importCasesStep({ s3: s3.client, store }, { runId: next, analyticsBucket: ANALYTICS })).resolves.toEqual({ runId: next, raised: 0, reopened: 0, cleared: 1, alreadyImported: false });
+      await expect(importCasesStep({ s3: s3.client, store }, { runId: next, analyticsBucket: ANALYTICS })).resolves.toEqual({
+        runId: next,
+        raised: 0,
+        reopened: 0,
+        cleared: 1,
+        alreadyImported: false,
+      });
       await expect(store.get(gone!.caseId)).resolves.toMatchObject({ status: 'CLEARED', version: 2, runId: next });
       expect(table.events().filter((key) => key.startsWith(`CASE#${gone!.caseId}|`))).toEqual([`CASE#${gone!.caseId}|EVENT#000000001`, `CASE#${gone!.caseId}|EVENT#000000002`]);
       expect(table.items.get(`CASE#${gone!.caseId}|EVENT#000000002`)).toMatchObject({ action: { S: 'clear' }, from: { S: 'OPEN' }, to: { S: 'CLEARED' } });

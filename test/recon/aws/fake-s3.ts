@@ -39,6 +39,9 @@ export class FakeS3 {
   }
 
   keys(bucket: string, prefix = ''): string[] {
-    return [...this.objects.keys()].filter((id) => id.startsWith(`${bucket}/${prefix}`)).map((id) => id.slice(bucket.length + 1)).sort();
+    return [...this.objects.keys()]
+      .filter((id) => id.startsWith(`${bucket}/${prefix}`))
+      .map((id) => id.slice(bucket.length + 1))
+      .sort();
   }
 }

@@ -38,7 +38,10 @@ async function writeSepaLedger(dir: string): Promise<string> {
       else if (n % 5 === 0) rows.push(`S-${n},${line.accountId},EUR,${line.amount},2007-09-05,2007-09-05,,amount+date`);
       else if (n % 7 === 0) {
         const cents = BigInt(line.amount.replace('.', '')) - 20n;
-        const text = `${cents < 0n ? '-' : ''}${(cents < 0n ? -cents : cents).toString().padStart(3, '0').replace(/(\d{2})$/, '.$1')}`;
+        const text = `${cents < 0n ? '-' : ''}${(cents < 0n ? -cents : cents)
+          .toString()
+          .padStart(3, '0')
+          .replace(/(\d{2})$/, '.$1')}`;
         rows.push(`S-${n},${line.accountId},EUR,${text},${line.bookingDate},${line.valueDate},,tolerance`);
       }
     }
@@ -97,7 +100,12 @@ describe('partition contract (AWS path = matchAll)', () => {
     expect(s3.text(ANALYTICS, `${keys.results('recon-contract-run-1')}matches.csv`)).toBe(read(join(out, 'matches.csv')));
     expect(s3.text(ANALYTICS, `${keys.results('recon-contract-run-1')}exceptions.csv`)).toBe(read(join(out, 'exceptions.csv')));
     expect(summarised.summary.matched).toEqual(run.summary.matched);
-    expect(summarised.summary).toMatchObject({ statementLines: 97, unmatchedStatement: run.summary.unmatchedStatement, unmatchedLedger: run.summary.unmatchedLedger, exceptions: run.summary.exceptions });
+    expect(summarised.summary).toMatchObject({
+      statementLines: 97,
+      unmatchedStatement: run.summary.unmatchedStatement,
+      unmatchedLedger: run.summary.unmatchedLedger,
+      exceptions: run.summary.exceptions,
+    });
     expect(canonicalResult(merged.result).matches.length).toBe(run.summary.matched.total);
 
     // Redshift: one transaction per run, delete-then-COPY of the run's rows (idempotent on retry).
@@ -109,7 +117,10 @@ describe('partition contract (AWS path = matchAll)', () => {
       "DELETE FROM reconciliation.exceptions WHERE run_id = 'recon-contract-run-1'",
       `COPY reconciliation.exceptions FROM 's3://${ANALYTICS}/matches/runs/recon-contract-run-1/load/exceptions.csv' IAM_ROLE DEFAULT FORMAT AS CSV`,
     ]);
-    const loadMatches = s3.text(ANALYTICS, `${keys.results('recon-contract-run-1')}load/matches.csv`)!.trimEnd().split('\n');
+    const loadMatches = s3
+      .text(ANALYTICS, `${keys.results('recon-contract-run-1')}load/matches.csv`)!
+      .trimEnd()
+      .split('\n');
     expect(loadMatches).toHaveLength(read(join(out, 'matches.csv')).trimEnd().split('\n').length - 1);
     expect(loadMatches.every((row) => row.startsWith('recon-contract-run-1,'))).toBe(true);
   });
@@ -125,7 +136,7 @@ describe('partition contract (AWS path = matchAll)', () => {
     expect(retry).toMatchObject({ duplicate: false, claimed: true });
   });
 
-  it('a re-encoded copy (CRLF ↔ LF, a BOM) is the same statements: a duplicate of the first run (REC-OUT-2); a failed run\'s claims lapse', async () => {
+  it("a re-encoded copy (CRLF ↔ LF, a BOM) is the same statements: a duplicate of the first run (REC-OUT-2); a failed run's claims lapse", async () => {
     const text = readFileSync(SEPA, 'utf8');
     const flipped = text.includes('\r\n') ? text.replace(/\r\n/g, '\n') : text.replace(/\n/g, '\r\n');
     s3.put(INGEST, 'incoming/statements/sepa-reencoded.sta', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(flipped)]));

@@ -44,7 +44,9 @@ describe('reconciliation execution name', () => {
   it('reads EventBridge events and classic notifications (URL-decoded keys)', () => {
     expect(createdObjects(objectCreated('b', 'incoming/statements/a b.xml', 'v1'))).toEqual([{ bucket: 'b', key: 'incoming/statements/a b.xml', versionId: 'v1', size: 2048 }]);
     expect(
-      createdObjects({ Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'incoming/statements/a+b%281%29.xml', versionId: 'v2', size: 5 } } }] }),
+      createdObjects({
+        Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'incoming/statements/a+b%281%29.xml', versionId: 'v2', size: 5 } } }],
+      }),
     ).toEqual([{ bucket: 'b', key: 'incoming/statements/a b(1).xml', versionId: 'v2', size: 5 }]);
     expect(() => createdObjects({ hello: 'world' })).toThrow('expected an EventBridge "Object Created" event');
   });

@@ -89,7 +89,16 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
   /** The content-hash claims of the registry (not the statements' identity claims, which lapse with theirs). */
   const contentClaims = (): string[] => s3.keys(INGEST, 'results/registry/').filter((key) => !key.startsWith('results/registry/statements/'));
   const ctx: StepContext = { s3: s3.client, tmpDir: dir, now: () => new Date('2026-01-01T00:00:00Z') };
-  const config: RunConfig = { ruleSet: 'default', confirmThreshold: '0.90', staleAfterDays: 30, matchConcurrency: 2, ledger: { bucket: INGEST, key: 'ledger/export.csv' }, partitionRows: 2, maxPartitions: 10, redshift: { schema: 'reconciliation' } };
+  const config: RunConfig = {
+    ruleSet: 'default',
+    confirmThreshold: '0.90',
+    staleAfterDays: 30,
+    matchConcurrency: 2,
+    ledger: { bucket: INGEST, key: 'ledger/export.csv' },
+    partitionRows: 2,
+    maxPartitions: 10,
+    redshift: { schema: 'reconciliation' },
+  };
   const table = new FakeWorkbenchTable();
   const store = new DynamoWorkbenchStore({ client: table.client, tableName: 'ledgerline-dev-workbench' });
   const raiseCasesCalls: ImportCasesEvent[] = [];
@@ -175,7 +184,9 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     // Everything matched: RaiseCases ran and raised nothing; the counts travel in the output and the SNS summary.
     expect(raiseCasesCalls).toEqual([{ runId, analyticsBucket: ANALYTICS }]);
     expect(output.cases).toEqual({ raised: 0, reopened: 0, cleared: 0, alreadyImported: false });
-    expect(published).toEqual([expect.objectContaining({ Subject: 'Ledgerline reconciliation completed', Message: expect.objectContaining({ status: 'COMPLETED', runId, summary: output.summary, cases: output.cases }) })]);
+    expect(published).toEqual([
+      expect.objectContaining({ Subject: 'Ledgerline reconciliation completed', Message: expect.objectContaining({ status: 'COMPLETED', runId, summary: output.summary, cases: output.cases }) }),
+    ]);
     expect(s3.text(ANALYTICS, `matches/runs/${runId}/matches.csv`)!.trimEnd().split('\n')).toHaveLength(3);
     // Two account/currency partitions would be one chunk each here (partitionRows 2): the Map ran each.
     expect(s3.keys(ANALYTICS, `matches/runs/${runId}/partitions/`).length).toBeGreaterThanOrEqual(1);
@@ -206,7 +217,7 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
     expect(s3.keys(ANALYTICS, `normalised/${runId}/`)).toEqual([]);
   });
 
-  it('a failure after normalise releases the run\'s registry claim, so the same file can be reconciled again', async () => {
+  it("a failure after normalise releases the run's registry claim, so the same file can be reconciled again", async () => {
     s3.put(INGEST, 'incoming/statements/mbank.sta', readFileSync(MT940));
     const failingGlue = { ...handlers, TransformToParquet: async () => Promise.reject(Object.assign(new Error('job failed'), { name: 'Glue.JobRunFailed' })) };
     const runId = reconciliationExecutionName({ bucket: INGEST, key: 'incoming/statements/mbank.sta', versionId: 'v1' });
@@ -269,7 +280,6 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
 
   it('has its step payloads within Step Functions limits', () => {
     const item = { id: 'p-00000', key: 'normalised/recon-x/partitions/p-00000.json', rows: 50000 };
-    expect(JSON.stringify(Array.from({ length: 500 }, () => item)).length).toBeLessThan(256 * 1024 / 4);
+    expect(JSON.stringify(Array.from({ length: 500 }, () => item)).length).toBeLessThan((256 * 1024) / 4);
   });
 });
-

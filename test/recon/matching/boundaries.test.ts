@@ -126,7 +126,7 @@ describe('exact reference rules', () => {
     expect(confidenceOf(['reference-tolerance'], '2000', '2051', jpy)).toBeNull();
   });
 
-  it('an absolute tolerance is truncated to the currency\'s minor units', () => {
+  it("an absolute tolerance is truncated to the currency's minor units", () => {
     const rule: MatchingRule = {
       id: 'ref-tol',
       kind: 'exactReference',
@@ -153,10 +153,7 @@ describe('exact reference rules', () => {
 describe('group rules', () => {
   it('batch-by-reference: every item within 5 days of the booking, not 6', () => {
     const head = [line({ id: 's1', amount: '-30.00', customerReference: 'PAY-7' })];
-    const items = (days: number) => [
-      entry({ id: 'l1', amount: '-10.00', reference: 'PAY-7-1' }),
-      entry({ id: 'l2', amount: '-20.00', reference: 'PAY-7-2', ...on(days) }),
-    ];
+    const items = (days: number) => [entry({ id: 'l1', amount: '-10.00', reference: 'PAY-7-1' }), entry({ id: 'l2', amount: '-20.00', reference: 'PAY-7-2', ...on(days) })];
     const at = matchAll(head, items(5), onlyRules('batch-by-reference'), AS_OF);
     expect(summary(at)).toEqual(['batch-by-reference:confirmed:s1=l1+l2']);
     expect(at.matches[0]!.confidence).toBe(0.945); // 0.97 - 5 × 0.005
@@ -229,7 +226,10 @@ describe('group rules', () => {
 describe('exceptions', () => {
   it('STALE after staleAfterDays (30): 30 days old is UNMATCHED, 31 is STALE', () => {
     const lines = [line({ id: 's30', amount: '1.00', bookingDate: '2025-05-31', valueDate: '2025-05-31' }), line({ id: 's31', amount: '2.00', bookingDate: '2025-05-30', valueDate: '2025-05-30' })];
-    const entries = [entry({ id: 'l30', amount: '3.00', bookingDate: '2025-05-31', valueDate: '2025-05-31' }), entry({ id: 'l31', amount: '5.00', bookingDate: '2025-05-30', valueDate: '2025-05-30' })];
+    const entries = [
+      entry({ id: 'l30', amount: '3.00', bookingDate: '2025-05-31', valueDate: '2025-05-31' }),
+      entry({ id: 'l31', amount: '5.00', bookingDate: '2025-05-30', valueDate: '2025-05-30' }),
+    ];
     const result = matchAll(lines, entries, onlyRules('e2e-exact'), AS_OF);
     expect(reasonOf(result, 's30')).toEqual(expect.objectContaining({ reason: 'UNMATCHED', ageDays: 30 }));
     expect(reasonOf(result, 's31')).toEqual(expect.objectContaining({ reason: 'STALE', ageDays: 31 }));

@@ -53,9 +53,7 @@ describe('reason codes of unmatched rows', () => {
     const entries = [entry({ id: 'l1', amount: '75.00', reference: 'E2E-DUP' })];
     const result = matchAll(lines, entries, rules, AS_OF);
     expect(summary(result)).toEqual(['e2e-exact:confirmed:s1=l1']);
-    expect(result.unmatched).toEqual([
-      { side: 'statement', id: 's2', reason: 'DUPLICATE', ageDays: 10, detail: 'same account, amount, dates and references as statement line s1 (matched)' },
-    ]);
+    expect(result.unmatched).toEqual([{ side: 'statement', id: 's2', reason: 'DUPLICATE', ageDays: 10, detail: 'same account, amount, dates and references as statement line s1 (matched)' }]);
   });
 
   it('DUPLICATE: both copies unmatched, the first stays UNMATCHED and the second is its DUPLICATE', () => {
@@ -92,7 +90,11 @@ describe('reason codes of unmatched rows', () => {
     expect(result.matches).toEqual([]);
     expect(result.unmatched).toEqual([
       {
-        side: 'statement', id: 's1', reason: 'SPLIT_INCOMPLETE', ageDays: 10, candidateId: 'l1',
+        side: 'statement',
+        id: 's1',
+        reason: 'SPLIT_INCOMPLETE',
+        ageDays: 10,
+        candidateId: 'l1',
         detail: 'batch booking of 3 items: 2 unmatched ledger item(s) found summing to 30.00, line amount 60.00',
       },
       { side: 'ledger', id: 'l1', reason: 'SPLIT_INCOMPLETE', ageDays: 10, candidateId: 's1', detail: 'item of batch booking s1 whose items do not sum to it' },
@@ -116,16 +118,8 @@ describe('reason codes of unmatched rows', () => {
   });
 
   it('every row ends up exactly once, matched or unmatched', () => {
-    const lines = [
-      line({ id: 's1', amount: '60.00', endToEndId: 'BATCH-Q', batchItemCount: 3 }),
-      line({ id: 's2', amount: '100.00', endToEndId: 'E2E-77' }),
-      line({ id: 's3', amount: '7.00' }),
-    ];
-    const entries = [
-      entry({ id: 'l1', amount: '10.00', reference: 'BATCH-Q-001' }),
-      entry({ id: 'l2', amount: '90.00', reference: 'E2E-77' }),
-      entry({ id: 'l3', amount: '7.00' }),
-    ];
+    const lines = [line({ id: 's1', amount: '60.00', endToEndId: 'BATCH-Q', batchItemCount: 3 }), line({ id: 's2', amount: '100.00', endToEndId: 'E2E-77' }), line({ id: 's3', amount: '7.00' })];
+    const entries = [entry({ id: 'l1', amount: '10.00', reference: 'BATCH-Q-001' }), entry({ id: 'l2', amount: '90.00', reference: 'E2E-77' }), entry({ id: 'l3', amount: '7.00' })];
     const result = matchAll(lines, entries, rules, AS_OF);
     expectEachRowOnce(result, lines, entries);
     expect(summary(result)).toEqual(['amount-date:confirmed:s3=l3']);

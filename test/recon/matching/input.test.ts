@@ -5,7 +5,7 @@ import { AS_OF, entry, line } from './helpers';
 const rules = defaultRuleSet();
 
 describe('matcher input', () => {
-  it('parses decimal amounts into exact integer minor units, with toMinorUnits\' validation', () => {
+  it("parses decimal amounts into exact integer minor units, with toMinorUnits' validation", () => {
     expect(safeMinorUnits('12.30', 'EUR', 2)).toBe(1230);
     expect(safeMinorUnits('-0.05', 'EUR', 2)).toBe(-5);
     expect(safeMinorUnits('7', 'EUR', 2)).toBe(700);
@@ -13,7 +13,7 @@ describe('matcher input', () => {
     expect(Object.is(safeMinorUnits('-0.00', 'EUR', 2), 0)).toBe(true);
     expect(safeMinorUnits('1500', 'JPY', 0)).toBe(1500);
     expect(safeMinorUnits('90071992547409.91', 'EUR', 2)).toBe(Number.MAX_SAFE_INTEGER);
-    expect(() => safeMinorUnits('90071992547409.92', 'EUR', 2)).toThrow('exceeds the matcher\'s exact integer range');
+    expect(() => safeMinorUnits('90071992547409.92', 'EUR', 2)).toThrow("exceeds the matcher's exact integer range");
     for (const bad of ['', '-', '1.', '.5', '01.00', '1e3', '1,00', ' 1.00', '+1.00']) {
       expect(() => safeMinorUnits(bad, 'EUR', 2)).toThrow(`amount "${bad}" is not a decimal string`);
     }
@@ -37,9 +37,12 @@ describe('matcher input', () => {
   });
 
   it('rejects bad rows with an error naming the row and the fault', () => {
-    const run = (lines = [line({ id: 's1', amount: '1.00' })], entries = [entry({ id: 'l1', amount: '1.00' })]) => () => matchAll(lines, entries, rules, AS_OF);
+    const run =
+      (lines = [line({ id: 's1', amount: '1.00' })], entries = [entry({ id: 'l1', amount: '1.00' })]) =>
+      () =>
+        matchAll(lines, entries, rules, AS_OF);
     expect(run([line({ id: 's1', amount: '1.234' })])).toThrow(new MatchInputError('statement line "s1": amount "1.234" has 3 decimal places; EUR allows 2'));
-    expect(run(undefined, [entry({ id: 'l9', amount: '12' , currency: 'XYZ' })])).toThrow('ledger entry "l9": unknown ISO 4217 currency "XYZ"');
+    expect(run(undefined, [entry({ id: 'l9', amount: '12', currency: 'XYZ' })])).toThrow('ledger entry "l9": unknown ISO 4217 currency "XYZ"');
     expect(run([line({ id: 's1', amount: '1.00', bookingDate: '2025-02-30' })])).toThrow('statement line "s1": "2025-02-30" is not a YYYY-MM-DD date');
     expect(run(undefined, [entry({ id: 'l1', amount: '1.00', bookingDate: '' })])).toThrow('ledger entry "l1": missing date');
     expect(run([line({ id: 's1', amount: '1.00' }), line({ id: 's1', amount: '2.00' })])).toThrow('statement line "s1": duplicate statementLineId');

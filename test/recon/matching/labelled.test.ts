@@ -9,7 +9,9 @@ describe('labelled data set: precision and recall', () => {
   let set: LabelledSet;
   let result: MatchResult;
   let score: Evaluation;
-  const exactRules = defaultRuleSet().rules.filter((rule) => rule.kind === 'exactReference' && !('tolerance' in rule && rule.tolerance)).map((rule) => rule.id);
+  const exactRules = defaultRuleSet()
+    .rules.filter((rule) => rule.kind === 'exactReference' && !('tolerance' in rule && rule.tolerance))
+    .map((rule) => rule.id);
 
   beforeAll(() => {
     set = generateLabelledSet({ seed: 424242, statementLines: 40_000 });
@@ -18,9 +20,7 @@ describe('labelled data set: precision and recall', () => {
   });
 
   it('covers every scenario of the mix', () => {
-    expect(Object.keys(score.recallByKind).sort()).toEqual(
-      ['amount-date', 'batch', 'batch-by-amount', 'exact-reference', 'reference-tolerance', 'split', 'tolerance'],
-    );
+    expect(Object.keys(score.recallByKind).sort()).toEqual(['amount-date', 'batch', 'batch-by-amount', 'exact-reference', 'reference-tolerance', 'split', 'tolerance']);
     const reasons = new Set(set.exceptions.map((item) => item.reason));
     expect([...reasons].sort()).toEqual(['AMOUNT_MISMATCH', 'DUPLICATE', 'SPLIT_INCOMPLETE', 'STALE', 'UNMATCHED']);
     expect(exactRules).toEqual(['e2e-exact', 'bankref-exact']);

@@ -8,9 +8,7 @@ describe('exact reference', () => {
     const lines = [line({ id: 's1', amount: '250.00', endToEndId: 'E2E-ABC-42' })];
     const entries = [entry({ id: 'l1', amount: '250.00', reference: ' e2e-abc -42 ', bookingDate: '2025-06-18', valueDate: '2025-06-18' })];
     const result = matchAll(lines, entries, rules, AS_OF);
-    expect(result.matches).toEqual([
-      expect.objectContaining({ ruleId: 'e2e-exact', confidence: 0.996, status: 'confirmed', statementLineIds: ['s1'], ledgerEntryIds: ['l1'] }),
-    ]);
+    expect(result.matches).toEqual([expect.objectContaining({ ruleId: 'e2e-exact', confidence: 0.996, status: 'confirmed', statementLineIds: ['s1'], ledgerEntryIds: ['l1'] })]);
     expect(result.unmatched).toEqual([]);
   });
 
@@ -49,10 +47,7 @@ describe('exact reference', () => {
 
 describe('amount + date window', () => {
   it('matches the same amount within the window, on booking or value date', () => {
-    const lines = [
-      line({ id: 's1', amount: '-42.17', bookingDate: '2025-06-20', valueDate: '2025-06-21' }),
-      line({ id: 's2', amount: '73.00', bookingDate: '2025-06-10', valueDate: '2025-06-20' }),
-    ];
+    const lines = [line({ id: 's1', amount: '-42.17', bookingDate: '2025-06-20', valueDate: '2025-06-21' }), line({ id: 's2', amount: '73.00', bookingDate: '2025-06-10', valueDate: '2025-06-20' })];
     const entries = [
       entry({ id: 'l1', amount: '-42.17', bookingDate: '2025-06-21', valueDate: '2025-06-21' }),
       entry({ id: 'l2', amount: '73.00', bookingDate: '2025-06-20', valueDate: '2025-06-20' }),
@@ -106,9 +101,7 @@ describe('one-to-many (batch booking vs its ledger items)', () => {
 
   it('groups the items whose reference is the batch reference plus an item suffix and sum exactly', () => {
     const result = matchAll(batch, items, rules, AS_OF);
-    expect(result.matches).toEqual([
-      expect.objectContaining({ ruleId: 'batch-by-reference', confidence: 0.965, status: 'confirmed', statementLineIds: ['s1'], ledgerEntryIds: ['l1', 'l2', 'l3'] }),
-    ]);
+    expect(result.matches).toEqual([expect.objectContaining({ ruleId: 'batch-by-reference', confidence: 0.965, status: 'confirmed', statementLineIds: ['s1'], ledgerEntryIds: ['l1', 'l2', 'l3'] })]);
     expect(result.unmatched).toEqual([]);
   });
 
@@ -122,11 +115,7 @@ describe('one-to-many (batch booking vs its ledger items)', () => {
 
   it('groups unreferenced items by exact sum (bounded search), proposed', () => {
     const lines = [line({ id: 's1', amount: '75.25' })];
-    const entries = [
-      entry({ id: 'l1', amount: '25.25', reference: 'TILL-A' }),
-      entry({ id: 'l2', amount: '50.00', reference: 'TILL-B' }),
-      entry({ id: 'l3', amount: '3.10', reference: 'TILL-C' }),
-    ];
+    const entries = [entry({ id: 'l1', amount: '25.25', reference: 'TILL-A' }), entry({ id: 'l2', amount: '50.00', reference: 'TILL-B' }), entry({ id: 'l3', amount: '3.10', reference: 'TILL-C' })];
     const result = matchAll(lines, entries, rules, AS_OF);
     expect(summary(result)).toEqual(['batch-by-amount:proposed:s1=l1+l2']);
     expect(result.matches[0]!.confidence).toBe(0.75);
@@ -135,15 +124,10 @@ describe('one-to-many (batch booking vs its ledger items)', () => {
 
 describe('many-to-one (several statement lines vs one ledger entry)', () => {
   it('groups statement parts referenced <ledger reference>/<n> that sum exactly', () => {
-    const lines = [
-      line({ id: 's1', amount: '400.00', endToEndId: 'INV-9/1' }),
-      line({ id: 's2', amount: '600.00', endToEndId: 'INV-9/2', bookingDate: '2025-06-22', valueDate: '2025-06-22' }),
-    ];
+    const lines = [line({ id: 's1', amount: '400.00', endToEndId: 'INV-9/1' }), line({ id: 's2', amount: '600.00', endToEndId: 'INV-9/2', bookingDate: '2025-06-22', valueDate: '2025-06-22' })];
     const entries = [entry({ id: 'l1', amount: '1000.00', reference: 'INV-9' })];
     const result = matchAll(lines, entries, rules, AS_OF);
-    expect(result.matches).toEqual([
-      expect.objectContaining({ ruleId: 'split-by-reference', confidence: 0.95, status: 'confirmed', statementLineIds: ['s1', 's2'], ledgerEntryIds: ['l1'] }),
-    ]);
+    expect(result.matches).toEqual([expect.objectContaining({ ruleId: 'split-by-reference', confidence: 0.95, status: 'confirmed', statementLineIds: ['s1', 's2'], ledgerEntryIds: ['l1'] })]);
   });
 
   it('groups unreferenced statement lines by exact sum', () => {
@@ -174,10 +158,7 @@ describe('one-use guarantee', () => {
   });
 
   it('an item cannot join two groups: two batch bookings with the same reference compete for one set of items', () => {
-    const lines = [
-      line({ id: 's1', amount: '30.00', endToEndId: 'B-77' }),
-      line({ id: 's2', amount: '30.00', endToEndId: 'B-77', bookingDate: '2025-06-21', valueDate: '2025-06-21' }),
-    ];
+    const lines = [line({ id: 's1', amount: '30.00', endToEndId: 'B-77' }), line({ id: 's2', amount: '30.00', endToEndId: 'B-77', bookingDate: '2025-06-21', valueDate: '2025-06-21' })];
     const entries = [entry({ id: 'l1', amount: '10.00', reference: 'B-77-1' }), entry({ id: 'l2', amount: '20.00', reference: 'B-77-2' })];
     const result = matchAll(lines, entries, rules, AS_OF);
     expect(summary(result)).toEqual(['batch-by-reference:confirmed:s1=l1+l2']);
@@ -224,10 +205,7 @@ describe('ties', () => {
 
   it('equally ranked pairs are taken fewest-alternatives first, so both rows match (both proposed)', () => {
     // s1 could take l1 or l2; s2 only l1. Greedy by id alone would leave s2 unmatched.
-    const lines = [
-      line({ id: 's1', amount: '40.00', bookingDate: '2025-06-20', valueDate: '2025-06-20' }),
-      line({ id: 's2', amount: '40.00', bookingDate: '2025-06-25', valueDate: '2025-06-20' }),
-    ];
+    const lines = [line({ id: 's1', amount: '40.00', bookingDate: '2025-06-20', valueDate: '2025-06-20' }), line({ id: 's2', amount: '40.00', bookingDate: '2025-06-25', valueDate: '2025-06-20' })];
     const entries = [
       entry({ id: 'l1', amount: '40.00', bookingDate: '2025-06-20', valueDate: '2025-06-20' }),
       entry({ id: 'l2', amount: '40.00', bookingDate: '2025-06-20', valueDate: '2025-06-25' }),

@@ -24,9 +24,7 @@ function faultOf(document: unknown): RuleSetError {
 describe('rule-set config', () => {
   it('the repository default (config/recon/default.rules.json) is valid and lists every rule kind in priority order', () => {
     const ruleSet = parseRuleSet(readFileSync(CONFIG, 'utf8'), CONFIG);
-    expect(ruleSet.rules.map((rule) => rule.kind)).toEqual(
-      expect.arrayContaining(['exactReference', 'amountDate', 'tolerance', 'oneToMany', 'manyToOne']),
-    );
+    expect(ruleSet.rules.map((rule) => rule.kind)).toEqual(expect.arrayContaining(['exactReference', 'amountDate', 'tolerance', 'oneToMany', 'manyToOne']));
     const priorities = ruleSet.rules.map((rule) => rule.priority);
     expect(priorities).toEqual([...priorities].sort((a, b) => a - b));
     expect(compileRuleSet(ruleSet).rules.map((rule) => rule.id)).toEqual(ruleSet.rules.map((rule) => rule.id));
@@ -45,7 +43,11 @@ describe('rule-set config', () => {
     ['a duplicate priority', withRule(1, { priority: 10 }), 'rule "bankref-exact" (rules[1]): priority 10 is also used by rule "e2e-exact"'],
     ['an unbounded amount grouping', withRule(7, { maxGroupSize: 8 }), 'rule "batch-by-amount" (rules[7]): maxGroupSize 8 is too large for match "amount" (at most 4'],
     ['an inconsistent group size', withRule(3, { minGroupSize: 5, maxGroupSize: 3 }), 'rule "batch-by-reference" (rules[3]): minGroupSize 5 exceeds maxGroupSize 3'],
-    ['too precise a currency tolerance', withRule(6, { tolerance: { absoluteByCurrency: { EUR: '0.005' } } }), 'rule "tolerance" (rules[6]): tolerance.absoluteByCurrency.EUR: "0.005" has 3 decimal places; EUR allows 2'],
+    [
+      'too precise a currency tolerance',
+      withRule(6, { tolerance: { absoluteByCurrency: { EUR: '0.005' } } }),
+      'rule "tolerance" (rules[6]): tolerance.absoluteByCurrency.EUR: "0.005" has 3 decimal places; EUR allows 2',
+    ],
     ['an unknown currency', withRule(6, { tolerance: { absoluteByCurrency: { XXX: '1' } } }), 'rule "tolerance" (rules[6]): tolerance.absoluteByCurrency: unknown currency "XXX"'],
     ['an empty tolerance', withRule(6, { tolerance: {} }), 'rule "tolerance" (rules[6]): tolerance: must NOT have fewer than 1 properties'],
   ])('rejects %s with an error naming the rule and the fault', (_what, document, message) => {
@@ -66,9 +68,7 @@ describe('rule-set config', () => {
 
   it('parseRuleSet names the source of malformed JSON', () => {
     expect(() => parseRuleSet('{"ruleSetId": ', 'config/recon/broken.rules.json')).toThrow(/^config\/recon\/broken\.rules\.json: not valid JSON/);
-    expect(() => parseRuleSet(JSON.stringify(withRule(0, { priority: -5 })), 'custom.json')).toThrow(
-      'custom.json: rule set "default": rule "e2e-exact" (rules[0]): priority: must be >= 0',
-    );
+    expect(() => parseRuleSet(JSON.stringify(withRule(0, { priority: -5 })), 'custom.json')).toThrow('custom.json: rule set "default": rule "e2e-exact" (rules[0]): priority: must be >= 0');
   });
 
   it('the matcher refuses a bad rule set before touching any row', () => {

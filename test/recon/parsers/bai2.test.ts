@@ -87,7 +87,9 @@ describe('BAI2 fixtures', () => {
     expect(detected.fault).toMatch(/^unknown statement format: the file starts with a digit, not with .* BAI2 \("01,"\)/);
     const forced = await parseError(() => parseStatementFile(bai2('sample-parseError.txt'), { format: 'bai2' }));
     expect(forced.position).toEqual({ file: bai2('sample-parseError.txt'), line: 1 });
-    expect(forced.message).toBe(`${bai2('sample-parseError.txt')}:1: record code 00 is not a BAI2 record (01 file header, 02 group header, 03 account, 16 detail, 49 account trailer, 88 continuation, 98 group trailer or 99 file trailer); a BAI2 file starts with the 01 file header`);
+    expect(forced.message).toBe(
+      `${bai2('sample-parseError.txt')}:1: record code 00 is not a BAI2 record (01 file header, 02 group header, 03 account, 16 detail, 49 account trailer, 88 continuation, 98 group trailer or 99 file trailer); a BAI2 file starts with the 01 file header`,
+    );
   });
 });
 
@@ -173,8 +175,8 @@ describe('BAI2 integrity (synthetic)', () => {
   });
 
   it('type code ranges', () => {
-    expect([bai2Direction(10), bai2Direction(108), bai2Direction(399), bai2Direction(409), bai2Direction(699), bai2Direction(700), bai2Direction(930), bai2Direction(970), bai2Direction(905)]).toEqual([
-      0, 1, 1, -1, -1, undefined, 1, -1, 0,
-    ]);
+    expect([bai2Direction(10), bai2Direction(108), bai2Direction(399), bai2Direction(409), bai2Direction(699), bai2Direction(700), bai2Direction(930), bai2Direction(970), bai2Direction(905)]).toEqual(
+      [0, 1, 1, -1, -1, undefined, 1, -1, 0],
+    );
   });
 });

@@ -119,7 +119,9 @@ const ACCEPTED: Record<string, Expect> = {
   'camt053.v8.xml': {
     format: 'camt.053',
     statements: [{ id: '253EURNL26VAYB8060476890', account: NL, currency: 'EUR', balance: sekInEur }],
-    lines: [{ ...entry053, endToEndId: 'MUELL/FINP/RA12345', bankReference: 'AAAASESS-FP-CN_98765/01', typeCode: 'PMNT/RCDT/BOOK', counterparty: 'NAME NAME', remittanceInformation: '4654654654654654' }],
+    lines: [
+      { ...entry053, endToEndId: 'MUELL/FINP/RA12345', bankReference: 'AAAASESS-FP-CN_98765/01', typeCode: 'PMNT/RCDT/BOOK', counterparty: 'NAME NAME', remittanceInformation: '4654654654654654' },
+    ],
   },
   'camt054.v2.xml': {
     format: 'camt.054',
@@ -178,7 +180,9 @@ describe('camt fixtures', () => {
       const e = expected.lines[i]!;
       for (const [key, value] of Object.entries(e)) expect([key, line[key as keyof StatementLine]]).toEqual([key, value]);
       expect(line.format).toBe(expected.format);
-      expect(line.statementLineId).toBe(`${file.contentHash.slice(0, 12)}:${file.statements.findIndex((s) => s.lines.includes(line))}:${file.statements.find((s) => s.lines.includes(line))!.lines.indexOf(line)}`);
+      expect(line.statementLineId).toBe(
+        `${file.contentHash.slice(0, 12)}:${file.statements.findIndex((s) => s.lines.includes(line))}:${file.statements.find((s) => s.lines.includes(line))!.lines.indexOf(line)}`,
+      );
       expect(line.position.file).toBe(camt(name));
       expect(line.position.element).toMatch(/^Document\/BkToCstmr\w+\/(Stmt|Rpt|Ntfctn)\[\d+\]\/Ntry\[1\]$/);
     });
@@ -222,9 +226,25 @@ describe('camt synthetic documents', () => {
   };
 
   it('PRCD opens when there is no OPBD; PDNG/INFO entries do not move the booked balance', async () => {
-    const body = [balance('PRCD', '100.00'), balance('CLBD', '70.00'), entry('50.00', 'DBIT', 'BOOK'), entry('20.00', 'CRDT', 'BOOK'), entry('999.99', 'CRDT', 'PDNG'), entry('1.00', 'DBIT', 'INFO')].join('\n');
+    const body = [
+      balance('PRCD', '100.00'),
+      balance('CLBD', '70.00'),
+      entry('50.00', 'DBIT', 'BOOK'),
+      entry('20.00', 'CRDT', 'BOOK'),
+      entry('999.99', 'CRDT', 'PDNG'),
+      entry('1.00', 'DBIT', 'INFO'),
+    ].join('\n');
     const file = await parseStatementFile(tmp.write('prcd.xml', doc(body)));
-    expect(file.statements[0]!.balance).toEqual({ statementId: 'S1', accountId: 'DE89370400440532013000', currency: 'EUR', opening: '100.00', movements: '-30.00', closing: '70.00', difference: '0.00', ok: true });
+    expect(file.statements[0]!.balance).toEqual({
+      statementId: 'S1',
+      accountId: 'DE89370400440532013000',
+      currency: 'EUR',
+      opening: '100.00',
+      movements: '-30.00',
+      closing: '70.00',
+      difference: '0.00',
+      ok: true,
+    });
     expect(file.statements[0]!.lines.map((l) => [l.amount, l.status, l.valueDate])).toEqual([
       ['-50.00', 'BOOK', '2024-03-02'],
       ['20.00', 'BOOK', '2024-03-02'],
@@ -234,7 +254,8 @@ describe('camt synthetic documents', () => {
   });
 
   it('a namespace prefix, entities, character references, CDATA, comments and PIs', async () => {
-    const rmt = '<NtryDtls><TxDtls><Refs><EndToEndId>E2E&amp;1</EndToEndId><InstrId>I-&#x41;&#66;</InstrId></Refs><RltdPties><Dbtr><Pty><Nm>M&#252;ller &lt;GmbH&gt;</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd><![CDATA[Invoice <42> & "co"]]></Ustrd><Strd><RfrdDocInf><Nb>INV-42</Nb></RfrdDocInf><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls>';
+    const rmt =
+      '<NtryDtls><TxDtls><Refs><EndToEndId>E2E&amp;1</EndToEndId><InstrId>I-&#x41;&#66;</InstrId></Refs><RltdPties><Dbtr><Pty><Nm>M&#252;ller &lt;GmbH&gt;</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd><![CDATA[Invoice <42> & "co"]]></Ustrd><Strd><RfrdDocInf><Nb>INV-42</Nb></RfrdDocInf><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls>';
     const body = `<!-- a comment with <Ntry> inside --><?bank hint="x"?>${entry('12.34', 'CRDT', 'BOOK', rmt)}`;
     const file = await parseStatementFile(tmp.write('prefix.xml', doc(body, '001.02', 'ns2')));
     expect(file.format).toBe('camt.053');
@@ -285,7 +306,9 @@ describe('camt synthetic documents', () => {
 
   it('a document of another camt type, or not camt at all, is refused', async () => {
     const pain = doc(entry('1.00', 'CRDT', 'BOOK')).replace('camt.053.001.08', 'pain.001.001.09');
-    expect((await parseError(() => parseStatementFile(tmp.write('pain.xml', pain), { format: 'camt.053' }))).fault).toBe('the Document namespace is not that of a camt.052, camt.053 or camt.054 message');
+    expect((await parseError(() => parseStatementFile(tmp.write('pain.xml', pain), { format: 'camt.053' }))).fault).toBe(
+      'the Document namespace is not that of a camt.052, camt.053 or camt.054 message',
+    );
     const mismatch = await parseError(() => parseStatementFile(tmp.write('x.xml', doc(entry('1.00', 'CRDT', 'BOOK'))), { format: 'camt.054' }));
     expect(mismatch.position.element).toBe('Document');
     expect(mismatch.fault).toBe('the Document is camt.053.001.08, not camt.054');

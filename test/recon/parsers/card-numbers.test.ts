@@ -70,7 +70,11 @@ const IDENTIFIERS: Field[] = [
   { name: 'MT940 :86: EREF+ (end-to-end id)', put: (v) => ({ text: mt940({ entries: [{ l61: [l61], l86: [`166?00GUTSCHRIFT?20EREF+${oneLine(v)}`] }] }) }), read: (l) => l.endToEndId },
   { name: 'BAI2 03 account', put: (v) => ({ text: bai2({ account: oneLine(v) }) }), read: (l) => l.accountId },
   { name: 'BAI2 16 bank reference', put: (v) => ({ text: bai2({ details: [{ ...BAI2_DEFAULTS.details[0]!, bankRef: oneLine(v) }, BAI2_DEFAULTS.details[1]!] }) }), read: (l) => l.bankReference },
-  { name: 'BAI2 16 customer reference', put: (v) => ({ text: bai2({ details: [{ ...BAI2_DEFAULTS.details[0]!, custRef: oneLine(v) }, BAI2_DEFAULTS.details[1]!] }) }), read: (l) => l.customerReference },
+  {
+    name: 'BAI2 16 customer reference',
+    put: (v) => ({ text: bai2({ details: [{ ...BAI2_DEFAULTS.details[0]!, custRef: oneLine(v) }, BAI2_DEFAULTS.details[1]!] }) }),
+    read: (l) => l.customerReference,
+  },
   { name: 'CSV account', put: (v) => ({ text: csv([{ account: v }]), options: { profile: csvProfile() } }), read: (l) => l.accountId },
   { name: 'CSV end-to-end id', put: (v) => ({ text: csv([{ e2e: v }]), options: { profile: csvProfile() } }), read: (l) => l.endToEndId },
   { name: 'CSV bank reference', put: (v) => ({ text: csv([{ bank_ref: v }]), options: { profile: csvProfile() } }), read: (l) => l.bankReference },

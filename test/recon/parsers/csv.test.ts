@@ -53,7 +53,12 @@ describe('CSV files', () => {
     expect(refund).toMatchObject({ amount: '250.00', valueDate: null, remittanceInformation: 'Refund "order 42"', counterparty: 'Shop & Co' });
     expect(refund!.customerReference).toBeUndefined();
     expect(fee).toMatchObject({ amount: '-10.00', position: { file: path, line: 8 } });
-    expect(file.statements[1]!.lines[0]).toMatchObject({ amount: '99.99', remittanceInformation: 'Two-line\ndescription', position: { file: path, line: 4 }, statementLineId: `${file.contentHash.slice(0, 12)}:1:0` });
+    expect(file.statements[1]!.lines[0]).toMatchObject({
+      amount: '99.99',
+      remittanceInformation: 'Two-line\ndescription',
+      position: { file: path, line: 4 },
+      statementLineId: `${file.contentHash.slice(0, 12)}:1:0`,
+    });
     expect(file.statements[2]!.lines[0]).toMatchObject({ amount: '-5000', currency: 'JPY' });
   });
 
@@ -207,8 +212,38 @@ describe('cp1252 table', () => {
   it('maps 0x80-0x9F to the Windows-1252 characters and everything else as ISO 8859-1', () => {
     const high = CP1252_TABLE.slice(0x80, 0xa0).map((c) => c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0'));
     expect(high).toEqual([
-      '20AC', '0081', '201A', '0192', '201E', '2026', '2020', '2021', '02C6', '2030', '0160', '2039', '0152', '008D', '017D', '008F',
-      '0090', '2018', '2019', '201C', '201D', '2022', '2013', '2014', '02DC', '2122', '0161', '203A', '0153', '009D', '017E', '0178',
+      '20AC',
+      '0081',
+      '201A',
+      '0192',
+      '201E',
+      '2026',
+      '2020',
+      '2021',
+      '02C6',
+      '2030',
+      '0160',
+      '2039',
+      '0152',
+      '008D',
+      '017D',
+      '008F',
+      '0090',
+      '2018',
+      '2019',
+      '201C',
+      '201D',
+      '2022',
+      '2013',
+      '2014',
+      '02DC',
+      '2122',
+      '0161',
+      '203A',
+      '0153',
+      '009D',
+      '017E',
+      '0178',
     ]);
     for (let byte = 0; byte < 256; byte++) {
       if (byte < 0x80 || byte >= 0xa0) expect(CP1252_TABLE[byte]).toBe(String.fromCharCode(byte));

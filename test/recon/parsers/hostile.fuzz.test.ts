@@ -35,7 +35,15 @@ interface Base {
 const buf = (text: string): Buffer => Buffer.from(text, 'utf8');
 const sample = (path: string): Buffer => readFileSync(shared(path));
 
-const MT940_SAMPLES = ['betterplace/sepa_mt9401.sta', 'betterplace/sepa_snippet.sta', 'betterplace/with_binary_character.sta', 'cmxl/mt940.sta', 'mBank/mt940.sta', 'mBank/mt942.sta', 'mBank/with_newline_in_tnr.sta'];
+const MT940_SAMPLES = [
+  'betterplace/sepa_mt9401.sta',
+  'betterplace/sepa_snippet.sta',
+  'betterplace/with_binary_character.sta',
+  'cmxl/mt940.sta',
+  'mBank/mt940.sta',
+  'mBank/mt942.sta',
+  'mBank/with_newline_in_tnr.sta',
+];
 const CAMT_REJECTED = new Set(['camt053.v2.wrong.xml', 'camt053.v2.all-balance-types.xml', 'camt053.v2.five.decimals.xml', 'camt53.only-Dt-with-DtTm.xml']);
 
 const BASES: Record<Family, Base[]> = {
@@ -50,7 +58,10 @@ const BASES: Record<Family, Base[]> = {
     { name: 'built MT942', bytes: buf(mt942()), options: {}, utf8: true },
     ...MT940_SAMPLES.map((f) => ({ name: f, bytes: sample(`mt940/${f}`), options: {}, utf8: true })),
   ],
-  bai2: [{ name: 'built BAI2', bytes: buf(bai2()), options: {}, utf8: true }, ...['sample1.txt', 'sample2.txt', 'sample3.txt'].map((f) => ({ name: f, bytes: sample(`bai2/${f}`), options: {}, utf8: true }))],
+  bai2: [
+    { name: 'built BAI2', bytes: buf(bai2()), options: {}, utf8: true },
+    ...['sample1.txt', 'sample2.txt', 'sample3.txt'].map((f) => ({ name: f, bytes: sample(`bai2/${f}`), options: {}, utf8: true })),
+  ],
   csv: [
     { name: 'built CSV', bytes: buf(csv([{}, { amount: '3.00', description: 'two\nlines' }])), options: { profile: csvProfile() }, utf8: true },
     { name: 'generic-signed.csv', bytes: readFileSync(own('generic-signed.csv')), options: { profile: 'generic-signed' }, utf8: true },
@@ -71,13 +82,71 @@ const HUGE: Record<Family, number> = {
 
 /** Each family's own tokens, to be put where they do not belong. */
 const TOKENS: Record<Family, string[]> = {
-  camt: ['<Ntry>', '</Ntry>', '</Stmt>', '<Stmt>', '<Amt Ccy="EUR">', '</Amt>', '<CdtDbtInd>CRDT</CdtDbtInd>', '&', '&amp;', '&#0;', '&#x110000;', '<!--', '-->', '<![CDATA[', ']]>', '<!DOCTYPE a [<!ENTITY e "x">]>', '<?xml version="1.0"?>', '</Document>', '<a b="1" b="2">', '<Id>'],
-  mt940: [':20:', ':25:', ':28C:1/1', ':60F:C240101EUR1,00', ':61:', ':61:2401020102C1,00NTRFX', ':86:', ':62F:C240102EUR1,00', '-', '-}', '{1:F01', '{2:I940', '{4:', ':13D:', ':90D:1EUR1,00', '?20EREF+', '\u0001', '\u0003'],
+  camt: [
+    '<Ntry>',
+    '</Ntry>',
+    '</Stmt>',
+    '<Stmt>',
+    '<Amt Ccy="EUR">',
+    '</Amt>',
+    '<CdtDbtInd>CRDT</CdtDbtInd>',
+    '&',
+    '&amp;',
+    '&#0;',
+    '&#x110000;',
+    '<!--',
+    '-->',
+    '<![CDATA[',
+    ']]>',
+    '<!DOCTYPE a [<!ENTITY e "x">]>',
+    '<?xml version="1.0"?>',
+    '</Document>',
+    '<a b="1" b="2">',
+    '<Id>',
+  ],
+  mt940: [
+    ':20:',
+    ':25:',
+    ':28C:1/1',
+    ':60F:C240101EUR1,00',
+    ':61:',
+    ':61:2401020102C1,00NTRFX',
+    ':86:',
+    ':62F:C240102EUR1,00',
+    '-',
+    '-}',
+    '{1:F01',
+    '{2:I940',
+    '{4:',
+    ':13D:',
+    ':90D:1EUR1,00',
+    '?20EREF+',
+    '\u0001',
+    '\u0003',
+  ],
   bai2: ['01,', '02,', '03,', '16,', '88,', '49,', '98,', '99,', '/', '16,195,5050,0,R,C,T/', '88,more text/', '49,0,1/', '03,ACC,,010,+1,,/', ',,,,', '16,999,1,0,R,C,T/'],
   csv: ['"', '""', '"a"b"', ',', ',,,,,,,,,,,,,,', ';', '\t', '\r', 'account,currency', '=cmd|x', '"unterminated'],
 };
 
-const BAD_AMOUNTS = ['1,2,3', '1e5', '-0', '+', '.', ',', '1.234', '0x10', 'NaN', 'Infinity', '１２', '٣', '12345678901234567890', '1234567890123456789012345', `9${'9'.repeat(40)}`, '99999999999999999999,99', '-12345678901234567890.00'];
+const BAD_AMOUNTS = [
+  '1,2,3',
+  '1e5',
+  '-0',
+  '+',
+  '.',
+  ',',
+  '1.234',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '１２',
+  '٣',
+  '12345678901234567890',
+  '1234567890123456789012345',
+  `9${'9'.repeat(40)}`,
+  '99999999999999999999,99',
+  '-12345678901234567890.00',
+];
 
 /** A line of the family's own shape with a hostile value in its amount. */
 const AMOUNT_LINES: Record<Family, (amount: string) => string> = {
@@ -235,12 +304,16 @@ const mutationArb = (family: Family): fc.Arbitrary<Mutation> =>
 
 describe('hostile input: a statement or the typed error naming the file and the line', () => {
   const sizes: Record<Family, number> = { camt: 60, mt940: 60, bai2: 50, csv: 50 };
-  it.each(Object.keys(BASES) as Family[])('%s', async (family) => {
-    await fc.assert(
-      fc.asyncProperty(mutationArb(family), (m) => check(family, m)),
-      { numRuns: fuzzRuns(sizes[family]), seed: fuzzSeed(7700 + family.length) },
-    );
-  }, 60_000 * fuzzScale());
+  it.each(Object.keys(BASES) as Family[])(
+    '%s',
+    async (family) => {
+      await fc.assert(
+        fc.asyncProperty(mutationArb(family), (m) => check(family, m)),
+        { numRuns: fuzzRuns(sizes[family]), seed: fuzzSeed(7700 + family.length) },
+      );
+    },
+    60_000 * fuzzScale(),
+  );
 
   it.each(Object.keys(BASES) as Family[])('%s: every base file parses unchanged (the mutations start from valid files)', async (family) => {
     for (const base of BASES[family]) {
@@ -252,7 +325,11 @@ describe('hostile input: a statement or the typed error naming the file and the 
   it('every located kind is refused at its line in every base (a walk, not a sample)', async () => {
     for (const family of Object.keys(BASES) as Family[]) {
       for (let b = 0; b < BASES[family].length; b++) {
-        for (const hostile of [{ kind: 'huge', prefix: '', extra: 0 }, { kind: 'control', code: 0 }, { kind: 'utf8', bytes: [0xff] }] as Hostile[]) {
+        for (const hostile of [
+          { kind: 'huge', prefix: '', extra: 0 },
+          { kind: 'control', code: 0 },
+          { kind: 'utf8', bytes: [0xff] },
+        ] as Hostile[]) {
           await check(family, { base: b, where: 0.5, how: 'insert', hostile });
         }
       }

@@ -4,14 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import {
-  detectCamtVersion,
-  detectFormat,
-  parseStatementFile,
-  streamStatementLineBatches,
-  streamStatementLines,
-  type StreamStatementOptions,
-} from '../../../src/recon/parsers';
+import { detectCamtVersion, detectFormat, parseStatementFile, streamStatementLineBatches, streamStatementLines, type StreamStatementOptions } from '../../../src/recon/parsers';
 import type { StatementFormat, StatementLine } from '../../../src/recon/types';
 import { own, parseError, shared, tempDir } from './support/fixtures';
 

@@ -23,21 +23,7 @@ import {
 import { asBadInput, BadInputError } from '../../../src/recon/run/errors';
 import type { ParsedStatementFile } from '../../../src/recon/types';
 import { parseError, tempDir } from './support/fixtures';
-import {
-  bai2,
-  BAI2_DEFAULTS,
-  camt,
-  camtDetails,
-  camtEntry,
-  csv,
-  csvProfile,
-  lineOf,
-  mt940,
-  MT940_DEFAULTS,
-  mt942,
-  MT942_DEFAULTS,
-  swiftAmount,
-} from './support/statements';
+import { bai2, BAI2_DEFAULTS, camt, camtDetails, camtEntry, csv, csvProfile, lineOf, mt940, MT940_DEFAULTS, mt942, MT942_DEFAULTS, swiftAmount } from './support/statements';
 
 interface Made {
   text: string;
@@ -169,7 +155,11 @@ describe('MT940 / MT942 bounds', () => {
     {
       name: ':86: (over several lines)',
       limit: MT940_FIELDS['86']!,
-      make: (n) => at(mt940({ entries: [{ l61: ['2401020102C1,00NTRFCREF//BREF'], l86: [...Array.from({ length: Math.floor(n / 64) }, () => 'n'.repeat(64)), ...(n % 64 ? ['n'.repeat(n % 64)] : [])] }] }), ':86:'),
+      make: (n) =>
+        at(
+          mt940({ entries: [{ l61: ['2401020102C1,00NTRFCREF//BREF'], l86: [...Array.from({ length: Math.floor(n / 64) }, () => 'n'.repeat(64)), ...(n % 64 ? ['n'.repeat(n % 64)] : [])] }] }),
+          ':86:',
+        ),
       fault: field('86'),
       accepted: (f) => expect(f.statements[0]!.lines[0]!.remittanceInformation).toHaveLength(2048),
     },
@@ -291,7 +281,16 @@ describe('BAI2 bounds', () => {
     {
       name: '03 summary amount (digits, after the sign)',
       limit: BAI2_LIMITS.amountDigits,
-      make: (n) => at(bai2({ summaries: [['010', `+1${'0'.repeat(n - 1)}`], ['015', '+95050']] }), '03,'),
+      make: (n) =>
+        at(
+          bai2({
+            summaries: [
+              ['010', `+1${'0'.repeat(n - 1)}`],
+              ['015', '+95050'],
+            ],
+          }),
+          '03,',
+        ),
       fault: /^03 amount for type 010 is longer than 18 digits$/,
     },
     { name: '49 number of records (digits)', limit: BAI2_LIMITS.countDigits, make: (n) => at(bai2({ accountRecordsDigits: n }), '49,'), fault: /^49 number of records is longer than 9 digits$/ },

@@ -24,7 +24,15 @@ interface Base {
 }
 
 const CAMT_REJECTED = new Set(['camt053.v2.wrong.xml', 'camt053.v2.all-balance-types.xml', 'camt053.v2.five.decimals.xml', 'camt53.only-Dt-with-DtTm.xml']);
-const MT940_SAMPLES = ['betterplace/sepa_mt9401.sta', 'betterplace/sepa_snippet.sta', 'betterplace/with_binary_character.sta', 'cmxl/mt940.sta', 'mBank/mt940.sta', 'mBank/mt942.sta', 'mBank/with_newline_in_tnr.sta'];
+const MT940_SAMPLES = [
+  'betterplace/sepa_mt9401.sta',
+  'betterplace/sepa_snippet.sta',
+  'betterplace/with_binary_character.sta',
+  'cmxl/mt940.sta',
+  'mBank/mt940.sta',
+  'mBank/mt942.sta',
+  'mBank/with_newline_in_tnr.sta',
+];
 
 const SAMPLES: Base[] = [
   ...readdirSync(shared('camt'))
@@ -104,7 +112,9 @@ describe('line ends, BOM and the final line break do not change the statement', 
 
 describe('generated statements: every spelling parses the same', () => {
   const word = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9 .\-/]{0,20}[A-Za-z0-9]$/);
-  const amount = fc.integer({ min: 1, max: 99_999_999 }).map((minor) => ({ minor, swift: `${Math.floor(minor / 100)},${String(minor % 100).padStart(2, '0')}`, dot: `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}` }));
+  const amount = fc
+    .integer({ min: 1, max: 99_999_999 })
+    .map((minor) => ({ minor, swift: `${Math.floor(minor / 100)},${String(minor % 100).padStart(2, '0')}`, dot: `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}` }));
   const entry = fc.record({ amount, credit: fc.boolean(), ref: word, text: fc.array(word, { minLength: 1, maxLength: 3 }) });
   const entries = fc.array(entry, { minLength: 1, maxLength: 4 });
 

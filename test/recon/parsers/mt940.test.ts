@@ -34,15 +34,7 @@ const ALL_WITH_YML = DIRS.flatMap((dir) =>
 );
 
 /** Complete statements: parsed by the file parser and compared end to end. */
-const STATEMENTS = [
-  'betterplace/sepa_mt9401',
-  'betterplace/sepa_snippet',
-  'betterplace/with_binary_character',
-  'cmxl/mt940',
-  'mBank/mt940',
-  'mBank/mt942',
-  'mBank/with_newline_in_tnr',
-];
+const STATEMENTS = ['betterplace/sepa_mt9401', 'betterplace/sepa_snippet', 'betterplace/with_binary_character', 'cmxl/mt940', 'mBank/mt940', 'mBank/mt942', 'mBank/with_newline_in_tnr'];
 /** Deliberately broken: rejected. */
 const REJECTED = ['betterplace/sepa_snippet_broken'];
 /** One or two fields, no statement frame. */
@@ -187,17 +179,32 @@ describe.each(STATEMENTS)('%s.sta against its .yml', (name) => {
 
   it('matches the statement-level fields of the last statement (the yml keeps the last values seen)', () => {
     const data = expected.data;
-    const last = <K extends keyof Mt940Message>(key: K, when: (m: Mt940Message) => boolean = (m) => m[key] !== undefined): Mt940Message[K] | undefined =>
-      [...parsed].reverse().find(when)?.[key];
+    const last = <K extends keyof Mt940Message>(key: K, when: (m: Mt940Message) => boolean = (m) => m[key] !== undefined): Mt940Message[K] | undefined => [...parsed].reverse().find(when)?.[key];
     expect(data.transaction_reference).toBe(last('transactionReference'));
     expect(data.account_identification).toBe(last('accountIdentification'));
     expect(data.statement_number).toBe(last('statementNumber'));
     if (data.sequence_number !== undefined) expect(data.sequence_number).toBe(last('sequenceNumber'));
     if (data.related_reference !== undefined) expect(data.related_reference).toBe(last('relatedReference'));
-    if (data.final_opening_balance) expectBalance(last('openingBalance', (m) => m.openingBalance?.intermediate === false), data.final_opening_balance);
-    if (data.intermediate_opening_balance) expectBalance(last('openingBalance', (m) => m.openingBalance?.intermediate === true), data.intermediate_opening_balance);
-    if (data.final_closing_balance) expectBalance(last('closingBalance', (m) => m.closingBalance?.intermediate === false), data.final_closing_balance);
-    if (data.intermediate_closing_balance) expectBalance(last('closingBalance', (m) => m.closingBalance?.intermediate === true), data.intermediate_closing_balance);
+    if (data.final_opening_balance)
+      expectBalance(
+        last('openingBalance', (m) => m.openingBalance?.intermediate === false),
+        data.final_opening_balance,
+      );
+    if (data.intermediate_opening_balance)
+      expectBalance(
+        last('openingBalance', (m) => m.openingBalance?.intermediate === true),
+        data.intermediate_opening_balance,
+      );
+    if (data.final_closing_balance)
+      expectBalance(
+        last('closingBalance', (m) => m.closingBalance?.intermediate === false),
+        data.final_closing_balance,
+      );
+    if (data.intermediate_closing_balance)
+      expectBalance(
+        last('closingBalance', (m) => m.closingBalance?.intermediate === true),
+        data.intermediate_closing_balance,
+      );
     if (data.available_balance) expectBalance(last('availableBalance'), data.available_balance);
   });
 });
@@ -445,13 +452,7 @@ describe('MT940 grammar and framing (synthetic)', () => {
 
   it(':61: grammar: entry date year rollover, RD/RC, funds code, customer and bank references', async () => {
     const text = statement(
-      [
-        ':61:2312310102D10,00NTRFCUST1//BANK1',
-        ':61:240102C2,5NCHK//BANK2',
-        ':61:2401020102RD3,00NRTINONREF',
-        ':61:2401020102RCR4,00NRTIREF4//B4',
-        ':61:240102CE1,NMSCX',
-      ],
+      [':61:2312310102D10,00NTRFCUST1//BANK1', ':61:240102C2,5NCHK//BANK2', ':61:2401020102RD3,00NRTINONREF', ':61:2401020102RCR4,00NRTIREF4//B4', ':61:240102CE1,NMSCX'],
       'C231231EUR100,00',
       'C240102EUR92,50',
     );

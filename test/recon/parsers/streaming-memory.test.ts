@@ -33,8 +33,7 @@ async function writeBigStatement(path: string): Promise<{ lines: number; closing
       const credit = lines % 3 !== 0;
       balance += credit ? minor : -minor;
       parts.push(
-        `:61:2401020102${credit ? 'C' : 'D'}${swift(minor)}NTRFINV${lines}//BR${lines}\r\n` +
-          `:86:166?00GUTSCHRIFT?20EREF+E2E-${lines}?21SVWZ+Invoice ${lines} paid?32Customer ${lines % 997}\r\n`,
+        `:61:2401020102${credit ? 'C' : 'D'}${swift(minor)}NTRFINV${lines}//BR${lines}\r\n` + `:86:166?00GUTSCHRIFT?20EREF+E2E-${lines}?21SVWZ+Invoice ${lines} paid?32Customer ${lines % 997}\r\n`,
       );
     }
     const text = parts.join('');

@@ -37,7 +37,7 @@ function syntaxError(xml: string): XmlSyntaxError {
 function chunked(text: string, seed: number): string[] {
   const chunks: string[] = [];
   let state = seed;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
     const size = 1 + (state % 17);
     chunks.push(text.slice(i, i + size));

@@ -87,7 +87,12 @@ async function snapshot(out: string) {
   const registry = RunRegistry.at(out);
   const runs = registry.runCount();
   registry.close();
-  const store = existsSync(join(out, 'recon.duckdb')) ? await queryStore<{ n: number }>(out, 'SELECT ((SELECT count(*) FROM runs) + (SELECT count(*) FROM matches) + (SELECT count(*) FROM statement_lines) + (SELECT count(*) FROM exceptions) + (SELECT count(*) FROM ledger_entries))::INT AS n') : [];
+  const store = existsSync(join(out, 'recon.duckdb'))
+    ? await queryStore<{ n: number }>(
+        out,
+        'SELECT ((SELECT count(*) FROM runs) + (SELECT count(*) FROM matches) + (SELECT count(*) FROM statement_lines) + (SELECT count(*) FROM exceptions) + (SELECT count(*) FROM ledger_entries))::INT AS n',
+      )
+    : [];
   return { listing: listing(out), runs, rows: store[0]?.n ?? 0 };
 }
 
@@ -149,7 +154,17 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
     // Rows committed for a run that never reached the registry.
     const orphan = await loadRun(
       out,
-      { runId: 'run-orphan', recordedAt: new Date(), summary: first.summary, statementLines: [], fileOf: () => '', ledgerEntries: [], result: { matches: [], unmatched: [] }, lookups: lookupsFor([], []), parquetDir: join(root, 'orphan-parquet') },
+      {
+        runId: 'run-orphan',
+        recordedAt: new Date(),
+        summary: first.summary,
+        statementLines: [],
+        fileOf: () => '',
+        ledgerEntries: [],
+        result: { matches: [], unmatched: [] },
+        lookups: lookupsFor([], []),
+        parquetDir: join(root, 'orphan-parquet'),
+      },
       { runIds: new Set([first.summary.runId]), runDir: () => undefined },
     );
     await orphan.commit();

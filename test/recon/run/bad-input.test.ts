@@ -64,14 +64,28 @@ const cases: Record<string, () => Case> = {
   }),
   'a statement amount with the wrong precision for its currency': () => {
     const bad = writeText(root, `precision-${(counter += 1)}.xml`, read(CAMT053).replace('<Amt Ccy="EUR">8.85</Amt>', '<Amt Ccy="EUR">8.855</Amt>'));
-    return { bad, args: ['--statement', bad, '--ledger', ledger], says: [bad, 'line 110', 'element Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt', 'has 3 decimal places but EUR allows 2'], problem: 'precision' };
+    return {
+      bad,
+      args: ['--statement', bad, '--ledger', ledger],
+      says: [bad, 'line 110', 'element Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt', 'has 3 decimal places but EUR allows 2'],
+      problem: 'precision',
+    };
   },
   'a ledger amount with the wrong precision for its currency': () => {
     const badLedger = writeLedger(root, [...LEDGER_ROWS, 'L-BAD,NL26VAYB8060476890,EUR,1.234,2014-12-31,2014-12-31,R,'], `ledger-${(counter += 1)}.csv`);
-    return { bad: badLedger, args: ['--statement', CAMT053, '--ledger', badLedger], says: [badLedger, 'line 11', 'field "amount"', '"1.234" has 3 decimal places; EUR allows 2'], problem: 'precision' };
+    return {
+      bad: badLedger,
+      args: ['--statement', CAMT053, '--ledger', badLedger],
+      says: [badLedger, 'line 11', 'field "amount"', '"1.234" has 3 decimal places; EUR allows 2'],
+      problem: 'precision',
+    };
   },
   'a statement account that is not in the ledger file': () => {
-    const partial = writeLedger(root, LEDGER_ROWS.filter((row) => !row.startsWith('L-MB')), `ledger-${(counter += 1)}.csv`);
+    const partial = writeLedger(
+      root,
+      LEDGER_ROWS.filter((row) => !row.startsWith('L-MB')),
+      `ledger-${(counter += 1)}.csv`,
+    );
     return {
       bad: MT940,
       args: ['--statement', CAMT053, '--statement', MT940, '--ledger', partial],

@@ -48,14 +48,23 @@ describe('boundedLines', () => {
 
   it('gives the same lines for LF, CRLF, a BOM and a missing final line break, for generated text split at any chunk size', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replace(/[\r\n\uFEFF]/g, '')), { minLength: 1, maxLength: 30 }), fc.boolean(), fc.boolean(), fc.boolean(), async (lines, crlf, bom, finalBreak) => {
-        const text = (bom ? '\uFEFF' : '') + lines.join(crlf ? '\r\n' : '\n') + (finalBreak ? '\n' : '');
-        const { lines: got, error } = await read(file(text), 1000);
-        expect(error).toBeUndefined();
-        // A final empty line without a break is no line at all.
-        const expected = !finalBreak && lines[lines.length - 1] === '' ? lines.slice(0, -1) : lines;
-        expect(got).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replace(/[\r\n\uFEFF]/g, '')),
+          { minLength: 1, maxLength: 30 },
+        ),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        async (lines, crlf, bom, finalBreak) => {
+          const text = (bom ? '\uFEFF' : '') + lines.join(crlf ? '\r\n' : '\n') + (finalBreak ? '\n' : '');
+          const { lines: got, error } = await read(file(text), 1000);
+          expect(error).toBeUndefined();
+          // A final empty line without a break is no line at all.
+          const expected = !finalBreak && lines[lines.length - 1] === '' ? lines.slice(0, -1) : lines;
+          expect(got).toEqual(expected);
+        },
+      ),
       { numRuns: fuzzRuns(60), seed: fuzzSeed(7) },
     );
   });

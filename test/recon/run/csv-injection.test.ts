@@ -34,17 +34,35 @@ const hostileRun = fc
     details: fc.array(fc.record({ detail: hostileText, ageDays: fc.integer({ min: -400, max: 4000 }), reason: fc.constantFrom(...REASONS) }), { minLength: 1, maxLength: 6 }),
   })
   .map(({ lines, entries, matchIds, details }) => {
-    const statementLines = lines.map(
-      (line, i): StatementLine => ({ ...line, statementLineId: `0123456789ab:0:${i + 1}`, format: 'csv', statementId: 's', bookingDate: '2025-01-01', valueDate: '2025-01-01', position: { file: 'x', line: i + 1 } }),
-    );
+    const statementLines = lines.map((line, i): StatementLine => ({
+      ...line,
+      statementLineId: `0123456789ab:0:${i + 1}`,
+      format: 'csv',
+      statementId: 's',
+      bookingDate: '2025-01-01',
+      valueDate: '2025-01-01',
+      position: { file: 'x', line: i + 1 },
+    }));
     // Entry ids are unique per run: the index goes at the end, the hostile start stays.
     const ledgerEntries = entries.map((entry, i): LedgerEntry => ({ ...entry, entryId: `${entry.entryId}#${i}`, bookingDate: '2025-01-01', valueDate: '2025-01-01', reference: '', description: '' }));
     const result: MatchResult = {
-      matches: matchIds.map((m, i) => ({ ...m, status: i % 2 ? 'proposed' : 'confirmed', statementLineIds: [statementLines[i % statementLines.length]!.statementLineId], ledgerEntryIds: [ledgerEntries[i % ledgerEntries.length]!.entryId] })),
+      matches: matchIds.map((m, i) => ({
+        ...m,
+        status: i % 2 ? 'proposed' : 'confirmed',
+        statementLineIds: [statementLines[i % statementLines.length]!.statementLineId],
+        ledgerEntryIds: [ledgerEntries[i % ledgerEntries.length]!.entryId],
+      })),
       unmatched: details.map((d, i) =>
         i % 2
           ? { side: 'ledger' as const, id: ledgerEntries[i % ledgerEntries.length]!.entryId, reason: d.reason, ageDays: d.ageDays, candidateId: statementLines[0]!.statementLineId, detail: d.detail }
-          : { side: 'statement' as const, id: statementLines[i % statementLines.length]!.statementLineId, reason: d.reason, ageDays: d.ageDays, candidateId: ledgerEntries[0]!.entryId, detail: d.detail },
+          : {
+              side: 'statement' as const,
+              id: statementLines[i % statementLines.length]!.statementLineId,
+              reason: d.reason,
+              ageDays: d.ageDays,
+              candidateId: ledgerEntries[0]!.entryId,
+              detail: d.detail,
+            },
       ),
     };
     return { statementLines, ledgerEntries, result };
@@ -67,24 +85,23 @@ const hostileCase = fc
     by: hostileText,
     runId: hostileText,
   })
-  .map(
-    (c): ExceptionCase =>
-      exceptionCase({
-        caseId: c.caseId,
-        reason: c.reason,
-        accountId: c.accountId,
-        currency: c.currency,
-        amount: c.amount,
-        ageDays: c.ageDays,
-        bankReference: c.bankReference,
-        ledgerEntryIds: c.ledgerEntryIds,
-        ruleId: c.ruleId,
-        confidence: c.confidence,
-        assignee: c.assignee,
-        status: 'RESOLVED',
-        resolution: { kind: 'BANK_ERROR', note: c.note, by: c.by, at: '2025-03-01T09:00:00.000Z' },
-        runId: c.runId,
-      }),
+  .map((c): ExceptionCase =>
+    exceptionCase({
+      caseId: c.caseId,
+      reason: c.reason,
+      accountId: c.accountId,
+      currency: c.currency,
+      amount: c.amount,
+      ageDays: c.ageDays,
+      bankReference: c.bankReference,
+      ledgerEntryIds: c.ledgerEntryIds,
+      ruleId: c.ruleId,
+      confidence: c.confidence,
+      assignee: c.assignee,
+      status: 'RESOLVED',
+      resolution: { kind: 'BANK_ERROR', note: c.note, by: c.by, at: '2025-03-01T09:00:00.000Z' },
+      runId: c.runId,
+    }),
   );
 
 describe('the one CSV writer (REC-OUT-1)', () => {
@@ -127,7 +144,11 @@ describe('the one CSV writer (REC-OUT-1)', () => {
         expect(matches.map((row) => row.map(decodeCsvText))).toEqual([...matchRows(result, lookups)]);
         expect(exceptions.map((row) => row.map(decodeCsvText))).toEqual([...exceptionRows(result, lookups)]);
         const runId = 'run-20250101-0123456789abcdef';
-        const load = (table: (typeof LOAD_TABLES)[keyof typeof LOAD_TABLES], rows: Iterable<string[]>) => table.render([...rows].map((row) => [runId, ...row]), { header: false });
+        const load = (table: (typeof LOAD_TABLES)[keyof typeof LOAD_TABLES], rows: Iterable<string[]>) =>
+          table.render(
+            [...rows].map((row) => [runId, ...row]),
+            { header: false },
+          );
         assertFormulaSafe(load(LOAD_TABLES.matches, matchRows(result, lookups)), LOAD_TABLES.matches.columns, ['confidence'], { header: false });
         assertFormulaSafe(load(LOAD_TABLES.exceptions, exceptionRows(result, lookups)), LOAD_TABLES.exceptions.columns, ['age_days', 'amount'], { header: false });
       }),
@@ -156,8 +177,12 @@ describe('the one CSV writer (REC-OUT-1)', () => {
     const quote = (text: string) => `"${text.replace(/"/g, '""')}"`;
     const ledger = join(root, 'ledger.csv');
     const statement = join(root, 'statement.csv');
-    const ledgerRows = hostile.map((text, i) => [quote(`${text}#L${i}`), 'NL26VAYB8060476890', 'EUR', `-${i + 1}.00`, '2025-01-0' + ((i % 9) + 1), '2025-01-0' + ((i % 9) + 1), quote(text), quote(text)].join(','));
-    const statementRows = hostile.map((text, i) => ['NL26VAYB8060476890', 'EUR', `${i + 100}.00`, '2025-02-01', '2025-02-01', quote(`${text.slice(0, 28)}#E${i}`), quote(`${text}#B${i}`), '', quote(text), quote(text)].join(','));
+    const ledgerRows = hostile.map((text, i) =>
+      [quote(`${text}#L${i}`), 'NL26VAYB8060476890', 'EUR', `-${i + 1}.00`, '2025-01-0' + ((i % 9) + 1), '2025-01-0' + ((i % 9) + 1), quote(text), quote(text)].join(','),
+    );
+    const statementRows = hostile.map((text, i) =>
+      ['NL26VAYB8060476890', 'EUR', `${i + 100}.00`, '2025-02-01', '2025-02-01', quote(`${text.slice(0, 28)}#E${i}`), quote(`${text}#B${i}`), '', quote(text), quote(text)].join(','),
+    );
     writeFileSync(ledger, `entryId,accountId,currency,amount,bookingDate,valueDate,reference,description\n${ledgerRows.join('\n')}\n`);
     writeFileSync(statement, `account,currency,amount,booking_date,value_date,end_to_end_id,bank_reference,customer_reference,description,counterparty\n${statementRows.join('\n')}\n`);
     const outcome = await reconciled({ statements: [statement], ledger: { file: ledger }, profile: 'generic-signed', out, now: () => new Date('2025-03-01T00:00:00Z') });
@@ -172,12 +197,21 @@ describe('the one CSV writer (REC-OUT-1)', () => {
     const store = new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
     await importNewRuns(out, store, steppingClock());
     const cases = await store.list({ limit: 1000 });
-    expect(cases.filter((c) => c.side === 'ledger').map((c) => c.caseId).sort()).toEqual(hostile.map((text, i) => `exception:ledger:${text}#L${i}`).sort());
+    expect(
+      cases
+        .filter((c) => c.side === 'ledger')
+        .map((c) => c.caseId)
+        .sort(),
+    ).toEqual(hostile.map((text, i) => `exception:ledger:${text}#L${i}`).sort());
     const app = createWorkbenchApp({ store, authenticator: { authenticate: async () => ({ user: 'rita', roles: ['reconciler'] }) }, clock: steppingClock(), csrfSecret: 's' });
     const exported = await app({ method: 'GET', path: '/cases.csv', query: { status: 'ALL' }, headers: {}, body: '' });
     expect(exported.status).toBe(200);
     const rows = assertFormulaSafe(exported.body, CASES_CSV_COLUMNS, ['amount', 'ageDays', 'confidence', 'version']);
     expect(rows).toHaveLength(cases.length);
-    expect(parseCsv(exported.body).flat().some((cell) => cell.startsWith("'="))).toBe(true);
+    expect(
+      parseCsv(exported.body)
+        .flat()
+        .some((cell) => cell.startsWith("'=")),
+    ).toBe(true);
   });
 });

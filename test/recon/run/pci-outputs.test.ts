@@ -43,10 +43,15 @@ interface Line {
 
 const freeText = (seed: number, n: number) => fc.sample(panSpellingArb(), { numRuns: n, seed: fuzzSeed(seed) ?? Date.now() });
 const identifiers = (seed: number, n: number, lengths?: readonly number[]) =>
-  fc.sample(fc.tuple(cardPanArb(lengths), fc.boolean()).map(([pan, grouped]) => ({ pan, text: grouped ? spellPan(pan, { groups: pan.length === 15 ? [4, 6, 5] : [4, 4, 4, pan.length - 12], separator: ' ' }) : pan })), {
-    numRuns: n,
-    seed: fuzzSeed(seed) ?? Date.now(),
-  });
+  fc.sample(
+    fc
+      .tuple(cardPanArb(lengths), fc.boolean())
+      .map(([pan, grouped]) => ({ pan, text: grouped ? spellPan(pan, { groups: pan.length === 15 ? [4, 6, 5] : [4, 4, 4, pan.length - 12], separator: ' ' }) : pan })),
+    {
+      numRuns: n,
+      seed: fuzzSeed(seed) ?? Date.now(),
+    },
+  );
 
 /** Every PAN that went in, to scan for. */
 const PANS = new Set<string>();
@@ -67,7 +72,8 @@ const csvCell = (text: string) => `"${text.replace(/"/g, '""')}"`;
 
 function camt(statementLines: Line[]): string {
   const entries = statementLines.map(
-    (l) => `<Ntry><Amt Ccy="EUR">${l.amount}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2025-02-01</Dt></BookgDt><ValDt><Dt>2025-02-01</Dt></ValDt>` +
+    (l) =>
+      `<Ntry><Amt Ccy="EUR">${l.amount}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2025-02-01</Dt></BookgDt><ValDt><Dt>2025-02-01</Dt></ValDt>` +
       `<AcctSvcrRef>${xml(l.bankReference)}</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>${xml(l.customerReference)}</EndToEndId></Refs></TxDtls></NtryDtls>` +
       `<AddtlNtryInf>${xml(l.text.text)}</AddtlNtryInf></Ntry>`,
   );
@@ -105,7 +111,9 @@ function bai2(statementLines: Line[]): string {
 const CSV_ACCOUNT = 'GB29NWBK60161331926819';
 
 function csvStatement(statementLines: Line[], account = CSV_ACCOUNT): string {
-  const rows = statementLines.map((l) => [account, 'GBP', `${l.amount}.00`, '2025-02-01', '2025-02-01', csvCell(l.customerReference), csvCell(l.bankReference), '', csvCell(l.text.text), csvCell(l.text.text.slice(0, 60))].join(','));
+  const rows = statementLines.map((l) =>
+    [account, 'GBP', `${l.amount}.00`, '2025-02-01', '2025-02-01', csvCell(l.customerReference), csvCell(l.bankReference), '', csvCell(l.text.text), csvCell(l.text.text.slice(0, 60))].join(','),
+  );
   return `account,currency,amount,booking_date,value_date,end_to_end_id,bank_reference,customer_reference,description,counterparty\n${rows.join('\n')}\n`;
 }
 
@@ -143,7 +151,12 @@ const statements = Object.fromEntries(
 ) as Record<Format, { path: string; lines: Line[]; ledger: string[] }>;
 
 const ledger = join(root, 'in', 'ledger.csv');
-writeFileSync(ledger, `entryId,accountId,currency,amount,bookingDate,valueDate,reference,description\n${Object.values(statements).flatMap((s) => s.ledger).join('\n')}\n`);
+writeFileSync(
+  ledger,
+  `entryId,accountId,currency,amount,bookingDate,valueDate,reference,description\n${Object.values(statements)
+    .flatMap((s) => s.ledger)
+    .join('\n')}\n`,
+);
 const pans = (): string[] => [...PANS];
 
 /**
@@ -234,7 +247,13 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
 
   beforeAll(async () => {
     for (const format of Object.keys(FORMATS) as Format[]) {
-      const outcome = await reconcile({ statements: [statements[format].path], ledger: { file: ledger }, out, profile: format === 'csv' ? 'generic-signed' : undefined, progress: (m) => logs.push(m) });
+      const outcome = await reconcile({
+        statements: [statements[format].path],
+        ledger: { file: ledger },
+        out,
+        profile: format === 'csv' ? 'generic-signed' : undefined,
+        progress: (m) => logs.push(m),
+      });
       logs.push(JSON.stringify(outcome.json));
       // Every format's file went all the way through: results, registry, DuckDB, Parquet.
       expect([format, outcome.committed, outcome.committed && outcome.summary.statementLines]).toEqual([format, true, LINES]);
@@ -259,11 +278,21 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
       const store = new SqliteWorkbenchStore(db, steppingClock());
       const imported = await importNewRuns(out, store, steppingClock());
       expect(imported.map((o) => o.raised).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-      const app = createWorkbenchApp({ store, authenticator: { authenticate: async () => ({ user: 'rita@bank.example', roles: ['reconciler', 'approver'] }) }, clock: steppingClock(), csrfSecret: 'x' });
+      const app = createWorkbenchApp({
+        store,
+        authenticator: { authenticate: async () => ({ user: 'rita@bank.example', roles: ['reconciler', 'approver'] }) },
+        clock: steppingClock(),
+        csrfSecret: 'x',
+      });
       const call = (request: Partial<WorkbenchRequest>) => app({ method: 'GET', path: '/cases', query: {}, headers: {}, body: '', ...request });
       const [target] = await store.list({ limit: 1 });
       const act = (body: Record<string, unknown>) =>
-        call({ method: 'POST', path: `/api/cases/${encodeURIComponent(target!.caseId)}/actions`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expectedVersion: target!.version, ...body }) });
+        call({
+          method: 'POST',
+          path: `/api/cases/${encodeURIComponent(target!.caseId)}/actions`,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ expectedVersion: target!.version, ...body }),
+        });
       const spellings = freeText(9341, fuzzRuns(12));
       const ids = identifiers(9342, fuzzRuns(4));
       for (const s of [...spellings, ...ids]) PANS.add(s.pan);
@@ -280,7 +309,12 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
           const response = await act(body);
           responses.push({ what: `${JSON.stringify(body).slice(0, 60)} (${s.form})`, status: response.status, body: response.body });
         }
-        const form = await call({ method: 'POST', path: `/cases/${encodeURIComponent(target!.caseId)}/actions`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ type: 'comment', note: s.text, expectedVersion: '1', csrf: 'wrong' }).toString() });
+        const form = await call({
+          method: 'POST',
+          path: `/cases/${encodeURIComponent(target!.caseId)}/actions`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ type: 'comment', note: s.text, expectedVersion: '1', csrf: 'wrong' }).toString(),
+        });
         expect(form.status).toBe(403); // the CSRF check comes first: nothing read
         responses.push({ what: `form (${s.form})`, status: form.status, body: form.body });
       }
@@ -324,7 +358,7 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
     expect([...scanSqlite(join(inboxOut, 'registry.db')), ...(await scanColumnar(inboxOut))]).toEqual([]);
   });
 
-  it('reconcile through the CLI: stderr, stdout, a quarantined file\'s reason and the --out hold no PAN', () => {
+  it("reconcile through the CLI: stderr, stdout, a quarantined file's reason and the --out hold no PAN", () => {
     const cliOut = join(root, 'cli-out');
     const good = cli(['reconcile', '--statement', statements.camt.path, '--statement', statements.mt940.path, '--ledger', ledger, '--out', cliOut, '--json']);
     expect(good.status).toBe(0);

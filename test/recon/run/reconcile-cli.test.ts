@@ -32,9 +32,7 @@ describe('ledgerline reconcile', () => {
   });
 
   it('prints one JSON object with the contract fields', () => {
-    expect(Object.keys(json)).toEqual(
-      expect.arrayContaining(['statementLines', 'ledgerEntries', 'elapsedMs', 'matched', 'unmatchedStatement', 'unmatchedLedger', 'exceptions', 'balanceChecks']),
-    );
+    expect(Object.keys(json)).toEqual(expect.arrayContaining(['statementLines', 'ledgerEntries', 'elapsedMs', 'matched', 'unmatchedStatement', 'unmatchedLedger', 'exceptions', 'balanceChecks']));
     expect(json.statementLines).toBe(22); // camt 2 + mBank 3 + BAI2 11 + 6
     expect(json.ledgerEntries).toBe(9);
     expect(typeof json.elapsedMs).toBe('number');
@@ -93,7 +91,10 @@ describe('ledgerline reconcile', () => {
     const summary = JSON.parse(read(join(out, 'summary.json'))) as Record<string, unknown>;
     expect(summary).toMatchObject({ runId: json.runId, statementLines: 22, ledgerEntries: 9, reuploaded: [] });
     expect(read(join(out, 'summary.json'))).not.toMatch(/elapsedMs|\d{4}-\d{2}-\d{2}T\d{2}:/);
-    const audit = read(join(out, 'audit.ndjson')).trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; at?: string });
+    const audit = read(join(out, 'audit.ndjson'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; at?: string });
     expect(audit.map((record) => record.type)).toEqual(['run.started', 'statement.parsed', 'statement.parsed', 'statement.parsed', 'ledger.loaded', 'matching.completed', 'run.recorded']);
     expect(audit[0]!.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });

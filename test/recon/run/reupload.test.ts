@@ -41,7 +41,10 @@ const encoding: fc.Arbitrary<Encoding> = fc.record({ eol: fc.constantFrom('lf', 
 
 /** The same text, re-encoded. */
 function reencode(bytes: Buffer, how: Encoding): Buffer {
-  let text = bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  let text = bytes
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n/g, '\n');
   text = text.replace(/\n+$/, '');
   text += { none: '', one: '\n', two: '\n\n' }[how.trailing];
   if (how.eol === 'crlf') text = text.replace(/\n/g, '\r\n');
@@ -53,7 +56,11 @@ function options(out: string, statements: string[], profile?: string): Reconcile
 }
 
 function visible(out: string) {
-  return { current: readlinkSync(join(out, 'current')), files: ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson'].map((name) => read(join(out, name))), runs: listing(join(out, 'runs')) };
+  return {
+    current: readlinkSync(join(out, 'current')),
+    files: ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson'].map((name) => read(join(out, name))),
+    runs: listing(join(out, 'runs')),
+  };
 }
 
 describe('re-uploads by statement identity (REC-OUT-2)', () => {
@@ -73,7 +80,9 @@ describe('re-uploads by statement identity (REC-OUT-2)', () => {
         expect(again.committed).toBe(false);
         if (again.committed) return;
         const sameBytes = bytes.equals(readFileSync(file));
-        expect(again.reuploaded).toEqual([{ file: copy.slice(copy.lastIndexOf('/') + 1), contentHash: expect.stringMatching(/^[0-9a-f]{64}$/), firstRunId: first.summary.runId, by: sameBytes ? 'content' : 'statement identity' }]);
+        expect(again.reuploaded).toEqual([
+          { file: copy.slice(copy.lastIndexOf('/') + 1), contentHash: expect.stringMatching(/^[0-9a-f]{64}$/), firstRunId: first.summary.runId, by: sameBytes ? 'content' : 'statement identity' },
+        ]);
         expect(again.currentRunId).toBe(first.summary.runId);
         expect(again.json).toMatchObject({ committed: false, runId: null, statementLines: 0, current: first.summary.runId });
         expect(visible(out)).toEqual(before);
@@ -100,7 +109,11 @@ describe('re-uploads by statement identity (REC-OUT-2)', () => {
     const multi = await reconciled(options(out, [CAMT053]));
     expect(multi.summary.statementLines).toBe(1);
     expect(multi.summary.reuploaded).toEqual([]);
-    expect(multi.summary.statementFiles[0]).toMatchObject({ status: 'reconciled', statements: 1, skippedStatements: [{ statementId: '253EURNL26VAYB8060476890', accountId: 'NL26VAYB8060476890', firstRunId: minimal.summary.runId }] });
+    expect(multi.summary.statementFiles[0]).toMatchObject({
+      status: 'reconciled',
+      statements: 1,
+      skippedStatements: [{ statementId: '253EURNL26VAYB8060476890', accountId: 'NL26VAYB8060476890', firstRunId: minimal.summary.runId }],
+    });
     // And now nothing of it is new.
     const again = await reconcile(options(out, [writeText(root, 'multi-crlf.xml', reencode(readFileSync(CAMT053), { eol: 'crlf', bom: false, trailing: 'none' }))]));
     expect(again.committed).toBe(false);

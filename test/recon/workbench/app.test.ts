@@ -70,7 +70,9 @@ describe('createWorkbenchApp', () => {
     expect(all.headers['content-disposition']).toMatch(/^attachment; filename="workbench-cases-2025-03-05\.csv"$/);
     expectSecurityHeaders(all);
     const lines = all.body.trimEnd().split('\n');
-    expect(lines[0]).toBe('caseId,kind,status,reason,accountId,currency,amount,ageDays,statementLineId,bankReference,ledgerEntryIds,ruleId,confidence,assignee,resolution,resolutionNote,resolvedBy,resolvedAt,runId,version,updatedAt');
+    expect(lines[0]).toBe(
+      'caseId,kind,status,reason,accountId,currency,amount,ageDays,statementLineId,bankReference,ledgerEntryIds,ruleId,confidence,assignee,resolution,resolutionNote,resolvedBy,resolvedAt,runId,version,updatedAt',
+    );
     expect(lines).toHaveLength(5);
     const row = lines.find((line) => line.startsWith(`${plain.caseId},`))!;
     expect(row).toContain(',RESOLVED,STALE,');

@@ -30,7 +30,10 @@ describeWithChromium('the workbench in a browser', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    const ledger = writeLedger(tempDir('workbench-browser-ledger-'), LEDGER_ROWS.filter((row) => row.startsWith('L-CAMT-1') || row.startsWith('L-BAI-B')));
+    const ledger = writeLedger(
+      tempDir('workbench-browser-ledger-'),
+      LEDGER_ROWS.filter((row) => row.startsWith('L-CAMT-1') || row.startsWith('L-BAI-B')),
+    );
     await reconcile({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
     await importLatestRun(out, store, { now: () => new Date() });
     const app = createWorkbenchApp({ store, authenticator, clock: { now: () => new Date() }, csrfSecret: 'browser-test-secret' });

@@ -265,7 +265,18 @@ describe('casesFromRun', () => {
     });
     expect(cases[1]).toMatchObject({ side: 'ledger', reason: 'STALE', ageDays: 40, amount: '-77.77', ledgerEntryIds: ['L-X'], detail: 'stale' });
     expect(cases[1]!.statementLineId).toBeUndefined();
-    expect(cases[2]).toMatchObject({ kind: 'proposed-match', side: 'both', reason: 'PROPOSED_MATCH', accountId: 'ACC-2', currency: 'CAD', amount: '115.00', ageDays: 12, ledgerEntryIds: ['L-B1', 'L-B2'], ruleId: 'batch-by-amount', confidence: '0.7500' });
+    expect(cases[2]).toMatchObject({
+      kind: 'proposed-match',
+      side: 'both',
+      reason: 'PROPOSED_MATCH',
+      accountId: 'ACC-2',
+      currency: 'CAD',
+      amount: '115.00',
+      ageDays: 12,
+      ledgerEntryIds: ['L-B1', 'L-B2'],
+      ruleId: 'batch-by-amount',
+      confidence: '0.7500',
+    });
   });
 });
 
@@ -276,7 +287,15 @@ describe('planImport', () => {
   it('raises new cases with an import event', () => {
     const plan = planImport([], incoming('run-1'), { runId: 'run-1', coveredAccounts: covered }, AT);
     expect(plan.raised).toHaveLength(1);
-    expect(plan.raised[0]!.event).toEqual({ caseId: 'exception:statement:abc123def456:0:1', version: 1, action: 'import', actor: 'ledgerline', at: AT, to: 'OPEN', detail: 'raised by run run-1: UNMATCHED' });
+    expect(plan.raised[0]!.event).toEqual({
+      caseId: 'exception:statement:abc123def456:0:1',
+      version: 1,
+      action: 'import',
+      actor: 'ledgerline',
+      at: AT,
+      to: 'OPEN',
+      detail: 'raised by run run-1: UNMATCHED',
+    });
     expect(plan.refreshed).toEqual([]);
     expect(plan.cleared).toEqual([]);
   });
@@ -287,7 +306,12 @@ describe('planImport', () => {
     expect(plan.raised).toEqual([]);
     expect(plan.refreshed).toEqual([{ ...known, runId: 'run-2', ageDays: 5 }]);
     expect(plan.cleared).toEqual([]);
-    expect(planImport([{ ...known, runId: 'run-2', ageDays: 5 }], incoming('run-2', 5), { runId: 'run-2', coveredAccounts: covered }, AT)).toEqual({ raised: [], refreshed: [], reopened: [], cleared: [] });
+    expect(planImport([{ ...known, runId: 'run-2', ageDays: 5 }], incoming('run-2', 5), { runId: 'run-2', coveredAccounts: covered }, AT)).toEqual({
+      raised: [],
+      refreshed: [],
+      reopened: [],
+      cleared: [],
+    });
   });
 
   it('reopens a CLEARED case that a later run reports again, with an import event', () => {
@@ -296,7 +320,16 @@ describe('planImport', () => {
     expect(plan.refreshed).toEqual([]);
     expect(plan.reopened).toHaveLength(1);
     expect(plan.reopened[0]!.next).toMatchObject({ status: 'OPEN', version: 3, runId: 'run-3', ageDays: 9, updatedAt: AT });
-    expect(plan.reopened[0]!.event).toEqual({ caseId: cleared.caseId, version: 3, action: 'import', actor: 'ledgerline', at: AT, from: 'CLEARED', to: 'OPEN', detail: 'reported again by run run-3: UNMATCHED' });
+    expect(plan.reopened[0]!.event).toEqual({
+      caseId: cleared.caseId,
+      version: 3,
+      action: 'import',
+      actor: 'ledgerline',
+      at: AT,
+      from: 'CLEARED',
+      to: 'OPEN',
+      detail: 'reported again by run run-3: UNMATCHED',
+    });
   });
 
   it('clears OPEN and PENDING_APPROVAL cases of covered accounts that the run no longer reports; never RESOLVED, WRITTEN_OFF or other accounts', () => {
@@ -309,6 +342,15 @@ describe('planImport', () => {
     expect(plan.cleared.map((c) => c.next.caseId)).toEqual(['exception:statement:a', 'exception:statement:b']);
     expect(plan.cleared[1]!.next).toMatchObject({ status: 'CLEARED', version: 3, runId: 'run-2', updatedAt: AT });
     expect(plan.cleared[1]!.next.writeOff).toBeUndefined();
-    expect(plan.cleared[1]!.event).toEqual({ caseId: 'exception:statement:b', version: 3, action: 'clear', actor: 'ledgerline', at: AT, from: 'PENDING_APPROVAL', to: 'CLEARED', detail: 'run run-2 no longer reports it' });
+    expect(plan.cleared[1]!.event).toEqual({
+      caseId: 'exception:statement:b',
+      version: 3,
+      action: 'clear',
+      actor: 'ledgerline',
+      at: AT,
+      from: 'PENDING_APPROVAL',
+      to: 'CLEARED',
+      detail: 'run run-2 no longer reports it',
+    });
   });
 });

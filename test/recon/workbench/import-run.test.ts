@@ -18,7 +18,11 @@ const out = join(root, 'out');
 const byId = (rows: readonly string[]) => rows.filter((row) => ['L-CAMT-1', 'L-BAI-B1', 'L-BAI-B2', 'L-BAI-X'].includes(row.split(',')[0]!));
 /** Run 1 matches one camt line and proposes the BAI2 batch; run 2's ledger also matches -7.00 EUR and two BAI2 lines. */
 const firstLedger = writeLedger(root, byId(LEDGER_ROWS), 'ledger-1.csv');
-const secondLedger = writeLedger(root, LEDGER_ROWS.filter((row) => !row.startsWith('L-MB')), 'ledger-2.csv');
+const secondLedger = writeLedger(
+  root,
+  LEDGER_ROWS.filter((row) => !row.startsWith('L-MB')),
+  'ledger-2.csv',
+);
 
 function find(cases: readonly ExceptionCase[], predicate: (c: ExceptionCase) => boolean): ExceptionCase {
   const found = cases.find(predicate);
@@ -46,11 +50,28 @@ describe('importLatestRun', () => {
     const cases = await store.list({});
     expect(cases).toHaveLength(exceptionRows.length + 1);
     for (const row of exceptionRows) {
-      expect(await store.get(`exception:${row.side}:${row.id}`)).toMatchObject({ reason: row.reason, accountId: row.accountId, currency: row.currency, amount: row.amount, ageDays: Number(row.ageDays), status: 'OPEN', runId: firstRunId, version: 1 });
+      expect(await store.get(`exception:${row.side}:${row.id}`)).toMatchObject({
+        reason: row.reason,
+        accountId: row.accountId,
+        currency: row.currency,
+        amount: row.amount,
+        ageDays: Number(row.ageDays),
+        status: 'OPEN',
+        runId: firstRunId,
+        version: 1,
+      });
     }
     const batch = find(cases, (c) => c.kind === 'proposed-match');
     // The statement line (115.00 CAD) comes from statement_lines.parquet, at the currency's scale.
-    expect(batch).toMatchObject({ reason: 'PROPOSED_MATCH', accountId: '10200123456', currency: 'CAD', amount: '115.00', ruleId: 'batch-by-amount', confidence: '0.7500', ledgerEntryIds: ['L-BAI-B1', 'L-BAI-B2'] });
+    expect(batch).toMatchObject({
+      reason: 'PROPOSED_MATCH',
+      accountId: '10200123456',
+      currency: 'CAD',
+      amount: '115.00',
+      ruleId: 'batch-by-amount',
+      confidence: '0.7500',
+      ledgerEntryIds: ['L-BAI-B1', 'L-BAI-B2'],
+    });
     expect(batch.ageDays).toBeGreaterThan(3000);
     expect(find(cases, (c) => c.caseId === 'exception:ledger:L-BAI-X')).toMatchObject({ amount: '-77.77', side: 'ledger', reason: 'STALE' });
     expect((await store.history(batch.caseId)).map((e) => [e.action, e.actor, e.to])).toEqual([['import', 'ledgerline', 'OPEN']]);
@@ -91,7 +112,9 @@ describe('importLatestRun', () => {
 
   it('names the directory when there is no committed run, and the file when one is malformed', async () => {
     const empty = tempDir('workbench-empty-');
-    await expect(importLatestRun(empty, store, clock)).rejects.toThrow(new RunImportError(`"${empty}" holds no committed reconciliation run (${join(empty, 'current', 'summary.json')} is missing); run \`ledgerline reconcile --out ${empty} ...\` first`));
+    await expect(importLatestRun(empty, store, clock)).rejects.toThrow(
+      new RunImportError(`"${empty}" holds no committed reconciliation run (${join(empty, 'current', 'summary.json')} is missing); run \`ledgerline reconcile --out ${empty} ...\` first`),
+    );
 
     const broken = tempDir('workbench-broken-');
     mkdirSync(join(broken, 'current'));

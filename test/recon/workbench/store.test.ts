@@ -137,7 +137,12 @@ describe('SqliteWorkbenchStore', () => {
     const raised = exceptionCase({ caseId: 'back', runId: 'run-1' });
     const cleared = { ...raised, status: 'CLEARED' as const, version: 2, runId: 'run-2', updatedAt: AT };
     await store.applyImport('run-1', { raised: [{ next: raised, event: raisedEvent(raised) }], refreshed: [], reopened: [], cleared: [] });
-    await store.applyImport('run-2', { raised: [], refreshed: [], reopened: [], cleared: [{ next: cleared, event: { caseId: 'back', version: 2, action: 'clear', actor: 'ledgerline', at: AT, from: 'OPEN', to: 'CLEARED' } }] });
+    await store.applyImport('run-2', {
+      raised: [],
+      refreshed: [],
+      reopened: [],
+      cleared: [{ next: cleared, event: { caseId: 'back', version: 2, action: 'clear', actor: 'ledgerline', at: AT, from: 'OPEN', to: 'CLEARED' } }],
+    });
     const plan = planImport([cleared], [{ ...raised, runId: 'run-3' }], { runId: 'run-3', coveredAccounts: new Set([raised.accountId]) }, AT);
     expect(await store.applyImport('run-3', plan)).toBe(true);
     expect(await store.get('back')).toMatchObject({ status: 'OPEN', version: 3, runId: 'run-3' });

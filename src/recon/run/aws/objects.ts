@@ -56,9 +56,15 @@ const HASH_CHARS = 40;
  * 80 characters of [A-Za-z0-9-_]. The same object version always gets the same name.
  */
 export function reconciliationExecutionName(object: ObjectRef): string {
-  const hash = createHash('sha256').update(`${object.bucket}\u0000${object.key}\u0000${object.versionId ?? 'null'}`).digest('hex').slice(0, HASH_CHARS);
+  const hash = createHash('sha256')
+    .update(`${object.bucket}\u0000${object.key}\u0000${object.versionId ?? 'null'}`)
+    .digest('hex')
+    .slice(0, HASH_CHARS);
   const file = object.key.slice(object.key.lastIndexOf('/') + 1);
-  const readable = file.replace(/[^A-Za-z0-9_-]/g, '_').replace(/_+/g, '_').slice(0, NAME_LIMIT - 'recon-'.length - 1 - HASH_CHARS - 1);
+  const readable = file
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .replace(/_+/g, '_')
+    .slice(0, NAME_LIMIT - 'recon-'.length - 1 - HASH_CHARS - 1);
   return readable ? `recon-${readable}-${hash}` : `recon-${hash}`;
 }
 

@@ -28,9 +28,7 @@ function toReadable(body: unknown): Readable {
 
 /** Streams an object to a local file; returns its SHA-256 and size. */
 export async function downloadObject(client: S3Client, ref: ObjectRef, path: string): Promise<{ sha256: string; bytes: number }> {
-  const response = await awsCall('S3 GetObject', () =>
-    client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) })),
-  );
+  const response = await awsCall('S3 GetObject', () => client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) })));
   const hash = createHash('sha256');
   let bytes = 0;
   const source = toReadable(response.Body);

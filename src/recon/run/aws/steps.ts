@@ -315,7 +315,13 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
         if (!ledgerAccounts.has(line.accountId)) {
           const at = line.position.line !== undefined ? `line ${line.position.line}` : line.position.element ? `element ${line.position.element}` : 'statement';
           await reject(
-            new BadInputError(localPath, { ...line.position, file: localPath }, `account ${line.accountId} is not in the ledger`, 'unknown-account', `account ${line.accountId} in statement file ${localPath} ${at} is not in the ledger ${s3Uri(config.ledger.bucket, config.ledger.key)}`),
+            new BadInputError(
+              localPath,
+              { ...line.position, file: localPath },
+              `account ${line.accountId} is not in the ledger`,
+              'unknown-account',
+              `account ${line.accountId} in statement file ${localPath} ${at} is not in the ledger ${s3Uri(config.ledger.bucket, config.ledger.key)}`,
+            ),
           );
         }
         lines.push(line);
@@ -429,7 +435,9 @@ export interface SummariseEvent {
 export interface SummariseResult {
   runId: string;
   resultPrefix: string;
-  summary: Pick<RunSummary, 'statementLines' | 'ledgerEntries' | 'matched' | 'unmatchedStatement' | 'unmatchedLedger' | 'exceptions'> & { balanceChecks: { statementId: string; accountId: string; ok: boolean; difference: string }[] };
+  summary: Pick<RunSummary, 'statementLines' | 'ledgerEntries' | 'matched' | 'unmatchedStatement' | 'unmatchedLedger' | 'exceptions'> & {
+    balanceChecks: { statementId: string; accountId: string; ok: boolean; difference: string }[];
+  };
   /** Redshift Data API BatchExecuteStatement Sqls: one transaction, idempotent per run id. */
   loadSql: string[];
 }
@@ -497,7 +505,16 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     runId,
     asOf: manifest.asOf,
     ruleSet: { ruleSetId: rules.ruleSetId, version: rules.version },
-    statementFiles: [{ file: basename(manifest.source.key), contentHash: manifest.contentHash, format: manifest.format, status: 'reconciled', statements: manifest.statements.length, statementLines: manifest.statementLines }],
+    statementFiles: [
+      {
+        file: basename(manifest.source.key),
+        contentHash: manifest.contentHash,
+        format: manifest.format,
+        status: 'reconciled',
+        statements: manifest.statements.length,
+        statementLines: manifest.statementLines,
+      },
+    ],
     reuploaded: [],
     statementLines: manifest.statementLines,
     ledgerEntries: manifest.ledgerEntries,
@@ -528,7 +545,19 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     ctx.s3,
     bucket,
     `${prefix}load/runs.csv`,
-    load(LOAD_TABLES.runs, [[s3Uri(manifest.source.bucket, manifest.source.key), manifest.contentHash, manifest.asOf, String(summary.statementLines), String(summary.ledgerEntries), String(summary.matched.total), String(summary.unmatchedStatement), String(summary.unmatchedLedger), JSON.stringify(summary)]]),
+    load(LOAD_TABLES.runs, [
+      [
+        s3Uri(manifest.source.bucket, manifest.source.key),
+        manifest.contentHash,
+        manifest.asOf,
+        String(summary.statementLines),
+        String(summary.ledgerEntries),
+        String(summary.matched.total),
+        String(summary.unmatchedStatement),
+        String(summary.unmatchedLedger),
+        JSON.stringify(summary),
+      ],
+    ]),
     'text/csv',
   );
   await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(LOAD_TABLES.matches, matchCells), 'text/csv');

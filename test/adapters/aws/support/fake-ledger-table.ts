@@ -6,13 +6,7 @@
  * a paginated Scan of the sparse balances index.
  */
 import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBClient,
-  GetItemCommand,
-  ScanCommand,
-  TransactionCanceledException,
-  TransactWriteItemsCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TEST_AWS } from './dynalite';
 

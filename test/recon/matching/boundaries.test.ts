@@ -274,3 +274,110 @@ describe('amount precision per currency', () => {
     expect(() => row(tooPrecise)).toThrow(`statement line "s1": amount "${tooPrecise}" has`);
   });
 });
+
+describe('edges the focused tests first missed (found by mutation testing)', () => {
+  const matchPair = ({ lines, entries }: ReturnType<typeof pair>, rules: Parameters<typeof matchAll>[2]) => matchAll(lines, entries, rules, AS_OF);
+  const toleranceRule = (tolerance: Extract<MatchingRule, { kind: 'tolerance' }>['tolerance'], extra: Partial<MatchingRule> = {}): MatchingRule =>
+    ({ id: 'tol', kind: 'tolerance', priority: 1, baseConfidence: 0.9, dateWindowDays: 3, tolerance, amountPenalty: 0.1, ...extra }) as MatchingRule;
+
+  it('exact beyond 2^53: a difference a fraction of a minor unit past 0.3% is refused, though doubles would accept it', () => {
+    // 0.3% of 89,999,999,999,993.33 EUR is 26,999,999,999,997.999 cents. As doubles, 0.003 × the
+    // ledger amount rounds up to ...998.000, so a double comparison would accept a difference of
+    // ...998 cents; the exact one does not.
+    const rules = withRules([toleranceRule({ percent: '0.3' })]);
+    const run = (statementAmount: string) => summary(matchPair(pair(statementAmount, '89999999999993.33'), rules));
+    expect(run('89729999999993.36')).toEqual(['tol:proposed:s1=l1']); // 26,999,999,999,997 cents apart
+    expect(run('89729999999993.35')).toEqual([]); // 26,999,999,999,998 cents apart
+  });
+
+  it('a tolerance with an absolute amount only (no percent) matches up to it and not past it', () => {
+    const rules = withRules([toleranceRule({ absolute: '1.00' })]);
+    const run = (statementAmount: string) => matchPair(pair(statementAmount, '5000.00'), rules).matches.map((m) => m.confidence);
+    expect(run('4999.00')).toEqual([0.8]); // 0.9 - 0.1 × 100/100
+    expect(run('4998.99')).toEqual([]);
+  });
+
+  it('a tolerance that truncates to zero (0.5 JPY) still matches equal amounts at full confidence', () => {
+    const rules = withRules([toleranceRule({ absolute: '0.5' })]);
+    const { lines, entries } = pair('700', '700', { s: { currency: 'JPY' }, l: { currency: 'JPY' } });
+    expect(matchAll(lines, entries, rules, AS_OF).matches.map((m) => m.confidence)).toEqual([0.9]);
+    const off = pair('700', '701', { s: { currency: 'JPY' }, l: { currency: 'JPY' } });
+    expect(matchAll(off.lines, off.entries, rules, AS_OF).matches).toEqual([]);
+  });
+
+  it('of several ledger entries within tolerance, the closest amount wins, whatever the row positions', () => {
+    const lines = [line({ id: 's1', amount: '10.00' }), line({ id: 's2', amount: '100.00' })];
+    const entries = [entry({ id: 'l1', amount: '99.60' }), entry({ id: 'l2', amount: '100.10' })];
+    const result = matchAll(lines, entries, onlyRules('tolerance'), AS_OF);
+    expect(summary(result)).toEqual(['tolerance:proposed:s2=l2']);
+    expect(result.matches[0]!.confidence).toBe(0.83); // 0.85 - 0.1 × 10/50
+  });
+
+  it('the tolerance rule leaves rows that share a reference alone (they are an AMOUNT_MISMATCH, not a guess)', () => {
+    const { lines, entries } = pair('10.00', '10.40', { s: { endToEndId: 'E2E-LINK' }, l: { reference: 'E2E-LINK' } });
+    const result = matchAll(lines, entries, onlyRules('tolerance'), AS_OF);
+    expect(result.matches).toEqual([]);
+    expect(reasonOf(result, 's1')).toEqual(expect.objectContaining({ reason: 'AMOUNT_MISMATCH', candidateId: 'l1' }));
+  });
+
+  it('dateField: bookingDate and valueDate each ignore the other date', () => {
+    const dates = { l: { bookingDate: on(1).bookingDate, valueDate: on(10).valueDate } };
+    const rule = (dateField: 'bookingDate' | 'valueDate' | 'either'): MatchingRule => ({ id: 'ad', kind: 'amountDate', priority: 1, baseConfidence: 0.9, dateWindowDays: 3, dateField, datePenaltyPerDay: 0.01 });
+    const confidence = (dateField: 'bookingDate' | 'valueDate' | 'either') => {
+      const { lines, entries } = pair('42.00', '42.00', dates);
+      return matchAll(lines, entries, withRules([rule(dateField)]), AS_OF).matches.map((m) => m.confidence);
+    };
+    expect(confidence('bookingDate')).toEqual([0.89]); // 1 day
+    expect(confidence('either')).toEqual([0.89]);
+    expect(confidence('valueDate')).toEqual([]); // 10 days
+    const swapped = { l: { bookingDate: on(10).bookingDate, valueDate: on(1).valueDate } };
+    const { lines, entries } = pair('42.00', '42.00', swapped);
+    expect(matchAll(lines, entries, withRules([rule('valueDate')]), AS_OF).matches.map((m) => m.confidence)).toEqual([0.89]);
+    expect(matchAll(lines, entries, withRules([rule('bookingDate')]), AS_OF).matches).toEqual([]);
+  });
+
+  it('an exact-reference window of 0 days means the same day, not no limit; without a window a dateless line has no date penalty', () => {
+    const rule = (dateWindowDays?: number): MatchingRule => ({ id: 'ref', kind: 'exactReference', priority: 1, baseConfidence: 1, fields: ['endToEndId'], datePenaltyPerDay: 0.01, ...(dateWindowDays === undefined ? {} : { dateWindowDays }) });
+    const ref = (days: number) => ({ s: { endToEndId: 'R0' }, l: { reference: 'R0', ...on(days) } });
+    const run = (r: MatchingRule, extra: Parameters<typeof pair>[2]) => matchPair(pair('3.00', '3.00', extra), withRules([r])).matches.map((m) => m.confidence);
+    expect(run(rule(0), ref(0))).toEqual([1]);
+    expect(run(rule(0), ref(1))).toEqual([]);
+    expect(run(rule(), ref(40))).toEqual([0.6]); // no window: 40 days × 0.01
+    expect(run(rule(), { s: { endToEndId: 'R0', bookingDate: null, valueDate: null }, l: { reference: 'R0' } })).toEqual([1]);
+  });
+
+  it('confidence never goes below 0', () => {
+    const rule: MatchingRule = { id: 'steep', kind: 'amountDate', priority: 1, baseConfidence: 0.5, dateWindowDays: 3, datePenaltyPerDay: 0.4 };
+    const { lines, entries } = pair('8.00', '8.00', { l: on(3) });
+    expect(matchAll(lines, entries, withRules([rule]), AS_OF).matches.map((m) => [m.confidence, m.status])).toEqual([[0, 'proposed']]);
+  });
+
+  it('AMOUNT_MISMATCH by date needs the same sign, even when the percentage would allow it', () => {
+    const rules = { ...onlyRules('amount-date'), amountMismatch: { dateWindowDays: 0, maxDifferencePercent: '250' } };
+    const reason = (a: string, b: string) => reasonOf(matchPair(pair(a, b), rules), 's1')?.reason;
+    expect(reason('95.00', '100.00')).toBe('AMOUNT_MISMATCH');
+    expect(reason('-95.00', '100.00')).toBe('UNMATCHED');
+    expect(reason('0.00', '100.00')).toBe('UNMATCHED');
+  });
+
+  it('AMOUNT_MISMATCH by date names the closest amount, then the nearest date, then the first id', () => {
+    const rules = { ...onlyRules('amount-date'), amountMismatch: { dateWindowDays: 3, maxDifferencePercent: '10' } };
+    const candidate = (entries: LedgerEntry[]) => reasonOf(matchAll([line({ id: 's1', amount: '100.00' })], entries, rules, AS_OF), 's1')?.candidateId;
+    expect(candidate([entry({ id: 'l1', amount: '104.00' }), entry({ id: 'l2', amount: '102.00', ...on(2) })])).toBe('l2'); // smaller difference
+    expect(candidate([entry({ id: 'l1', amount: '103.00', ...on(3) }), entry({ id: 'l2', amount: '97.00', ...on(-1) })])).toBe('l2'); // same difference, nearer
+    expect(candidate([entry({ id: 'l1', amount: '103.00', ...on(2) }), entry({ id: 'l2', amount: '97.00', ...on(-2) })])).toBe('l1'); // same difference and distance
+  });
+
+  it('AMOUNT_MISMATCH by reference names the first counterpart with a different amount; an equal amount is not a mismatch', () => {
+    const s = line({ id: 's1', amount: '10.00', endToEndId: 'INV-5', ...on(-40) });
+    const far = entry({ id: 'l0', amount: '10.00', reference: 'INV-5', ...on(5) }); // same amount, outside every window
+    expect(reasonOf(matchAll([s], [far], onlyRules('e2e-exact'), AS_OF), 's1')?.reason).toBe('STALE');
+    const result = matchAll([s], [entry({ id: 'l2', amount: '12.00', reference: 'INV-5' }), entry({ id: 'l1', amount: '11.00', reference: 'INV-5' })], onlyRules('e2e-exact'), AS_OF);
+    expect(reasonOf(result, 's1')).toEqual(expect.objectContaining({ reason: 'AMOUNT_MISMATCH', candidateId: 'l1' }));
+  });
+
+  it('a statement line without any date is 0 days old, never STALE', () => {
+    const result = matchAll([line({ id: 's1', amount: '1.00', bookingDate: null, valueDate: null })], [], onlyRules('amount-date'), AS_OF);
+    expect(reasonOf(result, 's1')).toEqual(expect.objectContaining({ reason: 'UNMATCHED', ageDays: 0 }));
+  });
+});

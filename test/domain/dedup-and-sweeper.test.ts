@@ -198,3 +198,22 @@ describe('limits: the dedup window and the sweeper (FR2-FR4, FR9)', () => {
     expect(failed.data.reason.startsWith('retries exhausted after 3 re-drive(s) at stage rules: EEE')).toBe(true);
   });
 });
+
+describe('the business key and the dedup events, as documented (FR2, FR4)', () => {
+  it('is 12 hex digits of the transmission time in UTC ms, then 52 hex digits of the hash', () => {
+    const key = businessKey(authorisation({ transmittedAt: '2026-11-01T11:00:00.000+01:00' }));
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(key.slice(0, 12)).toBe(Date.UTC(2026, 10, 1, 10, 0, 0).toString(16).padStart(12, '0'));
+    expect(key.slice(0, 12)).toBe('01a1968d3900');
+  });
+
+  it('a unique payment passes on with its authorisation and key, from the dedup stage', async () => {
+    const store = new SqliteDedupStore(openMemoryDatabase());
+    const event = authorisedEvent(authorisation(), '2026-11-01T10:00:01Z');
+    const claim = dedupClaim(event, 1_800_000_000, { windowSeconds: 60 });
+    const outcome = decideDuplicate(event, claim, await store.claim(claim, 1_800_000_000), '2026-11-01T10:00:02Z');
+    expect(outcome.kind).toBe('unique');
+    expect(outcome.event).toMatchObject({ type: 'payment.deduplicated', source: 'ledgerline.dedup', correlationId: event.correlationId });
+    expect(outcome.event.data).toEqual({ authorisation: event.data.authorisation, businessKey: claim.businessKey });
+  });
+});

@@ -31,6 +31,7 @@ describe('money', () => {
     expect(() => toMinorUnits('1', 'XXX')).toThrow('unknown ISO 4217 currency "XXX"');
     expect(() => toMinorUnits('1e3', 'GBP')).toThrow('is not a decimal string');
     expect(() => toMinorUnits('01.00', 'GBP')).toThrow(MoneyError);
+    expect(() => toMinorUnits('1', 'XXX')).toThrow(expect.objectContaining({ name: 'MoneyError' }));
   });
 
   it('formats minor units with exactly the currency exponent', () => {

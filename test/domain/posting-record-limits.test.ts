@@ -104,7 +104,10 @@ describe('posting invariants the first mutation run showed untested', () => {
   });
 
   it('sums a batch per account exactly, debits and credits apart, and refuses one account in two currencies', () => {
-    const legs = [...buildPostingLegs(correlationIdFor('A1'), approvedData()), ...buildPostingLegs(correlationIdFor('A2'), approvedData({ authorisation: { amount: { value: '0.07', currency: 'GBP' } } }))];
+    const legs = [
+      ...buildPostingLegs(correlationIdFor('A1'), approvedData()),
+      ...buildPostingLegs(correlationIdFor('A2'), approvedData({ authorisation: { amount: { value: '0.07', currency: 'GBP' } } })),
+    ];
     const deltas = sumByAccount(legs);
     expect(deltas.get('ACC-0001')).toMatchObject({ currency: 'GBP', debitMinor: 2507n, creditMinor: 0n });
     expect(deltas.get('SETTLE-GBP-001')).toMatchObject({ currency: 'GBP', debitMinor: 0n, creditMinor: 2507n });
@@ -112,7 +115,7 @@ describe('posting invariants the first mutation run showed untested', () => {
     expect(() => sumByAccount([legs[0]!, eur])).toThrow('account ACC-0001 receives EUR and GBP legs');
   });
 
-  it('a hot account\'s shard depends only on the batch\'s smallest leg id, and batches spread over every shard', () => {
+  it("a hot account's shard depends only on the batch's smallest leg id, and batches spread over every shard", () => {
     const batches = Array.from({ length: 200 }, (_, i) => buildPostingLegs(correlationIdFor(`AUTH-${i}`), approvedData()));
     const shards = batches.map((legs) => shardFor(legs, 8));
     expect(new Set(shards)).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7]));

@@ -322,7 +322,15 @@ describe('edges the focused tests first missed (found by mutation testing)', () 
 
   it('dateField: bookingDate and valueDate each ignore the other date', () => {
     const dates = { l: { bookingDate: on(1).bookingDate, valueDate: on(10).valueDate } };
-    const rule = (dateField: 'bookingDate' | 'valueDate' | 'either'): MatchingRule => ({ id: 'ad', kind: 'amountDate', priority: 1, baseConfidence: 0.9, dateWindowDays: 3, dateField, datePenaltyPerDay: 0.01 });
+    const rule = (dateField: 'bookingDate' | 'valueDate' | 'either'): MatchingRule => ({
+      id: 'ad',
+      kind: 'amountDate',
+      priority: 1,
+      baseConfidence: 0.9,
+      dateWindowDays: 3,
+      dateField,
+      datePenaltyPerDay: 0.01,
+    });
     const confidence = (dateField: 'bookingDate' | 'valueDate' | 'either') => {
       const { lines, entries } = pair('42.00', '42.00', dates);
       return matchAll(lines, entries, withRules([rule(dateField)]), AS_OF).matches.map((m) => m.confidence);
@@ -337,7 +345,15 @@ describe('edges the focused tests first missed (found by mutation testing)', () 
   });
 
   it('an exact-reference window of 0 days means the same day, not no limit; without a window a dateless line has no date penalty', () => {
-    const rule = (dateWindowDays?: number): MatchingRule => ({ id: 'ref', kind: 'exactReference', priority: 1, baseConfidence: 1, fields: ['endToEndId'], datePenaltyPerDay: 0.01, ...(dateWindowDays === undefined ? {} : { dateWindowDays }) });
+    const rule = (dateWindowDays?: number): MatchingRule => ({
+      id: 'ref',
+      kind: 'exactReference',
+      priority: 1,
+      baseConfidence: 1,
+      fields: ['endToEndId'],
+      datePenaltyPerDay: 0.01,
+      ...(dateWindowDays === undefined ? {} : { dateWindowDays }),
+    });
     const ref = (days: number) => ({ s: { endToEndId: 'R0' }, l: { reference: 'R0', ...on(days) } });
     const run = (r: MatchingRule, extra: Parameters<typeof pair>[2]) => matchPair(pair('3.00', '3.00', extra), withRules([r])).matches.map((m) => m.confidence);
     expect(run(rule(0), ref(0))).toEqual([1]);

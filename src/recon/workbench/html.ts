@@ -141,18 +141,21 @@ function page(title: string, actor: Actor | undefined, content: SafeHtml): strin
     ? html`<span class="who">Signed in as <strong>${actor.user}</strong>${actor.roles.map((role) => html`<span class="role">${role}</span>`)}</span>`
     : html`<span class="who">Not signed in</span>`;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · Ledgerline workbench</title>
-        <link rel="stylesheet" href="${STYLESHEET_PATH}" />
-      </head>
-      <body>
-        <header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a>${who}</header>
-        <main>${content}</main>
-      </body>
-    </html> `.text;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Ledgerline workbench</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a>${who}</header>
+<main>
+${content}
+</main>
+</body>
+</html>
+`.text;
 }
 
 /** The values of the list page's filter form, as the person typed them. */
@@ -181,86 +184,65 @@ export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCa
     { value: '', label: 'Open + pending approval' },
     ...CASE_STATUSES.map((status) => ({ value: status, label: STATUS_LABELS[status] })),
     { value: 'ALL', label: 'All statuses' },
-  ].map((option) => html`<option value="${option.value}" ${option.value === form.status ? new SafeHtml(' selected') : ''}>${option.label}</option>`);
+  ].map((option) => html`<option value="${option.value}"${option.value === form.status ? new SafeHtml(' selected') : ''}>${option.label}</option>`);
   const rows = cases.map(
-    (c) =>
-      html`<tr>
-        <td class="id"><a href="${caseHref(c.caseId)}">${c.caseId}</a></td>
-        <td>${c.reason}</td>
-        <td>${c.accountId}</td>
-        <td>${c.currency}</td>
-        <td class="num">${c.amount}</td>
-        <td class="num">${c.ageDays}</td>
-        <td>${statusBadge(c.status)}</td>
-        <td>${c.assignee ?? html`<span class="muted">unassigned</span>`}</td>
-      </tr>`,
+    (c) => html`<tr>
+<td class="id"><a href="${caseHref(c.caseId)}">${c.caseId}</a></td>
+<td>${c.reason}</td>
+<td>${c.accountId}</td>
+<td>${c.currency}</td>
+<td class="num">${c.amount}</td>
+<td class="num">${c.ageDays}</td>
+<td>${statusBadge(c.status)}</td>
+<td>${c.assignee ?? html`<span class="muted">unassigned</span>`}</td>
+</tr>`,
   );
   const table = cases.length
     ? html`<table>
-          <thead>
-            <tr>
-              <th>Case</th>
-              <th>Reason</th>
-              <th>Account</th>
-              <th>Currency</th>
-              <th class="num">Amount</th>
-              <th class="num">Age (days)</th>
-              <th>Status</th>
-              <th>Assignee</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>
-        ${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases, oldest first: narrow the filter to see the others.</p>` : ''}`
+<thead><tr><th>Case</th><th>Reason</th><th>Account</th><th>Currency</th><th class="num">Amount</th><th class="num">Age (days)</th><th>Status</th><th>Assignee</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases, oldest first: narrow the filter to see the others.</p>` : ''}`
     : html`<div class="panel empty">No cases match this filter.</div>`;
   return page(
     'Cases',
     actor,
     html`<h1>Exceptions and proposed matches</h1>
-      <nav class="counts" aria-label="Cases by status">${statusCounts}${reasonCounts}</nav>
-      <form class="panel filters" method="get" action="/cases">
-        <label
-          >Status
-          <select name="status">
-            ${statusOptions}
-          </select></label
-        >
-        <label>Reason <input name="reason" value="${form.reason}" placeholder="e.g. STALE" /></label>
-        <label>Account <input name="account" value="${form.account}" /></label>
-        <label>Assignee <input name="assignee" value="${form.assignee}" /></label>
-        <label>Search <input name="q" value="${form.q}" placeholder="case, statement line, bank ref, ledger entry" /></label>
-        <button type="submit">Filter</button>
-        <a href="/cases">Reset</a>
-        <a href="/cases.csv?${exportQuery(form)}" download>Export CSV</a>
-      </form>
-      ${table}`,
+<nav class="counts" aria-label="Cases by status">${statusCounts}${reasonCounts}</nav>
+<form class="panel filters" method="get" action="/cases">
+<label>Status <select name="status">${statusOptions}</select></label>
+<label>Reason <input name="reason" value="${form.reason}" placeholder="e.g. STALE"></label>
+<label>Account <input name="account" value="${form.account}"></label>
+<label>Assignee <input name="assignee" value="${form.assignee}"></label>
+<label>Search <input name="q" value="${form.q}" placeholder="case, statement line, bank ref, ledger entry"></label>
+<button type="submit">Filter</button>
+<a href="/cases">Reset</a>
+<a href="/cases.csv?${exportQuery(form)}" download>Export CSV</a>
+</form>
+${table}`,
   );
 }
 
 function field(label: string, value: unknown): SafeHtml {
   if (value === undefined || value === null || value === '') return html``;
-  return html`<dt>${label}</dt>
-    <dd>${value}</dd>`;
+  return html`<dt>${label}</dt><dd>${value}</dd>`;
 }
 
 function actionForm(c: ExceptionCase, action: CaseActionType, csrf: string, actor: Actor): SafeHtml {
-  const hidden = html`<input type="hidden" name="type" value="${action}" /><input type="hidden" name="expectedVersion" value="${c.version}" /><input type="hidden" name="csrf" value="${csrf}" />`;
+  const hidden = html`<input type="hidden" name="type" value="${action}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">`;
   const note = (required: boolean) =>
-    html`<label for="note-${action}">Note${required ? '' : ' (optional)'}</label><textarea id="note-${action}" name="note" ${required ? new SafeHtml(' required') : ''} maxlength="2000"></textarea>`;
+    html`<label for="note-${action}">Note${required ? '' : ' (optional)'}</label><textarea id="note-${action}" name="note"${required ? new SafeHtml(' required') : ''} maxlength="2000"></textarea>`;
   let fields: SafeHtml;
   switch (action) {
     case 'assign':
-      fields = html`<label for="assignee">Assignee</label><input id="assignee" name="assignee" value="${c.assignee ?? actor.user}" required />`;
+      fields = html`<label for="assignee">Assignee</label><input id="assignee" name="assignee" value="${c.assignee ?? actor.user}" required>`;
       break;
     case 'resolve':
-      fields = html`<label for="resolution">Resolution</label
-        ><select id="resolution" name="resolution">
-          ${RESOLVE_KINDS.map((kind) => html`<option value="${kind}">${RESOLVE_LABELS[kind]}</option>`)}
-        </select>
-        <label for="ledgerEntryIds">Ledger entries (comma separated; needed for a manual match)</label
-        ><input id="ledgerEntryIds" name="ledgerEntryIds" value="${c.ledgerEntryIds.join(', ')}" /> ${note(true)}`;
+      fields = html`<label for="resolution">Resolution</label><select id="resolution" name="resolution">${RESOLVE_KINDS.map((kind) => html`<option value="${kind}">${RESOLVE_LABELS[kind]}</option>`)}</select>
+<label for="ledgerEntryIds">Ledger entries (comma separated; needed for a manual match)</label><input id="ledgerEntryIds" name="ledgerEntryIds" value="${c.ledgerEntryIds.join(', ')}">
+${note(true)}`;
       break;
     case 'confirm-match':
     case 'approve-write-off':
@@ -270,10 +252,11 @@ function actionForm(c: ExceptionCase, action: CaseActionType, csrf: string, acto
       fields = note(true);
   }
   return html`<form method="post" action="${caseHref(c.caseId)}/actions">
-    <h3>${ACTION_LABELS[action]}</h3>
-    ${hidden} ${fields}
-    <button type="submit" ${action === 'comment' ? new SafeHtml(' class="secondary"') : ''}>${ACTION_LABELS[action]}</button>
-  </form>`;
+<h3>${ACTION_LABELS[action]}</h3>
+${hidden}
+${fields}
+<button type="submit"${action === 'comment' ? new SafeHtml(' class="secondary"') : ''}>${ACTION_LABELS[action]}</button>
+</form>`;
 }
 
 export function renderCaseDetail(view: {
@@ -287,25 +270,20 @@ export function renderCaseDetail(view: {
   const { actor, history, allowed, csrf, flash } = view;
   const c = view.case;
   const resolution = c.resolution
-    ? html`<h2>Resolution</h2>
-        <dl class="fields">
-          ${field('Kind', c.resolution.kind)}${field('Note', c.resolution.note)}${field('Ledger entries', c.resolution.ledgerEntryIds?.join(', '))}${field('By', c.resolution.by)}${field('At', c.resolution.at)}
-        </dl>`
+    ? html`<h2>Resolution</h2><dl class="fields">${field('Kind', c.resolution.kind)}${field('Note', c.resolution.note)}${field('Ledger entries', c.resolution.ledgerEntryIds?.join(', '))}${field('By', c.resolution.by)}${field('At', c.resolution.at)}</dl>`
     : '';
   const writeOff = c.writeOff
-    ? html`<h2>Write-off proposal</h2>
-        <dl class="fields">${field('Proposed by', c.writeOff.proposedBy)}${field('Note', c.writeOff.note)}${field('At', c.writeOff.at)}</dl>`
+    ? html`<h2>Write-off proposal</h2><dl class="fields">${field('Proposed by', c.writeOff.proposedBy)}${field('Note', c.writeOff.note)}${field('At', c.writeOff.at)}</dl>`
     : '';
   const events = history.map(
-    (event) =>
-      html`<tr>
-        <td class="num">${event.version}</td>
-        <td>${event.at}</td>
-        <td>${event.actor}</td>
-        <td>${ACTION_LABELS[event.action]}</td>
-        <td>${event.from ? html`${statusBadge(event.from)} → ` : ''}${statusBadge(event.to)}</td>
-        <td>${event.note ?? ''}${event.note && event.detail ? html`<br />` : ''}${event.detail ? html`<span class="muted">${event.detail}</span>` : ''}</td>
-      </tr>`,
+    (event) => html`<tr>
+<td class="num">${event.version}</td>
+<td>${event.at}</td>
+<td>${event.actor}</td>
+<td>${ACTION_LABELS[event.action]}</td>
+<td>${event.from ? html`${statusBadge(event.from)} → ` : ''}${statusBadge(event.to)}</td>
+<td>${event.note ?? ''}${event.note && event.detail ? html`<br>` : ''}${event.detail ? html`<span class="muted">${event.detail}</span>` : ''}</td>
+</tr>`,
   );
   const actions = allowed.length
     ? html`<section class="panel actions" aria-label="Actions">${allowed.map((action) => actionForm(c, action, csrf, actor))}</section>`
@@ -314,36 +292,42 @@ export function renderCaseDetail(view: {
     c.caseId,
     actor,
     html`<p><a href="/cases">← All cases</a></p>
-      <h1>Case ${c.caseId} ${statusBadge(c.status)}</h1>
-      ${flash ? html`<div class="flash ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</div>` : ''}
-      <div class="detail">
-        <section class="panel">
-          <dl class="fields">
-            ${field('Kind', c.kind === 'exception' ? 'Exception' : 'Proposed match')} ${field('Status', statusBadge(c.status))} ${field('Reason', c.reason)} ${field('Account', c.accountId)}
-            ${field('Currency', c.currency)} ${field('Amount', c.amount)} ${field('Age (days)', c.ageDays)} ${field('Side', c.side)} ${field('Statement line', c.statementLineId)}
-            ${field('Bank reference', c.bankReference)} ${field('Ledger entries', c.ledgerEntryIds.join(', '))} ${field('Rule', c.ruleId)} ${field('Confidence', c.confidence)}
-            ${field('Detail', c.detail)} ${field('Assignee', c.assignee ?? 'unassigned')} ${field('Latest run', c.runId)} ${field('Version', c.version)} ${field('Updated', c.updatedAt)}
-          </dl>
-          ${resolution} ${writeOff}
-        </section>
-        ${actions}
-      </div>
-      <h2>History</h2>
-      <table>
-        <thead>
-          <tr>
-            <th class="num">#</th>
-            <th>When</th>
-            <th>Who</th>
-            <th>What</th>
-            <th>From → to</th>
-            <th>Note</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${events}
-        </tbody>
-      </table>`,
+<h1>Case ${c.caseId} ${statusBadge(c.status)}</h1>
+${flash ? html`<div class="flash ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</div>` : ''}
+<div class="detail">
+<section class="panel">
+<dl class="fields">
+${field('Kind', c.kind === 'exception' ? 'Exception' : 'Proposed match')}
+${field('Status', statusBadge(c.status))}
+${field('Reason', c.reason)}
+${field('Account', c.accountId)}
+${field('Currency', c.currency)}
+${field('Amount', c.amount)}
+${field('Age (days)', c.ageDays)}
+${field('Side', c.side)}
+${field('Statement line', c.statementLineId)}
+${field('Bank reference', c.bankReference)}
+${field('Ledger entries', c.ledgerEntryIds.join(', '))}
+${field('Rule', c.ruleId)}
+${field('Confidence', c.confidence)}
+${field('Detail', c.detail)}
+${field('Assignee', c.assignee ?? 'unassigned')}
+${field('Latest run', c.runId)}
+${field('Version', c.version)}
+${field('Updated', c.updatedAt)}
+</dl>
+${resolution}
+${writeOff}
+</section>
+${actions}
+</div>
+<h2>History</h2>
+<table>
+<thead><tr><th class="num">#</th><th>When</th><th>Who</th><th>What</th><th>From → to</th><th>Note</th></tr></thead>
+<tbody>
+${events}
+</tbody>
+</table>`,
   );
 }
 
@@ -352,7 +336,7 @@ export function renderMessagePage(view: { title: string; message: string; actor?
     view.title,
     view.actor,
     html`<h1>${view.title}</h1>
-      <div class="panel">${view.message}</div>
-      ${view.actor ? html`<p><a href="/cases">← All cases</a></p>` : ''}`,
+<div class="panel">${view.message}</div>
+${view.actor ? html`<p><a href="/cases">← All cases</a></p>` : ''}`,
   );
 }

@@ -8,7 +8,8 @@
  *   whole pipeline or large data (the replay property through the embedded runtime; the matcher's
  *   determinism and labelled precision/recall sets, 3-10 s each) are left out: each would run for
  *   nearly every mutant. The score is therefore what the focused tests catch.
- * - pan.ts and ingest.ts are left out (being rewritten; their class tests are fuzz tests).
+ * - pan.ts and ingest.ts are left out: their guards are judged by generated class tests against a
+ *   plain reference reading (test/domain/pan.*.test.ts, strict-json, timestamps), which run long.
  * - Sandboxes live in .tmp/stryker (the sandbox's ../shared is linked by the npm script, so tests
  *   that read the shared fixtures by `../shared` from the working directory find them); reports
  *   in .tmp/mutation/.

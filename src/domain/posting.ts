@@ -96,7 +96,7 @@ export function signedMinor(leg: Pick<PostingLeg, 'direction' | 'amount'>): bigi
   return leg.direction === 'CREDIT' ? minor : -minor;
 }
 
-/** Per currency, debits minus credits; empty when balanced. */
+/** Per currency, credits minus debits (signedMinor: a credit counts positive); empty when balanced. */
 export function imbalance(legs: readonly Pick<PostingLeg, 'direction' | 'amount'>[]): Map<string, bigint> {
   const totals = new Map<string, bigint>();
   for (const leg of legs) totals.set(leg.amount.currency, (totals.get(leg.amount.currency) ?? 0n) + signedMinor(leg));

@@ -19,7 +19,7 @@ import { parseStatementFile, type StatementParseOptions } from '../../../src/rec
 import { BAI2_LIMITS, CAMT_TEXT_DEFAULT, CSV_LIMITS, MT940_LINE, XML_WHITESPACE_SLACK } from '../../../src/recon/parsers/limits';
 import { StatementParseError } from '../../../src/recon/types';
 import { fuzzRuns, fuzzScale, fuzzSeed } from '../../support/fuzz';
-import { own, shared, tempDir } from './support/fixtures';
+import { MT940_SAMPLES, own, shared, tempDir } from './support/fixtures';
 import { bai2, camt, csv, csvProfile, mt940, mt942 } from './support/statements';
 
 type Family = 'camt' | 'mt940' | 'bai2' | 'csv';
@@ -35,15 +35,6 @@ interface Base {
 const buf = (text: string): Buffer => Buffer.from(text, 'utf8');
 const sample = (path: string): Buffer => readFileSync(shared(path));
 
-const MT940_SAMPLES = [
-  'betterplace/sepa_mt9401.sta',
-  'betterplace/sepa_snippet.sta',
-  'betterplace/with_binary_character.sta',
-  'cmxl/mt940.sta',
-  'mBank/mt940.sta',
-  'mBank/mt942.sta',
-  'mBank/with_newline_in_tnr.sta',
-];
 const CAMT_REJECTED = new Set(['camt053.v2.wrong.xml', 'camt053.v2.all-balance-types.xml', 'camt053.v2.five.decimals.xml', 'camt53.only-Dt-with-DtTm.xml']);
 
 const BASES: Record<Family, Base[]> = {

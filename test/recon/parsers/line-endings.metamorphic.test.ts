@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseStatementFile, type StatementParseOptions } from '../../../src/recon/parsers';
 import type { ParsedStatementFile } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
-import { own, parseError, shared, tempDir } from './support/fixtures';
+import { MT940_SAMPLES, own, parseError, shared, tempDir } from './support/fixtures';
 import { bai2, camt, camtDetails, camtEntry, csv, csvProfile, mt940 } from './support/statements';
 
 interface Base {
@@ -24,15 +24,6 @@ interface Base {
 }
 
 const CAMT_REJECTED = new Set(['camt053.v2.wrong.xml', 'camt053.v2.all-balance-types.xml', 'camt053.v2.five.decimals.xml', 'camt53.only-Dt-with-DtTm.xml']);
-const MT940_SAMPLES = [
-  'betterplace/sepa_mt9401.sta',
-  'betterplace/sepa_snippet.sta',
-  'betterplace/with_binary_character.sta',
-  'cmxl/mt940.sta',
-  'mBank/mt940.sta',
-  'mBank/mt942.sta',
-  'mBank/with_newline_in_tnr.sta',
-];
 
 const SAMPLES: Base[] = [
   ...readdirSync(shared('camt'))

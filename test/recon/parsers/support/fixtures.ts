@@ -57,3 +57,14 @@ export function normalise(decimal: string): string {
   const text = fraction ? `${whole}.${fraction}` : whole!;
   return text === '0' ? '0' : `${sign}${text}`;
 }
+
+/** Shared MT940/MT942 sample files every reader test reads (under ../shared/fixtures/mt940/). */
+export const MT940_SAMPLES = [
+  'betterplace/sepa_mt9401.sta',
+  'betterplace/sepa_snippet.sta',
+  'betterplace/with_binary_character.sta',
+  'cmxl/mt940.sta',
+  'mBank/mt940.sta',
+  'mBank/mt942.sta',
+  'mBank/with_newline_in_tnr.sta',
+];

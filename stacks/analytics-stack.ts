@@ -296,10 +296,9 @@ export class AnalyticsStack extends LedgerlineStack {
       autoStartConfiguration: { enabled: true },
       autoStopConfiguration: { enabled: true, idleTimeoutMinutes: a.emrIdleTimeoutMinutes },
       networkConfiguration: { subnetIds: network.privateSubnets.map((subnet) => subnet.id), securityGroupIds: [network.workloadSecurityGroup.id] },
-      monitoringConfiguration: {
-        cloudwatchLoggingConfiguration: { enabled: true, logGroupName: emrLogGroup, encryptionKeyArn: keyArn },
-        s3MonitoringConfiguration: { logUri: `s3://${names.analyticsBucket}/${ANALYTICS_PREFIXES.emrLogs}`, encryptionKeyArn: keyArn },
-      },
+      // AWS provider 5.100 (the pinned binding) has no monitoring_configuration on this resource:
+      // job runs name their CloudWatch log group and S3 log URI (both under the analytics CMK) in
+      // the job driver's configurationOverrides instead (docs/infrastructure.md, "Provider 5.100").
     });
     new LeastPrivilegeRole(this, 'emr-job-role', {
       name: names.roleName('emr-job'),

@@ -179,7 +179,8 @@ export class DataStack extends LedgerlineStack {
       description: 'Lifecycle events replay needs (see REPLAY_EVENT_TYPES)',
       eventSourceArn: this.bus.arn,
       retentionDays: r.archiveDays,
-      kmsKeyIdentifier: this.messagingKey.arn,
+      // AWS provider 5.100 (the pinned binding) cannot set a CMK on an archive: it is encrypted
+      // with an AWS-owned key (docs/infrastructure.md, "Provider 5.100").
       eventPattern: JSON.stringify({ 'detail-type': [...REPLAY_EVENT_TYPES] }),
     });
 

@@ -90,5 +90,6 @@ export const dev: EnvironmentConfig = {
     financeUploaders: 'arn:aws:iam::111111111111:role/ledgerline-finance-upload',
   },
   state: { bucket: 'ledgerline-dev-tfstate-111111111111', lockTable: 'ledgerline-dev-tf-locks', region: 'eu-west-2' },
+  alarmRecipients: { email: ['payments-platform-dev@bank.example'], https: [] },
   tags: { Project: 'ledgerline', Environment: 'dev', CostCentre: 'payments-platform', DataClassification: 'confidential' },
 };

@@ -90,5 +90,6 @@ export const prod: EnvironmentConfig = {
     financeUploaders: 'arn:aws:iam::333333333333:role/ledgerline-finance-upload',
   },
   state: { bucket: 'ledgerline-prod-tfstate-333333333333', lockTable: 'ledgerline-prod-tf-locks', region: 'eu-west-2' },
+  alarmRecipients: { email: ['payments-platform@bank.example'], https: ['https://events.pagerduty.example/integration/ledgerline-prod/enqueue'] },
   tags: { Project: 'ledgerline', Environment: 'prod', CostCentre: 'payments-platform', DataClassification: 'confidential' },
 };

@@ -90,5 +90,6 @@ export const staging: EnvironmentConfig = {
     financeUploaders: 'arn:aws:iam::222222222222:role/ledgerline-finance-upload',
   },
   state: { bucket: 'ledgerline-staging-tfstate-222222222222', lockTable: 'ledgerline-staging-tf-locks', region: 'eu-west-2' },
+  alarmRecipients: { email: ['payments-platform@bank.example'], https: [] },
   tags: { Project: 'ledgerline', Environment: 'staging', CostCentre: 'payments-platform', DataClassification: 'confidential' },
 };

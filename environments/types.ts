@@ -82,6 +82,12 @@ export interface AlarmThresholds {
   pipeFailures: number;
 }
 
+export interface AlarmRecipients {
+  email: readonly string[];
+  /** HTTPS endpoints (paging / chat integrations) subscribed to the alarm topic. */
+  https: readonly string[];
+}
+
 export interface PipeConfig {
   /** Records per Pipe batch (the issue: 10). */
   batchSize: number;
@@ -159,8 +165,12 @@ export interface EnvironmentConfig {
   };
   /** Terraform state (created by this environment's bootstrap stack). */
   state: { bucket: string; lockTable: string; region: string };
-  /** Where alarm notifications go (SNS email subscription endpoints are managed outside Terraform). */
-  alarmEmail?: string;
+  /**
+   * Who gets this environment's alarms (OPS-1): at least one email address or HTTPS endpoint
+   * (e.g. the on-call paging service's SNS integration URL). Synth fails without one.
+   * Email subscriptions stay pending until the recipient confirms the AWS message.
+   */
+  alarmRecipients: AlarmRecipients;
   tags: Readonly<Record<string, string>>;
 }
 

@@ -53,7 +53,8 @@ import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
 
-const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+/** Every consumer's transaction-state store: consistent reads, conditional puts, and the one UpdateItem that completes a transaction (markCompleted). */
+const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
  * DynamoDB actions per function and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
@@ -752,7 +753,9 @@ export class AppStack extends LedgerlineStack {
       permissionsBoundary: names.permissionsBoundaryArn,
       statements: [
         ...statements,
-        kmsVia([dataKey], ['states'], this.config.region, ['kms:Decrypt', 'kms:GenerateDataKey']),
+        // Step Functions uses the key with the role's credentials, with the state machine's ARN as the
+        // encryption context (not through a kms:ViaService endpoint).
+        allow(['kms:Decrypt', 'kms:GenerateDataKey'], [dataKey], { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': names.stateMachineArn(suffix) } }, 'StateMachineDataKey'),
         // Vended log delivery and X-Ray: AWS authorises these on * only.
         awsRequiresWildcard('LogDelivery', [
           'logs:CreateLogDelivery',

@@ -396,9 +396,11 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
         'glue:GetDataCatalogEncryptionSettings',
         'glue:PutDataCatalogEncryptionSettings',
       ]),
+      // A resource being created has no tags yet: creation is conditioned on the tags of the
+      // request (aws:RequestTag), everything after on the resource's own (aws:ResourceTag).
+      allow(['emr-serverless:CreateApplication', 'emr-serverless:TagResource'], [arn('emr-serverless', '/applications/*')], REQUEST_TAGGED(project), 'EmrServerlessCreate'),
       allow(
         [
-          'emr-serverless:CreateApplication',
           'emr-serverless:DeleteApplication',
           'emr-serverless:GetApplication',
           'emr-serverless:UpdateApplication',
@@ -413,12 +415,16 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
         'EmrServerless',
       ),
       allow(
+        ['redshift-serverless:CreateNamespace', 'redshift-serverless:CreateWorkgroup', 'redshift-serverless:TagResource'],
+        [arn('redshift-serverless', 'namespace/*'), arn('redshift-serverless', 'workgroup/*')],
+        REQUEST_TAGGED(project),
+        'RedshiftServerlessCreate',
+      ),
+      allow(
         [
-          'redshift-serverless:CreateNamespace',
           'redshift-serverless:DeleteNamespace',
           'redshift-serverless:GetNamespace',
           'redshift-serverless:UpdateNamespace',
-          'redshift-serverless:CreateWorkgroup',
           'redshift-serverless:DeleteWorkgroup',
           'redshift-serverless:GetWorkgroup',
           'redshift-serverless:UpdateWorkgroup',
@@ -536,6 +542,9 @@ export function boundaryStatements(names: Names, actions: BoundaryActions): Poli
           arn('glue', `job/${p}`),
           arn('ssm', `parameter${names.ssmParameterName('*')}`),
           arn('redshift-serverless', 'workgroup/*'),
+          // Secrets the workloads read: the environment's own (<prefix>/…) and the Redshift-managed admin secret.
+          arn('secretsmanager', `secret:${prefix}/*`),
+          arn('secretsmanager', `secret:redshift!${p}`),
           arn('ec2', 'network-interface/*'),
           arn('ec2', 'subnet/*'),
           arn('ec2', 'security-group/*'),

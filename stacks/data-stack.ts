@@ -27,7 +27,7 @@ import { ROUTES, type Route } from '../src/routes';
 import { EventTypes, type EventType } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, attributeDefinitions, type TableName, type Projection } from '../src/adapters/aws/tables';
 import { LedgerlineStack } from './lib/base';
-import { CustomerManagedKey, logsServiceGrant, senderServiceGrant } from './lib/kms';
+import { CustomerManagedKey, logsServiceGrant, logDeliveryServiceGrant, senderServiceGrant } from './lib/kms';
 import { SecureBucket, housekeepingRule } from './lib/bucket';
 import { DeadLetterQueue, QueueWithDlq, visibilityTimeoutFor } from './lib/queue';
 import { policyDocument, type PolicyStatement } from './lib/iam';
@@ -50,6 +50,9 @@ export type NotificationTopic = (typeof NOTIFICATION_TOPICS)[number];
 function projectionOf(projection: Projection): { projectionType: string; nonKeyAttributes?: string[] } {
   return projection.type === 'INCLUDE' ? { projectionType: 'INCLUDE', nonKeyAttributes: [...projection.attributes] } : { projectionType: projection.type };
 }
+
+/** The Okta client secret's value until the identity team sets it (the first deploy's plan needs a value). */
+export const WORKBENCH_OKTA_SECRET_PLACEHOLDER = 'PLACEHOLDER-set-by-the-identity-team';
 
 export class DataStack extends LedgerlineStack {
   readonly dataKey: CustomerManagedKey;
@@ -75,8 +78,10 @@ export class DataStack extends LedgerlineStack {
     this.dataKey = new CustomerManagedKey(this, 'data-key', {
       account,
       alias: names.name('data'),
-      description: `${config.prefix}: DynamoDB tables, ingest bucket, Lambda environment`,
+      description: `${config.prefix}: DynamoDB tables, ingest bucket, Lambda environment, state machines`,
       deletionWindowDays: config.kmsDeletionWindowDays,
+      // The state machines (encrypted with this key) log to CloudWatch through vended log delivery.
+      services: [logDeliveryServiceGrant(account)],
     });
     this.messagingKey = new CustomerManagedKey(this, 'messaging-key', {
       account,
@@ -245,6 +250,14 @@ export class DataStack extends LedgerlineStack {
       description: 'Exceptions workbench: client secret of the Okta OIDC application the internal ALB authenticates with (value set by the identity team)',
       kmsKeyId: this.dataKey.arn,
       recoveryWindowInDays: secretRecoveryDays,
+    });
+    // The app stack's listener reads this value at plan time: a placeholder lets the first plan of
+    // an environment pass; the identity team's value replaces it (never overwritten by Terraform)
+    // and the next app deploy puts it on the listener (docs/runbooks/first-deploy.md).
+    new SecretsmanagerSecretVersion(this, 'workbench-okta-client-secret-placeholder', {
+      secretId: this.workbenchOktaClientSecret.id,
+      secretString: WORKBENCH_OKTA_SECRET_PLACEHOLDER,
+      lifecycle: { ignoreChanges: ['secret_string'] },
     });
   }
 

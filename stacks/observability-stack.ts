@@ -28,6 +28,18 @@ import { ITERATOR_AGE_METRIC } from '../src/lambda/metrics';
 
 export { ITERATOR_AGE_METRIC };
 
+/** OPS-1: every alarm reaches a person. An environment without a recipient does not synthesize. */
+export function subscribeAlarmRecipients(scope: Construct, topic: SnsTopic, config: Pick<EnvironmentConfig, 'name' | 'alarmRecipients'>): SnsTopicSubscription[] {
+  const { email, https } = config.alarmRecipients;
+  if (email.length + https.length === 0) throw new Error(`environment ${config.name}: alarmRecipients names no email address or HTTPS endpoint, so its alarms would reach nobody`);
+  for (const endpoint of https) if (!endpoint.startsWith('https://')) throw new Error(`environment ${config.name}: alarm endpoint "${endpoint}" is not an https:// URL`);
+  for (const address of email) if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw new Error(`environment ${config.name}: alarm email "${address}" is not an email address`);
+  return [
+    ...email.map((endpoint, i) => new SnsTopicSubscription(scope, `alarm-email-${i}`, { topicArn: topic.arn, protocol: 'email', endpoint })),
+    ...https.map((endpoint, i) => new SnsTopicSubscription(scope, `alarm-https-${i}`, { topicArn: topic.arn, protocol: 'https', endpoint, endpointAutoConfirms: false })),
+  ];
+}
+
 export class ObservabilityStack extends LedgerlineStack {
   readonly alarmTopic: SnsTopic;
   readonly alarms: CloudwatchMetricAlarm[] = [];
@@ -39,7 +51,7 @@ export class ObservabilityStack extends LedgerlineStack {
 
     this.alarmTopic = new SnsTopic(this, 'alarm-topic', { name: names.topicName('alarms'), kmsMasterKeyId: props.data.messagingKey.arn, tracingConfig: 'Active' });
     new SnsTopicPolicy(this, 'alarm-topic-policy', { arn: this.alarmTopic.arn, policy: topicPolicy(names.topicArn('alarms'), config.account) });
-    if (config.alarmEmail) new SnsTopicSubscription(this, 'alarm-email', { topicArn: this.alarmTopic.arn, protocol: 'email', endpoint: config.alarmEmail });
+    subscribeAlarmRecipients(this, this.alarmTopic, config);
     const topic = this.alarmTopic.arn;
 
     const alarm = (

@@ -58,6 +58,7 @@ export class PipelineStack extends LedgerlineStack {
       logsKmsKeyArn: key.arn,
       permissionsBoundaryArn: names.permissionsBoundaryArn,
       internetHttpsEgress: true,
+      endpointAccounts: environments.map((env) => env.account),
     });
 
     const artifactsBucketName = names.bucketName('pipeline-artifacts');

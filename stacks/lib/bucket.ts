@@ -79,6 +79,15 @@ export class SecureBucket extends Construct {
         Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } },
       },
       {
+        // Uploads that ask for SSE-S3 (AES256) or any non-KMS encryption; uploads without the header get the bucket's CMK.
+        Sid: 'DenyUploadsWithoutKms',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:PutObject',
+        Resource: objects,
+        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+      },
+      {
         Sid: 'DenyUploadsUnderOtherKeys',
         Effect: 'Deny',
         Principal: '*',

@@ -101,6 +101,19 @@ export function logsServiceGrant(region: string, account: string): ServiceGrant 
   };
 }
 
+/**
+ * Vended log delivery (Step Functions, Pipes logging to CloudWatch Logs) decrypts the execution
+ * data of resources encrypted with this key, for this account's resources only.
+ */
+export function logDeliveryServiceGrant(account: string): ServiceGrant {
+  return {
+    sid: 'LogDeliveryReadsEncryptedExecutionData',
+    service: 'delivery.logs.amazonaws.com',
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    condition: { StringEquals: { 'aws:SourceAccount': account } },
+  };
+}
+
 /** An AWS service that sends to encrypted queues / topics / buses of this account. */
 export function senderServiceGrant(sid: string, service: string, account: string): ServiceGrant {
   return {

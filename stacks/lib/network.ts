@@ -26,7 +26,7 @@ import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import type { DirectConnectConfig } from '../../environments/types';
 import { cidrSubnet } from './cidr';
 import { encryptedLogGroup } from './logs';
-import { LeastPrivilegeRole, allow, serviceTrustPolicy } from './iam';
+import { LeastPrivilegeRole, allow, policyDocument, serviceTrustPolicy } from './iam';
 
 const AZ_LETTERS = 'abcdef';
 
@@ -47,6 +47,23 @@ export interface VpcNetworkProps {
    * other accounts' AWS APIs). Egress only: ingress stays closed.
    */
   internetHttpsEgress?: boolean;
+  /**
+   * Accounts whose principals and resources the VPC endpoints serve (default: this account).
+   * The tooling VPC adds the environment accounts: its deploy builds assume their deploy roles
+   * and reach their state buckets through these endpoints.
+   */
+  endpointAccounts?: readonly string[];
+}
+
+/**
+ * The endpoint policy of every VPC endpoint: only principals of `accounts`, and (except for STS,
+ * whose AssumeRole targets are roles of the listed accounts anyway) only their resources. The
+ * default policy allows any principal to reach any account's resources: an exfiltration path.
+ */
+export function endpointPolicy(service: string, accounts: readonly string[]): string {
+  const condition: Record<string, Record<string, readonly string[]>> = { StringEquals: { 'aws:PrincipalAccount': accounts } };
+  if (service !== 'sts') condition.StringEquals!['aws:ResourceAccount'] = accounts;
+  return policyDocument([{ Sid: 'OnlyOurAccounts', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*', Condition: condition }]);
 }
 
 export class VpcNetwork extends Construct {
@@ -133,11 +150,13 @@ export class VpcNetwork extends Construct {
     }
 
     const routeTableIds = this.privateRouteTables.map((table) => table.id);
+    const endpointAccounts = [...new Set([props.account, ...(props.endpointAccounts ?? [])])];
     this.s3Endpoint = new VpcEndpoint(this, 's3-endpoint', {
       vpcId,
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: 'Gateway',
       routeTableIds,
+      policy: endpointPolicy('s3', endpointAccounts),
       tags: { Name: name('s3') },
     });
     this.dynamodbEndpoint = new VpcEndpoint(this, 'dynamodb-endpoint', {
@@ -145,6 +164,7 @@ export class VpcNetwork extends Construct {
       serviceName: `com.amazonaws.${props.region}.dynamodb`,
       vpcEndpointType: 'Gateway',
       routeTableIds,
+      policy: endpointPolicy('dynamodb', endpointAccounts),
       tags: { Name: name('dynamodb') },
     });
 
@@ -225,6 +245,7 @@ export class VpcNetwork extends Construct {
         privateDnsEnabled: true,
         subnetIds,
         securityGroupIds: [this.endpointSecurityGroup.id],
+        policy: endpointPolicy(service, endpointAccounts),
         tags: { Name: name(service) },
       });
     }

@@ -230,12 +230,19 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
   });
 });
 
-test('environments differ only in config: the same resources, only counts (AZs, CIDRs) vary', () => {
-  // `vpc_private-rt-2_68DF986D` → `vpc_private-rt-N`: an indexed construct differs only in how many there are.
+test('environments differ only in config: the same resources, only counts (AZs, CIDRs, alarm recipients) vary', () => {
+  // `vpc_private-rt-2_68DF986D` → `vpc_private-rt-N`: an indexed construct differs only in how many there are;
+  // alarm recipients are email addresses and/or HTTPS endpoints, as each environment's config says.
   const shape = (scope: SynthModel) =>
     [
       ...new Set(
-        scope.resources.map((resource) => `${resource.stack.replace(/^ledgerline-[a-z]+-/, '')}/${resource.type}.${resource.name.replace(/_[0-9A-F]{8}$/, '').replace(/-\d+(-\d+)?$/, '-N')}`),
+        scope.resources.map(
+          (resource) =>
+            `${resource.stack.replace(/^ledgerline-[a-z]+-/, '')}/${resource.type}.${resource.name
+              .replace(/_[0-9A-F]{8}$/, '')
+              .replace(/-\d+(-\d+)?$/, '-N')
+              .replace(/^alarm-(email|https)-N$/, 'alarm-recipient-N')}`,
+        ),
       ),
     ].sort();
   const [first, ...rest] = ENVIRONMENTS.map((config) => shape(model(config.name)));
@@ -271,4 +278,19 @@ test('tooling: CodeBuild CI + one deploy project per environment, promotion with
     const assume = statementsOf(role.config.policy).find((statement) => statement.Sid === 'AssumeEnvironmentDeployRoles')!;
     expect(assume.Resource).toEqual([Names.of(env).deployRoleArn]);
   }
+});
+
+test('OPS-1: an environment whose config names no alarm recipient does not synthesize', () => {
+  const silent = { ...ENVIRONMENTS[0]!, alarmRecipients: { email: [], https: [] } };
+  expect(() => buildLedgerline({ assetMode: 'placeholder', outdir: mkdtempSync(join(tmpdir(), 'ledgerline-silent-')), environments: [silent], tooling: false })).toThrow(
+    /alarmRecipients names no email address or HTTPS endpoint/,
+  );
+  const plainHttp = { ...ENVIRONMENTS[0]!, alarmRecipients: { email: [], https: ['http://pager.example/hook'] } };
+  expect(() => buildLedgerline({ assetMode: 'placeholder', outdir: mkdtempSync(join(tmpdir(), 'ledgerline-http-')), environments: [plainHttp], tooling: false })).toThrow(/not an https:\/\/ URL/);
+});
+
+test.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('OPS-1: %s subscribes every configured recipient to the alarm topic', (_name, config) => {
+  const m = model(config.name);
+  const subscriptions = m.of('aws_sns_topic_subscription').map((subscription) => `${String(subscription.config.protocol)}:${String(subscription.config.endpoint)}`);
+  expect(subscriptions.sort()).toEqual([...config.alarmRecipients.email.map((e) => `email:${e}`), ...config.alarmRecipients.https.map((e) => `https:${e}`)].sort());
 });

@@ -95,8 +95,12 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       const secret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === secretName);
       expect(m.refersTo(secret, secret.config.kms_key_id, 'aws_kms_key')).toBe(true);
     }
-    const csrfValue = only(m, 'aws_secretsmanager_secret_version');
-    expect(block(csrfValue.config.lifecycle)?.ignore_changes).toEqual(['secret_string']);
+    // Both values are written once (the CSRF key, the Okta placeholder) and never overwritten by Terraform.
+    const versions = m.of('aws_secretsmanager_secret_version');
+    expect(versions).toHaveLength(2);
+    for (const version of versions) expect(block(version.config.lifecycle)?.ignore_changes).toEqual(['secret_string']);
+    const okta = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === config.workbench.oidc.clientSecretName);
+    expect(versions.filter((version) => m.refs(version, version.config.secret_id).includes(okta.address))).toHaveLength(1);
   });
 
   test("the function's role: exactly the workbench table and its indexes, the CSRF secret, the data key through DynamoDB and Secrets Manager, nothing else of the data", () => {

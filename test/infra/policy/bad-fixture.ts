@@ -40,12 +40,18 @@ import { GlueSecurityConfiguration } from '@cdktf/provider-aws/lib/glue-security
 import { GlueJob } from '@cdktf/provider-aws/lib/glue-job';
 import { EmrserverlessApplication } from '@cdktf/provider-aws/lib/emrserverless-application';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version';
 import { SynthModel } from '../support/model';
 
 export const BAD_STACK = 'bad-fixture';
 
 /** Rule id → construct id (substring of a flagged address) the rule must report. */
 export const EXPECTED_VIOLATIONS: Readonly<Record<string, string>> = {
+  'alarms-reach-someone': 'topic-unheard',
+  'vpc-endpoint-policy': 'endpoint-open',
+  's3-upload-encryption-enforced': 'bucket-bare',
+  'plan-time-secret-reads-seeded': 'secret-read-at-plan',
   'kms-key-rotation': 'key-no-rotation',
   'kms-key-policy-explicit': 'key-no-rotation',
   'dynamodb-cmk': 'table-plain',
@@ -198,6 +204,21 @@ export function synthesizeBadFixture(): SynthModel {
     threshold: 0,
     dimensions: { QueueName: 'bad-queue.fifo' },
   });
+  const unheard = new SnsTopic(stack, 'topic-unheard', { name: 'bad-unheard', kmsMasterKeyId: key.arn });
+  new CloudwatchMetricAlarm(stack, 'alarm-to-nobody', {
+    alarmName: 'bad-alarm-to-nobody',
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    comparisonOperator: 'GreaterThanThreshold',
+    evaluationPeriods: 1,
+    period: 60,
+    statistic: 'Maximum',
+    threshold: 0,
+    dimensions: { QueueName: 'bad-unrelated' },
+    alarmActions: [unheard.arn],
+  });
+  new VpcEndpoint(stack, 'endpoint-open', { vpcId: vpc.id, serviceName: 'com.amazonaws.eu-west-2.s3', vpcEndpointType: 'Gateway' });
+  new DataAwsSecretsmanagerSecretVersion(stack, 'secret-read-at-plan', { secretId: 'bad-secret-created-empty' });
 
   app.synth();
   return SynthModel.fromOutdir(BAD_STACK, outdir, [BAD_STACK]);

@@ -292,6 +292,8 @@ export const RULES: readonly PolicyRule[] = [
   // IAM ---------------------------------------------------------------------------------------------
   rule('iam-no-wildcard-actions', 'No policy allows "*" or "<service>:*" actions', 'all', (model, violation) => {
     for (const { resource, statements } of policies(model, [...IDENTITY_POLICIES, ...RESOURCE_POLICIES])) {
+      // An endpoint policy is a perimeter (which accounts), not a grant: vpc-endpoint-policy checks it.
+      if (resource.type === 'aws_vpc_endpoint') continue;
       for (const statement of statements) {
         if (statement.Effect === 'Allow' && (list(statement.Action).some(isWildcardAction) || statement.NotAction !== undefined)) {
           violation(resource, `statement ${statement.Sid ?? '?'} allows ${list(statement.Action).join(',') || 'NotAction'}`);
@@ -312,7 +314,11 @@ export const RULES: readonly PolicyRule[] = [
   }),
   rule('iam-no-public-resource-policies', 'No resource or trust policy allows an anonymous / any principal', 'all', (model, violation) => {
     for (const { resource, statements } of policies(model, RESOURCE_POLICIES)) {
-      for (const statement of statements) if (statement.Effect === 'Allow' && principalIsPublic(statement.Principal)) violation(resource, `statement ${statement.Sid ?? '?'} allows any principal`);
+      for (const statement of statements) {
+        // Endpoint policies always name Principal "*"; they are public unless pinned to our accounts.
+        const pinned = resource.type === 'aws_vpc_endpoint' && JSON.stringify(statement.Condition ?? {}).includes('"aws:PrincipalAccount"');
+        if (statement.Effect === 'Allow' && principalIsPublic(statement.Principal) && !pinned) violation(resource, `statement ${statement.Sid ?? '?'} allows any principal`);
+      }
     }
   }),
   rule('iam-no-aws-managed-policies', 'No AWS-managed policy (AdministratorAccess, *FullAccess, ...) is attached', 'all', (model, violation) => {
@@ -554,6 +560,54 @@ export const RULES: readonly PolicyRule[] = [
     const alarms = model.of('aws_cloudwatch_metric_alarm');
     if (alarms.length === 0) violation(model.name, 'no alarms at all');
     for (const alarm of alarms) if (!model.refersTo(alarm, alarm.config.alarm_actions, 'aws_sns_topic')) violation(alarm, 'alarm notifies no SNS topic');
+  }),
+  rule('alarms-reach-someone', 'Every SNS topic an alarm notifies has a subscriber (email, HTTPS endpoint or AWS Chatbot)', 'environment', (model, violation) => {
+    const notified = new Set(model.of('aws_cloudwatch_metric_alarm').flatMap((alarm) => model.refs(alarm, alarm.config.alarm_actions)));
+    for (const address of notified) {
+      const topic = model.get(address);
+      if (!topic || topic.type !== 'aws_sns_topic') continue;
+      const subscribers = model.attachedTo(topic, 'aws_sns_topic_subscription', 'topic_arn').filter((subscription) => ['email', 'https', 'email-json'].includes(String(subscription.config.protocol)));
+      const chatbot = model.of('aws_chatbot_slack_channel_configuration').filter((chat) => model.refs(chat, chat.config.sns_topic_arns).includes(topic.address));
+      if (subscribers.length + chatbot.length === 0) violation(topic, 'alarms notify this topic but nothing subscribes to it: they reach nobody');
+    }
+  }),
+  rule('vpc-endpoint-policy', 'Every VPC endpoint has an endpoint policy limiting it to this account', 'all', (model, violation) => {
+    for (const endpoint of model.of('aws_vpc_endpoint')) {
+      const statements = statementsOf(endpoint.config.policy);
+      const scoped = statements.some((statement) => {
+        const condition = JSON.stringify(statement.Condition ?? {});
+        return statement.Effect === 'Allow' && /aws:(PrincipalAccount|ResourceAccount)/.test(condition);
+      });
+      if (!scoped) violation(endpoint, 'no endpoint policy limiting principals/resources to this account (the default allows any AWS account)');
+    }
+  }),
+  rule('s3-upload-encryption-enforced', 'Every bucket policy denies uploads that ask for SSE-S3 (or any non-KMS encryption) or another KMS key', 'all', (model, violation) => {
+    for (const bucket of model.of('aws_s3_bucket')) {
+      const statements = model.attachedTo(bucket, 'aws_s3_bucket_policy', 'bucket').flatMap((policy) => statementsOf(policy.config.policy));
+      const denies = (key: string) =>
+        statements.some(
+          (statement) =>
+            statement.Effect === 'Deny' && list(statement.Action).some((action) => action === 's3:PutObject' || action === 's3:*') && JSON.stringify(statement.Condition ?? {}).includes(`"${key}"`),
+        );
+      if (!denies('s3:x-amz-server-side-encryption')) violation(bucket, 'uploads asking for SSE-S3 (AES256) are not denied');
+      if (!denies('s3:x-amz-server-side-encryption-aws-kms-key-id')) violation(bucket, 'uploads under another KMS key are not denied');
+    }
+  }),
+  rule('plan-time-secret-reads-seeded', 'Every secret value read at plan time has a version created by an earlier stack (a placeholder on first deploy)', 'all', (model, violation) => {
+    const seeded = new Set<string>();
+    for (const version of model.of('aws_secretsmanager_secret_version')) {
+      for (const ref of model.refs(version, version.config.secret_id)) {
+        const secret = model.get(ref);
+        if (secret?.config.name !== undefined) seeded.add(String(secret.config.name));
+      }
+    }
+    for (const [stack, json] of model.stacks) {
+      for (const [name, config] of Object.entries(json.data?.aws_secretsmanager_secret_version ?? {})) {
+        const secretId = String(config.secret_id);
+        if (!seeded.has(secretId))
+          violation(`${stack}/data.aws_secretsmanager_secret_version.${name}`, `reads secret "${secretId}" at plan time, but no stack creates a version of it: the first plan fails`);
+      }
+    }
   }),
   rule('dashboard-present', 'Each environment has an operations dashboard', 'environment', (model, violation) => {
     if (model.of('aws_cloudwatch_dashboard').length === 0) violation(model.name, 'no dashboard');

@@ -1,0 +1,137 @@
+/**
+ * A throw-away PostgreSQL cluster, the stand-in for Redshift in the analytics tests and the
+ * rehearsal (REC-2): `initdb` into a fresh temp directory, `pg_ctl start` listening only on a unix
+ * socket inside that directory (no TCP port, nothing shared with other clusters), trust auth,
+ * superuser `postgres`. `stop()` stops the server and removes the directory.
+ *
+ * PostgreSQL refuses to run as root: when this process is root (CI containers), initdb and pg_ctl
+ * run through `runuser` (or `su`) as an unprivileged user (`postgres` if it exists, else `nobody`)
+ * that owns the temp directory.
+ *
+ * Binaries: initdb / pg_ctl from PATH, else /usr/lib/postgresql/<version>/bin (Debian, newest
+ * version first), else /usr/local/pgsql/bin. Missing → PostgresMissingError saying how to install.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export class PostgresMissingError extends Error {
+  override name = 'PostgresMissingError';
+}
+
+export interface PostgresCluster {
+  /** postgres://postgres@<socket dir>:<port>/postgres (a unix socket; pg reads the host as a directory). */
+  url: string;
+  /** The same cluster, another database. */
+  urlFor(database: string): string;
+  /** Stops the server (immediate) and removes its directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const isExecutable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The directory holding initdb and pg_ctl, or undefined. */
+export function findPostgresBinaries(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((name) => /^\d+(\.\d+)?$/.test(name))
+      .sort((a, b) => Number(b) - Number(a));
+    candidates.push(...versions.map((version) => join(debian, version, 'bin')));
+  }
+  candidates.push('/usr/local/pgsql/bin');
+  return candidates.find((dir) => isExecutable(join(dir, 'initdb')) && isExecutable(join(dir, 'pg_ctl')));
+}
+
+export const POSTGRES_INSTALL_HINT =
+  'PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH, in /usr/lib/postgresql/<version>/bin or /usr/local/pgsql/bin. Install them: Debian/Ubuntu `apt-get install -y postgresql` (binaries in /usr/lib/postgresql/<version>/bin), macOS `brew install postgresql`.';
+
+function run(file: string, args: readonly string[], what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, [...args], { timeout: 120_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${what} failed (${file} ${args.join(' ')}): ${error.message}\n${stderr || stdout}`.trim()));
+      else resolve(stdout);
+    });
+  });
+}
+
+const shellQuote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
+
+/** uid/gid of a local user from /etc/passwd, or undefined. */
+function localUser(name: string): { uid: number; gid: number } | undefined {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith(`${name}:`));
+    if (!line) return undefined;
+    const [, , uid, gid] = line.split(':');
+    return { uid: Number(uid), gid: Number(gid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a PostgreSQL binary, as `user` through runuser/su when given (this process is root). */
+function asUser(user: string | undefined, binary: string, args: readonly string[], what: string): Promise<string> {
+  if (user === undefined) return run(binary, args, what);
+  if (isExecutable('/usr/sbin/runuser') || isExecutable('/sbin/runuser')) {
+    const runuser = isExecutable('/usr/sbin/runuser') ? '/usr/sbin/runuser' : '/sbin/runuser';
+    return run(runuser, ['-u', user, '--', binary, ...args], what);
+  }
+  return run('su', ['-s', '/bin/sh', user, '-c', [binary, ...args].map(shellQuote).join(' ')], what);
+}
+
+/** Starts a throw-away cluster (see the module comment). */
+export async function startPostgres(options: { binDir?: string; port?: number } = {}): Promise<PostgresCluster> {
+  const bin = options.binDir ?? findPostgresBinaries();
+  if (!bin) throw new PostgresMissingError(POSTGRES_INSTALL_HINT);
+  const root = process.getuid?.() === 0;
+  let user: string | undefined;
+  let owner: { uid: number; gid: number } | undefined;
+  if (root) {
+    for (const name of ['postgres', 'nobody']) {
+      owner = localUser(name);
+      if (owner) {
+        user = name;
+        break;
+      }
+    }
+    if (!user || !owner) throw new Error('running as root, and neither a "postgres" nor a "nobody" user exists to run PostgreSQL as (it refuses to run as root)');
+  }
+  // A short path: the socket path (<dir>/.s.PGSQL.<port>) must fit in 107 bytes.
+  const base = tmpdir().length > 60 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(join(base, 'ledgerline-pg-'));
+  const data = join(dir, 'data');
+  const log = join(dir, 'server.log');
+  const port = options.port ?? 5432;
+  let started = false;
+  const stop = async (): Promise<void> => {
+    if (started) {
+      started = false;
+      await asUser(user, join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], 'pg_ctl stop').catch(() => undefined);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    if (owner) chownSync(dir, owner.uid, owner.gid);
+    await asUser(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], 'initdb');
+    const serverOptions = [`-k ${dir}`, "-c listen_addresses=''", `-p ${port}`, '-c fsync=off', '-c full_page_writes=off', '-c synchronous_commit=off', '-c max_connections=20'].join(' ');
+    started = true;
+    await asUser(user, join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', serverOptions, '-w', '-t', '60', 'start'], 'pg_ctl start');
+  } catch (error) {
+    const serverLog = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
+    await stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${serverLog ? `\nserver log:\n${serverLog}` : ''}`);
+  }
+  const urlFor = (database: string): string => `postgres://postgres@${encodeURIComponent(dir)}:${port}/${encodeURIComponent(database)}`;
+  return { url: urlFor('postgres'), urlFor, stop };
+}

@@ -5,6 +5,9 @@
  * - The deploy role that CodeBuild assumes: scoped to the state bucket, the lock table and the
  *   resources it manages (names prefixed with the environment, or tagged Project=ledgerline);
  *   it can create IAM roles only under the permissions boundary below.
+ * - The read-only plan role the pipeline's plan step assumes: the deploy role's read actions,
+ *   the state (read) and its lock, and the secret values Terraform reads at plan time. It can
+ *   plan, never apply.
  * - The permissions boundary every workload role carries: the union of the actions the
  *   workload roles of this account use (computed at synth from the other stacks), on this
  *   account's resource ARNs.
@@ -35,8 +38,10 @@ export interface BoundaryActions {
 
 export interface BootstrapStackProps {
   scope: StackScope;
-  /** Principals allowed to assume the deploy role (tooling CodeBuild roles, break-glass). */
+  /** Principals allowed to assume the deploy role (the pipeline's apply project of this environment, break-glass). */
   deployers: readonly string[];
+  /** Principals allowed to assume the read-only plan role (the pipeline's plan project, break-glass); none: no plan role. */
+  planners: readonly string[];
   breakGlassRoleArn: string;
   kmsDeletionWindowDays: number;
   boundary: BoundaryActions;
@@ -580,7 +585,7 @@ export class BootstrapStack extends LedgerlineStack {
     new SecureBucket(this, 'state-bucket', {
       bucketName: props.scope.state.bucket,
       kmsKeyArn: stateKey.arn,
-      objectAccessRoleArns: [names.deployRoleArn],
+      objectAccessRoleArns: [names.deployRoleArn, ...(props.planners.length > 0 ? [names.planRoleArn] : [])],
       // Only break-glass administers the state bucket (the deploy role reads/writes state objects).
       adminRoleArns: [props.breakGlassRoleArn],
       lifecycleRules: [housekeepingRule(365)],
@@ -607,14 +612,7 @@ export class BootstrapStack extends LedgerlineStack {
       maxSessionDuration: 3600,
       // Trust the deployers' ACCOUNTS, pinned to the deployer role ARNs: IAM rejects a trust policy
       // naming a role that does not exist yet (the tooling CodeBuild roles may be created later).
-      assumeRolePolicy: policyDocument([
-        {
-          Effect: 'Allow',
-          Principal: { AWS: [...new Set(props.deployers.map((arn) => `arn:aws:iam::${arn.split(':')[4]}:root`))] },
-          Action: ['sts:AssumeRole', 'sts:TagSession'],
-          Condition: { ArnEquals: { 'aws:PrincipalArn': [...props.deployers] } },
-        },
-      ]),
+      assumeRolePolicy: trustPolicy(props.deployers),
     });
     const groups = deployPolicyGroups(names, project, props.scope.state, props.extraDeployStatements?.(names) ?? []);
     groups.state!.push(allow(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [stateKey.arn], undefined, 'StateKey'));
@@ -631,7 +629,88 @@ export class BootstrapStack extends LedgerlineStack {
       const policy = new IamPolicy(this, `deploy-${group}`, { name: names.name(`deploy-${group}`), description: `Deploy role: ${group}`, policy: document });
       new IamRolePolicyAttachment(this, `deploy-${group}-attachment`, { role: this.deployRole.name, policyArn: policy.arn });
     }
+
+    if (props.planners.length > 0) {
+      const planRole = new IamRole(this, 'plan-role', {
+        name: names.planRoleName,
+        description: 'Terraform plan role: read-only (assumed by the pipeline plan project and break-glass)',
+        maxSessionDuration: 3600,
+        assumeRolePolicy: trustPolicy(props.planners),
+      });
+      const planGroups = planPolicyGroups(groups, names, props.scope.state, stateKey.arn);
+      for (const [group, statements] of Object.entries(planGroups)) {
+        const document = policyDocument(statements);
+        if (document.length > MANAGED_POLICY_MAX_CHARS) throw new Error(`plan policy group "${group}" is ${document.length} chars (> ${MANAGED_POLICY_MAX_CHARS})`);
+        const policy = new IamPolicy(this, `plan-${group}`, { name: names.name(`plan-${group}`), description: `Plan role (read-only): ${group}`, policy: document });
+        new IamRolePolicyAttachment(this, `plan-${group}-attachment`, { role: planRole.name, policyArn: policy.arn });
+      }
+    }
   }
+}
+
+/** Trust the principals' ACCOUNTS, pinned to their role ARNs (IAM rejects naming a role that does not exist yet). */
+function trustPolicy(principals: readonly string[]): string {
+  return policyDocument([
+    {
+      Effect: 'Allow',
+      Principal: { AWS: [...new Set(principals.map((arn) => `arn:aws:iam::${arn.split(':')[4]}:root`))] },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { ArnEquals: { 'aws:PrincipalArn': [...principals] } },
+    },
+  ]);
+}
+
+/** Actions that only read: what `terraform plan` (refresh) needs of everything the deploy role manages. */
+export const READ_ONLY_ACTION = /^[a-z0-9-]+:(Get|Describe|List|BatchGet|Head)[A-Za-z*]*$/;
+/** Read actions that read DATA, not configuration: the plan role never gets these from the deploy role's groups. */
+const DATA_READS = new Set(['secretsmanager:GetSecretValue', 's3:GetObject', 's3:GetObjectVersion', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'ssm:GetParameter', 'ssm:GetParameters']);
+
+/**
+ * The plan role's permissions: the read-only part of the deploy role's (same resources, same
+ * conditions; denies kept), the state objects (read) and lock, the environment's SSM parameters
+ * and workbench secrets (Terraform refreshes their values: the plan shows drift, so it reads them),
+ * and the state key for decrypting state.
+ */
+export function planPolicyGroups(deployGroups: Readonly<Record<string, PolicyStatement[]>>, names: Names, state: StackScope['state'], stateKeyArn: string): Record<string, PolicyStatement[]> {
+  const { account, region, prefix } = names;
+  const stateBucketArn = `arn:aws:s3:::${state.bucket}`;
+  const groups: Record<string, PolicyStatement[]> = {};
+  for (const [group, statements] of Object.entries(deployGroups)) {
+    const readOnly: PolicyStatement[] = [];
+    for (const statement of statements) {
+      const actions = typeof statement.Action === 'string' ? [statement.Action] : [...statement.Action];
+      if (statement.Effect === 'Deny') {
+        readOnly.push(statement);
+        continue;
+      }
+      const reads = actions.filter((action) => READ_ONLY_ACTION.test(action) && !DATA_READS.has(action));
+      if (reads.length > 0) readOnly.push({ ...statement, Action: reads });
+    }
+    if (readOnly.some((statement) => statement.Effect === 'Allow')) groups[group] = readOnly;
+  }
+  groups.state = [
+    allow(['s3:GetObject'], [`${stateBucketArn}/${prefix}/*`], undefined, 'ReadState'),
+    allow(['s3:ListBucket', 's3:GetBucketVersioning'], [stateBucketArn], undefined, 'StateBucket'),
+    // A plan takes the state lock (and releases it): it must not race an apply.
+    allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'], [`arn:aws:dynamodb:${state.region}:${account}:table/${state.lockTable}`], undefined, 'StateLock'),
+    allow(['kms:Decrypt', 'kms:GenerateDataKey'], [stateKeyArn], undefined, 'StateKey'),
+    // Terraform refreshes the values of the secrets and parameters it manages, and reads the
+    // Okta client secret at plan time (the workbench listener needs it).
+    allow(
+      ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy'],
+      [`arn:aws:secretsmanager:${region}:${account}:secret:${prefix}/*`],
+      undefined,
+      'PlanTimeSecrets',
+    ),
+    allow(['ssm:GetParameter', 'ssm:GetParameters'], [`arn:aws:ssm:${region}:${account}:parameter${names.ssmParameterName('*')}`], undefined, 'Parameters'),
+    allow(
+      ['kms:Decrypt'],
+      [`arn:aws:kms:${region}:${account}:key/*`],
+      { StringEquals: { 'kms:ViaService': [`secretsmanager.${region}.amazonaws.com`, `ssm.${region}.amazonaws.com`] } },
+      'DecryptSecretsAndParameters',
+    ),
+  ];
+  return groups;
 }
 
 /** Actions of the given statements, split into scoped and AWS-required-wildcard (for the boundary). */

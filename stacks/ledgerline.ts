@@ -101,7 +101,10 @@ export function buildLedgerline(options: BuildOptions): LedgerlineApp {
     observability.addDependency(appStack);
     const bootstrap = new BootstrapStack(app, {
       scope: config,
-      deployers: [toolingBuildRoleArn(TOOLING, 'ci'), toolingBuildRoleArn(TOOLING, `deploy-${config.name}`), config.humanRoleArns.breakGlass],
+      // The CI project assumes no role of any environment: only this environment's plan project
+      // may plan it (read-only) and only its apply project may change it (plus break-glass).
+      deployers: [toolingBuildRoleArn(TOOLING, `apply-${config.name}`), config.humanRoleArns.breakGlass],
+      planners: [toolingBuildRoleArn(TOOLING, `plan-${config.name}`), config.humanRoleArns.breakGlass],
       breakGlassRoleArn: config.humanRoleArns.breakGlass,
       kmsDeletionWindowDays: config.kmsDeletionWindowDays,
       boundary: boundaryActionsOf(roleStatements([network, data, analytics, appStack, observability])),
@@ -117,6 +120,7 @@ export function buildLedgerline(options: BuildOptions): LedgerlineApp {
     const bootstrap = new BootstrapStack(app, {
       scope: toolingScope(TOOLING),
       deployers: [TOOLING.breakGlassRoleArn],
+      planners: [],
       breakGlassRoleArn: TOOLING.breakGlassRoleArn,
       kmsDeletionWindowDays: TOOLING.kmsDeletionWindowDays,
       boundary: boundaryActionsOf(roleStatements([pipeline])),

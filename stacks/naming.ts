@@ -73,6 +73,13 @@ export class Names {
   get deployRoleArn(): string {
     return this.roleArn('deploy');
   }
+  /** Read-only role the pipeline's plan step assumes (it can plan, never apply). */
+  get planRoleName(): string {
+    return this.name('plan');
+  }
+  get planRoleArn(): string {
+    return this.roleArn('plan');
+  }
   get permissionsBoundaryName(): string {
     return this.name('boundary');
   }

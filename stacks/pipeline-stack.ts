@@ -1,10 +1,18 @@
 /**
- * `pipeline` (tooling account): CodeBuild + CodePipeline promote dev → staging → prod.
- * - CI project (buildspecs/ci.yml): install → test → synth → `terraform plan` of every stack of
- *   every environment (assuming each environment's deploy role).
- * - One deploy project per environment (buildspecs/deploy.yml): `cdktf deploy` of that
- *   environment's stacks, assuming ONLY that environment's deploy role.
- * - CodePipeline V2: Source → CI → Deploy-dev → Deploy-staging → manual approval → Deploy-prod.
+ * `pipeline` (tooling account): CodeBuild + CodePipeline promote dev → staging → prod, applying
+ * exactly the plan that was approved (DEP-1).
+ * - CI project (buildspecs/ci.yml): install → test → synth → terraform validate/test (offline,
+ *   mock provider) → rehearsal. Its role can assume NO environment role.
+ * - Per environment, a plan project (buildspecs/plan.yml) that assumes ONLY that environment's
+ *   read-only plan role and saves the plans (`scripts/deploy.ts plan`): binary plans, their text,
+ *   a manifest with their digests, and the synthesized stacks they were made from. The text is
+ *   also published under `plans/<env>/<pipeline execution id>/` in the artifacts bucket, and the
+ *   plan digest is exported as a pipeline variable.
+ * - Per environment, an apply project (buildspecs/apply.yml) whose ONLY input is that plan
+ *   artifact: it assumes ONLY that environment's deploy role, checks the digest the approval
+ *   showed, and applies the saved plans (`scripts/deploy.ts apply`) — it never plans.
+ * - CodePipeline V2: Source → CI → Plan-dev → Apply-dev → Plan-staging → Apply-staging →
+ *   Plan-prod → Approve-prod (shows the plan's digest and where its text is) → Apply-prod.
  * CodeBuild runs in the tooling VPC's private subnets; artifacts and logs are encrypted with the
  * tooling CMK.
  */
@@ -26,8 +34,10 @@ export function toolingScope(tooling: ToolingConfig) {
   return { prefix: tooling.prefix, account: tooling.account, region: tooling.region, state: tooling.state, tags: tooling.tags };
 }
 
-/** Roles of the tooling CodeBuild projects (named here: each environment's deploy role trusts them). */
-export function toolingBuildRoleArn(tooling: ToolingConfig, project: 'ci' | `deploy-${EnvironmentName}`): string {
+export type BuildProject = 'ci' | `plan-${EnvironmentName}` | `apply-${EnvironmentName}`;
+
+/** Roles of the tooling CodeBuild projects (named here: each environment's plan and deploy roles trust them). */
+export function toolingBuildRoleArn(tooling: ToolingConfig, project: BuildProject): string {
   return new Names(toolingScope(tooling)).roleArn(`codebuild-${project}`);
 }
 
@@ -63,7 +73,7 @@ export class PipelineStack extends LedgerlineStack {
 
     const artifactsBucketName = names.bucketName('pipeline-artifacts');
     const artifactsArn = `arn:aws:s3:::${artifactsBucketName}`;
-    const buildProjects = ['ci', ...tooling.promotion.map((env) => `deploy-${env}` as const)] as const;
+    const buildProjects: BuildProject[] = ['ci', ...tooling.promotion.flatMap((env) => [`plan-${env}` as const, `apply-${env}` as const])];
     const buildRoleArns = buildProjects.map((project) => names.roleArn(`codebuild-${project}`));
     const pipelineRoleArn = names.roleArn('codepipeline');
     const artifacts = new SecureBucket(this, 'artifacts', {
@@ -92,7 +102,7 @@ export class PipelineStack extends LedgerlineStack {
     ];
 
     const byName = new Map(environments.map((env) => [env.name, env]));
-    const project = (id: (typeof buildProjects)[number], buildspec: string, assumable: readonly string[], variables: Record<string, string>) => {
+    const project = (id: BuildProject, buildspec: string, assumable: readonly string[], variables: Record<string, string>) => {
       const projectName = names.name(id);
       const logGroupName = `/aws/codebuild/${projectName}`;
       encryptedLogGroup(this, `${id}-logs`, logGroupName, tooling.logDays, key.arn);
@@ -105,7 +115,7 @@ export class PipelineStack extends LedgerlineStack {
           allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`${names.logGroupArn(logGroupName)}:*`]),
           allow(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'], [`${artifactsArn}/*`]),
           kmsVia([key.arn], ['s3', 'logs'], region, ['kms:Decrypt', 'kms:GenerateDataKey']),
-          allow(['sts:AssumeRole', 'sts:TagSession'], [...assumable], undefined, 'AssumeEnvironmentDeployRoles'),
+          ...(assumable.length > 0 ? [allow(['sts:AssumeRole', 'sts:TagSession'], [...assumable], undefined, 'AssumeEnvironmentRole')] : []),
           ...buildNetworkStatements(),
         ],
       });
@@ -133,11 +143,19 @@ export class PipelineStack extends LedgerlineStack {
       });
     };
 
-    const deployRoleOf = (env: EnvironmentName) => new Names(byName.get(env)!).deployRoleArn;
-    const ci = project('ci', 'buildspecs/ci.yml', tooling.promotion.map(deployRoleOf), { LEDGERLINE_ENVIRONMENTS: tooling.promotion.join(' ') });
-    const deployProjects = new Map(
-      tooling.promotion.map((env) => [env, project(`deploy-${env}`, 'buildspecs/deploy.yml', [deployRoleOf(env)], { LEDGERLINE_ENV: env, DEPLOY_ROLE_ARN: deployRoleOf(env) })]),
+    const namesOf = (env: EnvironmentName) => new Names(byName.get(env)!);
+    // CI needs no AWS account at all: it tests offline (terraform with a mock provider, the rehearsal).
+    const ci = project('ci', 'buildspecs/ci.yml', [], { LEDGERLINE_ENVIRONMENTS: tooling.promotion.join(' ') });
+    const planProjects = new Map(
+      tooling.promotion.map((env) => [
+        env,
+        project(`plan-${env}`, 'buildspecs/plan.yml', [namesOf(env).planRoleArn], { LEDGERLINE_ENV: env, PLAN_ROLE_ARN: namesOf(env).planRoleArn, ARTIFACTS_BUCKET: artifactsBucketName }),
+      ]),
     );
+    const applyProjects = new Map(
+      tooling.promotion.map((env) => [env, project(`apply-${env}`, 'buildspecs/apply.yml', [namesOf(env).deployRoleArn], { LEDGERLINE_ENV: env, DEPLOY_ROLE_ARN: namesOf(env).deployRoleArn })]),
+    );
+    const deployProjects = [...planProjects.values(), ...applyProjects.values()];
 
     const pipelineRole = new LeastPrivilegeRole(this, 'pipeline-role', {
       name: names.roleName('codepipeline'),
@@ -147,7 +165,7 @@ export class PipelineStack extends LedgerlineStack {
       statements: [
         allow(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:GetBucketVersioning'], [artifactsArn, `${artifactsArn}/*`]),
         kmsVia([key.arn], ['s3'], region, ['kms:Decrypt', 'kms:GenerateDataKey']),
-        allow(['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], [ci.arn, ...[...deployProjects.values()].map((p) => p.arn)]),
+        allow(['codebuild:StartBuild', 'codebuild:BatchGetBuilds'], [ci.arn, ...deployProjects.map((p) => p.arn)]),
         allow(['codeconnections:UseConnection', 'codestar-connections:UseConnection'], [tooling.sourceConnectionArn]),
       ],
     });
@@ -168,11 +186,32 @@ export class PipelineStack extends LedgerlineStack {
         ],
       },
       {
-        name: 'Test-Synth-Plan',
-        action: [{ name: 'CI', category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1', inputArtifacts: ['source'], outputArtifacts: ['plans'], configuration: { ProjectName: ci.name } }],
+        name: 'Test',
+        action: [{ name: 'CI', category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1', inputArtifacts: ['source'], configuration: { ProjectName: ci.name } }],
       },
     ];
     for (const env of tooling.promotion) {
+      const planArtifact = `plan_${env}`;
+      const namespace = `Plan${env[0]!.toUpperCase()}${env.slice(1)}`;
+      stages.push({
+        name: `Plan-${env}`,
+        action: [
+          {
+            name: 'Plan',
+            category: 'Build',
+            owner: 'AWS',
+            provider: 'CodeBuild',
+            version: '1',
+            namespace,
+            inputArtifacts: ['source'],
+            outputArtifacts: [planArtifact],
+            configuration: {
+              ProjectName: planProjects.get(env)!.name,
+              EnvironmentVariables: JSON.stringify([{ name: 'PIPELINE_EXECUTION_ID', value: '#{codepipeline.PipelineExecutionId}', type: 'PLAINTEXT' }]),
+            },
+          },
+        ],
+      });
       if (tooling.manualApprovalBefore.includes(env)) {
         stages.push({
           name: `Approve-${env}`,
@@ -183,14 +222,31 @@ export class PipelineStack extends LedgerlineStack {
               owner: 'AWS',
               provider: 'Manual',
               version: '1',
-              configuration: { CustomData: `Promote to ${env}: review the ${env} plans in the CI artifact first.` },
+              configuration: {
+                CustomData: `Apply to ${env} exactly plan #{${namespace}.PLAN_DIGEST} (#{${namespace}.PLAN_SUMMARY}). Its text is at s3://${artifactsBucketName}/plans/${env}/#{codepipeline.PipelineExecutionId}/. Approving applies this plan and nothing else.`,
+                ExternalEntityLink: `https://${region}.console.aws.amazon.com/s3/buckets/${artifactsBucketName}?prefix=plans/${env}/#{codepipeline.PipelineExecutionId}/`,
+              },
             },
           ],
         });
       }
       stages.push({
-        name: `Deploy-${env}`,
-        action: [{ name: 'Deploy', category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1', inputArtifacts: ['source'], configuration: { ProjectName: deployProjects.get(env)!.name } }],
+        name: `Apply-${env}`,
+        action: [
+          {
+            name: 'Apply',
+            category: 'Build',
+            owner: 'AWS',
+            provider: 'CodeBuild',
+            version: '1',
+            // The saved plan is the ONLY input: the apply step never sees the source, so it cannot re-plan.
+            inputArtifacts: [planArtifact],
+            configuration: {
+              ProjectName: applyProjects.get(env)!.name,
+              EnvironmentVariables: JSON.stringify([{ name: 'EXPECTED_PLAN_DIGEST', value: `#{${namespace}.PLAN_DIGEST}`, type: 'PLAINTEXT' }]),
+            },
+          },
+        ],
       });
     }
     this.pipeline = new Codepipeline(this, 'pipeline', {

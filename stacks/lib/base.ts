@@ -1,7 +1,13 @@
 /**
  * Every Ledgerline stack: one AWS provider pinned to the environment's account and region
- * (default tags, the deploy role assumed), and its own S3 backend state key with a DynamoDB
- * lock table. State key: `<prefix>/<component>.tfstate` in the environment's state bucket.
+ * (default tags; `allowed_account_ids` refuses any other account), and its own S3 backend state
+ * key with a DynamoDB lock table. State key: `<prefix>/<component>.tfstate` in the environment's
+ * state bucket.
+ *
+ * Credentials are AMBIENT, never assumed by the provider: the pipeline's plan step runs with the
+ * environment's read-only plan role and its apply step with the deploy role (scripts/deploy.ts,
+ * docs/runbooks/first-deploy.md). A saved plan records its provider and backend configuration,
+ * so a role named here would make the apply of an approved plan run as whoever planned it.
  */
 import type { Construct } from 'constructs';
 import { S3Backend, TerraformStack } from 'cdktf';
@@ -21,8 +27,8 @@ export interface LedgerlineStackProps {
   /** The deployment unit: network, data, app, analytics, observability, bootstrap, pipeline. */
   component: string;
   /**
-   * Run Terraform as the environment's deploy role (every stack but bootstrap, which creates
-   * that role and is applied once by an administrator).
+   * Deployed by the pipeline's plan/apply roles (every stack but bootstrap, which creates those
+   * roles and is applied once by an administrator). Only documents intent: credentials are ambient.
    */
   assumeDeployRole: boolean;
 }
@@ -39,12 +45,10 @@ export class LedgerlineStack extends TerraformStack {
     this.component = props.component;
     this.stateKey = `${scope.prefix}/${props.component}.tfstate`;
 
-    const assumeRole = props.assumeDeployRole ? [{ roleArn: this.names.deployRoleArn, sessionName: `cdktf-${props.component}` }] : undefined;
     new AwsProvider(this, 'aws', {
       region: scope.region,
       allowedAccountIds: [scope.account],
       defaultTags: [{ tags: { ...scope.tags, Stack: props.component, ManagedBy: 'cdktf' } }],
-      ...(assumeRole ? { assumeRole } : {}),
     });
 
     new S3Backend(this, {
@@ -54,7 +58,6 @@ export class LedgerlineStack extends TerraformStack {
       encrypt: true,
       kmsKeyId: `arn:aws:kms:${scope.state.region}:${scope.account}:alias/${scope.prefix}-tfstate`,
       dynamodbTable: scope.state.lockTable,
-      ...(props.assumeDeployRole ? { assumeRole: { roleArn: this.names.deployRoleArn } } : {}),
     });
   }
 }

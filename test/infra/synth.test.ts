@@ -94,8 +94,8 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       expect(provider.allowed_account_ids).toEqual([config.account]);
       expect(provider.region).toBe(config.region);
       expect((block(provider.default_tags)?.tags as Json).Environment).toBe(config.name);
-      if (component === 'bootstrap') expect(provider.assume_role).toBeUndefined();
-      else expect(block(provider.assume_role)?.role_arn).toBe(names.deployRoleArn);
+      // DEP-1: credentials are ambient (the plan role to plan, the deploy role to apply); a saved plan must not carry a role.
+      expect(provider.assume_role).toBeUndefined();
     }
   });
 
@@ -214,9 +214,14 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     for (const policy of deployPolicies) expect(String(policy.config.policy).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
     const deployRole = byName(m, 'aws_iam_role', names.deployRoleName);
     const [trust] = statementsOf(deployRole.config.assume_role_policy);
+    // DEP-1: only this environment's apply project (and break-glass) may deploy; CI may not.
     expect((trust!.Condition?.ArnEquals as Json)['aws:PrincipalArn']).toEqual([
-      `arn:aws:iam::${TOOLING.account}:role/${TOOLING.prefix}-codebuild-ci`,
-      `arn:aws:iam::${TOOLING.account}:role/${TOOLING.prefix}-codebuild-deploy-${config.name}`,
+      `arn:aws:iam::${TOOLING.account}:role/${TOOLING.prefix}-codebuild-apply-${config.name}`,
+      config.humanRoleArns.breakGlass,
+    ]);
+    const [planTrust] = statementsOf(byName(m, 'aws_iam_role', names.planRoleName).config.assume_role_policy);
+    expect((planTrust!.Condition?.ArnEquals as Json)['aws:PrincipalArn']).toEqual([
+      `arn:aws:iam::${TOOLING.account}:role/${TOOLING.prefix}-codebuild-plan-${config.name}`,
       config.humanRoleArns.breakGlass,
     ]);
     const boundary = byName(m, 'aws_iam_policy', names.permissionsBoundaryName);
@@ -267,16 +272,20 @@ test('a Direct Connect gateway in the same account is associated directly (no pr
   }
 });
 
-test('tooling: CodeBuild CI + one deploy project per environment, promotion with a manual approval before prod', () => {
+test('tooling: CodeBuild CI + a plan and an apply project per environment, promotion with a manual approval before prod', () => {
   const m = model('tooling');
   const projects = m.of('aws_codebuild_project').map((project) => project.config.name);
-  expect(projects.sort()).toEqual([`${TOOLING.prefix}-ci`, ...TOOLING.promotion.map((env) => `${TOOLING.prefix}-deploy-${env}`)].sort());
+  expect(projects.sort()).toEqual([`${TOOLING.prefix}-ci`, ...TOOLING.promotion.flatMap((env) => [`${TOOLING.prefix}-plan-${env}`, `${TOOLING.prefix}-apply-${env}`])].sort());
   const stages = list(m.of('aws_codepipeline')[0]!.config.stage as Json[]).map((stage) => stage.name);
-  expect(stages).toEqual(['Source', 'Test-Synth-Plan', 'Deploy-dev', 'Deploy-staging', 'Approve-prod', 'Deploy-prod']);
+  expect(stages).toEqual(['Source', 'Test', 'Plan-dev', 'Apply-dev', 'Plan-staging', 'Apply-staging', 'Plan-prod', 'Approve-prod', 'Apply-prod']);
+  const assumable = (project: string) => {
+    const role = m.of('aws_iam_role_policy').find((policy) => String(m.get(m.refs(policy, policy.config.role)[0]!)?.config.name).endsWith(`codebuild-${project}`))!;
+    return statementsOf(role.config.policy).flatMap((statement) => (list(statement.Action).some((action) => action.startsWith('sts:')) ? list(statement.Resource) : []));
+  };
+  expect(assumable('ci')).toEqual([]);
   for (const env of ENVIRONMENTS) {
-    const role = m.of('aws_iam_role_policy').find((policy) => String(m.get(m.refs(policy, policy.config.role)[0]!)?.config.name).endsWith(`codebuild-deploy-${env.name}`))!;
-    const assume = statementsOf(role.config.policy).find((statement) => statement.Sid === 'AssumeEnvironmentDeployRoles')!;
-    expect(assume.Resource).toEqual([Names.of(env).deployRoleArn]);
+    expect(assumable(`plan-${env.name}`)).toEqual([Names.of(env).planRoleArn]);
+    expect(assumable(`apply-${env.name}`)).toEqual([Names.of(env).deployRoleArn]);
   }
 });
 

@@ -328,9 +328,10 @@ export const RULES: readonly PolicyRule[] = [
     }
     for (const role of model.of('aws_iam_role')) if (list(role.config.managed_policy_arns as string[] | undefined).length > 0) violation(role, 'managed_policy_arns on the role');
   }),
-  rule('iam-permissions-boundary', 'Every workload role carries the permissions boundary (only the deploy role does not)', 'all', (model, violation) => {
+  rule('iam-permissions-boundary', 'Every workload role carries the permissions boundary (only the deploy and read-only plan roles do not)', 'all', (model, violation) => {
     for (const role of model.of('aws_iam_role')) {
-      if (String(role.config.name).endsWith('-deploy')) continue;
+      // The bootstrap's pipeline roles: the deploy role creates the boundary's roles; the plan role only reads.
+      if (role.stack.endsWith('-bootstrap') && /-(deploy|plan)$/.test(String(role.config.name))) continue;
       if (!role.config.permissions_boundary) violation(role, 'no permissions boundary');
     }
   }),

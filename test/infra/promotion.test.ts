@@ -1,0 +1,100 @@
+/**
+ * DEP-1 in the pipeline's own definition: the approval shows the saved plan's digest, the apply
+ * step's only input is that saved plan and it never plans, the plan step can only read, and CI
+ * can reach no environment.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENVIRONMENTS, TOOLING } from '../../stacks/ledgerline';
+import { Names } from '../../stacks/naming';
+import { READ_ONLY_ACTION } from '../../stacks/bootstrap-stack';
+import { cleanupSynth, model } from './support/synth';
+import { block, list, statementsOf, type Json } from './support/model';
+
+afterAll(cleanupSynth);
+
+const ROOT = join(__dirname, '../..');
+const buildspec = (name: string) => readFileSync(join(ROOT, 'buildspecs', name), 'utf8');
+/** The shell a buildspec runs (comments dropped). */
+const commands = (name: string) =>
+  buildspec(name)
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .join('\n');
+
+describe('buildspecs', () => {
+  test('CI tests offline and touches no environment: no role assumed, no plan, no apply', () => {
+    const ci = commands('ci.yml');
+    expect(ci).toContain('npm test');
+    expect(ci).toContain('npm run terraform:validate');
+    expect(ci).toContain('npm run terraform:test');
+    expect(ci).toContain('npm run rehearse');
+    for (const forbidden of ['assume-role', 'terraform plan', 'terraform apply', 'cdktf deploy', 'deploy.ts']) expect(ci).not.toContain(forbidden);
+  });
+
+  test('the plan step assumes the plan role, saves the plans and exports their digest', () => {
+    const plan = commands('plan.yml');
+    expect(plan).toMatch(/assume-role --role-arn "\$PLAN_ROLE_ARN"/);
+    expect(plan).toContain('scripts/deploy.ts plan');
+    expect(plan).toMatch(/exported-variables:\s*\n\s*- PLAN_DIGEST/);
+    expect(plan).not.toMatch(/DEPLOY_ROLE_ARN|scripts\/deploy\.ts apply|terraform apply|cdktf deploy/);
+  });
+
+  test('the apply step applies the saved plan against the approved digest, and can neither plan nor synthesize', () => {
+    const apply = commands('apply.yml');
+    expect(apply).toMatch(/assume-role --role-arn "\$DEPLOY_ROLE_ARN"/);
+    expect(apply).toMatch(/scripts\/deploy\.ts apply --plans .* --expect-digest "\$EXPECTED_PLAN_DIGEST"/);
+    for (const forbidden of ['deploy.ts plan', 'terraform plan', 'npm run synth', 'cdktf deploy', 'cdktf synth', 'npx cdktf', '-auto-approve', 'PLAN_ROLE_ARN']) expect(apply).not.toContain(forbidden);
+  });
+});
+
+describe('the pipeline', () => {
+  const m = model('tooling');
+  const pipeline = m.of('aws_codepipeline')[0]!;
+  const stages = list(pipeline.config.stage as Json[]);
+  const action = (stage: string) => block(stages.find((candidate) => candidate.name === stage)!.action)!;
+
+  test.each(TOOLING.promotion.map((env) => [env] as const))('%s: apply consumes exactly the plan artifact and the digest of that plan', (env) => {
+    const plan = action(`Plan-${env}`);
+    const apply = action(`Apply-${env}`);
+    expect(plan.output_artifacts).toEqual([`plan_${env}`]);
+    expect(apply.input_artifacts).toEqual([`plan_${env}`]);
+    const variables = JSON.parse(String((apply.configuration as Json).EnvironmentVariables)) as Array<{ name: string; value: string }>;
+    expect(variables).toEqual([expect.objectContaining({ name: 'EXPECTED_PLAN_DIGEST', value: `#{${String(plan.namespace)}.PLAN_DIGEST}` })]);
+    const names = stages.map((stage) => stage.name);
+    expect(names.indexOf(`Plan-${env}`)).toBeLessThan(names.indexOf(`Apply-${env}`));
+    if (TOOLING.manualApprovalBefore.includes(env)) {
+      const approval = action(`Approve-${env}`);
+      expect(names.indexOf(`Approve-${env}`)).toBe(names.indexOf(`Apply-${env}`) - 1);
+      expect(String((approval.configuration as Json).CustomData)).toContain(`#{${String(plan.namespace)}.PLAN_DIGEST}`);
+      expect(String((approval.configuration as Json).ExternalEntityLink)).toContain(`plans/${env}/#{codepipeline.PipelineExecutionId}/`);
+    }
+  });
+
+  test('the CI stage produces no plans (nothing downstream can consume an unapproved plan from it)', () => {
+    expect(action('Test').output_artifacts).toBeUndefined();
+  });
+});
+
+describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s plan role', (_name, config) => {
+  const names = Names.of(config);
+  test('grants only reads, plus the state lock and the plan-time secrets', () => {
+    const m = model(config.name);
+    const policies = m.of('aws_iam_policy').filter((policy) => String(policy.config.name).startsWith(`${config.prefix}-plan-`));
+    expect(policies.length).toBeGreaterThanOrEqual(3);
+    const lockTable = `arn:aws:dynamodb:${config.state.region}:${config.account}:table/${config.state.lockTable}`;
+    for (const policy of policies) {
+      for (const statement of statementsOf(policy.config.policy)) {
+        if (statement.Effect !== 'Allow') continue;
+        for (const action of list(statement.Action)) {
+          if (READ_ONLY_ACTION.test(action)) continue;
+          // The only writes: the lock item of the state lock table, and decrypting state / secrets.
+          if (['dynamodb:PutItem', 'dynamodb:DeleteItem'].includes(action)) expect(list(statement.Resource)).toEqual([lockTable]);
+          else expect(['kms:Decrypt', 'kms:GenerateDataKey']).toContain(action);
+        }
+      }
+    }
+    const attached = m.of('aws_iam_role_policy_attachment').filter((attachment) => String(m.get(m.refs(attachment, attachment.config.role)[0]!)?.config.name) === names.planRoleName);
+    expect(attached).toHaveLength(policies.length);
+  });
+});

@@ -128,6 +128,28 @@ export function validateCall(action: string, resource: string, caller = 'call'):
 // --- Policies, loaded and validated once ----------------------------------------------------------
 
 type Loaded = ReturnType<typeof loadPolicy>;
+
+/**
+ * The simulator reads a wildcard before the first `/` of an ARN's resource part (`ec2:...:*\/*`)
+ * as a literal resource type; IAM matches the whole resource part as one glob. `*\/*` is rewritten
+ * to the equivalent-for-our-ARNs `*` (every typed resource part contains a `/`).
+ */
+function normalised(document: PolicyDocument): PolicyDocument {
+  const fix = (value: string | string[] | undefined) => {
+    if (value === undefined) return undefined;
+    const rewrite = (arn: string) => (/^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*\/\*$/.test(arn) ? arn.slice(0, -2) : arn);
+    return Array.isArray(value) ? value.map(rewrite) : rewrite(value);
+  };
+  return {
+    ...document,
+    Statement: document.Statement.map((statement) => {
+      const out = { ...statement };
+      if (statement.Resource !== undefined) out.Resource = fix(statement.Resource);
+      if (statement.NotResource !== undefined) out.NotResource = fix(statement.NotResource);
+      return out;
+    }),
+  };
+}
 const loadedCache = new WeakMap<PolicyDocument, Loaded>();
 
 function load(document: PolicyDocument, name: string, kind: 'identity' | 'resource'): Loaded {
@@ -135,7 +157,7 @@ function load(document: PolicyDocument, name: string, kind: 'identity' | 'resour
   if (cached) return cached;
   const errors = kind === 'identity' ? validateIdentityPolicy(document) : validateResourcePolicy(document);
   if (errors.length > 0) throw new Error(`policy ${name} is not a valid ${kind} policy: ${errors.map((error) => `${error.path}: ${error.message}`).join('; ')}`);
-  const loaded = loadPolicy(document, { name });
+  const loaded = loadPolicy(normalised(document), { name });
   loadedCache.set(document, loaded);
   return loaded;
 }

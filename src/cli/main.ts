@@ -25,6 +25,7 @@ import type { BalanceView } from '../ports';
 import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
 import { addWorkbenchCommand } from '../recon/workbench/cli-command';
+import { configureLoadReferenceDataCommand } from '../adapters/aws/reference-data-loader';
 
 type Writer = (text: string) => void;
 
@@ -194,6 +195,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   addReconcileCommands(program, io);
   // The exceptions workbench (src/recon/workbench/cli-command.ts).
   addWorkbenchCommand(program, io);
+  // FR6: reference data into the AWS reference table (src/adapters/aws/reference-data-loader.ts).
+  configureLoadReferenceDataCommand(program.command('load-reference-data'), io);
 
   return program;
 }

@@ -1,0 +1,598 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import fc from 'fast-check';
+import { DynamoReferenceData, referenceItem } from '../../../src/adapters/aws/dynamo-reference-data';
+import { BATCH_SIZE, loadReferenceSet, prepareReferenceSet, ReferenceDataLoadError, runReferenceDataLoad } from '../../../src/adapters/aws/reference-data-loader';
+import type { LoadOptions, PreparedReferenceSet } from '../../../src/adapters/aws/reference-data-loader';
+import { createTableInput, TABLES } from '../../../src/adapters/aws/tables';
+import { DEFAULT_REFERENCE_DATA_DIR, EmbeddedReferenceData } from '../../../src/adapters/embedded/reference-data';
+import { main } from '../../../src/cli/main';
+import { REFERENCE_FILES } from '../../../src/domain/reference-data-set';
+import { run as runScript } from '../../../scripts/load-reference-data';
+import type { Dynalite } from './support/dynalite';
+import { closedPortClient, startDynalite } from './support/dynalite';
+
+const SHIPPED = DEFAULT_REFERENCE_DATA_DIR;
+/** A Luhn-valid test card number (Visa), the kind of value that must never be loaded (PCI-3). */
+const PAN = '4111111111111111';
+
+let db: Dynalite;
+const scratch = mkdtempSync(path.join(tmpdir(), 'refload-'));
+let tableCount = 0;
+let setCount = 0;
+
+beforeAll(async () => {
+  db = await startDynalite();
+});
+
+afterAll(async () => {
+  await db.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function freshTable(): Promise<string> {
+  tableCount += 1;
+  const name = `reference-${tableCount}`;
+  await db.client.send(new CreateTableCommand(createTableInput(TABLES.reference, name)));
+  return name;
+}
+
+type Files = Record<string, string>;
+
+/** A small valid set cut from the shipped one: every product, FX rate, settlement account and merchant; the first 30 customer accounts and their cards. */
+function smallFiles(): Files {
+  const read = (name: string): string => readFileSync(path.join(SHIPPED, name), 'utf8');
+  const accountLines = read('accounts.csv').split('\n').slice(0, 31);
+  const accountIds = new Set(accountLines.slice(1).map((line) => line.split(',')[0]));
+  const cardLines = read('cards.csv')
+    .split('\n')
+    .filter((line, i) => i === 0 || (line.length > 0 && accountIds.has(line.split(',')[1])));
+  return {
+    'products.json': read('products.json'),
+    'fx-rates.json': read('fx-rates.json'),
+    'settlement-accounts.csv': read('settlement-accounts.csv'),
+    'accounts.csv': `${accountLines.join('\n')}\n`,
+    'merchants.csv': read('merchants.csv'),
+    'cards.csv': `${cardLines.join('\n')}\n`,
+  };
+}
+
+interface SetOptions {
+  version: string;
+  effectiveDate: string;
+  edit?: (files: Files) => void;
+  /** Leave the manifest's hashes as they were before `edit` (a manifest that does not match its files). */
+  staleHashes?: boolean;
+  counts?: Record<string, number>;
+}
+
+/** Writes a set (files + a manifest with their SHA-256) to a new directory. */
+function writeSet(options: SetOptions): string {
+  setCount += 1;
+  const dir = path.join(scratch, `set-${setCount}`);
+  mkdirSync(dir);
+  const files = smallFiles();
+  const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
+  const before = Object.fromEntries(Object.entries(files).map(([name, text]) => [name, hash(text)]));
+  options.edit?.(files);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  const hashes = options.staleHashes ? before : Object.fromEntries(Object.entries(files).map(([name, text]) => [name, hash(text)]));
+  const manifest = { version: options.version, effectiveDate: options.effectiveDate, generatedBy: 'test', ...(options.counts ? { counts: options.counts } : {}), files: hashes };
+  writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return dir;
+}
+
+function replaceLine(files: Files, name: string, lineNumber: number, change: (line: string) => string): void {
+  const lines = (files[name] as string).split('\n');
+  lines[lineNumber - 1] = change(lines[lineNumber - 1] as string);
+  files[name] = lines.join('\n');
+}
+
+function setCell(files: Files, name: string, lineNumber: number, column: number, value: string): void {
+  replaceLine(files, name, lineNumber, (line) => {
+    const cells = line.split(',');
+    cells[column] = value;
+    return cells.join(',');
+  });
+}
+
+/** A client that passes calls to `inner` and records each command's name; `fail` decides (by call number and command) to fail one instead. */
+function recordingClient(inner: Pick<DynamoDBClient, 'send'>, fail?: (call: number, command: object) => boolean): { client: Pick<DynamoDBClient, 'send'>; calls: string[]; batchSizes: number[] } {
+  const calls: string[] = [];
+  const batchSizes: number[] = [];
+  const client = {
+    send: (command: object) => {
+      calls.push(command.constructor.name);
+      if (command instanceof BatchWriteItemCommand) batchSizes.push(Object.values(command.input.RequestItems ?? {}).reduce((n, requests) => n + requests.length, 0));
+      if (fail?.(calls.length, command)) return Promise.reject(Object.assign(new Error('injected failure'), { name: 'AccessDeniedException' }));
+      return (inner.send as (command: object) => Promise<unknown>)(command);
+    },
+  } as Pick<DynamoDBClient, 'send'>;
+  return { client, calls, batchSizes };
+}
+
+async function pointerOf(tableName: string): Promise<Record<string, unknown> | undefined> {
+  const result = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'META#VERSION' } }, ConsistentRead: true }));
+  return result.Item ? unmarshall(result.Item) : undefined;
+}
+
+async function scanTable(tableName: string): Promise<Map<string, Record<string, unknown>>> {
+  const items = new Map<string, Record<string, unknown>>();
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await db.client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) items.set(item.pk?.S as string, unmarshall(item));
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return items;
+}
+
+const FAST: Partial<LoadOptions> = { retry: { attempts: 4, baseMs: 1, capMs: 2 } };
+
+function load(prepared: PreparedReferenceSet, tableName: string, client: Pick<DynamoDBClient, 'send'> = db.client, extra: Partial<LoadOptions> = {}) {
+  return loadReferenceSet(prepared, { client, tableName, ...FAST, ...extra });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<ReferenceDataLoadError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof ReferenceDataLoadError)) throw new Error(`expected a ReferenceDataLoadError, got ${String(error)}`);
+  return error;
+}
+
+// ---------------------------------------------------------------------------
+
+describe('loading the shipped reference data', () => {
+  it('reads back through DynamoReferenceData exactly what the embedded adapter answers, for every key in the files', async () => {
+    const tableName = await freshTable();
+    const prepared = prepareReferenceSet(SHIPPED);
+    const { client, batchSizes } = recordingClient(db.client);
+    const result = await load(prepared, tableName, client);
+    const embedded = new EmbeddedReferenceData(SHIPPED);
+
+    const expectedItems = embedded.cards.length + embedded.accounts.length + embedded.settlementAccounts.length + embedded.merchants.length + embedded.products.length + embedded.fxRates.length;
+    expect(result).toMatchObject({ version: embedded.version, written: expectedItems, deleted: 0, previousVersion: undefined });
+    // BatchWriteItem, 25 a request.
+    expect(batchSizes.length).toBe(Math.ceil(expectedItems / BATCH_SIZE));
+    expect(Math.max(...batchSizes)).toBe(BATCH_SIZE);
+    expect((await scanTable(tableName)).size).toBe(expectedItems + 1);
+
+    const dynamo = await DynamoReferenceData.open({ client: db.client, tableName });
+    expect(dynamo.version).toBe(embedded.version);
+    const lookups: Array<[string, () => Promise<unknown>, () => Promise<unknown>]> = [
+      ...embedded.cards.map((c): [string, () => Promise<unknown>, () => Promise<unknown>] => [`card ${c.panToken}`, () => dynamo.card(c.panToken), () => embedded.card(c.panToken)]),
+      ...[...embedded.accounts, ...embedded.settlementAccounts].map((a): [string, () => Promise<unknown>, () => Promise<unknown>] => [
+        `account ${a.accountId}`,
+        () => dynamo.account(a.accountId),
+        () => embedded.account(a.accountId),
+      ]),
+      ...embedded.merchants.map((m): [string, () => Promise<unknown>, () => Promise<unknown>] => [`merchant ${m.id}`, () => dynamo.merchant(m.id), () => embedded.merchant(m.id)]),
+      ...embedded.products.map((p): [string, () => Promise<unknown>, () => Promise<unknown>] => [
+        `product ${p.productType}`,
+        () => dynamo.product(p.productType),
+        () => embedded.product(p.productType),
+      ]),
+      ...embedded.fxRates.map((r): [string, () => Promise<unknown>, () => Promise<unknown>] => [`fx ${r.from}>${r.to}`, () => dynamo.fxRate(r.from, r.to), () => embedded.fxRate(r.from, r.to)]),
+    ];
+    expect(lookups.length).toBe(expectedItems);
+    const mismatches: string[] = [];
+    for (let i = 0; i < lookups.length; i += 100) {
+      await Promise.all(
+        lookups.slice(i, i + 100).map(async ([what, fromDynamo, fromEmbedded]) => {
+          const [actual, expected] = await Promise.all([fromDynamo(), fromEmbedded()]);
+          if (expected === undefined || !strictlyEqual(actual, expected)) mismatches.push(what);
+        }),
+      );
+    }
+    expect(mismatches).toEqual([]);
+
+    // Keys that are not in the files: both adapters answer alike (nothing), whatever the key.
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 24 }), fc.constantFrom('card', 'account', 'merchant', 'product'), async (key, kind) => {
+        const method = kind as 'card' | 'account' | 'merchant' | 'product';
+        expect(await dynamo[method](`x${key}`)).toStrictEqual(await embedded[method](`x${key}`));
+      }),
+      { numRuns: 200 },
+    );
+    await expect(dynamo.fxRate('GBP', 'GBP')).resolves.toBeUndefined();
+  }, 240_000);
+});
+
+/** Deep equality, strict about missing or extra fields (a merchant's city included). */
+function strictlyEqual(actual: unknown, expected: unknown): boolean {
+  try {
+    expect(actual).toStrictEqual(expected);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('load semantics', () => {
+  const v1 = (): string => writeSet({ version: '2026-11-01.v1', effectiveDate: '2026-11-01' });
+  /** v2: a later set that withdraws the first card, adds one, and renames an account holder. */
+  const v2 = (): string =>
+    writeSet({
+      version: '2026-12-01.v2',
+      effectiveDate: '2026-12-01',
+      edit: (files) => {
+        const cards = (files['cards.csv'] as string).split('\n');
+        const [header, withdrawn, ...rest] = cards;
+        const added = `tok_NewCardAddedInV2,${(withdrawn as string).split(',')[1]},VISA,ACTIVE`;
+        files['cards.csv'] = [header, ...rest.slice(0, -1), added, ''].join('\n');
+        setCell(files, 'accounts.csv', 2, 4, 'Renamed Holder');
+      },
+    });
+  const firstCard = (dir: string): string => (readFileSync(path.join(dir, 'cards.csv'), 'utf8').split('\n')[1] as string).split(',')[0] as string;
+
+  it('re-running the same version rewrites the same items and leaves the pointer as it was', async () => {
+    const tableName = await freshTable();
+    const prepared = prepareReferenceSet(v1());
+    const first = await load(prepared, tableName, db.client, { now: () => new Date('2026-11-01T06:00:00Z') });
+    const before = await scanTable(tableName);
+    const second = await load(prepared, tableName, db.client, { now: () => new Date('2026-11-01T07:00:00Z') });
+    const after = await scanTable(tableName);
+    expect(first).toMatchObject({ previousVersion: undefined, written: prepared.items.length, deleted: 0 });
+    expect(second).toMatchObject({ previousVersion: '2026-11-01.v1', written: prepared.items.length, deleted: 0 });
+    expect(after.size).toBe(prepared.items.length + 1);
+    const withoutLoadTime = (items: Map<string, Record<string, unknown>>) => [...items].map(([key, item]) => [key, { ...item, loadedAt: undefined }]).sort();
+    expect(withoutLoadTime(after)).toEqual(withoutLoadTime(before));
+    expect(await pointerOf(tableName)).toMatchObject({ version: '2026-11-01.v1', effectiveDate: '2026-11-01', kind: 'meta', loadedAt: '2026-11-01T07:00:00.000Z' });
+  });
+
+  it('a failure midway leaves the old version named, says which file lines failed, and a re-run completes the load', async () => {
+    const tableName = await freshTable();
+    const oldDir = v1();
+    const newDir = v2();
+    await load(prepareReferenceSet(oldDir), tableName);
+    const withdrawnCard = firstCard(oldDir);
+    const next = prepareReferenceSet(newDir);
+
+    // Call 1 reads the pointer; calls 2–4 write batches 1–3; call 5 (batch 4) fails.
+    const { client, calls } = recordingClient(db.client, (call) => call === 5);
+    const error = await refusal(load(next, tableName, client, { concurrency: 1 }));
+    const batch = next.items.slice(3 * BATCH_SIZE, 4 * BATCH_SIZE);
+    const [first, last] = [batch[0], batch[batch.length - 1]];
+    expect(first?.file).toBe(last?.file);
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toContain(`writing ${first?.file} lines ${first?.line}–${last?.line} failed: AccessDeniedException: injected failure`);
+    expect(error.message).toContain('META#VERSION pointer still names 2026-11-01.v1 (effective 2026-11-01)');
+    expect(calls).toEqual(['GetItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand']);
+
+    const during = await DynamoReferenceData.open({ client: db.client, tableName });
+    expect(during.version).toBe('2026-11-01.v1');
+    await expect(during.card(withdrawnCard)).resolves.toMatchObject({ panToken: withdrawnCard });
+    await expect(during.card('tok_NewCardAddedInV2')).resolves.toBeUndefined();
+
+    // A failure of the flip itself: every item is written, the pointer still names v1.
+    const flipFails = recordingClient(db.client, (_call, command) => command instanceof PutItemCommand);
+    const flipError = await refusal(load(next, tableName, flipFails.client));
+    expect(flipError.message).toContain('flipping META#VERSION failed');
+    expect((await pointerOf(tableName))?.version).toBe('2026-11-01.v1');
+    // The old version's records the new one lacks are deleted only once the new one is live.
+    await expect(new DynamoReferenceData({ client: db.client, tableName, version: 'v1' }).card(withdrawnCard)).resolves.toMatchObject({ panToken: withdrawnCard });
+
+    const result = await load(next, tableName);
+    expect(result).toMatchObject({ previousVersion: '2026-11-01.v1', version: '2026-12-01.v2', deleted: 1 });
+    const after = await DynamoReferenceData.open({ client: db.client, tableName });
+    expect(after.version).toBe('2026-12-01.v2');
+    await expect(after.card(withdrawnCard)).resolves.toBeUndefined();
+    await expect(after.card('tok_NewCardAddedInV2')).resolves.toMatchObject({ network: 'VISA' });
+    const renamed = new EmbeddedReferenceData(newDir).accounts[0];
+    await expect(after.account(renamed?.accountId as string)).resolves.toStrictEqual(renamed);
+    expect(renamed?.holderName).toBe('Renamed Holder');
+    expect((await scanTable(tableName)).size).toBe(next.items.length + 1);
+  });
+
+  it('never moves the pointer to an earlier effective date: refused before any write', async () => {
+    const tableName = await freshTable();
+    await load(prepareReferenceSet(v2()), tableName);
+    const { client, calls } = recordingClient(db.client);
+    const error = await refusal(load(prepareReferenceSet(v1()), tableName, client));
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toContain('the table holds a later set, 2026-12-01.v2 (effective 2026-12-01)');
+    expect(calls).toEqual(['GetItemCommand']);
+    expect((await pointerOf(tableName))?.version).toBe('2026-12-01.v2');
+  });
+
+  it('an older load that started before a newer one was made live cannot move the pointer back', async () => {
+    const tableName = await freshTable();
+    await load(prepareReferenceSet(writeSet({ version: '2026-10-01.v0', effectiveDate: '2026-10-01' })), tableName);
+    const older = prepareReferenceSet(v1());
+    const newer = prepareReferenceSet(v2());
+    // The older load reads the pointer (v0: fine), then the newer load runs to completion before the older one writes.
+    let raced = false;
+    const { client } = recordingClient({
+      send: async (command: object) => {
+        if (command instanceof BatchWriteItemCommand && !raced) {
+          raced = true;
+          await load(newer, tableName);
+        }
+        return (db.client.send as (command: object) => Promise<unknown>)(command);
+      },
+    } as Pick<DynamoDBClient, 'send'>);
+    const error = await refusal(load(older, tableName, client));
+    expect(raced).toBe(true);
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toContain('another load moved the META#VERSION pointer to 2026-12-01.v2 (effective 2026-12-01)');
+    expect(error.message).toContain('re-run the load of 2026-12-01.v2');
+    expect((await pointerOf(tableName))?.version).toBe('2026-12-01.v2');
+  });
+
+  it('a corrected set of the same date replaces the version it saw, but not one made live while it ran', async () => {
+    const tableName = await freshTable();
+    const a = prepareReferenceSet(writeSet({ version: '2026-11-01.a', effectiveDate: '2026-11-01' }));
+    const b = prepareReferenceSet(writeSet({ version: '2026-11-01.b', effectiveDate: '2026-11-01', edit: (files) => setCell(files, 'accounts.csv', 3, 4, 'Corrected Name') }));
+    const c = prepareReferenceSet(writeSet({ version: '2026-11-01.c', effectiveDate: '2026-11-01', edit: (files) => setCell(files, 'accounts.csv', 3, 4, 'Other Name') }));
+    await load(a, tableName);
+    await expect(load(b, tableName)).resolves.toMatchObject({ previousVersion: '2026-11-01.a' });
+    expect((await pointerOf(tableName))?.version).toBe('2026-11-01.b');
+
+    // c starts while b is live; before c writes, a is loaded again (it starts after b is live, so it
+    // replaces b). c's flip must then fail: the pointer moved since c started.
+    let raced = false;
+    const racing = {
+      send: async (command: object) => {
+        if (command instanceof BatchWriteItemCommand && !raced) {
+          raced = true;
+          await load(a, tableName);
+        }
+        return (db.client.send as (command: object) => Promise<unknown>)(command);
+      },
+    } as Pick<DynamoDBClient, 'send'>;
+    const error = await refusal(load(c, tableName, racing));
+    expect(error.message).toContain('moved the META#VERSION pointer to 2026-11-01.a');
+    expect((await pointerOf(tableName))?.version).toBe('2026-11-01.a');
+  });
+
+  it('retries unprocessed items with backoff, and gives up after the bounded attempts naming the lines', async () => {
+    const tableName = await freshTable();
+    const prepared = prepareReferenceSet(v1());
+    // DynamoDB returns some items unprocessed when throttled: the first two requests write nothing.
+    let throttled = 0;
+    const flaky = {
+      send: async (command: object) => {
+        if (command instanceof BatchWriteItemCommand && throttled < 2) {
+          throttled += 1;
+          return { UnprocessedItems: command.input.RequestItems };
+        }
+        return (db.client.send as (command: object) => Promise<unknown>)(command);
+      },
+    } as Pick<DynamoDBClient, 'send'>;
+    const result = await load(prepared, tableName, flaky, { concurrency: 1 });
+    expect(result.retries).toBe(2);
+    expect((await scanTable(tableName)).size).toBe(prepared.items.length + 1);
+
+    const other = await freshTable();
+    const alwaysThrottled = {
+      send: async (command: object) => {
+        if (command instanceof BatchWriteItemCommand) return { UnprocessedItems: command.input.RequestItems };
+        return (db.client.send as (command: object) => Promise<unknown>)(command);
+      },
+    } as Pick<DynamoDBClient, 'send'>;
+    const error = await refusal(load(prepared, other, alwaysThrottled, { concurrency: 1 }));
+    expect(error.message).toContain(`writing products.json lines ${prepared.items[0]?.line}–`);
+    expect(error.message).toContain('25 items still unprocessed (throttled) after 4 attempts');
+    expect(error.message).toContain('The table still has no META#VERSION pointer');
+    expect(await pointerOf(other)).toBeUndefined();
+  });
+
+  it('deletes only record items the new version lacks, never other items', async () => {
+    const tableName = await freshTable();
+    await load(prepareReferenceSet(v1()), tableName);
+    const foreign = { pk: { S: 'NOTE#ops' }, kind: { S: 'note' } };
+    const extraCard = referenceItem('card', { panToken: 'tok_StrayCardNotInSet', accountId: 'ACC-0000001', network: 'VISA', status: 'ACTIVE' });
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: foreign }));
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: extraCard }));
+
+    // A clean-up that fails (after the flip) says the version is live and that a re-run finishes it.
+    const scanFails = recordingClient(db.client, (_call, command) => command instanceof ScanCommand);
+    const error = await refusal(load(prepareReferenceSet(v2()), tableName, scanFails.client));
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toContain('reference data 2026-12-01.v2 is live in');
+    expect(error.message).toContain('scanning for the records the new version no longer has failed: AccessDeniedException: injected failure');
+    expect((await pointerOf(tableName))?.version).toBe('2026-12-01.v2');
+    expect((await scanTable(tableName)).has('CARD#tok_StrayCardNotInSet')).toBe(true);
+
+    const deleteFails = recordingClient(db.client, (_call, command) => command instanceof BatchWriteItemCommand && Boolean(Object.values(command.input.RequestItems ?? {})[0]?.[0]?.DeleteRequest));
+    const deleteError = await refusal(load(prepareReferenceSet(v2()), tableName, deleteFails.client));
+    expect(deleteError.message).toMatch(/is live in .*, but deleting stale item CARD#tok_\w+, stale item CARD#tok_\w+ failed: AccessDeniedException/);
+
+    const result = await load(prepareReferenceSet(v2()), tableName);
+    expect(result.deleted).toBe(2); // the stray card and the card v2 withdrew
+    const items = await scanTable(tableName);
+    expect(items.has('NOTE#ops')).toBe(true);
+    expect(items.has('CARD#tok_StrayCardNotInSet')).toBe(false);
+  });
+
+  it('maps an unreachable endpoint to an AWS failure that wrote nothing', async () => {
+    const client = await closedPortClient();
+    const error = await refusal(load(prepareReferenceSet(v1()), 'whatever', client));
+    client.destroy();
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toMatch(/reading META#VERSION failed: .*Nothing was written/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+interface BadCase {
+  name: string;
+  edit: (files: Files) => void;
+  /** The file, line and fault the refusal must name. */
+  expected: string;
+}
+
+const BAD_FILES: BadCase[] = [
+  { name: 'a missing column (header)', edit: (f) => replaceLine(f, 'accounts.csv', 1, (line) => line.replace(',currency', '')), expected: 'accounts.csv line 1: header' },
+  { name: 'a missing column (row)', edit: (f) => replaceLine(f, 'cards.csv', 4, (line) => line.split(',').slice(0, 3).join(',')), expected: 'cards.csv line 4: 3 cells, expected 4' },
+  { name: 'an unknown currency', edit: (f) => setCell(f, 'accounts.csv', 3, 7, 'GBX'), expected: 'accounts.csv line 3: field currency: unknown ISO 4217 currency "GBX"' },
+  { name: 'a currency that is not a code', edit: (f) => setCell(f, 'merchants.csv', 5, 6, 'gbp'), expected: 'merchants.csv line 5: field currency: must match pattern' },
+  {
+    name: 'an amount with more decimals than its currency has',
+    edit: (f) => (f['products.json'] = (f['products.json'] as string).replace('"2500.00"', '"2500.001"')),
+    expected: 'products.json line 2: field perTransactionLimit.value: amount "2500.001" has 3 decimal places; GBP allows 2',
+  },
+  {
+    name: 'an amount written as a JSON number',
+    edit: (f) => (f['products.json'] = (f['products.json'] as string).replace('"10000.00"', '10000')),
+    expected: 'products.json line 13: field perTransactionLimit.value: must be string',
+  },
+  {
+    name: 'an FX rate that is not a decimal',
+    edit: (f) => (f['fx-rates.json'] = (f['fx-rates.json'] as string).replace('"0.10238257"', '"1e-1"')),
+    expected: 'fx-rates.json line 2: field rate: rate "1e-1"',
+  },
+  {
+    name: 'a duplicate card token',
+    edit: (f) => replaceLine(f, 'cards.csv', 5, () => (f['cards.csv'] as string).split('\n')[1] as string),
+    expected: 'cards.csv line 5: duplicate panToken',
+  },
+  {
+    name: 'an account id in both account files',
+    edit: (f) => setCell(f, 'accounts.csv', 6, 0, 'SETTLE-GBP-001'),
+    expected: 'accounts.csv line 6: duplicate accountId "SETTLE-GBP-001" (first at settlement-accounts.csv line',
+  },
+  {
+    name: 'a duplicate member name in a JSON record',
+    edit: (f) => (f['fx-rates.json'] = (f['fx-rates.json'] as string).replace('{"from":"AED","to":"CHF"', '{"from":"AED","to":"EUR","to":"CHF"')),
+    expected: 'fx-rates.json line 3: element 2: duplicate member name',
+  },
+  { name: 'a card number as the card token', edit: (f) => setCell(f, 'cards.csv', 3, 0, PAN), expected: 'cards.csv line 3: column 1 (panToken) holds a card number' },
+  {
+    name: 'a card number in a holder name',
+    edit: (f) => setCell(f, 'accounts.csv', 7, 4, `Card ${PAN.replace(/(\d{4})/g, '$1 ').trim()}`),
+    expected: 'accounts.csv line 7: column 5 (holderName) holds a card number',
+  },
+  {
+    name: 'a card number in a JSON file',
+    edit: (f) => (f['products.json'] = (f['products.json'] as string).replace('Student Account', `Student ${PAN}`)),
+    expected: 'products.json line 26: holds a card number',
+  },
+  { name: 'a byte-order mark', edit: (f) => (f['merchants.csv'] = `\uFEFF${f['merchants.csv'] as string}`), expected: 'merchants.csv line 1: starts with a UTF-8 byte-order mark' },
+  { name: 'CRLF line endings', edit: (f) => (f['cards.csv'] = (f['cards.csv'] as string).replace(/\n/g, '\r\n')), expected: 'cards.csv line 1: has a carriage return (CRLF line ending)' },
+  { name: 'an unknown card status', edit: (f) => setCell(f, 'cards.csv', 2, 3, 'LOST'), expected: 'cards.csv line 2: unknown card status "LOST"' },
+  { name: 'a card of an account not in the set', edit: (f) => setCell(f, 'cards.csv', 6, 1, 'ACC-9999999'), expected: 'cards.csv line 6: accountId "ACC-9999999" is not in accounts.csv' },
+  { name: 'a malformed card token', edit: (f) => setCell(f, 'cards.csv', 2, 0, 'tok_short'), expected: 'cards.csv line 2: field panToken: must match pattern' },
+];
+
+describe('a bad set is refused before any write, naming the file and line', () => {
+  it.each(BAD_FILES)('$name', async ({ edit, expected }) => {
+    const dir = writeSet({ version: '2026-11-01.bad', effectiveDate: '2026-11-01', edit });
+    const { client, calls } = recordingClient(db.client);
+    const error = await refusal(runReferenceDataLoad({ dir, table: 'never-touched' }, { stdout: () => undefined, stderr: () => undefined }, client));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain(expected);
+    expect(error.message).toContain('nothing written');
+    expect(error.message).not.toContain(PAN);
+    expect(error.message).not.toMatch(/4111[ ,]?1111/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a manifest that does not match its files, or whose counts are wrong', async () => {
+    const stale = writeSet({ version: '2026-11-01.stale', effectiveDate: '2026-11-01', staleHashes: true, edit: (f) => setCell(f, 'accounts.csv', 2, 4, 'Edited By Hand') });
+    expect(() => prepareReferenceSet(stale)).toThrow(/manifest\.json: files\.accounts\.csv: SHA-256 [0-9a-f]{64} does not match the file's [0-9a-f]{64}/);
+    const counted = writeSet({ version: '2026-11-01.counts', effectiveDate: '2026-11-01', counts: { cards: 1 } });
+    expect(() => prepareReferenceSet(counted)).toThrow(/manifest\.json: counts\.cards is 1 but cards\.csv holds \d+ records/);
+    const badDate = writeSet({ version: '2026-02-30.x', effectiveDate: '2026-02-30' });
+    expect(() => prepareReferenceSet(badDate)).toThrow('manifest.json: effectiveDate "2026-02-30" is not a real date');
+  });
+
+  it('accepts the shipped set and every file of it', () => {
+    const prepared = prepareReferenceSet(SHIPPED);
+    const embedded = new EmbeddedReferenceData(SHIPPED);
+    expect(prepared.version).toBe(embedded.version);
+    expect(REFERENCE_FILES.map(({ file }) => prepared.counts[file])).toEqual([
+      embedded.products.length,
+      embedded.fxRates.length,
+      embedded.settlementAccounts.length,
+      embedded.accounts.length,
+      embedded.merchants.length,
+      embedded.cards.length,
+    ]);
+    // Every item carries the line of its record: the first card is on cards.csv line 2.
+    expect(prepared.items.find((item) => item.file === 'cards.csv')).toMatchObject({ line: 2, key: `CARD#${embedded.cards[0]?.panToken}` });
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('the command', () => {
+  const saved = { ...process.env };
+  beforeAll(() => {
+    process.env.AWS_ACCESS_KEY_ID = 'x';
+    process.env.AWS_SECRET_ACCESS_KEY = 'x';
+  });
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const previous = process.exitCode;
+    process.exitCode = 0;
+    await main(['node', 'ledgerline', 'load-reference-data', ...args], { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
+    const status = Number(process.exitCode ?? 0);
+    process.exitCode = previous;
+    return { status, stdout, stderr };
+  }
+
+  it('`ledgerline load-reference-data` loads a set, with progress on stderr and the summary on stdout', async () => {
+    const tableName = await freshTable();
+    const dir = writeSet({ version: '2026-11-01.cli', effectiveDate: '2026-11-01' });
+    const out = await cli(['--table', tableName, '--dir', dir, '--endpoint', db.endpoint, '--region', 'eu-west-2', '--json']);
+    expect(out.status).toBe(0);
+    const summary = JSON.parse(out.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ dryRun: false, version: '2026-11-01.cli', table: tableName, deleted: 0 });
+    expect(out.stderr).toContain('META#VERSION → 2026-11-01.cli');
+    expect((await pointerOf(tableName))?.version).toBe('2026-11-01.cli');
+  });
+
+  it('--dry-run validates and counts with no table and no AWS call', async () => {
+    const out = await cli(['--dry-run', '--json']);
+    expect(out.status).toBe(0);
+    const embedded = new EmbeddedReferenceData(SHIPPED);
+    expect(JSON.parse(out.stdout)).toMatchObject({ dryRun: true, version: embedded.version, counts: { 'cards.csv': embedded.cards.length, 'accounts.csv': embedded.accounts.length } });
+  });
+
+  it('exits 2 on bad input and on a missing --table, 1 on an AWS failure', async () => {
+    const bad = writeSet({ version: '2026-11-01.bad', effectiveDate: '2026-11-01', edit: (f) => setCell(f, 'cards.csv', 3, 0, PAN) });
+    const refused = await cli(['--table', 'x', '--dir', bad, '--endpoint', db.endpoint, '--region', 'eu-west-2']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('cards.csv line 3: column 1 (panToken) holds a card number');
+    expect(refused.stderr).not.toContain(PAN);
+    expect((await cli(['--dir', bad])).status).toBe(2);
+
+    const missingTable = await cli(['--table', 'no-such-table', '--endpoint', db.endpoint, '--region', 'eu-west-2', '--dir', writeSet({ version: '2026-11-01.x', effectiveDate: '2026-11-01' })]);
+    expect(missingTable.status).toBe(1);
+    expect(missingTable.stderr).toMatch(/reading META#VERSION failed: ResourceNotFoundException/);
+  });
+
+  it('scripts/load-reference-data.ts maps the same outcomes to its exit status', async () => {
+    const written: string[] = [];
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((text) => written.push(String(text)) > 0);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation((text) => written.push(String(text)) > 0);
+    try {
+      expect(await runScript(['node', 'load-reference-data.ts', '--dry-run'])).toBe(0);
+      expect(await runScript(['node', 'load-reference-data.ts', '--no-such-option'])).toBe(2);
+      expect(await runScript(['node', 'load-reference-data.ts', '--dir', path.join(scratch, 'absent'), '--dry-run'])).toBe(2);
+      const tableName = await freshTable();
+      const dir = writeSet({ version: '2026-11-01.script', effectiveDate: '2026-11-01' });
+      expect(await runScript(['node', 'load-reference-data.ts', '--table', tableName, '--dir', dir, '--endpoint', db.endpoint, '--region', 'eu-west-2'])).toBe(0);
+      expect(await runScript(['node', 'load-reference-data.ts', '--help'])).toBe(0);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(written.join('')).toContain('reference data 2026-11-01.script loaded into');
+    expect(written.join('')).toContain('Exit status: 0 loaded');
+  });
+});

@@ -54,7 +54,10 @@ export const NOT_PORTABLE: readonly { words: readonly string[]; why: string }[] 
   { words: ['SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'JSON', 'JSONB', 'UUID', 'BYTEA', 'ARRAY', 'INTERVAL'], why: 'not a Redshift column type' },
   { words: ['REAL', 'FLOAT', 'FLOAT4', 'FLOAT8', 'DOUBLE'], why: 'money is exact: use DECIMAL(38,6) or integer minor units, never floating point' },
   { words: ['INDEX'], why: 'Redshift has no indexes (sort keys instead)' },
-  { words: ['PRIMARY', 'UNIQUE', 'REFERENCES', 'FOREIGN', 'CHECK', 'EXCLUDE'], why: 'Redshift does not enforce key or check constraints; PostgreSQL would, so the test would prove a guarantee Redshift does not give' },
+  {
+    words: ['PRIMARY', 'UNIQUE', 'REFERENCES', 'FOREIGN', 'CHECK', 'EXCLUDE'],
+    why: 'Redshift does not enforce key or check constraints; PostgreSQL would, so the test would prove a guarantee Redshift does not give',
+  },
   { words: ['CONFLICT', 'RETURNING', 'GENERATED', 'EXTENSION', 'DOMAIN', 'TRIGGER', 'FUNCTION', 'PROCEDURE'], why: 'PostgreSQL-only or different in Redshift' },
   { words: ['TYPE'], why: 'CREATE TYPE is PostgreSQL-only, and ALTER COLUMN … TYPE cannot run inside a Redshift transaction block' },
   { words: ['VACUUM', 'DATABASE', 'EXTERNAL', 'APPEND'], why: 'cannot run inside a Redshift transaction block (each migration is one transaction)' },
@@ -120,10 +123,15 @@ export function toPostgres(redshiftSql: string, where = 'SQL'): PostgresStatemen
     throw new DialectError(`${where}: unbalanced parentheses after ${tokens[open - 1]?.text ?? 'a clause'}`);
   };
   if (isWord(significant(tokens)[0], 'COPY')) throw new DialectError(`${where}: COPY is substituted by the load emulation (rehearsal/redshift/load.ts), not by the dialect`);
+  /** A removed clause takes the whitespace before it along. */
+  const dropTrailingSpace = (): void => {
+    while (out.length > 0 && out[out.length - 1]!.kind === 'space') out.pop();
+  };
   let i = 0;
   while (i < tokens.length) {
     const token = tokens[i]!;
     const word = upper(token);
+    if (['ENCODE', 'DISTSTYLE', 'BACKUP', 'DISTKEY', 'SORTKEY', 'COMPOUND', 'INTERLEAVED'].includes(word)) dropTrailingSpace();
     if (word === 'ENCODE') {
       const value = nextSignificant(i + 1);
       if (tokens[value]?.kind !== 'word') throw new DialectError(`${where}: ENCODE without an encoding`);

@@ -130,7 +130,7 @@ export async function startPostgres(options: { binDir?: string; port?: number } 
   } catch (error) {
     const serverLog = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
     await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}${serverLog ? `\nserver log:\n${serverLog}` : ''}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${serverLog ? `\nserver log:\n${serverLog}` : ''}`, { cause: error });
   }
   const urlFor = (database: string): string => `postgres://postgres@${encodeURIComponent(dir)}:${port}/${encodeURIComponent(database)}`;
   return { url: urlFor('postgres'), urlFor, stop };

@@ -23,8 +23,8 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { LedgerlineStack, type StackScope } from './lib/base';
 import { CustomerManagedKey } from './lib/kms';
 import { SecureBucket, housekeepingRule } from './lib/bucket';
-import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, WILDCARD_SID_PREFIX, allow, awsRequiresWildcard, policyDocument, type PolicyStatement } from './lib/iam';
-import type { Names } from './naming';
+import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, WILDCARD_SID_PREFIX, allow, awsRequiresWildcard, kmsVia, policyDocument, type PolicyStatement } from './lib/iam';
+import { ANALYTICS_PREFIXES, type Names } from './naming';
 
 /** IAM managed policy size limit (characters, whitespace excluded). */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
@@ -255,6 +255,9 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
         'Tables',
       ),
       allow(['s3:CreateBucket', 's3:DeleteBucket', 's3:Get*', 's3:List*', 's3:Put*', 's3:DeleteBucketPolicy', 's3:DeleteObject*'], [`arn:aws:s3:::${p}`, `arn:aws:s3:::${p}/*`], undefined, 'Buckets'),
+      // DEP-2 deploy-time step: the reference-data load (items of one version, then the version pointer).
+      allow(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], [names.tableArn('reference')], undefined, 'ReferenceDataLoad'),
+      kmsVia([arn('kms', 'key/*')], ['dynamodb'], region, ['kms:Decrypt', 'kms:GenerateDataKey']),
       allow(
         ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
         [arn('sqs', p)],
@@ -365,6 +368,11 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       ),
     ],
     analytics: [
+      // DEP-2 deploy-time step: the Redshift migrations through the Data API with the managed admin secret.
+      allow(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement'], [arn('redshift-serverless', 'workgroup/*')], undefined, 'RedshiftMigrations'),
+      awsRequiresWildcard('RedshiftMigrationStatements', ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']),
+      allow(['redshift-serverless:GetCredentials'], [arn('redshift-serverless', 'workgroup/*')], undefined, 'RedshiftCredentials'),
+      allow(['secretsmanager:GetSecretValue'], [arn('secretsmanager', `secret:redshift!${p}`)], undefined, 'RedshiftAdminSecret'),
       allow(
         [
           'glue:CreateDatabase',
@@ -664,6 +672,24 @@ function trustPolicy(principals: readonly string[]): string {
 export const READ_ONLY_ACTION = /^[a-z0-9-]+:(Get|Describe|List|BatchGet|Head)[A-Za-z*]*$/;
 /** Read actions that read DATA, not configuration: the plan role never gets these from the deploy role's groups. */
 const DATA_READS = new Set(['secretsmanager:GetSecretValue', 's3:GetObject', 's3:GetObjectVersion', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'ssm:GetParameter', 'ssm:GetParameters']);
+/**
+ * Wildcard reads of the deploy role that would include data reads: the plan role gets only their
+ * configuration part (`s3:Get*` includes GetObject; `s3:List*` lists object keys).
+ */
+const PLAN_EXPANSIONS: Readonly<Record<string, readonly string[]>> = {
+  's3:Get*': [
+    's3:GetBucket*',
+    's3:GetAccelerateConfiguration',
+    's3:GetLifecycleConfiguration',
+    's3:GetReplicationConfiguration',
+    's3:GetEncryptionConfiguration',
+    's3:GetIntelligentTieringConfiguration',
+    's3:GetAnalyticsConfiguration',
+    's3:GetInventoryConfiguration',
+    's3:GetMetricsConfiguration',
+  ],
+  's3:List*': [],
+};
 
 /**
  * The plan role's permissions: the read-only part of the deploy role's (same resources, same
@@ -683,7 +709,7 @@ export function planPolicyGroups(deployGroups: Readonly<Record<string, PolicySta
         readOnly.push(statement);
         continue;
       }
-      const reads = actions.filter((action) => READ_ONLY_ACTION.test(action) && !DATA_READS.has(action));
+      const reads = actions.flatMap((action) => PLAN_EXPANSIONS[action] ?? [action]).filter((action) => READ_ONLY_ACTION.test(action) && !DATA_READS.has(action));
       if (reads.length > 0) readOnly.push({ ...statement, Action: reads });
     }
     if (readOnly.some((statement) => statement.Effect === 'Allow')) groups[group] = readOnly;
@@ -703,6 +729,8 @@ export function planPolicyGroups(deployGroups: Readonly<Record<string, PolicySta
       'PlanTimeSecrets',
     ),
     allow(['ssm:GetParameter', 'ssm:GetParameters'], [`arn:aws:ssm:${region}:${account}:parameter${names.ssmParameterName('*')}`], undefined, 'Parameters'),
+    // The one object Terraform manages (the Glue script): its refresh reads it.
+    allow(['s3:GetObject'], [`arn:aws:s3:::${names.analyticsBucket}/${ANALYTICS_PREFIXES.scripts}*`], undefined, 'ManagedObjects'),
     allow(
       ['kms:Decrypt'],
       [`arn:aws:kms:${region}:${account}:key/*`],

@@ -177,6 +177,19 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
     const principal = role(fn.roleName);
     push('lambda-environment-key', `function ${fn.name} (Lambda)`, kms(principal, fn.environmentKeyArn, ['kms:Decrypt'], { 'kms:ViaService': `lambda.${region}.amazonaws.com`, 'kms:EncryptionContext:LambdaFunctionName': fn.name }));
     const resource = tf.get(fn.address)!;
+    // The Lambda service with the execution role: the function's log stream, X-Ray, its VPC ENIs.
+    if (fn.logGroup) push('lambda-runtime', `function ${fn.name} (Lambda)`, ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ principal, action, resource: `arn:aws:logs:${region}:${account}:log-group:${fn.logGroup}:log-stream:2026/01/01/[$LATEST]0123456789abcdef` })));
+    if (block(tf.field(resource, 'tracing_config'))?.mode === 'Active') push('lambda-runtime', `function ${fn.name} (Lambda)`, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].map((action) => ({ principal, action, resource: '*' })));
+    const vpc = block(tf.field(resource, 'vpc_config'));
+    if (vpc) {
+      const eni = `arn:aws:ec2:${region}:${account}:network-interface/eni-0123456789abcdef0`;
+      const attached = [eni, ...list(vpc.subnet_ids as string[]).map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`), ...list(vpc.security_group_ids as string[]).map((id) => `arn:aws:ec2:${region}:${account}:security-group/${id}`)];
+      push('lambda-runtime', `function ${fn.name} (Lambda VPC)`, [
+        ...attached.map((arn) => ({ principal, action: 'ec2:CreateNetworkInterface', resource: arn })),
+        ...['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'].map((action) => ({ principal, action, resource: eni })),
+        { principal, action: 'ec2:DescribeNetworkInterfaces', resource: '*' },
+      ]);
+    }
     const dlq = block(tf.field(resource, 'dead_letter_config'))?.target_arn;
     if (typeof dlq === 'string') push('lambda-async-dlq', `function ${fn.name} (async dead letters)`, deliverTo(mapper, principal, dlq, fn.arn));
   }

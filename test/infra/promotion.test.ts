@@ -10,6 +10,8 @@ import { Names } from '../../stacks/naming';
 import { READ_ONLY_ACTION } from '../../stacks/bootstrap-stack';
 import { cleanupSynth, model } from './support/synth';
 import { block, list, statementsOf, type Json } from './support/model';
+import { deployTimeSteps, redshiftSecretArnOf, runnableSteps } from '../../scripts/post-deploy';
+import type { PlanManifest } from '../../scripts/deploy/manifest';
 
 afterAll(cleanupSynth);
 
@@ -96,5 +98,53 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s 
     }
     const attached = m.of('aws_iam_role_policy_attachment').filter((attachment) => String(m.get(m.refs(attachment, attachment.config.role)[0]!)?.config.name) === names.planRoleName);
     expect(attached).toHaveLength(policies.length);
+  });
+});
+
+describe('DEP-2 deploy-time steps after an apply', () => {
+  const manifest = (deferred: Record<string, string>): PlanManifest => ({
+    format: 1,
+    environment: 'dev',
+    revision: 'r',
+    terraformVersion: '1.11.4',
+    createdAt: 't',
+    stacks: ['network', 'data', 'analytics', 'app', 'observability'].map((component) => {
+      const stack = `ledgerline-dev-${component}`;
+      return deferred[component] ? { stack, reads: {}, deferred: deferred[component] } : { stack, reads: {}, changes: { add: 0, change: 0, destroy: 0, outputs: 0 } };
+    }),
+  });
+
+  test('every environment loads reference data after its data stack and migrates Redshift after its analytics stack', () => {
+    for (const config of ENVIRONMENTS) {
+      const names = Names.of(config);
+      const [load, migrate] = deployTimeSteps(config.name);
+      expect(load!.after).toBe(`${config.prefix}-data`);
+      expect(load!.command({})).toEqual(expect.arrayContaining(['scripts/load-reference-data.ts', '--table', names.tableName('reference')]));
+      expect(migrate!.after).toBe(`${config.prefix}-analytics`);
+      expect(migrate!.command({ redshiftSecretArn: 'arn:s' })).toEqual(expect.arrayContaining(['--workgroup', names.redshiftWorkgroup, '--database', names.redshiftDatabase, '--secret-arn', 'arn:s']));
+      expect(() => migrate!.command({})).toThrow(/no output holding the Redshift admin secret ARN/);
+    }
+    expect(() => deployTimeSteps('qa')).toThrow(/unknown environment "qa"/);
+  });
+
+  test('a step waits with its stack on a first deploy, and runs once the stack exists', () => {
+    const steps = deployTimeSteps('dev');
+    const first = runnableSteps(steps, manifest({ data: 'it reads ledgerline-dev-network…', analytics: 'waits', app: 'waits', observability: 'waits' }));
+    expect(first.map((entry) => entry.skip !== undefined)).toEqual([true, true]);
+    expect(first[0]!.skip).toMatch(/ledgerline-dev-data waits for a later run/);
+    const third = runnableSteps(steps, manifest({ app: 'waits', observability: 'waits' }));
+    expect(third.map((entry) => entry.skip)).toEqual([undefined, undefined]);
+  });
+
+  test("the admin secret's ARN is read from the analytics stack's cross-stack output", () => {
+    expect(redshiftSecretArnOf({ 'cross-stack-output-aws_redshiftserverless_namespaceredshift-namespaceadmin_password_secret_arn': { value: 'arn:aws:secretsmanager:x' }, other: { value: 1 } })).toBe(
+      'arn:aws:secretsmanager:x',
+    );
+    expect(redshiftSecretArnOf({ other: { value: 1 } })).toBeUndefined();
+  });
+
+  test('the apply step runs the deploy-time steps after applying', () => {
+    const apply = commands('apply.yml');
+    expect(apply.indexOf('scripts/post-deploy.ts')).toBeGreaterThan(apply.indexOf('scripts/deploy.ts apply'));
   });
 });

@@ -55,6 +55,7 @@ import {
   type ReferenceFileName,
   type ReferenceRecordKind,
 } from '../../domain/reference-data-set';
+import { redactPans } from '../../domain/pan';
 import { DEFAULT_REFERENCE_DATA_DIR, EmbeddedReferenceData } from '../embedded/reference-data';
 import { referenceItem, referenceVersionItem } from './dynamo-reference-data';
 import { backoffMs, errorName, isTransientAwsError, sleep } from './errors';
@@ -103,7 +104,8 @@ export interface PreparedReferenceSet {
 function refuse(problems: readonly ReferenceDataProblem[], dir: string): never {
   const listed = problems.slice(0, MAX_LISTED_PROBLEMS).map((problem) => `  ${formatProblem(problem)}`);
   const more = problems.length > MAX_LISTED_PROBLEMS ? [`  … and ${problems.length - MAX_LISTED_PROBLEMS} more`] : [];
-  throw new ReferenceDataLoadError([`reference data in ${dir} refused (nothing written):`, ...listed, ...more].join('\n'), 2, problems);
+  // PCI-3: a file name is masked wherever it is named.
+  throw new ReferenceDataLoadError([`reference data in ${redactPans(dir)} refused (nothing written):`, ...listed, ...more].join('\n'), 2, problems);
 }
 
 /** The embedded parser's error (`<file> line <n>: <fault>` or `<file>: <fault>`) as a problem; a header fault is on line 1. */
@@ -120,7 +122,7 @@ function embeddedProblem(error: unknown): ReferenceDataProblem {
  * ReferenceDataLoadError (exit 2) listing every problem found; touches no AWS.
  */
 export function prepareReferenceSet(dir: string): PreparedReferenceSet {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ReferenceDataLoadError(`reference data directory "${dir}" does not exist`, 2);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ReferenceDataLoadError(`reference data directory "${redactPans(dir)}" does not exist`, 2);
   const problems: ReferenceDataProblem[] = [];
   const texts = new Map<string, string>();
   const hashes = {} as Record<ReferenceFileName, string>;
@@ -134,8 +136,9 @@ export function prepareReferenceSet(dir: string): PreparedReferenceSet {
     const text = bytes.toString('utf8');
     texts.set(file, text);
     if (file !== REFERENCE_MANIFEST_FILE) hashes[file as ReferenceFileName] = createHash('sha256').update(bytes).digest('hex');
-    problems.push(...textProblems(file, text, format));
-    if (format === 'json' && file !== REFERENCE_MANIFEST_FILE && problems.length === 0) problems.push(...jsonArrayProblems(file, text));
+    const faults = textProblems(file, text, format);
+    if (faults.length === 0 && format === 'json' && file !== REFERENCE_MANIFEST_FILE) faults.push(...jsonArrayProblems(file, text));
+    problems.push(...faults);
   }
   if (problems.length > 0) refuse(problems, dir);
 
@@ -511,7 +514,7 @@ export async function runReferenceDataLoad(options: LoadCommandOptions, io: Load
   const prepared = prepareReferenceSet(path.resolve(options.dir));
   const batches = Math.ceil(prepared.items.length / BATCH_SIZE);
   if (options.dryRun) {
-    const summary = { dryRun: true, dir: prepared.dir, version: prepared.version, effectiveDate: prepared.effectiveDate, counts: prepared.counts, items: prepared.items.length, batches };
+    const summary = { dryRun: true, dir: redactPans(prepared.dir), version: prepared.version, effectiveDate: prepared.effectiveDate, counts: prepared.counts, items: prepared.items.length, batches };
     if (options.json) io.stdout(`${JSON.stringify(summary)}\n`);
     else io.stdout(`reference data ${prepared.version} (effective ${prepared.effectiveDate}) is valid: ${countsText(prepared)}; a load writes ${prepared.items.length} items in ${batches} batches\n`);
     return;
@@ -519,7 +522,7 @@ export async function runReferenceDataLoad(options: LoadCommandOptions, io: Load
   const owned = client ? undefined : new DynamoDBClient({ region: options.region, endpoint: options.endpoint });
   try {
     const result = await loadReferenceSet(prepared, { client: client ?? (owned as DynamoDBClient), tableName: options.table as string, progress: (line) => io.stderr(`${line}\n`) });
-    if (options.json) io.stdout(`${JSON.stringify({ dryRun: false, dir: prepared.dir, counts: prepared.counts, ...result })}\n`);
+    if (options.json) io.stdout(`${JSON.stringify({ dryRun: false, dir: redactPans(prepared.dir), counts: prepared.counts, ...result })}\n`);
     else
       io.stdout(
         `reference data ${result.version} loaded into ${result.table}: ${result.written} items written (${countsText(prepared)}), ${result.deleted} withdrawn records deleted, ${REFERENCE_KEYS.version} was ${result.previousVersion ?? '(none)'}; ${(result.elapsedMs / 1000).toFixed(1)} s\n`,

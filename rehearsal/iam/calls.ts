@@ -85,7 +85,8 @@ export class CallMapper {
   queueArn(urlOrName: string): string {
     const name = urlOrName.startsWith('arn:') ? urlOrName.split(':').pop()! : urlOrName.split('/').pop()!;
     const queue = this.must('aws_sqs_queue', name, 'SQS queue');
-    if (urlOrName.startsWith('https://') && this.model.tf.attribute(queue, 'url') !== urlOrName) throw new UnmappedRequestError(`SQS queue URL ${urlOrName} is not the URL of ${name} (${String(this.model.tf.attribute(queue, 'url'))})`);
+    if (urlOrName.startsWith('https://') && this.model.tf.attribute(queue, 'url') !== urlOrName)
+      throw new UnmappedRequestError(`SQS queue URL ${urlOrName} is not the URL of ${name} (${String(this.model.tf.attribute(queue, 'url'))})`);
     return this.model.tf.arnOf(queue);
   }
 
@@ -111,7 +112,8 @@ export class CallMapper {
     const byArn = new Map<string, string>();
     for (const secret of this.model.tf.of('aws_secretsmanager_secret')) byArn.set(this.model.tf.arnOf(secret), this.model.tf.str(secret, 'name'));
     for (const namespace of this.model.tf.of('aws_redshiftserverless_namespace')) {
-      if (this.model.tf.field(namespace, 'manage_admin_password') === true) byArn.set(String(this.model.tf.attribute(namespace, 'admin_password_secret_arn')), this.model.tf.adminSecretName(namespace));
+      if (this.model.tf.field(namespace, 'manage_admin_password') === true)
+        byArn.set(String(this.model.tf.attribute(namespace, 'admin_password_secret_arn')), this.model.tf.adminSecretName(namespace));
     }
     return byArn;
   }
@@ -200,7 +202,10 @@ export class CallMapper {
         if (op === 'DescribeExecution' || op === 'StopExecution') {
           const execution = text(input, 'executionArn', request);
           const machine = this.stateMachineArn(execution.replace(/:execution:([^:]+):.*$/, ':stateMachine:$1'));
-          return [call(`states:${op}`, execution), ...(op === 'DescribeExecution' ? this.implied(principal, machine, 'states', ['kms:Decrypt'], { 'aws:states:stateMachineArn': machine }, caller) : [])];
+          return [
+            call(`states:${op}`, execution),
+            ...(op === 'DescribeExecution' ? this.implied(principal, machine, 'states', ['kms:Decrypt'], { 'aws:states:stateMachineArn': machine }, caller) : []),
+          ];
         }
         break;
       }
@@ -266,7 +271,14 @@ export class CallMapper {
     const input = request.input;
     const op = request.operation;
     const kmsOf = (table: string, write: boolean) =>
-      this.implied(principal, this.tableArn(table), 'dynamodb', write ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'], { 'aws:dynamodb:tableName': table.startsWith('arn:') ? table.split('/')[1]! : table, 'aws:dynamodb:subscriberId': this.model.account }, caller);
+      this.implied(
+        principal,
+        this.tableArn(table),
+        'dynamodb',
+        write ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'],
+        { 'aws:dynamodb:tableName': table.startsWith('arn:') ? table.split('/')[1]! : table, 'aws:dynamodb:subscriberId': this.model.account },
+        caller,
+      );
     switch (op) {
       case 'GetItem':
       case 'PutItem':
@@ -318,10 +330,11 @@ export class CallMapper {
     const bucket = text(input, 'Bucket', request);
     const bucketArn = this.bucketArn(bucket);
     const tls: Context = { 's3:TlsVersion': '1.3', 's3:authType': 'REST-HEADER', 's3:signatureversion': 'AWS4-HMAC-SHA256' };
-    const objectKms = (objectBucket: string, actions: readonly string[], keyArn?: string) => this.implied(principal, `arn:aws:s3:::${objectBucket}`, 's3', actions, { 'aws:s3:arn': `arn:aws:s3:::${objectBucket}` }, caller, keyArn);
+    const objectKms = (objectBucket: string, actions: readonly string[], keyArn?: string) =>
+      this.implied(principal, `arn:aws:s3:::${objectBucket}`, 's3', actions, { 'aws:s3:arn': `arn:aws:s3:::${objectBucket}` }, caller, keyArn);
     const requestKey = (): string | undefined => {
       const key = optionalText(input, 'SSEKMSKeyId');
-      return key ? (this.model.keys.has(key) ? key : [...this.model.keys.keys()].find((arn) => arn.endsWith(`/${key}`)) ?? key) : undefined;
+      return key ? (this.model.keys.has(key) ? key : ([...this.model.keys.keys()].find((arn) => arn.endsWith(`/${key}`)) ?? key)) : undefined;
     };
     const writeContext = (): Context => {
       const context: Context = { ...tls };

@@ -24,7 +24,9 @@ import type { IamModel, NamedPolicy, PolicyDocument, ResourcePolicyModel } from 
 /* eslint-disable @typescript-eslint/no-require-imports -- the simulator's core engine is not in its package exports */
 const SIMULATOR = dirname(require.resolve('@cloud-copilot/iam-simulate'));
 const core = require(join(SIMULATOR, 'core_engine', 'CoreSimulatorEngine.js')) as { authorize(request: unknown): Analysis };
-const requests = require(join(SIMULATOR, 'request', 'request.js')) as { AwsRequestImpl: new (principal: string, resource: { resource: string; accountId: string }, action: string, context: unknown) => unknown };
+const requests = require(join(SIMULATOR, 'request', 'request.js')) as {
+  AwsRequestImpl: new (principal: string, resource: { resource: string; accountId: string }, action: string, context: unknown) => unknown;
+};
 const contexts = require(join(SIMULATOR, 'requestContext.js')) as { RequestContextImpl: new (values: Record<string, string | string[]>) => unknown };
 const discovery = require(join(SIMULATOR, 'context_keys', 'discoveryContextKeyConstraints.js')) as { DiscoveryContextKeyConstraints: new (constraints: unknown[]) => unknown };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -170,7 +172,9 @@ function describe(statement: StatementAnalysis): string {
 /** Statements that match action and resource but whose condition fails: why an Allow did not apply. */
 function nearMisses(analysis: PolicyAnalysis | undefined): string[] {
   return (analysis?.unmatchedStatements ?? [])
-    .filter((statement) => statement.statement.toJSON().Effect === 'Allow' && statement.actionMatch && statement.resourceMatch && statement.conditionMatch !== true && statement.conditionMatch !== 'Match')
+    .filter(
+      (statement) => statement.statement.toJSON().Effect === 'Allow' && statement.actionMatch && statement.resourceMatch && statement.conditionMatch !== true && statement.conditionMatch !== 'Match',
+    )
     .map((statement) => `${describe(statement)} does not apply: its condition ${JSON.stringify(statement.statement.toJSON().Condition)} is not met`);
 }
 
@@ -215,9 +219,15 @@ export function evaluate(request: EvaluationRequest, policies: PolicySet): Decis
       reasons.push(`permissions boundary ${policies.boundary?.address ?? '?'} does not allow it`, ...nearMisses(analysis.permissionBoundaryAnalysis));
     }
     if (isKms && resourceResult !== 'Allowed' && resourceResult !== 'AllowedForAccount') {
-      reasons.push(policies.resource ? `key policy ${resourceName} does not allow ${isService ? request.principal : 'the account or this role'}` : 'the key has no key policy in this environment', ...nearMisses(analysis.resourceAnalysis));
+      reasons.push(
+        policies.resource ? `key policy ${resourceName} does not allow ${isService ? request.principal : 'the account or this role'}` : 'the key has no key policy in this environment',
+        ...nearMisses(analysis.resourceAnalysis),
+      );
     } else if (isService && resourceResult !== 'Allowed') {
-      reasons.push(policies.resource ? `resource policy ${resourceName} does not allow ${request.principal}` : `no resource policy on ${request.resource} admits ${request.principal}`, ...nearMisses(analysis.resourceAnalysis));
+      reasons.push(
+        policies.resource ? `resource policy ${resourceName} does not allow ${request.principal}` : `no resource policy on ${request.resource} admits ${request.principal}`,
+        ...nearMisses(analysis.resourceAnalysis),
+      );
     }
     if (!isService && identityResult !== 'Allowed' && resourceResult !== 'Allowed') {
       const names = policies.identity.map((policy) => policy.address).join(', ') || 'none';
@@ -286,7 +296,14 @@ export class ModelEvaluator implements IamContract {
     const caller = call.caller ?? principalLabel(principal);
     const principalArn = principal.kind === 'role' ? `arn:aws:sts::${this.model.account}:assumed-role/${principal.roleName}/${caller.replace(/[^\w+=,.@-]/g, '-').slice(0, 64)}` : principal.service;
     const decision = evaluate(
-      { principal: principalArn, action: call.action, resource: call.resource, accountId: this.model.account, context: { ...this.baseContext(principal, call.action), ...(call.context ?? {}) }, caller },
+      {
+        principal: principalArn,
+        action: call.action,
+        resource: call.resource,
+        accountId: this.model.account,
+        context: { ...this.baseContext(principal, call.action), ...(call.context ?? {}) },
+        caller,
+      },
       this.policiesFor(principal, call.resource),
     );
     const named: Decision = decision.allowed ? decision : { ...decision, reason: `${caller} (${principalLabel(principal)}) may not ${call.action} on ${call.resource}: ${decision.reason}` };

@@ -94,11 +94,14 @@ function decodeS3(request: HttpRequestLike, url: URL): ApiRequest {
   const path = url.pathname.replace(/^\//, '');
   const slash = path.indexOf('/');
   const bucket = decodeURIComponent(slash < 0 ? path : path.slice(0, slash));
-  const key = slash < 0 ? '' : path
-    .slice(slash + 1)
-    .split('/')
-    .map((segment) => decodeURIComponent(segment))
-    .join('/');
+  const key =
+    slash < 0
+      ? ''
+      : path
+          .slice(slash + 1)
+          .split('/')
+          .map((segment) => decodeURIComponent(segment))
+          .join('/');
   if (!bucket) throw new UndecodableRequestError(`S3 ${method} ${url.pathname}: no bucket in the path (the gateway expects path-style requests)`);
   const query = url.searchParams;
   const s3 = (operation: string, input: Record<string, unknown>): ApiRequest => ({ service: 's3', operation, input: { Bucket: bucket, ...input } });
@@ -116,7 +119,14 @@ function decodeS3(request: HttpRequestLike, url: URL): ApiRequest {
       return s3('ListObjects', { ...(query.get('prefix') !== null ? { Prefix: query.get('prefix') } : {}) });
     }
     if (method === 'POST' && query.has('delete')) {
-      const keys = [...bodyText(request).matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((match) => ({ Key: match[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&') }));
+      const keys = [...bodyText(request).matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((match) => ({
+        Key: match[1]!
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&quot;/g, '"')
+          .replace(/&apos;/g, "'")
+          .replace(/&amp;/g, '&'),
+      }));
       return s3('DeleteObjects', { Delete: { Objects: keys } });
     }
     throw new UndecodableRequestError(`S3 ${method} /${bucket}?${query.toString()}: bucket-level operation not modelled`);
@@ -158,7 +168,11 @@ export function decodeHttpRequest(request: HttpRequestLike): ApiRequest {
   const lambda = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
   if (lambda && (credential?.service ?? 'lambda') === 'lambda') {
     const invocationType = header(request.headers, 'x-amz-invocation-type');
-    return { service: 'lambda', operation: 'Invoke', input: { FunctionName: decodeURIComponent(lambda[1]!), ...(invocationType ? { InvocationType: invocationType } : {}), Payload: bodyText(request) } };
+    return {
+      service: 'lambda',
+      operation: 'Invoke',
+      input: { FunctionName: decodeURIComponent(lambda[1]!), ...(invocationType ? { InvocationType: invocationType } : {}), Payload: bodyText(request) },
+    };
   }
   const contentType = header(request.headers, 'content-type') ?? '';
   if (request.method.toUpperCase() === 'POST' && contentType.startsWith('application/x-www-form-urlencoded') && credential?.service !== 's3') {

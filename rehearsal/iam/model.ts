@@ -177,7 +177,8 @@ export class TerraformModel {
     const provider = [...stacks.values()].map((json) => json.provider?.aws?.[0]).find((aws) => aws !== undefined);
     const account = list(provider?.allowed_account_ids as string[] | undefined)[0];
     const region = provider?.region;
-    if (typeof account !== 'string' || typeof region !== 'string') throw new ResolutionError(`environment ${env}: no aws provider with allowed_account_ids and region in ${[...stacks.keys()].join(', ')}`);
+    if (typeof account !== 'string' || typeof region !== 'string')
+      throw new ResolutionError(`environment ${env}: no aws provider with allowed_account_ids and region in ${[...stacks.keys()].join(', ')}`);
     this.account = account;
     this.region = region;
   }
@@ -643,7 +644,8 @@ export class IamModel {
       if (key.raw.policy === undefined) continue;
       this.addResourcePolicy('kms', tf.arnOf(key), key.address, parsePolicy(tf.field(key, 'policy'), key.address));
     }
-    for (const policy of tf.of('aws_s3_bucket_policy')) this.addResourcePolicy('s3', `arn:aws:s3:::${tf.str(policy, 'bucket')}`, policy.address, parsePolicy(tf.field(policy, 'policy'), policy.address));
+    for (const policy of tf.of('aws_s3_bucket_policy'))
+      this.addResourcePolicy('s3', `arn:aws:s3:::${tf.str(policy, 'bucket')}`, policy.address, parsePolicy(tf.field(policy, 'policy'), policy.address));
     for (const policy of tf.of('aws_sqs_queue_policy')) {
       const url = tf.str(policy, 'queue_url');
       const queue = tf.of('aws_sqs_queue').find((candidate) => tf.attribute(candidate, 'url') === url);

@@ -16,7 +16,10 @@ export interface Grant {
 }
 
 function glob(pattern: string, caseInsensitive: boolean): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, caseInsensitive ? 'i' : '');
 }
 
@@ -41,16 +44,29 @@ export function usedBy(grant: Grant, call: AwsCall): boolean {
   return call.principal.kind === 'role' && call.principal.roleName === grant.role && glob(grant.action, true).test(call.action) && glob(grant.resource, false).test(call.resource);
 }
 
-/** Grants of `roles` (default: every role that made a call) that no allowed call in `log` used. */
+/**
+ * Grants of `roles` (default: every role that made a call) that no call in `log` used. A call
+ * denied elsewhere (boundary, bucket policy) still uses the grant: the code needs it.
+ */
 export function unusedGrants(model: IamModel, log: ReadonlyArray<{ call: AwsCall; decision: Decision }>, roles?: readonly string[]): Grant[] {
-  const allowed = log.filter((entry) => entry.decision.allowed).map((entry) => entry.call);
+  const allowed = log.map((entry) => entry.call);
   const callers = roles ?? [...new Set(log.map((entry) => (entry.call.principal.kind === 'role' ? entry.call.principal.roleName : undefined)).filter((name): name is string => name !== undefined))];
   return callers.flatMap((role) => grantsOf(model, role).filter((grant) => !allowed.some((call) => usedBy(grant, call))));
 }
 
 /** A plain-text table: role, action, resource, policy statement. */
 export function formatGrants(grants: readonly Grant[]): string {
-  const rows = [['role', 'action', 'resource', 'granted by'], ...grants.map((grant) => [grant.role, grant.action, grant.resource, `${grant.policy.split('/').pop()}${grant.sid ? ` (${grant.sid})` : ''}`])];
+  const rows = [
+    ['role', 'action', 'resource', 'granted by'],
+    ...grants.map((grant) => [grant.role, grant.action, grant.resource, `${grant.policy.split('/').pop()}${grant.sid ? ` (${grant.sid})` : ''}`]),
+  ];
   const widths = rows[0]!.map((_, column) => Math.min(90, Math.max(...rows.map((row) => row[column]!.length))));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -42,7 +42,8 @@ export function violationsOf(authorizer: Authorizer, calls: readonly CheckedCall
   const violations: Violation[] = [];
   for (const call of calls) {
     const decision = authorizer.authorize(call);
-    if (!decision.allowed) violations.push({ check: call.check, caller: call.caller ?? '?', action: call.action, resource: call.resource, reason: decision.reason ?? 'denied', policies: decision.policies });
+    if (!decision.allowed)
+      violations.push({ check: call.check, caller: call.caller ?? '?', action: call.action, resource: call.resource, reason: decision.reason ?? 'denied', policies: decision.policies });
   }
   return violations;
 }
@@ -74,7 +75,11 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
   // CloudWatch Logs encrypts every CMK log group with the key, the log group ARN as encryption context.
   for (const group of tf.of('aws_cloudwatch_log_group')) {
     const arn = tf.arnOf(group);
-    push('logs-key', `CloudWatch Logs for ${tf.str(group, 'name')}`, kms(service(`logs.${region}.amazonaws.com`), keyOf(arn), ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], { 'kms:EncryptionContext:aws:logs:arn': arn }));
+    push(
+      'logs-key',
+      `CloudWatch Logs for ${tf.str(group, 'name')}`,
+      kms(service(`logs.${region}.amazonaws.com`), keyOf(arn), ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], { 'kms:EncryptionContext:aws:logs:arn': arn }),
+    );
   }
 
   // Step Functions: the role uses the state machine's key (encryption context = its ARN, made by the
@@ -95,7 +100,11 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
   for (const bus of tf.of('aws_cloudwatch_event_bus')) {
     const arn = tf.arnOf(bus);
     const events = service('events.amazonaws.com');
-    push('eventbridge-bus-key', `EventBridge bus ${tf.str(bus, 'name')}`, kms(events, keyOf(arn), ['kms:GenerateDataKey', 'kms:Decrypt'], { 'aws:SourceArn': arn, 'kms:EncryptionContext:aws:events:event-bus:arn': arn }));
+    push(
+      'eventbridge-bus-key',
+      `EventBridge bus ${tf.str(bus, 'name')}`,
+      kms(events, keyOf(arn), ['kms:GenerateDataKey', 'kms:Decrypt'], { 'aws:SourceArn': arn, 'kms:EncryptionContext:aws:events:event-bus:arn': arn }),
+    );
     const dlq = block(tf.field(bus, 'dead_letter_config'))?.arn;
     if (typeof dlq === 'string') push('eventbridge-dlq', `EventBridge bus ${tf.str(bus, 'name')} dead letters`, deliverTo(mapper, events, dlq, arn));
   }
@@ -114,8 +123,13 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
 
   // CloudWatch alarms notify their topics.
   for (const alarm of tf.of('aws_cloudwatch_metric_alarm')) {
-    const topics = new Set([...list(tf.field(alarm, 'alarm_actions') as string[]), ...list(tf.field(alarm, 'ok_actions') as string[]), ...list(tf.field(alarm, 'insufficient_data_actions') as string[])]);
-    for (const topic of topics) if (topic.startsWith('arn:aws:sns:')) push('alarm-topic', `CloudWatch alarm ${tf.str(alarm, 'alarm_name')}`, deliverTo(mapper, service('cloudwatch.amazonaws.com'), topic, tf.arnOf(alarm)));
+    const topics = new Set([
+      ...list(tf.field(alarm, 'alarm_actions') as string[]),
+      ...list(tf.field(alarm, 'ok_actions') as string[]),
+      ...list(tf.field(alarm, 'insufficient_data_actions') as string[]),
+    ]);
+    for (const topic of topics)
+      if (topic.startsWith('arn:aws:sns:')) push('alarm-topic', `CloudWatch alarm ${tf.str(alarm, 'alarm_name')}`, deliverTo(mapper, service('cloudwatch.amazonaws.com'), topic, tf.arnOf(alarm)));
   }
 
   // S3 event notifications to queues, topics and functions (EventBridge notifications go to the default bus, which has no key).
@@ -143,18 +157,28 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
         ...mapper.implied(principal, table, 'dynamodb', ['kms:Decrypt'], { 'aws:dynamodb:tableName': table.split('/')[1]!, 'aws:dynamodb:subscriberId': account }),
       ]);
     } else if (source.includes(':sqs:')) {
-      push('pipe-source', label, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({ principal, action, resource: source })));
+      push(
+        'pipe-source',
+        label,
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({ principal, action, resource: source })),
+      );
     }
     if (pipe.raw.enrichment !== undefined) push('pipe-enrichment', label, mapper.callsFor(principal, { service: 'lambda', operation: 'Invoke', input: { FunctionName: tf.str(pipe, 'enrichment') } }));
     push('pipe-target', label, callsToTarget(mapper, principal, tf.str(pipe, 'target')));
-    const dlq = block(block(block(tf.field(pipe, 'source_parameters'))?.dynamodb_stream_parameters)?.dead_letter_config)?.arn ?? block(block(block(tf.field(pipe, 'source_parameters'))?.sqs_queue_parameters)?.dead_letter_config)?.arn;
+    const dlq =
+      block(block(block(tf.field(pipe, 'source_parameters'))?.dynamodb_stream_parameters)?.dead_letter_config)?.arn ??
+      block(block(block(tf.field(pipe, 'source_parameters'))?.sqs_queue_parameters)?.dead_letter_config)?.arn;
     if (typeof dlq === 'string') push('pipe-dlq', `${label} dead letters`, mapper.callsFor(principal, { service: 'sqs', operation: 'SendMessage', input: { QueueUrl: dlq } }));
     const key = keyOf(arn);
     push('pipe-key', `${label} (its role)`, kms(principal, key, ['kms:GenerateDataKey', 'kms:Decrypt'], { 'kms:EncryptionContext:aws:pipe:arn': arn }));
     const logging = block(tf.field(pipe, 'log_configuration'));
     const logGroup = block(logging?.cloudwatch_logs_log_destination)?.log_group_arn;
     if (typeof logGroup === 'string') {
-      push('pipe-logs', label, ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ principal, action, resource: `${logGroup}:log-stream:${tf.str(pipe, 'name')}` })));
+      push(
+        'pipe-logs',
+        label,
+        ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ principal, action, resource: `${logGroup}:log-stream:${tf.str(pipe, 'name')}` })),
+      );
       push('log-delivery', `log delivery of ${label}`, kms(service('delivery.logs.amazonaws.com'), key, ['kms:Decrypt'], { 'aws:SourceArn': arn }));
     }
   }
@@ -175,15 +199,37 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
   // Lambda: environment key, event-source mappings (polled with the function's role), async dead letters.
   for (const fn of model.functions.values()) {
     const principal = role(fn.roleName);
-    push('lambda-environment-key', `function ${fn.name} (Lambda)`, kms(principal, fn.environmentKeyArn, ['kms:Decrypt'], { 'kms:ViaService': `lambda.${region}.amazonaws.com`, 'kms:EncryptionContext:LambdaFunctionName': fn.name }));
+    push(
+      'lambda-environment-key',
+      `function ${fn.name} (Lambda)`,
+      kms(principal, fn.environmentKeyArn, ['kms:Decrypt'], { 'kms:ViaService': `lambda.${region}.amazonaws.com`, 'kms:EncryptionContext:LambdaFunctionName': fn.name }),
+    );
     const resource = tf.get(fn.address)!;
     // The Lambda service with the execution role: the function's log stream, X-Ray, its VPC ENIs.
-    if (fn.logGroup) push('lambda-runtime', `function ${fn.name} (Lambda)`, ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ principal, action, resource: `arn:aws:logs:${region}:${account}:log-group:${fn.logGroup}:log-stream:2026/01/01/[$LATEST]0123456789abcdef` })));
-    if (block(tf.field(resource, 'tracing_config'))?.mode === 'Active') push('lambda-runtime', `function ${fn.name} (Lambda)`, ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].map((action) => ({ principal, action, resource: '*' })));
+    if (fn.logGroup)
+      push(
+        'lambda-runtime',
+        `function ${fn.name} (Lambda)`,
+        ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({
+          principal,
+          action,
+          resource: `arn:aws:logs:${region}:${account}:log-group:${fn.logGroup}:log-stream:2026/01/01/[$LATEST]0123456789abcdef`,
+        })),
+      );
+    if (block(tf.field(resource, 'tracing_config'))?.mode === 'Active')
+      push(
+        'lambda-runtime',
+        `function ${fn.name} (Lambda)`,
+        ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].map((action) => ({ principal, action, resource: '*' })),
+      );
     const vpc = block(tf.field(resource, 'vpc_config'));
     if (vpc) {
       const eni = `arn:aws:ec2:${region}:${account}:network-interface/eni-0123456789abcdef0`;
-      const attached = [eni, ...list(vpc.subnet_ids as string[]).map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`), ...list(vpc.security_group_ids as string[]).map((id) => `arn:aws:ec2:${region}:${account}:security-group/${id}`)];
+      const attached = [
+        eni,
+        ...list(vpc.subnet_ids as string[]).map((id) => `arn:aws:ec2:${region}:${account}:subnet/${id}`),
+        ...list(vpc.security_group_ids as string[]).map((id) => `arn:aws:ec2:${region}:${account}:security-group/${id}`),
+      ];
       push('lambda-runtime', `function ${fn.name} (Lambda VPC)`, [
         ...attached.map((arn) => ({ principal, action: 'ec2:CreateNetworkInterface', resource: arn })),
         ...['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'].map((action) => ({ principal, action, resource: eni })),
@@ -209,7 +255,11 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
         ...mapper.callsFor(principal, { service: 'sqs', operation: 'GetQueueAttributes', input: { QueueUrl: url } }),
       ]);
     } else if (sourceArn.includes('/stream/')) {
-      push('event-source', label, ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'].map((action) => ({ principal, action, resource: sourceArn })));
+      push(
+        'event-source',
+        label,
+        ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'].map((action) => ({ principal, action, resource: sourceArn })),
+      );
     }
   }
 
@@ -227,7 +277,11 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
     if (flow.raw.iam_role_arn === undefined || tf.field(flow, 'log_destination_type') !== 'cloud-watch-logs') continue;
     const principal = role(roleNameOfArn(model, tf.str(flow, 'iam_role_arn'), flow.address));
     const group = tf.str(flow, 'log_destination');
-    push('flow-logs', `VPC flow log ${flow.name}`, ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ principal, action, resource: `${group}:log-stream:eni-0123456789abcdef0-all` })));
+    push(
+      'flow-logs',
+      `VPC flow log ${flow.name}`,
+      ['logs:CreateLogStream', 'logs:PutLogEvents'].map((action) => ({ principal, action, resource: `${group}:log-stream:eni-0123456789abcdef0-all` })),
+    );
   }
 
   // Glue jobs: the script, the security configuration's keys, the job's log groups.
@@ -245,8 +299,10 @@ export function serviceCalls(model: IamModel, mapper: CallMapper): CheckedCall[]
     const s3Key = block(encryption?.s3_encryption)?.kms_key_arn;
     const bookmarksKey = block(encryption?.job_bookmarks_encryption)?.kms_key_arn;
     const logsKey = block(encryption?.cloudwatch_encryption)?.kms_key_arn;
-    if (typeof s3Key === 'string') push('glue-security-configuration', `${label} (S3 encryption)`, kms(principal, s3Key, ['kms:GenerateDataKey', 'kms:Decrypt'], { 'kms:ViaService': `s3.${region}.amazonaws.com` }));
-    if (typeof bookmarksKey === 'string') push('glue-security-configuration', `${label} (job bookmarks)`, kms(principal, bookmarksKey, ['kms:GenerateDataKey', 'kms:Decrypt'], { 'kms:ViaService': `glue.${region}.amazonaws.com` }));
+    if (typeof s3Key === 'string')
+      push('glue-security-configuration', `${label} (S3 encryption)`, kms(principal, s3Key, ['kms:GenerateDataKey', 'kms:Decrypt'], { 'kms:ViaService': `s3.${region}.amazonaws.com` }));
+    if (typeof bookmarksKey === 'string')
+      push('glue-security-configuration', `${label} (job bookmarks)`, kms(principal, bookmarksKey, ['kms:GenerateDataKey', 'kms:Decrypt'], { 'kms:ViaService': `glue.${region}.amazonaws.com` }));
     if (typeof logsKey === 'string') {
       const roleName = principal.kind === 'role' ? principal.roleName : '';
       for (const group of tf.of('aws_cloudwatch_log_group').filter((candidate) => tf.str(candidate, 'name').startsWith(`/aws-glue/jobs/${name}-role/${roleName}/`))) {
@@ -271,7 +327,8 @@ function callsToTarget(mapper: CallMapper, principal: CallPrincipal, target: str
   }
   if (target.includes(':sns:')) return mapper.callsFor(principal, { service: 'sns', operation: 'Publish', input: { TopicArn: target } });
   if (target.includes(':lambda:')) return mapper.callsFor(principal, { service: 'lambda', operation: 'Invoke', input: { FunctionName: target } });
-  if (target.includes(':events:') && target.includes(':event-bus/')) return mapper.callsFor(principal, { service: 'events', operation: 'PutEvents', input: { Entries: [{ EventBusName: target, Source: 'target', DetailType: 'target' }] } });
+  if (target.includes(':events:') && target.includes(':event-bus/'))
+    return mapper.callsFor(principal, { service: 'events', operation: 'PutEvents', input: { Entries: [{ EventBusName: target, Source: 'target', DetailType: 'target' }] } });
   if (target.includes(':states:')) return mapper.callsFor(principal, { service: 'states', operation: 'StartExecution', input: { stateMachineArn: target } });
   throw new Error(`target ${target}: delivery to this kind of target is not modelled`);
 }
@@ -316,7 +373,14 @@ export function deployCalls(model: IamModel, mapper: CallMapper): CheckedCall[] 
       const secretId = String(tf.resolveValue(stack, data.secret_id, `${stack}/data.aws_secretsmanager_secret_version.${name}`));
       for (const call of mapper.callsFor(principal, { service: 'secretsmanager', operation: 'GetSecretValue', input: { SecretId: secretId } })) {
         const step = withKeyTags(model, call);
-        calls.push({ principal, action: step.action, resource: step.resource, context: step.context ?? {}, caller: `deploy role reading ${stack}/data.aws_secretsmanager_secret_version.${name}`, check: 'deploy' });
+        calls.push({
+          principal,
+          action: step.action,
+          resource: step.resource,
+          context: step.context ?? {},
+          caller: `deploy role reading ${stack}/data.aws_secretsmanager_secret_version.${name}`,
+          check: 'deploy',
+        });
       }
     }
   }
@@ -325,7 +389,11 @@ export function deployCalls(model: IamModel, mapper: CallMapper): CheckedCall[] 
 
 function keyUse(model: IamModel, keyArn: unknown, viaService: string, actions: readonly string[], extra: Record<string, string> = {}): DeployStep[] {
   if (typeof keyArn !== 'string' || !model.keys.has(keyArn)) return [];
-  return actions.map((action) => ({ action, resource: keyArn, context: { ...resourceTagsOf(model, model.keys.get(keyArn)!), 'kms:ViaService': `${viaService}.${model.region}.amazonaws.com`, 'kms:CallerAccount': model.account, ...extra } }));
+  return actions.map((action) => ({
+    action,
+    resource: keyArn,
+    context: { ...resourceTagsOf(model, model.keys.get(keyArn)!), 'kms:ViaService': `${viaService}.${model.region}.amazonaws.com`, 'kms:CallerAccount': model.account, ...extra },
+  }));
 }
 
 function passRole(model: IamModel, roleArn: unknown, toService: string): DeployStep[] {
@@ -340,7 +408,12 @@ function deploySteps(model: IamModel, mapper: CallMapper, resource: TfResource, 
   const self = () => tf.arnOf(resource);
   const ec2 = (type: string, id: string) => arn('ec2', `${type}/${id}`);
   const vpcOf = (field = 'vpc_id') => ec2('vpc', s(field));
-  const create = (action: string, resourceArn: string, context?: Record<string, string | readonly string[]>): DeployStep => ({ action, resource: resourceArn, creates: true, ...(context ? { context } : {}) });
+  const create = (action: string, resourceArn: string, context?: Record<string, string | readonly string[]>): DeployStep => ({
+    action,
+    resource: resourceArn,
+    creates: true,
+    ...(context ? { context } : {}),
+  });
   const then = (action: string, resourceArn: string, context?: Record<string, string | readonly string[]>): DeployStep => ({ action, resource: resourceArn, ...(context ? { context } : {}) });
   const ec2Create = (action: string, resources: string[]) => resources.map((resourceArn) => create(action, resourceArn, { 'ec2:CreateAction': action.split(':')[1]! }));
   switch (resource.type) {
@@ -467,7 +540,13 @@ function deploySteps(model: IamModel, mapper: CallMapper, resource: TfResource, 
     case 'aws_glue_data_catalog_encryption_settings':
       return [then('glue:PutDataCatalogEncryptionSettings', arn('glue', 'catalog'))];
     case 'aws_emrserverless_application':
-      return [create('emr-serverless:CreateApplication', '*'), create('emr-serverless:TagResource', self()), then('iam:CreateServiceLinkedRole', `arn:aws:iam::${model.account}:role/aws-service-role/ops.emr-serverless.amazonaws.com/AWSServiceRoleForAmazonEMRServerless`, { 'iam:AWSServiceName': 'emr-serverless.amazonaws.com' })];
+      return [
+        create('emr-serverless:CreateApplication', '*'),
+        create('emr-serverless:TagResource', self()),
+        then('iam:CreateServiceLinkedRole', `arn:aws:iam::${model.account}:role/aws-service-role/ops.emr-serverless.amazonaws.com/AWSServiceRoleForAmazonEMRServerless`, {
+          'iam:AWSServiceName': 'emr-serverless.amazonaws.com',
+        }),
+      ];
     case 'aws_redshiftserverless_namespace': {
       const steps: DeployStep[] = [create('redshift-serverless:CreateNamespace', self()), create('redshift-serverless:TagResource', self())];
       for (const roleArn of list(f('iam_roles') as string[])) steps.push(...passRole(model, roleArn, 'redshift.amazonaws.com'));
@@ -506,7 +585,10 @@ function deploySteps(model: IamModel, mapper: CallMapper, resource: TfResource, 
     case 'aws_vpc_endpoint':
       return ec2Create('ec2:CreateVpcEndpoint', [self(), vpcOf()]);
     case 'aws_flow_log':
-      return [...ec2Create('ec2:CreateFlowLogs', [self(), ...(resource.raw.vpc_id !== undefined ? [vpcOf()] : [])]), ...passRole(model, resource.raw.iam_role_arn === undefined ? undefined : f('iam_role_arn'), 'vpc-flow-logs.amazonaws.com')];
+      return [
+        ...ec2Create('ec2:CreateFlowLogs', [self(), ...(resource.raw.vpc_id !== undefined ? [vpcOf()] : [])]),
+        ...passRole(model, resource.raw.iam_role_arn === undefined ? undefined : f('iam_role_arn'), 'vpc-flow-logs.amazonaws.com'),
+      ];
     case 'aws_vpc_security_group_ingress_rule':
       return ec2Create('ec2:AuthorizeSecurityGroupIngress', [ec2('security-group', s('security_group_id')), self()]);
     case 'aws_vpc_security_group_egress_rule':
@@ -514,9 +596,16 @@ function deploySteps(model: IamModel, mapper: CallMapper, resource: TfResource, 
     case 'aws_route':
       return [then('ec2:CreateRoute', ec2('route-table', s('route_table_id')))];
     case 'aws_route_table_association':
-      return [then('ec2:AssociateRouteTable', ec2('route-table', s('route_table_id'))), ...(resource.raw.subnet_id !== undefined ? [then('ec2:AssociateRouteTable', ec2('subnet', s('subnet_id')))] : [])];
+      return [
+        then('ec2:AssociateRouteTable', ec2('route-table', s('route_table_id'))),
+        ...(resource.raw.subnet_id !== undefined ? [then('ec2:AssociateRouteTable', ec2('subnet', s('subnet_id')))] : []),
+      ];
     case 'aws_dx_gateway_association_proposal':
-      return [then('directconnect:CreateDirectConnectGatewayAssociationProposal', `arn:aws:directconnect::${s('dx_gateway_owner_account_id')}:dx-gateway/${s('dx_gateway_id')}`, { 'aws:ResourceAccount': s('dx_gateway_owner_account_id') })];
+      return [
+        then('directconnect:CreateDirectConnectGatewayAssociationProposal', `arn:aws:directconnect::${s('dx_gateway_owner_account_id')}:dx-gateway/${s('dx_gateway_id')}`, {
+          'aws:ResourceAccount': s('dx_gateway_owner_account_id'),
+        }),
+      ];
   }
   throw new Error(`${resource.address}: the deploy role's calls to create a ${resource.type} are not modelled (add it to rehearsal/iam/static.ts)`);
 }
@@ -579,7 +668,19 @@ export function workflowCalls(model: IamModel, mapper: CallMapper, machineName: 
     const add = (request: ApiRequest) => calls.push(...mapper.callsFor(principal, request, caller).map((call) => ({ ...call, check: 'workflow' })));
     const sdk = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([a-zA-Z0-9]+)(\.\w+)?$/.exec(resource);
     if (sdk) {
-      const services: Record<string, string> = { redshiftdata: 'redshift-data', s3: 's3', ssm: 'ssm', secretsmanager: 'secretsmanager', dynamodb: 'dynamodb', sqs: 'sqs', sns: 'sns', glue: 'glue', lambda: 'lambda', eventbridge: 'events', sfn: 'states' };
+      const services: Record<string, string> = {
+        redshiftdata: 'redshift-data',
+        s3: 's3',
+        ssm: 'ssm',
+        secretsmanager: 'secretsmanager',
+        dynamodb: 'dynamodb',
+        sqs: 'sqs',
+        sns: 'sns',
+        glue: 'glue',
+        lambda: 'lambda',
+        eventbridge: 'events',
+        sfn: 'states',
+      };
       const svc = services[sdk[1]!];
       if (!svc) throw new Error(`${caller}: aws-sdk service ${sdk[1]} is not modelled`);
       for (const field of ['Bucket', 'Key', 'Name', 'SecretId', 'TableName', 'QueueUrl', 'TopicArn', 'WorkgroupName', 'SecretArn', 'JobName']) need(input, field, state);
@@ -608,7 +709,9 @@ export function workflowCalls(model: IamModel, mapper: CallMapper, machineName: 
         if ((block(processor?.ProcessorConfig)?.Mode ?? '') === 'DISTRIBUTED') {
           const arn = tf.arnOf(machine);
           calls.push(
-            ...mapper.callsFor(principal, { service: 'states', operation: 'StartExecution', input: { stateMachineArn: arn } }, `state machine ${machineName}, state ${name} (Distributed Map)`).map((call) => ({ ...call, check: 'workflow' })),
+            ...mapper
+              .callsFor(principal, { service: 'states', operation: 'StartExecution', input: { stateMachineArn: arn } }, `state machine ${machineName}, state ${name} (Distributed Map)`)
+              .map((call) => ({ ...call, check: 'workflow' })),
           );
         }
       }

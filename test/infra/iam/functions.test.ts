@@ -8,11 +8,12 @@
  * (NFR3, NFR5: a deployed flow must not stop on a permission it was never granted).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { ALBEvent, DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { stacksDir } from './support/stacks';
-import { loadIamContract, type IamContractImpl } from '../../../rehearsal/iam';
+import { formatGrants, loadIamContract, type Grant, type IamContractImpl } from '../../../rehearsal/iam';
 import { authorisation, approvedData, enrichedData, envelope, sqsEvent } from '../../support/builders';
 import { authorisedEvent } from '../../../src/domain/ingest';
 import type { LedgerEvent } from '../../../src/domain/events';
@@ -80,11 +81,17 @@ describe(`IAM contract: the payment flow's functions (${ENV})`, () => {
   let authorised: LedgerEvent;
 
   beforeAll(() => {
-    authorised = authorisedEvent(authorisation({ authorizationId: 'IAM-AUTH-1', panToken: firstCard(), merchant: { id: 'MER-00001', name: 'Elmstead Clothing', mcc: '5651', country: 'GB' } }), '2026-11-01T10:00:01.000Z');
+    authorised = authorisedEvent(
+      authorisation({ authorizationId: 'IAM-AUTH-1', panToken: firstCard(), merchant: { id: 'MER-00001', name: 'Elmstead Clothing', mcc: '5651', country: 'GB' } }),
+      '2026-11-01T10:00:01.000Z',
+    );
   });
 
   it('ingest (Pipe enrichment, FR1): no AWS call of its own', async () => {
-    const record: DynamoDBRecord = { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall(authorisation({ authorizationId: 'IAM-INGEST-1' }), { removeUndefinedValues: true }) as never } };
+    const record: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: { SequenceNumber: '1', NewImage: marshall(authorisation({ authorizationId: 'IAM-INGEST-1' }), { removeUndefinedValues: true }) as never },
+    };
     const invocation = await run<LedgerEvent[]>('ingest', [record]);
     expect(invocation.result.map((event) => event.type)).toEqual(['payment.authorised']);
     expect(invocation.requests).toEqual([]);
@@ -94,7 +101,10 @@ describe(`IAM contract: the payment flow's functions (${ENV})`, () => {
     const invocation = await run('dedup', delivered([authorised]));
     expect(sent(invocation, 'dynamodb', 'PutItem').map((request) => request.input.TableName)).toEqual(expect.arrayContaining([tableName('dedup'), tableName('transactions')]));
     expect(sent(invocation, 'events', 'PutEvents')).not.toHaveLength(0);
-    const duplicate = authorisedEvent(authorisation({ authorizationId: 'IAM-AUTH-2', panToken: firstCard(), merchant: { id: 'MER-00001', name: 'Elmstead Clothing', mcc: '5651', country: 'GB' } }), '2026-11-01T10:00:02.000Z');
+    const duplicate = authorisedEvent(
+      authorisation({ authorizationId: 'IAM-AUTH-2', panToken: firstCard(), merchant: { id: 'MER-00001', name: 'Elmstead Clothing', mcc: '5651', country: 'GB' } }),
+      '2026-11-01T10:00:02.000Z',
+    );
     const again = await run('dedup', delivered([duplicate]));
     expect(sent(again, 's3', 'PutObject').map((request) => [request.input.Bucket, String(request.input.Key).split('/')[0]])).toEqual([[bucketName('ingest'), 'parked']]);
     expectAllAllowed(invocations.get('dedup')!);
@@ -123,7 +133,10 @@ describe(`IAM contract: the payment flow's functions (${ENV})`, () => {
   });
 
   it('posting (FR7) → assembler (FR8): legs, the sequence, the outbox, and completing the payment (transactions UpdateItem)', async () => {
-    const approved = [...published('payment.rules-decided').filter((event) => (event.data as { decision?: { outcome?: string } }).decision?.outcome === 'approve'), envelope('payment.rules-decided', approvedData({ authorisation: { authorizationId: 'IAM-POST-1' } }), 'IAM-POST-1')];
+    const approved = [
+      ...published('payment.rules-decided').filter((event) => (event.data as { decision?: { outcome?: string } }).decision?.outcome === 'approve'),
+      envelope('payment.rules-decided', approvedData({ authorisation: { authorizationId: 'IAM-POST-1' } }), 'IAM-POST-1'),
+    ];
     const posting = await run('posting', delivered(approved));
     expect(sent(posting, 'dynamodb', 'TransactWriteItems')).not.toHaveLength(0);
     const legs = published('posting.leg-recorded');
@@ -158,7 +171,12 @@ describe(`IAM contract: the reconciliation functions (${ENV}, REC-2, WB-1)`, () 
       time: '2026-11-01T03:04:05Z',
       region: contract.model.region,
       resources: [`arn:aws:s3:::${bucketName('ingest')}`],
-      detail: { version: '0', bucket: { name: bucketName('ingest') }, object: { key: 'incoming/statements/camt053.xml', size: 2048, etag: 'abc', 'version-id': 'v1', sequencer: '00' }, reason: 'PutObject' },
+      detail: {
+        version: '0',
+        bucket: { name: bucketName('ingest') },
+        object: { key: 'incoming/statements/camt053.xml', size: 2048, etag: 'abc', 'version-id': 'v1', sequencer: '00' },
+        reason: 'PutObject',
+      },
     });
     expect(sent(invocation, 'states', 'StartExecution').map((request) => request.input.stateMachineArn)).toEqual([expect.stringContaining(':stateMachine:ledgerline-dev-reconciliation')]);
     expectAllAllowed(invocation);
@@ -167,8 +185,24 @@ describe(`IAM contract: the reconciliation functions (${ENV}, REC-2, WB-1)`, () 
   it('reconcile-normalise → match → summarise → cases: the statement through the real steps', async () => {
     fake.put(bucketName('ingest'), 'incoming/statements/camt053.xml', readFileSync(CAMT053));
     fake.put(bucketName('ingest'), 'incoming/ledger/ledger-export.csv', `${LEDGER_HEADER}\n${LEDGER_ROWS.join('\n')}\n`);
-    const config = { ruleSet: 'default', confirmThreshold: '0.90', staleAfterDays: 30, matchConcurrency: 2, ledger: { bucket: bucketName('ingest'), key: 'incoming/ledger/ledger-export.csv' }, partitionRows: 2, maxPartitions: 10, redshift: { schema: 'reconciliation' } };
-    const normalise = await run<Record<string, unknown>>('reconcile-normalise', { bucket: bucketName('ingest'), key: 'incoming/statements/camt053.xml', versionId: 'v1', runId: runId(), analyticsBucket: bucketName('analytics'), config });
+    const config = {
+      ruleSet: 'default',
+      confirmThreshold: '0.90',
+      staleAfterDays: 30,
+      matchConcurrency: 2,
+      ledger: { bucket: bucketName('ingest'), key: 'incoming/ledger/ledger-export.csv' },
+      partitionRows: 2,
+      maxPartitions: 10,
+      redshift: { schema: 'reconciliation' },
+    };
+    const normalise = await run<Record<string, unknown>>('reconcile-normalise', {
+      bucket: bucketName('ingest'),
+      key: 'incoming/statements/camt053.xml',
+      versionId: 'v1',
+      runId: runId(),
+      analyticsBucket: bucketName('analytics'),
+      config,
+    });
     expect(sent(normalise, 's3', 'GetObject').map((request) => request.input.Bucket)).toContain(bucketName('ingest'));
     const partitions = normalise.result.partitions as unknown[];
     expect(partitions.length).toBeGreaterThan(0);
@@ -214,3 +248,17 @@ describe(`IAM contract: the reconciliation functions (${ENV}, REC-2, WB-1)`, () 
   });
 });
 
+describe(`IAM contract: least privilege the other way (${ENV})`, () => {
+  it('prints the grants of the invoked functions that no call used; the list does not grow past the committed one', () => {
+    // The Lambda service's own calls with each role (event-source polling, environment key, logs, X-Ray, ENIs) count as use.
+    contract.serviceViolations();
+    const roles = [...invocations.keys()].map((name) => contract.functionRole(name));
+    expect(roles.length).toBeGreaterThanOrEqual(13);
+    const unused = contract.unusedGrants(roles);
+    console.log(`Grants no recorded call used (${unused.length}):\n${formatGrants(unused)}`);
+    const known = new Set(JSON.parse(readFileSync(join(__dirname, 'unused-grants.json'), 'utf8')) as string[]);
+    const keyOf = (grant: Grant) => `${grant.role.replace(`ledgerline-${ENV}-`, '')} ${grant.action} ${grant.resource.split(contract.model.account).join('<account>')}`;
+    const grown = unused.map(keyOf).filter((key) => !known.has(key));
+    expect(grown).toEqual([]);
+  });
+});

@@ -132,7 +132,9 @@ describe('IAM contract: unresolvable synthesized values are errors naming the st
       };
       writeFileSync(join(stack, 'cdk.tf.json'), JSON.stringify(json));
       expect(() => loadIamContract(dir, 'dev')).toThrow(ResolutionError);
-      expect(() => loadIamContract(dir, 'dev')).toThrow('ledgerline-dev-app/aws_sqs_queue.q.kms_master_key_id: cannot resolve ${aws_kms_key.missing.arn} (stack ledgerline-dev-app has no resource aws_kms_key.missing)');
+      expect(() => loadIamContract(dir, 'dev')).toThrow(
+        'ledgerline-dev-app/aws_sqs_queue.q.kms_master_key_id: cannot resolve ${aws_kms_key.missing.arn} (stack ledgerline-dev-app has no resource aws_kms_key.missing)',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -152,7 +154,9 @@ describe('IAM contract: unresolvable synthesized values are errors naming the st
         data: { terraform_remote_state: { 'cross-stack-reference-input-ledgerline-dev-data': { backend: 's3', config: { key: 'ledgerline-dev/data.tfstate' } } } },
         resource: { aws_sqs_queue: { q: { name: 'q', kms_master_key_id: '${data.terraform_remote_state.cross-stack-reference-input-ledgerline-dev-data.outputs.key-arn}' } } },
       });
-      expect(() => loadIamContract(dir, 'dev')).toThrow('ledgerline-dev-app/aws_sqs_queue.q.kms_master_key_id: cannot resolve ${data.terraform_remote_state.cross-stack-reference-input-ledgerline-dev-data.outputs.key-arn} (stack ledgerline-dev-data has no output key-arn)');
+      expect(() => loadIamContract(dir, 'dev')).toThrow(
+        'ledgerline-dev-app/aws_sqs_queue.q.kms_master_key_id: cannot resolve ${data.terraform_remote_state.cross-stack-reference-input-ledgerline-dev-data.outputs.key-arn} (stack ledgerline-dev-data has no output key-arn)',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -165,13 +169,23 @@ describe('IAM contract: HTTP decoding and SDK recording give the same requests',
     const wire: { url: string; method: string; headers: Record<string, string>; body: string }[] = [];
     const recorder = recordSdkCalls({ sink: (request) => recorded.push(request) });
     const credentials = { accessKeyId: 'ledgerline-dev-fn-assembler', secretAccessKey: 'x' };
-    const capture = { handle: async (request: { method: string; path: string; query?: Record<string, string>; headers: Record<string, string>; body?: unknown }) => {
-      wire.push({ url: request.path, method: request.method, headers: request.headers, body: String(request.body ?? '') });
-      return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: (await import('node:stream')).Readable.from([Buffer.from('{}')]) } };
-    } };
+    const capture = {
+      handle: async (request: { method: string; path: string; query?: Record<string, string>; headers: Record<string, string>; body?: unknown }) => {
+        wire.push({ url: request.path, method: request.method, headers: request.headers, body: String(request.body ?? '') });
+        return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: (await import('node:stream')).Readable.from([Buffer.from('{}')]) } };
+      },
+    };
     try {
       const dynamo = new DynamoDBClient({ region: 'eu-west-2', credentials, endpoint: 'http://127.0.0.1:1', requestHandler: capture as never });
-      await dynamo.send(new UpdateItemCommand({ TableName: 'ledgerline-dev-transactions', Key: { transactionId: { S: 't-1' } }, UpdateExpression: 'SET #s = :c', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':c': { S: 'COMPLETED' } } }));
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: 'ledgerline-dev-transactions',
+          Key: { transactionId: { S: 't-1' } },
+          UpdateExpression: 'SET #s = :c',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':c': { S: 'COMPLETED' } },
+        }),
+      );
       const secrets = new SecretsManagerClient({ region: 'eu-west-2', credentials, endpoint: 'http://127.0.0.1:1', requestHandler: capture as never });
       await secrets.send(new GetSecretValueCommand({ SecretId: 'ledgerline-dev/workbench/csrf-secret' })).catch(() => undefined);
     } finally {
@@ -196,20 +210,32 @@ describe('IAM contract: HTTP decoding and SDK recording give the same requests',
 
   it('S3 path-style requests, SNS query requests and Lambda invocations', () => {
     const headers = { authorization: 'AWS4-HMAC-SHA256 Credential=ledgerline-dev-fn-dedup/20261101/eu-west-2/s3/aws4_request, SignedHeaders=host, Signature=abc' };
-    expect(decodeHttpRequest({ method: 'PUT', url: '/ledgerline-dev-ingest-111111111111/parked/2026-11-01/e%201.json?x-id=PutObject', headers: { ...headers, 'x-amz-server-side-encryption': 'aws:kms' } })).toEqual({
+    expect(
+      decodeHttpRequest({ method: 'PUT', url: '/ledgerline-dev-ingest-111111111111/parked/2026-11-01/e%201.json?x-id=PutObject', headers: { ...headers, 'x-amz-server-side-encryption': 'aws:kms' } }),
+    ).toEqual({
       service: 's3',
       operation: 'PutObject',
       input: { Bucket: 'ledgerline-dev-ingest-111111111111', Key: 'parked/2026-11-01/e 1.json', ServerSideEncryption: 'aws:kms' },
     });
     expect(decodeHttpRequest({ method: 'GET', url: '/b?list-type=2&prefix=results%2F', headers })).toEqual({ service: 's3', operation: 'ListObjectsV2', input: { Bucket: 'b', Prefix: 'results/' } });
-    expect(decodeHttpRequest({ method: 'PUT', url: '/b/k2', headers: { ...headers, 'x-amz-copy-source': '/b/k1' } })).toMatchObject({ operation: 'CopyObject', input: { CopySource: '/b/k1', Key: 'k2' } });
+    expect(decodeHttpRequest({ method: 'PUT', url: '/b/k2', headers: { ...headers, 'x-amz-copy-source': '/b/k1' } })).toMatchObject({
+      operation: 'CopyObject',
+      input: { CopySource: '/b/k1', Key: 'k2' },
+    });
     const sns = { authorization: headers.authorization.replace('/s3/', '/sns/'), 'content-type': 'application/x-www-form-urlencoded' };
     expect(decodeHttpRequest({ method: 'POST', url: '/', headers: sns, body: 'Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aeu-west-2%3A111111111111%3At&Message=hi&Version=2010-03-31' })).toEqual({
       service: 'sns',
       operation: 'Publish',
       input: { TopicArn: 'arn:aws:sns:eu-west-2:111111111111:t', Message: 'hi' },
     });
-    expect(decodeHttpRequest({ method: 'POST', url: '/2015-03-31/functions/ledgerline-dev-reconcile-normalise/invocations', headers: { authorization: headers.authorization.replace('/s3/', '/lambda/') }, body: '{}' })).toMatchObject({
+    expect(
+      decodeHttpRequest({
+        method: 'POST',
+        url: '/2015-03-31/functions/ledgerline-dev-reconcile-normalise/invocations',
+        headers: { authorization: headers.authorization.replace('/s3/', '/lambda/') },
+        body: '{}',
+      }),
+    ).toMatchObject({
       service: 'lambda',
       operation: 'Invoke',
       input: { FunctionName: 'ledgerline-dev-reconcile-normalise' },

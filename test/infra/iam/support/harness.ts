@@ -126,9 +126,11 @@ export class FakeAws {
       case 'dynamodb:TransactWriteItems':
         return { $metadata: {} };
       default:
-        return request.service === 'dynamodb' ? undefined : (() => {
-          throw new Error(`FakeAws: no canned answer for ${request.service} ${request.operation}`);
-        })();
+        return request.service === 'dynamodb'
+          ? undefined
+          : (() => {
+              throw new Error(`FakeAws: no canned answer for ${request.service} ${request.operation}`);
+            })();
     }
   };
 }

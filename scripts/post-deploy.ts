@@ -1,7 +1,7 @@
 /**
  * DEP-2: the deploy-time steps that follow an apply, as the deploy role, idempotent:
  * - after the data stack: the reference-data load into `<prefix>-reference` (a fresh deploy
- *   would otherwise reject every payment as an unknown card; a version already loaded is a no-op);
+ *   would otherwise reject every payment as an unknown card; re-loading a version rewrites the same items);
  * - after the analytics stack: the Redshift migrations (each applied once, in order).
  * A step whose stack waits for a later run (see scripts/deploy.ts) is skipped and says so.
  *

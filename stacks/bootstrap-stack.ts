@@ -256,8 +256,9 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       ),
       allow(['s3:CreateBucket', 's3:DeleteBucket', 's3:Get*', 's3:List*', 's3:Put*', 's3:DeleteBucketPolicy', 's3:DeleteObject*'], [`arn:aws:s3:::${p}`, `arn:aws:s3:::${p}/*`], undefined, 'Buckets'),
       // DEP-2 deploy-time step: the reference-data load (items of one version, then the version pointer).
-      allow(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], [names.tableArn('reference')], undefined, 'ReferenceDataLoad'),
-      kmsVia([arn('kms', 'key/*')], ['dynamodb'], region, ['kms:Decrypt', 'kms:GenerateDataKey']),
+      // Items of one version, the conditional pointer flip, then the clean-up of records the version dropped.
+      allow(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:Query'], [names.tableArn('reference')], undefined, 'ReferenceDataLoad'),
+      kmsVia([arn('kms', 'key/*')], ['dynamodb'], region, ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
       allow(
         ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
         [arn('sqs', p)],

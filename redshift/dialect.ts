@@ -67,6 +67,39 @@ export const NOT_PORTABLE: readonly { words: readonly string[]; why: string }[] 
 
 const upper = (token: Token | undefined): string => (token?.kind === 'word' ? token.text.toUpperCase() : '');
 
+/** Amazon Redshift's reserved words (AWS "Reserved words", r_pg_keywords): not usable as bare column names there. */
+export const REDSHIFT_RESERVED = new Set(
+  (
+    'AES128 AES256 ALL ALLOWOVERWRITE ANALYSE ANALYZE AND ANY ARRAY AS ASC AUTHORIZATION AZ64 BACKUP BETWEEN BINARY BLANKSASNULL BOTH BYTEDICT BZIP2 CASE CAST CHECK ' +
+    'COLLATE COLUMN CONSTRAINT CREATE CREDENTIALS CROSS CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURRENT_USER_ID DEFAULT DEFERRABLE DEFLATE DEFRAG ' +
+    'DELTA DELTA32K DESC DISABLE DISTINCT DO ELSE EMPTYASNULL ENABLE ENCODE ENCRYPT ENCRYPTION END EXCEPT EXPLICIT FALSE FOR FOREIGN FREEZE FROM FULL GLOBALDICT256 ' +
+    'GLOBALDICT64K GRANT GROUP GZIP HAVING IDENTITY IGNORE ILIKE IN INITIALLY INNER INTERSECT INTERVAL INTO IS ISNULL JOIN LEADING LEFT LIKE LIMIT LOCALTIME ' +
+    'LOCALTIMESTAMP LUN LUNS LZO LZOP MINUS MOSTLY16 MOSTLY32 MOSTLY8 NATURAL NEW NOT NOTNULL NULL NULLS OFF OFFLINE OFFSET OID OLD ON ONLY OPEN OR ORDER OUTER ' +
+    'OVERLAPS PARALLEL PARTITION PERCENT PERMISSIONS PIVOT PLACING PRIMARY RAW READRATIO RECOVER REFERENCES REJECTLOG RESORT RESPECT RESTORE RIGHT SELECT ' +
+    'SESSION_USER SIMILAR SNAPSHOT SOME SYSDATE SYSTEM TABLE TAG TDES TEXT255 TEXT32K THEN TIMESTAMP TO TOP TRAILING TRUE TRUNCATECOLUMNS UNION UNIQUE UNNEST ' +
+    'UNPIVOT USER USING VERBOSE WALLET WHEN WHERE WITH WITHOUT'
+  ).split(' '),
+);
+
+/** The bare column names a CREATE TABLE defines (the first word of each top-level element of its column list). */
+function createdColumns(tokens: readonly Token[]): Token[] {
+  if (!isWord(tokens[0], 'CREATE') || !isWord(tokens[1], 'TABLE')) return [];
+  const open = tokens.findIndex((token) => token.text === '(');
+  if (open < 0) return [];
+  const columns: Token[] = [];
+  let depth = 0;
+  for (let i = open; i < tokens.length; i += 1) {
+    const text = tokens[i]!.text;
+    if (text === '(') depth += 1;
+    else if (text === ')') {
+      depth -= 1;
+      if (depth === 0) break;
+    }
+    if (depth === 1 && (text === '(' || text === ',') && tokens[i + 1]?.kind === 'word') columns.push(tokens[i + 1]!);
+  }
+  return columns;
+}
+
 /**
  * The faults that make a Redshift statement non-portable (see NOT_PORTABLE), plus type forms whose
  * defaults differ: DECIMAL/NUMERIC without (precision, scale) is DECIMAL(18,0) in Redshift, and
@@ -85,6 +118,10 @@ export function redshiftCompatibilityFaults(statementText: string, where = 'SQL'
       if (next?.text !== '(') faults.push(`${word} without a length is 256 bytes (VARCHAR) or 1 byte (CHAR) in Redshift: give the length`);
     }
   });
+  for (const column of createdColumns(tokens)) {
+    const word = column.text.toUpperCase();
+    if (REDSHIFT_RESERVED.has(word) && !NOT_PORTABLE.some((rule) => rule.words.includes(word))) faults.push(`column ${column.text} is a Redshift reserved word: rename it`);
+  }
   return [...new Set(faults)];
 }
 

@@ -70,6 +70,9 @@ BACKUP NO`;
     expect(faults('VACUUM t')).toMatch(/cannot run inside a Redshift transaction block/);
     expect(faults('CREATE INDEX i ON t (a)')).toMatch(/no indexes/);
     expect(faults('CREATE TABLE t (a DECIMAL(38,6), b VARCHAR(4), c CHARACTER VARYING(8))')).toBe('');
+    expect(faults('CREATE TABLE t (run_id VARCHAR(8), "offset" INTEGER, tag VARCHAR(4), percent DECIMAL(5,2))')).toBe(
+      'column tag is a Redshift reserved word: rename it | column percent is a Redshift reserved word: rename it',
+    );
   });
 
   it('refuses dollar quoting and backslashes in literals (the engines read them differently)', () => {

@@ -6,6 +6,7 @@
  * exact (sum by currency equals the source, in minor units), re-loading a run replaces its rows,
  * and a failing load changes nothing. DECIMAL(38,6)'s limits through the CSV writer itself.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { connectPostgres, postgresExecutor } from '../../redshift/executors';
@@ -60,6 +61,7 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
     client = await pg.connect(url);
     first = await runOnAws(generateInput(20260101), 'run-analytics-1', join(dir, 'run-1'));
   }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('loads every row of the run, each cell as the CSV writer wrote it (quotes, commas, line breaks, formulas, UTF-8)', async () => {
     const outcome = await runLoadSql(url, first.summarised.loadSql, first.readObject);

@@ -106,8 +106,12 @@ function arnPattern(template: string): RegExp {
   return new RegExp(`^${escaped.replace('arn:[^\\s]*:', 'arn:aws[a-z-]*:')}$`);
 }
 
-/** Throws when `action` is unknown or `resource` is not an ARN of a type the action is authorised on. */
-export function validateCall(action: string, resource: string, caller = 'call'): void {
+/**
+ * Throws when `action` is unknown or `resource` is not an ARN of a type the action is authorised
+ * on. Returns whether the action supports no resource-level permissions (authorised on `*` only:
+ * a statement naming a specific ARN never allows it).
+ */
+export function validateCall(action: string, resource: string, caller = 'call'): { wildcardOnly: boolean } {
   const [service, name] = action.split(':');
   if (!service || !name) throw new Error(`${caller}: action ${action} is not <service>:<Action>`);
   const actions = readData('actions', service.toLowerCase(), actionData);
@@ -116,15 +120,16 @@ export function validateCall(action: string, resource: string, caller = 'call'):
   if (!details) throw new Error(`${caller}: ${action} is not an action of ${service}`);
   if (details.resourceTypes.length === 0) {
     if (resource !== '*') throw new Error(`${caller}: ${action} supports no resource-level permissions, but was asked on ${resource}`);
-    return;
+    return { wildcardOnly: true };
   }
-  if (resource === '*') return;
+  if (resource === '*') return { wildcardOnly: false };
   const types = new Map(Object.entries(readData('resourceTypes', service.toLowerCase(), resourceData) ?? {}).map(([key, type]) => [key.toLowerCase(), type]));
   const matches = details.resourceTypes.some((type) => {
     const template = types.get(type.name.toLowerCase())?.arn;
     return template !== undefined && arnPattern(template).test(resource);
   });
   if (!matches) throw new Error(`${caller}: ${resource} is not a ${details.resourceTypes.map((type) => type.name).join(' / ')} ARN that ${action} is authorised on`);
+  return { wildcardOnly: false };
 }
 
 // --- Policies, loaded and validated once ----------------------------------------------------------
@@ -184,7 +189,7 @@ function denies(analysis: PolicyAnalysis | undefined, what: string): string[] {
 
 /** Evaluates one request against one policy set. */
 export function evaluate(request: EvaluationRequest, policies: PolicySet): Decision {
-  validateCall(request.action, request.resource, request.caller);
+  const { wildcardOnly } = validateCall(request.action, request.resource, request.caller);
   const context: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(request.context)) context[key] = typeof value === 'string' ? value : [...value];
   const identity = policies.identity.map((policy) => load(policy.document, policy.address, 'identity'));
@@ -192,7 +197,7 @@ export function evaluate(request: EvaluationRequest, policies: PolicySet): Decis
   const resourceName = policies.resource ? policies.resource.addresses.join(' + ') : undefined;
   const resource = policies.resource ? load(policies.resource.document, resourceName!, 'resource') : undefined;
   const analysis = core.authorize({
-    request: new requests.AwsRequestImpl(request.principal, { resource: request.resource, accountId: request.accountId }, request.action, new contexts.RequestContextImpl(context)),
+    request: new requests.AwsRequestImpl(request.principal, { resource: request.resource, accountId: request.accountId }, request.action, new contexts.RequestContextImpl(context), wildcardOnly),
     sessionPolicy: undefined,
     identityPolicies: identity,
     serviceControlPolicies: [],
@@ -232,6 +237,7 @@ export function evaluate(request: EvaluationRequest, policies: PolicySet): Decis
     if (!isService && identityResult !== 'Allowed' && resourceResult !== 'Allowed') {
       const names = policies.identity.map((policy) => policy.address).join(', ') || 'none';
       reasons.push(`no Allow in role policies (${names})`, ...nearMisses(analysis.identityAnalysis));
+      if (wildcardOnly) reasons.push(`${request.action} supports no resource-level permissions: only a statement with Resource "*" can allow it`);
     }
     if (reasons.length === 0) reasons.push(`denied (${analysis.result}${analysis.blockedBy ? `, blocked by ${analysis.blockedBy.join(', ')}` : ''})`);
   }

@@ -203,3 +203,11 @@ describe('evaluator: generated policy sets', () => {
     );
   });
 });
+
+describe('evaluator: actions without resource-level permissions', () => {
+  it('are allowed only by a statement on Resource "*", never by one naming an ARN', () => {
+    const onArn = identity(allow('emr-serverless:CreateApplication', `arn:aws:emr-serverless:eu-west-2:${ACCOUNT}:/applications/*`));
+    expect(evaluate(request('emr-serverless:CreateApplication', '*'), onArn).allowed).toBe(false);
+    expect(evaluate(request('emr-serverless:CreateApplication', '*'), identity(allow('emr-serverless:CreateApplication', '*'))).allowed).toBe(true);
+  });
+});

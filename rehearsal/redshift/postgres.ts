@@ -11,7 +11,7 @@
  * Binaries: initdb / pg_ctl from PATH, else /usr/lib/postgresql/<version>/bin (Debian, newest
  * version first), else /usr/local/pgsql/bin. Missing → PostgresMissingError saying how to install.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -80,14 +80,17 @@ function localUser(name: string): { uid: number; gid: number } | undefined {
   }
 }
 
-/** Runs a PostgreSQL binary, as `user` through runuser/su when given (this process is root). */
+/** The command line that runs a PostgreSQL binary, as `user` through runuser/su when given (this process is root). */
+function commandAs(user: string | undefined, binary: string, args: readonly string[]): [string, string[]] {
+  if (user === undefined) return [binary, [...args]];
+  const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find(isExecutable);
+  if (runuser) return [runuser, ['-u', user, '--', binary, ...args]];
+  return ['su', ['-s', '/bin/sh', user, '-c', [binary, ...args].map(shellQuote).join(' ')]];
+}
+
 function asUser(user: string | undefined, binary: string, args: readonly string[], what: string): Promise<string> {
-  if (user === undefined) return run(binary, args, what);
-  if (isExecutable('/usr/sbin/runuser') || isExecutable('/sbin/runuser')) {
-    const runuser = isExecutable('/usr/sbin/runuser') ? '/usr/sbin/runuser' : '/sbin/runuser';
-    return run(runuser, ['-u', user, '--', binary, ...args], what);
-  }
-  return run('su', ['-s', '/bin/sh', user, '-c', [binary, ...args].map(shellQuote).join(' ')], what);
+  const [file, argv] = commandAs(user, binary, args);
+  return run(file, argv, what);
 }
 
 /** Starts a throw-away cluster (see the module comment). */
@@ -132,6 +135,21 @@ export async function startPostgres(options: { binDir?: string; port?: number } 
     await stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}${serverLog ? `\nserver log:\n${serverLog}` : ''}`, { cause: error });
   }
+  // A process that exits without stop() (a killed test run) still takes its cluster down.
+  const onExit = (): void => {
+    if (!started) return;
+    const [file, args] = commandAs(user, join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']);
+    spawnSync(file, args, { stdio: 'ignore', timeout: 10_000 });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const urlFor = (database: string): string => `postgres://postgres@${encodeURIComponent(dir)}:${port}/${encodeURIComponent(database)}`;
-  return { url: urlFor('postgres'), urlFor, stop };
+  return {
+    url: urlFor('postgres'),
+    urlFor,
+    async stop() {
+      process.removeListener('exit', onExit);
+      await stop();
+    },
+  };
 }

@@ -25,7 +25,7 @@ import type { IamModel, NamedPolicy, PolicyDocument, ResourcePolicyModel } from 
 const SIMULATOR = dirname(require.resolve('@cloud-copilot/iam-simulate'));
 const core = require(join(SIMULATOR, 'core_engine', 'CoreSimulatorEngine.js')) as { authorize(request: unknown): Analysis };
 const requests = require(join(SIMULATOR, 'request', 'request.js')) as {
-  AwsRequestImpl: new (principal: string, resource: { resource: string; accountId: string }, action: string, context: unknown) => unknown;
+  AwsRequestImpl: new (principal: string, resource: { resource: string; accountId: string }, action: string, context: unknown, wildcardOnlyAction?: boolean) => unknown;
 };
 const contexts = require(join(SIMULATOR, 'requestContext.js')) as { RequestContextImpl: new (values: Record<string, string | string[]>) => unknown };
 const discovery = require(join(SIMULATOR, 'context_keys', 'discoveryContextKeyConstraints.js')) as { DiscoveryContextKeyConstraints: new (constraints: unknown[]) => unknown };

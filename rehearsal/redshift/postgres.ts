@@ -25,6 +25,10 @@ export interface PostgresCluster {
   url: string;
   /** The same cluster, another database. */
   urlFor(database: string): string;
+  /** The cluster's temp directory (data directory, socket, server log): removed by stop(). */
+  directory: string;
+  /** The OS user the server runs as (when this process is root), else undefined. */
+  osUser: string | undefined;
   /** Stops the server (immediate) and removes its directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -96,7 +100,7 @@ function asUser(user: string | undefined, binary: string, args: readonly string[
 /** Starts a throw-away cluster (see the module comment). */
 export async function startPostgres(options: { binDir?: string; port?: number } = {}): Promise<PostgresCluster> {
   const bin = options.binDir ?? findPostgresBinaries();
-  if (!bin) throw new PostgresMissingError(POSTGRES_INSTALL_HINT);
+  if (!bin || !isExecutable(join(bin, 'initdb')) || !isExecutable(join(bin, 'pg_ctl'))) throw new PostgresMissingError(`${bin ? `no initdb/pg_ctl in ${bin}. ` : ''}${POSTGRES_INSTALL_HINT}`);
   const root = process.getuid?.() === 0;
   let user: string | undefined;
   let owner: { uid: number; gid: number } | undefined;
@@ -147,6 +151,8 @@ export async function startPostgres(options: { binDir?: string; port?: number } 
   return {
     url: urlFor('postgres'),
     urlFor,
+    directory: dir,
+    osUser: user,
     async stop() {
       process.removeListener('exit', onExit);
       await stop();

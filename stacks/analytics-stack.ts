@@ -36,6 +36,8 @@ import { ANALYTICS_PREFIXES } from './naming';
 import { bucketUsers } from './catalogue';
 
 export const GLUE_SCRIPT = resolve(__dirname, '..', 'glue', 'normalise_statements.py');
+/** Every decision of the Glue job (plain Python, unit-tested with python3): shipped beside the wrapper. */
+export const GLUE_LOGIC_MODULE = resolve(__dirname, '..', 'glue', 'normalise_logic.py');
 
 type Column = [name: string, type: string, comment: string];
 
@@ -257,6 +259,17 @@ export class AnalyticsStack extends LedgerlineStack {
       kmsKeyId: keyArn,
       contentType: 'text/x-python',
     });
+    const logicAsset = new TerraformAsset(this, 'glue-logic', { path: GLUE_LOGIC_MODULE, type: AssetType.FILE });
+    const logicKey = `${ANALYTICS_PREFIXES.scripts}normalise_logic.py`;
+    const logic = new S3Object(this, 'glue-logic-object', {
+      bucket: this.bucket.bucket.id,
+      key: logicKey,
+      source: logicAsset.path,
+      sourceHash: logicAsset.assetHash,
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: keyArn,
+      contentType: 'text/x-python',
+    });
     this.glueJob = new GlueJob(this, 'glue-job', {
       name: names.glueJobName,
       description: 'Reconciliation: normalised statement lines → Parquet, partitioned by account/currency, in the Glue catalog',
@@ -280,8 +293,10 @@ export class AnalyticsStack extends LedgerlineStack {
         '--analytics_bucket': names.analyticsBucket,
         '--database': names.glueDatabase,
         '--curated_prefix': ANALYTICS_PREFIXES.curated,
+        // The wrapper imports its decisions from this module (glue/normalise_logic.py).
+        '--extra-py-files': `s3://${names.analyticsBucket}/${logicKey}`,
       },
-      dependsOn: [script],
+      dependsOn: [script, logic],
     });
 
     // --- EMR Serverless ------------------------------------------------------------------------

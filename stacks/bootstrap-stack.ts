@@ -257,7 +257,12 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       allow(['s3:CreateBucket', 's3:DeleteBucket', 's3:Get*', 's3:List*', 's3:Put*', 's3:DeleteBucketPolicy', 's3:DeleteObject*'], [`arn:aws:s3:::${p}`, `arn:aws:s3:::${p}/*`], undefined, 'Buckets'),
       // DEP-2 deploy-time step: the reference-data load (items of one version, then the version pointer).
       // Items of one version, the conditional pointer flip, then the clean-up of records the version dropped.
-      allow(['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:Query'], [names.tableArn('reference')], undefined, 'ReferenceDataLoad'),
+      allow(
+        ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:Query'],
+        [names.tableArn('reference')],
+        undefined,
+        'ReferenceDataLoad',
+      ),
       kmsVia([arn('kms', 'key/*')], ['dynamodb'], region, ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
       allow(
         ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ListQueueTags', 'sqs:SetQueueAttributes', 'sqs:TagQueue', 'sqs:UntagQueue'],
@@ -371,9 +376,10 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
     analytics: [
       // DEP-2 deploy-time step: the Redshift migrations through the Data API with the managed admin secret.
       allow(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement'], [arn('redshift-serverless', 'workgroup/*')], undefined, 'RedshiftMigrations'),
-      awsRequiresWildcard('RedshiftMigrationStatements', ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult']),
+      awsRequiresWildcard('RedshiftMigrationStatements', ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult', 'redshift-data:CancelStatement']),
       allow(['redshift-serverless:GetCredentials'], [arn('redshift-serverless', 'workgroup/*')], undefined, 'RedshiftCredentials'),
       allow(['secretsmanager:GetSecretValue'], [arn('secretsmanager', `secret:redshift!${p}`)], undefined, 'RedshiftAdminSecret'),
+      kmsVia([arn('kms', 'key/*')], ['secretsmanager'], region, ['kms:Decrypt']),
       allow(
         [
           'glue:CreateDatabase',

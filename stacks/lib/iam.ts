@@ -44,6 +44,7 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: Readonly<Record<string, string
   // Redshift Data API: statement ids are not ARNs; AWS restricts these to the caller's own statements.
   'redshift-data:DescribeStatement': 'statements have no ARN; AWS limits it to statements the same principal ran',
   'redshift-data:GetStatementResult': 'statements have no ARN; AWS limits it to statements the same principal ran',
+  'redshift-data:CancelStatement': 'statements have no ARN; AWS limits it to statements the same principal ran',
   // CloudWatch custom metrics: PutMetricData has no resource type; we pin cloudwatch:namespace instead.
   'cloudwatch:PutMetricData': 'CloudWatch PutMetricData supports no resource-level permissions (pinned by cloudwatch:namespace)',
   // Glue jobs in a VPC (Glue connection): Glue describes the network with the job role.

@@ -1,9 +1,13 @@
 /**
- * ReferenceData on DynamoDB (TABLES.reference): GetItem by `CARD#<token>`, `ACCOUNT#<id>`,
- * `MERCHANT#<id>`, `PRODUCT#<type>`, `FX#<from>#<to>`. A loaded set is versioned and never
- * edited in place, so lookups (hits and misses) are cached in memory for `cacheTtlMs`,
- * bounded to `maxCacheEntries` (least recently used evicted); concurrent lookups of one key
- * share one request.
+ * ReferenceData on DynamoDB (TABLES.reference, FR6). Every record item is keyed by its version
+ * (REFERENCE_KEYS.item: `<version>#CARD#<token>`, `<version>#ACCOUNT#<id>`, `<version>#MERCHANT#<id>`,
+ * `<version>#PRODUCT#<type>`, `<version>#FX#<from>#<to>`). The adapter is bound to ONE version:
+ * the `META#VERSION` pointer read once by `open` (once per container: see lazyReferenceData in
+ * wiring.ts), or the version it is given (REFERENCE_DATA_VERSION), and reads only that version's
+ * keys, so a load writing the next version beside it, or failing halfway, never shows it a mix of
+ * two versions. A version's items are never edited once its load made it live, so lookups (hits and
+ * misses) are cached in memory for `cacheTtlMs`, bounded to `maxCacheEntries` (least recently
+ * used evicted); concurrent lookups of one key share one request.
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -39,20 +43,28 @@ function keyOf<K extends ReferenceKind>(kind: K, record: ReferenceRecordByKind[K
   }
 }
 
-/** The item that stores `record` (for loaders and tests): `{ pk, kind, ...record }`. */
-export function referenceItem<K extends ReferenceKind>(kind: K, record: ReferenceRecordByKind[K]): Record<string, AttributeValue> {
-  return { ...marshall(record, { removeUndefinedValues: true }), [PK]: { S: keyOf(kind, record) }, kind: { S: kind } };
+/** The key of `record` within its version (`CARD#<token>`, ...): REFERENCE_KEYS.item(version, it) is its item's pk. */
+export function referenceRecordKey<K extends ReferenceKind>(kind: K, record: ReferenceRecordByKind[K]): string {
+  return keyOf(kind, record);
 }
 
-/** The item recording the loaded set's version. */
+/** The item that stores `record` as part of `version` (for the loader and tests): `{ pk: <version>#<record key>, kind, version, ...record }`. */
+export function referenceItem<K extends ReferenceKind>(version: string, kind: K, record: ReferenceRecordByKind[K]): Record<string, AttributeValue> {
+  return { ...marshall(record, { removeUndefinedValues: true }), [PK]: { S: REFERENCE_KEYS.item(version, keyOf(kind, record)) }, kind: { S: kind }, version: { S: version } };
+}
+
+/** The pointer's `keyLayout`: its version's records are keyed `<version>#<record key>` (REFERENCE_KEYS.item). */
+export const REFERENCE_KEY_LAYOUT = 'version#record';
+
+/** A pointer naming `version` as the live set (the loader adds its effective date, the version before it and the load time). */
 export function referenceVersionItem(version: string): Record<string, AttributeValue> {
-  return { [PK]: { S: REFERENCE_KEYS.version }, kind: { S: 'meta' }, version: { S: version } };
+  return { [PK]: { S: REFERENCE_KEYS.version }, kind: { S: 'meta' }, version: { S: version }, keyLayout: { S: REFERENCE_KEY_LAYOUT } };
 }
 
 export interface DynamoReferenceDataOptions {
   client: DynamoDBClient;
   tableName: string;
-  /** The version of the loaded set (see `DynamoReferenceData.open` to read it from the table). */
+  /** The version to read: only its items are looked up (see `DynamoReferenceData.open` to read it from the pointer). */
   version: string;
   cacheTtlMs?: number;
   maxCacheEntries?: number;
@@ -83,7 +95,12 @@ export class DynamoReferenceData implements ReferenceData {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  /** Builds the adapter, reading the version from the `META#VERSION` item unless given. */
+  /**
+   * Builds the adapter, reading the live version from the `META#VERSION` pointer (strongly
+   * consistent, one GetItem) unless given. The adapter keeps that version for its lifetime: a load
+   * keeps the version before the one it makes live (reference-data-loader.ts), so a reader that
+   * resolved the pointer just before a flip still reads a complete set.
+   */
   static async open(options: Omit<DynamoReferenceDataOptions, 'version'> & { version?: string }): Promise<DynamoReferenceData> {
     let version = options.version;
     if (version === undefined) {
@@ -97,23 +114,23 @@ export class DynamoReferenceData implements ReferenceData {
   }
 
   card(panToken: string): Promise<CardRecord | undefined> {
-    return this.lookup<CardRecord>(REFERENCE_KEYS.card(panToken));
+    return this.lookup<CardRecord>(REFERENCE_KEYS.item(this.version, REFERENCE_KEYS.card(panToken)));
   }
 
   account(accountId: string): Promise<AccountRecord | undefined> {
-    return this.lookup<AccountRecord>(REFERENCE_KEYS.account(accountId));
+    return this.lookup<AccountRecord>(REFERENCE_KEYS.item(this.version, REFERENCE_KEYS.account(accountId)));
   }
 
   merchant(merchantId: string): Promise<MerchantRecord | undefined> {
-    return this.lookup<MerchantRecord>(REFERENCE_KEYS.merchant(merchantId));
+    return this.lookup<MerchantRecord>(REFERENCE_KEYS.item(this.version, REFERENCE_KEYS.merchant(merchantId)));
   }
 
   product(productType: string): Promise<ProductRecord | undefined> {
-    return this.lookup<ProductRecord>(REFERENCE_KEYS.product(productType));
+    return this.lookup<ProductRecord>(REFERENCE_KEYS.item(this.version, REFERENCE_KEYS.product(productType)));
   }
 
   fxRate(from: string, to: string): Promise<FxRateRecord | undefined> {
-    return this.lookup<FxRateRecord>(REFERENCE_KEYS.fxRate(from, to));
+    return this.lookup<FxRateRecord>(REFERENCE_KEYS.item(this.version, REFERENCE_KEYS.fxRate(from, to)));
   }
 
   private async lookup<T>(key: string): Promise<T | undefined> {
@@ -145,6 +162,7 @@ export class DynamoReferenceData implements ReferenceData {
     const record = unmarshall(result.Item);
     delete record[PK];
     delete record.kind;
+    delete record.version;
     return record;
   }
 }

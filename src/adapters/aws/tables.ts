@@ -97,14 +97,29 @@ export const LEDGER_KEYS = Object.freeze({
 /** The sparse GSI that holds only balance items (so balances() never reads legs). */
 export const LEDGER_BALANCES_INDEX = 'balances';
 
+/**
+ * Keys of the reference table (FR6). A loaded set is a version; every record item is keyed
+ * `<version>#<record key>`, so the items of two versions never share a key: a load writes its
+ * version beside the live one and a reader reads only the version it resolved from the
+ * `META#VERSION` pointer (never a mix of two). Versions are ids (`^[A-Za-z0-9._:-]+$`, no `#`),
+ * so the version is the text before the first `#`.
+ */
 export const REFERENCE_KEYS = Object.freeze({
+  /** A record's key within its version. */
   card: (panToken: string) => `CARD#${panToken}`,
   account: (accountId: string) => `ACCOUNT#${accountId}`,
   merchant: (merchantId: string) => `MERCHANT#${merchantId}`,
   product: (productType: string) => `PRODUCT#${productType}`,
   fxRate: (from: string, to: string) => `FX#${from}#${to}`,
-  /** `{ pk: 'META#VERSION', version }`: the version of the loaded reference data set. */
+  /** `<version>#<record key>`: the partition key of a record item of one version. */
+  item: (version: string, recordKey: string) => `${version}#${recordKey}`,
+  /**
+   * `{ pk: 'META#VERSION', version, effectiveDate, previousVersion, ... }`: the pointer naming the
+   * live version (moved last by a load, with a conditional write).
+   */
   version: 'META#VERSION',
+  /** `META#LOAD#<version>`: present while a load of that version is writing its items (until its flip). */
+  load: (version: string) => `META#LOAD#${version}`,
 });
 
 export const RULES_STATE_KEYS = Object.freeze({
@@ -251,14 +266,15 @@ export const TABLES = {
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
     itemKinds: {
-      'CARD#<panToken>': 'CardRecord fields',
-      'ACCOUNT#<accountId>': 'AccountRecord fields',
-      'MERCHANT#<merchantId>': 'MerchantRecord fields',
-      'PRODUCT#<productType>': 'ProductRecord fields (perTransactionLimit is a {value, currency} map)',
-      'FX#<from>#<to>': 'FxRateRecord fields (rate is a decimal string)',
-      'META#VERSION': '{ version }: version of the loaded set',
+      '<version>#CARD#<panToken>': 'CardRecord fields',
+      '<version>#ACCOUNT#<accountId>': 'AccountRecord fields',
+      '<version>#MERCHANT#<merchantId>': 'MerchantRecord fields',
+      '<version>#PRODUCT#<productType>': 'ProductRecord fields (perTransactionLimit is a {value, currency} map)',
+      '<version>#FX#<from>#<to>': 'FxRateRecord fields (rate is a decimal string)',
+      'META#VERSION': '{ version, effectiveDate, previousVersion, loadedAt }: the live version (the one readers resolve), the one before it',
+      'META#LOAD#<version>': '{ version, startedAt }: a load of that version is writing its items',
     },
-    attributes: { kind: 'card | account | merchant | product | fx | meta', version: 'reference data set version' },
+    attributes: { kind: 'card | account | merchant | product | fx | meta | load', version: 'the reference data set version the item belongs to (the pointer: the live one)' },
   },
   rulesState: {
     envVar: 'RULES_STATE_TABLE',

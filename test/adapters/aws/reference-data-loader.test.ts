@@ -255,8 +255,8 @@ describe('load semantics', () => {
     const withdrawnCard = firstCard(oldDir);
     const next = prepareReferenceSet(newDir);
 
-    // Call 1 reads the pointer; calls 2–4 write batches 1–3; call 5 (batch 4) fails.
-    const { client, calls } = recordingClient(db.client, (call) => call === 5);
+    // Call 1 reads the pointer; call 2 puts the load marker; calls 3–5 write batches 1–3; call 6 (batch 4) fails.
+    const { client, calls } = recordingClient(db.client, (call) => call === 6);
     const error = await refusal(load(next, tableName, client, { concurrency: 1 }));
     const batch = next.items.slice(3 * BATCH_SIZE, 4 * BATCH_SIZE);
     const [first, last] = [batch[0], batch[batch.length - 1]];
@@ -264,23 +264,28 @@ describe('load semantics', () => {
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain(`writing ${first?.file} lines ${first?.line}–${last?.line} failed: AccessDeniedException: injected failure`);
     expect(error.message).toContain('META#VERSION pointer still names 2026-11-01.v1 (effective 2026-11-01)');
-    expect(calls).toEqual(['GetItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand']);
+    expect(calls).toEqual(['GetItemCommand', 'PutItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand']);
 
+    const oldAccount = new EmbeddedReferenceData(oldDir).accounts[0];
     const during = await DynamoReferenceData.open({ client: db.client, tableName });
     expect(during.version).toBe('2026-11-01.v1');
     await expect(during.card(withdrawnCard)).resolves.toMatchObject({ panToken: withdrawnCard });
     await expect(during.card('tok_NewCardAddedInV2')).resolves.toBeUndefined();
+    await expect(during.account(oldAccount?.accountId as string)).resolves.toStrictEqual(oldAccount);
 
     // A failure of the flip itself: every item is written, the pointer still names v1.
-    const flipFails = recordingClient(db.client, (_call, command) => command instanceof PutItemCommand);
+    const flipFails = recordingClient(db.client, (_call, command) => command instanceof PutItemCommand && command.input.Item?.pk?.S === 'META#VERSION');
     const flipError = await refusal(load(next, tableName, flipFails.client));
     expect(flipError.message).toContain('flipping META#VERSION failed');
     expect((await pointerOf(tableName))?.version).toBe('2026-11-01.v1');
-    // The old version's records the new one lacks are deleted only once the new one is live.
-    await expect(new DynamoReferenceData({ client: db.client, tableName, version: 'v1' }).card(withdrawnCard)).resolves.toMatchObject({ panToken: withdrawnCard });
+    // Every item of v2 is written, beside v1: v1 still answers as v1 for every record.
+    const pinned = new DynamoReferenceData({ client: db.client, tableName, version: '2026-11-01.v1' });
+    await expect(pinned.card(withdrawnCard)).resolves.toMatchObject({ panToken: withdrawnCard });
+    await expect(pinned.account(oldAccount?.accountId as string)).resolves.toStrictEqual(oldAccount);
 
     const result = await load(next, tableName);
-    expect(result).toMatchObject({ previousVersion: '2026-11-01.v1', version: '2026-12-01.v2', deleted: 1 });
+    // v1 is kept as the previous version (readers that resolved the pointer before the flip), nothing deleted.
+    expect(result).toMatchObject({ previousVersion: '2026-11-01.v1', retainedVersion: '2026-11-01.v1', version: '2026-12-01.v2', deleted: 0, deletedVersions: [] });
     const after = await DynamoReferenceData.open({ client: db.client, tableName });
     expect(after.version).toBe('2026-12-01.v2');
     await expect(after.card(withdrawnCard)).resolves.toBeUndefined();
@@ -288,7 +293,9 @@ describe('load semantics', () => {
     const renamed = new EmbeddedReferenceData(newDir).accounts[0];
     await expect(after.account(renamed?.accountId as string)).resolves.toStrictEqual(renamed);
     expect(renamed?.holderName).toBe('Renamed Holder');
-    expect((await scanTable(tableName)).size).toBe(next.items.length + 1);
+    await expect(pinned.card(withdrawnCard)).resolves.toMatchObject({ panToken: withdrawnCard });
+    // v1's items, v2's items and the pointer; no load marker left.
+    expect((await scanTable(tableName)).size).toBe(prepareReferenceSet(oldDir).items.length + next.items.length + 1);
   });
 
   it('never moves the pointer to an earlier effective date: refused before any write', async () => {
@@ -306,7 +313,8 @@ describe('load semantics', () => {
     const tableName = await freshTable();
     await load(prepareReferenceSet(writeSet({ version: '2026-10-01.v0', effectiveDate: '2026-10-01' })), tableName);
     const older = prepareReferenceSet(v1());
-    const newer = prepareReferenceSet(v2());
+    const newerDir = v2();
+    const newer = prepareReferenceSet(newerDir);
     // The older load reads the pointer (v0: fine), then the newer load runs to completion before the older one writes.
     let raced = false;
     const { client } = recordingClient({
@@ -322,8 +330,13 @@ describe('load semantics', () => {
     expect(raced).toBe(true);
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain('another load moved the META#VERSION pointer to 2026-12-01.v2 (effective 2026-12-01)');
-    expect(error.message).toContain('re-run the load of 2026-12-01.v2');
+    expect(error.message).toContain("this load's items are keyed by version 2026-11-01.v1, which nothing reads");
     expect((await pointerOf(tableName))?.version).toBe('2026-12-01.v2');
+    // The older load wrote its items after the newer one was live: v2 still answers as v2.
+    const live = await DynamoReferenceData.open({ client: db.client, tableName });
+    const renamed = new EmbeddedReferenceData(newerDir).accounts[0];
+    await expect(live.account(renamed?.accountId as string)).resolves.toStrictEqual(renamed);
+    await expect(live.card('tok_NewCardAddedInV2')).resolves.toMatchObject({ status: 'ACTIVE' });
   });
 
   it('a corrected set of the same date replaces the version it saw, but not one made live while it ran', async () => {
@@ -384,32 +397,32 @@ describe('load semantics', () => {
     expect(await pointerOf(other)).toBeUndefined();
   });
 
-  it('deletes only record items the new version lacks, never other items', async () => {
+  it('a clean-up that fails after the flip says the new version is live, and a re-run finishes it', async () => {
     const tableName = await freshTable();
     await load(prepareReferenceSet(v1()), tableName);
     const foreign = { pk: { S: 'NOTE#ops' }, kind: { S: 'note' } };
-    const extraCard = referenceItem('card', { panToken: 'tok_StrayCardNotInSet', accountId: 'ACC-0000001', network: 'VISA', status: 'ACTIVE' });
+    // A record of an older version, v0 (older than the previous one once v2 is live).
+    const stray = referenceItem('2026-10-01.v0', 'card', { panToken: 'tok_StrayCardNotInSet', accountId: 'ACC-0000001', network: 'VISA', status: 'ACTIVE' });
     await db.client.send(new PutItemCommand({ TableName: tableName, Item: foreign }));
-    await db.client.send(new PutItemCommand({ TableName: tableName, Item: extraCard }));
+    await db.client.send(new PutItemCommand({ TableName: tableName, Item: stray }));
 
-    // A clean-up that fails (after the flip) says the version is live and that a re-run finishes it.
     const scanFails = recordingClient(db.client, (_call, command) => command instanceof ScanCommand);
     const error = await refusal(load(prepareReferenceSet(v2()), tableName, scanFails.client));
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain('reference data 2026-12-01.v2 is live in');
-    expect(error.message).toContain('scanning for the records the new version no longer has failed: AccessDeniedException: injected failure');
+    expect(error.message).toContain('scanning for the versions to delete failed: AccessDeniedException: injected failure');
     expect((await pointerOf(tableName))?.version).toBe('2026-12-01.v2');
-    expect((await scanTable(tableName)).has('CARD#tok_StrayCardNotInSet')).toBe(true);
+    expect((await scanTable(tableName)).has('2026-10-01.v0#CARD#tok_StrayCardNotInSet')).toBe(true);
 
     const deleteFails = recordingClient(db.client, (_call, command) => command instanceof BatchWriteItemCommand && Boolean(Object.values(command.input.RequestItems ?? {})[0]?.[0]?.DeleteRequest));
     const deleteError = await refusal(load(prepareReferenceSet(v2()), tableName, deleteFails.client));
-    expect(deleteError.message).toMatch(/is live in .*, but deleting stale item CARD#tok_\w+, stale item CARD#tok_\w+ failed: AccessDeniedException/);
+    expect(deleteError.message).toMatch(/is live in .*, but deleting stale item 2026-10-01\.v0#CARD#tok_StrayCardNotInSet failed: AccessDeniedException/);
 
     const result = await load(prepareReferenceSet(v2()), tableName);
-    expect(result.deleted).toBe(2); // the stray card and the card v2 withdrew
+    expect(result).toMatchObject({ deleted: 1, deletedVersions: ['2026-10-01.v0'], retainedVersion: '2026-11-01.v1' });
     const items = await scanTable(tableName);
     expect(items.has('NOTE#ops')).toBe(true);
-    expect(items.has('CARD#tok_StrayCardNotInSet')).toBe(false);
+    expect(items.has('2026-10-01.v0#CARD#tok_StrayCardNotInSet')).toBe(false);
   });
 
   it('maps an unreachable endpoint to an AWS failure that wrote nothing', async () => {

@@ -1,0 +1,294 @@
+/**
+ * `app` stack: every function's role, key, subnets and environment; every route's rule → queue →
+ * event-source mapping → consumer; the Pipe; the sweeper schedule; the state machines; the
+ * statement-uploaded trigger; the workbench ALB → target group → function; and each role's
+ * policy against what its function does (needs.ts).
+ */
+import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
+import { ROUTES } from '../../src/routes';
+import { TABLES, type TableName } from '../../src/adapters/aws/tables';
+import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName, type RuntimeVariable } from '../../src/adapters/aws/runtime-config';
+import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
+import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
+import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
+import { mock } from '../mocks';
+import { lit } from '../hcl';
+import { checkLogGroup, named, ref, referencing, rolePolicy, type Expected, type Run, type SynthStack } from './context';
+import { functionNeeds } from './needs';
+
+/** Functions invoked asynchronously (Scheduler → sweeper, EventBridge → reconcile-trigger): their failures go to the async-invoke DLQ. */
+const ASYNC_INVOKED: readonly DeployedFunctionName[] = ['sweeper', 'reconcile-trigger'];
+
+/** The environment each function must get: its contract's variables with this environment's values. */
+export function expectedEnvironment(fn: DeployedFunctionName, names: Names, config: EnvironmentConfig): Record<string, string> {
+  if (fn in FUNCTION_ENVIRONMENT) {
+    const tableOf = new Map<string, TableName>((Object.keys(TABLES) as TableName[]).map((table) => [TABLES[table].envVar, table]));
+    const values: Partial<Record<RuntimeVariable, string>> = {
+      EVENT_BUS_NAME: names.busName,
+      INGEST_BUCKET: names.ingestBucket,
+      PARKED_PREFIX: INGEST_PREFIXES.parked,
+      OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
+      REDRIVE_STATE_MACHINE_ARN: names.stateMachineArn(names.redriveStateMachine),
+      DEDUP_WINDOW_SECONDS: String(config.runtime.dedupWindowSeconds),
+      LEDGERLINE_ENVIRONMENT: config.name,
+      PIPE_NAME: names.pipeName,
+      ...(Object.keys(config.runtime.hotAccountShards).length > 0 ? { HOT_ACCOUNT_SHARDS: JSON.stringify(config.runtime.hotAccountShards) } : {}),
+    };
+    const environment: Record<string, string> = {};
+    for (const variable of variablesFor(fn as FunctionName)) {
+      const table = tableOf.get(variable);
+      const value = table ? names.tableName(table) : values[variable];
+      if (value !== undefined) environment[variable] = value;
+    }
+    return environment;
+  }
+  if (fn in RECON_FUNCTION_ENVIRONMENT) {
+    const values: Record<string, string> = {
+      RECONCILIATION_STATE_MACHINE_ARN: names.stateMachineArn(names.reconciliationStateMachine),
+      QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
+      REGISTRY_PREFIX: INGEST_PREFIXES.registry,
+      WORKBENCH_TABLE: names.tableName('workbench'),
+    };
+    const contract = RECON_FUNCTION_ENVIRONMENT[fn as ReconFunctionName];
+    return Object.fromEntries([...contract.required, ...contract.optional].map((variable) => [variable, values[variable]!]));
+  }
+  if (fn === WORKBENCH_FUNCTION) {
+    return {
+      WORKBENCH_TABLE: names.tableName('workbench'),
+      WORKBENCH_ALB_ARN: mock.loadBalancerArn(names.account, names.region, names.workbenchLoadBalancerName),
+      WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
+      WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
+      WORKBENCH_CSRF_SECRET_ARN: mock.secretArn(names.account, names.region, names.workbenchCsrfSecretName),
+    };
+  }
+  return {};
+}
+
+function functions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  const privateSubnets = expected.subnetIds('private', config.network.azCount);
+  const workloads = expected.securityGroupId('workloads');
+  for (const [fn, sizing] of Object.entries(config.functions) as [DeployedFunctionName, EnvironmentConfig['functions'][DeployedFunctionName]][]) {
+    const lambda = named(stack, 'aws_lambda_function', names.functionName(fn), 'function_name');
+    const f = (path: string) => ref(lambda, path);
+    const who = `function ${names.functionName(fn)}`;
+    run.eq(f('role'), names.functionRoleArn(fn), `${who}: its execution role`);
+    run.eq(f('kms_key_arn'), expected.key('data'), `${who}: the key of its environment variables (the data key)`);
+    run.eq(f('memory_size'), sizing.memoryMb, `${who}: memory (MB)`);
+    run.eq(f('timeout'), sizing.timeoutSeconds, `${who}: timeout (s)`);
+    run.eq(f('reserved_concurrent_executions'), sizing.reservedConcurrency, `${who}: reserved concurrency`);
+    run.eqSet(f('vpc_config[0].subnet_ids'), privateSubnets, `${who}: subnets (the private subnets of the ${config.name} VPC)`);
+    run.eqSet(f('vpc_config[0].security_group_ids'), fn === WORKBENCH_FUNCTION ? [workloads, expected.securityGroupId('workbench-fn')] : [workloads], `${who}: security groups`);
+    run.eq(f('logging_config[0].log_group'), names.functionLogGroup(fn), `${who}: log group`);
+    checkLogGroup(stack, run, names.functionLogGroup(fn), expected.key('logs'), config.retention.logDays);
+
+    const environment = expectedEnvironment(fn, names, config);
+    const variables = `try(${f('environment[0].variables')}, {})`;
+    run.eqSet(`keys(${variables})`, Object.keys(environment), `${who}: environment variable names (its contract)`);
+    for (const [variable, value] of Object.entries(environment)) {
+      if (variable === 'WORKBENCH_GROUP_ROLES' || variable === 'HOT_ACCOUNT_SHARDS') {
+        run.eqJson(`jsondecode(lookup(${variables}, ${lit(variable)}, "null"))`, JSON.parse(value) as Record<string, string>, `${who}: ${variable}`);
+      } else {
+        run.eq(`lookup(${variables}, ${lit(variable)}, "<unset>")`, value, `${who}: ${variable}`);
+      }
+    }
+    if (ASYNC_INVOKED.includes(fn)) run.eq(f('dead_letter_config[0].target_arn'), names.queueArn(names.asyncInvokeDlqName), `${who}: asynchronous-invocation dead-letter queue`);
+
+    const roleName = names.roleName(names.functionRoleSuffix(fn));
+    const { policy } = rolePolicy(stack, run, roleName);
+    run.grants(policy, functionNeeds(fn, names, expected, config), `${roleName} (what ${fn} calls)`);
+    // Least privilege: no function may pass roles or delete tables, and a consumer reads only its own route's queue.
+    run.refuses(
+      policy,
+      [
+        { action: 'iam:PassRole', resource: names.functionRoleArn(fn) },
+        { action: 'dynamodb:DeleteTable', resource: names.tableArn('transactions') },
+        ...ROUTES.filter((route) => route.consumer !== fn).map((other) => ({ action: 'sqs:ReceiveMessage', resource: names.queueArn(names.routeQueueName(other)) })),
+      ],
+      `${roleName} (least privilege)`,
+    );
+  }
+}
+
+function routes(stack: SynthStack, run: Run, names: Names, config: EnvironmentConfig): void {
+  for (const route of ROUTES) {
+    const rule = named(stack, 'aws_cloudwatch_event_rule', names.routeRuleName(route));
+    run.eq(ref(rule, 'event_bus_name'), names.busName, `rule ${names.routeRuleName(route)}: its bus`);
+    run.eqJson(`jsondecode(${ref(rule, 'event_pattern')})`, route.eventPattern as never, `rule ${names.routeRuleName(route)}: event pattern (src/routes.ts)`);
+    const targets = referencing(stack, 'aws_cloudwatch_event_target', 'rule', rule, 'name');
+    if (targets.length !== 1) throw new Error(`stack ${stack.name}: rule ${names.routeRuleName(route)} has ${targets.length} targets`);
+    const target = targets[0]!;
+    run.eq(ref(target, 'rule'), names.routeRuleName(route), `target of route ${route.name}: its rule`);
+    run.eq(ref(target, 'event_bus_name'), names.busName, `target of route ${route.name}: its bus`);
+    run.eq(ref(target, 'arn'), names.queueArn(names.routeQueueName(route)), `target of route ${route.name}: the route queue`);
+    run.eq(ref(target, 'dead_letter_config[0].arn'), names.queueArn(names.busDeliveryDlqName), `target of route ${route.name}: undeliverable events`);
+
+    const mapping = stack.resource(`esm-${route.name}`, 'aws_lambda_event_source_mapping');
+    const m = (path: string) => ref(mapping, path);
+    const who = `event-source mapping of route ${route.name}`;
+    run.eq(m('event_source_arn'), names.queueArn(names.routeQueueName(route)), `${who}: its queue`);
+    run.eq(m('function_name'), names.functionArn(route.consumer), `${who}: its consumer (${route.consumer})`);
+    run.eq(m('batch_size'), route.queue.batchSize, `${who}: batch size (src/routes.ts)`);
+    run.eq(m('maximum_batching_window_in_seconds'), route.queue.maxBatchingWindowSeconds, `${who}: batching window (src/routes.ts)`);
+    run.contains(m('function_response_types'), 'ReportBatchItemFailures', `${who}: partial batch failures`);
+    run.eq(m('scaling_config[0].maximum_concurrency'), Math.max(2, config.functions[route.consumer].reservedConcurrency), `${who}: poller concurrency (= reserved concurrency, AWS minimum 2)`);
+  }
+  const failed = named(stack, 'aws_cloudwatch_event_rule', names.postingFailureRuleName);
+  const failedTarget = referencing(stack, 'aws_cloudwatch_event_target', 'rule', failed, 'name')[0]!;
+  run.eq(ref(failedTarget, 'arn'), names.topicArn('posting-notifications'), 'posting.failed rule: the posting notifications topic (NFR7)');
+  run.eq(ref(failedTarget, 'event_bus_name'), names.busName, 'posting.failed rule target: its bus');
+}
+
+function pipe(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  const pipeBlock = named(stack, 'aws_pipes_pipe', names.pipeName);
+  const p = (path: string) => ref(pipeBlock, path);
+  const streamArn = mock.streamArn(names.tableArn('authorisations'));
+  run.eq(p('role_arn'), names.roleArn('pipe-authorisations'), 'Pipe: its role');
+  run.eq(p('source'), streamArn, 'Pipe: source (the authorisations table stream, FR1)');
+  run.eq(p('enrichment'), names.functionArn('ingest'), 'Pipe: enrichment (ingest)');
+  run.eq(p('target'), names.busArn, 'Pipe: target (the bus)');
+  run.eq(p('kms_key_identifier'), expected.key('messaging'), 'Pipe: its key (messaging)');
+  const s = (path: string) => p(`source_parameters[0].dynamodb_stream_parameters[0].${path}`);
+  run.eq(s('batch_size'), config.pipe.batchSize, 'Pipe: batch size');
+  run.eq(s('maximum_batching_window_in_seconds'), config.pipe.maximumBatchingWindowSeconds, 'Pipe: batching window');
+  run.eq(s('parallelization_factor'), config.pipe.parallelizationFactor, 'Pipe: parallelization factor');
+  run.eq(s('maximum_retry_attempts'), config.pipe.maximumRetryAttempts, 'Pipe: retry attempts');
+  run.eq(s('maximum_record_age_in_seconds'), config.pipe.maximumRecordAgeSeconds, 'Pipe: maximum record age');
+  run.eq(s('dead_letter_config[0].arn'), names.queueArn(names.pipeDlqName), 'Pipe: dead-letter queue');
+  run.eq(p('log_configuration[0].cloudwatch_logs_log_destination[0].log_group_arn'), names.logGroupArn(`/aws/vendedlogs/pipes/${names.pipeName}`), 'Pipe: log group');
+  const { policy } = rolePolicy(stack, run, names.roleName('pipe-authorisations'));
+  const role = names.roleName('pipe-authorisations');
+  run.grants(
+    policy,
+    [
+      ...['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'].map((action) => ({ action, resource: streamArn, why: 'read the stream' })),
+      { action: 'kms:Decrypt', resource: expected.key('data'), why: 'the stream is encrypted under the data key' },
+      { action: 'lambda:InvokeFunction', resource: names.functionArn('ingest'), why: 'enrichment' },
+      { action: 'events:PutEvents', resource: names.busArn, why: 'target' },
+      { action: 'sqs:SendMessage', resource: names.queueArn(names.pipeDlqName), why: 'dead letters' },
+      { action: 'kms:GenerateDataKey', resource: expected.key('messaging'), why: 'bus and DLQ under the messaging key' },
+    ],
+    role,
+  );
+}
+
+function schedule(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  const scheduleBlock = named(stack, 'aws_scheduler_schedule', names.name('sweeper'));
+  const s = (path: string) => ref(scheduleBlock, path);
+  run.eq(s('schedule_expression'), config.sweeperSchedule, 'sweeper schedule: expression');
+  run.eq(s('kms_key_arn'), expected.key('messaging'), 'sweeper schedule: its key');
+  run.eq(s('target[0].arn'), names.functionArn('sweeper'), 'sweeper schedule: target (SWEEP-2)');
+  run.eq(s('target[0].role_arn'), names.roleArn('scheduler-sweeper'), 'sweeper schedule: role');
+  run.eq(s('target[0].dead_letter_config[0].arn'), names.queueArn(names.schedulerDlqName), 'sweeper schedule: dead-letter queue');
+  const { policy } = rolePolicy(stack, run, names.roleName('scheduler-sweeper'));
+  run.grants(
+    policy,
+    [
+      { action: 'lambda:InvokeFunction', resource: names.functionArn('sweeper') },
+      { action: 'sqs:SendMessage', resource: names.queueArn(names.schedulerDlqName) },
+    ],
+    names.roleName('scheduler-sweeper'),
+  );
+}
+
+function workflows(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  for (const suffix of [names.redriveStateMachine, names.reconciliationStateMachine]) {
+    const machine = named(stack, 'aws_sfn_state_machine', names.stateMachineName(suffix));
+    const m = (path: string) => ref(machine, path);
+    const who = `state machine ${names.stateMachineName(suffix)}`;
+    run.eq(m('role_arn'), names.stateMachineRoleArn(suffix), `${who}: its role`);
+    run.eq(m('encryption_configuration[0].kms_key_id'), expected.key('data'), `${who}: its key (data)`);
+    run.eq(m('logging_configuration[0].log_destination'), `${names.logGroupArn(names.stateMachineLogGroup(suffix))}:*`, `${who}: log destination`);
+    checkLogGroup(stack, run, names.stateMachineLogGroup(suffix), expected.key('logs'), config.retention.logDays);
+    const { policy } = rolePolicy(stack, run, names.roleName(`sfn-${suffix}`));
+    run.grant(policy, 'kms:GenerateDataKey', expected.key('data'), `${names.roleName(`sfn-${suffix}`)} (its own encryption)`);
+    if (suffix === names.redriveStateMachine) {
+      run.check(`strcontains(${m('definition')}, ${lit(`"${names.busName}"`)})`, `${who}: re-drives to the bus ${names.busName}`);
+      run.grant(policy, 'events:PutEvents', names.busArn, names.roleName(`sfn-${suffix}`));
+      continue;
+    }
+    const adminSecret = mock.redshiftAdminSecretArn(names.account, names.region, names.redshiftNamespace);
+    const workgroup = mock.redshiftWorkgroupArn(names.account, names.region, names.redshiftWorkgroup);
+    const steps: DeployedFunctionName[] = ['reconcile-normalise', 'reconcile-match', 'reconcile-summarise', 'reconcile-cases'];
+    for (const step of steps) {
+      run.check(`strcontains(${m('definition')}, ${lit(`"${names.functionArn(step)}"`)})`, `${who}: invokes ${names.functionArn(step)}`);
+      run.grant(policy, 'lambda:InvokeFunction', names.functionArn(step), names.roleName(`sfn-${suffix}`));
+    }
+    run.check(`strcontains(${m('definition')}, ${lit(`"${adminSecret}"`)})`, `${who}: Redshift Data API credentials = the namespace's managed admin secret (analytics stack)`);
+    run.check(`strcontains(${m('definition')}, ${lit(`"${names.glueJobName}"`)})`, `${who}: runs the Glue job ${names.glueJobName}`);
+    run.grant(policy, 'secretsmanager:GetSecretValue', adminSecret, `${names.roleName(`sfn-${suffix}`)} (Redshift credentials)`);
+    run.grant(policy, 'kms:Decrypt', expected.key('analytics'), `${names.roleName(`sfn-${suffix}`)} (the admin secret is encrypted under the analytics key)`);
+    run.grant(policy, 'redshift-data:BatchExecuteStatement', workgroup, `${names.roleName(`sfn-${suffix}`)} (Redshift load)`);
+    run.grant(policy, 'glue:StartJobRun', names.glueJobArn, names.roleName(`sfn-${suffix}`));
+    run.grant(policy, 'states:StartExecution', names.stateMachineArn(suffix), `${names.roleName(`sfn-${suffix}`)} (Distributed Map children)`);
+    run.grant(policy, 'ssm:GetParameter', names.ssmParameterArn('reconciliation/config'), `${names.roleName(`sfn-${suffix}`)} (REC-2 configuration)`);
+    run.grant(policy, 'sns:Publish', names.topicArn('reconciliation'), names.roleName(`sfn-${suffix}`));
+    run.grant(policy, 's3:DeleteObject', `${names.ingestBucketArn}/${INGEST_PREFIXES.registry}0123abcd.json`, `${names.roleName(`sfn-${suffix}`)} (ReleaseClaim)`);
+  }
+  const parameter = named(stack, 'aws_ssm_parameter', names.ssmParameterName('reconciliation/config'));
+  // The parameter's value is marked sensitive by the provider; this one holds configuration, not secrets.
+  const value = `jsondecode(nonsensitive(${ref(parameter, 'value')}))`;
+  run.eq(`${value}.ledger.bucket`, names.ingestBucket, 'reconciliation configuration: ledger export bucket');
+  run.eq(`${value}.redshift.workgroup`, names.redshiftWorkgroup, 'reconciliation configuration: Redshift workgroup');
+  run.eq(`${value}.matchConcurrency`, config.analytics.matchConcurrency, 'reconciliation configuration: match concurrency');
+
+  const uploaded = named(stack, 'aws_cloudwatch_event_rule', names.name('statement-uploaded'));
+  run.eqJson(
+    `jsondecode(${ref(uploaded, 'event_pattern')}).detail`,
+    { bucket: { name: [names.ingestBucket] }, object: { key: [{ prefix: INGEST_PREFIXES.incomingStatements }] } },
+    'statement-uploaded rule: uploads to the ingest bucket under incoming/statements/ (REC-2)',
+  );
+  const uploadedTarget = referencing(stack, 'aws_cloudwatch_event_target', 'rule', uploaded, 'name')[0]!;
+  run.eq(ref(uploadedTarget, 'arn'), names.functionArn('reconcile-trigger'), 'statement-uploaded rule: target');
+  const permission = stack.only('aws_lambda_permission', (c) => c.principal === 'events.amazonaws.com', 'the EventBridge invoke permission');
+  run.eq(ref(permission, 'function_name'), names.functionName('reconcile-trigger'), 'statement-uploaded permission: function');
+  run.eq(ref(permission, 'source_arn'), names.ruleArnOnDefaultBus(names.name('statement-uploaded')), 'statement-uploaded permission: only that rule');
+}
+
+function workbench(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  const lbArn = mock.loadBalancerArn(names.account, names.region, names.workbenchLoadBalancerName);
+  const tgArn = mock.targetGroupArn(names.account, names.region, names.workbenchTargetGroupName);
+  const albSg = expected.securityGroupId('workbench-alb');
+  const lb = named(stack, 'aws_lb', names.workbenchLoadBalancerName);
+  run.eq(ref(lb, 'internal'), true, 'workbench ALB: internal (WB-1)');
+  run.eqSet(ref(lb, 'subnets'), expected.subnetIds('private', config.network.azCount), 'workbench ALB: private subnets');
+  run.eqSet(ref(lb, 'security_groups'), [albSg], 'workbench ALB: security group');
+  const listener = referencing(stack, 'aws_lb_listener', 'load_balancer_arn', lb, 'arn')[0]!;
+  const l = (path: string) => ref(listener, path);
+  run.eq(l('load_balancer_arn'), lbArn, 'workbench listener: its ALB');
+  run.eq(l('port'), 443, 'workbench listener: port');
+  run.eq(l('certificate_arn'), config.workbench.certificateArn, 'workbench listener: certificate');
+  run.eq(l('default_action[0].type'), 'authenticate-oidc', 'workbench listener: Okta sign-in first (WB-1)');
+  run.eq(l('default_action[0].authenticate_oidc[0].issuer'), config.workbench.oidc.issuer, 'workbench listener: Okta issuer');
+  run.eq(l('default_action[0].authenticate_oidc[0].client_id'), config.workbench.oidc.clientId, 'workbench listener: Okta client id');
+  run.check(
+    `nonsensitive(${l('default_action[0].authenticate_oidc[0].client_secret')} == ${lit(mock.secretValue(config.workbench.oidc.clientSecretName))})`,
+    `workbench listener: the client secret is the value of ${config.workbench.oidc.clientSecretName}`,
+  );
+  run.eq(l('default_action[1].type'), 'forward', 'workbench listener: then forward');
+  run.eq(l('default_action[1].target_group_arn'), tgArn, 'workbench listener: to the workbench target group');
+  const attachment = stack.only('aws_lb_target_group_attachment', () => true, 'the workbench target');
+  run.eq(ref(attachment, 'target_group_arn'), tgArn, 'workbench target: its target group');
+  run.eq(ref(attachment, 'target_id'), names.functionArn(WORKBENCH_FUNCTION), 'workbench target: the workbench function');
+  const permission = stack.only('aws_lambda_permission', (c) => c.principal === 'elasticloadbalancing.amazonaws.com', 'the ALB invoke permission');
+  run.eq(ref(permission, 'function_name'), names.functionName(WORKBENCH_FUNCTION), 'ALB invoke permission: function');
+  run.eq(ref(permission, 'source_arn'), tgArn, 'ALB invoke permission: only the workbench target group');
+  const sg = named(stack, 'aws_security_group', names.name('workbench-alb'));
+  run.eq(ref(sg, 'vpc_id'), expected.vpcId, 'workbench ALB security group: the environment VPC');
+  const ingress = referencing(stack, 'aws_vpc_security_group_ingress_rule', 'security_group_id', sg, 'id');
+  run.eqSet(`[${ingress.map((rule) => ref(rule, 'cidr_ipv4')).join(', ')}]`, [...config.workbench.allowedCidrs], 'workbench ALB: HTTPS only from the on-premises networks');
+  for (const rule of ingress) {
+    run.eq(ref(rule, 'security_group_id'), albSg, `${rule.name}: on the ALB group`);
+    run.eq(ref(rule, 'from_port'), 443, `${rule.name}: HTTPS`);
+  }
+  const fnSg = named(stack, 'aws_security_group', names.name('workbench-fn'));
+  run.eq(ref(fnSg, 'vpc_id'), expected.vpcId, 'workbench function security group: the environment VPC');
+}
+
+export function appAssertions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  functions(stack, run, names, expected, config);
+  routes(stack, run, names, config);
+  pipe(stack, run, names, expected, config);
+  schedule(stack, run, names, expected, config);
+  workflows(stack, run, names, expected, config);
+  workbench(stack, run, names, expected, config);
+}

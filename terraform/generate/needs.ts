@@ -1,0 +1,191 @@
+/**
+ * What each deployed function DOES in AWS, read off its code (functions/<name>, the adapters in
+ * src/adapters/aws and src/recon/run/aws), independently of the stack code that grants it:
+ * the generated tests check that each function's planned role policy allows every call here on
+ * the planned ARNs. A call missing from a role is an AccessDenied in production.
+ */
+import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
+import { ROUTES } from '../../src/routes';
+import { TABLES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
+import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
+import { RECON_FUNCTION_ENVIRONMENT } from '../../src/recon/run/aws/config';
+import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
+import { keys as reconKeys } from '../../src/recon/run/aws/steps';
+import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
+import { mock } from '../mocks';
+import type { Expected } from './context';
+
+export interface Need {
+  action: string;
+  resource: string;
+  why: string;
+}
+
+/** DynamoDB calls per function and table (SWEEP-1 transaction state, FR2-FR8 stores, WB-1 cases). */
+const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[]; why: string }>>>>> = {
+  // FR2/FR4: dedup claims (conditional PutItem, consistent GetItem); markRunning / completeIfTracked (Get + conditional Put).
+  dedup: {
+    dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], why: 'FR2 duplicate claims' },
+    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRunning / completeIfTracked' },
+  },
+  // Only the parkExhausted middleware (markRetrying: Get + conditional Put).
+  standardise: { transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRetrying (parkExhausted)' } },
+  // functions/enrich/enrich.ts markCompleted → DynamoTransactionStateStore.complete = UpdateItem.
+  enrich: {
+    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 markRetrying + markCompleted (UpdateItem)' },
+    reference: { actions: ['dynamodb:GetItem'], why: 'FR6 reference data' },
+  },
+  // functions/rules/rules.ts markCompleted (declined payments end here) = UpdateItem.
+  rules: {
+    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 markRetrying + markCompleted (UpdateItem)' },
+    reference: { actions: ['dynamodb:GetItem'], why: 'reference data (rules)' },
+    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX], why: 'rules decisions and velocity windows' },
+  },
+  // FR7: ledger legs (conditional Put) + one balance Update per account in one TransactWriteItems; GetItem of the balance.
+  // SWEEP-1: the posting role must also be able to UpdateItem (DynamoTransactionStateStore.complete) its transactions.
+  posting: {
+    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 transaction state (UpdateItem: completion)' },
+    ledger: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'FR7 legs + balance (TransactWriteItems of Put/Update)' },
+  },
+  // FR8: sequences BatchWriteItem + Query; markCompleted = UpdateItem.
+  assembler: {
+    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 markRetrying + markCompleted (UpdateItem)' },
+    sequences: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], why: 'FR8 posting sequences' },
+  },
+  // SWEEP-2: listByStatus('RETRYING') queries the retrying index; updateTransaction (Get + conditional Put).
+  sweeper: {
+    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexes: [TRANSACTION_STATUS_INDEXES.RETRYING.indexName], why: 'SWEEP-2 re-drive' },
+  },
+  // WB-1: cases (GetItem, TransactWriteItems of Puts = PutItem), lists by status and by account.
+  'reconcile-workbench': {
+    workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byStatus.indexName, WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 cases' },
+  },
+  // WB-1 RaiseCases: run marker (Get, conditional Put), cases of the run's accounts (Query byAccount), TransactWriteItems of Puts.
+  'reconcile-cases': {
+    workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 case import' },
+  },
+};
+
+/** Actions that touch a table only through an index (Query on a named index; the table ARN itself is not enough). */
+const INDEX_ACTIONS = new Set(['dynamodb:Query', 'dynamodb:Scan']);
+
+/** The tables a function's environment contract names (runtime-config / recon / workbench contracts). */
+export function contractTables(fn: DeployedFunctionName): TableName[] {
+  const variables: string[] =
+    fn in FUNCTION_ENVIRONMENT
+      ? variablesFor(fn as FunctionName)
+      : fn in RECON_FUNCTION_ENVIRONMENT
+        ? [...RECON_FUNCTION_ENVIRONMENT[fn as keyof typeof RECON_FUNCTION_ENVIRONMENT].required]
+        : fn === WORKBENCH_FUNCTION
+          ? ['WORKBENCH_TABLE']
+          : [];
+  return (Object.keys(TABLES) as TableName[]).filter((table) => variables.includes(TABLES[table].envVar));
+}
+
+const SAMPLE_RUN = 'run-2025-01-31-0001';
+const SAMPLE_PARTITION = 'p-0001';
+
+/** Every AWS call `fn` makes on an environment's resources. */
+export function functionNeeds(fn: DeployedFunctionName, names: Names, expected: Expected, config: EnvironmentConfig): Need[] {
+  const needs: Need[] = [];
+  const dataKey = expected.key('data');
+  const messagingKey = expected.key('messaging');
+  const analyticsKey = expected.key('analytics');
+  const ingest = names.ingestBucketArn;
+  const analytics = names.analyticsBucketArn;
+  const push = (action: string, resource: string, why: string) => needs.push({ action, resource, why });
+
+  // Every function: its own log group (JSON logs), X-Ray, ENIs in the private subnets, and its environment key.
+  const logStream = `${names.logGroupArn(names.functionLogGroup(fn))}:log-stream:2025/01/31/[$LATEST]0123456789abcdef`;
+  push('logs:CreateLogStream', logStream, 'NFR7 logs');
+  push('logs:PutLogEvents', logStream, 'NFR7 logs');
+  push('xray:PutTraceSegments', '*', 'NFR7 tracing');
+  push('ec2:CreateNetworkInterface', `arn:aws:ec2:${names.region}:${names.account}:network-interface/eni-0123456789abcdef0`, 'VPC attachment');
+  for (const subnet of expected.subnetIds('private', config.network.azCount)) push('ec2:CreateNetworkInterface', expected.subnetArn(subnet), 'VPC attachment (private subnets)');
+  push('ec2:CreateNetworkInterface', expected.securityGroupArn(expected.securityGroupId('workloads')), 'VPC attachment (workloads group)');
+  push('kms:Decrypt', dataKey, 'environment variables are encrypted under the data key');
+
+  // Tables.
+  const calls = TABLE_CALLS[fn] ?? {};
+  for (const table of contractTables(fn)) {
+    const grant = calls[table];
+    if (!grant) throw new Error(`terraform/generate/needs.ts: ${fn} names table ${table} in its contract but TABLE_CALLS says nothing about it`);
+    for (const action of grant.actions) {
+      if (INDEX_ACTIONS.has(action) && grant.indexes?.length) {
+        for (const index of grant.indexes) push(action, names.tableIndexArn(table, index), grant.why);
+      } else {
+        push(action, names.tableArn(table), grant.why);
+      }
+    }
+    if (!grant.actions.some((action) => INDEX_ACTIONS.has(action))) for (const index of grant.indexes ?? []) push('dynamodb:Query', names.tableIndexArn(table, index), grant.why);
+  }
+  if (contractTables(fn).length > 0) push('kms:Decrypt', dataKey, 'tables are encrypted under the data key');
+
+  // Events and queues.
+  if (fn in FUNCTION_ENVIRONMENT && variablesFor(fn as FunctionName).includes('EVENT_BUS_NAME')) push('events:PutEvents', names.busArn, 'publishes lifecycle events');
+  const route = ROUTES.find((candidate) => candidate.consumer === fn);
+  if (route) {
+    const queue = names.queueArn(names.routeQueueName(route));
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) push(action, queue, `event-source mapping of route ${route.name}`);
+    push('kms:Decrypt', messagingKey, 'route queues are encrypted under the messaging key');
+  }
+  if (fn === 'sweeper' || fn === 'reconcile-trigger') {
+    push('sqs:SendMessage', names.queueArn(names.asyncInvokeDlqName), 'failed asynchronous invocations (NFR3)');
+    push('kms:GenerateDataKey', messagingKey, 'the async-invoke DLQ is encrypted under the messaging key');
+  }
+
+  // S3 (REC-1/REC-2 layout: naming.ts prefixes, src/recon/run/aws/steps.ts keys).
+  switch (fn) {
+    case 'dedup':
+      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.parked}2025/01/31/duplicate.json`, 'FR3 parked duplicates');
+      push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
+      break;
+    case 'assembler':
+      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.outbox}2025/01/31/posting.json`, 'FR8 core-banking outbox');
+      push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
+      break;
+    case 'reconcile-normalise':
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.incomingStatements}bank/statement.xml`, 'REC-1 statement');
+      push('s3:GetObjectVersion', `${ingest}/${INGEST_PREFIXES.incomingStatements}bank/statement.xml`, 'REC-2 the uploaded version');
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.ledgerExports}ledger-export.ndjson`, 'REC-1 ledger export');
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.registry}0123abcd.json`, 'REC-2 re-upload claims');
+      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.registry}0123abcd.json`, 'REC-2 re-upload claims');
+      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.quarantine}bank/statement.xml`, 'REC-2 bad files move to quarantine/');
+      push('s3:DeleteObject', `${ingest}/${INGEST_PREFIXES.incomingStatements}bank/statement.xml`, 'REC-2 bad files move to quarantine/');
+      push('s3:PutObject', `${analytics}/${reconKeys.runManifest(SAMPLE_RUN)}`, 'REC-2 run manifest');
+      push('s3:PutObject', `${analytics}/${reconKeys.chunk(SAMPLE_RUN, SAMPLE_PARTITION)}`, 'REC-2 partition chunks');
+      push('kms:Decrypt', dataKey, 'the ingest bucket is encrypted under the data key');
+      push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
+      push('kms:GenerateDataKey', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      break;
+    case 'reconcile-match':
+      push('s3:GetObject', `${analytics}/${reconKeys.chunk(SAMPLE_RUN, SAMPLE_PARTITION)}`, 'REC-2 partition chunk');
+      push('s3:PutObject', `${analytics}/${reconKeys.chunkResult(SAMPLE_RUN, SAMPLE_PARTITION)}`, 'REC-2 partition result');
+      push('kms:Decrypt', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      push('kms:GenerateDataKey', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      break;
+    case 'reconcile-summarise':
+      push('s3:GetObject', `${analytics}/${reconKeys.runManifest(SAMPLE_RUN)}`, 'REC-2 run manifest');
+      push('s3:GetObject', `${analytics}/${reconKeys.chunkResult(SAMPLE_RUN, SAMPLE_PARTITION)}`, 'REC-2 partition results');
+      push('s3:PutObject', `${analytics}/${reconKeys.results(SAMPLE_RUN)}load/matches.csv`, 'REC-2 Redshift load files');
+      push('s3:PutObject', `${analytics}/${reconKeys.runCases(SAMPLE_RUN)}`, 'WB-1 the run cases file');
+      push('kms:Decrypt', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      push('kms:GenerateDataKey', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      break;
+    case 'reconcile-cases':
+      push('s3:GetObject', `${analytics}/${reconKeys.runCases(SAMPLE_RUN)}`, 'WB-1 the run cases file');
+      push('kms:Decrypt', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      break;
+    default:
+      break;
+  }
+
+  // Workflows and secrets.
+  if (fn === 'sweeper') push('states:StartExecution', names.stateMachineArn(names.redriveStateMachine), 'SWEEP-2 re-drive');
+  if (fn === 'reconcile-trigger') push('states:StartExecution', names.stateMachineArn(names.reconciliationStateMachine), 'REC-2 an upload starts the workflow');
+  if (fn === WORKBENCH_FUNCTION) {
+    push('secretsmanager:GetSecretValue', mock.secretArn(names.account, names.region, names.workbenchCsrfSecretName), 'WB-1 CSRF key');
+    push('kms:Decrypt', dataKey, 'the CSRF secret is encrypted under the data key');
+  }
+  return needs;
+}

@@ -1,0 +1,53 @@
+/**
+ * `observability` stack (NFR7): the alarm topic under the messaging key of the data stack; one
+ * depth alarm per dead-letter queue, errors/throttles per function, oldest-message per route
+ * queue, the Pipe and the state machines; every alarm notifies the alarm topic.
+ */
+import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
+import { ROUTES } from '../../src/routes';
+import { ITERATOR_AGE_METRIC } from '../../src/lambda/metrics';
+import type { Names } from '../../stacks/naming';
+import { named, ref, referencing, type Expected, type Run, type SynthStack } from './context';
+
+export function observabilityAssertions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  const topicArn = names.topicArn('alarms');
+  const topic = named(stack, 'aws_sns_topic', names.topicName('alarms'));
+  run.eq(ref(topic, 'kms_master_key_id'), expected.key('messaging'), 'alarm topic: under the messaging key (data stack)');
+  const policy = referencing(stack, 'aws_sns_topic_policy', 'arn', topic, 'arn')[0]!;
+  run.eq(ref(policy, 'arn'), topicArn, 'alarm topic policy: its topic');
+  // OPS-1: the configured recipients, and nobody else, are subscribed to THIS topic.
+  const subscriptions = referencing(stack, 'aws_sns_topic_subscription', 'topic_arn', topic, 'arn');
+  const recipients = [...config.alarmRecipients.email.map((endpoint) => `email ${endpoint}`), ...config.alarmRecipients.https.map((endpoint) => `https ${endpoint}`)];
+  if (recipients.length === 0) throw new Error(`environment ${config.name}: alarmRecipients is empty`);
+  run.eqSet(
+    `[${subscriptions.map((subscription) => `"\${${ref(subscription, 'protocol')}} \${${ref(subscription, 'endpoint')}}"`).join(', ')}]`,
+    recipients,
+    'alarm topic: subscribers (OPS-1 alarmRecipients)',
+  );
+  for (const subscription of subscriptions) run.eq(ref(subscription, 'topic_arn'), topicArn, `${subscription.name}: on the alarm topic`);
+
+  const alarm = (name: string, metric: string, dimensions: Record<string, string>, threshold: number) => {
+    const block = named(stack, 'aws_cloudwatch_metric_alarm', names.name(name), 'alarm_name');
+    const a = (path: string) => ref(block, path);
+    run.eq(a('metric_name'), metric, `alarm ${names.name(name)}: metric`);
+    run.eqJson(a('dimensions'), dimensions, `alarm ${names.name(name)}: dimensions`);
+    run.eq(a('threshold'), threshold, `alarm ${names.name(name)}: threshold (config)`);
+    run.eqList(a('alarm_actions'), [topicArn], `alarm ${names.name(name)}: notifies the alarm topic`);
+    run.eqList(a('ok_actions'), [topicArn], `alarm ${names.name(name)}: recovery notifies the alarm topic`);
+  };
+  const t = config.alarms;
+  for (const dlq of [...ROUTES.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName]) {
+    alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, 'ApproximateNumberOfMessagesVisible', { QueueName: dlq }, t.dlqDepth);
+  }
+  for (const fn of Object.keys(config.functions) as DeployedFunctionName[]) {
+    alarm(`fn-${fn}-errors`, 'Errors', { FunctionName: names.functionName(fn) }, t.functionErrors);
+    alarm(`fn-${fn}-throttles`, 'Throttles', { FunctionName: names.functionName(fn) }, t.functionThrottles);
+  }
+  for (const route of ROUTES) alarm(`${route.name}-oldest-message`, 'ApproximateAgeOfOldestMessage', { QueueName: names.routeQueueName(route) }, t.oldestMessageAgeSeconds);
+  alarm('authorisations-pipe-failures', 'ExecutionFailed', { PipeName: names.pipeName }, t.pipeFailures);
+  alarm('authorisations-iterator-age', ITERATOR_AGE_METRIC.metricName, { Environment: config.name, Pipe: names.pipeName }, t.iteratorAgeMs);
+  for (const machine of [names.redriveStateMachine, names.reconciliationStateMachine]) {
+    alarm(`sfn-${machine}-failed`, 'ExecutionsFailed', { StateMachineArn: names.stateMachineArn(machine) }, t.stateMachineFailures);
+    alarm(`sfn-${machine}-timedout`, 'ExecutionsTimedOut', { StateMachineArn: names.stateMachineArn(machine) }, t.stateMachineFailures);
+  }
+}

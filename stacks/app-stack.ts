@@ -53,8 +53,10 @@ import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
 
-/** Every consumer's transaction-state store: consistent reads, conditional puts, and the one UpdateItem that completes a transaction (markCompleted). */
-const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** Every consumer's transaction-state store: consistent reads and conditional puts (SWEEP-1). */
+const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
+/** ...and the one UpdateItem that completes a transaction (markCompleted: enrich and rules on a decline, the assembler on posting). */
+const TRANSACTIONS_COMPLETE = [...TRANSACTIONS_RW, 'dynamodb:UpdateItem'];
 
 /**
  * DynamoDB actions per function and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
@@ -65,9 +67,9 @@ const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Updat
 export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>>>> = {
   dedup: { dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'] }, transactions: { actions: TRANSACTIONS_RW } },
   standardise: { transactions: { actions: TRANSACTIONS_RW } },
-  enrich: { transactions: { actions: TRANSACTIONS_RW }, reference: { actions: ['dynamodb:GetItem'] } },
+  enrich: { transactions: { actions: TRANSACTIONS_COMPLETE }, reference: { actions: ['dynamodb:GetItem'] } },
   rules: {
-    transactions: { actions: TRANSACTIONS_RW },
+    transactions: { actions: TRANSACTIONS_COMPLETE },
     reference: { actions: ['dynamodb:GetItem'] },
     rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX] },
   },
@@ -75,7 +77,7 @@ export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, Partial
     transactions: { actions: TRANSACTIONS_RW },
     ledger: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] },
   },
-  assembler: { transactions: { actions: TRANSACTIONS_RW }, sequences: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'] } },
+  assembler: { transactions: { actions: TRANSACTIONS_COMPLETE }, sequences: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'] } },
   sweeper: {
     transactions: {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -577,12 +579,14 @@ export class AppStack extends LedgerlineStack {
       statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
     }
 
-    if (entry.name === 'sweeper') {
-      statements.push(allow(['states:StartExecution'], [names.stateMachineArn(names.redriveStateMachine)], undefined, 'Redrive'));
-    }
-    if (entry.name === 'reconcile-trigger') {
-      statements.push(allow(['states:StartExecution'], [names.stateMachineArn(names.reconciliationStateMachine)], undefined, 'StartReconciliation'));
-    }
+    // Starting an execution of a state machine encrypted with a CMK encrypts its input with the
+    // caller's credentials (encryption context: the state machine's ARN).
+    const startsExecutionsOf = (machine: string, sid: string) => [
+      allow(['states:StartExecution'], [names.stateMachineArn(machine)], undefined, sid),
+      allow(['kms:GenerateDataKey', 'kms:Decrypt'], [keys.dataKey], { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': names.stateMachineArn(machine) } }, `${sid}DataKey`),
+    ];
+    if (entry.name === 'sweeper') statements.push(...startsExecutionsOf(names.redriveStateMachine, 'Redrive'));
+    if (entry.name === 'reconcile-trigger') statements.push(...startsExecutionsOf(names.reconciliationStateMachine, 'StartReconciliation'));
     if (entry.name === WORKBENCH_FUNCTION) {
       // Read once per container at cold start; the secret is encrypted under the data CMK.
       statements.push(allow(['secretsmanager:GetSecretValue'], [keys.workbenchCsrfSecretArn], undefined, 'CsrfSecret'), kmsVia([keys.dataKey], ['secretsmanager'], region, ['kms:Decrypt']));

@@ -418,7 +418,8 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       ]),
       // A resource being created has no tags yet: creation is conditioned on the tags of the
       // request (aws:RequestTag), everything after on the resource's own (aws:ResourceTag).
-      allow(['emr-serverless:CreateApplication', 'emr-serverless:TagResource'], [arn('emr-serverless', '/applications/*')], REQUEST_TAGGED(project), 'EmrServerlessCreate'),
+      awsRequiresWildcard('EmrServerlessCreate', ['emr-serverless:CreateApplication'], REQUEST_TAGGED(project)),
+      allow(['emr-serverless:TagResource'], [arn('emr-serverless', '/applications/*')], REQUEST_TAGGED(project), 'EmrServerlessTagOnCreate'),
       allow(
         [
           'emr-serverless:DeleteApplication',

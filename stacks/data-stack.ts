@@ -91,6 +91,8 @@ export class DataStack extends LedgerlineStack {
       services: [
         { ...senderServiceGrant('EventBridgeEncryptsBusAndDeliversToQueues', 'events.amazonaws.com', account), actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'] },
         senderServiceGrant('CloudWatchAlarmsPublishToTopics', 'cloudwatch.amazonaws.com', account),
+        // The authorisations Pipe (encrypted with this key) logs through vended log delivery.
+        logDeliveryServiceGrant(account),
       ],
     });
     this.logsKey = new CustomerManagedKey(this, 'logs-key', {

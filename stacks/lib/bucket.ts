@@ -85,7 +85,8 @@ export class SecureBucket extends Construct {
         Principal: '*',
         Action: 's3:PutObject',
         Resource: objects,
-        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+        // Only when the header is present: ...IfExists would also deny every upload WITHOUT it (the bucket default applies to those).
+        Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' }, Null: { 's3:x-amz-server-side-encryption': 'false' } },
       },
       {
         Sid: 'DenyUploadsUnderOtherKeys',
@@ -93,7 +94,7 @@ export class SecureBucket extends Construct {
         Principal: '*',
         Action: 's3:PutObject',
         Resource: objects,
-        Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.kmsKeyArn } },
+        Condition: { StringNotEquals: { 's3:x-amz-server-side-encryption-aws-kms-key-id': props.kmsKeyArn }, Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' } },
       },
       {
         Sid: 'DenyObjectAccessOutsideNamedRoles',

@@ -53,6 +53,8 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: Readonly<Record<string, string
   'ec2:DescribeVpcEndpoints': 'EC2 Describe* actions support no resource-level permissions (Glue VPC connection)',
   'ec2:DescribeRouteTables': 'EC2 Describe* actions support no resource-level permissions (Glue VPC connection)',
   'ec2:DescribeVpcAttribute': 'EC2 Describe* actions support no resource-level permissions (Glue VPC connection)',
+  // EMR Serverless: CreateApplication supports no resource ARN (the application has none yet); we pin aws:RequestTag/Project.
+  'emr-serverless:CreateApplication': 'EMR Serverless CreateApplication supports no resource-level permissions (pinned by aws:RequestTag/Project)',
   // KMS: CreateKey creates a new key, so there is no key ARN yet to scope it to.
   'kms:CreateKey': 'a key being created has no ARN yet',
   // Terraform refresh: read-only Describe/List calls of these services support no resource ARNs.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand, CreateTableCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
@@ -13,6 +13,7 @@ import { createTableInput, TABLES } from '../../../src/adapters/aws/tables';
 import { DEFAULT_REFERENCE_DATA_DIR, EmbeddedReferenceData } from '../../../src/adapters/embedded/reference-data';
 import { main } from '../../../src/cli/main';
 import { REFERENCE_FILES } from '../../../src/domain/reference-data-set';
+import type { ReferenceData } from '../../../src/ports';
 import { run as runScript } from '../../../scripts/load-reference-data';
 import type { Dynalite } from './support/dynalite';
 import { closedPortClient, startDynalite } from './support/dynalite';
@@ -69,6 +70,8 @@ interface SetOptions {
   /** Leave the manifest's hashes as they were before `edit` (a manifest that does not match its files). */
   staleHashes?: boolean;
   counts?: Record<string, number>;
+  /** The files to start from (default: smallFiles). */
+  base?: () => Files;
 }
 
 /** Writes a set (files + a manifest with their SHA-256) to a new directory. */
@@ -76,7 +79,7 @@ function writeSet(options: SetOptions): string {
   setCount += 1;
   const dir = path.join(scratch, `set-${setCount}`);
   mkdirSync(dir);
-  const files = smallFiles();
+  const files = (options.base ?? smallFiles)();
   const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
   const before = Object.fromEntries(Object.entries(files).map(([name, text]) => [name, hash(text)]));
   options.edit?.(files);
@@ -85,6 +88,48 @@ function writeSet(options: SetOptions): string {
   const manifest = { version: options.version, effectiveDate: options.effectiveDate, generatedBy: 'test', ...(options.counts ? { counts: options.counts } : {}), files: hashes };
   writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return dir;
+}
+
+/**
+ * A tiny valid set (about 80 items, 4 batches): every product, 20 FX rates, the first 10 merchants
+ * and their settlement accounts, the first 15 customer accounts and their cards.
+ */
+function tinyFiles(): Files {
+  const files = smallFiles();
+  const csv = (name: string) => (files[name] as string).split('\n').filter((line) => line.length > 0);
+  const merchants = csv('merchants.csv').slice(0, 11);
+  const settlementIds = new Set(merchants.slice(1).map((line) => line.split(',')[7]));
+  const settlement = csv('settlement-accounts.csv').filter((line, i) => i === 0 || settlementIds.has(line.split(',')[0]));
+  const accounts = csv('accounts.csv').slice(0, 16);
+  const accountIds = new Set(accounts.slice(1).map((line) => line.split(',')[0]));
+  const cards = csv('cards.csv').filter((line, i) => i === 0 || accountIds.has(line.split(',')[1]));
+  const rates = (files['fx-rates.json'] as string)
+    .split('\n')
+    .filter((line) => line.trim().startsWith('{'))
+    .slice(0, 20)
+    .map((line) => `  ${line.trim().replace(/,$/, '')}`);
+  const lines = (list: string[]) => `${list.join('\n')}\n`;
+  return {
+    ...files,
+    'fx-rates.json': `[\n${rates.join(',\n')}\n]\n`,
+    'merchants.csv': lines(merchants),
+    'settlement-accounts.csv': lines(settlement),
+    'accounts.csv': lines(accounts),
+    'cards.csv': lines(cards),
+  };
+}
+
+/** Changes one cell of every data row of a CSV file. */
+function editColumn(files: Files, name: string, column: number, change: (cell: string) => string): void {
+  files[name] = (files[name] as string)
+    .split('\n')
+    .map((line, i) => {
+      if (i === 0 || line.length === 0) return line;
+      const cells = line.split(',');
+      cells[column] = change(cells[column] as string);
+      return cells.join(',');
+    })
+    .join('\n');
 }
 
 function replaceLine(files: Files, name: string, lineNumber: number, change: (line: string) => string): void {
@@ -431,6 +476,273 @@ describe('load semantics', () => {
     client.destroy();
     expect(error.exitCode).toBe(1);
     expect(error.message).toMatch(/reading META#VERSION failed: .*Nothing was written/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+/** Every key of the given sets (a union: a key only one set has is asked of both). */
+interface SetKeys {
+  cards: string[];
+  accounts: string[];
+  merchants: string[];
+  products: string[];
+  fx: Array<[string, string]>;
+}
+
+function keysOf(...dirs: string[]): SetKeys {
+  const sets = dirs.map((dir) => new EmbeddedReferenceData(dir));
+  const union = (pick: (set: EmbeddedReferenceData) => string[]) => [...new Set(sets.flatMap(pick))].sort();
+  return {
+    cards: union((set) => set.cards.map((c) => c.panToken)),
+    accounts: union((set) => [...set.accounts, ...set.settlementAccounts].map((a) => a.accountId)),
+    merchants: union((set) => set.merchants.map((m) => m.id)),
+    products: union((set) => set.products.map((p) => p.productType)),
+    fx: union((set) => set.fxRates.map((r) => `${r.from}>${r.to}`)).map((pair) => pair.split('>') as [string, string]),
+  };
+}
+
+/** What `reference` answers for every key: `{ 'card tok_…': record | undefined, … }`. */
+async function answersOf(reference: ReferenceData, keys: SetKeys): Promise<Record<string, unknown>> {
+  const entries = await Promise.all([
+    ...keys.cards.map(async (k) => [`card ${k}`, await reference.card(k)] as const),
+    ...keys.accounts.map(async (k) => [`account ${k}`, await reference.account(k)] as const),
+    ...keys.merchants.map(async (k) => [`merchant ${k}`, await reference.merchant(k)] as const),
+    ...keys.products.map(async (k) => [`product ${k}`, await reference.product(k)] as const),
+    ...keys.fx.map(async ([from, to]) => [`fx ${from}>${to}`, await reference.fxRate(from, to)] as const),
+  ]);
+  return Object.fromEntries(entries);
+}
+
+/** The keys where two answer sets differ. */
+function differences(actual: Record<string, unknown>, expected: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(actual), ...Object.keys(expected)])].filter((key) => !strictlyEqual(actual[key], expected[key]));
+}
+
+/** The version of every record item in the table (count per version; `(none)` for the unversioned layout) and the load markers. */
+async function versionsIn(tableName: string): Promise<{ records: Record<string, number>; markers: string[] }> {
+  const records: Record<string, number> = {};
+  const markers: string[] = [];
+  for (const [pk, item] of await scanTable(tableName)) {
+    if (item.kind === 'load') markers.push(pk);
+    else if (['card', 'account', 'merchant', 'product', 'fx'].includes(String(item.kind))) {
+      const version = typeof item.version === 'string' ? item.version : '(none)';
+      records[version] = (records[version] ?? 0) + 1;
+    }
+  }
+  return { records, markers: markers.sort() };
+}
+
+async function putAll(tableName: string, items: Array<Record<string, AttributeValue>>): Promise<void> {
+  for (const Item of items) await db.client.send(new PutItemCommand({ TableName: tableName, Item }));
+}
+
+describe('versions never mix (records keyed by version)', () => {
+  const V0 = '2026-10-01.t0';
+  const V1 = '2026-11-01.t1';
+  const V2 = '2026-12-01.t2';
+  const V3 = '2027-01-01.t3';
+  const v0 = (): string => writeSet({ version: V0, effectiveDate: '2026-10-01', base: tinyFiles, edit: (files) => editColumn(files, 'accounts.csv', 4, (name) => `${name} Earlier`) });
+  const v1 = (): string => writeSet({ version: V1, effectiveDate: '2026-11-01', base: tinyFiles });
+  /** v2 changes EVERY record of v1 (so any v2 record read in v1's place shows), withdraws the first card and adds one. */
+  const v2 = (): string =>
+    writeSet({
+      version: V2,
+      effectiveDate: '2026-12-01',
+      base: tinyFiles,
+      edit: (files) => {
+        files['products.json'] = (files['products.json'] as string).replace(/"name": "/g, '"name": "Revised ');
+        files['fx-rates.json'] = (files['fx-rates.json'] as string).replace(/"rate":"([0-9.]+)"/g, '"rate":"$11"');
+        editColumn(files, 'settlement-accounts.csv', 4, (name) => `${name} Revised`);
+        editColumn(files, 'accounts.csv', 4, (name) => `${name} Revised`);
+        editColumn(files, 'merchants.csv', 1, (name) => `${name} Revised`);
+        editColumn(files, 'cards.csv', 3, (status) => (status === 'ACTIVE' ? 'BLOCKED' : 'ACTIVE'));
+        const [header, withdrawn, ...rest] = (files['cards.csv'] as string).split('\n');
+        files['cards.csv'] = [header, ...rest.slice(0, -1), `tok_NewCardAddedInV2,${(withdrawn as string).split(',')[1]},VISA,ACTIVE`, ''].join('\n');
+      },
+    });
+  const v3 = (): string => writeSet({ version: V3, effectiveDate: '2027-01-01', base: tinyFiles, edit: (files) => editColumn(files, 'accounts.csv', 4, (name) => `${name} Third`) });
+
+  it('a load failing at ANY call leaves every key answering as the old version (or, after the flip, all as the new one); a re-run completes it', async () => {
+    const [dir0, dir1, dir2] = [v0(), v1(), v2()];
+    const [set0, set1, set2] = [prepareReferenceSet(dir0), prepareReferenceSet(dir1), prepareReferenceSet(dir2)];
+    const keys = keysOf(dir1, dir2);
+    const expected1 = await answersOf(new EmbeddedReferenceData(dir1), keys);
+    const expected2 = await answersOf(new EmbeddedReferenceData(dir2), keys);
+    // The two versions differ on every key (so a mix cannot pass for either).
+    expect(differences(expected1, expected2)).toHaveLength(Object.keys(expected1).length);
+    const start = async (): Promise<string> => {
+      const tableName = await freshTable();
+      await load(set0, tableName);
+      await load(set1, tableName);
+      return tableName;
+    };
+
+    // The calls of a load that succeeds, from the same start (v0 and v1 loaded, v1 live).
+    let flipCall = 0;
+    const observed = recordingClient(db.client, (call, command) => {
+      if (command instanceof PutItemCommand && command.input.Item?.pk?.S === 'META#VERSION') flipCall = call;
+      return false;
+    });
+    await load(set2, await start(), observed.client, { concurrency: 1 });
+    const calls = observed.calls.length;
+    // Pointer, marker, 4 batches, flip, marker, scan, 2 marker reads, pointer, the deletes of v0.
+    expect(observed.calls.filter((name) => name === 'BatchWriteItemCommand').length).toBeGreaterThanOrEqual(2 * Math.ceil(set2.items.length / BATCH_SIZE));
+    expect(flipCall).toBeGreaterThan(4);
+
+    const problems: string[] = [];
+    for (let k = 1; k <= calls; k += 1) {
+      const tableName = await start();
+      const before = await DynamoReferenceData.open({ client: db.client, tableName, cacheTtlMs: 0 });
+      const failing = recordingClient(db.client, (call) => call === k);
+      const error = await load(set2, tableName, failing.client, { concurrency: 1 }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      if (!(error instanceof ReferenceDataLoadError)) problems.push(`call ${k}: the load did not fail`);
+      const live = k <= flipCall ? V1 : V2;
+      const reader = await DynamoReferenceData.open({ client: db.client, tableName });
+      if (reader.version !== live) problems.push(`call ${k} (${failing.calls[k - 1]}): the pointer names ${reader.version}, expected ${live}`);
+      const mixed = differences(await answersOf(reader, keys), live === V1 ? expected1 : expected2);
+      if (mixed.length > 0) problems.push(`call ${k} (${failing.calls[k - 1]}): ${mixed.length} keys do not answer as ${live}, e.g. ${mixed[0]}`);
+      // A reader that resolved v1 before the load still reads all of v1.
+      const stale = differences(await answersOf(before, keys), expected1);
+      if (stale.length > 0) problems.push(`call ${k}: the reader of ${V1} lost ${stale.length} keys, e.g. ${stale[0]}`);
+
+      await load(set2, tableName);
+      const rerun = await DynamoReferenceData.open({ client: db.client, tableName });
+      const after = differences(await answersOf(rerun, keys), expected2);
+      if (rerun.version !== V2 || after.length > 0) problems.push(`call ${k}: the re-run left ${rerun.version} with ${after.length} keys not answering as ${V2}`);
+      const { records, markers } = await versionsIn(tableName);
+      if (!strictlyEqual(records, { [V1]: set1.items.length, [V2]: set2.items.length }) || markers.length > 0) {
+        problems.push(`call ${k}: after the re-run the table holds ${JSON.stringify(records)} and markers ${markers.join(', ')}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 240_000);
+
+  it('a reader that resolved v1 reads complete v1 after every call of the load that makes v2 live (v1 is kept as the previous version)', async () => {
+    const [dir1, dir2] = [v1(), v2()];
+    const keys = keysOf(dir1, dir2);
+    const expected1 = await answersOf(new EmbeddedReferenceData(dir1), keys);
+    const tableName = await freshTable();
+    await load(prepareReferenceSet(dir1), tableName);
+    // Resolved before the load, no cache: every lookup below reads the table.
+    const reader = await DynamoReferenceData.open({ client: db.client, tableName, cacheTtlMs: 0 });
+    expect(reader.version).toBe(V1);
+
+    const seen: string[] = [];
+    const problems: string[] = [];
+    const watching = {
+      send: async (command: object) => {
+        const result = await (db.client.send as (command: object) => Promise<unknown>)(command);
+        const pointer = (await pointerOf(tableName))?.version as string;
+        seen.push(`${command.constructor.name} (pointer ${pointer})`);
+        const lost = differences(await answersOf(reader, keys), expected1);
+        if (lost.length > 0) problems.push(`after ${command.constructor.name} (pointer ${pointer}): ${lost.length} keys differ, e.g. ${lost[0]}`);
+        return result;
+      },
+    } as Pick<DynamoDBClient, 'send'>;
+    const result = await load(prepareReferenceSet(dir2), tableName, watching);
+    expect(result).toMatchObject({ version: V2, retainedVersion: V1, deleted: 0 });
+    expect(problems).toEqual([]);
+    // The reader was checked before and after the flip, and after the clean-up.
+    expect(seen).toContain(`PutItemCommand (pointer ${V2})`);
+    expect(seen[seen.length - 1]).toBe(`GetItemCommand (pointer ${V2})`);
+    const fresh = await DynamoReferenceData.open({ client: db.client, tableName });
+    expect(differences(await answersOf(fresh, keys), await answersOf(new EmbeddedReferenceData(dir2), keys))).toEqual([]);
+  });
+
+  it('the clean-up deletes the versions older than the previous one (and dead loads), and nothing else', async () => {
+    const [dir1, dir2, dir3] = [v1(), v2(), v3()];
+    const [set1, set2, set3] = [prepareReferenceSet(dir1), prepareReferenceSet(dir2), prepareReferenceSet(dir3)];
+    const tableName = await freshTable();
+    await load(set1, tableName);
+    await load(set2, tableName);
+    const now = new Date('2027-01-01T12:00:00.000Z');
+    // Items of other versions: v9 a load that died two hours ago (its marker expired), v8 a load
+    // writing now (fresh marker), v7 items with no marker; and items that are not records.
+    const partial = (version: string) => writeSet({ version, effectiveDate: '2027-01-02', base: tinyFiles });
+    const v9 = prepareReferenceSet(partial('2027-01-02.t9')).items.slice(0, 30);
+    const v8 = prepareReferenceSet(partial('2027-01-02.t8')).items.slice(0, 20);
+    const v7 = prepareReferenceSet(partial('2027-01-02.t7')).items.slice(0, 10);
+    const marker = (version: string, startedAt: string) => ({ pk: { S: `META#LOAD#${version}` }, kind: { S: 'load' }, version: { S: version }, startedAt: { S: startedAt } });
+    const others = [
+      { pk: { S: 'NOTE#ops' }, kind: { S: 'note' } },
+      { pk: { S: 'AUDIT#2027-01-01' }, kind: { S: 'audit' }, version: { S: V1 } },
+      marker('2027-01-02.t9', '2027-01-01T10:00:00.000Z'),
+      marker('2027-01-02.t8', '2027-01-01T11:50:00.000Z'),
+    ];
+    await putAll(tableName, [...[...v9, ...v8, ...v7].map((item) => item.item), ...(others as Array<Record<string, AttributeValue>>)]);
+    const before = await scanTable(tableName);
+
+    const result = await load(set3, tableName, db.client, { now: () => now });
+    expect(result).toMatchObject({ version: V3, previousVersion: V2, retainedVersion: V2, deleted: set1.items.length + 30 + 10 });
+    expect(result.deletedVersions).toEqual(['2026-11-01.t1', '2027-01-02.t7', '2027-01-02.t9']);
+    expect(await versionsIn(tableName)).toEqual({ records: { [V2]: set2.items.length, [V3]: set3.items.length, '2027-01-02.t8': 20 }, markers: ['META#LOAD#2027-01-02.t8'] });
+    expect(await pointerOf(tableName)).toMatchObject({ version: V3, previousVersion: V2 });
+
+    // Everything that stays is exactly as it was.
+    const after = await scanTable(tableName);
+    const gone = [...before.keys()].filter((pk) => !after.has(pk));
+    expect(gone.sort()).toEqual([...set1.items.map((item) => item.pk), ...v9.map((item) => item.pk), ...v7.map((item) => item.pk), 'META#LOAD#2027-01-02.t9'].sort());
+    for (const [pk, item] of after) {
+      if (pk === 'META#VERSION' || pk.startsWith(`${V3}#`)) continue;
+      expect([pk, item]).toEqual([pk, before.get(pk)]);
+    }
+    expect(after.get('NOTE#ops')).toEqual({ pk: 'NOTE#ops', kind: 'note' });
+  });
+
+  it('records of the unversioned layout are kept while their version is live or the previous one', async () => {
+    const [dir1, dir2, dir3] = [v1(), v2(), v3()];
+    const set1 = prepareReferenceSet(dir1);
+    const tableName = await freshTable();
+    // As the earlier loader left the table: records keyed CARD#<token>, ... with no version, and a pointer without a key layout.
+    const legacy = set1.items.map(({ key, item }) => {
+      const { version: _version, ...rest } = item;
+      return { ...rest, pk: { S: key } };
+    });
+    await putAll(tableName, [...legacy, { pk: { S: 'META#VERSION' }, kind: { S: 'meta' }, version: { S: V1 }, effectiveDate: { S: '2026-11-01' }, loadedAt: { S: '2026-11-01T06:00:00.000Z' } }]);
+
+    await expect(load(set1, tableName)).resolves.toMatchObject({ deleted: 0, retainedVersion: undefined });
+    expect(await pointerOf(tableName)).toMatchObject({ version: V1, legacyVersion: V1, keyLayout: 'version#record' });
+    expect((await versionsIn(tableName)).records).toEqual({ '(none)': legacy.length, [V1]: set1.items.length });
+
+    await expect(load(prepareReferenceSet(dir2), tableName)).resolves.toMatchObject({ deleted: 0, retainedVersion: V1 });
+    expect((await versionsIn(tableName)).records['(none)']).toBe(legacy.length);
+
+    const third = await load(prepareReferenceSet(dir3), tableName);
+    expect(third).toMatchObject({ deleted: 2 * set1.items.length, retainedVersion: V2 });
+    expect(third.deletedVersions).toEqual(['(unversioned layout)', V1]);
+    expect((await pointerOf(tableName))?.legacyVersion).toBeUndefined();
+    expect(Object.keys((await versionsIn(tableName)).records).sort()).toEqual([V2, V3]);
+  });
+
+  it("a clean-up running while another load writes a later version spares it; that load's flip records the version it really replaced", async () => {
+    const [dir1, dir2, dir3] = [v1(), v2(), v3()];
+    const [set1, set2, set3] = [prepareReferenceSet(dir1), prepareReferenceSet(dir2), prepareReferenceSet(dir3)];
+    const tableName = await freshTable();
+    await load(set1, tableName);
+    // v3's load writes its first batch; then v2's load runs to the end (flip and clean-up); then v3's load goes on.
+    let inner: Awaited<ReturnType<typeof loadReferenceSet>> | undefined;
+    let batches = 0;
+    const racing = {
+      send: async (command: object) => {
+        const result = await (db.client.send as (command: object) => Promise<unknown>)(command);
+        if (command instanceof BatchWriteItemCommand && ++batches === 1) inner = await load(set2, tableName);
+        return result;
+      },
+    } as Pick<DynamoDBClient, 'send'>;
+    const outer = await load(set3, tableName, racing, { concurrency: 1 });
+    expect(inner).toMatchObject({ version: V2, retainedVersion: V1, deleted: 0, deletedVersions: [] });
+    expect(outer).toMatchObject({ version: V3, previousVersion: V1, retainedVersion: V2, deletedVersions: [V1] });
+    expect(await pointerOf(tableName)).toMatchObject({ version: V3, previousVersion: V2 });
+    const keys = keysOf(dir1, dir2, dir3);
+    const live = await DynamoReferenceData.open({ client: db.client, tableName });
+    expect(differences(await answersOf(live, keys), await answersOf(new EmbeddedReferenceData(dir3), keys))).toEqual([]);
+    const previous = new DynamoReferenceData({ client: db.client, tableName, version: V2 });
+    expect(differences(await answersOf(previous, keys), await answersOf(new EmbeddedReferenceData(dir2), keys))).toEqual([]);
+    expect(await versionsIn(tableName)).toEqual({ records: { [V2]: set2.items.length, [V3]: set3.items.length }, markers: [] });
   });
 });
 

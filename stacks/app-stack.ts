@@ -525,8 +525,20 @@ export class AppStack extends LedgerlineStack {
     }
     for (const table of expected) {
       const grant = access[table]!;
-      const resources = [names.tableArn(table), ...(grant.indexes ?? []).map((index) => names.tableIndexArn(table, index))];
-      statements.push(allow(grant.actions, resources, undefined, `Table${table[0]!.toUpperCase()}${table.slice(1)}`));
+      const sid = `Table${table[0]!.toUpperCase()}${table.slice(1)}`;
+      // Item actions on the table; an index only serves Query (IAM-1: nothing granted that no call uses).
+      statements.push(allow(grant.actions, [names.tableArn(table)], undefined, sid));
+      if (grant.indexes?.length) {
+        if (!grant.actions.includes('dynamodb:Query')) throw new Error(`function ${entry.name}: indexes of ${table} are granted without dynamodb:Query`);
+        statements.push(
+          allow(
+            ['dynamodb:Query'],
+            grant.indexes.map((index) => names.tableIndexArn(table, index)),
+            undefined,
+            `${sid}Indexes`,
+          ),
+        );
+      }
     }
     if (expected.length > 0) statements.push(kmsVia([keys.dataKey], ['dynamodb'], region, ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']));
 

@@ -102,7 +102,7 @@ async function main(): Promise<number> {
 
   // 1. Tools (before anything slow: a skip is instant).
   const terraform = findTerraform();
-  const mirror = findMirror();
+  const mirror = findMirror(AWS_PROVIDER_VERSION, !terraform.problem);
   const missing: string[] = [];
   if (terraform.problem) missing.push(terraform.problem);
   if (mirror.problem) missing.push(mirror.problem);

@@ -73,7 +73,7 @@ export function mirrorHoldsProvider(dir: string, version = AWS_PROVIDER_VERSION)
 }
 
 /** `<root>/registry.terraform.io/hashicorp/aws/<version>/<platform>/<binary>` → `<root>`. */
-function mirrorRootOf(binary: string): string | undefined {
+export function mirrorRootOf(binary: string): string | undefined {
   const platformDir = dirname(binary);
   const segments = platformDir.split('/');
   const n = segments.length;
@@ -81,7 +81,8 @@ function mirrorRootOf(binary: string): string | undefined {
   return segments.slice(0, n - 5).join('/') || '/';
 }
 
-export function findMirror(version = AWS_PROVIDER_VERSION): Lookup<string> {
+/** `deep`: fall back to a bounded `find /` (skipped when terraform is missing anyway: the skip stays instant). */
+export function findMirror(version = AWS_PROVIDER_VERSION, deep = true): Lookup<string> {
   const looked: string[] = [];
   const fromEnv = process.env.LEDGERLINE_TF_MIRROR;
   if (fromEnv) {
@@ -94,6 +95,7 @@ export function findMirror(version = AWS_PROVIDER_VERSION): Lookup<string> {
     looked.push(dir);
     if (mirrorHoldsProvider(dir, version)) return { found: dir, looked };
   }
+  if (!deep) return { looked, problem: `no filesystem mirror holds hashicorp/aws ${version} for ${PLATFORM} in the usual directories (find / not tried)` };
   looked.push(`find / -maxdepth 8 -name 'terraform-provider-aws_v${version}*'`);
   const search = spawnSync('find', ['/', '-maxdepth', '8', '-path', '/proc', '-prune', '-o', '-path', '/sys', '-prune', '-o', '-name', `terraform-provider-aws_v${version}*`, '-print'], {
     encoding: 'utf8',

@@ -46,9 +46,11 @@ export function analyticsAssertions(stack: SynthStack, run: Run, names: Names, e
   run.eq(ref(job, 'command[0].script_location'), `s3://${names.analyticsBucket}/${ANALYTICS_PREFIXES.scripts}normalise_statements.py`, 'Glue job: its script');
   run.eq(ref(job, 'worker_type'), config.analytics.glueWorkerType, 'Glue job: worker type (config)');
   run.eq(ref(job, 'number_of_workers'), config.analytics.glueNumberOfWorkers, 'Glue job: workers (config)');
-  const script = stack.only('aws_s3_object', () => true, 'the Glue script object');
-  run.eq(ref(script, 'bucket'), names.analyticsBucket, 'Glue script: uploaded to the analytics bucket');
-  run.eq(ref(script, 'kms_key_id'), key, 'Glue script: under the analytics key');
+  named(stack, 'aws_s3_object', `${ANALYTICS_PREFIXES.scripts}normalise_statements.py`, 'key');
+  for (const object of stack.resources('aws_s3_object')) {
+    run.eq(ref(object, 'bucket'), names.analyticsBucket, `Glue code ${object.config.key as string}: uploaded to the analytics bucket`);
+    run.eq(ref(object, 'kms_key_id'), key, `Glue code ${object.config.key as string}: under the analytics key`);
+  }
   const glue = rolePolicy(stack, run, names.roleName('glue-job'));
   const objects = (prefix: string, rest: string) => `${names.analyticsBucketArn}/${prefix}${rest}`;
   run.grant(glue.policy, 's3:GetObject', objects(ANALYTICS_PREFIXES.scripts, 'normalise_statements.py'), `${names.roleName('glue-job')} (its script)`);

@@ -146,7 +146,8 @@ export function checkBucket(stack: SynthStack, run: Run, bucketName: string, key
     `bucket policy of ${bucketName}: the only principals with object access`,
   );
   run.eq(
-    `${statement('DenyUploadsUnderOtherKeys')}.Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"]`,
+    // Whatever the operator: the key-id value the uploads statement compares against.
+    `one(flatten([for operator, keys in ${statement('DenyUploadsUnderOtherKeys')}.Condition : [for name, value in keys : value if name == "s3:x-amz-server-side-encryption-aws-kms-key-id" && operator != "Null"]]))`,
     keyArn,
     `bucket policy of ${bucketName}: uploads must use the bucket key`,
   );

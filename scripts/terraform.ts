@@ -12,7 +12,8 @@
  * Exit codes: 0 all stacks pass; 1 a stack fails (Terraform's diagnostics are printed) or the
  * synth fails; 3 SKIPPED (terraform or the AWS provider mirror is missing; 1 with --require).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { AWS_PROVIDER_VERSION, MIN_TERRAFORM_FOR_TEST, atLeast, findMirror, findTerraform, terraformEnv, writeCliConfig } from '../terraform/toolchain';
 import { exec, parseTest, parseValidate, pool, renderDiagnostic, stopAll, type StackResult } from '../terraform/runner';
@@ -55,6 +56,16 @@ function parseArgs(argv: readonly string[]): Options {
 
 function seconds(since: number): number {
   return (performance.now() - since) / 1000;
+}
+
+/** CPU seconds of the finished child processes (Linux /proc: cutime + cstime), to tell work from waiting on a busy machine. */
+function childCpuSeconds(): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  // After "(comm) ": state is field 3, so cutime (16) and cstime (17) are at indexes 13 and 14.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 function skipped(command: Command, missing: string[], looked: string[], require: boolean): never {
@@ -222,6 +233,8 @@ async function main(): Promise<number> {
     `${options.command} of ${results.length} stacks (${options.jobs} at a time) ${stacksSeconds.toFixed(1)} s`,
     `total ${seconds(started).toFixed(1)} s`,
   ];
+  const cpu = childCpuSeconds();
+  if (cpu !== undefined) timings.push(`terraform CPU ${cpu.toFixed(0)} s (${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)})`);
   console.log(`${verb} timings: ${timings.join(' · ')}`);
   if (failed.length > 0 || options.keep)
     console.log(`${verb}: work directory kept: ${relative(ROOT, work)}${options.command === 'test' ? ' (tests: synth/stacks/<stack>/tests/wiring.tftest.hcl)' : ''}`);

@@ -426,17 +426,24 @@ class Loader {
     }
   }
 
-  /** One scan of the table: record items by version (UNVERSIONED for the old layout) and load markers by version. */
-  async inventory(): Promise<{ records: Map<string, string[]>; markers: Map<string, { pk: string; startedAt?: string }> }> {
+  /**
+   * One scan of the table: record items by version (UNVERSIONED for the old layout) and load
+   * markers by version, leaving out (server-side, a filter) the items of the `kept` versions.
+   */
+  async inventory(kept: readonly string[]): Promise<{ records: Map<string, string[]>; markers: Map<string, { pk: string; startedAt?: string }> }> {
     const records = new Map<string, string[]>();
     const markers = new Map<string, { pk: string; startedAt?: string }>();
+    const values = Object.fromEntries(kept.map((version, i): [string, AttributeValue] => [`:kept${i}`, { S: version }]));
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.options.client.send(
         new ScanCommand({
           TableName: this.options.tableName,
           ProjectionExpression: '#pk, #kind, #version, #started',
+          // An item without a version (the unversioned layout, other items) passes the filter.
+          FilterExpression: `NOT (#version IN (${Object.keys(values).join(', ')}))`,
           ExpressionAttributeNames: { '#pk': PK, '#kind': 'kind', '#version': 'version', '#started': 'startedAt' },
+          ExpressionAttributeValues: values,
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -580,7 +587,7 @@ export async function loadReferenceSet(prepared: PreparedReferenceSet, options: 
   progress(`  ${REFERENCE_KEYS.version} → ${version}${kept.previousVersion !== undefined ? ` (${kept.previousVersion} kept as the previous version)` : ''}`);
 
   // 6. The clean-up: only now that the new version is live.
-  const cleaned = await cleanUp(loader, options, version, startedAt, progress);
+  const cleaned = await cleanUp(loader, options, version, kept.previousVersion, startedAt, progress);
   return {
     table: tableName,
     version,
@@ -605,7 +612,14 @@ export async function loadReferenceSet(prepared: PreparedReferenceSet, options: 
  * load's clean-up does the work). The markers are read after the scan and the pointer after the
  * markers, so a version a concurrent load wrote items of during the scan is either marked or live.
  */
-async function cleanUp(loader: Loader, options: LoadOptions, version: string, startedAt: string, progress: (line: string) => void): Promise<{ deleted: number; versions: string[]; batches: number }> {
+async function cleanUp(
+  loader: Loader,
+  options: LoadOptions,
+  version: string,
+  previousVersion: string | undefined,
+  startedAt: string,
+  progress: (line: string) => void,
+): Promise<{ deleted: number; versions: string[]; batches: number }> {
   const now = options.now ?? (() => new Date());
   const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -615,7 +629,8 @@ async function cleanUp(loader: Loader, options: LoadOptions, version: string, st
     }
   };
   await step(`deleting ${REFERENCE_KEYS.load(version)}`, () => loader.deleteMarker(version, startedAt));
-  const { records, markers } = await step('scanning for the versions to delete', () => loader.inventory());
+  // The live version and the one this flip kept are left out of the scan (most of the table).
+  const { records, markers } = await step('scanning for the versions to delete', () => loader.inventory(previousVersion === undefined ? [version] : [version, previousVersion]));
 
   const others = new Set([...records.keys(), ...markers.keys()].filter((v) => v !== version && v !== UNVERSIONED));
   const fresh = new Set<string>();
@@ -632,6 +647,7 @@ async function cleanUp(loader: Loader, options: LoadOptions, version: string, st
     progress(`  another load has since made ${pointer ? describePointer(pointer) : 'no version'} live: its clean-up deletes the older versions`);
     return { deleted: 0, versions: [], batches: 0 };
   }
+  // The scan left out this flip's previous version; the pointer's (the same, unless a same-version re-run moved it since) is kept too.
   const keep = new Set([version, ...fresh]);
   if (pointer.previousVersion !== undefined) keep.add(pointer.previousVersion);
   if (pointer.legacyVersion !== undefined) keep.add(UNVERSIONED);

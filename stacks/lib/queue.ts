@@ -27,7 +27,6 @@ export class DeadLetterQueue extends Construct {
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
       kmsMasterKeyId: props.kmsKeyArn,
       kmsDataKeyReusePeriodSeconds: DATA_KEY_REUSE_SECONDS,
-      sqsManagedSseEnabled: false,
     });
   }
 }
@@ -55,7 +54,6 @@ export class QueueWithDlq extends Construct {
       receiveWaitTimeSeconds: 20,
       kmsMasterKeyId: props.kmsKeyArn,
       kmsDataKeyReusePeriodSeconds: DATA_KEY_REUSE_SECONDS,
-      sqsManagedSseEnabled: false,
       redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.dlq.arn, maxReceiveCount: props.maxReceiveCount }),
     });
   }

@@ -14,7 +14,7 @@ import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
 import { mock } from '../mocks';
 import { lit } from '../hcl';
 import { checkLogGroup, named, ref, referencing, rolePolicy, type Expected, type Run, type SynthStack } from './context';
-import { POSTING_UPDATES_TRANSACTIONS, functionNeeds } from './needs';
+import { functionNeeds } from './needs';
 
 /** Functions invoked asynchronously (Scheduler → sweeper, EventBridge → reconcile-trigger): their failures go to the async-invoke DLQ. */
 const ASYNC_INVOKED: readonly DeployedFunctionName[] = ['sweeper', 'reconcile-trigger'];
@@ -96,14 +96,6 @@ function functions(stack: SynthStack, run: Run, names: Names, expected: Expected
     const roleName = names.roleName(names.functionRoleSuffix(fn));
     const { policy } = rolePolicy(stack, run, roleName);
     run.grants(policy, functionNeeds(fn, names, expected, config), `${roleName} (what ${fn} calls)`);
-    if (fn === 'posting' && POSTING_UPDATES_TRANSACTIONS) {
-      run.grant(
-        policy,
-        'dynamodb:UpdateItem',
-        names.tableArn('transactions'),
-        `${roleName} (UpdateItem on transactions, as specified for the posting role; terraform/generate/needs.ts POSTING_UPDATES_TRANSACTIONS)`,
-      );
-    }
     // Least privilege: no function may pass roles or delete tables, and a consumer reads only its own route's queue.
     run.refuses(
       policy,

@@ -42,7 +42,7 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<
     rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX], why: 'rules decisions and velocity windows' },
   },
   // FR7: ledger legs (conditional Put) + one balance Update per account in one TransactWriteItems; GetItem of the balance.
-  // Transactions only through parkExhausted (markRetrying: Get + conditional Put). See POSTING_UPDATES_TRANSACTIONS.
+  // Transactions only through parkExhausted (markRetrying: Get + conditional Put); the assembler completes the payment (UpdateItem).
   posting: {
     transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRetrying (parkExhausted)' },
     ledger: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'FR7 legs + balance (TransactWriteItems of Put/Update)' },
@@ -65,13 +65,6 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 case import' },
   },
 };
-
-/**
- * Kept as specified for these tests: the posting role may UpdateItem the transactions table. No
- * code path of functions/posting makes that call today (markCompleted runs in enrich, rules and
- * assembler), so this is asserted on its own (app.ts) to stay visible, and can be dropped here.
- */
-export const POSTING_UPDATES_TRANSACTIONS = true;
 
 /** Actions that touch a table only through an index (Query on a named index; the table ARN itself is not enough). */
 const INDEX_ACTIONS = new Set(['dynamodb:Query', 'dynamodb:Scan']);

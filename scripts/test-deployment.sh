@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The deployment half of `npm test` (TF-1, REH-1): real Terraform on every synthesized stack
+# (validate, then terraform test with a mock AWS provider) and the rehearsal of the synthesized
+# dev environment on local stand-ins, compared with the embedded run.
+#
+# Terraform needs the `terraform` binary and the hashicorp/aws 5.100.0 provider (a filesystem
+# mirror, see terraform/README.md). Where either is missing the two Terraform steps are SKIPPED
+# with a banner naming what is missing (exit code 3 of scripts/terraform.ts), and everything else
+# still runs; LEDGERLINE_REQUIRE_TERRAFORM=1 turns that skip into a failure. Any error fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+require=()
+[ "${LEDGERLINE_REQUIRE_TERRAFORM:-0}" = 1 ] && require=(--require)
+
+status=0
+for step in validate test; do
+  npx tsx scripts/terraform.ts "$step" "${require[@]}"
+  code=$?
+  if [ "$code" = 3 ]; then
+    echo "!!! terraform $step SKIPPED (see the banner above): the synthesized Terraform was NOT run through real Terraform on this machine !!!" >&2
+  elif [ "$code" != 0 ]; then
+    status=1
+  fi
+done
+npx tsx rehearsal/rehearse.ts --env dev || status=1
+exit "$status"

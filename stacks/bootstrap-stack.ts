@@ -256,7 +256,7 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       ),
       allow(['s3:CreateBucket', 's3:DeleteBucket', 's3:Get*', 's3:List*', 's3:Put*', 's3:DeleteBucketPolicy', 's3:DeleteObject*'], [`arn:aws:s3:::${p}`, `arn:aws:s3:::${p}/*`], undefined, 'Buckets'),
       // DEP-2 deploy-time step: the reference-data load (items of one version, then the version pointer).
-      // Items of one version, the conditional pointer flip, then the clean-up of records the version dropped.
+      // Items of one version, the conditional pointer flip, then the clean-up of versions older than the previous one.
       allow(
         ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:Query'],
         [names.tableArn('reference')],

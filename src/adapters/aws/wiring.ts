@@ -55,11 +55,33 @@ export function parkExhausted(context: AwsContext, consumer: ConsumerName) {
   return parkExhaustedRecords({ stage: consumer, maxReceiveCount: routeFor(consumer).queue.maxReceiveCount, transactions: context.transactions, clock: context.clock });
 }
 
-/** Reference data opened on first use (its version may come from the table's META item). */
+/**
+ * How long a container keeps the reference-data version it resolved before reading the
+ * META#VERSION pointer again. A load keeps the live and the previous version only (DEP-2), so a
+ * container must follow the pointer well within the time between two loads.
+ */
+export const REFERENCE_POINTER_TTL_MS = 60_000;
+
+/**
+ * Reference data opened on first use; its version comes from the table's META#VERSION pointer,
+ * re-read every REFERENCE_POINTER_TTL_MS (a pinned REFERENCE_DATA_VERSION is never re-read). A
+ * failed open is not kept: the next lookup tries again.
+ */
 export function lazyReferenceData(context: AwsContext): ReferenceData {
   let opened: Promise<DynamoReferenceData> | undefined;
-  const open = (): Promise<DynamoReferenceData> =>
-    (opened ??= DynamoReferenceData.open({ client: context.dynamo, tableName: context.table('reference'), version: context.config.referenceDataVersion }));
+  let openedAt = 0;
+  const pinned = context.config.referenceDataVersion;
+  const open = (): Promise<DynamoReferenceData> => {
+    const now = context.clock.now().getTime();
+    if (opened && (pinned !== undefined || now - openedAt < REFERENCE_POINTER_TTL_MS)) return opened;
+    openedAt = now;
+    const attempt = DynamoReferenceData.open({ client: context.dynamo, tableName: context.table('reference'), version: pinned });
+    opened = attempt;
+    attempt.catch(() => {
+      if (opened === attempt) opened = undefined;
+    });
+    return attempt;
+  };
   return {
     get version() {
       return context.config.referenceDataVersion ?? 'unresolved';

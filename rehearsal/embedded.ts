@@ -1,0 +1,87 @@
+/**
+ * The embedded run on the same inputs, through the CLI as a user runs it (bin/ledgerline.js:
+ * `post`, `ledger`, `reconcile` on a temporary --state), for the rehearsal to compare against.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { POSTING_RECORD_LAYOUT } from '../src/domain/posting-record';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..');
+const CLI = join(ROOT, 'bin', 'ledgerline.js');
+
+export interface EmbeddedBalance {
+  accountId: string;
+  currency: string;
+  balance: string;
+  version: number;
+}
+
+export async function cli(args: readonly string[]): Promise<string> {
+  try {
+    const { stdout } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+    return stdout;
+  } catch (error) {
+    const failed = error as { stderr?: string; stdout?: string; code?: number };
+    throw new Error(`embedded run: ledgerline ${args.join(' ')} exited ${failed.code}: ${failed.stderr ?? ''}${failed.stdout ?? ''}`, { cause: error });
+  }
+}
+
+/** Every outbox file of a state directory (all partitions). */
+function outboxFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const found: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory())
+      found.push(
+        ...(entry === 'outbox'
+          ? readdirSync(path)
+              .filter((name) => name.endsWith('.txt'))
+              .map((name) => join(path, name))
+          : outboxFiles(path)),
+      );
+  }
+  return found.sort();
+}
+
+const SEQUENCE = POSTING_RECORD_LAYOUT.find(([name]) => name === 'sequenceId')!;
+
+/** `PR-<sequence id as the record's lines carry it>` of a posting record's content. */
+export function recordIdOf(content: string): string | undefined {
+  const line = content.split('\n')[0];
+  return line ? `PR-${line.slice(SEQUENCE[1] - 1, SEQUENCE[1] - 1 + SEQUENCE[2]).trimEnd()}` : undefined;
+}
+
+/** The posting records of an embedded state: record id (`PR-<sequenceId>`) → content (its lines). */
+export function embeddedPostingRecords(stateDir: string): Map<string, string> {
+  const records = new Map<string, string>();
+  for (const file of outboxFiles(stateDir)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const id = recordIdOf(line)!;
+      records.set(id, `${records.get(id) ?? ''}${line}\n`);
+    }
+  }
+  return records;
+}
+
+export interface EmbeddedRun {
+  summary: Record<string, unknown>;
+  balances: EmbeddedBalance[];
+  records: Map<string, string>;
+  elapsedMs: number;
+}
+
+export async function embeddedPost(inputFile: string, stateDir: string): Promise<EmbeddedRun> {
+  const started = performance.now();
+  const summary = JSON.parse(await cli(['post', '--input', inputFile, '--state', stateDir, '--json'])) as Record<string, unknown>;
+  const balances = (JSON.parse(await cli(['ledger', '--state', stateDir, '--json'])) as { accounts: EmbeddedBalance[] }).accounts;
+  return { summary, balances, records: embeddedPostingRecords(stateDir), elapsedMs: performance.now() - started };
+}
+
+export async function embeddedReconcile(statementFile: string, stateDir: string, outDir: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await cli(['reconcile', '--statement', statementFile, '--state', stateDir, '--out', outDir, '--json'])) as Record<string, unknown>;
+}

@@ -1,0 +1,746 @@
+/**
+ * `npm run rehearse -- --env dev [--count 10000] [--seed 42] [--keep DIR] [--synth DIR] [--report FILE]`
+ *
+ * The deployed system, booted offline from its own synthesized Terraform:
+ * 1. synthesizes the environment with real esbuild bundles (or reads --synth DIR) and reads its
+ *    stacks' cdk.tf.json; everything below comes from that JSON;
+ * 2. boots the stand-ins (rehearsal/cloud.ts) and prints what is emulated and what is a gap;
+ * 3. runs the deploy-time steps of a first deploy (reference data, secrets, Redshift migrations);
+ * 4. writes N generated authorisations (+ one poisoned record) into the authorisation table:
+ *    stream → Pipe → ingest → bus → rules → queues → consumers → … → posting records, with
+ *    injected redeliveries (duplicate deliveries, expired visibility timeouts) and one transient
+ *    fault that exhausts a message's receives (→ parked RETRYING → the sweeper schedule →
+ *    the redrive state machine);
+ * 5. uploads one bank statement generated from the ledger: S3 Object Created → default bus →
+ *    statement-uploaded rule → reconcile-trigger → the reconciliation state machine;
+ * 6. runs the embedded CLI on the same inputs and prints EQUAL or a precise diff.
+ * Exits non-zero on any difference, any IAM denial, any unexpected dead letter or any function
+ * that cannot start.
+ */
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadReferenceSet, prepareReferenceSet } from '../src/adapters/aws/reference-data-loader';
+import { connectPostgres, postgresExecutor } from '../redshift/executors';
+import { migrate } from '../redshift/migrations';
+import { fromMinorUnits, toMinorUnits } from '../src/domain/money';
+import { RehearsalCloud } from './cloud';
+import { loadDeployment, roleNameOf, type Deployment } from './deployment';
+import type { AttributeMap } from './dynamo';
+import { embeddedPost, embeddedReconcile, recordIdOf, type EmbeddedRun } from './embedded';
+import { EXTERNAL_PREFIX, type Denial, type GatewayResponse } from './gateway';
+import type { RequestAuthorizer } from './iam/contract';
+import { PostgresDataApi } from './redshift/data-api';
+import { startPostgres, type PostgresCluster } from './redshift/postgres';
+import type { JsonObject } from './terraform';
+import { GlueStandIn } from './glue';
+import { diffMaps, section, seconds, table, type Difference } from './report';
+import { authorisationItem, generateInput, generateStatement, ledgerExport, legsOfRecords, POISON_AUTHORISATION_ID, type ExportLeg } from './traffic';
+
+export interface RehearsalOptions {
+  env: string;
+  count: number;
+  seed: number;
+  duplicateRate: number;
+  /** Keep the work directory (logs, state, bundles) here instead of a temporary one. */
+  keep?: string;
+  /** An existing synth output directory (default: synthesize now). */
+  synthDir?: string;
+  /** Execution environments per function at most. */
+  maxProcesses: number;
+  /** Replaces the IAM contract (tests). */
+  authorizer?: RequestAuthorizer;
+  log?: (text: string) => void;
+}
+
+export interface QueueReport {
+  queue: string;
+  sent: number;
+  received: number;
+  deleted: number;
+  redelivered: number;
+  duplicatesInjected: number;
+  visibilityExpiriesInjected: number;
+  movedToDlq: number;
+  depth: number;
+}
+
+export interface DeadLetterReport {
+  queue: string;
+  body: string;
+  origin: string;
+  expected: boolean;
+  why: string;
+}
+
+export interface RehearsalReport {
+  env: string;
+  count: number;
+  seed: number;
+  authorizer: { kind: string; detail: string };
+  timings: Record<string, number>;
+  emulation: { component: string; standIn: string; status: 'emulated' | 'gap' }[];
+  gaps: { name: string; detail: string; count: number }[];
+  findings: string[];
+  denials: Denial[];
+  deadLetters: DeadLetterReport[];
+  queues: QueueReport[];
+  functions: { name: string; invocations: number; errors: number; timeouts: number; maxConcurrent: number; limit: number; reserved?: number; initErrors: string[] }[];
+  sweeper: { runs: unknown[]; parked: boolean; redriveExecutions: number; faultInjections: number };
+  redeliveries: { duplicatesInjected: number; visibilityExpiriesInjected: number; redelivered: number };
+  ledger: { accounts: number; rehearsal: { accountId: string; currency: string; balance: string }[] };
+  postingRecords: { rehearsal: number; embedded: number; legs: number; legItems: number };
+  reconciliation: { execution?: Record<string, unknown>; embedded?: Record<string, unknown>; status: string };
+  embeddedSummary: Record<string, unknown>;
+  differences: Difference[];
+  equal: boolean;
+  exitCode: number;
+  workDir: string;
+}
+
+const EXTERNAL_SECRET = 'rehearsal-external-secret';
+
+function externalCredentials(who: string) {
+  return { accessKeyId: `${EXTERNAL_PREFIX}${who}`, secretAccessKey: EXTERNAL_SECRET };
+}
+
+async function synthesize(env: string, outdir: string): Promise<void> {
+  const { synthesizeLedgerline, ENVIRONMENTS } = await import('../stacks/ledgerline');
+  const config = ENVIRONMENTS.find((candidate) => candidate.name === env);
+  if (!config) throw new Error(`--env ${env}: no such environment (have ${ENVIRONMENTS.map((candidate) => candidate.name).join(', ')})`);
+  synthesizeLedgerline({ assetMode: 'bundle', outdir, environments: [config], tooling: false });
+}
+
+/** JSON with object keys sorted (the CLI and the workflow order a summary's keys differently). */
+function canonicalJson(value: unknown): string | undefined {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : inner,
+  );
+}
+
+function envOf(deployment: Deployment, logicalName: string, variable: string): string {
+  const fn = deployment.functions.find((candidate) => candidate.logicalName === logicalName);
+  const value = fn?.environment[variable];
+  if (!value) throw new Error(`the synthesized function ${logicalName} has no ${variable} in its environment: the rehearsal cannot locate its resource`);
+  return value;
+}
+
+function emulationTable(cloud: RehearsalCloud, deployment: Deployment): RehearsalReport['emulation'] {
+  const rows: RehearsalReport['emulation'] = [];
+  const add = (component: string, standIn: string, status: 'emulated' | 'gap' = 'emulated') => rows.push({ component, standIn, status });
+  add(
+    `DynamoDB: ${deployment.tables.length} tables`,
+    `dynalite (keys, ${deployment.tables.reduce((n, t) => n + t.globalSecondaryIndexes.length, 0)} GSIs, ${deployment.tables.reduce((n, t) => n + t.localSecondaryIndexes.length, 0)} LSIs)`,
+  );
+  add('DynamoDB TransactWriteItems', 'gateway over dynalite: exclusive lock, snapshot/restore, CancellationReasons');
+  for (const table of deployment.tables.filter((candidate) => candidate.streamEnabled)) add(`DynamoDB stream ${table.name}`, `gateway-emitted ${table.streamViewType} INSERT/MODIFY/REMOVE records`);
+  const ttl = deployment.tables.filter((candidate) => candidate.ttlAttribute).map((candidate) => `${candidate.name}.${candidate.ttlAttribute}`);
+  if (ttl.length > 0) add('DynamoDB TTL', `NOT applied (noted: ${ttl.join(', ')})`, 'gap');
+  add(`S3: ${deployment.buckets.length} buckets`, 's3rver (path-style) + gateway: If-None-Match, version ids, aws-chunked, EventBridge notifications');
+  add(`SQS: ${deployment.queues.length} queues`, 'in-memory: visibility timeout, ApproximateReceiveCount, redrive to DLQ (virtual clock)');
+  add(`EventBridge: ${deployment.buses.length} bus(es) + default, ${deployment.rules.length} rules`, 'synthesized event_pattern matcher; SQS / Lambda / SNS targets; target DLQs');
+  for (const pipe of deployment.pipes)
+    add(
+      `Pipe ${pipe.name}`,
+      `filter, batch ${pipe.batchSize}/${pipe.maximumBatchingWindowSeconds}s, ×${pipe.parallelizationFactor}, ${pipe.bisectOnFailure ? 'bisect, ' : ''}${pipe.maximumRetryAttempts} retries, DLQ`,
+    );
+  add(`Lambda event-source mappings: ${deployment.eventSourceMappings.length}`, 'poller: batch size, batching window, maximum concurrency, ReportBatchItemFailures');
+  for (const schedule of deployment.schedules) add(`Scheduler ${schedule.name} (${schedule.expression})`, 'fired by the rehearsal at quiescence (the rate is not timed)');
+  add(`Step Functions: ${deployment.stateMachines.length} state machines`, 'aws-local-stepfunctions on the synthesized ASL; Wait states and retry intervals compressed');
+  add(
+    `Lambda: ${deployment.functions.length} functions`,
+    `real bundles from the synthesized zips, child processes, Lambda env + context; local node ${process.version} (deployed: ${[...new Set(deployment.functions.map((fn) => fn.runtime))].join(', ')}), ${process.arch}`,
+  );
+  add('IAM', cloud.authorizer.detail);
+  add('KMS', 'NOT emulated: nothing is encrypted; key policies only as far as the IAM contract evaluates them', 'gap');
+  add('VPC, subnets, endpoints, security groups', 'NOT emulated (every process reaches the gateway directly)', 'gap');
+  add(`Secrets Manager: ${deployment.secrets.length} secrets`, "seeded with a first deploy's values (synthesized secret_version, else unset)");
+  add(`SSM: ${deployment.parameters.length} parameter(s)`, 'synthesized values');
+  add(`SNS: ${deployment.topics.length} topics`, 'publications recorded, not delivered');
+  add('Glue job (startJobRun.sync)', "the job's deployed logic module (python3) on its input, read as its role; Parquet/catalog writes NOT rehearsed (no Spark)", 'gap');
+  add(
+    'Redshift Serverless + Data API',
+    "PostgreSQL 15 stand-in (rehearsal/redshift): the migrations, then the workflow's load batch through the dialect layer; COPY reads S3 as the namespace's default role",
+  );
+  add('ALB + Okta + workbench function', 'NOT exercised', 'gap');
+  add('CloudWatch logs, metrics, alarms, X-Ray', 'function output to log files only', 'gap');
+  return rows;
+}
+
+interface SweeperFault {
+  target: string;
+  parked: boolean;
+  injections: number;
+}
+
+export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+  const log = options.log ?? ((text: string) => process.stdout.write(text));
+  const timings: Record<string, number> = {};
+  const started = performance.now();
+  const workDir = options.keep ? resolve(options.keep) : mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-'));
+  mkdirSync(workDir, { recursive: true });
+  const findings: string[] = [];
+
+  // 1. Synth ------------------------------------------------------------------------------------
+  let synthDir = options.synthDir ? resolve(options.synthDir) : join(workDir, 'synth');
+  if (!options.synthDir) {
+    const t = performance.now();
+    log(`synthesizing ${options.env} with real bundles into ${synthDir} ...\n`);
+    await synthesize(options.env, synthDir);
+    timings.synthMs = performance.now() - t;
+  }
+  synthDir = resolve(synthDir);
+  const deployment = loadDeployment(synthDir, options.env);
+  if (deployment.synth.unresolved.size > 0) findings.push(`unresolved Terraform references: ${[...deployment.synth.unresolved].slice(0, 10).join('; ')}`);
+
+  // Inputs and the embedded run -----------------------------------------------------------------
+  const input = generateInput(options.count, options.seed, options.duplicateRate);
+  const inputFile = join(workDir, 'authorisations.ndjson');
+  writeFileSync(inputFile, `${input.lines.join('\n')}\n`);
+  log(`embedded run: ${input.lines.length} lines (seed ${options.seed}, duplicates ${options.duplicateRate}, 1 poisoned) ...\n`);
+  const embeddedState = join(workDir, 'embedded-state');
+  rmSync(embeddedState, { recursive: true, force: true });
+  const embedded: EmbeddedRun = await embeddedPost(inputFile, embeddedState);
+  timings.embeddedPostMs = embedded.elapsedMs;
+  const statement = generateStatement(legsOfRecords(embedded.records.values()));
+  const statementFile = join(workDir, statement.fileName);
+  writeFileSync(statementFile, statement.content);
+  const embeddedReconcileStarted = performance.now();
+  const embeddedRecon = await embeddedReconcile(statementFile, embeddedState, join(workDir, 'embedded-recon'));
+  timings.embeddedReconcileMs = performance.now() - embeddedReconcileStarted;
+
+  // 2. Boot -------------------------------------------------------------------------------------
+  const bootStarted = performance.now();
+  const routeQueues = new Set(deployment.eventSourceMappings.map((mapping) => mapping.sourceArn));
+  const deliveries = new Map<string, number>();
+  const cloud = new RehearsalCloud({
+    deployment,
+    synthDir,
+    workDir,
+    maxProcesses: options.maxProcesses,
+    authorizer: options.authorizer,
+    // At-least-once: every 40th message a rule delivers to a consumed queue arrives twice.
+    onQueueDelivery: (queue, message) => {
+      if (!routeQueues.has(queue.definition.arn)) return;
+      const n = (deliveries.get(queue.name) ?? 0) + 1;
+      deliveries.set(queue.name, n);
+      if (n % 40 === 0) queue.duplicate(message);
+    },
+    // The second batch of every mapping outlives its visibility timeout: its deletes come too late.
+    expireVisibility: (_mapping, batchNumber) => batchNumber === 2,
+  });
+  const report: Partial<RehearsalReport> = { env: options.env, count: options.count, seed: options.seed, workDir, findings };
+  let postgres: PostgresCluster | undefined;
+  let redshiftApi: PostgresDataApi | undefined;
+  try {
+    await cloud.start();
+    timings.bootMs = performance.now() - bootStarted;
+    const emulation = emulationTable(cloud, deployment);
+    log(section(`Rehearsal of ${options.env} (${deployment.region}, account ${deployment.account}) from ${synthDir}`));
+    log(`${table([['COMPONENT', 'STAND-IN', 'STATUS'], ...emulation.map((row) => [row.component, row.standIn, row.status === 'gap' ? 'GAP' : 'emulated'])])}\n`);
+
+    const endpoint = cloud.gateway.endpoint;
+    const region = deployment.region;
+    const clientFor = (credentials: { accessKeyId: string; secretAccessKey: string }) => new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 10 });
+    const s3For = (credentials: { accessKeyId: string; secretAccessKey: string }) => new S3Client({ endpoint, region, credentials, forcePathStyle: true, maxAttempts: 5 });
+
+    // 3. Deploy-time steps --------------------------------------------------------------------------
+    const deployStarted = performance.now();
+    const referenceTable = envOf(deployment, 'enrich', 'REFERENCE_TABLE');
+    const deployRole = deployment.deployRoleName;
+    if (!deployRole) findings.push('the synth has no deploy role (bootstrap aws_iam_role.deploy-role): the deploy-time reference data load ran as an outside principal');
+    const deployClient = clientFor(deployRole ? { accessKeyId: deployRole, secretAccessKey: 'rehearsal-secret' } : externalCredentials('deployer'));
+    const referenceDir = resolve(__dirname, '..', 'reference-data');
+    try {
+      const loaded = await loadReferenceSet(prepareReferenceSet(referenceDir), { client: deployClient, tableName: referenceTable });
+      log(`reference data ${loaded.version}: ${loaded.written} items into ${loaded.table} as ${deployRole ?? 'an outside principal'} (${loaded.batches} batches, ${loaded.retries} retries)\n`);
+    } catch (error) {
+      // A deploy-time step that fails is a finding; the rehearsal carries on with whatever it left.
+      const where = ((error as Error).stack ?? '')
+        .split('\n')
+        .find((line) => line.includes('/src/'))
+        ?.trim();
+      findings.push(
+        `deploy-time reference data load (src/adapters/aws/reference-data-loader.ts as ${deployRole ?? 'an outside principal'}) failed: ${(error as Error).message}${where ? ` (${where})` : ''}`,
+      );
+      log(`FINDING: the reference data load failed: ${(error as Error).message.slice(0, 400)}\n`);
+    }
+    // Redshift: the migrations a first deploy applies (scripts/redshift-migrate.ts), as the deploy role.
+    const workgroup = deployment.synth.resources('aws_redshiftserverless_workgroup')[0];
+    const namespace = deployment.synth.resources('aws_redshiftserverless_namespace')[0];
+    if (workgroup && namespace) {
+      const workgroupName = String(deployment.synth.resolved(workgroup).workgroup_name);
+      const adminSecret = String(deployment.synth.attribute(namespace.stack, namespace.type, namespace.name, 'admin_password_secret_arn'));
+      const denial = deployRole
+        ? cloud.gateway.authorize(
+            { kind: 'role', roleName: deployRole },
+            { service: 'redshift-data', operation: 'BatchExecuteStatement', input: { WorkgroupName: workgroupName, SecretArn: adminSecret } },
+            'deploy role: Redshift migrations',
+          )
+        : undefined;
+      if (denial) findings.push(`the Redshift migrations cannot run as the deploy role: ${denial}`);
+      postgres = await startPostgres();
+      const client = await connectPostgres(postgres.url);
+      try {
+        const migrated = await migrate(postgresExecutor(client, `PostgreSQL stand-in of ${workgroupName}`));
+        log(`Redshift migrations on the stand-in of ${workgroupName}: applied ${migrated.applied.join(', ') || 'none'}\n`);
+      } finally {
+        await client.end();
+      }
+      const copyRoleArn = String(deployment.synth.resolved(namespace).default_iam_role_arn ?? '');
+      const copyRole = /:role\//.test(copyRoleArn) ? roleNameOf(copyRoleArn) : undefined;
+      if (!copyRole) findings.push(`the Redshift namespace has no default IAM role: COPY ... IAM_ROLE DEFAULT in the load cannot read S3 (default_iam_role_arn = ${copyRoleArn || 'unset'})`);
+      const reader = s3For(copyRole ? { accessKeyId: copyRole, secretAccessKey: 'rehearsal-secret' } : externalCredentials('redshift-without-role'));
+      const dataApi = new PostgresDataApi(postgres.url, async (uri) => {
+        const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+        if (!match) throw new Error(`COPY FROM ${uri}: not an s3:// URI`);
+        const object = await reader.send(new GetObjectCommand({ Bucket: match[1]!, Key: match[2]! }));
+        return object.Body!.transformToString('utf8');
+      });
+      redshiftApi = dataApi;
+      cloud.useRedshift({
+        batchExecuteStatement: async (input) => (await dataApi.batchExecuteStatement(input as { Sqls?: string[] })) as unknown as JsonObject,
+        describeStatement: async (input) => {
+          // The workflow polls after a Wait: let the batch settle first (Wait states run compressed).
+          for (let i = 0; i < 600; i += 1) {
+            const described = await dataApi.describeStatement(input as { Id?: string });
+            if (described.Status !== 'STARTED') return described as unknown as JsonObject;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return (await dataApi.describeStatement(input as { Id?: string })) as unknown as JsonObject;
+        },
+      });
+    } else {
+      cloud.gap('Redshift', 'the synth has no Redshift Serverless workgroup/namespace');
+    }
+    for (const secret of deployment.secrets) {
+      if (cloud.secretValues.get(secret.arn) !== undefined) continue;
+      cloud.gap(`Secret without a first value: ${secret.name}`, 'created by Terraform without a version: GetSecretValue answers ResourceNotFoundException until its owner sets it');
+    }
+    const glue = new GlueStandIn(deployment, (roleName) => s3For({ accessKeyId: roleName, secretAccessKey: 'rehearsal-secret' }));
+    cloud.useGlue(glue);
+    timings.deployStepsMs = performance.now() - deployStarted;
+
+    // 4. Traffic ----------------------------------------------------------------------------------
+    const authorisationsTable = deployment.tables.find((table) => deployment.pipes.some((pipe) => pipe.sourceArn === table.streamArn))?.name;
+    if (!authorisationsTable) throw new Error('no table feeds a Pipe: the synth has no authorisation stream');
+    const dedupTable = envOf(deployment, 'dedup', 'DEDUP_TABLE');
+    const transactionsTable = envOf(deployment, 'dedup', 'TRANSACTIONS_TABLE');
+    const postedIds = new Set(legsOfRecords(embedded.records.values()).map((leg) => leg.authorizationId));
+    const faultTarget = input.lines
+      .map((line) => JSON.parse(line) as { authorizationId: string })
+      .find((auth, index) => index > input.lines.length / 10 && postedIds.has(auth.authorizationId))?.authorizationId;
+    const fault: SweeperFault = { target: faultTarget ?? '', parked: false, injections: 0 };
+    const dedupRole = deployment.functions.find((fn) => fn.logicalName === 'dedup')?.roleName;
+    cloud.gateway.fault = (caller, request): GatewayResponse | undefined => {
+      if (!fault.target || fault.parked || request.service !== 'dynamodb' || request.operation !== 'PutItem') return undefined;
+      const inputItem = request.input as { TableName?: string; Item?: AttributeMap };
+      const authorizationId = (inputItem.Item?.authorizationId as { S?: string } | undefined)?.S;
+      if (authorizationId !== fault.target) return undefined;
+      if (inputItem.TableName === transactionsTable && (inputItem.Item?.status as { S?: string } | undefined)?.S === 'RETRYING') {
+        fault.parked = true;
+        return undefined;
+      }
+      if (inputItem.TableName !== dedupTable || caller.principal.kind !== 'role' || caller.principal.roleName !== dedupRole) return undefined;
+      fault.injections += 1;
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'InternalServerError' },
+        body: JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Internal server error (injected by the rehearsal: the sweeper path)' }),
+      };
+    };
+    let poisonSequence: string | undefined;
+    cloud.dynamo.onStream(authorisationsTable, (record) => {
+      if ((record.dynamodb.NewImage?.authorizationId as { S?: string } | undefined)?.S === POISON_AUTHORISATION_ID) poisonSequence = record.dynamodb.SequenceNumber;
+    });
+
+    const tracing = process.env.REHEARSAL_TRACE === '1';
+    const traceStarted = performance.now();
+    const trace = (line: string) => log(`  [${seconds(performance.now() - traceStarted)}] ${line}\n`);
+    if (tracing) cloud.trace = trace;
+    const ticker = tracing
+      ? setInterval(() => {
+          const queues = cloud.pollers.map((poller) => `${poller.host.definition.logicalName} ${poller.queue.visibleCount()}/${poller.queue.depth}${poller.busy ? `*${poller.busy}` : ''}`).join(' ');
+          trace(
+            `gateway ${cloud.gateway.counters.requests} req; lambdas ${cloud.lambdas.inFlight}; pipe ${cloud.pipes.map((pipe) => pipe.pending).join(',')}; sfn ${cloud.states.running}; queues ${queues}`,
+          );
+        }, 5000)
+      : undefined;
+    log(section('Traffic'));
+    log(`writing ${input.lines.length} authorisations into ${authorisationsTable} (upstream writer) ...\n`);
+    const trafficStarted = performance.now();
+    const upstream = clientFor(externalCredentials('upstream-authorisation-writer'));
+    const chunks: string[][] = [];
+    for (let i = 0; i < input.lines.length; i += 25) chunks.push(input.lines.slice(i, i + 25));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < chunks.length) {
+          const chunk = chunks[next++]!;
+          let request: Record<string, { PutRequest: { Item: ReturnType<typeof authorisationItem> } }[]> = {
+            [authorisationsTable]: chunk.map((line) => ({ PutRequest: { Item: authorisationItem(line) } })),
+          };
+          while (Object.keys(request).length > 0) {
+            const output = await upstream.send(new BatchWriteItemCommand({ RequestItems: request }));
+            request = (output.UnprocessedItems ?? {}) as typeof request;
+          }
+        }
+      }),
+    );
+    timings.writeMs = performance.now() - trafficStarted;
+    await cloud.settle();
+    timings.trafficMs = performance.now() - trafficStarted;
+    log(`traffic drained in ${seconds(timings.trafficMs)} (virtual time skipped: ${seconds(cloud.clock.skipped)})\n`);
+
+    // Sweeper schedule: at least once after the poisoned message, until a sweep finds nothing.
+    const sweeperStarted = performance.now();
+    const schedule = deployment.schedules[0];
+    if (!schedule) findings.push('the synth has no schedule: nothing ever runs the sweeper');
+    for (let tick = 0; schedule && tick < 6; tick += 1) {
+      const outcome = await cloud.fireSchedule(schedule);
+      await cloud.settle();
+      const examined = outcome.ok ? Number((outcome.result as { examined?: number } | null)?.examined ?? 0) : -1;
+      log(`schedule ${schedule.name} tick ${tick + 1}: ${outcome.ok ? JSON.stringify(outcome.result) : `FAILED ${outcome.error.errorType}: ${outcome.error.errorMessage}`}\n`);
+      if (!outcome.ok || examined === 0) break;
+    }
+    timings.sweeperMs = performance.now() - sweeperStarted;
+
+    // 5. Reconciliation ---------------------------------------------------------------------------
+    log(section('Statement upload'));
+    const reconStarted = performance.now();
+    const ingestBucket = envOf(deployment, 'assembler', 'INGEST_BUCKET');
+    const outboxPrefix = envOf(deployment, 'assembler', 'OUTBOX_PREFIX');
+    const ledgerTable = envOf(deployment, 'posting', 'LEDGER_TABLE');
+    const observer = s3For(externalCredentials('report'));
+    const legItems = (await cloud.dynamo.scanAll(ledgerTable)).map((item) => unmarshall(item as never) as Record<string, unknown>).filter((item) => String(item.pk).startsWith('LEG#'));
+    const exportLegs: ExportLeg[] = legItems.map((item) => ({
+      legId: String(item.legId),
+      sequenceId: String(item.sequenceId),
+      accountId: String(item.accountId),
+      direction: String(item.direction),
+      amountMinor: toMinorUnits(String(item.amount), String(item.currency)),
+      currency: String(item.currency),
+      valueDate: String(item.valueDate),
+      authorizationId: String(item.authorizationId ?? ''),
+    }));
+    const referenceItems = (await cloud.dynamo.scanAll(referenceTable)).map((item) => unmarshall(item as never) as Record<string, unknown>);
+    const ibans = new Map(referenceItems.filter((item) => item.kind === 'account' && typeof item.iban === 'string').map((item) => [String(item.accountId), String(item.iban)] as const));
+    const parameter = deployment.parameters.find((candidate) => /reconciliation/.test(candidate.name));
+    const ledgerLocation = parameter ? (JSON.parse(parameter.value) as { ledger?: { bucket: string; key: string } }).ledger : undefined;
+    let execution: Record<string, unknown> | undefined;
+    if (!ledgerLocation) findings.push('the reconciliation parameter names no ledger export (ledger.bucket/key)');
+    else {
+      cloud.gap('Ledger export', `no deployed component writes s3://${ledgerLocation.bucket}/${ledgerLocation.key}, which the reconciliation reads: the rehearsal wrote it from the ledger table`);
+      await s3For(externalCredentials('ledger-exporter')).send(
+        new PutObjectCommand({ Bucket: ledgerLocation.bucket, Key: ledgerLocation.key, Body: ledgerExport(exportLegs, (id) => ibans.get(id)), ContentType: 'application/x-ndjson' }),
+      );
+      const rule = deployment.rules.find((candidate) => candidate.pattern.source && JSON.stringify(candidate.pattern.source).includes('aws.s3'));
+      const prefix = (JSON.stringify(rule?.pattern ?? {}).match(/"prefix":"([^"]+)"/) ?? [])[1] ?? 'incoming/statements/';
+      const key = `${prefix}${statement.fileName}`;
+      log(`finance uploads s3://${ingestBucket}/${key} (${statement.entries} entries, account ${statement.accountId})\n`);
+      await s3For(externalCredentials('finance-upload')).send(new PutObjectCommand({ Bucket: ingestBucket, Key: key, Body: statement.content, ContentType: 'application/xml' }));
+      await cloud.settle();
+      const recon = [...cloud.states.executions.values()].find((candidate) => candidate.input.includes(statement.fileName));
+      if (!recon) findings.push(`the statement upload started no reconciliation (rule ${rule?.name ?? '(none)'} → ${rule?.targets.map((target) => target.arn).join(', ') ?? 'no target'})`);
+      else {
+        execution = { name: recon.name, status: recon.status, output: recon.output ? JSON.parse(recon.output) : undefined, error: recon.error, cause: recon.cause, startedBy: recon.startedBy };
+        log(`reconciliation ${recon.name}: ${recon.status}${recon.error ? ` ${recon.error}: ${recon.cause}` : ''}\n`);
+        if (recon.status !== 'SUCCEEDED') findings.push(`the reconciliation execution ${recon.name} ended ${recon.status}: ${recon.error ?? ''}: ${recon.cause ?? ''}`);
+      }
+    }
+    timings.reconciliationMs = performance.now() - reconStarted;
+
+    if (ticker) clearInterval(ticker);
+
+    // 6. Results ----------------------------------------------------------------------------------
+    const balanceItems = (await cloud.dynamo.scanAll(ledgerTable)).map((item) => unmarshall(item as never) as Record<string, unknown>).filter((item) => String(item.pk).startsWith('BAL#'));
+    const totals = new Map<string, { currency: string; minor: bigint }>();
+    for (const item of balanceItems) {
+      const key = String(item.balanceAccountId);
+      const entry = totals.get(key) ?? { currency: String(item.currency), minor: 0n };
+      entry.minor += BigInt(String(item.balanceMinor));
+      totals.set(key, entry);
+    }
+    const rehearsalBalances = [...totals.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([accountId, total]) => ({ accountId, currency: total.currency, balance: fromMinorUnits(total.minor, total.currency) }));
+    const records = new Map<string, string>();
+    let token: string | undefined;
+    do {
+      const page = await observer.send(new ListObjectsV2Command({ Bucket: ingestBucket, Prefix: outboxPrefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const body = await observer.send(new GetObjectCommand({ Bucket: ingestBucket, Key: object.Key! }));
+        const content = await body.Body!.transformToString('utf8');
+        // Keyed as the embedded outbox is: by the sequence id the record's lines carry.
+        records.set(recordIdOf(content) ?? object.Key!, content);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+
+    // Comparison ----------------------------------------------------------------------------------
+    const differences: Difference[] = [];
+    differences.push(
+      ...diffMaps(
+        'balance',
+        new Map(embedded.balances.map((balance) => [`${balance.accountId} ${balance.currency}`, balance.balance])),
+        new Map(rehearsalBalances.map((balance) => [`${balance.accountId} ${balance.currency}`, balance.balance])),
+      ),
+    );
+    differences.push(...diffMaps('posting record', embedded.records, records));
+    const legsInRecords = legsOfRecords(records.values()).length;
+    if (legsInRecords !== legItems.length)
+      differences.push({ what: 'legs', key: 'ledger table LEG# items vs legs in posting records', embedded: String(legsInRecords), rehearsal: String(legItems.length) });
+    const legSums = new Map<string, bigint>();
+    for (const leg of exportLegs) legSums.set(leg.accountId, (legSums.get(leg.accountId) ?? 0n) + (leg.direction === 'CREDIT' ? leg.amountMinor : -leg.amountMinor));
+    for (const [accountId, total] of totals) {
+      if ((legSums.get(accountId) ?? 0n) !== total.minor) differences.push({ what: 'balance vs legs', key: accountId, embedded: String(legSums.get(accountId) ?? 0n), rehearsal: String(total.minor) });
+    }
+    const embeddedSummary = (embeddedRecon as { summary?: Record<string, unknown> }).summary ?? embeddedRecon;
+    const awsSummary = (execution?.output as { summary?: Record<string, unknown> } | undefined)?.summary;
+    if (!awsSummary)
+      differences.push({ what: 'reconciliation', key: 'summary', embedded: 'present', rehearsal: `absent (${String(execution?.status ?? 'no execution')} ${String(execution?.error ?? '')})` });
+    else {
+      for (const field of ['statementLines', 'ledgerEntries', 'matched', 'unmatchedStatement', 'unmatchedLedger', 'exceptions', 'balanceChecks']) {
+        const a = canonicalJson(embeddedSummary[field]);
+        const b = canonicalJson(awsSummary[field]);
+        if (a !== b) differences.push({ what: 'reconciliation', key: field, embedded: a ?? '(absent)', rehearsal: b ?? '(absent)' });
+      }
+    }
+
+    // The reconciliation results themselves: the same CSVs as the embedded run's --out directory.
+    const resultPrefix = (execution?.output as { resultPrefix?: string } | undefined)?.resultPrefix;
+    const results = resultPrefix ? /^s3:\/\/([^/]+)\/(.*)$/.exec(resultPrefix) : null;
+    if (results) {
+      for (const file of ['matches.csv', 'exceptions.csv']) {
+        const embeddedCsv = readFileSync(join(workDir, 'embedded-recon', file), 'utf8');
+        let rehearsalCsv = '(absent)';
+        try {
+          rehearsalCsv = await (await observer.send(new GetObjectCommand({ Bucket: results[1]!, Key: `${results[2]!}${file}` }))).Body!.transformToString('utf8');
+        } catch (error) {
+          rehearsalCsv = `(unreadable: ${(error as Error).name})`;
+        }
+        if (embeddedCsv !== rehearsalCsv) {
+          const a = embeddedCsv.split('\n');
+          const b = rehearsalCsv.split('\n');
+          const line = a.findIndex((text, index) => text !== b[index]);
+          differences.push({ what: 'reconciliation result', key: `${file} line ${line + 1}`, embedded: a[line] ?? '(end)', rehearsal: b[line] ?? '(end)' });
+        }
+      }
+    }
+
+    // Dead letters: exactly the poisoned record on the Pipe's DLQ is expected.
+    const deadLetters: DeadLetterReport[] = [];
+    for (const queue of cloud.queues.queues.values()) {
+      for (const message of queue.deadLetters) {
+        const body = message.body;
+        let expected = false;
+        let why = message.origin;
+        try {
+          const info = (JSON.parse(body) as { ddbStreamBatchInfo?: { startSequenceNumber?: string; endSequenceNumber?: string } }).ddbStreamBatchInfo;
+          if (info && poisonSequence && info.startSequenceNumber === poisonSequence && info.endSequenceNumber === poisonSequence) {
+            expected = true;
+            why = `the poisoned authorisation ${POISON_AUTHORISATION_ID} (zero amount, ING-3), after ${message.origin}`;
+          }
+        } catch {
+          // not JSON: unexpected
+        }
+        deadLetters.push({ queue: queue.name, body: body.slice(0, 600), origin: message.origin, expected, why });
+      }
+    }
+    if (!deadLetters.some((letter) => letter.expected)) findings.push(`the poisoned authorisation ${POISON_AUTHORISATION_ID} did not reach the Pipe's dead-letter queue`);
+    const unexpectedDeadLetters = deadLetters.filter((letter) => !letter.expected);
+
+    const queues: QueueReport[] = [...cloud.queues.queues.values()].map((queue) => ({ queue: queue.name, ...queue.counters, depth: queue.depth }));
+    const functions = [...cloud.lambdas.hosts.values()].map((host) => ({
+      name: host.definition.logicalName,
+      invocations: host.stats.invocations,
+      errors: host.stats.errors,
+      timeouts: host.stats.timeouts,
+      maxConcurrent: host.stats.maxConcurrent,
+      limit: host.limit,
+      reserved: host.definition.reservedConcurrency,
+      initErrors: host.initErrors.map((error) => `${error.errorType}: ${error.errorMessage}`),
+    }));
+    for (const fn of functions) for (const error of fn.initErrors) findings.push(`function ${fn.name} cannot start: ${error}`);
+    const redriveExecutions = [...cloud.states.executions.values()].filter((candidate) => candidate.startedBy.includes('sweeper')).length;
+    if (fault.target && !fault.parked) findings.push(`the injected fault on ${fault.target} never led to a RETRYING transaction (${fault.injections} injections)`);
+    if (fault.target && redriveExecutions === 0) findings.push('the sweeper started no redrive execution');
+    for (const failure of cloud.events.deliveryFailures) findings.push(`EventBridge could not deliver (${failure.errorCode}) from rule ${failure.rule} to ${failure.target}: ${failure.message}`);
+    for (const message of cloud.gateway.unexpected) findings.push(message);
+    for (const message of cloud.gateway.unmodelled) findings.push(message);
+    for (const pipe of cloud.pipes) for (const failure of pipe.failures) if (!failure.reason.includes('zero amount')) findings.push(`pipe ${pipe.definition.name}: ${failure.reason}`);
+    for (const invocation of cloud.asyncInvocations)
+      if (invocation.outcome && !invocation.outcome.ok)
+        findings.push(
+          `asynchronous invocation of ${invocation.function} (${invocation.origin}) failed ${invocation.attempts}×: ${invocation.outcome.error.errorType}: ${invocation.outcome.error.errorMessage}`,
+        );
+    const denials = [...cloud.gateway.denials.values()];
+    const equal = differences.length === 0;
+    const exitCode = !equal || denials.length > 0 || unexpectedDeadLetters.length > 0 || findings.length > 0 ? 1 : 0;
+    timings.totalMs = performance.now() - started;
+
+    Object.assign(report, {
+      authorizer: { kind: cloud.authorizer.kind, detail: cloud.authorizer.detail },
+      timings,
+      emulation,
+      gaps: [...cloud.gaps.values()],
+      denials,
+      deadLetters,
+      queues,
+      functions,
+      sweeper: { runs: cloud.scheduleRuns.map((run) => (run.outcome.ok ? run.outcome.result : run.outcome.error)), parked: fault.parked, redriveExecutions, faultInjections: fault.injections },
+      redeliveries: {
+        duplicatesInjected: queues.reduce((n, queue) => n + queue.duplicatesInjected, 0),
+        visibilityExpiriesInjected: queues.reduce((n, queue) => n + queue.visibilityExpiriesInjected, 0),
+        redelivered: queues.reduce((n, queue) => n + queue.redelivered, 0),
+      },
+      ledger: { accounts: rehearsalBalances.length, rehearsal: rehearsalBalances },
+      postingRecords: { rehearsal: records.size, embedded: embedded.records.size, legs: legsInRecords, legItems: legItems.length },
+      reconciliation: { execution, embedded: embeddedSummary, status: String(execution?.status ?? 'not started') },
+      embeddedSummary: embedded.summary,
+      differences,
+      equal,
+      exitCode,
+    } satisfies Partial<RehearsalReport>);
+    printReport(report as RehearsalReport, cloud, log);
+    return report as RehearsalReport;
+  } finally {
+    await cloud.stop();
+    await redshiftApi?.close().catch(() => undefined);
+    await postgres?.stop();
+    if (!options.keep) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text: string) => void): void {
+  log(section('Ledger (balances per account, rehearsal)'));
+  const shown = report.ledger.rehearsal.slice(0, 25);
+  log(`${table([['ACCOUNT', 'CCY', 'BALANCE'], ...shown.map((row) => [row.accountId, row.currency, row.balance])], [2])}\n`);
+  if (report.ledger.rehearsal.length > shown.length) log(`... ${report.ledger.rehearsal.length - shown.length} more accounts (--keep DIR keeps the full report)\n`);
+  log(section('Posting records (outbox)'));
+  log(
+    `rehearsal ${report.postingRecords.rehearsal} records (${report.postingRecords.legs} legs; ledger table holds ${report.postingRecords.legItems} legs), embedded ${report.postingRecords.embedded} records\n`,
+  );
+  log(section('Reconciliation'));
+  const output = report.reconciliation.execution?.output as { summary?: Record<string, unknown>; cases?: unknown } | undefined;
+  log(
+    `state machine: ${report.reconciliation.status}${output?.summary ? ` ${JSON.stringify({ matched: output.summary.matched, unmatchedStatement: output.summary.unmatchedStatement, unmatchedLedger: output.summary.unmatchedLedger, exceptions: output.summary.exceptions, cases: output.cases })}` : ''}\n`,
+  );
+  log(section('Queues'));
+  log(
+    `${table(
+      [
+        ['QUEUE', 'SENT', 'RECEIVED', 'DELETED', 'REDELIVERED', 'DUPLICATED', 'EXPIRED', 'TO-DLQ', 'DEPTH'],
+        ...report.queues.map((q) => [
+          q.queue,
+          String(q.sent),
+          String(q.received),
+          String(q.deleted),
+          String(q.redelivered),
+          String(q.duplicatesInjected),
+          String(q.visibilityExpiriesInjected),
+          String(q.movedToDlq),
+          String(q.depth),
+        ]),
+      ],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    )}\n`,
+  );
+  log(section('Dead letters'));
+  log(
+    report.deadLetters.length === 0
+      ? 'none\n'
+      : `${report.deadLetters.map((letter) => `${letter.expected ? 'expected  ' : 'UNEXPECTED'} ${letter.queue}: ${letter.why}\n           ${letter.body.slice(0, 300)}`).join('\n')}\n`,
+  );
+  log(section('Sweeper'));
+  log(
+    `transient fault injected ${report.sweeper.faultInjections}× → parked RETRYING: ${report.sweeper.parked}; schedule runs: ${JSON.stringify(report.sweeper.runs)}; redrive executions: ${report.sweeper.redriveExecutions}\n`,
+  );
+  log(section('Functions'));
+  log(
+    `${table(
+      [
+        ['FUNCTION', 'INVOCATIONS', 'ERRORS', 'TIMEOUTS', 'MAX-CONCURRENT', 'LIMIT (reserved)'],
+        ...report.functions.map((fn) => [fn.name, String(fn.invocations), String(fn.errors), String(fn.timeouts), String(fn.maxConcurrent), `${fn.limit} (${fn.reserved ?? '-'})`]),
+      ],
+      [1, 2, 3, 4],
+    )}\n`,
+  );
+  log(section('IAM'));
+  log(`${report.authorizer.kind}: ${report.authorizer.detail}\n`);
+  log(
+    report.denials.length === 0
+      ? 'no call was denied\n'
+      : `${report.denials.map((denial) => `DENIED ${denial.count}× ${denial.caller} → ${denial.action} on ${denial.resource}: ${denial.reason}${denial.policies.length ? ` [${denial.policies.join(', ')}]` : ''}`).join('\n')}\n`,
+  );
+  log(section('Gaps used'));
+  log(report.gaps.length === 0 ? 'none\n' : `${report.gaps.map((gap) => `GAP ${gap.name} (${gap.count}×): ${gap.detail}`).join('\n')}\n`);
+  log(section('Timings'));
+  log(
+    `${table(
+      Object.entries(report.timings).map(([name, ms]) => [name, seconds(ms)]),
+      [1],
+    )}\nvirtual time skipped (visibility timeouts): ${seconds(cloud.clock.skipped)}\n`,
+  );
+  const requests = Object.entries(cloud.gateway.counters.byService).sort((a, b) => b[1] - a[1]);
+  log(`gateway: ${cloud.gateway.counters.requests} requests (${cloud.gateway.counters.external} from outside the deployment): ${requests.map(([name, n]) => `${name} ${n}`).join(', ')}\n`);
+  log(section('Findings'));
+  log(report.findings.length === 0 ? 'none\n' : `${report.findings.map((finding) => `FINDING ${finding}`).join('\n')}\n`);
+  log(section('Comparison with the embedded run'));
+  if (report.equal) log('EQUAL: balances, posting records and reconciliation results match the embedded run\n');
+  else {
+    log(`DIFFERENT (${report.differences.length}):\n`);
+    log(
+      `${table([['WHAT', 'KEY', 'EMBEDDED', 'REHEARSAL'], ...report.differences.slice(0, 40).map((d) => [d.what, d.key, d.embedded.replace(/\n/g, '⏎').slice(0, 60), d.rehearsal.replace(/\n/g, '⏎').slice(0, 60)])])}\n`,
+    );
+  }
+  log(`\nexit code ${report.exitCode}; work directory ${report.workDir}${report.workDir.includes('ledgerline-rehearsal-') ? ' (removed)' : ''}\n`);
+}
+
+function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: string } {
+  const value = (name: string): string | undefined => {
+    const index = argv.indexOf(name);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const integer = (name: string, fallback: number): number => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    if (!/^[0-9]+$/.test(text)) throw new Error(`${name} expects a whole number, got "${text}"`);
+    return Number(text);
+  };
+  const duplicates = value('--duplicates');
+  if (duplicates !== undefined && !/^(0(\.[0-9]+)?|1)$/.test(duplicates)) throw new Error(`--duplicates expects a rate 0..1, got "${duplicates}"`);
+  return {
+    env: value('--env') ?? 'dev',
+    count: integer('--count', 10000),
+    seed: integer('--seed', 42),
+    duplicateRate: duplicates === undefined ? 0.01 : Number(duplicates),
+    keep: value('--keep'),
+    synthDir: value('--synth'),
+    maxProcesses: integer('--max-processes', 2),
+    report: value('--report'),
+  };
+}
+
+if (require.main === module) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  let options: ReturnType<typeof parseArgs>;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`rehearse: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  rehearse(options)
+    .then((report) => {
+      if (options.report) writeFileSync(options.report, `${JSON.stringify(report, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+      process.exitCode = report.exitCode;
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`rehearse: FAILED: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    });
+}

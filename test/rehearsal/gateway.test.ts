@@ -1,0 +1,146 @@
+/**
+ * The rehearsal gateway's denial path: the same SDK call a deployed function makes is served when
+ * the synthesized role grants it, and answered exactly as AWS answers a denial (HTTP 400
+ * AccessDeniedException for a JSON service, 403 AccessDenied XML for S3, nothing written) when the
+ * synth lacks the grant; the denial is logged naming the function, the action, the resource and
+ * the policy. A rehearsal of a deployment with a missing grant can therefore never pass.
+ */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { synthesizeLedgerline } from '../../stacks/ledgerline';
+import { dev } from '../../environments/dev';
+import { RehearsalCloud } from '../../rehearsal/cloud';
+import { loadDeployment } from '../../rehearsal/deployment';
+
+const root = mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-gateway-'));
+const intact = join(root, 'intact');
+
+beforeAll(() => {
+  synthesizeLedgerline({ assetMode: 'placeholder', outdir: intact, environments: [dev], tooling: false });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A copy of the synth whose role policy `policyAddress` no longer allows `action` (the grant removed). */
+function withoutGrant(name: string, policyPrefix: string, action: string): string {
+  const dir = join(root, name);
+  cpSync(intact, dir, { recursive: true });
+  const stackDir = join(dir, 'stacks', 'ledgerline-dev-app');
+  const file = join(stackDir, 'cdk.tf.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { resource: Record<string, Record<string, { policy: string }>> };
+  const policies = json.resource.aws_iam_role_policy!;
+  const address = Object.keys(policies).find((key) => key.startsWith(policyPrefix));
+  if (!address) throw new Error(`no role policy ${policyPrefix}* in ${readdirSync(stackDir).join(', ')}`);
+  const document = JSON.parse(policies[address]!.policy) as { Statement: { Action: string | string[] }[] };
+  let removed = 0;
+  document.Statement = document.Statement.map((statement) => {
+    const actions = (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).filter((candidate) => candidate !== action || (removed += 1) < 0);
+    return { ...statement, Action: actions };
+  }).filter((statement) => statement.Action.length > 0);
+  if (removed === 0) throw new Error(`${address} does not grant ${action}`);
+  policies[address]!.policy = JSON.stringify(document);
+  writeFileSync(file, JSON.stringify(json));
+  return dir;
+}
+
+async function boot(synthDir: string): Promise<RehearsalCloud> {
+  const cloud = new RehearsalCloud({ deployment: loadDeployment(synthDir, 'dev'), synthDir, workDir: mkdtempSync(join(root, 'work-')), announce: () => undefined });
+  await Promise.all([cloud.dynamo.start(), cloud.s3.start(), cloud.gateway.start()]);
+  return cloud;
+}
+
+/** What DynamoLedgerStore sends for a first leg of an account: a leg put and the balance update. */
+function legTransaction(table: string) {
+  return new TransactWriteItemsCommand({
+    TransactItems: [
+      { Put: { TableName: table, Item: { pk: { S: 'LEG#seq-1:1' }, legId: { S: 'seq-1:1' } }, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } } },
+      {
+        Update: {
+          TableName: table,
+          Key: { pk: { S: 'BAL#ACC-1#0' } },
+          UpdateExpression: 'SET #balance = if_not_exists(#balance, :zero) + :delta, balanceAccountId = :account, #shard = :shard, currency = :currency',
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#balance': 'balanceMinor', '#pk': 'pk', '#shard': 'shard' },
+          ExpressionAttributeValues: { ':zero': { N: '0' }, ':delta': { N: '-1654' }, ':account': { S: 'ACC-1' }, ':shard': { N: '0' }, ':currency': { S: 'GBP' } },
+        },
+      },
+    ],
+  });
+}
+
+describe('rehearsal gateway: IAM', () => {
+  it("serves the posting function's ledger transaction when its role grants it, and denies it as AWS does when the synth lacks dynamodb:UpdateItem", async () => {
+    const clouds = [await boot(intact), await boot(withoutGrant('no-update', 'fn-posting_role_policy', 'dynamodb:UpdateItem'))];
+    try {
+      const [allowed, denied] = clouds.map((cloud) => {
+        const posting = cloud.deployment.functions.find((fn) => fn.logicalName === 'posting')!;
+        const client = new DynamoDBClient({ endpoint: cloud.gateway.endpoint, region: cloud.deployment.region, credentials: { accessKeyId: posting.roleName, secretAccessKey: 'x' }, maxAttempts: 1 });
+        return { cloud, client, table: posting.environment.LEDGER_TABLE! };
+      });
+      await expect(allowed!.client.send(legTransaction(allowed!.table))).resolves.toBeDefined();
+      expect(allowed!.cloud.gateway.denials.size).toBe(0);
+
+      const failure = await denied!.client.send(legTransaction(denied!.table)).then(
+        () => undefined,
+        (error: unknown) => error as { name: string; $metadata: { httpStatusCode?: number }; message: string },
+      );
+      expect(failure?.name).toBe('AccessDeniedException');
+      expect(failure?.$metadata.httpStatusCode).toBe(400);
+      expect(failure?.message).toContain('dynamodb:UpdateItem');
+      const [denial] = [...denied!.cloud.gateway.denials.values()];
+      expect(denial).toMatchObject({ caller: 'function posting', action: 'dynamodb:UpdateItem', resource: `arn:aws:dynamodb:eu-west-2:111111111111:table/${denied!.table}` });
+      expect(denial!.policies.some((policy) => policy.includes('fn-posting_role_policy'))).toBe(true);
+      // Nothing of the denied transaction was written.
+      const leg = await new DynamoDBClient({ endpoint: denied!.cloud.dynamo.endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).send(
+        new GetItemCommand({ TableName: denied!.table, Key: { pk: { S: 'LEG#seq-1:1' } } }),
+      );
+      expect(leg.Item).toBeUndefined();
+    } finally {
+      await Promise.all(clouds.map((cloud) => cloud.stop()));
+    }
+  });
+
+  it('answers an S3 call the role may not make with 403 AccessDenied, and serves it when granted', async () => {
+    const clouds = [await boot(intact), await boot(withoutGrant('no-get', 'fn-reconcile-normalise_role_policy', 's3:GetObject'))];
+    try {
+      const outcomes = await Promise.all(
+        clouds.map(async (cloud) => {
+          const normalise = cloud.deployment.functions.find((fn) => fn.logicalName === 'reconcile-normalise')!;
+          const bucket = cloud.deployment.buckets.find((candidate) => candidate.eventBridge)!.name;
+          const client = new S3Client({
+            endpoint: cloud.gateway.endpoint,
+            region: cloud.deployment.region,
+            forcePathStyle: true,
+            credentials: { accessKeyId: normalise.roleName, secretAccessKey: 'x' },
+            maxAttempts: 1,
+          });
+          return client.send(new GetObjectCommand({ Bucket: bucket, Key: 'incoming/statements/absent.xml' })).then(
+            () => ({ name: 'ok', status: 200 }),
+            (error: { name: string; $metadata: { httpStatusCode?: number } }) => ({ name: error.name, status: error.$metadata.httpStatusCode }),
+          );
+        }),
+      );
+      // Granted: the request reaches S3 (the object does not exist). Not granted: S3's own denial.
+      expect(outcomes).toEqual([
+        { name: 'NoSuchKey', status: 404 },
+        { name: 'AccessDenied', status: 403 },
+      ]);
+      expect([...clouds[1]!.gateway.denials.values()].map((denial) => [denial.caller, denial.action])).toEqual([['function reconcile-normalise', 's3:GetObject']]);
+    } finally {
+      await Promise.all(clouds.map((cloud) => cloud.stop()));
+    }
+  });
+
+  it('refuses a caller whose access key is no role of the deployment', async () => {
+    const cloud = await boot(intact);
+    try {
+      const client = new DynamoDBClient({ endpoint: cloud.gateway.endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'ledgerline-dev-fn-nonexistent', secretAccessKey: 'x' }, maxAttempts: 1 });
+      await expect(client.send(new GetItemCommand({ TableName: 'ledgerline-dev-ledger', Key: { pk: { S: 'x' } } }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+    } finally {
+      await cloud.stop();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * Who may do what in the rehearsal: the IAM contract of the synthesized environment
+ * Who may do what in the rehearsal (IAM-1): the IAM contract of the synthesized environment
  * (rehearsal/iam: role policies, permissions boundaries, resource and key policies), behind the
  * `RequestAuthorizer` interface of rehearsal/iam/contract.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The rehearsed deployment: every stand-in created from one environment's synthesized
+ * The rehearsed deployment (REH-1): every stand-in created from one environment's synthesized
  * definitions and wired as AWS wires them (rehearsal/deployment.ts → dynalite, s3rver, queues,
  * buses and rules, the Pipe, event-source mappings, the schedule, state machines, parameters,
  * secrets, and each function's bundle in its own processes behind the one gateway).

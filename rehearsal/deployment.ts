@@ -1,5 +1,5 @@
 /**
- * What one environment's synthesized Terraform deploys, as typed definitions the stand-ins are
+ * What one environment's synthesized Terraform deploys (REH-1), as typed definitions the stand-ins are
  * built from: functions, tables, queues, buses, rules and targets, event-source mappings, the
  * Pipe, schedules, state machines, parameters, secrets, buckets, topics and roles. Every value
  * comes from the resolved `cdk.tf.json` (rehearsal/terraform.ts).

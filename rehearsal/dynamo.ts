@@ -1,9 +1,10 @@
 /**
- * DynamoDB on dynalite, with what dynalite lacks made honest:
+ * DynamoDB on dynalite, with what dynalite lacks made honest (REH-1: every gap emulated or named):
  * - tables created from the synthesized definitions (keys, attribute definitions, GSIs, LSIs);
  *   TTL is noted, never applied (a named gap);
- * - TransactWriteItems (dynalite has none): implemented here under an exclusive lock over every
- *   DynamoDB request (reads and single writes take it shared, so a transaction is isolated):
+ * - TransactWriteItems (dynalite has none): implemented here holding its tables' locks
+ *   exclusively (every other request holds its tables' locks shared, so a transaction is
+ *   isolated from every read and write of the tables it touches):
  *   the items are snapshotted, each is applied with its own condition (ConditionCheck as a
  *   conditional no-op put), and on any condition failure every item is restored and the call
  *   answers TransactionCanceledException with one CancellationReason per item, as DynamoDB does;
@@ -148,7 +149,8 @@ export interface DynamoCounters {
 }
 
 export class DynamoStandIn {
-  readonly lock = new ReadWriteLock();
+  /** One readers-writer lock per table: a transaction holds the locks of its tables exclusively. */
+  private readonly locks = new Map<string, ReadWriteLock>();
   readonly counters: DynamoCounters = { requests: {}, transactions: 0, transactionsCancelled: 0, streamRecords: 0 };
   private readonly tables = new Map<string, TableDefinition>();
   private readonly streamLocks = new Map<string, Mutex>();
@@ -197,6 +199,23 @@ export class DynamoStandIn {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
+  }
+
+  private lockOf(table: string): ReadWriteLock {
+    let lock = this.locks.get(table);
+    if (!lock) this.locks.set(table, (lock = new ReadWriteLock()));
+    return lock;
+  }
+
+  /** Runs `work` holding the locks of `tables` (sorted, so two transactions never deadlock). */
+  private withLocks<T>(tables: readonly string[], exclusive: boolean, work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(tables)].sort();
+    const hold = (index: number): Promise<T> => {
+      if (index === sorted.length) return work();
+      const lock = this.lockOf(sorted[index]!);
+      return exclusive ? lock.withExclusive(() => hold(index + 1)) : lock.withShared(() => hold(index + 1));
+    };
+    return hold(0);
   }
 
   onStream(tableName: string, listener: (record: StreamRecord) => void): void {
@@ -259,9 +278,12 @@ export class DynamoStandIn {
   /** Handles one DynamoDB API request (already authorised). */
   async handle(operation: string, body: string, input: Record<string, unknown>): Promise<DynamoResponse> {
     this.counters.requests[operation] = (this.counters.requests[operation] ?? 0) + 1;
-    if (operation === 'TransactWriteItems') return this.lock.withExclusive(() => this.transactWrite(input));
-    if (operation === 'TransactGetItems') return this.lock.withExclusive(() => this.transactGet(input));
-    return this.lock.withShared(async () => {
+    if (operation === 'TransactWriteItems' || operation === 'TransactGetItems') {
+      const tables = ((input.TransactItems ?? []) as Record<string, { TableName?: string }>[]).map((item) => String(Object.values(item)[0]?.TableName ?? ''));
+      return this.withLocks(tables, true, () => (operation === 'TransactWriteItems' ? this.transactWrite(input) : this.transactGet(input)));
+    }
+    const tables = typeof input.TableName === 'string' ? [input.TableName] : Object.keys((input.RequestItems ?? {}) as object);
+    return this.withLocks(tables, false, async () => {
       const tableName = typeof input.TableName === 'string' ? input.TableName : undefined;
       if (tableName && this.streamLocks.has(tableName) && (operation === 'PutItem' || operation === 'UpdateItem' || operation === 'DeleteItem')) {
         return this.streamedWrite(operation, body, input, tableName);

@@ -1,5 +1,5 @@
 /**
- * The embedded run on the same inputs, through the CLI as a user runs it (bin/ledgerline.js:
+ * The embedded run on the same inputs (REH-1), through the CLI as a user runs it (bin/ledgerline.js:
  * `post`, `ledger`, `reconcile` on a temporary --state), for the rehearsal to compare against.
  */
 import { execFile } from 'node:child_process';

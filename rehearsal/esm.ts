@@ -1,5 +1,5 @@
 /**
- * A Lambda event-source mapping on an SQS queue, as synthesized: batches of `batch_size`
+ * A Lambda event-source mapping on an SQS queue, as synthesized (FR9: consumers see redeliveries): batches of `batch_size`
  * gathered for at most `maximum_batching_window_in_seconds`, at most `scaling_config.maximum_concurrency`
  * batches in flight (and never more than the function's reserved concurrency), the function's
  * role authorised for ReceiveMessage / DeleteMessage (the Lambda service polls with it), and

@@ -1,5 +1,5 @@
 /**
- * EventBridge event-pattern matching (rules and Pipe filters), for the patterns the synthesized
+ * EventBridge event-pattern matching (REH-1) (rules and Pipe filters), for the patterns the synthesized
  * rules and filters use and the usual operators: exact values (string, number, boolean, null),
  * `prefix`, `suffix`, `anything-but`, `numeric`, `exists`, `equals-ignore-case`, `wildcard`.
  * A field holding an array matches when any element matches. An unknown operator throws: the

@@ -1,5 +1,5 @@
 /**
- * EventBridge as synthesized: the custom bus and the default bus, each rule's `event_pattern`
+ * EventBridge as synthesized (REH-1): the custom bus and the default bus, each rule's `event_pattern`
  * (rehearsal/event-pattern.ts) and its targets. A matching event is delivered to every target of
  * every enabled rule of its bus:
  * - an SQS queue (the body is the whole event, as EventBridge sends it), authorised as

@@ -1,5 +1,5 @@
 /**
- * THE one endpoint of the rehearsal: every function process has `AWS_ENDPOINT_URL` set to it
+ * THE one endpoint of the rehearsal (REH-1, IAM-1): every function process has `AWS_ENDPOINT_URL` set to it
  * (`http://127.0.0.1:<port>`, so S3 goes path-style). For each request it:
  * 1. identifies the caller from the SigV4 access key id (each function runs with its synthesized
  *    role's name as access key id, as Lambda hands each function its role's credentials);
@@ -93,7 +93,7 @@ export class Gateway {
   private server?: Server;
   port = 0;
   readonly denials = new Map<string, Denial>();
-  readonly counters = { requests: 0, external: 0, denied: 0, faults: 0, errors: 0, byService: {} as Record<string, number>, byCaller: {} as Record<string, number> };
+  readonly counters = { requests: 0, external: 0, denied: 0, faults: 0, errors: 0, servedMs: 0, byService: {} as Record<string, number>, byCaller: {} as Record<string, number> };
   readonly unexpected: string[] = [];
   /** Requests the IAM contract could not map to calls (served, reported). */
   readonly unmodelled = new Set<string>();
@@ -187,6 +187,7 @@ export class Gateway {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.pending += 1;
+    const started = performance.now();
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -204,6 +205,7 @@ export class Gateway {
       res.end(JSON.stringify({ __type: 'InternalFailure', message }));
     } finally {
       this.pending -= 1;
+      this.counters.servedMs += performance.now() - started;
     }
   }
 

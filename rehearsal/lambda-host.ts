@@ -1,5 +1,5 @@
 /**
- * Lambda as the rehearsal runs it: each function's REAL deployed bundle (the synthesized
+ * Lambda as the rehearsal runs it (REH-1): each function's REAL deployed bundle (the synthesized
  * `filename` zip, unpacked outside the repository so nothing but the zip is on the module path)
  * in child processes of its own, one invocation per process at a time, with:
  * - EXACTLY the synthesized `environment.variables`, plus what Lambda itself sets (AWS_REGION,
@@ -58,6 +58,8 @@ export class FunctionHost {
   readonly stats: FunctionStats = { invocations: 0, errors: 0, timeouts: 0, maxConcurrent: 0, totalMs: 0, coldStarts: 0 };
   /** Init failures (a function that cannot start is a finding). */
   readonly initErrors: InvokeError[] = [];
+  /** Errors the function logged (its JSON log lines with an `error`): "<message>: <name>: <error message>" → count. */
+  readonly loggedErrors = new Map<string, number>();
   readonly limit: number;
   private readonly workers: Worker[] = [];
   private readonly waiting: (() => void)[] = [];
@@ -113,6 +115,12 @@ export class FunctionHost {
     const child = fork(RUNNER, [this.definition.handler], { cwd: this.codeDir, env: this.environment(), execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) this.noteLogLine(line);
+    });
     const ready = new Promise<InvokeError | undefined>((resolve) => {
       child.once('message', (message: { type: string; initError?: InvokeError }) => {
         if (message.initError) this.initErrors.push(message.initError);
@@ -128,6 +136,18 @@ export class FunctionHost {
     });
     this.workers.push(worker);
     return worker;
+  }
+
+  private noteLogLine(line: string): void {
+    if (!line.startsWith('{') || !line.includes('"error"')) return;
+    try {
+      const entry = JSON.parse(line) as { message?: string; error?: { name?: string; message?: string } };
+      if (!entry.error || typeof entry.error !== 'object') return;
+      const key = `${entry.message ?? '(no message)'}: ${entry.error.name ?? 'Error'}: ${String(entry.error.message ?? '').slice(0, 300)}`;
+      this.loggedErrors.set(key, (this.loggedErrors.get(key) ?? 0) + 1);
+    } catch {
+      // not a JSON log line
+    }
   }
 
   private async acquire(): Promise<Worker> {

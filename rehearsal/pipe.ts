@@ -1,5 +1,5 @@
 /**
- * An EventBridge Pipe with a DynamoDB stream source, as synthesized: the source filter
+ * An EventBridge Pipe with a DynamoDB stream source, as synthesized (FR1): the source filter
  * (`filter_criteria`, EventBridge pattern semantics on the stream record), batches of
  * `batch_size` gathered for at most `maximum_batching_window_in_seconds`, `parallelization_factor`
  * concurrent batches (records of one item key stay in order), the enrichment function invoked

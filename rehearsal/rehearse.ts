@@ -1,5 +1,5 @@
 /**
- * `npm run rehearse -- --env dev [--count 10000] [--seed 42] [--keep DIR] [--synth DIR] [--report FILE]`
+ * REH-1. `npm run rehearse -- --env dev [--count 10000] [--seed 42] [--keep DIR] [--synth DIR] [--report FILE]`
  *
  * The deployed system, booted offline from its own synthesized Terraform:
  * 1. synthesizes the environment with real esbuild bundles (or reads --synth DIR) and reads its
@@ -93,6 +93,8 @@ export interface RehearsalReport {
   redeliveries: { duplicatesInjected: number; visibilityExpiriesInjected: number; redelivered: number };
   ledger: { accounts: number; rehearsal: { accountId: string; currency: string; balance: string }[] };
   postingRecords: { rehearsal: number; embedded: number; legs: number; legItems: number };
+  /** Transactions by status at the end (transactions table). */
+  transactions: Record<string, number>;
   reconciliation: { execution?: Record<string, unknown>; embedded?: Record<string, unknown>; status: string };
   embeddedSummary: Record<string, unknown>;
   differences: Difference[];
@@ -330,9 +332,15 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     const dedupTable = envOf(deployment, 'dedup', 'DEDUP_TABLE');
     const transactionsTable = envOf(deployment, 'dedup', 'TRANSACTIONS_TABLE');
     const postedIds = new Set(legsOfRecords(embedded.records.values()).map((leg) => leg.authorizationId));
-    const faultTarget = input.lines
-      .map((line) => JSON.parse(line) as { authorizationId: string })
-      .find((auth, index) => index > input.lines.length / 10 && postedIds.has(auth.authorizationId))?.authorizationId;
+    // The faulted payment must have no re-sent twin in the input: while its claim fails, a twin would
+    // claim the business key first and post in its place (first claim wins, FR3), a different but
+    // equally valid outcome that the embedded run (input order) cannot show.
+    type Line = { authorizationId: string; network: string; stan: string; rrn: string; transmittedAt: string; amount: { value: string; currency: string } };
+    const parsed = input.lines.map((line) => JSON.parse(line) as Line);
+    const businessKey = (auth: Line) => [auth.network, auth.stan, auth.rrn, auth.transmittedAt, auth.amount.value, auth.amount.currency].join('|');
+    const twins = new Map<string, number>();
+    for (const auth of parsed) twins.set(businessKey(auth), (twins.get(businessKey(auth)) ?? 0) + 1);
+    const faultTarget = parsed.find((auth, index) => index > parsed.length / 10 && postedIds.has(auth.authorizationId) && twins.get(businessKey(auth)) === 1)?.authorizationId;
     const fault: SweeperFault = { target: faultTarget ?? '', parked: false, injections: 0 };
     const dedupRole = deployment.functions.find((fn) => fn.logicalName === 'dedup')?.roleName;
     cloud.gateway.fault = (caller, request): GatewayResponse | undefined => {
@@ -565,6 +573,20 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       initErrors: host.initErrors.map((error) => `${error.errorType}: ${error.errorMessage}`),
     }));
     for (const fn of functions) for (const error of fn.initErrors) findings.push(`function ${fn.name} cannot start: ${error}`);
+    // Errors the functions logged, except the rehearsal's own injected fault.
+    for (const host of cloud.lambdas.hosts.values()) {
+      const errors = [...host.loggedErrors].filter(([text]) => !text.includes('injected by the rehearsal')).sort((a, b) => b[1] - a[1]);
+      for (const [text, count] of errors.slice(0, 3)) findings.push(`function ${host.definition.logicalName} logged ${count}× ${text}`);
+      if (errors.length > 3) findings.push(`function ${host.definition.logicalName} logged ${errors.length - 3} more distinct errors (see ${host.logPath})`);
+    }
+    // Every transaction ends COMPLETED (SWEEP-1): one still RUNNING, RETRYING or FAILED did not post or end.
+    const statuses = new Map<string, number>();
+    for (const item of await cloud.dynamo.scanAll(transactionsTable)) {
+      const status = String((item.status as { S?: string } | undefined)?.S ?? 'unknown');
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    const unfinished = [...statuses].filter(([status]) => status !== 'COMPLETED');
+    if (unfinished.length > 0) findings.push(`transactions not COMPLETED at the end: ${unfinished.map(([status, n]) => `${n} ${status}`).join(', ')}`);
     const redriveExecutions = [...cloud.states.executions.values()].filter((candidate) => candidate.startedBy.includes('sweeper')).length;
     if (fault.target && !fault.parked) findings.push(`the injected fault on ${fault.target} never led to a RETRYING transaction (${fault.injections} injections)`);
     if (fault.target && redriveExecutions === 0) findings.push('the sweeper started no redrive execution');
@@ -599,12 +621,19 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       },
       ledger: { accounts: rehearsalBalances.length, rehearsal: rehearsalBalances },
       postingRecords: { rehearsal: records.size, embedded: embedded.records.size, legs: legsInRecords, legItems: legItems.length },
+      transactions: Object.fromEntries(statuses),
       reconciliation: { execution, embedded: embeddedSummary, status: String(execution?.status ?? 'not started') },
       embeddedSummary: embedded.summary,
       differences,
       equal,
       exitCode,
     } satisfies Partial<RehearsalReport>);
+    if (options.keep) {
+      // The whole ledger and every posting record, beside the logs, for reading after the run.
+      writeFileSync(join(workDir, 'rehearsal-ledger.tsv'), rehearsalBalances.map((row) => `${row.accountId}\t${row.currency}\t${row.balance}\n`).join(''));
+      mkdirSync(join(workDir, 'rehearsal-outbox'), { recursive: true });
+      for (const [id, content] of records) writeFileSync(join(workDir, 'rehearsal-outbox', `${id}.txt`), content);
+    }
     printReport(report as RehearsalReport, cloud, log);
     return report as RehearsalReport;
   } finally {
@@ -619,7 +648,7 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
   log(section('Ledger (balances per account, rehearsal)'));
   const shown = report.ledger.rehearsal.slice(0, 25);
   log(`${table([['ACCOUNT', 'CCY', 'BALANCE'], ...shown.map((row) => [row.accountId, row.currency, row.balance])], [2])}\n`);
-  if (report.ledger.rehearsal.length > shown.length) log(`... ${report.ledger.rehearsal.length - shown.length} more accounts (--keep DIR keeps the full report)\n`);
+  if (report.ledger.rehearsal.length > shown.length) log(`... ${report.ledger.rehearsal.length - shown.length} more accounts (--keep DIR writes them all to DIR/rehearsal-ledger.tsv)\n`);
   log(section('Posting records (outbox)'));
   log(
     `rehearsal ${report.postingRecords.rehearsal} records (${report.postingRecords.legs} legs; ledger table holds ${report.postingRecords.legItems} legs), embedded ${report.postingRecords.embedded} records\n`,
@@ -686,7 +715,9 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
     )}\nvirtual time skipped (visibility timeouts): ${seconds(cloud.clock.skipped)}\n`,
   );
   const requests = Object.entries(cloud.gateway.counters.byService).sort((a, b) => b[1] - a[1]);
-  log(`gateway: ${cloud.gateway.counters.requests} requests (${cloud.gateway.counters.external} from outside the deployment): ${requests.map(([name, n]) => `${name} ${n}`).join(', ')}\n`);
+  log(
+    `gateway: ${cloud.gateway.counters.requests} requests, ${(cloud.gateway.counters.servedMs / Math.max(1, cloud.gateway.counters.requests)).toFixed(1)} ms each on average (${cloud.gateway.counters.external} from outside the deployment): ${requests.map(([name, n]) => `${name} ${n}`).join(', ')}\n`,
+  );
   log(section('Findings'));
   log(report.findings.length === 0 ? 'none\n' : `${report.findings.map((finding) => `FINDING ${finding}`).join('\n')}\n`);
   log(section('Comparison with the embedded run'));

@@ -1,5 +1,5 @@
 /**
- * S3 on s3rver (path-style, `allowMismatchedSignatures`), one bucket per synthesized
+ * S3 on s3rver (REH-1) (path-style, `allowMismatchedSignatures`), one bucket per synthesized
  * `aws_s3_bucket`, with what s3rver lacks supplied by the gateway:
  * - conditional writes: `If-None-Match: *` on PutObject answers 412 PreconditionFailed when the
  *   key exists (s3rver ignores the header; S3 honours it since 2024 and the adapters rely on it);
@@ -240,7 +240,38 @@ export class S3StandIn {
         return response;
       });
     }
+    if (operation === 'ListObjectsV2' && bucket) return this.listObjectsV2(bucket, query, headers);
     return this.upstream(args.method, path, headers, body);
+  }
+
+  /**
+   * ListObjectsV2 through s3rver's version-1 listing: s3rver's V2 continuation tokens use DES,
+   * which OpenSSL 3 refuses (every listing past 1,000 keys fails). The token here is the last key
+   * returned (base64url), passed to s3rver as the V1 marker.
+   */
+  private async listObjectsV2(bucket: string, query: URLSearchParams, headers: Record<string, string>): Promise<S3Response> {
+    const token = query.get('continuation-token');
+    const startAfter = token ? Buffer.from(token, 'base64url').toString('utf8') : query.get('start-after');
+    const v1 = new URLSearchParams();
+    for (const name of ['prefix', 'delimiter', 'max-keys', 'encoding-type']) {
+      const value = query.get(name);
+      if (value !== null) v1.set(name, value);
+    }
+    if (startAfter) v1.set('marker', startAfter);
+    const response = await this.upstream('GET', `/${encodeURIComponent(bucket)}?${v1.toString()}`, headers, Buffer.alloc(0));
+    if (response.status !== 200) return response;
+    const xml = response.body.toString('utf8');
+    const keys = [...xml.matchAll(/<Contents>[\s\S]*?<Key>([\s\S]*?)<\/Key>/g)].map((match) => match[1]!);
+    const last = keys[keys.length - 1]
+      ?.replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
+    const truncated = /<IsTruncated>true<\/IsTruncated>/.test(xml);
+    const extra = `<KeyCount>${keys.length}</KeyCount>${token ? `<ContinuationToken>${token}</ContinuationToken>` : ''}${truncated && last !== undefined ? `<NextContinuationToken>${Buffer.from(last, 'utf8').toString('base64url')}</NextContinuationToken>` : ''}`;
+    const body = Buffer.from(xml.replace('</ListBucketResult>', `${extra}</ListBucketResult>`), 'utf8');
+    return { status: 200, headers: { ...response.headers, 'content-length': String(body.length) }, body };
   }
 
   /** The current version id the rehearsal gave `bucket/key`, if the bucket is versioned. */

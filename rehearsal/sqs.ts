@@ -1,5 +1,5 @@
 /**
- * Standard SQS queues as synthesized: at-least-once delivery, a visibility timeout per queue, an
+ * Standard SQS queues as synthesized (NFR3: retries and dead letters as deployed): at-least-once delivery, a visibility timeout per queue, an
  * ApproximateReceiveCount per message, and the redrive policy (a message received more than
  * `maxReceiveCount` times moves to the dead-letter queue instead of being delivered).
  *

@@ -1,5 +1,5 @@
 /**
- * Step Functions as synthesized: each `aws_sfn_state_machine.definition` (the resolved ASL) runs
+ * Step Functions as synthesized (SWEEP-2 redrive, REC-2 reconciliation): each `aws_sfn_state_machine.definition` (the resolved ASL) runs
  * in aws-local-stepfunctions. Every Task state calls back into the rehearsal, authorised as the
  * state machine's synthesized role:
  *   lambda:invoke                 → the function's real bundle (rehearsal/lambda-host.ts)

@@ -1,5 +1,5 @@
 /**
- * The synthesized Terraform of ONE environment, read back from its stacks' `cdk.tf.json` and
+ * The synthesized Terraform of ONE environment (REH-1), read back from its stacks' `cdk.tf.json` and
  * resolved the way a first `terraform apply` resolves it. Resolution is the IAM contract's model
  * (rehearsal/iam/model.ts, `TerraformModel`): `${aws_x.y.attr}` inside a stack,
  * `${data.terraform_remote_state.<input>.outputs.<output>}` from the producing stack's output, and

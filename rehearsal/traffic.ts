@@ -1,5 +1,5 @@
 /**
- * The rehearsal's inputs, shared by the embedded run and the rehearsed deployment so both see
+ * The rehearsal's inputs (REH-1), shared by the embedded run and the rehearsed deployment so both see
  * exactly the same thing:
  * - the authorisations (src/generator/authorisations.ts, same seed and duplicate rate as the
  *   embedded run) plus ONE poisoned record (a zero amount, ING-3): the embedded run dead-letters

@@ -1,5 +1,5 @@
 /**
- * The rehearsal gateway's denial path: the same SDK call a deployed function makes is served when
+ * The rehearsal gateway's denial path (REH-1, IAM-1): the same SDK call a deployed function makes is served when
  * the synthesized role grants it, and answered exactly as AWS answers a denial (HTTP 400
  * AccessDeniedException for a JSON service, 403 AccessDenied XML for S3, nothing written) when the
  * synth lacks the grant; the denial is logged naming the function, the action, the resource and

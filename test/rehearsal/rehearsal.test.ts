@@ -1,5 +1,5 @@
 /**
- * `npm run rehearse` at a small count: the dev environment synthesized from this checkout with
+ * REH-1: `npm run rehearse` at a small count: the dev environment synthesized from this checkout with
  * real bundles, booted on the stand-ins, 300 authorisations (+ one poisoned record) through the
  * deployed functions, redeliveries and a transient fault injected, the sweeper schedule fired, a
  * statement reconciled; then compared with the embedded CLI on the same inputs.
@@ -68,7 +68,9 @@ describe('rehearsal of the dev deployment (300 authorisations)', () => {
     expect(report.redeliveries.duplicatesInjected).toBeGreaterThan(0);
     expect(report.redeliveries.visibilityExpiriesInjected).toBeGreaterThan(0);
     expect(report.redeliveries.redelivered).toBeGreaterThan(0);
+    expect(report.postingRecords.legs).toBeGreaterThan(report.postingRecords.rehearsal);
     expect(report.postingRecords.legItems).toBe(report.postingRecords.legs);
+    expect(Object.keys(report.transactions)).toEqual(['COMPLETED']);
   });
 
   it('a message that used every receive is parked, and the sweeper schedule re-drives it through the redrive state machine', () => {

@@ -1,11 +1,12 @@
 /**
- * What the rehearsal adds to its stand-ins, held to DynamoDB / SQS / EventBridge semantics:
+ * What the rehearsal adds to its stand-ins (REH-1: every gap emulated or named), held to DynamoDB / SQS / EventBridge semantics:
  * TransactWriteItems over dynalite (all or nothing, one CancellationReason per item), the stream
  * records of a stream-enabled table, SQS visibility and redrive, and EventBridge patterns.
  */
 import type { TableDefinition } from '../../rehearsal/deployment';
 import { DynamoStandIn, type StreamRecord } from '../../rehearsal/dynamo';
 import { matchesEventPattern } from '../../rehearsal/event-pattern';
+import { internalS3Headers, S3StandIn } from '../../rehearsal/s3';
 import { QueueService, VirtualClock } from '../../rehearsal/sqs';
 
 const ledger: TableDefinition = {
@@ -151,6 +152,44 @@ describe('SQS stand-in', () => {
     clock.advanceTo(clock.now() + 60_000);
     expect(work.receive(1)).toEqual([]);
   });
+});
+
+describe('S3 stand-in', () => {
+  const bucket = 'ingest';
+  const s3 = new S3StandIn({ buckets: [{ address: 'aws_s3_bucket.ingest', name: bucket, arn: `arn:aws:s3:::${bucket}`, eventBridge: false, versioned: false }] }, () => undefined);
+  const send = (operation: string, key: string | undefined, query: Record<string, string> = {}, headers: Record<string, string> = {}) =>
+    s3.handle({
+      operation,
+      bucket,
+      key,
+      method: operation === 'PutObject' ? 'PUT' : 'GET',
+      path: key ? `/${bucket}/${key}` : `/${bucket}`,
+      query: new URLSearchParams(query),
+      headers: { ...internalS3Headers('test'), ...headers },
+      body: Buffer.from(operation === 'PutObject' ? 'content' : ''),
+      requester: 'test',
+    });
+
+  beforeAll(() => s3.start());
+  afterAll(() => s3.stop());
+
+  it('PutObject with If-None-Match: * writes once and then answers 412 PreconditionFailed', async () => {
+    expect((await send('PutObject', 'outbox/postings/PR-1.txt', {}, { 'if-none-match': '*' })).status).toBe(200);
+    const again = await send('PutObject', 'outbox/postings/PR-1.txt', {}, { 'if-none-match': '*' });
+    expect(again.status).toBe(412);
+    expect(again.body.toString()).toContain('<Code>PreconditionFailed</Code>');
+  });
+
+  it('ListObjectsV2 pages past 1,000 keys with continuation tokens', async () => {
+    for (let i = 0; i < 1004; i += 1) await send('PutObject', `parked/${String(i).padStart(5, '0')}.json`);
+    const first = (await send('ListObjectsV2', undefined, { 'list-type': '2', prefix: 'parked/' })).body.toString();
+    expect(first.match(/<Contents>/g)).toHaveLength(1000);
+    const token = /<NextContinuationToken>([^<]+)<\/NextContinuationToken>/.exec(first)?.[1];
+    expect(token).toBeDefined();
+    const second = (await send('ListObjectsV2', undefined, { 'list-type': '2', prefix: 'parked/', 'continuation-token': token! })).body.toString();
+    expect([...second.matchAll(/<Key>([^<]+)<\/Key>/g)].map((match) => match[1])).toEqual(['parked/01000.json', 'parked/01001.json', 'parked/01002.json', 'parked/01003.json']);
+    expect(second).not.toContain('<NextContinuationToken>');
+  }, 60_000);
 });
 
 describe('EventBridge patterns', () => {

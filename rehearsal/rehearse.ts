@@ -34,6 +34,7 @@ import { embeddedPost, embeddedReconcile, recordIdOf, type EmbeddedRun } from '.
 import { EXTERNAL_PREFIX, type Denial, type GatewayResponse } from './gateway';
 import type { RequestAuthorizer } from './iam/contract';
 import { PostgresDataApi } from './redshift/data-api';
+import { POSTING_RECORD_LAYOUT } from '../src/domain/posting-record';
 import { startPostgres, type PostgresCluster } from './redshift/postgres';
 import type { JsonObject } from './terraform';
 import { GlueStandIn } from './glue';
@@ -98,6 +99,8 @@ export interface RehearsalReport {
   reconciliation: { execution?: Record<string, unknown>; embedded?: Record<string, unknown>; status: string };
   embeddedSummary: Record<string, unknown>;
   differences: Difference[];
+  /** Re-sent twins where the deployment posted the other twin than the embedded run (arrival order, FR3). */
+  twinSwaps: TwinSwap[];
   equal: boolean;
   exitCode: number;
   workDir: string;
@@ -114,6 +117,36 @@ async function synthesize(env: string, outdir: string): Promise<void> {
   const config = ENVIRONMENTS.find((candidate) => candidate.name === env);
   if (!config) throw new Error(`--env ${env}: no such environment (have ${ENVIRONMENTS.map((candidate) => candidate.name).join(', ')})`);
   synthesizeLedgerline({ assetMode: 'bundle', outdir, environments: [config], tooling: false });
+}
+
+export interface TwinSwap {
+  embeddedRecord: string;
+  rehearsalRecord: string;
+  embeddedAuthorisation: string;
+  rehearsalAuthorisation: string;
+}
+
+const AUTHORISATION_FIELD = POSTING_RECORD_LAYOUT.find(([name]) => name === 'authorizationId')!;
+const SEQUENCE_FIELD = POSTING_RECORD_LAYOUT.find(([name]) => name === 'sequenceId')!;
+
+function blank(line: string, field: (typeof POSTING_RECORD_LAYOUT)[number]): string {
+  return line.slice(0, field[1] - 1) + ' '.repeat(field[2]) + line.slice(field[1] - 1 + field[2]);
+}
+
+function authorisationOf(content: string): string {
+  return content.slice(AUTHORISATION_FIELD[1] - 1, AUTHORISATION_FIELD[1] - 1 + AUTHORISATION_FIELD[2]).trimEnd();
+}
+
+/** Two posting records of the same payment whose authorisations are re-sent twins (see above). */
+function isTwinSwap(a: string, b: string, businessKeys: ReadonlyMap<string, string>): boolean {
+  const first = businessKeys.get(authorisationOf(a));
+  if (first === undefined || first !== businessKeys.get(authorisationOf(b)) || authorisationOf(a) === authorisationOf(b)) return false;
+  const normal = (content: string) =>
+    content
+      .split('\n')
+      .map((line) => blank(blank(line, SEQUENCE_FIELD), AUTHORISATION_FIELD))
+      .join('\n');
+  return normal(a) === normal(b);
 }
 
 /** JSON with object keys sorted (the CLI and the workflow order a summary's keys differently). */
@@ -497,7 +530,21 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         new Map(rehearsalBalances.map((balance) => [`${balance.accountId} ${balance.currency}`, balance.balance])),
       ),
     );
-    differences.push(...diffMaps('posting record', embedded.records, records));
+    // A pair of re-sent twins (the same business key, two authorisation ids) posts ONE record; which
+    // twin's authorisation is the original depends on which claim dedup sees first (FR3): input
+    // order embedded, arrival order deployed. Such a swap (same legs, accounts, amounts, dates;
+    // only the authorisation and sequence ids differ) is reported apart, not hidden.
+    const keyOf = new Map(parsed.map((auth) => [auth.authorizationId, businessKey(auth)] as const));
+    const recordDiffs = diffMaps('posting record', embedded.records, records);
+    const onlyEmbedded = recordDiffs.filter((d) => d.rehearsal === '(absent)');
+    const onlyRehearsal = recordDiffs.filter((d) => d.embedded === '(absent)');
+    const swaps: TwinSwap[] = [];
+    for (const theirs of onlyRehearsal) {
+      const match = onlyEmbedded.find((ours) => !swaps.some((swap) => swap.embeddedRecord === ours.key) && isTwinSwap(ours.embedded, theirs.rehearsal, keyOf));
+      if (match)
+        swaps.push({ embeddedRecord: match.key, rehearsalRecord: theirs.key, embeddedAuthorisation: authorisationOf(match.embedded), rehearsalAuthorisation: authorisationOf(theirs.rehearsal) });
+    }
+    differences.push(...recordDiffs.filter((d) => !swaps.some((swap) => swap.embeddedRecord === d.key || swap.rehearsalRecord === d.key)));
     const legsInRecords = legsOfRecords(records.values()).length;
     if (legsInRecords !== legItems.length)
       differences.push({ what: 'legs', key: 'ledger table LEG# items vs legs in posting records', embedded: String(legsInRecords), rehearsal: String(legItems.length) });
@@ -625,6 +672,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       reconciliation: { execution, embedded: embeddedSummary, status: String(execution?.status ?? 'not started') },
       embeddedSummary: embedded.summary,
       differences,
+      twinSwaps: swaps,
       equal,
       exitCode,
     } satisfies Partial<RehearsalReport>);
@@ -720,8 +768,19 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
   );
   log(section('Findings'));
   log(report.findings.length === 0 ? 'none\n' : `${report.findings.map((finding) => `FINDING ${finding}`).join('\n')}\n`);
+  if (report.twinSwaps.length > 0) {
+    log(section('Duplicate twins posted in arrival order'));
+    log(
+      `${report.twinSwaps.length} pair(s) of re-sent authorisations (same business key): the deployment posted the twin whose claim dedup saw first, the embedded run the first in input order (FR3). Legs, accounts, amounts and dates are identical; only the authorisation and sequence ids differ:\n${report.twinSwaps
+        .map((swap) => `  embedded ${swap.embeddedRecord} (${swap.embeddedAuthorisation})  ↔  rehearsal ${swap.rehearsalRecord} (${swap.rehearsalAuthorisation})`)
+        .join('\n')}\n`,
+    );
+  }
   log(section('Comparison with the embedded run'));
-  if (report.equal) log('EQUAL: balances, posting records and reconciliation results match the embedded run\n');
+  if (report.equal)
+    log(
+      `EQUAL: balances, posting records and reconciliation results match the embedded run${report.twinSwaps.length ? ` (posting records up to the ${report.twinSwaps.length} twin swap(s) above)` : ''}\n`,
+    );
   else {
     log(`DIFFERENT (${report.differences.length}):\n`);
     log(

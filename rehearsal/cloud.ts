@@ -18,7 +18,6 @@ import { PipeRunner } from './pipe';
 import { internalS3Headers, S3StandIn, type S3ObjectEvent } from './s3';
 import { QueueService, VirtualClock, type Queue, type SqsMessage } from './sqs';
 import { StepFunctionsService, type StepFunctionsDeps } from './stepfunctions';
-import { SynthesizedEnvironment } from './terraform';
 
 export interface CloudOptions {
   deployment: Deployment;
@@ -329,7 +328,4 @@ export class RehearsalCloud {
     }
     for (const poller of this.pollers) poller.flush(false);
   }
-
-  /** The constructPath helper for reports. */
-  static constructPath = SynthesizedEnvironment.constructPath;
 }

@@ -70,8 +70,6 @@ export class EventBridgeService {
   readonly counters = { putEvents: 0, entries: 0, matched: 0, unmatched: 0, deliveries: 0, failedEntries: 0 };
   readonly perRule = new Map<string, number>();
   readonly deliveryFailures: DeliveryFailure[] = [];
-  /** Entry ids answered with a failure by fault injection (see `failEntry`). */
-  failEntry?: (entry: PutEventsEntry, origin: string) => PutEventsResultEntry | undefined;
 
   constructor(private readonly deps: EventBridgeDeps) {}
 
@@ -90,12 +88,6 @@ export class EventBridgeService {
     const results: PutEventsResultEntry[] = [];
     for (const entry of entries) {
       this.counters.entries += 1;
-      const injected = this.failEntry?.(entry, origin);
-      if (injected) {
-        this.counters.failedEntries += 1;
-        results.push(injected);
-        continue;
-      }
       const result = this.putOne(entry, origin);
       if (result.ErrorCode) this.counters.failedEntries += 1;
       results.push(result);

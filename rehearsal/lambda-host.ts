@@ -166,11 +166,6 @@ export class FunctionHost {
     this.waiting.shift()?.();
   }
 
-  /** True when an invocation could start now. */
-  get hasCapacity(): boolean {
-    return this.active < this.limit;
-  }
-
   get inFlight(): number {
     return this.active;
   }

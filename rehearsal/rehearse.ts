@@ -474,7 +474,10 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     let execution: Record<string, unknown> | undefined;
     if (!ledgerLocation) findings.push('the reconciliation parameter names no ledger export (ledger.bucket/key)');
     else {
-      cloud.gap('Ledger export', `no deployed component writes s3://${ledgerLocation.bucket}/${ledgerLocation.key}, which the reconciliation reads: the rehearsal wrote it from the ledger table`);
+      cloud.gap(
+        'Ledger export (an input from outside the deployment)',
+        `nothing synthesized writes s3://${ledgerLocation.bucket}/${ledgerLocation.key}, which the reconciliation reads (Parameter Store \`ledger\`): the rehearsal wrote it from its ledger table, in the shape of the embedded --state ledger side`,
+      );
       await s3For(externalCredentials('ledger-exporter')).send(
         new PutObjectCommand({ Bucket: ledgerLocation.bucket, Key: ledgerLocation.key, Body: ledgerExport(exportLegs, (id) => ibans.get(id)), ContentType: 'application/x-ndjson' }),
       );

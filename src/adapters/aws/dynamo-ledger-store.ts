@@ -277,9 +277,18 @@ export class DynamoLedgerStore implements LedgerStore {
         Key: { [PK]: { S: balanceKey } },
         UpdateExpression:
           'SET #balance = if_not_exists(#balance, :zero) + :delta, #version = if_not_exists(#version, :zero) + :one, ' +
-          'accountId = :account, balanceAccountId = :account, shard = :shard, currency = :currency',
+          '#accountId = :account, #balanceAccountId = :account, #shard = :shard, #currency = :currency',
         ConditionExpression: balance ? '#version = :expected' : 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#balance': 'balanceMinor', '#version': 'version', ...(balance ? {} : { '#pk': PK }) },
+        // Every attribute name through a placeholder: `shard` is a DynamoDB reserved word (found by the rehearsal, REH-1).
+        ExpressionAttributeNames: {
+          '#balance': 'balanceMinor',
+          '#version': 'version',
+          '#accountId': 'accountId',
+          '#balanceAccountId': 'balanceAccountId',
+          '#shard': 'shard',
+          '#currency': 'currency',
+          ...(balance ? {} : { '#pk': PK }),
+        },
         ExpressionAttributeValues: values,
       },
     };

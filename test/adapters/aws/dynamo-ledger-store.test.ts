@@ -267,3 +267,42 @@ describe('integerFromDynamoNumber', () => {
     expect(() => integerFromDynamoNumber('abc')).toThrow(/not a DynamoDB number/);
   });
 });
+
+describe('expressions DynamoDB accepts', () => {
+  // DynamoDB reserves 573 words (`shard`, `name`, `status`, ...). Rather than keep that list, the rule
+  // is stricter: every attribute name goes through a #placeholder; only the grammar's own words are bare.
+  const KEYWORDS = new Set([
+    'SET',
+    'REMOVE',
+    'ADD',
+    'DELETE',
+    'AND',
+    'OR',
+    'NOT',
+    'BETWEEN',
+    'IN',
+    'if_not_exists',
+    'attribute_not_exists',
+    'attribute_exists',
+    'attribute_type',
+    'begins_with',
+    'contains',
+    'size',
+    'list_append',
+  ]);
+
+  it('names every attribute through a #placeholder in every update and condition (reserved words such as `shard` are rejected by DynamoDB)', async () => {
+    const store = storeFor({ hotAccountShards: { 'ACC-HOT': 3 } });
+    await store.recordLegs([leg('e1', 'ACC-CUST-1', 'DEBIT', '1.00'), leg('e2', 'ACC-HOT', 'CREDIT', '1.00')]);
+    await store.recordLegs([leg('e3', 'ACC-CUST-1', 'DEBIT', '2.00'), leg('e4', 'ACC-HOT', 'CREDIT', '2.00')]);
+    const expressions = transactions(table)
+      .flat()
+      .flatMap((item) => [item.Update?.UpdateExpression, item.Update?.ConditionExpression, item.Put?.ConditionExpression, item.ConditionCheck?.ConditionExpression])
+      .filter((expression): expression is string => expression !== undefined);
+    expect(expressions.length).toBeGreaterThanOrEqual(8);
+    for (const expression of expressions) {
+      const bare = (expression.match(/[#:]?[A-Za-z_][A-Za-z0-9_]*/g) ?? []).filter((token) => !token.startsWith('#') && !token.startsWith(':') && !KEYWORDS.has(token));
+      expect({ expression, bare }).toEqual({ expression, bare: [] });
+    }
+  });
+});

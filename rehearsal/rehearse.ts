@@ -793,7 +793,32 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
   log(`\nexit code ${report.exitCode}; work directory ${report.workDir}${report.workDir.includes('ledgerline-rehearsal-') ? ' (removed)' : ''}\n`);
 }
 
+export const USAGE = `usage: npm run rehearse -- [options]
+
+Boots one environment's synthesized Terraform on local stand-ins, runs generated traffic through the
+real bundles (every AWS call checked against the synthesized IAM) and compares the ledger, posting
+records and reconciliation results with the embedded run (REH-1). Exit 0: equal and clean.
+
+  --env NAME            environment to synthesize and rehearse (default dev)
+  --count N             generated authorisations (default 10000)
+  --seed N              generator seed (default 42)
+  --duplicates RATE     share of re-sent authorisations, 0..1 (default 0.01)
+  --synth DIR           use this synthesized cdktf.out instead of synthesizing
+  --keep DIR            keep function logs, the full ledger and the outbox in DIR
+  --report FILE         write the full report as JSON
+  --max-processes N     processes per function (default 2)
+  -h, --help            this text
+`;
+
+const VALUED_OPTIONS = new Set(['--env', '--count', '--seed', '--duplicates', '--synth', '--keep', '--report', '--max-processes']);
+
 function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: string } {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (!VALUED_OPTIONS.has(arg)) throw new Error(`unknown argument "${arg}" (see --help)`);
+    if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) throw new Error(`${arg} needs a value (see --help)`);
+    i += 1;
+  }
   const value = (name: string): string | undefined => {
     const index = argv.indexOf(name);
     return index >= 0 ? argv[index + 1] : undefined;
@@ -821,6 +846,10 @@ function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: strin
 if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let options: ReturnType<typeof parseArgs>;
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   try {
     options = parseArgs(process.argv.slice(2));
   } catch (error) {

@@ -10,9 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { manifestDigest, outputsDigest, summarisePlan, deferralReason, checkNotStale, PlanRejected, type PlanManifest, type PlannedStack } from '../../scripts/deploy/manifest';
 
+// Terraform is not in the Debian or npm registries: on a machine without it this suite skips loudly,
+// unless LEDGERLINE_REQUIRE_TERRAFORM=1 (set by .ci/run wherever terraform is present) makes it required.
 const hasTerraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
-if (!hasTerraform) console.warn('SKIPPED: the DEP-1 plan/apply test needs a terraform binary on PATH');
-const maybe = hasTerraform ? describe : describe.skip;
+const required = process.env.LEDGERLINE_REQUIRE_TERRAFORM === '1';
+if (!hasTerraform) console.warn(`${required ? 'FAILING' : 'SKIPPED'}: the DEP-1 plan/apply test needs a terraform binary on PATH`);
+const maybe = hasTerraform || required ? describe : describe.skip;
 
 const ROOT = resolve(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');

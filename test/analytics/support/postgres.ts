@@ -1,22 +1,20 @@
 /**
  * The PostgreSQL stand-in for the analytics tests: one throw-away cluster per test file, a fresh
- * database per test. Without the PostgreSQL binaries the suites are skipped LOUDLY (a warning
- * naming what to install), never silently passed.
+ * database per test. The suites always run: without the PostgreSQL binaries they FAIL with the
+ * install hint (`.ci/run` installs the Debian package where it is missing).
  */
 import type { Client } from 'pg';
 import { connectPostgres } from '../../../redshift/executors';
 import { findPostgresBinaries, POSTGRES_INSTALL_HINT, startPostgres, type PostgresCluster } from '../../../rehearsal/redshift/postgres';
 
-export const postgresAvailable = findPostgresBinaries() !== undefined;
-
-/** `describe`, or `describe.skip` with a warning when PostgreSQL is not installed. */
+/** `describe` whose first test fails, naming what to install, when PostgreSQL is missing (never a skip). */
 export function describePostgres(name: string, body: () => void): void {
-  if (postgresAvailable) {
-    describe(name, body);
-    return;
-  }
-  console.warn(`SKIPPED "${name}": ${POSTGRES_INSTALL_HINT}`);
-  describe.skip(name, body);
+  describe(name, () => {
+    beforeAll(() => {
+      if (findPostgresBinaries() === undefined) throw new Error(`PostgreSQL is not installed: ${POSTGRES_INSTALL_HINT}`);
+    });
+    body();
+  });
 }
 
 export interface TestCluster {

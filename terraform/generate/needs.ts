@@ -6,12 +6,13 @@
  */
 import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
 import { ROUTES } from '../../src/routes';
-import { TABLES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
+import { TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
-import { RECON_FUNCTION_ENVIRONMENT } from '../../src/recon/run/aws/config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
 import { keys as reconKeys } from '../../src/recon/run/aws/steps';
 import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
+// The tables a function's environment contract names: the stack's own reading of the contracts.
+import { contractTables } from '../../stacks/app-stack';
 import { mock } from '../mocks';
 import type { Expected } from './context';
 
@@ -68,19 +69,6 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<
 
 /** Actions that touch a table only through an index (Query on a named index; the table ARN itself is not enough). */
 const INDEX_ACTIONS = new Set(['dynamodb:Query', 'dynamodb:Scan']);
-
-/** The tables a function's environment contract names (runtime-config / recon / workbench contracts). */
-export function contractTables(fn: DeployedFunctionName): TableName[] {
-  const variables: string[] =
-    fn in FUNCTION_ENVIRONMENT
-      ? variablesFor(fn as FunctionName)
-      : fn in RECON_FUNCTION_ENVIRONMENT
-        ? [...RECON_FUNCTION_ENVIRONMENT[fn as keyof typeof RECON_FUNCTION_ENVIRONMENT].required]
-        : fn === WORKBENCH_FUNCTION
-          ? ['WORKBENCH_TABLE']
-          : [];
-  return (Object.keys(TABLES) as TableName[]).filter((table) => variables.includes(TABLES[table].envVar));
-}
 
 const SAMPLE_RUN = 'run-2025-01-31-0001';
 const SAMPLE_PARTITION = 'p-0001';

@@ -193,30 +193,22 @@ export function synthesizeBadFixture(): SynthModel {
   });
   new GlueJob(stack, 'glue-job-plain', { name: 'bad-job', roleArn: role.arn, command: { scriptLocation: 's3://bad-bucket/x.py' } });
   new EmrserverlessApplication(stack, 'emr-plain', { name: 'bad', releaseLabel: 'emr-7.5.0', type: 'spark' });
-  new CloudwatchMetricAlarm(stack, 'alarm-silent', {
-    alarmName: 'bad-alarm',
-    namespace: 'AWS/SQS',
-    metricName: 'ApproximateNumberOfMessagesVisible',
-    comparisonOperator: 'GreaterThanThreshold',
-    evaluationPeriods: 1,
-    period: 60,
-    statistic: 'Maximum',
-    threshold: 0,
-    dimensions: { QueueName: 'bad-queue.fifo' },
-  });
+  const queueDepthAlarm = (id: string, alarmName: string, queueName: string, alarmActions?: string[]) =>
+    new CloudwatchMetricAlarm(stack, id, {
+      alarmName,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      comparisonOperator: 'GreaterThanThreshold',
+      evaluationPeriods: 1,
+      period: 60,
+      statistic: 'Maximum',
+      threshold: 0,
+      dimensions: { QueueName: queueName },
+      ...(alarmActions ? { alarmActions } : {}),
+    });
+  queueDepthAlarm('alarm-silent', 'bad-alarm', 'bad-queue.fifo');
   const unheard = new SnsTopic(stack, 'topic-unheard', { name: 'bad-unheard', kmsMasterKeyId: key.arn });
-  new CloudwatchMetricAlarm(stack, 'alarm-to-nobody', {
-    alarmName: 'bad-alarm-to-nobody',
-    namespace: 'AWS/SQS',
-    metricName: 'ApproximateNumberOfMessagesVisible',
-    comparisonOperator: 'GreaterThanThreshold',
-    evaluationPeriods: 1,
-    period: 60,
-    statistic: 'Maximum',
-    threshold: 0,
-    dimensions: { QueueName: 'bad-unrelated' },
-    alarmActions: [unheard.arn],
-  });
+  queueDepthAlarm('alarm-to-nobody', 'bad-alarm-to-nobody', 'bad-unrelated', [unheard.arn]);
   new VpcEndpoint(stack, 'endpoint-open', { vpcId: vpc.id, serviceName: 'com.amazonaws.eu-west-2.s3', vpcEndpointType: 'Gateway' });
   new DataAwsSecretsmanagerSecretVersion(stack, 'secret-read-at-plan', { secretId: 'bad-secret-created-empty' });
 

@@ -15,7 +15,7 @@ import standardised from './payment.standardised.schema.json';
 import enriched from './payment.enriched.schema.json';
 import rejected from './payment.rejected.schema.json';
 import rulesDecided from './payment.rules-decided.schema.json';
-import legRecorded from './posting.leg-recorded.schema.json';
+import postingRecorded from './posting.recorded.schema.json';
 import postingCompleted from './posting.completed.schema.json';
 import postingFailed from './posting.failed.schema.json';
 
@@ -28,7 +28,7 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'payment.enriched': enriched,
   'payment.rejected': rejected,
   'payment.rules-decided': rulesDecided,
-  'posting.leg-recorded': legRecorded,
+  'posting.recorded': postingRecorded,
   'posting.completed': postingCompleted,
   'posting.failed': postingFailed,
 };

@@ -1,20 +1,42 @@
 /**
- * THE routes of the event bus: event pattern → consumer. Written once.
- * - The embedded runtime (src/runtime) routes every published event with `matchingRoutes`.
- * - The infrastructure (stacks/) turns each route into one EventBridge rule whose target is
- *   the route's SQS queue, consumed by `functions/<consumer>/handler.ts`.
+ * THE routes of the event bus: the hot path's edges, which of them are fused (FUSE-1), and
+ * event pattern → consumer. Written once.
+ * - The embedded runtime (src/runtime) routes every published event with `matchingRoutes`, and
+ *   runs the fused stages with `crossesBus` deciding what leaves the hot path.
+ * - The infrastructure (stacks/) turns each route of the configured topology into one
+ *   EventBridge rule whose target is the route's SQS queue, consumed by
+ *   `functions/<consumer>/index.ts`.
  */
 import type { EventType } from './domain/events';
 import { EventTypes } from './domain/events';
 
-/** The Lambda functions that consume routed events; each lives in `functions/<name>/`. */
-export type ConsumerName = 'dedup' | 'standardise' | 'enrich' | 'rules' | 'posting' | 'assembler';
+/** The stages of the hot path, in order. Each has its own handler in `functions/<stage>/`. */
+export const HOT_PATH_STAGES = ['dedup', 'standardise', 'enrich', 'rules', 'posting', 'assembler'] as const;
+export type StageName = (typeof HOT_PATH_STAGES)[number];
 
-/** An EventBridge event pattern (the subset we use: exact-value lists, nested under detail). */
+/** The function that runs the stages fused (FUSE-1): `functions/hot-path/`. */
+export const FUSED_CONSUMER = 'hot-path';
+
+/** The Lambda functions that consume routed events; each lives in `functions/<name>/`. */
+export type ConsumerName = StageName | typeof FUSED_CONSUMER;
+
+/**
+ * How the hot path's edges are carried (FUSE-1), chosen by configuration:
+ * - fused: one invocation takes a batch from the source and runs every stage in process; only
+ *   outward events (FUSE-2) cross the bus;
+ * - staged: every edge crosses the bus, one rule, queue and function per stage.
+ */
+export type Topology = 'fused' | 'staged';
+export const TOPOLOGIES: readonly Topology[] = ['fused', 'staged'];
+export const DEFAULT_TOPOLOGY: Topology = 'fused';
+
+/** An EventBridge event pattern (the subset we use: exact-value lists, nested under detail, top-level $or). */
 export interface EventPattern {
   source?: string[];
-  'detail-type': EventType[];
+  'detail-type'?: EventType[];
   detail?: PatternObject;
+  /** Matches when any alternative matches (EventBridge's `$or`). */
+  $or?: EventPattern[];
 }
 export interface PatternObject {
   [field: string]: string[] | PatternObject;
@@ -38,52 +60,117 @@ export interface Route {
   queue: QueueSettings;
 }
 
+/** One edge of the hot path: the events a stage consumes (FUSE-1). */
+export interface Edge {
+  /** The route's name when the edge crosses the bus (staged topology). */
+  name: string;
+  description: string;
+  eventPattern: EventPattern & { 'detail-type': EventType[] };
+  stage: StageName;
+}
+
 const HOT_PATH: QueueSettings = { batchSize: 100, maxBatchingWindowSeconds: 1, maxReceiveCount: 5 };
 
-export const ROUTES: readonly Route[] = Object.freeze([
+/** THE edges of the hot path, in stage order. Written once; both topologies derive from them. */
+export const EDGES: readonly Edge[] = Object.freeze([
   {
     name: 'authorised-to-dedup',
     description: 'FR2: every post-authorisation event is checked for duplicates',
     eventPattern: { 'detail-type': [EventTypes.authorised] },
-    consumer: 'dedup',
-    queue: HOT_PATH,
+    stage: 'dedup',
   },
   {
     name: 'deduplicated-to-standardise',
     description: 'FR5: unique payments are standardised to ISO 20022 pacs.008',
     eventPattern: { 'detail-type': [EventTypes.deduplicated] },
-    consumer: 'standardise',
-    queue: HOT_PATH,
+    stage: 'standardise',
   },
   {
     name: 'standardised-to-enrich',
     description: 'FR6: standardised payments are enriched from reference data',
     eventPattern: { 'detail-type': [EventTypes.standardised] },
-    consumer: 'enrich',
-    queue: HOT_PATH,
+    stage: 'enrich',
   },
   {
     name: 'enriched-to-rules',
     description: 'Rules engine: approve, decline or review each enriched payment',
     eventPattern: { 'detail-type': [EventTypes.enriched] },
-    consumer: 'rules',
-    queue: HOT_PATH,
+    stage: 'rules',
   },
   {
     name: 'approved-to-posting',
-    description: 'FR7: approved payments become balanced double-entry posting legs',
+    description: 'FR7: approved payments become balanced double-entry postings, recorded whole',
     eventPattern: { 'detail-type': [EventTypes.rulesDecided], detail: { data: { decision: { outcome: ['approve'] } } } },
-    consumer: 'posting',
-    queue: HOT_PATH,
+    stage: 'posting',
   },
   {
-    name: 'legs-to-assembler',
-    description: 'FR8: complete leg sequences are assembled into the core-banking posting record',
-    eventPattern: { 'detail-type': [EventTypes.legRecorded] },
-    consumer: 'assembler',
-    queue: HOT_PATH,
+    name: 'recorded-to-assembler',
+    description: 'FR8: recorded sequences are assembled into the core-banking posting record',
+    eventPattern: { 'detail-type': [EventTypes.recorded] },
+    stage: 'assembler',
   },
 ]);
+
+/**
+ * The one route of the fused topology: a batch of authorisations enters the hot path, and a
+ * re-driven event (the sweeper puts it back on the bus) enters at the stage that consumes it
+ * (FUSE-2). Its pattern is the `$or` of the edges' patterns.
+ */
+export const FUSED_ROUTE: Route = Object.freeze({
+  name: 'payments-to-hot-path',
+  description: 'FUSE-1: authorisations (and re-driven hot-path events) run dedup → standardise → enrich → rules → posting → assembly in one invocation',
+  eventPattern: { $or: EDGES.map((edge) => edge.eventPattern) },
+  consumer: FUSED_CONSUMER,
+  queue: HOT_PATH,
+});
+
+/** The routes of each topology: what the stacks turn into rules and queues, and the embedded bus routes. */
+export function routesFor(topology: Topology): readonly Route[] {
+  if (topology === 'fused') return FUSED_ROUTES;
+  return STAGED_ROUTES;
+}
+
+const STAGED_ROUTES: readonly Route[] = Object.freeze(
+  EDGES.map((edge): Route => ({ name: edge.name, description: edge.description, eventPattern: edge.eventPattern, consumer: edge.stage, queue: HOT_PATH })),
+);
+const FUSED_ROUTES: readonly Route[] = Object.freeze([FUSED_ROUTE]);
+
+/**
+ * Where the authorisation Pipe (FR1) delivers its `payment.authorised` events: in the fused
+ * topology straight onto the hot path's queue (no bus hop, no rule delivery per payment); in the
+ * staged topology onto the bus, where the first edge's rule picks them up.
+ */
+export function authorisationEntry(topology: Topology): { kind: 'queue'; route: Route } | { kind: 'bus' } {
+  return topology === 'fused' ? { kind: 'queue', route: FUSED_ROUTE } : { kind: 'bus' };
+}
+
+/** The routes of the default topology. */
+export const ROUTES: readonly Route[] = routesFor(DEFAULT_TOPOLOGY);
+
+/**
+ * Which events leave the hot path (FUSE-2): in the fused topology only these are put on the bus;
+ * an event that feeds the next stage is handed over in process. A rules decision crosses only
+ * when it is not an approval (declines and reviews); postings cross when completed or failed.
+ */
+export function crossesBus(event: { type: string; data: unknown }): boolean {
+  switch (event.type) {
+    case EventTypes.duplicateParked:
+    case EventTypes.rejected:
+    case EventTypes.postingCompleted:
+    case EventTypes.postingFailed:
+      return true;
+    case EventTypes.rulesDecided:
+      return (event.data as { decision?: { outcome?: string } }).decision?.outcome !== 'approve';
+    default:
+      return false;
+  }
+}
+
+/** The hot-path stage that consumes `event`, if any (the edge whose pattern it matches). */
+export function stageFor(event: BusEvent): StageName | undefined {
+  for (const edge of EDGES) if (matchesPattern(edge.eventPattern, event)) return edge.stage;
+  return undefined;
+}
 
 /** EventBridge's view of an event: detail-type = envelope type, detail = the envelope. */
 export interface BusEvent {
@@ -108,9 +195,18 @@ function matchesObject(pattern: PatternObject, value: unknown): boolean {
 
 /** EventBridge pattern semantics for exact-value matching: every listed field must match one value. */
 export function matchesPattern(pattern: EventPattern, event: BusEvent): boolean {
-  if (!pattern['detail-type'].includes(event['detail-type'] as EventType)) return false;
+  if (pattern.$or && !pattern.$or.some((alternative) => matchesPattern(alternative, event))) return false;
+  if (pattern['detail-type'] && !pattern['detail-type'].includes(event['detail-type'] as EventType)) return false;
   if (pattern.source && !pattern.source.includes(event.source)) return false;
   return pattern.detail ? matchesObject(pattern.detail, event.detail) : true;
+}
+
+/** Every detail-type a pattern can match (each pattern we route names its detail-types). */
+export function detailTypesOf(pattern: EventPattern): EventType[] {
+  const own = pattern['detail-type'] ?? [];
+  const alternatives = (pattern.$or ?? []).flatMap(detailTypesOf);
+  if (own.length === 0 && alternatives.length === 0) throw new Error('a routed event pattern must name its detail-types');
+  return [...new Set([...own, ...alternatives])];
 }
 
 const routesByType = new WeakMap<readonly Route[], Map<string, Route[]>>();
@@ -119,7 +215,7 @@ function candidates(routes: readonly Route[], detailType: string): readonly Rout
   let index = routesByType.get(routes);
   if (!index) {
     index = new Map();
-    for (const route of routes) for (const type of route.eventPattern['detail-type']) index.set(type, [...(index.get(type) ?? []), route]);
+    for (const route of routes) for (const type of detailTypesOf(route.eventPattern)) index.set(type, [...(index.get(type) ?? []), route]);
     routesByType.set(routes, index);
   }
   return index.get(detailType) ?? [];
@@ -129,8 +225,8 @@ export function matchingRoutes(event: BusEvent, routes: readonly Route[] = ROUTE
   return candidates(routes, event['detail-type']).filter((route) => matchesPattern(route.eventPattern, event));
 }
 
-export function routeFor(consumer: ConsumerName): Route {
-  const route = ROUTES.find((candidate) => candidate.consumer === consumer);
+export function routeFor(consumer: ConsumerName, topology: Topology = consumer === FUSED_CONSUMER ? 'fused' : 'staged'): Route {
+  const route = routesFor(topology).find((candidate) => candidate.consumer === consumer);
   if (!route) throw new Error(`no route targets consumer "${consumer}"`);
   return route;
 }

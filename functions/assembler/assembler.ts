@@ -1,75 +1,75 @@
 /**
- * assembler: consumes `posting.leg-recorded` (route legs-to-assembler). When a sequence is
- * complete it writes the core-banking posting record to the outbox and emits
+ * assembler: consumes `posting.recorded` (edge recorded-to-assembler): each carries a whole
+ * sequence, so nothing is gathered or stored to wait for legs (POST-3). The batch's core-banking
+ * posting records are written as ONE outbox object (LEDGER-2), then each payment emits
  * `posting.completed`. Domain: src/domain/posting-record.ts.
  */
-import type { LedgerEvent } from '../../src/domain/events';
 import { EventTypes, nextEvent } from '../../src/domain/events';
 import { assembleSequence } from '../../src/domain/posting-record';
-import { markCompleted } from '../../src/domain/transaction-state';
-import type { Clock, EventPublisher, PostingOutbox, SequenceStore, TransactionStateStore } from '../../src/ports';
-import { createSqsConsumer, type BatchResults, type SqsHandler } from '../../src/lambda/sqs-consumer';
+import { completeIfTracked } from '../../src/domain/transaction-state';
+import type { Clock, EventPublisher, PostingOutbox, PostingRecord, TransactionStateStore } from '../../src/ports';
+import type { SqsHandler } from '../../src/lambda/sqs-consumer';
+import { stageHandler, toError, type Stage, type StageResult } from '../../src/lambda/stage';
 import type { Logger } from '../../src/lambda/logger';
 
+export const ASSEMBLER_SOURCE = 'ledgerline.assembler';
+
 export interface AssemblerDeps {
-  sequences: SequenceStore;
   outbox: PostingOutbox;
   transactions: TransactionStateStore;
-  publisher: EventPublisher;
   clock: Clock;
   logger?: Logger;
 }
 
-export function createAssemblerHandler(deps: AssemblerDeps): SqsHandler {
-  return createSqsConsumer({
+export function createAssemblerStage(deps: AssemblerDeps): Stage<'posting.recorded'> {
+  return {
     name: 'assembler',
-    accepts: [EventTypes.legRecorded],
-    logger: deps.logger,
-    async processBatch(events): Promise<BatchResults> {
-      const bySequence = new Map<string, number[]>();
-      events.forEach((event, index) => {
-        const positions = bySequence.get(event.data.sequenceId) ?? [];
-        positions.push(index);
-        bySequence.set(event.data.sequenceId, positions);
+    accepts: [EventTypes.recorded],
+    async run(events): Promise<StageResult[]> {
+      const results: StageResult[] = new Array(events.length);
+      const records: PostingRecord[] = [];
+      const assembled: (PostingRecord | undefined)[] = events.map((event, index) => {
+        try {
+          const assembly = assembleSequence(event.data.legs);
+          if (!assembly.complete) throw new Error(`sequence ${event.data.sequenceId} has ${assembly.have} of ${assembly.need} legs`);
+          records.push(assembly.record);
+          return assembly.record;
+        } catch (error) {
+          results[index] = toError(error);
+          return undefined;
+        }
       });
-      const results: (Error | undefined)[] = new Array(events.length).fill(undefined);
-      let known: Map<string, LedgerEvent<'posting.leg-recorded'>['data'][]>;
       try {
-        known = await deps.sequences.addLegs(events.map((event) => event.data));
+        if (records.length > 0) await deps.outbox.writeBatch(records);
       } catch (error) {
-        return events.map(() => (error instanceof Error ? error : new Error(String(error))));
+        return events.map((_event, index) => results[index] ?? toError(error));
       }
       const now = deps.clock.now();
-      const outputs: LedgerEvent[] = [];
-      for (const [sequenceId, positions] of bySequence) {
+      for (let index = 0; index < events.length; index += 1) {
+        const record = assembled[index];
+        if (!record) continue;
+        const event = events[index]!;
         try {
-          const assembly = assembleSequence(known.get(sequenceId) ?? []);
-          if (!assembly.complete) continue;
-          await deps.outbox.write(assembly.record);
-          // The completing leg with the highest index is the cause: deterministic on re-delivery.
-          const cause = positions.map((i) => events[i]!).reduce((a, b) => (a.data.legIndex >= b.data.legIndex ? a : b));
-          await markCompleted(deps.transactions, cause.correlationId, cause.data.authorizationId, now);
-          outputs.push(
+          await completeIfTracked(deps.transactions, event.correlationId, now);
+          results[index] = [
             nextEvent(
-              { id: `${sequenceId}:assembled`, correlationId: cause.correlationId },
+              { id: `${event.data.sequenceId}:assembled`, correlationId: event.correlationId },
               EventTypes.postingCompleted,
-              'ledgerline.assembler',
-              { sequenceId, authorizationId: cause.data.authorizationId, legCount: cause.data.legCount, postingRecordId: assembly.record.recordId },
+              ASSEMBLER_SOURCE,
+              { sequenceId: event.data.sequenceId, authorizationId: event.data.authorizationId, legCount: event.data.legs.length, postingRecordId: record.recordId },
               now.toISOString(),
             ),
-          );
+          ];
         } catch (error) {
-          for (const position of positions) results[position] = error instanceof Error ? error : new Error(String(error));
-        }
-      }
-      if (outputs.length > 0) {
-        try {
-          await deps.publisher.publish(outputs);
-        } catch (error) {
-          return events.map(() => (error instanceof Error ? error : new Error(String(error))));
+          results[index] = toError(error);
         }
       }
       return results;
     },
-  });
+  };
 }
+
+export function createAssemblerHandler(deps: AssemblerDeps & { publisher: EventPublisher }): SqsHandler {
+  return stageHandler(createAssemblerStage(deps), deps.publisher, deps.logger);
+}
+

@@ -1,6 +1,7 @@
 /**
- * rules: consumes `payment.enriched`, emits `payment.rules-decided` (the enriched data plus
- * the decision). Domain: src/domain/rules.ts; rule set: config/rules/card-posting.v1.json.
+ * rules: consumes `payment.enriched` (edge enriched-to-rules), emits `payment.rules-decided` (the
+ * enriched data plus the decision). Domain: src/domain/rules.ts; rule set:
+ * config/rules/card-posting.v1.json. The product comes with the enriched payment (POST-3).
  *
  * Idempotent: the first decision for a transaction is stored, and a re-delivery re-emits it
  * (same event id, no second velocity count).
@@ -9,10 +10,10 @@ import type { LedgerEvent, RulesDecision } from '../../src/domain/events';
 import { EventTypes, nextEvent } from '../../src/domain/events';
 import type { CompiledRuleSet } from '../../src/domain/rules';
 import { buildFacts, evaluateRules } from '../../src/domain/rules';
-import type { Clock, DecisionStore, EventPublisher, ReferenceData, TransactionStateStore, VelocityStore } from '../../src/ports';
-import { markCompleted } from '../../src/domain/transaction-state';
-import { createSqsConsumer, type SqsHandler } from '../../src/lambda/sqs-consumer';
-import { publishPerEvent } from '../../src/lambda/publish';
+import type { Clock, DecisionStore, EventPublisher, TransactionStateStore, VelocityStore } from '../../src/ports';
+import { completeIfTracked } from '../../src/domain/transaction-state';
+import type { SqsHandler } from '../../src/lambda/sqs-consumer';
+import { perEvent, stageHandler, type Stage } from '../../src/lambda/stage';
 import type { Logger } from '../../src/lambda/logger';
 
 export const RULES_SOURCE = 'ledgerline.rules';
@@ -22,23 +23,16 @@ export const DEFAULT_VELOCITY_WINDOW_MS = 60 * 60 * 1000;
 
 export interface RulesDeps {
   ruleSet: CompiledRuleSet;
-  referenceData: ReferenceData;
   velocity: VelocityStore;
   decisions: DecisionStore;
-  publisher: EventPublisher;
   clock: Clock;
   velocityWindowMs?: number;
-  /** When given, a decline or review ends the transaction's posting flow (COMPLETED). */
+  /** When given, a decline or review ends a tracked (re-driven) transaction as COMPLETED. */
   transactions?: TransactionStateStore;
   logger?: Logger;
 }
 
-/** A product the enriched account names is not in reference data: the record fails (never a silent approve). */
-export class UnknownProductError extends Error {
-  override name = 'UnknownProductError';
-}
-
-export function createRulesHandler(deps: RulesDeps): SqsHandler {
+export function createRulesStage(deps: RulesDeps): Stage<'payment.enriched'> {
   const windowMs = deps.velocityWindowMs ?? DEFAULT_VELOCITY_WINDOW_MS;
   if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`velocity window ${windowMs} ms must be a positive integer`);
 
@@ -46,36 +40,30 @@ export function createRulesHandler(deps: RulesDeps): SqsHandler {
     const { data, correlationId } = event;
     const previous = await deps.decisions.get(correlationId);
     if (previous) return previous;
-
-    const productType = data.enrichment.account.productType;
-    const product = await deps.referenceData.product(productType);
-    if (!product) {
-      throw new UnknownProductError(`product "${productType}" of account ${data.enrichment.account.accountId} is not in reference data ${deps.referenceData.version}`);
-    }
     const at = Date.parse(data.authorisation.transmittedAt);
     if (Number.isNaN(at)) throw new RangeError(`transmittedAt "${data.authorisation.transmittedAt}" is not a timestamp`);
     const velocityCount = await deps.velocity.record(data.authorisation.panToken, correlationId, at, windowMs);
-    const decision = evaluateRules(deps.ruleSet, buildFacts(data, product, velocityCount));
+    const decision = evaluateRules(deps.ruleSet, buildFacts(data, velocityCount));
     return deps.decisions.putIfAbsent(correlationId, decision);
   }
 
-  return createSqsConsumer({
+  return {
     name: 'rules',
     accepts: [EventTypes.enriched],
-    logger: deps.logger,
-    processBatch: (events) =>
-      publishPerEvent(deps.publisher, events, async function applyRules(event) {
-        const decision = await decide(event);
-        deps.logger?.debug('rules decided', {
-          correlationId: event.correlationId,
-          outcome: decision.outcome,
-          firedRules: decision.firedRules,
-          ruleSetVersion: decision.ruleSetVersion,
-        });
-        if (decision.outcome !== 'approve' && deps.transactions) {
-          await markCompleted(deps.transactions, event.correlationId, event.data.authorisation.authorizationId, deps.clock.now());
-        }
-        return [nextEvent(event, EventTypes.rulesDecided, RULES_SOURCE, { ...event.data, decision }, deps.clock.now().toISOString())];
-      }),
-  });
+    run: perEvent(async function applyRules(event) {
+      const decision = await decide(event);
+      deps.logger?.debug('rules decided', {
+        correlationId: event.correlationId,
+        outcome: decision.outcome,
+        firedRules: decision.firedRules,
+        ruleSetVersion: decision.ruleSetVersion,
+      });
+      if (decision.outcome !== 'approve' && deps.transactions) await completeIfTracked(deps.transactions, event.correlationId, deps.clock.now());
+      return [nextEvent(event, EventTypes.rulesDecided, RULES_SOURCE, { ...event.data, decision }, deps.clock.now().toISOString())];
+    }),
+  };
+}
+
+export function createRulesHandler(deps: RulesDeps & { publisher: EventPublisher }): SqsHandler {
+  return stageHandler(createRulesStage(deps), deps.publisher, deps.logger);
 }

@@ -1,7 +1,10 @@
 /**
- * standardise: consumes `payment.deduplicated` (route deduplicated-to-standardise), emits
- * `payment.standardised` carrying the ISO 20022 pacs.008.001.09 form of the authorisation.
+ * standardise: consumes `payment.deduplicated` (edge deduplicated-to-standardise), emits
+ * `payment.standardised` carrying the ISO 20022 pacs.008.001.09 form of the authorisation (FR5).
  * Domain: src/domain/iso20022/pacs008.ts.
+ *
+ * The pacs.008 document is this stage's output, written once in the standardised event; later
+ * events do not carry it (POST-3).
  *
  * Deterministic: the event id comes from `nextEvent` (cause id + type) and the pacs.008 content
  * only from the input event (MsgId from its id, UETR from the correlation id, CreDtTm from the
@@ -11,14 +14,13 @@ import type { LedgerEvent } from '../../src/domain/events';
 import { EventTypes, nextEvent } from '../../src/domain/events';
 import { pacs008MessageId, pacs008Uetr, toPacs008 } from '../../src/domain/iso20022/pacs008';
 import type { Clock, EventPublisher } from '../../src/ports';
-import { createSqsConsumer, type SqsHandler } from '../../src/lambda/sqs-consumer';
-import { publishPerEvent } from '../../src/lambda/publish';
+import type { SqsHandler } from '../../src/lambda/sqs-consumer';
+import { perEvent, stageHandler, type Stage } from '../../src/lambda/stage';
 import type { Logger } from '../../src/lambda/logger';
 
 export const STANDARDISE_SOURCE = 'ledgerline.standardise';
 
 export interface StandardiseDeps {
-  publisher: EventPublisher;
   clock: Clock;
   logger?: Logger;
 }
@@ -34,14 +36,16 @@ export function standardisedEvent(event: LedgerEvent<'payment.deduplicated'>, oc
   return nextEvent(event, EventTypes.standardised, STANDARDISE_SOURCE, { authorisation, businessKey, pacs008 }, occurredAt);
 }
 
-export function createStandardiseHandler(deps: StandardiseDeps): SqsHandler {
-  return createSqsConsumer({
+export function createStandardiseStage(deps: StandardiseDeps): Stage<'payment.deduplicated'> {
+  return {
     name: 'standardise',
     accepts: [EventTypes.deduplicated],
-    logger: deps.logger,
-    processBatch: (events) =>
-      publishPerEvent(deps.publisher, events, async function standardise(event) {
-        return [standardisedEvent(event, deps.clock.now().toISOString())];
-      }),
-  });
+    run: perEvent(async function standardise(event) {
+      return [standardisedEvent(event, deps.clock.now().toISOString())];
+    }),
+  };
+}
+
+export function createStandardiseHandler(deps: StandardiseDeps & { publisher: EventPublisher }): SqsHandler {
+  return stageHandler(createStandardiseStage(deps), deps.publisher, deps.logger);
 }

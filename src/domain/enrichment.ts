@@ -156,7 +156,7 @@ export function paymentDescription(merchantName: string, city: string | undefine
 }
 
 /** FR6, pure: enriches one standardised payment from its resolved reference records. */
-export function enrich(data: StandardisedData, ref: ResolvedReference): EnrichOutcome {
+export function enrich(data: Pick<StandardisedData, 'authorisation'>, ref: ResolvedReference): EnrichOutcome {
   const { authorisation } = data;
   const { card, account, product, merchant } = ref;
   if (!card) return rejected('UNKNOWN_CARD', `card token ${authorisation.panToken} is not in reference data ${ref.version}`);
@@ -232,6 +232,14 @@ export function enrich(data: StandardisedData, ref: ResolvedReference): EnrichOu
   };
   const enrichment: Enrichment = {
     card: { network: card.network, status: card.status },
+    product: {
+      productType: product.productType,
+      name: product.name,
+      perTransactionLimit: product.perTransactionLimit,
+      fxFeeBasisPoints: product.fxFeeBasisPoints,
+      velocityLimit: product.velocityLimit,
+      foreignTransactionsAllowed: product.foreignTransactionsAllowed,
+    },
     account: {
       accountId: account.accountId,
       iban: account.iban,
@@ -253,10 +261,10 @@ export function enrich(data: StandardisedData, ref: ResolvedReference): EnrichOu
 
 /** The event that follows a standardised payment: `payment.enriched` or `payment.rejected`. */
 export function enrichmentEvent(event: LedgerEvent<'payment.standardised'>, ref: ResolvedReference, occurredAt: string): LedgerEvent<'payment.enriched'> | LedgerEvent<'payment.rejected'> {
-  const { authorisation, businessKey, pacs008 } = event.data;
+  const { authorisation, businessKey } = event.data;
   const outcome = enrich(event.data, ref);
   if (outcome.kind === 'rejected') {
     return nextEvent(event, EventTypes.rejected, ENRICH_SOURCE, { authorisation, reason: outcome.reason, detail: outcome.detail }, occurredAt);
   }
-  return nextEvent(event, EventTypes.enriched, ENRICH_SOURCE, { authorisation, businessKey, pacs008, enrichment: outcome.enrichment }, occurredAt);
+  return nextEvent(event, EventTypes.enriched, ENRICH_SOURCE, { authorisation, businessKey, enrichment: outcome.enrichment }, occurredAt);
 }

@@ -24,8 +24,8 @@ export const EventTypes = {
   rejected: 'payment.rejected',
   /** Rules engine outcome: approve, decline or review. */
   rulesDecided: 'payment.rules-decided',
-  /** FR7: one posting leg of a balanced double-entry sequence. */
-  legRecorded: 'posting.leg-recorded',
+  /** FR7: a balanced double-entry sequence, recorded in the ledger whole (all its legs, once). */
+  recorded: 'posting.recorded',
   /** FR8: the sequence was assembled and written to the core-banking outbox. */
   postingCompleted: 'posting.completed',
   /** Retries exhausted (sweeper threshold reached): the transaction is failed with a reason. */
@@ -137,8 +137,19 @@ export interface CurrencyConversion {
   feeBasisPoints: number;
 }
 
+/** The account's product as enrichment resolved it: rules read it here, never look it up again (POST-3). */
+export interface EnrichedProduct {
+  productType: string;
+  name: string;
+  perTransactionLimit: Money;
+  fxFeeBasisPoints: number;
+  velocityLimit: number;
+  foreignTransactionsAllowed: boolean;
+}
+
 export interface Enrichment {
   card: EnrichedCard;
+  product: EnrichedProduct;
   account: EnrichedAccount;
   merchant: EnrichedMerchant;
   description: string;
@@ -148,7 +159,11 @@ export interface Enrichment {
   referenceDataVersion: string;
 }
 
-export interface EnrichedData extends StandardisedData {
+/**
+ * The enriched payment. It does not carry the pacs.008 document: that is standardise's output,
+ * written once (the `payment.standardised` event), and no later stage reads it (POST-3).
+ */
+export interface EnrichedData extends DeduplicatedData {
   enrichment: Enrichment;
 }
 
@@ -190,7 +205,12 @@ export interface PostingLeg {
   authorizationId: string;
 }
 
-export type LegRecordedData = PostingLeg;
+/** FR7/FR8: one payment's whole balanced sequence, handed to assembly in one piece (POST-3). */
+export interface PostingRecordedData {
+  sequenceId: string;
+  authorizationId: string;
+  legs: PostingLeg[];
+}
 
 export interface PostingCompletedData {
   sequenceId: string;
@@ -214,7 +234,7 @@ export interface EventDataByType {
   'payment.enriched': EnrichedData;
   'payment.rejected': RejectedData;
   'payment.rules-decided': RulesDecidedData;
-  'posting.leg-recorded': LegRecordedData;
+  'posting.recorded': PostingRecordedData;
   'posting.completed': PostingCompletedData;
   'posting.failed': PostingFailedData;
 }

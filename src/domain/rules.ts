@@ -34,7 +34,6 @@ import type { ParseResult } from '@marcbachmann/cel-js';
 import ruleSetSchema from '../../schemas/rule-set.schema.json';
 import type { EnrichedData, RuleOutcome, RulesDecision } from './events';
 import { toMinorUnits } from './money';
-import type { ProductRecord } from '../ports';
 
 // ---------------------------------------------------------------------------
 // The rule-set document
@@ -179,9 +178,9 @@ export interface RuleFacts {
  * Pure: the facts of one enriched payment. Amounts become exact bigint minor units of the
  * account currency; the product limit must be in that currency too.
  */
-export function buildFacts(data: EnrichedData, product: ProductRecord, velocityCount: number): RuleFacts {
+export function buildFacts(data: EnrichedData, velocityCount: number): RuleFacts {
   const { enrichment, authorisation } = data;
-  const { account } = enrichment;
+  const { account, product } = enrichment;
   if (!Number.isSafeInteger(velocityCount) || velocityCount < 0) {
     throw new RuleFactsError(`velocity count ${velocityCount} is not a non-negative integer`);
   }

@@ -31,11 +31,16 @@ export type SqsHandler = middy.MiddyfiedHandler<SQSEvent, SQSBatchResponse, Erro
 export const PARSED_BODY = Symbol.for('ledgerline.parsedBody');
 type RecordWithParsed = SQSRecord & { [PARSED_BODY]?: { detail: unknown } };
 
-/** Reads the envelope out of an SQS record whose body is an EventBridge event. */
+/**
+ * Reads the envelope out of an SQS record. The body is an EventBridge event (`detail` = the
+ * envelope) when a rule delivered it, or the bare envelope when the authorisation Pipe delivered
+ * it straight to the hot path's queue (FUSE-1).
+ */
 export function eventFromRecord<T extends EventType>(record: SQSRecord, accepts: readonly T[]): LedgerEvent<T> {
   const parsed = (record as RecordWithParsed)[PARSED_BODY];
-  const busEvent = parsed ?? (JSON.parse(record.body) as { detail?: unknown });
-  return validateEvent(busEvent.detail, accepts);
+  const body = parsed ?? (JSON.parse(record.body) as unknown);
+  const envelope = body !== null && typeof body === 'object' && 'detail' in body ? (body as { detail: unknown }).detail : body;
+  return validateEvent(envelope, accepts);
 }
 
 export function createSqsConsumer<T extends EventType>(definition: ConsumerDefinition<T>): SqsHandler {

@@ -139,28 +139,32 @@ export interface BalanceView {
   version: number;
 }
 
-export interface RecordLegsResult {
-  /** Legs that were not recorded before this call (the others were re-deliveries). */
-  newLegs: PostingLeg[];
-  /** Conditional versioned balance updates made: one per account (shard) touched. */
+/** One payment's balanced sequence: the unit the ledger records, whole or not at all. */
+export interface PostingSequence {
+  sequenceId: string;
+  authorizationId: string;
+  legs: readonly PostingLeg[];
+}
+
+export interface RecordPostingsResult {
+  /** Sequences recorded by this call (the others were recorded before: re-deliveries). */
+  newSequences: string[];
+  /** Conditional versioned balance updates made: one per account (shard) touched per write. */
   balanceUpdates: number;
 }
 
 export interface LedgerStore {
   /**
-   * Appends legs (idempotent by legId) and, for each account (shard), applies the sum of
-   * the newly appended legs with ONE conditional versioned update, retrying on conflict.
+   * Records each sequence's legs append-only, idempotent by sequenceId: a sequence's legs and
+   * its balance changes are stored together or not at all, and a re-delivered sequence (in any
+   * batch composition) changes nothing. Per call, each account (shard) gets ONE conditional
+   * versioned balance update per write, retried on conflict (LEDGER-1).
    */
-  recordLegs(legs: readonly PostingLeg[]): Promise<RecordLegsResult>;
+  recordPostings(sequences: readonly PostingSequence[]): Promise<RecordPostingsResult>;
   balances(): Promise<BalanceView[]>;
 }
 
-// --- Assembler (FR8) --------------------------------------------------------
-
-export interface SequenceStore {
-  /** Adds legs (idempotent by legId); returns, per touched sequence, all legs known so far. */
-  addLegs(legs: readonly PostingLeg[]): Promise<Map<string, PostingLeg[]>>;
-}
+// --- Posting records (FR8) --------------------------------------------------
 
 export interface PostingRecord {
   /** Deterministic: the same sequence always gives the same record id and content. */
@@ -170,8 +174,12 @@ export interface PostingRecord {
 }
 
 export interface PostingOutbox {
-  /** Writes the core-banking posting record. Idempotent by recordId. */
-  write(record: PostingRecord): Promise<void>;
+  /**
+   * Writes the core-banking posting records of one batch as ONE object (LEDGER-2). The object's
+   * name derives from the records it holds, so a re-delivered batch rewrites the same object;
+   * each record carries its recordId, the core-banking idempotency key.
+   */
+  writeBatch(records: readonly PostingRecord[]): Promise<void>;
 }
 
 // --- Transaction state + sweeper (SWEEP-1, SWEEP-2) -----------------------------

@@ -2,7 +2,9 @@
  * The embedded runtime: the whole posting pipeline on one machine, no AWS, no network.
  *
  * - The same Middy handlers as on Lambda (functions/<name>/<name>.ts), over the same routes
- *   (src/routes.ts), fed SQS-shaped micro-batches with partial-batch-failure semantics.
+ *   (src/routes.ts) of the configured topology (FUSE-1: by default the fused hot path, one handler
+ *   running every stage per micro-batch), fed SQS-shaped micro-batches with partial-batch-failure
+ *   semantics.
  * - All state in one SQLite database in the --state directory.
  * - Work is done in waves: a chunk of input lines is ingested and drained through every stage
  *   inside ONE database transaction, then committed. A crash (kill -9) at any point rolls back
@@ -21,23 +23,26 @@ import { DEFAULT_SWEEPER_CONFIG, sweep } from '../domain/sweeper';
 import { fromMinorUnits } from '../domain/money';
 import { validateAuthorisation } from '../../schemas';
 import type { Clock, DedupStore, LedgerStore, ReferenceData } from '../ports';
-import type { ConsumerName, Route } from '../routes';
-import { ROUTES } from '../routes';
+import type { ConsumerName, Route, Topology } from '../routes';
+import { DEFAULT_TOPOLOGY, routesFor } from '../routes';
 import type { SqsHandler } from '../lambda/sqs-consumer';
+import { stageHandler } from '../lambda/stage';
 import { parkExhaustedRecords } from '../lambda/park-exhausted';
 import type { Logger } from '../lambda/logger';
 import { silentLogger } from '../lambda/logger';
-import { createDedupHandler } from '../../functions/dedup/dedup';
-import { createStandardiseHandler } from '../../functions/standardise/standardise';
-import { createEnrichHandler } from '../../functions/enrich/enrich';
-import { createRulesHandler } from '../../functions/rules/rules';
-import { createPostingHandler } from '../../functions/posting/posting';
-import { createAssemblerHandler } from '../../functions/assembler/assembler';
+import { createDedupStage } from '../../functions/dedup/dedup';
+import { createStandardiseStage } from '../../functions/standardise/standardise';
+import { createEnrichStage } from '../../functions/enrich/enrich';
+import { createRulesStage } from '../../functions/rules/rules';
+import { createPostingStage } from '../../functions/posting/posting';
+import { createAssemblerStage } from '../../functions/assembler/assembler';
+import { createHotPathHandler } from '../../functions/hot-path/hot-path';
+import type { HotPathStages } from '../use-cases/hot-path/run-hot-path';
 import type { StateDatabase } from '../adapters/embedded/database';
 import { openStateDatabase } from '../adapters/embedded/database';
 import { SqliteDedupStore, SqliteParkedDuplicateStore } from '../adapters/embedded/dedup-store';
 import { SqliteTransactionStateStore } from '../adapters/embedded/transaction-state-store';
-import { SqliteLedgerStore, SqliteSequenceStore } from '../adapters/embedded/ledger-store';
+import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
 import { SqliteFileOutbox } from '../adapters/embedded/outbox';
 import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
 import { EmbeddedRedriver } from '../adapters/embedded/redriver';
@@ -53,6 +58,8 @@ export interface RuntimeOptions {
   batchSize?: number;
   /** Input lines per committed wave. */
   waveSize?: number;
+  /** How the hot path's edges are carried (FUSE-1); default: fused. */
+  topology?: Topology;
   /** Serialise every message body to JSON as SQS does (slower; the default passes parsed events in-process). */
   serialiseMessages?: boolean;
   dedup?: DedupConfig;
@@ -151,7 +158,8 @@ export class EmbeddedRuntime {
       line_no INTEGER NOT NULL
     ) WITHOUT ROWID`);
     this.recordAuthorisation = this.db.prepare('INSERT OR IGNORE INTO authorisations VALUES (?, ?, ?, ?)');
-    this.bus = new EmbeddedBus(ROUTES, { serialise: options.serialiseMessages ?? false });
+    const routes = routesFor(options.topology ?? DEFAULT_TOPOLOGY);
+    this.bus = new EmbeddedBus(routes, { serialise: options.serialiseMessages ?? false });
     this.bus.observe((event) => this.observe(event));
     const clock = this.clock;
     const logger = this.logger;
@@ -165,34 +173,33 @@ export class EmbeddedRuntime {
     const dedupStore = options.overrides?.dedupStore ? options.overrides.dedupStore(realDedup) : realDedup;
     const ledger = options.overrides?.ledgerStore ? options.overrides.ledgerStore(this.ledger) : this.ledger;
     const referenceData = options.overrides?.referenceData ?? loadReferenceData();
-    const handlers: Record<ConsumerName, SqsHandler> = {
-      dedup: createDedupHandler({
+    const stages: HotPathStages = {
+      dedup: createDedupStage({
         store: dedupStore,
         parking: new SqliteParkedDuplicateStore(this.db),
         transactions: this.transactions,
-        publisher,
         clock,
         config: options.dedup ?? DEFAULT_DEDUP_CONFIG,
         logger,
       }),
-      standardise: createStandardiseHandler({ publisher, clock, logger }),
-      enrich: createEnrichHandler({ referenceData, publisher, clock, transactions: this.transactions, logger }),
-      rules: createRulesHandler({
+      standardise: createStandardiseStage({ clock, logger }),
+      enrich: createEnrichStage({ referenceData, clock, transactions: this.transactions, logger }),
+      rules: createRulesStage({
         ruleSet: loadRuleSetFile(),
-        referenceData,
         velocity: new SqliteVelocityStore(this.db),
         decisions: new SqliteDecisionStore(this.db),
         transactions: this.transactions,
-        publisher,
         clock,
         logger,
       }),
-      posting: createPostingHandler({ ledger, publisher, clock, logger }),
-      assembler: createAssemblerHandler({ sequences: new SqliteSequenceStore(this.db), outbox: this.outbox, transactions: this.transactions, publisher, clock, logger }),
+      posting: createPostingStage({ ledger, clock, logger }),
+      assembler: createAssemblerStage({ outbox: this.outbox, transactions: this.transactions, clock, logger }),
     };
+    const handlerFor = (consumer: ConsumerName): SqsHandler =>
+      consumer === 'hot-path' ? createHotPathHandler({ stages, publisher, logger }) : stageHandler(stages[consumer] as never, publisher, logger);
     this.consumers = new Map(
-      ROUTES.map((route) => {
-        const handler = handlers[route.consumer].use(parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.transactions, clock }));
+      routes.map((route) => {
+        const handler = handlerFor(route.consumer).use(parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.transactions, clock }));
         return [route.consumer, { route, handler }];
       }),
     );

@@ -46,9 +46,9 @@ function enriched(variant: Variant = {}): EnrichedData {
       merchant: { id: 'merch-1', name: 'Corner Grocer', mcc: variant.mcc ?? '5411', country: variant.merchantCountry ?? 'GB' },
     },
     businessKey: 'a'.repeat(64),
-    pacs008: { GrpHdr: {}, CdtTrfTxInf: {} },
     enrichment: {
       card: { network: 'VISA', status: variant.cardStatus ?? 'ACTIVE' },
+      product: product(),
       account: {
         accountId: 'acc-0001',
         iban: variant.iban ?? 'GB82WEST12345698765432',
@@ -87,13 +87,18 @@ function product(overrides: Partial<ProductRecord> = {}): ProductRecord {
   };
 }
 
+/** The facts of `data` with `withProduct` as the product enrichment resolved. */
+function factsOf(data: EnrichedData, withProduct: ProductRecord, velocityCount: number) {
+  return buildFacts({ ...data, enrichment: { ...data.enrichment, product: withProduct } }, velocityCount);
+}
+
 let ruleSet: CompiledRuleSet;
 beforeAll(() => {
   ruleSet = loadRuleSetFile();
 });
 
 function decide(variant: Variant = {}, productOverrides: Partial<ProductRecord> = {}, velocityCount = 1) {
-  return evaluateRules(ruleSet, buildFacts(enriched(variant), product(productOverrides), velocityCount));
+  return evaluateRules(ruleSet, factsOf(enriched(variant), product(productOverrides), velocityCount));
 }
 
 describe('the card-posting rule set file', () => {
@@ -188,7 +193,7 @@ describe('outcome precedence and firedRules', () => {
 
   it('gives the stated decision for each input, the same on every evaluation and in any order', () => {
     const expected = decisions.map(([, , velocityCount, decision]) => ({ ...decision, ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount }));
-    const facts = decisions.map(([, variant, velocityCount]) => buildFacts(enriched(variant), product(), velocityCount));
+    const facts = decisions.map(([, variant, velocityCount]) => factsOf(enriched(variant), product(), velocityCount));
     expect(facts.map((f) => evaluateRules(ruleSet, f))).toEqual(expected);
     // again, in reverse order: no evaluation leaves state behind for the next one
     expect([...facts].reverse().map((f) => evaluateRules(ruleSet, f))).toEqual([...expected].reverse());
@@ -226,7 +231,7 @@ describe('amounts compare exactly as integer minor units', () => {
 
 describe('buildFacts', () => {
   it('turns money into bigint minor units and derives the account country from the IBAN', () => {
-    const facts = buildFacts(enriched({ amount: '123.45', conversion: true, merchantCountry: 'FR' }), product(), 3);
+    const facts = factsOf(enriched({ amount: '123.45', conversion: true, merchantCountry: 'FR' }), product(), 3);
     expect(facts.payment).toMatchObject({
       amountMinor: 12345n,
       feeMinor: 28n,
@@ -240,17 +245,17 @@ describe('buildFacts', () => {
     });
     expect(facts.account).toMatchObject({ status: 'OPEN', country: 'GB', currency: 'GBP', productType: 'CLASSIC' });
     expect(facts.product).toMatchObject({ perTransactionLimitMinor: 100000n, velocityLimit: 5n, foreignTransactionsAllowed: true });
-    expect(buildFacts(enriched(), product(), 1).payment.feeMinor).toBe(0n);
+    expect(factsOf(enriched(), product(), 1).payment.feeMinor).toBe(0n);
   });
 
   it('refuses a product limit in another currency than the account', () => {
-    expect(() => buildFacts(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(RuleFactsError);
-    expect(() => buildFacts(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(/limit is in EUR but account acc-0001 is in GBP/);
+    expect(() => factsOf(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(RuleFactsError);
+    expect(() => factsOf(enriched(), product({ perTransactionLimit: { value: '1000.00', currency: 'EUR' } }), 1)).toThrow(/limit is in EUR but account acc-0001 is in GBP/);
   });
 
   it('refuses an invalid velocity count', () => {
-    expect(() => buildFacts(enriched(), product(), -1)).toThrow(RuleFactsError);
-    expect(() => buildFacts(enriched(), product(), 1.5)).toThrow(RuleFactsError);
+    expect(() => factsOf(enriched(), product(), -1)).toThrow(RuleFactsError);
+    expect(() => factsOf(enriched(), product(), 1.5)).toThrow(RuleFactsError);
   });
 });
 
@@ -338,7 +343,7 @@ describe('compileRuleSet', () => {
         { id: 'WATCHED', description: 'x', when: 'payment.merchantCountry in params.watchedCountries', outcome: 'decline' },
       ],
     });
-    const facts = buildFacts(enriched({ merchantCountry: 'KP' }), product(), 4);
+    const facts = factsOf(enriched({ merchantCountry: 'KP' }), product(), 4);
     expect(evaluateRules(custom, facts)).toEqual({
       outcome: 'decline',
       firedRules: ['STRICT_VELOCITY', 'WATCHED'],
@@ -346,7 +351,7 @@ describe('compileRuleSet', () => {
       ruleSetVersion: '2.1.0',
       velocityCount: 4,
     });
-    expect(evaluateRules(custom, buildFacts(enriched(), product(), 3)).outcome).toBe('approve');
+    expect(evaluateRules(custom, factsOf(enriched(), product(), 3)).outcome).toBe('approve');
   });
 
   it('reports an evaluation failure (int64 overflow) naming the rule, never approving', () => {
@@ -357,7 +362,7 @@ describe('compileRuleSet', () => {
       parameters: {},
       rules: [{ id: 'HUGE_MULTIPLY', description: 'x', when: 'payment.amountMinor * 1000000000000 > 0', outcome: 'review' }],
     });
-    const facts = buildFacts(enriched({ amount: '100000000.00' }), product(), 1);
+    const facts = factsOf(enriched({ amount: '100000000.00' }), product(), 1);
     expect(() => evaluateRules(overflowing, facts)).toThrow(RuleEvaluationError);
     expect(() => evaluateRules(overflowing, facts)).toThrow(/rule HUGE_MULTIPLY failed to evaluate: integer overflow/);
   });

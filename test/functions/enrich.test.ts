@@ -118,7 +118,9 @@ describe('enrich handler', () => {
     });
     expect(out.data.authorisation).toEqual(input.data.authorisation);
     expect(out.data.businessKey).toBe(input.data.businessKey);
-    expect(out.data.pacs008).toEqual(input.data.pacs008);
+    // POST-3: pacs.008 stays with the standardised event; the product enrichment resolved travels on.
+    expect(out.data).not.toHaveProperty('pacs008');
+    expect(out.data.enrichment.product).toEqual(await ref.product(account!.productType));
     expect(out.data.enrichment).toMatchObject({
       account: { accountId: card.accountId, iban: account?.iban, sortCode: account?.sortCode, holderName: account?.holderName, status: 'OPEN', currency: 'GBP' },
       merchant: { id: gbpMerchant?.id, category: 'GROCERY', settlementAccountId: gbpMerchant?.settlementAccountId },

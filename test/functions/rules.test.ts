@@ -21,21 +21,14 @@ const PRODUCTS: Record<string, ProductRecord> = {
   },
 };
 
-const referenceData: ReferenceData = {
-  version: 'ref-test-1',
-  card: async () => undefined,
-  account: async () => undefined,
-  merchant: async () => undefined,
-  product: async (productType) => PRODUCTS[productType],
-  fxRate: async () => undefined,
-};
-
 interface Variant {
   n: number;
   panToken?: string;
   transmittedAt?: string;
   status?: string;
   productType?: string;
+  /** The product limit's currency, when it is not the account's (a fault the facts refuse). */
+  productLimitCurrency?: string;
   amount?: string;
 }
 
@@ -57,9 +50,12 @@ function enrichedEvent(variant: Variant): LedgerEvent<'payment.enriched'> {
       merchant,
     },
     businessKey: deterministicId('bk', authorizationId).replace(/-/g, '').padEnd(64, '0'),
-    pacs008: { GrpHdr: { MsgId: authorizationId }, CdtTrfTxInf: { PmtId: { EndToEndId: authorizationId } } },
     enrichment: {
       card: { network: 'VISA', status: 'ACTIVE' },
+      product: {
+        ...PRODUCTS[variant.productType ?? 'CLASSIC']!,
+        ...(variant.productLimitCurrency ? { perTransactionLimit: { value: '1000.00', currency: variant.productLimitCurrency } } : {}),
+      },
       account: {
         accountId: 'acc-0001',
         iban: 'GB82WEST12345698765432',
@@ -146,7 +142,7 @@ describe('rules handler', () => {
     publisher = new CapturingPublisher();
     velocity = new SqliteVelocityStore(db);
     decisions = new SqliteDecisionStore(db);
-    const handler = createRulesHandler({ ruleSet, referenceData, velocity, decisions, publisher, clock });
+    const handler = createRulesHandler({ ruleSet, velocity, decisions, publisher, clock });
     run = async (records) => (await handler({ Records: records } as SQSEvent, context)) as SQSBatchResponse;
   });
   afterEach(() => db.close());
@@ -225,15 +221,17 @@ describe('rules handler', () => {
     expect(afterWindow).toMatchObject({ outcome: 'approve', velocityCount: 1 });
   });
 
-  it('fails the record when the product is not in reference data (never a silent approve)', async () => {
+  it('fails the record when the product enrichment carried cannot be applied (never a silent approve)', async () => {
     const good = enrichedEvent({ n: 1 });
-    const unknown = enrichedEvent({ n: 2, productType: 'PLATINUM_UNKNOWN' });
+    const unknown = enrichedEvent({ n: 2, productLimitCurrency: 'EUR' });
     const response = await run([sqsRecord(good, 'm-good'), sqsRecord(unknown, 'm-unknown')]);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-unknown' }]);
     expect(publisher.published.map((event) => event.correlationId)).toEqual([good.correlationId]);
     expect(await decisions.get(unknown.correlationId)).toBeUndefined();
-    // Nothing was counted for the failed record, so its retry counts once.
-    expect(db.prepare('SELECT COUNT(*) AS n FROM rules_velocity').get()).toEqual({ n: 1 });
+    // The failed record's velocity entry is idempotent by transaction: its retry counts it once.
+    expect(db.prepare('SELECT COUNT(*) AS n FROM rules_velocity').get()).toEqual({ n: 2 });
+    expect((await run([sqsRecord(unknown, 'm-unknown')])).batchItemFailures).toEqual([{ itemIdentifier: 'm-unknown' }]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM rules_velocity').get()).toEqual({ n: 2 });
   });
 
   it('fails a record of the wrong type or shape', async () => {
@@ -266,7 +264,6 @@ describe('createRulesHandler', () => {
       expect(() =>
         createRulesHandler({
           ruleSet,
-          referenceData,
           velocity: new SqliteVelocityStore(db),
           decisions: new SqliteDecisionStore(db),
           publisher: new CapturingPublisher(),

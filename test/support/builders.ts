@@ -27,9 +27,16 @@ export function enrichedData(overrides: { authorisation?: Partial<Authorisation>
   return {
     authorisation: auth,
     businessKey: 'a'.repeat(64),
-    pacs008: { GrpHdr: {}, CdtTrfTxInf: {} },
     enrichment: {
       card: { network: auth.network, status: 'ACTIVE' },
+      product: {
+        productType: 'CURRENT_STANDARD',
+        name: 'Standard current account',
+        perTransactionLimit: { value: '5000.00', currency: accountCurrency },
+        fxFeeBasisPoints: 275,
+        velocityLimit: 10,
+        foreignTransactionsAllowed: true,
+      },
       account: {
         accountId: 'ACC-0001',
         iban: 'GB33BUKB20201555555555',

@@ -72,4 +72,3 @@ export function createAssemblerStage(deps: AssemblerDeps): Stage<'posting.record
 export function createAssemblerHandler(deps: AssemblerDeps & { publisher: EventPublisher }): SqsHandler {
   return stageHandler(createAssemblerStage(deps), deps.publisher, deps.logger);
 }
-

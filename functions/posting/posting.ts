@@ -73,4 +73,3 @@ export function createPostingStage(deps: PostingDeps): Stage<'payment.rules-deci
 export function createPostingHandler(deps: PostingDeps & { publisher: EventPublisher }): SqsHandler {
   return stageHandler(createPostingStage(deps), deps.publisher, deps.logger);
 }
-

@@ -2,7 +2,6 @@
 export { DynamoDedupStore } from './dynamo-dedup-store';
 export { DynamoTransactionStateStore } from './dynamo-transaction-state-store';
 export { DynamoLedgerStore } from './dynamo-ledger-store';
-export { DynamoSequenceStore } from './dynamo-sequence-store';
 export { DynamoVelocityStore, DynamoDecisionStore } from './dynamo-rules-state';
 export { DynamoReferenceData, referenceItem, referenceVersionItem } from './dynamo-reference-data';
 export { EventBridgePublisher } from './event-publisher';

@@ -5,8 +5,13 @@
  * concurrent write of the same key) is transient: the retry finds the object.
  *
  * - S3ParkedDuplicateStore: `<parkedPrefix><yyyy-mm-dd of occurredAt, UTC>/<eventId>.json`
- * - S3PostingOutbox:        `<outboxPrefix><recordId>.txt` (default prefix `outbox/postings/`)
+ * - S3PostingOutbox:        ONE object per batch (LEDGER-2): `<outboxPrefix><sha256 of the JSON array of
+ *   the batch's sorted record ids>.txt` (default prefix `outbox/postings/`) holding the records' contents in
+ *   sequence-id order. The same records, in any order, give the same key and bytes; a record's id
+ *   (its lines carry the sequence id: `PR-<sequenceId>`) is the core-banking idempotency key, so a
+ *   record re-delivered in another batch composition is posted once by core banking.
  */
+import { createHash } from 'node:crypto';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { LedgerEvent } from '../../domain/events';
@@ -85,21 +90,36 @@ export class S3PostingOutbox implements PostingOutbox {
     this.prefix = withSlash(options.prefix ?? 'outbox/postings/');
   }
 
-  keyFor(recordId: string): string {
-    return `${this.prefix}${recordId}.txt`;
+  /** The batch's records, once each by record id, in sequence-id (then record-id) order. */
+  static ordered(records: readonly PostingRecord[]): PostingRecord[] {
+    const unique = new Map<string, PostingRecord>();
+    for (const record of records) if (!unique.has(record.recordId)) unique.set(record.recordId, record);
+    return [...unique.values()].sort((a, b) => compare(a.sequenceId, b.sequenceId) || compare(a.recordId, b.recordId));
   }
 
-  async write(record: PostingRecord): Promise<void> {
+  /** The object key of a batch: derived from its sorted record ids only. */
+  keyFor(recordIds: readonly string[]): string {
+    const sorted = [...new Set(recordIds)].sort(compare);
+    return `${this.prefix}${createHash('sha256').update(JSON.stringify(sorted)).digest('hex')}.txt`;
+  }
+
+  async writeBatch(records: readonly PostingRecord[]): Promise<void> {
+    const ordered = S3PostingOutbox.ordered(records);
+    if (ordered.length === 0) return;
     await putOnce(
       this.client,
       {
         Bucket: this.bucket,
-        Key: this.keyFor(record.recordId),
-        Body: record.content,
+        Key: this.keyFor(ordered.map((record) => record.recordId)),
+        Body: ordered.map((record) => record.content).join(''),
         ContentType: 'text/plain; charset=utf-8',
-        Metadata: { 'sequence-id': record.sequenceId },
+        Metadata: { 'record-count': String(ordered.length) },
       },
-      'S3 PutObject posting record',
+      'S3 PutObject posting batch',
     );
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -88,13 +88,47 @@ export const TRANSACTION_STATUS_SORT_KEY = 'updatedAt';
 // Key prefixes of the single-table designs
 
 export const LEDGER_KEYS = Object.freeze({
-  /** `LEG#<legId>`: one append-only item per posting leg. */
-  leg: (legId: string) => `LEG#${legId}`,
+  sequencePrefix: 'SEQ#',
+  /** `SEQ#<sequenceId>`: the journal item of one posting sequence (all its legs; append-only, the idempotency marker). */
+  sequence: (sequenceId: string) => `SEQ#${sequenceId}`,
+  balancePrefix: 'BAL#',
   /** `BAL#<accountId>#<shard>`: one balance item per account shard (shard 0 unless hot). */
   balance: (accountId: string, shard: number) => `BAL#${accountId}#${shard}`,
 });
 
-/** The sparse GSI that holds only balance items (so balances() never reads legs). */
+/**
+ * Attribute names of a journal item (`SEQ#<sequenceId>`) and of each leg in its `l` list. Short on
+ * purpose: a name is stored, and billed, in every item (LEDGER-1: a sequence is one item under 1 KB).
+ * Sequence level: a, d, n, l. Leg level: t, ac, s, m, c always; i, k, id, d, n, a only where the leg
+ * differs from what the sequence implies.
+ */
+export const LEDGER_JOURNAL_ATTRIBUTES = Object.freeze({
+  authorizationId: 'a',
+  valueDate: 'd',
+  narrative: 'n',
+  legs: 'l',
+  legType: 't',
+  account: 'ac',
+  direction: 's',
+  minor: 'm',
+  currency: 'c',
+  legIndex: 'i',
+  legCount: 'k',
+  legId: 'id',
+});
+
+/** Attribute names of a balance item (`BAL#<accountId>#<shard>`). */
+export const LEDGER_BALANCE_ATTRIBUTES = Object.freeze({
+  /** Partition key of the sparse balances index; written when the shard is created, never updated. */
+  accountId: 'balanceAccountId',
+  /** Sort key of the sparse balances index; written when the shard is created, never updated. */
+  shard: 'shard',
+  balance: 'balanceMinor',
+  version: 'version',
+  currency: 'currency',
+});
+
+/** The sparse, keys-only GSI that names the balance items (so balances() never reads journal items). */
 export const LEDGER_BALANCES_INDEX = 'balances';
 
 /**
@@ -217,44 +251,39 @@ export const TABLES = {
   ledger: {
     envVar: 'LEDGER_TABLE',
     description:
-      'FR7 double-entry ledger. Leg items are append-only; balance items are per account shard. ' +
-      'Each TransactWriteItems puts new legs (attribute_not_exists) AND applies their sum to one balance ' +
-      'shard (conditional on its version), so a leg exists ⇔ its amount is in the balance.',
+      'FR7 double-entry ledger (LEDGER-1, HOT-1). One journal item per posting sequence holds all its legs (append-only, ' +
+      'Put with attribute_not_exists: it is also the idempotency marker); balance items are per account shard, updated ' +
+      'conditionally on their version. Each TransactWriteItems puts a chunk of journal items AND applies their sums with ' +
+      'one versioned update per balance shard, so a sequence is recorded ⇔ its amounts are in the balances.',
     partitionKey: S('pk'),
     globalSecondaryIndexes: [
       {
         indexName: LEDGER_BALANCES_INDEX,
-        partitionKey: S('balanceAccountId'),
-        sortKey: N('shard'),
-        projection: { type: 'ALL' },
-        description: 'Sparse: balance items only (legs have no balanceAccountId). Scanned by balances().',
+        partitionKey: S(LEDGER_BALANCE_ATTRIBUTES.accountId),
+        sortKey: N(LEDGER_BALANCE_ATTRIBUTES.shard),
+        projection: { type: 'KEYS_ONLY' },
+        description:
+          'Sparse, keys only: the balance items (journal items have no balanceAccountId). Its keys are written once, when a ' +
+          'shard is created, so balance updates never write the index. Scanned by balances(), which then reads the shards.',
       },
     ],
     localSecondaryIndexes: [],
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
     itemKinds: {
-      'LEG#<legId>': 'a posting leg (append-only)',
+      'SEQ#<sequenceId>': 'the journal item of a posting sequence: all its legs (append-only; never updated)',
       'BAL#<accountId>#<shard>': 'balance of one account shard; hot accounts have several shards, others shard 0',
     },
     attributes: {
-      legId: 'leg: leg id',
-      sequenceId: 'leg: posting sequence id',
-      legIndex: 'leg: N, position in the sequence',
-      legCount: 'leg: N, legs in the sequence',
-      legType: 'leg: CUSTOMER_DEBIT, MERCHANT_SETTLEMENT_CREDIT, ...',
-      accountId: 'leg + balance: the account',
-      direction: 'leg: DEBIT | CREDIT',
-      amount: 'leg: decimal string (always positive)',
-      currency: 'leg + balance: ISO 4217 code',
-      amountMinor: 'leg: N, minor units (bigint decimal string)',
-      valueDate: 'leg: value date',
-      narrative: 'leg: narrative',
-      authorizationId: 'leg: authorisation id',
-      shard: 'leg + balance: N, the balance shard the leg was applied to',
-      balanceAccountId: 'balance: account id (partition key of the sparse balances GSI)',
+      a: 'journal: authorisation id of the sequence (a leg: only where it differs)',
+      d: 'journal: value date of leg 1 (a leg: only where it differs)',
+      n: 'journal: narrative of leg 1 (a leg: only where it differs)',
+      l: 'journal: list of legs in leg order, each a map: t = leg type code (CDEB, MCRD, FXPC, FXPD, FEED, FEEI), ac = account id, s = D | C, m = N minor units (always ≥ 0), c = ISO 4217 currency; i = leg index, k = leg count, id = leg id only where they differ from position + 1, the number of legs and "<sequenceId>:<index>"',
+      balanceAccountId: 'balance: account id (partition key of the sparse balances GSI), written on creation',
+      shard: 'balance: N, the shard number (sort key of the balances GSI), written on creation',
       balanceMinor: 'balance: N, credits minus debits in minor units',
       version: 'balance: N, number of conditional balance updates applied to this shard',
+      currency: 'balance: ISO 4217 code',
     },
   },
   reference: {
@@ -302,23 +331,6 @@ export const TABLES = {
       at: 'velocity: N, epoch milliseconds of the payment',
       expiresAt: 'velocity: N, epoch seconds (TTL), well after the velocity window',
       decision: 'decision: map (RulesDecision)',
-    },
-  },
-  sequences: {
-    envVar: 'SEQUENCES_TABLE',
-    description: 'FR8 assembler: the legs of each posting sequence seen so far.',
-    partitionKey: S('sequenceId'),
-    sortKey: S('legId'),
-    ttlAttribute: 'expiresAt',
-    globalSecondaryIndexes: [],
-    localSecondaryIndexes: [],
-    billingMode: 'PAY_PER_REQUEST',
-    pointInTimeRecovery: true,
-    itemKinds: { '<sequenceId> / <legId>': 'one leg of a sequence' },
-    attributes: {
-      legIndex: 'N, position in the sequence',
-      leg: 'map: the PostingLeg',
-      expiresAt: 'N, epoch seconds (TTL): value date + retention',
     },
   },
   authorisations: {

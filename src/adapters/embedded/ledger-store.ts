@@ -1,12 +1,24 @@
 /**
- * The embedded ledger: legs append-only (idempotent by legId); per batch, ONE conditional
- * versioned balance update per account (per shard for hot accounts), retried on conflict.
+ * The embedded ledger (LEDGER-1, HOT-1), on the embedded hot path: one call is one SQLite
+ * transaction (a SAVEPOINT inside the run's open transaction), so a sequence's legs and its
+ * balance changes are stored together or not at all.
+ *
+ * - `ledger_legs`: one row per leg, append-only. The reconciliation ledger side
+ *   (src/recon/run/ledger-state.ts) and the crash tests read it as a table, so legs stay rows.
+ *   Idempotent by sequence with no marker row: a sequence's legs are inserted together, so its
+ *   first leg exists ⇔ the sequence is recorded. Its first leg is inserted OR IGNORE; ignored means
+ *   recorded before (the whole sequence is skipped); otherwise the rest are plain inserts.
+ * - `ledger_balances`: one row per account shard; per call, ONE conditional versioned update per
+ *   account shard (read the version, update only if unchanged, retry on conflict), summing the
+ *   call's new sequences. A hot account's shard is hash(the call's smallest new sequence id on it)
+ *   mod n, so successive batches spread over the shards; balances() sums the shards.
  */
 import type { StateDatabase } from './database';
 import type { PostingLeg } from '../../domain/events';
-import { shardFor, sumByAccount } from '../../domain/posting';
+import { hotShard, shardCount } from '../../domain/hot-accounts';
 import { fromMinorUnits, minorOf } from '../../domain/money';
-import type { BalanceView, LedgerStore, RecordLegsResult, SequenceStore } from '../../ports';
+import { imbalance } from '../../domain/posting';
+import type { BalanceView, LedgerStore, PostingSequence, RecordPostingsResult } from '../../ports';
 import { TransientStoreError } from '../../ports';
 
 const MAX_CONFLICT_RETRIES = 10;
@@ -18,10 +30,21 @@ export interface LedgerOptions {
 
 interface BalanceRow {
   version: bigint;
+  currency: string;
+}
+
+interface AccountDelta {
+  currency: string;
+  debit: bigint;
+  credit: bigint;
+  /** The smallest new sequence id with a leg on the account: the hot-shard anchor. */
+  anchor: string;
 }
 
 export class SqliteLedgerStore implements LedgerStore {
   private readonly insertLeg;
+  private readonly insertLegOnce;
+  private readonly sequenceOfLeg;
   private readonly readBalance;
   private readonly createBalance;
   private readonly updateBalance;
@@ -49,8 +72,10 @@ export class SqliteLedgerStore implements LedgerStore {
       version INTEGER NOT NULL,
       PRIMARY KEY (account_id, shard)
     ) WITHOUT ROWID;`);
-    this.insertLeg = db.prepare('INSERT OR IGNORE INTO ledger_legs VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.readBalance = db.prepare('SELECT version FROM ledger_balances WHERE account_id = ? AND shard = ?').safeIntegers(true);
+    this.insertLeg = db.prepare('INSERT INTO ledger_legs VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insertLegOnce = db.prepare('INSERT OR IGNORE INTO ledger_legs VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.sequenceOfLeg = db.prepare('SELECT sequence_id FROM ledger_legs WHERE leg_id = ?').pluck();
+    this.readBalance = db.prepare('SELECT version, currency FROM ledger_balances WHERE account_id = ? AND shard = ?').safeIntegers(true);
     this.createBalance = db.prepare('INSERT OR IGNORE INTO ledger_balances VALUES (?, ?, ?, ?, ?, 1)');
     this.updateBalance = db.prepare(
       'UPDATE ledger_balances SET debit_minor = debit_minor + ?, credit_minor = credit_minor + ?, version = version + 1 WHERE account_id = ? AND shard = ? AND version = ?',
@@ -62,37 +87,53 @@ export class SqliteLedgerStore implements LedgerStore {
       .safeIntegers(true);
   }
 
-  async recordLegs(legs: readonly PostingLeg[]): Promise<RecordLegsResult> {
-    // All-or-nothing (a SAVEPOINT inside an open transaction): a leg is recorded only with its balance change.
-    return this.recordAtomically(legs);
+  async recordPostings(sequences: readonly PostingSequence[]): Promise<RecordPostingsResult> {
+    return this.recordAtomically(sequences);
   }
 
-  private readonly recordAtomically = (legs: readonly PostingLeg[]): RecordLegsResult => this.db.transaction(() => this.recordInTransaction(legs))();
+  private readonly recordAtomically = (sequences: readonly PostingSequence[]): RecordPostingsResult => this.db.transaction(() => this.recordInTransaction(sequences))();
 
-  private recordInTransaction(legs: readonly PostingLeg[]): RecordLegsResult {
-    const newLegs: PostingLeg[] = [];
-    for (const leg of legs) {
-      const minor = minorOf(leg.amount);
-      if (this.insertLeg.run(leg.legId, leg.sequenceId, leg.accountId, leg.direction, minor, leg.amount.currency, leg.valueDate).changes === 1) newLegs.push(leg);
+  private recordInTransaction(sequences: readonly PostingSequence[]): RecordPostingsResult {
+    const newSequences: string[] = [];
+    const deltas = new Map<string, AccountDelta>();
+    const seen = new Set<string>();
+    for (const sequence of sequences) {
+      const { sequenceId, legs } = sequence;
+      if (seen.has(sequenceId)) continue;
+      seen.add(sequenceId);
+      const minors = validate(sequence);
+      const first = legs[0]!;
+      if (this.insertLegOnce.run(first.legId, sequenceId, first.accountId, first.direction, minors[0]!, first.amount.currency, first.valueDate).changes === 0) {
+        const owner = this.sequenceOfLeg.get(first.legId) as string | undefined;
+        if (owner !== sequenceId) throw new Error(`leg ${first.legId} of sequence ${sequenceId} is recorded under sequence ${owner}`);
+        continue; // recorded before, with its balance changes
+      }
+      for (let index = 1; index < legs.length; index += 1) {
+        const leg = legs[index]!;
+        this.insertLeg.run(leg.legId, sequenceId, leg.accountId, leg.direction, minors[index]!, leg.amount.currency, leg.valueDate);
+      }
+      newSequences.push(sequenceId);
+      legs.forEach((leg, index) => addDelta(deltas, leg, minors[index]!, sequenceId));
     }
     let balanceUpdates = 0;
-    for (const delta of sumByAccount(newLegs).values()) {
-      const shard = shardFor(delta.legs, this.options.hotAccountShards?.[delta.accountId] ?? 1);
-      this.applyVersioned(delta.accountId, shard, delta.currency, delta.debitMinor, delta.creditMinor);
+    for (const [accountId, delta] of deltas) {
+      const shard = hotShard(delta.anchor, shardCount(this.options.hotAccountShards, accountId));
+      this.applyVersioned(accountId, shard, delta);
       balanceUpdates += 1;
     }
-    return { newLegs, balanceUpdates };
+    return { newSequences, balanceUpdates };
   }
 
   /** Optimistic locking as on DynamoDB: read the version, update only if unchanged, retry on conflict. */
-  private applyVersioned(accountId: string, shard: number, currency: string, debit: bigint, credit: bigint): void {
+  private applyVersioned(accountId: string, shard: number, delta: AccountDelta): void {
     for (let attempt = 0; attempt <= MAX_CONFLICT_RETRIES; attempt += 1) {
       const row = this.readBalance.get(accountId, shard) as BalanceRow | undefined;
       if (!row) {
-        if (this.createBalance.run(accountId, shard, currency, debit, credit).changes === 1) return;
+        if (this.createBalance.run(accountId, shard, delta.currency, delta.debit, delta.credit).changes === 1) return;
         continue;
       }
-      if (this.updateBalance.run(debit, credit, accountId, shard, row.version).changes === 1) return;
+      if (row.currency !== delta.currency) throw new Error(`account ${accountId} balance is in ${row.currency}; legs are in ${delta.currency}`);
+      if (this.updateBalance.run(delta.debit, delta.credit, accountId, shard, row.version).changes === 1) return;
     }
     throw new TransientStoreError(`balance of ${accountId} shard ${shard}: version conflict persisted after ${MAX_CONFLICT_RETRIES} retries`);
   }
@@ -119,43 +160,32 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 }
 
-/** The assembler's view: legs per sequence until the sequence is complete. */
-export class SqliteSequenceStore implements SequenceStore {
-  private readonly insert;
-  private readonly select;
+/** A sequence the ledger can record: legs of this sequence, amounts ≥ 0, balanced per currency. Returns each leg's minor units. */
+function validate(sequence: PostingSequence): bigint[] {
+  const { sequenceId, legs } = sequence;
+  if (typeof sequenceId !== 'string' || sequenceId.length === 0) throw new Error('a posting sequence has no sequence id');
+  if (legs.length === 0) throw new Error(`sequence ${sequenceId} has no legs`);
+  const minors = legs.map((leg) => {
+    if (leg.sequenceId !== sequenceId) throw new Error(`leg ${leg.legId} belongs to sequence ${leg.sequenceId}, not ${sequenceId}`);
+    if (leg.direction !== 'DEBIT' && leg.direction !== 'CREDIT') throw new Error(`leg ${leg.legId}: direction ${String(leg.direction)} is neither DEBIT nor CREDIT`);
+    const minor = minorOf(leg.amount);
+    if (minor < 0n) throw new Error(`leg ${leg.legId}: amount ${leg.amount.value} is negative (the direction gives the sign)`);
+    return minor;
+  });
+  const off = imbalance(legs);
+  if (off.size > 0) throw new Error(`sequence ${sequenceId} does not balance: ${[...off].map(([ccy, minor]) => `${ccy} ${minor}`).join(', ')}`);
+  return minors;
+}
 
-  constructor(db: StateDatabase) {
-    db.exec(`CREATE TABLE IF NOT EXISTS sequence_legs (
-      sequence_id TEXT NOT NULL,
-      leg_index INTEGER NOT NULL,
-      leg_json TEXT NOT NULL,
-      PRIMARY KEY (sequence_id, leg_index)
-    ) WITHOUT ROWID`);
-    this.insert = db.prepare('INSERT OR IGNORE INTO sequence_legs VALUES (?, ?, ?)');
-    this.select = db.prepare('SELECT leg_json FROM sequence_legs WHERE sequence_id = ? ORDER BY leg_index').pluck();
+function addDelta(deltas: Map<string, AccountDelta>, leg: PostingLeg, minor: bigint, sequenceId: string): void {
+  let delta = deltas.get(leg.accountId);
+  if (!delta) {
+    delta = { currency: leg.amount.currency, debit: 0n, credit: 0n, anchor: sequenceId };
+    deltas.set(leg.accountId, delta);
+  } else if (delta.currency !== leg.amount.currency) {
+    throw new Error(`legs for account ${leg.accountId} are in several currencies: ${delta.currency}, ${leg.amount.currency}`);
   }
-
-  async addLegs(legs: readonly PostingLeg[]): Promise<Map<string, PostingLeg[]>> {
-    const incoming = new Map<string, PostingLeg[]>();
-    for (const leg of legs) {
-      const group = incoming.get(leg.sequenceId);
-      if (group) group.push(leg);
-      else incoming.set(leg.sequenceId, [leg]);
-    }
-    const known = new Map<string, PostingLeg[]>();
-    for (const [sequenceId, group] of incoming) {
-      // The common case: the whole sequence arrives in one batch. Nothing needs storing: a
-      // re-delivery re-assembles the same record, which the outbox writes only once.
-      if (new Set(group.map((leg) => leg.legIndex)).size === group[0]!.legCount) {
-        known.set(sequenceId, group);
-        continue;
-      }
-      for (const leg of group) this.insert.run(leg.sequenceId, leg.legIndex, JSON.stringify(leg));
-      known.set(
-        sequenceId,
-        (this.select.all(sequenceId) as string[]).map((json) => JSON.parse(json) as PostingLeg),
-      );
-    }
-    return known;
-  }
+  if (leg.direction === 'DEBIT') delta.debit += minor;
+  else delta.credit += minor;
+  if (sequenceId < delta.anchor) delta.anchor = sequenceId;
 }

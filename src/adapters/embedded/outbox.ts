@@ -1,6 +1,6 @@
 /**
- * The local posting outbox (transactional-outbox pattern). Records are inserted inside the run's
- * database transaction; after commit, `flush` writes them to numbered files in `<state>/outbox/`
+ * The local posting outbox (transactional-outbox pattern). A batch's records are inserted inside the
+ * run's database transaction (writeBatch, LEDGER-2); after commit, `flush` writes them to numbered files in `<state>/outbox/`
  * (temp file + rename, so a file is whole or absent). A file is allocated its rows before it is
  * written, so a crash at any point re-writes the same file with the same content, never a duplicate.
  * Temp names carry the writer's pid and thread (LOCK-1 already keeps one writer per state; this keeps
@@ -34,9 +34,18 @@ export class SqliteFileOutbox implements PostingOutbox {
     this.insert = db.prepare('INSERT OR IGNORE INTO posting_outbox (record_id, sequence_id, content) VALUES (?, ?, ?)');
   }
 
-  async write(record: PostingRecord): Promise<void> {
-    this.insert.run(record.recordId, record.sequenceId, record.content);
+  /**
+   * Inserts a batch's records (LEDGER-2), all or none, each once by record id (a re-delivered
+   * record is ignored). They reach a file at the next flush, in insertion order.
+   */
+  async writeBatch(records: readonly PostingRecord[]): Promise<void> {
+    if (records.length > 0) this.insertAll(records);
   }
+
+  private readonly insertAll = (records: readonly PostingRecord[]): void =>
+    this.db.transaction(() => {
+      for (const record of records) this.insert.run(record.recordId, record.sequenceId, record.content);
+    })();
 
   fileName(fileNo: number): string {
     return join(this.directory, `postings-${String(fileNo).padStart(8, '0')}.txt`);

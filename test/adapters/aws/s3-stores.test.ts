@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { S3ParkedDuplicateStore, S3PostingOutbox } from '../../../src/adapters/aws/s3-stores';
 import type { Authorisation, LedgerEvent } from '../../../src/domain/events';
 import { correlationIdFor, EventTypes, nextEvent } from '../../../src/domain/events';
 import { TransientStoreError } from '../../../src/ports';
+import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 import { TEST_AWS } from './support/dynalite';
 
 const BUCKET = 'ledgerline-ingest';
@@ -90,14 +93,40 @@ describe('S3 adapters (s3rver)', () => {
     expect(JSON.parse(await bodyOf(client, `env/dev/parked/2025-06-03/${event.id}.json`))).toEqual(event);
   });
 
-  it('writes a posting record to outbox/postings/<recordId>.txt, idempotently', async () => {
+  it('writes a batch as ONE object named by the sha-256 of its sorted record ids (a JSON array), records in sequence-id order (LEDGER-2)', async () => {
     const outbox = new S3PostingOutbox({ client, bucket: BUCKET });
-    const record = { recordId: 'rec-0001', sequenceId: 'seq-1', content: 'HDR|rec-0001\nDR|ACC-1|12.30|GBP\nCR|ACC-2|12.30|GBP\n' };
-    await outbox.write(record);
-    await outbox.write(record);
-    expect(await bodyOf(client, 'outbox/postings/rec-0001.txt')).toBe(record.content);
-    const head = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outbox/postings/rec-0001.txt' }));
-    expect(head.Metadata).toMatchObject({ 'sequence-id': 'seq-1' });
+    const records = [3, 1, 2].map((n) => ({ recordId: `PR-seq-${n}`, sequenceId: `seq-${n}`, content: `PL seq-${n} leg 1\nPL seq-${n} leg 2\n` }));
+    const key = `outbox/postings/${createHash('sha256').update(JSON.stringify(['PR-seq-1', 'PR-seq-2', 'PR-seq-3'])).digest('hex')}.txt`;
+    expect(outbox.keyFor(records.map((r) => r.recordId))).toBe(key);
+    await outbox.writeBatch(records);
+    await outbox.writeBatch([...records].reverse());
+    await outbox.writeBatch([records[1]!, ...records]);
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'outbox/postings/' }));
+    expect(listed.Contents?.map((object) => object.Key)).toEqual([key]);
+    expect(await bodyOf(client, key)).toBe('PL seq-1 leg 1\nPL seq-1 leg 2\nPL seq-2 leg 1\nPL seq-2 leg 2\nPL seq-3 leg 1\nPL seq-3 leg 2\n');
+    const head = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(head.Metadata).toMatchObject({ 'record-count': '3' });
+    expect(head.ContentType).toMatch(/^text\/plain/);
+  });
+
+  it('derives the key from the record ids only: any order and duplicates give the same key; another composition another key', () => {
+    const outbox = new S3PostingOutbox({ client, bucket: BUCKET, prefix: 'p' });
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 }), fc.infiniteStream(fc.nat()), (ids, stream) => {
+        const shuffled = ids.map((id) => ({ id, k: stream.next().value as number })).sort((a, b) => a.k - b.k).map(({ id }) => id);
+        expect(outbox.keyFor([...shuffled, ids[0]!])).toBe(outbox.keyFor(ids));
+        expect(outbox.keyFor(ids)).toMatch(/^p\/[0-9a-f]{64}\.txt$/);
+        if (ids.length > 1) expect(outbox.keyFor(ids.slice(1))).not.toBe(outbox.keyFor(ids));
+      }),
+      { numRuns: fuzzRuns(100), seed: fuzzSeed(0x53) },
+    );
+  });
+
+  it('writes nothing for an empty batch', async () => {
+    const outbox = new S3PostingOutbox({ client, bucket: BUCKET, prefix: 'empty/' });
+    await outbox.writeBatch([]);
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'empty/' }));
+    expect(listed.Contents ?? []).toEqual([]);
   });
 });
 
@@ -111,7 +140,7 @@ describe('S3 adapters (conditional put semantics)', () => {
 
   it('puts with If-None-Match: * and treats 412 PreconditionFailed as already written', async () => {
     mock.on(PutObjectCommand).rejects(failure('PreconditionFailed', 412));
-    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).write({ recordId: 'r', sequenceId: 's', content: 'x' })).resolves.toBeUndefined();
+    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).writeBatch([{ recordId: 'r', sequenceId: 's', content: 'x' }])).resolves.toBeUndefined();
     await expect(new S3ParkedDuplicateStore({ client, bucket: BUCKET }).park(parked('2025-06-01T00:00:00.000Z'))).resolves.toBeUndefined();
     for (const call of mock.commandCalls(PutObjectCommand)) expect(call.args[0].input.IfNoneMatch).toBe('*');
   });
@@ -123,12 +152,12 @@ describe('S3 adapters (conditional put semantics)', () => {
     ['ConditionalRequestConflict', 409],
   ])('%s (%i) → TransientStoreError', async (name, status) => {
     mock.on(PutObjectCommand).rejects(failure(name, status));
-    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).write({ recordId: 'r', sequenceId: 's', content: 'x' })).rejects.toBeInstanceOf(TransientStoreError);
+    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).writeBatch([{ recordId: 'r', sequenceId: 's', content: 'x' }])).rejects.toBeInstanceOf(TransientStoreError);
   });
 
   it('does not hide a permanent failure', async () => {
     mock.on(PutObjectCommand).rejects(failure('NoSuchBucket', 404));
-    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).write({ recordId: 'r', sequenceId: 's', content: 'x' })).rejects.toMatchObject({
+    await expect(new S3PostingOutbox({ client, bucket: BUCKET }).writeBatch([{ recordId: 'r', sequenceId: 's', content: 'x' }])).rejects.toMatchObject({
       name: 'NoSuchBucket',
     });
   });

@@ -13,6 +13,7 @@
 import type { EventSourceMappingDefinition } from './deployment';
 import type { ApiRequest, CallPrincipal } from './iam/contract';
 import type { FunctionHost } from './lambda-host';
+import type { Meter } from './metering';
 import { Queue, type SqsMessage } from './sqs';
 
 export interface EsmDeps {
@@ -43,6 +44,8 @@ export class EventSourcePoller {
   private readonly principal: CallPrincipal;
   private readonly caller: string;
   readonly cap: number;
+  /** COST-1: counts each batch's receives, invocation time and deletes while recording. */
+  meter?: Meter;
 
   constructor(
     readonly mapping: EventSourceMappingDefinition,
@@ -129,11 +132,28 @@ export class EventSourcePoller {
   private async deliver(batch: SqsMessage[], batchNumber: number): Promise<void> {
     this.counters.records += batch.length;
     const outcome = await this.host.invoke({ Records: batch.map((message) => this.record(message)) });
+    let deleted = 0;
+    try {
+      deleted = await this.settleBatch(batch, batchNumber, outcome);
+    } finally {
+      this.meter?.esmBatch(
+        this.queue.name,
+        this.host.definition.functionName,
+        this.principal.kind === 'role' ? this.principal.roleName : this.caller,
+        batch.map((message) => Buffer.byteLength(message.body)),
+        outcome.durationMs,
+        deleted,
+      );
+    }
+  }
+
+  /** Applies an invocation's outcome to its batch; returns the messages deleted. */
+  private async settleBatch(batch: SqsMessage[], batchNumber: number, outcome: Awaited<ReturnType<FunctionHost['invoke']>>): Promise<number> {
     if (!outcome.ok) {
       this.counters.failedInvocations += 1;
       this.counters.failedRecords += batch.length;
       this.errors.push(`${outcome.error.errorType}: ${outcome.error.errorMessage}`);
-      return;
+      return 0;
     }
     let failed = new Set<string>();
     if (this.mapping.reportBatchItemFailures) {
@@ -142,7 +162,7 @@ export class EventSourcePoller {
       if (failures !== undefined && !Array.isArray(failures)) {
         this.counters.failedRecords += batch.length;
         this.errors.push('invalid ReportBatchItemFailures response: batchItemFailures is not a list');
-        return;
+        return 0;
       }
       const ids = new Set(batch.map((message) => message.messageId));
       for (const failure of failures ?? []) {
@@ -150,7 +170,7 @@ export class EventSourcePoller {
           // Lambda treats an unknown or empty identifier as a failure of the whole batch.
           this.counters.failedRecords += batch.length;
           this.errors.push(`invalid batchItemFailures entry ${JSON.stringify(failure)}`);
-          return;
+          return 0;
         }
       }
       failed = new Set((failures ?? []).map((failure) => failure.itemIdentifier!));
@@ -162,16 +182,17 @@ export class EventSourcePoller {
         if (failed.has(message.messageId)) continue;
         this.queue.counters.visibilityExpiriesInjected += 1;
       }
-      return;
+      return 0;
     }
     const done = batch.filter((message) => !failed.has(message.messageId));
-    if (done.length === 0) return;
+    if (done.length === 0) return 0;
     const denial = this.deps.authorize(this.principal, { service: 'sqs', operation: 'DeleteMessageBatch', input: { QueueUrl: this.queue.definition.url } }, this.caller);
     if (denial) {
       this.counters.denied += 1;
       this.errors.push(denial);
-      return;
+      return 0;
     }
     for (const message of done) if (this.queue.delete(message.receiptHandle)) this.counters.deleted += 1;
+    return done.length;
   }
 }

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deployment, RuleDefinition, RuleTarget } from './deployment';
 import { matchesEventPattern } from './event-pattern';
 import type { ApiRequest, CallPrincipal } from './iam/contract';
+import { putEventsEntrySize, type Meter } from './metering';
 import type { Queue, QueueService, SqsMessage } from './sqs';
 
 export interface PutEventsEntry {
@@ -70,6 +71,8 @@ export class EventBridgeService {
   readonly counters = { putEvents: 0, entries: 0, matched: 0, unmatched: 0, deliveries: 0, failedEntries: 0 };
   readonly perRule = new Map<string, number>();
   readonly deliveryFailures: DeliveryFailure[] = [];
+  /** COST-1: counts PutEvents calls, events per bus, deliveries and archived bytes while recording. */
+  meter?: Meter;
 
   constructor(private readonly deps: EventBridgeDeps) {}
 
@@ -85,6 +88,7 @@ export class EventBridgeService {
   /** PutEvents (already authorised for the caller): one result per entry, in order. */
   putEvents(entries: readonly PutEventsEntry[], origin: string): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
     this.counters.putEvents += 1;
+    this.meter?.putEventsRequest(this.busName(entries[0]?.EventBusName));
     const results: PutEventsResultEntry[] = [];
     for (const entry of entries) {
       this.counters.entries += 1;
@@ -119,12 +123,14 @@ export class EventBridgeService {
       resources: entry.Resources ?? [],
       detail,
     };
+    this.meter?.customEvent(bus, putEventsEntrySize(entry));
     this.route(bus, event, origin);
     return { EventId: event.id };
   }
 
   /** Routes an event on `bus` to the targets of every matching rule. */
   route(bus: string, event: BusEvent, origin: string): number {
+    this.meter?.routedEvent(bus, event as unknown as { source: string } & Record<string, unknown>);
     let matched = 0;
     for (const rule of this.deps.deployment.rules) {
       if (rule.busName !== bus || !rule.enabled || !matchesEventPattern(rule.pattern, event)) continue;
@@ -143,12 +149,14 @@ export class EventBridgeService {
     const context = { 'aws:SourceArn': rule.arn, 'aws:SourceAccount': this.deps.deployment.account };
     const caller = `EventBridge rule ${rule.name} → target ${target.targetId}`;
     const service = target.arn.split(':')[2];
+    this.meter?.ruleDelivery(rule.busName, rule.name, service ?? 'unknown');
     let denial: string | undefined;
     if (service === 'sqs') {
       const queue = this.deps.queues.byArn(target.arn);
       if (!queue) return this.fail(rule, target, event, 'ResourceNotFound', `queue ${target.arn} is not deployed`);
       denial = this.deps.authorize(EVENTS, { service: 'sqs', operation: 'SendMessage', input: { QueueUrl: queue.definition.url, MessageBody: payload } }, caller, context);
       if (denial) return this.fail(rule, target, event, 'NO_PERMISSIONS', denial);
+      this.meter?.sqsRequest(queue.name, 'send', 'events.amazonaws.com', [Buffer.byteLength(payload)]);
       const message = queue.send(payload, `rule ${rule.name}`);
       this.deps.onQueueDelivery?.(queue, message);
       return;
@@ -178,6 +186,7 @@ export class EventBridgeService {
       'aws:SourceAccount': this.deps.deployment.account,
     });
     if (denial) return;
+    this.meter?.sqsRequest(dlq.name, 'send', 'events.amazonaws.com', [Buffer.byteLength(JSON.stringify(event))]);
     const letter = dlq.send(JSON.stringify(event), `rule ${rule.name} delivery failure`, {
       RULE_ARN: { DataType: 'String', StringValue: rule.arn },
       TARGET_ARN: { DataType: 'String', StringValue: target.arn },

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deployment } from './deployment';
+import type { Meter } from './metering';
 import type { DynamoStandIn } from './dynamo';
 import type { EventBridgeService, PutEventsEntry } from './eventbridge';
 import type { ApiRequest, AwsCall, CallPrincipal, RequestAuthorizer } from './iam/contract';
@@ -98,6 +99,8 @@ export class Gateway {
   /** Requests the IAM contract could not map to calls (served, reported). */
   readonly unmodelled = new Set<string>();
   fault?: FaultInjector;
+  /** COST-1: counts requests, DynamoDB capacity, S3 and SQS requests while recording. */
+  meter?: Meter;
   private readonly decisionCache = new Map<string, { allowed: boolean; reason?: string; policies: readonly string[] }>();
   private readonly roleLabels = new Map<string, string>();
   private readonly roleNames: Set<string>;
@@ -245,6 +248,7 @@ export class Gateway {
       if (denial) return request.service === 's3' ? s3XmlError(403, 'AccessDenied', denial) : jsonError(request.service, 400, 'AccessDeniedException', denial);
     }
     this.counters.byCaller[label] = (this.counters.byCaller[label] ?? 0) + 1;
+    this.meter?.request(label, request.service, request.operation);
     const injected = this.fault?.({ principal, label }, request);
     if (injected) {
       this.counters.faults += 1;
@@ -262,12 +266,14 @@ export class Gateway {
     const input = request.input as Record<string, unknown>;
     switch (service) {
       case 'dynamodb': {
-        const response = await this.services.dynamo.handle(operation, data.body.toString('utf8'), input);
+        const serve = () => this.services.dynamo.handle(operation, data.body.toString('utf8'), input);
+        const response = this.meter ? await this.meter.dynamo(label, operation, input, this.services.dynamo, serve) : await serve();
         return { status: response.status, headers: { 'content-type': JSON_CONTENT.dynamodb!, 'x-amzn-requestid': randomUUID() }, body: response.body };
       }
       case 's3': {
         const bucket = typeof input.Bucket === 'string' ? input.Bucket : undefined;
         const key = typeof input.Key === 'string' && input.Key !== '' ? input.Key : undefined;
+        if (bucket) this.meter?.s3Request(bucket, operation, label, data.body.length);
         const response = await this.services.s3.handle({ operation, bucket, key, method: data.method, path: data.path, query: data.query, headers: data.headers, body: data.body, requester: label });
         return { status: response.status, headers: response.headers, body: response.body };
       }
@@ -304,25 +310,34 @@ export class Gateway {
         return jsonOk(service, { Parameters: found.filter(Boolean).map(render), InvalidParameters: names.filter((_, index) => !found[index]) });
       }
       case 'sqs':
-        return this.sqs(operation, input);
+        return this.sqs(operation, input, label);
       default:
         return jsonError(service, 400, 'UnsupportedOperation', `the rehearsal has no stand-in for ${service} ${operation}`);
     }
   }
 
-  private sqs(operation: string, input: Record<string, unknown>): GatewayResponse {
+  private sqs(operation: string, input: Record<string, unknown>, label: string): GatewayResponse {
     const queue = this.services.queues.byUrlOrName(String(input.QueueUrl ?? input.QueueName ?? ''));
     if (!queue) return jsonError('sqs', 400, 'com.amazonaws.sqs#QueueDoesNotExist', 'The specified queue does not exist.');
     const messageAttributes = (input.MessageAttributes ?? {}) as Record<string, { DataType: string; StringValue?: string }>;
+    const meter = this.meter;
     switch (operation) {
       case 'GetQueueUrl':
+        meter?.sqsRequest(queue.name, 'other', label);
         return jsonOk('sqs', { QueueUrl: queue.definition.url });
       case 'SendMessage': {
+        meter?.sqsRequest(queue.name, 'send', label, [Buffer.byteLength(String(input.MessageBody ?? ''))]);
         const message = queue.send(String(input.MessageBody ?? ''), 'SendMessage', messageAttributes);
         return jsonOk('sqs', { MessageId: message.messageId, MD5OfMessageBody: message.md5OfBody });
       }
       case 'SendMessageBatch': {
         const entries = (input.Entries ?? []) as { Id: string; MessageBody: string; MessageAttributes?: Record<string, { DataType: string; StringValue?: string }> }[];
+        meter?.sqsRequest(
+          queue.name,
+          'send',
+          label,
+          entries.map((entry) => Buffer.byteLength(entry.MessageBody)),
+        );
         return jsonOk('sqs', {
           Successful: entries.map((entry) => {
             const message = queue.send(entry.MessageBody, 'SendMessageBatch', entry.MessageAttributes ?? {});
@@ -333,6 +348,12 @@ export class Gateway {
       }
       case 'ReceiveMessage': {
         const messages = queue.receive(Number(input.MaxNumberOfMessages ?? 1), input.VisibilityTimeout === undefined ? undefined : Number(input.VisibilityTimeout));
+        meter?.sqsRequest(
+          queue.name,
+          'receive',
+          label,
+          messages.map((message) => Buffer.byteLength(message.body)),
+        );
         return jsonOk('sqs', {
           Messages: messages.map((message) => ({
             MessageId: message.messageId,
@@ -344,17 +365,26 @@ export class Gateway {
         });
       }
       case 'DeleteMessage':
+        meter?.sqsRequest(queue.name, 'delete', label, [0]);
         queue.delete(String(input.ReceiptHandle));
         return jsonOk('sqs', {});
       case 'DeleteMessageBatch': {
         const entries = (input.Entries ?? []) as { Id: string; ReceiptHandle: string }[];
+        meter?.sqsRequest(
+          queue.name,
+          'delete',
+          label,
+          entries.map(() => 0),
+        );
         for (const entry of entries) queue.delete(entry.ReceiptHandle);
         return jsonOk('sqs', { Successful: entries.map((entry) => ({ Id: entry.Id })), Failed: [] });
       }
       case 'ChangeMessageVisibility':
+        meter?.sqsRequest(queue.name, 'other', label);
         queue.changeVisibility(String(input.ReceiptHandle), Number(input.VisibilityTimeout ?? 0));
         return jsonOk('sqs', {});
       case 'GetQueueAttributes':
+        meter?.sqsRequest(queue.name, 'other', label);
         return jsonOk('sqs', {
           Attributes: {
             QueueArn: queue.definition.arn,

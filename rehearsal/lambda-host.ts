@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionDefinition } from './deployment';
+import type { Meter } from './metering';
 import { unzipTo } from './unzip';
 
 export interface InvokeError {
@@ -67,6 +68,8 @@ export class FunctionHost {
   private readonly codeDir: string;
   private readonly log: WriteStream;
   private closed = false;
+  /** COST-1: counts invocations, billed duration, cold starts and log output while recording. */
+  meter?: Meter;
 
   constructor(
     readonly definition: FunctionDefinition,
@@ -115,6 +118,15 @@ export class FunctionHost {
     const child = fork(RUNNER, [this.definition.handler], { cwd: this.codeDir, env: this.environment(), execArgv: [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
+    // Everything a function writes is ingested by its log group.
+    const logged = (chunk: Buffer) => {
+      let lines = 0;
+      for (const byte of chunk) if (byte === 10) lines += 1;
+      this.meter?.lambdaLog(this.definition.functionName, chunk.length, lines);
+    };
+    child.stdout?.on('data', logged);
+    child.stderr?.on('data', logged);
+    const spawned = performance.now();
     let pending = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       const lines = (pending + chunk.toString('utf8')).split('\n');
@@ -123,6 +135,7 @@ export class FunctionHost {
     });
     const ready = new Promise<InvokeError | undefined>((resolve) => {
       child.once('message', (message: { type: string; initError?: InvokeError }) => {
+        this.meter?.lambdaColdStart(this.definition.functionName, performance.now() - spawned);
         if (message.initError) this.initErrors.push(message.initError);
         resolve(message.initError);
       });
@@ -189,10 +202,12 @@ export class FunctionHost {
       const initError = await worker.ready;
       if (initError) {
         this.stats.errors += 1;
+        this.meter?.lambdaInvocation(this.definition.functionName, 0, false, 0);
         return { ok: false, error: initError, durationMs: performance.now() - started };
       }
       const outcome = await this.run(worker, event);
       if (!outcome.ok) this.stats.errors += 1;
+      this.meter?.lambdaInvocation(this.definition.functionName, outcome.durationMs, outcome.ok, recordsIn(event));
       return outcome;
     } finally {
       this.stats.totalMs += performance.now() - started;
@@ -253,6 +268,13 @@ export class FunctionHost {
     );
     await new Promise<void>((resolve) => this.log.end(() => resolve()));
   }
+}
+
+/** Records an invocation event carries (SQS messages, stream records); 0 for a single event. */
+function recordsIn(event: unknown): number {
+  if (Array.isArray(event)) return event.length;
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) ? records.length : 0;
 }
 
 export class LambdaService {

@@ -13,20 +13,24 @@
  *    the redrive state machine);
  * 5. uploads one bank statement generated from the ledger: S3 Object Created → default bus →
  *    statement-uploaded rule → reconcile-trigger → the reconciliation state machine;
- * 6. runs the embedded CLI on the same inputs and prints EQUAL or a precise diff.
+ * 6. runs the embedded CLI on the same inputs and prints EQUAL or a precise diff;
+ * 7. with --counts FILE (COST-1), writes what the traffic and the sweeper cost in requests,
+ *    capacity, invocations, durations and log bytes (rehearsal/metering.ts), for `ledgerline cost`.
  * Exits non-zero on any difference, any IAM denial, any unexpected dead letter or any function
  * that cannot start.
  */
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadReferenceSet, prepareReferenceSet } from '../src/adapters/aws/reference-data-loader';
 import { connectPostgres, postgresExecutor } from '../redshift/executors';
 import { migrate } from '../redshift/migrations';
 import { fromMinorUnits, toMinorUnits } from '../src/domain/money';
+import { countsToJson, type MeasuredCounts } from '../src/cost/counts';
 import { RehearsalCloud } from './cloud';
 import { loadDeployment, roleNameOf, type Deployment } from './deployment';
 import type { AttributeMap } from './dynamo';
@@ -38,6 +42,8 @@ import { POSTING_RECORD_LAYOUT } from '../src/domain/posting-record';
 import { startPostgres, type PostgresCluster } from './redshift/postgres';
 import type { JsonObject } from './terraform';
 import { GlueStandIn } from './glue';
+import { matchesEventPattern } from './event-pattern';
+import { Meter, type ArchiveDefinition } from './metering';
 import { diffMaps, section, seconds, table, type Difference } from './report';
 import { authorisationItem, generateInput, generateStatement, ledgerExport, legsOfRecords, POISON_AUTHORISATION_ID, type ExportLeg } from './traffic';
 
@@ -55,6 +61,8 @@ export interface RehearsalOptions {
   /** Replaces the IAM contract (tests). */
   authorizer?: RequestAuthorizer;
   log?: (text: string) => void;
+  /** COST-1: meter the traffic and the sweeper, and write the measured counts to this file. */
+  counts?: string;
 }
 
 export interface QueueReport {
@@ -104,6 +112,8 @@ export interface RehearsalReport {
   equal: boolean;
   exitCode: number;
   workDir: string;
+  /** COST-1: the measured counts (with --counts). */
+  measured?: MeasuredCounts;
 }
 
 const EXTERNAL_SECRET = 'rehearsal-external-secret';
@@ -398,6 +408,24 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       if ((record.dynamodb.NewImage?.authorizationId as { S?: string } | undefined)?.S === POISON_AUTHORISATION_ID) poisonSequence = record.dynamodb.SequenceNumber;
     });
 
+    // COST-1: the meter counts the traffic and the sweeper (not the deploy-time steps, the
+    // reconciliation or the report's own reads).
+    const meter = options.counts ? attachMeter(cloud, deployment) : undefined;
+    const pipeRequests = new Map<string, { records: number; filteredOut: number; requests: number }>();
+    if (meter)
+      for (const pipe of deployment.pipes) {
+        const table = deployment.tables.find((candidate) => candidate.streamArn === pipe.sourceArn);
+        if (!table) continue;
+        const tally = { records: 0, filteredOut: 0, requests: 0 };
+        pipeRequests.set(pipe.name, tally);
+        cloud.dynamo.onStream(table.name, (record) => {
+          if (!meter.recording) return;
+          tally.records += 1;
+          if (pipe.filterPatterns.length > 0 && !pipe.filterPatterns.some((pattern) => matchesEventPattern(pattern, record))) tally.filteredOut += 1;
+          else tally.requests += Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(record)) / (64 * 1024)));
+        });
+      }
+    if (meter) meter.recording = true;
     const tracing = process.env.REHEARSAL_TRACE === '1';
     const traceStarted = performance.now();
     const trace = (line: string) => log(`  [${seconds(performance.now() - traceStarted)}] ${line}\n`);
@@ -448,6 +476,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       if (!outcome.ok || examined === 0) break;
     }
     timings.sweeperMs = performance.now() - sweeperStarted;
+    if (meter) meter.recording = false;
 
     // 5. Reconciliation ---------------------------------------------------------------------------
     log(section('Statement upload'));
@@ -685,7 +714,44 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       mkdirSync(join(workDir, 'rehearsal-outbox'), { recursive: true });
       for (const [id, content] of records) writeFileSync(join(workDir, 'rehearsal-outbox', `${id}.txt`), content);
     }
+    if (meter && options.counts) {
+      const measured = meter.counts(
+        {
+          env: options.env,
+          region: deployment.region,
+          count: options.count,
+          posted: Number(embedded.summary.posted ?? 0),
+          seed: options.seed,
+          date: new Date().toISOString().replace(/\.[0-9]+Z$/, 'Z'),
+          ...gitIdentity(),
+          clean: exitCode === 0,
+          window:
+            'the traffic (every authorisation written, through the Pipe to its posting record, with the injected redeliveries and transient fault) and the sweeper runs; not the deploy-time steps, the statement reconciliation or the report reads',
+          topology: topologyOf(deployment),
+          injected: {
+            duplicateDeliveries: queues.reduce((n, queue) => n + queue.duplicatesInjected, 0),
+            visibilityExpiries: queues.reduce((n, queue) => n + queue.visibilityExpiriesInjected, 0),
+            transientFaults: fault.injections,
+          },
+          pipes: Object.fromEntries(
+            cloud.pipes.map((pipe) => {
+              const tally = pipeRequests.get(pipe.definition.name) ?? {
+                records: pipe.counters.records,
+                filteredOut: pipe.counters.filteredOut,
+                requests: pipe.counters.records - pipe.counters.filteredOut,
+              };
+              return [pipe.definition.name, { records: tally.records, filteredOut: tally.filteredOut, batches: pipe.counters.batches, requests: tally.requests }];
+            }),
+          ),
+        },
+        (functionName) => `/aws/lambda/${functionName}`,
+      );
+      (report as RehearsalReport).measured = measured;
+      mkdirSync(dirname(resolve(options.counts)), { recursive: true });
+      writeFileSync(options.counts, `${JSON.stringify(countsToJson(measured), null, 2)}\n`);
+    }
     printReport(report as RehearsalReport, cloud, log);
+    if (options.counts && report.measured) log(`\nmeasured counts (COST-1): ${options.counts} (${report.measured.posted} payments posted${report.measured.clean ? '' : ', NOT a clean run'})\n`);
     return report as RehearsalReport;
   } finally {
     await cloud.stop();
@@ -793,6 +859,61 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
   log(`\nexit code ${report.exitCode}; work directory ${report.workDir}${report.workDir.includes('ledgerline-rehearsal-') ? ' (removed)' : ''}\n`);
 }
 
+/** Attaches one Meter (COST-1) to every stand-in of the booted cloud. */
+function attachMeter(cloud: RehearsalCloud, deployment: Deployment): Meter {
+  const archives: ArchiveDefinition[] = deployment.synth.resources('aws_cloudwatch_event_archive').map((ref) => {
+    const values = deployment.synth.resolved(ref);
+    const source = String(values.event_source_arn ?? '');
+    return {
+      name: String(values.name ?? ref.address),
+      busName: source.includes('event-bus/') ? source.split('event-bus/')[1]! : 'default',
+      pattern: typeof values.event_pattern === 'string' ? (JSON.parse(values.event_pattern) as JsonObject) : undefined,
+    };
+  });
+  const meter = new Meter(archives);
+  cloud.gateway.meter = meter;
+  cloud.events.meter = meter;
+  cloud.states.meter = meter;
+  for (const queue of cloud.queues.queues.values()) queue.meter = meter;
+  for (const poller of cloud.pollers) poller.meter = meter;
+  for (const host of cloud.lambdas.hosts.values()) host.meter = meter;
+  return meter;
+}
+
+/** The commit the counts were measured at, and whether the deployment's sources had local changes. */
+function gitIdentity(): { gitCommit: string; gitDirty: boolean } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: resolve(__dirname, '..'), encoding: 'utf8' }).trim();
+  try {
+    const gitCommit = git('rev-parse', 'HEAD');
+    const gitDirty = git('status', '--porcelain', '--', 'src', 'functions', 'stacks', 'environments', 'schemas', 'workflows', 'rehearsal', 'main.ts') !== '';
+    return { gitCommit, gitDirty };
+  } catch {
+    return { gitCommit: 'unknown', gitDirty: true };
+  }
+}
+
+/** What the measured deployment was: its functions, rule → queue → function routes and pipes. */
+function topologyOf(deployment: Deployment): MeasuredCounts['topology'] {
+  const queueName = (arn: string) => deployment.queues.find((queue) => queue.arn === arn)?.name ?? arn;
+  const functionName = (arn: string) => deployment.functions.find((fn) => fn.arn === arn.replace(/:(\$LATEST|[0-9]+)$/, ''))?.functionName ?? arn.split(':').pop()!;
+  const routes = deployment.rules.flatMap((rule) =>
+    rule.targets
+      .filter((target) => target.arn.includes(':sqs:'))
+      .flatMap((target) =>
+        deployment.eventSourceMappings
+          .filter((mapping) => mapping.sourceArn === target.arn)
+          .map((mapping) => ({ rule: rule.name, queue: queueName(target.arn), function: functionName(mapping.functionArn) })),
+      ),
+  );
+  const resourceName = (arn: string) =>
+    arn.includes(':sqs:') ? queueName(arn) : arn.includes('event-bus/') ? `bus ${arn.split('event-bus/')[1]}` : (deployment.tables.find((table) => table.streamArn === arn)?.name ?? arn);
+  return {
+    functions: deployment.functions.map((fn) => fn.functionName).sort(),
+    routes: routes.sort((a, b) => (a.rule < b.rule ? -1 : 1)),
+    pipes: deployment.pipes.map((pipe) => ({ name: pipe.name, source: resourceName(pipe.sourceArn), target: resourceName(pipe.targetArn) })),
+  };
+}
+
 export const USAGE = `usage: npm run rehearse -- [options]
 
 Boots one environment's synthesized Terraform on local stand-ins, runs generated traffic through the
@@ -807,10 +928,12 @@ records and reconciliation results with the embedded run (REH-1). Exit 0: equal 
   --keep DIR            keep function logs, the full ledger and the outbox in DIR
   --report FILE         write the full report as JSON
   --max-processes N     processes per function (default 2)
+  --counts FILE         meter the traffic and the sweeper and write the measured counts (COST-1)
+                        for \`ledgerline cost\`, e.g. cost/measured/dev.counts.json
   -h, --help            this text
 `;
 
-const VALUED_OPTIONS = new Set(['--env', '--count', '--seed', '--duplicates', '--synth', '--keep', '--report', '--max-processes']);
+const VALUED_OPTIONS = new Set(['--env', '--count', '--seed', '--duplicates', '--synth', '--keep', '--report', '--max-processes', '--counts']);
 
 function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: string } {
   for (let i = 0; i < argv.length; i += 1) {
@@ -840,6 +963,7 @@ function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: strin
     synthDir: value('--synth'),
     maxProcesses: integer('--max-processes', 2),
     report: value('--report'),
+    counts: value('--counts'),
   };
 }
 

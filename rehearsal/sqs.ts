@@ -9,6 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { QueueDefinition } from './deployment';
+import type { Meter } from './metering';
 
 export class VirtualClock {
   private skewMs = 0;
@@ -58,6 +59,8 @@ export class Queue {
   /** Messages that reached this queue as a dead-letter queue. */
   readonly deadLetters: SqsMessage[] = [];
   private readonly waiters = new Set<() => void>();
+  /** COST-1: counts the messages enqueued while recording (send requests are counted by their callers). */
+  meter?: Meter;
 
   constructor(
     readonly definition: QueueDefinition,
@@ -75,6 +78,12 @@ export class Queue {
   }
 
   send(body: string, origin: string, messageAttributes: SqsMessage['messageAttributes'] = {}): SqsMessage {
+    return this.enqueue(body, origin, messageAttributes, true);
+  }
+
+  /** `billed`: a send request put it here (not a dead-letter move, not an injected duplicate delivery). */
+  private enqueue(body: string, origin: string, messageAttributes: SqsMessage['messageAttributes'], billed: boolean): SqsMessage {
+    this.meter?.sqsMessage(this.name, Buffer.byteLength(body), billed, origin);
     const now = this.clock.now();
     const message: SqsMessage = {
       messageId: randomUUID(),
@@ -96,7 +105,7 @@ export class Queue {
 
   /** A standard queue may deliver a message twice: a second copy of `message` (new message id). */
   duplicate(message: SqsMessage): void {
-    this.send(message.body, `${message.origin} (duplicate delivery)`, message.messageAttributes);
+    this.enqueue(message.body, `${message.origin} (duplicate delivery)`, message.messageAttributes, false);
     this.counters.sent -= 1;
     this.counters.duplicatesInjected += 1;
   }
@@ -171,7 +180,7 @@ export class Queue {
     const dlq = this.resolveQueue(dlqArn);
     if (!dlq) throw new Error(`queue ${this.name}: its redrive policy names ${dlqArn}, which the deployment does not create`);
     this.counters.movedToDlq += 1;
-    const moved = dlq.send(message.body, `${this.name} after ${message.receiveCount} receives`, message.messageAttributes);
+    const moved = dlq.enqueue(message.body, `${this.name} after ${message.receiveCount} receives`, message.messageAttributes, false);
     dlq.deadLetters.push(moved);
   }
 

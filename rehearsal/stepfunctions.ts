@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deployment, StateMachineDefinition } from './deployment';
 import type { ApiRequest, CallPrincipal } from './iam/contract';
+import type { Meter } from './metering';
 import type { Json, JsonObject } from './terraform';
 import './polyfills';
 
@@ -109,6 +110,8 @@ export class StepFunctionsService {
   readonly tasks: TaskCall[] = [];
   readonly published: { topicArn: string; message: JsonObject | string; caller: string }[] = [];
   private readonly machines = new Map<string, StateMachineDefinition>();
+  /** COST-1: counts executions and state transitions (states entered, retries) while recording. */
+  meter?: Meter;
 
   useRedshift(redshift: NonNullable<StepFunctionsDeps['redshift']>): void {
     this.deps.redshift = redshift;
@@ -154,6 +157,7 @@ export class StepFunctionsService {
     }
     const execution: Execution = { executionArn: arn, stateMachineArn: machine.arn, name, input: payload, status: 'RUNNING', startDate: new Date(), startedBy, done: Promise.resolve() };
     this.executions.set(arn, execution);
+    this.meter?.sfnExecution(machine.name);
     execution.done = this.run(machine, execution, parsed);
     return { executionArn: arn, startDate: execution.startDate };
   }
@@ -185,6 +189,11 @@ export class StepFunctionsService {
         overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retries },
         context: { Execution: { Id: execution.executionArn, Name: execution.name, StartTime: execution.startDate.toISOString(), Input: input as never } } as never,
       });
+      const meter = this.meter;
+      if (meter)
+        void (async () => {
+          for await (const event of run.eventLogs) if (event.type === 'StateEntered' || event.type === 'StateRetried') meter.sfnTransition(machine.name);
+        })().catch(() => undefined);
       const output = await run.result;
       execution.status = 'SUCCEEDED';
       execution.output = JSON.stringify(output);

@@ -26,6 +26,7 @@ import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
 import { addWorkbenchCommand } from '../recon/workbench/cli-command';
 import { configureLoadReferenceDataCommand } from '../adapters/aws/reference-data-loader';
+import { addCostCommand } from './cost';
 
 type Writer = (text: string) => void;
 
@@ -197,6 +198,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   addWorkbenchCommand(program, io);
   // FR6: reference data into the AWS reference table (src/adapters/aws/reference-data-loader.ts).
   configureLoadReferenceDataCommand(program.command('load-reference-data'), io);
+  // COST-1: the bill per 1M posted payments from the synth and measured counts (src/cli/cost.ts).
+  addCostCommand(program, io);
 
   return program;
 }

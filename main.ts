@@ -3,7 +3,8 @@
  * code, typed config in environments/) and the tooling account. Lambda code is bundled with
  * esbuild at synth time (stacks/lib/assets.ts). `npm run synth` does the same with timings.
  */
-import { synthesizeLedgerline } from './stacks/ledgerline';
+import { ENVIRONMENTS, synthesizeLedgerline } from './stacks/ledgerline';
 
-const built = synthesizeLedgerline({ assetMode: 'bundle', outdir: process.env.CDKTF_OUTDIR ?? 'cdktf.out' });
+// The deployable environments only (the topology variants are synthesized by the tests).
+const built = synthesizeLedgerline({ assetMode: 'bundle', outdir: process.env.CDKTF_OUTDIR ?? 'cdktf.out', environments: ENVIRONMENTS });
 for (const warning of built.assets.warnings) console.warn(`warning: ${warning}`);

@@ -39,9 +39,13 @@ export const dev: EnvironmentConfig = {
     iteratorAgeMs: 300_000,
     stateMachineFailures: 0,
     pipeFailures: 0,
+    ruleThrottles: 0,
+    ruleFailedInvocations: 0,
   },
   functions: {
     ingest: { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 5 },
+    // FUSE-1: the fused hot path (runtime.topology 'fused'); the six stage functions below are deployed when 'staged'.
+    'hot-path': { memoryMb: 1024, timeoutSeconds: 60, reservedConcurrency: 5 },
     dedup: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 5 },
     standardise: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 5 },
     enrich: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 5 },
@@ -58,7 +62,7 @@ export const dev: EnvironmentConfig = {
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(15 minutes)',
-  runtime: { dedupWindowSeconds: 604_800, hotAccountShards: {} },
+  runtime: { topology: 'fused', dedupWindowSeconds: 604_800, hotAccountShards: {} },
   analytics: {
     glueWorkerType: 'G.1X',
     glueNumberOfWorkers: 2,

@@ -39,9 +39,13 @@ export const prod: EnvironmentConfig = {
     iteratorAgeMs: 60_000,
     stateMachineFailures: 0,
     pipeFailures: 0,
+    ruleThrottles: 0,
+    ruleFailedInvocations: 0,
   },
   functions: {
     ingest: { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 50 },
+    // FUSE-1: the fused hot path (runtime.topology 'fused'); the six stage functions below are deployed when 'staged'.
+    'hot-path': { memoryMb: 1769, timeoutSeconds: 60, reservedConcurrency: 100 },
     dedup: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 100 },
     standardise: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 100 },
     enrich: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 100 },
@@ -58,7 +62,7 @@ export const prod: EnvironmentConfig = {
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(5 minutes)',
-  runtime: { dedupWindowSeconds: 604_800, hotAccountShards: { 'ACC-SETTLE-1': 16 } },
+  runtime: { topology: 'fused', dedupWindowSeconds: 604_800, hotAccountShards: { 'ACC-SETTLE-1': 16 } },
   analytics: {
     glueWorkerType: 'G.2X',
     glueNumberOfWorkers: 10,

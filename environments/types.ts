@@ -12,12 +12,14 @@ import type { FunctionName } from '../src/adapters/aws/runtime-config';
 import type { ReconFunctionName } from '../src/recon/run/aws/config';
 import type { WorkbenchFunctionName } from '../src/adapters/aws/workbench-config';
 import type { Role } from '../src/recon/workbench/cases';
+import type { Topology } from '../src/routes';
 
 export type EnvironmentName = 'dev' | 'staging' | 'prod';
 
-/** Every deployed function: the route consumers + the sweeper (runtime-config), the Pipe
- * enrichment `ingest`, the reconciliation functions (src/recon/run/aws/config.ts) and the
- * exceptions workbench (src/adapters/aws/workbench-config.ts). */
+/** Every deployable function: the route consumers of either topology + the sweeper
+ * (runtime-config), the Pipe enrichment `ingest`, the reconciliation functions
+ * (src/recon/run/aws/config.ts) and the exceptions workbench (src/adapters/aws/workbench-config.ts).
+ * The environment's topology decides which consumers are deployed (stacks/catalogue.ts). */
 export type DeployedFunctionName = FunctionName | 'ingest' | ReconFunctionName | WorkbenchFunctionName;
 
 export interface FunctionSizing {
@@ -80,6 +82,13 @@ export interface AlarmThresholds {
   stateMachineFailures: number;
   /** Failed Pipe executions per 5 minutes. */
   pipeFailures: number;
+  /**
+   * Throttled triggers of any EventBridge rule per 5 minutes (AWS/Events ThrottledRules): the
+   * account's target-invocation quota is shared by every rule of the region.
+   */
+  ruleThrottles: number;
+  /** Rule target invocations that failed for good per 5 minutes (AWS/Events FailedInvocations). */
+  ruleFailedInvocations: number;
 }
 
 export interface AlarmRecipients {
@@ -144,12 +153,22 @@ export interface EnvironmentConfig {
   network: NetworkConfig;
   retention: RetentionConfig;
   alarms: AlarmThresholds;
+  /**
+   * Sizing of every deployable function. The topology (`runtime.topology`) decides which are
+   * deployed: `hot-path` when fused, the six stage functions when staged.
+   */
   functions: Readonly<Record<DeployedFunctionName, FunctionSizing>>;
   pipe: PipeConfig;
   /** Rate of the sweeper schedule (EventBridge Scheduler expression). */
   sweeperSchedule: string;
   /** Runtime settings passed through the runtime-config contract. */
   runtime: {
+    /**
+     * How the hot path's edges are carried (FUSE-1, src/routes.ts): `fused` (one function runs
+     * every stage per batch; the Pipe feeds its queue; only outward events cross the bus) or
+     * `staged` (every edge crosses the bus: one rule, queue and function per stage).
+     */
+    topology: Topology;
     dedupWindowSeconds: number;
     hotAccountShards: Readonly<Record<string, number>>;
   };

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { synthesizeLedgerline } from '../stacks/ledgerline';
+import { ENVIRONMENTS, synthesizeLedgerline } from '../stacks/ledgerline';
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -20,7 +20,8 @@ function argument(name: string): string | undefined {
 const started = performance.now();
 const outdir = resolve(argument('--out') ?? 'cdktf.out');
 const assetMode = process.argv.includes('--placeholder-code') ? 'placeholder' : 'bundle';
-const built = synthesizeLedgerline({ assetMode, outdir });
+// The deployable environments only (the topology variants are synthesized by the tests).
+const built = synthesizeLedgerline({ assetMode, outdir, environments: ENVIRONMENTS });
 const elapsedMs = performance.now() - started;
 
 interface SynthesizedStack {

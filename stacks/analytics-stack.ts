@@ -124,7 +124,7 @@ export class AnalyticsStack extends LedgerlineStack {
     this.bucket = new SecureBucket(this, 'analytics-bucket', {
       bucketName: names.analyticsBucket,
       kmsKeyArn: keyArn,
-      objectAccessRoleArns: [...bucketUsers('analytics').map((fn) => names.functionRoleArn(fn)), names.glueJobRoleArn, names.emrJobRoleArn, names.redshiftRoleArn],
+      objectAccessRoleArns: [...bucketUsers('analytics', config.runtime.topology).map((fn) => names.functionRoleArn(fn)), names.glueJobRoleArn, names.emrJobRoleArn, names.redshiftRoleArn],
       adminRoleArns: [names.deployRoleArn, config.humanRoleArns.breakGlass],
       lifecycleRules: [
         housekeepingRule(config.retention.noncurrentVersionExpirationDays),

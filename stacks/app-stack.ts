@@ -1,11 +1,13 @@
 /**
  * `app`: the stateless layer, deployed on every change.
- * - One Lambda per catalogue entry (stacks/catalogue.ts), each with its own least-privilege role.
- * - Per route in src/routes.ts: ONE EventBridge rule on the bus → the route's SQS queue (DLQ +
- *   retry policy on the target) → an event-source mapping into the consumer (batch size and
- *   batching window from the route, ReportBatchItemFailures).
- * - The EventBridge Pipe: authorisation table stream → ingest (enrichment) → bus; batch, filter,
- *   DLQ.
+ * - One Lambda per catalogue entry of the environment's topology (stacks/catalogue.ts, FUSE-1),
+ *   each with its own least-privilege role.
+ * - Per route of the topology (src/routes.ts `routesFor`): ONE EventBridge rule on the bus → the
+ *   route's SQS queue (DLQ + retry policy on the target) → an event-source mapping into the
+ *   consumer (batch size and batching window from the route, ReportBatchItemFailures).
+ * - The EventBridge Pipe: authorisation table stream → ingest (enrichment) → where
+ *   `authorisationEntry` says: the hot path's queue (fused: no rule delivery per payment) or the
+ *   bus (staged); batch, filter, DLQ.
  * - The sweeper schedule (EventBridge Scheduler), the S3 statement-uploaded rule (default bus).
  * - The state machines (posting redrive, reconciliation) from workflows/*.asl.json, with logging,
  *   tracing and a CMK, and the SSM parameter holding the reconciliation configuration.
@@ -13,7 +15,7 @@
  *   only from the on-premises CIDRs (Direct Connect), whose HTTPS listener authenticates with
  *   Okta (authenticate-oidc) and then forwards to the reconcile-workbench Lambda target group.
  *
- * Hot path: no Step Functions execution per payment (rules are evaluated in the rules Lambda);
+ * Hot path: no Step Functions execution per payment (rules are evaluated in the rules stage);
  * standard queues; every reader batches.
  */
 import type { Construct } from 'constructs';
@@ -35,7 +37,7 @@ import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
-import { ROUTES, type Route } from '../src/routes';
+import { authorisationEntry, FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type Route, type StageName } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES, type WorkbenchVariable } from '../src/adapters/aws/workbench-config';
@@ -48,36 +50,62 @@ import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPol
 import type { FunctionAssets } from './lib/assets';
 import type { VpcNetwork } from './lib/network';
 import { INGEST_PREFIXES, type Names } from './naming';
-import { FUNCTION_CATALOGUE, type CatalogueEntry } from './catalogue';
+import { functionCatalogue, type CatalogueEntry } from './catalogue';
 import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
 
-/** Every consumer's transaction-state store: consistent reads and conditional puts (SWEEP-1). */
+/**
+ * Every consumer's transaction-state store (SWEEP-1): consistent reads and conditional puts
+ * (park-exhausted marks RETRYING; a stage ending a re-driven payment completes it if tracked).
+ */
 const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
-/** ...and the one UpdateItem that completes a transaction (markCompleted: enrich and rules on a decline, the assembler on posting). */
-const TRANSACTIONS_COMPLETE = [...TRANSACTIONS_RW, 'dynamodb:UpdateItem'];
+
+type TableAccess = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>;
 
 /**
- * DynamoDB actions per function and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
- * conditional puts, consistent gets, queries on named indexes, the ledger's TransactWriteItems
- * (authorised per item as PutItem / UpdateItem / ConditionCheckItem) and the assembler's
- * BatchWriteItem. The set of tables per function must equal its runtime-config contract.
+ * DynamoDB actions per hot-path stage and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
+ * conditional puts, consistent gets, queries on named indexes and the ledger's TransactWriteItems
+ * (authorised per item as PutItem / UpdateItem / ConditionCheckItem).
  */
-export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>>>> = {
+const STAGE_TABLE_ACCESS: Readonly<Record<StageName, TableAccess>> = {
   dedup: { dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'] }, transactions: { actions: TRANSACTIONS_RW } },
   standardise: { transactions: { actions: TRANSACTIONS_RW } },
-  enrich: { transactions: { actions: TRANSACTIONS_COMPLETE }, reference: { actions: ['dynamodb:GetItem'] } },
+  enrich: { transactions: { actions: TRANSACTIONS_RW }, reference: { actions: ['dynamodb:GetItem'] } },
   rules: {
-    transactions: { actions: TRANSACTIONS_COMPLETE },
-    reference: { actions: ['dynamodb:GetItem'] },
+    transactions: { actions: TRANSACTIONS_RW },
     rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX] },
   },
+  // LEDGER-1: consistent BatchGetItem of the balance shards' versions, then TransactWriteItems of a
+  // journal Put per sequence + one versioned Update per shard (authorised per item as PutItem / UpdateItem).
   posting: {
     transactions: { actions: TRANSACTIONS_RW },
-    ledger: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] },
+    ledger: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
   },
-  assembler: { transactions: { actions: TRANSACTIONS_COMPLETE }, sequences: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'] } },
+  assembler: { transactions: { actions: TRANSACTIONS_RW } },
+};
+
+/** The union of several grants (FUSE-1: the fused function may do exactly what its stages do). */
+export function mergeTableAccess(accesses: readonly TableAccess[]): TableAccess {
+  const merged: TableAccess = {};
+  for (const access of accesses) {
+    for (const [table, grant] of Object.entries(access) as [TableName, NonNullable<TableAccess[TableName]>][]) {
+      const current = merged[table];
+      const actions = [...new Set([...(current?.actions ?? []), ...grant.actions])];
+      const indexes = [...new Set([...(current?.indexes ?? []), ...(grant.indexes ?? [])])];
+      merged[table] = { actions, ...(indexes.length > 0 ? { indexes } : {}) };
+    }
+  }
+  return merged;
+}
+
+/**
+ * DynamoDB actions per function and table. The set of tables per function must equal its
+ * runtime-config contract; the fused `hot-path` gets the union of its stages'.
+ */
+export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, TableAccess>>> = {
+  ...STAGE_TABLE_ACCESS,
+  [FUSED_CONSUMER]: mergeTableAccess(HOT_PATH_STAGES.map((stage) => STAGE_TABLE_ACCESS[stage])),
   sweeper: {
     transactions: {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -177,7 +205,6 @@ export function functionEnvironment(name: DeployedFunctionName, config: Environm
     LEDGER_TABLE: names.tableName('ledger'),
     REFERENCE_TABLE: names.tableName('reference'),
     RULES_STATE_TABLE: names.tableName('rulesState'),
-    SEQUENCES_TABLE: names.tableName('sequences'),
     AUTHORISATIONS_TABLE: names.tableName('authorisations'),
     INGEST_BUCKET: names.ingestBucket,
     PARKED_PREFIX: INGEST_PREFIXES.parked,
@@ -273,7 +300,8 @@ export class AppStack extends LedgerlineStack {
     const workbenchCsrfSecretArn = data.workbenchCsrfSecret.arn;
     const workbenchFunctionSecurityGroup = this.workbenchFunctionSecurityGroup(network);
 
-    for (const entry of FUNCTION_CATALOGUE) {
+    const topology = config.runtime.topology;
+    for (const entry of functionCatalogue(topology)) {
       const code = props.assets.code.get(entry.name);
       if (!code) throw new Error(`no code for function ${entry.name}`);
       const asyncInvoked = entry.kind === 'scheduled' || entry.kind === 'event-trigger';
@@ -300,10 +328,10 @@ export class AppStack extends LedgerlineStack {
 
     this.attachWorkbenchFunction(this.functions.get(WORKBENCH_FUNCTION)!, this.workbenchTargetGroup);
 
-    // --- Routes: rule → queue → consumer -------------------------------------------------------
-    for (const route of ROUTES) this.wireRoute(route);
+    // --- Routes: rule → queue → consumer (the topology's routes, FUSE-1) ---------------------------
+    for (const route of routesFor(topology)) this.wireRoute(route);
 
-    // --- Pipe: authorisation stream → ingest → bus -----------------------------------------------
+    // --- Pipe: authorisation stream → ingest → the hot path's queue (fused) or the bus (staged) ----
     this.pipe = this.authorisationsPipe(data, messagingKey, dataKey, logsKey);
 
     // --- Sweeper schedule -------------------------------------------------------------------------
@@ -648,9 +676,13 @@ export class AppStack extends LedgerlineStack {
     const logGroupName = `/aws/vendedlogs/pipes/${names.pipeName}`;
     const logGroup = encryptedLogGroup(this, 'pipe-logs', logGroupName, this.config.retention.logDays, logsKey);
     const pipeDlqArn = names.queueArn(names.pipeDlqName);
+    // FUSE-1: fused, the Pipe feeds the hot path's queue directly (no rule delivery per payment:
+    // at 1,111 payments/s one would take half of the region's target-invocation quota).
+    const entry = authorisationEntry(this.config.runtime.topology);
+    const targetArn = entry.kind === 'queue' ? names.queueArn(names.routeQueueName(entry.route)) : names.busArn;
     const role = new LeastPrivilegeRole(this, 'pipe-role', {
       name: names.roleName('pipe-authorisations'),
-      description: 'EventBridge Pipe: authorisation stream → ingest enrichment → bus',
+      description: `EventBridge Pipe: authorisation stream → ingest enrichment → ${entry.kind === 'queue' ? `the ${entry.route.name} queue` : 'bus'}`,
       assumeRolePolicy: serviceTrustPolicy('pipes.amazonaws.com', this.config.account, names.pipeArn),
       permissionsBoundary: names.permissionsBoundaryArn,
       statements: [
@@ -658,7 +690,7 @@ export class AppStack extends LedgerlineStack {
         allow(['dynamodb:ListStreams'], [`${names.tableArn('authorisations')}/stream/*`], undefined, 'ListStreams'),
         kmsVia([dataKey], ['dynamodb'], region, ['kms:Decrypt']),
         allow(['lambda:InvokeFunction'], [ingest.fn.arn], undefined, 'Enrich'),
-        allow(['events:PutEvents'], [names.busArn], undefined, 'Target'),
+        entry.kind === 'queue' ? allow(['sqs:SendMessage'], [targetArn], undefined, 'Target') : allow(['events:PutEvents'], [targetArn], undefined, 'Target'),
         allow(['sqs:SendMessage'], [pipeDlqArn], undefined, 'DeadLetters'),
         kmsVia([messagingKey], ['sqs'], region),
         // The pipe's own data (filter pattern) is encrypted under the messaging key (pipe ARN as encryption context).
@@ -668,7 +700,7 @@ export class AppStack extends LedgerlineStack {
     });
     return new PipesPipe(this, 'pipe', {
       name: names.pipeName,
-      description: 'FR1: approved authorisations (table stream) → payment.authorised events on the bus',
+      description: `FR1: approved authorisations (table stream) → payment.authorised events ${entry.kind === 'queue' ? 'on the hot path queue' : 'on the bus'}`,
       roleArn: role.arn,
       desiredState: 'RUNNING',
       kmsKeyIdentifier: messagingKey,
@@ -688,9 +720,10 @@ export class AppStack extends LedgerlineStack {
         filterCriteria: { filter: [{ pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
       },
       enrichment: ingest.fn.arn,
-      target: names.busArn,
-      // The enrichment returns envelopes; each becomes one event: detail-type = type, source = source.
-      targetParameters: { eventbridgeEventBusParameters: { detailType: '$.type', source: '$.source' } },
+      target: targetArn,
+      // The enrichment returns envelopes; each becomes one SQS message (the bare envelope, which the
+      // hot path reads: src/lambda/sqs-consumer.ts) or one event (detail-type = type, source = source).
+      ...(entry.kind === 'bus' ? { targetParameters: { eventbridgeEventBusParameters: { detailType: '$.type', source: '$.source' } } } : {}),
       logConfiguration: { level: 'ERROR', includeExecutionData: ['ALL'], cloudwatchLogsLogDestination: { logGroupArn: logGroup.arn } },
       dependsOn: [role.policy],
     });
@@ -730,7 +763,7 @@ export class AppStack extends LedgerlineStack {
   private statementUploadedRule(): void {
     const names = this.names;
     const trigger = this.functions.get('reconcile-trigger')!;
-    const ruleName = names.name('statement-uploaded');
+    const ruleName = names.statementUploadedRuleName;
     const rule = new CloudwatchEventRule(this, 'rule-statement-uploaded', {
       name: ruleName,
       description: 'REC-2: a bank statement uploaded to incoming/statements/ starts a reconciliation',

@@ -1,8 +1,9 @@
 /**
  * Every Lambda function Ledgerline deploys, and how it is invoked. Derived from the routes
- * module (one consumer per route) plus the functions no route feeds.
+ * module (one consumer per route of the environment's topology, FUSE-1) plus the functions no
+ * route feeds.
  */
-import { ROUTES, type Route } from '../src/routes';
+import { FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, routesFor, type Route, type StageName, type Topology } from '../src/routes';
 import { keys as reconKeys } from '../src/recon/run/aws/steps';
 import type { DeployedFunctionName } from '../environments/types';
 import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
@@ -28,21 +29,24 @@ export interface CatalogueEntry {
   s3?: readonly BucketAccess[];
 }
 
-/** S3 access of the route consumers (parked duplicates, the posting outbox). */
-const CONSUMER_S3: Partial<Record<DeployedFunctionName, readonly BucketAccess[]>> = {
+/** S3 access of the hot-path stages (parked duplicates, the posting outbox). */
+const STAGE_S3: Partial<Record<StageName, readonly BucketAccess[]>> = {
   dedup: [{ bucket: 'ingest', write: [INGEST_PREFIXES.parked] }],
   assembler: [{ bucket: 'ingest', write: [INGEST_PREFIXES.outbox] }],
 };
 
-/** S3 layout of the reconciliation steps: src/recon/run/aws/steps.ts. */
-export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
-  ...ROUTES.map((route): CatalogueEntry => ({
-    name: route.consumer,
-    kind: 'route-consumer',
-    description: route.description,
-    route,
-    ...(CONSUMER_S3[route.consumer] ? { s3: CONSUMER_S3[route.consumer] } : {}),
-  })),
+/** A route consumer's S3 access: its stage's, or (fused) every stage's it runs. */
+function consumerS3(route: Route): readonly BucketAccess[] | undefined {
+  const stages: readonly StageName[] = route.consumer === FUSED_CONSUMER ? HOT_PATH_STAGES : [route.consumer];
+  const accesses = stages.flatMap((stage) => STAGE_S3[stage] ?? []);
+  if (accesses.length === 0) return undefined;
+  const write = [...new Set(accesses.filter((access) => access.bucket === 'ingest').flatMap((access) => access.write ?? []))];
+  if (accesses.some((access) => access.bucket !== 'ingest' || access.read || access.readObjects || access.delete)) throw new Error(`route ${route.name}: only ingest writes are merged`);
+  return [{ bucket: 'ingest', write }];
+}
+
+/** The functions no route feeds (the same in every topology). S3 layout of the reconciliation steps: src/recon/run/aws/steps.ts. */
+const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
   { name: 'ingest', kind: 'pipe-enrichment', description: 'FR1: Pipe enrichment, authorisation stream records → payment.authorised events' },
   { name: 'sweeper', kind: 'scheduled', description: 'Sweeper (SWEEP-2): re-drives RETRYING transactions, fails exhausted ones' },
   { name: 'reconcile-trigger', kind: 'event-trigger', description: 'REC-2: S3 object-created → reconciliation execution named from bucket/key/version' },
@@ -87,7 +91,30 @@ export const FUNCTION_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   },
 ]);
 
+const catalogues = new Map<Topology, readonly CatalogueEntry[]>();
+
+/** The functions an environment of `topology` deploys: one consumer per route, then the others. */
+export function functionCatalogue(topology: Topology): readonly CatalogueEntry[] {
+  let catalogue = catalogues.get(topology);
+  if (!catalogue) {
+    const consumers = routesFor(topology).map((route): CatalogueEntry => {
+      const s3 = consumerS3(route);
+      return { name: route.consumer, kind: 'route-consumer', description: route.description, route, ...(s3 ? { s3 } : {}) };
+    });
+    catalogue = Object.freeze([...consumers, ...OTHER_FUNCTIONS]);
+    catalogues.set(topology, catalogue);
+  }
+  return catalogue;
+}
+
+/** Every function some topology deploys (each needs an entry point, functions/<name>/index.ts). */
+export function deployableFunctions(): DeployedFunctionName[] {
+  return [...new Set(TOPOLOGIES.flatMap((topology) => functionCatalogue(topology).map((entry) => entry.name)))];
+}
+
 /** Functions whose role touches `bucket` (its bucket policy admits exactly these roles). */
-export function bucketUsers(bucket: BucketAccess['bucket']): DeployedFunctionName[] {
-  return FUNCTION_CATALOGUE.filter((entry) => entry.s3?.some((access) => access.bucket === bucket)).map((entry) => entry.name);
+export function bucketUsers(bucket: BucketAccess['bucket'], topology: Topology): DeployedFunctionName[] {
+  return functionCatalogue(topology)
+    .filter((entry) => entry.s3?.some((access) => access.bucket === bucket))
+    .map((entry) => entry.name);
 }

@@ -23,7 +23,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import type { EnvironmentConfig } from '../environments/types';
-import { ROUTES, type Route } from '../src/routes';
+import { routesFor, type Route, type Topology } from '../src/routes';
 import { EventTypes, type EventType } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, attributeDefinitions, type TableName, type Projection } from '../src/adapters/aws/tables';
 import { LedgerlineStack } from './lib/base';
@@ -35,13 +35,24 @@ import { INGEST_PREFIXES } from './naming';
 import { bucketUsers } from './catalogue';
 
 /**
- * The lifecycle events the archive keeps. Replaying `payment.authorised` re-runs the whole
- * (idempotent, deterministic) flow; `payment.rules-decided` replays postings without
- * re-evaluating rules; the terminal events are kept for audit and notification replay. The
- * intermediate events (deduplicated, standardised, enriched, leg-recorded) are derivable and are
- * the bulk of the volume, so they are NOT archived.
+ * The events that leave the hot path (FUSE-2, src/routes.ts `crossesBus`): what consumers
+ * outside it read. `payment.rules-decided` crosses as a decline or review (an approval only in
+ * the staged topology).
  */
-export const REPLAY_EVENT_TYPES: readonly EventType[] = [EventTypes.authorised, EventTypes.rulesDecided, EventTypes.postingCompleted, EventTypes.postingFailed];
+export const OUTWARD_EVENT_TYPES: readonly EventType[] = [EventTypes.duplicateParked, EventTypes.rejected, EventTypes.rulesDecided, EventTypes.postingCompleted, EventTypes.postingFailed];
+
+/**
+ * The lifecycle events the archive keeps: the outward events (audit, and replay to the consumers
+ * outside the hot path). Fused, nothing else of the hot path reaches the bus: authorisations go
+ * from the Pipe to the hot path's queue, intermediate events are handed over in process, and a
+ * whole run is replayed from its source, the authorisations table (point-in-time recovery).
+ * Staged, the authorisations cross the bus too, and replaying `payment.authorised` re-runs the
+ * whole (idempotent, deterministic) flow. Intermediate events are derivable and the bulk of the
+ * volume: never archived.
+ */
+export function replayEventTypes(topology: Topology): readonly EventType[] {
+  return topology === 'staged' ? [EventTypes.authorised, ...OUTWARD_EVENT_TYPES] : OUTWARD_EVENT_TYPES;
+}
 
 /** SNS topics (notifications for people and downstream systems). */
 export const NOTIFICATION_TOPICS = ['reconciliation', 'posting-notifications'] as const;
@@ -74,6 +85,8 @@ export class DataStack extends LedgerlineStack {
     super(app, { scope: config, component: 'data', assumeDeployRole: true });
     const names = this.names;
     const { account, region } = config;
+    const topology = config.runtime.topology;
+    const routes = routesFor(topology);
 
     this.dataKey = new CustomerManagedKey(this, 'data-key', {
       account,
@@ -139,7 +152,7 @@ export class DataStack extends LedgerlineStack {
       bucketName: names.ingestBucket,
       kmsKeyArn: this.dataKey.arn,
       objectAccessRoleArns: [
-        ...bucketUsers('ingest').map((fn) => names.functionRoleArn(fn)),
+        ...bucketUsers('ingest', topology).map((fn) => names.functionRoleArn(fn)),
         names.glueJobRoleArn,
         // The reconciliation workflow releases a failed run's re-upload claim (results/registry/).
         names.stateMachineRoleArn(names.reconciliationStateMachine),
@@ -183,16 +196,16 @@ export class DataStack extends LedgerlineStack {
     });
     new CloudwatchEventArchive(this, 'archive', {
       name: names.archiveName,
-      description: 'Lifecycle events replay needs (see REPLAY_EVENT_TYPES)',
+      description: 'Lifecycle events replay needs (see replayEventTypes)',
       eventSourceArn: this.bus.arn,
       retentionDays: r.archiveDays,
       // AWS provider 5.100 (the pinned binding) cannot set a CMK on an archive: it is encrypted
       // with an AWS-owned key (docs/infrastructure.md, "Provider 5.100").
-      eventPattern: JSON.stringify({ 'detail-type': [...REPLAY_EVENT_TYPES] }),
+      eventPattern: JSON.stringify({ 'detail-type': [...replayEventTypes(topology)] }),
     });
 
     // --- Queues --------------------------------------------------------------------------------
-    for (const route of ROUTES) {
+    for (const route of routes) {
       const queue = new QueueWithDlq(this, `route-${route.name}`, {
         name: names.routeQueueName(route),
         dlqName: names.routeDlqName(route),
@@ -207,9 +220,9 @@ export class DataStack extends LedgerlineStack {
     // EventBridge parks undeliverable events of every route target (and the bus itself) here.
     this.queuePolicy('bus-delivery-dlq', this.busDeliveryDlq, [
       this.eventBridgeMaySend(this.busDeliveryDlq, [
-        ...ROUTES.map((route: Route) => names.routeRuleArn(route)),
+        ...routes.map((route: Route) => names.routeRuleArn(route)),
         names.postingFailureRuleArn,
-        names.ruleArnOnDefaultBus(names.name('statement-uploaded')),
+        names.ruleArnOnDefaultBus(names.statementUploadedRuleName),
         names.busArn,
       ]),
     ]);

@@ -3,10 +3,16 @@
  * different config) `bootstrap`, `network`, `data`, `analytics`, `app`, `observability`; plus the
  * tooling account's `bootstrap` and `pipeline`. Used by main.ts (cdktf CLI), scripts/synth.ts
  * and the infra tests.
+ *
+ * By default a build also holds the TOPOLOGY VARIANTS: configurations never deployed that prove
+ * the topology no environment runs (FUSE-1: dev staged), through the same synth tests, policy
+ * suite, IAM contract and Terraform tests. The deployable synths (main.ts, scripts/synth.ts) name
+ * their environments and leave the variants out.
  */
 import { App, type TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig, ToolingConfig } from '../environments/types';
+import { TOPOLOGIES, type Topology } from '../src/routes';
 import { dev } from '../environments/dev';
 import { staging } from '../environments/staging';
 import { prod } from '../environments/prod';
@@ -24,6 +30,35 @@ import type { Names } from './naming';
 
 export const ENVIRONMENTS: readonly EnvironmentConfig[] = [dev, staging, prod];
 export const TOOLING: ToolingConfig = toolingConfig;
+
+/**
+ * `config` run in another topology, under its own prefix (its own stacks, state key, names and
+ * secrets; same account, sizes and thresholds). A variant is synthesized and tested, never
+ * deployed: scripts/deploy.ts plans `ledgerline-<env>-*` only.
+ */
+export function topologyVariant(config: EnvironmentConfig, topology: Topology, prefix: string): EnvironmentConfig {
+  const rename = (value: string) => (value.startsWith(config.prefix) ? `${prefix}${value.slice(config.prefix.length)}` : value);
+  return {
+    ...config,
+    prefix,
+    runtime: { ...config.runtime, topology },
+    state: { ...config.state, bucket: rename(config.state.bucket), lockTable: rename(config.state.lockTable) },
+    workbench: { ...config.workbench, oidc: { ...config.workbench.oidc, clientSecretName: rename(config.workbench.oidc.clientSecretName) } },
+  };
+}
+
+/** FUSE-1: the staged topology, proven on dev's configuration (`ledgerline-staged-*`). */
+export const STAGED_DEV: EnvironmentConfig = topologyVariant(dev, 'staged', 'ledgerline-staged');
+
+/** Every topology no environment deploys, as a variant (so each topology is synthesized and tested). */
+export const TOPOLOGY_VARIANTS: readonly EnvironmentConfig[] = [STAGED_DEV].filter((variant) => !ENVIRONMENTS.some((config) => config.runtime.topology === variant.runtime.topology));
+
+/** What a default build holds: the environments, then the variants. */
+export const SYNTHESIZED_CONFIGS: readonly EnvironmentConfig[] = [...ENVIRONMENTS, ...TOPOLOGY_VARIANTS];
+
+if (!TOPOLOGIES.every((topology) => SYNTHESIZED_CONFIGS.some((config) => config.runtime.topology === topology))) {
+  throw new Error(`stacks/ledgerline.ts: every topology (${TOPOLOGIES.join(', ')}) must be synthesized by an environment or a variant`);
+}
 
 export interface EnvironmentStacks {
   config: EnvironmentConfig;
@@ -77,6 +112,7 @@ function toolingDeployStatements(names: Names, tooling: ToolingConfig): PolicySt
 export interface BuildOptions {
   assetMode: AssetMode;
   outdir?: string;
+  /** Default SYNTHESIZED_CONFIGS: the environments and the topology variants. */
   environments?: readonly EnvironmentConfig[];
   /** Include the tooling account's stacks (default true). */
   tooling?: boolean;
@@ -89,7 +125,7 @@ export function buildLedgerline(options: BuildOptions): LedgerlineApp {
   const environments: EnvironmentStacks[] = [];
   const stacks: TerraformStack[] = [];
 
-  for (const config of options.environments ?? ENVIRONMENTS) {
+  for (const config of options.environments ?? SYNTHESIZED_CONFIGS) {
     const network = new NetworkStack(app, config);
     const data = new DataStack(app, config);
     data.addDependency(network);

@@ -160,6 +160,10 @@ export class Names {
   get postingFailureRuleArn(): string {
     return `arn:aws:events:${this.region}:${this.account}:rule/${this.busName}/${this.postingFailureRuleName}`;
   }
+  /** The rule on the DEFAULT bus (S3 sends there): a statement uploaded → reconcile-trigger (REC-2). */
+  get statementUploadedRuleName(): string {
+    return this.name('statement-uploaded');
+  }
   ruleArnOnDefaultBus(ruleName: string): string {
     return `arn:aws:events:${this.region}:${this.account}:rule/${ruleName}`;
   }

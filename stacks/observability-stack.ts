@@ -5,6 +5,8 @@
  * - Errors and Throttles of every function;
  * - age of the oldest message of every route queue;
  * - iterator age of the authorisation stream (read by the Pipe), plus Pipe execution failures;
+ * - throttled triggers and failed target invocations of every EventBridge rule (the region's
+ *   target-invocation quota is shared by every rule: a throttled rule delays its deliveries);
  * - failed / timed-out executions of every state machine.
  */
 import type { Construct } from 'constructs';
@@ -14,9 +16,10 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import type { EnvironmentConfig } from '../environments/types';
-import { ROUTES } from '../src/routes';
+import { routesFor } from '../src/routes';
 import { LedgerlineStack } from './lib/base';
-import { FUNCTION_CATALOGUE } from './catalogue';
+import { functionCatalogue } from './catalogue';
+import type { Names } from './naming';
 import { topicPolicy, type DataStack } from './data-stack';
 
 /**
@@ -40,6 +43,19 @@ export function subscribeAlarmRecipients(scope: Construct, topic: SnsTopic, conf
   ];
 }
 
+/**
+ * Every EventBridge rule of an environment, with the dimensions of its AWS/Events metrics: a rule
+ * on the custom bus is named by EventBusName + RuleName, a rule on the default bus by RuleName alone.
+ */
+export function eventRules(config: EnvironmentConfig, names: Names): { ruleName: string; dimensions: Record<string, string> }[] {
+  const onBus = (ruleName: string) => ({ ruleName, dimensions: { EventBusName: names.busName, RuleName: ruleName } });
+  return [
+    ...routesFor(config.runtime.topology).map((route) => onBus(names.routeRuleName(route))),
+    onBus(names.postingFailureRuleName),
+    { ruleName: names.statementUploadedRuleName, dimensions: { RuleName: names.statementUploadedRuleName } },
+  ];
+}
+
 export class ObservabilityStack extends LedgerlineStack {
   readonly alarmTopic: SnsTopic;
   readonly alarms: CloudwatchMetricAlarm[] = [];
@@ -48,6 +64,8 @@ export class ObservabilityStack extends LedgerlineStack {
     super(app, { scope: config, component: 'observability', assumeDeployRole: true });
     const names = this.names;
     const t = config.alarms;
+    const routes = routesFor(config.runtime.topology);
+    const catalogue = functionCatalogue(config.runtime.topology);
 
     this.alarmTopic = new SnsTopic(this, 'alarm-topic', { name: names.topicName('alarms'), kmsMasterKeyId: props.data.messagingKey.arn, tracingConfig: 'Active' });
     new SnsTopicPolicy(this, 'alarm-topic-policy', { arn: this.alarmTopic.arn, policy: topicPolicy(names.topicArn('alarms'), config.account) });
@@ -89,7 +107,7 @@ export class ObservabilityStack extends LedgerlineStack {
     };
 
     // Dead-letter queues.
-    const dlqs = [...ROUTES.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
+    const dlqs = [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
     for (const dlq of dlqs) {
       alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, {
         description: `Messages on dead-letter queue ${dlq}: a human or the redriver must act`,
@@ -103,7 +121,7 @@ export class ObservabilityStack extends LedgerlineStack {
     }
 
     // Functions.
-    for (const entry of FUNCTION_CATALOGUE) {
+    for (const entry of catalogue) {
       const functionName = names.functionName(entry.name);
       alarm(`fn-${entry.name}-errors`, {
         description: `${functionName} errors`,
@@ -126,7 +144,7 @@ export class ObservabilityStack extends LedgerlineStack {
     }
 
     // Route queues: the oldest message says a consumer is falling behind.
-    for (const route of ROUTES) {
+    for (const route of routes) {
       alarm(`${route.name}-oldest-message`, {
         description: `Oldest message on ${names.routeQueueName(route)} (consumer ${route.consumer} falling behind)`,
         namespace: 'AWS/SQS',
@@ -160,6 +178,30 @@ export class ObservabilityStack extends LedgerlineStack {
       threshold: t.pipeFailures,
     });
 
+    // EventBridge rules: a throttled rule delays every delivery it makes (the quota is the
+    // region's, shared by every rule); a failed invocation is a delivery given up on.
+    for (const { ruleName, dimensions } of eventRules(config, names)) {
+      const rule = ruleName.slice(names.prefix.length + 1);
+      alarm(`rule-${rule}-throttled`, {
+        description: `EventBridge rule ${ruleName}: throttled triggers (the region's target-invocation quota is reached)`,
+        namespace: 'AWS/Events',
+        metricName: 'ThrottledRules',
+        dimensions,
+        statistic: 'Sum',
+        period: 300,
+        threshold: t.ruleThrottles,
+      });
+      alarm(`rule-${rule}-failed-invocations`, {
+        description: `EventBridge rule ${ruleName}: target invocations that failed for good (the event went to ${names.busDeliveryDlqName})`,
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensions,
+        statistic: 'Sum',
+        period: 300,
+        threshold: t.ruleFailedInvocations,
+      });
+    }
+
     // State machines.
     for (const machine of [names.redriveStateMachine, names.reconciliationStateMachine]) {
       for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
@@ -189,8 +231,9 @@ export class ObservabilityStack extends LedgerlineStack {
       height: 6,
       properties: { title, region, stat, period: 60, view: 'timeSeries', metrics },
     });
-    const queues = ROUTES.map((route) => names.routeQueueName(route));
-    const functions = FUNCTION_CATALOGUE.map((entry) => names.functionName(entry.name));
+    const routes = routesFor(config.runtime.topology);
+    const queues = routes.map((route) => names.routeQueueName(route));
+    const functions = functionCatalogue(config.runtime.topology).map((entry) => names.functionName(entry.name));
     return {
       widgets: [
         { type: 'text', x: 0, y: 0, width: 24, height: 2, properties: { markdown: `# Ledgerline ${config.name}\nPosting hot path (routes → queues → consumers), Pipe, workflows, dead letters.` } },
@@ -240,7 +283,7 @@ export class ObservabilityStack extends LedgerlineStack {
         ),
         widget(
           'Dead-letter queues',
-          [...ROUTES.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName].map((queue) => [
+          [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName].map((queue) => [
             'AWS/SQS',
             'ApproximateNumberOfMessagesVisible',
             'QueueName',
@@ -249,6 +292,15 @@ export class ObservabilityStack extends LedgerlineStack {
           0,
           20,
           'Maximum',
+        ),
+        widget(
+          'EventBridge rules: throttled / failed invocations',
+          eventRules(config, names).flatMap(({ dimensions }) => [
+            ['AWS/Events', 'ThrottledRules', ...Object.entries(dimensions).flat()],
+            ['AWS/Events', 'FailedInvocations', ...Object.entries(dimensions).flat()],
+          ]),
+          0,
+          26,
         ),
         widget(
           'Workflows',

@@ -1,13 +1,7 @@
-/** AWS Lambda entry point of enrich (SQS ← rule standardised-to-enrich). Logic: ./enrich.ts. */
+/** AWS Lambda entry point of enrich (staged topology: SQS ← rule standardised-to-enrich). Logic: ./enrich.ts. */
 import { createEnrichHandler } from './enrich';
-import { awsContext, lazyReferenceData, parkExhausted } from '../../src/adapters/aws/wiring';
+import { awsContext, enrichAdapters, parkExhausted } from '../../src/adapters/aws/wiring';
 
 const context = awsContext('enrich');
 
-export const handler = createEnrichHandler({
-  referenceData: lazyReferenceData(context),
-  publisher: context.publisher,
-  clock: context.clock,
-  transactions: context.transactions,
-  logger: context.logger,
-}).use(parkExhausted(context, 'enrich'));
+export const handler = createEnrichHandler({ ...enrichAdapters(context), publisher: context.publisher }).use(parkExhausted(context, 'enrich'));

@@ -1,13 +1,7 @@
-/** AWS Lambda entry point of posting (SQS ← rule approved-to-posting). Logic: ./posting.ts. */
+/** AWS Lambda entry point of posting (staged topology: SQS ← rule approved-to-posting). Logic: ./posting.ts. */
 import { createPostingHandler } from './posting';
-import { awsContext, parkExhausted } from '../../src/adapters/aws/wiring';
-import { DynamoLedgerStore } from '../../src/adapters/aws/dynamo-ledger-store';
+import { awsContext, parkExhausted, postingAdapters } from '../../src/adapters/aws/wiring';
 
 const context = awsContext('posting');
 
-export const handler = createPostingHandler({
-  ledger: new DynamoLedgerStore({ client: context.dynamo, tableName: context.table('ledger'), hotAccountShards: context.config.hotAccountShards }),
-  publisher: context.publisher,
-  clock: context.clock,
-  logger: context.logger,
-}).use(parkExhausted(context, 'posting'));
+export const handler = createPostingHandler({ ...postingAdapters(context), publisher: context.publisher }).use(parkExhausted(context, 'posting'));

@@ -1,7 +1,7 @@
-/** AWS Lambda entry point of standardise (SQS ← rule deduplicated-to-standardise). Logic: ./standardise.ts. */
+/** AWS Lambda entry point of standardise (staged topology: SQS ← rule deduplicated-to-standardise). Logic: ./standardise.ts. */
 import { createStandardiseHandler } from './standardise';
-import { awsContext, parkExhausted } from '../../src/adapters/aws/wiring';
+import { awsContext, parkExhausted, standardiseAdapters } from '../../src/adapters/aws/wiring';
 
 const context = awsContext('standardise');
 
-export const handler = createStandardiseHandler({ publisher: context.publisher, clock: context.clock, logger: context.logger }).use(parkExhausted(context, 'standardise'));
+export const handler = createStandardiseHandler({ ...standardiseAdapters(context), publisher: context.publisher }).use(parkExhausted(context, 'standardise'));

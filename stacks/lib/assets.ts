@@ -2,8 +2,9 @@
  * Lambda code for synth. Two modes:
  * - `bundle` (npm run synth, main.ts, CI): esbuild bundles every `functions/<name>/index.ts`
  *   AT SYNTH TIME (scripts/bundle-functions.ts, once per process, shared by all environments),
- *   then each bundle is zipped deterministically. A catalogued function without an entry point
- *   fails the synth; an entry point no catalogue entry deploys is bundled and warned about.
+ *   then each bundle is zipped deterministically. A function some topology deploys (FUSE-1:
+ *   `hot-path` fused, the six stage functions staged) without an entry point fails the synth; an
+ *   entry point no topology deploys is bundled and warned about.
  * - `placeholder` (tests only): no esbuild; every function gets the same tiny fail-closed stub, so
  *   synth tests neither need bundles nor spend seconds building them.
  */
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { BUNDLE_DIR, bundleFunction, functionNames } from '../../scripts/bundle-functions';
 import type { DeployedFunctionName } from '../../environments/types';
-import { FUNCTION_CATALOGUE } from '../catalogue';
+import { deployableFunctions } from '../catalogue';
 import { zipSync } from './zip';
 
 export type AssetMode = 'bundle' | 'placeholder';
@@ -61,13 +62,13 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
 
   if (mode === 'placeholder') {
     const zipPath = placeholderZip(join(tmpdir(), 'ledgerline-infra-placeholder'));
-    for (const entry of FUNCTION_CATALOGUE) code.set(entry.name, { zipPath, source: 'placeholder' });
+    for (const name of deployableFunctions()) code.set(name, { zipPath, source: 'placeholder' });
   } else {
     const available = new Set(functionNames());
-    const catalogued = new Set<string>(FUNCTION_CATALOGUE.map((entry) => entry.name));
+    const catalogued = new Set<string>(deployableFunctions());
     const uncatalogued = [...available].filter((name) => !catalogued.has(name));
     for (const name of uncatalogued) warnings.push(`functions/${name}/index.ts is bundled but no stack deploys it: add it to stacks/catalogue.ts`);
-    const missing = FUNCTION_CATALOGUE.map((entry) => entry.name).filter((name) => !available.has(name));
+    const missing = [...catalogued].filter((name) => !available.has(name));
     if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
     for (const name of available) {
       bundleFunction(name);

@@ -1,13 +1,14 @@
 /**
- * The policy suite over the synthesized JSON of every environment (and the tooling account),
+ * The policy suite over the synthesized JSON of every environment, every topology variant (and the tooling account),
  * and the proof that every rule fails on the deliberately bad fixture stack.
  */
 import { RULES } from './policy/rules';
 import { EXPECTED_VIOLATIONS, synthesizeBadFixture } from './policy/bad-fixture';
-import { cleanupSynth, model, type ScopeName } from './support/synth';
+import { SYNTHESIZED_SCOPES, cleanupSynth, model, type ScopeName } from './support/synth';
 import type { SynthModel } from './support/model';
 
-const SCOPES: readonly ScopeName[] = ['dev', 'staging', 'prod', 'tooling'];
+/** Every environment, every topology variant (FUSE-1: staged), and the tooling account. */
+const SCOPES: readonly ScopeName[] = [...SYNTHESIZED_SCOPES.map(([scope]) => scope), 'tooling'];
 
 afterAll(cleanupSynth);
 

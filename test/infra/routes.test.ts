@@ -1,13 +1,14 @@
 /**
- * Every route of THE routes module (src/routes.ts) became exactly one EventBridge rule on the
- * environment's bus, whose only target is the route's SQS queue, consumed by the route's
- * consumer function with the route's batch settings, and nothing else routes events on the bus.
+ * Every route of THE routes module (src/routes.ts) for the environment's topology (FUSE-1:
+ * `routesFor`) became exactly one EventBridge rule on the environment's bus, whose only target is
+ * the route's SQS queue, consumed by the route's consumer function with the route's batch
+ * settings, and nothing else routes events on the bus. The authorisation Pipe delivers where
+ * `authorisationEntry` says: the fused hot path's queue, or the bus (staged).
  */
-import { ROUTES, type Route } from '../../src/routes';
-import { ENVIRONMENTS } from '../../stacks/ledgerline';
+import { authorisationEntry, routesFor, type Route } from '../../src/routes';
 import { Names } from '../../stacks/naming';
-import { cleanupSynth, model } from './support/synth';
-import { block, type Resource, type SynthModel } from './support/model';
+import { SYNTHESIZED_SCOPES, cleanupSynth, model } from './support/synth';
+import { block, list, statementsOf, type Resource, type SynthModel } from './support/model';
 
 afterAll(cleanupSynth);
 
@@ -16,22 +17,37 @@ function one<T>(items: readonly T[], what: string): T {
   return items[0]!;
 }
 
-describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s', (_name, config) => {
+describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config) => {
   const names = Names.of(config);
+  const routes = routesFor(config.runtime.topology);
   let m: SynthModel;
   beforeAll(() => {
-    m = model(config.name);
+    m = model(scope);
   });
 
   test('the bus carries exactly one rule per route; the only other rule notifies a topic, no consumer', () => {
     const busRules = m.of('aws_cloudwatch_event_rule').filter((rule) => rule.config.event_bus_name === names.busName);
-    expect(busRules.map((rule) => rule.config.name).sort()).toEqual([...ROUTES.map((route) => names.routeRuleName(route)), names.postingFailureRuleName].sort());
+    expect(busRules.map((rule) => rule.config.name).sort()).toEqual([...routes.map((route) => names.routeRuleName(route)), names.postingFailureRuleName].sort());
     const notify = busRules.find((rule) => rule.config.name === names.postingFailureRuleName)!;
     const targets = m.of('aws_cloudwatch_event_target').filter((target) => m.refs(target, target.config.rule).includes(notify.address));
     expect(targets.map((target) => target.config.arn)).toEqual([names.topicArn('posting-notifications')]);
   });
 
-  describe.each(ROUTES.map((route) => [route.name, route] as const))('route %s', (_route, route: Route) => {
+  test('the Pipe delivers authorisations where authorisationEntry says, and its role may send there and nowhere else', () => {
+    const entry = authorisationEntry(config.runtime.topology);
+    const pipe = m.of('aws_pipes_pipe')[0]!;
+    const target = entry.kind === 'queue' ? names.queueArn(names.routeQueueName(entry.route)) : names.busArn;
+    expect(pipe.config.target).toBe(target);
+    const role = m.of('aws_iam_role').find((candidate) => candidate.config.name === names.roleName('pipe-authorisations'))!;
+    const policy = m.of('aws_iam_role_policy').find((candidate) => m.refs(candidate, candidate.config.role).includes(role.address))!;
+    const statements = statementsOf(policy.config.policy);
+    const sends = statements
+      .filter((statement) => list(statement.Action).some((action) => action === 'sqs:SendMessage' || action === 'events:PutEvents'))
+      .flatMap((statement) => list(statement.Resource));
+    expect(sends.sort()).toEqual([target, names.queueArn(names.pipeDlqName)].sort());
+  });
+
+  describe.each(routes.map((route) => [route.name, route] as const))('route %s', (_route, route: Route) => {
     let rule: Resource;
     let queue: Resource;
     beforeAll(() => {

@@ -1,29 +1,30 @@
 /**
- * Synth tests per environment: the stacks exist with their own state, and what config says
- * (account, AZs, NATs, Direct Connect, sizes, retention, thresholds) is what was synthesized;
- * tables / env vars / routes come from their single definitions; environments differ only in
- * config.
+ * Synth tests per environment (and per topology variant: FUSE-1's staged topology on dev's
+ * configuration): the stacks exist with their own state, and what config says (account, AZs,
+ * NATs, Direct Connect, sizes, retention, thresholds, topology) is what was synthesized; tables /
+ * env vars / routes come from their single definitions; environments differ only in config.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENVIRONMENTS, TOOLING, buildLedgerline } from '../../stacks/ledgerline';
+import { ENVIRONMENTS, SYNTHESIZED_CONFIGS, TOOLING, buildLedgerline } from '../../stacks/ledgerline';
 import { Names } from '../../stacks/naming';
 import { INTERFACE_ENDPOINTS } from '../../stacks/network-stack';
-import { REPLAY_EVENT_TYPES } from '../../stacks/data-stack';
-import { FUNCTION_CATALOGUE } from '../../stacks/catalogue';
+import { OUTWARD_EVENT_TYPES, replayEventTypes } from '../../stacks/data-stack';
+import { deployableFunctions, functionCatalogue } from '../../stacks/catalogue';
 import { MANAGED_POLICY_MAX_CHARS } from '../../stacks/bootstrap-stack';
 import { visibilityTimeoutFor } from '../../stacks/lib/queue';
 import { zipSync } from '../../stacks/lib/zip';
 import { functionNames } from '../../scripts/bundle-functions';
-import { ROUTES } from '../../src/routes';
+import { EDGES, FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, authorisationEntry, crossesBus, routesFor } from '../../src/routes';
+import { ALL_EVENT_TYPES } from '../../src/domain/events';
 import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../../src/recon/run/aws/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { dev } from '../../environments/dev';
 import type { EnvironmentConfig } from '../../environments/types';
-import { cleanupSynth, model, synthesizeAll } from './support/synth';
+import { SYNTHESIZED_SCOPES, cleanupSynth, model, synthesizeAll } from './support/synth';
 import { block, list, statementsOf, type Json, type Resource, type SynthModel } from './support/model';
 import { inflateRawSync } from 'node:zlib';
 
@@ -37,20 +38,39 @@ function byName(m: SynthModel, type: string, name: string): Resource {
   return found[0]!;
 }
 
-test('synthesizes every stack of every environment and the tooling account', () => {
+test('synthesizes every stack of every environment, of every topology variant and of the tooling account', () => {
   const { built } = synthesizeAll();
   expect(built.stacks.map((stack) => stack.node.id).sort()).toEqual(
-    [...ENVIRONMENTS.flatMap((config) => COMPONENTS.map((component) => `${config.prefix}-${component}`)), `${TOOLING.prefix}-bootstrap`, `${TOOLING.prefix}-pipeline`].sort(),
+    [...SYNTHESIZED_CONFIGS.flatMap((config) => COMPONENTS.map((component) => `${config.prefix}-${component}`)), `${TOOLING.prefix}-bootstrap`, `${TOOLING.prefix}-pipeline`].sort(),
   );
+  // FUSE-1: every topology is synthesized (and so tested) by an environment or a variant.
+  expect(new Set(SYNTHESIZED_CONFIGS.map((config) => config.runtime.topology))).toEqual(new Set(TOPOLOGIES));
   // Placeholder code in tests: no esbuild. Synth time is measured by `npm run synth` (BENCHMARKS.md).
   expect([...built.assets.code.values()].every((code) => code.source === 'placeholder')).toBe(true);
 });
 
-test('every functions/<name>/index.ts is deployed by exactly one catalogue entry', () => {
-  const catalogued = FUNCTION_CATALOGUE.map((entry) => entry.name);
-  expect(new Set(catalogued).size).toBe(catalogued.length);
-  for (const name of functionNames()) expect(catalogued).toContain(name);
-  for (const route of ROUTES) expect(catalogued).toContain(route.consumer);
+test('every functions/<name>/index.ts is deployed by some topology, once per catalogue; every route consumer is catalogued', () => {
+  expect(functionNames().sort()).toEqual(deployableFunctions().sort());
+  for (const topology of TOPOLOGIES) {
+    const catalogued = functionCatalogue(topology).map((entry) => entry.name);
+    expect(new Set(catalogued).size).toBe(catalogued.length);
+    for (const route of routesFor(topology)) expect(catalogued).toContain(route.consumer);
+  }
+  // FUSE-1: fused deploys hot-path and no stage function; staged the six stage functions and no hot-path.
+  expect(functionCatalogue('fused').map((entry) => entry.name)).toContain(FUSED_CONSUMER);
+  for (const stage of HOT_PATH_STAGES) expect(functionCatalogue('fused').map((entry) => entry.name)).not.toContain(stage);
+  expect(functionCatalogue('staged').map((entry) => entry.name)).toEqual(expect.arrayContaining([...HOT_PATH_STAGES]));
+  expect(functionCatalogue('staged').map((entry) => entry.name)).not.toContain(FUSED_CONSUMER);
+});
+
+test('the archive keeps the outward events (FUSE-2), plus the authorisations where they cross the bus (staged)', () => {
+  // Exactly the types crossesBus lets out: every other type is handed over in process (fused).
+  const outward = ALL_EVENT_TYPES.filter((type) => crossesBus({ type, data: { decision: { outcome: 'decline' } } }));
+  expect([...OUTWARD_EVENT_TYPES].sort()).toEqual([...outward].sort());
+  expect(replayEventTypes('fused')).toEqual(OUTWARD_EVENT_TYPES);
+  const intermediate = EDGES.flatMap((edge) => edge.eventPattern['detail-type']).filter((type) => !OUTWARD_EVENT_TYPES.includes(type));
+  for (const type of intermediate) expect(replayEventTypes('fused')).not.toContain(type);
+  expect(replayEventTypes('staged')).toEqual(['payment.authorised', ...OUTWARD_EVENT_TYPES]);
 });
 
 test('the deterministic zip writer produces archives that inflate back to their contents', () => {
@@ -73,11 +93,14 @@ test('the deterministic zip writer produces archives that inflate back to their 
   expect(zip.readUInt32LE(zip.length - 22)).toBe(0x06054b50);
 });
 
-describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s', (_name, config: EnvironmentConfig) => {
+describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
   const names = Names.of(config);
+  const topology = config.runtime.topology;
+  const routes = routesFor(topology);
+  const catalogue = functionCatalogue(topology);
   let m: SynthModel;
   beforeAll(() => {
-    m = model(config.name);
+    m = model(scope);
   });
 
   test('each stack: own S3 state key + DynamoDB lock table, provider pinned to the account and region', () => {
@@ -130,17 +153,25 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
   });
 
   test('queues: visibility = 6 × consumer timeout + batching window; the archive keeps only replay events', () => {
-    for (const route of ROUTES) {
+    const routeQueues = m.of('aws_sqs_queue').filter((queue) => /-queue$/.test(String(queue.config.name)));
+    expect(routeQueues.map((queue) => queue.config.name).sort()).toEqual(routes.map((route) => names.routeQueueName(route)).sort());
+    for (const route of routes) {
       const queue = byName(m, 'aws_sqs_queue', names.routeQueueName(route));
       expect(queue.config.visibility_timeout_seconds).toBe(visibilityTimeoutFor(config.functions[route.consumer].timeoutSeconds, route.queue.maxBatchingWindowSeconds));
     }
     const archive = m.of('aws_cloudwatch_event_archive')[0]!.config;
     expect(archive.retention_days).toBe(config.retention.archiveDays);
-    expect(JSON.parse(String(archive.event_pattern))).toEqual({ 'detail-type': REPLAY_EVENT_TYPES });
+    expect(JSON.parse(String(archive.event_pattern))).toEqual({ 'detail-type': replayEventTypes(topology) });
   });
 
-  test('functions: sized from config, environment = the function contract (runtime-config / recon config)', () => {
-    for (const entry of FUNCTION_CATALOGUE) {
+  test("functions: the topology's catalogue, sized from config, environment = the function contract (runtime-config / recon config)", () => {
+    expect(
+      m
+        .of('aws_lambda_function')
+        .map((fn) => fn.config.function_name)
+        .sort(),
+    ).toEqual(catalogue.map((entry) => names.functionName(entry.name)).sort());
+    for (const entry of catalogue) {
       const fn = byName(m, 'aws_lambda_function', names.functionName(entry.name)).config;
       const sizing = config.functions[entry.name];
       expect([fn.memory_size, fn.timeout, fn.reserved_concurrent_executions]).toEqual([sizing.memoryMb, sizing.timeoutSeconds, sizing.reservedConcurrency]);
@@ -170,7 +201,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect((block(sweeper.environment)?.variables as Json).REDRIVE_STATE_MACHINE_ARN).toBe(names.stateMachineArn(names.redriveStateMachine));
   });
 
-  test('the Pipe: stream → ingest → bus, batch and parallelism from config, INSERT filter, DLQ', () => {
+  test("the Pipe: stream → ingest → the hot path's queue (fused) or the bus (staged), batch and parallelism from config, INSERT filter, DLQ", () => {
     const pipe = m.of('aws_pipes_pipe')[0]!;
     const stream = block(block(pipe.config.source_parameters)?.dynamodb_stream_parameters)!;
     expect(stream.batch_size).toBe(config.pipe.batchSize);
@@ -181,8 +212,15 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(filters.map((filter) => JSON.parse(String(filter.pattern)))).toEqual([{ eventName: ['INSERT'] }]);
     expect(m.refs(pipe, pipe.config.source)[0]).toContain('aws_dynamodb_table.table-authorisations');
     expect(m.get(m.refs(pipe, pipe.config.enrichment)[0]!)!.config.function_name).toBe(names.functionName('ingest'));
-    expect(pipe.config.target).toBe(names.busArn);
-    expect(block(block(pipe.config.target_parameters)?.eventbridge_event_bus_parameters)).toEqual({ detail_type: '$.type', source: '$.source' });
+    const entry = authorisationEntry(topology);
+    if (entry.kind === 'queue') {
+      // FUSE-1: no bus hop (no rule delivery per payment); each envelope is one message on the hot path's queue.
+      expect(pipe.config.target).toBe(names.queueArn(names.routeQueueName(entry.route)));
+      expect(pipe.config.target_parameters).toBeUndefined();
+    } else {
+      expect(pipe.config.target).toBe(names.busArn);
+      expect(block(block(pipe.config.target_parameters)?.eventbridge_event_bus_parameters)).toEqual({ detail_type: '$.type', source: '$.source' });
+    }
   });
 
   test('the sweeper runs on the configured schedule; workflows are Standard with full logging', () => {
@@ -194,9 +232,24 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
   });
 
   test('alarm thresholds come from config', () => {
-    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name(`${ROUTES[0]!.name}-oldest-message`)).config.threshold).toBe(config.alarms.oldestMessageAgeSeconds);
-    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name('fn-posting-errors')).config.threshold).toBe(config.alarms.functionErrors);
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name(`${routes[0]!.name}-oldest-message`)).config.threshold).toBe(config.alarms.oldestMessageAgeSeconds);
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name(`fn-${routes[0]!.consumer}-errors`)).config.threshold).toBe(config.alarms.functionErrors);
     expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name('authorisations-iterator-age')).config.threshold).toBe(config.alarms.iteratorAgeMs);
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name(`rule-${routes[0]!.name}-throttled`)).config.threshold).toBe(config.alarms.ruleThrottles);
+    expect(byName(m, 'aws_cloudwatch_metric_alarm', names.name(`rule-${routes[0]!.name}-failed-invocations`)).config.threshold).toBe(config.alarms.ruleFailedInvocations);
+  });
+
+  test('every EventBridge rule has a throttled-rules and a failed-invocations alarm with its bus in the dimensions', () => {
+    const alarms = m.of('aws_cloudwatch_metric_alarm').filter((alarm) => alarm.config.namespace === 'AWS/Events');
+    for (const rule of m.of('aws_cloudwatch_event_rule')) {
+      const ruleName = String(rule.config.name);
+      // A rule on the custom bus is named by EventBusName + RuleName; one on the default bus by RuleName alone (AWS/Events).
+      const dimensions = rule.config.event_bus_name ? { EventBusName: String(rule.config.event_bus_name), RuleName: ruleName } : { RuleName: ruleName };
+      for (const metric of ['ThrottledRules', 'FailedInvocations']) {
+        const found = alarms.filter((alarm) => alarm.config.metric_name === metric && JSON.stringify(alarm.config.dimensions) === JSON.stringify(dimensions));
+        expect([ruleName, metric, found.length]).toEqual([ruleName, metric, 1]);
+      }
+    }
   });
 
   test('analytics: Glue job, EMR Serverless and Redshift Serverless sized from config, in the VPC', () => {
@@ -253,6 +306,33 @@ test('environments differ only in config: the same resources, only counts (AZs, 
   const [first, ...rest] = ENVIRONMENTS.map((config) => shape(model(config.name)));
   expect(first!.length).toBeGreaterThan(150);
   for (const other of rest) expect(other).toEqual(first);
+});
+
+describe('FUSE-1: the fused function may do exactly what the six stage functions may do together', () => {
+  const staged = SYNTHESIZED_SCOPES.find(([, config]) => config.runtime.topology === 'staged')!;
+  const fused = SYNTHESIZED_SCOPES.find(([, config]) => config.runtime.topology === 'fused' && config.account === staged[1].account)!;
+
+  /** Every (action, resource, condition) a function's role allows, in the fused scope's names; its own log group and queue left out. */
+  function grantsOf(scope: (typeof SYNTHESIZED_SCOPES)[number], fn: string): Set<string> {
+    const [name, config] = scope;
+    const m = model(name);
+    const roleName = Names.of(config).roleName(Names.of(config).functionRoleSuffix(fn as never));
+    const role = m.of('aws_iam_role').find((candidate) => candidate.config.name === roleName)!;
+    const policy = m.of('aws_iam_role_policy').find((candidate) => m.refs(candidate, candidate.config.role).includes(role.address))!;
+    const grants = new Set<string>();
+    for (const statement of statementsOf(policy.config.policy)) {
+      if (statement.Effect !== 'Allow' || statement.Sid === 'OwnLogGroup' || statement.Sid === 'ConsumeRouteQueue') continue;
+      for (const action of list(statement.Action))
+        for (const resource of list(statement.Resource)) grants.add(`${action} ${resource} ${JSON.stringify(statement.Condition ?? {})}`.split(config.prefix).join(fused[1].prefix));
+    }
+    return grants;
+  }
+
+  test('hot-path (fused) = the union of dedup, standardise, enrich, rules, posting and assembler (staged)', () => {
+    const union = new Set(HOT_PATH_STAGES.flatMap((stage) => [...grantsOf(staged, stage)]));
+    expect([...grantsOf(fused, FUSED_CONSUMER)].sort()).toEqual([...union].sort());
+    expect(union.size).toBeGreaterThan(10);
+  });
 });
 
 test('a Direct Connect gateway in the same account is associated directly (no proposal)', () => {

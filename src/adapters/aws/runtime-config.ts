@@ -4,7 +4,7 @@
  * `readFunctionConfig(name)` (or `readRuntimeConfig(env, required)`), which fails fast with one
  * error naming every missing or malformed variable.
  */
-import type { ConsumerName } from '../../routes';
+import { FUSED_CONSUMER, HOT_PATH_STAGES, type ConsumerName, type StageName } from '../../routes';
 import { DEFAULT_DEDUP_CONFIG } from '../../domain/dedup';
 
 export const RUNTIME_VARIABLES = {
@@ -14,7 +14,6 @@ export const RUNTIME_VARIABLES = {
   LEDGER_TABLE: 'DynamoDB table TABLES.ledger',
   REFERENCE_TABLE: 'DynamoDB table TABLES.reference',
   RULES_STATE_TABLE: 'DynamoDB table TABLES.rulesState',
-  SEQUENCES_TABLE: 'DynamoDB table TABLES.sequences',
   AUTHORISATIONS_TABLE: 'DynamoDB table TABLES.authorisations',
   INGEST_BUCKET: 'S3 bucket holding parked duplicates and the core-banking outbox',
   PARKED_PREFIX: 'Key prefix of parked duplicates (default "parked/")',
@@ -31,7 +30,7 @@ export const RUNTIME_VARIABLES = {
 export type RuntimeVariable = keyof typeof RUNTIME_VARIABLES;
 export const RUNTIME_VARIABLE_NAMES = Object.keys(RUNTIME_VARIABLES) as RuntimeVariable[];
 
-/** The deployed functions: the route consumers, the Pipe's ingest enrichment and the sweeper. */
+/** The deployed functions: the route consumers of either topology (src/routes.ts), the Pipe's ingest enrichment and the sweeper. */
 export type FunctionName = ConsumerName | 'ingest' | 'sweeper';
 
 /**
@@ -44,23 +43,32 @@ export interface FunctionEnvironment {
   optional: readonly RuntimeVariable[];
 }
 
-export const FUNCTION_ENVIRONMENT: Readonly<Record<FunctionName, FunctionEnvironment>> = Object.freeze({
-  ingest: { required: [], optional: ['LEDGERLINE_ENVIRONMENT', 'PIPE_NAME'] },
+/** What each hot-path stage reads (its own function in the staged topology; a part of `hot-path` fused). */
+const STAGE_ENVIRONMENT: Readonly<Record<StageName, FunctionEnvironment>> = Object.freeze({
   dedup: {
     required: ['EVENT_BUS_NAME', 'DEDUP_TABLE', 'TRANSACTIONS_TABLE', 'INGEST_BUCKET'],
     optional: ['PARKED_PREFIX', 'DEDUP_WINDOW_SECONDS'],
   },
+  // TRANSACTIONS_TABLE: every consumer parks an exhausted record as RETRYING (park-exhausted).
   standardise: { required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE'], optional: [] },
   enrich: { required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'REFERENCE_TABLE'], optional: ['REFERENCE_DATA_VERSION'] },
-  rules: {
-    required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'RULES_STATE_TABLE', 'REFERENCE_TABLE'],
-    optional: ['REFERENCE_DATA_VERSION'],
-  },
+  // The product comes with the enriched payment (POST-3): rules read no reference data.
+  rules: { required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'RULES_STATE_TABLE'], optional: [] },
   posting: { required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'LEDGER_TABLE'], optional: ['HOT_ACCOUNT_SHARDS'] },
-  assembler: {
-    required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'SEQUENCES_TABLE', 'INGEST_BUCKET'],
-    optional: ['OUTBOX_PREFIX'],
-  },
+  assembler: { required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'INGEST_BUCKET'], optional: ['OUTBOX_PREFIX'] },
+});
+
+/** The fused function (FUSE-1) reads exactly what its stages read: the union of their contracts. */
+function fusedEnvironment(): FunctionEnvironment {
+  const required = [...new Set(HOT_PATH_STAGES.flatMap((stage) => STAGE_ENVIRONMENT[stage].required))];
+  const optional = [...new Set(HOT_PATH_STAGES.flatMap((stage) => STAGE_ENVIRONMENT[stage].optional))].filter((variable) => !required.includes(variable));
+  return { required, optional };
+}
+
+export const FUNCTION_ENVIRONMENT: Readonly<Record<FunctionName, FunctionEnvironment>> = Object.freeze({
+  ingest: { required: [], optional: ['LEDGERLINE_ENVIRONMENT', 'PIPE_NAME'] },
+  ...STAGE_ENVIRONMENT,
+  [FUSED_CONSUMER]: fusedEnvironment(),
   sweeper: {
     required: ['EVENT_BUS_NAME', 'TRANSACTIONS_TABLE', 'REDRIVE_STATE_MACHINE_ARN|REDRIVE_QUEUE_URL'],
     optional: [],
@@ -82,7 +90,6 @@ export interface RuntimeConfig {
     ledger?: string;
     reference?: string;
     rulesState?: string;
-    sequences?: string;
     authorisations?: string;
   };
   ingestBucket?: string;
@@ -181,7 +188,6 @@ export function readRuntimeConfig(env: Environment = process.env, required: read
       ledger: present(env, 'LEDGER_TABLE'),
       reference: present(env, 'REFERENCE_TABLE'),
       rulesState: present(env, 'RULES_STATE_TABLE'),
-      sequences: present(env, 'SEQUENCES_TABLE'),
       authorisations: present(env, 'AUTHORISATIONS_TABLE'),
     },
     ingestBucket: present(env, 'INGEST_BUCKET'),

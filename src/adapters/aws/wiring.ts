@@ -1,7 +1,9 @@
 /**
  * Cold-start wiring shared by the Lambda entry points (functions/<name>/index.ts): one SDK
- * client per service, the function's configuration read and checked once, and the
- * park-exhausted middleware that hands spent records to the sweeper.
+ * client per service, the function's configuration read and checked once, the AWS adapters of
+ * each hot-path stage (the same for the stage's own function, staged, and for `hot-path`, which
+ * runs all six in one invocation: FUSE-1), and the park-exhausted middleware that hands spent
+ * records to the sweeper.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -10,9 +12,13 @@ import type { Clock, ReferenceData } from '../../ports';
 import { routeFor, type ConsumerName } from '../../routes';
 import { parkExhaustedRecords } from '../../lambda/park-exhausted';
 import { createLogger, type Logger } from '../../lambda/logger';
+import { DynamoDedupStore } from './dynamo-dedup-store';
+import { DynamoLedgerStore } from './dynamo-ledger-store';
 import { DynamoReferenceData } from './dynamo-reference-data';
+import { DynamoDecisionStore, DynamoVelocityStore } from './dynamo-rules-state';
 import { DynamoTransactionStateStore } from './dynamo-transaction-state-store';
 import { EventBridgePublisher } from './event-publisher';
+import { S3ParkedDuplicateStore, S3PostingOutbox } from './s3-stores';
 import { readFunctionConfig, requireSetting, type FunctionName, type RuntimeConfig } from './runtime-config';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -47,6 +53,61 @@ export function awsContext(name: FunctionName): AwsContext {
     publisher: new EventBridgePublisher({ client: new EventBridgeClient({}), busName: requireSetting(config.eventBusName, 'EVENT_BUS_NAME') }),
     transactions: new DynamoTransactionStateStore({ client: dynamo, tableName: table('transactions') }),
     table,
+  };
+}
+
+// --- The AWS adapters of each hot-path stage (functions/<stage>/<stage>.ts names what it needs) ---
+
+/** dedup (FR2, FR3): claims in the dedup table, parked duplicates under the ingest bucket's parked/ prefix. */
+export function dedupAdapters(context: AwsContext) {
+  return {
+    store: new DynamoDedupStore({ client: context.dynamo, tableName: context.table('dedup') }),
+    parking: new S3ParkedDuplicateStore({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: context.config.parkedPrefix }),
+    transactions: context.transactions,
+    clock: context.clock,
+    config: { windowSeconds: context.config.dedupWindowSeconds },
+    logger: context.logger,
+  };
+}
+
+/** standardise (FR5): nothing but the clock. */
+export function standardiseAdapters(context: AwsContext) {
+  return { clock: context.clock, logger: context.logger };
+}
+
+/** enrich (FR6): the reference table (following its META#VERSION pointer). */
+export function enrichAdapters(context: AwsContext) {
+  return { referenceData: lazyReferenceData(context), transactions: context.transactions, clock: context.clock, logger: context.logger };
+}
+
+/** rules: decisions and velocity windows in the rules-state table; the rule set is the caller's (bundled). */
+export function rulesAdapters(context: AwsContext) {
+  const rulesState = { client: context.dynamo, tableName: context.table('rulesState') };
+  return {
+    velocity: new DynamoVelocityStore(rulesState),
+    decisions: new DynamoDecisionStore(rulesState),
+    transactions: context.transactions,
+    clock: context.clock,
+    logger: context.logger,
+  };
+}
+
+/** posting (FR7, LEDGER-1): the ledger table, hot accounts spread over their shards (HOT-1). */
+export function postingAdapters(context: AwsContext) {
+  return {
+    ledger: new DynamoLedgerStore({ client: context.dynamo, tableName: context.table('ledger'), hotAccountShards: context.config.hotAccountShards }),
+    clock: context.clock,
+    logger: context.logger,
+  };
+}
+
+/** assembler (FR8, LEDGER-2): one outbox object per batch under the ingest bucket's outbox prefix. */
+export function assemblerAdapters(context: AwsContext) {
+  return {
+    outbox: new S3PostingOutbox({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: context.config.outboxPrefix }),
+    transactions: context.transactions,
+    clock: context.clock,
+    logger: context.logger,
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * The IAM contract's checks that need no recorded call, over the dev, staging and prod synth:
+ * The IAM contract's checks that need no recorded call, over the dev, staging and prod synth and
+ * the topology variant (FUSE-1: dev's configuration staged):
  * - every use AWS services make of our keys, queues, topics, streams, functions and roles once
  *   deployed (CloudWatch Logs, vended log delivery, EventBridge, CloudWatch alarms, Pipes,
  *   Scheduler, Step Functions, Glue, Lambda, the ALB, VPC flow logs), derived from the resources;
@@ -17,8 +18,11 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { stacksDir } from './support/stacks';
 import { decodeHttpRequest, formatViolation, loadIamContract, principalFromAuthorization, recordSdkCalls, ResolutionError, type IamContractImpl, type Violation } from '../../../rehearsal/iam';
+import { SYNTHESIZED_SCOPES } from '../support/synth';
+import { FUSED_CONSUMER } from '../../../src/routes';
 
-const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+/** Every environment and topology variant (FUSE-1: `staged`), with the function that posts to the ledger in its topology. */
+const ENVIRONMENTS = SYNTHESIZED_SCOPES.map(([scope, config]) => [scope, config.runtime.topology === 'fused' ? FUSED_CONSUMER : 'posting'] as const);
 
 function expectNone(violations: readonly Violation[]): void {
   if (violations.length > 0) throw new Error(`${violations.length} violation(s):\n- ${violations.map(formatViolation).join('\n- ')}`);
@@ -30,15 +34,15 @@ function contract(env: string): IamContractImpl {
   return contracts.get(env)!;
 }
 
-describe.each(ENVIRONMENTS)('IAM contract of %s: the synthesized model', (env) => {
+describe.each(ENVIRONMENTS)('IAM contract of %s: the synthesized model', (env, poster) => {
   it('resolves every resource to concrete values (ARNs, names, stream labels, cross-stack outputs)', () => {
     const model = contract(env).model;
     const tf = model.tf;
     for (const resource of tf.resources) expect(JSON.stringify(tf.config(resource))).not.toMatch(/\$\{/);
     const account = model.account;
-    const posting = model.functions.get(`ledgerline-${env}-posting`)!;
-    expect(posting.arn).toBe(`arn:aws:lambda:${model.region}:${account}:function:ledgerline-${env}-posting`);
-    expect(model.roleArn(posting.roleName)).toBe(`arn:aws:iam::${account}:role/ledgerline-${env}-fn-posting`);
+    const posting = model.functions.get(`ledgerline-${env}-${poster}`)!;
+    expect(posting.arn).toBe(`arn:aws:lambda:${model.region}:${account}:function:ledgerline-${env}-${poster}`);
+    expect(model.roleArn(posting.roleName)).toBe(`arn:aws:iam::${account}:role/ledgerline-${env}-fn-${poster}`);
     const workbench = model.functions.get(`ledgerline-${env}-reconcile-workbench`)!;
     expect(workbench.environment.WORKBENCH_CSRF_SECRET_ARN).toBe(`arn:aws:secretsmanager:${model.region}:${account}:secret:ledgerline-${env}/workbench/csrf-secret-AbCdEf`);
     expect(workbench.environment.WORKBENCH_ALB_ARN).toMatch(new RegExp(`^arn:aws:elasticloadbalancing:${model.region}:${account}:loadbalancer/app/ledgerline-${env}-workbench/[0-9a-f]{16}$`));
@@ -47,7 +51,7 @@ describe.each(ENVIRONMENTS)('IAM contract of %s: the synthesized model', (env) =
     expect(model.encryption.get(`arn:aws:states:${model.region}:${account}:stateMachine:ledgerline-${env}-reconciliation`)?.keyArn).toBe(model.encryption.get(table)?.keyArn);
     expect([...model.encryption.keys()]).toEqual(expect.arrayContaining([`arn:aws:dynamodb:${model.region}:${account}:table/ledgerline-${env}-authorisations/stream/2026-01-01T00:00:00.000`]));
     expect(model.roles.get(`ledgerline-${env}-deploy`)?.managed.length).toBeGreaterThan(0);
-    expect(model.roles.get(`ledgerline-${env}-fn-posting`)?.boundary?.address).toBe(`ledgerline-${env}-bootstrap/aws_iam_policy.boundary`);
+    expect(model.roles.get(`ledgerline-${env}-fn-${poster}`)?.boundary?.address).toBe(`ledgerline-${env}-bootstrap/aws_iam_policy.boundary`);
   });
 
   it('every service principal and service-side use of our resources is allowed (logs, log delivery, EventBridge, alarms, Pipes, Scheduler, Step Functions, Glue, Lambda, ALB, flow logs)', () => {
@@ -77,14 +81,14 @@ describe('IAM contract: the faults it exists to find are found for the right rea
 
   it('a call the role does not grant names the role policy; the same call under a granting policy passes', () => {
     const model = c().model;
-    const posting = { kind: 'role' as const, roleName: `ledgerline-dev-fn-posting` };
+    const posting = { kind: 'role' as const, roleName: `ledgerline-dev-fn-hot-path` };
     const table = `arn:aws:dynamodb:${model.region}:${model.account}:table/ledgerline-dev-transactions`;
-    const denied = c().authorize({ principal: posting, action: 'dynamodb:DeleteItem', resource: table, caller: 'function posting' });
+    const denied = c().authorize({ principal: posting, action: 'dynamodb:DeleteItem', resource: table, caller: 'function hot-path' });
     expect(denied.allowed).toBe(false);
-    expect(denied.reason).toContain('function posting');
+    expect(denied.reason).toContain('function hot-path');
     expect(denied.reason).toContain('dynamodb:DeleteItem');
     expect(denied.reason).toContain(table);
-    expect(denied.reason).toContain('ledgerline-dev-app/aws_iam_role_policy.fn-posting_role_policy');
+    expect(denied.reason).toContain('ledgerline-dev-app/aws_iam_role_policy.fn-hot-path_role_policy');
     expect(c().authorize({ principal: posting, action: 'dynamodb:PutItem', resource: table }).allowed).toBe(true);
   });
 

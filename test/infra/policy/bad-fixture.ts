@@ -94,6 +94,7 @@ export const EXPECTED_VIOLATIONS: Readonly<Record<string, string>> = {
   'alarms-dead-letters': 'dlq-short',
   'alarms-functions': 'fn-public',
   'alarms-backlog': 'pipe-bad',
+  'alarms-event-rules': 'rule-bad',
   'alarms-state-machines': 'machine-plain',
   'alarms-notify': 'alarm-silent',
   'dashboard-present': BAD_STACK,

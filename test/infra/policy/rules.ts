@@ -551,6 +551,20 @@ export const RULES: readonly PolicyRule[] = [
       if (!iteratorAge) violation(pipe, 'no iterator-age alarm');
     }
   }),
+  rule('alarms-event-rules', 'Every EventBridge rule has throttled-rules and failed-invocations alarms (AWS/Events, its bus in the dimensions)', 'environment', (model, violation) => {
+    const alarms = model.of('aws_cloudwatch_metric_alarm').filter((alarm) => alarm.config.namespace === 'AWS/Events');
+    for (const rule of model.of('aws_cloudwatch_event_rule')) {
+      const ruleName = String(rule.config.name);
+      const bus = rule.config.event_bus_name === undefined || rule.config.event_bus_name === 'default' ? undefined : String(rule.config.event_bus_name);
+      for (const metric of ['ThrottledRules', 'FailedInvocations']) {
+        const found = alarms.some((alarm) => {
+          const dimensions = (alarm.config.dimensions ?? {}) as Record<string, string>;
+          return alarm.config.metric_name === metric && dimensions.RuleName === ruleName && dimensions.EventBusName === bus;
+        });
+        if (!found) violation(rule, `no ${metric} alarm${bus ? ` (dimensions EventBusName ${bus} + RuleName)` : ' (dimension RuleName)'}`);
+      }
+    }
+  }),
   rule('alarms-state-machines', 'Every state machine has a failed-executions alarm', 'environment', (model, violation) => {
     for (const machine of model.of('aws_sfn_state_machine')) {
       const arn = stateMachineArnOf(model, machine);

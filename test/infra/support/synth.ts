@@ -1,15 +1,25 @@
 /**
  * Synthesizes every stack ONCE per test file (placeholder Lambda code: no esbuild) into a temp
- * directory and exposes one SynthModel per scope: dev, staging, prod, tooling.
+ * directory and exposes one SynthModel per scope: dev, staging, prod, the topology variants
+ * (FUSE-1: `staged`, dev's configuration with every edge on the bus) and tooling.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthesizeLedgerline, type LedgerlineApp } from '../../../stacks/ledgerline';
-import type { EnvironmentName } from '../../../environments/types';
+import { SYNTHESIZED_CONFIGS, synthesizeLedgerline, type LedgerlineApp } from '../../../stacks/ledgerline';
+import type { EnvironmentConfig, EnvironmentName } from '../../../environments/types';
 import { SynthModel } from './model';
 
-export type ScopeName = EnvironmentName | 'tooling';
+/** An environment's name, a topology variant's (its prefix without `ledgerline-`), or the tooling account. */
+export type ScopeName = EnvironmentName | 'staged' | 'tooling';
+
+/** The scope of a synthesized configuration: its prefix without `ledgerline-` (dev, staging, prod, staged). */
+export function scopeOf(config: Pick<EnvironmentConfig, 'prefix'>): ScopeName {
+  return config.prefix.replace(/^ledgerline-/, '') as ScopeName;
+}
+
+/** Every synthesized configuration with its scope: the environments, then the topology variants. */
+export const SYNTHESIZED_SCOPES: readonly (readonly [ScopeName, EnvironmentConfig])[] = SYNTHESIZED_CONFIGS.map((config) => [scopeOf(config), config] as const);
 
 export interface Synthesized {
   outdir: string;
@@ -26,7 +36,7 @@ export function synthesizeAll(): Synthesized {
   const models = new Map<ScopeName, SynthModel>();
   for (const env of built.environments) {
     const stacks = [env.bootstrap, env.network, env.data, env.analytics, env.app, env.observability].map((stack) => stack.node.id);
-    models.set(env.config.name, SynthModel.fromOutdir(env.config.name, outdir, stacks));
+    models.set(scopeOf(env.config), SynthModel.fromOutdir(scopeOf(env.config), outdir, stacks));
   }
   if (built.tooling) models.set('tooling', SynthModel.fromOutdir('tooling', outdir, [built.tooling.bootstrap.node.id, built.tooling.pipeline.node.id]));
   cached = { outdir, built, models };

@@ -5,12 +5,13 @@
  * policy against what its function does (needs.ts).
  */
 import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
-import { ROUTES } from '../../src/routes';
+import { authorisationEntry, routesFor } from '../../src/routes';
 import { TABLES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName, type RuntimeVariable } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
 import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
+import { functionCatalogue } from '../../stacks/catalogue';
 import { mock } from '../mocks';
 import { lit } from '../hcl';
 import { checkLogGroup, named, ref, referencing, rolePolicy, type Expected, type Run, type SynthStack } from './context';
@@ -67,7 +68,10 @@ export function expectedEnvironment(fn: DeployedFunctionName, names: Names, conf
 function functions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
   const privateSubnets = expected.subnetIds('private', config.network.azCount);
   const workloads = expected.securityGroupId('workloads');
-  for (const [fn, sizing] of Object.entries(config.functions) as [DeployedFunctionName, EnvironmentConfig['functions'][DeployedFunctionName]][]) {
+  const routes = routesFor(config.runtime.topology);
+  // The functions of the environment's topology (FUSE-1), each sized from its config.
+  for (const fn of functionCatalogue(config.runtime.topology).map((entry) => entry.name)) {
+    const sizing = config.functions[fn];
     const lambda = named(stack, 'aws_lambda_function', names.functionName(fn), 'function_name');
     const f = (path: string) => ref(lambda, path);
     const who = `function ${names.functionName(fn)}`;
@@ -102,7 +106,7 @@ function functions(stack: SynthStack, run: Run, names: Names, expected: Expected
       [
         { action: 'iam:PassRole', resource: names.functionRoleArn(fn) },
         { action: 'dynamodb:DeleteTable', resource: names.tableArn('transactions') },
-        ...ROUTES.filter((route) => route.consumer !== fn).map((other) => ({ action: 'sqs:ReceiveMessage', resource: names.queueArn(names.routeQueueName(other)) })),
+        ...routes.filter((route) => route.consumer !== fn).map((other) => ({ action: 'sqs:ReceiveMessage', resource: names.queueArn(names.routeQueueName(other)) })),
       ],
       `${roleName} (least privilege)`,
     );
@@ -110,7 +114,7 @@ function functions(stack: SynthStack, run: Run, names: Names, expected: Expected
 }
 
 function routes(stack: SynthStack, run: Run, names: Names, config: EnvironmentConfig): void {
-  for (const route of ROUTES) {
+  for (const route of routesFor(config.runtime.topology)) {
     const rule = named(stack, 'aws_cloudwatch_event_rule', names.routeRuleName(route));
     run.eq(ref(rule, 'event_bus_name'), names.busName, `rule ${names.routeRuleName(route)}: its bus`);
     run.eqJson(`jsondecode(${ref(rule, 'event_pattern')})`, route.eventPattern as never, `rule ${names.routeRuleName(route)}: event pattern (src/routes.ts)`);
@@ -145,7 +149,14 @@ function pipe(stack: SynthStack, run: Run, names: Names, expected: Expected, con
   run.eq(p('role_arn'), names.roleArn('pipe-authorisations'), 'Pipe: its role');
   run.eq(p('source'), streamArn, 'Pipe: source (the authorisations table stream, FR1)');
   run.eq(p('enrichment'), names.functionArn('ingest'), 'Pipe: enrichment (ingest)');
-  run.eq(p('target'), names.busArn, 'Pipe: target (the bus)');
+  // FUSE-1: fused, straight onto the hot path's queue (no rule delivery per payment); staged, the bus.
+  const entry = authorisationEntry(config.runtime.topology);
+  const target = entry.kind === 'queue' ? names.queueArn(names.routeQueueName(entry.route)) : names.busArn;
+  run.eq(p('target'), target, `Pipe: target (${entry.kind === 'queue' ? `the ${entry.route.name} queue` : 'the bus'})`);
+  if (entry.kind === 'bus') {
+    run.eq(p('target_parameters[0].eventbridge_event_bus_parameters[0].detail_type'), '$.type', 'Pipe: detail-type = the envelope type');
+    run.eq(p('target_parameters[0].eventbridge_event_bus_parameters[0].source'), '$.source', 'Pipe: source = the envelope source');
+  }
   run.eq(p('kms_key_identifier'), expected.key('messaging'), 'Pipe: its key (messaging)');
   const s = (path: string) => p(`source_parameters[0].dynamodb_stream_parameters[0].${path}`);
   run.eq(s('batch_size'), config.pipe.batchSize, 'Pipe: batch size');
@@ -163,11 +174,19 @@ function pipe(stack: SynthStack, run: Run, names: Names, expected: Expected, con
       ...['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'].map((action) => ({ action, resource: streamArn, why: 'read the stream' })),
       { action: 'kms:Decrypt', resource: expected.key('data'), why: 'the stream is encrypted under the data key' },
       { action: 'lambda:InvokeFunction', resource: names.functionArn('ingest'), why: 'enrichment' },
-      { action: 'events:PutEvents', resource: names.busArn, why: 'target' },
+      entry.kind === 'queue' ? { action: 'sqs:SendMessage', resource: target, why: 'target (the hot path queue)' } : { action: 'events:PutEvents', resource: target, why: 'target (the bus)' },
       { action: 'sqs:SendMessage', resource: names.queueArn(names.pipeDlqName), why: 'dead letters' },
-      { action: 'kms:GenerateDataKey', resource: expected.key('messaging'), why: 'bus and DLQ under the messaging key' },
+      { action: 'kms:GenerateDataKey', resource: expected.key('messaging'), why: 'target and DLQ under the messaging key' },
     ],
     role,
+  );
+  // Least privilege: fused, the Pipe never puts on the bus; staged, it sends to no route queue.
+  run.refuses(
+    policy,
+    entry.kind === 'queue'
+      ? [{ action: 'events:PutEvents', resource: names.busArn }]
+      : routesFor(config.runtime.topology).map((route) => ({ action: 'sqs:SendMessage', resource: names.queueArn(names.routeQueueName(route)) })),
+    `${role} (least privilege)`,
   );
 }
 

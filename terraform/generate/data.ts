@@ -5,14 +5,16 @@
  * workbench secrets.
  */
 import type { EnvironmentConfig } from '../../environments/types';
-import { ROUTES } from '../../src/routes';
-import { EventTypes } from '../../src/domain/events';
+import { routesFor } from '../../src/routes';
+import { replayEventTypes } from '../../stacks/data-stack';
+import { bucketUsers } from '../../stacks/catalogue';
 import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
 import type { Names } from '../../stacks/naming';
 import { mock } from '../mocks';
 import { checkBucket, checkKey, named, ref, referencing, type Expected, type Run, type SynthStack } from './context';
 
 export function dataAssertions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
+  const routes = routesFor(config.runtime.topology);
   const dataKey = expected.key('data');
   const messagingKey = expected.key('messaging');
   for (const suffix of ['data', 'messaging', 'logs']) checkKey(stack, run, names.name(suffix), names.account);
@@ -38,7 +40,7 @@ export function dataAssertions(stack: SynthStack, run: Run, names: Names, expect
   }
 
   // Route queues (src/routes.ts): the DLQ is the route's own, after the route's maxReceiveCount.
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const queue = named(stack, 'aws_sqs_queue', names.routeQueueName(route));
     const dlq = named(stack, 'aws_sqs_queue', names.routeDlqName(route));
     const who = `queue ${names.routeQueueName(route)}`;
@@ -72,7 +74,7 @@ export function dataAssertions(stack: SynthStack, run: Run, names: Names, expect
   const busDlqPolicy = referencing(stack, 'aws_sqs_queue_policy', 'queue_url', named(stack, 'aws_sqs_queue', names.busDeliveryDlqName), 'url')[0]!;
   run.eqSet(
     `flatten([one([for s in jsondecode(${ref(busDlqPolicy, 'policy')}).Statement : s if try(s.Sid, "") == "EventBridgeRulesMaySend"]).Condition.ArnEquals["aws:SourceArn"]])`,
-    [...ROUTES.map((route) => names.routeRuleArn(route)), names.postingFailureRuleArn, names.ruleArnOnDefaultBus(names.name('statement-uploaded')), names.busArn],
+    [...routes.map((route) => names.routeRuleArn(route)), names.postingFailureRuleArn, names.ruleArnOnDefaultBus(names.statementUploadedRuleName), names.busArn],
     `policy of ${names.busDeliveryDlqName}: every rule target (and the bus) may park undeliverable events`,
   );
 
@@ -83,7 +85,11 @@ export function dataAssertions(stack: SynthStack, run: Run, names: Names, expect
   const archive = named(stack, 'aws_cloudwatch_event_archive', names.archiveName);
   run.eq(ref(archive, 'event_source_arn'), names.busArn, 'archive: archives the bus');
   run.eq(ref(archive, 'retention_days'), config.retention.archiveDays, 'archive: retention');
-  run.contains(`jsondecode(${ref(archive, 'event_pattern')})["detail-type"]`, EventTypes.authorised, 'archive: keeps payment.authorised (replay, NFR3)');
+  run.eqList(
+    `jsondecode(${ref(archive, 'event_pattern')})["detail-type"]`,
+    [...replayEventTypes(config.runtime.topology)],
+    `archive: keeps the replay events of the ${config.runtime.topology} topology (FUSE-2, NFR3)`,
+  );
 
   // Topics.
   for (const topic of ['reconciliation', 'posting-notifications']) {
@@ -106,9 +112,8 @@ export function dataAssertions(stack: SynthStack, run: Run, names: Names, expect
     names.ingestBucket,
     dataKey,
     [
-      names.functionRoleArn('dedup'),
-      names.functionRoleArn('assembler'),
-      names.functionRoleArn('reconcile-normalise'),
+      // The functions writing parked duplicates and the outbox: dedup + assembler staged, hot-path fused (FUSE-1).
+      ...bucketUsers('ingest', config.runtime.topology).map((fn) => names.functionRoleArn(fn)),
       names.glueJobRoleArn,
       names.stateMachineRoleArn(names.reconciliationStateMachine),
       config.humanRoleArns.financeUploaders,

@@ -6,10 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnvironmentConfig, ToolingConfig } from '../../environments/types';
-import { dev } from '../../environments/dev';
-import { staging } from '../../environments/staging';
-import { prod } from '../../environments/prod';
 import { tooling } from '../../environments/tooling';
+import { ENVIRONMENTS as DEPLOYED, SYNTHESIZED_CONFIGS } from '../../stacks/ledgerline';
 import { Names } from '../../stacks/naming';
 import { loadSynth, type SynthStack } from '../stack-json';
 import { TestFile } from '../tftest';
@@ -32,7 +30,8 @@ export interface GeneratedTest {
   assertions: number;
 }
 
-const ENVIRONMENTS: readonly EnvironmentConfig[] = [dev, staging, prod];
+/** Every synthesized configuration: the environments and the topology variants (FUSE-1: staged dev). */
+const ENVIRONMENTS: readonly EnvironmentConfig[] = SYNTHESIZED_CONFIGS;
 
 function toolingNames(config: ToolingConfig): Names {
   return new Names({ prefix: config.prefix, account: config.account, region: config.region });
@@ -96,7 +95,7 @@ function assertionsFor(stack: SynthStack, file: TestFile): void {
         breakGlassRoleArn: tooling.breakGlassRoleArn,
         protect: true,
       });
-    if (component === 'pipeline') return pipelineAssertions(stack, run, names, expected, tooling, ENVIRONMENTS);
+    if (component === 'pipeline') return pipelineAssertions(stack, run, names, expected, tooling, DEPLOYED);
     throw new Error(`stack ${stack.name}: no test generator for component "${component}" (terraform/generate/index.ts)`);
   }
   throw new Error(`stack ${stack.name}: belongs to no environment in environments/ (prefixes ${[...ENVIRONMENTS.map((e) => e.prefix), tooling.prefix].join(', ')})`);

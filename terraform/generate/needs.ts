@@ -5,7 +5,7 @@
  * the planned ARNs. A call missing from a role is an AccessDenied in production.
  */
 import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
-import { ROUTES } from '../../src/routes';
+import { FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type StageName } from '../../src/routes';
 import { TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
@@ -22,37 +22,52 @@ export interface Need {
   why: string;
 }
 
-/** DynamoDB calls per function and table (SWEEP-1 transaction state, FR2-FR8 stores, WB-1 cases). */
-const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[]; why: string }>>>>> = {
-  // FR2/FR4: dedup claims (conditional PutItem, consistent GetItem); markRunning / completeIfTracked (Get + conditional Put).
-  dedup: {
-    dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], why: 'FR2 duplicate claims' },
-    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRunning / completeIfTracked' },
-  },
-  // Only the parkExhausted middleware (markRetrying: Get + conditional Put).
-  standardise: { transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRetrying (parkExhausted)' } },
-  // functions/enrich/enrich.ts markCompleted → DynamoTransactionStateStore.complete = UpdateItem.
-  enrich: {
-    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 markRetrying + markCompleted (UpdateItem)' },
-    reference: { actions: ['dynamodb:GetItem'], why: 'FR6 reference data' },
-  },
-  // functions/rules/rules.ts markCompleted (declined payments end here) = UpdateItem.
+type TableCalls = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[]; why: string }>>;
+
+/** Every hot-path stage: park-exhausted's markRetrying and completeIfTracked (consistent Get + conditional Put). */
+const TRANSACTIONS_CALLS = { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRetrying (park-exhausted) / completeIfTracked' };
+
+/** DynamoDB calls per hot-path stage and table (FR2-FR8 stores, SWEEP-1 transaction state), read off the adapters. */
+const STAGE_TABLE_CALLS: Readonly<Record<StageName, TableCalls>> = {
+  // FR2/FR4: dedup claims (conditional PutItem, consistent GetItem of the holder).
+  dedup: { dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], why: 'FR2 duplicate claims' }, transactions: TRANSACTIONS_CALLS },
+  standardise: { transactions: TRANSACTIONS_CALLS },
+  enrich: { transactions: TRANSACTIONS_CALLS, reference: { actions: ['dynamodb:GetItem'], why: 'FR6 reference data' } },
+  // The product travels with the enriched payment (POST-3): no reference reads.
   rules: {
-    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 markRetrying + markCompleted (UpdateItem)' },
-    reference: { actions: ['dynamodb:GetItem'], why: 'reference data (rules)' },
+    transactions: TRANSACTIONS_CALLS,
     rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX], why: 'rules decisions and velocity windows' },
   },
-  // FR7: ledger legs (conditional Put) + one balance Update per account in one TransactWriteItems; GetItem of the balance.
-  // Transactions only through parkExhausted (markRetrying: Get + conditional Put); the assembler completes the payment (UpdateItem).
+  // LEDGER-1: BatchGetItem of the balance shards' versions; TransactWriteItems of journal Puts + versioned balance Updates.
   posting: {
-    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRetrying (parkExhausted)' },
-    ledger: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'FR7 legs + balance (TransactWriteItems of Put/Update)' },
+    transactions: TRANSACTIONS_CALLS,
+    ledger: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'LEDGER-1 journal + balance shards (TransactWriteItems of Put/Update)' },
   },
-  // FR8: sequences BatchWriteItem + Query; markCompleted = UpdateItem.
-  assembler: {
-    transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'SWEEP-1 markRetrying + markCompleted (UpdateItem)' },
-    sequences: { actions: ['dynamodb:BatchWriteItem', 'dynamodb:Query'], why: 'FR8 posting sequences' },
-  },
+  // FR8: the outbox is S3; completeIfTracked of a re-driven payment.
+  assembler: { transactions: TRANSACTIONS_CALLS },
+};
+
+function mergeCalls(calls: readonly TableCalls[]): TableCalls {
+  const merged: TableCalls = {};
+  for (const one of calls) {
+    for (const [table, grant] of Object.entries(one) as [TableName, NonNullable<TableCalls[TableName]>][]) {
+      const current = merged[table];
+      const indexes = [...new Set([...(current?.indexes ?? []), ...(grant.indexes ?? [])])];
+      merged[table] = {
+        actions: [...new Set([...(current?.actions ?? []), ...grant.actions])],
+        ...(indexes.length > 0 ? { indexes } : {}),
+        why: current ? (current.why.includes(grant.why) ? current.why : `${current.why}; ${grant.why}`) : grant.why,
+      };
+    }
+  }
+  return merged;
+}
+
+/** DynamoDB calls per function and table (SWEEP-1 transaction state, FR2-FR8 stores, WB-1 cases). */
+const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, TableCalls>>> = {
+  ...STAGE_TABLE_CALLS,
+  // FUSE-1: the fused function calls what its six stages call.
+  [FUSED_CONSUMER]: mergeCalls(HOT_PATH_STAGES.map((stage) => STAGE_TABLE_CALLS[stage])),
   // SWEEP-2: listByStatus('RETRYING') queries the retrying index; updateTransaction (Get + conditional Put).
   sweeper: {
     transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexes: [TRANSACTION_STATUS_INDEXES.RETRYING.indexName], why: 'SWEEP-2 re-drive' },
@@ -66,6 +81,12 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, Partial<Record<
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 case import' },
   },
 };
+
+/** The stages a function runs: its own (staged), all six (fused `hot-path`), none (any other). */
+function stagesOf(fn: DeployedFunctionName): readonly StageName[] {
+  if (fn === FUSED_CONSUMER) return HOT_PATH_STAGES;
+  return (HOT_PATH_STAGES as readonly string[]).includes(fn) ? [fn as StageName] : [];
+}
 
 /** Actions that touch a table only through an index (Query on a named index; the table ARN itself is not enough). */
 const INDEX_ACTIONS = new Set(['dynamodb:Query', 'dynamodb:Scan']);
@@ -111,7 +132,7 @@ export function functionNeeds(fn: DeployedFunctionName, names: Names, expected: 
 
   // Events and queues.
   if (fn in FUNCTION_ENVIRONMENT && variablesFor(fn as FunctionName).includes('EVENT_BUS_NAME')) push('events:PutEvents', names.busArn, 'publishes lifecycle events');
-  const route = ROUTES.find((candidate) => candidate.consumer === fn);
+  const route = routesFor(config.runtime.topology).find((candidate) => candidate.consumer === fn);
   if (route) {
     const queue = names.queueArn(names.routeQueueName(route));
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) push(action, queue, `event-source mapping of route ${route.name}`);
@@ -123,15 +144,11 @@ export function functionNeeds(fn: DeployedFunctionName, names: Names, expected: 
   }
 
   // S3 (REC-1/REC-2 layout: naming.ts prefixes, src/recon/run/aws/steps.ts keys).
+  const stages = stagesOf(fn);
+  if (stages.includes('dedup')) push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.parked}2025/01/31/duplicate.json`, 'FR3 parked duplicates');
+  if (stages.includes('assembler')) push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.outbox}0123abcd.txt`, 'FR8/LEDGER-2 core-banking outbox (one object per batch)');
+  if (stages.includes('dedup') || stages.includes('assembler')) push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
   switch (fn) {
-    case 'dedup':
-      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.parked}2025/01/31/duplicate.json`, 'FR3 parked duplicates');
-      push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
-      break;
-    case 'assembler':
-      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.outbox}2025/01/31/posting.json`, 'FR8 core-banking outbox');
-      push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
-      break;
     case 'reconcile-normalise':
       push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.incomingStatements}bank/statement.xml`, 'REC-1 statement');
       push('s3:GetObjectVersion', `${ingest}/${INGEST_PREFIXES.incomingStatements}bank/statement.xml`, 'REC-2 the uploaded version');

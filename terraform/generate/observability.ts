@@ -1,10 +1,12 @@
 /**
  * `observability` stack (NFR7): the alarm topic under the messaging key of the data stack; one
- * depth alarm per dead-letter queue, errors/throttles per function, oldest-message per route
- * queue, the Pipe and the state machines; every alarm notifies the alarm topic.
+ * depth alarm per dead-letter queue, errors/throttles per function of the topology, oldest-message
+ * per route queue, throttled / failed invocations per EventBridge rule, the Pipe and the state
+ * machines; every alarm notifies the alarm topic.
  */
-import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
-import { ROUTES } from '../../src/routes';
+import type { EnvironmentConfig } from '../../environments/types';
+import { routesFor } from '../../src/routes';
+import { functionCatalogue } from '../../stacks/catalogue';
 import { ITERATOR_AGE_METRIC } from '../../src/lambda/metrics';
 import type { Names } from '../../stacks/naming';
 import { named, ref, referencing, type Expected, type Run, type SynthStack } from './context';
@@ -36,14 +38,27 @@ export function observabilityAssertions(stack: SynthStack, run: Run, names: Name
     run.eqList(a('ok_actions'), [topicArn], `alarm ${names.name(name)}: recovery notifies the alarm topic`);
   };
   const t = config.alarms;
-  for (const dlq of [...ROUTES.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName]) {
+  const routes = routesFor(config.runtime.topology);
+  for (const dlq of [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName]) {
     alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, 'ApproximateNumberOfMessagesVisible', { QueueName: dlq }, t.dlqDepth);
   }
-  for (const fn of Object.keys(config.functions) as DeployedFunctionName[]) {
+  for (const fn of functionCatalogue(config.runtime.topology).map((entry) => entry.name)) {
     alarm(`fn-${fn}-errors`, 'Errors', { FunctionName: names.functionName(fn) }, t.functionErrors);
     alarm(`fn-${fn}-throttles`, 'Throttles', { FunctionName: names.functionName(fn) }, t.functionThrottles);
   }
-  for (const route of ROUTES) alarm(`${route.name}-oldest-message`, 'ApproximateAgeOfOldestMessage', { QueueName: names.routeQueueName(route) }, t.oldestMessageAgeSeconds);
+  for (const route of routes) alarm(`${route.name}-oldest-message`, 'ApproximateAgeOfOldestMessage', { QueueName: names.routeQueueName(route) }, t.oldestMessageAgeSeconds);
+  // Every EventBridge rule: throttled triggers and failed invocations (custom bus: EventBusName + RuleName; default bus: RuleName).
+  for (const route of routes) {
+    const dimensions = { EventBusName: names.busName, RuleName: names.routeRuleName(route) };
+    alarm(`rule-${route.name}-throttled`, 'ThrottledRules', dimensions, t.ruleThrottles);
+    alarm(`rule-${route.name}-failed-invocations`, 'FailedInvocations', dimensions, t.ruleFailedInvocations);
+  }
+  const notify = names.postingFailureRuleName.slice(names.prefix.length + 1);
+  alarm(`rule-${notify}-throttled`, 'ThrottledRules', { EventBusName: names.busName, RuleName: names.postingFailureRuleName }, t.ruleThrottles);
+  alarm(`rule-${notify}-failed-invocations`, 'FailedInvocations', { EventBusName: names.busName, RuleName: names.postingFailureRuleName }, t.ruleFailedInvocations);
+  const uploaded = names.statementUploadedRuleName.slice(names.prefix.length + 1);
+  alarm(`rule-${uploaded}-throttled`, 'ThrottledRules', { RuleName: names.statementUploadedRuleName }, t.ruleThrottles);
+  alarm(`rule-${uploaded}-failed-invocations`, 'FailedInvocations', { RuleName: names.statementUploadedRuleName }, t.ruleFailedInvocations);
   alarm('authorisations-pipe-failures', 'ExecutionFailed', { PipeName: names.pipeName }, t.pipeFailures);
   alarm('authorisations-iterator-age', ITERATOR_AGE_METRIC.metricName, { Environment: config.name, Pipe: names.pipeName }, t.iteratorAgeMs);
   for (const machine of [names.redriveStateMachine, names.reconciliationStateMachine]) {

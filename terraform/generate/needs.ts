@@ -36,7 +36,7 @@ const STAGE_TABLE_CALLS: Readonly<Record<StageName, TableCalls>> = {
   // The product travels with the enriched payment (POST-3): no reference reads.
   rules: {
     transactions: TRANSACTIONS_CALLS,
-    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], indexes: [RULES_STATE_VELOCITY_INDEX], why: 'rules decisions and velocity windows' },
+    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], indexes: [RULES_STATE_VELOCITY_INDEX], why: 'rules decisions; velocity windows (Query on the velocity index)' },
   },
   // LEDGER-1: BatchGetItem of the balance shards' versions; TransactWriteItems of journal Puts + versioned balance Updates.
   posting: {

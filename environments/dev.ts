@@ -62,7 +62,8 @@ export const dev: EnvironmentConfig = {
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(15 minutes)',
-  runtime: { topology: 'fused', dedupWindowSeconds: 604_800, hotAccountShards: {} },
+  // HOT-1 (hotAccountShards): sized as prod at this environment's hot-path capacity (5 / 100): ceil(56/s × 3 × 1.25 × share × 40 ms) (test/infra/hot-accounts.test.ts).
+  runtime: { topology: 'fused', dedupWindowSeconds: 604_800, hotAccountShards: { 'SETTLE-GBP-001': 4, 'SETTLE-GBP-002': 2 } },
   analytics: {
     glueWorkerType: 'G.1X',
     glueNumberOfWorkers: 2,

@@ -62,7 +62,12 @@ export const staging: EnvironmentConfig = {
   },
   pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(10 minutes)',
-  runtime: { topology: 'fused', dedupWindowSeconds: 604_800, hotAccountShards: { 'ACC-SETTLE-1': 8 } },
+  runtime: {
+    topology: 'fused',
+    dedupWindowSeconds: 604_800,
+    // HOT-1: sized as prod at this environment's hot-path capacity (20 / 100): ceil(222/s × 3 × 1.25 × share × 40 ms) (test/infra/hot-accounts.test.ts).
+    hotAccountShards: { 'SETTLE-GBP-001': 15, 'SETTLE-GBP-002': 5, 'FXPOS-GBP': 4, 'FXFEE-GBP': 3, 'SETTLE-EUR-001': 2, 'SETTLE-GBP-003': 2, 'SETTLE-USD-001': 2, 'FXPOS-EUR': 2, 'SETTLE-GBP-004': 2 },
+  },
   analytics: {
     glueWorkerType: 'G.1X',
     glueNumberOfWorkers: 5,

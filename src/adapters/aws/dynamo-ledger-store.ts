@@ -72,7 +72,12 @@ export function itemSizeBytes(item: Record<string, AttributeValue>): number {
 }
 
 function numberSize(text: string): number {
-  const digits = text.replace(/^[-+]/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  const digits = text
+    .replace(/^[-+]/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
   return 2 + Math.ceil(Math.max(1, digits.length) / 2) + (text.startsWith('-') ? 1 : 0);
 }
 
@@ -427,10 +432,7 @@ export class DynamoLedgerStore implements LedgerStore {
     const chunks = this.pack(prepared);
     // Balance versions as read (or written) during this call: key → state, null = absent.
     const known = new Map<string, BalanceState | null>();
-    await this.readBalances(
-      [...new Set(chunks.flatMap((chunk) => [...chunk.shards].map(([accountId, shard]) => LEDGER_KEYS.balance(accountId, shard))))],
-      known,
-    );
+    await this.readBalances([...new Set(chunks.flatMap((chunk) => [...chunk.shards].map(([accountId, shard]) => LEDGER_KEYS.balance(accountId, shard))))], known);
 
     const recorded = new Set<string>();
     let balanceUpdates = 0;

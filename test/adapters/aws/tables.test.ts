@@ -2,19 +2,55 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { RUNTIME_VARIABLES, variablesFor } from '../../../src/adapters/aws/runtime-config';
 import { WORKBENCH_VARIABLES } from '../../../src/adapters/aws/workbench-config';
 import type { TableDefinition } from '../../../src/adapters/aws/tables';
-import { attributeDefinitions, createTableInput, TABLE_NAMES, TABLES, TRANSACTION_STATUS_INDEXES } from '../../../src/adapters/aws/tables';
+import {
+  attributeDefinitions,
+  createTableInput,
+  LEDGER_BALANCE_ATTRIBUTES,
+  LEDGER_BALANCES_INDEX,
+  LEDGER_JOURNAL_ATTRIBUTES,
+  LEDGER_KEYS,
+  TABLE_NAMES,
+  TABLES,
+  TRANSACTION_STATUS_INDEXES,
+} from '../../../src/adapters/aws/tables';
 import type { Dynalite } from './support/dynalite';
 import { startDynalite } from './support/dynalite';
 
 describe('TABLES', () => {
-  it('defines the eight tables with the documented keys', () => {
-    expect(TABLE_NAMES.sort()).toEqual(['authorisations', 'dedup', 'ledger', 'reference', 'rulesState', 'sequences', 'transactions', 'workbench']);
+  it('defines the seven tables with the documented keys', () => {
+    expect(TABLE_NAMES.sort()).toEqual(['authorisations', 'dedup', 'ledger', 'reference', 'rulesState', 'transactions', 'workbench']);
     expect(TABLES.workbench).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, pointInTimeRecovery: true });
     expect(TABLES.workbench.globalSecondaryIndexes.map((index) => index.indexName)).toEqual(['byStatus', 'byAccount']);
     expect(TABLES.dedup).toMatchObject({ partitionKey: { name: 'businessKey', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(TABLES.transactions.partitionKey).toEqual({ name: 'transactionId', type: 'S' });
     expect(TABLES.authorisations).toMatchObject({ partitionKey: { name: 'authorizationId', type: 'S' }, stream: 'NEW_IMAGE' });
-    expect(TABLES.sequences).toMatchObject({ partitionKey: { name: 'sequenceId' }, sortKey: { name: 'legId' } });
+    expect(TABLES.ledger).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, pointInTimeRecovery: true });
+  });
+
+  it('gives the ledger one sparse keys-only index of balance items, keyed by the attributes written when a shard is created (LEDGER-1)', () => {
+    expect(TABLES.ledger.globalSecondaryIndexes).toEqual([
+      expect.objectContaining({
+        indexName: LEDGER_BALANCES_INDEX,
+        partitionKey: { name: LEDGER_BALANCE_ATTRIBUTES.accountId, type: 'S' },
+        sortKey: { name: LEDGER_BALANCE_ATTRIBUTES.shard, type: 'N' },
+        projection: { type: 'KEYS_ONLY' },
+      }),
+    ]);
+    expect(Object.keys(TABLES.ledger.itemKinds).sort()).toEqual(['BAL#<accountId>#<shard>', 'SEQ#<sequenceId>']);
+    expect(LEDGER_KEYS.sequence('s-1')).toBe(`${LEDGER_KEYS.sequencePrefix}s-1`);
+    expect(LEDGER_KEYS.balance('A', 3)).toBe(`${LEDGER_KEYS.balancePrefix}A#3`);
+    // Every attribute the ledger writes is documented, and the journal's short names never collide.
+    const journal = Object.values(LEDGER_JOURNAL_ATTRIBUTES);
+    expect(new Set(journal).size).toBe(journal.length);
+    for (const name of [
+      ...Object.values(LEDGER_BALANCE_ATTRIBUTES),
+      LEDGER_JOURNAL_ATTRIBUTES.authorizationId,
+      LEDGER_JOURNAL_ATTRIBUTES.valueDate,
+      LEDGER_JOURNAL_ATTRIBUTES.narrative,
+      LEDGER_JOURNAL_ATTRIBUTES.legs,
+    ]) {
+      expect(TABLES.ledger.attributes).toHaveProperty([name]);
+    }
   });
 
   it('gives transactions one sparse GSI per listed status, keyed by its bucket attribute and updatedAt', () => {
@@ -45,8 +81,7 @@ describe('TABLES', () => {
   it('every table a function uses is named in that function’s environment', () => {
     expect(variablesFor('dedup')).toEqual(expect.arrayContaining([TABLES.dedup.envVar, TABLES.transactions.envVar]));
     expect(variablesFor('posting')).toContain(TABLES.ledger.envVar);
-    expect(variablesFor('assembler')).toContain(TABLES.sequences.envVar);
-    expect(variablesFor('rules')).toEqual(expect.arrayContaining([TABLES.rulesState.envVar, TABLES.reference.envVar]));
+    expect(variablesFor('rules')).toContain(TABLES.rulesState.envVar);
     expect(variablesFor('enrich')).toContain(TABLES.reference.envVar);
   });
 });

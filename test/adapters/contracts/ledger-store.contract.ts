@@ -227,7 +227,17 @@ function twoCurrencyPair(template: PostingSequence): PostingSequence[] {
       authorizationId: `${template.authorizationId}-${currency}`,
       legs: [
         { ...template.legs[0]!, legId: `${sequenceId}:1`, sequenceId, legIndex: 1, legCount: 2, accountId: account, direction: 'DEBIT', amount: { value: '1.00', currency } },
-        { ...template.legs[0]!, legId: `${sequenceId}:2`, sequenceId, legIndex: 2, legCount: 2, legType: 'MERCHANT_SETTLEMENT_CREDIT', accountId: `SETTLE-${currency}-001`, direction: 'CREDIT', amount: { value: '1.00', currency } },
+        {
+          ...template.legs[0]!,
+          legId: `${sequenceId}:2`,
+          sequenceId,
+          legIndex: 2,
+          legCount: 2,
+          legType: 'MERCHANT_SETTLEMENT_CREDIT',
+          accountId: `SETTLE-${currency}-001`,
+          direction: 'CREDIT',
+          amount: { value: '1.00', currency },
+        },
       ],
     };
   });

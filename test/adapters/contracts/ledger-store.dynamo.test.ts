@@ -24,9 +24,14 @@ ledgerStoreContract({
     return {
       store,
       recordedLegs: async () =>
-        legsFromLedgerItems(await table.items()).map(
-          (leg): RecordedLeg => ({ legId: leg.legId, sequenceId: leg.sequenceId, accountId: leg.accountId, direction: leg.direction, amountMinor: minorOf(leg.amount), currency: leg.amount.currency }),
-        ),
+        legsFromLedgerItems(await table.items()).map((leg): RecordedLeg => ({
+          legId: leg.legId,
+          sequenceId: leg.sequenceId,
+          accountId: leg.accountId,
+          direction: leg.direction,
+          amountMinor: minorOf(leg.amount),
+          currency: leg.amount.currency,
+        })),
       // An outage of every transaction that updates one account's balance (the SDK sees a 500).
       failWritesTouching: (accountId) => {
         table.fail =

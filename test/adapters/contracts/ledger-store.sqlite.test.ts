@@ -13,13 +13,15 @@ ledgerStoreContract({
       store,
       recordedLegs: async () =>
         (
-          db
-            .prepare('SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency FROM ledger_legs')
-            .safeIntegers(true)
-            .all() as { leg_id: string; sequence_id: string; account_id: string; direction: 'DEBIT' | 'CREDIT'; amount_minor: bigint; currency: string }[]
-        ).map(
-          (row): RecordedLeg => ({ legId: row.leg_id, sequenceId: row.sequence_id, accountId: row.account_id, direction: row.direction, amountMinor: row.amount_minor, currency: row.currency }),
-        ),
+          db.prepare('SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency FROM ledger_legs').safeIntegers(true).all() as {
+            leg_id: string;
+            sequence_id: string;
+            account_id: string;
+            direction: 'DEBIT' | 'CREDIT';
+            amount_minor: bigint;
+            currency: string;
+          }[]
+        ).map((row): RecordedLeg => ({ legId: row.leg_id, sequenceId: row.sequence_id, accountId: row.account_id, direction: row.direction, amountMinor: row.amount_minor, currency: row.currency })),
       // An outage on one account's balance row: the update aborts mid-call, after the call's legs are inserted.
       failWritesTouching: (accountId) => {
         db.exec('DROP TRIGGER IF EXISTS temp.fail_insert; DROP TRIGGER IF EXISTS temp.fail_update;');

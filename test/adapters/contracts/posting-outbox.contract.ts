@@ -36,7 +36,7 @@ export function recordsIn(content: string): string[] {
   const held: string[] = [];
   const lines = content.split('\n');
   expect(lines.pop()).toBe(''); // whole lines only
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     const match = /^(PR-\S+) line 1\/(\d+)$/.exec(lines[i]!);
     expect(match).not.toBeNull();
     const [, recordId, count] = match!;

@@ -36,7 +36,7 @@ export interface Meter {
   largestItem: number;
 }
 
-export type Injection = (operation: string, input: Record<string, unknown>) => DynamoResponse | undefined;
+export type Injection = (operation: string, input: Record<string, unknown>) => DynamoResponse | undefined | Promise<DynamoResponse | undefined>;
 
 const ledger = TABLES.ledger;
 
@@ -110,7 +110,7 @@ export class DynamoLedgerTable {
 
   private async handle(operation: string, body: string): Promise<DynamoResponse> {
     const input = JSON.parse(body) as Record<string, unknown>;
-    const injected = this.fail?.(operation, input);
+    const injected = await this.fail?.(operation, input);
     if (injected) return injected;
     if (!this.metering || operation !== 'TransactWriteItems') {
       const response = await this.standIn.handle(operation, body, input);

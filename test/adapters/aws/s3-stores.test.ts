@@ -96,7 +96,9 @@ describe('S3 adapters (s3rver)', () => {
   it('writes a batch as ONE object named by the sha-256 of its sorted record ids (a JSON array), records in sequence-id order (LEDGER-2)', async () => {
     const outbox = new S3PostingOutbox({ client, bucket: BUCKET });
     const records = [3, 1, 2].map((n) => ({ recordId: `PR-seq-${n}`, sequenceId: `seq-${n}`, content: `PL seq-${n} leg 1\nPL seq-${n} leg 2\n` }));
-    const key = `outbox/postings/${createHash('sha256').update(JSON.stringify(['PR-seq-1', 'PR-seq-2', 'PR-seq-3'])).digest('hex')}.txt`;
+    const key = `outbox/postings/${createHash('sha256')
+      .update(JSON.stringify(['PR-seq-1', 'PR-seq-2', 'PR-seq-3']))
+      .digest('hex')}.txt`;
     expect(outbox.keyFor(records.map((r) => r.recordId))).toBe(key);
     await outbox.writeBatch(records);
     await outbox.writeBatch([...records].reverse());
@@ -113,7 +115,10 @@ describe('S3 adapters (s3rver)', () => {
     const outbox = new S3PostingOutbox({ client, bucket: BUCKET, prefix: 'p' });
     fc.assert(
       fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 8 }), fc.infiniteStream(fc.nat()), (ids, stream) => {
-        const shuffled = ids.map((id) => ({ id, k: stream.next().value as number })).sort((a, b) => a.k - b.k).map(({ id }) => id);
+        const shuffled = ids
+          .map((id) => ({ id, k: stream.next().value as number }))
+          .sort((a, b) => a.k - b.k)
+          .map(({ id }) => id);
         expect(outbox.keyFor([...shuffled, ids[0]!])).toBe(outbox.keyFor(ids));
         expect(outbox.keyFor(ids)).toMatch(/^p\/[0-9a-f]{64}\.txt$/);
         if (ids.length > 1) expect(outbox.keyFor(ids.slice(1))).not.toBe(outbox.keyFor(ids));

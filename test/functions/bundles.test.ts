@@ -31,11 +31,12 @@ describe('function bundles', () => {
   const outDir = tempDir('bundles-');
   const names = functionNames();
 
-  it('has an entry point for every consumer of a route, plus ingest and sweeper, plus the reconciliation functions (REC-2) and the workbench (WB-1)', () => {
+  it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2) and the workbench (WB-1)', () => {
     expect(names).toEqual([
       'assembler',
       'dedup',
       'enrich',
+      'hot-path',
       'ingest',
       'posting',
       'reconcile-cases',
@@ -61,6 +62,17 @@ describe('function bundles', () => {
       }
       process.env.AWS_REGION = 'eu-west-2';
       expect(typeof loadFresh(outFile).handler).toBe('function');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('hot-path fails fast at cold start, naming every variable its six stages need', () => {
+    const { outFile } = bundleFunction('hot-path', join(outDir, 'hot-path-missing'));
+    const saved = { ...process.env };
+    try {
+      for (const variable of variablesFor('hot-path')) delete process.env[variable];
+      expect(() => loadFresh(outFile)).toThrow('missing environment variables: EVENT_BUS_NAME, DEDUP_TABLE, TRANSACTIONS_TABLE, INGEST_BUCKET, REFERENCE_TABLE, RULES_STATE_TABLE, LEDGER_TABLE');
     } finally {
       process.env = saved;
     }

@@ -1,7 +1,7 @@
 import type { FunctionName } from '../../../src/adapters/aws/runtime-config';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, readRuntimeConfig, requireSetting, RUNTIME_VARIABLE_NAMES, RuntimeConfigError, variablesFor } from '../../../src/adapters/aws/runtime-config';
 import { DEFAULT_DEDUP_CONFIG } from '../../../src/domain/dedup';
-import { ROUTES } from '../../../src/routes';
+import { FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, routesFor } from '../../../src/routes';
 
 const FUNCTIONS = Object.keys(FUNCTION_ENVIRONMENT) as FunctionName[];
 
@@ -71,8 +71,21 @@ describe('readRuntimeConfig', () => {
 });
 
 describe('FUNCTION_ENVIRONMENT', () => {
-  it('covers every route consumer, the Pipe enrichment (ingest) and the sweeper', () => {
-    expect(FUNCTIONS.sort()).toEqual([...new Set([...ROUTES.map((route) => route.consumer), 'ingest', 'sweeper'])].sort());
+  it('covers every route consumer of either topology, the Pipe enrichment (ingest) and the sweeper', () => {
+    expect(FUNCTIONS.sort()).toEqual([...new Set([...TOPOLOGIES.flatMap((topology) => routesFor(topology).map((route) => route.consumer)), 'ingest', 'sweeper'])].sort());
+  });
+
+  it('FUSE-1: hot-path reads exactly what its six stages read (a variable one stage requires is required)', () => {
+    const stages = HOT_PATH_STAGES.map((stage) => FUNCTION_ENVIRONMENT[stage]);
+    const required = new Set(stages.flatMap((environment) => environment.required));
+    expect(new Set(FUNCTION_ENVIRONMENT[FUSED_CONSUMER].required)).toEqual(required);
+    expect(new Set(variablesFor(FUSED_CONSUMER))).toEqual(new Set(HOT_PATH_STAGES.flatMap((stage) => variablesFor(stage))));
+    for (const variable of FUNCTION_ENVIRONMENT[FUSED_CONSUMER].optional) expect(required.has(variable)).toBe(false);
+  });
+
+  it('no stage reads a table it does not use: rules read no reference data (POST-3), no stage a sequences table (LEDGER-1)', () => {
+    expect(variablesFor('rules')).not.toContain('REFERENCE_TABLE');
+    for (const name of FUNCTIONS) expect(variablesFor(name).filter((variable) => variable.startsWith('SEQUENCES'))).toEqual([]);
   });
 
   it('ingest needs nothing; its metric dimensions are optional', () => {

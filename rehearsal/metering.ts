@@ -273,7 +273,25 @@ export class Meter {
   private readonly machines = new Map<string, { executions: number; transitions: number }>();
   private readonly mappings = new Map<string, { queue: string; function: string; batches: number; messages: number; durationMicros: number }>();
 
+  private readonly pending = new Set<Promise<void>>();
+  /** Accounting that failed (reported by settled()). */
+  private readonly failures: string[] = [];
+
   constructor(private readonly archiveDefinitions: readonly ArchiveDefinition[] = []) {}
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => {
+      this.failures.push((error as Error).message);
+    });
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  /** Waits for the accounting still running; throws when some could not be done. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    if (this.failures.length > 0) throw new Error(`metering failed ${this.failures.length}×: ${this.failures[0]}`);
+  }
 
   // --- SDK requests -----------------------------------------------------------------------------
   request(caller: string, service: string, operation: string): void {
@@ -311,7 +329,8 @@ export class Meter {
       case 'BatchGetItem':
       case 'TransactGetItems': {
         const response = await serve();
-        if (response.status === 200) await this.meterRead(operation, input, response, access);
+        // Sized after the response is on its way: the probe does not lengthen the caller's request.
+        if (response.status === 200) this.track(this.meterRead(operation, input, response, access));
         return response;
       }
       case 'PutItem':
@@ -450,10 +469,25 @@ export class Meter {
         type = 'UnknownError';
       }
     }
+    if (response.status !== 200 && type !== 'ConditionalCheckFailedException' && type !== 'TransactionCanceledException') return response;
+    // Accounted after the response is on its way (an updated item is read back meanwhile).
+    this.track(this.accountWrite(operation, input, access, targets, before, response, { type, latencyMicros }));
+    return response;
+  }
+
+  private async accountWrite(
+    operation: string,
+    input: Record<string, unknown>,
+    access: DynamoAccess,
+    targets: WriteTarget[],
+    before: Map<WriteTarget, Item | undefined>,
+    response: DynamoResponse,
+    outcome: { type?: string; latencyMicros: number },
+  ): Promise<void> {
+    const { type, latencyMicros } = outcome;
     const transactional = operation === 'TransactWriteItems';
     const failedCondition = type === 'ConditionalCheckFailedException';
     const cancelled = type === 'TransactionCanceledException';
-    if (response.status !== 200 && !failedCondition && !cancelled) return response;
     let unprocessed = new Set<string>();
     if (operation === 'BatchWriteItem' && response.status === 200) {
       const output = JSON.parse(response.body) as { UnprocessedItems?: Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]> };
@@ -512,7 +546,6 @@ export class Meter {
       const reasons = ((JSON.parse(response.body) as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).filter((reason) => reason?.Code === 'ConditionalCheckFailed').length;
       this.table(targets[0]?.table.name ?? '').conditionalFailures += reasons;
     }
-    return response;
   }
 
   // --- EventBridge ------------------------------------------------------------------------------

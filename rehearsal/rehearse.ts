@@ -715,6 +715,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       for (const [id, content] of records) writeFileSync(join(workDir, 'rehearsal-outbox', `${id}.txt`), content);
     }
     if (meter && options.counts) {
+      await meter.settled();
       const measured = meter.counts(
         {
           env: options.env,

@@ -120,16 +120,17 @@ export function reportText(report: CostReport, sources: ReportSources): string {
   out.push(
     table(
       [
-        ['QUOTA', 'NEED', 'LIMIT', 'HEADROOM', 'MAX PAYMENTS/S'],
+        ['QUOTA', 'NEED', 'LIMIT', '', 'HEADROOM', 'MAX PAYMENTS/S'],
         ...report.quotas.map((quota) => [
           quota.name,
           `${significant(quota.needAtRate, 4)}`,
-          `${groupDigits(quota.quota.floor())} ${quota.unit}${quota.regional ? '' : ' (default)'}`,
+          groupDigits(quota.quota.floor()),
+          quota.unit,
           quota.headroom ? `${quota.headroom.toFixed(2)}×${quota.headroom.compare(Exact.ONE) < 0 ? ' EXCEEDED' : ''}` : 'n/a',
           quota.maxPaymentsPerSecond ? groupDigits(quota.maxPaymentsPerSecond.floor()) : 'unbounded',
         ]),
       ],
-      [1, 3, 4],
+      [1, 2, 4, 5],
     ),
   );
   out.push('');

@@ -451,10 +451,10 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
     const reserved = config.functions[name]?.reservedConcurrency;
     if (reserved === undefined || fn.durationMicros === 0) continue;
     if (reserved === 0) continue;
-    check(`lambda.reserved.${name}`, `${name} reserved concurrency`, 'lambda.concurrentExecutions', concurrency(fn.durationMicros), `lambda.${name}.durationMicros ÷ posted × rate`, {
+    check(`lambda.reserved.${name}`, `${name} concurrency`, 'lambda.concurrentExecutions', concurrency(fn.durationMicros), `lambda.${name}.durationMicros ÷ posted × rate`, {
       value: Exact.of(reserved),
-      unit: 'concurrent executions',
-      source: `the synthesized reserved_concurrent_executions of ${name}`,
+      unit: 'reserved executions',
+      source: 'the synthesized reserved_concurrent_executions of each function',
     });
   }
   // The hottest item: its write units per second against one partition, and its serial conditional updates.
@@ -464,7 +464,7 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
     const shards = counts.hotItems.filter((item) => item.table === hottest.table && item.key.replace(/#[0-9]+(?=["\]}]*$)/, '#<shard>') === group).length;
     check(
       'dynamodb.hotItem.wcu',
-      `hottest item ${hottest.table} ${hottest.key} (1 of ${shards} shard${shards === 1 ? '' : 's'} seen): write units vs one partition`,
+      `hottest item (${hottest.table} ${hottest.key}, 1 of ${shards} shard${shards === 1 ? '' : 's'} seen): write units`,
       'dynamodb.partitionWriteUnitsPerSecond',
       hottest.writeUnits.dividedBy(posted),
       'hotItems[hottest].writeUnits ÷ posted × rate',
@@ -473,11 +473,11 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
       const serialPerSecond = Exact.of(1_000_000 * hottest.attempts, hottest.latencyMicros);
       check(
         'dynamodb.hotItem.serial',
-        `hottest item serial conditional updates (${Exact.of(hottest.latencyMicros, 1000 * hottest.attempts).toFixed(2)} ms each, measured in the rehearsal)`,
+        `hottest item: conditional updates one at a time (${Exact.of(hottest.latencyMicros, 1000 * hottest.attempts).toFixed(1)} ms each in the rehearsal)`,
         'dynamodb.partitionWriteUnitsPerSecond',
         Exact.of(hottest.attempts).dividedBy(posted),
         'hotItems[hottest].attempts ÷ posted × rate vs 1 s ÷ mean latency',
-        { value: serialPerSecond, unit: 'updates/s, one at a time', source: 'measured: hotItems[hottest].latencyMicros ÷ attempts (conditional on the version read before)' },
+        { value: serialPerSecond, unit: 'updates/s', source: 'measured: hotItems[hottest].latencyMicros ÷ attempts (each update is conditional on the version read before it)' },
       );
     }
   }
@@ -486,7 +486,7 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
   if (busiest && !busiest[1].writeUnits.isZero())
     check(
       'dynamodb.table.wru',
-      `busiest table ${busiest[0]}: on-demand write units`,
+      `busiest table (${busiest[0]}): write units`,
       'dynamodb.tableOnDemandWriteUnitsPerSecond',
       busiest[1].writeUnits.dividedBy(posted),
       `dynamodb.${busiest[0]}.writeUnits ÷ posted × rate`,
@@ -504,7 +504,7 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
   if (fullest)
     check(
       'sqs.inFlight',
-      `SQS messages in flight on ${fullest.queue} (${fullest.window} s window + measured batch duration)`,
+      `SQS in flight on ${fullest.queue} (${fullest.window} s window + batch duration)`,
       'sqs.standardInFlightMessages',
       fullest.need,
       'eventSourceMappings[].messages ÷ posted × rate × (window + durationMicros ÷ batches)',
@@ -513,7 +513,7 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
   if (buckets[0] && buckets[0][1].putClass > 0)
     check(
       's3.put',
-      `S3 PUTs on ${buckets[0][0]} (the whole bucket as one prefix)`,
+      `S3 PUTs on ${buckets[0][0]} (as one prefix)`,
       's3.putRequestsPerPrefixPerSecond',
       Exact.of(buckets[0][1].putClass).dividedBy(posted),
       `s3.${buckets[0][0]}.putClass ÷ posted × rate`,

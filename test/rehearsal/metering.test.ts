@@ -78,7 +78,10 @@ describe('the meter on the DynamoDB stand-in', () => {
   const dynamo = new DynamoStandIn([transactions], 'eu-west-2');
   const meter = new Meter();
   const send = (operation: string, input: Record<string, unknown>) => meter.dynamo('function test', operation, input, dynamo, () => dynamo.handle(operation, JSON.stringify(input), input));
-  const units = () => meter.counts(META, (name) => name).dynamodb.transactions!;
+  const units = async () => {
+    await meter.settled();
+    return meter.counts(META, (name) => name).dynamodb.transactions!;
+  };
 
   beforeAll(async () => {
     await dynamo.start();
@@ -90,12 +93,12 @@ describe('the meter on the DynamoDB stand-in', () => {
     const big = text(1500);
     // A new item of ~1.5 KB: 2 units.
     await send('PutItem', { TableName: 'transactions', Item: { pk: { S: 'T#1' }, body: { S: big } } });
-    expect(units().writeUnits.toString()).toBe('2');
+    expect((await units()).writeUnits.toString()).toBe('2');
     // The same put again under attribute_not_exists: the condition fails, the existing 1.5 KB item is charged: 2 more.
     const failed = await send('PutItem', { TableName: 'transactions', Item: { pk: { S: 'T#1' } }, ConditionExpression: 'attribute_not_exists(pk)' });
     expect(failed.status).toBe(400);
-    expect(units().writeUnits.toString()).toBe('4');
-    expect(units().conditionalFailures).toBe(1);
+    expect((await units()).writeUnits.toString()).toBe('4');
+    expect((await units()).conditionalFailures).toBe(1);
     // An update that shrinks it to a few bytes is charged the larger image (2) and puts it in the sparse index (1).
     await send('UpdateItem', {
       TableName: 'transactions',
@@ -103,12 +106,12 @@ describe('the meter on the DynamoDB stand-in', () => {
       UpdateExpression: 'REMOVE body SET retryingAt = :at',
       ExpressionAttributeValues: { ':at': { S: '2026-12-05T10:00:00Z' } },
     });
-    expect(units().writeUnits.toString()).toBe('7');
+    expect((await units()).writeUnits.toString()).toBe('7');
     // A transaction of two small items: 2 × 2 units; its removal from the index: 1.
     await send('TransactWriteItems', {
       TransactItems: [{ Put: { TableName: 'transactions', Item: { pk: { S: 'T#2' } } } }, { Update: { TableName: 'transactions', Key: { pk: { S: 'T#1' } }, UpdateExpression: 'REMOVE retryingAt' } }],
     });
-    expect(units().writeUnits.toString()).toBe('12');
+    expect((await units()).writeUnits.toString()).toBe('12');
     // A cancelled transaction still consumes its items, twice.
     const cancelled = await send('TransactWriteItems', {
       TransactItems: [
@@ -117,23 +120,24 @@ describe('the meter on the DynamoDB stand-in', () => {
       ],
     });
     expect(cancelled.status).toBe(400);
-    expect(units().writeUnits.toString()).toBe('16');
-    expect(units().transactionsCancelled).toBe(1);
-    expect(units().requests).toEqual({ PutItem: 2, UpdateItem: 1, TransactWriteItems: 2 });
+    expect((await units()).writeUnits.toString()).toBe('16');
+    expect((await units()).transactionsCancelled).toBe(1);
+    expect((await units()).requests).toEqual({ PutItem: 2, UpdateItem: 1, TransactWriteItems: 2 });
   });
 
   it('counts reads per 4 KB of the whole item (not the projection), half when eventually consistent, the minimum for a missing item', async () => {
-    const before = units().readUnits;
+    const before = (await units()).readUnits;
     await send('PutItem', { TableName: 'transactions', Item: { pk: { S: 'R#1' }, body: { S: text(5000) } } });
     await send('GetItem', { TableName: 'transactions', Key: { pk: { S: 'R#1' } }, ProjectionExpression: 'pk' });
-    expect(units().readUnits.minus(before).toString()).toBe('1');
+    expect((await units()).readUnits.minus(before).toString()).toBe('1');
     await send('GetItem', { TableName: 'transactions', Key: { pk: { S: 'R#1' } }, ConsistentRead: true });
-    expect(units().readUnits.minus(before).toString()).toBe('3');
+    expect((await units()).readUnits.minus(before).toString()).toBe('3');
     await send('GetItem', { TableName: 'transactions', Key: { pk: { S: 'absent' } } });
-    expect(units().readUnits.minus(before).toString()).toBe('3.5');
+    expect((await units()).readUnits.minus(before).toString()).toBe('3.5');
   });
 
-  it('tracks the most written items with their attempts, conditions and latency', () => {
+  it('tracks the most written items with their attempts, conditions and latency', async () => {
+    await meter.settled();
     const hottest = meter.counts(META, (name) => name).hotItems[0]!;
     expect(hottest).toMatchObject({ table: 'transactions', key: 'pk=T#1' });
     expect(hottest.attempts).toBeGreaterThanOrEqual(hottest.writes);
@@ -142,11 +146,11 @@ describe('the meter on the DynamoDB stand-in', () => {
   });
 
   it('counts nothing while not recording', async () => {
-    const before = units().writeUnits;
+    const before = (await units()).writeUnits;
     meter.recording = false;
     await send('PutItem', { TableName: 'transactions', Item: { pk: { S: 'T#9' } } });
     meter.recording = true;
-    expect(units().writeUnits.equals(before)).toBe(true);
+    expect((await units()).writeUnits.equals(before)).toBe(true);
   });
 });
 

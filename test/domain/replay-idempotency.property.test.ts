@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { createPostingHandler } from '../../functions/posting/posting';
 import { createAssemblerHandler } from '../../functions/assembler/assembler';
 import { openMemoryDatabase } from '../../src/adapters/embedded/database';
-import { SqliteLedgerStore, SqliteSequenceStore } from '../../src/adapters/embedded/ledger-store';
+import { SqliteLedgerStore } from '../../src/adapters/embedded/ledger-store';
 import { SqliteFileOutbox } from '../../src/adapters/embedded/outbox';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import type { LedgerEvent } from '../../src/domain/events';
@@ -34,11 +34,11 @@ async function deliver(deliveries: number[][]) {
   const legs = new CapturingPublisher();
   const completed = new CapturingPublisher();
   const posting = createPostingHandler({ ledger, publisher: legs, clock: fixedClock });
-  const assembler = createAssemblerHandler({ sequences: new SqliteSequenceStore(db), outbox, transactions: new SqliteTransactionStateStore(db), publisher: completed, clock: fixedClock });
+  const assembler = createAssemblerHandler({ outbox, transactions: new SqliteTransactionStateStore(db), publisher: completed, clock: fixedClock });
   for (const batch of deliveries) {
     await posting(sqsEvent(batch.map((i) => payments[i]!)), lambdaContext);
   }
-  // deliver every leg event once more, in two halves, as a redelivering queue would
+  // deliver every recorded sequence once more, in two halves, as a redelivering queue would
   const legEvents = legs.published as LedgerEvent[];
   await assembler(sqsEvent(legEvents.filter((_, i) => i % 2 === 0)), lambdaContext);
   await assembler(sqsEvent(legEvents), lambdaContext);

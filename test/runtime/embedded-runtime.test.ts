@@ -57,6 +57,18 @@ describe('embedded runtime: the posting pipeline end to end', () => {
     expect({ ...serialised.summary, elapsedMs: 0 }).toEqual({ ...fast.summary, elapsedMs: 0 });
   });
 
+  it('FUSE-1: the fused and the staged topology give the same outcomes, ledger and posting records', async () => {
+    const input = lines.slice(0, 1500);
+    const fused = await run(input, { topology: 'fused' });
+    const staged = await run(input, { topology: 'staged' });
+    expect({ ...fused.summary, elapsedMs: 0 }).toEqual({ ...staged.summary, elapsedMs: 0 });
+    // Balances equal to the minor unit; versions count balance updates, which follow batch shapes.
+    const amounts = (balances: typeof fused.balances) => balances.map(({ accountId, currency, balance }) => ({ accountId, currency, balance }));
+    expect(amounts(fused.balances)).toEqual(amounts(staged.balances));
+    expect(outboxLines(fused.stateDir)).toEqual(outboxLines(staged.stateDir));
+    expect(fused.summary.posted).toBeGreaterThan(1000);
+  });
+
   it('hot account: 1,000 payments to one merchant in one batch update its balance once', async () => {
     const merchant = { id: 'MER-00001', name: 'Elmstead Clothing', mcc: '5651', country: 'GB' };
     const oneMerchant = sampleLines(1000, 99, 0).map((line, i) => {
@@ -95,12 +107,12 @@ describe('embedded runtime: the posting pipeline end to end', () => {
       sweeper: { maxAttempts: 2, pageSize: 100 },
       overrides: {
         ledgerStore: (real): LedgerStore => ({
-          recordLegs: async (legs) => {
-            if (legs.some((leg) => leg.authorizationId === victim)) {
+          recordPostings: async (sequences) => {
+            if (sequences.some((sequence) => sequence.authorizationId === victim)) {
               attempts += 1;
               throw new Error('core banking adapter rejected the account');
             }
-            return real.recordLegs(legs);
+            return real.recordPostings(sequences);
           },
           balances: () => real.balances(),
         }),
@@ -113,7 +125,8 @@ describe('embedded runtime: the posting pipeline end to end', () => {
     try {
       const failed = await reopened.transactions.listByStatus('FAILED', 10);
       expect(failed).toHaveLength(1);
-      expect(failed[0]).toMatchObject({ authorizationId: victim, status: 'FAILED', stage: 'posting', attempts: 2 });
+      // Fused (FUSE-1): the payment failed inside the hot path, which is what re-drives it.
+      expect(failed[0]).toMatchObject({ authorizationId: victim, status: 'FAILED', stage: 'hot-path', attempts: 2 });
       expect(failed[0]!.lastError).toContain('core banking adapter rejected the account');
     } finally {
       reopened.close();

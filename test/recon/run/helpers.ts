@@ -94,11 +94,9 @@ export function writeState(dir: string): string {
     narrative: 'CARD PAYMENT',
     authorizationId: `AUTH-${sequenceId}`,
   });
-  void store.recordLegs([
-    leg('SEQ-1', 1, 'ACC-0000001', 'DEBIT', '12.34'),
-    leg('SEQ-1', 2, 'SETTLE-GBP-001', 'CREDIT', '12.34'),
-    leg('SEQ-2', 1, 'ACC-0000001', 'DEBIT', '50.00'),
-    leg('SEQ-2', 2, 'SETTLE-GBP-001', 'CREDIT', '50.00'),
+  void store.recordPostings([
+    { sequenceId: 'SEQ-1', authorizationId: 'AUTH-SEQ-1', legs: [leg('SEQ-1', 1, 'ACC-0000001', 'DEBIT', '12.34'), leg('SEQ-1', 2, 'SETTLE-GBP-001', 'CREDIT', '12.34')] },
+    { sequenceId: 'SEQ-2', authorizationId: 'AUTH-SEQ-2', legs: [leg('SEQ-2', 1, 'ACC-0000001', 'DEBIT', '50.00'), leg('SEQ-2', 2, 'SETTLE-GBP-001', 'CREDIT', '50.00')] },
   ]);
   db.close();
   return dir;

@@ -213,8 +213,8 @@ interface QueueTally {
   sentMessages: number;
   /** Message chunks counted send requests announced and their messages have not used yet. */
   announcedChunks: number;
-  /** Chunks of billed messages no counted request covered: each is billed as a request. */
-  unattributedChunks: number;
+  /** Billed messages no counted request covered, sent in the current synchronous burst of each origin. */
+  burst: Map<string, number[]>;
   receivedMessages: number;
   deletedMessages: number;
   producers: Set<string>;
@@ -607,7 +607,7 @@ export class Meter {
           otherRequests: 0,
           sentMessages: 0,
           announcedChunks: 0,
-          unattributedChunks: 0,
+          burst: new Map(),
           receivedMessages: 0,
           deletedMessages: 0,
           producers: new Set(),
@@ -619,7 +619,10 @@ export class Meter {
 
   /**
    * A message enqueued. `billed`: by a send request (not a dead-letter move or an injected
-   * duplicate delivery). A billed message no counted request covers is billed as its own request.
+   * duplicate delivery). Billed messages no counted request covers are the stand-ins' own sends
+   * (a Pipe's SQS target, Lambda's asynchronous dead-letter queue): the messages one origin sends
+   * in one synchronous burst are billed as SendMessageBatch requests of at most 10 (a Pipe uses
+   * the target's batch API), each 64 KB chunk one request.
    */
   sqsMessage(queue: string, bytes: number, billed: boolean, origin: string): void {
     if (!this.recording) return;
@@ -627,11 +630,25 @@ export class Meter {
     if (!billed) return;
     tally.sentMessages += 1;
     const size = chunks(bytes);
-    if (tally.announcedChunks >= size) tally.announcedChunks -= size;
-    else {
-      tally.unattributedChunks += size;
-      tally.producers.add(origin);
+    if (tally.announcedChunks >= size) {
+      tally.announcedChunks -= size;
+      return;
     }
+    tally.producers.add(origin);
+    const burst = tally.burst.get(origin);
+    if (burst) burst.push(bytes);
+    else {
+      tally.burst.set(origin, [bytes]);
+      queueMicrotask(() => this.closeBurst(queue, origin));
+    }
+  }
+
+  private closeBurst(queue: string, origin: string): void {
+    const tally = this.queue(queue);
+    const burst = tally.burst.get(origin);
+    if (!burst) return;
+    tally.burst.delete(origin);
+    for (let start = 0; start < burst.length; start += SQS_BATCH_LIMIT) tally.sendRequests += chunks(burst.slice(start, start + SQS_BATCH_LIMIT).reduce((n, bytes) => n + bytes, 0));
   }
 
   /**
@@ -749,6 +766,7 @@ export class Meter {
       .sort((a, b) => b.writes - a.writes || b.attempts - a.attempts || (a.key < b.key ? -1 : 1))
       .slice(0, 20)
       .map((item) => ({ ...item, writeUnits: Exact.of(item.writeUnits) }));
+    for (const [name, tally] of this.queues) for (const origin of [...tally.burst.keys()]) this.closeBurst(name, origin);
     return {
       format: COUNTS_FORMAT,
       ...meta,
@@ -776,7 +794,7 @@ export class Meter {
           return [
             name,
             {
-              sendRequests: tally.sendRequests + tally.unattributedChunks,
+              sendRequests: tally.sendRequests,
               receiveRequests: tally.receiveRequests,
               deleteRequests: tally.deleteRequests,
               otherRequests: tally.otherRequests,

@@ -173,7 +173,7 @@ const META = {
 describe('SQS, EventBridge and S3 requests', () => {
   const queueDefinition = { address: 'q', name: 'q', arn: 'arn:aws:sqs:eu-west-2:111111111111:q', url: 'http://sqs/q', visibilityTimeoutSeconds: 30, receiveWaitTimeSeconds: 0 };
 
-  it('bills every 64 KB chunk of a request, and each send no counted request covered as its own request', () => {
+  it('bills every 64 KB chunk of a request, and sends no counted request covered as batches of 10 per burst of one origin', () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(fc.integer({ min: 1, max: 200 * 1024 }), { minLength: 1, maxLength: 10 }), { maxLength: 8 }),
@@ -191,13 +191,26 @@ describe('SQS, EventBridge and S3 requests', () => {
           // Redrive moves and injected duplicates are not requests.
           if (queue.messages[0]) queue.duplicate(queue.messages[0]);
           const counted = meter.counts(META, (name) => name).sqs.q ?? { sendRequests: 0, sentMessages: 0, producers: [] };
-          const expected = batches.reduce((n, sizes) => n + Math.max(1, Math.ceil(sizes.reduce((a, b) => a + b, 0) / 65536)), 0) + loose.reduce((n, size) => n + Math.ceil(size / 65536), 0);
+          // The loose sends are one synchronous burst of one origin: SendMessageBatch requests of 10.
+          const request = (sizes: number[]) => Math.max(1, Math.ceil(sizes.reduce((a, b) => a + b, 0) / 65536));
+          let expected = batches.reduce((n, sizes) => n + request(sizes), 0);
+          for (let start = 0; start < loose.length; start += 10) expected += request(loose.slice(start, start + 10));
           expect(counted.sendRequests).toBe(expected);
           expect(counted.sentMessages).toBe(batches.flat().length + loose.length);
           expect(counted.producers).toEqual([...(batches.length > 0 ? ['function a'] : []), ...(loose.length > 0 ? ['pipe p'] : [])]);
         },
       ),
     );
+  });
+
+  it('sends of one origin in separate turns are separate requests', async () => {
+    const meter = new Meter();
+    meter.recording = true;
+    for (let i = 0; i < 12; i += 1) meter.sqsMessage('q', 100, true, 'pipe p');
+    await Promise.resolve();
+    meter.sqsMessage('q', 100, true, 'pipe p');
+    meter.sqsMessage('q', 100, false, 'q after 5 receives');
+    expect(meter.counts(META, (name) => name).sqs.q).toMatchObject({ sendRequests: 2 + 1, sentMessages: 13, producers: ['pipe p'] });
   });
 
   it("an event-source mapping's batch costs ⌈n/10⌉ receives and ⌈deleted/10⌉ deletes (Lambda's poller takes 10 at a time)", () => {

@@ -370,6 +370,8 @@ export function computeCost(prices: PriceList, config: DeploymentConfig, counts:
   notCounted.push(
     'time-based charges that do not scale with payments: SQS empty receives of idle pollers, DynamoDB Streams reads by the Pipe (GetRecords per shard), KMS keys ($/key-month), CloudWatch alarms, dashboards and custom metrics, X-Ray traces, NAT gateways, VPC endpoints, the ALB, Redshift, Glue, EMR',
     'storage that accrues per month: DynamoDB items, S3 objects, the EventBridge archive',
+    'execution logs of the Pipe (level ERROR) and the state machines (level ALL, off the hot path), which the rehearsal does not produce',
+    "the Pipe's own concurrency (stream shards × parallelization factor): DynamoDB decides the shard count",
     'Secrets Manager and SSM reads (per cold start), SNS publications (failures only), data transfer',
   );
   if (counts.injected.duplicateDeliveries + counts.injected.visibilityExpiries + counts.injected.transientFaults > 0)
@@ -456,6 +458,23 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
       unit: 'reserved executions',
       source: 'the synthesized reserved_concurrent_executions of each function',
     });
+  }
+  // Each event-source mapping's maximum concurrency: its batches per second × their duration.
+  for (const mapping of counts.eventSourceMappings) {
+    const configured = config.eventSourceMappings.find((candidate) => candidate.queue === mapping.queue && candidate.functionName === mapping.function);
+    if (configured?.maximumConcurrency === undefined || mapping.durationMicros === 0) continue;
+    check(
+      `sqs.esm.${mapping.queue}`,
+      `${mapping.queue} → ${mapping.function} mapping concurrency`,
+      'lambda.concurrentExecutions',
+      concurrency(mapping.durationMicros),
+      `eventSourceMappings[${mapping.queue}].durationMicros ÷ posted × rate`,
+      {
+        value: Exact.of(configured.maximumConcurrency),
+        unit: 'concurrent batches',
+        source: "the synthesized event-source mapping's scaling_config.maximum_concurrency",
+      },
+    );
   }
   // The hottest item: its write units per second against one partition, and its serial conditional updates.
   const hottest = [...counts.hotItems].sort((a, b) => b.writes - a.writes || a.key.localeCompare(b.key))[0];

@@ -166,6 +166,9 @@ describe('the cost model', () => {
     // Little's law: (0.7985 s + 0.084 s) / 100 payments × 1,111/s concurrent executions.
     expect(quota('lambda.concurrency').needAtRate.equals(Exact.parse('0.8825').dividedBy(100).times(1111))).toBe(true);
     expect(quota('lambda.reserved.ledgerline-test-hot-path').quota.toString()).toBe('50');
+    const mapping = quota('sqs.esm.ledgerline-test-payments-queue');
+    expect(mapping.quota.toString()).toBe('40');
+    expect(mapping.needAtRate.equals(Exact.parse('0.7985').dividedBy(100).times(1111))).toBe(true);
     const hot = quota('dynamodb.hotItem.wcu');
     expect(hot.name).toContain('1 of 2 shards seen');
     expect(hot.needAtRate.equals(Exact.of(12 * 1111, 100))).toBe(true);

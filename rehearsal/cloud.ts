@@ -28,7 +28,7 @@ export interface CloudOptions {
   /** Replace the IAM contract (tests). */
   authorizer?: RequestAuthorizer;
   redshift?: StepFunctionsDeps['redshift'];
-  /** Duplicate-delivery injection for messages delivered by rules to queues. */
+  /** Duplicate-delivery injection for messages delivered to queues by rules and by a Pipe with an SQS target. */
   onQueueDelivery?(queue: Queue, message: SqsMessage): void;
   expireVisibility?: ConstructorParameters<typeof EventSourcePoller>[3]['expireVisibility'];
   /** Where IAM denials are announced as they happen (default: stderr). */
@@ -165,6 +165,7 @@ export class RehearsalCloud {
         },
         putEvents: (entries, caller) => this.events.putEvents(entries, caller),
         queues: this.queues,
+        onQueueDelivery: this.options.onQueueDelivery,
       });
       const table = this.deployment.tables.find((candidate) => candidate.streamArn === definition.sourceArn);
       if (!table) throw new Error(`pipe ${definition.name}: source ${definition.sourceArn} is no table stream of the deployment`);

@@ -223,6 +223,24 @@ export function roleNameOf(arn: string): string {
   return match[1]!;
 }
 
+/**
+ * The deployed functions whose synthesized environment names `variable` (the functions reading
+ * that resource), whatever the topology: FUSE-1's fused `hot-path` reads what the six stage
+ * functions read when staged. Throws naming the variable when none does.
+ */
+export function functionsReading(deployment: Pick<Deployment, 'functions'>, variable: string): FunctionDefinition[] {
+  const readers = deployment.functions.filter((fn) => fn.environment[variable] !== undefined && fn.environment[variable] !== '');
+  if (readers.length === 0) throw new Error(`no synthesized function has ${variable} in its environment: the rehearsal cannot locate its resource`);
+  return readers;
+}
+
+/** The value every function reading `variable` is given (one resource, one name); throws when they disagree. */
+export function settingOf(deployment: Pick<Deployment, 'functions'>, variable: string): string {
+  const values = new Set(functionsReading(deployment, variable).map((fn) => fn.environment[variable]!));
+  if (values.size !== 1) throw new Error(`the synthesized functions disagree on ${variable}: ${[...values].join(', ')}`);
+  return [...values][0]!;
+}
+
 export function loadDeployment(synthDir: string, env: string): Deployment {
   const synth = new SynthesizedEnvironment(synthDir, env);
   const resolved = (ref: ResourceRef) => synth.resolved(ref);

@@ -55,16 +55,24 @@ export function recordIdOf(content: string): string | undefined {
   return line ? `PR-${line.slice(SEQUENCE[1] - 1, SEQUENCE[1] - 1 + SEQUENCE[2]).trimEnd()}` : undefined;
 }
 
+/**
+ * The posting records one outbox object (or file) holds: record id (`PR-<sequenceId>`) → its
+ * lines, in order. An object holds a whole batch (LEDGER-2), each record's lines together.
+ */
+export function postingRecordsOf(content: string): Map<string, string> {
+  const records = new Map<string, string>();
+  for (const line of content.split('\n')) {
+    if (!line) continue;
+    const id = recordIdOf(line)!;
+    records.set(id, `${records.get(id) ?? ''}${line}\n`);
+  }
+  return records;
+}
+
 /** The posting records of an embedded state: record id (`PR-<sequenceId>`) → content (its lines). */
 export function embeddedPostingRecords(stateDir: string): Map<string, string> {
   const records = new Map<string, string>();
-  for (const file of outboxFiles(stateDir)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (!line) continue;
-      const id = recordIdOf(line)!;
-      records.set(id, `${records.get(id) ?? ''}${line}\n`);
-    }
-  }
+  for (const file of outboxFiles(stateDir)) for (const [id, lines] of postingRecordsOf(readFileSync(file, 'utf8'))) records.set(id, `${records.get(id) ?? ''}${lines}`);
   return records;
 }
 

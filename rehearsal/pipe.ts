@@ -3,8 +3,9 @@
  * (`filter_criteria`, EventBridge pattern semantics on the stream record), batches of
  * `batch_size` gathered for at most `maximum_batching_window_in_seconds`, `parallelization_factor`
  * concurrent batches (records of one item key stay in order), the enrichment function invoked
- * with the batch, and each element it returns put on the target bus with the synthesized
- * detail-type / source paths. A failed batch is split in halves (AUTOMATIC_BISECT) until the
+ * with the batch, and each element it returns delivered to the target: put on a bus with the
+ * synthesized detail-type / source paths, or (FUSE-1, fused) sent to an SQS queue as one message
+ * whose body is the element's JSON. A failed batch is split in halves (AUTOMATIC_BISECT) until the
  * failing record stands alone; that one is retried `maximum_retry_attempts` times and then its
  * batch information goes to the Pipe's dead-letter queue, as the Pipe does for stream sources.
  * Every call the Pipe makes is authorised as its synthesized role.
@@ -14,13 +15,15 @@ import type { StreamRecord } from './dynamo';
 import { matchesEventPattern } from './event-pattern';
 import type { PutEventsEntry } from './eventbridge';
 import type { ApiRequest, CallPrincipal } from './iam/contract';
-import type { QueueService } from './sqs';
+import type { Queue, QueueService, SqsMessage } from './sqs';
 
 export interface PipeDeps {
   authorize(principal: CallPrincipal, request: ApiRequest, caller: string): string | undefined;
   invoke(functionArn: string, event: unknown, caller: string): Promise<{ ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string }>;
   putEvents(entries: PutEventsEntry[], caller: string): { FailedEntryCount: number; Entries: { ErrorCode?: string; ErrorMessage?: string }[] };
   queues: QueueService;
+  /** Each message the Pipe sends to an SQS target (the rehearsal's at-least-once injection hooks here). */
+  onQueueDelivery?(queue: Queue, message: SqsMessage): void;
 }
 
 export interface PipeCounters {
@@ -31,6 +34,7 @@ export interface PipeCounters {
   enrichmentFailures: number;
   bisections: number;
   retries: number;
+  /** Elements delivered to the target (bus events or queue messages). */
   events: number;
   deadLettered: number;
 }
@@ -41,6 +45,10 @@ function jsonPath(path: string | undefined, value: unknown): unknown {
   let current: unknown = value;
   for (const part of path.slice(2).split('.')) current = current && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
   return current;
+}
+
+function isQueueArn(arn: string): boolean {
+  return arn.startsWith('arn:aws:sqs:');
 }
 
 export class PipeRunner {
@@ -171,6 +179,7 @@ export class PipeRunner {
       else return `enrichment returned ${typeof outcome.result}, not an array for a batch of ${batch.length}`;
     }
     if (outputs.length === 0) return undefined;
+    if (isQueueArn(this.definition.targetArn)) return this.sendToQueue(outputs);
     const bus = this.definition.targetArn;
     const entries: PutEventsEntry[] = outputs.map((output) => ({
       EventBusName: bus,
@@ -183,6 +192,20 @@ export class PipeRunner {
     const result = this.deps.putEvents(entries, this.caller);
     this.counters.events += entries.length - result.FailedEntryCount;
     if (result.FailedEntryCount > 0) return `target PutEvents: ${result.FailedEntryCount} entries failed (${result.Entries.find((entry) => entry.ErrorCode)?.ErrorCode})`;
+    return undefined;
+  }
+
+  /** An SQS target (FUSE-1): each element one message, its JSON the body, sent as the Pipe's role. */
+  private sendToQueue(outputs: readonly unknown[]): string | undefined {
+    const queue = this.deps.queues.byArn(this.definition.targetArn);
+    if (!queue) return `target ${this.definition.targetArn}: no such queue in the deployment`;
+    const denial = this.deps.authorize(this.principal, { service: 'sqs', operation: 'SendMessage', input: { QueueUrl: queue.definition.url } }, this.caller);
+    if (denial) return denial;
+    for (const output of outputs) {
+      const message = queue.send(JSON.stringify(output), this.caller);
+      this.counters.events += 1;
+      this.deps.onQueueDelivery?.(queue, message);
+    }
     return undefined;
   }
 

@@ -13,7 +13,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { synthesizeLedgerline } from '../../stacks/ledgerline';
 import { dev } from '../../environments/dev';
 import { RehearsalCloud } from '../../rehearsal/cloud';
-import { loadDeployment } from '../../rehearsal/deployment';
+import { functionsReading, loadDeployment } from '../../rehearsal/deployment';
+import { LEDGER_BALANCE_ATTRIBUTES as BAL, LEDGER_KEYS } from '../../src/adapters/aws/tables';
 
 const root = mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-gateway-'));
 const intact = join(root, 'intact');
@@ -52,19 +53,21 @@ async function boot(synthDir: string): Promise<RehearsalCloud> {
   return cloud;
 }
 
-/** What DynamoLedgerStore sends for a first leg of an account: a leg put and the balance update. */
-function legTransaction(table: string) {
+const JOURNAL_KEY = LEDGER_KEYS.sequence('seq-1');
+
+/** What DynamoLedgerStore sends for a first sequence of an account (LEDGER-1): the journal put and the balance shard's creation. */
+function ledgerTransaction(table: string) {
   return new TransactWriteItemsCommand({
     TransactItems: [
-      { Put: { TableName: table, Item: { pk: { S: 'LEG#seq-1:1' }, legId: { S: 'seq-1:1' } }, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } } },
+      { Put: { TableName: table, Item: { pk: { S: JOURNAL_KEY }, authorizationId: { S: 'AUTH-1' } }, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } } },
       {
         Update: {
           TableName: table,
-          Key: { pk: { S: 'BAL#ACC-1#0' } },
-          UpdateExpression: 'SET #balance = if_not_exists(#balance, :zero) + :delta, balanceAccountId = :account, #shard = :shard, currency = :currency',
+          Key: { pk: { S: LEDGER_KEYS.balance('ACC-1', 0) } },
+          UpdateExpression: 'SET #balance = :delta, #version = :one, #currency = :currency, #accountId = :account, #shard = :shard',
           ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#balance': 'balanceMinor', '#pk': 'pk', '#shard': 'shard' },
-          ExpressionAttributeValues: { ':zero': { N: '0' }, ':delta': { N: '-1654' }, ':account': { S: 'ACC-1' }, ':shard': { N: '0' }, ':currency': { S: 'GBP' } },
+          ExpressionAttributeNames: { '#pk': 'pk', '#balance': BAL.balance, '#version': BAL.version, '#currency': BAL.currency, '#accountId': BAL.accountId, '#shard': BAL.shard },
+          ExpressionAttributeValues: { ':delta': { N: '-1654' }, ':one': { N: '1' }, ':currency': { S: 'GBP' }, ':account': { S: 'ACC-1' }, ':shard': { N: '0' } },
         },
       },
     ],
@@ -72,18 +75,19 @@ function legTransaction(table: string) {
 }
 
 describe('rehearsal gateway: IAM', () => {
-  it("serves the posting function's ledger transaction when its role grants it, and denies it as AWS does when the synth lacks dynamodb:UpdateItem", async () => {
-    const clouds = [await boot(intact), await boot(withoutGrant('no-update', 'fn-posting_role_policy', 'dynamodb:UpdateItem'))];
+  it("serves the posting stage's ledger transaction (the fused hot-path's role) when its role grants it, and denies it as AWS does when the synth lacks dynamodb:UpdateItem", async () => {
+    const clouds = [await boot(intact), await boot(withoutGrant('no-update', 'fn-hot-path_role_policy', 'dynamodb:UpdateItem'))];
     try {
       const [allowed, denied] = clouds.map((cloud) => {
-        const posting = cloud.deployment.functions.find((fn) => fn.logicalName === 'posting')!;
-        const client = new DynamoDBClient({ endpoint: cloud.gateway.endpoint, region: cloud.deployment.region, credentials: { accessKeyId: posting.roleName, secretAccessKey: 'x' }, maxAttempts: 1 });
-        return { cloud, client, table: posting.environment.LEDGER_TABLE! };
+        const [posting] = functionsReading(cloud.deployment, 'LEDGER_TABLE');
+        expect(posting!.logicalName).toBe('hot-path');
+        const client = new DynamoDBClient({ endpoint: cloud.gateway.endpoint, region: cloud.deployment.region, credentials: { accessKeyId: posting!.roleName, secretAccessKey: 'x' }, maxAttempts: 1 });
+        return { cloud, client, table: posting!.environment.LEDGER_TABLE! };
       });
-      await expect(allowed!.client.send(legTransaction(allowed!.table))).resolves.toBeDefined();
+      await expect(allowed!.client.send(ledgerTransaction(allowed!.table))).resolves.toBeDefined();
       expect(allowed!.cloud.gateway.denials.size).toBe(0);
 
-      const failure = await denied!.client.send(legTransaction(denied!.table)).then(
+      const failure = await denied!.client.send(ledgerTransaction(denied!.table)).then(
         () => undefined,
         (error: unknown) => error as { name: string; $metadata: { httpStatusCode?: number }; message: string },
       );
@@ -91,11 +95,11 @@ describe('rehearsal gateway: IAM', () => {
       expect(failure?.$metadata.httpStatusCode).toBe(400);
       expect(failure?.message).toContain('dynamodb:UpdateItem');
       const [denial] = [...denied!.cloud.gateway.denials.values()];
-      expect(denial).toMatchObject({ caller: 'function posting', action: 'dynamodb:UpdateItem', resource: `arn:aws:dynamodb:eu-west-2:111111111111:table/${denied!.table}` });
-      expect(denial!.policies.some((policy) => policy.includes('fn-posting_role_policy'))).toBe(true);
+      expect(denial).toMatchObject({ caller: 'function hot-path', action: 'dynamodb:UpdateItem', resource: `arn:aws:dynamodb:eu-west-2:111111111111:table/${denied!.table}` });
+      expect(denial!.policies.some((policy) => policy.includes('fn-hot-path_role_policy'))).toBe(true);
       // Nothing of the denied transaction was written.
       const leg = await new DynamoDBClient({ endpoint: denied!.cloud.dynamo.endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).send(
-        new GetItemCommand({ TableName: denied!.table, Key: { pk: { S: 'LEG#seq-1:1' } } }),
+        new GetItemCommand({ TableName: denied!.table, Key: { pk: { S: JOURNAL_KEY } } }),
       );
       expect(leg.Item).toBeUndefined();
     } finally {

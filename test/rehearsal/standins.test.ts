@@ -1,9 +1,12 @@
 /**
  * What the rehearsal adds to its stand-ins (REH-1: every gap emulated or named), held to DynamoDB / SQS / EventBridge semantics:
  * TransactWriteItems over dynalite (all or nothing, one CancellationReason per item), the stream
- * records of a stream-enabled table, SQS visibility and redrive, and EventBridge patterns.
+ * records of a stream-enabled table, SQS visibility and redrive, the Pipe's targets (a bus, or an
+ * SQS queue: FUSE-1), and EventBridge patterns.
  */
-import type { TableDefinition } from '../../rehearsal/deployment';
+import type { PipeDefinition, TableDefinition } from '../../rehearsal/deployment';
+import { PipeRunner } from '../../rehearsal/pipe';
+import type { PutEventsEntry } from '../../rehearsal/eventbridge';
 import { DynamoStandIn, type StreamRecord } from '../../rehearsal/dynamo';
 import { matchesEventPattern } from '../../rehearsal/event-pattern';
 import { internalS3Headers, S3StandIn } from '../../rehearsal/s3';
@@ -151,6 +154,127 @@ describe('SQS stand-in', () => {
     expect(work.delete(current)).toBe(true);
     clock.advanceTo(clock.now() + 60_000);
     expect(work.receive(1)).toEqual([]);
+  });
+});
+
+describe('Pipe stand-in', () => {
+  const queueArn = 'arn:aws:sqs:eu-west-2:111111111111:hot-path-queue';
+  const dlqArn = 'arn:aws:sqs:eu-west-2:111111111111:pipe-dlq';
+  const definition = (target: string): PipeDefinition => ({
+    address: 'aws_pipes_pipe.pipe',
+    name: 'authorisations',
+    arn: 'arn:aws:pipes:eu-west-2:111111111111:pipe/authorisations',
+    roleName: 'pipe-role',
+    sourceArn: intake.streamArn!,
+    enrichmentArn: 'arn:aws:lambda:eu-west-2:111111111111:function:ingest',
+    targetArn: target,
+    filterPatterns: [{ eventName: ['INSERT'] }],
+    batchSize: 10,
+    maximumBatchingWindowSeconds: 1,
+    maximumRetryAttempts: 2,
+    maximumRecordAgeSeconds: -1,
+    parallelizationFactor: 1,
+    bisectOnFailure: true,
+    deadLetterArn: dlqArn,
+    startingPosition: 'TRIM_HORIZON',
+    ...(target.startsWith('arn:aws:events:') ? { detailTypePath: '$.type', sourcePath: '$.source' } : {}),
+    desiredState: 'RUNNING',
+  });
+  const record = (id: string, eventName: StreamRecord['eventName'] = 'INSERT'): StreamRecord => ({
+    eventID: id,
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'eu-west-2',
+    dynamodb: { ApproximateCreationDateTime: 1, Keys: { id: { S: id } }, NewImage: { id: { S: id } }, SequenceNumber: id, SizeBytes: 10, StreamViewType: 'NEW_IMAGE' },
+    eventSourceARN: intake.streamArn!,
+  });
+  const queues = () =>
+    new QueueService(
+      [
+        { address: 'q', name: 'hot-path-queue', arn: queueArn, url: 'https://sqs/hot-path-queue', visibilityTimeoutSeconds: 361, receiveWaitTimeSeconds: 0 },
+        { address: 'd', name: 'pipe-dlq', arn: dlqArn, url: 'https://sqs/pipe-dlq', visibilityTimeoutSeconds: 30, receiveWaitTimeSeconds: 0 },
+      ],
+      new VirtualClock(),
+    );
+  /** The enrichment: one envelope per INSERT, as ingest returns them. */
+  const invoke = async (_arn: string, event: unknown) => ({
+    ok: true as const,
+    result: (event as StreamRecord[]).map((one) => ({ type: 'payment.authorised', source: 'ledgerline.ingest', id: one.eventID })),
+  });
+  const drain = async (pipe: PipeRunner) => {
+    pipe.flush();
+    while (pipe.pending > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+
+  it('an SQS target: each envelope the enrichment returns is ONE message whose body is the bare envelope, sent as the pipe role; nothing is put on a bus', async () => {
+    const service = queues();
+    const calls: string[] = [];
+    const delivered: string[] = [];
+    const puts: PutEventsEntry[][] = [];
+    const pipe = new PipeRunner(definition(queueArn), {
+      authorize: (principal, request) => {
+        calls.push(`${principal.kind === 'role' ? principal.roleName : principal.kind} ${request.service}:${request.operation}`);
+        return undefined;
+      },
+      invoke,
+      putEvents: (entries) => {
+        puts.push(entries);
+        return { FailedEntryCount: 0, Entries: [] };
+      },
+      queues: service,
+      onQueueDelivery: (queue, message) => delivered.push(`${queue.name} ${message.body}`),
+    });
+    for (const id of ['a', 'b', 'c']) pipe.accept(record(id));
+    pipe.accept(record('d', 'MODIFY'));
+    await drain(pipe);
+    const bodies = service
+      .byArn(queueArn)!
+      .receive(10)
+      .map((message) => JSON.parse(message.body) as { id: string; type: string });
+    expect(bodies.map((body) => [body.id, body.type])).toEqual([
+      ['a', 'payment.authorised'],
+      ['b', 'payment.authorised'],
+      ['c', 'payment.authorised'],
+    ]);
+    expect(delivered).toHaveLength(3);
+    expect(puts).toEqual([]);
+    expect(calls).toEqual(['pipe-role lambda:Invoke', 'pipe-role sqs:SendMessage']);
+    expect([pipe.counters.events, pipe.counters.filteredOut]).toEqual([3, 1]);
+  });
+
+  it('an SQS target the pipe role may not send to: the batch is retried, then its stream batch information is dead-lettered', async () => {
+    const service = queues();
+    const pipe = new PipeRunner(definition(queueArn), {
+      authorize: (_principal, request) =>
+        request.service === 'sqs' && request.input && (request.input as { QueueUrl?: string }).QueueUrl === 'https://sqs/hot-path-queue' ? 'AccessDenied: sqs:SendMessage' : undefined,
+      invoke,
+      putEvents: () => ({ FailedEntryCount: 0, Entries: [] }),
+      queues: service,
+    });
+    pipe.accept(record('x'));
+    await drain(pipe);
+    expect(service.byArn(queueArn)!.depth).toBe(0);
+    expect([pipe.counters.retries, pipe.counters.deadLettered]).toEqual([2, 1]);
+    const letter = JSON.parse(service.byArn(dlqArn)!.deadLetters[0]!.body) as { context: { errorMessage: string }; ddbStreamBatchInfo: { startSequenceNumber: string } };
+    expect([letter.context.errorMessage, letter.ddbStreamBatchInfo.startSequenceNumber]).toEqual(['AccessDenied: sqs:SendMessage', 'x']);
+  });
+
+  it('a bus target: each envelope is one event, detail-type and source from the synthesized paths', async () => {
+    const bus = 'arn:aws:events:eu-west-2:111111111111:event-bus/bus';
+    const puts: PutEventsEntry[] = [];
+    const pipe = new PipeRunner(definition(bus), {
+      authorize: () => undefined,
+      invoke,
+      putEvents: (entries) => {
+        puts.push(...entries);
+        return { FailedEntryCount: 0, Entries: [] };
+      },
+      queues: queues(),
+    });
+    pipe.accept(record('e'));
+    await drain(pipe);
+    expect(puts.map((entry) => [entry.EventBusName, entry.DetailType, entry.Source])).toEqual([[bus, 'payment.authorised', 'ledgerline.ingest']]);
   });
 });
 

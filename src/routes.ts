@@ -166,9 +166,12 @@ export function crossesBus(event: { type: string; data: unknown }): boolean {
   }
 }
 
+const edgesByType = new Map<string, Edge[]>();
+for (const edge of EDGES) for (const type of edge.eventPattern['detail-type']) edgesByType.set(type, [...(edgesByType.get(type) ?? []), edge]);
+
 /** The hot-path stage that consumes `event`, if any (the edge whose pattern it matches). */
 export function stageFor(event: BusEvent): StageName | undefined {
-  for (const edge of EDGES) if (matchesPattern(edge.eventPattern, event)) return edge.stage;
+  for (const edge of edgesByType.get(event['detail-type']) ?? []) if (matchesPattern(edge.eventPattern, event)) return edge.stage;
   return undefined;
 }
 

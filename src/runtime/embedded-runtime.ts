@@ -26,7 +26,7 @@ import type { Clock, DedupStore, LedgerStore, ReferenceData } from '../ports';
 import type { ConsumerName, Route, Topology } from '../routes';
 import { DEFAULT_TOPOLOGY, routesFor } from '../routes';
 import type { SqsHandler } from '../lambda/sqs-consumer';
-import { stageHandler } from '../lambda/stage';
+import { stageHandler, type Stage } from '../lambda/stage';
 import { parkExhaustedRecords } from '../lambda/park-exhausted';
 import type { Logger } from '../lambda/logger';
 import { silentLogger } from '../lambda/logger';
@@ -173,7 +173,7 @@ export class EmbeddedRuntime {
     const dedupStore = options.overrides?.dedupStore ? options.overrides.dedupStore(realDedup) : realDedup;
     const ledger = options.overrides?.ledgerStore ? options.overrides.ledgerStore(this.ledger) : this.ledger;
     const referenceData = options.overrides?.referenceData ?? loadReferenceData();
-    const stages: HotPathStages = {
+    const stages: HotPathStages = this.timedStages({
       dedup: createDedupStage({
         store: dedupStore,
         parking: new SqliteParkedDuplicateStore(this.db),
@@ -194,7 +194,7 @@ export class EmbeddedRuntime {
       }),
       posting: createPostingStage({ ledger, clock, logger }),
       assembler: createAssemblerStage({ outbox: this.outbox, transactions: this.transactions, clock, logger }),
-    };
+    });
     const handlerFor = (consumer: ConsumerName): SqsHandler =>
       consumer === 'hot-path' ? createHotPathHandler({ stages, publisher, logger }) : stageHandler(stages[consumer] as never, publisher, logger);
     this.consumers = new Map(
@@ -203,6 +203,29 @@ export class EmbeddedRuntime {
         return [route.consumer, { route, handler }];
       }),
     );
+  }
+
+  /** Each stage's batch wall time lands in stageTimings under its own name, fused or not. */
+  private timedStages(stages: HotPathStages): HotPathStages {
+    const timed = <S extends Stage<never>>(stage: S): S => ({
+      ...stage,
+      run: async (events: never[]) => {
+        const started = performance.now();
+        try {
+          return await stage.run(events);
+        } finally {
+          this.recordTiming(stage.name, started, events.length);
+        }
+      },
+    });
+    return {
+      dedup: timed(stages.dedup as never),
+      standardise: timed(stages.standardise as never),
+      enrich: timed(stages.enrich as never),
+      rules: timed(stages.rules as never),
+      posting: timed(stages.posting as never),
+      assembler: timed(stages.assembler as never),
+    };
   }
 
   close(): void {

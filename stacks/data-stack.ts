@@ -6,7 +6,9 @@
  *   LSIs, TTL, streams. PITR and the data CMK on every table.
  * - The ingest bucket (prefixes incoming/ quarantine/ parked/ outbox/postings/ results/).
  * - The custom event bus + an archive of the lifecycle events replay needs.
- * - Every SQS queue (route queues with their DLQs, and the DLQs of the bus targets, the Pipe,
+ * - Every SQS queue (the topology's route queues with their DLQs: only the route's rule may send
+ *   by resource policy; fused, the authorisation Pipe also sends to the hot path's queue, by its
+ *   role's identity policy in the same account; and the DLQs of the bus targets, the Pipe,
  *   Scheduler and async invocations) with their queue policies, and the SNS topics.
  * - The exceptions workbench's secrets (data CMK): the CSRF key (random, generated once) and
  *   the Okta client secret (created empty; the identity team sets its value).

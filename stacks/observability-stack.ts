@@ -236,7 +236,14 @@ export class ObservabilityStack extends LedgerlineStack {
     const functions = functionCatalogue(config.runtime.topology).map((entry) => names.functionName(entry.name));
     return {
       widgets: [
-        { type: 'text', x: 0, y: 0, width: 24, height: 2, properties: { markdown: `# Ledgerline ${config.name}\nPosting hot path (routes → queues → consumers), Pipe, workflows, dead letters.` } },
+        {
+          type: 'text',
+          x: 0,
+          y: 0,
+          width: 24,
+          height: 2,
+          properties: { markdown: `# Ledgerline ${config.name}\nPosting hot path (${config.runtime.topology}: routes → queues → consumers), Pipe, EventBridge rules, workflows, dead letters.` },
+        },
         widget(
           'Route queues: visible messages',
           queues.map((queue) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', queue]),

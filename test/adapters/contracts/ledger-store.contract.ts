@@ -9,6 +9,7 @@ import type { PostingLeg } from '../../../src/domain/events';
 import { minorOf, toMinorUnits } from '../../../src/domain/money';
 import type { LedgerStore, PostingSequence, RecordPostingsResult } from '../../../src/ports';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
+import { expectFailure } from './support/failure';
 import { expectedBalances, realisticSequences } from './support/sequences';
 
 /** A leg as every adapter can read it back. */
@@ -150,7 +151,7 @@ export function ledgerStoreContract(adapter: LedgerAdapter): void {
       const victim = batch.slice(5).find((sequence) => sequence.legs.some((leg) => leg.accountId === HOT))!;
       expect(victim).toBeDefined();
       harness.failWritesTouching(HOT);
-      await expect(harness.store.recordPostings(batch)).rejects.toThrow();
+      await expectFailure(harness.store.recordPostings(batch));
       const recorded = await expectConsistent(harness, pool);
       expect(recorded.map((sequence) => sequence.sequenceId)).not.toContain(victim.sequenceId);
       for (const sequence of first) expect(recorded).toContainEqual(sequence);

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import type { PostingOutbox, PostingRecord } from '../../../src/ports';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
+import { expectFailure } from './support/failure';
 
 export interface OutboxHarness {
   outbox: PostingOutbox;
@@ -98,7 +99,7 @@ export function postingOutboxContract(adapter: OutboxAdapter): void {
       await harness.outbox.writeBatch(pool.slice(0, 3));
       const batch = pool.slice(3, 9);
       harness.failWritesHolding(batch[3]!.recordId);
-      await expect(harness.outbox.writeBatch(batch)).rejects.toThrow();
+      await expectFailure(harness.outbox.writeBatch(batch));
       const objects = await harness.objects();
       expect(objects.flatMap(recordsIn).sort()).toEqual(
         pool

@@ -147,7 +147,7 @@ describe('the journal item (LEDGER-1)', () => {
     expect(item.l!.L!.map((leg) => leg.M!.m)).toEqual(sequence.legs.map((leg) => ({ N: minorOf(leg.amount).toString() })));
   });
 
-  it('stays under 1 KB (2 WRU in a transaction) for the largest realistic sequence: 6 legs, 140-character narrative, 34-character accounts and authorisation id', () => {
+  it('stays under 1 KB (2 WRU in a transaction) for the largest realistic sequence: 6 legs, 140-character narrative of 3-byte characters, 34-character accounts and authorisation id', () => {
     const six = pool.find((candidate) => candidate.legs.length === 6)!;
     const worst: PostingSequence = {
       sequenceId: six.sequenceId,

@@ -32,9 +32,10 @@ import { migrate } from '../redshift/migrations';
 import { fromMinorUnits, toMinorUnits } from '../src/domain/money';
 import { countsToJson, type MeasuredCounts } from '../src/cost/counts';
 import { RehearsalCloud } from './cloud';
-import { loadDeployment, roleNameOf, type Deployment } from './deployment';
+import { functionsReading, loadDeployment, roleNameOf, settingOf, type Deployment } from './deployment';
+import { balancesFromLedgerItems, legsFromLedgerItems } from '../src/adapters/aws/dynamo-ledger-store';
 import type { AttributeMap } from './dynamo';
-import { embeddedPost, embeddedReconcile, recordIdOf, type EmbeddedRun } from './embedded';
+import { embeddedPost, embeddedReconcile, postingRecordsOf, type EmbeddedRun } from './embedded';
 import { EXTERNAL_PREFIX, type Denial, type GatewayResponse } from './gateway';
 import type { RequestAuthorizer } from './iam/contract';
 import { PostgresDataApi } from './redshift/data-api';
@@ -166,13 +167,6 @@ function canonicalJson(value: unknown): string | undefined {
   );
 }
 
-function envOf(deployment: Deployment, logicalName: string, variable: string): string {
-  const fn = deployment.functions.find((candidate) => candidate.logicalName === logicalName);
-  const value = fn?.environment[variable];
-  if (!value) throw new Error(`the synthesized function ${logicalName} has no ${variable} in its environment: the rehearsal cannot locate its resource`);
-  return value;
-}
-
 function emulationTable(cloud: RehearsalCloud, deployment: Deployment): RehearsalReport['emulation'] {
   const rows: RehearsalReport['emulation'] = [];
   const add = (component: string, standIn: string, status: 'emulated' | 'gap' = 'emulated') => rows.push({ component, standIn, status });
@@ -294,7 +288,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
 
     // 3. Deploy-time steps --------------------------------------------------------------------------
     const deployStarted = performance.now();
-    const referenceTable = envOf(deployment, 'enrich', 'REFERENCE_TABLE');
+    const referenceTable = settingOf(deployment, 'REFERENCE_TABLE');
     const deployRole = deployment.deployRoleName;
     if (!deployRole) findings.push('the synth has no deploy role (bootstrap aws_iam_role.deploy-role): the deploy-time reference data load ran as an outside principal');
     const deployClient = clientFor(deployRole ? { accessKeyId: deployRole, secretAccessKey: 'rehearsal-secret' } : externalCredentials('deployer'));
@@ -372,8 +366,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     // 4. Traffic ----------------------------------------------------------------------------------
     const authorisationsTable = deployment.tables.find((table) => deployment.pipes.some((pipe) => pipe.sourceArn === table.streamArn))?.name;
     if (!authorisationsTable) throw new Error('no table feeds a Pipe: the synth has no authorisation stream');
-    const dedupTable = envOf(deployment, 'dedup', 'DEDUP_TABLE');
-    const transactionsTable = envOf(deployment, 'dedup', 'TRANSACTIONS_TABLE');
+    const dedupTable = settingOf(deployment, 'DEDUP_TABLE');
+    const transactionsTable = settingOf(deployment, 'TRANSACTIONS_TABLE');
     const postedIds = new Set(legsOfRecords(embedded.records.values()).map((leg) => leg.authorizationId));
     // The faulted payment must have no re-sent twin in the input: while its claim fails, a twin would
     // claim the business key first and post in its place (first claim wins, FR3), a different but
@@ -385,7 +379,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     for (const auth of parsed) twins.set(businessKey(auth), (twins.get(businessKey(auth)) ?? 0) + 1);
     const faultTarget = parsed.find((auth, index) => index > parsed.length / 10 && postedIds.has(auth.authorizationId) && twins.get(businessKey(auth)) === 1)?.authorizationId;
     const fault: SweeperFault = { target: faultTarget ?? '', parked: false, injections: 0 };
-    const dedupRole = deployment.functions.find((fn) => fn.logicalName === 'dedup')?.roleName;
+    const dedupRole = functionsReading(deployment, 'DEDUP_TABLE')[0]?.roleName;
     cloud.gateway.fault = (caller, request): GatewayResponse | undefined => {
       if (!fault.target || fault.parked || request.service !== 'dynamodb' || request.operation !== 'PutItem') return undefined;
       const inputItem = request.input as { TableName?: string; Item?: AttributeMap };
@@ -481,20 +475,20 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     // 5. Reconciliation ---------------------------------------------------------------------------
     log(section('Statement upload'));
     const reconStarted = performance.now();
-    const ingestBucket = envOf(deployment, 'assembler', 'INGEST_BUCKET');
-    const outboxPrefix = envOf(deployment, 'assembler', 'OUTBOX_PREFIX');
-    const ledgerTable = envOf(deployment, 'posting', 'LEDGER_TABLE');
+    const ingestBucket = settingOf(deployment, 'INGEST_BUCKET');
+    const outboxPrefix = settingOf(deployment, 'OUTBOX_PREFIX');
+    const ledgerTable = settingOf(deployment, 'LEDGER_TABLE');
     const observer = s3For(externalCredentials('report'));
-    const legItems = (await cloud.dynamo.scanAll(ledgerTable)).map((item) => unmarshall(item as never) as Record<string, unknown>).filter((item) => String(item.pk).startsWith('LEG#'));
-    const exportLegs: ExportLeg[] = legItems.map((item) => ({
-      legId: String(item.legId),
-      sequenceId: String(item.sequenceId),
-      accountId: String(item.accountId),
-      direction: String(item.direction),
-      amountMinor: toMinorUnits(String(item.amount), String(item.currency)),
-      currency: String(item.currency),
-      valueDate: String(item.valueDate),
-      authorizationId: String(item.authorizationId ?? ''),
+    const legItems = legsFromLedgerItems((await cloud.dynamo.scanAll(ledgerTable)) as never);
+    const exportLegs: ExportLeg[] = legItems.map((leg) => ({
+      legId: leg.legId,
+      sequenceId: leg.sequenceId,
+      accountId: leg.accountId,
+      direction: leg.direction,
+      amountMinor: toMinorUnits(leg.amount.value, leg.amount.currency),
+      currency: leg.amount.currency,
+      valueDate: leg.valueDate,
+      authorizationId: leg.authorizationId,
     }));
     const referenceItems = (await cloud.dynamo.scanAll(referenceTable)).map((item) => unmarshall(item as never) as Record<string, unknown>);
     const ibans = new Map(referenceItems.filter((item) => item.kind === 'account' && typeof item.iban === 'string').map((item) => [String(item.accountId), String(item.iban)] as const));
@@ -529,14 +523,9 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     if (ticker) clearInterval(ticker);
 
     // 6. Results ----------------------------------------------------------------------------------
-    const balanceItems = (await cloud.dynamo.scanAll(ledgerTable)).map((item) => unmarshall(item as never) as Record<string, unknown>).filter((item) => String(item.pk).startsWith('BAL#'));
     const totals = new Map<string, { currency: string; minor: bigint }>();
-    for (const item of balanceItems) {
-      const key = String(item.balanceAccountId);
-      const entry = totals.get(key) ?? { currency: String(item.currency), minor: 0n };
-      entry.minor += BigInt(String(item.balanceMinor));
-      totals.set(key, entry);
-    }
+    for (const balance of balancesFromLedgerItems((await cloud.dynamo.scanAll(ledgerTable)) as never))
+      totals.set(balance.accountId, { currency: balance.currency, minor: toMinorUnits(balance.balance, balance.currency) });
     const rehearsalBalances = [...totals.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([accountId, total]) => ({ accountId, currency: total.currency, balance: fromMinorUnits(total.minor, total.currency) }));
@@ -547,8 +536,12 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       for (const object of page.Contents ?? []) {
         const body = await observer.send(new GetObjectCommand({ Bucket: ingestBucket, Key: object.Key! }));
         const content = await body.Body!.transformToString('utf8');
-        // Keyed as the embedded outbox is: by the sequence id the record's lines carry.
-        records.set(recordIdOf(content) ?? object.Key!, content);
+        // Keyed as the embedded outbox is: by the sequence id the record's lines carry; an object holds a batch (LEDGER-2).
+        for (const [id, lines] of postingRecordsOf(content)) {
+          const seen = records.get(id);
+          if (seen !== undefined && seen !== lines) findings.push(`posting record ${id} differs between outbox objects (${object.Key})`);
+          records.set(id, lines);
+        }
       }
       token = page.NextContinuationToken;
     } while (token);

@@ -6,6 +6,7 @@
  */
 import { FUSED_CONSUMER, HOT_PATH_STAGES, type ConsumerName, type StageName } from '../../routes';
 import { DEFAULT_DEDUP_CONFIG } from '../../domain/dedup';
+import { MAX_HOT_ACCOUNT_SHARDS } from '../../domain/hot-accounts';
 
 export const RUNTIME_VARIABLES = {
   EVENT_BUS_NAME: 'Name of the EventBridge bus events are published to',
@@ -21,7 +22,7 @@ export const RUNTIME_VARIABLES = {
   REDRIVE_STATE_MACHINE_ARN: 'Step Functions state machine the sweeper re-drives through',
   REDRIVE_QUEUE_URL: 'Fallback when no state machine: SQS queue URL the sweeper re-drives to',
   DEDUP_WINDOW_SECONDS: `Seconds a business key blocks duplicates (default ${DEFAULT_DEDUP_CONFIG.windowSeconds})`,
-  HOT_ACCOUNT_SHARDS: 'JSON object accountId → balance shard count for hot accounts, e.g. {"ACC-SETTLE-1":16} (default {})',
+  HOT_ACCOUNT_SHARDS: 'JSON object accountId → balance shard count for hot accounts, e.g. {"SETTLE-GBP-001":74} (default {})',
   REFERENCE_DATA_VERSION: 'Reference data set version (default: the META#VERSION item of the reference table)',
   LEDGERLINE_ENVIRONMENT: 'Environment name (dev / staging / prod): the Environment dimension of custom metrics',
   PIPE_NAME: 'Name of the authorisation-stream EventBridge Pipe: the Pipe dimension of the iterator-age metric',
@@ -119,7 +120,7 @@ export class RuntimeConfigError extends Error {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-const MAX_SHARDS = 1000;
+const MAX_SHARDS = MAX_HOT_ACCOUNT_SHARDS;
 
 function present(env: Environment, name: string): string | undefined {
   const value = env[name];

@@ -3,7 +3,8 @@
  * transaction (a SAVEPOINT inside the run's open transaction), so a sequence's legs and its
  * balance changes are stored together or not at all.
  *
- * - `ledger_legs`: one row per leg, append-only. The reconciliation ledger side
+ * - `ledger_legs`: one row per leg, append-only, with its authorisation id (the reconciliation
+ *   reference; the happy path writes no transaction row to find it through). The reconciliation ledger side
  *   (src/recon/run/ledger-state.ts) and the crash tests read it as a table, so legs stay rows.
  *   Idempotent by sequence with no marker row: a sequence's legs are inserted together, so its
  *   first leg exists ⇔ the sequence is recorded. Its first leg is inserted OR IGNORE; ignored means
@@ -61,7 +62,8 @@ export class SqliteLedgerStore implements LedgerStore {
       direction TEXT NOT NULL,
       amount_minor INTEGER NOT NULL,
       currency TEXT NOT NULL,
-      value_date TEXT NOT NULL
+      value_date TEXT NOT NULL,
+      authorization_id TEXT
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS ledger_balances (
       account_id TEXT NOT NULL,
@@ -72,8 +74,12 @@ export class SqliteLedgerStore implements LedgerStore {
       version INTEGER NOT NULL,
       PRIMARY KEY (account_id, shard)
     ) WITHOUT ROWID;`);
-    this.insertLeg = db.prepare('INSERT INTO ledger_legs VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.insertLegOnce = db.prepare('INSERT OR IGNORE INTO ledger_legs VALUES (?, ?, ?, ?, ?, ?, ?)');
+    // A state written before legs kept their authorisation id gains the column (older rows: NULL).
+    const columns = db.prepare("SELECT name FROM pragma_table_info('ledger_legs')").pluck().all() as string[];
+    if (!columns.includes('authorization_id')) db.exec('ALTER TABLE ledger_legs ADD COLUMN authorization_id TEXT');
+    const LEG_COLUMNS = '(leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date, authorization_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+    this.insertLeg = db.prepare(`INSERT INTO ledger_legs ${LEG_COLUMNS}`);
+    this.insertLegOnce = db.prepare(`INSERT OR IGNORE INTO ledger_legs ${LEG_COLUMNS}`);
     this.sequenceOfLeg = db.prepare('SELECT sequence_id FROM ledger_legs WHERE leg_id = ?').pluck();
     this.readBalance = db.prepare('SELECT version, currency FROM ledger_balances WHERE account_id = ? AND shard = ?').safeIntegers(true);
     this.createBalance = db.prepare('INSERT OR IGNORE INTO ledger_balances VALUES (?, ?, ?, ?, ?, 1)');
@@ -103,14 +109,14 @@ export class SqliteLedgerStore implements LedgerStore {
       seen.add(sequenceId);
       const minors = validate(sequence);
       const first = legs[0]!;
-      if (this.insertLegOnce.run(first.legId, sequenceId, first.accountId, first.direction, minors[0]!, first.amount.currency, first.valueDate).changes === 0) {
+      if (this.insertLegOnce.run(first.legId, sequenceId, first.accountId, first.direction, minors[0]!, first.amount.currency, first.valueDate, first.authorizationId).changes === 0) {
         const owner = this.sequenceOfLeg.get(first.legId) as string | undefined;
         if (owner !== sequenceId) throw new Error(`leg ${first.legId} of sequence ${sequenceId} is recorded under sequence ${owner}`);
         continue; // recorded before, with its balance changes
       }
       for (let index = 1; index < legs.length; index += 1) {
         const leg = legs[index]!;
-        this.insertLeg.run(leg.legId, sequenceId, leg.accountId, leg.direction, minors[index]!, leg.amount.currency, leg.valueDate);
+        this.insertLeg.run(leg.legId, sequenceId, leg.accountId, leg.direction, minors[index]!, leg.amount.currency, leg.valueDate, leg.authorizationId);
       }
       newSequences.push(sequenceId);
       legs.forEach((leg, index) => addDelta(deltas, leg, minors[index]!, sequenceId));

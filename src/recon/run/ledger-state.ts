@@ -63,12 +63,18 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
         const hasLegs = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_legs'").get();
         if (!hasLegs || ledgerToStatement.size === 0) continue;
         const ids = [...ledgerToStatement.keys()];
+        // Legs keep their authorisation id; a state written before they did finds it through its transaction rows.
+        const hasAuthorisation = (db.prepare("SELECT name FROM pragma_table_info('ledger_legs')").pluck().all() as string[]).includes('authorization_id');
         const select = db
-          .prepare(`SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date FROM ledger_legs WHERE account_id IN (${ids.map(() => '?').join(',')})`)
+          .prepare(
+            `SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date${hasAuthorisation ? ', authorization_id' : ''} FROM ledger_legs WHERE account_id IN (${ids.map(() => '?').join(',')})`,
+          )
           .safeIntegers(true);
-        const found = select.all(...ids) as LegRow[];
+        const found = select.all(...ids) as (LegRow & { authorization_id?: string | null })[];
         rows.push(...found);
-        for (const [sequence, authorisation] of authorisationIds(db, new Set(found.map((row) => row.sequence_id)))) authorisations.set(sequence, authorisation);
+        for (const row of found) if (row.authorization_id) authorisations.set(row.sequence_id, row.authorization_id);
+        const missing = new Set(found.filter((row) => !row.authorization_id).map((row) => row.sequence_id));
+        for (const [sequence, authorisation] of authorisationIds(db, missing)) authorisations.set(sequence, authorisation);
       } finally {
         db.close();
       }

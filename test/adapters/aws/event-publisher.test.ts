@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { chunkEntries, EventBridgePublisher, MAX_PUT_BYTES } from '../../../src/adapters/aws/event-publisher';
 import type { LedgerEvent } from '../../../src/domain/events';
 import { correlationIdFor, EventTypes, nextEvent } from '../../../src/domain/events';
-import { matchingRoutes } from '../../../src/routes';
+import { matchingRoutes, routesFor, stageFor } from '../../../src/routes';
 import { TransientStoreError } from '../../../src/ports';
 import { TEST_AWS } from './support/dynalite';
 
@@ -56,8 +56,11 @@ describe('EventBridgePublisher', () => {
       '2025-06-01T10:00:00.000Z',
     );
     const entry = publisher().toEntry(event);
-    const routes = matchingRoutes({ source: entry.Source!, 'detail-type': entry.DetailType!, detail: JSON.parse(entry.Detail!) });
-    expect(routes.map((route) => route.name)).toEqual(['approved-to-posting']);
+    const busEvent = { source: entry.Source!, 'detail-type': entry.DetailType!, detail: JSON.parse(entry.Detail!) };
+    // Fused (the default) a re-driven approval lands on the hot path; staged, on posting's own route.
+    expect(matchingRoutes(busEvent).map((route) => route.name)).toEqual(['payments-to-hot-path']);
+    expect(matchingRoutes(busEvent, routesFor('staged')).map((route) => route.name)).toEqual(['approved-to-posting']);
+    expect(stageFor(busEvent)).toBe('posting');
   });
 
   it('does nothing for no events', async () => {

@@ -203,6 +203,7 @@ interface HotTally {
   conditionalAttempts: number;
   writeUnits: number;
   latencyMicros: number;
+  minLatencyMicros: number;
 }
 
 interface QueueTally {
@@ -534,12 +535,22 @@ export class Meter {
       }
       tally.writeUnits += units;
       if (target.kind === 'ConditionCheck') continue;
-      const hot = this.hot.get(id) ?? { table: target.table.name, key: keyText(target.key), writes: 0, attempts: 0, conditionalAttempts: 0, writeUnits: 0, latencyMicros: 0 };
+      const hot = this.hot.get(id) ?? {
+        table: target.table.name,
+        key: keyText(target.key),
+        writes: 0,
+        attempts: 0,
+        conditionalAttempts: 0,
+        writeUnits: 0,
+        latencyMicros: 0,
+        minLatencyMicros: Number.MAX_SAFE_INTEGER,
+      };
       hot.attempts += 1;
       if (target.conditional) hot.conditionalAttempts += 1;
       if (succeeded) hot.writes += 1;
       hot.writeUnits += units;
       hot.latencyMicros += latencyMicros;
+      hot.minLatencyMicros = Math.min(hot.minLatencyMicros, latencyMicros);
       this.hot.set(id, hot);
     }
     if (cancelled) {

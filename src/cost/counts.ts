@@ -97,6 +97,8 @@ export interface HotItemCounts {
   writeUnits: Exact;
   /** Σ measured latency of the attempts' requests (µs). */
   latencyMicros: number;
+  /** The fastest attempt (µs): the update without waiting behind others (the stand-in runs a table's transactions one at a time). */
+  minLatencyMicros: number;
 }
 
 export interface BucketCounts {
@@ -282,6 +284,7 @@ export function parseCounts(json: unknown, file: string): MeasuredCounts {
         conditionalAttempts: r.count(o.conditionalAttempts, `${field}.conditionalAttempts`),
         writeUnits: r.decimal(o.writeUnits, `${field}.writeUnits`),
         latencyMicros: r.count(o.latencyMicros, `${field}.latencyMicros`),
+        minLatencyMicros: r.count(o.minLatencyMicros, `${field}.minLatencyMicros`),
       };
     }),
     s3: r.record(doc.s3, 's3', (value, field) => {

@@ -488,15 +488,24 @@ function quotaChecks(prices: PriceList, config: DeploymentConfig, counts: Measur
       hottest.writeUnits.dividedBy(posted),
       'hotItems[hottest].writeUnits ÷ posted × rate',
     );
-    if (hottest.conditionalAttempts > 0 && hottest.attempts > 0 && hottest.latencyMicros > 0) {
-      const serialPerSecond = Exact.of(1_000_000 * hottest.attempts, hottest.latencyMicros);
+    if (hottest.conditionalAttempts > 0 && hottest.attempts > 0 && hottest.minLatencyMicros > 0) {
+      // Each update is conditional on the version read just before it, so one item takes one update
+      // at a time: at most 1 s ÷ (one update's latency) a second. The fastest measured update is
+      // used: the mean also holds the waits behind other transactions (the stand-in runs a table's
+      // transactions one at a time, DynamoDB does not).
+      const serialPerSecond = Exact.of(1_000_000, hottest.minLatencyMicros);
+      const ms = (micros: Exact) => micros.dividedBy(1000).toFixed(1);
       check(
         'dynamodb.hotItem.serial',
-        `hottest item: conditional updates one at a time (${Exact.of(hottest.latencyMicros, 1000 * hottest.attempts).toFixed(1)} ms each in the rehearsal)`,
+        `hottest item: conditional updates one at a time (fastest ${ms(Exact.of(hottest.minLatencyMicros))} ms, mean ${ms(Exact.of(hottest.latencyMicros, hottest.attempts))} ms in the rehearsal)`,
         'dynamodb.partitionWriteUnitsPerSecond',
         Exact.of(hottest.attempts).dividedBy(posted),
-        'hotItems[hottest].attempts ÷ posted × rate vs 1 s ÷ mean latency',
-        { value: serialPerSecond, unit: 'updates/s', source: 'measured: hotItems[hottest].latencyMicros ÷ attempts (each update is conditional on the version read before it)' },
+        'hotItems[hottest].attempts ÷ posted × rate vs 1 s ÷ minLatencyMicros',
+        {
+          value: serialPerSecond,
+          unit: 'updates/s',
+          source: 'measured: 1 s ÷ hotItems[hottest].minLatencyMicros (each update is conditional on the version read before it; the balance read before each update is not included)',
+        },
       );
     }
   }

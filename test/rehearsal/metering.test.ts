@@ -143,6 +143,8 @@ describe('the meter on the DynamoDB stand-in', () => {
     expect(hottest.attempts).toBeGreaterThanOrEqual(hottest.writes);
     expect(hottest.conditionalAttempts).toBe(1);
     expect(hottest.latencyMicros).toBeGreaterThan(0);
+    expect(hottest.minLatencyMicros).toBeGreaterThan(0);
+    expect(hottest.minLatencyMicros * hottest.attempts).toBeLessThanOrEqual(hottest.latencyMicros);
   });
 
   it('counts nothing while not recording', async () => {

@@ -21,6 +21,7 @@ import { postPartitioned } from '../runtime/partitioned-runtime';
 import { partitionDirs } from '../runtime/state-layout';
 import { fromMinorUnits, toMinorUnits } from '../domain/money';
 import { withoutByteOrderMark } from '../domain/ingest';
+import { assertHotAccounts, HotAccountConfigError, knownAccounts } from '../domain/hot-accounts';
 import type { BalanceView } from '../ports';
 import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
@@ -217,6 +218,15 @@ function parseHotAccounts(specs: string[]): Record<string, number> {
     const match = /^([A-Za-z0-9._:-]+)=([1-9][0-9]{0,2})$/.exec(spec);
     if (!match) throw new CliError(`--hot-account expects ACCOUNT=SHARDS (e.g. SETTLE-GBP-001=8), got "${spec}"`);
     result[match[1]!] = Number(match[2]);
+  }
+  // HOT-1: every hot account must be one posting can name, with 1..256 shards.
+  if (specs.length > 0) {
+    try {
+      assertHotAccounts(result, knownAccounts(loadReferenceData()), '--hot-account');
+    } catch (error) {
+      if (error instanceof HotAccountConfigError) throw new CliError(error.message);
+      throw error;
+    }
   }
   return result;
 }

@@ -68,6 +68,14 @@ describe('ledgerline CLI', () => {
     const noInput = cli(['post', '--state', tempDir()]);
     expect(noInput.status).not.toBe(0);
     expect(noInput.stderr).toContain("required option '--input <file>' not specified");
+    // HOT-1: a hot account must exist in the reference data, with 1..256 shards; every fault is named.
+    const input = join(tempDir(), 'one.ndjson');
+    writeFileSync(input, '');
+    const hot = cli(['post', '--input', input, '--state', tempDir(), '--hot-account', 'ACC-SETTLE-1=8', '--hot-account', 'FXPOS-GBP=300', '--hot-account', 'SETTLE-GBP-001=16']);
+    expect(hot.status).toBe(2);
+    expect(hot.stderr).toContain('hot account "ACC-SETTLE-1": no such account in the reference data');
+    expect(hot.stderr).toContain('hot account "FXPOS-GBP": shard count 300 is not an integer from 1 to 256');
+    expect(hot.stderr).not.toContain('SETTLE-GBP-001"');
   });
 
   it('runs the demo (the README main job) end to end', () => {

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EnrichedData, LedgerEvent, RulesDecision } from '../../src/domain/events';
 import { correlationIdFor, deterministicId, EVENT_VERSION } from '../../src/domain/events';
-import type { Clock, EventPublisher, ProductRecord, ReferenceData } from '../../src/ports';
+import type { Clock, EventPublisher, ProductRecord } from '../../src/ports';
 import { validateEvent } from '../../schemas';
 import { loadRuleSetFile } from '../../src/adapters/embedded/rule-set-file';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../../src/adapters/embedded/rules-state';

@@ -109,7 +109,9 @@ function checkCompatible(config: DeploymentConfig, counts: MeasuredCounts): void
   if (counts.region !== config.region) throw new CostModelError(`the counts were measured in ${counts.region}, the synthesized ${config.env} is in ${config.region}: ${rerun}`);
   const unknown = Object.keys(counts.lambda).filter((name) => !config.functions[name]);
   if (unknown.length > 0)
-    throw new CostModelError(`the counts name functions the synthesized ${config.env} does not deploy (${unknown.join(', ')}): the topology changed since they were measured; ${rerun}`);
+    throw new CostModelError(
+      `the counts name functions the synthesized ${config.env} does not deploy (${unknown.join(', ')}): the synth and the counts are of different topologies; synthesize afresh with \`npm run synth\`, or ${rerun}`,
+    );
   const queues = Object.keys(counts.sqs).filter((name) => !config.queues[name]);
   if (queues.length > 0) throw new CostModelError(`the counts name queues the synthesized ${config.env} does not deploy (${queues.join(', ')}): ${rerun}`);
   const tables = Object.keys(counts.dynamodb).filter((name) => !config.tables[name]);

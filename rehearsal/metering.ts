@@ -24,7 +24,7 @@
  *   the millisecond), cold starts and the bytes each function logged;
  * - S3 requests by price class, Step Functions state transitions.
  */
-import { COUNTS_FORMAT, type MeasuredCounts } from '../src/cost/counts';
+import { COUNTS_FORMAT, type LambdaCounts, type MeasuredCounts } from '../src/cost/counts';
 import { Exact } from '../src/cost/exact';
 import type { TableDefinition, IndexDefinition } from './deployment';
 import type { DynamoResponse } from './dynamo';
@@ -222,17 +222,8 @@ interface QueueTally {
   consumers: Set<string>;
 }
 
-interface LambdaTally {
-  invocations: number;
-  errors: number;
-  billedMs: number;
-  durationMicros: number;
-  coldStarts: number;
-  initMs: number;
-  records: number;
-  logBytes: number;
-  logEvents: number;
-}
+/** A function's running tally: exactly the counts it reports. */
+type LambdaTally = LambdaCounts;
 
 interface BusTally {
   putEventsRequests: number;

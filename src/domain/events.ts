@@ -141,8 +141,11 @@ export interface CurrencyConversion {
 export interface EnrichedProduct {
   productType: string;
   name: string;
+  /** Largest single payment, in the account currency. */
   perTransactionLimit: Money;
+  /** Foreign-transaction fee in basis points of the converted amount. */
   fxFeeBasisPoints: number;
+  /** Payments per card allowed inside the velocity window. */
   velocityLimit: number;
   foreignTransactionsAllowed: boolean;
 }

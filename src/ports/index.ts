@@ -2,8 +2,7 @@
  * The small interfaces between the handlers and the outside world. Each has two adapters:
  * `src/adapters/aws/*` (AWS SDK v3) and `src/adapters/embedded/*` (SQLite / local files).
  */
-import type { LedgerEvent, PostingLeg, RulesDecision } from '../domain/events';
-import type { Money } from '../domain/money';
+import type { EnrichedProduct, LedgerEvent, PostingLeg, RulesDecision } from '../domain/events';
 
 /** A throttle, timeout or outage of a store. It is retried, never taken as an answer. */
 export class TransientStoreError extends Error {
@@ -84,17 +83,8 @@ export interface MerchantRecord {
   currency: string;
 }
 
-export interface ProductRecord {
-  productType: string;
-  name: string;
-  /** Largest single payment, in the account currency. */
-  perTransactionLimit: Money;
-  /** Foreign-transaction fee in basis points of the converted amount. */
-  fxFeeBasisPoints: number;
-  /** Payments per card allowed inside the velocity window. */
-  velocityLimit: number;
-  foreignTransactionsAllowed: boolean;
-}
+/** A product in reference data: the same shape enrichment hands on with the payment (POST-3). */
+export type ProductRecord = EnrichedProduct;
 
 export interface FxRateRecord {
   from: string;

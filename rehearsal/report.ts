@@ -1,17 +1,6 @@
 /** Plain-text tables and comparisons for the rehearsal's output. */
 
-export function table(rows: readonly (readonly string[])[], rightAlign: readonly number[] = []): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (rightAlign.includes(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+export { table } from '../src/cost/format';
 
 export function section(title: string): string {
   return `\n== ${title} ${'='.repeat(Math.max(0, 76 - title.length))}\n`;

@@ -75,7 +75,9 @@ export function reportDocument(report: CostReport, sources: ReportSources): Reco
   };
 }
 
-function table(rows: string[][], rightAligned: readonly number[] = []): string {
+/** Plain-text columns: each cell padded to its column's width, `rightAligned` columns to the right. */
+export function table(rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
+  if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows
     .map((row) =>

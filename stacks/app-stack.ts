@@ -39,7 +39,7 @@ import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
 import { authorisationEntry, FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type Route, type StageName } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
-import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
+import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES, type WorkbenchVariable } from '../src/adapters/aws/workbench-config';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName, type RuntimeVariable } from '../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../src/recon/run/aws/config';
@@ -75,8 +75,8 @@ const STAGE_TABLE_ACCESS: Readonly<Record<StageName, TableAccess>> = {
   enrich: { transactions: { actions: TRANSACTIONS_RW }, reference: { actions: ['dynamodb:GetItem'] } },
   rules: {
     transactions: { actions: TRANSACTIONS_RW },
-    // Decisions by key; velocity windows through the velocity index only (no Query of the table itself).
-    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], indexes: [RULES_STATE_VELOCITY_INDEX] },
+    // Decisions by key; velocity windows as a Query of the table's time-ordered sort key (no index).
+    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'] },
   },
   // LEDGER-1: consistent BatchGetItem of the balance shards' versions, then TransactWriteItems of a
   // journal Put per sequence + one versioned Update per shard (authorised per item as PutItem / UpdateItem).

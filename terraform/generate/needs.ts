@@ -6,7 +6,7 @@
  */
 import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
 import { FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type StageName } from '../../src/routes';
-import { TRANSACTION_STATUS_INDEXES, RULES_STATE_VELOCITY_INDEX, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
+import { TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
 import { keys as reconKeys } from '../../src/recon/run/aws/steps';
@@ -36,7 +36,7 @@ const STAGE_TABLE_CALLS: Readonly<Record<StageName, TableCalls>> = {
   // The product travels with the enriched payment (POST-3): no reference reads.
   rules: {
     transactions: TRANSACTIONS_CALLS,
-    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], indexes: [RULES_STATE_VELOCITY_INDEX], why: 'rules decisions; velocity windows (Query on the velocity index)' },
+    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], why: 'rules decisions; velocity windows (Query of the time-ordered sort key)' },
   },
   // LEDGER-1: BatchGetItem of the balance shards' versions; TransactWriteItems of journal Puts + versioned balance Updates.
   posting: {

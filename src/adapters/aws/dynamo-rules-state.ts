@@ -1,10 +1,11 @@
 /**
  * VelocityStore and DecisionStore on DynamoDB (TABLES.rulesState).
  *
- * Velocity: one item per (card, transaction): pk `VEL#<panToken>`, sk `TX#<transactionId>`,
- * `at` = epoch ms, put idempotently (`attribute_not_exists`, so a re-delivery keeps the
- * original item); the count is a strongly consistent COUNT Query on the LSI `byTime`
- * (pk, at) over (at - windowMs, at]. Items expire (TTL) a day after they leave the window.
+ * Velocity: one item per (card, transaction): pk `VEL#<panToken>`, sk `T#<at>#<transactionId>`
+ * (`RULES_STATE_KEYS.velocitySort`: time-ordered), put idempotently (`attribute_not_exists`, so
+ * a re-delivery keeps the original item); the count is a strongly consistent COUNT Query of the
+ * table's own sort-key range over (at - windowMs, at]: no index is written beside each item
+ * (1 write unit per payment, not 2). Items expire (TTL) a day after they leave the window.
  *
  * Decisions: pk `DECISION#<correlationId>`, sk `DECISION`; first writer wins.
  */
@@ -15,7 +16,7 @@ import type { RulesDecision } from '../../domain/events';
 import type { DecisionStore, VelocityStore } from '../../ports';
 import { TransientStoreError } from '../../ports';
 import { awsCall, errorName } from './errors';
-import { RULES_STATE_KEYS, RULES_STATE_VELOCITY_INDEX, TABLES } from './tables';
+import { RULES_STATE_KEYS, TABLES } from './tables';
 
 const PK = TABLES.rulesState.partitionKey.name;
 const SK = TABLES.rulesState.sortKey.name;
@@ -46,8 +47,7 @@ export class DynamoVelocityStore implements VelocityStore {
             TableName: this.tableName,
             Item: {
               [PK]: { S: partition },
-              [SK]: { S: RULES_STATE_KEYS.velocitySort(transactionId) },
-              at: { N: String(at) },
+              [SK]: { S: RULES_STATE_KEYS.velocitySort(at, transactionId) },
               [TTL]: { N: String(Math.ceil((at + windowMs) / 1000) + EXPIRY_SLACK_SECONDS) },
             },
             ConditionExpression: 'attribute_not_exists(#sk)',
@@ -59,6 +59,7 @@ export class DynamoVelocityStore implements VelocityStore {
       // Already recorded: a re-delivery counts once.
       if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
     }
+    const range = RULES_STATE_KEYS.velocityRange(at - Math.trunc(windowMs) + 1, at);
     let count = 0;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -66,13 +67,12 @@ export class DynamoVelocityStore implements VelocityStore {
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
-            IndexName: RULES_STATE_VELOCITY_INDEX,
-            KeyConditionExpression: '#pk = :pk AND #at BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#pk': PK, '#at': 'at' },
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
             ExpressionAttributeValues: {
               ':pk': { S: partition },
-              ':from': { N: String(at - Math.trunc(windowMs) + 1) },
-              ':to': { N: String(at) },
+              ':from': { S: range.from },
+              ':to': { S: range.to },
             },
             Select: 'COUNT',
             ConsistentRead: true,

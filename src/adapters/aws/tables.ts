@@ -156,17 +156,26 @@ export const REFERENCE_KEYS = Object.freeze({
   load: (version: string) => `META#LOAD#${version}`,
 });
 
+/** Epoch ms as 15 digits (so string order is time order), clamped at 0. */
+function velocityTime(epochMs: number): string {
+  return String(Math.max(0, Math.trunc(epochMs))).padStart(15, '0');
+}
+
 export const RULES_STATE_KEYS = Object.freeze({
-  /** Velocity items of one card: pk `VEL#<panToken>`, sk `TX#<transactionId>`, `at` = epoch ms. */
+  /**
+   * Velocity items of one card: pk `VEL#<panToken>`, sk `T#<epoch ms, 15 digits>#<transactionId>`.
+   * The sort key orders a card's payments by time, so the window count is a range Query of the
+   * table itself: no index to write beside each item (LEDGER-1: writes sized for scale). A
+   * transaction always has the same time, so its key is as unique as its id.
+   */
   velocityPartition: (panToken: string) => `VEL#${panToken}`,
-  velocitySort: (transactionId: string) => `TX#${transactionId}`,
+  velocitySort: (atEpochMs: number, transactionId: string) => `T#${velocityTime(atEpochMs)}#${transactionId}`,
+  /** The sort-key bounds of the payments at times [fromEpochMs, toEpochMs]. */
+  velocityRange: (fromEpochMs: number, toEpochMs: number) => ({ from: `T#${velocityTime(fromEpochMs)}#`, to: `T#${velocityTime(toEpochMs)}#\uffff` }),
   /** Rules decision of one transaction: pk `DECISION#<correlationId>`, sk `DECISION`. */
   decisionPartition: (correlationId: string) => `DECISION#${correlationId}`,
   decisionSort: 'DECISION',
 });
-
-/** LSI of rulesState: velocity items of a card ordered by time (strongly consistent counts). */
-export const RULES_STATE_VELOCITY_INDEX = 'byTime';
 
 // ---------------------------------------------------------------------------
 // The exceptions workbench (WB-1): one table, cases + their history
@@ -312,23 +321,15 @@ export const TABLES = {
     sortKey: S('sk'),
     ttlAttribute: 'expiresAt',
     globalSecondaryIndexes: [],
-    localSecondaryIndexes: [
-      {
-        indexName: RULES_STATE_VELOCITY_INDEX,
-        partitionKey: S('pk'),
-        sortKey: N('at'),
-        projection: { type: 'KEYS_ONLY' },
-        description: 'Velocity items of a card by time (decisions have no `at`, so are not in it). Counted with a consistent Query.',
-      },
-    ],
+    // None: the velocity window is a range of the table's own sort key (a local index would cost a write per payment).
+    localSecondaryIndexes: [] as readonly IndexDefinition[],
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
     itemKinds: {
-      'VEL#<panToken> / TX#<transactionId>': 'one payment of a card (idempotent by transactionId)',
+      'VEL#<panToken> / T#<epoch ms, 15 digits>#<transactionId>': 'one payment of a card, in time order (idempotent by transactionId)',
       'DECISION#<correlationId> / DECISION': 'the rules decision of a transaction',
     },
     attributes: {
-      at: 'velocity: N, epoch milliseconds of the payment',
       expiresAt: 'velocity: N, epoch seconds (TTL), well after the velocity window',
       decision: 'decision: map (RulesDecision)',
     },

@@ -454,6 +454,14 @@ export class Bai2Parser implements TextParser {
       if (typeCode === undefined) break;
       if (typeCode.trim() === '' && f.done) break;
       const code = typeCode.trim();
+      if (code === '') {
+        // An empty slot in the summary list (SVB writes `015,35217175,,,/`, others `USD,,,,,060,…`):
+        // type, amount, item count and funds type all empty. Skipped; an amount or count without a
+        // type code is still a fault.
+        const slot = [f.next(), f.next(), f.next()].map((value) => (value ?? '').trim());
+        if (slot.some((value) => value !== '')) fail(position, '03 summary has an amount, item count or funds type but no type code');
+        continue;
+      }
       if (!/^[0-9]{3}$/.test(code)) fail(position, '03 summary type code is not 3 digits');
       const amount = this.amount(f.next(), position, `03 amount for type ${code}`);
       this.count(f.next(), position, `03 item count for type ${code}`);

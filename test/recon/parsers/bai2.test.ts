@@ -118,7 +118,27 @@ describe('BAI2 integrity (synthetic)', () => {
   });
 
   it.each([
+    ['between summaries (SVB)', '03,ACC1,,010,+100000,,,,,,,015,+95050,,/'],
+    ['after the currency', '03,ACC1,EUR,,,,,010,+100000,,,015,+95050,,/'],
+    ['several, and trailing', '03,ACC1,,,,,,010,+100000,,,,,,,015,+95050,,,,,,/'],
+  ])('empty summary slots in an 03 record are skipped: %s', async (_what, account) => {
+    const records = [...good];
+    records[2] = account;
+    const parsed = await parseStatementFile(tmp.write('slots.bai', file(records)));
+    expect(parsed.statements[0]!.balance).toMatchObject({ opening: '1000.00', closing: '950.50', ok: true });
+  });
+
+  it('with empty slots skipped, the first real fault is the one reported (a wrong trailer count)', async () => {
+    const records = [...good];
+    records[2] = '03,ACC1,EUR,,,,,010,+100000,,,015,+95050,,/';
+    records[7] = '99,210100,1,9/';
+    const error = await parseError(() => parseStatementFile(tmp.write('slots-bad.bai', file(records))));
+    expect(error.fault).toMatch(/99 record count 9 does not match the file: it has 8 records/);
+  });
+
+  it.each([
     // Totals and account numbers are field content: never in a message (PCI-3); counts are.
+    ['03 slot without a type code', 2, '03,ACC1,,,+100000,,,015,+95050,,/', /^03 summary has an amount, item count or funds type but no type code$/],
     ['49 control total', 5, '49,210101,4/', /^49 control total does not match the account of line 3: not the sum of its amounts$/],
     ['49 record count', 5, '49,210100,5/', /49 record count 5 does not match the account of line 3: it has 4 records/],
     ['98 control total', 6, '98,210000,1,6/', /^98 control total does not match group 1 \(line 2\)/],

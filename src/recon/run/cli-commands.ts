@@ -40,7 +40,13 @@ function format(value: string): StatementFormat {
   return value as StatementFormat;
 }
 
-function ledgerOption(command: string, options: { ledger?: string; state?: string }): LedgerOption {
+function ledgerOption(command: string, options: { ledger?: string; state?: string; accounts?: string }): LedgerOption {
+  if (options.accounts !== undefined && !existsSync(options.accounts)) throw new CliError(`${command}: account registry "${options.accounts}" does not exist`);
+  const side = ledgerSideOption(command, options);
+  return options.accounts !== undefined ? { ...side, accounts: options.accounts } : side;
+}
+
+function ledgerSideOption(command: string, options: { ledger?: string; state?: string }): LedgerOption {
   if (options.ledger && options.state) throw new CliError(`${command}: give either --ledger FILE or --state DIR, not both`);
   if (options.ledger) {
     if (!existsSync(options.ledger)) throw new CliError(`${command}: ledger file "${options.ledger}" does not exist`);
@@ -100,6 +106,10 @@ export function addReconcileCommands(program: Command, io: Io): void {
     .requiredOption('--statement <file>', 'a statement file (repeat for several)', collect)
     .option('--ledger <file>', 'ledger file: CSV with a header or NDJSON (entryId, accountId, currency, amount, bookingDate, valueDate, reference, description)')
     .option('--state <dir>', "instead of --ledger: the posting pipeline's state directory (accounts resolved through reference data)")
+    .option(
+      '--accounts <file>',
+      'registry of the accounts finance reconciles, one account id or IBAN per line: a declared account with no ledger entries yet reconciles to all unmatched instead of being refused',
+    )
     .option('--rules <file>', 'matching rule set (default: config/recon/default.rules.json)')
     .option('--profile <name>', 'CSV column-mapping profile for CSV statements')
     .option('--format <format>', `force the statement format instead of detecting it (${FORMATS.join(', ')})`, format)
@@ -169,6 +179,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
     .requiredOption('--out <dir>', 'results directory (as for `ledgerline reconcile`)')
     .option('--ledger <file>', 'ledger file: CSV or NDJSON')
     .option('--state <dir>', "instead of --ledger: the posting pipeline's state directory")
+    .option('--accounts <file>', 'registry of the accounts finance reconciles (one account id or IBAN per line)')
     .option('--rules <file>', 'matching rule set')
     .option('--profile <name>', 'CSV column-mapping profile for CSV statements')
     .option('--registry <dir>', 're-upload registry directory (default: --out)')

@@ -32,6 +32,7 @@ import { type AnalyticsLoad, type CommittedRuns, loadRun, type StoreSync, syncAn
 import { asBadInput, BadInputError, describePosition } from './errors';
 import { ledgerFileSide, type LedgerSide } from './ledger-file';
 import { stateLedgerSide } from './ledger-state';
+import { AccountRegistryError, readAccountRegistry, withDeclaredAccounts } from './account-registry';
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from './output-dir';
 import { quarantine, type Quarantined } from './quarantine';
 import { RunRegistry, statementIdentity, type StatementIdentity } from './registry';
@@ -52,7 +53,8 @@ import { parseStatement as defaultParseStatement } from './statements';
 
 export type ParseStatement = (path: string, options: { profile?: string; format?: StatementFormat; contentHash?: string }) => Promise<ParsedStatementFile>;
 
-export type LedgerOption = { file: string } | { stateDir: string; referenceDataDir?: string };
+/** The ledger side, and optionally the registry of accounts finance reconciles (REC-ACC-1). */
+export type LedgerOption = ({ file: string } | { stateDir: string; referenceDataDir?: string }) & { accounts?: string };
 
 export interface ReconcileOptions {
   statements: readonly string[];
@@ -256,7 +258,10 @@ async function reconcileLocked(
     let ledger: LedgerSide;
     try {
       ledger = 'file' in options.ledger ? await ledgerFileSide(options.ledger.file) : stateLedgerSide(options.ledger.stateDir, loadReferenceData(options.ledger.referenceDataDir));
+      if (options.ledger.accounts) ledger = withDeclaredAccounts(ledger, readAccountRegistry(options.ledger.accounts));
     } catch (error) {
+      // A bad registry is the caller's configuration, not a file to quarantine.
+      if (error instanceof AccountRegistryError) throw new ReconcileConfigError(error.message);
       if (error instanceof BadInputError) {
         // A missing state directory / ledger file is a usage error, not a file to quarantine.
         if (!existsSync(error.file) || statSync(error.file).isDirectory()) throw new ReconcileConfigError(error.message);

@@ -34,6 +34,7 @@ import { ledgerFileSide, type LedgerSide } from './ledger-file';
 import { stateLedgerSide } from './ledger-state';
 import { AccountRegistryError, readAccountRegistry, withDeclaredAccounts } from './account-registry';
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from './output-dir';
+import { countExcluded, splitBookable } from './bookable';
 import { quarantine, type Quarantined } from './quarantine';
 import { RunRegistry, statementIdentity, type StatementIdentity } from './registry';
 import {
@@ -374,6 +375,14 @@ async function reconcileLocked(
         }
       }
     }
+    // REC-1: pending (not booked) and foreign-currency lines are reported, never matched.
+    const { bookable, excluded } = splitBookable(inputs.flatMap((input) => input.parsed?.statements ?? []));
+    if (excluded.length > 0)
+      progress(
+        `${excluded.length} statement line(s) kept out of matching (${Object.entries(countExcluded(excluded))
+          .map(([reason, n]) => `${reason} ${n}`)
+          .join(', ')})`,
+      );
     const statementAccounts = new Set(statementLines.map((line) => line.accountId));
     let ledgerEntries: LedgerEntry[];
     try {
@@ -388,7 +397,7 @@ async function reconcileLocked(
     const asOf = options.asOf ?? defaultAsOf(statementLines, ledgerEntries, startedAt);
     progress(`matching ${statementLines.length} statement line(s) against ${ledgerEntries.length} ledger entr${ledgerEntries.length === 1 ? 'y' : 'ies'} (as of ${asOf})`);
     const matchStarted = performance.now();
-    const result: MatchResult = canonicalResult(matchAll(statementLines, ledgerEntries, rules, asOf));
+    const result: MatchResult = canonicalResult(matchAll(bookable, ledgerEntries, rules, asOf));
     const matchMs = Math.round(performance.now() - matchStarted);
 
     // The run id: the inputs and how many runs the registry has seen.
@@ -431,6 +440,7 @@ async function reconcileLocked(
       ledgerEntriesAlreadyReconciled: alreadyReconciled,
       ...countResult(result),
       balanceChecks: inputs.flatMap((input) => (input.parsed?.statements ?? []).flatMap((statement) => (statement.balance ? [balanceCheck(statement.balance)] : []))),
+      ...(excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(excluded), lines: excluded } } : {}),
     };
 
     // 5: stage, load, commit.

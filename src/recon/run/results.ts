@@ -5,6 +5,7 @@
  */
 import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
+import type { ExcludedLine, ExclusionReason } from './bookable';
 import { csvTable } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
@@ -171,6 +172,8 @@ export interface BalanceCheck {
   opening: string;
   movements: string;
   closing: string;
+  /** Why the proof cannot hold besides arithmetic (e.g. entries in another currency), kept from the parser. */
+  fault?: string;
 }
 
 export interface RunSummary {
@@ -189,6 +192,8 @@ export interface RunSummary {
   unmatchedLedger: number;
   exceptions: Partial<Record<ExceptionReason, number>>;
   balanceChecks: BalanceCheck[];
+  /** Statement lines kept out of matching (REC-1: pending, foreign currency), when there are any. */
+  excludedFromMatching?: { counts: Partial<Record<ExclusionReason, number>>; lines: ExcludedLine[] };
 }
 
 function sortedCounts<K extends string>(counts: Map<K, number>): Record<K, number> {
@@ -226,6 +231,7 @@ export function balanceCheck(proof: BalanceProof): BalanceCheck {
     opening: proof.opening,
     movements: proof.movements,
     closing: proof.closing,
+    ...(proof.fault !== undefined ? { fault: proof.fault } : {}),
   };
 }
 
@@ -244,7 +250,13 @@ export function cliSummary(summary: RunSummary, elapsedMs: number, out: string) 
     unmatchedStatement: summary.unmatchedStatement,
     unmatchedLedger: summary.unmatchedLedger,
     exceptions: summary.exceptions,
-    balanceChecks: summary.balanceChecks.map((check) => ({ statementId: check.statementId, accountId: check.accountId, ok: check.ok, difference: check.difference })),
+    balanceChecks: summary.balanceChecks.map((check) => ({
+      statementId: check.statementId,
+      accountId: check.accountId,
+      ok: check.ok,
+      difference: check.difference,
+      ...(check.fault !== undefined ? { fault: check.fault } : {}),
+    })),
     runId: summary.runId,
     asOf: summary.asOf,
     reuploaded: summary.reuploaded,

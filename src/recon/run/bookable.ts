@@ -1,0 +1,63 @@
+/**
+ * Which statement lines the matcher may see (REC-1). A line is reconciled against the ledger only
+ * when it is booked on the statement's account in the statement's currency:
+ *
+ *   - PENDING: a status other than BOOK (camt.052 PDNG, camt.054 INFO; no status counts as booked).
+ *     Such an entry may still change or vanish, so it must never consume a ledger entry that the
+ *     booked line arriving later needs.
+ *   - FOREIGN_CURRENCY: the line's currency is not the statement's (account's) currency. The
+ *     booked balance does not hold it at face value and the bank's conversion is not on the line.
+ *
+ * Excluded lines are reported (summary.json `excludedFromMatching`), never matched and never
+ * reported as unmatched.
+ */
+import type { ParsedStatement, StatementLine } from '../types';
+
+export type ExclusionReason = 'PENDING' | 'FOREIGN_CURRENCY';
+
+export interface ExcludedLine {
+  statementLineId: string;
+  reason: ExclusionReason;
+  detail: string;
+}
+
+export interface BookableSplit {
+  /** The lines the matcher sees, in input order. */
+  bookable: StatementLine[];
+  /** The others, in input order, each with its reason. */
+  excluded: ExcludedLine[];
+}
+
+/** Why a line is kept out of matching, or undefined when it is bookable. */
+export function exclusionOf(statement: Pick<ParsedStatement, 'currency'>, line: StatementLine): ExcludedLine | undefined {
+  if (line.status !== undefined && line.status !== 'BOOK') {
+    return { statementLineId: line.statementLineId, reason: 'PENDING', detail: `status ${line.status}: not booked` };
+  }
+  if (statement.currency && line.currency !== statement.currency) {
+    return { statementLineId: line.statementLineId, reason: 'FOREIGN_CURRENCY', detail: `entry in ${line.currency}, the account in ${statement.currency}` };
+  }
+  return undefined;
+}
+
+export function splitBookable(statements: readonly Pick<ParsedStatement, 'currency' | 'lines'>[]): BookableSplit {
+  const bookable: StatementLine[] = [];
+  const excluded: ExcludedLine[] = [];
+  for (const statement of statements) {
+    for (const line of statement.lines) {
+      const exclusion = exclusionOf(statement, line);
+      if (exclusion) excluded.push(exclusion);
+      else bookable.push(line);
+    }
+  }
+  return { bookable, excluded };
+}
+
+/** Counts by reason, in reason order (for summary.json). */
+export function countExcluded(excluded: readonly ExcludedLine[]): Partial<Record<ExclusionReason, number>> {
+  const counts: Partial<Record<ExclusionReason, number>> = {};
+  for (const reason of ['FOREIGN_CURRENCY', 'PENDING'] as const) {
+    const n = excluded.filter((e) => e.reason === reason).length;
+    if (n > 0) counts[reason] = n;
+  }
+  return counts;
+}

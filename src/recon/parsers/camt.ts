@@ -20,7 +20,8 @@
  * NtryDtls/Btch/NbOfTxs or several TxDtls → batchItemCount.
  *
  * Balance proof per statement: opening = OPBD (else PRCD), closing = CLBD, movements = the booked
- * entries (status BOOK or no status; PDNG/INFO entries do not move the booked balance).
+ * entries (status BOOK or no status; PDNG/INFO entries do not move the booked balance) in the
+ * statement's currency; booked entries in another currency are left out and named in the fault.
  *
  * Bounds (REC-IN-1): every element's text by its ISO 20022 type (CAMT_TEXT, else
  * CAMT_TEXT_DEFAULT), enforced by the tokenizer as the text arrives; at most CAMT_NODES_PER_CHILD
@@ -166,8 +167,8 @@ interface OpenStatement {
   entryOrdinal: number;
   balOrdinal: number;
   firstLineCurrency?: string;
-  movements: bigint;
-  movementCurrencies: Set<string>;
+  /** Booked movements by currency: only the statement's currency is in the proof (REC-1). */
+  movements: Map<string, { minor: bigint; count: number; first: string }>;
 }
 
 /** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
@@ -279,8 +280,7 @@ export class CamtParser implements TextParser, XmlHandler {
           lineCount: 0,
           entryOrdinal: 0,
           balOrdinal: 0,
-          movements: 0n,
-          movementCurrencies: new Set(),
+          movements: new Map(),
         };
       } else if (name !== 'GrpHdr' && name !== 'SplmtryData') {
         fail(this.pos(`Document/${this.rootName}/${name}`), `unexpected <${name}> in <${this.rootName}>`);
@@ -506,8 +506,11 @@ export class CamtParser implements TextParser, XmlHandler {
 
     stmt.firstLineCurrency ??= amount.currency;
     if (status === undefined || status === 'BOOK') {
-      stmt.movements += signed;
-      stmt.movementCurrencies.add(amount.currency);
+      const moved = stmt.movements.get(amount.currency);
+      if (moved) {
+        moved.minor += signed;
+        moved.count++;
+      } else stmt.movements.set(amount.currency, { minor: signed, count: 1, first: element });
     }
     stmt.lineCount++;
     this.sink.line(stmt.index, finishLine(line));
@@ -540,10 +543,15 @@ export class CamtParser implements TextParser, XmlHandler {
       };
       const opening = faceValue(stmt.opening, stmt.opening.code);
       const closing = faceValue(stmt.closing, 'CLBD');
-      for (const c of stmt.movementCurrencies) {
-        if (c !== currency) faults.push(`booked entries in ${c}, the statement in ${currency}`);
+      // A booked entry in another currency cannot be added at face value: the proof counts the
+      // statement's currency only and names what it left out (the run keeps such lines out of matching).
+      for (const [c, moved] of [...stmt.movements.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (c === currency) continue;
+        faults.push(
+          `${moved.count} booked entr${moved.count === 1 ? 'y' : 'ies'} in ${c} (first ${moved.first}, total ${formatMinor(moved.minor, c)} ${c}) left out of the movements: the statement is in ${currency}`,
+        );
       }
-      const movements = stmt.movementCurrencies.size <= 1 ? stmt.movements : 0n;
+      const movements = stmt.movements.get(currency)?.minor ?? 0n;
       balance = balanceProof(stmt.id, stmt.accountId, currency, opening, movements, closing, faults.length > 0 ? faults.join('; ') : undefined);
     }
     this.sink.statement(

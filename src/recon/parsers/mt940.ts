@@ -26,6 +26,20 @@
  * Balance proof (MT940): opening (:60F:/:60M:) + sum of :61: = closing (:62F:/:62M:). MT942 has
  * no balances; its :90D:/:90C: counts and sums are checked against the :61: entries instead.
  *
+ * Real banks' layouts accepted (REC-MT940-1 … 8):
+ *   1. ABN AMRO: "ABNANL2A" / "940" / "ABNANL2A" lines before every message, skipped (outside a field only).
+ *   2. ING: a "0000 01INGBNL2AXXXX00001…" header (and "940 00") before the first message, skipped.
+ *   3. Rabobank: a ":940:" line at the start, skipped.
+ *   4. Older Rabobank: one :86: per line of text, several after one :61:, joined in order (a space between).
+ *   5. Citi, ASN Bank: blanks where the optional :61: entry date goes (value date only).
+ *   6. German savings banks: "30 February" (and 29 February of a common year) as a :61: value or entry
+ *      date is the last day of February; the date as written is kept (valueDateAsWritten,
+ *      entryDateAsWritten). Any other impossible date is still an error naming the line.
+ *   7. A final MT940 message may end without "-" when it has its :62F: (not after a :62M:).
+ *   8. Bank-specific fields ":AA:" (e.g. :NS:) are kept as written (masked) in otherFields of the
+ *      entry they follow, else of the statement; they take no part in the field sequence. An
+ *      unknown numeric tag is still an error.
+ *
  * Bounds (REC-IN-1): a physical line is at most MT940_LINE characters and is refused as soon as
  * it passes that, a field's content at most MT940_FIELDS[tag] (checked after the field's sequence,
  * so a misplaced field is reported as such), the :61: subfields and every amount (15d) by
@@ -80,6 +94,17 @@ export interface Mt940StatementLine {
   customerReference: string;
   bankReference?: string;
   supplementaryDetails?: string;
+  /** A date as written when it is not a calendar date but a bank's booking convention (30 February → last day of February). */
+  valueDateAsWritten?: string;
+  entryDateAsWritten?: string;
+}
+
+/** A bank-specific field the SWIFT grammar does not define (e.g. :NS:), kept as written (masked as text). */
+export interface Mt940OtherField {
+  tag: string;
+  /** 1-based line of the field. */
+  line: number;
+  text: string;
 }
 
 export interface Mt940StructuredDetails {
@@ -110,6 +135,8 @@ export interface Mt940Transaction extends Mt940StatementLine {
   /** Signed, with the statement currency's precision. */
   signedAmount: string;
   details?: Mt940Details;
+  /** Bank-specific fields between this :61: and the next entry (REC-MT940-8). */
+  otherFields?: Mt940OtherField[];
 }
 
 export interface Mt940Message {
@@ -135,6 +162,8 @@ export interface Mt940Message {
   information?: string;
   /** Ended with a "-" (or "-}") terminator. */
   terminated: boolean;
+  /** Bank-specific fields outside any entry (REC-MT940-8). */
+  otherFields?: Mt940OtherField[];
   /** Filled only by parseMt940Text (the streaming parser does not keep them). */
   transactions: Mt940Transaction[];
 }
@@ -186,9 +215,38 @@ export function parseMt940StatementNumber(field: string, position: SourcePositio
   return match[2] !== undefined ? { statementNumber: match[1]!, sequenceNumber: match[2] } : { statementNumber: match[1]! };
 }
 
+/**
+ * German savings banks book interest and fees on "30 February" (29 February in a common year
+ * too): such a day is read as the last day of February of its year (REC-MT940-6). Any other day that is
+ * not a calendar date is still refused.
+ */
+function februaryEnd(year: number, mm: number, dd: number): number | undefined {
+  if (mm !== 2 || (dd !== 29 && dd !== 30) || validDate(year, mm, dd)) return undefined;
+  return validDate(year, 2, 29) ? 29 : 28;
+}
+
+/** :61: value date YYMMDD, with the 30 February convention (REC-MT940-6). */
+function valueDateOf(text: string, position: SourcePosition): { date: string; asWritten?: string } {
+  const mm = digitsAt(text, 2, 2);
+  const dd = digitsAt(text, 4, 2);
+  if (mm === 2 && (dd === 29 || dd === 30) && !Number.isNaN(digitsAt(text, 0, 2))) {
+    const asWritten = yymmdd(`${text.slice(0, 4)}01`, position, ':61: value date').slice(0, 4);
+    const year = Number(asWritten);
+    const end = februaryEnd(year, 2, dd);
+    if (end !== undefined) return { date: isoDate(year, 2, end, position, ':61: value date'), asWritten: text };
+  }
+  return { date: yymmdd(text, position, ':61: value date') };
+}
+
 /** Entry date MMDD: the year that puts it nearest to the value date. */
 function entryDateNear(valueDate: string, mm: number, dd: number, position: SourcePosition): string {
   const [year, valueMonth, valueDay] = valueDate.split('-').map((part) => Number.parseInt(part, 10)) as [number, number, number];
+  if (mm === 2 && (dd === 29 || dd === 30) && !validDate(year, 2, dd)) {
+    // REC-MT940-6: "30 February" — the February nearest the value date, on its last day.
+    const y = valueMonth >= 9 ? year + 1 : year;
+    const end = februaryEnd(y, mm, dd);
+    if (end !== undefined) return isoDate(y, 2, end, position, 'entry date');
+  }
   // Within five months of the value date's month, the same year is always the nearest.
   if (Math.abs(mm - valueMonth) <= 5) return isoDate(year, mm, dd, position, 'entry date');
   const value = Date.UTC(year, valueMonth - 1, valueDay);
@@ -211,12 +269,18 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   const s = lines[0] ?? '';
   const bad = (what: string): never => fail(position, `:61: ${what}`);
   if (s.length < 6) bad('missing value date');
-  const valueDate = yymmdd(s.slice(0, 6), position, ':61: value date');
+  const value = valueDateOf(s.slice(0, 6), position);
+  const valueDate = value.date;
   let i = 6;
   let entryDate: string | undefined;
+  let entryDateAsWritten: string | undefined;
   if (isDigit(s.charCodeAt(6)) && isDigit(s.charCodeAt(7)) && isDigit(s.charCodeAt(8)) && isDigit(s.charCodeAt(9))) {
     entryDate = entryDateNear(valueDate, digitsAt(s, 6, 2), digitsAt(s, 8, 2), position);
+    if (!validDate(Number(entryDate.slice(0, 4)), digitsAt(s, 6, 2), digitsAt(s, 8, 2))) entryDateAsWritten = s.slice(6, 10);
     i = 10;
+  } else {
+    // REC-MT940-5: Citi and ASN Bank leave the optional entry date blank (up to four spaces).
+    while (i < 10 && s.charCodeAt(i) === 32) i++;
   }
   let mark: DebitCreditMark;
   if (s[i] === 'R' && (s[i + 1] === 'C' || s[i + 1] === 'D')) {
@@ -262,6 +326,8 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
     customerReference: customerReference.trim(),
     bankReference,
     supplementaryDetails: supplementary.length > 0 ? supplementary : undefined,
+    valueDateAsWritten: value.asWritten,
+    entryDateAsWritten,
   };
 }
 
@@ -313,6 +379,17 @@ export function parseMt940Details(lines: readonly string[]): Mt940Details {
   return details;
 }
 
+/**
+ * Several :86: fields after one :61: (REC-MT940-4): one field is read as parseMt940Details does; several
+ * are joined in order, a space between fields (each field's own lines joined as written).
+ */
+export function parseMt940DetailFields(fields: readonly (readonly string[])[]): Mt940Details {
+  if (fields.length === 1) return parseMt940Details(fields[0]!);
+  const details = parseMt940Details(fields.flat());
+  details.text = fields.map((lines) => lines.join('')).join(' ');
+  return details;
+}
+
 /** :86: details as kept for tools (collectTransactions): every part masked (PCI-2, PCI-3). */
 function maskDetails(details: Mt940Details): Mt940Details {
   const masked: Mt940Details = { text: maskText(details.text), lines: details.lines.map(maskText) };
@@ -338,7 +415,11 @@ const IDENTIFIER_KEYS = new Set(['EREF', 'KREF', 'MREF', 'CRED', 'DEBT', 'IBAN',
 // ---------------------------------------------------------------------------------------------
 // The message parser
 
-const FIELD_START = /^:([0-9]{2}[A-Z]?):/;
+const FIELD_START = /^:([0-9]{2}[A-Z]?|[A-Z]{2}):/;
+/** ":940:" / ":942:" alone on a line (Rabobank, REC-MT940-3). */
+const MESSAGE_TYPE_LINE = /^:94[02]:$/;
+/** A sender BIC alone, the message type alone ("940", "940 00"), or ING's "0000 NN<BIC>…" header (REC-MT940-1, REC-MT940-2). */
+const WRAPPER_LINE = /^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?|94[02](?: [0-9]{2})?|0000 [0-9]{2}[A-Z]{6}[A-Z0-9]{2}[A-Z0-9 ]*)$/;
 
 type Phase = 'start' | 'ref' | 'account' | 'number' | 'body940' | 'pre942' | 'closed940' | 'sums942' | 'info';
 
@@ -351,7 +432,7 @@ interface OpenMessage {
   lineCount: number;
   movements: bigint;
   saw13D: boolean;
-  pending?: { txn: Mt940Transaction; minor: bigint };
+  pending?: { txn: Mt940Transaction; minor: bigint; details: string[][] };
   debits: { count: number; minor: bigint };
   credits: { count: number; minor: bigint };
 }
@@ -441,16 +522,25 @@ export class Mt940Parser implements TextParser {
       return;
     }
     if (c0 === 58 /* : */) {
-      // ":NN:" or ":NNa:"
+      // ":NN:" or ":NNa:"; a bank-specific ":AA:" (e.g. :NS:, REC-MT940-8)
       const tagEnd = line.charCodeAt(3) === 58 ? 3 : isUpper(line.charCodeAt(3)) && line.charCodeAt(4) === 58 ? 4 : -1;
-      if (tagEnd !== -1 && isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2))) {
+      const numeric = isDigit(line.charCodeAt(1)) && isDigit(line.charCodeAt(2));
+      if (tagEnd !== -1 && (numeric || (tagEnd === 3 && isUpper(line.charCodeAt(1)) && isUpper(line.charCodeAt(2))))) {
         this.flushField();
         const value = line.slice(tagEnd + 1);
         this.field = { tag: line.slice(1, tagEnd), lines: [value], line: n, length: value.length };
         this.growField();
         return;
       }
+      // REC-MT940-3: Rabobank files start with a ":940:" line (the message type), outside any field.
+      if (!this.inBlock4 && MESSAGE_TYPE_LINE.test(line.trimEnd())) {
+        this.flushField();
+        return;
+      }
     }
+    // REC-MT940-1, REC-MT940-2: ABN AMRO's "ABNANL2A" / "940" / "ABNANL2A" lines before each message and ING's
+    // "0000 01INGBNL2AXXXX00001…940 00" file header: wrapper lines outside any field and message.
+    if (!this.field && !this.inBlock4 && WRAPPER_LINE.test(line.trimEnd())) return;
     if (!this.field) fail(this.pos(n), 'unexpected text outside any field (a field starts with :NN: or :NNa:)');
     this.field.lines.push(line);
     this.field.length += line.length;
@@ -557,6 +647,15 @@ export class Mt940Parser implements TextParser {
     if (!open) fail(position, `field :${tag}: before :20: (a statement starts with its :20: transaction reference)`);
     const msg = open.msg;
     const phase = open.phase;
+    if (isUpper(tag.charCodeAt(0))) {
+      // REC-MT940-8: a bank-specific field (e.g. :NS:) is kept as written on the entry it follows, else on
+      // the statement; it does not take part in the field sequence.
+      this.checkField(tag, lines, line);
+      const other: Mt940OtherField = { tag, line, text: maskText(lines.join('\n')) };
+      const target = open.pending ? open.pending.txn : msg;
+      (target.otherFields ??= []).push(other);
+      return;
+    }
     if (tag !== '61' && tag !== '86') this.completePending(open);
     // Each case checks the field's place in the sequence, then its bound, then its grammar.
     const check = (): void => this.checkField(tag, lines, line);
@@ -634,10 +733,14 @@ export class Mt940Parser implements TextParser {
         break;
       }
       case '86': {
-        if (open.pending && (phase === 'body940' || phase === 'pre942')) {
+        if (open.pending && phase === 'body940') {
+          // REC-MT940-4: older Rabobank exports write one :86: per line of text; they all belong to the entry.
           check();
-          const details = parseMt940Details(lines);
-          open.pending.txn.details = this.options.collectTransactions ? maskDetails(details) : details;
+          open.pending.details.push(lines);
+          this.checkField(tag, open.pending.details.flat(), line);
+        } else if (open.pending && phase === 'pre942') {
+          check();
+          open.pending.details.push(lines);
           this.completePending(open);
         } else if (phase === 'closed940' || phase === 'sums942' || (phase === 'pre942' && open.saw13D)) {
           check();
@@ -744,11 +847,13 @@ export class Mt940Parser implements TextParser {
       customerReference: maskIdentifier(parsed.customerReference),
       bankReference: parsed.bankReference === undefined ? undefined : maskIdentifier(parsed.bankReference),
       supplementaryDetails: parsed.supplementaryDetails === undefined ? undefined : maskText(parsed.supplementaryDetails),
+      valueDateAsWritten: parsed.valueDateAsWritten,
+      entryDateAsWritten: parsed.entryDateAsWritten,
       line,
       signedAmount: formatMinor(minor, currency),
       details: undefined,
     };
-    open.pending = { txn, minor };
+    open.pending = { txn, minor, details: [] };
   }
 
   private completePending(open: OpenMessage): void {
@@ -756,6 +861,10 @@ export class Mt940Parser implements TextParser {
     if (!pending) return;
     open.pending = undefined;
     const { txn, minor } = pending;
+    if (pending.details.length > 0) {
+      const details = parseMt940DetailFields(pending.details);
+      txn.details = this.options.collectTransactions ? maskDetails(details) : details;
+    }
     const msg = open.msg;
     open.movements += minor;
     if (minor < 0n) {
@@ -846,7 +955,9 @@ export class Mt940Parser implements TextParser {
         }
       }
     }
-    if (atEof && !terminated && this.terminatorsSeen > 0) {
+    // REC-MT940-7: a final message may end without "-" when it has its final closing balance (:62F:).
+    const closedFinal = msg.kind === 'mt940' && msg.closingBalance !== undefined && !msg.closingBalance.intermediate;
+    if (atEof && !terminated && this.terminatorsSeen > 0 && !closedFinal) {
       fail(where, `${name} has no "-" terminator although the earlier messages do (truncated file?)`);
     }
     this.messages++;

@@ -28,7 +28,8 @@
  *
  * Real banks' layouts accepted (REC-MT940-1 … 8):
  *   1. ABN AMRO: "ABNANL2A" / "940" / "ABNANL2A" lines before every message, skipped (outside a field only).
- *   2. ING: a "0000 01INGBNL2AXXXX00001…" header (and "940 00") before the first message, skipped.
+ *   2. ING: "0000 01INGBNL2AXXXX00001…" header lines (and "940 00") before the first message, skipped;
+ *      its "-XXX" message end is a "-" terminator.
  *   3. Rabobank: a ":940:" line at the start, skipped.
  *   4. Older Rabobank: one :86: per line of text, several after one :61:, joined in order (a space between).
  *   5. Citi, ASN Bank: blanks where the optional :61: entry date goes (value date only).
@@ -519,6 +520,11 @@ export class Mt940Parser implements TextParser {
     }
     if (c0 === 45 /* - */ && (line.trimEnd().length === 1 || line[1] === '}')) {
       this.terminator(line.trimEnd(), n);
+      return;
+    }
+    // REC-MT940-2: ING closes its messages with "-XXX" (outside a SWIFT block): a "-" terminator.
+    if (c0 === 45 /* - */ && !this.inBlock4 && line.trimEnd() === '-XXX') {
+      this.terminator('-', n);
       return;
     }
     if (c0 === 58 /* : */) {

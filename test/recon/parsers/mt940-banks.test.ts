@@ -101,6 +101,24 @@ describe('REC-MT940-2: ING file header line', () => {
   });
 });
 
+describe('REC-MT940-2: ING "-XXX" message end', () => {
+  it('is a "-" terminator, so every message of the file is terminated', () => {
+    const text = ['0000 01INGBNL2AXXXX00001', '0000 01INGBNL2AXXXX00001', '940 00', ...message('INGEB', [entry(56n)]), '-XXX', ...message('INGEB2', []), '-XXX'].join('\r\n');
+    const messages = parseMt940Text(text);
+    expect(messages.map((m) => [m.transactionReference, m.terminated])).toEqual([
+      ['INGEB', true],
+      ['INGEB2', true],
+    ]);
+  });
+
+  it('"-XXX" inside a SWIFT block is still refused naming the line', async () => {
+    const text = ['{1:F01INGBNL2AXXXX0000000000}{2:O940}{4:', ...message('INGEB', []), '-XXX'].join('\n');
+    const error = await parseError(() => parseMt940Text(text, 'ing.sta'));
+    expect(error.position).toEqual({ file: 'ing.sta', line: 7 });
+    expect(error.fault).toMatch(/ends inside a SWIFT message block/);
+  });
+});
+
 describe('REC-MT940-3: Rabobank files start with ":940:"', () => {
   it('accepts the ":940:" line before the messages', () => {
     const text = [':940:', ...message('940S240131', [entry(250n)]), '-', ...message('940S240201', []), '-'].join('\n');

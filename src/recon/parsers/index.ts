@@ -97,8 +97,16 @@ export function detectFormat(head: Buffer): StatementFormat | undefined {
   }
   if (text.startsWith(':20:')) return /(^|\n):(13D|34F):/.test(text) ? 'mt942' : 'mt940';
   if (text.startsWith('01,')) return 'bai2';
+  // Banks' wrappers before the first MT message (REC-MT940-1..3): ABN AMRO's `ABNANL2A`/`940`,
+  // ING's `0000 01INGBNL2AXXXX…`/`940 00`, Rabobank's `:940:`. Judged by what follows them.
+  let body = text;
+  for (let strip = 0; strip < 8 && MT_PREAMBLE.test(body); strip += 1) body = body.replace(MT_PREAMBLE, '');
+  if (body !== text && body.startsWith(':20:')) return /(^|\n):(13D|34F):/.test(body) ? 'mt942' : 'mt940';
   return undefined;
 }
+
+/** One wrapper line a bank puts before its MT940/942 messages (see detectFormat). */
+const MT_PREAMBLE = /^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?|94[02](?: [0-9]{2})?|0000 [0-9]{2}[A-Z]{6}[A-Z0-9]{2}[A-Z0-9 ]*|:94[02]:)\r?\n/;
 
 interface Prepared {
   format: StatementFormat;

@@ -60,6 +60,16 @@ describe('detectFormat', () => {
     expect(detectFormat(Buffer.from('01,SENDER,RECEIVER,240301,0800,1,,,2/'))).toBe('bai2');
   });
 
+  it("banks' wrapper lines before the first message: ABN AMRO, ING, Rabobank (REC-MT940-1..3)", () => {
+    expect(detectFormat(Buffer.from('ABNANL2A\r\n940\r\nABNANL2A\r\n:20:ABN AMRO BANK NV\r\n:25:517852257\r\n'))).toBe('mt940');
+    expect(detectFormat(Buffer.from('0000 01INGBNL2AXXXX00001\n0000 01INGBNL2AXXXX00001\n940 00\n:20:P140220000000001\n:25:NL69INGB0123456789EUR\n'))).toBe('mt940');
+    expect(detectFormat(Buffer.from(':940:\n:20:940S130403\n:25:NL50RABO0123456789\n'))).toBe('mt940');
+    expect(detectFormat(Buffer.from(':942:\n:20:X\n:25:A\n:34F:EUR0,\n'))).toBe('mt942');
+    // A wrapper line alone, or before something that is not an MT message, is still unknown.
+    expect(detectFormat(Buffer.from('ABNANL2A\n940\nABNANL2A\n'))).toBeUndefined();
+    expect(detectFormat(Buffer.from('ABNANL2A\nentryId,accountId\n'))).toBeUndefined();
+  });
+
   it('is undefined for anything else: CSV, other XML, fragments, binary, empty', () => {
     expect(detectFormat(head(own('generic-signed.csv')))).toBeUndefined();
     expect(detectFormat(Buffer.from('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">'))).toBeUndefined();

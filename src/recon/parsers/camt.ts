@@ -19,18 +19,27 @@
  * ("PMNT/RCDT/DMCT") or Prtry/Cd → typeCode; Sts (text, or Cd/Prtry from 001.07 on) → status;
  * NtryDtls/Btch/NbOfTxs or several TxDtls → batchItemCount.
  *
+ * Batch entries (REC-1): an entry with several TxDtls becomes one line per TxDtls when every item
+ * has an amount in the entry's currency (TxDtls/Amt, else AmtDtls/TxAmt/Amt; its CdtDbtInd, else
+ * the entry's), NbOfTxs (when given) counts them, and the signed items sum to the entry: each line
+ * has the item's amount, EndToEndId, references, remittance and counterparty, the entry's dates,
+ * status and type, and batchReference (the entry's AcctSvcrRef, else the batch PmtInfId/MsgId) +
+ * batchItem. Otherwise the entry stays one line with batchItemCount and batchFault saying why.
+ *
  * Balance proof per statement: opening = OPBD (else PRCD), closing = CLBD, movements = the booked
  * entries (status BOOK or no status; PDNG/INFO entries do not move the booked balance) in the
  * statement's currency; booked entries in another currency are left out and named in the fault.
  *
  * Bounds (REC-IN-1): every element's text by its ISO 20022 type (CAMT_TEXT, else
  * CAMT_TEXT_DEFAULT), enforced by the tokenizer as the text arrives; at most CAMT_NODES_PER_CHILD
- * elements are held for one statement child (a batch entry's second and later TxDtls are only
- * counted). Identifiers are masked with maskIdentifier, free text with maskText (PCI-2, PCI-3).
+ * elements are held for one statement child, a batch entry's TxDtls counting one at a time (each
+ * is reduced to a small item when it closes; at most CAMT_BATCH_ITEMS are kept). Identifiers are
+ * masked with maskIdentifier, free text with maskText (PCI-2, PCI-3).
  */
 import { StatementParseError, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
 import {
   balanceProof,
+  bounded,
   checkCurrency,
   decimalToMinor,
   fail,
@@ -38,12 +47,13 @@ import {
   finishSummary,
   formatMinor,
   isoDatePart,
+  maskIdentifier,
   statementLineId,
   type ParseContext,
   type StatementSink,
   type TextParser,
 } from './common';
-import { CAMT_NODES_PER_CHILD, CAMT_TEXT, CAMT_TEXT_DEFAULT, CAMT_VERSIONS } from './limits';
+import { CAMT_NODES_PER_CHILD, CAMT_TEXT, CAMT_TEXT_DEFAULT, CAMT_VERSIONS, LINE_FIELDS } from './limits';
 import { XmlSyntaxError, XmlTokenizer, type XmlHandler } from './xml';
 
 export type CamtMessageType = 'camt.052' | 'camt.053' | 'camt.054';
@@ -171,6 +181,33 @@ interface OpenStatement {
   movements: Map<string, { minor: bigint; count: number; first: string }>;
 }
 
+/** At most this many TxDtls of one batch entry are split into lines (more: the entry stays whole, flagged). */
+export const CAMT_BATCH_ITEMS = 10_000;
+
+/** What one TxDtls of a batch entry gives its own line. */
+interface BatchItem {
+  /** TxDtls/Amt (001.03+) and AmtDtls/TxAmt/Amt, as written. */
+  amounts: { text: string; currency: string | undefined }[];
+  indicator: string | undefined;
+  endToEndId?: string;
+  bankReference?: string;
+  customerReference?: string;
+  remittanceInformation?: string;
+  counterparty?: string;
+  typeCode?: string;
+}
+
+/**
+ * A camt line with the batch fields the shared StatementLine does not have yet: an item of a
+ * split batch names its entry (batchReference: the entry's AcctSvcrRef, else the batch's
+ * PmtInfId/MsgId) and its place in it; an entry kept whole says why (batchFault).
+ */
+export interface CamtStatementLine extends StatementLine {
+  batchReference?: string;
+  batchItem?: { index: number; of: number };
+  batchFault?: string;
+}
+
 /** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
 export class CamtParser implements TextParser, XmlHandler {
   private readonly tokenizer = new XmlTokenizer(this, true);
@@ -187,8 +224,12 @@ export class CamtParser implements TextParser, XmlHandler {
   private statementIndex: number;
   /** Elements built for the current statement child (bounded by CAMT_NODES_PER_CHILD). */
   private childNodes = 0;
-  /** TxDtls seen in the current statement child: only the first is built. */
+  /** TxDtls seen in the current statement child. */
   private txDtls = 0;
+  /** childNodes when the current TxDtls opened: a reduced item gives its elements back. */
+  private txStartNodes = 0;
+  /** The current entry's TxDtls, each reduced to what its own line needs (REC-1: batch items). */
+  private items: BatchItem[] = [];
 
   constructor(
     private readonly ctx: ParseContext,
@@ -253,7 +294,7 @@ export class CamtParser implements TextParser, XmlHandler {
       return;
     }
     this.depth++;
-    if (this.depth >= 4 && this.current && UNUSED.has(name)) {
+    if (this.depth >= 4 && this.current && UNUSED.has(name) && !(name === 'AmtDtls' && this.nodes[this.nodes.length - 1]?.name === 'TxDtls')) {
       this.depth--;
       this.skipping = 1;
       return;
@@ -291,15 +332,19 @@ export class CamtParser implements TextParser, XmlHandler {
       if (this.depth === 4) {
         this.childNodes = 0;
         this.txDtls = 0;
+        this.items = [];
       }
       const parent = this.nodes[this.nodes.length - 1];
-      if (name === 'TxDtls' && parent?.name === 'NtryDtls' && ++this.txDtls > 1) {
-        // A batch: only the count of its transactions is used, so the 2nd and later are not built,
-        // and the 1st is no longer needed (the mapping reads a TxDtls only when it is the only one).
-        if (this.txDtls === 2) this.dropFirstTxDtls();
-        this.depth--;
-        this.skipping = 1;
-        return;
+      if (name === 'TxDtls' && parent?.name === 'NtryDtls' && this.depth === 6) {
+        // A batch's items are each reduced to a BatchItem when they close (see close()), so only
+        // one TxDtls tree is held at a time; the 1st stays whole while it may be the only one.
+        if (++this.txDtls === 2) this.dropFirstTxDtls();
+        if (this.txDtls > CAMT_BATCH_ITEMS) {
+          this.depth--;
+          this.skipping = 1;
+          return;
+        }
+        this.txStartNodes = this.childNodes;
       }
       if (++this.childNodes > CAMT_NODES_PER_CHILD) {
         fail(this.pos(this.nodePath(name)), `<${this.nodes[0]?.name ?? name}> holds more than ${CAMT_NODES_PER_CHILD} elements`);
@@ -323,6 +368,39 @@ export class CamtParser implements TextParser, XmlHandler {
     }
   }
 
+  /**
+   * Reduces a closed TxDtls to a BatchItem. From the 2nd item on, its tree is detached at once
+   * and its elements no longer count toward CAMT_NODES_PER_CHILD: a batch of any size holds one
+   * TxDtls tree and CAMT_BATCH_ITEMS small items at most.
+   */
+  private batchItem(tx: XNode): void {
+    const ntry = this.nodes[0]!;
+    const refs = child(tx, 'Refs');
+    let endToEndId = textAt(refs, 'EndToEndId');
+    if (endToEndId === 'NOTPROVIDED') endToEndId = undefined;
+    const indicator = textAt(tx, 'CdtDbtInd') ?? textAt(ntry, 'CdtDbtInd');
+    const amounts: { text: string; currency: string | undefined }[] = [];
+    for (const node of [child(tx, 'Amt'), at(tx, 'AmtDtls', 'TxAmt', 'Amt')]) {
+      if (node) amounts.push({ text: node.text.trim(), currency: node.attrs?.Ccy });
+    }
+    const item: BatchItem = {
+      amounts,
+      indicator,
+      endToEndId,
+      bankReference: textAt(refs, 'AcctSvcrRef'),
+      customerReference: textAt(refs, 'InstrId') ?? textAt(refs, 'MsgId') ?? textAt(refs, 'PmtInfId'),
+      remittanceInformation: remittance(child(tx, 'RmtInf')) ?? textAt(tx, 'AddtlTxInf'),
+      counterparty: counterpartyOf(child(tx, 'RltdPties'), indicator === 'DBIT' ? -1n : 1n),
+      typeCode: bankTransactionCode(child(tx, 'BkTxCd')),
+    };
+    this.items.push(item);
+    if (this.txDtls >= 2) {
+      const details = this.nodes[this.nodes.length - 1]!;
+      details.children = details.children.filter((c) => c !== tx);
+      this.childNodes = this.txStartNodes;
+    }
+  }
+
   /** The element path of a node being built (for errors). */
   private nodePath(name: string): string {
     return [this.current!.path, ...this.nodes.map((n) => n.name), name].join('/');
@@ -342,6 +420,7 @@ export class CamtParser implements TextParser, XmlHandler {
     const depth = this.depth--;
     if (depth >= 4 && this.current) {
       const node = this.nodes.pop()!;
+      if (depth === 6 && node.name === 'TxDtls' && this.nodes[this.nodes.length - 1]?.name === 'NtryDtls') this.batchItem(node);
       if (depth === 4) this.statementChild(node);
       return;
     }
@@ -484,7 +563,55 @@ export class CamtParser implements TextParser, XmlHandler {
     const counterparty = tx ? counterpartyOf(child(tx, 'RltdPties'), sign) : undefined;
     const typeCode = bankTransactionCode(child(ntry, 'BkTxCd')) ?? bankTransactionCode(child(tx, 'BkTxCd'));
 
-    const line: StatementLine = {
+    stmt.firstLineCurrency ??= amount.currency;
+    if (status === undefined || status === 'BOOK') {
+      const moved = stmt.movements.get(amount.currency);
+      if (moved) {
+        moved.minor += signed;
+        moved.count++;
+      } else stmt.movements.set(amount.currency, { minor: signed, count: 1, first: element });
+    }
+
+    // REC-1: a batch whose TxDtls items sum to the entry becomes one line per item; otherwise the
+    // entry stays whole, flagged with why it was not split.
+    let batchFault: string | undefined;
+    if (txCount > 1) {
+      const split = this.splitBatch(amount.currency, signed, txCount, batchCount, element);
+      if (Array.isArray(split)) {
+        const batchReference = bankReference ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
+        split.forEach(({ item, minor }, k) => {
+          const itemLine: CamtStatementLine = {
+            statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
+            format: this.version!.type as StatementFormat,
+            statementId: stmt.id!,
+            accountId: stmt.accountId!,
+            currency: amount.currency,
+            amount: formatMinor(minor, amount.currency),
+            bookingDate: bookingDate ?? null,
+            valueDate: valueDate ?? null,
+            position: { file: this.ctx.file, element: `${element}/NtryDtls/TxDtls[${k + 1}]` },
+          };
+          const reference = item.bankReference ?? bankReference;
+          const customer = item.customerReference ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
+          const typeOf = item.typeCode ?? typeCode;
+          if (item.endToEndId !== undefined) itemLine.endToEndId = item.endToEndId;
+          if (reference !== undefined) itemLine.bankReference = reference;
+          if (customer !== undefined) itemLine.customerReference = customer;
+          if (item.remittanceInformation !== undefined) itemLine.remittanceInformation = item.remittanceInformation;
+          if (item.counterparty !== undefined) itemLine.counterparty = item.counterparty;
+          if (typeOf !== undefined) itemLine.typeCode = typeOf;
+          if (status !== undefined) itemLine.status = status;
+          if (batchReference !== undefined) itemLine.batchReference = maskIdentifier(bounded(batchReference, LINE_FIELDS.bankReference!, itemLine.position, 'batchReference'));
+          itemLine.batchItem = { index: k + 1, of: split.length };
+          stmt.lineCount++;
+          this.sink.line(stmt.index, finishLine(itemLine));
+        });
+        return;
+      }
+      batchFault = split;
+    }
+
+    const line: CamtStatementLine = {
       statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
       format: this.version!.type as StatementFormat,
       statementId: stmt.id,
@@ -503,17 +630,37 @@ export class CamtParser implements TextParser, XmlHandler {
     if (typeCode !== undefined) line.typeCode = typeCode;
     if (status !== undefined) line.status = status;
     if (batchCount !== undefined) line.batchItemCount = batchCount;
-
-    stmt.firstLineCurrency ??= amount.currency;
-    if (status === undefined || status === 'BOOK') {
-      const moved = stmt.movements.get(amount.currency);
-      if (moved) {
-        moved.minor += signed;
-        moved.count++;
-      } else stmt.movements.set(amount.currency, { minor: signed, count: 1, first: element });
-    }
+    if (batchFault !== undefined) line.batchFault = batchFault;
     stmt.lineCount++;
     this.sink.line(stmt.index, finishLine(line));
+  }
+
+  /**
+   * The items of a batch entry with their signed amounts in the entry's currency, when there is
+   * one TxDtls per transaction the bank counts and their amounts sum to the entry; otherwise why not.
+   */
+  private splitBatch(currency: string, signed: bigint, txCount: number, batchCount: number | undefined, element: string): { item: BatchItem; minor: bigint }[] | string {
+    if (txCount > CAMT_BATCH_ITEMS) return `${txCount} TxDtls: more than ${CAMT_BATCH_ITEMS} items are not split`;
+    if (batchCount !== undefined && batchCount !== txCount) return `NbOfTxs is ${batchCount} but the entry lists ${txCount} TxDtls`;
+    const out: { item: BatchItem; minor: bigint }[] = [];
+    let sum = 0n;
+    for (const [k, item] of this.items.entries()) {
+      const amount = item.amounts.find((a) => a.currency === currency);
+      if (!amount) return `TxDtls[${k + 1}] has no amount in ${currency}`;
+      if (item.indicator !== 'CRDT' && item.indicator !== 'DBIT') return `TxDtls[${k + 1}] has no CdtDbtInd`;
+      let minor: bigint;
+      try {
+        if (amount.text.startsWith('-') || amount.text.startsWith('+')) throw new Error('signed');
+        minor = decimalToMinor(amount.text, currency, this.pos(`${element}/NtryDtls/TxDtls[${k + 1}]`), this.ctx.trailingZeros);
+      } catch {
+        return `TxDtls[${k + 1}] amount is not a ${currency} amount`;
+      }
+      if (item.indicator === 'DBIT') minor = -minor;
+      sum += minor;
+      out.push({ item, minor });
+    }
+    if (sum !== signed) return `the ${txCount} TxDtls sum to ${formatMinor(sum, currency)} ${currency}, the entry is ${formatMinor(signed, currency)} ${currency}`;
+    return out;
   }
 
   private date(node: XNode | undefined, element: string): string | undefined {

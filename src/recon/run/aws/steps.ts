@@ -36,6 +36,7 @@ import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/ru
 import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementLine } from '../../types';
 import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
+import { countExcluded, splitBookable, type ExcludedLine, type ExclusionReason } from '../bookable';
 import { csvTable } from '../csv-writer';
 import { asBadInput, BadInputError, describePosition } from '../errors';
 import { readLedgerFile } from '../ledger-file';
@@ -171,6 +172,8 @@ interface RunManifest {
   statements: { statementId: string; accountId: string; currency: string; lines: number }[];
   balanceChecks: BalanceCheck[];
   partitions: PartitionItem[];
+  /** Statement lines kept out of matching (REC-1: pending, foreign currency), when there are any. */
+  excludedFromMatching?: { counts: Partial<Record<ExclusionReason, number>>; lines: ExcludedLine[] };
 }
 
 /**
@@ -332,8 +335,10 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     const entries: LedgerEntry[] = ledger.entries.filter((entry) => statementAccounts.has(entry.accountId));
     const asOf = event.asOf ?? defaultAsOf(lines, entries, ctx.now?.() ?? new Date());
 
-    // Chunks of account/currency partitions: the Distributed Map's items.
-    const partitions = partitionInputs(lines, entries);
+    // Chunks of account/currency partitions: the Distributed Map's items. REC-1: pending and
+    // foreign-currency lines are reported in the manifest, never matched (as locally).
+    const { bookable, excluded } = splitBookable(parsed.statements);
+    const partitions = partitionInputs(bookable, entries);
     const sizes = [...partitions.entries()].map(([key, input]) => ({ key, rows: input.statementLines.length + input.ledgerEntries.length }));
     const rowsOf = new Map(sizes.map((size) => [size.key, size.rows]));
     const chunks = chunkPartitions(sizes, config.partitionRows ?? 50_000, config.maxPartitions ?? 500);
@@ -359,6 +364,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
       statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
       balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
       partitions: items,
+      ...(excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(excluded), lines: excluded } } : {}),
     };
     await writeObject(ctx.s3, event.analyticsBucket, keys.runManifest(runId), `${JSON.stringify(manifest)}\n`, 'application/json');
 

@@ -10,19 +10,10 @@ import type { Stage, StageResult } from '../../src/lambda/stage';
 import { crossesBus, HOT_PATH_STAGES, type StageName } from '../../src/routes';
 import { createHotPath, entryStage, type HotPathStages } from '../../src/use-cases/hot-path/run-hot-path';
 import { approvedData, envelope } from '../support/builders';
+import { seededRandom } from '../support/random';
 
 /** What a stand-in stage does to one payment, by authorization id. */
 type Fate = 'pass' | 'fail' | 'park' | 'decline';
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const authId = (event: LedgerEvent): string => {
   const data = event.data as { authorisation?: { authorizationId: string }; authorizationId?: string };
@@ -81,7 +72,7 @@ function authorised(i: number): LedgerEvent {
 
 describe('the fused hot path', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('generated batch %i: each input succeeds or fails by its own fate alone, and only outward events are published', async (seed) => {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const size = 1 + Math.floor(random() * 60);
     const fates = new Map<string, Partial<Record<StageName, Fate>>>();
     const inputs = Array.from({ length: size }, (_, i) => authorised(i));

@@ -8,16 +8,7 @@ import { canonicalAccount, parseAccountRegistry, AccountRegistryError } from '..
 import { cli } from '../../support/cli';
 import { tempDir } from '../../support/runtime';
 import { CAMT053, LEDGER_ROWS, MT940, writeLedger, writeText } from './helpers';
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/random';
 
 describe('parseAccountRegistry', () => {
   it('reads ids and IBANs, one per line, ignoring blanks and comments; IBANs in groups of four are one account', () => {
@@ -27,7 +18,7 @@ describe('parseAccountRegistry', () => {
   });
 
   it.each([1, 2, 3, 4, 5, 6])('generated registry %i: every bad line is named by its line number, good lines never are', (seed) => {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const good = ['ACC-0001', 'SETTLE-GBP-001', 'GB33BUKB20201555555555', 'acct.7/2'];
     const bad: [string, RegExp][] = [
       ['4111111111111111', /a card number is not an account \(PCI-3\)/],

@@ -62,14 +62,14 @@ import { renderWorkflow } from './workflows';
 const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
 
 /** Per table: the actions on the table itself, and the indexes the function queries (Query on each index). */
-type TableAccess = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>;
+export type TableAccess = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>;
 
 /**
  * DynamoDB actions per hot-path stage and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
  * conditional puts, consistent gets, queries on named indexes and the ledger's TransactWriteItems
  * (authorised per item as PutItem / UpdateItem / ConditionCheckItem).
  */
-const STAGE_TABLE_ACCESS: Readonly<Record<StageName, TableAccess>> = {
+export const STAGE_TABLE_ACCESS: Readonly<Record<StageName, TableAccess>> = {
   dedup: { dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'] }, transactions: { actions: TRANSACTIONS_RW } },
   standardise: { transactions: { actions: TRANSACTIONS_RW } },
   enrich: { transactions: { actions: TRANSACTIONS_RW }, reference: { actions: ['dynamodb:GetItem'] } },

@@ -5,14 +5,15 @@
  * bus (FUSE-2). Each stage is its own function's logic (functions/<stage>/<stage>.ts) with its own
  * idempotency; the composition is src/use-cases/hot-path/run-hot-path.ts.
  */
-import { EDGES } from '../../src/routes';
+import { detailTypesOf, FUSED_ROUTE } from '../../src/routes';
 import type { EventType } from '../../src/domain/events';
 import type { EventPublisher } from '../../src/ports';
 import { createSqsConsumer, type SqsHandler } from '../../src/lambda/sqs-consumer';
 import type { Logger } from '../../src/lambda/logger';
 import { createHotPath, type HotPathStages } from '../../src/use-cases/hot-path/run-hot-path';
 
-export const HOT_PATH_ACCEPTS: readonly EventType[] = [...new Set(EDGES.flatMap((edge) => edge.eventPattern['detail-type']))];
+/** What the fused route delivers: every edge's events (a re-driven event enters at its stage). */
+export const HOT_PATH_ACCEPTS: readonly EventType[] = detailTypesOf(FUSED_ROUTE.eventPattern);
 
 export interface HotPathHandlerDeps {
   stages: HotPathStages;

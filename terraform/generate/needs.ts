@@ -12,7 +12,7 @@ import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
 import { keys as reconKeys } from '../../src/recon/run/aws/steps';
 import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
 // The tables a function's environment contract names: the stack's own reading of the contracts.
-import { contractTables } from '../../stacks/app-stack';
+import { contractTables, STAGE_TABLE_ACCESS, type TableAccess } from '../../stacks/app-stack';
 import { mock } from '../mocks';
 import type { Expected } from './context';
 
@@ -24,28 +24,24 @@ export interface Need {
 
 type TableCalls = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[]; why: string }>>;
 
-/** Every hot-path stage: park-exhausted's markRetrying and completeIfTracked (consistent Get + conditional Put). */
-const TRANSACTIONS_CALLS = { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], why: 'SWEEP-1 markRetrying (park-exhausted) / completeIfTracked' };
-
-/** DynamoDB calls per hot-path stage and table (FR2-FR8 stores, SWEEP-1 transaction state), read off the adapters. */
-const STAGE_TABLE_CALLS: Readonly<Record<StageName, TableCalls>> = {
-  // FR2/FR4: dedup claims (conditional PutItem, consistent GetItem of the holder).
-  dedup: { dedup: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem'], why: 'FR2 duplicate claims' }, transactions: TRANSACTIONS_CALLS },
-  standardise: { transactions: TRANSACTIONS_CALLS },
-  enrich: { transactions: TRANSACTIONS_CALLS, reference: { actions: ['dynamodb:GetItem'], why: 'FR6 reference data' } },
-  // The product travels with the enriched payment (POST-3): no reference reads.
-  rules: {
-    transactions: TRANSACTIONS_CALLS,
-    rulesState: { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query'], why: 'rules decisions; velocity windows (Query of the time-ordered sort key)' },
-  },
-  // LEDGER-1: BatchGetItem of the balance shards' versions; TransactWriteItems of journal Puts + versioned balance Updates.
-  posting: {
-    transactions: TRANSACTIONS_CALLS,
-    ledger: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'LEDGER-1 journal + balance shards (TransactWriteItems of Put/Update)' },
-  },
-  // FR8: the outbox is S3; completeIfTracked of a re-driven payment.
-  assembler: { transactions: TRANSACTIONS_CALLS },
+/** What each table is for, as the generated assertions explain a grant. */
+const TABLE_PURPOSE: Readonly<Partial<Record<TableName, string>>> = {
+  dedup: 'FR2 duplicate claims',
+  transactions: 'SWEEP-1 markRetrying (park-exhausted) / completeIfTracked',
+  reference: 'FR6 reference data',
+  rulesState: 'rules decisions; velocity windows (Query of the time-ordered sort key)',
+  ledger: 'LEDGER-1 journal + balance shards (TransactWriteItems of Put/Update)',
 };
+
+/** DynamoDB calls per hot-path stage and table: the stacks' one definition, with each grant's purpose. */
+const STAGE_TABLE_CALLS: Readonly<Record<StageName, TableCalls>> = Object.fromEntries(
+  HOT_PATH_STAGES.map((stage) => [
+    stage,
+    Object.fromEntries(
+      (Object.entries(STAGE_TABLE_ACCESS[stage]) as [TableName, NonNullable<TableAccess[TableName]>][]).map(([table, grant]) => [table, { ...grant, why: TABLE_PURPOSE[table] ?? table }]),
+    ),
+  ]),
+) as Record<StageName, TableCalls>;
 
 function mergeCalls(calls: readonly TableCalls[]): TableCalls {
   const merged: TableCalls = {};

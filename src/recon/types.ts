@@ -43,8 +43,25 @@ export interface StatementLine {
   status?: string;
   /** Number of underlying items when the line is a batch booking (camt NbOfTxs / TxDtls count). */
   batchItemCount?: number;
+  /**
+   * REC-IN-6: set on the item lines of a batch booking split into its items (camt TxDtls that sum to
+   * the entry): the batch's own reference (the entry's AcctSvcrRef, else PmtInfId/MsgId) and the
+   * item's place in it. Every item of one batch carries the same batchReference.
+   */
+  batchReference?: string;
+  batchItem?: { index: number; of: number };
+  /** REC-IN-6: why a batch booking with item details was kept whole (items do not sum, no amounts…). */
+  batchFault?: string;
+  /**
+   * REC-MT940-8: bank-specific fields (MT940 `:NS:` and the like) kept as raw text, in file order,
+   * never folded into the field before them. Masked like any free text (PCI-3).
+   */
+  otherFields?: { tag: string; text: string; line?: number }[];
   position: SourcePosition;
 }
+
+/** REC-IN-4/5: why a statement line is reported but never matched. */
+export type ExclusionReason = 'PENDING' | 'FOREIGN_CURRENCY';
 
 /** Opening + movements = closing, per statement (where the format carries balances). */
 export interface BalanceProof {
@@ -136,6 +153,12 @@ export interface UnmatchedItem {
   /** The nearest candidate on the other side, when there is one (e.g. for AMOUNT_MISMATCH). */
   candidateId?: string;
   detail?: string;
+  /**
+   * REC-MATCH-G: a key shared by the exceptions that belong together and are worked as one case
+   * (a batch booking's statement line and its ledger items, or several statement lines and their
+   * one ledger entry). Absent for an exception that stands alone.
+   */
+  group?: string;
 }
 
 export interface MatchResult {

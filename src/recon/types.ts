@@ -154,7 +154,7 @@ export interface UnmatchedItem {
   candidateId?: string;
   detail?: string;
   /**
-   * REC-MATCH-G: a key shared by the exceptions that belong together and are worked as one case
+   * REC-CASE-1: a key shared by the exceptions that belong together and are worked as one case
    * (a batch booking's statement line and its ledger items, or several statement lines and their
    * one ledger entry). Absent for an exception that stands alone.
    */

@@ -28,6 +28,7 @@ import { CamtParser, camtVersionFromNamespace, type CamtVersion } from './camt';
 import { Cp1252Decoder, fail, Utf8Decoder, type ByteDecoder, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
 import { CsvParser, type CsvProfile } from './csv';
 import { resolveCsvProfile } from './csv-profiles';
+import type { StatementEncoding } from './encoding';
 import { Mt940Parser } from './mt940';
 
 export type { StatementSummary } from './common';
@@ -39,6 +40,8 @@ export interface StatementParseOptions {
   profile?: CsvProfile | string;
   /** Skip detection and parse as this format. */
   format?: StatementFormat;
+  /** REC-IN-7: the file's text encoding; undefined = decide (UTF-8, else unambiguous Windows-1252). */
+  encoding?: StatementEncoding;
   /** Bytes per read (default 64 KiB: small batches keep the heap small and the caches warm). */
   chunkSize?: number;
   /**

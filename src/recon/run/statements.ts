@@ -1,12 +1,26 @@
 /**
  * The one place the run layer calls the statement parsers (src/recon/parsers, owned by the
  * parsers' authors). A thin wrapper: if their API moves, only this changes.
- * parseStatementFile streams the file in chunks (two passes: hash + truncation check, then
- * parse) and hands back every statement with its lines and balance proof.
+ * The file is read once (REC-RUN-2): hashed in the same pass that decodes and parses it.
  */
 import type { ParsedStatementFile, StatementFormat } from '../types';
 import { parseStatementFile } from '../parsers';
+import type { StatementEncoding } from '../parsers/encoding';
 
-export async function parseStatement(path: string, options: { profile?: string; format?: StatementFormat; contentHash?: string } = {}): Promise<ParsedStatementFile> {
-  return parseStatementFile(path, { ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.format ? { format: options.format } : {}) });
+export type { StatementEncoding } from '../parsers/encoding';
+export { parseEncoding, STATEMENT_ENCODINGS } from '../parsers/encoding';
+
+export interface ParseStatementOptions {
+  profile?: string;
+  format?: StatementFormat;
+  /** REC-IN-7: the file's text encoding; undefined = decide (UTF-8, else unambiguous Windows-1252). */
+  encoding?: StatementEncoding;
+}
+
+export async function parseStatement(path: string, options: ParseStatementOptions = {}): Promise<ParsedStatementFile> {
+  return parseStatementFile(path, {
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.encoding ? { encoding: options.encoding } : {}),
+  });
 }

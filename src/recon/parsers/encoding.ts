@@ -1,0 +1,56 @@
+/**
+ * REC-IN-7: the text encodings a statement file may be written in. UTF-8 is the default; a
+ * caller (`--encoding`) may name one of the single-byte Windows / ISO encodings banks still
+ * export. Without one, the reader decides (see ./decode.ts): UTF-8 (a byte-order mark allowed),
+ * else Windows-1252 only where that reading is unambiguous.
+ */
+
+export type StatementEncoding = 'utf-8' | 'iso-8859-1' | 'windows-1250' | 'windows-1252';
+
+/** Every encoding a statement file may be declared in, canonical names (WHATWG labels). */
+export const STATEMENT_ENCODINGS: readonly StatementEncoding[] = Object.freeze(['utf-8', 'iso-8859-1', 'windows-1250', 'windows-1252'] as const);
+
+/** Common spellings of each encoding, lower case, with '_' and ' ' read as '-'. */
+const ALIASES: Readonly<Record<string, StatementEncoding>> = Object.freeze({
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'unicode-1-1-utf-8': 'utf-8',
+  'iso-8859-1': 'iso-8859-1',
+  'iso8859-1': 'iso-8859-1',
+  'iso-8859-1:1987': 'iso-8859-1',
+  iso88591: 'iso-8859-1',
+  'iso-latin-1': 'iso-8859-1',
+  'iso-ir-100': 'iso-8859-1',
+  latin1: 'iso-8859-1',
+  'latin-1': 'iso-8859-1',
+  l1: 'iso-8859-1',
+  'windows-1250': 'windows-1250',
+  windows1250: 'windows-1250',
+  'win-1250': 'windows-1250',
+  win1250: 'windows-1250',
+  'cp-1250': 'windows-1250',
+  cp1250: 'windows-1250',
+  'x-cp1250': 'windows-1250',
+  'windows-1252': 'windows-1252',
+  windows1252: 'windows-1252',
+  'win-1252': 'windows-1252',
+  win1252: 'windows-1252',
+  'cp-1252': 'windows-1252',
+  cp1252: 'windows-1252',
+  'x-cp1252': 'windows-1252',
+});
+
+/**
+ * The StatementEncoding a name stands for (case-insensitive; latin1, cp1252, win-1250, utf8 and
+ * the like are accepted). Throws an Error naming the value and the accepted encodings.
+ */
+export function parseEncoding(text: string): StatementEncoding {
+  const key = String(text)
+    .trim()
+    .toLowerCase()
+    .replace(/[_\s]+/g, '-');
+  const found = Object.prototype.hasOwnProperty.call(ALIASES, key) ? ALIASES[key] : undefined;
+  if (found) return found;
+  const shown = String(text).length > 40 ? `${String(text).slice(0, 40)}…` : String(text);
+  throw new Error(`unknown statement encoding "${shown}": use one of ${STATEMENT_ENCODINGS.join(', ')} (or an alias such as utf8, latin1, cp1250, cp1252)`);
+}

@@ -1,0 +1,282 @@
+/**
+ * npm run bench:recon-cli — `ledgerline reconcile` end to end, as a user runs it (REC-PERF-1).
+ *
+ * For each size it generates a labelled set (src/recon/matching/generate.ts: N statement lines,
+ * N ledger entries, seed 2026) and writes it in the real formats into a temp dir: one camt.053
+ * file and one MT940 file holding the same statement lines (one statement per account and
+ * currency, balances that add up), and one ledger CSV matching both. Then it runs the real command
+ * (bin/ledgerline.js, the `bin` of package.json) as a child process under `/usr/bin/time -v`, once
+ * per format into a fresh --out, and prints wall time, peak RSS of the child, the command's own
+ * progress lines with the second they appeared, and the ratio to the machine's calibration
+ * (bench/calibrate.ts) taken in the same run. A benchmark, not a test: it asserts nothing.
+ *
+ *   npm run bench:recon-cli                                   # 1,000,000 × 1,000,000, camt + MT940
+ *   npm run bench:recon-cli -- --count 100000
+ *   npm run bench:recon-cli -- --sizes 100000,300000,1000000  # memory as the statement grows
+ *   npm run bench:recon-cli -- --formats camt                 # one format (camt | mt940)
+ *   npm run bench:recon-cli -- --keep                         # keep the temp dir (printed)
+ *   npm run bench:recon-cli -- --node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof   # profile the child
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CURRENCY_EXPONENTS } from '../src/domain/money';
+import { generateLabelledSet, type LabelledSet } from '../src/recon/matching';
+import type { StatementLine } from '../src/recon/types';
+import { calibrate, calibrationLine } from './calibrate';
+
+const ROOT = resolve(__dirname, '..');
+const BIN = join(ROOT, 'bin', 'ledgerline.js');
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  const inline = process.argv.find((a) => a.startsWith(prefix));
+  if (inline) return inline.slice(prefix.length);
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
+
+const elapsed = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+const say = (message: string): void => console.log(message);
+
+/** Buffered file writer: strings gathered into ~4 MB writes. */
+class Out {
+  private readonly fd: number;
+  private parts: string[] = [];
+  private size = 0;
+  constructor(path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  put(text: string): void {
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size > 1 << 22) this.flush();
+  }
+  flush(): void {
+    if (this.parts.length > 0) writeSync(this.fd, this.parts.join(''));
+    this.parts = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+interface Statement {
+  accountId: string;
+  currency: string;
+  lines: StatementLine[];
+}
+
+/** The labelled set's lines grouped into one statement per account and currency, in line-id order. */
+function statementsOf(set: LabelledSet): Statement[] {
+  const byKey = new Map<string, Statement>();
+  for (const line of set.statementLines) {
+    const key = `${line.accountId} ${line.currency}`;
+    let statement = byKey.get(key);
+    if (!statement) byKey.set(key, (statement = { accountId: line.accountId, currency: line.currency, lines: [] }));
+    statement.lines.push(line);
+  }
+  return [...byKey.values()];
+}
+
+/** Exact sum of decimal strings of one currency, in minor units. */
+function minor(amount: string, exponent: number): bigint {
+  const negative = amount.startsWith('-');
+  const [whole, fraction = ''] = (negative ? amount.slice(1) : amount).split('.');
+  const value = BigInt(whole!) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+  return negative ? -value : value;
+}
+
+function decimal(value: bigint, exponent: number, separator = '.'): string {
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(exponent + 1, '0');
+  const text = exponent === 0 ? digits : `${digits.slice(0, -exponent)}${separator}${digits.slice(-exponent)}`;
+  return negative ? `-${text}` : text;
+}
+
+const OPENING = 1_000_000n;
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** camt.053.001.08: one Stmt per account and currency, OPBD/CLBD balances, one Ntry per line. */
+function writeCamt(path: string, statements: readonly Statement[], asOf: string): void {
+  const out = new Out(path);
+  out.put('<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">\n<BkToCstmrStmt>\n');
+  out.put(`<GrpHdr><MsgId>BENCH-${asOf}</MsgId><CreDtTm>${asOf}T18:00:00</CreDtTm></GrpHdr>\n`);
+  statements.forEach((statement, index) => {
+    const exponent = CURRENCY_EXPONENTS[statement.currency]!;
+    const opening = OPENING * 10n ** BigInt(exponent);
+    let closing = opening;
+    for (const line of statement.lines) closing += minor(line.amount, exponent);
+    const balance = (code: string, value: bigint): string =>
+      `<Bal><Tp><CdOrPrtry><Cd>${code}</Cd></CdOrPrtry></Tp><Amt Ccy="${statement.currency}">${decimal(value < 0n ? -value : value, exponent)}</Amt><CdtDbtInd>${value < 0n ? 'DBIT' : 'CRDT'}</CdtDbtInd><Dt><Dt>${asOf}</Dt></Dt></Bal>\n`;
+    out.put(`<Stmt>\n<Id>BENCH-${index + 1}</Id>\n<ElctrncSeqNb>${index + 1}</ElctrncSeqNb>\n<CreDtTm>${asOf}T18:00:00</CreDtTm>\n`);
+    out.put(`<Acct><Id><Othr><Id>${statement.accountId}</Id></Othr></Id><Ccy>${statement.currency}</Ccy></Acct>\n`);
+    out.put(balance('OPBD', opening));
+    out.put(balance('CLBD', closing));
+    for (const line of statement.lines) {
+      const debit = line.amount.startsWith('-');
+      const refs = (line.endToEndId ? `<EndToEndId>${xml(line.endToEndId)}</EndToEndId>` : '') + (line.customerReference ? `<InstrId>${xml(line.customerReference)}</InstrId>` : '');
+      out.put(
+        `<Ntry><Amt Ccy="${line.currency}">${debit ? line.amount.slice(1) : line.amount}</Amt><CdtDbtInd>${debit ? 'DBIT' : 'CRDT'}</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>` +
+          `<BookgDt><Dt>${line.bookingDate}</Dt></BookgDt><ValDt><Dt>${line.valueDate}</Dt></ValDt>` +
+          (line.bankReference ? `<AcctSvcrRef>${xml(line.bankReference)}</AcctSvcrRef>` : '') +
+          `<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>` +
+          `<NtryDtls>${line.batchItemCount !== undefined ? `<Btch><NbOfTxs>${line.batchItemCount}</NbOfTxs></Btch>` : ''}` +
+          `<TxDtls>${refs ? `<Refs>${refs}</Refs>` : ''}<RltdPties><${debit ? 'Cdtr' : 'Dbtr'}><Pty><Nm>Counterparty ${line.accountId.slice(-4)}</Nm></Pty></${debit ? 'Cdtr' : 'Dbtr'}></RltdPties>` +
+          `<RmtInf><Ustrd>Payment ${line.endToEndId ?? line.customerReference ?? line.bankReference ?? ''}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n`,
+      );
+    }
+    out.put('</Stmt>\n');
+  });
+  out.put('</BkToCstmrStmt>\n</Document>\n');
+  out.close();
+}
+
+const yymmdd = (date: string): string => date.slice(2, 4) + date.slice(5, 7) + date.slice(8, 10);
+
+/** MT940: one message per account and currency (:60F:/:62F: adding up), :61: + a structured :86: per line. */
+function writeMt940(path: string, statements: readonly Statement[], asOf: string): void {
+  const out = new Out(path);
+  statements.forEach((statement, index) => {
+    const exponent = CURRENCY_EXPONENTS[statement.currency]!;
+    const opening = OPENING * 10n ** BigInt(exponent);
+    let closing = opening;
+    for (const line of statement.lines) closing += minor(line.amount, exponent);
+    const balance = (value: bigint): string => `${value < 0n ? 'D' : 'C'}${yymmdd(asOf)}${statement.currency}${decimal(value < 0n ? -value : value, exponent, ',')}${exponent === 0 ? ',' : ''}`;
+    out.put(`:20:BENCH${index + 1}\n:25:${statement.accountId}\n:28C:${index + 1}/1\n:60F:${balance(opening)}\n`);
+    for (const line of statement.lines) {
+      const debit = line.amount.startsWith('-');
+      const amount = decimal(minor(debit ? line.amount.slice(1) : line.amount, exponent), exponent, ',') + (exponent === 0 ? ',' : '');
+      const own = line.customerReference ?? 'NONREF';
+      out.put(`:61:${yymmdd(line.valueDate!)}${line.bookingDate!.slice(5, 7)}${line.bookingDate!.slice(8, 10)}${debit ? 'D' : 'C'}${amount}NTRF${own}//${line.bankReference ?? ''}\n`);
+      const eref = line.endToEndId && line.endToEndId !== 'NOTPROVIDED' ? `?20EREF+${line.endToEndId}` : '';
+      out.put(`:86:166?00GUTSCHRIFT${eref}?21SVWZ+Payment ${line.accountId.slice(-6)}?32Counterparty ${line.accountId.slice(-4)}\n`);
+    }
+    out.put(`:62F:${balance(closing)}\n-\n`);
+  });
+  out.close();
+}
+
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function writeLedger(path: string, set: LabelledSet): void {
+  const out = new Out(path);
+  out.put('entryId,accountId,currency,amount,bookingDate,valueDate,reference,description\n');
+  for (const e of set.ledgerEntries) {
+    out.put(`${e.entryId},${e.accountId},${e.currency},${e.amount},${e.bookingDate},${e.valueDate},${csvCell(e.reference)},${csvCell(e.description)}\n`);
+  }
+  out.close();
+}
+
+interface Measured {
+  exitCode: number;
+  wallSeconds: number;
+  maxRssKb: number;
+  stdout: string;
+}
+
+/** Runs the command under /usr/bin/time -v: progress lines (stderr) echoed with the second they appeared. */
+function run(args: string[], nodeArgs: string[], label: string): Promise<Measured> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-v', process.execPath, ...nodeArgs, BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+      pending += text;
+      let newline = pending.indexOf('\n');
+      while (newline >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (!/^\s/.test(line) && !line.startsWith('Command being timed')) say(`    [${label} ${elapsed(started).padStart(7)}] ${line.length > 160 ? `${line.slice(0, 160)}…` : line}`);
+        newline = pending.indexOf('\n');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const field = (name: string): string | undefined => new RegExp(`${name}: (.*)`).exec(stderr)?.[1]?.trim();
+      const wall = field('Elapsed \\(wall clock\\) time \\(h:mm:ss or m:ss\\)') ?? '0:0';
+      const wallSeconds = wall
+        .split(':')
+        .map(Number)
+        .reduce((sum, part) => sum * 60 + part, 0);
+      resolvePromise({ exitCode: code ?? -1, wallSeconds, maxRssKb: Number(field('Maximum resident set size \\(kbytes\\)') ?? 0), stdout });
+    });
+  });
+}
+
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+async function main(): Promise<void> {
+  const sizes = (option('sizes') ?? option('count') ?? '1000000').split(',').map((s) => Number(s.replace(/_/g, '')));
+  const formats = (option('formats') ?? 'camt,mt940').split(',') as ('camt' | 'mt940')[];
+  const seed = Number(option('seed') ?? 2026);
+  const keep = process.argv.includes('--keep');
+  const nodeArgs = (option('node-args') ?? '').split(',').filter(Boolean);
+  say(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM; node ${process.version}`);
+  say(`command: node ${[...nodeArgs, 'bin/ledgerline.js'].join(' ')} reconcile --statement <file> --ledger <ledger.csv> --out <fresh dir> --json`);
+  const calibration = calibrate();
+  say(calibrationLine(calibration));
+  const results: { size: number; format: string; bytes: number; m: Measured; lines?: number; matched?: number }[] = [];
+  for (const size of sizes) {
+    const dir = mkdtempSync(join(tmpdir(), `ledgerline-recon-cli-${size}-`));
+    try {
+      let started = performance.now();
+      say(`\n${size.toLocaleString('en')} × ${size.toLocaleString('en')}: generating the labelled set (seed ${seed}) …`);
+      let set: LabelledSet | undefined = generateLabelledSet({ seed, statementLines: size, ledgerEntries: size });
+      const statements = statementsOf(set);
+      say(`  generated in ${elapsed(started)}: ${statements.length} statements (account × currency)`);
+      const files = { camt: join(dir, 'statement.camt053.xml'), mt940: join(dir, 'statement.mt940.sta') };
+      const ledger = join(dir, 'ledger.csv');
+      started = performance.now();
+      if (formats.includes('camt')) writeCamt(files.camt, statements, set.asOf);
+      say(`  camt.053 written (${mb(formats.includes('camt') ? statSync(files.camt).size : 0)}) at ${elapsed(started)}`);
+      if (formats.includes('mt940')) writeMt940(files.mt940, statements, set.asOf);
+      say(`  MT940 written (${mb(formats.includes('mt940') ? statSync(files.mt940).size : 0)}) at ${elapsed(started)}`);
+      writeLedger(ledger, set);
+      say(`  ledger CSV written (${mb(statSync(ledger).size)}) at ${elapsed(started)}`);
+      set = undefined;
+      for (const format of formats) {
+        const out = join(dir, `out-${format}`);
+        say(`  ${format}: running …`);
+        const m = await run(['reconcile', '--statement', files[format], '--ledger', ledger, '--out', out, '--json'], nodeArgs, format);
+        let summary: { statementLines?: number; matched?: { total?: number } } = {};
+        try {
+          summary = JSON.parse(m.stdout) as typeof summary;
+        } catch {
+          say(`    (no JSON summary on stdout; exit ${m.exitCode})`);
+        }
+        results.push({ size, format, bytes: statSync(files[format]).size, m, lines: summary.statementLines, matched: summary.matched?.total });
+        say(`  ${format}: exit ${m.exitCode}, ${m.wallSeconds.toFixed(1)} s wall, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB`);
+      }
+    } finally {
+      if (keep) say(`  kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const unit = calibration.ms / 1000;
+  say('\n| size | format | statement file | exit | wall | peak RSS | wall / calibration | statement lines | matches |');
+  say('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    say(
+      `| ${r.size.toLocaleString('en')} | ${r.format} | ${mb(r.bytes)} | ${r.m.exitCode} | ${r.m.wallSeconds.toFixed(1)} s | ${(r.m.maxRssKb / 1024).toFixed(0)} MB | ${(r.m.wallSeconds / unit).toFixed(1)}× | ${r.lines?.toLocaleString('en') ?? '-'} | ${r.matched?.toLocaleString('en') ?? '-'} |`,
+    );
+  }
+  say(`\nREC-PERF-1 goal at 1M × 1M: ≤ 15 s and ≤ 2 GB (2 cores). ${calibrationLine(calibration)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

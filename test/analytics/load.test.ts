@@ -6,6 +6,7 @@
  * exact (sum by currency equals the source, in minor units), re-loading a run replaces its rows,
  * and a failing load changes nothing. DECIMAL(38,6)'s limits through the CSV writer itself.
  */
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -14,7 +15,7 @@ import { migrate } from '../../redshift/migrations';
 import { PostgresDataApi } from '../../rehearsal/redshift/data-api';
 import { LoadError, runLoadSql } from '../../rehearsal/redshift/load';
 import { CURRENCY_EXPONENTS, toMinorUnits } from '../../src/domain/money';
-import { LOAD_TABLES, redshiftLoadSql } from '../../src/recon/run/aws/steps';
+import { LOAD_TABLES, redshiftLoadSql } from '../../src/recon/run/aws/redshift-load';
 import { decodeCsvText, neutraliseText } from '../../src/recon/run/csv-writer';
 import { exceptionRows, lookupsFor, matchRows } from '../../src/recon/run/results';
 import { tempDir } from '../support/runtime';
@@ -98,7 +99,11 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
 
     const [run] = await rowsOf(client, 'runs', first.runId, 'run_id');
     expect(run).toMatchObject({ run_id: first.runId, statement_lines: String(first.lines.length), ledger_entries: String(first.entries.length), matched: String(first.result.matches.length) });
-    expect(JSON.parse(run!.summary!)).toMatchObject({ runId: first.runId, statementLines: first.lines.length });
+    // The summary by reference (REC-RS-1): the row names summary.json and its SHA-256, never a copy.
+    expect(run!.summary_uri).toBe(`s3://${ANALYTICS}/matches/runs/${first.runId}/summary.json`);
+    const summaryText = await first.readObject(run!.summary_uri!);
+    expect(run!.summary_sha256).toBe(createHash('sha256').update(summaryText, 'utf8').digest('hex'));
+    expect(JSON.parse(summaryText)).toMatchObject({ runId: first.runId, statementLines: first.lines.length });
   });
 
   it('the loaded amounts equal the source exactly: sum by currency in minor units, and row by row', async () => {
@@ -187,7 +192,10 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
     s3.put(
       ANALYTICS,
       `${prefix}runs.csv`,
-      LOAD_TABLES.runs.render([[runId, 's3://b/k', 'a'.repeat(64), '2026-01-01', '0', String(limits.length), '0', '0', String(limits.length), '{}']], { header: false }),
+      LOAD_TABLES.runs.render(
+        [[runId, 's3://b/k', 'a'.repeat(64), '2026-01-01', '0', String(limits.length), '0', '0', String(limits.length), `s3://${ANALYTICS}/matches/runs/${runId}/summary.json`, 'b'.repeat(64)]],
+        { header: false },
+      ),
     );
     s3.put(ANALYTICS, `${prefix}matches.csv`, '');
     s3.put(ANALYTICS, `${prefix}exceptions.csv`, LOAD_TABLES.exceptions.render(limits.map(exceptionRow), { header: false }));

@@ -17,10 +17,12 @@ import { checksumOf, loadMigrations, migrate, MIGRATIONS_DIR, planMigrations, re
 import { splitStatements, SqlSyntaxError } from '../../redshift/sql';
 import { PostgresDataApi } from '../../rehearsal/redshift/data-api';
 import { main } from '../../scripts/redshift-migrate';
-import { LOAD_TABLES } from '../../src/recon/run/aws/steps';
+import { LOAD_TABLES } from '../../src/recon/run/aws/redshift-load';
 import { describePostgres, useCluster } from './support/postgres';
 
 const FIRST = '0001_reconciliation_tables';
+const SECOND = '0002_run_summary_by_reference';
+const ALL = [FIRST, SECOND];
 
 function copyOfMigrations(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ledgerline-migrations-'));
@@ -104,8 +106,8 @@ BACKUP NO`;
 describe('migration files', () => {
   it('are portable, ordered and hashed; the checksum ignores CRLF', () => {
     const migrations = loadMigrations();
-    expect(migrations.map((m) => m.name)).toEqual([FIRST]);
-    expect(migrations[0]!.statements).toHaveLength(4);
+    expect(migrations.map((m) => m.name)).toEqual(ALL);
+    expect(migrations.map((m) => m.statements.length)).toEqual([4, 5]);
     expect(migrations[0]!.checksum).toBe(checksumOf(readFileSync(migrations[0]!.file, 'utf8')));
     expect(checksumOf('a\r\nb\n')).toBe(checksumOf('a\nb\n'));
     expect(checksumOf('a\nb\n')).not.toBe(checksumOf('a\nb \n'));
@@ -114,9 +116,9 @@ describe('migration files', () => {
   it('refuses non-portable SQL, a bad file name and duplicate versions, naming the file', () => {
     const dir = copyOfMigrations();
     try {
-      writeFileSync(join(dir, '0002_floats.sql'), 'CREATE TABLE reconciliation.x (\n  amount DOUBLE PRECISION\n);\n');
-      expect(() => loadMigrations(dir)).toThrow(/migration 0002_floats.sql line 1 column 1: not portable between Redshift and PostgreSQL: DOUBLE: money is exact/);
-      rmSync(join(dir, '0002_floats.sql'));
+      writeFileSync(join(dir, '0003_floats.sql'), 'CREATE TABLE reconciliation.x (\n  amount DOUBLE PRECISION\n);\n');
+      expect(() => loadMigrations(dir)).toThrow(/migration 0003_floats.sql line 1 column 1: not portable between Redshift and PostgreSQL: DOUBLE: money is exact/);
+      rmSync(join(dir, '0003_floats.sql'));
       writeFileSync(join(dir, '2_x.sql'), 'SELECT 1;');
       expect(() => loadMigrations(dir)).toThrow(/2_x.sql: the name must be NNNN_<lower_case_name>.sql/);
       rmSync(join(dir, '2_x.sql'));
@@ -151,7 +153,7 @@ describePostgres('migrations on PostgreSQL', () => {
     const executor = await executorOn(url);
     try {
       const at = new Date('2026-03-04T05:06:07Z');
-      expect(await migrate(executor, { now: () => at })).toEqual({ alreadyApplied: [], applied: [FIRST], pending: [] });
+      expect(await migrate(executor, { now: () => at })).toEqual({ alreadyApplied: [], applied: ALL, pending: [] });
       const client = await pg.connect(url);
       for (const [table, definition] of Object.entries(LOAD_TABLES)) {
         const columns = await client.query(
@@ -166,7 +168,7 @@ describePostgres('migrations on PostgreSQL', () => {
       );
       expect(amount.rows).toEqual([{ data_type: 'numeric', numeric_precision: '38', numeric_scale: '6' }]);
       const ledger = await readLedger(executor);
-      expect(ledger).toEqual([{ version: 1, name: FIRST, checksum: loadMigrations()[0]!.checksum, appliedAt: '2026-03-04 05:06:07' }]);
+      expect(ledger).toEqual(loadMigrations().map((m) => ({ version: m.version, name: m.name, checksum: m.checksum, appliedAt: '2026-03-04 05:06:07' })));
     } finally {
       await executor.close();
     }
@@ -180,9 +182,9 @@ describePostgres('migrations on PostgreSQL', () => {
       const before = await readLedger(executor);
       const batches: string[] = [];
       const watching: SqlExecutor = { ...executor, target: executor.target, query: (sql) => executor.query(sql), batch: async (sqls, label) => void batches.push(label), close: async () => undefined };
-      expect(await migrate(watching, { now: () => new Date('2027-01-01T00:00:00Z') })).toEqual({ alreadyApplied: [FIRST], applied: [], pending: [] });
+      expect(await migrate(watching, { now: () => new Date('2027-01-01T00:00:00Z') })).toEqual({ alreadyApplied: ALL, applied: [], pending: [] });
       expect(batches).toEqual([]);
-      expect(await migrate(executor)).toEqual({ alreadyApplied: [FIRST], applied: [], pending: [] });
+      expect(await migrate(executor)).toEqual({ alreadyApplied: ALL, applied: [], pending: [] });
       expect(await readLedger(executor)).toEqual(before);
     } finally {
       await executor.close();
@@ -197,11 +199,11 @@ describePostgres('migrations on PostgreSQL', () => {
       await migrate(executor, { dir });
       const file = join(dir, `${FIRST}.sql`);
       writeFileSync(file, readFileSync(file, 'utf8').replace('VARCHAR(16384)', 'VARCHAR(20000)'));
-      writeFileSync(join(dir, '0002_extra.sql'), 'CREATE TABLE reconciliation.extra (a INTEGER);\n');
+      writeFileSync(join(dir, '0003_extra.sql'), 'CREATE TABLE reconciliation.extra (a INTEGER);\n');
       await expect(migrate(executor, { dir })).rejects.toThrow(new RegExp(`migration ${FIRST}.sql was changed after it was applied .*recorded sha256 [0-9a-f]{64}, file sha256 [0-9a-f]{64}`));
       const client = await pg.connect(url);
       expect((await client.query("SELECT to_regclass('reconciliation.extra') AS t")).rows).toEqual([{ t: null }]);
-      expect((await readLedger(executor))!.map((row) => row.name)).toEqual([FIRST]);
+      expect((await readLedger(executor))!.map((row) => row.name)).toEqual(ALL);
       // The CLI says the same and exits 1.
       const err: string[] = [];
       expect(await main(['--target', 'postgres', '--url', url, '--migrations', dir], { out: () => undefined, err: (line) => err.push(line) })).toBe(1);
@@ -217,13 +219,13 @@ describePostgres('migrations on PostgreSQL', () => {
     const dir = copyOfMigrations();
     const executor = await executorOn(url);
     try {
-      writeFileSync(join(dir, '0002_broken.sql'), 'CREATE TABLE reconciliation.first_half (a INTEGER);\n\nINSERT INTO reconciliation.missing_table VALUES (1);\n');
+      writeFileSync(join(dir, '0003_broken.sql'), 'CREATE TABLE reconciliation.first_half (a INTEGER);\n\nINSERT INTO reconciliation.missing_table VALUES (1);\n');
       await expect(migrate(executor, { dir })).rejects.toThrow(
-        /migration 0002_broken.sql failed at its statement 2 \(line 3\) on PostgreSQL test; nothing of it was applied. Error: PostgreSQL: relation "reconciliation.missing_table" does not exist/,
+        /migration 0003_broken.sql failed at its statement 2 \(line 3\) on PostgreSQL test; nothing of it was applied. Error: PostgreSQL: relation "reconciliation.missing_table" does not exist/,
       );
       const client = await pg.connect(url);
       expect((await client.query("SELECT to_regclass('reconciliation.first_half') AS t, to_regclass('reconciliation.runs') AS r")).rows).toEqual([{ t: null, r: 'reconciliation.runs' }]);
-      expect((await readLedger(executor))!.map((row) => row.name)).toEqual([FIRST]);
+      expect((await readLedger(executor))!.map((row) => row.name)).toEqual(ALL);
     } finally {
       await executor.close();
       rmSync(dir, { recursive: true, force: true });
@@ -249,7 +251,7 @@ describePostgres('migrations on PostgreSQL', () => {
         close: async () => undefined,
       };
       await expect(migrate(racing)).rejects.toThrow(new RegExp(`migration ${FIRST}.sql was applied by another deploy while this one ran .*already applied`));
-      expect((await readLedger(executor))!.map((row) => row.name)).toEqual([FIRST]);
+      expect((await readLedger(executor))!.map((row) => row.name)).toEqual(ALL);
     } finally {
       await executor.close();
       await other.close();
@@ -260,12 +262,14 @@ describePostgres('migrations on PostgreSQL', () => {
     const url = await pg.freshDatabase();
     const out: string[] = [];
     expect(await main(['--target', 'postgres', '--url', url, '--dry-run'], { out: (line) => out.push(line), err: (line) => out.push(line) })).toBe(0);
-    expect(out.join('\n')).toMatch(new RegExp(`pending ${FIRST} \\(4 statements, sha256 [0-9a-f]{64}\\)\\n1 pending, 0 applied \\(dry run: nothing changed\\)`));
+    expect(out.join('\n')).toMatch(
+      new RegExp(`pending ${FIRST} \\(4 statements, sha256 [0-9a-f]{64}\\)\\npending ${SECOND} \\(5 statements, sha256 [0-9a-f]{64}\\)\\n2 pending, 0 applied \\(dry run: nothing changed\\)`),
+    );
     const client = await pg.connect(url);
     expect((await client.query("SELECT to_regclass('public.schema_migrations') AS l, to_regclass('reconciliation.runs') AS r")).rows).toEqual([{ l: null, r: null }]);
     out.length = 0;
     expect(await main(['--target', 'postgres', '--url', url], { out: (line) => out.push(line), err: (line) => out.push(line) })).toBe(0);
-    expect(out.at(-1)).toBe('1 applied now, 0 applied before');
+    expect(out.at(-1)).toBe('2 applied now, 0 applied before');
   });
 
   it('the Redshift Data API path (BatchExecuteStatement, DescribeStatement polling) against PostgreSQL', async () => {
@@ -283,7 +287,7 @@ describePostgres('migrations on PostgreSQL', () => {
     const executor = redshiftExecutor({ ...target, client, pollMs: 1, sleep: (ms) => new Promise((done) => setTimeout(done, ms)) });
     const dir = copyOfMigrations();
     try {
-      expect((await migrate(executor, { dir })).applied).toEqual([FIRST]);
+      expect((await migrate(executor, { dir })).applied).toEqual(ALL);
       const batch = inputs.find((input) => 'Sqls' in input) as { Sqls: string[]; WorkgroupName: string; Database: string; SecretArn: string; StatementName: string };
       expect(batch).toMatchObject({ WorkgroupName: target.workgroup, Database: target.database, SecretArn: target.secretArn, StatementName: `ledgerline-migrate-${FIRST}` });
       // The Redshift SQL itself went over the wire (the stand-in translated it): ENCODE, DISTSTYLE, SORTKEY.
@@ -292,11 +296,11 @@ describePostgres('migrations on PostgreSQL', () => {
       expect(batch.Sqls.at(-1)).toMatch(/^INSERT INTO public.schema_migrations \(version, name, checksum, applied_at\) VALUES \(1, '0001_reconciliation_tables', '[0-9a-f]{64}', '/);
       expect((await migrate(executor, { dir })).applied).toEqual([]);
 
-      writeFileSync(join(dir, '0002_bad.sql'), 'ALTER TABLE reconciliation.nowhere ADD COLUMN x INTEGER;\n');
+      writeFileSync(join(dir, '0003_bad.sql'), 'ALTER TABLE reconciliation.nowhere ADD COLUMN x INTEGER;\n');
       await expect(migrate(executor, { dir })).rejects.toThrow(
-        /migration 0002_bad.sql failed at its statement 1 \(line 1\) on Redshift workgroup ledgerline-dev, database ledgerline; nothing of it was applied. Error: Redshift FAILED: relation "reconciliation.nowhere" does not exist/,
+        /migration 0003_bad.sql failed at its statement 1 \(line 1\) on Redshift workgroup ledgerline-dev, database ledgerline; nothing of it was applied. Error: Redshift FAILED: relation "reconciliation.nowhere" does not exist/,
       );
-      expect((await readLedger(executor))!.map((row) => row.name)).toEqual([FIRST]);
+      expect((await readLedger(executor))!.map((row) => row.name)).toEqual(ALL);
     } finally {
       await api.close();
       rmSync(dir, { recursive: true, force: true });

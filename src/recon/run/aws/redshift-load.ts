@@ -46,7 +46,7 @@ function checkBucket(bucket: string): string {
  * CSV writer (REC-OUT-1) like matches.csv / exceptions.csv, so a cell reads the same in both.
  */
 export const LOAD_TABLES = {
-  runs: csvTable(['run_id', 'source_uri', 'content_hash', 'as_of', 'statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger', 'summary'], {
+  runs: csvTable(['run_id', 'source_uri', 'content_hash', 'as_of', 'statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger', 'summary_uri', 'summary_sha256'], {
     numeric: ['statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger'],
   }),
   matches: csvTable(['run_id', 'match_id', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'rule_id', 'confidence', 'status'], { numeric: ['confidence'] }),

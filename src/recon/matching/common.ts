@@ -1,0 +1,90 @@
+/**
+ * Small shared pieces of the matching engine: the row states, exact integer arithmetic on
+ * amounts and ratios, date distance, confidence clamping and the raw match record.
+ *
+ * Nothing here knows about rules or reasons; every other engine module builds on it.
+ */
+import { fromMinorUnits } from '../../domain/money';
+import type { CompiledTolerance, DateField, Ratio } from './rules';
+import { NO_DAY, type Side } from './rows';
+import { SCALE } from './rules';
+
+export const INFINITE = Number.POSITIVE_INFINITY;
+/** Side.used values: 0 free, 1 matched, 2 withheld as the duplicate of a matched twin. */
+export const MATCHED = 1;
+export const WITHHELD = 2;
+export const SAFE = Number.MAX_SAFE_INTEGER;
+
+export function dateDistance(S: Side, s: number, L: Side, l: number, field: DateField): number {
+  let best = INFINITE;
+  if (field !== 'valueDate') {
+    const a = S.book[s]!;
+    const b = L.book[l]!;
+    if (a !== NO_DAY && b !== NO_DAY) best = Math.abs(a - b);
+  }
+  if (field !== 'bookingDate') {
+    const a = S.val[s]!;
+    const b = L.val[l]!;
+    if (a !== NO_DAY && b !== NO_DAY) {
+      const d = Math.abs(a - b);
+      if (d < best) best = d;
+    }
+  }
+  return best;
+}
+
+/** Exact check of a * ratio.den <= b * ratio.num for non-negative integers (bigint when beyond 2^53). */
+export function withinRatio(a: number, b: number, ratio: Ratio): boolean {
+  const left = a * ratio.den;
+  const right = b * ratio.num;
+  if (left <= SAFE && right <= SAFE) return left <= right;
+  return BigInt(a) * BigInt(ratio.den) <= BigInt(b) * BigInt(ratio.num);
+}
+
+/** floor(b * ratio) for a non-negative integer b. */
+export function ratioOf(b: number, ratio: Ratio): number {
+  const product = b * ratio.num;
+  if (product <= SAFE) return Math.floor(product / ratio.den);
+  return Number((BigInt(b) * BigInt(ratio.num)) / BigInt(ratio.den));
+}
+
+/** Allowed difference for two amounts under a tolerance, or -1 when `diff` exceeds it. */
+export function allowedDifference(tolerance: CompiledTolerance, absolute: number, a: number, b: number, diff: number): number {
+  let allowed = absolute;
+  if (tolerance.percent) {
+    const larger = Math.max(Math.abs(a), Math.abs(b));
+    const relative = ratioOf(larger, tolerance.percent);
+    if (relative > allowed) allowed = relative;
+    if (diff > absolute && !withinRatio(diff, larger, tolerance.percent)) return -1;
+    return allowed;
+  }
+  return diff <= absolute ? allowed : -1;
+}
+
+export function clampConfidence(value: number): number {
+  return value < 0 ? 0 : value > SCALE ? SCALE : Math.round(value);
+}
+
+export function addTo<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (list[list.length - 1] !== value) list.push(value);
+}
+
+export interface RawMatch {
+  ruleId: string;
+  confidence: number;
+  /** Canonical (ascending) row indices. */
+  s: number[];
+  l: number[];
+}
+
+export function sumOf(side: Side, items: readonly number[]): number {
+  let sum = 0;
+  for (const i of items) sum += side.amt[i]!;
+  return sum;
+}
+
+export function money(minor: number, currency: string): string {
+  return fromMinorUnits(BigInt(minor), currency);
+}

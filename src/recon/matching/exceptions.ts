@@ -1,0 +1,198 @@
+/**
+ * Exceptions: every row left over after the rules gets a reason code, a candidate on the other
+ * side where there is one, a detail and its age against asOf.
+ *
+ * Steps (first that applies, see README.md):
+ *  1. DUPLICATE: a twin is matched or comes earlier by id.
+ *  2. AMOUNT_MISMATCH: a counterpart with the same reference and a different amount.
+ *  3. SPLIT_INCOMPLETE: a batch booking or split whose parts do not sum to it (head and parts).
+ *  4. AMOUNT_MISMATCH: a same-date counterpart within maxDifferencePercent.
+ *  5. STALE, else UNMATCHED.
+ */
+import type { UnmatchedItem } from '../types';
+import { addTo, INFINITE, MATCHED, money, sumOf, withinRatio } from './common';
+import { hasReference, twins } from './duplicates';
+import type { CompiledRuleSet } from './rules';
+import { NO_DAY, primaryDay, type Side } from './rows';
+
+interface Exception {
+  reason: UnmatchedItem['reason'];
+  candidate?: number;
+  detail?: string;
+}
+
+export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number, out: UnmatchedItem[]): void {
+  const unusedS: number[] = [];
+  const unusedL: number[] = [];
+  for (let s = 0; s < S.n; s += 1) if (S.used[s] !== MATCHED) unusedS.push(s);
+  for (let l = 0; l < L.n; l += 1) if (L.used[l] !== MATCHED) unusedL.push(l);
+  if (unusedS.length === 0 && unusedL.length === 0) return;
+
+  // DUPLICATE: an unmatched row with a reference whose twin (same side) is matched or comes first.
+  const duplicates = (side: Side, unused: readonly number[]): Map<number, number> => {
+    const result = new Map<number, number>();
+    const byAmount = new Map<number, number[]>();
+    for (const i of unused) if (hasReference(side, i)) addTo(byAmount, side.amt[i]!, i);
+    if (byAmount.size === 0) return result;
+    for (let j = 0; j < side.n; j += 1) {
+      const list = byAmount.get(side.amt[j]!);
+      if (list === undefined) continue;
+      for (const i of list) {
+        if (i === j || result.has(i) || !(side.used[j] === MATCHED || j < i)) continue;
+        if (twins(side, i, j)) result.set(i, j);
+      }
+    }
+    return result;
+  };
+  const sDuplicates = duplicates(S, unusedS);
+  const lDuplicates = duplicates(L, unusedL);
+
+  // Reference indices over unmatched rows only (an exception's candidate is actionable).
+  const sByRef = new Map<string, number[]>();
+  const sByBatch = new Map<string, number[]>();
+  const lByRef = new Map<string, number[]>();
+  const lByBatch = new Map<string, number[]>();
+  const pattern = set.itemPattern;
+  for (const s of unusedS) {
+    for (const field of S.refs) {
+      const ref = field[s];
+      if (ref === undefined) continue;
+      addTo(sByRef, ref, s);
+      const key = pattern?.exec(ref)?.[1];
+      if (key) addTo(sByBatch, key, s);
+    }
+  }
+  const lRefs = L.refs[0]!;
+  for (const l of unusedL) {
+    const ref = lRefs[l];
+    if (ref === undefined) continue;
+    addTo(lByRef, ref, l);
+    const key = pattern?.exec(ref)?.[1];
+    if (key) addTo(lByBatch, key, l);
+  }
+
+  // Same-date counterparts (no shared reference needed), by primary day.
+  const sByDay = new Map<number, number[]>();
+  const lByDay = new Map<number, number[]>();
+  for (const s of unusedS) addTo(sByDay, primaryDay(S, s), s);
+  for (const l of unusedL) addTo(lByDay, primaryDay(L, l), l);
+
+  const sameDateMismatch = (own: Side, i: number, other: Side, byDay: Map<number, number[]>): number => {
+    const day = primaryDay(own, i);
+    if (day === NO_DAY) return -1;
+    const a = own.amt[i]!;
+    let best = -1;
+    let bestDiff = INFINITE;
+    let bestDist = INFINITE;
+    for (let d = day - set.mismatchWindow; d <= day + set.mismatchWindow; d += 1) {
+      const list = byDay.get(d);
+      if (!list) continue;
+      for (const j of list) {
+        const b = other.amt[j]!;
+        if (a === 0 || b === 0 || a > 0 !== b > 0) continue;
+        const diff = Math.abs(a - b);
+        if (diff === 0 || !withinRatio(diff, Math.max(Math.abs(a), Math.abs(b)), set.mismatchPercent)) continue;
+        const dist = Math.abs(d - day);
+        if (diff < bestDiff || (diff === bestDiff && (dist < bestDist || (dist === bestDist && j < best)))) {
+          best = j;
+          bestDiff = diff;
+          bestDist = dist;
+        }
+      }
+    }
+    return best;
+  };
+
+  /** The first (canonical) unmatched counterpart with the same reference and a different amount. */
+  const sameReferenceMismatch = (own: Side, i: number, refs: Array<string | undefined>, index: Map<string, number[]>, other: Side): number => {
+    let best = -1;
+    for (const ref of refs) {
+      if (ref === undefined) continue;
+      const list = index.get(ref);
+      if (!list) continue;
+      for (const j of list) if (other.amt[j] !== own.amt[i] && (best < 0 || j < best)) best = j;
+    }
+    return best;
+  };
+
+  const mismatchDetail = (kind: string, a: number, b: number): string => `${kind}; amounts differ by ${money(Math.abs(a - b), currency)} (${money(a, currency)} vs ${money(b, currency)})`;
+
+  const stale = (age: number): Exception | null => (age > set.staleAfterDays ? { reason: 'STALE', detail: `unmatched for ${age} days (stale after ${set.staleAfterDays})` } : null);
+
+  const age = (side: Side, i: number): number => {
+    const day = primaryDay(side, i);
+    return day === NO_DAY ? 0 : asOfDay - day;
+  };
+
+  const emit = (side: Side, i: number, exception: Exception): void => {
+    const item: UnmatchedItem = { side: side.kind, id: side.ids[i]!, reason: exception.reason, ageDays: age(side, i) };
+    if (exception.candidate !== undefined) item.candidateId = (side === S ? L : S).ids[exception.candidate]!;
+    if (exception.detail !== undefined) item.detail = exception.detail;
+    out.push(item);
+  };
+
+  for (const s of unusedS) {
+    const sRefs = [S.refs[0]![s], S.refs[1]![s], S.refs[2]![s]];
+    const exception = ((): Exception => {
+      const twin = sDuplicates.get(s);
+      if (twin !== undefined) {
+        return { reason: 'DUPLICATE', detail: `same account, amount, dates and references as statement line ${S.ids[twin]}${S.used[twin] === MATCHED ? ' (matched)' : ''}` };
+      }
+      const sameRef = sameReferenceMismatch(S, s, sRefs, lByRef, L);
+      if (sameRef >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameRef, detail: mismatchDetail('same reference', S.amt[s]!, L.amt[sameRef]!) };
+      // A batch booking: declared item count, or unmatched ledger items carrying its reference.
+      let batchItems: number[] = [];
+      for (const ref of sRefs) if (ref !== undefined) batchItems = batchItems.concat(lByBatch.get(ref) ?? []);
+      const splitParts = sByBatch.size ? sRefs.map((ref) => (ref === undefined ? undefined : pattern?.exec(ref)?.[1])).find((key) => key !== undefined && lByRef.has(key)) : undefined;
+      const declared = S.batchCount![s]!;
+      if (batchItems.length > 0) {
+        const unique = [...new Set(batchItems)].sort((a, b) => a - b);
+        const found = unique.length;
+        return {
+          reason: 'SPLIT_INCOMPLETE',
+          ...(found ? { candidate: unique[0]! } : {}),
+          detail: `batch booking${declared > 0 ? ` of ${declared} items` : ''}: ${found} unmatched ledger item(s) found summing to ${money(sumOf(L, unique), currency)}, line amount ${money(S.amt[s]!, currency)}`,
+        };
+      }
+      if (splitParts !== undefined) {
+        const ledger = lByRef.get(splitParts)![0]!;
+        return { reason: 'SPLIT_INCOMPLETE', candidate: ledger, detail: `part of a split of ledger entry ${L.ids[ledger]} whose parts do not sum to it` };
+      }
+      const sameDate = sameDateMismatch(S, s, L, lByDay);
+      if (sameDate >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameDate, detail: mismatchDetail('same date, no shared reference', S.amt[s]!, L.amt[sameDate]!) };
+      return stale(age(S, s)) ?? { reason: 'UNMATCHED' };
+    })();
+    emit(S, s, exception);
+  }
+
+  for (const l of unusedL) {
+    const ref = lRefs[l];
+    const exception = ((): Exception => {
+      const twin = lDuplicates.get(l);
+      if (twin !== undefined) {
+        return { reason: 'DUPLICATE', detail: `same account, amount, dates and reference as ledger entry ${L.ids[twin]}${L.used[twin] === MATCHED ? ' (matched)' : ''}` };
+      }
+      const sameRef = sameReferenceMismatch(L, l, [ref], sByRef, S);
+      if (sameRef >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameRef, detail: mismatchDetail('same reference', L.amt[l]!, S.amt[sameRef]!) };
+      if (ref !== undefined) {
+        // An item of an unmatched statement batch booking (its reference = batch reference + suffix).
+        const key = pattern?.exec(ref)?.[1];
+        const head = key ? sByRef.get(key)?.[0] : undefined;
+        if (head !== undefined) return { reason: 'SPLIT_INCOMPLETE', candidate: head, detail: `item of batch booking ${S.ids[head]} whose items do not sum to it` };
+        // A ledger entry split over several statement lines that do not sum to it.
+        const parts = sByBatch.get(ref);
+        if (parts && parts.length) {
+          return {
+            reason: 'SPLIT_INCOMPLETE',
+            candidate: parts[0]!,
+            detail: `${parts.length} unmatched statement part(s) found summing to ${money(sumOf(S, parts), currency)}, entry amount ${money(L.amt[l]!, currency)}`,
+          };
+        }
+      }
+      const sameDate = sameDateMismatch(L, l, S, sByDay);
+      if (sameDate >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameDate, detail: mismatchDetail('same date, no shared reference', L.amt[l]!, S.amt[sameDate]!) };
+      return stale(age(L, l)) ?? { reason: 'UNMATCHED' };
+    })();
+    emit(L, l, exception);
+  }
+}

@@ -109,7 +109,6 @@ STATEMENT_LINES = Table(
         Column("type_code", "typeCode", "string", False, True),
         Column("status", "status", "string", False, True),
         Column("source_file_sha256", "sourceFileSha256", "sha256", True, False),
-        Column("run_id", "runId", "run_id", True, False),
     ),
 )
 LEDGER_ENTRIES = Table(
@@ -121,11 +120,13 @@ LEDGER_ENTRIES = Table(
         Column("value_date", "valueDate", "date", True, False),
         Column("reference", "reference", "string", True, False),
         Column("description", "description", "string", True, False),
-        Column("run_id", "runId", "run_id", True, False),
     ),
 )
-#: Appended to every table's columns, in this order; the writer partitions by them.
+#: Appended to every table's columns, in this order; the writer partitions by them. run_id first:
+#: each run's rows live under <table>/run_id=<id>/ alone, so a re-run replaces exactly its own
+#: rows (run_partition_location is purged, then written) and never touches another run's.
 PARTITION_KEYS = (
+    Column("run_id", "runId", "run_id", True, False),
     Column("account_id", "accountId", "account", True, False),
     Column("currency", "currency", "currency", True, False),
 )
@@ -197,6 +198,19 @@ def input_location(bucket: str, prefix: str) -> str:
 
 def curated_location(bucket: str, curated_prefix: str, table_name: str) -> str:
     return f"s3://{bucket}/{curated_prefix}{table_named(table_name).name}/"
+
+
+#: GlueContext.purge_s3_path options: every object under the location, whatever its age.
+PURGE_OPTIONS = {"retentionPeriod": 0}
+
+
+def run_partition_location(bucket: str, curated_prefix: str, table_name: str, run_id: str) -> str:
+    """The one run's partition of a curated table (Hive layout <table>/run_id=<id>/): purged
+    before the run is written, so a re-run of the job replaces the run's rows instead of adding
+    them again. run_id is [A-Za-z0-9_-] (no escaping, no prefix of another run: the trailing '/')."""
+    if not _RUN_ID.fullmatch(run_id):
+        raise JobArgumentError("--run_id must be 1-80 characters of [A-Za-z0-9_-]")
+    return f"{curated_location(bucket, curated_prefix, table_name)}run_id={run_id}/"
 
 
 # --- values -------------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ with `python3 -m unittest discover glue/tests`; this script maps each record thr
 
 Reads the reconcile-normalise Lambda's NDJSON of one run (normalised/<runId>/statement-lines/ and
 ledger-entries/), writes Parquet under s3://<analytics_bucket>/<curated_prefix>{statement_lines,
-ledger_entries}/ partitioned by account_id/currency, registered in <database>.statement_lines /
+ledger_entries}/ partitioned by run_id/account_id/currency, registered in <database>.statement_lines /
 <database>.ledger_entries. Amounts are DECIMAL(38,6) built from their strings, never floats; one
-refused record fails the run and nothing is written. A re-run of the same run appends its rows
-again (the tables are not partitioned by run): see glue/README.md.
+refused record fails the run and nothing is written. A re-run of the same run replaces its rows:
+the run's partition (<table>/run_id=<id>/) is purged, then written (see glue/README.md).
 
 normalise_logic.py must be on the job's Python path (--extra-py-files), driver and executors.
 """
@@ -29,6 +29,7 @@ from normalise_logic import (
     DECIMAL_PRECISION,
     DECIMAL_SCALE,
     ERROR_SAMPLE,
+    PURGE_OPTIONS,
     JOB_ARGUMENTS,
     check_job_arguments,
     curated_location,
@@ -41,6 +42,7 @@ from normalise_logic import (
     partition_columns,
     problem_of,
     row_of,
+    run_partition_location,
 )
 
 SPARK_TYPES = {"string": StringType(), f"decimal({DECIMAL_PRECISION},{DECIMAL_SCALE})": DecimalType(DECIMAL_PRECISION, DECIMAL_SCALE), "date": DateType()}
@@ -68,6 +70,8 @@ def curate(table_name, prefix):
 
 
 def write(curated, table_name):
+    # A re-run replaces the run's rows: its partition is emptied first (other runs are untouched).
+    glue_context.purge_s3_path(run_partition_location(BUCKET, ARGS["curated_prefix"], table_name, RUN_ID), options=PURGE_OPTIONS)
     sink = glue_context.getSink(
         connection_type="s3",
         path=curated_location(BUCKET, ARGS["curated_prefix"], table_name),

@@ -43,7 +43,7 @@ type Column = [name: string, type: string, comment: string];
 
 /**
  * Catalog tables written by the Glue job (glue/normalise_statements.py): Parquet, partitioned by
- * account/currency. Matches and exceptions go to Redshift (reconcile-summarise's load files).
+ * run_id/account_id/currency (run first: a re-run purges and rewrites only its own run). Matches and exceptions go to Redshift (reconcile-summarise's load files).
  */
 export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: Column[]; partitions: Column[]; description: string }>> = {
   statement_lines: {
@@ -64,9 +64,9 @@ export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: 
       ['type_code', 'string', ''],
       ['status', 'string', ''],
       ['source_file_sha256', 'string', 'content hash of the uploaded file (re-upload detection)'],
-      ['run_id', 'string', 'reconciliation run'],
     ],
     partitions: [
+      ['run_id', 'string', 'reconciliation run (a re-run of the job replaces its partition)'],
       ['account_id', 'string', 'account as the statement identifies it (e.g. IBAN)'],
       ['currency', 'string', 'ISO 4217'],
     ],
@@ -81,9 +81,9 @@ export const CATALOG_TABLES: Readonly<Record<string, { prefix: string; columns: 
       ['value_date', 'date', ''],
       ['reference', 'string', ''],
       ['description', 'string', ''],
-      ['run_id', 'string', 'reconciliation run'],
     ],
     partitions: [
+      ['run_id', 'string', 'reconciliation run (a re-run of the job replaces its partition)'],
       ['account_id', 'string', ''],
       ['currency', 'string', ''],
     ],
@@ -272,7 +272,7 @@ export class AnalyticsStack extends LedgerlineStack {
     });
     this.glueJob = new GlueJob(this, 'glue-job', {
       name: names.glueJobName,
-      description: 'Reconciliation: normalised statement lines → Parquet, partitioned by account/currency, in the Glue catalog',
+      description: 'Reconciliation: normalised statement lines → Parquet, partitioned by run/account/currency, in the Glue catalog',
       roleArn: glueRole.arn,
       glueVersion: '5.0',
       workerType: a.glueWorkerType,

@@ -78,11 +78,21 @@ class RecordsTest(unittest.TestCase):
         self.assertEqual(got["bank_reference"], 'Ref, "quoted"\nline 2')
         self.assertEqual(got["remittance_information"], "Überweisung 😀 Zürich")
         self.assertEqual((got["account_id"], got["currency"]), ("DE89370400440532013000", "EUR"))
-        self.assertEqual(names[-2:], logic.partition_columns())
+        self.assertEqual(names[-3:], logic.partition_columns())
+        self.assertEqual(logic.partition_columns(), ["run_id", "account_id", "currency"])
 
     def test_a_ledger_entry_maps_to_the_catalog_columns_in_order(self):
         row = logic.normalise_record("ledger_entries", RUN, line(ledger_entry()))
         self.assertEqual(row, ("L-1", Decimal("120000"), date(2026, 1, 30), date(2026, 1, 31), "", "ledger text", RUN, "DE89370400440532013000", "JPY"))
+
+    def test_run_partition_location_is_the_runs_own_hive_partition(self):
+        self.assertEqual(logic.run_partition_location("b-1", "curated/", "statement_lines", "run-1"), "s3://b-1/curated/statement_lines/run_id=run-1/")
+        self.assertFalse(logic.run_partition_location("b-1", "curated/", "ledger_entries", "run-10").startswith(logic.run_partition_location("b-1", "curated/", "ledger_entries", "run-1")))
+        for bad in ("", "run/1", "run 1", "../x", "r" * 81, "run=1"):
+            with self.subTest(run_id=bad), self.assertRaises(logic.JobArgumentError):
+                logic.run_partition_location("b-1", "curated/", "statement_lines", bad)
+        with self.assertRaises(ValueError):
+            logic.run_partition_location("b-1", "curated/", "matches", "run-1")
 
     def test_catalog_schema_types(self):
         schema = dict((name, kind) for name, kind, _ in logic.output_schema("ledger_entries"))

@@ -8,6 +8,7 @@ Run: python3 -m unittest discover glue/tests
 """
 
 import json
+import random
 import runpy
 import sys
 import types
@@ -59,6 +60,11 @@ class World:
     frames = []
     sinks = []
     committed = False
+    #: The curated S3 objects as Glue's sink leaves them: Hive partition path -> rows (a sink
+    #: APPENDS, as the real one does); purge_s3_path removes every path under a location.
+    stored = {}
+    purged = []
+    events = []
 
 
 def install_fakes():
@@ -107,6 +113,13 @@ def install_fakes():
 
         def writeFrame(self, frame):
             self.frame = frame
+            names = [field.name for field in frame.schema.fields]
+            keys = self.options["partitionKeys"]
+            World.events.append(("write", self.options["path"]))
+            for row in frame.rows:
+                values = dict(zip(names, row))
+                path = self.options["path"] + "".join(f"{key}={values[key]}/" for key in keys)
+                World.stored.setdefault(path, []).append(tuple(values[name] for name in names if name not in keys))
 
     class GlueContext:
         def __init__(self, sc):
@@ -114,6 +127,12 @@ def install_fakes():
 
         def getSink(self, **options):
             return Sink(options)
+
+        def purge_s3_path(self, location, options):
+            World.purged.append((location, options))
+            World.events.append(("purge", location))
+            for path in [path for path in World.stored if path.startswith(location)]:
+                del World.stored[path]
 
     class DynamicFrame:
         @staticmethod
@@ -181,6 +200,7 @@ class WrapperRunTest(unittest.TestCase):
         self.saved = {name: sys.modules.get(name) for name in ("awsglue", "awsglue.context", "awsglue.dynamicframe", "awsglue.job", "awsglue.utils", "pyspark", "pyspark.context", "pyspark.sql", "pyspark.sql.types")}
         install_fakes()
         World.files, World.frames, World.sinks, World.committed = {}, [], [], False
+        World.stored, World.purged, World.events = {}, [], []
         self.argv = sys.argv
 
     def tearDown(self):
@@ -191,13 +211,17 @@ class WrapperRunTest(unittest.TestCase):
             else:
                 sys.modules[name] = module
 
-    def run_job(self, statement_lines, ledger_entries):
+    def run_job(self, statement_lines, ledger_entries, run=RUN):
         World.files = {
-            f"s3://{BUCKET}/normalised/{RUN}/statement-lines/": statement_lines,
-            f"s3://{BUCKET}/normalised/{RUN}/ledger-entries/": ledger_entries,
+            f"s3://{BUCKET}/normalised/{run}/statement-lines/": statement_lines,
+            f"s3://{BUCKET}/normalised/{run}/ledger-entries/": ledger_entries,
         }
-        sys.argv = ["normalise_statements.py", "--JOB_NAME", "ledgerline-dev-normalise-statements", "--run_id", RUN, "--input_prefix", f"normalised/{RUN}/statement-lines/", "--analytics_bucket", BUCKET, "--database", "ledgerline_dev_reconciliation", "--curated_prefix", "curated/"]
+        sys.argv = ["normalise_statements.py", "--JOB_NAME", "ledgerline-dev-normalise-statements", "--run_id", run, "--input_prefix", f"normalised/{run}/statement-lines/", "--analytics_bucket", BUCKET, "--database", "ledgerline_dev_reconciliation", "--curated_prefix", "curated/"]
         runpy.run_path(str(GLUE / "normalise_statements.py"), run_name="__main__")
+
+    def stored_rows(self, table, run):
+        prefix = f"s3://{BUCKET}/curated/{table}/run_id={run}/"
+        return sorted(row for path, rows in World.stored.items() if path.startswith(prefix) for row in rows)
 
     def test_a_run_is_curated_through_the_pure_module_into_the_catalog_tables(self):
         self.run_job([statement_line(i) for i in range(5)], [ledger_entry(i) for i in range(3)] + [""])
@@ -205,13 +229,24 @@ class WrapperRunTest(unittest.TestCase):
         self.assertEqual([sink.catalog["catalogTableName"] for sink in World.sinks], ["statement_lines", "ledger_entries"])
         lines, entries = World.sinks[0], World.sinks[1]
         self.assertEqual(lines.options["path"], f"s3://{BUCKET}/curated/statement_lines/")
-        self.assertEqual(lines.options["partitionKeys"], ["account_id", "currency"])
+        self.assertEqual(lines.options["partitionKeys"], ["run_id", "account_id", "currency"])
         self.assertEqual(lines.catalog["catalogDatabase"], "ledgerline_dev_reconciliation")
         self.assertEqual(lines.format, ("glueparquet", {"compression": "snappy"}))
         self.assertEqual(len(lines.frame.rows), 5)
         names = [field.name for field in lines.frame.schema.fields]
         self.assertEqual(names[:4], ["statement_line_id", "statement_id", "format", "amount"])
-        self.assertEqual(names[-2:], ["account_id", "currency"])
+        self.assertEqual(names[-3:], ["run_id", "account_id", "currency"])
+        # Each table's run partition is purged before that table is written.
+        self.assertEqual(
+            World.events,
+            [
+                ("purge", f"s3://{BUCKET}/curated/statement_lines/run_id={RUN}/"),
+                ("write", f"s3://{BUCKET}/curated/statement_lines/"),
+                ("purge", f"s3://{BUCKET}/curated/ledger_entries/run_id={RUN}/"),
+                ("write", f"s3://{BUCKET}/curated/ledger_entries/"),
+            ],
+        )
+        self.assertEqual({options["retentionPeriod"] for _, options in World.purged}, {0})
         amount = lines.frame.schema.fields[3].data_type
         self.assertEqual((type(amount).__name__, amount.args), ("DecimalType", (38, 6)))
         first = dict(zip(names, lines.frame.rows[1]))
@@ -219,6 +254,42 @@ class WrapperRunTest(unittest.TestCase):
         self.assertEqual(first["bank_reference"], 'REF,"1"')
         self.assertEqual(first["booking_date"], date(2026, 1, 5))
         self.assertEqual(sum(row[1] for row in entries.frame.rows), Decimal("3.30"))
+
+    def test_a_rerun_replaces_the_runs_rows_and_leaves_other_runs_alone(self):
+        # Generated runs (fixed seed): each run once, then every run again (some with fewer
+        # accounts, as a corrected input would have): each run's stored rows equal its last run's
+        # input exactly once, whatever ran before or after it.
+        rng = random.Random(20261205)
+        runs = ["run-1", "run-10", "run-1_", "run-2"]  # one id a prefix of others: "run-1" never purges "run-10"
+
+        def inputs(run, accounts):
+            n = rng.randint(1, 12)
+            lines = [statement_line(i, runId=run, accountId=f"ACC-{rng.randrange(accounts)}", currency=rng.choice(["EUR", "GBP", "JPY"]), amount=f"{rng.randint(-9999, 9999)}.{rng.randint(0, 99):02d}") for i in range(n)]
+            entries = [ledger_entry(i, runId=run, accountId=f"ACC-{rng.randrange(accounts)}") for i in range(rng.randint(1, 6))]
+            return lines, entries
+
+        last = {}
+        for run in runs + runs + runs[:2]:
+            lines, entries = inputs(run, rng.randint(1, 4))
+            self.run_job(lines, entries, run=run)
+            last[run] = (len(lines), len(entries))
+            for other, (n_lines, n_entries) in last.items():
+                with self.subTest(after=run, run=other):
+                    self.assertEqual(len(self.stored_rows("statement_lines", other)), n_lines)
+                    self.assertEqual(len(self.stored_rows("ledger_entries", other)), n_entries)
+        # The same input twice stores the same rows as once (idempotent, not appended).
+        lines, entries = inputs("run-x", 3)
+        self.run_job(lines, entries, run="run-x")
+        once = (self.stored_rows("statement_lines", "run-x"), self.stored_rows("ledger_entries", "run-x"))
+        self.run_job(lines, entries, run="run-x")
+        self.assertEqual((self.stored_rows("statement_lines", "run-x"), self.stored_rows("ledger_entries", "run-x")), once)
+
+    def test_a_refused_rerun_purges_nothing(self):
+        self.run_job([statement_line(0), statement_line(1)], [ledger_entry(0)])
+        before = dict(World.stored)
+        with self.assertRaises(ValueError):
+            self.run_job([statement_line(0, amount="1.0000001")], [ledger_entry(0)])
+        self.assertEqual(World.stored, before)
 
     def test_one_refused_record_fails_the_run_and_nothing_is_written(self):
         bad = [statement_line(0), statement_line(1, amount=1.5), statement_line(2, runId="other")]

@@ -16,10 +16,11 @@
  * lacks (a crash between the two commits) is loaded again from its Parquet copies.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
+import { csvTable } from './csv-writer';
 import { exceptionRows, type Lookups, matchRows, type RunSummary } from './results';
 
 export const DUCKDB_FILE = 'recon.duckdb';
@@ -166,6 +167,65 @@ async function append(connection: DuckDBConnection, table: string, rows: Iterabl
   }
 }
 
+/** Bytes gathered before one write of a load file. */
+const LOAD_CHUNK = 1 << 20;
+
+/**
+ * Writes a table's rows (every column but run_id) to a CSV load file through the one CSV writer
+ * (REC-OUT-1: text cells formula-neutralised, reversibly), in ~1 MB writes. Returns the row count.
+ */
+function writeLoadFile(path: string, columns: readonly string[], rows: Iterable<Cell[]>): number {
+  const table = csvTable(columns);
+  const fd = openSync(path, 'w');
+  let count = 0;
+  try {
+    let buffer = table.header();
+    for (const row of rows) {
+      buffer += table.row(row);
+      count += 1;
+      if (buffer.length >= LOAD_CHUNK) {
+        writeSync(fd, buffer);
+        buffer = '';
+      }
+    }
+    if (buffer.length > 0) writeSync(fd, buffer);
+  } finally {
+    closeSync(fd);
+  }
+  return count;
+}
+
+/** SQL of one load-file column back to the stored value: '' is NULL, one leading apostrophe (the writer's neutralisation) dropped, cast to the column type. */
+function decodedColumn(name: string, type: string): string {
+  const text = `CASE WHEN starts_with(${name}, '''') THEN substr(${name}, 2) ELSE nullif(${name}, '') END`;
+  return type === 'VARCHAR' ? text : `CAST(${text} AS ${type})`;
+}
+
+/**
+ * Bulk-loads a table's rows of the run through DuckDB's own CSV reader (parallel, no per-row
+ * call into the engine): the rows are written once to `<dir>/<table>.load.csv`, inserted with
+ * `INSERT … SELECT … FROM read_csv(…)` in the open transaction, and the file is removed.
+ */
+async function bulkLoad(connection: DuckDBConnection, table: (typeof ANALYTICS_TABLES)[number], runId: string, dir: string, rows: Iterable<Cell[]>): Promise<void> {
+  const columns = SCHEMA[table].filter(([name]) => name !== 'run_id');
+  const path = join(dir, `${table}.load.csv`);
+  try {
+    const count = writeLoadFile(
+      path,
+      columns.map(([name]) => name),
+      rows,
+    );
+    if (count === 0) return;
+    const types = `{${columns.map(([name]) => `${sqlString(name)}: 'VARCHAR'`).join(', ')}}`;
+    const select = SCHEMA[table].map(([name, type]) => (name === 'run_id' ? sqlString(runId) : decodedColumn(name, type))).join(', ');
+    await connection.run(
+      `INSERT INTO ${table} SELECT ${select} FROM read_csv(${sqlString(path)}, header = true, auto_detect = false, columns = ${types}, delim = ',', quote = '"', escape = '"', new_line = '\\n', strict_mode = true)`,
+    );
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 async function storeRunIds(connection: DuckDBConnection): Promise<string[]> {
   // A run's rows are loaded in one transaction, so its `runs` row says whether it is there.
   const reader = await connection.runAndReadAll('SELECT DISTINCT run_id FROM runs');
@@ -246,13 +306,14 @@ export async function loadRun(out: string, run: RunForAnalytics, committed: Comm
         JSON.stringify(s),
       ],
     ]);
-    await append(
+    await bulkLoad(
       connection,
       'statement_lines',
+      runId,
+      run.parquetDir,
       (function* () {
         for (const l of run.statementLines) {
           yield [
-            runId,
             l.statementLineId,
             text(run.fileOf(l.statementLineId)),
             l.format,
@@ -274,27 +335,17 @@ export async function loadRun(out: string, run: RunForAnalytics, committed: Comm
         }
       })(),
     );
-    await append(
+    await bulkLoad(
       connection,
       'ledger_entries',
+      runId,
+      run.parquetDir,
       (function* () {
-        for (const e of run.ledgerEntries) yield [runId, id(e.entryId), id(e.accountId), e.currency, e.amount, e.bookingDate, e.valueDate, id(e.reference), text(e.description)];
+        for (const e of run.ledgerEntries) yield [id(e.entryId), id(e.accountId), e.currency, e.amount, e.bookingDate, e.valueDate, id(e.reference), text(e.description)];
       })(),
     );
-    await append(
-      connection,
-      'matches',
-      (function* () {
-        for (const row of matchRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
-      })(),
-    );
-    await append(
-      connection,
-      'exceptions',
-      (function* () {
-        for (const row of exceptionRows(run.result, run.lookups)) yield [runId, ...row.map((cell) => (cell === '' ? null : cell))];
-      })(),
-    );
+    await bulkLoad(connection, 'matches', runId, run.parquetDir, matchRows(run.result, run.lookups));
+    await bulkLoad(connection, 'exceptions', runId, run.parquetDir, exceptionRows(run.result, run.lookups));
     for (const table of ANALYTICS_TABLES) {
       const target = join(run.parquetDir, `${table}.parquet`);
       await connection.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${sqlString(runId)}) TO ${sqlString(target)} (FORMAT PARQUET)`);

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../src/adapters/embedded/workbench-store';
-import { applyCaseAction, casesFromRun, type ExceptionRow } from '../src/recon/workbench/cases';
+import { applyCaseAction, casesFromResult, type ExceptionCase, type ExceptionRow, resultFromRows, rowLookups } from '../src/recon/workbench/cases';
 import { importRunCases } from '../src/recon/workbench/import-cases';
 import { calibrate, calibrationLine } from './calibrate';
 
@@ -57,6 +57,16 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [result, performance.now() - started];
 }
 
+/** The run's cases through the one case builder (the rows read back as the result they came from). */
+function casesOf(runId: string, rows: ExceptionRow[], at: string): ExceptionCase[] {
+  const read = resultFromRows(rows, []);
+  return casesFromResult(
+    { runId, asOf: at.slice(0, 10), at },
+    read.result,
+    rowLookups(() => undefined, read),
+  );
+}
+
 async function main(): Promise<void> {
   const count = arg('count', 100_000);
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; node ${process.version}`);
@@ -64,11 +74,11 @@ async function main(): Promise<void> {
   const db = openWorkbenchDatabase(dir);
   const store = new SqliteWorkbenchStore(db);
   try {
-    const first = casesFromRun('run-1', exceptionRows(count), [], '2026-11-22T09:00:00.000Z', () => undefined);
+    const first = casesOf('run-1', exceptionRows(count), '2026-11-22T09:00:00.000Z');
     const covered = new Set(first.map((c) => c.accountId));
     const [imported, importMs] = await timed(() => importRunCases(store, { runId: 'run-1', coveredAccounts: covered, at: '2026-11-22T09:00:00.000Z' }, first));
     const [again, againMs] = await timed(() => importRunCases(store, { runId: 'run-1', coveredAccounts: covered, at: '2026-11-22T09:00:00.000Z' }, first));
-    const second = casesFromRun('run-2', exceptionRows(count, 10), [], '2026-11-23T09:00:00.000Z', () => undefined);
+    const second = casesOf('run-2', exceptionRows(count, 10), '2026-11-23T09:00:00.000Z');
     const [later, laterMs] = await timed(() => importRunCases(store, { runId: 'run-2', coveredAccounts: covered, at: '2026-11-23T09:00:00.000Z' }, second));
 
     console.log(`\n${count} cases over ${covered.size} accounts, SQLite WAL in ${dir}`);

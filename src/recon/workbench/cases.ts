@@ -22,6 +22,10 @@
  * from a run are masked as well (identifiers under identifier evidence, the detail as free text).
  */
 import { containsPan, type PanEvidence, redactPans } from '../../domain/pan';
+import { dayNumber } from '../matching/rows';
+import { formatConfidence, idCompare } from '../run/results';
+import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
+import { isDecimal, subtractAmounts, sumAmounts } from './amounts';
 
 export type CaseKind = 'exception' | 'proposed-match';
 export type CaseStatus = 'OPEN' | 'PENDING_APPROVAL' | 'RESOLVED' | 'WRITTEN_OFF' | 'CLEARED';
@@ -49,7 +53,10 @@ export interface Resolution {
 }
 
 export interface ExceptionCase {
-  /** `exception:<side>:<item id>` or `match:<matchId>`: stable across runs of the same inputs. */
+  /**
+   * `exception:<side>:<item id>`, `group:<case group>` (REC-CASE-1) or `match:<matchId>`: stable
+   * across runs of the same inputs.
+   */
   caseId: string;
   kind: CaseKind;
   /** The latest run that reported it. */
@@ -70,6 +77,12 @@ export interface ExceptionCase {
   /** Proposed matches: four decimals, as in matches.csv. */
   confidence?: string;
   detail?: string;
+  /** REC-CASE-1: the case group a grouped case was raised for (its exceptions share it). */
+  group?: string;
+  /** REC-CASE-1: every exception of a grouped case, statement side first. */
+  members?: CaseMember[];
+  /** REC-CASE-1: a grouped case's sums per currency: statement side, ledger side, and statement - ledger. */
+  totals?: CaseTotals[];
   status: CaseStatus;
   assignee?: string;
   resolution?: Resolution;
@@ -77,6 +90,32 @@ export interface ExceptionCase {
   writeOff?: { proposedBy: string; note: string; at: string };
   version: number;
   updatedAt: string;
+}
+
+/** One exception of a grouped case (REC-CASE-1), masked like the case (PCI-3). */
+export interface CaseMember {
+  side: 'statement' | 'ledger';
+  id: string;
+  reason: string;
+  ageDays: number;
+  accountId: string;
+  currency: string;
+  /** Signed exact decimal string ('' when the run did not know the item). */
+  amount: string;
+  /** The statement line: the member itself, or a ledger member's candidate line. */
+  statementLineId?: string;
+  bankReference?: string;
+  /** The nearest candidate on the other side. */
+  candidateId?: string;
+  detail?: string;
+}
+
+export interface CaseTotals {
+  currency: string;
+  statement: string;
+  ledger: string;
+  /** statement - ledger. */
+  difference: string;
 }
 
 export type CaseAction =
@@ -384,7 +423,7 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
 // ---------------------------------------------------------------------------
 // Importing a run's results
 
-/** One row of a run's exceptions.csv (the columns the reconcile command writes). */
+/** One row of a run's exceptions.csv (the columns the reconcile command writes; `group` when the file has that column). */
 export interface ExceptionRow {
   side: 'statement' | 'ledger';
   id: string;
@@ -397,6 +436,7 @@ export interface ExceptionRow {
   currency: string;
   amount: string;
   detail: string;
+  group?: string;
 }
 
 /** One row of a run's matches.csv. */
@@ -410,7 +450,7 @@ export interface MatchRow {
   status: string;
 }
 
-/** The account, currency, amount and age of a statement line a proposed match names (from the run's data). */
+/** The account, currency, amount and age of a statement line on the run's as-of date. */
 export interface StatementLineFacts {
   accountId: string;
   currency: string;
@@ -418,78 +458,286 @@ export interface StatementLineFacts {
   ageDays: number;
 }
 
-/** Pure: the cases a run reports: one per exception row, one per PROPOSED match (not confirmed ones). */
-export function casesFromRun(
-  runId: string,
-  exceptions: readonly ExceptionRow[],
-  matches: readonly MatchRow[],
-  at: string,
-  statementLine: (statementLineId: string) => StatementLineFacts | undefined,
-): ExceptionCase[] {
-  const cases: ExceptionCase[] = [];
-  const id = (value: string): string => redactPans(value, 'identifier');
-  for (const raw of exceptions) {
-    const row: ExceptionRow = {
-      ...raw,
-      id: id(raw.id),
-      statementLineId: id(raw.statementLineId),
-      bankReference: id(raw.bankReference),
-      ledgerEntryId: id(raw.ledgerEntryId),
-      accountId: id(raw.accountId),
-      detail: redactPans(raw.detail),
+/** What the case builder reads of a statement line. */
+export type CaseStatementLine = Pick<StatementLine, 'statementLineId' | 'accountId' | 'currency' | 'amount' | 'bookingDate' | 'valueDate' | 'bankReference'>;
+/** What the case builder reads of a ledger entry. */
+export type CaseLedgerEntry = Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'>;
+
+/** The run's statement lines and ledger entries by id (the run's own data: nothing is read back from its files). */
+export interface RunLookups {
+  statementLine(id: string): CaseStatementLine | undefined;
+  ledgerEntry(id: string): CaseLedgerEntry | undefined;
+}
+
+/**
+ * The one age rule of a statement line (as the matcher ages an exception): days from its booking
+ * date, else its value date, to the run's as-of date; 0 without either (or with a date that is
+ * not a calendar date).
+ */
+export function statementLineFacts(line: Pick<StatementLine, 'accountId' | 'currency' | 'amount' | 'bookingDate' | 'valueDate'>, asOf: string): StatementLineFacts {
+  const date = line.bookingDate ?? line.valueDate;
+  const age = date === null ? Number.NaN : dayNumber(asOf) - dayNumber(date);
+  return { accountId: line.accountId, currency: line.currency, amount: line.amount, ageDays: Number.isSafeInteger(age) ? age : 0 };
+}
+
+/** PCI-3: identifiers under identifier evidence (an IBAN is no card number), free text under text evidence. */
+const maskId = (value: string): string => redactPans(value, 'identifier');
+const maskText = (value: string): string => redactPans(value);
+
+/** One exception of a run, as a case shows it (masked, PCI-3). */
+function memberOf(item: UnmatchedItem, lookups: RunLookups): CaseMember {
+  const detail = item.detail ? maskText(item.detail) : '';
+  if (item.side === 'statement') {
+    const line = lookups.statementLine(item.id);
+    return {
+      side: 'statement',
+      id: maskId(item.id),
+      reason: item.reason,
+      ageDays: item.ageDays,
+      accountId: maskId(line?.accountId ?? ''),
+      currency: line?.currency ?? '',
+      amount: line?.amount ?? '',
+      statementLineId: maskId(item.id),
+      ...(line?.bankReference ? { bankReference: maskId(line.bankReference) } : {}),
+      ...(item.candidateId ? { candidateId: maskId(item.candidateId) } : {}),
+      ...(detail ? { detail } : {}),
     };
-    const ageDays = Number.parseInt(row.ageDays, 10);
-    cases.push({
-      caseId: `exception:${row.side}:${row.id}`,
-      kind: 'exception',
-      runId,
-      side: row.side,
-      reason: row.reason,
-      accountId: row.accountId,
-      currency: row.currency,
-      amount: row.amount,
-      ageDays: Number.isSafeInteger(ageDays) ? ageDays : 0,
-      ...(row.statementLineId ? { statementLineId: row.statementLineId } : {}),
-      ...(row.bankReference ? { bankReference: row.bankReference } : {}),
-      ledgerEntryIds: row.ledgerEntryId ? [row.ledgerEntryId] : [],
-      ...(row.detail ? { detail: row.detail } : {}),
-      status: 'OPEN',
-      version: 1,
-      updatedAt: at,
+  }
+  const entry = lookups.ledgerEntry(item.id);
+  const candidate = item.candidateId ? lookups.statementLine(item.candidateId) : undefined;
+  return {
+    side: 'ledger',
+    id: maskId(item.id),
+    reason: item.reason,
+    ageDays: item.ageDays,
+    accountId: maskId(entry?.accountId ?? ''),
+    currency: entry?.currency ?? '',
+    amount: entry?.amount ?? '',
+    ...(item.candidateId ? { statementLineId: maskId(item.candidateId), candidateId: maskId(item.candidateId) } : {}),
+    ...(candidate?.bankReference ? { bankReference: maskId(candidate.bankReference) } : {}),
+    ...(detail ? { detail } : {}),
+  };
+}
+
+/** A lone exception's case. */
+function loneCase(member: CaseMember, runId: string, at: string): ExceptionCase {
+  const ledgerEntryIds = member.side === 'ledger' ? [member.id] : member.candidateId ? [member.candidateId] : [];
+  return {
+    caseId: `exception:${member.side}:${member.id}`,
+    kind: 'exception',
+    runId,
+    side: member.side,
+    reason: member.reason,
+    accountId: member.accountId,
+    currency: member.currency,
+    amount: member.amount,
+    ageDays: member.ageDays,
+    ...(member.statementLineId ? { statementLineId: member.statementLineId } : {}),
+    ...(member.bankReference ? { bankReference: member.bankReference } : {}),
+    ledgerEntryIds,
+    ...(member.detail ? { detail: member.detail } : {}),
+    status: 'OPEN',
+    version: 1,
+    updatedAt: at,
+  };
+}
+
+/** REC-CASE-1: per currency of its members, the statement side's sum, the ledger side's and their difference (exact). */
+export function caseTotals(members: readonly CaseMember[]): CaseTotals[] {
+  const byCurrency = new Map<string, { statement: string[]; ledger: string[] }>();
+  for (const member of members) {
+    if (!isDecimal(member.amount)) continue;
+    let sides = byCurrency.get(member.currency);
+    if (!sides) byCurrency.set(member.currency, (sides = { statement: [], ledger: [] }));
+    sides[member.side].push(member.amount);
+  }
+  return [...byCurrency.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([currency, sides]) => {
+      const statement = sumAmounts(sides.statement, currency);
+      const ledger = sumAmounts(sides.ledger, currency);
+      return { currency, statement, ledger, difference: subtractAmounts(statement, ledger, currency) };
     });
+}
+
+/** Statement members first, then by id (the results files' order). */
+function memberOrder(a: CaseMember, b: CaseMember): number {
+  if (a.side !== b.side) return a.side === 'statement' ? -1 : 1;
+  return idCompare(a.id, b.id);
+}
+
+/** REC-CASE-1: the one case of the exceptions that share a group. */
+function groupCase(group: string, members: CaseMember[], runId: string, at: string): ExceptionCase {
+  const sorted = [...members].sort(memberOrder);
+  const first = sorted[0]!;
+  const sides = new Set(sorted.map((member) => member.side));
+  const totals = caseTotals(sorted);
+  const own = totals.find((total) => total.currency === first.currency);
+  const statementCount = sorted.filter((member) => member.side === 'statement').length;
+  const ledgerEntryIds = [...new Set(sorted.flatMap((member) => (member.side === 'ledger' ? [member.id] : member.candidateId ? [member.candidateId] : [])))];
+  const statementLineId = sorted.find((member) => member.statementLineId)?.statementLineId;
+  const bankReference = sorted.find((member) => member.bankReference)?.bankReference;
+  return {
+    caseId: `group:${group}`,
+    kind: 'exception',
+    runId,
+    side: sides.size === 2 ? 'both' : first.side,
+    reason: first.reason,
+    accountId: first.accountId,
+    currency: first.currency,
+    amount: own ? (statementCount > 0 ? own.statement : own.ledger) : first.amount,
+    ageDays: Math.max(...sorted.map((member) => member.ageDays)),
+    ...(statementLineId ? { statementLineId } : {}),
+    ...(bankReference ? { bankReference } : {}),
+    ledgerEntryIds,
+    detail: `${sorted.length} exceptions worked as one case: ${statementCount} statement, ${sorted.length - statementCount} ledger`,
+    group,
+    members: sorted,
+    totals,
+    status: 'OPEN',
+    version: 1,
+    updatedAt: at,
+  };
+}
+
+/**
+ * Pure, the one case builder (REC-CASE-1): the cases a run's match result reports. Exceptions that
+ * share a `group` are one case (`group:<group>`) listing every member with per-side totals; a lone
+ * exception is one case (`exception:<side>:<id>`); a PROPOSED match is one case (`match:<matchId>`);
+ * confirmed matches are no case. Every exception is in exactly one case.
+ */
+export function casesFromResult(run: { runId: string; asOf: string; at: string }, result: MatchResult, lookups: RunLookups): ExceptionCase[] {
+  const { runId, asOf, at } = run;
+  const cases: ExceptionCase[] = [];
+  const groups = new Map<string, CaseMember[]>();
+  for (const item of result.unmatched) {
+    const member = memberOf(item, lookups);
+    if (item.group === undefined || item.group === '') {
+      cases.push(loneCase(member, runId, at));
+      continue;
+    }
+    const group = maskId(item.group);
+    const members = groups.get(group);
+    if (members) members.push(member);
+    else groups.set(group, [member]);
   }
-  const proposed = new Map<string, MatchRow[]>();
-  for (const raw of matches) {
-    if (raw.status !== 'proposed') continue;
-    const row: MatchRow = { ...raw, matchId: id(raw.matchId), bankReference: id(raw.bankReference), ledgerEntryId: id(raw.ledgerEntryId) };
-    const group = proposed.get(row.matchId);
-    if (group) group.push(row);
-    else proposed.set(row.matchId, [row]);
-  }
-  for (const [matchId, rows] of proposed) {
-    const first = rows[0]!;
-    const facts = statementLine(first.statementLineId);
+  for (const [group, members] of groups) cases.push(groupCase(group, members, runId, at));
+  for (const match of result.matches) {
+    if (match.status !== 'proposed') continue;
+    const lines = match.statementLineIds.map((lineId) => lookups.statementLine(lineId));
+    const first = lines[0];
+    const facts = first ? statementLineFacts(first, asOf) : undefined;
+    const sameCurrency = lines.every((line) => line !== undefined && line.currency === first?.currency && isDecimal(line.amount));
+    const amount =
+      lines.length > 1 && sameCurrency && first
+        ? sumAmounts(
+            lines.map((line) => line!.amount),
+            first.currency,
+          )
+        : (facts?.amount ?? '');
+    const statementLineId = match.statementLineIds[0];
+    const bankReference = first?.bankReference;
     cases.push({
-      caseId: `match:${matchId}`,
+      caseId: `match:${maskId(match.matchId)}`,
       kind: 'proposed-match',
       runId,
       side: 'both',
       reason: 'PROPOSED_MATCH',
-      accountId: id(facts?.accountId ?? ''),
+      accountId: maskId(facts?.accountId ?? ''),
       currency: facts?.currency ?? '',
-      amount: facts?.amount ?? '',
+      amount,
       ageDays: facts?.ageDays ?? 0,
-      statementLineId: first.statementLineId,
-      ...(first.bankReference ? { bankReference: first.bankReference } : {}),
-      ledgerEntryIds: [...new Set(rows.map((row) => row.ledgerEntryId).filter((id) => id.length > 0))],
-      ruleId: first.ruleId,
-      confidence: first.confidence,
+      ...(statementLineId !== undefined ? { statementLineId: maskId(statementLineId) } : {}),
+      ...(bankReference ? { bankReference: maskId(bankReference) } : {}),
+      ledgerEntryIds: [...new Set(match.ledgerEntryIds.map(maskId))],
+      ruleId: match.ruleId,
+      confidence: formatConfidence(match.confidence),
       status: 'OPEN',
       version: 1,
       updatedAt: at,
     });
   }
   return cases;
+}
+
+/**
+ * A run's results files read back as the result they were written from (for run directories
+ * written before the workbench got the result itself): the exceptions and matches, the ledger
+ * entries the exception rows describe, and the bank references and amounts the rows name.
+ */
+export function resultFromRows(
+  exceptions: readonly ExceptionRow[],
+  matches: readonly MatchRow[],
+): { result: MatchResult; statementLines: Map<string, CaseStatementLine>; ledgerEntries: Map<string, CaseLedgerEntry> } {
+  const statementLines = new Map<string, CaseStatementLine>();
+  const ledgerEntries = new Map<string, CaseLedgerEntry>();
+  const references = new Map<string, string>();
+  const unmatched: UnmatchedItem[] = [];
+  for (const row of exceptions) {
+    const ageDays = Number.parseInt(row.ageDays, 10);
+    const candidateId = row.side === 'statement' ? row.ledgerEntryId : row.statementLineId;
+    unmatched.push({
+      side: row.side,
+      id: row.id,
+      reason: row.reason as ExceptionReason,
+      ageDays: Number.isSafeInteger(ageDays) ? ageDays : 0,
+      ...(candidateId ? { candidateId } : {}),
+      ...(row.detail ? { detail: row.detail } : {}),
+      ...(row.group ? { group: row.group } : {}),
+    });
+    if (row.side === 'statement') {
+      statementLines.set(row.id, { statementLineId: row.id, accountId: row.accountId, currency: row.currency, amount: row.amount, bookingDate: null, valueDate: null });
+      if (row.bankReference) references.set(row.id, row.bankReference);
+    } else {
+      ledgerEntries.set(row.id, { entryId: row.id, accountId: row.accountId, currency: row.currency, amount: row.amount });
+      if (row.bankReference && row.statementLineId) references.set(row.statementLineId, row.bankReference);
+    }
+  }
+  const byMatch = new Map<string, Match>();
+  for (const row of matches) {
+    let match = byMatch.get(row.matchId);
+    if (!match) {
+      const confidence = Number(row.confidence);
+      match = {
+        matchId: row.matchId,
+        ruleId: row.ruleId,
+        confidence: Number.isFinite(confidence) ? confidence : 0,
+        status: row.status === 'proposed' ? 'proposed' : 'confirmed',
+        statementLineIds: [],
+        ledgerEntryIds: [],
+      };
+      byMatch.set(row.matchId, match);
+    }
+    if (row.statementLineId && !match.statementLineIds.includes(row.statementLineId)) match.statementLineIds.push(row.statementLineId);
+    if (row.ledgerEntryId && !match.ledgerEntryIds.includes(row.ledgerEntryId)) match.ledgerEntryIds.push(row.ledgerEntryId);
+    if (row.bankReference && row.statementLineId) references.set(row.statementLineId, row.bankReference);
+  }
+  for (const [lineId, bankReference] of references) {
+    const line = statementLines.get(lineId);
+    if (line) statementLines.set(lineId, { ...line, bankReference });
+    else statementLines.set(lineId, { statementLineId: lineId, accountId: '', currency: '', amount: '', bookingDate: null, valueDate: null, bankReference });
+  }
+  return { result: { matches: [...byMatch.values()], unmatched }, statementLines, ledgerEntries };
+}
+
+/**
+ * Lookups over the run's own statement lines (dates, amounts) completed by what its result rows
+ * name (bank references, ledger entries): the read-back paths (run directories, cases.json from
+ * CSV rows) build the same lookups the in-process run hands over.
+ */
+export function rowLookups(
+  lines: (id: string) => CaseStatementLine | undefined,
+  rows: { statementLines: ReadonlyMap<string, CaseStatementLine>; ledgerEntries: ReadonlyMap<string, CaseLedgerEntry> },
+): RunLookups {
+  return {
+    statementLine: (id) => {
+      const line = lines(id);
+      const fromRows = rows.statementLines.get(id);
+      if (!line) return fromRows;
+      return fromRows?.bankReference && !line.bankReference ? { ...line, bankReference: fromRows.bankReference } : line;
+    },
+    ledgerEntry: (id) => rows.ledgerEntries.get(id),
+  };
 }
 
 export interface ImportPlan {

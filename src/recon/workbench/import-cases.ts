@@ -1,10 +1,16 @@
 /**
  * Applies a reconciliation run's cases to a workbench store: reads the cases the store holds for
  * the run's accounts, plans the import (planImport: raise, reopen, refresh, clear) and applies it
- * atomically, once per run. The embedded import (import-run.ts) and the AWS RaiseCases step
- * (src/recon/run/aws/steps.ts) both end here; this module needs no DuckDB and no AWS SDK.
+ * atomically, once per run. Three ways in, one case builder (casesFromResult):
+ *   - importRunResult: the run hands over its result and its own lines and entries (the embedded
+ *     case sink): nothing is read back from the files the run wrote;
+ *   - the AWS RaiseCases step imports the cases summarise wrote to cases.json (importRunCases);
+ *   - import-run.ts reads run directories written before (CSV + Parquet) into the same result.
+ * This module needs no DuckDB and no AWS SDK.
  */
-import { type ExceptionCase, planImport } from './cases';
+import type { RunSummary } from '../run/results';
+import type { LedgerEntry, MatchResult, StatementLine } from '../types';
+import { casesFromResult, type ExceptionCase, planImport } from './cases';
 import type { WorkbenchStore } from './ports';
 
 export interface ImportOutcome {
@@ -19,7 +25,7 @@ export interface ImportOutcome {
   alreadyImported: boolean;
 }
 
-/** Imports `incoming` (casesFromRun of the run) as of `at`; re-importing the same run changes nothing. */
+/** Imports `incoming` (casesFromResult of the run) as of `at`; re-importing the same run changes nothing. */
 export async function importRunCases(store: WorkbenchStore, run: { runId: string; coveredAccounts: ReadonlySet<string>; at: string }, incoming: readonly ExceptionCase[]): Promise<ImportOutcome> {
   const { runId, coveredAccounts, at } = run;
   const existing = await store.casesOfAccounts(new Set([...coveredAccounts, ...incoming.map((c) => c.accountId)]));
@@ -28,4 +34,47 @@ export async function importRunCases(store: WorkbenchStore, run: { runId: string
   return applied
     ? { runId, raised: plan.raised.length, reopened: plan.reopened.length, cleared: plan.cleared.length, alreadyImported: false }
     : { runId, raised: 0, reopened: 0, cleared: 0, alreadyImported: true };
+}
+
+/** What a finished run hands the workbench: its identity, summary, match result and its own lines and entries by id. */
+export interface RunResultForCases {
+  runId: string;
+  /** YYYY-MM-DD: the ages of the run's exceptions are counted to it. */
+  asOf: string;
+  /** When the run was recorded (ISO timestamp): the raised cases' `updatedAt` and their events' time. */
+  recordedAt: string;
+  summary: RunSummary;
+  result: MatchResult;
+  statementLine(id: string): StatementLine | undefined;
+  ledgerEntry(id: string): LedgerEntry | undefined;
+  /**
+   * The accounts of the run's statements, whose cases the run no longer reports are cleared.
+   * Default: the accounts of every statement line the result and the summary name.
+   */
+  coveredAccounts?: Iterable<string>;
+}
+
+/** The accounts a run covered: of every statement line its result names, its excluded lines and its balance checks. */
+export function coveredAccountsOf(run: Pick<RunResultForCases, 'summary' | 'result' | 'statementLine' | 'coveredAccounts'>): Set<string> {
+  if (run.coveredAccounts) return new Set(run.coveredAccounts);
+  const accounts = new Set<string>();
+  const add = (lineId: string): void => {
+    const line = run.statementLine(lineId);
+    if (line) accounts.add(line.accountId);
+  };
+  for (const match of run.result.matches) for (const lineId of match.statementLineIds) add(lineId);
+  for (const item of run.result.unmatched) if (item.side === 'statement') add(item.id);
+  for (const excluded of run.summary.excludedFromMatching?.lines ?? []) add(excluded.statementLineId);
+  for (const check of run.summary.balanceChecks) accounts.add(check.accountId);
+  return accounts;
+}
+
+/**
+ * The embedded case sink (REC-CASE-1, REC-1): a finished run's result becomes cases (one case per
+ * group of exceptions, per lone exception, per proposed match) applied to the store once per run;
+ * re-importing the same run changes nothing.
+ */
+export async function importRunResult(store: WorkbenchStore, run: RunResultForCases): Promise<ImportOutcome> {
+  const cases = casesFromResult({ runId: run.runId, asOf: run.asOf, at: run.recordedAt }, run.result, run);
+  return importRunCases(store, { runId: run.runId, coveredAccounts: coveredAccountsOf(run), at: run.recordedAt }, cases);
 }

@@ -1,8 +1,9 @@
 /**
  * Imports the committed reconciliation runs of a `--out` directory into the workbench (every run
  * not imported yet, oldest first, or just the latest):
- * exceptions.csv and matches.csv become cases (casesFromRun), the statement lines' facts and the
- * run's covered accounts come from its statement_lines.parquet (DuckDB), and planImport decides
+ * exceptions.csv and matches.csv are read back as the run's result (resultFromRows) and become
+ * cases through the one case builder (casesFromResult); the statement lines (dates, amounts) and
+ * the run's covered accounts come from its statement_lines.parquet (DuckDB), and planImport decides
  * what is raised, refreshed and cleared (importRunCases). The store applies the plan atomically,
  * once per run.
  */
@@ -15,7 +16,7 @@ import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { csvRecords } from '../run/csv';
 import { decodeCsvText } from '../run/csv-writer';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../run/results';
-import { casesFromRun, type ExceptionRow, type MatchRow, type StatementLineFacts } from './cases';
+import { casesFromResult, type CaseStatementLine, type ExceptionRow, type MatchRow, resultFromRows, rowLookups } from './cases';
 import { importRunCases, type ImportOutcome } from './import-cases';
 import type { Clock, WorkbenchStore } from './ports';
 
@@ -24,21 +25,33 @@ export class RunImportError extends Error {
   override name = 'RunImportError';
 }
 
-async function readCsv<Column extends string>(file: string, columns: readonly Column[]): Promise<Record<Column, string>[]> {
+/**
+ * The rows of a results CSV with exactly `columns`, or `columns` followed by `optional` (a later
+ * writer's extra columns, e.g. the exceptions' case group): an optional column absent from the
+ * header reads as ''.
+ */
+async function readCsv<Column extends string, Optional extends string = never>(
+  file: string,
+  columns: readonly Column[],
+  optional: readonly Optional[] = [],
+): Promise<(Record<Column, string> & Partial<Record<Optional, string>>)[]> {
   const lines = boundedLines(file, CSV_LIMITS.record);
-  const rows: Record<Column, string>[] = [];
+  const rows: (Record<Column, string> & Partial<Record<Optional, string>>)[] = [];
   let header = true;
+  let present: readonly string[] = columns;
   try {
     for await (const record of csvRecords(lines)) {
       const cells = header ? record.cells.map((cell, i) => (i === 0 ? cell.replace(/^\uFEFF/, '') : cell)) : record.cells;
       if (header) {
-        if (cells.join(',') !== columns.join(',')) throw new RunImportError(`${file} line 1: expected the header "${columns.join(',')}", got "${cells.join(',')}"`);
+        const accepted = [columns, ...optional.map((_, n) => [...columns, ...optional.slice(0, n + 1)])].find((candidate) => candidate.join(',') === cells.join(','));
+        if (!accepted) throw new RunImportError(`${file} line 1: expected the header "${columns.join(',')}", got "${cells.join(',')}"`);
+        present = accepted;
         header = false;
         continue;
       }
-      if (cells.length !== columns.length) throw new RunImportError(`${file} line ${record.line}: expected ${columns.length} cells, got ${cells.length}`);
+      if (cells.length !== present.length) throw new RunImportError(`${file} line ${record.line}: expected ${present.length} cells, got ${cells.length}`);
       // The writer neutralised formula-like text with a leading apostrophe (REC-OUT-1): the cases get the original text.
-      rows.push(Object.fromEntries(columns.map((column, i) => [column, decodeCsvText(cells[i]!)])) as Record<Column, string>);
+      rows.push(Object.fromEntries(present.map((column, i) => [column, decodeCsvText(cells[i]!)])) as Record<Column, string> & Partial<Record<Optional, string>>);
     }
   } catch (error) {
     if (error instanceof RunImportError) throw error;
@@ -48,11 +61,12 @@ async function readCsv<Column extends string>(file: string, columns: readonly Co
   return rows;
 }
 
-function exceptionRowsOf(file: string, rows: Record<(typeof EXCEPTION_COLUMNS)[number], string>[]): ExceptionRow[] {
+function exceptionRowsOf(file: string, rows: (Record<(typeof EXCEPTION_COLUMNS)[number], string> & { group?: string })[]): ExceptionRow[] {
   return rows.map((row, i) => {
     if (row.side !== 'statement' && row.side !== 'ledger') throw new RunImportError(`${file} row ${i + 1}: side must be statement or ledger, got "${row.side}"`);
     if (!/^-?[0-9]+$/.test(row.ageDays)) throw new RunImportError(`${file} row ${i + 1}: ageDays must be a whole number, got "${row.ageDays}"`);
-    return { ...row, side: row.side };
+    const { group, ...rest } = row;
+    return { ...rest, side: row.side, ...(group ? { group } : {}) };
   });
 }
 
@@ -69,23 +83,32 @@ function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** Each statement line's account, currency, amount and age on the run's as-of date; and the accounts the run covered. */
-async function statementLineFacts(file: string, asOf: string): Promise<{ facts: Map<string, StatementLineFacts>; coveredAccounts: Set<string> }> {
+/** The run's statement lines (account, currency, exact amount, dates, bank reference) by id, and the accounts the run covered. */
+async function statementLinesOf(file: string): Promise<{ lines: Map<string, CaseStatementLine>; coveredAccounts: Set<string> }> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(
       `SELECT statement_line_id, account_id, currency, CAST(amount AS VARCHAR) AS amount,
-              CAST(date_diff('day', coalesce(booking_date, value_date), CAST(${sqlString(asOf)} AS DATE)) AS INTEGER) AS age_days
+              CAST(booking_date AS VARCHAR) AS booking_date, CAST(value_date AS VARCHAR) AS value_date, bank_reference
        FROM read_parquet(${sqlString(file)})`,
     );
-    const facts = new Map<string, StatementLineFacts>();
+    const lines = new Map<string, CaseStatementLine>();
     const coveredAccounts = new Set<string>();
-    for (const row of reader.getRowObjectsJson() as { statement_line_id: string; account_id: string; currency: string; amount: string; age_days: number | null }[]) {
-      facts.set(row.statement_line_id, { accountId: row.account_id, currency: row.currency, amount: atCurrencyScale(row.amount, row.currency), ageDays: row.age_days ?? 0 });
+    type Row = { statement_line_id: string; account_id: string; currency: string; amount: string; booking_date: string | null; value_date: string | null; bank_reference: string | null };
+    for (const row of reader.getRowObjectsJson() as Row[]) {
+      lines.set(row.statement_line_id, {
+        statementLineId: row.statement_line_id,
+        accountId: row.account_id,
+        currency: row.currency,
+        amount: atCurrencyScale(row.amount, row.currency),
+        bookingDate: row.booking_date,
+        valueDate: row.value_date,
+        ...(row.bank_reference ? { bankReference: row.bank_reference } : {}),
+      });
       coveredAccounts.add(row.account_id);
     }
-    return { facts, coveredAccounts };
+    return { lines, coveredAccounts };
   } catch (error) {
     throw new RunImportError(`${file}: ${(error as Error).message}`);
   } finally {
@@ -157,11 +180,16 @@ export async function importNewRuns(outDir: string, store: WorkbenchStore & { ha
 async function importRunDir(runDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
   const { runId, asOf } = readSummary(join(runDir, 'summary.json'));
   const exceptionsFile = join(runDir, 'exceptions.csv');
-  const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_COLUMNS));
+  const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_COLUMNS, ['group']));
   const matches: MatchRow[] = await readCsv(join(runDir, 'matches.csv'), MATCH_COLUMNS);
-  const { facts, coveredAccounts } = await statementLineFacts(join(runDir, 'parquet', 'statement_lines.parquet'), asOf);
+  const { lines, coveredAccounts } = await statementLinesOf(join(runDir, 'parquet', 'statement_lines.parquet'));
 
   const at = clock.now().toISOString();
-  const incoming = casesFromRun(runId, exceptions, matches, at, (statementLineId) => facts.get(statementLineId));
+  const rows = resultFromRows(exceptions, matches);
+  const incoming = casesFromResult(
+    { runId, asOf, at },
+    rows.result,
+    rowLookups((id) => lines.get(id), rows),
+  );
   return importRunCases(store, { runId, coveredAccounts, at }, incoming);
 }

@@ -8,7 +8,10 @@ import {
   allowedActions,
   applyCaseAction,
   type CaseAction,
-  casesFromRun,
+  casesFromResult,
+  resultFromRows,
+  rowLookups,
+  type CaseStatementLine,
   type ExceptionCase,
   type ExceptionRow,
   type MatchRow,
@@ -236,14 +239,24 @@ const matchRow = (overrides: Partial<MatchRow> = {}): MatchRow => ({
   ...overrides,
 });
 
-describe('casesFromRun', () => {
+/** A run directory's rows through the one case builder (as import-run.ts reads them back). */
+function casesFromRows(runId: string, exceptions: ExceptionRow[], matches: MatchRow[], lines: CaseStatementLine[] = [], asOf = '2025-03-13'): ExceptionCase[] {
+  const rows = resultFromRows(exceptions, matches);
+  const byId = new Map(lines.map((line) => [line.statementLineId, line]));
+  return casesFromResult(
+    { runId, asOf, at: T0 },
+    rows.result,
+    rowLookups((id) => byId.get(id), rows),
+  );
+}
+
+describe('casesFromResult over rows read back', () => {
   it('makes one OPEN case per exception row and per proposed match (confirmed matches are not cases)', () => {
-    const cases = casesFromRun(
+    const cases = casesFromRows(
       'run-1',
       [exceptionRow(), exceptionRow({ side: 'ledger', id: 'L-X', statementLineId: '', bankReference: '', ledgerEntryId: 'L-X', reason: 'STALE', ageDays: '40', amount: '-77.77', detail: 'stale' })],
       [matchRow(), matchRow({ ledgerEntryId: 'L-B2' }), matchRow({ matchId: 'm-2', status: 'confirmed' })],
-      T0,
-      (id) => (id === 'fff:1:0' ? { accountId: 'ACC-2', currency: 'CAD', amount: '115.00', ageDays: 12 } : undefined),
+      [{ statementLineId: 'fff:1:0', accountId: 'ACC-2', currency: 'CAD', amount: '115.00', bookingDate: '2025-03-01', valueDate: null }],
     );
     expect(cases.map((c) => c.caseId)).toEqual(['exception:statement:abc123def456:0:1', 'exception:ledger:L-X', 'match:m-1']);
     expect(cases[0]).toEqual({
@@ -282,7 +295,7 @@ describe('casesFromRun', () => {
 
 describe('planImport', () => {
   const covered = new Set(['ACC-1']);
-  const incoming = (runId: string, ageDays = 3) => casesFromRun(runId, [exceptionRow({ ageDays: String(ageDays) })], [], T0, () => undefined);
+  const incoming = (runId: string, ageDays = 3) => casesFromRows(runId, [exceptionRow({ ageDays: String(ageDays) })], []);
 
   it('raises new cases with an import event', () => {
     const plan = planImport([], incoming('run-1'), { runId: 'run-1', coveredAccounts: covered }, AT);

@@ -1,12 +1,15 @@
 /**
  * The workbench cases of one AWS reconciliation run, `matches/runs/<runId>/cases.json`: written
- * by summarise from the very rows of exceptions.csv / matches.csv (casesFromRun), read back by the
- * RaiseCases step (importCasesStep in ./steps.ts), which imports them into the DynamoDB workbench.
+ * by summarise from the run's result (casesFromResult, the one case builder the embedded run
+ * uses too), read back by the RaiseCases step (importCasesStep in ./steps.ts), which imports them
+ * into the DynamoDB workbench.
  */
-import { dayNumber } from '../../matching/rows';
-import type { StatementLine } from '../../types';
-import { casesFromRun, type ExceptionCase, type ExceptionRow, type MatchRow, type StatementLineFacts } from '../../workbench/cases';
+import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
+import { casesFromResult, type ExceptionCase, type ExceptionRow, type MatchRow, resultFromRows, rowLookups } from '../../workbench/cases';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../results';
+
+/** The one age rule of a statement line (src/recon/workbench/cases.ts). */
+export { statementLineFacts } from '../../workbench/cases';
 
 export const RUN_CASES_FILE = 'cases.json';
 
@@ -34,37 +37,45 @@ function record<Column extends string>(columns: readonly Column[], cells: readon
 function exceptionRow(cells: readonly string[]): ExceptionRow {
   const row = record(EXCEPTION_COLUMNS, cells);
   if (row.side !== 'statement' && row.side !== 'ledger') throw new Error(`exception row ${row.id}: side must be statement or ledger, got "${row.side}"`);
-  return { ...row, side: row.side };
+  // A cell after the known columns is the exception's case group (REC-CASE-1), when the writer adds one.
+  const group = cells[EXCEPTION_COLUMNS.length];
+  return { ...row, side: row.side, ...(group ? { group } : {}) };
 }
 
-/** A statement line's account, currency, exact amount and age on `asOf` (booking date, else value date; 0 without either), as the matcher ages it. */
-export function statementLineFacts(line: StatementLine, asOf: string): StatementLineFacts {
-  const date = line.bookingDate ?? line.valueDate;
-  const age = date === null ? Number.NaN : dayNumber(asOf) - dayNumber(date);
-  return { accountId: line.accountId, currency: line.currency, amount: line.amount, ageDays: Number.isSafeInteger(age) ? age : 0 };
+interface RunFacts {
+  runId: string;
+  asOf: string;
+  at: string;
+  statementAccounts: readonly string[];
+  lines: readonly StatementLine[];
 }
 
-/**
- * The run's cases file. `exceptionCells` / `matchCells` are the rows summarise writes to
- * exceptions.csv / matches.csv (exceptionRows / matchRows of src/recon/run/results.ts, in
- * EXCEPTION_COLUMNS / MATCH_COLUMNS order).
- */
-export function runCasesFile(
-  run: { runId: string; asOf: string; at: string; statementAccounts: readonly string[]; lines: readonly StatementLine[] },
-  exceptionCells: readonly (readonly string[])[],
-  matchCells: readonly (readonly string[])[],
-): RunCasesFile {
+/** The run's cases file from its match result and its own lines and ledger entries. */
+export function runCasesFileOfResult(run: RunFacts, result: MatchResult, ledgerEntry: (id: string) => Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined): RunCasesFile {
   const lineById = new Map(run.lines.map((line) => [line.statementLineId, line]));
-  const facts = (statementLineId: string): StatementLineFacts | undefined => {
-    const line = lineById.get(statementLineId);
-    return line ? statementLineFacts(line, run.asOf) : undefined;
-  };
-  const matches: MatchRow[] = matchCells.map((cells) => record(MATCH_COLUMNS, cells));
   return {
     runId: run.runId,
     at: run.at,
     coveredAccounts: [...new Set(run.statementAccounts)].sort(),
-    cases: casesFromRun(run.runId, exceptionCells.map(exceptionRow), matches, run.at, facts),
+    cases: casesFromResult(run, result, { statementLine: (id) => lineById.get(id), ledgerEntry }),
+  };
+}
+
+/**
+ * The run's cases file from the rows summarise writes to exceptions.csv / matches.csv
+ * (exceptionRows / matchRows of src/recon/run/results.ts, in EXCEPTION_COLUMNS / MATCH_COLUMNS
+ * order): read as the result they came from, then the same case builder.
+ */
+export function runCasesFile(run: RunFacts, exceptionCells: readonly (readonly string[])[], matchCells: readonly (readonly string[])[]): RunCasesFile {
+  const matches: MatchRow[] = matchCells.map((cells) => record(MATCH_COLUMNS, cells));
+  const rows = resultFromRows(exceptionCells.map(exceptionRow), matches);
+  const lineById = new Map(run.lines.map((line) => [line.statementLineId, line]));
+  const lookups = rowLookups((id) => lineById.get(id), rows);
+  return {
+    runId: run.runId,
+    at: run.at,
+    coveredAccounts: [...new Set(run.statementAccounts)].sort(),
+    cases: casesFromResult(run, rows.result, lookups),
   };
 }
 

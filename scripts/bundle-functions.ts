@@ -13,6 +13,10 @@ import { join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..');
 export const FUNCTIONS_DIR = join(REPO_ROOT, 'functions');
 export const BUNDLE_DIR = join(REPO_ROOT, 'dist', 'functions');
+export const EMR_MATCHER_ENTRY = join(REPO_ROOT, 'src', 'recon', 'emr', 'matcher-pipe.ts');
+export const EMR_BUNDLE_DIR = join(REPO_ROOT, 'dist', 'emr');
+/** The name `npm run build -- <name>` takes for the EMR matcher. */
+export const EMR_MATCHER = 'emr-matcher';
 
 /** Every function folder with an AWS entry point. */
 export function functionNames(): string[] {
@@ -42,12 +46,35 @@ export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): B
   return { ...result, outFile };
 }
 
+/**
+ * The EMR matcher pipe as ONE file (no node_modules on the cluster): CommonJS for the Node runtime
+ * shipped with the job (Node 22), not minified (a stack trace in the job's stderr names real
+ * functions), no source map to ship. Deterministic: the same source gives the same bytes.
+ */
+export function bundleEmrMatcher(outDir = EMR_BUNDLE_DIR): BuildResult & { outFile: string } {
+  const outFile = join(outDir, 'matcher-pipe.js');
+  const result = buildSync({
+    entryPoints: [EMR_MATCHER_ENTRY],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: false,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  return { ...result, outFile };
+}
+
 if (require.main === module) {
   const wanted = process.argv.slice(2);
-  const names = wanted.length > 0 ? wanted : functionNames();
+  const names = wanted.length > 0 ? wanted : [...functionNames(), EMR_MATCHER];
   for (const name of names) {
     const started = performance.now();
-    const { metafile, outFile } = bundleFunction(name);
+    const { metafile, outFile } = name === EMR_MATCHER ? bundleEmrMatcher() : bundleFunction(name);
     const bytes = Object.values(metafile?.outputs ?? {}).reduce((n, o) => n + (o.bytes ?? 0), 0);
     console.log(`${name.padEnd(12)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${(performance.now() - started).toFixed(0)} ms  ${outFile}`);
   }

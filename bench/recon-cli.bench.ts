@@ -15,11 +15,12 @@
  *   npm run bench:recon-cli -- --sizes 100000,300000,1000000  # memory as the statement grows
  *   npm run bench:recon-cli -- --formats camt                 # one format (camt | mt940)
  *   npm run bench:recon-cli -- --keep                         # keep the temp dir (printed)
+ *   npm run bench:recon-cli -- --data /tmp/recon-data         # generate once into DIR/<size>, reuse after
  *   npm run bench:recon-cli -- --node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof   # profile the child
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CURRENCY_EXPONENTS } from '../src/domain/money';
 import { generateLabelledSet, type LabelledSet } from '../src/recon/matching';
@@ -179,6 +180,8 @@ function writeLedger(path: string, set: LabelledSet): void {
 interface Measured {
   exitCode: number;
   wallSeconds: number;
+  /** User + system CPU seconds of the child: less sensitive than wall time to other load on the machine. */
+  cpuSeconds: number;
   maxRssKb: number;
   stdout: string;
 }
@@ -211,69 +214,100 @@ function run(args: string[], nodeArgs: string[], label: string): Promise<Measure
         .split(':')
         .map(Number)
         .reduce((sum, part) => sum * 60 + part, 0);
-      resolvePromise({ exitCode: code ?? -1, wallSeconds, maxRssKb: Number(field('Maximum resident set size \\(kbytes\\)') ?? 0), stdout });
+      const cpuSeconds = Number(field('User time \\(seconds\\)') ?? 0) + Number(field('System time \\(seconds\\)') ?? 0);
+      resolvePromise({ exitCode: code ?? -1, wallSeconds, cpuSeconds, maxRssKb: Number(field('Maximum resident set size \\(kbytes\\)') ?? 0), stdout });
     });
   });
 }
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
+/** Writes the size's input files into `dir` unless they are there already (from an earlier --data run). */
+function prepare(dir: string, size: number, seed: number, formats: readonly string[]): { camt: string; mt940: string; ledger: string } {
+  const files = { camt: join(dir, 'statement.camt053.xml'), mt940: join(dir, 'statement.mt940.sta'), ledger: join(dir, 'ledger.csv') };
+  const done = join(dir, `.complete-${seed}`);
+  if (existsSync(done)) {
+    say(`  reusing the input files in ${dir}`);
+    return files;
+  }
+  let started = performance.now();
+  say(`  generating the labelled set (seed ${seed}) …`);
+  const set = generateLabelledSet({ seed, statementLines: size, ledgerEntries: size });
+  const statements = statementsOf(set);
+  say(`  generated in ${elapsed(started)}: ${statements.length} statements (account × currency)`);
+  started = performance.now();
+  writeCamt(files.camt, statements, set.asOf);
+  say(`  camt.053 written (${mb(statSync(files.camt).size)}) at ${elapsed(started)}`);
+  writeMt940(files.mt940, statements, set.asOf);
+  say(`  MT940 written (${mb(statSync(files.mt940).size)}) at ${elapsed(started)}`);
+  writeLedger(files.ledger, set);
+  say(`  ledger CSV written (${mb(statSync(files.ledger).size)}) at ${elapsed(started)}`);
+  writeFileSync(done, `${formats.join(',')}\n`);
+  return files;
+}
+
+interface Row {
+  size: number;
+  format: string;
+  bytes: number;
+  m: Measured;
+  /** Calibration seconds: the mean of the runs just before and just after the command. */
+  unit: number;
+  lines?: number;
+  matched?: number;
+}
+
 async function main(): Promise<void> {
   const sizes = (option('sizes') ?? option('count') ?? '1000000').split(',').map((s) => Number(s.replace(/_/g, '')));
   const formats = (option('formats') ?? 'camt,mt940').split(',') as ('camt' | 'mt940')[];
   const seed = Number(option('seed') ?? 2026);
   const keep = process.argv.includes('--keep');
+  const dataRoot = option('data');
   const nodeArgs = (option('node-args') ?? '').split(',').filter(Boolean);
-  say(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM; node ${process.version}`);
+  say(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM; node ${process.version}; load average ${loadavg()[0]!.toFixed(1)}`);
   say(`command: node ${[...nodeArgs, 'bin/ledgerline.js'].join(' ')} reconcile --statement <file> --ledger <ledger.csv> --out <fresh dir> --json`);
-  const calibration = calibrate();
+  let calibration = calibrate();
   say(calibrationLine(calibration));
-  const results: { size: number; format: string; bytes: number; m: Measured; lines?: number; matched?: number }[] = [];
+  const results: Row[] = [];
   for (const size of sizes) {
-    const dir = mkdtempSync(join(tmpdir(), `ledgerline-recon-cli-${size}-`));
+    const dir = dataRoot ? join(resolve(dataRoot), String(size)) : mkdtempSync(join(tmpdir(), `ledgerline-recon-cli-${size}-`));
+    mkdirSync(dir, { recursive: true });
     try {
-      let started = performance.now();
-      say(`\n${size.toLocaleString('en')} × ${size.toLocaleString('en')}: generating the labelled set (seed ${seed}) …`);
-      let set: LabelledSet | undefined = generateLabelledSet({ seed, statementLines: size, ledgerEntries: size });
-      const statements = statementsOf(set);
-      say(`  generated in ${elapsed(started)}: ${statements.length} statements (account × currency)`);
-      const files = { camt: join(dir, 'statement.camt053.xml'), mt940: join(dir, 'statement.mt940.sta') };
-      const ledger = join(dir, 'ledger.csv');
-      started = performance.now();
-      if (formats.includes('camt')) writeCamt(files.camt, statements, set.asOf);
-      say(`  camt.053 written (${mb(formats.includes('camt') ? statSync(files.camt).size : 0)}) at ${elapsed(started)}`);
-      if (formats.includes('mt940')) writeMt940(files.mt940, statements, set.asOf);
-      say(`  MT940 written (${mb(formats.includes('mt940') ? statSync(files.mt940).size : 0)}) at ${elapsed(started)}`);
-      writeLedger(ledger, set);
-      say(`  ledger CSV written (${mb(statSync(ledger).size)}) at ${elapsed(started)}`);
-      set = undefined;
+      say(`\n${size.toLocaleString('en')} × ${size.toLocaleString('en')}:`);
+      const files = prepare(dir, size, seed, formats);
       for (const format of formats) {
         const out = join(dir, `out-${format}`);
-        say(`  ${format}: running …`);
-        const m = await run(['reconcile', '--statement', files[format], '--ledger', ledger, '--out', out, '--json'], nodeArgs, format);
+        rmSync(out, { recursive: true, force: true });
+        say(`  ${format}: running (load average ${loadavg()[0]!.toFixed(1)}) …`);
+        const before = calibration;
+        const m = await run(['reconcile', '--statement', files[format], '--ledger', files.ledger, '--out', out, '--json'], nodeArgs, format);
+        calibration = calibrate();
+        const unit = (before.ms + calibration.ms) / 2000;
         let summary: { statementLines?: number; matched?: { total?: number } } = {};
         try {
           summary = JSON.parse(m.stdout) as typeof summary;
         } catch {
           say(`    (no JSON summary on stdout; exit ${m.exitCode})`);
         }
-        results.push({ size, format, bytes: statSync(files[format]).size, m, lines: summary.statementLines, matched: summary.matched?.total });
-        say(`  ${format}: exit ${m.exitCode}, ${m.wallSeconds.toFixed(1)} s wall, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB`);
+        rmSync(out, { recursive: true, force: true });
+        results.push({ size, format, bytes: statSync(files[format]).size, m, unit, lines: summary.statementLines, matched: summary.matched?.total });
+        say(
+          `  ${format}: exit ${m.exitCode}, ${m.wallSeconds.toFixed(1)} s wall, ${m.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB; calibration ${before.ms.toFixed(0)} ms before, ${calibration.ms.toFixed(0)} ms after`,
+        );
       }
     } finally {
-      if (keep) say(`  kept ${dir}`);
+      if (keep || dataRoot) say(`  kept ${dir}`);
       else rmSync(dir, { recursive: true, force: true });
     }
   }
-  const unit = calibration.ms / 1000;
-  say('\n| size | format | statement file | exit | wall | peak RSS | wall / calibration | statement lines | matches |');
-  say('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  say('\n| size | format | statement file | exit | wall | CPU (user+sys) | peak RSS | calibration | wall / calibration | statement lines | matches |');
+  say('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     say(
-      `| ${r.size.toLocaleString('en')} | ${r.format} | ${mb(r.bytes)} | ${r.m.exitCode} | ${r.m.wallSeconds.toFixed(1)} s | ${(r.m.maxRssKb / 1024).toFixed(0)} MB | ${(r.m.wallSeconds / unit).toFixed(1)}× | ${r.lines?.toLocaleString('en') ?? '-'} | ${r.matched?.toLocaleString('en') ?? '-'} |`,
+      `| ${r.size.toLocaleString('en')} | ${r.format} | ${mb(r.bytes)} | ${r.m.exitCode} | ${r.m.wallSeconds.toFixed(1)} s | ${r.m.cpuSeconds.toFixed(1)} s | ${(r.m.maxRssKb / 1024).toFixed(0)} MB | ${r.unit.toFixed(2)} s | ${(r.m.wallSeconds / r.unit).toFixed(1)}× | ${r.lines?.toLocaleString('en') ?? '-'} | ${r.matched?.toLocaleString('en') ?? '-'} |`,
     );
   }
-  say(`\nREC-PERF-1 goal at 1M × 1M: ≤ 15 s and ≤ 2 GB (2 cores). ${calibrationLine(calibration)}`);
+  say('\nREC-PERF-1 goal at 1M × 1M: ≤ 15 s and ≤ 2 GB (2 cores). Calibration: 1,000,000 SQLite inserts in one transaction (bench/calibrate.ts), taken before and after each command.');
 }
 
 main().catch((error) => {

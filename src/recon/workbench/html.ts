@@ -275,6 +275,39 @@ export function renderCaseDetail(view: {
   const writeOff = c.writeOff
     ? html`<h2>Write-off proposal</h2><dl class="fields">${field('Proposed by', c.writeOff.proposedBy)}${field('Note', c.writeOff.note)}${field('At', c.writeOff.at)}</dl>`
     : '';
+  const members = c.members?.length
+    ? html`<h2>Exceptions in this case (${c.members.length})</h2>
+<p class="muted">Worked as one case (REC-CASE-1): every action applies to all of them.</p>
+<table aria-label="Exceptions in this case">
+<thead><tr><th>Side</th><th>Item</th><th>Reason</th><th>Account</th><th>Currency</th><th class="num">Amount</th><th class="num">Age (days)</th><th>Bank reference</th><th>Candidate</th><th>Detail</th></tr></thead>
+<tbody>
+${c.members.map(
+  (member) => html`<tr>
+<td>${member.side}</td>
+<td class="id">${member.id}</td>
+<td>${member.reason}</td>
+<td>${member.accountId}</td>
+<td>${member.currency}</td>
+<td class="num">${member.amount}</td>
+<td class="num">${member.ageDays}</td>
+<td>${member.bankReference ?? ''}</td>
+<td class="id">${member.candidateId ?? ''}</td>
+<td>${member.detail ?? ''}</td>
+</tr>`,
+)}
+</tbody>
+</table>
+${
+  c.totals?.length
+    ? html`<table aria-label="Case totals">
+<thead><tr><th>Currency</th><th class="num">Statement total</th><th class="num">Ledger total</th><th class="num">Difference</th></tr></thead>
+<tbody>
+${c.totals.map((total) => html`<tr><td>${total.currency}</td><td class="num">${total.statement}</td><td class="num">${total.ledger}</td><td class="num">${total.difference}</td></tr>`)}
+</tbody>
+</table>`
+    : ''
+}`
+    : '';
   const events = history.map(
     (event) => html`<tr>
 <td class="num">${event.version}</td>
@@ -311,6 +344,7 @@ ${field('Ledger entries', c.ledgerEntryIds.join(', '))}
 ${field('Rule', c.ruleId)}
 ${field('Confidence', c.confidence)}
 ${field('Detail', c.detail)}
+${field('Case group', c.group)}
 ${field('Assignee', c.assignee ?? 'unassigned')}
 ${field('Latest run', c.runId)}
 ${field('Version', c.version)}
@@ -321,6 +355,7 @@ ${writeOff}
 </section>
 ${actions}
 </div>
+${members}
 <h2>History</h2>
 <table>
 <thead><tr><th class="num">#</th><th>When</th><th>Who</th><th>What</th><th>From → to</th><th>Note</th></tr></thead>

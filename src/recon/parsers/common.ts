@@ -1,12 +1,11 @@
 /**
  * Shared machinery for the statement parsers: exact amounts, dates, positions, the sink that
- * parsers emit into, and byte → text decoding (UTF-8 with precise error positions, cp1252).
+ * parsers emit into, and line splitting (byte → text decoding is ./decode.ts).
  *
  * Every parser is push-based: it is fed decoded text chunk by chunk (`push`), then `end()`.
  * It emits each StatementLine as soon as it is complete and each statement's summary (with its
  * balance proof) when the statement ends, so memory stays flat whatever the file size.
  */
-import { isUtf8 } from 'node:buffer';
 import { currencyExponent, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
 import { redactPans } from '../../domain/pan';
 import { StatementParseError, type BalanceProof, type SourcePosition, type StatementFormat, type StatementLine } from '../types';
@@ -287,162 +286,6 @@ export function isoDatePart(text: string, position: SourcePosition, what = 'date
   const day = digitsAt(value, 8, 2);
   if (Number.isNaN(year) || Number.isNaN(month) || Number.isNaN(day)) fail(position, `${what} is not an ISO 8601 date`);
   return isoDate(year, month, day, position, what);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-export interface ByteDecoder {
-  /** Decodes the next chunk; throws StatementParseError on invalid input. */
-  decode(chunk: Buffer): string;
-  /** Flushes; throws when the input ends inside a multi-byte sequence. */
-  end(): string;
-}
-
-function countNewlines(buffer: Buffer, end = buffer.length): number {
-  let count = 0;
-  let at = buffer.indexOf(10);
-  while (at !== -1 && at < end) {
-    count++;
-    at = buffer.indexOf(10, at + 1);
-  }
-  return count;
-}
-
-/** Offset of the first byte that does not start a valid UTF-8 sequence, or -1. */
-export function firstInvalidUtf8(bytes: Buffer): number {
-  let i = 0;
-  const n = bytes.length;
-  while (i < n) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let min: number;
-    if (b >= 0xc2 && b <= 0xdf) {
-      need = 1;
-      min = 0x80;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      min = 0x800;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      min = 0x10000;
-    } else return i;
-    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += need + 1;
-  }
-  return -1;
-}
-
-/** Length of the trailing incomplete UTF-8 sequence (0-3 bytes) to carry into the next chunk. */
-function incompleteTail(bytes: Buffer): number {
-  const n = bytes.length;
-  for (let back = 1; back <= 3 && back <= n; back++) {
-    const b = bytes[n - back]!;
-    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
-    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-    return need > back ? back : 0;
-  }
-  return 0;
-}
-
-/** Strict streaming UTF-8 decoder: invalid bytes are an error naming the file and line. */
-export class Utf8Decoder implements ByteDecoder {
-  private carry: Buffer | undefined;
-  private lines = 0;
-  private offset = 0;
-  private first = true;
-
-  constructor(private readonly file: string) {}
-
-  decode(chunk: Buffer): string {
-    let bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = undefined;
-    if (this.first && bytes.length > 0) {
-      if (bytes.length < 3 && bytes[0] === 0xef) {
-        this.carry = Buffer.from(bytes);
-        return '';
-      }
-      this.first = false;
-      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-        bytes = bytes.subarray(3);
-        this.offset += 3;
-      }
-    }
-    const tail = incompleteTail(bytes);
-    const body = tail ? bytes.subarray(0, bytes.length - tail) : bytes;
-    if (tail) this.carry = Buffer.from(bytes.subarray(bytes.length - tail));
-    if (!isUtf8(body)) this.invalid(body);
-    this.lines += countNewlines(body);
-    this.offset += body.length;
-    return body.toString('utf8');
-  }
-
-  end(): string {
-    if (this.carry && this.carry.length > 0) {
-      if (this.first) {
-        this.first = false;
-        const text = this.carry;
-        this.carry = undefined;
-        if (!isUtf8(text)) this.invalid(text);
-        return text.toString('utf8');
-      }
-      fail({ file: this.file, line: this.lines + 1 }, `invalid UTF-8: the file ends inside a multi-byte character (byte offset ${this.offset})`);
-    }
-    return '';
-  }
-
-  private invalid(body: Buffer): never {
-    const at = Math.max(0, firstInvalidUtf8(body));
-    const line = this.lines + countNewlines(body, at) + 1;
-    fail({ file: this.file, line }, `invalid UTF-8 byte 0x${body[at]!.toString(16).padStart(2, '0')} at byte offset ${this.offset + at}; the file must be UTF-8 encoded`);
-  }
-}
-
-/** Windows-1252 code points for bytes 0x80-0x9F (the rest is ISO 8859-1). Undefined bytes map to C1 controls, as WHATWG does. */
-const CP1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122,
-  0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-];
-
-/** The full 256-entry cp1252 table, as characters. */
-export const CP1252_TABLE: readonly string[] = Array.from({ length: 256 }, (_, byte) => String.fromCharCode(byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH[byte - 0x80]! : byte));
-
-const C1_RANGE = /[\x80-\x9f]/g;
-
-function cp1252Replace(char: string): string {
-  return CP1252_TABLE[char.charCodeAt(0)]!;
-}
-
-/** cp1252 (Windows Western European): single-byte, every byte decodes; a UTF-8 BOM is an error (the file is not cp1252). */
-export class Cp1252Decoder implements ByteDecoder {
-  private first = true;
-
-  constructor(private readonly file: string) {}
-
-  decode(chunk: Buffer): string {
-    if (this.first && chunk.length > 0) {
-      this.first = false;
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        fail({ file: this.file, line: 1 }, 'the file starts with a UTF-8 byte order mark but the profile says cp1252');
-      }
-    }
-    const text = chunk.toString('latin1');
-    return text.replace(C1_RANGE, cp1252Replace);
-  }
-
-  end(): string {
-    return '';
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,3 +54,13 @@ export function parseEncoding(text: string): StatementEncoding {
   const shown = String(text).length > 40 ? `${String(text).slice(0, 40)}…` : String(text);
   throw new Error(`unknown statement encoding "${shown}": use one of ${STATEMENT_ENCODINGS.join(', ')} (or an alias such as utf8, latin1, cp1250, cp1252)`);
 }
+
+/** Whether `text` names an accepted encoding (see parseEncoding). */
+export function isStatementEncoding(text: string): boolean {
+  try {
+    parseEncoding(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -25,10 +25,11 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { LineSyntaxError, StatementParseError, type ParsedStatement, type ParsedStatementFile, type StatementFormat, type StatementLine } from '../types';
 import { Bai2Parser } from './bai2';
 import { CamtParser, camtVersionFromNamespace, type CamtVersion } from './camt';
-import { Cp1252Decoder, fail, Utf8Decoder, type ByteDecoder, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
+import { fail, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
+import { createByteDecoder, type ByteDecoder, type EncodingSource } from './decode';
 import { CsvParser, type CsvProfile } from './csv';
 import { resolveCsvProfile } from './csv-profiles';
-import type { StatementEncoding } from './encoding';
+import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding } from './encoding';
 import { Mt940Parser } from './mt940';
 
 export type { StatementSummary } from './common';
@@ -111,12 +112,12 @@ export function detectFormat(head: Buffer): StatementFormat | undefined {
 /** One wrapper line a bank puts before its MT940/942 messages (see detectFormat). */
 const MT_PREAMBLE = /^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?|94[02](?: [0-9]{2})?|0000 [0-9]{2}[A-Z]{6}[A-Z0-9]{2}[A-Z0-9 ]*|:94[02]:)\r?\n/;
 
-interface Prepared {
+/** What the first bytes decide: the format, the CSV profile and the text encoding. */
+interface Setup {
   format: StatementFormat;
-  contentHash: string;
   profile?: CsvProfile;
-  size: number;
-  mtimeMs: number;
+  encoding?: StatementEncoding;
+  encodingSource?: EncodingSource;
 }
 
 /** What a file starts with, described without quoting it (PCI-3: the file may hold anything). */
@@ -129,48 +130,51 @@ function describeStart(text: string): string {
   return 'a punctuation mark or symbol';
 }
 
-/** Pass 1: hash, detect, and check the tail for obvious truncation. */
-async function prepare(path: string, options: StatementParseOptions): Promise<Prepared> {
-  let stat;
+const XML_DECLARATION = /^<\?xml\s[^?]*?\bencoding\s*=\s*["']([^"']{0,64})["']/;
+
+/** The encoding an XML declaration names (REC-IN-7), checked against the accepted list. */
+function declaredEncoding(file: string, head: string): StatementEncoding | undefined {
+  const match = XML_DECLARATION.exec(head);
+  if (!match) return undefined;
   try {
-    stat = await fsp.stat(path);
-  } catch (error) {
-    throw new StatementParseError({ file: path }, `cannot read the file: ${(error as Error).message}`);
+    return parseEncoding(match[1]!);
+  } catch {
+    const name = /^[A-Za-z0-9._:-]{1,40}$/.test(match[1]!) ? `"${match[1]!}"` : 'that it names';
+    throw new StatementParseError({ file, line: 1 }, `the XML declaration's encoding ${name} is not supported: use one of ${STATEMENT_ENCODINGS.join(', ')}`);
   }
-  if (!stat.isFile()) throw new StatementParseError({ file: path }, 'not a regular file');
-  if (stat.size === 0) throw new StatementParseError({ file: path, line: 1 }, 'the file is empty');
-  const hash = createHash('sha256');
-  let head: Buffer | undefined;
-  let tail = Buffer.alloc(0);
-  // The number of the file's last line, for faults found at its end (REC-IN-2: every fault names a line).
-  let newlines = 0;
-  let lastByte = 10;
-  for await (const chunk of createReadStream(path, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK })) {
-    const bytes = chunk as Buffer;
-    hash.update(bytes);
-    for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) newlines++;
-    if (bytes.length > 0) lastByte = bytes[bytes.length - 1]!;
-    if (!head) head = Buffer.from(bytes.subarray(0, HEAD_BYTES));
-    else if (head.length < HEAD_BYTES) head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
-    tail = bytes.length >= TAIL_BYTES ? Buffer.from(bytes.subarray(bytes.length - TAIL_BYTES)) : Buffer.concat([tail, bytes]).subarray(-TAIL_BYTES);
-  }
-  const contentHash = hash.digest('hex');
-  const headBytes = head ?? Buffer.alloc(0);
+}
+
+/** Detects the format (unless given), resolves the CSV profile and picks the encoding. */
+function setup(file: string, headBytes: Buffer, options: StatementParseOptions): Setup {
   let format = options.format ?? detectFormat(headBytes);
-  let profile: CsvProfile | undefined;
   if (!format && options.profile !== undefined) format = 'csv';
   if (!format) {
     throw new StatementParseError(
-      { file: path, line: 1 },
+      { file, line: 1 },
       `unknown statement format: the file starts with ${describeStart(headText(headBytes))}, not with camt.052/053/054 XML ("<"), MT940/MT942 ("{1:" or ":20:") or BAI2 ("01,") (CSV needs a column-mapping profile)`,
     );
   }
+  const result: Setup = { format };
   if (format === 'csv') {
-    if (options.profile === undefined) throw new StatementParseError({ file: path, line: 1 }, 'a CSV statement needs a column-mapping profile');
-    profile = resolveCsvProfile(options.profile);
+    if (options.profile === undefined) throw new StatementParseError({ file, line: 1 }, 'a CSV statement needs a column-mapping profile');
+    result.profile = resolveCsvProfile(options.profile);
   }
-  checkTail(path, format, headText(headBytes), tail, lastByte === 10 ? Math.max(newlines, 1) : newlines + 1);
-  return { format, contentHash, size: stat.size, mtimeMs: stat.mtimeMs, ...(profile ? { profile } : {}) };
+  // An explicit encoding wins over the file's own declaration, as XML 1.0 (4.3.3) has external
+  // encoding information do; then the XML declaration; then a CSV profile's; else auto.
+  if (options.encoding) {
+    result.encoding = parseEncoding(options.encoding);
+    result.encodingSource = '--encoding';
+  } else if (format.startsWith('camt')) {
+    const declared = declaredEncoding(file, headText(headBytes));
+    if (declared) {
+      result.encoding = declared;
+      result.encodingSource = 'the XML declaration';
+    }
+  } else if (result.profile?.encoding === 'cp1252') {
+    result.encoding = 'windows-1252';
+    result.encodingSource = 'the CSV profile';
+  }
+  return result;
 }
 
 /** Only when the head looks like the format: otherwise the parser's first-line error is the better message. */
@@ -189,11 +193,7 @@ function checkTail(path: string, format: StatementFormat, head: string, tailByte
   }
 }
 
-function createDecoder(prepared: Prepared, file: string): ByteDecoder {
-  return prepared.profile?.encoding === 'cp1252' ? new Cp1252Decoder(file) : new Utf8Decoder(file);
-}
-
-function createParser(prepared: Prepared, ctx: ParseContext, sink: StatementSink): TextParser {
+function createParser(prepared: Setup, ctx: ParseContext, sink: StatementSink): TextParser {
   switch (prepared.format) {
     case 'camt.052':
     case 'camt.053':
@@ -258,18 +258,18 @@ function guardSink(sink: StatementSink): StatementSink {
  * wrapped into one at the line the reader was at, without its message (it may quote content).
  */
 class GuardedReader {
-  private readonly decoder: ByteDecoder;
+  readonly decoder: ByteDecoder;
   private readonly parser: TextParser;
 
   constructor(
     private readonly file: string,
     private readonly format: StatementFormat,
-    prepared: Prepared,
+    settled: Setup,
     ctx: ParseContext,
     sink: StatementSink,
   ) {
-    this.decoder = createDecoder(prepared, file);
-    this.parser = createParser(prepared, ctx, guardSink(sink));
+    this.decoder = this.guard(() => createByteDecoder(file, settled.encoding, settled.encodingSource));
+    this.parser = this.guard(() => createParser(settled, ctx, guardSink(sink)));
   }
 
   push(chunk: Buffer): void {
@@ -279,17 +279,19 @@ class GuardedReader {
     });
   }
 
-  end(): void {
+  /** Flushes the decoder; `beforeEnd` runs before the parser is told the input ended. */
+  end(beforeEnd: () => void): void {
     this.guard(() => {
       const rest = this.decoder.end();
       if (rest.length > 0) this.parser.push(rest);
+      beforeEnd();
       this.parser.end();
     });
   }
 
-  private guard(action: () => void): void {
+  private guard<T>(action: () => T): T {
     try {
-      action();
+      return action();
     } catch (error) {
       if (error instanceof SinkFailure) throw error.error;
       if (error instanceof StatementParseError) {
@@ -299,7 +301,7 @@ class GuardedReader {
       if (error instanceof LineSyntaxError) fail({ file: this.file, line: error.line }, error.fault);
       let line = 1;
       try {
-        line = this.parser.line?.() ?? 1;
+        line = this.parser?.line?.() ?? 1;
       } catch {
         // keep line 1
       }
@@ -308,66 +310,202 @@ class GuardedReader {
   }
 }
 
-/** Pass 2: reads the file in chunks through the decoder and parser; `after` runs after each chunk. */
-async function* chunks(path: string, prepared: Prepared, options: StatementParseOptions): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK })) yield chunk as Buffer;
-  const stat = await fsp.stat(path);
-  if (stat.size !== prepared.size || stat.mtimeMs !== prepared.mtimeMs) {
+/**
+ * One statement file, read once (REC-RUN-2): each chunk is hashed, and decoded and parsed in the
+ * same pass. The first HEAD_BYTES are held back until the format and encoding are known. Lines
+ * are emitted with their statementLineId lacking the hash prefix (":<statement>:<line>") unless
+ * the hash was known beforehand; the driver prefixes them once `end()` returns the hash.
+ */
+class StatementReader {
+  private readonly hash = createHash('sha256');
+  private head: Buffer[] | undefined = [];
+  private headLength = 0;
+  private reader: GuardedReader | undefined;
+  private settled: Setup | undefined;
+  private tail: Buffer = Buffer.alloc(0);
+  private lastByte = 10;
+  /** Bytes read so far. */
+  size = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly options: StatementParseOptions,
+    private readonly sink: StatementSink,
+    /** The content hash and the file's first bytes, when a first pass already read them. */
+    private readonly known?: { hash: string; head: Buffer },
+  ) {}
+
+  private get knownHash(): string | undefined {
+    return this.known?.hash;
+  }
+
+  get format(): StatementFormat | undefined {
+    return this.settled?.format;
+  }
+
+  push(input: Uint8Array): void {
+    if (input.length === 0) return;
+    const chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
+    if (!this.knownHash) this.hash.update(chunk);
+    this.size += chunk.length;
+    this.lastByte = chunk[chunk.length - 1]!;
+    this.tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES)) : Buffer.concat([this.tail, chunk]).subarray(-TAIL_BYTES);
+    if (this.head) {
+      this.head.push(chunk);
+      this.headLength += chunk.length;
+      if (this.headLength >= HEAD_BYTES || this.known) this.start();
+      return;
+    }
+    this.reader!.push(chunk);
+  }
+
+  private start(): void {
+    const held = this.head!;
+    this.head = undefined;
+    const headBytes = this.known?.head ?? (held.length === 1 ? held[0]! : Buffer.concat(held));
+    this.settled = setup(this.file, headBytes.subarray(0, HEAD_BYTES), this.options);
+    const ctx: ParseContext = {
+      file: this.file,
+      hashPrefix: this.knownHash ? this.knownHash.slice(0, 12) : '',
+      format: this.settled.format,
+      trailingZeros: this.options.allowTrailingZeroDecimals ? 'value' : 'lexical',
+    };
+    this.reader = new GuardedReader(this.file, this.settled.format, this.settled, ctx, this.sink);
+    this.headText = headText(headBytes.subarray(0, HEAD_BYTES));
+    for (const chunk of held) this.reader.push(chunk);
+  }
+
+  private headText = '';
+
+  /** Ends the input; returns the format and the content hash. */
+  end(): { format: StatementFormat; contentHash: string } {
+    if (this.size === 0) throw new StatementParseError({ file: this.file, line: 1 }, 'the file is empty');
+    if (this.head) this.start();
+    const reader = this.reader!;
+    const format = this.settled!.format;
+    reader.end(() => {
+      const lines = reader.decoder.lines;
+      checkTail(this.file, format, this.headText, this.tail, this.lastByte === 10 ? Math.max(lines, 1) : lines + 1);
+    });
+    return { format, contentHash: this.knownHash ?? this.hash.digest('hex') };
+  }
+}
+
+/** The chunks of a file, in reads of `chunkSize` bytes. */
+function fileChunks(path: string, options: StatementParseOptions): AsyncIterable<Buffer> {
+  return createReadStream(path, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK }) as AsyncIterable<Buffer>;
+}
+
+/** Refuses what is not a regular, non-empty file; returns its size and modification time. */
+async function statFile(path: string): Promise<{ size: number; mtimeMs: number }> {
+  let stat;
+  try {
+    stat = await fsp.stat(path);
+  } catch (error) {
+    throw new StatementParseError({ file: path }, `cannot read the file: ${(error as Error).message}`);
+  }
+  if (!stat.isFile()) throw new StatementParseError({ file: path }, 'not a regular file');
+  if (stat.size === 0) throw new StatementParseError({ file: path, line: 1 }, 'the file is empty');
+  return { size: stat.size, mtimeMs: stat.mtimeMs };
+}
+
+/** After reading `read` bytes of `path`: refuses a file that changed while it was being read. */
+async function checkUnchanged(path: string, before: { size: number; mtimeMs: number }, read: number): Promise<void> {
+  const after = await fsp.stat(path);
+  if (read !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
     throw new StatementParseError({ file: path }, 'the file changed while it was being read');
   }
 }
 
-function context(path: string, prepared: Prepared, options: StatementParseOptions): ParseContext {
+/** A sink that gathers every statement's lines, and the file they make once the hash is known. */
+function collector(): { sink: StatementSink; file(name: string, format: StatementFormat, contentHash: string, prefixed: boolean): ParsedStatementFile } {
+  const lines = new Map<number, StatementLine[]>();
+  const summaries: StatementSummary[] = [];
   return {
-    file: path,
-    hashPrefix: prepared.contentHash.slice(0, 12),
-    format: prepared.format,
-    trailingZeros: options.allowTrailingZeroDecimals ? 'value' : 'lexical',
+    sink: {
+      line(index, line) {
+        let list = lines.get(index);
+        if (!list) {
+          list = [];
+          lines.set(index, list);
+        }
+        list.push(line);
+      },
+      statement(summary) {
+        summaries.push(summary);
+      },
+    },
+    file(name, format, contentHash, prefixed) {
+      const prefix = contentHash.slice(0, 12);
+      summaries.sort((a, b) => a.index - b.index);
+      const statements: ParsedStatement[] = summaries.map((s) => {
+        const list = lines.get(s.index) ?? [];
+        if (!prefixed) for (const line of list) line.statementLineId = prefix + line.statementLineId;
+        return { statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: list, ...(s.balance ? { balance: s.balance } : {}) };
+      });
+      return { file: name, format, contentHash, statements };
+    },
   };
 }
 
-/** Parses a whole statement file. */
+/**
+ * Parses a statement from its bytes as they arrive (an S3 object body, a file stream), hashing
+ * them in the same pass (REC-RUN-2). `name` is the file name used in positions and errors.
+ */
+export async function parseStatementChunks(chunks: AsyncIterable<Uint8Array>, options: StatementParseOptions & { name: string }): Promise<ParsedStatementFile> {
+  const { sink, file } = collector();
+  const reader = new StatementReader(options.name, options, sink);
+  for await (const chunk of chunks) reader.push(chunk);
+  const { format, contentHash } = reader.end();
+  return file(options.name, format, contentHash, false);
+}
+
+/** Parses a whole statement file, reading it once (REC-RUN-2). */
 export async function parseStatementFile(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementFile> {
-  const prepared = await prepare(path, options);
-  const ctx = context(path, prepared, options);
-  const lines = new Map<number, StatementLine[]>();
-  const summaries: StatementSummary[] = [];
-  const sink: StatementSink = {
-    line(index, line) {
-      let list = lines.get(index);
-      if (!list) {
-        list = [];
-        lines.set(index, list);
-      }
-      list.push(line);
-    },
-    statement(summary) {
-      summaries.push(summary);
-    },
-  };
-  const reader = new GuardedReader(path, prepared.format, prepared, ctx, sink);
-  for await (const chunk of chunks(path, prepared, options)) reader.push(chunk);
-  reader.end();
-  summaries.sort((a, b) => a.index - b.index);
-  const statements: ParsedStatement[] = summaries.map((s) => ({
-    statementId: s.statementId,
-    accountId: s.accountId,
-    currency: s.currency,
-    lines: lines.get(s.index) ?? [],
-    ...(s.balance ? { balance: s.balance } : {}),
-  }));
-  return { file: path, format: prepared.format, contentHash: prepared.contentHash, statements };
+  const before = await statFile(path);
+  const { sink, file } = collector();
+  const reader = new StatementReader(path, options, sink);
+  for await (const chunk of fileChunks(path, options)) reader.push(chunk);
+  await checkUnchanged(path, before, reader.size);
+  const { format, contentHash } = reader.end();
+  return file(path, format, contentHash, false);
+}
+
+/** Pass 1 of a stream: the content hash (so each line can leave with its final id) and the head. */
+async function hashFile(path: string, options: StatementParseOptions): Promise<{ hash: string; head: Buffer }> {
+  const hash = createHash('sha256');
+  const held: Buffer[] = [];
+  let length = 0;
+  let tail = Buffer.alloc(0);
+  let newlines = 0;
+  let lastByte = 10;
+  for await (const chunk of fileChunks(path, options)) {
+    hash.update(chunk);
+    if (length < HEAD_BYTES) {
+      held.push(Buffer.from(chunk.subarray(0, HEAD_BYTES - length)));
+      length += held[held.length - 1]!.length;
+    }
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) newlines++;
+    if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
+    tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES)) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+  }
+  const head = Buffer.concat(held);
+  // A visibly cut file is refused before any line is handed over.
+  checkTail(path, setup(path, head, options).format, headText(head), tail, lastByte === 10 ? Math.max(newlines, 1) : newlines + 1);
+  return { hash: hash.digest('hex'), head };
 }
 
 /**
  * Streams a statement file's lines in batches (one batch per chunk read, in file order): the
  * cheapest way to consume millions of lines. Memory stays flat. The return value (and
  * `onStatement`) carries the statements' balance proofs. If it throws, the whole file is invalid
- * (see the module comment).
+ * (see the module comment). Each line is handed over with its final statementLineId, so the file
+ * is read twice: once to hash it, once to parse it (parseStatementFile reads once).
  */
 export async function* streamStatementLineBatches(path: string, options: StreamStatementOptions = {}): AsyncGenerator<StatementLine[], StreamedStatementFile, undefined> {
-  const prepared = await prepare(path, options);
-  const ctx = context(path, prepared, options);
+  const before = await statFile(path);
+  const known = await hashFile(path, options);
+  const contentHash = known.hash;
   let batch: StatementLine[] = [];
   const summaries: StatementSummary[] = [];
   const sink: StatementSink = {
@@ -379,8 +517,8 @@ export async function* streamStatementLineBatches(path: string, options: StreamS
       options.onStatement?.(summary);
     },
   };
-  const reader = new GuardedReader(path, prepared.format, prepared, ctx, sink);
-  for await (const chunk of chunks(path, prepared, options)) {
+  const reader = new StatementReader(path, options, sink, known);
+  for await (const chunk of fileChunks(path, options)) {
     reader.push(chunk);
     if (batch.length > 0) {
       const ready = batch;
@@ -388,10 +526,11 @@ export async function* streamStatementLineBatches(path: string, options: StreamS
       yield ready;
     }
   }
-  reader.end();
+  await checkUnchanged(path, before, reader.size);
+  const { format } = reader.end();
   if (batch.length > 0) yield batch;
   summaries.sort((a, b) => a.index - b.index);
-  return { file: path, format: prepared.format, contentHash: prepared.contentHash, statements: summaries };
+  return { file: path, format, contentHash, statements: summaries };
 }
 
 /**

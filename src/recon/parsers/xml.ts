@@ -15,6 +15,7 @@
  */
 import { LineSyntaxError } from '../types';
 import { CAMT_TEXT_DEFAULT, XML_LIMITS, XML_WHITESPACE_SLACK } from './limits';
+import { isStatementEncoding, STATEMENT_ENCODINGS } from './encoding';
 
 export interface XmlHandler {
   /** `name` is the local name (prefix stripped); `qname` the name as written. */
@@ -308,8 +309,10 @@ export class XmlTokenizer {
       if (/^xml(\s|$)/.test(body)) {
         if (start !== 0 || this.discardedLines > 0 || this.rootSeen) this.error('the XML declaration must be at the very start of the file');
         const encoding = /encoding\s*=\s*["']([^"']+)["']/.exec(body);
-        if (encoding && !/^utf-?8$/i.test(encoding[1]!)) {
-          this.error(`encoding "${shortName(encoding[1]!)}" is not supported: ISO 20022 messages are UTF-8`);
+        // REC-IN-7: the bytes were decoded before they reached the tokenizer (by the declared
+        // encoding, or an explicit one that overrides it); here the name must only be one we read.
+        if (encoding && !isStatementEncoding(encoding[1]!)) {
+          this.error(`encoding "${shortName(encoding[1]!)}" is not supported: use one of ${STATEMENT_ENCODINGS.join(', ')}`);
         }
       }
       this.pos = close + 2;

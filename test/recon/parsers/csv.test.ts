@@ -1,7 +1,7 @@
 /** CSV through named column-mapping profiles, on our own small files in ./fixtures. */
 import { readFileSync } from 'node:fs';
 import { parseStatementFile } from '../../../src/recon/parsers';
-import { CP1252_TABLE, Cp1252Decoder } from '../../../src/recon/parsers/common';
+import { CP1252_TABLE, createByteDecoder } from '../../../src/recon/parsers/decode';
 import { CsvProfileError, validateCsvProfile, type CsvProfile } from '../../../src/recon/parsers/csv';
 import { CSV_PROFILES, GENERIC_SIGNED, resolveCsvProfile } from '../../../src/recon/parsers/csv-profiles';
 import { own, parseError, tempDir } from './support/fixtures';
@@ -196,13 +196,13 @@ describe('CSV errors name the file and line', () => {
   it('a UTF-8 BOM in a file the profile says is cp1252 is refused', async () => {
     const error = await parseError(() => parse('bom.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('Date\n')]), 'uk-bank-export'));
     expect(error.position.line).toBe(1);
-    expect(error.fault).toContain('UTF-8 byte order mark but the profile says cp1252');
+    expect(error.fault).toContain('UTF-8 byte order mark but the CSV profile says windows-1252');
   });
 
-  it('invalid UTF-8 in a utf8 profile names the line', async () => {
-    const error = await parseError(() => parse('latin.csv', Buffer.concat([Buffer.from(`${header}\nACC,EUR,2024-03-01,,1.00,,,,Caf`), Buffer.from([0xe9]), Buffer.from(',\n')])));
+  it('bytes that are neither UTF-8 nor unambiguous Windows-1252 are refused naming the line (REC-IN-7)', async () => {
+    const error = await parseError(() => parse('latin.csv', Buffer.concat([Buffer.from(`${header}\nACC,EUR,2024-03-01,,1.00,,,,Caf`), Buffer.from([0xe9, 0x81]), Buffer.from(',\n')])));
     expect(error.position.line).toBe(2);
-    expect(error.fault).toMatch(/invalid UTF-8 byte 0xe9/);
+    expect(error.fault).toMatch(/not valid UTF-8, and byte 0x81 at byte offset \d+ is undefined in Windows-1252.*--encoding/);
   });
 });
 
@@ -250,7 +250,9 @@ describe('cp1252 table', () => {
     }
     expect(CP1252_TABLE[0xa3]).toBe('£');
     expect(CP1252_TABLE[0xe9]).toBe('é');
-    const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-    expect(new Cp1252Decoder('x').decode(all)).toBe(CP1252_TABLE.join(''));
+    const undefinedBytes = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+    const defined = Array.from({ length: 256 }, (_, i) => i).filter((b) => !undefinedBytes.includes(b));
+    expect(createByteDecoder('x', 'windows-1252').decode(Buffer.from(defined))).toBe(defined.map((b) => CP1252_TABLE[b]).join(''));
+    for (const byte of undefinedBytes) expect(() => createByteDecoder('x', 'windows-1252').decode(Buffer.from([0x41, byte]))).toThrow(/undefined in windows-1252/);
   });
 });

@@ -17,6 +17,7 @@ import * as fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseStatementFile, type StatementParseOptions } from '../../../src/recon/parsers';
 import { BAI2_LIMITS, CAMT_TEXT_DEFAULT, CSV_LIMITS, MT940_LINE, XML_WHITESPACE_SLACK } from '../../../src/recon/parsers/limits';
+import { firstInvalidUtf8 } from '../../../src/recon/parsers/decode';
 import { StatementParseError } from '../../../src/recon/types';
 import { fuzzRuns, fuzzScale, fuzzSeed } from '../../support/fuzz';
 import { MT940_SAMPLES, own, shared, tempDir } from './support/fixtures';
@@ -242,6 +243,18 @@ function mutate(base: Buffer, family: Family, m: Mutation): Mutated {
   return { bytes: Buffer.concat(lines.flatMap((l, i) => (i === 0 ? [l] : [Buffer.from([10]), l]))), ...(located ? { faultLine: k + 1 } : {}) };
 }
 
+/**
+ * REC-IN-7: bytes that are not UTF-8 must be refused (at their line) when the file had UTF-8
+ * text before them or holds a byte Windows-1252 leaves undefined; otherwise the reader may take
+ * the file as Windows-1252 (and then parse it, or refuse what that text says).
+ */
+function refusedAsUtf8(bytes: Buffer): boolean {
+  const at = firstInvalidUtf8(bytes);
+  if (at === -1) return true;
+  if (bytes.subarray(0, at).some((b) => b >= 0x80)) return true;
+  return [0x81, 0x8d, 0x8f, 0x90, 0x9d].some((b) => bytes.includes(b));
+}
+
 const tmp = tempDir('hostile');
 afterAll(() => tmp.cleanup());
 let counter = 0;
@@ -263,7 +276,7 @@ async function check(family: Family, m: Mutation): Promise<void> {
     expect(Number.isInteger(error.position.line)).toBe(true);
     expect(error.position.line).toBeGreaterThanOrEqual(1);
     expect(error.position.line).toBeLessThanOrEqual(lineCount);
-    const located = mutated.faultLine !== undefined && (m.hostile.kind !== 'utf8' || base.utf8);
+    const located = mutated.faultLine !== undefined && (m.hostile.kind !== 'utf8' || (base.utf8 && refusedAsUtf8(mutated.bytes)));
     if (located) {
       // camt: a text run names the line of its first character; a huge line appended to a line
       // whose text started there, or text run on from the line before, may name that line.
@@ -274,7 +287,7 @@ async function check(family: Family, m: Mutation): Promise<void> {
     return;
   }
   // Parsed: the hostile part was harmless (text where text may be), and the result is sound.
-  if (mutated.faultLine !== undefined && (m.hostile.kind !== 'utf8' || base.utf8)) {
+  if (mutated.faultLine !== undefined && (m.hostile.kind !== 'utf8' || (base.utf8 && refusedAsUtf8(mutated.bytes)))) {
     throw new Error(`${base.name} + ${m.hostile.kind}: a fault at line ${mutated.faultLine} was accepted`);
   }
   for (const statement of parsed.statements) {

@@ -92,7 +92,7 @@ describe('line ends, BOM and the final line break do not change the statement', 
     const path = tmp.write('bom-cp1252.csv', Buffer.concat([BOM, readFileSync(own('uk-bank-export-cp1252.csv'))]));
     const error = await parseError(() => parseStatementFile(path, { profile: 'uk-bank-export' }));
     expect(error.position).toEqual({ file: path, line: 1 });
-    expect(error.fault).toBe('the file starts with a UTF-8 byte order mark but the profile says cp1252');
+    expect(error.fault).toBe('the file starts with a UTF-8 byte order mark but the CSV profile says windows-1252');
     // Without the BOM, CRLF or LF and the final break still agree.
     await allSpellingsAgree(
       { name: 'uk-cp1252', bytes: readFileSync(own('uk-bank-export-cp1252.csv')), options: { profile: 'uk-bank-export' } },

@@ -512,10 +512,22 @@ describe('MT940 grammar and framing (synthetic)', () => {
     const control = await parseError(() => parseStatementFile(tmp.write('nul.sta', statement([':61:240101C1,00NTRFX', ':86:A\u0000B'], 'C240101EUR1,00', 'C240101EUR2,00'))));
     expect(control.position.line).toBe(6);
     expect(control.fault).toContain('U+0000');
+    // REC-IN-7: a Latin-1 byte in an otherwise ASCII file is read as Windows-1252 (unambiguous)…
     const bytes = Buffer.from(statement([':61:240101C1,00NTRFX', ':86:Zahlung \u00dcberweisung'], 'C240101EUR1,00', 'C240101EUR2,00'), 'latin1');
-    const invalid = await parseError(() => parseStatementFile(tmp.write('latin1.sta', bytes)));
+    const auto = await parseStatementFile(tmp.write('latin1.sta', bytes));
+    expect(auto.statements[0]!.lines[0]!.remittanceInformation).toBe('Zahlung \u00dcberweisung');
+    // …refused when the file is declared UTF-8…
+    const invalid = await parseError(() => parseStatementFile(tmp.write('latin1.sta', bytes), { encoding: 'utf-8' }));
     expect(invalid.position.line).toBe(6);
     expect(invalid.fault).toMatch(/invalid UTF-8 byte 0xdc/);
+    // …and when UTF-8 text came before it (the file mixes encodings).
+    const mixed = Buffer.concat([
+      Buffer.from(statement([':61:240101C1,00NTRFX', ':86:Caf\u00e9'], 'C240101EUR1,00', 'C240101EUR2,00'), 'utf8'),
+      Buffer.from(statement([':61:240101C1,00NTRFX', ':86:\u00dc'], 'C240101EUR1,00', 'C240101EUR2,00'), 'latin1'),
+    ]);
+    const mixedError = await parseError(() => parseStatementFile(tmp.write('mixed.sta', mixed)));
+    expect(mixedError.position.line).toBe(mixed.subarray(0, mixed.indexOf(0xdc)).toString('latin1').split('\n').length);
+    expect(mixedError.fault).toMatch(/invalid UTF-8 byte 0xdc .*mixes encodings.*--encoding/);
   });
 
   it('streams the same lines as the file parser', async () => {

@@ -94,7 +94,7 @@ describe('XmlTokenizer', () => {
     ['<a><b', 1, 'the document ends inside a tag (truncated file?)'],
     ['', 1, 'no root element (empty or non-XML file)'],
     ['<a/>\n<?xml version="1.0"?>', 2, 'the XML declaration must be at the very start of the file'],
-    ['<?xml version="1.0" encoding="ISO-8859-1"?><a/>', 1, 'encoding "ISO-8859-1" is not supported: ISO 20022 messages are UTF-8'],
+    ['<?xml version="1.0" encoding="UTF-16"?><a/>', 1, 'encoding "UTF-16" is not supported: use one of utf-8, iso-8859-1, windows-1250, windows-1252'],
     ['<1a/>', 1, 'invalid element name'],
   ])('%j is rejected at line %i', (xml, line, fault) => {
     const error = syntaxError(xml);

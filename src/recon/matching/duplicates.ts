@@ -16,6 +16,8 @@ import type { Side } from './rows';
 export function twins(side: Side, a: number, b: number): boolean {
   if (a === b) return true;
   if (side.amt[a] !== side.amt[b] || side.book[a] !== side.book[b] || side.val[a] !== side.val[b]) return false;
+  // Two items of one batch (REC-IN-6) are different payments even when they look the same.
+  if (side.batchItem !== null && side.batchItem[a] !== side.batchItem[b]) return false;
   for (const field of side.refs) if (field[a] !== field[b]) return false;
   return true;
 }

@@ -11,6 +11,7 @@
  */
 import type { UnmatchedItem } from '../types';
 import { addTo, INFINITE, MATCHED, money, sumOf, withinRatio } from './common';
+import { type CaseGroup, caseGroups } from './case-groups';
 import { hasReference, twins } from './duplicates';
 import type { CompiledRuleSet } from './rules';
 import { NO_DAY, primaryDay, type Side } from './rows';
@@ -71,6 +72,9 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
     if (key) addTo(lByBatch, key, l);
   }
 
+  // REC-CASE-1: rows tied by references share a case group; batches and splits are judged whole.
+  const groups = caseGroups(S, L, unusedL, sByRef, sByBatch, pattern);
+
   // Same-date counterparts (no shared reference needed), by primary day.
   const sByDay = new Map<number, number[]>();
   const lByDay = new Map<number, number[]>();
@@ -124,19 +128,44 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
     return day === NO_DAY ? 0 : asOfDay - day;
   };
 
-  const emit = (side: Side, i: number, exception: Exception): void => {
+  const emit = (side: Side, i: number, exception: Exception, group: CaseGroup | undefined): void => {
     const item: UnmatchedItem = { side: side.kind, id: side.ids[i]!, reason: exception.reason, ageDays: age(side, i) };
     if (exception.candidate !== undefined) item.candidateId = (side === S ? L : S).ids[exception.candidate]!;
     if (exception.detail !== undefined) item.detail = exception.detail;
+    if (group !== undefined) item.group = group.key;
     out.push(item);
   };
 
+  /** In a batch or a split, an unmatched twin is another item, not a duplicate; a matched twin still makes one. */
+  const isDuplicate = (side: Side, twin: number | undefined, group: CaseGroup | undefined): twin is number =>
+    twin !== undefined && (group === undefined || group.shape === 'related' || side.used[twin] === MATCHED);
+
+  const batchBooking = (s: number, items: readonly number[]): Exception => {
+    const declared = S.batchCount![s]!;
+    return {
+      reason: 'SPLIT_INCOMPLETE',
+      candidate: items[0]!,
+      detail: `batch booking${declared > 0 ? ` of ${declared} items` : ''}: ${items.length} unmatched ledger item(s) found summing to ${money(sumOf(L, items), currency)}, line amount ${money(S.amt[s]!, currency)}`,
+    };
+  };
+  const splitEntry = (l: number, parts: readonly number[]): Exception => ({
+    reason: 'SPLIT_INCOMPLETE',
+    candidate: parts[0]!,
+    detail: `${parts.length} unmatched statement part(s) found summing to ${money(sumOf(S, parts), currency)}, entry amount ${money(L.amt[l]!, currency)}`,
+  });
+
   for (const s of unusedS) {
-    const sRefs = [S.refs[0]![s], S.refs[1]![s], S.refs[2]![s]];
+    const sRefs = S.refs.map((field) => field[s]);
+    const group = groups.statement.get(s);
     const exception = ((): Exception => {
       const twin = sDuplicates.get(s);
-      if (twin !== undefined) {
+      if (isDuplicate(S, twin, group)) {
         return { reason: 'DUPLICATE', detail: `same account, amount, dates and references as statement line ${S.ids[twin]}${S.used[twin] === MATCHED ? ' (matched)' : ''}` };
+      }
+      if (group?.shape === 'batch') return batchBooking(s, group.ledger);
+      if (group?.shape === 'split') {
+        const whole = group.ledger[0]!;
+        return { reason: 'SPLIT_INCOMPLETE', candidate: whole, detail: `part of a split of ledger entry ${L.ids[whole]} whose parts do not sum to it` };
       }
       const sameRef = sameReferenceMismatch(S, s, sRefs, lByRef, L);
       if (sameRef >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameRef, detail: mismatchDetail('same reference', S.amt[s]!, L.amt[sameRef]!) };
@@ -144,16 +173,11 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
       let batchItems: number[] = [];
       for (const ref of sRefs) if (ref !== undefined) batchItems = batchItems.concat(lByBatch.get(ref) ?? []);
       const splitParts = sByBatch.size ? sRefs.map((ref) => (ref === undefined ? undefined : pattern?.exec(ref)?.[1])).find((key) => key !== undefined && lByRef.has(key)) : undefined;
-      const declared = S.batchCount![s]!;
-      if (batchItems.length > 0) {
-        const unique = [...new Set(batchItems)].sort((a, b) => a - b);
-        const found = unique.length;
-        return {
-          reason: 'SPLIT_INCOMPLETE',
-          ...(found ? { candidate: unique[0]! } : {}),
-          detail: `batch booking${declared > 0 ? ` of ${declared} items` : ''}: ${found} unmatched ledger item(s) found summing to ${money(sumOf(L, unique), currency)}, line amount ${money(S.amt[s]!, currency)}`,
-        };
-      }
+      if (batchItems.length > 0)
+        return batchBooking(
+          s,
+          [...new Set(batchItems)].sort((a, b) => a - b),
+        );
       if (splitParts !== undefined) {
         const ledger = lByRef.get(splitParts)![0]!;
         return { reason: 'SPLIT_INCOMPLETE', candidate: ledger, detail: `part of a split of ledger entry ${L.ids[ledger]} whose parts do not sum to it` };
@@ -162,16 +186,22 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
       if (sameDate >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameDate, detail: mismatchDetail('same date, no shared reference', S.amt[s]!, L.amt[sameDate]!) };
       return stale(age(S, s)) ?? { reason: 'UNMATCHED' };
     })();
-    emit(S, s, exception);
+    emit(S, s, exception, group);
   }
 
   for (const l of unusedL) {
     const ref = lRefs[l];
+    const group = groups.ledger.get(l);
     const exception = ((): Exception => {
       const twin = lDuplicates.get(l);
-      if (twin !== undefined) {
+      if (isDuplicate(L, twin, group)) {
         return { reason: 'DUPLICATE', detail: `same account, amount, dates and reference as ledger entry ${L.ids[twin]}${L.used[twin] === MATCHED ? ' (matched)' : ''}` };
       }
+      if (group?.shape === 'batch') {
+        const head = group.statement[0]!;
+        return { reason: 'SPLIT_INCOMPLETE', candidate: head, detail: `item of batch booking ${S.ids[head]} whose items do not sum to it` };
+      }
+      if (group?.shape === 'split') return splitEntry(l, group.statement);
       const sameRef = sameReferenceMismatch(L, l, [ref], sByRef, S);
       if (sameRef >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameRef, detail: mismatchDetail('same reference', L.amt[l]!, S.amt[sameRef]!) };
       if (ref !== undefined) {
@@ -181,18 +211,12 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
         if (head !== undefined) return { reason: 'SPLIT_INCOMPLETE', candidate: head, detail: `item of batch booking ${S.ids[head]} whose items do not sum to it` };
         // A ledger entry split over several statement lines that do not sum to it.
         const parts = sByBatch.get(ref);
-        if (parts && parts.length) {
-          return {
-            reason: 'SPLIT_INCOMPLETE',
-            candidate: parts[0]!,
-            detail: `${parts.length} unmatched statement part(s) found summing to ${money(sumOf(S, parts), currency)}, entry amount ${money(L.amt[l]!, currency)}`,
-          };
-        }
+        if (parts && parts.length) return splitEntry(l, parts);
       }
       const sameDate = sameDateMismatch(L, l, S, sByDay);
       if (sameDate >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameDate, detail: mismatchDetail('same date, no shared reference', L.amt[l]!, S.amt[sameDate]!) };
       return stale(age(L, l)) ?? { reason: 'UNMATCHED' };
     })();
-    emit(L, l, exception);
+    emit(L, l, exception, group);
   }
 }

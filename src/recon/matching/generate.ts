@@ -19,13 +19,23 @@
  *   duplicate-ledger    an exact-reference pair whose ledger entry was recorded twice
  *   amount-mismatch     same reference, amounts 3–15% apart (both rows AMOUNT_MISMATCH)
  *   split-incomplete    a batch booking with one of its ledger items missing (SPLIT_INCOMPLETE)
+ *   shared-batch        REC-MATCH-1: one statement batch booking (a payment-run id PAYRUN… as end-to-end
+ *                       id, customer or bank reference) vs 2..12 ledger items that all carry that very
+ *                       reference; sometimes every item has the same amount (a payroll of equal pay)
+ *   shared-split        REC-MATCH-1: 2..6 statement lines sharing one reference vs the one ledger entry
+ *                       with it: the items of a split camt batch (bank reference + batchReference, each
+ *                       with its own end-to-end id) or lines with the same customer reference
+ *   shared-batch-incomplete / shared-split-incomplete
+ *                       the same with a near miss: an item missing, an extra item, or the sum off by
+ *                       one minor unit. Every row is SPLIT_INCOMPLETE and they share one case group
+ *                       (REC-CASE-1; TruthException.group labels it)
  *   noise               unmatched rows on either side (UNMATCHED, or STALE when old)
  * Both sides are then padded with noise to the exact requested counts.
  */
 import type { ExceptionReason, LedgerEntry, StatementLine } from '../types';
 import { CURRENCY_EXPONENTS } from '../../domain/money';
 
-export type TruthKind = 'exact-reference' | 'amount-date' | 'tolerance' | 'reference-tolerance' | 'batch' | 'split' | 'batch-by-amount';
+export type TruthKind = 'exact-reference' | 'amount-date' | 'tolerance' | 'reference-tolerance' | 'batch' | 'split' | 'batch-by-amount' | 'shared-batch' | 'shared-split';
 
 export interface TruthMatch {
   kind: TruthKind;
@@ -37,6 +47,11 @@ export interface TruthException {
   side: 'statement' | 'ledger';
   id: string;
   reason: ExceptionReason;
+  /**
+   * REC-CASE-1: a label shared by the expected exceptions that form one case (the generator's own
+   * label, not the matcher's key): they must all get the same `group`, and no other row may.
+   */
+  group?: string;
 }
 
 export interface LabelledSet {
@@ -47,7 +62,8 @@ export interface LabelledSet {
   exceptions: TruthException[];
 }
 
-export type Scenario = TruthKind | 'duplicate-statement' | 'duplicate-ledger' | 'amount-mismatch' | 'split-incomplete' | 'noise-statement' | 'noise-ledger';
+export type Scenario =
+  TruthKind | 'duplicate-statement' | 'duplicate-ledger' | 'amount-mismatch' | 'split-incomplete' | 'shared-batch-incomplete' | 'shared-split-incomplete' | 'noise-statement' | 'noise-ledger';
 
 export const DEFAULT_MIX: Readonly<Record<Scenario, number>> = {
   'exact-reference': 50,
@@ -61,6 +77,10 @@ export const DEFAULT_MIX: Readonly<Record<Scenario, number>> = {
   'duplicate-ledger': 0.5,
   'amount-mismatch': 0.5,
   'split-incomplete': 0.2,
+  'shared-batch': 1,
+  'shared-split': 1,
+  'shared-batch-incomplete': 0.2,
+  'shared-split-incomplete': 0.2,
   'noise-statement': 1,
   'noise-ledger': 0.8,
 };
@@ -214,6 +234,8 @@ export function generateLabelledSet(options: GenerateOptions): LabelledSet {
     bankReference?: string;
     customerReference?: string;
     batchItemCount?: number;
+    batchReference?: string;
+    batchItem?: { index: number; of: number };
   }
   const statementLine = (p: Partition, spec: LineSpec): StatementLine => {
     const index = p.lineCount;
@@ -234,6 +256,8 @@ export function generateLabelledSet(options: GenerateOptions): LabelledSet {
     if (spec.endToEndId !== undefined) line.endToEndId = spec.endToEndId;
     if (spec.customerReference !== undefined) line.customerReference = spec.customerReference;
     if (spec.batchItemCount !== undefined) line.batchItemCount = spec.batchItemCount;
+    if (spec.batchReference !== undefined) line.batchReference = spec.batchReference;
+    if (spec.batchItem !== undefined) line.batchItem = spec.batchItem;
     statementLines.push(line);
     return line;
   };
@@ -295,6 +319,75 @@ export function generateLabelledSet(options: GenerateOptions): LabelledSet {
     }
     const entry = ledgerEntry(p, amount, day - int(0, 4), retyped(reference), credit ? 'customer receipt' : 'supplier payment');
     return { line, entry };
+  };
+
+  let caseSeq = 0;
+  /** Expected SPLIT_INCOMPLETE exceptions that form one case. */
+  const expectCase = (lines: readonly StatementLine[], entries: readonly LedgerEntry[]): void => {
+    caseSeq += 1;
+    const group = `case-${caseSeq}`;
+    for (const line of lines) exceptions.push({ side: 'statement', id: line.statementLineId, reason: 'SPLIT_INCOMPLETE', group });
+    for (const entry of entries) exceptions.push({ side: 'ledger', id: entry.entryId, reason: 'SPLIT_INCOMPLETE', group });
+  };
+  type NearMiss = 'missing' | 'extra' | 'cent';
+  const nearMiss = (): NearMiss => (['missing', 'extra', 'cent'] as const)[int(0, 2)]!;
+  /** Amounts of the parts of a batch or split: random, or (sometimes) all equal. */
+  const partAmounts = (p: Partition, count: number, credit: boolean): number[] => {
+    const amounts: number[] = [];
+    const equal = random() < 0.3 ? magnitude(p, 50, 5_000) : 0;
+    for (let i = 0; i < count; i += 1) amounts.push(signed(equal || magnitude(p, 5, 5_000), credit));
+    return amounts;
+  };
+
+  /** REC-MATCH-1: a batch booking whose ledger items all carry the booking's own reference. */
+  const sharedBatch = (p: Partition, miss: NearMiss | null): void => {
+    const count = miss === 'missing' ? int(3, 8) : int(2, 12);
+    const credit = random() < 0.4;
+    const day = recentDay();
+    const run = `PAYRUN${token(8)}`;
+    const amounts = partAmounts(p, count, credit);
+    let total = amounts.reduce((sum, value) => sum + value, 0);
+    if (miss === 'cent') total += random() < 0.5 ? 1 : -1;
+    const spec: LineSpec = { amount: total, day, valueOffset: int(0, 1) };
+    const where = random();
+    if (where < 0.4) spec.endToEndId = run;
+    else if (where < 0.7) spec.customerReference = run;
+    else spec.bankReference = run;
+    if (random() < 0.6) spec.batchItemCount = count;
+    const line = statementLine(p, spec);
+    const skip = miss === 'missing' ? int(0, count - 1) : -1;
+    const items: LedgerEntry[] = [];
+    for (let i = 0; i < count; i += 1) if (i !== skip) items.push(ledgerEntry(p, amounts[i]!, day - int(0, 1), retyped(run), credit ? 'collection run item' : 'payment run item'));
+    // An extra item: the same reference, the same sign, smaller than any item (so it could be one).
+    if (miss === 'extra') items.push(ledgerEntry(p, signed(int(1, Math.min(...amounts.map(Math.abs))), credit), day, run, 'payment run item'));
+    if (miss === null) truth.push({ kind: 'shared-batch', statementLineIds: [line.statementLineId], ledgerEntryIds: items.map((entry) => entry.entryId) });
+    else expectCase([line], items);
+  };
+
+  /** REC-MATCH-1: several statement lines sharing one reference against the one ledger entry with it. */
+  const sharedSplit = (p: Partition, miss: NearMiss | null): void => {
+    const count = miss === 'missing' ? int(3, 6) : int(2, 6);
+    const credit = random() < 0.6;
+    const day = recentDay();
+    const camt = random() < 0.6;
+    const reference = camt ? `ACSV${token(10)}` : `REMIT${token(8)}`;
+    const amounts = partAmounts(p, count, credit);
+    let total = amounts.reduce((sum, value) => sum + value, 0);
+    if (miss === 'cent') total += random() < 0.5 ? 1 : -1;
+    if (miss === 'extra') amounts.push(signed(int(1, Math.min(...amounts.map(Math.abs))), credit));
+    const skip = miss === 'missing' ? int(0, count - 1) : -1;
+    const lines: StatementLine[] = [];
+    amounts.forEach((amount, i) => {
+      if (i === skip) return;
+      // A split camt batch: every item carries the entry's bank reference and its batchReference.
+      const spec: LineSpec = camt
+        ? { amount, day, bankReference: reference, batchReference: reference, batchItem: { index: i + 1, of: amounts.length }, endToEndId: `ITEM${token(10)}` }
+        : { amount, day: day + int(0, 1), customerReference: reference };
+      lines.push(statementLine(p, spec));
+    });
+    const entry = ledgerEntry(p, total, day, retyped(reference), credit ? 'receipts settled together' : 'payment settled in parts');
+    if (miss === null) truth.push({ kind: 'shared-split', statementLineIds: lines.map((line) => line.statementLineId), ledgerEntryIds: [entry.entryId] });
+    else expectCase(lines, [entry]);
   };
 
   const scenarios = Object.entries({ ...DEFAULT_MIX, ...(options.mix ?? {}) }) as Array<[Scenario, number]>;
@@ -456,6 +549,18 @@ export function generateLabelledSet(options: GenerateOptions): LabelledSet {
         exceptions.push({ side: 'ledger', id: entry.entryId, reason: 'AMOUNT_MISMATCH' });
         break;
       }
+      case 'shared-batch':
+        sharedBatch(p, null);
+        break;
+      case 'shared-batch-incomplete':
+        sharedBatch(p, nearMiss());
+        break;
+      case 'shared-split':
+        sharedSplit(p, null);
+        break;
+      case 'shared-split-incomplete':
+        sharedSplit(p, nearMiss());
+        break;
       case 'noise-statement':
         noiseStatement(p);
         break;

@@ -13,6 +13,7 @@
  *     Every row of the group is marked used.
  */
 import { addTo, clampConfidence, dateDistance, type RawMatch, sumOf } from './common';
+import { twins } from './duplicates';
 import type { Candidate } from './one-to-one';
 import { referenceLinked } from './references';
 import type { CompiledGroupRule, CompiledRuleSet } from './rules';
@@ -130,7 +131,7 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
     let conf = rule.base - rule.datePenalty * maxDist - rule.groupSizePenalty * Math.max(0, solution.items.length - 2);
     if (solution.subset) conf -= rule.subsetPenalty;
     if (solution.ambiguous) conf -= rule.ambiguityPenalty;
-    if (oneToMany && rule.match === 'reference') {
+    if (oneToMany && rule.match !== 'amount') {
       const declared = S.batchCount![head]!;
       if (declared > 0 && declared !== solution.items.length) conf -= rule.countMismatchPenalty;
     }
@@ -196,6 +197,11 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
     return;
   }
 
+  if (rule.match === 'sharedReference') {
+    sharedReferenceGroups(heads, items, headFields, itemFields, rule, distance, record);
+    return;
+  }
+
   // Amount mode: candidate items by primary day, same sign, smaller magnitude, within the window.
   // Rows that share a reference (or a batch reference) with a free row on the other side are
   // left out: that relation is better evidence, reported as AMOUNT_MISMATCH / SPLIT_INCOMPLETE.
@@ -244,5 +250,85 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
     let maxDist = 0;
     for (const i of solution.items) maxDist = Math.max(maxDist, distance(h, i));
     record(h, solution, maxDist);
+  }
+}
+
+/**
+ * REC-MATCH-1, shared reference: for each free head and each of its references in field order,
+ * the items are the free rows of the other side that carry that very reference (a payment-run
+ * id on a batch booking and on every one of its ledger items, or one ledger entry and the
+ * statement lines sharing its reference). All of them within the date window, between
+ * minGroupSize and maxGroupSize, must sum exactly to the head; subsets only when maxSubsetItems
+ * allows it. Another free head with the same reference and amount that is not its twin could take
+ * the same items: the match is then a tie.
+ */
+function sharedReferenceGroups(
+  heads: Side,
+  items: Side,
+  headFields: ReadonlyArray<ReadonlyArray<string | undefined>>,
+  itemFields: ReadonlyArray<ReadonlyArray<string | undefined>>,
+  rule: CompiledGroupRule,
+  distance: (head: number, item: number) => number,
+  record: (head: number, solution: GroupSolution, maxDist: number) => void,
+): void {
+  const byReference = new Map<string, number[]>();
+  for (let i = 0; i < items.n; i += 1) {
+    if (items.used[i]) continue;
+    for (const field of itemFields) {
+      const ref = field[i];
+      if (ref !== undefined) addTo(byReference, ref, i);
+    }
+  }
+  if (byReference.size === 0) return;
+  const headsByReference = new Map<string, number[]>();
+  for (let h = 0; h < heads.n; h += 1) {
+    if (heads.used[h]) continue;
+    for (const field of headFields) {
+      const ref = field[h];
+      if (ref !== undefined && byReference.has(ref)) addTo(headsByReference, ref, h);
+    }
+  }
+  const eligible: number[] = [];
+  const tried: string[] = [];
+  for (let h = 0; h < heads.n; h += 1) {
+    if (heads.used[h]) continue;
+    tried.length = 0;
+    for (const field of headFields) {
+      const ref = field[h];
+      if (ref === undefined || tried.includes(ref)) continue;
+      tried.push(ref);
+      const list = byReference.get(ref);
+      if (list === undefined || list.length < rule.minGroupSize) continue;
+      eligible.length = 0;
+      let maxDist = 0;
+      for (const i of list) {
+        if (items.used[i]) continue;
+        const dist = distance(h, i);
+        if (!(dist <= rule.window)) continue;
+        eligible.push(i);
+        if (dist > maxDist) maxDist = dist;
+      }
+      if (eligible.length < rule.minGroupSize) continue;
+      const target = heads.amt[h]!;
+      let solution: GroupSolution | null = null;
+      if (eligible.length <= rule.maxGroupSize) {
+        const sum = sumOf(items, eligible);
+        if (Number.isSafeInteger(sum) && sum === target) solution = { items: eligible.slice(), subset: false, ambiguous: false };
+      }
+      if (!solution && eligible.length <= rule.maxSubsetItems) {
+        solution = searchSubsets(items, eligible, target, rule.minGroupSize);
+        if (solution && solution.items.length > rule.maxGroupSize) solution = null;
+        if (solution) {
+          maxDist = 0;
+          for (const i of solution.items) maxDist = Math.max(maxDist, distance(h, i));
+        }
+      }
+      if (!solution) continue;
+      for (const other of headsByReference.get(ref)!) {
+        if (other !== h && !heads.used[other] && heads.amt[other] === target && !twins(heads, h, other)) solution.ambiguous = true;
+      }
+      record(h, solution, maxDist);
+      break;
+    }
   }
 }

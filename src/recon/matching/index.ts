@@ -24,4 +24,5 @@ export {
 } from './rules';
 export { MatchInputError, normaliseReference, dayNumber } from './rows';
 export { generateLabelledSet, prng, DEFAULT_MIX, type LabelledSet, type TruthMatch, type TruthException, type TruthKind, type Scenario, type GenerateOptions } from './generate';
-export { evaluate, type Evaluation, type RuleScore } from './evaluate';
+export { evaluate, assertEachRowOnce, type Evaluation, type RuleScore } from './evaluate';
+export { caseGroupKey } from './case-groups';

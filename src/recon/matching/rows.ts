@@ -117,8 +117,8 @@ export function normaliseReference(value: string | undefined | null, ignored: Re
 }
 
 /** Statement reference fields, in the engine's field order. */
-export const STATEMENT_FIELDS = ['endToEndId', 'bankReference', 'customerReference'] as const;
-export const FIELD_INDEX: Readonly<Record<string, number>> = { endToEndId: 0, bankReference: 1, customerReference: 2 };
+export const STATEMENT_FIELDS = ['endToEndId', 'bankReference', 'customerReference', 'batchReference'] as const;
+export const FIELD_INDEX: Readonly<Record<string, number>> = { endToEndId: 0, bankReference: 1, customerReference: 2, batchReference: 3 };
 
 /** One side of a partition, in canonical (id) order. */
 export interface Side {
@@ -130,10 +130,15 @@ export interface Side {
   /** Booking / value day numbers, NO_DAY when absent. */
   readonly book: Int32Array;
   readonly val: Int32Array;
-  /** refs[field][row]: statement has 3 fields (e2e, bank, customer), ledger 1 (reference). */
+  /**
+   * refs[field][row]: statement has 4 fields (e2e, bank, customer, and the batch reference of a
+   * batch item line, REC-IN-6), ledger 1 (reference).
+   */
   readonly refs: Array<Array<string | undefined>>;
   /** Statement only: batchItemCount, 0 when absent. */
   readonly batchCount: Int32Array | null;
+  /** Statement only: the item's place in its batch (batchItem.index), 0 when the line is no batch item. */
+  readonly batchItem: Int32Array | null;
   readonly used: Uint8Array;
 }
 
@@ -188,6 +193,8 @@ export function statementSide(lines: readonly StatementLine[], accountId: string
   const bank = new Array<string | undefined>(n);
   const cust = new Array<string | undefined>(n);
   const batchCount = new Int32Array(n);
+  const batchItem = new Int32Array(n);
+  const batchRef = new Array<string | undefined>(n);
   for (let i = 0; i < n; i += 1) {
     const line = sorted[i]!;
     const id = line.statementLineId;
@@ -203,8 +210,11 @@ export function statementSide(lines: readonly StatementLine[], accountId: string
     cust[i] = normaliseReference(line.customerReference, ignored);
     const count = line.batchItemCount;
     batchCount[i] = typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 0;
+    batchRef[i] = normaliseReference(line.batchReference, ignored);
+    const index = line.batchItem?.index;
+    batchItem[i] = typeof index === 'number' && Number.isInteger(index) && index > 0 && index <= 2147483647 ? index : 0;
   }
-  return { kind: 'statement', n, ids, amt, book, val, refs: [e2e, bank, cust], batchCount, used: new Uint8Array(n) };
+  return { kind: 'statement', n, ids, amt, book, val, refs: [e2e, bank, cust, batchRef], batchCount, batchItem, used: new Uint8Array(n) };
 }
 
 export function ledgerSide(entries: readonly LedgerEntry[], accountId: string, currency: string, ignored: ReadonlySet<string>): Side {
@@ -228,7 +238,7 @@ export function ledgerSide(entries: readonly LedgerEntry[], accountId: string, c
     val[i] = requireDay(entry.valueDate, LEDGER, id, true);
     ref[i] = normaliseReference(entry.reference, ignored);
   }
-  return { kind: 'ledger', n, ids, amt, book, val, refs: [ref], batchCount: null, used: new Uint8Array(n) };
+  return { kind: 'ledger', n, ids, amt, book, val, refs: [ref], batchCount: null, batchItem: null, used: new Uint8Array(n) };
 }
 
 /** The row's own date for age and day buckets: booking date, else value date, else NO_DAY. */

@@ -11,7 +11,8 @@ import schema from '../../../schemas/recon-rules.schema.json';
 import defaultRulesDocument from '../../../config/recon/default.rules.json';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 
-export type ReferenceField = 'endToEndId' | 'bankReference' | 'customerReference';
+/** Statement reference fields. `batchReference` is set on the item lines of a split batch (REC-IN-6). */
+export type ReferenceField = 'endToEndId' | 'bankReference' | 'customerReference' | 'batchReference';
 export type DateField = 'bookingDate' | 'valueDate' | 'either';
 
 export interface ToleranceConfig {
@@ -62,19 +63,23 @@ export interface ToleranceRule extends RuleCommon {
 export interface GroupRule extends RuleCommon {
   /** oneToMany: one statement line vs several ledger entries; manyToOne: several statement lines vs one ledger entry. */
   kind: 'oneToMany' | 'manyToOne';
-  /** reference: items carry the head's reference plus an item suffix; amount: bounded exact-sum search. */
-  match: 'reference' | 'amount';
-  /** Statement reference fields used (default: all three). */
+  /**
+   * reference: items carry the head's reference plus an item suffix (itemReferencePattern);
+   * sharedReference (REC-MATCH-1): items carry the very same reference as the head (a payment-run
+   * id), all of them summing exactly; amount: bounded exact-sum search.
+   */
+  match: 'reference' | 'sharedReference' | 'amount';
+  /** Statement reference fields used (default: endToEndId, bankReference, customerReference). */
   fields?: ReferenceField[];
   dateWindowDays: number;
   minGroupSize?: number;
   maxGroupSize: number;
   /** amount mode: candidate items considered per head (nearest by date). */
   maxCandidates?: number;
-  /** reference mode: when the keyed items do not sum exactly, search their subsets if there are at most this many. */
+  /** reference modes: when the keyed items do not sum exactly, search their subsets if there are at most this many. */
   maxSubsetItems?: number;
   subsetPenalty?: number;
-  /** reference mode, oneToMany: the statement's batchItemCount differs from the group size. */
+  /** reference modes, oneToMany: the statement's batchItemCount differs from the group size. */
   countMismatchPenalty?: number;
   /** Subtracted per item beyond two. */
   groupSizePenalty?: number;
@@ -155,7 +160,7 @@ export interface CompiledToleranceRule extends CompiledCommon {
 }
 export interface CompiledGroupRule extends CompiledCommon {
   kind: 'oneToMany' | 'manyToOne';
-  match: 'reference' | 'amount';
+  match: 'reference' | 'sharedReference' | 'amount';
   fields: ReferenceField[];
   minGroupSize: number;
   maxGroupSize: number;

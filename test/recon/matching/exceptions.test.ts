@@ -96,10 +96,13 @@ describe('reason codes of unmatched rows', () => {
         ageDays: 10,
         candidateId: 'l1',
         detail: 'batch booking of 3 items: 2 unmatched ledger item(s) found summing to 30.00, line amount 60.00',
+        group: expect.stringMatching(/^grp-[0-9a-f]{16}$/),
       },
-      { side: 'ledger', id: 'l1', reason: 'SPLIT_INCOMPLETE', ageDays: 10, candidateId: 's1', detail: 'item of batch booking s1 whose items do not sum to it' },
-      { side: 'ledger', id: 'l2', reason: 'SPLIT_INCOMPLETE', ageDays: 10, candidateId: 's1', detail: 'item of batch booking s1 whose items do not sum to it' },
+      { side: 'ledger', id: 'l1', reason: 'SPLIT_INCOMPLETE', ageDays: 10, candidateId: 's1', detail: 'item of batch booking s1 whose items do not sum to it', group: expect.any(String) },
+      { side: 'ledger', id: 'l2', reason: 'SPLIT_INCOMPLETE', ageDays: 10, candidateId: 's1', detail: 'item of batch booking s1 whose items do not sum to it', group: expect.any(String) },
     ]);
+    // REC-CASE-1: the booking and its items are one case.
+    expect(new Set(result.unmatched.map((item) => item.group)).size).toBe(1);
   });
 
   it('SPLIT_INCOMPLETE: a ledger entry split over statement lines that do not add up', () => {

@@ -165,8 +165,9 @@ function setup(file: string, headBytes: Buffer, options: StatementParseOptions):
     result.encoding = parseEncoding(options.encoding);
     result.encodingSource = '--encoding';
   } else if (format.startsWith('camt')) {
+    // A declared UTF-8 is the default reading (REC-IN-7: only --encoding makes it strict).
     const declared = declaredEncoding(file, headText(headBytes));
-    if (declared) {
+    if (declared && declared !== 'utf-8') {
       result.encoding = declared;
       result.encodingSource = 'the XML declaration';
     }
@@ -463,12 +464,15 @@ export async function parseStatementChunks(chunks: AsyncIterable<Uint8Array>, op
 /** Parses a whole statement file, reading it once (REC-RUN-2). */
 export async function parseStatementFile(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementFile> {
   const before = await statFile(path);
-  const { sink, file } = collector();
-  const reader = new StatementReader(path, options, sink);
-  for await (const chunk of fileChunks(path, options)) reader.push(chunk);
-  await checkUnchanged(path, before, reader.size);
-  const { format, contentHash } = reader.end();
-  return file(path, format, contentHash, false);
+  let read = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of fileChunks(path, options)) {
+      read += chunk.length;
+      yield chunk;
+    }
+    await checkUnchanged(path, before, read);
+  }
+  return parseStatementChunks(counted(), { ...options, name: path });
 }
 
 /** Pass 1 of a stream: the content hash (so each line can leave with its final id) and the head. */

@@ -4,7 +4,7 @@
  * The file is read once (REC-RUN-2): hashed in the same pass that decodes and parses it.
  */
 import type { ParsedStatementFile, StatementFormat } from '../types';
-import { parseStatementFile } from '../parsers';
+import { parseStatementChunks as parseChunks, parseStatementFile } from '../parsers';
 import type { StatementEncoding } from '../parsers/encoding';
 
 export type { StatementEncoding } from '../parsers/encoding';
@@ -19,6 +19,19 @@ export interface ParseStatementOptions {
 
 export async function parseStatement(path: string, options: ParseStatementOptions = {}): Promise<ParsedStatementFile> {
   return parseStatementFile(path, {
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.encoding ? { encoding: options.encoding } : {}),
+  });
+}
+
+/**
+ * Parses a statement from its bytes as they arrive (an S3 object body), hashing them in the same
+ * pass (REC-RUN-2): no temporary file. `name` names the statement in positions and errors.
+ */
+export async function parseStatementChunks(chunks: AsyncIterable<Uint8Array>, options: ParseStatementOptions & { name: string }): Promise<ParsedStatementFile> {
+  return parseChunks(chunks, {
+    name: options.name,
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.format ? { format: options.format } : {}),
     ...(options.encoding ? { encoding: options.encoding } : {}),

@@ -4,8 +4,9 @@
  * balance changes are stored together or not at all.
  *
  * - `ledger_legs`: one row per leg, append-only, with its authorisation id (the reconciliation
- *   reference; the happy path writes no transaction row to find it through). The reconciliation ledger side
- *   (src/recon/run/ledger-state.ts) and the crash tests read it as a table, so legs stay rows.
+ *   reference; the happy path writes no transaction row to find it through). The reconciliation
+ *   ledger source reads them through `postedLegs` below (never the table itself); the crash tests
+ *   read it as a table, so legs stay rows.
  *   Idempotent by sequence with no marker row: a sequence's legs are inserted together, so its
  *   first leg exists ⇔ the sequence is recorded. Its first leg is inserted OR IGNORE; ignored means
  *   recorded before (the whole sequence is skipped); otherwise the rest are plain inserts.
@@ -14,11 +15,12 @@
  *   call's new sequences. A hot account's shard is hash(the call's smallest new sequence id on it)
  *   mod n, so successive batches spread over the shards; balances() sums the shards.
  */
+import Database from 'better-sqlite3';
 import type { StateDatabase } from './database';
 import type { PostingLeg } from '../../domain/events';
 import { hotShard, shardCount } from '../../domain/hot-accounts';
 import { fromMinorUnits, minorOf } from '../../domain/money';
-import { imbalance } from '../../domain/posting';
+import { imbalance, sequenceIdFor } from '../../domain/posting';
 import type { BalanceView, LedgerStore, PostingSequence, RecordPostingsResult } from '../../ports';
 import { TransientStoreError } from '../../ports';
 
@@ -194,4 +196,78 @@ function addDelta(deltas: Map<string, AccountDelta>, leg: PostingLeg, minor: big
   if (leg.direction === 'DEBIT') delta.debit += minor;
   else delta.credit += minor;
   if (sequenceId < delta.anchor) delta.anchor = sequenceId;
+}
+
+/** A recorded leg as the reconciliation ledger source reads it (REC-1): amounts in minor units, direction apart. */
+export interface PostedLeg {
+  legId: string;
+  sequenceId: string;
+  accountId: string;
+  direction: 'DEBIT' | 'CREDIT';
+  amountMinor: bigint;
+  currency: string;
+  valueDate: string;
+  /** The authorisation id (the reconciliation reference), when the state holds it. */
+  authorizationId?: string;
+}
+
+/**
+ * The legs of `accountIds` in one ledger database file, read-only (the reconciliation ledger
+ * source; posting never calls it). A file with no ledger yet has no legs. A state written before
+ * legs kept their authorisation id finds it through its transaction rows.
+ */
+export function postedLegs(dbFile: string, accountIds: readonly string[]): PostedLeg[] {
+  if (accountIds.length === 0) return [];
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_legs'").get()) return [];
+    const hasAuthorisation = (db.prepare("SELECT name FROM pragma_table_info('ledger_legs')").pluck().all() as string[]).includes('authorization_id');
+    const rows = db
+      .prepare(
+        `SELECT leg_id, sequence_id, account_id, direction, amount_minor, currency, value_date${hasAuthorisation ? ', authorization_id' : ''} FROM ledger_legs WHERE account_id IN (${accountIds.map(() => '?').join(',')})`,
+      )
+      .safeIntegers(true)
+      .all(...accountIds) as {
+      leg_id: string;
+      sequence_id: string;
+      account_id: string;
+      direction: 'DEBIT' | 'CREDIT';
+      amount_minor: bigint;
+      currency: string;
+      value_date: string;
+      authorization_id?: string | null;
+    }[];
+    const missing = new Set(rows.filter((row) => !row.authorization_id).map((row) => row.sequence_id));
+    const found = authorisationIds(db, missing);
+    return rows.map((row) => {
+      const authorizationId = row.authorization_id ?? found.get(row.sequence_id);
+      return {
+        legId: row.leg_id,
+        sequenceId: row.sequence_id,
+        accountId: row.account_id,
+        direction: row.direction,
+        amountMinor: row.amount_minor,
+        currency: row.currency,
+        valueDate: row.value_date,
+        ...(authorizationId ? { authorizationId } : {}),
+      };
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** sequence id → authorisation id, through the transactions table (sequence id = f(correlation id)). */
+function authorisationIds(db: Database.Database, wanted: ReadonlySet<string>): Map<string, string> {
+  const found = new Map<string, string>();
+  if (wanted.size === 0) return found;
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'transactions'").get()) return found;
+  for (const row of db.prepare('SELECT transaction_id, authorization_id FROM transactions').iterate() as IterableIterator<{ transaction_id: string; authorization_id: string }>) {
+    const sequenceId = sequenceIdFor(row.transaction_id);
+    if (wanted.has(sequenceId)) {
+      found.set(sequenceId, row.authorization_id);
+      if (found.size === wanted.size) break;
+    }
+  }
+  return found;
 }

@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, EXIT_LOCKED } from '../../cli/errors';
 import type { StatementFormat } from '../types';
+import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding } from '../parsers/encoding';
 import { isIsoDate } from './ledger-file';
 import type { InboxEvent } from './inbox';
 import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
@@ -39,6 +40,17 @@ function format(value: string): StatementFormat {
   if (!FORMATS.includes(value as StatementFormat)) throw new InvalidArgumentError(`--format must be one of ${FORMATS.join(', ')}, got "${value}"`);
   return value as StatementFormat;
 }
+
+/** REC-IN-7: --encoding; a bad value is a usage error naming it and the encodings there are. */
+function encoding(value: string): StatementEncoding {
+  try {
+    return parseEncoding(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`--encoding: ${(error as Error).message}`);
+  }
+}
+
+const ENCODING_HELP = `the statement files' text encoding: ${STATEMENT_ENCODINGS.join(', ')} (default: UTF-8, else Windows-1252 where that reading is unambiguous)`;
 
 function ledgerOption(command: string, options: { ledger?: string; state?: string; accounts?: string }): LedgerOption {
   if (options.accounts !== undefined && !existsSync(options.accounts)) throw new CliError(`${command}: account registry "${options.accounts}" does not exist`);
@@ -113,6 +125,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
     .option('--rules <file>', 'matching rule set (default: config/recon/default.rules.json)')
     .option('--profile <name>', 'CSV column-mapping profile for CSV statements')
     .option('--format <format>', `force the statement format instead of detecting it (${FORMATS.join(', ')})`, format)
+    .option('--encoding <encoding>', ENCODING_HELP, encoding)
     .option('--as-of <date>', 'YYYY-MM-DD the ages of unmatched items are counted to (default: the latest statement date)', isoDate)
     .requiredOption('--out <dir>', 'results directory (created if absent): matches.csv, exceptions.csv, summary.json, audit.ndjson, recon.duckdb, parquet/')
     .option('--registry <dir>', 're-upload registry directory (default: --out)')
@@ -140,6 +153,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
         rules?: string;
         profile?: string;
         format?: StatementFormat;
+        encoding?: StatementEncoding;
         asOf?: string;
         out: string;
         registry?: string;
@@ -155,6 +169,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
             rulesFile: options.rules,
             profile: options.profile,
             format: options.format,
+            encoding: options.encoding,
             asOf: options.asOf,
             out: options.out,
             registryDir: options.registry,
@@ -182,11 +197,12 @@ export function addReconcileCommands(program: Command, io: Io): void {
     .option('--accounts <file>', 'registry of the accounts finance reconciles (one account id or IBAN per line)')
     .option('--rules <file>', 'matching rule set')
     .option('--profile <name>', 'CSV column-mapping profile for CSV statements')
+    .option('--encoding <encoding>', ENCODING_HELP, encoding)
     .option('--registry <dir>', 're-upload registry directory (default: --out)')
     .option('--once', 'process the files already in the inbox, then exit (no watching)')
     .option('--json', 'print JSON: with --once one object {events}, else one event per line')
     .addHelpText('after', '\nExample:\n  ledgerline inbox --dir ./inbox --out ./recon-out --ledger ledger.csv --once --json')
-    .action(async (options: { dir: string; out: string; ledger?: string; state?: string; rules?: string; profile?: string; registry?: string; once?: boolean; json?: boolean }) => {
+    .action(async (options: { dir: string; out: string; ledger?: string; state?: string; rules?: string; profile?: string; encoding?: StatementEncoding; registry?: string; once?: boolean; json?: boolean }) => {
       const ledger = ledgerOption('inbox', options);
       if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) throw new CliError(`inbox: inbox directory "${options.dir}" does not exist`);
       if (resolve(options.out).startsWith(`${resolve(options.dir)}/`) || resolve(options.out) === resolve(options.dir)) {
@@ -206,6 +222,7 @@ export function addReconcileCommands(program: Command, io: Io): void {
           ledger,
           rulesFile: options.rules,
           profile: options.profile,
+          encoding: options.encoding,
           registryDir: options.registry,
           once: options.once,
           signal: controller.signal,

@@ -15,6 +15,7 @@ import { redactPans } from '../../domain/pan';
 import { freeName } from './quarantine';
 import { reconcile, RejectedInputError, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
 import { RunRegistry } from './registry';
+import type { StatementEncoding } from './statements';
 
 export interface InboxOptions {
   dir: string;
@@ -22,6 +23,8 @@ export interface InboxOptions {
   ledger: LedgerOption;
   rulesFile?: string;
   profile?: string;
+  /** REC-IN-7: the statement files' text encoding (default: the reader decides). */
+  encoding?: StatementEncoding;
   registryDir?: string;
   /** Process what is there and return (no watching). */
   once?: boolean;
@@ -105,6 +108,7 @@ async function processFile(options: InboxOptions, name: string, outLocked: boole
       ledger: options.ledger,
       rulesFile: options.rulesFile,
       profile: options.profile,
+      ...(options.encoding ? { encoding: options.encoding } : {}),
       out: options.out,
       registryDir: options.registryDir,
       quarantineDir: join(dir, QUARANTINE_DIR),

@@ -1,0 +1,126 @@
+/**
+ * The embedded adapters of a reconciliation run's record (ports/reconciliation.ts): the --out
+ * directory + DuckDB as the ResultSink (atomic run directories, `current` swapped in one rename,
+ * the run's rows loaded in an open DuckDB transaction: src/recon/run/output-dir.ts and
+ * analytics-store.ts), and registry.db as the RunRegistry (src/recon/run/registry.ts).
+ */
+import { basename, join } from 'node:path';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import type { ResultSink, RunRegistry as RunRegistryPort, StagedResults } from '../../ports/reconciliation';
+import { DUCKDB_FILE, loadRun, syncAnalyticsStore, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
+import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
+import { RunRegistry } from '../../recon/run/registry';
+import { lookupsFor, renderExceptionsCsv, renderMatchesCsv, renderSummary } from '../../recon/run/results';
+
+/** The run `<out>/current` points at, if any. */
+export function currentRunId(out: string): string | null {
+  const current = join(out, 'current');
+  try {
+    if (!lstatSync(current).isSymbolicLink()) return null;
+    return basename(readlinkSync(current));
+  } catch {
+    return null;
+  }
+}
+
+/** registry.db in `dir` as the run's registry. `close()` ends it (rolls back anything staged). */
+export function sqliteRunRegistry(dir: string): RunRegistryPort & { close(): void } {
+  const registry = RunRegistry.at(dir);
+  return {
+    location: registry.path,
+    lookupContent: async (contentHash) => registry.lookup(contentHash),
+    lookupStatement: async (key) => registry.lookupStatement(key),
+    reconciledLedgerKeys: async (accountIds) => registry.reconciledLedgerKeys(accountIds),
+    runIds: async () => (registry.exists ? registry.runIds() : null),
+    runCount: async () => registry.runCount(),
+    stage: async (run) => registry.stage(run),
+    commit: async () => registry.commit(),
+    rollback: async () => registry.rollback(),
+    close: () => registry.close(),
+  };
+}
+
+export interface OutDirHooks extends StagingHooks {
+  afterAnalytics?(): void;
+}
+
+/**
+ * <out> as the ResultSink: matches.csv, exceptions.csv, summary.json, audit.ndjson and Parquet in
+ * runs/<runId>, published by swapping `current`; the run's DuckDB rows committed after the registry.
+ */
+export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; progress?: (message: string) => void } = {}): ResultSink {
+  const progress = options.progress ?? (() => undefined);
+  let committedRuns: CommittedRuns = { runIds: new Set(), runDir: (id) => (existsSync(join(out, 'runs', id)) ? join(out, 'runs', id) : undefined) };
+  const reportSync = (sync: StoreSync): void => {
+    if (sync.removed.length + sync.restored.length === 0) return;
+    progress(`analytics store brought in line with the registry: ${sync.removed.length} uncommitted run(s) removed, ${sync.restored.length} committed run(s) reloaded`);
+  };
+  return {
+    location: join(out, DUCKDB_FILE),
+    async align(runIds) {
+      const pruned = runIds === null ? [] : pruneUncommittedRuns(out, runIds);
+      if (pruned.length > 0) progress(`removed ${pruned.length} run director${pruned.length === 1 ? 'y' : 'ies'} the registry does not hold (an interrupted run): ${pruned.join(', ')}`);
+      committedRuns = { ...committedRuns, runIds: new Set(runIds ?? []) };
+    },
+    async keepCurrent() {
+      reportSync(await syncAnalyticsStore(out, committedRuns));
+      return currentRunId(out);
+    },
+    async stage(run): Promise<StagedResults> {
+      const lookups = lookupsFor(run.statementLines, run.ledgerEntries);
+      const staging = stageRun(out, run.runId, options.hooks);
+      let analytics: AnalyticsLoad | undefined;
+      const abort = async (): Promise<void> => {
+        staging.revert();
+        staging.abort();
+      };
+      const close = async (): Promise<void> => {
+        // Not committed (or interrupted between the two commits): DuckDB keeps nothing of the run.
+        await analytics?.rollback().catch(() => undefined);
+      };
+      try {
+        staging.write('matches.csv', renderMatchesCsv(run.result, lookups));
+        staging.write('exceptions.csv', renderExceptionsCsv(run.result, lookups));
+        staging.write('summary.json', renderSummary(run.summary));
+        staging.write(
+          'audit.ndjson',
+          run.audit.map((record) => `${JSON.stringify(record)}\n`),
+        );
+        analytics = await loadRun(
+          out,
+          {
+            runId: run.runId,
+            recordedAt: run.recordedAt,
+            summary: run.summary,
+            statementLines: run.statementLines,
+            fileOf: run.fileOf,
+            ledgerEntries: run.ledgerEntries,
+            result: run.result,
+            lookups,
+            parquetDir: join(staging.dir, 'parquet'),
+          },
+          committedRuns,
+          reportSync,
+        );
+        options.hooks?.afterAnalytics?.();
+      } catch (error) {
+        await abort();
+        await close();
+        throw error;
+      }
+      return {
+        publish: async () => staging.commit(),
+        async settle(report) {
+          try {
+            await analytics!.commit();
+          } catch (error) {
+            // The run is committed (registry, files): the next run reloads it into DuckDB from its Parquet copies.
+            report(`warning: run ${run.runId} is committed but the analytics store could not commit it (${(error as Error).message}); the next run reloads it`);
+          }
+        },
+        abort,
+        close,
+      };
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The embedded adapters of a reconciliation run's statements and bad input
+ * (ports/reconciliation.ts): statement files by path, read once through the one parser wrapper
+ * (src/recon/run/statements.ts: hashed in the same read, REC-RUN-2), and the quarantine folder.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { redactPans } from '../../domain/pan';
+import { ReconcileConfigError, type Quarantine, type StatementSource } from '../../ports/reconciliation';
+import type { ParsedStatementFile, StatementFormat } from '../../recon/types';
+import { asBadInput, BadInputError } from '../../recon/run/errors';
+import { quarantine } from '../../recon/run/quarantine';
+import { parseStatement as defaultParse, type StatementEncoding } from '../../recon/run/statements';
+
+export type ParseStatement = (path: string, options: { profile?: string; format?: StatementFormat; encoding?: StatementEncoding }) => Promise<ParsedStatementFile>;
+
+export interface FileStatementOptions {
+  profile?: string;
+  format?: StatementFormat;
+  /** REC-IN-7: the files' text encoding (default: the reader decides). */
+  encoding?: StatementEncoding;
+  parse?: ParseStatement;
+}
+
+/** A problem found at the end of a file (truncation) names the file's last line. */
+async function withEndLine(error: BadInputError, path: string): Promise<BadInputError> {
+  if (error.position.line !== undefined || error.position.element) return error;
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) lines += 1;
+    if (bytes.length > 0) last = bytes[bytes.length - 1]!;
+  }
+  const position = { ...error.position, line: last === 10 ? Math.max(lines, 1) : lines + 1 };
+  return new BadInputError(error.file, position, `${error.fault} (at the end of the file)`, error.kind);
+}
+
+/**
+ * Statement files by local path. A missing file or a directory is a usage error
+ * (ReconcileConfigError), as is an unknown CSV profile; a file that is not a good statement is
+ * a BadInputError naming the file and the line.
+ */
+export function fileStatementSource(options: FileStatementOptions = {}): StatementSource<string> {
+  const parse = options.parse ?? defaultParse;
+  return {
+    // PCI-3: a path is shown masked like an identifier.
+    describe: (path) => redactPans(resolve(path), 'identifier'),
+    async read(path, skip) {
+      if (!existsSync(path)) throw new ReconcileConfigError(`statement file "${path}" does not exist`);
+      if (statSync(path).isDirectory()) throw new ReconcileConfigError(`statement "${path}" is a directory, expected a file`);
+      // A file name is the sender's text (an inbox drop): shown and stored masked like an identifier (PCI-3).
+      const name = redactPans(basename(path), 'identifier');
+      let parsed: ParsedStatementFile;
+      try {
+        parsed = await parse(path, {
+          ...(options.profile !== undefined ? { profile: options.profile } : {}),
+          ...(options.format ? { format: options.format } : {}),
+          ...(options.encoding ? { encoding: options.encoding } : {}),
+        });
+      } catch (error) {
+        if ((error as Error).name === 'CsvProfileError') throw new ReconcileConfigError(`--profile: ${(error as Error).message}`);
+        const bad = asBadInput(error, path);
+        if (bad instanceof BadInputError) throw await withEndLine(bad, path);
+        throw error;
+      }
+      if (await skip(parsed.contentHash)) return { name, contentHash: parsed.contentHash };
+      return { name, contentHash: parsed.contentHash, parsed };
+    },
+  };
+}
+
+/** The quarantine folder: bad files copied (reconcile) or moved (the inbox: statement files only) with `<name>.reason.txt`. */
+export function folderQuarantine(dir: string, options: { move?: boolean; statements?: readonly string[]; now?: () => Date } = {}): Quarantine<string> {
+  const statements = new Set((options.statements ?? []).map((path) => resolve(path)));
+  return {
+    async quarantine(_ref, error) {
+      // Only statement files are ever moved (the inbox); a bad ledger file is copied.
+      const move = options.move === true && statements.has(resolve(error.file));
+      return quarantine(error, dir, { move, now: options.now?.() ?? new Date() });
+    },
+  };
+}

@@ -1,0 +1,492 @@
+/**
+ * The reconciliation run (REC-1, REC-RUN-1): statement files + a ledger → matches, exceptions,
+ * summary and audit, recorded once. One definition for the local command and the AWS workflow,
+ * as four phases over the ports of src/ports/reconciliation.ts:
+ *
+ *   1. admit   read every statement once (StatementSource); a content hash a committed run (or an
+ *              earlier file of this run) holds is a re-upload, and so is a file whose every
+ *              statement identity is held (REC-OUT-2: the same statement re-encoded); statements
+ *              already held are skipped from a new file. Every remaining line's account must be
+ *              known to the ledger or declared in the account registry (REC-ACC-1); a card number
+ *              as the account is refused (PCI-3). Bad input goes to the Quarantine with its reason
+ *              and the run stops (RejectedInputError): nothing is recorded.
+ *   2. scope   the statement lines (pending and foreign-currency lines kept out of matching:
+ *              REC-IN-4/5), the ledger entries of the statements' accounts minus those committed
+ *              runs matched, the as-of date and the run id.
+ *   3. match   the ONE matcher (src/recon/matching) over the bookable lines.
+ *   4. record  the summary; the ResultSink stages files + analytics; the registry stages the run;
+ *              the results are published, then the registry commits, then the analytics commit
+ *              (REC-OUT-3). A failure before the registry commit undoes all of it; after it, the
+ *              run is committed and the sink catches up later. Then the CaseSink, if any.
+ *
+ * Before recording, the ResultSink is aligned with the registry (what an interrupted run left goes).
+ * Nothing new (every statement a re-upload): no run, the current results stay (REC-OUT-2).
+ */
+import { createHash } from 'node:crypto';
+import { containsPan, PAN_REDACTION, redactPans } from '../../domain/pan';
+import { matchAll } from '../../recon/matching/partition';
+import type { RuleSet } from '../../recon/matching/rules';
+import type { LedgerEntry, MatchResult, ParsedStatement, ParsedStatementFile, StatementLine } from '../../recon/types';
+import { BadInputError } from '../../recon/run/errors';
+import { countExcluded, splitBookable, type ExcludedLine } from '../../recon/run/bookable';
+import { canonicalAccount } from '../../recon/run/account-registry';
+import { statementIdentity, type StatementIdentity } from '../../recon/run/statement-identity';
+import { balanceCheck, canonicalResult, countResult, defaultAsOf, type RunSummary, type StatementFileSummary } from '../../recon/run/results';
+import {
+  ReconcileConfigError,
+  type CaseSink,
+  type LedgerSource,
+  type Quarantine,
+  type Quarantined,
+  type RecordedRun,
+  type ResultSink,
+  type RunRecord,
+  type RunRegistry,
+  type StatementSource,
+} from '../../ports/reconciliation';
+
+export { ReconcileConfigError } from '../../ports/reconciliation';
+
+/** Bad input, after the file was quarantined. */
+export class RejectedInputError extends Error {
+  override name = 'RejectedInputError';
+  constructor(
+    readonly badInput: BadInputError,
+    readonly quarantined: Quarantined,
+  ) {
+    super(badInput.message);
+  }
+}
+
+export type Reupload = RunSummary['reuploaded'][number];
+
+export interface AdmitPorts<Ref> {
+  statements: StatementSource<Ref>;
+  ledger: LedgerSource;
+  registry: Pick<RunRegistry, 'lookupContent' | 'lookupStatement'>;
+  quarantine: Quarantine<Ref>;
+  progress?: (message: string) => void;
+}
+
+export interface ReconcileRunPorts<Ref> extends AdmitPorts<Ref> {
+  registry: RunRegistry;
+  results: ResultSink;
+  cases?: CaseSink;
+  now: () => Date;
+  /** Points where a test interrupts the commit (REC-OUT-3). */
+  hooks?: { beforeRegistryCommit?(): void; afterRegistryCommit?(): void };
+}
+
+export interface ReconcileRunRequest<Ref> {
+  statements: readonly Ref[];
+  rules: RuleSet;
+  /** How the rules are named in the audit (a path, 'default'). */
+  rulesLabel?: string;
+  /** Accounts finance reconciles even without ledger entries yet (REC-ACC-1). */
+  declaredAccounts?: ReadonlySet<string>;
+  asOf?: string;
+  /** The CSV profile (part of the run id). */
+  profile?: string;
+}
+
+/** One statement file after admission. */
+export interface AdmittedInput<Ref> {
+  ref: Ref;
+  name: string;
+  contentHash: string;
+  /** The statements to reconcile (re-uploaded statements taken out); absent for a re-uploaded file. */
+  parsed?: ParsedStatementFile;
+  /** The identities of parsed.statements, in order. */
+  identities?: StatementIdentity[];
+  /** The run that reconciled this content (or all its statements) first; 'this run' for a repeat within the run. */
+  reuploadOf?: string;
+  reuploadedBy?: 'content' | 'statement identity';
+  /** Statements of a new file that a committed run (or an earlier file of this run) reconciled already. */
+  skipped?: { statementId: string; accountId: string; firstRunId: string }[];
+}
+
+export const THIS_RUN = 'this run';
+
+/** The ledger, knowing also the declared accounts (REC-ACC-1): a declared account it does not know has no entries yet. */
+export function withDeclared(ledger: LedgerSource, declared: ReadonlySet<string> | undefined): LedgerSource {
+  if (!declared || declared.size === 0) return ledger;
+  const knownToLedger = async (accounts: ReadonlySet<string>): Promise<Set<string>> => {
+    const known = new Set<string>();
+    for (const account of accounts) if (await ledger.knows(account)) known.add(account);
+    return known;
+  };
+  return {
+    ...ledger,
+    knows: async (accountId) => (await ledger.knows(accountId)) || declared.has(canonicalAccount(accountId)),
+    entries: async (accounts) => ledger.entries(await knownToLedger(accounts)),
+    digest: async (accounts) => {
+      const known = await knownToLedger(accounts);
+      const declaredOnly = [...accounts].filter((account) => !known.has(account)).sort();
+      const digest = await ledger.digest(known);
+      return declaredOnly.length > 0 ? `${digest}+declared:${declaredOnly.join(',')}` : digest;
+    },
+  };
+}
+
+function where(line: StatementLine): string {
+  if (line.position.line !== undefined) return `line ${line.position.line}`;
+  if (line.position.element) return `element ${line.position.element}`;
+  return 'statement';
+}
+
+/** Quarantines the bad input and stops the run. */
+async function reject<Ref>(ports: Pick<AdmitPorts<Ref>, 'quarantine' | 'progress'>, ref: Ref | undefined, error: BadInputError): Promise<never> {
+  const quarantined = await ports.quarantine.quarantine(ref, error);
+  ports.progress?.(`quarantined ${error.file} → ${quarantined.file}: ${error.message}`);
+  throw new RejectedInputError(error, quarantined);
+}
+
+/**
+ * Phase 1 (admit): every statement read once, re-uploads recognised (content, then statement
+ * identity, against the registry and the run's earlier files), every new line's account checked.
+ */
+export async function admit<Ref>(ports: AdmitPorts<Ref>, refs: readonly Ref[]): Promise<AdmittedInput<Ref>[]> {
+  const progress = ports.progress ?? (() => undefined);
+  const inputs: AdmittedInput<Ref>[] = [];
+  const seen = new Set<string>();
+  const seenStatements = new Set<string>();
+  const known = new Map<string, boolean>();
+  for (const ref of refs) {
+    const shown = ports.statements.describe(ref);
+    let reuploadOf: string | undefined;
+    let read;
+    try {
+      read = await ports.statements.read(ref, async (contentHash) => {
+        reuploadOf = (await ports.registry.lookupContent(contentHash))?.runId ?? (seen.has(contentHash) ? THIS_RUN : undefined);
+        return reuploadOf !== undefined;
+      });
+    } catch (error) {
+      if (error instanceof BadInputError) return reject(ports, ref, error);
+      throw error;
+    }
+    const input: AdmittedInput<Ref> = { ref, name: read.name, contentHash: read.contentHash };
+    if (reuploadOf !== undefined) {
+      input.reuploadOf = reuploadOf;
+      input.reuploadedBy = 'content';
+      progress(`${shown}: already reconciled (content ${read.contentHash.slice(0, 12)}, run ${reuploadOf}); skipped`);
+      inputs.push(input);
+      continue;
+    }
+    if (!read.parsed) throw new Error(`${shown}: the statement source returned no statements for content it was not told to skip`);
+    seen.add(read.contentHash);
+    const parsed = read.parsed;
+    const kept: ParsedStatement[] = [];
+    const identities: StatementIdentity[] = [];
+    const skipped: NonNullable<AdmittedInput<Ref>['skipped']> = [];
+    for (const statement of parsed.statements) {
+      const identity = statementIdentity(parsed.format, statement);
+      const firstRunId = (await ports.registry.lookupStatement(identity.key))?.runId ?? (seenStatements.has(identity.key) ? THIS_RUN : undefined);
+      if (firstRunId) {
+        skipped.push({ statementId: statement.statementId, accountId: statement.accountId, firstRunId });
+        continue;
+      }
+      seenStatements.add(identity.key);
+      kept.push(statement);
+      identities.push(identity);
+    }
+    if (parsed.statements.length > 0 && kept.length === 0) {
+      input.reuploadOf = skipped[0]!.firstRunId;
+      input.reuploadedBy = 'statement identity';
+      progress(`${shown}: already reconciled (the same statement${skipped.length === 1 ? '' : 's'}, run ${input.reuploadOf}); skipped`);
+      inputs.push(input);
+      continue;
+    }
+    input.parsed = { ...parsed, statements: kept };
+    input.identities = identities;
+    if (skipped.length > 0) {
+      input.skipped = skipped;
+      for (const s of skipped) progress(`${shown}: statement ${s.statementId} of ${s.accountId} already reconciled (run ${s.firstRunId}); skipped`);
+    }
+    const file = parsed.file;
+    for (const statement of kept) {
+      for (const line of statement.lines) {
+        // PCI-3: a card number as the account is refused, not masked: masked, every such account would look alike.
+        if (line.accountId.includes(PAN_REDACTION) || containsPan(line.accountId, 'identifier')) {
+          await reject(ports, ref, new BadInputError(file, { ...line.position, file }, 'the account id is a card number (PCI-3); a statement account must be an account id or IBAN', 'malformed'));
+        }
+        let isKnown = known.get(line.accountId);
+        if (isKnown === undefined) known.set(line.accountId, (isKnown = await ports.ledger.knows(line.accountId)));
+        if (!isKnown) {
+          const fault = ports.ledger.unknownAccountFault(line.accountId);
+          await reject(
+            ports,
+            ref,
+            new BadInputError(file, { ...line.position, file }, fault, 'unknown-account', `account ${line.accountId} in statement file ${file} ${where(line)} is not in ${ports.ledger.unknownAccountScope()}`),
+          );
+        }
+      }
+    }
+    const lineCount = kept.reduce((n, s) => n + s.lines.length, 0);
+    progress(`${shown}: ${parsed.format}, ${kept.length} statement(s), ${lineCount} line(s)`);
+    inputs.push(input);
+  }
+  return inputs;
+}
+
+/** What a run reconciles. */
+export interface RunScope {
+  statementLines: StatementLine[];
+  /** The statement file (shown name) of each line. */
+  fileOfLine: Map<string, string>;
+  /** The lines the matcher sees (REC-IN-4/5). */
+  bookable: StatementLine[];
+  excluded: ExcludedLine[];
+  statementAccounts: Set<string>;
+  ledgerEntries: LedgerEntry[];
+  alreadyReconciled: number;
+  ledgerDigest: string;
+  asOf: string;
+}
+
+/** Phase 2 (scope): the lines and ledger entries in scope, minus what committed runs matched; the as-of date. */
+export async function scope<Ref>(
+  ports: { ledger: LedgerSource; registry: Pick<RunRegistry, 'reconciledLedgerKeys'>; progress?: (message: string) => void },
+  inputs: readonly AdmittedInput<Ref>[],
+  options: { asOf?: string; now: Date },
+): Promise<RunScope> {
+  const progress = ports.progress ?? (() => undefined);
+  const statementLines: StatementLine[] = [];
+  const fileOfLine = new Map<string, string>();
+  for (const input of inputs) {
+    for (const statement of input.parsed?.statements ?? []) {
+      for (const line of statement.lines) {
+        statementLines.push(line);
+        fileOfLine.set(line.statementLineId, input.name);
+      }
+    }
+  }
+  // REC-1: pending (not booked) and foreign-currency lines are reported, never matched.
+  const { bookable, excluded } = splitBookable(inputs.flatMap((input) => input.parsed?.statements ?? []));
+  if (excluded.length > 0)
+    progress(
+      `${excluded.length} statement line(s) kept out of matching (${Object.entries(countExcluded(excluded))
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(', ')})`,
+    );
+  const statementAccounts = new Set(statementLines.map((line) => line.accountId));
+  let ledgerEntries: LedgerEntry[];
+  let ledgerDigest: string;
+  try {
+    ledgerEntries = await ports.ledger.entries(statementAccounts);
+    ledgerDigest = await ports.ledger.digest(statementAccounts);
+  } catch (error) {
+    if (error instanceof ReconcileConfigError) throw error;
+    throw new ReconcileConfigError(`${ports.ledger.source}: ${(error as Error).message}`);
+  }
+  const loaded = ledgerEntries.length;
+  const reconciled = await ports.registry.reconciledLedgerKeys(new Set(ledgerEntries.map((entry) => entry.accountId)));
+  if (reconciled.size > 0) ledgerEntries = ledgerEntries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`));
+  const asOf = options.asOf ?? defaultAsOf(statementLines, ledgerEntries, options.now);
+  return {
+    statementLines,
+    fileOfLine,
+    bookable,
+    excluded,
+    statementAccounts,
+    ledgerEntries,
+    alreadyReconciled: loaded - ledgerEntries.length,
+    ledgerDigest,
+    asOf,
+  };
+}
+
+/** Phase 3 (match): the ONE matcher, its result in canonical order. */
+export function match(runScope: Pick<RunScope, 'bookable' | 'ledgerEntries' | 'asOf'>, rules: RuleSet): MatchResult {
+  return canonicalResult(matchAll(runScope.bookable, runScope.ledgerEntries, rules, runScope.asOf));
+}
+
+/** The run id of a local run: the inputs, the ledger in scope, the rules, as-of, profile and how many runs came before. */
+export function runIdFor(inputs: readonly { contentHash: string }[], runScope: Pick<RunScope, 'ledgerDigest' | 'asOf'>, rules: RuleSet, profile: string | undefined, runCount: number): string {
+  const hash = createHash('sha256');
+  for (const input of [...inputs].sort((a, b) => (a.contentHash < b.contentHash ? -1 : 1))) hash.update(`${input.contentHash}\n`);
+  hash.update(`ledger ${runScope.ledgerDigest}\nrules ${JSON.stringify(rules)}\nasOf ${runScope.asOf}\nprofile ${profile ?? ''}\nruns ${runCount}\n`);
+  return `run-${runScope.asOf.replace(/-/g, '')}-${hash.digest('hex').slice(0, 16)}`;
+}
+
+const lineCount = (parsed: ParsedStatementFile): number => parsed.statements.reduce((n, s) => n + s.lines.length, 0);
+
+/** summary.json of a run (REC-OUT-1). */
+export function runSummary<Ref>(runId: string, rules: RuleSet, inputs: readonly AdmittedInput<Ref>[], runScope: RunScope, result: MatchResult): RunSummary {
+  const firstRun = (reuploadOf: string): string => (reuploadOf === THIS_RUN ? runId : reuploadOf);
+  const statementFiles: StatementFileSummary[] = inputs.map((input) =>
+    input.parsed
+      ? {
+          file: input.name,
+          contentHash: input.contentHash,
+          format: input.parsed.format,
+          status: 'reconciled',
+          statements: input.parsed.statements.length,
+          statementLines: lineCount(input.parsed),
+          ...(input.skipped ? { skippedStatements: input.skipped.map((s) => ({ ...s, firstRunId: firstRun(s.firstRunId) })) } : {}),
+        }
+      : {
+          file: input.name,
+          contentHash: input.contentHash,
+          format: 'unparsed',
+          status: 'reuploaded',
+          statements: 0,
+          statementLines: 0,
+          firstRunId: firstRun(input.reuploadOf!),
+          ...(input.reuploadedBy === 'statement identity' ? { reuploadedBy: input.reuploadedBy } : {}),
+        },
+  );
+  return {
+    runId,
+    asOf: runScope.asOf,
+    ruleSet: { ruleSetId: rules.ruleSetId, version: rules.version },
+    statementFiles,
+    reuploaded: inputs.filter((input) => !input.parsed).map((input) => ({ file: input.name, contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy! })),
+    statementLines: runScope.statementLines.length,
+    ledgerEntries: runScope.ledgerEntries.length,
+    ledgerEntriesAlreadyReconciled: runScope.alreadyReconciled,
+    ...countResult(result),
+    balanceChecks: inputs.flatMap((input) => (input.parsed?.statements ?? []).flatMap((statement) => (statement.balance ? [balanceCheck(statement.balance)] : []))),
+    ...(runScope.excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(runScope.excluded), lines: runScope.excluded } } : {}),
+  };
+}
+
+/** The registry's record of a run: its files, statement identities and the ledger entries it matched. */
+export function runRecord<Ref>(runId: string, asOf: string, recordedAt: Date, inputs: readonly AdmittedInput<Ref>[], result: MatchResult, ledgerEntries: readonly LedgerEntry[]): RunRecord {
+  const accountOf = new Map(ledgerEntries.map((entry) => [entry.entryId, entry.accountId]));
+  return {
+    runId,
+    asOf,
+    recordedAt: recordedAt.toISOString(),
+    files: inputs
+      .filter((input) => input.parsed)
+      .map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: lineCount(input.parsed!) })),
+    statements: inputs.flatMap((input) => (input.identities ?? []).map((identity) => ({ ...identity, file: input.name, contentHash: input.contentHash }))),
+    matchedLedger: result.matches.flatMap((m) => {
+      const accountId = accountOf.get(m.ledgerEntryIds[0]!) ?? '';
+      return m.ledgerEntryIds.map((entryId) => ({ accountId: accountOf.get(entryId) ?? accountId, entryId, matchId: m.matchId }));
+    }),
+  };
+}
+
+/**
+ * Phase 4 (record): stage the results, stage the registry, publish, commit the registry, settle
+ * the analytics (REC-OUT-3), then raise the cases. Returns where the results were published.
+ */
+export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry' | 'results' | 'cases' | 'hooks' | 'progress'>, run: RecordedRun, registryRecord: RunRecord): Promise<string> {
+  const progress = ports.progress ?? (() => undefined);
+  const staged = await ports.results.stage(run);
+  let committed = false;
+  try {
+    await ports.registry.stage(registryRecord);
+    const location = await staged.publish();
+    ports.hooks?.beforeRegistryCommit?.();
+    await ports.registry.commit();
+    committed = true;
+    ports.hooks?.afterRegistryCommit?.();
+    await staged.settle(progress);
+    await ports.cases?.record(run);
+    return location;
+  } finally {
+    if (!committed) {
+      await ports.registry.rollback();
+      await staged.abort();
+    }
+    await staged.close();
+  }
+}
+
+export interface RunRecorded {
+  committed: true;
+  summary: RunSummary;
+  /** Where the results were published. */
+  location: string;
+  inputs: AdmittedInput<unknown>[];
+}
+
+export interface NothingNewRun {
+  committed: false;
+  reuploaded: Reupload[];
+  /** The run whose results are current (unchanged), if any. */
+  currentRunId: string | null;
+}
+
+/** The whole run (see the module comment): admit → scope → match → record. */
+export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: ReconcileRunRequest<Ref>): Promise<RunRecorded | NothingNewRun> {
+  const progress = ports.progress ?? (() => undefined);
+  const startedAt = ports.now();
+  const ledger = withDeclared(ports.ledger, request.declaredAccounts);
+  const admitPorts = { ...ports, ledger };
+
+  // 1. admit
+  const inputs = await admit(admitPorts, request.statements);
+
+  // The registry is the record of committed runs: what an interrupted run left behind goes first (REC-OUT-3).
+  await ports.results.align(await ports.registry.runIds());
+
+  if (!inputs.some((input) => input.parsed)) {
+    const currentRunId = await ports.results.keepCurrent();
+    progress(`nothing new: every statement was reconciled before; no run committed${currentRunId ? `, the current results (run ${currentRunId}) stay` : ''}`);
+    return {
+      committed: false,
+      reuploaded: inputs.map((input): Reupload => ({ file: input.name, contentHash: input.contentHash, firstRunId: input.reuploadOf!, by: input.reuploadedBy! })),
+      currentRunId,
+    };
+  }
+
+  // 2. scope
+  const runScope = await scope(admitPorts, inputs, { asOf: request.asOf, now: startedAt });
+  const { statementLines, ledgerEntries, asOf } = runScope;
+  progress(`matching ${statementLines.length} statement line(s) against ${ledgerEntries.length} ledger entr${ledgerEntries.length === 1 ? 'y' : 'ies'} (as of ${asOf})`);
+
+  // 3. match
+  const matchStarted = performance.now();
+  const result = match(runScope, request.rules);
+  const matchMs = Math.round(performance.now() - matchStarted);
+
+  // 4. record
+  const runId = runIdFor(inputs, runScope, request.rules, request.profile, await ports.registry.runCount());
+  const summary = runSummary(runId, request.rules, inputs, runScope, result);
+  const recordedAt = ports.now();
+  const firstRun = (reuploadOf: string): string => (reuploadOf === THIS_RUN ? runId : reuploadOf);
+  const audit: Record<string, unknown>[] = [
+    {
+      type: 'run.started',
+      runId,
+      at: startedAt.toISOString(),
+      statements: request.statements.map((ref) => ports.statements.describe(ref)),
+      ledger: { kind: ledger.kind, source: redactPans(ledger.source, 'identifier') },
+      rules: request.rulesLabel ?? 'default',
+      ruleSet: summary.ruleSet,
+      asOf,
+      profile: request.profile ?? null,
+    },
+    ...inputs.map((input) =>
+      input.parsed
+        ? {
+            type: 'statement.parsed',
+            runId,
+            file: ports.statements.describe(input.ref),
+            contentHash: input.contentHash,
+            format: input.parsed.format,
+            statements: input.parsed.statements.length,
+            statementLines: lineCount(input.parsed),
+            ...(input.skipped ? { skippedStatements: input.skipped.map((s) => ({ ...s, firstRunId: firstRun(s.firstRunId) })) } : {}),
+          }
+        : { type: 'statement.reuploaded', runId, file: ports.statements.describe(input.ref), contentHash: input.contentHash, firstRunId: firstRun(input.reuploadOf!), by: input.reuploadedBy },
+    ),
+    { type: 'ledger.loaded', runId, kind: ledger.kind, source: ledger.source, entries: ledgerEntries.length, alreadyReconciled: runScope.alreadyReconciled },
+    {
+      type: 'matching.completed',
+      runId,
+      elapsedMs: matchMs,
+      matched: summary.matched,
+      unmatchedStatement: summary.unmatchedStatement,
+      unmatchedLedger: summary.unmatchedLedger,
+      exceptions: summary.exceptions,
+    },
+    { type: 'run.recorded', runId, at: recordedAt.toISOString(), registry: ports.registry.location, store: ports.results.location },
+  ];
+  const run: RecordedRun = { runId, asOf, recordedAt, summary, result, statementLines, ledgerEntries, fileOf: (id) => runScope.fileOfLine.get(id) ?? '', audit };
+  const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, ledgerEntries));
+  return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
+}

@@ -22,23 +22,48 @@ export type CsvValue = string | number | bigint | null | undefined;
 
 /** A cell a spreadsheet would evaluate: = + - @ (or full-width) after optional whitespace/format characters, or a leading TAB / CR / LF. */
 const FORMULA_START = /^(?:[\t\r\n]|[\p{White_Space}\p{Cf}]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/u;
-/** The canonical decimal the number writer passes through: optional minus, no leading zeros, optional fraction. */
-const CANONICAL_DECIMAL = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
 const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * A first character that settles FORMULA_START without the regex: printable ASCII other than
+ * = + - @ can neither start a formula nor be skipped before one (not White_Space, not Cf).
+ */
+function plainStart(code: number): boolean {
+  return code > 0x20 && code < 0x7f && code !== 0x3d && code !== 0x2b && code !== 0x2d && code !== 0x40;
+}
 
 /** True when a spreadsheet opening the cell's text would treat it as a formula. */
 export function startsLikeFormula(text: string): boolean {
+  if (text.length === 0 || plainStart(text.charCodeAt(0))) return false;
   return FORMULA_START.test(text);
 }
 
-/** True for the decimals the number writer writes as they are. */
+/**
+ * True for the decimals the number writer writes as they are: optional minus, no leading zeros,
+ * optional fraction (`^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$`, checked by character codes).
+ */
 export function isCanonicalDecimal(text: string): boolean {
-  return CANONICAL_DECIMAL.test(text);
+  const length = text.length;
+  let i = text.charCodeAt(0) === 0x2d ? 1 : 0;
+  const first = text.charCodeAt(i);
+  if (first === 0x30) i += 1;
+  else if (first >= 0x31 && first <= 0x39) {
+    i += 1;
+    while (i < length && isDigit(text.charCodeAt(i))) i += 1;
+  } else return false;
+  if (i === length) return true;
+  if (text.charCodeAt(i) !== 0x2e || i + 1 === length) return false;
+  for (i += 1; i < length; i += 1) if (!isDigit(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 /** A text cell's content, formula-neutralised (reversible: see decodeCsvText). */
 export function neutraliseText(text: string): string {
-  return startsLikeFormula(text) || text.startsWith("'") ? `'${text}` : text;
+  return text.charCodeAt(0) === 0x27 || startsLikeFormula(text) ? `'${text}` : text;
 }
 
 /** Reverses neutraliseText for a text cell read back from one of our CSVs. */
@@ -46,8 +71,16 @@ export function decodeCsvText(cell: string): string {
   return cell.startsWith("'") ? cell.slice(1) : cell;
 }
 
+/** Whether String.prototype.trim could remove something: a first or last character that is not printable ASCII. */
+function mayTrim(text: string): boolean {
+  if (text.length === 0) return false;
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  return !(first > 0x20 && first < 0x7f && last > 0x20 && last < 0x7f) && text !== text.trim();
+}
+
 function quoted(text: string): string {
-  return NEEDS_QUOTES.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  return NEEDS_QUOTES.test(text) || mayTrim(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** A text cell, encoded (neutralised, then quoted when needed). */
@@ -71,7 +104,12 @@ export interface CsvTable<Column extends string> {
   row(cells: readonly CsvValue[]): string;
   /** Header (unless `header: false`) and every row. */
   render(rows: Iterable<readonly CsvValue[]>, options?: { header?: boolean }): string;
+  /** The same text as `render`, as ~1 MB pieces (for a file written as it is rendered, never one giant string). */
+  chunks(rows: Iterable<readonly CsvValue[]>, options?: { header?: boolean }): Generator<string>;
 }
+
+/** Characters gathered into one piece of `chunks`. */
+const CHUNK = 1 << 20;
 
 /**
  * A CSV table: its columns and which of them hold numbers. Every CSV output of the project is
@@ -81,7 +119,9 @@ export function csvTable<Column extends string>(columns: readonly Column[], opti
   const numeric = columns.map((column) => (options.numeric ?? []).includes(column));
   const row = (cells: readonly CsvValue[]): string => {
     if (cells.length !== columns.length) throw new Error(`a CSV row has ${cells.length} cells; the table has ${columns.length} columns (${columns.join(',')})`);
-    return `${cells.map((cell, i) => (numeric[i] ? numberCell(cell) : textCell(cell))).join(',')}\n`;
+    let line = numeric[0] ? numberCell(cells[0]) : textCell(cells[0]);
+    for (let i = 1; i < cells.length; i += 1) line += `,${numeric[i] ? numberCell(cells[i]) : textCell(cells[i])}`;
+    return `${line}\n`;
   };
   const header = (): string => `${columns.map(textCell).join(',')}\n`;
   return {
@@ -92,6 +132,17 @@ export function csvTable<Column extends string>(columns: readonly Column[], opti
       const parts = renderOptions.header === false ? [] : [header()];
       for (const cells of rows) parts.push(row(cells));
       return parts.join('');
+    },
+    *chunks(rows, chunkOptions = {}) {
+      let piece = chunkOptions.header === false ? '' : header();
+      for (const cells of rows) {
+        piece += row(cells);
+        if (piece.length >= CHUNK) {
+          yield piece;
+          piece = '';
+        }
+      }
+      if (piece.length > 0) yield piece;
     },
   };
 }

@@ -105,6 +105,36 @@ const hostileCase = fc
   );
 
 describe('the one CSV writer (REC-OUT-1)', () => {
+  it('the character-code fast paths decide exactly as the rules written as regular expressions (generated text)', () => {
+    // The definitions: a formula start, a canonical decimal, and when a cell is quoted.
+    const formulaStart = /^(?:[\t\r\n]|[\p{White_Space}\p{Cf}]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/u;
+    const canonicalDecimal = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+    const expectedCell = (text: string): string => {
+      const neutral = formulaStart.test(text) || text.startsWith("'") ? `'${text}` : text;
+      return /[",\r\n]/.test(neutral) || neutral !== neutral.trim() ? `"${neutral.replace(/"/g, '""')}"` : neutral;
+    };
+    const decimalLike = fc.array(fc.constantFrom('-', '0', '1', '9', '.', '+', ' ', 'e'), { maxLength: 8 }).map((chars) => chars.join(''));
+    const anyText = fc.oneof(hostileText, decimalLike, fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme-ascii', maxLength: 12 }));
+    fc.assert(
+      fc.property(anyText, (text) => {
+        expect(isCanonicalDecimal(text)).toBe(canonicalDecimal.test(text));
+        expect(textCell(text)).toBe(expectedCell(text));
+        expect(numberCell(text)).toBe(canonicalDecimal.test(text) ? text : expectedCell(text));
+      }),
+      { numRuns: fuzzRuns(3000), seed: fuzzSeed(4401) },
+    );
+  });
+
+  it('chunks() writes the same text as render(), in pieces (generated tables)', () => {
+    const table = csvTable(['a', 'b', 'n'], { numeric: ['n'] });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(hostileText, fc.option(hostileText, { nil: undefined }), hostileAmount), { maxLength: 30 }), fc.boolean(), (rows, header) => {
+        expect([...table.chunks(rows, { header })].join('')).toBe(table.render(rows, { header }));
+      }),
+      { numRuns: fuzzRuns(200), seed: fuzzSeed(4402) },
+    );
+  });
+
   it('neutralises every formula-like text cell and gives back the original text when read (generated cells)', () => {
     const table = csvTable(['text', 'amount'], { numeric: ['amount'] });
     fc.assert(

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import type { LedgerEntry, StatementLine } from '../../../src/recon/types';
+import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';
 import {
+  caseGroupKey,
   defaultRuleSet,
   deserialisePartition,
   generateLabelledSet,
@@ -44,6 +45,9 @@ const statementArb = fc.record({
   bank: fc.constantFrom(...REFS),
   customer: fc.constantFrom(...REFS),
   batch: fc.constantFrom(undefined, 2, 3),
+  // REC-IN-6: the item lines of a split batch carry the batch's reference and their place in it.
+  batchRef: fc.constantFrom(undefined, 'A', 'B', 'INV-9'),
+  batchItem: fc.constantFrom(undefined, 1, 2),
 });
 const ledgerArb = fc.record({
   account: fc.constantFrom(...ACCOUNTS),
@@ -73,6 +77,8 @@ function build(statements: StatementSpec[], ledgers: LedgerSpec[]): { lines: Sta
     if (s.bank !== undefined) line.bankReference = s.bank;
     if (s.customer !== undefined) line.customerReference = s.customer;
     if (s.batch !== undefined) line.batchItemCount = s.batch;
+    if (s.batchRef !== undefined) line.batchReference = s.batchRef;
+    if (s.batchItem !== undefined) line.batchItem = { index: s.batchItem, of: 2 };
     return line;
   });
   const entries = ledgers.map((l, i): LedgerEntry => ({
@@ -97,6 +103,18 @@ describe('determinism', () => {
         const again = JSON.stringify(matchAll(shuffled(lines, seed), shuffled(entries, seed ^ 0x5bd1e995), rules, '2025-06-30'));
         expect(again).toBe(reference);
         expectEachRowOnce(JSON.parse(reference), lines, entries);
+        // REC-CASE-1: a group holds at least two rows, and its key is derived from exactly those rows.
+        const members = new Map<string, { s: string[]; l: string[] }>();
+        for (const item of (JSON.parse(reference) as MatchResult).unmatched) {
+          if (item.group === undefined) continue;
+          const entry = members.get(item.group) ?? { s: [], l: [] };
+          (item.side === 'statement' ? entry.s : entry.l).push(item.id);
+          members.set(item.group, entry);
+        }
+        for (const [key, { s, l }] of members) {
+          expect(s.length + l.length).toBeGreaterThan(1);
+          expect(caseGroupKey(s, l)).toBe(key);
+        }
       }),
       { numRuns: 150, seed: 20250630 },
     );

@@ -9,6 +9,8 @@
  *   together). DynamoDB cannot make a larger plan one transaction, so every write is
  *   conditional AND idempotent (re-writing what this same plan already wrote succeeds), and the
  *   run marker is written last: a retried import after a crash completes without duplicating.
+ * - each imported run's statistics (REC-DASH-1) are one item `RUNSTATS` / `RUN#<runId>` (the
+ *   dashboards read the one partition), written before the run marker, once.
  * Throttling, 5xx and transaction conflicts are TransientStoreError (src/adapters/aws/errors.ts).
  */
 import type { AttributeValue, DynamoDBClient, QueryCommandInput, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
@@ -16,7 +18,8 @@ import { GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
 import { CASE_STATUSES } from '../../recon/workbench/cases';
-import type { CaseCounts, CaseFilter, WorkbenchStore } from '../../recon/workbench/ports';
+import type { RunStats } from '../../recon/workbench/dashboard';
+import type { CaseCounts, CaseFilter, OpenCaseAge, WorkbenchStore } from '../../recon/workbench/ports';
 import { CaseVersionConflict } from '../../recon/workbench/ports';
 import { TransientStoreError } from '../../ports';
 import { awsCall, errorName } from './errors';
@@ -35,6 +38,10 @@ export const MAX_TRANSACTION_ITEMS = 100;
 /** Cancellation reasons that say "try again", not "no". */
 const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 const OPEN_STATUSES: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL'];
+
+/** REC-DASH-1: the partition of the imported runs' statistics, one item per run. */
+export const RUN_STATS_PARTITION = 'RUNSTATS';
+export const runStatsSort = (runId: string): string => `RUN#${runId}`;
 
 type Item = Record<string, AttributeValue>;
 /** A query on the workbench table: the table name and paging are added by queryPages. */
@@ -254,6 +261,46 @@ export class DynamoWorkbenchStore implements WorkbenchStore {
       throw error;
     }
     return true;
+  }
+
+  async runStats(): Promise<RunStats[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': { S: RUN_STATS_PARTITION } },
+      ConsistentRead: true,
+    });
+    return items.map((item) => JSON.parse(item.stats?.S ?? 'null') as RunStats).filter((stats) => stats !== null);
+  }
+
+  async openCaseAges(): Promise<OpenCaseAge[]> {
+    const counts = new Map<number, number>();
+    for (const status of OPEN_STATUSES) {
+      const items = await this.queryAll({ ...this.statusKey(status), ProjectionExpression: '#age', ExpressionAttributeNames: { '#key': BY_STATUS.partitionKey, '#age': 'ageDays' } });
+      for (const item of items) {
+        const ageDays = Number(item.ageDays?.N ?? '0');
+        counts.set(ageDays, (counts.get(ageDays) ?? 0) + 1);
+      }
+    }
+    return [...counts.entries()].sort(([a], [b]) => a - b).map(([ageDays, cases]) => ({ ageDays, cases }));
+  }
+
+  /** The run's statistics item: written once; a retried import finds it written (the same statistics) and goes on. */
+  private async putRunStats(runId: string, stats: RunStats): Promise<void> {
+    try {
+      await awsCall('workbench PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: { [PK]: { S: RUN_STATS_PARTITION }, [SK]: { S: runStatsSort(runId) }, runId: { S: runId }, asOf: { S: stats.asOf }, stats: { S: JSON.stringify(stats) } },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   /** A raised case: new, or already raised by this run and untouched since (a retried import). */

@@ -3,9 +3,11 @@
  * the reconcile results it imports. Each case is kept whole as JSON, with the columns the list
  * filters on beside it; its history is append-only (case_id, version). Every write is one
  * transaction, conditional on the case's version (optimistic locking, SWEEP-1's pattern).
+ * Each imported run's statistics (REC-DASH-1) are kept in run_stats, written with the import.
  */
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
-import { type CaseCounts, type CaseFilter, CaseVersionConflict, type Clock, type WorkbenchStore } from '../../recon/workbench/ports';
+import type { RunStats } from '../../recon/workbench/dashboard';
+import { type CaseCounts, type CaseFilter, CaseVersionConflict, type Clock, type OpenCaseAge, type WorkbenchStore } from '../../recon/workbench/ports';
 import { openDurableDatabase, type StateDatabase } from './database';
 
 export const WORKBENCH_DB_FILE = 'workbench.db';
@@ -36,6 +38,9 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
   private readonly importedRun;
   private readonly statusCounts;
   private readonly openReasonCounts;
+  private readonly insertRunStats;
+  private readonly allRunStats;
+  private readonly openAges;
   private readonly saveTransaction;
   private readonly importTransaction;
 
@@ -68,6 +73,11 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     CREATE TABLE IF NOT EXISTS imported_runs (
       run_id TEXT PRIMARY KEY,
       imported_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- REC-DASH-1: each imported run's statistics, written in the import's transaction
+    CREATE TABLE IF NOT EXISTS run_stats (
+      run_id TEXT PRIMARY KEY,
+      stats_json TEXT NOT NULL
     ) WITHOUT ROWID`);
     this.getStatement = db.prepare<[string], { case_json: string }>('SELECT case_json FROM cases WHERE case_id = ?');
     this.historyStatement = db.prepare<[string], { event_json: string }>('SELECT event_json FROM case_events WHERE case_id = ? ORDER BY version');
@@ -89,6 +99,10 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     this.importedRun = db.prepare<[string], { run_id: string }>('SELECT run_id FROM imported_runs WHERE run_id = ?');
     this.statusCounts = db.prepare<[], { status: CaseStatus; n: number }>('SELECT status, count(*) AS n FROM cases GROUP BY status');
     this.openReasonCounts = db.prepare<[], { reason: string; n: number }>("SELECT reason, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY reason ORDER BY reason");
+
+    this.insertRunStats = db.prepare('INSERT INTO run_stats (run_id, stats_json) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
+    this.allRunStats = db.prepare<[], { stats_json: string }>('SELECT stats_json FROM run_stats ORDER BY run_id');
+    this.openAges = db.prepare<[], { age_days: number; n: number }>("SELECT age_days, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY age_days ORDER BY age_days");
 
     const write = (next: ExceptionCase, event: CaseEvent): void => {
       if (event.caseId !== next.caseId || event.version !== next.version) {
@@ -116,6 +130,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
       for (const refreshed of plan.refreshed) this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays });
       for (const { next, event } of plan.reopened) write(next, event);
       for (const { next, event } of plan.cleared) write(next, event);
+      if (plan.stats) this.insertRunStats.run(runId, JSON.stringify(plan.stats));
       return true;
     });
   }
@@ -187,5 +202,13 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
 
   async applyImport(runId: string, plan: ImportPlan): Promise<boolean> {
     return this.importTransaction(runId, plan);
+  }
+
+  async runStats(): Promise<RunStats[]> {
+    return this.allRunStats.all().map((row) => JSON.parse(row.stats_json) as RunStats);
+  }
+
+  async openCaseAges(): Promise<OpenCaseAge[]> {
+    return this.openAges.all().map((row) => ({ ageDays: row.age_days, cases: row.n }));
   }
 }

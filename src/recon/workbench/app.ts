@@ -21,6 +21,8 @@ import {
   WorkbenchError,
 } from './cases';
 import { createLogger } from '../../lambda/logger';
+import { dashboardData } from './dashboard';
+import { renderDashboard } from './dashboard-html';
 import { csvTable } from '../run/csv-writer';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import {
@@ -118,7 +120,7 @@ function problemResponse(api: boolean, status: number, message: string, actor?: 
   return htmlResponse(status, renderMessagePage({ title: ERROR_TITLES[status] ?? 'Error', message, ...(actor ? { actor } : {}) }), headers);
 }
 
-type RouteName = 'healthz' | 'stylesheet' | 'root' | 'list' | 'export' | 'detail' | 'act' | 'apiList' | 'apiDetail' | 'apiAct';
+type RouteName = 'healthz' | 'stylesheet' | 'root' | 'list' | 'export' | 'detail' | 'act' | 'apiList' | 'apiDetail' | 'apiAct' | 'dashboard' | 'apiDashboard';
 interface Route {
   name: RouteName;
   method: 'GET' | 'POST';
@@ -135,6 +137,8 @@ function matchRoute(path: string): Route | undefined {
     '/cases': { name: 'list', method: 'GET', api: false },
     '/cases.csv': { name: 'export', method: 'GET', api: false },
     '/api/cases': { name: 'apiList', method: 'GET', api: true },
+    '/dashboard': { name: 'dashboard', method: 'GET', api: false },
+    '/api/dashboard': { name: 'apiDashboard', method: 'GET', api: true },
   };
   if (Object.prototype.hasOwnProperty.call(fixed, path)) return fixed[path];
   const match = /^(\/api)?\/cases\/([^/]+)(\/actions)?$/.exec(path);
@@ -307,6 +311,13 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
         const { filter } = listFilter(request.query);
         const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
         return jsonResponse(200, { cases, counts });
+      }
+      case 'dashboard':
+      case 'apiDashboard': {
+        // REC-DASH-1: from the workbench store, behind the same sign-in as every page.
+        const [runs, ages] = await Promise.all([store.runStats(), store.openCaseAges()]);
+        const data = dashboardData(runs, ages);
+        return route.name === 'dashboard' ? htmlResponse(200, renderDashboard({ actor, data })) : jsonResponse(200, data);
       }
       case 'detail': {
         const done = request.query.done;

@@ -26,6 +26,7 @@ import { dayNumber } from '../matching/rows';
 import { formatConfidence, idCompare } from '../run/results';
 import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { isDecimal, subtractAmounts, sumAmounts } from './amounts';
+import type { RunStats } from './dashboard';
 
 export type CaseKind = 'exception' | 'proposed-match';
 export type CaseStatus = 'OPEN' | 'PENDING_APPROVAL' | 'RESOLVED' | 'WRITTEN_OFF' | 'CLEARED';
@@ -749,6 +750,8 @@ export interface ImportPlan {
   reopened: { next: ExceptionCase; event: CaseEvent }[];
   /** OPEN / PENDING_APPROVAL cases the run no longer reports: CLEARED by the system. */
   cleared: { next: ExceptionCase; event: CaseEvent }[];
+  /** REC-DASH-1: the run's statistics, kept with the import (absent for a cases file written before them). */
+  stats?: RunStats;
 }
 
 /**

@@ -97,6 +97,23 @@ dl.fields dd { margin: 0; word-break: break-word; }
 .actions input, .actions select { width: 100%; }
 .actions button { margin-top: 8px; }
 @media (max-width: 900px) { .detail { grid-template-columns: 1fr; } }
+header.top nav.links { display: flex; gap: 16px; margin-left: 24px; margin-right: auto; }
+header.top nav.links a { color: #fff; opacity: 0.9; }
+/* Dashboards (REC-DASH-1): inline SVG charts, each with the table of its numbers. */
+.charts { display: grid; grid-template-columns: 1fr; gap: 16px; }
+figure.chart { margin: 0; }
+figure.chart figcaption { font-weight: 600; margin-bottom: 8px; }
+figure.chart svg { display: block; width: 100%; max-width: 760px; height: auto; background: #fff; }
+figure.chart table { margin-top: 10px; }
+svg .axis { stroke: var(--muted); stroke-width: 1; }
+svg .grid { stroke: var(--line); stroke-width: 1; }
+svg .label { fill: var(--muted); font-size: 11px; }
+svg .value { fill: var(--ink); font-size: 11px; }
+svg .rate-line { fill: none; stroke: var(--accent); stroke-width: 2; }
+svg .rate-point { fill: var(--accent); }
+svg .bar { fill: var(--accent); }
+svg .bar.age-old { fill: var(--bad); }
+svg .bar.age-mid { fill: var(--warn); }
 `;
 
 const STATUS_LABELS: Record<CaseStatus, string> = {
@@ -136,7 +153,8 @@ function statusBadge(status: CaseStatus): SafeHtml {
   return html`<span class="status status-${status}">${STATUS_LABELS[status]}</span>`;
 }
 
-function page(title: string, actor: Actor | undefined, content: SafeHtml): string {
+/** A whole page: the header (who is signed in, the navigation) around `content`. */
+export function page(title: string, actor: Actor | undefined, content: SafeHtml): string {
   const who = actor
     ? html`<span class="who">Signed in as <strong>${actor.user}</strong>${actor.roles.map((role) => html`<span class="role">${role}</span>`)}</span>`
     : html`<span class="who">Not signed in</span>`;
@@ -149,7 +167,7 @@ function page(title: string, actor: Actor | undefined, content: SafeHtml): strin
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
 <body>
-<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a>${who}</header>
+<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a></nav>${who}</header>
 <main>
 ${content}
 </main>

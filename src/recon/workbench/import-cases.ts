@@ -10,7 +10,8 @@
  */
 import type { RunSummary } from '../run/results';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
-import { casesFromResult, type ExceptionCase, planImport } from './cases';
+import { casesFromResult, type ExceptionCase, type ImportPlan, planImport } from './cases';
+import { type RunStats, runStatsOf } from './dashboard';
 import type { WorkbenchStore } from './ports';
 
 export interface ImportOutcome {
@@ -25,11 +26,19 @@ export interface ImportOutcome {
   alreadyImported: boolean;
 }
 
-/** Imports `incoming` (casesFromResult of the run) as of `at`; re-importing the same run changes nothing. */
-export async function importRunCases(store: WorkbenchStore, run: { runId: string; coveredAccounts: ReadonlySet<string>; at: string }, incoming: readonly ExceptionCase[]): Promise<ImportOutcome> {
+/**
+ * Imports `incoming` (casesFromResult of the run) as of `at`, with the run's statistics for the
+ * dashboards (REC-DASH-1) when given; re-importing the same run changes nothing.
+ */
+export async function importRunCases(
+  store: WorkbenchStore,
+  run: { runId: string; coveredAccounts: ReadonlySet<string>; at: string },
+  incoming: readonly ExceptionCase[],
+  stats?: RunStats,
+): Promise<ImportOutcome> {
   const { runId, coveredAccounts, at } = run;
   const existing = await store.casesOfAccounts(new Set([...coveredAccounts, ...incoming.map((c) => c.accountId)]));
-  const plan = planImport(existing, incoming, { runId, coveredAccounts }, at);
+  const plan: ImportPlan = { ...planImport(existing, incoming, { runId, coveredAccounts }, at), ...(stats ? { stats } : {}) };
   const applied = await store.applyImport(runId, plan);
   return applied
     ? { runId, raised: plan.raised.length, reopened: plan.reopened.length, cleared: plan.cleared.length, alreadyImported: false }
@@ -76,5 +85,6 @@ export function coveredAccountsOf(run: Pick<RunResultForCases, 'summary' | 'resu
  */
 export async function importRunResult(store: WorkbenchStore, run: RunResultForCases): Promise<ImportOutcome> {
   const cases = casesFromResult({ runId: run.runId, asOf: run.asOf, at: run.recordedAt }, run.result, run);
-  return importRunCases(store, { runId: run.runId, coveredAccounts: coveredAccountsOf(run), at: run.recordedAt }, cases);
+  const stats = runStatsOf(run, run.result, (id) => run.statementLine(id));
+  return importRunCases(store, { runId: run.runId, coveredAccounts: coveredAccountsOf(run), at: run.recordedAt }, cases, stats);
 }

@@ -17,6 +17,7 @@ import { csvRecords } from '../run/csv';
 import { decodeCsvText } from '../run/csv-writer';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../run/results';
 import { casesFromResult, type CaseStatementLine, type ExceptionRow, type MatchRow, resultFromRows, rowLookups } from './cases';
+import { runStatsOf } from './dashboard';
 import { importRunCases, type ImportOutcome } from './import-cases';
 import type { Clock, WorkbenchStore } from './ports';
 
@@ -191,5 +192,7 @@ async function importRunDir(runDir: string, store: WorkbenchStore, clock: Clock)
     rows.result,
     rowLookups((id) => lines.get(id), rows),
   );
-  return importRunCases(store, { runId, coveredAccounts, at }, incoming);
+  // REC-DASH-1: the run's statistics, dated by when the run started (its audit trail).
+  const stats = runStatsOf({ runId, asOf, recordedAt: startedAt(runDir) }, rows.result, (id) => lines.get(id));
+  return importRunCases(store, { runId, coveredAccounts, at }, incoming, stats);
 }

@@ -8,6 +8,7 @@
  * these request / response shapes.
  */
 import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from './cases';
+import type { RunStats } from './dashboard';
 
 export interface CaseFilter {
   status?: readonly CaseStatus[];
@@ -52,8 +53,21 @@ export interface WorkbenchStore {
   save(next: ExceptionCase, event: CaseEvent): Promise<void>;
   /** Every case of these accounts (the import plan needs them). */
   casesOfAccounts(accountIds: ReadonlySet<string>): Promise<ExceptionCase[]>;
-  /** Applies an import plan atomically (all of it or none); returns false if the run was imported before. */
+  /**
+   * Applies an import plan atomically (all of it or none), with the run's statistics when the plan
+   * carries them; returns false if the run was imported before.
+   */
   applyImport(runId: string, plan: ImportPlan): Promise<boolean>;
+  /** REC-DASH-1: the statistics of every imported run that carried them (any order). */
+  runStats(): Promise<RunStats[]>;
+  /** REC-DASH-1: OPEN and PENDING_APPROVAL cases counted per age in days (any order). */
+  openCaseAges(): Promise<OpenCaseAge[]>;
+}
+
+/** How many open cases (OPEN or PENDING_APPROVAL) have this age. */
+export interface OpenCaseAge {
+  ageDays: number;
+  cases: number;
 }
 
 /** The workbench's view of one HTTP request (already decoded by the server adapter). */

@@ -199,7 +199,7 @@ describe('REC-CASE-1: grouped cases', () => {
       statementLineId: id,
       format: 'camt.053',
       statementId: 'S',
-      accountId: ACCOUNTS[0],
+      accountId: ACCOUNTS[0]!,
       currency: 'EUR',
       amount,
       bookingDate: '2025-03-10',
@@ -208,7 +208,7 @@ describe('REC-CASE-1: grouped cases', () => {
     });
     const entry = (id: string, amount: string): LedgerEntry => ({
       entryId: id,
-      accountId: ACCOUNTS[0],
+      accountId: ACCOUNTS[0]!,
       currency: 'EUR',
       amount,
       bookingDate: '2025-03-10',

@@ -6,6 +6,9 @@
  */
 import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
 import { casesFromResult, type ExceptionCase, type ExceptionRow, type MatchRow, resultFromRows, rowLookups } from '../../workbench/cases';
+import { type RunStats, runStatsOf } from '../../workbench/dashboard';
+import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
+import type { WorkbenchStore } from '../../workbench/ports';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../results';
 
 /** The one age rule of a statement line (src/recon/workbench/cases.ts). */
@@ -23,6 +26,8 @@ export interface RunCasesFile {
   /** The accounts of the run's statements: their cases the run no longer reports are cleared. */
   coveredAccounts: string[];
   cases: ExceptionCase[];
+  /** REC-DASH-1: the run's statistics for the workbench dashboards (absent in files written before them). */
+  stats?: RunStats;
 }
 
 /** The run cannot be imported: its cases.json is missing fields or belongs to another run (the message names the object). */
@@ -53,11 +58,13 @@ interface RunFacts {
 /** The run's cases file from its match result and its own lines and ledger entries. */
 export function runCasesFileOfResult(run: RunFacts, result: MatchResult, ledgerEntry: (id: string) => Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined): RunCasesFile {
   const lineById = new Map(run.lines.map((line) => [line.statementLineId, line]));
+  const statementLine = (id: string) => lineById.get(id);
   return {
     runId: run.runId,
     at: run.at,
     coveredAccounts: [...new Set(run.statementAccounts)].sort(),
-    cases: casesFromResult(run, result, { statementLine: (id) => lineById.get(id), ledgerEntry }),
+    cases: casesFromResult(run, result, { statementLine, ledgerEntry }),
+    stats: runStatsOf({ runId: run.runId, asOf: run.asOf, recordedAt: run.at }, result, statementLine),
   };
 }
 
@@ -76,6 +83,7 @@ export function runCasesFile(run: RunFacts, exceptionCells: readonly (readonly s
     at: run.at,
     coveredAccounts: [...new Set(run.statementAccounts)].sort(),
     cases: casesFromResult(run, rows.result, lookups),
+    stats: runStatsOf({ runId: run.runId, asOf: run.asOf, recordedAt: run.at }, rows.result, (id) => lineById.get(id)),
   };
 }
 
@@ -87,6 +95,14 @@ export function checkRunCasesFile(value: unknown, runId: string, uri: string): R
   if (typeof file.at !== 'string' || Number.isNaN(Date.parse(file.at))) problems.push('at is not a timestamp');
   if (!Array.isArray(file.coveredAccounts) || file.coveredAccounts.some((account) => typeof account !== 'string')) problems.push('coveredAccounts is not a list of account ids');
   if (!Array.isArray(file.cases)) problems.push('cases is not a list');
+  if (file.stats !== undefined && (typeof file.stats !== 'object' || file.stats === null || file.stats.runId !== runId || !Array.isArray(file.stats.volumes))) {
+    problems.push('stats is not the statistics of this run');
+  }
   if (problems.length > 0) throw new RunCasesFileError(`${uri}: ${problems.join('; ')}`);
   return file as RunCasesFile;
+}
+
+/** RaiseCases: imports a checked cases file (its cases and, when it has them, its statistics) once per run. */
+export function importRunCasesFile(store: WorkbenchStore, file: RunCasesFile): Promise<ImportOutcome> {
+  return importRunCases(store, { runId: file.runId, coveredAccounts: new Set(file.coveredAccounts), at: file.at }, file.cases, file.stats);
 }

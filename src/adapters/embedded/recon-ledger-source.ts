@@ -21,7 +21,7 @@ import { ledgerFileSide, maskLedgerEntry, type LedgerSide } from '../../recon/ru
 import { partitionDirs } from '../../runtime/state-layout';
 import { STATE_DB_FILE } from './database';
 import { postedLegs, type PostedLeg } from './ledger-store';
-import type { EmbeddedReferenceData } from './reference-data';
+import { loadReferenceData, type EmbeddedReferenceData } from './reference-data';
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -106,7 +106,7 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
   };
 }
 
-/** The posting pipeline's state as the run's ledger source. */
-export function stateLedgerSource(stateDir: string, referenceData: EmbeddedReferenceData): LedgerSource {
-  return ledgerSourceOf(stateLedgerSide(stateDir, referenceData));
+/** The posting pipeline's state as the run's ledger source; accounts resolve through the reference data in `referenceDataDir` (default: the bundled set). */
+export function stateLedgerSource(stateDir: string, referenceDataDir?: string): LedgerSource {
+  return ledgerSourceOf(stateLedgerSide(stateDir, loadReferenceData(referenceDataDir)));
 }

@@ -10,6 +10,7 @@ import type { ResultSink, RunRegistry as RunRegistryPort, StagedResults } from '
 import { DUCKDB_FILE, loadRun, syncAnalyticsStore, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
+export { acquireDirLock, DirLockedError } from './dir-lock';
 import { lookupsFor, renderExceptionsCsv, renderMatchesCsv, renderSummary } from '../../recon/run/results';
 
 /** The run `<out>/current` points at, if any. */

@@ -17,7 +17,7 @@ import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const useCases = () => require('./reconcile') as typeof import('./reconcile');
 const inboxModule = () => require('./inbox') as typeof import('./inbox');
-const lockModule = () => require('../../adapters/embedded/dir-lock') as typeof import('../../adapters/embedded/dir-lock');
+const lockModule = () => require('../../adapters/embedded/recon-results') as typeof import('../../adapters/embedded/recon-results');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Io {
@@ -202,45 +202,58 @@ export function addReconcileCommands(program: Command, io: Io): void {
     .option('--once', 'process the files already in the inbox, then exit (no watching)')
     .option('--json', 'print JSON: with --once one object {events}, else one event per line')
     .addHelpText('after', '\nExample:\n  ledgerline inbox --dir ./inbox --out ./recon-out --ledger ledger.csv --once --json')
-    .action(async (options: { dir: string; out: string; ledger?: string; state?: string; rules?: string; profile?: string; encoding?: StatementEncoding; registry?: string; once?: boolean; json?: boolean }) => {
-      const ledger = ledgerOption('inbox', options);
-      if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) throw new CliError(`inbox: inbox directory "${options.dir}" does not exist`);
-      if (resolve(options.out).startsWith(`${resolve(options.dir)}/`) || resolve(options.out) === resolve(options.dir)) {
-        throw new CliError('inbox: --out must not be inside the inbox folder');
-      }
-      const controller = new AbortController();
-      const stop = (): void => controller.abort();
-      if (!options.once) {
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        io.stderr(`watching ${resolve(options.dir)} (Ctrl-C to stop)\n`);
-      }
-      try {
-        const events = await inboxModule().runInbox({
-          dir: options.dir,
-          out: options.out,
-          ledger,
-          rulesFile: options.rules,
-          profile: options.profile,
-          encoding: options.encoding,
-          registryDir: options.registry,
-          once: options.once,
-          signal: controller.signal,
-          progress: (message) => io.stderr(`${message}\n`),
-          onEvent: (event) => {
-            if (options.json && !options.once) io.stdout(`${JSON.stringify(event)}\n`);
-            else if (!options.json) io.stdout(`${describeEvent(event)}\n`);
-          },
-        });
-        if (options.json && options.once) io.stdout(`${JSON.stringify({ events })}\n`);
-        if (events.some((event) => event.outcome === 'failed')) process.exitCode = 1;
-      } catch (error) {
-        // LOCK-1: another writer holds --out or the inbox.
-        if (error instanceof lockModule().DirLockedError) throw new CliError(`inbox: ${error.message}`, EXIT_LOCKED);
-        throw error;
-      } finally {
-        process.removeListener('SIGINT', stop);
-        process.removeListener('SIGTERM', stop);
-      }
-    });
+    .action(
+      async (options: {
+        dir: string;
+        out: string;
+        ledger?: string;
+        state?: string;
+        rules?: string;
+        profile?: string;
+        encoding?: StatementEncoding;
+        registry?: string;
+        once?: boolean;
+        json?: boolean;
+      }) => {
+        const ledger = ledgerOption('inbox', options);
+        if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) throw new CliError(`inbox: inbox directory "${options.dir}" does not exist`);
+        if (resolve(options.out).startsWith(`${resolve(options.dir)}/`) || resolve(options.out) === resolve(options.dir)) {
+          throw new CliError('inbox: --out must not be inside the inbox folder');
+        }
+        const controller = new AbortController();
+        const stop = (): void => controller.abort();
+        if (!options.once) {
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          io.stderr(`watching ${resolve(options.dir)} (Ctrl-C to stop)\n`);
+        }
+        try {
+          const events = await inboxModule().runInbox({
+            dir: options.dir,
+            out: options.out,
+            ledger,
+            rulesFile: options.rules,
+            profile: options.profile,
+            encoding: options.encoding,
+            registryDir: options.registry,
+            once: options.once,
+            signal: controller.signal,
+            progress: (message) => io.stderr(`${message}\n`),
+            onEvent: (event) => {
+              if (options.json && !options.once) io.stdout(`${JSON.stringify(event)}\n`);
+              else if (!options.json) io.stdout(`${describeEvent(event)}\n`);
+            },
+          });
+          if (options.json && options.once) io.stdout(`${JSON.stringify({ events })}\n`);
+          if (events.some((event) => event.outcome === 'failed')) process.exitCode = 1;
+        } catch (error) {
+          // LOCK-1: another writer holds --out or the inbox.
+          if (error instanceof lockModule().DirLockedError) throw new CliError(`inbox: ${error.message}`, EXIT_LOCKED);
+          throw error;
+        } finally {
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+        }
+      },
+    );
 }

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, watch, copyFileSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { acquireDirLock } from '../../adapters/embedded/dir-lock';
+import { acquireDirLock } from '../../adapters/embedded/recon-results';
 import { redactPans } from '../../domain/pan';
 import { freeName } from './quarantine';
 import { reconcile, RejectedInputError, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';

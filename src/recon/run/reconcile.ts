@@ -14,10 +14,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { acquireDirLock } from '../../adapters/embedded/dir-lock';
-import { loadReferenceData } from '../../adapters/embedded/reference-data';
 import { fileLedgerSource, stateLedgerSource } from '../../adapters/embedded/recon-ledger-source';
-import { outDirResultSink, sqliteRunRegistry, type OutDirHooks } from '../../adapters/embedded/recon-results';
+import { acquireDirLock, outDirResultSink, sqliteRunRegistry, type OutDirHooks } from '../../adapters/embedded/recon-results';
 import { fileStatementSource, folderQuarantine, type ParseStatement } from '../../adapters/embedded/recon-statements';
 import type { LedgerSource } from '../../ports/reconciliation';
 import { reconcileRun, RejectedInputError, ReconcileConfigError, type Reupload } from '../../use-cases/reconcile-run/reconcile-run';
@@ -158,7 +156,7 @@ async function reconcileLocked(
   let ledger: LedgerSource;
   let declaredAccounts: ReadonlySet<string> | undefined;
   try {
-    ledger = 'file' in options.ledger ? await fileLedgerSource(options.ledger.file) : stateLedgerSource(options.ledger.stateDir, loadReferenceData(options.ledger.referenceDataDir));
+    ledger = 'file' in options.ledger ? await fileLedgerSource(options.ledger.file) : stateLedgerSource(options.ledger.stateDir, options.ledger.referenceDataDir);
     if (options.ledger.accounts) declaredAccounts = readAccountRegistry(options.ledger.accounts);
   } catch (error) {
     // A bad registry is the caller's configuration, not a file to quarantine.

@@ -4,7 +4,13 @@
  * of the same object version can never start a second execution.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectRef } from './s3-io';
+
+/** An S3 object version. */
+export interface ObjectRef {
+  bucket: string;
+  key: string;
+  versionId?: string | null;
+}
 
 /** EventBridge "Object Created" (S3 → default bus). The key is not URL-encoded. */
 interface EventBridgeObjectCreated {

@@ -26,38 +26,26 @@
  *   ingest bucket: results/registry/<sha256>.json (re-upload claim), results/registry/statements/<identity>.json
  *   (a statement's identity claim, pointing at the content claim), quarantine/<runId>/<name>(.reason.json)
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
+import { s3LedgerExportSource } from '../../../adapters/aws/recon-ledger-source';
+import { ClaimLostError, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
+import { readJson, readText, s3Uri, writeObject, type S3Client } from '../../../adapters/aws/recon-s3';
+import { s3Quarantine, s3StatementSource } from '../../../adapters/aws/recon-statements';
+import { ReconcileConfigError, type LedgerSource } from '../../../ports/reconciliation';
+import { admit, RejectedInputError, runRecord, scope, withDeclared, type AdmittedInput } from '../../../use-cases/reconcile-run/reconcile-run';
 import { deserialisePartition, mergeResults, partitionInputs, serialisePartition } from '../../matching/partition';
 import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
-import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementLine } from '../../types';
+import { parseEncoding, type StatementEncoding } from '../../parsers/encoding';
+import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
 import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
-import { countExcluded, splitBookable, type ExcludedLine, type ExclusionReason } from '../bookable';
+import { parseAccountRegistry } from '../account-registry';
+import { countExcluded, type ExcludedLine, type ExclusionReason } from '../bookable';
 import { csvTable } from '../csv-writer';
-import { asBadInput, BadInputError, describePosition } from '../errors';
-import { readLedgerFile } from '../ledger-file';
-import { statementIdentity } from '../statement-identity';
-import {
-  balanceCheck,
-  canonicalResult,
-  countResult,
-  defaultAsOf,
-  exceptionRows,
-  lookupsFor,
-  matchRows,
-  renderExceptionsCsv,
-  renderMatchesCsv,
-  renderSummary,
-  type BalanceCheck,
-  type RunSummary,
-} from '../results';
-import { parseStatement } from '../statements';
+import { balanceCheck, canonicalResult, countResult, exceptionRows, lookupsFor, matchRows, renderExceptionsCsv, renderMatchesCsv, renderSummary, type BalanceCheck, type RunSummary } from '../results';
+import type { ObjectRef } from './objects';
 import { checkRunCasesFile, RUN_CASES_FILE, runCasesFile } from './run-cases';
-import { deleteObject, downloadObject, readJson, readText, s3Uri, writeObject, writeOnce } from './s3-io';
 
 /** The workflow configuration (Parameter Store JSON, `$.config.value` in the ASL). */
 export interface RunConfig {
@@ -71,6 +59,10 @@ export interface RunConfig {
   ledger?: { bucket: string; key: string };
   /** CSV column-mapping profile for CSV statements. */
   profile?: string;
+  /** REC-IN-7: the statement objects' text encoding (one of STATEMENT_ENCODINGS or an alias); default: the reader decides. */
+  encoding?: string;
+  /** REC-ACC-1: the accounts finance reconciles (account ids or IBANs): declared, a statement account with no ledger entries yet reconciles to all unmatched. */
+  accounts?: string[];
   /** Target statement lines + ledger entries per Distributed Map item (default 50000). */
   partitionRows?: number;
   /** At most this many Distributed Map items (default 500; keeps the item list small). */
@@ -200,208 +192,152 @@ export function chunkPartitions(sizes: readonly { key: string; rows: number }[],
   return chunks;
 }
 
-async function quarantineObject(ctx: StepContext, event: NormaliseEvent, localPath: string, contentHash: string, error: BadInputError): Promise<string> {
-  const prefix = ctx.quarantinePrefix ?? 'quarantine/';
-  const name = basename(event.key);
-  const target = `${prefix}${event.runId}/${name}`;
-  await writeObject(ctx.s3, event.bucket, target, readFileSync(localPath), 'application/octet-stream');
-  await writeObject(
-    ctx.s3,
-    event.bucket,
-    `${target}.reason.json`,
-    `${JSON.stringify(
-      {
-        file: s3Uri(event.bucket, event.key),
-        versionId: event.versionId ?? null,
-        problem: error.kind,
-        where: describePosition(error.position),
-        reason: error.message,
-        sha256: contentHash,
-        runId: event.runId,
-        quarantinedAt: (ctx.now?.() ?? new Date()).toISOString(),
-      },
-      null,
-      2,
-    )}\n`,
-    'application/json',
-  );
-  await deleteObject(ctx.s3, event.bucket, event.key);
-  return target;
+/** The ledger source the configuration names (REC-1). */
+function ledgerFromConfig(ctx: StepContext, config: RunConfig): LedgerSource {
+  if (!config.ledger?.bucket || !config.ledger.key) throw new ReconConfigurationError('normalise: config.ledger {bucket, key} (the ledger export) is not configured in Parameter Store');
+  return s3LedgerExportSource(ctx.s3, config.ledger, { tmpDir: ctx.tmpDir });
 }
 
-/** Step 1: normalise (see the module comment). */
+/** REC-ACC-1: the accounts finance reconciles, from the configuration (`accounts`). */
+function declaredAccounts(config: RunConfig): ReadonlySet<string> | undefined {
+  if (config.accounts === undefined) return undefined;
+  if (!Array.isArray(config.accounts)) throw new ReconConfigurationError('config.accounts must be a list of account ids or IBANs');
+  return parseAccountRegistry(config.accounts.map(String).join('\n'), 'config.accounts');
+}
+
+/**
+ * Step 1: normalise (see the module comment): the run use case's admit and scope phases
+ * (src/use-cases/reconcile-run) over the S3 adapters, then the Distributed Map's items.
+ */
 export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Promise<NormaliseResult> {
   const runId = checkRunId(event.runId);
   if (!event.bucket || !event.key) throw new ReconConfigurationError('normalise: bucket and key are required');
   if (!event.analyticsBucket) throw new ReconConfigurationError('normalise: analyticsBucket is required');
   const config = event.config ?? {};
   rulesFromConfig(config); // a bad configuration fails before anything is read or written
-  const work = join(ctx.tmpDir ?? tmpdir(), `recon-${runId}`);
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const uri = s3Uri(event.bucket, event.key);
+  let declared: ReadonlySet<string> | undefined;
+  let encoding: StatementEncoding | undefined;
   try {
-    const localPath = join(work, basename(event.key) || 'statement');
-    const { sha256: contentHash } = await downloadObject(ctx.s3, { bucket: event.bucket, key: event.key, versionId: event.versionId }, localPath);
-    const registryKey = `${ctx.registryPrefix ?? 'results/registry/'}${contentHash}.json`;
-    const base = {
-      runId,
-      contentHash,
-      registryBucket: event.bucket,
-      registryKey,
-      firstRunId: null,
-      format: null,
-      asOf: null,
-      statementLines: 0,
-      ledgerEntries: 0,
-      statementLinesPrefix: null,
-      runManifestKey: null,
-      partitions: [] as PartitionItem[],
-    };
-
-    // A content hash claimed by another run: a re-upload (never double-counted).
-    const existing = await readText(ctx.s3, event.bucket, registryKey);
-    const claimOwner = existing ? (JSON.parse(existing) as { runId?: string }).runId : undefined;
-    if (claimOwner && claimOwner !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: claimOwner };
-
-    const named = (error: BadInputError): BadInputError => {
-      const fix = (text: string): string => text.split(localPath).join(uri);
-      return new BadInputError(uri, { ...error.position, file: fix(error.position.file) }, fix(error.fault), error.kind, fix(error.message));
-    };
-    const reject = async (error: BadInputError): Promise<never> => {
-      const bad = named(error);
-      const target = await quarantineObject(ctx, event, localPath, contentHash, bad);
-      throw new BadStatementFileError(`${bad.message} (moved to ${s3Uri(event.bucket, target)})`);
-    };
-
-    let parsed: ParsedStatementFile;
-    try {
-      parsed = await parseStatement(localPath, { profile: config.profile, contentHash });
-    } catch (error) {
-      const bad = asBadInput(error, localPath);
-      if (bad instanceof BadInputError) return await reject(bad);
-      throw error;
-    }
-
-    // REC-OUT-2: a statement another run reconciled (the same statement re-encoded: CRLF, BOM…) is a
-    // re-upload too. Its identity claim counts while the content claim it names still exists (a
-    // failed run's content claim is released by the workflow, and its identity claims lapse with it).
-    const identityKey = (key: string): string => `${ctx.registryPrefix ?? 'results/registry/'}statements/${key}.json`;
-    const claimedBy = async (key: string): Promise<string | undefined> => {
-      const text = await readText(ctx.s3, event.bucket, identityKey(key));
-      if (!text) return undefined;
-      const claim = JSON.parse(text) as { runId?: string; registryKey?: string };
-      if (!claim.runId || claim.runId === runId || !claim.registryKey) return undefined;
-      const content = await readText(ctx.s3, event.bucket, claim.registryKey);
-      return content && (JSON.parse(content) as { runId?: string }).runId === claim.runId ? claim.runId : undefined;
-    };
-    const identities = parsed.statements.map((statement) => statementIdentity(parsed.format, statement));
-    const knownBy = await Promise.all(identities.map((identity) => claimedBy(identity.key)));
-    if (parsed.statements.length > 0 && knownBy.every((owner) => owner !== undefined)) return { ...base, duplicate: true, claimed: false, firstRunId: knownBy[0]! };
-    if (knownBy.some((owner) => owner !== undefined)) parsed = { ...parsed, statements: parsed.statements.filter((_, i) => knownBy[i] === undefined) };
-    const newIdentities = identities.filter((_, i) => knownBy[i] === undefined);
-
-    if (!config.ledger?.bucket || !config.ledger.key) throw new ReconConfigurationError('normalise: config.ledger {bucket, key} (the ledger export) is not configured in Parameter Store');
-    const ledgerPath = join(work, `ledger-${basename(config.ledger.key) || 'export'}`);
-    await downloadObject(ctx.s3, { bucket: config.ledger.bucket, key: config.ledger.key }, ledgerPath);
-    let ledger;
-    try {
-      ledger = await readLedgerFile(ledgerPath);
-    } catch (error) {
-      const message = error instanceof Error ? error.message.split(ledgerPath).join(s3Uri(config.ledger.bucket, config.ledger.key)) : String(error);
-      throw new ReconConfigurationError(`ledger export: ${message}`);
-    }
-    const ledgerAccounts = new Set(ledger.entries.map((entry) => entry.accountId));
-    const lines: StatementLine[] = [];
-    for (const statement of parsed.statements) {
-      for (const line of statement.lines) {
-        if (!ledgerAccounts.has(line.accountId)) {
-          const at = line.position.line !== undefined ? `line ${line.position.line}` : line.position.element ? `element ${line.position.element}` : 'statement';
-          await reject(
-            new BadInputError(
-              localPath,
-              { ...line.position, file: localPath },
-              `account ${line.accountId} is not in the ledger`,
-              'unknown-account',
-              `account ${line.accountId} in statement file ${localPath} ${at} is not in the ledger ${s3Uri(config.ledger.bucket, config.ledger.key)}`,
-            ),
-          );
-        }
-        lines.push(line);
-      }
-    }
-    // In scope, as locally: the ledger entries of the accounts the statement covers.
-    const statementAccounts = new Set(lines.map((line) => line.accountId));
-    const entries: LedgerEntry[] = ledger.entries.filter((entry) => statementAccounts.has(entry.accountId));
-    const asOf = event.asOf ?? defaultAsOf(lines, entries, ctx.now?.() ?? new Date());
-
-    // Chunks of account/currency partitions: the Distributed Map's items. REC-1: pending and
-    // foreign-currency lines are reported in the manifest, never matched (as locally).
-    const { bookable, excluded } = splitBookable(parsed.statements);
-    const partitions = partitionInputs(bookable, entries);
-    const sizes = [...partitions.entries()].map(([key, input]) => ({ key, rows: input.statementLines.length + input.ledgerEntries.length }));
-    const rowsOf = new Map(sizes.map((size) => [size.key, size.rows]));
-    const chunks = chunkPartitions(sizes, config.partitionRows ?? 50_000, config.maxPartitions ?? 500);
-    const items: PartitionItem[] = [];
-    for (const [index, chunk] of chunks.entries()) {
-      const id = `p-${String(index).padStart(5, '0')}`;
-      const key = keys.chunk(runId, id);
-      const body = `{"runId":${JSON.stringify(runId)},"asOf":${JSON.stringify(asOf)},"partitions":[${chunk.map((partitionKey) => serialisePartition(partitions.get(partitionKey)!)).join(',')}]}`;
-      await writeObject(ctx.s3, event.analyticsBucket, key, body, 'application/json');
-      items.push({ id, key, rows: chunk.reduce((n, partitionKey) => n + rowsOf.get(partitionKey)!, 0) });
-    }
-    const ndjson = (rows: readonly object[], extra: Record<string, string>): string => rows.map((row) => `${JSON.stringify({ ...row, ...extra })}\n`).join('');
-    await writeObject(ctx.s3, event.analyticsBucket, `${keys.statementLinesPrefix(runId)}part-00000.ndjson`, ndjson(lines, { sourceFileSha256: contentHash, runId }), 'application/x-ndjson');
-    await writeObject(ctx.s3, event.analyticsBucket, `${keys.ledgerEntriesPrefix(runId)}part-00000.ndjson`, ndjson(entries, { runId }), 'application/x-ndjson');
-    const manifest: RunManifest = {
-      runId,
-      source: { bucket: event.bucket, key: event.key, versionId: event.versionId ?? null },
-      contentHash,
-      format: parsed.format,
-      asOf,
-      statementLines: lines.length,
-      ledgerEntries: entries.length,
-      statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
-      balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
-      partitions: items,
-      ...(excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(excluded), lines: excluded } } : {}),
-    };
-    await writeObject(ctx.s3, event.analyticsBucket, keys.runManifest(runId), `${JSON.stringify(manifest)}\n`, 'application/json');
-
-    // Last: claim the content hash (a conditional put; a concurrent run of the same content loses).
-    const claim = `${JSON.stringify({ runId, contentHash, source: manifest.source, claimedAt: (ctx.now?.() ?? new Date()).toISOString() })}\n`;
-    if ((await writeOnce(ctx.s3, event.bucket, registryKey, claim, 'application/json')) === 'already-written') {
-      const owner = JSON.parse((await readText(ctx.s3, event.bucket, registryKey)) ?? '{}') as { runId?: string };
-      if (owner.runId !== runId) return { ...base, duplicate: true, claimed: false, firstRunId: owner.runId ?? null };
-    }
-    // Then each new statement's identity, naming the content claim; a concurrent run of the same
-    // statements in other bytes that claimed first wins, and this run releases its content claim.
-    for (const identity of newIdentities) {
-      const body = `${JSON.stringify({ runId, registryKey, contentHash, accountId: identity.accountId, statementId: identity.statementId, period: identity.period })}\n`;
-      if ((await writeOnce(ctx.s3, event.bucket, identityKey(identity.key), body, 'application/json')) === 'written') continue;
-      const owner = await claimedBy(identity.key);
-      if (owner !== undefined) {
-        await deleteObject(ctx.s3, event.bucket, registryKey);
-        return { ...base, duplicate: true, claimed: false, firstRunId: owner };
-      }
-      // A lapsed claim (its run failed) or this run's own (a retry): this run's now.
-      await writeObject(ctx.s3, event.bucket, identityKey(identity.key), body, 'application/json');
-    }
-    return {
-      ...base,
-      duplicate: false,
-      claimed: true,
-      format: parsed.format,
-      asOf,
-      statementLines: lines.length,
-      ledgerEntries: entries.length,
-      statementLinesPrefix: keys.statementLinesPrefix(runId),
-      runManifestKey: keys.runManifest(runId),
-      partitions: items,
-    };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+    declared = declaredAccounts(config);
+    encoding = config.encoding === undefined ? undefined : parseEncoding(config.encoding);
+  } catch (error) {
+    throw new ReconConfigurationError(`normalise: ${(error as Error).message}`);
   }
+  const now = () => ctx.now?.() ?? new Date();
+  const ref: ObjectRef = { bucket: event.bucket, key: event.key, versionId: event.versionId ?? null };
+  const registry = s3ClaimRegistry(ctx.s3, { bucket: event.bucket, prefix: ctx.registryPrefix, runId, source: ref, now });
+  let ledgerSource: LedgerSource | undefined;
+  // Read only when an account is checked: a re-upload needs no ledger.
+  const lazyLedger: LedgerSource = {
+    kind: 'file',
+    get source() {
+      return (ledgerSource ??= ledgerFromConfig(ctx, config)).source;
+    },
+    knows: (account) => (ledgerSource ??= ledgerFromConfig(ctx, config)).knows(account),
+    unknownAccountFault: (account) => (ledgerSource ??= ledgerFromConfig(ctx, config)).unknownAccountFault(account),
+    unknownAccountScope: () => (ledgerSource ??= ledgerFromConfig(ctx, config)).unknownAccountScope(),
+    entries: (accounts) => (ledgerSource ??= ledgerFromConfig(ctx, config)).entries(accounts),
+    digest: (accounts) => (ledgerSource ??= ledgerFromConfig(ctx, config)).digest(accounts),
+  };
+  const ledger = withDeclared(lazyLedger, declared);
+  let inputs: AdmittedInput<ObjectRef>[];
+  try {
+    inputs = await admit(
+      {
+        statements: s3StatementSource(ctx.s3, { profile: config.profile, encoding, tmpDir: ctx.tmpDir }),
+        ledger,
+        registry,
+        quarantine: s3Quarantine(ctx.s3, { runId, prefix: ctx.quarantinePrefix, now }),
+      },
+      [ref],
+    );
+  } catch (error) {
+    if (error instanceof RejectedInputError) throw new BadStatementFileError(`${error.badInput.message} (moved to ${error.quarantined.file})`);
+    if (error instanceof ReconcileConfigError) throw new ReconConfigurationError(error.message);
+    throw error;
+  }
+  const input = inputs[0]!;
+  const contentHash = input.contentHash;
+  const base = {
+    runId,
+    contentHash,
+    registryBucket: event.bucket,
+    registryKey: registry.contentKey(contentHash),
+    firstRunId: null,
+    format: null,
+    asOf: null,
+    statementLines: 0,
+    ledgerEntries: 0,
+    statementLinesPrefix: null,
+    runManifestKey: null,
+    partitions: [] as PartitionItem[],
+  };
+  // A content hash or every statement claimed by another run: a re-upload (never double-counted).
+  if (!input.parsed) return { ...base, duplicate: true, claimed: false, firstRunId: input.reuploadOf ?? null };
+  const parsed = input.parsed;
+
+  let runScope;
+  try {
+    runScope = await scope({ ledger, registry }, inputs, { asOf: event.asOf, now: now() });
+  } catch (error) {
+    if (error instanceof ReconcileConfigError) throw new ReconConfigurationError(error.message);
+    throw error;
+  }
+  const { statementLines: lines, ledgerEntries: entries, asOf, bookable, excluded } = runScope;
+
+  // Chunks of account/currency partitions: the Distributed Map's items. REC-1: pending and
+  // foreign-currency lines are reported in the manifest, never matched (as locally).
+  const partitions = partitionInputs(bookable, entries);
+  const sizes = [...partitions.entries()].map(([key, input]) => ({ key, rows: input.statementLines.length + input.ledgerEntries.length }));
+  const rowsOf = new Map(sizes.map((size) => [size.key, size.rows]));
+  const chunks = chunkPartitions(sizes, config.partitionRows ?? 50_000, config.maxPartitions ?? 500);
+  const items: PartitionItem[] = [];
+  for (const [index, chunk] of chunks.entries()) {
+    const id = `p-${String(index).padStart(5, '0')}`;
+    const key = keys.chunk(runId, id);
+    const body = `{"runId":${JSON.stringify(runId)},"asOf":${JSON.stringify(asOf)},"partitions":[${chunk.map((partitionKey) => serialisePartition(partitions.get(partitionKey)!)).join(',')}]}`;
+    await writeObject(ctx.s3, event.analyticsBucket, key, body, 'application/json');
+    items.push({ id, key, rows: chunk.reduce((n, partitionKey) => n + rowsOf.get(partitionKey)!, 0) });
+  }
+  const ndjson = (rows: readonly object[], extra: Record<string, string>): string => rows.map((row) => `${JSON.stringify({ ...row, ...extra })}\n`).join('');
+  await writeObject(ctx.s3, event.analyticsBucket, `${keys.statementLinesPrefix(runId)}part-00000.ndjson`, ndjson(lines, { sourceFileSha256: contentHash, runId }), 'application/x-ndjson');
+  await writeObject(ctx.s3, event.analyticsBucket, `${keys.ledgerEntriesPrefix(runId)}part-00000.ndjson`, ndjson(entries, { runId }), 'application/x-ndjson');
+  const manifest: RunManifest = {
+    runId,
+    source: { bucket: event.bucket, key: event.key, versionId: event.versionId ?? null },
+    contentHash,
+    format: parsed.format,
+    asOf,
+    statementLines: lines.length,
+    ledgerEntries: entries.length,
+    statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
+    balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
+    partitions: items,
+    ...(excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(excluded), lines: excluded } } : {}),
+  };
+  await writeObject(ctx.s3, event.analyticsBucket, keys.runManifest(runId), `${JSON.stringify(manifest)}\n`, 'application/json');
+
+  // Last: claim the content hash, then each new statement's identity (conditional puts: a
+  // concurrent run of the same content, or of the same statements in other bytes, that claimed first wins).
+  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, []));
+  try {
+    await registry.commit();
+  } catch (error) {
+    if (error instanceof ClaimLostError) return { ...base, duplicate: true, claimed: false, firstRunId: error.firstRunId };
+    throw error;
+  }
+  return {
+    ...base,
+    duplicate: false,
+    claimed: true,
+    format: parsed.format,
+    asOf,
+    statementLines: lines.length,
+    ledgerEntries: entries.length,
+    statementLinesPrefix: keys.statementLinesPrefix(runId),
+    runManifestKey: keys.runManifest(runId),
+    partitions: items,
+  };
 }
 
 export interface MatchEvent {

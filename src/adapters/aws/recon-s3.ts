@@ -7,14 +7,13 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsCall, errorName, httpStatus } from '../../../adapters/aws/errors';
-import { putOnce } from '../../../adapters/aws/s3-stores';
+import { awsCall, errorName, httpStatus } from './errors';
+import { putOnce } from './s3-stores';
 
-export interface ObjectRef {
-  bucket: string;
-  key: string;
-  versionId?: string | null;
-}
+export type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectRef } from '../../recon/run/aws/objects';
+
+export type { ObjectRef } from '../../recon/run/aws/objects';
 
 function toReadable(body: unknown): Readable {
   if (body instanceof Readable) return body;
@@ -24,6 +23,12 @@ function toReadable(body: unknown): Readable {
   }
   if (typeof body === 'string' || body instanceof Uint8Array) return Readable.from([typeof body === 'string' ? Buffer.from(body) : body]);
   throw new Error('S3 GetObject returned no readable body');
+}
+
+/** An object version's bytes as a stream of chunks (never whole in memory). */
+export async function objectChunks(client: S3Client, ref: ObjectRef): Promise<AsyncIterable<Uint8Array>> {
+  const response = await awsCall('S3 GetObject', () => client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) })));
+  return toReadable(response.Body);
 }
 
 /** Streams an object to a local file; returns its SHA-256 and size. */
@@ -38,6 +43,13 @@ export async function downloadObject(client: S3Client, ref: ObjectRef, path: str
   });
   await pipeline(source, createWriteStream(path));
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/** An object version's bytes (a quarantined file: moved whole). */
+export async function readBytes(client: S3Client, ref: ObjectRef): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await objectChunks(client, ref)) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
 }
 
 /** The object's text, or undefined when it does not exist. */

@@ -216,7 +216,13 @@ export async function admit<Ref>(ports: AdmitPorts<Ref>, refs: readonly Ref[]): 
           await reject(
             ports,
             ref,
-            new BadInputError(file, { ...line.position, file }, fault, 'unknown-account', `account ${line.accountId} in statement file ${file} ${where(line)} is not in ${ports.ledger.unknownAccountScope()}`),
+            new BadInputError(
+              file,
+              { ...line.position, file },
+              fault,
+              'unknown-account',
+              `account ${line.accountId} in statement file ${file} ${where(line)} is not in ${ports.ledger.unknownAccountScope()}`,
+            ),
           );
         }
       }
@@ -357,9 +363,7 @@ export function runRecord<Ref>(runId: string, asOf: string, recordedAt: Date, in
     runId,
     asOf,
     recordedAt: recordedAt.toISOString(),
-    files: inputs
-      .filter((input) => input.parsed)
-      .map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: lineCount(input.parsed!) })),
+    files: inputs.filter((input) => input.parsed).map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: lineCount(input.parsed!) })),
     statements: inputs.flatMap((input) => (input.identities ?? []).map((identity) => ({ ...identity, file: input.name, contentHash: input.contentHash }))),
     matchedLedger: result.matches.flatMap((m) => {
       const accountId = accountOf.get(m.ledgerEntryIds[0]!) ?? '';

@@ -236,7 +236,8 @@ export class DynamoWorkbenchStore implements WorkbenchStore {
       size += write.items.length;
     }
     if (chunk.length > 0) await this.transact(chunk);
-
+    // REC-DASH-1: the run's statistics before its marker, so a crash between them is retried whole.
+    if (plan.stats) await this.putRunStats(runId, plan.stats);
     try {
       await awsCall('workbench PutItem', () =>
         this.client.send(

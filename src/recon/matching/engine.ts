@@ -19,7 +19,13 @@
  *     (2^12 subsets by default). Amount mode: items of the same sign within the date window, at
  *     most maxCandidates nearest by date, group size 2..4, found by hashing single amounts (size 2),
  *     pairs (size 3) and pair sums (size 4): O(maxCandidates²) per head, never exponential.
- *  5. Every row left over gets a reason code and its age against `asOf`.
+ *     Shared-reference mode (REC-MATCH-1): items carrying the head's very own reference, all of
+ *     them summing exactly.
+ *  5. Every row left over gets a reason code, its age against `asOf` and, when it belongs with
+ *     others (a batch that does not add up…), a case group key (REC-CASE-1).
+ *
+ * Modules: one-to-one.ts (step 3), groups.ts (step 4), exceptions.ts + case-groups.ts (step 5),
+ * duplicates.ts (twins, after every rule), rows.ts (step 1).
  */
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { deterministicId } from '../../domain/events';

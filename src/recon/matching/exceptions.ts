@@ -1,13 +1,15 @@
 /**
  * Exceptions: every row left over after the rules gets a reason code, a candidate on the other
- * side where there is one, a detail and its age against asOf.
+ * side where there is one, a detail, its age against asOf and its case group (REC-CASE-1).
  *
- * Steps (first that applies, see README.md):
- *  1. DUPLICATE: a twin is matched or comes earlier by id.
- *  2. AMOUNT_MISMATCH: a counterpart with the same reference and a different amount.
- *  3. SPLIT_INCOMPLETE: a batch booking or split whose parts do not sum to it (head and parts).
- *  4. AMOUNT_MISMATCH: a same-date counterpart within maxDifferencePercent.
- *  5. STALE, else UNMATCHED.
+ * Steps:
+ *  1. Index the unmatched rows: twins, references, batch references (itemReferencePattern), days.
+ *  2. Find the case groups among them (case-groups.ts).
+ *  3. Give each row the first reason that applies (see README.md):
+ *     DUPLICATE (a twin matched or earlier by id; inside a batch or split only a matched twin),
+ *     SPLIT_INCOMPLETE (a member of a batch or split case), AMOUNT_MISMATCH (same reference,
+ *     another amount), SPLIT_INCOMPLETE (an item-pattern batch or split that does not add up),
+ *     AMOUNT_MISMATCH (a same-date counterpart within maxDifferencePercent), STALE, UNMATCHED.
  */
 import type { UnmatchedItem } from '../types';
 import { addTo, INFINITE, MATCHED, money, sumOf, withinRatio } from './common';

@@ -6,6 +6,9 @@
  *  1. Reference mode: the items are the free rows whose reference, run through
  *     itemReferencePattern, gives the head's reference. All of them in the date window summing
  *     exactly form the group; otherwise subsets are searched when there are at most maxSubsetItems.
+ *     Shared-reference mode (REC-MATCH-1): the items are the free rows carrying the head's very
+ *     own reference (each of the head's references tried on its own, in field order); all of them
+ *     in the date window must sum exactly (see sharedReferenceGroups).
  *  2. Amount mode: the items are free rows of the same sign and smaller magnitude within the date
  *     window, not reference-linked, at most maxCandidates nearest by date; sizes 2..4 are found by
  *     hashing single amounts, pairs and pair sums: O(maxCandidates²) per head, never exponential.

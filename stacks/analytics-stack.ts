@@ -4,7 +4,9 @@
  * - The analytics bucket (normalised NDJSON + partition chunks in, Parquet out, match results and Redshift load files).
  * - Glue: database, catalog tables, a security configuration, a VPC connection and the
  *   normalise-statements job whose script (glue/normalise_statements.py) is uploaded as an asset.
- * - EMR Serverless (Spark, arm64) in the private subnets.
+ * - EMR Serverless (Spark, arm64) in the private subnets, and the reconciliation job of large runs
+ *   (REC-EMR-1: emr/recon_spark.py + emr/recon_logic.py + the matcher bundle, uploaded as assets;
+ *   `emrMatch` is what the workflow configuration names to start it).
  * - Redshift Serverless namespace (CMK, admin password managed in Secrets Manager under the CMK)
  *   + workgroup in the private subnets, not publicly accessible, enhanced VPC routing.
  */
@@ -34,10 +36,47 @@ import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPol
 import type { VpcNetwork } from './lib/network';
 import { ANALYTICS_PREFIXES } from './naming';
 import { bucketUsers } from './catalogue';
+import { bundleEmrMatcher } from '../scripts/bundle-functions';
 
 export const GLUE_SCRIPT = resolve(__dirname, '..', 'glue', 'normalise_statements.py');
 /** Every decision of the Glue job (plain Python, unit-tested with python3): shipped beside the wrapper. */
 export const GLUE_LOGIC_MODULE = resolve(__dirname, '..', 'glue', 'normalise_logic.py');
+/** REC-EMR-1: the Spark driver of large runs and its decisions (plain Python, tested without Spark). */
+export const EMR_DRIVER = resolve(__dirname, '..', 'emr', 'recon_spark.py');
+export const EMR_LOGIC_MODULE = resolve(__dirname, '..', 'emr', 'recon_logic.py');
+/** Analytics bucket keys of the EMR job's files (GetObject for the job role: this prefix only). */
+export const EMR_SCRIPTS_PREFIX = `${ANALYTICS_PREFIXES.scripts}emr/`;
+/**
+ * The Node runtime the job's executors run the matcher bundle with (Spark --archives …#node, so
+ * ./node/bin/node): linux-arm64 (the application's architecture), Node 22 (the bundle's target).
+ * Built and uploaded by the deploy step, not by this stack (a ~30 MB binary; see emr/README.md).
+ */
+export const EMR_NODE_RUNTIME_KEY = `${EMR_SCRIPTS_PREFIX}node-runtime-linux-arm64.tar.gz`;
+
+let emrBundle: string | undefined;
+/** The matcher bundle, built once per process (esbuild, deterministic). */
+function emrMatcherBundle(): string {
+  emrBundle ??= bundleEmrMatcher().outFile;
+  return emrBundle;
+}
+
+/**
+ * What the reconciliation workflow's configuration carries to start the EMR job (config.emr,
+ * REC-EMR-1), less `minRows`, the size threshold, which is the environment's to choose.
+ */
+export interface EmrMatchJob {
+  applicationId: string;
+  executionRoleArn: string;
+  entryPoint: string;
+  sparkSubmitParameters: string;
+  /** The StartJobRun ConfigurationOverrides as the Step Functions integration takes them (PascalCase). */
+  configurationOverrides: {
+    MonitoringConfiguration: {
+      S3MonitoringConfiguration: { LogUri: string; EncryptionKeyArn: string };
+      CloudWatchLoggingConfiguration: { Enabled: boolean; LogGroupName: string; EncryptionKeyArn: string };
+    };
+  };
+}
 
 type Column = [name: string, type: string, comment: string];
 
@@ -102,6 +141,8 @@ export class AnalyticsStack extends LedgerlineStack {
   readonly redshiftAdminSecretArn: string;
   readonly glueJob: GlueJob;
   readonly emr: EmrserverlessApplication;
+  /** REC-EMR-1: the job the workflow starts for large runs (put into the workflow configuration as `emr`, with `minRows`). */
+  readonly emrMatch: EmrMatchJob;
 
   constructor(app: Construct, config: EnvironmentConfig, props: AnalyticsStackProps) {
     super(app, { scope: config, component: 'analytics', assumeDeployRole: true });
@@ -315,21 +356,59 @@ export class AnalyticsStack extends LedgerlineStack {
       // job runs name their CloudWatch log group and S3 log URI (both under the analytics CMK) in
       // the job driver's configurationOverrides instead (docs/infrastructure.md, "Provider 5.100").
     });
-    new LeastPrivilegeRole(this, 'emr-job-role', {
+    const emrFile = (id: string, path: string, name: string, contentType: string) => {
+      const asset = new TerraformAsset(this, `emr-${id}`, { path, type: AssetType.FILE });
+      new S3Object(this, `emr-${id}-object`, {
+        bucket: this.bucket.bucket.id,
+        key: `${EMR_SCRIPTS_PREFIX}${name}`,
+        source: asset.path,
+        sourceHash: asset.assetHash,
+        serverSideEncryption: 'aws:kms',
+        kmsKeyId: keyArn,
+        contentType,
+      });
+      return `${EMR_SCRIPTS_PREFIX}${name}`;
+    };
+    const driver = emrFile('driver', EMR_DRIVER, 'recon_spark.py', 'text/x-python');
+    const driverLogic = emrFile('logic', EMR_LOGIC_MODULE, 'recon_logic.py', 'text/x-python');
+    const matcher = emrFile('matcher', emrMatcherBundle(), 'matcher-pipe.js', 'application/javascript');
+    const emrRole = new LeastPrivilegeRole(this, 'emr-job-role', {
       name: names.roleName('emr-job'),
       description: 'EMR Serverless job runs: normalised partitions → matches (the TypeScript matcher via RDD.pipe)',
       assumeRolePolicy: serviceTrustPolicy('emr-serverless.amazonaws.com', account),
       permissionsBoundary: boundary,
       statements: [
-        allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.curated), objects(ANALYTICS_PREFIXES.normalised), objects(ANALYTICS_PREFIXES.scripts)]),
-        allow(['s3:PutObject', 's3:DeleteObject'], [objects(ANALYTICS_PREFIXES.matches), objects(ANALYTICS_PREFIXES.emrLogs)]),
-        listBucket([ANALYTICS_PREFIXES.curated, ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches]),
+        // REC-EMR-1 (emr/recon_spark.py): reads the run's normalised NDJSON and manifest and the job's
+        // own files; writes only the partition results (keys.chunkResult) and its logs.
+        allow(['s3:GetObject'], [objects(ANALYTICS_PREFIXES.normalised), objects(EMR_SCRIPTS_PREFIX)]),
+        allow(['s3:PutObject', 's3:DeleteObject'], [`${bucketArn}/${ANALYTICS_PREFIXES.matches}runs/*/partitions/*`, objects(ANALYTICS_PREFIXES.emrLogs)]),
+        listBucket([ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches, EMR_SCRIPTS_PREFIX]),
         s3Kms,
-        allow(catalogRead, catalogArns),
         allow(['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], [`${names.logGroupArn(emrLogGroup)}:*`]),
         kmsVia([keyArn], ['logs'], region, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']),
       ],
     });
+    const scriptUri = (key: string) => `s3://${names.analyticsBucket}/${key}`;
+    this.emrMatch = {
+      applicationId: this.emr.id,
+      executionRoleArn: emrRole.arn,
+      entryPoint: scriptUri(driver),
+      sparkSubmitParameters: [
+        `--py-files ${scriptUri(driverLogic)}`,
+        `--files ${scriptUri(matcher)}`,
+        `--archives ${scriptUri(EMR_NODE_RUNTIME_KEY)}#node`,
+        // The pipe's Node heap: one partition at a time per executor process.
+        '--conf spark.executorEnv.NODE_OPTIONS=--max-old-space-size=4096',
+      ].join(' '),
+      configurationOverrides: {
+        // Provider 5.100 has no monitoring_configuration on the application: each job run names its
+        // log destinations, both under the analytics CMK.
+        MonitoringConfiguration: {
+          S3MonitoringConfiguration: { LogUri: scriptUri(ANALYTICS_PREFIXES.emrLogs), EncryptionKeyArn: keyArn },
+          CloudWatchLoggingConfiguration: { Enabled: true, LogGroupName: emrLogGroup, EncryptionKeyArn: keyArn },
+        },
+      },
+    };
 
     // --- Redshift Serverless -------------------------------------------------------------------
     const redshiftRole = new LeastPrivilegeRole(this, 'redshift-role', {

@@ -310,7 +310,7 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
       executionRoleArn: 'arn:aws:iam::123456789012:role/ledgerline-dev-emr-job',
       entryPoint: `s3://${ANALYTICS}/scripts/emr/recon_spark.py`,
       sparkSubmitParameters: `--py-files s3://${ANALYTICS}/scripts/emr/recon_logic.py --files s3://${ANALYTICS}/scripts/emr/matcher-pipe.js --archives s3://${ANALYTICS}/scripts/emr/node-runtime.tar.gz#node`,
-      configurationOverrides: { monitoringConfiguration: { s3MonitoringConfiguration: { logUri: `s3://${ANALYTICS}/emr-logs/` } } },
+      configurationOverrides: { MonitoringConfiguration: { S3MonitoringConfiguration: { LogUri: `s3://${ANALYTICS}/logs/emr/` } } },
     };
     const started: Record<string, unknown>[] = [];
     const withConfig = (value: RunConfig & { emr?: unknown }, more: Record<string, unknown> = {}) => ({

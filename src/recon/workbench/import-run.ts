@@ -62,7 +62,13 @@ async function readCsv<Column extends string, Optional extends string = never>(
   return rows;
 }
 
-function exceptionRowsOf(file: string, rows: (Record<(typeof EXCEPTION_COLUMNS)[number], string> & { group?: string })[]): ExceptionRow[] {
+/**
+ * The columns every exceptions.csv has; `group` (REC-CASE-1) is read when the writer adds it
+ * (after them), so run directories written before it still import.
+ */
+const EXCEPTION_BASE_COLUMNS = EXCEPTION_COLUMNS.filter((column) => (column as string) !== 'group') as Exclude<(typeof EXCEPTION_COLUMNS)[number], 'group'>[];
+
+function exceptionRowsOf(file: string, rows: (Record<(typeof EXCEPTION_BASE_COLUMNS)[number], string> & { group?: string })[]): ExceptionRow[] {
   return rows.map((row, i) => {
     if (row.side !== 'statement' && row.side !== 'ledger') throw new RunImportError(`${file} row ${i + 1}: side must be statement or ledger, got "${row.side}"`);
     if (!/^-?[0-9]+$/.test(row.ageDays)) throw new RunImportError(`${file} row ${i + 1}: ageDays must be a whole number, got "${row.ageDays}"`);
@@ -181,7 +187,7 @@ export async function importNewRuns(outDir: string, store: WorkbenchStore & { ha
 async function importRunDir(runDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
   const { runId, asOf } = readSummary(join(runDir, 'summary.json'));
   const exceptionsFile = join(runDir, 'exceptions.csv');
-  const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_COLUMNS, ['group']));
+  const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_BASE_COLUMNS, ['group']));
   const matches: MatchRow[] = await readCsv(join(runDir, 'matches.csv'), MATCH_COLUMNS);
   const { lines, coveredAccounts } = await statementLinesOf(join(runDir, 'parquet', 'statement_lines.parquet'));
 

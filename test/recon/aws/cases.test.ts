@@ -7,7 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
 import { importCasesStep, keys, matchStep, normaliseStep, summariseStep, type RunConfig } from '../../../src/recon/run/aws/steps';
-import { statementLineFacts, type RunCasesFile } from '../../../src/recon/run/aws/run-cases';
+import { importRunCasesFile, runCasesFile, runCasesFileOfResult, statementLineFacts, type RunCasesFile } from '../../../src/recon/run/aws/run-cases';
+import { exceptionRows, lookupsFor, matchRows } from '../../../src/recon/run/results';
+import type { LedgerEntry, MatchResult, UnmatchedItem } from '../../../src/recon/types';
+import fc from 'fast-check';
 import type { StatementLine } from '../../../src/recon/types';
 import { tempDir } from '../../support/runtime';
 import { FakeWorkbenchTable } from '../../adapters/aws/support/fake-workbench-table';
@@ -89,6 +92,83 @@ describe('RaiseCases: summarise → cases.json → the workbench', () => {
     }
   });
 
+  it("cases.json carries the run's dashboard statistics: every statement line once, the confirmed matches, exact volumes", () => {
+    const matches = csvRows(writeText(dir, 'matches-stats.csv', s3.text(ANALYTICS, `${keys.results(RUN)}matches.csv`)!));
+    const exceptions = csvRows(writeText(dir, 'exceptions-stats.csv', s3.text(ANALYTICS, `${keys.results(RUN)}exceptions.csv`)!));
+    const stats = file.stats!;
+    expect(stats).toMatchObject({ runId: RUN, asOf, recordedAt: file.at });
+    const confirmed = new Set(matches.filter((row) => row.status === 'confirmed').map((row) => row.statementLineId));
+    const unmatched = new Set(exceptions.filter((row) => row.side === 'statement').map((row) => row.id));
+    expect(stats.unmatchedLines).toBe(unmatched.size);
+    expect(stats.matchedLines).toBe([...confirmed].filter((id) => !unmatched.has(id)).length);
+    expect(stats.ledgerExceptions).toBe(exceptions.filter((row) => row.side === 'ledger').length);
+    expect(stats.volumes.reduce((sum, volume) => sum + volume.lines, 0)).toBe(stats.statementLines);
+    for (const volume of stats.volumes) expect(volume.credits).toMatch(/^\d+\.\d{2}$/);
+  });
+
+  it('the rows path and the result path build the same cases (one case builder), groups included when the rows carry them', () => {
+    const itemArb = fc.record({
+      side: fc.constantFrom('statement' as const, 'ledger' as const),
+      reason: fc.constantFrom('UNMATCHED' as const, 'AMOUNT_MISMATCH' as const, 'STALE' as const),
+      ageDays: fc.integer({ min: 0, max: 90 }),
+      group: fc.option(fc.constantFrom('batch:1', 'batch:2'), { nil: undefined }),
+      cents: fc.integer({ min: -99_999, max: 99_999 }),
+      candidate: fc.boolean(),
+      proposed: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(itemArb, { maxLength: 20 }), (items) => {
+        const amount = (cents: number) => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+        const statementLines: StatementLine[] = items.map((item, i) => ({
+          statementLineId: `0123456789ab:0:${i}`,
+          format: 'bai2',
+          statementId: 'S',
+          accountId: 'ACC-1',
+          currency: 'USD',
+          amount: amount(item.cents),
+          bookingDate: '2026-01-01',
+          valueDate: null,
+          bankReference: `REF-${i}`,
+          position: { file: 'f' },
+        }));
+        const entries: LedgerEntry[] = items.map((item, i) => ({
+          entryId: `L-${i}`,
+          accountId: 'ACC-1',
+          currency: 'USD',
+          amount: amount(-item.cents),
+          bookingDate: '2026-01-01',
+          valueDate: '2026-01-01',
+          reference: `R-${i}`,
+          description: '',
+        }));
+        const unmatched: UnmatchedItem[] = items.map((item, i) => ({
+          side: item.side,
+          id: item.side === 'statement' ? statementLines[i]!.statementLineId : entries[i]!.entryId,
+          reason: item.reason,
+          ageDays: item.ageDays,
+          ...(item.candidate ? { candidateId: item.side === 'statement' ? `L-c${i}` : statementLines[i]!.statementLineId } : {}),
+          ...(item.group ? { group: item.group } : {}),
+        }));
+        const result: MatchResult = {
+          matches: items.flatMap((item, i) =>
+            item.proposed
+              ? [{ matchId: `m-${i}`, ruleId: 'r', confidence: 0.75, status: 'proposed' as const, statementLineIds: [statementLines[i]!.statementLineId], ledgerEntryIds: [`L-m${i}`] }]
+              : [],
+          ),
+          unmatched,
+        };
+        const lookups = lookupsFor(statementLines, entries);
+        const run = { runId: 'r', asOf: '2026-01-10', at: NOW.toISOString(), statementAccounts: ['ACC-1'], lines: statementLines };
+        const direct = runCasesFileOfResult(run, result, lookups.ledgerEntry);
+        // The rows summarise writes, with each exception's group as a cell after the columns.
+        const cells = [...exceptionRows(result, lookups)].map((row, i) => (unmatched[i]!.group ? [...row, unmatched[i]!.group!] : row));
+        expect(runCasesFile(run, cells, [...matchRows(result, lookups)])).toEqual(direct);
+        expect(direct.cases.filter((c) => c.kind === 'exception')).toHaveLength(new Set(unmatched.map((item, i) => item.group ?? `lone-${i}`)).size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('statement line facts age a line by its booking date, else its value date, else 0', () => {
     const line = { accountId: 'A', currency: 'CAD', amount: '115.00', bookingDate: '2006-03-16', valueDate: '2006-03-20' } as StatementLine;
     expect(statementLineFacts(line, '2006-03-31')).toEqual({ accountId: 'A', currency: 'CAD', amount: '115.00', ageDays: 15 });
@@ -142,6 +222,13 @@ describe('RaiseCases: summarise → cases.json → the workbench', () => {
       expect(table.events().filter((key) => key.startsWith(`CASE#${gone!.caseId}|`))).toEqual([`CASE#${gone!.caseId}|EVENT#000000001`, `CASE#${gone!.caseId}|EVENT#000000002`]);
       expect(table.items.get(`CASE#${gone!.caseId}|EVENT#000000002`)).toMatchObject({ action: { S: 'clear' }, from: { S: 'OPEN' }, to: { S: 'CLEARED' } });
       await expect(store.get(kept[0]!.caseId)).resolves.toMatchObject({ status: 'OPEN', version: 1, runId: next });
+    });
+
+    it("importRunCasesFile imports the file's statistics with its cases, once", async () => {
+      const fresh = new DynamoWorkbenchStore({ client: new FakeWorkbenchTable().client, tableName: 'test-workbench' });
+      await expect(importRunCasesFile(fresh, file)).resolves.toMatchObject({ raised: file.cases.length, alreadyImported: false });
+      await expect(importRunCasesFile(fresh, file)).resolves.toMatchObject({ alreadyImported: true });
+      await expect(fresh.runStats()).resolves.toEqual([file.stats]);
     });
 
     it('refuses a cases.json of another run, naming the object', async () => {

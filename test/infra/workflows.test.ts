@@ -53,8 +53,12 @@ test('placeholders must all be substituted, and nothing else', () => {
 test('reconciliation: Parameter Store → normalise → Glue (.sync) → Distributed Map of a Lambda per partition → summarise → Redshift Data API → raise workbench cases → SNS', () => {
   type State = { Type: string; Resource?: string; Next?: string; Default?: string; ItemProcessor?: { ProcessorConfig: { Mode: string }; States: Record<string, { Resource?: string }> } };
   const states = (loadWorkflow('reconciliation') as { StartAt: string; States: Record<string, State> }).States;
-  const happyPath = ['LoadConfiguration', 'Normalise', 'AlreadyReconciled', 'TransformToParquet', 'MatchPartitions', 'Summarise', 'LoadResults'];
+  const happyPath = ['LoadConfiguration', 'Normalise', 'AlreadyReconciled', 'TransformToParquet', 'EmrConfigured', 'MatchPartitions', 'Summarise', 'LoadResults'];
   expect(happyPath.slice(0, -1).map((name) => states[name]!.Next ?? states[name]!.Default)).toEqual(happyPath.slice(1));
+  // REC-EMR-1: a configured large run takes the EMR Serverless job instead of the Distributed Map.
+  const choiceTargets = (name: string) => (states[name] as unknown as { Choices: { Next: string }[] }).Choices.map((choice) => choice.Next);
+  expect([choiceTargets('EmrConfigured'), choiceTargets('LargeRun'), states.LargeRun!.Default, states.MatchOnEmr!.Next]).toEqual([['LargeRun'], ['MatchOnEmr'], 'MatchPartitions', 'Summarise']);
+  expect(states.MatchOnEmr!.Resource).toBe('arn:aws:states:::emr-serverless:startJobRun.sync');
   expect(states.LoadConfiguration!.Resource).toBe('arn:aws:states:::aws-sdk:ssm:getParameter');
   expect(states.Normalise!.Resource).toBe('arn:aws:states:::lambda:invoke');
   expect(states.TransformToParquet!.Resource).toBe('arn:aws:states:::glue:startJobRun.sync');

@@ -37,6 +37,14 @@
  *   | UnionPay   | 62                       | 16–19          |
  *   | Maestro    | 50, 56–69                | 13–19 (12 is below PCI-1's floor) |
  *
+ * 'narrative' evidence (REC-PAN-1): a bank statement's free text (remittance information,
+ * counterparty names, MT940 `:86:` and bank-specific fields), where Luhn-valid bank references and
+ * account numbers are common and are data. As 'text' evidence, but a card number must be a
+ * whole-group window (delimited: never digits inside a longer unseparated run, so account numbers
+ * of 20+ digits are kept) that also starts in a card issuer range (inIssuerRange, any length
+ * 13–19) or is grouped as cards are printed (4-4-4-4, 4-4-4-4-3, 4-6-5, …). A text that names a
+ * card (CARD_CONTEXT: card, Karte, carte, a scheme, PAN, CVV, …) is judged with 'text' evidence.
+ *
  * Escapes (PCI-1): a text holding JSON escapes is judged as it decodes, valid JSON or not: its
  * first decoding (`\uXXXX`, surrogate pairs, `\t`, `\/`, `\\`, …: what a JSON reader sees, so
  * every encoding of the same value is judged alike, ING-5) and, in case that is JSON again, up to
@@ -53,7 +61,7 @@
  * with escapes is scanned once per decoded level (at most three).
  */
 
-export type PanEvidence = 'text' | 'identifier';
+export type PanEvidence = 'text' | 'identifier' | 'narrative';
 
 /** What a redacted card number is replaced with: no digit of it survives. */
 export const PAN_REDACTION = '[REDACTED-PAN]';
@@ -216,7 +224,7 @@ function luhnWindow(s: number, e: number): boolean {
  * At the end of a group (last chain digit k-1): the first digit index of a whole-group window
  * passing Luhn (the earliest such when `all`, else any), or -1.
  */
-function wholeGroupWindow(k: number, groups: number, all: boolean): number {
+function wholeGroupWindow(k: number, groups: number, all: boolean, narrative: string | undefined): number {
   const e = k - 1;
   const oldest = Math.max(0, groups - RING);
   let first = -1;
@@ -224,7 +232,7 @@ function wholeGroupWindow(k: number, groups: number, all: boolean): number {
     const s = groupFirst[g & MASK] as number;
     const length = k - s;
     if (length > MAX_PAN) break;
-    if (length >= MIN_PAN && luhnWindow(s, e)) {
+    if (length >= MIN_PAN && luhnWindow(s, e) && (narrative === undefined || inIssuerRange(headAt(narrative, s)) || cardGrouping(g, groups, k))) {
       if (!all) return s;
       first = s;
     }
@@ -248,17 +256,59 @@ function longRunWindow(k: number, groupLength: number): boolean {
 }
 
 /** At a group's end: records (in `spans`) and reports a card number ending there (text evidence). */
-function groupEnd(k: number, groups: number, longRunHit: boolean, groupStart: number, lastEnd: number, spans: number[] | undefined): boolean {
+function groupEnd(k: number, groups: number, longRunHit: boolean, groupStart: number, lastEnd: number, spans: number[] | undefined, narrative: string | undefined): boolean {
   if (longRunHit) {
     // The whole run is redacted: no part of a run holding a card number is kept.
     if (spans) spans.push(groupStart, lastEnd);
     return true;
   }
   if (k < MIN_PAN) return false;
-  const s = wholeGroupWindow(k, groups, spans !== undefined);
+  const s = wholeGroupWindow(k, groups, spans !== undefined, narrative);
   if (s < 0) return false;
   if (spans) spans.push(digitAt[s & MASK] as number, lastEnd);
   return true;
+}
+
+/**
+ * REC-PAN-1: the issuer ranges of the card schemes, whatever the length (13–19): Visa 4;
+ * Mastercard 51–55, 2221–2720; Amex 34, 37; Discover 6011, 644–649, 65; JCB 3528–3589; Diners
+ * 300–305, 36, 38–39; UnionPay 62; Maestro 50, 56–69. (`head`: the first four digits.)
+ */
+export function inIssuerRange(head: number): boolean {
+  const d1 = Math.floor(head / 1000);
+  const d2 = Math.floor(head / 100);
+  const d3 = Math.floor(head / 10);
+  if (d1 === 4 || d1 === 5 || d1 === 6) return true; // Visa; Maestro 50, 56–59, Mastercard 51–55; Discover, UnionPay, Maestro 60–69
+  if (d1 === 2) return head >= 2221 && head <= 2720;
+  if (d1 === 3) return d2 === 34 || d2 === 37 || d2 === 36 || d2 === 38 || d2 === 39 || (d3 >= 300 && d3 <= 305) || (head >= 3528 && head <= 3589);
+  return false;
+}
+
+/**
+ * REC-PAN-1: digits grouped the way cards print them: groups of four with a shorter last group
+ * (4-4-4-4, 4-4-4-4-3, 4-4-4-1), or Amex/Diners 4-6-5 and 4-6-4. The window is groups
+ * `first`..`groups`-1 of the chain, ending at chain digit `k`-1.
+ */
+function cardGrouping(first: number, groups: number, k: number): boolean {
+  const count = groups - first;
+  if (count < 3) return false;
+  const lengthOf = (g: number): number => (g + 1 < groups ? (groupFirst[(g + 1) & MASK] as number) : k) - (groupFirst[g & MASK] as number);
+  if (count === 3 && lengthOf(first) === 4 && lengthOf(first + 1) === 6 && (lengthOf(first + 2) === 5 || lengthOf(first + 2) === 4)) return true;
+  for (let g = first; g < groups - 1; g += 1) if (lengthOf(g) !== 4) return false;
+  return lengthOf(groups - 1) <= 4;
+}
+
+/** The first four digits of the chain window starting at chain digit `s`, as a number. */
+function headAt(text: string, s: number): number {
+  let head = 0;
+  for (let j = 0; j < 4; j += 1) {
+    const i = digitAt[(s + j) & MASK] as number;
+    const c = text.charCodeAt(i);
+    let v = c - 48;
+    if (v < 0 || v > 9) v = unicodeDigit(text, i, c) % 10;
+    head = head * 10 + v;
+  }
+  return head;
 }
 
 /** At a chain's end: records and reports a standalone scheme-shaped card number (identifier evidence). */
@@ -274,7 +324,7 @@ function chainEnd(text: string, k: number, head: number, chainStart: number, las
  * The precise pass over text[from, to): windows, Luhn, schemes. Without `spans`, returns at the
  * first card number; with it, pushes every card number's [start, end) text range (unmerged).
  */
-function scanChains(text: string, from: number, to: number, identifier: boolean, spans: number[] | undefined): boolean {
+function scanChains(text: string, from: number, to: number, identifier: boolean, spans: number[] | undefined, narrative = false): boolean {
   const n = to;
   let found = false;
   let inChain = false;
@@ -296,7 +346,7 @@ function scanChains(text: string, from: number, to: number, identifier: boolean,
       if (v < 0) {
         if (!inChain) continue;
         if (groupLength > 0) {
-          if (!identifier && groupEnd(k, groups, longRunHit, groupStart, lastEnd, spans)) {
+          if (!identifier && groupEnd(k, groups, longRunHit, groupStart, lastEnd, spans, narrative ? text : undefined)) {
             if (!spans) return true;
             found = true;
           }
@@ -351,14 +401,14 @@ function scanChains(text: string, from: number, to: number, identifier: boolean,
     groupLength += 1;
     i += width - 1;
     lastEnd = i + 1;
-    if (groupLength > MAX_PAN && !identifier && !longRunHit && longRunWindow(k, groupLength)) {
+    if (groupLength > MAX_PAN && !identifier && !narrative && !longRunHit && longRunWindow(k, groupLength)) {
       if (!spans) return true;
       longRunHit = true;
       found = true;
     }
   }
   if (inChain) {
-    if (groupLength > 0 && !identifier && groupEnd(k, groups, longRunHit, groupStart, lastEnd, spans)) found = true;
+    if (groupLength > 0 && !identifier && groupEnd(k, groups, longRunHit, groupStart, lastEnd, spans, narrative ? text : undefined)) found = true;
     if (identifier && chainEnd(text, k, head, chainStart, lastEnd, spans)) found = true;
   }
   return found;
@@ -375,7 +425,7 @@ const CHAIN_OF_13 = /(?<!\p{Nd})\p{Nd}(?:[\t ,\-./_\u00a0\u2000-\u200a\u2010-\u2
  * The fast pass: finds chains (digit groups joined by up to three separators) and hands only those
  * with 13 or more digits to the precise pass. Almost every chain in a posting line is shorter.
  */
-function scan(text: string, identifier: boolean, spans: number[] | undefined): boolean {
+function scan(text: string, identifier: boolean, spans: number[] | undefined, narrative = false): boolean {
   if (!CHAIN_OF_13.test(text)) return false;
   const n = text.length;
   let found = false;
@@ -408,13 +458,13 @@ function scan(text: string, identifier: boolean, spans: number[] | undefined): b
       gap += 1;
       continue;
     }
-    if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans)) {
+    if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans, narrative)) {
       if (!spans) return true;
       found = true;
     }
     digits = 0;
   }
-  if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans)) found = true;
+  if (digits >= MIN_PAN && scanChains(text, chainStart, lastEnd, identifier, spans, narrative)) found = true;
   return found;
 }
 
@@ -577,30 +627,75 @@ function alignToEscapes(text: string, start: number, end: number): [number, numb
   return [s, e];
 }
 
+/**
+ * REC-PAN-1: words that say a number nearby is a card's (card, Karte, carte, tarjeta, kaart,
+ * karta, the schemes' names, PAN, CC no). Free text of a statement that has one is judged with
+ * text evidence (PCI-1); without one, with narrative evidence.
+ */
+const CARD_CONTEXT =
+  /(?:card|kart[ea]?|carte|tarjeta|kaart|visa|master\s?card|maestro|amex|american\s?express|discover|jcb|diners|union\s?pay|\bpan\b|\bcc\s?(?:no|nr|num)|cvv|cvc|expir|exp\.?\s?date)/i;
+
+/** How `evidence` judges `text`: [identifier-style chains, narrative's issuer or grouping test]. */
+function modeOf(text: string, evidence: PanEvidence): [boolean, boolean] {
+  if (evidence === 'text') return [false, false];
+  if (evidence === 'identifier') return [true, false];
+  // The mask itself ("[REDACTED-PAN]") is no card word: redaction stays idempotent.
+  const words = text.includes(PAN_REDACTION) ? text.split(PAN_REDACTION).join(' ') : text;
+  return CARD_CONTEXT.test(words) ? [false, false] : [false, true];
+}
+
+/**
+ * The common case, cheaply: no card number can hide in a text with fewer than 13 ASCII digits
+ * and no character that could be another script's digit (≥ U+0660). A JSON escape of a digit
+ * spells digits too (`\u0034`), so escaped text is covered.
+ */
+function tooFewDigits(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      digits += 1;
+      if (digits >= MIN_PAN) return false;
+    } else if (c >= 0x660) return false;
+  }
+  return true;
+}
+
 /** True when `text` has JSON escapes and, decoded (PCI-1: up to three levels), holds a card number. */
 export function containsEscapedPan(text: string, evidence: PanEvidence = 'text'): boolean {
-  if (text.indexOf('\\') < 0) return false;
-  const identifier = evidence === 'identifier';
-  return viewsOf(text).some((view) => view.text !== text && scan(view.text, identifier, undefined));
+  if (text.indexOf('\\') < 0 || tooFewDigits(text)) return false;
+  const [identifier, narrative] = modeOf(text, evidence);
+  return viewsOf(text).some((view) => view.text !== text && scan(view.text, identifier, undefined, narrative));
 }
 
 // ---------------------------------------------------------------------------
 // The API
 
-/** True when `text` holds a card number under the given evidence (PCI-1 'text' by default, PCI-2 'identifier'). */
+/**
+ * True when `text` holds a card number under the given evidence: PCI-1 'text' (the default),
+ * PCI-2 'identifier', or REC-PAN-1 'narrative' (a bank statement's free text: remittance,
+ * counterparty, bank-specific fields). Narrative evidence: a chain of digits joined by single
+ * spaces, hyphens or dashes, taken whole and standalone, of 13–19 digits passing Luhn, is a card
+ * number when it starts in a card issuer range (inIssuerRange, any length) or is grouped as
+ * cards print (4-4-4-4…, 4-6-5); when the text has a card word (CARD_CONTEXT) it is judged with
+ * text evidence instead. Bank references (ING's 17-digit `1518…`, account numbers of 20+ digits,
+ * letter-prefixed ids) are kept.
+ */
 export function containsPan(text: string, evidence: PanEvidence = 'text'): boolean {
-  const identifier = evidence === 'identifier';
-  if (text.indexOf('\\') < 0) return scan(text, identifier, undefined);
-  return viewsOf(text).some((view) => scan(view.text, identifier, undefined));
+  if (tooFewDigits(text)) return false;
+  const [identifier, narrative] = modeOf(text, evidence);
+  if (text.indexOf('\\') < 0) return scan(text, identifier, undefined, narrative);
+  return viewsOf(text).some((view) => scan(view.text, identifier, undefined, narrative));
 }
 
 /** Every card number's [start, end) range in `text`, merged and in order (escaped ones cover their whole escapes). */
 export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[number, number]> {
-  const identifier = evidence === 'identifier';
+  if (tooFewDigits(text)) return [];
+  const [identifier, narrative] = modeOf(text, evidence);
   const spans: Array<[number, number]> = [];
   for (const view of text.indexOf('\\') < 0 ? [{ text } as View] : viewsOf(text)) {
     const flat: number[] = [];
-    scan(view.text, identifier, flat);
+    scan(view.text, identifier, flat, narrative);
     for (let j = 0; j < flat.length; j += 2) {
       if (!view.at) {
         spans.push([flat[j] as number, flat[j + 1] as number]);
@@ -627,7 +722,11 @@ export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[n
  * (and, for an escaped one, none of its escapes). Idempotent: the result holds no card number.
  */
 export function redactPans(text: string, evidence: PanEvidence = 'text'): string {
-  if (text.indexOf('\\') < 0 && !scan(text, evidence === 'identifier', undefined)) return text;
+  if (tooFewDigits(text)) return text;
+  if (text.indexOf('\\') < 0) {
+    const [identifier, narrative] = modeOf(text, evidence);
+    if (!scan(text, identifier, undefined, narrative)) return text;
+  }
   let current = text;
   // One pass nearly always suffices; digits left either side of a redaction can (rarely) make a
   // new chain, so repeat until none is found. Every pass removes at least 13 digits.

@@ -67,9 +67,13 @@ export function maskIdentifier(text: string): string {
   return redactPans(text, 'identifier');
 }
 
-/** Free text (narratives, remittance information, names, messages): any Luhn-valid 13-19 digit spelling (PCI-1). */
+/**
+ * Free text (narratives, remittance information, names, bank-specific fields): REC-PAN-1's
+ * narrative evidence (a Luhn-valid number in an issuer range or card grouping, or any Luhn-valid
+ * spelling when a card word is near); bank references and account numbers in it are kept.
+ */
 export function maskText(text: string): string {
-  return redactPans(text);
+  return redactPans(text, 'narrative');
 }
 
 const IDENTIFIER_FIELDS = ['statementId', 'accountId', 'endToEndId', 'bankReference', 'customerReference', 'typeCode', 'status'] as const;

@@ -264,8 +264,9 @@ describe('camt synthetic documents', () => {
       endToEndId: 'E2E&1',
       customerReference: 'I-AB',
       counterparty: 'Müller <GmbH>',
-      // Remittance information is free text (PCI-1): the creditor reference's 14 digits pass Luhn, so they are masked.
-      remittanceInformation: 'Invoice <42> & "co" INV-42 RF[REDACTED-PAN]',
+      // REC-PAN-1: the creditor reference's 14 digits pass Luhn but start outside every card issuer
+      // range and are not grouped like a card: a reference, kept.
+      remittanceInformation: 'Invoice <42> & "co" INV-42 RF18539007547034',
     });
   });
 

@@ -260,9 +260,8 @@ describe('balance proofs on the whole-statement fixtures', () => {
     expect(file.statements).toHaveLength(1);
     expect(file.statements[0]!.balance).toMatchObject({ opening: '0.40', movements: '0.03', closing: '0.43', ok: true });
     expect(file.statements[0]!.lines.map((l) => l.bankReference)).toEqual(['MB170119012058', 'MB170119012085', 'MB170119012121']);
-    // The 26-digit account number is free text here: masked (PCI-1).
-    expect(file.statements[0]!.lines[0]!.remittanceInformation).toContain('Z RACH.: [REDACTED-PAN]; OD: JAN NOWAK');
-    expect(file.statements[0]!.lines[0]!.remittanceInformation).not.toContain('56114010810000267002001001');
+    // REC-PAN-1: the 26-digit account number in the free text is data, not a card number: kept.
+    expect(file.statements[0]!.lines[0]!.remittanceInformation).toContain('Z RACH.: 56114010810000267002001001; OD: JAN NOWAK');
   });
 
   it('mBank/with_newline_in_tnr: parses, but the sample does not prove (off by 770.71)', async () => {

@@ -8,7 +8,8 @@
  * read back through their own readers) are scanned for the digits.
  *
  * Free-text fields (remittance information, :86:, BAI2 text, descriptions, notes) get any spelling
- * (PCI-1); identifier fields (bank and customer references, end-to-end ids, ledger entry ids,
+ * (PCI-1; in a statement, REC-PAN-1 keeps 20+ digit runs as account numbers unless a card word is
+ * near, so those spellings carry one); identifier fields (bank and customer references, end-to-end ids, ledger entry ids,
  * account ids) get what PCI-2 calls a card number there: a standalone scheme-shaped number. The
  * input files themselves (inbox/processed, a quarantined copy) are the bank's and not scanned.
  */
@@ -56,8 +57,14 @@ const identifiers = (seed: number, n: number, lengths?: readonly number[]) =>
 /** Every PAN that went in, to scan for. */
 const PANS = new Set<string>();
 
+/**
+ * REC-PAN-1: in a statement's free text, digits inside an unseparated run of 20 or more are an
+ * account number, not a card number, unless a card word is near: those spellings get one.
+ */
+const statementText = (spelling: PanSpelling): PanSpelling => (spelling.form.startsWith('longRun') ? { ...spelling, text: `card ${spelling.text}` } : spelling);
+
 function lines(seed: number, identifierLengths?: readonly number[]): Line[] {
-  const texts = freeText(seed, LINES);
+  const texts = freeText(seed, LINES).map(statementText);
   const banks = identifiers(seed + 1, LINES, identifierLengths);
   const customers = identifiers(seed + 2, LINES, identifierLengths);
   return texts.map((text, i) => {

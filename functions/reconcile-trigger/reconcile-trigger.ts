@@ -5,8 +5,7 @@
  * the first execution still runs with the same input, the same execution): nothing new starts.
  */
 import middy from '@middy/core';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { awsCall, errorName } from '../../src/adapters/aws/errors';
+import { startExecution, type SFNClient } from '../../src/adapters/aws/recon-executions';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
 import { createdObjects, isReconcilable, reconciliationExecutionName } from '../../src/recon/run/aws/objects';
@@ -47,14 +46,11 @@ export function createReconcileTriggerHandler(deps: ReconcileTriggerDeps): middy
         continue;
       }
       const input: ReconciliationInput = { bucket: object.bucket, key: object.key, versionId: object.versionId ?? null, runId: executionName };
-      try {
-        const response = await awsCall('Step Functions StartExecution', () =>
-          deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name: executionName, input: JSON.stringify(input) })),
-        );
-        logger.info('reconciliation started', { ...base, executionArn: response.executionArn });
-        executions.push({ ...base, outcome: 'started', executionArn: response.executionArn });
-      } catch (error) {
-        if (errorName(error) !== 'ExecutionAlreadyExists') throw error;
+      const started = await startExecution(deps.sfn, deps.stateMachineArn, executionName, input);
+      if (started.outcome === 'started') {
+        logger.info('reconciliation started', { ...base, executionArn: started.executionArn });
+        executions.push({ ...base, outcome: 'started', executionArn: started.executionArn });
+      } else {
         logger.info('reconciliation already started for this object version; nothing new started', base);
         executions.push({ ...base, outcome: 'already-started' });
       }

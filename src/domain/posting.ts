@@ -17,7 +17,6 @@ import type { LegDirection, LegType, PostingLeg, RulesDecidedData } from './even
 import type { Money } from './money';
 import { deterministicId, timeOfId, timeOrderedId } from './events';
 import { minorOf } from './money';
-import { fnv1a32 } from './fnv';
 
 export const fxPositionAccount = (currency: string): string => `FXPOS-${currency}`;
 export const fxFeeIncomeAccount = (currency: string): string => `FXFEE-${currency}`;
@@ -110,39 +109,4 @@ export function assertBalanced(legs: readonly PostingLeg[]): void {
     const detail = [...off].map(([ccy, minor]) => `${ccy} ${minor}`).join(', ');
     throw new PostingError(`posting sequence ${legs[0]?.sequenceId ?? '?'} does not balance: ${detail}`);
   }
-}
-
-export interface AccountDelta {
-  accountId: string;
-  currency: string;
-  debitMinor: bigint;
-  creditMinor: bigint;
-  legs: PostingLeg[];
-}
-
-/** Sums a batch's legs once per account: the basis of one versioned balance update per account. */
-export function sumByAccount(legs: readonly PostingLeg[]): Map<string, AccountDelta> {
-  const deltas = new Map<string, AccountDelta>();
-  for (const leg of legs) {
-    let delta = deltas.get(leg.accountId);
-    if (!delta) {
-      delta = { accountId: leg.accountId, currency: leg.amount.currency, debitMinor: 0n, creditMinor: 0n, legs: [] };
-      deltas.set(leg.accountId, delta);
-    } else if (delta.currency !== leg.amount.currency) {
-      throw new PostingError(`account ${leg.accountId} receives ${leg.amount.currency} and ${delta.currency} legs`);
-    }
-    const minor = minorOf(leg.amount);
-    if (leg.direction === 'DEBIT') delta.debitMinor += minor;
-    else delta.creditMinor += minor;
-    delta.legs.push(leg);
-  }
-  return deltas;
-}
-
-/** Deterministic shard for a hot account's batch: spreads writes, and a re-delivery of the same legs picks the same shard. */
-export function shardFor(legs: readonly PostingLeg[], shards: number): number {
-  if (shards <= 1 || legs.length === 0) return 0;
-  let smallest = legs[0]!.legId;
-  for (const leg of legs) if (leg.legId < smallest) smallest = leg.legId;
-  return fnv1a32(smallest) % shards;
 }

@@ -42,9 +42,9 @@ import { importRunCases, type ImportOutcome } from '../../workbench/import-cases
 import type { WorkbenchStore } from '../../workbench/ports';
 import { parseAccountRegistry } from '../account-registry';
 import { countExcluded, type ExcludedLine, type ExclusionReason } from '../bookable';
-import { csvTable } from '../csv-writer';
 import { balanceCheck, canonicalResult, countResult, exceptionRows, lookupsFor, matchRows, renderExceptionsCsv, renderMatchesCsv, renderSummary, type BalanceCheck, type RunSummary } from '../results';
 import type { ObjectRef } from './objects';
+import { loadKeys, redshiftLoadSql, renderLoadFile, runsRow } from './redshift-load';
 import { checkRunCasesFile, RUN_CASES_FILE, runCasesFile } from './run-cases';
 
 /** The workflow configuration (Parameter Store JSON, `$.config.value` in the ASL). */
@@ -404,36 +404,8 @@ export async function collectRun(ctx: StepContext, analyticsBucket: string, runI
   return { manifest, lines, entries, result: mergeResults(results) };
 }
 
-function sqlIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,126}$/.test(name)) throw new ReconConfigurationError(`"${name}" is not a plain SQL identifier`);
-  return name;
-}
-
-/**
- * The Redshift load files (column order = the tables; no header), through the one formula-safe
- * CSV writer (REC-OUT-1) like matches.csv / exceptions.csv, so a cell reads the same in both.
- */
-export const LOAD_TABLES = {
-  runs: csvTable(['run_id', 'source_uri', 'content_hash', 'as_of', 'statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger', 'summary'], {
-    numeric: ['statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger'],
-  }),
-  matches: csvTable(['run_id', 'match_id', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'rule_id', 'confidence', 'status'], { numeric: ['confidence'] }),
-  exceptions: csvTable(['run_id', 'side', 'id', 'reason', 'age_days', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'account_id', 'currency', 'amount', 'detail'], {
-    numeric: ['age_days', 'amount'],
-  }),
-} as const;
-
-/** The Redshift load: delete-then-COPY of the run's rows, one transaction (BatchExecuteStatement). */
-export function redshiftLoadSql(schemaName: string, bucket: string, runId: string): string[] {
-  const schema = sqlIdentifier(schemaName);
-  checkRunId(runId);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ReconConfigurationError(`"${bucket}" is not an S3 bucket name`);
-  const from = (table: string) => `'s3://${bucket}/${keys.results(runId)}load/${table}.csv'`;
-  return ['runs', 'matches', 'exceptions'].flatMap((table) => [
-    `DELETE FROM ${schema}.${table} WHERE run_id = '${runId}'`,
-    `COPY ${schema}.${table} FROM ${from(table)} IAM_ROLE DEFAULT FORMAT AS CSV`,
-  ]);
-}
+// The Redshift load (REC-2, REC-RS-1): its tables, files and SQL are defined once, in ./redshift-load.ts.
+export { LOAD_TABLES, redshiftLoadSql } from './redshift-load';
 
 /** Step 3: merge, render, write the results, the run's workbench cases and the Redshift load files. */
 export async function summariseStep(ctx: StepContext, event: SummariseEvent): Promise<SummariseResult> {
@@ -468,7 +440,8 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   const bucket = event.analyticsBucket;
   await writeObject(ctx.s3, bucket, `${prefix}matches.csv`, renderMatchesCsv(presented, lookups), 'text/csv');
   await writeObject(ctx.s3, bucket, `${prefix}exceptions.csv`, renderExceptionsCsv(presented, lookups), 'text/csv');
-  await writeObject(ctx.s3, bucket, `${prefix}summary.json`, renderSummary(summary), 'application/json');
+  const summaryText = renderSummary(summary);
+  await writeObject(ctx.s3, bucket, loadKeys.summary(runId), summaryText, 'application/json');
   const exceptionCells = [...exceptionRows(presented, lookups)];
   const matchCells = [...matchRows(presented, lookups)];
   const cases = runCasesFile(
@@ -477,33 +450,19 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     matchCells,
   );
   await writeObject(ctx.s3, bucket, keys.runCases(runId), `${JSON.stringify(cases)}\n`, 'application/json');
-  const load = (table: (typeof LOAD_TABLES)[keyof typeof LOAD_TABLES], rows: Iterable<string[]>): string => {
-    const withRunId = function* () {
-      for (const row of rows) yield [runId, ...row];
-    };
-    return table.render(withRunId(), { header: false });
+  const facts = {
+    sourceUri: s3Uri(manifest.source.bucket, manifest.source.key),
+    contentHash: manifest.contentHash,
+    asOf: manifest.asOf,
+    statementLines: summary.statementLines,
+    ledgerEntries: summary.ledgerEntries,
+    matched: summary.matched.total,
+    unmatchedStatement: summary.unmatchedStatement,
+    unmatchedLedger: summary.unmatchedLedger,
   };
-  await writeObject(
-    ctx.s3,
-    bucket,
-    `${prefix}load/runs.csv`,
-    load(LOAD_TABLES.runs, [
-      [
-        s3Uri(manifest.source.bucket, manifest.source.key),
-        manifest.contentHash,
-        manifest.asOf,
-        String(summary.statementLines),
-        String(summary.ledgerEntries),
-        String(summary.matched.total),
-        String(summary.unmatchedStatement),
-        String(summary.unmatchedLedger),
-        JSON.stringify(summary),
-      ],
-    ]),
-    'text/csv',
-  );
-  await writeObject(ctx.s3, bucket, `${prefix}load/matches.csv`, load(LOAD_TABLES.matches, matchCells), 'text/csv');
-  await writeObject(ctx.s3, bucket, `${prefix}load/exceptions.csv`, load(LOAD_TABLES.exceptions, exceptionCells), 'text/csv');
+  await writeObject(ctx.s3, bucket, loadKeys.loadFile(runId, 'runs'), renderLoadFile('runs', runId, [runsRow(bucket, runId, facts, summaryText)]), 'text/csv');
+  await writeObject(ctx.s3, bucket, loadKeys.loadFile(runId, 'matches'), renderLoadFile('matches', runId, matchCells), 'text/csv');
+  await writeObject(ctx.s3, bucket, loadKeys.loadFile(runId, 'exceptions'), renderLoadFile('exceptions', runId, exceptionCells), 'text/csv');
   return {
     runId,
     resultPrefix: s3Uri(bucket, prefix),

@@ -65,6 +65,55 @@ export function clampConfidence(value: number): number {
   return value < 0 ? 0 : value > SCALE ? SCALE : Math.round(value);
 }
 
+/**
+ * key → rows, for the big indices over a whole side. Most keys have one row, so a key gets an
+ * array only when it has a second one (no allocation per row: less garbage to collect).
+ * Rows are kept in insertion order; adding the same row twice in a row keeps one.
+ */
+export class RowIndex<K> {
+  private readonly map = new Map<K, number>();
+  private readonly lists: number[][] = [];
+  private readonly one = [0];
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(key: K, row: number): void {
+    const at = this.map.get(key);
+    if (at === undefined) this.map.set(key, row);
+    else if (at >= 0) {
+      if (at !== row) {
+        this.lists.push([at, row]);
+        this.map.set(key, -this.lists.length);
+      }
+    } else {
+      const list = this.lists[-at - 1]!;
+      if (list[list.length - 1] !== row) list.push(row);
+    }
+  }
+
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  /** The rows of `key`. A single row comes in an array shared by every call: read it before the next `get`. */
+  get(key: K): readonly number[] | undefined {
+    const at = this.map.get(key);
+    if (at === undefined) return undefined;
+    if (at >= 0) {
+      this.one[0] = at;
+      return this.one;
+    }
+    return this.lists[-at - 1];
+  }
+
+  /** The rows of every key that has at least two, in the order the keys got their second row. */
+  repeated(): readonly (readonly number[])[] {
+    return this.lists;
+  }
+}
+
 export function addTo<K>(map: Map<K, number[]>, key: K, value: number): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);

@@ -9,7 +9,7 @@
  *     later rules (they are reported DUPLICATE).
  *  3. `duplicatesAmong` names, for each unmatched row, the twin it duplicates (matched, or first by id).
  */
-import { addTo, MATCHED, WITHHELD } from './common';
+import { MATCHED, RowIndex, WITHHELD } from './common';
 import type { Side } from './rows';
 
 /** Rows of the same side that are indistinguishable for matching (amount, dates, references). */
@@ -32,19 +32,18 @@ export function hasReference(side: Side, i: number): boolean {
  * the same statement line delivered twice, or a ledger entry recorded twice. Canonical order.
  */
 export function twinGroups(side: Side): number[][] {
-  const byReference = new Map<string, number[]>();
+  const byReference = new RowIndex<string>();
   for (let i = 0; i < side.n; i += 1) {
     for (const field of side.refs) {
       const ref = field[i];
       if (ref !== undefined) {
-        addTo(byReference, ref, i);
+        byReference.add(ref, i);
         break;
       }
     }
   }
   const groups: number[][] = [];
-  for (const list of byReference.values()) {
-    if (list.length < 2) continue;
+  for (const list of byReference.repeated()) {
     const classes: number[][] = [];
     for (const i of list) {
       const home = classes.find((members) => twins(side, members[0]!, i));

@@ -15,7 +15,7 @@
  *  3. The group's confidence: base − date, size, subset, count-mismatch and ambiguity penalties.
  *     Every row of the group is marked used.
  */
-import { addTo, clampConfidence, dateDistance, type RawMatch, sumOf } from './common';
+import { addTo, clampConfidence, dateDistance, type RawMatch, RowIndex, sumOf } from './common';
 import { twins } from './duplicates';
 import type { Candidate } from './one-to-one';
 import { referenceLinked } from './references';
@@ -274,21 +274,22 @@ function sharedReferenceGroups(
   distance: (head: number, item: number) => number,
   record: (head: number, solution: GroupSolution, maxDist: number) => void,
 ): void {
-  const byReference = new Map<string, number[]>();
+  // Only references shared by at least two items can make a group (minGroupSize >= 2).
+  const byReference = new RowIndex<string>();
   for (let i = 0; i < items.n; i += 1) {
     if (items.used[i]) continue;
     for (const field of itemFields) {
       const ref = field[i];
-      if (ref !== undefined) addTo(byReference, ref, i);
+      if (ref !== undefined) byReference.add(ref, i);
     }
   }
-  if (byReference.size === 0) return;
-  const headsByReference = new Map<string, number[]>();
+  if (byReference.repeated().length === 0) return;
+  const headsByReference = new RowIndex<string>();
   for (let h = 0; h < heads.n; h += 1) {
     if (heads.used[h]) continue;
     for (const field of headFields) {
       const ref = field[h];
-      if (ref !== undefined && byReference.has(ref)) addTo(headsByReference, ref, h);
+      if (ref !== undefined && (byReference.get(ref)?.length ?? 0) >= 2) headsByReference.add(ref, h);
     }
   }
   const eligible: number[] = [];

@@ -11,7 +11,7 @@
  *  4. A pair whose row had an equally ranked, distinguishable alternative (not its twin) is a tie:
  *     it loses the rule's ambiguityPenalty (normally making it 'proposed').
  */
-import { addTo, allowedDifference, clampConfidence, dateDistance, INFINITE, type RawMatch, SAFE } from './common';
+import { addTo, allowedDifference, clampConfidence, dateDistance, INFINITE, type RawMatch, RowIndex, SAFE } from './common';
 import { twins } from './duplicates';
 import { referenceLinked } from './references';
 import type { CompiledRule, CompiledRuleSet } from './rules';
@@ -39,33 +39,54 @@ export interface Candidate {
   diff: number;
 }
 
-/** Keeps at most `limit` candidates of one row: nearest by date, then smallest difference, then id. */
-export function pushBounded(pairs: Pairs, own: number, ownIsStatement: boolean, candidates: Candidate[], limit: number): void {
-  if (candidates.length > limit) {
-    candidates.sort((x, y) => x.dist - y.dist || x.diff - y.diff || x.row - y.row);
-    candidates.length = limit;
+/** The candidates of one row, reused from row to row (parallel columns: no object per candidate). */
+class Candidates {
+  length = 0;
+  readonly row: number[] = [];
+  readonly conf: number[] = [];
+  readonly dist: number[] = [];
+  readonly diff: number[] = [];
+  add(row: number, conf: number, dist: number, diff: number): void {
+    const k = this.length;
+    this.row[k] = row;
+    this.conf[k] = conf;
+    this.dist[k] = dist;
+    this.diff[k] = diff;
+    this.length = k + 1;
   }
-  for (const c of candidates) {
-    if (ownIsStatement) pairs.push(own, c.row, c.conf, c.dist, c.diff);
-    else pairs.push(c.row, own, c.conf, c.dist, c.diff);
+}
+
+/** Keeps at most `limit` candidates of one row: nearest by date, then smallest difference, then id. */
+function pushBounded(pairs: Pairs, own: number, ownIsStatement: boolean, candidates: Candidates, limit: number): void {
+  const { row, conf, dist, diff } = candidates;
+  let order: number[] | null = null;
+  if (candidates.length > limit) {
+    order = Array.from({ length: candidates.length }, (_, k) => k);
+    order.sort((x, y) => dist[x]! - dist[y]! || diff[x]! - diff[y]! || row[x]! - row[y]!);
+  }
+  const count = Math.min(candidates.length, limit);
+  for (let n = 0; n < count; n += 1) {
+    const k = order === null ? n : order[n]!;
+    if (ownIsStatement) pairs.push(own, row[k]!, conf[k]!, dist[k]!, diff[k]!);
+    else pairs.push(row[k]!, own, conf[k]!, dist[k]!, diff[k]!);
   }
 }
 
 export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kind: 'exactReference' }, currency: string, limit: number): Pairs {
   const pairs = new Pairs();
-  const index = new Map<string, number[]>();
+  const index = new RowIndex<string>();
   const fields = rule.fields.map((field) => S.refs[FIELD_INDEX[field]!]!);
   for (let s = 0; s < S.n; s += 1) {
     if (S.used[s]) continue;
     for (const field of fields) {
       const ref = field[s];
-      if (ref !== undefined) addTo(index, ref, s);
+      if (ref !== undefined) index.add(ref, s);
     }
   }
   if (index.size === 0) return pairs;
   const ledgerRefs = L.refs[0]!;
   const absolute = rule.tolerance ? rule.tolerance.absoluteFor(currency) : 0;
-  const candidates: Candidate[] = [];
+  const candidates = new Candidates();
   for (let l = 0; l < L.n; l += 1) {
     if (L.used[l]) continue;
     const ref = ledgerRefs[l];
@@ -90,7 +111,7 @@ export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kin
         if (allowed < 0) continue;
         conf -= allowed === 0 ? rule.amountPenalty : (rule.amountPenalty * diff) / allowed;
       }
-      candidates.push({ row: s, conf: clampConfidence(conf), dist: dist === INFINITE ? SAFE : dist, diff });
+      candidates.add(s, clampConfidence(conf), dist === INFINITE ? SAFE : dist, diff);
     }
     if (candidates.length) pushBounded(pairs, l, false, candidates, limit);
   }
@@ -99,10 +120,10 @@ export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kin
 
 export function amountDatePairs(S: Side, L: Side, rule: CompiledRule, limit: number): Pairs {
   const pairs = new Pairs();
-  const index = new Map<number, number[]>();
-  for (let l = 0; l < L.n; l += 1) if (!L.used[l]) addTo(index, L.amt[l]!, l);
+  const index = new RowIndex<number>();
+  for (let l = 0; l < L.n; l += 1) if (!L.used[l]) index.add(L.amt[l]!, l);
   if (index.size === 0) return pairs;
-  const candidates: Candidate[] = [];
+  const candidates = new Candidates();
   for (let s = 0; s < S.n; s += 1) {
     if (S.used[s]) continue;
     const list = index.get(S.amt[s]!);
@@ -111,7 +132,7 @@ export function amountDatePairs(S: Side, L: Side, rule: CompiledRule, limit: num
     for (const l of list) {
       const dist = dateDistance(S, s, L, l, rule.dateField);
       if (!(dist <= rule.window)) continue;
-      candidates.push({ row: l, conf: clampConfidence(rule.base - rule.datePenalty * dist), dist, diff: 0 });
+      candidates.add(l, clampConfidence(rule.base - rule.datePenalty * dist), dist, 0);
     }
     if (candidates.length) pushBounded(pairs, s, true, candidates, limit);
   }
@@ -131,7 +152,7 @@ export function tolerancePairs(S: Side, L: Side, rule: CompiledRule & { kind: 't
   const tolerance = rule.tolerance;
   const absolute = tolerance.absoluteFor(currency);
   const percent = tolerance.percent;
-  const candidates: Candidate[] = [];
+  const candidates = new Candidates();
   for (let s = 0; s < S.n; s += 1) {
     if (S.used[s] || sLinked[s]) continue;
     const sa = S.amt[s]!;
@@ -158,7 +179,7 @@ export function tolerancePairs(S: Side, L: Side, rule: CompiledRule & { kind: 't
       const allowed = allowedDifference(tolerance, absolute, sa, la, diff);
       if (allowed < 0) continue;
       const amountPenalty = diff === 0 ? 0 : allowed === 0 ? rule.amountPenalty : (rule.amountPenalty * diff) / allowed;
-      candidates.push({ row: l, conf: clampConfidence(rule.base - rule.datePenalty * dist - amountPenalty), dist, diff });
+      candidates.add(l, clampConfidence(rule.base - rule.datePenalty * dist - amountPenalty), dist, diff);
     }
     if (candidates.length) pushBounded(pairs, s, true, candidates, limit);
   }

@@ -2,14 +2,18 @@
  * The ledger file: CSV (header, RFC 4180 quoting) or NDJSON; every row validated with an error
  * naming the file, the line and the field; amounts exact with the currency's precision.
  */
+import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalAmount, ledgerFileSide, readLedgerFile } from '../../../src/recon/run/ledger-file';
 import { BadInputError } from '../../../src/recon/run/errors';
+import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 import { tempDir } from '../../support/runtime';
 
 const HEADER = 'entryId,accountId,currency,amount,bookingDate,valueDate,reference,description';
 const dir = tempDir('recon-ledger-');
+const LEDGER_COLUMNS = HEADER.split(',') as ['entryId', 'accountId', 'currency', 'amount', 'bookingDate', 'valueDate', 'reference', 'description'];
+let generated = 0;
 
 function file(name: string, content: string): string {
   const path = join(dir, name);
@@ -138,5 +142,110 @@ describe('ledger file line bound (REC-IN-1)', () => {
     const plain = await readLedgerFile(file('plain.csv', `${HEADER}\n${row(1, 'a')}\n${row(2, 'b')}\n`));
     const bom = await readLedgerFile(file('bom.csv', `\uFEFF${HEADER}\r\n${row(1, 'a')}\r\n${row(2, 'b')}`));
     expect(bom.entries).toEqual(plain.entries);
+  });
+});
+
+describe('ledger file, generated', () => {
+  const CURRENCIES = { EUR: 2, JPY: 0, BHD: 3 } as const;
+  const cellText = fc.array(fc.constantFrom('a', 'Z', '7', ' ', ',', '"', '\n', '\r\n', "'", '=', 'é', '€', '-'), { maxLength: 10 }).map((chars) => chars.join(''));
+  const idText = fc.array(fc.constantFrom('A', 'b', '1', '-', '_', ',', '"', 'é'), { minLength: 1, maxLength: 8 }).map((chars) => chars.join(''));
+  const row = fc.record({
+    entryId: idText,
+    accountId: fc.constantFrom('GB00ONE', 'GB00TWO', 'NL,THREE'),
+    currency: fc.constantFrom(...(Object.keys(CURRENCIES) as (keyof typeof CURRENCIES)[])),
+    minor: fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+    sign: fc.constantFrom('', '+'),
+    bookingDate: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2030-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+    reference: cellText,
+    description: cellText,
+  });
+  const written = (minor: bigint, exponent: number, sign: string): string => {
+    const digits = (minor < 0n ? -minor : minor).toString().padStart(exponent + 1, '0');
+    const text = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+    return minor < 0n ? `-${text}` : `${sign}${text}`;
+  };
+  const canonical = (minor: bigint, exponent: number): string => {
+    const digits = (minor < 0n ? -minor : minor).toString().padStart(exponent + 1, '0');
+    const text = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+    return minor < 0n ? `-${text}` : text;
+  };
+  /** A CSV cell, quoted when it must be, or always. */
+  const cell = (value: string, always: boolean): string => (always || /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+
+  it('reads back every row of a generated CSV exactly, whatever the quoting, line ends, BOM, column order and blank lines', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(row, { selector: (r) => `${r.accountId}\u0000${r.entryId.trim()}`, minLength: 1, maxLength: 30 }),
+        fc.record({ crlf: fc.boolean(), bom: fc.boolean(), quoteAll: fc.boolean(), blank: fc.boolean(), reversed: fc.boolean() }),
+        async (rows, style) => {
+          const fields = style.reversed ? [...LEDGER_COLUMNS].reverse() : LEDGER_COLUMNS;
+          const eol = style.crlf ? '\r\n' : '\n';
+          const lines = rows.map((r) => {
+            const exponent = CURRENCIES[r.currency];
+            const values: Record<(typeof LEDGER_COLUMNS)[number], string> = {
+              entryId: r.entryId,
+              accountId: r.accountId,
+              currency: r.currency,
+              amount: written(r.minor, exponent, r.sign),
+              bookingDate: r.bookingDate,
+              valueDate: r.bookingDate,
+              reference: r.reference,
+              description: r.description,
+            };
+            return fields.map((field) => cell(values[field], style.quoteAll)).join(',');
+          });
+          const text = `${style.bom ? '\uFEFF' : ''}${fields.join(',')}${eol}${lines.join(style.blank ? `${eol}${eol}` : eol)}${eol}`;
+          const ledger = await readLedgerFile(file(`generated-${(generated += 1)}.csv`, text));
+          expect(ledger.entries).toEqual(
+            rows.map((r) => ({
+              entryId: r.entryId.trim(),
+              accountId: r.accountId,
+              currency: r.currency,
+              amount: canonical(r.minor, CURRENCIES[r.currency]),
+              bookingDate: r.bookingDate,
+              valueDate: r.bookingDate,
+              // A line break inside a quoted cell reads as LF, however it was written.
+              reference: r.reference.replace(/\r\n/g, '\n').trim(),
+              description: r.description.replace(/\r\n/g, '\n'),
+            })),
+          );
+        },
+      ),
+      { numRuns: fuzzRuns(150), seed: fuzzSeed(4420) },
+    );
+  });
+
+  it('canonicalAmount agrees with exact arithmetic on generated amounts (sign, leading plus, fewer decimals, negative zero)', () => {
+    fc.assert(
+      fc.property(row, (r) => {
+        const exponent = CURRENCIES[r.currency];
+        const text = written(r.minor, exponent, r.sign);
+        expect(canonicalAmount(text, r.currency)).toBe(canonical(r.minor, exponent));
+        // Fewer decimals than the currency's (trailing zeros left off) pad to the exponent.
+        const short = exponent > 0 ? text.replace(/\.?0{1,2}$/, '') : text;
+        if (short !== '' && short !== '-' && short !== '+') expect(canonicalAmount(short, r.currency)).toBe(canonical(r.minor, exponent));
+        if (exponent > 0) expect(() => canonicalAmount(`${written(r.minor, exponent, r.sign)}1`, r.currency)).toThrow(/decimal places/);
+        expect(canonicalAmount(`-${'0'.repeat(1)}${exponent ? `.${'0'.repeat(exponent)}` : ''}`, r.currency)).toBe(canonical(0n, exponent));
+      }),
+      { numRuns: fuzzRuns(1000), seed: fuzzSeed(4421) },
+    );
+  });
+
+  it('a fault after, inside or at the end of a quoted cell spanning lines names the right line', async () => {
+    const multi = `L1,GB00X,EUR,1.00,2024-01-02,2024-01-02,R1,"first\nsecond\nthird"`;
+    // Line 1 header, lines 2-4 the quoted record, line 5 the bad amount.
+    expect((await failure(file('after-quoted.csv', `${HEADER}\n${multi}\nL2,GB00X,EUR,1.234,2024-01-02,2024-01-02,R2,d\n`))).position.line).toBe(5);
+    // A quote inside an unquoted cell, on the line after a quoted record.
+    const inside = await failure(file('quote-inside.csv', `${HEADER}\n${multi}\nL2,GB00X,EUR,1.00,2024-01-02,2024-01-02,R"2,d\n`));
+    expect([inside.position.line, inside.fault]).toEqual([5, expect.stringMatching(/quote inside an unquoted cell/)]);
+    // A quoted cell never closed: truncated, naming the line where its record starts.
+    const open = await failure(file('never-closed.csv', `${HEADER}\nL1,GB00X,EUR,1.00,2024-01-02,2024-01-02,R1,ok\nL2,GB00X,EUR,1.00,2024-01-02,2024-01-02,R2,"open\nmore\n`));
+    expect([open.position.line, open.kind]).toEqual([3, 'truncated']);
+    // A record over the bound: refused naming its first line.
+    const long = await failure(file('long-record.csv', `${HEADER}\nL1,GB00X,EUR,1.00,2024-01-02,2024-01-02,R1,"${'x\n'.repeat(40_000)}"\n`));
+    expect([long.position.line, long.fault]).toEqual([2, expect.stringMatching(/record that starts at line 2 is longer than/)]);
+    // A repeated entry id is named with the line of the first.
+    const repeat = await failure(file('repeat.csv', `${HEADER}\n${multi}\nL1,GB00X,EUR,2.00,2024-01-02,2024-01-02,R2,d\n`));
+    expect([repeat.position.line, repeat.fault]).toEqual([5, expect.stringMatching(/repeats the entry at line 2/)]);
   });
 });

@@ -197,17 +197,6 @@ interface BatchItem {
   typeCode?: string;
 }
 
-/**
- * A camt line with the batch fields the shared StatementLine does not have yet: an item of a
- * split batch names its entry (batchReference: the entry's AcctSvcrRef, else the batch's
- * PmtInfId/MsgId) and its place in it; an entry kept whole says why (batchFault).
- */
-export interface CamtStatementLine extends StatementLine {
-  batchReference?: string;
-  batchItem?: { index: number; of: number };
-  batchFault?: string;
-}
-
 /** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
 export class CamtParser implements TextParser, XmlHandler {
   private readonly tokenizer = new XmlTokenizer(this, true);
@@ -580,7 +569,7 @@ export class CamtParser implements TextParser, XmlHandler {
       if (Array.isArray(split)) {
         const batchReference = bankReference ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
         split.forEach(({ item, minor }, k) => {
-          const itemLine: CamtStatementLine = {
+          const itemLine: StatementLine = {
             statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
             format: this.version!.type as StatementFormat,
             statementId: stmt.id!,
@@ -611,7 +600,7 @@ export class CamtParser implements TextParser, XmlHandler {
       batchFault = split;
     }
 
-    const line: CamtStatementLine = {
+    const line: StatementLine = {
       statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
       format: this.version!.type as StatementFormat,
       statementId: stmt.id,

@@ -909,6 +909,8 @@ export class Mt940Parser implements TextParser {
     if (remittance) line.remittanceInformation = remittance;
     const counterparty = structured?.counterpartyName?.trim() || structured?.counterpartyAccount?.trim();
     if (counterparty) line.counterparty = counterparty;
+    // REC-MT940-8: the entry's bank-specific fields (:NS: and the like), raw (masked) text in file order.
+    if (txn.otherFields && txn.otherFields.length > 0) line.otherFields = txn.otherFields.map((field) => ({ tag: field.tag, text: field.text, line: field.line }));
     open.lineCount++;
     this.sink.line(open.statementIndex, finishLine(line));
   }

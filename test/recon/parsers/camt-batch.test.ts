@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import { matchAll } from '../../../src/recon/matching/partition';
 import { defaultRuleSet } from '../../../src/recon/matching/rules';
 import { parseStatementFile } from '../../../src/recon/parsers';
-import { CAMT_BATCH_ITEMS, type CamtStatementLine } from '../../../src/recon/parsers/camt';
+import { CAMT_BATCH_ITEMS } from '../../../src/recon/parsers/camt';
 import { CAMT_NODES_PER_CHILD } from '../../../src/recon/parsers/limits';
 import type { LedgerEntry } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
@@ -38,7 +38,7 @@ const bal = (code: string, amount: string, indicator = 'CRDT') =>
 
 async function lines(entries: string[], type: 'camt.053' | 'camt.054' = 'camt.053') {
   const file = await parseStatementFile(tmp.write(`batch-${counter++}.xml`, camt({ type, iban: IBAN, entries })));
-  return { file, lines: file.statements[0]!.lines as CamtStatementLine[] };
+  return { file, lines: file.statements[0]!.lines };
 }
 
 const ENTRY = 'Document/BkToCstmrStmt/Stmt[1]/Ntry[1]';

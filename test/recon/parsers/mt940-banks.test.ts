@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { Mt940Parser, parseMt940Text, type Mt940Message } from '../../../src/recon/parsers/mt940';
 import type { StatementLine } from '../../../src/recon/types';
 import { parseError } from './support/fixtures';
+import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 
 /** Streaming parse (the production path) → lines and proofs; parseMt940Text gives the messages. */
 function stream(text: string, file = 'bank.sta'): { lines: StatementLine[]; proofs: (boolean | undefined)[] } {
@@ -291,6 +292,40 @@ describe('REC-MT940-8: unknown bank-specific fields (e.g. :NS:)', () => {
     const { lines, proofs } = stream(text);
     expect(proofs).toEqual([true]);
     expect(lines.map((l) => l.remittanceInformation)).toEqual(['PAYMENT TEXT', 'SECOND PAYMENT']);
+    // On the statement lines too, in file order, with their lines.
+    expect(lines.map((l) => l.otherFields)).toEqual([[{ tag: 'NS', line: 8, text: '22ENTRY NOTE' }], [{ tag: 'NS', line: 12, text: '33AFTER DETAILS' }]]);
+  });
+
+  it('reach the statement line in file order, masked as free text (a card number is, a reference is not)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            tag: fc.constantFrom('NS', 'AB', 'XY'),
+            text: fc.oneof(fc.stringMatching(/^[A-Z0-9 ]{1,30}$/), fc.constant('CARD 4111111111111111'), fc.constant('REF 15180015077602405')),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        (fields) => {
+          const text = [
+            ':20:SPK',
+            ':25:10020030/1234567',
+            ':28C:1/1',
+            ':60F:C240131EUR100,00',
+            ':61:240115C1,00NTRFNONREF',
+            ...fields.map((f) => `:${f.tag}:${f.text}`),
+            ':86:PAYMENT',
+            ':62F:C240131EUR101,00',
+            '-',
+          ].join('\n');
+          const { lines } = stream(text);
+          expect(lines).toHaveLength(1);
+          const expected = fields.map((f, i) => ({ tag: f.tag, line: 6 + i, text: f.text.replace('4111111111111111', '[REDACTED-PAN]') }));
+          expect(lines[0]!.otherFields).toEqual(expected);
+        },
+      ),
+      { numRuns: fuzzRuns(100), seed: fuzzSeed(8801) },
+    );
   });
 
   it('an unknown numeric SWIFT tag is still refused naming the line', async () => {

@@ -33,6 +33,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
   private readonly insertCase;
   private readonly updateCase;
   private readonly refreshCase;
+  private readonly refreshGroupCase;
   private readonly insertEvent;
   private readonly claimRun;
   private readonly importedRun;
@@ -94,6 +95,13 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     // A refresh follows the latest run (run id, age) without a version change: applied to whatever
     // the stored case is now, so it can never undo a person's concurrent action.
     this.refreshCase = db.prepare(`UPDATE cases SET age_days = @ageDays, case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays) WHERE case_id = @caseId`);
+    // REC-CASE-1: a grouped case's members (and what follows from them) follow the latest run too.
+    this.refreshGroupCase = db.prepare(
+      `UPDATE cases SET age_days = @ageDays, search_text = @searchText,
+         case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays, '$.members', json(@members), '$.totals', json(@totals),
+           '$.amount', @amount, '$.ledgerEntryIds', json(@ledgerEntryIds), '$.detail', @detail)
+       WHERE case_id = @caseId`,
+    );
     this.insertEvent = db.prepare('INSERT INTO case_events (case_id, version, event_json) VALUES (?, ?, ?)');
     this.claimRun = db.prepare('INSERT INTO imported_runs (run_id, imported_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
     this.importedRun = db.prepare<[string], { run_id: string }>('SELECT run_id FROM imported_runs WHERE run_id = ?');
@@ -127,7 +135,21 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     this.importTransaction = db.transaction((runId: string, plan: ImportPlan): boolean => {
       if (this.claimRun.run(runId, clock.now().toISOString()).changes === 0) return false;
       for (const { next, event } of plan.raised) write(next, event);
-      for (const refreshed of plan.refreshed) this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays });
+      for (const refreshed of plan.refreshed) {
+        if (refreshed.members) {
+          this.refreshGroupCase.run({
+            caseId: refreshed.caseId,
+            runId: refreshed.runId,
+            ageDays: refreshed.ageDays,
+            searchText: searchTextOf(refreshed),
+            members: JSON.stringify(refreshed.members),
+            totals: JSON.stringify(refreshed.totals ?? []),
+            amount: refreshed.amount,
+            ledgerEntryIds: JSON.stringify(refreshed.ledgerEntryIds),
+            detail: refreshed.detail ?? null,
+          });
+        } else this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays });
+      }
       for (const { next, event } of plan.reopened) write(next, event);
       for (const { next, event } of plan.cleared) write(next, event);
       if (plan.stats) this.insertRunStats.run(runId, JSON.stringify(plan.stats));

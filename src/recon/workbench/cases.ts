@@ -744,7 +744,11 @@ export function rowLookups(
 export interface ImportPlan {
   /** New cases (version 1), each with its `import` event. */
   raised: { next: ExceptionCase; event: CaseEvent }[];
-  /** Known cases the run still reports: their run id and age follow the latest run (no version change, no event). */
+  /**
+   * Known cases the run still reports: their run id and age follow the latest run, and a grouped
+   * case's members (with its totals, amount, ledger entries and detail) follow the group as the run
+   * reports it (REC-CASE-1). No version change, no event.
+   */
   refreshed: ExceptionCase[];
   /** CLEARED cases the run reports again: OPEN again, with an `import` event (the bank reports them once more). */
   reopened: { next: ExceptionCase; event: CaseEvent }[];
@@ -752,6 +756,17 @@ export interface ImportPlan {
   cleared: { next: ExceptionCase; event: CaseEvent }[];
   /** REC-DASH-1: the run's statistics, kept with the import (absent for a cases file written before them). */
   stats?: RunStats;
+}
+
+/** What of a grouped case follows the group as the latest run reports it (REC-CASE-1); nothing for other cases. */
+function groupFacts(c: ExceptionCase): Partial<ExceptionCase> {
+  if (!c.members) return {};
+  return { members: c.members, totals: c.totals ?? [], amount: c.amount, ledgerEntryIds: c.ledgerEntryIds, ...(c.detail !== undefined ? { detail: c.detail } : {}) };
+}
+
+function groupChanged(previous: ExceptionCase, incoming: ExceptionCase): boolean {
+  if (!incoming.members) return false;
+  return JSON.stringify(previous.members) !== JSON.stringify(incoming.members) || JSON.stringify(previous.totals) !== JSON.stringify(incoming.totals);
 }
 
 /**
@@ -770,13 +785,13 @@ export function planImport(existing: readonly ExceptionCase[], incoming: readonl
     if (!previous) {
       plan.raised.push({ next: c, event: { caseId: c.caseId, version: 1, action: 'import', actor: SYSTEM_ACTOR, at, to: 'OPEN', detail: `raised by run ${runId}: ${c.reason}` } });
     } else if (previous.status === 'CLEARED') {
-      const next: ExceptionCase = { ...previous, status: 'OPEN', runId, ageDays: c.ageDays, version: previous.version + 1, updatedAt: at };
+      const next: ExceptionCase = { ...previous, ...groupFacts(c), status: 'OPEN', runId, ageDays: c.ageDays, version: previous.version + 1, updatedAt: at };
       plan.reopened.push({
         next,
         event: { caseId: c.caseId, version: next.version, action: 'import', actor: SYSTEM_ACTOR, at, from: 'CLEARED', to: 'OPEN', detail: `reported again by run ${runId}: ${c.reason}` },
       });
-    } else if (previous.runId !== runId || previous.ageDays !== c.ageDays) {
-      plan.refreshed.push({ ...previous, runId, ageDays: c.ageDays });
+    } else if (previous.runId !== runId || previous.ageDays !== c.ageDays || groupChanged(previous, c)) {
+      plan.refreshed.push({ ...previous, ...groupFacts(c), runId, ageDays: c.ageDays });
     }
   }
   for (const c of existing) {

@@ -10,6 +10,9 @@ import { renderCaseDetail } from '../../../src/recon/workbench/html';
 import { importRunResult, type RunResultForCases } from '../../../src/recon/workbench/import-cases';
 import { countResult, type RunSummary } from '../../../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
+import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
+import type { WorkbenchStore } from '../../../src/recon/workbench/ports';
+import { FakeWorkbenchTable } from '../../adapters/aws/support/fake-workbench-table';
 import { memoryStore, reconciler, T0 } from './helpers';
 
 const CURRENCIES = ['EUR', 'JPY', 'BHD'] as const;
@@ -310,5 +313,90 @@ describe('REC-CASE-1: grouped cases', () => {
       { currency: 'EUR', statement: '1.10', ledger: '0.20', difference: '0.90' },
       { currency: 'JPY', statement: '0', ledger: '5', difference: '-5' },
     ]);
+  });
+});
+
+/** A store and the actions of a case's history (the in-memory DynamoDB table answers no history query: its event items are read). */
+type Opened = { store: WorkbenchStore; actions(caseId: string): Promise<string[]> };
+describe.each([
+  [
+    'SqliteWorkbenchStore',
+    (): Opened => {
+      const store = memoryStore();
+      return { store, actions: async (caseId) => (await store.history(caseId)).map((event) => event.action) };
+    },
+  ],
+  [
+    'DynamoWorkbenchStore',
+    (): Opened => {
+      const table = new FakeWorkbenchTable();
+      return {
+        store: new DynamoWorkbenchStore({ client: table.client, tableName: 'workbench' }),
+        actions: async (caseId) =>
+          [...table.items.entries()]
+            .filter(([key]) => key.startsWith(`CASE#${caseId}|EVENT#`))
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([, item]) => item.action!.S!),
+      };
+    },
+  ],
+])('%s: a group that changes between runs', (_name, open) => {
+  const line: StatementLine = {
+    statementLineId: 'aaa:0:1',
+    format: 'camt.053',
+    statementId: 'S',
+    accountId: 'ACC-1',
+    currency: 'EUR',
+    amount: '100.00',
+    bookingDate: '2025-03-10',
+    valueDate: null,
+    position: { file: 'f' },
+  };
+  const entry = (id: string, amount: string): LedgerEntry => ({
+    entryId: id,
+    accountId: 'ACC-1',
+    currency: 'EUR',
+    amount,
+    bookingDate: '2025-03-10',
+    valueDate: '2025-03-10',
+    reference: id,
+    description: '',
+  });
+  const entries = new Map([
+    ['L-1', entry('L-1', '60.00')],
+    ['L-2', entry('L-2', '30.00')],
+  ]);
+  const reported = (ledgerIds: string[]): Generated => ({
+    result: {
+      matches: [],
+      unmatched: [
+        { side: 'statement', id: 'aaa:0:1', reason: 'SPLIT_INCOMPLETE', ageDays: 3, group: 'batch:B' },
+        ...ledgerIds.map((id): UnmatchedItem => ({ side: 'ledger', id, reason: 'SPLIT_INCOMPLETE', ageDays: 3, group: 'batch:B' })),
+      ],
+    },
+    lines: new Map([['aaa:0:1', line]]),
+    entries,
+  });
+
+  it('the case follows the members the latest run reports, keeping its status, assignee, version and history', async () => {
+    const { store, actions } = open();
+    await importRunResult(store, runOf(reported(['L-1', 'L-2']), 'run-1'));
+    const raised = (await store.get('group:batch:B'))!;
+    const assigned = applyCaseAction(raised, { type: 'assign', assignee: 'bo@bank.example' }, reconciler, T0, 1);
+    await store.save(assigned.next, assigned.event);
+
+    await importRunResult(store, runOf(reported(['L-2']), 'run-2'));
+    const later = (await store.get('group:batch:B'))!;
+    expect(later.members!.map((member) => member.id)).toEqual(['aaa:0:1', 'L-2']);
+    expect(later).toMatchObject({
+      runId: 'run-2',
+      version: 2,
+      status: 'OPEN',
+      assignee: 'bo@bank.example',
+      ledgerEntryIds: ['L-2'],
+      totals: [{ currency: 'EUR', statement: '100.00', ledger: '30.00', difference: '70.00' }],
+    });
+    expect(await actions('group:batch:B')).toEqual(['import', 'assign']);
+    expect((await store.list({ search: 'l-2' })).map((c) => c.caseId)).toEqual(['group:batch:B']);
   });
 });

@@ -127,6 +127,8 @@ export async function runOnAws(input: GeneratedInput, runId: string, dir: string
   const key = `incoming/statements/${runId}.csv`;
   s3.put(INGEST, key, input.statementCsv);
   s3.put(INGEST, 'ledger/export.ndjson', input.ledgerNdjson);
+  // The step's scratch directory exists, as Lambda's /tmp does.
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
   const ctx = { s3: s3.client, tmpDir: join(dir, 'tmp'), now: () => new Date('2026-02-01T00:00:00Z') };
   const normalised = await normaliseStep(ctx, { bucket: INGEST, key, versionId: 'v1', runId, analyticsBucket: ANALYTICS, config });
   if (normalised.duplicate) throw new Error(`run ${runId}: normalise reported a re-upload of run ${normalised.firstRunId}`);

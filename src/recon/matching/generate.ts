@@ -77,9 +77,10 @@ export const DEFAULT_MIX: Readonly<Record<Scenario, number>> = {
   'duplicate-ledger': 0.5,
   'amount-mismatch': 0.5,
   'split-incomplete': 0.2,
-  'shared-batch': 1,
-  'shared-split': 1,
-  'shared-batch-incomplete': 0.2,
+  // Batches use more ledger rows, splits more statement lines: weighted so both sides fill evenly.
+  'shared-batch': 0.6,
+  'shared-split': 1.2,
+  'shared-batch-incomplete': 0.1,
   'shared-split-incomplete': 0.2,
   'noise-statement': 1,
   'noise-ledger': 0.8,

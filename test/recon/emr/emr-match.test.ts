@@ -94,8 +94,11 @@ describe('the Spark driver with the real matcher bundle (no Spark)', () => {
     { seed: 4, lines: 40, items: 12, sparkPartitions: 8 }, // more items and Spark partitions than account/currency partitions
   ];
   it.each(cases)('seed $seed: $lines lines, $items items, $sparkPartitions Spark partitions → the same result as matchAll', ({ seed, lines, items, sparkPartitions }) => {
-    const set = generateLabelledSet({ seed, statementLines: lines, ledgerEntries: Math.round(lines * 1.1), accounts: 3 + (seed % 4), asOf: '2026-03-31' });
+    const generated = generateLabelledSet({ seed, statementLines: lines, ledgerEntries: Math.round(lines * 1.1), accounts: 3 + (seed % 4), asOf: '2026-03-31' });
     const random = prng(seed * 7919);
+    // Text the line splitters of Spark, Python and Node must all leave whole: U+2028/U+2029, CR/LF escapes, quotes, non-BMP.
+    const odd = ['a\u2028b', 'c\u2029d', 'e\r\nf', '"q",\\', '😀 Zürich €'];
+    const set = { ...generated, statementLines: generated.statementLines.map((line, i) => (i % 7 === 0 ? { ...line, remittanceInformation: odd[i % odd.length]! } : line)) };
     const excluded = new Set(set.statementLines.filter(() => random() < 0.05).map((line) => line.statementLineId));
     const run: RunFiles = {
       runId: `run-emr-${seed}`,

@@ -197,6 +197,9 @@ interface BatchItem {
   typeCode?: string;
 }
 
+/** CAMT_TEXT as a Map: looked up for every element (a miss on a frozen object walks its prototype). */
+const TEXT_LIMITS: ReadonlyMap<string, number> = new Map(Object.entries(CAMT_TEXT));
+
 /** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
 export class CamtParser implements TextParser, XmlHandler {
   private readonly tokenizer = new XmlTokenizer(this, true);
@@ -247,7 +250,7 @@ export class CamtParser implements TextParser, XmlHandler {
   }
 
   textLimit(name: string): number {
-    return CAMT_TEXT[name] ?? CAMT_TEXT_DEFAULT;
+    return TEXT_LIMITS.get(name) ?? CAMT_TEXT_DEFAULT;
   }
 
   private guard(action: () => void): void {

@@ -241,7 +241,11 @@ function valueDateOf(text: string, position: SourcePosition): { date: string; as
 
 /** Entry date MMDD: the year that puts it nearest to the value date. */
 function entryDateNear(valueDate: string, mm: number, dd: number, position: SourcePosition): string {
-  const [year, valueMonth, valueDay] = valueDate.split('-').map((part) => Number.parseInt(part, 10)) as [number, number, number];
+  const year = digitsAt(valueDate, 0, 4);
+  const valueMonth = digitsAt(valueDate, 5, 2);
+  const valueDay = digitsAt(valueDate, 8, 2);
+  // The common case: booked on the value date.
+  if (mm === valueMonth && dd === valueDay) return valueDate;
   if (mm === 2 && (dd === 29 || dd === 30) && !validDate(year, 2, dd)) {
     // REC-MT940-6: "30 February" — the February nearest the value date, on its last day.
     const y = valueMonth >= 9 ? year + 1 : year;

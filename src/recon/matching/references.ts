@@ -4,29 +4,31 @@
 import { RowIndex } from './common';
 import type { Side } from './rows';
 
-/**
- * Free rows related by reference to a free row on the other side: equal normalised references,
- * or one is the other's batch reference (itemReferencePattern). Returns [statement, ledger] flags.
- */
-const batchKeyCache = new WeakMap<Side, { pattern: RegExp; keys: Array<Array<string | undefined>> }>();
+interface BatchKeys {
+  pattern: RegExp;
+  keys: Array<Array<string | undefined>>;
+  done: Uint8Array[];
+}
+
+const batchKeyCache = new WeakMap<Side, BatchKeys>();
 
 /**
- * keys[field][row]: the batch reference inside each reference of a side (itemReferencePattern
- * group 1), or undefined. Computed once per side and pattern: the rules that need it share it.
+ * The batch reference inside a row's reference (itemReferencePattern group 1), or undefined.
+ * Computed on first use per row and field, then kept for the later rules (only the rows still
+ * free by then are ever asked).
  */
-export function batchKeys(side: Side, pattern: RegExp): ReadonlyArray<ReadonlyArray<string | undefined>> {
-  const cached = batchKeyCache.get(side);
-  if (cached && cached.pattern === pattern) return cached.keys;
-  const keys = side.refs.map((field) => {
-    const out = new Array<string | undefined>(side.n);
-    for (let i = 0; i < side.n; i += 1) {
-      const ref = field[i];
-      out[i] = ref === undefined ? undefined : pattern.exec(ref)?.[1] || undefined;
-    }
-    return out;
-  });
-  batchKeyCache.set(side, { pattern, keys });
-  return keys;
+export function batchKeyOf(side: Side, pattern: RegExp, field: number, row: number): string | undefined {
+  let cache = batchKeyCache.get(side);
+  if (cache === undefined || cache.pattern !== pattern) {
+    cache = { pattern, keys: side.refs.map(() => new Array<string | undefined>(side.n)), done: side.refs.map(() => new Uint8Array(side.n)) };
+    batchKeyCache.set(side, cache);
+  }
+  if (cache.done[field]![row]) return cache.keys[field]![row];
+  const ref = side.refs[field]![row];
+  const key = ref === undefined ? undefined : pattern.exec(ref)?.[1] || undefined;
+  cache.keys[field]![row] = key;
+  cache.done[field]![row] = 1;
+  return key;
 }
 
 /**
@@ -38,19 +40,17 @@ export function referenceLinked(S: Side, L: Side, pattern: RegExp | null): [Uint
   const lLinked = new Uint8Array(L.n);
   const sByRef = new RowIndex<string>();
   const sByKey = new RowIndex<string>();
-  const sKeys = pattern ? batchKeys(S, pattern) : null;
   for (let s = 0; s < S.n; s += 1) {
     if (S.used[s]) continue;
     for (let f = 0; f < S.refs.length; f += 1) {
       const ref = S.refs[f]![s];
       if (ref === undefined) continue;
       sByRef.add(ref, s);
-      const key = sKeys?.[f]![s];
+      const key = pattern ? batchKeyOf(S, pattern, f, s) : undefined;
       if (key !== undefined) sByKey.add(key, s);
     }
   }
   const refs = L.refs[0]!;
-  const lKeys = pattern ? batchKeys(L, pattern)[0]! : null;
   const mark = (l: number, list: readonly number[] | undefined): void => {
     if (list === undefined) return;
     lLinked[l] = 1;
@@ -61,7 +61,7 @@ export function referenceLinked(S: Side, L: Side, pattern: RegExp | null): [Uint
     if (L.used[l] || ref === undefined) continue;
     mark(l, sByRef.get(ref));
     mark(l, sByKey.get(ref));
-    const key = lKeys?.[l];
+    const key = pattern ? batchKeyOf(L, pattern, 0, l) : undefined;
     if (key !== undefined) mark(l, sByRef.get(key));
   }
   return [sLinked, lLinked];

@@ -595,6 +595,35 @@ export class DynamoLedgerStore implements LedgerStore {
     return found;
   }
 
+  /**
+   * The legs posted to `accountIds`, read from the journal items (the reconciliation ledger
+   * source, REC-1; posting never calls it): a Scan of the journal items (`SEQ#`), in sequence and
+   * leg order. The journal holds each sequence once (its idempotency marker), so no leg is seen
+   * twice however often a batch was delivered.
+   */
+  async postedLegs(accountIds: ReadonlySet<string>): Promise<PostingLeg[]> {
+    if (accountIds.size === 0) return [];
+    const items: Record<string, AttributeValue>[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await awsCall('ledger journal Scan', () =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: 'begins_with(#pk, :sequence)',
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':sequence': { S: LEDGER_KEYS.sequencePrefix } },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return legsFromLedgerItems(items).filter((leg) => accountIds.has(leg.accountId));
+  }
+
   /** Every account's balance, its shards summed: the sparse balances index names the shards, a consistent read gives their values. */
   async balances(): Promise<BalanceView[]> {
     const keys: string[] = [];

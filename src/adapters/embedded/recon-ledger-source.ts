@@ -10,20 +10,17 @@
  *   Bank-internal accounts (FX positions, fee income) are never on a statement and so never in scope.
  * - a ledger file (`--ledger FILE`, CSV or NDJSON: src/recon/run/ledger-file.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fromMinorUnits } from '../../domain/money';
 import type { LedgerSource } from '../../ports/reconciliation';
 import type { LedgerEntry } from '../../recon/types';
 import { BadInputError } from '../../recon/run/errors';
-import { ledgerFileSide, maskLedgerEntry, type LedgerSide } from '../../recon/run/ledger-file';
+import { ledgerFileSide, type LedgerSide } from '../../recon/run/ledger-file';
+import { entriesWithDigest, legEntry } from '../../recon/run/posted-legs';
 import { partitionDirs } from '../../runtime/state-layout';
 import { STATE_DB_FILE } from './database';
-import { postedLegs, type PostedLeg } from './ledger-store';
+import { postedLegs } from './ledger-store';
 import { loadReferenceData, type EmbeddedReferenceData } from './reference-data';
-
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A synchronous ledger side (a file, the state) as the run's LedgerSource. */
 export function ledgerSourceOf(side: LedgerSide): LedgerSource {
@@ -42,29 +39,6 @@ export function ledgerSourceOf(side: LedgerSide): LedgerSource {
 /** A ledger file as the ledger source (it defines its own accounts). Bad rows: BadInputError naming the file. */
 export async function fileLedgerSource(path: string): Promise<LedgerSource> {
   return ledgerSourceOf(await ledgerFileSide(path));
-}
-
-/** One leg as a ledger entry of the statement account it belongs to. PCI-3: nothing card-like leaves the reader. */
-export function legEntry(leg: PostedLeg, statementAccount: string): LedgerEntry {
-  const minor = leg.direction === 'CREDIT' ? leg.amountMinor : -leg.amountMinor;
-  return maskLedgerEntry({
-    entryId: leg.legId,
-    accountId: statementAccount,
-    currency: leg.currency,
-    amount: fromMinorUnits(minor, leg.currency),
-    bookingDate: leg.valueDate,
-    valueDate: leg.valueDate,
-    reference: leg.authorizationId ?? leg.sequenceId,
-    description: `${leg.direction === 'CREDIT' ? 'credit' : 'debit'} ${leg.accountId} posting ${leg.sequenceId}`,
-  });
-}
-
-/** Entries in a stable order (account, value date, entry id) and their digest (part of the run id). */
-export function entriesWithDigest(entries: LedgerEntry[]): { entries: LedgerEntry[]; digest: string } {
-  entries.sort((a, b) => compare(a.accountId, b.accountId) || compare(a.valueDate, b.valueDate) || compare(a.entryId, b.entryId));
-  const hash = createHash('sha256');
-  for (const entry of entries) hash.update(`${entry.entryId}\u0000${entry.accountId}\u0000${entry.amount}\u0000${entry.currency}\u0000${entry.valueDate}\u0000${entry.reference}\n`);
-  return { entries, digest: hash.digest('hex') };
 }
 
 /**

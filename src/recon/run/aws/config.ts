@@ -4,7 +4,8 @@
  * from Parameter Store); the environment holds only what the workflow cannot pass.
  *
  *   reconcile-trigger    RECONCILIATION_STATE_MACHINE_ARN (required)
- *   reconcile-normalise  QUARANTINE_PREFIX (default "quarantine/"), REGISTRY_PREFIX (default "results/registry/")
+ *   reconcile-normalise  QUARANTINE_PREFIX (default "quarantine/"), REGISTRY_PREFIX (default "results/registry/");
+ *                        LEDGER_TABLE (the posting ledger, for a run configured with `ledger: {journal: true}`)
  *   reconcile-match      (none)
  *   reconcile-summarise  (none)
  *   reconcile-cases      WORKBENCH_TABLE (required): the DynamoDB workbench table the run's cases are imported into
@@ -25,6 +26,8 @@ export interface ReconFunctionConfig {
   registryPrefix: string;
   /** reconcile-cases only. */
   workbenchTableName?: string;
+  /** reconcile-normalise: the posting ledger table (LEDGER_TABLE), when runs reconcile against the journal. */
+  ledgerTableName?: string;
 }
 
 function withSlash(prefix: string): string {
@@ -45,5 +48,6 @@ export function readReconFunctionConfig(name: ReconFunctionName, env: Readonly<R
     quarantinePrefix: withSlash(value('QUARANTINE_PREFIX') ?? 'quarantine/'),
     registryPrefix: withSlash(value('REGISTRY_PREFIX') ?? 'results/registry/'),
     workbenchTableName: value('WORKBENCH_TABLE'),
+    ledgerTableName: value('LEDGER_TABLE'),
   };
 }

@@ -27,7 +27,7 @@
  *   (a statement's identity claim, pointing at the content claim), quarantine/<runId>/<name>(.reason.json)
  */
 import { basename } from 'node:path';
-import { s3LedgerExportSource } from '../../../adapters/aws/recon-ledger-source';
+import { journalLedgerSource, s3LedgerExportSource, type PostedLegReader } from '../../../adapters/aws/recon-ledger-source';
 import { ClaimLostError, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
 import { readJson, readText, s3Uri, writeObject, type S3Client } from '../../../adapters/aws/recon-s3';
 import { s3Quarantine, s3StatementSource } from '../../../adapters/aws/recon-statements';
@@ -55,8 +55,12 @@ export interface RunConfig {
   confirmThreshold?: string | number;
   staleAfterDays?: number;
   matchConcurrency?: number;
-  /** The ledger export (CSV or NDJSON, same format as `ledgerline reconcile --ledger`). */
-  ledger?: { bucket: string; key: string };
+  /**
+   * The ledger side: the posting ledger's journal (`{ journal: true }`, the DynamoDB ledger table
+   * posting writes; `accounts` maps statement accounts such as IBANs to ledger account ids), or a
+   * ledger export object (CSV or NDJSON, same format as `ledgerline reconcile --ledger`).
+   */
+  ledger?: { bucket: string; key: string } | { journal: true; accounts?: Record<string, string> };
   /** CSV column-mapping profile for CSV statements. */
   profile?: string;
   /** REC-IN-7: the statement objects' text encoding (one of STATEMENT_ENCODINGS or an alias); default: the reader decides. */
@@ -111,6 +115,8 @@ export interface NormaliseResult {
 
 export interface StepContext {
   s3: S3Client;
+  /** The posting ledger's journal (reconcile-normalise, when the ledger table is configured). */
+  journal?: PostedLegReader & { source: string };
   /** Local scratch directory (Lambda: /tmp). */
   tmpDir?: string;
   quarantinePrefix?: string;
@@ -194,8 +200,15 @@ export function chunkPartitions(sizes: readonly { key: string; rows: number }[],
 
 /** The ledger source the configuration names (REC-1). */
 function ledgerFromConfig(ctx: StepContext, config: RunConfig): LedgerSource {
-  if (!config.ledger?.bucket || !config.ledger.key) throw new ReconConfigurationError('normalise: config.ledger {bucket, key} (the ledger export) is not configured in Parameter Store');
-  return s3LedgerExportSource(ctx.s3, config.ledger, { tmpDir: ctx.tmpDir });
+  const ledger = config.ledger;
+  if (ledger && 'journal' in ledger && ledger.journal === true) {
+    if (!ctx.journal) throw new ReconConfigurationError('normalise: config.ledger {journal: true} needs the ledger table (LEDGER_TABLE) in the function environment');
+    return journalLedgerSource(ctx.journal, { source: ctx.journal.source, accounts: ledger.accounts });
+  }
+  if (!ledger || !('bucket' in ledger) || !ledger.bucket || !ledger.key) {
+    throw new ReconConfigurationError('normalise: config.ledger ({journal: true} or the ledger export {bucket, key}) is not configured in Parameter Store');
+  }
+  return s3LedgerExportSource(ctx.s3, ledger, { tmpDir: ctx.tmpDir });
 }
 
 /** REC-ACC-1: the accounts finance reconciles, from the configuration (`accounts`). */

@@ -124,25 +124,23 @@ export function csvTable<Column extends string>(columns: readonly Column[], opti
     return `${line}\n`;
   };
   const header = (): string => `${columns.map(textCell).join(',')}\n`;
+  function* chunks(rows: Iterable<readonly CsvValue[]>, chunkOptions: { header?: boolean } = {}): Generator<string> {
+    let piece = chunkOptions.header === false ? '' : header();
+    for (const cells of rows) {
+      piece += row(cells);
+      if (piece.length >= CHUNK) {
+        yield piece;
+        piece = '';
+      }
+    }
+    if (piece.length > 0) yield piece;
+  }
   return {
     columns,
     header,
     row,
-    render(rows, renderOptions = {}) {
-      const parts = renderOptions.header === false ? [] : [header()];
-      for (const cells of rows) parts.push(row(cells));
-      return parts.join('');
-    },
-    *chunks(rows, chunkOptions = {}) {
-      let piece = chunkOptions.header === false ? '' : header();
-      for (const cells of rows) {
-        piece += row(cells);
-        if (piece.length >= CHUNK) {
-          yield piece;
-          piece = '';
-        }
-      }
-      if (piece.length > 0) yield piece;
-    },
+    // Through ~1 MB pieces: never an array holding one string per row of a million-row file.
+    render: (rows, renderOptions = {}) => [...chunks(rows, renderOptions)].join(''),
+    chunks,
   };
 }

@@ -47,8 +47,8 @@ function main(): void {
   const result = matchAll(set.statementLines, set.ledgerEntries, rules, set.asOf);
   const elapsedMs = performance.now() - started;
   // CPU time (all threads, GC included): steadier than the elapsed time on a busy machine.
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const cpuUsed = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
   const peak = process.resourceUsage().maxRSS;
 
   const rows = set.statementLines.length + set.ledgerEntries.length;

@@ -236,6 +236,25 @@ describe('chunk boundaries never matter (REC-IN-7, REC-RUN-2)', () => {
     );
   });
 
+  it('REC-RUN-2: a stream that can be read only once is hashed and parsed in that one read', async () => {
+    for (const c of cases) {
+      const options = optionsFor(c.format, c.encoding === 'windows-1252' || c.encoding === 'utf-8' ? {} : { encoding: c.encoding });
+      let reads = 0;
+      const once: AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]() {
+          reads += 1;
+          if (reads > 1) throw new Error('the stream was read twice');
+          return chunksOf(c.bytes, [7, 300])[Symbol.asyncIterator]();
+        },
+      };
+      const parsed = await parseStatementChunks(once, { ...options, name: 'once' });
+      expect(reads).toBe(1);
+      const hash = createHash('sha256').update(c.bytes).digest('hex');
+      expect(parsed.contentHash).toBe(hash);
+      parsed.statements.forEach((s, si) => s.lines.forEach((line, li) => expect(line.statementLineId).toBe(`${hash.slice(0, 12)}:${si}:${li}`)));
+    }
+  });
+
   it('an empty stream is "the file is empty" at line 1', async () => {
     const error = await parseError(() => parseStatementChunks(chunksOf(Buffer.alloc(0), []), { name: 'empty' }));
     expect(error.message).toBe('empty:1: the file is empty');

@@ -1,7 +1,7 @@
 /**
  * npm run bench:workbench: the exceptions workbench at a big run's scale, on the embedded SQLite
  * store (`<out>/workbench.db`, durable, WAL). It imports N exception cases (default 100,000 over
- * 200 accounts), re-imports the same run, imports a later run that clears 10%, then times the
+ * 200 accounts; four in five in batches of five, REC-CASE-1), re-imports the same run, imports a later run that clears 10%, then times the
  * queries and actions finance makes: the default list page, filtered pages, one case with its
  * history, and a comment (one versioned conditional write + its history line). Prints ms and peak
  * RSS. A benchmark, not a test: it asserts nothing.
@@ -14,6 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../src/adapters/embedded/workbench-store';
 import { applyCaseAction, casesFromResult, type ExceptionCase, type ExceptionRow, resultFromRows, rowLookups } from '../src/recon/workbench/cases';
+import { dashboardData } from '../src/recon/workbench/dashboard';
 import { importRunCases } from '../src/recon/workbench/import-cases';
 import { calibrate, calibrationLine } from './calibrate';
 
@@ -42,10 +43,12 @@ function exceptionRows(count: number, skipEvery = 0): ExceptionRow[] {
       statementLineId: `f1e2d3c4b5a6:${Math.floor(i / 1000)}:${i % 1000}`,
       bankReference: `BR${i}`,
       ledgerEntryId: i % 3 === 0 ? `L-${i}` : '',
-      accountId: `GB${String(10 + (i % ACCOUNTS)).padStart(2, '0')}LDGL000000${String(i % ACCOUNTS).padStart(8, '0')}`,
+      accountId: `GB${String(10 + (Math.floor(i / 5) % ACCOUNTS)).padStart(2, '0')}LDGL000000${String(Math.floor(i / 5) % ACCOUNTS).padStart(8, '0')}`,
       currency: 'GBP',
       amount: `${i % 2 === 0 ? '-' : ''}${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`,
       detail: '',
+      // REC-CASE-1: four rows in five are the items of a batch (same account), worked as one case.
+      ...(i % 5 === 0 ? {} : { group: `batch:${Math.floor(i / 5)}` }),
     });
   }
   return rows;
@@ -74,7 +77,8 @@ async function main(): Promise<void> {
   const db = openWorkbenchDatabase(dir);
   const store = new SqliteWorkbenchStore(db);
   try {
-    const first = casesOf('run-1', exceptionRows(count), '2026-11-22T09:00:00.000Z');
+    const rows = exceptionRows(count);
+    const [first, buildMs] = await timed(async () => casesOf('run-1', rows, '2026-11-22T09:00:00.000Z'));
     const covered = new Set(first.map((c) => c.accountId));
     const [imported, importMs] = await timed(() => importRunCases(store, { runId: 'run-1', coveredAccounts: covered, at: '2026-11-22T09:00:00.000Z' }, first));
     const [again, againMs] = await timed(() => importRunCases(store, { runId: 'run-1', coveredAccounts: covered, at: '2026-11-22T09:00:00.000Z' }, first));
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
     const [later, laterMs] = await timed(() => importRunCases(store, { runId: 'run-2', coveredAccounts: covered, at: '2026-11-23T09:00:00.000Z' }, second));
 
     console.log(`\n${count} cases over ${covered.size} accounts, SQLite WAL in ${dir}`);
+    console.log(`build run-1's cases from ${rows.length} exceptions: ${buildMs.toFixed(0)} ms (${first.length} cases, ${first.filter((c) => c.members).length} grouped)`);
     console.log(`import run-1: ${importMs.toFixed(0)} ms (${imported.raised} raised; ${Math.round(imported.raised / (importMs / 1000))} cases/s)`);
     console.log(`re-import run-1: ${againMs.toFixed(0)} ms (alreadyImported: ${again.alreadyImported})`);
     console.log(`import run-2 (10% no longer reported): ${laterMs.toFixed(0)} ms (${later.cleared} cleared)`);
@@ -99,6 +104,10 @@ async function main(): Promise<void> {
       samples.sort((a, b) => a - b);
       console.log(`${label.padEnd(40)} ${percentile(samples, 50).toFixed(2).padStart(7)} ${percentile(samples, 99).toFixed(2).padStart(8)}`);
     }
+    const dashboard: number[] = [];
+    for (let i = 0; i < 200; i += 1) dashboard.push((await timed(async () => dashboardData(await store.runStats(), await store.openCaseAges())))[1]);
+    dashboard.sort((a, b) => a - b);
+    console.log(`${'dashboard figures (REC-DASH-1)'.padEnd(40)} ${percentile(dashboard, 50).toFixed(2).padStart(7)} ${percentile(dashboard, 99).toFixed(2).padStart(8)}`);
     const detail: number[] = [];
     const comment: number[] = [];
     const actor = { user: 'rita@bank.example', roles: ['reconciler' as const] };

@@ -73,6 +73,7 @@ export const dev: EnvironmentConfig = {
     redshiftBaseCapacityRpus: 8,
     redshiftMaxCapacityRpus: 32,
     matchConcurrency: 10,
+    emrMinRows: 500_000,
   },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:111111111111:certificate/5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51',

@@ -104,6 +104,7 @@ export const prod: EnvironmentConfig = {
     redshiftBaseCapacityRpus: 32,
     redshiftMaxCapacityRpus: 256,
     matchConcurrency: 100,
+    emrMinRows: 2_000_000,
   },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',

@@ -77,6 +77,7 @@ export const staging: EnvironmentConfig = {
     redshiftBaseCapacityRpus: 8,
     redshiftMaxCapacityRpus: 64,
     matchConcurrency: 40,
+    emrMinRows: 1_000_000,
   },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:222222222222:certificate/6a1d2b3c-4d5e-4f60-9b0a-1d2e3f4a5b62',

@@ -117,6 +117,11 @@ export interface AnalyticsConfig {
   redshiftMaxCapacityRpus: number;
   /** Partitions the reconciliation Distributed Map runs at once. */
   matchConcurrency: number;
+  /**
+   * REC-EMR-1: a run with at least this many statement lines or ledger entries matches on EMR
+   * Serverless instead of the Distributed Map.
+   */
+  emrMinRows: number;
 }
 
 /** The Okta OIDC application the workbench ALB authenticates against. */

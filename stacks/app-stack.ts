@@ -362,6 +362,8 @@ export class AppStack extends LedgerlineStack {
         staleAfterDays: 30,
         ledger: { bucket: names.ingestBucket, key: `${INGEST_PREFIXES.ledgerExports}ledger-export.ndjson` },
         redshift: { workgroup: names.redshiftWorkgroup, database: names.redshiftDatabase, schema: 'reconciliation' },
+        // REC-EMR-1: runs this large match on the EMR Serverless job instead of the Distributed Map.
+        emr: { ...analytics.emrMatch, minRows: config.analytics.emrMinRows },
       }),
     });
     const topicArn = names.topicArn('reconciliation');
@@ -395,6 +397,16 @@ export class AppStack extends LedgerlineStack {
         // Distributed Map: child executions of this same state machine.
         allow(['states:StartExecution'], [names.stateMachineArn(reconName)], undefined, 'DistributedMapChildren'),
         allow(['states:DescribeExecution', 'states:StopExecution'], [names.stateMachineExecutionsArn(reconName)], undefined, 'DistributedMapChildrenControl'),
+        // REC-EMR-1: large runs match on the EMR Serverless job (startJobRun.sync: the job, its role, the managed rule .sync polls with).
+        allow(['emr-serverless:StartJobRun'], [analytics.emr.arn], undefined, 'EmrJob'),
+        allow(['emr-serverless:GetJobRun', 'emr-serverless:CancelJobRun'], [`${analytics.emr.arn}/jobruns/*`], undefined, 'EmrJobRuns'),
+        allow(['iam:PassRole'], [analytics.emrMatch.executionRoleArn], { StringEquals: { 'iam:PassedToService': 'emr-serverless.amazonaws.com' } }, 'EmrJobRole'),
+        allow(
+          ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+          [`arn:aws:events:${region}:${config.account}:rule/StepFunctionsGetEventsForEMRServerlessJobRule`],
+          undefined,
+          'EmrJobSync',
+        ),
         // A failed run releases its re-upload claim (ReleaseClaim state).
         allow(['s3:DeleteObject'], [`${names.ingestBucketArn}/${INGEST_PREFIXES.registry}*`], undefined, 'ReleaseRegistryClaim'),
         allow(['redshift-data:BatchExecuteStatement'], [analytics.workgroup.arn], undefined, 'RedshiftLoad'),

@@ -563,6 +563,11 @@ export function boundaryStatements(names: Names, actions: BoundaryActions): Poli
           arn('glue', `job/${p}`),
           arn('ssm', `parameter${names.ssmParameterName('*')}`),
           arn('redshift-serverless', 'workgroup/*'),
+          // REC-EMR-1: the reconciliation workflow starts the matcher job, passes it its role, and
+          // .sync watches it through the managed rule Step Functions keeps in the account.
+          arn('emr-serverless', '/applications/*'),
+          `arn:aws:iam::${account}:role/${p}`,
+          arn('events', 'rule/StepFunctionsGetEventsForEMRServerlessJobRule'),
           // Secrets the workloads read: the environment's own (<prefix>/…) and the Redshift-managed admin secret.
           arn('secretsmanager', `secret:${prefix}/*`),
           arn('secretsmanager', `secret:redshift!${p}`),

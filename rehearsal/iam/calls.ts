@@ -47,6 +47,7 @@ const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   glue: 'glue',
   lambda: 'lambda',
   kms: 'kms',
+  'emr-serverless': 'emr-serverless',
 };
 
 export function servicePrefix(service: string): string {
@@ -141,6 +142,13 @@ export class CallMapper {
 
   glueJobArn(name: string): string {
     return this.model.tf.arnOf(this.must('aws_glue_job', name, 'Glue job'));
+  }
+
+  /** An EMR Serverless application by its id (what StartJobRun names) → its ARN. */
+  emrApplicationArn(applicationId: string): string {
+    const application = this.model.tf.of('aws_emrserverless_application').find((candidate) => this.model.tf.attribute(candidate, 'id') === applicationId);
+    if (!application) throw new UnmappedRequestError(`EMR Serverless application ${applicationId} is not synthesized in environment ${this.model.tf.env}`);
+    return this.model.tf.arnOf(application);
   }
 
   workgroupArn(name: string): string {
@@ -242,6 +250,15 @@ export class CallMapper {
       case 'glue': {
         if (!['StartJobRun', 'GetJobRun', 'GetJobRuns', 'BatchStopJobRun'].includes(op)) break;
         return [call(`glue:${op}`, this.glueJobArn(text(input, 'JobName', request)))];
+      }
+      case 'emr-serverless': {
+        const application = this.emrApplicationArn(text(input, 'ApplicationId', request));
+        if (op === 'StartJobRun') {
+          const role = text(input, 'ExecutionRoleArn', request);
+          return [call('emr-serverless:StartJobRun', application), call('iam:PassRole', role, { 'iam:PassedToService': 'emr-serverless.amazonaws.com' })];
+        }
+        if (op === 'GetJobRun' || op === 'CancelJobRun') return [call(`emr-serverless:${op}`, `${application}/jobruns/${optionalText(input, 'JobRunId') ?? '00jobrun'}`)];
+        break;
       }
       case 'redshift-data': {
         if (op === 'DescribeStatement' || op === 'GetStatementResult' || op === 'ListStatements' || op === 'CancelStatement') return [call(`redshift-data:${op}`, '*')];

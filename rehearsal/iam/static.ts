@@ -695,6 +695,18 @@ export function workflowCalls(model: IamModel, mapper: CallMapper, machineName: 
       if (resource.endsWith('.sync')) for (const operation of ['GetJobRun', 'GetJobRuns', 'BatchStopJobRun']) add({ service: 'glue', operation, input: { JobName: input.JobName } });
       return;
     }
+    if (resource.startsWith('arn:aws:states:::emr-serverless:startJobRun')) {
+      need(input, 'ApplicationId', state);
+      need(input, 'ExecutionRoleArn', state);
+      add({ service: 'emr-serverless', operation: 'StartJobRun', input });
+      if (resource.endsWith('.sync')) {
+        for (const operation of ['GetJobRun', 'CancelJobRun']) add({ service: 'emr-serverless', operation, input: { ApplicationId: input.ApplicationId } });
+        // .sync polls through a managed EventBridge rule in the caller's account.
+        const rule = `arn:aws:events:${model.region}:${model.account}:rule/StepFunctionsGetEventsForEMRServerlessJobRule`;
+        for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) calls.push({ principal, action, resource: rule, caller, check: 'workflow' });
+      }
+      return;
+    }
     if (resource.startsWith('arn:aws:lambda:')) return add({ service: 'lambda', operation: 'Invoke', input: { FunctionName: resource } });
     throw new Error(`${caller}: Task resource ${resource} is not modelled`);
   };

@@ -65,7 +65,15 @@ describe.each(ENVIRONMENTS)('IAM contract of %s: the synthesized model', (env, p
 
   it('the reconciliation state machine may run its Task states (Parameter Store, Lambda, Glue, Redshift Data API + its secret, SNS, S3)', () => {
     const c = contract(env);
-    const bindings = { '$.normalised.registryBucket': `ledgerline-${env}-ingest-${c.model.account}`, '$.normalised.registryKey': 'results/registry/0000.json' };
+    const emr = c.model.tf.of('aws_emrserverless_application')[0]!;
+    const emrRole = c.model.tf.of('aws_iam_role').find((role) => c.model.tf.str(role, 'name').endsWith('-emr-job'))!;
+    const bindings = {
+      '$.normalised.registryBucket': `ledgerline-${env}-ingest-${c.model.account}`,
+      '$.normalised.registryKey': 'results/registry/0000.json',
+      // REC-EMR-1: the workflow configuration names the job (app-stack puts analytics.emrMatch there).
+      '$.config.value.emr.applicationId': c.model.tf.attribute(emr, 'id'),
+      '$.config.value.emr.executionRoleArn': c.model.tf.arnOf(emrRole),
+    };
     expectNone(c.workflowViolations(`ledgerline-${env}-reconciliation`, bindings));
   });
 

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const second = casesOf('run-2', exceptionRows(count, 10), '2026-11-23T09:00:00.000Z');
     const [later, laterMs] = await timed(() => importRunCases(store, { runId: 'run-2', coveredAccounts: covered, at: '2026-11-23T09:00:00.000Z' }, second));
 
-    console.log(`\n${count} cases over ${covered.size} accounts, SQLite WAL in ${dir}`);
+    console.log(`\n${count} exceptions over ${covered.size} accounts, SQLite WAL in ${dir}`);
     console.log(`build run-1's cases from ${rows.length} exceptions: ${buildMs.toFixed(0)} ms (${first.length} cases, ${first.filter((c) => c.members).length} grouped)`);
     console.log(`import run-1: ${importMs.toFixed(0)} ms (${imported.raised} raised; ${Math.round(imported.raised / (importMs / 1000))} cases/s)`);
     console.log(`re-import run-1: ${againMs.toFixed(0)} ms (alreadyImported: ${again.alreadyImported})`);

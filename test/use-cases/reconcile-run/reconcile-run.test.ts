@@ -123,18 +123,16 @@ describe('reconcileRun over ports', () => {
       fc.asyncProperty(filesArb, async (generated) => {
         const files = new Map(generated.map((f) => [f.id, statement(f.id, f.amounts)]));
         const entries: LedgerEntry[] = generated.flatMap((f) =>
-          f.amounts
-            .slice(0, 1)
-            .map((amount, i) => ({
-              entryId: `L-${f.id}-${i}`,
-              accountId: ACCOUNT,
-              currency: 'EUR',
-              amount,
-              bookingDate: '2026-01-15',
-              valueDate: '2026-01-15',
-              reference: `E2E-${f.id}-${i}`,
-              description: 'x',
-            })),
+          f.amounts.slice(0, 1).map((amount, i) => ({
+            entryId: `L-${f.id}-${i}`,
+            accountId: ACCOUNT,
+            currency: 'EUR',
+            amount,
+            bookingDate: '2026-01-15',
+            valueDate: '2026-01-15',
+            reference: `E2E-${f.id}-${i}`,
+            description: 'x',
+          })),
         );
         const world = ports(files, entries);
         const refs = [...files.keys()];

@@ -2,7 +2,8 @@
  * DEP-2: the deploy-time steps that follow an apply, as the deploy role, idempotent:
  * - after the data stack: the reference-data load into `<prefix>-reference` (a fresh deploy
  *   would otherwise reject every payment as an unknown card; re-loading a version rewrites the same items);
- * - after the analytics stack: the Redshift migrations (each applied once, in order).
+ * - after the analytics stack: the Redshift migrations (each applied once, in order), and the Node
+ *   runtime archive of the EMR matcher job (REC-EMR-1; uploaded once per content).
  * A step whose stack waits for a later run (see scripts/deploy.ts) is skipped and says so.
  *
  *   npx tsx scripts/post-deploy.ts --env dev --plans plans/dev [--stacks-dir cdktf.out/stacks] [--dry-run]
@@ -14,6 +15,7 @@ import { Command } from 'commander';
 import type { PlanManifest } from './deploy/manifest';
 import { ENVIRONMENTS } from '../stacks/ledgerline';
 import { Names } from '../stacks/naming';
+import { EMR_NODE_RUNTIME_KEY } from '../stacks/analytics-stack';
 
 export interface DeployTimeStep {
   name: string;
@@ -52,6 +54,11 @@ export function deployTimeSteps(env: string): DeployTimeStep[] {
         ];
       },
     },
+    {
+      name: 'EMR Node runtime upload',
+      after: `${config.prefix}-analytics`,
+      command: () => ['scripts/upload-emr-runtime.ts', '--bucket', names.analyticsBucket, '--key', EMR_NODE_RUNTIME_KEY, '--kms-key', `alias/${names.name('analytics')}`, '--region', config.region],
+    },
   ];
 }
 
@@ -73,7 +80,7 @@ export function redshiftSecretArnOf(outputs: Readonly<Record<string, { value?: u
 
 function main(argv: readonly string[]): void {
   const program = new Command('post-deploy')
-    .description('Run the deploy-time steps (reference-data load, Redshift migrations) after an apply. DEP-2.')
+    .description('Run the deploy-time steps (reference-data load, Redshift migrations, the EMR job Node runtime) after an apply. DEP-2.')
     .requiredOption('--env <name>', 'environment (dev, staging, prod)')
     .requiredOption('--plans <dir>', 'the plan directory that was just applied (its manifest says which stacks exist)')
     .option('--stacks-dir <dir>', 'synthesized stacks', 'cdktf.out/stacks')

@@ -11,6 +11,7 @@ import { READ_ONLY_ACTION } from '../../stacks/bootstrap-stack';
 import { cleanupSynth, model } from './support/synth';
 import { block, list, statementsOf, type Json } from './support/model';
 import { deployTimeSteps, redshiftSecretArnOf, runnableSteps } from '../../scripts/post-deploy';
+import { EMR_NODE_RUNTIME_KEY } from '../../stacks/analytics-stack';
 import type { PlanManifest } from '../../scripts/deploy/manifest';
 
 afterAll(cleanupSynth);
@@ -117,12 +118,25 @@ describe('DEP-2 deploy-time steps after an apply', () => {
   test('every environment loads reference data after its data stack and migrates Redshift after its analytics stack', () => {
     for (const config of ENVIRONMENTS) {
       const names = Names.of(config);
-      const [load, migrate] = deployTimeSteps(config.name);
+      const [load, migrate, runtime] = deployTimeSteps(config.name);
       expect(load!.after).toBe(`${config.prefix}-data`);
       expect(load!.command({})).toEqual(expect.arrayContaining(['scripts/load-reference-data.ts', '--table', names.tableName('reference')]));
       expect(migrate!.after).toBe(`${config.prefix}-analytics`);
       expect(migrate!.command({ redshiftSecretArn: 'arn:s' })).toEqual(expect.arrayContaining(['--workgroup', names.redshiftWorkgroup, '--database', names.redshiftDatabase, '--secret-arn', 'arn:s']));
       expect(() => migrate!.command({})).toThrow(/no output holding the Redshift admin secret ARN/);
+      // REC-EMR-1: the job's --archives names this object; without it every EMR run fails at start.
+      expect(runtime!.after).toBe(`${config.prefix}-analytics`);
+      expect(runtime!.command({})).toEqual([
+        'scripts/upload-emr-runtime.ts',
+        '--bucket',
+        names.analyticsBucket,
+        '--key',
+        EMR_NODE_RUNTIME_KEY,
+        '--kms-key',
+        `alias/${names.name('analytics')}`,
+        '--region',
+        config.region,
+      ]);
     }
     expect(() => deployTimeSteps('qa')).toThrow(/unknown environment "qa"/);
   });
@@ -130,10 +144,10 @@ describe('DEP-2 deploy-time steps after an apply', () => {
   test('a step waits with its stack on a first deploy, and runs once the stack exists', () => {
     const steps = deployTimeSteps('dev');
     const first = runnableSteps(steps, manifest({ data: 'it reads ledgerline-dev-network…', analytics: 'waits', app: 'waits', observability: 'waits' }));
-    expect(first.map((entry) => entry.skip !== undefined)).toEqual([true, true]);
+    expect(first.map((entry) => entry.skip !== undefined)).toEqual([true, true, true]);
     expect(first[0]!.skip).toMatch(/ledgerline-dev-data waits for a later run/);
     const third = runnableSteps(steps, manifest({ app: 'waits', observability: 'waits' }));
-    expect(third.map((entry) => entry.skip)).toEqual([undefined, undefined]);
+    expect(third.map((entry) => entry.skip)).toEqual([undefined, undefined, undefined]);
   });
 
   test("the admin secret's ARN is read from the analytics stack's cross-stack output", () => {

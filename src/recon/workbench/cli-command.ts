@@ -136,7 +136,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
     const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex') });
     const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app, onLogin: (request) => authenticator.login(request) });
     if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${options.user}, over plain HTTP\n`);
-    io.stdout(`workbench for ${options.user} (${options.roles.join(', ')}) at ${server.url}\nopen: ${authenticator.loginUrl(server.url)}\n`);
+    io.stdout(`workbench for ${options.user} (${options.roles.join(', ')}) at ${server.url}\ndashboard (after signing in): ${server.url}/dashboard\nopen: ${authenticator.loginUrl(server.url)}\n`);
     const follow = options.import && options.poll > 0 ? followNewRuns(options.poll, () => importNewRuns(options.out, store, clock), io) : undefined;
     io.stderr(`serving (Ctrl-C to stop)${follow ? `; new runs in ${options.out} are imported as they are committed` : ''}\n`);
     const signal = await untilStopped();

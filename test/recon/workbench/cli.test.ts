@@ -57,6 +57,15 @@ describe('ledgerline workbench', () => {
       });
       const mbank = await fetch(new URL('/api/cases?account=PL29114010810000267002001002', login), { headers: { authorization: `Bearer ${token}` } });
       expect(((await mbank.json()) as { cases: unknown[] }).cases.length).toBeGreaterThan(0);
+
+      // REC-DASH-1: both runs' statistics came with their imports; the dashboard needs the sign-in.
+      expect(stdout).toMatch(/dashboard \(after signing in\): http:\/\/127\.0\.0\.1:\d+\/dashboard\n/);
+      expect((await fetch(new URL('/api/dashboard', login))).status).toBe(401);
+      const dashboard = await fetch(new URL('/api/dashboard', login), { headers: { authorization: `Bearer ${token}` } });
+      const data = (await dashboard.json()) as { runs: { runId: string; statementLines: number }[] };
+      expect(data.runs.map((run) => run.runId)).toContain(later.summary.runId);
+      expect(data.runs).toHaveLength(2);
+      expect(data.runs.every((run) => run.statementLines > 0)).toBe(true);
     } finally {
       child.kill('SIGTERM');
     }

@@ -29,7 +29,7 @@ export async function uploadRuntime(client: S3Client, upload: RuntimeUpload): Pr
     if (head.Metadata?.sha256 === sha256) return 'unchanged';
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status !== 404) throw new Error(`s3://${upload.bucket}/${upload.key}: ${(error as Error).message}`);
+    if (status !== 404) throw new Error(`s3://${upload.bucket}/${upload.key}: ${(error as Error).message}`, { cause: error });
   }
   const where = `s3://${upload.bucket}/${upload.key}`;
   await client
@@ -45,7 +45,7 @@ export async function uploadRuntime(client: S3Client, upload: RuntimeUpload): Pr
       }),
     )
     .catch((error: Error) => {
-      throw new Error(`${where}: ${error.message}`);
+      throw new Error(`${where}: ${error.message}`, { cause: error });
     });
   return 'uploaded';
 }

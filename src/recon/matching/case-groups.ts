@@ -20,6 +20,7 @@
  * A row only ever belongs to one group; matched rows belong to none.
  */
 import { createHash } from 'node:crypto';
+import { couldBeParts } from './common';
 import type { Side } from './rows';
 
 export type CaseShape = 'batch' | 'split' | 'related';
@@ -49,16 +50,6 @@ const PART = 4;
 export function caseGroupKey(statementIds: readonly string[], ledgerIds: readonly string[]): string {
   const members = [...statementIds.map((id) => `statement:${id}`), ...ledgerIds.map((id) => `ledger:${id}`)].sort();
   return `grp-${createHash('sha256').update(JSON.stringify(members)).digest('hex').slice(0, 16)}`;
-}
-
-/** Every part has the whole's sign and a smaller magnitude: the parts can add up to the whole. */
-function couldBeParts(whole: number, side: Side, parts: readonly number[]): boolean {
-  if (whole === 0) return false;
-  for (const i of parts) {
-    const part = side.amt[i]!;
-    if (part === 0 || part > 0 !== whole > 0 || Math.abs(part) >= Math.abs(whole)) return false;
-  }
-  return true;
 }
 
 /**

@@ -65,6 +65,16 @@ export function clampConfidence(value: number): number {
   return value < 0 ? 0 : value > SCALE ? SCALE : Math.round(value);
 }
 
+/** Every part has the whole's sign and a smaller magnitude: the parts can add up to the whole. */
+export function couldBeParts(whole: number, side: Side, parts: readonly number[]): boolean {
+  if (whole === 0) return false;
+  for (const i of parts) {
+    const part = side.amt[i]!;
+    if (part === 0 || part > 0 !== whole > 0 || Math.abs(part) >= Math.abs(whole)) return false;
+  }
+  return true;
+}
+
 /**
  * key → rows, for the big indices over a whole side. Most keys have one row, so a key gets an
  * array only when it has a second one (no allocation per row: less garbage to collect).

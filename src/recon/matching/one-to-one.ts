@@ -11,7 +11,7 @@
  *  4. A pair whose row had an equally ranked, distinguishable alternative (not its twin) is a tie:
  *     it loses the rule's ambiguityPenalty (normally making it 'proposed').
  */
-import { addTo, allowedDifference, clampConfidence, dateDistance, INFINITE, type RawMatch, RowIndex, SAFE } from './common';
+import { addTo, allowedDifference, clampConfidence, couldBeParts, dateDistance, INFINITE, type RawMatch, RowIndex, SAFE } from './common';
 import { twins } from './duplicates';
 import { referenceLinked } from './references';
 import type { CompiledRule, CompiledRuleSet } from './rules';
@@ -86,6 +86,18 @@ export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kin
   if (index.size === 0) return pairs;
   const ledgerRefs = L.refs[0]!;
   const absolute = rule.tolerance ? rule.tolerance.absoluteFor(currency) : 0;
+  // REC-MATCH-1: a reference shared by a whole and several distinct parts is a batch or a split.
+  // Within a tolerance, one part could pass for the whole; leave it to the group rules and, when
+  // the parts do not add up, to the exceptions (one case). Equal amounts are still matched.
+  const parts = (side: Side, rows: readonly number[] | undefined, whole: number): boolean => rows !== undefined && rows.length >= 2 && classesAtLeastTwo(side, rows) && couldBeParts(whole, side, rows);
+  let ledgerIndex: RowIndex<string> | null = null;
+  if (rule.tolerance) {
+    ledgerIndex = new RowIndex<string>();
+    for (let l = 0; l < L.n; l += 1) {
+      const ref = ledgerRefs[l];
+      if (!L.used[l] && ref !== undefined) ledgerIndex.add(ref, l);
+    }
+  }
   const candidates = new Candidates();
   for (let l = 0; l < L.n; l += 1) {
     if (L.used[l]) continue;
@@ -95,6 +107,9 @@ export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kin
     if (list === undefined) continue;
     candidates.length = 0;
     const la = L.amt[l]!;
+    const split = ledgerIndex !== null && parts(S, list, la);
+    const batchItems = ledgerIndex?.get(ref);
+    const isBatchItem = batchItems !== undefined && batchItems.length >= 2 && classesAtLeastTwo(L, batchItems);
     for (const s of list) {
       let dist = dateDistance(S, s, L, l, rule.dateField);
       if (rule.window >= 0 && dist > rule.window) {
@@ -106,7 +121,7 @@ export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kin
       const diff = Math.abs(sa - la);
       let conf = rule.base - (dist === INFINITE ? 0 : rule.datePenalty * dist);
       if (diff !== 0) {
-        if (!rule.tolerance) continue;
+        if (!rule.tolerance || split || (isBatchItem && couldBeParts(S.amt[s]!, L, batchItems))) continue;
         const allowed = allowedDifference(rule.tolerance, absolute, sa, la, diff);
         if (allowed < 0) continue;
         conf -= allowed === 0 ? rule.amountPenalty : (rule.amountPenalty * diff) / allowed;

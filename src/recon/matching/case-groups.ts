@@ -13,13 +13,15 @@
  *  3. A component of one statement line and one ledger entry tied by their shared reference alone
  *     is a plain pair (AMOUNT_MISMATCH at most): no group. Every other component of two or more
  *     rows is a group, keyed `grp-` + the first 16 hex digits of the SHA-256 of its sorted member
- *     ids (`statement:<id>` / `ledger:<id>`): independent of input order and of partitioning.
+ *     ids (`statement:<id>` / `ledger:<id>`): independent of input order and of partitioning
+ *     (re-derived with a salt in the rare case the digits read as a card number, PCI-3).
  *  4. Its shape: `batch` (one statement line against items that can be parts of it), `split`
  *     (one ledger entry against statement parts), else `related`.
  *
  * A row only ever belongs to one group; matched rows belong to none.
  */
 import { createHash } from 'node:crypto';
+import { containsPan } from '../../domain/pan';
 import { couldBeParts } from './common';
 import type { Side } from './rows';
 
@@ -46,10 +48,20 @@ const ITEM = 2;
 /** The ledger entry's reference is the statement line's batch reference: entry = whole, line = part. */
 const PART = 4;
 
-/** The deterministic key of a group of rows (REC-CASE-1). */
+/**
+ * The deterministic key of a group of rows (REC-CASE-1). PCI-3: a key whose hex digits happen to
+ * read as a card number is re-derived with a salt (as deterministicId does), so no output ever
+ * carries one and nothing downstream masks a key.
+ */
 export function caseGroupKey(statementIds: readonly string[], ledgerIds: readonly string[]): string {
-  const members = [...statementIds.map((id) => `statement:${id}`), ...ledgerIds.map((id) => `ledger:${id}`)].sort();
-  return `grp-${createHash('sha256').update(JSON.stringify(members)).digest('hex').slice(0, 16)}`;
+  const members = JSON.stringify([...statementIds.map((id) => `statement:${id}`), ...ledgerIds.map((id) => `ledger:${id}`)].sort());
+  for (let salt = 0; ; salt += 1) {
+    const key = `grp-${createHash('sha256')
+      .update(salt === 0 ? members : `${members}\u001f${salt}`)
+      .digest('hex')
+      .slice(0, 16)}`;
+    if (!containsPan(key)) return key;
+  }
 }
 
 /**

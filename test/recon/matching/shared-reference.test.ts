@@ -4,6 +4,8 @@
  */
 import type { LedgerEntry, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
 import { assertEachRowOnce, caseGroupKey, defaultRuleSet, matchAll, matchPartition } from '../../../src/recon/matching';
+import { createHash } from 'node:crypto';
+import { containsPan } from '../../../src/domain/pan';
 import { seededRandom } from '../../support/random';
 import { AS_OF, entry, expectEachRowOnce, line, reasonOf, summary } from './helpers';
 
@@ -320,5 +322,30 @@ describe('generated shared-reference batches and splits (seeded)', () => {
     expect(view({ matches: separately.flatMap((r) => r.matches), unmatched: separately.flatMap((r) => r.unmatched) })).toEqual(view(result));
     // Group keys depend on the member ids only, not on the company the rows keep.
     expect(separately.flatMap((r) => r.unmatched.map((u) => u.group)).sort()).toEqual(result.unmatched.map((u) => u.group).sort());
+  });
+});
+
+describe('case group keys (REC-CASE-1, PCI-3)', () => {
+  it('depend on the member ids only, in any order, and never read as a card number', () => {
+    const random = seededRandom(4242);
+    let panLike = 0;
+    for (let n = 0; n < 20_000; n += 1) {
+      const statementIds = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => `f${n}:0:${i}`);
+      const ledgerIds = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, i) => `LE${n}-${i}`);
+      const key = caseGroupKey(statementIds, ledgerIds);
+      expect(key).toMatch(GROUP);
+      expect(caseGroupKey(shuffle(statementIds, random), shuffle(ledgerIds, random))).toBe(key);
+      if (containsPan(key)) throw new Error(`${key} reads as a card number`);
+      // The unsalted digest: when it reads as a card number, the key must be another one.
+      const members = JSON.stringify([...statementIds.map((id) => `statement:${id}`), ...ledgerIds.map((id) => `ledger:${id}`)].sort());
+      const raw = `grp-${createHash('sha256').update(members).digest('hex').slice(0, 16)}`;
+      if (containsPan(raw)) {
+        panLike += 1;
+        expect(key).not.toBe(raw);
+      } else expect(key).toBe(raw);
+    }
+    expect(panLike).toBeGreaterThan(0); // the salted path is exercised
+    // A statement id and a ledger id that are equal are still different members.
+    expect(caseGroupKey(['X'], [])).not.toBe(caseGroupKey([], ['X']));
   });
 });

@@ -448,6 +448,8 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     ledgerEntriesAlreadyReconciled: 0,
     ...counts,
     balanceChecks: manifest.balanceChecks,
+    // REC-1: as locally, the lines kept out of matching are reported in summary.json.
+    ...(manifest.excludedFromMatching ? { excludedFromMatching: manifest.excludedFromMatching } : {}),
   };
   const prefix = keys.results(runId);
   const bucket = event.analyticsBucket;

@@ -3,10 +3,14 @@
  * ledger_entries, matches, exceptions; every row carries its run_id), plus Parquet copies of the
  * run's rows written with DuckDB `COPY ... TO ... (FORMAT PARQUET)`.
  *
- * Rows go through the appender straight into the tables inside one transaction (text values,
- * cast by DuckDB to the column types: amounts DECIMAL(38,6) from their decimal strings, never
- * floats). The run's rows are deleted first, so re-loading a run id never duplicates; the
- * Parquet copies are written from the same transaction.
+ * The run's rows are bulk-loaded inside one transaction: each table's rows are written once to a
+ * CSV load file in the staging directory (through the one formula-safe writer, REC-OUT-1; decoded
+ * back exactly on the way in), read by DuckDB's own parallel CSV reader with `INSERT … SELECT …
+ * FROM read_csv(…)`, and the file is removed: no per-row call into the engine (REC-PERF-1). Text
+ * values are cast by DuckDB to the column types: amounts DECIMAL(38,6) from their decimal strings,
+ * never floats. The one-row `runs` table goes through the appender. The run's rows are deleted
+ * first, so re-loading a run id never duplicates; the Parquet copies are written from the same
+ * transaction.
  *
  * It moves with the atomic commit (REC-OUT-3): the load's transaction stays open while the run
  * is committed and is committed only after the registry (the record of committed runs), so an

@@ -114,6 +114,8 @@ export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, TableAc
       indexes: Object.values(TRANSACTION_STATUS_INDEXES).map((index) => index.indexName),
     },
   },
+  // REC-RUN-1: a run reconciles against the posting journal (the ledger's SEQ# items, one per sequence).
+  'reconcile-normalise': { ledger: { actions: ['dynamodb:Scan'] } },
   // TransactWriteItems of Puts is authorised as PutItem per item.
   'reconcile-workbench': {
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName) },
@@ -176,6 +178,7 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
     QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
     REGISTRY_PREFIX: INGEST_PREFIXES.registry,
     WORKBENCH_TABLE: names.tableName('workbench'),
+    LEDGER_TABLE: names.tableName('ledger'),
   };
   const contract = RECON_FUNCTION_ENVIRONMENT[name];
   const environment: Record<string, string> = {};
@@ -360,7 +363,8 @@ export class AppStack extends LedgerlineStack {
         confirmThreshold: '0.90',
         matchConcurrency: config.analytics.matchConcurrency,
         staleAfterDays: 30,
-        ledger: { bucket: names.ingestBucket, key: `${INGEST_PREFIXES.ledgerExports}ledger-export.ndjson` },
+        // REC-RUN-1: the posting journal is the ledger side (an export object, {bucket, key}, also works).
+        ledger: { journal: true },
         redshift: { workgroup: names.redshiftWorkgroup, database: names.redshiftDatabase, schema: 'reconciliation' },
         // REC-EMR-1: runs this large match on the EMR Serverless job instead of the Distributed Map.
         emr: { ...analytics.emrMatch, minRows: config.analytics.emrMinRows },
@@ -581,7 +585,10 @@ export class AppStack extends LedgerlineStack {
         );
       }
     }
-    if (expected.length > 0) statements.push(kmsVia([keys.dataKey], ['dynamodb'], region, ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']));
+    // A function that only reads its tables only decrypts (IAM-1).
+    const READS = new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+    const writes = expected.some((table) => access[table]!.actions.some((action) => !READS.has(action)));
+    if (expected.length > 0) statements.push(kmsVia([keys.dataKey], ['dynamodb'], region, writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
 
     if (contract.includes('EVENT_BUS_NAME')) statements.push(allow(['events:PutEvents'], [names.busArn], undefined, 'PublishToBus'));
 

@@ -4,7 +4,8 @@
  * (the fee legs appear from the smallest fee up), the 18-digit amount field, and the text fields'
  * widths (kept whole at the width, cut one character past it).
  */
-import { assertBalanced, buildPostingLegs, imbalance, PostingError, sequenceIdFor, shardFor, signedMinor, sumByAccount } from '../../src/domain/posting';
+import { assertBalanced, buildPostingLegs, imbalance, PostingError, sequenceIdFor, signedMinor } from '../../src/domain/posting';
+import { shardFor, sumByAccount } from '../support/posting-deltas';
 import { assembleSequence, formatLegLine, parsePostingLines, POSTING_RECORD_WIDTH } from '../../src/domain/posting-record';
 import type { PostingLeg } from '../../src/domain/events';
 import { correlationIdFor, timeOfId } from '../../src/domain/events';

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { buildPostingLegs, imbalance, PostingError, shardFor, sumByAccount } from '../../src/domain/posting';
+import { buildPostingLegs, imbalance, PostingError } from '../../src/domain/posting';
+import { shardFor, sumByAccount } from '../support/posting-deltas';
 import { assembleSequence, parsePostingLines, POSTING_RECORD_WIDTH } from '../../src/domain/posting-record';
 import { correlationIdFor } from '../../src/domain/events';
 import { fromMinorUnits } from '../../src/domain/money';

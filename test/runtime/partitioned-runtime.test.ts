@@ -11,7 +11,7 @@ import { EmbeddedRuntime } from '../../src/runtime/embedded-runtime';
 import { outboxLines, referenceData, sampleLines, tempDir } from '../support/runtime';
 import { summedBalances } from '../support/ledger';
 import { openDurableDatabase, openStateDatabase } from '../../src/adapters/embedded/database';
-import { stateLedgerSide } from '../../src/recon/run/ledger-state';
+import { stateLedgerSide } from '../../src/adapters/embedded/recon-ledger-source';
 
 describe('partitioned post (one worker per card partition)', () => {
   const lines = [...sampleLines(4000, 17, 0.03), 'not json', ''];

@@ -3,33 +3,20 @@
  * statement objects in the ingest bucket, read once from their S3 body (REC-RUN-2), and the
  * quarantine/ prefix (the object moves there with `<name>.reason.json`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { redactPans } from '../../domain/pan';
 import type { Quarantine, StatementSource } from '../../ports/reconciliation';
 import type { ObjectRef } from '../../recon/run/aws/objects';
-import { asBadInput, BadInputError, describePosition } from '../../recon/run/errors';
-import * as statementParsing from '../../recon/run/statements';
+import { asBadInput, describePosition } from '../../recon/run/errors';
+import { parseStatementChunks, type StatementEncoding } from '../../recon/run/statements';
 import type { ParsedStatementFile } from '../../recon/types';
 import { createHash } from 'node:crypto';
-import { deleteObject, downloadObject, objectChunks, readBytes, s3Uri, writeObject } from './recon-s3';
-
-/** The parsers' reader of a body in chunks (src/recon/run/statements.ts), when it is there. */
-type ParseChunks = (chunks: AsyncIterable<Uint8Array>, options: { name: string; profile?: string; encoding?: statementParsing.StatementEncoding }) => Promise<ParsedStatementFile>;
+import { deleteObject, objectChunks, readBytes, s3Uri, writeObject } from './recon-s3';
 
 export interface S3StatementOptions {
   profile?: string;
-  encoding?: statementParsing.StatementEncoding;
-  /** Scratch directory, only while the parsers cannot read a body in chunks (Lambda: /tmp). */
-  tmpDir?: string;
-}
-
-/** Names a local scratch path as the object's URI in a parser's complaint. */
-function renamed(error: BadInputError, localPath: string, uri: string): BadInputError {
-  const fix = (text: string): string => text.split(localPath).join(uri);
-  return new BadInputError(uri, { ...error.position, file: fix(error.position.file) }, fix(error.fault), error.kind, fix(error.message));
+  encoding?: StatementEncoding;
 }
 
 /**
@@ -37,7 +24,6 @@ function renamed(error: BadInputError, localPath: string, uri: string): BadInput
  * hashed in the same read; a parser fault names the object's s3:// URI and the line.
  */
 export function s3StatementSource(s3: S3Client, options: S3StatementOptions = {}): StatementSource<ObjectRef> {
-  const parseChunks = (statementParsing as unknown as { parseStatementChunks?: ParseChunks }).parseStatementChunks;
   const parseOptions = { ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.encoding ? { encoding: options.encoding } : {}) };
   return {
     describe: (ref) => redactPans(s3Uri(ref.bucket, ref.key), 'identifier'),
@@ -45,27 +31,10 @@ export function s3StatementSource(s3: S3Client, options: S3StatementOptions = {}
       const uri = s3Uri(ref.bucket, ref.key);
       const name = redactPans(basename(ref.key) || 'statement', 'identifier');
       let parsed: ParsedStatementFile;
-      if (parseChunks) {
-        try {
-          parsed = await parseChunks(await objectChunks(s3, ref), { name: uri, ...parseOptions });
-        } catch (error) {
-          throw asBadInput(error, uri);
-        }
-      } else {
-        // Until the parsers read a body in chunks: through a scratch file, named as the object.
-        const work = mkdtempSync(join(options.tmpDir ?? tmpdir(), 'recon-statement-'));
-        try {
-          const localPath = join(work, basename(ref.key) || 'statement');
-          await downloadObject(s3, ref, localPath);
-          try {
-            parsed = { ...(await statementParsing.parseStatement(localPath, parseOptions)), file: uri };
-          } catch (error) {
-            const bad = asBadInput(error, localPath);
-            throw bad instanceof BadInputError ? renamed(bad, localPath, uri) : bad;
-          }
-        } finally {
-          rmSync(work, { recursive: true, force: true });
-        }
+      try {
+        parsed = await parseStatementChunks(await objectChunks(s3, ref), { name: uri, ...parseOptions });
+      } catch (error) {
+        throw asBadInput(error, uri);
       }
       if (await skip(parsed.contentHash)) return { name, contentHash: parsed.contentHash };
       return { name, contentHash: parsed.contentHash, parsed };

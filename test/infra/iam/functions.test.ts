@@ -27,7 +27,8 @@ import { markRetrying } from '../../../src/domain/transaction-state';
 import { loadReferenceSet, prepareReferenceSet } from '../../../src/adapters/aws/reference-data-loader';
 import { loadReferenceData } from '../../../src/adapters/embedded/reference-data';
 import { reconciliationExecutionName } from '../../../src/recon/run/aws/objects';
-import { CAMT053, LEDGER_HEADER, LEDGER_ROWS } from '../../recon/run/helpers';
+import { CAMT053, LEDGER_HEADER, LEDGER_ROWS, MT940 } from '../../recon/run/helpers';
+import { parseStatement } from '../../../src/recon/run/statements';
 import { FakeAws, denials, invokeDeployed, sent, startSynthesizedTables, type Invocation, type LocalDynamo } from './support/harness';
 
 /** One synthesized scope the functions run in: its IAM contract, its tables, its fake AWS. */
@@ -290,6 +291,26 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     const cases = await run(ENV, 'reconcile-cases', { runId: runId(), analyticsBucket: bucketName(ENV, 'analytics') });
     expect(sent(cases, 'dynamodb', 'GetItem').some((request) => request.input.TableName === tableName(ENV, 'workbench'))).toBe(true);
     expectAllAllowed({ calls: [...calls, ...summarise.calls, ...cases.calls] });
+  });
+
+  it('reconcile-normalise against the posting journal (the deployed configuration): Scans the ledger table, accounts declared', async () => {
+    // Another statement than the test above's (its content and statement identities are claimed by then).
+    fake().put(bucketName(ENV, 'ingest'), 'incoming/statements/mt940-journal.sta', readFileSync(MT940));
+    // REC-ACC-1: the statement's accounts are declared, so an account the journal has no legs for yet reconciles as all unmatched.
+    const accounts = [...new Set((await parseStatement(MT940)).statements.map((statement) => statement.accountId))];
+    const config = { ruleSet: 'default', staleAfterDays: 30, ledger: { journal: true }, accounts, partitionRows: 50, maxPartitions: 10, redshift: { schema: 'reconciliation' } };
+    const journalRunId = reconciliationExecutionName({ bucket: bucketName(ENV, 'ingest'), key: 'incoming/statements/mt940-journal.sta', versionId: 'v1' });
+    const normalise = await run<Record<string, unknown>>(ENV, 'reconcile-normalise', {
+      bucket: bucketName(ENV, 'ingest'),
+      key: 'incoming/statements/mt940-journal.sta',
+      versionId: 'v1',
+      runId: journalRunId,
+      analyticsBucket: bucketName(ENV, 'analytics'),
+      config,
+    });
+    expect(sent(normalise, 'dynamodb', 'Scan').map((request) => request.input.TableName)).toContain(tableName(ENV, 'ledger'));
+    expect((normalise.result.partitions as unknown[]).length).toBeGreaterThan(0);
+    expectAllAllowed(normalise);
   });
 
   it('reconcile-workbench: reads its CSRF key from Secrets Manager, then serves a signed-in request from the workbench table', async () => {

@@ -14,7 +14,7 @@ export type ReconFunctionName = 'reconcile-trigger' | 'reconcile-normalise' | 'r
 
 export const RECON_FUNCTION_ENVIRONMENT: Readonly<Record<ReconFunctionName, { required: readonly string[]; optional: readonly string[] }>> = Object.freeze({
   'reconcile-trigger': { required: ['RECONCILIATION_STATE_MACHINE_ARN'], optional: [] },
-  'reconcile-normalise': { required: [], optional: ['QUARANTINE_PREFIX', 'REGISTRY_PREFIX'] },
+  'reconcile-normalise': { required: [], optional: ['QUARANTINE_PREFIX', 'REGISTRY_PREFIX', 'LEDGER_TABLE'] },
   'reconcile-match': { required: [], optional: [] },
   'reconcile-summarise': { required: [], optional: [] },
   'reconcile-cases': { required: ['WORKBENCH_TABLE'], optional: [] },

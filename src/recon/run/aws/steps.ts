@@ -38,14 +38,14 @@ import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
 import { parseEncoding, type StatementEncoding } from '../../parsers/encoding';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
-import { importRunCases, type ImportOutcome } from '../../workbench/import-cases';
+import type { ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
 import { parseAccountRegistry } from '../account-registry';
 import { countExcluded, type ExcludedLine, type ExclusionReason } from '../bookable';
 import { balanceCheck, canonicalResult, countResult, exceptionRows, lookupsFor, matchRows, renderExceptionsCsv, renderMatchesCsv, renderSummary, type BalanceCheck, type RunSummary } from '../results';
 import type { ObjectRef } from './objects';
 import { loadKeys, redshiftLoadSql, renderLoadFile, runsRow } from './redshift-load';
-import { checkRunCasesFile, RUN_CASES_FILE, runCasesFile } from './run-cases';
+import { checkRunCasesFile, importRunCasesFile, RUN_CASES_FILE, runCasesFileOfResult } from './run-cases';
 
 /** The workflow configuration (Parameter Store JSON, `$.config.value` in the ASL). */
 export interface RunConfig {
@@ -257,7 +257,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
   try {
     inputs = await admit(
       {
-        statements: s3StatementSource(ctx.s3, { profile: config.profile, encoding, tmpDir: ctx.tmpDir }),
+        statements: s3StatementSource(ctx.s3, { profile: config.profile, encoding }),
         ledger,
         registry,
         quarantine: s3Quarantine(ctx.s3, { runId, prefix: ctx.quarantinePrefix, now }),
@@ -459,10 +459,11 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   await writeObject(ctx.s3, bucket, loadKeys.summary(runId), summaryText, 'application/json');
   const exceptionCells = [...exceptionRows(presented, lookups)];
   const matchCells = [...matchRows(presented, lookups)];
-  const cases = runCasesFile(
+  // REC-CASE-1: the cases come from the result itself (case groups included), by the one case builder.
+  const cases = runCasesFileOfResult(
     { runId, asOf: manifest.asOf, at: (ctx.now?.() ?? new Date()).toISOString(), statementAccounts: manifest.statements.map((statement) => statement.accountId), lines },
-    exceptionCells,
-    matchCells,
+    presented,
+    lookups.ledgerEntry,
   );
   await writeObject(ctx.s3, bucket, keys.runCases(runId), `${JSON.stringify(cases)}\n`, 'application/json');
   const facts = {
@@ -515,5 +516,5 @@ export async function importCasesStep(ctx: ImportCasesContext, event: ImportCase
   if (!event.analyticsBucket) throw new ReconConfigurationError('importCases: analyticsBucket is required');
   const key = keys.runCases(runId);
   const file = checkRunCasesFile(await readJson<unknown>(ctx.s3, event.analyticsBucket, key), runId, s3Uri(event.analyticsBucket, key));
-  return importRunCases(ctx.store, { runId, coveredAccounts: new Set(file.coveredAccounts), at: file.at }, file.cases);
+  return importRunCasesFile(ctx.store, file);
 }

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { fileLedgerSource, stateLedgerSource } from '../../adapters/embedded/recon-ledger-source';
 import { acquireDirLock, outDirResultSink, sqliteRunRegistry, type OutDirHooks } from '../../adapters/embedded/recon-results';
 import { fileStatementSource, folderQuarantine, type ParseStatement } from '../../adapters/embedded/recon-statements';
+import { workbenchCaseSink } from '../../adapters/embedded/recon-cases';
 import type { LedgerSource } from '../../ports/reconciliation';
 import { reconcileRun, RejectedInputError, ReconcileConfigError, type Reupload } from '../../use-cases/reconcile-run/reconcile-run';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
@@ -179,6 +180,7 @@ async function reconcileLocked(
         registry,
         quarantine,
         results: outDirResultSink(out, { hooks: options.hooks as OutDirHooks | undefined, progress }),
+        cases: workbenchCaseSink(out),
         now,
         progress,
         hooks: options.hooks,

@@ -388,7 +388,10 @@ export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry'
     committed = true;
     ports.hooks?.afterRegistryCommit?.();
     await staged.settle(progress);
-    await ports.cases?.record(run);
+    // The run is committed: a case sink that fails is reported, and catches up from the run's results later.
+    await ports.cases
+      ?.record(run)
+      .catch((error: Error) => progress(`warning: run ${run.runId} is committed but its cases were not raised (${error.message}); the workbench imports them when it next opens`));
     return location;
   } finally {
     if (!committed) {

@@ -283,8 +283,9 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
     const db = openWorkbenchDatabase(out);
     try {
       const store = new SqliteWorkbenchStore(db, steppingClock());
-      const imported = await importNewRuns(out, store, steppingClock());
-      expect(imported.map((o) => o.raised).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      // The runs raised their cases here themselves (the embedded case sink); the catch-up import finds nothing new.
+      expect(await importNewRuns(out, store, steppingClock())).toEqual([]);
+      expect((await store.list({ limit: 1000 })).length).toBeGreaterThan(0);
       const app = createWorkbenchApp({
         store,
         authenticator: { authenticate: async () => ({ user: 'rita@bank.example', roles: ['reconciler', 'approver'] }) },

@@ -39,8 +39,9 @@ describeWithChromium('the dashboard in a browser', () => {
     );
     await reconcile({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
     await reconcile({ statements: [MT940], ledger: { file: writeLedger(root, LEDGER_ROWS, 'ledger-2.csv') }, out, progress: () => undefined });
-    const outcomes = await importNewRuns(out, store, { now: () => new Date() });
-    expect(outcomes).toHaveLength(2);
+    // REC-RUN-1: each run raised its cases and statistics in <out>/workbench.db itself; nothing is left to import.
+    expect(await importNewRuns(out, store, { now: () => new Date() })).toEqual([]);
+    expect(await store.runStats()).toHaveLength(2);
     const app = createWorkbenchApp({ store, authenticator, clock: { now: () => new Date() }, csrfSecret: 'dashboard-browser-secret' });
     server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app, onLogin: (request) => authenticator.login(request) });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });

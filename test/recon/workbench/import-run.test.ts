@@ -31,7 +31,9 @@ function find(cases: readonly ExceptionCase[], predicate: (c: ExceptionCase) => 
 }
 
 describe('importLatestRun', () => {
-  const db = openWorkbenchDatabase(out);
+  // A workbench store of its own: the runs raised their cases in <out>/workbench.db already (the
+  // embedded case sink); these tests read the run directories, as for runs written before it.
+  const db = openWorkbenchDatabase(tempDir('workbench-import-run-store-'));
   const store = new SqliteWorkbenchStore(db, steppingClock());
   const clock = steppingClock('2025-03-03T08:00:00.000Z');
   let firstRunId: string;
@@ -135,7 +137,7 @@ describe('importNewRuns', () => {
     // Two runs of different accounts commit before the workbench looks: both must be imported.
     const camt = await reconciled({ statements: [CAMT053], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
     const bai2 = await reconciled({ statements: [BAI2], ledger: { file: ledger }, out: runsOut, progress: () => undefined });
-    const db = openWorkbenchDatabase(runsOut);
+    const db = openWorkbenchDatabase(join(dir, 'store'));
     try {
       const fresh = new SqliteWorkbenchStore(db, steppingClock());
       const outcomes = await importNewRuns(runsOut, fresh, steppingClock());

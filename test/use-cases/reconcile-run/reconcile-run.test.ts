@@ -174,6 +174,32 @@ describe('reconcileRun over ports', () => {
     expect(world.published).toEqual(world.committed.runs);
   });
 
+  it('the case sink gets the committed run once; a case sink that fails leaves the run committed and says so', async () => {
+    const files = new Map([['S1', statement('S1', ['1.00', '-2.50'])]]);
+    const world = ports(files, []);
+    const raised: RecordedRun[] = [];
+    const messages: string[] = [];
+    const outcome = await reconcileRun({ ...world.ports, cases: { record: async (run) => void raised.push(run) } }, { statements: ['S1'], rules: defaultRuleSet() });
+    expect(outcome.committed && raised.map((run) => run.runId)).toEqual([outcome.committed && outcome.summary.runId]);
+    expect(raised[0]!.result.unmatched.filter((item) => item.side === 'statement')).toHaveLength(2);
+    const failing = ports(files, []);
+    const second = await reconcileRun(
+      {
+        ...failing.ports,
+        progress: (message) => messages.push(message),
+        cases: {
+          record: async () => {
+            throw new Error('workbench.db is locked');
+          },
+        },
+      },
+      { statements: ['S1'], rules: defaultRuleSet() },
+    );
+    expect(second.committed).toBe(true);
+    expect(failing.committed.runs).toHaveLength(1);
+    expect(messages.find((message) => message.includes('cases were not raised'))).toMatch(/workbench\.db is locked/);
+  });
+
   it('an unknown account or a card number as the account is quarantined, nothing recorded', async () => {
     for (const account of ['GB00UNKNOWN0000000000', '4111111111111111']) {
       const parsed = statement('S9', ['5.00']);

@@ -11,7 +11,7 @@ import { DUCKDB_FILE, loadRun, syncAnalyticsStore, type AnalyticsLoad, type Comm
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
 export { acquireDirLock, DirLockedError } from './dir-lock';
-import { lookupsFor, renderExceptionsCsv, renderMatchesCsv, renderSummary } from '../../recon/run/results';
+import { lookupsFor, exceptionsCsvChunks, matchesCsvChunks, renderSummary } from '../../recon/run/results';
 
 /** The run `<out>/current` points at, if any. */
 export function currentRunId(out: string): string | null {
@@ -80,8 +80,8 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
         await analytics?.rollback().catch(() => undefined);
       };
       try {
-        staging.write('matches.csv', renderMatchesCsv(run.result, lookups));
-        staging.write('exceptions.csv', renderExceptionsCsv(run.result, lookups));
+        staging.write('matches.csv', matchesCsvChunks(run.result, lookups));
+        staging.write('exceptions.csv', exceptionsCsvChunks(run.result, lookups));
         staging.write('summary.json', renderSummary(run.summary));
         staging.write(
           'audit.ndjson',

@@ -257,12 +257,16 @@ export async function scope<Ref>(
 ): Promise<RunScope> {
   const progress = ports.progress ?? (() => undefined);
   const statementLines: StatementLine[] = [];
+  // A line's file: by its id's content-hash prefix (`<hash 12>:<statement>:<line>`), one entry per
+  // file; a line whose id does not carry its file's prefix gets an entry of its own.
   const fileOfLine = new Map<string, string>();
   for (const input of inputs) {
+    const prefix = `${input.contentHash.slice(0, 12)}:`;
+    fileOfLine.set(prefix, input.name);
     for (const statement of input.parsed?.statements ?? []) {
       for (const line of statement.lines) {
         statementLines.push(line);
-        fileOfLine.set(line.statementLineId, input.name);
+        if (!line.statementLineId.startsWith(prefix)) fileOfLine.set(line.statementLineId, input.name);
       }
     }
   }
@@ -493,7 +497,17 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     },
     { type: 'run.recorded', runId, at: recordedAt.toISOString(), registry: ports.registry.location, store: ports.results.location },
   ];
-  const run: RecordedRun = { runId, asOf, recordedAt, summary, result, statementLines, ledgerEntries, fileOf: (id) => runScope.fileOfLine.get(id) ?? '', audit };
+  const run: RecordedRun = {
+    runId,
+    asOf,
+    recordedAt,
+    summary,
+    result,
+    statementLines,
+    ledgerEntries,
+    fileOf: (id) => runScope.fileOfLine.get(id) ?? runScope.fileOfLine.get(id.slice(0, id.indexOf(':') + 1)) ?? '',
+    audit,
+  };
   const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, ledgerEntries));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

@@ -363,8 +363,9 @@ export class AppStack extends LedgerlineStack {
         confirmThreshold: '0.90',
         matchConcurrency: config.analytics.matchConcurrency,
         staleAfterDays: 30,
-        // REC-RUN-1: the posting journal is the ledger side (an export object, {bucket, key}, also works).
-        ledger: { journal: true },
+        // The ledger export finance's exporter writes. `{ journal: true, accounts: { <IBAN>: <ledger account> } }`
+        // reads the posting journal instead (REC-RUN-1; the function may Scan the ledger table).
+        ledger: { bucket: names.ingestBucket, key: `${INGEST_PREFIXES.ledgerExports}ledger-export.ndjson` },
         redshift: { workgroup: names.redshiftWorkgroup, database: names.redshiftDatabase, schema: 'reconciliation' },
         // REC-EMR-1: runs this large match on the EMR Serverless job instead of the Distributed Map.
         emr: { ...analytics.emrMatch, minRows: config.analytics.emrMinRows },

@@ -293,7 +293,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     expectAllAllowed({ calls: [...calls, ...summarise.calls, ...cases.calls] });
   });
 
-  it('reconcile-normalise against the posting journal (the deployed configuration): Scans the ledger table, accounts declared', async () => {
+  it('reconcile-normalise against the posting journal (config.ledger {journal: true}): Scans the ledger table, accounts declared', async () => {
     // Another statement than the test above's (its content and statement identities are claimed by then).
     fake().put(bucketName(ENV, 'ingest'), 'incoming/statements/mt940-journal.sta', readFileSync(MT940));
     // REC-ACC-1: the statement's accounts are declared, so an account the journal has no legs for yet reconciles as all unmatched.

@@ -382,7 +382,10 @@ export function runRecord<Ref>(runId: string, asOf: string, recordedAt: Date, in
  */
 export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry' | 'results' | 'cases' | 'hooks' | 'progress'>, run: RecordedRun, registryRecord: RunRecord): Promise<string> {
   const progress = ports.progress ?? (() => undefined);
+  const since = performance.now();
+  const took = (): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
   const staged = await ports.results.stage(run);
+  progress(`results staged at ${ports.results.location} (${took()})`);
   let committed = false;
   try {
     await ports.registry.stage(registryRecord);
@@ -391,11 +394,13 @@ export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry'
     await ports.registry.commit();
     committed = true;
     ports.hooks?.afterRegistryCommit?.();
+    progress(`run ${run.runId} committed (${took()})`);
     await staged.settle(progress);
     // The run is committed: a case sink that fails is reported, and catches up from the run's results later.
     await ports.cases
       ?.record(run)
       .catch((error: Error) => progress(`warning: run ${run.runId} is committed but its cases were not raised (${error.message}); the workbench imports them when it next opens`));
+    if (ports.cases) progress(`cases raised in the workbench (${took()})`);
     return location;
   } finally {
     if (!committed) {
@@ -453,6 +458,7 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
   const matchStarted = performance.now();
   const result = match(runScope, request.rules);
   const matchMs = Math.round(performance.now() - matchStarted);
+  progress(`matched in ${(matchMs / 1000).toFixed(1)} s: ${result.matches.length} match(es), ${result.unmatched.length} exception(s)`);
 
   // 4. record
   const runId = runIdFor(inputs, runScope, request.rules, request.profile, await ports.registry.runCount());

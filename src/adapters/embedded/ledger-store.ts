@@ -23,6 +23,7 @@ import { fromMinorUnits, minorOf } from '../../domain/money';
 import { imbalance, sequenceIdFor } from '../../domain/posting';
 import type { BalanceView, LedgerStore, PostingSequence, RecordPostingsResult } from '../../ports';
 import { TransientStoreError } from '../../ports';
+import type { PostedLeg } from '../../recon/run/posted-legs';
 
 const MAX_CONFLICT_RETRIES = 10;
 
@@ -198,18 +199,7 @@ function addDelta(deltas: Map<string, AccountDelta>, leg: PostingLeg, minor: big
   if (sequenceId < delta.anchor) delta.anchor = sequenceId;
 }
 
-/** A recorded leg as the reconciliation ledger source reads it (REC-1): amounts in minor units, direction apart. */
-export interface PostedLeg {
-  legId: string;
-  sequenceId: string;
-  accountId: string;
-  direction: 'DEBIT' | 'CREDIT';
-  amountMinor: bigint;
-  currency: string;
-  valueDate: string;
-  /** The authorisation id (the reconciliation reference), when the state holds it. */
-  authorizationId?: string;
-}
+export type { PostedLeg };
 
 /**
  * The legs of `accountIds` in one ledger database file, read-only (the reconciliation ledger

@@ -7,8 +7,8 @@ import { fromMinorUnits } from '../../domain/money';
 import type { LedgerEntry } from '../types';
 import { maskLedgerEntry } from './ledger-file';
 
-/** A recorded leg as a ledger source reads it: amount in minor units, direction apart. */
-export interface PostedLegFacts {
+/** A recorded leg as a ledger source reads it: amount in minor units, direction apart (posting's ledger adapters return it). */
+export interface PostedLeg {
   legId: string;
   sequenceId: string;
   accountId: string;
@@ -27,7 +27,7 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * entryId = leg id; reference = the authorisation id, else the sequence id; booking date = value
  * date. PCI-3: nothing card-like leaves the reader.
  */
-export function legEntry(leg: PostedLegFacts, statementAccount: string): LedgerEntry {
+export function legEntry(leg: PostedLeg, statementAccount: string): LedgerEntry {
   const minor = leg.direction === 'CREDIT' ? leg.amountMinor : -leg.amountMinor;
   return maskLedgerEntry({
     entryId: leg.legId,

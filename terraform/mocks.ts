@@ -152,6 +152,11 @@ export function identityOf(stack: SynthStack, block: Block): Record<string, HclV
         id: attr(block, 'namespace_name'),
         admin_password_secret_arn: mock.redshiftAdminSecretArn(account, region, attr(block, 'namespace_name')),
       };
+    case 'aws_emrserverless_application': {
+      // EMR Serverless application ids are 18 lower-case alphanumerics; the ARN names the application by id.
+      const id = `00${hex(`emr|${region}|${account}|${attr(block, 'name')}`, 16)}`;
+      return { id, arn: `arn:aws:emr-serverless:${region}:${account}:/applications/${id}` };
+    }
     case 'aws_redshiftserverless_workgroup':
       return { arn: mock.redshiftWorkgroupArn(account, region, attr(block, 'workgroup_name')), id: attr(block, 'workgroup_name') };
     default:

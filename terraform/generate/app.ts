@@ -49,6 +49,7 @@ export function expectedEnvironment(fn: DeployedFunctionName, names: Names, conf
       QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
       REGISTRY_PREFIX: INGEST_PREFIXES.registry,
       WORKBENCH_TABLE: names.tableName('workbench'),
+      LEDGER_TABLE: names.tableName('ledger'),
     };
     const contract = RECON_FUNCTION_ENVIRONMENT[fn as ReconFunctionName];
     return Object.fromEntries([...contract.required, ...contract.optional].map((variable) => [variable, values[variable]!]));

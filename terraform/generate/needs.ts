@@ -76,6 +76,8 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, TableCalls>>> =
   'reconcile-cases': {
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 case import' },
   },
+  // REC-RUN-1: config.ledger {journal: true} reads the posting journal (one Scan per run).
+  'reconcile-normalise': { ledger: { actions: ['dynamodb:Scan'], why: 'REC-RUN-1 the posting journal as the ledger side' } },
 };
 
 /** The stages a function runs: its own (staged), all six (fused `hot-path`), none (any other). */

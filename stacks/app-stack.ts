@@ -101,6 +101,9 @@ export function mergeTableAccess(accesses: readonly TableAccess[]): TableAccess 
   return merged;
 }
 
+/** DynamoDB actions that only read (their callers need only kms:Decrypt on the table key). */
+const TABLE_READS: ReadonlySet<string> = new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']);
+
 /**
  * DynamoDB actions per function and table. The set of tables per function must equal its
  * runtime-config contract; the fused `hot-path` gets the union of its stages'.
@@ -587,8 +590,7 @@ export class AppStack extends LedgerlineStack {
       }
     }
     // A function that only reads its tables only decrypts (IAM-1).
-    const READS = new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']);
-    const writes = expected.some((table) => access[table]!.actions.some((action) => !READS.has(action)));
+    const writes = expected.some((table) => access[table]!.actions.some((action) => !TABLE_READS.has(action)));
     if (expected.length > 0) statements.push(kmsVia([keys.dataKey], ['dynamodb'], region, writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
 
     if (contract.includes('EVENT_BUS_NAME')) statements.push(allow(['events:PutEvents'], [names.busArn], undefined, 'PublishToBus'));

@@ -185,16 +185,10 @@ interface OpenStatement {
 export const CAMT_BATCH_ITEMS = 10_000;
 
 /** What one TxDtls of a batch entry gives its own line. */
-interface BatchItem {
+interface BatchItem extends Pick<StatementLine, 'endToEndId' | 'bankReference' | 'customerReference' | 'remittanceInformation' | 'counterparty' | 'typeCode'> {
   /** TxDtls/Amt (001.03+) and AmtDtls/TxAmt/Amt, as written. */
   amounts: { text: string; currency: string | undefined }[];
   indicator: string | undefined;
-  endToEndId?: string;
-  bankReference?: string;
-  customerReference?: string;
-  remittanceInformation?: string;
-  counterparty?: string;
-  typeCode?: string;
 }
 
 /** CAMT_TEXT as a Map: looked up for every element (a miss on a frozen object walks its prototype). */

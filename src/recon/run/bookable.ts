@@ -11,9 +11,9 @@
  * Excluded lines are reported (summary.json `excludedFromMatching`), never matched and never
  * reported as unmatched.
  */
-import type { ParsedStatement, StatementLine } from '../types';
+import type { ExclusionReason, ParsedStatement, StatementLine } from '../types';
 
-export type ExclusionReason = 'PENDING' | 'FOREIGN_CURRENCY';
+export type { ExclusionReason };
 
 export interface ExcludedLine {
   statementLineId: string;

@@ -62,6 +62,32 @@ function searchSubsets(side: Side, items: readonly number[], target: number, min
   return { items: chosen, subset: true, ambiguous: ties > 1 };
 }
 
+/**
+ * The group a head's eligible items make: all of them when they sum to the head exactly, else the
+ * subset search, within the rule's bounds. With it, the largest date distance of its items
+ * (`maxDist` as measured over all eligible items when all of them make the group).
+ */
+function solveGroup(
+  items: Side,
+  eligible: readonly number[],
+  target: number,
+  rule: CompiledGroupRule,
+  head: number,
+  distance: (head: number, item: number) => number,
+  maxDist: number,
+): { solution: GroupSolution; maxDist: number } | null {
+  if (eligible.length <= rule.maxGroupSize) {
+    const sum = sumOf(items, eligible);
+    if (Number.isSafeInteger(sum) && sum === target) return { solution: { items: eligible.slice(), subset: false, ambiguous: false }, maxDist };
+  }
+  if (eligible.length > rule.maxSubsetItems) return null;
+  const solution = searchSubsets(items, eligible as number[], target, rule.minGroupSize);
+  if (!solution || solution.items.length > rule.maxGroupSize) return null;
+  let subsetDist = 0;
+  for (const i of solution.items) subsetDist = Math.max(subsetDist, distance(head, i));
+  return { solution, maxDist: subsetDist };
+}
+
 /** Exact-sum search over at most `maxCandidates` items, sizes min..max (max <= 4), O(c²). */
 function searchAmounts(side: Side, candidates: readonly number[], target: number, min: number, max: number): GroupSolution | null {
   const c = candidates.length;
@@ -181,21 +207,8 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
         if (dist > maxDist) maxDist = dist;
       }
       if (eligible.length < rule.minGroupSize) continue;
-      const target = heads.amt[h]!;
-      let solution: GroupSolution | null = null;
-      if (eligible.length <= rule.maxGroupSize) {
-        const sum = sumOf(items, eligible);
-        if (Number.isSafeInteger(sum) && sum === target) solution = { items: eligible, subset: false, ambiguous: false };
-      }
-      if (!solution && eligible.length <= rule.maxSubsetItems) {
-        solution = searchSubsets(items, eligible, target, rule.minGroupSize);
-        if (solution && solution.items.length > rule.maxGroupSize) solution = null;
-        if (solution) {
-          maxDist = 0;
-          for (const i of solution.items) maxDist = Math.max(maxDist, distance(h, i));
-        }
-      }
-      if (solution) record(h, solution, maxDist);
+      const solved = solveGroup(items, eligible, heads.amt[h]!, rule, h, distance, maxDist);
+      if (solved) record(h, solved.solution, solved.maxDist);
     }
     return;
   }
@@ -314,24 +327,12 @@ function sharedReferenceGroups(
       }
       if (eligible.length < rule.minGroupSize) continue;
       const target = heads.amt[h]!;
-      let solution: GroupSolution | null = null;
-      if (eligible.length <= rule.maxGroupSize) {
-        const sum = sumOf(items, eligible);
-        if (Number.isSafeInteger(sum) && sum === target) solution = { items: eligible.slice(), subset: false, ambiguous: false };
-      }
-      if (!solution && eligible.length <= rule.maxSubsetItems) {
-        solution = searchSubsets(items, eligible, target, rule.minGroupSize);
-        if (solution && solution.items.length > rule.maxGroupSize) solution = null;
-        if (solution) {
-          maxDist = 0;
-          for (const i of solution.items) maxDist = Math.max(maxDist, distance(h, i));
-        }
-      }
-      if (!solution) continue;
+      const solved = solveGroup(items, eligible, target, rule, h, distance, maxDist);
+      if (!solved) continue;
       for (const other of headsByReference.get(ref)!) {
-        if (other !== h && !heads.used[other] && heads.amt[other] === target && !twins(heads, h, other)) solution.ambiguous = true;
+        if (other !== h && !heads.used[other] && heads.amt[other] === target && !twins(heads, h, other)) solved.solution.ambiguous = true;
       }
-      record(h, solution, maxDist);
+      record(h, solved.solution, solved.maxDist);
       break;
     }
   }

@@ -16,20 +16,9 @@ import { migrate, MIGRATIONS_DIR } from '../../../redshift/migrations';
 import { runLoadSql } from '../../../rehearsal/redshift/load';
 import { LOAD_TABLES, loadKeys, redshiftLoadSql, renderLoadFile, runsRow, type LoadTableName } from '../../../src/recon/run/aws/redshift-load';
 import { describePostgres, useCluster } from '../../analytics/support/postgres';
+import { seededRandom as random } from '../../support/random';
 
 const BUCKET = 'ledgerline-dev-analytics';
-
-/** A deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A summary.json shaped like renderSummary's, with `statements` statements (UTF-8 account ids). */
 function summaryOf(runId: string, statements: number, next: () => number): string {

@@ -127,6 +127,10 @@ export interface RecordedRun {
   ledgerEntries: readonly LedgerEntry[];
   /** The statement file (shown name) that held a line. */
   fileOf(statementLineId: string): string;
+  /** A line of statementLines by its id: one index per run, shared by every sink (REC-PERF-1). */
+  statementLine(statementLineId: string): StatementLine | undefined;
+  /** An entry of ledgerEntries by its id: one index per run, shared by every sink (REC-PERF-1). */
+  ledgerEntry(entryId: string): LedgerEntry | undefined;
   audit: readonly Record<string, unknown>[];
 }
 

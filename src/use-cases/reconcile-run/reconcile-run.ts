@@ -503,6 +503,10 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     },
     { type: 'run.recorded', runId, at: recordedAt.toISOString(), registry: ports.registry.location, store: ports.results.location },
   ];
+  const lineById = new Map<string, StatementLine>();
+  for (const line of statementLines) lineById.set(line.statementLineId, line);
+  const entryById = new Map<string, LedgerEntry>();
+  for (const entry of ledgerEntries) entryById.set(entry.entryId, entry);
   const run: RecordedRun = {
     runId,
     asOf,
@@ -512,6 +516,8 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     statementLines,
     ledgerEntries,
     fileOf: (id) => runScope.fileOfLine.get(id) ?? runScope.fileOfLine.get(id.slice(0, id.indexOf(':') + 1)) ?? '',
+    statementLine: (id) => lineById.get(id),
+    ledgerEntry: (id) => entryById.get(id),
     audit,
   };
   const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, ledgerEntries));

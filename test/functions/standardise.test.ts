@@ -6,7 +6,8 @@ import { createStandardiseHandler } from '../../functions/standardise/standardis
 import { businessKey } from '../../src/domain/dedup';
 import type { Authorisation, LedgerEvent } from '../../src/domain/events';
 import { EventTypes, correlationIdFor, deterministicId, nextEvent } from '../../src/domain/events';
-import { pacs008ToXml, type Pacs008Document } from '../../src/domain/iso20022/pacs008';
+import type { Pacs008Document } from '../../src/domain/iso20022/pacs008';
+import { pacs008ToXml } from '../support/pacs008-xml';
 import { findPan } from '../../src/domain/pan';
 import type { Clock, EventPublisher } from '../../src/ports';
 import { validateEvent } from '../../schemas';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import type { Authorisation } from '../../../src/domain/events';
 import { findPan } from '../../../src/domain/pan';
-import { Pacs008Error, PACS008_NAMESPACE, baseOneRate, pacs008MessageId, pacs008ToXml, pacs008Uetr, toPacs008, type Pacs008Document } from '../../../src/domain/iso20022/pacs008';
+import { Pacs008Error, PACS008_NAMESPACE, baseOneRate, pacs008MessageId, pacs008Uetr, toPacs008, type Pacs008Document } from '../../../src/domain/iso20022/pacs008';
+import { pacs008ToXml } from '../../support/pacs008-xml';
 
 const XSD_PATH = join(process.cwd(), '../shared/fixtures/iso20022/pacs.008.001.09.xsd');
 const XSD = readFileSync(XSD_PATH, 'utf8');

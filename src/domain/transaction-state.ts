@@ -32,15 +32,6 @@ function authorizationIdOf(event: LedgerEvent): string {
   return data.authorisation?.authorizationId ?? data.authorizationId ?? event.correlationId;
 }
 
-/** First sight of a unique payment: one conditional put, no read (a conflict means it is tracked already). */
-export async function markRunning(store: TransactionStateStore, event: LedgerEvent, now: Date): Promise<void> {
-  try {
-    await store.put({ transactionId: event.correlationId, authorizationId: authorizationIdOf(event), status: 'RUNNING', attempts: 0, version: 0, updatedAt: now.toISOString() }, 0);
-  } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw error;
-  }
-}
-
 export async function markCompleted(store: TransactionStateStore, transactionId: string, authorizationId: string, now: Date): Promise<void> {
   await store.complete(transactionId, authorizationId, now);
 }

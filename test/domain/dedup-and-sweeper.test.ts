@@ -1,8 +1,9 @@
 import { businessKey, decideDuplicate, DEFAULT_DEDUP_CONFIG, dedupClaim } from '../../src/domain/dedup';
 import { redriveExecutionName, sweep } from '../../src/domain/sweeper';
-import { markRetrying, markRunning } from '../../src/domain/transaction-state';
+import { markRetrying } from '../../src/domain/transaction-state';
+import { markRunning } from '../support/transaction-state';
 import { authorisedEvent } from '../../src/domain/ingest';
-import { openMemoryDatabase } from '../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../support/memory-database';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import { SqliteDedupStore } from '../../src/adapters/embedded/dedup-store';
 import type { LedgerEvent } from '../../src/domain/events';

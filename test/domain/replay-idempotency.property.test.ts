@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { createPostingHandler } from '../../functions/posting/posting';
 import { createAssemblerHandler } from '../../functions/assembler/assembler';
-import { openMemoryDatabase } from '../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../support/memory-database';
 import { SqliteLedgerStore } from '../../src/adapters/embedded/ledger-store';
 import { SqliteFileOutbox } from '../../src/adapters/embedded/outbox';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';

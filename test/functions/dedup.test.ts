@@ -1,5 +1,5 @@
 import { createDedupHandler } from '../../functions/dedup/dedup';
-import { openMemoryDatabase } from '../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../support/memory-database';
 import { SqliteDedupStore, SqliteParkedDuplicateStore } from '../../src/adapters/embedded/dedup-store';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import { authorisedEvent } from '../../src/domain/ingest';

@@ -1,6 +1,6 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { createSweeperHandler } from '../../functions/sweeper/sweeper';
-import { openMemoryDatabase } from '../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../support/memory-database';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import { markRetrying } from '../../src/domain/transaction-state';
 import { authorisedEvent } from '../../src/domain/ingest';

@@ -29,7 +29,6 @@ export const RUNTIME_VARIABLES = {
 } as const;
 
 export type RuntimeVariable = keyof typeof RUNTIME_VARIABLES;
-export const RUNTIME_VARIABLE_NAMES = Object.keys(RUNTIME_VARIABLES) as RuntimeVariable[];
 
 /** The deployed functions: the route consumers of either topology (src/routes.ts), the Pipe's ingest enrichment and the sweeper. */
 export type FunctionName = ConsumerName | 'ingest' | 'sweeper';

@@ -28,7 +28,3 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   db.pragma('temp_store = MEMORY');
   return db;
 }
-
-export function openMemoryDatabase(): StateDatabase {
-  return new Database(':memory:');
-}

@@ -1,5 +1,5 @@
 /** The LedgerStore contract on the embedded adapter (SQLite in memory). */
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
 import { ledgerStoreContract, type RecordedLeg } from './ledger-store.contract';
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteFileOutbox } from '../../../src/adapters/embedded/outbox';
 import { postingOutboxContract, record, recordsIn } from './posting-outbox.contract';
 

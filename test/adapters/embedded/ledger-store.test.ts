@@ -1,5 +1,5 @@
 /** SqliteLedgerStore specifics (the shared behaviour is the LedgerStore contract, test/adapters/contracts). */
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
 import { correlationIdFor } from '../../../src/domain/events';
 import { hotShard } from '../../../src/domain/hot-accounts';

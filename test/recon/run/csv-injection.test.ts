@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { csvTable, decodeCsvText, isCanonicalDecimal, numberCell, textCell } from '../../../src/recon/run/csv-writer';
 import { LOAD_TABLES } from '../../../src/recon/run/aws/steps';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { importNewRuns } from '../../../src/recon/workbench/import-run';
 import { cli, cliAsync } from '../../support/cli';

@@ -1,5 +1,5 @@
 /** Shared builders of the workbench tests: cases, actors, and an in-memory SQLite store. */
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { type Actor, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import type { Clock } from '../../../src/recon/workbench/ports';

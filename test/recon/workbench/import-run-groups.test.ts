@@ -7,7 +7,7 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openMemoryDatabase } from '../../../src/adapters/embedded/database';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { importLatestRun, RunImportError } from '../../../src/recon/workbench/import-run';
 import { tempDir } from '../../support/runtime';

@@ -111,7 +111,7 @@ describe('reconciliation workflow, run locally (aws-local-stepfunctions)', () =>
   const dir = tempDir('recon-sfn-');
   const s3 = new FakeS3();
   /** The content-hash claims of the registry (not the statements' identity claims, which lapse with theirs). */
-  const contentClaims = (): string[] => s3.keys(INGEST, 'results/registry/').filter((key) => !key.startsWith('results/registry/statements/'));
+  const contentClaims = (): string[] => s3.keys(INGEST, 'results/registry/').filter((key) => /^results\/registry\/[0-9a-f]{64}\.json$/.test(key));
   const ctx: StepContext = { s3: s3.client, tmpDir: dir, now: () => new Date('2026-01-01T00:00:00Z') };
   const config: RunConfig = {
     ruleSet: 'default',

@@ -9,8 +9,10 @@
  *              fails with BadStatementFile (nothing recorded).
  *   match      one chunk → matchPartition per account/currency partition (the ONE matcher) →
  *              its MatchResult object.
- *   summarise  every chunk's result → mergeResults → matches.csv, exceptions.csv, summary.json,
- *              cases.json (the workbench cases of the same rows), the Redshift load files and
+ *   summarise  every chunk's result → mergeResults → the run use case's record phase: the S3
+ *              ResultSink (./result-sink.ts) writes matches.csv, exceptions.csv, summary.json,
+ *              cases.json (the workbench cases of the same rows) and the Redshift load files;
+ *              the registry commits the ledger entries the run matched (REC-RUN-1); returns
  *              the load SQL (one transaction per run).
  *   importCases (RaiseCases, after the Redshift load) cases.json → the workbench store (planImport,
  *              applied once per run).
@@ -24,15 +26,16 @@
  *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json, cases.json}
  *   matches/runs/<runId>/load/{runs,matches,exceptions}.csv   Redshift COPY input (run_id first, no header)
  *   ingest bucket: results/registry/<sha256>.json (re-upload claim), results/registry/statements/<identity>.json
- *   (a statement's identity claim, pointing at the content claim), quarantine/<runId>/<name>(.reason.json)
+ *   (a statement's identity claim, pointing at the content claim), results/registry/{ledger,runs}/…
+ *   (the ledger entries committed runs matched: src/adapters/aws/recon-registry.ts), quarantine/<runId>/<name>(.reason.json)
  */
 import { basename } from 'node:path';
 import { journalLedgerSource, s3LedgerExportSource, type PostedLegReader } from '../../../adapters/aws/recon-ledger-source';
-import { ClaimLostError, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
+import { ClaimLostError, DEFAULT_REGISTRY_PREFIX, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
 import { readJson, readText, s3Uri, writeObject, type S3Client } from '../../../adapters/aws/recon-s3';
 import { s3Quarantine, s3StatementSource } from '../../../adapters/aws/recon-statements';
-import { ReconcileConfigError, type LedgerSource } from '../../../ports/reconciliation';
-import { admit, RejectedInputError, runRecord, scope, withDeclared, type AdmittedInput } from '../../../use-cases/reconcile-run/reconcile-run';
+import { ReconcileConfigError, type LedgerSource, type RecordedRun } from '../../../ports/reconciliation';
+import { admit, record, RejectedInputError, runRecord, scope, withDeclared, type AdmittedInput } from '../../../use-cases/reconcile-run/reconcile-run';
 import { deserialisePartition, mergeResults, partitionInputs, serialisePartition } from '../../matching/partition';
 import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
@@ -42,10 +45,11 @@ import type { ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
 import { parseAccountRegistry } from '../account-registry';
 import { countExcluded, type ExcludedLine, type ExclusionReason } from '../bookable';
-import { balanceCheck, canonicalResult, countResult, exceptionRows, lookupsFor, matchRows, renderExceptionsCsv, renderMatchesCsv, renderSummary, type BalanceCheck, type RunSummary } from '../results';
+import { balanceCheck, canonicalResult, countResult, type BalanceCheck, type RunSummary } from '../results';
 import type { ObjectRef } from './objects';
-import { loadKeys, redshiftLoadSql, renderLoadFile, runsRow } from './redshift-load';
-import { checkRunCasesFile, importRunCasesFile, RUN_CASES_FILE, runCasesFileOfResult } from './run-cases';
+import { redshiftLoadSql } from './redshift-load';
+import { keys, s3ResultSink } from './result-sink';
+import { checkRunCasesFile, importRunCasesFile } from './run-cases';
 
 /** The workflow configuration (Parameter Store JSON, `$.config.value` in the ASL). */
 export interface RunConfig {
@@ -148,16 +152,7 @@ export function rulesFromConfig(config: RunConfig = {}): RuleSet {
   return validateRuleSet(rules);
 }
 
-export const keys = {
-  runManifest: (runId: string) => `normalised/${runId}/run.json`,
-  statementLinesPrefix: (runId: string) => `normalised/${runId}/statement-lines/`,
-  ledgerEntriesPrefix: (runId: string) => `normalised/${runId}/ledger-entries/`,
-  chunk: (runId: string, id: string) => `normalised/${runId}/partitions/${id}.json`,
-  chunkResult: (runId: string, id: string) => `matches/runs/${runId}/partitions/${id}.json`,
-  results: (runId: string) => `matches/runs/${runId}/`,
-  /** The run's workbench cases (summarise writes, RaiseCases reads). */
-  runCases: (runId: string) => `matches/runs/${runId}/${RUN_CASES_FILE}`,
-};
+export { keys } from './result-sink';
 
 interface RunManifest {
   runId: string;
@@ -167,6 +162,10 @@ interface RunManifest {
   asOf: string;
   statementLines: number;
   ledgerEntries: number;
+  /** Ledger entries of the run's accounts that committed runs matched, left out of its scope (REC-RUN-1). */
+  ledgerEntriesAlreadyReconciled?: number;
+  /** The run registry (ingest bucket): summarise commits the run's matched ledger entries there. Absent in older manifests: the source bucket, DEFAULT_REGISTRY_PREFIX. */
+  registry?: { bucket: string; prefix: string };
   statements: { statementId: string; accountId: string; currency: string; lines: number }[];
   balanceChecks: BalanceCheck[];
   partitions: PartitionItem[];
@@ -323,6 +322,8 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     asOf,
     statementLines: lines.length,
     ledgerEntries: entries.length,
+    ledgerEntriesAlreadyReconciled: runScope.alreadyReconciled,
+    registry: { bucket: event.bucket, prefix: registry.prefix },
     statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
     balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
     partitions: items,
@@ -420,13 +421,21 @@ export async function collectRun(ctx: StepContext, analyticsBucket: string, runI
 // The Redshift load (REC-2, REC-RS-1): its tables, files and SQL are defined once, in ./redshift-load.ts.
 export { LOAD_TABLES, redshiftLoadSql } from './redshift-load';
 
-/** Step 3: merge, render, write the results, the run's workbench cases and the Redshift load files. */
+/**
+ * Step 3: merge the chunk results, then the run use case's record phase over the AWS adapters:
+ * the results (matches/exceptions CSV, summary.json, cases.json, the Redshift load files) through
+ * the S3 ResultSink, then the registry commits the ledger entries the run matched (REC-RUN-1).
+ * The cases are raised by the workflow's RaiseCases step, from cases.json (no case sink here).
+ */
 export async function summariseStep(ctx: StepContext, event: SummariseEvent): Promise<SummariseResult> {
   const runId = checkRunId(event.runId);
   const rules = rulesFromConfig(event.config);
   const { manifest, lines, entries, result } = await collectRun(ctx, event.analyticsBucket, runId);
   const presented = canonicalResult(result);
-  const lookups = lookupsFor(lines, entries);
+  const lineById = new Map<string, StatementLine>();
+  for (const line of lines) lineById.set(line.statementLineId, line);
+  const entryById = new Map<string, LedgerEntry>();
+  for (const entry of entries) entryById.set(entry.entryId, entry);
   const counts = countResult(presented);
   const summary: RunSummary = {
     runId,
@@ -445,43 +454,44 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     reuploaded: [],
     statementLines: manifest.statementLines,
     ledgerEntries: manifest.ledgerEntries,
-    ledgerEntriesAlreadyReconciled: 0,
+    ledgerEntriesAlreadyReconciled: manifest.ledgerEntriesAlreadyReconciled ?? 0,
     ...counts,
     balanceChecks: manifest.balanceChecks,
     // REC-1: as locally, the lines kept out of matching are reported in summary.json.
     ...(manifest.excludedFromMatching ? { excludedFromMatching: manifest.excludedFromMatching } : {}),
   };
-  const prefix = keys.results(runId);
   const bucket = event.analyticsBucket;
-  await writeObject(ctx.s3, bucket, `${prefix}matches.csv`, renderMatchesCsv(presented, lookups), 'text/csv');
-  await writeObject(ctx.s3, bucket, `${prefix}exceptions.csv`, renderExceptionsCsv(presented, lookups), 'text/csv');
-  const summaryText = renderSummary(summary);
-  await writeObject(ctx.s3, bucket, loadKeys.summary(runId), summaryText, 'application/json');
-  const exceptionCells = [...exceptionRows(presented, lookups)];
-  const matchCells = [...matchRows(presented, lookups)];
-  // REC-CASE-1: the cases come from the result itself (case groups included), by the one case builder.
-  const cases = runCasesFileOfResult(
-    { runId, asOf: manifest.asOf, at: (ctx.now?.() ?? new Date()).toISOString(), statementAccounts: manifest.statements.map((statement) => statement.accountId), lines },
-    presented,
-    lookups.ledgerEntry,
-  );
-  await writeObject(ctx.s3, bucket, keys.runCases(runId), `${JSON.stringify(cases)}\n`, 'application/json');
-  const facts = {
-    sourceUri: s3Uri(manifest.source.bucket, manifest.source.key),
-    contentHash: manifest.contentHash,
+  const recordedAt = ctx.now?.() ?? new Date();
+  const run: RecordedRun = {
+    runId,
     asOf: manifest.asOf,
-    statementLines: summary.statementLines,
-    ledgerEntries: summary.ledgerEntries,
-    matched: summary.matched.total,
-    unmatchedStatement: summary.unmatchedStatement,
-    unmatchedLedger: summary.unmatchedLedger,
+    recordedAt,
+    summary,
+    result: presented,
+    statementLines: lines,
+    ledgerEntries: entries,
+    fileOf: () => basename(manifest.source.key),
+    statementLine: (id) => lineById.get(id),
+    ledgerEntry: (id) => entryById.get(id),
+    audit: [],
   };
-  await writeObject(ctx.s3, bucket, loadKeys.loadFile(runId, 'runs'), renderLoadFile('runs', runId, [runsRow(bucket, runId, facts, summaryText)]), 'text/csv');
-  await writeObject(ctx.s3, bucket, loadKeys.loadFile(runId, 'matches'), renderLoadFile('matches', runId, matchCells), 'text/csv');
-  await writeObject(ctx.s3, bucket, loadKeys.loadFile(runId, 'exceptions'), renderLoadFile('exceptions', runId, exceptionCells), 'text/csv');
+  const registry = s3ClaimRegistry(ctx.s3, {
+    bucket: manifest.registry?.bucket ?? manifest.source.bucket,
+    prefix: manifest.registry?.prefix ?? DEFAULT_REGISTRY_PREFIX,
+    runId,
+    source: manifest.source,
+    now: ctx.now,
+  });
+  const results = s3ResultSink(ctx.s3, { bucket, source: manifest.source, contentHash: manifest.contentHash, statementAccounts: manifest.statements.map((statement) => statement.accountId) });
+  // The run's content claim (normalise's), held still, and the ledger entries it matched.
+  const registryRecord = {
+    ...runRecord(runId, manifest.asOf, recordedAt, [], presented, entries),
+    files: [{ contentHash: manifest.contentHash, runId, file: basename(manifest.source.key), format: manifest.format, statementLines: manifest.statementLines }],
+  };
+  const resultPrefix = await record({ registry, results }, run, registryRecord);
   return {
     runId,
-    resultPrefix: s3Uri(bucket, prefix),
+    resultPrefix,
     summary: {
       statementLines: summary.statementLines,
       ledgerEntries: summary.ledgerEntries,

@@ -1,8 +1,9 @@
 /**
  * The embedded adapters of a reconciliation run's record (ports/reconciliation.ts): the --out
  * directory + DuckDB as the ResultSink (atomic run directories, `current` swapped in one rename,
- * the run's rows loaded in an open DuckDB transaction: src/recon/run/output-dir.ts and
- * analytics-store.ts), and registry.db as the RunRegistry (src/recon/run/registry.ts).
+ * the run's Parquet files written while staged and listed by the DuckDB views once the registry
+ * committed: src/recon/run/output-dir.ts and analytics-store.ts), and registry.db as the
+ * RunRegistry (src/recon/run/registry.ts).
  */
 import { basename, join } from 'node:path';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { DUCKDB_FILE, loadRun, syncAnalyticsStore, type AnalyticsLoad, type Comm
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
 export { acquireDirLock, DirLockedError } from './dir-lock';
-import { lookupsFor, exceptionsCsvChunks, matchesCsvChunks, renderSummary } from '../../recon/run/results';
+import { exceptionsCsvChunks, matchesCsvChunks, renderSummary } from '../../recon/run/results';
 
 /** The run `<out>/current` points at, if any. */
 export function currentRunId(out: string): string | null {
@@ -47,7 +48,8 @@ export interface OutDirHooks extends StagingHooks {
 
 /**
  * <out> as the ResultSink: matches.csv, exceptions.csv, summary.json, audit.ndjson and Parquet in
- * runs/<runId>, published by swapping `current`; the run's DuckDB rows committed after the registry.
+ * runs/<runId>, published by swapping `current`; the DuckDB views list the run after the registry
+ * committed it. The run's own index (RecordedRun.statementLine/ledgerEntry) is the files' lookups.
  */
 export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; progress?: (message: string) => void } = {}): ResultSink {
   const progress = options.progress ?? (() => undefined);
@@ -68,7 +70,6 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
       return currentRunId(out);
     },
     async stage(run): Promise<StagedResults> {
-      const lookups = lookupsFor(run.statementLines, run.ledgerEntries);
       const staging = stageRun(out, run.runId, options.hooks);
       let analytics: AnalyticsLoad | undefined;
       const abort = async (): Promise<void> => {
@@ -76,12 +77,12 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
         staging.abort();
       };
       const close = async (): Promise<void> => {
-        // Not committed (or interrupted between the two commits): DuckDB keeps nothing of the run.
+        // Not committed (or interrupted between the two commits): no DuckDB view lists the run.
         await analytics?.rollback().catch(() => undefined);
       };
       try {
-        staging.write('matches.csv', matchesCsvChunks(run.result, lookups));
-        staging.write('exceptions.csv', exceptionsCsvChunks(run.result, lookups));
+        staging.write('matches.csv', matchesCsvChunks(run.result, run));
+        staging.write('exceptions.csv', exceptionsCsvChunks(run.result, run));
         staging.write('summary.json', renderSummary(run.summary));
         staging.write(
           'audit.ndjson',
@@ -97,8 +98,10 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
             fileOf: run.fileOf,
             ledgerEntries: run.ledgerEntries,
             result: run.result,
-            lookups,
+            lookups: run,
             parquetDir: join(staging.dir, 'parquet'),
+            // The results files are the matches and exceptions load files (decoded back exactly).
+            resultFiles: { matches: join(staging.dir, 'matches.csv'), exceptions: join(staging.dir, 'exceptions.csv') },
           },
           committedRuns,
           reportSync,
@@ -115,8 +118,8 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
           try {
             await analytics!.commit();
           } catch (error) {
-            // The run is committed (registry, files): the next run reloads it into DuckDB from its Parquet copies.
-            report(`warning: run ${run.runId} is committed but the analytics store could not commit it (${(error as Error).message}); the next run reloads it`);
+            // The run is committed (registry, files): the next look at the store lists its Parquet files.
+            report(`warning: run ${run.runId} is committed but the analytics store could not list it (${(error as Error).message}); the next run lists it`);
           }
         },
         abort,

@@ -1,23 +1,23 @@
 /**
- * The embedded analytical store: DuckDB at <out>/recon.duckdb (tables runs, statement_lines,
- * ledger_entries, matches, exceptions; every row carries its run_id), plus Parquet copies of the
- * run's rows written with DuckDB `COPY ... TO ... (FORMAT PARQUET)`.
+ * The embedded analytical store: DuckDB at <out>/recon.duckdb, whose views runs, statement_lines,
+ * ledger_entries, matches and exceptions (every row carries its run_id) read the Parquet files of
+ * the committed runs (<out>/runs/<runId>/parquet/<table>.parquet).
  *
- * The run's rows are bulk-loaded inside one transaction: each table's rows are written once to a
- * CSV load file in the staging directory (through the one formula-safe writer, REC-OUT-1; decoded
- * back exactly on the way in), read by DuckDB's own parallel CSV reader with `INSERT … SELECT …
- * FROM read_csv(…)`, and the file is removed: no per-row call into the engine (REC-PERF-1). Text
- * values are cast by DuckDB to the column types: amounts DECIMAL(38,6) from their decimal strings,
- * never floats. The one-row `runs` table goes through the appender. The run's rows are deleted
- * first, so re-loading a run id never duplicates; the Parquet copies are written from the same
- * transaction.
+ * A run writes each table's Parquet file once, while it is staged: the rows go to a CSV load
+ * file through the one formula-safe writer (REC-OUT-1; matches.csv and exceptions.csv are their
+ * own load files), and DuckDB's parallel CSV reader turns it into Parquet with
+ * `COPY (SELECT … FROM read_csv(…)) TO … (FORMAT PARQUET)`, decoding every cell back exactly: no
+ * table insert, no per-row call into the engine (REC-PERF-1). Text values are cast by DuckDB to the
+ * column types: amounts DECIMAL(38,6) from their decimal strings, never floats.
  *
- * It moves with the atomic commit (REC-OUT-3): the load's transaction stays open while the run
- * is committed and is committed only after the registry (the record of committed runs), so an
- * interrupted run — a failure, SIGINT or kill -9 at any step — leaves no rows behind. Opening the
- * store for a load first brings it in line with the registry: rows of a run the registry does not
- * hold are deleted (left by an older version, or another registry), and a committed run the store
- * lacks (a crash between the two commits) is loaded again from its Parquet copies.
+ * It moves with the atomic commit (REC-OUT-3): the views are recreated listing exactly the
+ * committed runs (the registry's) only after the registry committed the run, in one DuckDB
+ * transaction, so an interrupted run — a failure, SIGINT or kill -9 at any step — is never
+ * visible: its Parquet files sit in a staging or uncommitted run directory no view lists. Every
+ * later look at the store (a run, or a run with nothing new) lists the registry's runs again: a
+ * run the registry does not hold leaves the views, and a committed run they lack (a crash between
+ * the two commits) joins them. A store written by an older version (tables, not views) becomes
+ * views over the same runs' Parquet copies.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
@@ -25,12 +25,16 @@ import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
 import { csvTable } from './csv-writer';
-import { exceptionRows, type Lookups, matchRows, type RunSummary } from './results';
+import { exceptionsCsvChunks, type Lookups, matchesCsvChunks, mayHoldPan, type RunSummary } from './results';
 
 export const DUCKDB_FILE = 'recon.duckdb';
 export const ANALYTICS_TABLES = ['runs', 'statement_lines', 'ledger_entries', 'matches', 'exceptions'] as const;
+type Table = (typeof ANALYTICS_TABLES)[number];
 
-const SCHEMA: Record<(typeof ANALYTICS_TABLES)[number], [name: string, type: string][]> = {
+/** The store's record of the runs its views list (changed in the same transaction as the views). */
+const LISTED = 'listed_runs';
+
+const SCHEMA: Record<Table, [name: string, type: string][]> = {
   runs: [
     ['run_id', 'VARCHAR'],
     ['as_of', 'DATE'],
@@ -97,6 +101,8 @@ const SCHEMA: Record<(typeof ANALYTICS_TABLES)[number], [name: string, type: str
     ['currency', 'VARCHAR'],
     ['amount', 'DECIMAL(38,6)'],
     ['detail', 'VARCHAR'],
+    // REC-CASE-1: the case group the exception is worked in (exceptions.csv `group`); NULL when it stands alone.
+    ['case_group', 'VARCHAR'],
   ],
 };
 
@@ -114,79 +120,52 @@ export interface RunForAnalytics {
   lookups: Lookups;
   /** Directory the run's Parquet files are written to. */
   parquetDir: string;
+  /**
+   * The run's matches.csv and exceptions.csv, already written (results.ts, through the one CSV
+   * writer): read back as the matches and exceptions load files. Absent: rendered from `result`.
+   */
+  resultFiles?: { matches: string; exceptions: string };
 }
 
 export interface AnalyticsLoad {
-  /** Commits the run's rows (call after the registry committed the run). Closes. */
+  /** Lists the run in the store's views (call after the registry committed the run). */
   commit(): Promise<void>;
-  /** Rolls the run's rows back (the run did not commit); a store file this run created is removed. Closes. Safe after commit. */
+  /** The run did not commit: the store is not touched (its Parquet files go with its directory). Safe after commit. */
   rollback(): Promise<void>;
 }
 
-/** The committed runs the store must hold: the registry's, each with its directory under <out>/runs (for a reload). */
+/** The committed runs the store must hold: the registry's, each with its directory under <out>/runs. */
 export interface CommittedRuns {
   runIds: ReadonlySet<string>;
-  /** The run's directory (its `parquet/` copies), if this --out holds it. */
+  /** The run's directory (its `parquet/` files), if this --out holds it. */
   runDir(runId: string): string | undefined;
 }
 
 export interface StoreSync {
-  /** Runs whose rows were deleted: the registry does not hold them. */
+  /** Runs the views listed that the registry does not hold: no longer listed. */
   removed: string[];
-  /** Committed runs loaded again from their Parquet copies. */
+  /** Committed runs the views lacked (a crash between the two commits): listed again from their Parquet files. */
   restored: string[];
 }
-
-function removeStore(path: string): void {
-  for (const suffix of ['', '.wal']) rmSync(`${path}${suffix}`, { force: true });
-}
-
-/** PCI-3 at the store too (the readers mask already): identifiers under identifier evidence, free text under free-text evidence. */
-const id = (value: string | undefined): Cell => (value === undefined || value === '' ? null : redactPans(value, 'identifier'));
-const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : redactPans(value));
 
 function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-async function createTables(connection: DuckDBConnection): Promise<void> {
-  for (const table of ANALYTICS_TABLES) {
-    await connection.run(`CREATE TABLE IF NOT EXISTS ${table} (${SCHEMA[table].map(([name, type]) => `${name} ${type}`).join(', ')})`);
-  }
-}
-
-async function append(connection: DuckDBConnection, table: string, rows: Iterable<Cell[]>): Promise<void> {
-  const appender = await connection.createAppender(table);
-  try {
-    for (const row of rows) {
-      for (const cell of row) {
-        if (cell === null || cell === undefined) appender.appendNull();
-        else appender.appendVarchar(cell);
-      }
-      appender.endRow();
-    }
-    appender.flushSync();
-  } finally {
-    appender.closeSync();
-  }
-}
+/** PCI-3 at the store too (the readers mask already): identifiers under identifier evidence, free text under free-text evidence. */
+const id = (value: string | undefined): Cell => (value === undefined || value === '' ? null : mayHoldPan(value) ? redactPans(value, 'identifier') : value);
+const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : mayHoldPan(value) ? redactPans(value) : value);
 
 /** Bytes gathered before one write of a load file. */
 const LOAD_CHUNK = 1 << 20;
 
-/**
- * Writes a table's rows (every column but run_id) to a CSV load file through the one CSV writer
- * (REC-OUT-1: text cells formula-neutralised, reversibly), in ~1 MB writes. Returns the row count.
- */
-function writeLoadFile(path: string, columns: readonly string[], rows: Iterable<Cell[]>): number {
-  const table = csvTable(columns);
+/** Writes CSV pieces to `path` in ~1 MB writes. */
+function writePieces(path: string, pieces: Iterable<string>): void {
   const fd = openSync(path, 'w');
-  let count = 0;
   try {
-    let buffer = table.header();
-    for (const row of rows) {
-      buffer += table.row(row);
-      count += 1;
+    let buffer = '';
+    for (const piece of pieces) {
+      buffer += piece;
       if (buffer.length >= LOAD_CHUNK) {
         writeSync(fd, buffer);
         buffer = '';
@@ -196,7 +175,11 @@ function writeLoadFile(path: string, columns: readonly string[], rows: Iterable<
   } finally {
     closeSync(fd);
   }
-  return count;
+}
+
+/** A table's rows (every column but run_id) as CSV load-file pieces, through the one CSV writer (REC-OUT-1: text cells formula-neutralised, reversibly). */
+function loadPieces(table: Table, rows: Iterable<Cell[]>): Iterable<string> {
+  return csvTable(SCHEMA[table].filter(([name]) => name !== 'run_id').map(([name]) => name)).chunks(rows);
 }
 
 /** SQL of one load-file column back to the stored value: '' is NULL, one leading apostrophe (the writer's neutralisation) dropped, cast to the column type. */
@@ -209,61 +192,175 @@ function decodedColumn(name: string, type: string): string {
   return `CAST(${text} AS ${type})`;
 }
 
-/**
- * Bulk-loads a table's rows of the run through DuckDB's own CSV reader (parallel, no per-row
- * call into the engine): the rows are written once to `<dir>/<table>.load.csv`, inserted with
- * `INSERT … SELECT … FROM read_csv(…)` in the open transaction, and the file is removed.
- */
-async function bulkLoad(connection: DuckDBConnection, table: (typeof ANALYTICS_TABLES)[number], runId: string, dir: string, rows: Iterable<Cell[]>): Promise<void> {
+/** The table's columns as an empty, typed relation (a view's shape when no run has the table, or lacks a later column). */
+function emptyRelation(table: Table): string {
+  return `SELECT ${SCHEMA[table].map(([name, type]) => `CAST(NULL AS ${type}) AS ${name}`).join(', ')} WHERE false`;
+}
+
+const parquetFile = (dir: string, table: Table): string => join(dir, `${table}.parquet`);
+
+/** The SELECT that reads a load file (CSV, header, every column but run_id) back as the table's typed rows of `runId`. */
+function fromLoadFile(table: Table, runId: string, path: string): string {
   const columns = SCHEMA[table].filter(([name]) => name !== 'run_id');
-  const path = join(dir, `${table}.load.csv`);
+  const types = `{${columns.map(([name]) => `${sqlString(name)}: 'VARCHAR'`).join(', ')}}`;
+  const select = SCHEMA[table].map(([name, type]) => (name === 'run_id' ? `${sqlString(runId)} AS run_id` : `${decodedColumn(name, type)} AS ${name}`)).join(', ');
+  return `SELECT ${select} FROM read_csv(${sqlString(path)}, header = true, auto_detect = false, columns = ${types}, delim = ',', quote = '"', escape = '"', new_line = '\\n', strict_mode = true)`;
+}
+
+function literal(value: string, type: string): string {
+  return `CAST(${sqlString(value)} AS ${type})`;
+}
+
+/**
+ * Writes the run's Parquet files (one per table, `COPY (…) TO … (FORMAT PARQUET)`) into
+ * run.parquetDir. Each table's load file is converted by DuckDB's threads while the next one is
+ * rendered here; the load files the run does not keep are removed.
+ */
+export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
+  const { runId, parquetDir } = run;
+  mkdirSync(parquetDir, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const connections: DuckDBConnection[] = [];
+  const scratch: string[] = [];
+  const pending: Promise<void>[] = [];
+  const copy = (table: Table, select: string): void => {
+    const promise = (async () => {
+      const connection = await instance.connect();
+      connections.push(connection);
+      await connection.run(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET)`);
+    })();
+    // Awaited below; meanwhile a failure is never unhandled.
+    promise.catch(() => undefined);
+    pending.push(promise);
+  };
+  const loadFile = (name: string, pieces: Iterable<string>): string => {
+    const path = join(parquetDir, `${name}.load.csv`);
+    scratch.push(path);
+    writePieces(path, pieces);
+    return path;
+  };
   try {
-    const count = writeLoadFile(
-      path,
-      columns.map(([name]) => name),
-      rows,
+    const s = run.summary;
+    const runsRow: string[] = [
+      runId,
+      s.asOf,
+      run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
+      `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
+      String(s.statementLines),
+      String(s.ledgerEntries),
+      String(s.matched.total),
+      String(s.unmatchedStatement),
+      String(s.unmatchedLedger),
+      JSON.stringify(s),
+    ];
+    copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
+    const files = run.resultFiles ?? {
+      matches: loadFile('matches', matchesCsvChunks(run.result, run.lookups)),
+      exceptions: loadFile('exceptions', exceptionsCsvChunks(run.result, run.lookups)),
+    };
+    copy('matches', fromLoadFile('matches', runId, files.matches));
+    copy('exceptions', fromLoadFile('exceptions', runId, files.exceptions));
+    const lines = loadFile(
+      'statement_lines',
+      loadPieces(
+        'statement_lines',
+        (function* () {
+          for (const l of run.statementLines) {
+            yield [
+              l.statementLineId,
+              text(run.fileOf(l.statementLineId)),
+              l.format,
+              id(l.statementId),
+              id(l.accountId),
+              l.currency,
+              l.amount,
+              l.bookingDate,
+              l.valueDate,
+              id(l.endToEndId),
+              id(l.bankReference),
+              id(l.customerReference),
+              text(l.remittanceInformation),
+              text(l.counterparty),
+              id(l.typeCode),
+              id(l.status),
+              l.batchItemCount === undefined ? null : String(l.batchItemCount),
+            ];
+          }
+        })(),
+      ),
     );
-    if (count === 0) return;
-    const types = `{${columns.map(([name]) => `${sqlString(name)}: 'VARCHAR'`).join(', ')}}`;
-    const select = SCHEMA[table].map(([name, type]) => (name === 'run_id' ? sqlString(runId) : decodedColumn(name, type))).join(', ');
-    await connection.run(
-      `INSERT INTO ${table} SELECT ${select} FROM read_csv(${sqlString(path)}, header = true, auto_detect = false, columns = ${types}, delim = ',', quote = '"', escape = '"', new_line = '\\n', strict_mode = true)`,
+    copy('statement_lines', fromLoadFile('statement_lines', runId, lines));
+    const entries = loadFile(
+      'ledger_entries',
+      loadPieces(
+        'ledger_entries',
+        (function* () {
+          for (const e of run.ledgerEntries) yield [id(e.entryId), id(e.accountId), e.currency, e.amount, e.bookingDate, e.valueDate, id(e.reference), text(e.description)];
+        })(),
+      ),
     );
+    copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries));
+    await Promise.all(pending);
+  } catch (error) {
+    await Promise.allSettled(pending);
+    throw error;
   } finally {
-    rmSync(path, { force: true });
+    for (const connection of connections) connection.closeSync();
+    instance.closeSync();
+    for (const path of scratch) rmSync(path, { force: true });
   }
 }
 
-async function storeRunIds(connection: DuckDBConnection): Promise<string[]> {
-  // A run's rows are loaded in one transaction, so its `runs` row says whether it is there.
-  const reader = await connection.runAndReadAll('SELECT DISTINCT run_id FROM runs');
-  return (reader.getRowObjectsJson() as { run_id: string }[]).map((row) => row.run_id).sort();
+/** The committed runs whose directory holds every table's Parquet file, by run id. */
+function listable(committed: CommittedRuns): { runId: string; parquet: string }[] {
+  return [...committed.runIds]
+    .flatMap((runId) => {
+      const dir = committed.runDir(runId);
+      if (!dir) return [];
+      const parquet = join(dir, 'parquet');
+      const files = existsSync(parquet) ? readdirSync(parquet) : [];
+      return ANALYTICS_TABLES.every((table) => files.includes(`${table}.parquet`)) ? [{ runId, parquet }] : [];
+    })
+    .sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
 }
 
-/** Brings the store in line with the committed runs (one transaction): deletes the rows of other runs, reloads missing committed ones from Parquet. */
-async function syncStore(connection: DuckDBConnection, committed: CommittedRuns): Promise<StoreSync> {
-  const present = await storeRunIds(connection);
-  const removed = present.filter((runId) => !committed.runIds.has(runId));
-  const restored: string[] = [];
-  const missing = [...committed.runIds].filter((runId) => !present.includes(runId));
-  const reloadable = missing.flatMap((runId) => {
-    const dir = committed.runDir(runId);
-    if (!dir) return [];
-    const parquet = join(dir, 'parquet');
-    const files = existsSync(parquet) ? readdirSync(parquet) : [];
-    return ANALYTICS_TABLES.every((table) => files.includes(`${table}.parquet`)) ? [{ runId, parquet }] : [];
-  });
-  if (removed.length === 0 && reloadable.length === 0) return { removed, restored };
+/** The runs the views list (an older version's tables: the runs they hold); undefined for a store without views yet. */
+async function listedRuns(connection: DuckDBConnection): Promise<{ runIds: string[]; tables: Set<string> } | undefined> {
+  const objects = await connection.runAndReadAll(`SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'`);
+  const rows = objects.getRowObjectsJson() as { table_name: string; table_type: string }[];
+  const tables = new Set(rows.filter((row) => row.table_type === 'BASE TABLE').map((row) => row.table_name));
+  const runIds = async (sql: string): Promise<string[]> => ((await connection.runAndReadAll(sql)).getRowObjectsJson() as { run_id: string }[]).map((row) => row.run_id).sort();
+  // An older version's store: tables holding each run's rows (its run directory has the same rows as Parquet copies).
+  if (tables.has('runs')) return { runIds: await runIds('SELECT DISTINCT run_id FROM runs'), tables };
+  if (!tables.has(LISTED)) return undefined;
+  return { runIds: await runIds(`SELECT run_id FROM ${LISTED}`), tables };
+}
+
+/**
+ * Makes the views list exactly `committed`'s runs that have their Parquet files, in one
+ * transaction (every view and the record of listed runs change together). Runs in `quiet` (the
+ * run being committed) are not reported as restored.
+ */
+async function listRuns(connection: DuckDBConnection, committed: CommittedRuns, quiet: ReadonlySet<string> = new Set()): Promise<StoreSync> {
+  const before = await listedRuns(connection);
+  const runs = listable(committed);
+  const ids = runs.map((run) => run.runId);
+  const listedBefore = new Set(before?.runIds ?? []);
+  const removed = (before?.runIds ?? []).filter((runId) => !ids.includes(runId));
+  const restored = ids.filter((runId) => !listedBefore.has(runId) && !quiet.has(runId));
+  if (before && !before.tables.has('runs') && removed.length === 0 && ids.length === listedBefore.size && ids.every((runId) => listedBefore.has(runId))) return { removed, restored };
   await connection.run('BEGIN TRANSACTION');
   try {
-    for (const runId of removed) for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
-    for (const { runId, parquet } of reloadable) {
-      for (const table of ANALYTICS_TABLES) {
-        await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
-        await connection.run(`INSERT INTO ${table} SELECT * FROM read_parquet(${sqlString(join(parquet, `${table}.parquet`))}) WHERE run_id = ${sqlString(runId)}`);
-      }
-      restored.push(runId);
+    for (const table of ANALYTICS_TABLES) {
+      if (before?.tables.has(table)) await connection.run(`DROP TABLE ${table}`);
+      const files = runs.map((run) => sqlString(parquetFile(run.parquet, table)));
+      // Typed and ordered by the schema whatever the files hold (a run written before a column was added reads NULL there).
+      const view = files.length === 0 ? emptyRelation(table) : `SELECT * FROM (${emptyRelation(table)}) UNION ALL BY NAME SELECT * FROM read_parquet([${files.join(', ')}], union_by_name = true)`;
+      await connection.run(`CREATE OR REPLACE VIEW ${table} AS ${view}`);
     }
+    await connection.run(`CREATE TABLE IF NOT EXISTS ${LISTED} (run_id VARCHAR)`);
+    await connection.run(`DELETE FROM ${LISTED}`);
+    if (ids.length > 0) await connection.run(`INSERT INTO ${LISTED} VALUES ${ids.map((runId) => `(${sqlString(runId)})`).join(', ')}`);
     await connection.run('COMMIT');
   } catch (error) {
     await connection.run('ROLLBACK').catch(() => undefined);
@@ -272,149 +369,46 @@ async function syncStore(connection: DuckDBConnection, committed: CommittedRuns)
   return { removed, restored };
 }
 
-/**
- * Loads the run inside a transaction that stays open: commit() it once the registry committed
- * the run, rollback() otherwise. Before the load the store is brought in line with `committed`.
- */
-export async function loadRun(out: string, run: RunForAnalytics, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): Promise<AnalyticsLoad> {
-  const path = join(out, DUCKDB_FILE);
-  const created = !existsSync(path);
+async function withStore<T>(out: string, work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
   mkdirSync(out, { recursive: true });
-  const instance = await DuckDBInstance.create(path);
+  const instance = await DuckDBInstance.create(join(out, DUCKDB_FILE));
   const connection = await instance.connect();
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
+  try {
+    return await work(connection);
+  } finally {
     connection.closeSync();
     instance.closeSync();
-  };
-  const runId = run.runId;
-  let open = false;
-  try {
-    await createTables(connection);
-    const sync = await syncStore(connection, committed);
-    if (sync.removed.length > 0 || sync.restored.length > 0) onSync?.(sync);
-    const s = run.summary;
-    mkdirSync(run.parquetDir, { recursive: true });
-    await connection.run('BEGIN TRANSACTION');
-    open = true;
-    for (const table of ANALYTICS_TABLES) await connection.run(`DELETE FROM ${table} WHERE run_id = ${sqlString(runId)}`);
-    await append(connection, 'runs', [
-      [
-        runId,
-        s.asOf,
-        run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
-        `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
-        String(s.statementLines),
-        String(s.ledgerEntries),
-        String(s.matched.total),
-        String(s.unmatchedStatement),
-        String(s.unmatchedLedger),
-        JSON.stringify(s),
-      ],
-    ]);
-    await bulkLoad(
-      connection,
-      'statement_lines',
-      runId,
-      run.parquetDir,
-      (function* () {
-        for (const l of run.statementLines) {
-          yield [
-            l.statementLineId,
-            text(run.fileOf(l.statementLineId)),
-            l.format,
-            id(l.statementId),
-            id(l.accountId),
-            l.currency,
-            l.amount,
-            l.bookingDate,
-            l.valueDate,
-            id(l.endToEndId),
-            id(l.bankReference),
-            id(l.customerReference),
-            text(l.remittanceInformation),
-            text(l.counterparty),
-            id(l.typeCode),
-            id(l.status),
-            l.batchItemCount === undefined ? null : String(l.batchItemCount),
-          ];
-        }
-      })(),
-    );
-    await bulkLoad(
-      connection,
-      'ledger_entries',
-      runId,
-      run.parquetDir,
-      (function* () {
-        for (const e of run.ledgerEntries) yield [id(e.entryId), id(e.accountId), e.currency, e.amount, e.bookingDate, e.valueDate, id(e.reference), text(e.description)];
-      })(),
-    );
-    await bulkLoad(connection, 'matches', runId, run.parquetDir, matchRows(run.result, run.lookups));
-    await bulkLoad(connection, 'exceptions', runId, run.parquetDir, exceptionRows(run.result, run.lookups));
-    for (const table of ANALYTICS_TABLES) {
-      const target = join(run.parquetDir, `${table}.parquet`);
-      await connection.run(`COPY (SELECT * FROM ${table} WHERE run_id = ${sqlString(runId)}) TO ${sqlString(target)} (FORMAT PARQUET)`);
-    }
-  } catch (error) {
-    if (open) await connection.run('ROLLBACK').catch(() => undefined);
-    close();
-    if (created) removeStore(path);
-    throw error;
   }
+}
+
+/**
+ * Writes the run's Parquet files (run.parquetDir); commit() lists the run in the store's views
+ * with the other committed runs — call it once the registry committed the run; rollback() leaves
+ * the store as it is. `committed` is the registry's runs; `onSync` hears of other runs the
+ * commit removed from or restored to the views.
+ */
+export async function loadRun(out: string, run: RunForAnalytics, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): Promise<AnalyticsLoad> {
+  await writeRunParquet(run);
   let ended = false;
   return {
     commit: async () => {
       if (ended) return;
       ended = true;
-      try {
-        await connection.run('COMMIT');
-      } finally {
-        close();
-      }
+      const withRun: CommittedRuns = { runIds: new Set([...committed.runIds, run.runId]), runDir: (runId) => committed.runDir(runId) };
+      const sync = await withStore(out, (connection) => listRuns(connection, withRun, new Set([run.runId])));
+      if (sync.removed.length > 0 || sync.restored.length > 0) onSync?.(sync);
     },
     rollback: async () => {
-      if (ended) return;
       ended = true;
-      try {
-        await connection.run('ROLLBACK');
-      } finally {
-        close();
-        if (created) removeStore(path);
-      }
     },
   };
 }
 
 /**
- * Brings an existing store in line with the committed runs (the registry's) without a new run:
- * what a load does first. Returns what changed; nothing when there is no store.
+ * Brings the store in line with the committed runs (the registry's) without a new run, as every
+ * commit does. Returns what changed; no store is created while there is no committed run to list.
  */
 export async function syncAnalyticsStore(out: string, committed: CommittedRuns): Promise<StoreSync> {
-  const path = join(out, DUCKDB_FILE);
-  if (!existsSync(path)) return { removed: [], restored: [] };
-  const instance = await DuckDBInstance.create(path);
-  const connection = await instance.connect();
-  try {
-    await createTables(connection);
-    return await syncStore(connection, committed);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
-/** Opens the store read-only for queries (tests, tools). */
-export async function queryStore<T = Record<string, unknown>>(out: string, sql: string): Promise<T[]> {
-  const instance = await DuckDBInstance.create(join(out, DUCKDB_FILE), { access_mode: 'READ_ONLY' });
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as T[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  if (!existsSync(join(out, DUCKDB_FILE)) && listable(committed).length === 0) return { removed: [], restored: [] };
+  return withStore(out, (connection) => listRuns(connection, committed));
 }

@@ -9,7 +9,8 @@ import type { ExcludedLine, ExclusionReason } from './bookable';
 import { csvTable } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
-export const EXCEPTION_COLUMNS = ['side', 'id', 'reason', 'ageDays', 'statementLineId', 'bankReference', 'ledgerEntryId', 'accountId', 'currency', 'amount', 'detail'] as const;
+/** `group` (REC-CASE-1): the case group an exception is worked in (UnmatchedItem.group), empty when it stands alone; last, so readers of the older files still read them. */
+export const EXCEPTION_COLUMNS = ['side', 'id', 'reason', 'ageDays', 'statementLineId', 'bankReference', 'ledgerEntryId', 'accountId', 'currency', 'amount', 'detail', 'group'] as const;
 
 /** matches.csv and exceptions.csv through the one formula-safe CSV writer (REC-OUT-1); the numbers stay numbers. */
 export const MATCHES_CSV = csvTable(MATCH_COLUMNS, { numeric: ['confidence'] });
@@ -151,15 +152,33 @@ export function formatConfidence(confidence: number): string {
   return text;
 }
 
+/**
+ * Whether a text can hold a card number at all (REC-PAN-1): a PAN is 13–19 digits, so a text of
+ * ASCII with fewer than 13 ASCII digits and no backslash holds none under any evidence; any
+ * non-ASCII character (another script's digits, look-alike separators) or backslash (a JSON
+ * escape, which the guard decodes: PCI-1) leaves the decision to redactPans. Lets the
+ * writers skip the PAN guard for the common short reference (REC-PERF-1) without weakening it.
+ */
+export function mayHoldPan(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80 || code === 0x5c) return true;
+    if (code >= 48 && code <= 57 && (digits += 1) >= 13) return true;
+  }
+  return false;
+}
+
 /** PCI-3, at the output too: a bank reference is an identifier (PCI-2: a Luhn-valid reference stays visible), a detail is free text. */
-const reference = (text: string | undefined): string => (text ? redactPans(text, 'identifier') : '');
-const freeText = (text: string | undefined): string => (text ? redactPans(text) : '');
+const reference = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text, 'identifier') : text) : '');
+const freeText = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text) : text) : '');
 
 export interface Lookups {
   statementLine(id: string): Pick<StatementLine, 'statementLineId' | 'bankReference' | 'accountId' | 'currency' | 'amount'> | undefined;
   ledgerEntry(id: string): Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined;
 }
 
+/** Lookups over a run's lines and entries (a RecordedRun is one already: pass it instead of building these two maps again). */
 export function lookupsFor(lines: readonly StatementLine[], entries: readonly LedgerEntry[]): Lookups {
   const lineById = new Map<string, StatementLine>();
   for (const line of lines) lineById.set(line.statementLineId, line);
@@ -196,6 +215,7 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
         line?.currency ?? '',
         line?.amount ?? '',
         freeText(item.detail),
+        reference(item.group),
       ];
     } else {
       const entry = lookups.ledgerEntry(item.id);
@@ -212,6 +232,7 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
         entry?.currency ?? '',
         entry?.amount ?? '',
         freeText(item.detail),
+        reference(item.group),
       ];
     }
   }

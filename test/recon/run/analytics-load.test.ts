@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redactPans } from '../../../src/domain/pan';
-import { DUCKDB_FILE, loadRun, queryStore } from '../../../src/recon/run/analytics-store';
+import { DUCKDB_FILE, loadRun } from '../../../src/recon/run/analytics-store';
+import { queryStore } from '../../support/analytics-store';
 import { exceptionRows, lookupsFor, matchRows, type RunSummary } from '../../../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
 
@@ -115,7 +116,17 @@ describe('the analytics store bulk load', () => {
         const matches: Match[] = [{ matchId: `m'=1,"x"`, ruleId, confidence: 0.95, status: 'proposed', statementLineIds: [lines[0]!.statementLineId], ledgerEntryIds: [entries[0]!.entryId] }];
         const unmatched: UnmatchedItem[] = [
           ...lines.slice(1).map((line): UnmatchedItem => ({ side: 'statement', id: line.statementLineId, reason, ageDays: 3, detail })),
-          ...entries.slice(1).map((entry): UnmatchedItem => ({ side: 'ledger', id: entry.entryId, reason, ageDays: 400, candidateId: lines[0]!.statementLineId, detail })),
+          ...entries
+            .slice(1)
+            .map((entry, i): UnmatchedItem => ({
+              side: 'ledger',
+              id: entry.entryId,
+              reason,
+              ageDays: 400,
+              candidateId: lines[0]!.statementLineId,
+              detail,
+              ...(i % 2 === 0 ? { group: `g'=${i},"x"` } : {}),
+            })),
         ];
         const result: MatchResult = { matches, unmatched };
         const lookups = lookupsFor(lines, entries);
@@ -133,7 +144,8 @@ describe('the analytics store bulk load', () => {
             lookups,
             parquetDir,
           },
-          { runIds: new Set(), runDir: () => undefined },
+          // The run's directory is where its parquet/ is: the views list it once committed.
+          { runIds: new Set(), runDir: (id) => (id === runId ? join(out, 'staging') : undefined) },
         );
         await load.commit();
         // Only the Parquet copies remain in the staging dir: the load files are gone.
@@ -190,7 +202,7 @@ describe('the analytics store bulk load', () => {
         expect(storedMatches.map((row) => Object.values(row))).toEqual([...matchRows(result, lookups)].map(nulled));
         const storedExceptions = await queryStore<Record<string, string | number | null>>(
           out,
-          'SELECT side, id, reason, age_days::VARCHAR age_days, statement_line_id, bank_reference, ledger_entry_id, account_id, currency, CAST(amount AS DECIMAL(38,2))::VARCHAR amount, detail FROM exceptions',
+          'SELECT side, id, reason, age_days::VARCHAR age_days, statement_line_id, bank_reference, ledger_entry_id, account_id, currency, CAST(amount AS DECIMAL(38,2))::VARCHAR amount, detail, case_group FROM exceptions',
         );
         expect(storedExceptions.map((row) => Object.values(row))).toEqual([...exceptionRows(result, lookups)].map(nulled));
         const [run] = await queryStore<{ run_id: string; rule_set: string; statement_lines: string }>(out, 'SELECT run_id, rule_set, statement_lines::VARCHAR statement_lines FROM runs');

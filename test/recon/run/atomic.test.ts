@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { loadRun, queryStore } from '../../../src/recon/run/analytics-store';
+import { loadRun } from '../../../src/recon/run/analytics-store';
+import { queryStore } from '../../support/analytics-store';
 import { lookupsFor } from '../../../src/recon/run/results';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 import { RunRegistry } from '../../../src/recon/run/registry';
@@ -145,13 +146,13 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
     await reconciled(options(out, [BAI2]));
     await expectInLine(out);
     const [lines] = await queryStore<{ n: number }>(out, `SELECT count(*)::INT n FROM statement_lines WHERE run_id = '${registered[1]}'`);
-    expect(lines!.n).toBe(2); // the camt run's two lines, reloaded from its Parquet copies
+    expect(lines!.n).toBe(2); // the camt run's two lines, listed again from its Parquet files
   });
 
   it('rows of a run the registry does not hold (left by an interrupted older version) are removed by the next run, even one with nothing new', async () => {
     const out = join(root, 'orphan-rows');
     const first = await reconciled(options(out, [MT940]));
-    // Rows committed for a run that never reached the registry.
+    // A run listed by the views that never reached the registry.
     const orphan = await loadRun(
       out,
       {
@@ -163,9 +164,9 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
         ledgerEntries: [],
         result: { matches: [], unmatched: [] },
         lookups: lookupsFor([], []),
-        parquetDir: join(root, 'orphan-parquet'),
+        parquetDir: join(root, 'orphan-run', 'parquet'),
       },
-      { runIds: new Set([first.summary.runId]), runDir: () => undefined },
+      { runIds: new Set([first.summary.runId]), runDir: (runId) => (runId === 'run-orphan' ? join(root, 'orphan-run') : join(out, 'runs', runId)) },
     );
     await orphan.commit();
     expect(await storeRuns(out)).toEqual(['run-orphan', first.summary.runId].sort());

@@ -6,7 +6,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { queryStore } from '../../../src/recon/run/analytics-store';
+import { queryStore } from '../../support/analytics-store';
 import { cli } from '../../support/cli';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, CAMT_WRONG, FIXTURES, LEDGER_ROWS, listing, MT940, read, writeLedger, writeState, writeText } from './helpers';

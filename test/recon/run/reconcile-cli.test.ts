@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { queryStore } from '../../../src/recon/run/analytics-store';
+import { queryStore } from '../../support/analytics-store';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../../../src/recon/run/results';
 import { cli } from '../../support/cli';
 import { tempDir } from '../../support/runtime';

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { queryStore } from '../../../src/recon/run/analytics-store';
+import { queryStore } from '../../support/analytics-store';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 import { tempDir } from '../../support/runtime';

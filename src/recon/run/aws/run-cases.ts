@@ -40,10 +40,9 @@ function record<Column extends string>(columns: readonly Column[], cells: readon
 }
 
 function exceptionRow(cells: readonly string[]): ExceptionRow {
-  const row = record(EXCEPTION_COLUMNS, cells);
+  // The last column, the exception's case group (REC-CASE-1), is '' for one that stands alone (or absent in an older row).
+  const { group, ...row } = record(EXCEPTION_COLUMNS, cells);
   if (row.side !== 'statement' && row.side !== 'ledger') throw new Error(`exception row ${row.id}: side must be statement or ledger, got "${row.side}"`);
-  // A cell after the known columns is the exception's case group (REC-CASE-1), when the writer adds one.
-  const group = cells[EXCEPTION_COLUMNS.length];
   return { ...row, side: row.side, ...(group ? { group } : {}) };
 }
 

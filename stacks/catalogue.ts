@@ -75,8 +75,13 @@ const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
   {
     name: 'reconcile-summarise',
     kind: 'workflow-task',
-    description: 'REC-2: merge partition results → matches/exceptions CSV, summary, Redshift load files',
-    s3: [{ bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches], write: [ANALYTICS_PREFIXES.matches] }],
+    description: 'REC-2: merge partition results → matches/exceptions CSV, summary, Redshift load files; the ledger entries the run matched → the registry',
+    s3: [
+      { bucket: 'analytics', read: [ANALYTICS_PREFIXES.normalised, ANALYTICS_PREFIXES.matches], write: [ANALYTICS_PREFIXES.matches] },
+      // REC-RUN-1: the run's content claim is checked, then its matched ledger entries are recorded (recon-registry.ts).
+      // GetObject only (no object versions): the registry's objects are read by key.
+      { bucket: 'ingest', readObjects: [`${INGEST_PREFIXES.registry}*`], write: [INGEST_PREFIXES.registry] },
+    ],
   },
   {
     name: 'reconcile-cases',

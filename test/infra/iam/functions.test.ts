@@ -290,6 +290,14 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     const summarise = await run(ENV, 'reconcile-summarise', { runId: runId(), analyticsBucket: bucketName(ENV, 'analytics'), config });
     const cases = await run(ENV, 'reconcile-cases', { runId: runId(), analyticsBucket: bucketName(ENV, 'analytics') });
     expect(sent(cases, 'dynamodb', 'GetItem').some((request) => request.input.TableName === tableName(ENV, 'workbench'))).toBe(true);
+    // REC-RUN-1: normalise reads the chains of ledger entries earlier runs matched; summarise records the run's, then its commit object (ingest bucket registry).
+    const registryKeys = (invocation: Invocation<unknown>, operation: string, under: string) =>
+      sent(invocation, 's3', operation)
+        .filter((request) => request.input.Bucket === bucketName(ENV, 'ingest') && String(request.input.Key).startsWith(`results/registry/${under}`))
+        .map((request) => String(request.input.Key));
+    expect(registryKeys(normalise, 'GetObject', 'ledger/').length).toBeGreaterThan(0);
+    expect(registryKeys(summarise, 'PutObject', 'ledger/').length).toBeGreaterThan(0);
+    expect(registryKeys(summarise, 'PutObject', 'runs/')).toEqual([`results/registry/runs/${runId()}.json`]);
     expectAllAllowed({ calls: [...calls, ...summarise.calls, ...cases.calls] });
   });
 

@@ -91,8 +91,15 @@ export function s3ClaimRegistry(s3: S3Client, options: S3ClaimRegistryOptions): 
   const linkKey = (accountId: string, seq: number): string => `${accountKey(accountId)}${String(seq).padStart(8, '0')}.json`;
   const entriesKey = (accountId: string, runId: string): string => `${accountKey(accountId)}runs/${runId}.json`;
   const commitKey = (runId: string): string => `${prefix}runs/${runId}.json`;
+  const parsed = <T>(text: string, key: string): T => {
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new Error(`s3://${options.bucket}/${key}: not JSON (${(error as Error).message})`);
+    }
+  };
   const linkOf = (text: string, key: string): string => {
-    const runId = (JSON.parse(text) as { runId?: unknown }).runId;
+    const runId = parsed<{ runId?: unknown }>(text, key).runId;
     if (typeof runId !== 'string' || runId === '') throw new Error(`s3://${options.bucket}/${key}: a ledger chain link without a runId`);
     return runId;
   };
@@ -114,7 +121,7 @@ export function s3ClaimRegistry(s3: S3Client, options: S3ClaimRegistryOptions): 
       known = (async () => {
         const text = await readText(s3, options.bucket, commitKey(runId));
         if (text === undefined) return false;
-        const contentKeys = (JSON.parse(text) as { contentKeys?: unknown }).contentKeys;
+        const contentKeys = parsed<{ contentKeys?: unknown }>(text, commitKey(runId)).contentKeys;
         if (!Array.isArray(contentKeys) || contentKeys.length === 0) throw new Error(`s3://${options.bucket}/${commitKey(runId)}: a run commit without contentKeys`);
         for (const key of contentKeys) if ((await owner(String(key))) !== runId) return false;
         return true;
@@ -172,7 +179,9 @@ export function s3ClaimRegistry(s3: S3Client, options: S3ClaimRegistryOptions): 
           const key = entriesKey(accountId, runId);
           const text = await readText(s3, options.bucket, key);
           if (text === undefined) throw new Error(`s3://${options.bucket}/${key}: run ${runId} is committed but its matched entries of this account are missing`);
-          for (const entryId of (JSON.parse(text) as { entryIds: string[] }).entryIds) keys.add(`${accountId}\u0000${entryId}`);
+          const entryIds = parsed<{ entryIds?: unknown }>(text, key).entryIds;
+          if (!Array.isArray(entryIds)) throw new Error(`s3://${options.bucket}/${key}: matched entries without entryIds`);
+          for (const entryId of entryIds) keys.add(`${accountId}\u0000${String(entryId)}`);
         }
       });
       return keys;

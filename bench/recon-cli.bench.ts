@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateLabelledSet, type LabelledSet } from '../src/recon/matching';
+import { bundleCli } from '../scripts/bundle-cli';
 import { calibrate, calibrationLine } from './calibrate';
 import { Out, statementsOf, writeCamt, writeMt940 } from './statement-files';
 
@@ -142,6 +143,9 @@ async function main(): Promise<void> {
   const nodeArgs = (option('node-args') ?? '').split(',').filter(Boolean);
   say(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM; node ${process.version}; load average ${loadavg()[0]!.toFixed(1)}`);
   say(`command: node ${[...nodeArgs, 'bin/ledgerline.js'].join(' ')} reconcile --statement <file> --ledger <ledger.csv> --out <fresh dir> --json`);
+  // What `npm install` leaves (its `prepare` step): the prebuilt command, rebuilt now so it holds this checkout.
+  const built = await bundleCli();
+  say(`command build: ${built.outFile} (${built.inputs.length} source files, rebuilt now; bin/ledgerline.js runs it while it is fresh)`);
   let calibration = calibrate();
   say(calibrationLine(calibration));
   const results: Row[] = [];

@@ -95,7 +95,7 @@ export function s3ClaimRegistry(s3: S3Client, options: S3ClaimRegistryOptions): 
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw new Error(`s3://${options.bucket}/${key}: not JSON (${(error as Error).message})`);
+      throw new Error(`s3://${options.bucket}/${key}: not JSON (${(error as Error).message})`, { cause: error });
     }
   };
   const linkOf = (text: string, key: string): string => {

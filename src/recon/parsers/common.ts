@@ -76,8 +76,8 @@ export function maskText(text: string): string {
   return redactPans(text, 'narrative');
 }
 
-const IDENTIFIER_FIELDS = ['statementId', 'accountId', 'endToEndId', 'bankReference', 'customerReference', 'typeCode', 'status'] as const;
-const TEXT_FIELDS = ['remittanceInformation', 'counterparty'] as const;
+type IdentifierField = 'statementId' | 'accountId' | 'endToEndId' | 'bankReference' | 'customerReference' | 'typeCode' | 'status';
+type TextField = 'remittanceInformation' | 'counterparty';
 
 /**
  * A copy of `text` that holds nothing else alive (REC-PERF-1). V8 keeps a slice of a long string as a
@@ -106,14 +106,14 @@ function intern(text: string): string {
   return value;
 }
 
-function ownIdentifier(line: StatementLine, field: (typeof IDENTIFIER_FIELDS)[number], keep: (text: string) => string = own): string | undefined {
+function ownIdentifier(line: StatementLine, field: IdentifierField, keep: (text: string) => string = own): string | undefined {
   const value = line[field];
   if (value === undefined) return undefined;
   bounded(value, LINE_FIELDS[field]!, line.position, field);
   return keep(maskIdentifier(value));
 }
 
-function ownText(line: StatementLine, field: (typeof TEXT_FIELDS)[number]): string | undefined {
+function ownText(line: StatementLine, field: TextField): string | undefined {
   const value = line[field];
   if (value === undefined) return undefined;
   bounded(value, LINE_FIELDS[field]!, line.position, field);

@@ -54,9 +54,9 @@
  * Redaction replaces each found span with PAN_REDACTION: the whole-group window (separators
  * inside it included), the whole run over 19 digits that holds one, the whole escaped span.
  *
- * Cost: a native regular expression first rules out text without a chain of 13 digits (nearly
- * every posting line: about 0.6 µs for a 400–500-character line, half the previous guard's
- * time). Otherwise one pass with O(1) work per character; a Luhn check of any window is O(1)
+ * Cost: one allocation-free pass over the code units first rules out text without a chain of 13
+ * digits (nearly every statement line and posting line; REC-PAN-1's fast path, hasChainOf13).
+ * Otherwise one pass with O(1) work per character; a Luhn check of any window is O(1)
  * from prefix sums by parity, and at most 7 windows end at any digit (19 at a group end). Text
  * with escapes is scanned once per decoded level (at most three).
  */
@@ -101,12 +101,6 @@ function fitsSchemeHead(head: number, length: number): boolean {
   if (long && (head === 6011 || (d3 >= 644 && d3 <= 649) || d2 === 65 || (head >= 3528 && head <= 3589) || d2 === 62)) return true;
   if (length >= 14 && length <= MAX_PAN && (d2 === 36 || d2 === 38 || (d3 >= 300 && d3 <= 305))) return true;
   return length >= MIN_PAN && length <= MAX_PAN && (d2 === 50 || (d2 >= 56 && d2 <= 69));
-}
-
-/** True when the ASCII digit string's prefix and length fit a card scheme (PCI-2), Luhn aside. */
-export function fitsCardScheme(digits: string): boolean {
-  if (digits.length < MIN_PAN || digits.length > MAX_PAN || !/^[0-9]+$/.test(digits)) return false;
-  return fitsSchemeHead(Number(digits.slice(0, 4)), digits.length);
 }
 
 // ---------------------------------------------------------------------------
@@ -415,18 +409,11 @@ function scanChains(text: string, from: number, to: number, identifier: boolean,
 }
 
 /**
- * Native pre-check: 13 digits joined by separators as isSeparator defines them. Almost no posting
- * line has such a chain, and the regular expression engine rules that out faster than a loop (the
- * look-behind tries each digit group once: a chain found from inside a group is found from its start).
- */
-const CHAIN_OF_13 = /(?<!\p{Nd})\p{Nd}(?:[\t ,\-./_\u00a0\u2000-\u200a\u2010-\u2015\u202f\u2212\u3000\uff0c-\uff0f\uff3f]{0,3}\p{Nd}){12}/u;
-
-/**
  * The fast pass: finds chains (digit groups joined by up to three separators) and hands only those
  * with 13 or more digits to the precise pass. Almost every chain in a posting line is shorter.
  */
 function scan(text: string, identifier: boolean, spans: number[] | undefined, narrative = false): boolean {
-  if (!CHAIN_OF_13.test(text)) return false;
+  if (!hasChainOf13(text, false)) return false;
   const n = text.length;
   let found = false;
   let digits = 0; // digits in the current chain; 0 outside a chain
@@ -645,27 +632,50 @@ function modeOf(text: string, evidence: PanEvidence): [boolean, boolean] {
 }
 
 /**
- * The common case, cheaply: no card number can hide in a text with fewer than 13 ASCII digits
- * and no character that could be another script's digit (≥ U+0660). A JSON escape of a digit
- * spells digits too (`\u0034`), so escaped text is covered.
+ * The common case, cheaply (REC-PAN-1, PCI-1): true when `text` has a chain of 13 digits (digit
+ * groups joined by up to three separators, as `scan` reads chains under every evidence: a superset
+ * of what identifier evidence joins). One pass over the code units, no allocation and no regular
+ * expression; it stops at the 13th digit of a chain. Any Unicode decimal digit counts. A text with
+ * a backslash may spell digits in JSON escapes (`\u0034`): it has a chain when it has 13 ASCII
+ * digits or any character at or above U+0660, as a digit's escape does, wherever they sit.
  */
-function tooFewDigits(text: string): boolean {
+function hasChainOf13(text: string, escapes: boolean): boolean {
+  const n = text.length;
+  let digits = 0; // digits in the current chain
+  let gap = 0; // separators since its last digit
+  for (let i = 0; i < n; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits >= MIN_PAN) return true;
+      gap = 0;
+      continue;
+    }
+    if (c === 0x5c && escapes) return escapedDigits(text);
+    if (c >= 0x660) {
+      const v = unicodeDigit(text, i, c);
+      if (v >= 0) {
+        if (++digits >= MIN_PAN) return true;
+        gap = 0;
+        if (v > 9) i += 1;
+        continue;
+      }
+    }
+    if (digits > 0 && gap < MAX_GAP && isSeparator(c)) gap += 1;
+    else digits = 0;
+  }
+  return false;
+}
+
+/** Escaped text: 13 ASCII digits (escape hex digits included) or a character at or above U+0660. */
+function escapedDigits(text: string): boolean {
   let digits = 0;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      digits += 1;
-      if (digits >= MIN_PAN) return false;
-    } else if (c >= 0x660) return false;
+      if (++digits >= MIN_PAN) return true;
+    } else if (c >= 0x660) return true;
   }
-  return true;
-}
-
-/** True when `text` has JSON escapes and, decoded (PCI-1: up to three levels), holds a card number. */
-export function containsEscapedPan(text: string, evidence: PanEvidence = 'text'): boolean {
-  if (text.indexOf('\\') < 0 || tooFewDigits(text)) return false;
-  const [identifier, narrative] = modeOf(text, evidence);
-  return viewsOf(text).some((view) => view.text !== text && scan(view.text, identifier, undefined, narrative));
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -682,7 +692,7 @@ export function containsEscapedPan(text: string, evidence: PanEvidence = 'text')
  * letter-prefixed ids) are kept.
  */
 export function containsPan(text: string, evidence: PanEvidence = 'text'): boolean {
-  if (tooFewDigits(text)) return false;
+  if (!hasChainOf13(text, true)) return false;
   const [identifier, narrative] = modeOf(text, evidence);
   if (text.indexOf('\\') < 0) return scan(text, identifier, undefined, narrative);
   return viewsOf(text).some((view) => scan(view.text, identifier, undefined, narrative));
@@ -690,7 +700,7 @@ export function containsPan(text: string, evidence: PanEvidence = 'text'): boole
 
 /** Every card number's [start, end) range in `text`, merged and in order (escaped ones cover their whole escapes). */
 export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[number, number]> {
-  if (tooFewDigits(text)) return [];
+  if (!hasChainOf13(text, true)) return [];
   const [identifier, narrative] = modeOf(text, evidence);
   const spans: Array<[number, number]> = [];
   for (const view of text.indexOf('\\') < 0 ? [{ text } as View] : viewsOf(text)) {
@@ -722,7 +732,7 @@ export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[n
  * (and, for an escaped one, none of its escapes). Idempotent: the result holds no card number.
  */
 export function redactPans(text: string, evidence: PanEvidence = 'text'): string {
-  if (tooFewDigits(text)) return text;
+  if (!hasChainOf13(text, true)) return text;
   if (text.indexOf('\\') < 0) {
     const [identifier, narrative] = modeOf(text, evidence);
     if (!scan(text, identifier, undefined, narrative)) return text;

@@ -4,27 +4,44 @@
  * cases and dashboard figures are there when the workbench opens; nothing is read back from the
  * files the run wrote. The import is once per run (the store's run marker), so the workbench's own
  * catch-up import of the same run directory changes nothing.
+ *
+ * REC-PERF-1: the cases are built over the run's one index of its lines and entries
+ * (RecordedRun.statementLine / ledgerEntry), never a second one; a run the store already imported
+ * is not built again.
  */
 import type { CaseSink, RecordedRun } from '../../ports/reconciliation';
 import { importRunResult } from '../../recon/workbench/import-cases';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from './workbench-store';
 
+/** The accounts of the run's statements (a handful of distinct strings, one pass). */
+function statementAccounts(run: RecordedRun): Set<string> {
+  const accounts = new Set<string>();
+  let last: string | undefined;
+  for (const line of run.statementLines) {
+    if (line.accountId === last) continue;
+    last = line.accountId;
+    accounts.add(last);
+  }
+  return accounts;
+}
+
 export function workbenchCaseSink(out: string): CaseSink {
   return {
     async record(run: RecordedRun): Promise<void> {
-      const lines = new Map(run.statementLines.map((line) => [line.statementLineId, line]));
-      const entries = new Map(run.ledgerEntries.map((entry) => [entry.entryId, entry]));
       const db = openWorkbenchDatabase(out);
       try {
-        await importRunResult(new SqliteWorkbenchStore(db), {
+        const store = new SqliteWorkbenchStore(db);
+        // The run marker decides (applyImport is once per run); this only spares building a run's cases twice.
+        if (store.hasImported(run.runId)) return;
+        await importRunResult(store, {
           runId: run.runId,
           asOf: run.asOf,
           recordedAt: run.recordedAt.toISOString(),
           summary: run.summary,
           result: run.result,
-          statementLine: (id) => lines.get(id),
-          ledgerEntry: (id) => entries.get(id),
-          coveredAccounts: new Set(run.statementLines.map((line) => line.accountId)),
+          statementLine: (id) => run.statementLine(id),
+          ledgerEntry: (id) => run.ledgerEntry(id),
+          coveredAccounts: statementAccounts(run),
         });
       } finally {
         db.close();

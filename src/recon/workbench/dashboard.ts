@@ -10,7 +10,8 @@
  */
 import { redactPans } from '../../domain/pan';
 import type { MatchResult } from '../types';
-import { isDecimal, sumAmounts } from './amounts';
+import { currencyExponent, isKnownCurrency } from '../../domain/money';
+import { sumAmounts } from './amounts';
 import type { CaseStatementLine } from './cases';
 
 /** One account and currency of one run: its statement lines and their sums (exact, signed: debits ≤ 0). */
@@ -42,49 +43,176 @@ export interface RunStats {
   volumes: AccountVolume[];
 }
 
-/** The statistics of one run from its match result and its own statement lines (PCI-3: account ids masked as identifiers). */
+/** One account and currency of a run being summed: a safe-integer total in the currency's minor units, and any amount it could not take exactly. */
+interface VolumeSum {
+  accountId: string;
+  currency: string;
+  scale: number;
+  lines: number;
+  credits: number;
+  debits: number;
+  /** Amounts (and flushed partial totals) summed exactly at the end: more decimals than the currency's, or too many digits. */
+  creditsRest: string[];
+  debitsRest: string[];
+}
+
+const CHAR_0 = 48;
+const CHAR_9 = 57;
+const CHAR_DOT = 46;
+const CHAR_PLUS = 43;
+const CHAR_MINUS = 45;
+/** At most 15 digits: any such integer and any sum of two of them below 2^53 is exact in a double. */
+const MAX_EXACT_DIGITS = 15;
+
+/** Not a decimal (isDecimal's rule, /^[+-]?\d+(\.\d+)?$/). */
+const NOT_DECIMAL = -1;
+/** A decimal this fast path does not take: summed exactly from its string instead. */
+const INEXACT = -2;
+
+/**
+ * The absolute value of a plain decimal string in 10^-scale units as a safe integer, without
+ * allocating; NOT_DECIMAL when it is no decimal, INEXACT when it carries more decimals than
+ * `scale` or too many digits to be exact as a double.
+ */
+function minorUnits(amount: string, scale: number): number {
+  const length = amount.length;
+  let at = 0;
+  const first = length > 0 ? amount.charCodeAt(0) : 0;
+  if (first === CHAR_PLUS || first === CHAR_MINUS) at = 1;
+  let units = 0;
+  let wholeDigits = 0;
+  for (; at < length; at += 1) {
+    const code = amount.charCodeAt(at);
+    if (code < CHAR_0 || code > CHAR_9) break;
+    units = units * 10 + (code - CHAR_0);
+    wholeDigits += 1;
+  }
+  if (wholeDigits === 0) return NOT_DECIMAL;
+  let fractionDigits = 0;
+  if (at < length) {
+    if (amount.charCodeAt(at) !== CHAR_DOT) return NOT_DECIMAL;
+    for (at += 1; at < length; at += 1) {
+      const code = amount.charCodeAt(at);
+      if (code < CHAR_0 || code > CHAR_9) return NOT_DECIMAL;
+      units = units * 10 + (code - CHAR_0);
+      fractionDigits += 1;
+    }
+    if (fractionDigits === 0) return NOT_DECIMAL;
+  }
+  if (fractionDigits > scale) return INEXACT;
+  if (wholeDigits + scale > MAX_EXACT_DIGITS) return INEXACT;
+  for (let pad = fractionDigits; pad < scale; pad += 1) units *= 10;
+  return units;
+}
+
+/** A safe-integer total of minor units as a decimal string at `scale` (sumAmounts reads it back exactly). */
+function formatUnits(units: number, scale: number): string {
+  const negative = units < 0;
+  const digits = String(negative ? -units : units);
+  if (scale === 0) return (negative ? '-' : '') + digits;
+  const padded = digits.padStart(scale + 1, '0');
+  return `${negative ? '-' : ''}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
+}
+
+/** The largest total kept as a double before it is flushed to the exact rest (2^53 - 10^15: one more amount stays exact). */
+const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
+
+/**
+ * The statistics of one run from its match result and its own statement lines (PCI-3: account ids
+ * masked as identifiers). Each statement line the result names counts once: as an exception if it
+ * is reported, else as matched if a confirmed match holds it, else as proposed. REC-PERF-1: one pass
+ * over the confirmed matches with no object or set entry per line: each account id is masked once,
+ * amounts are summed exactly as integers of minor units, and only the reported and proposed lines
+ * (a run's few) are kept in sets; a line is in one confirmed match at most (REC-MATCH-1 uses no
+ * statement line twice).
+ */
 export function runStatsOf(run: { runId: string; asOf: string; recordedAt: string }, result: MatchResult, statementLine: (id: string) => CaseStatementLine | undefined): RunStats {
-  const confirmed = new Set<string>();
-  const proposed = new Set<string>();
-  for (const match of result.matches) for (const id of match.statementLineIds) (match.status === 'confirmed' ? confirmed : proposed).add(id);
-  for (const id of confirmed) proposed.delete(id);
-  const unmatched = new Set<string>();
+  const byAccount = new Map<string, Map<string, VolumeSum>>();
+  const byMasked = new Map<string, VolumeSum>();
+  const add = (id: string): void => {
+    const line = statementLine(id);
+    if (!line) return;
+    let byCurrency = byAccount.get(line.accountId);
+    if (!byCurrency) byAccount.set(line.accountId, (byCurrency = new Map()));
+    let volume = byCurrency.get(line.currency);
+    if (!volume) {
+      const accountId = redactPans(line.accountId, 'identifier');
+      const key = `${accountId}\u0000${line.currency}`;
+      volume = byMasked.get(key);
+      if (!volume) {
+        const scale = isKnownCurrency(line.currency) ? currencyExponent(line.currency) : 0;
+        byMasked.set(key, (volume = { accountId, currency: line.currency, scale, lines: 0, credits: 0, debits: 0, creditsRest: [], debitsRest: [] }));
+      }
+      byCurrency.set(line.currency, volume);
+    }
+    volume.lines += 1;
+    const amount = line.amount;
+    const units = minorUnits(amount, volume.scale);
+    if (units === NOT_DECIMAL) return;
+    const debit = amount.charCodeAt(0) === CHAR_MINUS;
+    if (units === INEXACT) (debit ? volume.debitsRest : volume.creditsRest).push(amount);
+    else if (debit) {
+      volume.debits -= units;
+      if (volume.debits < -FLUSH_AT) {
+        volume.debitsRest.push(formatUnits(volume.debits, volume.scale));
+        volume.debits = 0;
+      }
+    } else {
+      volume.credits += units;
+      if (volume.credits > FLUSH_AT) {
+        volume.creditsRest.push(formatUnits(volume.credits, volume.scale));
+        volume.credits = 0;
+      }
+    }
+  };
+  // An exception before a confirmed match before a proposed one: the (small) sets of reported and
+  // proposed lines decide; confirmed lines are counted as the matches name them.
+  const reported = new Set<string>();
   let ledgerExceptions = 0;
   for (const item of result.unmatched) {
-    if (item.side === 'statement') unmatched.add(item.id);
-    else ledgerExceptions += 1;
+    if (item.side !== 'statement') ledgerExceptions += 1;
+    else if (!reported.has(item.id)) {
+      reported.add(item.id);
+      add(item.id);
+    }
   }
-  for (const id of unmatched) {
-    confirmed.delete(id);
-    proposed.delete(id);
+  const proposed = new Set<string>();
+  for (const match of result.matches) {
+    if (match.status === 'confirmed') continue;
+    for (const id of match.statementLineIds) if (!reported.has(id)) proposed.add(id);
   }
-  const byKey = new Map<string, { accountId: string; currency: string; lines: number; credits: string[]; debits: string[] }>();
-  for (const id of [...confirmed, ...proposed, ...unmatched]) {
-    const line = statementLine(id);
-    if (!line) continue;
-    const accountId = redactPans(line.accountId, 'identifier');
-    const key = `${accountId}\u0000${line.currency}`;
-    let volume = byKey.get(key);
-    if (!volume) byKey.set(key, (volume = { accountId, currency: line.currency, lines: 0, credits: [], debits: [] }));
-    volume.lines += 1;
-    if (isDecimal(line.amount)) (line.amount.startsWith('-') ? volume.debits : volume.credits).push(line.amount);
+  let matchedLines = 0;
+  for (const match of result.matches) {
+    if (match.status !== 'confirmed') continue;
+    const ids = match.statementLineIds;
+    for (let at = 0; at < ids.length; at += 1) {
+      const id = ids[at]!;
+      if (reported.size > 0 && reported.has(id)) continue;
+      if (at > 0 && ids.lastIndexOf(id, at - 1) >= 0) continue;
+      if (proposed.size > 0) proposed.delete(id);
+      matchedLines += 1;
+      add(id);
+    }
   }
+  for (const id of proposed) add(id);
+  const unmatchedLines = reported.size;
+  const proposedLines = proposed.size;
   return {
     runId: run.runId,
     asOf: run.asOf,
     recordedAt: run.recordedAt,
-    statementLines: confirmed.size + proposed.size + unmatched.size,
-    matchedLines: confirmed.size,
-    proposedLines: proposed.size,
-    unmatchedLines: unmatched.size,
+    statementLines: matchedLines + proposedLines + unmatchedLines,
+    matchedLines,
+    proposedLines,
+    unmatchedLines,
     ledgerExceptions,
-    volumes: [...byKey.values()]
+    volumes: [...byMasked.values()]
       .map((volume) => ({
         accountId: volume.accountId,
         currency: volume.currency,
         lines: volume.lines,
-        credits: sumAmounts(volume.credits, volume.currency),
-        debits: sumAmounts(volume.debits, volume.currency),
+        credits: sumAmounts([formatUnits(volume.credits, volume.scale), ...volume.creditsRest], volume.currency),
+        debits: sumAmounts([formatUnits(volume.debits, volume.scale), ...volume.debitsRest], volume.currency),
       }))
       .sort(volumeOrder),
   };

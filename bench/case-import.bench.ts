@@ -1,0 +1,153 @@
+/**
+ * REC-PERF-1: raising a big run's workbench cases (REC-CASE-1) and its dashboard statistics
+ * (REC-DASH-1), as the embedded case sink does after the registry commit. Generates a recorded
+ * run of N statement lines and N ledger entries (default 1,000,000; ~10% exceptions, one in ten of
+ * them in groups, 2% proposed matches) and times workbenchCaseSink(out).record(run) into a fresh
+ * workbench.db, then the same run again (the run marker: nothing changes) and a later run of the
+ * same inputs into the now-populated store (every case refreshed). Prints ms, the cases raised and
+ * peak RSS, with the calibration of bench/calibrate.ts measured in the same run. A benchmark, not
+ * a test: it asserts nothing.
+ *
+ *   npx tsx bench/case-import.bench.ts
+ *   npx tsx bench/case-import.bench.ts --lines 300000
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workbenchCaseSink } from '../src/adapters/embedded/recon-cases';
+import { openWorkbenchDatabase } from '../src/adapters/embedded/workbench-store';
+import type { RecordedRun } from '../src/ports/reconciliation';
+import type { RunSummary } from '../src/recon/run/results';
+import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem } from '../src/recon/types';
+import { calibrate, calibrationLine } from './calibrate';
+
+const ACCOUNTS = 60;
+const CURRENCIES = ['GBP', 'EUR', 'USD'];
+const REASONS: ExceptionReason[] = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE', 'STALE'];
+
+function arg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
+function amountOf(i: number): string {
+  const cents = (i * 7919) % 10_000_000;
+  return `${i % 3 === 0 ? '-' : ''}${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+function dateOf(i: number): string {
+  return `2025-06-${String(1 + (i % 28)).padStart(2, '0')}`;
+}
+
+/** A recorded run as the use case hands it to the sinks: its lines, entries, result and one index of them. */
+function generatedRun(n: number, runId: string): RecordedRun {
+  const statementLines: StatementLine[] = [];
+  const ledgerEntries: LedgerEntry[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const account = i % ACCOUNTS;
+    const accountId = `GB${String(10 + account).padStart(2, '0')}LEDG${String(account).padStart(6, '0')}`;
+    const currency = CURRENCIES[account % CURRENCIES.length]!;
+    statementLines.push({
+      statementLineId: `a1b2c3d4e5f6:${Math.floor(i / 50_000)}:${i % 50_000}`,
+      format: 'mt940',
+      statementId: `STMT-${Math.floor(i / 50_000)}`,
+      accountId,
+      currency,
+      amount: amountOf(i),
+      bookingDate: dateOf(i),
+      valueDate: dateOf(i),
+      bankReference: `BR${i.toString(36).toUpperCase()}`,
+      customerReference: `CR${i}`,
+    } as StatementLine);
+    ledgerEntries.push({
+      entryId: `LE${String(i + 1).padStart(9, '0')}`,
+      accountId,
+      currency,
+      amount: amountOf(i),
+      bookingDate: dateOf(i),
+      valueDate: dateOf(i),
+      reference: `BR${i.toString(36).toUpperCase()}`,
+      description: 'card settlement',
+    } as LedgerEntry);
+  }
+  const matches: Match[] = [];
+  const unmatched: UnmatchedItem[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const line = statementLines[i]!;
+    const entry = ledgerEntries[i]!;
+    if (i % 10 === 0) {
+      // ~10% exceptions: one in ten of them a group of the line and its entry (REC-CASE-1).
+      const item: UnmatchedItem = { side: 'statement', id: line.statementLineId, reason: REASONS[(i / 10) % REASONS.length]!, ageDays: i % 40 };
+      if (i % 30 === 0) item.candidateId = entry.entryId;
+      if (i % 70 === 0) item.detail = `amount differs by ${amountOf(i + 1)}`;
+      if (i % 100 === 0) {
+        item.group = `batch:${i}`;
+        unmatched.push(item, { side: 'ledger', id: entry.entryId, reason: 'UNMATCHED', ageDays: i % 40, candidateId: line.statementLineId, group: `batch:${i}` });
+      } else {
+        unmatched.push(item);
+        if (i % 1000 === 10) unmatched.push({ side: 'ledger', id: entry.entryId, reason: 'UNMATCHED', ageDays: i % 40 });
+      }
+      continue;
+    }
+    const proposed = i % 50 === 1;
+    matches.push({
+      matchId: `M${String(i).padStart(9, '0')}`,
+      ruleId: proposed ? 'fuzzy-reference' : 'exact-reference',
+      confidence: proposed ? 0.8125 : 1,
+      status: proposed ? 'proposed' : 'confirmed',
+      statementLineIds: [line.statementLineId],
+      ledgerEntryIds: [entry.entryId],
+    });
+  }
+  const lines = new Map(statementLines.map((line) => [line.statementLineId, line]));
+  const entries = new Map(ledgerEntries.map((entry) => [entry.entryId, entry]));
+  const summary = { runId, asOf: '2025-07-01', statementLines: n, ledgerEntries: n, balanceChecks: [] } as unknown as RunSummary;
+  return {
+    runId,
+    asOf: '2025-07-01',
+    recordedAt: new Date('2025-07-01T06:00:00.000Z'),
+    summary,
+    result: { matches, unmatched },
+    statementLines,
+    ledgerEntries,
+    fileOf: () => 'statement.sta',
+    statementLine: (id) => lines.get(id),
+    ledgerEntry: (id) => entries.get(id),
+    audit: [],
+  };
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+async function main(): Promise<void> {
+  const n = arg('lines', 1_000_000);
+  const run = generatedRun(n, 'run-1');
+  const exceptions = run.result.unmatched.length;
+  const proposed = run.result.matches.filter((match) => match.status === 'proposed').length;
+  const out = mkdtempSync(join(tmpdir(), 'ledgerline-case-import-'));
+  try {
+    const sink = workbenchCaseSink(out);
+    const fresh = await timed(() => sink.record(run));
+    const again = await timed(() => sink.record(run));
+    const later = await timed(() => sink.record({ ...run, runId: 'run-2', summary: { ...run.summary, runId: 'run-2' } }));
+    const db = openWorkbenchDatabase(out);
+    const cases = (db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
+    db.close();
+    console.log(
+      `case import: ${n.toLocaleString('en')} statement lines × ${n.toLocaleString('en')} ledger entries, ${exceptions.toLocaleString('en')} exceptions, ${proposed.toLocaleString('en')} proposed matches`,
+    );
+    console.log(`  fresh workbench.db: ${fresh.toFixed(0)} ms (${cases.toLocaleString('en')} cases)`);
+    console.log(`  same run again (run marker): ${again.toFixed(0)} ms`);
+    console.log(`  a later run of the same inputs (every case refreshed): ${later.toFixed(0)} ms`);
+    console.log(`  peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  console.log(calibrationLine(calibrate()));
+}
+
+void main();

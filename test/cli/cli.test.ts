@@ -2,22 +2,23 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateAuthorisation } from '../../schemas';
 import { cli } from '../support/cli';
+import { runCli } from '../support/cli-in-process';
 import { tempDir } from '../support/runtime';
 
 describe('ledgerline CLI', () => {
-  it('has --help on every command', () => {
+  it('has --help on every command', async () => {
     for (const command of [[], ['generate'], ['generate', 'authorizations'], ['post'], ['ledger'], ['dead-letters'], ['sweep'], ['demo']]) {
-      const result = cli([...command, '--help']);
+      const result = await runCli([...command, '--help']);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('Usage: ledgerline');
     }
-    expect(cli(['post', '--help']).stdout).toContain('--state <dir>');
+    expect((await runCli(['post', '--help'])).stdout).toContain('--state <dir>');
   });
 
-  it('generates deterministic NDJSON that validates against the authorisation schema', () => {
-    const a = cli(['generate', 'authorizations', '--count', '200', '--seed', '7', '--duplicates', '0.05']);
-    const b = cli(['generate', 'authorizations', '--count', '200', '--seed', '7', '--duplicates', '0.05']);
-    const c = cli(['generate', 'authorizations', '--count', '200', '--seed', '8']);
+  it('generates deterministic NDJSON that validates against the authorisation schema', async () => {
+    const a = await runCli(['generate', 'authorizations', '--count', '200', '--seed', '7', '--duplicates', '0.05']);
+    const b = await runCli(['generate', 'authorizations', '--count', '200', '--seed', '7', '--duplicates', '0.05']);
+    const c = await runCli(['generate', 'authorizations', '--count', '200', '--seed', '8']);
     expect(a.status).toBe(0);
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout).not.toBe(c.stdout);
@@ -26,12 +27,12 @@ describe('ledgerline CLI', () => {
     lines.forEach((line) => validateAuthorisation(JSON.parse(line)));
   });
 
-  it('posts with --json: the categories add up, and ledger --json lists balances', () => {
+  it('posts with --json: the categories add up, and ledger --json lists balances', async () => {
     const dir = tempDir();
     const input = join(dir, 'auths.ndjson');
-    writeFileSync(input, cli(['generate', 'authorizations', '--count', '1500', '--seed', '3', '--duplicates', '0.02']).stdout + 'not json\n');
+    writeFileSync(input, (await runCli(['generate', 'authorizations', '--count', '1500', '--seed', '3', '--duplicates', '0.02'])).stdout + 'not json\n');
     const state = join(dir, 'state');
-    const result = cli(['post', '--input', input, '--state', state, '--json']);
+    const result = await runCli(['post', '--input', input, '--state', state, '--json']);
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(Object.keys(summary)).toEqual(expect.arrayContaining(['received', 'invalid', 'duplicates', 'declined', 'review', 'posted', 'elapsedMs', 'ledger']));
@@ -43,44 +44,45 @@ describe('ledgerline CLI', () => {
       expect(totals.debits).toMatch(/^[0-9]+(\.[0-9]+)?$/);
       expect(totals.debits).toBe(totals.credits);
     }
-    const ledger = JSON.parse(cli(['ledger', '--state', state, '--json']).stdout);
+    const ledger = JSON.parse((await runCli(['ledger', '--state', state, '--json'])).stdout);
     expect(ledger.accounts.length).toBeGreaterThan(50);
     expect(Object.keys(ledger.accounts[0]).sort()).toEqual(['accountId', 'balance', 'currency', 'version']);
     expect(typeof ledger.accounts[0].balance).toBe('string');
-    const letters = JSON.parse(cli(['dead-letters', '--state', state, '--json']).stdout).deadLetters;
+    const letters = JSON.parse((await runCli(['dead-letters', '--state', state, '--json'])).stdout).deadLetters;
     expect(letters).toEqual([expect.objectContaining({ position: 1501, reason: expect.stringMatching(/^not JSON/) })]);
-    const again = JSON.parse(cli(['post', '--input', input, '--state', state, '--json']).stdout);
+    const again = JSON.parse((await runCli(['post', '--input', input, '--state', state, '--json'])).stdout);
     expect(again).toMatchObject({ posted: 0, replayed: 1500, invalid: 1 });
   });
 
-  it('gives clear errors and a non-zero exit for bad arguments', () => {
+  it('gives clear errors and a non-zero exit for bad arguments', async () => {
+    // A real child process once: the exit status as the shell sees it.
     const missing = cli(['post', '--input', '/nonexistent/auths.ndjson', '--state', tempDir()]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('input file "/nonexistent/auths.ndjson" does not exist');
-    const count = cli(['generate', 'authorizations', '--count', 'ten', '--seed', '1']);
+    const count = await runCli(['generate', 'authorizations', '--count', 'ten', '--seed', '1']);
     expect(count.status).not.toBe(0);
     expect(count.stderr).toContain('--count must be a positive whole number, got "ten"');
-    const rate = cli(['generate', 'authorizations', '--count', '1', '--seed', '1', '--duplicates', '2']);
+    const rate = await runCli(['generate', 'authorizations', '--count', '1', '--seed', '1', '--duplicates', '2']);
     expect(rate.stderr).toContain('--duplicates must be a fraction between 0 and 1');
-    const noState = cli(['ledger', '--state', '/nonexistent/state', '--json']);
+    const noState = await runCli(['ledger', '--state', '/nonexistent/state', '--json']);
     expect(noState.status).toBe(2);
     expect(noState.stderr).toContain('state directory "/nonexistent/state" does not exist');
-    const noInput = cli(['post', '--state', tempDir()]);
+    const noInput = await runCli(['post', '--state', tempDir()]);
     expect(noInput.status).not.toBe(0);
     expect(noInput.stderr).toContain("required option '--input <file>' not specified");
     // HOT-1: a hot account must exist in the reference data, with 1..256 shards; every fault is named.
     const input = join(tempDir(), 'one.ndjson');
     writeFileSync(input, '');
-    const hot = cli(['post', '--input', input, '--state', tempDir(), '--hot-account', 'ACC-SETTLE-1=8', '--hot-account', 'FXPOS-GBP=300', '--hot-account', 'SETTLE-GBP-001=16']);
+    const hot = await runCli(['post', '--input', input, '--state', tempDir(), '--hot-account', 'ACC-SETTLE-1=8', '--hot-account', 'FXPOS-GBP=300', '--hot-account', 'SETTLE-GBP-001=16']);
     expect(hot.status).toBe(2);
     expect(hot.stderr).toContain('hot account "ACC-SETTLE-1": no such account in the reference data');
     expect(hot.stderr).toContain('hot account "FXPOS-GBP": shard count 300 is not an integer from 1 to 256');
     expect(hot.stderr).not.toContain('SETTLE-GBP-001"');
   });
 
-  it('runs the demo (the README main job) end to end', () => {
+  it('runs the demo (the README main job) end to end', async () => {
     const state = tempDir();
-    const result = cli(['demo', '--count', '800', '--state', state]);
+    const result = await runCli(['demo', '--count', '800', '--state', state]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Ledger by currency');
     expect(result.stdout).toContain('balanced');

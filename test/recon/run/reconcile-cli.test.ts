@@ -1,5 +1,6 @@
 /**
- * `ledgerline reconcile` end to end through the CLI (bin/ledgerline.js) on real fixtures and a
+ * `ledgerline reconcile` end to end through the CLI (main(argv) in process; one usage error through
+ * bin/ledgerline.js as a child process) on real fixtures and a
  * ledger written to match some of their lines: the --json contract, matches.csv /
  * exceptions.csv columns, the DuckDB store and Parquet copies, determinism, re-uploads, and the
  * posting state as the ledger side.
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { queryStore } from '../../support/analytics-store';
 import { EXCEPTION_COLUMNS, MATCH_COLUMNS } from '../../../src/recon/run/results';
 import { cli } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 import { tempDir } from '../../support/runtime';
 import { BAI2, CAMT053, copyTo, csvHeader, csvRows, FIXTURES, listing, MT940, read, STATE_MT940, writeLedger, writeState, writeText } from './helpers';
 
@@ -17,21 +19,21 @@ const ledger = writeLedger(root);
 const statements = ['--statement', CAMT053, '--statement', MT940, '--statement', BAI2];
 
 function reconcile(out: string, extra: string[] = [], files = statements) {
-  return cli(['reconcile', ...files, '--ledger', ledger, '--out', out, '--json', ...extra]);
+  return runCli(['reconcile', ...files, '--ledger', ledger, '--out', out, '--json', ...extra]);
 }
 
 describe('ledgerline reconcile', () => {
   const out = join(root, 'out');
   let json: Record<string, unknown>;
 
-  beforeAll(() => {
-    const result = reconcile(out);
+  beforeAll(async () => {
+    const result = await reconcile(out);
     expect(result.stderr).toContain('matching 22 statement line(s) against 9 ledger entries');
     expect(result.status).toBe(0);
     json = JSON.parse(result.stdout) as Record<string, unknown>;
   });
 
-  it('prints one JSON object with the contract fields', () => {
+  it('prints one JSON object with the contract fields', async () => {
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['statementLines', 'ledgerEntries', 'elapsedMs', 'matched', 'unmatchedStatement', 'unmatchedLedger', 'exceptions', 'balanceChecks']));
     expect(json.statementLines).toBe(22); // camt 2 + mBank 3 + BAI2 11 + 6
     expect(json.ledgerEntries).toBe(9);
@@ -51,7 +53,7 @@ describe('ledgerline reconcile', () => {
     );
   });
 
-  it('writes matches.csv: one row per ledger entry of a match, naming statementLineId, bankReference, ledgerEntryId, ruleId, confidence', () => {
+  it('writes matches.csv: one row per ledger entry of a match, naming statementLineId, bankReference, ledgerEntryId, ruleId, confidence', async () => {
     expect(csvHeader(join(out, 'matches.csv'))).toBe(MATCH_COLUMNS.join(','));
     const rows = csvRows(join(out, 'matches.csv'));
     expect(rows).toHaveLength(8);
@@ -69,7 +71,7 @@ describe('ledgerline reconcile', () => {
     for (const row of rows) expect(row.statementLineId).toMatch(/^[0-9a-f]{12}:\d+:\d+$/);
   });
 
-  it('writes exceptions.csv with side, id, reason and ageDays', () => {
+  it('writes exceptions.csv with side, id, reason and ageDays', async () => {
     expect(csvHeader(join(out, 'exceptions.csv'))).toBe(EXCEPTION_COLUMNS.join(','));
     const rows = csvRows(join(out, 'exceptions.csv'));
     expect(rows).toHaveLength(16);
@@ -83,7 +85,7 @@ describe('ledgerline reconcile', () => {
     expect(rows.findIndex((row) => row.side === 'ledger')).toBe(rows.length - 1);
   });
 
-  it('swaps the results in atomically: current -> runs/<runId>, stable names link into it', () => {
+  it('swaps the results in atomically: current -> runs/<runId>, stable names link into it', async () => {
     expect(lstatSync(join(out, 'current')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(out, 'current'))).toBe(join('runs', json.runId as string));
     for (const name of ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson']) expect(existsSync(join(out, 'runs', json.runId as string, name))).toBe(true);
@@ -112,9 +114,9 @@ describe('ledgerline reconcile', () => {
     expect(parquet!.n).toBe(8);
   });
 
-  it('is deterministic: the same inputs give byte-identical CSVs and summary', () => {
+  it('is deterministic: the same inputs give byte-identical CSVs and summary', async () => {
     const again = join(root, 'out-again');
-    const result = reconcile(again);
+    const result = await reconcile(again);
     expect(result.status).toBe(0);
     for (const name of ['matches.csv', 'exceptions.csv', 'summary.json']) expect(read(join(again, name))).toBe(read(join(out, name)));
   });
@@ -123,7 +125,7 @@ describe('ledgerline reconcile', () => {
     const renamed = copyTo(root, CAMT053, 'renamed-statement.xml');
     const before = Object.fromEntries(['matches.csv', 'exceptions.csv', 'summary.json'].map((name) => [name, read(join(out, name))]));
     const runsBefore = listing(join(out, 'runs'));
-    const result = reconcile(out, [], ['--statement', renamed]);
+    const result = await reconcile(out, [], ['--statement', renamed]);
     expect(result.status).toBe(0);
     const second = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(second.statementLines).toBe(0);
@@ -137,7 +139,7 @@ describe('ledgerline reconcile', () => {
     expect(readlinkSync(join(out, 'current'))).toBe(join('runs', json.runId as string));
     for (const [name, content] of Object.entries(before)) expect(read(join(out, name))).toBe(content);
     expect(listing(join(out, 'runs'))).toEqual(runsBefore);
-    const human = cli(['reconcile', '--statement', renamed, '--ledger', ledger, '--out', out]);
+    const human = await runCli(['reconcile', '--statement', renamed, '--ledger', ledger, '--out', out]);
     expect(human.status).toBe(0);
     expect(human.stdout).toContain('nothing new');
     expect(human.stdout).toContain(`current run ${json.runId as string}`);
@@ -147,25 +149,25 @@ describe('ledgerline reconcile', () => {
     expect(lines[0]!.n).toBe(2);
   });
 
-  it('a ledger entry matched by an earlier run is not matched again by a later statement', () => {
+  it('a ledger entry matched by an earlier run is not matched again by a later statement', async () => {
     const fresh = join(root, 'out-consumed');
-    expect(reconcile(fresh, [], ['--statement', CAMT053]).status).toBe(0);
+    expect((await reconcile(fresh, [], ['--statement', CAMT053])).status).toBe(0);
     // Another statement of the same account with the same 8.85 line (no end-to-end id this time;
     // its own statement id, else it would be the same statement re-sent).
     const other = writeText(root, 'camt053-other-statement.xml', read(join(FIXTURES, 'camt/camt053.v2.minimal.xml')).replace('<Id>253EURNL26VAYB8060476890</Id>', '<Id>300EURNL26VAYB8060476890</Id>'));
-    const later = reconcile(fresh, [], ['--statement', other]);
+    const later = await reconcile(fresh, [], ['--statement', other]);
     expect(later.status).toBe(0);
     const summary = JSON.parse(later.stdout) as { statementLines: number; ledgerEntries: number; ledgerEntriesAlreadyReconciled: number; matched: { total: number } };
     expect(summary).toMatchObject({ statementLines: 1, ledgerEntries: 0, ledgerEntriesAlreadyReconciled: 2, matched: { total: 0 } });
     // Without the registry (a fresh --out) the same line would take L-CAMT-1.
-    const alone = reconcile(join(root, 'out-alone'), [], ['--statement', other]);
+    const alone = await reconcile(join(root, 'out-alone'), [], ['--statement', other]);
     expect((JSON.parse(alone.stdout) as { matched: { total: number } }).matched.total).toBe(1);
   });
 
-  it('a statement with new lines next to a re-upload reconciles only the new one', () => {
+  it('a statement with new lines next to a re-upload reconciles only the new one', async () => {
     const fresh = join(root, 'out-mixed');
-    expect(reconcile(fresh, [], ['--statement', MT940]).status).toBe(0);
-    const result = reconcile(fresh, [], ['--statement', MT940, '--statement', CAMT053]);
+    expect((await reconcile(fresh, [], ['--statement', MT940])).status).toBe(0);
+    const result = await reconcile(fresh, [], ['--statement', MT940, '--statement', CAMT053]);
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout) as { statementLines: number; reuploaded: { file: string }[]; matched: { total: number } };
     expect(summary.statementLines).toBe(2);
@@ -173,11 +175,11 @@ describe('ledgerline reconcile', () => {
     expect(summary.matched.total).toBe(2);
   });
 
-  it('reconciles against the posting state: legs of the statement accounts, resolved through reference data', () => {
+  it('reconciles against the posting state: legs of the statement accounts, resolved through reference data', async () => {
     const state = writeState(join(root, 'state'));
     const statement = writeText(root, 'refdata.sta', STATE_MT940);
     const stateOut = join(root, 'out-state');
-    const result = cli(['reconcile', '--statement', statement, '--state', state, '--out', stateOut, '--json']);
+    const result = await runCli(['reconcile', '--statement', statement, '--state', state, '--out', stateOut, '--json']);
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout) as { statementLines: number; ledgerEntries: number; matched: { total: number }; unmatchedLedger: number };
     expect(summary).toMatchObject({ statementLines: 1, ledgerEntries: 2, matched: { total: 1 }, unmatchedLedger: 1 });
@@ -187,7 +189,7 @@ describe('ledgerline reconcile', () => {
     expect(exceptions).toEqual([expect.objectContaining({ side: 'ledger', id: 'SEQ-2:1', accountId: 'GB93LDGL67874444189555', amount: '-50.00' })]);
   });
 
-  it('reconciles a CSV statement through a named column-mapping profile', () => {
+  it('reconciles a CSV statement through a named column-mapping profile', async () => {
     const csv = writeText(
       root,
       'export.csv',
@@ -195,31 +197,32 @@ describe('ledgerline reconcile', () => {
         'NL26VAYB8060476890,EUR,8.85,2014-12-31,2015-01-02,000000001,BR-1,,"Incoming, first",ACME\n' +
         'NL26VAYB8060476890,EUR,-7.00,2014-12-31,2015-01-02,000000002,BR-2,,Outgoing,ACME\n',
     );
-    const result = cli(['reconcile', '--statement', csv, '--profile', 'generic-signed', '--ledger', ledger, '--out', join(root, 'out-csv'), '--json']);
+    const result = await runCli(['reconcile', '--statement', csv, '--profile', 'generic-signed', '--ledger', ledger, '--out', join(root, 'out-csv'), '--json']);
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ statementLines: 2, matched: { total: 2, byRule: { 'e2e-exact': 2 } } });
     expect(csvRows(join(root, 'out-csv', 'matches.csv')).map((row) => row.bankReference)).toEqual(['BR-1', 'BR-2']);
-    const unknown = cli(['reconcile', '--statement', csv, '--profile', 'no-such-profile', '--ledger', ledger, '--out', join(root, 'out-csv-2')]);
+    const unknown = await runCli(['reconcile', '--statement', csv, '--profile', 'no-such-profile', '--ledger', ledger, '--out', join(root, 'out-csv-2')]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown CSV profile "no-such-profile"');
   });
 
-  it('prints a readable summary without --json, and usage errors exit 2', () => {
-    for (const command of ['reconcile', 'inbox']) expect(cli([command, '--help']).stdout).toContain(`Usage: ledgerline ${command}`);
-    const human = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', join(root, 'out-human')]);
+  it('prints a readable summary without --json, and usage errors exit 2', async () => {
+    for (const command of ['reconcile', 'inbox']) expect((await runCli([command, '--help'])).stdout).toContain(`Usage: ledgerline ${command}`);
+    const human = await runCli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', join(root, 'out-human')]);
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/^run run-\d{8}-[0-9a-f]{16}/);
     expect(human.stdout).toContain('matched           2 (2 confirmed, 0 proposed)');
+    // A real child process once: the exit status as the shell sees it.
     const both = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--state', root, '--out', join(root, 'x')]);
     expect(both.status).toBe(2);
     expect(both.stderr).toContain('give either --ledger FILE or --state DIR, not both');
-    const neither = cli(['reconcile', '--statement', MT940, '--out', join(root, 'x')]);
+    const neither = await runCli(['reconcile', '--statement', MT940, '--out', join(root, 'x')]);
     expect(neither.status).toBe(2);
     expect(neither.stderr).toContain('the ledger side is required');
-    const missing = cli(['reconcile', '--statement', join(root, 'nope.xml'), '--ledger', ledger, '--out', join(root, 'x')]);
+    const missing = await runCli(['reconcile', '--statement', join(root, 'nope.xml'), '--ledger', ledger, '--out', join(root, 'x')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('statement file');
-    const badDate = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', join(root, 'x'), '--as-of', '2024-13-01']);
+    const badDate = await runCli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', join(root, 'x'), '--as-of', '2024-13-01']);
     expect(badDate.status).toBe(2);
     expect(badDate.stderr).toContain('--as-of must be a date YYYY-MM-DD');
   });

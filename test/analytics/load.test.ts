@@ -188,7 +188,7 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
     const runId = 'run-decimal-limits';
     const prefix = `matches/runs/${runId}/load/`;
     const limits = ['99999999999999999999999999999999.999999', '-99999999999999999999999999999999.999999', '0.000001', '-0.000001', '0', '-12.50'];
-    const exceptionRow = (amount: string, i: number) => [runId, 'ledger', `L-${i}`, 'UNMATCHED', '3', '', '', `L-${i}`, 'ACC', 'EUR', amount, ''];
+    const exceptionRow = (amount: string, i: number) => [runId, 'ledger', `L-${i}`, 'UNMATCHED', '3', '', '', `L-${i}`, 'ACC', 'EUR', amount, '', i % 2 === 0 ? `grp-${i}` : ''];
     s3.put(
       ANALYTICS,
       `${prefix}runs.csv`,
@@ -204,6 +204,9 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
     await runLoadSql(url, sql, read);
     const loaded = await client.query<{ amount: string }>('SELECT amount FROM reconciliation.exceptions WHERE run_id = $1 ORDER BY id', [runId]);
     expect(loaded.rows.map((row) => row.amount)).toEqual(['99999999999999999999999999999999.999999', '-99999999999999999999999999999999.999999', '0.000001', '-0.000001', '0.000000', '-12.500000']);
+    // REC-CASE-1: the case group loads as written (migration 0003's column, last in the load file).
+    const groups = await client.query<{ id: string; case_group: string | null }>('SELECT id, case_group FROM reconciliation.exceptions WHERE run_id = $1 ORDER BY id', [runId]);
+    expect(groups.rows.map((row) => [row.id, row.case_group])).toEqual(limits.map((_, i) => [`L-${i}`, i % 2 === 0 ? `grp-${i}` : '']));
 
     s3.put(ANALYTICS, `${prefix}exceptions.csv`, LOAD_TABLES.exceptions.render(['100000000000000000000000000000000', '1'].map(exceptionRow), { header: false }));
     await expect(runLoadSql(url, sql, read)).rejects.toThrow(/load statement 6 .* rolled back: numeric field overflow/);
@@ -216,7 +219,7 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
     const runId = 'run-bytes';
     const prefix = `matches/runs/${runId}/load/`;
     // account_id is VARCHAR(512): 200 characters fit PostgreSQL, 600 bytes do not fit Redshift.
-    const row = [runId, 'ledger', 'L-1', 'UNMATCHED', '3', '', '', 'L-1', '€'.repeat(200), 'EUR', '1.00', ''];
+    const row = [runId, 'ledger', 'L-1', 'UNMATCHED', '3', '', '', 'L-1', '€'.repeat(200), 'EUR', '1.00', '', ''];
     s3.put(ANALYTICS, `${prefix}runs.csv`, '');
     s3.put(ANALYTICS, `${prefix}matches.csv`, '');
     s3.put(ANALYTICS, `${prefix}exceptions.csv`, LOAD_TABLES.exceptions.render([row], { header: false }));

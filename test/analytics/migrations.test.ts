@@ -22,7 +22,8 @@ import { describePostgres, useCluster } from './support/postgres';
 
 const FIRST = '0001_reconciliation_tables';
 const SECOND = '0002_run_summary_by_reference';
-const ALL = [FIRST, SECOND];
+const THIRD = '0003_exception_case_group';
+const ALL = [FIRST, SECOND, THIRD];
 
 function copyOfMigrations(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ledgerline-migrations-'));
@@ -107,7 +108,7 @@ describe('migration files', () => {
   it('are portable, ordered and hashed; the checksum ignores CRLF', () => {
     const migrations = loadMigrations();
     expect(migrations.map((m) => m.name)).toEqual(ALL);
-    expect(migrations.map((m) => m.statements.length)).toEqual([4, 5]);
+    expect(migrations.map((m) => m.statements.length)).toEqual([4, 5, 1]);
     expect(migrations[0]!.checksum).toBe(checksumOf(readFileSync(migrations[0]!.file, 'utf8')));
     expect(checksumOf('a\r\nb\n')).toBe(checksumOf('a\nb\n'));
     expect(checksumOf('a\nb\n')).not.toBe(checksumOf('a\nb \n'));
@@ -116,9 +117,9 @@ describe('migration files', () => {
   it('refuses non-portable SQL, a bad file name and duplicate versions, naming the file', () => {
     const dir = copyOfMigrations();
     try {
-      writeFileSync(join(dir, '0003_floats.sql'), 'CREATE TABLE reconciliation.x (\n  amount DOUBLE PRECISION\n);\n');
-      expect(() => loadMigrations(dir)).toThrow(/migration 0003_floats.sql line 1 column 1: not portable between Redshift and PostgreSQL: DOUBLE: money is exact/);
-      rmSync(join(dir, '0003_floats.sql'));
+      writeFileSync(join(dir, '0004_floats.sql'), 'CREATE TABLE reconciliation.x (\n  amount DOUBLE PRECISION\n);\n');
+      expect(() => loadMigrations(dir)).toThrow(/migration 0004_floats.sql line 1 column 1: not portable between Redshift and PostgreSQL: DOUBLE: money is exact/);
+      rmSync(join(dir, '0004_floats.sql'));
       writeFileSync(join(dir, '2_x.sql'), 'SELECT 1;');
       expect(() => loadMigrations(dir)).toThrow(/2_x.sql: the name must be NNNN_<lower_case_name>.sql/);
       rmSync(join(dir, '2_x.sql'));
@@ -199,7 +200,7 @@ describePostgres('migrations on PostgreSQL', () => {
       await migrate(executor, { dir });
       const file = join(dir, `${FIRST}.sql`);
       writeFileSync(file, readFileSync(file, 'utf8').replace('VARCHAR(16384)', 'VARCHAR(20000)'));
-      writeFileSync(join(dir, '0003_extra.sql'), 'CREATE TABLE reconciliation.extra (a INTEGER);\n');
+      writeFileSync(join(dir, '0004_extra.sql'), 'CREATE TABLE reconciliation.extra (a INTEGER);\n');
       await expect(migrate(executor, { dir })).rejects.toThrow(new RegExp(`migration ${FIRST}.sql was changed after it was applied .*recorded sha256 [0-9a-f]{64}, file sha256 [0-9a-f]{64}`));
       const client = await pg.connect(url);
       expect((await client.query("SELECT to_regclass('reconciliation.extra') AS t")).rows).toEqual([{ t: null }]);
@@ -219,9 +220,9 @@ describePostgres('migrations on PostgreSQL', () => {
     const dir = copyOfMigrations();
     const executor = await executorOn(url);
     try {
-      writeFileSync(join(dir, '0003_broken.sql'), 'CREATE TABLE reconciliation.first_half (a INTEGER);\n\nINSERT INTO reconciliation.missing_table VALUES (1);\n');
+      writeFileSync(join(dir, '0004_broken.sql'), 'CREATE TABLE reconciliation.first_half (a INTEGER);\n\nINSERT INTO reconciliation.missing_table VALUES (1);\n');
       await expect(migrate(executor, { dir })).rejects.toThrow(
-        /migration 0003_broken.sql failed at its statement 2 \(line 3\) on PostgreSQL test; nothing of it was applied. Error: PostgreSQL: relation "reconciliation.missing_table" does not exist/,
+        /migration 0004_broken.sql failed at its statement 2 \(line 3\) on PostgreSQL test; nothing of it was applied. Error: PostgreSQL: relation "reconciliation.missing_table" does not exist/,
       );
       const client = await pg.connect(url);
       expect((await client.query("SELECT to_regclass('reconciliation.first_half') AS t, to_regclass('reconciliation.runs') AS r")).rows).toEqual([{ t: null, r: 'reconciliation.runs' }]);
@@ -263,13 +264,15 @@ describePostgres('migrations on PostgreSQL', () => {
     const out: string[] = [];
     expect(await main(['--target', 'postgres', '--url', url, '--dry-run'], { out: (line) => out.push(line), err: (line) => out.push(line) })).toBe(0);
     expect(out.join('\n')).toMatch(
-      new RegExp(`pending ${FIRST} \\(4 statements, sha256 [0-9a-f]{64}\\)\\npending ${SECOND} \\(5 statements, sha256 [0-9a-f]{64}\\)\\n2 pending, 0 applied \\(dry run: nothing changed\\)`),
+      new RegExp(
+        `pending ${FIRST} \\(4 statements, sha256 [0-9a-f]{64}\\)\\npending ${SECOND} \\(5 statements, sha256 [0-9a-f]{64}\\)\\npending ${THIRD} \\(1 statements?, sha256 [0-9a-f]{64}\\)\\n3 pending, 0 applied \\(dry run: nothing changed\\)`,
+      ),
     );
     const client = await pg.connect(url);
     expect((await client.query("SELECT to_regclass('public.schema_migrations') AS l, to_regclass('reconciliation.runs') AS r")).rows).toEqual([{ l: null, r: null }]);
     out.length = 0;
     expect(await main(['--target', 'postgres', '--url', url], { out: (line) => out.push(line), err: (line) => out.push(line) })).toBe(0);
-    expect(out.at(-1)).toBe('2 applied now, 0 applied before');
+    expect(out.at(-1)).toBe('3 applied now, 0 applied before');
   });
 
   it('the Redshift Data API path (BatchExecuteStatement, DescribeStatement polling) against PostgreSQL', async () => {
@@ -296,9 +299,9 @@ describePostgres('migrations on PostgreSQL', () => {
       expect(batch.Sqls.at(-1)).toMatch(/^INSERT INTO public.schema_migrations \(version, name, checksum, applied_at\) VALUES \(1, '0001_reconciliation_tables', '[0-9a-f]{64}', '/);
       expect((await migrate(executor, { dir })).applied).toEqual([]);
 
-      writeFileSync(join(dir, '0003_bad.sql'), 'ALTER TABLE reconciliation.nowhere ADD COLUMN x INTEGER;\n');
+      writeFileSync(join(dir, '0004_bad.sql'), 'ALTER TABLE reconciliation.nowhere ADD COLUMN x INTEGER;\n');
       await expect(migrate(executor, { dir })).rejects.toThrow(
-        /migration 0003_bad.sql failed at its statement 1 \(line 1\) on Redshift workgroup ledgerline-dev, database ledgerline; nothing of it was applied. Error: Redshift FAILED: relation "reconciliation.nowhere" does not exist/,
+        /migration 0004_bad.sql failed at its statement 1 \(line 1\) on Redshift workgroup ledgerline-dev, database ledgerline; nothing of it was applied. Error: Redshift FAILED: relation "reconciliation.nowhere" does not exist/,
       );
       expect((await readLedger(executor))!.map((row) => row.name)).toEqual(ALL);
     } finally {

@@ -215,7 +215,8 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
         line?.currency ?? '',
         line?.amount ?? '',
         freeText(item.detail),
-        reference(item.group),
+        // A case group key is never a card number (caseGroupKey re-derives one that reads as a PAN): written as it is.
+        item.group ?? '',
       ];
     } else {
       const entry = lookups.ledgerEntry(item.id);
@@ -232,7 +233,7 @@ export function* exceptionRows(result: MatchResult, lookups: Lookups): Generator
         entry?.currency ?? '',
         entry?.amount ?? '',
         freeText(item.detail),
-        reference(item.group),
+        item.group ?? '',
       ];
     }
   }

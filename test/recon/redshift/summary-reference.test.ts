@@ -121,7 +121,7 @@ describePostgres('runs.summary by reference (PostgreSQL stand-in)', () => {
 
       const executor = postgresExecutor(await connectPostgres(url), 'PostgreSQL test');
       try {
-        expect(await migrate(executor)).toEqual({ alreadyApplied: ['0001_reconciliation_tables'], applied: ['0002_run_summary_by_reference'], pending: [] });
+        expect(await migrate(executor)).toEqual({ alreadyApplied: ['0001_reconciliation_tables'], applied: ['0002_run_summary_by_reference', '0003_exception_case_group'], pending: [] });
       } finally {
         await executor.close();
       }

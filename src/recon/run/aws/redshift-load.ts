@@ -50,7 +50,8 @@ export const LOAD_TABLES = {
     numeric: ['statement_lines', 'ledger_entries', 'matched', 'unmatched_statement', 'unmatched_ledger'],
   }),
   matches: csvTable(['run_id', 'match_id', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'rule_id', 'confidence', 'status'], { numeric: ['confidence'] }),
-  exceptions: csvTable(['run_id', 'side', 'id', 'reason', 'age_days', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'account_id', 'currency', 'amount', 'detail'], {
+  // case_group (REC-CASE-1): exceptionRows' last cell, the exception's case group; added by migration 0003.
+  exceptions: csvTable(['run_id', 'side', 'id', 'reason', 'age_days', 'statement_line_id', 'bank_reference', 'ledger_entry_id', 'account_id', 'currency', 'amount', 'detail', 'case_group'], {
     numeric: ['age_days', 'amount'],
   }),
 } as const;

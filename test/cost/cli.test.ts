@@ -1,5 +1,6 @@
 /**
- * `ledgerline cost` (COST-1) as a user runs it: the readable table and the stable JSON document
+ * `ledgerline cost` (COST-1) as a user runs it (in process through main; one child process for the
+ * exit status the shell sees): the readable table and the stable JSON document
  * from a synth directory and a counts file; a missing input names the command that produces it;
  * a malformed one names the field; exit codes follow the CLI's conventions (2 for bad input).
  */
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Exact } from '../../src/cost';
 import { cli } from '../support/cli';
+import { runCli } from '../support/cli-in-process';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const root = mkdtempSync(join(tmpdir(), 'ledgerline-cost-cli-'));
@@ -26,8 +28,8 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('ledgerline cost', () => {
-  it('--json prints the stable document: lines with their arithmetic, the total as their sum, the quotas', () => {
-    const run = cli(['cost', '--env', 'test', '--counts', counts, '--synth', synthDir, '--json']);
+  it('--json prints the stable document: lines with their arithmetic, the total as their sum, the quotas', async () => {
+    const run = await runCli(['cost', '--env', 'test', '--counts', counts, '--synth', synthDir, '--json']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const document = JSON.parse(run.stdout) as {
@@ -46,11 +48,11 @@ describe('ledgerline cost', () => {
       expect.arrayContaining(['eventbridge.putEvents', 'eventbridge.invocations', 'lambda.concurrency', 'dynamodb.hotItem.wcu', 'sqs.inFlight']),
     );
     // The same inputs give the same document.
-    expect(cli(['cost', '--env', 'test', '--counts', counts, '--synth', synthDir, '--json']).stdout).toBe(run.stdout);
+    expect((await runCli(['cost', '--env', 'test', '--counts', counts, '--synth', synthDir, '--json'])).stdout).toBe(run.stdout);
   });
 
-  it('prints a readable table with each line, the total and the quotas at 1,111 payments/s', () => {
-    const run = cli(['cost', '--env', 'test', '--counts', counts, '--synth', synthDir]);
+  it('prints a readable table with each line, the total and the quotas at 1,111 payments/s', async () => {
+    const run = await runCli(['cost', '--env', 'test', '--counts', counts, '--synth', synthDir]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/SQS\s+standard queue requests.*1\.52000\s+requests\s+× \$0\.0000004\s+0\.608000/);
     expect(run.stdout).toMatch(/TOTAL\s+\d+\.\d{6}/);
@@ -59,37 +61,38 @@ describe('ledgerline cost', () => {
     expect(run.stdout).toContain('prices are us-east-1 list prices');
   });
 
-  it('a missing counts file names the rehearsal command that measures it (exit 2)', () => {
+  it('a missing counts file names the rehearsal command that measures it (exit 2)', async () => {
+    // A real child process once: the exit status as the shell sees it.
     const run = cli(['cost', '--env', 'test', '--counts', join(root, 'absent.json'), '--synth', synthDir]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('npm run rehearse -- --env test --count 2000 --counts');
     expect(run.stdout).toBe('');
   });
 
-  it('a missing synth names `npm run synth` (exit 2)', () => {
-    const run = cli(['cost', '--env', 'test', '--counts', counts, '--synth', join(root, 'nowhere')]);
+  it('a missing synth names `npm run synth` (exit 2)', async () => {
+    const run = await runCli(['cost', '--env', 'test', '--counts', counts, '--synth', join(root, 'nowhere')]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('run `npm run synth` first, or pass --synth DIR');
   });
 
-  it('a malformed counts file is refused naming the file and the field (exit 2)', () => {
+  it('a malformed counts file is refused naming the file and the field (exit 2)', async () => {
     const bad = join(root, 'bad.counts.json');
     const json = JSON.parse(readFileSync(counts, 'utf8')) as { dynamodb: Record<string, Record<string, unknown>> };
     json.dynamodb['ledgerline-test-ledger']!.readUnits = 40;
     writeFileSync(bad, JSON.stringify(json));
-    const run = cli(['cost', '--env', 'test', '--counts', bad, '--synth', synthDir]);
+    const run = await runCli(['cost', '--env', 'test', '--counts', bad, '--synth', synthDir]);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/bad\.counts\.json: dynamodb\.ledgerline-test-ledger\.readUnits: expected a decimal string/);
   });
 
-  it('counts of another environment are refused with the command that re-measures (exit 2)', () => {
-    const run = cli(['cost', '--env', 'prod', '--counts', counts, '--synth', synthDir]);
+  it('counts of another environment are refused with the command that re-measures (exit 2)', async () => {
+    const run = await runCli(['cost', '--env', 'prod', '--counts', counts, '--synth', synthDir]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('no synthesized configuration of environment "prod"');
   });
 
-  it('--help explains the arithmetic and the inputs', () => {
-    const run = cli(['cost', '--help']);
+  it('--help explains the arithmetic and the inputs', async () => {
+    const run = await runCli(['cost', '--help']);
     expect(run.status).toBe(0);
     for (const text of ['--env', '--json', '--counts', '--synth', '--prices', '--rate', 'count per payment × 1,000,000 × unit price']) expect(run.stdout).toContain(text);
   });

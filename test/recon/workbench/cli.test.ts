@@ -1,24 +1,25 @@
 /**
- * `ledgerline workbench` as a process: --help, a results directory without a committed run
- * (exit 2, naming it), and a full start → import → serve → SIGTERM → clean exit.
+ * `ledgerline workbench`: --help and a results directory without a committed run (exit 2, naming
+ * it) in process through main, and as a child process a full start → import → serve → SIGTERM → clean exit.
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { cli, cliAsync } from '../../support/cli';
+import { cliAsync } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 import { tempDir } from '../../support/runtime';
 import { BAI2, CAMT053, LEDGER_ROWS, MT940, reconciled, writeLedger } from '../run/helpers';
 
 describe('ledgerline workbench', () => {
-  it('explains itself in --help', () => {
-    const result = cli(['workbench', '--help']);
+  it('explains itself in --help', async () => {
+    const result = await runCli(['workbench', '--help']);
     expect(result.status).toBe(0);
     for (const option of ['--out <dir>', '--host <host>', '--port <port>', '--user <name>', '--roles <roles>', '--no-import']) expect(result.stdout).toContain(option);
     expect(result.stdout).toContain('Authorization: Bearer');
   });
 
-  it('refuses a results directory without a committed run, naming it (exit 2)', () => {
+  it('refuses a results directory without a committed run, naming it (exit 2)', async () => {
     const empty = tempDir('workbench-cli-empty-');
-    const result = cli(['workbench', '--out', empty, '--port', '0']);
+    const result = await runCli(['workbench', '--out', empty, '--port', '0']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`"${empty}" holds no committed reconciliation run`);
   });

@@ -49,9 +49,18 @@ export interface RunRecord {
   files: RegisteredFile[];
   /** The statements the run reconciled, by identity (with the file that held them). */
   statements: (StatementIdentity & { file: string; contentHash: string })[];
-  /** Ledger entries matched in this run. */
-  matchedLedger: { accountId: string; entryId: string; matchId: string }[];
+  /** Ledger entries matched in this run (any iterable: they may be produced as they are written). */
+  matchedLedger: Iterable<MatchedLedgerEntry>;
 }
+
+export interface MatchedLedgerEntry {
+  accountId: string;
+  entryId: string;
+  matchId: string;
+}
+
+/** Matched ledger entries written per INSERT statement (3 bound values each; SQLite allows 32,766 a statement). */
+const MATCHED_PER_INSERT = 256;
 
 function schema(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS runs (
@@ -84,6 +93,32 @@ function schema(db: Database.Database): void {
       match_id TEXT NOT NULL,
       PRIMARY KEY (account_id, entry_id)
     ) WITHOUT ROWID;`);
+}
+
+/**
+ * The run's matched ledger entries, MATCHED_PER_INSERT rows a statement (one call into SQLite per
+ * batch, not per row; the run id bound once per batch), the rest one by one; one values array,
+ * reused. A million entries: about a thousand statements in the run's one transaction.
+ */
+function stageMatched(db: Database.Database, runId: string, matched: Iterable<MatchedLedgerEntry>): void {
+  const row = '(?, ?, @runId, ?)';
+  const many = db.prepare(`INSERT OR IGNORE INTO reconciled_ledger_entries (account_id, entry_id, run_id, match_id) VALUES ${new Array<string>(MATCHED_PER_INSERT).fill(row).join(', ')}`);
+  const values: string[] = new Array<string>(MATCHED_PER_INSERT * 3);
+  const named = { runId };
+  let n = 0;
+  for (const m of matched) {
+    values[n] = m.accountId;
+    values[n + 1] = m.entryId;
+    values[n + 2] = m.matchId;
+    n += 3;
+    if (n === values.length) {
+      many.run(values, named);
+      n = 0;
+    }
+  }
+  if (n === 0) return;
+  const one = db.prepare(`INSERT OR IGNORE INTO reconciled_ledger_entries (account_id, entry_id, run_id, match_id) VALUES ${row}`);
+  for (let i = 0; i < n; i += 3) one.run(values[i], values[i + 1], values[i + 2], named);
 }
 
 export class RunRegistry {
@@ -165,8 +200,7 @@ export class RunRegistry {
       for (const f of run.files) file.run(f.contentHash, f.runId, f.file, f.format, f.statementLines);
       const statement = db.prepare('INSERT INTO statement_identities VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       for (const s of run.statements) statement.run(s.key, run.runId, s.file, s.contentHash, s.format, s.accountId, s.statementId, s.period);
-      const entry = db.prepare('INSERT OR IGNORE INTO reconciled_ledger_entries VALUES (?, ?, ?, ?)');
-      for (const m of run.matchedLedger) entry.run(m.accountId, m.entryId, run.runId, m.matchId);
+      stageMatched(db, run.runId, run.matchedLedger);
     } catch (error) {
       db.exec('ROLLBACK');
       throw error;

@@ -19,6 +19,8 @@ import { openWorkbenchDatabase } from '../src/adapters/embedded/workbench-store'
 import type { RecordedRun } from '../src/ports/reconciliation';
 import type { RunSummary } from '../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem } from '../src/recon/types';
+import { casesFromResult } from '../src/recon/workbench/cases';
+import { runStatsOf } from '../src/recon/workbench/dashboard';
 import { calibrate, calibrationLine } from './calibrate';
 
 const ACCOUNTS = 60;
@@ -123,6 +125,12 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
+function timedSync(work: () => unknown): number {
+  const started = performance.now();
+  work();
+  return performance.now() - started;
+}
+
 async function main(): Promise<void> {
   const n = arg('lines', 1_000_000);
   const run = generatedRun(n, 'run-1');
@@ -135,14 +143,18 @@ async function main(): Promise<void> {
     const again = await timed(() => sink.record(run));
     const later = await timed(() => sink.record({ ...run, runId: 'run-2', summary: { ...run.summary, runId: 'run-2' } }));
     const db = openWorkbenchDatabase(out);
-    const cases = (db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
+    const stored = (db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
     db.close();
     console.log(
       `case import: ${n.toLocaleString('en')} statement lines × ${n.toLocaleString('en')} ledger entries, ${exceptions.toLocaleString('en')} exceptions, ${proposed.toLocaleString('en')} proposed matches`,
     );
-    console.log(`  fresh workbench.db: ${fresh.toFixed(0)} ms (${cases.toLocaleString('en')} cases)`);
+    console.log(`  fresh workbench.db: ${fresh.toFixed(0)} ms (${stored.toLocaleString('en')} cases)`);
     console.log(`  same run again (run marker): ${again.toFixed(0)} ms`);
     console.log(`  a later run of the same inputs (every case refreshed): ${later.toFixed(0)} ms`);
+    const builder = { runId: run.runId, asOf: run.asOf, at: run.recordedAt.toISOString() };
+    const cases = Math.min(...[0, 1, 2].map(() => timedSync(() => casesFromResult(builder, run.result, run))));
+    const stats = Math.min(...[0, 1, 2].map(() => timedSync(() => runStatsOf(builder, run.result, (id) => run.statementLine(id)))));
+    console.log(`  of which (best of 3, pure): casesFromResult ${cases.toFixed(0)} ms, runStatsOf ${stats.toFixed(0)} ms`);
     console.log(`  peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -774,11 +774,11 @@ function groupChanged(previous: ExceptionCase, incoming: ExceptionCase): boolean
  */
 export function planImport(existing: readonly ExceptionCase[], incoming: readonly ExceptionCase[], run: { runId: string; coveredAccounts: ReadonlySet<string> }, at: string): ImportPlan {
   const { runId, coveredAccounts: accounts } = run;
-  const known = new Map(existing.map((c) => [c.caseId, c]));
-  const reported = new Set(incoming.map((c) => c.caseId));
   const plan: ImportPlan = { raised: [], refreshed: [], reopened: [], cleared: [] };
+  // A first import of the accounts (REC-PERF-1): every case is new, nothing to look up or clear.
+  const known = existing.length > 0 ? new Map(existing.map((c) => [c.caseId, c])) : undefined;
   for (const c of incoming) {
-    const previous = known.get(c.caseId);
+    const previous = known?.get(c.caseId);
     if (!previous) {
       plan.raised.push({ next: c, event: { caseId: c.caseId, version: 1, action: 'import', actor: SYSTEM_ACTOR, at, to: 'OPEN', detail: `raised by run ${runId}: ${c.reason}` } });
     } else if (previous.status === 'CLEARED') {
@@ -791,6 +791,9 @@ export function planImport(existing: readonly ExceptionCase[], incoming: readonl
       plan.refreshed.push({ ...previous, ...groupFacts(c), runId, ageDays: c.ageDays });
     }
   }
+  if (existing.length === 0) return plan;
+  const reported = new Set<string>();
+  for (const c of incoming) reported.add(c.caseId);
   for (const c of existing) {
     if (reported.has(c.caseId) || c.runId === runId || !accounts.has(c.accountId)) continue;
     if (c.status !== 'OPEN' && c.status !== 'PENDING_APPROVAL') continue;

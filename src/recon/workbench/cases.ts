@@ -485,8 +485,21 @@ export function statementLineFacts(line: Pick<StatementLine, 'accountId' | 'curr
 const maskId = (value: string): string => redactPans(value, 'identifier');
 const maskText = (value: string): string => redactPans(value);
 
+/** PCI-3 masks of the account ids of one run's cases: a run has few accounts, each masked once (REC-PERF-1). */
+class AccountMasks {
+  private readonly masks = new Map<string, string>();
+  of(accountId: string): string {
+    let masked = this.masks.get(accountId);
+    if (masked === undefined) {
+      masked = maskId(accountId);
+      if (this.masks.size < 100_000) this.masks.set(accountId, masked);
+    }
+    return masked;
+  }
+}
+
 /** One exception of a run, as a case shows it (masked, PCI-3). */
-function memberOf(item: UnmatchedItem, lookups: RunLookups): CaseMember {
+function memberOf(item: UnmatchedItem, lookups: RunLookups, accounts: AccountMasks): CaseMember {
   // Built by assignment, not spreads: a big run has 10^5–10^6 exceptions (bench:workbench).
   const id = maskId(item.id);
   const candidateId = item.candidateId ? maskId(item.candidateId) : '';
@@ -499,7 +512,7 @@ function memberOf(item: UnmatchedItem, lookups: RunLookups): CaseMember {
       id,
       reason: item.reason,
       ageDays: item.ageDays,
-      accountId: maskId(line?.accountId ?? ''),
+      accountId: accounts.of(line?.accountId ?? ''),
       currency: line?.currency ?? '',
       amount: line?.amount ?? '',
       statementLineId: id,
@@ -507,7 +520,7 @@ function memberOf(item: UnmatchedItem, lookups: RunLookups): CaseMember {
     bankReference = line?.bankReference;
   } else {
     const entry = lookups.ledgerEntry(item.id);
-    member = { side: 'ledger', id, reason: item.reason, ageDays: item.ageDays, accountId: maskId(entry?.accountId ?? ''), currency: entry?.currency ?? '', amount: entry?.amount ?? '' };
+    member = { side: 'ledger', id, reason: item.reason, ageDays: item.ageDays, accountId: accounts.of(entry?.accountId ?? ''), currency: entry?.currency ?? '', amount: entry?.amount ?? '' };
     if (candidateId) member.statementLineId = candidateId;
     bankReference = item.candidateId ? lookups.statementLine(item.candidateId)?.bankReference : undefined;
   }
@@ -611,8 +624,9 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
   const { runId, asOf, at } = run;
   const cases: ExceptionCase[] = [];
   const groups = new Map<string, CaseMember[]>();
+  const accounts = new AccountMasks();
   for (const item of result.unmatched) {
-    const member = memberOf(item, lookups);
+    const member = memberOf(item, lookups, accounts);
     if (item.group === undefined || item.group === '') {
       cases.push(loneCase(member, runId, at));
       continue;
@@ -644,7 +658,7 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
       runId,
       side: 'both',
       reason: 'PROPOSED_MATCH',
-      accountId: maskId(facts?.accountId ?? ''),
+      accountId: accounts.of(facts?.accountId ?? ''),
       currency: facts?.currency ?? '',
       amount,
       ageDays: facts?.ageDays ?? 0,

@@ -17,6 +17,9 @@ import { steppingClock } from './helpers';
 const root = tempDir('workbench-import-groups-');
 const out = join(root, 'out');
 
+/** A line of exceptions.csv without its last cell, the case group (a key or '': never quoted). */
+const withoutGroup = (line: string): string => line.replace(/,[^,"]*$/, '');
+
 /** A copy of the committed run's out directory whose exceptions.csv is rewritten by `edit`. */
 function variant(name: string, edit: (lines: string[]) => string[]): string {
   const dir = join(root, name);
@@ -40,7 +43,8 @@ describe('importing run directories with and without case groups', () => {
   it('a group column makes the grouped rows one case; the other rows stay one case each', async () => {
     const rows = csvRows(join(out, 'exceptions.csv'));
     expect(rows.length).toBeGreaterThan(3);
-    const dir = variant('grouped', ([header, ...lines]) => [`${header},group`, ...lines.map((line, i) => `${line},${i < 3 ? 'batch:B-1' : ''}`)]);
+    expect(readFileSync(join(out, 'exceptions.csv'), 'utf8').split('\n', 1)[0]!.endsWith(',detail,group')).toBe(true);
+    const dir = variant('grouped', ([header, ...lines]) => [header!, ...lines.map((line, i) => `${withoutGroup(line)},${i < 3 ? 'batch:B-1' : ''}`)]);
     const store = new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
     const outcome = await importLatestRun(dir, store, steppingClock());
     expect(outcome.raised).toBe(rows.length - 3 + 1 + 1); // lone rows + the group + the proposed match
@@ -57,16 +61,17 @@ describe('importing run directories with and without case groups', () => {
     expect(stats).toMatchObject({ runId: outcome.runId, unmatchedLines: rows.filter((row) => row.side === 'statement').length });
   });
 
-  it('without the column every exception is its own case', async () => {
+  it('without the column (a run written before it) every exception is its own case', async () => {
     const rows = csvRows(join(out, 'exceptions.csv'));
+    const dir = variant('ungrouped', (lines) => lines.map(withoutGroup));
     const store = new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
-    const outcome = await importLatestRun(out, store, steppingClock());
+    const outcome = await importLatestRun(dir, store, steppingClock());
     expect(outcome.raised).toBe(rows.length + 1);
     expect((await store.list({ limit: 1000 })).filter((c) => c.members)).toEqual([]);
   });
 
   it('refuses a header with the group column anywhere but last, naming the file', async () => {
-    const dir = variant('misplaced', ([header, ...lines]) => [`group,${header}`, ...lines.map((line) => `,${line}`)]);
+    const dir = variant('misplaced', ([header, ...lines]) => [`group,${withoutGroup(header!)}`, ...lines.map((line) => `,${withoutGroup(line)}`)]);
     const store = new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
     await expect(importLatestRun(dir, store, steppingClock())).rejects.toThrow(RunImportError);
     await expect(importLatestRun(dir, store, steppingClock())).rejects.toThrow(/exceptions\.csv line 1: expected the header/);

@@ -29,13 +29,12 @@
  *   (a statement's identity claim, pointing at the content claim), results/registry/{ledger,runs}/…
  *   (the ledger entries committed runs matched: src/adapters/aws/recon-registry.ts), quarantine/<runId>/<name>(.reason.json)
  */
-import { basename } from 'node:path';
 import { journalLedgerSource, s3LedgerExportSource, type PostedLegReader } from '../../../adapters/aws/recon-ledger-source';
 import { ClaimLostError, DEFAULT_REGISTRY_PREFIX, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
 import { readJson, readText, s3Uri, writeObject, type S3Client } from '../../../adapters/aws/recon-s3';
 import { s3Quarantine, s3StatementSource } from '../../../adapters/aws/recon-statements';
 import { ReconcileConfigError, type LedgerSource, type RecordedRun } from '../../../ports/reconciliation';
-import { admit, record, RejectedInputError, runRecord, scope, withDeclared, type AdmittedInput } from '../../../use-cases/reconcile-run/reconcile-run';
+import { admit, record, RejectedInputError, runRecord, runSummary, scope, withDeclared, type AdmittedInput } from '../../../use-cases/reconcile-run/reconcile-run';
 import { deserialisePartition, mergeResults, partitionInputs, serialisePartition } from '../../matching/partition';
 import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
@@ -162,8 +161,6 @@ interface RunManifest {
   asOf: string;
   statementLines: number;
   ledgerEntries: number;
-  /** Ledger entries of the run's accounts that committed runs matched, left out of its scope (REC-RUN-1). */
-  ledgerEntriesAlreadyReconciled?: number;
   /** The run registry (ingest bucket): summarise commits the run's matched ledger entries there. Absent in older manifests: the source bucket, DEFAULT_REGISTRY_PREFIX. */
   registry?: { bucket: string; prefix: string };
   statements: { statementId: string; accountId: string; currency: string; lines: number }[];
@@ -171,6 +168,12 @@ interface RunManifest {
   partitions: PartitionItem[];
   /** Statement lines kept out of matching (REC-1: pending, foreign currency), when there are any. */
   excludedFromMatching?: { counts: Partial<Record<ExclusionReason, number>>; lines: ExcludedLine[] };
+  /**
+   * summary.json before matching, by the use case's runSummary (the one definition, as locally:
+   * the file's shown name, skipped statements, counts of an empty result); summarise adds the
+   * result's counts and excludedFromMatching (kept once, above). Absent in older manifests.
+   */
+  summary?: Omit<RunSummary, 'excludedFromMatching'>;
 }
 
 /**
@@ -226,7 +229,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
   if (!event.bucket || !event.key) throw new ReconConfigurationError('normalise: bucket and key are required');
   if (!event.analyticsBucket) throw new ReconConfigurationError('normalise: analyticsBucket is required');
   const config = event.config ?? {};
-  rulesFromConfig(config); // a bad configuration fails before anything is read or written
+  const rules = rulesFromConfig(config); // a bad configuration fails before anything is read or written
   let declared: ReadonlySet<string> | undefined;
   let encoding: StatementEncoding | undefined;
   try {
@@ -322,13 +325,15 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     asOf,
     statementLines: lines.length,
     ledgerEntries: entries.length,
-    ledgerEntriesAlreadyReconciled: runScope.alreadyReconciled,
     registry: { bucket: event.bucket, prefix: registry.prefix },
     statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
     balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
     partitions: items,
     ...(excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(excluded), lines: excluded } } : {}),
   };
+  // excludedFromMatching is kept once in the manifest (EMR reads it there).
+  const { excludedFromMatching: _excluded, ...summary } = runSummary(runId, rules, inputs, runScope, { matches: [], unmatched: [] });
+  manifest.summary = summary;
   await writeObject(ctx.s3, event.analyticsBucket, keys.runManifest(runId), `${JSON.stringify(manifest)}\n`, 'application/json');
 
   // Last: claim the content hash, then each new statement's identity (conditional puts: a
@@ -429,7 +434,7 @@ export { LOAD_TABLES, redshiftLoadSql } from './redshift-load';
  */
 export async function summariseStep(ctx: StepContext, event: SummariseEvent): Promise<SummariseResult> {
   const runId = checkRunId(event.runId);
-  const rules = rulesFromConfig(event.config);
+  rulesFromConfig(event.config); // a bad configuration fails before anything is written
   const { manifest, lines, entries, result } = await collectRun(ctx, event.analyticsBucket, runId);
   const presented = canonicalResult(result);
   const lineById = new Map<string, StatementLine>();
@@ -437,29 +442,13 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   const entryById = new Map<string, LedgerEntry>();
   for (const entry of entries) entryById.set(entry.entryId, entry);
   const counts = countResult(presented);
-  const summary: RunSummary = {
-    runId,
-    asOf: manifest.asOf,
-    ruleSet: { ruleSetId: rules.ruleSetId, version: rules.version },
-    statementFiles: [
-      {
-        file: basename(manifest.source.key),
-        contentHash: manifest.contentHash,
-        format: manifest.format,
-        status: 'reconciled',
-        statements: manifest.statements.length,
-        statementLines: manifest.statementLines,
-      },
-    ],
-    reuploaded: [],
-    statementLines: manifest.statementLines,
-    ledgerEntries: manifest.ledgerEntries,
-    ledgerEntriesAlreadyReconciled: manifest.ledgerEntriesAlreadyReconciled ?? 0,
-    ...counts,
-    balanceChecks: manifest.balanceChecks,
-    // REC-1: as locally, the lines kept out of matching are reported in summary.json.
-    ...(manifest.excludedFromMatching ? { excludedFromMatching: manifest.excludedFromMatching } : {}),
-  };
+  // A manifest an older normalise wrote has no summary: the run fails (its claim released), the file can be uploaded again.
+  if (!manifest.summary)
+    throw new ReconConfigurationError(`run ${runId}: ${s3Uri(event.analyticsBucket, keys.runManifest(runId))} has no summary (written by an older normalise); upload the statement again`);
+  // The use case's summary (normalise's), the result's counts in their places.
+  const summary: RunSummary = { ...manifest.summary, ...counts, ...(manifest.excludedFromMatching ? { excludedFromMatching: manifest.excludedFromMatching } : {}) };
+  // The statement file as shown (PCI-3: a card number in an object key is redacted).
+  const file = summary.statementFiles[0]?.file ?? '';
   const bucket = event.analyticsBucket;
   const recordedAt = ctx.now?.() ?? new Date();
   const run: RecordedRun = {
@@ -470,7 +459,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     result: presented,
     statementLines: lines,
     ledgerEntries: entries,
-    fileOf: () => basename(manifest.source.key),
+    fileOf: () => file,
     statementLine: (id) => lineById.get(id),
     ledgerEntry: (id) => entryById.get(id),
     audit: [],
@@ -486,7 +475,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   // The run's content claim (normalise's), held still, and the ledger entries it matched.
   const registryRecord = {
     ...runRecord(runId, manifest.asOf, recordedAt, [], presented, entries),
-    files: [{ contentHash: manifest.contentHash, runId, file: basename(manifest.source.key), format: manifest.format, statementLines: manifest.statementLines }],
+    files: [{ contentHash: manifest.contentHash, runId, file, format: manifest.format, statementLines: manifest.statementLines }],
   };
   const resultPrefix = await record({ registry, results }, run, registryRecord);
   return {

@@ -100,6 +100,29 @@ describe('AWS runs leave out the ledger entries committed runs matched (REC-RUN-
     expect(awsSecond.exceptions).toBe(read(join(out, 'exceptions.csv')));
   });
 
+  it('summary.json on AWS is the local one, byte for byte (run ids aside), for a file mixing statements reconciled before with new ones', async () => {
+    const s3 = new FakeS3();
+    const mixed = `${second}${second.endsWith('\n') ? '' : '\r\n'}${first}`;
+    s3.put(INGEST, 'ledger/export.csv', ledgerText);
+    s3.put(INGEST, 'incoming/statements/first.sta', first);
+    s3.put(INGEST, 'incoming/statements/mixed.sta', mixed);
+    await runOnAws(ctx(s3), s3, config, 'recon-one', 'incoming/statements/first.sta');
+    const aws = await runOnAws(ctx(s3), s3, config, 'recon-two', 'incoming/statements/mixed.sta');
+    expect(aws.summary.statementFiles[0]?.skippedStatements?.length).toBeGreaterThan(0);
+
+    const ledgerPath = writeText(dir, 'ledger-mixed.csv', ledgerText);
+    const out = join(dir, 'local-mixed');
+    const one = await reconciled({ statements: [writeText(dir, 'first.sta', first)], ledger: { file: ledgerPath }, out, asOf: '2007-09-30' });
+    const two = await reconciled({ statements: [writeText(dir, 'mixed.sta', mixed)], ledger: { file: ledgerPath }, out, asOf: '2007-09-30' });
+    const awsText = s3
+      .text(ANALYTICS, `${keys.results('recon-two')}summary.json`)!
+      .split('recon-one')
+      .join(one.summary.runId)
+      .split('recon-two')
+      .join(two.summary.runId);
+    expect(awsText).toBe(read(join(out, 'summary.json')));
+  });
+
   it('a run whose claim the workflow released after summarise takes nothing out of a later run', async () => {
     const s3 = new FakeS3();
     s3.put(INGEST, 'ledger/export.csv', ledgerText);

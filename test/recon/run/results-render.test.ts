@@ -99,7 +99,7 @@ describe('results files rendered fast, the same text', () => {
         const groups = [...exceptionRows(result, lookups)].map((row) => row[row.length - 1]);
         expect(groups).toEqual(result.unmatched.map((item) => item.group ?? ''));
       }),
-      { numRuns: fuzzRuns(200), seed: fuzzSeed() },
+      { numRuns: fuzzRuns(200), seed: fuzzSeed(2026) },
     );
   });
 
@@ -138,7 +138,7 @@ describe('mayHoldPan (REC-PAN-1)', () => {
         expect(redactPans(value, 'identifier')).toBe(value);
         expect(redactPans(value, 'narrative')).toBe(value);
       }),
-      { numRuns: fuzzRuns(2000), seed: fuzzSeed() },
+      { numRuns: fuzzRuns(2000), seed: fuzzSeed(2026) },
     );
   });
 

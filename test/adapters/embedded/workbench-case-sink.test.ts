@@ -1,0 +1,178 @@
+/**
+ * REC-CASE-1, REC-DASH-1, REC-PERF-1: the embedded case sink raises a recorded run's cases and
+ * statistics in <out>/workbench.db over the run's own index of its lines and entries
+ * (RecordedRun.statementLine / ledgerEntry). Checked against the plain path (importRunResult over
+ * maps of the run's lines and entries, and the accounts of every line) on generated runs: the same
+ * cases, history and run statistics, byte for byte; the same run recorded again changes nothing;
+ * a later run of fewer exceptions clears the rest in both.
+ */
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workbenchCaseSink } from '../../../src/adapters/embedded/recon-cases';
+import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
+import type { RecordedRun } from '../../../src/ports/reconciliation';
+import type { RunSummary } from '../../../src/recon/run/results';
+import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem } from '../../../src/recon/types';
+import { importRunResult } from '../../../src/recon/workbench/import-cases';
+
+const ACCOUNTS = ['GB29NWBK60161331926819', 'NL26VAYB8060476890', '4111111111111111'];
+const REASONS: ExceptionReason[] = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE'];
+
+interface Fate {
+  kind: 'confirmed' | 'proposed' | 'exception' | 'grouped';
+  account: number;
+  cents: number;
+  withCandidate: boolean;
+}
+
+const fateArb = fc.record({
+  kind: fc.constantFrom<Fate['kind']>('confirmed', 'proposed', 'exception', 'grouped'),
+  account: fc.integer({ min: 0, max: ACCOUNTS.length - 1 }),
+  cents: fc.integer({ min: -10_000_000, max: 10_000_000 }),
+  withCandidate: fc.boolean(),
+});
+
+/** A recorded run as the use case hands it over: lines, entries, a result over them and one index (counting its lookups). */
+function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) => boolean = () => true): RecordedRun & { lookups: () => number } {
+  const statementLines: StatementLine[] = [];
+  const ledgerEntries: LedgerEntry[] = [];
+  const matches: Match[] = [];
+  const unmatched: UnmatchedItem[] = [];
+  fates.forEach((fate, i) => {
+    const amount = `${fate.cents < 0 ? '-' : ''}${Math.floor(Math.abs(fate.cents) / 100)}.${String(Math.abs(fate.cents) % 100).padStart(2, '0')}`;
+    const line = {
+      statementLineId: `0123456789ab:0:${i}`,
+      format: 'mt940',
+      statementId: 'S1',
+      accountId: ACCOUNTS[fate.account]!,
+      currency: 'EUR',
+      amount,
+      bookingDate: `2025-06-${String(1 + (i % 28)).padStart(2, '0')}`,
+      valueDate: null,
+      bankReference: `REF${i}`,
+    } as StatementLine;
+    const entry = { entryId: `LE${i}`, accountId: ACCOUNTS[fate.account]!, currency: 'EUR', amount, bookingDate: line.bookingDate, valueDate: null, reference: `REF${i}` } as LedgerEntry;
+    statementLines.push(line);
+    ledgerEntries.push(entry);
+    if (fate.kind === 'confirmed' || fate.kind === 'proposed' || !keep(i)) {
+      matches.push({
+        matchId: `M${i}`,
+        ruleId: 'exact',
+        confidence: fate.kind === 'proposed' ? 0.75 : 1,
+        status: fate.kind === 'proposed' ? 'proposed' : 'confirmed',
+        statementLineIds: [line.statementLineId],
+        ledgerEntryIds: [entry.entryId],
+      });
+      return;
+    }
+    const item: UnmatchedItem = { side: 'statement', id: line.statementLineId, reason: REASONS[i % REASONS.length]!, ageDays: i % 40 };
+    if (fate.withCandidate) item.candidateId = entry.entryId;
+    if (fate.kind === 'grouped') {
+      item.group = `batch:${fate.account}`;
+      unmatched.push(item, { side: 'ledger', id: entry.entryId, reason: 'UNMATCHED', ageDays: i % 40, candidateId: line.statementLineId, group: `batch:${fate.account}` });
+    } else unmatched.push(item);
+  });
+  let lookups = 0;
+  const lines = new Map(statementLines.map((line) => [line.statementLineId, line]));
+  const entries = new Map(ledgerEntries.map((entry) => [entry.entryId, entry]));
+  return {
+    runId,
+    asOf: '2025-07-01',
+    recordedAt: new Date('2025-07-01T06:00:00.000Z'),
+    summary: { runId, asOf: '2025-07-01', balanceChecks: [] } as unknown as RunSummary,
+    result: { matches, unmatched },
+    statementLines,
+    ledgerEntries,
+    fileOf: () => 'statement.sta',
+    statementLine: (id) => ((lookups += 1), lines.get(id)),
+    ledgerEntry: (id) => ((lookups += 1), entries.get(id)),
+    audit: [],
+    lookups: () => lookups,
+  };
+}
+
+/** The plain path: maps of the run's lines and entries, the accounts of every line. */
+async function plainImport(out: string, run: RecordedRun): Promise<void> {
+  const lines = new Map(run.statementLines.map((line) => [line.statementLineId, line]));
+  const entries = new Map(run.ledgerEntries.map((entry) => [entry.entryId, entry]));
+  const db = openWorkbenchDatabase(out);
+  try {
+    await importRunResult(new SqliteWorkbenchStore(db), {
+      runId: run.runId,
+      asOf: run.asOf,
+      recordedAt: run.recordedAt.toISOString(),
+      summary: run.summary,
+      result: run.result,
+      statementLine: (id) => lines.get(id),
+      ledgerEntry: (id) => entries.get(id),
+      coveredAccounts: new Set(run.statementLines.map((line) => line.accountId)),
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Everything the workbench shows of the store (the import marker's own timestamp aside). */
+function dump(out: string): string {
+  const db = openWorkbenchDatabase(out);
+  try {
+    return JSON.stringify([
+      db.prepare('SELECT * FROM cases ORDER BY case_id').all(),
+      db.prepare('SELECT * FROM case_events ORDER BY case_id, version').all(),
+      db.prepare('SELECT * FROM run_stats ORDER BY run_id').all(),
+      db.prepare('SELECT run_id FROM imported_runs ORDER BY run_id').all(),
+    ]);
+  } finally {
+    db.close();
+  }
+}
+
+describe('the embedded case sink (workbench.db)', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'workbench-case-sink-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('property: the same cases, history and statistics as the plain path; again changes nothing; a later run clears in both', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fateArb, { minLength: 0, maxLength: 40 }), fc.integer({ min: 2, max: 5 }), async (fates, every) => {
+        n += 1;
+        const sinkOut = join(root, `sink-${n}`);
+        const plainOut = join(root, `plain-${n}`);
+        const first = recordedRun('run-1', fates);
+        const later = recordedRun('run-2', fates, (i) => i % every !== 0);
+        const sink = workbenchCaseSink(sinkOut);
+        await sink.record(first);
+        await plainImport(plainOut, first);
+        expect(dump(sinkOut)).toBe(dump(plainOut));
+        const once = dump(sinkOut);
+        await sink.record(first);
+        expect(dump(sinkOut)).toBe(once);
+        await sink.record(later);
+        await plainImport(plainOut, later);
+        expect(dump(sinkOut)).toBe(dump(plainOut));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('reads the run through its own index, and a run recorded before is not built again', async () => {
+    const fates: Fate[] = Array.from({ length: 30 }, (_, i) => ({
+      kind: (['confirmed', 'proposed', 'exception', 'grouped'] as const)[i % 4]!,
+      account: i % 3,
+      cents: i * 101 - 1000,
+      withCandidate: i % 2 === 0,
+    }));
+    const run = recordedRun('run-1', fates);
+    const sink = workbenchCaseSink(join(root, 'out'));
+    await sink.record(run);
+    const used = run.lookups();
+    expect(used).toBeGreaterThan(0);
+    await sink.record(run);
+    expect(run.lookups()).toBe(used);
+  });
+});

@@ -72,6 +72,8 @@ const run = fc
       amount: spec.amount,
       bookingDate: '2026-01-01',
       valueDate: '2026-01-01',
+      reference: '',
+      description: '',
     }));
     const matches: Match[] = shapes.map((shape) => ({
       matchId: shape.matchId,

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     try {
       const sink = outDirResultSink(out);
       await sink.align([]);
+      const cpuBefore = process.cpuUsage();
       let at = performance.now();
       const staged = await sink.stage(run);
       const stageMs = performance.now() - at;

@@ -163,6 +163,15 @@ function fieldText(value: unknown, field: LedgerField, required: boolean): strin
   return value;
 }
 
+/** A required field's text, trimmed (fieldText's checks, in its order, trimming once). */
+function requiredText(value: unknown, field: LedgerField): string {
+  if (typeof value !== 'string') return fieldText(value, field, true).trim();
+  const text = value.trim();
+  if (text === '') throw new RowFault(field, 'is empty');
+  if (value.length > MAX_TEXT) throw new RowFault(field, `is longer than ${MAX_TEXT} characters`);
+  return text;
+}
+
 /**
  * One row's fields, in LEDGER_FIELDS order, as a ledger entry (or a RowFault). Every entry has
  * the same fields in the same order (one object shape), and its account, currency and dates are
@@ -178,14 +187,14 @@ function validateRow(
   rawReference: unknown,
   rawDescription: unknown,
 ): LedgerEntry {
-  const entryId = fieldText(rawEntryId, 'entryId', true).trim();
+  const entryId = requiredText(rawEntryId, 'entryId');
   // PCI-3: a card number as the account is refused, not masked: masked, every such account would look alike.
-  const accountId = accountOf(fieldText(rawAccountId, 'accountId', true).trim());
+  const accountId = accountOf(requiredText(rawAccountId, 'accountId'));
   if (accountId === null) throw new RowFault('accountId', 'is a card number (PCI-3); an account id or IBAN is expected');
-  const currencyText = fieldText(rawCurrency, 'currency', true).trim();
+  const currencyText = requiredText(rawCurrency, 'currency');
   const currency = currencyOf(currencyText);
   if (currency === null) throw new RowFault('currency', `"${currencyText}" is not a known ISO 4217 currency`);
-  const rawAmount = fieldText(rawAmountText, 'amount', true).trim();
+  const rawAmount = requiredText(rawAmountText, 'amount');
   let amount: string;
   try {
     amount = canonicalAmount(rawAmount, currency.code);
@@ -193,10 +202,10 @@ function validateRow(
     const message = (error as Error).message;
     throw new RowFault('amount', message, /decimal places/.test(message) ? 'precision' : 'invalid-row');
   }
-  const bookingText = fieldText(rawBookingDate, 'bookingDate', true).trim();
+  const bookingText = requiredText(rawBookingDate, 'bookingDate');
   const bookingDate = dateOf(bookingText);
   if (bookingDate === null) throw new RowFault('bookingDate', `"${bookingText}" is not a date YYYY-MM-DD`);
-  const valueText = fieldText(rawValueDate, 'valueDate', true).trim();
+  const valueText = requiredText(rawValueDate, 'valueDate');
   const valueDate = valueText === bookingText ? bookingDate : dateOf(valueText);
   if (valueDate === null) throw new RowFault('valueDate', `"${valueText}" is not a date YYYY-MM-DD`);
   const reference = fieldText(rawReference, 'reference', false).trim();

@@ -733,10 +733,6 @@ export function panSpans(text: string, evidence: PanEvidence = 'text'): Array<[n
  */
 export function redactPans(text: string, evidence: PanEvidence = 'text'): string {
   if (!hasChainOf13(text, true)) return text;
-  if (text.indexOf('\\') < 0) {
-    const [identifier, narrative] = modeOf(text, evidence);
-    if (!scan(text, identifier, undefined, narrative)) return text;
-  }
   let current = text;
   // One pass nearly always suffices; digits left either side of a redaction can (rarely) make a
   // new chain, so repeat until none is found. Every pass removes at least 13 digits.

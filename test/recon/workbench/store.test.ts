@@ -182,4 +182,35 @@ describe('SqliteWorkbenchStore', () => {
       reopenedDb.close();
     }
   });
+
+  it('a big first import (indexes built after its inserts) leaves the schema as it was, lists as before, and is all-or-nothing', async () => {
+    const raisedPlan = (count: number, runId: string, broken = false): ImportPlan => {
+      const raised: ImportPlan['raised'] = [];
+      for (let i = 0; i < count; i += 1) {
+        const c = exceptionCase({ caseId: `exception:statement:l${String(i).padStart(6, '0')}`, runId, ageDays: i % 45, reason: i % 2 ? 'UNMATCHED' : 'DUPLICATE', accountId: `ACC${i % 7}` });
+        raised.push({ next: c, event: raisedEvent(c) });
+      }
+      // The same case twice: the second insert conflicts and the whole import must roll back.
+      if (broken) raised.push(raised[0]!);
+      return { raised, refreshed: [], reopened: [], cleared: [] };
+    };
+    const schema = (store: SqliteWorkbenchStore): unknown =>
+      (store as unknown as { db: { prepare(sql: string): { all(): unknown } } }).db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name').all();
+    const big = memoryStore();
+    const before = schema(big);
+    await expect(big.applyImport('run-0', raisedPlan(12_000, 'run-0', true))).rejects.toThrow(CaseVersionConflict);
+    expect(schema(big)).toEqual(before);
+    expect(await big.counts()).toEqual({ byStatus: {}, openByReason: {} });
+
+    expect(await big.applyImport('run-1', raisedPlan(12_000, 'run-1'))).toBe(true);
+    expect(schema(big)).toEqual(before);
+    // The same plan in a store that already holds a case takes the row-by-row path: the same lists.
+    const small = memoryStore();
+    await seeded(small, exceptionCase({ caseId: 'zz-other', runId: 'run-0', accountId: 'OTHER', ageDays: 3 }));
+    expect(await small.applyImport('run-1', raisedPlan(12_000, 'run-1'))).toBe(true);
+    for (const filter of [{}, { status: ['OPEN' as const] }, { reason: 'DUPLICATE' }, { accountId: 'ACC3' }, { search: 'l00011' }, { limit: 1000, offset: 5000 }]) {
+      expect((await big.list(filter)).map((c) => c.caseId)).toEqual((await small.list(filter)).map((c) => c.caseId).filter((id) => id !== 'zz-other'));
+    }
+    expect(await big.openCaseAges()).toEqual((await small.openCaseAges()).map((age) => (age.ageDays === 3 ? { ...age, cases: age.cases - 1 } : age)).filter((age) => age.cases > 0));
+  });
 });

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     console.log(`  a later run of the same inputs (every case refreshed): ${later.toFixed(0)} ms`);
     const builder = { runId: run.runId, asOf: run.asOf, at: run.recordedAt.toISOString() };
     const cases = Math.min(...[0, 1, 2].map(() => timedSync(() => casesFromResult(builder, run.result, run))));
-    const stats = Math.min(...[0, 1, 2].map(() => timedSync(() => runStatsOf(builder, run.result, (id) => run.statementLine(id)))));
+    const stats = Math.min(...[0, 1, 2].map(() => timedSync(() => runStatsOf({ ...builder, recordedAt: builder.at }, run.result, (id) => run.statementLine(id)))));
     console.log(`  of which (best of 3, pure): casesFromResult ${cases.toFixed(0)} ms, runStatsOf ${stats.toFixed(0)} ms`);
     console.log(`  peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   } finally {

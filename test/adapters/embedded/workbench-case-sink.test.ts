@@ -53,7 +53,7 @@ function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) =>
       valueDate: null,
       bankReference: `REF${i}`,
     } as StatementLine;
-    const entry = { entryId: `LE${i}`, accountId: ACCOUNTS[fate.account]!, currency: 'EUR', amount, bookingDate: line.bookingDate, valueDate: null, reference: `REF${i}` } as LedgerEntry;
+    const entry = { entryId: `LE${i}`, accountId: ACCOUNTS[fate.account]!, currency: 'EUR', amount, bookingDate: line.bookingDate, valueDate: null, reference: `REF${i}` } as unknown as LedgerEntry;
     statementLines.push(line);
     ledgerEntries.push(entry);
     if (fate.kind === 'confirmed' || fate.kind === 'proposed' || !keep(i)) {

@@ -119,11 +119,16 @@ function generatedRun(n: number, runId: string): RecordedRun {
   };
 }
 
+/** Wall ms, and the process's CPU ms (user + system): on a shared machine the CPU time is the steadier figure. */
 async function timed(work: () => Promise<void>): Promise<number> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await work();
+  const used = process.cpuUsage(cpu);
+  cpuMs.push((used.user + used.system) / 1000);
   return performance.now() - started;
 }
+const cpuMs: number[] = [];
 
 function timedSync(work: () => unknown): number {
   const started = performance.now();
@@ -148,9 +153,9 @@ async function main(): Promise<void> {
     console.log(
       `case import: ${n.toLocaleString('en')} statement lines × ${n.toLocaleString('en')} ledger entries, ${exceptions.toLocaleString('en')} exceptions, ${proposed.toLocaleString('en')} proposed matches`,
     );
-    console.log(`  fresh workbench.db: ${fresh.toFixed(0)} ms (${stored.toLocaleString('en')} cases)`);
-    console.log(`  same run again (run marker): ${again.toFixed(0)} ms`);
-    console.log(`  a later run of the same inputs (every case refreshed): ${later.toFixed(0)} ms`);
+    console.log(`  fresh workbench.db: ${fresh.toFixed(0)} ms (CPU ${cpuMs[0]!.toFixed(0)} ms; ${stored.toLocaleString('en')} cases)`);
+    console.log(`  same run again (run marker): ${again.toFixed(0)} ms (CPU ${cpuMs[1]!.toFixed(0)} ms)`);
+    console.log(`  a later run of the same inputs (every case refreshed): ${later.toFixed(0)} ms (CPU ${cpuMs[2]!.toFixed(0)} ms)`);
     const builder = { runId: run.runId, asOf: run.asOf, at: run.recordedAt.toISOString() };
     const cases = Math.min(...[0, 1, 2].map(() => timedSync(() => casesFromResult(builder, run.result, run))));
     const stats = Math.min(...[0, 1, 2].map(() => timedSync(() => runStatsOf({ ...builder, recordedAt: builder.at }, run.result, (id) => run.statementLine(id)))));

@@ -1,0 +1,148 @@
+/**
+ * CHAOS-1, the in-process fault classes: the embedded runtime (src/runtime/embedded-runtime.ts)
+ * built with decorated stores through its own seams (`overrides`, `clock`), run over a generated
+ * input, and compared with a clean run of the same input in another state.
+ *
+ * - Store errors and throttling: the dedup store, the ledger store and reference data each fail a
+ *   seeded share of calls (faults.ts). The pipeline must converge on its own: SQS-style
+ *   redelivery, park-exhausted + the sweeper (SWEEP-1/2), and, should a run still fail, a re-run
+ *   on the same state. Each fault is booked and must be recovered by a later successful call.
+ * - Clock skew: the Clock port reads ± minutes to hours off, jumping, and going backwards.
+ *   Outcomes derive from business times, never arrival times, so nothing may change.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Prng } from '../src/generator/authorisations';
+import { loadReferenceData } from '../src/adapters/embedded/reference-data';
+import type { RunSummary, RuntimeOptions } from '../src/runtime/embedded-runtime';
+import { EmbeddedRuntime } from '../src/runtime/embedded-runtime';
+import { FaultBook, faultyDedupStore, faultyLedgerStore, faultyReferenceData, seededInjector } from './faults';
+import type { SkewTally } from './faults';
+import { skewedClock } from './faults';
+import type { StateContents } from './inspect';
+import { compareStates, countsMatchSummary, indexInput, inspectState } from './inspect';
+import type { InputIndex } from './inspect';
+import type { ClassResult } from './report';
+
+export const WAVE_SIZE = 2000;
+
+export function readLines(input: string): string[] {
+  return readFileSync(input, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
+}
+
+export interface RunOutcome {
+  summary?: RunSummary;
+  /** Runs that threw (each rolled back its open wave) and were re-run on the same state. */
+  reruns: string[];
+  ms: number;
+}
+
+/** Posts `lines` into `stateDir`, re-running on the same state (at most `maxRuns` times) while a run throws. */
+export async function postUntilDone(stateDir: string, lines: readonly string[], options: Omit<RuntimeOptions, 'stateDir'>, maxRuns = 5): Promise<RunOutcome> {
+  const started = performance.now();
+  const reruns: string[] = [];
+  for (let run = 1; run <= maxRuns; run += 1) {
+    const runtime = new EmbeddedRuntime({ waveSize: WAVE_SIZE, ...options, stateDir });
+    try {
+      const summary = await runtime.post(lines, 'chaos-input');
+      return { summary, reruns, ms: performance.now() - started };
+    } catch (error) {
+      reruns.push(error instanceof Error ? error.message : String(error));
+    } finally {
+      runtime.close();
+    }
+  }
+  return { reruns, ms: performance.now() - started };
+}
+
+export interface CleanRun {
+  contents: StateContents;
+  summary: RunSummary;
+  ms: number;
+  problems: string[];
+}
+
+/** The uninterrupted reference run, checked against its own summary (so the store derivation is trusted). */
+export async function cleanRun(stateDir: string, lines: readonly string[], options: Omit<RuntimeOptions, 'stateDir'> = {}): Promise<CleanRun> {
+  const outcome = await postUntilDone(stateDir, lines, options, 1);
+  if (!outcome.summary) throw new Error(`the clean run into ${stateDir} failed: ${outcome.reruns.join('; ')}`);
+  const contents = inspectState(stateDir);
+  const problems = countsMatchSummary(contents.counts, outcome.summary as unknown as Record<string, unknown>).map((p) => `clean run's stores disagree with its summary: ${p}`);
+  if (contents.postedTwice.length > 0 || contents.duplicateOutboxLines > 0) problems.push('the clean run itself posted twice');
+  return { contents, summary: outcome.summary, ms: outcome.ms, problems };
+}
+
+export interface InProcessOptions {
+  input: string;
+  workDir: string;
+  seed: number;
+  log?: (line: string) => void;
+}
+
+type Verdict = Pick<ClassResult, 'lost' | 'postedTwice' | 'ledgerEqual' | 'recordsEqual' | 'swapped' | 'recordsEqualExceptSwaps' | 'countsEqual' | 'versionsEqual' | 'problems'>;
+
+function judged(faulted: StateContents, clean: CleanRun, summary: RunSummary | undefined, index: InputIndex): Verdict {
+  const comparison = compareStates(clean.contents, faulted, index);
+  const problems = [...clean.problems, ...comparison.differences];
+  if (!summary) problems.push('the run never completed');
+  else if (summary.pending !== 0 || summary.failed !== 0) problems.push(`the run ended with ${summary.failed} failed and ${summary.pending} pending`);
+  const { lost, postedTwice, ledgerEqual, recordsEqual, recordsEqualExceptSwaps, countsEqual, versionsEqual } = comparison;
+  return { lost, postedTwice, ledgerEqual, recordsEqual, swapped: comparison.swapped.length, recordsEqualExceptSwaps, countsEqual, versionsEqual, problems };
+}
+
+export async function storeFaultClass(options: InProcessOptions & { rate: number }): Promise<ClassResult> {
+  const log = options.log ?? (() => undefined);
+  const lines = readLines(options.input);
+  log(`store faults: clean run of ${lines.length} authorisations`);
+  const clean = await cleanRun(join(options.workDir, 'clean'), lines);
+  const rng = new Prng(options.seed ^ 0x73746f72);
+  const injector = seededInjector(rng, options.rate);
+  const book = new FaultBook();
+  log(`store faults: faulted run, ${options.rate} of dedup, ledger and reference-data calls failing`);
+  const outcome = await postUntilDone(join(options.workDir, 'faulted'), lines, {
+    overrides: {
+      dedupStore: (real) => faultyDedupStore(real, injector, book),
+      ledgerStore: (real) => faultyLedgerStore(real, injector, book),
+      referenceData: faultyReferenceData(loadReferenceData(), injector, book),
+    },
+  });
+  const faulted = inspectState(join(options.workDir, 'faulted'));
+  const verdict = judged(faulted, clean, outcome.summary, indexInput(options.input));
+  const outstanding = book.outstanding();
+  verdict.problems.push(...outstanding.slice(0, 5).map((fault) => `fault never recovered: ${fault}`));
+  return {
+    name: 'store errors + throttling',
+    setup: `${lines.length} authorisations, ${options.rate} of dedup / ledger / reference-data calls fail (SQLITE_BUSY, ProvisionedThroughputExceeded, Throttling, TransientStoreError, lost response), seed ${options.seed}`,
+    injected: book.injected,
+    accounted: { 'recovered by a later successful call': book.recovered, 'never recovered': outstanding.length },
+    recoveries: book.recovered,
+    ...verdict,
+    ms: outcome.ms,
+    details: { ...book.byKind(), 're-runs after a failed run': outcome.reruns.length, 'clean run': `${(clean.ms / 1000).toFixed(1)} s` },
+  };
+}
+
+export async function clockSkewClass(options: InProcessOptions): Promise<ClassResult> {
+  const log = options.log ?? (() => undefined);
+  const lines = readLines(options.input);
+  log(`clock skew: clean run of ${lines.length} authorisations`);
+  const clean = await cleanRun(join(options.workDir, 'clean'), lines);
+  const tally: SkewTally = { ahead: 0, behind: 0, backwards: 0, largestMs: 0 };
+  const clock = skewedClock(new Prng(options.seed ^ 0x636c6f63), tally);
+  log('clock skew: skewed run');
+  const outcome = await postUntilDone(join(options.workDir, 'skewed'), lines, { clock });
+  const verdict = judged(inspectState(join(options.workDir, 'skewed')), clean, outcome.summary, indexInput(options.input));
+  const injected = tally.ahead + tally.behind;
+  return {
+    name: 'clock skew',
+    setup: `${lines.length} authorisations, every Clock reading skewed ± 1 min to 12 h, jumping and going backwards, seed ${options.seed}`,
+    injected,
+    accounted: { 'reading ahead, outcome unchanged': tally.ahead, 'reading behind, outcome unchanged': tally.behind },
+    recoveries: injected,
+    ...verdict,
+    ms: outcome.ms,
+    details: { 'readings earlier than the one before': tally.backwards, 'largest skew': `${(tally.largestMs / 3_600_000).toFixed(2)} h`, 're-runs': outcome.reruns.length },
+  };
+}

@@ -9,6 +9,7 @@
  */
 import type { EventType } from './domain/events';
 import { EventTypes } from './domain/events';
+import { sourceConfig } from './modes/source-config';
 
 /** The stages of the hot path, in order. Each has its own handler in `functions/<stage>/`. */
 export const HOT_PATH_STAGES = ['dedup', 'standardise', 'enrich', 'rules', 'posting', 'assembler'] as const;
@@ -69,7 +70,16 @@ export interface Edge {
   stage: StageName;
 }
 
-const HOT_PATH: QueueSettings = { batchSize: 100, maxBatchingWindowSeconds: 1, maxReceiveCount: 5 };
+/**
+ * MODE-1: the hot path's queue settings come from the source configuration (config/sources.json,
+ * src/modes/source-config.ts), with an environment's overrides when one is named; never constants.
+ */
+export function hotPathQueue(environment?: string): QueueSettings {
+  const queue = sourceConfig(environment).queues['hot-path'];
+  return Object.freeze({ batchSize: queue.batchSize, maxBatchingWindowSeconds: queue.batchingWindowSeconds, maxReceiveCount: queue.maxReceiveCount });
+}
+
+const HOT_PATH: QueueSettings = hotPathQueue();
 
 /** THE edges of the hot path, in stage order. Written once; both topologies derive from them. */
 export const EDGES: readonly Edge[] = Object.freeze([
@@ -124,16 +134,27 @@ export const FUSED_ROUTE: Route = Object.freeze({
   queue: HOT_PATH,
 });
 
-/** The routes of each topology: what the stacks turn into rules and queues, and the embedded bus routes. */
-export function routesFor(topology: Topology): readonly Route[] {
-  if (topology === 'fused') return FUSED_ROUTES;
-  return STAGED_ROUTES;
+/**
+ * The routes of each topology: what the stacks turn into rules and queues, and the embedded bus
+ * routes. With an environment, each route's queue settings carry that environment's overrides
+ * of the source configuration (MODE-1); without one, the base settings.
+ */
+export function routesFor(topology: Topology, environment?: string): readonly Route[] {
+  if (environment === undefined) return topology === 'fused' ? FUSED_ROUTES : STAGED_ROUTES;
+  const key = `${topology}\u0000${environment}`;
+  let routes = environmentRoutes.get(key);
+  if (!routes) environmentRoutes.set(key, (routes = buildRoutes(topology, hotPathQueue(environment))));
+  return routes;
 }
 
-const STAGED_ROUTES: readonly Route[] = Object.freeze(
-  EDGES.map((edge): Route => ({ name: edge.name, description: edge.description, eventPattern: edge.eventPattern, consumer: edge.stage, queue: HOT_PATH })),
-);
+function buildRoutes(topology: Topology, queue: QueueSettings): readonly Route[] {
+  if (topology === 'fused') return Object.freeze([Object.freeze({ ...FUSED_ROUTE, queue })]);
+  return Object.freeze(EDGES.map((edge): Route => Object.freeze({ name: edge.name, description: edge.description, eventPattern: edge.eventPattern, consumer: edge.stage, queue })));
+}
+
+const STAGED_ROUTES: readonly Route[] = buildRoutes('staged', HOT_PATH);
 const FUSED_ROUTES: readonly Route[] = Object.freeze([FUSED_ROUTE]);
+const environmentRoutes = new Map<string, readonly Route[]>();
 
 /**
  * Where the authorisation Pipe (FR1) delivers its `payment.authorised` events: in the fused

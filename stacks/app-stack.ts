@@ -54,6 +54,7 @@ import { functionCatalogue, type CatalogueEntry } from './catalogue';
 import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
+import { streamSource } from '../src/modes/source-config';
 
 /**
  * Every consumer's transaction-state store (SWEEP-1): consistent reads and conditional puts
@@ -337,7 +338,8 @@ export class AppStack extends LedgerlineStack {
     this.attachWorkbenchFunction(this.functions.get(WORKBENCH_FUNCTION)!, this.workbenchTargetGroup);
 
     // --- Routes: rule → queue → consumer (the topology's routes, FUSE-1) ---------------------------
-    for (const route of routesFor(topology)) this.wireRoute(route);
+    // MODE-1: each route's batch size and window are config/sources.json's, with this environment's overrides.
+    for (const route of routesFor(topology, config.name)) this.wireRoute(route);
 
     // --- Pipe: authorisation stream → ingest → the hot path's queue (fused) or the bus (staged) ----
     this.pipe = this.authorisationsPipe(data, messagingKey, dataKey, logsKey);
@@ -694,6 +696,8 @@ export class AppStack extends LedgerlineStack {
     const names = this.names;
     const { region } = this.config;
     const pipeConfig = this.config.pipe;
+    // MODE-1/MODE-3: the Pipe batches as the near-real-time source of config/sources.json says (with this environment's overrides).
+    const stream = streamSource(this.config.name);
     const table = data.tables.get('authorisations')!;
     const ingest = this.functions.get('ingest')!;
     const logGroupName = `/aws/vendedlogs/pipes/${names.pipeName}`;
@@ -731,8 +735,8 @@ export class AppStack extends LedgerlineStack {
       sourceParameters: {
         dynamodbStreamParameters: {
           startingPosition: 'TRIM_HORIZON',
-          batchSize: pipeConfig.batchSize,
-          maximumBatchingWindowInSeconds: pipeConfig.maximumBatchingWindowSeconds,
+          batchSize: stream.batchSize,
+          maximumBatchingWindowInSeconds: stream.batchingWindowSeconds,
           parallelizationFactor: pipeConfig.parallelizationFactor,
           maximumRetryAttempts: pipeConfig.maximumRetryAttempts,
           maximumRecordAgeInSeconds: pipeConfig.maximumRecordAgeSeconds,

@@ -361,18 +361,26 @@ export function runSummary<Ref>(runId: string, rules: RuleSet, inputs: readonly 
 }
 
 /** The registry's record of a run: its files, statement identities and the ledger entries it matched. */
-export function runRecord<Ref>(runId: string, asOf: string, recordedAt: Date, inputs: readonly AdmittedInput<Ref>[], result: MatchResult, ledgerEntries: readonly LedgerEntry[]): RunRecord {
-  const accountOf = new Map(ledgerEntries.map((entry) => [entry.entryId, entry.accountId]));
+export function runRecord<Ref>(
+  runId: string,
+  asOf: string,
+  recordedAt: Date,
+  inputs: readonly AdmittedInput<Ref>[],
+  result: MatchResult,
+  ledgerEntry: (entryId: string) => LedgerEntry | undefined,
+): RunRecord {
+  const matchedLedger: RunRecord['matchedLedger'] = [];
+  for (const m of result.matches) {
+    const accountId = ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
+    for (const entryId of m.ledgerEntryIds) matchedLedger.push({ accountId: ledgerEntry(entryId)?.accountId ?? accountId, entryId, matchId: m.matchId });
+  }
   return {
     runId,
     asOf,
     recordedAt: recordedAt.toISOString(),
     files: inputs.filter((input) => input.parsed).map((input) => ({ contentHash: input.contentHash, runId, file: input.name, format: input.parsed!.format, statementLines: lineCount(input.parsed!) })),
     statements: inputs.flatMap((input) => (input.identities ?? []).map((identity) => ({ ...identity, file: input.name, contentHash: input.contentHash }))),
-    matchedLedger: result.matches.flatMap((m) => {
-      const accountId = accountOf.get(m.ledgerEntryIds[0]!) ?? '';
-      return m.ledgerEntryIds.map((entryId) => ({ accountId: accountOf.get(entryId) ?? accountId, entryId, matchId: m.matchId }));
-    }),
+    matchedLedger,
   };
 }
 
@@ -520,6 +528,6 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     ledgerEntry: (id) => entryById.get(id),
     audit,
   };
-  const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, ledgerEntries));
+  const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, run.ledgerEntry));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

@@ -338,7 +338,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
 
   // Last: claim the content hash, then each new statement's identity (conditional puts: a
   // concurrent run of the same content, or of the same statements in other bytes, that claimed first wins).
-  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, []));
+  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, () => undefined));
   try {
     await registry.commit();
   } catch (error) {
@@ -474,7 +474,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   const results = s3ResultSink(ctx.s3, { bucket, source: manifest.source, contentHash: manifest.contentHash, statementAccounts: manifest.statements.map((statement) => statement.accountId) });
   // The run's content claim (normalise's), held still, and the ledger entries it matched.
   const registryRecord = {
-    ...runRecord(runId, manifest.asOf, recordedAt, [], presented, entries),
+    ...runRecord(runId, manifest.asOf, recordedAt, [], presented, (id) => entryById.get(id)),
     files: [{ contentHash: manifest.contentHash, runId, file, format: manifest.format, statementLines: manifest.statementLines }],
   };
   const resultPrefix = await record({ registry, results }, run, registryRecord);

@@ -26,7 +26,6 @@ import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmana
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import type { EnvironmentConfig } from '../environments/types';
 import { routesFor, type Route, type Topology } from '../src/routes';
-import { EventTypes, type EventType } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, attributeDefinitions, type TableName, type Projection } from '../src/adapters/aws/tables';
 import { LedgerlineStack } from './lib/base';
 import { CustomerManagedKey, logsServiceGrant, logDeliveryServiceGrant, senderServiceGrant } from './lib/kms';
@@ -34,27 +33,11 @@ import { SecureBucket, housekeepingRule } from './lib/bucket';
 import { DeadLetterQueue, QueueWithDlq, visibilityTimeoutFor } from './lib/queue';
 import { policyDocument, type PolicyStatement } from './lib/iam';
 import { INGEST_PREFIXES } from './naming';
+import { replayEventTypes } from '../src/use-cases/replay/archive-pattern';
 import { bucketUsers } from './catalogue';
 
-/**
- * The events that leave the hot path (FUSE-2, src/routes.ts `crossesBus`): what consumers
- * outside it read. `payment.rules-decided` crosses as a decline or review (an approval only in
- * the staged topology).
- */
-export const OUTWARD_EVENT_TYPES: readonly EventType[] = [EventTypes.duplicateParked, EventTypes.rejected, EventTypes.rulesDecided, EventTypes.postingCompleted, EventTypes.postingFailed];
-
-/**
- * The lifecycle events the archive keeps: the outward events (audit, and replay to the consumers
- * outside the hot path). Fused, nothing else of the hot path reaches the bus: authorisations go
- * from the Pipe to the hot path's queue, intermediate events are handed over in process, and a
- * whole run is replayed from its source, the authorisations table (point-in-time recovery).
- * Staged, the authorisations cross the bus too, and replaying `payment.authorised` re-runs the
- * whole (idempotent, deterministic) flow. Intermediate events are derivable and the bulk of the
- * volume: never archived.
- */
-export function replayEventTypes(topology: Topology): readonly EventType[] {
-  return topology === 'staged' ? [EventTypes.authorised, ...OUTWARD_EVENT_TYPES] : OUTWARD_EVENT_TYPES;
-}
+// REPLAY-1: what the archive keeps is defined once, for this archive and the embedded one.
+export { OUTWARD_EVENT_TYPES, replayEventTypes } from '../src/use-cases/replay/archive-pattern';
 
 /** SNS topics (notifications for people and downstream systems). */
 export const NOTIFICATION_TOPICS = ['reconciliation', 'posting-notifications'] as const;

@@ -12,7 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListDeadLetterSourceQueuesCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import { redactPans } from '../../domain/pan';
 import type { LedgerEvent } from '../../domain/events';
 import type { BusEvent } from '../../routes';
 import type { Redriver } from '../../ports';
@@ -91,5 +92,116 @@ export class SqsQueueRedriver implements Redriver {
       ),
     );
     return 'started';
+  }
+}
+
+// --- DLQ-1: the dead-letter queues, read and redriven by the operator -------------------------
+
+/** The IAM actions `ledgerline dlq` needs on each dead-letter queue (the one declaration the operator grant reads). */
+export const DLQ_IAM = Object.freeze({
+  deadLetterQueue: ['sqs:ListDeadLetterSourceQueues', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'],
+  /** A move task reads and deletes on the DLQ and sends to the source queue, as the caller. */
+  moveTask: { deadLetterQueue: ['sqs:DeleteMessage'], sourceQueue: ['sqs:SendMessage'] },
+});
+
+/** A message on a dead-letter queue, as `dlq list|show` prints it: the body redacted (PCI-3). */
+export interface DeadLetterMessage {
+  queueName: string;
+  messageId: string;
+  /** The body with every card number withheld (PCI-1 evidence). */
+  body: string;
+  receiveCount: number;
+  sentAt?: string;
+}
+
+export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
+export interface MoveTask {
+  taskHandle?: string;
+  status: MoveTaskStatus;
+  moved: number;
+  toMove?: number;
+  failureReason?: string;
+  startedAt?: string;
+}
+
+export interface SqsDeadLetterQueuesOptions {
+  client?: SQSClient;
+}
+
+/**
+ * The dead-letter queues on AWS. `peek` receives WITHOUT deleting, with a visibility timeout of 0
+ * so the messages stay on the queue for the redrive; `redrive` starts an SQS message move task
+ * back to the queue each message came from (its source queue), and `tasks` reports its progress.
+ */
+export class SqsDeadLetterQueues {
+  private readonly client: SQSClient;
+
+  constructor(options: SqsDeadLetterQueuesOptions = {}) {
+    this.client = options.client ?? new SQSClient({});
+  }
+
+  /** The queues whose redrive policy names this DLQ. */
+  async sources(dlqUrl: string): Promise<string[]> {
+    const urls: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await awsCall('SQS ListDeadLetterSourceQueues', () => this.client.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlqUrl, NextToken: token, MaxResults: 1000 })));
+      urls.push(...(page.queueUrls ?? []));
+      token = page.NextToken;
+    } while (token);
+    return urls;
+  }
+
+  /** Up to `max` messages of the DLQ, left on it (no DeleteMessage; visibility timeout 0). */
+  async peek(queueName: string, dlqUrl: string, max = 100): Promise<DeadLetterMessage[]> {
+    const seen = new Map<string, DeadLetterMessage>();
+    for (let round = 0; seen.size < max && round < Math.ceil(max / 10) + 2; round += 1) {
+      const response = await awsCall('SQS ReceiveMessage', () =>
+        this.client.send(
+          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - seen.size), VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+        ),
+      );
+      const messages = response.Messages ?? [];
+      let fresh = 0;
+      for (const message of messages) {
+        if (!message.MessageId || seen.has(message.MessageId)) continue;
+        fresh += 1;
+        const sent = message.Attributes?.SentTimestamp;
+        seen.set(message.MessageId, {
+          queueName,
+          messageId: message.MessageId,
+          body: redactPans(message.Body ?? ''),
+          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+          ...(sent && /^\d+$/.test(sent) ? { sentAt: new Date(Number(sent)).toISOString() } : {}),
+        });
+      }
+      if (fresh === 0) break;
+    }
+    return [...seen.values()].slice(0, max);
+  }
+
+  /**
+   * Starts moving the DLQ's messages back to their source queues. A task already running for this
+   * DLQ is reported rather than a second one started (SQS allows one per queue).
+   */
+  async redrive(dlqArn: string): Promise<{ started: boolean; task: MoveTask }> {
+    const running = (await this.tasks(dlqArn)).find((task) => task.status === 'RUNNING');
+    if (running) return { started: false, task: running };
+    const response = await awsCall('SQS StartMessageMoveTask', () => this.client.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn })));
+    return { started: true, task: { ...(response.TaskHandle ? { taskHandle: response.TaskHandle } : {}), status: 'RUNNING', moved: 0 } };
+  }
+
+  /** The DLQ's recent move tasks, newest first. */
+  async tasks(dlqArn: string): Promise<MoveTask[]> {
+    const response = await awsCall('SQS ListMessageMoveTasks', () => this.client.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn, MaxResults: 10 })));
+    return (response.Results ?? []).map((result) => ({
+      ...(result.TaskHandle ? { taskHandle: result.TaskHandle } : {}),
+      status: (result.Status ?? 'FAILED') as MoveTaskStatus,
+      moved: Number(result.ApproximateNumberOfMessagesMoved ?? 0),
+      ...(result.ApproximateNumberOfMessagesToMove !== undefined ? { toMove: Number(result.ApproximateNumberOfMessagesToMove) } : {}),
+      ...(result.FailureReason ? { failureReason: result.FailureReason } : {}),
+      ...(result.StartedTimestamp !== undefined ? { startedAt: new Date(Number(result.StartedTimestamp)).toISOString() } : {}),
+    }));
   }
 }

@@ -14,7 +14,6 @@
  * PCI-3: content is stored redacted and redacted again before it is printed; lists print no content.
  */
 import type { Command } from 'commander';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { CliIo } from './main';
 import { CliError } from './errors';
 import { deliverThroughRuntime, environmentFor, lockState } from './replay-command';
@@ -155,7 +154,7 @@ function target(options: StateOrEnv): { kind: 'state'; state: string } | { kind:
 
 async function peekAll(env: string, max: number): Promise<DeadLetterMessage[]> {
   const { config, names } = environmentFor(env);
-  const queues = new SqsDeadLetterQueues({ client: new SQSClient({ region: config.region }) });
+  const queues = new SqsDeadLetterQueues({ region: config.region });
   const messages: DeadLetterMessage[] = [];
   for (const dlq of deadLetterQueues(config, names)) messages.push(...(await queues.peek(dlq.name, dlq.url, max)));
   return messages;
@@ -251,7 +250,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
         throw new CliError(
           `dlq redrive: ${unknown.map((name) => `"${name.slice(0, 80)}"`).join(', ')} is not a dead-letter queue of ${where.env}; one of ${queues.map((queue) => queue.name).join(', ')}`,
         );
-      const sqs = new SqsDeadLetterQueues({ client: new SQSClient({ region: config.region }) });
+      const sqs = new SqsDeadLetterQueues({ region: config.region });
       const results: { queue: string; outcome: string; message: string }[] = [];
       for (const queue of chosen as typeof queues) {
         if (queue.redrive) {

@@ -10,7 +10,6 @@
  * follows the replay to its end.
  */
 import type { Command } from 'commander';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { existsSync } from 'node:fs';
 import type { CliIo } from './main';
 import { CliError, EXIT_LOCKED } from './errors';
@@ -144,7 +143,7 @@ export function addReplayCommand(program: Command, io: CliIo): void {
         }
         const { config, names } = environmentFor(options.env!);
         const replayer = new EventBridgeArchiveReplayer({
-          client: new EventBridgeClient({ region: config.region }),
+          region: config.region,
           archiveArn: `arn:aws:events:${config.region}:${config.account}:archive/${names.archiveName}`,
           busArn: names.busArn,
           rulesFor: (type) => rulesConsuming(config, names, type),

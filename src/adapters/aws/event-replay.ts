@@ -29,6 +29,8 @@ export function replayArn(region: string, account: string, name: string): string
 
 export interface EventBridgeArchiveReplayerOptions {
   client?: EventBridgeClient;
+  /** The region of a client this adapter creates. */
+  region?: string;
   archiveArn: string;
   busArn: string;
   /** The rules a typed window is replayed to (the rules whose pattern matches the type). */
@@ -46,7 +48,7 @@ export class EventBridgeArchiveReplayer implements ArchiveReplayer {
   private readonly client: EventBridgeClient;
 
   constructor(private readonly options: EventBridgeArchiveReplayerOptions) {
-    this.client = options.client ?? new EventBridgeClient({});
+    this.client = options.client ?? new EventBridgeClient(options.region ? { region: options.region } : {});
   }
 
   async start(name: string, window: ReplayWindow): Promise<{ started: boolean; status: ReplayStatus }> {

@@ -127,6 +127,8 @@ export interface MoveTask {
 
 export interface SqsDeadLetterQueuesOptions {
   client?: SQSClient;
+  /** The region of a client this adapter creates. */
+  region?: string;
 }
 
 /**
@@ -138,7 +140,7 @@ export class SqsDeadLetterQueues {
   private readonly client: SQSClient;
 
   constructor(options: SqsDeadLetterQueuesOptions = {}) {
-    this.client = options.client ?? new SQSClient({});
+    this.client = options.client ?? new SQSClient(options.region ? { region: options.region } : {});
   }
 
   /** The queues whose redrive policy names this DLQ. */

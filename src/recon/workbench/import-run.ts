@@ -149,11 +149,6 @@ export function latestRunDir(outDir: string): string {
   return realpathSync(current);
 }
 
-/** Imports `<outDir>/current` (the latest committed run); re-importing the same run changes nothing. */
-export async function importLatestRun(outDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
-  return importRunDir(latestRunDir(outDir), store, clock);
-}
-
 /** When a committed run started, from the first line of its audit trail (`run.started`). */
 function startedAt(runDir: string): string {
   const file = join(runDir, 'audit.ndjson');
@@ -184,7 +179,8 @@ export async function importNewRuns(outDir: string, store: WorkbenchStore & { ha
   return outcomes;
 }
 
-async function importRunDir(runDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
+/** Imports one committed run directory (`runs/<runId>`); re-importing the same run changes nothing. */
+export async function importRunDir(runDir: string, store: WorkbenchStore, clock: Clock): Promise<ImportOutcome> {
   const { runId, asOf } = readSummary(join(runDir, 'summary.json'));
   const exceptionsFile = join(runDir, 'exceptions.csv');
   const exceptions = exceptionRowsOf(exceptionsFile, await readCsv(exceptionsFile, EXCEPTION_BASE_COLUMNS, ['group']));

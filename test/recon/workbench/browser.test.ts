@@ -10,7 +10,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { reconcile } from '../../../src/recon/run/reconcile';
 import { createWorkbenchApp } from '../../../src/recon/workbench/app';
-import { importLatestRun } from '../../../src/recon/workbench/import-run';
+import { importLatestRun } from '../../support/workbench-import';
 import { LocalAuthenticator } from '../../../src/recon/workbench/local-auth';
 import { startWorkbenchServer, type WorkbenchServer } from '../../../src/recon/workbench/server';
 import { tempDir } from '../../support/runtime';

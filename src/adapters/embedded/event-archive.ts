@@ -31,17 +31,20 @@ export class SqliteEventArchive implements EventArchive {
   constructor(db: StateDatabase, options: SqliteEventArchiveOptions) {
     this.types = new Set(options.types);
     this.clock = options.clock ?? systemClock;
+    // `seq` keeps the order events were published in (a replay delivers them in that order, so
+    // which of two duplicates came first is decided as it was).
     db.exec(`CREATE TABLE IF NOT EXISTS event_archive (
-      event_id TEXT PRIMARY KEY,
+      seq INTEGER PRIMARY KEY,
+      event_id TEXT NOT NULL UNIQUE,
       event_type TEXT NOT NULL,
       archived_at TEXT NOT NULL,
       body TEXT NOT NULL
-    ) WITHOUT ROWID`);
-    db.exec('CREATE INDEX IF NOT EXISTS event_archive_by_time ON event_archive (archived_at, event_id)');
+    )`);
+    db.exec('CREATE INDEX IF NOT EXISTS event_archive_by_time ON event_archive (archived_at, seq)');
     this.insert = db.prepare('INSERT OR IGNORE INTO event_archive (event_id, event_type, archived_at, body) VALUES (?, ?, ?, ?)');
     const select = 'SELECT event_id AS eventId, event_type AS type, archived_at AS archivedAt, body FROM event_archive WHERE archived_at >= ? AND archived_at < ?';
-    this.window = db.prepare(`${select} ORDER BY archived_at, event_id`);
-    this.windowOfType = db.prepare(`${select} AND event_type = ? ORDER BY archived_at, event_id`);
+    this.window = db.prepare(`${select} ORDER BY archived_at, seq`);
+    this.windowOfType = db.prepare(`${select} AND event_type = ? ORDER BY archived_at, seq`);
   }
 
   /** Keeps the archived types among `events` (the caller's transaction makes it atomic with the publish). */
@@ -54,7 +57,7 @@ export class SqliteEventArchive implements EventArchive {
     }
   }
 
-  /** The archived events that crossed the bus in [from, to), oldest first. */
+  /** The archived events that crossed the bus in [from, to), in the order they were published. */
   async read(window: ReplayWindow): Promise<ArchivedEvent[]> {
     const from = window.from.toISOString();
     const to = window.to.toISOString();

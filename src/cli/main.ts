@@ -28,6 +28,9 @@ import { addReconcileCommands } from '../recon/run/cli-commands';
 import { addWorkbenchCommand } from '../recon/workbench/cli-command';
 import { configureLoadReferenceDataCommand } from '../adapters/aws/reference-data-loader';
 import { addCostCommand } from './cost';
+import { addAuditFlowCommand } from './audit-flow-command';
+import { FaultDropError, parseDropRatio } from '../runtime/fault-drop';
+import type { DropCounts } from '../runtime/fault-drop';
 
 type Writer = (text: string) => void;
 
@@ -98,11 +101,12 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 10000)
     .option('--hot-account <id=shards...>', "shard a hot account's balance, e.g. SETTLE-GBP-001=8")
     .option('--partitions <n>', 'worker threads / state partitions by card for a NEW state (an existing state keeps its count)', positiveInteger('--partitions'), DEFAULT_PARTITIONS)
+    .option('--fault-drop <ratio>', 'FLOW-4 fault injection: drop this share [0, 1) of the events crossing every stage boundary, chosen by event id (then `audit-flow --repair`)', dropRatio)
     .addHelpText(
       'after',
       '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending.\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',
     )
-    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[]; partitions: number }) => {
+    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[]; partitions: number; faultDrop?: number }) => {
       if (options.input !== '-' && !existsSync(options.input)) throw new CliError(`post: input file "${options.input}" does not exist`);
       if (options.input !== '-' && statSync(options.input).isDirectory()) throw new CliError(`post: input "${options.input}" is a directory, expected an NDJSON file`);
       const hotAccountShards = parseHotAccounts(options.hotAccount ?? []);
@@ -201,8 +205,20 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   configureLoadReferenceDataCommand(program.command('load-reference-data'), io);
   // COST-1: the bill per 1M posted payments from the synth and measured counts (src/cli/cost.ts).
   addCostCommand(program, io);
+  // FLOW-1..3: the flow audit and its repair (src/cli/audit-flow-command.ts).
+  addAuditFlowCommand(program, io);
 
   return program;
+}
+
+/** FLOW-4: the --fault-drop share, refused outside [0, 1). */
+function dropRatio(text: string): number {
+  try {
+    return parseDropRatio(text);
+  } catch (error) {
+    if (error instanceof FaultDropError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
 }
 
 /** One partition per core, at most two by default (the CI machine's size). */
@@ -256,6 +272,7 @@ interface PostOptions {
   batchSize?: number;
   waveSize: number;
   hotAccountShards: Record<string, number>;
+  faultDrop?: number;
 }
 
 async function runPost(options: PostOptions, io: CliIo) {
@@ -271,7 +288,7 @@ async function runPost(options: PostOptions, io: CliIo) {
       {
         stateDir: options.state,
         partitions: options.partitions,
-        runtime: { batchSize: options.batchSize, waveSize: options.waveSize, hotAccountShards: options.hotAccountShards },
+        runtime: { batchSize: options.batchSize, waveSize: options.waveSize, hotAccountShards: options.hotAccountShards, ...(options.faultDrop ? { faultDrop: options.faultDrop } : {}) },
         onProgress: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
       },
     );
@@ -330,7 +347,15 @@ function formatSummary(summary: RunSummary): string {
   const order = ['received', ...SUMMARY_CATEGORIES, 'elapsedMs'];
   const rows = order.map((key) => [key, String((summary as unknown as Record<string, unknown>)[key])]);
   const ledger = Object.entries(summary.ledger).map(([ccy, t]) => [ccy, t.debits, t.credits, t.debits === t.credits ? 'balanced' : 'UNBALANCED']);
-  return `${formatTable([['FIELD', 'VALUE'], ...rows])}\n\nLedger by currency:\n${formatTable([['CCY', 'DEBITS', 'CREDITS', 'CHECK'], ...ledger])}`;
+  const table = `${formatTable([['FIELD', 'VALUE'], ...rows])}\n\nLedger by currency:\n${formatTable([['CCY', 'DEBITS', 'CREDITS', 'CHECK'], ...ledger])}`;
+  return summary.dropped ? `${table}\n\n${formatDropped(summary.dropped)}` : table;
+}
+
+/** FLOW-4: the events dropped on purpose, per boundary. */
+function formatDropped(dropped: DropCounts): string {
+  const rows = Object.entries(dropped).map(([boundary, count]) => [boundary, String(count)]);
+  const total = Object.values(dropped).reduce((sum, count) => sum + count, 0);
+  return `Dropped on purpose (--fault-drop; run \`ledgerline audit-flow --repair\`):\n${formatTable([['BOUNDARY', 'DROPPED'], ...rows, ['total', String(total)]])}`;
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<void> {

@@ -49,8 +49,11 @@ import { EmbeddedRedriver } from '../adapters/embedded/redriver';
 import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { loadRuleSetFile } from '../adapters/embedded/rule-set-file';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../adapters/embedded/rules-state';
+import { SqliteFlowJournal } from '../adapters/embedded/flow-facts';
 import { EmbeddedBus, toSqsRecord } from './embedded-bus';
 import type { QueuedMessage } from './embedded-bus';
+import type { DropCounts } from './fault-drop';
+import { addDropCounts, emptyDropCounts, FaultDrop } from './fault-drop';
 
 export interface RuntimeOptions {
   stateDir: string;
@@ -75,6 +78,11 @@ export interface RuntimeOptions {
   };
   /** Called after each committed wave (progress bars, crash tests). */
   onWaveCommitted?: (progress: RunProgress) => void;
+  /**
+   * FLOW-4: drop this share, in [0, 1), of the events crossing every stage boundary, chosen by a
+   * keyed hash of the event id (src/runtime/fault-drop.ts). Off (0) by default.
+   */
+  faultDrop?: number;
 }
 
 export interface RunSummary {
@@ -92,6 +100,12 @@ export interface RunSummary {
   pending: number;
   elapsedMs: number;
   ledger: Record<string, { debits: string; credits: string }>;
+  /**
+   * FLOW-4: events dropped on purpose per boundary (edge name), present when --fault-drop is on.
+   * Each drop leaves one payment where it was, outside the categories above, until
+   * `audit-flow --repair` resumes it.
+   */
+  dropped?: DropCounts;
 }
 
 /**
@@ -142,6 +156,12 @@ export class EmbeddedRuntime {
   private readonly logger: Logger;
   private readonly recordAuthorisation;
   private readonly outcomes = new Map<string, Outcome>();
+  /** The flow journal (FLOW-1..3): ingestions and rejections, for `audit-flow`. */
+  readonly flowJournal: SqliteFlowJournal;
+  private readonly faultDrop: FaultDrop | undefined;
+  private readonly dropped: DropCounts = emptyDropCounts();
+  /** Waves and repairs run one at a time on the one connection (each is one database transaction). */
+  private exclusive: Promise<unknown> = Promise.resolve();
   /** Per stage: µs per event of each micro-batch (handler wall time / batch size). */
   readonly stageTimings = new Map<string, number[]>();
   /** Per stage: events (records, or input lines for ingest) handled. */
@@ -158,9 +178,12 @@ export class EmbeddedRuntime {
       line_no INTEGER NOT NULL
     ) WITHOUT ROWID`);
     this.recordAuthorisation = this.db.prepare('INSERT OR IGNORE INTO authorisations VALUES (?, ?, ?, ?)');
+    this.flowJournal = new SqliteFlowJournal(this.db);
+    this.faultDrop = options.faultDrop ? new FaultDrop(options.faultDrop) : undefined;
     const routes = routesFor(options.topology ?? DEFAULT_TOPOLOGY);
     this.bus = new EmbeddedBus(routes, { serialise: options.serialiseMessages ?? false });
     this.bus.observe((event) => this.observe(event));
+    this.bus.observe((event) => this.flowJournal.recordRejected(event));
     const clock = this.clock;
     const logger = this.logger;
     const publisher = this.bus;
@@ -173,28 +196,30 @@ export class EmbeddedRuntime {
     const dedupStore = options.overrides?.dedupStore ? options.overrides.dedupStore(realDedup) : realDedup;
     const ledger = options.overrides?.ledgerStore ? options.overrides.ledgerStore(this.ledger) : this.ledger;
     const referenceData = options.overrides?.referenceData ?? loadReferenceData();
-    const stages: HotPathStages = this.timedStages({
-      dedup: createDedupStage({
-        store: dedupStore,
-        parking: new SqliteParkedDuplicateStore(this.db),
-        transactions: this.transactions,
-        clock,
-        config: options.dedup ?? DEFAULT_DEDUP_CONFIG,
-        logger,
+    const stages: HotPathStages = this.droppingStages(
+      this.timedStages({
+        dedup: createDedupStage({
+          store: dedupStore,
+          parking: new SqliteParkedDuplicateStore(this.db),
+          transactions: this.transactions,
+          clock,
+          config: options.dedup ?? DEFAULT_DEDUP_CONFIG,
+          logger,
+        }),
+        standardise: createStandardiseStage({ clock, logger }),
+        enrich: createEnrichStage({ referenceData, clock, transactions: this.transactions, logger }),
+        rules: createRulesStage({
+          ruleSet: loadRuleSetFile(),
+          velocity: new SqliteVelocityStore(this.db),
+          decisions: new SqliteDecisionStore(this.db),
+          transactions: this.transactions,
+          clock,
+          logger,
+        }),
+        posting: createPostingStage({ ledger, clock, logger }),
+        assembler: createAssemblerStage({ outbox: this.outbox, transactions: this.transactions, clock, logger }),
       }),
-      standardise: createStandardiseStage({ clock, logger }),
-      enrich: createEnrichStage({ referenceData, clock, transactions: this.transactions, logger }),
-      rules: createRulesStage({
-        ruleSet: loadRuleSetFile(),
-        velocity: new SqliteVelocityStore(this.db),
-        decisions: new SqliteDecisionStore(this.db),
-        transactions: this.transactions,
-        clock,
-        logger,
-      }),
-      posting: createPostingStage({ ledger, clock, logger }),
-      assembler: createAssemblerStage({ outbox: this.outbox, transactions: this.transactions, clock, logger }),
-    });
+    );
     const handlerFor = (consumer: ConsumerName): SqsHandler =>
       consumer === 'hot-path' ? createHotPathHandler({ stages, publisher, logger }) : stageHandler(stages[consumer] as never, publisher, logger);
     this.consumers = new Map(
@@ -226,6 +251,58 @@ export class EmbeddedRuntime {
       posting: timed(stages.posting as never),
       assembler: timed(stages.assembler as never),
     };
+  }
+
+  /**
+   * FLOW-4: each stage's outputs pass the fault drop before they are handed on (in process when
+   * fused, on the bus when staged), so every boundary loses the same share.
+   */
+  private droppingStages(stages: HotPathStages): HotPathStages {
+    const drop = this.faultDrop;
+    if (!drop) return stages;
+    const dropping = <S extends Stage<never>>(stage: S): S => ({
+      ...stage,
+      run: async (events: never[]) => (await stage.run(events)).map((result) => (result instanceof Error || result === undefined ? result : drop.keep(result))),
+    });
+    return {
+      dedup: dropping(stages.dedup as never),
+      standardise: dropping(stages.standardise as never),
+      enrich: dropping(stages.enrich as never),
+      rules: dropping(stages.rules as never),
+      posting: dropping(stages.posting as never),
+      assembler: dropping(stages.assembler as never),
+    };
+  }
+
+  /** Runs `work` when every earlier wave or repair has finished (one transaction at a time). */
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(work, work);
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * FLOW-3: puts events back on the flow (a repair), in one committed wave of their own: they are
+   * published, drained through every stage and swept, then committed and the outbox flushed. The
+   * stages are idempotent by event id, so an event already carried through changes nothing.
+   */
+  async reemit(events: readonly LedgerEvent[]): Promise<void> {
+    await this.serialised(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        await this.bus.publish(events);
+        await this.drain();
+        await this.sweepUntilSettled();
+        this.db.exec('COMMIT');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.faultDrop?.discard();
+        throw error;
+      } finally {
+        this.outcomes.clear();
+      }
+      this.outbox.flush();
+    });
   }
 
   close(): void {
@@ -335,13 +412,16 @@ export class EmbeddedRuntime {
     let waves = 0;
     let lineNo = 0;
 
-    const runWave = async (): Promise<void> => {
+    const runWave = (): Promise<void> => {
       const chunk = wave;
       const chunkPositions = positions;
       const chunkChecked = checked;
       wave = [];
       positions = [];
       checked = [];
+      return this.serialised(() => commitWave(chunk, chunkPositions, chunkChecked));
+    };
+    const commitWave = async (chunk: string[], chunkPositions: number[], chunkChecked: boolean[]): Promise<void> => {
       this.outcomes.clear();
       const waveCounts = { received: 0, invalid: 0, notApproved: 0, replayed: 0 };
       this.db.exec('BEGIN IMMEDIATE');
@@ -364,13 +444,16 @@ export class EmbeddedRuntime {
             waveCounts.replayed += 1;
             return;
           }
-          if (!isApproved(authorisation)) {
+          const approved = isApproved(authorisation);
+          const event = authorisedEvent(authorisation, occurredAt);
+          this.flowJournal.recordIngested(authorisation, event.correlationId, approved, occurredAt);
+          if (!approved) {
             waveCounts.notApproved += 1;
             return;
           }
-          events.push(authorisedEvent(authorisation, occurredAt));
+          events.push(event);
         });
-        await this.bus.publish(events);
+        await this.bus.publish(this.faultDrop ? this.faultDrop.keep(events) : events);
         this.recordTiming('ingest', ingestStarted, chunk.length);
         await this.drain();
         const sweepStarted = performance.now();
@@ -381,8 +464,10 @@ export class EmbeddedRuntime {
         this.recordTiming('commit', commitStarted, chunk.length);
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.faultDrop?.discard();
         throw error;
       }
+      if (this.faultDrop) addDropCounts(this.dropped, this.faultDrop.take());
       counts.received += waveCounts.received;
       counts.invalid += waveCounts.invalid;
       counts.notApproved += waveCounts.notApproved;
@@ -412,7 +497,14 @@ export class EmbeddedRuntime {
     this.outbox.flush();
 
     const pending = this.transactions.countByStatus('RETRYING') + this.transactions.countByStatus('RUNNING');
-    return { ...counts, ...tally, pending, elapsedMs: Math.round(performance.now() - started), ledger: this.ledgerTotals() };
+    return {
+      ...counts,
+      ...tally,
+      pending,
+      elapsedMs: Math.round(performance.now() - started),
+      ledger: this.ledgerTotals(),
+      ...(this.faultDrop ? { dropped: { ...this.dropped } } : {}),
+    };
   }
 
   ledgerTotals(): Record<string, { debits: string; credits: string }> {

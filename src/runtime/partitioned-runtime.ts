@@ -24,6 +24,7 @@ import { EmbeddedRuntime, SUMMARY_CATEGORIES } from './embedded-runtime';
 import type { RunSummary } from './embedded-runtime';
 import type { FromWorker, PartitionWorkerData, ToWorker } from './partition-worker';
 import { openLayout, PartitionRoutes } from './state-layout';
+import { addDropCounts, emptyDropCounts } from './fault-drop';
 
 export interface PartitionedPostOptions {
   stateDir: string;
@@ -58,6 +59,8 @@ function mergeSummaries(summaries: RunSummary[], elapsedMs: number): RunSummary 
   for (const [currency, total] of [...totals].sort(([a], [b]) => a.localeCompare(b))) {
     merged.ledger[currency] = { debits: fromMinorUnits(total.debits, currency), credits: fromMinorUnits(total.credits, currency) };
   }
+  // FLOW-4: the drops of every partition, per boundary.
+  for (const summary of summaries) if (summary.dropped) merged.dropped = addDropCounts(merged.dropped ?? emptyDropCounts(), summary.dropped);
   return merged;
 }
 

@@ -44,13 +44,23 @@ export class SchemaError extends Error {
 }
 
 // strictTypes off: the event schemas put `properties` beside an `allOf` envelope $ref (type object lives in the envelope).
-const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
-// 'fast' format mode: regex checks only (dates are re-parsed where they are used).
-addFormats(ajv, { mode: 'fast', formats: ['date-time', 'date'] });
-ajv.addSchema(common);
+// Compiled on first use, once: a command that validates no event (`reconcile`) does not pay for it.
+let compiled: { authorisation: ValidateFunction<Authorisation>; events: Map<string, ValidateFunction> } | undefined;
 
-const authorisationValidator = ajv.compile<Authorisation>(authorisationSchema);
-const eventValidators = new Map<string, ValidateFunction>(ALL_EVENT_TYPES.map((type) => [type, ajv.compile(EVENT_SCHEMAS[type])]));
+function validators(): NonNullable<typeof compiled> {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+  // 'fast' format mode: regex checks only (dates are re-parsed where they are used).
+  addFormats(ajv, { mode: 'fast', formats: ['date-time', 'date'] });
+  ajv.addSchema(common);
+  compiled = {
+    authorisation: ajv.compile<Authorisation>(authorisationSchema),
+    events: new Map<string, ValidateFunction>(ALL_EVENT_TYPES.map((type) => [type, ajv.compile(EVENT_SCHEMAS[type])])),
+  };
+  return compiled;
+}
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(ALL_EVENT_TYPES);
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((error) => {
@@ -67,12 +77,13 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
 
 /** Validates one authorisation input record; throws SchemaError naming the field. */
 export function validateAuthorisation(value: unknown): Authorisation {
+  const authorisationValidator = validators().authorisation;
   if (!authorisationValidator(value)) throw new SchemaError('authorisation', describe(authorisationValidator.errors));
   return value;
 }
 
 export function isEventType(type: unknown): type is EventType {
-  return typeof type === 'string' && eventValidators.has(type);
+  return typeof type === 'string' && EVENT_TYPE_SET.has(type);
 }
 
 /** Validates an event envelope and its payload against the schema of its `type`. */
@@ -82,7 +93,7 @@ export function validateEvent<T extends EventType = EventType>(value: unknown, e
   if (expected !== undefined && !(Array.isArray(expected) ? expected.includes(type as T) : expected === type)) {
     throw new SchemaError(`event ${type}`, [`expected ${String(expected)}`]);
   }
-  const validate = eventValidators.get(type) as ValidateFunction;
+  const validate = validators().events.get(type) as ValidateFunction;
   if (!validate(value)) throw new SchemaError(`event ${type}`, describe(validate.errors));
   return value as LedgerEvent<T>;
 }

@@ -232,7 +232,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .action(async (ids: string[], options: StateOrEnv & { all?: boolean }) => {
       const where = target(options);
-      if (options.all === ids.length > 0) throw new CliError('dlq redrive: give --all or one or more ids, not both and not neither');
+      if (Boolean(options.all) === ids.length > 0) throw new CliError('dlq redrive: give --all or one or more ids, not both and not neither');
       if (where.kind === 'state') {
         for (const id of ids) parseLetterId(id);
         const outcomes = await redriveState(where.state, options.all ? { all: true } : { ids });

@@ -219,3 +219,15 @@ export interface Redriver {
    */
   redrive(executionName: string, event: LedgerEvent): Promise<'started' | 'already-started'>;
 }
+
+// --- Adjustments from the workbench (ADJ-1) -----------------------------------
+
+export interface RecordedSequences {
+  /** Whether the ledger holds this sequence (a booked adjustment is found again by its sequence id). */
+  hasSequence(sequenceId: string): Promise<boolean>;
+}
+
+/** The ledger account a reconciled account (its id or IBAN, as a statement names it) is, and its currency. */
+export interface LedgerAccountResolver {
+  ledgerAccount(accountId: string): Promise<{ accountId: string; currency: string } | undefined>;
+}

@@ -25,13 +25,14 @@
  * composition, applies each sequence exactly once. balances() sums the shards.
  */
 import type { AttributeValue, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { BatchGetItemCommand, ScanCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, GetItemCommand, ScanCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { adjustmentLegCode, adjustmentLegTypeOfCode } from '../../domain/adjustment';
 import type { LegDirection, LegType, PostingLeg } from '../../domain/events';
 import { hotShard, shardCount } from '../../domain/hot-accounts';
 import { fromMinorUnits, minorOf } from '../../domain/money';
 import { imbalance } from '../../domain/posting';
 import { LEG_TYPE_CODES } from '../../domain/posting-record';
-import type { BalanceView, LedgerStore, PostingSequence, RecordPostingsResult } from '../../ports';
+import type { BalanceView, LedgerStore, PostingSequence, RecordedSequences, RecordPostingsResult } from '../../ports';
 import { TransientStoreError } from '../../ports';
 import { awsCall, backoffMs, errorName, sleep } from './errors';
 import { LEDGER_BALANCES_INDEX, LEDGER_BALANCE_ATTRIBUTES as BAL, LEDGER_JOURNAL_ATTRIBUTES as J, LEDGER_KEYS, TABLES } from './tables';
@@ -125,7 +126,8 @@ export function journalItem(sequence: PostingSequence): Record<string, Attribute
   const first = sequence.legs[0];
   if (!first) throw new Error(`sequence ${sequence.sequenceId} has no legs`);
   const legs = sequence.legs.map((leg, position): AttributeValue => {
-    const code = LEG_TYPE_CODES[leg.legType];
+    // ADJ-1: an adjustment leg carries its own role code (src/domain/adjustment.ts).
+    const code = LEG_TYPE_CODES[leg.legType] ?? adjustmentLegCode(leg.legType);
     if (code === undefined) throw new Error(`sequence ${sequence.sequenceId} leg ${leg.legId}: unknown leg type ${leg.legType}`);
     const entry: Record<string, AttributeValue> = {
       [J.legType]: { S: code },
@@ -168,7 +170,7 @@ export function sequenceFromLedgerItem(item: Record<string, AttributeValue>): Po
   const legs = entries.map((value, position): PostingLeg => {
     const entry = value.M ?? {};
     const code = text(entry[J.legType], 'leg type');
-    const legType = LEG_TYPE_BY_CODE.get(code);
+    const legType = LEG_TYPE_BY_CODE.get(code) ?? adjustmentLegTypeOfCode(code);
     if (!legType) throw new Error(`ledger journal item ${key}: unknown leg type code ${code}`);
     const currency = text(entry[J.currency], 'currency');
     const indexText = entry[J.legIndex]?.N;
@@ -285,7 +287,7 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   };
 }
 
-export class DynamoLedgerStore implements LedgerStore {
+export class DynamoLedgerStore implements LedgerStore, RecordedSequences {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly hotAccountShards: Readonly<Record<string, number>>;
@@ -622,6 +624,16 @@ export class DynamoLedgerStore implements LedgerStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return legsFromLedgerItems(items).filter((leg) => accountIds.has(leg.accountId));
+  }
+
+  /** ADJ-1: whether the sequence's journal item exists (a consistent GetItem of its key only). */
+  async hasSequence(sequenceId: string): Promise<boolean> {
+    const found = await awsCall('ledger GetItem', () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: LEDGER_KEYS.sequence(sequenceId) } }, ConsistentRead: true, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': PK } }),
+      ),
+    );
+    return found.Item !== undefined;
   }
 
   /** Every account's balance, its shards summed: the sparse balances index names the shards, a consistent read gives their values. */

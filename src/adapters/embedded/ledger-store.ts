@@ -21,7 +21,7 @@ import type { PostingLeg } from '../../domain/events';
 import { hotShard, shardCount } from '../../domain/hot-accounts';
 import { fromMinorUnits, minorOf } from '../../domain/money';
 import { imbalance, sequenceIdFor } from '../../domain/posting';
-import type { BalanceView, LedgerStore, PostingSequence, RecordPostingsResult } from '../../ports';
+import type { BalanceView, LedgerStore, PostingSequence, RecordedSequences, RecordPostingsResult } from '../../ports';
 import { TransientStoreError } from '../../ports';
 import type { PostedLeg } from '../../recon/run/posted-legs';
 
@@ -45,7 +45,7 @@ interface AccountDelta {
   anchor: string;
 }
 
-export class SqliteLedgerStore implements LedgerStore {
+export class SqliteLedgerStore implements LedgerStore, RecordedSequences {
   private readonly insertLeg;
   private readonly insertLegOnce;
   private readonly sequenceOfLeg;
@@ -53,6 +53,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly createBalance;
   private readonly updateBalance;
   private readonly allBalances;
+  private readonly anyLegOf;
 
   constructor(
     private readonly db: StateDatabase,
@@ -89,6 +90,8 @@ export class SqliteLedgerStore implements LedgerStore {
     this.updateBalance = db.prepare(
       'UPDATE ledger_balances SET debit_minor = debit_minor + ?, credit_minor = credit_minor + ?, version = version + 1 WHERE account_id = ? AND shard = ? AND version = ?',
     );
+    // A sequence's legs are `<sequenceId>:<index>`: a primary-key range finds them (no index on sequence_id).
+    this.anyLegOf = db.prepare("SELECT 1 FROM ledger_legs WHERE leg_id > ? || ':' AND leg_id < ? || ';' AND sequence_id = ? LIMIT 1").pluck();
     this.allBalances = db
       .prepare(
         'SELECT account_id, currency, sum(credit_minor) - sum(debit_minor) AS balance, sum(debit_minor) AS debits, sum(credit_minor) AS credits, sum(version) AS version FROM ledger_balances GROUP BY account_id, currency ORDER BY account_id',
@@ -145,6 +148,11 @@ export class SqliteLedgerStore implements LedgerStore {
       if (this.updateBalance.run(delta.debit, delta.credit, accountId, shard, row.version).changes === 1) return;
     }
     throw new TransientStoreError(`balance of ${accountId} shard ${shard}: version conflict persisted after ${MAX_CONFLICT_RETRIES} retries`);
+  }
+
+  /** ADJ-1: whether the sequence is recorded. */
+  async hasSequence(sequenceId: string): Promise<boolean> {
+    return this.anyLegOf.get(sequenceId, sequenceId, sequenceId) !== undefined;
   }
 
   async balances(): Promise<BalanceView[]> {

@@ -24,6 +24,7 @@ import { createLogger } from '../../lambda/logger';
 import { dashboardData } from './dashboard';
 import { renderDashboard } from './dashboard-html';
 import { csvTable } from '../run/csv-writer';
+import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import {
   AuthenticationError,
@@ -52,6 +53,11 @@ export interface WorkbenchAppDeps {
   clock: Clock;
   /** Keys the CSRF token of the HTML forms (HMAC-SHA256 of the signed-in user). */
   csrfSecret: string;
+  /**
+   * ADJ-1: the ledger approved write-offs (and suspense bookings) post to. Without it, an action
+   * that would move money is refused (503) rather than resolving the case with nothing booked.
+   */
+  ledger?: WorkbenchLedgerDeps;
 }
 
 const log = createLogger({ component: 'workbench' }, (line) => process.stderr.write(`${line}\n`));
@@ -91,6 +97,7 @@ const ERROR_CODES: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'CARD_NUMBER',
   500: 'INTERNAL',
+  503: 'UNAVAILABLE',
 };
 const ERROR_TITLES: Record<number, string> = {
   400: 'Invalid request',
@@ -103,6 +110,7 @@ const ERROR_TITLES: Record<number, string> = {
   415: 'Unsupported content type',
   422: 'Card number refused',
   500: 'Something went wrong',
+  503: 'Not available here',
 };
 
 /** A refusal answered as a JSON error under /api/, else as an HTML page. */
@@ -270,6 +278,25 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     const current = await existingCase(caseId);
     const expectedVersion = parseExpectedVersion(fields.expectedVersion);
     const action = parseCaseAction(fields);
+    if (movesMoney(current, action)) {
+      const at = clock.now().toISOString();
+      if (deps.ledger) {
+        try {
+          return await actOnLedger(deps.ledger, store, current, action, actor, at, expectedVersion);
+        } catch (error) {
+          if (error instanceof CaseVersionConflict) throw new WorkbenchError('CONFLICT', `case ${caseId} was changed by someone else a moment ago; reload it to see the change and try again`);
+          throw error;
+        }
+      }
+      if (action.type !== 'reject-write-off') {
+        // Decide first (role, four eyes, version), so a refusal names the real fault; then refuse to resolve with nothing booked.
+        applyCaseAction(current, action, actor, at, expectedVersion);
+        throw new WorkbenchError(
+          'UNAVAILABLE',
+          `this workbench has no ledger configured, so ${action.type === 'reopen' ? `reversing the booking of case ${caseId}` : `booking the write-off of case ${caseId}`} would post nothing; nothing was changed. Start it with --state DIR (the posting state directory)`,
+        );
+      }
+    }
     const { next, event } = applyCaseAction(current, action, actor, clock.now().toISOString(), expectedVersion);
     try {
       await store.save(next, event);

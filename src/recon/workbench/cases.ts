@@ -27,6 +27,7 @@ import { formatConfidence, idCompare } from '../run/results';
 import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { isDecimal, subtractAmounts, sumAmounts } from './amounts';
 import type { RunStats } from './dashboard';
+import { ADJUSTMENT_TARGETS, type AdjustmentRef, type AdjustmentTarget } from '../../domain/adjustment';
 
 export type CaseKind = 'exception' | 'proposed-match';
 export type CaseStatus = 'OPEN' | 'PENDING_APPROVAL' | 'RESOLVED' | 'WRITTEN_OFF' | 'CLEARED';
@@ -51,6 +52,8 @@ export interface Resolution {
   ledgerEntryIds?: string[];
   by: string;
   at: string;
+  /** ADJ-1: the adjusting entry the resolution booked (an approved write-off or suspense booking). */
+  adjustment?: AdjustmentRef;
 }
 
 export interface ExceptionCase {
@@ -88,7 +91,7 @@ export interface ExceptionCase {
   assignee?: string;
   resolution?: Resolution;
   /** PENDING_APPROVAL: who proposed the write-off and why. */
-  writeOff?: { proposedBy: string; note: string; at: string };
+  writeOff?: { proposedBy: string; note: string; at: string; target?: AdjustmentTarget };
   version: number;
   updatedAt: string;
 }
@@ -125,7 +128,7 @@ export type CaseAction =
   | { type: 'resolve'; resolution: (typeof RESOLVE_KINDS)[number]; note: string; ledgerEntryIds?: string[] }
   | { type: 'confirm-match'; note?: string }
   | { type: 'reject-match'; note: string }
-  | { type: 'propose-write-off'; note: string }
+  | { type: 'propose-write-off'; note: string; target?: AdjustmentTarget }
   | { type: 'approve-write-off'; note?: string }
   | { type: 'reject-write-off'; note: string }
   | { type: 'reopen'; note: string };
@@ -144,9 +147,11 @@ export interface CaseEvent {
   to: CaseStatus;
   note?: string;
   detail?: string;
+  /** ADJ-1: the adjustment this event booked or reversed. */
+  adjustmentId?: string;
 }
 
-export type WorkbenchErrorCode = 'INVALID' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'CARD_NUMBER';
+export type WorkbenchErrorCode = 'INVALID' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'CARD_NUMBER' | 'UNAVAILABLE';
 
 /** A refused request, with the HTTP status it maps to. */
 export class WorkbenchError extends Error {
@@ -158,7 +163,7 @@ export class WorkbenchError extends Error {
     super(message);
   }
   get httpStatus(): number {
-    return { INVALID: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, CARD_NUMBER: 422 }[this.code];
+    return { INVALID: 400, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, CARD_NUMBER: 422, UNAVAILABLE: 503 }[this.code];
   }
 }
 
@@ -238,9 +243,17 @@ export function parseCaseAction(body: unknown): CaseAction {
     throw new WorkbenchError('INVALID', `field "type" must be one of ${CASE_ACTION_TYPES.join(', ')}; got ${JSON.stringify(type ?? null)}`);
   }
   switch (type as CaseActionType) {
+    case 'propose-write-off': {
+      const note = text(fields, 'note', true)!;
+      const target = fields.target;
+      if (target === undefined || target === null || target === '') return { type: 'propose-write-off', note };
+      if (typeof target !== 'string' || !(ADJUSTMENT_TARGETS as readonly string[]).includes(target)) {
+        throw new WorkbenchError('INVALID', `field "target" must be one of ${ADJUSTMENT_TARGETS.join(', ')} (WRITE_OFF: the write-off account; SUSPENSE: a bank error, to suspense); got ${JSON.stringify(target)}`);
+      }
+      return { type: 'propose-write-off', note, target: target as AdjustmentTarget };
+    }
     case 'comment':
     case 'reject-match':
-    case 'propose-write-off':
     case 'reject-write-off':
     case 'reopen':
       return { type: type as 'comment', note: text(fields, 'note', true)! };
@@ -374,9 +387,9 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
       requireRole(actor, 'reconciler', 'propose a write-off');
       requireStatus(current, ['OPEN'], 'proposing a write-off');
       if (current.kind !== 'exception') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is a proposed match: confirm or reject it`);
-      next = { ...next, status: 'PENDING_APPROVAL', writeOff: { proposedBy: actor.user, note: action.note, at } };
+      next = { ...next, status: 'PENDING_APPROVAL', writeOff: { proposedBy: actor.user, note: action.note, at, ...(action.target && action.target !== 'WRITE_OFF' ? { target: action.target } : {}) } };
       note = action.note;
-      detail = `write-off of ${current.amount} ${current.currency} proposed`;
+      detail = action.target === 'SUSPENSE' ? `booking of ${current.amount} ${current.currency} to suspense (bank error) proposed` : `write-off of ${current.amount} ${current.currency} proposed`;
       break;
     case 'approve-write-off': {
       requireRole(actor, 'approver', 'approve a write-off');
@@ -384,7 +397,7 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
       const proposal = current.writeOff!;
       if (proposal.proposedBy === actor.user) throw new WorkbenchError('FORBIDDEN', `${actor.user} proposed this write-off and may not approve it too (four eyes)`);
       const { writeOff: _writeOff, ...rest } = next;
-      next = { ...rest, status: 'WRITTEN_OFF', resolution: { kind: 'WRITTEN_OFF', note: proposal.note, by: actor.user, at } };
+      next = { ...rest, status: 'WRITTEN_OFF', resolution: { kind: proposal.target === 'SUSPENSE' ? 'BANK_ERROR' : 'WRITTEN_OFF', note: proposal.note, by: actor.user, at } };
       note = action.note;
       detail = `write-off of ${current.amount} ${current.currency} proposed by ${proposal.proposedBy}, approved by ${actor.user}`;
       break;

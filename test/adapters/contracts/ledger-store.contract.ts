@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import type { PostingLeg } from '../../../src/domain/events';
 import { minorOf, toMinorUnits } from '../../../src/domain/money';
-import type { LedgerStore, PostingSequence, RecordPostingsResult } from '../../../src/ports';
+import type { LedgerStore, PostingSequence, RecordedSequences, RecordPostingsResult } from '../../../src/ports';
+import { buildAdjustment } from '../../../src/domain/adjustment';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 import { expectFailure } from './support/failure';
 import { expectedBalances, realisticSequences } from './support/sequences';
@@ -23,7 +24,7 @@ export interface RecordedLeg {
 }
 
 export interface LedgerHarness {
-  store: LedgerStore;
+  store: LedgerStore & RecordedSequences;
   /** Every leg the ledger holds. */
   recordedLegs(): Promise<RecordedLeg[]>;
   /** From now on, every ledger write touching `accountId`'s balance fails (undefined: none). */
@@ -140,6 +141,38 @@ export function ledgerStoreContract(adapter: LedgerAdapter): void {
       const hotBalance = (await harness.store.balances()).find((balance) => balance.accountId === HOT)!;
       // Versions count writes: at least one per call that recorded a hot sequence.
       expect(hotBalance.version).toBeGreaterThanOrEqual(1);
+    });
+
+    it('hasSequence is true exactly for the sequences recorded, and a failed write records none (ADJ-1)', async () => {
+      const harness = await adapter.open({ hotAccountShards: { [HOT]: 2 } });
+      const recorded = pool.slice(0, 10);
+      await harness.store.recordPostings(recorded);
+      for (const sequence of recorded) await expect(harness.store.hasSequence(sequence.sequenceId)).resolves.toBe(true);
+      for (const sequence of pool.slice(10, 20)) await expect(harness.store.hasSequence(sequence.sequenceId)).resolves.toBe(false);
+      // A prefix of a recorded id, or an id with a suffix, is another sequence.
+      const someId = recorded[0]!.sequenceId;
+      await expect(harness.store.hasSequence(someId.slice(0, -1))).resolves.toBe(false);
+      await expect(harness.store.hasSequence(`${someId}0`)).resolves.toBe(false);
+      const victim = pool.slice(20).find((sequence) => sequence.legs.some((leg) => leg.accountId === HOT))!;
+      harness.failWritesTouching(HOT);
+      await expectFailure(harness.store.recordPostings([victim]));
+      harness.failWritesTouching(undefined);
+      await expect(harness.store.hasSequence(victim.sequenceId)).resolves.toBe(false);
+    });
+
+    it('records an adjustment (its own leg types) once, and reads its legs back (ADJ-1)', async () => {
+      const harness = await adapter.open();
+      const adjustment = buildAdjustment({
+        case: { caseId: 'exception:statement:L1', side: 'statement', accountId: HOT, currency: 'GBP', amount: '-12.34' },
+        target: 'WRITE_OFF',
+        approval: { proposedBy: 'ana', proposedAt: '2026-11-02T10:00:00.000Z' },
+        ledgerAccountId: HOT,
+      })!;
+      const sequence: PostingSequence = { sequenceId: adjustment.sequenceId, authorizationId: adjustment.adjustmentId, legs: adjustment.legs };
+      await expect(harness.store.recordPostings([sequence])).resolves.toMatchObject({ newSequences: [adjustment.sequenceId] });
+      await expect(harness.store.recordPostings([sequence])).resolves.toMatchObject({ newSequences: [] });
+      await expect(harness.store.hasSequence(adjustment.sequenceId)).resolves.toBe(true);
+      await expectLedgerOf(harness, [sequence]);
     });
 
     it('a failed write leaves nothing half-written, and a re-delivery then records everything exactly once', async () => {

@@ -8,6 +8,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { CliError } from '../../cli/errors';
 import { wholeNumber } from '../../cli/options';
@@ -21,6 +22,7 @@ const importModule = () => require('./import-run') as typeof import('./import-ru
 const appModule = () => require('./app') as typeof import('./app');
 const authModule = () => require('./local-auth') as typeof import('./local-auth');
 const serverModule = () => require('./server') as typeof import('./server');
+const ledgerModule = () => require('./local-ledger') as typeof import('./local-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Io {
@@ -36,6 +38,8 @@ interface WorkbenchOptions {
   roles: Role[];
   import: boolean;
   poll: number;
+  /** ADJ-1: the posting state directory approved write-offs are booked in. */
+  state?: string;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -124,6 +128,15 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
   }
   const { openWorkbenchDatabase, SqliteWorkbenchStore } = storeModule();
   const clock = { now: () => new Date() };
+  let ledger: import('./local-ledger').LocalWorkbenchLedger | undefined;
+  if (options.state !== undefined) {
+    const { openLocalWorkbenchLedger, WorkbenchLedgerConfigError } = ledgerModule();
+    try {
+      ledger = openLocalWorkbenchLedger(options.state);
+    } catch (error) {
+      throw error instanceof WorkbenchLedgerConfigError ? new CliError(`workbench: ${error.message}`) : error;
+    }
+  }
   const db = openWorkbenchDatabase(options.out);
   try {
     const store = new SqliteWorkbenchStore(db, clock);
@@ -133,9 +146,14 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
       if (outcomes.length === 0) io.stdout('no new run to import: every committed run was imported before\n');
     }
     const authenticator = new (authModule().LocalAuthenticator)({ user: options.user, roles: options.roles });
-    const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex') });
+    const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex'), ...(ledger ? { ledger } : {}) });
     const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app, onLogin: (request) => authenticator.login(request) });
     if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${options.user}, over plain HTTP\n`);
+    io.stdout(
+      ledger
+        ? `ledger: approved write-offs are booked in the posting state ${resolve(options.state!)} (${ledger.partition})\n`
+        : 'ledger: none (--state not given): approving a write-off is refused, nothing would be booked\n',
+    );
     io.stdout(`workbench for ${options.user} (${options.roles.join(', ')}) at ${server.url}\ndashboard (after signing in): ${server.url}/dashboard\nopen: ${authenticator.loginUrl(server.url)}\n`);
     const follow = options.import && options.poll > 0 ? followNewRuns(options.poll, () => importNewRuns(options.out, store, clock), io) : undefined;
     io.stderr(`serving (Ctrl-C to stop)${follow ? `; new runs in ${options.out} are imported as they are committed` : ''}\n`);
@@ -145,6 +163,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
     await server.close();
   } finally {
     db.close();
+    ledger?.close();
   }
 }
 
@@ -158,6 +177,7 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
     .option('--user <name>', 'who you are in the case history (default: your OS user name)', user)
     .addOption(new Option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`).argParser(roles).default(['reconciler'] as Role[], 'reconciler'))
     .option('--no-import', 'do not import runs (serve the cases as they are)')
+    .option('--state <dir>', 'posting state directory (of `ledgerline post`) that approved write-offs and suspense bookings are posted to; without it, approving one is refused')
     .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', wholeNumber('--poll', { max: 3600, hint: 'seconds; 0 = never' }), 2)
     .addHelpText(
       'after',
@@ -169,6 +189,9 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
         'so runs that `reconcile` or `inbox` commit meanwhile appear without a restart. A later run that',
         'no longer reports an open case marks it CLEARED; worked cases are kept.',
         'Write-offs need two people: one proposes, another with the approver role approves.',
+        'An approved write-off (or a bank error booked to suspense) posts one balanced adjusting entry to',
+        'the --state ledger with its posting record, once however often it is submitted; reopening the case',
+        'reverses it. `ledgerline ledger --state DIR` shows it.',
         '',
         'Example:',
         '  ledgerline reconcile --statement camt053.xml --ledger ledger.csv --out recon-out',

@@ -6,7 +6,7 @@
 import { createWorkbenchApp, csrfToken, SECURITY_HEADERS } from '../../../src/recon/workbench/app';
 import { type Actor } from '../../../src/recon/workbench/cases';
 import { AuthenticationError, type Authenticator, type WorkbenchRequest, type WorkbenchResponse } from '../../../src/recon/workbench/ports';
-import { approver, exceptionCase, memoryStore, proposedMatch, raisedEvent, reconciler, steppingClock, viewer } from './helpers';
+import { approver, exceptionCase, memoryLedger, memoryStore, proposedMatch, raisedEvent, reconciler, steppingClock, viewer } from './helpers';
 
 const SECRET = 'test-csrf-secret';
 const ACTORS: Record<string, Actor> = { rita: reconciler, anna: approver, alex: { user: 'alex@bank.example', roles: ['approver'] }, victor: viewer };
@@ -25,10 +25,17 @@ const plain = exceptionCase({ caseId: 'exception:statement:abc:0:1', reason: 'ST
 const match = proposedMatch();
 const resolved = exceptionCase({ caseId: 'exception:ledger:L-DONE', status: 'RESOLVED', side: 'ledger', amount: '5.00' });
 
-async function setUp() {
+async function setUp(options: { withLedger?: boolean } = {}) {
   const store = memoryStore();
   for (const c of [evil, plain, match, resolved]) await store.save(c, raisedEvent(c));
-  const app = createWorkbenchApp({ store, authenticator: fakeAuthenticator, clock: steppingClock('2025-03-05T12:00:00.000Z'), csrfSecret: SECRET });
+  const ledger = memoryLedger();
+  const app = createWorkbenchApp({
+    store,
+    authenticator: fakeAuthenticator,
+    clock: steppingClock('2025-03-05T12:00:00.000Z'),
+    csrfSecret: SECRET,
+    ...(options.withLedger === false ? {} : { ledger: ledger.deps }),
+  });
   const call = (method: string, path: string, options: { user?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: string } = {}): Promise<WorkbenchResponse> =>
     app({
       method,
@@ -41,7 +48,7 @@ async function setUp() {
     call('POST', `/cases/${encodeURIComponent(caseId)}/actions`, { user, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
   const json = (user: string, caseId: string, body: unknown) =>
     call('POST', `/api/cases/${encodeURIComponent(caseId)}/actions`, { user, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { store, call, form, json };
+  return { store, call, form, json, ledger };
 }
 
 function expectSecurityHeaders(response: WorkbenchResponse): void {
@@ -244,6 +251,40 @@ describe('createWorkbenchApp', () => {
     const other = await json('alex', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 });
     expect(other.status).toBe(200);
     expect(await store.get(plain.caseId)).toMatchObject({ status: 'WRITTEN_OFF', resolution: { kind: 'WRITTEN_OFF', by: 'alex@bank.example' } });
+  });
+
+  it('ADJ-1: an approved write-off books one balanced adjustment, named in the case and its history; approving again changes nothing', async () => {
+    const { json, store, ledger } = await setUp();
+    await json('rita', plain.caseId, { type: 'propose-write-off', note: 'bank charge', expectedVersion: 1 });
+    const approved = await json('alex', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 });
+    expect(approved.status).toBe(200);
+    const { case: after, event } = JSON.parse(approved.body) as { case: { resolution: { adjustment: { adjustmentId: string; amount: string } } }; event: { adjustmentId: string; detail: string } };
+    expect(event.adjustmentId).toMatch(/^ADJ-[0-9a-f]{24}$/);
+    expect(after.resolution.adjustment).toMatchObject({ adjustmentId: event.adjustmentId, amount: '1234567890123.45', accountId: 'SETTLE-EUR-001', contraAccountId: 'WRITEOFF-EUR' });
+    expect(event.detail).toContain(`booked as ${event.adjustmentId}`);
+    const balances = await ledger.store.balances();
+    expect(balances).toEqual([
+      { accountId: 'SETTLE-EUR-001', currency: 'EUR', balance: '1234567890123.45', version: 1 },
+      { accountId: 'WRITEOFF-EUR', currency: 'EUR', balance: '-1234567890123.45', version: 1 },
+    ]);
+    expect(ledger.written).toHaveLength(1);
+    const again = await json('alex', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 });
+    expect(again.status).toBe(409);
+    expect(await ledger.store.balances()).toEqual(balances);
+    expect((await store.history(plain.caseId)).filter((e) => e.adjustmentId === event.adjustmentId)).toHaveLength(1);
+  });
+
+  it('ADJ-1: without a ledger, approving a write-off is refused (503) and nothing changes; a rejection still works', async () => {
+    const { json, store } = await setUp({ withLedger: false });
+    await json('rita', plain.caseId, { type: 'propose-write-off', note: 'bank charge', expectedVersion: 1 });
+    const refused = await json('alex', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 });
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body)).toEqual({ error: { code: 'UNAVAILABLE', message: expect.stringContaining('no ledger configured') } });
+    expect(JSON.parse(refused.body).error.message).toContain('--state');
+    expect(await store.get(plain.caseId)).toMatchObject({ status: 'PENDING_APPROVAL', version: 2 });
+    // The real fault first: the proposer is refused for four eyes, not for the missing ledger.
+    expect((await json('rita', plain.caseId, { type: 'approve-write-off', expectedVersion: 2 })).status).toBe(403);
+    expect((await json('alex', plain.caseId, { type: 'reject-write-off', note: 'no', expectedVersion: 2 })).status).toBe(200);
   });
 
   it('JSON API: list, detail with history and allowed actions, and an action returning {case, event}', async () => {

@@ -3,6 +3,9 @@ import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { type Actor, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import type { Clock } from '../../../src/recon/workbench/ports';
+import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
+import type { PostingRecord } from '../../../src/ports';
+import type { WorkbenchLedgerDeps } from '../../../src/use-cases/post-adjustment/post-adjustment';
 
 export const T0 = '2025-03-01T09:00:00.000Z';
 
@@ -64,4 +67,20 @@ export function steppingClock(start = T0): Clock {
 
 export function memoryStore(): SqliteWorkbenchStore {
   return new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
+}
+
+/** ADJ-1: an in-memory ledger for the workbench (SQLite ledger, a recording outbox, accounts by id or IBAN). */
+export function memoryLedger(accounts: Record<string, { accountId: string; currency: string }> = { NL26VAYB8060476890: { accountId: 'SETTLE-EUR-001', currency: 'EUR' } }) {
+  const store = new SqliteLedgerStore(openMemoryDatabase());
+  const written: PostingRecord[] = [];
+  const deps: WorkbenchLedgerDeps = {
+    ledger: store,
+    records: {
+      writeBatch: async (records) => {
+        for (const record of records) if (!written.some((known) => known.recordId === record.recordId)) written.push(record);
+      },
+    },
+    accounts: { ledgerAccount: async (accountId) => accounts[accountId] },
+  };
+  return { deps, store, written };
 }

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authorisationLines } from '../../src/generator/authorisations';
+import { DEFAULT_VELOCITY_WINDOW_MS } from '../../functions/rules/rules';
 import { referenceData } from '../support/runtime';
 import { runCli } from '../support/cli-in-process';
 
@@ -17,14 +18,25 @@ const SMALLEST_VELOCITY_LIMIT = Math.min(
   ...(JSON.parse(readFileSync(join(__dirname, '../../reference-data/products.json'), 'utf8')) as { velocityLimit: number }[]).map((product) => product.velocityLimit),
 );
 
+/** Generated lines without re-sent business keys, less every card that ever has more payments in one velocity window than the smallest limit. */
 export function orderIndependentLines(count: number, seed: number): string[] {
   const lines = [...authorisationLines({ count, seed, duplicateRate: 0, referenceData })];
-  const perCard = new Map<string, number>();
-  for (const line of lines) {
-    const token = (JSON.parse(line) as { panToken: string }).panToken;
-    perCard.set(token, (perCard.get(token) ?? 0) + 1);
+  const parsed = lines.map((line) => JSON.parse(line) as { panToken: string; transmittedAt: string });
+  const times = new Map<string, number[]>();
+  for (const { panToken, transmittedAt } of parsed) {
+    let list = times.get(panToken);
+    if (!list) times.set(panToken, (list = []));
+    list.push(Date.parse(transmittedAt));
   }
-  return lines.filter((line) => perCard.get((JSON.parse(line) as { panToken: string }).panToken)! <= SMALLEST_VELOCITY_LIMIT);
+  const bursting = new Set<string>();
+  for (const [token, list] of times) {
+    list.sort((a, b) => a - b);
+    for (let end = 0, start = 0; end < list.length; end += 1) {
+      while (list[start]! <= list[end]! - DEFAULT_VELOCITY_WINDOW_MS) start += 1;
+      if (end - start + 1 > SMALLEST_VELOCITY_LIMIT) bursting.add(token);
+    }
+  }
+  return lines.filter((_, index) => !bursting.has(parsed[index]!.panToken));
 }
 
 /** `ledger --json` without the balance versions (a count of balance writes, which batching changes). */

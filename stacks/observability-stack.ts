@@ -56,6 +56,33 @@ export function eventRules(config: EnvironmentConfig, names: Names): { ruleName:
   ];
 }
 
+/**
+ * OPS-1: the runbook page of each kind of alarm (docs/runbooks/<page>.md): what the alarm means,
+ * what to look at and what to run. Every alarm names its page in its description; the runbook
+ * test checks every synthesized alarm's page exists and every page belongs to an alarm.
+ */
+export type RunbookPage =
+  | 'dlq-route'
+  | 'dlq-bus-delivery'
+  | 'dlq-pipe'
+  | 'dlq-scheduler'
+  | 'dlq-async-invoke'
+  | 'function-errors'
+  | 'function-throttles'
+  | 'queue-oldest-message'
+  | 'stream-iterator-age'
+  | 'pipe-failures'
+  | 'rule-throttled'
+  | 'rule-failed-invocations'
+  | 'redrive-workflow-failures'
+  | 'reconciliation-workflow-failures'
+  | 'flow-stuck-payments';
+
+/** Where an alarm's runbook page is, as its description says it (repository path). */
+export function runbookPath(page: RunbookPage): string {
+  return `docs/runbooks/${page}.md`;
+}
+
 export class ObservabilityStack extends LedgerlineStack {
   readonly alarmTopic: SnsTopic;
   readonly alarms: CloudwatchMetricAlarm[] = [];
@@ -84,12 +111,13 @@ export class ObservabilityStack extends LedgerlineStack {
         threshold: number;
         evaluationPeriods?: number;
         unit?: string;
+        runbook: RunbookPage;
       },
     ) => {
       this.alarms.push(
         new CloudwatchMetricAlarm(this, id, {
           alarmName: names.name(id),
-          alarmDescription: props.description,
+          alarmDescription: `${props.description}. Runbook: ${runbookPath(props.runbook)}`,
           namespace: props.namespace,
           metricName: props.metricName,
           dimensions: props.dimensions,
@@ -107,8 +135,14 @@ export class ObservabilityStack extends LedgerlineStack {
     };
 
     // Dead-letter queues.
-    const dlqs = [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
-    for (const dlq of dlqs) {
+    const dlqs: [string, RunbookPage][] = [
+      ...routes.map((route): [string, RunbookPage] => [names.routeDlqName(route), 'dlq-route']),
+      [names.busDeliveryDlqName, 'dlq-bus-delivery'],
+      [names.pipeDlqName, 'dlq-pipe'],
+      [names.schedulerDlqName, 'dlq-scheduler'],
+      [names.asyncInvokeDlqName, 'dlq-async-invoke'],
+    ];
+    for (const [dlq, runbook] of dlqs) {
       alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, {
         description: `Messages on dead-letter queue ${dlq}: a human or the redriver must act`,
         namespace: 'AWS/SQS',
@@ -117,6 +151,7 @@ export class ObservabilityStack extends LedgerlineStack {
         statistic: 'Maximum',
         period: 60,
         threshold: t.dlqDepth,
+        runbook,
       });
     }
 
@@ -131,6 +166,7 @@ export class ObservabilityStack extends LedgerlineStack {
         statistic: 'Sum',
         period: 300,
         threshold: t.functionErrors,
+        runbook: 'function-errors',
       });
       alarm(`fn-${entry.name}-throttles`, {
         description: `${functionName} throttles (reserved concurrency ${config.functions[entry.name].reservedConcurrency})`,
@@ -140,6 +176,7 @@ export class ObservabilityStack extends LedgerlineStack {
         statistic: 'Sum',
         period: 300,
         threshold: t.functionThrottles,
+        runbook: 'function-throttles',
       });
     }
 
@@ -154,6 +191,7 @@ export class ObservabilityStack extends LedgerlineStack {
         period: 60,
         evaluationPeriods: 3,
         threshold: t.oldestMessageAgeSeconds,
+        runbook: 'queue-oldest-message',
       });
     }
 
@@ -167,6 +205,7 @@ export class ObservabilityStack extends LedgerlineStack {
       period: 60,
       evaluationPeriods: 3,
       threshold: t.iteratorAgeMs,
+      runbook: 'stream-iterator-age',
     });
     alarm('authorisations-pipe-failures', {
       description: `${names.pipeName} failed executions (records go to ${names.pipeDlqName} after retries)`,
@@ -176,6 +215,7 @@ export class ObservabilityStack extends LedgerlineStack {
       statistic: 'Sum',
       period: 300,
       threshold: t.pipeFailures,
+      runbook: 'pipe-failures',
     });
 
     // EventBridge rules: a throttled rule delays every delivery it makes (the quota is the
@@ -190,6 +230,7 @@ export class ObservabilityStack extends LedgerlineStack {
         statistic: 'Sum',
         period: 300,
         threshold: t.ruleThrottles,
+        runbook: 'rule-throttled',
       });
       alarm(`rule-${rule}-failed-invocations`, {
         description: `EventBridge rule ${ruleName}: target invocations that failed for good (the event went to ${names.busDeliveryDlqName})`,
@@ -199,11 +240,16 @@ export class ObservabilityStack extends LedgerlineStack {
         statistic: 'Sum',
         period: 300,
         threshold: t.ruleFailedInvocations,
+        runbook: 'rule-failed-invocations',
       });
     }
 
     // State machines.
-    for (const machine of [names.redriveStateMachine, names.reconciliationStateMachine]) {
+    const machines: [string, RunbookPage][] = [
+      [names.redriveStateMachine, 'redrive-workflow-failures'],
+      [names.reconciliationStateMachine, 'reconciliation-workflow-failures'],
+    ];
+    for (const [machine, runbook] of machines) {
       for (const metricName of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
         alarm(`sfn-${machine}-${metricName.replace('Executions', '').toLowerCase()}`, {
           description: `${names.stateMachineName(machine)} ${metricName}`,
@@ -213,6 +259,7 @@ export class ObservabilityStack extends LedgerlineStack {
           statistic: 'Sum',
           period: 300,
           threshold: t.stateMachineFailures,
+          runbook,
         });
       }
     }

@@ -16,6 +16,7 @@ import { Prng } from '../src/generator/authorisations';
 import { loadReferenceData } from '../src/adapters/embedded/reference-data';
 import type { RunSummary, RuntimeOptions } from '../src/runtime/embedded-runtime';
 import { EmbeddedRuntime } from '../src/runtime/embedded-runtime';
+import { withStatementFaults } from './db-faults';
 import { FaultBook, faultyDedupStore, faultyLedgerStore, faultyReferenceData, seededInjector } from './faults';
 import type { SkewTally } from './faults';
 import { skewedClock } from './faults';
@@ -25,6 +26,9 @@ import type { InputIndex } from './inspect';
 import type { ClassResult } from './report';
 
 export const WAVE_SIZE = 2000;
+
+/** Runs of one input before a class gives up: the first, then re-runs after a run that threw. */
+const MAX_RUNS = 10;
 
 export function readLines(input: string): string[] {
   return readFileSync(input, 'utf8')
@@ -92,7 +96,7 @@ function judged(faulted: StateContents, clean: CleanRun, summary: RunSummary | u
   return { lost, postedTwice, ledgerEqual, recordsEqual, swapped: comparison.swapped.length, recordsEqualExceptSwaps, countsEqual, versionsEqual, problems };
 }
 
-export async function storeFaultClass(options: InProcessOptions & { rate: number }): Promise<ClassResult> {
+export async function storeFaultClass(options: InProcessOptions & { rate: number; statementRate: number }): Promise<ClassResult> {
   const log = options.log ?? (() => undefined);
   const lines = readLines(options.input);
   log(`store faults: clean run of ${lines.length} authorisations`);
@@ -100,27 +104,36 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
   const rng = new Prng(options.seed ^ 0x73746f72);
   const injector = seededInjector(rng, options.rate);
   const book = new FaultBook();
-  log(`store faults: faulted run, ${options.rate} of dedup, ledger and reference-data calls failing`);
-  const outcome = await postUntilDone(join(options.workDir, 'faulted'), lines, {
-    overrides: {
-      dedupStore: (real) => faultyDedupStore(real, injector, book),
-      ledgerStore: (real) => faultyLedgerStore(real, injector, book),
-      referenceData: faultyReferenceData(loadReferenceData(), injector, book),
-    },
-  });
+  log(`store faults: faulted run, ${options.rate} of store calls failing`);
+  // The stores without a seam fail at the database level (db-faults.ts), on their own schedule.
+  const statementInjector = seededInjector(new Prng(options.seed ^ 0x73716c69), options.statementRate, ['SQLITE_BUSY']);
+  const outcome = await withStatementFaults(statementInjector, book, () =>
+    postUntilDone(
+      join(options.workDir, 'faulted'),
+      lines,
+      {
+        overrides: {
+          dedupStore: (real) => faultyDedupStore(real, injector, book),
+          ledgerStore: (real) => faultyLedgerStore(real, injector, book),
+          referenceData: faultyReferenceData(loadReferenceData(), injector, book),
+        },
+      },
+      MAX_RUNS,
+    ),
+  );
   const faulted = inspectState(join(options.workDir, 'faulted'));
   const verdict = judged(faulted, clean, outcome.summary, indexInput(options.input));
   const outstanding = book.outstanding();
   verdict.problems.push(...outstanding.slice(0, 5).map((fault) => `fault never recovered: ${fault}`));
   return {
     name: 'store errors + throttling',
-    setup: `${lines.length} authorisations, ${options.rate} of dedup / ledger / reference-data calls fail (SQLITE_BUSY, ProvisionedThroughputExceeded, Throttling, TransientStoreError, lost response), seed ${options.seed}`,
+    setup: `${lines.length} authorisations, seed ${options.seed}: ${options.rate} of dedup / ledger / reference-data calls fail (SQLITE_BUSY, ProvisionedThroughputExceeded, Throttling, TransientStoreError, lost response), and ${options.statementRate} of the transaction-state, velocity, decision, parking, outbox and re-driver statements fail with SQLITE_BUSY`,
     injected: book.injected,
     accounted: { 'recovered by a later successful call': book.recovered, 'never recovered': outstanding.length },
     recoveries: book.recovered,
     ...verdict,
     ms: outcome.ms,
-    details: { ...book.byKind(), 're-runs after a failed run': outcome.reruns.length, 'clean run': `${(clean.ms / 1000).toFixed(1)} s` },
+    details: { ...book.byKind(), 're-runs after a run that threw': outcome.reruns.length, 'messages dead-lettered': faulted.deadLetteredMessages, 'clean run': `${(clean.ms / 1000).toFixed(1)} s` },
   };
 }
 

@@ -57,6 +57,8 @@ export interface StateContents {
   duplicateOutboxLines: number;
   /** SHA-256 of the sorted outbox lines. */
   outboxDigest: string;
+  /** Messages the runtime gave up on (dead letters of a queue, not of an input line). */
+  deadLetteredMessages: number;
 }
 
 function tableExists(db: Database.Database, table: string): boolean {
@@ -98,6 +100,7 @@ export function inspectState(stateDir: string): StateContents {
   const balances = new Map<string, { balance: bigint; version: bigint }>();
   let failed = 0;
   let pending = 0;
+  let deadLetteredMessages = 0;
   const dirs = partitionDirs(stateDir);
   if (dirs.length === 0) throw new Error(`${stateDir}: no posting state (no ${STATE_DB_FILE}, no state.json)`);
   dirs.forEach((dir, partition) => {
@@ -144,6 +147,9 @@ export function inspectState(stateDir: string): StateContents {
           balances.set(key, { balance: total.balance + row.balance, version: total.version + row.version });
         }
       }
+      if (tableExists(db, 'dead_letters')) {
+        deadLetteredMessages += db.prepare("SELECT count(*) FROM dead_letters WHERE source LIKE 'queue:%'").pluck().get() as number;
+      }
       if (tableExists(db, 'transactions')) {
         failed += db.prepare("SELECT count(*) FROM transactions WHERE status = 'FAILED'").pluck().get() as number;
         pending += db.prepare("SELECT count(*) FROM transactions WHERE status IN ('RETRYING', 'RUNNING')").pluck().get() as number;
@@ -176,7 +182,7 @@ export function inspectState(stateDir: string): StateContents {
     pending,
     rejected: approvedUnique - declined - review - posted.size - failed - pending,
   };
-  return { counts, ingested, parked, decisions, posted, postedTwice, balances, ...outbox };
+  return { counts, ingested, parked, decisions, posted, postedTwice, balances, deadLetteredMessages, ...outbox };
 }
 
 function readOutbox(stateDir: string): Pick<StateContents, 'outboxLines' | 'duplicateOutboxLines' | 'outboxDigest'> {
@@ -263,6 +269,8 @@ export interface Comparison {
    * the posting records carry the other authorisation id.
    */
   swapped: { businessKey: string; clean: string; faulted: string }[];
+  /** Of `lost`: payments posted in both runs whose posting record the faulted run never wrote (wholly or in part). */
+  lostRecords: number;
   /** Balances equal per account and currency (summed over partitions and shards). */
   ledgerEqual: boolean;
   /** Balance versions equal too (the count of conditional balance updates: batch composition, not money). */
@@ -329,6 +337,24 @@ export function compareStates(clean: StateContents, faulted: StateContents, inde
     }
     if (c.posted.length === 1 && f.posted.length === 1 && c.posted[0] !== f.posted[0]) swapped.push({ businessKey: key, clean: c.posted[0]!, faulted: f.posted[0]! });
   }
+  // A payment posted in both runs whose posting record (or a leg of it) the faulted run never wrote.
+  const faultedLines = new Set(faulted.outboxLines);
+  const swappedIds = new Set(swapped.flatMap((pair) => [pair.clean, pair.faulted]));
+  const unwritten = new Set<string>();
+  for (const line of clean.outboxLines) {
+    if (faultedLines.has(line)) continue;
+    const authorizationId = line.slice(...AUTHORIZATION_ID_FIELD).trim();
+    if (swappedIds.has(authorizationId) || !faulted.posted.has(authorizationId)) continue;
+    unwritten.add(authorizationId);
+  }
+  const lostRecords = unwritten.size;
+  if (lostRecords > 0) {
+    lost += lostRecords;
+    differences.push(`${lostRecords} payment(s) posted to the ledger without their posting record, e.g. authorisation ${[...unwritten][0]}`);
+  }
+  if (faulted.deadLetteredMessages > clean.deadLetteredMessages) {
+    differences.push(`${faulted.deadLetteredMessages - clean.deadLetteredMessages} message(s) given up on and dead-lettered ("message failed every delivery and could not be parked")`);
+  }
   if (swapped.length > 0) {
     const pair = swapped[0]!;
     differences.push(
@@ -349,8 +375,7 @@ export function compareStates(clean: StateContents, faulted: StateContents, inde
   const recordsEqual = clean.outboxDigest === faulted.outboxDigest && clean.outboxLines.length === faulted.outboxLines.length;
   let recordsEqualExceptSwaps = recordsEqual;
   if (!recordsEqual && swapped.length > 0 && clean.outboxLines.length === faulted.outboxLines.length) {
-    const ids = new Set(swapped.flatMap((pair) => [pair.clean, pair.faulted]));
-    recordsEqualExceptSwaps = outboxDigestExcept(clean.outboxLines, ids) === outboxDigestExcept(faulted.outboxLines, ids);
+    recordsEqualExceptSwaps = outboxDigestExcept(clean.outboxLines, swappedIds) === outboxDigestExcept(faulted.outboxLines, swappedIds);
   }
   if (!recordsEqual)
     differences.push(
@@ -358,7 +383,7 @@ export function compareStates(clean: StateContents, faulted: StateContents, inde
     );
   const countsEqual = (Object.keys(clean.counts) as (keyof StateCounts)[]).every((key) => clean.counts[key] === faulted.counts[key]);
   if (!countsEqual) differences.push(`counts: clean ${JSON.stringify(clean.counts)}, faulted ${JSON.stringify(faulted.counts)}`);
-  return { lost, postedTwice, swapped, ledgerEqual, versionsEqual, recordsEqual, recordsEqualExceptSwaps, countsEqual, differences };
+  return { lost, lostRecords, postedTwice, swapped, ledgerEqual, versionsEqual, recordsEqual, recordsEqualExceptSwaps, countsEqual, differences };
 }
 
 /** The summary fields a store-derived count must equal (the clean, uninterrupted run's own printed summary). */

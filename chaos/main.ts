@@ -34,8 +34,10 @@ export interface ChaosOptions {
   waveSize: number;
   /** Authorisations for the in-process classes (store faults, stall, clock skew). */
   faultCount: number;
-  /** Share of store calls that fail. */
+  /** Share of port calls (dedup, ledger, reference data) that fail. */
   faultRate: number;
+  /** Share of the other stores' SQLite statements that fail (each payment runs several). */
+  statementFaultRate: number;
   stalls: number;
   classes: ClassName[];
   workDir: string;
@@ -43,7 +45,7 @@ export interface ChaosOptions {
 }
 
 function ratio(text: string): number {
-  if (!/^0(\.[0-9]+)?$/.test(text) || Number(text) <= 0 || Number(text) >= 0.5) throw new InvalidArgumentError(`--fault-rate must be a fraction above 0 and below 0.5, got "${text}"`);
+  if (!/^0(\.[0-9]+)?$/.test(text) || Number(text) <= 0 || Number(text) >= 0.5) throw new InvalidArgumentError(`a fault rate must be a fraction above 0 and below 0.5, got "${text}"`);
   return Number(text);
 }
 
@@ -90,7 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ClassResult[]> {
     if (name === 'kill') {
       results.push(await killClass({ input: inputOf(options.count), workDir, kills: options.kills, seed: options.seed, partitions: options.partitions, waveSize: options.waveSize, log: options.log }));
     } else if (name === 'store') {
-      results.push(await storeFaultClass({ input: inputOf(options.faultCount), workDir, seed: options.seed, rate: options.faultRate, log: options.log }));
+      results.push(await storeFaultClass({ input: inputOf(options.faultCount), workDir, seed: options.seed, rate: options.faultRate, statementRate: options.statementFaultRate, log: options.log }));
     } else if (name === 'stall') {
       results.push(await stallClass({ input: inputOf(options.faultCount), workDir, seed: options.seed, stalls: options.stalls, log: options.log }));
     } else {
@@ -110,7 +112,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--partitions <n>', 'state partitions of the kill -9 run', positiveInteger('--partitions'), Math.max(2, availableParallelism()))
     .option('--wave-size <n>', 'input lines per committed wave in the kill -9 run', positiveInteger('--wave-size'), 2000)
     .option('--fault-count <n>', 'authorisations for the in-process classes (store faults, stall, clock skew)', positiveInteger('--fault-count'), 100_000)
-    .option('--fault-rate <r>', 'share of store calls that fail', ratio, 0.05)
+    .option('--fault-rate <r>', 'share of dedup-store, ledger and reference-data calls that fail', ratio, 0.05)
+    .option('--statement-fault-rate <r>', "share of the other stores' SQLite statements that fail (transaction state, velocity, decisions, parking, outbox, re-driver)", ratio, 0.005)
     .option('--stalls <n>', 'stalls of a stage past the wave timeout', wholeNumber('--stalls', { min: 1 }), 3)
     .option('--classes <list>', `fault classes to run, comma-separated (${CLASSES.join(',')})`, classList, [...CLASSES])
     .option('--work-dir <dir>', 'where inputs and states go (default: a new temporary directory)')
@@ -134,6 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     waveSize: parsed.waveSize as number,
     faultCount: parsed.faultCount as number,
     faultRate: parsed.faultRate as number,
+    statementFaultRate: parsed.statementFaultRate as number,
     stalls: parsed.stalls as number,
     classes: parsed.classes as ClassName[],
     workDir,

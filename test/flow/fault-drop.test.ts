@@ -56,7 +56,8 @@ describe('fault drop', () => {
   });
 
   it('refuses ratios outside [0, 1), naming the option and the value', () => {
-    for (const bad of [-0.0001, 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, -Number.POSITIVE_INFINITY]) expect(() => checkDropRatio(bad)).toThrow(`--fault-drop must be a share of events in [0, 1) (e.g. 0.01), got ${String(bad)}`);
+    for (const bad of [-0.0001, 1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, -Number.POSITIVE_INFINITY])
+      expect(() => checkDropRatio(bad)).toThrow(`--fault-drop must be a share of events in [0, 1) (e.g. 0.01), got ${String(bad)}`);
     for (const bad of ['1', '1.0', '-0.5', 'abc', '', ' ', '1e-3', '0x1', '.', '0..1']) expect(() => parseDropRatio(bad)).toThrow(`got "${bad}"`);
     expect(parseDropRatio('0.25')).toBe(0.25);
     expect(parseDropRatio('.5')).toBe(0.5);

@@ -81,23 +81,18 @@ describe('auditFlow', () => {
 
   it('unbalances an equation when a fact is missing from the middle of a flow (metamorphic)', () => {
     fc.assert(
-      fc.property(
-        fc.array(paymentArb, { minLength: 1, maxLength: 50 }),
-        fc.nat(),
-        fc.constantFrom('dedup', 'decision', 'legs'),
-        (specs, pick, removed) => {
-          const payments = specs.map((spec, index) => factsAt('posted', index, spec.currency, spec.minor, false, spec.ageMs));
-          const victim = payments[pick % payments.length]!;
-          if (removed === 'dedup') delete victim.dedup;
-          if (removed === 'decision') delete victim.decision;
-          if (removed === 'legs') delete victim.legs;
-          const report = auditFlow(payments, [], {}, { now: NOW, stuckAfterMs: 0 });
-          expect(report.balanced).toBe(false);
-          const broken = report.equations.filter((equation) => !equation.holds);
-          expect(broken.length).toBeGreaterThan(0);
-          for (const equation of broken) expect(Math.abs(equation.difference.count)).toBe(1);
-        },
-      ),
+      fc.property(fc.array(paymentArb, { minLength: 1, maxLength: 50 }), fc.nat(), fc.constantFrom('dedup', 'decision', 'legs'), (specs, pick, removed) => {
+        const payments = specs.map((spec, index) => factsAt('posted', index, spec.currency, spec.minor, false, spec.ageMs));
+        const victim = payments[pick % payments.length]!;
+        if (removed === 'dedup') delete victim.dedup;
+        if (removed === 'decision') delete victim.decision;
+        if (removed === 'legs') delete victim.legs;
+        const report = auditFlow(payments, [], {}, { now: NOW, stuckAfterMs: 0 });
+        expect(report.balanced).toBe(false);
+        const broken = report.equations.filter((equation) => !equation.holds);
+        expect(broken.length).toBeGreaterThan(0);
+        for (const equation of broken) expect(Math.abs(equation.difference.count)).toBe(1);
+      }),
     );
   });
 

@@ -75,6 +75,29 @@ export class FaultBook {
     }
   }
 
+  private readonly settledBuckets = new Map<string, number>();
+
+  /**
+   * Books every fault still waiting under `bucket` (e.g. "its run threw and its open wave was
+   * rolled back"): such a fault needs no later call about the same key to be accounted for.
+   */
+  settleOutstanding(bucket: string): number {
+    let settled = 0;
+    for (const fault of this.faults) {
+      if (fault.waitingOn.size === 0) continue;
+      for (const key of fault.waitingOn) this.waiting.delete(key);
+      fault.waitingOn.clear();
+      settled += 1;
+    }
+    if (settled > 0) this.settledBuckets.set(bucket, (this.settledBuckets.get(bucket) ?? 0) + settled);
+    return settled;
+  }
+
+  /** Every fault in exactly one bucket: recovered, settled under a named bucket, or never recovered. */
+  accounting(): Record<string, number> {
+    return { 'recovered by a later successful call': this.recoveredCount, ...Object.fromEntries(this.settledBuckets), 'never recovered': this.outstanding().length };
+  }
+
   get injected(): number {
     return this.faults.length;
   }

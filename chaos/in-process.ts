@@ -17,6 +17,7 @@ import { loadReferenceData } from '../src/adapters/embedded/reference-data';
 import type { RunSummary, RuntimeOptions } from '../src/runtime/embedded-runtime';
 import { EmbeddedRuntime } from '../src/runtime/embedded-runtime';
 import { withStatementFaults } from './db-faults';
+import { redriveState } from '../src/cli/dlq-command';
 import { FaultBook, faultyDedupStore, faultyLedgerStore, faultyReferenceData, seededInjector } from './faults';
 import type { SkewTally } from './faults';
 import { skewedClock } from './faults';
@@ -44,7 +45,7 @@ export interface RunOutcome {
 }
 
 /** Posts `lines` into `stateDir`, re-running on the same state (at most `maxRuns` times) while a run throws. */
-export async function postUntilDone(stateDir: string, lines: readonly string[], options: Omit<RuntimeOptions, 'stateDir'>, maxRuns = 5): Promise<RunOutcome> {
+export async function postUntilDone(stateDir: string, lines: readonly string[], options: Omit<RuntimeOptions, 'stateDir'>, maxRuns = 5, onRunThrew?: () => void): Promise<RunOutcome> {
   const started = performance.now();
   const reruns: string[] = [];
   for (let run = 1; run <= maxRuns; run += 1) {
@@ -54,6 +55,7 @@ export async function postUntilDone(stateDir: string, lines: readonly string[], 
       return { summary, reruns, ms: performance.now() - started };
     } catch (error) {
       reruns.push(error instanceof Error ? error.message : String(error));
+      onRunThrew?.();
     } finally {
       runtime.close();
     }
@@ -119,9 +121,21 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
         },
       },
       MAX_RUNS,
+      () => book.settleOutstanding('outstanding when its run threw (open wave rolled back, input re-run)'),
     ),
   );
-  const faulted = inspectState(join(options.workDir, 'faulted'));
+  // A message the runtime gave up on waits in the dead-letter store: redriving it (DLQ-1) is the
+  // operator's recovery, run here once, without faults (still watched, so its successes count).
+  const faultedDir = join(options.workDir, 'faulted');
+  const deadLettered = inspectState(faultedDir).deadLetteredMessages;
+  let redriven = 0;
+  if (deadLettered > 0) {
+    log(`store faults: ${deadLettered} message(s) dead-lettered; redriving them (dlq redrive --all)`);
+    const outcomes = await withStatementFaults({ draw: () => undefined }, book, () => redriveState(faultedDir, { all: true }));
+    redriven = outcomes.filter((redrive) => redrive.outcome === 'redriven').length;
+    book.settleOutstanding('outstanding when the run ended, its payment dead-lettered then redriven');
+  }
+  const faulted = inspectState(faultedDir);
   const verdict = judged(faulted, clean, outcome.summary, indexInput(options.input));
   const outstanding = book.outstanding();
   verdict.problems.push(...outstanding.slice(0, 5).map((fault) => `fault never recovered: ${fault}`));
@@ -129,11 +143,18 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
     name: 'store errors + throttling',
     setup: `${lines.length} authorisations, seed ${options.seed}: ${options.rate} of dedup / ledger / reference-data calls fail (SQLITE_BUSY, ProvisionedThroughputExceeded, Throttling, TransientStoreError, lost response), and ${options.statementRate} of the transaction-state, velocity, decision, parking, outbox and re-driver statements fail with SQLITE_BUSY`,
     injected: book.injected,
-    accounted: { 'recovered by a later successful call': book.recovered, 'never recovered': outstanding.length },
-    recoveries: book.recovered,
+    accounted: book.accounting(),
+    recoveries: book.injected - outstanding.length,
     ...verdict,
     ms: outcome.ms,
-    details: { ...book.byKind(), 're-runs after a run that threw': outcome.reruns.length, 'messages dead-lettered': faulted.deadLetteredMessages, 'clean run': `${(clean.ms / 1000).toFixed(1)} s` },
+    details: {
+      ...book.byKind(),
+      're-runs after a run that threw': outcome.reruns.length,
+      ...(outcome.reruns.length > 0 ? { 'first re-run cause': outcome.reruns[0]! } : {}),
+      'messages dead-lettered': deadLettered,
+      'redriven from the dead-letter store': redriven,
+      'clean run': `${(clean.ms / 1000).toFixed(1)} s`,
+    },
   };
 }
 

@@ -31,13 +31,41 @@ import { LedgerlineStack } from './lib/base';
 import { CustomerManagedKey, logsServiceGrant, logDeliveryServiceGrant, senderServiceGrant } from './lib/kms';
 import { SecureBucket, housekeepingRule } from './lib/bucket';
 import { DeadLetterQueue, QueueWithDlq, visibilityTimeoutFor } from './lib/queue';
-import { policyDocument, type PolicyStatement } from './lib/iam';
-import { INGEST_PREFIXES } from './naming';
+import { LeastPrivilegeRole, allow, kmsVia, policyDocument, type PolicyStatement } from './lib/iam';
+import { INGEST_PREFIXES, type Names } from './naming';
 import { replayEventTypes } from '../src/use-cases/replay/archive-pattern';
+import { DLQ_IAM, REPLAY_IAM, REPLAY_NAME_PREFIX } from '../src/use-cases/replay/operator-iam';
 import { bucketUsers } from './catalogue';
 
 // REPLAY-1: what the archive keeps is defined once, for this archive and the embedded one.
 export { OUTWARD_EVENT_TYPES, replayEventTypes } from '../src/use-cases/replay/archive-pattern';
+
+/**
+ * The operator role's policy (REPLAY-1, DLQ-1; the actions: src/use-cases/replay/operator-iam.ts):
+ * replays of the archive to the bus, and reading and redriving every dead-letter queue back to
+ * its source queues through the messaging key.
+ */
+export function operatorStatements(config: Pick<EnvironmentConfig, 'runtime' | 'region'>, names: Names, messagingKeyArn: string): PolicyStatement[] {
+  const routes = routesFor(config.runtime.topology);
+  const dlqs = [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
+  return [
+    allow(REPLAY_IAM.archive, [`arn:aws:events:${names.region}:${names.account}:archive/${names.archiveName}`], undefined, 'ReplayTheArchive'),
+    allow(REPLAY_IAM.replay, [`arn:aws:events:${names.region}:${names.account}:replay/${REPLAY_NAME_PREFIX}*`], undefined, 'FollowReplays'),
+    allow(
+      DLQ_IAM.deadLetterQueue,
+      dlqs.map((dlq) => names.queueArn(dlq)),
+      undefined,
+      'ReadAndRedriveDeadLetters',
+    ),
+    allow(
+      DLQ_IAM.sourceQueue,
+      routes.map((route) => names.queueArn(names.routeQueueName(route))),
+      undefined,
+      'RedriveToSourceQueues',
+    ),
+    kmsVia([messagingKeyArn], ['sqs'], config.region, DLQ_IAM.key),
+  ];
+}
 
 /** SNS topics (notifications for people and downstream systems). */
 export const NOTIFICATION_TOPICS = ['reconciliation', 'posting-notifications'] as const;
@@ -62,6 +90,8 @@ export class DataStack extends LedgerlineStack {
   readonly pipeDlq: SqsQueue;
   readonly schedulerDlq: SqsQueue;
   readonly asyncInvokeDlq: SqsQueue;
+  /** Assumed by the on-call operator for `ledgerline replay --env` and `ledgerline dlq --env` (REPLAY-1, DLQ-1). */
+  readonly operatorRole: LeastPrivilegeRole;
   readonly topics = new Map<NotificationTopic, SnsTopic>();
   readonly workbenchCsrfSecret: SecretsmanagerSecret;
   readonly workbenchOktaClientSecret: SecretsmanagerSecret;
@@ -217,6 +247,15 @@ export class DataStack extends LedgerlineStack {
     this.queuePolicy('scheduler-dlq', this.schedulerDlq, []);
     this.asyncInvokeDlq = new DeadLetterQueue(this, 'async-invoke-dlq', { name: names.asyncInvokeDlqName, kmsKeyArn: this.messagingKey.arn }).queue;
     this.queuePolicy('async-invoke-dlq', this.asyncInvokeDlq, []);
+
+    // --- The operator's replay and redrive grant (REPLAY-1, DLQ-1) ------------------------------
+    this.operatorRole = new LeastPrivilegeRole(this, 'operator-role', {
+      name: names.roleName('operator'),
+      description: 'On-call operator: replays the event archive and redrives the dead-letter queues (ledgerline replay / dlq)',
+      assumeRolePolicy: policyDocument([{ Effect: 'Allow', Principal: { AWS: config.humanRoleArns.breakGlass }, Action: 'sts:AssumeRole' }]),
+      permissionsBoundary: names.permissionsBoundaryArn,
+      statements: operatorStatements(config, names, this.messagingKey.arn),
+    });
 
     // --- Notification topics ---------------------------------------------------------------------
     for (const topicName of NOTIFICATION_TOPICS) {

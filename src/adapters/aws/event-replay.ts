@@ -9,7 +9,7 @@
  * consume that type only (Destination.FilterArns), which the caller derives from the routes.
  *
  * IAM: the operator needs events:StartReplay on the archive and events:DescribeReplay on the
- * replay (REPLAY_IAM below, the one declaration the stacks' operator grant reads). EventBridge
+ * replay (REPLAY_IAM, src/use-cases/replay/operator-iam.ts, which the operator role reads). EventBridge
  * delivers the replayed events to the bus itself.
  */
 import { DescribeReplayCommand, EventBridgeClient, StartReplayCommand } from '@aws-sdk/client-eventbridge';
@@ -17,10 +17,7 @@ import type { ArchiveReplayer, ReplayState, ReplayStatus, ReplayWindow } from '.
 import { awsCall, errorName } from './errors';
 
 /** The IAM actions replay needs, by the resource they are authorised on. */
-export const REPLAY_IAM = Object.freeze({
-  archive: ['events:StartReplay'],
-  replay: ['events:DescribeReplay'],
-});
+export { REPLAY_IAM } from '../../use-cases/replay/operator-iam';
 
 /** The ARN DescribeReplay is authorised on. */
 export function replayArn(region: string, account: string, name: string): string {

@@ -97,12 +97,8 @@ export class SqsQueueRedriver implements Redriver {
 
 // --- DLQ-1: the dead-letter queues, read and redriven by the operator -------------------------
 
-/** The IAM actions `ledgerline dlq` needs on each dead-letter queue (the one declaration the operator grant reads). */
-export const DLQ_IAM = Object.freeze({
-  deadLetterQueue: ['sqs:ListDeadLetterSourceQueues', 'sqs:ReceiveMessage', 'sqs:GetQueueAttributes', 'sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks'],
-  /** A move task reads and deletes on the DLQ and sends to the source queue, as the caller. */
-  moveTask: { deadLetterQueue: ['sqs:DeleteMessage'], sourceQueue: ['sqs:SendMessage'] },
-});
+/** The IAM actions `ledgerline dlq` needs (declared once: src/use-cases/replay/operator-iam.ts). */
+export { DLQ_IAM } from '../../use-cases/replay/operator-iam';
 
 /** A message on a dead-letter queue, as `dlq list|show` prints it: the body redacted (PCI-3). */
 export interface DeadLetterMessage {

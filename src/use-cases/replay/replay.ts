@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { LedgerEvent } from '../../domain/events';
 import { ARCHIVED_EVENT_TYPES } from './archive-pattern';
+import { REPLAY_NAME_PREFIX } from './operator-iam';
 import type { ArchiveReplayer, EventArchive, ReplayStatus, ReplayTarget, ReplayWindow } from './ports';
 
 export class ReplayError extends Error {
@@ -74,7 +75,7 @@ export function replayNameFor(window: ReplayWindow): string {
     .update(`${window.from.toISOString()}|${window.to.toISOString()}|${window.type ?? '*'}`)
     .digest('hex')
     .slice(0, 12);
-  return `replay-${stamp(window.from)}-${stamp(window.to)}-${hash}`.slice(0, 64);
+  return `${REPLAY_NAME_PREFIX}${stamp(window.from)}-${stamp(window.to)}-${hash}`.slice(0, 64);
 }
 
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);

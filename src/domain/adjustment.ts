@@ -115,6 +115,8 @@ export interface AdjustmentApproval {
   proposedBy: string;
   /** When it was proposed (ISO 8601): its value date is this date, whenever the approval lands. */
   proposedAt: string;
+  /** The case version the proposal made: a later proposal of the same case is another approval, whoever makes it and when. */
+  proposalVersion?: number;
 }
 
 export interface AdjustmentInput {
@@ -144,7 +146,8 @@ const ID_HEX = 24;
 
 /** `ADJ-<24 hex>` from the case id and the approval. */
 export function adjustmentIdFor(caseId: string, approval: AdjustmentApproval): string {
-  return `ADJ-${createHash('sha256').update(['adjustment', caseId, approval.proposedBy, approval.proposedAt].join('\u001f')).digest('hex').slice(0, ID_HEX)}`;
+  const parts = ['adjustment', caseId, approval.proposedBy, approval.proposedAt, ...(approval.proposalVersion !== undefined ? [String(approval.proposalVersion)] : [])];
+  return `ADJ-${createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, ID_HEX)}`;
 }
 
 /** The reversal of an adjustment: one per adjustment. */
@@ -248,7 +251,8 @@ export function buildAdjustment(input: AdjustmentInput): Adjustment | undefined 
   }
   const adjustmentId = adjustmentIdFor(adjusted.caseId, approval);
   const contra = contraAccount(target, currency, input.accounts);
-  if (contra === ledgerAccountId) throw new AdjustmentError(`case ${adjusted.caseId}: the adjusted account ${ledgerAccountId} is the ${target === 'WRITE_OFF' ? 'write-off' : 'suspense'} account itself`);
+  if (contra === ledgerAccountId)
+    throw new AdjustmentError(`case ${adjusted.caseId}: the adjusted account ${ledgerAccountId} is the ${target === 'WRITE_OFF' ? 'write-off' : 'suspense'} account itself`);
   const magnitude = difference < 0n ? -difference : difference;
   const onAccount: 'DEBIT' | 'CREDIT' = difference > 0n ? 'CREDIT' : 'DEBIT';
   const specs: LegSpec[] = [
@@ -290,6 +294,7 @@ export interface AdjustmentRef {
   /** The proposal it books (its id's source). */
   proposedBy: string;
   proposedAt: string;
+  proposalVersion?: number;
 }
 
 export function adjustmentRef(adjustment: Adjustment, approval: AdjustmentApproval): AdjustmentRef {
@@ -306,6 +311,7 @@ export function adjustmentRef(adjustment: Adjustment, approval: AdjustmentApprov
     amount: signed,
     proposedBy: approval.proposedBy,
     proposedAt: approval.proposedAt,
+    ...(approval.proposalVersion !== undefined ? { proposalVersion: approval.proposalVersion } : {}),
   };
 }
 

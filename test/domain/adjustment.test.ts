@@ -6,17 +6,7 @@
  * zero; every class of bad input is refused naming the case and the fault.
  */
 import fc from 'fast-check';
-import {
-  type AdjustedCase,
-  adjustmentFromRef,
-  adjustmentIdFor,
-  adjustmentRef,
-  buildAdjustment,
-  buildReversal,
-  caseDifferences,
-  exactMinor,
-  reversalIdFor,
-} from '../../src/domain/adjustment';
+import { type AdjustedCase, adjustmentFromRef, adjustmentIdFor, adjustmentRef, buildAdjustment, buildReversal, caseDifferences, exactMinor, reversalIdFor } from '../../src/domain/adjustment';
 import { fromMinorUnits } from '../../src/domain/money';
 import { imbalance, signedMinor } from '../../src/domain/posting';
 import { parsePostingLines, POSTING_RECORD_WIDTH } from '../../src/domain/posting-record';
@@ -165,7 +155,16 @@ describe('buildAdjustment', () => {
     ['more decimals than the currency allows', { amount: '1.005' }, /more decimals than EUR allows \(2\)/],
     ['an unknown currency', { currency: 'XXQ' }, /case c: unknown ISO 4217 currency "XXQ"/],
     ['items on both sides and no totals', { side: 'both' as const }, /both sides but no totals/],
-    ['a difference in several currencies', { totals: [{ currency: 'EUR', difference: '1.00' }, { currency: 'GBP', difference: '2.00' }] }, /several currencies \(EUR, GBP\)/],
+    [
+      'a difference in several currencies',
+      {
+        totals: [
+          { currency: 'EUR', difference: '1.00' },
+          { currency: 'GBP', difference: '2.00' },
+        ],
+      },
+      /several currencies \(EUR, GBP\)/,
+    ],
   ])('refuses %s, naming the case', (_name, override, message) => {
     const adjusted: AdjustedCase = { caseId: 'c', side: 'statement', accountId: 'ACC-1', currency: 'EUR', amount: '1.50', ...override };
     expect(() => buildAdjustment({ case: adjusted, target: 'WRITE_OFF', approval, ledgerAccountId: 'ACC-1' })).toThrow(message);

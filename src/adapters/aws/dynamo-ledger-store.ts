@@ -630,7 +630,13 @@ export class DynamoLedgerStore implements LedgerStore, RecordedSequences {
   async hasSequence(sequenceId: string): Promise<boolean> {
     const found = await awsCall('ledger GetItem', () =>
       this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { [PK]: { S: LEDGER_KEYS.sequence(sequenceId) } }, ConsistentRead: true, ProjectionExpression: '#pk', ExpressionAttributeNames: { '#pk': PK } }),
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: LEDGER_KEYS.sequence(sequenceId) } },
+          ConsistentRead: true,
+          ProjectionExpression: '#pk',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
       ),
     );
     return found.Item !== undefined;

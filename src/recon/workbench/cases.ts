@@ -91,7 +91,7 @@ export interface ExceptionCase {
   assignee?: string;
   resolution?: Resolution;
   /** PENDING_APPROVAL: who proposed the write-off and why. */
-  writeOff?: { proposedBy: string; note: string; at: string; target?: AdjustmentTarget };
+  writeOff?: { proposedBy: string; note: string; at: string; target?: AdjustmentTarget; /** ADJ-1: the case version the proposal made (its adjustment's id derives from it). */ version?: number };
   version: number;
   updatedAt: string;
 }
@@ -248,7 +248,10 @@ export function parseCaseAction(body: unknown): CaseAction {
       const target = fields.target;
       if (target === undefined || target === null || target === '') return { type: 'propose-write-off', note };
       if (typeof target !== 'string' || !(ADJUSTMENT_TARGETS as readonly string[]).includes(target)) {
-        throw new WorkbenchError('INVALID', `field "target" must be one of ${ADJUSTMENT_TARGETS.join(', ')} (WRITE_OFF: the write-off account; SUSPENSE: a bank error, to suspense); got ${JSON.stringify(target)}`);
+        throw new WorkbenchError(
+          'INVALID',
+          `field "target" must be one of ${ADJUSTMENT_TARGETS.join(', ')} (WRITE_OFF: the write-off account; SUSPENSE: a bank error, to suspense); got ${JSON.stringify(target)}`,
+        );
       }
       return { type: 'propose-write-off', note, target: target as AdjustmentTarget };
     }
@@ -387,7 +390,11 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
       requireRole(actor, 'reconciler', 'propose a write-off');
       requireStatus(current, ['OPEN'], 'proposing a write-off');
       if (current.kind !== 'exception') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is a proposed match: confirm or reject it`);
-      next = { ...next, status: 'PENDING_APPROVAL', writeOff: { proposedBy: actor.user, note: action.note, at, ...(action.target && action.target !== 'WRITE_OFF' ? { target: action.target } : {}) } };
+      next = {
+        ...next,
+        status: 'PENDING_APPROVAL',
+        writeOff: { proposedBy: actor.user, note: action.note, at, ...(action.target && action.target !== 'WRITE_OFF' ? { target: action.target } : {}), version: next.version },
+      };
       note = action.note;
       detail = action.target === 'SUSPENSE' ? `booking of ${current.amount} ${current.currency} to suspense (bank error) proposed` : `write-off of ${current.amount} ${current.currency} proposed`;
       break;

@@ -22,7 +22,7 @@ const importModule = () => require('./import-run') as typeof import('./import-ru
 const appModule = () => require('./app') as typeof import('./app');
 const authModule = () => require('./local-auth') as typeof import('./local-auth');
 const serverModule = () => require('./server') as typeof import('./server');
-const ledgerModule = () => require('./local-ledger') as typeof import('./local-ledger');
+const ledgerModule = () => require('../../adapters/embedded/recon-workbench-ledger') as typeof import('../../adapters/embedded/recon-workbench-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Io {
@@ -128,7 +128,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
   }
   const { openWorkbenchDatabase, SqliteWorkbenchStore } = storeModule();
   const clock = { now: () => new Date() };
-  let ledger: import('./local-ledger').LocalWorkbenchLedger | undefined;
+  let ledger: import('../../adapters/embedded/recon-workbench-ledger').LocalWorkbenchLedger | undefined;
   if (options.state !== undefined) {
     const { openLocalWorkbenchLedger, WorkbenchLedgerConfigError } = ledgerModule();
     try {

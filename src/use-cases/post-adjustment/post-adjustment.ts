@@ -87,11 +87,17 @@ const MAX_ATTEMPTS = 3;
 function approvalOf(current: ExceptionCase): AdjustmentApproval {
   const proposal = current.writeOff;
   if (!proposal) throw new WorkbenchError('CONFLICT', `case ${current.caseId} has no write-off proposal`);
-  return { proposedBy: proposal.proposedBy, proposedAt: proposal.at };
+  return { proposedBy: proposal.proposedBy, proposedAt: proposal.at, ...(proposal.version !== undefined ? { proposalVersion: proposal.version } : {}) };
 }
 
 function sameProposal(a: ExceptionCase | undefined, b: ExceptionCase): boolean {
-  return a?.status === 'PENDING_APPROVAL' && a.writeOff?.proposedBy === b.writeOff?.proposedBy && a.writeOff?.at === b.writeOff?.at && a.writeOff?.target === b.writeOff?.target;
+  return (
+    a?.status === 'PENDING_APPROVAL' &&
+    a.writeOff?.proposedBy === b.writeOff?.proposedBy &&
+    a.writeOff?.at === b.writeOff?.at &&
+    a.writeOff?.target === b.writeOff?.target &&
+    a.writeOff?.version === b.writeOff?.version
+  );
 }
 
 function booking(error: unknown, caseId: string): unknown {
@@ -112,7 +118,8 @@ async function approve(
   const approval = approvalOf(current);
   const target = current.writeOff?.target ?? 'WRITE_OFF';
   const account = await deps.accounts.ledgerAccount(current.accountId);
-  if (!account) throw new WorkbenchError('INVALID', `account ${current.accountId} of case ${current.caseId} is not a ledger account (not in reference data); nothing was booked and the case was not changed`);
+  if (!account)
+    throw new WorkbenchError('INVALID', `account ${current.accountId} of case ${current.caseId} is not a ledger account (not in reference data); nothing was booked and the case was not changed`);
   let adjustment: Adjustment | undefined;
   try {
     adjustment = buildAdjustment({
@@ -159,7 +166,15 @@ async function approve(
   }
 }
 
-async function reject(deps: WorkbenchLedgerDeps, cases: CaseStoreForAdjustments, current: ExceptionCase, action: CaseAction, actor: Actor, at: string, expectedVersion: number): Promise<{ case: ExceptionCase; event: CaseEvent }> {
+async function reject(
+  deps: WorkbenchLedgerDeps,
+  cases: CaseStoreForAdjustments,
+  current: ExceptionCase,
+  action: CaseAction,
+  actor: Actor,
+  at: string,
+  expectedVersion: number,
+): Promise<{ case: ExceptionCase; event: CaseEvent }> {
   const decided = applyCaseAction(current, action, actor, at, expectedVersion);
   const adjustmentId = adjustmentIdFor(current.caseId, approvalOf(current));
   if (await deps.ledger.hasSequence(adjustmentSequenceId(adjustmentId))) {

@@ -1,5 +1,5 @@
 /**
- * ADJ-1, embedded: the posting state directory (`ledgerline post --state DIR`) as the workbench's
+ * ADJ-1, embedded (the workbench reaches it through this recon-* file, ARCH-1): the posting state directory (`ledgerline post --state DIR`) as the workbench's
  * ledger. An adjustment is booked in the state's first partition (its ledger and its posting
  * outbox, `<partition>/outbox/postings-NNNNNNNN.txt`); `ledgerline ledger` sums every partition,
  * so an account reads as one. Each write holds the state's writer lock (LOCK-1) only while it
@@ -8,16 +8,16 @@
  * by IBAN or account id, as the reconciliation ledger source resolves it.
  */
 import { join, resolve } from 'node:path';
-import { openStateDatabase, type StateDatabase } from '../../adapters/embedded/database';
-import { acquireDirLock, DirLockedError } from '../../adapters/embedded/dir-lock';
-import { SqliteLedgerStore } from '../../adapters/embedded/ledger-store';
-import { SqliteFileOutbox } from '../../adapters/embedded/outbox';
-import { loadReferenceData } from '../../adapters/embedded/reference-data';
+import { openStateDatabase, type StateDatabase } from './database';
+import { acquireDirLock, DirLockedError } from './dir-lock';
+import { SqliteLedgerStore } from './ledger-store';
+import { SqliteFileOutbox } from './outbox';
+import { loadReferenceData } from './reference-data';
 import type { AdjustmentAccounts } from '../../domain/adjustment';
 import type { LedgerAccountResolver, LedgerStore, PostingOutbox, PostingRecord, PostingSequence, RecordedSequences } from '../../ports';
 import { partitionDirs } from '../../runtime/state-layout';
 import type { WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
-import { WorkbenchError } from './cases';
+import { WorkbenchError } from '../../recon/workbench/cases';
 
 export class WorkbenchLedgerConfigError extends Error {
   override name = 'WorkbenchLedgerConfigError';
@@ -60,7 +60,8 @@ export function openLocalWorkbenchLedger(stateDir: string, options: { referenceD
     try {
       lock = acquireDirLock(root, LOCK_COMMAND);
     } catch (error) {
-      if (error instanceof DirLockedError) throw new WorkbenchError('UNAVAILABLE', `the posting state is being written by another command (${error.message}); nothing was booked. Try again when it has finished`);
+      if (error instanceof DirLockedError)
+        throw new WorkbenchError('UNAVAILABLE', `the posting state is being written by another command (${error.message}); nothing was booked. Try again when it has finished`);
       throw error;
     }
     try {

@@ -47,7 +47,7 @@
  * MT940_SUBFIELDS. Errors name the field and the line, never its content; references and account
  * identifications are masked as identifiers, :86: and supplementary details as free text (PCI-2, PCI-3).
  */
-import { StatementParseError, type SourcePosition, type StatementLine } from '../types';
+import type { SourcePosition, StatementLine } from '../types';
 import {
   balanceProof,
   checkCurrency,
@@ -420,7 +420,8 @@ const IDENTIFIER_KEYS = new Set(['EREF', 'KREF', 'MREF', 'CRED', 'DEBT', 'IBAN',
 // ---------------------------------------------------------------------------------------------
 // The message parser
 
-const FIELD_START = /^:([0-9]{2}[A-Z]?|[A-Z]{2}):/;
+/** The start of a field: `:NN:`, `:NNA:` or a bank's `:AA:` (REC-MT940-8). */
+export const FIELD_START = /^:([0-9]{2}[A-Z]?|[A-Z]{2}):/;
 /** ":940:" / ":942:" alone on a line (Rabobank, REC-MT940-3). */
 const MESSAGE_TYPE_LINE = /^:94[02]:$/;
 /** A sender BIC alone, the message type alone ("940", "940 00"), or ING's "0000 NN<BIC>…" header (REC-MT940-1, REC-MT940-2). */
@@ -1012,21 +1013,4 @@ export function parseMt940Text(text: string, file = '<text>'): Mt940Message[] {
   parser.push(text);
   parser.end();
   return messages;
-}
-
-/** Reads the fields of an MT940 fragment (any tags, no sequence rules): for checking field grammar on snippets. */
-export function readMt940Fields(text: string): { tag: string; lines: string[]; line: number }[] {
-  const fields: { tag: string; lines: string[]; line: number }[] = [];
-  const splitter = new LineSplitter((raw, n) => {
-    // eslint-disable-next-line no-control-regex -- SOH/ETX framing bytes
-    const line = raw.replace(/^[\x01\x03]+|[\x01\x03 ]+$/g, '');
-    if (line.length === 0 || line === '-') return;
-    const match = FIELD_START.exec(line);
-    if (match) fields.push({ tag: match[1]!, lines: [line.slice(match[0].length)], line: n });
-    else if (fields.length > 0) fields[fields.length - 1]!.lines.push(line);
-    else throw new StatementParseError({ file: '<fragment>', line: n }, 'text before the first field');
-  });
-  splitter.push(text);
-  splitter.end();
-  return fields;
 }

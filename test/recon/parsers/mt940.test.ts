@@ -7,20 +7,12 @@
  * currency_in_25, cmxl/closing_balance, …) are not statements (no :20: … :62F:), so the file
  * parser rejects them and their field grammar is checked with the field-level parsers instead.
  */
+import { readMt940Fields } from '../../support/mt940-fields';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseStatementFile, streamStatementLines } from '../../../src/recon/parsers';
 import { maskText } from '../../../src/recon/parsers/common';
-import {
-  parseMt940Balance,
-  parseMt940Details,
-  parseMt940StatementLine,
-  parseMt940StatementNumber,
-  parseMt940Text,
-  readMt940Fields,
-  type Mt940Message,
-  type Mt940Transaction,
-} from '../../../src/recon/parsers/mt940';
+import { parseMt940Balance, parseMt940Details, parseMt940StatementLine, parseMt940StatementNumber, parseMt940Text, type Mt940Message, type Mt940Transaction } from '../../../src/recon/parsers/mt940';
 import type { ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { normalise, parseError, sameAmount, shared, tempDir } from './support/fixtures';
 import { loadPythonMt940Yaml, type PyBalance } from './support/python-yaml';

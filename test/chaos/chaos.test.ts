@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { appendFileSync, cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { killClass } from '../../chaos/kill';
-import { storeFaultClass } from '../../chaos/in-process';
+import { clockSkewClass, storeFaultClass } from '../../chaos/in-process';
 import { compareStates, indexInput, inspectState } from '../../chaos/inspect';
 import { FaultBook } from '../../chaos/faults';
 import { withStatementFaults } from '../../chaos/db-faults';
@@ -88,6 +88,16 @@ describe('chaos: posting under fault equals a clean run (CHAOS-1)', () => {
       expect(comparison.recordsEqual).toBe(false);
     });
   });
+
+  it('a clock skewed by minutes to hours, jumping and going backwards, changes no outcome, balance or record', async () => {
+    const input = join(dir, 'auths-2k.ndjson');
+    writeInput(input, 2000, 13);
+    const result = await clockSkewClass({ input, workDir: join(dir, 'clock'), seed: 13 });
+    expect(failures(result)).toEqual([]);
+    expect(result.injected).toBeGreaterThan(2000);
+    expect(Number(result.details['readings earlier than the one before'])).toBeGreaterThan(0);
+    expect(result).toMatchObject({ lost: 0, postedTwice: 0, ledgerEqual: true, recordsEqual: true, countsEqual: true });
+  }, 60_000);
 
   it('a fault is recovered only when every key it was about later succeeds', () => {
     const book = new FaultBook();

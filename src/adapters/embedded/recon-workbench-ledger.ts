@@ -4,7 +4,7 @@
  * outbox, `<partition>/outbox/postings-NNNNNNNN.txt`); `ledgerline ledger` sums every partition,
  * so an account reads as one. Each write holds the state's writer lock (LOCK-1) only while it
  * writes: while `post` runs, an approval is refused naming the holder, and nothing is booked.
- * Reads (is a sequence recorded?) take no lock. The case's account resolves through reference data
+ * Concurrent requests of one workbench take turns. Reads (is a sequence recorded?) take no lock. The case's account resolves through reference data
  * by IBAN or account id, as the reconciliation ledger source resolves it.
  */
 import { join, resolve } from 'node:path';
@@ -55,7 +55,15 @@ export function openLocalWorkbenchLedger(stateDir: string, options: { referenceD
   const store = new SqliteLedgerStore(db);
   const outbox = new SqliteFileOutbox(db, join(partition, 'outbox'));
 
-  async function locked<T>(work: () => Promise<T>): Promise<T> {
+  // This workbench's own writes (concurrent requests) take turns; the directory lock keeps other commands out.
+  let turn: Promise<unknown> = Promise.resolve();
+  function locked<T>(work: () => Promise<T>): Promise<T> {
+    const mine = turn.then(() => underDirLock(work));
+    turn = mine.catch(() => undefined);
+    return mine;
+  }
+
+  async function underDirLock<T>(work: () => Promise<T>): Promise<T> {
     let lock;
     try {
       lock = acquireDirLock(root, LOCK_COMMAND);

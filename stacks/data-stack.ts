@@ -34,7 +34,7 @@ import { DeadLetterQueue, QueueWithDlq, visibilityTimeoutFor } from './lib/queue
 import { LeastPrivilegeRole, allow, kmsVia, policyDocument, type PolicyStatement } from './lib/iam';
 import { INGEST_PREFIXES, type Names } from './naming';
 import { replayEventTypes } from '../src/use-cases/replay/archive-pattern';
-import { DLQ_IAM, REPLAY_IAM, REPLAY_NAME_PREFIX } from '../src/use-cases/replay/operator-iam';
+import { DLQ_IAM, REPLAY_IAM, replayNamePrefix } from '../src/use-cases/replay/operator-iam';
 import { bucketUsers } from './catalogue';
 
 // REPLAY-1: what the archive keeps is defined once, for this archive and the embedded one.
@@ -50,7 +50,7 @@ export function operatorStatements(config: Pick<EnvironmentConfig, 'runtime' | '
   const dlqs = [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
   return [
     allow(REPLAY_IAM.archive, [`arn:aws:events:${names.region}:${names.account}:archive/${names.archiveName}`], undefined, 'ReplayTheArchive'),
-    allow(REPLAY_IAM.replay, [`arn:aws:events:${names.region}:${names.account}:replay/${REPLAY_NAME_PREFIX}*`], undefined, 'FollowReplays'),
+    allow(REPLAY_IAM.replay, [`arn:aws:events:${names.region}:${names.account}:replay/${replayNamePrefix(names.prefix)}*`], undefined, 'FollowReplays'),
     allow(
       DLQ_IAM.deadLetterQueue,
       dlqs.map((dlq) => names.queueArn(dlq)),

@@ -151,7 +151,7 @@ export function addReplayCommand(program: Command, io: CliIo): void {
         const result = await replayOnAws(
           { replayer, sleep, onProgress: (status) => io.stderr(`replay ${status.name}: ${status.state}${status.lastReplayed ? `, replayed up to ${status.lastReplayed.toISOString()}` : ''}\n`) },
           window,
-          { wait: options.wait },
+          { wait: options.wait, environmentPrefix: names.prefix },
         );
         if (options.json) io.stdout(`${JSON.stringify({ name: result.name, started: result.started, state: result.status.state, lastReplayed: result.status.lastReplayed?.toISOString() ?? null })}\n`);
         else io.stdout(`${result.started ? 'started' : 'found existing'} replay ${result.name}: ${result.status.state}\n`);

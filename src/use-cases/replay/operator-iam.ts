@@ -19,5 +19,11 @@ export const DLQ_IAM = Object.freeze({
   key: Object.freeze(['kms:Decrypt', 'kms:GenerateDataKey']),
 });
 
-/** The prefix of every replay name `ledgerline replay` starts (src/use-cases/replay/replay.ts replayNameFor). */
-export const REPLAY_NAME_PREFIX = 'replay-';
+/**
+ * The prefix of every replay name `ledgerline replay` starts in an environment
+ * (src/use-cases/replay/replay.ts replayNameFor): the environment's prefix, so the replays fall
+ * under the permissions boundary's `<prefix>-*` resources.
+ */
+export function replayNamePrefix(environmentPrefix: string): string {
+  return `${environmentPrefix}-replay-`;
+}

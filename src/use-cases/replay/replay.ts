@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { LedgerEvent } from '../../domain/events';
 import { ARCHIVED_EVENT_TYPES } from './archive-pattern';
-import { REPLAY_NAME_PREFIX } from './operator-iam';
+import { replayNamePrefix } from './operator-iam';
 import type { ArchiveReplayer, EventArchive, ReplayStatus, ReplayTarget, ReplayWindow } from './ports';
 
 export class ReplayError extends Error {
@@ -62,20 +62,22 @@ export async function replayFromArchive(deps: { archive: EventArchive; target: R
 }
 
 /**
- * The replay name for a window: `replay-` + the window in a readable form + a hash of the exact
- * window and type; at most 64 characters of [A-Za-z0-9._-] (EventBridge's rule for names).
+ * The replay name for a window in an environment: `<env prefix>-replay-` + the window's start in a
+ * readable form + a hash of the exact window and type; at most 64 characters of [A-Za-z0-9._-]
+ * (EventBridge's rule for names; an environment prefix is at most 26 characters).
  */
-export function replayNameFor(window: ReplayWindow): string {
-  const stamp = (date: Date) =>
-    date
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z');
+export function replayNameFor(window: ReplayWindow, environmentPrefix = 'ledgerline'): string {
+  const stamp = window.from
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const hash = createHash('sha256')
     .update(`${window.from.toISOString()}|${window.to.toISOString()}|${window.type ?? '*'}`)
     .digest('hex')
     .slice(0, 12);
-  return `${REPLAY_NAME_PREFIX}${stamp(window.from)}-${stamp(window.to)}-${hash}`.slice(0, 64);
+  const name = `${replayNamePrefix(environmentPrefix)}${stamp}-${hash}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new ReplayError(`replay name "${name}" is not a valid EventBridge name (environment prefix "${environmentPrefix}" too long?)`);
+  return name;
 }
 
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
@@ -95,9 +97,13 @@ export interface AwsReplayResult {
 }
 
 /** Starts (or finds) the window's replay and polls it until it ends; a failed or cancelled replay throws naming it and why. */
-export async function replayOnAws(deps: AwsReplayDeps, window: ReplayWindow, options: { pollMs?: number; maxPolls?: number; wait?: boolean } = {}): Promise<AwsReplayResult> {
+export async function replayOnAws(
+  deps: AwsReplayDeps,
+  window: ReplayWindow,
+  options: { pollMs?: number; maxPolls?: number; wait?: boolean; environmentPrefix?: string } = {},
+): Promise<AwsReplayResult> {
   checkWindow(window);
-  const name = replayNameFor(window);
+  const name = replayNameFor(window, options.environmentPrefix);
   const { started, status: first } = await deps.replayer.start(name, window);
   let status = first;
   deps.onProgress?.(status);

@@ -103,7 +103,9 @@ describe('EventBridgeArchiveReplayer + replayOnAws', () => {
       for (const type of [undefined, 'posting.failed', 'payment.authorised']) {
         const w = { from: new Date(Date.UTC(2026, 11, 6, hour)), to: new Date(Date.UTC(2026, 11, 6, hour, 59, 59, 999)), ...(type ? { type } : {}) };
         const name = replayNameFor(w);
-        expect(name).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
+        expect(name).toMatch(/^ledgerline-replay-[A-Za-z0-9._-]{1,46}$/);
+        expect(replayNameFor(w, 'ledgerline-staging')).toMatch(/^ledgerline-staging-replay-[A-Za-z0-9._-]+$/);
+        expect(replayNameFor(w, 'ledgerline-staging').length).toBeLessThanOrEqual(64);
         expect(replayNameFor({ ...w })).toBe(name);
         names.add(name);
       }

@@ -3,26 +3,46 @@
  * ./reconcile-workbench.ts. Configuration is read once at cold start
  * (src/adapters/aws/workbench-config.ts); the CSRF key is read from Secrets Manager on the first
  * request, once per container (src/adapters/aws/csrf-secret.ts); the ALB public keys are
- * fetched with global fetch.
+ * fetched with global fetch. ADJ-1: when the configuration names the posting ledger, the reference
+ * table and the outbox bucket, an approved write-off posts to them (src/adapters/aws/workbench-ledger.ts);
+ * otherwise approving one is refused (503), never resolved with nothing booked.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createWorkbenchLambda } from './reconcile-workbench';
 import type { WorkbenchApp } from '../../src/recon/workbench/ports';
 import { AlbOidcAuthenticator, fetchAlbPublicKey } from '../../src/adapters/aws/alb-oidc-authenticator';
 import { loadCsrfSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
 import { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';
-import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
+import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, type WorkbenchFunctionConfig } from '../../src/adapters/aws/workbench-config';
+import { awsWorkbenchLedger } from '../../src/adapters/aws/workbench-ledger';
 import { createLogger } from '../../src/lambda/logger';
 import { createWorkbenchApp } from '../../src/recon/workbench/app';
 
 const config = readWorkbenchFunctionConfig();
 const clock = { now: () => new Date() };
 const secrets = new SecretsManagerClient({});
+const dynamo = new DynamoDBClient({});
+
+/** The ledger settings of the configuration (WORKBENCH_LEDGER_TABLE, WORKBENCH_REFERENCE_TABLE, WORKBENCH_OUTBOX_BUCKET), where it has them. */
+type LedgerSettings = Partial<Record<'ledgerTable' | 'referenceTable' | 'outboxBucket' | 'outboxPrefix', string>>;
+const settings = config as WorkbenchFunctionConfig & LedgerSettings;
+const ledger =
+  settings.ledgerTable && settings.referenceTable && settings.outboxBucket
+    ? awsWorkbenchLedger({
+        dynamo,
+        s3: new S3Client({}),
+        ledgerTable: settings.ledgerTable,
+        referenceTable: settings.referenceTable,
+        outboxBucket: settings.outboxBucket,
+        ...(settings.outboxPrefix ? { outboxPrefix: settings.outboxPrefix } : {}),
+      })
+    : undefined;
 
 const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
   createWorkbenchApp({
-    store: new DynamoWorkbenchStore({ client: new DynamoDBClient({}), tableName: config.tableName }),
+    store: new DynamoWorkbenchStore({ client: dynamo, tableName: config.tableName }),
     authenticator: new AlbOidcAuthenticator({
       loadBalancerArn: config.loadBalancerArn,
       issuer: config.issuer,
@@ -32,6 +52,7 @@ const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
     }),
     clock,
     csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
+    ...(ledger ? { ledger } : {}),
   }),
 );
 

@@ -220,7 +220,12 @@ export function addDlqCommand(program: Command, io: CliIo): void {
       const message = (await peekAll(where.env, 1000)).find((candidate) => candidate.messageId === id);
       if (!message) throw new CliError(`dlq show: no message ${id.slice(0, 80)} on the dead-letter queues of ${where.env}`);
       if (options.json) io.stdout(`${JSON.stringify(message)}\n`);
-      else io.stdout(`queue:    ${message.queueName}\nmessage:  ${message.messageId}\nreceives: ${message.receiveCount}\nsent:     ${message.sentAt ?? ''}\nbody:     ${message.body}\n`);
+      else
+        io.stdout(
+          `queue:    ${message.queueName}\nmessage:  ${message.messageId}\nreceives: ${message.receiveCount}\nsent:     ${message.sentAt ?? ''}\n${Object.entries(message.attributes ?? {})
+            .map(([name, value]) => `${`${name}:`.padEnd(10)}${value}\n`)
+            .join('')}body:     ${message.body}\n`,
+        );
     });
 
   dlq

@@ -108,6 +108,8 @@ export interface DeadLetterMessage {
   body: string;
   receiveCount: number;
   sentAt?: string;
+  /** String message attributes, redacted: EventBridge puts RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE on what it dead-letters. */
+  attributes?: Record<string, string>;
 }
 
 export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
@@ -125,6 +127,11 @@ export interface SqsDeadLetterQueuesOptions {
   client?: SQSClient;
   /** The region of a client this adapter creates. */
   region?: string;
+}
+
+function stringAttributes(attributes: Record<string, { StringValue?: string }> | undefined): { attributes?: Record<string, string> } {
+  const strings = Object.entries(attributes ?? {}).filter((entry): entry is [string, { StringValue: string }] => typeof entry[1].StringValue === 'string');
+  return strings.length === 0 ? {} : { attributes: Object.fromEntries(strings.map(([name, value]) => [redactPans(name), redactPans(value.StringValue)])) };
 }
 
 /**
@@ -157,7 +164,14 @@ export class SqsDeadLetterQueues {
     for (let round = 0; seen.size < max && round < Math.ceil(max / 10) + 2; round += 1) {
       const response = await awsCall('SQS ReceiveMessage', () =>
         this.client.send(
-          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, max - seen.size), VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+          new ReceiveMessageCommand({
+            QueueUrl: dlqUrl,
+            MaxNumberOfMessages: Math.min(10, max - seen.size),
+            VisibilityTimeout: 0,
+            WaitTimeSeconds: 0,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
         ),
       );
       const messages = response.Messages ?? [];
@@ -172,6 +186,7 @@ export class SqsDeadLetterQueues {
           body: redactPans(message.Body ?? ''),
           receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
           ...(sent && /^\d+$/.test(sent) ? { sentAt: new Date(Number(sent)).toISOString() } : {}),
+          ...stringAttributes(message.MessageAttributes),
         });
       }
       if (fresh === 0) break;

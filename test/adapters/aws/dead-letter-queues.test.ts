@@ -49,9 +49,17 @@ describe('SqsDeadLetterQueues', () => {
     const spellings = panSpellingList().slice(0, 80);
     mock
       .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: spellings.map((spelling, i) => ({ MessageId: `m${i}`, Body: JSON.stringify({ detail: { note: spelling.text } }) })) })
+      .resolvesOnce({
+        Messages: spellings.map((spelling, i) => ({
+          MessageId: `m${i}`,
+          Body: JSON.stringify({ detail: { note: spelling.text } }),
+          MessageAttributes: { ERROR_MESSAGE: { DataType: 'String', StringValue: `target refused ${spelling.text}` }, RULE_ARN: { DataType: 'String', StringValue: 'arn:rule' } },
+        })),
+      })
       .resolves({});
-    const bodies = (await queues.peek('dlq', DLQ_URL, 100)).map((m) => m.body).join('\n');
+    const peeked = await queues.peek('dlq', DLQ_URL, 100);
+    expect(peeked[0]!.attributes).toMatchObject({ RULE_ARN: 'arn:rule' });
+    const bodies = peeked.map((m) => `${m.body}\n${JSON.stringify(m.attributes)}`).join('\n');
     for (const pan of new Set(spellings.map((spelling) => spelling.pan))) expect(containsDigitsOf(bodies, pan)).toBe(false);
   });
 

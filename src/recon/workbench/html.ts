@@ -262,6 +262,11 @@ function actionForm(c: ExceptionCase, action: CaseActionType, csrf: string, acto
 <label for="ledgerEntryIds">Ledger entries (comma separated; needed for a manual match)</label><input id="ledgerEntryIds" name="ledgerEntryIds" value="${c.ledgerEntryIds.join(', ')}">
 ${note(true)}`;
       break;
+    case 'propose-write-off':
+      // ADJ-1: what the approval books the difference to.
+      fields = html`<label for="target">Book to</label><select id="target" name="target"><option value="WRITE_OFF">Write-off account (the difference is written off)</option><option value="SUSPENSE">Suspense account (a bank error, until the bank corrects it)</option></select>
+${note(true)}`;
+      break;
     case 'confirm-match':
     case 'approve-write-off':
       fields = note(false);
@@ -288,10 +293,14 @@ export function renderCaseDetail(view: {
   const { actor, history, allowed, csrf, flash } = view;
   const c = view.case;
   const resolution = c.resolution
-    ? html`<h2>Resolution</h2><dl class="fields">${field('Kind', c.resolution.kind)}${field('Note', c.resolution.note)}${field('Ledger entries', c.resolution.ledgerEntryIds?.join(', '))}${field('By', c.resolution.by)}${field('At', c.resolution.at)}</dl>`
+    ? html`<h2>Resolution</h2><dl class="fields">${field('Kind', c.resolution.kind)}${field('Note', c.resolution.note)}${field('Ledger entries', c.resolution.ledgerEntryIds?.join(', '))}${field('By', c.resolution.by)}${field('At', c.resolution.at)}${
+        c.resolution.adjustment
+          ? html`${field('Booked as', c.resolution.adjustment.adjustmentId)}${field('Ledger', `${c.resolution.adjustment.amount} ${c.resolution.adjustment.currency} on ${c.resolution.adjustment.accountId} against ${c.resolution.adjustment.contraAccountId}`)}${field('Posting record', c.resolution.adjustment.recordId)}`
+          : ''
+      }</dl>`
     : '';
   const writeOff = c.writeOff
-    ? html`<h2>Write-off proposal</h2><dl class="fields">${field('Proposed by', c.writeOff.proposedBy)}${field('Note', c.writeOff.note)}${field('At', c.writeOff.at)}</dl>`
+    ? html`<h2>Write-off proposal</h2><dl class="fields">${field('Proposed by', c.writeOff.proposedBy)}${field('Book to', c.writeOff.target === 'SUSPENSE' ? 'suspense (bank error)' : 'write-off')}${field('Note', c.writeOff.note)}${field('At', c.writeOff.at)}</dl>`
     : '';
   const members = c.members?.length
     ? html`<h2>Exceptions in this case (${c.members.length})</h2>

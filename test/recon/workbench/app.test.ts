@@ -274,6 +274,25 @@ describe('createWorkbenchApp', () => {
     expect((await store.history(plain.caseId)).filter((e) => e.adjustmentId === event.adjustmentId)).toHaveLength(1);
   });
 
+  it('ADJ-1 through the HTML forms: propose to suspense, approve; the detail shows the booking and the history names it', async () => {
+    const { form, call, ledger } = await setUp();
+    const page = await call('GET', `/cases/${encodeURIComponent(plain.caseId)}`, { user: 'rita' });
+    expect(page.body).toContain('<select id="target" name="target">');
+    const proposed = await form('rita', plain.caseId, { type: 'propose-write-off', target: 'SUSPENSE', note: 'bank error', expectedVersion: '1', csrf: csrfToken(SECRET, reconciler.user) });
+    expect(proposed.status).toBe(303);
+    const approved = await form('alex', plain.caseId, { type: 'approve-write-off', expectedVersion: '2', csrf: csrfToken(SECRET, 'alex@bank.example') });
+    expect(approved.status).toBe(303);
+    const detail = await call('GET', `/cases/${encodeURIComponent(plain.caseId)}`, { user: 'rita' });
+    const id = /Booked as<\/dt><dd>(ADJ-[0-9a-f]{24})</.exec(detail.body)?.[1];
+    expect(id).toBeDefined();
+    expect(detail.body).toContain('1234567890123.45 EUR on SETTLE-EUR-001 against SUSPENSE-EUR');
+    expect(detail.body).toContain(`booked as ${id}`);
+    expect((await ledger.store.balances()).map((b) => b.accountId)).toEqual(['SETTLE-EUR-001', 'SUSPENSE-EUR']);
+    const bad = await form('rita', evil.caseId, { type: 'propose-write-off', target: 'ELSEWHERE', note: 'x', expectedVersion: '1', csrf: csrfToken(SECRET, reconciler.user) });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('field &quot;target&quot; must be one of WRITE_OFF, SUSPENSE');
+  });
+
   it('ADJ-1: without a ledger, approving a write-off is refused (503) and nothing changes; a rejection still works', async () => {
     const { json, store } = await setUp({ withLedger: false });
     await json('rita', plain.caseId, { type: 'propose-write-off', note: 'bank charge', expectedVersion: 1 });

@@ -112,5 +112,7 @@ describe('EventBridgeArchiveReplayer + replayOnAws', () => {
     }
     expect(names.size).toBe(72);
     expect(replayArn('eu-west-2', '111111111111', 'x')).toBe('arn:aws:events:eu-west-2:111111111111:replay/x');
+    expect(() => replayNameFor(window, 'x'.repeat(40))).toThrow(/is not a valid EventBridge name \(environment prefix "x{40}" too long\?\)/);
+    expect(() => replayNameFor(window, 'bad prefix')).toThrow(ReplayError);
   });
 });

@@ -13,6 +13,8 @@ import { replayEventTypes, ARCHIVED_EVENT_TYPES } from '../../../src/use-cases/r
 import { checkWindow, parseReplayTime, ReplayError, replayFromArchive } from '../../../src/use-cases/replay/replay';
 import { addReplayCommand, replayState } from '../../../src/cli/replay-command';
 import { CliError } from '../../../src/cli/errors';
+import { redriveState } from '../../../src/cli/dlq-command';
+import { acquireDirLock } from '../../../src/adapters/embedded/dir-lock';
 import type { LedgerEvent } from '../../../src/domain/events';
 import type { Topology } from '../../../src/routes';
 import { outboxLines, sampleLines, tempDir } from '../../support/runtime';
@@ -238,6 +240,18 @@ describe('ledgerline replay (command)', () => {
     const parsed = JSON.parse(result.stdout) as { replayed: number; byType: Record<string, number> };
     expect(parsed.replayed).toBe(archivedEvents(state).length);
     expect(snapshot(state)).toEqual(before);
+  });
+
+  it('LOCK-1: a replay is a writer: it fails at once naming the holder while another writer holds the state, and so does a redrive', async () => {
+    const state = await postArchived(sampleLines(20, 6, 0), 'fused');
+    const lock = acquireDirLock(state, 'ledgerline post');
+    try {
+      const result = await cli(['replay', '--state', state, '--from', '2000-01-01', '--to', '2099-01-01']);
+      expect(result.error).toMatch(/is being written by `ledgerline post`/);
+      await expect(redriveState(state, { all: true })).rejects.toThrow(/is being written by `ledgerline post`/);
+    } finally {
+      lock.release();
+    }
   });
 
   it('needs exactly one of --state and --env, a real state, and a known --env', async () => {

@@ -107,6 +107,7 @@ export async function killClass(options: KillOptions): Promise<ClassResult> {
   const rng = new Prng(options.seed ^ 0x6b696c6c);
   const accounted = { 'killed while starting or catching up, restarted': 0, 'killed after new commits, restarted': 0 };
   let highWater = 0;
+  let lastKillAt = 0;
   let lastCatchUpMs: number | undefined;
   let attempts = 0;
   let restarts = 0;
@@ -148,6 +149,7 @@ export async function killClass(options: KillOptions): Promise<ClassResult> {
         `kill -9 #${accounted['killed while starting or catching up, restarted'] + accounted['killed after new commits, restarted']}: ${exit.ms.toFixed(0)} ms into attempt ${attempts}, ${committed} of ${finalRecords} records committed`,
       );
       highWater = committed;
+      lastKillAt = committed / Math.max(1, finalRecords);
       continue;
     }
     if (exit.code !== 0) {
@@ -192,6 +194,7 @@ export async function killClass(options: KillOptions): Promise<ClassResult> {
     problems,
     details: {
       attempts,
+      'records committed at the last kill': `${(lastKillAt * 100).toFixed(0)}%`,
       'uninterrupted run': `${(clean.ms / 1000).toFixed(1)} s (${(productiveMs / 1000).toFixed(1)} s from its first commit)`,
       'posted (store)': killedContents.counts.posted,
       'posting-record lines': killedContents.outboxLines.length,

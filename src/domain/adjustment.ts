@@ -150,6 +150,14 @@ export function adjustmentIdFor(caseId: string, approval: AdjustmentApproval): s
   return `ADJ-${createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, ID_HEX)}`;
 }
 
+/**
+ * Whether a ledger leg's reference (its authorisation id) names an adjustment rather than a payment:
+ * readers that account for payments (the flow audit) leave adjustments out by it.
+ */
+export function isAdjustmentReference(reference: string | null | undefined): boolean {
+  return typeof reference === 'string' && /^ADJ-[0-9a-f]{24}$/.test(reference);
+}
+
 /** The reversal of an adjustment: one per adjustment. */
 export function reversalIdFor(adjustmentId: string): string {
   return `ADJ-${createHash('sha256').update(['reversal', adjustmentId].join('\u001f')).digest('hex').slice(0, ID_HEX)}`;

@@ -6,7 +6,18 @@
  * zero; every class of bad input is refused naming the case and the fault.
  */
 import fc from 'fast-check';
-import { type AdjustedCase, adjustmentFromRef, adjustmentIdFor, adjustmentRef, buildAdjustment, buildReversal, caseDifferences, exactMinor, reversalIdFor } from '../../src/domain/adjustment';
+import {
+  type AdjustedCase,
+  isAdjustmentReference,
+  adjustmentFromRef,
+  adjustmentIdFor,
+  adjustmentRef,
+  buildAdjustment,
+  buildReversal,
+  caseDifferences,
+  exactMinor,
+  reversalIdFor,
+} from '../../src/domain/adjustment';
 import { fromMinorUnits } from '../../src/domain/money';
 import { imbalance, signedMinor } from '../../src/domain/posting';
 import { parsePostingLines, POSTING_RECORD_WIDTH } from '../../src/domain/posting-record';
@@ -81,6 +92,8 @@ describe('buildAdjustment', () => {
         expect(buildAdjustment(input)).toEqual(once);
         expect(once.adjustmentId).toBe(adjustmentIdFor(adjusted.caseId, approval));
         expect(once.adjustmentId).toMatch(/^ADJ-[0-9a-f]{24}$/);
+        expect(isAdjustmentReference(once.adjustmentId)).toBe(true);
+        expect(once.legs.every((leg) => isAdjustmentReference(leg.authorizationId))).toBe(true);
         expect(once.record.recordId).toBe(`PR-${once.sequenceId}`);
         if (otherCase !== adjusted.caseId) expect(adjustmentIdFor(otherCase, approval)).not.toBe(once.adjustmentId);
         if (otherUser !== approval.proposedBy) expect(adjustmentIdFor(adjusted.caseId, { ...approval, proposedBy: otherUser })).not.toBe(once.adjustmentId);
@@ -177,6 +190,16 @@ describe('buildAdjustment', () => {
     expect(() => buildAdjustment({ case: adjusted, target: 'WRITE_OFF', approval, ledgerAccountId: 'WRITEOFF-EUR' })).toThrow(/is the write-off account itself/);
     expect(() => buildAdjustment({ case: adjusted, target: 'WRITE_OFF', approval: { ...approval, proposedAt: 'yesterday' }, ledgerAccountId: 'ACC-1' })).toThrow(/proposal time "yesterday"/);
     expect(() => buildAdjustment({ case: adjusted, target: 'BOGUS' as never, approval, ledgerAccountId: 'ACC-1' })).toThrow(/unknown adjustment target BOGUS/);
+  });
+
+  it('isAdjustmentReference tells an adjustment’s reference from a payment’s', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        expect(isAdjustmentReference(text)).toBe(/^ADJ-[0-9a-f]{24}$/.test(text));
+      }),
+      { numRuns: fuzzRuns(200), seed: fuzzSeed(0xad6) },
+    );
+    for (const reference of ['AUTH-000001', 'ADJ-', 'ADJ-0123456789abcdef01234567x', 'adj-0123456789abcdef01234567', undefined, null]) expect(isAdjustmentReference(reference)).toBe(false);
   });
 
   it('exactMinor accepts surplus trailing zeros and a sign, exactly', () => {

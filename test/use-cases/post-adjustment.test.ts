@@ -226,6 +226,19 @@ describe('actOnLedger (ADJ-1 exactly once)', () => {
     expect(await balanceOf(ledger, 'SUSPENSE-EUR')).toBe(1999n);
   });
 
+  it('a case whose sides are equal books nothing: it is written off with a note saying so', async () => {
+    const { ledger, act, propose, store, open } = await setUp('0.00');
+    await propose();
+    const { case: done, event } = await act(approver, { type: 'approve-write-off' });
+    expect(done.status).toBe('WRITTEN_OFF');
+    expect(done.resolution?.adjustment).toBeUndefined();
+    expect(event.detail).toContain('nothing to book: the difference is zero');
+    expect(await ledger.store.balances()).toEqual([]);
+    expect(ledger.written).toEqual([]);
+    // Reopening it reverses nothing, so it needs no ledger step.
+    expect(movesMoney((await store.get(open.caseId))!, { type: 'reopen', note: 'x' })).toBe(false);
+  });
+
   it('refuses to book a case whose account is not a ledger account, naming it; nothing is written', async () => {
     const { ledger, act, propose, store, open } = await setUp();
     ledger.deps.accounts = { ledgerAccount: async () => undefined };

@@ -132,7 +132,7 @@ export function addModeCommands(program: Command, io: CliIo): void {
       const lock = lockState(options.state, 'ledgerline ingest');
       try {
         const result = await untilInterrupted(io, (signal) =>
-          tailFile({ source, input: options.input!, stateDir: options.state, partitions: options.partitions, once: !watch, signal, progress: (message) => io.stderr(`${message}\n`) }),
+          tailFile({ source, input: options.input!, stateDir: options.state, partitions: options.partitions, follow: watch, signal, progress: (message) => io.stderr(`${message}\n`) }),
         );
         if (options.json) io.stdout(`${JSON.stringify(result)}\n`);
         else {

@@ -4,9 +4,10 @@
  * batching window; each wave is committed (src/modes/state-poster.ts) and then the file position
  * after its last line is recorded (src/modes/ingest-registry.ts), so a restarted tail carries on
  * where it stopped, and a crash between the two re-posts nothing (the state recognises the
- * authorisations it committed). A line still being written (no newline yet) waits for the next
- * poll; `once` reads to the end, a final line without newline included, and returns.
- * Aborting (SIGINT in the CLI) stops cleanly after the current wave.
+ * authorisations it committed). A line still being written (no newline yet) is never posted: it
+ * waits for its newline (the next poll, or the next run). Without `follow` the tail posts the
+ * complete lines there now and returns; following, aborting (SIGINT in the CLI) stops cleanly
+ * after the current wave.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -20,8 +21,8 @@ import { addSummary, emptySummary, StatePoster, type NumberedLine, type StatePos
 export interface TailOptions extends StatePosterOptions {
   source: SourceSettings;
   input: string;
-  /** Read to the end once and return (default: keep following until the signal aborts). */
-  once?: boolean;
+  /** Keep following the file until the signal aborts (default: post the complete lines there now and return). */
+  follow?: boolean;
   /** Poll interval (default: the source's batching window, at least 100 ms). */
   pollMs?: number;
   signal?: AbortSignal;
@@ -50,7 +51,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /** Complete lines from `position` (at most `max`), and the position after the last one. */
-function readLines(path: string, position: TailPosition, max: number, final: boolean): { lines: NumberedLine[]; next: TailPosition } {
+function readLines(path: string, position: TailPosition, max: number): { lines: NumberedLine[]; next: TailPosition } {
   const fd = openSync(path, 'r');
   try {
     const lines: NumberedLine[] = [];
@@ -72,15 +73,7 @@ function readLines(path: string, position: TailPosition, max: number, final: boo
       offset += start;
       pending = data.subarray(start);
       if (lines.length >= max) break;
-      if (read === 0) {
-        if (final && pending.length > 0) {
-          lineCount += 1;
-          const text = pending.toString('utf8');
-          lines.push({ lineNo: lineCount, text: lineCount === 1 ? withoutByteOrderMark(text) : text });
-          offset += pending.length;
-        }
-        break;
-      }
+      if (read === 0) break;
     }
     return { lines, next: { byteOffset: offset, lines: lineCount } };
   } finally {
@@ -112,7 +105,7 @@ export async function tailFile(options: TailOptions): Promise<TailResult> {
       }
       let idle = true;
       while (!options.signal?.aborted) {
-        const { lines, next } = readLines(path, position, options.source.batchSize, options.once === true);
+        const { lines, next } = readLines(path, position, options.source.batchSize);
         if (next.byteOffset === position.byteOffset) break;
         idle = false;
         const content = lines.filter((line) => line.text.trim() !== '');
@@ -126,9 +119,11 @@ export async function tailFile(options: TailOptions): Promise<TailResult> {
         );
         options.onWave?.({ lines: content.length, position: next, summary: wave });
       }
-      if (options.once || options.signal?.aborted) break;
+      if (!options.follow || options.signal?.aborted) break;
       if (idle) await sleep(pollMs, options.signal);
     }
+    const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+    if (size > position.byteOffset) progress(`${shown}: line ${position.lines + 1} has no newline yet: left for the next read`);
     return { summary, waves, position };
   } finally {
     poster.close();

@@ -3,8 +3,9 @@
  * own tables, and the reader that turns every partition's tables into per-payment facts.
  *
  * - `flow_ingested`: one row per newly ingested authorisation (in the wave's transaction, with the
- *   ingest dedup of `authorisations`): its money, whether the network approved it, when, and the
- *   authorisation itself (card token only, never a card number: PCI-3), so a repair rebuilds its
+ *   ingest dedup of `authorisations`): its money, whether the network approved it, and when.
+ * - `flow_authorisations`: each approved authorisation itself (card token only, never a card
+ *   number: PCI-3), apart so the audit's scan stays small, so a repair rebuilds its
  *   `payment.authorised` event without re-reading the input (FLOW-4).
  * - `flow_rejected`: payments enrichment rejected (no stage table keeps them otherwise).
  *
@@ -22,6 +23,7 @@ import { openStateDatabase } from './database';
 export class SqliteFlowJournal {
   private readonly ingested;
   private readonly rejectedInsert;
+  private readonly authorisation;
   private readonly selectIngested;
 
   constructor(db: StateDatabase) {
@@ -31,7 +33,10 @@ export class SqliteFlowJournal {
       currency TEXT NOT NULL,
       amount TEXT NOT NULL,
       approved INTEGER NOT NULL,
-      ingested_at TEXT NOT NULL,
+      ingested_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS flow_authorisations (
+      authorization_id TEXT PRIMARY KEY,
       authorisation TEXT NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS flow_rejected (
@@ -39,16 +44,19 @@ export class SqliteFlowJournal {
       authorization_id TEXT NOT NULL,
       reason TEXT NOT NULL
     ) WITHOUT ROWID;`);
-    this.ingested = db.prepare('INSERT OR IGNORE INTO flow_ingested VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.ingested = db.prepare('INSERT OR IGNORE INTO flow_ingested VALUES (?, ?, ?, ?, ?, ?)');
+    this.authorisation = db.prepare('INSERT OR IGNORE INTO flow_authorisations VALUES (?, ?)');
     this.rejectedInsert = db.prepare('INSERT OR IGNORE INTO flow_rejected VALUES (?, ?, ?)');
-    this.selectIngested = db.prepare<[string], { authorisation: string; ingested_at: string; approved: number }>(
-      'SELECT authorisation, ingested_at, approved FROM flow_ingested WHERE authorization_id = ?',
+    this.selectIngested = db.prepare<[string], { authorisation: string | null; ingested_at: string; approved: number }>(
+      'SELECT a.authorisation, i.ingested_at, i.approved FROM flow_ingested i LEFT JOIN flow_authorisations a ON a.authorization_id = i.authorization_id WHERE i.authorization_id = ?',
     );
   }
 
   /** Records a newly ingested authorisation (the caller's wave transaction makes it atomic). */
   recordIngested(authorisation: Authorisation, correlationId: string, approved: boolean, ingestedAt: string): void {
-    this.ingested.run(authorisation.authorizationId, correlationId, authorisation.amount.currency, authorisation.amount.value, approved ? 1 : 0, ingestedAt, JSON.stringify(authorisation));
+    this.ingested.run(authorisation.authorizationId, correlationId, authorisation.amount.currency, authorisation.amount.value, approved ? 1 : 0, ingestedAt);
+    // Only what enters the hot path can need its event rebuilt (FLOW-3).
+    if (approved) this.authorisation.run(authorisation.authorizationId, JSON.stringify(authorisation));
   }
 
   recordRejected(event: LedgerEvent): void {
@@ -62,6 +70,7 @@ export class SqliteFlowJournal {
     const row = this.selectIngested.get(authorizationId);
     if (!row) return `authorisation ${authorizationId} was never ingested into this state`;
     if (row.approved !== 1) return `authorisation ${authorizationId} was not approved by the network; it never enters the hot path`;
+    if (row.authorisation === null) return `authorisation ${authorizationId} was ingested but its content was not kept`;
     return authorisedEvent(JSON.parse(row.authorisation) as Authorisation, row.ingested_at);
   }
 }

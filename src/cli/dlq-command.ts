@@ -176,7 +176,12 @@ export function addDlqCommand(program: Command, io: CliIo): void {
         const letters = readLetters(where.state);
         if (options.json)
           io.stdout(
-            `${JSON.stringify({ deadLetters: letters.map(({ content: _content, ...rest }) => ({ ...rest, redrivable: redrivability(rest as DeadLetterRecord & { content: string }).kind === 'message' })) })}\n`,
+            `${JSON.stringify({
+              deadLetters: letters.map((letter) => {
+                const { content: _content, ...rest } = letter;
+                return { ...rest, redrivable: redrivability(letter).kind === 'message' };
+              }),
+            })}\n`,
           );
         else if (letters.length === 0) io.stdout('no dead letters\n');
         else

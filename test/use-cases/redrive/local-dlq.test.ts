@@ -200,6 +200,11 @@ describe('ledgerline dlq (command, local)', () => {
     expect(list.stdout).toMatch(/p0-1 +input\.ndjson +21 +0 +no: fix the input/);
     expect(list.stdout).toMatch(/p0-2 +queue:payments-to-hot-path +0 +0 +yes/);
     expect((await cli(['dlq', 'show', 'p0-2', '--state', state])).stdout).toMatch(/redrivable: yes \(payment\.authorised /);
+    const listed = JSON.parse((await cli(['dlq', 'list', '--state', state, '--json'])).stdout) as { deadLetters: { id: string; redrivable: boolean; content?: string }[] };
+    expect(listed.deadLetters.map((letter) => [letter.id, letter.redrivable, 'content' in letter])).toEqual([
+      ['p0-1', false, false],
+      ['p0-2', true, false],
+    ]);
     expect((await cli(['dlq', 'show', 'p0-1', '--state', state])).stdout).toMatch(/redrivable: no: line 21 of input\.ndjson/);
     expect((await cli(['dlq', 'redrive', 'p0-2', '--state', state])).stdout).toMatch(/p0-2: payment\.authorised .* delivered again/);
     const refused = await cli(['dlq', 'redrive', 'p0-1', '--state', state]);

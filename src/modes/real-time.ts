@@ -9,29 +9,13 @@
  * A partitioned state (PART-1) is honoured: the line is routed to its partition through the
  * state's routing table exactly as the partitioned coordinator routes it.
  */
-import type { Authorisation, PostingLeg } from '../domain/events';
-import { classifyLine, isApproved, withoutByteOrderMark } from '../domain/ingest';
+import type { Authorisation } from '../domain/events';
+import { classifyLine, withoutByteOrderMark } from '../domain/ingest';
 import { validateAuthorisation } from '../../schemas';
+import { outcomeFromEvents, type RealTimeOutcome } from './outcome';
 import { StatePoster, type StatePosterOptions, type WaveResult } from './state-poster';
 
-/** A leg as the caller sees it: exact money as a decimal string with its currency. */
-export interface OutcomeLeg {
-  legIndex: number;
-  legType: PostingLeg['legType'];
-  accountId: string;
-  direction: PostingLeg['direction'];
-  amount: PostingLeg['amount'];
-  valueDate: string;
-}
-
-export type RealTimeOutcome =
-  | { outcome: 'posted'; authorizationId: string; correlationId: string; sequenceId: string; postingRecordId: string; legs: OutcomeLeg[] }
-  | { outcome: 'duplicate'; authorizationId: string; reason: string; originalAuthorizationId?: string }
-  | { outcome: 'declined'; authorizationId: string; reason: string }
-  | { outcome: 'review'; authorizationId: string; reason: string }
-  | { outcome: 'rejected'; authorizationId?: string; reason: string }
-  | { outcome: 'failed'; authorizationId: string; reason: string }
-  | { outcome: 'pending'; authorizationId: string; reason: string };
+export type { OutcomeLeg, RealTimeOutcome } from './outcome';
 
 export interface RealTimeOptions extends StatePosterOptions {
   /** The source name recorded with each authorisation (default: payments-api). */
@@ -70,48 +54,7 @@ export class RealTimePoster {
 }
 
 function outcomeOf(authorisation: Authorisation, { summary, events, sequences }: WaveResult): RealTimeOutcome {
-  const authorizationId = authorisation.authorizationId;
-  if (summary.replayed > 0) return { outcome: 'duplicate', authorizationId, reason: `authorisation ${authorizationId} was received before: nothing posted again` };
-  if (summary.notApproved > 0 || !isApproved(authorisation))
-    return { outcome: 'declined', authorizationId, reason: `declined by the issuer (response code ${authorisation.responseCode}): not posted` };
-  for (const event of events) {
-    switch (event.type) {
-      case 'payment.duplicate-parked':
-        return {
-          outcome: 'duplicate',
-          authorizationId,
-          reason: `${event.data.reason}: the same payment as authorisation ${event.data.originalAuthorizationId}; parked, not posted`,
-          originalAuthorizationId: event.data.originalAuthorizationId,
-        };
-      case 'payment.rejected':
-        return { outcome: 'rejected', authorizationId, reason: `${event.data.reason}: ${event.data.detail}` };
-      case 'payment.rules-decided':
-        if (event.data.decision.outcome === 'decline' || event.data.decision.outcome === 'review') {
-          const rules = event.data.decision.firedRules.join(', ') || 'none';
-          return {
-            outcome: event.data.decision.outcome === 'decline' ? 'declined' : 'review',
-            authorizationId,
-            reason: `rule set ${event.data.decision.ruleSetId} v${event.data.decision.ruleSetVersion}: ${event.data.decision.outcome} (rules fired: ${rules})`,
-          };
-        }
-        break;
-      case 'posting.completed': {
-        const sequence = sequences.find((candidate) => candidate.sequenceId === event.data.sequenceId);
-        const legs = (sequence?.legs ?? []).map((leg): OutcomeLeg => ({
-          legIndex: leg.legIndex,
-          legType: leg.legType,
-          accountId: leg.accountId,
-          direction: leg.direction,
-          amount: leg.amount,
-          valueDate: leg.valueDate,
-        }));
-        return { outcome: 'posted', authorizationId, correlationId: event.correlationId, sequenceId: event.data.sequenceId, postingRecordId: event.data.postingRecordId, legs };
-      }
-      case 'posting.failed':
-        return { outcome: 'failed', authorizationId, reason: `${event.data.stage}: ${event.data.reason} (after ${event.data.attempts} attempts)` };
-      default:
-        break;
-    }
-  }
-  return { outcome: 'pending', authorizationId, reason: 'not settled in this call (RETRYING or RUNNING): the sweeper re-drives it' };
+  if (summary.replayed > 0)
+    return { outcome: 'duplicate', authorizationId: authorisation.authorizationId, reason: `authorisation ${authorisation.authorizationId} was received before: nothing posted again` };
+  return outcomeFromEvents(authorisation, events, sequences);
 }

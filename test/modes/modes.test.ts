@@ -264,7 +264,6 @@ describe('MODE-4: real-time', () => {
       const answers = [];
       for (const line of lines) answers.push(await poster.postOne(JSON.parse(line)));
       const kinds = new Set(answers.map((a) => a.outcome));
-      expect(kinds).toEqual(expect.objectContaining({}));
       expect([...kinds]).toEqual(expect.arrayContaining(['posted', 'duplicate', 'declined']));
       for (const answer of answers) {
         if (answer.outcome === 'posted') {

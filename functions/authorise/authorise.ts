@@ -1,0 +1,80 @@
+/**
+ * authorise: real-time mode on AWS (MODE-4, FR11). The payments API invokes this function with
+ * one authorisation and gets its outcome back synchronously: posted (sequence id, posting record
+ * id, legs) or duplicate / declined / review / rejected / failed / pending with the reason.
+ *
+ * The same use case as every other mode: the authorisation becomes its `payment.authorised`
+ * event (src/domain/ingest.ts, deterministic id), which runs through the fused hot path
+ * (src/use-cases/hot-path/run-hot-path.ts) over the same stages and adapters as `hot-path`; only
+ * outward events cross the bus (FUSE-2). Idempotent: the same authorisation again is a
+ * re-delivery to every stage (dedup recognises its event id, the ledger its sequence), so it
+ * posts nothing twice and answers with the same outcome. An invalid authorisation is refused with
+ * its reason and nothing is written; a failure inside the hot path is raised (the caller retries;
+ * what was recorded stays, and the retry completes it).
+ */
+import middy from '@middy/core';
+import type { LedgerEvent } from '../../src/domain/events';
+import { authorisedEvent, classifyLine, isApproved } from '../../src/domain/ingest';
+import { validateAuthorisation } from '../../schemas';
+import type { Clock, EventPublisher } from '../../src/ports';
+import type { Logger } from '../../src/lambda/logger';
+import { silentLogger } from '../../src/lambda/logger';
+import { createHotPath, type HotPathStages } from '../../src/use-cases/hot-path/run-hot-path';
+import { outcomeFromEvents, type RealTimeOutcome, type RecordedSequence } from '../../src/modes/outcome';
+
+export interface AuthoriseDeps {
+  stages: HotPathStages;
+  publisher: EventPublisher;
+  clock: Clock;
+  logger?: Logger;
+}
+
+/** The invocation payload: the authorisation itself, or `{ authorisation }`. */
+export type AuthoriseRequest = Record<string, unknown>;
+
+export class AuthoriseFailedError extends Error {
+  override name = 'AuthoriseFailedError';
+}
+
+export function createAuthoriseHandler(deps: AuthoriseDeps): middy.MiddyfiedHandler<AuthoriseRequest, RealTimeOutcome> {
+  const logger = deps.logger ?? silentLogger;
+  return middy<AuthoriseRequest, RealTimeOutcome>().handler(async function authorise(request) {
+    const body = request && typeof request === 'object' && 'authorisation' in request && Object.keys(request).length === 1 ? request.authorisation : request;
+    const classified = classifyLine(JSON.stringify(body ?? null), validateAuthorisation);
+    if (classified.kind === 'invalid') {
+      logger.warn('authorisation refused', { reason: classified.reason });
+      return { outcome: 'rejected', reason: classified.reason };
+    }
+    const { authorisation } = classified;
+    // FR1: only an approved authorisation becomes a payment; an issuer decline is answered, nothing written.
+    if (!isApproved(authorisation)) return outcomeFromEvents(authorisation, [], []);
+    const published: LedgerEvent[] = [];
+    const recorded: RecordedSequence[] = [];
+    const publisher: EventPublisher = {
+      publish: async (events) => {
+        await deps.publisher.publish(events);
+        published.push(...events);
+      },
+    };
+    // The assembler's input is the recorded sequence with its legs (POST-3): read it on the way.
+    const stages: HotPathStages = {
+      ...deps.stages,
+      assembler: {
+        ...deps.stages.assembler,
+        run: (events) => {
+          for (const event of events) recorded.push({ sequenceId: event.data.sequenceId, legs: event.data.legs });
+          return deps.stages.assembler.run(events);
+        },
+      },
+    };
+    const event = authorisedEvent(authorisation, deps.clock.now().toISOString());
+    const [failure] = await createHotPath({ stages, publisher })([event]);
+    if (failure) {
+      logger.error('authorisation not settled', { authorizationId: authorisation.authorizationId, reason: failure.message });
+      throw new AuthoriseFailedError(`authorisation ${authorisation.authorizationId}: ${failure.message} (retry: nothing is posted twice)`);
+    }
+    const outcome = outcomeFromEvents(authorisation, published, recorded);
+    logger.info('authorisation settled', { authorizationId: authorisation.authorizationId, outcome: outcome.outcome });
+    return outcome;
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * AWS Lambda entry point of authorise (MODE-4: the payments API's synchronous call), to become
+ * index.ts once the function is in the runtime-config contract and the catalogue. It runs the
+ * fused hot path, so it is wired exactly as `hot-path` is (functions/hot-path/index.ts): the same
+ * stages over the same AWS adapters (src/adapters/aws/wiring.ts) and the same configuration.
+ * Logic: ./authorise.ts.
+ */
+import { createAuthoriseHandler } from './authorise';
+import { createDedupStage } from '../dedup/dedup';
+import { createStandardiseStage } from '../standardise/standardise';
+import { createEnrichStage } from '../enrich/enrich';
+import { createRulesStage } from '../rules/rules';
+import { createPostingStage } from '../posting/posting';
+import { createAssemblerStage } from '../assembler/assembler';
+import { compileRuleSet } from '../../src/domain/rules';
+import ruleSetDocument from '../../config/rules/card-posting.v1.json';
+import { FUSED_CONSUMER } from '../../src/routes';
+import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
+
+// The hot path's configuration (tables, bus, outbox bucket): authorise needs exactly what hot-path reads.
+const context = awsContext(FUSED_CONSUMER);
+
+export const handler = createAuthoriseHandler({
+  stages: {
+    dedup: createDedupStage(dedupAdapters(context)),
+    standardise: createStandardiseStage(standardiseAdapters(context)),
+    enrich: createEnrichStage(enrichAdapters(context)),
+    rules: createRulesStage({ ruleSet: compileRuleSet(ruleSetDocument), ...rulesAdapters(context) }),
+    posting: createPostingStage(postingAdapters(context)),
+    assembler: createAssemblerStage(assemblerAdapters(context)),
+  },
+  publisher: context.publisher,
+  clock: context.clock,
+  logger: context.logger,
+});

@@ -16,6 +16,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './main';
 import { CliError } from './errors';
+import { positiveInteger } from './options';
 import { deliverThroughRuntime, environmentFor, lockState } from './replay-command';
 import { openStateDatabase } from '../adapters/embedded/database';
 import { SqliteDeadLetterStore, type StoredDeadLetter } from '../adapters/embedded/dead-letters';
@@ -168,7 +169,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
     .description('list dead letters (no content: see `dlq show <id>`)')
     .option('--state <dir>', 'state directory')
     .option('--env <env>', 'deployed environment (dev, staging, prod): its dead-letter queues, read without deleting')
-    .option('--max <n>', 'on AWS: at most this many messages per queue', (text) => Number.parseInt(text, 10), 100)
+    .option('--max <n>', 'on AWS: at most this many messages per queue', positiveInteger('--max'), 100)
     .option('--json', 'print JSON')
     .action(async (options: StateOrEnv & { max: number }) => {
       const where = target(options);
@@ -193,7 +194,6 @@ export function addDlqCommand(program: Command, io: CliIo): void {
           );
         return;
       }
-      if (!Number.isInteger(options.max) || options.max < 1) throw new CliError('dlq list: --max must be a positive whole number');
       const messages = await peekAll(where.env, options.max);
       if (options.json) io.stdout(`${JSON.stringify({ messages: messages.map(({ body: _body, ...rest }) => rest) })}\n`);
       else if (messages.length === 0) io.stdout('no dead letters\n');

@@ -22,14 +22,14 @@ import { FaultBook, faultyDedupStore, faultyLedgerStore, faultyReferenceData, se
 import type { SkewTally } from './faults';
 import { skewedClock } from './faults';
 import type { StateContents } from './inspect';
-import { compareStates, countsMatchSummary, indexInput, inspectState } from './inspect';
+import { committedRecords, compareStates, countsMatchSummary, indexInput, inspectState } from './inspect';
 import type { InputIndex } from './inspect';
 import type { ClassResult } from './report';
 
 export const WAVE_SIZE = 2000;
 
-/** Runs of one input before a class gives up: the first, then re-runs after a run that threw. */
-const MAX_RUNS = 10;
+/** Runs in a row that threw without committing anything new before a class gives up. */
+const MAX_IDLE_RUNS = 5;
 
 export function readLines(input: string): string[] {
   return readFileSync(input, 'utf8')
@@ -44,11 +44,17 @@ export interface RunOutcome {
   ms: number;
 }
 
-/** Posts `lines` into `stateDir`, re-running on the same state (at most `maxRuns` times) while a run throws. */
-export async function postUntilDone(stateDir: string, lines: readonly string[], options: Omit<RuntimeOptions, 'stateDir'>, maxRuns = 5, onRunThrew?: () => void): Promise<RunOutcome> {
+/**
+ * Posts `lines` into `stateDir`; while a run throws (its open wave rolled back), re-runs it on the
+ * same state, as long as the runs still commit new work: it gives up after `maxIdleRuns` runs in a
+ * row that committed nothing new.
+ */
+export async function postUntilDone(stateDir: string, lines: readonly string[], options: Omit<RuntimeOptions, 'stateDir'>, maxIdleRuns = 3, onRunThrew?: () => void): Promise<RunOutcome> {
   const started = performance.now();
   const reruns: string[] = [];
-  for (let run = 1; run <= maxRuns; run += 1) {
+  let idle = 0;
+  while (idle < maxIdleRuns) {
+    const before = committedRecords(stateDir);
     const runtime = new EmbeddedRuntime({ waveSize: WAVE_SIZE, ...options, stateDir });
     try {
       const summary = await runtime.post(lines, 'chaos-input');
@@ -59,6 +65,7 @@ export async function postUntilDone(stateDir: string, lines: readonly string[], 
     } finally {
       runtime.close();
     }
+    idle = committedRecords(stateDir) > before ? 0 : idle + 1;
   }
   return { reruns, ms: performance.now() - started };
 }
@@ -120,7 +127,7 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
           referenceData: faultyReferenceData(loadReferenceData(), injector, book),
         },
       },
-      MAX_RUNS,
+      MAX_IDLE_RUNS,
       () => book.settleOutstanding('outstanding when its run threw (open wave rolled back, input re-run)'),
     ),
   );

@@ -552,6 +552,8 @@ export function boundaryStatements(names: Names, actions: BoundaryActions): Poli
           `arn:aws:s3:::${p}`,
           `arn:aws:s3:::${p}/*`,
           arn('events', `event-bus/${p}`),
+          arn('events', `archive/${p}`),
+          arn('events', `replay/${p}`),
           arn('states', `stateMachine:${p}`),
           arn('states', `execution:${p}`),
           arn('lambda', `function:${p}`),

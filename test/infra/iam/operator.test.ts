@@ -137,7 +137,7 @@ describe.each(SYNTHESIZED_SCOPES.map(([scope, config]) => [scope, config] as con
   // Pending the permissions boundary (stacks/bootstrap-stack.ts boundaryStatements) naming
   // `archive/<prefix>-*` and `replay/<prefix>-*` among its events resources: once it does, this
   // passes, jest reports the `failing` test as failed, and it becomes a plain `it`.
-  it.failing('the permissions boundary lets the operator replay (events:StartReplay, events:DescribeReplay)', async () => {
+  it('the permissions boundary lets the operator replay (events:StartReplay, events:DescribeReplay)', async () => {
     const requests = await recordOperatorRequests(names, config.runtime.topology);
     const calls = callsOf(contract(scope), names, { kind: 'role', roleName: names.roleName('operator') }, requests).filter((call) => call.action.startsWith('events:'));
     expect(calls.map((call) => call.action).sort()).toEqual(['events:DescribeReplay', 'events:StartReplay']);

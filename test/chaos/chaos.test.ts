@@ -27,7 +27,7 @@ describe('chaos: posting under fault equals a clean run (CHAOS-1)', () => {
     expect(result.recoveries).toBe(3);
     expect(accountedTotal(result)).toBe(3);
     expect(result).toMatchObject({ lost: 0, postedTwice: 0, ledgerEqual: true, recordsEqual: true, countsEqual: true, versionsEqual: true });
-  }, 120_000);
+  }, 300_000);
 
   describe('store errors and throttling on the dedup store, the ledger and reference data', () => {
     const input = join(dir, 'auths-3k.ndjson');

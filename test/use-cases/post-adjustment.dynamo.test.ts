@@ -91,6 +91,23 @@ describe('ADJ-1 on the DynamoDB ledger', () => {
     await expect(deps.ledger.hasSequence(done.resolution!.adjustment!.sequenceId)).resolves.toBe(true);
   });
 
+  it('a statement account (an IBAN) resolves through the reconciliation’s account map; a failed reference data open is tried again', async () => {
+    let opens = 0;
+    const resolver = referenceDataAccountResolver(
+      async () => {
+        opens += 1;
+        if (opens === 1) throw new Error('throttled');
+        return { account: async (id: string) => (id === 'SETTLE-EUR-001' ? ({ accountId: id, currency: 'EUR' } as never) : undefined) };
+      },
+      { NL26VAYB8060476890: 'SETTLE-EUR-001' },
+    );
+    await expect(resolver.ledgerAccount('NL26VAYB8060476890')).rejects.toThrow('throttled');
+    await expect(resolver.ledgerAccount('NL26VAYB8060476890')).resolves.toEqual({ accountId: 'SETTLE-EUR-001', currency: 'EUR' });
+    await expect(resolver.ledgerAccount('SETTLE-EUR-001')).resolves.toEqual({ accountId: 'SETTLE-EUR-001', currency: 'EUR' });
+    await expect(resolver.ledgerAccount('toString')).resolves.toBeUndefined();
+    expect(opens).toBe(2);
+  });
+
   it('an account reference data does not know is refused, naming it; nothing is booked', async () => {
     const { deps, cases, pending, journal } = await setUp();
     const unknown = { ...pending, accountId: 'GB00UNKNOWN' };

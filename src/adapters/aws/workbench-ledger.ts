@@ -3,7 +3,8 @@
  * journal and balance items the posting stage writes, so the adjustment is recorded once by its
  * sequence id), its posting record goes to the core-banking outbox in the ingest bucket (one
  * object per batch, keyed by its record ids), and a case's account resolves through reference
- * data (TABLES.reference) by account id.
+ * data (TABLES.reference) by account id, after the reconciliation's own statement-account map
+ * (e.g. an IBAN → ledger account id, as the journal ledger source reads it), when it has one.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -27,10 +28,12 @@ export interface AwsWorkbenchLedgerOptions {
   referenceDataVersion?: string;
   hotAccountShards?: Readonly<Record<string, number>>;
   adjustmentAccounts?: AdjustmentAccounts;
+  /** The reconciliation configuration's `accounts`: statement account (e.g. an IBAN) → ledger account id. */
+  statementAccounts?: Readonly<Record<string, string>>;
 }
 
 /** Reference data's accounts by id, opened on first use (a failed open is tried again next time). */
-export function referenceDataAccountResolver(open: () => Promise<Pick<DynamoReferenceData, 'account'>>): LedgerAccountResolver {
+export function referenceDataAccountResolver(open: () => Promise<Pick<DynamoReferenceData, 'account'>>, statementAccounts: Readonly<Record<string, string>> = {}): LedgerAccountResolver {
   let opened: Promise<Pick<DynamoReferenceData, 'account'>> | undefined;
   return {
     async ledgerAccount(accountId) {
@@ -38,7 +41,8 @@ export function referenceDataAccountResolver(open: () => Promise<Pick<DynamoRefe
       attempt.catch(() => {
         if (opened === attempt) opened = undefined;
       });
-      const account = await (await attempt).account(accountId);
+      const ledgerAccountId = Object.prototype.hasOwnProperty.call(statementAccounts, accountId) ? statementAccounts[accountId]! : accountId;
+      const account = await (await attempt).account(ledgerAccountId);
       return account ? { accountId: account.accountId, currency: account.currency } : undefined;
     },
   };
@@ -48,8 +52,9 @@ export function awsWorkbenchLedger(options: AwsWorkbenchLedgerOptions): Workbenc
   return {
     ledger: new DynamoLedgerStore({ client: options.dynamo, tableName: options.ledgerTable, ...(options.hotAccountShards ? { hotAccountShards: options.hotAccountShards } : {}) }),
     records: new S3PostingOutbox({ client: options.s3, bucket: options.outboxBucket, ...(options.outboxPrefix ? { prefix: options.outboxPrefix } : {}) }),
-    accounts: referenceDataAccountResolver(() =>
-      DynamoReferenceData.open({ client: options.dynamo, tableName: options.referenceTable, ...(options.referenceDataVersion ? { version: options.referenceDataVersion } : {}) }),
+    accounts: referenceDataAccountResolver(
+      () => DynamoReferenceData.open({ client: options.dynamo, tableName: options.referenceTable, ...(options.referenceDataVersion ? { version: options.referenceDataVersion } : {}) }),
+      options.statementAccounts,
     ),
     ...(options.adjustmentAccounts ? { adjustmentAccounts: options.adjustmentAccounts } : {}),
   };

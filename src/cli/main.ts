@@ -29,6 +29,8 @@ import { addWorkbenchCommand } from '../recon/workbench/cli-command';
 import { configureLoadReferenceDataCommand } from '../adapters/aws/reference-data-loader';
 import { addCostCommand } from './cost';
 import { addAuditFlowCommand } from './audit-flow-command';
+import { addReplayCommand } from './replay-command';
+import { addDlqCommand } from './dlq-command';
 import { FaultDropError, parseDropRatio } from '../runtime/fault-drop';
 import type { DropCounts } from '../runtime/fault-drop';
 
@@ -207,6 +209,9 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   addCostCommand(program, io);
   // FLOW-1..3: the flow audit and its repair (src/cli/audit-flow-command.ts).
   addAuditFlowCommand(program, io);
+  // REPLAY-1, DLQ-1: replay archived events; list, show and redrive dead letters (locally or on AWS).
+  addReplayCommand(program, io);
+  addDlqCommand(program, io);
 
   return program;
 }

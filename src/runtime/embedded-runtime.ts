@@ -52,6 +52,8 @@ import { SqliteDecisionStore, SqliteVelocityStore } from '../adapters/embedded/r
 import { SqliteFlowJournal } from '../adapters/embedded/flow-facts';
 import { EmbeddedBus, toSqsRecord } from './embedded-bus';
 import type { QueuedMessage } from './embedded-bus';
+import { SqliteEventArchive } from '../adapters/embedded/event-archive';
+import { replayEventTypes } from '../use-cases/replay/archive-pattern';
 import type { DropCounts } from './fault-drop';
 import { addDropCounts, emptyDropCounts, FaultDrop } from './fault-drop';
 
@@ -184,6 +186,9 @@ export class EmbeddedRuntime {
     this.bus = new EmbeddedBus(routes, { serialise: options.serialiseMessages ?? false });
     this.bus.observe((event) => this.observe(event));
     this.bus.observe((event) => this.flowJournal.recordRejected(event));
+    // REPLAY-1: every event the bus carries that the archive keeps, in the wave's transaction.
+    const archive = new SqliteEventArchive(this.db, { types: replayEventTypes(options.topology ?? DEFAULT_TOPOLOGY), clock: this.clock });
+    this.bus.observe((event) => archive.record([event]));
     const clock = this.clock;
     const logger = this.logger;
     const publisher = this.bus;

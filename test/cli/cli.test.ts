@@ -7,7 +7,7 @@ import { tempDir } from '../support/runtime';
 
 describe('ledgerline CLI', () => {
   it('has --help on every command', async () => {
-    for (const command of [[], ['generate'], ['generate', 'authorizations'], ['post'], ['ledger'], ['dead-letters'], ['sweep'], ['demo']]) {
+    for (const command of [[], ['generate'], ['generate', 'authorizations'], ['post'], ['ledger'], ['dead-letters'], ['sweep'], ['demo'], ['audit-flow'], ['replay'], ['dlq'], ['dlq', 'redrive']]) {
       const result = await runCli([...command, '--help']);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('Usage: ledgerline');

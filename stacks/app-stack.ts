@@ -123,6 +123,11 @@ export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, TableAc
   // TransactWriteItems of Puts is authorised as PutItem per item.
   'reconcile-workbench': {
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName) },
+    // ADJ-1: an approved write-off is one ledger sequence: TransactWriteItems of the journal Put and the
+    // balance Updates (authorised per item), the balances' versions read first (BatchGetItem), and
+    // GetItem of a sequence's journal item (was it booked?).
+    ledger: { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    reference: { actions: ['dynamodb:GetItem'] },
   },
   // The import: the run marker (GetItem, conditional PutItem), the cases of the run's accounts
   // (Query on byAccount) and the plan's TransactWriteItems of Puts (authorised as PutItem per item).
@@ -162,6 +167,10 @@ function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: 
     WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
     WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
     WORKBENCH_CSRF_SECRET_ARN: runtime.csrfSecretArn,
+    LEDGER_TABLE: names.tableName('ledger'),
+    REFERENCE_TABLE: names.tableName('reference'),
+    INGEST_BUCKET: names.ingestBucket,
+    OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
   };
   const standIn = (value: string, example: string) => (Token.isUnresolved(value) ? example : value);
   readWorkbenchFunctionConfig({

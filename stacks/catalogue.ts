@@ -93,6 +93,8 @@ const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
     name: 'reconcile-workbench',
     kind: 'load-balancer-target',
     description: 'WB-1: the exceptions workbench behind the internal ALB (Okta SSO at the ALB)',
+    // ADJ-1: an approved write-off's posting record goes to the core-banking outbox.
+    s3: [{ bucket: 'ingest', write: [INGEST_PREFIXES.outbox] }],
   },
 ]);
 

@@ -14,6 +14,7 @@ const FAKE: Record<string, string> = {
   REDRIVE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:redrive',
   RECONCILIATION_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:reconciliation',
   INGEST_BUCKET: 'ledgerline-test-ingest',
+  OUTBOX_PREFIX: 'outbox/postings/',
   WORKBENCH_ALB_ARN: 'arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/ledgerline-test-workbench/50dc6c495c0c9188',
   WORKBENCH_OIDC_ISSUER: 'https://bank.oktapreview.com/oauth2/default',
   WORKBENCH_GROUP_ROLES: '{"ledgerline-finance":"reconciler"}',

@@ -103,7 +103,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(versions.filter((version) => m.refs(version, version.config.secret_id).includes(okta.address))).toHaveLength(1);
   });
 
-  test("the function's role: exactly the workbench table and its indexes, the CSRF secret, the data key through DynamoDB and Secrets Manager, nothing else of the data", () => {
+  test("the function's role: exactly the workbench table and its indexes, the ledger and reference data (ADJ-1), the outbox, the CSRF secret, the data key through DynamoDB, S3 and Secrets Manager, nothing else of the data", () => {
     const role = only(m, 'aws_iam_role', (resource) => resource.config.name === names.roleName(names.functionRoleSuffix('reconcile-workbench')));
     const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
     const statements = statementsOf(policy.config.policy);
@@ -113,13 +113,28 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     // The indexes serve Query only (IAM-1).
     const indexes = statements.find((statement) => statement.Sid === 'TableWorkbenchIndexes')!;
     expect([indexes.Action, indexes.Resource]).toEqual([['dynamodb:Query'], [names.tableIndexArn('workbench', 'byStatus'), names.tableIndexArn('workbench', 'byAccount')]]);
+    // ADJ-1: an approved write-off is one ledger sequence (journal Put + balance Updates in one transaction, the balances read first,
+    // a journal item read to know it was booked) whose account resolves through reference data.
+    const ledger = statements.find((statement) => statement.Sid === 'TableLedger')!;
+    expect([ledger.Action, ledger.Resource]).toEqual([['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [names.tableArn('ledger')]]);
+    const reference = statements.find((statement) => statement.Sid === 'TableReference')!;
+    expect([reference.Action, reference.Resource]).toEqual([['dynamodb:GetItem'], [names.tableArn('reference')]]);
     const actions = statements.flatMap((statement) => list(statement.Action));
-    expect([...new Set(actions.filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    expect(actions.some((action) => /^(s3|sqs|sns|events|states):/.test(action))).toBe(false);
+    expect([...new Set(actions.filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    // Its posting record: PutObject under the core-banking outbox only.
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
+    expect(statements.filter((statement) => list(statement.Action).includes('s3:PutObject')).flatMap((statement) => list(statement.Resource))).toEqual([`${names.ingestBucketArn}/outbox/postings/*`]);
+    expect(actions.some((action) => /^(sqs|sns|events|states):/.test(action))).toBe(false);
     for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
+    // The data key: through DynamoDB (the tables) and S3 (the outbox) only.
     const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
-    expect(kms).toHaveLength(1);
-    expect((kms[0]!.Condition!.StringEquals as Json)['kms:ViaService']).toEqual([`dynamodb.${config.region}.amazonaws.com`]);
+    expect(kms.map((statement) => (statement.Condition!.StringEquals as Json)['kms:ViaService'])).toEqual([[`dynamodb.${config.region}.amazonaws.com`], [`s3.${config.region}.amazonaws.com`]]);
 
     // Secrets Manager: GetSecretValue on exactly the CSRF secret (the data stack's resource), decrypted with the data key through Secrets Manager only.
     const secretStatements = statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('secretsmanager:')));
@@ -141,7 +156,17 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(m.refs(fn, variables.WORKBENCH_ALB_ARN)).toEqual([alb.address]);
     const csrfSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === names.workbenchCsrfSecretName);
     expect(m.refs(fn, variables.WORKBENCH_CSRF_SECRET_ARN)).toEqual([csrfSecret.address]);
-    expect(Object.keys(variables).sort()).toEqual(['WORKBENCH_ALB_ARN', 'WORKBENCH_CSRF_SECRET_ARN', 'WORKBENCH_GROUP_ROLES', 'WORKBENCH_OIDC_ISSUER', 'WORKBENCH_TABLE']);
+    expect(Object.keys(variables).sort()).toEqual([
+      'INGEST_BUCKET',
+      'LEDGER_TABLE',
+      'OUTBOX_PREFIX',
+      'REFERENCE_TABLE',
+      'WORKBENCH_ALB_ARN',
+      'WORKBENCH_CSRF_SECRET_ARN',
+      'WORKBENCH_GROUP_ROLES',
+      'WORKBENCH_OIDC_ISSUER',
+      'WORKBENCH_TABLE',
+    ]);
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-workbench'].reservedConcurrency });
     expect(m.of('aws_cloudwatch_metric_alarm').map((alarm) => alarm.config.alarm_name)).toEqual(
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),

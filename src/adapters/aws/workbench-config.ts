@@ -20,6 +20,11 @@ export const WORKBENCH_VARIABLES = {
   WORKBENCH_OIDC_ISSUER: 'Okta issuer the ALB authenticates against: the only accepted `iss`',
   WORKBENCH_GROUP_ROLES: 'JSON object Okta group → workbench role (viewer | reconciler | approver)',
   WORKBENCH_CSRF_SECRET_ARN: 'ARN of the Secrets Manager secret holding the key the app signs CSRF tokens with (≥ 32 characters)',
+  // ADJ-1: an approved write-off posts to the ledger, its record to the core-banking outbox; its account resolves through reference data.
+  LEDGER_TABLE: 'DynamoDB table TABLES.ledger (approved write-offs and suspense bookings are posted to it)',
+  REFERENCE_TABLE: 'DynamoDB table TABLES.reference (a case account resolves to its ledger account and currency)',
+  INGEST_BUCKET: 'S3 bucket holding the core-banking outbox',
+  OUTBOX_PREFIX: 'prefix of the core-banking outbox in INGEST_BUCKET',
 } as const;
 
 export type WorkbenchVariable = keyof typeof WORKBENCH_VARIABLES;
@@ -33,6 +38,11 @@ export interface WorkbenchFunctionConfig {
   issuer: string;
   groupRoles: Record<string, Role>;
   csrfSecretArn: string;
+  /** ADJ-1: where approved write-offs are posted. */
+  ledgerTable: string;
+  referenceTable: string;
+  outboxBucket: string;
+  outboxPrefix: string;
 }
 
 const ALB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
@@ -59,5 +69,16 @@ export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string 
   const csrfSecretArn = value('WORKBENCH_CSRF_SECRET_ARN')!;
   if (!SECRET_ARN.test(csrfSecretArn)) invalid.push('WORKBENCH_CSRF_SECRET_ARN is not a Secrets Manager secret ARN');
   if (invalid.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: invalid environment variables: ${invalid.join('; ')}`);
-  return { tableName: value('WORKBENCH_TABLE')!, loadBalancerArn: arn, region: region!, issuer, groupRoles, csrfSecretArn };
+  return {
+    tableName: value('WORKBENCH_TABLE')!,
+    loadBalancerArn: arn,
+    region: region!,
+    issuer,
+    groupRoles,
+    csrfSecretArn,
+    ledgerTable: value('LEDGER_TABLE')!,
+    referenceTable: value('REFERENCE_TABLE')!,
+    outboxBucket: value('INGEST_BUCKET')!,
+    outboxPrefix: value('OUTBOX_PREFIX')!,
+  };
 }

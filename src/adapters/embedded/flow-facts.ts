@@ -97,6 +97,8 @@ export function readPartitionFacts(db: StateDatabase, location: string, window: 
     ).map((row) => [row.correlation_id, row.outcome]),
   );
   const legs = new Set(column<string>(db, 'ledger_legs', 'SELECT DISTINCT sequence_id FROM ledger_legs'));
+  // ADJ-1: a workbench adjustment is no payment: its sequence (reference ADJ-…) is nobody's orphan.
+  const adjustments = new Set(column<string>(db, 'ledger_legs', "SELECT DISTINCT sequence_id FROM ledger_legs WHERE authorization_id GLOB 'ADJ-*'"));
   const records = new Set(column<string>(db, 'posting_outbox', 'SELECT sequence_id FROM posting_outbox'));
   type Tx = { transaction_id: string; status: TransactionStatus; updated_at: string; stage: string | null };
   const transactions = new Map(
@@ -135,7 +137,7 @@ export function readPartitionFacts(db: StateDatabase, location: string, window: 
   const orphans: OrphanFact[] = [];
   for (const id of claimed) if (!knownAuthorisations.has(id)) orphans.push({ location, kind: 'claim', id });
   for (const id of decisions.keys()) if (!knownTransactions.has(id)) orphans.push({ location, kind: 'decision', id });
-  for (const id of legs) if (!knownSequences.has(id)) orphans.push({ location, kind: 'legs', id });
+  for (const id of legs) if (!knownSequences.has(id) && !adjustments.has(id)) orphans.push({ location, kind: 'legs', id });
   for (const id of records) if (!legs.has(id)) orphans.push({ location, kind: 'record', id });
   return { payments, orphans };
 }

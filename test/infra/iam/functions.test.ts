@@ -29,6 +29,9 @@ import { loadReferenceData } from '../../../src/adapters/embedded/reference-data
 import { reconciliationExecutionName } from '../../../src/recon/run/aws/objects';
 import { CAMT053, LEDGER_HEADER, LEDGER_ROWS, MT940 } from '../../recon/run/helpers';
 import { parseStatement } from '../../../src/recon/run/statements';
+import { caseItem, DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { applyCaseAction, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import { FakeAws, denials, invokeDeployed, sent, startSynthesizedTables, type Invocation, type LocalDynamo } from './support/harness';
 
 /** One synthesized scope the functions run in: its IAM contract, its tables, its fake AWS. */
@@ -348,6 +351,81 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
       expect(invocation.result.statusCode).toBe(200);
       expect(sent(invocation, 'dynamodb', 'Query').some((request) => request.input.TableName === tableName(ENV, 'workbench'))).toBe(true);
       expectAllAllowed(invocation);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+
+  it('reconcile-workbench: an approval posts one ledger sequence and its posting record, every call allowed', async () => {
+    const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
+    fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
+    const cases = new DynamoWorkbenchStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench') });
+    const raised: ExceptionCase = {
+      caseId: 'exception:statement:iam-fee-1',
+      kind: 'exception',
+      runId: 'run-iam',
+      side: 'statement',
+      reason: 'UNMATCHED',
+      accountId: 'SETTLE-GBP-001',
+      currency: 'GBP',
+      amount: '-3.00',
+      ageDays: 1,
+      ledgerEntryIds: [],
+      status: 'OPEN',
+      version: 1,
+      updatedAt: '2026-11-06T08:00:00.000Z',
+    };
+    // The case as a reconciler proposed its write-off (dynalite has no TransactWriteItems: the item is put directly).
+    const proposed = applyCaseAction(raised, { type: 'propose-write-off', note: 'bank charge' }, { user: 'rita@bank.example', roles: ['reconciler'] }, '2026-11-06T08:01:00.000Z', 1);
+    await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(proposed.next) }));
+    expect(await cases.get(raised.caseId)).toMatchObject({ status: 'PENDING_APPROVAL' });
+    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const now = Math.floor(Date.now() / 1000);
+    const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    const header = { alg: 'ES256', kid: 'kid-2', signer: fn.environment.WORKBENCH_ALB_ARN, iss: fn.environment.WORKBENCH_OIDC_ISSUER, client: 'okta', exp: now + 60 };
+    const payload = { sub: '00u2', email: 'anna@bank.example', groups: ['ledgerline-finance-approvers'], exp: now + 60, iss: fn.environment.WORKBENCH_OIDC_ISSUER };
+    const data = `${segment(header)}.${segment(payload)}`;
+    const token = `${data}.${sign('sha256', Buffer.from(data), { key: keys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
+    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(pem, { status: 200 }));
+    try {
+      const event: ALBEvent = {
+        requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
+        httpMethod: 'POST',
+        path: `/api/cases/${encodeURIComponent(raised.caseId)}/actions`,
+        queryStringParameters: {},
+        headers: { 'x-amzn-oidc-data': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'approve-write-off', expectedVersion: 2 }),
+        isBase64Encoded: false,
+      };
+      const invocation = await run<{ statusCode: number; body: string }>(ENV, 'reconcile-workbench', event);
+      expect([invocation.result.statusCode, invocation.result.body]).toEqual([200, expect.stringContaining('"adjustmentId":"ADJ-')]);
+      expect(sent(invocation, 'dynamodb', 'TransactWriteItems')).toHaveLength(2);
+      expect(sent(invocation, 's3', 'PutObject').map((request) => `${request.input.Bucket}/${String(request.input.Key).split('/').slice(0, 2).join('/')}`)).toEqual([
+        `${bucketName(ENV, 'ingest')}/outbox/postings`,
+      ]);
+      // The ledger's transaction (the journal Put and both balance Updates) and the case's, both answered in memory.
+      const ledgerWrite = sent(invocation, 'dynamodb', 'TransactWriteItems').find((request) => JSON.stringify(request.input).includes(tableName(ENV, 'ledger')))!;
+      expect(JSON.stringify(ledgerWrite.input)).toContain('WRITEOFF-GBP');
+      expectAllAllowed(invocation);
+
+      // A rejection first asks the ledger whether an unfinished approval booked the proposal (GetItem of its journal item).
+      const other = applyCaseAction(
+        { ...raised, caseId: 'exception:statement:iam-fee-2' },
+        { type: 'propose-write-off', note: 'maybe' },
+        { user: 'rita@bank.example', roles: ['reconciler'] },
+        '2026-11-06T08:02:00.000Z',
+        1,
+      );
+      await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(other.next) }));
+      const rejection = await run<{ statusCode: number }>(ENV, 'reconcile-workbench', {
+        ...event,
+        path: `/api/cases/${encodeURIComponent(other.next.caseId)}/actions`,
+        body: JSON.stringify({ type: 'reject-write-off', note: 'not ours to write off', expectedVersion: 2 }),
+      });
+      expect(rejection.result.statusCode).toBe(200);
+      expect(sent(rejection, 'dynamodb', 'GetItem').some((request) => request.input.TableName === tableName(ENV, 'ledger'))).toBe(true);
+      expectAllAllowed(rejection);
     } finally {
       fetchSpy.mockRestore();
     }

@@ -191,7 +191,8 @@ export interface RulesDecidedData extends EnrichedData {
 }
 
 export type LegDirection = 'DEBIT' | 'CREDIT';
-export type LegType = 'CUSTOMER_DEBIT' | 'MERCHANT_SETTLEMENT_CREDIT' | 'FX_POSITION_CREDIT' | 'FX_POSITION_DEBIT' | 'FX_FEE_DEBIT' | 'FX_FEE_INCOME_CREDIT';
+export type LegType =
+  'CUSTOMER_DEBIT' | 'MERCHANT_SETTLEMENT_CREDIT' | 'FX_POSITION_CREDIT' | 'FX_POSITION_DEBIT' | 'FX_FEE_DEBIT' | 'FX_FEE_INCOME_CREDIT' | 'WRITE_OFF' | 'SUSPENSE' | 'ADJUSTED_ACCOUNT';
 
 export interface PostingLeg {
   legId: string;

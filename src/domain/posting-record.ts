@@ -17,6 +17,10 @@ export const LEG_TYPE_CODES: Readonly<Record<LegType, string>> = {
   FX_POSITION_DEBIT: 'FXPD',
   FX_FEE_DEBIT: 'FEED',
   FX_FEE_INCOME_CREDIT: 'FEEI',
+  // ADJ-1: workbench adjustments (an approved write-off, a bank error booked to suspense).
+  WRITE_OFF: 'WOFF',
+  SUSPENSE: 'SUSP',
+  ADJUSTED_ACCOUNT: 'ADJA',
 };
 
 /** [name, start (1-based), length] */

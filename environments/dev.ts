@@ -60,7 +60,7 @@ export const dev: EnvironmentConfig = {
     'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 2 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 2 },
   },
-  pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
+  pipe: { parallelizationFactor: 2, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(15 minutes)',
   // HOT-1 (hotAccountShards): sized as prod at this environment's hot-path capacity (5 / 100): ceil(56/s × 3 × 1.25 × share × 40 ms) (test/infra/hot-accounts.test.ts).
   runtime: { topology: 'fused', dedupWindowSeconds: 604_800, hotAccountShards: { 'SETTLE-GBP-001': 4, 'SETTLE-GBP-002': 2 } },

@@ -60,7 +60,7 @@ export const prod: EnvironmentConfig = {
     'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 20 },
   },
-  pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
+  pipe: { parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(5 minutes)',
   runtime: {
     topology: 'fused',

@@ -60,7 +60,7 @@ export const staging: EnvironmentConfig = {
     'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 5 },
   },
-  pipe: { batchSize: 10, maximumBatchingWindowSeconds: 1, parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
+  pipe: { parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(10 minutes)',
   runtime: {
     topology: 'fused',

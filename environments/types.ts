@@ -98,9 +98,7 @@ export interface AlarmRecipients {
 }
 
 export interface PipeConfig {
-  /** Records per Pipe batch (the issue: 10). */
-  batchSize: number;
-  maximumBatchingWindowSeconds: number;
+  // The Pipe's batch size and batching window are the near-real-time source's (config/sources.json, MODE-1).
   /** Concurrent batches per stream shard (1-10). */
   parallelizationFactor: number;
   maximumRetryAttempts: number;

@@ -101,7 +101,7 @@ export class DataStack extends LedgerlineStack {
     const names = this.names;
     const { account, region } = config;
     const topology = config.runtime.topology;
-    const routes = routesFor(topology);
+    const routes = routesFor(topology, config.name);
 
     this.dataKey = new CustomerManagedKey(this, 'data-key', {
       account,

@@ -6,6 +6,7 @@
  */
 import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
 import { authorisationEntry, routesFor } from '../../src/routes';
+import { streamSource } from '../../src/modes/source-config';
 import { TABLES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName, type RuntimeVariable } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
@@ -69,7 +70,7 @@ export function expectedEnvironment(fn: DeployedFunctionName, names: Names, conf
 function functions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
   const privateSubnets = expected.subnetIds('private', config.network.azCount);
   const workloads = expected.securityGroupId('workloads');
-  const routes = routesFor(config.runtime.topology);
+  const routes = routesFor(config.runtime.topology, config.name);
   // The functions of the environment's topology (FUSE-1), each sized from its config.
   for (const fn of functionCatalogue(config.runtime.topology).map((entry) => entry.name)) {
     const sizing = config.functions[fn];
@@ -115,7 +116,7 @@ function functions(stack: SynthStack, run: Run, names: Names, expected: Expected
 }
 
 function routes(stack: SynthStack, run: Run, names: Names, config: EnvironmentConfig): void {
-  for (const route of routesFor(config.runtime.topology)) {
+  for (const route of routesFor(config.runtime.topology, config.name)) {
     const rule = named(stack, 'aws_cloudwatch_event_rule', names.routeRuleName(route));
     run.eq(ref(rule, 'event_bus_name'), names.busName, `rule ${names.routeRuleName(route)}: its bus`);
     run.eqJson(`jsondecode(${ref(rule, 'event_pattern')})`, route.eventPattern as never, `rule ${names.routeRuleName(route)}: event pattern (src/routes.ts)`);
@@ -160,8 +161,8 @@ function pipe(stack: SynthStack, run: Run, names: Names, expected: Expected, con
   }
   run.eq(p('kms_key_identifier'), expected.key('messaging'), 'Pipe: its key (messaging)');
   const s = (path: string) => p(`source_parameters[0].dynamodb_stream_parameters[0].${path}`);
-  run.eq(s('batch_size'), config.pipe.batchSize, 'Pipe: batch size');
-  run.eq(s('maximum_batching_window_in_seconds'), config.pipe.maximumBatchingWindowSeconds, 'Pipe: batching window');
+  run.eq(s('batch_size'), streamSource(config.name).batchSize, 'Pipe: batch size (the near-real-time source, MODE-1)');
+  run.eq(s('maximum_batching_window_in_seconds'), streamSource(config.name).batchingWindowSeconds, 'Pipe: batching window');
   run.eq(s('parallelization_factor'), config.pipe.parallelizationFactor, 'Pipe: parallelization factor');
   run.eq(s('maximum_retry_attempts'), config.pipe.maximumRetryAttempts, 'Pipe: retry attempts');
   run.eq(s('maximum_record_age_in_seconds'), config.pipe.maximumRecordAgeSeconds, 'Pipe: maximum record age');

@@ -14,7 +14,7 @@ import { mock } from '../mocks';
 import { checkBucket, checkKey, named, ref, referencing, type Expected, type Run, type SynthStack } from './context';
 
 export function dataAssertions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
-  const routes = routesFor(config.runtime.topology);
+  const routes = routesFor(config.runtime.topology, config.name);
   const dataKey = expected.key('data');
   const messagingKey = expected.key('messaging');
   for (const suffix of ['data', 'messaging', 'logs']) checkKey(stack, run, names.name(suffix), names.account);

@@ -7,7 +7,22 @@ import { tempDir } from '../support/runtime';
 
 describe('ledgerline CLI', () => {
   it('has --help on every command', async () => {
-    for (const command of [[], ['generate'], ['generate', 'authorizations'], ['post'], ['ledger'], ['dead-letters'], ['sweep'], ['demo'], ['audit-flow'], ['replay'], ['dlq'], ['dlq', 'redrive']]) {
+    for (const command of [
+      [],
+      ['generate'],
+      ['generate', 'authorizations'],
+      ['post'],
+      ['ledger'],
+      ['dead-letters'],
+      ['sweep'],
+      ['demo'],
+      ['audit-flow'],
+      ['replay'],
+      ['dlq'],
+      ['dlq', 'redrive'],
+      ['ingest'],
+      ['authorise'],
+    ]) {
       const result = await runCli([...command, '--help']);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('Usage: ledgerline');

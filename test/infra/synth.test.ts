@@ -4,6 +4,7 @@
  * NATs, Direct Connect, sizes, retention, thresholds, topology) is what was synthesized; tables /
  * env vars / routes come from their single definitions; environments differ only in config.
  */
+import { streamSource } from '../../src/modes/source-config';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,8 +205,8 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
   test("the Pipe: stream → ingest → the hot path's queue (fused) or the bus (staged), batch and parallelism from config, INSERT filter, DLQ", () => {
     const pipe = m.of('aws_pipes_pipe')[0]!;
     const stream = block(block(pipe.config.source_parameters)?.dynamodb_stream_parameters)!;
-    expect(stream.batch_size).toBe(config.pipe.batchSize);
-    expect(config.pipe.batchSize).toBe(10);
+    expect(stream.batch_size).toBe(streamSource(config.name).batchSize);
+    expect(streamSource(config.name).batchSize).toBe(10);
     expect(stream.parallelization_factor).toBe(config.pipe.parallelizationFactor);
     expect(block(stream.dead_letter_config)?.arn).toBe(names.queueArn(names.pipeDlqName));
     const filters = list(block(block(pipe.config.source_parameters)?.filter_criteria)?.filter as Json[]);

@@ -62,6 +62,11 @@ export function expectedEnvironment(fn: DeployedFunctionName, names: Names, conf
       WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
       WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
       WORKBENCH_CSRF_SECRET_ARN: mock.secretArn(names.account, names.region, names.workbenchCsrfSecretName),
+      // ADJ-1: where an approved write-off is booked.
+      LEDGER_TABLE: names.tableName('ledger'),
+      REFERENCE_TABLE: names.tableName('reference'),
+      INGEST_BUCKET: names.ingestBucket,
+      OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
     };
   }
   return {};

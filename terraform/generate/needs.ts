@@ -71,6 +71,10 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, TableCalls>>> =
   // WB-1: cases (GetItem, TransactWriteItems of Puts = PutItem), lists by status and by account.
   'reconcile-workbench': {
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byStatus.indexName, WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 cases' },
+    // ADJ-1: an approved write-off is one ledger sequence (TransactWriteItems of Puts and balance Updates, BatchGetItem of the balances, GetItem of the sequence).
+    ledger: { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'ADJ-1 adjusting entries' },
+    // ADJ-1: the case's account resolved through the reference data.
+    reference: { actions: ['dynamodb:GetItem'], why: 'ADJ-1 the adjusted account' },
   },
   // WB-1 RaiseCases: run marker (Get, conditional Put), cases of the run's accounts (Query byAccount), TransactWriteItems of Puts.
   'reconcile-cases': {

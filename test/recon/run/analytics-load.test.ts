@@ -116,17 +116,15 @@ describe('the analytics store bulk load', () => {
         const matches: Match[] = [{ matchId: `m'=1,"x"`, ruleId, confidence: 0.95, status: 'proposed', statementLineIds: [lines[0]!.statementLineId], ledgerEntryIds: [entries[0]!.entryId] }];
         const unmatched: UnmatchedItem[] = [
           ...lines.slice(1).map((line): UnmatchedItem => ({ side: 'statement', id: line.statementLineId, reason, ageDays: 3, detail })),
-          ...entries
-            .slice(1)
-            .map((entry, i): UnmatchedItem => ({
-              side: 'ledger',
-              id: entry.entryId,
-              reason,
-              ageDays: 400,
-              candidateId: lines[0]!.statementLineId,
-              detail,
-              ...(i % 2 === 0 ? { group: `g'=${i},"x"` } : {}),
-            })),
+          ...entries.slice(1).map((entry, i): UnmatchedItem => ({
+            side: 'ledger',
+            id: entry.entryId,
+            reason,
+            ageDays: 400,
+            candidateId: lines[0]!.statementLineId,
+            detail,
+            ...(i % 2 === 0 ? { group: `g'=${i},"x"` } : {}),
+          })),
         ];
         const result: MatchResult = { matches, unmatched };
         const lookups = lookupsFor(lines, entries);

@@ -36,7 +36,13 @@ export function parkExhaustedRecords(options: ParkExhaustedOptions): middy.Middl
       } catch {
         continue; // unparseable: let it reach the dead-letter queue
       }
-      await markRetrying(options.transactions, event, options.stage, outcome.reason, options.clock.now());
+      try {
+        await markRetrying(options.transactions, event, options.stage, outcome.reason, options.clock.now());
+      } catch {
+        // The transaction state could not be written (a throttled or busy store): this record
+        // alone stays failed and takes the dead-letter path; its batch-mates keep their outcomes.
+        continue;
+      }
       settled[index] = { status: 'fulfilled', value: 'parked-for-sweeper' };
     }
   };

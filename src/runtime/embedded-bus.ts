@@ -82,7 +82,7 @@ export class EmbeddedBus implements EventPublisher {
 
   /** Puts messages back (a failed receive becomes visible again). */
   requeue(consumer: ConsumerName, messages: readonly QueuedMessage[]): void {
-    this.queues.get(consumer)!.push(...messages);
+    this.queues.get(consumer)!.unshift(...messages);
   }
 }
 

@@ -397,8 +397,11 @@ export class EmbeddedRuntime {
       total.redriven += result.redriven;
       total.alreadyRedriven += result.alreadyRedriven;
       total.failed += result.failed;
+      if (result.deferred) total.deferred = (total.deferred ?? 0) + result.deferred;
       if (result.examined === 0) return total;
       await this.drain();
+      // No candidate could be moved (the store refused every write): they stay RETRYING for the next sweep.
+      if (result.deferred === result.examined) return total;
     }
   }
 

@@ -173,6 +173,34 @@ describe('limits: the dedup window and the sweeper (FR2-FR4, FR9)', () => {
     expect((await store.get('txn-1'))!.status).toBe(status);
   });
 
+  it("a store that refuses one candidate's write defers that one alone: it stays RETRYING, the page goes on, the next sweep moves it (CHAOS-1)", async () => {
+    const store = new SqliteTransactionStateStore(openMemoryDatabase());
+    for (let i = 0; i < 4; i += 1) await store.put(retrying(0, `txn-${i}`), 0);
+    let refuse = true;
+    const flaky = Object.assign(Object.create(store) as SqliteTransactionStateStore, {
+      put: async (state: TransactionState, expectedVersion: number | null) => {
+        if (refuse && state.transactionId === 'txn-1') throw new Error('SQLITE_BUSY: database is locked');
+        return store.put(state, expectedVersion);
+      },
+    });
+    const names: string[] = [];
+    const redriver: Redriver = {
+      async redrive(name) {
+        if (names.includes(name)) return 'already-started';
+        names.push(name);
+        return 'started';
+      },
+    };
+    const deps = { transactions: flaky, redriver, publisher: new CapturingPublisher(), clock: fixedClock };
+    expect(await sweep(deps, { maxAttempts: 3, pageSize: 10 })).toEqual({ examined: 4, redriven: 4, alreadyRedriven: 0, failed: 0, deferred: 1 });
+    expect((await store.listByStatus('RETRYING', 10)).map((t) => t.transactionId)).toEqual(['txn-1']);
+    refuse = false;
+    // Its re-drive was started already: the next sweep finds it under the same name and moves it on.
+    expect(await sweep(deps, { maxAttempts: 3, pageSize: 10 })).toEqual({ examined: 1, redriven: 0, alreadyRedriven: 1, failed: 0 });
+    expect(await store.listByStatus('RETRYING', 10)).toEqual([]);
+    expect(names).toHaveLength(4);
+  });
+
   it('a sweep examines at most pageSize transactions; the next sweep takes the rest', async () => {
     const store = new SqliteTransactionStateStore(openMemoryDatabase());
     for (let i = 0; i < 4; i += 1) await store.put(retrying(0, `txn-${i}`), 0);

@@ -178,7 +178,7 @@ describe('limits: the dedup window and the sweeper (FR2-FR4, FR9)', () => {
     for (let i = 0; i < 4; i += 1) await store.put(retrying(0, `txn-${i}`), 0);
     let refuse = true;
     const flaky = Object.assign(Object.create(store) as SqliteTransactionStateStore, {
-      put: async (state: TransactionState, expectedVersion: number | null) => {
+      put: async (state: TransactionState, expectedVersion: number) => {
         if (refuse && state.transactionId === 'txn-1') throw new Error('SQLITE_BUSY: database is locked');
         return store.put(state, expectedVersion);
       },

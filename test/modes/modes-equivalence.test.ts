@@ -5,6 +5,7 @@
  * lines (the same authorisation id), issuer declines, rules declines and invalid lines, under
  * generated chunk sizes, file splits and partition counts. Outcome counts agree too.
  */
+import { fuzzRuns } from '../support/fuzz';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -70,7 +71,7 @@ test('MODE-5: batch, stream and real-time give the ledger and posting records of
     fc.asyncProperty(
       fc.record({
         seed: fc.integer({ min: 1, max: 1_000_000 }),
-        count: fc.integer({ min: 1500, max: 2500 }),
+        count: fc.integer({ min: 600, max: 1200 }),
         duplicateRate: fc.constantFrom(0.02, 0.05, 0.1),
         resendEvery: fc.integer({ min: 20, max: 200 }),
         invalidEvery: fc.integer({ min: 100, max: 400 }),
@@ -140,6 +141,6 @@ test('MODE-5: batch, stream and real-time give the ledger and posting records of
         }
       },
     ),
-    { numRuns: 3 },
+    { numRuns: fuzzRuns(2) },
   );
 });

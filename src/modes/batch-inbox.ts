@@ -21,6 +21,7 @@ import type { RunSummary, RuntimeOptions } from '../runtime/embedded-runtime';
 import { postPartitioned } from '../runtime/partitioned-runtime';
 import { IngestRegistry } from './ingest-registry';
 import type { SourceSettings } from './source-config';
+import { sleep } from './sleep';
 
 export const PROCESSED_DIR = 'processed';
 
@@ -147,18 +148,6 @@ export async function postBatchFile(path: string, options: BatchOptions): Promis
     registry.close();
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolveSleep) => {
-    if (signal?.aborted) return resolveSleep();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolveSleep();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Posts the inbox's files, one at a time in name order. Without `watch`, the files there now;

@@ -17,6 +17,7 @@ import type { RunSummary } from '../runtime/embedded-runtime';
 import { IngestRegistry, type TailPosition } from './ingest-registry';
 import type { SourceSettings } from './source-config';
 import { addSummary, emptySummary, StatePoster, type NumberedLine, type StatePosterOptions } from './state-poster';
+import { sleep } from './sleep';
 
 export interface TailOptions extends StatePosterOptions {
   source: SourceSettings;
@@ -37,18 +38,6 @@ export interface TailResult {
 }
 
 const READ_CHUNK = 1 << 20;
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolveSleep) => {
-    if (signal?.aborted) return resolveSleep();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolveSleep();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** Complete lines from `position` (at most `max`), and the position after the last one. */
 function readLines(path: string, position: TailPosition, max: number): { lines: NumberedLine[]; next: TailPosition } {

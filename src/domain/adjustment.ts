@@ -22,7 +22,7 @@ import type { LegType, PostingLeg } from './events';
 import { deterministicId } from './events';
 import { currencyExponent, money, MoneyError } from './money';
 import { assertBalanced } from './posting';
-import { assembleSequence } from './posting-record';
+import { assembleSequence, LEG_TYPE_CODES } from './posting-record';
 import type { PostingRecord } from '../ports';
 
 /** What the resolution books the difference to. */
@@ -32,9 +32,9 @@ export const ADJUSTMENT_TARGETS: readonly AdjustmentTarget[] = ['WRITE_OFF', 'SU
 /** The role of an adjustment leg, and its posting-record leg type code (docs/posting-record-format.md). */
 export type AdjustmentLegType = 'WRITE_OFF' | 'SUSPENSE' | 'ADJUSTED_ACCOUNT';
 export const ADJUSTMENT_LEG_TYPE_CODES: Readonly<Record<AdjustmentLegType, string>> = {
-  WRITE_OFF: 'WOFF',
-  SUSPENSE: 'SUSP',
-  ADJUSTED_ACCOUNT: 'ADJA',
+  WRITE_OFF: LEG_TYPE_CODES.WRITE_OFF,
+  SUSPENSE: LEG_TYPE_CODES.SUSPENSE,
+  ADJUSTED_ACCOUNT: LEG_TYPE_CODES.ADJUSTED_ACCOUNT,
 };
 
 export const writeOffAccount = (currency: string): string => `WRITEOFF-${currency}`;
@@ -211,27 +211,14 @@ export function adjustmentLegTypeOfCode(code: string): LegType | undefined {
   return found ? asLegType(found[0]) : undefined;
 }
 
-/** Where the leg type code sits in a posting line (docs/posting-record-format.md: start 43, length 4). */
-const LEG_TYPE_CODE_START = 42;
-const LEG_TYPE_CODE_END = 46;
-
 /**
  * The adjustment's posting record in the payment's format (FR8): the one line formatter and
  * assembler, with each line's leg type code the adjustment leg's own.
  */
 export function adjustmentRecord(legs: readonly PostingLeg[]): PostingRecord {
-  const codeByIndex = new Map(legs.map((leg) => [leg.legIndex, adjustmentLegCode(leg.legType)]));
-  const assembled = assembleSequence(legs.map((leg) => (adjustmentLegCode(leg.legType) ? { ...leg, legType: 'CUSTOMER_DEBIT' as LegType } : leg)));
+  const assembled = assembleSequence(legs);
   if (!assembled.complete) throw new AdjustmentError(`adjustment sequence ${legs[0]?.sequenceId ?? '?'} is incomplete (${assembled.have} of ${assembled.need} legs)`);
-  const content = assembled.record.content
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line, index) => {
-      const code = codeByIndex.get(index + 1);
-      return `${code ? line.slice(0, LEG_TYPE_CODE_START) + code + line.slice(LEG_TYPE_CODE_END) : line}\n`;
-    })
-    .join('');
-  return { ...assembled.record, content };
+  return assembled.record;
 }
 
 /** ISO date (YYYY-MM-DD) of an ISO 8601 instant, checked. */

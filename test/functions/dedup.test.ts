@@ -85,23 +85,4 @@ describe('dedup handler (FR2-FR4)', () => {
     await handler(sqsEvent([original, other], 2), lambdaContext);
     expect(publisher.published.map((e) => e.type)).toEqual(['payment.deduplicated', 'payment.deduplicated']);
   });
-
-  it('keeps deliveries of one business key in order: after a failed claim, a later re-send of that key waits for it (CHAOS-1)', async () => {
-    let fail = 1;
-    const { db, publisher, handler } = setup((real) => ({
-      claim: async (claim, now) => {
-        if (fail-- > 0) throw new TransientStoreError('ThrottlingException');
-        return real.claim(claim, now);
-      },
-    }));
-    // The original's claim fails: the re-send of its key is held behind it; another key goes on.
-    const first = await handler(sqsEvent([original, resend, other]), lambdaContext);
-    expect(first.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-0', 'm-1']);
-    expect(publisher.published.map((e) => [e.type, e.correlationId === other.correlationId])).toEqual([['payment.deduplicated', true]]);
-    expect(db.prepare('SELECT count(*) AS n FROM parked_duplicates').get()).toEqual({ n: 0 });
-    // Retried in order, the original is the one that passes and the re-send the one parked.
-    const second = await handler(sqsEvent([original, resend], 2), lambdaContext);
-    expect(second).toEqual({ batchItemFailures: [] });
-    expect(db.prepare('SELECT authorization_id, original_authorization_id FROM parked_duplicates').all()).toEqual([{ authorization_id: 'AUTH-2', original_authorization_id: 'AUTH-1' }]);
-  });
 });

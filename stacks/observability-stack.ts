@@ -57,7 +57,7 @@ export function eventRules(config: EnvironmentConfig, names: Names): { ruleName:
 }
 
 /**
- * OPS-1: the runbook page of each kind of alarm (docs/runbooks/<page>.md): what the alarm means,
+ * OPS-2: the runbook page of each kind of alarm (docs/runbooks/<page>.md): what the alarm means,
  * what to look at and what to run. Every alarm names its page in its description; the runbook
  * test checks every synthesized alarm's page exists and every page belongs to an alarm.
  */

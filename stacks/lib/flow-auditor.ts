@@ -1,7 +1,7 @@
 /**
  * The flow auditor's alarm (FLOW-3): "stuck and not repaired". The scheduled function
  * (functions/flow-auditor/) publishes FlowStuckUnrepaired after each audit; the alarm fires when
- * it is above 0, and its runbook page is docs/runbooks/flow-stuck-payments.md (OPS-1).
+ * it is above 0, and its runbook page is docs/runbooks/flow-stuck-payments.md (OPS-2).
  *
  * The definition is plain data for the observability stack's `alarm(id, props)` helper, so the
  * alarm takes the stack's topic, actions and missing-data treatment like every other one:

@@ -1,4 +1,4 @@
-/** The flow auditor's alarm definition (FLOW-3, OPS-1): the metric the function emits, its runbook page. */
+/** The flow auditor's alarm definition (FLOW-3, OPS-2): the metric the function emits, its runbook page. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flowMetricsLine } from '../../functions/flow-auditor/flow-auditor';

@@ -1,5 +1,5 @@
 /**
- * OPS-1: every alarm the stacks synthesize (every environment and topology variant) names its
+ * OPS-2: every alarm the stacks synthesize (every environment and topology variant) names its
  * runbook page in its description, the page exists and says what the alarm means, what to look
  * at and what to run; and every page in docs/runbooks/ belongs to an alarm.
  *
@@ -36,7 +36,7 @@ function pageOf(alarm: SynthAlarm): string | undefined {
   return LINK.exec(alarm.description)?.[1];
 }
 
-describe('OPS-1: one runbook page per alarm', () => {
+describe('OPS-2: one runbook page per alarm', () => {
   it('synthesizes alarms in every environment', () => {
     expect(new Set(alarms.map((alarm) => alarm.scope))).toEqual(new Set(['dev', 'staging', 'prod', 'staged']));
     expect(alarms.length).toBeGreaterThan(100);

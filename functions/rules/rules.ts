@@ -13,7 +13,8 @@ import { buildFacts, evaluateRules } from '../../src/domain/rules';
 import type { Clock, DecisionStore, EventPublisher, TransactionStateStore, VelocityStore } from '../../src/ports';
 import { completeIfTracked } from '../../src/domain/transaction-state';
 import type { SqsHandler } from '../../src/lambda/sqs-consumer';
-import { perEvent, stageHandler, type Stage } from '../../src/lambda/stage';
+import { stageHandler, type Stage } from '../../src/lambda/stage';
+import { inLaneOrder, velocityLanes } from '../../src/domain/order-lanes';
 import type { Logger } from '../../src/lambda/logger';
 
 export const RULES_SOURCE = 'ledgerline.rules';
@@ -50,7 +51,9 @@ export function createRulesStage(deps: RulesDeps): Stage<'payment.enriched'> {
   return {
     name: 'rules',
     accepts: [EventTypes.enriched],
-    run: perEvent(async function applyRules(event) {
+    // CHAOS-1: in card order: after a payment fails, later payments of its card in the batch are
+    // held and retried after it, so velocity never counts a card's payments out of order.
+    run: inLaneOrder(velocityLanes, async function applyRules(event: LedgerEvent<'payment.enriched'>): Promise<readonly LedgerEvent[]> {
       const decision = await decide(event);
       deps.logger?.debug('rules decided', {
         correlationId: event.correlationId,

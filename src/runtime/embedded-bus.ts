@@ -61,6 +61,19 @@ export class EmbeddedBus implements EventPublisher {
   }
 
   async publish(events: readonly LedgerEvent[]): Promise<void> {
+    this.enqueue(events, false);
+  }
+
+  /**
+   * Publishes ahead of every queued message, in the order given: a re-driven payment goes before
+   * the later payments of its card still waiting (CHAOS-1), as a failed receive does (`requeue`).
+   */
+  async publishFirst(events: readonly LedgerEvent[]): Promise<void> {
+    this.enqueue(events, true);
+  }
+
+  private enqueue(events: readonly LedgerEvent[], first: boolean): void {
+    const ahead = new Map<ConsumerName, QueuedMessage[]>();
     for (const event of events) {
       for (const observer of this.observers) observer(event);
       const busEvent = toBusEvent(event);
@@ -69,9 +82,17 @@ export class EmbeddedBus implements EventPublisher {
       const body = this.options.serialise ? JSON.stringify(busEvent) : undefined;
       for (const route of targets) {
         this.sequence += 1;
-        this.queues.get(route.consumer)!.push({ messageId: `${route.name}-${this.sequence}`, busEvent, body, receiveCount: 0 });
+        const message: QueuedMessage = { messageId: `${route.name}-${this.sequence}`, busEvent, body, receiveCount: 0 };
+        if (!first) {
+          this.queues.get(route.consumer)!.push(message);
+          continue;
+        }
+        let messages = ahead.get(route.consumer);
+        if (!messages) ahead.set(route.consumer, (messages = []));
+        messages.push(message);
       }
     }
+    for (const [consumer, messages] of ahead) this.queues.get(consumer)!.unshift(...messages);
   }
 
   /** Takes up to `max` messages from a consumer's queue (a receive). */

@@ -22,7 +22,8 @@ import type { SweeperConfig, SweepResult } from '../domain/sweeper';
 import { DEFAULT_SWEEPER_CONFIG, sweep } from '../domain/sweeper';
 import { fromMinorUnits } from '../domain/money';
 import { validateAuthorisation } from '../../schemas';
-import type { Clock, DedupStore, LedgerStore, ReferenceData } from '../ports';
+import type { Clock, DedupStore, LedgerStore, ReferenceData, TransactionStateStore } from '../ports';
+import { TransientStoreError } from '../ports';
 import type { ConsumerName, Route, Topology } from '../routes';
 import { DEFAULT_TOPOLOGY, routesFor } from '../routes';
 import type { SqsHandler } from '../lambda/sqs-consumer';
@@ -145,6 +146,43 @@ const LAMBDA_CONTEXT = {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/** Sweeps tried at once for a batch's parked messages before they wait for the wave's sweep. */
+const REDRIVE_ROUNDS = 5;
+
+/** Attempts of a transaction-state call that a busy or throttled store refuses. */
+const TRANSIENT_ATTEMPTS = 5;
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof TransientStoreError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+async function retried<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= TRANSIENT_ATTEMPTS || !isTransient(error)) throw error;
+    }
+  }
+}
+
+/**
+ * The transaction-state store as parking uses it: a busy or throttled call is tried again (the
+ * store's writes are conditional on the version, so a retry never writes twice), so a message
+ * that used its last receive is parked for the sweeper rather than dead-lettered for a moment's
+ * refusal (CHAOS-1, SWEEP-1).
+ */
+function retryingTransientErrors(store: TransactionStateStore): TransactionStateStore {
+  return {
+    get: (transactionId) => retried(() => store.get(transactionId)),
+    put: (next, expectedVersion) => retried(() => store.put(next, expectedVersion)),
+    listByStatus: (status, limit) => retried(() => store.listByStatus(status, limit)),
+    complete: (transactionId, authorizationId, now) => retried(() => store.complete(transactionId, authorizationId, now)),
+  };
+}
+
 export class EmbeddedRuntime {
   readonly db: StateDatabase;
   readonly bus: EmbeddedBus;
@@ -154,6 +192,10 @@ export class EmbeddedRuntime {
   readonly deadLetters: SqliteDeadLetterStore;
   private readonly consumers: Map<ConsumerName, { route: Route; handler: SqsHandler }>;
   private readonly redriver: EmbeddedRedriver;
+  /** The transaction state as parking and sweeping use it: a busy or throttled call is tried again. */
+  private readonly parkingTransactions: TransactionStateStore;
+  /** Events the sweeper re-drove since the last flush: published ahead of the queues (CHAOS-1). */
+  private redriven: LedgerEvent[] = [];
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly recordAuthorisation;
@@ -193,10 +235,15 @@ export class EmbeddedRuntime {
     const logger = this.logger;
     const publisher = this.bus;
     this.transactions = new SqliteTransactionStateStore(this.db);
+    this.parkingTransactions = retryingTransientErrors(this.transactions);
     this.ledger = new SqliteLedgerStore(this.db, { hotAccountShards: options.hotAccountShards ?? {} });
     this.outbox = new SqliteFileOutbox(this.db, join(options.stateDir, 'outbox'));
     this.deadLetters = new SqliteDeadLetterStore(this.db);
-    this.redriver = new EmbeddedRedriver(this.db, this.bus);
+    this.redriver = new EmbeddedRedriver(this.db, {
+      publish: async (events) => {
+        this.redriven.push(...events);
+      },
+    });
     const realDedup = new SqliteDedupStore(this.db);
     const dedupStore = options.overrides?.dedupStore ? options.overrides.dedupStore(realDedup) : realDedup;
     const ledger = options.overrides?.ledgerStore ? options.overrides.ledgerStore(this.ledger) : this.ledger;
@@ -229,7 +276,7 @@ export class EmbeddedRuntime {
       consumer === 'hot-path' ? createHotPathHandler({ stages, publisher, logger }) : stageHandler(stages[consumer] as never, publisher, logger);
     this.consumers = new Map(
       routes.map((route) => {
-        const handler = handlerFor(route.consumer).use(parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.transactions, clock }));
+        const handler = handlerFor(route.consumer).use(parkExhaustedRecords({ stage: route.consumer, maxReceiveCount: route.queue.maxReceiveCount, transactions: this.parkingTransactions, clock }));
         return [route.consumer, { route, handler }];
       }),
     );
@@ -349,6 +396,7 @@ export class EmbeddedRuntime {
         for (let batch = this.bus.receive(route.consumer, size); batch.length > 0; batch = this.bus.receive(route.consumer, size)) {
           progressed = true;
           await this.deliver(route, handler, batch);
+          if (batch.some((message) => message.receiveCount >= route.queue.maxReceiveCount)) await this.redriveParked(batch);
         }
       }
     }
@@ -379,6 +427,38 @@ export class EmbeddedRuntime {
     this.bus.requeue(route.consumer, retry);
   }
 
+  /**
+   * CHAOS-1: a message that used its last receive was parked RETRYING (park-exhausted): it is
+   * re-driven at once, ahead of the queue and in its batch's order, so the later payments of its
+   * card or business key still queued are not decided before it. A sweep that a busy store defers
+   * is tried again; what stays deferred waits for the sweep at the end of the wave.
+   */
+  private async redriveParked(batch: readonly QueuedMessage[]): Promise<void> {
+    const order = new Map<string, number>();
+    batch.forEach((message, index) => order.set((message.busEvent.detail as LedgerEvent).id, index));
+    const config = this.options.sweeper ?? DEFAULT_SWEEPER_CONFIG;
+    for (let round = 0; round < REDRIVE_ROUNDS; round += 1) {
+      let result: SweepResult | undefined;
+      try {
+        result = await sweep({ transactions: this.parkingTransactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
+      } catch {
+        // The store refused even the listing: the parked messages wait for the wave's sweep.
+      }
+      await this.flushRedriven(order);
+      if (result && !result.deferred) return;
+    }
+  }
+
+  /** Publishes the re-driven events ahead of the queues: those of `order` in its order, then the rest as swept. */
+  private async flushRedriven(order?: ReadonlyMap<string, number>): Promise<void> {
+    if (this.redriven.length === 0) return;
+    const events = this.redriven;
+    this.redriven = [];
+    const rank = (event: LedgerEvent) => order?.get(event.id) ?? Number.MAX_SAFE_INTEGER;
+    const sorted = events.map((event, index) => ({ event, index })).sort((a, b) => rank(a.event) - rank(b.event) || a.index - b.index);
+    await this.bus.publishFirst(sorted.map(({ event }) => event));
+  }
+
   private recordTiming(stage: string, started: number, events: number): void {
     if (events === 0) return;
     this.stageEvents.set(stage, (this.stageEvents.get(stage) ?? 0) + events);
@@ -392,7 +472,8 @@ export class EmbeddedRuntime {
     const total: SweepResult = { examined: 0, redriven: 0, alreadyRedriven: 0, failed: 0 };
     const config = this.options.sweeper ?? DEFAULT_SWEEPER_CONFIG;
     for (;;) {
-      const result = await sweep({ transactions: this.transactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
+      const result = await sweep({ transactions: this.parkingTransactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
+      await this.flushRedriven();
       total.examined += result.examined;
       total.redriven += result.redriven;
       total.alreadyRedriven += result.alreadyRedriven;

@@ -475,24 +475,26 @@ export function normaliseDigits(text: string, decodeJson = true): string {
     })
     .replace(/%3([0-9])/g, '$1');
   const table = digitValueTable();
-  let out = '';
+  // Pieces joined once (a character at a time would make a megabyte file a million-piece string).
+  const pieces: string[] = [];
+  let ascii = 0; // start of the current run of ASCII characters, copied as one slice
   for (let i = 0; i < decoded.length; i += 1) {
     const code = decoded.charCodeAt(i);
-    if (code < 0x80) {
-      out += decoded[i];
-      continue;
-    }
+    if (code < 0x80) continue;
+    if (ascii < i) pieces.push(decoded.slice(ascii, i));
     if (code >= 0xd800 && code <= 0xdbff && i + 1 < decoded.length) {
       const point = decoded.codePointAt(i) as number;
       const value = astralDigitValue(point);
-      out += value >= 0 ? String(value) : decoded.slice(i, i + 2);
+      pieces.push(value >= 0 ? String(value) : decoded.slice(i, i + 2));
       i += 1;
-      continue;
+    } else {
+      const value = table[code] as number;
+      pieces.push(value >= 0 ? String(value) : (decoded[i] as string));
     }
-    const value = table[code] as number;
-    out += value >= 0 ? String(value) : decoded[i];
+    ascii = i + 1;
   }
-  return out;
+  if (ascii < decoded.length) pieces.push(decoded.slice(ascii));
+  return pieces.join('');
 }
 
 export interface ContainsDigitsOptions {
@@ -505,20 +507,11 @@ const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 const ESCAPE = /\\(?:u[0-9a-fA-F]{4}|[tnrbf/"\\])/;
 
 /**
- * True when the text holds `pan`'s digits, joined across small non-alphanumeric gaps: as written,
- * and decoded once, twice and three times (JSON inside JSON).
+ * The digit chains of a normalised text: runs of digits joined across at most `maxGap` characters
+ * that are neither letters nor digits, each chain ended by a non-digit (so no PAN spans two).
  */
-function textHolds(text: string, pan: string, maxGap: number): boolean {
-  let level = text;
-  for (let depth = 0; depth < 4; depth += 1) {
-    if (normalHolds(normaliseDigits(level, false), pan, maxGap)) return true;
-    if (!ESCAPE.test(level)) return false;
-    level = decodeJsonEscapes(level);
-  }
-  return false;
-}
-
-function normalHolds(normal: string, pan: string, maxGap: number): boolean {
+function digitChains(normal: string, maxGap: number): string {
+  const chains: string[] = [];
   let chunk = '';
   let gap = 0;
   for (let i = 0; i < normal.length; i += 1) {
@@ -532,11 +525,27 @@ function normalHolds(normal: string, pan: string, maxGap: number): boolean {
     const lower = code | 32;
     const breaks = code < 0x80 ? lower >= 97 && lower <= 122 : LETTER_OR_DIGIT.test(normal[i] as string);
     if (gap > maxGap || breaks) {
-      if (chunk.length >= pan.length && chunk.includes(pan)) return true;
+      if (chunk.length > 0) chains.push(chunk);
       chunk = '';
     }
   }
-  return chunk.includes(pan);
+  if (chunk.length > 0) chains.push(chunk);
+  return chains.join('|');
+}
+
+/**
+ * The digit chains of a text as written, and decoded once, twice and three times (JSON inside
+ * JSON): a PAN is in the text when it is inside one of them.
+ */
+function textChains(text: string, maxGap: number): string[] {
+  const levels: string[] = [];
+  let level = text;
+  for (let depth = 0; depth < 4; depth += 1) {
+    levels.push(digitChains(normaliseDigits(level, false), maxGap));
+    if (!ESCAPE.test(level)) break;
+    level = decodeJsonEscapes(level);
+  }
+  return levels;
 }
 
 function bufferHoldsInteger(buffer: Buffer, pan: string): boolean {
@@ -550,23 +559,40 @@ function bufferHoldsInteger(buffer: Buffer, pan: string): boolean {
 }
 
 /**
- * True when `haystack` holds the PAN's digits in any spelling this module produces (and XML
- * character references, %-escapes, gzip, 64-bit integers in a Buffer).
+ * A test of one haystack for any number of PANs: the decoding and digit chains (the costly part on a
+ * database file) are worked out once, then each PAN is a substring search. Same answers as
+ * `containsDigitsOf(haystack, pan)` for every PAN.
  */
-export function containsDigitsOf(haystack: string | Buffer, pan: string, options: ContainsDigitsOptions = {}): boolean {
+export function digitsScanner(haystack: string | Buffer, options: ContainsDigitsOptions = {}): (pan: string) => boolean {
   const maxGap = options.maxGap ?? 3;
-  if (typeof haystack === 'string') return textHolds(haystack, pan, maxGap);
-  if (bufferHoldsInteger(haystack, pan)) return true;
+  if (typeof haystack === 'string') {
+    const levels = textChains(haystack, maxGap);
+    return (pan) => levels.some((chains) => chains.includes(pan));
+  }
+  const levels: string[] = [];
   if (haystack.length > 2 && haystack[0] === 0x1f && haystack[1] === 0x8b) {
     try {
-      if (textHolds(gunzipSync(haystack).toString('utf8'), pan, maxGap)) return true;
+      levels.push(...textChains(gunzipSync(haystack).toString('utf8'), maxGap));
     } catch {
       // not gzip after all: scan the bytes as they are
     }
   }
-  if (textHolds(haystack.toString('utf8'), pan, maxGap)) return true;
-  // UTF-16 text (a database can store it so): every other byte is zero for ASCII digits.
-  return haystack.includes(Buffer.from(pan, 'utf16le')) || haystack.includes(Buffer.from(pan, 'utf16le').subarray(1));
+  levels.push(...textChains(haystack.toString('utf8'), maxGap));
+  return (pan) =>
+    bufferHoldsInteger(haystack, pan) ||
+    levels.some((chains) => chains.includes(pan)) ||
+    // UTF-16 text (a database can store it so): every other byte is zero for ASCII digits.
+    haystack.includes(Buffer.from(pan, 'utf16le')) ||
+    haystack.includes(Buffer.from(pan, 'utf16le').subarray(1));
+}
+
+/**
+ * True when `haystack` holds the PAN's digits in any spelling this module produces (and XML
+ * character references, %-escapes, gzip, 64-bit integers in a Buffer), joined across small
+ * non-alphanumeric gaps. For many PANs in one haystack, `digitsScanner` decodes it once.
+ */
+export function containsDigitsOf(haystack: string | Buffer, pan: string, options: ContainsDigitsOptions = {}): boolean {
+  return digitsScanner(haystack, options)(pan);
 }
 
 /** Every file under `root` (recursively) holding one of `pans`, as { file, pan }. */
@@ -582,8 +608,8 @@ export function filesContainingDigitsOf(root: string, pans: readonly string[], o
       continue;
     }
     if (!stats.isFile()) continue;
-    const bytes = readFileSync(path);
-    for (const pan of pans) if (containsDigitsOf(bytes, pan, options)) hits.push({ file: path, pan });
+    const holds = digitsScanner(readFileSync(path), options);
+    for (const pan of pans) if (holds(pan)) hits.push({ file: path, pan });
   }
   return hits;
 }

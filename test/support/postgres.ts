@@ -1,0 +1,82 @@
+/**
+ * A throw-away PostgreSQL cluster for a test file: started once before the file's tests (initdb
+ * into a temp directory, `pg_ctl start` on a unix socket in that directory, trust auth, superuser
+ * `postgres`; rehearsal/redshift/postgres.ts does the work, as for the analytics tests), a fresh
+ * database per call of freshDatabase(), stopped and removed after the file.
+ *
+ * Without the PostgreSQL server binaries the suite is skipped with a message saying how to
+ * install them, except under CI (CI=true), where a missing server is a failure (never a silent
+ * skip of the tests that guard the audit trail).
+ */
+import { Client, Pool } from 'pg';
+import { findPostgresBinaries, POSTGRES_INSTALL_HINT, startPostgres, type PostgresCluster } from '../../rehearsal/redshift/postgres';
+
+export const postgresAvailable = findPostgresBinaries() !== undefined;
+
+/** `describe` that needs a PostgreSQL server: skipped (with the install hint) when there is none, failed under CI. */
+export function describeWithPostgres(name: string, body: () => void): void {
+  if (postgresAvailable) {
+    describe(name, body);
+    return;
+  }
+  if (process.env.CI === 'true' || process.env.CI === '1') {
+    describe(name, () => {
+      it('needs PostgreSQL', () => {
+        throw new Error(`PostgreSQL is not installed: ${POSTGRES_INSTALL_HINT}`);
+      });
+    });
+    return;
+  }
+  console.warn(`SKIPPED "${name}": PostgreSQL server binaries (initdb, pg_ctl) are absent. ${POSTGRES_INSTALL_HINT}`);
+  describe.skip(name, body);
+}
+
+export interface ThrowAwayPostgres {
+  cluster(): PostgresCluster;
+  /** A new, empty database; its URL. */
+  freshDatabase(): Promise<string>;
+  /** A pool on `url` (max `max` connections), ended after the file. */
+  pool(url: string, max?: number): Pool;
+  /** A client on `url`, ended after the file. */
+  client(url: string): Promise<Client>;
+}
+
+/** Starts a cluster before the file's tests; stops and removes it after them. */
+export function useThrowAwayPostgres(): ThrowAwayPostgres {
+  let cluster: PostgresCluster | undefined;
+  let admin: Client | undefined;
+  const pools: Pool[] = [];
+  const clients: Client[] = [];
+  let n = 0;
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    admin = new Client({ connectionString: cluster.url });
+    await admin.connect();
+  }, 120_000);
+  afterAll(async () => {
+    for (const client of clients) await client.end().catch(() => undefined);
+    for (const pool of pools) await pool.end().catch(() => undefined);
+    await admin?.end().catch(() => undefined);
+    await cluster?.stop();
+  }, 60_000);
+  return {
+    cluster: () => cluster!,
+    async freshDatabase() {
+      n += 1;
+      const name = `audit_${process.pid}_${n}`;
+      await admin!.query(`CREATE DATABASE ${name}`);
+      return cluster!.urlFor(name);
+    },
+    pool(url, max = 4) {
+      const pool = new Pool({ connectionString: url, max });
+      pools.push(pool);
+      return pool;
+    },
+    async client(url) {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      clients.push(client);
+      return client;
+    },
+  };
+}

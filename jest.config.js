@@ -14,5 +14,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@middy|@marcbachmann)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testTimeout: 60000,
+  // A clean clone has no timing cache: start the slowest suites first by a checked-in list.
+  testSequencer: '<rootDir>/test/support/duration-sequencer.js',
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
 };

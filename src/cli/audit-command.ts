@@ -11,12 +11,12 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { Pool } from 'pg';
 import type { CliIo } from './main';
 import { CliError } from './errors';
 import { embeddedStateFeeds, embeddedWorkbenchFeeds } from '../adapters/embedded/audit-source';
 import { migrateAuditStore } from '../adapters/postgres/audit-migrations';
 import { PostgresAuditStore } from '../adapters/postgres/audit-store';
+import { type Pool, poolFromUrl } from '../adapters/postgres/connect';
 import { describeFault } from '../audit-trail/verify';
 import { redactPans } from '../domain/pan';
 import { partitionDirs } from '../runtime/state-layout';
@@ -32,7 +32,7 @@ export function safeUrl(url: string): string {
 
 function openPool(url: string): Pool {
   if (!/^postgres(ql)?:\/\//.test(url)) throw new CliError(`--database must be a postgres:// URL, got "${safeUrl(url)}"`);
-  return new Pool({ connectionString: url, max: 4 });
+  return poolFromUrl(url);
 }
 
 async function withPool<T>(url: string, work: (pool: Pool) => Promise<T>): Promise<T> {

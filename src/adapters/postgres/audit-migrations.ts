@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientBase } from 'pg';
+import type { ClientBase } from './connect';
 
 /** The migrations shipped with the code. */
 export const AUDIT_MIGRATIONS_DIR = join(__dirname, '..', '..', '..', 'db', 'audit', 'migrations');

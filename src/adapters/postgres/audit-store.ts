@@ -9,7 +9,7 @@
  * one line; appenders of different partitions never wait for each other. A partition that fails
  * is reported (its records named) and the others still commit.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient } from './connect';
 import { chainRows, GENESIS_HASH, type ChainHead, type PartitionedRecord } from '../../audit-trail/chain';
 import type { AuditRecord, AuditRow, AuditSource, JsonValue } from '../../audit-trail/row';
 import type { AppendFailure, AppendResult, AuditTrailStore } from '../../ports/audit-trail';

@@ -1,0 +1,38 @@
+/**
+ * The one place shipped code loads the PostgreSQL driver (`pg`), for the audit store (AUDIT-1):
+ * a pool from a connection URL (the CLI) or from host, port, database and credentials (the
+ * Lambda, with the credentials from Secrets Manager).
+ */
+// eslint-disable-next-line no-restricted-imports -- AUDIT-1: the audit store's driver (pg must be a runtime dependency; see docs/audit-trail.md)
+import { Pool } from 'pg';
+
+// eslint-disable-next-line no-restricted-imports -- as above
+export type { Pool, PoolClient, ClientBase } from 'pg';
+
+export interface PostgresConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  /** TLS to the server (Aurora: on, verifying the server certificate against the system's CAs). */
+  ssl?: boolean;
+}
+
+/** A pool from a postgres:// URL. */
+export function poolFromUrl(url: string, max = 4): Pool {
+  return new Pool({ connectionString: url, max });
+}
+
+/** A pool from connection parameters. */
+export function poolFromConnection(connection: PostgresConnection, max = 2): Pool {
+  return new Pool({
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    user: connection.user,
+    password: connection.password,
+    max,
+    ...(connection.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
+  });
+}

@@ -36,7 +36,7 @@ import { PipesPipe } from '@cdktf/provider-aws/lib/pipes-pipe';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
+import type { EnvironmentConfig } from '../environments/types';
 import { authorisationEntry, FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type Route, type StageName } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
@@ -50,11 +50,13 @@ import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPol
 import type { FunctionAssets } from './lib/assets';
 import type { VpcNetwork } from './lib/network';
 import { INGEST_PREFIXES, type Names } from './naming';
-import { functionCatalogue, type CatalogueEntry } from './catalogue';
+import { FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing, isModeFunction, type CatalogueEntry, type CatalogueFunctionName, type ModeFunctionName } from './catalogue';
+import { FLOW_AUDITOR_VARIABLES, readFlowAuditorConfig } from '../functions/flow-auditor/config';
+import { ingestBatchVariables, readIngestBatchConfig } from '../functions/ingest-batch/config';
 import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
 import { renderWorkflow } from './workflows';
-import { streamSource } from '../src/modes/source-config';
+import { sourceConfig, streamSource } from '../src/modes/source-config';
 
 /**
  * Every consumer's transaction-state store (SWEEP-1): consistent reads and conditional puts
@@ -109,9 +111,24 @@ const TABLE_READS: ReadonlySet<string> = new Set(['dynamodb:GetItem', 'dynamodb:
  * DynamoDB actions per function and table. The set of tables per function must equal its
  * runtime-config contract; the fused `hot-path` gets the union of its stages'.
  */
-export const TABLE_ACCESS: Readonly<Partial<Record<DeployedFunctionName, TableAccess>>> = {
+const HOT_PATH_TABLE_ACCESS = mergeTableAccess(HOT_PATH_STAGES.map((stage) => STAGE_TABLE_ACCESS[stage]));
+
+export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableAccess>>> = {
   ...STAGE_TABLE_ACCESS,
-  [FUSED_CONSUMER]: mergeTableAccess(HOT_PATH_STAGES.map((stage) => STAGE_TABLE_ACCESS[stage])),
+  [FUSED_CONSUMER]: HOT_PATH_TABLE_ACCESS,
+  // MODE-4 / MODE-2: the fused hot path's stages; the flow journal's ingestion (PutItem on the
+  // rules-state table) and markers (PutItem on the transactions table) are within its grants.
+  authorise: HOT_PATH_TABLE_ACCESS,
+  'ingest-batch': HOT_PATH_TABLE_ACCESS,
+  // FLOW-1..3 (src/adapters/aws/flow-facts.ts): the intake Scan, consistent BatchGetItem of each
+  // payment's facts, and a Query per journal partition of the window. Reads only.
+  'flow-auditor': {
+    authorisations: { actions: ['dynamodb:Scan'] },
+    transactions: { actions: ['dynamodb:BatchGetItem'] },
+    dedup: { actions: ['dynamodb:BatchGetItem'] },
+    rulesState: { actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'] },
+    ledger: { actions: ['dynamodb:BatchGetItem'] },
+  },
   sweeper: {
     transactions: {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
@@ -141,11 +158,11 @@ export const WORKBENCH_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
 const TABLE_BY_ENV_VAR = new Map<string, TableName>(TABLE_NAMES.map((table) => [TABLES[table].envVar, table]));
 
-function isContractFunction(name: DeployedFunctionName): name is FunctionName {
+function isContractFunction(name: CatalogueFunctionName): name is FunctionName {
   return name in FUNCTION_ENVIRONMENT;
 }
 
-function isReconFunction(name: DeployedFunctionName): name is ReconFunctionName {
+function isReconFunction(name: CatalogueFunctionName): name is ReconFunctionName {
   return name in RECON_FUNCTION_ENVIRONMENT;
 }
 
@@ -209,14 +226,60 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
  * reconciliation contract) with this environment's values, checked with the function's own
  * reader at synth time.
  */
-export function functionEnvironment(name: DeployedFunctionName, config: EnvironmentConfig, names: Names, workbench?: WorkbenchRuntimeValues): Record<string, string> {
+export function functionEnvironment(name: CatalogueFunctionName, config: EnvironmentConfig, names: Names, workbench?: WorkbenchRuntimeValues): Record<string, string> {
   if (isReconFunction(name)) return reconEnvironment(name, names);
   if (name === WORKBENCH_FUNCTION) {
     if (!workbench) throw new Error(`function ${name}: its ALB and CSRF secret ARNs are needed for its environment`);
     return workbenchEnvironment(config, names, workbench);
   }
+  if (isModeFunction(name)) return modeEnvironment(name, config, names);
   if (!isContractFunction(name)) return {};
-  const values: Record<RuntimeVariable, string | undefined> = {
+  const values = runtimeValues(config, names);
+  const environment: Record<string, string> = {};
+  for (const variable of variablesFor(name)) {
+    const value = values[variable];
+    if (value !== undefined) environment[variable] = value;
+  }
+  readFunctionConfig(name, environment);
+  return environment;
+}
+
+/** The variables of a mode function's contract (functions/<name>/config.ts; authorise: the fused hot path's). */
+export function modeVariables(name: ModeFunctionName): readonly string[] {
+  switch (name) {
+    case 'authorise':
+      return variablesFor(FUSED_CONSUMER);
+    case 'ingest-batch':
+      return ingestBatchVariables();
+    case 'flow-auditor':
+      return FLOW_AUDITOR_VARIABLES;
+  }
+}
+
+/** A mode function's contract with this environment's values, checked with its own reader at synth. */
+function modeEnvironment(name: ModeFunctionName, config: EnvironmentConfig, names: Names): Record<string, string> {
+  const values: Record<string, string | undefined> = {
+    ...runtimeValues(config, names),
+    BATCH_SOURCE: sourceConfig(config.name).sources.find((source) => source.mode === 'batch')?.name,
+    BATCH_REGISTRY_PREFIX: INGEST_PREFIXES.batchRegistry,
+    FLOW_STUCK_AFTER_SECONDS: String(FLOW_AUDIT_SETTINGS.stuckAfterSeconds),
+    FLOW_WINDOW_SECONDS: String(FLOW_AUDIT_SETTINGS.windowSeconds),
+    FLOW_REPAIR: String(FLOW_AUDIT_SETTINGS.repair),
+  };
+  const environment: Record<string, string> = {};
+  for (const variable of modeVariables(name)) {
+    const value = values[variable];
+    if (value !== undefined) environment[variable] = value;
+  }
+  if (name === 'authorise') readFunctionConfig(FUSED_CONSUMER, environment);
+  else if (name === 'ingest-batch') readIngestBatchConfig(environment);
+  else readFlowAuditorConfig(environment);
+  return environment;
+}
+
+/** This environment's value of every variable of the shared runtime contract (undefined: left unset). */
+function runtimeValues(config: EnvironmentConfig, names: Names): Record<RuntimeVariable, string | undefined> {
+  return {
     EVENT_BUS_NAME: names.busName,
     DEDUP_TABLE: names.tableName('dedup'),
     TRANSACTIONS_TABLE: names.tableName('transactions'),
@@ -237,24 +300,18 @@ export function functionEnvironment(name: DeployedFunctionName, config: Environm
     LEDGERLINE_ENVIRONMENT: config.name,
     PIPE_NAME: names.pipeName,
   };
-  const environment: Record<string, string> = {};
-  for (const variable of variablesFor(name)) {
-    const value = values[variable];
-    if (value !== undefined) environment[variable] = value;
-  }
-  readFunctionConfig(name, environment);
-  return environment;
 }
 
 /** The variables of a function's environment contract (whichever contract it has). */
-function contractVariables(name: DeployedFunctionName): readonly string[] {
+function contractVariables(name: CatalogueFunctionName): readonly string[] {
   if (isContractFunction(name)) return variablesFor(name);
+  if (isModeFunction(name)) return modeVariables(name);
   if (isReconFunction(name)) return [...RECON_FUNCTION_ENVIRONMENT[name].required, ...RECON_FUNCTION_ENVIRONMENT[name].optional];
   return name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
 }
 
 /** The tables a function's contract names (its *_TABLE variables). */
-export function contractTables(name: DeployedFunctionName): TableName[] {
+export function contractTables(name: CatalogueFunctionName): TableName[] {
   const variables = contractVariables(name);
   return variables.map((variable) => TABLE_BY_ENV_VAR.get(variable)).filter((table): table is TableName => table !== undefined);
 }
@@ -267,7 +324,7 @@ export interface AppStackProps {
 }
 
 export class AppStack extends LedgerlineStack {
-  readonly functions = new Map<DeployedFunctionName, LedgerlineFunction>();
+  readonly functions = new Map<CatalogueFunctionName, LedgerlineFunction>();
   readonly rules = new Map<string, CloudwatchEventRule>();
   readonly redrive: SfnStateMachine;
   readonly reconciliation: SfnStateMachine;
@@ -328,7 +385,7 @@ export class AppStack extends LedgerlineStack {
         names,
         name: entry.name,
         description: entry.description,
-        sizing: config.functions[entry.name],
+        sizing: functionSizing(config, entry.name),
         zipPath: code.zipPath,
         environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecretArn: workbenchCsrfSecretArn }),
         statements: this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn, workbenchCsrfSecretArn }),
@@ -353,8 +410,9 @@ export class AppStack extends LedgerlineStack {
     // --- Pipe: authorisation stream → ingest → the hot path's queue (fused) or the bus (staged) ----
     this.pipe = this.authorisationsPipe(data, messagingKey, dataKey, logsKey);
 
-    // --- Sweeper schedule -------------------------------------------------------------------------
+    // --- Schedules: the sweeper, the flow auditor ---------------------------------------------------
     this.sweeperSchedule(messagingKey);
+    this.flowAuditorSchedule(messagingKey);
 
     // --- Workflows --------------------------------------------------------------------------------
     this.redrive = this.stateMachine(
@@ -440,8 +498,9 @@ export class AppStack extends LedgerlineStack {
       logsKey,
     );
 
-    // --- S3 statement uploaded → reconcile-trigger (default bus: S3 sends there) -------------------
+    // --- S3 statement uploaded → reconcile-trigger, batch file uploaded → ingest-batch (default bus) --
     this.statementUploadedRule();
+    this.batchUploadedRule();
 
     // --- Posting failures → the posting notifications topic (operations) -----------------------------
     this.postingFailureNotifications();
@@ -575,7 +634,7 @@ export class AppStack extends LedgerlineStack {
     const names = this.names;
     const { region } = this.config;
     const statements: PolicyStatement[] = [];
-    const contract = isContractFunction(entry.name) ? variablesFor(entry.name) : [];
+    const contract = isContractFunction(entry.name) || isModeFunction(entry.name) ? contractVariables(entry.name) : [];
 
     // Tables: exactly the contract's tables, with the actions the adapters use.
     const access = TABLE_ACCESS[entry.name] ?? {};
@@ -629,6 +688,7 @@ export class AppStack extends LedgerlineStack {
             s3.read.map((prefix) => `${bucketArn}/${prefix}*`),
           ),
         );
+      if (s3.list?.length) statements.push(allow(['s3:ListBucket'], [bucketArn], { StringLike: { 's3:prefix': s3.list.map((prefix) => `${prefix}*`) } }));
       if (s3.readObjects?.length)
         statements.push(
           allow(
@@ -650,7 +710,10 @@ export class AppStack extends LedgerlineStack {
             s3.delete.map((prefix) => `${bucketArn}/${prefix}*`),
           ),
         );
-      statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
+      // Listing keys reads no object: no key use.
+      if (s3.read?.length || s3.readObjects?.length || s3.write?.length || s3.delete?.length) {
+        statements.push(kmsVia([key], ['s3'], region, s3.write?.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
+      }
     }
 
     // Starting an execution of a state machine encrypted with a CMK encrypts its input with the
@@ -688,7 +751,7 @@ export class AppStack extends LedgerlineStack {
       retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     });
     const consumer = this.functions.get(route.consumer)!;
-    const sizing = this.config.functions[route.consumer];
+    const sizing = functionSizing(this.config, route.consumer);
     new LambdaEventSourceMapping(this, `esm-${route.name}`, {
       eventSourceArn: queueArn,
       functionName: consumer.fn.arn,
@@ -766,33 +829,88 @@ export class AppStack extends LedgerlineStack {
   }
 
   private sweeperSchedule(messagingKey: string): void {
+    this.schedule(messagingKey, {
+      fn: 'sweeper',
+      id: 'scheduler',
+      invokeSid: 'InvokeSweeper',
+      description: 'Sweeper (SWEEP-2): re-drive RETRYING transactions',
+      scheduleExpression: this.config.sweeperSchedule,
+    });
+  }
+
+  /** FLOW-1..3: the flow auditor every FLOW_AUDIT_SETTINGS.scheduleMinutes (the alarm's period). */
+  private flowAuditorSchedule(messagingKey: string): void {
+    const minutes: number = FLOW_AUDIT_SETTINGS.scheduleMinutes;
+    this.schedule(messagingKey, {
+      fn: 'flow-auditor',
+      id: 'flow-auditor-scheduler',
+      invokeSid: 'InvokeFlowAuditor',
+      description: 'Flow auditor (FLOW-1..3): audit the flow of the last window, re-emit stuck payments',
+      scheduleExpression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})`,
+    });
+  }
+
+  /** An EventBridge Scheduler schedule invoking `fn`, with its own role and the scheduler dead-letter queue. */
+  private schedule(messagingKey: string, props: { fn: CatalogueFunctionName; id: string; invokeSid: string; description: string; scheduleExpression: string }): void {
     const names = this.names;
-    const sweeper = this.functions.get('sweeper')!;
+    const target = this.functions.get(props.fn)!;
     const dlqArn = names.queueArn(names.schedulerDlqName);
-    const role = new LeastPrivilegeRole(this, 'scheduler-role', {
-      name: names.roleName('scheduler-sweeper'),
-      description: 'EventBridge Scheduler: invokes the sweeper',
+    const role = new LeastPrivilegeRole(this, `${props.id}-role`, {
+      name: names.roleName(`scheduler-${props.fn}`),
+      description: `EventBridge Scheduler: invokes ${props.fn}`,
       assumeRolePolicy: serviceTrustPolicy('scheduler.amazonaws.com', this.config.account),
       permissionsBoundary: names.permissionsBoundaryArn,
       statements: [
-        allow(['lambda:InvokeFunction'], [sweeper.fn.arn], undefined, 'InvokeSweeper'),
+        allow(['lambda:InvokeFunction'], [target.fn.arn], undefined, props.invokeSid),
         allow(['sqs:SendMessage'], [dlqArn], undefined, 'DeadLetters'),
         kmsVia([messagingKey], ['sqs', 'scheduler'], this.config.region),
       ],
     });
-    new SchedulerSchedule(this, 'sweeper-schedule', {
-      name: names.name('sweeper'),
-      description: 'Sweeper (SWEEP-2): re-drive RETRYING transactions',
-      scheduleExpression: this.config.sweeperSchedule,
+    new SchedulerSchedule(this, `${props.fn}-schedule`, {
+      name: names.name(props.fn),
+      description: props.description,
+      scheduleExpression: props.scheduleExpression,
       flexibleTimeWindow: { mode: 'OFF' },
       kmsKeyArn: messagingKey,
       target: {
-        arn: sweeper.fn.arn,
+        arn: target.fn.arn,
         roleArn: role.arn,
         input: '{}',
         retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 3 },
         deadLetterConfig: { arn: dlqArn },
       },
+    });
+  }
+
+  /** MODE-2: a file of authorisations created under incoming/authorisations/ → ingest-batch (S3 sends to the default bus). */
+  private batchUploadedRule(): void {
+    const names = this.names;
+    const target = this.functions.get('ingest-batch')!;
+    const ruleName = names.batchUploadedRuleName;
+    const rule = new CloudwatchEventRule(this, 'rule-batch-uploaded', {
+      name: ruleName,
+      description: 'MODE-2: a file of authorisations uploaded to incoming/authorisations/ is posted by ingest-batch',
+      eventPattern: JSON.stringify({
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [names.ingestBucket] }, object: { key: [{ prefix: INGEST_PREFIXES.incomingAuthorisations }] } },
+      }),
+      state: 'ENABLED',
+    });
+    new CloudwatchEventTarget(this, 'rule-batch-uploaded-target', {
+      rule: rule.name,
+      targetId: 'ingest-batch',
+      arn: target.fn.arn,
+      deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 20 },
+    });
+    new LambdaPermission(this, 'batch-uploaded-invoke', {
+      statementId: 'AllowBatchUploadedRule',
+      action: 'lambda:InvokeFunction',
+      functionName: target.fn.functionName,
+      principal: 'events.amazonaws.com',
+      sourceArn: names.ruleArnOnDefaultBus(ruleName),
+      sourceAccount: this.config.account,
     });
   }
 

@@ -5,22 +5,78 @@
  */
 import { FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, routesFor, type Route, type StageName, type Topology } from '../src/routes';
 import { keys as reconKeys } from '../src/recon/run/aws/steps';
-import type { DeployedFunctionName } from '../environments/types';
+import type { DeployedFunctionName, EnvironmentConfig, FunctionSizing } from '../environments/types';
 import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
+
+/**
+ * The functions of the operating modes and the flow audit (MODE-2, MODE-4, FLOW-1..3), deployed
+ * in every topology: `authorise` (the payments API's synchronous call), `ingest-batch` (a file
+ * dropped under the ingest bucket's batch prefix) and `flow-auditor` (scheduled).
+ */
+export const MODE_FUNCTIONS = ['authorise', 'ingest-batch', 'flow-auditor'] as const;
+export type ModeFunctionName = (typeof MODE_FUNCTIONS)[number];
+
+/** Every function a stack may deploy. */
+export type CatalogueFunctionName = DeployedFunctionName | ModeFunctionName;
+
+export function isModeFunction(name: CatalogueFunctionName): name is ModeFunctionName {
+  return (MODE_FUNCTIONS as readonly string[]).includes(name);
+}
+
+/**
+ * The sizing of a mode function where the environment's configuration has none
+ * (environments/*.ts `functions` is keyed by DeployedFunctionName): authorise runs one
+ * authorisation through the hot path, so it gets the hot path's memory and concurrency with an
+ * API's timeout; ingest-batch runs whole files (up to Lambda's 15 minutes); the flow auditor
+ * runs one audit at a time.
+ */
+function defaultModeSizing(name: ModeFunctionName, config: EnvironmentConfig): FunctionSizing {
+  const hotPath = config.functions['hot-path'];
+  switch (name) {
+    case 'authorise':
+      return { memoryMb: hotPath.memoryMb, timeoutSeconds: 30, reservedConcurrency: hotPath.reservedConcurrency };
+    case 'ingest-batch':
+      return { memoryMb: Math.max(hotPath.memoryMb, 2048), timeoutSeconds: 900, reservedConcurrency: 2 };
+    case 'flow-auditor':
+      return { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 1 };
+  }
+}
+
+/** A function's sizing: the environment's, else (mode functions only) the default above. */
+export function functionSizing(config: EnvironmentConfig, name: CatalogueFunctionName): FunctionSizing {
+  const configured = (config.functions as Partial<Record<CatalogueFunctionName, FunctionSizing>>)[name];
+  if (configured) return configured;
+  if (isModeFunction(name)) return defaultModeSizing(name, config);
+  throw new Error(`environment ${config.name}: no sizing for function ${name} (environments/${config.name}.ts functions)`);
+}
+
+/**
+ * The flow auditor's schedule and settings (FLOW-2, FLOW-3). The alarm's period (stacks/lib/flow-auditor.ts)
+ * equals the schedule's interval, so a period never falls between two audits. A payment counts as
+ * stuck after 30 minutes: past two sweeper runs (SWEEP-2 re-drives what a stage parked first).
+ */
+export const FLOW_AUDIT_SETTINGS = Object.freeze({
+  scheduleMinutes: 15,
+  stuckAfterSeconds: 1800,
+  windowSeconds: 86_400,
+  repair: true,
+});
 
 export interface BucketAccess {
   bucket: 'ingest' | 'analytics';
   read?: readonly string[];
   /** Exact keys or key patterns (IAM wildcards) the function only reads at their current version (s3:GetObject). */
   readObjects?: readonly string[];
+  /** Prefixes whose keys the function lists (s3:ListBucket with an s3:prefix condition). */
+  list?: readonly string[];
   write?: readonly string[];
   delete?: readonly string[];
 }
 
-export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task' | 'load-balancer-target';
+export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task' | 'load-balancer-target' | 'synchronous-api';
 
 export interface CatalogueEntry {
-  name: DeployedFunctionName;
+  name: CatalogueFunctionName;
   kind: FunctionKind;
   description: string;
   /** The route feeding a route consumer. */
@@ -41,7 +97,7 @@ function consumerS3(route: Route): readonly BucketAccess[] | undefined {
   const accesses = stages.flatMap((stage) => STAGE_S3[stage] ?? []);
   if (accesses.length === 0) return undefined;
   const write = [...new Set(accesses.filter((access) => access.bucket === 'ingest').flatMap((access) => access.write ?? []))];
-  if (accesses.some((access) => access.bucket !== 'ingest' || access.read || access.readObjects || access.delete)) throw new Error(`route ${route.name}: only ingest writes are merged`);
+  if (accesses.some((access) => access.bucket !== 'ingest' || access.read || access.readObjects || access.list || access.delete)) throw new Error(`route ${route.name}: only ingest writes are merged`);
   return [{ bucket: 'ingest', write }];
 }
 
@@ -96,6 +152,35 @@ const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
     // ADJ-1: an approved write-off's posting record goes to the core-banking outbox.
     s3: [{ bucket: 'ingest', write: [INGEST_PREFIXES.outbox] }],
   },
+  {
+    name: 'authorise',
+    kind: 'synchronous-api',
+    description: 'MODE-4: real-time mode, the payments API invokes it with one authorisation and gets its outcome (the fused hot path)',
+    // It runs every hot-path stage: parked duplicates and the outbox, as hot-path.
+    s3: [{ bucket: 'ingest', write: [INGEST_PREFIXES.parked, INGEST_PREFIXES.outbox] }],
+  },
+  {
+    name: 'ingest-batch',
+    kind: 'event-trigger',
+    description: 'MODE-2: a file of authorisations under incoming/authorisations/ → posted in chunks through the fused hot path, once per content',
+    s3: [
+      {
+        bucket: 'ingest',
+        // The dropped file (GetObject of its current version), then each file's registry record (read and written).
+        readObjects: [`${INGEST_PREFIXES.incomingAuthorisations}*`, `${INGEST_PREFIXES.batchRegistry}*`],
+        // A file never seen has no record: listing the prefix makes that a 404, not a 403.
+        list: [INGEST_PREFIXES.batchRegistry],
+        write: [INGEST_PREFIXES.parked, INGEST_PREFIXES.outbox, INGEST_PREFIXES.batchRegistry],
+      },
+    ],
+  },
+  {
+    name: 'flow-auditor',
+    kind: 'scheduled',
+    description: 'FLOW-1..3: audits the flow of the last window from the stage tables, re-emits stuck payments, publishes the figures',
+    // The parked duplicates are listed (dedup's verdict on a duplicate): s3:ListBucket on the parked prefix.
+    s3: [{ bucket: 'ingest', list: [INGEST_PREFIXES.parked] }],
+  },
 ]);
 
 const catalogues = new Map<Topology, readonly CatalogueEntry[]>();
@@ -115,12 +200,12 @@ export function functionCatalogue(topology: Topology): readonly CatalogueEntry[]
 }
 
 /** Every function some topology deploys (each needs an entry point, functions/<name>/index.ts). */
-export function deployableFunctions(): DeployedFunctionName[] {
+export function deployableFunctions(): CatalogueFunctionName[] {
   return [...new Set(TOPOLOGIES.flatMap((topology) => functionCatalogue(topology).map((entry) => entry.name)))];
 }
 
 /** Functions whose role touches `bucket` (its bucket policy admits exactly these roles). */
-export function bucketUsers(bucket: BucketAccess['bucket'], topology: Topology): DeployedFunctionName[] {
+export function bucketUsers(bucket: BucketAccess['bucket'], topology: Topology): CatalogueFunctionName[] {
   return functionCatalogue(topology)
     .filter((entry) => entry.s3?.some((access) => access.bucket === bucket))
     .map((entry) => entry.name);

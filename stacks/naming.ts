@@ -7,7 +7,8 @@
  * Only resources whose ids AWS generates (KMS keys, subnets, security groups, stream ARNs,
  * Redshift/EMR ids) travel as CDKTF cross-stack references.
  */
-import type { EnvironmentConfig, DeployedFunctionName } from '../environments/types';
+import type { EnvironmentConfig } from '../environments/types';
+import type { CatalogueFunctionName } from './catalogue';
 import type { Route } from '../src/routes';
 import type { TableName } from '../src/adapters/aws/tables';
 
@@ -29,6 +30,10 @@ export const INGEST_PREFIXES = Object.freeze({
   registry: 'results/registry/',
   /** Ledger exports the reconciliation reads (not under incoming/statements/: uploading one starts nothing). */
   ledgerExports: 'incoming/ledger/',
+  /** MODE-2: files of authorisations; one dropped here is posted by ingest-batch. */
+  incomingAuthorisations: 'incoming/authorisations/',
+  /** MODE-2: one record per batch file content (content hash → status, attempts, summary): kept with the results. */
+  batchRegistry: 'results/batches/',
 });
 
 /** Prefixes of the analytics bucket. */
@@ -88,19 +93,19 @@ export class Names {
   }
 
   // --- Functions -------------------------------------------------------------
-  functionName(fn: DeployedFunctionName): string {
+  functionName(fn: CatalogueFunctionName): string {
     return this.name(fn);
   }
-  functionArn(fn: DeployedFunctionName): string {
+  functionArn(fn: CatalogueFunctionName): string {
     return `arn:aws:lambda:${this.region}:${this.account}:function:${this.functionName(fn)}`;
   }
-  functionRoleSuffix(fn: DeployedFunctionName): string {
+  functionRoleSuffix(fn: CatalogueFunctionName): string {
     return `fn-${fn}`;
   }
-  functionRoleArn(fn: DeployedFunctionName): string {
+  functionRoleArn(fn: CatalogueFunctionName): string {
     return this.roleArn(this.functionRoleSuffix(fn));
   }
-  functionLogGroup(fn: DeployedFunctionName): string {
+  functionLogGroup(fn: CatalogueFunctionName): string {
     return `/aws/lambda/${this.functionName(fn)}`;
   }
 
@@ -163,6 +168,10 @@ export class Names {
   /** The rule on the DEFAULT bus (S3 sends there): a statement uploaded → reconcile-trigger (REC-2). */
   get statementUploadedRuleName(): string {
     return this.name('statement-uploaded');
+  }
+  /** MODE-2: S3 object created under incoming/authorisations/ → ingest-batch (default bus). */
+  get batchUploadedRuleName(): string {
+    return this.name('batch-uploaded');
   }
   ruleArnOnDefaultBus(ruleName: string): string {
     return `arn:aws:events:${this.region}:${this.account}:rule/${ruleName}`;

@@ -18,7 +18,8 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import type { EnvironmentConfig } from '../environments/types';
 import { routesFor } from '../src/routes';
 import { LedgerlineStack } from './lib/base';
-import { functionCatalogue } from './catalogue';
+import { FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing } from './catalogue';
+import { flowStuckAlarm } from './lib/flow-auditor';
 import type { Names } from './naming';
 import { topicPolicy, type DataStack } from './data-stack';
 
@@ -53,6 +54,7 @@ export function eventRules(config: EnvironmentConfig, names: Names): { ruleName:
     ...routesFor(config.runtime.topology).map((route) => onBus(names.routeRuleName(route))),
     onBus(names.postingFailureRuleName),
     { ruleName: names.statementUploadedRuleName, dimensions: { RuleName: names.statementUploadedRuleName } },
+    { ruleName: names.batchUploadedRuleName, dimensions: { RuleName: names.batchUploadedRuleName } },
   ];
 }
 
@@ -169,7 +171,7 @@ export class ObservabilityStack extends LedgerlineStack {
         runbook: 'function-errors',
       });
       alarm(`fn-${entry.name}-throttles`, {
-        description: `${functionName} throttles (reserved concurrency ${config.functions[entry.name].reservedConcurrency})`,
+        description: `${functionName} throttles (reserved concurrency ${functionSizing(config, entry.name).reservedConcurrency})`,
         namespace: 'AWS/Lambda',
         metricName: 'Throttles',
         dimensions: { FunctionName: functionName },
@@ -194,6 +196,10 @@ export class ObservabilityStack extends LedgerlineStack {
         runbook: 'queue-oldest-message',
       });
     }
+
+    // FLOW-3: payments stuck that the flow auditor could not repair (its period = its schedule's interval).
+    const flow = flowStuckAlarm(config.name, FLOW_AUDIT_SETTINGS.scheduleMinutes * 60);
+    alarm(flow.id, flow);
 
     // Authorisation stream → Pipe.
     alarm('authorisations-iterator-age', {

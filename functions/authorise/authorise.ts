@@ -13,7 +13,7 @@
  * what was recorded stays, and the retry completes it).
  */
 import middy from '@middy/core';
-import type { LedgerEvent } from '../../src/domain/events';
+import type { Authorisation, LedgerEvent } from '../../src/domain/events';
 import { authorisedEvent, classifyLine, isApproved } from '../../src/domain/ingest';
 import { validateAuthorisation } from '../../schemas';
 import type { Clock, EventPublisher } from '../../src/ports';
@@ -22,8 +22,15 @@ import { silentLogger } from '../../src/lambda/logger';
 import { createHotPath, type HotPathStages } from '../../src/use-cases/hot-path/run-hot-path';
 import { outcomeFromEvents, type RealTimeOutcome, type RecordedSequence } from '../../src/modes/outcome';
 
+/** Where an ingestion is recorded for the flow audit (FLOW-1): src/adapters/aws/flow-facts.ts on AWS. */
+export interface IngestionJournal {
+  recordIngested(authorisation: Authorisation, ingestedAt: string): Promise<void>;
+}
+
 export interface AuthoriseDeps {
   stages: HotPathStages;
+  /** When given, each valid authorisation is recorded as ingested before it enters the hot path. */
+  journal?: IngestionJournal;
   publisher: EventPublisher;
   clock: Clock;
   logger?: Logger;
@@ -46,7 +53,10 @@ export function createAuthoriseHandler(deps: AuthoriseDeps): middy.MiddyfiedHand
       return { outcome: 'rejected', reason: classified.reason };
     }
     const { authorisation } = classified;
-    // FR1: only an approved authorisation becomes a payment; an issuer decline is answered, nothing written.
+    const ingestedAt = deps.clock.now().toISOString();
+    // FLOW-1: the ingestion is recorded first, so a payment lost inside the hot path shows as stuck.
+    if (deps.journal) await deps.journal.recordIngested(authorisation, ingestedAt);
+    // FR1: only an approved authorisation becomes a payment; an issuer decline is answered, no payment written.
     if (!isApproved(authorisation)) return outcomeFromEvents(authorisation, [], []);
     const published: LedgerEvent[] = [];
     const recorded: RecordedSequence[] = [];
@@ -67,7 +77,7 @@ export function createAuthoriseHandler(deps: AuthoriseDeps): middy.MiddyfiedHand
         },
       },
     };
-    const event = authorisedEvent(authorisation, deps.clock.now().toISOString());
+    const event = authorisedEvent(authorisation, ingestedAt);
     const [failure] = await createHotPath({ stages, publisher })([event]);
     if (failure) {
       logger.error('authorisation not settled', { authorizationId: authorisation.authorizationId, reason: failure.message });

@@ -3,7 +3,7 @@
  * `payment.enriched` (carrying the product it resolved, POST-3) or `payment.rejected`.
  * Domain: src/domain/enrichment.ts.
  */
-import { EventTypes } from '../../src/domain/events';
+import { EventTypes, type LedgerEvent } from '../../src/domain/events';
 import { enrichmentEvent, resolveReference } from '../../src/domain/enrichment';
 import type { Clock, EventPublisher, ReferenceData, TransactionStateStore } from '../../src/ports';
 import { completeIfTracked } from '../../src/domain/transaction-state';
@@ -17,6 +17,8 @@ export interface EnrichDeps {
   clock: Clock;
   /** When given, a rejection ends a tracked (re-driven) transaction as COMPLETED. */
   transactions?: TransactionStateStore;
+  /** When given, a rejection is recorded for the flow audit (FLOW-1: no stage table keeps it otherwise). */
+  flow?: { recordRejected(event: LedgerEvent): Promise<void> };
   logger?: Logger;
 }
 
@@ -36,6 +38,8 @@ export function createEnrichStage(deps: EnrichDeps): Stage<'payment.standardised
           reason: next.data.reason,
           detail: next.data.detail,
         });
+        // Recorded before the event is emitted: a rejection the flow audit cannot see would count as stuck.
+        if (deps.flow) await deps.flow.recordRejected(next);
         if (deps.transactions) await completeIfTracked(deps.transactions, next.correlationId, deps.clock.now());
       }
       return [next];

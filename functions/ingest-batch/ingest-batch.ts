@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import type { LedgerEvent } from '../../src/domain/events';
+import type { Authorisation, LedgerEvent } from '../../src/domain/events';
 import { authorisedEvent, classifyLine, isApproved, withoutByteOrderMark } from '../../src/domain/ingest';
 import { validateAuthorisation } from '../../schemas';
 import type { Clock, EventPublisher } from '../../src/ports';
@@ -56,8 +56,33 @@ export interface FileRegistry {
   finish(contentHash: string, summary: BatchFileSummary): Promise<void>;
 }
 
+/** Where each ingestion is recorded for the flow audit (FLOW-1): src/adapters/aws/flow-facts.ts on AWS. */
+export interface IngestionJournal {
+  recordIngested(authorisation: Authorisation, ingestedAt: string): Promise<void>;
+}
+
+/**
+ * What invokes the function: an S3 notification (`Records`) or, as deployed, the EventBridge
+ * "Object Created" event the ingest bucket sends to the default bus (a rule on the batch prefix).
+ */
+export type IngestBatchEvent = S3Event | { source: 'aws.s3'; 'detail-type': 'Object Created'; detail: { bucket: { name: string }; object: { key: string } } };
+
+/** The files an event names. S3 notification keys are URL-encoded ("+" = space); EventBridge keys are not. */
+export function batchFiles(event: IngestBatchEvent): { bucket: string; key: string }[] {
+  if ('Records' in event && Array.isArray(event.Records)) {
+    return event.Records.map((record) => ({ bucket: record.s3.bucket.name, key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')) }));
+  }
+  const candidate = event as { source?: unknown; 'detail-type'?: unknown; detail?: { bucket?: { name?: unknown }; object?: { key?: unknown } } };
+  const bucket = candidate.detail?.bucket?.name;
+  const key = candidate.detail?.object?.key;
+  if (candidate.source === 'aws.s3' && candidate['detail-type'] === 'Object Created' && typeof bucket === 'string' && typeof key === 'string') return [{ bucket, key }];
+  throw new TypeError(`ingest-batch: expected an S3 notification with Records or an EventBridge "Object Created" event from aws.s3, got ${JSON.stringify(event).slice(0, 200)}`);
+}
+
 export interface IngestBatchDeps {
   source: SourceSettings;
+  /** When given, each valid authorisation of a chunk is recorded as ingested before the chunk enters the hot path. */
+  journal?: IngestionJournal;
   /** The object's bytes (the file is read whole: files are bounded by the function's memory and timeout). */
   readObject(bucket: string, key: string): Promise<Buffer>;
   registry: FileRegistry;
@@ -90,14 +115,16 @@ function tally(summary: BatchFileSummary, events: readonly LedgerEvent[]): void 
   }
 }
 
-export function createIngestBatchHandler(deps: IngestBatchDeps): middy.MiddyfiedHandler<S3Event, IngestBatchResult> {
+/** Journal puts in flight at once. */
+const JOURNAL_CONCURRENCY = 25;
+
+export function createIngestBatchHandler(deps: IngestBatchDeps): middy.MiddyfiedHandler<IngestBatchEvent, IngestBatchResult> {
   const logger = deps.logger ?? silentLogger;
   const chunkSize = deps.source.batchSize;
-  return middy<S3Event, IngestBatchResult>().handler(async function ingestBatch(event) {
+  const journal = deps.journal;
+  return middy<IngestBatchEvent, IngestBatchResult>().handler(async function ingestBatch(event) {
     const result: IngestBatchResult = { files: [] };
-    for (const record of event.Records) {
-      const bucket = record.s3.bucket.name;
-      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+    for (const { bucket, key } of batchFiles(event)) {
       const bytes = await deps.readObject(bucket, key);
       const contentHash = createHash('sha256').update(bytes).digest('hex');
       const known = await deps.registry.lookup(contentHash);
@@ -119,6 +146,7 @@ export function createIngestBatchHandler(deps: IngestBatchDeps): middy.Middyfied
       const lines = bytes.toString('utf8').split('\n');
       for (let start = 0; start < lines.length; start += chunkSize) {
         const events: LedgerEvent[] = [];
+        const ingested: Authorisation[] = [];
         const occurredAt = deps.clock.now().toISOString();
         lines.slice(start, start + chunkSize).forEach((raw, offset) => {
           const lineNo = start + offset + 1;
@@ -132,12 +160,19 @@ export function createIngestBatchHandler(deps: IngestBatchDeps): middy.Middyfied
             if (summary.invalidLines.length < 100) summary.invalidLines.push({ line: lineNo, reason: classified.reason });
             return;
           }
+          ingested.push(classified.authorisation);
           if (!isApproved(classified.authorisation)) {
             summary.notApproved += 1;
             return;
           }
           events.push(authorisedEvent(classified.authorisation, occurredAt));
         });
+        // FLOW-1: the chunk's ingestions are recorded before it enters the hot path (a re-run keeps the first record).
+        if (journal) {
+          for (let at = 0; at < ingested.length; at += JOURNAL_CONCURRENCY) {
+            await Promise.all(ingested.slice(at, at + JOURNAL_CONCURRENCY).map((authorisation) => journal.recordIngested(authorisation, occurredAt)));
+          }
+        }
         if (events.length === 0) continue;
         published.length = 0;
         const failures = await run(events);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { BUNDLE_DIR, bundleFunction, functionNames } from '../../scripts/bundle-functions';
-import type { DeployedFunctionName } from '../../environments/types';
+import type { CatalogueFunctionName } from '../catalogue';
 import { deployableFunctions } from '../catalogue';
 import { zipSync } from './zip';
 
@@ -26,7 +26,7 @@ export interface FunctionCode {
 
 export interface FunctionAssets {
   mode: AssetMode;
-  code: ReadonlyMap<DeployedFunctionName, FunctionCode>;
+  code: ReadonlyMap<CatalogueFunctionName, FunctionCode>;
   warnings: readonly string[];
 }
 
@@ -57,7 +57,7 @@ const cache = new Map<AssetMode, FunctionAssets>();
 export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
   const cached = cache.get(mode);
   if (cached) return cached;
-  const code = new Map<DeployedFunctionName, FunctionCode>();
+  const code = new Map<CatalogueFunctionName, FunctionCode>();
   const warnings: string[] = [];
 
   if (mode === 'placeholder') {
@@ -74,7 +74,7 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
       bundleFunction(name);
       const zipPath = join(BUNDLE_DIR, `${name}.zip`);
       zipFolder(join(BUNDLE_DIR, name), zipPath);
-      if (catalogued.has(name)) code.set(name as DeployedFunctionName, { zipPath, source: 'esbuild' });
+      if (catalogued.has(name)) code.set(name as CatalogueFunctionName, { zipPath, source: 'esbuild' });
     }
   }
   const assets: FunctionAssets = { mode, code, warnings };

@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 import { AssetType, Fn, TerraformAsset } from 'cdktf';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import type { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import type { FunctionSizing, DeployedFunctionName } from '../../environments/types';
+import type { FunctionSizing } from '../../environments/types';
+import type { CatalogueFunctionName } from '../catalogue';
 import type { Names } from '../naming';
 import { encryptedLogGroup } from './logs';
 import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPolicy, type PolicyStatement } from './iam';
@@ -18,7 +19,7 @@ export const LAMBDA_ARCHITECTURE = 'arm64';
 
 export interface LedgerlineFunctionProps {
   names: Names;
-  name: DeployedFunctionName;
+  name: CatalogueFunctionName;
   description: string;
   sizing: FunctionSizing;
   zipPath: string;

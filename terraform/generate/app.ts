@@ -5,6 +5,8 @@
  * policy against what its function does (needs.ts).
  */
 import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
+import { FUSED_CONSUMER } from '../../src/routes';
+import { sourceConfig } from '../../src/modes/source-config';
 import { authorisationEntry, routesFor } from '../../src/routes';
 import { streamSource } from '../../src/modes/source-config';
 import { TABLES, type TableName } from '../../src/adapters/aws/tables';
@@ -12,17 +14,45 @@ import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName, type RuntimeVari
 import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
 import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
-import { functionCatalogue } from '../../stacks/catalogue';
+import { FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing, type CatalogueFunctionName } from '../../stacks/catalogue';
 import { mock } from '../mocks';
 import { lit } from '../hcl';
 import { checkLogGroup, named, ref, referencing, rolePolicy, type Expected, type Run, type SynthStack } from './context';
 import { functionNeeds } from './needs';
 
-/** Functions invoked asynchronously (Scheduler → sweeper, EventBridge → reconcile-trigger): their failures go to the async-invoke DLQ. */
-const ASYNC_INVOKED: readonly DeployedFunctionName[] = ['sweeper', 'reconcile-trigger'];
+/** Functions invoked asynchronously (Scheduler → sweeper / flow-auditor, EventBridge → reconcile-trigger / ingest-batch): their failures go to the async-invoke DLQ. */
+const ASYNC_INVOKED: readonly CatalogueFunctionName[] = ['sweeper', 'reconcile-trigger', 'ingest-batch', 'flow-auditor'];
 
 /** The environment each function must get: its contract's variables with this environment's values. */
-export function expectedEnvironment(fn: DeployedFunctionName, names: Names, config: EnvironmentConfig): Record<string, string> {
+export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, config: EnvironmentConfig): Record<string, string> {
+  // MODE-4: authorise runs the fused hot path over its contract.
+  if (fn === 'authorise') return expectedEnvironment(FUSED_CONSUMER, names, config);
+  // MODE-2: the hot path's, the batch source it posts as, its environment and the file registry.
+  if (fn === 'ingest-batch') {
+    return {
+      ...expectedEnvironment(FUSED_CONSUMER, names, config),
+      BATCH_SOURCE: sourceConfig(config.name).sources.find((source) => source.mode === 'batch')!.name,
+      BATCH_REGISTRY_PREFIX: INGEST_PREFIXES.batchRegistry,
+      LEDGERLINE_ENVIRONMENT: config.name,
+    };
+  }
+  // FLOW-1..3: the stage tables it reads, the bus its repairs go to, the parked prefix, its settings.
+  if (fn === 'flow-auditor') {
+    return {
+      EVENT_BUS_NAME: names.busName,
+      TRANSACTIONS_TABLE: names.tableName('transactions'),
+      AUTHORISATIONS_TABLE: names.tableName('authorisations'),
+      DEDUP_TABLE: names.tableName('dedup'),
+      RULES_STATE_TABLE: names.tableName('rulesState'),
+      LEDGER_TABLE: names.tableName('ledger'),
+      INGEST_BUCKET: names.ingestBucket,
+      PARKED_PREFIX: INGEST_PREFIXES.parked,
+      LEDGERLINE_ENVIRONMENT: config.name,
+      FLOW_STUCK_AFTER_SECONDS: String(FLOW_AUDIT_SETTINGS.stuckAfterSeconds),
+      FLOW_WINDOW_SECONDS: String(FLOW_AUDIT_SETTINGS.windowSeconds),
+      FLOW_REPAIR: String(FLOW_AUDIT_SETTINGS.repair),
+    };
+  }
   if (fn in FUNCTION_ENVIRONMENT) {
     const tableOf = new Map<string, TableName>((Object.keys(TABLES) as TableName[]).map((table) => [TABLES[table].envVar, table]));
     const values: Partial<Record<RuntimeVariable, string>> = {
@@ -78,7 +108,7 @@ function functions(stack: SynthStack, run: Run, names: Names, expected: Expected
   const routes = routesFor(config.runtime.topology, config.name);
   // The functions of the environment's topology (FUSE-1), each sized from its config.
   for (const fn of functionCatalogue(config.runtime.topology).map((entry) => entry.name)) {
-    const sizing = config.functions[fn];
+    const sizing = functionSizing(config, fn);
     const lambda = named(stack, 'aws_lambda_function', names.functionName(fn), 'function_name');
     const f = (path: string) => ref(lambda, path);
     const who = `function ${names.functionName(fn)}`;
@@ -141,7 +171,7 @@ function routes(stack: SynthStack, run: Run, names: Names, config: EnvironmentCo
     run.eq(m('batch_size'), route.queue.batchSize, `${who}: batch size (src/routes.ts)`);
     run.eq(m('maximum_batching_window_in_seconds'), route.queue.maxBatchingWindowSeconds, `${who}: batching window (src/routes.ts)`);
     run.contains(m('function_response_types'), 'ReportBatchItemFailures', `${who}: partial batch failures`);
-    run.eq(m('scaling_config[0].maximum_concurrency'), Math.max(2, config.functions[route.consumer].reservedConcurrency), `${who}: poller concurrency (= reserved concurrency, AWS minimum 2)`);
+    run.eq(m('scaling_config[0].maximum_concurrency'), Math.max(2, functionSizing(config, route.consumer).reservedConcurrency), `${who}: poller concurrency (= reserved concurrency, AWS minimum 2)`);
   }
   const failed = named(stack, 'aws_cloudwatch_event_rule', names.postingFailureRuleName);
   const failedTarget = referencing(stack, 'aws_cloudwatch_event_target', 'rule', failed, 'name')[0]!;
@@ -198,22 +228,32 @@ function pipe(stack: SynthStack, run: Run, names: Names, expected: Expected, con
 }
 
 function schedule(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
-  const scheduleBlock = named(stack, 'aws_scheduler_schedule', names.name('sweeper'));
-  const s = (path: string) => ref(scheduleBlock, path);
-  run.eq(s('schedule_expression'), config.sweeperSchedule, 'sweeper schedule: expression');
-  run.eq(s('kms_key_arn'), expected.key('messaging'), 'sweeper schedule: its key');
-  run.eq(s('target[0].arn'), names.functionArn('sweeper'), 'sweeper schedule: target (SWEEP-2)');
-  run.eq(s('target[0].role_arn'), names.roleArn('scheduler-sweeper'), 'sweeper schedule: role');
-  run.eq(s('target[0].dead_letter_config[0].arn'), names.queueArn(names.schedulerDlqName), 'sweeper schedule: dead-letter queue');
-  const { policy } = rolePolicy(stack, run, names.roleName('scheduler-sweeper'));
-  run.grants(
-    policy,
-    [
-      { action: 'lambda:InvokeFunction', resource: names.functionArn('sweeper') },
-      { action: 'sqs:SendMessage', resource: names.queueArn(names.schedulerDlqName) },
-    ],
-    names.roleName('scheduler-sweeper'),
-  );
+  const minutes: number = FLOW_AUDIT_SETTINGS.scheduleMinutes;
+  const schedules: [CatalogueFunctionName, string, string][] = [
+    ['sweeper', config.sweeperSchedule, 'SWEEP-2'],
+    ['flow-auditor', `rate(${minutes} minute${minutes === 1 ? '' : 's'})`, 'FLOW-1..3'],
+  ];
+  for (const [fn, expression, why] of schedules) {
+    const scheduleBlock = named(stack, 'aws_scheduler_schedule', names.name(fn));
+    const s = (path: string) => ref(scheduleBlock, path);
+    const role = names.roleName(`scheduler-${fn}`);
+    run.eq(s('schedule_expression'), expression, `${fn} schedule: expression`);
+    run.eq(s('kms_key_arn'), expected.key('messaging'), `${fn} schedule: its key`);
+    run.eq(s('target[0].arn'), names.functionArn(fn), `${fn} schedule: target (${why})`);
+    run.eq(s('target[0].role_arn'), names.roleArn(`scheduler-${fn}`), `${fn} schedule: role`);
+    run.eq(s('target[0].dead_letter_config[0].arn'), names.queueArn(names.schedulerDlqName), `${fn} schedule: dead-letter queue`);
+    const { policy } = rolePolicy(stack, run, role);
+    run.grants(
+      policy,
+      [
+        { action: 'lambda:InvokeFunction', resource: names.functionArn(fn) },
+        { action: 'sqs:SendMessage', resource: names.queueArn(names.schedulerDlqName) },
+      ],
+      role,
+    );
+    // Least privilege: a schedule's role invokes its own function only.
+    run.refuses(policy, [{ action: 'lambda:InvokeFunction', resource: names.functionArn(fn === 'sweeper' ? 'flow-auditor' : 'sweeper') }], `${role} (least privilege)`);
+  }
 }
 
 function workflows(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
@@ -265,9 +305,27 @@ function workflows(stack: SynthStack, run: Run, names: Names, expected: Expected
   );
   const uploadedTarget = referencing(stack, 'aws_cloudwatch_event_target', 'rule', uploaded, 'name')[0]!;
   run.eq(ref(uploadedTarget, 'arn'), names.functionArn('reconcile-trigger'), 'statement-uploaded rule: target');
-  const permission = stack.only('aws_lambda_permission', (c) => c.principal === 'events.amazonaws.com', 'the EventBridge invoke permission');
+  const permission = stack.only('aws_lambda_permission', (c) => c.principal === 'events.amazonaws.com' && c.statement_id === 'AllowStatementUploadedRule', 'the statement-uploaded invoke permission');
   run.eq(ref(permission, 'function_name'), names.functionName('reconcile-trigger'), 'statement-uploaded permission: function');
   run.eq(ref(permission, 'source_arn'), names.ruleArnOnDefaultBus(names.name('statement-uploaded')), 'statement-uploaded permission: only that rule');
+
+  // MODE-2: a batch file dropped under incoming/authorisations/ → ingest-batch.
+  const batch = named(stack, 'aws_cloudwatch_event_rule', names.batchUploadedRuleName);
+  run.eqJson(
+    `jsondecode(${ref(batch, 'event_pattern')})`,
+    {
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [names.ingestBucket] }, object: { key: [{ prefix: INGEST_PREFIXES.incomingAuthorisations }] } },
+    },
+    'batch-uploaded rule: files created in the ingest bucket under incoming/authorisations/ (MODE-2)',
+  );
+  const batchTarget = referencing(stack, 'aws_cloudwatch_event_target', 'rule', batch, 'name')[0]!;
+  run.eq(ref(batchTarget, 'arn'), names.functionArn('ingest-batch'), 'batch-uploaded rule: target');
+  run.eq(ref(batchTarget, 'dead_letter_config[0].arn'), names.queueArn(names.busDeliveryDlqName), 'batch-uploaded rule: undeliverable events');
+  const batchPermission = stack.only('aws_lambda_permission', (c) => c.principal === 'events.amazonaws.com' && c.statement_id === 'AllowBatchUploadedRule', 'the batch-uploaded invoke permission');
+  run.eq(ref(batchPermission, 'function_name'), names.functionName('ingest-batch'), 'batch-uploaded permission: function');
+  run.eq(ref(batchPermission, 'source_arn'), names.ruleArnOnDefaultBus(names.batchUploadedRuleName), 'batch-uploaded permission: only that rule');
 }
 
 function workbench(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {

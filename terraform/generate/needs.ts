@@ -4,7 +4,8 @@
  * the generated tests check that each function's planned role policy allows every call here on
  * the planned ARNs. A call missing from a role is an AccessDenied in production.
  */
-import type { DeployedFunctionName, EnvironmentConfig } from '../../environments/types';
+import type { EnvironmentConfig } from '../../environments/types';
+import type { CatalogueFunctionName } from '../../stacks/catalogue';
 import { FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type StageName } from '../../src/routes';
 import { TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
@@ -60,10 +61,24 @@ function mergeCalls(calls: readonly TableCalls[]): TableCalls {
 }
 
 /** DynamoDB calls per function and table (SWEEP-1 transaction state, FR2-FR8 stores, WB-1 cases). */
-const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, TableCalls>>> = {
+const HOT_PATH_CALLS = mergeCalls(HOT_PATH_STAGES.map((stage) => STAGE_TABLE_CALLS[stage]));
+
+const TABLE_CALLS: Readonly<Partial<Record<CatalogueFunctionName, TableCalls>>> = {
   ...STAGE_TABLE_CALLS,
   // FUSE-1: the fused function calls what its six stages call.
-  [FUSED_CONSUMER]: mergeCalls(HOT_PATH_STAGES.map((stage) => STAGE_TABLE_CALLS[stage])),
+  [FUSED_CONSUMER]: HOT_PATH_CALLS,
+  // MODE-4 / MODE-2: the same six stages; the flow journal's ingestion is a PutItem on the rules-state
+  // table and its markers PutItems on the transactions table (FLOW-1), within the stages' calls.
+  authorise: HOT_PATH_CALLS,
+  'ingest-batch': HOT_PATH_CALLS,
+  // FLOW-1..3 (src/adapters/aws/flow-facts.ts): intake Scan, BatchGetItem of each payment's facts, a Query per journal partition.
+  'flow-auditor': {
+    authorisations: { actions: ['dynamodb:Scan'], why: 'FLOW-1 the near-real-time intake' },
+    transactions: { actions: ['dynamodb:BatchGetItem'], why: 'FLOW-1 transaction state, rejection and posting-record markers' },
+    dedup: { actions: ['dynamodb:BatchGetItem'], why: 'FLOW-1 dedup claims' },
+    rulesState: { actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'], why: 'FLOW-1 rules decisions; the journal of ingestions' },
+    ledger: { actions: ['dynamodb:BatchGetItem'], why: 'FLOW-1 ledger journal items' },
+  },
   // SWEEP-2: listByStatus('RETRYING') queries the retrying index; updateTransaction (Get + conditional Put).
   sweeper: {
     transactions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexes: [TRANSACTION_STATUS_INDEXES.RETRYING.indexName], why: 'SWEEP-2 re-drive' },
@@ -84,9 +99,9 @@ const TABLE_CALLS: Readonly<Partial<Record<DeployedFunctionName, TableCalls>>> =
   'reconcile-normalise': { ledger: { actions: ['dynamodb:Scan'], why: 'REC-RUN-1 the posting journal as the ledger side' } },
 };
 
-/** The stages a function runs: its own (staged), all six (fused `hot-path`), none (any other). */
-function stagesOf(fn: DeployedFunctionName): readonly StageName[] {
-  if (fn === FUSED_CONSUMER) return HOT_PATH_STAGES;
+/** The stages a function runs: its own (staged), all six (fused `hot-path`, `authorise`, `ingest-batch`), none (any other). */
+function stagesOf(fn: CatalogueFunctionName): readonly StageName[] {
+  if (fn === FUSED_CONSUMER || fn === 'authorise' || fn === 'ingest-batch') return HOT_PATH_STAGES;
   return (HOT_PATH_STAGES as readonly string[]).includes(fn) ? [fn as StageName] : [];
 }
 
@@ -97,7 +112,7 @@ const SAMPLE_RUN = 'run-2025-01-31-0001';
 const SAMPLE_PARTITION = 'p-0001';
 
 /** Every AWS call `fn` makes on an environment's resources. */
-export function functionNeeds(fn: DeployedFunctionName, names: Names, expected: Expected, config: EnvironmentConfig): Need[] {
+export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected: Expected, config: EnvironmentConfig): Need[] {
   const needs: Need[] = [];
   const dataKey = expected.key('data');
   const messagingKey = expected.key('messaging');
@@ -134,13 +149,15 @@ export function functionNeeds(fn: DeployedFunctionName, names: Names, expected: 
 
   // Events and queues.
   if (fn in FUNCTION_ENVIRONMENT && variablesFor(fn as FunctionName).includes('EVENT_BUS_NAME')) push('events:PutEvents', names.busArn, 'publishes lifecycle events');
+  if (fn === 'authorise' || fn === 'ingest-batch') push('events:PutEvents', names.busArn, 'publishes outward events (FUSE-2)');
+  if (fn === 'flow-auditor') push('events:PutEvents', names.busArn, 'FLOW-3 re-emits stuck payments');
   const route = routesFor(config.runtime.topology).find((candidate) => candidate.consumer === fn);
   if (route) {
     const queue = names.queueArn(names.routeQueueName(route));
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) push(action, queue, `event-source mapping of route ${route.name}`);
     push('kms:Decrypt', messagingKey, 'route queues are encrypted under the messaging key');
   }
-  if (fn === 'sweeper' || fn === 'reconcile-trigger') {
+  if (fn === 'sweeper' || fn === 'reconcile-trigger' || fn === 'ingest-batch' || fn === 'flow-auditor') {
     push('sqs:SendMessage', names.queueArn(names.asyncInvokeDlqName), 'failed asynchronous invocations (NFR3)');
     push('kms:GenerateDataKey', messagingKey, 'the async-invoke DLQ is encrypted under the messaging key');
   }
@@ -178,6 +195,16 @@ export function functionNeeds(fn: DeployedFunctionName, names: Names, expected: 
       push('s3:PutObject', `${analytics}/${reconKeys.runCases(SAMPLE_RUN)}`, 'WB-1 the run cases file');
       push('kms:Decrypt', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
       push('kms:GenerateDataKey', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
+      break;
+    case 'ingest-batch':
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.incomingAuthorisations}card-files-2025-01-31.ndjson`, 'MODE-2 the dropped file');
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.batchRegistry}${'0'.repeat(64)}.json`, 'MODE-2 the file registry');
+      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.batchRegistry}${'0'.repeat(64)}.json`, 'MODE-2 the file registry');
+      push('s3:ListBucket', ingest, 'MODE-2 an unknown file is a 404 (registry prefix)');
+      push('kms:Decrypt', dataKey, 'the ingest bucket is encrypted under the data key');
+      break;
+    case 'flow-auditor':
+      push('s3:ListBucket', ingest, 'FLOW-1 parked duplicates (dedup verdict)');
       break;
     case 'reconcile-cases':
       push('s3:GetObject', `${analytics}/${reconKeys.runCases(SAMPLE_RUN)}`, 'WB-1 the run cases file');

@@ -2,9 +2,6 @@
  * OPS-2: every alarm the stacks synthesize (every environment and topology variant) names its
  * runbook page in its description, the page exists and says what the alarm means, what to look
  * at and what to run; and every page in docs/runbooks/ belongs to an alarm.
- *
- * The flow auditor's alarm and its page (docs/runbooks/flow-stuck-payments.md) land separately:
- * that page may exist before its alarm does, and the alarm may link it before the page lands.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +11,6 @@ const ROOT = join(__dirname, '..', '..');
 const RUNBOOKS = join(ROOT, 'docs', 'runbooks');
 /** Procedures, not alarm pages. */
 const NOT_ALARM_PAGES = new Set(['first-deploy.md']);
-/** The flow auditor's page, landing with its alarm (FLOW-3). */
-const FLOW_PAGE = 'flow-stuck-payments.md';
 const LINK = /Runbook: docs\/runbooks\/([a-z0-9-]+\.md)$/;
 
 interface SynthAlarm {
@@ -42,10 +37,20 @@ describe('OPS-2: one runbook page per alarm', () => {
     expect(alarms.length).toBeGreaterThan(100);
   });
 
+  it("FLOW-3: every environment has the flow auditor's stuck-and-unrepaired alarm, linked to its page", () => {
+    const flow = alarms.filter((alarm) => alarm.name.endsWith('-flow-stuck-unrepaired'));
+    expect(flow.map((alarm) => [alarm.scope, pageOf(alarm)]).sort()).toEqual([
+      ['dev', 'flow-stuck-payments.md'],
+      ['prod', 'flow-stuck-payments.md'],
+      ['staged', 'flow-stuck-payments.md'],
+      ['staging', 'flow-stuck-payments.md'],
+    ]);
+  });
+
   it('every alarm names exactly one runbook page, and the page exists', () => {
     const missing = alarms.filter((alarm) => pageOf(alarm) === undefined || alarm.description.split('Runbook:').length !== 2).map((alarm) => `${alarm.name}: "${alarm.description}"`);
     expect(missing).toEqual([]);
-    const broken = alarms.filter((alarm) => pageOf(alarm) !== FLOW_PAGE && !existsSync(join(RUNBOOKS, pageOf(alarm)!))).map((alarm) => `${alarm.name} → ${pageOf(alarm)}`);
+    const broken = alarms.filter((alarm) => !existsSync(join(RUNBOOKS, pageOf(alarm)!))).map((alarm) => `${alarm.name} → ${pageOf(alarm)}`);
     expect(broken).toEqual([]);
   });
 
@@ -53,11 +58,11 @@ describe('OPS-2: one runbook page per alarm', () => {
     const linked = new Set(alarms.map(pageOf));
     const pages = readdirSync(RUNBOOKS).filter((file) => file.endsWith('.md') && !NOT_ALARM_PAGES.has(file));
     expect(pages.length).toBeGreaterThanOrEqual(14);
-    expect(pages.filter((page) => !linked.has(page) && page !== FLOW_PAGE)).toEqual([]);
+    expect(pages.filter((page) => !linked.has(page))).toEqual([]);
   });
 
   it('every page names its alarm, and says what it means, what to look at and what to run', () => {
-    const pages = readdirSync(RUNBOOKS).filter((file) => file.endsWith('.md') && !NOT_ALARM_PAGES.has(file) && file !== FLOW_PAGE);
+    const pages = readdirSync(RUNBOOKS).filter((file) => file.endsWith('.md') && !NOT_ALARM_PAGES.has(file));
     for (const page of pages) {
       const text = readFileSync(join(RUNBOOKS, page), 'utf8');
       const headings = [...text.matchAll(/^## (.+)$/gm)].map((match) => match[1]);

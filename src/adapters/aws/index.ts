@@ -10,3 +10,4 @@ export { StepFunctionsRedriver, SqsQueueRedriver, executionNameFor } from './red
 export { isTransientAwsError, toStoreError } from './errors';
 export * from './tables';
 export * from './runtime-config';
+export { DynamoFlowJournal, DynamoFlowFacts, parkedEventId } from './flow-facts';

@@ -85,6 +85,37 @@ export const TRANSACTION_STATUS_INDEXES: Readonly<Record<ListedStatus, StatusInd
 export const TRANSACTION_STATUS_SORT_KEY = 'updatedAt';
 
 // ---------------------------------------------------------------------------
+// The flow journal (FLOW-1..3): facts no stage table keeps
+
+/**
+ * The flow journal's items. None carries a status-index attribute, and every key starts with
+ * `FLOW#`, so no item of a stage's own (a transaction id, a `DECISION#` / `VEL#` key) collides
+ * with one.
+ * - In the rules-state table (pk/sk, TTL `expiresAt`): each authorisation ingested by a mode that
+ *   does not go through the authorisations table (real-time `authorise`, batch `ingest-batch`),
+ *   pk `FLOW#INGESTED#<yyyy-mm-ddThh>#<nn>` (its UTC hour; nn = hash(authorizationId) mod
+ *   buckets, so one hour's writes spread over several partitions), sk
+ *   `<ingestedAt>#<authorizationId>`: an audit of a window queries every bucket of every hour it
+ *   covers, no index needed. It holds the money, whether the network approved it, and (approved
+ *   only) the authorisation itself (card token only: PCI-3), so a repair can rebuild its
+ *   `payment.authorised` event (FLOW-3).
+ * - In the transactions table (every hot-path stage already puts items there, so no stage needs
+ *   another table or grant): `FLOW#REJECTED#<correlationId>` (enrichment rejected the payment)
+ *   and `FLOW#RECORD#<sequenceId>` (the sequence's posting record is in the outbox, written
+ *   after the outbox object: LEDGER-2).
+ */
+export const FLOW_KEYS = Object.freeze({
+  prefix: 'FLOW#',
+  ingestedBuckets: 8,
+  ingestedPartition: (ingestedAtIso: string, bucket: number) => `FLOW#INGESTED#${ingestedAtIso.slice(0, 13)}#${String(bucket).padStart(2, '0')}`,
+  ingestedSort: (ingestedAtIso: string, authorizationId: string) => `${ingestedAtIso}#${authorizationId}`,
+  /** Days an ingestion item is kept (TTL): well beyond any audit window. */
+  ingestedRetentionDays: 35,
+  rejected: (correlationId: string) => `FLOW#REJECTED#${correlationId}`,
+  record: (sequenceId: string) => `FLOW#RECORD#${sequenceId}`,
+});
+
+// ---------------------------------------------------------------------------
 // Key prefixes of the single-table designs
 
 export const LEDGER_KEYS = Object.freeze({
@@ -242,7 +273,11 @@ export const TABLES = {
     localSecondaryIndexes: [],
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
-    itemKinds: { '<transactionId>': 'the correlation id of a payment' },
+    itemKinds: {
+      '<transactionId>': 'the correlation id of a payment',
+      'FLOW#REJECTED#<correlationId>': 'flow journal (FLOW-1): enrichment rejected the payment (reason)',
+      'FLOW#RECORD#<sequenceId>': 'flow journal (FLOW-1): the posting record of the sequence is in the outbox',
+    },
     attributes: {
       authorizationId: 'upstream authorisation id',
       status: 'RUNNING | RETRYING | FAILED | COMPLETED',
@@ -328,6 +363,8 @@ export const TABLES = {
     itemKinds: {
       'VEL#<panToken> / T#<epoch ms, 15 digits>#<transactionId>': 'one payment of a card, in time order (idempotent by transactionId)',
       'DECISION#<correlationId> / DECISION': 'the rules decision of a transaction',
+      'FLOW#INGESTED#<UTC hour>#<nn> / <ingestedAt>#<authorizationId>':
+        'flow journal (FLOW-1): an authorisation ingested by the real-time or batch mode (authorizationId, correlationId, amount, currency, approved, ingestedAt, authorisation JSON when approved; expiresAt)',
     },
     attributes: {
       expiresAt: 'velocity: N, epoch seconds (TTL), well after the velocity window',

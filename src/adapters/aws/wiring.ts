@@ -8,7 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Clock, ReferenceData } from '../../ports';
+import type { Clock, PostingOutbox, ReferenceData } from '../../ports';
 import { routeFor, type ConsumerName } from '../../routes';
 import { parkExhaustedRecords } from '../../lambda/park-exhausted';
 import { createLogger, type Logger } from '../../lambda/logger';
@@ -19,6 +19,7 @@ import { DynamoDecisionStore, DynamoVelocityStore } from './dynamo-rules-state';
 import { DynamoTransactionStateStore } from './dynamo-transaction-state-store';
 import { EventBridgePublisher } from './event-publisher';
 import { S3ParkedDuplicateStore, S3PostingOutbox } from './s3-stores';
+import { DynamoFlowJournal } from './flow-facts';
 import { readFunctionConfig, requireSetting, type FunctionName, type RuntimeConfig } from './runtime-config';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -35,7 +36,11 @@ export interface AwsContext {
   table(name: keyof RuntimeConfig['tables']): string;
 }
 
-export function awsContext(name: FunctionName): AwsContext {
+/**
+ * `name`: whose configuration contract is read; `label`: the function the logs name (a function
+ * that runs another's contract, e.g. `authorise` over the fused hot path's).
+ */
+export function awsContext(name: FunctionName, label: string = name): AwsContext {
   const config = readFunctionConfig(name);
   const dynamo = new DynamoDBClient({});
   const table = (key: keyof RuntimeConfig['tables']): string => {
@@ -48,7 +53,7 @@ export function awsContext(name: FunctionName): AwsContext {
     config,
     dynamo,
     s3: new S3Client({}),
-    logger: createLogger({ service: 'ledgerline', function: name }),
+    logger: createLogger({ service: 'ledgerline', function: label }),
     clock: systemClock,
     publisher: new EventBridgePublisher({ client: new EventBridgeClient({}), busName: requireSetting(config.eventBusName, 'EVENT_BUS_NAME') }),
     transactions: new DynamoTransactionStateStore({ client: dynamo, tableName: table('transactions') }),
@@ -75,9 +80,19 @@ export function standardiseAdapters(context: AwsContext) {
   return { clock: context.clock, logger: context.logger };
 }
 
-/** enrich (FR6): the reference table (following its META#VERSION pointer). */
+/**
+ * The flow journal (FLOW-1, tables.ts FLOW_KEYS): rejection and posting-record markers in the
+ * transactions table every stage already writes; ingestions (real-time and batch modes) in the
+ * rules-state table, when the function has it.
+ */
+export function flowJournal(context: AwsContext): DynamoFlowJournal {
+  const rulesState = context.config.tables.rulesState;
+  return new DynamoFlowJournal({ client: context.dynamo, transactionsTable: context.table('transactions'), ...(rulesState ? { rulesStateTable: rulesState } : {}) });
+}
+
+/** enrich (FR6): the reference table (following its META#VERSION pointer); a rejection is recorded in the flow journal (FLOW-1). */
 export function enrichAdapters(context: AwsContext) {
-  return { referenceData: lazyReferenceData(context), transactions: context.transactions, clock: context.clock, logger: context.logger };
+  return { referenceData: lazyReferenceData(context), transactions: context.transactions, flow: flowJournal(context), clock: context.clock, logger: context.logger };
 }
 
 /** rules: decisions and velocity windows in the rules-state table; the rule set is the caller's (bundled). */
@@ -101,10 +116,21 @@ export function postingAdapters(context: AwsContext) {
   };
 }
 
-/** assembler (FR8, LEDGER-2): one outbox object per batch under the ingest bucket's outbox prefix. */
+/**
+ * assembler (FR8, LEDGER-2): one outbox object per batch under the ingest bucket's outbox prefix;
+ * once it is written, each sequence's posting record is marked in the flow journal (FLOW-1).
+ */
 export function assemblerAdapters(context: AwsContext) {
+  const s3 = new S3PostingOutbox({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: context.config.outboxPrefix });
+  const journal = flowJournal(context);
+  const outbox: PostingOutbox = {
+    writeBatch: async (records) => {
+      await s3.writeBatch(records);
+      await journal.recordPosted(records);
+    },
+  };
   return {
-    outbox: new S3PostingOutbox({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: context.config.outboxPrefix }),
+    outbox,
     transactions: context.transactions,
     clock: context.clock,
     logger: context.logger,

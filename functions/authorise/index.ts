@@ -1,9 +1,8 @@
 /**
- * AWS Lambda entry point of authorise (MODE-4: the payments API's synchronous call), to become
- * index.ts once the function is in the runtime-config contract and the catalogue. It runs the
+ * AWS Lambda entry point of authorise (MODE-4: the payments API's synchronous call). It runs the
  * fused hot path, so it is wired exactly as `hot-path` is (functions/hot-path/index.ts): the same
- * stages over the same AWS adapters (src/adapters/aws/wiring.ts) and the same configuration.
- * Logic: ./authorise.ts.
+ * stages over the same AWS adapters (src/adapters/aws/wiring.ts) and the same configuration
+ * contract; each authorisation is recorded in the flow journal first (FLOW-1). Logic: ./authorise.ts.
  */
 import { createAuthoriseHandler } from './authorise';
 import { createDedupStage } from '../dedup/dedup';
@@ -15,10 +14,10 @@ import { createAssemblerStage } from '../assembler/assembler';
 import { compileRuleSet } from '../../src/domain/rules';
 import ruleSetDocument from '../../config/rules/card-posting.v1.json';
 import { FUSED_CONSUMER } from '../../src/routes';
-import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
+import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, flowJournal, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
 
 // The hot path's configuration (tables, bus, outbox bucket): authorise needs exactly what hot-path reads.
-const context = awsContext(FUSED_CONSUMER);
+const context = awsContext(FUSED_CONSUMER, 'authorise');
 
 export const handler = createAuthoriseHandler({
   stages: {
@@ -29,6 +28,7 @@ export const handler = createAuthoriseHandler({
     posting: createPostingStage(postingAdapters(context)),
     assembler: createAssemblerStage(assemblerAdapters(context)),
   },
+  journal: flowJournal(context),
   publisher: context.publisher,
   clock: context.clock,
   logger: context.logger,

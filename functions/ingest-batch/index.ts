@@ -1,0 +1,47 @@
+/**
+ * AWS Lambda entry point of ingest-batch (MODE-2): the EventBridge rule on the ingest bucket's
+ * batch prefix invokes it with each "Object Created" event. It runs the fused hot path, wired
+ * exactly as `hot-path` is (the same stages over the same AWS adapters, src/adapters/aws/wiring.ts),
+ * records each file in the S3 registry (./s3-registry.ts) and each ingestion in the flow journal
+ * (FLOW-1). Logic: ./ingest-batch.ts; contract: ./config.ts.
+ */
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { createIngestBatchHandler } from './ingest-batch';
+import { INGEST_BATCH_FUNCTION, readIngestBatchConfig } from './config';
+import { S3FileRegistry } from './s3-registry';
+import { createDedupStage } from '../dedup/dedup';
+import { createStandardiseStage } from '../standardise/standardise';
+import { createEnrichStage } from '../enrich/enrich';
+import { createRulesStage } from '../rules/rules';
+import { createPostingStage } from '../posting/posting';
+import { createAssemblerStage } from '../assembler/assembler';
+import { compileRuleSet } from '../../src/domain/rules';
+import ruleSetDocument from '../../config/rules/card-posting.v1.json';
+import { FUSED_CONSUMER } from '../../src/routes';
+import { awsCall } from '../../src/adapters/aws/errors';
+import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, flowJournal, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
+import { requireSetting } from '../../src/adapters/aws/runtime-config';
+
+const config = readIngestBatchConfig();
+const context = awsContext(FUSED_CONSUMER, INGEST_BATCH_FUNCTION);
+
+export const handler = createIngestBatchHandler({
+  source: config.source,
+  readObject: async (bucket, key) => {
+    const object = await awsCall(`GetObject s3://${bucket}/${key}`, () => context.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    return Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
+  },
+  registry: new S3FileRegistry({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: config.registryPrefix }),
+  stages: {
+    dedup: createDedupStage(dedupAdapters(context)),
+    standardise: createStandardiseStage(standardiseAdapters(context)),
+    enrich: createEnrichStage(enrichAdapters(context)),
+    rules: createRulesStage({ ruleSet: compileRuleSet(ruleSetDocument), ...rulesAdapters(context) }),
+    posting: createPostingStage(postingAdapters(context)),
+    assembler: createAssemblerStage(assemblerAdapters(context)),
+  },
+  journal: flowJournal(context),
+  publisher: context.publisher,
+  clock: context.clock,
+  logger: context.logger,
+});

@@ -105,7 +105,8 @@ export function auditPayload(value: unknown, where: string, path = '$', key?: st
       if (child === undefined) continue;
       checkText(name, `${where} ${path} (a member name)`);
       const safeName = redactPans(name);
-      out[safeName] = auditPayload(child, where, `${path}.${safeName}`, name);
+      // defineProperty: a member named `__proto__` is data, as JSON.parse makes it, never a prototype.
+      Object.defineProperty(out, safeName, { value: auditPayload(child, where, `${path}.${safeName}`, name), enumerable: true, writable: true, configurable: true });
     }
     return out;
   }

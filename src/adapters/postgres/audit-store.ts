@@ -172,15 +172,16 @@ export class PostgresAuditStore implements AuditTrailStore {
           recorded_at: row.recordedAt,
           actor: row.actor,
           subject_ids: row.subjectIds,
-          payload: row.payload,
+          // As text, cast below: a JSON null payload stays the jsonb `null`, never SQL NULL.
+          payload: JSON.stringify(row.payload),
           prev_hash: row.prevHash,
           row_hash: row.rowHash,
         }));
         await client.query(
           `INSERT INTO audit_rows (partition_key, seq, source, source_id, source_position, event_type, occurred_at, recorded_at, actor, subject_ids, payload, prev_hash, row_hash)
-           SELECT partition_key, seq, source, source_id, source_position, event_type, occurred_at, recorded_at, actor, subject_ids, payload, prev_hash, row_hash
+           SELECT partition_key, seq, source, source_id, source_position, event_type, occurred_at, recorded_at, actor, subject_ids, payload::jsonb, prev_hash, row_hash
            FROM jsonb_to_recordset($1::jsonb) AS r(partition_key text, seq bigint, source text, source_id text, source_position text, event_type text,
-             occurred_at timestamptz, recorded_at timestamptz, actor text, subject_ids text[], payload jsonb, prev_hash text, row_hash text)
+             occurred_at timestamptz, recorded_at timestamptz, actor text, subject_ids text[], payload text, prev_hash text, row_hash text)
            ORDER BY seq`,
           [JSON.stringify(chunk)],
         );

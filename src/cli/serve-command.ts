@@ -1,0 +1,273 @@
+/**
+ * `ledgerline serve --state DIR [--port N] [--host 127.0.0.1]`: the payments API locally (API-5)
+ * over HTTP with Hono, the same handler as the Lambda (src/api/app.ts): a Hono request becomes the
+ * core ApiRequest exactly as functions/api turns an API Gateway v2 event into one. Rate limits,
+ * idempotency, the body limit and the card-number guard all apply; tokens come from the state's
+ * local issuer (POST /oauth2/token, GET /.well-known/jwks.json; `ledgerline token`).
+ *
+ * The server is the state's writer (LOCK-1) for its lifetime: POST /v1/authorisations posts
+ * through the real-time poster (MODE-4, src/modes/real-time.ts), reads go to read-only views of
+ * the same partitions. Access-log lines (JSON, one per request, no body, no header values, the
+ * route's template instead of the path: PCI-3) go to stdout; SIGTERM / SIGINT stop it gracefully:
+ * no new connections, the requests in flight answered, then the stores closed and the lock freed.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Hono, type Context } from 'hono';
+import { serve } from '@hono/node-server';
+import { createLocalJWKSet } from 'jose';
+import { acquireDirLock, DirLockedError, type DirLock } from '../adapters/embedded/dir-lock';
+import { openStateDatabase, type StateDatabase } from '../adapters/embedded/database';
+import { SqliteIdempotencyStore } from '../adapters/embedded/idempotency-store';
+import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
+import { SqliteDecisionStore } from '../adapters/embedded/rules-state';
+import { SqliteTransactionStateStore } from '../adapters/embedded/transaction-state-store';
+import { createApi, type AccessRecord } from '../api/app';
+import type { ApiRequest, ApiResponse } from '../api/http';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../api/input';
+import { createTokenVerifier } from '../api/jwt';
+import { tokenEndpoint, type LocalClient } from '../api/local-issuer';
+import { TokenBucketLimiter, type RateLimit } from '../api/rate-limit';
+import { createLogger, type Logger, type LogSink } from '../lambda/logger';
+import { RealTimePoster } from '../modes/real-time';
+import { sourceConfig, SourceConfigError } from '../modes/source-config';
+import type { BalanceView } from '../ports';
+import { partitionDirs } from '../runtime/state-layout';
+import { createAccountBalance } from '../use-cases/api-account-balance/account-balance';
+import { createPaymentStatus } from '../use-cases/api-payment-status/payment-status';
+import { createSubmitAuthorisation } from '../use-cases/api-submit-authorisation/submit-authorisation';
+import { CliError, EXIT_LOCKED } from './errors';
+import type { CliIo } from './main';
+import { wholeNumber } from './options';
+import { loadClients, loadIssuer } from './token-command';
+
+export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 200, perSecond: 100 };
+const SOURCE = 'payments-api';
+
+export interface ServeOptions {
+  state: string;
+  port: number;
+  host: string;
+  clients?: string;
+  bodyLimit: number;
+  rateLimit: RateLimit;
+  /** Where access-log lines go (default: stdout). */
+  log?: LogSink;
+  announce?: (text: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting, answers what is in flight, closes the stores and frees the lock. */
+  close(): Promise<void>;
+}
+
+/** The core request of a Hono request: the body read up to limit + 1 bytes (anything longer is refused whole with 413). */
+export async function coreRequest(c: Context, limit: number): Promise<ApiRequest> {
+  const url = new URL(c.req.url);
+  const headers: Record<string, string> = {};
+  c.req.raw.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) if (!(name in query)) query[name] = value;
+  return { method: c.req.method, path: url.pathname, headers, query, body: await readBody(c.req.raw, headers['content-length'], limit), requestId: randomUUID() };
+}
+
+async function readBody(request: Request, contentLength: string | undefined, limit: number): Promise<Uint8Array | undefined> {
+  if (request.body === null) return undefined;
+  // A declared length over the limit is refused unread: the core sees limit + 1 bytes and answers 413.
+  if (contentLength !== undefined && /^[0-9]+$/.test(contentLength) && Number(contentLength) > limit) {
+    await request.body.cancel().catch(() => undefined);
+    return new Uint8Array(limit + 1);
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}
+
+function toResponse(response: ApiResponse): Response {
+  return new Response(response.body, { status: response.status, headers: response.headers });
+}
+
+/** Read-only views of every partition of the state, opened after the poster made its tables. */
+function readViews(stateDir: string): { dbs: StateDatabase[]; ledgers: SqliteLedgerStore[]; transactions: SqliteTransactionStateStore[]; decisions: SqliteDecisionStore[] } {
+  const dbs = partitionDirs(stateDir).map((dir) => openStateDatabase(dir));
+  return { dbs, ledgers: dbs.map((db) => new SqliteLedgerStore(db)), transactions: dbs.map((db) => new SqliteTransactionStateStore(db)), decisions: dbs.map((db) => new SqliteDecisionStore(db)) };
+}
+
+async function firstOf<T>(stores: readonly T[], read: (store: T) => Promise<unknown>): Promise<never | undefined> {
+  for (const store of stores) {
+    const found = await read(store);
+    if (found !== undefined) return found as never;
+  }
+  return undefined;
+}
+
+/** Starts the server (the state's lock taken first). */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const announce = options.announce ?? ((text: string) => process.stderr.write(text));
+  try {
+    const source = sourceConfig().sources.find((candidate) => candidate.name === SOURCE);
+    if (!source || source.mode !== 'real-time') throw new CliError(`serve: config/sources.json has no real-time source "${SOURCE}"`);
+  } catch (error) {
+    if (error instanceof SourceConfigError) throw new CliError(`serve: ${error.message}`);
+    throw error;
+  }
+  let lock: DirLock;
+  try {
+    lock = acquireDirLock(options.state, 'ledgerline serve');
+  } catch (error) {
+    if (error instanceof DirLockedError) throw new CliError(error.message, EXIT_LOCKED);
+    throw error;
+  }
+  const closers: (() => void)[] = [() => lock.release()];
+  const closeAll = (): void => {
+    for (const close of closers.reverse()) {
+      try {
+        close();
+      } catch {
+        // keep closing the rest
+      }
+    }
+  };
+  try {
+    const clients: Map<string, LocalClient> = loadClients(options.state, announce, options.clients);
+    const keys = await loadIssuer(options.state);
+    const poster = new RealTimePoster({ stateDir: options.state, source: SOURCE });
+    closers.push(() => poster.close());
+    const views = readViews(options.state);
+    closers.push(() => views.dbs.forEach((db) => db.close()));
+    const idempotency = SqliteIdempotencyStore.open(options.state);
+    closers.push(() => idempotency.close());
+    const logger: Logger = createLogger({ service: 'ledgerline-api' }, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
+    const api = createApi({
+      verifyToken: createTokenVerifier({ issuer: keys.issuer, audiences: [keys.audience], keys: createLocalJWKSet({ keys: [keys.publicJwk] }) }),
+      limiter: new TokenBucketLimiter((clientId) => clients.get(clientId)?.rateLimit ?? options.rateLimit),
+      idempotency,
+      now: () => Date.now(),
+      bodyLimitBytes: options.bodyLimit,
+      useCases: {
+        submitAuthorisation: createSubmitAuthorisation((authorisation) => poster.postOne(authorisation)),
+        paymentStatus: createPaymentStatus({
+          ledger: { hasSequence: async (id) => (await firstOf(views.ledgers, async (l) => ((await l.hasSequence(id)) ? true : undefined))) === true },
+          transactions: { get: (id) => firstOf(views.transactions, (t) => t.get(id)) },
+          decisions: { get: (id) => firstOf(views.decisions, (d) => d.get(id)) },
+        }),
+        accountBalance: createAccountBalance({
+          rowsOf: async (accountId) => {
+            const rows: BalanceView[] = [];
+            for (const ledger of views.ledgers) rows.push(...(await ledger.balances()).filter((row) => row.accountId === accountId));
+            return rows;
+          },
+        }),
+      },
+      onError: (error, record) => logger.error('request failed', { requestId: record.requestId, route: record.route, error }),
+    });
+    const access = (record: AccessRecord): void => logger.info('access', { ...record });
+
+    let inFlight = 0;
+    let idle: (() => void) | undefined;
+    const app = new Hono();
+    app.post('/oauth2/token', async (c) => {
+      const response = await tokenEndpoint(
+        keys,
+        clients,
+        { contentType: c.req.header('content-type'), authorization: c.req.header('authorization'), body: await c.req.text() },
+        Math.floor(Date.now() / 1000),
+      );
+      access({ requestId: randomUUID(), method: 'POST', route: '/oauth2/token', status: response.status, bytesIn: 0, bytesOut: response.body.length, durationMs: 0 });
+      return toResponse(response);
+    });
+    app.get('/.well-known/jwks.json', (c) => c.json({ keys: [keys.publicJwk] }));
+    app.all('*', async (c) => {
+      inFlight += 1;
+      try {
+        const { response, access: record } = await api(await coreRequest(c, options.bodyLimit));
+        access(record);
+        return toResponse(response);
+      } finally {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+      }
+    });
+
+    const server = await new Promise<Server>((resolve, reject) => {
+      const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started as Server)) as Server;
+      started.once('error', reject);
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    logger.info('listening', { url, issuer: keys.issuer, audience: keys.audience, tokenEndpoint: `${url}/oauth2/token`, jwks: `${url}/.well-known/jwks.json` });
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      close: () =>
+        (closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          });
+          if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+          logger.info('stopped', { url });
+          closeAll();
+        })()),
+    };
+  } catch (error) {
+    closeAll();
+    throw error;
+  }
+}
+
+function rateLimitOption(text: string): RateLimit {
+  const match = /^([1-9][0-9]{0,5})\/([1-9][0-9]{0,5})$/.exec(text);
+  if (!match) throw new InvalidArgumentError(`--rate-limit expects BURST/PER_SECOND (e.g. 200/100), got "${text}"`);
+  return { burst: Number(match[1]), perSecond: Number(match[2]) };
+}
+
+export function addServeCommand(program: Command, io: CliIo): void {
+  program
+    .command('serve')
+    .description('serve the payments API over HTTP on loopback (API-5): POST /v1/authorisations, GET /v1/payments/{id}, GET /v1/accounts/{id}/balance, behind JWTs of the local issuer')
+    .requiredOption('--state <dir>', 'state directory (created if absent); the server is its writer while it runs')
+    .option('--port <n>', 'port (0 = any free port)', wholeNumber('--port', { max: 65_535, hint: '0 = any free port' }), 8080)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--clients <file>', 'OAuth clients file ({"clients": [{"clientId", "secret", "scopes", "rateLimit"?}]}) instead of <state>/api/clients.json')
+    .option('--body-limit <bytes>', 'largest request body', wholeNumber('--body-limit', { min: 256, max: 1_048_576 }), DEFAULT_BODY_LIMIT_BYTES)
+    .option('--rate-limit <burst/perSecond>', "each client's token bucket unless its clients entry sets one", rateLimitOption, DEFAULT_RATE_LIMIT)
+    .addHelpText(
+      'after',
+      '\nExample:\n  ledgerline serve --state ./state --port 8080 &\n  TOKEN=$(ledgerline token --state ./state)\n  curl -H "Authorization: Bearer $TOKEN" -H "Idempotency-Key: k1" -H "Content-Type: application/json" \\\n       --data @auth.json http://127.0.0.1:8080/v1/authorisations\n\nAccess-log lines (JSON) go to stdout; SIGTERM or SIGINT stops the server after the requests in flight.',
+    )
+    .action(async (options: { state: string; port: number; host: string; clients?: string; bodyLimit: number; rateLimit: RateLimit }) => {
+      const running = await startServer({ ...options, announce: io.stderr });
+      io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          io.stderr(`${signal}: stopping after the requests in flight\n`);
+          void running.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,5 +1,6 @@
 /**
- * Every bad-input kind through the CLI: a clear error naming the file and the line or element,
+ * Every bad-input kind through the CLI (`ledgerline reconcile` in process, one child process for the
+ * exit status as the shell sees it): a clear error naming the file and the line or element,
  * exit code 2, the file copied to <out>/quarantine/ with <name>.reason.txt, and nothing from
  * the run recorded (no results, no registry, no DuckDB rows).
  */
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { queryStore } from '../../support/analytics-store';
 import { cli } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, CAMT_WRONG, FIXTURES, LEDGER_ROWS, listing, MT940, read, writeLedger, writeState, writeText } from './helpers';
 
@@ -24,8 +26,8 @@ interface Case {
   problem: string;
 }
 
-function expectRejected(c: Case, out: string): void {
-  const result = cli(['reconcile', ...c.args, '--out', out, '--json']);
+async function expectRejected(c: Case, out: string): Promise<void> {
+  const result = await runCli(['reconcile', ...c.args, '--out', out, '--json'], { processStreams: true });
   expect(result.status).toBe(2);
   expect(result.stdout).toBe('');
   for (const text of c.says) expect(result.stderr).toContain(text);
@@ -105,23 +107,23 @@ const cases: Record<string, () => Case> = {
 };
 
 describe('bad input', () => {
-  it.each(Object.keys(cases))('%s: named error, exit 2, quarantined with its reason, nothing recorded', (name) => {
+  it.each(Object.keys(cases))('%s: named error, exit 2, quarantined with its reason, nothing recorded', async (name) => {
     const c = cases[name]!();
     const out = join(root, `out-${(counter += 1)}`);
-    expectRejected(c, out);
+    await expectRejected(c, out);
     const quarantined = c.bad.slice(c.bad.lastIndexOf('/') + 1);
     expect(listing(out)).toEqual(['quarantine/', `quarantine/${quarantined}`, `quarantine/${quarantined}.reason.txt`].sort());
   });
 
   it('leaves an earlier run untouched: same current run, registry and DuckDB rows', async () => {
     const out = join(root, 'out-existing');
-    const first = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', out, '--json']);
+    const first = await runCli(['reconcile', '--statement', MT940, '--ledger', ledger, '--out', out, '--json']);
     expect(first.status).toBe(0);
     const runId = (JSON.parse(first.stdout) as { runId: string }).runId;
     const before = listing(out);
     const matchesBefore = read(join(out, 'matches.csv'));
 
-    expectRejected({ bad: CAMT_WRONG, args: ['--statement', CAMT053, '--statement', CAMT_WRONG, '--ledger', ledger], says: [CAMT_WRONG, 'contains no <Stmt>'], problem: 'malformed' }, out);
+    await expectRejected({ bad: CAMT_WRONG, args: ['--statement', CAMT053, '--statement', CAMT_WRONG, '--ledger', ledger], says: [CAMT_WRONG, 'contains no <Stmt>'], problem: 'malformed' }, out);
 
     expect(listing(out).filter((path) => !path.startsWith('quarantine/'))).toEqual(before);
     expect(readlinkSync(join(out, 'current'))).toBe(join('runs', runId));
@@ -143,6 +145,7 @@ describe('bad input', () => {
   it('a separate --quarantine folder receives the file and its reason', () => {
     const quarantine = join(root, 'q');
     const out = join(root, 'out-q');
+    // A real child process once: a quarantined file's exit status as the shell sees it.
     const result = cli(['reconcile', '--statement', BAI2_UNKNOWN, '--ledger', ledger, '--out', out, '--quarantine', quarantine]);
     expect(result.status).toBe(2);
     expect(listing(quarantine)).toEqual(['sample-parseError.txt', 'sample-parseError.txt.reason.txt']);

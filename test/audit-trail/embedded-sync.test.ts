@@ -29,7 +29,7 @@ async function ledgerline(args: readonly string[]): Promise<CliResult> {
   addAuditCommand(program, io);
   const previous = process.exitCode;
   process.exitCode = undefined;
-  let status = 0;
+  let status: number;
   try {
     await program.parseAsync(['node', 'ledgerline', ...args]);
     status = Number(process.exitCode ?? 0);

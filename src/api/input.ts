@@ -11,7 +11,8 @@
  * Path and query parameters and the Idempotency-Key header get the card-number guard too.
  */
 import type { Authorisation } from '../domain/events';
-import { classifyLine } from '../domain/ingest';
+import { AUTHORISATION_TIMESTAMP_FIELDS, classifyLine } from '../domain/ingest';
+import { timestampFault } from '../domain/timestamps';
 import { containsPan, findPan } from '../domain/pan';
 import { strictJsonFault } from '../domain/strict-json';
 import { schemaFaults, type ApiSchemaName } from '../../schemas/api';
@@ -121,8 +122,23 @@ function fieldOfReason(reason: string): string {
 
 /** Steps 4–5 for an authorisation: the schema, then the domain's checks. */
 export function checkAuthorisation(value: unknown, requestId: string): Checked<Authorisation> {
-  const schema = checkSchema('Authorisation', value, requestId);
-  if (!schema.ok) return schema;
+  const faults = schemaFaults('Authorisation', value);
+  if (faults.length > 0) {
+    // ING-2 timestamps the schema's format lets through are named alongside the schema's faults.
+    const named = new Set(faults.map((fault) => fault.pointer));
+    for (const field of AUTHORISATION_TIMESTAMP_FIELDS) {
+      const text = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
+      const fault = typeof text === 'string' && !named.has(`/${field}`) ? timestampFault(text) : undefined;
+      if (fault) faults.push({ pointer: `/${field}`, detail: fault });
+    }
+    return {
+      ok: false,
+      response: invalidFields(
+        faults.map((fault) => ({ in: 'body', field: fault.pointer, detail: fault.detail })),
+        requestId,
+      ),
+    };
+  }
   const classified = classifyLine(JSON.stringify(value), validateAuthorisation);
   if (classified.kind === 'valid') return { ok: true, value: classified.authorisation };
   return { ok: false, response: invalidFields([{ in: 'body', field: fieldOfReason(classified.reason), detail: classified.reason }], requestId) };

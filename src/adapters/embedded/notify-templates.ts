@@ -4,14 +4,29 @@
  * (`<purpose>/<channel>.<locale>.v<version>.json`), the set checked whole (each id and version
  * once; the default language ends every chain). Loaded once, on first use.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Template } from '../../notify/template';
 import { checkTemplateSet, parseTemplate, TemplateError } from '../../notify/template';
 import type { TemplateStore } from '../../ports/notify';
 
-/** The repository's templates: config/templates (next to src/ in a checkout; copied beside a bundle). */
-export const DEFAULT_TEMPLATES_DIR = join(__dirname, '..', '..', '..', 'config', 'templates');
+/**
+ * The repository's templates, config/templates: `LEDGERLINE_TEMPLATES_DIR` if set, else the first
+ * `config/templates` found walking up from this module (a checkout: three levels up; a bundle in
+ * dist/ or /var/task: beside or above it, where the build copies them), else under the working
+ * directory.
+ */
+export function defaultTemplatesDir(): string {
+  const configured = process.env.LEDGERLINE_TEMPLATES_DIR;
+  if (configured) return configured;
+  let dir = __dirname;
+  for (let level = 0; level < 6; level += 1) {
+    const candidate = join(dir, 'config', 'templates');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'config', 'templates');
+}
 
 function jsonFiles(dir: string): string[] {
   const files: string[] = [];
@@ -49,7 +64,7 @@ export class FileTemplateStore implements TemplateStore {
   private loaded: readonly Template[] | undefined;
 
   constructor(
-    private readonly dir: string = DEFAULT_TEMPLATES_DIR,
+    private readonly dir: string = defaultTemplatesDir(),
     private readonly defaultLanguage = 'en',
   ) {}
 

@@ -23,6 +23,8 @@ export class WebhookReceiver {
   private port = 0;
   private readonly failures: Failure[] = [];
   readonly requests: ReceivedRequest[] = [];
+  /** Delivery ids as requests arrive, before the receiver does anything with them. */
+  readonly arrived: string[] = [];
   /** Processed deliveries: id → body (each once). */
   readonly processed = new Map<string, string>();
 
@@ -31,6 +33,11 @@ export class WebhookReceiver {
     private readonly now: () => number,
     private readonly toleranceSeconds = 300,
   ) {}
+
+  /** The receiver learns a key (a partner given a new secret). */
+  addKey(keyId: string, secret: string): void {
+    this.keys[keyId] = secret;
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hooks`;
@@ -62,6 +69,7 @@ export class WebhookReceiver {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const deliveryId = String(request.headers[DELIVERY_ID_HEADER.toLowerCase()] ?? '');
+    this.arrived.push(deliveryId);
     const failure = this.failures.shift();
     if (failure?.kind === 'reset') {
       request.socket.destroy();

@@ -12,7 +12,7 @@ import { API_SCOPES } from '../../../src/api/routes';
 import { startServer, type RunningServer } from '../../../src/cli/serve-command';
 import { loadIssuer } from '../../../src/cli/token-command';
 import type { IssuerKeys } from '../../../src/api/local-issuer';
-import { authorisationLines } from '../../../src/generator/authorisations';
+import { authorisationLines, HIGH_RISK_MCCS } from '../../../src/generator/authorisations';
 import { loadReferenceData } from '../../../src/adapters/embedded/reference-data';
 
 export const ALL_SCOPES = Object.keys(API_SCOPES);
@@ -109,4 +109,16 @@ export async function startHarness(options: { bodyLimit?: number } = {}): Promis
 /** Generated authorisations that post (the shipped reference data), one per seed and index. */
 export function sampleAuthorisations(count: number, seed: number): Record<string, unknown>[] {
   return [...authorisationLines({ count, seed, duplicateRate: 0, referenceData: loadReferenceData() })].map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Authorisations the shipped rule set posts: approved, domestic GBP, no high-risk merchant, no over-limit amount. */
+export function postableAuthorisations(count: number, seed: number): Record<string, unknown>[] {
+  const all = sampleAuthorisations(count * 6 + 20, seed);
+  const postable = all.filter((a) => {
+    const amount = a.amount as { value: string; currency: string };
+    const merchant = a.merchant as { country: string; mcc: string };
+    return a.responseCode === '00' && amount.currency === 'GBP' && merchant.country === 'GB' && !HIGH_RISK_MCCS.has(merchant.mcc) && Number(amount.value) < 500;
+  });
+  if (postable.length < count) throw new Error(`seed ${seed}: only ${postable.length} postable authorisations of ${all.length}`);
+  return postable.slice(0, count);
 }

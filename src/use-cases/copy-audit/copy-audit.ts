@@ -119,3 +119,41 @@ export async function verifyAuditTrail(store: AuditTrailStore, options: { partit
   }
   return { partitions, rows: partitions.reduce((sum, p) => sum + p.rows, 0), faults, intact: faults.length === 0 };
 }
+
+/** One item of a delivered batch (a stream record): its id in the batch, and its record (or why it has none). */
+export type BatchItem = { itemId: string; record: PartitionedRecord } | { itemId: string; skipped: true } | { itemId: string; error: Error };
+
+export interface BatchCopy {
+  appended: number;
+  duplicates: number;
+  skipped: number;
+  /** Items to deliver again: those that could not be read, and those of partitions that could not be appended. */
+  failed: Array<{ itemId: string; reason: string }>;
+}
+
+/**
+ * Copies one delivered batch (DynamoDB Streams on AWS): every readable record is appended, each
+ * partition in its own transaction; an item that cannot be read, or whose partition failed, is
+ * returned to be delivered again (its batch-mates are not: a re-delivery of them is a no-op anyway).
+ */
+export async function copyBatch(store: AuditTrailStore, items: readonly BatchItem[]): Promise<BatchCopy> {
+  const failed: BatchCopy['failed'] = [];
+  const records: PartitionedRecord[] = [];
+  const itemsOf = new Map<string, string[]>();
+  let skipped = 0;
+  for (const item of items) {
+    if ('error' in item) failed.push({ itemId: item.itemId, reason: item.error.message });
+    else if ('skipped' in item) skipped += 1;
+    else {
+      records.push(item.record);
+      const ids = itemsOf.get(item.record.record.sourceId) ?? [];
+      ids.push(item.itemId);
+      itemsOf.set(item.record.record.sourceId, ids);
+    }
+  }
+  const result = records.length > 0 ? await store.append(records) : { appended: 0, duplicates: 0, failures: [] };
+  for (const failure of result.failures) {
+    for (const sourceId of failure.sourceIds) for (const itemId of itemsOf.get(sourceId) ?? []) failed.push({ itemId, reason: failure.error.message });
+  }
+  return { appended: result.appended, duplicates: result.duplicates, skipped, failed };
+}

@@ -21,7 +21,7 @@ export async function runNotifyCli(args: readonly string[]): Promise<Result> {
   addNotifyCommand(program, io);
   const previous = process.exitCode;
   process.exitCode = undefined;
-  let status = 0;
+  let status: number;
   try {
     await program.parseAsync(['node', 'ledgerline', ...args]);
     status = Number(process.exitCode ?? 0);

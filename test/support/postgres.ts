@@ -35,8 +35,8 @@ export interface ThrowAwayPostgres {
   cluster(): PostgresCluster;
   /** A new, empty database; its URL. */
   freshDatabase(): Promise<string>;
-  /** A pool on `url` (max `max` connections), ended after the file. */
-  pool(url: string, max?: number): Pool;
+  /** A pool on `url` (max `max` connections, server `options` such as `-c lock_timeout=300`), ended after the file. */
+  pool(url: string, max?: number, options?: string): Pool;
   /** A client on `url`, ended after the file. */
   client(url: string): Promise<Client>;
 }
@@ -67,8 +67,10 @@ export function useThrowAwayPostgres(): ThrowAwayPostgres {
       await admin!.query(`CREATE DATABASE ${name}`);
       return cluster!.urlFor(name);
     },
-    pool(url, max = 4) {
-      const pool = new Pool({ connectionString: url, max });
+    pool(url, max = 4, options) {
+      const pool = new Pool({ connectionString: url, max, ...(options ? { options } : {}) });
+      // An idle connection dropped when the cluster stops is no test failure.
+      pool.on('error', () => undefined);
       pools.push(pool);
       return pool;
     },

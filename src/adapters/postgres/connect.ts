@@ -19,20 +19,31 @@ export interface PostgresConnection {
   ssl?: boolean;
 }
 
+/**
+ * An idle pooled connection the server drops (a failover, a restart) is discarded by the pool and
+ * replaced on next use; without a listener its error would end the process.
+ */
+function keepIdleErrorsQuiet(pool: Pool): Pool {
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 /** A pool from a postgres:// URL. */
 export function poolFromUrl(url: string, max = 4): Pool {
-  return new Pool({ connectionString: url, max });
+  return keepIdleErrorsQuiet(new Pool({ connectionString: url, max }));
 }
 
 /** A pool from connection parameters. */
 export function poolFromConnection(connection: PostgresConnection, max = 2): Pool {
-  return new Pool({
-    host: connection.host,
-    port: connection.port,
-    database: connection.database,
-    user: connection.user,
-    password: connection.password,
-    max,
-    ...(connection.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
-  });
+  return keepIdleErrorsQuiet(
+    new Pool({
+      host: connection.host,
+      port: connection.port,
+      database: connection.database,
+      user: connection.user,
+      password: connection.password,
+      max,
+      ...(connection.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
+    }),
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { canonicalAccount, parseAccountRegistry, AccountRegistryError } from '../../../src/recon/run/account-registry';
-import { cli } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 import { tempDir } from '../../support/runtime';
 import { CAMT053, LEDGER_ROWS, MT940, writeLedger, writeText } from './helpers';
 import { seededRandom } from '../../support/random';
@@ -63,15 +63,15 @@ describe('reconcile --accounts', () => {
     'ledger-without-mbank.csv',
   );
 
-  it('without a registry, an account with no ledger rows is refused (exit 2, named)', () => {
-    const result = cli(['reconcile', '--statement', CAMT053, '--statement', MT940, '--ledger', ledger, '--out', join(root, 'out-refused'), '--json']);
+  it('without a registry, an account with no ledger rows is refused (exit 2, named)', async () => {
+    const result = await runCli(['reconcile', '--statement', CAMT053, '--statement', MT940, '--ledger', ledger, '--out', join(root, 'out-refused'), '--json']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('account PL29114010810000267002001002');
   });
 
-  it('declared, the new account reconciles to all unmatched and the run commits', () => {
+  it('declared, the new account reconciles to all unmatched and the run commits', async () => {
     const registry = writeText(root, 'accounts.txt', '# accounts finance reconciles\nPL29 1140 1081 0000 2670 0200 1002\n');
-    const result = cli(['reconcile', '--statement', CAMT053, '--statement', MT940, '--ledger', ledger, '--accounts', registry, '--out', join(root, 'out-declared'), '--json']);
+    const result = await runCli(['reconcile', '--statement', CAMT053, '--statement', MT940, '--ledger', ledger, '--accounts', registry, '--out', join(root, 'out-declared'), '--json']);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain('mt940, 1 statement(s), 3 line(s)');
     const json = JSON.parse(result.stdout) as { statementLines: number; unmatchedStatement: number };
@@ -80,14 +80,14 @@ describe('reconcile --accounts', () => {
     expect(json.unmatchedStatement).toBeGreaterThanOrEqual(3);
   });
 
-  it('a bad registry is a usage error naming its file and line, not a quarantined statement', () => {
+  it('a bad registry is a usage error naming its file and line, not a quarantined statement', async () => {
     const registry = writeText(root, 'bad-accounts.txt', 'PL29114010810000267002001002\n4111111111111111\n');
     const out = join(root, 'out-bad');
-    const result = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--accounts', registry, '--out', out]);
+    const result = await runCli(['reconcile', '--statement', MT940, '--ledger', ledger, '--accounts', registry, '--out', out], { processStreams: true });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(`${registry}:2: a card number is not an account (PCI-3)`);
     expect(result.stderr).not.toContain('4111111111111111');
-    const missing = cli(['reconcile', '--statement', MT940, '--ledger', ledger, '--accounts', join(root, 'nope.txt'), '--out', out]);
+    const missing = await runCli(['reconcile', '--statement', MT940, '--ledger', ledger, '--accounts', join(root, 'nope.txt'), '--out', out]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('account registry');
   });

@@ -1,12 +1,13 @@
 /**
  * `ledgerline inbox`: files dropped into the inbox are reconciled and moved to processed/ (bad
- * ones to quarantine/ with their reason); idempotent by content hash. --once through the CLI;
- * the watcher in-process.
+ * ones to quarantine/ with their reason); idempotent by content hash. --once through the CLI
+ * (in process, one child process for the exit status); the watcher in-process.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInbox, type InboxEvent } from '../../../src/recon/run/inbox';
 import { cli } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, listing, MT940, read, writeLedger } from './helpers';
 
@@ -20,8 +21,8 @@ describe('ledgerline inbox --once', () => {
     copyFileSync(source, join(inbox, name));
   }
 
-  function runOnce() {
-    const result = cli(['inbox', '--dir', inbox, '--out', out, '--ledger', ledger, '--once', '--json']);
+  async function runOnce() {
+    const result = await runCli(['inbox', '--dir', inbox, '--out', out, '--ledger', ledger, '--once', '--json']);
     expect(result.status).toBe(0);
     return (JSON.parse(result.stdout) as { events: InboxEvent[] }).events;
   }
@@ -34,8 +35,8 @@ describe('ledgerline inbox --once', () => {
     writeFileSync(join(inbox, '.d-being-uploaded.xml.part'), 'partial');
   });
 
-  it('reconciles each file, moves it to processed/ or quarantine/, and ignores partial uploads', () => {
-    const events = runOnce();
+  it('reconciles each file, moves it to processed/ or quarantine/, and ignores partial uploads', async () => {
+    const events = await runOnce();
     expect(events.map((e) => [e.file, e.outcome])).toEqual([
       ['a-camt053.xml', 'reconciled'],
       ['b-mbank.sta', 'reconciled'],
@@ -60,11 +61,11 @@ describe('ledgerline inbox --once', () => {
     expect(existsSync(join(out, 'quarantine'))).toBe(false);
   });
 
-  it('is idempotent by content hash: the same content dropped again (any name) goes to processed/ without a run', () => {
+  it('is idempotent by content hash: the same content dropped again (any name) goes to processed/ without a run', async () => {
     drop(CAMT053, 'a-camt053-again.xml');
     drop(MT940, 'b-mbank.sta'); // same name as the processed one
     const runsBefore = listing(join(out, 'runs'));
-    const events = runOnce();
+    const events = await runOnce();
     expect(events.map((e) => [e.file, e.outcome])).toEqual([
       ['a-camt053-again.xml', 'reuploaded'],
       ['b-mbank.sta', 'reuploaded'],
@@ -72,12 +73,12 @@ describe('ledgerline inbox --once', () => {
     expect(listing(join(out, 'runs'))).toEqual(runsBefore);
     expect(listing(inbox).filter((p) => p.startsWith('processed/'))).toEqual(['processed/', 'processed/a-camt053-again.xml', 'processed/a-camt053.xml', 'processed/b-mbank.sta']);
     // Nothing left to do.
-    expect(runOnce()).toEqual([]);
+    expect(await runOnce()).toEqual([]);
   });
 
-  it('refuses an --out inside the inbox and a missing inbox', () => {
-    expect(cli(['inbox', '--dir', inbox, '--out', join(inbox, 'results'), '--ledger', ledger, '--once']).status).toBe(2);
-    const missing = cli(['inbox', '--dir', join(root, 'nope'), '--out', out, '--ledger', ledger, '--once']);
+  it('refuses an --out inside the inbox and a missing inbox', async () => {
+    expect((await runCli(['inbox', '--dir', inbox, '--out', join(inbox, 'results'), '--ledger', ledger, '--once'])).status).toBe(2);
+    const missing = await runCli(['inbox', '--dir', join(root, 'nope'), '--out', out, '--ledger', ledger, '--once']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('does not exist');
   });
@@ -90,6 +91,7 @@ describe('inbox with a bad ledger file', () => {
     const inbox = join(root, 'inbox');
     mkdirSync(inbox);
     copyFileSync(CAMT053, join(inbox, 'camt.xml'));
+    // A real child process once: the exit status (1) as the shell sees it.
     const result = cli(['inbox', '--dir', inbox, '--out', join(root, 'out'), '--ledger', ledger, '--once', '--json']);
     expect(result.status).toBe(1);
     const events = (JSON.parse(result.stdout) as { events: InboxEvent[] }).events;

@@ -24,7 +24,7 @@ import { reconcile, RejectedInputError } from '../../../src/recon/run/reconcile'
 import { createWorkbenchApp } from '../../../src/recon/workbench/app';
 import { importNewRuns } from '../../../src/recon/workbench/import-run';
 import type { WorkbenchRequest } from '../../../src/recon/workbench/ports';
-import { cli } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 import { cardPanArb, digitsScanner, normaliseDigits, panSpellingArb, spellPan, type PanSpelling } from '../../support/pan-spellings';
 import { tempDir } from '../../support/runtime';
@@ -369,14 +369,15 @@ describe('no card number reaches the reconciliation outputs, logs or databases (
     expect([...scanSqlite(join(inboxOut, 'registry.db')), ...(await scanColumnar(inboxOut))]).toEqual([]);
   });
 
-  it("reconcile through the CLI: stderr, stdout, a quarantined file's reason and the --out hold no PAN", () => {
+  // The command in process (its io and any direct write to process.stdout/stderr captured).
+  it("reconcile through the CLI: stderr, stdout, a quarantined file's reason and the --out hold no PAN", async () => {
     const cliOut = join(root, 'cli-out');
-    const good = cli(['reconcile', '--statement', statements.camt.path, '--statement', statements.mt940.path, '--ledger', ledger, '--out', cliOut, '--json']);
+    const good = await runCli(['reconcile', '--statement', statements.camt.path, '--statement', statements.mt940.path, '--ledger', ledger, '--out', cliOut, '--json'], { processStreams: true });
     expect(good.status).toBe(0);
     const badFile = join(root, 'in', 'unknown-account.csv');
     writeFileSync(badFile, csvStatement(statements.csv.lines.slice(0, 2), '6011111111111117'));
     PANS.add('6011111111111117');
-    const bad = cli(['reconcile', '--statement', badFile, '--profile', 'generic-signed', '--ledger', ledger, '--out', cliOut]);
+    const bad = await runCli(['reconcile', '--statement', badFile, '--profile', 'generic-signed', '--ledger', ledger, '--out', cliOut], { processStreams: true });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('the account id is a card number');
     expect([...leaks('stdout', good.stdout + bad.stdout), ...leaks('stderr', good.stderr + bad.stderr), ...scanFiles(cliOut)]).toEqual([]);

@@ -294,14 +294,15 @@ export class DynamoFlowFacts implements FlowFactsReader, FlowRepairer {
 
   /**
    * The journal's ingestions of the window: every bucket of every hour it covers (a Query per
-   * partition, the sort key bounding the window). An open start begins at the oldest item the
-   * journal can still hold (its retention).
+   * partition, the sort key bounding the window); an open start scans the journal.
    */
   private async journalIngestions(window: FlowWindow): Promise<Ingestion[]> {
     const table = this.options.rulesStateTable;
     if (!table) return [];
+    // An open start (an ad-hoc audit of everything the journal holds): one Scan of the journal's items.
+    if (!window.from) return this.scanJournal(table, window);
     const to = window.to ?? new Date(this.now().getTime() + HOUR_MS);
-    const from = window.from ?? new Date(this.now().getTime() - (FLOW_KEYS.ingestedRetentionDays + 1) * DAY_MS);
+    const from = window.from;
     if (from.getTime() >= to.getTime()) return [];
     const partitions: string[] = [];
     for (let hour = Math.floor(from.getTime() / HOUR_MS) * HOUR_MS; hour < to.getTime(); hour += HOUR_MS) {
@@ -313,6 +314,30 @@ export class DynamoFlowFacts implements FlowFactsReader, FlowRepairer {
       const pages = await Promise.all(partitions.slice(at, at + QUERY_CONCURRENCY).map((partition) => this.queryPartition(table, partition, from, to)));
       for (const page of pages) for (const ingestion of page) if (inWindow(ingestion.ingestedAt, window)) found.push(ingestion);
     }
+    return found;
+  }
+
+  private async scanJournal(table: string, window: FlowWindow): Promise<Ingestion[]> {
+    const found: Ingestion[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await awsCall('flow facts: Scan journal ingestions', () =>
+        this.options.client.send(
+          new ScanCommand({
+            TableName: table,
+            FilterExpression: 'begins_with(pk, :p)',
+            ExpressionAttributeValues: { ':p': { S: FLOW_KEYS.ingestedPrefix } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const ingestion = journalIngestion(item);
+        if (ingestion && inWindow(ingestion.ingestedAt, window)) found.push(ingestion);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
     return found;
   }
 

@@ -106,6 +106,7 @@ export const TRANSACTION_STATUS_SORT_KEY = 'updatedAt';
  */
 export const FLOW_KEYS = Object.freeze({
   prefix: 'FLOW#',
+  ingestedPrefix: 'FLOW#INGESTED#',
   ingestedBuckets: 8,
   ingestedPartition: (ingestedAtIso: string, bucket: number) => `FLOW#INGESTED#${ingestedAtIso.slice(0, 13)}#${String(bucket).padStart(2, '0')}`,
   ingestedSort: (ingestedAtIso: string, authorizationId: string) => `${ingestedAtIso}#${authorizationId}`,

@@ -58,6 +58,11 @@ export interface OutboundMessage {
   templateVersion: number;
 }
 
+/** A sender's failure that retrying cannot fix (an address the provider refuses for good): dead-lettered at once. */
+export class PermanentSendError extends Error {
+  override name = 'PermanentSendError';
+}
+
 export interface MessageSender {
   /**
    * Sends `message`; resolves with the provider's message id. Throws on failure (the notifier

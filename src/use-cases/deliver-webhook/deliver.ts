@@ -19,7 +19,9 @@ import { nextStep } from '../../notify/delivery-policy';
 import { DELIVERY_ID_HEADER, EVENT_TYPE_HEADER, signWebhook } from '../../notify/signing';
 import type { Clock } from '../../ports';
 import type { DeliveryAttempt, DeliveryState, DeliveryStore, MessageSenders, OutboundMessage, SigningKeyStore, SubscriptionRegistry, WebhookTransport } from '../../ports/notify';
-import { VersionConflictError } from '../../ports/notify';
+import { PermanentSendError, VersionConflictError } from '../../ports/notify';
+
+export { PermanentSendError };
 
 export interface DeliverDeps {
   deliveries: DeliveryStore;
@@ -32,11 +34,6 @@ export interface DeliverDeps {
   policy: DeliveryPolicy;
   /** Waits between in-line attempts. */
   sleep: (ms: number) => Promise<void>;
-}
-
-/** A sender's failure that retrying cannot fix (an address the provider refuses for good). */
-export class PermanentSendError extends Error {
-  override name = 'PermanentSendError';
 }
 
 export type DeliverResult =

@@ -1,13 +1,14 @@
 /**
  * PCI-1, PCI-3 through the posting entry point: every spelling of the shared PAN generator, put in
  * a field of an otherwise valid authorisation (and the not-JSON spellings as whole lines), is
- * dead-lettered by `ledgerline post`, and afterwards no file of the state (databases, WAL, routing
+ * dead-lettered by `ledgerline post` (run in process), and afterwards no file of the state (databases, WAL, routing
  * table, outbox), no output of `post` or `dead-letters`, and no log line holds the PAN's digits.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filesContainingDigitsOf, containsDigitsOf, panSpellingList, SAMPLE_PANS } from '../support/pan-spellings';
-import { cli } from '../support/cli';
+import type { CliResult } from '../support/cli';
+import { runCli } from '../support/cli-in-process';
 import { sampleLines, tempDir } from '../support/runtime';
 
 describe('ledgerline post: card numbers in any spelling (PCI-1, PCI-3)', () => {
@@ -45,8 +46,13 @@ describe('ledgerline post: card numbers in any spelling (PCI-1, PCI-3)', () => {
   const input = join(work, 'auths.ndjson');
   writeFileSync(input, `${lines.join('\n')}\n`);
 
-  const post = cli(['post', '--input', input, '--state', state, '--partitions', '2', '--json']);
-  const letters = cli(['dead-letters', '--state', state, '--json']);
+  // The command in process: its io and any direct write to process.stdout/stderr captured.
+  let post: CliResult;
+  let letters: CliResult;
+  beforeAll(async () => {
+    post = await runCli(['post', '--input', input, '--state', state, '--partitions', '2', '--json'], { processStreams: true });
+    letters = await runCli(['dead-letters', '--state', state, '--json'], { processStreams: true });
+  });
 
   it('dead-letters every carrier line, by its line number, and posts the valid lines', () => {
     expect(post.status).toBe(0);

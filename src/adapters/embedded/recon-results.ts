@@ -71,52 +71,62 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
     },
     async stage(run): Promise<StagedResults> {
       const staging = stageRun(out, run.runId, options.hooks);
-      let analytics: AnalyticsLoad | undefined;
-      const abort = async (): Promise<void> => {
+      const removeStaging = (): void => {
         staging.revert();
         staging.abort();
       };
-      const close = async (): Promise<void> => {
-        // Not committed (or interrupted between the two commits): no DuckDB view lists the run.
-        await analytics?.rollback().catch(() => undefined);
-      };
       try {
-        staging.write('matches.csv', matchesCsvChunks(run.result, run));
-        staging.write('exceptions.csv', exceptionsCsvChunks(run.result, run));
+        await staging.writeAsync('matches.csv', matchesCsvChunks(run.result, run));
+        await staging.writeAsync('exceptions.csv', exceptionsCsvChunks(run.result, run));
         staging.write('summary.json', renderSummary(run.summary));
         staging.write(
           'audit.ndjson',
           run.audit.map((record) => `${JSON.stringify(record)}\n`),
         );
-        analytics = await loadRun(
-          out,
-          {
-            runId: run.runId,
-            recordedAt: run.recordedAt,
-            summary: run.summary,
-            statementLines: run.statementLines,
-            fileOf: run.fileOf,
-            ledgerEntries: run.ledgerEntries,
-            result: run.result,
-            lookups: run,
-            parquetDir: join(staging.dir, 'parquet'),
-            // The results files are the matches and exceptions load files (decoded back exactly).
-            resultFiles: { matches: join(staging.dir, 'matches.csv'), exceptions: join(staging.dir, 'exceptions.csv') },
-          },
-          committedRuns,
-          reportSync,
-        );
-        options.hooks?.afterAnalytics?.();
       } catch (error) {
-        await abort();
-        await close();
+        removeStaging();
         throw error;
       }
+      // REC-PERF-1: the Parquet files are written (DuckDB's own threads, the load files on libuv's pool)
+      // while the run goes on staging its registry record; publish waits for them, so a failure still
+      // stops the run before the registry commits.
+      const analytics = loadRun(
+        out,
+        {
+          runId: run.runId,
+          recordedAt: run.recordedAt,
+          summary: run.summary,
+          statementLines: run.statementLines,
+          fileOf: run.fileOf,
+          ledgerEntries: run.ledgerEntries,
+          result: run.result,
+          lookups: run,
+          parquetDir: join(staging.dir, 'parquet'),
+          // The results files are the matches and exceptions load files (decoded back exactly).
+          resultFiles: { matches: join(staging.dir, 'matches.csv'), exceptions: join(staging.dir, 'exceptions.csv') },
+        },
+        committedRuns,
+        reportSync,
+      );
+      // Waits for the analytics load, whatever became of it (the staging directory is its output).
+      const loaded = (): Promise<AnalyticsLoad | undefined> => analytics.catch(() => undefined);
+      const abort = async (): Promise<void> => {
+        await loaded();
+        removeStaging();
+      };
+      const close = async (): Promise<void> => {
+        // Not committed (or interrupted between the two commits): no DuckDB view lists the run.
+        await (await loaded())?.rollback().catch(() => undefined);
+      };
       return {
-        publish: async () => staging.commit(),
+        publish: async () => {
+          await analytics;
+          options.hooks?.afterAnalytics?.();
+          return staging.commit();
+        },
         async settle(report) {
           try {
-            await analytics!.commit();
+            await (await analytics).commit();
           } catch (error) {
             // The run is committed (registry, files): the next look at the store lists its Parquet files.
             report(`warning: run ${run.runId} is committed but the analytics store could not list it (${(error as Error).message}); the next run lists it`);

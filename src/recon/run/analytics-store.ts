@@ -20,10 +20,11 @@
  * views over the same runs' Parquet copies.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
+import { writeChunksAsync } from './chunk-file';
 import { csvTable } from './csv-writer';
 import { exceptionsCsvChunks, type Lookups, matchesCsvChunks, mayHoldPan, type RunSummary } from './results';
 
@@ -156,27 +157,6 @@ function sqlString(value: string): string {
 const id = (value: string | undefined): Cell => (value === undefined || value === '' ? null : mayHoldPan(value) ? redactPans(value, 'identifier') : value);
 const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : mayHoldPan(value) ? redactPans(value) : value);
 
-/** Bytes gathered before one write of a load file. */
-const LOAD_CHUNK = 1 << 20;
-
-/** Writes CSV pieces to `path` in ~1 MB writes. */
-function writePieces(path: string, pieces: Iterable<string>): void {
-  const fd = openSync(path, 'w');
-  try {
-    let buffer = '';
-    for (const piece of pieces) {
-      buffer += piece;
-      if (buffer.length >= LOAD_CHUNK) {
-        writeSync(fd, buffer);
-        buffer = '';
-      }
-    }
-    if (buffer.length > 0) writeSync(fd, buffer);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** A table's rows (every column but run_id) as CSV load-file pieces, through the one CSV writer (REC-OUT-1: text cells formula-neutralised, reversibly). */
 function loadPieces(table: Table, rows: Iterable<Cell[]>): Iterable<string> {
   return csvTable(SCHEMA[table].filter(([name]) => name !== 'run_id').map(([name]) => name)).chunks(rows);
@@ -233,10 +213,11 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
     promise.catch(() => undefined);
     pending.push(promise);
   };
-  const loadFile = (name: string, pieces: Iterable<string>): string => {
+  // REC-PERF-1: the load file's writes go to libuv's pool while the next rows are rendered.
+  const loadFile = async (name: string, pieces: Iterable<string>): Promise<string> => {
     const path = join(parquetDir, `${name}.load.csv`);
     scratch.push(path);
-    writePieces(path, pieces);
+    await writeChunksAsync(path, pieces);
     return path;
   };
   try {
@@ -255,12 +236,12 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
     ];
     copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
     const files = run.resultFiles ?? {
-      matches: loadFile('matches', matchesCsvChunks(run.result, run.lookups)),
-      exceptions: loadFile('exceptions', exceptionsCsvChunks(run.result, run.lookups)),
+      matches: await loadFile('matches', matchesCsvChunks(run.result, run.lookups)),
+      exceptions: await loadFile('exceptions', exceptionsCsvChunks(run.result, run.lookups)),
     };
     copy('matches', fromLoadFile('matches', runId, files.matches));
     copy('exceptions', fromLoadFile('exceptions', runId, files.exceptions));
-    const lines = loadFile(
+    const lines = await loadFile(
       'statement_lines',
       loadPieces(
         'statement_lines',
@@ -290,7 +271,7 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
       ),
     );
     copy('statement_lines', fromLoadFile('statement_lines', runId, lines));
-    const entries = loadFile(
+    const entries = await loadFile(
       'ledger_entries',
       loadPieces(
         'ledger_entries',

@@ -124,14 +124,23 @@ const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
  * over the confirmed matches with no object or set entry per line: each account id is masked once,
  * amounts are summed exactly as integers of minor units, and only the reported and proposed lines
  * (a run's few) are kept in sets; a line is in one confirmed match at most (REC-MATCH-1 uses no
- * statement line twice).
+ * statement line twice). Given `allLines`, the run's lines (every line the result names among
+ * them), the volumes are summed over them in order with no lookup when the result names exactly
+ * that many lines: then it names each of them once.
  */
-export function runStatsOf(run: { runId: string; asOf: string; recordedAt: string }, result: MatchResult, statementLine: (id: string) => CaseStatementLine | undefined): RunStats {
+export function runStatsOf(
+  run: { runId: string; asOf: string; recordedAt: string },
+  result: MatchResult,
+  statementLine: (id: string) => CaseStatementLine | undefined,
+  allLines?: readonly CaseStatementLine[],
+): RunStats {
   const byAccount = new Map<string, Map<string, VolumeSum>>();
   const byMasked = new Map<string, VolumeSum>();
   const add = (id: string): void => {
     const line = statementLine(id);
-    if (!line) return;
+    if (line) addLine(line);
+  };
+  const addLine = (line: CaseStatementLine): void => {
     let byCurrency = byAccount.get(line.accountId);
     if (!byCurrency) byAccount.set(line.accountId, (byCurrency = new Map()));
     let volume = byCurrency.get(line.currency);
@@ -171,30 +180,39 @@ export function runStatsOf(run: { runId: string; asOf: string; recordedAt: strin
   let ledgerExceptions = 0;
   for (const item of result.unmatched) {
     if (item.side !== 'statement') ledgerExceptions += 1;
-    else if (!reported.has(item.id)) {
-      reported.add(item.id);
-      add(item.id);
-    }
+    else reported.add(item.id);
   }
   const proposed = new Set<string>();
   for (const match of result.matches) {
     if (match.status === 'confirmed') continue;
     for (const id of match.statementLineIds) if (!reported.has(id)) proposed.add(id);
   }
-  let matchedLines = 0;
-  for (const match of result.matches) {
-    if (match.status !== 'confirmed') continue;
-    const ids = match.statementLineIds;
-    for (let at = 0; at < ids.length; at += 1) {
-      const id = ids[at]!;
-      if (reported.size > 0 && reported.has(id)) continue;
-      if (at > 0 && ids.lastIndexOf(id, at - 1) >= 0) continue;
-      if (proposed.size > 0) proposed.delete(id);
-      matchedLines += 1;
-      add(id);
+  const confirmedLines = (each?: (id: string) => void): number => {
+    let counted = 0;
+    for (const match of result.matches) {
+      if (match.status !== 'confirmed') continue;
+      const ids = match.statementLineIds;
+      for (let at = 0; at < ids.length; at += 1) {
+        const id = ids[at]!;
+        if (reported.size > 0 && reported.has(id)) continue;
+        if (at > 0 && ids.lastIndexOf(id, at - 1) >= 0) continue;
+        if (proposed.size > 0) proposed.delete(id);
+        counted += 1;
+        each?.(id);
+      }
     }
+    return counted;
+  };
+  const matchedLines = confirmedLines();
+  if (allLines !== undefined && allLines.length === matchedLines + proposed.size + reported.size) {
+    // The result names every one of the run's lines once (the matcher accounts for each bookable line
+    // once, and no more lines exist): its volumes are its lines', read in order, with no lookup.
+    for (const line of allLines) addLine(line);
+  } else {
+    for (const id of reported) add(id);
+    confirmedLines(add);
+    for (const id of proposed) add(id);
   }
-  for (const id of proposed) add(id);
   const unmatchedLines = reported.size;
   const proposedLines = proposed.size;
   return {

@@ -56,6 +56,8 @@ export interface RunResultForCases {
   result: MatchResult;
   statementLine(id: string): StatementLine | undefined;
   ledgerEntry(id: string): LedgerEntry | undefined;
+  /** The run's statement lines, when it holds them all (its statistics then read them in order: REC-PERF-1). */
+  statementLines?: readonly StatementLine[];
   /**
    * The accounts of the run's statements, whose cases the run no longer reports are cleared.
    * Default: the accounts of every statement line the result and the summary name.
@@ -78,13 +80,35 @@ export function coveredAccountsOf(run: Pick<RunResultForCases, 'summary' | 'resu
   return accounts;
 }
 
+/** What importing a run applies: its cases, its statistics and the accounts it covered (pure; the run's own index). */
+export interface RunCases {
+  runId: string;
+  at: string;
+  coveredAccounts: string[];
+  incoming: ExceptionCase[];
+  stats: RunStats;
+}
+
+export function runCasesOf(run: RunResultForCases): RunCases {
+  return {
+    runId: run.runId,
+    at: run.recordedAt,
+    coveredAccounts: [...coveredAccountsOf(run)],
+    incoming: casesFromResult({ runId: run.runId, asOf: run.asOf, at: run.recordedAt }, run.result, run),
+    stats: runStatsOf(run, run.result, (id) => run.statementLine(id), run.statementLines),
+  };
+}
+
+/** Applies what runCasesOf built (once per run). */
+export async function applyRunCases(store: WorkbenchStore, cases: RunCases): Promise<ImportOutcome> {
+  return importRunCases(store, { runId: cases.runId, coveredAccounts: new Set(cases.coveredAccounts), at: cases.at }, cases.incoming, cases.stats);
+}
+
 /**
  * The embedded case sink (REC-CASE-1, REC-1): a finished run's result becomes cases (one case per
  * group of exceptions, per lone exception, per proposed match) applied to the store once per run;
  * re-importing the same run changes nothing.
  */
 export async function importRunResult(store: WorkbenchStore, run: RunResultForCases): Promise<ImportOutcome> {
-  const cases = casesFromResult({ runId: run.runId, asOf: run.asOf, at: run.recordedAt }, run.result, run);
-  const stats = runStatsOf(run, run.result, (id) => run.statementLine(id));
-  return importRunCases(store, { runId: run.runId, coveredAccounts: coveredAccountsOf(run), at: run.recordedAt }, cases, stats);
+  return applyRunCases(store, runCasesOf(run));
 }

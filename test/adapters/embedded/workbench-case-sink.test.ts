@@ -118,6 +118,7 @@ async function plainImport(out: string, run: RecordedRun): Promise<void> {
 function dump(out: string): string {
   const db = openWorkbenchDatabase(out);
   try {
+    new SqliteWorkbenchStore(db); // the schema, for a store nothing was imported into yet
     return JSON.stringify([
       db.prepare('SELECT * FROM cases ORDER BY case_id').all(),
       db.prepare('SELECT * FROM case_events ORDER BY case_id, version').all(),
@@ -174,5 +175,67 @@ describe('the embedded case sink (workbench.db)', () => {
     expect(used).toBeGreaterThan(0);
     await sink.record(run);
     expect(run.lookups()).toBe(used);
+  });
+
+  it('staged: the same store as record once committed, nothing before the commit, nothing after an abort (REC-PERF-1)', async () => {
+    const fates: Fate[] = Array.from({ length: 60 }, (_, i) => ({
+      kind: (['confirmed', 'proposed', 'exception', 'grouped'] as const)[i % 4]!,
+      account: i % 3,
+      cents: i * 977 - 20_000,
+      withCandidate: i % 3 === 0,
+    }));
+    const viaRecord = join(root, 'record');
+    await workbenchCaseSink(viaRecord).record(recordedRun('run-1', fates));
+
+    const viaStage = join(root, 'stage');
+    const sink = workbenchCaseSink(viaStage);
+    const empty = dump(viaStage);
+    const staged = await sink.stage!(recordedRun('run-1', fates));
+    // Still staged: a reader sees none of it, whether the inserts are done or not.
+    expect(dump(viaStage)).toBe(empty);
+    await staged.commit();
+    expect(dump(viaStage)).toBe(dump(viaRecord));
+    await staged.abort(); // after the commit: nothing undone
+    expect(dump(viaStage)).toBe(dump(viaRecord));
+
+    // A run that does not commit leaves nothing, aborted at once (inserts under way) or once staged.
+    for (const settleFirst of [false, true]) {
+      const out = join(root, `aborted-${settleFirst}`);
+      const aborting = workbenchCaseSink(out);
+      const before = dump(out);
+      const stagedRun = await aborting.stage!(recordedRun('run-1', fates));
+      if (settleFirst) await new Promise((resolve) => setTimeout(resolve, 1500));
+      await stagedRun.abort();
+      expect(dump(out)).toBe(before);
+      // …and the run can be raised afterwards.
+      await aborting.record(recordedRun('run-1', fates));
+      expect(dump(out)).toBe(dump(viaRecord));
+    }
+
+    // A run imported before is not staged again.
+    const again = await sink.stage!(recordedRun('run-1', fates));
+    await again.commit();
+    expect(dump(viaStage)).toBe(dump(viaRecord));
+  });
+
+  it('staged: an import that fails in its thread fails the commit, and leaves nothing', async () => {
+    const out = join(root, 'broken');
+    const sink = workbenchCaseSink(out);
+    const before = dump(out);
+    const db = openWorkbenchDatabase(out);
+    // A case row the import will try to insert again: its primary key refuses, the thread rolls back.
+    const run = recordedRun('run-1', [{ kind: 'exception', account: 0, cents: 100, withCandidate: false }]);
+    const plain = join(root, 'plain-broken');
+    await plainImport(plain, run);
+    const planted = openWorkbenchDatabase(plain).prepare('SELECT * FROM cases').all() as Record<string, unknown>[];
+    expect(planted).toHaveLength(1);
+    const columns = Object.keys(planted[0]!);
+    db.prepare(`INSERT INTO cases (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...columns.map((c) => (c === 'account_id' ? 'ELSEWHERE' : planted[0]![c])));
+    db.close();
+    const withPlanted = dump(out);
+    expect(withPlanted).not.toBe(before);
+    const staged = await sink.stage!(run);
+    await expect(staged.commit()).rejects.toThrow(/no longer at version 0/);
+    expect(dump(out)).toBe(withPlanted);
   });
 });

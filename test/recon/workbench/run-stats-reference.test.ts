@@ -128,6 +128,21 @@ describe('runStatsOf against the reference definition (REC-DASH-1)', () => {
     );
   });
 
+  it("property: given the run's lines, the same statistics: read in order when the result names each once, by lookup otherwise", () => {
+    fc.assert(
+      fc.property(runArb, fc.boolean(), ({ result, known }, onlyNamed) => {
+        const lookup = (id: string): CaseStatementLine | undefined => known.get(id);
+        const named = new Set<string>([...result.matches.flatMap((m) => m.statementLineIds), ...result.unmatched.filter((u) => u.side === 'statement').map((u) => u.id)]);
+        // allLines' contract: the run's lines, every line the result names among them.
+        fc.pre([...named].every((id) => known.has(id)));
+        // Exactly the named ones (the in-order path), or every known line (unnamed ones among them: by lookup).
+        const lines = [...known.values()].filter((line) => !onlyNamed || named.has(line.statementLineId)).reverse();
+        expect(runStatsOf(RUN, result, lookup, lines)).toEqual(referenceStats(RUN, result, lookup));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('metamorphic: the order of the matches and of the exceptions changes nothing', () => {
     fc.assert(
       fc.property(runArb, ({ result, known }) => {

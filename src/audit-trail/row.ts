@@ -135,7 +135,7 @@ export function auditRecord(input: {
     return redactPans(value, evidence);
   };
   checkText(sourceId, `${where} sourceId`);
-  const subjectIds = [...new Set(input.subjectIds.filter((id): id is string => typeof id === 'string' && id !== '').map((id) => text(id, 'subjectIds', 'identifier')))].sort(compareText);
+  const subjectIds = [...new Set(input.subjectIds.filter((id): id is string => typeof id === 'string' && id.trim() !== '').map((id) => text(id, 'subjectIds', 'identifier')))].sort(compareText);
   const record: AuditRecord = {
     source: input.source,
     sourceId,

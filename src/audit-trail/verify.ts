@@ -114,7 +114,8 @@ export function verifyPartition(partition: string, rows: readonly AuditRow[], he
     const at = trueSeq[i]!;
     if (!occupant.has(at) || changed[occupant.get(at)!]) occupant.set(at, i);
   });
-  const lastPlaced = trueSeq.reduce((max, seq) => Math.max(max, seq), last);
+  // The chain runs to the head, or further if a row (in its rightful place) lies past it.
+  const lastPlaced = trueSeq.reduce((max, seq) => Math.max(max, seq), head?.lastSeq ?? 0);
 
   // 5. Gaps: places no row holds.
   for (let seq = 1; seq <= lastPlaced; seq += 1) {

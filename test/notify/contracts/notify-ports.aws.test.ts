@@ -11,7 +11,9 @@ import { PermanentSendError } from '../../../src/ports/notify';
 import type { Dynalite } from '../../adapters/aws/support/dynalite';
 import { startDynalite, TEST_AWS } from '../../adapters/aws/support/dynalite';
 import { FakeAwsMessaging } from '../support/fake-aws-messaging';
-import { deliveryStoreContract, messageSenderContract, subscriptionRegistryContract } from './notify-ports.contract';
+import { deliveryStoreContract, messageSenderContract, recipientDirectoryContract, signingKeyStoreContract, subscriptionRegistryContract } from './notify-ports.contract';
+import { DynamoRecipientDirectory, SecretsManagerSigningKeyStore } from '../../../src/adapters/aws/notify-directory';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 let db: Dynalite;
 const tableName = 'test-notifications';
@@ -30,6 +32,19 @@ afterAll(async () => {
 
 deliveryStoreContract('DynamoDB (dynalite)', () => new DynamoDeliveryStore({ client: db.client, tableName }));
 subscriptionRegistryContract('DynamoDB (dynalite)', () => new DynamoSubscriptionRegistry({ client: db.client, tableName }));
+signingKeyStoreContract(
+  'Secrets Manager (fake endpoint)',
+  () => new SecretsManagerSigningKeyStore({ client: new SecretsManagerClient({ ...TEST_AWS, endpoint: fake.endpoint, maxAttempts: 1 }), prefix: 'ledgerline/test/webhook-keys/' }),
+);
+let directoryTable = 0;
+recipientDirectoryContract('DynamoDB (dynalite)', async (seed) => {
+  const table = `test-notifications-directory-${(directoryTable += 1)}`;
+  await db.client.send(new CreateTableCommand(createTableInput(NOTIFICATIONS_TABLE, table)));
+  const directory = new DynamoRecipientDirectory({ client: db.client, tableName: table });
+  for (const customer of seed.customers) await directory.putCustomer(customer.contact, customer);
+  for (const contact of seed.operations) await directory.putOperations(contact);
+  return directory;
+});
 
 const ses = () => new SESv2Client({ ...TEST_AWS, endpoint: fake.endpoint, maxAttempts: 1 });
 const sns = () => new SNSClient({ ...TEST_AWS, endpoint: fake.endpoint, maxAttempts: 1 });

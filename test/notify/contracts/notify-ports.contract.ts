@@ -3,7 +3,7 @@
  * (SQLite, file sinks) and the AWS adapters (DynamoDB on dynalite, SES and SNS on a fake endpoint).
  */
 import * as fc from 'fast-check';
-import type { DeliveryState, DeliveryStore, MessageSender, OutboundMessage, Subscription, SubscriptionRegistry } from '../../../src/ports/notify';
+import type { CustomerContact, DeliveryState, DeliveryStore, MessageSender, OutboundMessage, RecipientDirectory, SigningKeyStore, Subscription, SubscriptionRegistry } from '../../../src/ports/notify';
 import { VersionConflictError } from '../../../src/ports/notify';
 
 let counter = 0;
@@ -195,6 +195,55 @@ export function messageSenderContract(name: string, channel: OutboundMessage['ch
     it('fails (throws) when the provider cannot be reached, for the notifier to retry', async () => {
       const { down } = await make();
       await expect(down.send(message())).rejects.toThrow();
+    });
+  });
+}
+
+export function signingKeyStoreContract(name: string, make: () => Promise<SigningKeyStore> | SigningKeyStore): void {
+  describe(`SigningKeyStore contract: ${name}`, () => {
+    it('returns the keys asked for, in that order; a put replaces; an unknown id is an error naming it', async () => {
+      const store = await make();
+      const a = uniqueId('key');
+      const b = uniqueId('key');
+      await store.put({ keyId: a, secret: 'secret-a-0123456789' });
+      await store.put({ keyId: b, secret: 'secret-b-0123456789' });
+      expect(await store.keys([b, a])).toEqual([
+        { keyId: b, secret: 'secret-b-0123456789' },
+        { keyId: a, secret: 'secret-a-0123456789' },
+      ]);
+      await store.put({ keyId: a, secret: 'secret-a-rotated-0123' });
+      expect(await store.keys([a])).toEqual([{ keyId: a, secret: 'secret-a-rotated-0123' }]);
+      await expect(store.keys([a, 'no-such-key'])).rejects.toThrow(/signing key no-such-key is not known/);
+    });
+  });
+}
+
+export interface DirectorySeed {
+  customers: { contact: CustomerContact; panTokens?: string[]; accountIds?: string[] }[];
+  operations: CustomerContact[];
+}
+
+export function recipientDirectoryContract(name: string, make: (seed: DirectorySeed) => Promise<RecipientDirectory>): void {
+  describe(`RecipientDirectory contract: ${name}`, () => {
+    const ada: CustomerContact = { recipientId: 'c-ada', name: 'Ada', language: 'en', region: 'GB', email: 'ada@example.com', channels: ['email'] };
+    const bob: CustomerContact = { recipientId: 'c-bob', name: 'Bob', language: 'de', phone: '+491700000000', channels: ['sms'] };
+    const ops: CustomerContact = { recipientId: 'ops-1', name: 'Payments operations', language: 'en', email: 'ops@bank.example', channels: ['email'] };
+
+    it('finds a customer by card token first, then by account; nobody for unknown references', async () => {
+      const directory = await make({
+        customers: [
+          { contact: ada, panTokens: ['tok_ADA0000001'], accountIds: ['ACC-1'] },
+          { contact: bob, accountIds: ['ACC-2'] },
+        ],
+        operations: [ops],
+      });
+      expect(await directory.customer({ panToken: 'tok_ADA0000001' })).toEqual(ada);
+      expect(await directory.customer({ accountId: 'ACC-2' })).toEqual(bob);
+      expect(await directory.customer({ panToken: 'tok_UNKNOWN001', accountId: 'ACC-2' })).toEqual(bob);
+      expect(await directory.customer({ panToken: 'tok_ADA0000001', accountId: 'ACC-2' })).toEqual(ada);
+      expect(await directory.customer({ panToken: 'tok_UNKNOWN001' })).toBeUndefined();
+      expect(await directory.customer({})).toBeUndefined();
+      expect(await directory.operations()).toEqual([ops]);
     });
   });
 }

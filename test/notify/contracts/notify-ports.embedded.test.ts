@@ -4,11 +4,24 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileMessageSender } from '../../../src/adapters/embedded/notify-file-sinks';
-import { SqliteDeliveryStore, SqliteSubscriptionRegistry } from '../../../src/adapters/embedded/notify-sqlite';
-import { deliveryStoreContract, messageSenderContract, subscriptionRegistryContract } from './notify-ports.contract';
+import { SqliteDeliveryStore, SqliteSigningKeyStore, SqliteSubscriptionRegistry } from '../../../src/adapters/embedded/notify-sqlite';
+import { JsonRecipientDirectory } from '../../../src/adapters/embedded/notify-sources';
+import { deliveryStoreContract, messageSenderContract, recipientDirectoryContract, signingKeyStoreContract, subscriptionRegistryContract } from './notify-ports.contract';
 
 deliveryStoreContract('SQLite', () => new SqliteDeliveryStore(new Database(':memory:')));
 subscriptionRegistryContract('SQLite', () => new SqliteSubscriptionRegistry(new Database(':memory:')));
+signingKeyStoreContract('SQLite', () => new SqliteSigningKeyStore(new Database(':memory:')));
+recipientDirectoryContract('JSON file', async (seed) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'recipients-')), 'recipients.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      customers: seed.customers.map((c) => ({ ...c.contact, ...(c.panTokens ? { panTokens: c.panTokens } : {}), ...(c.accountIds ? { accountIds: c.accountIds } : {}) })),
+      operations: seed.operations,
+    }),
+  );
+  return new JsonRecipientDirectory(file);
+});
 
 /** Reads an .eml the sink wrote: headers and the base64 parts, decoded. */
 function readEml(text: string): { to: string; subject: string; text: string; html?: string } {

@@ -9,13 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 
 export interface RecordedCall {
-  service: 'ses' | 'sns';
+  service: 'ses' | 'sns' | 'secretsmanager';
   body: Record<string, unknown>;
 }
 
 export class FakeAwsMessaging {
   private server: Server | undefined;
   readonly calls: RecordedCall[] = [];
+  /** Secrets Manager's secrets: name → SecretString. */
+  readonly secrets = new Map<string, string>();
   private readonly rejections: { service: 'ses' | 'sns'; name: string; status: number }[] = [];
   endpoint = '';
 
@@ -29,6 +31,28 @@ export class FakeAwsMessaging {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
+        const target = String(request.headers['x-amz-target'] ?? '');
+        if (target.startsWith('secretsmanager.')) {
+          const body = JSON.parse(raw) as { SecretId?: string; Name?: string; SecretString?: string };
+          this.calls.push({ service: 'secretsmanager', body: { action: target, SecretId: body.SecretId ?? body.Name } });
+          const json = (status: number, payload: unknown, type?: string) =>
+            response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', ...(type ? { 'x-amzn-errortype': type } : {}) }).end(JSON.stringify(payload));
+          const name = body.SecretId ?? body.Name ?? '';
+          if (target === 'secretsmanager.GetSecretValue' || target === 'secretsmanager.PutSecretValue') {
+            if (!this.secrets.has(name)) return json(400, { __type: 'ResourceNotFoundException', message: `no secret ${name}` }, 'ResourceNotFoundException');
+            if (target === 'secretsmanager.PutSecretValue') this.secrets.set(name, body.SecretString ?? '');
+            return json(200, {
+              ARN: `arn:aws:secretsmanager:eu-west-2:123456789012:secret:${name}`,
+              Name: name,
+              ...(target === 'secretsmanager.GetSecretValue' ? { SecretString: this.secrets.get(name) } : {}),
+            });
+          }
+          if (target === 'secretsmanager.CreateSecret') {
+            this.secrets.set(name, body.SecretString ?? '');
+            return json(200, { ARN: `arn:aws:secretsmanager:eu-west-2:123456789012:secret:${name}`, Name: name });
+          }
+          return json(400, { __type: 'InvalidRequestException', message: target }, 'InvalidRequestException');
+        }
         const service: 'ses' | 'sns' = request.url?.startsWith('/v2/email/outbound-emails') ? 'ses' : 'sns';
         const index = this.rejections.findIndex((rejection) => rejection.service === service);
         if (index >= 0) {

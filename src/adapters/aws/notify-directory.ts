@@ -107,7 +107,7 @@ export class SecretsManagerSigningKeyStore implements SigningKeyStore {
           const response = await awsCall('Secrets Manager GetSecretValue', () => this.client.send(new GetSecretValueCommand({ SecretId: this.name(keyId) })));
           secret = response.SecretString;
         } catch (error) {
-          if (errorName(error) === 'ResourceNotFoundException') throw new Error(`signing key ${keyId} is not known (no secret ${this.name(keyId)})`);
+          if (errorName(error) === 'ResourceNotFoundException') throw new Error(`signing key ${keyId} is not known (no secret ${this.name(keyId)})`, { cause: error });
           throw error;
         }
         if (!secret) throw new Error(`signing key ${keyId}: secret ${this.name(keyId)} has no string value`);

@@ -213,6 +213,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started as Server)) as Server;
       started.once('error', reject);
     });
+    // Keep-alive longer than any client's idle reuse (undici reuses for up to the server's hint minus 1 s): a
+    // connection closed by the server just as the client reuses it is a reset request under load.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     const { port } = server.address() as AddressInfo;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
     logger.info('listening', { url, issuer: keys.issuer, audience: keys.audience, tokenEndpoint: `${url}/oauth2/token`, jwks: `${url}/.well-known/jwks.json` });

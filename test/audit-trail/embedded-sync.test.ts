@@ -5,7 +5,7 @@
  * tampered with: exit 1, naming it. Plus a workbench's actions through `--workbench`.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -204,6 +204,22 @@ describeWithPostgres('ledgerline audit sync / verify on an embedded state', () =
        WHERE a.event_type = 'workbench.approve-write-off' AND abs((c.payload->>'amount')::numeric) > 1000`,
     );
     expect(rows).toEqual([{ actor: 'ben@bank.example', event_type: 'workbench.approve-write-off', amount: '-1250.00' }]);
+  });
+
+  it('the example queries of docs/audit-trail.md run and answer (AUDIT-3)', async () => {
+    const docs = readFileSync(join(__dirname, '../../docs/audit-trail.md'), 'utf8');
+    const queries = [...docs.matchAll(/```sql\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(queries.length).toBeGreaterThanOrEqual(3);
+    const authorizationId = (await admin.query("SELECT payload->>'authorizationId' AS id FROM audit_rows WHERE source = 'ledger' LIMIT 1")).rows[0].id as string;
+    const answers = [];
+    for (const sql of queries) answers.push((await admin.query(sql.replace('AUTH-000123', authorizationId))).rows);
+    const [payment, writeOffs, daily, gaps, totals] = answers as [Record<string, unknown>[], Record<string, unknown>[], Record<string, unknown>[], unknown[], Record<string, unknown>[]];
+    expect(payment.map((row) => row.event_type)).toEqual(expect.arrayContaining(['ledger.sequence-recorded', 'posting.completed']));
+    expect(writeOffs).toEqual([expect.objectContaining({ approved_by: 'ben@bank.example', amount: '-1250.00', case_id: 'exception:statement:line-1' })]);
+    expect(daily.length).toBeGreaterThan(0);
+    expect(daily.every((row) => row.chains_linked === true)).toBe(true);
+    expect(gaps).toEqual([]);
+    expect(totals.every((row) => row.debits === row.credits)).toBe(true);
   });
 
   it('a tampered row makes verify exit 1 naming its partition, seq and source id', async () => {

@@ -236,6 +236,30 @@ describeWithPostgres('ledgerline audit sync / verify on an embedded state', () =
     expect(JSON.parse(json.stdout)).toMatchObject({ intact: false, partitions: 1, faults: [{ partition: victim.partition_key, seq: victim.seq, kind: 'changed', sourceId: victim.source_id }] });
   });
 
+  it('copies every partition of a state partitioned by card, each partition its own feeds', async () => {
+    const partitioned = join(dir, 'state-partitioned');
+    const generated = await runCli(['generate', 'authorizations', '--count', '30', '--seed', '43']);
+    const input = join(dir, 'auths-43.ndjson');
+    writeFileSync(input, generated.stdout);
+    expect((await runCli(['post', '--input', input, '--state', partitioned, '--partitions', '2', '--json'])).status).toBe(0);
+    const migrated = await ledgerline(['audit', 'migrate', '--database', url]);
+    expect(migrated.status).toBe(0);
+    expect(migrated.stdout).toMatch(/^audit migrate: (up to date|applied 0001_audit_trail\.sql)\n$/);
+    const before = Number((await admin.query("SELECT count(*) AS n FROM audit_rows WHERE source = 'ledger'")).rows[0].n);
+    const synced = await ledgerline(['audit', 'sync', '--state', partitioned, '--database', url, '--json']);
+    expect(synced.status).toBe(0);
+    const feeds = (JSON.parse(synced.stdout) as { feeds: { feed: string }[] }).feeds.map((feed) => feed.feed);
+    expect(feeds.filter((feed) => feed.endsWith(':ledger')).map((feed) => feed.replace(/^.*\/(p\d+):ledger$/, '$1'))).toEqual(['p0', 'p1']);
+    let sequences = 0;
+    for (const p of ['p0', 'p1']) {
+      const db = new Database(join(partitioned, 'partitions', p, 'ledgerline.db'), { readonly: true });
+      sequences += db.prepare('SELECT count(DISTINCT sequence_id) FROM ledger_legs').pluck().get() as number;
+      db.close();
+    }
+    expect(sequences).toBeGreaterThan(0);
+    expect(Number((await admin.query("SELECT count(*) AS n FROM audit_rows WHERE source = 'ledger'")).rows[0].n) - before).toBe(sequences);
+  });
+
   it('refuses a state directory with no state, naming it', async () => {
     const result = await ledgerline(['audit', 'sync', '--state', join(dir, 'nothing'), '--database', url]);
     expect(result.status).toBe(2);

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionDirs } from '../../src/runtime/state-layout';
-import { cli } from '../support/cli';
+import { runCli } from '../support/cli-in-process';
 import type { KillTarget, WalCursor } from '../support/crash-observer';
 import { committedLegs, killAt, outboxTempFiles, readWalTail, unwrittenOutboxFiles, walFramesPastCommit, walTails } from '../support/crash-observer';
 import { outboxLines, sampleLines, tempDir } from '../support/runtime';
@@ -75,7 +75,8 @@ describe('crash recovery: kill -9 at chosen points of a run', () => {
 
   it('after N committed legs, mid-commit, mid-outbox and late in the run; the re-run equals an uninterrupted run', async () => {
     const reference = join(dir, 'reference');
-    const uninterrupted = cli(postArgs(reference));
+    // The uninterrupted run, the re-run and the reads run in process; the killed runs are processes.
+    const uninterrupted = await runCli(postArgs(reference));
     expect(uninterrupted.status).toBe(0);
     const totalLegs = committedLegs(reference);
     expect(totalLegs).toBeGreaterThan(8_000);
@@ -180,11 +181,11 @@ describe('crash recovery: kill -9 at chosen points of a run', () => {
     expect(fourth.legs).toBeGreaterThanOrEqual(late);
     expect(fourth.legs).toBeLessThan(totalLegs);
 
-    const rerun = cli(postArgs(crashed));
+    const rerun = await runCli(postArgs(crashed));
     expect(rerun.status).toBe(0);
     expect(committedLegs(crashed)).toBe(totalLegs);
-    const ledger = (state: string) => JSON.parse(cli(['ledger', '--state', state, '--json']).stdout);
-    expect(ledger(crashed)).toEqual(ledger(reference));
+    const ledger = async (state: string) => JSON.parse((await runCli(['ledger', '--state', state, '--json'])).stdout);
+    expect(await ledger(crashed)).toEqual(await ledger(reference));
     expect(outboxLines(crashed)).toEqual(outboxLines(reference));
     expect(JSON.parse(rerun.stdout).ledger).toEqual(JSON.parse(uninterrupted.stdout).ledger);
     // The re-run finished every posting file it started; a temp file left behind is a killed run's.

@@ -75,6 +75,8 @@ export function readClients(file: string): Map<string, LocalClient> {
   document.clients.forEach((entry, index) => {
     const where = `clients file "${file}", client ${index + 1}`;
     try {
+      if (entry.secretHash === undefined && typeof entry.secret === 'string' && entry.secret.length < 8)
+        throw new CliError(`${where}: client ${entry.clientId ?? '?'}: secret must be at least 8 characters`);
       const client: LocalClient = {
         clientId: entry.clientId ?? '',
         secretHash: entry.secretHash ?? (typeof entry.secret === 'string' && entry.secret.length >= 8 ? hashSecret(entry.secret) : ''),

@@ -5,7 +5,6 @@
  * records each file in the S3 registry (./s3-registry.ts) and each ingestion in the flow journal
  * (FLOW-1). Logic: ./ingest-batch.ts; contract: ./config.ts.
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createIngestBatchHandler } from './ingest-batch';
 import { INGEST_BATCH_FUNCTION, readIngestBatchConfig } from './config';
 import { S3FileRegistry } from './s3-registry';
@@ -18,7 +17,7 @@ import { createAssemblerStage } from '../assembler/assembler';
 import { compileRuleSet } from '../../src/domain/rules';
 import ruleSetDocument from '../../config/rules/card-posting.v1.json';
 import { FUSED_CONSUMER } from '../../src/routes';
-import { awsCall } from '../../src/adapters/aws/errors';
+import { readBytes } from '../../src/adapters/aws/recon-s3';
 import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, flowJournal, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
 import { requireSetting } from '../../src/adapters/aws/runtime-config';
 
@@ -27,10 +26,7 @@ const context = awsContext(FUSED_CONSUMER, INGEST_BATCH_FUNCTION);
 
 export const handler = createIngestBatchHandler({
   source: config.source,
-  readObject: async (bucket, key) => {
-    const object = await awsCall(`GetObject s3://${bucket}/${key}`, () => context.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-    return Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
-  },
+  readObject: (bucket, key) => readBytes(context.s3, { bucket, key }),
   registry: new S3FileRegistry({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: config.registryPrefix }),
   stages: {
     dedup: createDedupStage(dedupAdapters(context)),

@@ -5,8 +5,9 @@
  * (a duplicate notification) may both post it: the hot path is idempotent by event id, so nothing
  * posts twice; the record counts the attempts.
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { awsCall, errorName, httpStatus } from '../../src/adapters/aws/errors';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { awsCall } from '../../src/adapters/aws/errors';
+import { readText } from '../../src/adapters/aws/recon-s3';
 import type { BatchFileRecord, BatchFileSummary, FileRegistry } from './ingest-batch';
 
 export interface S3FileRegistryOptions {
@@ -26,15 +27,8 @@ export class S3FileRegistry implements FileRegistry {
   }
 
   async lookup(contentHash: string): Promise<BatchFileRecord | undefined> {
-    const key = this.keyFor(contentHash);
-    try {
-      const object = await awsCall(`batch file registry GetObject ${key}`, () => this.options.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key })));
-      const text = (await object.Body?.transformToString('utf8')) ?? '';
-      return JSON.parse(text) as BatchFileRecord;
-    } catch (error) {
-      if (errorName(error) === 'NoSuchKey' || httpStatus(error) === 404) return undefined;
-      throw error;
-    }
+    const text = await readText(this.options.client, this.options.bucket, this.keyFor(contentHash));
+    return text === undefined ? undefined : (JSON.parse(text) as BatchFileRecord);
   }
 
   async start(contentHash: string, bucket: string, key: string): Promise<BatchFileRecord> {

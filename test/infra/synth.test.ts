@@ -12,7 +12,7 @@ import { ENVIRONMENTS, SYNTHESIZED_CONFIGS, TOOLING, buildLedgerline } from '../
 import { Names } from '../../stacks/naming';
 import { INTERFACE_ENDPOINTS } from '../../stacks/network-stack';
 import { OUTWARD_EVENT_TYPES, replayEventTypes } from '../../stacks/data-stack';
-import { deployableFunctions, functionCatalogue } from '../../stacks/catalogue';
+import { deployableFunctions, functionCatalogue, functionSizing } from '../../stacks/catalogue';
 import { MANAGED_POLICY_MAX_CHARS } from '../../stacks/bootstrap-stack';
 import { visibilityTimeoutFor } from '../../stacks/lib/queue';
 import { zipSync } from '../../stacks/lib/zip';
@@ -174,7 +174,7 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
     ).toEqual(catalogue.map((entry) => names.functionName(entry.name)).sort());
     for (const entry of catalogue) {
       const fn = byName(m, 'aws_lambda_function', names.functionName(entry.name)).config;
-      const sizing = config.functions[entry.name];
+      const sizing = functionSizing(config, entry.name);
       expect([fn.memory_size, fn.timeout, fn.reserved_concurrent_executions]).toEqual([sizing.memoryMb, sizing.timeoutSeconds, sizing.reservedConcurrency]);
       const variables = (block(fn.environment)?.variables ?? {}) as Record<string, string>;
       if (entry.name in FUNCTION_ENVIRONMENT) {

@@ -184,6 +184,49 @@ describe(`IAM contract: the fused hot path (${FUSED}, FUSE-1)`, () => {
   });
 });
 
+describe(`IAM contract: the operating modes and the flow auditor (${FUSED}, MODE-2, MODE-4, FLOW-1..3)`, () => {
+  it('authorise (MODE-4): one authorisation through the fused hot path, answered synchronously; its ingestion journaled', async () => {
+    // Its own business key (another STAN): not a duplicate of the hot path's payments above.
+    const invocation = await run<{ outcome: string }>(FUSED, 'authorise', { ...knownCardAuthorisation('IAM-RT-1'), stan: '700001' });
+    expect(invocation.result.outcome).toBe('posted');
+    // FLOW-1: the ingestion is in the journal (rules-state table) before the hot path runs.
+    const puts = sent(invocation, 'dynamodb', 'PutItem').map((request) => [request.input.TableName, JSON.stringify(request.input.Item).includes('FLOW#INGESTED#')]);
+    expect(puts).toContainEqual([tableName(FUSED, 'rules-state'), true]);
+    expect(sent(invocation, 's3', 'PutObject').map((request) => String(request.input.Key).split('/')[0])).toContain('outbox');
+    expectAllAllowed(invocation);
+  });
+
+  it('ingest-batch (MODE-2): a file dropped under incoming/authorisations/ (the EventBridge event) is read, posted and recorded once', async () => {
+    const bucket = bucketName(FUSED, 'ingest');
+    const key = 'incoming/authorisations/card-files-iam.ndjson';
+    scope(FUSED).fake.put(bucket, key, `${JSON.stringify({ ...knownCardAuthorisation('IAM-BATCH-1'), stan: '700002' })}\n`);
+    const event = { version: '0', id: 'batch-1', 'detail-type': 'Object Created', source: 'aws.s3', detail: { bucket: { name: bucket }, object: { key } } };
+    const invocation = await run<{ files: { outcome: string }[] }>(FUSED, 'ingest-batch', event);
+    expect(invocation.result.files.map((file) => file.outcome)).toEqual(['posted']);
+    expect(sent(invocation, 's3', 'PutObject').map((request) => String(request.input.Key).split('/').slice(0, 2).join('/'))).toEqual(expect.arrayContaining(['results/batches', 'outbox/postings']));
+    expectAllAllowed(invocation);
+    // The same file again: its registry record says posted, nothing is posted.
+    const again = await run<{ files: { outcome: string }[] }>(FUSED, 'ingest-batch', event);
+    expect(again.result.files.map((file) => file.outcome)).toEqual(['already-posted']);
+    expect(sent(again, 'dynamodb', 'PutItem')).toEqual([]);
+    expectAllAllowed(again);
+  });
+
+  it('flow-auditor (FLOW-1..3): reads every stage table and the parked duplicates, re-emits a stuck payment onto the bus', async () => {
+    // An approved authorisation in the intake table that never reached dedup: stuck (it is older than the threshold).
+    const stuck = { ...knownCardAuthorisation('IAM-FLOW-1'), transmittedAt: new Date(Date.now() - 2 * 3_600_000).toISOString() };
+    await scope(FUSED).dynamo.client.send(new PutItemCommand({ TableName: tableName(FUSED, 'authorisations'), Item: marshall(stuck, { removeUndefinedValues: true }) }));
+    const before = scope(FUSED).fake.events<LedgerEvent>().length;
+    const invocation = await run<{ stuck: number; repaired: number }>(FUSED, 'flow-auditor', { version: '0', id: 'audit-1', 'detail-type': 'Scheduled Event', source: 'aws.scheduler', detail: {} });
+    expect(invocation.result.repaired).toBeGreaterThanOrEqual(1);
+    const reemitted = scope(FUSED).fake.events<LedgerEvent>().slice(before);
+    expect(reemitted.filter((event) => event.type === 'payment.authorised').map((event) => event.id)).toContain(authorisedEvent(stuck, stuck.transmittedAt).id);
+    for (const operation of ['Scan', 'BatchGetItem', 'Query']) expect([operation, sent(invocation, 'dynamodb', operation).length > 0]).toEqual([operation, true]);
+    expect(sent(invocation, 's3', 'ListObjectsV2')).not.toHaveLength(0);
+    expectAllAllowed(invocation);
+  });
+});
+
 describe(`IAM contract: the staged chain (${STAGED}: dev's configuration, every edge on the bus)`, () => {
   it('dedup (FR2, FR3): dedup table, the bus; a duplicate parks in the ingest bucket', async () => {
     const unique = authorisedEvent(knownCardAuthorisation('IAM-AUTH-1'), '2026-11-01T10:00:01.000Z');
@@ -446,7 +489,7 @@ describe('IAM contract: least privilege the other way (both topologies)', () => 
         `${env === FUSED ? '' : `${env}:`}${grant.role.replace(`ledgerline-${env}-`, '')} ${grant.action} ${grant.resource.split(contract.model.account).join('<account>')}`;
       unused.push(...grants.map(keyOf));
     }
-    expect(scope(FUSED).invocations.size).toBeGreaterThanOrEqual(9);
+    expect(scope(FUSED).invocations.size).toBeGreaterThanOrEqual(12);
     expect(scope(STAGED).invocations.size).toBe(6);
     const file = join(__dirname, 'unused-grants.json');
     // After removing grants (or accepting new ones deliberately): LEDGERLINE_IAM_WRITE_UNUSED=1 rewrites the committed list.

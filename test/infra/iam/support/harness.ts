@@ -111,6 +111,11 @@ export class FakeAws {
         if (!body) throw awsError('NoSuchKey', 404);
         return { Body: Readable.from([body]), ContentLength: body.length, $metadata: {} };
       }
+      case 's3:ListObjectsV2': {
+        const prefix = `${String(input.Bucket)}/${String(input.Prefix ?? '')}`;
+        const keys = [...this.objects.keys()].filter((id) => id.startsWith(prefix)).sort();
+        return { Contents: keys.map((id) => ({ Key: id.slice(String(input.Bucket).length + 1), Size: this.objects.get(id)!.length })), IsTruncated: false, KeyCount: keys.length, $metadata: {} };
+      }
       case 's3:DeleteObject':
         this.objects.delete(`${String(input.Bucket)}/${String(input.Key)}`);
         return { $metadata: {} };

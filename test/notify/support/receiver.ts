@@ -21,7 +21,7 @@ export interface ReceivedRequest {
 export class WebhookReceiver {
   private server: Server | undefined;
   private port = 0;
-  private readonly failures: Failure[] = [];
+  private readonly failures: (Failure | undefined)[] = [];
   readonly requests: ReceivedRequest[] = [];
   /** Delivery ids as requests arrive, before the receiver does anything with them. */
   readonly arrived: string[] = [];
@@ -46,6 +46,11 @@ export class WebhookReceiver {
   /** The next `count` requests fail with `failure`. */
   failNext(count: number, failure: Failure): void {
     for (let i = 0; i < count; i += 1) this.failures.push(failure);
+  }
+
+  /** The next requests, in order: each fails with its entry, or succeeds for an undefined one. */
+  script(outcomes: readonly (Failure | undefined)[]): void {
+    this.failures.push(...outcomes);
   }
 
   async start(): Promise<void> {

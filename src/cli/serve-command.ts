@@ -25,7 +25,7 @@ import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
 import { SqliteDecisionStore } from '../adapters/embedded/rules-state';
 import { SqliteTransactionStateStore } from '../adapters/embedded/transaction-state-store';
 import { createApi, type AccessRecord } from '../api/app';
-import type { ApiRequest, ApiResponse } from '../api/http';
+import { jsonResponse, type ApiRequest, type ApiResponse } from '../api/http';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../api/input';
 import { createTokenVerifier } from '../api/jwt';
 import { tokenEndpoint, type LocalClient } from '../api/local-issuer';
@@ -45,6 +45,8 @@ import { loadClients, loadIssuer } from './token-command';
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 200, perSecond: 100 };
 const SOURCE = 'payments-api';
+/** The token endpoint's form is a few hundred bytes. */
+const TOKEN_FORM_LIMIT = 4096;
 
 export interface ServeOptions {
   state: string;
@@ -187,13 +189,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     let idle: (() => void) | undefined;
     const app = new Hono();
     app.post('/oauth2/token', async (c) => {
-      const response = await tokenEndpoint(
-        keys,
-        clients,
-        { contentType: c.req.header('content-type'), authorization: c.req.header('authorization'), body: await c.req.text() },
-        Math.floor(Date.now() / 1000),
-      );
-      access({ requestId: randomUUID(), method: 'POST', route: '/oauth2/token', status: response.status, bytesIn: 0, bytesOut: response.body.length, durationMs: 0 });
+      const form = await readBody(c.req.raw, c.req.header('content-length'), TOKEN_FORM_LIMIT);
+      const response =
+        form && form.length > TOKEN_FORM_LIMIT
+          ? jsonResponse(413, { error: 'invalid_request', error_description: `the form is over ${TOKEN_FORM_LIMIT} bytes` })
+          : await tokenEndpoint(
+              keys,
+              clients,
+              { contentType: c.req.header('content-type'), authorization: c.req.header('authorization'), body: new TextDecoder().decode(form ?? new Uint8Array()) },
+              Math.floor(Date.now() / 1000),
+            );
+      access({ requestId: randomUUID(), method: 'POST', route: '/oauth2/token', status: response.status, bytesIn: form?.length ?? 0, bytesOut: response.body.length, durationMs: 0 });
       return toResponse(response);
     });
     app.get('/.well-known/jwks.json', (c) => c.json({ keys: [keys.publicJwk] }));

@@ -6,11 +6,22 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ClientBase } from './connect';
 
-/** The migrations shipped with the code. */
-export const AUDIT_MIGRATIONS_DIR = join(__dirname, '..', '..', '..', 'db', 'audit', 'migrations');
+/**
+ * The migrations shipped with the code: `db/audit/migrations` of the checkout, found upward from
+ * this module (src/adapters/postgres/ in the sources, dist/cli/ in the prebuilt command).
+ */
+export const AUDIT_MIGRATIONS_DIR = findMigrationsDir(__dirname);
+
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'db', 'audit', 'migrations');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return join(from, '..', '..', '..', 'db', 'audit', 'migrations');
+  }
+}
 
 const MIGRATION_FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 /** pg_advisory_xact_lock key of the audit migrations (an arbitrary constant). */

@@ -1,4 +1,7 @@
-/** AWS Lambda entry point of the webhook sweeper (EventBridge Scheduler). Logic: ./webhook-sweeper.ts. Not deployed yet. */
+/**
+ * AWS Lambda entry point of the webhook sweeper (EventBridge Scheduler). Logic: ./webhook-sweeper.ts.
+ * Not deployed yet: entry.ts, not index.ts (see functions/notify/entry.ts).
+ */
 import { createWebhookSweeperHandler } from './webhook-sweeper';
 import { readNotifyConfig } from '../notify/config';
 import { awsNotifyDeps } from '../notify/wiring';

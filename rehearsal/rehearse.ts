@@ -460,8 +460,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
 
     // Sweeper schedule: at least once after the poisoned message, until a sweep finds nothing.
     const sweeperStarted = performance.now();
-    const schedule = deployment.schedules[0];
-    if (!schedule) findings.push('the synth has no schedule: nothing ever runs the sweeper');
+    const schedule = deployment.schedules.find((candidate) => /:function:[a-z0-9-]+-sweeper$/.test(candidate.targetArn));
+    if (!schedule) findings.push('the synth has no schedule of the sweeper: nothing ever runs it');
     for (let tick = 0; schedule && tick < 6; tick += 1) {
       const outcome = await cloud.fireSchedule(schedule);
       await cloud.settle();
@@ -471,6 +471,19 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     }
     timings.sweeperMs = performance.now() - sweeperStarted;
     if (meter) meter.recording = false;
+
+    // FLOW-1..3: the flow auditor's schedule fires once at quiescence: it reads every stage table and
+    // finds nothing stuck that it cannot repair (the poisoned record is the Pipe's dead letter, not a payment).
+    const auditSchedule = deployment.schedules.find((candidate) => /:function:[a-z0-9-]+-flow-auditor$/.test(candidate.targetArn));
+    if (!auditSchedule) findings.push('the synth has no schedule of the flow auditor: nothing audits the flow (FLOW-1)');
+    if (auditSchedule) {
+      const audit = await cloud.fireSchedule(auditSchedule);
+      await cloud.settle();
+      log(`schedule ${auditSchedule.name}: ${audit.ok ? JSON.stringify(audit.result) : `FAILED ${audit.error.errorType}: ${audit.error.errorMessage}`}\n`);
+      if (!audit.ok) findings.push(`the flow auditor failed: ${audit.error.errorType}: ${audit.error.errorMessage}`);
+      else if (Number((audit.result as { stuckUnrepaired?: number } | null)?.stuckUnrepaired ?? 0) > 0)
+        findings.push(`the flow auditor left payments stuck and unrepaired: ${JSON.stringify(audit.result)}`);
+    }
 
     // 5. Reconciliation ---------------------------------------------------------------------------
     log(section('Statement upload'));
@@ -685,7 +698,12 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       deadLetters,
       queues,
       functions,
-      sweeper: { runs: cloud.scheduleRuns.map((run) => (run.outcome.ok ? run.outcome.result : run.outcome.error)), parked: fault.parked, redriveExecutions, faultInjections: fault.injections },
+      sweeper: {
+        runs: cloud.scheduleRuns.filter((run) => run.schedule === schedule?.name).map((run) => (run.outcome.ok ? run.outcome.result : run.outcome.error)),
+        parked: fault.parked,
+        redriveExecutions,
+        faultInjections: fault.injections,
+      },
       redeliveries: {
         duplicatesInjected: queues.reduce((n, queue) => n + queue.duplicatesInjected, 0),
         visibilityExpiriesInjected: queues.reduce((n, queue) => n + queue.visibilityExpiriesInjected, 0),

@@ -238,6 +238,7 @@ export class DataStack extends LedgerlineStack {
         ...routes.map((route: Route) => names.routeRuleArn(route)),
         names.postingFailureRuleArn,
         names.ruleArnOnDefaultBus(names.statementUploadedRuleName),
+        names.ruleArnOnDefaultBus(names.batchUploadedRuleName),
         names.busArn,
       ]),
     ]);

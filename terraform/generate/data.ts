@@ -74,7 +74,13 @@ export function dataAssertions(stack: SynthStack, run: Run, names: Names, expect
   const busDlqPolicy = referencing(stack, 'aws_sqs_queue_policy', 'queue_url', named(stack, 'aws_sqs_queue', names.busDeliveryDlqName), 'url')[0]!;
   run.eqSet(
     `flatten([one([for s in jsondecode(${ref(busDlqPolicy, 'policy')}).Statement : s if try(s.Sid, "") == "EventBridgeRulesMaySend"]).Condition.ArnEquals["aws:SourceArn"]])`,
-    [...routes.map((route) => names.routeRuleArn(route)), names.postingFailureRuleArn, names.ruleArnOnDefaultBus(names.statementUploadedRuleName), names.busArn],
+    [
+      ...routes.map((route) => names.routeRuleArn(route)),
+      names.postingFailureRuleArn,
+      names.ruleArnOnDefaultBus(names.statementUploadedRuleName),
+      names.ruleArnOnDefaultBus(names.batchUploadedRuleName),
+      names.busArn,
+    ],
     `policy of ${names.busDeliveryDlqName}: every rule target (and the bus) may park undeliverable events`,
   );
 

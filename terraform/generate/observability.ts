@@ -6,7 +6,8 @@
  */
 import type { EnvironmentConfig } from '../../environments/types';
 import { routesFor } from '../../src/routes';
-import { functionCatalogue } from '../../stacks/catalogue';
+import { FLOW_AUDIT_SETTINGS, functionCatalogue } from '../../stacks/catalogue';
+import { flowStuckAlarm } from '../../stacks/lib/flow-auditor';
 import { ITERATOR_AGE_METRIC } from '../../src/lambda/metrics';
 import type { Names } from '../../stacks/naming';
 import { named, ref, referencing, type Expected, type Run, type SynthStack } from './context';
@@ -59,6 +60,15 @@ export function observabilityAssertions(stack: SynthStack, run: Run, names: Name
   const uploaded = names.statementUploadedRuleName.slice(names.prefix.length + 1);
   alarm(`rule-${uploaded}-throttled`, 'ThrottledRules', { RuleName: names.statementUploadedRuleName }, t.ruleThrottles);
   alarm(`rule-${uploaded}-failed-invocations`, 'FailedInvocations', { RuleName: names.statementUploadedRuleName }, t.ruleFailedInvocations);
+  const batch = names.batchUploadedRuleName.slice(names.prefix.length + 1);
+  alarm(`rule-${batch}-throttled`, 'ThrottledRules', { RuleName: names.batchUploadedRuleName }, t.ruleThrottles);
+  alarm(`rule-${batch}-failed-invocations`, 'FailedInvocations', { RuleName: names.batchUploadedRuleName }, t.ruleFailedInvocations);
+  // FLOW-3: stuck and not repaired, from the flow auditor's own metric, over one schedule interval.
+  const flow = flowStuckAlarm(config.name, FLOW_AUDIT_SETTINGS.scheduleMinutes * 60);
+  alarm(flow.id, flow.metricName, flow.dimensions, flow.threshold);
+  const flowAlarm = named(stack, 'aws_cloudwatch_metric_alarm', names.name(flow.id), 'alarm_name');
+  run.eq(ref(flowAlarm, 'namespace'), flow.namespace, `alarm ${names.name(flow.id)}: the flow auditor's namespace`);
+  run.eq(ref(flowAlarm, 'period'), FLOW_AUDIT_SETTINGS.scheduleMinutes * 60, `alarm ${names.name(flow.id)}: period = the auditor's schedule interval`);
   alarm('authorisations-pipe-failures', 'ExecutionFailed', { PipeName: names.pipeName }, t.pipeFailures);
   alarm('authorisations-iterator-age', ITERATOR_AGE_METRIC.metricName, { Environment: config.name, Pipe: names.pipeName }, t.iteratorAgeMs);
   for (const machine of [names.redriveStateMachine, names.reconciliationStateMachine]) {

@@ -12,7 +12,10 @@ import { ENVIRONMENTS, SYNTHESIZED_CONFIGS, TOOLING, buildLedgerline } from '../
 import { Names } from '../../stacks/naming';
 import { INTERFACE_ENDPOINTS } from '../../stacks/network-stack';
 import { OUTWARD_EVENT_TYPES, replayEventTypes } from '../../stacks/data-stack';
-import { deployableFunctions, functionCatalogue, functionSizing } from '../../stacks/catalogue';
+import { deployableFunctions, FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing, isModeFunction } from '../../stacks/catalogue';
+import { modeVariables } from '../../stacks/app-stack';
+import { readFlowAuditorConfig } from '../../functions/flow-auditor/config';
+import { readIngestBatchConfig } from '../../functions/ingest-batch/config';
 import { MANAGED_POLICY_MAX_CHARS } from '../../stacks/bootstrap-stack';
 import { visibilityTimeoutFor } from '../../stacks/lib/queue';
 import { zipSync } from '../../stacks/lib/zip';
@@ -191,6 +194,12 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
         expect(variables.WORKBENCH_TABLE).toBe(names.tableName('workbench'));
         expect(variables.WORKBENCH_OIDC_ISSUER).toBe(config.workbench.oidc.issuer);
         expect(JSON.parse(variables.WORKBENCH_GROUP_ROLES!)).toEqual(config.workbench.groupRoles);
+      } else if (isModeFunction(entry.name)) {
+        // MODE-2, MODE-4, FLOW-1..3: exactly the function's own contract (authorise: the fused hot path's).
+        expect([entry.name, Object.keys(variables).sort()]).toEqual([entry.name, [...modeVariables(entry.name)].sort()]);
+        if (entry.name === 'authorise') expect(() => readFunctionConfig(FUSED_CONSUMER, variables)).not.toThrow();
+        if (entry.name === 'ingest-batch') expect(() => readIngestBatchConfig(variables)).not.toThrow();
+        if (entry.name === 'flow-auditor') expect(() => readFlowAuditorConfig(variables)).not.toThrow();
       } else {
         expect(variables).toEqual({});
       }
@@ -225,7 +234,8 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
   });
 
   test('the sweeper runs on the configured schedule; workflows are Standard with full logging', () => {
-    expect(m.of('aws_scheduler_schedule')[0]!.config.schedule_expression).toBe(config.sweeperSchedule);
+    expect(byName(m, 'aws_scheduler_schedule', names.name('sweeper')).config.schedule_expression).toBe(config.sweeperSchedule);
+    expect(byName(m, 'aws_scheduler_schedule', names.name('flow-auditor')).config.schedule_expression).toBe(`rate(${FLOW_AUDIT_SETTINGS.scheduleMinutes} minutes)`);
     for (const machine of m.of('aws_sfn_state_machine')) {
       expect(machine.config.type).toBe('STANDARD');
       expect(block(machine.config.logging_configuration)).toMatchObject({ level: 'ALL', include_execution_data: true });

@@ -25,7 +25,8 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Authorisation, LedgerEvent } from '../../domain/events';
 import { correlationIdFor, deterministicId, EventTypes } from '../../domain/events';
-import { authorisedEvent, isApproved } from '../../domain/ingest';
+import { authorisedEvent, classifyLine, isApproved } from '../../domain/ingest';
+import { validateAuthorisation } from '../../../schemas';
 import { businessKey } from '../../domain/dedup';
 import { sequenceIdFor } from '../../domain/posting';
 import { authorisedEventId } from '../../domain/flow-audit';
@@ -272,8 +273,10 @@ export class DynamoFlowFacts implements FlowFactsReader, FlowRepairer {
     do {
       const page = await awsCall('flow facts: Scan authorisations', () => this.options.client.send(new ScanCommand({ TableName: this.options.authorisationsTable, ExclusiveStartKey: start })));
       for (const item of page.Items ?? []) {
-        const authorisation = unmarshall(item) as Authorisation;
-        if (typeof authorisation.authorizationId !== 'string' || typeof authorisation.transmittedAt !== 'string' || !authorisation.amount) continue;
+        // What ingest refuses is no payment: the Pipe dead-letters it (its DLQ alarm), the audit skips it.
+        const classified = classifyLine(JSON.stringify(unmarshall(item)), validateAuthorisation);
+        if (classified.kind === 'invalid') continue;
+        const { authorisation } = classified;
         const at = Date.parse(authorisation.transmittedAt);
         const ingestedAt = Number.isFinite(at) ? new Date(at).toISOString() : authorisation.transmittedAt;
         if (!inWindow(ingestedAt, window)) continue;

@@ -348,6 +348,7 @@ export class EmbeddedRuntime {
         this.db.exec('COMMIT');
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.redriven = [];
         this.faultDrop?.discard();
         throw error;
       } finally {
@@ -553,6 +554,7 @@ export class EmbeddedRuntime {
         this.recordTiming('commit', commitStarted, chunk.length);
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.redriven = [];
         this.faultDrop?.discard();
         throw error;
       }

@@ -31,6 +31,7 @@ import { addCostCommand } from './cost';
 import { addAuditFlowCommand } from './audit-flow-command';
 import { addReplayCommand } from './replay-command';
 import { addDlqCommand } from './dlq-command';
+import { addNotifyCommand } from './notify-command';
 import { addModeCommands } from './modes-command';
 import { FaultDropError, parseDropRatio } from '../runtime/fault-drop';
 import type { DropCounts } from '../runtime/fault-drop';
@@ -213,6 +214,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   // REPLAY-1, DLQ-1: replay archived events; list, show and redrive dead letters (locally or on AWS).
   addReplayCommand(program, io);
   addDlqCommand(program, io);
+  // NOTIFY-1/2, HOOK-1/2: notifications and partner webhooks.
+  addNotifyCommand(program, io);
   // MODE-1..4: batch files from an inbox, a tailed stream, one authorisation answered synchronously.
   addModeCommands(program, io);
 

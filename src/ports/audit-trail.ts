@@ -36,6 +36,11 @@ export interface AuditTrailStore {
   head(partition: string): Promise<ChainHead | undefined>;
   /** A partition's rows as stored, in seq order, from `fromSeq` (default 1), at most `limit`. */
   readPartition(partition: string, options?: { fromSeq?: number; limit?: number }): Promise<AuditRow[]>;
+  /**
+   * A partition's head and all its rows (seq order) as of one instant: a consistent snapshot, so
+   * a chain verified while appenders run shows no row missing behind its head.
+   */
+  readChain(partition: string): Promise<{ head: ChainHead | undefined; rows: AuditRow[] }>;
   /** A feed's cursor (its position in its source), undefined before its first copy. */
   cursor(feed: string): Promise<string | undefined>;
   /** Moves a feed's cursor, after the records before it were appended. */

@@ -38,6 +38,7 @@ function crashingStore(inner: AuditTrailStore, crashOnSave: number | undefined):
     partitions: (prefix) => inner.partitions(prefix),
     head: (partition) => inner.head(partition),
     readPartition: (partition, options) => inner.readPartition(partition, options),
+    readChain: (partition) => inner.readChain(partition),
     cursor: (feed) => inner.cursor(feed),
     async saveCursor(feed, position) {
       saves += 1;

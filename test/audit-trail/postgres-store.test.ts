@@ -205,7 +205,23 @@ describeWithPostgres('PostgreSQL audit store', () => {
           return appended;
         })();
       });
+      // Verified again and again while they append: a chain read mid-append is intact (one snapshot per chain).
+      let appending = true;
+      const verifier = (async () => {
+        let checks = 0;
+        while (appending || checks === 0) {
+          const verification = await verifyAuditTrail(store, { partition: 'concurrent' });
+          // (Before the first append there is no such partition yet.)
+          if (verification.rows > 0) {
+            expect(verification.faults).toEqual([]);
+            checks += 1;
+          }
+        }
+        return checks;
+      })();
       const appended = (await Promise.all(appenders)).reduce((sum, n) => sum + n, 0);
+      appending = false;
+      expect(await verifier).toBeGreaterThan(0);
       const delivered = new Set(
         Array.from({ length: 8 }, (_, k) => [...records.slice((k * 15) % records.length), ...records.slice(0, (k * 15) % records.length)].slice(0, 70))
           .flat()

@@ -222,6 +222,22 @@ export class PostgresAuditStore implements AuditTrailStore {
     });
   }
 
+  async readChain(partition: string): Promise<{ head: ChainHead | undefined; rows: AuditRow[] }> {
+    return this.withClient(async (client) => {
+      // One snapshot for the head and the rows: appends that commit meanwhile are not seen by either.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        const headRow = (await client.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM audit_heads WHERE partition_key = $1', [partition])).rows[0];
+        const rows = (await client.query<StoredRow>(`SELECT ${ROW_COLUMNS} FROM audit_rows WHERE partition_key = $1 ORDER BY seq`, [partition])).rows.map(fromStored);
+        await client.query('COMMIT');
+        return { head: headRow ? { partition, lastSeq: Number(headRow.last_seq), lastHash: headRow.last_hash } : undefined, rows };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
   async cursor(feed: string): Promise<string | undefined> {
     return this.withClient(async (client) => (await client.query<{ position: string }>('SELECT position FROM audit_cursors WHERE feed = $1', [feed])).rows[0]?.position);
   }

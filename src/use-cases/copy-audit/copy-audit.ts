@@ -11,7 +11,6 @@
  * verifyAuditTrail: every partition (or one), read in seq order, checked by the pure verifier.
  */
 import type { PartitionedRecord } from '../../audit-trail/chain';
-import type { AuditRow } from '../../audit-trail/row';
 import { type AuditFault, type PartitionVerification, verifyPartition } from '../../audit-trail/verify';
 import type { AppendResult, AuditTrailStore } from '../../ports/audit-trail';
 
@@ -95,22 +94,16 @@ export interface AuditVerification {
   intact: boolean;
 }
 
-/** Verifies every partition (or those named / starting with `prefix`), reading each in seq order in pages. */
-export async function verifyAuditTrail(store: AuditTrailStore, options: { partition?: string; pageSize?: number } = {}): Promise<AuditVerification> {
-  const pageSize = options.pageSize ?? 10_000;
+/** Verifies every partition (or the one named, or those under it as a prefix), each from one consistent snapshot. */
+export async function verifyAuditTrail(store: AuditTrailStore, options: { partition?: string } = {}): Promise<AuditVerification> {
   const names =
     options.partition !== undefined ? (await store.partitions(options.partition)).filter((p) => p === options.partition || p.startsWith(`${options.partition}/`)) : await store.partitions();
   if (options.partition !== undefined && names.length === 0) names.push(options.partition);
   const partitions: PartitionVerification[] = [];
   for (const partition of names) {
-    const rows: AuditRow[] = [];
-    for (let from = 1; ;) {
-      const page = await store.readPartition(partition, { fromSeq: from, limit: pageSize });
-      rows.push(...page);
-      if (page.length < pageSize) break;
-      from = page[page.length - 1]!.seq + 1;
-    }
-    partitions.push(verifyPartition(partition, rows, await store.head(partition)));
+    // The head and the rows of one snapshot: appends running meanwhile are never mistaken for gaps.
+    const { head, rows } = await store.readChain(partition);
+    partitions.push(verifyPartition(partition, rows, head));
   }
   const faults = partitions.flatMap((p) => p.faults);
   // A named partition that has neither head nor rows is a fault too: there is nothing to verify.

@@ -321,6 +321,19 @@ describeWithPostgres('PostgreSQL audit store', () => {
     });
   });
 
+  describe('reading', () => {
+    it('reads a partition in seq order, in pages, and its chain as one snapshot', async () => {
+      const { head, rows } = await store.readChain('concurrent/0');
+      expect(rows.length).toBeGreaterThan(3);
+      expect(head?.lastSeq).toBe(rows.length);
+      const paged = [...(await store.readPartition('concurrent/0', { limit: 3 })), ...(await store.readPartition('concurrent/0', { fromSeq: 4 }))];
+      expect(paged).toEqual(rows);
+      expect(rows.map((row) => row.seq)).toEqual(rows.map((_, i) => i + 1));
+      expect(await store.partitions('concurrent/')).toEqual(['concurrent/0', 'concurrent/1', 'concurrent/2']);
+      expect(await store.readChain('no-such-partition')).toEqual({ head: undefined, rows: [] });
+    });
+  });
+
   describe('cursors', () => {
     it('a feed cursor reads back what was saved last, and is absent before', async () => {
       expect(await store.cursor('feed-a')).toBeUndefined();

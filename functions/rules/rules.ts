@@ -9,7 +9,10 @@
 import type { LedgerEvent, RulesDecision } from '../../src/domain/events';
 import { EventTypes, nextEvent } from '../../src/domain/events';
 import type { CompiledRuleSet } from '../../src/domain/rules';
-import { buildFacts, evaluateRules } from '../../src/domain/rules';
+import { buildFacts, evaluateRules, fraudReasons } from '../../src/domain/rules';
+import { computeFraudFeatures, DEFAULT_FRAUD_WINDOWS, neutralFraudFeatures, type FraudFeatures, type FraudWindows } from '../../src/domain/fraud';
+import type { CardHistoryStore, FraudModel } from '../../src/ports/fraud';
+import { toMinorUnits } from '../../src/domain/money';
 import type { Clock, DecisionStore, EventPublisher, TransactionStateStore, VelocityStore } from '../../src/ports';
 import { completeIfTracked } from '../../src/domain/transaction-state';
 import type { SqsHandler } from '../../src/lambda/sqs-consumer';
@@ -31,6 +34,17 @@ export interface RulesDeps {
   /** When given, a decline or review ends a tracked (re-driven) transaction as COMPLETED. */
   transactions?: TransactionStateStore;
   logger?: Logger;
+  /** FRAUD-1: when given, the rules see the card's and the merchant's fraud features; else neutral ones. */
+  fraud?: FraudDeps;
+}
+
+export interface FraudDeps {
+  history: CardHistoryStore;
+  /** Merchant id to risk score 0..100 (reference data). */
+  merchantRisk: ReadonlyMap<string, number>;
+  windows?: FraudWindows;
+  /** Optional model endpoint; its score is fraud.modelScorePermille (-1 without one). */
+  model?: FraudModel;
 }
 
 export function createRulesStage(deps: RulesDeps): Stage<'payment.enriched'> {
@@ -44,7 +58,12 @@ export function createRulesStage(deps: RulesDeps): Stage<'payment.enriched'> {
     const at = Date.parse(data.authorisation.transmittedAt);
     if (Number.isNaN(at)) throw new RangeError(`transmittedAt "${data.authorisation.transmittedAt}" is not a timestamp`);
     const velocityCount = await deps.velocity.record(data.authorisation.panToken, correlationId, at, windowMs);
-    const decision = evaluateRules(deps.ruleSet, buildFacts(data, velocityCount));
+    const features = deps.fraud ? await fraudFeatures(deps.fraud, event, at) : neutralFraudFeatures();
+    const facts = buildFacts(data, velocityCount, features);
+    const decision = evaluateRules(deps.ruleSet, facts);
+    const reasons = fraudReasons(deps.ruleSet, decision, facts);
+    // FRAUD-1: a hold names the feature and its value (features only: no card number, PCI-3).
+    if (reasons.length > 0) deps.logger?.info('rules fraud reasons', { correlationId, reasons });
     return deps.decisions.putIfAbsent(correlationId, decision);
   }
 
@@ -65,6 +84,37 @@ export function createRulesStage(deps: RulesDeps): Stage<'payment.enriched'> {
       return [nextEvent(event, EventTypes.rulesDecided, RULES_SOURCE, { ...event.data, decision }, deps.clock.now().toISOString())];
     }),
   };
+}
+
+/**
+ * FRAUD-1: the features from the card's history as of the payment's event time. The history
+ * insert is idempotent and only earlier payments (event time, then id) count, so a retry or
+ * a re-delivery computes the same features (CHAOS-1).
+ */
+async function fraudFeatures(fraud: FraudDeps, event: LedgerEvent<'payment.enriched'>, at: number): Promise<FraudFeatures> {
+  const { enrichment, authorisation } = event.data;
+  const windows = fraud.windows ?? DEFAULT_FRAUD_WINDOWS;
+  const payment = {
+    transactionId: event.correlationId,
+    atEpochMs: at,
+    amountMinor: toMinorUnits(enrichment.accountAmount.value, enrichment.accountAmount.currency),
+    merchantCountry: enrichment.merchant.country,
+    merchantId: enrichment.merchant.id,
+  };
+  const windowMs = Math.max(windows.baselineWindowMs, windows.hopWindowMs);
+  const history = await fraud.history.recordAndRead(authorisation.panToken, payment, windowMs);
+  const features = computeFraudFeatures(payment, history, windows, fraud.merchantRisk);
+  if (!fraud.model) return features;
+  const { modelScorePermille: _none, ...modelFeatures } = features;
+  const score = await fraud.model.score({
+    transactionId: payment.transactionId,
+    amountMinor: payment.amountMinor,
+    currency: enrichment.accountAmount.currency,
+    mcc: enrichment.merchant.mcc,
+    merchantCountry: payment.merchantCountry,
+    features: modelFeatures,
+  });
+  return computeFraudFeatures(payment, history, windows, fraud.merchantRisk, score);
 }
 
 export function createRulesHandler(deps: RulesDeps & { publisher: EventPublisher }): SqsHandler {

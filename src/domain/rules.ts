@@ -27,6 +27,8 @@
  *   product.velocityLimit        int
  *   product.foreignTransactionsAllowed bool
  *   params.<name>                the rule set's parameters (bool | int | string | list<string>)
+ *   fraud.<name>                 FRAUD-1 streaming features (src/domain/fraud.ts, docs/fraud-signals.md);
+ *                                neutral values when the stage computes none
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import { Environment } from '@marcbachmann/cel-js';
@@ -34,6 +36,7 @@ import type { ParseResult } from '@marcbachmann/cel-js';
 import ruleSetSchema from '../../schemas/rule-set.schema.json';
 import type { EnrichedData, RuleOutcome, RulesDecision } from './events';
 import { toMinorUnits } from './money';
+import { FRAUD_FIELDS, fraudReason, neutralFraudFeatures, type FraudFeatures } from './fraud';
 
 // ---------------------------------------------------------------------------
 // The rule-set document
@@ -163,6 +166,8 @@ export type CardFacts = CardFactsFields;
 export const CardFacts = factsClass<typeof CARD_FIELDS>('CardFacts');
 export type AccountFacts = AccountFactsFields;
 export const AccountFacts = factsClass<typeof ACCOUNT_FIELDS>('AccountFacts');
+export type FraudFacts = FieldsOf<typeof FRAUD_FIELDS>;
+export const FraudFacts = factsClass<typeof FRAUD_FIELDS>('FraudFacts');
 export type ProductFacts = ProductFactsFields;
 export const ProductFacts = factsClass<typeof PRODUCT_FIELDS>('ProductFacts');
 
@@ -172,13 +177,14 @@ export interface RuleFacts {
   readonly card: CardFacts;
   readonly account: AccountFacts;
   readonly product: ProductFacts;
+  readonly fraud: FraudFacts;
 }
 
 /**
  * Pure: the facts of one enriched payment. Amounts become exact bigint minor units of the
  * account currency; the product limit must be in that currency too.
  */
-export function buildFacts(data: EnrichedData, velocityCount: number): RuleFacts {
+export function buildFacts(data: EnrichedData, velocityCount: number, fraud: FraudFeatures = neutralFraudFeatures()): RuleFacts {
   const { enrichment, authorisation } = data;
   const { account, product } = enrichment;
   if (!Number.isSafeInteger(velocityCount) || velocityCount < 0) {
@@ -223,6 +229,7 @@ export function buildFacts(data: EnrichedData, velocityCount: number): RuleFacts
       velocityLimit: BigInt(product.velocityLimit),
       foreignTransactionsAllowed: product.foreignTransactionsAllowed,
     }),
+    fraud: new FraudFacts(fraud),
   };
 }
 
@@ -241,7 +248,9 @@ const baseEnvironment = new Environment({ unlistedVariablesAreDyn: false })
   .registerVariable('payment', 'PaymentFacts')
   .registerVariable('card', 'CardFacts')
   .registerVariable('account', 'AccountFacts')
-  .registerVariable('product', 'ProductFacts');
+  .registerType('FraudFacts', { ctor: FraudFacts, fields: { ...FRAUD_FIELDS } })
+  .registerVariable('product', 'ProductFacts')
+  .registerVariable('fraud', 'FraudFacts');
 
 class RuleParameters {
   constructor(values: Record<string, unknown>) {
@@ -413,4 +422,18 @@ export function evaluateRules(ruleSet: CompiledRuleSet, facts: RuleFacts): Rules
     ruleSetVersion: ruleSet.version,
     velocityCount: Number(facts.payment.velocityCount),
   };
+}
+
+/**
+ * FRAUD-1: the reasons of a decision's fired rules that read fraud features, each naming the
+ * features and their values (e.g. "FRAUD_COUNTRY_HOP: fraud.countriesInWindow=3").
+ */
+export function fraudReasons(ruleSet: CompiledRuleSet, decision: RulesDecision, facts: RuleFacts): string[] {
+  const reasons: string[] = [];
+  for (const rule of ruleSet.rules) {
+    if (!decision.firedRules.includes(rule.id)) continue;
+    const reason = fraudReason(rule.id, rule.when, facts.fraud);
+    if (reason) reasons.push(reason);
+  }
+  return reasons;
 }

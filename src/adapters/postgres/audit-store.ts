@@ -213,7 +213,7 @@ export class PostgresAuditStore implements AuditTrailStore {
 
   async readPartition(partition: string, options: { fromSeq?: number; limit?: number } = {}): Promise<AuditRow[]> {
     return this.withClient(async (client) => {
-      const result = await client.query<StoredRow>(`SELECT ${ROW_COLUMNS} FROM audit_rows WHERE partition_key = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, [
+      const result = await client.query<StoredRow>(`SELECT ${ROW_COLUMNS} FROM audit_rows WHERE partition_key = $1 AND seq >= $2 ORDER BY audit_rows.seq LIMIT $3`, [
         partition,
         options.fromSeq ?? 1,
         options.limit ?? 10_000,
@@ -228,7 +228,7 @@ export class PostgresAuditStore implements AuditTrailStore {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         const headRow = (await client.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM audit_heads WHERE partition_key = $1', [partition])).rows[0];
-        const rows = (await client.query<StoredRow>(`SELECT ${ROW_COLUMNS} FROM audit_rows WHERE partition_key = $1 ORDER BY seq`, [partition])).rows.map(fromStored);
+        const rows = (await client.query<StoredRow>(`SELECT ${ROW_COLUMNS} FROM audit_rows WHERE partition_key = $1 ORDER BY audit_rows.seq`, [partition])).rows.map(fromStored);
         await client.query('COMMIT');
         return { head: headRow ? { partition, lastSeq: Number(headRow.last_seq), lastHash: headRow.last_hash } : undefined, rows };
       } catch (error) {

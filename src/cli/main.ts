@@ -32,6 +32,8 @@ import { addAuditFlowCommand } from './audit-flow-command';
 import { addReplayCommand } from './replay-command';
 import { addDlqCommand } from './dlq-command';
 import { addNotifyCommand } from './notify-command';
+import { addServeCommand } from './serve-command';
+import { addTokenCommand } from './token-command';
 import { addModeCommands } from './modes-command';
 import { FaultDropError, parseDropRatio } from '../runtime/fault-drop';
 import type { DropCounts } from '../runtime/fault-drop';
@@ -218,6 +220,9 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   addNotifyCommand(program, io);
   // MODE-1..4: batch files from an inbox, a tailed stream, one authorisation answered synchronously.
   addModeCommands(program, io);
+  // API-1..5: the payments API over HTTP and its local tokens.
+  addServeCommand(program, io);
+  addTokenCommand(program, io);
 
   return program;
 }

@@ -9,7 +9,7 @@ import type { SQSEvent } from 'aws-lambda';
 import type { EventType } from '../domain/events';
 import { ALL_EVENT_TYPES } from '../domain/events';
 import { markRetrying } from '../domain/transaction-state';
-import type { Clock, TransactionStateStore } from '../ports';
+import { TransientStoreError, type Clock, type TransactionStateStore } from '../ports';
 import { eventFromRecord } from './sqs-consumer';
 
 export interface ParkExhaustedOptions {
@@ -17,6 +17,22 @@ export interface ParkExhaustedOptions {
   maxReceiveCount: number;
   transactions: TransactionStateStore;
   clock: Clock;
+}
+
+/** Attempts at writing RETRYING while the store reports a transient fault (each write is conditional on the version: a retry never writes twice). */
+const PARK_ATTEMPTS = 5;
+
+/** NFR3/NFR5: a throttled or busy store is tried again (a short backoff) before a record is given up to the dead-letter queue. */
+async function markRetryingPersistently(write: () => Promise<unknown>, attempts = PARK_ATTEMPTS): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (!(error instanceof TransientStoreError) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+    }
+  }
 }
 
 export function parkExhaustedRecords(options: ParkExhaustedOptions): middy.MiddlewareObj<SQSEvent, unknown> {
@@ -37,10 +53,11 @@ export function parkExhaustedRecords(options: ParkExhaustedOptions): middy.Middl
         continue; // unparseable: let it reach the dead-letter queue
       }
       try {
-        await markRetrying(options.transactions, event, options.stage, outcome.reason, options.clock.now());
+        await markRetryingPersistently(() => markRetrying(options.transactions, event, options.stage, outcome.reason, options.clock.now()));
       } catch {
-        // The transaction state could not be written (a throttled or busy store): this record
-        // alone stays failed and takes the dead-letter path; its batch-mates keep their outcomes.
+        // The transaction state could not be written (a store still throttled or busy after the
+        // retries): this record alone stays failed and takes the dead-letter path; its batch-mates
+        // keep their outcomes.
         continue;
       }
       settled[index] = { status: 'fulfilled', value: 'parked-for-sweeper' };

@@ -108,6 +108,10 @@ export function computeFraudFeatures(
     if (entry.transactionId === payment.transactionId) continue;
     if (!precedes(entry, payment)) continue;
     if (entry.amountMinor < 0n) throw new FraudFeatureError(`history entry ${entry.transactionId}: amount ${entry.amountMinor} is negative`);
+    const seen = byId.get(entry.transactionId);
+    if (seen && (seen.atEpochMs !== entry.atEpochMs || seen.amountMinor !== entry.amountMinor || seen.merchantCountry !== entry.merchantCountry)) {
+      throw new FraudFeatureError(`history entry ${entry.transactionId}: recorded twice with different time, amount or country`);
+    }
     byId.set(entry.transactionId, entry);
   }
   let count = 0n;

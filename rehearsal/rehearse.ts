@@ -47,6 +47,7 @@ import { matchesEventPattern } from './event-pattern';
 import { Meter, type ArchiveDefinition } from './metering';
 import { diffMaps, section, seconds, table, type Difference } from './report';
 import { authorisationItem, generateInput, generateStatement, ledgerExport, legsOfRecords, POISON_AUTHORISATION_ID, type ExportLeg } from './traffic';
+import { FLOW_KEYS } from '../src/adapters/aws/tables';
 
 export interface RehearsalOptions {
   env: string;
@@ -379,7 +380,9 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     for (const auth of parsed) twins.set(businessKey(auth), (twins.get(businessKey(auth)) ?? 0) + 1);
     const faultTarget = parsed.find((auth, index) => index > parsed.length / 10 && postedIds.has(auth.authorizationId) && twins.get(businessKey(auth)) === 1)?.authorizationId;
     const fault: SweeperFault = { target: faultTarget ?? '', parked: false, injections: 0 };
-    const dedupRole = functionsReading(deployment, 'DEDUP_TABLE')[0]?.roleName;
+    // The hot path's dedup (fused `hot-path`, staged `dedup`): authorise and ingest-batch read the dedup table too.
+    const dedupReaders = functionsReading(deployment, 'DEDUP_TABLE');
+    const dedupRole = (dedupReaders.find((fn) => fn.logicalName === 'hot-path' || fn.logicalName === 'dedup') ?? dedupReaders[0])?.roleName;
     cloud.gateway.fault = (caller, request): GatewayResponse | undefined => {
       if (!fault.target || fault.parked || request.service !== 'dynamodb' || request.operation !== 'PutItem') return undefined;
       const inputItem = request.input as { TableName?: string; Item?: AttributeMap };
@@ -517,7 +520,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       await s3For(externalCredentials('ledger-exporter')).send(
         new PutObjectCommand({ Bucket: ledgerLocation.bucket, Key: ledgerLocation.key, Body: ledgerExport(exportLegs, (id) => ibans.get(id)), ContentType: 'application/x-ndjson' }),
       );
-      const rule = deployment.rules.find((candidate) => candidate.pattern.source && JSON.stringify(candidate.pattern.source).includes('aws.s3'));
+      const rule = deployment.rules.find((candidate) => candidate.name.endsWith('-statement-uploaded') && candidate.pattern.source && JSON.stringify(candidate.pattern.source).includes('aws.s3'));
       const prefix = (JSON.stringify(rule?.pattern ?? {}).match(/"prefix":"([^"]+)"/) ?? [])[1] ?? 'incoming/statements/';
       const key = `${prefix}${statement.fileName}`;
       log(`finance uploads s3://${ingestBucket}/${key} (${statement.entries} entries, account ${statement.accountId})\n`);
@@ -667,6 +670,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     // Every transaction ends COMPLETED (SWEEP-1): one still RUNNING, RETRYING or FAILED did not post or end.
     const statuses = new Map<string, number>();
     for (const item of await cloud.dynamo.scanAll(transactionsTable)) {
+      // The flow journal's markers (FLOW#…, tables.ts FLOW_KEYS) share the table; they are no transactions.
+      if (String((item.transactionId as { S?: string } | undefined)?.S ?? '').startsWith(FLOW_KEYS.prefix)) continue;
       const status = String((item.status as { S?: string } | undefined)?.S ?? 'unknown');
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }

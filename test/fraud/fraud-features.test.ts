@@ -76,7 +76,10 @@ describe('fraud features (FRAUD-1): exact maths', () => {
         (payment, history, extra, seeds) => {
           const clean = computeFraudFeatures(payment, history, WINDOWS, RISK);
           const later = extra.map((e) => ({ ...e, atEpochMs: payment.atEpochMs + 1 + (e.atEpochMs % 1000), transactionId: `late-${e.transactionId}` }));
-          const shuffled = [...history, ...history.slice(0, 5), ...later, { ...payment }].map((e) => ({ e, k: seeds.next().value as number })).sort((a, b) => a.k - b.k).map(({ e }) => e);
+          const shuffled = [...history, ...history.slice(0, 5), ...later, { ...payment }]
+            .map((e) => ({ e, k: seeds.next().value as number }))
+            .sort((a, b) => a.k - b.k)
+            .map(({ e }) => e);
           expect(computeFraudFeatures(payment, shuffled, WINDOWS, RISK)).toEqual(clean);
         },
       ),

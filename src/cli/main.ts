@@ -29,6 +29,7 @@ import { addWorkbenchCommand } from '../recon/workbench/cli-command';
 import { configureLoadReferenceDataCommand } from '../adapters/aws/reference-data-loader';
 import { addCostCommand } from './cost';
 import { addAuditFlowCommand } from './audit-flow-command';
+import { addAuditCommand } from './audit-command';
 import { addReplayCommand } from './replay-command';
 import { addDlqCommand } from './dlq-command';
 import { addNotifyCommand } from './notify-command';
@@ -213,6 +214,8 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   addCostCommand(program, io);
   // FLOW-1..3: the flow audit and its repair (src/cli/audit-flow-command.ts).
   addAuditFlowCommand(program, io);
+  // AUDIT-1, AUDIT-2: the audit trail in PostgreSQL.
+  addAuditCommand(program, io);
   // REPLAY-1, DLQ-1: replay archived events; list, show and redrive dead letters (locally or on AWS).
   addReplayCommand(program, io);
   addDlqCommand(program, io);

@@ -3,10 +3,8 @@
  * a pool from a connection URL (the CLI) or from host, port, database and credentials (the
  * Lambda, with the credentials from Secrets Manager).
  */
-// eslint-disable-next-line no-restricted-imports -- AUDIT-1: the audit store's driver (pg must be a runtime dependency; see docs/audit-trail.md)
 import { Pool } from 'pg';
 
-// eslint-disable-next-line no-restricted-imports -- as above
 export type { Pool, PoolClient, ClientBase } from 'pg';
 
 export interface PostgresConnection {

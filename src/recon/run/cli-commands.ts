@@ -225,7 +225,6 @@ export function addReconcileCommands(program: Command, io: Io): void {
         if (!options.once) {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
-          io.stderr(`watching ${resolve(options.dir)} (Ctrl-C to stop)\n`);
         }
         try {
           const events = await inboxModule().runInbox({
@@ -238,6 +237,8 @@ export function addReconcileCommands(program: Command, io: Io): void {
             registryDir: options.registry,
             once: options.once,
             signal: controller.signal,
+            // LOCK-1: "watching" only once the locks are held, so a second writer started after it fails at once.
+            onLocked: options.once ? undefined : () => io.stderr(`watching ${resolve(options.dir)} (Ctrl-C to stop)\n`),
             progress: (message) => io.stderr(`${message}\n`),
             onEvent: (event) => {
               if (options.json && !options.once) io.stdout(`${JSON.stringify(event)}\n`);

@@ -33,6 +33,8 @@ export interface InboxOptions {
   signal?: AbortSignal;
   progress?: (message: string) => void;
   onEvent?: (event: InboxEvent) => void;
+  /** Called once both writer locks are held (LOCK-1), before the startup scan: a "watching" message belongs here. */
+  onLocked?: () => void;
   /** Passed through to reconcile (tests). */
   reconcileOverrides?: Partial<ReconcileOptions>;
 }
@@ -157,6 +159,7 @@ export async function runInbox(options: InboxOptions): Promise<InboxEvent[]> {
     throw error;
   }
   try {
+    options.onLocked?.();
     return await runInboxLocked(options, dir);
   } finally {
     inboxLock.release();

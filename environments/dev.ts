@@ -75,6 +75,14 @@ export const dev: EnvironmentConfig = {
     matchConcurrency: 10,
     emrMinRows: 500_000,
   },
+  api: {
+    // Dev: one sandbox partner with every scope, low limits.
+    partners: [{ name: 'sandbox', scopes: ['ledgerline/payments.write', 'ledgerline/payments.read', 'ledgerline/balances.read'] }],
+    tokenRequestsPer5Minutes: 3_000,
+    stageThrottle: { burst: 100, perSecond: 50 },
+    ipRequestsPer5Minutes: 6_000,
+    accessTokenMinutes: 60,
+  },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:111111111111:certificate/5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51',
     oidc: {

@@ -106,6 +106,18 @@ export const prod: EnvironmentConfig = {
     matchConcurrency: 100,
     emrMinRows: 2_000_000,
   },
+  api: {
+    // Prod: the acquirer posts and reads payments; treasury reads balances; the fraud desk reads payments.
+    partners: [
+      { name: 'acquirer', scopes: ['ledgerline/payments.write', 'ledgerline/payments.read'] },
+      { name: 'treasury', scopes: ['ledgerline/balances.read'] },
+      { name: 'fraud-desk', scopes: ['ledgerline/payments.read'] },
+    ],
+    tokenRequestsPer5Minutes: 120_000,
+    stageThrottle: { burst: 2_000, perSecond: 1_000 },
+    ipRequestsPer5Minutes: 200_000,
+    accessTokenMinutes: 60,
+  },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',
     oidc: {

@@ -79,6 +79,17 @@ export const staging: EnvironmentConfig = {
     matchConcurrency: 40,
     emrMinRows: 1_000_000,
   },
+  api: {
+    // Staging: the partners' certification clients, at production shape with smaller limits.
+    partners: [
+      { name: 'acquirer-cert', scopes: ['ledgerline/payments.write', 'ledgerline/payments.read'] },
+      { name: 'treasury-cert', scopes: ['ledgerline/balances.read'] },
+    ],
+    tokenRequestsPer5Minutes: 15_000,
+    stageThrottle: { burst: 500, perSecond: 250 },
+    ipRequestsPer5Minutes: 30_000,
+    accessTokenMinutes: 60,
+  },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:222222222222:certificate/6a1d2b3c-4d5e-4f60-9b0a-1d2e3f4a5b62',
     oidc: {

@@ -147,6 +147,30 @@ export interface WorkbenchConfig {
   sessionTimeoutSeconds: number;
 }
 
+/** A partner of the payments API (API-5): one Cognito app client (client credentials) with these scopes. */
+export interface ApiPartner {
+  /** The app client's name suffix (lowercase letters, digits, dashes). */
+  name: string;
+  /** Scopes from the route table (src/api/routes.ts API_SCOPES), e.g. `ledgerline/payments.write`. */
+  scopes: readonly string[];
+}
+
+/** The payments API's edge (API-5): Cognito, HTTP API, CloudFront + WAF. */
+export interface ApiEdgeConfig {
+  partners: readonly ApiPartner[];
+  /** Stage-wide throttling of the HTTP API (every client together). */
+  stageThrottle: { burst: number; perSecond: number };
+  /**
+   * Requests per 5 minutes one bearer token may make before the WAF blocks it (the rate-based rule
+   * keyed on the Authorization header: a client-credentials token belongs to one app client).
+   */
+  tokenRequestsPer5Minutes: number;
+  /** Requests per 5 minutes from one IP address before the WAF blocks it. */
+  ipRequestsPer5Minutes: number;
+  /** Access token lifetime of the partners' app clients, minutes (5–1440). */
+  accessTokenMinutes: number;
+}
+
 export interface EnvironmentConfig {
   name: EnvironmentName;
   /** Resource name prefix, e.g. "ledgerline-dev". */
@@ -177,6 +201,8 @@ export interface EnvironmentConfig {
   };
   analytics: AnalyticsConfig;
   workbench: WorkbenchConfig;
+  /** The payments API's edge: partners (app clients), throttling, WAF limits (API-5). */
+  api: ApiEdgeConfig;
   /** Deletion protection on tables / Redshift and KMS deletion window: on outside dev. */
   protectStatefulResources: boolean;
   kmsDeletionWindowDays: number;

@@ -35,12 +35,19 @@ export interface WaveResult {
   events: LedgerEvent[];
   /** Every sequence handed to the ledger while the wave ran, with its legs. */
   sequences: PostingSequence[];
+  /**
+   * The authorisation ids this wave ingested as new, in line order: the flow journal's ingestion
+   * fact (FLOW-1), recorded once per authorisation id. A valid line whose id is not here was a
+   * replay (received before, or earlier in the same wave): nothing posted again for it.
+   */
+  ingested: string[];
 }
 
 interface Partition {
   runtime: EmbeddedRuntime;
   events: LedgerEvent[];
   sequences: PostingSequence[];
+  ingested: string[];
   /** The partition's ledger totals as of its last committed wave. */
   ledger: RunSummary['ledger'];
 }
@@ -121,7 +128,15 @@ export class StatePoster {
       overrides: { ...this.options.runtime?.overrides, ledgerStore: (real) => capture(outer ? outer(real) : real) },
     });
     runtime.bus.observe((event) => events.push(event));
-    return { runtime, events, sequences, ledger: runtime.ledgerTotals() };
+    // The ingestion fact is written once per new authorisation id, inside the wave's transaction.
+    const ingested: string[] = [];
+    const journal = runtime.flowJournal;
+    const recordIngested = journal.recordIngested.bind(journal);
+    journal.recordIngested = (authorisation, correlationId, approved, ingestedAt) => {
+      recordIngested(authorisation, correlationId, approved, ingestedAt);
+      ingested.push(authorisation.authorizationId);
+    };
+    return { runtime, events, sequences, ingested, ledger: runtime.ledgerTotals() };
   }
 
   private async run(lines: readonly NumberedLine[], source: string): Promise<WaveResult> {
@@ -133,20 +148,23 @@ export class StatePoster {
     let summary = emptySummary();
     const events: LedgerEvent[] = [];
     const sequences: PostingSequence[] = [];
+    const ingested: string[] = [];
     for (let index = 0; index < shares.length; index += 1) {
       if (shares[index]!.length === 0) continue;
       const partition = this.partitions[index]!;
       partition.events.length = 0;
       partition.sequences.length = 0;
+      partition.ingested.length = 0;
       const posted = await partition.runtime.post(shares[index]!, source);
       partition.ledger = posted.ledger;
       summary = addSummary(summary, posted);
       events.push(...partition.events);
       sequences.push(...partition.sequences);
+      ingested.push(...partition.ingested);
     }
     summary.ledger = mergeLedgers(this.partitions.map((partition) => partition.ledger));
     summary.elapsedMs = Math.round(performance.now() - started);
-    return { summary, events, sequences };
+    return { summary, events, sequences, ingested };
   }
 
   close(): void {

@@ -118,6 +118,7 @@ export const prod: EnvironmentConfig = {
     ipRequestsPer5Minutes: 200_000,
     accessTokenMinutes: 60,
   },
+  audit: { minAcu: 2, maxAcu: 16, instances: 2, backupRetentionDays: 35 },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',
     oidc: {

@@ -171,6 +171,17 @@ export interface ApiEdgeConfig {
   accessTokenMinutes: number;
 }
 
+/** The audit trail's Aurora PostgreSQL Serverless v2 cluster (AUDIT-1). */
+export interface AuditDatabaseConfig {
+  /** Serverless v2 capacity, ACUs (0–256 in 0.5 steps; min ≤ max; max ≥ 1). */
+  minAcu: number;
+  maxAcu: number;
+  /** Cluster instances (writer + readers), 1–15. */
+  instances: number;
+  /** Automated backup retention, days (1–35). */
+  backupRetentionDays: number;
+}
+
 export interface EnvironmentConfig {
   name: EnvironmentName;
   /** Resource name prefix, e.g. "ledgerline-dev". */
@@ -203,6 +214,8 @@ export interface EnvironmentConfig {
   workbench: WorkbenchConfig;
   /** The payments API's edge: partners (app clients), throttling, WAF limits (API-5). */
   api: ApiEdgeConfig;
+  /** The audit trail's database sizing (AUDIT-1). */
+  audit: AuditDatabaseConfig;
   /** Deletion protection on tables / Redshift and KMS deletion window: on outside dev. */
   protectStatefulResources: boolean;
   kmsDeletionWindowDays: number;

@@ -5,7 +5,10 @@
  * calibration of bench/calibrate.ts in the same run (figures compare across machines only
  * through it).
  *
- *   npm run bench:api            # = npx tsx bench/api.bench.ts [count=4000] [concurrency=200]
+ *   npm run bench:api            # = npx tsx bench/api.bench.ts [count=4000] [concurrency=200] [max-wave=256]
+ *
+ * max-wave is serve's --max-wave: the most authorisations group-committed in one wave (1 = one
+ * authorisation per wave, serially, as before group commit).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { calibrate, calibrationLine } from './calibrate';
 
 const count = Number(process.argv[2] ?? 4_000);
 const concurrency = Number(process.argv[3] ?? 200);
+const maxWave = Number(process.argv[4] ?? 256);
 const ROOT = join(__dirname, '..');
 const registered = buildProgram({ stdout: () => undefined, stderr: () => undefined }).commands.some((command) => command.name() === 'serve');
 const COMMAND = registered ? [join(ROOT, 'bin', 'ledgerline.js')] : ['-r', 'tsx/cjs', join(ROOT, 'test', 'api', 'support', 'api-cli.ts')];
@@ -33,7 +37,10 @@ async function main(): Promise<void> {
     clients,
     JSON.stringify({ clients: [{ clientId: 'bench', secret: 'bench-secret-1234', scopes: ['ledgerline/payments.write'], rateLimit: { burst: 1_000_000, perSecond: 1_000_000 } }] }),
   );
-  const server = spawn(process.execPath, [...COMMAND, 'serve', '--state', state, '--port', '0', '--clients', clients], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [...COMMAND, 'serve', '--state', state, '--port', '0', '--clients', clients, '--max-wave', String(maxWave)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     server.stdout!.on('data', (chunk: Buffer) => {
@@ -79,7 +86,9 @@ async function main(): Promise<void> {
     );
     const seconds = (performance.now() - started) / 1000;
     const sorted = latencies.sort((a, b) => a - b);
-    console.log(`POST /v1/authorisations against ledgerline serve: ${count} requests, ${concurrency} concurrent, ${seconds.toFixed(1)} s = ${Math.round(count / seconds)} req/s`);
+    console.log(
+      `POST /v1/authorisations against ledgerline serve: ${count} requests, ${concurrency} concurrent, waves of at most ${maxWave}, ${seconds.toFixed(1)} s = ${Math.round(count / seconds)} req/s`,
+    );
     console.log(
       `latency ms: p50 ${percentile(sorted, 50).toFixed(1)}  p90 ${percentile(sorted, 90).toFixed(1)}  p99 ${percentile(sorted, 99).toFixed(1)}  max ${sorted[sorted.length - 1]!.toFixed(1)}`,
     );

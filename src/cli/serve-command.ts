@@ -31,7 +31,7 @@ import { createTokenVerifier } from '../api/jwt';
 import { tokenEndpoint, type LocalClient } from '../api/local-issuer';
 import { TokenBucketLimiter, type RateLimit } from '../api/rate-limit';
 import { createLogger, type Logger, type LogSink } from '../lambda/logger';
-import { RealTimePoster } from '../modes/real-time';
+import { DEFAULT_MAX_WAVE, RealTimePoster } from '../modes/real-time';
 import { sourceConfig, SourceConfigError } from '../modes/source-config';
 import type { BalanceView } from '../ports';
 import { partitionDirs } from '../runtime/state-layout';
@@ -55,6 +55,8 @@ export interface ServeOptions {
   clients?: string;
   bodyLimit: number;
   rateLimit: RateLimit;
+  /** The most authorisations one group-committed wave of the real-time poster carries (default 256). */
+  maxWave?: number;
   /** Where access-log lines go (default: stdout). */
   log?: LogSink;
   announce?: (text: string) => void;
@@ -153,7 +155,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     const clients: Map<string, LocalClient> = loadClients(options.state, announce, options.clients);
     const keys = await loadIssuer(options.state);
-    const poster = new RealTimePoster({ stateDir: options.state, source: SOURCE });
+    const poster = new RealTimePoster({ stateDir: options.state, source: SOURCE, maxWave: options.maxWave });
     closers.push(() => poster.close());
     const views = readViews(options.state);
     closers.push(() => views.dbs.forEach((db) => db.close()));
@@ -262,11 +264,17 @@ export function addServeCommand(program: Command, io: CliIo): void {
     .option('--clients <file>', 'OAuth clients file ({"clients": [{"clientId", "secret", "scopes", "rateLimit"?}]}) instead of <state>/api/clients.json')
     .option('--body-limit <bytes>', 'largest request body', wholeNumber('--body-limit', { min: 256, max: 1_048_576 }), DEFAULT_BODY_LIMIT_BYTES)
     .option('--rate-limit <burst/perSecond>', "each client's token bucket unless its clients entry sets one", rateLimitOption, DEFAULT_RATE_LIMIT)
+    .option(
+      '--max-wave <n>',
+      'the most authorisations committed together: requests arriving while a wave commits are posted as the next wave (1 = one at a time)',
+      wholeNumber('--max-wave', { min: 1, max: 10_000 }),
+      DEFAULT_MAX_WAVE,
+    )
     .addHelpText(
       'after',
       '\nExample:\n  ledgerline serve --state ./state --port 8080 &\n  TOKEN=$(ledgerline token --state ./state)\n  curl -H "Authorization: Bearer $TOKEN" -H "Idempotency-Key: k1" -H "Content-Type: application/json" \\\n       --data @auth.json http://127.0.0.1:8080/v1/authorisations\n\nAccess-log lines (JSON) go to stdout; SIGTERM or SIGINT stops the server after the requests in flight.',
     )
-    .action(async (options: { state: string; port: number; host: string; clients?: string; bodyLimit: number; rateLimit: RateLimit }) => {
+    .action(async (options: { state: string; port: number; host: string; clients?: string; bodyLimit: number; rateLimit: RateLimit; maxWave: number }) => {
       const running = await startServer({ ...options, announce: io.stderr });
       io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
       await new Promise<void>((resolve) => {

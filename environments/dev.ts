@@ -84,6 +84,7 @@ export const dev: EnvironmentConfig = {
     accessTokenMinutes: 60,
   },
   audit: { minAcu: 0.5, maxAcu: 2, instances: 1, backupRetentionDays: 1 },
+  notify: { emailDomain: 'dev.notify.ledgerline.bank.example', emailFrom: 'payments@dev.notify.ledgerline.bank.example' },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:111111111111:certificate/5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51',
     oidc: {

@@ -119,6 +119,7 @@ export const prod: EnvironmentConfig = {
     accessTokenMinutes: 60,
   },
   audit: { minAcu: 2, maxAcu: 16, instances: 2, backupRetentionDays: 35 },
+  notify: { emailDomain: 'notify.ledgerline.bank.example', emailFrom: 'payments@notify.ledgerline.bank.example' },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',
     oidc: {

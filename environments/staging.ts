@@ -91,6 +91,7 @@ export const staging: EnvironmentConfig = {
     accessTokenMinutes: 60,
   },
   audit: { minAcu: 0.5, maxAcu: 4, instances: 1, backupRetentionDays: 7 },
+  notify: { emailDomain: 'staging.notify.ledgerline.bank.example', emailFrom: 'payments@staging.notify.ledgerline.bank.example' },
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:222222222222:certificate/6a1d2b3c-4d5e-4f60-9b0a-1d2e3f4a5b62',
     oidc: {

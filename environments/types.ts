@@ -182,6 +182,14 @@ export interface AuditDatabaseConfig {
   backupRetentionDays: number;
 }
 
+/** Notifications (NOTIFY-2): the SES sending domain and From address. */
+export interface NotificationsConfig {
+  /** The SES sending domain (an identity verified by DKIM in the bank's DNS). */
+  emailDomain: string;
+  /** The From address: a mailbox of emailDomain. */
+  emailFrom: string;
+}
+
 export interface EnvironmentConfig {
   name: EnvironmentName;
   /** Resource name prefix, e.g. "ledgerline-dev". */
@@ -216,6 +224,8 @@ export interface EnvironmentConfig {
   api: ApiEdgeConfig;
   /** The audit trail's database sizing (AUDIT-1). */
   audit: AuditDatabaseConfig;
+  /** Notifications: the sending domain (NOTIFY-2). */
+  notify: NotificationsConfig;
   /** Deletion protection on tables / Redshift and KMS deletion window: on outside dev. */
   protectStatefulResources: boolean;
   kmsDeletionWindowDays: number;

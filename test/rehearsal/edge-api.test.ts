@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { App, Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { SqliteIdempotencyStore } from '../../src/adapters/embedded/idempotency-store';
 import { createApi } from '../../src/api/app';
 import { createTokenVerifier } from '../../src/api/jwt';
@@ -111,7 +111,7 @@ function v2Event(method: string, rawPath: string, token: string, body?: string):
 const SCOPE_NAMES = Object.keys(API_SCOPES);
 let state: string;
 let privateKey: KeyLike;
-let jwk: Json;
+let jwk: JWK;
 
 beforeAll(async () => {
   state = mkdtempSync(join(tmpdir(), 'ledgerline-edge-rehearsal-'));

@@ -1,0 +1,151 @@
+/**
+ * Notifications and webhooks on AWS (NOTIFY-2, HOOK-2): what the notify function and the webhook
+ * sweeper need around them.
+ *
+ * - SES: the environment's sending domain as an email identity (DKIM: Easy DKIM, 2048-bit) and a
+ *   configuration set (TLS required to the receiving server, reputation metrics, sending on); the
+ *   notifier sends through it (NOTIFY_SES_CONFIGURATION_SET).
+ * - The outward-events queue (SQS, standard, data-key encrypted) with its dead-letter queue, read
+ *   by the notify function through an event source mapping with ReportBatchItemFailures (a failed
+ *   event is retried alone; after maxReceiveCount it waits in the DLQ for the redriver).
+ * - SMS and push go through SNS Publish (to a phone number or an endpoint ARN): no topic.
+ * - The function's environment (functions/notify/config.ts, read by its own reader at synth) and
+ *   the grants its adapters use (src/adapters/aws/notify-*.ts): the notifications table, the
+ *   authorisations table (payment facts), the signing keys' secrets, SES and SNS.
+ */
+import { Construct } from 'constructs';
+import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
+import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configuration-set';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { readNotifyConfig } from '../../functions/notify/config';
+import { NOTIFICATIONS_TABLE, NOTIFY_STATUS_INDEXES } from '../../src/adapters/aws/notify-tables';
+import type { NotificationsConfig } from '../../environments/types';
+import type { Names } from '../naming';
+import { QueueWithDlq, visibilityTimeoutFor } from './queue';
+import { allow, kmsVia, type PolicyStatement } from './iam';
+
+/** The notify function's queue settings. */
+export const NOTIFY_QUEUE = Object.freeze({ batchSize: 10, maximumBatchingWindowInSeconds: 1, maxReceiveCount: 5 });
+
+export type NotifyEdgeConfig = NotificationsConfig;
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The notification settings, checked: a domain name, and a From address on it. */
+export function checkNotifyConfig(config: NotifyEdgeConfig, where: string): NotifyEdgeConfig {
+  if (!DOMAIN.test(config.emailDomain)) throw new Error(`${where}: notify.emailDomain ${JSON.stringify(config.emailDomain)} is not a lowercase domain name`);
+  const at = config.emailFrom.lastIndexOf('@');
+  const local = config.emailFrom.slice(0, at);
+  if (at < 1 || !/^[a-z0-9._+-]{1,64}$/.test(local) || config.emailFrom.slice(at + 1) !== config.emailDomain) {
+    throw new Error(`${where}: notify.emailFrom ${JSON.stringify(config.emailFrom)} must be a mailbox of ${config.emailDomain}`);
+  }
+  return config;
+}
+
+export interface NotificationsProps {
+  names: Names;
+  config: NotifyEdgeConfig;
+  /** The key of the queues (the data stack's messaging key). */
+  messagingKeyArn: string;
+  /** The key of the tables and secrets (the data stack's data key). */
+  dataKeyArn: string;
+  /** The notify function's timeout (the queue's visibility timeout follows it). */
+  notifyTimeoutSeconds: number;
+}
+
+export class Notifications extends Construct {
+  readonly identity: Sesv2EmailIdentity;
+  readonly configurationSet: Sesv2ConfigurationSet;
+  readonly events: QueueWithDlq;
+  private readonly names: Names;
+  private readonly config: NotifyEdgeConfig;
+  private readonly props: NotificationsProps;
+
+  constructor(scope: Construct, id: string, props: NotificationsProps) {
+    super(scope, id);
+    const { names } = props;
+    this.names = names;
+    this.props = props;
+    this.config = checkNotifyConfig(props.config, `environment ${names.prefix}`);
+    this.configurationSet = new Sesv2ConfigurationSet(this, 'configuration-set', {
+      configurationSetName: `${names.prefix}-notify`,
+      deliveryOptions: { tlsPolicy: 'REQUIRE' },
+      reputationOptions: { reputationMetricsEnabled: true },
+      sendingOptions: { sendingEnabled: true },
+    });
+    this.identity = new Sesv2EmailIdentity(this, 'identity', {
+      emailIdentity: this.config.emailDomain,
+      configurationSetName: this.configurationSet.configurationSetName,
+      dkimSigningAttributes: { nextSigningKeyLength: 'RSA_2048_BIT' },
+    });
+    this.events = new QueueWithDlq(this, 'events', {
+      name: `${names.prefix}-notify-events`,
+      dlqName: `${names.prefix}-notify-events-dlq`,
+      kmsKeyArn: props.messagingKeyArn,
+      visibilityTimeoutSeconds: visibilityTimeoutFor(props.notifyTimeoutSeconds, NOTIFY_QUEUE.maximumBatchingWindowInSeconds),
+      maxReceiveCount: NOTIFY_QUEUE.maxReceiveCount,
+    });
+  }
+
+  /** The outward-events queue → the notify function (partial batch failures). */
+  feed(functionName: string): LambdaEventSourceMapping {
+    return new LambdaEventSourceMapping(this, 'notify-feed', {
+      eventSourceArn: this.events.queue.arn,
+      functionName,
+      batchSize: NOTIFY_QUEUE.batchSize,
+      maximumBatchingWindowInSeconds: NOTIFY_QUEUE.maximumBatchingWindowInSeconds,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  }
+
+  /** The notify function's and the webhook sweeper's environment (one contract: functions/notify/config.ts), checked by its reader. */
+  functionEnvironment(): Record<string, string> {
+    const environment: Record<string, string> = {
+      [NOTIFICATIONS_TABLE.envVar]: `${this.names.prefix}-notifications`,
+      AUTHORISATIONS_TABLE: this.names.tableName('authorisations'),
+      NOTIFY_EMAIL_FROM: this.config.emailFrom,
+      NOTIFY_SIGNING_KEY_PREFIX: `${this.names.prefix}/webhooks/`,
+      NOTIFY_SES_CONFIGURATION_SET: `${this.names.prefix}-notify`,
+    };
+    readNotifyConfig(environment);
+    return environment;
+  }
+
+  /**
+   * The grants of the notifier's adapters. `reader`: the notify function also reads the queue;
+   * the sweeper does not. Push is SNS Publish to platform endpoints (scoped to endpoint ARNs).
+   * SMS (Publish to a phone number) has no resource to scope to: AWS requires Resource "*", which
+   * the IAM helper admits only for actions on its list (stacks/lib/iam.ts); until sns:Publish is
+   * listed there, SMS is not granted.
+   */
+  functionStatements(reader: boolean): PolicyStatement[] {
+    const { names } = this;
+    const env = this.functionEnvironment();
+    const table = `arn:aws:dynamodb:${names.region}:${names.account}:table/${env[NOTIFICATIONS_TABLE.envVar]!}`;
+    const statements: PolicyStatement[] = [
+      allow(
+        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        [table, ...Object.values(NOTIFY_STATUS_INDEXES).map((index) => `${table}/index/${index.indexName}`)],
+        undefined,
+        'Notifications',
+      ),
+      allow(['dynamodb:GetItem'], [names.tableArn('authorisations')], undefined, 'PaymentFacts'),
+      allow(['secretsmanager:GetSecretValue'], [`arn:aws:secretsmanager:${names.region}:${names.account}:secret:${env.NOTIFY_SIGNING_KEY_PREFIX!}*`], undefined, 'SigningKeys'),
+      kmsVia([this.props.dataKeyArn], ['dynamodb', 'secretsmanager'], names.region, ['kms:Decrypt', 'kms:GenerateDataKey']),
+      allow(
+        ['ses:SendEmail'],
+        [`arn:aws:ses:${names.region}:${names.account}:identity/${this.config.emailDomain}`, `arn:aws:ses:${names.region}:${names.account}:configuration-set/${env.NOTIFY_SES_CONFIGURATION_SET!}`],
+        { StringEquals: { 'ses:FromAddress': this.config.emailFrom } },
+        'SendEmail',
+      ),
+      allow(['sns:Publish'], [`arn:aws:sns:${names.region}:${names.account}:endpoint/*`], undefined, 'PushEndpoints'),
+    ];
+    if (reader) {
+      statements.push(
+        allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [this.events.queue.arn], undefined, 'OutwardEvents'),
+        kmsVia([this.props.messagingKeyArn], ['sqs'], names.region, ['kms:Decrypt']),
+      );
+    }
+    return statements;
+  }
+}

@@ -109,11 +109,13 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--hot-account <id=shards...>', "shard a hot account's balance, e.g. SETTLE-GBP-001=8")
     .option('--partitions <n>', 'worker threads / state partitions by card for a NEW state (an existing state keeps its count)', positiveInteger('--partitions'), DEFAULT_PARTITIONS)
     .option('--fault-drop <ratio>', 'FLOW-4 fault injection: drop this share [0, 1) of the events crossing every stage boundary, chosen by event id (then `audit-flow --repair`)', dropRatio)
+    .option('--rules <file>', 'the posting rule set (default: config/rules/card-posting.v1.json; card-posting.v2.json also holds on fraud signals, FRAUD-1)')
     .addHelpText(
       'after',
       '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending.\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',
     )
-    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[]; partitions: number; faultDrop?: number }) => {
+    .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[]; partitions: number; faultDrop?: number; rules?: string }) => {
+      if (options.rules !== undefined && !existsSync(options.rules)) throw new CliError(`post: rule set file "${options.rules}" does not exist`);
       if (options.input !== '-' && !existsSync(options.input)) throw new CliError(`post: input file "${options.input}" does not exist`);
       if (options.input !== '-' && statSync(options.input).isDirectory()) throw new CliError(`post: input "${options.input}" is a directory, expected an NDJSON file`);
       const hotAccountShards = parseHotAccounts(options.hotAccount ?? []);
@@ -292,6 +294,7 @@ interface PostOptions {
   waveSize: number;
   hotAccountShards: Record<string, number>;
   faultDrop?: number;
+  rules?: string;
 }
 
 async function runPost(options: PostOptions, io: CliIo) {
@@ -307,7 +310,13 @@ async function runPost(options: PostOptions, io: CliIo) {
       {
         stateDir: options.state,
         partitions: options.partitions,
-        runtime: { batchSize: options.batchSize, waveSize: options.waveSize, hotAccountShards: options.hotAccountShards, ...(options.faultDrop ? { faultDrop: options.faultDrop } : {}) },
+        runtime: {
+          batchSize: options.batchSize,
+          waveSize: options.waveSize,
+          hotAccountShards: options.hotAccountShards,
+          ...(options.faultDrop ? { faultDrop: options.faultDrop } : {}),
+          ...(options.rules ? { rulesFile: resolve(options.rules) } : {}),
+        },
         onProgress: (progress) => bar.update(bytes, { detail: `${progress.linesRead} lines, ${progress.waves} waves committed` }),
       },
     );

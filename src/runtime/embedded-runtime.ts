@@ -50,6 +50,7 @@ import { EmbeddedRedriver } from '../adapters/embedded/redriver';
 import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { loadRuleSetFile } from '../adapters/embedded/rule-set-file';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../adapters/embedded/rules-state';
+import { SqliteCardHistoryStore } from '../adapters/embedded/fraud-history';
 import { SqliteFlowJournal } from '../adapters/embedded/flow-facts';
 import { EmbeddedBus, toSqsRecord } from './embedded-bus';
 import type { QueuedMessage } from './embedded-bus';
@@ -86,6 +87,14 @@ export interface RuntimeOptions {
    * keyed hash of the event id (src/runtime/fault-drop.ts). Off (0) by default.
    */
   faultDrop?: number;
+  /**
+   * The posting rule set (a CEL rule-set JSON file); default config/rules/card-posting.v1.json.
+   * FRAUD-1: the rules always see the fraud features (card history in this state); a rule set
+   * that uses them (card-posting.v2.json) holds on them.
+   */
+  rulesFile?: string;
+  /** FRAUD-1: merchant id → risk score 0..100 (default: none, every merchant 0). */
+  merchantRisk?: Readonly<Record<string, number>>;
 }
 
 export interface RunSummary {
@@ -261,8 +270,9 @@ export class EmbeddedRuntime {
         standardise: createStandardiseStage({ clock, logger }),
         enrich: createEnrichStage({ referenceData, clock, transactions: this.transactions, logger }),
         rules: createRulesStage({
-          ruleSet: loadRuleSetFile(),
+          ruleSet: options.rulesFile ? loadRuleSetFile(options.rulesFile) : loadRuleSetFile(),
           velocity: new SqliteVelocityStore(this.db),
+          fraud: { history: new SqliteCardHistoryStore(this.db), merchantRisk: new Map(Object.entries(options.merchantRisk ?? {})) },
           decisions: new SqliteDecisionStore(this.db),
           transactions: this.transactions,
           clock,

@@ -13,6 +13,8 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Hono, type Context } from 'hono';
@@ -38,6 +40,20 @@ import { partitionDirs } from '../runtime/state-layout';
 import { createAccountBalance } from '../use-cases/api-account-balance/account-balance';
 import { createPaymentStatus } from '../use-cases/api-payment-status/payment-status';
 import { createSubmitAuthorisation } from '../use-cases/api-submit-authorisation/submit-authorisation';
+import { FileMessageSender, NOTIFY_OUTBOX_DIR } from '../adapters/embedded/notify-file-sinks';
+import { FetchWebhookTransport } from '../adapters/embedded/notify-http';
+import { NOTIFY_DB_FILE, NOTIFY_DIR, openNotifyDatabase, SqliteDeliveryStore, SqliteNotifyCursors, SqliteSigningKeyStore, SqliteSubscriptionRegistry } from '../adapters/embedded/notify-sqlite';
+import { ArchiveNotifyEventSource, FlowPaymentFacts, JsonRecipientDirectory, RECIPIENTS_FILE } from '../adapters/embedded/notify-sources';
+import { defaultTemplatesDir, FileTemplateStore } from '../adapters/embedded/notify-templates';
+import { embeddedStateFeeds } from '../adapters/embedded/audit-source';
+import { migrateAuditStore } from '../adapters/postgres/audit-migrations';
+import { PostgresAuditStore } from '../adapters/postgres/audit-store';
+import { poolFromUrl, type Pool } from '../adapters/postgres/connect';
+import { DEFAULT_DELIVERY_POLICY } from '../notify/delivery-policy';
+import { sweepDeliveries } from '../use-cases/deliver-webhook/sweep';
+import { drainEvents } from '../use-cases/notify/drain';
+import { copyAudit } from '../use-cases/copy-audit/copy-audit';
+import { safeUrl } from './audit-command';
 import { CliError, EXIT_LOCKED } from './errors';
 import type { CliIo } from './main';
 import { wholeNumber } from './options';
@@ -45,6 +61,8 @@ import { loadClients, loadIssuer } from './token-command';
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 200, perSecond: 100 };
 const SOURCE = 'payments-api';
+/** Seconds between rounds of the edge's background work by default. */
+export const DEFAULT_BACKGROUND_INTERVAL = 2;
 /** The token endpoint's form is a few hundred bytes. */
 const TOKEN_FORM_LIMIT = 4096;
 
@@ -57,6 +75,10 @@ export interface ServeOptions {
   rateLimit: RateLimit;
   /** The most authorisations one group-committed wave of the real-time poster carries (default 256). */
   maxWave?: number;
+  /** Seconds between rounds of the edge's background work (notifications, the audit copy); 0 = none. */
+  backgroundInterval?: number;
+  /** PostgreSQL URL of the audit trail (AUDIT-1): each round copies the state's audit feed there. */
+  auditDatabase?: string;
   /** Where access-log lines go (default: stdout). */
   log?: LogSink;
   announce?: (text: string) => void;
@@ -123,6 +145,117 @@ async function firstOf<T>(stores: readonly T[], read: (store: T) => Promise<unkn
     if (found !== undefined) return found as never;
   }
   return undefined;
+}
+
+/**
+ * One round of notifications (NOTIFY-2, HOOK-1/2): the notify use case's drain and its delivery
+ * sweep, as `ledgerline notify --once` runs them, under the notifier's own lock (taken for the
+ * round only, so `ledgerline webhooks …` works while the server runs). Skipped while the state has
+ * no notification state (nothing subscribed) or another notifier holds the lock.
+ */
+async function notifyRound(stateDir: string): Promise<{ events: number; notifications: number; stopped: number; swept: number; delivered: number; deadLettered: number } | undefined> {
+  if (!existsSync(join(stateDir, NOTIFY_DIR, NOTIFY_DB_FILE))) return undefined;
+  let lock: DirLock;
+  try {
+    lock = acquireDirLock(join(stateDir, NOTIFY_DIR), 'ledgerline serve (notify)');
+  } catch (error) {
+    if (error instanceof DirLockedError) return undefined;
+    throw error;
+  }
+  const db = openNotifyDatabase(stateDir);
+  const source = new ArchiveNotifyEventSource(stateDir);
+  const payments = new FlowPaymentFacts(stateDir);
+  try {
+    const sender = new FileMessageSender(join(stateDir, NOTIFY_OUTBOX_DIR));
+    const clock = { now: () => new Date() };
+    const deps = {
+      deliveries: new SqliteDeliveryStore(db),
+      subscriptions: new SqliteSubscriptionRegistry(db),
+      keys: new SqliteSigningKeyStore(db),
+      transport: new FetchWebhookTransport(),
+      senders: { email: sender, sms: sender, push: sender },
+      clock,
+      random: Math.random,
+      policy: DEFAULT_DELIVERY_POLICY,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      templates: new FileTemplateStore(defaultTemplatesDir()),
+      recipients: new JsonRecipientDirectory(join(stateDir, RECIPIENTS_FILE)),
+      payments,
+      defaultLanguage: 'en',
+      source,
+      cursors: new SqliteNotifyCursors(db),
+    };
+    const drained = await drainEvents(deps);
+    const swept = await sweepDeliveries(deps);
+    return { events: drained.events, notifications: drained.results.length, stopped: drained.stopped.length, swept: swept.examined, delivered: swept.delivered, deadLettered: swept.deadLettered };
+  } finally {
+    source.close();
+    payments.close();
+    db.close();
+    lock.release();
+  }
+}
+
+/** One round of the audit copy (AUDIT-1): every partition's feed appended after its cursor, as `ledgerline audit sync` does. */
+async function auditRound(stateDir: string, pool: Pool, migrated: { done: boolean }): Promise<{ appended: number; duplicates: number }> {
+  if (!migrated.done) {
+    const client = await pool.connect();
+    try {
+      await migrateAuditStore(client);
+    } finally {
+      client.release();
+    }
+    migrated.done = true;
+  }
+  const result = await copyAudit({ store: new PostgresAuditStore(pool), feeds: partitionDirs(stateDir).flatMap((dir) => embeddedStateFeeds(dir)) });
+  return { appended: result.appended, duplicates: result.duplicates };
+}
+
+/** Runs the background rounds every `intervalMs` until stopped; a failing round is logged and the next round tries again. */
+function startBackground(stateDir: string, intervalMs: number, auditDatabase: string | undefined, logger: Logger): { stop(): Promise<void> } {
+  const pool = auditDatabase !== undefined ? poolFromUrl(auditDatabase) : undefined;
+  pool?.on('error', (error) => logger.warn('audit database connection dropped', { error }));
+  const migrated = { done: false };
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const round = async (): Promise<void> => {
+    try {
+      const notified = await notifyRound(stateDir);
+      if (notified && (notified.events > 0 || notified.swept > 0)) logger.info('notify round', notified);
+    } catch (error) {
+      logger.error('notify round failed', { error });
+    }
+    if (pool) {
+      try {
+        const copied = await auditRound(stateDir, pool, migrated);
+        if (copied.appended > 0) logger.info('audit copy round', { ...copied, database: safeUrl(auditDatabase!) });
+      } catch (error) {
+        logger.error('audit copy round failed', { database: safeUrl(auditDatabase!), error });
+      }
+    }
+  };
+  const loop = (async () => {
+    while (!stopping) {
+      await round();
+      if (stopping) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, intervalMs);
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      wake?.();
+      await loop;
+      // One last round after the last answer: what was posted is notified and copied before the stores close.
+      await round();
+      await pool?.end().catch(() => undefined);
+    },
+  };
 }
 
 /** Starts the server (the state's lock taken first). */
@@ -227,6 +360,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     server.headersTimeout = 66_000;
     const { port } = server.address() as AddressInfo;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    const background = (options.backgroundInterval ?? 0) > 0 ? startBackground(options.state, options.backgroundInterval! * 1000, options.auditDatabase, logger) : undefined;
     logger.info('listening', { url, issuer: keys.issuer, audience: keys.audience, tokenEndpoint: `${url}/oauth2/token`, jwks: `${url}/.well-known/jwks.json` });
     let closing: Promise<void> | undefined;
     return {
@@ -238,6 +372,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             server.closeIdleConnections();
           });
           if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+          await background?.stop();
           logger.info('stopped', { url });
           closeAll();
         })()),
@@ -252,6 +387,11 @@ function rateLimitOption(text: string): RateLimit {
   const match = /^([1-9][0-9]{0,5})\/([1-9][0-9]{0,5})$/.exec(text);
   if (!match) throw new InvalidArgumentError(`--rate-limit expects BURST/PER_SECOND (e.g. 200/100), got "${text}"`);
   return { burst: Number(match[1]), perSecond: Number(match[2]) };
+}
+
+function auditUrl(text: string): string {
+  if (!/^postgres(ql)?:\/\//.test(text)) throw new InvalidArgumentError(`--audit-database must be a postgres:// URL, got "${safeUrl(text)}"`);
+  return text;
 }
 
 export function addServeCommand(program: Command, io: CliIo): void {
@@ -270,22 +410,45 @@ export function addServeCommand(program: Command, io: CliIo): void {
       wholeNumber('--max-wave', { min: 1, max: 10_000 }),
       DEFAULT_MAX_WAVE,
     )
+    .option(
+      '--background-interval <seconds>',
+      'seconds between rounds of background work: notifications and webhooks (once anything is subscribed) and, with --audit-database, the audit copy; 0 = none',
+      wholeNumber('--background-interval', { max: 3_600 }),
+      DEFAULT_BACKGROUND_INTERVAL,
+    )
+    .option(
+      '--audit-database <url>',
+      "PostgreSQL URL of the audit trail: each round copies the state's ledger changes, lifecycle events and transaction states there (as `ledgerline audit sync`)",
+      auditUrl,
+    )
     .addHelpText(
       'after',
       '\nExample:\n  ledgerline serve --state ./state --port 8080 &\n  TOKEN=$(ledgerline token --state ./state)\n  curl -H "Authorization: Bearer $TOKEN" -H "Idempotency-Key: k1" -H "Content-Type: application/json" \\\n       --data @auth.json http://127.0.0.1:8080/v1/authorisations\n\nAccess-log lines (JSON) go to stdout; SIGTERM or SIGINT stops the server after the requests in flight.',
     )
-    .action(async (options: { state: string; port: number; host: string; clients?: string; bodyLimit: number; rateLimit: RateLimit; maxWave: number }) => {
-      const running = await startServer({ ...options, announce: io.stderr });
-      io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          io.stderr(`${signal}: stopping after the requests in flight\n`);
-          void running.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-    });
+    .action(
+      async (options: {
+        state: string;
+        port: number;
+        host: string;
+        clients?: string;
+        bodyLimit: number;
+        rateLimit: RateLimit;
+        maxWave: number;
+        backgroundInterval: number;
+        auditDatabase?: string;
+      }) => {
+        const running = await startServer({ ...options, announce: io.stderr });
+        io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (signal: NodeJS.Signals): void => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            io.stderr(`${signal}: stopping after the requests in flight\n`);
+            void running.close().then(resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+      },
+    );
 }

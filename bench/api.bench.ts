@@ -41,14 +41,18 @@ async function main(): Promise<void> {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // The access log is read until the listening line, then drained unread: scanning it per chunk would load the client.
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    server.stdout!.on('data', (chunk: Buffer) => {
+    const listen = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = /"message":"listening".*?"url":"([^"]+)"/.exec(out);
-      if (match) resolve(match[1]!);
-      if (out.length > 1 << 20) out = out.slice(-4096);
-    });
+      if (!match) return;
+      server.stdout!.off('data', listen);
+      server.stdout!.resume();
+      resolve(match[1]!);
+    };
+    server.stdout!.on('data', listen);
     server.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
   });
   try {

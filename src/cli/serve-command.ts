@@ -49,7 +49,7 @@ import { embeddedStateFeeds } from '../adapters/embedded/audit-source';
 import { migrateAuditStore } from '../adapters/postgres/audit-migrations';
 import { PostgresAuditStore } from '../adapters/postgres/audit-store';
 import { poolFromUrl, type Pool } from '../adapters/postgres/connect';
-import { DEFAULT_DELIVERY_POLICY } from '../notify/delivery-policy';
+import { checkPolicy, DEFAULT_DELIVERY_POLICY } from '../notify/delivery-policy';
 import { sweepDeliveries } from '../use-cases/deliver-webhook/sweep';
 import { drainEvents } from '../use-cases/notify/drain';
 import { copyAudit } from '../use-cases/copy-audit/copy-audit';
@@ -176,7 +176,8 @@ async function notifyRound(stateDir: string): Promise<{ events: number; notifica
       senders: { email: sender, sms: sender, push: sender },
       clock,
       random: Math.random,
-      policy: DEFAULT_DELIVERY_POLICY,
+      // One attempt in line, as `ledgerline notify` by default: a down endpoint is parked for the sweep, never stalls the round.
+      policy: checkPolicy({ ...DEFAULT_DELIVERY_POLICY, inlineAttempts: 1 }),
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
       templates: new FileTemplateStore(defaultTemplatesDir()),
       recipients: new JsonRecipientDirectory(join(stateDir, RECIPIENTS_FILE)),

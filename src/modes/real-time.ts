@@ -78,6 +78,8 @@ export class RealTimePoster {
     this.committing = true;
     try {
       while (this.waiting.length > 0) {
+        // One turn of the event loop first: requests whose bytes arrived while the last wave held the loop join this wave.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const group = this.waiting.slice(0, this.maxWave);
         this.waiting = this.waiting.slice(group.length);
         let wave: WaveResult;

@@ -160,17 +160,4 @@ export interface ResultSink {
 /** A committed run's result → workbench cases (REC-CASE-1). */
 export interface CaseSink {
   record(run: RecordedRun): Promise<void>;
-  /**
-   * Optional (REC-PERF-1): starts raising the run's cases while the run is still recording, visible
-   * only once `commit` is called after the registry committed; `abort` drops them. A sink without it
-   * raises the cases through `record` after the commit.
-   */
-  stage?(run: RecordedRun): Promise<StagedCases>;
-}
-
-export interface StagedCases {
-  /** Makes the run's cases visible (after the registry commit). Throws if they could not be raised. */
-  commit(): Promise<void>;
-  /** The run did not commit: nothing of it stays. Safe after commit or twice. */
-  abort(): Promise<void>;
 }

@@ -14,11 +14,11 @@
  *              REC-IN-4/5), the ledger entries of the statements' accounts minus those committed
  *              runs matched, the as-of date and the run id.
  *   3. match   the ONE matcher (src/recon/matching) over the bookable lines.
- *   4. record  the summary; the ResultSink stages files + analytics; the CaseSink, if it can,
- *              stages the cases; the registry stages the run; the results are published, then the
- *              registry commits, then the analytics and the cases commit (REC-OUT-3). A failure
- *              before the registry commit undoes all of it; after it, the run is committed and the
- *              sinks catch up later.
+ *   4. record  the summary; the ResultSink stages files + analytics (its Parquet copies run while
+ *              the registry stages the run); the results are published, then the registry commits,
+ *              then the analytics commit (REC-OUT-3). A failure before the registry commit undoes
+ *              all of it; after it, the run is committed and the sink catches up later. Then the
+ *              CaseSink, if any.
  *
  * Before recording, the ResultSink is aligned with the registry (what an interrupted run left goes).
  * Nothing new (every statement a re-upload): no run, the current results stay (REC-OUT-2).
@@ -43,7 +43,6 @@ import {
   type ResultSink,
   type RunRecord,
   type RunRegistry,
-  type StagedCases,
   type StatementSource,
 } from '../../ports/reconciliation';
 
@@ -395,15 +394,10 @@ export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry'
   const progress = ports.progress ?? (() => undefined);
   const since = performance.now();
   const took = (): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-  const casesNotRaised = (error: Error): void => progress(`warning: run ${run.runId} is committed but its cases were not raised (${error.message}); the workbench imports them when it next opens`);
   const staged = await ports.results.stage(run);
   progress(`results staged at ${ports.results.location} (${took()})`);
   let committed = false;
-  // REC-PERF-1: a sink that can stage raises the cases beside the rest of the record, visible after the commit.
-  let stagedCases: StagedCases | undefined;
   try {
-    // A sink that could not stage them raises them through `record` after the commit.
-    stagedCases = await ports.cases?.stage?.(run).catch(() => undefined);
     await ports.registry.stage(registryRecord);
     const location = await staged.publish();
     ports.hooks?.beforeRegistryCommit?.();
@@ -413,8 +407,9 @@ export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry'
     progress(`run ${run.runId} committed (${took()})`);
     await staged.settle(progress);
     // The run is committed: a case sink that fails is reported, and catches up from the run's results later.
-    if (stagedCases) await stagedCases.commit().catch(casesNotRaised);
-    else await ports.cases?.record(run).catch(casesNotRaised);
+    await ports.cases
+      ?.record(run)
+      .catch((error: Error) => progress(`warning: run ${run.runId} is committed but its cases were not raised (${error.message}); the workbench imports them when it next opens`));
     if (ports.cases) progress(`cases raised in the workbench (${took()})`);
     return location;
   } finally {
@@ -422,7 +417,6 @@ export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry'
       await ports.registry.rollback();
       await staged.abort();
     }
-    await stagedCases?.abort();
     await staged.close();
   }
 }

@@ -5,29 +5,15 @@
  * contract; each authorisation is recorded in the flow journal first (FLOW-1). Logic: ./authorise.ts.
  */
 import { createAuthoriseHandler } from './authorise';
-import { createDedupStage } from '../dedup/dedup';
-import { createStandardiseStage } from '../standardise/standardise';
-import { createEnrichStage } from '../enrich/enrich';
-import { createRulesStage } from '../rules/rules';
-import { createPostingStage } from '../posting/posting';
-import { createAssemblerStage } from '../assembler/assembler';
-import { compileRuleSet } from '../../src/domain/rules';
-import ruleSetDocument from '../../config/rules/card-posting.v1.json';
+import { fusedStages } from '../hot-path/stages';
 import { FUSED_CONSUMER } from '../../src/routes';
-import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, flowJournal, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
+import { awsContext, flowJournal } from '../../src/adapters/aws/wiring';
 
 // The hot path's configuration (tables, bus, outbox bucket): authorise needs exactly what hot-path reads.
 const context = awsContext(FUSED_CONSUMER, 'authorise');
 
 export const handler = createAuthoriseHandler({
-  stages: {
-    dedup: createDedupStage(dedupAdapters(context)),
-    standardise: createStandardiseStage(standardiseAdapters(context)),
-    enrich: createEnrichStage(enrichAdapters(context)),
-    rules: createRulesStage({ ruleSet: compileRuleSet(ruleSetDocument), ...rulesAdapters(context) }),
-    posting: createPostingStage(postingAdapters(context)),
-    assembler: createAssemblerStage(assemblerAdapters(context)),
-  },
+  stages: fusedStages(context),
   journal: flowJournal(context),
   publisher: context.publisher,
   clock: context.clock,

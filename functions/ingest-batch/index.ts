@@ -8,17 +8,10 @@
 import { createIngestBatchHandler } from './ingest-batch';
 import { INGEST_BATCH_FUNCTION, readIngestBatchConfig } from './config';
 import { S3FileRegistry } from './s3-registry';
-import { createDedupStage } from '../dedup/dedup';
-import { createStandardiseStage } from '../standardise/standardise';
-import { createEnrichStage } from '../enrich/enrich';
-import { createRulesStage } from '../rules/rules';
-import { createPostingStage } from '../posting/posting';
-import { createAssemblerStage } from '../assembler/assembler';
-import { compileRuleSet } from '../../src/domain/rules';
-import ruleSetDocument from '../../config/rules/card-posting.v1.json';
+import { fusedStages } from '../hot-path/stages';
 import { FUSED_CONSUMER } from '../../src/routes';
 import { readBytes } from '../../src/adapters/aws/recon-s3';
-import { assemblerAdapters, awsContext, dedupAdapters, enrichAdapters, flowJournal, postingAdapters, rulesAdapters, standardiseAdapters } from '../../src/adapters/aws/wiring';
+import { awsContext, flowJournal } from '../../src/adapters/aws/wiring';
 import { requireSetting } from '../../src/adapters/aws/runtime-config';
 
 const config = readIngestBatchConfig();
@@ -28,14 +21,7 @@ export const handler = createIngestBatchHandler({
   source: config.source,
   readObject: (bucket, key) => readBytes(context.s3, { bucket, key }),
   registry: new S3FileRegistry({ client: context.s3, bucket: requireSetting(context.config.ingestBucket, 'INGEST_BUCKET'), prefix: config.registryPrefix }),
-  stages: {
-    dedup: createDedupStage(dedupAdapters(context)),
-    standardise: createStandardiseStage(standardiseAdapters(context)),
-    enrich: createEnrichStage(enrichAdapters(context)),
-    rules: createRulesStage({ ruleSet: compileRuleSet(ruleSetDocument), ...rulesAdapters(context) }),
-    posting: createPostingStage(postingAdapters(context)),
-    assembler: createAssemblerStage(assemblerAdapters(context)),
-  },
+  stages: fusedStages(context),
   journal: flowJournal(context),
   publisher: context.publisher,
   clock: context.clock,

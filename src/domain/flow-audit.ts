@@ -21,9 +21,9 @@
  * sequence, the outbox its records by id), so the payment resumes where it stopped and nothing
  * posts twice.
  */
-import { deterministicId, EventTypes } from './events';
+import { deterministicId, EventTypes, type LedgerEvent } from './events';
 import { fromMinorUnits, toMinorUnits } from './money';
-import type { FlowWindow, OrphanFact, PaymentFlowFacts, RepairRequest } from '../ports/flow';
+import type { FlowWindow, OrphanFact, PaymentFlowFacts, RepairOutcome, RepairRequest } from '../ports/flow';
 
 export const FLOW_TERMS = [
   'ingested',
@@ -243,4 +243,30 @@ export function auditFlow(payments: readonly PaymentFlowFacts[], orphans: readon
     stuck,
     orphans: [...orphans],
   };
+}
+
+/**
+ * FLOW-3: what a repairer re-emits for each request, from the events its store can rebuild (or why
+ * not): a rebuilt event is re-emitted only under exactly the planned id and transaction, so a repair
+ * can never post a payment under a second id. One definition for the embedded and AWS repairers.
+ */
+export function plannedReemits(
+  requests: readonly RepairRequest[],
+  rebuild: (authorizationId: string) => LedgerEvent<'payment.authorised'> | string,
+): { events: LedgerEvent[]; outcomes: RepairOutcome[] } {
+  const events: LedgerEvent[] = [];
+  const outcomes = requests.map((request): RepairOutcome => {
+    const rebuilt = rebuild(request.authorizationId);
+    if (typeof rebuilt === 'string') return { authorizationId: request.authorizationId, outcome: 'unrepairable', reason: rebuilt };
+    if (rebuilt.id !== request.eventId || rebuilt.correlationId !== request.transactionId) {
+      return {
+        authorizationId: request.authorizationId,
+        outcome: 'unrepairable',
+        reason: `the rebuilt event ${rebuilt.id} (transaction ${rebuilt.correlationId}) is not the planned ${request.eventId} (transaction ${request.transactionId})`,
+      };
+    }
+    events.push(rebuilt);
+    return { authorizationId: request.authorizationId, outcome: 'reemitted' };
+  });
+  return { events, outcomes };
 }

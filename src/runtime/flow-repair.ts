@@ -4,27 +4,14 @@
  * that partition's runtime, in one committed wave per partition. The stages are idempotent by
  * event id, so a payment resumes at the stage it stopped at and nothing posts twice.
  */
-import type { LedgerEvent } from '../domain/events';
+import { plannedReemits } from '../domain/flow-audit';
 import type { FlowRepairer, RepairOutcome, RepairRequest } from '../ports/flow';
 import type { RuntimeOptions } from './embedded-runtime';
 import { EmbeddedRuntime } from './embedded-runtime';
 
 /** Re-emits the requests that belong to `runtime`'s state; returns one outcome per request. */
 export async function reemitInRuntime(runtime: EmbeddedRuntime, requests: readonly RepairRequest[]): Promise<RepairOutcome[]> {
-  const events: LedgerEvent[] = [];
-  const outcomes = requests.map((request): RepairOutcome => {
-    const rebuilt = runtime.flowJournal.rebuildAuthorised(request.authorizationId);
-    if (typeof rebuilt === 'string') return { authorizationId: request.authorizationId, outcome: 'unrepairable', reason: rebuilt };
-    if (rebuilt.id !== request.eventId || rebuilt.correlationId !== request.transactionId) {
-      return {
-        authorizationId: request.authorizationId,
-        outcome: 'unrepairable',
-        reason: `the rebuilt event ${rebuilt.id} (transaction ${rebuilt.correlationId}) is not the planned ${request.eventId} (transaction ${request.transactionId})`,
-      };
-    }
-    events.push(rebuilt);
-    return { authorizationId: request.authorizationId, outcome: 'reemitted' };
-  });
+  const { events, outcomes } = plannedReemits(requests, (authorizationId) => runtime.flowJournal.rebuildAuthorised(authorizationId));
   if (events.length > 0) await runtime.reemit(events);
   return outcomes;
 }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { bundleFunction, functionNames } from '../../scripts/bundle-functions';
 import { FUNCTION_ENVIRONMENT, variablesFor } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
+import { FUSED_CONSUMER } from '../../src/routes';
+import { ingestBatchVariables } from '../../functions/ingest-batch/config';
+import { FLOW_AUDITOR_VARIABLES } from '../../functions/flow-auditor/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { tempDir } from '../support/runtime';
 
@@ -20,6 +23,20 @@ const FAKE: Record<string, string> = {
   WORKBENCH_GROUP_ROLES: '{"ledgerline-finance":"reconciler"}',
   WORKBENCH_CSRF_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:ledgerline-test/workbench/csrf-secret-AbCdEf',
   AWS_REGION: 'eu-west-2',
+  PARKED_PREFIX: 'parked/',
+  LEDGERLINE_ENVIRONMENT: 'dev',
+  FLOW_STUCK_AFTER_SECONDS: '1800',
+  FLOW_WINDOW_SECONDS: '86400',
+  FLOW_REPAIR: 'true',
+  BATCH_SOURCE: 'card-files',
+  BATCH_REGISTRY_PREFIX: 'results/batches/',
+};
+
+/** The environment contract of each deployed function that is not a route consumer (MODE-2, MODE-4, FLOW-1..3). */
+const OWN_CONTRACTS: Record<string, readonly string[]> = {
+  authorise: variablesFor(FUSED_CONSUMER),
+  'ingest-batch': ingestBatchVariables(),
+  'flow-auditor': FLOW_AUDITOR_VARIABLES,
 };
 
 function loadFresh(file: string): { handler?: unknown } {
@@ -35,10 +52,13 @@ describe('function bundles', () => {
   it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2) and the workbench (WB-1)', () => {
     expect(names).toEqual([
       'assembler',
+      'authorise',
       'dedup',
       'enrich',
+      'flow-auditor',
       'hot-path',
       'ingest',
+      'ingest-batch',
       'posting',
       'reconcile-cases',
       'reconcile-match',
@@ -56,7 +76,8 @@ describe('function bundles', () => {
     const { outFile } = bundleFunction(name, join(outDir, name));
     const saved = { ...process.env };
     try {
-      const recon = name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
+      const recon =
+        name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : (OWN_CONTRACTS[name] ?? []);
       for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : recon) {
         process.env[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
         if (process.env[variable] === undefined) delete process.env[variable];

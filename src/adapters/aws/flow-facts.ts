@@ -29,7 +29,7 @@ import { authorisedEvent, classifyLine, isApproved } from '../../domain/ingest';
 import { validateAuthorisation } from '../../../schemas';
 import { businessKey } from '../../domain/dedup';
 import { sequenceIdFor } from '../../domain/posting';
-import { authorisedEventId } from '../../domain/flow-audit';
+import { authorisedEventId, plannedReemits } from '../../domain/flow-audit';
 import type { EventPublisher, PostingRecord, TransactionStatus } from '../../ports';
 import type { FlowFacts, FlowFactsReader, FlowRepairer, FlowWindow, PaymentFlowFacts, RepairOutcome, RepairRequest } from '../../ports/flow';
 import { awsCall, backoffMs, errorName, sleep, stableHash } from './errors';
@@ -402,20 +402,7 @@ export class DynamoFlowFacts implements FlowFactsReader, FlowRepairer {
   async reemit(requests: readonly RepairRequest[]): Promise<RepairOutcome[]> {
     const publisher = this.options.publisher;
     if (!publisher) throw new Error('flow repair: no publisher configured (the bus the rebuilt events go to)');
-    const events: LedgerEvent[] = [];
-    const outcomes = requests.map((request): RepairOutcome => {
-      const rebuilt = this.rebuild(request.authorizationId);
-      if (typeof rebuilt === 'string') return { authorizationId: request.authorizationId, outcome: 'unrepairable', reason: rebuilt };
-      if (rebuilt.id !== request.eventId || rebuilt.correlationId !== request.transactionId) {
-        return {
-          authorizationId: request.authorizationId,
-          outcome: 'unrepairable',
-          reason: `the rebuilt event ${rebuilt.id} (transaction ${rebuilt.correlationId}) is not the planned ${request.eventId} (transaction ${request.transactionId})`,
-        };
-      }
-      events.push(rebuilt);
-      return { authorizationId: request.authorizationId, outcome: 'reemitted' };
-    });
+    const { events, outcomes } = plannedReemits(requests, (authorizationId) => this.rebuild(authorizationId));
     if (events.length > 0) await publisher.publish(events);
     return outcomes;
   }

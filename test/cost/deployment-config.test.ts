@@ -10,6 +10,7 @@ import { synthesizeLedgerline } from '../../stacks/ledgerline';
 import { dev } from '../../environments/dev';
 import { prod } from '../../environments/prod';
 import { readDeploymentConfig } from '../../src/cost';
+import { deployableFunctions, functionSizing } from '../../stacks/catalogue';
 
 const outdir = mkdtempSync(join(tmpdir(), 'ledgerline-cost-synth-'));
 
@@ -34,8 +35,10 @@ describe.each([dev, prod])('the cost-relevant configuration of $name', (env) => 
   it('has the region and every function with the memory and reserved concurrency of its environment, on arm64', () => {
     const read = config();
     expect(read.region).toBe(env.region);
-    const sizings = Object.entries(env.functions as Record<string, { memoryMb: number; reservedConcurrency?: number }>);
-    const deployed = sizings.filter(([name]) => read.functions[`${env.prefix}-${name}`]);
+    // Every deployed function, sized as the catalogue sizes it (the environment's sizing, or a mode function's default).
+    const deployed = deployableFunctions()
+      .filter((name) => read.functions[`${env.prefix}-${name}`])
+      .map((name) => [name, functionSizing(env, name)] as const);
     expect(deployed.length).toBe(Object.keys(read.functions).length);
     for (const [name, sizing] of deployed) {
       const fn = read.functions[`${env.prefix}-${name}`]!;

@@ -12,7 +12,6 @@ import type { Client } from 'pg';
 import { openDurableDatabase, openStateDatabase } from '../../src/adapters/embedded/database';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import { SqliteWorkbenchStore, WORKBENCH_DB_FILE } from '../../src/adapters/embedded/workbench-store';
-import { addAuditCommand } from '../../src/cli/audit-command';
 import { CliError } from '../../src/cli/errors';
 import { buildProgram } from '../../src/cli/main';
 import type { CaseEvent, ExceptionCase } from '../../src/recon/workbench/cases';
@@ -20,13 +19,12 @@ import { runCli } from '../support/cli-in-process';
 import type { CliResult } from '../support/cli';
 import { describeWithPostgres, useThrowAwayPostgres } from '../support/postgres';
 
-/** `ledgerline <args>` with the audit command registered (as src/cli/main.ts will), in process. */
+/** `ledgerline <args>` as src/cli/main.ts builds it (the audit command among the others), in process. */
 async function ledgerline(args: readonly string[]): Promise<CliResult> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const io = { stdout: (text: string) => void stdout.push(text), stderr: (text: string) => void stderr.push(text) };
   const program = buildProgram(io);
-  addAuditCommand(program, io);
   const previous = process.exitCode;
   process.exitCode = undefined;
   let status: number;

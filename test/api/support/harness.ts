@@ -15,6 +15,11 @@ import type { IssuerKeys } from '../../../src/api/local-issuer';
 import { authorisationLines, HIGH_RISK_MCCS } from '../../../src/generator/authorisations';
 import { loadReferenceData } from '../../../src/adapters/embedded/reference-data';
 
+/** A fresh Idempotency-Key with no digits: a random UUID's digits can line up as a Luhn-valid card number, which the PAN guard refuses (API-4). */
+function freshKey(): string {
+  return `key-${randomUUID().replace(/[0-9]/g, (digit) => 'ghijklmnop'[Number(digit)]!)}`;
+}
+
 export const ALL_SCOPES = Object.keys(API_SCOPES);
 export const SECRET = 'a-test-secret-of-some-length';
 
@@ -95,7 +100,7 @@ export async function startHarness(options: { bodyLimit?: number } = {}): Promis
     post: async (body, opts = {}) =>
       fetch(`${server.url}/v1/authorisations`, {
         method: 'POST',
-        headers: { ...(await bearer(opts.token)), 'content-type': opts.contentType ?? 'application/json', ...(opts.key === '' ? {} : { 'idempotency-key': opts.key ?? `key-${randomUUID()}` }) },
+        headers: { ...(await bearer(opts.token)), 'content-type': opts.contentType ?? 'application/json', ...(opts.key === '' ? {} : { 'idempotency-key': opts.key ?? freshKey() }) },
         body: opts.raw ?? JSON.stringify(body),
       }),
     get: async (path, given) => fetch(`${server.url}${path}`, { headers: await bearer(given) }),

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 async function call(route: (typeof API_ROUTES)[number], token: string | undefined): Promise<Response> {
   const path = route.path.replace('{paymentId}', 'no-such-payment').replace('{accountId}', 'NO-SUCH-ACCOUNT');
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': `k-${randomUUID()}` };
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': `k-${randomUUID().replace(/[0-9]/g, (digit) => 'ghijklmnop'[Number(digit)]!)}` };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return fetch(`${h.url}${path}`, { method: route.method, headers, ...(route.method === 'POST' ? { body: JSON.stringify(sampleAuthorisations(1, 99)[0]) } : {}) });
 }

@@ -4,31 +4,25 @@
  * `postgres`; rehearsal/redshift/postgres.ts does the work, as for the analytics tests), a fresh
  * database per call of freshDatabase(), stopped and removed after the file.
  *
- * Without the PostgreSQL server binaries the suite is skipped with a message saying how to
- * install them, except under CI (CI=true), where a missing server is a failure (never a silent
- * skip of the tests that guard the audit trail).
+ * Without the PostgreSQL server binaries the suite fails with a message saying how to install
+ * them (`.ci/run` installs them): the tests that guard the audit trail never skip silently.
  */
 import { Client, Pool } from 'pg';
 import { findPostgresBinaries, POSTGRES_INSTALL_HINT, startPostgres, type PostgresCluster } from '../../rehearsal/redshift/postgres';
 
 export const postgresAvailable = findPostgresBinaries() !== undefined;
 
-/** `describe` that needs a PostgreSQL server: skipped (with the install hint) when there is none, failed under CI. */
+/** `describe` that needs a PostgreSQL server: failed with the install hint when there is none. */
 export function describeWithPostgres(name: string, body: () => void): void {
   if (postgresAvailable) {
     describe(name, body);
     return;
   }
-  if (process.env.CI === 'true' || process.env.CI === '1') {
-    describe(name, () => {
-      it('needs PostgreSQL', () => {
-        throw new Error(`PostgreSQL is not installed: ${POSTGRES_INSTALL_HINT}`);
-      });
+  describe(name, () => {
+    it('needs PostgreSQL', () => {
+      throw new Error(`PostgreSQL is not installed: ${POSTGRES_INSTALL_HINT}`);
     });
-    return;
-  }
-  console.warn(`SKIPPED "${name}": PostgreSQL server binaries (initdb, pg_ctl) are absent. ${POSTGRES_INSTALL_HINT}`);
-  describe.skip(name, body);
+  });
 }
 
 export interface ThrowAwayPostgres {

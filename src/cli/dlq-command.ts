@@ -28,6 +28,7 @@ import { routesFor } from '../routes';
 import { redriveDeadLetters, redrivability, type DeadLetterRecord, type RedriveOutcome } from '../use-cases/redrive/redrive';
 import type { Names } from '../../stacks/naming';
 import type { EnvironmentConfig } from '../../environments/types';
+import { formatTable } from './table';
 
 const LETTER_ID = /^p(\d{1,4})-([1-9]\d{0,15})$/;
 
@@ -61,18 +62,6 @@ function readLetters(state: string): DeadLetterRecord[] {
       db.close();
     }
   });
-}
-
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function redrivableLabel(letter: DeadLetterRecord): string {

@@ -39,6 +39,7 @@ import { sweepDeliveries, type DeliverySweepResult } from '../use-cases/deliver-
 import { drainEvents, type DrainResult } from '../use-cases/notify/drain';
 import type { NotifyDeps } from '../use-cases/notify/notify';
 import { partitionDirs } from '../runtime/state-layout';
+import { formatTable } from './table';
 
 const systemClock = { now: () => new Date() };
 
@@ -101,18 +102,6 @@ function newSecret(): string {
 function checkSecret(secret: string): string {
   if (Buffer.byteLength(secret) < 16) throw new InvalidArgumentError('--secret must be at least 16 bytes');
   return secret;
-}
-
-function formatRows(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function summarise(drain: DrainResult, sweep: DeliverySweepResult): Record<string, unknown> {
@@ -305,7 +294,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
         else if (subscriptions.length === 0) io.stdout('no subscriptions\n');
         else
           io.stdout(
-            `${formatRows([['ID', 'PARTNER', 'URL', 'EVENTS', 'KEYS', 'ENABLED'], ...subscriptions.map((s) => [s.id, s.partner, s.url, s.purposes.join(','), s.keyIds.join(','), String(s.enabled)])])}\n`,
+            `${formatTable([['ID', 'PARTNER', 'URL', 'EVENTS', 'KEYS', 'ENABLED'], ...subscriptions.map((s) => [s.id, s.partner, s.url, s.purposes.join(','), s.keyIds.join(','), String(s.enabled)])])}\n`,
           );
       });
     });

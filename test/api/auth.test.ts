@@ -3,9 +3,8 @@
  * scope: none, expired, not yet valid, another issuer, another audience, a forged signature, the
  * wrong algorithm, an id token → 401 (with WWW-Authenticate); a valid token without the scope → 403.
  */
-import { randomUUID } from 'node:crypto';
 import { API_ROUTES } from '../../src/api/routes';
-import { sampleAuthorisations, startHarness, type Harness, type TokenSpec } from './support/harness';
+import { digitFreeId, sampleAuthorisations, startHarness, type Harness, type TokenSpec } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,7 +16,7 @@ afterAll(async () => {
 
 async function call(route: (typeof API_ROUTES)[number], token: string | undefined): Promise<Response> {
   const path = route.path.replace('{paymentId}', 'no-such-payment').replace('{accountId}', 'NO-SUCH-ACCOUNT');
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': `k-${randomUUID().replace(/[0-9]/g, (digit) => 'ghijklmnop'[Number(digit)]!)}` };
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': digitFreeId('k') };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return fetch(`${h.url}${path}`, { method: route.method, headers, ...(route.method === 'POST' ? { body: JSON.stringify(sampleAuthorisations(1, 99)[0]) } : {}) });
 }

@@ -7,10 +7,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { cardPanArb } from '../support/pan-spellings';
-import { sampleAuthorisations, startHarness, type Harness } from './support/harness';
+import { digitFreeId, sampleAuthorisations, startHarness, type Harness } from './support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -82,7 +81,7 @@ describe('422 names every failing field (generated invalid bodies)', () => {
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fault, { minLength: 1, maxLength: 4, selector: (f) => f.pointer.split('/').slice(0, 2).join('/') }), async (faults) => {
         const doc = clone(base);
-        doc.authorizationId = `AUTH-GEN-${randomUUID()}`;
+        doc.authorizationId = digitFreeId('AUTH-GEN');
         for (const f of faults) if (f.kind === 'missing') removeAt(doc, f.pointer);
         for (const f of faults) if (f.kind !== 'missing') setAt(doc, f.pointer, f.value);
         const response = await h.post(doc);

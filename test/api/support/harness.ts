@@ -15,9 +15,14 @@ import type { IssuerKeys } from '../../../src/api/local-issuer';
 import { authorisationLines, HIGH_RISK_MCCS } from '../../../src/generator/authorisations';
 import { loadReferenceData } from '../../../src/adapters/embedded/reference-data';
 
-/** A fresh Idempotency-Key with no digits: a random UUID's digits can line up as a Luhn-valid card number, which the PAN guard refuses (API-4). */
+/** A random id with no digits: a random UUID's digits can line up as a Luhn-valid card number, which the PAN guard refuses (API-4). */
+export function digitFreeId(prefix: string): string {
+  return `${prefix}-${randomUUID().replace(/[0-9]/g, (digit) => 'ghijklmnop'[Number(digit)]!)}`;
+}
+
+/** A fresh Idempotency-Key (digit-free, see digitFreeId). */
 function freshKey(): string {
-  return `key-${randomUUID().replace(/[0-9]/g, (digit) => 'ghijklmnop'[Number(digit)]!)}`;
+  return digitFreeId('key');
 }
 
 export const ALL_SCOPES = Object.keys(API_SCOPES);

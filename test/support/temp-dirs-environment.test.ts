@@ -94,15 +94,17 @@ describe('TempDirsEnvironment', () => {
       return true;
     });
     const env = environment();
-    let kept = '';
-    try {
-      await env.setup();
-      env.global.process.env.LEDGERLINE_KEEP_TEMP = '1';
-      kept = fs.mkdtempSync(join(tmpdir(), 'ledgerline-envtest-kept-'));
-      await env.teardown();
-    } finally {
-      write.mockRestore();
-    }
+    const kept = await (async () => {
+      try {
+        await env.setup();
+        env.global.process.env.LEDGERLINE_KEEP_TEMP = '1';
+        const dir = fs.mkdtempSync(join(tmpdir(), 'ledgerline-envtest-kept-'));
+        await env.teardown();
+        return dir;
+      } finally {
+        write.mockRestore();
+      }
+    })();
     expect(existsSync(kept)).toBe(true);
     fs.rmSync(kept, { recursive: true });
     expect(written.join('')).toContain(`kept temp dir ${kept}`);

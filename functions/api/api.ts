@@ -13,6 +13,45 @@ import type { ApiRequest } from '../../src/api/http';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
 
+/**
+ * The api function's environment beyond the hot path's contract (it posts through the authorise
+ * handler in process, so it also reads what authorise reads: runtime-config.ts).
+ */
+export const API_VARIABLES = Object.freeze({
+  COGNITO_ISSUER: "The user pool's issuer URL (its JWKS is <issuer>/.well-known/jwks.json)",
+  API_AUDIENCES: "The app client ids allowed, comma-separated (the JWT authorizer's audience)",
+  API_IDEMPOTENCY_TABLE: 'DynamoDB table TABLES.apiIdempotency (API-1)',
+  API_RATE_LIMIT: 'Optional BURST/PER_SECOND: a per-container backstop behind the edge throttling (API-5; default 200/100)',
+});
+
+export interface ApiConfig {
+  issuer: string;
+  audiences: string[];
+  idempotencyTable: string;
+  rateLimit: { burst: number; perSecond: number };
+}
+
+/** Reads API_VARIABLES once; one error names every missing or malformed variable. */
+export function readApiConfig(env: Readonly<Record<string, string | undefined>> = process.env): ApiConfig {
+  const faults: string[] = [];
+  const required = (name: keyof typeof API_VARIABLES): string => {
+    const value = env[name];
+    if (!value) faults.push(`${name} is not set`);
+    return value ?? '';
+  };
+  const issuer = required('COGNITO_ISSUER');
+  const audiences = required('API_AUDIENCES')
+    .split(',')
+    .map((audience) => audience.trim())
+    .filter((audience) => audience.length > 0);
+  const idempotencyTable = required('API_IDEMPOTENCY_TABLE');
+  const limit = env.API_RATE_LIMIT ?? '200/100';
+  const match = /^([1-9]\d{0,6})\/([1-9]\d{0,6})$/.exec(limit);
+  if (!match) faults.push(`API_RATE_LIMIT ${JSON.stringify(limit)} is not BURST/PER_SECOND (positive integers)`);
+  if (faults.length > 0) throw new Error(`api: environment: ${faults.join('; ')}`);
+  return { issuer, audiences, idempotencyTable, rateLimit: { burst: Number(match![1]), perSecond: Number(match![2]) } };
+}
+
 /** The core request of an API Gateway HTTP API (payload 2.0) event. */
 export function requestOfEvent(event: APIGatewayProxyEventV2): ApiRequest {
   const headers: Record<string, string> = {};

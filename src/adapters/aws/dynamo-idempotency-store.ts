@@ -12,30 +12,10 @@ import { idempotencyRecordId } from '../../api/idempotency';
 import { TransientStoreError } from '../../ports';
 import { awsCall, errorName } from './errors';
 import type { TableDefinition } from './tables';
+import { TABLES } from './tables';
 
-/** The table (to join TABLES in tables.ts: the infrastructure creates it from this definition). */
-export const IDEMPOTENCY_TABLE: TableDefinition = {
-  envVar: 'API_IDEMPOTENCY_TABLE',
-  description: 'API-1 idempotency keys of the payments API: one item per client and Idempotency-Key, with the first response.',
-  partitionKey: { name: 'recordId', type: 'S' },
-  ttlAttribute: 'expiresAt',
-  globalSecondaryIndexes: [],
-  localSecondaryIndexes: [],
-  billingMode: 'PAY_PER_REQUEST',
-  pointInTimeRecovery: true,
-  itemKinds: { '<recordId>': 'SHA-256 of client id NUL Idempotency-Key' },
-  attributes: {
-    clientId: 'the OAuth client that sent the key',
-    fingerprint: 'SHA-256 of the method, route and canonical JSON body',
-    state: 'in-flight | completed',
-    leaseUntilMs: 'epoch ms until which an in-flight claim holds (then a retry with the same body takes it over)',
-    expiresAtMs: 'epoch ms after which the record counts as absent',
-    expiresAt: 'TTL: epoch seconds',
-    responseStatus: 'the stored response: HTTP status',
-    responseHeaders: 'the stored response: headers (JSON)',
-    responseBody: 'the stored response: body, byte for byte',
-  },
-};
+/** The table: TABLES.apiIdempotency (tables.ts; the infrastructure creates it from that definition). */
+export const IDEMPOTENCY_TABLE: TableDefinition = TABLES.apiIdempotency;
 
 const KEY = IDEMPOTENCY_TABLE.partitionKey.name;
 const MAX_ATTEMPTS = 4;

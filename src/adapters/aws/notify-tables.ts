@@ -1,7 +1,7 @@
 /**
- * The notifications table (NOTIFY-2, HOOK-2), defined in the conventions of tables.ts (plain data
- * that the adapters, the infrastructure and the tests read). Not yet in TABLES: the stacks add it
- * when the notifier is deployed.
+ * The notifications table (NOTIFY-2, HOOK-2): its definition is TABLES.notifications in tables.ts
+ * (plain data that the adapters, the infrastructure and the tests read); this module names it for
+ * the notification adapters.
  *
  * Items (partition key `pk`, sort key `sk`):
  * - `DELIVERY#<deliveryId>` / `STATE`: a delivery's state (SWEEP-1 pattern): status, version,
@@ -17,56 +17,11 @@
  * FAILED stays until it is redriven or purged by an operator).
  */
 import type { TableDefinition } from './tables';
+import { NOTIFY_KEYS, NOTIFY_STATUS_INDEXES, TABLES } from './tables';
 
-export const NOTIFY_STATUS_INDEXES = Object.freeze({
-  RETRYING: { indexName: 'deliveriesRetrying', attribute: 'retryBucket', sortKey: 'dueAt', buckets: 4 },
-  RUNNING: { indexName: 'deliveriesRunning', attribute: 'runningBucket', sortKey: 'updatedAt', buckets: 4 },
-  FAILED: { indexName: 'deliveriesFailed', attribute: 'failedBucket', sortKey: 'updatedAt', buckets: 4 },
-});
-
-export const NOTIFY_KEYS = Object.freeze({
-  delivery: (deliveryId: string) => `DELIVERY#${deliveryId}`,
-  state: 'STATE',
-  attemptPrefix: 'ATTEMPT#',
-  attempt: (attempt: number) => `ATTEMPT#${String(attempt).padStart(6, '0')}`,
-  subscriptions: 'SUBSCRIPTIONS',
-});
+export { NOTIFY_KEYS, NOTIFY_STATUS_INDEXES };
 
 /** How long a COMPLETED delivery (and its log) is kept. */
 export const COMPLETED_RETENTION_SECONDS = 30 * 24 * 3600;
 
-const S = (name: string) => ({ name, type: 'S' as const });
-
-export const NOTIFICATIONS_TABLE: TableDefinition = {
-  envVar: 'NOTIFICATIONS_TABLE',
-  description: 'Notification and webhook deliveries (state + log, the sweeper pattern) and partner webhook subscriptions',
-  partitionKey: S('pk'),
-  sortKey: S('sk'),
-  ttlAttribute: 'expiresAt',
-  globalSecondaryIndexes: Object.values(NOTIFY_STATUS_INDEXES).map((index) => ({
-    indexName: index.indexName,
-    partitionKey: S(index.attribute),
-    sortKey: S(index.sortKey),
-    projection: { type: 'ALL' as const },
-    description: `Sparse: deliveries while ${index.attribute.replace('Bucket', '').toUpperCase()}, by ${index.sortKey}`,
-  })),
-  localSecondaryIndexes: [],
-  billingMode: 'PAY_PER_REQUEST',
-  pointInTimeRecovery: true,
-  itemKinds: {
-    'DELIVERY#<deliveryId> / STATE': 'a delivery: status, attempts, due time, version, payload',
-    'DELIVERY#<deliveryId> / ATTEMPT#<nnnnnn>': 'one attempt of the delivery log',
-    'SUBSCRIPTIONS / <subscriptionId>': 'a partner webhook endpoint and its key ids',
-  },
-  attributes: {
-    version: 'N: optimistic lock of a delivery state',
-    status: 'S: RUNNING | RETRYING | COMPLETED | FAILED',
-    dueAt: 'S: ISO instant a RETRYING delivery is due',
-    updatedAt: 'S: ISO instant of the last write',
-    retryBucket: 'S: RETRYING#nn while RETRYING (sparse)',
-    runningBucket: 'S: RUNNING#nn while RUNNING (sparse)',
-    failedBucket: 'S: FAILED#nn while FAILED (sparse)',
-    body: 'S: the JSON of the delivery state, the attempt or the subscription',
-    expiresAt: 'N: TTL, epoch seconds (ended deliveries)',
-  },
-};
+export const NOTIFICATIONS_TABLE: TableDefinition = TABLES.notifications;

@@ -238,6 +238,27 @@ export const WORKBENCH_INDEXES = Object.freeze({
 });
 
 // ---------------------------------------------------------------------------
+// Notifications and webhooks (NOTIFY-2, HOOK-2): deliveries (the SWEEP-1 pattern) + subscriptions
+
+/**
+ * Sparse status indexes of the notifications table: a delivery state carries the bucket attribute
+ * `<STATUS>#<nn>` (nn = hash(deliveryId) mod buckets) only while it has that status.
+ */
+export const NOTIFY_STATUS_INDEXES = Object.freeze({
+  RETRYING: { indexName: 'deliveriesRetrying', attribute: 'retryBucket', sortKey: 'dueAt', buckets: 4 },
+  RUNNING: { indexName: 'deliveriesRunning', attribute: 'runningBucket', sortKey: 'updatedAt', buckets: 4 },
+  FAILED: { indexName: 'deliveriesFailed', attribute: 'failedBucket', sortKey: 'updatedAt', buckets: 4 },
+});
+
+export const NOTIFY_KEYS = Object.freeze({
+  delivery: (deliveryId: string) => `DELIVERY#${deliveryId}`,
+  state: 'STATE',
+  attemptPrefix: 'ATTEMPT#',
+  attempt: (attempt: number) => `ATTEMPT#${String(attempt).padStart(6, '0')}`,
+  subscriptions: 'SUBSCRIPTIONS',
+});
+
+// ---------------------------------------------------------------------------
 // The tables
 
 export const TABLES = {
@@ -272,6 +293,8 @@ export const TABLES = {
       };
     }),
     localSecondaryIndexes: [],
+    // AUDIT-1: the audit-stream function copies every new image to the audit trail.
+    stream: 'NEW_IMAGE',
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
     itemKinds: {
@@ -313,6 +336,8 @@ export const TABLES = {
       },
     ],
     localSecondaryIndexes: [],
+    // AUDIT-1: the audit-stream function copies every new image to the audit trail.
+    stream: 'NEW_IMAGE',
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
     itemKinds: {
@@ -409,6 +434,8 @@ export const TABLES = {
       },
     ],
     localSecondaryIndexes: [],
+    // AUDIT-1: the audit-stream function copies every new image to the audit trail.
+    stream: 'NEW_IMAGE',
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
     itemKinds: {
@@ -424,6 +451,61 @@ export const TABLES = {
       resolution: 'case: map (Resolution)',
       writeOff: 'case: map, the pending write-off proposal',
       ledgerEntryIds: 'case: list of ledger entry ids',
+    },
+  },
+  apiIdempotency: {
+    envVar: 'API_IDEMPOTENCY_TABLE',
+    description: 'API-1 idempotency keys of the payments API: one item per client and Idempotency-Key, with the first response.',
+    partitionKey: S('recordId'),
+    ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: { '<recordId>': 'SHA-256 of client id NUL Idempotency-Key' },
+    attributes: {
+      clientId: 'the OAuth client that sent the key',
+      fingerprint: 'SHA-256 of the method, route and canonical JSON body',
+      state: 'in-flight | completed',
+      leaseUntilMs: 'epoch ms until which an in-flight claim holds (then a retry with the same body takes it over)',
+      expiresAtMs: 'epoch ms after which the record counts as absent',
+      expiresAt: 'TTL: epoch seconds',
+      responseStatus: 'the stored response: HTTP status',
+      responseHeaders: 'the stored response: headers (JSON)',
+      responseBody: 'the stored response: body, byte for byte',
+    },
+  },
+  notifications: {
+    envVar: 'NOTIFICATIONS_TABLE',
+    description: 'Notification and webhook deliveries (state + log, the sweeper pattern) and partner webhook subscriptions',
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: Object.values(NOTIFY_STATUS_INDEXES).map((index) => ({
+      indexName: index.indexName,
+      partitionKey: S(index.attribute),
+      sortKey: S(index.sortKey),
+      projection: { type: 'ALL' } as const,
+      description: `Sparse: deliveries while ${index.attribute.replace('Bucket', '').toUpperCase()}, by ${index.sortKey}`,
+    })),
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: {
+      'DELIVERY#<deliveryId> / STATE': 'a delivery: status, attempts, due time, version, payload',
+      'DELIVERY#<deliveryId> / ATTEMPT#<nnnnnn>': 'one attempt of the delivery log',
+      'SUBSCRIPTIONS / <subscriptionId>': 'a partner webhook endpoint and its key ids (signing secrets are in Secrets Manager, never here)',
+    },
+    attributes: {
+      version: 'N: optimistic lock of a delivery state',
+      status: 'S: RUNNING | RETRYING | COMPLETED | FAILED',
+      dueAt: 'S: ISO instant a RETRYING delivery is due',
+      updatedAt: 'S: ISO instant of the last write',
+      retryBucket: 'S: RETRYING#nn while RETRYING (sparse)',
+      runningBucket: 'S: RUNNING#nn while RUNNING (sparse)',
+      failedBucket: 'S: FAILED#nn while FAILED (sparse)',
+      body: 'S: the JSON of the delivery state, the attempt or the subscription',
+      expiresAt: 'N: TTL, epoch seconds (ended deliveries)',
     },
   },
 } as const satisfies Record<string, TableDefinition>;

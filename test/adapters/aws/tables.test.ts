@@ -13,18 +13,45 @@ import {
   TABLES,
   TRANSACTION_STATUS_INDEXES,
 } from '../../../src/adapters/aws/tables';
+import { IDEMPOTENCY_TABLE } from '../../../src/adapters/aws/dynamo-idempotency-store';
+import { NOTIFICATIONS_TABLE } from '../../../src/adapters/aws/notify-tables';
+import { API_VARIABLES } from '../../../functions/api/api';
+import { readNotifyConfig } from '../../../functions/notify/config';
+import { AUDITED_TABLES } from '../../../stacks/lib/audit-db';
 import type { Dynalite } from './support/dynalite';
 import { startDynalite } from './support/dynalite';
 
+/** The table variables the notifier's reader requires: each one it names when it is missing. */
+const NOTIFY_TABLE_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE'].filter((name) => {
+  const env: Record<string, string> = { NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', NOTIFY_EMAIL_FROM: 'f', NOTIFY_SIGNING_KEY_PREFIX: 'p/' };
+  delete env[name];
+  try {
+    readNotifyConfig(env);
+    return false;
+  } catch (error) {
+    return (error as Error).message.includes(name);
+  }
+});
+
 describe('TABLES', () => {
-  it('defines the seven tables with the documented keys', () => {
-    expect(TABLE_NAMES.sort()).toEqual(['authorisations', 'dedup', 'ledger', 'reference', 'rulesState', 'transactions', 'workbench']);
+  it('defines the nine tables with the documented keys', () => {
+    expect(TABLE_NAMES.sort()).toEqual(['apiIdempotency', 'authorisations', 'dedup', 'ledger', 'notifications', 'reference', 'rulesState', 'transactions', 'workbench']);
+    expect(TABLES.apiIdempotency).toMatchObject({ partitionKey: { name: 'recordId', type: 'S' }, ttlAttribute: 'expiresAt' });
+    expect(TABLES.notifications).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, ttlAttribute: 'expiresAt' });
+    expect(IDEMPOTENCY_TABLE).toBe(TABLES.apiIdempotency);
+    expect(NOTIFICATIONS_TABLE).toBe(TABLES.notifications);
     expect(TABLES.workbench).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, pointInTimeRecovery: true });
     expect(TABLES.workbench.globalSecondaryIndexes.map((index) => index.indexName)).toEqual(['byStatus', 'byAccount']);
     expect(TABLES.dedup).toMatchObject({ partitionKey: { name: 'businessKey', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(TABLES.transactions.partitionKey).toEqual({ name: 'transactionId', type: 'S' });
     expect(TABLES.authorisations).toMatchObject({ partitionKey: { name: 'authorizationId', type: 'S' }, stream: 'NEW_IMAGE' });
     expect(TABLES.ledger).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, pointInTimeRecovery: true });
+  });
+
+  it('streams new images of the tables the audit trail copies (AUDIT-1) and of the authorisations the Pipe reads, and of no other', () => {
+    const streamed = TABLE_NAMES.filter((name) => 'stream' in TABLES[name]).sort();
+    expect(streamed).toEqual([...AUDITED_TABLES, 'authorisations'].sort());
+    for (const name of streamed) expect((TABLES[name] as TableDefinition).stream).toBe('NEW_IMAGE');
   });
 
   it('gives the ledger one sparse keys-only index of balance items, keyed by the attributes written when a shard is created (LEDGER-1)', () => {
@@ -71,7 +98,7 @@ describe('TABLES', () => {
         .map((key) => key.name),
     );
     expect(new Set(attributeDefinitions(table).map((key) => key.name))).toEqual(keys);
-    expect([...Object.keys(RUNTIME_VARIABLES), ...Object.keys(WORKBENCH_VARIABLES)]).toContain(table.envVar);
+    expect([...Object.keys(RUNTIME_VARIABLES), ...Object.keys(WORKBENCH_VARIABLES), ...Object.keys(API_VARIABLES), ...NOTIFY_TABLE_VARIABLES]).toContain(table.envVar);
     for (const index of table.localSecondaryIndexes) expect(index.partitionKey).toEqual(table.partitionKey);
     const input = createTableInput(table, `dev-${name}`);
     expect(input.BillingMode).toBe('PAY_PER_REQUEST');

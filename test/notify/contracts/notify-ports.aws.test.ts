@@ -16,12 +16,13 @@ import { DynamoRecipientDirectory, SecretsManagerSigningKeyStore } from '../../.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 let db: Dynalite;
-const tableName = 'test-notifications';
+// startDynalite creates every table of TABLES, the notifications table among them.
+let tableName: string;
 const fake = new FakeAwsMessaging();
 
 beforeAll(async () => {
   db = await startDynalite();
-  await db.client.send(new CreateTableCommand(createTableInput(NOTIFICATIONS_TABLE, tableName)));
+  tableName = db.tableNames.notifications;
   await fake.start();
 }, 60_000);
 

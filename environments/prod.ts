@@ -59,6 +59,24 @@ export const prod: EnvironmentConfig = {
     'reconcile-summarise': { memoryMb: 4096, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 20 },
+    // MODE-4: authorise runs one authorisation (or one bounded wave) through the fused hot path:
+    // the hot path's memory and concurrency, with an API's timeout (the caller waits on it).
+    authorise: { memoryMb: 1769, timeoutSeconds: 30, reservedConcurrency: 100 },
+    // MODE-2: whole files in chunks, up to Lambda's 15 minutes; at least 2 GB (a chunk of 2,000
+    // authorisations and its stage state in memory); two files at a time at most.
+    'ingest-batch': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
+    // FLOW-1..3: one audit of the window at a time (reads every stage table of the window).
+    'flow-auditor': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 1 },
+    // API-1..5: the payments API posts through authorise's handler in process: authorise's sizing;
+    // 30 s is API Gateway's integration limit.
+    api: { memoryMb: 1769, timeoutSeconds: 30, reservedConcurrency: 100 },
+    // NOTIFY-1/2, HOOK-1/2: a batch of 10 outward events, each one email / SMS / push / webhook
+    // attempt (webhook timeouts are seconds): 60 s; the queue's visibility follows it.
+    notify: { memoryMb: 512, timeoutSeconds: 60, reservedConcurrency: 10 },
+    // HOOK-2: the webhook sweeper re-attempts due deliveries on its schedule; one at a time.
+    'webhook-sweeper': { memoryMb: 512, timeoutSeconds: 300, reservedConcurrency: 1 },
+    // AUDIT-1: one invocation per stream shard of the three audited tables (parallelization 1).
+    'audit-stream': { memoryMb: 512, timeoutSeconds: 60, reservedConcurrency: 12 },
   },
   pipe: { parallelizationFactor: 10, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(5 minutes)',
@@ -120,6 +138,8 @@ export const prod: EnvironmentConfig = {
   },
   audit: { minAcu: 2, maxAcu: 16, instances: 2, backupRetentionDays: 35 },
   notify: { emailDomain: 'notify.ledgerline.bank.example', emailFrom: 'payments@notify.ledgerline.bank.example' },
+  // MODE-4: the card switch posts in real time through authorise (cross-account invoke); nobody else.
+  realTimeCallers: [{ accountId: '666666666666', roleName: 'card-switch-ledgerline-invoker', description: 'Card authorisation switch (production)' }],
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',
     oidc: {

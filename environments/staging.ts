@@ -59,6 +59,24 @@ export const staging: EnvironmentConfig = {
     'reconcile-summarise': { memoryMb: 3008, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 5 },
     'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 5 },
+    // MODE-4: authorise runs one authorisation (or one bounded wave) through the fused hot path:
+    // the hot path's memory and concurrency, with an API's timeout (the caller waits on it).
+    authorise: { memoryMb: 1769, timeoutSeconds: 30, reservedConcurrency: 20 },
+    // MODE-2: whole files in chunks, up to Lambda's 15 minutes; at least 2 GB (a chunk of 2,000
+    // authorisations and its stage state in memory); two files at a time at most.
+    'ingest-batch': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
+    // FLOW-1..3: one audit of the window at a time (reads every stage table of the window).
+    'flow-auditor': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 1 },
+    // API-1..5: the payments API posts through authorise's handler in process: authorise's sizing;
+    // 30 s is API Gateway's integration limit.
+    api: { memoryMb: 1769, timeoutSeconds: 30, reservedConcurrency: 20 },
+    // NOTIFY-1/2, HOOK-1/2: a batch of 10 outward events, each one email / SMS / push / webhook
+    // attempt (webhook timeouts are seconds): 60 s; the queue's visibility follows it.
+    notify: { memoryMb: 512, timeoutSeconds: 60, reservedConcurrency: 5 },
+    // HOOK-2: the webhook sweeper re-attempts due deliveries on its schedule; one at a time.
+    'webhook-sweeper': { memoryMb: 512, timeoutSeconds: 300, reservedConcurrency: 1 },
+    // AUDIT-1: one invocation per stream shard of the three audited tables (parallelization 1).
+    'audit-stream': { memoryMb: 512, timeoutSeconds: 60, reservedConcurrency: 6 },
   },
   pipe: { parallelizationFactor: 5, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 86_400 },
   sweeperSchedule: 'rate(10 minutes)',
@@ -92,6 +110,8 @@ export const staging: EnvironmentConfig = {
   },
   audit: { minAcu: 0.5, maxAcu: 4, instances: 1, backupRetentionDays: 7 },
   notify: { emailDomain: 'staging.notify.ledgerline.bank.example', emailFrom: 'payments@staging.notify.ledgerline.bank.example' },
+  // MODE-4: the card switch's staging platform posts in real time through authorise (cross-account invoke).
+  realTimeCallers: [{ accountId: '555555555555', roleName: 'card-switch-staging-ledgerline-invoker', description: 'Card authorisation switch (staging)' }],
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:222222222222:certificate/6a1d2b3c-4d5e-4f60-9b0a-1d2e3f4a5b62',
     oidc: {

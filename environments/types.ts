@@ -16,11 +16,27 @@ import type { Topology } from '../src/routes';
 
 export type EnvironmentName = 'dev' | 'staging' | 'prod';
 
+/**
+ * The functions of the operating modes and the flow audit (MODE-2, MODE-4, FLOW-1..3), deployed in
+ * every topology: `authorise` (real-time, invoked synchronously), `ingest-batch` (a dropped file)
+ * and `flow-auditor` (scheduled).
+ */
+export type ModeFunctionName = 'authorise' | 'ingest-batch' | 'flow-auditor';
+
+/**
+ * The customer edge's functions, deployed in every topology: the payments API (API-1..5), the
+ * notifier and the webhook sweeper (NOTIFY-1/2, HOOK-1/2), the audit trail's stream reader
+ * (AUDIT-1..3).
+ */
+export type EdgeFunctionName = 'api' | 'notify' | 'webhook-sweeper' | 'audit-stream';
+
 /** Every deployable function: the route consumers of either topology + the sweeper
  * (runtime-config), the Pipe enrichment `ingest`, the reconciliation functions
- * (src/recon/run/aws/config.ts) and the exceptions workbench (src/adapters/aws/workbench-config.ts).
- * The environment's topology decides which consumers are deployed (stacks/catalogue.ts). */
-export type DeployedFunctionName = FunctionName | 'ingest' | ReconFunctionName | WorkbenchFunctionName;
+ * (src/recon/run/aws/config.ts), the exceptions workbench (src/adapters/aws/workbench-config.ts),
+ * the operating modes' functions and the customer edge's. The environment's topology decides
+ * which consumers are deployed (stacks/catalogue.ts). Every one is sized explicitly per
+ * environment: synth fails naming the environment and the function when a sizing is missing. */
+export type DeployedFunctionName = FunctionName | 'ingest' | ReconFunctionName | WorkbenchFunctionName | ModeFunctionName | EdgeFunctionName;
 
 export interface FunctionSizing {
   /** Measured, not guessed: see BENCHMARKS.md / bench/ for the hot-path numbers. */
@@ -182,6 +198,20 @@ export interface AuditDatabaseConfig {
   backupRetentionDays: number;
 }
 
+/**
+ * A trusted synchronous caller of the deployed `authorise` function (MODE-4): a role, usually in
+ * another account (the card authorisation switch), that invokes it with one authorisation and
+ * waits for the outcome. Each becomes one `aws_lambda_permission` naming exactly that role.
+ */
+export interface RealTimeCaller {
+  /** The caller's AWS account (12 digits). */
+  accountId: string;
+  /** The caller's IAM role name (no path). */
+  roleName: string;
+  /** Who this is, for the permission's statement and the docs. */
+  description: string;
+}
+
 /** Notifications (NOTIFY-2): the SES sending domain and From address. */
 export interface NotificationsConfig {
   /** The SES sending domain (an identity verified by DKIM in the bank's DNS). */
@@ -226,6 +256,12 @@ export interface EnvironmentConfig {
   audit: AuditDatabaseConfig;
   /** Notifications: the sending domain (NOTIFY-2). */
   notify: NotificationsConfig;
+  /**
+   * MODE-4: the roles that may invoke `authorise` synchronously (lambda:InvokeFunction on it, by
+   * its resource policy). Empty: nothing outside the account may call it (the payments API posts
+   * in process and needs no entry here).
+   */
+  realTimeCallers: readonly RealTimeCaller[];
   /** Deletion protection on tables / Redshift and KMS deletion window: on outside dev. */
   protectStatefulResources: boolean;
   kmsDeletionWindowDays: number;

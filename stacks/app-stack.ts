@@ -36,7 +36,7 @@ import { PipesPipe } from '@cdktf/provider-aws/lib/pipes-pipe';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import type { EnvironmentConfig } from '../environments/types';
+import type { EnvironmentConfig, RealTimeCaller } from '../environments/types';
 import { authorisationEntry, FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type Route, type StageName } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
 import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
@@ -316,6 +316,35 @@ export function contractTables(name: CatalogueFunctionName): TableName[] {
   return variables.map((variable) => TABLE_BY_ENV_VAR.get(variable)).filter((table): table is TableName => table !== undefined);
 }
 
+/** The role ARN of a real-time caller (MODE-4): the permission's principal. */
+export function realTimeCallerArn(caller: RealTimeCaller): string {
+  return `arn:aws:iam::${caller.accountId}:role/${caller.roleName}`;
+}
+
+/** The statement id of a real-time caller's permission on authorise (Lambda: [A-Za-z0-9-_], ≤ 100). */
+export function realTimeCallerStatementId(caller: RealTimeCaller): string {
+  return `RealTimeCaller-${caller.accountId}-${caller.roleName}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100);
+}
+
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** The environment's real-time callers, checked: each an account and a role name, none twice; a bad one is named. */
+export function checkRealTimeCallers(config: Pick<EnvironmentConfig, 'name' | 'realTimeCallers'>): readonly RealTimeCaller[] {
+  const callers = config.realTimeCallers;
+  if (!Array.isArray(callers)) throw new Error(`environment ${config.name}: realTimeCallers must be a list (empty: nobody may invoke authorise)`);
+  const seen = new Set<string>();
+  for (const caller of callers) {
+    const where = `environment ${config.name}: realTimeCallers ${JSON.stringify(caller)}`;
+    if (!/^\d{12}$/.test(String(caller.accountId))) throw new Error(`${where}: accountId must be 12 digits`);
+    if (!ROLE_NAME.test(String(caller.roleName))) throw new Error(`${where}: roleName must be an IAM role name (1–64 of letters, digits, + = , . @ _ -; no path)`);
+    if (typeof caller.description !== 'string' || caller.description.trim() === '') throw new Error(`${where}: description must say who the caller is`);
+    const arn = realTimeCallerArn(caller);
+    if (seen.has(arn)) throw new Error(`${where}: listed twice`);
+    seen.add(arn);
+  }
+  return callers;
+}
+
 export interface AppStackProps {
   network: VpcNetwork;
   data: DataStack;
@@ -402,6 +431,9 @@ export class AppStack extends LedgerlineStack {
     }
 
     this.attachWorkbenchFunction(this.functions.get(WORKBENCH_FUNCTION)!, this.workbenchTargetGroup);
+
+    // --- MODE-4: the trusted synchronous callers of authorise (its resource policy) -----------------
+    this.realTimeCallerPermissions(this.functions.get('authorise')!);
 
     // --- Routes: rule → queue → consumer (the topology's routes, FUSE-1) ---------------------------
     // MODE-1: each route's batch size and window are config/sources.json's, with this environment's overrides.
@@ -614,6 +646,23 @@ export class AppStack extends LedgerlineStack {
         },
         { type: 'forward', order: 2, targetGroupArn: targetGroup.arn },
       ],
+    });
+  }
+
+  /**
+   * MODE-4: each configured real-time caller (environments/*.ts `realTimeCallers`) may invoke
+   * authorise, by one permission naming exactly its role; nothing else outside the account may.
+   * The functions are not published under aliases, so the permission is on the function itself
+   * (unqualified: $LATEST, the version every caller runs).
+   */
+  private realTimeCallerPermissions(authorise: LedgerlineFunction): void {
+    checkRealTimeCallers(this.config).forEach((caller, i) => {
+      new LambdaPermission(this, `authorise-caller-${i}`, {
+        statementId: realTimeCallerStatementId(caller),
+        action: 'lambda:InvokeFunction',
+        functionName: authorise.fn.functionName,
+        principal: realTimeCallerArn(caller),
+      });
     });
   }
 

@@ -5,49 +5,34 @@
  */
 import { FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, routesFor, type Route, type StageName, type Topology } from '../src/routes';
 import { keys as reconKeys } from '../src/recon/run/aws/steps';
-import type { DeployedFunctionName, EnvironmentConfig, FunctionSizing } from '../environments/types';
+import type { DeployedFunctionName, EnvironmentConfig, FunctionSizing, ModeFunctionName } from '../environments/types';
 import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
 
 /**
  * The functions of the operating modes and the flow audit (MODE-2, MODE-4, FLOW-1..3), deployed
- * in every topology: `authorise` (the payments API's synchronous call), `ingest-batch` (a file
+ * in every topology: `authorise` (the real-time mode's synchronous call), `ingest-batch` (a file
  * dropped under the ingest bucket's batch prefix) and `flow-auditor` (scheduled).
  */
-export const MODE_FUNCTIONS = ['authorise', 'ingest-batch', 'flow-auditor'] as const;
-export type ModeFunctionName = (typeof MODE_FUNCTIONS)[number];
+export const MODE_FUNCTIONS = ['authorise', 'ingest-batch', 'flow-auditor'] as const satisfies readonly ModeFunctionName[];
+export type { ModeFunctionName };
 
 /** Every function a stack may deploy. */
-export type CatalogueFunctionName = DeployedFunctionName | ModeFunctionName;
+export type CatalogueFunctionName = DeployedFunctionName;
 
 export function isModeFunction(name: CatalogueFunctionName): name is ModeFunctionName {
   return (MODE_FUNCTIONS as readonly string[]).includes(name);
 }
 
 /**
- * The sizing of a mode function where the environment's configuration has none
- * (environments/*.ts `functions` is keyed by DeployedFunctionName): authorise runs one
- * authorisation through the hot path, so it gets the hot path's memory and concurrency with an
- * API's timeout; ingest-batch runs whole files (up to Lambda's 15 minutes); the flow auditor
- * runs one audit at a time.
+ * A function's sizing: the environment's, always explicit (environments/*.ts `functions`). No
+ * default is assumed for any function: a missing one fails the synth naming the environment and
+ * the function. (The mode functions' sizes were once derived here; their reasoning is kept beside
+ * each environment's values.)
  */
-function defaultModeSizing(name: ModeFunctionName, config: EnvironmentConfig): FunctionSizing {
-  const hotPath = config.functions['hot-path'];
-  switch (name) {
-    case 'authorise':
-      return { memoryMb: hotPath.memoryMb, timeoutSeconds: 30, reservedConcurrency: hotPath.reservedConcurrency };
-    case 'ingest-batch':
-      return { memoryMb: Math.max(hotPath.memoryMb, 2048), timeoutSeconds: 900, reservedConcurrency: 2 };
-    case 'flow-auditor':
-      return { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 1 };
-  }
-}
-
-/** A function's sizing: the environment's, else (mode functions only) the default above. */
 export function functionSizing(config: EnvironmentConfig, name: CatalogueFunctionName): FunctionSizing {
   const configured = (config.functions as Partial<Record<CatalogueFunctionName, FunctionSizing>>)[name];
   if (configured) return configured;
-  if (isModeFunction(name)) return defaultModeSizing(name, config);
-  throw new Error(`environment ${config.name}: no sizing for function ${name} (environments/${config.name}.ts functions)`);
+  throw new Error(`environment ${config.name} (${config.prefix}): no sizing for function ${name}: add it to environments/${config.name}.ts functions`);
 }
 
 /**

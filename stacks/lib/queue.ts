@@ -1,6 +1,7 @@
 /**
- * Standard SQS queues (never FIFO on the hot path: one message group would serialise every
- * payment), encrypted with a customer-managed key. `QueueWithDlq` = a work queue + its
+ * Standard SQS queues, encrypted with a customer-managed key. The hot path's queue stays standard:
+ * a FIFO queue grouped by card token would order a card's payments across batches, but needs the
+ * consumer and the batch settings changed first (docs/operating-modes.md, "Order"). `QueueWithDlq` = a work queue + its
  * dead-letter queue; `DeadLetterQueue` alone serves EventBridge targets, the Pipe and Scheduler.
  */
 import { Construct } from 'constructs';

@@ -368,6 +368,18 @@ function workbench(stack: SynthStack, run: Run, names: Names, expected: Expected
   run.eq(ref(fnSg, 'vpc_id'), expected.vpcId, 'workbench function security group: the environment VPC');
 }
 
+/** MODE-4: exactly the configured real-time callers may invoke authorise, each by its role's ARN. */
+function realTimeCallers(stack: SynthStack, run: Run, names: Names, config: EnvironmentConfig): void {
+  const principals = config.realTimeCallers.map((caller) => `arn:aws:iam::${caller.accountId}:role/${caller.roleName}`);
+  const callers = stack.resources('aws_lambda_permission', (c) => typeof c.principal === 'string' && c.principal.startsWith('arn:aws:iam::'));
+  if (callers.length !== principals.length) throw new Error(`stack ${stack.name}: ${callers.length} permissions for IAM principals, ${principals.length} real-time callers configured`);
+  run.eqSet(`[${callers.map((permission) => ref(permission, 'principal')).join(', ')}]`, principals, 'authorise: its real-time callers (MODE-4), exactly the configured roles');
+  for (const permission of callers) {
+    run.eq(ref(permission, 'function_name'), names.functionName('authorise'), `${permission.name}: on authorise only`);
+    run.eq(ref(permission, 'action'), 'lambda:InvokeFunction', `${permission.name}: invoke only`);
+  }
+}
+
 export function appAssertions(stack: SynthStack, run: Run, names: Names, expected: Expected, config: EnvironmentConfig): void {
   functions(stack, run, names, expected, config);
   routes(stack, run, names, config);
@@ -375,4 +387,5 @@ export function appAssertions(stack: SynthStack, run: Run, names: Names, expecte
   schedule(stack, run, names, expected, config);
   workflows(stack, run, names, expected, config);
   workbench(stack, run, names, expected, config);
+  realTimeCallers(stack, run, names, config);
 }

@@ -9,8 +9,6 @@ import { createEnrichStage } from '../enrich/enrich';
 import { createRulesStage } from '../rules/rules';
 import { createPostingStage } from '../posting/posting';
 import { createAssemblerStage } from '../assembler/assembler';
-import { compileRuleSet } from '../../src/domain/rules';
-import ruleSetDocument from '../../config/rules/card-posting.v1.json';
 import type { HotPathStages } from '../../src/use-cases/hot-path/run-hot-path';
 import { assemblerAdapters, dedupAdapters, enrichAdapters, postingAdapters, rulesAdapters, standardiseAdapters, type AwsContext } from '../../src/adapters/aws/wiring';
 
@@ -19,7 +17,7 @@ export function fusedStages(context: AwsContext): HotPathStages {
     dedup: createDedupStage(dedupAdapters(context)),
     standardise: createStandardiseStage(standardiseAdapters(context)),
     enrich: createEnrichStage(enrichAdapters(context)),
-    rules: createRulesStage({ ruleSet: compileRuleSet(ruleSetDocument), ...rulesAdapters(context) }),
+    rules: createRulesStage(rulesAdapters(context)),
     posting: createPostingStage(postingAdapters(context)),
     assembler: createAssemblerStage(assemblerAdapters(context)),
   };

@@ -1,9 +1,7 @@
-/** AWS Lambda entry point of rules (staged topology: SQS ← rule enriched-to-rules). Logic: ./rules.ts; rule set bundled from config/rules. */
+/** AWS Lambda entry point of rules (staged topology: SQS ← rule enriched-to-rules). Logic: ./rules.ts; rule set and adapters: rulesAdapters (src/adapters/aws/wiring.ts). */
 import { createRulesHandler } from './rules';
-import { compileRuleSet } from '../../src/domain/rules';
-import ruleSetDocument from '../../config/rules/card-posting.v1.json';
 import { awsContext, parkExhausted, rulesAdapters } from '../../src/adapters/aws/wiring';
 
 const context = awsContext('rules');
 
-export const handler = createRulesHandler({ ruleSet: compileRuleSet(ruleSetDocument), ...rulesAdapters(context), publisher: context.publisher }).use(parkExhausted(context, 'rules'));
+export const handler = createRulesHandler({ ...rulesAdapters(context), publisher: context.publisher }).use(parkExhausted(context, 'rules'));

@@ -1,7 +1,7 @@
 /**
  * rules: consumes `payment.enriched` (edge enriched-to-rules), emits `payment.rules-decided` (the
  * enriched data plus the decision). Domain: src/domain/rules.ts; rule set:
- * config/rules/card-posting.v1.json. The product comes with the enriched payment (POST-3).
+ * config/rules (v2 on AWS: src/adapters/aws/wiring.ts). The product comes with the enriched payment (POST-3).
  *
  * Idempotent: the first decision for a transaction is stored, and a re-delivery re-emits it
  * (same event id, no second velocity count).

@@ -11,6 +11,7 @@
  * Money stays exact: sums are bigint minor units; the spend ratio is a scaled integer
  * (per mille, floored); the mean is floored integer division.
  */
+import { containsPan } from './pan';
 
 /** One earlier payment of the card, as the history store keeps it (no card number). */
 export interface CardHistoryEntry {
@@ -76,6 +77,36 @@ export interface FraudPayment {
   readonly amountMinor: bigint;
   readonly merchantCountry: string;
   readonly merchantId: string;
+}
+
+/** The latest event time a card history keys: 15 digits of epoch ms (the store's sort-key width). */
+export const MAX_CARD_HISTORY_EPOCH_MS = 999_999_999_999_999;
+
+const hasControl = (text: string): boolean => [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+
+/**
+ * What every card history store (CardHistoryStore) checks before it records: the same refusals
+ * embedded and on DynamoDB, each naming the input and the fault. The card is a token, never a card
+ * number (PCI-3); the entry is an exact, non-negative amount at an epoch-ms time a store can key,
+ * in an ISO 3166 alpha-2 country; the window is a positive whole number of ms.
+ */
+export function checkCardHistoryInput(panToken: string, entry: CardHistoryEntry, windowMs: number): void {
+  const id = entry.transactionId;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200 || hasControl(id)) {
+    throw new RangeError(`card history: transaction id ${JSON.stringify(id)} must be 1..200 printable characters`);
+  }
+  if (typeof panToken !== 'string' || panToken.length === 0 || panToken.length > 200 || hasControl(panToken)) {
+    throw new RangeError(`card history: card token of ${id} must be 1..200 printable characters`);
+  }
+  if (containsPan(panToken)) throw new RangeError(`card history: the card of ${id} is given as a card number, not a token (PCI-3)`);
+  if (!Number.isSafeInteger(entry.atEpochMs) || entry.atEpochMs < 0 || entry.atEpochMs > MAX_CARD_HISTORY_EPOCH_MS) {
+    throw new RangeError(`card history: time ${entry.atEpochMs} of ${id} is not an integer epoch ms in 0..${MAX_CARD_HISTORY_EPOCH_MS}`);
+  }
+  if (typeof entry.amountMinor !== 'bigint' || entry.amountMinor < 0n) throw new RangeError(`card history: amount ${String(entry.amountMinor)} of ${id} is not a non-negative bigint of minor units`);
+  if (typeof entry.merchantCountry !== 'string' || !/^[A-Z]{2}$/.test(entry.merchantCountry)) {
+    throw new RangeError(`card history: merchant country ${JSON.stringify(entry.merchantCountry)} of ${id} is not ISO 3166 alpha-2`);
+  }
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`card history: window ${windowMs} ms must be a positive integer`);
 }
 
 /** Event-time order: by time, then by transaction id. */

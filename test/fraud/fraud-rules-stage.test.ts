@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import v2 from '../../config/rules/card-posting.v2.json';
 import v1 from '../../config/rules/card-posting.v1.json';
-import type { EnrichedData, LedgerEvent, RulesDecision } from '../../src/domain/events';
-import { correlationIdFor, deterministicId, EVENT_VERSION } from '../../src/domain/events';
+import type { LedgerEvent, RulesDecision } from '../../src/domain/events';
+import { enrichedEvent, type Pay } from './support/payments';
 import { compileRuleSet } from '../../src/domain/rules';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../../src/adapters/embedded/rules-state';
 import { SqliteCardHistoryStore, StubFraudModel } from '../../src/adapters/embedded/fraud-history';
@@ -22,70 +22,6 @@ const MERCHANT_RISK = new Map([
   ['m-risky', 95],
   ['m-ok', 10],
 ]);
-
-interface Pay {
-  n: number;
-  card: string;
-  atMs: number;
-  amount: string;
-  country: string;
-  merchant: string;
-}
-
-function enrichedEvent(p: Pay): LedgerEvent<'payment.enriched'> {
-  const authorizationId = `auth-${String(p.n).padStart(5, '0')}`;
-  const amount = { value: p.amount, currency: 'GBP' };
-  const merchant = { id: p.merchant, name: 'Shop', mcc: '5411', country: p.country };
-  const data: EnrichedData = {
-    authorisation: {
-      authorizationId,
-      network: 'VISA',
-      stan: String(p.n).padStart(6, '0'),
-      rrn: `RRN${String(p.n).padStart(9, '0')}`,
-      transmittedAt: new Date(p.atMs).toISOString(),
-      panToken: p.card,
-      responseCode: '00',
-      amount,
-      merchant,
-    },
-    businessKey: deterministicId('bk', authorizationId).replace(/-/g, '').padEnd(64, '0'),
-    enrichment: {
-      card: { network: 'VISA', status: 'ACTIVE' },
-      product: {
-        productType: 'CLASSIC',
-        name: 'Classic',
-        perTransactionLimit: { value: '100000.00', currency: 'GBP' },
-        fxFeeBasisPoints: 275,
-        velocityLimit: 1000,
-        foreignTransactionsAllowed: true,
-      },
-      account: {
-        accountId: `acc-${p.card}`,
-        iban: 'GB82WEST12345698765432',
-        sortCode: '12-34-56',
-        branch: 'London Bridge',
-        holderName: 'A Customer',
-        productType: 'CLASSIC',
-        status: 'OPEN',
-        currency: 'GBP',
-      },
-      merchant: { ...merchant, category: 'Groceries', settlementAccountId: 'settle-1' },
-      description: 'Shop',
-      accountAmount: amount,
-      referenceDataVersion: 'ref-test-1',
-    },
-  };
-  return {
-    id: deterministicId('payment.enriched', authorizationId),
-    type: 'payment.enriched',
-    version: EVENT_VERSION,
-    occurredAt: new Date(p.atMs + 1000).toISOString(),
-    correlationId: correlationIdFor(authorizationId),
-    causationId: deterministicId('payment.standardised', authorizationId),
-    source: 'ledgerline.enrich',
-    data,
-  };
-}
 
 function capturingLogger(lines: { msg: string; fields: unknown }[]): Logger {
   const log = (msg: string, fields?: unknown) => void lines.push({ msg, fields });

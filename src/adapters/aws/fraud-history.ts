@@ -10,6 +10,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { CardHistoryEntry } from '../../domain/fraud';
+import { checkCardHistoryInput } from '../../domain/fraud';
 import type { CardHistoryStore } from '../../ports/fraud';
 import { awsCall, errorName } from './errors';
 import { RULES_STATE_KEYS, TABLES } from './tables';
@@ -25,8 +26,7 @@ export class DynamoCardHistoryStore implements CardHistoryStore {
   constructor(private readonly options: { client: DynamoDBClient; tableName: string }) {}
 
   async recordAndRead(panToken: string, entry: CardHistoryEntry, windowMs: number): Promise<CardHistoryEntry[]> {
-    if (!Number.isSafeInteger(entry.atEpochMs)) throw new RangeError(`card history: time ${entry.atEpochMs} of ${entry.transactionId} is not an integer epoch ms`);
-    if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`card history: window ${windowMs} ms must be a positive integer`);
+    checkCardHistoryInput(panToken, entry, windowMs);
     const { client, tableName } = this.options;
     const partition = cardHistoryPartition(panToken);
     const at = entry.atEpochMs;

@@ -20,6 +20,9 @@ import { DynamoTransactionStateStore } from './dynamo-transaction-state-store';
 import { EventBridgePublisher } from './event-publisher';
 import { S3ParkedDuplicateStore, S3PostingOutbox } from './s3-stores';
 import { DynamoFlowJournal } from './flow-facts';
+import { DynamoCardHistoryStore } from './fraud-history';
+import { compileRuleSet, type CompiledRuleSet } from '../../domain/rules';
+import ruleSetDocument from '../../../config/rules/card-posting.v2.json';
 import { readFunctionConfig, requireSetting, type FunctionName, type RuntimeConfig } from './runtime-config';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -95,12 +98,26 @@ export function enrichAdapters(context: AwsContext) {
   return { referenceData: lazyReferenceData(context), transactions: context.transactions, flow: flowJournal(context), clock: context.clock, logger: context.logger };
 }
 
-/** rules: decisions and velocity windows in the rules-state table; the rule set is the caller's (bundled). */
+/**
+ * The rule set every AWS rules stage runs (the staged `rules` function and the fused stages of
+ * hot-path, authorise and ingest-batch), bundled: card-posting v2, which also holds on the fraud
+ * features (FRAUD-1). One definition, so the deployed modes decide alike (MODE-5).
+ */
+export const AWS_RULE_SET: CompiledRuleSet = compileRuleSet(ruleSetDocument);
+
+/**
+ * rules: decisions and velocity windows in the rules-state table, and the card history of the
+ * fraud features (FRAUD-1) beside them (`CARDHIST#` items: same table, same grants). Merchant
+ * risk is empty until reference data carries it (every merchant scores 0, as embedded by default).
+ */
 export function rulesAdapters(context: AwsContext) {
   const rulesState = { client: context.dynamo, tableName: context.table('rulesState') };
+  const fraud = { history: new DynamoCardHistoryStore(rulesState), merchantRisk: new Map<string, number>() as ReadonlyMap<string, number> };
   return {
+    ruleSet: AWS_RULE_SET,
     velocity: new DynamoVelocityStore(rulesState),
     decisions: new DynamoDecisionStore(rulesState),
+    fraud,
     transactions: context.transactions,
     clock: context.clock,
     logger: context.logger,

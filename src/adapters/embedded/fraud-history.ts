@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
 import type { CardHistoryEntry } from '../../domain/fraud';
+import { checkCardHistoryInput } from '../../domain/fraud';
 import type { CardHistoryStore, FraudModel, FraudModelInput } from '../../ports/fraud';
 
 interface Row {
@@ -35,8 +36,7 @@ export class SqliteCardHistoryStore implements CardHistoryStore {
   }
 
   async recordAndRead(panToken: string, entry: CardHistoryEntry, windowMs: number): Promise<CardHistoryEntry[]> {
-    if (!Number.isSafeInteger(entry.atEpochMs)) throw new RangeError(`card history: time ${entry.atEpochMs} of ${entry.transactionId} is not an integer epoch ms`);
-    if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`card history: window ${windowMs} ms must be a positive integer`);
+    checkCardHistoryInput(panToken, entry, windowMs);
     this.insert.run(panToken, entry.atEpochMs, entry.transactionId, entry.amountMinor.toString(), entry.merchantCountry);
     return this.select.all(panToken, entry.atEpochMs - windowMs, entry.atEpochMs).map((row) => ({
       transactionId: row.transaction_id,

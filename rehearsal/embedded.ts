@@ -29,6 +29,27 @@ export async function cli(args: readonly string[]): Promise<string> {
   }
 }
 
+/**
+ * The same command run in this process (src/cli/main.ts `main`, the program bin/ledgerline.js
+ * runs): no process start and no module loading per call, which dominate a short command such as
+ * one `authorise` (seconds against milliseconds). For commands the rehearsal runs many times.
+ */
+export async function cliInProcess(args: readonly string[]): Promise<string> {
+  const { main } = await import('../src/cli/main');
+  let stdout = '';
+  let stderr = '';
+  const before = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'ledgerline', ...args], { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) });
+    const code = process.exitCode;
+    if (code !== undefined && code !== 0) throw new Error(`embedded run: ledgerline ${args.join(' ')} exited ${String(code)}: ${stderr}${stdout}`);
+    return stdout;
+  } finally {
+    process.exitCode = before;
+  }
+}
+
 /** Every outbox file of a state directory (all partitions). */
 function outboxFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];

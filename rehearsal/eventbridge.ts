@@ -73,6 +73,9 @@ export class EventBridgeService {
   readonly deliveryFailures: DeliveryFailure[] = [];
   /** COST-1: counts PutEvents calls, events per bus, deliveries and archived bytes while recording. */
   meter?: Meter;
+  /** Loss injection (FLOW-1..3): an event for which this answers true is accepted and then lost before any rule sees it. */
+  drop?: (bus: string, event: BusEvent, origin: string) => boolean;
+  readonly dropped: { bus: string; detailType: string; origin: string }[] = [];
 
   constructor(private readonly deps: EventBridgeDeps) {}
 
@@ -131,6 +134,10 @@ export class EventBridgeService {
   /** Routes an event on `bus` to the targets of every matching rule. */
   route(bus: string, event: BusEvent, origin: string): number {
     this.meter?.routedEvent(bus, event as unknown as { source: string } & Record<string, unknown>);
+    if (this.drop?.(bus, event, origin)) {
+      this.dropped.push({ bus, detailType: event['detail-type'], origin });
+      return 0;
+    }
     let matched = 0;
     for (const rule of this.deps.deployment.rules) {
       if (rule.busName !== bus || !rule.enabled || !matchesEventPattern(rule.pattern, event)) continue;

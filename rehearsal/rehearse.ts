@@ -20,7 +20,7 @@
  * that cannot start.
  */
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ import { RehearsalCloud } from './cloud';
 import { functionsReading, loadDeployment, roleNameOf, settingOf, type Deployment } from './deployment';
 import { balancesFromLedgerItems, legsFromLedgerItems } from '../src/adapters/aws/dynamo-ledger-store';
 import type { AttributeMap } from './dynamo';
-import { embeddedPost, embeddedReconcile, postingRecordsOf, type EmbeddedRun } from './embedded';
+import { embeddedPost, embeddedReconcile, type EmbeddedRun } from './embedded';
 import { EXTERNAL_PREFIX, type Denial, type GatewayResponse } from './gateway';
 import type { RequestAuthorizer } from './iam/contract';
 import { PostgresDataApi } from './redshift/data-api';
@@ -48,6 +48,7 @@ import { Meter, type ArchiveDefinition } from './metering';
 import { diffMaps, section, seconds, table, type Difference } from './report';
 import { authorisationItem, generateInput, generateStatement, ledgerExport, legsOfRecords, POISON_AUTHORISATION_ID, type ExportLeg } from './traffic';
 import { FLOW_KEYS } from '../src/adapters/aws/tables';
+import { readOutboxRecords, rehearseModes, type ModesReport } from './modes';
 
 export interface RehearsalOptions {
   env: string;
@@ -111,6 +112,8 @@ export interface RehearsalReport {
   differences: Difference[];
   /** Re-sent twins where the deployment posted the other twin than the embedded run (arrival order, FR3). */
   twinSwaps: TwinSwap[];
+  /** MODE-2, MODE-4, FLOW-1..3: the operating-mode functions (rehearsal/modes.ts). */
+  modes: ModesReport;
   equal: boolean;
   exitCode: number;
   workDir: string;
@@ -204,6 +207,10 @@ function emulationTable(cloud: RehearsalCloud, deployment: Deployment): Rehearsa
   add(
     'Redshift Serverless + Data API',
     "PostgreSQL 15 stand-in (rehearsal/redshift): the migrations, then the workflow's load batch through the dialect layer; COPY reads S3 as the namespace's default role",
+  );
+  add(
+    'Operating modes: ingest-batch, authorise, flow-auditor (rehearsal/modes.ts)',
+    "a file by the S3 → default-bus rule; synchronous Invoke as the caller authorise's permission names; the auditor by its schedule's target after an event is lost between stages",
   );
   add('ALB + Okta + workbench function', 'NOT exercised', 'gap');
   add('CloudWatch logs, metrics, alarms, X-Ray', 'function output to log files only', 'gap');
@@ -545,22 +552,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     const rehearsalBalances = [...totals.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([accountId, total]) => ({ accountId, currency: total.currency, balance: fromMinorUnits(total.minor, total.currency) }));
-    const records = new Map<string, string>();
-    let token: string | undefined;
-    do {
-      const page = await observer.send(new ListObjectsV2Command({ Bucket: ingestBucket, Prefix: outboxPrefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) {
-        const body = await observer.send(new GetObjectCommand({ Bucket: ingestBucket, Key: object.Key! }));
-        const content = await body.Body!.transformToString('utf8');
-        // Keyed as the embedded outbox is: by the sequence id the record's lines carry; an object holds a batch (LEDGER-2).
-        for (const [id, lines] of postingRecordsOf(content)) {
-          const seen = records.get(id);
-          if (seen !== undefined && seen !== lines) findings.push(`posting record ${id} differs between outbox objects (${object.Key})`);
-          records.set(id, lines);
-        }
-      }
-      token = page.NextContinuationToken;
-    } while (token);
+    const records = await readOutboxRecords(observer, ingestBucket, outboxPrefix, findings);
 
     // Comparison ----------------------------------------------------------------------------------
     const differences: Difference[] = [];
@@ -626,6 +618,23 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
         }
       }
     }
+
+    // MODE-2, MODE-4, FLOW-1..3: the operating-mode functions on the same deployment, compared with
+    // the embedded run continued from its state (what they add to the ledger and the outbox).
+    log(section('Operating modes (ingest-batch, authorise, flow-auditor)'));
+    const modesStarted = performance.now();
+    const modes = await rehearseModes({
+      cloud,
+      workDir,
+      seed: options.seed,
+      embeddedState,
+      embeddedBefore: { balances: embedded.balances, records: embedded.records },
+      outside: externalCredentials,
+      log,
+    });
+    timings.modesMs = performance.now() - modesStarted;
+    differences.push(...modes.differences);
+    findings.push(...modes.findings);
 
     // Dead letters: exactly the poisoned record on the Pipe's DLQ is expected.
     const deadLetters: DeadLetterReport[] = [];
@@ -721,6 +730,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       embeddedSummary: embedded.summary,
       differences,
       twinSwaps: swaps,
+      modes,
       equal,
       exitCode,
     } satisfies Partial<RehearsalReport>);
@@ -792,6 +802,8 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
   log(
     `state machine: ${report.reconciliation.status}${output?.summary ? ` ${JSON.stringify({ matched: output.summary.matched, unmatchedStatement: output.summary.unmatchedStatement, unmatchedLedger: output.summary.unmatchedLedger, exceptions: output.summary.exceptions, cases: output.cases })}` : ''}\n`,
   );
+  log(section('Operating modes'));
+  log(modesSummary(report.modes));
   log(section('Queues'));
   log(
     `${table(
@@ -874,6 +886,30 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
     );
   }
   log(`\nexit code ${report.exitCode}; work directory ${report.workDir}${report.workDir.includes('ledgerline-rehearsal-') ? ' (removed)' : ''}\n`);
+}
+
+function modesSummary(modes: ModesReport | undefined): string {
+  if (!modes) return 'not run\n';
+  const lines: string[] = [];
+  if (modes.batch)
+    lines.push(
+      `ingest-batch (MODE-2): s3://${modes.batch.bucket}/${modes.batch.key} by rule ${modes.batch.rule}: ${modes.batch.first?.outcome ?? 'no outcome'} ${JSON.stringify(modes.batch.first?.summary ?? {})}; uploaded again: ${modes.batch.again?.outcome ?? 'no outcome'}, added ${modes.batch.addedByAgain.records} records / ${modes.batch.addedByAgain.legs} legs`,
+    );
+  for (const call of modes.authorise?.calls ?? [])
+    lines.push(
+      `authorise (MODE-4) ${call.name}: ${'error' in call.outcome ? String(call.outcome.error) : String(call.outcome.outcome)}${call.legsInLedger ? ` (${call.legsInLedger} legs in the ledger table)` : ''}`,
+    );
+  if (modes.flow) {
+    lines.push(
+      `flow-auditor (FLOW-1..3): ${modes.flow.planted} lost on ${modes.flow.lostAt ?? 'NOTHING'}; audit ${JSON.stringify(modes.flow.first ?? {})}; after the repair ${JSON.stringify(modes.flow.second ?? {})}; posted: ${modes.flow.posted}`,
+    );
+    for (const alarm of modes.flow.alarms)
+      lines.push(
+        `  alarm ${alarm.alarm}: ${alarm.namespace}/${alarm.metric} ${JSON.stringify(alarm.dimensions)} = ${alarm.emitted ?? 'NOT EMITTED'} (threshold ${alarm.threshold}${alarm.breached ? ', BREACHED' : ''})`,
+      );
+  }
+  lines.push(`added: ${modes.added.records} posting records (embedded ${modes.added.embeddedRecords}), ${modes.added.accounts} account balances changed`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** Attaches one Meter (COST-1) to every stand-in of the booted cloud. */

@@ -61,6 +61,10 @@ export class Queue {
   private readonly waiters = new Set<() => void>();
   /** COST-1: counts the messages enqueued while recording (send requests are counted by their callers). */
   meter?: Meter;
+  /** Loss injection (FLOW-1..3): a message sent for which this answers true is acknowledged to its sender, then lost. */
+  lose?: (body: string, origin: string) => boolean;
+  /** The messages lost by `lose` (never delivered, never duplicated). */
+  readonly lost: SqsMessage[] = [];
 
   constructor(
     readonly definition: QueueDefinition,
@@ -78,11 +82,11 @@ export class Queue {
   }
 
   send(body: string, origin: string, messageAttributes: SqsMessage['messageAttributes'] = {}): SqsMessage {
-    return this.enqueue(body, origin, messageAttributes, true);
+    return this.enqueue(body, origin, messageAttributes, true, this.lose?.(body, origin) === true);
   }
 
   /** `billed`: a send request put it here (not a dead-letter move, not an injected duplicate delivery). */
-  private enqueue(body: string, origin: string, messageAttributes: SqsMessage['messageAttributes'], billed: boolean): SqsMessage {
+  private enqueue(body: string, origin: string, messageAttributes: SqsMessage['messageAttributes'], billed: boolean, lost = false): SqsMessage {
     this.meter?.sqsMessage(this.name, Buffer.byteLength(body), billed, origin);
     const now = this.clock.now();
     const message: SqsMessage = {
@@ -97,14 +101,19 @@ export class Queue {
       receiveCount: 0,
       origin,
     };
-    this.messages.push(message);
     this.counters.sent += 1;
+    if (lost) {
+      this.lost.push(message);
+      return message;
+    }
+    this.messages.push(message);
     this.wake();
     return message;
   }
 
   /** A standard queue may deliver a message twice: a second copy of `message` (new message id). */
   duplicate(message: SqsMessage): void {
+    if (this.lost.includes(message)) return;
     this.enqueue(message.body, `${message.origin} (duplicate delivery)`, message.messageAttributes, false);
     this.counters.sent -= 1;
     this.counters.duplicatesInjected += 1;

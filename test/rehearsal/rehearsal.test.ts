@@ -2,28 +2,38 @@
  * REH-1: `npm run rehearse` at a small count: the dev environment synthesized from this checkout with
  * real bundles, booted on the stand-ins, 300 authorisations (+ one poisoned record) through the
  * deployed functions, redeliveries and a transient fault injected, the sweeper schedule fired, a
- * statement reconciled; then compared with the embedded CLI on the same inputs.
+ * statement reconciled; then the operating-mode functions (ingest-batch by its S3 rule, authorise
+ * invoked synchronously, the flow auditor by its schedule after a payment's event was lost between
+ * stages); everything compared with the embedded CLI on the same inputs.
  *
  * Red whenever the deployed system would not do what the embedded one does: a difference in
  * balances, posting records or reconciliation results, any IAM denial (a missing grant, see
  * gateway.test.ts), any dead letter other than the poisoned record, any function that cannot
- * start, any named finding.
+ * start, any named finding. The last case removes one grant a mode function uses from the kept
+ * synth and sees the rehearsal name the denial.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RehearsalReport } from '../../rehearsal/rehearse';
+import { dev } from '../../environments/dev';
+import { RehearsalCloud } from '../../rehearsal/cloud';
+import { loadDeployment } from '../../rehearsal/deployment';
+import { EXTERNAL_PREFIX } from '../../rehearsal/gateway';
+import { rehearseModes } from '../../rehearsal/modes';
 
 const ROOT = resolve(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-test-'));
+/** The run's work directory, kept: the synth with its real bundles is reused by the last case. */
+const work = join(dir, 'work');
 let report: RehearsalReport;
 let output = '';
 
 beforeAll(
   () => {
     const reportFile = join(dir, 'report.json');
-    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'rehearsal/rehearse.ts', '--env', 'dev', '--count', '300', '--report', reportFile], {
+    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'rehearsal/rehearse.ts', '--env', 'dev', '--count', '300', '--report', reportFile, '--keep', work], {
       cwd: ROOT,
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
@@ -85,4 +95,90 @@ describe('rehearsal of the dev deployment (300 authorisations)', () => {
     expect(report.functions.flatMap((fn) => fn.initErrors)).toEqual([]);
     expect(report.exitCode).toBe(0);
   });
+
+  it("ingest-batch (MODE-2): the file uploaded under the rule's prefix reaches it by the synthesized S3 → default-bus rule and is posted as the embedded ingest posts it; the same file again posts nothing", () => {
+    const batch = report.modes.batch!;
+    expect(batch.rule).toMatch(/-batch-uploaded$/);
+    expect(batch.first).toMatchObject({ outcome: 'posted', attempts: 1 });
+    expect(batch.first!.summary).toMatchObject({ received: batch.lines, invalid: 1, failed: 0 });
+    expect(Number(batch.first!.summary!.posted)).toBeGreaterThan(20);
+    expect(Number(batch.first!.summary!.duplicates)).toBeGreaterThan(0);
+    expect(batch.again?.outcome).toBe('already-posted');
+    expect(batch.addedByAgain).toEqual({ records: 0, legs: 0 });
+    expect(batch.invocations).toBe(2);
+    expect(batch.embeddedFirst).toEqual(batch.first);
+    expect(batch.embeddedAgain?.outcome).toBe('already-posted');
+  });
+
+  it('authorise (MODE-4): answers each call synchronously as the embedded authorise does; a retried call is the same posting, its twin a duplicate, a decline declined; the posting is in the ledger table', () => {
+    expect(report.modes.authorise!.caller).toBe(`arn:aws:iam::${dev.realTimeCallers[0]!.accountId}:role/${dev.realTimeCallers[0]!.roleName}`);
+    const calls = report.modes.authorise!.calls;
+    expect(calls.map((call) => (call.outcome as { outcome?: string }).outcome)).toEqual(['posted', 'posted', 'duplicate', 'declined']);
+    const [first, again] = calls as [(typeof calls)[0], (typeof calls)[0]];
+    expect(again.outcome).toEqual(first.outcome);
+    expect(first.legsInLedger).toBe((first.outcome as { legs: unknown[] }).legs.length);
+    expect(first.legsInLedger).toBeGreaterThanOrEqual(2);
+    for (const call of calls) expect(call.outcome).toEqual(call.embedded);
+    expect((calls[2]!.outcome as { originalAuthorizationId?: string }).originalAuthorizationId).toBe(first.authorizationId);
+  });
+
+  it("flow-auditor (FLOW-1..3): a payment whose event was lost between stages is found stuck by the schedule's target, re-emitted and posted once; the metric its alarm watches is emitted and stays below the threshold", () => {
+    const flow = report.modes.flow!;
+    expect(flow.lostAt).toMatch(/^(queue|bus) /);
+    expect(flow.first).toMatchObject({ stuck: 1, repaired: 1, stuckUnrepaired: 0 });
+    expect(flow.second).toMatchObject({ stuck: 0, stuckUnrepaired: 0, repaired: 0 });
+    expect(flow.posted).toBe(true);
+    const alarm = flow.alarms.find((candidate) => candidate.metric === 'FlowStuckUnrepaired');
+    expect(alarm).toMatchObject({ namespace: 'Ledgerline', dimensions: { Environment: 'dev' }, emitted: 0, breached: false });
+  });
+
+  it('the modes add to the ledger and the outbox exactly what the embedded run adds from the same inputs', () => {
+    expect(report.differences.filter((difference) => difference.what.startsWith('modes') || difference.what.includes('outcome') || difference.what === 'ingest-batch')).toEqual([]);
+    expect(report.modes.added.records).toBe(report.modes.added.embeddedRecords);
+    expect(report.modes.added.records).toBeGreaterThan(20);
+    expect(report.modes.findings).toEqual([]);
+  });
+
+  it('a mode function without a grant it uses fails under the synthesized IAM, the denial named: authorise without dynamodb:PutItem on the rules-state table (its FLOW-1 journal)', async () => {
+    const synth = join(dir, 'no-journal-grant');
+    cpSync(join(work, 'synth'), synth, { recursive: true });
+    const table = removeGrant(synth, 'fn-authorise_role_policy', 'TableRulesState', 'dynamodb:PutItem');
+    const cloudWork = mkdtempSync(join(dir, 'denied-'));
+    const cloud = new RehearsalCloud({ deployment: loadDeployment(synth, 'dev'), synthDir: synth, workDir: cloudWork, announce: () => undefined });
+    await cloud.start();
+    try {
+      const modes = await rehearseModes({
+        cloud,
+        workDir: cloudWork,
+        seed: 7,
+        outside: (who) => ({ accessKeyId: `${EXTERNAL_PREFIX}${who}`, secretAccessKey: 'x' }),
+        log: () => undefined,
+        only: ['authorise'],
+        compare: false,
+      });
+      expect(modes.authorise!.calls.map((call) => 'error' in call.outcome)).toEqual([true, true, true, true]);
+      expect(modes.findings.filter((finding) => finding.startsWith('authorise (one authorisation) failed:'))).toHaveLength(1);
+      const denials = [...cloud.gateway.denials.values()].map((denial) => [denial.caller, denial.action, denial.resource]);
+      expect(denials).toEqual([['function authorise', 'dynamodb:PutItem', table]]);
+    } finally {
+      await cloud.stop();
+    }
+  }, 120_000);
 });
+
+/** Removes `action` from the statement `sid` of the role policy `policyPrefix`* in the app stack; returns the statement's resource. */
+function removeGrant(synth: string, policyPrefix: string, sid: string, action: string): string {
+  const file = join(synth, 'stacks', 'ledgerline-dev-app', 'cdk.tf.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { resource: Record<string, Record<string, { policy: string }>> };
+  const policies = json.resource.aws_iam_role_policy!;
+  const address = Object.keys(policies).find((key) => key.startsWith(policyPrefix));
+  if (!address) throw new Error(`no role policy ${policyPrefix}* in ${file}`);
+  const document = JSON.parse(policies[address]!.policy) as { Statement: { Sid?: string; Action: string | string[]; Resource: string | string[] }[] };
+  const statement = document.Statement.find((candidate) => candidate.Sid === sid);
+  const actions = statement ? (Array.isArray(statement.Action) ? statement.Action : [statement.Action]) : [];
+  if (!statement || !actions.includes(action)) throw new Error(`${address}: statement ${sid} does not grant ${action}`);
+  statement.Action = actions.filter((candidate) => candidate !== action);
+  policies[address]!.policy = JSON.stringify(document);
+  writeFileSync(file, JSON.stringify(json));
+  return [statement.Resource].flat()[0]!;
+}

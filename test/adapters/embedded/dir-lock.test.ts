@@ -7,8 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDirLock, DirLockedError, LOCK_HOLDER_FILE } from '../../../src/adapters/embedded/dir-lock';
-import { tempDir } from '../../support/runtime';
+import { sampleLines, tempDir } from '../../support/runtime';
 import { cli, cliAsync } from '../../support/cli';
+import { runCli } from '../../support/cli-in-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -79,32 +80,33 @@ function cliExit(args: string[]): Promise<{ status: number | null; stderr: strin
   return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stderr })));
 }
 
+// The commands whose process is the point (a refused writer's exit status as the shell sees it,
+// two writers racing) run as child processes; making the states and reading them runs the same
+// command in this process (test/support/cli-in-process.ts), without a Node start each.
 describe('writers through the CLI (LOCK-1)', () => {
   const work = tempDir('lock-cli-');
   const file = join(work, 'auths.ndjson');
   beforeAll(() => {
-    const generated = cli(['generate', 'authorizations', '--count', '1000', '--seed', '3', '--duplicates', '0.02']);
-    expect(generated.status).toBe(0);
-    writeFileSync(file, generated.stdout);
+    writeFileSync(file, `${sampleLines(1000, 3, 0.02).join('\n')}\n`);
   });
 
   it('post and sweep on a state another process is writing fail at once with exit 75 naming the holder; ledger still reads it', async () => {
     const state = join(work, 'held');
-    expect(cli(['post', '--input', file, '--state', state, '--partitions', '2', '--json']).status).toBe(0);
-    const before = cli(['ledger', '--state', state, '--json']).stdout;
+    expect((await runCli(['post', '--input', file, '--state', state, '--partitions', '2', '--json'])).status).toBe(0);
+    const before = (await runCli(['ledger', '--state', state, '--json'])).stdout;
     const filesBefore = readdirSync(state).filter((name) => !name.startsWith('.ledgerline.lock'));
     const child = await holder(state);
     try {
-      for (const argv of [
-        ['post', '--input', file, '--state', state, '--partitions', '1'],
-        ['sweep', '--state', state],
-      ]) {
-        const refused = cli(argv);
+      // A refused post as its own process: exit 75 as a shell sees it.
+      const refusedPost = cli(['post', '--input', file, '--state', state, '--partitions', '1']);
+      // A refused sweep: the same command code, run here.
+      const refusedSweep = await runCli(['sweep', '--state', state]);
+      for (const refused of [refusedPost, refusedSweep]) {
         expect(refused.status).toBe(75);
         expect(refused.stderr).toContain(`pid ${child.pid}`);
         expect(refused.stderr).toContain('test holder');
       }
-      const ledger = cli(['ledger', '--state', state, '--json']);
+      const ledger = await runCli(['ledger', '--state', state, '--json']);
       expect(ledger.status).toBe(0);
       expect(ledger.stdout).toBe(before);
     } finally {
@@ -116,9 +118,10 @@ describe('writers through the CLI (LOCK-1)', () => {
   });
 
   it('two posts started together on one fresh state with different partition counts: one layout, the money of one clean run', async () => {
+    // The money of one clean run: one partition gives the balances of any count (partitioned-runtime.test.ts).
     const reference = join(work, 'reference');
-    expect(cli(['post', '--input', file, '--state', reference, '--partitions', '2']).status).toBe(0);
-    const expected = JSON.parse(cli(['ledger', '--state', reference, '--json']).stdout);
+    expect((await runCli(['post', '--input', file, '--state', reference, '--partitions', '1'])).status).toBe(0);
+    const expected = JSON.parse((await runCli(['ledger', '--state', reference, '--json'])).stdout);
     const state = join(work, 'raced');
     const [a, b] = await Promise.all([cliExit(['post', '--input', file, '--state', state, '--partitions', '2']), cliExit(['post', '--input', file, '--state', state, '--partitions', '3'])]);
     const statuses = [a.status, b.status].sort();
@@ -128,7 +131,7 @@ describe('writers through the CLI (LOCK-1)', () => {
     const hasManifest = existsSync(join(state, 'state.json'));
     const hasRootDb = existsSync(join(state, 'ledgerline.db'));
     expect(hasManifest && hasRootDb).toBe(false);
-    const ledger = JSON.parse(cli(['ledger', '--state', state, '--json']).stdout);
+    const ledger = JSON.parse((await runCli(['ledger', '--state', state, '--json'])).stdout);
     expect(ledger.accounts.map((x: { accountId: string; currency: string; balance: string }) => [x.accountId, x.currency, x.balance])).toEqual(
       expected.accounts.map((x: { accountId: string; currency: string; balance: string }) => [x.accountId, x.currency, x.balance]),
     );

@@ -9,12 +9,12 @@
 import { STATUS_CODES } from 'node:http';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import type { WorkbenchApp, WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
+import type { WorkbenchHandler, WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
 
 export interface WorkbenchLambdaDeps {
-  app: WorkbenchApp;
+  app: WorkbenchHandler;
   logger?: Logger;
 }
 

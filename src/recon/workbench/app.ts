@@ -1,11 +1,16 @@
 /**
- * The exceptions workbench's HTTP app, framework-free: one function from WorkbenchRequest to
- * WorkbenchResponse, served by node:http locally (server.ts) and by a Lambda behind the ALB on
- * AWS. Server-rendered HTML pages (no script) with form POSTs protected by a CSRF token, and a
- * JSON API over the same use cases. Every response carries the security headers; every error is
- * answered before anything is written.
+ * The exceptions workbench's HTTP app on Hono: routing, body limit, cookies and secure headers by
+ * Hono's middleware; the same app (its `fetch`) is served by @hono/node-server locally (server.ts)
+ * and by the Lambda behind the ALB on AWS. Server-rendered HTML pages (no script, no inline style)
+ * with form POSTs protected by a CSRF token bound to the session, and a JSON API over the same use
+ * cases. Every response carries the security headers; every error is answered before anything is
+ * written. The sign-in's own pages (login, OIDC callback, logout) come from the authenticator.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { secureHeaders } from 'hono/secure-headers';
 import {
   type Actor,
   allowedActions,
@@ -27,6 +32,7 @@ import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import {
+  type Authentication,
   AuthenticationError,
   type Authenticator,
   type CaseFilter,
@@ -123,44 +129,86 @@ class HttpProblem extends Error {
   }
 }
 
+interface Env {
+  Variables: { actor: Actor; csrfSubject: string };
+}
+
 function problemResponse(api: boolean, status: number, message: string, actor?: Actor, headers?: Record<string, string>): WorkbenchResponse {
   if (api) return jsonResponse(status, { error: { code: ERROR_CODES[status] ?? 'ERROR', message } }, headers);
   return htmlResponse(status, renderMessagePage({ title: ERROR_TITLES[status] ?? 'Error', message, ...(actor ? { actor } : {}) }), headers);
 }
 
-type RouteName = 'healthz' | 'stylesheet' | 'root' | 'list' | 'export' | 'detail' | 'act' | 'apiList' | 'apiDetail' | 'apiAct' | 'dashboard' | 'apiDashboard';
-interface Route {
-  name: RouteName;
-  method: 'GET' | 'POST';
-  caseId?: string;
-  api: boolean;
+/** The path as it came (still percent-encoded). */
+function rawPath(c: Context<Env>): string {
+  return new URL(c.req.url).pathname;
 }
 
-/** Matches the raw (percent-encoded) path; the case id is one encoded path segment. */
-function matchRoute(path: string): Route | undefined {
-  const fixed: Record<string, Route> = {
-    '/healthz': { name: 'healthz', method: 'GET', api: false },
-    [STYLESHEET_PATH]: { name: 'stylesheet', method: 'GET', api: false },
-    '/': { name: 'root', method: 'GET', api: false },
-    '/cases': { name: 'list', method: 'GET', api: false },
-    '/cases.csv': { name: 'export', method: 'GET', api: false },
-    '/api/cases': { name: 'apiList', method: 'GET', api: true },
-    '/dashboard': { name: 'dashboard', method: 'GET', api: false },
-    '/api/dashboard': { name: 'apiDashboard', method: 'GET', api: true },
-  };
-  if (Object.prototype.hasOwnProperty.call(fixed, path)) return fixed[path];
-  const match = /^(\/api)?\/cases\/([^/]+)(\/actions)?$/.exec(path);
+function problem(c: Context<Env>, status: number, message: string, headers?: Record<string, string>, actor: Actor | undefined = c.get('actor')): Response {
+  return toResponse(problemResponse(rawPath(c).startsWith('/api/'), status, message, actor, headers));
+}
+
+/** The case id of a case path: one percent-encoded path segment; a malformed escape is no page (404). */
+function caseIdOf(c: Context<Env>): string | undefined {
+  const path = rawPath(c);
+  const match = /^(?:\/api)?\/cases\/([^/]+)(?:\/actions)?$/.exec(path);
   if (!match) return undefined;
-  let caseId: string;
   try {
-    caseId = decodeURIComponent(match[2]!);
+    return decodeURIComponent(match[1]!);
   } catch {
-    return undefined;
+    throw new HttpProblem(404, `there is no page at ${path}`);
   }
-  const api = match[1] !== undefined;
-  const acting = match[3] !== undefined;
-  const name: RouteName = api ? (acting ? 'apiAct' : 'apiDetail') : acting ? 'act' : 'detail';
-  return { name, method: acting ? 'POST' : 'GET', caseId, api };
+}
+
+function queryOf(c: Context<Env>): Record<string, string> {
+  return c.req.query();
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+const ORIGIN = 'http://workbench.invalid';
+
+/** A plain request as a fetch Request (the Lambda and the tests call the app this way). */
+export function toRequest(request: WorkbenchRequest): Request {
+  const url = new URL(request.path, ORIGIN);
+  for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers.set(name, value);
+  const withBody = request.method !== 'GET' && request.method !== 'HEAD';
+  return new Request(url.origin === ORIGIN ? `${ORIGIN}${request.path}${url.search}` : url, { method: request.method, headers, ...(withBody ? { body: request.body } : {}) });
+}
+
+/** A fetch Request's plain view (the body read only when asked for: the authenticator never needs it). */
+export async function workbenchRequest(request: Request, path: string, withBody = true): Promise<WorkbenchRequest> {
+  const url = new URL(request.url);
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) if (!(name in query)) query[name] = value;
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = withBody && request.method !== 'GET' && request.method !== 'HEAD' ? await request.text() : '';
+  return { method: request.method, path: url.pathname || path, query, headers, body };
+}
+
+export function toResponse(response: WorkbenchResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name === 'set-cookie') for (const cookie of value.split('\n')) headers.append(name, cookie);
+    else headers.set(name, value);
+  }
+  return new Response(response.status === 204 || response.status === 304 ? null : response.body, { status: response.status, headers });
+}
+
+export async function fromResponse(response: Response): Promise<WorkbenchResponse> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies.join('\n');
+  return { status: response.status, headers, body: await response.text() };
 }
 
 function filterText(query: Readonly<Record<string, string>>, name: string): string {
@@ -258,10 +306,6 @@ export function casesCsv(cases: readonly ExceptionCase[]): string {
   );
 }
 
-function mediaType(request: WorkbenchRequest): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
 export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const { store, authenticator, clock, csrfSecret } = deps;
 
@@ -307,114 +351,159 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     return { case: next, event };
   }
 
-  async function detailPage(caseId: string, actor: Actor, status: number, flash?: { kind: 'ok' | 'error'; message: string }): Promise<WorkbenchResponse> {
+  async function detailPage(caseId: string, actor: Actor, csrfSubject: string, status: number, flash?: { kind: 'ok' | 'error'; message: string }): Promise<WorkbenchResponse> {
     const found = await existingCase(caseId);
     const history = await store.history(caseId);
-    const body = renderCaseDetail({ actor, case: found, history, allowed: allowedActions(found, actor), csrf: csrfToken(csrfSecret, actor.user), ...(flash ? { flash } : {}) });
+    const body = renderCaseDetail({ actor, case: found, history, allowed: allowedActions(found, actor), csrf: csrfToken(csrfSecret, csrfSubject), ...(flash ? { flash } : {}) });
     return htmlResponse(status, body);
   }
 
-  async function handle(route: Route, request: WorkbenchRequest, actor: Actor): Promise<WorkbenchResponse> {
-    switch (route.name) {
-      case 'root':
-        return redirect('/cases');
-      case 'list': {
-        const { filter, form } = listFilter(request.query);
-        const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
-        return htmlResponse(200, renderCaseList({ actor, cases, counts, form, limit: LIST_LIMIT }));
-      }
-      case 'export': {
-        const { filter } = listFilter(request.query);
-        const cases: ExceptionCase[] = [];
-        for (let offset = 0; ; offset += EXPORT_PAGE) {
-          const page = await store.list({ ...filter, limit: EXPORT_PAGE, offset });
-          cases.push(...page);
-          if (page.length < EXPORT_PAGE) break;
-        }
-        const stamp = clock.now().toISOString().slice(0, 10);
-        return respond(200, 'text/csv; charset=utf-8', casesCsv(cases), { 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` });
-      }
-      case 'apiList': {
-        const { filter } = listFilter(request.query);
-        const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
-        return jsonResponse(200, { cases, counts });
-      }
-      case 'dashboard':
-      case 'apiDashboard': {
-        // REC-DASH-1: from the workbench store, behind the same sign-in as every page.
-        const [runs, ages] = await Promise.all([store.runStats(), store.openCaseAges()]);
-        const data = dashboardData(runs, ages);
-        return route.name === 'dashboard' ? htmlResponse(200, renderDashboard({ actor, data })) : jsonResponse(200, data);
-      }
-      case 'detail': {
-        const done = request.query.done;
-        const flash = done && (CASE_ACTION_TYPES as readonly string[]).includes(done) ? { kind: 'ok' as const, message: `Done: ${done}.` } : undefined;
-        return detailPage(route.caseId!, actor, 200, flash);
-      }
-      case 'apiDetail': {
-        const found = await existingCase(route.caseId!);
-        return jsonResponse(200, { case: found, history: await store.history(found.caseId), allowedActions: allowedActions(found, actor) });
-      }
-      case 'act': {
-        if (mediaType(request) !== 'application/x-www-form-urlencoded') throw new HttpProblem(415, 'send the form as application/x-www-form-urlencoded');
-        const fields = Object.fromEntries(new URLSearchParams(request.body));
-        if (typeof fields.csrf !== 'string' || !sameSecret(fields.csrf, csrfToken(csrfSecret, actor.user))) {
-          await existingCase(route.caseId!);
-          return detailPage(route.caseId!, actor, 403, {
-            kind: 'error',
-            message: 'This form has expired or did not come from the workbench (CSRF check failed); nothing was changed. Try again from this page.',
-          });
-        }
-        try {
-          const { event } = await act(route.caseId!, fields, actor);
-          return redirect(`${caseHref(route.caseId!)}?done=${encodeURIComponent(event.action)}`);
-        } catch (error) {
-          if (error instanceof WorkbenchError && error.code !== 'NOT_FOUND') {
-            return detailPage(route.caseId!, actor, error.httpStatus, { kind: 'error', message: `Nothing was changed: ${error.message}` });
-          }
-          throw error;
-        }
-      }
-      case 'apiAct': {
-        if (mediaType(request) !== 'application/json') throw new HttpProblem(415, 'send the action as application/json');
-        let body: unknown;
-        try {
-          body = JSON.parse(request.body);
-        } catch {
-          throw new WorkbenchError('INVALID', 'the request body is not valid JSON');
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WorkbenchError('INVALID', 'the request body must be a JSON object of fields');
-        return jsonResponse(200, await act(route.caseId!, body as Record<string, unknown>, actor));
-      }
-      default:
-        throw new Error(`unrouted ${route.name}`);
-    }
+  const app = new Hono<Env>();
+  const formOrigins = authenticator.formOrigins ?? [];
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        formAction: ["'self'", ...formOrigins],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: SECURITY_HEADERS['referrer-policy'],
+      crossOriginResourcePolicy: 'same-origin',
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    c.header('cache-control', SECURITY_HEADERS['cache-control']);
+  });
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => problem(c, 405, `${c.req.path} accepts ${methods.filter((m) => m !== 'HEAD').join(', ')} only`, { allow: methods.filter((m) => m !== 'HEAD').join(', ') }),
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => problem(c, 413, `the request body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
+    }),
+  );
+  app.notFound((c) => problem(c, 404, `there is no page at ${c.req.path}`));
+  app.onError((error, c) => {
+    const actor = c.get('actor');
+    if (error instanceof WorkbenchError) return problem(c, error.httpStatus, error.message);
+    if (error instanceof HttpProblem) return problem(c, error.status, error.message);
+    log.error('workbench request failed', { method: c.req.method, path: c.req.path, error });
+    return problem(c, 500, 'the workbench could not answer this request; nothing was changed', undefined, actor);
+  });
+
+  app.get('/healthz', () => toResponse(respond(200, 'text/plain; charset=utf-8', 'ok')));
+  app.get(STYLESHEET_PATH, () => toResponse(respond(200, 'text/css; charset=utf-8', WORKBENCH_CSS)));
+  for (const [path, signInPage] of Object.entries(authenticator.pages ?? {})) {
+    const answer = async (c: Context<Env>) => toResponse(await signInPage.answer(await workbenchRequest(c.req.raw, c.req.path)));
+    for (const method of signInPage.methods) app.on(method, path, answer);
   }
 
-  return async (request: WorkbenchRequest): Promise<WorkbenchResponse> => {
-    const route = matchRoute(request.path);
-    const api = route?.api ?? request.path.startsWith('/api/');
-    if (!route) return problemResponse(api, 404, `there is no page at ${request.path}`);
-    if (request.method !== route.method) return problemResponse(api, 405, `${request.path} accepts ${route.method} only`, undefined, { allow: route.method });
-    if (Buffer.byteLength(request.body) > MAX_BODY_BYTES) return problemResponse(api, 413, `the request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
-    if (route.name === 'healthz') return respond(200, 'text/plain; charset=utf-8', 'ok');
-    if (route.name === 'stylesheet') return respond(200, 'text/css; charset=utf-8', WORKBENCH_CSS);
-    let actor: Actor;
+  /** Everything below needs a signed-in user; a case id in the path is checked for a card number first (PCI-3). */
+  const signedIn: MiddlewareHandler<Env> = async (c, next) => {
+    let authentication: Actor | Authentication;
     try {
-      actor = await authenticator.authenticate(request);
+      authentication = await authenticator.authenticate(await workbenchRequest(c.req.raw, c.req.path, false));
     } catch (error) {
-      if (error instanceof AuthenticationError) return problemResponse(api, 401, error.message);
+      if (error instanceof AuthenticationError) return problem(c, 401, error.message);
       throw error;
     }
-    try {
-      // A case id in the path is typed (or pasted) too: one carrying a card number is refused, never echoed (PCI-3).
-      if (route.caseId !== undefined) refuseCardNumbers({ 'case id': route.caseId }, [], 'identifier');
-      return await handle(route, request, actor);
-    } catch (error) {
-      if (error instanceof WorkbenchError) return problemResponse(api, error.httpStatus, error.message, actor);
-      if (error instanceof HttpProblem) return problemResponse(api, error.status, error.message, actor);
-      log.error('workbench request failed', { method: request.method, path: request.path, error });
-      return problemResponse(api, 500, 'the workbench could not answer this request; nothing was changed', actor);
-    }
+    const signedInAs = 'actor' in authentication ? authentication : { actor: authentication };
+    c.set('actor', signedInAs.actor);
+    c.set('csrfSubject', signedInAs.csrfSubject ?? signedInAs.actor.user);
+    const caseId = caseIdOf(c);
+    // A case id in the path is typed (or pasted) too: one carrying a card number is refused, never echoed (PCI-3).
+    if (caseId !== undefined) refuseCardNumbers({ 'case id': caseId }, [], 'identifier');
+    await next();
+    for (const cookie of signedInAs.setCookies ?? []) c.res.headers.append('set-cookie', cookie);
   };
+  for (const path of ['/', '/cases', '/cases.csv', '/api/cases', '/dashboard', '/api/dashboard', '/cases/:id', '/cases/:id/actions', '/api/cases/:id', '/api/cases/:id/actions']) {
+    app.use(path, signedIn);
+  }
+
+  app.get('/', () => toResponse(redirect('/cases')));
+  app.get('/cases', async (c) => {
+    const { filter, form } = listFilter(queryOf(c));
+    const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
+    return toResponse(htmlResponse(200, renderCaseList({ actor: c.get('actor'), cases, counts, form, limit: LIST_LIMIT })));
+  });
+  app.get('/cases.csv', async (c) => {
+    const { filter } = listFilter(queryOf(c));
+    const cases: ExceptionCase[] = [];
+    for (let offset = 0; ; offset += EXPORT_PAGE) {
+      const page = await store.list({ ...filter, limit: EXPORT_PAGE, offset });
+      cases.push(...page);
+      if (page.length < EXPORT_PAGE) break;
+    }
+    const stamp = clock.now().toISOString().slice(0, 10);
+    return toResponse(respond(200, 'text/csv; charset=utf-8', casesCsv(cases), { 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` }));
+  });
+  app.get('/api/cases', async (c) => {
+    const { filter } = listFilter(queryOf(c));
+    const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
+    return toResponse(jsonResponse(200, { cases, counts }));
+  });
+  // REC-DASH-1: from the workbench store, behind the same sign-in as every page.
+  const dashboard = async () => {
+    const [runs, ages] = await Promise.all([store.runStats(), store.openCaseAges()]);
+    return dashboardData(runs, ages);
+  };
+  app.get('/dashboard', async (c) => toResponse(htmlResponse(200, renderDashboard({ actor: c.get('actor'), data: await dashboard() }))));
+  app.get('/api/dashboard', async () => toResponse(jsonResponse(200, await dashboard())));
+  app.get('/cases/:id', async (c) => {
+    const done = c.req.query('done');
+    const flash = done && (CASE_ACTION_TYPES as readonly string[]).includes(done) ? { kind: 'ok' as const, message: `Done: ${done}.` } : undefined;
+    return toResponse(await detailPage(caseIdOf(c)!, c.get('actor'), c.get('csrfSubject'), 200, flash));
+  });
+  app.get('/api/cases/:id', async (c) => {
+    const found = await existingCase(caseIdOf(c)!);
+    const actor = c.get('actor');
+    return toResponse(jsonResponse(200, { case: found, history: await store.history(found.caseId), allowedActions: allowedActions(found, actor) }));
+  });
+  app.post('/cases/:id/actions', async (c) => {
+    const caseId = caseIdOf(c)!;
+    const actor = c.get('actor');
+    const csrfSubject = c.get('csrfSubject');
+    if (mediaType(c.req.header('content-type')) !== 'application/x-www-form-urlencoded') throw new HttpProblem(415, 'send the form as application/x-www-form-urlencoded');
+    const fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
+    if (typeof fields.csrf !== 'string' || !sameSecret(fields.csrf, csrfToken(csrfSecret, csrfSubject))) {
+      await existingCase(caseId);
+      return toResponse(
+        await detailPage(caseId, actor, csrfSubject, 403, {
+          kind: 'error',
+          message: 'This form has expired or did not come from the workbench (CSRF check failed); nothing was changed. Try again from this page.',
+        }),
+      );
+    }
+    try {
+      const { event } = await act(caseId, fields, actor);
+      return toResponse(redirect(`${caseHref(caseId)}?done=${encodeURIComponent(event.action)}`));
+    } catch (error) {
+      if (error instanceof WorkbenchError && error.code !== 'NOT_FOUND') {
+        return toResponse(await detailPage(caseId, actor, csrfSubject, error.httpStatus, { kind: 'error', message: `Nothing was changed: ${error.message}` }));
+      }
+      throw error;
+    }
+  });
+  app.post('/api/cases/:id/actions', async (c) => {
+    if (mediaType(c.req.header('content-type')) !== 'application/json') throw new HttpProblem(415, 'send the action as application/json');
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      throw new WorkbenchError('INVALID', 'the request body is not valid JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new WorkbenchError('INVALID', 'the request body must be a JSON object of fields');
+    return toResponse(jsonResponse(200, await act(caseIdOf(c)!, body as Record<string, unknown>, c.get('actor'))));
+  });
+
+  const fetch = async (request: Request): Promise<Response> => app.fetch(request);
+  const call = async (request: WorkbenchRequest): Promise<WorkbenchResponse> => fromResponse(await fetch(toRequest(request)));
+  return Object.assign(call, { fetch });
 }

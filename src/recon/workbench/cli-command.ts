@@ -147,7 +147,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
     }
     const authenticator = new (authModule().LocalAuthenticator)({ user: options.user, roles: options.roles });
     const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex'), ...(ledger ? { ledger } : {}) });
-    const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app, onLogin: (request) => authenticator.login(request) });
+    const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app });
     if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${options.user}, over plain HTTP\n`);
     io.stdout(
       ledger

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Actor } from './cases';
 import { respond, sameSecret } from './app';
 import { renderMessagePage } from './html';
-import { AuthenticationError, type Authenticator, type WorkbenchRequest, type WorkbenchResponse } from './ports';
+import { AuthenticationError, type Authenticator, type SignInPage, type WorkbenchRequest, type WorkbenchResponse } from './ports';
 
 export const SESSION_COOKIE = 'ledgerline_workbench_session';
 export const LOGIN_PATH = '/login';
@@ -25,6 +25,8 @@ export class LocalAuthenticator implements Authenticator {
   /** The access token in the login URL (32 random bytes, hex). */
   readonly token: string;
   private readonly session: string;
+  /** `GET /login?token=…` (the login link). */
+  readonly pages: Readonly<Record<string, SignInPage>> = { [LOGIN_PATH]: { methods: ['GET'], answer: async (request) => this.login(request) } };
 
   constructor(
     private readonly actor: Actor,

@@ -4,8 +4,8 @@
  *     authenticator (127.0.0.1 + a one-time access token), and a node:http server;
  *   - AWS: a DynamoDB case store, the ALB's OIDC (Okta SSO) identity header verified with the
  *     ALB's public key, and a Lambda behind the internal ALB.
- * The HTTP app (`createWorkbenchApp` in app.ts) is framework-free: both servers translate to and from
- * these request / response shapes.
+ * The HTTP app (`createWorkbenchApp` in app.ts) is a Hono app; WorkbenchRequest / WorkbenchResponse
+ * are its plain view for the authenticator, the Lambda and the tests.
  */
 import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from './cases';
 import type { RunStats } from './dashboard';
@@ -88,12 +88,37 @@ export interface WorkbenchResponse {
   body: string;
 }
 
-/** The framework-free HTTP app: one request in, one response out (node:http and the ALB Lambda both call it). */
-export type WorkbenchApp = (request: WorkbenchRequest) => Promise<WorkbenchResponse>;
+/**
+ * The HTTP app: one request in, one response out (the Lambda and the tests call it), and the
+ * same app as a fetch handler (@hono/node-server serves it).
+ */
+export type WorkbenchHandler = (request: WorkbenchRequest) => Promise<WorkbenchResponse>;
+export interface WorkbenchApp extends WorkbenchHandler {
+  fetch(request: Request): Promise<Response>;
+}
+
+/** A signed-in request: who, what binds their CSRF tokens, and any cookie to set (a rotated session id). */
+export interface Authentication {
+  actor: Actor;
+  /** What the CSRF token of their forms is bound to (the session id); default the user. */
+  csrfSubject?: string;
+  /** Set-Cookie values to send with the answer (a session id rotated while in use). */
+  setCookies?: readonly string[];
+}
+
+/** One page of the sign-in itself (login, OIDC callback, logout), answered without a session. */
+export interface SignInPage {
+  methods: readonly ('GET' | 'POST')[];
+  answer(request: WorkbenchRequest): Promise<WorkbenchResponse>;
+}
 
 /** Who is asking. Throws AuthenticationError when the request carries no valid identity. */
 export interface Authenticator {
-  authenticate(request: WorkbenchRequest): Promise<Actor>;
+  authenticate(request: WorkbenchRequest): Promise<Actor | Authentication>;
+  /** The sign-in's own pages by path (e.g. `/login`, `/callback`, `/logout`). */
+  readonly pages?: Readonly<Record<string, SignInPage>>;
+  /** Origins a form may post to besides the workbench (the CSP's form-action: an identity provider's sign-out). */
+  readonly formOrigins?: readonly string[];
 }
 
 export class AuthenticationError extends Error {

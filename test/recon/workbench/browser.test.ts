@@ -37,7 +37,7 @@ describeWithChromium('the workbench in a browser', () => {
     await reconcile({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
     await importLatestRun(out, store, { now: () => new Date() });
     const app = createWorkbenchApp({ store, authenticator, clock: { now: () => new Date() }, csrfSecret: 'browser-test-secret' });
-    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app, onLogin: (request) => authenticator.login(request) });
+    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   });
 

@@ -43,7 +43,7 @@ describeWithChromium('the dashboard in a browser', () => {
     expect(await importNewRuns(out, store, { now: () => new Date() })).toEqual([]);
     expect(await store.runStats()).toHaveLength(2);
     const app = createWorkbenchApp({ store, authenticator, clock: { now: () => new Date() }, csrfSecret: 'dashboard-browser-secret' });
-    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app, onLogin: (request) => authenticator.login(request) });
+    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   });
 

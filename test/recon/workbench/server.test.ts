@@ -17,7 +17,7 @@ describe('startWorkbenchServer with LocalAuthenticator', () => {
     const store = memoryStore();
     await store.save(c, raisedEvent(c));
     const app = createWorkbenchApp({ store, authenticator, clock: steppingClock(), csrfSecret: 'server-test-secret' });
-    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app, onLogin: (request) => authenticator.login(request) });
+    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app });
   });
 
   afterAll(() => server.close());

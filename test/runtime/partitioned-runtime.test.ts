@@ -17,11 +17,18 @@ describe('partitioned post (one worker per card partition)', () => {
   const lines = [...sampleLines(4000, 17, 0.03), 'not json', ''];
   const runtime = { waveSize: 900, batchSize: 200 };
 
+  // One state split two ways (and its single-partition twin), posted once and read by the first
+  // three tests: the re-run test replays into it (posting nothing), the others only read it.
+  const single = tempDir();
+  const split = tempDir();
+  let one: PartitionedPostResult;
+  let two: PartitionedPostResult;
+  beforeAll(async () => {
+    one = await postPartitioned(lines, 'auths.ndjson', { stateDir: single, partitions: 1, runtime });
+    two = await postPartitioned(lines, 'auths.ndjson', { stateDir: split, partitions: 2, runtime });
+  }, 120_000);
+
   it('gives the same summary and balances as a single partition, and keeps global line numbers', async () => {
-    const single = tempDir();
-    const split = tempDir();
-    const one = await postPartitioned(lines, 'auths.ndjson', { stateDir: single, partitions: 1, runtime });
-    const two = await postPartitioned(lines, 'auths.ndjson', { stateDir: split, partitions: 2, runtime });
     expect(one.partitions).toBe(1);
     expect(two.partitions).toBe(2);
     expect(partitionDirs(split)).toEqual([join(split, 'partitions', 'p0'), join(split, 'partitions', 'p1')]);
@@ -37,17 +44,8 @@ describe('partitioned post (one worker per card partition)', () => {
     }
   });
 
-  it('re-running against a partitioned state posts nothing new, and the state keeps its partition count', async () => {
-    const state = tempDir();
-    await postPartitioned(lines.slice(0, 1500), 'a', { stateDir: state, partitions: 2, runtime });
-    const again = await postPartitioned(lines.slice(0, 1500), 'a', { stateDir: state, partitions: 4, runtime });
-    expect(again.partitions).toBe(2);
-    expect(again.summary).toMatchObject({ received: 1500, replayed: 1500, posted: 0 });
-  });
-
   it('reconciliation reads the ledger of every partition (stateLedgerSide)', async () => {
-    const state = tempDir();
-    await postPartitioned(lines.slice(0, 1200), 'a', { stateDir: state, partitions: 2, runtime });
+    const state = split;
     const settlement = referenceData.settlementAccounts.find((account) => account.accountId === 'SETTLE-GBP-001')!;
     const side = stateLedgerSide(state, referenceData);
     const entries = side.entries(new Set([settlement.iban]));
@@ -66,6 +64,14 @@ describe('partitioned post (one worker per card partition)', () => {
     expect(perPartition.every((n) => n > 0)).toBe(true);
     expect(entries).toHaveLength(legs);
     expect(entries.every((entry) => entry.accountId === settlement.iban)).toBe(true);
+  });
+
+  it('re-running against a partitioned state posts nothing new, and the state keeps its partition count', async () => {
+    const before = await summedBalances(split);
+    const again = await postPartitioned(lines.slice(0, 1500), 'a', { stateDir: split, partitions: 4, runtime });
+    expect(again.partitions).toBe(2);
+    expect(again.summary).toMatchObject({ received: 1500, replayed: 1500, posted: 0 });
+    expect(await summedBalances(split)).toEqual(before);
   });
 
   /** A card token from `tokens` whose card partition differs from `token`'s under 2 and under 3 partitions: a misrouted re-send cannot land right by chance. */
@@ -167,7 +173,7 @@ describe('partitioned post (one worker per card partition)', () => {
     expect(rerun.summary).toMatchObject({ received: stream.length, invalid: 0, pending: 0 });
     expect(await summedBalances(state)).toEqual(await summedBalances(singleDir));
     expect(outboxLines(state)).toEqual(outboxLines(singleDir));
-  });
+  }, 180_000); // four runs and six worker threads: a loaded machine gets time
 
   it('routes every line of a card to the same partition, by its parsed token (cardPartition)', () => {
     const byToken = new Map<string, Set<number>>();

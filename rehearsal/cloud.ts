@@ -173,6 +173,15 @@ export class RehearsalCloud {
       this.pipes.push(pipe);
     }
     for (const mapping of this.deployment.eventSourceMappings) {
+      // A table stream feeding a function (AUDIT-1's audit-stream): its store is outside the stand-ins.
+      const streamTable = this.deployment.tables.find((table) => table.streamArn === mapping.sourceArn);
+      if (streamTable) {
+        this.gap(
+          `DynamoDB stream mapping ${streamTable.name} → ${mapping.functionArn.split(':').pop()}`,
+          'NOT rehearsed: the stream records are emitted, but no poller invokes the function (its database is not stood in)',
+        );
+        continue;
+      }
       const queue = this.queues.byArn(mapping.sourceArn);
       const host = this.lambdas.get(mapping.functionArn);
       if (!queue || !host) throw new Error(`${mapping.address}: source ${mapping.sourceArn} or function ${mapping.functionArn} is not deployed`);

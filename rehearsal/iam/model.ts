@@ -259,9 +259,18 @@ export class TerraformModel {
     const fn = /^([a-z0-9_]+)\((.*)\)$/s.exec(expression);
     if (fn) {
       if (fn[1] === 'filebase64sha256') return createHash('sha256').update(fn[2]!).digest('base64');
+      // join("<separator>", [<reference or "literal">, ...]): a list of references without commas of their own.
+      const join = fn[1] === 'join' ? /^\s*"((?:[^"\\]|\\.)*)"\s*,\s*\[(.*)\]\s*$/s.exec(fn[2]!) : null;
+      if (join) {
+        const items = join[2]!.trim() === '' ? [] : join[2]!.split(',').map((item) => item.trim());
+        const values = items.map((item) => /^"(.*)"$/s.exec(item)?.[1] ?? this.expression(stack, item, where));
+        if (values.some((value) => typeof value === 'object')) return fail('join of a non-scalar');
+        return values.map(String).join(JSON.parse(`"${join[1]!}"`) as string);
+      }
       return fail(`function ${fn[1]} is not modelled`);
     }
-    const parts = expression.split('.');
+    // a.b[0].c is a.b.0.c
+    const parts = expression.replace(/\[(\d+)\]/g, '.$1').split('.');
     if (parts[0] === 'data') {
       const [, type, name, ...path] = parts;
       if (!type || !name) return fail('malformed data reference');
@@ -495,6 +504,102 @@ export class TerraformModel {
       case 'aws_codepipeline':
         if (attribute === 'arn') return arn('codepipeline', s('name'));
         return undefined;
+      case 'aws_rds_cluster': {
+        // AUDIT-1's Aurora cluster: endpoints in AWS's shape; the RDS-managed master secret.
+        const id = s('cluster_identifier');
+        const resourceId = `cluster-${hex(seed, 26).toUpperCase()}`;
+        if (attribute === 'id') return id;
+        if (attribute === 'arn') return arn('rds', `cluster:${id}`);
+        if (attribute === 'cluster_resource_id') return resourceId;
+        if (attribute === 'endpoint') return `${id}.cluster-${hex(`${account}/${region}`, 12)}.${region}.rds.amazonaws.com`;
+        if (attribute === 'reader_endpoint') return `${id}.cluster-ro-${hex(`${account}/${region}`, 12)}.${region}.rds.amazonaws.com`;
+        if (attribute === 'port') return resource.raw.port === undefined ? 5432 : this.field(resource, 'port');
+        if (attribute === 'master_user_secret') {
+          if (this.field(resource, 'manage_master_user_password') !== true) throw new ResolutionError(`${resource.address}: master_user_secret without manage_master_user_password`);
+          return [
+            {
+              secret_arn: arn('secretsmanager', `secret:${this.rdsSecretName(resource)}-${SECRET_SUFFIX}`),
+              secret_status: 'active',
+              kms_key_id: resource.raw.master_user_secret_kms_key_id === undefined ? null : this.field(resource, 'master_user_secret_kms_key_id'),
+            },
+          ];
+        }
+        return undefined;
+      }
+      case 'aws_rds_cluster_instance':
+        if (attribute === 'id') return s('identifier');
+        if (attribute === 'arn') return arn('rds', `db:${s('identifier')}`);
+        if (attribute === 'endpoint') return `${s('identifier')}.${hex(`${account}/${region}`, 12)}.${region}.rds.amazonaws.com`;
+        return undefined;
+      case 'aws_db_subnet_group':
+        if (attribute === 'id') return s('name');
+        if (attribute === 'arn') return arn('rds', `subgrp:${s('name')}`);
+        return undefined;
+      case 'aws_rds_cluster_parameter_group':
+        if (attribute === 'id') return s('name');
+        if (attribute === 'arn') return arn('rds', `cluster-pg:${s('name')}`);
+        return undefined;
+      // The payments API edge (API-1..5): Cognito, the HTTP API, CloudFront, WAF; ids in AWS's shapes.
+      case 'aws_cognito_user_pool': {
+        const id = `${region}_${hex(seed, 9)}`;
+        if (attribute === 'id') return id;
+        if (attribute === 'arn') return arn('cognito-idp', `userpool/${id}`);
+        if (attribute === 'endpoint') return `cognito-idp.${region}.amazonaws.com/${id}`;
+        return undefined;
+      }
+      case 'aws_cognito_user_pool_client':
+        if (attribute === 'id') return hex(seed, 26);
+        if (attribute === 'client_secret') return `rehearsal-client-secret-${hex(seed, 16)}`;
+        return undefined;
+      case 'aws_cognito_resource_server':
+        if (attribute === 'id') return s('identifier');
+        return undefined;
+      case 'aws_cognito_user_pool_domain':
+        if (attribute === 'id') return s('domain');
+        if (attribute === 'cloudfront_distribution') return `d${hex(seed, 13)}.cloudfront.net`;
+        return undefined;
+      case 'aws_apigatewayv2_api': {
+        const id = hex(seed, 10);
+        if (attribute === 'id') return id;
+        if (attribute === 'arn') return `arn:aws:apigateway:${region}::/apis/${id}`;
+        if (attribute === 'execution_arn') return arn('execute-api', id);
+        if (attribute === 'api_endpoint') return `https://${id}.execute-api.${region}.amazonaws.com`;
+        return undefined;
+      }
+      case 'aws_apigatewayv2_stage':
+        if (attribute === 'id') return s('name');
+        if (attribute === 'arn') return `arn:aws:apigateway:${region}::/apis/${String(this.field(resource, 'api_id'))}/stages/${s('name')}`;
+        if (attribute === 'execution_arn') return `${arn('execute-api', String(this.field(resource, 'api_id')))}/${s('name')}`;
+        if (attribute === 'invoke_url') return `https://${String(this.field(resource, 'api_id'))}.execute-api.${region}.amazonaws.com/${s('name')}`;
+        return undefined;
+      case 'aws_apigatewayv2_integration':
+      case 'aws_apigatewayv2_authorizer':
+      case 'aws_apigatewayv2_route':
+        if (attribute === 'id') return hex(seed, 7);
+        return undefined;
+      case 'aws_cloudfront_distribution': {
+        const id = `E${hex(seed, 13).toUpperCase()}`;
+        if (attribute === 'id') return id;
+        if (attribute === 'arn') return `arn:aws:cloudfront::${account}:distribution/${id}`;
+        if (attribute === 'domain_name') return `d${hex(seed, 13)}.cloudfront.net`;
+        if (attribute === 'hosted_zone_id') return 'Z2FDTNDATAQYW2';
+        return undefined;
+      }
+      case 'aws_wafv2_web_acl': {
+        const id = uuidFrom(seed);
+        if (attribute === 'id') return id;
+        if (attribute === 'arn')
+          return `arn:aws:wafv2:${String(resource.raw.scope) === 'CLOUDFRONT' ? 'us-east-1' : region}:${account}:${String(resource.raw.scope) === 'CLOUDFRONT' ? 'global' : 'regional'}/webacl/${s('name')}/${id}`;
+        return undefined;
+      }
+      case 'aws_sesv2_email_identity':
+        if (attribute === 'arn') return arn('ses', `identity/${s('email_identity')}`);
+        if (attribute === 'id') return s('email_identity');
+        return undefined;
+      case 'aws_sesv2_configuration_set':
+        if (attribute === 'arn') return arn('ses', `configuration-set/${s('configuration_set_name')}`);
+        if (attribute === 'id') return s('configuration_set_name');
+        return undefined;
       case 'aws_lambda_event_source_mapping':
         if (attribute === 'uuid' || attribute === 'id') return uuidFrom(seed);
         if (attribute === 'arn') return arn('lambda', `event-source-mapping:${uuidFrom(seed)}`);
@@ -502,6 +607,11 @@ export class TerraformModel {
       default:
         return undefined;
     }
+  }
+
+  /** The RDS-managed master secret's name: `rds!cluster-<uuid>`. */
+  rdsSecretName(cluster: TfResource): string {
+    return `rds!cluster-${uuidFrom(`${this.env}/${cluster.address}/master-secret`)}`;
   }
 
   /** The Redshift-managed admin secret's name: `redshift!<namespace>-<admin user>`. */

@@ -12,7 +12,7 @@ import { DUCKDB_FILE, loadRun, syncAnalyticsStore, type AnalyticsLoad, type Comm
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
 export { acquireDirLock, DirLockedError } from './dir-lock';
-import { exceptionsCsvChunks, matchesCsvChunks, renderSummary } from '../../recon/run/results';
+import { exceptionsCsvRecords, matchesCsvRecords, renderSummary } from '../../recon/run/results';
 
 /** The run `<out>/current` points at, if any. */
 export function currentRunId(out: string): string | null {
@@ -76,8 +76,8 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
         staging.abort();
       };
       try {
-        await staging.writeAsync('matches.csv', matchesCsvChunks(run.result, run));
-        await staging.writeAsync('exceptions.csv', exceptionsCsvChunks(run.result, run));
+        await staging.writeAsync('matches.csv', matchesCsvRecords(run.result, run));
+        await staging.writeAsync('exceptions.csv', exceptionsCsvRecords(run.result, run));
         staging.write('summary.json', renderSummary(run.summary));
         staging.write(
           'audit.ndjson',

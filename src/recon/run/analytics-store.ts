@@ -5,7 +5,7 @@
  *
  * A run writes each table's Parquet file once, while it is staged: the rows go to a CSV load
  * file through the one formula-safe writer (REC-OUT-1; matches.csv and exceptions.csv are their
- * own load files), and DuckDB's parallel CSV reader turns it into Parquet with
+ * own load files), and DuckDB's CSV reader turns it into Parquet with
  * `COPY (SELECT … FROM read_csv(…)) TO … (FORMAT PARQUET)`, decoding every cell back exactly: no
  * table insert, no per-row call into the engine (REC-PERF-1). Text values are cast by DuckDB to the
  * column types: amounts DECIMAL(38,6) from their decimal strings, never floats.
@@ -25,8 +25,8 @@ import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
 import { writeChunksAsync } from './chunk-file';
-import { csvTable } from './csv-writer';
-import { exceptionsCsvChunks, type Lookups, matchesCsvChunks, mayHoldPan, type RunSummary } from './results';
+import { csvTable, textCell } from './csv-writer';
+import { exceptionsCsvRecords, type Lookups, matchesCsvRecords, mayHoldPan, type RunSummary } from './results';
 
 export const DUCKDB_FILE = 'recon.duckdb';
 export const ANALYTICS_TABLES = ['runs', 'statement_lines', 'ledger_entries', 'matches', 'exceptions'] as const;
@@ -157,9 +157,43 @@ function sqlString(value: string): string {
 const id = (value: string | undefined): Cell => (value === undefined || value === '' ? null : mayHoldPan(value) ? redactPans(value, 'identifier') : value);
 const text = (value: string | undefined): Cell => (value === undefined || value === '' ? null : mayHoldPan(value) ? redactPans(value) : value);
 
-/** A table's rows (every column but run_id) as CSV load-file pieces, through the one CSV writer (REC-OUT-1: text cells formula-neutralised, reversibly). */
-function loadPieces(table: Table, rows: Iterable<Cell[]>): Iterable<string> {
-  return csvTable(SCHEMA[table].filter(([name]) => name !== 'run_id').map(([name]) => name)).chunks(rows);
+/** A table's load-file columns: every column but run_id. */
+const loadColumns = (table: Table): string[] => SCHEMA[table].filter(([name]) => name !== 'run_id').map(([name]) => name);
+
+/** The statement_lines and ledger_entries load files' header lines, through the one CSV writer. */
+const STATEMENT_LINES_HEADER = csvTable(loadColumns('statement_lines')).header();
+const LEDGER_ENTRIES_HEADER = csvTable(loadColumns('ledger_entries')).header();
+
+/** A load-file cell: textCell of the stored value (a NULL is an empty cell). */
+const cell = (value: Cell): string => (value === null || value === undefined ? '' : textCell(value));
+
+/**
+ * The statement_lines load file, one piece per record: the same text as the table's csvTable
+ * renders from the rows [statementLineId, text(file), format, id(statementId), …] (every cell a
+ * text cell through textCell), without an array per row (REC-PERF-1: a million lines). A file
+ * name's cell is worked out once per run of lines from the same file.
+ */
+function* statementLineRecords(run: Pick<RunForAnalytics, 'statementLines' | 'fileOf'>): Generator<string> {
+  yield STATEMENT_LINES_HEADER;
+  let lastName: string | undefined;
+  let file = '';
+  for (const l of run.statementLines) {
+    const lineId = l.statementLineId;
+    const name = run.fileOf(lineId);
+    if (name !== lastName) {
+      lastName = name;
+      file = cell(text(name));
+    }
+    yield `${textCell(lineId)},${file},${cell(l.format)},${cell(id(l.statementId))},${cell(id(l.accountId))},${cell(l.currency)},${cell(l.amount)},${cell(l.bookingDate)},${cell(l.valueDate)},${cell(id(l.endToEndId))},${cell(id(l.bankReference))},${cell(id(l.customerReference))},${cell(text(l.remittanceInformation))},${cell(text(l.counterparty))},${cell(id(l.typeCode))},${cell(id(l.status))},${l.batchItemCount === undefined ? '' : cell(String(l.batchItemCount))}\n`;
+  }
+}
+
+/** The ledger_entries load file, one piece per record (the same text as the table's csvTable renders). */
+function* ledgerEntryRecords(entries: readonly LedgerEntry[]): Generator<string> {
+  yield LEDGER_ENTRIES_HEADER;
+  for (const e of entries) {
+    yield `${cell(id(e.entryId))},${cell(id(e.accountId))},${cell(e.currency)},${cell(e.amount)},${cell(e.bookingDate)},${cell(e.valueDate)},${cell(id(e.reference))},${cell(text(e.description))}\n`;
+  }
 }
 
 /** SQL of one load-file column back to the stored value: '' is NULL, one leading apostrophe (the writer's neutralisation) dropped, cast to the column type. */
@@ -193,18 +227,25 @@ function literal(value: string, type: string): string {
 
 /**
  * Writes the run's Parquet files (one per table, `COPY (…) TO … (FORMAT PARQUET)`) into
- * run.parquetDir. Each table's load file is converted by DuckDB's threads while the next one is
+ * run.parquetDir. Each table's load file is converted by DuckDB's thread while the next one is
  * rendered here; the load files the run does not keep are removed.
  */
 export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
   const { runId, parquetDir } = run;
   mkdirSync(parquetDir, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:');
+  // REC-PERF-1: one DuckDB thread, one copy at a time. This thread renders the next load file
+  // meanwhile, so the machine's second core is DuckDB's; more threads or copies side by side only
+  // add CSV buffers and Parquet row groups in flight (memory) and contention (CPU).
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connections: DuckDBConnection[] = [];
   const scratch: string[] = [];
   const pending: Promise<void>[] = [];
+  let previous: Promise<void> = Promise.resolve();
   const copy = (table: Table, select: string): void => {
+    const after = previous;
     const promise = (async () => {
+      // The copies run in order; one that failed stops the rest (the first failure is thrown below).
+      await after;
       const connection = await instance.connect();
       connections.push(connection);
       await connection.run(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET)`);
@@ -212,6 +253,7 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
     // Awaited below; meanwhile a failure is never unhandled.
     promise.catch(() => undefined);
     pending.push(promise);
+    previous = promise;
   };
   // REC-PERF-1: the load file's writes go to libuv's pool while the next rows are rendered.
   const loadFile = async (name: string, pieces: Iterable<string>): Promise<string> => {
@@ -236,50 +278,14 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
     ];
     copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
     const files = run.resultFiles ?? {
-      matches: await loadFile('matches', matchesCsvChunks(run.result, run.lookups)),
-      exceptions: await loadFile('exceptions', exceptionsCsvChunks(run.result, run.lookups)),
+      matches: await loadFile('matches', matchesCsvRecords(run.result, run.lookups)),
+      exceptions: await loadFile('exceptions', exceptionsCsvRecords(run.result, run.lookups)),
     };
     copy('matches', fromLoadFile('matches', runId, files.matches));
     copy('exceptions', fromLoadFile('exceptions', runId, files.exceptions));
-    const lines = await loadFile(
-      'statement_lines',
-      loadPieces(
-        'statement_lines',
-        (function* () {
-          for (const l of run.statementLines) {
-            yield [
-              l.statementLineId,
-              text(run.fileOf(l.statementLineId)),
-              l.format,
-              id(l.statementId),
-              id(l.accountId),
-              l.currency,
-              l.amount,
-              l.bookingDate,
-              l.valueDate,
-              id(l.endToEndId),
-              id(l.bankReference),
-              id(l.customerReference),
-              text(l.remittanceInformation),
-              text(l.counterparty),
-              id(l.typeCode),
-              id(l.status),
-              l.batchItemCount === undefined ? null : String(l.batchItemCount),
-            ];
-          }
-        })(),
-      ),
-    );
+    const lines = await loadFile('statement_lines', statementLineRecords(run));
     copy('statement_lines', fromLoadFile('statement_lines', runId, lines));
-    const entries = await loadFile(
-      'ledger_entries',
-      loadPieces(
-        'ledger_entries',
-        (function* () {
-          for (const e of run.ledgerEntries) yield [id(e.entryId), id(e.accountId), e.currency, e.amount, e.bookingDate, e.valueDate, id(e.reference), text(e.description)];
-        })(),
-      ),
-    );
+    const entries = await loadFile('ledger_entries', ledgerEntryRecords(run.ledgerEntries));
     copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries));
     await Promise.all(pending);
   } catch (error) {

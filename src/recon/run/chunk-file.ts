@@ -1,15 +1,22 @@
 /**
  * A file written from pieces of text while the caller goes on rendering (REC-PERF-1). The pieces
- * are gathered into chunks of about 1 MB, each encoded once and written at its own offset by
- * libuv's thread pool, so the write system calls (and the final fsync) run on another core while
- * this thread renders the next chunk. At most `inFlight` chunks are pending: memory stays bounded
- * whatever the file's size. Nothing is left half-written on a failure: the first failed write
- * stops the file and its error is thrown (the caller's staging directory is removed).
+ * — typically one CSV record each — are encoded straight into a ~1 MB buffer as they come, and
+ * each full buffer is written at its own offset by libuv's thread pool, so the write system calls
+ * (and the final fsync) run on another core while this thread renders the next records. No piece
+ * outlives its encoding: the caller never builds a megabyte string out of a hundred thousand
+ * concatenations that the garbage collector copies and the encoder then has to flatten. At most
+ * `inFlight` buffers are pending: memory stays bounded whatever the file's size. Nothing is left
+ * half-written on a failure: the first failed write stops the file and its error is thrown (the
+ * caller's staging directory is removed). Each piece is encoded on its own, so a piece never ends
+ * inside a surrogate pair (a whole record never does).
  */
 import { open } from 'node:fs/promises';
 
 const CHUNK = 1 << 20;
 const IN_FLIGHT = 4;
+/** A piece up to this many characters is encoded into the current buffer (UTF-8: at most 3 bytes a UTF-16 unit). */
+const SMALL = 1 << 16;
+const CAPACITY = CHUNK + 3 * SMALL;
 
 export interface ChunkFileOptions {
   /** fsync before closing (a staged result file); load files read back at once need not. */
@@ -21,8 +28,7 @@ export async function writeChunksAsync(path: string, content: string | Iterable<
   let failure: unknown;
   const pending = new Set<Promise<void>>();
   let position = 0;
-  const put = async (text: string): Promise<void> => {
-    const bytes = Buffer.from(text, 'utf8');
+  const put = async (bytes: Buffer): Promise<void> => {
     const at = position;
     position += bytes.length;
     const write = handle.write(bytes, 0, bytes.length, at).then(
@@ -39,17 +45,29 @@ export async function writeChunksAsync(path: string, content: string | Iterable<
     if (failure !== undefined) throw failure;
   };
   try {
-    if (typeof content === 'string') await put(content);
+    if (typeof content === 'string') await put(Buffer.from(content, 'utf8'));
     else {
-      let buffer = '';
+      // The buffer being filled; a full one is handed to the pool and a fresh one taken (the
+      // handed one is still being written).
+      let buffer = Buffer.allocUnsafe(CAPACITY);
+      let used = 0;
+      const flush = async (): Promise<void> => {
+        if (used === 0) return;
+        const full = buffer.subarray(0, used);
+        buffer = Buffer.allocUnsafe(CAPACITY);
+        used = 0;
+        await put(full);
+      };
       for (const piece of content) {
-        buffer += piece;
-        if (buffer.length >= CHUNK) {
-          await put(buffer);
-          buffer = '';
+        if (piece.length > SMALL) {
+          await flush();
+          await put(Buffer.from(piece, 'utf8'));
+          continue;
         }
+        used += buffer.write(piece, used, 'utf8');
+        if (used >= CHUNK) await flush();
       }
-      if (buffer.length > 0) await put(buffer);
+      await flush();
     }
     await Promise.all(pending);
     if (failure !== undefined) throw failure;

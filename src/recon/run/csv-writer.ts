@@ -106,6 +106,8 @@ export interface CsvTable<Column extends string> {
   render(rows: Iterable<readonly CsvValue[]>, options?: { header?: boolean }): string;
   /** The same text as `render`, as ~1 MB pieces (for a file written as it is rendered, never one giant string). */
   chunks(rows: Iterable<readonly CsvValue[]>, options?: { header?: boolean }): Generator<string>;
+  /** The same text as `render`, one piece per record (the header first unless `header: false`): for a writer that encodes each piece as it comes. */
+  records(rows: Iterable<readonly CsvValue[]>, options?: { header?: boolean }): Generator<string>;
 }
 
 /** Characters gathered into one piece of `chunks`. */
@@ -135,10 +137,15 @@ export function csvTable<Column extends string>(columns: readonly Column[], opti
     }
     if (piece.length > 0) yield piece;
   }
+  function* records(rows: Iterable<readonly CsvValue[]>, recordOptions: { header?: boolean } = {}): Generator<string> {
+    if (recordOptions.header !== false) yield header();
+    for (const cells of rows) yield row(cells);
+  }
   return {
     columns,
     header,
     row,
+    records,
     // Through ~1 MB pieces: never an array holding one string per row of a million-row file.
     render: (rows, renderOptions = {}) => [...chunks(rows, renderOptions)].join(''),
     chunks,

@@ -247,32 +247,49 @@ export function renderExceptionsCsv(result: MatchResult, lookups: Lookups): stri
   return EXCEPTIONS_CSV.render(exceptionRows(result, lookups));
 }
 
-/** Characters gathered into one piece of matchesCsvChunks. */
+/** Characters gathered into one piece of the *Chunks renderings. */
 const CHUNK = 1 << 20;
 
+/** Pieces gathered into ~1 MB strings. */
+function* gathered(pieces: Iterable<string>): Generator<string> {
+  let piece = '';
+  for (const record of pieces) {
+    piece += record;
+    if (piece.length >= CHUNK) {
+      yield piece;
+      piece = '';
+    }
+  }
+  if (piece.length > 0) yield piece;
+}
+
 /**
- * matches.csv as ~1 MB pieces, the same text as renderMatchesCsv (for `write(name, pieces)`: never
- * one string of the whole file). The cells are written by the same cell writers as MATCHES_CSV's
- * rows (textCell; numberCell for confidence), each a match's shared cells once per match and a
- * line's once per line, with no array per row (REC-PERF-1: a million rows).
+ * matches.csv as its header and then one piece per record, the same text as renderMatchesCsv (for
+ * writeChunksAsync, which encodes each piece as it comes: never one string of the whole file, nor
+ * a megabyte string built of a hundred thousand records). The cells are written by the same cell
+ * writers as MATCHES_CSV's rows (textCell; numberCell for confidence), a match's shared cells once
+ * per match and a line's once per line, with no array per row (REC-PERF-1: a million rows).
  */
-export function* matchesCsvChunks(result: MatchResult, lookups: Lookups): Generator<string> {
-  let piece = MATCHES_CSV.header();
+export function* matchesCsvRecords(result: MatchResult, lookups: Lookups): Generator<string> {
+  yield MATCHES_CSV.header();
   for (const match of result.matches) {
     const head = `${textCell(match.matchId)},`;
     const tail = `,${textCell(match.ruleId)},${numberCell(formatConfidence(match.confidence))},${textCell(match.status)}\n`;
     for (const statementLineId of match.statementLineIds) {
       const line = `${head}${textCell(statementLineId)},${textCell(reference(lookups.statementLine(statementLineId)?.bankReference))},`;
-      for (const ledgerEntryId of match.ledgerEntryIds) {
-        piece += `${line}${textCell(ledgerEntryId)}${tail}`;
-        if (piece.length >= CHUNK) {
-          yield piece;
-          piece = '';
-        }
-      }
+      for (const ledgerEntryId of match.ledgerEntryIds) yield `${line}${textCell(ledgerEntryId)}${tail}`;
     }
   }
-  if (piece.length > 0) yield piece;
+}
+
+/** matches.csv as ~1 MB pieces, the same text as renderMatchesCsv. */
+export function matchesCsvChunks(result: MatchResult, lookups: Lookups): Iterable<string> {
+  return gathered(matchesCsvRecords(result, lookups));
+}
+
+/** exceptions.csv as its header and then one piece per record, the same text as renderExceptionsCsv. */
+export function exceptionsCsvRecords(result: MatchResult, lookups: Lookups): Iterable<string> {
+  return EXCEPTIONS_CSV.records(exceptionRows(result, lookups));
 }
 
 /** exceptions.csv as ~1 MB pieces, the same text as renderExceptionsCsv. */

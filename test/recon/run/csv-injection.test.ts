@@ -135,6 +135,18 @@ describe('the one CSV writer (REC-OUT-1)', () => {
     );
   });
 
+  it('records() is the header (unless left out) and then one piece per row, the same text as render() (generated tables)', () => {
+    const table = csvTable(['a', 'b', 'n'], { numeric: ['n'] });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(hostileText, fc.option(hostileText, { nil: undefined }), hostileAmount), { maxLength: 30 }), fc.boolean(), (rows, header) => {
+        const records = [...table.records(rows, { header })];
+        expect(records.join('')).toBe(table.render(rows, { header }));
+        expect(records).toEqual([...(header ? [table.header()] : []), ...rows.map((row) => table.row(row))]);
+      }),
+      { numRuns: fuzzRuns(200), seed: fuzzSeed(4403) },
+    );
+  });
+
   it('neutralises every formula-like text cell and gives back the original text when read (generated cells)', () => {
     const table = csvTable(['text', 'amount'], { numeric: ['amount'] });
     fc.assert(

@@ -6,7 +6,18 @@
  */
 import fc from 'fast-check';
 import { redactPans } from '../../../src/domain/pan';
-import { EXCEPTIONS_CSV, exceptionRows, exceptionsCsvChunks, lookupsFor, MATCHES_CSV, matchesCsvChunks, matchRows, mayHoldPan } from '../../../src/recon/run/results';
+import {
+  EXCEPTIONS_CSV,
+  exceptionRows,
+  exceptionsCsvChunks,
+  exceptionsCsvRecords,
+  lookupsFor,
+  MATCHES_CSV,
+  matchesCsvChunks,
+  matchesCsvRecords,
+  matchRows,
+  mayHoldPan,
+} from '../../../src/recon/run/results';
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 
@@ -102,6 +113,24 @@ describe('results files rendered fast, the same text', () => {
         expect(groups).toEqual(result.unmatched.map((item) => item.group ?? ''));
       }),
       { numRuns: fuzzRuns(200), seed: fuzzSeed(2026) },
+    );
+  });
+
+  it('matchesCsvRecords and exceptionsCsvRecords are the header and then one piece per record of the same text (generated hostile runs)', () => {
+    fc.assert(
+      fc.property(run, ({ lines, entries, result }) => {
+        const lookups = lookupsFor(lines, entries);
+        const cases = [
+          { records: [...matchesCsvRecords(result, lookups)], table: MATCHES_CSV, rows: [...matchRows(result, lookups)] },
+          { records: [...exceptionsCsvRecords(result, lookups)], table: EXCEPTIONS_CSV, rows: [...exceptionRows(result, lookups)] },
+        ];
+        for (const { records, table, rows } of cases) {
+          expect(records.join('')).toBe(table.render(rows));
+          expect(records[0]).toBe(table.header());
+          expect(records.slice(1)).toEqual(rows.map((row) => table.row(row)));
+        }
+      }),
+      { numRuns: fuzzRuns(200), seed: fuzzSeed(2027) },
     );
   });
 

@@ -115,7 +115,7 @@ describe('writers through the CLI (LOCK-1)', () => {
     }
     // The refused `post --partitions 1` created nothing (no root database beside the partitions).
     expect(readdirSync(state).filter((name) => !name.startsWith('.ledgerline.lock'))).toEqual(filesBefore);
-  });
+  }, 180_000); // processes and worker threads: a loaded machine gets time
 
   it('two posts started together on one fresh state with different partition counts: one layout, the money of one clean run', async () => {
     // The money of one clean run: one partition gives the balances of any count (partitioned-runtime.test.ts).
@@ -135,5 +135,5 @@ describe('writers through the CLI (LOCK-1)', () => {
     expect(ledger.accounts.map((x: { accountId: string; currency: string; balance: string }) => [x.accountId, x.currency, x.balance])).toEqual(
       expected.accounts.map((x: { accountId: string; currency: string; balance: string }) => [x.accountId, x.currency, x.balance]),
     );
-  });
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 /**
  * FLOW-4 acceptance: post with --fault-drop into state A, audit-flow names every dropped payment
  * and nothing else, audit-flow --repair resumes them, and A's ledger and posting records then
- * equal a clean run's (state B), byte for byte after canonical ordering. ~5k authorisations in
+ * equal a clean run's (state B), byte for byte after canonical ordering. 2,500 authorisations in
  * the normal suite; 100k with LEDGERLINE_SLOW=1.
  */
 import { writeFileSync } from 'node:fs';
@@ -28,7 +28,9 @@ async function acceptance(count: number, ratio: string, partitions: number): Pro
   const summary = JSON.parse(faulted.stdout) as { received: number; dropped: Record<string, number> } & Record<string, number>;
   const dropped = summary.dropped;
   const totalDropped = Object.values(dropped).reduce((n, c) => n + c, 0);
-  expect(totalDropped).toBeGreaterThan(0);
+  // Every boundary asserted on below dropped something: the audit and the repair meet a payment stuck at each stage.
+  const boundaries = ['authorised-to-dedup', 'deduplicated-to-standardise', 'standardised-to-enrich', 'enriched-to-rules', 'approved-to-posting', 'recorded-to-assembler'];
+  expect(boundaries.filter((boundary) => !(dropped[boundary]! > 0))).toEqual([]);
   // Each drop leaves one payment outside the outcome categories.
   const settled = ['invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending'].reduce((n, k) => n + summary[k]!, 0);
   expect(settled + totalDropped).toBe(summary.received);
@@ -75,8 +77,11 @@ async function acceptance(count: number, ratio: string, partitions: number): Pro
 }
 
 describe('post --fault-drop, then audit-flow --repair (FLOW-4)', () => {
-  it('repairs ~5k authorisations with 1% dropped at every boundary to equal a clean run (2 partitions)', async () => {
-    await acceptance(5000, '0.01', 2);
+  // 2,500 authorisations: 1% drops about 25 at the first boundary and a dozen or more at each later
+  // one (each boundary asserted non-empty above), so every stuck stage and every repair path is
+  // met, at half the posting of the 5,000 this ran before; LEDGERLINE_SLOW=1 runs 100k.
+  it('repairs 2,500 authorisations with 1% dropped at every boundary to equal a clean run (2 partitions)', async () => {
+    await acceptance(2500, '0.01', 2);
   }, 180_000);
 
   it('repairs with a single partition and a heavy drop share', async () => {

@@ -8,7 +8,19 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createRemoteJWKSet } from 'jose';
 import type { ApiHandler } from '../../src/api/app';
+import { createApi } from '../../src/api/app';
+import { createTokenVerifier } from '../../src/api/jwt';
+import { TokenBucketLimiter } from '../../src/api/rate-limit';
+import { DynamoIdempotencyStore } from '../../src/adapters/aws/dynamo-idempotency-store';
+import { DynamoPaymentOwners } from '../../src/adapters/aws/dynamo-payment-owners';
+import { postingAdapters, rulesAdapters, type AwsContext } from '../../src/adapters/aws/wiring';
+import type { RealTimeOutcome } from '../../src/modes/outcome';
+import type { Authorisation } from '../../src/domain/events';
+import { createAccountBalance } from '../../src/use-cases/api-account-balance/account-balance';
+import { createPaymentStatus } from '../../src/use-cases/api-payment-status/payment-status';
+import { createSubmitAuthorisation } from '../../src/use-cases/api-submit-authorisation/submit-authorisation';
 import type { ApiRequest } from '../../src/api/http';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
@@ -68,5 +80,29 @@ export function createApiLambda(api: ApiHandler, logger: Logger = silentLogger):
     const { response, access } = await api(requestOfEvent(event));
     logger.info('access', { ...access });
     return { statusCode: response.status, headers: response.headers, body: response.body, isBase64Encoded: false };
+  });
+}
+
+/**
+ * The payments API on AWS, wired once: the token verifier on the pool's JWKS, the per-container
+ * rate limit, the idempotency keys and the payments' owners (API-3) in the idempotency table, the
+ * use cases over the hot path's stores. `authorise` is the authorise function's handler, in process.
+ */
+export function createAwsApi(context: AwsContext, authorise: (authorisation: Authorisation) => Promise<RealTimeOutcome>, config: ApiConfig = readApiConfig()): ApiHandler {
+  const ledger = postingAdapters(context).ledger;
+  const table = { client: context.dynamo, tableName: config.idempotencyTable };
+  const owners = new DynamoPaymentOwners(table);
+  return createApi({
+    verifyToken: createTokenVerifier({ issuer: config.issuer, audiences: config.audiences, keys: createRemoteJWKSet(new URL(`${config.issuer}/.well-known/jwks.json`)) }),
+    limiter: new TokenBucketLimiter(() => config.rateLimit),
+    idempotency: new DynamoIdempotencyStore(table),
+    now: () => Date.now(),
+    useCases: {
+      submitAuthorisation: createSubmitAuthorisation(authorise, owners),
+      paymentStatus: createPaymentStatus({ ledger, transactions: context.transactions, decisions: rulesAdapters(context).decisions, owners }),
+      // A keyed read of the account's shards would avoid the balances-index scan: fine at today's account counts.
+      accountBalance: createAccountBalance({ rowsOf: async (accountId) => (await ledger.balances()).filter((row) => row.accountId === accountId) }),
+    },
+    onError: (error, record) => context.logger.error('request failed', { requestId: record.requestId, route: record.route, error }),
   });
 }

@@ -60,9 +60,11 @@ export function createRulesStage(deps: RulesDeps): Stage<'payment.enriched'> {
     const velocityCount = await deps.velocity.record(data.authorisation.panToken, correlationId, at, windowMs);
     const features = deps.fraud ? await fraudFeatures(deps.fraud, event, at) : neutralFraudFeatures();
     const facts = buildFacts(data, velocityCount, features);
-    const decision = evaluateRules(deps.ruleSet, facts);
-    const reasons = fraudReasons(deps.ruleSet, decision, facts);
-    // FRAUD-1: a hold names the feature and its value (features only: no card number, PCI-3).
+    const evaluated = evaluateRules(deps.ruleSet, facts);
+    const reasons = fraudReasons(deps.ruleSet, evaluated, facts);
+    // FRAUD-1: a hold names the feature and its value (features only: no card number, PCI-3),
+    // carried on the decision so the payment's status and its review notification show it.
+    const decision: RulesDecision = reasons.length > 0 ? { ...evaluated, reasons } : evaluated;
     if (reasons.length > 0) deps.logger?.info('rules fraud reasons', { correlationId, reasons });
     return deps.decisions.putIfAbsent(correlationId, decision);
   }

@@ -18,8 +18,10 @@ import type { TokenBucketLimiter } from './rate-limit';
 import { API_ROUTES, isValidId, matchRoute, type ApiRoute } from './routes';
 
 export interface ApiUseCases {
-  submitAuthorisation(authorisation: Authorisation): Promise<ApiAnswer>;
-  paymentStatus(paymentId: string): Promise<ApiAnswer>;
+  /** `clientId`: the verified token's client, who submits the payment (API-3). */
+  submitAuthorisation(authorisation: Authorisation, clientId: string): Promise<ApiAnswer>;
+  /** `clientId`: the verified token's client; another client's payment is not found (API-3). */
+  paymentStatus(paymentId: string, clientId: string): Promise<ApiAnswer>;
   accountBalance(accountId: string): Promise<ApiAnswer>;
 }
 
@@ -84,6 +86,7 @@ export function createApi(deps: ApiDeps, routes: readonly ApiRoute[] = API_ROUTE
 
   function answer(result: ApiAnswer, requestId: string, route: ApiRoute): ApiResponse {
     if (result.kind === 'not-found') return problemResponse('not-found', result.detail, { requestId, instance: route.path });
+    if (result.kind === 'submitted-by-another-client') return problemResponse('submitted-by-another-client', result.detail, { requestId, instance: route.path });
     return jsonResponse(result.status, result.body, result.headers);
   }
 
@@ -158,7 +161,7 @@ export function createApi(deps: ApiDeps, routes: readonly ApiRoute[] = API_ROUTE
     }
     let result: ApiAnswer;
     try {
-      result = await deps.useCases.submitAuthorisation(authorisation.value);
+      result = await deps.useCases.submitAuthorisation(authorisation.value, principal.clientId);
     } catch (error) {
       await deps.idempotency.release(principal.clientId, key, fingerprint, deps.now()).catch(() => undefined);
       throw error;
@@ -206,7 +209,7 @@ export function createApi(deps: ApiDeps, routes: readonly ApiRoute[] = API_ROUTE
           return finish(replay ? { ...response, headers: { ...response.headers, 'idempotent-replayed': 'true' } } : response);
         }
         case 'paymentStatus':
-          return finish(answer(await deps.useCases.paymentStatus(params.paymentId!), requestId, route));
+          return finish(answer(await deps.useCases.paymentStatus(params.paymentId!, auth.principal.clientId), requestId, route));
         case 'accountBalance':
           return finish(answer(await deps.useCases.accountBalance(params.accountId!), requestId, route));
       }

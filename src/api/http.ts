@@ -63,6 +63,7 @@ export const PROBLEMS = {
   'idempotency-key-required': { status: 400, title: 'Idempotency-Key required' },
   'idempotency-key-reused': { status: 409, title: 'Idempotency-Key reused with a different request' },
   'request-in-progress': { status: 409, title: 'A request with this Idempotency-Key is in progress' },
+  'submitted-by-another-client': { status: 409, title: 'Payment submitted by another client' },
   'card-number': { status: 422, title: 'Card number refused' },
   'invalid-fields': { status: 422, title: 'Invalid fields' },
   unavailable: { status: 503, title: 'Service unavailable' },

@@ -23,6 +23,7 @@ import { createLocalJWKSet } from 'jose';
 import { acquireDirLock, DirLockedError, type DirLock } from '../adapters/embedded/dir-lock';
 import { openStateDatabase, type StateDatabase } from '../adapters/embedded/database';
 import { SqliteIdempotencyStore } from '../adapters/embedded/idempotency-store';
+import { SqlitePaymentOwners } from '../adapters/embedded/payment-owners';
 import { SqliteLedgerStore } from '../adapters/embedded/ledger-store';
 import { SqliteDecisionStore } from '../adapters/embedded/rules-state';
 import { SqliteTransactionStateStore } from '../adapters/embedded/transaction-state-store';
@@ -295,6 +296,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     closers.push(() => views.dbs.forEach((db) => db.close()));
     const idempotency = SqliteIdempotencyStore.open(options.state);
     closers.push(() => idempotency.close());
+    const owners = SqlitePaymentOwners.open(options.state);
+    closers.push(() => owners.close());
     const logger: Logger = createLogger({ service: 'ledgerline-api' }, options.log ?? ((line) => process.stdout.write(`${line}\n`)));
     const api = createApi({
       verifyToken: createTokenVerifier({ issuer: keys.issuer, audiences: [keys.audience], keys: createLocalJWKSet({ keys: [keys.publicJwk] }) }),
@@ -303,11 +306,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       now: () => Date.now(),
       bodyLimitBytes: options.bodyLimit,
       useCases: {
-        submitAuthorisation: createSubmitAuthorisation((authorisation) => poster.postOne(authorisation)),
+        submitAuthorisation: createSubmitAuthorisation((authorisation) => poster.postOne(authorisation), owners),
         paymentStatus: createPaymentStatus({
           ledger: { hasSequence: async (id) => (await firstOf(views.ledgers, async (l) => ((await l.hasSequence(id)) ? true : undefined))) === true },
           transactions: { get: (id) => firstOf(views.transactions, (t) => t.get(id)) },
           decisions: { get: (id) => firstOf(views.decisions, (d) => d.get(id)) },
+          owners,
         }),
         accountBalance: createAccountBalance({
           rowsOf: async (accountId) => {

@@ -184,6 +184,13 @@ export interface RulesDecision {
   ruleSetId: string;
   ruleSetVersion: string;
   velocityCount: number;
+  /**
+   * FRAUD-1: why a fraud rule fired, one line per fired rule that reads the fraud features, e.g.
+   * "FRAUD_COUNTRY_HOP: fraud.countriesInWindow=3": rule ids, feature names and their values only,
+   * never a card number or token (PCI-3). Absent when no fraud rule fired (and on decisions stored
+   * before reasons were carried).
+   */
+  reasons?: string[];
 }
 
 export interface RulesDecidedData extends EnrichedData {

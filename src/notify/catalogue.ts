@@ -29,11 +29,11 @@ export const PURPOSES = {
   },
   'payment.declined': {
     description: 'The rules declined a card payment',
-    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text' },
+    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text', fraudReasons: 'text' },
   },
   'payment.held-for-review': {
     description: 'The rules held a card payment for review',
-    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text' },
+    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text', fraudReasons: 'text' },
   },
   'payment.rejected': {
     description: 'Enrichment rejected a payment (unknown card or account, closed account, no FX rate …)',

@@ -120,6 +120,8 @@ export function notificationFor(event: NotifiableEvent, authorisation?: Authoris
           customerName: event.data.enrichment.account.holderName,
           at: event.occurredAt,
           reason: event.data.decision.firedRules.join(', ') || outcome,
+          // FRAUD-1: the features behind a fraud hold (partners' webhook shows them; never a card number or token).
+          fraudReasons: event.data.decision.reasons?.join('; ') || 'none',
         },
       };
     }

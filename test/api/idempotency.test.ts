@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { SqliteIdempotencyStore } from '../../src/adapters/embedded/idempotency-store';
+import { SqlitePaymentOwners } from '../../src/adapters/embedded/payment-owners';
 import { createApi } from '../../src/api/app';
 import { requestFingerprint } from '../../src/api/idempotency';
 import { createTokenVerifier } from '../../src/api/jwt';
@@ -101,6 +102,7 @@ describe('a crash between the claim and the answer (in process, a clock of our o
     const state = mkdtempSync(join(tmpdir(), 'ledgerline-api-crash-'));
     const poster = new RealTimePoster({ stateDir: state });
     const idempotency = SqliteIdempotencyStore.open(state);
+    const owners = SqlitePaymentOwners.open(state);
     try {
       const { privateKey, publicKey } = await generateKeyPair('RS256');
       const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
@@ -118,7 +120,7 @@ describe('a crash between the claim and the answer (in process, a clock of our o
         now: () => now,
         idempotencyLeaseMs: 30_000,
         useCases: {
-          submitAuthorisation: createSubmitAuthorisation((a) => poster.postOne(a)),
+          submitAuthorisation: createSubmitAuthorisation((a) => poster.postOne(a), owners),
           paymentStatus: async () => ({ kind: 'not-found', detail: '-' }),
           accountBalance: async () => ({ kind: 'not-found', detail: '-' }),
         },
@@ -157,6 +159,7 @@ describe('a crash between the claim and the answer (in process, a clock of our o
     } finally {
       poster.close();
       idempotency.close();
+      owners.close();
       rmSync(state, { recursive: true, force: true });
     }
   });

@@ -23,12 +23,14 @@ import { ALL_SCOPES, postableAuthorisations } from './support/harness';
 import { SqliteLedgerStore } from '../../src/adapters/embedded/ledger-store';
 import { SqliteTransactionStateStore } from '../../src/adapters/embedded/transaction-state-store';
 import { SqliteDecisionStore } from '../../src/adapters/embedded/rules-state';
+import { SqlitePaymentOwners } from '../../src/adapters/embedded/payment-owners';
 import { openStateDatabase } from '../../src/adapters/embedded/database';
 
 const LIMIT = 4096;
 let state: string;
 let poster: RealTimePoster;
 let idempotency: SqliteIdempotencyStore;
+let owners: SqlitePaymentOwners;
 let api: ApiHandler;
 let token: string;
 let db: ReturnType<typeof openStateDatabase>;
@@ -37,6 +39,7 @@ beforeAll(async () => {
   state = mkdtempSync(join(tmpdir(), 'ledgerline-api-lambda-'));
   poster = new RealTimePoster({ stateDir: state });
   idempotency = SqliteIdempotencyStore.open(state);
+  owners = SqlitePaymentOwners.open(state);
   db = openStateDatabase(state);
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
@@ -53,8 +56,8 @@ beforeAll(async () => {
     now: () => Date.now(),
     bodyLimitBytes: LIMIT,
     useCases: {
-      submitAuthorisation: createSubmitAuthorisation((a) => poster.postOne(a)),
-      paymentStatus: createPaymentStatus({ ledger: new SqliteLedgerStore(db), transactions: new SqliteTransactionStateStore(db), decisions: new SqliteDecisionStore(db) }),
+      submitAuthorisation: createSubmitAuthorisation((a) => poster.postOne(a), owners),
+      paymentStatus: createPaymentStatus({ ledger: new SqliteLedgerStore(db), transactions: new SqliteTransactionStateStore(db), decisions: new SqliteDecisionStore(db), owners }),
       accountBalance: async (id) => ({ kind: 'not-found', detail: `account ${id} has no balance in the ledger` }),
     },
   });
@@ -63,6 +66,7 @@ beforeAll(async () => {
 afterAll(() => {
   poster.close();
   idempotency.close();
+  owners.close();
   db.close();
   rmSync(state, { recursive: true, force: true });
 });

@@ -18,8 +18,11 @@ import type { Authorisation } from '../../src/domain/events';
 
 const PAYMENT = '01a19467-e81a-71be-a1b9-a11f3f345c39';
 
-function statusOf(options: { posted?: boolean; transaction?: Partial<TransactionState>; decision?: Partial<RulesDecision> }) {
+const CLIENT = 'partner-a';
+
+function statusOf(options: { posted?: boolean; transaction?: Partial<TransactionState>; decision?: Partial<RulesDecision> }, owner: string | null = CLIENT) {
   return createPaymentStatus({
+    owners: { ownerOf: async (id) => (id === PAYMENT && owner !== null ? owner : undefined) },
     ledger: { hasSequence: async (id) => options.posted === true && id === sequenceIdFor(PAYMENT) },
     transactions: {
       get: async (id) =>
@@ -30,7 +33,7 @@ function statusOf(options: { posted?: boolean; transaction?: Partial<Transaction
     decisions: {
       get: async (id) => (options.decision && id === PAYMENT ? ({ ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', firedRules: ['R1'], ...options.decision } as RulesDecision) : undefined),
     },
-  })(PAYMENT);
+  })(PAYMENT, CLIENT);
 }
 
 describe('payment status', () => {
@@ -50,14 +53,56 @@ describe('payment status', () => {
     expect(schemaFaults('PaymentStatus', answer.body)).toEqual([]);
   });
 
+  it('a fraud hold shows its reasons (FRAUD-1), a valid PaymentStatus; a decision without reasons shows none', async () => {
+    const reasons = ['FRAUD_COUNTRY_HOP: fraud.countriesInWindow=3', 'FRAUD_SPEND_SPIKE: fraud.baselineCount=4, fraud.spendRatioPermille=7000'];
+    const held = await statusOf({ decision: { outcome: 'review', firedRules: ['FRAUD_COUNTRY_HOP', 'FRAUD_SPEND_SPIKE'], reasons } });
+    expect(held.kind === 'ok' && held.body).toMatchObject({ status: 'review', reasons });
+    expect(held.kind === 'ok' && schemaFaults('PaymentStatus', held.body)).toEqual([]);
+    const plain = await statusOf({ decision: { outcome: 'decline' } });
+    expect(plain.kind === 'ok' && 'reasons' in (plain.body as object)).toBe(false);
+  });
+
   it('an approved decision or nothing at all is not found', async () => {
     expect((await statusOf({ decision: { outcome: 'approve' as RulesDecision['outcome'] } })).kind).toBe('not-found');
     expect((await statusOf({})).kind).toBe('not-found');
   });
+
+  it.each([[{ posted: true }], [{ transaction: { status: 'FAILED' as const, lastError: 'gave up' } }], [{ decision: { outcome: 'review' as const } }], [{}]])(
+    'API-3: %j of another client, or of none, is answered exactly as a payment that does not exist',
+    async (stores) => {
+      const absent = await statusOf({}, CLIENT);
+      expect(await statusOf(stores, 'partner-b')).toEqual(absent);
+      expect(await statusOf(stores, null)).toEqual(absent);
+      expect(absent.kind).toBe('not-found');
+    },
+  );
 });
+
+/** Owners where every claim succeeds (the submission tests' client is always the first). */
+const soleOwner = () => ({ claim: async (_id: string, clientId: string) => clientId, ownerOf: async () => CLIENT });
 
 describe('submit authorisation', () => {
   const [auth] = postableAuthorisations(1, 601) as unknown as Authorisation[];
+
+  it('API-3: an authorisation another client submitted is neither posted nor shown: submitted-by-another-client', async () => {
+    let posted = 0;
+    const claims: [string, string][] = [];
+    const owners = {
+      claim: async (paymentId: string, clientId: string) => {
+        claims.push([paymentId, clientId]);
+        return 'partner-b';
+      },
+      ownerOf: async () => 'partner-b',
+    };
+    const answer = await createSubmitAuthorisation(async () => {
+      posted += 1;
+      throw new Error('must not post');
+    }, owners)(auth!, CLIENT);
+    expect(answer).toEqual({ kind: 'submitted-by-another-client', detail: expect.stringContaining(auth!.authorizationId) });
+    expect(posted).toBe(0);
+    expect(claims).toEqual([[paymentIdOf(auth!), CLIENT]]);
+  });
+
   const outcomes: RealTimeOutcome[] = [
     {
       outcome: 'posted',
@@ -75,7 +120,7 @@ describe('submit authorisation', () => {
     { outcome: 'pending', authorizationId: auth!.authorizationId, reason: 'retrying' },
   ];
   it.each(outcomes.map((outcome) => [outcome.outcome, outcome] as const))('%s → its status, a valid AuthorisationOutcome with the payment id', async (_name, outcome) => {
-    const answer = await createSubmitAuthorisation(async () => outcome)(auth!);
+    const answer = await createSubmitAuthorisation(async () => outcome, soleOwner())(auth!, CLIENT);
     expect(answer.kind).toBe('ok');
     if (answer.kind !== 'ok') return;
     expect(answer.status).toBe(OUTCOME_STATUS[outcome.outcome]);

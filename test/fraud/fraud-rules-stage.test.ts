@@ -10,6 +10,8 @@ import v2 from '../../config/rules/card-posting.v2.json';
 import v1 from '../../config/rules/card-posting.v1.json';
 import type { LedgerEvent, RulesDecision } from '../../src/domain/events';
 import { enrichedEvent, type Pay } from './support/payments';
+import { containsPan } from '../../src/domain/pan';
+import { validateEvent } from '../../schemas';
 import { compileRuleSet } from '../../src/domain/rules';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../../src/adapters/embedded/rules-state';
 import { SqliteCardHistoryStore, StubFraudModel } from '../../src/adapters/embedded/fraud-history';
@@ -122,6 +124,39 @@ describe('fraud signals in the rules stage (FRAUD-1), embedded adapters', () => 
     expect(d[2]!.firedRules).toEqual(['FRAUD_RISKY_MERCHANT']);
     expect(reasonsLogged(h)).toEqual(['FRAUD_RISKY_MERCHANT: fraud.merchantRiskScore=95']);
     expect(JSON.stringify(h.lines)).not.toContain('tok_m');
+  });
+
+  it('the decision carries the reasons (FRAUD-1), in a valid payment.rules-decided event, never with the card token or a card number', async () => {
+    await fc.assert(
+      fc.asyncProperty(quietArb, fc.integer({ min: 6, max: 40 }), fc.constantFrom('FR', 'US'), fc.constantFrom('m-x', 'm-risky'), async (quiet, factor, away, merchant) => {
+        const h = harness();
+        const card = 'tok_reasonsCardAbc';
+        const pays: Pay[] = quiet.map((minor, i) => ({ n: i, card, atMs: BASE - (quiet.length - i) * 3_600_000 * 5, amount: (minor / 100).toFixed(2), country: 'GB', merchant: 'm-x' }));
+        pays.push({ n: 60, card, atMs: BASE, amount: '10.00', country: 'DE', merchant: 'm-x' });
+        pays.push({ n: 61, card, atMs: BASE + 60_000, amount: `${(Math.max(...quiet) * factor) / 100}`, country: away, merchant });
+        const published: LedgerEvent[] = [];
+        for (const p of pays)
+          for (const result of await h.stage.run([enrichedEvent(p)]))
+            if (result instanceof Error) throw result;
+            else published.push(...result);
+        const d = await decisionsOf(h, pays);
+        const held = d[61]!;
+        expect(held.outcome).toBe('review');
+        expect(held.reasons).toEqual(reasonsLogged(h).slice(-held.reasons!.length));
+        expect(held.reasons!.length).toBeGreaterThan(0);
+        for (const reason of held.reasons!) {
+          expect(reason).not.toContain(card);
+          expect(containsPan(reason)).toBe(false);
+          expect(held.firedRules).toContain(reason.split(':')[0]);
+        }
+        // A decision no fraud rule fired carries no reasons.
+        for (let i = 0; i < quiet.length; i++) expect(d[i]!.reasons).toBeUndefined();
+        for (const event of published) expect(() => validateEvent(event)).not.toThrow();
+        const decided = published.find((event) => event.correlationId === enrichedEvent(pays[pays.length - 1]!).correlationId) as LedgerEvent<'payment.rules-decided'>;
+        expect(decided.data.decision.reasons).toEqual(held.reasons);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('metamorphic: interleaving cards, re-deliveries and killed attempts of later payments give the clean run decisions', async () => {

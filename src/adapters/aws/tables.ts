@@ -455,16 +455,20 @@ export const TABLES = {
   },
   apiIdempotency: {
     envVar: 'API_IDEMPOTENCY_TABLE',
-    description: 'API-1 idempotency keys of the payments API: one item per client and Idempotency-Key, with the first response.',
+    description: 'API-1 idempotency keys of the payments API: one item per client and Idempotency-Key, with the first response; API-3 the submitting client of each payment.',
     partitionKey: S('recordId'),
     ttlAttribute: 'expiresAt',
     globalSecondaryIndexes: [],
     localSecondaryIndexes: [],
     billingMode: 'PAY_PER_REQUEST',
     pointInTimeRecovery: true,
-    itemKinds: { '<recordId>': 'SHA-256 of client id NUL Idempotency-Key' },
+    itemKinds: {
+      '<recordId>': 'SHA-256 of client id NUL Idempotency-Key (64 hex digits)',
+      'PAYMENT#<paymentId>': 'API-3: the client that submitted the payment (no TTL: the payment stays readable by it)',
+    },
     attributes: {
       clientId: 'the OAuth client that sent the key',
+      ownerClientId: 'PAYMENT# items: the OAuth client that submitted the payment',
       fingerprint: 'SHA-256 of the method, route and canonical JSON body',
       state: 'in-flight | completed',
       leaseUntilMs: 'epoch ms until which an in-flight claim holds (then a retry with the same body takes it over)',

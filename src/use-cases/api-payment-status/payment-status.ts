@@ -5,21 +5,33 @@
  * and the rules decisions (review, decline). A payment none of them knows is not found: never
  * received, or answered without entering the ledger path (an issuer decline, a duplicate, a
  * rejection), which POST /v1/authorisations answered with its reason.
+ *
+ * API-3: a client sees only the payments it submitted. Another client's payment, or one no client
+ * submitted through the API, is answered exactly as a payment that does not exist (404 with the
+ * same detail), before any store is read.
  */
 import { sequenceIdFor } from '../../domain/posting';
 import type { DecisionStore, RecordedSequences, TransactionStateStore } from '../../ports';
 import type { ApiAnswer } from '../../api/answer';
+import type { PaymentOwners } from '../../api/ownership';
 
 export interface PaymentStatusDeps {
   ledger: RecordedSequences;
   transactions: Pick<TransactionStateStore, 'get'>;
   decisions: Pick<DecisionStore, 'get'>;
+  owners: Pick<PaymentOwners, 'ownerOf'>;
 }
 
 const TRANSACTION_STATUS = { RUNNING: 'processing', RETRYING: 'retrying', FAILED: 'failed', COMPLETED: 'completed' } as const;
 
-export function createPaymentStatus(deps: PaymentStatusDeps): (paymentId: string) => Promise<ApiAnswer> {
-  return async (paymentId) => {
+/** The one answer for a payment this client may not see: absent, or another client's. */
+function notFound(paymentId: string): ApiAnswer {
+  return { kind: 'not-found', detail: `no payment ${paymentId} of this client` };
+}
+
+export function createPaymentStatus(deps: PaymentStatusDeps): (paymentId: string, clientId: string) => Promise<ApiAnswer> {
+  return async (paymentId, clientId) => {
+    if ((await deps.owners.ownerOf(paymentId)) !== clientId) return notFound(paymentId);
     const sequenceId = sequenceIdFor(paymentId);
     if (await deps.ledger.hasSequence(sequenceId)) return { kind: 'ok', status: 200, body: { paymentId, status: 'posted', sequenceId } };
     const transaction = await deps.transactions.get(paymentId);
@@ -45,9 +57,10 @@ export function createPaymentStatus(deps: PaymentStatusDeps): (paymentId: string
           paymentId,
           status: decision.outcome === 'review' ? 'review' : 'declined',
           reason: `rule set ${decision.ruleSetId} v${decision.ruleSetVersion}: ${decision.outcome} (rules fired: ${rules})`,
+          ...(decision.reasons && decision.reasons.length > 0 ? { reasons: decision.reasons } : {}),
         },
       };
     }
-    return { kind: 'not-found', detail: `no payment ${paymentId} in the ledger, the transaction states or the rules decisions` };
+    return notFound(paymentId);
   };
 }

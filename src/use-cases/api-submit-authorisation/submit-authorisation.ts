@@ -5,11 +5,16 @@
  * rest (duplicate, declined, rejected, failed), each with the reason. The payment's id is its
  * transaction (correlation) id, derived from the authorisation, so the same authorisation always
  * has the same payment id; GET /v1/payments/{paymentId} reads its status.
+ *
+ * API-3: the payment is claimed for the submitting client BEFORE it is posted, so a posted
+ * payment always has its owner. The same authorisation sent by another client is not posted and
+ * not answered with the payment's outcome (that would show one partner another's payment): 409.
  */
 import type { Authorisation } from '../../domain/events';
 import { correlationIdFor } from '../../domain/events';
 import type { RealTimeOutcome } from '../../modes/outcome';
 import type { ApiAnswer } from '../../api/answer';
+import type { PaymentOwners } from '../../api/ownership';
 
 /** The real-time poster: one authorisation in, its outcome out once it is settled or parked. */
 export type RealTimeAuthoriser = (authorisation: Authorisation) => Promise<RealTimeOutcome>;
@@ -33,10 +38,14 @@ export function paymentPath(paymentId: string): string {
   return `/v1/payments/${encodeURIComponent(paymentId)}`;
 }
 
-export function createSubmitAuthorisation(authorise: RealTimeAuthoriser): (authorisation: Authorisation) => Promise<ApiAnswer> {
-  return async (authorisation) => {
-    const outcome = await authorise(authorisation);
+export function createSubmitAuthorisation(authorise: RealTimeAuthoriser, owners: PaymentOwners): (authorisation: Authorisation, clientId: string) => Promise<ApiAnswer> {
+  return async (authorisation, clientId) => {
     const paymentId = paymentIdOf(authorisation);
+    const owner = await owners.claim(paymentId, clientId);
+    if (owner !== clientId) {
+      return { kind: 'submitted-by-another-client', detail: `authorisation ${authorisation.authorizationId} was submitted by another client: it is not posted again and its payment is not shown` };
+    }
+    const outcome = await authorise(authorisation);
     const body: Record<string, unknown> = { paymentId, authorizationId: authorisation.authorizationId, outcome: outcome.outcome };
     if ('reason' in outcome) body.reason = outcome.reason;
     if (outcome.outcome === 'posted') {

@@ -262,7 +262,10 @@ export class TerraformModel {
       // join("<separator>", [<reference or "literal">, ...]): a list of references without commas of their own.
       const join = fn[1] === 'join' ? /^\s*"((?:[^"\\]|\\.)*)"\s*,\s*\[(.*)\]\s*$/s.exec(fn[2]!) : null;
       if (join) {
-        const items = join[2]!.trim() === '' ? [] : join[2]!.split(',').map((item) => item.trim());
+        const items = join[2]!
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '');
         const values = items.map((item) => /^"(.*)"$/s.exec(item)?.[1] ?? this.expression(stack, item, where));
         if (values.some((value) => typeof value === 'object')) return fail('join of a non-scalar');
         return values.map(String).join(JSON.parse(`"${join[1]!}"`) as string);

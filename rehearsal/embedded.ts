@@ -1,6 +1,7 @@
 /**
- * The embedded run on the same inputs (REH-1), through the CLI as a user runs it (bin/ledgerline.js:
- * `post`, `ledger`, `reconcile` on a temporary --state), for the rehearsal to compare against.
+ * The embedded run on the same inputs (REH-1), through the CLI's program as a user runs it
+ * (src/cli/main.ts, what bin/ledgerline.js runs: `post`, `ledger`, `reconcile` on a temporary
+ * --state), for the rehearsal to compare against.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -104,13 +105,23 @@ export interface EmbeddedRun {
   elapsedMs: number;
 }
 
+/**
+ * How the rehearsal runs the embedded CLI: in this process (default; no process start and module
+ * load per command), or each command in its own process as a user starts it
+ * (REHEARSAL_EMBEDDED_PROCESS=spawn, e.g. to isolate a crash of the embedded run).
+ */
+export function embeddedCli(): (args: readonly string[]) => Promise<string> {
+  return process.env.REHEARSAL_EMBEDDED_PROCESS === 'spawn' ? cli : cliInProcess;
+}
+
 export async function embeddedPost(inputFile: string, stateDir: string): Promise<EmbeddedRun> {
   const started = performance.now();
-  const summary = JSON.parse(await cli(['post', '--input', inputFile, '--state', stateDir, '--json'])) as Record<string, unknown>;
-  const balances = (JSON.parse(await cli(['ledger', '--state', stateDir, '--json'])) as { accounts: EmbeddedBalance[] }).accounts;
+  const run = embeddedCli();
+  const summary = JSON.parse(await run(['post', '--input', inputFile, '--state', stateDir, '--json'])) as Record<string, unknown>;
+  const balances = (JSON.parse(await run(['ledger', '--state', stateDir, '--json'])) as { accounts: EmbeddedBalance[] }).accounts;
   return { summary, balances, records: embeddedPostingRecords(stateDir), elapsedMs: performance.now() - started };
 }
 
 export async function embeddedReconcile(statementFile: string, stateDir: string, outDir: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await cli(['reconcile', '--statement', statementFile, '--state', stateDir, '--out', outDir, '--json'])) as Record<string, unknown>;
+  return JSON.parse(await embeddedCli()(['reconcile', '--statement', statementFile, '--state', stateDir, '--out', outDir, '--json'])) as Record<string, unknown>;
 }

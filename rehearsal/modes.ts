@@ -26,7 +26,7 @@ import { authorisationLines } from '../src/generator/authorisations';
 import { loadReferenceData } from '../src/adapters/embedded/reference-data';
 import type { RehearsalCloud } from './cloud';
 import { settingOf, type Deployment, type FunctionDefinition } from './deployment';
-import { cliInProcess as cli, embeddedPostingRecords, postingRecordsOf, type EmbeddedBalance } from './embedded';
+import { embeddedCli, embeddedPostingRecords, postingRecordsOf, type EmbeddedBalance } from './embedded';
 import type { InvokeOutcome } from './lambda-host';
 import { diffMaps, type Difference } from './report';
 import { authorisationItem } from './traffic';
@@ -215,6 +215,7 @@ export async function rehearseModes(options: ModesOptions): Promise<ModesReport>
   const ingestBucket = settingOf(deployment, 'INGEST_BUCKET');
   const outboxPrefix = settingOf(deployment, 'OUTBOX_PREFIX');
   const ledgerTable = settingOf(deployment, 'LEDGER_TABLE');
+  const cli = embeddedCli();
   const dir = join(options.workDir, 'modes');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -167,13 +167,37 @@ const LEDGER_ENTRIES_HEADER = csvTable(loadColumns('ledger_entries')).header();
 /** A load-file cell: textCell of the stored value (a NULL is an empty cell). */
 const cell = (value: Cell): string => (value === null || value === undefined ? '' : textCell(value));
 
+/** Whether a cell as written holds a value that starts with an apostrophe (bare, or first inside quotes): one to decode. */
+const apostrophe = (written: string): boolean => written.charCodeAt(0) === 0x27 || (written.charCodeAt(0) === 0x22 && written.charCodeAt(1) === 0x27);
+
+/**
+ * A load file's columns whose values, as written, need the decoding of decodedColumn (a leading
+ * apostrophe to drop): filled while the file is rendered. A column no value of which starts with
+ * an apostrophe is read as it is (REC-PERF-1: DuckDB spends a third of a copy on the decoding).
+ */
+class Decoding {
+  private readonly needed: boolean[];
+  constructor(private readonly columns: readonly string[]) {
+    this.needed = columns.map(() => false);
+  }
+  /** The written cell of column `index`, noted. */
+  note(index: number, written: string): string {
+    if (!this.needed[index] && written.length > 0 && apostrophe(written)) this.needed[index] = true;
+    return written;
+  }
+  /** The columns read as they are. */
+  plain(): Set<string> {
+    return new Set(this.columns.filter((_, index) => !this.needed[index]));
+  }
+}
+
 /**
  * The statement_lines load file, one piece per record: the same text as the table's csvTable
  * renders from the rows [statementLineId, text(file), format, id(statementId), …] (every cell a
  * text cell through textCell), without an array per row (REC-PERF-1: a million lines). A file
  * name's cell is worked out once per run of lines from the same file.
  */
-function* statementLineRecords(run: Pick<RunForAnalytics, 'statementLines' | 'fileOf'>): Generator<string> {
+function* statementLineRecords(run: Pick<RunForAnalytics, 'statementLines' | 'fileOf'>, d: Decoding): Generator<string> {
   yield STATEMENT_LINES_HEADER;
   let lastName: string | undefined;
   let file = '';
@@ -182,23 +206,27 @@ function* statementLineRecords(run: Pick<RunForAnalytics, 'statementLines' | 'fi
     const name = run.fileOf(lineId);
     if (name !== lastName) {
       lastName = name;
-      file = cell(text(name));
+      file = d.note(1, cell(text(name)));
     }
-    yield `${textCell(lineId)},${file},${cell(l.format)},${cell(id(l.statementId))},${cell(id(l.accountId))},${cell(l.currency)},${cell(l.amount)},${cell(l.bookingDate)},${cell(l.valueDate)},${cell(id(l.endToEndId))},${cell(id(l.bankReference))},${cell(id(l.customerReference))},${cell(text(l.remittanceInformation))},${cell(text(l.counterparty))},${cell(id(l.typeCode))},${cell(id(l.status))},${l.batchItemCount === undefined ? '' : cell(String(l.batchItemCount))}\n`;
+    yield `${d.note(0, textCell(lineId))},${file},${d.note(2, cell(l.format))},${d.note(3, cell(id(l.statementId)))},${d.note(4, cell(id(l.accountId)))},${d.note(5, cell(l.currency))},${d.note(6, cell(l.amount))},${d.note(7, cell(l.bookingDate))},${d.note(8, cell(l.valueDate))},${d.note(9, cell(id(l.endToEndId)))},${d.note(10, cell(id(l.bankReference)))},${d.note(11, cell(id(l.customerReference)))},${d.note(12, cell(text(l.remittanceInformation)))},${d.note(13, cell(text(l.counterparty)))},${d.note(14, cell(id(l.typeCode)))},${d.note(15, cell(id(l.status)))},${l.batchItemCount === undefined ? '' : d.note(16, cell(String(l.batchItemCount)))}\n`;
   }
 }
 
 /** The ledger_entries load file, one piece per record (the same text as the table's csvTable renders). */
-function* ledgerEntryRecords(entries: readonly LedgerEntry[]): Generator<string> {
+function* ledgerEntryRecords(entries: readonly LedgerEntry[], d: Decoding): Generator<string> {
   yield LEDGER_ENTRIES_HEADER;
   for (const e of entries) {
-    yield `${cell(id(e.entryId))},${cell(id(e.accountId))},${cell(e.currency)},${cell(e.amount)},${cell(e.bookingDate)},${cell(e.valueDate)},${cell(id(e.reference))},${cell(text(e.description))}\n`;
+    yield `${d.note(0, cell(id(e.entryId)))},${d.note(1, cell(id(e.accountId)))},${d.note(2, cell(e.currency))},${d.note(3, cell(e.amount))},${d.note(4, cell(e.bookingDate))},${d.note(5, cell(e.valueDate))},${d.note(6, cell(id(e.reference)))},${d.note(7, cell(text(e.description)))}\n`;
   }
 }
 
-/** SQL of one load-file column back to the stored value: '' is NULL, one leading apostrophe (the writer's neutralisation) dropped, cast to the column type. */
-function decodedColumn(name: string, type: string): string {
-  const text = `CASE WHEN starts_with(${name}, '''') THEN substr(${name}, 2) ELSE nullif(${name}, '') END`;
+/**
+ * SQL of one load-file column back to the stored value: '' is NULL, one leading apostrophe (the
+ * writer's neutralisation) dropped, cast to the column type. A `plain` column has no value with a
+ * leading apostrophe: read as it is (read_csv reads an empty cell, quoted or not, as NULL).
+ */
+function decodedColumn(name: string, type: string, plain = false): string {
+  const text = plain ? name : `CASE WHEN starts_with(${name}, '''') THEN substr(${name}, 2) ELSE nullif(${name}, '') END`;
   if (type === 'VARCHAR') return text;
   // Text → DECIMAL(38,6) is DuckDB's slow cast (128-bit): through DECIMAL(18,6) whenever the value fits (exactly the
   // same value, same scale), the wide cast only for what does not fit — about 3× faster on a million amounts.
@@ -214,10 +242,10 @@ function emptyRelation(table: Table): string {
 const parquetFile = (dir: string, table: Table): string => join(dir, `${table}.parquet`);
 
 /** The SELECT that reads a load file (CSV, header, every column but run_id) back as the table's typed rows of `runId`. */
-function fromLoadFile(table: Table, runId: string, path: string): string {
+function fromLoadFile(table: Table, runId: string, path: string, plain: ReadonlySet<string> = new Set()): string {
   const columns = SCHEMA[table].filter(([name]) => name !== 'run_id');
   const types = `{${columns.map(([name]) => `${sqlString(name)}: 'VARCHAR'`).join(', ')}}`;
-  const select = SCHEMA[table].map(([name, type]) => (name === 'run_id' ? `${sqlString(runId)} AS run_id` : `${decodedColumn(name, type)} AS ${name}`)).join(', ');
+  const select = SCHEMA[table].map(([name, type]) => (name === 'run_id' ? `${sqlString(runId)} AS run_id` : `${decodedColumn(name, type, plain.has(name))} AS ${name}`)).join(', ');
   return `SELECT ${select} FROM read_csv(${sqlString(path)}, header = true, auto_detect = false, columns = ${types}, delim = ',', quote = '"', escape = '"', new_line = '\\n', strict_mode = true)`;
 }
 
@@ -283,10 +311,12 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
     };
     copy('matches', fromLoadFile('matches', runId, files.matches));
     copy('exceptions', fromLoadFile('exceptions', runId, files.exceptions));
-    const lines = await loadFile('statement_lines', statementLineRecords(run));
-    copy('statement_lines', fromLoadFile('statement_lines', runId, lines));
-    const entries = await loadFile('ledger_entries', ledgerEntryRecords(run.ledgerEntries));
-    copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries));
+    const lineColumns = new Decoding(loadColumns('statement_lines'));
+    const lines = await loadFile('statement_lines', statementLineRecords(run, lineColumns));
+    copy('statement_lines', fromLoadFile('statement_lines', runId, lines, lineColumns.plain()));
+    const entryColumns = new Decoding(loadColumns('ledger_entries'));
+    const entries = await loadFile('ledger_entries', ledgerEntryRecords(run.ledgerEntries, entryColumns));
+    copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries, entryColumns.plain()));
     await Promise.all(pending);
   } catch (error) {
     await Promise.allSettled(pending);

@@ -10,6 +10,7 @@
 import type { EventType } from './domain/events';
 import { EventTypes } from './domain/events';
 import { sourceConfig } from './modes/source-config';
+import { NOTIFICATION_ROUTES } from './notify/mapping';
 
 /** The stages of the hot path, in order. Each has its own handler in `functions/<stage>/`. */
 export const HOT_PATH_STAGES = ['dedup', 'standardise', 'enrich', 'rules', 'posting', 'assembler'] as const;
@@ -253,4 +254,48 @@ export function routeFor(consumer: ConsumerName, topology: Topology = consumer =
   const route = routesFor(topology).find((candidate) => candidate.consumer === consumer);
   if (!route) throw new Error(`no route targets consumer "${consumer}"`);
   return route;
+}
+
+/**
+ * NOTIFY-1, HOOK-2: the bus rule feeding the notifier's own queue (stacks/lib/notify.ts) with the
+ * outward events it turns into notifications and webhooks. Its pattern is read off the one
+ * definition of which event notifies whom (src/notify/mapping.ts NOTIFICATION_ROUTES): an event
+ * routed only for some outcomes (`when: 'decision.outcome = decline'`) is matched on those
+ * outcomes only. Not a hot-path route (not in `routesFor`): the embedded runtime notifies through
+ * its own round (`ledgerline notify`, `ledgerline serve`).
+ */
+export const OUTWARD_NOTIFY_ROUTE: Readonly<{ name: string; description: string; eventPattern: EventPattern }> = Object.freeze({
+  name: 'outward-to-notify',
+  description: 'NOTIFY-1, HOOK-2: outward lifecycle events the notifier maps to a purpose → the notify queue',
+  eventPattern: notifyPattern(NOTIFICATION_ROUTES),
+});
+
+/** The EventBridge pattern matching exactly the events (and outcomes) `routes` notify; a condition it cannot express is an error naming it. */
+export function notifyPattern(routes: readonly { event: string; when?: string }[]): EventPattern {
+  const always = new Set<string>();
+  const conditional = new Map<string, Map<string, Set<string>>>();
+  for (const route of routes) {
+    if (route.when === undefined) {
+      always.add(route.event);
+      continue;
+    }
+    const match = /^([A-Za-z]+(?:\.[A-Za-z]+)*) = ([A-Za-z0-9_-]+)$/.exec(route.when);
+    if (!match) throw new Error(`notification route ${route.event}: condition ${JSON.stringify(route.when)} is not "<field.path> = <value>"`);
+    const byPath = conditional.get(route.event) ?? new Map<string, Set<string>>();
+    byPath.set(match[1]!, (byPath.get(match[1]!) ?? new Set()).add(match[2]!));
+    conditional.set(route.event, byPath);
+  }
+  const alternatives: EventPattern[] = [];
+  if (always.size > 0) alternatives.push({ 'detail-type': [...always].sort() as EventType[] });
+  for (const [event, byPath] of [...conditional].sort(([a], [b]) => a.localeCompare(b))) {
+    if (always.has(event)) continue;
+    if (byPath.size !== 1) throw new Error(`notification route ${event}: conditions on several fields (${[...byPath.keys()].join(', ')}) cannot be one pattern`);
+    const [path, values] = [...byPath][0]!;
+    const detail = path
+      .split('.')
+      .reverse()
+      .reduce<PatternObject | string[]>((inner: PatternObject | string[], field: string) => ({ [field]: inner }), [...values].sort());
+    alternatives.push({ 'detail-type': [event as EventType], detail: { data: detail as PatternObject } });
+  }
+  return alternatives.length === 1 ? alternatives[0]! : { $or: alternatives };
 }

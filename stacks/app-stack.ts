@@ -19,7 +19,7 @@
  * standard queues; every reader batches.
  */
 import type { Construct } from 'constructs';
-import { Token } from 'cdktf';
+import { Token, dependable } from 'cdktf';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
@@ -36,21 +36,38 @@ import { PipesPipe } from '@cdktf/provider-aws/lib/pipes-pipe';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
-import type { EnvironmentConfig, RealTimeCaller } from '../environments/types';
+import type { EdgeFunctionName, EnvironmentConfig, RealTimeCaller } from '../environments/types';
 import { authorisationEntry, FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type Route, type StageName } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
-import { TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
+import { LEDGER_BALANCES_INDEX, TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES, type WorkbenchVariable } from '../src/adapters/aws/workbench-config';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName, type RuntimeVariable } from '../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../src/recon/run/aws/config';
 import { LedgerlineStack } from './lib/base';
 import { LedgerlineFunction } from './lib/function';
 import { encryptedLogGroup } from './lib/logs';
-import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, serviceTrustPolicy, type PolicyStatement } from './lib/iam';
+import { LeastPrivilegeRole, allow, awsRequiresWildcard, kmsVia, policyDocument, serviceTrustPolicy, type PolicyStatement } from './lib/iam';
 import type { FunctionAssets } from './lib/assets';
 import type { VpcNetwork } from './lib/network';
 import { INGEST_PREFIXES, type Names } from './naming';
-import { FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing, isModeFunction, type CatalogueEntry, type CatalogueFunctionName, type ModeFunctionName } from './catalogue';
+import {
+  FLOW_AUDIT_SETTINGS,
+  WEBHOOK_SWEEP_SCHEDULE,
+  functionCatalogue,
+  functionSizing,
+  isEdgeFunction,
+  isModeFunction,
+  type CatalogueEntry,
+  type CatalogueFunctionName,
+  type ModeFunctionName,
+} from './catalogue';
+import { PaymentsApiEdge } from './lib/api';
+import { Notifications } from './lib/notify';
+import { AUDITED_TABLES, AuditTrailDatabase, type AuditedTableName } from './lib/audit-db';
+import { API_VARIABLES, readApiConfig } from '../functions/api/api';
+import { OUTWARD_NOTIFY_ROUTE } from '../src/routes';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { FLOW_AUDITOR_VARIABLES, readFlowAuditorConfig } from '../functions/flow-auditor/config';
 import { ingestBatchVariables, readIngestBatchConfig } from '../functions/ingest-batch/config';
 import type { DataStack } from './data-stack';
@@ -65,7 +82,7 @@ import { sourceConfig, streamSource } from '../src/modes/source-config';
 const TRANSACTIONS_RW = ['dynamodb:GetItem', 'dynamodb:PutItem'];
 
 /** Per table: the actions on the table itself, and the indexes the function queries (Query on each index). */
-export type TableAccess = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[] }>>;
+export type TableAccess = Partial<Record<TableName, { actions: readonly string[]; indexes?: readonly string[]; indexActions?: readonly string[] }>>;
 
 /**
  * DynamoDB actions per hot-path stage and table, read off the AWS adapters (src/adapters/aws/dynamo-*):
@@ -98,7 +115,8 @@ export function mergeTableAccess(accesses: readonly TableAccess[]): TableAccess 
       const current = merged[table];
       const actions = [...new Set([...(current?.actions ?? []), ...grant.actions])];
       const indexes = [...new Set([...(current?.indexes ?? []), ...(grant.indexes ?? [])])];
-      merged[table] = { actions, ...(indexes.length > 0 ? { indexes } : {}) };
+      const indexActions = [...new Set([...(current?.indexActions ?? []), ...(grant.indexActions ?? [])])];
+      merged[table] = { actions, ...(indexes.length > 0 ? { indexes } : {}), ...(indexActions.length > 0 ? { indexActions } : {}) };
     }
   }
   return merged;
@@ -120,6 +138,16 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
   // rules-state table) and markers (PutItem on the transactions table) are within its grants.
   authorise: HOT_PATH_TABLE_ACCESS,
   'ingest-batch': HOT_PATH_TABLE_ACCESS,
+  // API-1..5: authorise's stages in process, plus the API's own reads and its idempotency keys
+  // (src/adapters/aws/dynamo-idempotency-store.ts: consistent GetItem, conditional Put and Updates);
+  // a payment's status asks the ledger for its sequence (GetItem), a balance scans the balances index.
+  api: mergeTableAccess([
+    HOT_PATH_TABLE_ACCESS,
+    {
+      apiIdempotency: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+      ledger: { actions: ['dynamodb:GetItem'], indexes: [LEDGER_BALANCES_INDEX], indexActions: ['dynamodb:Scan'] },
+    },
+  ]),
   // FLOW-1..3 (src/adapters/aws/flow-facts.ts): the intake Scan, consistent BatchGetItem of each
   // payment's facts, and a Query per journal partition of the window. Reads only.
   'flow-auditor': {
@@ -226,8 +254,12 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
  * reconciliation contract) with this environment's values, checked with the function's own
  * reader at synth time.
  */
-export function functionEnvironment(name: CatalogueFunctionName, config: EnvironmentConfig, names: Names, workbench?: WorkbenchRuntimeValues): Record<string, string> {
+export function functionEnvironment(name: CatalogueFunctionName, config: EnvironmentConfig, names: Names, workbench?: WorkbenchRuntimeValues, edge?: EdgeRuntime): Record<string, string> {
   if (isReconFunction(name)) return reconEnvironment(name, names);
+  if (isEdgeFunction(name)) {
+    if (!edge) throw new Error(`function ${name}: its edge constructs (API, notifications, audit trail) are needed for its environment`);
+    return edgeEnvironment(name, config, names, edge);
+  }
   if (name === WORKBENCH_FUNCTION) {
     if (!workbench) throw new Error(`function ${name}: its ALB and CSRF secret ARNs are needed for its environment`);
     return workbenchEnvironment(config, names, workbench);
@@ -242,6 +274,47 @@ export function functionEnvironment(name: CatalogueFunctionName, config: Environ
   }
   readFunctionConfig(name, environment);
   return environment;
+}
+
+/** The api function's contract: the hot path's (it posts through authorise's handler in process) and its edge's (functions/api/api.ts). */
+export const API_CONTRACT_VARIABLES: readonly string[] = Object.freeze([...variablesFor(FUSED_CONSUMER), ...Object.keys(API_VARIABLES)]);
+
+/** The edge constructs an edge function's environment and grants come from (each declared once, in its construct). */
+export interface EdgeRuntime {
+  api: PaymentsApiEdge;
+  notifications: Notifications;
+  audit: AuditTrailDatabase;
+}
+
+/**
+ * An edge function's environment, from its construct (one definition each), checked with the
+ * function's own reader at synth; Terraform tokens (the user pool, its clients) stand in as
+ * well-formed values for the check.
+ */
+function edgeEnvironment(name: EdgeFunctionName, config: EnvironmentConfig, names: Names, edge: EdgeRuntime): Record<string, string> {
+  switch (name) {
+    case 'api': {
+      const values: Record<string, string | undefined> = { ...runtimeValues(config, names), ...edge.api.handlerEnvironment(), API_IDEMPOTENCY_TABLE: names.tableName('apiIdempotency') };
+      const environment: Record<string, string> = {};
+      for (const variable of API_CONTRACT_VARIABLES) {
+        const value = values[variable];
+        if (value !== undefined) environment[variable] = value;
+      }
+      readFunctionConfig(FUSED_CONSUMER, environment);
+      const standIn = (value: string | undefined, example: string) => (value === undefined || Token.isUnresolved(value) ? example : value);
+      readApiConfig({
+        ...environment,
+        COGNITO_ISSUER: standIn(environment.COGNITO_ISSUER, `https://cognito-idp.${names.region}.amazonaws.com/${names.region}_AbCdEfGhI`),
+        API_AUDIENCES: standIn(environment.API_AUDIENCES, 'appclientid0123456789abcdef'),
+      });
+      return environment;
+    }
+    case 'notify':
+    case 'webhook-sweeper':
+      return edge.notifications.functionEnvironment();
+    case 'audit-stream':
+      return edge.audit.functionEnvironment();
+  }
 }
 
 /** The variables of a mode function's contract (functions/<name>/config.ts; authorise: the fused hot path's). */
@@ -305,6 +378,7 @@ function runtimeValues(config: EnvironmentConfig, names: Names): Record<RuntimeV
 /** The variables of a function's environment contract (whichever contract it has). */
 function contractVariables(name: CatalogueFunctionName): readonly string[] {
   if (isContractFunction(name)) return variablesFor(name);
+  if (name === 'api') return API_CONTRACT_VARIABLES;
   if (isModeFunction(name)) return modeVariables(name);
   if (isReconFunction(name)) return [...RECON_FUNCTION_ENVIRONMENT[name].required, ...RECON_FUNCTION_ENVIRONMENT[name].optional];
   return name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
@@ -362,6 +436,10 @@ export class AppStack extends LedgerlineStack {
   readonly workbenchListener: LbListener;
   readonly workbenchTargetGroup: LbTargetGroup;
   readonly workbenchLoadBalancerSecurityGroup: SecurityGroup;
+  /** The customer edge (API-5, NOTIFY-2, AUDIT-1): each construct declares its functions' environment and grants once. */
+  readonly paymentsApi: PaymentsApiEdge;
+  readonly notifications: Notifications;
+  readonly auditTrail: AuditTrailDatabase;
 
   constructor(
     app: Construct,
@@ -404,20 +482,60 @@ export class AppStack extends LedgerlineStack {
     const workbenchCsrfSecretArn = data.workbenchCsrfSecret.arn;
     const workbenchFunctionSecurityGroup = this.workbenchFunctionSecurityGroup(network);
 
+    // --- The customer edge's constructs (their functions are catalogued below) ---------------------
+    // NOTIFY-2: SES identity and configuration set, the outward-events queue and its DLQ.
+    this.notifications = new Notifications(this, 'notifications', {
+      names,
+      config: config.notify,
+      messagingKeyArn: messagingKey,
+      dataKeyArn: dataKey,
+      notifyTimeoutSeconds: functionSizing(config, 'notify').timeoutSeconds,
+    });
+    // AUDIT-1: the audit trail's Aurora cluster (private, TLS forced), its security groups, the feed's failure queue.
+    this.auditTrail = new AuditTrailDatabase(this, 'audit-trail', {
+      names,
+      sizing: config.audit,
+      vpcId: network.vpc.id,
+      privateSubnetIds: subnetIds,
+      dataKeyArn: dataKey,
+      protect: config.protectStatefulResources,
+    });
+    // API-5: Cognito, the HTTP API and its routes, CloudFront + WAF. The function is named, not
+    // referenced (it is created below with the API's issuer and clients in its environment): the
+    // integration and invoke permissions wait for it (wireEdge).
+    this.paymentsApi = new PaymentsApiEdge(this, 'payments-api', {
+      names,
+      config: config.api,
+      account,
+      tags: config.tags,
+      functionName: names.functionName('api'),
+      functionArn: names.functionArn('api'),
+      logsKmsKeyArn: logsKey,
+      logRetentionDays: config.retention.logDays,
+      protect: config.protectStatefulResources,
+    });
+    const edge: EdgeRuntime = { api: this.paymentsApi, notifications: this.notifications, audit: this.auditTrail };
+    const streamArns = Object.fromEntries(AUDITED_TABLES.map((table) => [table, data.tables.get(table)!.streamArn])) as Record<AuditedTableName, string>;
+
     const topology = config.runtime.topology;
     for (const entry of functionCatalogue(topology)) {
       const code = props.assets.code.get(entry.name);
       if (!code) throw new Error(`no code for function ${entry.name}`);
       const asyncInvoked = entry.kind === 'scheduled' || entry.kind === 'event-trigger';
-      const groups = entry.kind === 'load-balancer-target' ? [...securityGroupIds, workbenchFunctionSecurityGroup.id] : securityGroupIds;
+      const groups =
+        entry.kind === 'load-balancer-target'
+          ? [...securityGroupIds, workbenchFunctionSecurityGroup.id]
+          : entry.name === 'audit-stream'
+            ? [...securityGroupIds, this.auditTrail.functionSecurityGroup.id]
+            : securityGroupIds;
       const fn = new LedgerlineFunction(this, `fn-${entry.name}`, {
         names,
         name: entry.name,
         description: entry.description,
         sizing: functionSizing(config, entry.name),
         zipPath: code.zipPath,
-        environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecretArn: workbenchCsrfSecretArn }),
-        statements: this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn, workbenchCsrfSecretArn }),
+        environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecretArn: workbenchCsrfSecretArn }, edge),
+        statements: [...this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn, workbenchCsrfSecretArn }), ...this.edgeStatements(entry.name, streamArns)],
         subnetIds,
         subnetArns,
         securityGroupIds: groups,
@@ -431,6 +549,9 @@ export class AppStack extends LedgerlineStack {
     }
 
     this.attachWorkbenchFunction(this.functions.get(WORKBENCH_FUNCTION)!, this.workbenchTargetGroup);
+
+    // --- The customer edge: API → api, outward events → notify, streams → audit-stream, the webhook sweeper
+    this.wireEdge(streamArns, messagingKey);
 
     // --- MODE-4: the trusted synchronous callers of authorise (its resource policy) -----------------
     this.realTimeCallerPermissions(this.functions.get('authorise')!);
@@ -649,6 +770,88 @@ export class AppStack extends LedgerlineStack {
     });
   }
 
+  /** What an edge function's role needs beyond its tables and buckets: its construct's grants (declared once there). */
+  private edgeStatements(name: CatalogueFunctionName, streamArns: Readonly<Record<AuditedTableName, string>>): PolicyStatement[] {
+    switch (name) {
+      case 'notify':
+        return this.notifications.functionStatements(true);
+      case 'webhook-sweeper':
+        return this.notifications.functionStatements(false);
+      case 'audit-stream':
+        return this.auditTrail.functionStatements(streamArns);
+      default:
+        return [];
+    }
+  }
+
+  /**
+   * The customer edge around its functions: the API's integration and invoke permissions wait for
+   * the api function; the outward-events rule (src/routes.ts OUTWARD_NOTIFY_ROUTE) feeds the
+   * notifier's queue, which feeds notify; the audited tables' streams feed audit-stream; the
+   * webhook sweeper runs on its schedule.
+   */
+  private wireEdge(streamArns: Readonly<Record<AuditedTableName, string>>, messagingKey: string): void {
+    const names = this.names;
+    const api = this.functions.get('api')!;
+    for (const node of this.paymentsApi.node.findAll()) {
+      if (node instanceof LambdaPermission || node instanceof Apigatewayv2Integration) node.dependsOn = [...(node.dependsOn ?? []), dependable(api.fn)];
+    }
+
+    const route = OUTWARD_NOTIFY_ROUTE;
+    const queue = this.notifications.events.queue;
+    const rule = new CloudwatchEventRule(this, 'rule-outward-notify', {
+      name: names.routeRuleName(route),
+      description: route.description,
+      eventBusName: names.busName,
+      eventPattern: JSON.stringify(route.eventPattern),
+      state: 'ENABLED',
+    });
+    this.rules.set(route.name, rule);
+    new CloudwatchEventTarget(this, 'rule-outward-notify-target', {
+      rule: rule.name,
+      eventBusName: names.busName,
+      targetId: 'notify-queue',
+      arn: queue.arn,
+      deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
+      retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
+    });
+    const tlsOnly = (arn: string): PolicyStatement => ({
+      Sid: 'DenyInsecureTransport',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:*',
+      Resource: arn,
+      Condition: { Bool: { 'aws:SecureTransport': false } },
+    });
+    new SqsQueuePolicy(this, 'notify-events-policy', {
+      queueUrl: queue.url,
+      policy: policyDocument([
+        tlsOnly(queue.arn),
+        {
+          Sid: 'EventBridgeRulesMaySend',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: queue.arn,
+          Condition: { ArnEquals: { 'aws:SourceArn': [names.routeRuleArn(route)] } },
+        },
+      ]),
+    });
+    new SqsQueuePolicy(this, 'notify-events-dlq-policy', { queueUrl: this.notifications.events.dlq.url, policy: policyDocument([tlsOnly(this.notifications.events.dlq.arn)]) });
+    new SqsQueuePolicy(this, 'audit-feed-failures-policy', { queueUrl: this.auditTrail.feedFailures.url, policy: policyDocument([tlsOnly(this.auditTrail.feedFailures.arn)]) });
+    this.notifications.feed(this.functions.get('notify')!.fn.functionName, functionSizing(this.config, 'notify').reservedConcurrency);
+
+    this.auditTrail.feed(this.functions.get('audit-stream')!.fn.functionName, streamArns);
+
+    this.schedule(messagingKey, {
+      fn: 'webhook-sweeper',
+      id: 'webhook-sweeper-scheduler',
+      invokeSid: 'InvokeWebhookSweeper',
+      description: 'Webhook sweeper (HOOK-2): re-attempt the due deliveries',
+      scheduleExpression: WEBHOOK_SWEEP_SCHEDULE,
+    });
+  }
+
   /**
    * MODE-4: each configured real-time caller (environments/*.ts `realTimeCallers`) may invoke
    * authorise, by one permission naming exactly its role; nothing else outside the account may.
@@ -700,7 +903,7 @@ export class AppStack extends LedgerlineStack {
       if (grant.indexes?.length) {
         statements.push(
           allow(
-            ['dynamodb:Query'],
+            [...(grant.indexActions ?? ['dynamodb:Query'])],
             grant.indexes.map((index) => names.tableIndexArn(table, index)),
             undefined,
             `${sid}Indexes`,

@@ -5,7 +5,7 @@
  */
 import { FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, routesFor, type Route, type StageName, type Topology } from '../src/routes';
 import { keys as reconKeys } from '../src/recon/run/aws/steps';
-import type { DeployedFunctionName, EnvironmentConfig, FunctionSizing, ModeFunctionName } from '../environments/types';
+import type { DeployedFunctionName, EdgeFunctionName, EnvironmentConfig, FunctionSizing, ModeFunctionName } from '../environments/types';
 import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
 
 /**
@@ -58,7 +58,30 @@ export interface BucketAccess {
   delete?: readonly string[];
 }
 
-export type FunctionKind = 'route-consumer' | 'pipe-enrichment' | 'scheduled' | 'event-trigger' | 'workflow-task' | 'load-balancer-target' | 'synchronous-api';
+export type FunctionKind =
+  | 'route-consumer'
+  | 'pipe-enrichment'
+  | 'scheduled'
+  | 'event-trigger'
+  | 'workflow-task'
+  | 'load-balancer-target'
+  | 'synchronous-api'
+  /** Behind the HTTP API (API Gateway invokes it per request). */
+  | 'http-api'
+  /** Reads its own queue (not a hot-path route): the notifier's outward events. */
+  | 'queue-consumer'
+  /** Reads DynamoDB streams through event source mappings. */
+  | 'stream-consumer';
+
+/** The customer edge's functions (API-1..5, NOTIFY-1/2, HOOK-1/2, AUDIT-1..3), deployed in every topology. */
+export const EDGE_FUNCTIONS = ['api', 'notify', 'webhook-sweeper', 'audit-stream'] as const satisfies readonly EdgeFunctionName[];
+
+export function isEdgeFunction(name: CatalogueFunctionName): name is EdgeFunctionName {
+  return (EDGE_FUNCTIONS as readonly string[]).includes(name);
+}
+
+/** How often the webhook sweeper looks for due deliveries (HOOK-2: retries are due minutes apart). */
+export const WEBHOOK_SWEEP_SCHEDULE = 'rate(1 minute)';
 
 export interface CatalogueEntry {
   name: CatalogueFunctionName;
@@ -166,6 +189,16 @@ const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
     // The parked duplicates are listed (dedup's verdict on a duplicate): s3:ListBucket on the parked prefix.
     s3: [{ bucket: 'ingest', list: [INGEST_PREFIXES.parked] }],
   },
+  {
+    name: 'api',
+    kind: 'http-api',
+    description: 'API-1..5: the payments API behind CloudFront + WAF and the HTTP API JWT authorizer; posts in real time through the authorise handler in process (MODE-4)',
+    // It runs every hot-path stage (in process, through authorise's handler): parked duplicates and the outbox.
+    s3: [{ bucket: 'ingest', write: [INGEST_PREFIXES.parked, INGEST_PREFIXES.outbox] }],
+  },
+  { name: 'notify', kind: 'queue-consumer', description: 'NOTIFY-1/2, HOOK-1/2: outward events (their own queue) → email, SMS, push and partner webhooks, each delivery recorded once' },
+  { name: 'webhook-sweeper', kind: 'scheduled', description: 'HOOK-2: re-attempts the due notification and webhook deliveries' },
+  { name: 'audit-stream', kind: 'stream-consumer', description: "AUDIT-1..3: the ledger, transactions and workbench tables' new images → the audit trail (Aurora PostgreSQL)" },
 ]);
 
 const catalogues = new Map<Topology, readonly CatalogueEntry[]>();

@@ -25,7 +25,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import type { EnvironmentConfig } from '../environments/types';
-import { routesFor, type Route } from '../src/routes';
+import { OUTWARD_NOTIFY_ROUTE, routesFor, type Route } from '../src/routes';
 import { TABLES, TABLE_NAMES, attributeDefinitions, type TableName, type Projection } from '../src/adapters/aws/tables';
 import { LedgerlineStack } from './lib/base';
 import { CustomerManagedKey, logsServiceGrant, logDeliveryServiceGrant, senderServiceGrant } from './lib/kms';
@@ -47,7 +47,8 @@ export { OUTWARD_EVENT_TYPES, replayEventTypes } from '../src/use-cases/replay/a
  */
 export function operatorStatements(config: Pick<EnvironmentConfig, 'runtime' | 'region'>, names: Names, messagingKeyArn: string): PolicyStatement[] {
   const routes = routesFor(config.runtime.topology);
-  const dlqs = [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName];
+  // NOTIFY-1/2: the notifier's DLQ redrives to its own queue (the app stack's notifications construct).
+  const dlqs = [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName, names.notifyDlqName];
   return [
     allow(REPLAY_IAM.archive, [`arn:aws:events:${names.region}:${names.account}:archive/${names.archiveName}`], undefined, 'ReplayTheArchive'),
     allow(REPLAY_IAM.replay, [`arn:aws:events:${names.region}:${names.account}:replay/${replayNamePrefix(names.prefix)}*`], undefined, 'FollowReplays'),
@@ -57,12 +58,7 @@ export function operatorStatements(config: Pick<EnvironmentConfig, 'runtime' | '
       undefined,
       'ReadAndRedriveDeadLetters',
     ),
-    allow(
-      DLQ_IAM.sourceQueue,
-      routes.map((route) => names.queueArn(names.routeQueueName(route))),
-      undefined,
-      'RedriveToSourceQueues',
-    ),
+    allow(DLQ_IAM.sourceQueue, [...routes.map((route) => names.queueArn(names.routeQueueName(route))), names.queueArn(names.notifyQueueName)], undefined, 'RedriveToSourceQueues'),
     kmsVia([messagingKeyArn], ['sqs'], config.region, DLQ_IAM.key),
   ];
 }
@@ -237,6 +233,7 @@ export class DataStack extends LedgerlineStack {
       this.eventBridgeMaySend(this.busDeliveryDlq, [
         ...routes.map((route: Route) => names.routeRuleArn(route)),
         names.postingFailureRuleArn,
+        names.routeRuleArn(OUTWARD_NOTIFY_ROUTE),
         names.ruleArnOnDefaultBus(names.statementUploadedRuleName),
         names.ruleArnOnDefaultBus(names.batchUploadedRuleName),
         names.busArn,

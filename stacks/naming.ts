@@ -207,6 +207,17 @@ export class Names {
   get schedulerDlqName(): string {
     return this.name('scheduler-dlq');
   }
+  /** NOTIFY-1/2: the notifier's outward-events queue (fed by the outward-to-notify rule) and its DLQ. */
+  get notifyQueueName(): string {
+    return this.name('notify-events');
+  }
+  get notifyDlqName(): string {
+    return this.name('notify-events-dlq');
+  }
+  /** AUDIT-1: the positions of the stream records the audit feed gave up on (a dead-letter queue: `-dlq`). */
+  get auditFeedFailuresQueueName(): string {
+    return this.name('audit-stream-dlq');
+  }
   /** Failed asynchronous invocations (EventBridge → reconcile-trigger, Scheduler → sweeper). */
   get asyncInvokeDlqName(): string {
     return this.name('async-invoke-dlq');

@@ -16,7 +16,7 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import type { EnvironmentConfig } from '../environments/types';
-import { routesFor } from '../src/routes';
+import { OUTWARD_NOTIFY_ROUTE, routesFor } from '../src/routes';
 import { LedgerlineStack } from './lib/base';
 import { FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing } from './catalogue';
 import { flowStuckAlarm } from './lib/flow-auditor';
@@ -53,6 +53,8 @@ export function eventRules(config: EnvironmentConfig, names: Names): { ruleName:
   return [
     ...routesFor(config.runtime.topology).map((route) => onBus(names.routeRuleName(route))),
     onBus(names.postingFailureRuleName),
+    // NOTIFY-1, HOOK-2: outward events → the notifier's queue.
+    onBus(names.routeRuleName(OUTWARD_NOTIFY_ROUTE)),
     { ruleName: names.statementUploadedRuleName, dimensions: { RuleName: names.statementUploadedRuleName } },
     { ruleName: names.batchUploadedRuleName, dimensions: { RuleName: names.batchUploadedRuleName } },
   ];
@@ -78,7 +80,9 @@ export type RunbookPage =
   | 'rule-failed-invocations'
   | 'redrive-workflow-failures'
   | 'reconciliation-workflow-failures'
-  | 'flow-stuck-payments';
+  | 'flow-stuck-payments'
+  | 'dlq-notify'
+  | 'audit-feed-failures';
 
 /** Where an alarm's runbook page is, as its description says it (repository path). */
 export function runbookPath(page: RunbookPage): string {
@@ -143,6 +147,10 @@ export class ObservabilityStack extends LedgerlineStack {
       [names.pipeDlqName, 'dlq-pipe'],
       [names.schedulerDlqName, 'dlq-scheduler'],
       [names.asyncInvokeDlqName, 'dlq-async-invoke'],
+      // NOTIFY-1/2: outward events the notifier failed maxReceiveCount times.
+      [names.notifyDlqName, 'dlq-notify'],
+      // AUDIT-1: stream records the audit feed gave up on (their positions).
+      [names.auditFeedFailuresQueueName, 'audit-feed-failures'],
     ];
     for (const [dlq, runbook] of dlqs) {
       alarm(`${dlq.slice(names.prefix.length + 1)}-depth`, {
@@ -156,6 +164,19 @@ export class ObservabilityStack extends LedgerlineStack {
         runbook,
       });
     }
+
+    // NOTIFY-1/2: the notifier's queue is consumed like a route's: its backlog is alarmed the same way.
+    alarm('notify-events-oldest-message', {
+      description: `Age of the oldest outward event on ${names.notifyQueueName} (the notifier is behind or failing)`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: names.notifyQueueName },
+      statistic: 'Maximum',
+      period: 60,
+      evaluationPeriods: 3,
+      threshold: t.oldestMessageAgeSeconds,
+      runbook: 'queue-oldest-message',
+    });
 
     // Functions.
     for (const entry of catalogue) {
@@ -343,12 +364,15 @@ export class ObservabilityStack extends LedgerlineStack {
         ),
         widget(
           'Dead-letter queues',
-          [...routes.map((route) => names.routeDlqName(route)), names.busDeliveryDlqName, names.pipeDlqName, names.schedulerDlqName, names.asyncInvokeDlqName].map((queue) => [
-            'AWS/SQS',
-            'ApproximateNumberOfMessagesVisible',
-            'QueueName',
-            queue,
-          ]),
+          [
+            ...routes.map((route) => names.routeDlqName(route)),
+            names.busDeliveryDlqName,
+            names.pipeDlqName,
+            names.schedulerDlqName,
+            names.asyncInvokeDlqName,
+            names.notifyDlqName,
+            names.auditFeedFailuresQueueName,
+          ].map((queue) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', queue]),
           0,
           20,
           'Maximum',

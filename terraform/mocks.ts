@@ -51,6 +51,14 @@ export const mock = {
   /** The value the mocked Secrets Manager returns for a secret read at plan time. */
   secretValue: (name: string) => `mock-secret-value-of-${name}`,
   randomPassword: (seed: string) => `mock${hex(`password|${seed}`, 60)}`,
+  /** API-5: a Cognito user pool's id (`<region>_<9 alphanumerics>`) and an app client's id (26 lower-case alphanumerics), by name. */
+  cognitoUserPoolId: (account: string, region: string, name: string) => `${region}_${hex(`pool|${account}|${region}|${name}`, 9)}`,
+  cognitoClientId: (account: string, region: string, name: string) => hex(`client|${account}|${region}|${name}`, 26),
+  /** API-5: an HTTP API's id (10 lower-case alphanumerics), by name. */
+  apiGatewayId: (account: string, region: string, name: string) => hex(`api|${account}|${region}|${name}`, 10),
+  /** AUDIT-1: an Aurora cluster's writer endpoint and its RDS-managed master secret, by identifier. */
+  rdsClusterEndpoint: (account: string, region: string, identifier: string) => `${identifier}.cluster-${hex(`rds|${account}|${region}`, 12)}.${region}.rds.amazonaws.com`,
+  rdsMasterSecretArn: (account: string, region: string, identifier: string) => mock.secretArn(account, region, `rds!cluster-${uuid(`rds-secret|${account}|${region}|${identifier}`)}`),
 };
 
 /** EC2 id prefixes per resource type (seeded by the resource's Name tag). */
@@ -156,6 +164,34 @@ export function identityOf(stack: SynthStack, block: Block): Record<string, HclV
       // EMR Serverless application ids are 18 lower-case alphanumerics; the ARN names the application by id.
       const id = `00${hex(`emr|${region}|${account}|${attr(block, 'name')}`, 16)}`;
       return { id, arn: `arn:aws:emr-serverless:${region}:${account}:/applications/${id}` };
+    }
+    case 'aws_cognito_user_pool': {
+      const id = mock.cognitoUserPoolId(account, region, attr(block, 'name'));
+      return { id, arn: `arn:aws:cognito-idp:${region}:${account}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` };
+    }
+    case 'aws_cognito_user_pool_client':
+      return { id: mock.cognitoClientId(account, region, attr(block, 'name')) };
+    case 'aws_apigatewayv2_api': {
+      const id = mock.apiGatewayId(account, region, attr(block, 'name'));
+      return {
+        id,
+        api_endpoint: `https://${id}.execute-api.${region}.amazonaws.com`,
+        execution_arn: `arn:aws:execute-api:${region}:${account}:${id}`,
+        arn: `arn:aws:apigateway:${region}::/apis/${id}`,
+      };
+    }
+    case 'aws_rds_cluster': {
+      const identifier = attr(block, 'cluster_identifier');
+      return {
+        id: identifier,
+        arn: `arn:aws:rds:${region}:${account}:cluster:${identifier}`,
+        endpoint: mock.rdsClusterEndpoint(account, region, identifier),
+        master_user_secret: [{ secret_arn: mock.rdsMasterSecretArn(account, region, identifier), kms_key_id: '', secret_status: 'active' }],
+      };
+    }
+    case 'aws_wafv2_web_acl': {
+      const id = uuid(`waf|${account}|${attr(block, 'name')}`);
+      return { id, arn: `arn:aws:wafv2:us-east-1:${account}:global/webacl/${attr(block, 'name')}/${id}` };
     }
     case 'aws_redshiftserverless_workgroup':
       return { arn: mock.redshiftWorkgroupArn(account, region, attr(block, 'workgroup_name')), id: attr(block, 'workgroup_name') };

@@ -12,7 +12,7 @@ export type Json = Record<string, unknown>;
 
 interface StackDocument {
   terraform?: { required_providers?: Record<string, { version?: string; source?: string }> };
-  provider?: { aws?: { region?: string; allowed_account_ids?: string[] }[] };
+  provider?: { aws?: { region?: string; allowed_account_ids?: string[]; alias?: string }[] };
   resource?: Record<string, Record<string, Json>>;
   data?: Record<string, Record<string, Json>>;
   output?: Record<string, { value: unknown }>;
@@ -56,6 +56,11 @@ export class SynthStack {
         }
       }
     }
+  }
+
+  /** The aliases of the stack's further AWS providers (e.g. `us_east_1` for CloudFront's WAF). */
+  providerAliases(): string[] {
+    return (this.document.provider?.aws ?? []).map((provider) => provider.alias).filter((alias): alias is string => typeof alias === 'string');
   }
 
   /** The AWS provider's pinned account (allowed_account_ids) and region. */

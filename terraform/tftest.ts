@@ -170,6 +170,8 @@ export class TestFile {
       .split('\n')
       .map((line) => `# ${line}`.trimEnd())
       .join('\n');
-    return `${comment}\n\nmock_provider "aws" {}\n\n${this.overrides.join('\n\n')}\n\n${runs.join('\n\n')}\n`;
+    // Every aliased AWS provider of the stack is mocked too (API-5: the us-east-1 provider of the CloudFront WAF).
+    const aliased = this.stack.providerAliases().map((alias) => `\n\nmock_provider "aws" {\n  alias = ${str(alias)}\n}`);
+    return `${comment}\n\nmock_provider "aws" {}${aliased.join('')}\n\n${this.overrides.join('\n\n')}\n\n${runs.join('\n\n')}\n`;
   }
 }

@@ -331,7 +331,7 @@ export class PaymentsApiEdge extends Construct {
     });
   }
 
-  /** The values of the handler's edge variables (functions/api/entry.ts). */
+  /** The values of the handler's edge variables (functions/api/index.ts). */
   handlerEnvironment(): { COGNITO_ISSUER: string; API_AUDIENCES: string } {
     return {
       COGNITO_ISSUER: this.issuer,

@@ -178,7 +178,7 @@ export class AuditTrailDatabase extends Construct {
         }),
       );
     }
-    this.feedFailures = new DeadLetterQueue(this, 'feed-failures', { name: `${identifier}-stream-failures`, kmsKeyArn: props.dataKeyArn }).queue;
+    this.feedFailures = new DeadLetterQueue(this, 'feed-failures', { name: names.auditFeedFailuresQueueName, kmsKeyArn: props.dataKeyArn }).queue;
   }
 
   /** The master secret's ARN (RDS-managed). */

@@ -29,6 +29,9 @@ export interface PolicyStatement {
 export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: Readonly<Record<string, string>> = Object.freeze({
   // X-Ray: PutTraceSegments / PutTelemetryRecords have no resource types in the service authorisation reference.
   'xray:PutTraceSegments': 'X-Ray has no resource-level permissions for trace upload',
+  // NOTIFY-2: an SMS is SNS Publish to a phone number, which is not a resource: AWS authorises it on
+  // `*` only. The notifier's role pairs it with a Deny on the environment's own topics.
+  'sns:Publish': 'SNS Publish to a phone number (SMS) has no resource ARN to scope to',
   'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions for telemetry upload',
   // Lambda in a VPC: Describe* calls cannot be scoped (EC2 Describe* supports no resource ARN).
   'ec2:DescribeNetworkInterfaces': 'EC2 Describe* actions support no resource-level permissions (Lambda VPC ENIs)',

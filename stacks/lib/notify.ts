@@ -22,10 +22,10 @@ import { NOTIFICATIONS_TABLE, NOTIFY_STATUS_INDEXES } from '../../src/adapters/a
 import type { NotificationsConfig } from '../../environments/types';
 import type { Names } from '../naming';
 import { QueueWithDlq, visibilityTimeoutFor } from './queue';
-import { allow, kmsVia, type PolicyStatement } from './iam';
+import { allow, awsRequiresWildcard, kmsVia, type PolicyStatement } from './iam';
 
 /** The notify function's queue settings. */
-export const NOTIFY_QUEUE = Object.freeze({ batchSize: 10, maximumBatchingWindowInSeconds: 1, maxReceiveCount: 5 });
+export const NOTIFY_QUEUE = Object.freeze({ batchSize: 25, maximumBatchingWindowInSeconds: 1, maxReceiveCount: 5 });
 
 export type NotifyEdgeConfig = NotificationsConfig;
 
@@ -79,29 +79,31 @@ export class Notifications extends Construct {
       dkimSigningAttributes: { nextSigningKeyLength: 'RSA_2048_BIT' },
     });
     this.events = new QueueWithDlq(this, 'events', {
-      name: `${names.prefix}-notify-events`,
-      dlqName: `${names.prefix}-notify-events-dlq`,
+      name: names.notifyQueueName,
+      dlqName: names.notifyDlqName,
       kmsKeyArn: props.messagingKeyArn,
       visibilityTimeoutSeconds: visibilityTimeoutFor(props.notifyTimeoutSeconds, NOTIFY_QUEUE.maximumBatchingWindowInSeconds),
       maxReceiveCount: NOTIFY_QUEUE.maxReceiveCount,
     });
   }
 
-  /** The outward-events queue → the notify function (partial batch failures). */
-  feed(functionName: string): LambdaEventSourceMapping {
+  /** The outward-events queue → the notify function (partial batch failures), the poller capped at its reserved concurrency. */
+  feed(functionName: string, reservedConcurrency: number): LambdaEventSourceMapping {
     return new LambdaEventSourceMapping(this, 'notify-feed', {
       eventSourceArn: this.events.queue.arn,
       functionName,
       batchSize: NOTIFY_QUEUE.batchSize,
       maximumBatchingWindowInSeconds: NOTIFY_QUEUE.maximumBatchingWindowInSeconds,
       functionResponseTypes: ['ReportBatchItemFailures'],
+      // Never let the poller outrun the reserved concurrency (throttled batches only churn); AWS minimum 2.
+      scalingConfig: { maximumConcurrency: Math.max(2, reservedConcurrency) },
     });
   }
 
   /** The notify function's and the webhook sweeper's environment (one contract: functions/notify/config.ts), checked by its reader. */
   functionEnvironment(): Record<string, string> {
     const environment: Record<string, string> = {
-      [NOTIFICATIONS_TABLE.envVar]: `${this.names.prefix}-notifications`,
+      [NOTIFICATIONS_TABLE.envVar]: this.names.tableName('notifications'),
       AUTHORISATIONS_TABLE: this.names.tableName('authorisations'),
       NOTIFY_EMAIL_FROM: this.config.emailFrom,
       NOTIFY_SIGNING_KEY_PREFIX: `${this.names.prefix}/webhooks/`,
@@ -113,10 +115,8 @@ export class Notifications extends Construct {
 
   /**
    * The grants of the notifier's adapters. `reader`: the notify function also reads the queue;
-   * the sweeper does not. Push is SNS Publish to platform endpoints (scoped to endpoint ARNs).
-   * SMS (Publish to a phone number) has no resource to scope to: AWS requires Resource "*", which
-   * the IAM helper admits only for actions on its list (stacks/lib/iam.ts); until sns:Publish is
-   * listed there, SMS is not granted.
+   * the sweeper does not. SMS and push are SNS Publish (to a phone number, to a platform endpoint):
+   * Resource "*" (a phone number has no ARN), listed with its reason in stacks/lib/iam.ts.
    */
   functionStatements(reader: boolean): PolicyStatement[] {
     const { names } = this;
@@ -138,7 +138,12 @@ export class Notifications extends Construct {
         { StringEquals: { 'ses:FromAddress': this.config.emailFrom } },
         'SendEmail',
       ),
-      allow(['sns:Publish'], [`arn:aws:sns:${names.region}:${names.account}:endpoint/*`], undefined, 'PushEndpoints'),
+      // SMS is SNS Publish with a PhoneNumber: no resource ARN exists for a phone number, so AWS
+      // authorises it on Resource "*" only; the same statement covers push (Publish to a platform
+      // endpoint ARN). The Deny below keeps the wildcard off the environment's own topics (alarms,
+      // reconciliation, posting notifications), which the topics' policies open to the account.
+      awsRequiresWildcard('SmsAndPush', ['sns:Publish']),
+      { Sid: 'NotOurTopics', Effect: 'Deny', Action: 'sns:Publish', Resource: `arn:aws:sns:${names.region}:${names.account}:${names.prefix}-*` },
     ];
     if (reader) {
       statements.push(

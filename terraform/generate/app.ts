@@ -21,12 +21,45 @@ import { checkLogGroup, named, ref, referencing, rolePolicy, type Expected, type
 import { functionNeeds } from './needs';
 
 /** Functions invoked asynchronously (Scheduler → sweeper / flow-auditor, EventBridge → reconcile-trigger / ingest-batch): their failures go to the async-invoke DLQ. */
-const ASYNC_INVOKED: readonly CatalogueFunctionName[] = ['sweeper', 'reconcile-trigger', 'ingest-batch', 'flow-auditor'];
+const ASYNC_INVOKED: readonly CatalogueFunctionName[] = ['sweeper', 'reconcile-trigger', 'ingest-batch', 'flow-auditor', 'webhook-sweeper'];
 
 /** The environment each function must get: its contract's variables with this environment's values. */
 export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, config: EnvironmentConfig): Record<string, string> {
   // MODE-4: authorise runs the fused hot path over its contract.
   if (fn === 'authorise') return expectedEnvironment(FUSED_CONSUMER, names, config);
+  // API-1..5: the hot path's (authorise in process), the user pool's issuer, its partners' clients, the idempotency table.
+  if (fn === 'api') {
+    const apiName = `${names.prefix}-payments-api`;
+    return {
+      ...expectedEnvironment(FUSED_CONSUMER, names, config),
+      COGNITO_ISSUER: `https://cognito-idp.${names.region}.amazonaws.com/${mock.cognitoUserPoolId(names.account, names.region, apiName)}`,
+      API_AUDIENCES: config.api.partners.map((partner) => mock.cognitoClientId(names.account, names.region, `${apiName}-${partner.name}`)).join(','),
+      API_IDEMPOTENCY_TABLE: names.tableName('apiIdempotency'),
+    };
+  }
+  // NOTIFY-2, HOOK-2: one contract for the notifier and the webhook sweeper.
+  if (fn === 'notify' || fn === 'webhook-sweeper') {
+    return {
+      NOTIFICATIONS_TABLE: names.tableName('notifications'),
+      AUTHORISATIONS_TABLE: names.tableName('authorisations'),
+      NOTIFY_EMAIL_FROM: config.notify.emailFrom,
+      NOTIFY_SIGNING_KEY_PREFIX: `${names.prefix}/webhooks/`,
+      NOTIFY_SES_CONFIGURATION_SET: `${names.prefix}-notify`,
+    };
+  }
+  // AUDIT-1: the audited tables and the cluster's writer endpoint and managed secret.
+  if (fn === 'audit-stream') {
+    const identifier = `${names.prefix}-audit`;
+    return {
+      LEDGER_TABLE: names.tableName('ledger'),
+      TRANSACTIONS_TABLE: names.tableName('transactions'),
+      WORKBENCH_TABLE: names.tableName('workbench'),
+      AUDIT_DB_HOST: mock.rdsClusterEndpoint(names.account, names.region, identifier),
+      AUDIT_DB_PORT: '5432',
+      AUDIT_DB_NAME: 'ledgerline_audit',
+      AUDIT_DB_SECRET_ARN: mock.rdsMasterSecretArn(names.account, names.region, identifier),
+    };
+  }
   // MODE-2: the hot path's, the batch source it posts as, its environment and the file registry.
   if (fn === 'ingest-batch') {
     return {
@@ -118,7 +151,8 @@ function functions(stack: SynthStack, run: Run, names: Names, expected: Expected
     run.eq(f('timeout'), sizing.timeoutSeconds, `${who}: timeout (s)`);
     run.eq(f('reserved_concurrent_executions'), sizing.reservedConcurrency, `${who}: reserved concurrency`);
     run.eqSet(f('vpc_config[0].subnet_ids'), privateSubnets, `${who}: subnets (the private subnets of the ${config.name} VPC)`);
-    run.eqSet(f('vpc_config[0].security_group_ids'), fn === WORKBENCH_FUNCTION ? [workloads, expected.securityGroupId('workbench-fn')] : [workloads], `${who}: security groups`);
+    const groups = fn === WORKBENCH_FUNCTION ? [workloads, expected.securityGroupId('workbench-fn')] : fn === 'audit-stream' ? [workloads, expected.securityGroupId('audit-stream')] : [workloads];
+    run.eqSet(f('vpc_config[0].security_group_ids'), groups, `${who}: security groups`);
     run.eq(f('logging_config[0].log_group'), names.functionLogGroup(fn), `${who}: log group`);
     checkLogGroup(stack, run, names.functionLogGroup(fn), expected.key('logs'), config.retention.logDays);
 

@@ -7,7 +7,7 @@
 import type { EnvironmentConfig } from '../../environments/types';
 import type { CatalogueFunctionName } from '../../stacks/catalogue';
 import { FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type StageName } from '../../src/routes';
-import { TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
+import { LEDGER_BALANCES_INDEX, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
 import { keys as reconKeys } from '../../src/recon/run/aws/steps';
@@ -71,6 +71,14 @@ const TABLE_CALLS: Readonly<Partial<Record<CatalogueFunctionName, TableCalls>>> 
   // table and its markers PutItems on the transactions table (FLOW-1), within the stages' calls.
   authorise: HOT_PATH_CALLS,
   'ingest-batch': HOT_PATH_CALLS,
+  // API-1..5: authorise's stages in process; the idempotency keys; a payment's sequence and the balances index.
+  api: mergeCalls([
+    HOT_PATH_CALLS,
+    {
+      apiIdempotency: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'API-1 idempotency keys' },
+      ledger: { actions: ['dynamodb:GetItem', 'dynamodb:Scan'], indexes: [LEDGER_BALANCES_INDEX], why: 'API-1 payment status (the sequence), balances (the balances index)' },
+    },
+  ]),
   // FLOW-1..3 (src/adapters/aws/flow-facts.ts): intake Scan, BatchGetItem of each payment's facts, a Query per journal partition.
   'flow-auditor': {
     authorisations: { actions: ['dynamodb:Scan'], why: 'FLOW-1 the near-real-time intake' },
@@ -101,7 +109,7 @@ const TABLE_CALLS: Readonly<Partial<Record<CatalogueFunctionName, TableCalls>>> 
 
 /** The stages a function runs: its own (staged), all six (fused `hot-path`, `authorise`, `ingest-batch`), none (any other). */
 function stagesOf(fn: CatalogueFunctionName): readonly StageName[] {
-  if (fn === FUSED_CONSUMER || fn === 'authorise' || fn === 'ingest-batch') return HOT_PATH_STAGES;
+  if (fn === FUSED_CONSUMER || fn === 'authorise' || fn === 'ingest-batch' || fn === 'api') return HOT_PATH_STAGES;
   return (HOT_PATH_STAGES as readonly string[]).includes(fn) ? [fn as StageName] : [];
 }
 
@@ -149,7 +157,7 @@ export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected:
 
   // Events and queues.
   if (fn in FUNCTION_ENVIRONMENT && variablesFor(fn as FunctionName).includes('EVENT_BUS_NAME')) push('events:PutEvents', names.busArn, 'publishes lifecycle events');
-  if (fn === 'authorise' || fn === 'ingest-batch') push('events:PutEvents', names.busArn, 'publishes outward events (FUSE-2)');
+  if (fn === 'authorise' || fn === 'ingest-batch' || fn === 'api') push('events:PutEvents', names.busArn, 'publishes outward events (FUSE-2)');
   if (fn === 'flow-auditor') push('events:PutEvents', names.busArn, 'FLOW-3 re-emits stuck payments');
   const route = routesFor(config.runtime.topology).find((candidate) => candidate.consumer === fn);
   if (route) {
@@ -157,7 +165,7 @@ export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected:
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']) push(action, queue, `event-source mapping of route ${route.name}`);
     push('kms:Decrypt', messagingKey, 'route queues are encrypted under the messaging key');
   }
-  if (fn === 'sweeper' || fn === 'reconcile-trigger' || fn === 'ingest-batch' || fn === 'flow-auditor') {
+  if (fn === 'sweeper' || fn === 'reconcile-trigger' || fn === 'ingest-batch' || fn === 'flow-auditor' || fn === 'webhook-sweeper') {
     push('sqs:SendMessage', names.queueArn(names.asyncInvokeDlqName), 'failed asynchronous invocations (NFR3)');
     push('kms:GenerateDataKey', messagingKey, 'the async-invoke DLQ is encrypted under the messaging key');
   }

@@ -9,10 +9,21 @@ import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/re
 import { FUSED_CONSUMER } from '../../src/routes';
 import { ingestBatchVariables } from '../../functions/ingest-batch/config';
 import { FLOW_AUDITOR_VARIABLES } from '../../functions/flow-auditor/config';
+import { AUDIT_DB_VARIABLES } from '../../functions/audit-stream/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { tempDir } from '../support/runtime';
 
+const NOTIFY_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'NOTIFY_EMAIL_FROM', 'NOTIFY_SIGNING_KEY_PREFIX'];
+
 const FAKE: Record<string, string> = {
+  COGNITO_ISSUER: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbCdEfGhI',
+  API_AUDIENCES: 'clientone,clienttwo',
+  NOTIFY_EMAIL_FROM: 'payments@notify.example',
+  NOTIFY_SIGNING_KEY_PREFIX: 'ledgerline-test/webhooks/',
+  AUDIT_DB_HOST: 'ledgerline-test-audit.cluster-abc.eu-west-2.rds.amazonaws.com',
+  AUDIT_DB_PORT: '5432',
+  AUDIT_DB_NAME: 'ledgerline_audit',
+  AUDIT_DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rds!cluster-abc-AbCdEf',
   EVENT_BUS_NAME: 'ledgerline-test-bus',
   REDRIVE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:redrive',
   RECONCILIATION_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:reconciliation',
@@ -37,6 +48,13 @@ const OWN_CONTRACTS: Record<string, readonly string[]> = {
   authorise: variablesFor(FUSED_CONSUMER),
   'ingest-batch': ingestBatchVariables(),
   'flow-auditor': FLOW_AUDITOR_VARIABLES,
+  // API-1..5: it posts through authorise's handler in process, so the hot path's contract plus its edge's.
+  api: [...variablesFor(FUSED_CONSUMER), 'COGNITO_ISSUER', 'API_AUDIENCES', 'API_IDEMPOTENCY_TABLE'],
+  // NOTIFY-2, HOOK-2: one contract for the notifier and the webhook sweeper (functions/notify/config.ts).
+  notify: NOTIFY_VARIABLES,
+  'webhook-sweeper': NOTIFY_VARIABLES,
+  // AUDIT-1 (functions/audit-stream/config.ts).
+  'audit-stream': ['LEDGER_TABLE', 'TRANSACTIONS_TABLE', 'WORKBENCH_TABLE', AUDIT_DB_VARIABLES.host, AUDIT_DB_VARIABLES.port, AUDIT_DB_VARIABLES.database, AUDIT_DB_VARIABLES.secretArn],
 };
 
 function loadFresh(file: string): { handler?: unknown } {
@@ -49,9 +67,11 @@ describe('function bundles', () => {
   const outDir = tempDir('bundles-');
   const names = functionNames();
 
-  it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2) and the workbench (WB-1)', () => {
+  it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2), the workbench (WB-1), the modes (MODE-2, MODE-4, FLOW-1..3) and the customer edge (API, NOTIFY, HOOK, AUDIT)', () => {
     expect(names).toEqual([
+      'api',
       'assembler',
+      'audit-stream',
       'authorise',
       'dedup',
       'enrich',
@@ -59,6 +79,7 @@ describe('function bundles', () => {
       'hot-path',
       'ingest',
       'ingest-batch',
+      'notify',
       'posting',
       'reconcile-cases',
       'reconcile-match',
@@ -69,6 +90,7 @@ describe('function bundles', () => {
       'rules',
       'standardise',
       'sweeper',
+      'webhook-sweeper',
     ]);
   });
 
@@ -79,8 +101,10 @@ describe('function bundles', () => {
       const recon =
         name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : (OWN_CONTRACTS[name] ?? []);
       for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : recon) {
-        process.env[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
-        if (process.env[variable] === undefined) delete process.env[variable];
+        // Assigning undefined to the real process.env stores the string "undefined": set only what has a value.
+        const value = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
+        if (value === undefined) delete process.env[variable];
+        else process.env[variable] = value;
       }
       process.env.AWS_REGION = 'eu-west-2';
       expect(typeof loadFresh(outFile).handler).toBe('function');

@@ -29,7 +29,7 @@ function synth(config: EnvironmentConfig): { json: Json; environment: Record<str
     dataKeyArn: `arn:aws:kms:${config.region}:${config.account}:key/data`,
     notifyTimeoutSeconds: 60,
   });
-  notify.feed(names.functionName('authorise'));
+  notify.feed(names.functionName('notify'), config.functions.notify.reservedConcurrency);
   return { json: JSON.parse(Testing.synth(stack)) as Json, environment: notify.functionEnvironment(), reader: notify.functionStatements(true), sweeper: notify.functionStatements(false) };
 }
 
@@ -58,14 +58,30 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(queue.visibility_timeout_seconds).toBeGreaterThanOrEqual(6 * 60);
     for (const [, candidate] of queues) expect(candidate.kms_master_key_id).toContain(':key/messaging');
     const [[, mapping]] = resources(built.json, 'aws_lambda_event_source_mapping') as [[string, Json]];
-    expect(mapping).toMatchObject({ event_source_arn: `\${aws_sqs_queue.${queueId}.arn}`, function_response_types: ['ReportBatchItemFailures'], batch_size: NOTIFY_QUEUE.batchSize });
+    expect(mapping).toMatchObject({
+      event_source_arn: `\${aws_sqs_queue.${queueId}.arn}`,
+      function_response_types: ['ReportBatchItemFailures'],
+      batch_size: NOTIFY_QUEUE.batchSize,
+      scaling_config: { maximum_concurrency: Math.max(2, config.functions.notify.reservedConcurrency) },
+    });
   });
 
-  test('the environment passes the function\'s own reader; the grants name the table, keys, identity and From address, never "*"', () => {
+  test('the environment passes the function\'s own reader; the grants name the table, keys, identity and From address; "*" only for SMS, never on our topics', () => {
     const read = readNotifyConfig(built.environment);
     expect(read.emailFrom).toBe(config.notify.emailFrom);
     expect(read.notificationsTable).toBe(`${config.prefix}-notifications`);
-    for (const statement of [...built.reader, ...built.sweeper]) expect(statement.Resource).not.toBe('*');
+    // NOTIFY-2: SMS is Publish to a phone number (no ARN): the one wildcard, sns:Publish alone, with a Deny on the environment's topics.
+    for (const statement of [...built.reader, ...built.sweeper].filter((candidate) => candidate.Resource === '*')) {
+      expect([statement.Sid, statement.Effect, statement.Action]).toEqual(['AwsRequiresWildcardSmsAndPush', 'Allow', ['sns:Publish']]);
+    }
+    for (const statements of [built.reader, built.sweeper]) {
+      expect(statements.find((statement) => statement.Sid === 'NotOurTopics')).toEqual({
+        Sid: 'NotOurTopics',
+        Effect: 'Deny',
+        Action: 'sns:Publish',
+        Resource: `arn:aws:sns:${config.region}:${config.account}:${config.prefix}-*`,
+      });
+    }
     const send = built.reader.find((statement) => statement.Sid === 'SendEmail')!;
     expect(send.Condition).toEqual({ StringEquals: { 'ses:FromAddress': config.notify.emailFrom } });
     expect(built.reader.some((statement) => statement.Sid === 'OutwardEvents')).toBe(true);

@@ -5,10 +5,13 @@
  * settings, and nothing else routes events on the bus. The authorisation Pipe delivers where
  * `authorisationEntry` says: the fused hot path's queue, or the bus (staged).
  */
-import { authorisationEntry, routesFor, type Route } from '../../src/routes';
+import fc from 'fast-check';
+import { authorisationEntry, matchesPattern, OUTWARD_NOTIFY_ROUTE, routesFor, type EventPattern, type Route } from '../../src/routes';
+import { ALL_EVENT_TYPES } from '../../src/domain/events';
+import { NOTIFICATION_ROUTES } from '../../src/notify/mapping';
 import { Names } from '../../stacks/naming';
 import { SYNTHESIZED_SCOPES, cleanupSynth, model } from './support/synth';
-import { block, list, statementsOf, type Resource, type SynthModel } from './support/model';
+import { block, list, statementsOf, type Json, type Resource, type SynthModel } from './support/model';
 
 afterAll(cleanupSynth);
 
@@ -25,12 +28,47 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config) => {
     m = model(scope);
   });
 
-  test('the bus carries exactly one rule per route; the only other rule notifies a topic, no consumer', () => {
+  test("the bus carries exactly one rule per route; the others notify: a topic (operations) and the notifier's queue, no hot-path consumer", () => {
     const busRules = m.of('aws_cloudwatch_event_rule').filter((rule) => rule.config.event_bus_name === names.busName);
-    expect(busRules.map((rule) => rule.config.name).sort()).toEqual([...routes.map((route) => names.routeRuleName(route)), names.postingFailureRuleName].sort());
+    expect(busRules.map((rule) => rule.config.name).sort()).toEqual(
+      [...routes.map((route) => names.routeRuleName(route)), names.postingFailureRuleName, names.routeRuleName(OUTWARD_NOTIFY_ROUTE)].sort(),
+    );
     const notify = busRules.find((rule) => rule.config.name === names.postingFailureRuleName)!;
     const targets = m.of('aws_cloudwatch_event_target').filter((target) => m.refs(target, target.config.rule).includes(notify.address));
     expect(targets.map((target) => target.config.arn)).toEqual([names.topicArn('posting-notifications')]);
+  });
+
+  test("NOTIFY-1, HOOK-2: the outward rule matches exactly the mapping's events (and outcomes) and sends them to the notifier's queue only, which admits only that rule", () => {
+    const rule = one(
+      m.of('aws_cloudwatch_event_rule').filter((candidate) => candidate.config.name === names.routeRuleName(OUTWARD_NOTIFY_ROUTE)),
+      'the outward rule',
+    );
+    const pattern = JSON.parse(String(rule.config.event_pattern)) as EventPattern;
+    expect(pattern).toEqual(OUTWARD_NOTIFY_ROUTE.eventPattern);
+    // Generated events: the rule matches an event exactly when the mapping routes it (NOTIFICATION_ROUTES, the one definition).
+    const types = [...new Set([...ALL_EVENT_TYPES, ...NOTIFICATION_ROUTES.map((route) => route.event)])];
+    fc.assert(
+      fc.property(fc.constantFrom(...types), fc.constantFrom('approve', 'decline', 'review', 'reject'), (type, outcome) => {
+        const event = { 'detail-type': type, source: 'ledgerline.test', detail: { type, data: { decision: { outcome } } } };
+        const routed = NOTIFICATION_ROUTES.some((route) => route.event === type && (route.when === undefined || route.when === `decision.outcome = ${outcome}`));
+        expect([type, outcome, matchesPattern(pattern, event as never)]).toEqual([type, outcome, routed]);
+      }),
+      { numRuns: 300 },
+    );
+    const targets = m.of('aws_cloudwatch_event_target').filter((target) => m.refs(target, target.config.rule).includes(rule.address));
+    expect(targets).toHaveLength(1);
+    const queue = one(
+      m.of('aws_sqs_queue').filter((candidate) => candidate.config.name === names.notifyQueueName),
+      'the notify queue',
+    );
+    expect(m.refs(targets[0]!, targets[0]!.config.arn)).toEqual([queue.address]);
+    expect(block(targets[0]!.config.dead_letter_config)?.arn).toBe(names.queueArn(names.busDeliveryDlqName));
+    const policy = one(
+      m.of('aws_sqs_queue_policy').filter((candidate) => m.refs(candidate, candidate.config.queue_url).some((ref) => ref.startsWith(queue.address))),
+      'the notify queue policy',
+    );
+    const sends = statementsOf(policy.config.policy).filter((statement) => statement.Effect === 'Allow');
+    expect(sends.map((statement) => [statement.Action, (statement.Condition?.ArnEquals as Json)['aws:SourceArn']])).toEqual([['sqs:SendMessage', [names.routeRuleArn(OUTWARD_NOTIFY_ROUTE)]]]);
   });
 
   test('the Pipe delivers authorisations where authorisationEntry says, and its role may send there and nowhere else', () => {

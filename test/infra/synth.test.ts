@@ -13,7 +13,8 @@ import { Names } from '../../stacks/naming';
 import { INTERFACE_ENDPOINTS } from '../../stacks/network-stack';
 import { OUTWARD_EVENT_TYPES, replayEventTypes } from '../../stacks/data-stack';
 import { deployableFunctions, FLOW_AUDIT_SETTINGS, functionCatalogue, functionSizing, isModeFunction } from '../../stacks/catalogue';
-import { modeVariables } from '../../stacks/app-stack';
+import { API_CONTRACT_VARIABLES, modeVariables } from '../../stacks/app-stack';
+import { readNotifyConfig } from '../../functions/notify/config';
 import { readFlowAuditorConfig } from '../../functions/flow-auditor/config';
 import { readIngestBatchConfig } from '../../functions/ingest-batch/config';
 import { MANAGED_POLICY_MAX_CHARS } from '../../stacks/bootstrap-stack';
@@ -200,6 +201,25 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
         if (entry.name === 'authorise') expect(() => readFunctionConfig(FUSED_CONSUMER, variables)).not.toThrow();
         if (entry.name === 'ingest-batch') expect(() => readIngestBatchConfig(variables)).not.toThrow();
         if (entry.name === 'flow-auditor') expect(() => readFlowAuditorConfig(variables)).not.toThrow();
+      } else if (entry.name === 'api') {
+        // API-1..5: the hot path's contract (it posts through authorise in process) and the edge's.
+        for (const key of Object.keys(variables)) expect(['api', key, API_CONTRACT_VARIABLES.includes(key)]).toEqual(['api', key, true]);
+        expect(() => readFunctionConfig(FUSED_CONSUMER, variables)).not.toThrow();
+        expect(variables.API_IDEMPOTENCY_TABLE).toBe(names.tableName('apiIdempotency'));
+        expect(variables.COGNITO_ISSUER).toMatch(new RegExp(`^https://cognito-idp\\.${config.region}\\.amazonaws\\.com/\\$\\{aws_cognito_user_pool\\.`));
+        expect(variables.API_AUDIENCES).toContain('aws_cognito_user_pool_client.');
+      } else if (entry.name === 'notify' || entry.name === 'webhook-sweeper') {
+        // NOTIFY-2, HOOK-2: one contract (functions/notify/config.ts).
+        expect(readNotifyConfig(variables)).toMatchObject({
+          notificationsTable: names.tableName('notifications'),
+          authorisationsTable: names.tableName('authorisations'),
+          emailFrom: config.notify.emailFrom,
+        });
+      } else if (entry.name === 'audit-stream') {
+        // AUDIT-1: the audited tables and the cluster (its endpoint and managed secret are references).
+        expect(Object.keys(variables).sort()).toEqual(['AUDIT_DB_HOST', 'AUDIT_DB_NAME', 'AUDIT_DB_PORT', 'AUDIT_DB_SECRET_ARN', 'LEDGER_TABLE', 'TRANSACTIONS_TABLE', 'WORKBENCH_TABLE']);
+        expect(variables.AUDIT_DB_HOST).toContain('aws_rds_cluster.');
+        expect(variables.AUDIT_DB_SECRET_ARN).toContain('master_user_secret');
       } else {
         expect(variables).toEqual({});
       }
@@ -301,7 +321,7 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
 
 test('environments differ only in config: the same resources, only counts (AZs, CIDRs, alarm recipients) vary', () => {
   // `vpc_private-rt-2_68DF986D` → `vpc_private-rt-N`: an indexed construct differs only in how many there are;
-  // alarm recipients are email addresses and/or HTTPS endpoints, as each environment's config says.
+  // alarm recipients are email addresses and/or HTTPS endpoints, and API partners, as each environment's config says.
   const shape = (scope: SynthModel) =>
     [
       ...new Set(
@@ -310,7 +330,9 @@ test('environments differ only in config: the same resources, only counts (AZs, 
             `${resource.stack.replace(/^ledgerline-[a-z]+-/, '')}/${resource.type}.${resource.name
               .replace(/_[0-9A-F]{8}$/, '')
               .replace(/-\d+(-\d+)?$/, '-N')
-              .replace(/^alarm-(email|https)-N$/, 'alarm-recipient-N')}`,
+              .replace(/^alarm-(email|https)-N$/, 'alarm-recipient-N')
+              // API-5: one app client per configured partner (named by the partner).
+              .replace(/^payments-api_client-[a-z0-9-]+$/, 'payments-api_client-N')}`,
         ),
       ),
     ].sort();

@@ -20,13 +20,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-afterAll(cleanupSynth);
-
 const contracts = new Map<string, IamContractImpl>();
 function contract(env: string): IamContractImpl {
   if (!contracts.has(env)) contracts.set(env, loadIamContract(stacksDir(), env));
   return contracts.get(env)!;
 }
+
+afterAll(cleanupSynth);
+
+// Synthesizing every stack and loading each contract takes tens of seconds on a loaded machine.
+beforeAll(() => {
+  for (const [scope] of SYNTHESIZED_SCOPES) contract(scope);
+}, 600_000);
 
 /** May `principalArn` (an assumed-role session or a user/root ARN) invoke `functionArn` in `env`, its own account allowing it? */
 function mayInvoke(env: string, principalArn: string, principalAccount: string, functionArn: string): { allowed: boolean; reason?: string } {

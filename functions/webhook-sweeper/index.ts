@@ -1,6 +1,6 @@
 /**
  * AWS Lambda entry point of the webhook sweeper (EventBridge Scheduler). Logic: ./webhook-sweeper.ts.
- * Not deployed yet: entry.ts, not index.ts (see functions/notify/entry.ts).
+ * Deployed by the app stack on its schedule, with the notifier's environment (functions/notify/config.ts).
  */
 import { createWebhookSweeperHandler } from './webhook-sweeper';
 import { readNotifyConfig } from '../notify/config';

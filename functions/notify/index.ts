@@ -1,7 +1,6 @@
 /**
  * AWS Lambda entry point of the notifier (SQS of outward events). Logic: ./notify.ts.
- * Not deployed yet: named entry.ts, not index.ts, so the bundler and the synth (which deploy every
- * functions/<name>/index.ts) leave it out until the stacks wire it; then rename it index.ts.
+ * Deployed by the app stack (stacks/lib/notify.ts): the outward-events queue feeds it.
  */
 import { createNotifyHandler } from './notify';
 import { readNotifyConfig } from './config';

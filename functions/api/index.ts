@@ -1,7 +1,6 @@
 /**
- * AWS Lambda entry point of the payments API (API-1..5), to become index.ts once the function is
- * in the runtime-config contract and the catalogue (stacks/catalogue.ts; every functions/<name>/index.ts
- * is bundled and must be deployed). It is to be wired by the infrastructure with
+ * AWS Lambda entry point of the payments API (API-1..5), behind the HTTP API's JWT authorizer
+ * (stacks/lib/api.ts; catalogued in stacks/catalogue.ts). The app stack wires it with
  * the hot path's configuration contract (it posts through the authorise function's handler, in
  * process: functions/authorise/index.ts) plus:
  * - COGNITO_ISSUER: the user pool's issuer URL (its JWKS is `<issuer>/.well-known/jwks.json`);

@@ -1,8 +1,7 @@
 /**
  * AWS Lambda entry point of audit-stream (DynamoDB Streams → the audit trail in Aurora PostgreSQL,
- * AUDIT-1). Logic: ./audit-stream.ts; contract: ./config.ts. It becomes ./index.ts (what the
- * bundler deploys) with its catalogue entry in stacks/catalogue.ts: every functions/<name>/index.ts
- * must be deployed by some topology (test/infra/synth.test.ts).
+ * AUDIT-1). Logic: ./audit-stream.ts; contract: ./config.ts. Deployed by the app stack
+ * (stacks/lib/audit-db.ts): one stream mapping per audited table.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAuditStreamHandler } from './audit-stream';

@@ -13,8 +13,13 @@
  *    the redrive state machine);
  * 5. uploads one bank statement generated from the ledger: S3 Object Created → default bus →
  *    statement-uploaded rule → reconcile-trigger → the reconciliation state machine;
- * 6. runs the embedded CLI on the same inputs and prints EQUAL or a precise diff;
- * 7. with --counts FILE (COST-1), writes what the traffic and the sweeper cost in requests,
+ * 6. runs the operating-mode functions (rehearsal/modes.ts, MODE-2, MODE-4, FLOW-1..3): a file
+ *    uploaded under the batch prefix → the S3 rule → ingest-batch (and uploaded again: nothing
+ *    posts twice); authorise invoked synchronously as the caller its permission names; a payment's
+ *    event lost between stages → the flow auditor's schedule → repaired, its alarm's metric read;
+ * 7. runs the embedded CLI on the same inputs (continued with the modes' inputs) and prints EQUAL
+ *    or a precise diff;
+ * 8. with --counts FILE (COST-1), writes what the traffic and the sweeper cost in requests,
  *    capacity, invocations, durations and log bytes (rehearsal/metering.ts), for `ledgerline cost`.
  * Exits non-zero on any difference, any IAM denial, any unexpected dead letter or any function
  * that cannot start.
@@ -970,8 +975,10 @@ function topologyOf(deployment: Deployment): MeasuredCounts['topology'] {
 export const USAGE = `usage: npm run rehearse -- [options]
 
 Boots one environment's synthesized Terraform on local stand-ins, runs generated traffic through the
-real bundles (every AWS call checked against the synthesized IAM) and compares the ledger, posting
-records and reconciliation results with the embedded run (REH-1). Exit 0: equal and clean.
+real bundles (every AWS call checked against the synthesized IAM), then the operating-mode
+functions (ingest-batch, authorise, flow-auditor), and compares the ledger, posting records,
+reconciliation results and mode outcomes with the embedded run (REH-1). Exit 0: equal and clean.
+REHEARSAL_EMBEDDED_PROCESS=spawn runs each embedded CLI command in its own process.
 
   --env NAME            environment to synthesize and rehearse (default dev)
   --count N             generated authorisations (default 10000)

@@ -76,6 +76,11 @@ export interface ReconcileRunPorts<Ref> extends AdmitPorts<Ref> {
   now: () => Date;
   /** Points where a test interrupts the commit (REC-OUT-3). */
   hooks?: { beforeRegistryCommit?(): void; afterRegistryCommit?(): void };
+  /**
+   * NOTIFY-1: told once the run is committed (reconciliation.completed: src/notify/outward.ts).
+   * The run is committed whatever it answers: a failure is reported as a warning.
+   */
+  committed?: (run: RecordedRun) => Promise<void>;
 }
 
 export interface ReconcileRunRequest<Ref> {
@@ -531,5 +536,6 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     audit,
   };
   const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, run.ledgerEntry));
+  await ports.committed?.(run).catch((error: Error) => progress(`warning: run ${runId} is committed but was not announced (${error.message})`));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

@@ -32,7 +32,7 @@ import { NOTIFY_DIR, openNotifyDatabase, SqliteDeliveryStore, SqliteNotifyCursor
 import { ArchiveNotifyEventSource, FlowPaymentFacts, JsonRecipientDirectory, RECIPIENTS_FILE } from '../adapters/embedded/notify-sources';
 import { defaultTemplatesDir, FileTemplateStore } from '../adapters/embedded/notify-templates';
 import { isPurpose, PURPOSE_NAMES, type Purpose } from '../notify/catalogue';
-import { checkPolicy, DEFAULT_DELIVERY_POLICY } from '../notify/delivery-policy';
+import { checkPolicy, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../notify/delivery-policy';
 import { DEFAULT_TOLERANCE_SECONDS, verifyWebhook } from '../notify/signing';
 import type { DeliveryState, Subscription } from '../ports/notify';
 import { sweepDeliveries, type DeliverySweepResult } from '../use-cases/deliver-webhook/sweep';
@@ -122,6 +122,51 @@ function formatSummary(summary: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
+/** The embedded notifier's dependencies: what `ledgerline notify` and `ledgerline serve`'s notify round both run. */
+export type EmbeddedNotifyDeps = NotifyDeps & { source: ArchiveNotifyEventSource; cursors: SqliteNotifyCursors };
+
+/**
+ * The embedded notifier over `stateDir` and its open notification database `db` (NOTIFY-1/2,
+ * HOOK-1/2): SQLite deliveries, subscriptions, keys and cursors; file senders under the state's
+ * notify outbox; webhooks over fetch; the state's event archive and flow facts. ONE definition:
+ * `ledgerline notify` and `ledgerline serve` both build it here. `close()` closes the event source
+ * and the payment facts (the caller owns `db`).
+ */
+export function embeddedNotifyDeps(
+  stateDir: string,
+  db: StateDatabase,
+  options: { policy?: DeliveryPolicy; templatesDir?: string; recipientsFile?: string } = {},
+): { deps: EmbeddedNotifyDeps; close(): void } {
+  const source = new ArchiveNotifyEventSource(stateDir);
+  const payments = new FlowPaymentFacts(stateDir);
+  const sender = new FileMessageSender(join(stateDir, NOTIFY_OUTBOX_DIR));
+  const deps: EmbeddedNotifyDeps = {
+    deliveries: new SqliteDeliveryStore(db),
+    subscriptions: new SqliteSubscriptionRegistry(db),
+    keys: new SqliteSigningKeyStore(db),
+    transport: new FetchWebhookTransport(),
+    senders: { email: sender, sms: sender, push: sender },
+    clock: systemClock,
+    random: Math.random,
+    // One attempt in line by default: a down endpoint is parked for the sweep, never stalls the drain.
+    policy: options.policy ?? checkPolicy({ ...DEFAULT_DELIVERY_POLICY, inlineAttempts: 1 }),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    templates: new FileTemplateStore(options.templatesDir ?? defaultTemplatesDir()),
+    recipients: new JsonRecipientDirectory(options.recipientsFile ?? join(stateDir, RECIPIENTS_FILE)),
+    payments,
+    defaultLanguage: 'en',
+    source,
+    cursors: new SqliteNotifyCursors(db),
+  };
+  return {
+    deps,
+    close: () => {
+      source.close();
+      payments.close();
+    },
+  };
+}
+
 export function addNotifyCommand(program: Command, io: CliIo): void {
   program
     .command('notify')
@@ -136,26 +181,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
     .action(async (options: { state: string; once?: boolean; interval: number; inlineAttempts: number; recipients?: string; templates: string; json?: boolean }) => {
       const policy = checkPolicy({ ...DEFAULT_DELIVERY_POLICY, inlineAttempts: Math.min(options.inlineAttempts, DEFAULT_DELIVERY_POLICY.maxAttempts) });
       await withNotifyState(options.state, async (db) => {
-        const source = new ArchiveNotifyEventSource(options.state);
-        const payments = new FlowPaymentFacts(options.state);
-        const sender = new FileMessageSender(join(options.state, NOTIFY_OUTBOX_DIR));
-        const deps: NotifyDeps & { source: ArchiveNotifyEventSource; cursors: SqliteNotifyCursors } = {
-          deliveries: new SqliteDeliveryStore(db),
-          subscriptions: new SqliteSubscriptionRegistry(db),
-          keys: new SqliteSigningKeyStore(db),
-          transport: new FetchWebhookTransport(),
-          senders: { email: sender, sms: sender, push: sender },
-          clock: systemClock,
-          random: Math.random,
-          policy,
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          templates: new FileTemplateStore(options.templates),
-          recipients: new JsonRecipientDirectory(options.recipients ?? join(options.state, RECIPIENTS_FILE)),
-          payments,
-          defaultLanguage: 'en',
-          source,
-          cursors: new SqliteNotifyCursors(db),
-        };
+        const { deps, close } = embeddedNotifyDeps(options.state, db, { policy, templatesDir: options.templates, recipientsFile: options.recipients });
         let stop = false;
         const interrupt = () => {
           stop = true;
@@ -175,8 +201,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
         } finally {
           process.removeListener('SIGINT', interrupt);
           process.removeListener('SIGTERM', interrupt);
-          source.close();
-          payments.close();
+          close();
         }
       });
     });

@@ -41,16 +41,11 @@ import { partitionDirs } from '../runtime/state-layout';
 import { createAccountBalance } from '../use-cases/api-account-balance/account-balance';
 import { createPaymentStatus } from '../use-cases/api-payment-status/payment-status';
 import { createSubmitAuthorisation } from '../use-cases/api-submit-authorisation/submit-authorisation';
-import { FileMessageSender, NOTIFY_OUTBOX_DIR } from '../adapters/embedded/notify-file-sinks';
-import { FetchWebhookTransport } from '../adapters/embedded/notify-http';
-import { NOTIFY_DB_FILE, NOTIFY_DIR, openNotifyDatabase, SqliteDeliveryStore, SqliteNotifyCursors, SqliteSigningKeyStore, SqliteSubscriptionRegistry } from '../adapters/embedded/notify-sqlite';
-import { ArchiveNotifyEventSource, FlowPaymentFacts, JsonRecipientDirectory, RECIPIENTS_FILE } from '../adapters/embedded/notify-sources';
-import { defaultTemplatesDir, FileTemplateStore } from '../adapters/embedded/notify-templates';
+import { NOTIFY_DB_FILE, NOTIFY_DIR, openNotifyDatabase } from '../adapters/embedded/notify-sqlite';
 import { embeddedStateFeeds } from '../adapters/embedded/audit-source';
 import { migrateAuditStore } from '../adapters/postgres/audit-migrations';
 import { PostgresAuditStore } from '../adapters/postgres/audit-store';
 import { poolFromUrl, type Pool } from '../adapters/postgres/connect';
-import { checkPolicy, DEFAULT_DELIVERY_POLICY } from '../notify/delivery-policy';
 import { sweepDeliveries } from '../use-cases/deliver-webhook/sweep';
 import { drainEvents } from '../use-cases/notify/drain';
 import { copyAudit } from '../use-cases/copy-audit/copy-audit';
@@ -59,6 +54,7 @@ import { CliError, EXIT_LOCKED } from './errors';
 import type { CliIo } from './main';
 import { wholeNumber } from './options';
 import { loadClients, loadIssuer } from './token-command';
+import { embeddedNotifyDeps } from './notify-command';
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 200, perSecond: 100 };
 const SOURCE = 'payments-api';
@@ -164,35 +160,14 @@ async function notifyRound(stateDir: string): Promise<{ events: number; notifica
     throw error;
   }
   const db = openNotifyDatabase(stateDir);
-  const source = new ArchiveNotifyEventSource(stateDir);
-  const payments = new FlowPaymentFacts(stateDir);
+  // The notifier's own wiring, as `ledgerline notify --once` builds it (one attempt in line).
+  const { deps, close } = embeddedNotifyDeps(stateDir, db);
   try {
-    const sender = new FileMessageSender(join(stateDir, NOTIFY_OUTBOX_DIR));
-    const clock = { now: () => new Date() };
-    const deps = {
-      deliveries: new SqliteDeliveryStore(db),
-      subscriptions: new SqliteSubscriptionRegistry(db),
-      keys: new SqliteSigningKeyStore(db),
-      transport: new FetchWebhookTransport(),
-      senders: { email: sender, sms: sender, push: sender },
-      clock,
-      random: Math.random,
-      // One attempt in line, as `ledgerline notify` by default: a down endpoint is parked for the sweep, never stalls the round.
-      policy: checkPolicy({ ...DEFAULT_DELIVERY_POLICY, inlineAttempts: 1 }),
-      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-      templates: new FileTemplateStore(defaultTemplatesDir()),
-      recipients: new JsonRecipientDirectory(join(stateDir, RECIPIENTS_FILE)),
-      payments,
-      defaultLanguage: 'en',
-      source,
-      cursors: new SqliteNotifyCursors(db),
-    };
     const drained = await drainEvents(deps);
     const swept = await sweepDeliveries(deps);
     return { events: drained.events, notifications: drained.results.length, stopped: drained.stopped.length, swept: swept.examined, delivered: swept.delivered, deadLettered: swept.deadLettered };
   } finally {
-    source.close();
-    payments.close();
+    close();
     db.close();
     lock.release();
   }

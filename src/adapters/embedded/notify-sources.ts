@@ -21,6 +21,8 @@ import { NOTIFYING_EVENT_TYPES } from '../../notify/mapping';
 import type { CustomerContact, NotifyEventSource, PaymentFacts, RecipientDirectory, SourcedEvent } from '../../ports/notify';
 import { partitionDirs } from '../../runtime/state-layout';
 import { STATE_DB_FILE } from './database';
+import { NOTIFY_DIR } from './notify-sqlite';
+import { OUTWARD_DB_FILE, OUTWARD_SOURCE } from './notify-outward';
 import recipientsSchema from '../../../schemas/notification-recipients.schema.json';
 
 type Db = Database.Database;
@@ -74,16 +76,32 @@ class PartitionReaders {
 
 export class ArchiveNotifyEventSource implements NotifyEventSource {
   private readonly partitions: PartitionReaders;
+  private outward: Db | undefined;
 
-  constructor(stateDir: string) {
+  constructor(private readonly stateDir: string) {
     this.partitions = new PartitionReaders(stateDir);
   }
 
+  private outwardFile(): string {
+    return join(this.stateDir, NOTIFY_DIR, OUTWARD_DB_FILE);
+  }
+
   async sources(): Promise<readonly string[]> {
-    return this.partitions.names().map((name) => `archive:${name}`);
+    // The notify outbox (reconciliation and the workbench: src/notify/outward.ts), once anything was published to it.
+    return [...this.partitions.names().map((name) => `archive:${name}`), ...(existsSync(this.outwardFile()) ? [OUTWARD_SOURCE] : [])];
   }
 
   async read(source: string, position: number, limit: number): Promise<SourcedEvent[]> {
+    if (source === OUTWARD_SOURCE) {
+      if (!this.outward) {
+        if (!existsSync(this.outwardFile())) return [];
+        this.outward = new Database(this.outwardFile(), { fileMustExist: true });
+        this.outward.pragma('busy_timeout = 5000');
+      }
+      if (!hasTable(this.outward, 'outward_events')) return [];
+      const rows = this.outward.prepare('SELECT seq, body FROM outward_events WHERE seq > ? ORDER BY seq LIMIT ?').all(position, limit) as { seq: number; body: string }[];
+      return rows.map((row) => ({ position: row.seq, event: JSON.parse(row.body) as NotifiableEvent }));
+    }
     const db = this.partitions.reader(source.replace(/^archive:/, ''));
     if (!db || !hasTable(db, 'event_archive')) return [];
     const types = NOTIFYING_EVENT_TYPES;
@@ -96,6 +114,8 @@ export class ArchiveNotifyEventSource implements NotifyEventSource {
 
   close(): void {
     this.partitions.close();
+    this.outward?.close();
+    this.outward = undefined;
   }
 }
 

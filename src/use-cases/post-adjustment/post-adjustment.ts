@@ -21,6 +21,7 @@ import {
   type Adjustment,
   type AdjustmentAccounts,
   type AdjustmentApproval,
+  type AdjustmentRef,
   AdjustmentError,
   adjustmentFromRef,
   adjustmentIdFor,
@@ -30,6 +31,8 @@ import {
   buildReversal,
 } from '../../domain/adjustment';
 import type { LedgerAccountResolver, LedgerStore, PostingOutbox, RecordedSequences } from '../../ports';
+import type { OutwardEventPublisher } from '../../notify/outward';
+import { writeOffApprovedEvent } from '../../notify/outward';
 import { type Actor, applyCaseAction, type CaseAction, type CaseEvent, type ExceptionCase, WorkbenchError } from '../../recon/workbench/cases';
 import { CaseVersionConflict, type WorkbenchStore } from '../../recon/workbench/ports';
 
@@ -72,6 +75,27 @@ export interface WorkbenchLedgerDeps {
   accounts: LedgerAccountResolver;
   /** The write-off and suspense accounts per currency, when configuration names them. */
   adjustmentAccounts?: AdjustmentAccounts;
+  /**
+   * NOTIFY-1: told `workbench.write-off-approved` once an approved write-off is booked and its case
+   * saved (its id derives from the adjustment: a concurrent or repeated approval is the same event).
+   */
+  outward?: OutwardEventPublisher;
+}
+
+/** Announces a booked write-off (when an outward publisher is wired). */
+async function announceWriteOff(deps: WorkbenchLedgerDeps, caseId: string, ref: AdjustmentRef, action: CaseAction, actor: Actor, at: string): Promise<void> {
+  if (!deps.outward) return;
+  const note = action.type === 'approve-write-off' ? action.note : undefined;
+  await deps.outward.publish(
+    writeOffApprovedEvent({
+      caseId,
+      adjustmentId: ref.adjustmentId,
+      amount: { value: ref.amount.replace(/^[-+]/, ''), currency: ref.currency },
+      approvedBy: actor.user,
+      ...(note !== undefined ? { note } : {}),
+      at,
+    }),
+  );
 }
 
 export type CaseStoreForAdjustments = Pick<WorkbenchStore, 'get' | 'save'>;
@@ -148,12 +172,14 @@ async function approve(
   };
   try {
     await postAdjustment({ ...deps, cases }, { adjustment, next, event });
-    return { case: next, event };
   } catch (error) {
     if (!(error instanceof CaseVersionConflict)) throw error;
     const fresh = await cases.get(current.caseId);
-    // A concurrent submission of the same approval won: the same adjustment, booked once.
-    if (fresh?.resolution?.adjustment?.adjustmentId === adjustment.adjustmentId) return { case: fresh, event };
+    // A concurrent submission of the same approval won: the same adjustment, booked once (and the same event).
+    if (fresh?.resolution?.adjustment?.adjustmentId === adjustment.adjustmentId) {
+      await announceWriteOff(deps, current.caseId, ref, action, actor, at);
+      return { case: fresh, event };
+    }
     // Someone commented or assigned meanwhile: the proposal stands; the approval completes on the new version.
     if (fresh && sameProposal(fresh, current) && attempt < MAX_ATTEMPTS) return approve(deps, cases, fresh, action, actor, at, fresh.version, attempt + 1);
     // The proposal is gone (rejected, cleared): what was booked for it is taken back, once.
@@ -164,6 +190,8 @@ async function approve(
       `case ${current.caseId} changed while the write-off was being booked (now ${fresh?.status ?? 'gone'}); its booking ${adjustment.adjustmentId} was reversed as ${reversal.adjustmentId}. Reload the case and try again`,
     );
   }
+  await announceWriteOff(deps, current.caseId, ref, action, actor, at);
+  return { case: next, event };
 }
 
 async function reject(

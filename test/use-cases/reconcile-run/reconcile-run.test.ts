@@ -200,6 +200,36 @@ describe('reconcileRun over ports', () => {
     expect(messages.find((message) => message.includes('cases were not raised'))).toMatch(/workbench\.db is locked/);
   });
 
+  it('NOTIFY-1: the committed port hears of each committed run once, after its commit, never of a failed or empty one; its failure leaves the run committed and says so', async () => {
+    await fc.assert(
+      fc.asyncProperty(filesArb, fc.constantFrom<string | undefined>(undefined, 'results.stage', 'registry.stage', 'results.publish', 'registry.commit'), async (generated, failAt) => {
+        const files = new Map(generated.map((f) => [f.id, statement(f.id, f.amounts)]));
+        const world = ports(files, [], failAt);
+        const told: { runId: string; committedRuns: number }[] = [];
+        const committed = async (run: RecordedRun) => void told.push({ runId: run.runId, committedRuns: world.committed.runs.length });
+        const outcome = await reconcileRun({ ...world.ports, committed }, { statements: [...files.keys()], rules: defaultRuleSet() }).catch(() => undefined);
+        if (failAt) expect(told).toEqual([]);
+        else expect(told).toEqual([{ runId: outcome!.committed ? outcome!.summary.runId : '', committedRuns: 1 }]);
+        // The same statements again: nothing new, nothing told.
+        if (!failAt) {
+          await reconcileRun({ ...world.ports, committed }, { statements: [...files.keys()], rules: defaultRuleSet() });
+          expect(told).toHaveLength(1);
+        }
+      }),
+      { numRuns: fuzzRuns(20), seed: fuzzSeed(23) },
+    );
+    const files = new Map([['S1', statement('S1', ['1.00'])]]);
+    const world = ports(files, []);
+    const messages: string[] = [];
+    const failing = async () => {
+      throw new Error('bus unreachable');
+    };
+    const outcome = await reconcileRun({ ...world.ports, committed: failing, progress: (message) => messages.push(message) }, { statements: ['S1'], rules: defaultRuleSet() });
+    expect(outcome.committed).toBe(true);
+    expect(world.committed.runs).toHaveLength(1);
+    expect(messages.find((message) => message.includes('was not announced'))).toMatch(/bus unreachable/);
+  });
+
   it('an unknown account or a card number as the account is quarantined, nothing recorded', async () => {
     for (const account of ['GB00UNKNOWN0000000000', '4111111111111111']) {
       const parsed = statement('S9', ['5.00']);

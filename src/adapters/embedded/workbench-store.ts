@@ -7,7 +7,17 @@
  */
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
 import type { RunStats } from '../../recon/workbench/dashboard';
-import { type CaseCounts, type CaseFilter, CaseVersionConflict, type Clock, type OpenCaseAge, type WorkbenchStore } from '../../recon/workbench/ports';
+import {
+  type CaseCounts,
+  type CaseFilter,
+  CaseVersionConflict,
+  type Clock,
+  type OpenCaseAge,
+  type PendingSignIn,
+  type SessionRecord,
+  type SessionStore,
+  type WorkbenchStore,
+} from '../../recon/workbench/ports';
 import { openDurableDatabase, type StateDatabase } from './database';
 
 export const WORKBENCH_DB_FILE = 'workbench.db';
@@ -249,5 +259,63 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
 
   async openCaseAges(): Promise<OpenCaseAge[]> {
     return this.openAges.all().map((row) => ({ ageDays: row.age_days, cases: row.n }));
+  }
+}
+
+/** The workbench's sign-in sessions and pending sign-ins, in workbench.db beside the cases. */
+export class SqliteSessionStore implements SessionStore {
+  constructor(private readonly db: StateDatabase) {
+    db.exec(`CREATE TABLE IF NOT EXISTS workbench_sessions (
+      session_key TEXT PRIMARY KEY,
+      created_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL,
+      session_json TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS workbench_sign_ins (
+      state TEXT PRIMARY KEY,
+      created_at INTEGER NOT NULL,
+      sign_in_json TEXT NOT NULL
+    );`);
+  }
+
+  async createSession(record: SessionRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)')
+      .run(record.key, record.createdAt, record.lastSeenAt, JSON.stringify(record));
+  }
+
+  async session(key: string): Promise<SessionRecord | undefined> {
+    const row = this.db.prepare<[string], { session_json: string; last_seen_at: number }>('SELECT session_json, last_seen_at FROM workbench_sessions WHERE session_key = ?').get(key);
+    return row ? { ...(JSON.parse(row.session_json) as SessionRecord), lastSeenAt: row.last_seen_at } : undefined;
+  }
+
+  async touchSession(key: string, lastSeenAt: number): Promise<void> {
+    this.db.prepare('UPDATE workbench_sessions SET last_seen_at = ? WHERE session_key = ?').run(lastSeenAt, key);
+  }
+
+  async replaceSession(oldKey: string, next: SessionRecord): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.db.prepare('DELETE FROM workbench_sessions WHERE session_key = ?').run(oldKey).changes === 0) return false;
+      this.db.prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)').run(next.key, next.createdAt, next.lastSeenAt, JSON.stringify(next));
+      return true;
+    })();
+  }
+
+  async deleteSession(key: string): Promise<void> {
+    this.db.prepare('DELETE FROM workbench_sessions WHERE session_key = ?').run(key);
+  }
+
+  async purge(createdBefore: number, seenBefore: number, signInBefore: number): Promise<void> {
+    this.db.prepare('DELETE FROM workbench_sessions WHERE created_at < ? OR last_seen_at < ?').run(createdBefore, seenBefore);
+    this.db.prepare('DELETE FROM workbench_sign_ins WHERE created_at < ?').run(signInBefore);
+  }
+
+  async savePendingSignIn(pending: PendingSignIn): Promise<void> {
+    this.db.prepare('INSERT INTO workbench_sign_ins (state, created_at, sign_in_json) VALUES (?, ?, ?)').run(pending.state, pending.createdAt, JSON.stringify(pending));
+  }
+
+  async takePendingSignIn(state: string): Promise<PendingSignIn | undefined> {
+    const row = this.db.prepare<[string], { sign_in_json: string }>('DELETE FROM workbench_sign_ins WHERE state = ? RETURNING sign_in_json').get(state);
+    return row ? (JSON.parse(row.sign_in_json) as PendingSignIn) : undefined;
   }
 }

@@ -30,7 +30,7 @@ import { dashboardData } from './dashboard';
 import { renderDashboard } from './dashboard-html';
 import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
-import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
+import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import {
   type Authentication,
   AuthenticationError,
@@ -411,7 +411,12 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     try {
       authentication = await authenticator.authenticate(await workbenchRequest(c.req.raw, c.req.path, false));
     } catch (error) {
-      if (error instanceof AuthenticationError) return problem(c, 401, error.message);
+      if (error instanceof AuthenticationError) {
+        if (authenticator.signInHref && !rawPath(c).startsWith('/api/')) {
+          return toResponse(htmlResponse(401, renderSignInPage({ title: ERROR_TITLES[401]!, message: error.message, signInHref: authenticator.signInHref })));
+        }
+        return problem(c, 401, error.message);
+      }
       throw error;
     }
     const signedInAs = 'actor' in authentication ? authentication : { actor: authentication };

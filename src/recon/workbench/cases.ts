@@ -40,8 +40,13 @@ export type ResolutionKind = 'MATCHED_MANUALLY' | 'TIMING_DIFFERENCE' | 'BANK_ER
 export const RESOLVE_KINDS = ['MATCHED_MANUALLY', 'TIMING_DIFFERENCE', 'BANK_ERROR', 'DUPLICATE_CONFIRMED'] as const;
 
 export interface Actor {
-  /** The signed-in user (SSO email, or the local user). */
+  /**
+   * Who acts, as the identity provider identifies them: the verified ID token's `sub` (never a
+   * display name). Recorded in the history and compared by four eyes.
+   */
   user: string;
+  /** How to show them (the token's `name` or `email`); never compared. */
+  name?: string;
   roles: readonly Role[];
 }
 

@@ -1,9 +1,10 @@
 /**
  * `ledgerline workbench`: the finance exceptions workbench on one machine. Imports every
  * committed run of a reconcile `--out` directory not imported yet into <out>/workbench.db (oldest
- * first), then serves the web UI on 127.0.0.1 (by default) behind a one-per-start access token
- * printed in the login URL, importing each new run as `reconcile` or `inbox` commits it, until
- * SIGINT / SIGTERM. Registered on the CLI program by src/cli/main.ts.
+ * first), then serves the web UI on 127.0.0.1 (by default), importing each new run as `reconcile` or `inbox` commits it, until
+ * SIGINT / SIGTERM. People sign in through OpenID Connect (oidc.ts): the local identity provider
+ * (--idp, idp.ts) or any issuer (--oidc-issuer); --insecure-dev-identity keeps the unverified
+ * command-line identity behind a warning. Registered on the CLI program by src/cli/main.ts.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +23,9 @@ const importModule = () => require('./import-run') as typeof import('./import-ru
 const appModule = () => require('./app') as typeof import('./app');
 const authModule = () => require('./local-auth') as typeof import('./local-auth');
 const serverModule = () => require('./server') as typeof import('./server');
+const oidcModule = () => require('./oidc') as typeof import('./oidc');
+const idpModule = () => require('./idp') as typeof import('./idp');
+const groupRolesModule = () => require('../../adapters/aws/alb-oidc-authenticator') as typeof import('../../adapters/aws/alb-oidc-authenticator');
 const ledgerModule = () => require('../../adapters/embedded/recon-workbench-ledger') as typeof import('../../adapters/embedded/recon-workbench-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -34,8 +38,18 @@ interface WorkbenchOptions {
   out: string;
   host: string;
   port: number;
-  user: string;
-  roles: Role[];
+  /** Only with insecureDevIdentity. */
+  user?: string;
+  roles?: Role[];
+  insecureDevIdentity: boolean;
+  /** A users file: run the local identity provider in this process and sign in against it. */
+  idp?: string;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  /** JSON group → role map (with --oidc-issuer). */
+  groupRoles?: string;
+  /** The workbench's address as browsers reach it (default http://<host>:<port>). */
+  publicUrl?: string;
   import: boolean;
   poll: number;
   /** ADJ-1: the posting state directory approved write-offs are booked in. */
@@ -113,6 +127,76 @@ function followNewRuns(everySeconds: number, importNew: () => Promise<ImportOutc
   };
 }
 
+interface SignInSetup {
+  authenticator: import('./ports').Authenticator;
+  /** Who signs in, for the start-up line. */
+  banner: string;
+  /** The address to open. */
+  open(serverUrl: string): string;
+}
+
+export const CLIENT_SECRET_VARIABLE = 'LEDGERLINE_OIDC_CLIENT_SECRET';
+
+/** The sign-in the options choose: OIDC (the local provider or any issuer), or the insecure command-line identity. */
+async function signInFor(
+  options: WorkbenchOptions,
+  baseUrl: string,
+  db: import('../../adapters/embedded/database').StateDatabase,
+  clock: { now(): Date },
+  io: Io,
+  started: (idp: import('./idp').LocalIdp) => void,
+): Promise<SignInSetup> {
+  const chosen = [options.insecureDevIdentity && '--insecure-dev-identity', options.idp !== undefined && '--idp', options.oidcIssuer !== undefined && '--oidc-issuer'].filter(Boolean);
+  if (chosen.length > 1) throw new CliError(`workbench: choose one way to sign in, not ${chosen.join(' and ')}`);
+  if (!options.insecureDevIdentity && (options.user !== undefined || options.roles !== undefined)) {
+    throw new CliError(
+      'workbench: --user and --roles assert an identity nobody verified; sign in through OpenID Connect (--idp FILE or --oidc-issuer URL), or add --insecure-dev-identity to use them on your own machine',
+    );
+  }
+  if (options.insecureDevIdentity) {
+    const actor = { user: options.user ?? user(userInfo().username), roles: options.roles ?? (['reconciler'] as Role[]) };
+    io.stderr(
+      `warning: --insecure-dev-identity: nobody verifies who you are; everyone with the login link acts as ${actor.user} (${actor.roles.join(', ')}). Use --idp or --oidc-issuer to sign in for real\n`,
+    );
+    if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${actor.user}, over plain HTTP\n`);
+    const authenticator = new (authModule().LocalAuthenticator)(actor);
+    return { authenticator, banner: `workbench for ${actor.user} (${actor.roles.join(', ')})`, open: (url) => authenticator.loginUrl(url) };
+  }
+  const { OidcSignIn } = oidcModule();
+  const sessions = new (storeModule().SqliteSessionStore)(db);
+  if (options.idp !== undefined) {
+    const { readIdpUsers, startLocalIdp } = idpModule();
+    let config: import('./idp').IdpUsersConfig;
+    try {
+      config = readIdpUsers(options.idp);
+    } catch (error) {
+      throw new CliError(`workbench: ${(error as Error).message}`);
+    }
+    const idp = await startLocalIdp({ config, host: '127.0.0.1', port: 0, redirectUris: [`${baseUrl}/callback`], postLogoutRedirectUris: [`${baseUrl}/signed-out`] });
+    started(idp);
+    io.stdout(`identity provider: ${idp.issuer} (the users of ${options.idp}: ${config.users.map((u) => u.sub).join(', ')})\n`);
+    const authenticator = new OidcSignIn({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, baseUrl, groupRoles: config.groupRoles, sessions, clock });
+    return { authenticator, banner: `workbench (sign-in: OpenID Connect, ${idp.issuer})`, open: (url) => `${url}/login` };
+  }
+  if (options.oidcIssuer !== undefined) {
+    const secret = process.env[CLIENT_SECRET_VARIABLE];
+    if (!options.oidcClientId) throw new CliError('workbench: --oidc-issuer needs --oidc-client-id');
+    if (!secret) throw new CliError(`workbench: --oidc-issuer needs the client secret in the environment variable ${CLIENT_SECRET_VARIABLE} (never on the command line)`);
+    if (!options.groupRoles) throw new CliError('workbench: --oidc-issuer needs --group-roles \'{"<group>": "viewer" | "reconciler" | "approver"}\'');
+    let groupRoles: Record<string, Role>;
+    try {
+      groupRoles = groupRolesModule().parseGroupRoles(options.groupRoles);
+    } catch (error) {
+      throw new CliError(`workbench: --group-roles: ${(error as Error).message}`);
+    }
+    const authenticator = new OidcSignIn({ issuer: options.oidcIssuer, clientId: options.oidcClientId, clientSecret: secret, baseUrl, groupRoles, sessions, clock });
+    return { authenticator, banner: `workbench (sign-in: OpenID Connect, ${options.oidcIssuer}; register ${authenticator.callbackUrl} as its redirect URI)`, open: (url) => `${url}/login` };
+  }
+  throw new CliError(
+    'workbench: choose how people sign in: --idp FILE (the local identity provider with the users of FILE, e.g. config/workbench-users.json), --oidc-issuer URL (any OpenID Connect provider), or --insecure-dev-identity (--user/--roles, unverified)',
+  );
+}
+
 async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
   if (!existsSync(options.out) || !statSync(options.out).isDirectory()) {
     throw new CliError(`workbench: results directory "${options.out}" does not exist (run \`ledgerline reconcile --out ${options.out} ...\` first)`);
@@ -145,22 +229,31 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
       for (const outcome of outcomes) io.stdout(importedLine(outcome));
       if (outcomes.length === 0) io.stdout('no new run to import: every committed run was imported before\n');
     }
-    const authenticator = new (authModule().LocalAuthenticator)({ user: options.user, roles: options.roles });
-    const app = appModule().createWorkbenchApp({ store, authenticator, clock, csrfSecret: randomBytes(32).toString('hex'), ...(ledger ? { ledger } : {}) });
-    const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app });
-    if (!LOOPBACK_HOSTS.has(options.host)) io.stderr(`warning: listening on ${options.host}, not only this machine: anyone who gets the login link can act as ${options.user}, over plain HTTP\n`);
-    io.stdout(
-      ledger
-        ? `ledger: approved write-offs are booked in the posting state ${resolve(options.state!)} (${ledger.partition})\n`
-        : 'ledger: none (--state not given): approving a write-off is refused, nothing would be booked\n',
-    );
-    io.stdout(`workbench for ${options.user} (${options.roles.join(', ')}) at ${server.url}\ndashboard (after signing in): ${server.url}/dashboard\nopen: ${authenticator.loginUrl(server.url)}\n`);
-    const follow = options.import && options.poll > 0 ? followNewRuns(options.poll, () => importNewRuns(options.out, store, clock), io) : undefined;
-    io.stderr(`serving (Ctrl-C to stop)${follow ? `; new runs in ${options.out} are imported as they are committed` : ''}\n`);
-    const signal = await untilStopped();
-    io.stderr(`${signal}: stopping\n`);
-    await follow?.stop();
-    await server.close();
+    let app: import('./ports').WorkbenchApp | undefined;
+    const deferred = Object.assign(async () => Promise.reject(new Error('the workbench is starting')), {
+      fetch: async (request: Request) => (app ? app.fetch(request) : new Response('the workbench is starting', { status: 503 })),
+    });
+    const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app: deferred });
+    let idp: import('./idp').LocalIdp | undefined;
+    try {
+      const baseUrl = (options.publicUrl ?? server.url).replace(/\/$/, '');
+      const signIn = await signInFor(options, baseUrl, db, clock, io, (started) => (idp = started));
+      app = appModule().createWorkbenchApp({ store, authenticator: signIn.authenticator, clock, csrfSecret: randomBytes(32).toString('hex'), ...(ledger ? { ledger } : {}) });
+      io.stdout(
+        ledger
+          ? `ledger: approved write-offs are booked in the posting state ${resolve(options.state!)} (${ledger.partition})\n`
+          : 'ledger: none (--state not given): approving a write-off is refused, nothing would be booked\n',
+      );
+      io.stdout(`${signIn.banner} at ${server.url}\ndashboard (after signing in): ${server.url}/dashboard\nopen: ${signIn.open(server.url)}\n`);
+      const follow = options.import && options.poll > 0 ? followNewRuns(options.poll, () => importNewRuns(options.out, store, clock), io) : undefined;
+      io.stderr(`serving (Ctrl-C to stop)${follow ? `; new runs in ${options.out} are imported as they are committed` : ''}\n`);
+      const signal = await untilStopped();
+      io.stderr(`${signal}: stopping\n`);
+      await follow?.stop();
+    } finally {
+      await server.close();
+      await idp?.close();
+    }
   } finally {
     db.close();
     ledger?.close();
@@ -174,8 +267,14 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
     .requiredOption('--out <dir>', 'results directory of `ledgerline reconcile`; the cases are kept in <dir>/workbench.db')
     .option('--host <host>', 'address to listen on (keep the default: only this machine)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 = any free port)', wholeNumber('--port', { max: 65535, hint: '0 = any free port' }), 8080)
-    .option('--user <name>', 'who you are in the case history (default: your OS user name)', user)
-    .addOption(new Option('--roles <roles>', `your roles, comma separated: ${ROLES.join(', ')}`).argParser(roles).default(['reconciler'] as Role[], 'reconciler'))
+    .option('--idp <users-file>', 'sign in through the local OpenID Connect provider, started on loopback with the users and groups of this file (e.g. config/workbench-users.json)')
+    .option('--oidc-issuer <url>', 'sign in through this OpenID Connect issuer (client secret in LEDGERLINE_OIDC_CLIENT_SECRET)')
+    .option('--oidc-client-id <id>', "the workbench's client id at --oidc-issuer")
+    .option('--group-roles <json>', 'with --oidc-issuer: JSON map of the issuer\'s groups to roles, e.g. \'{"recon-approvers":"approver"}\'')
+    .option('--public-url <url>', "the workbench's address as browsers reach it (default http://<host>:<port>); the OIDC callback is <url>/callback")
+    .option('--insecure-dev-identity', 'no sign-in: act as --user with --roles (unverified; one person on their own machine only)', false)
+    .option('--user <name>', 'with --insecure-dev-identity: who you are in the case history (default: your OS user name)', user)
+    .addOption(new Option('--roles <roles>', `with --insecure-dev-identity: your roles, comma separated: ${ROLES.join(', ')} (default reconciler)`).argParser(roles))
     .option('--no-import', 'do not import runs (serve the cases as they are)')
     .option('--state <dir>', 'posting state directory (of `ledgerline post`) that approved write-offs and suspense bookings are posted to; without it, approving one is refused')
     .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', wholeNumber('--poll', { max: 3600, hint: 'seconds; 0 = never' }), 2)
@@ -183,8 +282,12 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
       'after',
       [
         '',
-        'Prints a login URL with a one-per-start access token: open it in your browser to get a session',
-        'cookie. Scripts may send "Authorization: Bearer <token>" to the JSON API under /api/cases.',
+        'Sign-in is OpenID Connect (authorization code with PKCE): --idp FILE starts the local identity',
+        'provider with the users and groups of FILE (config/workbench-users.json); --oidc-issuer signs in',
+        "against any provider (Okta on AWS). Who acts is the ID token's sub; roles come from its groups.",
+        'Sessions are server-side (idle 30 min, at most 8 h, the id rotating every 15 min); /logout signs out.',
+        'With --insecure-dev-identity instead, a login URL with a one-per-start access token is printed and',
+        'scripts may send "Authorization: Bearer <token>" to the JSON API under /api/cases.',
         'Every committed run not imported yet is imported, oldest first, at start and while serving (--poll),',
         'so runs that `reconcile` or `inbox` commit meanwhile appear without a restart. A later run that',
         'no longer reports an open case marks it CLEARED; worked cases are kept.',
@@ -195,10 +298,10 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
         '',
         'Example:',
         '  ledgerline reconcile --statement camt053.xml --ledger ledger.csv --out recon-out',
-        '  ledgerline workbench --out recon-out --roles reconciler,approver',
+        '  ledgerline workbench --out recon-out --idp config/workbench-users.json',
       ].join('\n'),
     )
-    .action(async (options: Omit<WorkbenchOptions, 'user'> & { user?: string }) => {
-      await runWorkbench({ ...options, user: options.user ?? user(userInfo().username) }, io);
+    .action(async (options: WorkbenchOptions) => {
+      await runWorkbench(options, io);
     });
 }

@@ -34,6 +34,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 }
 
 export const STYLESHEET_PATH = '/static/workbench.css';
+/** GET: the sign-out form; POST: signs out. */
+export const SIGN_OUT_PATH = '/logout';
 
 export const WORKBENCH_CSS = `/* Ledgerline exceptions workbench */
 :root {
@@ -55,6 +57,7 @@ a:hover { text-decoration: underline; }
 header.top { display: flex; align-items: center; justify-content: space-between; padding: 10px 24px; background: var(--brand); color: #fff; }
 header.top .brand { font-weight: 600; font-size: 16px; color: #fff; }
 header.top .who { font-size: 13px; }
+header.top .signout { margin-left: 10px; color: #fff; text-decoration: underline; }
 header.top .role { display: inline-block; margin-left: 6px; padding: 1px 8px; border-radius: 10px; background: rgba(255, 255, 255, 0.18); }
 main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; }
 h1 { font-size: 20px; margin: 0 0 14px; }
@@ -156,7 +159,7 @@ function statusBadge(status: CaseStatus): SafeHtml {
 /** A whole page: the header (who is signed in, the navigation) around `content`. */
 export function page(title: string, actor: Actor | undefined, content: SafeHtml): string {
   const who = actor
-    ? html`<span class="who">Signed in as <strong>${actor.user}</strong>${actor.roles.map((role) => html`<span class="role">${role}</span>`)}</span>`
+    ? html`<span class="who">Signed in as <strong>${actor.name ?? actor.user}</strong>${actor.name !== undefined && actor.name !== actor.user ? html` (${actor.user})` : ''}${actor.roles.map((role) => html`<span class="role">${role}</span>`)} <a class="signout" href="${SIGN_OUT_PATH}">Sign out</a></span>`
     : html`<span class="who">Not signed in</span>`;
   return html`<!doctype html>
 <html lang="en">
@@ -400,5 +403,31 @@ export function renderMessagePage(view: { title: string; message: string; actor?
     html`<h1>${view.title}</h1>
 <div class="panel">${view.message}</div>
 ${view.actor ? html`<p><a href="/cases">← All cases</a></p>` : ''}`,
+  );
+}
+
+/** A page a signed-out person sees, with the link that signs them in. */
+export function renderSignInPage(view: { title: string; message: string; signInHref: string }): string {
+  return page(
+    view.title,
+    undefined,
+    html`<h1>${view.title}</h1>
+<div class="panel">${view.message}</div>
+<p><a class="signin" href="${view.signInHref}">Sign in</a></p>`,
+  );
+}
+
+/** The sign-out form (a POST with the session's CSRF token). */
+export function renderSignOutPage(view: { actor: Actor; csrf: string }): string {
+  return page(
+    'Sign out',
+    view.actor,
+    html`<h1>Sign out</h1>
+<form class="panel" method="post" action="${SIGN_OUT_PATH}">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<p>Sign out of the workbench${view.actor.name ? html` as ${view.actor.name}` : ''}?</p>
+<button type="submit">Sign out</button>
+</form>
+<p><a href="/cases">← All cases</a></p>`,
   );
 }

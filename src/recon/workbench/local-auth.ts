@@ -7,7 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Actor } from './cases';
 import { respond, sameSecret } from './app';
-import { renderMessagePage } from './html';
+import { renderMessagePage, SIGN_OUT_PATH } from './html';
 import { AuthenticationError, type Authenticator, type SignInPage, type WorkbenchRequest, type WorkbenchResponse } from './ports';
 
 export const SESSION_COOKIE = 'ledgerline_workbench_session';
@@ -26,7 +26,17 @@ export class LocalAuthenticator implements Authenticator {
   readonly token: string;
   private readonly session: string;
   /** `GET /login?token=…` (the login link). */
-  readonly pages: Readonly<Record<string, SignInPage>> = { [LOGIN_PATH]: { methods: ['GET'], answer: async (request) => this.login(request) } };
+  readonly pages: Readonly<Record<string, SignInPage>> = {
+    [LOGIN_PATH]: { methods: ['GET'], answer: async (request) => this.login(request) },
+    // Forgets the cookie in this browser (the login link keeps working until the server stops).
+    [SIGN_OUT_PATH]: {
+      methods: ['GET', 'POST'],
+      answer: async () =>
+        respond(200, 'text/html; charset=utf-8', renderMessagePage({ title: 'Signed out', message: 'This browser is signed out; the login link printed at start signs it in again.' }), {
+          'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+        }),
+    },
+  };
 
   constructor(
     private readonly actor: Actor,

@@ -7,7 +7,7 @@
  * The HTTP app (`createWorkbenchApp` in app.ts) is a Hono app; WorkbenchRequest / WorkbenchResponse
  * are its plain view for the authenticator, the Lambda and the tests.
  */
-import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from './cases';
+import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan, Role } from './cases';
 import type { RunStats } from './dashboard';
 
 export interface CaseFilter {
@@ -117,6 +117,8 @@ export interface Authenticator {
   authenticate(request: WorkbenchRequest): Promise<Actor | Authentication>;
   /** The sign-in's own pages by path (e.g. `/login`, `/callback`, `/logout`). */
   readonly pages?: Readonly<Record<string, SignInPage>>;
+  /** Where a signed-out person starts signing in (shown on the 401 page). */
+  readonly signInHref?: string;
   /** Origins a form may post to besides the workbench (the CSP's form-action: an identity provider's sign-out). */
   readonly formOrigins?: readonly string[];
 }
@@ -126,3 +128,48 @@ export class AuthenticationError extends Error {
 }
 
 export type { Clock } from '../../ports';
+
+/**
+ * A signed-in browser's server-side session. The cookie holds a random id; the store keeps only
+ * its SHA-256 (`key`), so a copy of the store signs nobody in.
+ */
+export interface SessionRecord {
+  key: string;
+  /** The ID token's `sub`: who acts (four eyes compares it). */
+  sub: string;
+  /** Display name (the `name` claim, else `email`, else `sub`). */
+  name: string;
+  roles: readonly Role[];
+  /** Binds the CSRF token of this session's forms (stays the same when the id rotates). */
+  csrfKey: string;
+  /** For RP-initiated logout (`id_token_hint`). */
+  idToken?: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  lastSeenAt: number;
+  rotatedAt: number;
+}
+
+/** An authorization request on its way: what the callback must find again (one use). */
+export interface PendingSignIn {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+export interface SessionStore {
+  createSession(record: SessionRecord): Promise<void>;
+  session(key: string): Promise<SessionRecord | undefined>;
+  /** Records activity (idle expiry counts from it). */
+  touchSession(key: string, lastSeenAt: number): Promise<void>;
+  /** Replaces the session under `oldKey` by `next` (a rotated id) in one write; false if `oldKey` is gone. */
+  replaceSession(oldKey: string, next: SessionRecord): Promise<boolean>;
+  deleteSession(key: string): Promise<void>;
+  /** Drops sessions created before `createdBefore` or idle since `seenBefore`, and sign-ins begun before `signInBefore`. */
+  purge(createdBefore: number, seenBefore: number, signInBefore: number): Promise<void>;
+  savePendingSignIn(pending: PendingSignIn): Promise<void>;
+  /** Returns and deletes the pending sign-in of `state` (a second call finds nothing). */
+  takePendingSignIn(state: string): Promise<PendingSignIn | undefined>;
+}

@@ -23,7 +23,20 @@ async function balances(state: string): Promise<Record<string, bigint>> {
 
 /** Starts the workbench, approves the pending case through the JSON API, stops it; returns the answer and what it printed. */
 async function approveThroughWorkbench(out: string, state: string | undefined): Promise<{ status: number; body: string; stdout: string }> {
-  const child = cliAsync(['workbench', '--out', out, '--no-import', '--port', '0', '--user', 'anna@bank.example', '--roles', 'approver', ...(state ? ['--state', state] : [])]);
+  const child = cliAsync([
+    'workbench',
+    '--out',
+    out,
+    '--no-import',
+    '--port',
+    '0',
+    '--insecure-dev-identity',
+    '--user',
+    'anna@bank.example',
+    '--roles',
+    'approver',
+    ...(state ? ['--state', state] : []),
+  ]);
   let stdout = '';
   try {
     child.stdout.setEncoding('utf8');

@@ -29,7 +29,7 @@ describe('ledgerline workbench', () => {
     const out = join(root, 'out');
     const ledger = writeLedger(root, LEDGER_ROWS);
     await reconciled({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
-    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--poll', '1', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
+    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--poll', '1', '--insecure-dev-identity', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
     try {
       let stdout = '';
       child.stdout.setEncoding('utf8');
@@ -62,6 +62,58 @@ describe('ledgerline workbench', () => {
       expect(data.runs.map((run) => run.runId)).toContain(later.summary.runId);
       expect(data.runs).toHaveLength(2);
       expect(data.runs.every((run) => run.statementLines > 0)).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = child.exitCode ?? (await once(child, 'exit'))[0];
+    expect(code).toBe(0);
+  });
+});
+
+describe('ledgerline workbench sign-in', () => {
+  it('refuses --user/--roles without --insecure-dev-identity, and starting with no way to sign in, naming the options (exit 2)', async () => {
+    const root = tempDir('workbench-cli-signin-');
+    const out = join(root, 'out');
+    await reconciled({ statements: [CAMT053], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
+    const asserted = await runCli(['workbench', '--out', out, '--port', '0', '--user', 'Alice', '--roles', 'approver']);
+    expect(asserted.status).toBe(2);
+    expect(asserted.stderr).toContain('--insecure-dev-identity');
+    const none = await runCli(['workbench', '--out', out, '--port', '0']);
+    expect(none.status).toBe(2);
+    for (const option of ['--idp', '--oidc-issuer', '--insecure-dev-identity']) expect(none.stderr).toContain(option);
+    const both = await runCli(['workbench', '--out', out, '--port', '0', '--idp', 'config/workbench-users.json', '--insecure-dev-identity']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('choose one way to sign in');
+  });
+
+  it('--idp FILE starts the local identity provider and sends /login to it with PKCE, state and nonce', async () => {
+    const root = tempDir('workbench-cli-idp-');
+    const out = join(root, 'out');
+    await reconciled({ statements: [CAMT053], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
+    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--poll', '0', '--idp', join(__dirname, '../../../config/workbench-users.json')]);
+    try {
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      const open = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk;
+          const match = /open: (http:\/\/127\.0\.0\.1:\d+\/login)\n/.exec(stdout);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before serving: ${stdout}`)));
+      });
+      const issuer = /identity provider: (http:\/\/127\.0\.0\.1:\d+) /.exec(stdout)![1]!;
+      expect(stdout).toContain('u-alice');
+      expect((await fetch(new URL('/api/cases', open))).status).toBe(401);
+      const login = await fetch(open, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      const location = new URL(login.headers.get('location')!);
+      expect(location.origin).toBe(issuer);
+      for (const parameter of ['state', 'nonce', 'code_challenge']) expect(location.searchParams.get(parameter)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(location.searchParams.get('redirect_uri')).toBe(new URL('/callback', open).toString());
+      // The provider answers its own discovery document under that issuer.
+      const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { issuer: string };
+      expect(discovery.issuer).toBe(issuer);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,10 +1,12 @@
 /**
  * The `ledgerline` command as one prebuilt file (REC-PERF-1): esbuild bundles src/cli/main.ts into
  * dist/cli/ledgerline.js (CommonJS, Node 20, packages left in node_modules), so the command starts
- * without compiling TypeScript on the fly and its hot loops carry no name-keeping wrappers. Beside it,
- * dist/cli/inputs.json lists every source file the bundle holds: bin/ledgerline.js runs the bundle
- * only while none of them is newer than it, and falls back to the TypeScript sources otherwise, so an
- * edited checkout never runs stale code.
+ * without compiling TypeScript on the fly and its hot loops carry no name-keeping wrappers. The state
+ * partitions' worker thread (src/runtime/partition-worker.ts) gets its own bundle,
+ * dist/cli/partition-worker.js, so every worker starts without tsx too. Beside each bundle,
+ * `<name>.inputs.json` lists every source file it holds: bin/fresh-bundle.js lets a bundle run only
+ * while none of them is newer than it, and the TypeScript sources run otherwise, so an edited
+ * checkout never runs stale code.
  *
  * `__dirname`/`__filename` keep their meaning: each source file's own directory is written into the
  * bundle (the defaults beside the sources: rule sets, reference data, the partition worker).
@@ -19,7 +21,10 @@ export const REPO_ROOT = resolve(__dirname, '..');
 export const CLI_ENTRY = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 export const CLI_BUNDLE_DIR = join(REPO_ROOT, 'dist', 'cli');
 export const CLI_BUNDLE = join(CLI_BUNDLE_DIR, 'ledgerline.js');
-export const CLI_INPUTS = join(CLI_BUNDLE_DIR, 'inputs.json');
+export const CLI_INPUTS = join(CLI_BUNDLE_DIR, 'ledgerline.inputs.json');
+export const WORKER_ENTRY = join(REPO_ROOT, 'src', 'runtime', 'partition-worker.ts');
+export const WORKER_BUNDLE = join(CLI_BUNDLE_DIR, 'partition-worker.js');
+export const WORKER_INPUTS = join(CLI_BUNDLE_DIR, 'partition-worker.inputs.json');
 
 /** Each source file's __dirname / __filename, as the file's own location. */
 const sourceLocations: Plugin = {
@@ -34,11 +39,11 @@ const sourceLocations: Plugin = {
   },
 };
 
-export async function bundleCli(): Promise<{ outFile: string; inputs: string[]; bytes: number }> {
-  mkdirSync(CLI_BUNDLE_DIR, { recursive: true });
+/** One entry point bundled, with the list of its source files beside it. */
+async function bundleOne(entry: string, outFile: string, inputsFile: string): Promise<{ inputs: string[]; bytes: number }> {
   const result = await build({
-    entryPoints: [CLI_ENTRY],
-    outfile: CLI_BUNDLE,
+    entryPoints: [entry],
+    outfile: outFile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -55,15 +60,24 @@ export async function bundleCli(): Promise<{ outFile: string; inputs: string[]; 
   const inputs = Object.keys(result.metafile!.inputs)
     .map((input) => resolve(REPO_ROOT, input))
     .sort();
-  writeFileSync(CLI_INPUTS, `${JSON.stringify({ entry: CLI_ENTRY, inputs }, null, 1)}\n`);
+  writeFileSync(inputsFile, `${JSON.stringify({ entry, inputs }, null, 1)}\n`);
   const bytes = Object.values(result.metafile!.outputs).reduce((n, o) => n + o.bytes, 0);
-  return { outFile: CLI_BUNDLE, inputs, bytes };
+  return { inputs, bytes };
+}
+
+export async function bundleCli(): Promise<{ outFile: string; inputs: string[]; bytes: number; worker: { outFile: string; inputs: string[] } }> {
+  mkdirSync(CLI_BUNDLE_DIR, { recursive: true });
+  const [cli, worker] = await Promise.all([bundleOne(CLI_ENTRY, CLI_BUNDLE, CLI_INPUTS), bundleOne(WORKER_ENTRY, WORKER_BUNDLE, WORKER_INPUTS)]);
+  return { outFile: CLI_BUNDLE, inputs: cli.inputs, bytes: cli.bytes + worker.bytes, worker: { outFile: WORKER_BUNDLE, inputs: worker.inputs } };
 }
 
 if (require.main === module) {
   const started = performance.now();
   bundleCli().then(
-    ({ outFile, inputs, bytes }) => console.log(`ledgerline CLI: ${inputs.length} source files, ${(bytes / 1024).toFixed(0)} KiB, ${(performance.now() - started).toFixed(0)} ms → ${outFile}`),
+    ({ outFile, inputs, bytes, worker }) =>
+      console.log(
+        `ledgerline CLI: ${inputs.length} source files (worker ${worker.inputs.length}), ${(bytes / 1024).toFixed(0)} KiB, ${(performance.now() - started).toFixed(0)} ms → ${outFile}, ${worker.outFile}`,
+      ),
     (error: Error) => {
       console.error(`build:cli: ${error.message}`);
       process.exitCode = 1;

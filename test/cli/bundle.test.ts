@@ -1,25 +1,31 @@
 /**
  * The prebuilt command (scripts/bundle-cli.ts, REC-PERF-1) is the same command as the TypeScript
  * sources: `reconcile` through bin/ledgerline.js writes byte-identical results whichever it runs,
- * bad input fails the same way, and every source file the bundle holds is listed for the
- * staleness check bin/ledgerline.js makes.
+ * a partitioned `post` (its workers from their own bundle) leaves the same ledger, bad input fails
+ * the same way, and every source file each bundle holds is listed for the staleness check
+ * bin/fresh-bundle.js makes.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { generateLabelledSet } from '../../src/recon/matching';
-import { bundleCli, CLI_ENTRY, REPO_ROOT } from '../../scripts/bundle-cli';
+import { bundleCli, CLI_ENTRY, REPO_ROOT, WORKER_ENTRY } from '../../scripts/bundle-cli';
 import { statementsOf, writeCamt, writeMt940 } from '../../bench/statement-files';
 import { BIN } from '../support/cli';
+import { sampleLines } from '../support/runtime';
 
 jest.setTimeout(120_000);
 
 let dir: string;
 let inputs: string[];
+let workerInputs: string[];
 
 beforeAll(async () => {
-  ({ inputs } = await bundleCli());
+  ({
+    inputs,
+    worker: { inputs: workerInputs },
+  } = await bundleCli());
   dir = mkdtempSync(join(tmpdir(), 'cli-bundle-'));
   const set = generateLabelledSet({ seed: 7, statementLines: 400 });
   const statements = statementsOf(set);
@@ -57,6 +63,21 @@ it.each(['statement.sta'])('reconcile %s: the bundle and the sources write the s
   }
 });
 
+it('a two-partition post leaves the same ledger whether its workers run their bundle or the sources', () => {
+  const input = join(dir, 'auths.ndjson');
+  writeFileSync(input, `${sampleLines(600, 23).join('\n')}\n`);
+  const ledgers = [true, false].map((fromSource) => {
+    const state = join(dir, `state-${fromSource ? 'source' : 'bundle'}`);
+    const post = run(['post', '--input', input, '--state', state, '--partitions', '2', '--json'], fromSource);
+    expect({ status: post.status, stderr: post.status === 0 ? '' : post.stderr }).toEqual({ status: 0, stderr: '' });
+    const ledger = run(['ledger', '--state', state, '--json'], fromSource);
+    expect(ledger.status).toBe(0);
+    return JSON.parse(ledger.stdout) as unknown;
+  });
+  expect(JSON.stringify(ledgers[0])).toContain('"balance');
+  expect(ledgers[1]).toEqual(ledgers[0]);
+});
+
 it('bad input fails the same way from the bundle and the sources', () => {
   const bad = join(dir, 'bad.sta');
   writeFileSync(bad, ':20:X\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C250630EUR1,00\n:61:2506301306C1,00NTRFREF\n:62F:C250630EUR9,00\n-\n');
@@ -71,4 +92,7 @@ it('lists every source file the command reaches, so an edit makes bin fall back 
   // The lazily required command modules are in the bundle too (an edit to them must be seen).
   for (const file of ['src/recon/run/reconcile.ts', 'src/recon/workbench/server.ts', 'src/adapters/embedded/recon-results.ts']) expect(listed.has(file)).toBe(true);
   for (const input of inputs) expect(resolve(input).startsWith(REPO_ROOT)).toBe(true);
+  const worker = new Set(workerInputs.map((input) => relative(REPO_ROOT, input)));
+  expect(worker.has(relative(REPO_ROOT, WORKER_ENTRY))).toBe(true);
+  expect(worker.has('src/runtime/embedded-runtime.ts')).toBe(true);
 });

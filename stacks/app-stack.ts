@@ -886,7 +886,7 @@ export class AppStack extends LedgerlineStack {
     const names = this.names;
     const { region } = this.config;
     const statements: PolicyStatement[] = [];
-    const contract = isContractFunction(entry.name) || isModeFunction(entry.name) ? contractVariables(entry.name) : [];
+    const contract = isContractFunction(entry.name) || isModeFunction(entry.name) || entry.name === 'api' ? contractVariables(entry.name) : [];
 
     // Tables: exactly the contract's tables, with the actions the adapters use.
     const access = TABLE_ACCESS[entry.name] ?? {};

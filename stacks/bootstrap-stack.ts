@@ -503,6 +503,79 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       allow(['acm:DescribeCertificate'], [arn('acm', 'certificate/*')], undefined, 'ListenerCertificate'),
       awsRequiresWildcard('LoadBalancerDescribe', ['elasticloadbalancing:Describe*']),
     ],
+    // The customer edge (API-5, NOTIFY-2, AUDIT-1): Cognito, the HTTP API, CloudFront + its WAF (us-east-1),
+    // SES, the audit trail's Aurora cluster. Resources whose ARNs carry generated ids are limited by tag.
+    edge: [
+      allow(['cognito-idp:CreateUserPool', 'cognito-idp:TagResource'], [arn('cognito-idp', 'userpool/*')], REQUEST_TAGGED(project), 'UserPoolCreate'),
+      allow(
+        ['cognito-idp:*UserPool*', 'cognito-idp:*ResourceServer', 'cognito-idp:DescribeUserPoolDomain', 'cognito-idp:ListTagsForResource', 'cognito-idp:UntagResource'],
+        [arn('cognito-idp', 'userpool/*')],
+        TAGGED(project),
+        'UserPools',
+      ),
+      allow(
+        ['apigateway:POST', 'apigateway:GET', 'apigateway:PATCH', 'apigateway:PUT', 'apigateway:DELETE', 'apigateway:TagResource'],
+        [`arn:aws:apigateway:${region}::/apis`, `arn:aws:apigateway:${region}::/apis/*`, `arn:aws:apigateway:${region}::/tags/*`],
+        undefined,
+        'HttpApi',
+      ),
+      allow(
+        ['cloudfront:CreateDistribution*', 'cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution', 'cloudfront:GetDistribution*', 'cloudfront:TagResource', 'cloudfront:ListTagsForResource'],
+        [`arn:aws:cloudfront::${account}:distribution/*`],
+        undefined,
+        'Distribution',
+      ),
+      allow(
+        ['wafv2:CreateWebACL', 'wafv2:UpdateWebACL', 'wafv2:DeleteWebACL', 'wafv2:GetWebACL', 'wafv2:TagResource', 'wafv2:ListTagsForResource'],
+        [`arn:aws:wafv2:us-east-1:${account}:global/webacl/${p}/*`, `arn:aws:wafv2:us-east-1:${account}:global/managedruleset/*/*`],
+        undefined,
+        'WebAcl',
+      ),
+      allow(
+        ['ses:CreateEmailIdentity', 'ses:DeleteEmailIdentity', 'ses:GetEmailIdentity', 'ses:PutEmailIdentity*', 'ses:TagResource', 'ses:ListTagsForResource'],
+        [arn('ses', 'identity/*')],
+        undefined,
+        'SesIdentity',
+      ),
+      allow(
+        ['ses:CreateConfigurationSet', 'ses:DeleteConfigurationSet', 'ses:GetConfigurationSet', 'ses:PutConfigurationSet*', 'ses:TagResource', 'ses:ListTagsForResource'],
+        [arn('ses', `configuration-set/${p}`)],
+        undefined,
+        'SesConfigurationSet',
+      ),
+      allow(
+        [
+          'rds:CreateDBCluster',
+          'rds:ModifyDBCluster',
+          'rds:DeleteDBCluster',
+          'rds:CreateDBInstance',
+          'rds:ModifyDBInstance',
+          'rds:DeleteDBInstance',
+          'rds:AddTagsToResource',
+          'rds:RemoveTagsFromResource',
+          'rds:ListTagsForResource',
+          'rds:Describe*',
+        ],
+        [arn('rds', `cluster:${p}`), arn('rds', `db:${p}`), arn('rds', `subgrp:${p}`), arn('rds', `cluster-pg:${p}`), arn('rds', `cluster-snapshot:${p}`)],
+        undefined,
+        'AuditCluster',
+      ),
+      allow(
+        [
+          'rds:CreateDBSubnetGroup',
+          'rds:ModifyDBSubnetGroup',
+          'rds:DeleteDBSubnetGroup',
+          'rds:CreateDBClusterParameterGroup',
+          'rds:ModifyDBClusterParameterGroup',
+          'rds:DeleteDBClusterParameterGroup',
+        ],
+        [arn('rds', `subgrp:${p}`), arn('rds', `cluster-pg:${p}`)],
+        undefined,
+        'AuditClusterSettings',
+      ),
+      // RDS-managed master password: RDS creates the secret with the deployer's credentials.
+      allow(['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], [arn('secretsmanager', 'secret:rds!*')], undefined, 'AuditMasterSecret'),
+    ],
     // Terraform refresh: list/describe calls that support no resource ARN (AWS).
     readonly: [
       awsRequiresWildcard('ReadOnlyLists', [

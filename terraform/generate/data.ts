@@ -5,7 +5,7 @@
  * workbench secrets.
  */
 import type { EnvironmentConfig } from '../../environments/types';
-import { routesFor } from '../../src/routes';
+import { OUTWARD_NOTIFY_ROUTE, routesFor } from '../../src/routes';
 import { replayEventTypes } from '../../stacks/data-stack';
 import { bucketUsers } from '../../stacks/catalogue';
 import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
@@ -77,6 +77,7 @@ export function dataAssertions(stack: SynthStack, run: Run, names: Names, expect
     [
       ...routes.map((route) => names.routeRuleArn(route)),
       names.postingFailureRuleArn,
+      names.routeRuleArn(OUTWARD_NOTIFY_ROUTE),
       names.ruleArnOnDefaultBus(names.statementUploadedRuleName),
       names.ruleArnOnDefaultBus(names.batchUploadedRuleName),
       names.busArn,

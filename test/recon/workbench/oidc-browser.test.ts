@@ -4,7 +4,7 @@
  * provider's login form → back signed in. Two people whose display names differ only in case
  * ("Alice Martin" / "alice martin") are two users (two `sub`s): one proposes a write-off, the
  * other approves it; the proposer approving their own is refused (403), whatever the name.
- * Sessions: idle expiry, absolute expiry, the id rotating (the old one refused), and sign-out
+ * Its callback replayed is refused. Sessions: idle expiry, absolute expiry, the id rotating (the old one refused), and sign-out
  * (the session gone, the provider's end-session page, back to /signed-out).
  * Skipped (with a warning) where Chromium is missing.
  */
@@ -78,9 +78,13 @@ describeWithChromium('the workbench signing in through a real OIDC provider', ()
     await idp?.stop();
   });
 
-  async function signIn(login: string): Promise<{ context: BrowserContext; page: Page }> {
+  async function signIn(login: string): Promise<{ context: BrowserContext; page: Page; callbackUrl: string }> {
     const context = await browser.newContext();
     const page = await context.newPage();
+    let callbackUrl = '';
+    page.on('request', (request) => {
+      if (request.url().startsWith(`${server.url}/callback?`)) callbackUrl = request.url();
+    });
     const refused = await page.goto(`${server.url}/cases`);
     expect(refused!.status()).toBe(401);
     await page.locator('a.signin').click();
@@ -90,7 +94,7 @@ describeWithChromium('the workbench signing in through a real OIDC provider', ()
     await page.locator('input[name="password"]').fill('not-checked');
     await page.locator('button[type="submit"]').click();
     await page.waitForURL(`${server.url}/cases`);
-    return { context, page };
+    return { context, page, callbackUrl };
   }
 
   async function sessionCookie(context: BrowserContext): Promise<string | undefined> {
@@ -127,6 +131,13 @@ describeWithChromium('the workbench signing in through a real OIDC provider', ()
 
     // "alice martin" is another person (another sub): she approves.
     const lower = await signIn('u-alice-2');
+    // The provider's callback (its code and state) replayed in the same browser: refused, no new session.
+    const before = await sessionCookie(lower.context);
+    const replayed = await lower.page.goto(lower.callbackUrl);
+    expect(replayed!.status()).toBe(400);
+    expect(await lower.page.locator('h1').innerText()).toBe('Sign-in failed');
+    expect(await sessionCookie(lower.context)).toBe(before);
+    expect((await lower.page.goto(`${server.url}/cases`))!.status()).toBe(200);
     expect(await lower.page.locator('header.top').innerText()).toContain('alice martin');
     await lower.page.goto(`${server.url}${caseHref(first.caseId)}`);
     const approve = lower.page.locator('form', { has: lower.page.locator('input[name="type"][value="approve-write-off"]') });

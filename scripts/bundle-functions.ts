@@ -7,8 +7,8 @@
  *   npm run build -- dedup   # one
  */
 import { buildSync, type BuildResult } from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const FUNCTIONS_DIR = join(REPO_ROOT, 'functions');
@@ -43,7 +43,24 @@ export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): B
     logLevel: 'warning',
     metafile: true,
   });
+  copyDataFiles(result, outDir);
   return { ...result, outFile };
+}
+
+/**
+ * Data a bundled module reads from disk at run time, copied beside the bundle (the deployment zip
+ * holds the whole folder): the notification templates (NOTIFY-1), which the file template store
+ * finds as config/templates above its own directory.
+ */
+const DATA_FILES: readonly { module: string; dir: string }[] = [{ module: 'src/adapters/embedded/notify-templates.ts', dir: 'config/templates' }];
+
+function copyDataFiles(result: BuildResult, outDir: string): void {
+  const inputs = new Set(Object.keys(result.metafile?.inputs ?? {}).map((input) => relative(REPO_ROOT, resolve(REPO_ROOT, input))));
+  for (const { module, dir } of DATA_FILES) {
+    const target = join(outDir, dir);
+    rmSync(target, { recursive: true, force: true });
+    if (inputs.has(module)) cpSync(join(REPO_ROOT, dir), target, { recursive: true });
+  }
 }
 
 /**

@@ -506,7 +506,10 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
     // The customer edge (API-5, NOTIFY-2, AUDIT-1): Cognito, the HTTP API, CloudFront + its WAF (us-east-1),
     // SES, the audit trail's Aurora cluster. Resources whose ARNs carry generated ids are limited by tag.
     edge: [
-      allow(['cognito-idp:CreateUserPool', 'cognito-idp:TagResource'], [arn('cognito-idp', 'userpool/*')], REQUEST_TAGGED(project), 'UserPoolCreate'),
+      // CreateUserPool and CreateDistribution support no resource-level permissions (AWS): `*`, with the Project request tag.
+      awsRequiresWildcard('UserPoolCreate', ['cognito-idp:CreateUserPool'], REQUEST_TAGGED(project)),
+      allow(['cognito-idp:TagResource'], [arn('cognito-idp', 'userpool/*')], REQUEST_TAGGED(project), 'UserPoolTagOnCreate'),
+      awsRequiresWildcard('DistributionCreate', ['cloudfront:CreateDistribution'], REQUEST_TAGGED(project)),
       allow(
         ['cognito-idp:*UserPool*', 'cognito-idp:*ResourceServer', 'cognito-idp:DescribeUserPoolDomain', 'cognito-idp:ListTagsForResource', 'cognito-idp:UntagResource'],
         [arn('cognito-idp', 'userpool/*')],
@@ -520,7 +523,7 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
         'HttpApi',
       ),
       allow(
-        ['cloudfront:CreateDistribution*', 'cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution', 'cloudfront:GetDistribution*', 'cloudfront:TagResource', 'cloudfront:ListTagsForResource'],
+        ['cloudfront:UpdateDistribution', 'cloudfront:DeleteDistribution', 'cloudfront:GetDistribution*', 'cloudfront:TagResource', 'cloudfront:ListTagsForResource'],
         [`arn:aws:cloudfront::${account}:distribution/*`],
         undefined,
         'Distribution',

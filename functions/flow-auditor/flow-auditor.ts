@@ -58,7 +58,14 @@ export function createFlowAuditorHandler(deps: FlowAuditorDeps): middy.Middyfied
     const now = deps.clock.now();
     const result = await runAuditFlow(
       { facts: deps.facts, repairer: deps.repairer, clock: deps.clock },
-      { window: { from: new Date(now.getTime() - config.windowMs), to: now }, stuckAfterMs: config.stuckAfterMs, repair: config.repair, onProgress: (message) => logger.info(message) },
+      // The re-emitted events reach the hot path through its queue, after this invocation's second read.
+      {
+        window: { from: new Date(now.getTime() - config.windowMs), to: now },
+        stuckAfterMs: config.stuckAfterMs,
+        repair: config.repair,
+        reemittedInFlight: true,
+        onProgress: (message) => logger.info(message),
+      },
     );
     const final = result.repair?.after ?? result.audit;
     const figures: FlowAuditorFigures = {

@@ -124,11 +124,15 @@ export function validateCall(action: string, resource: string, caller = 'call'):
   }
   if (resource === '*') return { wildcardOnly: false };
   const types = new Map(Object.entries(readData('resourceTypes', service.toLowerCase(), resourceData) ?? {}).map(([key, type]) => [key.toLowerCase(), type]));
-  const matches = details.resourceTypes.some((type) => {
-    const template = types.get(type.name.toLowerCase())?.arn;
-    return template !== undefined && arnPattern(template).test(resource);
+  // The service reference lists API Gateway V2's collections (Apis, Integrations, Routes) as resource types but
+  // attaches the HTTP verbs to V1's only; creating an HTTP API and its parts POSTs to them.
+  const names = [...details.resourceTypes.map((type) => type.name), ...(service.toLowerCase() === 'apigateway' && name.toLowerCase() === 'post' ? ['Apis', 'Integrations', 'Routes'] : [])];
+  // A type may hold several ARN shapes (API Gateway's V1 and V2 stages), comma-separated.
+  const matches = names.some((typeName) => {
+    const template = types.get(typeName.toLowerCase())?.arn;
+    return template !== undefined && template.split(/,\s*/).some((shape) => arnPattern(shape).test(resource));
   });
-  if (!matches) throw new Error(`${caller}: ${resource} is not a ${details.resourceTypes.map((type) => type.name).join(' / ')} ARN that ${action} is authorised on`);
+  if (!matches) throw new Error(`${caller}: ${resource} is not a ${names.join(' / ')} ARN that ${action} is authorised on`);
   return { wildcardOnly: false };
 }
 

@@ -270,6 +270,15 @@ export class TerraformModel {
         if (values.some((value) => typeof value === 'object')) return fail('join of a non-scalar');
         return values.map(String).join(JSON.parse(`"${join[1]!}"`) as string);
       }
+      // replace(<reference>, "<literal>", "<literal>"): a plain substring replacement (Terraform's regex form is not used).
+      const replace = fn[1] === 'replace' ? /^\s*([^",]+?)\s*,\s*"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*$/s.exec(fn[2]!) : null;
+      if (replace) {
+        const value = this.expression(stack, replace[1]!, where);
+        if (typeof value !== 'string') return fail('replace of a non-string');
+        const search = JSON.parse(`"${replace[2]!}"`) as string;
+        if (search.startsWith('/') && search.endsWith('/')) return fail('replace with a regular expression is not modelled');
+        return value.split(search).join(JSON.parse(`"${replace[3]!}"`) as string);
+      }
       return fail(`function ${fn[1]} is not modelled`);
     }
     // a.b[0].c is a.b.0.c

@@ -600,6 +600,55 @@ function deploySteps(model: IamModel, mapper: CallMapper, resource: TfResource, 
         then('ec2:AssociateRouteTable', ec2('route-table', s('route_table_id'))),
         ...(resource.raw.subnet_id !== undefined ? [then('ec2:AssociateRouteTable', ec2('subnet', s('subnet_id')))] : []),
       ];
+    // The customer edge (API-5, NOTIFY-2, AUDIT-1).
+    case 'aws_cognito_user_pool':
+      // CreateUserPool supports no resource-level permissions (the service reference): asked on `*`.
+      return [create('cognito-idp:CreateUserPool', '*'), create('cognito-idp:TagResource', self())];
+    case 'aws_cognito_user_pool_client':
+    case 'aws_cognito_resource_server':
+    case 'aws_cognito_user_pool_domain': {
+      const pool = arn('cognito-idp', `userpool/${s('user_pool_id')}`);
+      const poolResource = tf.of('aws_cognito_user_pool').find((candidate) => tf.arnOf(candidate) === pool);
+      if (!poolResource) throw new Error(`${resource.address}: user pool ${pool} is not synthesized`);
+      const action = { aws_cognito_user_pool_client: 'CreateUserPoolClient', aws_cognito_resource_server: 'CreateResourceServer', aws_cognito_user_pool_domain: 'CreateUserPoolDomain' }[
+        resource.type
+      ]!;
+      return [then(`cognito-idp:${action}`, pool, resourceTagsOf(model, poolResource))];
+    }
+    case 'aws_apigatewayv2_api':
+      return [create('apigateway:POST', `arn:aws:apigateway:${model.region}::/apis`)];
+    case 'aws_apigatewayv2_stage':
+    case 'aws_apigatewayv2_integration':
+    case 'aws_apigatewayv2_authorizer':
+    case 'aws_apigatewayv2_route': {
+      const kind = resource.type.replace('aws_apigatewayv2_', '');
+      return [then('apigateway:POST', `arn:aws:apigateway:${model.region}::/apis/${s('api_id')}/${kind}s`)];
+    }
+    case 'aws_cloudfront_distribution':
+      return [create('cloudfront:CreateDistribution', '*'), create('cloudfront:TagResource', self())];
+    case 'aws_wafv2_web_acl':
+      return [create('wafv2:CreateWebACL', self()), create('wafv2:TagResource', self())];
+    case 'aws_sesv2_email_identity':
+      return [create('ses:CreateEmailIdentity', self()), create('ses:TagResource', self())];
+    case 'aws_sesv2_configuration_set':
+      return [create('ses:CreateConfigurationSet', self()), create('ses:TagResource', self())];
+    case 'aws_db_subnet_group':
+      return [create('rds:CreateDBSubnetGroup', self()), create('rds:AddTagsToResource', self())];
+    case 'aws_rds_cluster_parameter_group':
+      return [create('rds:CreateDBClusterParameterGroup', self()), create('rds:AddTagsToResource', self())];
+    case 'aws_rds_cluster': {
+      const steps: DeployStep[] = [create('rds:CreateDBCluster', self()), create('rds:AddTagsToResource', self())];
+      // RDS authorises CreateDBCluster on the subnet group and parameter group it names, too.
+      if (resource.raw.db_subnet_group_name !== undefined) steps.push(then('rds:CreateDBCluster', arn('rds', `subgrp:${s('db_subnet_group_name')}`)));
+      if (resource.raw.db_cluster_parameter_group_name !== undefined) steps.push(then('rds:CreateDBCluster', arn('rds', `cluster-pg:${s('db_cluster_parameter_group_name')}`)));
+      if (f('manage_master_user_password') === true) {
+        const secret = (tf.attribute(resource, 'master_user_secret') as { secret_arn: string }[])[0]!.secret_arn;
+        steps.push(create('secretsmanager:CreateSecret', secret), create('secretsmanager:TagResource', secret));
+      }
+      return steps;
+    }
+    case 'aws_rds_cluster_instance':
+      return [create('rds:CreateDBInstance', self()), create('rds:AddTagsToResource', self()), then('rds:CreateDBInstance', arn('rds', `cluster:${s('cluster_identifier')}`))];
     case 'aws_dx_gateway_association_proposal':
       return [
         then('directconnect:CreateDirectConnectGatewayAssociationProposal', `arn:aws:directconnect::${s('dx_gateway_owner_account_id')}:dx-gateway/${s('dx_gateway_id')}`, {

@@ -60,6 +60,9 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: Readonly<Record<string, string
   'emr-serverless:CreateApplication': 'EMR Serverless CreateApplication supports no resource-level permissions (pinned by aws:RequestTag/Project)',
   // KMS: CreateKey creates a new key, so there is no key ARN yet to scope it to.
   'kms:CreateKey': 'a key being created has no ARN yet',
+  // The customer edge (API-5): these creates support no resource-level permissions (pinned by aws:RequestTag/Project).
+  'cognito-idp:CreateUserPool': 'Cognito CreateUserPool supports no resource-level permissions (pinned by aws:RequestTag/Project)',
+  'cloudfront:CreateDistribution': 'CloudFront CreateDistribution supports no resource-level permissions (pinned by aws:RequestTag/Project)',
   // Terraform refresh: read-only Describe/List calls of these services support no resource ARNs.
   'ec2:Describe*': 'EC2 Describe* actions support no resource-level permissions',
   'elasticloadbalancing:Describe*': 'Elastic Load Balancing Describe* actions support no resource-level permissions',

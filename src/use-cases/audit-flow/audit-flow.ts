@@ -5,7 +5,9 @@
  * 2. With repair: re-emit each stuck payment's event under its deterministic id (FlowRepairer),
  *    then read and audit again, so the result says what is still stuck after the repair.
  * 3. `unrepaired` counts what is stuck and was not put right: the CLI's exit code and the
- *    scheduled function's alarm metric.
+ *    scheduled function's alarm metric. Where a re-emitted event is consumed asynchronously (AWS:
+ *    a queue feeds the hot path), a payment re-emitted by this run is in flight, not unrepaired,
+ *    when the second read comes: the next scheduled audit judges it (`reemittedInFlight`).
  */
 import type { FlowAuditReport } from '../../domain/flow-audit';
 import { auditFlow } from '../../domain/flow-audit';
@@ -22,6 +24,12 @@ export interface AuditFlowOptions {
   window: FlowWindow;
   stuckAfterMs: number;
   repair: boolean;
+  /**
+   * The re-emitted events are consumed asynchronously (AWS): a payment this run re-emitted is in
+   * flight at the second read, so it does not count as unrepaired (the next audit judges it).
+   * Embedded, the repair completes before the second read, so this stays off there.
+   */
+  reemittedInFlight?: boolean;
   /** Called with progress lines (stderr on the CLI). */
   onProgress?: (message: string) => void;
 }
@@ -51,5 +59,7 @@ export async function runAuditFlow(deps: AuditFlowDeps, options: AuditFlowOption
   const again = await deps.facts.read(options.window);
   const after = auditFlow(again.payments, again.orphans, options.window, { now: deps.clock.now(), stuckAfterMs: options.stuckAfterMs });
   progress(`after the repair: ${after.stuck.length} stuck, ${after.balanced ? 'balanced' : 'NOT balanced'}`);
-  return { audit, repair: { reemitted, unrepairable, after }, unrepaired: after.stuck.length, balanced: after.balanced };
+  const inFlight = new Set(options.reemittedInFlight ? outcomes.filter((outcome) => outcome.outcome === 'reemitted').map((outcome) => outcome.authorizationId) : []);
+  const unrepaired = after.stuck.filter((payment) => !inFlight.has(payment.authorizationId)).length;
+  return { audit, repair: { reemitted, unrepairable, after }, unrepaired, balanced: after.balanced };
 }

@@ -131,15 +131,23 @@ export function readDeploymentConfig(env: string, stacks: Readonly<Record<string
       functionsByAddress.set(name, functionName);
     }
     for (const [name, mapping] of resources(doc, 'aws_lambda_event_source_mapping')) {
-      const source = literal(mapping.event_source_arn, `${at('aws_lambda_event_source_mapping', name)}.event_source_arn`);
-      if (!source.includes(':sqs:')) continue;
+      // A stream mapping (DynamoDB Streams → the audit trail, AUDIT-1: it has a starting position and its
+      // stream ARN comes from another stack) is not a queue's batch: the cost model reads queue mappings only.
+      if (mapping.starting_position !== undefined) continue;
+      // A queue of the same stack may be named by reference (the notifier's outward-events queue).
+      const queueAddress = /^\$\{aws_sqs_queue\.([^.]+)\.arn\}$/.exec(String(mapping.event_source_arn ?? ''))?.[1];
+      const queueResource = queueAddress ? resources(doc, 'aws_sqs_queue').find(([address]) => address === queueAddress)?.[1] : undefined;
+      if (queueAddress && !queueResource) throw new DeploymentConfigError(`${at('aws_lambda_event_source_mapping', name)}.event_source_arn: no aws_sqs_queue.${queueAddress} in ${stack}`);
+      const source = queueResource ? undefined : literal(mapping.event_source_arn, `${at('aws_lambda_event_source_mapping', name)}.event_source_arn`);
+      if (source !== undefined && !source.includes(':sqs:')) continue;
+      const queue = queueResource ? literal(queueResource.name, `${at('aws_sqs_queue', queueAddress!)}.name`) : queueNameOf(source!, `${at('aws_lambda_event_source_mapping', name)}.event_source_arn`);
       const reference = String(mapping.function_name ?? '');
       const byReference = /^\$\{aws_lambda_function\.([^.]+)\.(arn|function_name)\}$/.exec(reference)?.[1];
       const functionName = byReference ? functionsByAddress.get(byReference) : reference.includes('${') ? undefined : reference.split(':').pop();
       if (!functionName) throw new DeploymentConfigError(`${at('aws_lambda_event_source_mapping', name)}.function_name: cannot resolve ${JSON.stringify(reference)}`);
       const scaling = first(mapping.scaling_config);
       config.eventSourceMappings.push({
-        queue: queueNameOf(source, `${at('aws_lambda_event_source_mapping', name)}.event_source_arn`),
+        queue,
         functionName,
         batchSize: wholeNumber(mapping.batch_size, 10, `${at('aws_lambda_event_source_mapping', name)}.batch_size`),
         maximumBatchingWindowSeconds: wholeNumber(mapping.maximum_batching_window_in_seconds, 0, `${at('aws_lambda_event_source_mapping', name)}.maximum_batching_window_in_seconds`),

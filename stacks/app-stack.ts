@@ -797,24 +797,8 @@ export class AppStack extends LedgerlineStack {
       if (node instanceof LambdaPermission || node instanceof Apigatewayv2Integration) node.dependsOn = [...(node.dependsOn ?? []), dependable(api.fn)];
     }
 
-    const route = OUTWARD_NOTIFY_ROUTE;
     const queue = this.notifications.events.queue;
-    const rule = new CloudwatchEventRule(this, 'rule-outward-notify', {
-      name: names.routeRuleName(route),
-      description: route.description,
-      eventBusName: names.busName,
-      eventPattern: JSON.stringify(route.eventPattern),
-      state: 'ENABLED',
-    });
-    this.rules.set(route.name, rule);
-    new CloudwatchEventTarget(this, 'rule-outward-notify-target', {
-      rule: rule.name,
-      eventBusName: names.busName,
-      targetId: 'notify-queue',
-      arn: queue.arn,
-      deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
-      retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
-    });
+    this.ruleToQueue('rule-outward-notify', OUTWARD_NOTIFY_ROUTE, queue.arn, 'notify-queue');
     const tlsOnly = (arn: string): PolicyStatement => ({
       Sid: 'DenyInsecureTransport',
       Effect: 'Deny',
@@ -833,7 +817,7 @@ export class AppStack extends LedgerlineStack {
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sqs:SendMessage',
           Resource: queue.arn,
-          Condition: { ArnEquals: { 'aws:SourceArn': [names.routeRuleArn(route)] } },
+          Condition: { ArnEquals: { 'aws:SourceArn': [names.routeRuleArn(OUTWARD_NOTIFY_ROUTE)] } },
         },
       ]),
     });
@@ -983,10 +967,10 @@ export class AppStack extends LedgerlineStack {
     return statements;
   }
 
-  private wireRoute(route: Route): void {
+  /** A bus rule of a route that delivers to a queue, undeliverable events parked on the bus-delivery DLQ. */
+  private ruleToQueue(id: string, route: Pick<Route, 'name' | 'description' | 'eventPattern'>, queueArn: string, targetId: string): CloudwatchEventRule {
     const names = this.names;
-    const queueArn = names.queueArn(names.routeQueueName(route));
-    const rule = new CloudwatchEventRule(this, `rule-${route.name}`, {
+    const rule = new CloudwatchEventRule(this, id, {
       name: names.routeRuleName(route),
       description: route.description,
       eventBusName: names.busName,
@@ -994,14 +978,21 @@ export class AppStack extends LedgerlineStack {
       state: 'ENABLED',
     });
     this.rules.set(route.name, rule);
-    new CloudwatchEventTarget(this, `rule-${route.name}-target`, {
+    new CloudwatchEventTarget(this, `${id}-target`, {
       rule: rule.name,
       eventBusName: names.busName,
-      targetId: 'queue',
+      targetId,
       arn: queueArn,
       deadLetterConfig: { arn: names.queueArn(names.busDeliveryDlqName) },
       retryPolicy: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     });
+    return rule;
+  }
+
+  private wireRoute(route: Route): void {
+    const names = this.names;
+    const queueArn = names.queueArn(names.routeQueueName(route));
+    this.ruleToQueue(`rule-${route.name}`, route, queueArn, 'queue');
     const consumer = this.functions.get(route.consumer)!;
     const sizing = functionSizing(this.config, route.consumer);
     new LambdaEventSourceMapping(this, `esm-${route.name}`, {

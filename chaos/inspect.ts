@@ -45,6 +45,8 @@ export interface StateContents {
   parked: Set<string>;
   /** correlation id → decision outcome. */
   decisions: Map<string, string>;
+  /** `<rule set id> v<version>` → decisions made under it (a valid comparison has one rule set). */
+  ruleSets: Map<string, number>;
   /** authorisation id → its posted sequence id. */
   posted: Map<string, string>;
   /** Authorisation ids posted under more than one sequence, and sequences recorded in more than one partition. */
@@ -94,6 +96,7 @@ export function inspectState(stateDir: string): StateContents {
   const ingested = new Map<string, string>();
   const parked = new Set<string>();
   const decisions = new Map<string, string>();
+  const ruleSets = new Map<string, number>();
   const posted = new Map<string, string>();
   const postedTwice: string[] = [];
   const sequencePartition = new Map<string, number>();
@@ -117,8 +120,13 @@ export function inspectState(stateDir: string): StateContents {
         for (const id of db.prepare('SELECT authorization_id FROM parked_duplicates').pluck().iterate() as Iterable<string>) parked.add(id);
       }
       if (tableExists(db, 'rules_decisions')) {
-        for (const row of db.prepare("SELECT correlation_id AS id, json_extract(decision, '$.outcome') AS outcome FROM rules_decisions").iterate() as Iterable<{ id: string; outcome: string }>) {
+        const rows = db.prepare(
+          "SELECT correlation_id AS id, json_extract(decision, '$.outcome') AS outcome, json_extract(decision, '$.ruleSetId') || ' v' || json_extract(decision, '$.ruleSetVersion') AS ruleSet FROM rules_decisions",
+        );
+        for (const row of rows.iterate() as Iterable<{ id: string; outcome: string; ruleSet: string | null }>) {
           decisions.set(row.id, row.outcome);
+          const ruleSet = row.ruleSet ?? 'no rule set recorded';
+          ruleSets.set(ruleSet, (ruleSets.get(ruleSet) ?? 0) + 1);
         }
       }
       if (tableExists(db, 'ledger_legs')) {
@@ -182,7 +190,7 @@ export function inspectState(stateDir: string): StateContents {
     pending,
     rejected: approvedUnique - declined - review - posted.size - failed - pending,
   };
-  return { counts, ingested, parked, decisions, posted, postedTwice, balances, deadLetteredMessages, ...outbox };
+  return { counts, ingested, parked, decisions, ruleSets, posted, postedTwice, balances, deadLetteredMessages, ...outbox };
 }
 
 function readOutbox(stateDir: string): Pick<StateContents, 'outboxLines' | 'duplicateOutboxLines' | 'outboxDigest'> {
@@ -401,4 +409,18 @@ export function countsMatchSummary(counts: StateCounts, summary: Record<string, 
   expect('pending', counts.pending, summary.pending);
   expect('rejected', counts.rejected, summary.rejected);
   return problems;
+}
+
+/**
+ * CHAOS-1's validity guard: every decision of both states made under one rule set. Decisions under
+ * two rule sets mean the code or its rule set changed while the run went on (a restarted child
+ * read an edited checkout), and the comparison would measure the edit, not the faults: the run is
+ * void, and says so.
+ */
+export function mixedRuleSets(...states: StateContents[]): string | undefined {
+  const all = new Map<string, number>();
+  for (const state of states) for (const [ruleSet, count] of state.ruleSets) all.set(ruleSet, (all.get(ruleSet) ?? 0) + count);
+  if (all.size <= 1) return undefined;
+  const listed = [...all].map(([ruleSet, count]) => `${ruleSet}: ${count} decisions`).join('; ');
+  return `void run: decisions were made under ${all.size} rule sets (${listed}); the checkout or its rule set changed during the run`;
 }

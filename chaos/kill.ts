@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Prng } from '../src/generator/authorisations';
-import { committedRecords, compareStates, countsMatchSummary, indexInput, inspectState } from './inspect';
+import { changedFiles, checkoutFingerprint } from './checkout';
+import { committedRecords, compareStates, countsMatchSummary, indexInput, inspectState, mixedRuleSets } from './inspect';
 import type { ClassResult } from './report';
 
 export const BIN = join(__dirname, '..', 'bin', 'ledgerline.js');
@@ -92,6 +93,13 @@ export async function killClass(options: KillOptions): Promise<ClassResult> {
   const cleanState = join(options.workDir, 'clean');
   const killedState = join(options.workDir, 'killed');
 
+  const checkout = join(__dirname, '..');
+  const fingerprint = checkoutFingerprint(checkout);
+  const unchanged = (when: string) => {
+    const changed = changedFiles(fingerprint, checkoutFingerprint(checkout));
+    if (changed.length > 0) throw new Error(`void run: the checkout ${checkout} changed ${when} (${changed.join(', ')}); run chaos from a checkout nobody edits`);
+  };
+
   log(`kill -9: uninterrupted run into ${cleanState}`);
   const cleanChild = start(postArgs(options, cleanState));
   // Its productive time: from its first commit to its end (start-up is paid again by every restart).
@@ -113,6 +121,7 @@ export async function killClass(options: KillOptions): Promise<ClassResult> {
   let restarts = 0;
   let lastExit: Exit | undefined;
   for (;;) {
+    unchanged(`before restart ${attempts}`);
     attempts += 1;
     const child = start(postArgs(options, killedState));
     const killsLeft = options.kills - (accounted['killed while starting or catching up, restarted'] + accounted['killed after new commits, restarted']);
@@ -173,6 +182,8 @@ export async function killClass(options: KillOptions): Promise<ClassResult> {
   const killedContents = inspectState(killedState);
   const comparison = compareStates(cleanContents, killedContents, indexInput(options.input));
   problems.push(...comparison.differences);
+  const mixed = mixedRuleSets(cleanContents, killedContents);
+  if (mixed) problems.unshift(mixed);
   const finalSummary = lastExit?.code === 0 ? (JSON.parse(lastExit.stdout) as Record<string, number>) : undefined;
   if (finalSummary && finalSummary.pending !== 0) problems.push(`the final attempt left ${finalSummary.pending} pending`);
 

@@ -1,0 +1,173 @@
+/**
+ * Case SLAs (WB-1), pure: each case is due a number of days after its item's date, by the first
+ * rule of config/recon/sla.json that fits its reason and amount. The rules are data, validated
+ * here (every fault names the rule and the field); amounts are compared exactly (decimal strings
+ * scaled to integers, never floats); dates are UTC calendar days "YYYY-MM-DD" (no time zone).
+ *
+ * The workbench's list sorts by urgency with them and the dashboard's ageing chart buckets by
+ * them (one definition): `dueDate(caseLike, rules)` and `slaBucket(dueDate, now)`.
+ */
+import { dayNumber } from '../matching/rows';
+
+/** What a due date is computed from: any case (or a dashboard's row) with these fields. */
+export interface SlaCase {
+  /** An ExceptionReason (UNMATCHED, AMOUNT_MISMATCH, …) or PROPOSED_MATCH. */
+  reason: string;
+  /** Signed exact decimal string ('' when unknown: no amount threshold applies). */
+  amount: string;
+  currency: string;
+  /** YYYY-MM-DD: the day the SLA counts from (the item's date: the run's as-of date minus the case's age). */
+  openedOn: string;
+}
+
+export interface SlaRule {
+  /** Names the rule (shown beside the due date). */
+  id: string;
+  /** The rule fits only these reasons (absent: any reason). */
+  reasons?: readonly string[];
+  /**
+   * The rule fits only a case whose absolute amount is at least the threshold of its currency
+   * (exact decimal strings); a currency not listed does not fit (absent: any amount).
+   */
+  atLeast?: Readonly<Record<string, string>>;
+  /** Calendar days from `openedOn` to the due date (0: due the same day). */
+  days: number;
+}
+
+export interface SlaRules {
+  /** In order: the first that fits decides. The last fits every case (it has no condition). */
+  rules: readonly SlaRule[];
+  /** A case due within this many days (and not today) is "due-soon"; default 2. */
+  soonDays: number;
+}
+
+/** How urgent a case is, most urgent first. */
+export const SLA_BUCKETS = ['overdue', 'due-today', 'due-soon', 'on-track'] as const;
+export type SlaBucket = (typeof SLA_BUCKETS)[number];
+
+export class SlaRulesError extends Error {
+  override name = 'SlaRulesError';
+}
+
+const MAX_DAYS = 3650;
+const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+const SIGNED_DECIMAL = /^[+-]?(\d+)(?:\.(\d+))?$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const RULE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const RULE_FIELDS = new Set(['id', 'reasons', 'atLeast', 'days', 'description']);
+const TOP_FIELDS = new Set(['$schema', 'description', 'version', 'soonDays', 'rules']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validDays(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_DAYS;
+}
+
+/** Validates SLA rules read from JSON (config/recon/sla.json); throws SlaRulesError naming the rule and field. */
+export function parseSlaRules(json: unknown, source = 'SLA rules'): SlaRules {
+  if (!isObject(json)) throw new SlaRulesError(`${source}: must be an object with "rules"`);
+  for (const key of Object.keys(json)) if (!TOP_FIELDS.has(key)) throw new SlaRulesError(`${source}: unknown field "${key}" (allowed: ${[...TOP_FIELDS].join(', ')})`);
+  const soonDays = json.soonDays ?? 2;
+  if (!validDays(soonDays)) throw new SlaRulesError(`${source}: field "soonDays" must be an integer of days 0..${MAX_DAYS}; got ${JSON.stringify(json.soonDays)}`);
+  if (!Array.isArray(json.rules) || json.rules.length === 0) throw new SlaRulesError(`${source}: field "rules" must be a non-empty array`);
+  const ids = new Set<string>();
+  const rules: SlaRule[] = json.rules.map((raw: unknown, index: number) => {
+    const where = `${source}: rules[${index}]`;
+    if (!isObject(raw)) throw new SlaRulesError(`${where} must be an object`);
+    for (const key of Object.keys(raw)) if (!RULE_FIELDS.has(key)) throw new SlaRulesError(`${where}: unknown field "${key}" (allowed: ${[...RULE_FIELDS].join(', ')})`);
+    const { id, reasons, atLeast, days } = raw;
+    if (typeof id !== 'string' || !RULE_ID.test(id)) throw new SlaRulesError(`${where}: field "id" must be 1-64 letters, digits, '.', '_' or '-'; got ${JSON.stringify(id ?? null)}`);
+    if (ids.has(id)) throw new SlaRulesError(`${where}: id "${id}" is used by an earlier rule`);
+    ids.add(id);
+    if (!validDays(days)) throw new SlaRulesError(`${where} ("${id}"): field "days" must be an integer of days 0..${MAX_DAYS}; got ${JSON.stringify(days ?? null)}`);
+    const rule: SlaRule = { id, days };
+    if (reasons !== undefined) {
+      if (!Array.isArray(reasons) || reasons.length === 0 || reasons.some((reason) => typeof reason !== 'string' || !/^[A-Z_]{1,64}$/.test(reason))) {
+        throw new SlaRulesError(`${where} ("${id}"): field "reasons" must be a non-empty array of reasons such as "AMOUNT_MISMATCH"`);
+      }
+      rule.reasons = [...new Set(reasons as string[])];
+    }
+    if (atLeast !== undefined) {
+      if (!isObject(atLeast) || Object.keys(atLeast).length === 0) throw new SlaRulesError(`${where} ("${id}"): field "atLeast" must map currencies to amounts, e.g. {"EUR": "10000.00"}`);
+      for (const [currency, amount] of Object.entries(atLeast)) {
+        if (!CURRENCY.test(currency)) throw new SlaRulesError(`${where} ("${id}"): atLeast currency "${currency}" is not an ISO 4217 code`);
+        if (typeof amount !== 'string' || !DECIMAL.test(amount)) {
+          throw new SlaRulesError(`${where} ("${id}"): atLeast.${currency} must be a non-negative decimal string such as "10000.00"; got ${JSON.stringify(amount)}`);
+        }
+      }
+      rule.atLeast = { ...(atLeast as Record<string, string>) };
+    }
+    return rule;
+  });
+  const last = rules[rules.length - 1]!;
+  if (last.reasons || last.atLeast) throw new SlaRulesError(`${source}: the last rule ("${last.id}") must have no "reasons" and no "atLeast", so that every case has a due date`);
+  return { rules, soonDays };
+}
+
+/** |a| >= b for decimal strings, exactly; false when `a` is not a decimal. */
+function absAtLeast(amount: string, threshold: string): boolean {
+  const a = SIGNED_DECIMAL.exec(amount.trim());
+  const b = DECIMAL.exec(threshold);
+  if (!a || !b) return false;
+  const scale = Math.max(a[2]?.length ?? 0, b[2]?.length ?? 0);
+  const units = (whole: string, fraction = ''): bigint => BigInt(whole + fraction.padEnd(scale, '0'));
+  return units(a[1]!, a[2]) >= units(b[1]!, b[2]);
+}
+
+/** Whether `rule` fits the case. */
+export function ruleFits(rule: SlaRule, c: Pick<SlaCase, 'reason' | 'amount' | 'currency'>): boolean {
+  if (rule.reasons && !rule.reasons.includes(c.reason)) return false;
+  if (rule.atLeast) {
+    const threshold = rule.atLeast[c.currency];
+    if (threshold === undefined || !absAtLeast(c.amount, threshold)) return false;
+  }
+  return true;
+}
+
+/** The first rule that fits the case (the rules' last fits every case). */
+export function slaRuleOf(c: Pick<SlaCase, 'reason' | 'amount' | 'currency'>, rules: SlaRules): SlaRule {
+  for (const rule of rules.rules) if (ruleFits(rule, c)) return rule;
+  // parseSlaRules guarantees an unconditional last rule; rules built by hand may not have one.
+  throw new SlaRulesError(`no SLA rule fits reason ${c.reason}, amount ${c.amount} ${c.currency}: the last rule must have no condition`);
+}
+
+/** YYYY-MM-DD of a day number (days since 1970-01-01). */
+export function dayText(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
+}
+
+function dayOf(value: string | Date, what: string): number {
+  if (value instanceof Date) {
+    const time = value.getTime();
+    if (!Number.isFinite(time)) throw new SlaRulesError(`${what} is not a valid date`);
+    return Math.floor(time / 86_400_000);
+  }
+  const day = dayNumber(value.length > 10 && value[10] === 'T' ? value.slice(0, 10) : value);
+  if (!Number.isFinite(day)) throw new SlaRulesError(`${what} "${value}" is not a date YYYY-MM-DD`);
+  return day;
+}
+
+/** The day an exception's SLA counts from: the run's as-of date minus the case's age in days. */
+export function openedOn(asOf: string, ageDays: number): string {
+  return dayText(dayOf(asOf, 'as-of date') - (Number.isSafeInteger(ageDays) && ageDays > 0 ? ageDays : 0));
+}
+
+/** YYYY-MM-DD: the day the case is due (its opening day plus the days of the first rule that fits it). */
+export function dueDate(c: SlaCase, rules: SlaRules): string {
+  return dayText(dayOf(c.openedOn, 'openedOn') + slaRuleOf(c, rules).days);
+}
+
+/** Days from `now`'s UTC day to the due date: negative when overdue, 0 when due today. */
+export function daysUntilDue(due: string, now: Date | string): number {
+  return dayOf(due, 'due date') - dayOf(now, 'now');
+}
+
+/** How urgent a case due on `due` is at `now`: overdue (past its due day), due-today, due-soon (within the rules' soonDays), on-track. */
+export function slaBucket(due: string, now: Date | string, soonDays = 2): SlaBucket {
+  const left = daysUntilDue(due, now);
+  if (left < 0) return 'overdue';
+  if (left === 0) return 'due-today';
+  return left <= soonDays ? 'due-soon' : 'on-track';
+}

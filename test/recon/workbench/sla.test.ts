@@ -184,7 +184,7 @@ describe('due dates', () => {
   });
 
   test('thresholds are exact beyond float precision, signs ignored', () => {
-    const at = (amount: string, currency = 'EUR') => slaRuleOf({ reason: 'UNMATCHED', amount, currency, openedOn: '2026-01-01' }, RULES).id;
+    const at = (amount: string, currency = 'EUR') => slaRuleOf({ reason: 'UNMATCHED', amount, currency }, RULES).id;
     expect(at('10000.00')).toBe('large');
     expect(at('-10000')).toBe('large');
     expect(at('10000.000000000000000001')).toBe('large');

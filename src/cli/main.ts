@@ -39,6 +39,7 @@ import { addTokenCommand } from './token-command';
 import { addModeCommands } from './modes-command';
 import { FaultDropError, parseDropRatio } from '../runtime/fault-drop';
 import type { DropCounts } from '../runtime/fault-drop';
+import { DEFAULT_RULE_SET_FILE } from '../rule-sets';
 
 type Writer = (text: string) => void;
 
@@ -110,7 +111,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--hot-account <id=shards...>', "shard a hot account's balance, e.g. SETTLE-GBP-001=8")
     .option('--partitions <n>', 'worker threads / state partitions by card for a NEW state (an existing state keeps its count)', positiveInteger('--partitions'), DEFAULT_PARTITIONS)
     .option('--fault-drop <ratio>', 'FLOW-4 fault injection: drop this share [0, 1) of the events crossing every stage boundary, chosen by event id (then `audit-flow --repair`)', dropRatio)
-    .option('--rules <file>', 'the posting rule set (default: config/rules/card-posting.v1.json; card-posting.v2.json also holds on fraud signals, FRAUD-1)')
+    .option('--rules <file>', `the posting rule set (default: ${DEFAULT_RULE_SET_FILE}, the one AWS runs: it also holds on fraud signals, FRAUD-1)`)
     .addHelpText(
       'after',
       '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending.\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',

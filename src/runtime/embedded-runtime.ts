@@ -49,6 +49,7 @@ import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
 import { EmbeddedRedriver } from '../adapters/embedded/redriver';
 import { loadReferenceData } from '../adapters/embedded/reference-data';
 import { loadRuleSetFile } from '../adapters/embedded/rule-set-file';
+import { DEFAULT_RULE_SET_PATH } from '../rule-sets';
 import { SqliteDecisionStore, SqliteVelocityStore } from '../adapters/embedded/rules-state';
 import { SqliteCardHistoryStore } from '../adapters/embedded/fraud-history';
 import { SqliteFlowJournal } from '../adapters/embedded/flow-facts';
@@ -88,9 +89,9 @@ export interface RuntimeOptions {
    */
   faultDrop?: number;
   /**
-   * The posting rule set (a CEL rule-set JSON file); default config/rules/card-posting.v1.json.
-   * FRAUD-1: the rules always see the fraud features (card history in this state); a rule set
-   * that uses them (card-posting.v2.json) holds on them.
+   * The posting rule set (a CEL rule-set JSON file); default: the one AWS runs too,
+   * DEFAULT_RULE_SET_FILE (src/rule-sets.ts, card-posting v2). FRAUD-1: the rules always see the
+   * fraud features (card history in this state); a rule set that uses them holds on them.
    */
   rulesFile?: string;
   /** FRAUD-1: merchant id → risk score 0..100 (default: none, every merchant 0). */
@@ -270,7 +271,7 @@ export class EmbeddedRuntime {
         standardise: createStandardiseStage({ clock, logger }),
         enrich: createEnrichStage({ referenceData, clock, transactions: this.transactions, logger }),
         rules: createRulesStage({
-          ruleSet: options.rulesFile ? loadRuleSetFile(options.rulesFile) : loadRuleSetFile(),
+          ruleSet: loadRuleSetFile(options.rulesFile ?? DEFAULT_RULE_SET_PATH),
           velocity: new SqliteVelocityStore(this.db),
           fraud: { history: new SqliteCardHistoryStore(this.db), merchantRisk: new Map(Object.entries(options.merchantRisk ?? {})) },
           decisions: new SqliteDecisionStore(this.db),

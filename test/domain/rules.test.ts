@@ -5,8 +5,17 @@ import type { EnrichedData } from '../../src/domain/events';
 import type { ProductRecord } from '../../src/ports';
 import { buildFacts, compileRuleSet, evaluateRules, RuleEvaluationError, RuleFactsError, RuleSetError, type CompiledRuleSet } from '../../src/domain/rules';
 import { DEFAULT_RULE_SET_PATH, loadRuleSetFile } from '../../src/adapters/embedded/rule-set-file';
+import type { FraudFeatures } from '../../src/domain/fraud';
+import fc from 'fast-check';
+import { fuzzRuns, fuzzSeed } from '../support/fuzz';
 
-const RULE_SET_FILE = path.resolve(__dirname, '../../config/rules/card-posting.v1.json');
+/**
+ * The default rule set, named here on purpose: the one the embedded runtime and AWS both run
+ * (src/rule-sets.ts). Card-posting v2 is v1 plus four fraud review rules (FRAUD-1), so every
+ * non-fraud case below decides as it did under v1; the last block proves that against v1 itself.
+ */
+const RULE_SET_FILE = path.resolve(__dirname, '../../config/rules/card-posting.v2.json');
+const V1_FILE = path.resolve(__dirname, '../../config/rules/card-posting.v1.json');
 
 interface Variant {
   cardStatus?: 'ACTIVE' | 'BLOCKED' | 'EXPIRED';
@@ -105,7 +114,7 @@ describe('the card-posting rule set file', () => {
   it('loads from the default path and keeps its id, version and rule order', () => {
     expect(DEFAULT_RULE_SET_PATH).toBe(RULE_SET_FILE);
     expect(ruleSet.ruleSetId).toBe('card-posting');
-    expect(ruleSet.version).toBe('1.1.0');
+    expect(ruleSet.version).toBe('2.0.0');
     expect(ruleSet.rules.map((rule) => rule.id)).toEqual([
       'ACCOUNT_FROZEN',
       'ACCOUNT_CLOSED',
@@ -118,13 +127,17 @@ describe('the card-posting rule set file', () => {
       'FOREIGN_NOT_ALLOWED',
       'LARGE_FOREIGN',
       'VELOCITY_EXCEEDED',
+      'FRAUD_SPEND_SPIKE',
+      'FRAUD_COUNTRY_HOP',
+      'FRAUD_RISKY_MERCHANT',
+      'FRAUD_MODEL_SCORE',
     ]);
     expect(Object.isFrozen(ruleSet)).toBe(true);
     expect(Object.isFrozen(ruleSet.rules)).toBe(true);
   });
 
   it('approves an ordinary domestic payment with no rule fired', () => {
-    expect(decide()).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount: 1 });
+    expect(decide()).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '2.0.0', velocityCount: 1 });
   });
 });
 
@@ -192,7 +205,7 @@ describe('outcome precedence and firedRules', () => {
   ];
 
   it('gives the stated decision for each input, the same on every evaluation and in any order', () => {
-    const expected = decisions.map(([, , velocityCount, decision]) => ({ ...decision, ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount }));
+    const expected = decisions.map(([, , velocityCount, decision]) => ({ ...decision, ruleSetId: 'card-posting', ruleSetVersion: '2.0.0', velocityCount }));
     const facts = decisions.map(([, variant, velocityCount]) => factsOf(enriched(variant), product(), velocityCount));
     expect(facts.map((f) => evaluateRules(ruleSet, f))).toEqual(expected);
     // again, in reverse order: no evaluation leaves state behind for the next one
@@ -266,6 +279,8 @@ describe('compileRuleSet', () => {
     (doc.rules as unknown[]).push(rule);
     return doc;
   };
+  /** The index a rule appended to the file's rules gets (15 in v2: 11 card checks + 4 fraud rules). */
+  const appended = (base().rules as unknown[]).length;
   const failure = (doc: unknown): RuleSetError => {
     try {
       compileRuleSet(doc);
@@ -279,12 +294,12 @@ describe('compileRuleSet', () => {
   it('names the rule and the fault for a schema violation in a rule', () => {
     const error = failure(withRule({ id: 'BAD_OUTCOME', description: 'x', when: 'true', outcome: 'block' }));
     expect(error.ruleId).toBe('BAD_OUTCOME');
-    expect(error.message).toContain('rule BAD_OUTCOME (rules[11]) outcome: must be one of ["decline","review"]');
+    expect(error.message).toContain(`rule BAD_OUTCOME (rules[${appended}]) outcome: must be one of ["decline","review"]`);
   });
 
   it('names the rule for a missing field and an unexpected one', () => {
-    expect(failure(withRule({ id: 'NO_WHEN', description: 'x', outcome: 'review' })).message).toContain('rule NO_WHEN (rules[11]): missing required field "when"');
-    expect(failure(withRule({ id: 'EXTRA', description: 'x', when: 'true', outcome: 'review', priority: 1 })).message).toContain('rule EXTRA (rules[11]): unexpected field "priority"');
+    expect(failure(withRule({ id: 'NO_WHEN', description: 'x', outcome: 'review' })).message).toContain(`rule NO_WHEN (rules[${appended}]): missing required field "when"`);
+    expect(failure(withRule({ id: 'EXTRA', description: 'x', when: 'true', outcome: 'review', priority: 1 })).message).toContain(`rule EXTRA (rules[${appended}]): unexpected field "priority"`);
   });
 
   it('rejects document-level faults (bad version, fractional parameter, no rules)', () => {
@@ -399,5 +414,65 @@ describe('loadRuleSetFile with a bad file', () => {
     writeFileSync(file, '{ "ruleSetId": ');
     expect(() => loadRuleSetFile(file)).toThrow(`${file}: not valid JSON`);
     expect(() => loadRuleSetFile(path.join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read/);
+  });
+});
+
+describe('the default (v2) against v1: v1 plus fraud review rules, nothing else (FRAUD-1)', () => {
+  const STRICTNESS = { approve: 0, review: 1, decline: 2 } as const;
+  let v1: CompiledRuleSet;
+  beforeAll(() => {
+    v1 = loadRuleSetFile(V1_FILE);
+  });
+
+  const variantArb: fc.Arbitrary<Variant> = fc.record(
+    {
+      cardStatus: fc.constantFrom('ACTIVE', 'BLOCKED', 'EXPIRED'),
+      status: fc.constantFrom('OPEN', 'FROZEN', 'CLOSED', 'DORMANT'),
+      amount: fc.integer({ min: 1, max: 150_000 }).map((minor) => (minor / 100).toFixed(2)),
+      mcc: fc.constantFrom('5411', '5812', '7995', '6051', '7801'),
+      merchantCountry: fc.constantFrom('GB', 'FR', 'US'),
+      conversion: fc.boolean(),
+    },
+    { requiredKeys: [] },
+  );
+  const productArb = fc.record({ velocityLimit: fc.integer({ min: 1, max: 8 }), foreignTransactionsAllowed: fc.boolean() });
+  const fraudArb: fc.Arbitrary<FraudFeatures> = fc.record({
+    baselineCount: fc.bigInt({ min: 0n, max: 6n }),
+    baselineMeanMinor: fc.bigInt({ min: 0n, max: 100_000n }),
+    spendRatioPermille: fc.bigInt({ min: 0n, max: 20_000n }),
+    countriesInWindow: fc.bigInt({ min: 1n, max: 5n }),
+    previousCountry: fc.constantFrom('', 'GB', 'FR'),
+    minutesSincePrevious: fc.bigInt({ min: -1n, max: 600n }),
+    merchantRiskScore: fc.bigInt({ min: 0n, max: 100n }),
+    modelScorePermille: fc.bigInt({ min: -1n, max: 1000n }),
+  });
+
+  it('with no fraud signal, v2 decides every generated payment exactly as v1 (but for the version)', () => {
+    fc.assert(
+      fc.property(variantArb, productArb, fc.integer({ min: 0, max: 10 }), (variant, overrides, velocity) => {
+        const facts = factsOf(enriched(variant), product(overrides), velocity);
+        const { ruleSetVersion: oldVersion, ...old } = evaluateRules(v1, facts);
+        const { ruleSetVersion: newVersion, ...now } = evaluateRules(ruleSet, facts);
+        expect([oldVersion, newVersion]).toEqual(['1.1.0', '2.0.0']);
+        expect(now).toEqual(old);
+      }),
+      { numRuns: fuzzRuns(300), seed: fuzzSeed(20_261_206) },
+    );
+  });
+
+  it('with fraud features, v2 fires what v1 fires plus only FRAUD_ rules, and is never less strict', () => {
+    fc.assert(
+      fc.property(variantArb, productArb, fc.integer({ min: 0, max: 10 }), fraudArb, (variant, overrides, velocity, fraud) => {
+        const data = enriched(variant);
+        const facts = buildFacts({ ...data, enrichment: { ...data.enrichment, product: product(overrides) } }, velocity, fraud);
+        const old = evaluateRules(v1, facts);
+        const now = evaluateRules(ruleSet, facts);
+        expect(now.firedRules.filter((id) => !id.startsWith('FRAUD_'))).toEqual(old.firedRules);
+        expect(STRICTNESS[now.outcome]).toBeGreaterThanOrEqual(STRICTNESS[old.outcome]);
+        // A fraud rule only ever holds for review: a v1 decline stays a decline, nothing new is declined.
+        if (old.outcome === 'decline' || now.outcome === 'decline') expect(now.outcome).toBe(old.outcome);
+      }),
+      { numRuns: fuzzRuns(300), seed: fuzzSeed(20_261_207) },
+    );
   });
 });

@@ -1,13 +1,16 @@
 /**
  * FRAUD-1 wired into the embedded runtime: `post --rules` picks the rule set; the rules always see
- * the fraud features (the card's history in the state). With the default rule set (v1) a card
- * hopping countries posts as before; with card-posting.v2.json the same input holds it for review.
+ * the fraud features (the card's history in the state). With card-posting.v1.json (no fraud rules,
+ * named on purpose: the contrast is the point) a card hopping countries posts; with
+ * card-posting.v2.json the same input holds it for review, and so does the default rule set, which
+ * is v2, the one AWS runs (src/rule-sets.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../support/cli-in-process';
 
+const V1 = resolve(__dirname, '../../config/rules/card-posting.v1.json');
 const V2 = resolve(__dirname, '../../config/rules/card-posting.v2.json');
 
 /** A known card (generated data) paying merchants of four countries (reference data) within minutes: GB, FR, DE, ES. */
@@ -54,12 +57,17 @@ describe('post --rules (FRAUD-1)', () => {
     return JSON.parse(run.stdout) as { posted: number; review: number };
   }
 
-  it('the default rule set posts the hopping card; v2 holds the payments after the second country hop', async () => {
-    const v1 = await post('v1');
+  it('v1 posts the hopping card; v2 holds the payments after the second country hop', async () => {
+    const v1 = await post('v1', '--rules', V1);
     expect(v1).toMatchObject({ posted: 4, review: 0 });
     const v2 = await post('v2', '--rules', V2);
     // More than 2 countries in the hour: the third and fourth payments are held.
     expect(v2).toMatchObject({ posted: 2, review: 2 });
+  });
+
+  it('the default rule set is v2: without --rules the hopping card is held as with --rules v2', async () => {
+    // Was v1 (posted 4) before the embedded default became the rule set AWS runs (MODE-5).
+    expect(await post('default')).toMatchObject({ posted: 2, review: 2 });
   });
 
   it('a rule set file that does not exist is refused, naming it', async () => {

@@ -163,7 +163,8 @@ describe('rules handler', () => {
     expect(output.id).toBe(deterministicId('payment.rules-decided', input.id, ''));
     const { decision, ...rest } = output.data;
     expect(rest).toEqual(input.data);
-    expect(decision).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '1.1.0', velocityCount: 1 });
+    // The default rule set (src/rule-sets.ts: card-posting v2, the one AWS runs); no fraud signal here.
+    expect(decision).toEqual({ outcome: 'approve', firedRules: [], ruleSetId: 'card-posting', ruleSetVersion: '2.0.0', velocityCount: 1 });
     expect(await decisions.get(input.correlationId)).toEqual(decision);
   });
 

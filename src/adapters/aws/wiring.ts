@@ -22,7 +22,7 @@ import { S3ParkedDuplicateStore, S3PostingOutbox } from './s3-stores';
 import { DynamoFlowJournal } from './flow-facts';
 import { DynamoCardHistoryStore } from './fraud-history';
 import { compileRuleSet, type CompiledRuleSet } from '../../domain/rules';
-import ruleSetDocument from '../../../config/rules/card-posting.v2.json';
+import { DEFAULT_RULE_SET_DOCUMENT } from '../../rule-sets';
 import { readFunctionConfig, requireSetting, type FunctionName, type RuntimeConfig } from './runtime-config';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -100,10 +100,11 @@ export function enrichAdapters(context: AwsContext) {
 
 /**
  * The rule set every AWS rules stage runs (the staged `rules` function and the fused stages of
- * hot-path, authorise and ingest-batch), bundled: card-posting v2, which also holds on the fraud
- * features (FRAUD-1). One definition, so the deployed modes decide alike (MODE-5).
+ * hot-path, authorise and ingest-batch), bundled: the default rule set (src/rule-sets.ts, the one the
+ * embedded runtime runs too), which also holds on the fraud features (FRAUD-1). One definition, so
+ * the deployed modes and the embedded runtime decide alike (MODE-5).
  */
-export const AWS_RULE_SET: CompiledRuleSet = compileRuleSet(ruleSetDocument);
+export const AWS_RULE_SET: CompiledRuleSet = compileRuleSet(DEFAULT_RULE_SET_DOCUMENT);
 
 /**
  * rules: decisions and velocity windows in the rules-state table, and the card history of the

@@ -3,11 +3,11 @@
  * domain: `compileRuleSet` does the validation and CEL parsing.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { compileRuleSet, RuleSetError, type CompiledRuleSet } from '../../domain/rules';
+import { DEFAULT_RULE_SET_PATH } from '../../rule-sets';
 
-/** The rule set the posting flow runs: <repo>/config/rules/card-posting.v1.json. */
-export const DEFAULT_RULE_SET_PATH = path.resolve(__dirname, '../../../config/rules/card-posting.v1.json');
+/** The rule set the posting flow runs by default, embedded and on AWS (src/rule-sets.ts). */
+export { DEFAULT_RULE_SET_PATH };
 
 /** Reads, validates and compiles a rule-set file; errors name the file (and the rule, when one is at fault). */
 export function loadRuleSetFile(filePath: string = DEFAULT_RULE_SET_PATH): CompiledRuleSet {

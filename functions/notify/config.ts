@@ -2,6 +2,8 @@
 export interface NotifyConfig {
   notificationsTable: string;
   authorisationsTable: string;
+  /** The flow journal's table: the real-time and batch modes' payments, by id (NOTIFY-2, MODE-2, MODE-4). */
+  rulesStateTable: string;
   emailFrom: string;
   signingKeyPrefix: string;
   sesConfigurationSet?: string;
@@ -17,6 +19,7 @@ export function readNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyCo
   return {
     notificationsTable: required('NOTIFICATIONS_TABLE'),
     authorisationsTable: required('AUTHORISATIONS_TABLE'),
+    rulesStateTable: required('RULES_STATE_TABLE'),
     emailFrom: required('NOTIFY_EMAIL_FROM'),
     signingKeyPrefix: required('NOTIFY_SIGNING_KEY_PREFIX'),
     ...(env.NOTIFY_SES_CONFIGURATION_SET ? { sesConfigurationSet: env.NOTIFY_SES_CONFIGURATION_SET } : {}),

@@ -34,7 +34,7 @@ export function awsNotifyDeps(config: NotifyConfig): NotifyDeps {
     // The templates are bundled beside the function (config/templates; LEDGERLINE_TEMPLATES_DIR overrides).
     templates: new FileTemplateStore(),
     recipients: new DynamoRecipientDirectory({ client: dynamo, tableName: config.notificationsTable }),
-    payments: new DynamoPaymentFacts({ client: dynamo, authorisationsTable: config.authorisationsTable }),
+    payments: new DynamoPaymentFacts({ client: dynamo, authorisationsTable: config.authorisationsTable, rulesStateTable: config.rulesStateTable }),
     defaultLanguage: config.defaultLanguage,
   };
 }

@@ -11,7 +11,8 @@
  * - SMS and push go through SNS Publish (to a phone number or an endpoint ARN): no topic.
  * - The function's environment (functions/notify/config.ts, read by its own reader at synth) and
  *   the grants its adapters use (src/adapters/aws/notify-*.ts): the notifications table, the
- *   authorisations table (payment facts), the signing keys' secrets, SES and SNS.
+ *   payment facts (notify only: the authorisations table, then the flow journal's payment item in
+ *   the rules-state table), the signing keys' secrets, SES and SNS.
  */
 import { Construct } from 'constructs';
 import { Sesv2EmailIdentity } from '@cdktf/provider-aws/lib/sesv2-email-identity';
@@ -19,6 +20,7 @@ import { Sesv2ConfigurationSet } from '@cdktf/provider-aws/lib/sesv2-configurati
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { readNotifyConfig } from '../../functions/notify/config';
 import { NOTIFICATIONS_TABLE, NOTIFY_STATUS_INDEXES } from '../../src/adapters/aws/notify-tables';
+import { FLOW_KEYS } from '../../src/adapters/aws/tables';
 import type { NotificationsConfig } from '../../environments/types';
 import type { Names } from '../naming';
 import { QueueWithDlq, visibilityTimeoutFor } from './queue';
@@ -105,6 +107,7 @@ export class Notifications extends Construct {
     const environment: Record<string, string> = {
       [NOTIFICATIONS_TABLE.envVar]: this.names.tableName('notifications'),
       AUTHORISATIONS_TABLE: this.names.tableName('authorisations'),
+      RULES_STATE_TABLE: this.names.tableName('rulesState'),
       NOTIFY_EMAIL_FROM: this.config.emailFrom,
       NOTIFY_SIGNING_KEY_PREFIX: `${this.names.prefix}/webhooks/`,
       NOTIFY_SES_CONFIGURATION_SET: `${this.names.prefix}-notify`,
@@ -129,7 +132,6 @@ export class Notifications extends Construct {
         undefined,
         'Notifications',
       ),
-      allow(['dynamodb:GetItem'], [names.tableArn('authorisations')], undefined, 'PaymentFacts'),
       allow(['secretsmanager:GetSecretValue'], [`arn:aws:secretsmanager:${names.region}:${names.account}:secret:${env.NOTIFY_SIGNING_KEY_PREFIX!}*`], undefined, 'SigningKeys'),
       kmsVia([this.props.dataKeyArn], ['dynamodb', 'secretsmanager'], names.region, ['kms:Decrypt', 'kms:GenerateDataKey']),
       allow(
@@ -147,6 +149,11 @@ export class Notifications extends Construct {
     ];
     if (reader) {
       statements.push(
+        // The notifier's payment facts (src/adapters/aws/notify-directory.ts DynamoPaymentFacts): an
+        // authorisation by id from the intake table, else the flow journal's `FLOW#PAYMENT#<id>` item
+        // (tables.ts FLOW_KEYS) of the real-time and batch modes. The sweeper re-sends stored payloads only.
+        allow(['dynamodb:GetItem'], [names.tableArn('authorisations')], undefined, 'PaymentFacts'),
+        allow(['dynamodb:GetItem'], [names.tableArn('rulesState')], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [FLOW_KEYS.payment('*')] } }, 'JournaledPaymentFacts'),
         allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [this.events.queue.arn], undefined, 'OutwardEvents'),
         kmsVia([this.props.messagingKeyArn], ['sqs'], names.region, ['kms:Decrypt']),
       );

@@ -8,7 +8,8 @@
  * - ingested: the authorisations table (the near-real-time intake: its stream feeds the Pipe; the
  *   item's transmission time stands for its ingestion) and the journal's `FLOW#INGESTED#` items in
  *   the rules-state table (real-time and batch modes, which do not go through that table), read by
- *   their time-partitioned keys;
+ *   their time-partitioned keys (an approved one is also kept as `FLOW#PAYMENT#<authorizationId>`,
+ *   which the notifier reads by id: src/adapters/aws/notify-directory.ts DynamoPaymentFacts);
  * - dedup: the claim of the payment's business key held by its own authorisation (unique), or its
  *   parked duplicate under the ingest bucket's parked prefix (duplicate);
  * - rejected: the journal's `FLOW#REJECTED#<correlationId>` (written by enrich);
@@ -81,7 +82,27 @@ export class DynamoFlowJournal {
       // Only what enters the hot path can need its event rebuilt (FLOW-3); card token only (PCI-3).
       ...(approved ? { authorisation: { S: JSON.stringify(authorisation) } } : {}),
     };
-    await this.putOnce(table, 'pk', item, `flow journal: ingestion of authorisation ${authorisation.authorizationId}`);
+    const writes = [this.putOnce(table, 'pk', item, `flow journal: ingestion of authorisation ${authorisation.authorizationId}`)];
+    // NOTIFY-2: an approved authorisation is also findable by its id (the notifier's payment facts;
+    // these modes never write the authorisations table). Same first-write-wins, same TTL.
+    if (approved)
+      writes.push(
+        this.putOnce(
+          table,
+          'pk',
+          {
+            pk: { S: FLOW_KEYS.payment(authorisation.authorizationId) },
+            sk: { S: FLOW_KEYS.paymentSort },
+            kind: { S: 'payment' },
+            authorizationId: { S: authorisation.authorizationId },
+            [FLOW_KEYS.paymentAttribute]: { S: JSON.stringify(authorisation) },
+            ingestedAt: { S: iso },
+            expiresAt: item.expiresAt!,
+          },
+          `flow journal: payment of authorisation ${authorisation.authorizationId}`,
+        ),
+      );
+    await Promise.all(writes);
   }
 
   /**

@@ -1,7 +1,10 @@
 /**
  * What the deployed notifier looks up (NOTIFY-2, HOOK-1):
  * - DynamoPaymentFacts: an authorisation by id from the authorisations table (FR1 intake; the
- *   record's field names are its contract; card token only, PCI-3).
+ *   record's field names are its contract; card token only, PCI-3), else from the flow journal's
+ *   `FLOW#PAYMENT#<authorizationId>` item in the rules-state table, where the real-time and batch
+ *   modes (MODE-4, MODE-2), which never write the authorisations table, keep each approved one
+ *   (src/adapters/aws/flow-facts.ts recordIngested; keys in tables.ts FLOW_KEYS).
  * - DynamoRecipientDirectory: contacts in the notifications table: `CONTACT#token:<panToken>` or
  *   `CONTACT#account:<accountId>` / `CONTACT` for customers, `CONTACTS` / `OPERATIONS#<id>` for
  *   the operations recipients (each item's `body` the CustomerContact JSON).
@@ -17,15 +20,38 @@ import type { CustomerRef } from '../../notify/mapping';
 import type { SigningKey } from '../../notify/signing';
 import type { CustomerContact, PaymentFacts, RecipientDirectory, SigningKeyStore } from '../../ports/notify';
 import { awsCall, errorName } from './errors';
+import { FLOW_KEYS } from './tables';
 
 export class DynamoPaymentFacts implements PaymentFacts {
-  constructor(private readonly options: { client: DynamoDBClient; authorisationsTable: string }) {}
+  constructor(private readonly options: { client: DynamoDBClient; authorisationsTable: string; rulesStateTable: string }) {}
 
   async authorisation(authorizationId: string): Promise<Authorisation | undefined> {
-    const response = await awsCall('DynamoDB GetItem (authorisation)', () =>
+    const response = await awsCall(`DynamoDB GetItem (authorisation ${authorizationId})`, () =>
       this.options.client.send(new GetItemCommand({ TableName: this.options.authorisationsTable, Key: { authorizationId: { S: authorizationId } }, ConsistentRead: true })),
     );
-    return response.Item ? (unmarshall(response.Item) as Authorisation) : undefined;
+    if (response.Item) return unmarshall(response.Item) as Authorisation;
+    return this.journaled(authorizationId);
+  }
+
+  /** The real-time and batch modes' approved authorisation, kept by the flow journal under its id. */
+  private async journaled(authorizationId: string): Promise<Authorisation | undefined> {
+    const { rulesStateTable } = this.options;
+    const response = await awsCall(`DynamoDB GetItem (journaled payment ${authorizationId})`, () =>
+      this.options.client.send(new GetItemCommand({ TableName: rulesStateTable, Key: { pk: { S: FLOW_KEYS.payment(authorizationId) }, sk: { S: FLOW_KEYS.paymentSort } }, ConsistentRead: true })),
+    );
+    if (!response.Item) return undefined;
+    const text = response.Item[FLOW_KEYS.paymentAttribute]?.S;
+    const where = `${rulesStateTable} item ${FLOW_KEYS.payment(authorizationId)}/${FLOW_KEYS.paymentSort}`;
+    if (!text) throw new Error(`payment facts: ${where} has no string attribute "${FLOW_KEYS.paymentAttribute}" (the authorisation)`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`payment facts: ${where}: attribute "${FLOW_KEYS.paymentAttribute}" is not JSON`, { cause: error });
+    }
+    const found = (parsed as { authorizationId?: unknown } | null)?.authorizationId;
+    if (found !== authorizationId) throw new Error(`payment facts: ${where} holds authorisation ${JSON.stringify(found)}, not ${authorizationId}`);
+    return parsed as Authorisation;
   }
 }
 

@@ -98,7 +98,8 @@ export const TRANSACTION_STATUS_SORT_KEY = 'updatedAt';
  *   `<ingestedAt>#<authorizationId>`: an audit of a window queries every bucket of every hour it
  *   covers, no index needed. It holds the money, whether the network approved it, and (approved
  *   only) the authorisation itself (card token only: PCI-3), so a repair can rebuild its
- *   `payment.authorised` event (FLOW-3).
+ *   `payment.authorised` event (FLOW-3). Beside it, an approved one is also kept under its id,
+ *   pk `FLOW#PAYMENT#<authorizationId>`, sk `PAYMENT`, for the notifier (NOTIFY-2).
  * - In the transactions table (every hot-path stage already puts items there, so no stage needs
  *   another table or grant): `FLOW#REJECTED#<correlationId>` (enrichment rejected the payment)
  *   and `FLOW#RECORD#<sequenceId>` (the sequence's posting record is in the outbox, written
@@ -117,6 +118,15 @@ export const FLOW_KEYS = Object.freeze({
   /** `FLOW#ANSWERED#<authorizationId>` / `ANSWERED`: the real-time mode answered this authorisation once (MODE-4). */
   answered: (authorizationId: string) => `FLOW#ANSWERED#${authorizationId}`,
   answeredSort: 'ANSWERED',
+  /**
+   * `FLOW#PAYMENT#<authorizationId>` / `PAYMENT`: an approved authorisation ingested by the
+   * real-time or batch mode, findable by its id (the notifier's payment facts, NOTIFY-2: those modes
+   * never write the authorisations table). The authorisation JSON is in `paymentAttribute` (card
+   * token only, PCI-3); kept as long as the ingestion item (TTL `expiresAt`).
+   */
+  payment: (authorizationId: string) => `FLOW#PAYMENT#${authorizationId}`,
+  paymentSort: 'PAYMENT',
+  paymentAttribute: 'authorisation',
 });
 
 // ---------------------------------------------------------------------------

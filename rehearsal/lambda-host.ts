@@ -40,6 +40,8 @@ interface Worker {
   child: ChildProcess;
   ready: Promise<InvokeError | undefined>;
   busy: boolean;
+  /** Killed (a timeout) or broken (its channel closed): never handed another invocation, even before its exit is seen. */
+  dead?: boolean;
 }
 
 export interface LambdaHostOptions {
@@ -143,6 +145,11 @@ export class FunctionHost {
     });
     this.stats.coldStarts += 1;
     const worker: Worker = { child, ready, busy: false };
+    // A channel that breaks (the process died between two invocations) retires the worker; the
+    // invocation in flight ends by its exit (or its send's error) instead of crashing the host.
+    child.on('error', () => {
+      worker.dead = true;
+    });
     child.once('exit', () => {
       const index = this.workers.indexOf(worker);
       if (index >= 0) this.workers.splice(index, 1);
@@ -167,7 +174,7 @@ export class FunctionHost {
     while (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active += 1;
     this.stats.maxConcurrent = Math.max(this.stats.maxConcurrent, this.active);
-    const idle = this.workers.find((worker) => !worker.busy && worker.child.exitCode === null);
+    const idle = this.workers.find((worker) => !worker.busy && !worker.dead && worker.child.exitCode === null);
     const worker = idle ?? this.spawn();
     worker.busy = true;
     return worker;
@@ -236,6 +243,7 @@ export class FunctionHost {
       const timer = setTimeout(() => {
         cleanup();
         this.stats.timeouts += 1;
+        worker.dead = true;
         worker.child.kill('SIGKILL');
         resolve({
           ok: false,
@@ -250,7 +258,16 @@ export class FunctionHost {
       };
       worker.child.on('message', onMessage);
       worker.child.once('exit', onExit);
-      worker.child.send({ type: 'invoke', id, requestId: id, event, deadlineMs: Date.now() + timeoutMs, invokedFunctionArn: this.definition.arn });
+      worker.child.send({ type: 'invoke', id, requestId: id, event, deadlineMs: Date.now() + timeoutMs, invokedFunctionArn: this.definition.arn }, (error) => {
+        if (!error) return;
+        worker.dead = true;
+        cleanup();
+        resolve({
+          ok: false,
+          error: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: the execution environment is gone (${error.message})` },
+          durationMs: performance.now() - started,
+        });
+      });
     });
   }
 

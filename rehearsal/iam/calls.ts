@@ -78,6 +78,15 @@ export class CallMapper {
     return this.model.tf.arnOf(this.must('aws_dynamodb_table', name, 'DynamoDB table'));
   }
 
+  /** `dynamodb:LeadingKeys` of a single-item request: the value of the table's synthesized partition key in its Key (Item for a Put). */
+  private leadingKey(table: string, key: Input | undefined): string | undefined {
+    const name = table.startsWith('arn:') ? (/:table\/([^/]+)/.exec(table)?.[1] ?? table) : table;
+    const hashKey = this.model.named('aws_dynamodb_table', name)?.raw.hash_key;
+    const value = typeof hashKey === 'string' ? (key?.[hashKey] as Record<string, unknown> | undefined) : undefined;
+    const scalar = value?.S ?? value?.N ?? value?.B;
+    return typeof scalar === 'string' ? scalar : undefined;
+  }
+
   bucketArn(name: string): string {
     this.must('aws_s3_bucket', name, 'S3 bucket');
     return `arn:aws:s3:::${name}`;
@@ -302,7 +311,8 @@ export class CallMapper {
       case 'UpdateItem':
       case 'DeleteItem': {
         const table = text(input, 'TableName', request);
-        return [call(`dynamodb:${op}`, this.tableArn(table)), ...kmsOf(table, op !== 'GetItem')];
+        const leading = this.leadingKey(table, (op === 'PutItem' ? input.Item : input.Key) as Input | undefined);
+        return [call(`dynamodb:${op}`, this.tableArn(table), leading === undefined ? undefined : { 'dynamodb:LeadingKeys': [leading] }), ...kmsOf(table, op !== 'GetItem')];
       }
       case 'Query':
       case 'Scan': {

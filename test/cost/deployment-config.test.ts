@@ -3,25 +3,19 @@
  * event-source mappings, queue keys, table modes, bucket keys, log retention, region) is what the
  * environment's configuration asks for.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthesizeLedgerline } from '../../stacks/ledgerline';
+import { cleanupSynth, synthesizeAll } from '../infra/support/synth';
 import { dev } from '../../environments/dev';
 import { prod } from '../../environments/prod';
 import { readDeploymentConfig } from '../../src/cost';
 import { deployableFunctions, functionSizing } from '../../stacks/catalogue';
 
-const outdir = mkdtempSync(join(tmpdir(), 'ledgerline-cost-synth-'));
-
-beforeAll(() => {
-  synthesizeLedgerline({ assetMode: 'placeholder', outdir, environments: [dev, prod], tooling: false });
-});
-
-afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+// The run's one synthesis of every environment (test/infra/support/synth.ts).
+afterAll(cleanupSynth);
 
 function stacksOf(env: string): Record<string, unknown> {
-  const dir = join(outdir, 'stacks');
+  const dir = join(synthesizeAll().outdir, 'stacks');
   return Object.fromEntries(
     readdirSync(dir)
       .filter((name) => name.startsWith(`ledgerline-${env}-`))

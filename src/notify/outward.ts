@@ -22,6 +22,51 @@ export interface OutwardEventPublisher {
   publish(event: OutwardEvent): Promise<void>;
 }
 
+/**
+ * Never lost, never twice (NOTIFY-1, REC-1): an outbox that can keep events PREPARED under a key,
+ * durably and unseen by the notifier, before the commit they announce, and publish them once the
+ * commit is known. Whoever owns the commit decides, for a key a crash left prepared, whether its
+ * commit happened (publish) or not (discard): `settlePrepared`.
+ */
+export interface PreparedOutbox extends OutwardEventPublisher {
+  /** Keeps `events` under `key` (replacing what the key held), not yet published. */
+  prepare(key: string, events: readonly OutwardEvent[]): Promise<void>;
+  /** Publishes what `key` holds (each event once, by its id) and forgets the key; nothing when it holds nothing. */
+  release(key: string): Promise<void>;
+  /** Forgets what `key` holds, unpublished. */
+  discard(key: string): Promise<void>;
+  /** The keys held under `prefix`, oldest first, with when each was prepared. */
+  prepared(prefix: string): Promise<{ key: string; preparedAt: string }[]>;
+}
+
+export type PreparedFate = 'publish' | 'discard' | 'keep';
+
+/**
+ * Settles what a crash left prepared under `prefix`: `fate(key)` says whether its commit happened
+ * ('publish'), never will ('discard') or may still ('keep'). Publishing again what was published
+ * is harmless: the event ids are the same, the outbox and the notifier keep each once.
+ */
+export async function settlePrepared(outbox: PreparedOutbox, prefix: string, fate: (key: string, preparedAt: string) => Promise<PreparedFate>): Promise<{ published: string[]; discarded: string[] }> {
+  const published: string[] = [];
+  const discarded: string[] = [];
+  for (const { key, preparedAt } of await outbox.prepared(prefix)) {
+    const decided = await fate(key, preparedAt);
+    if (decided === 'publish') {
+      await outbox.release(key);
+      published.push(key);
+    } else if (decided === 'discard') {
+      await outbox.discard(key);
+      discarded.push(key);
+    }
+  }
+  return { published, discarded };
+}
+
+export function isPreparedOutbox(publisher: OutwardEventPublisher): publisher is PreparedOutbox {
+  const candidate = publisher as Partial<PreparedOutbox>;
+  return typeof candidate.prepare === 'function' && typeof candidate.release === 'function' && typeof candidate.prepared === 'function';
+}
+
 /** A write-off was approved and its adjusting entry booked (ADJ-1): one event per adjustment. */
 export function writeOffApprovedEvent(input: { caseId: string; adjustmentId: string; amount: Money; approvedBy: string; note?: string; at: string }): WriteOffApprovedEvent {
   const { caseId, adjustmentId, amount, approvedBy, note, at } = input;
@@ -85,4 +130,20 @@ export function reconciliationCompletedEvents(run: CommittedRun, at: string): Re
         unmatchedTotal: { value: fromMinorUnits(account.unmatchedMinor, account.currency), currency: account.currency },
       },
     }));
+}
+
+/**
+ * The announcement of committed reconciliation runs through a PreparedOutbox (REC-1, NOTIFY-1),
+ * for one run registry (`scope` names it: the keys are `<scope><runId>`): the run's events are
+ * prepared before its registry commit (dated at the run's recording), released after it, and
+ * `settle` (at the next start, under the registry's writer lock) publishes the prepared runs the
+ * registry holds and discards those it does not (interrupted before their commit).
+ */
+export function runAnnouncer(outbox: PreparedOutbox, scope: string) {
+  const key = (runId: string): string => `${scope}${runId}`;
+  return {
+    prepare: (run: CommittedRun & { recordedAt: Date }) => outbox.prepare(key(run.runId), reconciliationCompletedEvents(run, run.recordedAt.toISOString())),
+    committed: (run: { runId: string }) => outbox.release(key(run.runId)),
+    settle: (committedRunIds: ReadonlySet<string>) => settlePrepared(outbox, scope, async (prepared) => (committedRunIds.has(prepared.slice(scope.length)) ? 'publish' : 'discard')),
+  };
 }

@@ -10,6 +10,11 @@
  * registry is the record of committed runs: a run starts by pruning run directories and DuckDB
  * rows of runs it does not hold (left by an interrupted run), and by reloading a committed run
  * DuckDB lacks (a crash between the two commits) from its Parquet (REC-OUT-3).
+ *
+ * NOTIFY-1: with a posting state (the ledger side --state, or `notifyState`), a committed run is
+ * announced (reconciliation.completed) through the state's notify outbox, never lost: its events
+ * are prepared there before the registry commits and released after; a run first settles what a
+ * crash left prepared for this registry (published when the registry holds the run, else dropped).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +23,7 @@ import { fileLedgerSource, stateLedgerSource } from '../../adapters/embedded/rec
 import { acquireDirLock, outDirResultSink, sqliteRunRegistry, type OutDirHooks } from '../../adapters/embedded/recon-results';
 import { fileStatementSource, folderQuarantine, type ParseStatement } from '../../adapters/embedded/recon-statements';
 import { workbenchCaseSink } from '../../adapters/embedded/recon-cases';
+import { stateRunAnnouncer } from '../../adapters/embedded/recon-notify-outward';
 import type { LedgerSource } from '../../ports/reconciliation';
 import { reconcileRun, RejectedInputError, ReconcileConfigError, type Reupload } from '../../use-cases/reconcile-run/reconcile-run';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
@@ -62,6 +68,13 @@ export interface ReconcileOptions {
   outLocked?: boolean;
   /** Who holds the writer lock, as a second writer is told (default `ledgerline reconcile`). */
   lockCommand?: string;
+  /**
+   * NOTIFY-1: the posting state whose notifier is told of committed runs (default: the ledger
+   * side's --state; none for a --ledger file unless given).
+   */
+  notifyState?: string;
+  /** The notify outbox's clock (default: `now`). */
+  outboxNow?: () => Date;
 }
 
 /** A run was committed and is the current one. */
@@ -171,8 +184,16 @@ async function reconcileLocked(
     }
     throw error;
   }
-  const registry = sqliteRunRegistry(resolve(options.registryDir ?? out));
+  const registryDir = resolve(options.registryDir ?? out);
+  const registry = sqliteRunRegistry(registryDir);
+  const notifyState = options.notifyState ?? ('stateDir' in options.ledger ? options.ledger.stateDir : undefined);
+  const announcer = notifyState !== undefined ? stateRunAnnouncer(notifyState, registryDir, options.outboxNow ?? now) : undefined;
   try {
+    if (announcer) {
+      // What a crash left prepared for this registry: published when the registry holds the run, else dropped (we hold --out's lock).
+      const settled = await announcer.settle(new Set((await registry.runIds()) ?? []));
+      if (settled.published.length > 0) progress(`announced ${settled.published.length} committed run(s) a crash had left unannounced`);
+    }
     const outcome = await reconcileRun(
       {
         statements: fileStatementSource({ profile: options.profile, format: options.format, encoding: options.encoding, parse }),
@@ -184,6 +205,7 @@ async function reconcileLocked(
         now,
         progress,
         hooks: options.hooks,
+        ...(announcer ? { announce: { prepare: announcer.prepare, committed: announcer.committed } } : {}),
       },
       { statements: options.statements, rules, rulesLabel: options.rulesFile ? resolve(options.rulesFile) : 'default', declaredAccounts, asOf: options.asOf, profile: options.profile },
     );
@@ -192,6 +214,7 @@ async function reconcileLocked(
     return { committed: true, summary: outcome.summary, runDir: outcome.location, elapsedMs, json: { ...cliSummary(outcome.summary, elapsedMs, out), committed: true } };
   } finally {
     registry.close();
+    announcer?.close();
   }
 }
 

@@ -77,10 +77,13 @@ export interface ReconcileRunPorts<Ref> extends AdmitPorts<Ref> {
   /** Points where a test interrupts the commit (REC-OUT-3). */
   hooks?: { beforeRegistryCommit?(): void; afterRegistryCommit?(): void };
   /**
-   * NOTIFY-1: told once the run is committed (reconciliation.completed: src/notify/outward.ts).
-   * The run is committed whatever it answers: a failure is reported as a warning.
+   * NOTIFY-1, never lost: the run's announcement (reconciliation.completed: src/notify/outward.ts).
+   * `prepare` keeps it durably, unpublished, BEFORE the registry commits (a failure stops the run:
+   * nothing is committed); `committed` publishes it once the registry has. A failure there is a
+   * warning (the run is committed): the adapter publishes what it prepared at its next start
+   * (settlePrepared), and an interrupted run's preparation is discarded there.
    */
-  committed?: (run: RecordedRun) => Promise<void>;
+  announce?: { prepare(run: RecordedRun): Promise<void>; committed(run: RecordedRun): Promise<void> };
 }
 
 export interface ReconcileRunRequest<Ref> {
@@ -535,7 +538,8 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     ledgerEntry: (id) => entryById.get(id),
     audit,
   };
+  await ports.announce?.prepare(run);
   const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, run.ledgerEntry));
-  await ports.committed?.(run).catch((error: Error) => progress(`warning: run ${runId} is committed but was not announced (${error.message})`));
+  await ports.announce?.committed(run).catch((error: Error) => progress(`warning: run ${runId} is committed but not announced yet (${error.message}); it is announced at the next run`));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

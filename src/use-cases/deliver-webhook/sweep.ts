@@ -8,9 +8,14 @@
  *
  * It also recovers deliveries left RUNNING longer than `staleRunningMs` (a process killed between
  * a send and its log): they are re-driven as if due.
+ *
+ * The loop, the per-item error isolation and the counts are the sweep engine's
+ * (src/domain/sweep-engine.ts); this file configures it.
  */
 import type { DeliveryState } from '../../ports/notify';
-import type { DeliverDeps, DeliverResult } from './deliver';
+import type { SweepSpec } from '../../domain/sweep-engine';
+import { ALREADY, countOf, runSweep } from '../../domain/sweep-engine';
+import type { DeliverDeps } from './deliver';
 import { attemptDelivery } from './deliver';
 
 export interface DeliverySweepConfig {
@@ -38,24 +43,43 @@ export function redriveNameOf(state: Pick<DeliveryState, 'deliveryId' | 'attempt
   return `${state.deliveryId}-a${state.attempts + 1}`;
 }
 
+type DeliveryOutcome = 'delivered' | 'parked' | 'dead-lettered';
+
+/** The webhook sweeper as a configuration of the sweep engine (src/domain/sweep-engine.ts). */
+function deliverySweep(deps: DeliverDeps, config: DeliverySweepConfig, now: Date): SweepSpec<DeliveryState, DeliveryOutcome> {
+  return {
+    // Due: the RETRYING deliveries due by now, then those RUNNING past the stale threshold (their process died).
+    page: async () => {
+      const due = await deps.deliveries.listDue(now, config.pageSize);
+      const stale = (await deps.deliveries.listByStatus('RUNNING', config.pageSize)).filter((state) => now.getTime() - Date.parse(state.updatedAt) >= config.staleRunningMs);
+      return [...due, ...stale];
+    },
+    attempts: (state) => state.attempts,
+    // The delivery policy (src/notify/delivery-policy.ts) decides the dead letter after each attempt:
+    // a due delivery is always attempted, and an attempt past the policy's end dead-letters it.
+    limit: Number.POSITIVE_INFINITY,
+    nameOf: redriveNameOf,
+    reasonOf: (state) => `delivery ${state.deliveryId} cannot be re-driven`,
+    redrive: async (candidate) => {
+      const outcome = await attemptDelivery(deps, candidate, { inline: false, by: (attempt) => `sweeper:${redriveNameOf({ deliveryId: candidate.deliveryId, attempts: attempt - 1 })}` });
+      if (outcome.kind === 'contended') return ALREADY;
+      if (outcome.state.status === 'COMPLETED') return 'delivered';
+      if (outcome.state.status === 'FAILED') return 'dead-lettered';
+      return 'parked';
+    },
+    // Never reached (no threshold before an attempt); the policy's dead letter is written by the attempt.
+    markFailed: async () => false,
+  };
+}
+
 export async function sweepDeliveries(deps: DeliverDeps, config: DeliverySweepConfig = DEFAULT_DELIVERY_SWEEP_CONFIG): Promise<DeliverySweepResult> {
-  const result: DeliverySweepResult = { examined: 0, delivered: 0, parked: 0, deadLettered: 0, alreadyRedriven: 0, deferred: 0 };
-  const now = deps.clock.now();
-  const due = await deps.deliveries.listDue(now, config.pageSize);
-  const stale = (await deps.deliveries.listByStatus('RUNNING', config.pageSize)).filter((state) => now.getTime() - Date.parse(state.updatedAt) >= config.staleRunningMs);
-  for (const candidate of [...due, ...stale]) {
-    result.examined += 1;
-    let outcome: DeliverResult;
-    try {
-      outcome = await attemptDelivery(deps, candidate, { inline: false, by: (attempt) => `sweeper:${candidate.deliveryId}-a${attempt}` });
-    } catch {
-      result.deferred += 1;
-      continue;
-    }
-    if (outcome.kind === 'contended') result.alreadyRedriven += 1;
-    else if (outcome.state.status === 'COMPLETED') result.delivered += 1;
-    else if (outcome.state.status === 'FAILED') result.deadLettered += 1;
-    else result.parked += 1;
-  }
-  return result;
+  const tally = await runSweep(deliverySweep(deps, config, deps.clock.now()));
+  return {
+    examined: tally.examined,
+    delivered: countOf(tally, 'delivered'),
+    parked: countOf(tally, 'parked'),
+    deadLettered: countOf(tally, 'dead-lettered'),
+    alreadyRedriven: countOf(tally, ALREADY),
+    deferred: countOf(tally, 'deferred'),
+  };
 }

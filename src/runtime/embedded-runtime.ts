@@ -19,7 +19,7 @@ import type { LineClassification } from '../domain/ingest';
 import type { DedupConfig } from '../domain/dedup';
 import { DEFAULT_DEDUP_CONFIG } from '../domain/dedup';
 import type { SweeperConfig, SweepResult } from '../domain/sweeper';
-import { DEFAULT_SWEEPER_CONFIG, sweep } from '../domain/sweeper';
+import { addSweepResult, DEFAULT_SWEEPER_CONFIG, sweep } from '../domain/sweeper';
 import { fromMinorUnits } from '../domain/money';
 import { validateAuthorisation } from '../../schemas';
 import type { Clock, DedupStore, LedgerStore, ReferenceData, TransactionStateStore } from '../ports';
@@ -486,11 +486,7 @@ export class EmbeddedRuntime {
     for (;;) {
       const result = await sweep({ transactions: this.parkingTransactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
       await this.flushRedriven();
-      total.examined += result.examined;
-      total.redriven += result.redriven;
-      total.alreadyRedriven += result.alreadyRedriven;
-      total.failed += result.failed;
-      if (result.deferred) total.deferred = (total.deferred ?? 0) + result.deferred;
+      addSweepResult(total, result);
       if (result.examined === 0) return total;
       await this.drain();
       // No candidate could be moved (the store refused every write): they stay RETRYING for the next sweep.

@@ -1,115 +1,209 @@
 /**
- * REC-DASH-1: the workbench's dashboards, server-rendered: each chart is inline SVG drawn here
- * (no chart library, no script, no external request: the CSP allows none) with a caption, an
- * accessible name, and the table of the numbers it draws. Money stays the exact decimal strings
- * of the store; only the bar lengths are scaled numbers.
+ * REC-DASH-1: the workbench's dashboards, server-rendered as charts (charts.ts: inline SVG, no
+ * script, no inline style, no external request: the CSP allows none), each an image with a title
+ * and a description and the table of its numbers behind a <details>:
+ *   - match rate over time: one point per run, by as-of date (0–100 %);
+ *   - exception ageing: open cases by age bucket, a ramp that darkens (and is hatched) with age;
+ *   - volumes by account: statement lines per account and currency, and, per currency, money in
+ *     and money out per account on an exact decimal axis (money out drawn below zero);
+ *   - volumes by rule: statement lines in confirmed and in proposed matches per matching rule.
+ * Money stays the exact decimal strings of the store: the axis is computed on integers of minor
+ * units; only the pixel positions are numbers.
  */
 import { AGE_BUCKETS, type DashboardData, percent } from './dashboard';
 import type { Actor } from './cases';
+import { type Axis, barChart, decimalPlaces, formatUnits, lineChart, PAIR, RAMP, type SeriesStyle, toUnits } from './charts';
 import { html, page, type SafeHtml } from './html';
 
-const WIDTH = 720;
-const HEIGHT = 240;
-const PAD = { left: 48, right: 16, top: 16, bottom: 40 };
-const PLOT_W = WIDTH - PAD.left - PAD.right;
-const PLOT_H = HEIGHT - PAD.top - PAD.bottom;
+/** The match-rate axis: 0 to 100 % in tenths of a percent, a tick every 25 %. */
+const PERCENT_AXIS: Axis = {
+  lo: 0n,
+  hi: 1000n,
+  step: 250n,
+  scale: 1,
+  ticks: [0n, 250n, 500n, 750n, 1000n].map((units) => ({ units, label: `${units / 10n}%` })),
+};
 
-/** A coordinate with two decimals (SVG geometry only; never money). */
-const at = (value: number): string => (Math.round(value * 100) / 100).toString();
+const SINGLE: readonly SeriesStyle[] = [{ name: 'statement lines', fill: PAIR[0], hatch: false }];
+const IN_OUT: readonly SeriesStyle[] = [
+  { name: 'money in', fill: PAIR[0], hatch: false },
+  { name: 'money out', fill: PAIR[1], hatch: true },
+];
+const CONFIRMED_PROPOSED: readonly SeriesStyle[] = [
+  { name: 'confirmed', fill: PAIR[0], hatch: false },
+  { name: 'proposed', fill: PAIR[1], hatch: true },
+];
 
 function matchRateChart(data: DashboardData): SafeHtml {
-  const runs = data.runs;
-  const step = runs.length > 1 ? PLOT_W / (runs.length - 1) : 0;
-  const points = runs.map((run, i) => {
-    const x = PAD.left + (runs.length > 1 ? i * step : PLOT_W / 2);
-    const rate = run.statementLines > 0 ? run.matchedLines / run.statementLines : 0;
-    return { run, x, y: PAD.top + PLOT_H * (1 - rate), rate: percent(run.matchedLines, run.statementLines) };
+  return lineChart({
+    id: 'match-rate',
+    title: 'Match rate over time',
+    description: 'Match rate per run: statement lines in confirmed matches over the statement lines the run matched or reported, by as-of date, from 0 to 100 %.',
+    empty: 'No run has been imported yet: the match rate appears once a reconciliation run is committed.',
+    scale: 1,
+    axis: PERCENT_AXIS,
+    unit: 'matched',
+    points: data.runs.map((run) => {
+      const rate = percent(run.matchedLines, run.statementLines);
+      return {
+        label: run.asOf,
+        // A run with no statement line has no rate ("–"): drawn at 0, shown as "–".
+        value: rate === '–' ? 0n : toUnits(rate, 1),
+        text: `${rate}%`,
+        data: { run: run.runId, rate },
+      };
+    }),
+    table: {
+      label: 'Match rate per run',
+      columns: [
+        { heading: 'As of' },
+        { heading: 'Run' },
+        { heading: 'Statement lines', numeric: true },
+        { heading: 'Matched', numeric: true },
+        { heading: 'Proposed', numeric: true },
+        { heading: 'Unmatched', numeric: true },
+        { heading: 'Ledger exceptions', numeric: true },
+        { heading: 'Match rate', numeric: true },
+      ],
+      rows: data.runs.map((run) => [
+        run.asOf,
+        run.runId,
+        `${run.statementLines}`,
+        `${run.matchedLines}`,
+        `${run.proposedLines}`,
+        `${run.unmatchedLines}`,
+        `${run.ledgerExceptions}`,
+        `${percent(run.matchedLines, run.statementLines)}%`,
+      ]),
+    },
   });
-  const grid = [0, 25, 50, 75, 100].map((tick) => {
-    const y = PAD.top + PLOT_H * (1 - tick / 100);
-    return html`<line class="grid" x1="${PAD.left}" y1="${at(y)}" x2="${WIDTH - PAD.right}" y2="${at(y)}"/><text class="label" x="${PAD.left - 6}" y="${at(y + 4)}" text-anchor="end">${tick}%</text>`;
-  });
-  const line = points.length > 1 ? html`<polyline class="rate-line" points="${points.map((p) => `${at(p.x)},${at(p.y)}`).join(' ')}"/>` : '';
-  const marks = points.map(
-    (p) =>
-      html`<g class="rate" data-run="${p.run.runId}" data-rate="${p.rate}"><circle class="rate-point" cx="${at(p.x)}" cy="${at(p.y)}" r="4"><title>${p.run.asOf} ${p.run.runId}: ${p.rate}% matched</title></circle><text class="value" x="${at(p.x)}" y="${at(p.y - 8)}" text-anchor="middle">${p.rate}%</text><text class="label" x="${at(p.x)}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle">${p.run.asOf}</text></g>`,
-  );
-  const rows = runs.map(
-    (run) =>
-      html`<tr><td>${run.asOf}</td><td class="id">${run.runId}</td><td class="num">${run.statementLines}</td><td class="num">${run.matchedLines}</td><td class="num">${run.proposedLines}</td><td class="num">${run.unmatchedLines}</td><td class="num">${run.ledgerExceptions}</td><td class="num">${percent(run.matchedLines, run.statementLines)}%</td></tr>`,
-  );
-  return html`<figure class="chart panel" id="match-rate">
-<figcaption>Match rate over time</figcaption>
-${
-  runs.length
-    ? html`<svg role="img" aria-labelledby="match-rate-title" viewBox="0 0 ${WIDTH} ${HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title id="match-rate-title">Match rate per run: statement lines in confirmed matches, by as-of date</title>
-<line class="axis" x1="${PAD.left}" y1="${PAD.top + PLOT_H}" x2="${WIDTH - PAD.right}" y2="${PAD.top + PLOT_H}"/>${grid}${line}${marks}</svg>`
-    : html`<p class="muted empty">No run has been imported yet.</p>`
-}
-<table aria-label="Match rate per run">
-<thead><tr><th>As of</th><th>Run</th><th class="num">Statement lines</th><th class="num">Matched</th><th class="num">Proposed</th><th class="num">Unmatched</th><th class="num">Ledger exceptions</th><th class="num">Match rate</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
-</figure>`;
 }
 
 function ageingChart(data: DashboardData): SafeHtml {
-  const max = Math.max(1, ...AGE_BUCKETS.map((bucket) => data.ageing[bucket]));
-  const slot = PLOT_W / AGE_BUCKETS.length;
-  const bars = AGE_BUCKETS.map((bucket, i) => {
-    const count = data.ageing[bucket];
-    const height = (PLOT_H * count) / max;
-    const x = PAD.left + i * slot + slot * 0.2;
-    const y = PAD.top + PLOT_H - height;
-    const tone = i === AGE_BUCKETS.length - 1 ? ' age-old' : i === AGE_BUCKETS.length - 2 ? ' age-mid' : '';
-    return html`<g class="age" data-bucket="${bucket}" data-count="${count}"><rect class="bar${tone}" x="${at(x)}" y="${at(y)}" width="${at(slot * 0.6)}" height="${at(height)}"><title>${bucket} days: ${count} open cases</title></rect><text class="value" x="${at(x + slot * 0.3)}" y="${at(y - 6)}" text-anchor="middle">${count}</text><text class="label" x="${at(x + slot * 0.3)}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle">${bucket} days</text></g>`;
-  });
   const total = AGE_BUCKETS.reduce((sum, bucket) => sum + data.ageing[bucket], 0);
-  return html`<figure class="chart panel" id="ageing">
-<figcaption>Exception ageing: open cases by age</figcaption>
-<svg role="img" aria-labelledby="ageing-title" viewBox="0 0 ${WIDTH} ${HEIGHT}" xmlns="http://www.w3.org/2000/svg"><title id="ageing-title">Open and pending-approval cases by age in days</title>
-<line class="axis" x1="${PAD.left}" y1="${PAD.top + PLOT_H}" x2="${WIDTH - PAD.right}" y2="${PAD.top + PLOT_H}"/>${bars}</svg>
-<table aria-label="Open cases by age">
-<thead><tr><th>Age (days)</th><th class="num">Open cases</th></tr></thead>
-<tbody>
-${AGE_BUCKETS.map((bucket) => html`<tr><td>${bucket}</td><td class="num">${data.ageing[bucket]}</td></tr>`)}
-<tr><td>All</td><td class="num">${total}</td></tr>
-</tbody>
-</table>
-</figure>`;
+  return barChart({
+    id: 'ageing',
+    title: 'Exception ageing: open cases by age',
+    description: `Open and pending-approval cases by age in days (${total} in all), in the buckets ${AGE_BUCKETS.join(', ')} days; older buckets are darker and the oldest is hatched.`,
+    empty: 'No open case.',
+    scale: 0,
+    unit: 'open cases',
+    series: SINGLE,
+    rows:
+      total === 0
+        ? []
+        : AGE_BUCKETS.map((bucket, i) => ({
+            label: `${bucket} days`,
+            kind: 'age',
+            data: { bucket, count: `${data.ageing[bucket]}` },
+            fill: RAMP[i]!,
+            hatch: i === AGE_BUCKETS.length - 1,
+            segments: [{ series: 0, from: 0n, to: BigInt(data.ageing[bucket]), text: `${data.ageing[bucket]} open cases`, label: `${data.ageing[bucket]}` }],
+          })),
+    table: {
+      label: 'Open cases by age',
+      columns: [{ heading: 'Age (days)' }, { heading: 'Open cases', numeric: true }],
+      rows: [...AGE_BUCKETS.map((bucket) => [bucket, `${data.ageing[bucket]}`]), ['All', `${total}`]],
+    },
+  });
 }
 
-function volumesChart(data: DashboardData): SafeHtml {
-  const volumes = data.volumes;
-  const rowHeight = 26;
-  const height = PAD.top + Math.max(1, volumes.length) * rowHeight + 8;
-  const labelWidth = 260;
-  const barSpace = WIDTH - labelWidth - PAD.right - 60;
-  const max = Math.max(1, ...volumes.map((volume) => volume.lines));
-  const bars = volumes.map((volume, i) => {
-    const y = PAD.top + i * rowHeight;
-    const width = (barSpace * volume.lines) / max;
-    return html`<g class="volume" data-account="${volume.accountId}" data-currency="${volume.currency}" data-lines="${volume.lines}"><text class="label" x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${volume.accountId} ${volume.currency}</text><rect class="bar" x="${labelWidth}" y="${y + 3}" width="${at(width)}" height="${rowHeight - 8}"><title>${volume.accountId} ${volume.currency}: ${volume.lines} lines</title></rect><text class="value" x="${at(labelWidth + width + 6)}" y="${y + 15}">${volume.lines}</text></g>`;
+function accountLinesChart(data: DashboardData): SafeHtml {
+  return barChart({
+    id: 'volumes',
+    title: 'Volumes by account',
+    description: 'Statement lines reconciled per account and currency, over the imported runs.',
+    empty: 'No statement lines yet: volumes appear once a reconciliation run is committed.',
+    scale: 0,
+    unit: 'statement lines',
+    series: SINGLE,
+    rows: data.volumes.map((volume) => ({
+      label: `${volume.accountId} ${volume.currency}`,
+      kind: 'volume',
+      data: { account: volume.accountId, currency: volume.currency, lines: `${volume.lines}` },
+      segments: [{ series: 0, from: 0n, to: BigInt(volume.lines), text: `${volume.lines} lines`, label: `${volume.lines}` }],
+    })),
+    table: {
+      label: 'Volumes by account',
+      columns: [{ heading: 'Account' }, { heading: 'Currency' }, { heading: 'Statement lines', numeric: true }, { heading: 'Money in', numeric: true }, { heading: 'Money out', numeric: true }],
+      rows: data.volumes.map((volume) => [volume.accountId, volume.currency, `${volume.lines}`, volume.credits, volume.debits]),
+    },
   });
-  const rows = volumes.map(
-    (volume) => html`<tr><td>${volume.accountId}</td><td>${volume.currency}</td><td class="num">${volume.lines}</td><td class="num">${volume.credits}</td><td class="num">${volume.debits}</td></tr>`,
-  );
-  return html`<figure class="chart panel" id="volumes">
-<figcaption>Volumes by account</figcaption>
-${
-  volumes.length
-    ? html`<svg role="img" aria-labelledby="volumes-title" viewBox="0 0 ${WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg"><title id="volumes-title">Statement lines reconciled per account and currency, over the imported runs</title>${bars}</svg>`
-    : html`<p class="muted empty">No statement lines yet.</p>`
 }
-<table aria-label="Volumes by account">
-<thead><tr><th>Account</th><th>Currency</th><th class="num">Statement lines</th><th class="num">Money in</th><th class="num">Money out</th></tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
-</figure>`;
+
+/** Per currency: money in (right of zero) and money out (left of zero) per account, exact. */
+function moneyCharts(data: DashboardData): SafeHtml[] {
+  const currencies = [...new Set(data.volumes.map((volume) => volume.currency))].sort();
+  return currencies.map((currency) => {
+    const volumes = data.volumes.filter((volume) => volume.currency === currency);
+    const scale = volumes.reduce((most, volume) => Math.max(most, decimalPlaces(volume.credits), decimalPlaces(volume.debits)), 0);
+    const id = `money-${currency.replace(/[^A-Za-z0-9]/g, '_')}`;
+    return barChart({
+      id,
+      title: `Money in and out by account (${currency})`,
+      description: `Money in (right of zero) and money out (left of zero) per account in ${currency}, summed exactly over the imported runs.`,
+      empty: `No ${currency} statement lines.`,
+      scale,
+      unit: currency,
+      series: IN_OUT,
+      rows: volumes.map((volume) => {
+        const credits = toUnits(volume.credits, scale);
+        const debits = toUnits(volume.debits, scale);
+        return {
+          label: volume.accountId,
+          kind: 'money',
+          data: { account: volume.accountId, currency, credits: volume.credits, debits: volume.debits },
+          segments: [
+            { series: 0, from: 0n, to: credits, text: `${formatUnits(credits, scale)} ${currency} in`, label: credits === 0n ? '' : formatUnits(credits, scale) },
+            { series: 1, from: 0n, to: debits, text: `${formatUnits(debits, scale)} ${currency} out`, label: debits === 0n ? '' : formatUnits(debits, scale) },
+          ],
+        };
+      }),
+      table: {
+        label: `Money in and out by account (${currency})`,
+        columns: [{ heading: 'Account' }, { heading: 'Money in', numeric: true }, { heading: 'Money out', numeric: true }],
+        rows: volumes.map((volume) => [volume.accountId, volume.credits, volume.debits]),
+      },
+    });
+  });
+}
+
+function rulesChart(data: DashboardData): SafeHtml {
+  return barChart({
+    id: 'rules',
+    title: 'Volumes by rule',
+    description: 'Statement lines in confirmed matches and in proposed matches per matching rule, over the imported runs that counted them.',
+    empty: 'No match by any rule yet (runs imported before rules were counted show none).',
+    scale: 0,
+    unit: 'statement lines',
+    series: CONFIRMED_PROPOSED,
+    rows: data.rules.map((rule) => ({
+      label: rule.ruleId,
+      kind: 'rule',
+      data: { rule: rule.ruleId, lines: `${rule.lines}`, proposed: `${rule.proposedLines}` },
+      segments: [
+        { series: 0, from: 0n, to: BigInt(rule.lines), text: `${rule.lines} lines in ${rule.matches} confirmed matches`, label: '' },
+        {
+          series: 1,
+          from: BigInt(rule.lines),
+          to: BigInt(rule.lines + rule.proposedLines),
+          text: `${rule.proposedLines} lines in ${rule.proposedMatches} proposed matches`,
+          label: `${rule.lines + rule.proposedLines}`,
+        },
+      ],
+    })),
+    table: {
+      label: 'Volumes by rule',
+      columns: [
+        { heading: 'Rule' },
+        { heading: 'Confirmed matches', numeric: true },
+        { heading: 'Their lines', numeric: true },
+        { heading: 'Proposed matches', numeric: true },
+        { heading: 'Their lines', numeric: true },
+      ],
+      rows: data.rules.map((rule) => [rule.ruleId, `${rule.matches}`, `${rule.lines}`, `${rule.proposedMatches}`, `${rule.proposedLines}`]),
+    },
+  });
 }
 
 export function renderDashboard(view: { actor: Actor; data: DashboardData }): string {
@@ -118,11 +212,13 @@ export function renderDashboard(view: { actor: Actor; data: DashboardData }): st
     'Dashboard',
     actor,
     html`<h1>Reconciliation dashboard</h1>
-<p class="muted">${data.runs.length} imported runs. Figures come from the workbench's own store: each run's statistics as imported, and the open cases now.</p>
+<p class="muted">${data.runs.length} imported runs. Figures come from the workbench's own store: each run's statistics as imported, and the open cases now. Each chart's numbers are in the table below it.</p>
 <div class="charts">
 ${matchRateChart(data)}
 ${ageingChart(data)}
-${volumesChart(data)}
+${accountLinesChart(data)}
+${moneyCharts(data)}
+${rulesChart(data)}
 </div>`,
   );
 }

@@ -6,7 +6,8 @@
  *     statement lines the run matched or reported;
  *   - exception ageing: OPEN and PENDING_APPROVAL cases by age bucket 0–1, 2–7, 8–30, >30 days;
  *   - volumes by account: statement lines, money in and money out per account and currency,
- *     summed over the imported runs as exact decimal strings (never floats).
+ *     summed over the imported runs as exact decimal strings (never floats);
+ *   - volumes by rule: confirmed and proposed matches and their statement lines per matching rule.
  */
 import { redactPans } from '../../domain/pan';
 import type { MatchResult } from '../types';
@@ -21,6 +22,15 @@ export interface AccountVolume {
   lines: number;
   credits: string;
   debits: string;
+}
+
+/** One matching rule's matches in one run (or summed over runs): confirmed and proposed, and their statement lines. */
+export interface RuleVolume {
+  ruleId: string;
+  matches: number;
+  lines: number;
+  proposedMatches: number;
+  proposedLines: number;
 }
 
 export interface RunStats {
@@ -41,6 +51,11 @@ export interface RunStats {
   ledgerExceptions: number;
   /** By account then currency. */
   volumes: AccountVolume[];
+  /**
+   * By rule id: each confirmed line counted under the rule of the match that holds it, each proposed
+   * line under the least rule id of its proposed matches. Absent from statistics kept before it was counted.
+   */
+  rules?: RuleVolume[];
 }
 
 /** One account and currency of a run being summed: a safe-integer total in the currency's minor units, and any amount it could not take exactly. */
@@ -187,11 +202,21 @@ export function runStatsOf(
     if (match.status === 'confirmed') continue;
     for (const id of match.statementLineIds) if (!reported.has(id)) proposed.add(id);
   }
+  const byRule = new Map<string, RuleVolume>();
+  let lastRule: RuleVolume | undefined;
+  const ruleOf = (ruleId: string): RuleVolume => {
+    // Matches come grouped by rule: the last one found is most often the one wanted.
+    if (lastRule !== undefined && lastRule.ruleId === ruleId) return lastRule;
+    let rule = byRule.get(ruleId);
+    if (!rule) byRule.set(ruleId, (rule = { ruleId, matches: 0, lines: 0, proposedMatches: 0, proposedLines: 0 }));
+    return (lastRule = rule);
+  };
   const confirmedLines = (each?: (id: string) => void): number => {
     let counted = 0;
     for (const match of result.matches) {
       if (match.status !== 'confirmed') continue;
       const ids = match.statementLineIds;
+      const before = counted;
       for (let at = 0; at < ids.length; at += 1) {
         const id = ids[at]!;
         if (reported.size > 0 && reported.has(id)) continue;
@@ -200,10 +225,27 @@ export function runStatsOf(
         counted += 1;
         each?.(id);
       }
+      if (each === undefined) {
+        const rule = ruleOf(match.ruleId);
+        rule.matches += 1;
+        rule.lines += counted - before;
+      }
     }
     return counted;
   };
   const matchedLines = confirmedLines();
+  // A proposed line counts under the least rule id of its proposed matches (whatever their order).
+  const proposedRule = new Map<string, string>();
+  for (const match of result.matches) {
+    if (match.status === 'confirmed') continue;
+    ruleOf(match.ruleId).proposedMatches += 1;
+    for (const id of match.statementLineIds) {
+      if (!proposed.has(id)) continue;
+      const known = proposedRule.get(id);
+      if (known === undefined || match.ruleId < known) proposedRule.set(id, match.ruleId);
+    }
+  }
+  for (const ruleId of proposedRule.values()) ruleOf(ruleId).proposedLines += 1;
   if (allLines !== undefined && allLines.length === matchedLines + proposed.size + reported.size) {
     // The result names every one of the run's lines once (the matcher accounts for each bookable line
     // once, and no more lines exist): its volumes are its lines', read in order, with no lookup.
@@ -233,7 +275,12 @@ export function runStatsOf(
         debits: sumAmounts([formatUnits(volume.debits, volume.scale), ...volume.debitsRest], volume.currency),
       }))
       .sort(volumeOrder),
+    rules: [...byRule.values()].sort(ruleOrder),
   };
+}
+
+function ruleOrder(a: { ruleId: string }, b: { ruleId: string }): number {
+  return a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0;
 }
 
 function volumeOrder(a: { accountId: string; currency: string }, b: { accountId: string; currency: string }): number {
@@ -300,14 +347,32 @@ export function volumesByAccount(runs: readonly RunStats[]): AccountVolume[] {
     .sort(volumeOrder);
 }
 
+/** Matches and their statement lines by rule over the given runs (runs kept before rules were counted add nothing). */
+export function volumesByRule(runs: readonly RunStats[]): RuleVolume[] {
+  const byRule = new Map<string, RuleVolume>();
+  for (const run of runs) {
+    for (const rule of run.rules ?? []) {
+      let total = byRule.get(rule.ruleId);
+      if (!total) byRule.set(rule.ruleId, (total = { ruleId: rule.ruleId, matches: 0, lines: 0, proposedMatches: 0, proposedLines: 0 }));
+      total.matches += rule.matches;
+      total.lines += rule.lines;
+      total.proposedMatches += rule.proposedMatches;
+      total.proposedLines += rule.proposedLines;
+    }
+  }
+  return [...byRule.values()].sort(ruleOrder);
+}
+
 export interface DashboardData {
   /** Time order (runOrder). */
   runs: RunStats[];
   ageing: Record<AgeBucket, number>;
   volumes: AccountVolume[];
+  /** By rule id, over the runs that counted them. */
+  rules: RuleVolume[];
 }
 
 export function dashboardData(runs: readonly RunStats[], openCaseAges: readonly { ageDays: number; cases: number }[]): DashboardData {
   const ordered = [...runs].sort(runOrder);
-  return { runs: ordered, ageing: ageing(openCaseAges), volumes: volumesByAccount(ordered) };
+  return { runs: ordered, ageing: ageing(openCaseAges), volumes: volumesByAccount(ordered), rules: volumesByRule(ordered) };
 }

@@ -1,8 +1,9 @@
 /**
  * REC-DASH-1 through the HTTP app: /dashboard and /api/dashboard are refused without a signed-in
  * user (401, nothing of the figures in the answer), and answer signed-in users of every role with
- * the store's figures: each chart's numbers in its table and on its marks; CSP-safe (no script,
- * no inline style, no external reference) with the security headers.
+ * the store's figures: each chart an accessible SVG image (title, description) with its numbers
+ * in a table behind a <details> and on its marks; CSP-safe (no script, no inline style, no
+ * external reference) with the security headers; an empty store draws each chart's empty state.
  */
 import { createWorkbenchApp, SECURITY_HEADERS } from '../../../src/recon/workbench/app';
 import { type Actor } from '../../../src/recon/workbench/cases';
@@ -90,7 +91,16 @@ describe('the dashboard pages', () => {
     expect(response.status).toBe(200);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(response.headers[name]).toBe(value);
     const body = response.body;
-    expect(body.match(/<svg /g)).toHaveLength(3);
+    // Match rate, ageing, lines by account, money in and out per currency (EUR, JPY); no rule counted in these runs: its empty state.
+    expect(body.match(/<svg /g)).toHaveLength(5);
+    expect(body).toContain('No match by any rule yet');
+    // Each chart an image with a title and a description, its numbers in a table behind a <details>.
+    for (const id of ['match-rate', 'ageing', 'volumes', 'money-EUR', 'money-JPY']) {
+      expect(body).toContain(`<svg role="img" aria-labelledby="${id}-title" aria-describedby="${id}-desc"`);
+      expect(body).toMatch(
+        new RegExp(`<figure class="chart panel" id="${id}">[^]*?<title id="${id}-title">[^<]+</title><desc id="${id}-desc">[^<]+</desc>[^]*?<details class="chart-data">[^]*?<table`),
+      );
+    }
     expect(body).not.toMatch(/<script|\sstyle=|\son[a-z]+=|javascript:/i);
     // The only absolute URL is the SVG namespace: nothing is fetched from elsewhere.
     for (const url of body.matchAll(/https?:\/\/[^"'\s<]+/g)) expect(url[0]).toBe('http://www.w3.org/2000/svg');
@@ -105,6 +115,9 @@ describe('the dashboard pages', () => {
     expect(body).toContain('data-bucket="&gt;30" data-count="2"');
     expect(body).toContain('<td class="num">100000000000000000.09</td>');
     expect(body).toContain('<td class="num">-0.21</td>');
+    // The money chart's marks carry the exact sums, and its axis labels exact decimals.
+    expect(body).toContain(`data-account="${escapeHtml('ACC-<1>')}" data-currency="EUR" data-credits="100000000000000000.09" data-debits="-0.21"`);
+    expect(body).toContain('<title>ACC-&lt;1&gt;: 100,000,000,000,000,000.09 EUR in (money in)</title>');
   });
 
   it('says so when no run has been imported', async () => {
@@ -112,8 +125,13 @@ describe('the dashboard pages', () => {
     const app = createWorkbenchApp({ store, authenticator, clock: steppingClock(), csrfSecret: 's' });
     const response = await app({ method: 'GET', path: '/dashboard', query: {}, headers: { 'x-test-user': 'rita' }, body: '' });
     expect(response.status).toBe(200);
-    expect(response.body).toContain('No run has been imported yet.');
-    expect(response.body).toContain('data-bucket="0–1" data-count="0"');
+    // Every chart says why it is empty; the tables are there (empty, or the zero counts).
+    expect(response.body).not.toContain('<svg ');
+    expect(response.body).toContain('No run has been imported yet: the match rate appears once a reconciliation run is committed.');
+    expect(response.body).toContain('No open case.');
+    expect(response.body).toContain('No statement lines yet');
+    expect(response.body).toContain('No match by any rule yet');
+    expect(response.body).toContain('<tr><td>All</td><td class="num">0</td></tr>');
   });
 
   it('accept GET only', async () => {

@@ -5,13 +5,14 @@
  * same volumes).
  */
 import fc from 'fast-check';
-import { AGE_BUCKETS, ageBucket, ageing, dashboardData, percent, runStatsOf, volumesByAccount, type RunStats } from '../../../src/recon/workbench/dashboard';
+import { AGE_BUCKETS, ageBucket, ageing, dashboardData, percent, runStatsOf, volumesByAccount, volumesByRule, type RunStats } from '../../../src/recon/workbench/dashboard';
 import type { CaseStatementLine } from '../../../src/recon/workbench/cases';
 import type { Match, MatchResult, UnmatchedItem } from '../../../src/recon/types';
 
 const SCALE: Record<string, number> = { EUR: 2, JPY: 0, KWD: 3 };
 const CURRENCIES = Object.keys(SCALE);
 const ACCOUNTS = ['NL26VAYB8060476890', 'GB29NWBK60161331926819', '10200123456'];
+const RULES = ['exact-reference', 'amount-date', 'batch-sum'];
 
 function minor(amount: string, currency: string): bigint {
   const [whole, fraction = ''] = amount.replace('-', '').split('.');
@@ -46,7 +47,7 @@ const runArb: fc.Arbitrary<Run> = fc.tuple(fc.array(lineArb, { maxLength: 60 }),
     const id = `0123456789ab:0:${i}`;
     lines.set(id, { statementLineId: id, accountId: line.account, currency: line.currency, amount: line.amount, bookingDate: '2025-03-01', valueDate: null });
     if (line.fate === 'unmatched') unmatched.push({ side: 'statement', id, reason: 'UNMATCHED', ageDays: 1 });
-    else matches.push({ matchId: `m-${i}`, ruleId: 'r', confidence: 1, status: line.fate as Match['status'], statementLineIds: [id], ledgerEntryIds: [`L-${i}`] });
+    else matches.push({ matchId: `m-${i}`, ruleId: RULES[i % RULES.length]!, confidence: 1, status: line.fate as Match['status'], statementLineIds: [id], ledgerEntryIds: [`L-${i}`] });
   });
   for (let i = 0; i < ledgerOnly; i += 1) unmatched.push({ side: 'ledger', id: `L-X${i}`, reason: 'UNMATCHED', ageDays: 3 });
   return { result: { matches, unmatched }, lines };
@@ -123,6 +124,42 @@ describe('volumesByAccount', () => {
         const first = part(new Set(ids.slice(0, cut)));
         const second = part(new Set(ids.slice(cut)));
         expect(volumesByAccount([statsOf(first, 'a'), statsOf(second, 'b')])).toEqual(volumesByAccount([statsOf(run)]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('volumes by rule', () => {
+  it("count each matched line once under its rule and each proposed one once: they sum to the run's matched and proposed lines", () => {
+    fc.assert(
+      fc.property(runArb, (run) => {
+        const stats = statsOf(run);
+        const rules = stats.rules!;
+        expect(rules.map((rule) => rule.ruleId)).toEqual([...new Set(run.result.matches.map((m) => m.ruleId))].sort());
+        expect(rules.reduce((sum, rule) => sum + rule.lines, 0)).toBe(stats.matchedLines);
+        expect(rules.reduce((sum, rule) => sum + rule.proposedLines, 0)).toBe(stats.proposedLines);
+        for (const rule of rules) {
+          const mine = run.result.matches.filter((m) => m.ruleId === rule.ruleId);
+          expect(rule.matches).toBe(mine.filter((m) => m.status === 'confirmed').length);
+          expect(rule.proposedMatches).toBe(mine.filter((m) => m.status === 'proposed').length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('metamorphic: summed over runs, a run split into two gives the same rule volumes; runs kept before rules were counted add nothing', () => {
+    fc.assert(
+      fc.property(runArb, fc.integer({ min: 0, max: 60 }), (run, cut) => {
+        const ids = [...run.lines.keys()];
+        const part = (keep: Set<string>): Run => ({
+          lines: new Map([...run.lines].filter(([id]) => keep.has(id))),
+          result: { matches: run.result.matches.filter((m) => keep.has(m.statementLineIds[0]!)), unmatched: run.result.unmatched.filter((item) => item.side === 'statement' && keep.has(item.id)) },
+        });
+        const { rules: _dropped, ...before } = statsOf(run, 'old');
+        void _dropped;
+        expect(volumesByRule([statsOf(part(new Set(ids.slice(0, cut))), 'a'), statsOf(part(new Set(ids.slice(cut))), 'b'), before])).toEqual(volumesByRule([statsOf(run)]));
       }),
       { numRuns: 200 },
     );

@@ -31,6 +31,22 @@ function referenceStats(run: { runId: string; asOf: string; recordedAt: string }
     confirmed.delete(id);
     proposed.delete(id);
   }
+  // By rule: a confirmed line under its confirmed match's rule, a proposed line under the least rule id of its proposed matches.
+  const rules = new Map<string, { ruleId: string; matches: number; lines: number; proposedMatches: number; proposedLines: number }>();
+  const rule = (ruleId: string) => {
+    if (!rules.has(ruleId)) rules.set(ruleId, { ruleId, matches: 0, lines: 0, proposedMatches: 0, proposedLines: 0 });
+    return rules.get(ruleId)!;
+  };
+  for (const match of result.matches) {
+    if (match.status !== 'confirmed') continue;
+    rule(match.ruleId).matches += 1;
+    rule(match.ruleId).lines += [...new Set(match.statementLineIds)].filter((id) => confirmed.has(id)).length;
+  }
+  for (const match of result.matches) if (match.status === 'proposed') rule(match.ruleId).proposedMatches += 1;
+  for (const id of proposed) {
+    const ruleIds = result.matches.filter((match) => match.status === 'proposed' && match.statementLineIds.includes(id)).map((match) => match.ruleId);
+    rule(ruleIds.sort()[0]!).proposedLines += 1;
+  }
   const byKey = new Map<string, { accountId: string; currency: string; lines: number; credits: string[]; debits: string[] }>();
   for (const id of [...confirmed, ...proposed, ...unmatched]) {
     const line = statementLine(id);
@@ -54,6 +70,7 @@ function referenceStats(run: { runId: string; asOf: string; recordedAt: string }
     volumes: [...byKey.values()]
       .map((v) => ({ accountId: v.accountId, currency: v.currency, lines: v.lines, credits: sumAmounts(v.credits, v.currency), debits: sumAmounts(v.debits, v.currency) }))
       .sort((a, b) => (a.accountId !== b.accountId ? (a.accountId < b.accountId ? -1 : 1) : a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0)),
+    rules: [...rules.values()].sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)),
   };
 }
 
@@ -109,8 +126,8 @@ const runArb = fc
     });
     for (let i = 0; i < ledgerExceptions; i += 1) unmatched.push({ side: 'ledger', id: `e${i}`, reason: 'UNMATCHED', ageDays: 0 });
     const matches: Match[] = [
-      ...[...confirmed].map(([group, ids]) => ({ matchId: `c${group}`, ruleId: 'r', confidence: 1, status: 'confirmed' as const, statementLineIds: ids, ledgerEntryIds: [] })),
-      ...[...proposed].map(([group, ids]) => ({ matchId: `p${group}`, ruleId: 'r', confidence: 0.5, status: 'proposed' as const, statementLineIds: ids, ledgerEntryIds: [] })),
+      ...[...confirmed].map(([group, ids]) => ({ matchId: `c${group}`, ruleId: `r${group % 3}`, confidence: 1, status: 'confirmed' as const, statementLineIds: ids, ledgerEntryIds: [] })),
+      ...[...proposed].map(([group, ids]) => ({ matchId: `p${group}`, ruleId: `r${group % 2}`, confidence: 0.5, status: 'proposed' as const, statementLineIds: ids, ledgerEntryIds: [] })),
     ];
     return { result: { matches, unmatched }, known };
   });

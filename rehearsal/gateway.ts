@@ -257,6 +257,30 @@ export class Gateway {
     return this.dispatch(request, data, label);
   }
 
+  /** Secrets created at run time (an operator's CreateSecret: e.g. webhook signing keys, HOOK-1), beside the synthesized ones. */
+  private readonly createdSecrets: { arn: string; name: string }[] = [];
+
+  private secretNamed(id: string): { arn: string; name: string } | undefined {
+    const matches = (candidate: { arn: string; name: string }) => candidate.arn === id || candidate.name === id;
+    return this.services.deployment.secrets.find(matches) ?? this.createdSecrets.find(matches);
+  }
+
+  /** CreateSecret (SecretString only, the account's default key): the ARN gets Secrets Manager's random 6-character suffix. */
+  private createSecret(input: Record<string, unknown>): GatewayResponse {
+    const name = String(input.Name ?? '');
+    if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) return jsonError('secretsmanager', 400, 'InvalidParameterException', `secret name ${JSON.stringify(name)} is not a valid name`);
+    if (typeof input.SecretString !== 'string') return jsonError('secretsmanager', 400, 'InvalidParameterException', 'the rehearsal serves CreateSecret with a SecretString only');
+    if (this.secretNamed(name)) return jsonError('secretsmanager', 400, 'ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    const suffix = randomUUID()
+      .replace(/[^a-zA-Z0-9]/g, '')
+      .slice(0, 6);
+    const arn = `arn:aws:secretsmanager:${this.services.deployment.region}:${this.services.deployment.account}:secret:${name}-${suffix}`;
+    this.createdSecrets.push({ arn, name });
+    this.services.secretValues.set(arn, input.SecretString);
+    this.services.authorizer.secretCreated?.(arn, name);
+    return jsonOk('secretsmanager', { ARN: arn, Name: name, VersionId: randomUUID() });
+  }
+
   private async dispatch(
     request: DecodedRequest,
     data: { method: string; path: string; query: URLSearchParams; headers: Record<string, string>; body: Buffer },
@@ -293,10 +317,16 @@ export class Gateway {
           throw error;
         }
       case 'secretsmanager': {
-        if (operation !== 'GetSecretValue') return jsonError(service, 400, 'UnsupportedOperation', `the rehearsal does not serve secretsmanager ${operation}`);
+        if (operation === 'CreateSecret') return this.createSecret(input);
+        if (operation !== 'GetSecretValue' && operation !== 'PutSecretValue') return jsonError(service, 400, 'UnsupportedOperation', `the rehearsal does not serve secretsmanager ${operation}`);
         const id = String(input.SecretId ?? '');
-        const secret = this.services.deployment.secrets.find((candidate) => candidate.arn === id || candidate.name === id);
+        const secret = this.secretNamed(id);
         if (!secret) return jsonError(service, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+        if (operation === 'PutSecretValue') {
+          if (typeof input.SecretString !== 'string') return jsonError(service, 400, 'InvalidParameterException', 'the rehearsal serves PutSecretValue with a SecretString only');
+          this.services.secretValues.set(secret.arn, input.SecretString);
+          return jsonOk(service, { ARN: secret.arn, Name: secret.name, VersionId: randomUUID(), VersionStages: ['AWSCURRENT'] });
+        }
         const value = this.services.secretValues.get(secret.arn);
         if (value === undefined) return jsonError(service, 400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
         return jsonOk(service, { ARN: secret.arn, Name: secret.name, SecretString: value, VersionId: 'rehearsal-v1', VersionStages: ['AWSCURRENT'], CreatedDate: Date.now() / 1000 });

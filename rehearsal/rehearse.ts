@@ -54,6 +54,7 @@ import { diffMaps, section, seconds, table, type Difference } from './report';
 import { authorisationItem, generateInput, generateStatement, ledgerExport, legsOfRecords, POISON_AUTHORISATION_ID, type ExportLeg } from './traffic';
 import { FLOW_KEYS } from '../src/adapters/aws/tables';
 import { readOutboxRecords, rehearseModes, type ModesReport } from './modes';
+import { deliveryOf, PARTNER_PURPOSE, setUpPartner, waitUntil, type NotificationsReport, type Partner, type SweeperCase } from './edge';
 
 export interface RehearsalOptions {
   env: string;
@@ -119,6 +120,8 @@ export interface RehearsalReport {
   twinSwaps: TwinSwap[];
   /** MODE-2, MODE-4, FLOW-1..3: the operating-mode functions (rehearsal/modes.ts). */
   modes: ModesReport;
+  /** NOTIFY-2, HOOK-1/2: notify and webhook-sweeper with a partner subscribed to the modes' payments (rehearsal/edge.ts). */
+  notifications?: NotificationsReport;
   equal: boolean;
   exitCode: number;
   workDir: string;
@@ -205,7 +208,10 @@ function emulationTable(cloud: RehearsalCloud, deployment: Deployment): Rehearsa
   add('IAM', cloud.authorizer.detail);
   add('KMS', 'NOT emulated: nothing is encrypted; key policies only as far as the IAM contract evaluates them', 'gap');
   add('VPC, subnets, endpoints, security groups', 'NOT emulated (every process reaches the gateway directly)', 'gap');
-  add(`Secrets Manager: ${deployment.secrets.length} secrets`, "seeded with a first deploy's values (synthesized secret_version, else unset)");
+  add(
+    `Secrets Manager: ${deployment.secrets.length} secrets`,
+    "seeded with a first deploy's values (synthesized secret_version, else unset); CreateSecret/PutSecretValue of secrets an operator creates at run time (webhook signing keys)",
+  );
   add(`SSM: ${deployment.parameters.length} parameter(s)`, 'synthesized values');
   add(`SNS: ${deployment.topics.length} topics`, 'publications recorded, not delivered');
   add('Glue job (startJobRun.sync)', "the job's deployed logic module (python3) on its input, read as its role; Parquet/catalog writes NOT rehearsed (no Spark)", 'gap');
@@ -216,6 +222,10 @@ function emulationTable(cloud: RehearsalCloud, deployment: Deployment): Rehearsa
   add(
     'Operating modes: ingest-batch, authorise, flow-auditor (rehearsal/modes.ts)',
     "a file by the S3 → default-bus rule; synchronous Invoke as the caller authorise's permission names; the auditor by its schedule's target after an event is lost between stages",
+  );
+  add(
+    'Customer edge: notify, webhook-sweeper (rehearsal/edge.ts)',
+    "a partner's webhook receiver on loopback (real HTTP), its signing key created in Secrets Manager and its subscription in the notifications table by the product's own adapters; the sweeper by its schedule's target",
   );
   add('ALB + Okta + workbench function', 'NOT exercised', 'gap');
   add('CloudWatch logs, metrics, alarms, X-Ray', 'function output to log files only', 'gap');
@@ -286,6 +296,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   });
   const report: Partial<RehearsalReport> = { env: options.env, count: options.count, seed: options.seed, workDir, findings };
   let postgres: PostgresCluster | undefined;
+  let partnerEndpoint: Partner | undefined;
   let redshiftApi: PostgresDataApi | undefined;
   try {
     await cloud.start();
@@ -475,7 +486,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
 
     // Sweeper schedule: at least once after the poisoned message, until a sweep finds nothing.
     const sweeperStarted = performance.now();
-    const schedule = deployment.schedules.find((candidate) => /:function:[a-z0-9-]+-sweeper$/.test(candidate.targetArn));
+    const schedule = deployment.schedules.find((candidate) => /:function:[a-z0-9-]+-sweeper$/.test(candidate.targetArn) && !/-webhook-sweeper$/.test(candidate.targetArn));
     if (!schedule) findings.push('the synth has no schedule of the sweeper: nothing ever runs it');
     for (let tick = 0; schedule && tick < 6; tick += 1) {
       const outcome = await cloud.fireSchedule(schedule);
@@ -626,6 +637,16 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
 
     // MODE-2, MODE-4, FLOW-1..3: the operating-mode functions on the same deployment, compared with
     // the embedded run continued from its state (what they add to the ledger and the outbox).
+    // NOTIFY-2, HOOK-1/2: a partner subscribes to posted payments before the modes run; it refuses
+    // the real-time payment's webhook until it recovers (the webhook sweeper's case, after the modes).
+    log(section('Customer edge: a partner subscribes to posted payments'));
+    const partner = await setUpPartner(cloud, externalCredentials);
+    partnerEndpoint = partner;
+    let partnerRecovered = false;
+    partner.refuse = (reference) => !partnerRecovered && reference !== undefined && /^AUTH-[0-9]+-R-/.test(reference);
+    log(`partner ${partner.subscriptionId} at ${partner.url}: subscribed to ${PARTNER_PURPOSE}, signing key ${partner.keyId}; refusing real-time payments' webhooks until it recovers\n`);
+    const legsBeforeModes = new Set(legsFromLedgerItems((await cloud.dynamo.scanAll(ledgerTable)) as never).map((leg) => leg.authorizationId));
+
     log(section('Operating modes (ingest-batch, authorise, flow-auditor)'));
     const modesStarted = performance.now();
     const modes = await rehearseModes({
@@ -641,6 +662,21 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     differences.push(...modes.differences);
     findings.push(...modes.findings);
 
+    log(section('Customer edge: notify and webhook-sweeper'));
+    const edgeStarted = performance.now();
+    const notifications = await rehearseNotifications({
+      cloud,
+      deployment,
+      partner,
+      posted: [...new Set(legsFromLedgerItems((await cloud.dynamo.scanAll(ledgerTable)) as never).map((leg) => leg.authorizationId))].filter((id) => !legsBeforeModes.has(id)),
+      recover: () => {
+        partnerRecovered = true;
+      },
+      findings,
+      log,
+    });
+    timings.edgeMs = performance.now() - edgeStarted;
+
     // Dead letters: exactly the poisoned record on the Pipe's DLQ is expected.
     const deadLetters: DeadLetterReport[] = [];
     for (const queue of cloud.queues.queues.values()) {
@@ -653,19 +689,6 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
           if (info && poisonSequence && info.startSequenceNumber === poisonSequence && info.endSequenceNumber === poisonSequence) {
             expected = true;
             why = `the poisoned authorisation ${POISON_AUTHORISATION_ID} (zero amount, ING-3), after ${message.origin}`;
-          }
-          // A known defect, named as a gap rather than hidden: on AWS the notifier looks a payment's authorisation
-          // up in the authorisations table only, where ingest-batch and authorise (MODE-2, MODE-4) write nothing,
-          // so their payments' notifications are dead-lettered (the embedded notifier reads every mode's intake).
-          const detail = (JSON.parse(body) as { detail?: { data?: { authorizationId?: string; authorisation?: { authorizationId?: string } } } }).detail;
-          const id = detail?.data?.authorisation?.authorizationId ?? detail?.data?.authorizationId ?? '';
-          if (!expected && queue.name.endsWith('-notify-events-dlq') && /^AUTH-[0-9]+-[BR]-/.test(id)) {
-            expected = true;
-            why = `GAP: the notifier cannot find authorisation ${id} (ingested by ${id.includes('-B-') ? 'ingest-batch' : 'authorise'}, not in the authorisations table), after ${message.origin}`;
-            cloud.gap(
-              'Notifications of batch and real-time payments on AWS',
-              "the notifier reads only the authorisations table; ingest-batch's and authorise's payments are dead-lettered on the notify DLQ",
-            );
           }
         } catch {
           // not JSON: unexpected
@@ -690,11 +713,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     for (const fn of functions) for (const error of fn.initErrors) findings.push(`function ${fn.name} cannot start: ${error}`);
     // Errors the functions logged, except the rehearsal's own injected fault.
     for (const host of cloud.lambdas.hosts.values()) {
-      const errors = [...host.loggedErrors]
-        .filter(([text]) => !text.includes('injected by the rehearsal'))
-        // The notifier's lookup gap above (counted there as a GAP, one line per payment of those modes).
-        .filter(([text]) => !(host.definition.logicalName === 'notify' && /authorisation AUTH-[0-9]+-[BR]-\S+ not found/.test(text)))
-        .sort((a, b) => b[1] - a[1]);
+      const errors = [...host.loggedErrors].filter(([text]) => !text.includes('injected by the rehearsal')).sort((a, b) => b[1] - a[1]);
       for (const [text, count] of errors.slice(0, 3)) findings.push(`function ${host.definition.logicalName} logged ${count}× ${text}`);
       if (errors.length > 3) findings.push(`function ${host.definition.logicalName} logged ${errors.length - 3} more distinct errors (see ${host.logPath})`);
     }
@@ -753,6 +772,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       differences,
       twinSwaps: swaps,
       modes,
+      notifications,
       equal,
       exitCode,
     } satisfies Partial<RehearsalReport>);
@@ -803,6 +823,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     if (options.counts && report.measured) log(`\nmeasured counts (COST-1): ${options.counts} (${report.measured.posted} payments posted${report.measured.clean ? '' : ', NOT a clean run'})\n`);
     return report as RehearsalReport;
   } finally {
+    await partnerEndpoint?.close();
     await cloud.stop();
     await redshiftApi?.close().catch(() => undefined);
     await postgres?.stop();
@@ -826,6 +847,8 @@ function printReport(report: RehearsalReport, cloud: RehearsalCloud, log: (text:
   );
   log(section('Operating modes'));
   log(modesSummary(report.modes));
+  log(section('Customer edge (notify, webhook-sweeper)'));
+  log(notificationsSummary(report.notifications));
   log(section('Queues'));
   log(
     `${table(
@@ -932,6 +955,100 @@ function modesSummary(modes: ModesReport | undefined): string {
   }
   lines.push(`added: ${modes.added.records} posting records (embedded ${modes.added.embeddedRecords}), ${modes.added.accounts} account balances changed`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * NOTIFY-2, HOOK-1/2 (rehearsal/edge.ts): every payment the modes posted is told to the partner,
+ * once, signed; the refused real-time payment's delivery waits RETRYING until the webhook
+ * sweeper, fired by its schedule's target after the partner recovers, delivers it once.
+ */
+async function rehearseNotifications(options: {
+  cloud: RehearsalCloud;
+  deployment: Deployment;
+  partner: Partner;
+  posted: readonly string[];
+  recover: () => void;
+  findings: string[];
+  log: (text: string) => void;
+}): Promise<NotificationsReport> {
+  const { cloud, deployment, partner, posted, findings, log } = options;
+  const outside = externalCredentials;
+  const kind = (id: string) => (/^AUTH-[0-9]+-B-/.test(id) ? 'batch' : /^AUTH-[0-9]+-R-/.test(id) ? 'realTime' : 'other');
+  const counts = { batch: 0, realTime: 0, other: 0 };
+  for (const id of posted) counts[kind(id)] += 1;
+
+  // The webhook sweeper's case first: the refused delivery is parked; the partner recovers; when due, the schedule fires.
+  const refused = partner.received.filter((request) => request.status === 503);
+  const sweeper: SweeperCase = { refusedRequests: refused.length, sweeps: [], deliveredAfterRecovery: 0, verified: false };
+  const target = refused[0];
+  const schedule = deployment.schedules.find((candidate) => /-webhook-sweeper$/.test(candidate.targetArn.replace(/:(\$LATEST|[0-9]+)$/, '')));
+  if (!schedule) findings.push('the synth has no schedule of the webhook sweeper: a parked webhook is never re-driven (HOOK-2)');
+  if (!target) findings.push("the partner refused no webhook: the real-time payment's notification never reached it (HOOK-2 sweeper case not exercised)");
+  else {
+    Object.assign(sweeper, { deliveryId: target.deliveryId, reference: target.reference });
+    const parked = (await deliveryOf(cloud, outside, target.deliveryId)).state;
+    if (parked) sweeper.parked = { status: parked.status, attempts: parked.attempts, ...(parked.dueAt ? { dueAt: parked.dueAt } : {}) };
+    if (parked?.status !== 'RETRYING') findings.push(`the refused delivery ${target.deliveryId} is ${parked?.status ?? 'absent'}, not parked RETRYING for the sweeper`);
+    const recoveredAt = partner.received.length;
+    options.recover();
+    await waitUntil(parked?.dueAt, 60_000);
+    for (let sweep = 0; schedule && sweep < 2; sweep += 1) {
+      const outcome = await cloud.fireSchedule(schedule);
+      await cloud.settle();
+      sweeper.sweeps.push(outcome.ok ? outcome.result : outcome.error);
+      log(`schedule ${schedule.name} sweep ${sweep + 1}: ${outcome.ok ? JSON.stringify(outcome.result) : `FAILED ${outcome.error.errorType}: ${outcome.error.errorMessage}`}\n`);
+      if (!outcome.ok) findings.push(`the webhook sweeper failed: ${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+    }
+    const after = partner.received.slice(recoveredAt).filter((request) => request.deliveryId === target.deliveryId);
+    sweeper.deliveredAfterRecovery = after.filter((request) => request.status === 200).length;
+    sweeper.verified = after.length > 0 && after.every((request) => request.verified.valid);
+    const final = await deliveryOf(cloud, outside, target.deliveryId);
+    if (final.state) sweeper.final = { status: final.state.status, attempts: final.state.attempts, ...(final.attempts.length ? { lastBy: final.attempts[final.attempts.length - 1]!.by } : {}) };
+    if (sweeper.deliveredAfterRecovery !== 1 || after.length !== 1)
+      findings.push(
+        `the webhook sweeper delivered the parked delivery ${target.deliveryId} ${sweeper.deliveredAfterRecovery}× in ${after.length} request(s) after the partner recovered (expected once)`,
+      );
+    if (!sweeper.verified)
+      findings.push(`the swept delivery ${target.deliveryId} was not signed verifiably: ${after.map((request) => (request.verified.valid ? 'valid' : request.verified.reason)).join('; ')}`);
+    if (sweeper.final?.status !== 'COMPLETED') findings.push(`the swept delivery ${target.deliveryId} ended ${sweeper.final?.status ?? 'absent'}, not COMPLETED`);
+  }
+
+  // Every payment the modes posted: one delivered webhook (repeats share its delivery id), signed.
+  const delivered = new Map<string, Set<string>>();
+  for (const request of partner.received) {
+    if (request.status !== 200 || !request.reference) continue;
+    delivered.set(request.reference, (delivered.get(request.reference) ?? new Set()).add(request.deliveryId));
+  }
+  const missing = posted.filter((id) => !delivered.has(id));
+  const twice = [...delivered].filter(([, ids]) => ids.size > 1).map(([id]) => id);
+  const unverified = partner.received.filter((request) => !request.verified.valid).map((request) => ({ deliveryId: request.deliveryId, reason: (request.verified as { reason: string }).reason }));
+  const strangers = [...delivered.keys()].filter((id) => !posted.includes(id));
+  if (counts.batch === 0 || counts.realTime === 0) findings.push(`the modes posted ${counts.batch} batch and ${counts.realTime} real-time payment(s): the notifier's case needs both`);
+  if (missing.length > 0) findings.push(`${missing.length} payment(s) the modes posted were never told to the subscribed partner (NOTIFY-2): ${missing.slice(0, 5).join(', ')}`);
+  if (twice.length > 0) findings.push(`${twice.length} payment(s) were told to the partner under two delivery ids: ${twice.slice(0, 5).join(', ')}`);
+  if (unverified.length > 0) findings.push(`${unverified.length} webhook(s) failed the product's signature verification: ${unverified[0]!.reason}`);
+  if (strangers.length > 0) findings.push(`the partner was told of ${strangers.length} payment(s) the modes did not post: ${strangers.slice(0, 5).join(', ')}`);
+  return {
+    partner: { url: partner.url, purpose: PARTNER_PURPOSE, subscriptionId: partner.subscriptionId },
+    posted: counts,
+    delivered: [...delivered.values()].reduce((n, ids) => n + ids.size, 0),
+    missing,
+    twice,
+    unverified,
+    requests: partner.received.length,
+    sweeper,
+  };
+}
+
+function notificationsSummary(report: NotificationsReport | undefined): string {
+  if (!report) return 'not run\n';
+  const sweeper = report.sweeper;
+  return `${[
+    `notify (NOTIFY-2): partner ${report.partner.subscriptionId} subscribed to ${report.partner.purpose}; the modes posted ${report.posted.batch} batch, ${report.posted.realTime} real-time, ${report.posted.other} other payment(s); ${report.delivered} webhook(s) delivered in ${report.requests} request(s); missing ${report.missing.length}, told twice ${report.twice.length}, unverified ${report.unverified.length}`,
+    sweeper
+      ? `webhook-sweeper (HOOK-2): ${sweeper.deliveryId ?? 'no delivery'} refused ${sweeper.refusedRequests}×, parked ${JSON.stringify(sweeper.parked ?? {})}; sweeps ${JSON.stringify(sweeper.sweeps)}; delivered after recovery ${sweeper.deliveredAfterRecovery}× (signature ${sweeper.verified ? 'verified' : 'NOT verified'}), final ${JSON.stringify(sweeper.final ?? {})}`
+      : 'webhook-sweeper: not run',
+  ].join('\n')}\n`;
 }
 
 /** Attaches one Meter (COST-1) to every stand-in of the booted cloud. */

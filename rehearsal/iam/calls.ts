@@ -57,6 +57,9 @@ export function servicePrefix(service: string): string {
 }
 
 export class CallMapper {
+  /** Secrets created at run time, not by Terraform (an operator's webhook signing keys): ARN → name. */
+  readonly createdSecrets = new Map<string, string>();
+
   constructor(readonly model: IamModel) {}
 
   private get arnBase(): string {
@@ -125,6 +128,7 @@ export class CallMapper {
       if (this.model.tf.field(namespace, 'manage_admin_password') === true)
         byArn.set(String(this.model.tf.attribute(namespace, 'admin_password_secret_arn')), this.model.tf.adminSecretName(namespace));
     }
+    for (const [arn, name] of this.createdSecrets) byArn.set(arn, name);
     return byArn;
   }
 

@@ -65,4 +65,6 @@ export interface RequestAuthorizer extends IamContract {
   functionRole(functionName: string): string;
   /** Synthesized role names by Terraform address, e.g. the pipe's, the state machines', the scheduler's. */
   readonly roles: ReadonlyMap<string, string>;
+  /** A secret created at run time (an operator's CreateSecret, e.g. a webhook signing key): its ARN now names it. */
+  secretCreated?(arn: string, name: string): void;
 }

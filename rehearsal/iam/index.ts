@@ -39,6 +39,10 @@ export class IamContractImpl implements RequestAuthorizer {
     return this.evaluator.authorize(call);
   }
 
+  secretCreated(arn: string, name: string): void {
+    this.mapper.createdSecrets.set(arn, name);
+  }
+
   callsFor(principal: CallPrincipal, request: ApiRequest, caller?: string): AwsCall[] {
     return this.mapper.callsFor(principal, request, caller);
   }

@@ -14,7 +14,11 @@ import { synthesizeLedgerline } from '../../stacks/ledgerline';
 import { dev } from '../../environments/dev';
 import { RehearsalCloud } from '../../rehearsal/cloud';
 import { functionsReading, loadDeployment } from '../../rehearsal/deployment';
-import { LEDGER_BALANCE_ATTRIBUTES as BAL, LEDGER_KEYS } from '../../src/adapters/aws/tables';
+import { FLOW_KEYS, LEDGER_BALANCE_ATTRIBUTES as BAL, LEDGER_KEYS } from '../../src/adapters/aws/tables';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { SecretsManagerSigningKeyStore } from '../../src/adapters/aws/notify-directory';
+import { EXTERNAL_PREFIX } from '../../rehearsal/gateway';
 
 const root = mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-gateway-'));
 const intact = join(root, 'intact');
@@ -136,6 +140,48 @@ describe('rehearsal gateway: IAM', () => {
       expect([...clouds[1]!.gateway.denials.values()].map((denial) => [denial.caller, denial.action])).toEqual([['function reconcile-normalise', 's3:GetObject']]);
     } finally {
       await Promise.all(clouds.map((cloud) => cloud.stop()));
+    }
+  });
+
+  it("serves an operator's run-time secret (a webhook signing key, HOOK-1) to the roles whose policy names its prefix, and denies it to others", async () => {
+    const cloud = await boot(intact);
+    try {
+      const notify = cloud.deployment.functions.find((fn) => fn.logicalName === 'notify')!;
+      const posting = cloud.deployment.functions.find((fn) => fn.logicalName === 'hot-path')!;
+      const client = (accessKeyId: string) =>
+        new SecretsManagerClient({ endpoint: cloud.gateway.endpoint, region: cloud.deployment.region, credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
+      const prefix = notify.environment.NOTIFY_SIGNING_KEY_PREFIX!;
+      const operator = new SecretsManagerSigningKeyStore({ client: client(`${EXTERNAL_PREFIX}operator`), prefix });
+      const keys = Array.from({ length: 3 }, (_, index) => ({ keyId: `partner-${index}`, secret: randomBytes(24).toString('hex') }));
+      for (const key of keys) await operator.put(key);
+      // Again: PutSecretValue of an existing secret, never a second CreateSecret.
+      await operator.put({ ...keys[0]!, secret: 'a-rotated-secret-of-32-characters' });
+      const read = await new SecretsManagerSigningKeyStore({ client: client(notify.roleName), prefix }).keys(keys.map((key) => key.keyId));
+      expect(read).toEqual([{ keyId: 'partner-0', secret: 'a-rotated-secret-of-32-characters' }, ...keys.slice(1)]);
+      expect(cloud.gateway.denials.size).toBe(0);
+      await expect(new SecretsManagerSigningKeyStore({ client: client(posting.roleName), prefix }).keys(['partner-1'])).rejects.toThrow(/secretsmanager:GetSecretValue/);
+      expect([...cloud.gateway.denials.values()].map((denial) => [denial.caller, denial.action, denial.resource])).toEqual([
+        ['function hot-path', 'secretsmanager:GetSecretValue', expect.stringMatching(new RegExp(`:secret:${prefix}partner-1-[A-Za-z0-9]{6}$`))],
+      ]);
+      await expect(new SecretsManagerSigningKeyStore({ client: client(notify.roleName), prefix }).keys(['never-created'])).rejects.toThrow(/signing key never-created is not known/);
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it('lets the notifier read a payment from the flow journal by id only (dynamodb:LeadingKeys FLOW#PAYMENT#*), and nothing else of the rules-state table', async () => {
+    const cloud = await boot(intact);
+    try {
+      const notify = cloud.deployment.functions.find((fn) => fn.logicalName === 'notify')!;
+      const client = new DynamoDBClient({ endpoint: cloud.gateway.endpoint, region: cloud.deployment.region, credentials: { accessKeyId: notify.roleName, secretAccessKey: 'x' }, maxAttempts: 1 });
+      const table = notify.environment.RULES_STATE_TABLE!;
+      await expect(client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: FLOW_KEYS.payment('AUTH-1') }, sk: { S: FLOW_KEYS.paymentSort } } }))).resolves.toBeDefined();
+      expect(cloud.gateway.denials.size).toBe(0);
+      for (const pk of [FLOW_KEYS.ingestedPartition('2026-11-02T10:00:00.000Z', 0), 'DECISION#tx-1', FLOW_KEYS.answered('AUTH-1')])
+        await expect(client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: 'x' } } }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      expect([...cloud.gateway.denials.values()].map((denial) => [denial.caller, denial.action, denial.count])).toEqual([['function notify', 'dynamodb:GetItem', 3]]);
+    } finally {
+      await cloud.stop();
     }
   });
 

@@ -68,17 +68,40 @@ describe('rehearsal of the dev deployment (300 authorisations)', () => {
     expect(report.denials).toEqual([]);
   });
 
-  it("dead-letters exactly the poisoned authorisation, on the Pipe's DLQ, and nothing else", () => {
+  it("dead-letters exactly the poisoned authorisation, on the Pipe's DLQ, and nothing else: nothing on the notifier's DLQ", () => {
     expect(report.deadLetters.filter((letter) => !letter.expected)).toEqual([]);
-    // The notifier's lookup gap (named in the report's gaps): only the batch and real-time modes' payments, only on its DLQ.
-    const gap = report.deadLetters.filter((letter) => letter.why.startsWith('GAP:'));
-    for (const letter of gap)
-      expect({ queue: letter.queue, why: letter.why }).toEqual({ queue: expect.stringMatching(/-notify-events-dlq$/), why: expect.stringMatching(/authorisation AUTH-[0-9]+-[BR]-/) });
-    if (gap.length > 0) expect(report.gaps.map((entry) => entry.name)).toContain('Notifications of batch and real-time payments on AWS');
-    const poisoned = report.deadLetters.filter((letter) => letter.expected && !letter.why.startsWith('GAP:'));
-    expect(poisoned).toHaveLength(1);
-    expect(poisoned[0]!.queue).toMatch(/-authorisations-pipe-dlq$/);
+    expect(report.deadLetters).toHaveLength(1);
+    expect(report.deadLetters[0]!.queue).toMatch(/-authorisations-pipe-dlq$/);
+    expect(report.queues.filter((queue) => /-notify-events/.test(queue.queue)).map((queue) => [queue.queue, queue.movedToDlq])).toEqual([
+      [expect.stringMatching(/-notify-events$/), 0],
+      [expect.stringMatching(/-notify-events-dlq$/), 0],
+    ]);
+    expect(report.gaps.map((entry) => entry.name)).not.toContain('Notifications of batch and real-time payments on AWS');
     expect(report.embeddedSummary.invalid).toBe(1);
+  });
+
+  it("notify (NOTIFY-2, HOOK-1): every payment the batch and real-time modes post (found in the flow journal) is told to the subscribed partner once, signed as the product's verifier accepts", () => {
+    const notifications = report.notifications!;
+    expect(notifications.posted.batch).toBeGreaterThan(20);
+    expect(notifications.posted.realTime).toBe(1);
+    expect(notifications.missing).toEqual([]);
+    expect(notifications.twice).toEqual([]);
+    expect(notifications.unverified).toEqual([]);
+    expect(notifications.delivered).toBe(notifications.posted.batch + notifications.posted.realTime + notifications.posted.other);
+    const notify = report.functions.find((fn) => fn.name === 'notify')!;
+    expect(notify.invocations).toBeGreaterThan(0);
+    expect(notify.initErrors).toEqual([]);
+  });
+
+  it('webhook-sweeper (HOOK-2): a delivery the partner refused is parked RETRYING; after the partner recovers, the schedule-fired sweeper delivers it once, signed, and a second sweep finds nothing', () => {
+    const sweeper = report.notifications!.sweeper!;
+    expect(sweeper.reference).toMatch(/^AUTH-[0-9]+-R-/);
+    expect(sweeper.refusedRequests).toBeGreaterThanOrEqual(1);
+    expect(sweeper.parked).toMatchObject({ status: 'RETRYING', attempts: sweeper.refusedRequests, dueAt: expect.any(String) });
+    expect(sweeper.sweeps).toEqual([expect.objectContaining({ examined: 1, delivered: 1, deadLettered: 0 }), expect.objectContaining({ examined: 0, delivered: 0 })]);
+    expect(sweeper.deliveredAfterRecovery).toBe(1);
+    expect(sweeper.verified).toBe(true);
+    expect(sweeper.final).toEqual({ status: 'COMPLETED', attempts: sweeper.refusedRequests + 1, lastBy: expect.stringMatching(/^sweeper:/) });
   });
 
   it('redeliveries (duplicate deliveries, expired visibility timeouts) post nothing twice: every leg once, in its record and its balance', () => {

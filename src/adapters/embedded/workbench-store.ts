@@ -6,9 +6,11 @@
  * Each imported run's statistics (REC-DASH-1) are kept in run_stats, written with the import.
  */
 import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
+import { type CandidateQuery, minorOf, type OpenRow, openRowsOf, referenceKeys } from '../../recon/workbench/candidates';
 import type { RunStats } from '../../recon/workbench/dashboard';
 import {
   type CaseCounts,
+  type CandidateSource,
   type CaseFilter,
   CaseVersionConflict,
   type Clock,
@@ -45,6 +47,9 @@ const DROP_CASE_INDEXES = 'DROP INDEX cases_by_status; DROP INDEX cases_by_reaso
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
 const BULK_FIRST_IMPORT = 10_000;
 
+/** A refreshed case's JSON with the as-of date of the run that reports it now (kept when the run gives none). */
+const WITH_AS_OF = "CASE WHEN @asOf IS NULL THEN case_json ELSE json_set(case_json, '$.asOf', @asOf) END";
+
 const systemClock: Clock = { now: () => new Date() };
 
 /** What the reference search looks in: ids and references, lower-case, one per line (no match spans two). */
@@ -54,7 +59,19 @@ function searchTextOf(c: ExceptionCase): string {
   return text.toLowerCase();
 }
 
-export class SqliteWorkbenchStore implements WorkbenchStore {
+/** 64-bit SQLite integers: a row whose amount does not fit is kept out of the amount index (still found by reference or case). */
+const INT64_MAX = 9_223_372_036_854_775_807n;
+
+export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
+  private readonly insertRow;
+  private readonly insertRowRef;
+  private readonly deleteRows;
+  private readonly deleteRowRefs;
+  private readonly rowsByReference;
+  private readonly rowsAbove;
+  private readonly rowsBelow;
+  private readonly rowsOfCase;
+  private readonly saveAllTransaction;
   private readonly getStatement;
   private readonly historyStatement;
   private readonly insertCase;
@@ -96,6 +113,29 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
       event_json TEXT NOT NULL,
       PRIMARY KEY (case_id, version)
     ) WITHOUT ROWID;
+    -- The candidate search's open rows (candidates.ts): each unmatched row of an exception case,
+    -- by exact amount (minor units) and by normalised reference / batch key
+    CREATE TABLE IF NOT EXISTS open_rows (
+      case_id TEXT NOT NULL,
+      side TEXT NOT NULL,
+      row_id TEXT NOT NULL,
+      account_id TEXT NOT NULL,
+      currency TEXT NOT NULL,
+      amount_minor INTEGER,
+      row_json TEXT NOT NULL,
+      PRIMARY KEY (case_id, side, row_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS open_rows_by_amount ON open_rows (account_id, currency, side, amount_minor) WHERE amount_minor IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS open_row_refs (
+      account_id TEXT NOT NULL,
+      currency TEXT NOT NULL,
+      side TEXT NOT NULL,
+      ref TEXT NOT NULL,
+      case_id TEXT NOT NULL,
+      row_id TEXT NOT NULL,
+      PRIMARY KEY (account_id, currency, side, ref, case_id, row_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS open_row_refs_by_case ON open_row_refs (case_id);
     CREATE TABLE IF NOT EXISTS imported_runs (
       run_id TEXT PRIMARY KEY,
       imported_at TEXT NOT NULL
@@ -119,15 +159,38 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
     );
     // A refresh follows the latest run (run id, age) without a version change: applied to whatever
     // the stored case is now, so it can never undo a person's concurrent action.
-    this.refreshCase = db.prepare(`UPDATE cases SET age_days = @ageDays, case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays) WHERE case_id = @caseId`);
+    this.refreshCase = db.prepare(
+      `UPDATE cases SET age_days = @ageDays, case_json = json_set(${WITH_AS_OF}, '$.runId', @runId, '$.ageDays', @ageDays)
+       WHERE case_id = @caseId`,
+    );
     // REC-CASE-1: a grouped case's members (and what follows from them) follow the latest run too.
     this.refreshGroupCase = db.prepare(
       `UPDATE cases SET age_days = @ageDays, search_text = @searchText,
-         case_json = json_set(case_json, '$.runId', @runId, '$.ageDays', @ageDays, '$.members', json(@members), '$.totals', json(@totals),
+         case_json = json_set(${WITH_AS_OF}, '$.runId', @runId, '$.ageDays', @ageDays, '$.members', json(@members), '$.totals', json(@totals),
            '$.amount', @amount, '$.ledgerEntryIds', json(@ledgerEntryIds), '$.detail', @detail)
        WHERE case_id = @caseId`,
     );
     this.insertEvent = db.prepare('INSERT INTO case_events (case_id, version, event_json) VALUES (?, ?, ?)');
+    this.insertRow = db.prepare<[string, string, string, string, string, bigint | null, string]>(
+      'INSERT OR REPLACE INTO open_rows (case_id, side, row_id, account_id, currency, amount_minor, row_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertRowRef = db.prepare<[string, string, string, string, string, string]>(
+      'INSERT OR IGNORE INTO open_row_refs (account_id, currency, side, ref, case_id, row_id) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.deleteRows = db.prepare<[string]>('DELETE FROM open_rows WHERE case_id = ?');
+    this.deleteRowRefs = db.prepare<[string]>('DELETE FROM open_row_refs WHERE case_id = ?');
+    const open = "JOIN cases c ON c.case_id = r.case_id AND c.status = 'OPEN'";
+    this.rowsByReference = db.prepare<[string, string, string, string, number], { row_json: string }>(
+      `SELECT r.row_json FROM open_row_refs x JOIN open_rows r ON r.case_id = x.case_id AND r.side = x.side AND r.row_id = x.row_id ${open}
+       WHERE x.account_id = ? AND x.currency = ? AND x.side = ? AND x.ref IN (SELECT value FROM json_each(?)) LIMIT ?`,
+    );
+    this.rowsAbove = db.prepare<[string, string, string, bigint, number], { row_json: string }>(
+      `SELECT r.row_json FROM open_rows r ${open} WHERE r.account_id = ? AND r.currency = ? AND r.side = ? AND r.amount_minor >= ? ORDER BY r.amount_minor LIMIT ?`,
+    );
+    this.rowsBelow = db.prepare<[string, string, string, bigint, number], { row_json: string }>(
+      `SELECT r.row_json FROM open_rows r ${open} WHERE r.account_id = ? AND r.currency = ? AND r.side = ? AND r.amount_minor < ? ORDER BY r.amount_minor DESC LIMIT ?`,
+    );
+    this.rowsOfCase = db.prepare<[string, string], { row_json: string }>(`SELECT r.row_json FROM open_rows r ${open} WHERE r.case_id = ? AND r.side = ?`);
     this.claimRun = db.prepare('INSERT INTO imported_runs (run_id, imported_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
     this.anyCase = db.prepare<[], { one: number }>('SELECT 1 AS one FROM cases LIMIT 1');
     this.importedRun = db.prepare<[string], { run_id: string }>('SELECT run_id FROM imported_runs WHERE run_id = ?');
@@ -150,8 +213,12 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
           : this.updateCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, next.version, searchText, json, next.caseId, next.version);
       if (changes !== 1) throw new CaseVersionConflict(next.caseId, next.version - 1);
       this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
+      if (next.version === 1) this.writeRows(next);
     };
     this.saveTransaction = db.transaction(write);
+    this.saveAllTransaction = db.transaction((writes: readonly { next: ExceptionCase; event: CaseEvent }[]) => {
+      for (const { next, event } of writes) write(next, event);
+    });
     this.importTransaction = db.transaction((runId: string, plan: ImportPlan): boolean => {
       if (this.claimRun.run(runId, clock.now().toISOString()).changes === 0) return false;
       // A big first import (an empty case table) builds the list's indexes after its inserts, in
@@ -168,6 +235,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
             caseId: refreshed.caseId,
             runId: refreshed.runId,
             ageDays: refreshed.ageDays,
+            asOf: refreshed.asOf ?? null,
             searchText: searchTextOf(refreshed),
             members: JSON.stringify(refreshed.members),
             totals: JSON.stringify(refreshed.totals ?? []),
@@ -175,13 +243,51 @@ export class SqliteWorkbenchStore implements WorkbenchStore {
             ledgerEntryIds: JSON.stringify(refreshed.ledgerEntryIds),
             detail: refreshed.detail ?? null,
           });
-        } else this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays });
+          this.writeRows(refreshed);
+        } else this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays, asOf: refreshed.asOf ?? null });
       }
-      for (const { next, event } of plan.reopened) write(next, event);
+      for (const { next, event } of plan.reopened) {
+        write(next, event);
+        this.writeRows(next);
+      }
       for (const { next, event } of plan.cleared) write(next, event);
       if (plan.stats) this.insertRunStats.run(runId, JSON.stringify(plan.stats));
       return true;
     });
+  }
+
+  /** The case's open rows (candidates.ts), replacing any it had: a grouped case's members follow the latest run. */
+  private writeRows(c: ExceptionCase): void {
+    this.deleteRows.run(c.caseId);
+    this.deleteRowRefs.run(c.caseId);
+    for (const row of openRowsOf(c)) {
+      const minor = minorOf(row.amount, row.currency);
+      const indexed = minor !== undefined && minor <= INT64_MAX && minor >= -INT64_MAX ? minor : null;
+      this.insertRow.run(row.caseId, row.side, row.id, row.accountId, row.currency, indexed, JSON.stringify(row));
+      for (const ref of referenceKeys(row)) this.insertRowRef.run(row.accountId, row.currency, row.side, ref, row.caseId, row.id);
+    }
+  }
+
+  async candidateRows(query: CandidateQuery): Promise<OpenRow[]> {
+    const { accountId, currency, side, limit } = query;
+    const rows = new Map<string, OpenRow>();
+    const add = (found: { row_json: string }[]): void => {
+      for (const { row_json } of found) {
+        const row = JSON.parse(row_json) as OpenRow;
+        rows.set(`${row.caseId}\u0000${row.id}`, row);
+      }
+    };
+    if (query.references.length) add(this.rowsByReference.all(accountId, currency, side, JSON.stringify(query.references), limit));
+    if (query.amountMinor <= INT64_MAX && query.amountMinor >= -INT64_MAX) {
+      add(this.rowsAbove.all(accountId, currency, side, query.amountMinor, limit));
+      add(this.rowsBelow.all(accountId, currency, side, query.amountMinor, limit));
+    }
+    add(this.rowsOfCase.all(query.caseId, side));
+    return [...rows.values()];
+  }
+
+  async saveAll(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void> {
+    this.saveAllTransaction(writes);
   }
 
   async list(filter: CaseFilter): Promise<ExceptionCase[]> {

@@ -25,6 +25,7 @@ import {
   refuseCardNumbers,
   WorkbenchError,
 } from './cases';
+import { candidateQuery, type CaseCandidates, chosenCandidate, matchCandidateWrites, rankCandidates, subjectOf } from './candidates';
 import { createLogger } from '../../lambda/logger';
 import { dashboardData } from './dashboard';
 import { renderDashboard } from './dashboard-html';
@@ -35,6 +36,7 @@ import {
   type Authentication,
   AuthenticationError,
   type Authenticator,
+  type CandidateSource,
   type CaseFilter,
   CaseVersionConflict,
   type Clock,
@@ -64,7 +66,16 @@ export interface WorkbenchAppDeps {
    * that would move money is refused (503) rather than resolving the case with nothing booked.
    */
   ledger?: WorkbenchLedgerDeps;
+  /** Where a case's candidates come from (default: the store, when it is one). Without one, a case shows none. */
+  candidates?: CandidateSource;
 }
+
+function isCandidateSource(value: unknown): value is CandidateSource {
+  return typeof (value as Partial<CandidateSource>).candidateRows === 'function' && typeof (value as Partial<CandidateSource>).saveAll === 'function';
+}
+
+/** The action that matches a case with one of its candidates (the line and all its items at once). */
+export const MATCH_CANDIDATE = 'match-candidate';
 
 const log = createLogger({ component: 'workbench' }, (line) => process.stderr.write(`${line}\n`));
 
@@ -308,6 +319,41 @@ export function casesCsv(cases: readonly ExceptionCase[]): string {
 
 export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const { store, authenticator, clock, csrfSecret } = deps;
+  const candidateSource = deps.candidates ?? (isCandidateSource(store) ? store : undefined);
+
+  /** The ranked candidates of an OPEN exception case (none without a source or a row to match). */
+  async function candidatesOf(found: ExceptionCase): Promise<CaseCandidates | undefined> {
+    if (!candidateSource || found.status !== 'OPEN' || found.kind !== 'exception') return undefined;
+    const subject = subjectOf(found);
+    if (!subject) return undefined;
+    return { subject, candidates: rankCandidates(subject, await candidateSource.candidateRows(candidateQuery(subject))) };
+  }
+
+  /** REC-MATCH-1 by hand: one action matches the case's row with a whole candidate (every case it touches, atomically). */
+  async function matchCandidate(caseId: string, fields: Record<string, unknown>, actor: Actor): Promise<{ case: ExceptionCase; event: CaseEvent }> {
+    const current = await existingCase(caseId);
+    const expectedVersion = parseExpectedVersion(fields.expectedVersion);
+    const note = typeof fields.note === 'string' && fields.note.trim() !== '' ? fields.note.trim() : undefined;
+    if (!candidateSource) throw new WorkbenchError('UNAVAILABLE', 'this workbench has no candidate search; resolve the case with the ledger entries instead');
+    const found = await candidatesOf(current);
+    if (!found)
+      throw new WorkbenchError(
+        'CONFLICT',
+        `case ${caseId} is ${current.status}${current.kind === 'exception' ? '' : ' (a proposed match: confirm or reject it)'}; only an OPEN exception is matched with a candidate`,
+      );
+    const candidate = chosenCandidate(caseId, found.candidates, fields.candidate);
+    const others = new Map<string, ExceptionCase>();
+    for (const id of candidate.caseIds) if (id !== caseId) others.set(id, await existingCase(id));
+    const writes = matchCandidateWrites({ subjectCase: current, subject: found.subject, candidate, cases: others, actor, at: clock.now().toISOString(), expectedVersion, ...(note ? { note } : {}) });
+    try {
+      await candidateSource.saveAll(writes);
+    } catch (error) {
+      if (error instanceof CaseVersionConflict)
+        throw new WorkbenchError('CONFLICT', `case ${error.caseId} was changed by someone else a moment ago; nothing was matched. Reload the case and try again`);
+      throw error;
+    }
+    return { case: writes[0]!.next, event: writes[0]!.event };
+  }
 
   async function existingCase(caseId: string): Promise<ExceptionCase> {
     const found = await store.get(caseId);
@@ -319,6 +365,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   async function act(caseId: string, fields: Record<string, unknown>, actor: Actor): Promise<{ case: ExceptionCase; event: CaseEvent }> {
     // PCI-3 first: no field carrying a card number is read, quoted or stored.
     refuseCardNumbers(fields, ['csrf']);
+    if (fields.type === MATCH_CANDIDATE) return matchCandidate(caseId, fields, actor);
     const current = await existingCase(caseId);
     const expectedVersion = parseExpectedVersion(fields.expectedVersion);
     const action = parseCaseAction(fields);
@@ -354,7 +401,16 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   async function detailPage(caseId: string, actor: Actor, csrfSubject: string, status: number, flash?: { kind: 'ok' | 'error'; message: string }): Promise<WorkbenchResponse> {
     const found = await existingCase(caseId);
     const history = await store.history(caseId);
-    const body = renderCaseDetail({ actor, case: found, history, allowed: allowedActions(found, actor), csrf: csrfToken(csrfSecret, csrfSubject), ...(flash ? { flash } : {}) });
+    const candidates = await candidatesOf(found);
+    const body = renderCaseDetail({
+      actor,
+      case: found,
+      history,
+      allowed: allowedActions(found, actor),
+      csrf: csrfToken(csrfSecret, csrfSubject),
+      ...(flash ? { flash } : {}),
+      ...(candidates ? { candidates } : {}),
+    });
     return htmlResponse(status, body);
   }
 
@@ -469,7 +525,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   app.get('/api/cases/:id', async (c) => {
     const found = await existingCase(caseIdOf(c)!);
     const actor = c.get('actor');
-    return toResponse(jsonResponse(200, { case: found, history: await store.history(found.caseId), allowedActions: allowedActions(found, actor) }));
+    const candidates = await candidatesOf(found);
+    return toResponse(jsonResponse(200, { case: found, history: await store.history(found.caseId), allowedActions: allowedActions(found, actor), ...(candidates ? { candidates } : {}) }));
   });
   app.post('/cases/:id/actions', async (c) => {
     const caseId = caseIdOf(c)!;

@@ -70,6 +70,8 @@ export interface ExceptionCase {
   kind: CaseKind;
   /** The latest run that reported it. */
   runId: string;
+  /** YYYY-MM-DD: that run's as-of date (the case's age counts to it; its item's date is asOf - ageDays). */
+  asOf?: string;
   side: 'statement' | 'ledger' | 'both';
   /** An ExceptionReason (UNMATCHED, AMOUNT_MISMATCH, …) or PROPOSED_MATCH. */
   reason: string;
@@ -559,11 +561,12 @@ function memberOf(item: UnmatchedItem, lookups: RunLookups, accounts: AccountMas
 }
 
 /** A lone exception's case. */
-function loneCase(member: CaseMember, runId: string, at: string): ExceptionCase {
+function loneCase(member: CaseMember, runId: string, asOf: string, at: string): ExceptionCase {
   const c: ExceptionCase = {
     caseId: `exception:${member.side}:${member.id}`,
     kind: 'exception',
     runId,
+    asOf,
     side: member.side,
     reason: member.reason,
     accountId: member.accountId,
@@ -606,7 +609,7 @@ function memberOrder(a: CaseMember, b: CaseMember): number {
 }
 
 /** REC-CASE-1: the one case of the exceptions that share a group. */
-function groupCase(group: string, members: CaseMember[], runId: string, at: string): ExceptionCase {
+function groupCase(group: string, members: CaseMember[], runId: string, asOf: string, at: string): ExceptionCase {
   const sorted = [...members].sort(memberOrder);
   const first = sorted[0]!;
   const sides = new Set(sorted.map((member) => member.side));
@@ -620,6 +623,7 @@ function groupCase(group: string, members: CaseMember[], runId: string, at: stri
     caseId: `group:${group}`,
     kind: 'exception',
     runId,
+    asOf,
     side: sides.size === 2 ? 'both' : first.side,
     reason: first.reason,
     accountId: first.accountId,
@@ -653,7 +657,7 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
   for (const item of result.unmatched) {
     const member = memberOf(item, lookups, accounts);
     if (item.group === undefined || item.group === '') {
-      cases.push(loneCase(member, runId, at));
+      cases.push(loneCase(member, runId, asOf, at));
       continue;
     }
     const group = maskId(item.group);
@@ -661,7 +665,7 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
     if (members) members.push(member);
     else groups.set(group, [member]);
   }
-  for (const [group, members] of groups) cases.push(groupCase(group, members, runId, at));
+  for (const [group, members] of groups) cases.push(groupCase(group, members, runId, asOf, at));
   for (const match of result.matches) {
     if (match.status !== 'proposed') continue;
     const lines = match.statementLineIds.map((lineId) => lookups.statementLine(lineId));
@@ -681,6 +685,7 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
       caseId: `match:${maskId(match.matchId)}`,
       kind: 'proposed-match',
       runId,
+      asOf,
       side: 'both',
       reason: 'PROPOSED_MATCH',
       accountId: accounts.of(facts?.accountId ?? ''),
@@ -800,6 +805,11 @@ function groupFacts(c: ExceptionCase): Partial<ExceptionCase> {
   return { members: c.members, totals: c.totals ?? [], amount: c.amount, ledgerEntryIds: c.ledgerEntryIds, ...(c.detail !== undefined ? { detail: c.detail } : {}) };
 }
 
+/** The as-of date of the run that reports the case now (the age counts to it). */
+function asOfOf(c: ExceptionCase): Partial<ExceptionCase> {
+  return c.asOf ? { asOf: c.asOf } : {};
+}
+
 function groupChanged(previous: ExceptionCase, incoming: ExceptionCase): boolean {
   if (!incoming.members) return false;
   return JSON.stringify(previous.members) !== JSON.stringify(incoming.members) || JSON.stringify(previous.totals) !== JSON.stringify(incoming.totals);
@@ -821,13 +831,13 @@ export function planImport(existing: readonly ExceptionCase[], incoming: readonl
     if (!previous) {
       plan.raised.push({ next: c, event: { caseId: c.caseId, version: 1, action: 'import', actor: SYSTEM_ACTOR, at, to: 'OPEN', detail: `raised by run ${runId}: ${c.reason}` } });
     } else if (previous.status === 'CLEARED') {
-      const next: ExceptionCase = { ...previous, ...groupFacts(c), status: 'OPEN', runId, ageDays: c.ageDays, version: previous.version + 1, updatedAt: at };
+      const next: ExceptionCase = { ...previous, ...groupFacts(c), ...asOfOf(c), status: 'OPEN', runId, ageDays: c.ageDays, version: previous.version + 1, updatedAt: at };
       plan.reopened.push({
         next,
         event: { caseId: c.caseId, version: next.version, action: 'import', actor: SYSTEM_ACTOR, at, from: 'CLEARED', to: 'OPEN', detail: `reported again by run ${runId}: ${c.reason}` },
       });
     } else if (previous.runId !== runId || previous.ageDays !== c.ageDays || groupChanged(previous, c)) {
-      plan.refreshed.push({ ...previous, ...groupFacts(c), runId, ageDays: c.ageDays });
+      plan.refreshed.push({ ...previous, ...groupFacts(c), ...asOfOf(c), runId, ageDays: c.ageDays });
     }
   }
   if (existing.length === 0) return plan;

@@ -5,6 +5,7 @@
  * rendered HTML, so a value can never become markup.
  */
 import { type Actor, type CaseActionType, type CaseEvent, type CaseStatus, CASE_STATUSES, type ExceptionCase, RESOLVE_KINDS } from './cases';
+import type { Candidate, CaseCandidates } from './candidates';
 import type { CaseCounts } from './ports';
 
 /** Markup that is already escaped. */
@@ -117,6 +118,9 @@ svg .rate-point { fill: var(--accent); }
 svg .bar { fill: var(--accent); }
 svg .bar.age-old { fill: var(--bad); }
 svg .bar.age-mid { fill: var(--warn); }
+ul.reasons { margin: 0; padding-left: 18px; }
+form.match { margin: 0; }
+tr.candidate.selected, tbody tr.selected { outline: 2px solid var(--accent); outline-offset: -2px; background: #eef4fc; }
 `;
 
 const STATUS_LABELS: Record<CaseStatus, string> = {
@@ -285,6 +289,42 @@ ${fields}
 </form>`;
 }
 
+function candidateRow(c: ExceptionCase, candidate: Candidate, index: number, csrf: string, canMatch: boolean): SafeHtml {
+  const digit = index + 1;
+  return html`<tr class="candidate" id="candidate-${digit}" data-candidate="${digit}">
+<td class="num">${digit}</td>
+<td>${candidate.kind === 'group' ? html`<strong>group of ${candidate.rows.length}</strong><br>` : ''}${candidate.side}: <span class="id">${candidate.rows.map((row) => row.id).join(', ')}</span>${
+    candidate.caseIds.some((id) => id !== c.caseId) ? html`<br><span class="muted">case ${candidate.caseIds.filter((id) => id !== c.caseId).join(', ')}</span>` : ''
+  }</td>
+<td class="num">${candidate.total}</td>
+<td><ul class="reasons">${candidate.reasons.map((reason) => html`<li class="reason-${reason.field}">${reason.text}</li>`)}</ul></td>
+<td>${
+    canMatch
+      ? html`<form method="post" action="${caseHref(c.caseId)}/actions" class="match">
+<input type="hidden" name="type" value="match-candidate"><input type="hidden" name="candidate" value="${candidate.key}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">
+<button type="submit" data-match="${digit}">Match${candidate.rows.length > 1 ? ` all ${candidate.rows.length}` : ''}</button>
+</form>`
+      : ''
+  }</td>
+</tr>`;
+}
+
+/** The ranked candidates of a case, each with its reasons and one action that matches it whole. */
+function renderCandidates(c: ExceptionCase, found: CaseCandidates, csrf: string, canMatch: boolean): SafeHtml {
+  const { subject, candidates } = found;
+  return html`<h2>Candidates for ${subject.side} ${subject.id} (${subject.amount} ${subject.currency})</h2>
+${
+  candidates.length
+    ? html`<table aria-label="Candidates">
+<thead><tr><th class="num">Key</th><th>Candidate</th><th class="num">Total</th><th>Why</th><th></th></tr></thead>
+<tbody>
+${candidates.map((candidate, i) => candidateRow(c, candidate, i, csrf, canMatch))}
+</tbody>
+</table>`
+    : html`<div class="panel empty">No open ${subject.side === 'statement' ? 'ledger entries' : 'statement lines'} of this account and currency come near it.</div>`
+}`;
+}
+
 export function renderCaseDetail(view: {
   actor: Actor;
   case: ExceptionCase;
@@ -292,6 +332,7 @@ export function renderCaseDetail(view: {
   allowed: readonly CaseActionType[];
   csrf: string;
   flash?: { kind: 'ok' | 'error'; message: string };
+  candidates?: CaseCandidates;
 }): string {
   const { actor, history, allowed, csrf, flash } = view;
   const c = view.case;
@@ -385,6 +426,7 @@ ${writeOff}
 </section>
 ${actions}
 </div>
+${view.candidates ? renderCandidates(c, view.candidates, csrf, allowed.includes('resolve')) : ''}
 ${members}
 <h2>History</h2>
 <table>

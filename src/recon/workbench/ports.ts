@@ -8,6 +8,7 @@
  * are its plain view for the authenticator, the Lambda and the tests.
  */
 import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan, Role } from './cases';
+import type { CandidateQuery, OpenRow } from './candidates';
 import type { RunStats } from './dashboard';
 
 export interface CaseFilter {
@@ -62,6 +63,25 @@ export interface WorkbenchStore {
   runStats(): Promise<RunStats[]>;
   /** REC-DASH-1: OPEN and PENDING_APPROVAL cases counted per age in days (any order). */
   openCaseAges(): Promise<OpenCaseAge[]>;
+}
+
+/**
+ * The open rows candidates are ranked from (candidates.ts): every unmatched row of an OPEN
+ * exception case, indexed by account, currency, side, exact amount and reference, so a lookup
+ * reads a few index ranges, never the whole table.
+ */
+export interface CandidateSource {
+  /**
+   * Rows of `query.side` in the query's account and currency whose case is OPEN: those carrying one
+   * of `query.references`, the `query.limit` nearest by amount above and below `query.amountMinor`,
+   * and the rows of `query.caseId` itself (a grouped case's items). Any order, no duplicates.
+   */
+  candidateRows(query: CandidateQuery): Promise<OpenRow[]>;
+  /**
+   * Writes several cases and their events in one transaction, each only if its stored version is
+   * `next.version - 1`: all of them or none (CaseVersionConflict names the first that moved).
+   */
+  saveAll(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void>;
 }
 
 /** How many open cases (OPEN or PENDING_APPROVAL) have this age. */

@@ -263,6 +263,7 @@ describe('casesFromResult over rows read back', () => {
       caseId: 'exception:statement:abc123def456:0:1',
       kind: 'exception',
       runId: 'run-1',
+      asOf: '2025-03-13',
       side: 'statement',
       reason: 'UNMATCHED',
       accountId: 'ACC-1',

@@ -1,11 +1,13 @@
 /**
  * REC-DASH-1 in a real browser (headless Chromium through playwright-core) on real reconcile
  * output: two committed runs imported into the embedded store; the dashboard is refused before
- * sign-in, and after it shows three charts (accessible SVG images that render at a size) whose
- * marks and tables carry exactly the store's figures, with no CSP violation and no request
- * leaving the workbench. Skipped (with a warning) where Chromium is missing.
+ * sign-in, and after it shows its charts (SVG images named by their titles and described, that
+ * render at a size) whose marks and tables (behind a <details>, opened by a click) carry exactly
+ * the store's figures, with no CSP violation and no request leaving the workbench. Screenshots of
+ * the dashboard, the case list and a case go to docs/img/ for the guide. Skipped (with a warning)
+ * where Chromium is missing.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
@@ -20,6 +22,8 @@ import { BAI2, CAMT053, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
 import { viewer } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** The guide's screenshots (docs/workbench.md shows them). */
+const IMAGES = join(__dirname, '../../../docs/img');
 const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) console.warn(`dashboard-browser.test.ts skipped: no Chromium at ${CHROMIUM}`);
 
@@ -45,6 +49,7 @@ describeWithChromium('the dashboard in a browser', () => {
     const app = createWorkbenchApp({ store, authenticator, clock: { now: () => new Date() }, csrfSecret: 'dashboard-browser-secret' });
     server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    mkdirSync(IMAGES, { recursive: true });
   });
 
   afterAll(async () => {
@@ -54,7 +59,7 @@ describeWithChromium('the dashboard in a browser', () => {
   });
 
   it("is refused before sign-in, then shows the store's figures in charts and tables", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('console', (message) => {
@@ -78,23 +83,38 @@ describeWithChromium('the dashboard in a browser', () => {
     expect(data.runs.some((run) => run.matchedLines > 0 && run.unmatchedLines > 0)).toBe(true);
     expect(AGE_BUCKETS.some((bucket) => data.ageing[bucket] > 0)).toBe(true);
 
-    // Three charts, each an image with an accessible name that renders at a size.
-    for (const name of [/Match rate per run/, /by age in days/, /Statement lines reconciled per account/]) {
-      const chart = page.getByRole('img', { name });
+    // Every chart an image named by its title that renders at a size: match rate, ageing, lines by
+    // account, money in and out per currency, and volumes by rule.
+    const currencies = [...new Set(data.volumes.map((volume) => volume.currency))].sort();
+    expect(currencies.length).toBeGreaterThan(1);
+    const titles = [
+      'Match rate over time',
+      'Exception ageing: open cases by age',
+      'Volumes by account',
+      ...currencies.map((currency) => `Money in and out by account (${currency})`),
+      'Volumes by rule',
+    ];
+    expect(await page.locator('svg[role="img"]').evaluateAll((nodes) => nodes.map((node) => node.querySelector('title')?.textContent))).toEqual(titles);
+    for (const name of titles) {
+      const chart = page.getByRole('img', { name, exact: true });
       await expect(chart.count()).resolves.toBe(1);
       const box = await chart.boundingBox();
       expect(box!.width).toBeGreaterThan(200);
       expect(box!.height).toBeGreaterThan(50);
+      // Described, not only named.
+      expect(await chart.evaluate((node) => node.ownerDocument.getElementById(node.getAttribute('aria-describedby')!)?.textContent)).toMatch(/\w+/);
     }
 
+    // The tables are behind a <details>: hidden until opened, then shown.
+    const rateTable = page.locator('#match-rate table');
+    expect(await rateTable.isVisible()).toBe(false);
+    await page.locator('#match-rate summary').click();
+    expect(await rateTable.isVisible()).toBe(true);
+
     // Match rate: one mark per run, in time order, and the table row of each run.
-    const marks = page.locator('#match-rate g.rate');
-    expect(await marks.evaluateAll((nodes) => nodes.map((node) => [node.getAttribute('data-run'), node.getAttribute('data-rate'), node.textContent]))).toEqual(
-      data.runs.map((run) => [
-        run.runId,
-        percent(run.matchedLines, run.statementLines),
-        `${run.asOf} ${run.runId}: ${percent(run.matchedLines, run.statementLines)}% matched${percent(run.matchedLines, run.statementLines)}%${run.asOf}`,
-      ]),
+    const marks = page.locator('#match-rate g.point');
+    expect(await marks.evaluateAll((nodes) => nodes.map((node) => [node.getAttribute('data-run'), node.getAttribute('data-rate'), node.querySelector('title')?.textContent]))).toEqual(
+      data.runs.map((run) => [run.runId, percent(run.matchedLines, run.statementLines), `${run.asOf}: ${percent(run.matchedLines, run.statementLines)}%`]),
     );
     const rateRows = await page.locator('#match-rate tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)));
     expect(rateRows).toEqual(
@@ -127,6 +147,34 @@ describeWithChromium('the dashboard in a browser', () => {
     const volumeRows = await page.locator('#volumes tbody tr').evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)));
     expect(volumeRows).toEqual(data.volumes.map((volume) => [volume.accountId, volume.currency, `${volume.lines}`, volume.credits, volume.debits]));
     expect(data.runs.reduce((sum, run) => sum + run.statementLines, 0)).toBe(data.volumes.reduce((sum, volume) => sum + volume.lines, 0));
+
+    // Money in and out: one row per account of each currency, with the exact sums.
+    for (const currency of currencies) {
+      const rows = await page
+        .locator(`#money-${currency} g.money`)
+        .evaluateAll((nodes) => nodes.map((node) => [node.getAttribute('data-account'), node.getAttribute('data-credits'), node.getAttribute('data-debits')]));
+      expect(rows).toEqual(data.volumes.filter((volume) => volume.currency === currency).map((volume) => [volume.accountId, volume.credits, volume.debits]));
+    }
+
+    // Volumes by rule: the runs counted their rules; every matched and proposed line is under one.
+    expect(data.rules.length).toBeGreaterThan(0);
+    const ruleBars = await page
+      .locator('#rules g.rule')
+      .evaluateAll((nodes) => nodes.map((node) => [node.getAttribute('data-rule'), Number(node.getAttribute('data-lines')), Number(node.getAttribute('data-proposed'))]));
+    expect(ruleBars).toEqual(data.rules.map((rule) => [rule.ruleId, rule.lines, rule.proposedLines]));
+    expect(data.rules.reduce((sum, rule) => sum + rule.lines, 0)).toBe(data.runs.reduce((sum, run) => sum + run.matchedLines, 0));
+    expect(data.rules.reduce((sum, rule) => sum + rule.proposedLines, 0)).toBe(data.runs.reduce((sum, run) => sum + run.proposedLines, 0));
+
+    await page.screenshot({ path: join(IMAGES, 'workbench-dashboard.png'), fullPage: true });
+    // The case list and one case, for the guide.
+    await page.getByRole('link', { name: 'Cases', exact: true }).click();
+    await page.waitForURL(/\/cases$/);
+    await page.screenshot({ path: join(IMAGES, 'workbench-cases.png'), fullPage: true });
+    await page.locator('td.id a').first().click();
+    await page.waitForURL(/\/cases\/[^/]+$/);
+    await expect(page.locator('h1').textContent()).resolves.toMatch(/^Case /);
+    await page.screenshot({ path: join(IMAGES, 'workbench-case.png'), fullPage: true });
+    for (const name of ['workbench-dashboard.png', 'workbench-cases.png', 'workbench-case.png']) expect(statSync(join(IMAGES, name)).size).toBeGreaterThan(10_000);
 
     expect(problems).toEqual([]);
     await context.close();

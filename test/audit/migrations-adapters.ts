@@ -3,7 +3,7 @@
  * shared contract tests: node-postgres on its own connection, and the Data API adapter over a
  * FakeRdsDataClient executing on that same server.
  */
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { dataApiTransactions, type DataApiOptions, type DataApiTarget } from '../../src/adapters/aws/audit-data-api';
 import { postgresTransactions } from '../../src/adapters/postgres/sql-transactions';
 import type { SqlTransactions } from '../../src/ports/sql-transactions';
@@ -52,4 +52,24 @@ export async function connect(pg: ThrowAwayPostgres, adapter: AdapterName, url: 
 /** Gives back the connections of the node-postgres instances made so far (call after each test). */
 export function releaseConnections(): void {
   for (const release of releases.splice(0)) release();
+}
+
+const admins: Client[] = [];
+
+/** A fresh database and a superuser connection on it, both let go by closeDatabases(). */
+export async function freshDatabase(pg: ThrowAwayPostgres): Promise<{ url: string; admin: Client }> {
+  const url = await pg.freshDatabase();
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  admins.push(admin);
+  return { url, admin };
+}
+
+/** Lets go of every connection to the databases made so far (the throw-away server allows 20). */
+export async function closeDatabases(): Promise<void> {
+  releaseConnections();
+  for (const admin of admins.splice(0)) await admin.end().catch(() => undefined);
+  const ending = [...pools.values()].map((pool) => pool.end().catch(() => undefined));
+  pools.clear();
+  await Promise.all(ending);
 }

@@ -1,0 +1,368 @@
+/**
+ * Statement upload from the workbench (REC-RUN-1): a file sent from the page goes the same way as
+ * any statement upload, into the inbox folder `ledgerline inbox` watches (embedded mode): written
+ * beside it under a name the inbox ignores, flushed, then renamed into place, so the inbox sees
+ * it whole or not at all. The page says "queued" until the inbox has taken it, then the run it
+ * committed, or the quarantine reason the inbox wrote for a bad file.
+ *
+ * Routes (registerUploadRoutes, on the workbench's Hono app, behind its sign-in):
+ *   GET  /uploads       the form: a plain file input and a submit button, and (progressive
+ *                       enhancement, /static/upload.js) a drag-and-drop zone that fills the same
+ *                       input and submits the same form;
+ *   POST /uploads       multipart/form-data: `file` and `csrf`; 303 to the upload's page;
+ *   GET  /uploads/:id   what became of it (queued, committed, already reconciled, quarantined).
+ * Refusals: no or a wrong CSRF token 403; a viewer 403 (a reconciler or approver uploads); more than
+ * the size limit 413; a file name that is a path (separators, "..", control characters), hidden,
+ * or one the inbox ignores 400; a card number in the file name 422 (PCI-3); nothing is written then.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { PROCESSED_DIR, QUARANTINE_DIR } from '../run/inbox';
+import { RunRegistry } from '../run/registry';
+import { type Actor, refuseCardNumbers, WorkbenchError } from './cases';
+import { html, page, renderMessagePage, type SafeHtml } from './html';
+
+export const UPLOAD_PATH = '/uploads';
+/** The paths behind the sign-in (app.ts puts its signedIn middleware on them). */
+export const UPLOAD_PATHS = [UPLOAD_PATH, `${UPLOAD_PATH}/:id`] as const;
+export const UPLOAD_SCRIPT_PATH = '/static/upload.js';
+export const UPLOAD_STYLESHEET_PATH = '/static/upload.css';
+/** The default size limit of one statement file. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+/** Seconds between two looks of a queued upload's page (the Refresh header). */
+export const QUEUED_REFRESH_SECONDS = 3;
+
+/** What became of an upload. */
+export type UploadStatus =
+  | { state: 'queued'; name: string }
+  | { state: 'committed'; name: string; runId: string; statementLines: number }
+  | { state: 'already-reconciled'; name: string; runId?: string }
+  | { state: 'quarantined'; name: string; reason: string };
+
+/** Where uploaded statement files go: the inbox (embedded: a folder; any other upload path implements the same). */
+export interface StatementInbox {
+  /** Puts the file where the inbox takes it, whole or not at all; returns the upload's id. */
+  submit(file: { name: string; bytes: Uint8Array }): Promise<string>;
+  /** What became of the upload; undefined for an id it never gave. */
+  status(uploadId: string): Promise<UploadStatus | undefined>;
+}
+
+const UPLOAD_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
+/** Between the upload id and the file's own name in the inbox. */
+const SEPARATOR = '--';
+const MAX_NAME_LENGTH = 160;
+/** The names `ledgerline inbox` passes over (inbox.ts: hidden, partial, temporary, backup). */
+const IGNORED_BY_INBOX = /^\.|\.(tmp|part|partial|crdownload|swp)$|~$/i;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * The file name a person's upload is kept under, or a refusal naming the fault: a name that is a
+ * path (a separator, a ".." segment, a drive letter), carries a control character, is hidden, is
+ * one the inbox passes over, or is too long. Other characters than letters, digits, ".", "-", "_",
+ * "(", ")" and "+" become "_" (spaces and accents included): the name is only a label.
+ */
+export function uploadFileName(given: string): string {
+  const shown = JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given);
+  if (given.trim() === '') throw new WorkbenchError('INVALID', 'the upload has no file name; choose a statement file');
+  if (CONTROL.test(given)) throw new WorkbenchError('INVALID', `file name ${shown} contains a control character`);
+  if (/[/\\]/.test(given) || /^[A-Za-z]:/.test(given)) throw new WorkbenchError('INVALID', `file name ${shown} is a path; send the file's own name only`);
+  if (given === '.' || given === '..' || given.includes('..')) throw new WorkbenchError('INVALID', `file name ${shown} contains ".."; send the file's own name only`);
+  if (IGNORED_BY_INBOX.test(given)) throw new WorkbenchError('INVALID', `file name ${shown} is one the inbox passes over (hidden, partial or temporary); rename the file`);
+  if ([...given].length > MAX_NAME_LENGTH) throw new WorkbenchError('INVALID', `file name ${shown} is longer than ${MAX_NAME_LENGTH} characters`);
+  // PCI-3: a card number in a file name is refused, never stored or echoed.
+  refuseCardNumbers({ 'file name': given }, [], 'identifier');
+  return given.normalize('NFC').replace(/[^A-Za-z0-9._()+-]/g, '_');
+}
+
+function uploadId(now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+  return `${stamp}-${randomBytes(6).toString('hex')}`;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The first field of a reason file (quarantine.ts's reasonText) by name. */
+function reasonField(text: string, field: string): string | undefined {
+  return text
+    .split('\n')
+    .find((line) => line.startsWith(`${field}: `))
+    ?.slice(field.length + 2);
+}
+
+/**
+ * The embedded inbox: the folder `ledgerline inbox --dir` watches, and the registry of its --out
+ * (which run took a file, by content hash). Files are named `<upload id>--<name>`; the inbox keeps
+ * that name when it moves one to processed/ or quarantine/ (or puts a hash before it).
+ */
+export class FolderStatementInbox implements StatementInbox {
+  private readonly dir: string;
+
+  constructor(
+    dir: string,
+    private readonly registryDir: string,
+    private readonly clock: { now(): Date } = { now: () => new Date() },
+  ) {
+    this.dir = resolve(dir);
+  }
+
+  async submit(file: { name: string; bytes: Uint8Array }): Promise<string> {
+    const name = uploadFileName(file.name);
+    if (!existsSync(this.dir)) throw new WorkbenchError('UNAVAILABLE', 'the inbox folder does not exist; start `ledgerline inbox` with it first');
+    const id = uploadId(this.clock.now());
+    const target = join(this.dir, `${id}${SEPARATOR}${name}`);
+    // Under a name the inbox passes over until it is whole and on disk; then one rename puts it in place.
+    const partial = `${target}.part`;
+    const fd = openSync(partial, 'wx', 0o600);
+    try {
+      for (let at = 0; at < file.bytes.length;) at += writeSync(fd, file.bytes, at, file.bytes.length - at);
+      fsyncSync(fd);
+    } catch (error) {
+      closeSync(fd);
+      unlinkSync(partial);
+      throw error;
+    }
+    closeSync(fd);
+    renameSync(partial, target);
+    const dirFd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    return id;
+  }
+
+  async status(id: string): Promise<UploadStatus | undefined> {
+    if (!UPLOAD_ID.test(id)) return undefined;
+    const prefix = `${id}${SEPARATOR}`;
+    // The inbox keeps the name, or puts `<12 hex of the hash>-` before it when the name is taken.
+    const mine = (entry: string): boolean => entry.startsWith(prefix) || (entry.length > 13 && entry[12] === '-' && entry.slice(13).startsWith(prefix));
+    const nameOf = (entry: string): string => entry.slice(entry.indexOf(prefix) + prefix.length);
+    const list = (dir: string): string[] => {
+      try {
+        return readdirSync(dir);
+      } catch {
+        return [];
+      }
+    };
+    const quarantine = join(this.dir, QUARANTINE_DIR);
+    const reasonFile = list(quarantine).find((entry) => mine(entry) && entry.endsWith('.reason.txt'));
+    if (reasonFile) {
+      const text = readFileSync(join(quarantine, reasonFile), 'utf8');
+      const name = nameOf(reasonFile).replace(/\.reason\.txt$/, '');
+      // The reason names the file by its path in the inbox: shown by the name the person gave it (no server path).
+      const local = (part: string): string => part.split(`${this.dir}/`).join('').split(prefix).join('');
+      const problem = reasonField(text, 'problem');
+      const reason = reasonField(text, 'reason');
+      return { state: 'quarantined', name, reason: local(reason !== undefined ? `${problem ? `${problem}: ` : ''}${reason}` : text.trim()) };
+    }
+    const processedDir = join(this.dir, PROCESSED_DIR);
+    const processed = list(processedDir).find(mine);
+    if (processed) {
+      const hash = await sha256File(join(processedDir, processed));
+      const registry = RunRegistry.at(resolve(this.registryDir));
+      let known;
+      try {
+        known = registry.lookup(hash);
+      } finally {
+        registry.close();
+      }
+      const name = nameOf(processed);
+      // The run that took this very file names it; any other run had the same content before.
+      if (known && known.file.endsWith(`${prefix}${name}`)) return { state: 'committed', name, runId: known.runId, statementLines: known.statementLines };
+      return { state: 'already-reconciled', name, ...(known ? { runId: known.runId } : {}) };
+    }
+    const waiting = list(this.dir).find((entry) => entry.startsWith(prefix) && !entry.endsWith('.part'));
+    return waiting ? { state: 'queued', name: nameOf(waiting) } : undefined;
+  }
+}
+
+/** The Hono app's variables the routes read (set by the workbench's sign-in middleware). */
+export interface UploadEnv {
+  Variables: { actor: Actor; csrfSubject: string };
+}
+
+export interface UploadRoutesDeps {
+  inbox: StatementInbox;
+  /** The sign-in of the workbench's pages (sets `actor` and `csrfSubject`, refuses with 401). */
+  signedIn: MiddlewareHandler<UploadEnv>;
+  /** The CSRF token of the forms of a signed-in subject (app.ts's csrfToken with its secret). */
+  csrfToken(subject: string): string;
+  /** Constant-time comparison of a presented token with the expected one. */
+  sameSecret(given: string, expected: string): boolean;
+  maxBytes?: number;
+}
+
+const MAY_UPLOAD = (actor: Actor): boolean => actor.roles.some((role) => role === 'reconciler' || role === 'approver');
+
+const STATIC_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+/** The drop zone's script: fills the form's own file input and submits the form (nothing else is sent). */
+export const UPLOAD_SCRIPT = `'use strict';
+(function () {
+  var zone = document.querySelector('[data-dropzone]');
+  if (!zone) return;
+  var form = zone.closest('form');
+  var input = form.querySelector('input[type="file"]');
+  var chosen = zone.querySelector('[data-chosen]');
+  zone.classList.add('enhanced');
+  zone.addEventListener('click', function (event) {
+    if (event.target === zone || event.target.closest('[data-zone-text]')) input.click();
+  });
+  zone.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      input.click();
+    }
+  });
+  ['dragenter', 'dragover'].forEach(function (type) {
+    zone.addEventListener(type, function (event) {
+      event.preventDefault();
+      zone.classList.add('over');
+    });
+  });
+  ['dragleave', 'drop'].forEach(function (type) {
+    zone.addEventListener(type, function () {
+      zone.classList.remove('over');
+    });
+  });
+  zone.addEventListener('drop', function (event) {
+    event.preventDefault();
+    var files = event.dataTransfer && event.dataTransfer.files;
+    if (!files || files.length !== 1) {
+      chosen.textContent = 'Drop one statement file at a time.';
+      return;
+    }
+    input.files = files;
+    chosen.textContent = 'Uploading ' + files[0].name + '…';
+    form.requestSubmit();
+  });
+  input.addEventListener('change', function () {
+    if (input.files && input.files.length === 1) chosen.textContent = input.files[0].name;
+  });
+})();
+`;
+
+export const UPLOAD_CSS = `/* Statement upload: the drop zone */
+.dropzone { border: 2px dashed #5b6776; border-radius: 8px; padding: 28px 16px; text-align: center; background: #f7f9fc; margin: 8px 0 12px; }
+.dropzone.enhanced { cursor: pointer; }
+.dropzone.over { border-color: #0b3d62; background: #e3edf7; }
+.dropzone:focus { outline: 3px solid #1565c0; outline-offset: 2px; }
+.dropzone .hint { display: none; font-weight: 600; margin-bottom: 8px; }
+.dropzone.enhanced .hint { display: block; }
+.upload-status { font-size: 16px; }
+.upload-status.quarantined { border-color: #b3261e; }
+.upload-status pre { white-space: pre-wrap; word-break: break-word; }
+`;
+
+function uploadForm(view: { actor: Actor; csrf: string; maxBytes: number; flash?: string }): string {
+  return page(
+    'Upload a statement',
+    view.actor,
+    html`<link rel="stylesheet" href="${UPLOAD_STYLESHEET_PATH}">
+<h1>Upload a statement</h1>
+${view.flash ? html`<div class="flash error" role="alert">${view.flash}</div>` : ''}
+<form class="panel" method="post" action="${UPLOAD_PATH}" enctype="multipart/form-data">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<p>The file goes to the inbox that <code>ledgerline inbox</code> reconciles, like any statement upload: camt.053, MT940 or BAI2, at most ${Math.floor(view.maxBytes / (1024 * 1024))} MiB. This page then shows it queued, and the run once it is committed (or why the file was quarantined).</p>
+<div class="dropzone" data-dropzone tabindex="0" role="group" aria-label="Statement file">
+<p class="hint" data-zone-text>Drop a statement file here, or click to choose one</p>
+<label for="statement-file">Statement file</label>
+<input id="statement-file" type="file" name="file" required>
+<p class="muted" data-chosen aria-live="polite"></p>
+</div>
+<button type="submit">Upload</button>
+</form>
+<script src="${UPLOAD_SCRIPT_PATH}" defer></script>`,
+  );
+}
+
+function statusContent(id: string, status: UploadStatus): SafeHtml {
+  switch (status.state) {
+    case 'queued':
+      return html`<div class="panel upload-status queued" role="status"><strong>Queued.</strong> ${status.name} is in the inbox, waiting for <code>ledgerline inbox</code> to reconcile it. This page looks again every ${QUEUED_REFRESH_SECONDS} seconds; <a href="${UPLOAD_PATH}/${id}">look now</a>.</div>`;
+    case 'committed':
+      return html`<div class="panel upload-status committed" role="status"><strong>Committed.</strong> ${status.name} was reconciled in run <code class="run-id">${status.runId}</code> (${status.statementLines} statement lines). Its exceptions are <a href="/cases">in the case list</a> and its figures <a href="/dashboard">on the dashboard</a>.</div>`;
+    case 'already-reconciled':
+      return html`<div class="panel upload-status reuploaded" role="status"><strong>Already reconciled.</strong> ${status.name} holds statements reconciled before${status.runId ? html` (run <code class="run-id">${status.runId}</code>)` : ''}: no new run, nothing counted twice.</div>`;
+    case 'quarantined':
+      return html`<div class="panel upload-status quarantined" role="alert"><strong>Quarantined.</strong> ${status.name} was not reconciled:<pre class="reason">${status.reason}</pre>Correct the file and upload it again.</div>`;
+  }
+}
+
+/**
+ * Registers the upload's routes on the workbench's app (after its sign-in, security headers and
+ * error handling; the app's own body limit must leave POST /uploads to this one).
+ */
+export function registerUploadRoutes(app: Hono<UploadEnv>, deps: UploadRoutesDeps): void {
+  const maxBytes = deps.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const refuse = (c: Context<UploadEnv>, status: 400 | 403 | 404 | 413 | 415 | 422 | 503, title: string, message: string): Response =>
+    c.html(renderMessagePage({ title, message, actor: c.get('actor') }), status);
+  const mayUpload = (c: Context<UploadEnv>): Response | undefined =>
+    MAY_UPLOAD(c.get('actor')) ? undefined : refuse(c, 403, 'Not allowed', 'uploading a statement needs the reconciler or approver role; you may view only');
+
+  app.get(UPLOAD_SCRIPT_PATH, (c) => c.body(UPLOAD_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', ...STATIC_HEADERS }));
+  app.get(UPLOAD_STYLESHEET_PATH, (c) => c.body(UPLOAD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', ...STATIC_HEADERS }));
+  for (const path of UPLOAD_PATHS) app.use(path, deps.signedIn);
+
+  app.get(UPLOAD_PATH, (c) => mayUpload(c) ?? c.html(uploadForm({ actor: c.get('actor'), csrf: deps.csrfToken(c.get('csrfSubject')), maxBytes })));
+  app.post(
+    UPLOAD_PATH,
+    bodyLimit({
+      maxSize: maxBytes + 64 * 1024,
+      onError: (c) => refuse(c as Context<UploadEnv>, 413, 'Request too large', `the file is larger than the upload limit of ${Math.floor(maxBytes / (1024 * 1024))} MiB; nothing was uploaded`),
+    }),
+    async (c) => {
+      const refused = mayUpload(c);
+      if (refused) return refused;
+      if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
+        return refuse(c, 415, 'Unsupported content type', 'send the statement as multipart/form-data (the upload form)');
+      }
+      let body: Record<string, string | File | (string | File)[]>;
+      try {
+        body = await c.req.parseBody({ all: true });
+      } catch {
+        return refuse(c, 400, 'Invalid request', 'the upload is not a readable multipart form; nothing was uploaded');
+      }
+      const csrf = body.csrf;
+      if (typeof csrf !== 'string' || !deps.sameSecret(csrf, deps.csrfToken(c.get('csrfSubject')))) {
+        return refuse(c, 403, 'Not allowed', 'This form has expired or did not come from the workbench (CSRF check failed); nothing was uploaded. Try again from the upload page.');
+      }
+      const file = body.file;
+      if (!(file instanceof File)) return refuse(c, 400, 'Invalid request', 'the upload carries no file (one field "file"); nothing was uploaded');
+      if (file.size > maxBytes) return refuse(c, 413, 'Request too large', `the file is larger than the upload limit of ${Math.floor(maxBytes / (1024 * 1024))} MiB; nothing was uploaded`);
+      if (file.size === 0) return refuse(c, 400, 'Invalid request', `file ${JSON.stringify(file.name)} is empty; nothing was uploaded`);
+      let id: string;
+      try {
+        id = await deps.inbox.submit({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+      } catch (error) {
+        if (error instanceof WorkbenchError)
+          return refuse(c, error.httpStatus as 400 | 422 | 503, error.code === 'CARD_NUMBER' ? 'Card number refused' : 'Upload refused', `${error.message}; nothing was uploaded`);
+        throw error;
+      }
+      return c.redirect(`${UPLOAD_PATH}/${id}`, 303);
+    },
+  );
+  app.get(`${UPLOAD_PATH}/:id`, async (c) => {
+    const id = c.req.param('id');
+    const status = await deps.inbox.status(id);
+    if (!status) return refuse(c, 404, 'Not found', 'there is no such upload');
+    const body = page(
+      'Upload',
+      c.get('actor'),
+      html`<link rel="stylesheet" href="${UPLOAD_STYLESHEET_PATH}"><h1>Upload ${status.name}</h1>${statusContent(id, status)}<p><a href="${UPLOAD_PATH}">Upload another statement</a></p>`,
+    );
+    return c.html(body, 200, status.state === 'queued' ? { refresh: String(QUEUED_REFRESH_SECONDS) } : {});
+  });
+}

@@ -6,12 +6,16 @@
  * writes: while `post` runs, an approval is refused naming the holder, and nothing is booked.
  * Concurrent requests of one workbench take turns. Reads (is a sequence recorded?) take no lock. The case's account resolves through reference data
  * by IBAN or account id, as the reconciliation ledger source resolves it.
+ *
+ * NOTIFY-1: an approved write-off is announced (workbench.write-off-approved) through the state's
+ * notify outbox (src/adapters/embedded/notify-outward.ts), which `ledgerline notify --state` drains.
  */
 import { join, resolve } from 'node:path';
 import { openStateDatabase, type StateDatabase } from './database';
 import { acquireDirLock, DirLockedError } from './dir-lock';
 import { SqliteLedgerStore } from './ledger-store';
 import { SqliteFileOutbox } from './outbox';
+import { SqliteOutwardEventPublisher } from './notify-outward';
 import { loadReferenceData } from './reference-data';
 import type { AdjustmentAccounts } from '../../domain/adjustment';
 import type { LedgerAccountResolver, LedgerStore, PostingOutbox, PostingRecord, PostingSequence, RecordedSequences } from '../../ports';
@@ -92,12 +96,18 @@ export function openLocalWorkbenchLedger(stateDir: string, options: { referenceD
         outbox.flush();
       }),
   };
+  // The outbox is a file of its own (`<state>/notify/outward-events.db`): publishing takes no state lock.
+  const outward = SqliteOutwardEventPublisher.open(root);
   return {
     partition,
     ledger,
     records,
     accounts: referenceDataAccounts(options.referenceDir),
     ...(options.adjustmentAccounts ? { adjustmentAccounts: options.adjustmentAccounts } : {}),
-    close: () => db.close(),
+    outward,
+    close: () => {
+      outward.close();
+      db.close();
+    },
   };
 }

@@ -16,6 +16,15 @@
  *     is refused: approving completes it; a proposal rejected while its approval was booking has
  *     its adjustment reversed (the reversal's id derives from the adjustment: once).
  * Reopening a case whose resolution booked an adjustment reverses it (same order, same ids rule).
+ *
+ * NOTIFY-1, never lost: an approved write-off's `workbench.write-off-approved` is published after
+ * its booking (ledger + posting record) and BEFORE the case save, like the posting record: its id
+ * derives from the adjustment, so a crash or a failed publish before the save leaves the case
+ * PENDING_APPROVAL and approving again books nothing new and publishes the same event (kept once
+ * by the outbox, delivered once by the notifier); once the case is saved, the event is out. A
+ * publish that fails fails the approval (nothing is saved; approve again). The one case where the
+ * event is out and the booking does not stand: a proposal rejected in the instant its approval was
+ * booking; the approval's booking is then reversed (its reversal's posting record says so).
  */
 import {
   type Adjustment,
@@ -48,6 +57,8 @@ export interface PostAdjustmentInput {
   next: ExceptionCase;
   /** Its history event, naming the adjustment. */
   event: CaseEvent;
+  /** NOTIFY-1: announces the booking (idempotent), after the posting record and before the case save. */
+  announce?: () => Promise<void>;
 }
 
 /**
@@ -59,6 +70,7 @@ export async function postAdjustment(deps: PostAdjustmentDeps, input: PostAdjust
   const { adjustment } = input;
   const result = await deps.ledger.recordPostings([{ sequenceId: adjustment.sequenceId, authorizationId: adjustment.adjustmentId, legs: adjustment.legs }]);
   await deps.records.writeBatch([adjustment.record]);
+  await input.announce?.();
   await deps.cases.save(input.next, input.event);
   return { recorded: result.newSequences.includes(adjustment.sequenceId) };
 }
@@ -76,26 +88,27 @@ export interface WorkbenchLedgerDeps {
   /** The write-off and suspense accounts per currency, when configuration names them. */
   adjustmentAccounts?: AdjustmentAccounts;
   /**
-   * NOTIFY-1: told `workbench.write-off-approved` once an approved write-off is booked and its case
-   * saved (its id derives from the adjustment: a concurrent or repeated approval is the same event).
+   * NOTIFY-1: told `workbench.write-off-approved` once an approved write-off is booked, before its
+   * case is saved (see the module comment; its id derives from the adjustment: a concurrent or
+   * repeated approval is the same event).
    */
   outward?: OutwardEventPublisher;
 }
 
-/** Announces a booked write-off (when an outward publisher is wired). */
-async function announceWriteOff(deps: WorkbenchLedgerDeps, caseId: string, ref: AdjustmentRef, action: CaseAction, actor: Actor, at: string): Promise<void> {
-  if (!deps.outward) return;
+/** The announcement of a booked write-off (undefined when no outward publisher is wired). */
+function writeOffAnnouncement(deps: WorkbenchLedgerDeps, caseId: string, ref: AdjustmentRef, action: CaseAction, actor: Actor, at: string): (() => Promise<void>) | undefined {
+  const outward = deps.outward;
+  if (!outward) return undefined;
   const note = action.type === 'approve-write-off' ? action.note : undefined;
-  await deps.outward.publish(
-    writeOffApprovedEvent({
-      caseId,
-      adjustmentId: ref.adjustmentId,
-      amount: { value: ref.amount.replace(/^[-+]/, ''), currency: ref.currency },
-      approvedBy: actor.user,
-      ...(note !== undefined ? { note } : {}),
-      at,
-    }),
-  );
+  const event = writeOffApprovedEvent({
+    caseId,
+    adjustmentId: ref.adjustmentId,
+    amount: { value: ref.amount.replace(/^[-+]/, ''), currency: ref.currency },
+    approvedBy: actor.user,
+    ...(note !== undefined ? { note } : {}),
+    at,
+  });
+  return () => outward.publish(event);
 }
 
 export type CaseStoreForAdjustments = Pick<WorkbenchStore, 'get' | 'save'>;
@@ -170,16 +183,14 @@ async function approve(
     adjustmentId: adjustment.adjustmentId,
     detail: `${decided.event.detail ?? ''}; booked as ${adjustment.adjustmentId}: ${ref.amount} ${ref.currency} on ${ref.accountId} against ${ref.contraAccountId} (posting record ${ref.recordId})`,
   };
+  const announce = writeOffAnnouncement(deps, current.caseId, ref, action, actor, at);
   try {
-    await postAdjustment({ ...deps, cases }, { adjustment, next, event });
+    await postAdjustment({ ...deps, cases }, { adjustment, next, event, ...(announce ? { announce } : {}) });
   } catch (error) {
     if (!(error instanceof CaseVersionConflict)) throw error;
     const fresh = await cases.get(current.caseId);
-    // A concurrent submission of the same approval won: the same adjustment, booked once (and the same event).
-    if (fresh?.resolution?.adjustment?.adjustmentId === adjustment.adjustmentId) {
-      await announceWriteOff(deps, current.caseId, ref, action, actor, at);
-      return { case: fresh, event };
-    }
+    // A concurrent submission of the same approval won: the same adjustment, booked (and announced) once.
+    if (fresh?.resolution?.adjustment?.adjustmentId === adjustment.adjustmentId) return { case: fresh, event };
     // Someone commented or assigned meanwhile: the proposal stands; the approval completes on the new version.
     if (fresh && sameProposal(fresh, current) && attempt < MAX_ATTEMPTS) return approve(deps, cases, fresh, action, actor, at, fresh.version, attempt + 1);
     // The proposal is gone (rejected, cleared): what was booked for it is taken back, once.
@@ -190,7 +201,6 @@ async function approve(
       `case ${current.caseId} changed while the write-off was being booked (now ${fresh?.status ?? 'gone'}); its booking ${adjustment.adjustmentId} was reversed as ${reversal.adjustmentId}. Reload the case and try again`,
     );
   }
-  await announceWriteOff(deps, current.caseId, ref, action, actor, at);
   return { case: next, event };
 }
 

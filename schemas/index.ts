@@ -18,6 +18,9 @@ import rulesDecided from './payment.rules-decided.schema.json';
 import postingRecorded from './posting.recorded.schema.json';
 import postingCompleted from './posting.completed.schema.json';
 import postingFailed from './posting.failed.schema.json';
+import reconciliationCompleted from './reconciliation.completed.schema.json';
+import writeOffApproved from './workbench.write-off-approved.schema.json';
+import type { OutwardEvent } from '../src/notify/outward';
 
 /** Event type → its schema document. The file is `schemas/<type>.schema.json`. */
 export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
@@ -32,6 +35,21 @@ export const EVENT_SCHEMAS: Readonly<Record<EventType, object>> = {
   'posting.completed': postingCompleted,
   'posting.failed': postingFailed,
 };
+
+/**
+ * NOTIFY-1: the two outward events of reconciliation and the workbench (shapes: src/notify/mapping.ts),
+ * which have their own envelope (no version, causation or source): `schemas/<type>.schema.json`.
+ */
+export const OUTWARD_EVENT_SCHEMAS: Readonly<Record<OutwardEvent['type'], object>> = {
+  'reconciliation.completed': reconciliationCompleted,
+  'workbench.write-off-approved': writeOffApproved,
+};
+
+const OUTWARD_EVENT_TYPES = Object.keys(OUTWARD_EVENT_SCHEMAS) as OutwardEvent['type'][];
+
+export function isOutwardEventType(type: unknown): type is OutwardEvent['type'] {
+  return typeof type === 'string' && (OUTWARD_EVENT_TYPES as readonly string[]).includes(type);
+}
 
 export class SchemaError extends Error {
   override name = 'SchemaError';
@@ -55,7 +73,10 @@ function validators(): NonNullable<typeof compiled> {
   ajv.addSchema(common);
   compiled = {
     authorisation: ajv.compile<Authorisation>(authorisationSchema),
-    events: new Map<string, ValidateFunction>(ALL_EVENT_TYPES.map((type) => [type, ajv.compile(EVENT_SCHEMAS[type])])),
+    events: new Map<string, ValidateFunction>([
+      ...ALL_EVENT_TYPES.map((type): [string, ValidateFunction] => [type, ajv.compile(EVENT_SCHEMAS[type])]),
+      ...OUTWARD_EVENT_TYPES.map((type): [string, ValidateFunction] => [type, ajv.compile(OUTWARD_EVENT_SCHEMAS[type])]),
+    ]),
   };
   return compiled;
 }
@@ -86,10 +107,15 @@ export function isEventType(type: unknown): type is EventType {
   return typeof type === 'string' && EVENT_TYPE_SET.has(type);
 }
 
-/** Validates an event envelope and its payload against the schema of its `type`. */
+/**
+ * Validates an event envelope and its payload against the schema of its `type` (a ledger event's,
+ * or one of the two outward events' when `expected` names it: a consumer that accepts them).
+ */
 export function validateEvent<T extends EventType = EventType>(value: unknown, expected?: T | readonly T[]): LedgerEvent<T> {
   const type = (value as { type?: unknown } | null)?.type;
-  if (!isEventType(type)) throw new SchemaError('event', [`unknown event type ${JSON.stringify(type)}`]);
+  const named: readonly string[] = expected === undefined ? [] : Array.isArray(expected) ? expected : [expected as string];
+  const expectsOutward = isOutwardEventType(type) && named.includes(type);
+  if (!isEventType(type) && !expectsOutward) throw new SchemaError('event', [`unknown event type ${JSON.stringify(type)}`]);
   if (expected !== undefined && !(Array.isArray(expected) ? expected.includes(type as T) : expected === type)) {
     throw new SchemaError(`event ${type}`, [`expected ${String(expected)}`]);
   }

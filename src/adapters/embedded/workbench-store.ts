@@ -12,6 +12,7 @@ import {
   type CaseCounts,
   type CandidateSource,
   type CaseFilter,
+  type CaseNavigator,
   CaseVersionConflict,
   type Clock,
   type OpenCaseAge,
@@ -21,6 +22,7 @@ import {
   type WorkbenchStore,
 } from '../../recon/workbench/ports';
 import { openDurableDatabase, type StateDatabase } from './database';
+import { caseDueDate, defaultSlaRules, type SlaRules } from '../../recon/workbench/sla';
 
 export const WORKBENCH_DB_FILE = 'workbench.db';
 
@@ -35,15 +37,16 @@ export function openWorkbenchDatabase(outDir: string): StateDatabase {
   return db;
 }
 
-/** A case's row: status, reason, account, assignee, age, version, search text, JSON, id. */
-type CaseRow = [string, string, string, string | null, number, number, string, string, string];
+/** A case's row: status, reason, account, assignee, age, due day, version, search text, JSON, id. */
+type CaseRow = [string, string, string, string | null, number, string, number, string, string, string];
 
 /** The indexes the case list filters on. */
 const CASE_INDEXES = `CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, age_days DESC, case_id);
     CREATE INDEX IF NOT EXISTS cases_by_reason ON cases (reason);
     CREATE INDEX IF NOT EXISTS cases_by_account ON cases (account_id);
-    CREATE INDEX IF NOT EXISTS cases_by_assignee ON cases (assignee) WHERE assignee IS NOT NULL;`;
-const DROP_CASE_INDEXES = 'DROP INDEX cases_by_status; DROP INDEX cases_by_reason; DROP INDEX cases_by_account; DROP INDEX cases_by_assignee;';
+    CREATE INDEX IF NOT EXISTS cases_by_assignee ON cases (assignee) WHERE assignee IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS cases_by_due ON cases (status, due_day, age_days DESC, case_id);`;
+const DROP_CASE_INDEXES = 'DROP INDEX cases_by_status; DROP INDEX cases_by_reason; DROP INDEX cases_by_account; DROP INDEX cases_by_assignee; DROP INDEX cases_by_due;';
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
 const BULK_FIRST_IMPORT = 10_000;
 
@@ -62,7 +65,10 @@ function searchTextOf(c: ExceptionCase): string {
 /** 64-bit SQLite integers: a row whose amount does not fit is kept out of the amount index (still found by reference or case). */
 const INT64_MAX = 9_223_372_036_854_775_807n;
 
-export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
+export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, CaseNavigator {
+  private readonly nextCase;
+  private readonly previousCase;
+  private readonly dueOf;
   private readonly insertRow;
   private readonly insertRowRef;
   private readonly deleteRows;
@@ -93,6 +99,8 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
   constructor(
     private readonly db: StateDatabase,
     clock: Clock = systemClock,
+    /** The SLA rules the list's urgency order follows (default config/recon/sla.json). */
+    private readonly sla: SlaRules = defaultSlaRules(),
   ) {
     db.exec(`CREATE TABLE IF NOT EXISTS cases (
       case_id TEXT PRIMARY KEY,
@@ -101,12 +109,13 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
       account_id TEXT NOT NULL,
       assignee TEXT,
       age_days INTEGER NOT NULL,
+      -- YYYY-MM-DD: the case's SLA due date (sla.ts, the store's rules): the list's urgency order
+      due_day TEXT NOT NULL DEFAULT '',
       version INTEGER NOT NULL,
       -- lower-case case id, statement line id, bank reference and ledger entry ids: the reference search
       search_text TEXT NOT NULL,
       case_json TEXT NOT NULL
     ) WITHOUT ROWID;
-    ${CASE_INDEXES}
     CREATE TABLE IF NOT EXISTS case_events (
       case_id TEXT NOT NULL,
       version INTEGER NOT NULL,
@@ -145,27 +154,51 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
       run_id TEXT PRIMARY KEY,
       stats_json TEXT NOT NULL
     ) WITHOUT ROWID`);
+    // A store written before cases had a due date: the column is added and filled once.
+    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(cases)').all();
+    if (!columns.some((column) => column.name === 'due_day')) {
+      db.exec("ALTER TABLE cases ADD COLUMN due_day TEXT NOT NULL DEFAULT ''");
+      const setDue = db.prepare<[string, string]>('UPDATE cases SET due_day = ? WHERE case_id = ?');
+      db.transaction(() => {
+        for (const row of db.prepare<[], { case_json: string }>('SELECT case_json FROM cases').all()) {
+          const c = JSON.parse(row.case_json) as ExceptionCase;
+          setDue.run(caseDueDate(c, this.sla), c.caseId);
+        }
+      })();
+    }
+    db.exec(CASE_INDEXES);
+    // The urgency order's neighbours among OPEN and PENDING_APPROVAL cases (the list's default).
+    const worked = "status IN ('OPEN', 'PENDING_APPROVAL')";
+    this.nextCase = db.prepare<{ due: string; age: number; id: string }, { case_id: string }>(
+      `SELECT case_id FROM cases WHERE ${worked} AND (due_day > @due OR (due_day = @due AND (age_days < @age OR (age_days = @age AND case_id > @id))))
+       ORDER BY due_day, age_days DESC, case_id LIMIT 1`,
+    );
+    this.previousCase = db.prepare<{ due: string; age: number; id: string }, { case_id: string }>(
+      `SELECT case_id FROM cases WHERE ${worked} AND (due_day < @due OR (due_day = @due AND (age_days > @age OR (age_days = @age AND case_id < @id))))
+       ORDER BY due_day DESC, age_days, case_id DESC LIMIT 1`,
+    );
+    this.dueOf = db.prepare<[string], { due_day: string; age_days: number }>('SELECT due_day, age_days FROM cases WHERE case_id = ?');
     this.getStatement = db.prepare<[string], { case_json: string }>('SELECT case_json FROM cases WHERE case_id = ?');
     this.historyStatement = db.prepare<[string], { event_json: string }>('SELECT event_json FROM case_events WHERE case_id = ? ORDER BY version');
     // Anonymous parameters, in the same order for both (REC-PERF-1: no parameter object per case).
     this.insertCase = db.prepare<CaseRow>(
-      `INSERT INTO cases (status, reason, account_id, assignee, age_days, version, search_text, case_json, case_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO cases (status, reason, account_id, assignee, age_days, due_day, version, search_text, case_json, case_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (case_id) DO NOTHING`,
     );
     this.updateCase = db.prepare<[...CaseRow, number]>(
-      `UPDATE cases SET status = ?, reason = ?, account_id = ?, assignee = ?, age_days = ?, version = ?, search_text = ?, case_json = ?
+      `UPDATE cases SET status = ?, reason = ?, account_id = ?, assignee = ?, age_days = ?, due_day = ?, version = ?, search_text = ?, case_json = ?
        WHERE case_id = ? AND version = ? - 1`,
     );
     // A refresh follows the latest run (run id, age) without a version change: applied to whatever
     // the stored case is now, so it can never undo a person's concurrent action.
     this.refreshCase = db.prepare(
-      `UPDATE cases SET age_days = @ageDays, case_json = json_set(${WITH_AS_OF}, '$.runId', @runId, '$.ageDays', @ageDays)
+      `UPDATE cases SET age_days = @ageDays, due_day = @dueDay, case_json = json_set(${WITH_AS_OF}, '$.runId', @runId, '$.ageDays', @ageDays)
        WHERE case_id = @caseId`,
     );
     // REC-CASE-1: a grouped case's members (and what follows from them) follow the latest run too.
     this.refreshGroupCase = db.prepare(
-      `UPDATE cases SET age_days = @ageDays, search_text = @searchText,
+      `UPDATE cases SET age_days = @ageDays, due_day = @dueDay, search_text = @searchText,
          case_json = json_set(${WITH_AS_OF}, '$.runId', @runId, '$.ageDays', @ageDays, '$.members', json(@members), '$.totals', json(@totals),
            '$.amount', @amount, '$.ledgerEntryIds', json(@ledgerEntryIds), '$.detail', @detail)
        WHERE case_id = @caseId`,
@@ -209,8 +242,8 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
       const json = JSON.stringify(next);
       const { changes } =
         next.version === 1
-          ? this.insertCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, next.version, searchText, json, next.caseId)
-          : this.updateCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, next.version, searchText, json, next.caseId, next.version);
+          ? this.insertCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, caseDueDate(next, this.sla), next.version, searchText, json, next.caseId)
+          : this.updateCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, caseDueDate(next, this.sla), next.version, searchText, json, next.caseId, next.version);
       if (changes !== 1) throw new CaseVersionConflict(next.caseId, next.version - 1);
       this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
       if (next.version === 1) this.writeRows(next);
@@ -236,6 +269,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
             runId: refreshed.runId,
             ageDays: refreshed.ageDays,
             asOf: refreshed.asOf ?? null,
+            dueDay: caseDueDate(refreshed, this.sla),
             searchText: searchTextOf(refreshed),
             members: JSON.stringify(refreshed.members),
             totals: JSON.stringify(refreshed.totals ?? []),
@@ -244,7 +278,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
             detail: refreshed.detail ?? null,
           });
           this.writeRows(refreshed);
-        } else this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays, asOf: refreshed.asOf ?? null });
+        } else this.refreshCase.run({ caseId: refreshed.caseId, runId: refreshed.runId, ageDays: refreshed.ageDays, asOf: refreshed.asOf ?? null, dueDay: caseDueDate(refreshed, this.sla) });
       }
       for (const { next, event } of plan.reopened) {
         write(next, event);
@@ -286,6 +320,15 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
     return [...rows.values()];
   }
 
+  async neighbours(caseId: string): Promise<{ previous?: string; next?: string }> {
+    const at = this.dueOf.get(caseId);
+    if (!at) return {};
+    const key = { due: at.due_day, age: at.age_days, id: caseId };
+    const previous = this.previousCase.get(key)?.case_id;
+    const next = this.nextCase.get(key)?.case_id;
+    return { ...(previous ? { previous } : {}), ...(next ? { next } : {}) };
+  }
+
   async saveAll(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void> {
     this.saveAllTransaction(writes);
   }
@@ -316,7 +359,8 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource {
     }
     const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const offset = Math.max(filter.offset ?? 0, 0);
-    const sql = `SELECT case_json FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY age_days DESC, case_id LIMIT ? OFFSET ?`;
+    const order = filter.sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
+    const sql = `SELECT case_json FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
     const rows = this.db.prepare<(string | number)[], { case_json: string }>(sql).all(...params, limit, offset);
     return rows.map((row) => JSON.parse(row.case_json) as ExceptionCase);
   }

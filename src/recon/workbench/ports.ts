@@ -18,6 +18,11 @@ export interface CaseFilter {
   assignee?: string;
   /** Matches case id, statement line id, bank reference or ledger entry id (substring). */
   search?: string;
+  /**
+   * age (default): oldest first (ageDays descending, then case id); urgency: by SLA due date, the
+   * most overdue first, then oldest, then case id (a store that cannot sort by urgency sorts by age).
+   */
+  sort?: 'age' | 'urgency';
   /** Default 200, at most 1000. */
   limit?: number;
   offset?: number;
@@ -41,7 +46,7 @@ export class CaseVersionConflict extends Error {
 }
 
 export interface WorkbenchStore {
-  /** Cases by the filter, oldest first (ageDays descending, then case id). */
+  /** Cases by the filter, in the filter's order (default oldest first: ageDays descending, then case id). */
   list(filter: CaseFilter): Promise<ExceptionCase[]>;
   get(caseId: string): Promise<ExceptionCase | undefined>;
   /** The case's history, oldest first. */
@@ -82,6 +87,11 @@ export interface CandidateSource {
    * `next.version - 1`: all of them or none (CaseVersionConflict names the first that moved).
    */
   saveAll(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void>;
+}
+
+/** The cases before and after one in the list's default order (OPEN and PENDING_APPROVAL, by urgency): n / p on a case page. */
+export interface CaseNavigator {
+  neighbours(caseId: string): Promise<{ previous?: string; next?: string }>;
 }
 
 /** How many open cases (OPEN or PENDING_APPROVAL) have this age. */

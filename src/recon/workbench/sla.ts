@@ -7,6 +7,7 @@
  * The workbench's list sorts by urgency with them and the dashboard's ageing chart buckets by
  * them (one definition): `dueDate(caseLike, rules)` and `slaBucket(dueDate, now)`.
  */
+import slaDocument from '../../../config/recon/sla.json';
 import { dayNumber } from '../matching/rows';
 
 /** What a due date is computed from: any case (or a dashboard's row) with these fields. */
@@ -170,4 +171,25 @@ export function slaBucket(due: string, now: Date | string, soonDays = 2): SlaBuc
   if (left < 0) return 'overdue';
   if (left === 0) return 'due-today';
   return left <= soonDays ? 'due-soon' : 'on-track';
+}
+
+let shipped: SlaRules | undefined;
+/** The rules of config/recon/sla.json (validated once). */
+export function defaultSlaRules(): SlaRules {
+  shipped ??= parseSlaRules(slaDocument, 'config/recon/sla.json');
+  return shipped;
+}
+
+/**
+ * The day a workbench case's SLA counts from: its run's as-of date minus its age; for a case
+ * stored before cases carried the as-of date, the day it was last written minus its age.
+ */
+export function caseOpenedOn(c: { asOf?: string; updatedAt: string; ageDays: number }): string {
+  const anchor = c.asOf && Number.isFinite(dayNumber(c.asOf)) ? c.asOf : c.updatedAt.slice(0, 10);
+  return Number.isFinite(dayNumber(anchor)) ? openedOn(anchor, c.ageDays) : '1970-01-01';
+}
+
+/** A workbench case's due date by the rules. */
+export function caseDueDate(c: { reason: string; amount: string; currency: string; asOf?: string; updatedAt: string; ageDays: number }, rules: SlaRules = defaultSlaRules()): string {
+  return dueDate({ reason: c.reason, amount: c.amount, currency: c.currency, openedOn: caseOpenedOn(c) }, rules);
 }

@@ -178,7 +178,11 @@ export class RehearsalCloud {
       if (streamTable) {
         this.gap(
           `DynamoDB stream mapping ${streamTable.name} → ${mapping.functionArn.split(':').pop()}`,
-          'NOT rehearsed: the stream records are emitted, but no poller invokes the function (its database is not stood in)',
+          // AUDIT-1 would need: a stream poller (batches, ReportBatchItemFailures, bisect/retry), the synthesized
+          // Aurora endpoint (a DNS name, port 5432) resolved to a local server, TLS verified against a CA the
+          // runtime trusts (AUDIT_DB_SSL unset: on), the cluster's RDS-managed master secret served, and the
+          // audit migrations applied as a first deploy does. None is stood in yet.
+          'NOT rehearsed: the stream records are emitted, but no poller invokes the function; its Aurora endpoint (synthesized DNS name, TLS verified), the RDS-managed master secret and the migrated audit database have no stand-in',
         );
         continue;
       }

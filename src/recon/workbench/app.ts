@@ -27,17 +27,21 @@ import {
 } from './cases';
 import { candidateQuery, type CaseCandidates, chosenCandidate, matchCandidateWrites, rankCandidates, subjectOf } from './candidates';
 import { createLogger } from '../../lambda/logger';
+import { containsPan } from '../../domain/pan';
 import { dashboardData } from './dashboard';
 import { renderDashboard } from './dashboard-html';
 import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
-import { caseHref, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
+import { caseHref, type CaseSla, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
+import { SCRIPT_PATH, WORKBENCH_JS } from './keys';
+import { caseDueDate, daysUntilDue, defaultSlaRules, slaBucket, type SlaRules } from './sla';
 import {
   type Authentication,
   AuthenticationError,
   type Authenticator,
   type CandidateSource,
   type CaseFilter,
+  type CaseNavigator,
   CaseVersionConflict,
   type Clock,
   type WorkbenchApp,
@@ -49,7 +53,7 @@ import {
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'content-security-policy': "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -68,6 +72,14 @@ export interface WorkbenchAppDeps {
   ledger?: WorkbenchLedgerDeps;
   /** Where a case's candidates come from (default: the store, when it is one). Without one, a case shows none. */
   candidates?: CandidateSource;
+  /** The list's urgency order and due markers (default config/recon/sla.json). */
+  sla?: SlaRules;
+  /** A case's neighbours for n / p and for going on after an action (default: the store, when it is one). */
+  navigator?: CaseNavigator;
+}
+
+function isNavigator(value: unknown): value is CaseNavigator {
+  return typeof (value as Partial<CaseNavigator>).neighbours === 'function';
 }
 
 function isCandidateSource(value: unknown): value is CandidateSource {
@@ -239,7 +251,9 @@ function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilt
     account: filterText(query, 'account'),
     assignee: filterText(query, 'assignee'),
     q: filterText(query, 'q'),
+    sort: filterText(query, 'sort'),
   };
+  if (form.sort !== '' && form.sort !== 'urgency' && form.sort !== 'age') throw new WorkbenchError('INVALID', `filter "sort" must be urgency or age; got "${form.sort}"`);
   let status: readonly CaseStatus[] | undefined = DEFAULT_STATUSES;
   if (form.status === 'ALL') status = undefined;
   else if (form.status !== '') {
@@ -254,6 +268,7 @@ function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilt
     ...(form.account ? { accountId: form.account } : {}),
     ...(form.assignee ? { assignee: form.assignee } : {}),
     ...(form.q ? { search: form.q } : {}),
+    sort: form.sort === 'age' ? 'age' : 'urgency',
     limit: LIST_LIMIT,
   };
   return { filter, form };
@@ -320,6 +335,13 @@ export function casesCsv(cases: readonly ExceptionCase[]): string {
 export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const { store, authenticator, clock, csrfSecret } = deps;
   const candidateSource = deps.candidates ?? (isCandidateSource(store) ? store : undefined);
+  const navigator = deps.navigator ?? (isNavigator(store) ? store : undefined);
+  const slaRules = deps.sla ?? defaultSlaRules();
+
+  function slaOf(c: ExceptionCase, now: Date): CaseSla {
+    const due = caseDueDate(c, slaRules);
+    return { due, bucket: slaBucket(due, now, slaRules.soonDays), daysLeft: daysUntilDue(due, now) };
+  }
 
   /** The ranked candidates of an OPEN exception case (none without a source or a row to match). */
   async function candidatesOf(found: ExceptionCase): Promise<CaseCandidates | undefined> {
@@ -402,7 +424,10 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     const found = await existingCase(caseId);
     const history = await store.history(caseId);
     const candidates = await candidatesOf(found);
+    const nav = navigator ? await navigator.neighbours(caseId) : undefined;
     const body = renderCaseDetail({
+      nav: nav ?? {},
+      sla: slaOf(found, clock.now()),
       actor,
       case: found,
       history,
@@ -420,6 +445,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         formAction: ["'self'", ...formOrigins],
         frameAncestors: ["'none'"],
@@ -456,6 +482,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
 
   app.get('/healthz', () => toResponse(respond(200, 'text/plain; charset=utf-8', 'ok')));
   app.get(STYLESHEET_PATH, () => toResponse(respond(200, 'text/css; charset=utf-8', WORKBENCH_CSS)));
+  app.get(SCRIPT_PATH, () => toResponse(respond(200, 'text/javascript; charset=utf-8', WORKBENCH_JS)));
   for (const [path, signInPage] of Object.entries(authenticator.pages ?? {})) {
     const answer = async (c: Context<Env>) => toResponse(await signInPage.answer(await workbenchRequest(c.req.raw, c.req.path)));
     for (const method of signInPage.methods) app.on(method, path, answer);
@@ -492,7 +519,9 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   app.get('/cases', async (c) => {
     const { filter, form } = listFilter(queryOf(c));
     const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
-    return toResponse(htmlResponse(200, renderCaseList({ actor: c.get('actor'), cases, counts, form, limit: LIST_LIMIT })));
+    const now = clock.now();
+    const sla = new Map(cases.filter((one) => one.status === 'OPEN' || one.status === 'PENDING_APPROVAL').map((one) => [one.caseId, slaOf(one, now)]));
+    return toResponse(htmlResponse(200, renderCaseList({ actor: c.get('actor'), cases, counts, form, limit: LIST_LIMIT, sla })));
   });
   app.get('/cases.csv', async (c) => {
     const { filter } = listFilter(queryOf(c));
@@ -519,7 +548,11 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   app.get('/api/dashboard', async () => toResponse(jsonResponse(200, await dashboard())));
   app.get('/cases/:id', async (c) => {
     const done = c.req.query('done');
-    const flash = done && (CASE_ACTION_TYPES as readonly string[]).includes(done) ? { kind: 'ok' as const, message: `Done: ${done}.` } : undefined;
+    const on = c.req.query('case');
+    const flash =
+      done && (CASE_ACTION_TYPES as readonly string[]).includes(done)
+        ? { kind: 'ok' as const, message: on && on.length <= 400 && !containsPan(on, 'identifier') ? `Done: ${done} on case ${on}. This is the next case.` : `Done: ${done}.` }
+        : undefined;
     return toResponse(await detailPage(caseIdOf(c)!, c.get('actor'), c.get('csrfSubject'), 200, flash));
   });
   app.get('/api/cases/:id', async (c) => {
@@ -545,7 +578,10 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     }
     try {
       const { event } = await act(caseId, fields, actor);
-      return toResponse(redirect(`${caseHref(caseId)}?done=${encodeURIComponent(event.action)}`));
+      // Confirmed: on to the next case the page named (n), with what was done.
+      const next = typeof fields.next === 'string' && fields.next !== '' && fields.next !== caseId && fields.next.length <= 400 ? fields.next : undefined;
+      const doneHere = `done=${encodeURIComponent(event.action)}&case=${encodeURIComponent(caseId)}`;
+      return toResponse(redirect(next ? `${caseHref(next)}?${doneHere}` : `${caseHref(caseId)}?done=${encodeURIComponent(event.action)}`));
     } catch (error) {
       if (error instanceof WorkbenchError && error.code !== 'NOT_FOUND') {
         return toResponse(await detailPage(caseId, actor, csrfSubject, error.httpStatus, { kind: 'error', message: `Nothing was changed: ${error.message}` }));

@@ -6,6 +6,8 @@
  */
 import { type Actor, type CaseActionType, type CaseEvent, type CaseStatus, CASE_STATUSES, type ExceptionCase, RESOLVE_KINDS } from './cases';
 import type { Candidate, CaseCandidates } from './candidates';
+import { ACTION_KEYS, KEYS, SCRIPT_PATH } from './keys';
+import type { SlaBucket } from './sla';
 import type { CaseCounts } from './ports';
 
 /** Markup that is already escaped. */
@@ -119,6 +121,15 @@ svg .bar { fill: var(--accent); }
 svg .bar.age-old { fill: var(--bad); }
 svg .bar.age-mid { fill: var(--warn); }
 ul.reasons { margin: 0; padding-left: 18px; }
+.sla { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
+.sla-overdue { color: #fff; background: var(--bad); border-color: var(--bad); }
+.sla-due-today { color: var(--bad); }
+.sla-due-soon { color: var(--warn); }
+.sla-on-track { color: var(--ok); }
+.keys-hint { font-size: 12px; opacity: 0.85; margin-right: 16px; }
+aside.keys { position: fixed; right: 24px; bottom: 24px; max-width: 420px; max-height: 80vh; overflow: auto; box-shadow: 0 4px 18px rgba(0, 0, 0, 0.18); z-index: 10; }
+kbd { display: inline-block; padding: 0 5px; border: 1px solid var(--line); border-bottom-width: 2px; border-radius: 3px; font: 12px ui-monospace, Menlo, Consolas, monospace; background: #fff; color: var(--ink); }
+nav.case-nav { display: flex; gap: 16px; margin-bottom: 10px; }
 form.match { margin: 0; }
 tr.candidate.selected, tbody tr.selected { outline: 2px solid var(--accent); outline-offset: -2px; background: #eef4fc; }
 `;
@@ -172,12 +183,14 @@ export function page(title: string, actor: Actor | undefined, content: SafeHtml)
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Ledgerline workbench</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
+<script src="${SCRIPT_PATH}" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a></nav>${who}</header>
+<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a></nav><span id="keys-hint" class="keys-hint" hidden>Press ? for keys</span>${who}</header>
 <main>
 ${content}
 </main>
+<aside id="keys" class="keys panel" hidden aria-label="Keyboard keys"><h2>Keys</h2><dl class="fields">${KEYS.map((k) => html`<dt><kbd>${k.key}</kbd></dt><dd>${k.does}</dd>`)}</dl></aside>
 </body>
 </html>
 `.text;
@@ -190,6 +203,24 @@ export interface ListFilterForm {
   account: string;
   assignee: string;
   q: string;
+  /** urgency (default: by SLA due date, overdue first) or age (oldest first). */
+  sort?: string;
+}
+
+/** A case's SLA as the list and the case page show it. */
+export interface CaseSla {
+  due: string;
+  bucket: SlaBucket;
+  /** Days to the due date: negative when overdue. */
+  daysLeft: number;
+}
+
+const SLA_LABELS: Record<SlaBucket, string> = { overdue: 'Overdue', 'due-today': 'Due today', 'due-soon': 'Due soon', 'on-track': 'On track' };
+
+function slaBadge(sla: CaseSla | undefined): SafeHtml {
+  if (!sla) return html``;
+  const when = sla.daysLeft < 0 ? `${-sla.daysLeft} d overdue` : sla.daysLeft === 0 ? 'today' : `in ${sla.daysLeft} d`;
+  return html`<span class="sla sla-${sla.bucket}" title="due ${sla.due}">${SLA_LABELS[sla.bucket]}</span> <span class="muted">${sla.due} (${when})</span>`;
 }
 
 /** The list's filter as a query string (the CSV export takes the same filter). */
@@ -199,7 +230,7 @@ function exportQuery(form: ListFilterForm): string {
   return params.toString();
 }
 
-export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCase[]; counts: CaseCounts; form: ListFilterForm; limit: number }): string {
+export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCase[]; counts: CaseCounts; form: ListFilterForm; limit: number; sla?: ReadonlyMap<string, CaseSla> }): string {
   const { actor, cases, counts, form, limit } = view;
   const statusCounts = CASE_STATUSES.map((status) => html`<a class="count" href="/cases?status=${status}"><span>${STATUS_LABELS[status]}</span><strong>${counts.byStatus[status] ?? 0}</strong></a>`);
   const reasonCounts = Object.entries(counts.openByReason)
@@ -211,8 +242,9 @@ export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCa
     { value: 'ALL', label: 'All statuses' },
   ].map((option) => html`<option value="${option.value}"${option.value === form.status ? new SafeHtml(' selected') : ''}>${option.label}</option>`);
   const rows = cases.map(
-    (c) => html`<tr>
+    (c) => html`<tr data-href="${caseHref(c.caseId)}">
 <td class="id"><a href="${caseHref(c.caseId)}">${c.caseId}</a></td>
+<td>${slaBadge(view.sla?.get(c.caseId))}</td>
 <td>${c.reason}</td>
 <td>${c.accountId}</td>
 <td>${c.currency}</td>
@@ -224,12 +256,12 @@ export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCa
   );
   const table = cases.length
     ? html`<table>
-<thead><tr><th>Case</th><th>Reason</th><th>Account</th><th>Currency</th><th class="num">Amount</th><th class="num">Age (days)</th><th>Status</th><th>Assignee</th></tr></thead>
+<thead><tr><th>Case</th><th>Due</th><th>Reason</th><th>Account</th><th>Currency</th><th class="num">Amount</th><th class="num">Age (days)</th><th>Status</th><th>Assignee</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
-${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases, oldest first: narrow the filter to see the others.</p>` : ''}`
+${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases, ${form.sort === 'age' ? 'oldest' : 'most urgent'} first: narrow the filter to see the others.</p>` : ''}`
     : html`<div class="panel empty">No cases match this filter.</div>`;
   return page(
     'Cases',
@@ -242,6 +274,7 @@ ${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases
 <label>Account <input name="account" value="${form.account}"></label>
 <label>Assignee <input name="assignee" value="${form.assignee}"></label>
 <label>Search <input name="q" value="${form.q}" placeholder="case, statement line, bank ref, ledger entry"></label>
+<label>Order <select name="sort"><option value="urgency"${form.sort !== 'age' ? new SafeHtml(' selected') : ''}>Most urgent first (SLA)</option><option value="age"${form.sort === 'age' ? new SafeHtml(' selected') : ''}>Oldest first</option></select></label>
 <button type="submit">Filter</button>
 <a href="/cases">Reset</a>
 <a href="/cases.csv?${exportQuery(form)}" download>Export CSV</a>
@@ -255,8 +288,15 @@ function field(label: string, value: unknown): SafeHtml {
   return html`<dt>${label}</dt><dd>${value}</dd>`;
 }
 
-function actionForm(c: ExceptionCase, action: CaseActionType, csrf: string, actor: Actor): SafeHtml {
-  const hidden = html`<input type="hidden" name="type" value="${action}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">`;
+/** The actions after which the browser goes on to the next case. */
+const MOVES_ON: readonly string[] = ['resolve', 'confirm-match', 'reject-match', 'propose-write-off', 'approve-write-off', 'reject-write-off', 'match-candidate'];
+
+function nextField(action: string, next: string | undefined): SafeHtml {
+  return next && MOVES_ON.includes(action) ? html`<input type="hidden" name="next" value="${next}">` : html``;
+}
+
+function actionForm(c: ExceptionCase, action: CaseActionType, csrf: string, actor: Actor, next?: string): SafeHtml {
+  const hidden = html`<input type="hidden" name="type" value="${action}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">${nextField(action, next)}`;
   const note = (required: boolean) =>
     html`<label for="note-${action}">Note${required ? '' : ' (optional)'}</label><textarea id="note-${action}" name="note"${required ? new SafeHtml(' required') : ''} maxlength="2000"></textarea>`;
   let fields: SafeHtml;
@@ -281,15 +321,16 @@ ${note(true)}`;
     default:
       fields = note(true);
   }
-  return html`<form method="post" action="${caseHref(c.caseId)}/actions">
-<h3>${ACTION_LABELS[action]}</h3>
+  const key = ACTION_KEYS[action];
+  return html`<form method="post" action="${caseHref(c.caseId)}/actions"${key ? html` data-key="${key}"` : ''}>
+<h3>${ACTION_LABELS[action]}${key ? html` <kbd class="key">${key}</kbd>` : ''}</h3>
 ${hidden}
 ${fields}
 <button type="submit"${action === 'comment' ? new SafeHtml(' class="secondary"') : ''}>${ACTION_LABELS[action]}</button>
 </form>`;
 }
 
-function candidateRow(c: ExceptionCase, candidate: Candidate, index: number, csrf: string, canMatch: boolean): SafeHtml {
+function candidateRow(c: ExceptionCase, candidate: Candidate, index: number, csrf: string, canMatch: boolean, next: string | undefined): SafeHtml {
   const digit = index + 1;
   return html`<tr class="candidate" id="candidate-${digit}" data-candidate="${digit}">
 <td class="num">${digit}</td>
@@ -301,7 +342,7 @@ function candidateRow(c: ExceptionCase, candidate: Candidate, index: number, csr
 <td>${
     canMatch
       ? html`<form method="post" action="${caseHref(c.caseId)}/actions" class="match">
-<input type="hidden" name="type" value="match-candidate"><input type="hidden" name="candidate" value="${candidate.key}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="type" value="match-candidate"><input type="hidden" name="candidate" value="${candidate.key}"><input type="hidden" name="expectedVersion" value="${c.version}"><input type="hidden" name="csrf" value="${csrf}">${nextField('match-candidate', next)}
 <button type="submit" data-match="${digit}">Match${candidate.rows.length > 1 ? ` all ${candidate.rows.length}` : ''}</button>
 </form>`
       : ''
@@ -310,7 +351,7 @@ function candidateRow(c: ExceptionCase, candidate: Candidate, index: number, csr
 }
 
 /** The ranked candidates of a case, each with its reasons and one action that matches it whole. */
-function renderCandidates(c: ExceptionCase, found: CaseCandidates, csrf: string, canMatch: boolean): SafeHtml {
+function renderCandidates(c: ExceptionCase, found: CaseCandidates, csrf: string, canMatch: boolean, next: string | undefined): SafeHtml {
   const { subject, candidates } = found;
   return html`<h2>Candidates for ${subject.side} ${subject.id} (${subject.amount} ${subject.currency})</h2>
 ${
@@ -318,9 +359,10 @@ ${
     ? html`<table aria-label="Candidates">
 <thead><tr><th class="num">Key</th><th>Candidate</th><th class="num">Total</th><th>Why</th><th></th></tr></thead>
 <tbody>
-${candidates.map((candidate, i) => candidateRow(c, candidate, i, csrf, canMatch))}
+${candidates.map((candidate, i) => candidateRow(c, candidate, i, csrf, canMatch, next))}
 </tbody>
-</table>`
+</table>
+<p id="picked" class="muted" role="status"></p>`
     : html`<div class="panel empty">No open ${subject.side === 'statement' ? 'ledger entries' : 'statement lines'} of this account and currency come near it.</div>`
 }`;
 }
@@ -333,8 +375,12 @@ export function renderCaseDetail(view: {
   csrf: string;
   flash?: { kind: 'ok' | 'error'; message: string };
   candidates?: CaseCandidates;
+  /** The cases before and after this one in the list's default order (n / p). */
+  nav?: { previous?: string; next?: string };
+  sla?: CaseSla;
 }): string {
   const { actor, history, allowed, csrf, flash } = view;
+  const next = view.nav?.next;
   const c = view.case;
   const resolution = c.resolution
     ? html`<h2>Resolution</h2><dl class="fields">${field('Kind', c.resolution.kind)}${field('Note', c.resolution.note)}${field('Ledger entries', c.resolution.ledgerEntryIds?.join(', '))}${field('By', c.resolution.by)}${field('At', c.resolution.at)}${
@@ -390,12 +436,14 @@ ${c.totals.map((total) => html`<tr><td>${total.currency}</td><td class="num">${t
 </tr>`,
   );
   const actions = allowed.length
-    ? html`<section class="panel actions" aria-label="Actions">${allowed.map((action) => actionForm(c, action, csrf, actor))}</section>`
+    ? html`<section class="panel actions" aria-label="Actions">${allowed.map((action) => actionForm(c, action, csrf, actor, next))}</section>`
     : html`<section class="panel muted">No actions available to you on this case.</section>`;
   return page(
     c.caseId,
     actor,
-    html`<p><a href="/cases">← All cases</a></p>
+    html`<nav class="case-nav" aria-label="Cases"><a href="/cases">← All cases</a>${view.nav?.previous ? html` <a rel="prev" href="${caseHref(view.nav.previous)}">Previous case</a>` : ''}${
+      next ? html` <a rel="next" href="${caseHref(next)}">Next case</a>` : ''
+    }</nav>
 <h1>Case ${c.caseId} ${statusBadge(c.status)}</h1>
 ${flash ? html`<div class="flash ${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">${flash.message}</div>` : ''}
 <div class="detail">
@@ -408,6 +456,7 @@ ${field('Account', c.accountId)}
 ${field('Currency', c.currency)}
 ${field('Amount', c.amount)}
 ${field('Age (days)', c.ageDays)}
+${view.sla && (c.status === 'OPEN' || c.status === 'PENDING_APPROVAL') ? field('Due', slaBadge(view.sla)) : ''}
 ${field('Side', c.side)}
 ${field('Statement line', c.statementLineId)}
 ${field('Bank reference', c.bankReference)}
@@ -426,7 +475,7 @@ ${writeOff}
 </section>
 ${actions}
 </div>
-${view.candidates ? renderCandidates(c, view.candidates, csrf, allowed.includes('resolve')) : ''}
+${view.candidates ? renderCandidates(c, view.candidates, csrf, allowed.includes('resolve'), next) : ''}
 ${members}
 <h2>History</h2>
 <table>

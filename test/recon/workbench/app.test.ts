@@ -109,8 +109,19 @@ describe('createWorkbenchApp', () => {
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     expect(css.body).toContain('td.num');
     const list = await call('GET', '/cases', { user: 'rita' });
-    expect(list.body).not.toMatch(/<script|style=|<style/);
+    expect(list.body).not.toMatch(/style=|<style/);
     expect(list.body).toContain('<link rel="stylesheet" href="/static/workbench.css">');
+    // The one script is the static file the CSP allows (script-src 'self'): no inline script, no handler attribute.
+    const page = await call('GET', `/cases/${encodeURIComponent(plain.caseId)}`, { user: 'rita' });
+    for (const body of [list.body, page.body]) {
+      expect(body.match(/<script[^>]*>/g)).toEqual(['<script src="/static/workbench.js" defer>']);
+      expect(body).toContain('<script src="/static/workbench.js" defer></script>');
+      expect(body).not.toMatch(/\son[a-z]+=/i);
+    }
+    const js = await call('GET', '/static/workbench.js');
+    expect([js.status, js.headers['content-type']]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect(js.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(js.body).toContain("addEventListener('keydown'");
   });
 
   it('GET /cases lists open + pending cases by default with counts, the signed-in user and exact amounts', async () => {

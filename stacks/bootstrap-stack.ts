@@ -25,6 +25,7 @@ import { CustomerManagedKey } from './lib/kms';
 import { SecureBucket, housekeepingRule } from './lib/bucket';
 import { ACTIONS_REQUIRING_WILDCARD_RESOURCE, WILDCARD_SID_PREFIX, allow, awsRequiresWildcard, kmsVia, policyDocument, type PolicyStatement } from './lib/iam';
 import { ANALYTICS_PREFIXES, type Names } from './naming';
+import { auditClusterArn } from './lib/audit-db';
 
 /** IAM managed policy size limit (characters, whitespace excluded). */
 export const MANAGED_POLICY_MAX_CHARS = 6144;
@@ -558,6 +559,9 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
           'rds:RemoveTagsFromResource',
           'rds:ListTagsForResource',
           'rds:Describe*',
+          // The Data API of a Serverless v2 cluster is switched by its own calls (enable_http_endpoint).
+          'rds:EnableHttpEndpoint',
+          'rds:DisableHttpEndpoint',
         ],
         [arn('rds', `cluster:${p}`), arn('rds', `db:${p}`), arn('rds', `subgrp:${p}`), arn('rds', `cluster-pg:${p}`), arn('rds', `cluster-snapshot:${p}`)],
         undefined,
@@ -578,6 +582,22 @@ export function deployPolicyGroups(names: Names, project: string, state: StackSc
       ),
       // RDS-managed master password: RDS creates the secret with the deployer's credentials.
       allow(['secretsmanager:CreateSecret', 'secretsmanager:TagResource'], [arn('secretsmanager', 'secret:rds!*')], undefined, 'AuditMasterSecret'),
+      // DEP-2 deploy-time step "audit migrations" (AUDIT-1): db/audit/migrations through the Data API on
+      // exactly this environment's audit cluster, with exactly its master secret (RDS tags the secret
+      // it manages with its cluster's ARN; the secret's own name is generated).
+      allow(
+        ['rds-data:BeginTransaction', 'rds-data:ExecuteStatement', 'rds-data:BatchExecuteStatement', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
+        [auditClusterArn(names)],
+        undefined,
+        'AuditMigrations',
+      ),
+      allow(
+        ['secretsmanager:GetSecretValue'],
+        [arn('secretsmanager', 'secret:rds!cluster-*')],
+        { StringEquals: { 'secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn': auditClusterArn(names) } },
+        'AuditMigrationSecret',
+      ),
+      kmsVia([arn('kms', 'key/*')], ['secretsmanager'], region, ['kms:Decrypt']),
     ],
     // Terraform refresh: list/describe calls that support no resource ARN (AWS).
     readonly: [

@@ -8,6 +8,11 @@
  *   protection and a final snapshot where stateful resources are protected.
  * - Master credentials: RDS-managed in Secrets Manager (manage_master_user_password; the secret
  *   encrypted with the data key). The function reads it (AUDIT_DB_SECRET_ARN), nobody types it.
+ * - Schema: db/audit/migrations, applied after each apply by the deploy step "audit migrations"
+ *   (scripts/post-deploy.ts → scripts/audit-migrate.ts) through the RDS Data API: the cluster's
+ *   HTTP endpoint is on (the deploy runs outside the VPC), and the stack outputs the master
+ *   secret's ARN (AUDIT_SECRET_OUTPUT) for the step. IAM still governs it: only principals granted
+ *   rds-data:* on this cluster and GetSecretValue on its secret (the deploy role) can use it.
  * - Network: the database's security group admits PostgreSQL (5432) from the audit-stream
  *   function's security group ONLY, and nothing else; the function's group may reach the database
  *   on 5432 and nothing more (its AWS endpoints are reached through the workload group).
@@ -17,7 +22,7 @@
  *   on-failure destination (the records' positions, for the redrive: nothing lost silently).
  */
 import { Construct } from 'constructs';
-import { Token } from 'cdktf';
+import { TerraformOutput, Token } from 'cdktf';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
@@ -54,6 +59,19 @@ export const AUDIT_FEED = Object.freeze({
 });
 
 export type AuditSizing = AuditDatabaseConfig;
+
+/** The cluster's identifier: `<prefix>-audit` (the deploy role's audit-migration grants name it too). */
+export function auditClusterIdentifier(names: Pick<Names, 'prefix'>): string {
+  return `${names.prefix}-audit`;
+}
+
+/** The cluster's ARN, known before it exists. */
+export function auditClusterArn(names: Pick<Names, 'prefix' | 'region' | 'account'>): string {
+  return `arn:aws:rds:${names.region}:${names.account}:cluster:${auditClusterIdentifier(names)}`;
+}
+
+/** The stack output holding the RDS-managed master secret's ARN (its name is generated), read by the deploy step. */
+export const AUDIT_SECRET_OUTPUT = 'audit_trail_secret_arn';
 
 /** The audit sizing, checked against Aurora's ranges; a bad value is named. */
 export function checkAuditSizing(sizing: AuditSizing, where: string): AuditSizing {
@@ -97,7 +115,7 @@ export class AuditTrailDatabase extends Construct {
     this.names = names;
     this.dataKeyArn = props.dataKeyArn;
     const sizing = checkAuditSizing(props.sizing, `environment ${names.prefix}`);
-    const identifier = `${names.prefix}-audit`;
+    const identifier = auditClusterIdentifier(names);
 
     this.databaseSecurityGroup = new SecurityGroup(this, 'database-sg', {
       name: `${identifier}-db`,
@@ -162,6 +180,13 @@ export class AuditTrailDatabase extends Construct {
       ...(props.protect ? { finalSnapshotIdentifier: `${identifier}-final` } : {}),
       enabledCloudwatchLogsExports: ['postgresql'],
       iamDatabaseAuthenticationEnabled: false,
+      // The RDS Data API, for the deploy step that applies db/audit/migrations (AUDIT-1).
+      enableHttpEndpoint: true,
+    });
+    new TerraformOutput(this, AUDIT_SECRET_OUTPUT, {
+      staticId: true,
+      value: this.cluster.masterUserSecret.get(0).secretArn,
+      description: 'The audit trail cluster master secret (RDS-managed): the deploy step applies db/audit/migrations with it through the Data API',
     });
     for (let i = 0; i < sizing.instances; i += 1) {
       this.instances.push(

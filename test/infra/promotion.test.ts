@@ -10,7 +10,8 @@ import { Names } from '../../stacks/naming';
 import { READ_ONLY_ACTION } from '../../stacks/bootstrap-stack';
 import { cleanupSynth, model } from './support/synth';
 import { block, list, statementsOf, type Json } from './support/model';
-import { deployTimeSteps, redshiftSecretArnOf, runnableSteps } from '../../scripts/post-deploy';
+import { auditSecretArnOf, deployTimeSteps, redshiftSecretArnOf, runnableSteps } from '../../scripts/post-deploy';
+import { AUDIT_DB_NAME, AUDIT_SECRET_OUTPUT } from '../../stacks/lib/audit-db';
 import { EMR_NODE_RUNTIME_KEY } from '../../stacks/analytics-stack';
 import type { PlanManifest } from '../../scripts/deploy/manifest';
 
@@ -115,10 +116,12 @@ describe('DEP-2 deploy-time steps after an apply', () => {
     }),
   });
 
-  test('every environment loads reference data after its data stack and migrates Redshift after its analytics stack', () => {
+  test('every environment loads reference data after its data stack, migrates Redshift after its analytics stack and the audit trail after its app stack', () => {
     for (const config of ENVIRONMENTS) {
       const names = Names.of(config);
-      const [load, migrate, runtime] = deployTimeSteps(config.name);
+      const steps = deployTimeSteps(config.name);
+      expect(steps.map((step) => step.name)).toEqual(['reference-data load', 'Redshift migrations', 'EMR Node runtime upload', 'audit migrations']);
+      const [load, migrate, runtime, audit] = steps;
       expect(load!.after).toBe(`${config.prefix}-data`);
       expect(load!.command({})).toEqual(expect.arrayContaining(['scripts/load-reference-data.ts', '--table', names.tableName('reference')]));
       expect(migrate!.after).toBe(`${config.prefix}-analytics`);
@@ -137,6 +140,20 @@ describe('DEP-2 deploy-time steps after an apply', () => {
         '--region',
         config.region,
       ]);
+      // AUDIT-1: the audit trail's Aurora cluster lives in the app stack; its migrations go through the Data API.
+      expect(audit!.after).toBe(`${config.prefix}-app`);
+      expect(audit!.command({ auditSecretArn: 'arn:aws:secretsmanager:x:1:secret:rds!cluster-1' })).toEqual([
+        'scripts/audit-migrate.ts',
+        '--cluster-arn',
+        `arn:aws:rds:${config.region}:${config.account}:cluster:${names.prefix}-audit`,
+        '--secret-arn',
+        'arn:aws:secretsmanager:x:1:secret:rds!cluster-1',
+        '--database',
+        AUDIT_DB_NAME,
+        '--region',
+        config.region,
+      ]);
+      expect(() => audit!.command({})).toThrow(new RegExp(`${config.prefix}-app has no output ${AUDIT_SECRET_OUTPUT}`));
     }
     expect(() => deployTimeSteps('qa')).toThrow(/unknown environment "qa"/);
   });
@@ -144,10 +161,12 @@ describe('DEP-2 deploy-time steps after an apply', () => {
   test('a step waits with its stack on a first deploy, and runs once the stack exists', () => {
     const steps = deployTimeSteps('dev');
     const first = runnableSteps(steps, manifest({ data: 'it reads ledgerline-dev-network…', analytics: 'waits', app: 'waits', observability: 'waits' }));
-    expect(first.map((entry) => entry.skip !== undefined)).toEqual([true, true, true]);
+    expect(first.map((entry) => entry.skip !== undefined)).toEqual([true, true, true, true]);
     expect(first[0]!.skip).toMatch(/ledgerline-dev-data waits for a later run/);
     const third = runnableSteps(steps, manifest({ app: 'waits', observability: 'waits' }));
-    expect(third.map((entry) => entry.skip)).toEqual([undefined, undefined, undefined]);
+    expect(third.map((entry) => entry.skip)).toEqual([undefined, undefined, undefined, expect.stringMatching(/ledgerline-dev-app waits for a later run/)]);
+    const fourth = runnableSteps(steps, manifest({ observability: 'waits' }));
+    expect(fourth.map((entry) => entry.skip)).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   test("the admin secret's ARN is read from the analytics stack's cross-stack output", () => {
@@ -155,6 +174,14 @@ describe('DEP-2 deploy-time steps after an apply', () => {
       'arn:aws:secretsmanager:x',
     );
     expect(redshiftSecretArnOf({ other: { value: 1 } })).toBeUndefined();
+  });
+
+  test("the audit cluster's secret ARN is read from the app stack's own output, by its exact name", () => {
+    expect(auditSecretArnOf({ [AUDIT_SECRET_OUTPUT]: { value: 'arn:aws:secretsmanager:x:1:secret:rds!cluster-1' }, other: { value: 'arn:other' } })).toBe(
+      'arn:aws:secretsmanager:x:1:secret:rds!cluster-1',
+    );
+    expect(auditSecretArnOf({ [`${AUDIT_SECRET_OUTPUT}_copy`]: { value: 'arn:s' } })).toBeUndefined();
+    expect(auditSecretArnOf({ [AUDIT_SECRET_OUTPUT]: { value: 7 } })).toBeUndefined();
   });
 
   test('the apply step runs the deploy-time steps after applying', () => {

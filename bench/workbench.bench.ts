@@ -1,63 +1,82 @@
 /**
  * npm run bench:workbench: the exceptions workbench at a big run's scale, on the embedded SQLite
- * store (`<out>/workbench.db`, durable, WAL). It imports N exception cases (default 100,000 over
- * 200 accounts; four in five in batches of five, REC-CASE-1), re-imports the same run, imports a later run that clears 10%, then times the
- * queries and actions finance makes: the default list page, filtered pages, one case with its
- * history, and a comment (one versioned conditional write + its history line). Prints ms and peak
- * RSS. A benchmark, not a test: it asserts nothing.
+ * store (`<out>/workbench.db`, durable, WAL). It imports N exception cases (default 1,000,000 over
+ * 2,000 accounts), generated and imported in chunks so the whole run is never in memory (each
+ * chunk through the one case builder and importRunCases, the path a run's import takes), works a
+ * few percent of them (resolved, proposed for write-off: other statuses), then times the list
+ * pages finance opens, each with p50 / p95 / p99 over the repetitions:
+ *   - the default list page (OPEN + PENDING_APPROVAL, oldest first, 200 a page) and a filtered page
+ *     (the default statuses and one reason: the link of an "Open STALE" count), and by account;
+ *   - deep pages by the store's OFFSET paging (what the list and the CSV export do today) and by a
+ *     keyset cursor (age, case id) of the page before, the query proposed for the store (below),
+ *     after a full walk of every open case page by page (each case exactly once, in order);
+ *   - one case with its history, and a comment (one versioned conditional write + its history line).
+ * Then peak RSS and the machine's calibration (bench/calibrate.ts) in the same run. A benchmark, not
+ * a test: it asserts only that the cursor walk saw each open case once.
+ *
+ * The keyset query proposed for SqliteWorkbenchStore.list (REC-PERF-1; `keysetSql` below is it):
+ * per status, two ordered index ranges cut at the cursor (age, case id), each limited to the page,
+ * merged (an OR of the two cuts would not seek: it scans from the first page to the cursor):
+ *   SELECT case_json, age_days, case_id FROM (
+ *     SELECT * FROM (SELECT … FROM cases WHERE status = ? [AND reason = ?] [AND account_id = ?] AND age_days = ? AND case_id > ?
+ *       ORDER BY age_days DESC, case_id LIMIT ?)
+ *     UNION ALL SELECT * FROM (… AND age_days < ? ORDER BY age_days DESC, case_id LIMIT ?)
+ *     UNION ALL … (the same two per status)
+ *   ) ORDER BY age_days DESC, case_id LIMIT ?
+ * over the indexes (status, age_days DESC, case_id) (there), (status, reason, age_days DESC, case_id)
+ * and (status, account_id, age_days DESC, case_id) (proposed: created here after the store's own
+ * figures are taken).
  *
  *   npm run bench:workbench
- *   npm run bench:workbench -- --count 1000000
+ *   npm run bench:workbench -- --count 100000 --repeat 100 --store-repeat 20
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../src/adapters/embedded/workbench-store';
-import { applyCaseAction, casesFromResult, type ExceptionCase, type ExceptionRow, resultFromRows, rowLookups } from '../src/recon/workbench/cases';
+import { applyCaseAction, type CaseStatus, casesFromResult, type ExceptionCase, type ExceptionRow, resultFromRows, rowLookups } from '../src/recon/workbench/cases';
 import { dashboardData } from '../src/recon/workbench/dashboard';
 import { importRunCases } from '../src/recon/workbench/import-cases';
+import type { CaseFilter } from '../src/recon/workbench/ports';
 import { calibrate, calibrationLine } from './calibrate';
 
 const REASONS = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE', 'SPLIT_INCOMPLETE', 'STALE'];
-const ACCOUNTS = 200;
+const PAGE = 200;
+const CHUNK = 50_000;
+const OPEN: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL'];
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   return index > 0 ? Number(process.argv[index + 1]) : fallback;
 }
 
-function percentile(sorted: number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function exceptionRows(count: number, skipEvery = 0): ExceptionRow[] {
+/** Exception rows from..to of a run of `count` over `accounts` accounts (each account a contiguous range of rows). */
+function exceptionRows(from: number, to: number, count: number, accounts: number): ExceptionRow[] {
   const rows: ExceptionRow[] = [];
-  for (let i = 0; i < count; i += 1) {
-    if (skipEvery > 0 && i % skipEvery === 0) continue;
+  const perAccount = Math.ceil(count / accounts);
+  for (let i = from; i < to; i += 1) {
     const cents = (i * 7919) % 1_000_000;
+    const account = Math.floor(i / perAccount);
     rows.push({
       side: i % 4 === 0 ? 'ledger' : 'statement',
       id: `f1e2d3c4b5a6:${Math.floor(i / 1000)}:${i % 1000}`,
       reason: REASONS[i % REASONS.length]!,
-      ageDays: String(i % 120),
+      // Ages spread over 0..119 days, not in id order.
+      ageDays: String((i * 37) % 120),
       statementLineId: `f1e2d3c4b5a6:${Math.floor(i / 1000)}:${i % 1000}`,
       bankReference: `BR${i}`,
       ledgerEntryId: i % 3 === 0 ? `L-${i}` : '',
-      accountId: `GB${String(10 + (Math.floor(i / 5) % ACCOUNTS)).padStart(2, '0')}LDGL000000${String(Math.floor(i / 5) % ACCOUNTS).padStart(8, '0')}`,
+      accountId: `GB${String(10 + (account % 90)).padStart(2, '0')}LDGL${String(account).padStart(14, '0')}`,
       currency: 'GBP',
       amount: `${i % 2 === 0 ? '-' : ''}${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`,
       detail: '',
-      // REC-CASE-1: four rows in five are the items of a batch (same account), worked as one case.
-      ...(i % 5 === 0 ? {} : { group: `batch:${Math.floor(i / 5)}` }),
     });
   }
   return rows;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await work();
-  return [result, performance.now() - started];
 }
 
 /** The run's cases through the one case builder (the rows read back as the result they came from). */
@@ -70,60 +89,211 @@ function casesOf(runId: string, rows: ExceptionRow[], at: string): ExceptionCase
   );
 }
 
+async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+}
+
+type Db = ReturnType<typeof openWorkbenchDatabase>;
+interface Cursor {
+  ageDays: number;
+  caseId: string;
+}
+
+/**
+ * The proposed keyset page: per status, two ordered index ranges cut at the cursor (the rest of the
+ * cursor's age after its case id, then the younger ages), each limited to the page, merged.
+ */
+function keysetPage(db: Db, filter: Pick<CaseFilter, 'reason' | 'accountId'> & { status: readonly CaseStatus[] }, cursor: Cursor | undefined, limit = PAGE): { rows: ExceptionCase[]; next?: Cursor } {
+  const { sql, params } = keysetSql(filter, cursor, limit);
+  const rows = db.prepare<(string | number)[], { case_json: string; age_days: number; case_id: string }>(sql).all(...params);
+  const last = rows.at(-1);
+  return { rows: rows.map((row) => JSON.parse(row.case_json) as ExceptionCase), ...(last && rows.length === limit ? { next: { ageDays: last.age_days, caseId: last.case_id } } : {}) };
+}
+
+function keysetSql(filter: Pick<CaseFilter, 'reason' | 'accountId'> & { status: readonly CaseStatus[] }, cursor: Cursor | undefined, limit = PAGE): { sql: string; params: (string | number)[] } {
+  const parts: string[] = [];
+  const params: (string | number)[] = [];
+  const range = (status: CaseStatus, cut: string, cutParams: (string | number)[]): void => {
+    const where = ['status = ?'];
+    params.push(status);
+    if (filter.reason) {
+      where.push('reason = ?');
+      params.push(filter.reason);
+    }
+    if (filter.accountId) {
+      where.push('account_id = ?');
+      params.push(filter.accountId);
+    }
+    if (cut) {
+      where.push(cut);
+      params.push(...cutParams);
+    }
+    parts.push(`SELECT * FROM (SELECT case_json, age_days, case_id FROM cases WHERE ${where.join(' AND ')} ORDER BY age_days DESC, case_id LIMIT ?)`);
+    params.push(limit);
+  };
+  for (const status of filter.status) {
+    if (!cursor) range(status, '', []);
+    else {
+      range(status, 'age_days = ? AND case_id > ?', [cursor.ageDays, cursor.caseId]);
+      range(status, 'age_days < ?', [cursor.ageDays]);
+    }
+  }
+  params.push(limit);
+  return { sql: `SELECT case_json, age_days, case_id FROM (${parts.join(' UNION ALL ')}) ORDER BY age_days DESC, case_id LIMIT ?`, params };
+}
+
+function line(label: string, samples: number[], extra = ''): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return `${label.padEnd(52)} ${percentile(sorted, 50).toFixed(2).padStart(8)} ${percentile(sorted, 95).toFixed(2).padStart(8)} ${percentile(sorted, 99).toFixed(2).padStart(8)}${extra}`;
+}
+
+async function repeat(times: number, work: () => Promise<unknown> | unknown): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i += 1) samples.push((await timed(work))[1]);
+  return samples;
+}
+
+function plan(db: Db, sql: string, ...params: (string | number)[]): string {
+  return db
+    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .all(...params)
+    .map((row) => (row as { detail: string }).detail)
+    .join(' | ');
+}
+
 async function main(): Promise<void> {
-  const count = arg('count', 100_000);
+  const count = arg('count', 1_000_000);
+  const accounts = arg('accounts', 2_000);
+  const times = arg('repeat', 200);
+  // The store's own queries sort every open case at this scale: fewer repetitions of them.
+  const storeTimes = arg('store-repeat', 20);
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; node ${process.version}`);
   const dir = mkdtempSync(join(tmpdir(), 'ledgerline-workbench-bench-'));
   const db = openWorkbenchDatabase(dir);
   const store = new SqliteWorkbenchStore(db);
   try {
-    const rows = exceptionRows(count);
-    const [first, buildMs] = await timed(async () => casesOf('run-1', rows, '2026-11-22T09:00:00.000Z'));
-    const covered = new Set(first.map((c) => c.accountId));
-    const [imported, importMs] = await timed(() => importRunCases(store, { runId: 'run-1', coveredAccounts: covered, at: '2026-11-22T09:00:00.000Z' }, first));
-    const [again, againMs] = await timed(() => importRunCases(store, { runId: 'run-1', coveredAccounts: covered, at: '2026-11-22T09:00:00.000Z' }, first));
-    const second = casesOf('run-2', exceptionRows(count, 10), '2026-11-23T09:00:00.000Z');
-    const [later, laterMs] = await timed(() => importRunCases(store, { runId: 'run-2', coveredAccounts: covered, at: '2026-11-23T09:00:00.000Z' }, second));
+    // Generated and imported a chunk at a time: at most CHUNK rows and their cases in memory.
+    const at = '2026-11-22T09:00:00.000Z';
+    let raised = 0;
+    const [, importMs] = await timed(async () => {
+      for (let from = 0, part = 0; from < count; from += CHUNK, part += 1) {
+        const cases = casesOf('run-1', exceptionRows(from, Math.min(count, from + CHUNK), count, accounts), at);
+        raised += (await importRunCases(store, { runId: `run-1/${part}`, coveredAccounts: new Set(), at }, cases)).raised;
+      }
+    });
+    console.log(`\n${count.toLocaleString('en')} exceptions over ${accounts} accounts, SQLite WAL in ${dir}`);
+    console.log(
+      `import in chunks of ${CHUNK.toLocaleString('en')}: ${(importMs / 1000).toFixed(1)} s (${raised.toLocaleString('en')} cases; ${Math.round(raised / (importMs / 1000)).toLocaleString('en')} cases/s)`,
+    );
 
-    console.log(`\n${count} exceptions over ${covered.size} accounts, SQLite WAL in ${dir}`);
-    console.log(`build run-1's cases from ${rows.length} exceptions: ${buildMs.toFixed(0)} ms (${first.length} cases, ${first.filter((c) => c.members).length} grouped)`);
-    console.log(`import run-1: ${importMs.toFixed(0)} ms (${imported.raised} raised; ${Math.round(imported.raised / (importMs / 1000))} cases/s)`);
-    console.log(`re-import run-1: ${againMs.toFixed(0)} ms (alreadyImported: ${again.alreadyImported})`);
-    console.log(`import run-2 (10% no longer reported): ${laterMs.toFixed(0)} ms (${later.cleared} cleared)`);
+    // Work a few percent: 1 in 50 resolved, 1 in 97 proposed for write-off (PENDING_APPROVAL).
+    const actor = { user: 'rita@bank.example', roles: ['reconciler' as const] };
+    const ids = db.prepare<[], { case_id: string }>('SELECT case_id FROM cases ORDER BY case_id').all();
+    const [, workMs] = await timed(async () => {
+      for (let i = 0; i < ids.length; i += 1) {
+        if (i % 50 !== 0 && i % 97 !== 0) continue;
+        const current = (await store.get(ids[i]!.case_id))!;
+        const action =
+          i % 50 === 0
+            ? ({ type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'cleared next day' } as const)
+            : ({ type: 'propose-write-off', target: 'WRITE_OFF', note: 'below threshold' } as const);
+        const { next, event } = applyCaseAction(current, action, actor, at, current.version);
+        await store.save(next, event);
+      }
+    });
+    const counts = await store.counts();
+    console.log(`worked ${Math.round(ids.length / 50 + ids.length / 97).toLocaleString('en')} cases in ${(workMs / 1000).toFixed(1)} s; by status ${JSON.stringify(counts.byStatus)}`);
+    const openCount = (counts.byStatus.OPEN ?? 0) + (counts.byStatus.PENDING_APPROVAL ?? 0);
+    const accountId = (await store.get(ids[Math.floor(ids.length / 3)]!.case_id))!.accountId;
 
-    const queries: [string, Parameters<SqliteWorkbenchStore['list']>[0]][] = [
-      ['default list page (open + pending, 200)', { status: ['OPEN', 'PENDING_APPROVAL'] }],
-      ['by reason', { status: ['OPEN'], reason: 'AMOUNT_MISMATCH' }],
-      ['by account', { accountId: first[17]!.accountId }],
-      ['search a reference', { search: 'BR4242' }],
-    ];
-    console.log('\nms per request            p50      p99   (200 repetitions)');
-    for (const [label, filter] of queries) {
-      const samples: number[] = [];
-      for (let i = 0; i < 200; i += 1) samples.push((await timed(() => store.list(filter)))[1]);
-      samples.sort((a, b) => a - b);
-      console.log(`${label.padEnd(40)} ${percentile(samples, 50).toFixed(2).padStart(7)} ${percentile(samples, 99).toFixed(2).padStart(8)}`);
+    const defaultFilter: CaseFilter = { status: OPEN };
+    const reasonFilter: CaseFilter = { status: OPEN, reason: 'STALE' };
+    const accountFilter: CaseFilter = { status: OPEN, accountId };
+    console.log(`\nquery plans (the store's own SQL today):`);
+    console.log(`  default  ${plan(db, 'SELECT case_json FROM cases WHERE status IN (?, ?) ORDER BY age_days DESC, case_id LIMIT 200 OFFSET 0', ...OPEN)}`);
+    console.log(`  reason   ${plan(db, 'SELECT case_json FROM cases WHERE status IN (?, ?) AND reason = ? ORDER BY age_days DESC, case_id LIMIT 200 OFFSET 0', ...OPEN, 'STALE')}`);
+
+    console.log(`\nms per request (${storeTimes} repetitions; ${PAGE} cases a page)     p50      p95      p99`);
+    console.log(line('store.list: default page (open + pending, oldest)', await repeat(storeTimes, () => store.list(defaultFilter))));
+    console.log(line('store.list: filtered page (open + pending, STALE)', await repeat(storeTimes, () => store.list(reasonFilter))));
+    console.log(line('store.list: by account (open + pending)', await repeat(storeTimes, () => store.list(accountFilter))));
+    console.log(line('store.list: search a reference', await repeat(Math.min(storeTimes, 10), () => store.list({ search: 'br4242' }))));
+    const deep = [10, 100, Math.floor(openCount / PAGE / 2), Math.floor(openCount / PAGE) - 1].filter((p, i, all) => p > 0 && all.indexOf(p) === i);
+    for (const pageNo of deep) {
+      console.log(
+        line(`store.list: OFFSET page ${pageNo} (offset ${(pageNo * PAGE).toLocaleString('en')})`, await repeat(Math.min(times, 20), () => store.list({ ...defaultFilter, offset: pageNo * PAGE }))),
+      );
     }
-    const dashboard: number[] = [];
-    for (let i = 0; i < 200; i += 1) dashboard.push((await timed(async () => dashboardData(await store.runStats(), await store.openCaseAges())))[1]);
-    dashboard.sort((a, b) => a - b);
-    console.log(`${'dashboard figures (REC-DASH-1)'.padEnd(40)} ${percentile(dashboard, 50).toFixed(2).padStart(7)} ${percentile(dashboard, 99).toFixed(2).padStart(8)}`);
+    console.log(line('dashboard figures (REC-DASH-1)', await repeat(storeTimes, async () => dashboardData(await store.runStats(), await store.openCaseAges()))));
+
+    // The proposed indexes, then the keyset pages.
+    const [, indexMs] = await timed(() =>
+      db.exec(`CREATE INDEX IF NOT EXISTS cases_by_status_reason ON cases (status, reason, age_days DESC, case_id);
+        CREATE INDEX IF NOT EXISTS cases_by_status_account ON cases (status, account_id, age_days DESC, case_id);`),
+    );
+    db.exec('ANALYZE');
+    console.log(`\nproposed indexes (status, reason, age, id) and (status, account, age, id) built in ${(indexMs / 1000).toFixed(1)} s`);
+    const explain = (filter: Parameters<typeof keysetSql>[0]) => {
+      const { sql, params } = keysetSql(filter, { ageDays: 60, caseId: 'x' });
+      return plan(db, sql, ...params);
+    };
+    console.log(`  keyset default  ${explain({ status: OPEN })}`);
+    console.log(`  keyset reason   ${explain({ status: OPEN, reason: 'STALE' })}`);
+
+    // A full walk by cursor: every open case once, in order; cursors kept at the deep pages.
+    const cursors = new Map<number, Cursor>();
+    const seen = new Set<string>();
+    let pages = 0;
+    let previous: ExceptionCase | undefined;
+    let cursor: Cursor | undefined;
+    const [, walkMs] = await timed(() => {
+      do {
+        if (deep.includes(pages) && cursor) cursors.set(pages, cursor);
+        const page = keysetPage(db, { status: OPEN }, cursor);
+        for (const c of page.rows) {
+          if (seen.has(c.caseId)) throw new Error(`the cursor walk saw case ${c.caseId} twice`);
+          if (previous && (previous.ageDays < c.ageDays || (previous.ageDays === c.ageDays && previous.caseId > c.caseId))) throw new Error(`the cursor walk is out of order at ${c.caseId}`);
+          seen.add(c.caseId);
+          previous = c;
+        }
+        cursor = page.next;
+        pages += 1;
+      } while (cursor);
+    });
+    if (seen.size !== openCount) throw new Error(`the cursor walk saw ${seen.size} cases, not the ${openCount} open ones`);
+    console.log(
+      `\ncursor walk of every open case: ${pages.toLocaleString('en')} pages, ${seen.size.toLocaleString('en')} cases each once in order, ${(walkMs / 1000).toFixed(1)} s (${(walkMs / pages).toFixed(2)} ms a page)`,
+    );
+    seen.clear();
+
+    console.log(`\nms per request (${times} repetitions; ${PAGE} cases a page)     p50      p95      p99`);
+    console.log(line('keyset: default page (open + pending, oldest)', await repeat(times, () => keysetPage(db, { status: OPEN }, undefined))));
+    console.log(line('keyset: filtered page (open + pending, STALE)', await repeat(times, () => keysetPage(db, { status: OPEN, reason: 'STALE' }, undefined))));
+    console.log(line('keyset: by account (open + pending)', await repeat(times, () => keysetPage(db, { status: OPEN, accountId }, undefined))));
+    for (const pageNo of deep) {
+      const at = cursors.get(pageNo);
+      if (at) console.log(line(`keyset: cursor page ${pageNo} (after ${(pageNo * PAGE).toLocaleString('en')})`, await repeat(times, () => keysetPage(db, { status: OPEN }, at))));
+    }
+    console.log(line('store.list: default page with the proposed indexes', await repeat(storeTimes, () => store.list(defaultFilter))));
+    console.log(line('store.list: filtered page with the proposed indexes', await repeat(storeTimes, () => store.list(reasonFilter))));
+
     const detail: number[] = [];
     const comment: number[] = [];
-    const actor = { user: 'rita@bank.example', roles: ['reconciler' as const] };
     for (let i = 0; i < 1000; i += 1) {
-      const caseId = first[(i * 97) % first.length]!.caseId;
+      const caseId = ids[(i * 977) % ids.length]!.case_id;
       const [pair, readMs] = await timed(async () => Promise.all([store.get(caseId), store.history(caseId)]));
       detail.push(readMs);
       const current = pair[0]!;
       const { next, event } = applyCaseAction(current, { type: 'comment', note: `checked ${i}` }, actor, new Date().toISOString(), current.version);
       comment.push((await timed(() => store.save(next, event)))[1]);
     }
-    detail.sort((a, b) => a - b);
-    comment.sort((a, b) => a - b);
-    console.log(`${'case + history'.padEnd(40)} ${percentile(detail, 50).toFixed(2).padStart(7)} ${percentile(detail, 99).toFixed(2).padStart(8)}`);
-    console.log(`${'comment (conditional write + history)'.padEnd(40)} ${percentile(comment, 50).toFixed(2).padStart(7)} ${percentile(comment, 99).toFixed(2).padStart(8)}`);
+    console.log(line('case + history', detail));
+    console.log(line('comment (conditional write + history)', comment));
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    const usage = process.cpuUsage();
+    console.log(`CPU (user + sys): ${((usage.user + usage.system) / 1e6).toFixed(1)} s`);
     console.log(calibrationLine(calibrate()));
   } finally {
     db.close();

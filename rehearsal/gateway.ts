@@ -265,6 +265,17 @@ export class Gateway {
     return this.services.deployment.secrets.find(matches) ?? this.createdSecrets.find(matches);
   }
 
+  /**
+   * A secret another service manages (e.g. an RDS cluster's master secret, named by Terraform
+   * only through its ARN): served under that ARN from now on, and known to the IAM contract.
+   */
+  registerSecret(arn: string, value: string): void {
+    const name = /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn)?.[1] ?? arn.split(':secret:').pop()!;
+    if (!this.secretNamed(arn)) this.createdSecrets.push({ arn, name });
+    this.services.secretValues.set(arn, value);
+    this.services.authorizer.secretCreated?.(arn, name);
+  }
+
   /** CreateSecret (SecretString only, the account's default key): the ARN gets Secrets Manager's random 6-character suffix. */
   private createSecret(input: Record<string, unknown>): GatewayResponse {
     const name = String(input.Name ?? '');

@@ -90,10 +90,20 @@ export class FunctionHost {
     return join(this.options.workDir, 'logs', `${this.definition.functionName}.log`);
   }
 
+  /**
+   * What the Lambda runtime itself provides beyond the function's configuration, where the
+   * rehearsal emulates it (e.g. NODE_EXTRA_CA_CERTS: the runtime's trust store of the RDS CAs),
+   * and REHEARSAL_CONNECT (host:port=host:port,…): the runner redirects those TCP connections (a
+   * synthesized endpoint's DNS name to its local stand-in) and removes the variable before the
+   * bundle loads. Applies to processes started from now on.
+   */
+  readonly runtime: Record<string, string> = {};
+
   /** The environment Lambda gives this function's processes. */
   environment(): Record<string, string> {
     const fn = this.definition;
     return {
+      ...this.runtime,
       ...fn.environment,
       AWS_REGION: this.options.region,
       AWS_DEFAULT_REGION: this.options.region,

@@ -11,6 +11,33 @@
 const path = require('node:path');
 
 const [handlerSpec] = process.argv.slice(2);
+
+// The rehearsal's network emulation (rehearsal/lambda-host.ts `runtime`): TCP connections to a
+// synthesized endpoint go to its local stand-in; the TLS server name stays the endpoint's.
+const redirects = new Map(
+  String(process.env.REHEARSAL_CONNECT || '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => entry.split('=')),
+);
+delete process.env.REHEARSAL_CONNECT;
+if (redirects.size > 0) {
+  const net = require('node:net');
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function redirected(...args) {
+    const options =
+      args[0] !== null && typeof args[0] === 'object'
+        ? args[0]
+        : typeof args[0] === 'number' || typeof args[0] === 'string'
+          ? { port: args[0], host: typeof args[1] === 'string' ? args[1] : 'localhost' }
+          : undefined;
+    const target = options && options.path === undefined ? redirects.get(`${options.host}:${options.port}`) : undefined;
+    if (!target) return connect.apply(this, args);
+    const at = target.lastIndexOf(':');
+    const rest = args.slice(args[0] !== null && typeof args[0] === 'object' ? 1 : typeof args[1] === 'string' ? 2 : 1);
+    return connect.call(this, { ...(typeof args[0] === 'object' ? args[0] : {}), host: target.slice(0, at), port: Number(target.slice(at + 1)) }, ...rest);
+  };
+}
 const taskRoot = process.cwd();
 let handler;
 let initError;

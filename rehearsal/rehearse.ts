@@ -54,6 +54,7 @@ import { diffMaps, section, seconds, table, type Difference } from './report';
 import { authorisationItem, generateInput, generateStatement, ledgerExport, legsOfRecords, POISON_AUTHORISATION_ID, type ExportLeg } from './traffic';
 import { FLOW_KEYS } from '../src/adapters/aws/tables';
 import { readOutboxRecords, rehearseModes, type ModesReport } from './modes';
+import { startAuditStandIn, type AuditReport, type AuditStandIn } from './audit';
 import { deliveryOf, PARTNER_PURPOSE, setUpPartner, waitUntil, type NotificationsReport, type Partner, type SweeperCase } from './edge';
 
 export interface RehearsalOptions {
@@ -122,6 +123,8 @@ export interface RehearsalReport {
   modes: ModesReport;
   /** NOTIFY-2, HOOK-1/2: notify and webhook-sweeper with a partner subscribed to the modes' payments (rehearsal/edge.ts). */
   notifications?: NotificationsReport;
+  /** AUDIT-1: audit-stream on the audited tables' stream records → the audit trail in a local PostgreSQL (rehearsal/audit.ts). */
+  audit?: AuditReport;
   equal: boolean;
   exitCode: number;
   workDir: string;
@@ -227,6 +230,10 @@ function emulationTable(cloud: RehearsalCloud, deployment: Deployment): Rehearsa
     'Customer edge: notify, webhook-sweeper (rehearsal/edge.ts)',
     "a partner's webhook receiver on loopback (real HTTP), its signing key created in Secrets Manager and its subscription in the notifications table by the product's own adapters; the sweeper by its schedule's target",
   );
+  add(
+    'Aurora PostgreSQL (audit trail) + audit-stream (rehearsal/audit.ts)',
+    "local PostgreSQL over TCP with TLS for the synthesized endpoint (a throw-away CA trusted as the runtime's RDS CAs; connections to the endpoint's name redirected), the RDS-managed secret served, the audit migrations applied; the streams' records delivered after the run in the mappings' batches, every third twice",
+  );
   add('ALB + Okta + workbench function', 'NOT exercised', 'gap');
   add('CloudWatch logs, metrics, alarms, X-Ray', 'function output to log files only', 'gap');
   return rows;
@@ -297,9 +304,17 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   const report: Partial<RehearsalReport> = { env: options.env, count: options.count, seed: options.seed, workDir, findings };
   let postgres: PostgresCluster | undefined;
   let partnerEndpoint: Partner | undefined;
+  let auditStandIn: AuditStandIn | undefined;
   let redshiftApi: PostgresDataApi | undefined;
   try {
     await cloud.start();
+    // AUDIT-1: the audit trail's stand-in, collecting the audited tables' stream records from the start.
+    try {
+      auditStandIn = await startAuditStandIn(cloud);
+      if (auditStandIn) for (const name of [...cloud.gaps.keys()]) if (name.startsWith('DynamoDB stream mapping ') && name.endsWith('-audit-stream')) cloud.gaps.delete(name);
+    } catch (error) {
+      findings.push(`the audit trail's stand-in (rehearsal/audit.ts) could not start: ${(error as Error).message.slice(0, 600)}`);
+    }
     timings.bootMs = performance.now() - bootStarted;
     const emulation = emulationTable(cloud, deployment);
     log(section(`Rehearsal of ${options.env} (${deployment.region}, account ${deployment.account}) from ${synthDir}`));
@@ -677,6 +692,26 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     });
     timings.edgeMs = performance.now() - edgeStarted;
 
+    // AUDIT-1: every audited stream record of the run → audit-stream (as its mappings batch them, re-delivered) → the audit trail.
+    let audit: AuditReport | undefined;
+    if (auditStandIn) {
+      log(section("Audit trail: audit-stream on the audited tables' streams"));
+      const auditStarted = performance.now();
+      try {
+        audit = await auditStandIn.report();
+        log(`${JSON.stringify({ ...audit, missing: audit.missing.length })}\n`);
+        if (audit.invocationErrors.length > 0) findings.push(`audit-stream failed: ${audit.invocationErrors.join('; ')}`);
+        if (audit.rows !== audit.expectedRows || audit.missing.length > 0)
+          findings.push(`the audit trail holds ${audit.rows} rows for ${audit.expectedRows} audited stream records (missing e.g. ${audit.missing.slice(0, 3).join(', ') || 'none'})`);
+        if (audit.duplicates > 0) findings.push(`${audit.duplicates} audited record(s) are stored more than once after re-delivery`);
+        if (!audit.intact) findings.push(`the audit trail's chain does not verify: ${audit.faults.join('; ')}`);
+        if (audit.redelivered === 0) findings.push('no audit stream batch was delivered twice: idempotency under re-delivery not exercised');
+      } catch (error) {
+        findings.push(`the audit trail case failed: ${(error as Error).message.slice(0, 600)}`);
+      }
+      timings.auditMs = performance.now() - auditStarted;
+    }
+
     // Dead letters: exactly the poisoned record on the Pipe's DLQ is expected.
     const deadLetters: DeadLetterReport[] = [];
     for (const queue of cloud.queues.queues.values()) {
@@ -773,6 +808,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
       twinSwaps: swaps,
       modes,
       notifications,
+      audit,
       equal,
       exitCode,
     } satisfies Partial<RehearsalReport>);
@@ -825,6 +861,7 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   } finally {
     await partnerEndpoint?.close();
     await cloud.stop();
+    await auditStandIn?.stop().catch(() => undefined);
     await redshiftApi?.close().catch(() => undefined);
     await postgres?.stop();
     if (!options.keep) rmSync(workDir, { recursive: true, force: true });

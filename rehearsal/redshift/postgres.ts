@@ -12,7 +12,7 @@
  * version first), else /usr/local/pgsql/bin. Missing → PostgresMissingError saying how to install.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -98,7 +98,16 @@ function asUser(user: string | undefined, binary: string, args: readonly string[
 }
 
 /** Starts a throw-away cluster (see the module comment). */
-export async function startPostgres(options: { binDir?: string; port?: number } = {}): Promise<PostgresCluster> {
+export async function startPostgres(
+  options: {
+    binDir?: string;
+    port?: number;
+    /** Also listen on TCP at this address (e.g. 127.0.0.1) on `port` (trust auth, as the socket). */
+    listen?: string;
+    /** Serve TLS with this certificate and key (PEM files; copied into the cluster's directory). */
+    ssl?: { certFile: string; keyFile: string };
+  } = {},
+): Promise<PostgresCluster> {
   const bin = options.binDir ?? findPostgresBinaries();
   if (!bin || !isExecutable(join(bin, 'initdb')) || !isExecutable(join(bin, 'pg_ctl'))) throw new PostgresMissingError(`${bin ? `no initdb/pg_ctl in ${bin}. ` : ''}${POSTGRES_INSTALL_HINT}`);
   const root = process.getuid?.() === 0;
@@ -131,7 +140,30 @@ export async function startPostgres(options: { binDir?: string; port?: number } 
   try {
     if (owner) chownSync(dir, owner.uid, owner.gid);
     await asUser(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], 'initdb');
-    const serverOptions = [`-k ${dir}`, "-c listen_addresses=''", `-p ${port}`, '-c fsync=off', '-c full_page_writes=off', '-c synchronous_commit=off', '-c max_connections=20'].join(' ');
+    const tls: string[] = [];
+    if (options.ssl) {
+      // The server refuses a key others can read; it must belong to the user it runs as.
+      for (const [from, name, mode] of [
+        [options.ssl.certFile, 'server.crt', 0o644],
+        [options.ssl.keyFile, 'server.key', 0o600],
+      ] as const) {
+        const to = join(dir, name);
+        copyFileSync(from, to);
+        chmodSync(to, mode);
+        if (owner) chownSync(to, owner.uid, owner.gid);
+      }
+      tls.push('-c ssl=on', `-c ssl_cert_file=${join(dir, 'server.crt')}`, `-c ssl_key_file=${join(dir, 'server.key')}`);
+    }
+    const serverOptions = [
+      `-k ${dir}`,
+      `-c listen_addresses=${options.listen ?? "''"}`,
+      `-p ${port}`,
+      ...tls,
+      '-c fsync=off',
+      '-c full_page_writes=off',
+      '-c synchronous_commit=off',
+      '-c max_connections=20',
+    ].join(' ');
     started = true;
     await asUser(user, join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', serverOptions, '-w', '-t', '60', 'start'], 'pg_ctl start');
   } catch (error) {

@@ -4,7 +4,9 @@
  * deployed functions, redeliveries and a transient fault injected, the sweeper schedule fired, a
  * statement reconciled; then the operating-mode functions (ingest-batch by its S3 rule, authorise
  * invoked synchronously, the flow auditor by its schedule after a payment's event was lost between
- * stages); everything compared with the embedded CLI on the same inputs.
+ * stages); the customer edge (a partner subscribed to the modes' posted payments: notify, then the
+ * webhook sweeper after a refused delivery; audit-stream on the audited tables' streams into a
+ * local PostgreSQL); everything compared with the embedded CLI on the same inputs.
  *
  * Red whenever the deployed system would not do what the embedded one does: a difference in
  * balances, posting records or reconciliation results, any IAM denial (a missing grant, see
@@ -117,6 +119,24 @@ describe('rehearsal of the dev deployment (300 authorisations)', () => {
     expect(report.sweeper.parked).toBe(true);
     expect(report.sweeper.redriveExecutions).toBeGreaterThan(0);
     expect(report.sweeper.runs.length).toBeGreaterThan(0);
+  });
+
+  it("audit-stream (AUDIT-1): the audited tables' stream records, batched as the synthesized mappings batch them and partly delivered twice, land in the audit trail (PostgreSQL over TLS at the synthesized endpoint) once each, and the chain verifies", () => {
+    const audit = report.audit!;
+    expect(audit.endpoint).toMatch(/^ledgerline-dev-audit\.cluster-[a-z0-9]+\.eu-west-2\.rds\.amazonaws\.com:5432$/);
+    expect(audit.invocationErrors).toEqual([]);
+    expect(Object.keys(audit.records).sort()).toEqual(['ledgerline-dev-ledger', 'ledgerline-dev-transactions', 'ledgerline-dev-workbench']);
+    expect(audit.records['ledgerline-dev-ledger']).toBeGreaterThan(report.postingRecords.rehearsal);
+    expect(audit.redelivered).toBeGreaterThan(0);
+    expect(audit.expectedRows).toBeGreaterThan(report.postingRecords.rehearsal);
+    expect({ rows: audit.rows, duplicates: audit.duplicates, missing: audit.missing, intact: audit.intact, faults: audit.faults }).toEqual({
+      rows: audit.expectedRows,
+      duplicates: 0,
+      missing: [],
+      intact: true,
+      faults: [],
+    });
+    expect(report.gaps.map((gap) => gap.name).filter((name) => name.endsWith('-audit-stream'))).toEqual([]);
   });
 
   it('has no findings and no difference, and exits 0', () => {

@@ -45,8 +45,11 @@ const CASE_INDEXES = `CREATE INDEX IF NOT EXISTS cases_by_status ON cases (statu
     CREATE INDEX IF NOT EXISTS cases_by_reason ON cases (reason);
     CREATE INDEX IF NOT EXISTS cases_by_account ON cases (account_id);
     CREATE INDEX IF NOT EXISTS cases_by_assignee ON cases (assignee) WHERE assignee IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS cases_by_due ON cases (status, due_day, age_days DESC, case_id);`;
-const DROP_CASE_INDEXES = 'DROP INDEX cases_by_status; DROP INDEX cases_by_reason; DROP INDEX cases_by_account; DROP INDEX cases_by_assignee; DROP INDEX cases_by_due;';
+    CREATE INDEX IF NOT EXISTS cases_by_due ON cases (status, due_day, age_days DESC, case_id);
+    CREATE INDEX IF NOT EXISTS open_rows_by_amount ON open_rows (account_id, currency, side, amount_minor) WHERE amount_minor IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS open_row_refs_by_case ON open_row_refs (case_id);`;
+const DROP_CASE_INDEXES =
+  'DROP INDEX cases_by_status; DROP INDEX cases_by_reason; DROP INDEX cases_by_account; DROP INDEX cases_by_assignee; DROP INDEX cases_by_due; DROP INDEX open_rows_by_amount; DROP INDEX open_row_refs_by_case;';
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
 const BULK_FIRST_IMPORT = 10_000;
 
@@ -134,7 +137,6 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       row_json TEXT NOT NULL,
       PRIMARY KEY (case_id, side, row_id)
     ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS open_rows_by_amount ON open_rows (account_id, currency, side, amount_minor) WHERE amount_minor IS NOT NULL;
     CREATE TABLE IF NOT EXISTS open_row_refs (
       account_id TEXT NOT NULL,
       currency TEXT NOT NULL,
@@ -144,7 +146,6 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       row_id TEXT NOT NULL,
       PRIMARY KEY (account_id, currency, side, ref, case_id, row_id)
     ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS open_row_refs_by_case ON open_row_refs (case_id);
     CREATE TABLE IF NOT EXISTS imported_runs (
       run_id TEXT PRIMARY KEY,
       imported_at TEXT NOT NULL
@@ -212,18 +213,20 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     );
     this.deleteRows = db.prepare<[string]>('DELETE FROM open_rows WHERE case_id = ?');
     this.deleteRowRefs = db.prepare<[string]>('DELETE FROM open_row_refs WHERE case_id = ?');
-    const open = "JOIN cases c ON c.case_id = r.case_id AND c.status = 'OPEN'";
+    // Whether a row's case is OPEN, checked per row found (a correlated lookup by primary key): the
+    // open rows' index stays the outer loop, never a scan of the cases by status.
+    const open = "AND EXISTS (SELECT 1 FROM cases c WHERE c.case_id = r.case_id AND c.status = 'OPEN')";
     this.rowsByReference = db.prepare<[string, string, string, string, number], { row_json: string }>(
-      `SELECT r.row_json FROM open_row_refs x JOIN open_rows r ON r.case_id = x.case_id AND r.side = x.side AND r.row_id = x.row_id ${open}
-       WHERE x.account_id = ? AND x.currency = ? AND x.side = ? AND x.ref IN (SELECT value FROM json_each(?)) LIMIT ?`,
+      `SELECT r.row_json FROM open_row_refs x JOIN open_rows r ON r.case_id = x.case_id AND r.side = x.side AND r.row_id = x.row_id
+       WHERE x.account_id = ? AND x.currency = ? AND x.side = ? AND x.ref IN (SELECT value FROM json_each(?)) ${open} LIMIT ?`,
     );
     this.rowsAbove = db.prepare<[string, string, string, bigint, number], { row_json: string }>(
-      `SELECT r.row_json FROM open_rows r ${open} WHERE r.account_id = ? AND r.currency = ? AND r.side = ? AND r.amount_minor >= ? ORDER BY r.amount_minor LIMIT ?`,
+      `SELECT r.row_json FROM open_rows r WHERE r.account_id = ? AND r.currency = ? AND r.side = ? AND r.amount_minor >= ? ${open} ORDER BY r.amount_minor LIMIT ?`,
     );
     this.rowsBelow = db.prepare<[string, string, string, bigint, number], { row_json: string }>(
-      `SELECT r.row_json FROM open_rows r ${open} WHERE r.account_id = ? AND r.currency = ? AND r.side = ? AND r.amount_minor < ? ORDER BY r.amount_minor DESC LIMIT ?`,
+      `SELECT r.row_json FROM open_rows r WHERE r.account_id = ? AND r.currency = ? AND r.side = ? AND r.amount_minor < ? ${open} ORDER BY r.amount_minor DESC LIMIT ?`,
     );
-    this.rowsOfCase = db.prepare<[string, string], { row_json: string }>(`SELECT r.row_json FROM open_rows r ${open} WHERE r.case_id = ? AND r.side = ?`);
+    this.rowsOfCase = db.prepare<[string, string], { row_json: string }>(`SELECT r.row_json FROM open_rows r WHERE r.case_id = ? AND r.side = ? ${open}`);
     this.claimRun = db.prepare('INSERT INTO imported_runs (run_id, imported_at) VALUES (?, ?) ON CONFLICT (run_id) DO NOTHING');
     this.anyCase = db.prepare<[], { one: number }>('SELECT 1 AS one FROM cases LIMIT 1');
     this.importedRun = db.prepare<[string], { run_id: string }>('SELECT run_id FROM imported_runs WHERE run_id = ?');

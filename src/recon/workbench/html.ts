@@ -288,8 +288,8 @@ function field(label: string, value: unknown): SafeHtml {
   return html`<dt>${label}</dt><dd>${value}</dd>`;
 }
 
-/** The actions after which the browser goes on to the next case. */
-const MOVES_ON: readonly string[] = ['resolve', 'confirm-match', 'reject-match', 'propose-write-off', 'approve-write-off', 'reject-write-off', 'match-candidate'];
+/** The confirming actions (c), after which the browser goes on to the next case. */
+const MOVES_ON: readonly string[] = ['confirm-match', 'match-candidate'];
 
 function nextField(action: string, next: string | undefined): SafeHtml {
   return next && MOVES_ON.includes(action) ? html`<input type="hidden" name="next" value="${next}">` : html``;

@@ -216,6 +216,8 @@ function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: 
     REFERENCE_TABLE: names.tableName('reference'),
     INGEST_BUCKET: names.ingestBucket,
     OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
+    // NOTIFY-1: an approved write-off is announced (workbench.write-off-approved) on the bus.
+    EVENT_BUS_NAME: names.busName,
   };
   const standIn = (value: string, example: string) => (Token.isUnresolved(value) ? example : value);
   readWorkbenchFunctionConfig({
@@ -237,6 +239,8 @@ function reconEnvironment(name: ReconFunctionName, names: Names): Record<string,
     REGISTRY_PREFIX: INGEST_PREFIXES.registry,
     WORKBENCH_TABLE: names.tableName('workbench'),
     LEDGER_TABLE: names.tableName('ledger'),
+    // NOTIFY-1: reconcile-cases announces the committed run (reconciliation.completed) on the bus.
+    EVENT_BUS_NAME: names.busName,
   };
   const contract = RECON_FUNCTION_ENVIRONMENT[name];
   const environment: Record<string, string> = {};
@@ -870,7 +874,7 @@ export class AppStack extends LedgerlineStack {
     const names = this.names;
     const { region } = this.config;
     const statements: PolicyStatement[] = [];
-    const contract = isContractFunction(entry.name) || isModeFunction(entry.name) || entry.name === 'api' ? contractVariables(entry.name) : [];
+    const contract = contractVariables(entry.name);
 
     // Tables: exactly the contract's tables, with the actions the adapters use.
     const access = TABLE_ACCESS[entry.name] ?? {};
@@ -899,6 +903,7 @@ export class AppStack extends LedgerlineStack {
     const writes = expected.some((table) => access[table]!.actions.some((action) => !TABLE_READS.has(action)));
     if (expected.length > 0) statements.push(kmsVia([keys.dataKey], ['dynamodb'], region, writes ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
 
+    // Whatever contract names the bus publishes to it (NOTIFY-1: the reconciliation's and the workbench's contracts too).
     if (contract.includes('EVENT_BUS_NAME')) statements.push(allow(['events:PutEvents'], [names.busArn], undefined, 'PublishToBus'));
 
     if (entry.route) {

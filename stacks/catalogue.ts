@@ -4,7 +4,7 @@
  * route feeds.
  */
 import { FUSED_CONSUMER, HOT_PATH_STAGES, TOPOLOGIES, routesFor, type Route, type StageName, type Topology } from '../src/routes';
-import { keys as reconKeys } from '../src/recon/run/aws/steps';
+import { keys as reconKeys, runOutwardEventsKey } from '../src/recon/run/aws/steps';
 import type { DeployedFunctionName, EdgeFunctionName, EnvironmentConfig, FunctionSizing, ModeFunctionName } from '../environments/types';
 import { ANALYTICS_PREFIXES, INGEST_PREFIXES } from './naming';
 
@@ -150,8 +150,9 @@ const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
   {
     name: 'reconcile-cases',
     kind: 'workflow-task',
-    description: 'RaiseCases (WB-1): the cases.json of a run → the exceptions workbench (raise, reopen, clear; once per run)',
-    s3: [{ bucket: 'analytics', readObjects: [reconKeys.runCases('*')] }],
+    description: 'RaiseCases (WB-1): the cases.json of a run → the exceptions workbench (raise, reopen, clear; once per run); then the run is announced on the bus (NOTIFY-1)',
+    // NOTIFY-1: the run's prepared reconciliation.completed events (summarise writes them before its commit).
+    s3: [{ bucket: 'analytics', readObjects: [reconKeys.runCases('*'), runOutwardEventsKey('*')] }],
   },
   {
     name: 'reconcile-workbench',

@@ -5,10 +5,12 @@
  * request, once per container (src/adapters/aws/csrf-secret.ts); the ALB public keys are
  * fetched with global fetch. ADJ-1: when the configuration names the posting ledger, the reference
  * table and the outbox bucket, an approved write-off posts to them (src/adapters/aws/workbench-ledger.ts);
- * otherwise approving one is refused (503), never resolved with nothing booked.
+ * otherwise approving one is refused (503), never resolved with nothing booked. NOTIFY-1: an approved
+ * write-off is announced on the event bus (EVENT_BUS_NAME: workbench.write-off-approved).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createWorkbenchLambda } from './reconcile-workbench';
 import type { WorkbenchApp } from '../../src/recon/workbench/ports';
@@ -17,6 +19,7 @@ import { loadCsrfSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secre
 import { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, type WorkbenchFunctionConfig } from '../../src/adapters/aws/workbench-config';
 import { awsWorkbenchLedger } from '../../src/adapters/aws/workbench-ledger';
+import { EventBridgeOutwardPublisher } from '../../src/adapters/aws/notify-outward';
 import { createLogger } from '../../src/lambda/logger';
 import { createWorkbenchApp } from '../../src/recon/workbench/app';
 
@@ -26,7 +29,7 @@ const secrets = new SecretsManagerClient({});
 const dynamo = new DynamoDBClient({});
 
 /** The ledger settings of the configuration (WORKBENCH_LEDGER_TABLE, WORKBENCH_REFERENCE_TABLE, WORKBENCH_OUTBOX_BUCKET), where it has them. */
-type LedgerSettings = Partial<Record<'ledgerTable' | 'referenceTable' | 'outboxBucket' | 'outboxPrefix', string>>;
+type LedgerSettings = Partial<Record<'ledgerTable' | 'referenceTable' | 'outboxBucket' | 'outboxPrefix' | 'eventBusName', string>>;
 const settings = config as WorkbenchFunctionConfig & LedgerSettings;
 const ledger =
   settings.ledgerTable && settings.referenceTable && settings.outboxBucket
@@ -37,6 +40,7 @@ const ledger =
         referenceTable: settings.referenceTable,
         outboxBucket: settings.outboxBucket,
         ...(settings.outboxPrefix ? { outboxPrefix: settings.outboxPrefix } : {}),
+        ...(settings.eventBusName ? { outward: new EventBridgeOutwardPublisher({ client: new EventBridgeClient({}), busName: settings.eventBusName }) } : {}),
       })
     : undefined;
 

@@ -25,6 +25,8 @@ export const WORKBENCH_VARIABLES = {
   REFERENCE_TABLE: 'DynamoDB table TABLES.reference (a case account resolves to its ledger account and currency)',
   INGEST_BUCKET: 'S3 bucket holding the core-banking outbox',
   OUTBOX_PREFIX: 'prefix of the core-banking outbox in INGEST_BUCKET',
+  // NOTIFY-1: an approved write-off is announced (workbench.write-off-approved) on the event bus.
+  EVENT_BUS_NAME: 'EventBridge bus approved write-offs are announced on (the notifier reads them from it)',
 } as const;
 
 export type WorkbenchVariable = keyof typeof WORKBENCH_VARIABLES;
@@ -43,6 +45,8 @@ export interface WorkbenchFunctionConfig {
   referenceTable: string;
   outboxBucket: string;
   outboxPrefix: string;
+  /** NOTIFY-1: where approved write-offs are announced. */
+  eventBusName: string;
 }
 
 const ALB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
@@ -80,5 +84,6 @@ export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string 
     referenceTable: value('REFERENCE_TABLE')!,
     outboxBucket: value('INGEST_BUCKET')!,
     outboxPrefix: value('OUTBOX_PREFIX')!,
+    eventBusName: value('EVENT_BUS_NAME')!,
   };
 }

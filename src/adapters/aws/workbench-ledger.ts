@@ -5,11 +5,14 @@
  * object per batch, keyed by its record ids), and a case's account resolves through reference
  * data (TABLES.reference) by account id, after the reconciliation's own statement-account map
  * (e.g. an IBAN → ledger account id, as the journal ledger source reads it), when it has one.
+ * NOTIFY-1: an approved write-off is announced through `outward` (the event bus:
+ * src/adapters/aws/notify-outward.ts), after its booking and before its case is saved.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AdjustmentAccounts } from '../../domain/adjustment';
 import type { LedgerAccountResolver } from '../../ports';
+import type { OutwardEventPublisher } from '../../notify/outward';
 import type { WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { DynamoLedgerStore } from './dynamo-ledger-store';
 import { DynamoReferenceData } from './dynamo-reference-data';
@@ -30,6 +33,8 @@ export interface AwsWorkbenchLedgerOptions {
   adjustmentAccounts?: AdjustmentAccounts;
   /** The reconciliation configuration's `accounts`: statement account (e.g. an IBAN) → ledger account id. */
   statementAccounts?: Readonly<Record<string, string>>;
+  /** NOTIFY-1: where approved write-offs are announced. */
+  outward?: OutwardEventPublisher;
 }
 
 /** Reference data's accounts by id, opened on first use (a failed open is tried again next time). */
@@ -57,5 +62,6 @@ export function awsWorkbenchLedger(options: AwsWorkbenchLedgerOptions): Workbenc
       options.statementAccounts,
     ),
     ...(options.adjustmentAccounts ? { adjustmentAccounts: options.adjustmentAccounts } : {}),
+    ...(options.outward ? { outward: options.outward } : {}),
   };
 }

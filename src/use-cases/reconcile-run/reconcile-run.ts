@@ -540,6 +540,6 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
   };
   await ports.announce?.prepare(run);
   const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, run.ledgerEntry));
-  await ports.announce?.committed(run).catch((error: Error) => progress(`warning: run ${runId} is committed but not announced yet (${error.message}); it is announced at the next run`));
+  await ports.announce?.committed(run).catch((error: Error) => progress(`warning: run ${runId} is committed but was not announced yet (${error.message}); it is announced at the next run`));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

@@ -8,7 +8,8 @@
  *                        LEDGER_TABLE (the posting ledger, for a run configured with `ledger: {journal: true}`)
  *   reconcile-match      (none)
  *   reconcile-summarise  (none)
- *   reconcile-cases      WORKBENCH_TABLE (required): the DynamoDB workbench table the run's cases are imported into
+ *   reconcile-cases      WORKBENCH_TABLE (required): the DynamoDB workbench table the run's cases are imported into;
+ *                        EVENT_BUS_NAME (required): the bus the committed run is announced on (NOTIFY-1, reconciliation.completed)
  */
 export type ReconFunctionName = 'reconcile-trigger' | 'reconcile-normalise' | 'reconcile-match' | 'reconcile-summarise' | 'reconcile-cases';
 
@@ -17,7 +18,7 @@ export const RECON_FUNCTION_ENVIRONMENT: Readonly<Record<ReconFunctionName, { re
   'reconcile-normalise': { required: [], optional: ['QUARANTINE_PREFIX', 'REGISTRY_PREFIX', 'LEDGER_TABLE'] },
   'reconcile-match': { required: [], optional: [] },
   'reconcile-summarise': { required: [], optional: [] },
-  'reconcile-cases': { required: ['WORKBENCH_TABLE'], optional: [] },
+  'reconcile-cases': { required: ['WORKBENCH_TABLE', 'EVENT_BUS_NAME'], optional: [] },
 });
 
 export interface ReconFunctionConfig {
@@ -28,6 +29,8 @@ export interface ReconFunctionConfig {
   workbenchTableName?: string;
   /** reconcile-normalise: the posting ledger table (LEDGER_TABLE), when runs reconcile against the journal. */
   ledgerTableName?: string;
+  /** reconcile-cases: the event bus committed runs are announced on (NOTIFY-1). */
+  eventBusName?: string;
 }
 
 function withSlash(prefix: string): string {
@@ -49,5 +52,6 @@ export function readReconFunctionConfig(name: ReconFunctionName, env: Readonly<R
     registryPrefix: withSlash(value('REGISTRY_PREFIX') ?? 'results/registry/'),
     workbenchTableName: value('WORKBENCH_TABLE'),
     ledgerTableName: value('LEDGER_TABLE'),
+    eventBusName: value('EVENT_BUS_NAME'),
   };
 }

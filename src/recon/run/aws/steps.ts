@@ -15,7 +15,12 @@
  *              the registry commits the ledger entries the run matched (REC-RUN-1); returns
  *              the load SQL (one transaction per run).
  *   importCases (RaiseCases, after the Redshift load) cases.json → the workbench store (planImport,
- *              applied once per run).
+ *              applied once per run); then the run is announced (NOTIFY-1): the
+ *              reconciliation.completed events summarise prepared (outward-events.json, written
+ *              BEFORE its registry commit) go to the event bus. Never lost: RaiseCases runs only
+ *              once the run is committed and loaded, and the state machine retries it on a failed
+ *              publish (TransientStoreError); the event ids derive from the run, so a retry
+ *              publishes the same events and the notifier delivers each once.
  *
  * S3 layout (analytics bucket unless noted):
  *   normalised/<runId>/run.json                      run manifest
@@ -23,7 +28,7 @@
  *   normalised/<runId>/ledger-entries/part-00000.ndjson
  *   normalised/<runId>/partitions/p-00000.json       chunk input {runId, asOf, partitions: [...]}
  *   matches/runs/<runId>/partitions/p-00000.json     chunk MatchResult
- *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json, cases.json}
+ *   matches/runs/<runId>/{matches.csv, exceptions.csv, summary.json, cases.json, outward-events.json}
  *   matches/runs/<runId>/load/{runs,matches,exceptions}.csv   Redshift COPY input (run_id first, no header)
  *   ingest bucket: results/registry/<sha256>.json (re-upload claim), results/registry/statements/<identity>.json
  *   (a statement's identity claim, pointing at the content claim), results/registry/{ledger,runs}/…
@@ -33,6 +38,7 @@ import { journalLedgerSource, s3LedgerExportSource, type PostedLegReader } from 
 import { ClaimLostError, DEFAULT_REGISTRY_PREFIX, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
 import { readJson, readText, s3Uri, writeObject, type S3Client } from '../../../adapters/aws/recon-s3';
 import { s3Quarantine, s3StatementSource } from '../../../adapters/aws/recon-statements';
+import { reconciliationCompletedEvents, type OutwardEvent, type OutwardEventPublisher } from '../../../notify/outward';
 import { ReconcileConfigError, type LedgerSource, type RecordedRun } from '../../../ports/reconciliation';
 import { admit, record, RejectedInputError, runRecord, runSummary, scope, withDeclared, type AdmittedInput } from '../../../use-cases/reconcile-run/reconcile-run';
 import { deserialisePartition, mergeResults, partitionInputs, serialisePartition } from '../../matching/partition';
@@ -152,6 +158,10 @@ export function rulesFromConfig(config: RunConfig = {}): RuleSet {
 }
 
 export { keys } from './result-sink';
+
+/** NOTIFY-1: the run's reconciliation.completed events, prepared by summarise before its commit, published by RaiseCases. */
+export const RUN_OUTWARD_EVENTS_FILE = 'outward-events.json';
+export const runOutwardEventsKey = (runId: string): string => `${keys.results(runId)}${RUN_OUTWARD_EVENTS_FILE}`;
 
 interface RunManifest {
   runId: string;
@@ -477,6 +487,8 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     ...runRecord(runId, manifest.asOf, recordedAt, [], presented, (id) => entryById.get(id)),
     files: [{ contentHash: manifest.contentHash, runId, file, format: manifest.format, statementLines: manifest.statementLines }],
   };
+  // NOTIFY-1: the run's announcement, prepared before the commit (RaiseCases publishes it once the run is committed and loaded).
+  await writeObject(ctx.s3, bucket, runOutwardEventsKey(runId), JSON.stringify(reconciliationCompletedEvents(run, recordedAt.toISOString())), 'application/json');
   const resultPrefix = await record({ registry, results }, run, registryRecord);
   return {
     runId,
@@ -502,6 +514,10 @@ export interface ImportCasesEvent {
 export interface ImportCasesContext {
   s3: S3Client;
   store: WorkbenchStore;
+  /** NOTIFY-1: where the committed run is announced (the event bus); absent: not announced. */
+  outward?: OutwardEventPublisher;
+  /** Told how many events the run's announcement published. */
+  onAnnounced?: (events: number) => void;
 }
 
 /**
@@ -515,5 +531,30 @@ export async function importCasesStep(ctx: ImportCasesContext, event: ImportCase
   if (!event.analyticsBucket) throw new ReconConfigurationError('importCases: analyticsBucket is required');
   const key = keys.runCases(runId);
   const file = checkRunCasesFile(await readJson<unknown>(ctx.s3, event.analyticsBucket, key), runId, s3Uri(event.analyticsBucket, key));
-  return importRunCasesFile(ctx.store, file);
+  const outcome = await importRunCasesFile(ctx.store, file);
+  if (ctx.outward) {
+    const announced = await announceRun(ctx.s3, ctx.outward, event.analyticsBucket, runId);
+    ctx.onAnnounced?.(announced);
+  }
+  return outcome;
+}
+
+/**
+ * NOTIFY-1: publishes the run's prepared reconciliation.completed events (a failure rejects: the
+ * state machine retries the step; the same ids again). A run summarised before announcements
+ * existed has none: nothing is published.
+ */
+export async function announceRun(s3: S3Client, outward: OutwardEventPublisher, analyticsBucket: string, runId: string): Promise<number> {
+  const key = runOutwardEventsKey(runId);
+  const text = await readText(s3, analyticsBucket, key);
+  if (text === undefined) return 0;
+  const events = JSON.parse(text) as unknown;
+  const where = s3Uri(analyticsBucket, key);
+  if (!Array.isArray(events)) throw new ReconConfigurationError(`${where}: not a list of events`);
+  for (const [index, item] of (events as Partial<OutwardEvent>[]).entries()) {
+    if (item?.type !== 'reconciliation.completed' || typeof item.id !== 'string' || item.data?.runId !== runId)
+      throw new ReconConfigurationError(`${where}: item ${index} is not a reconciliation.completed event of run ${runId}`);
+    await outward.publish(item as OutwardEvent);
+  }
+  return events.length;
 }

@@ -3,6 +3,8 @@
  * script, no inline style, no external request: the CSP allows none), each an image with a title
  * and a description and the table of its numbers behind a <details>:
  *   - match rate over time: one point per run, by as-of date (0–100 %);
+ *   - exception ageing by SLA (when the store keeps due dates): open cases overdue, due today, due
+ *     soon, on track (sla.ts), the most urgent darkest and hatched;
  *   - exception ageing: open cases by age bucket, a ramp that darkens (and is hatched) with age;
  *   - volumes by account: statement lines per account and currency, and, per currency, money in
  *     and money out per account on an exact decimal axis (money out drawn below zero);
@@ -10,7 +12,8 @@
  * Money stays the exact decimal strings of the store: the axis is computed on integers of minor
  * units; only the pixel positions are numbers.
  */
-import { AGE_BUCKETS, type DashboardData, percent } from './dashboard';
+import { AGE_BUCKETS, type DashboardData, percent, type SlaAgeing } from './dashboard';
+import { SLA_BUCKETS } from './sla';
 import type { Actor } from './cases';
 import { type Axis, barChart, decimalPlaces, formatUnits, lineChart, PAIR, RAMP, type SeriesStyle, toUnits } from './charts';
 import { html, page, type SafeHtml } from './html';
@@ -104,6 +107,41 @@ function ageingChart(data: DashboardData): SafeHtml {
       label: 'Open cases by age',
       columns: [{ heading: 'Age (days)' }, { heading: 'Open cases', numeric: true }],
       rows: [...AGE_BUCKETS.map((bucket) => [bucket, `${data.ageing[bucket]}`]), ['All', `${total}`]],
+    },
+  });
+}
+
+const SLA_LABELS: Record<keyof SlaAgeing, string> = { overdue: 'overdue', 'due-today': 'due today', 'due-soon': 'due soon', 'on-track': 'on track', 'no due date': 'no due date' };
+
+/** Open cases by SLA bucket: the most urgent darkest (and hatched), first. */
+function slaChart(sla: SlaAgeing): SafeHtml {
+  const buckets = [...SLA_BUCKETS, ...(sla['no due date'] > 0 ? (['no due date'] as const) : [])];
+  const total = buckets.reduce((sum, bucket) => sum + sla[bucket], 0);
+  // RAMP is light to dark: overdue takes the darkest.
+  const fillOf = (i: number): string => (i < SLA_BUCKETS.length ? RAMP[RAMP.length - 1 - i]! : '#d8dee6');
+  return barChart({
+    id: 'sla',
+    title: 'Exception ageing by SLA: open cases by how urgent they are',
+    description: `Open and pending-approval cases (${total} in all) by their SLA due date today: overdue, due today, due soon, on track. The most urgent bucket is the darkest and hatched.`,
+    empty: 'No open case.',
+    scale: 0,
+    unit: 'open cases',
+    series: SINGLE,
+    rows:
+      total === 0
+        ? []
+        : buckets.map((bucket, i) => ({
+            label: SLA_LABELS[bucket],
+            kind: 'sla',
+            data: { bucket, count: `${sla[bucket]}` },
+            fill: fillOf(i),
+            hatch: i === 0,
+            segments: [{ series: 0, from: 0n, to: BigInt(sla[bucket]), text: `${sla[bucket]} open cases`, label: `${sla[bucket]}` }],
+          })),
+    table: {
+      label: 'Open cases by SLA',
+      columns: [{ heading: 'SLA' }, { heading: 'Open cases', numeric: true }],
+      rows: [...buckets.map((bucket) => [SLA_LABELS[bucket], `${sla[bucket]}`]), ['All', `${total}`]],
     },
   });
 }
@@ -215,6 +253,7 @@ export function renderDashboard(view: { actor: Actor; data: DashboardData }): st
 <p class="muted">${data.runs.length} imported runs. Figures come from the workbench's own store: each run's statistics as imported, and the open cases now. Each chart's numbers are in the table below it.</p>
 <div class="charts">
 ${matchRateChart(data)}
+${data.sla ? slaChart(data.sla) : ''}
 ${ageingChart(data)}
 ${accountLinesChart(data)}
 ${moneyCharts(data)}

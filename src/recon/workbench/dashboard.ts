@@ -4,7 +4,8 @@
  * cases; the dashboards read them back with the open cases' ages:
  *   - match rate over time: per run (by as-of date), statement lines in confirmed matches over the
  *     statement lines the run matched or reported;
- *   - exception ageing: OPEN and PENDING_APPROVAL cases by age bucket 0–1, 2–7, 8–30, >30 days;
+ *   - exception ageing: OPEN and PENDING_APPROVAL cases by age bucket 0–1, 2–7, 8–30, >30 days,
+ *     and by SLA bucket (overdue, due today, due soon, on track: sla.ts) from their due days;
  *   - volumes by account: statement lines, money in and money out per account and currency,
  *     summed over the imported runs as exact decimal strings (never floats);
  *   - volumes by rule: confirmed and proposed matches and their statement lines per matching rule.
@@ -14,6 +15,7 @@ import type { MatchResult } from '../types';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { sumAmounts } from './amounts';
 import type { CaseStatementLine } from './cases';
+import { SLA_BUCKETS, type SlaBucket, slaBucket } from './sla';
 
 /** One account and currency of one run: its statement lines and their sums (exact, signed: debits ≤ 0). */
 export interface AccountVolume {
@@ -363,16 +365,46 @@ export function volumesByRule(runs: readonly RunStats[]): RuleVolume[] {
   return [...byRule.values()].sort(ruleOrder);
 }
 
+/** How many open cases (OPEN or PENDING_APPROVAL) are due on this day (YYYY-MM-DD; '' when the store has none for them). */
+export interface OpenCaseDue {
+  dueDay: string;
+  cases: number;
+}
+
+/** Open cases by SLA bucket (sla.ts's slaBucket, one definition) at `now`, and those with no due date. */
+export type SlaAgeing = Record<SlaBucket, number> & { 'no due date': number };
+
+export function slaAgeing(openCaseDues: readonly OpenCaseDue[], now: Date, soonDays?: number): SlaAgeing {
+  const buckets = Object.fromEntries([...SLA_BUCKETS, 'no due date'].map((bucket) => [bucket, 0])) as SlaAgeing;
+  for (const { dueDay, cases } of openCaseDues) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(dueDay)) buckets['no due date'] += cases;
+    else buckets[slaBucket(dueDay, now, soonDays)] += cases;
+  }
+  return buckets;
+}
+
 export interface DashboardData {
   /** Time order (runOrder). */
   runs: RunStats[];
   ageing: Record<AgeBucket, number>;
+  /** Open cases by SLA bucket, when the store keeps due dates. */
+  sla?: SlaAgeing;
   volumes: AccountVolume[];
   /** By rule id, over the runs that counted them. */
   rules: RuleVolume[];
 }
 
-export function dashboardData(runs: readonly RunStats[], openCaseAges: readonly { ageDays: number; cases: number }[]): DashboardData {
+export function dashboardData(
+  runs: readonly RunStats[],
+  openCaseAges: readonly { ageDays: number; cases: number }[],
+  due?: { openCaseDues: readonly OpenCaseDue[]; now: Date; soonDays?: number },
+): DashboardData {
   const ordered = [...runs].sort(runOrder);
-  return { runs: ordered, ageing: ageing(openCaseAges), volumes: volumesByAccount(ordered), rules: volumesByRule(ordered) };
+  return {
+    runs: ordered,
+    ageing: ageing(openCaseAges),
+    ...(due ? { sla: slaAgeing(due.openCaseDues, due.now, due.soonDays) } : {}),
+    volumes: volumesByAccount(ordered),
+    rules: volumesByRule(ordered),
+  };
 }

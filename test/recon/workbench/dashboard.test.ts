@@ -5,7 +5,9 @@
  * same volumes).
  */
 import fc from 'fast-check';
-import { AGE_BUCKETS, ageBucket, ageing, dashboardData, percent, runStatsOf, volumesByAccount, volumesByRule, type RunStats } from '../../../src/recon/workbench/dashboard';
+import { AGE_BUCKETS, ageBucket, ageing, dashboardData, percent, runStatsOf, slaAgeing, volumesByAccount, volumesByRule, type RunStats } from '../../../src/recon/workbench/dashboard';
+import { renderDashboard } from '../../../src/recon/workbench/dashboard-html';
+import { dayText, SLA_BUCKETS, slaBucket } from '../../../src/recon/workbench/sla';
 import type { CaseStatementLine } from '../../../src/recon/workbench/cases';
 import type { Match, MatchResult, UnmatchedItem } from '../../../src/recon/types';
 
@@ -163,6 +165,55 @@ describe('volumes by rule', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('ageing by SLA', () => {
+  const NOW = new Date('2025-03-10T15:30:00Z');
+  const TODAY = Math.floor(NOW.getTime() / 86_400_000);
+
+  it('counts every open case once, in the bucket sla.ts gives its due day today; a case with no due date apart', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ offset: fc.option(fc.integer({ min: -400, max: 400 }), { nil: undefined }), cases: fc.integer({ min: 0, max: 10_000 }) })),
+        fc.integer({ min: 0, max: 10 }),
+        (rows, soonDays) => {
+          const dues = rows.map((row) => ({ dueDay: row.offset === undefined ? '' : dayText(TODAY + row.offset), cases: row.cases }));
+          const sla = slaAgeing(dues, NOW, soonDays);
+          expect(Object.keys(sla)).toEqual([...SLA_BUCKETS, 'no due date']);
+          expect(Object.values(sla).reduce((sum, n) => sum + n, 0)).toBe(rows.reduce((sum, row) => sum + row.cases, 0));
+          expect(sla['no due date']).toBe(rows.filter((row) => row.offset === undefined).reduce((sum, row) => sum + row.cases, 0));
+          for (const bucket of SLA_BUCKETS) {
+            expect(sla[bucket]).toBe(dues.filter((due) => due.dueDay !== '' && slaBucket(due.dueDay, NOW, soonDays) === bucket).reduce((sum, due) => sum + due.cases, 0));
+          }
+          expect(sla.overdue).toBe(rows.filter((row) => row.offset !== undefined && row.offset < 0).reduce((sum, row) => sum + row.cases, 0));
+          expect(sla['due-today']).toBe(rows.filter((row) => row.offset === 0).reduce((sum, row) => sum + row.cases, 0));
+        },
+      ),
+    );
+  });
+
+  it('is drawn (most urgent first) only when the store gives due days; without, the page has no SLA chart', () => {
+    const dues = [
+      { dueDay: dayText(TODAY - 3), cases: 5 },
+      { dueDay: dayText(TODAY), cases: 2 },
+      { dueDay: dayText(TODAY + 1), cases: 1 },
+      { dueDay: dayText(TODAY + 30), cases: 7 },
+      { dueDay: '', cases: 1 },
+    ];
+    const actor = { user: 'v', roles: ['viewer' as const] };
+    const page = renderDashboard({ actor, data: dashboardData([], [{ ageDays: 3, cases: 16 }], { openCaseDues: dues, now: NOW }) });
+    const bars = [...page.matchAll(/<g class="sla" data-bucket="([^"]+)" data-count="(\d+)">/g)].map((match) => [match[1], Number(match[2])]);
+    expect(bars).toEqual([
+      ['overdue', 5],
+      ['due-today', 2],
+      ['due-soon', 1],
+      ['on-track', 7],
+      ['no due date', 1],
+    ]);
+    expect(page).toContain('<svg role="img" aria-labelledby="sla-title" aria-describedby="sla-desc"');
+    expect(page).toContain('<tr><td>All</td><td class="num">16</td></tr>');
+    expect(renderDashboard({ actor, data: dashboardData([], [{ ageDays: 3, cases: 16 }]) })).not.toContain('id="sla"');
   });
 });
 

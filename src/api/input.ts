@@ -143,3 +143,13 @@ export function checkAuthorisation(value: unknown, requestId: string): Checked<A
   if (classified.kind === 'valid') return { ok: true, value: classified.authorisation };
   return { ok: false, response: invalidFields([{ in: 'body', field: fieldOfReason(classified.reason), detail: classified.reason }], requestId) };
 }
+
+/**
+ * Compiles both validators an authorisation passes (the API's request schemas and the event
+ * contracts) ahead of the first request. Each compiles lazily on first use, every schema at once,
+ * which otherwise lands on the first request while a server's opening burst queues behind it.
+ */
+export function compileRequestValidators(): void {
+  schemaFaults('Authorisation', {});
+  classifyLine('{}', validateAuthorisation);
+}

@@ -48,31 +48,63 @@ function reasonOf(error: unknown): string {
   return 'the token could not be verified';
 }
 
+/** Tokens whose verification is remembered (each one client's bearer token, reused across its requests). */
+const VERIFIED_TOKENS = 1024;
+
+interface Remembered {
+  principal: Principal;
+  exp: number;
+  nbf?: number;
+}
+
 export function createTokenVerifier(options: JwtVerifierOptions): TokenVerifier {
   const audiences = new Set(options.audiences);
+  const tolerance = options.clockToleranceSeconds ?? 30;
+  // A client sends one token with every request until it expires: its signature (an RS256 check,
+  // the largest CPU cost of a small request) is verified once. A remembered token is accepted only
+  // while inside its exp/nbf as jose checks them; outside, it is verified anew, which names the fault.
+  // (A key withdrawn from the key set refuses new tokens; one remembered stays good to its exp.)
+  const verified = new Map<string, Remembered>();
   return async (token) => {
     if (token.length > MAX_TOKEN_LENGTH || !TOKEN_PATTERN.test(token)) return { ok: false, reason: 'the bearer token is not a compact JWT' };
+    const currentDate = options.currentDate?.();
+    const remembered = verified.get(token);
+    if (remembered) {
+      const now = Math.floor((currentDate ?? new Date()).getTime() / 1000);
+      if (remembered.exp > now - tolerance && !(remembered.nbf !== undefined && remembered.nbf > now + tolerance)) return { ok: true, principal: remembered.principal };
+      verified.delete(token);
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, options.keys, {
         issuer: options.issuer,
         algorithms: ['RS256'],
-        clockTolerance: options.clockToleranceSeconds ?? 30,
+        clockTolerance: tolerance,
         requiredClaims: ['exp'],
-        ...(options.currentDate ? { currentDate: options.currentDate() } : {}),
+        ...(currentDate ? { currentDate } : {}),
       }));
     } catch (error) {
       return { ok: false, reason: reasonOf(error) };
     }
-    if (payload.token_use !== undefined && payload.token_use !== 'access') return { ok: false, reason: 'an id token is not an access token' };
-    const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
-    const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-    const meant = aud.length > 0 ? aud.some((value) => audiences.has(value)) : clientId !== undefined && audiences.has(clientId);
-    if (!meant) return { ok: false, reason: 'the token is not meant for this API (aud / client_id)' };
-    if (clientId === undefined || clientId === '') return { ok: false, reason: 'the token names no client (client_id)' };
-    const scope = typeof payload.scope === 'string' ? payload.scope : '';
-    return { ok: true, principal: { clientId, scopes: new Set(scope.split(' ').filter((s) => s !== '')) } };
+    const verification = principalOf(payload, audiences);
+    if (verification.ok) {
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal: verification.principal, exp: payload.exp!, ...(payload.nbf !== undefined ? { nbf: payload.nbf } : {}) });
+    }
+    return verification;
   };
+}
+
+/** The client and scopes of a verified token's claims, if it is an access token meant for this API. */
+function principalOf(payload: JWTPayload, audiences: ReadonlySet<string>): Verification {
+  if (payload.token_use !== undefined && payload.token_use !== 'access') return { ok: false, reason: 'an id token is not an access token' };
+  const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
+  const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const meant = aud.length > 0 ? aud.some((value) => audiences.has(value)) : clientId !== undefined && audiences.has(clientId);
+  if (!meant) return { ok: false, reason: 'the token is not meant for this API (aud / client_id)' };
+  if (clientId === undefined || clientId === '') return { ok: false, reason: 'the token names no client (client_id)' };
+  const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  return { ok: true, principal: { clientId, scopes: new Set(scope.split(' ').filter((s) => s !== '')) } };
 }
 
 /** The bearer token of an Authorization header, or undefined. */

@@ -29,7 +29,7 @@ import { SqliteDecisionStore } from '../adapters/embedded/rules-state';
 import { SqliteTransactionStateStore } from '../adapters/embedded/transaction-state-store';
 import { createApi, type AccessRecord } from '../api/app';
 import { jsonResponse, type ApiRequest, type ApiResponse } from '../api/http';
-import { DEFAULT_BODY_LIMIT_BYTES } from '../api/input';
+import { compileRequestValidators, DEFAULT_BODY_LIMIT_BYTES } from '../api/input';
 import { createTokenVerifier } from '../api/jwt';
 import { tokenEndpoint, type LocalClient } from '../api/local-issuer';
 import { TokenBucketLimiter, type RateLimit } from '../api/rate-limit';
@@ -330,6 +330,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
     });
 
+    // Before the first request: the validators compile once here, not under the opening burst (API-5).
+    compileRequestValidators();
     const server = await new Promise<Server>((resolve, reject) => {
       const started = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(started as Server)) as Server;
       started.once('error', reject);

@@ -17,6 +17,7 @@ import {
   applyCaseAction,
   CASE_ACTION_TYPES,
   CASE_STATUSES,
+  type CaseAction,
   type CaseEvent,
   type CaseStatus,
   type ExceptionCase,
@@ -72,6 +73,11 @@ export interface WorkbenchAppDeps {
   ledger?: WorkbenchLedgerDeps;
   /** Where a case's candidates come from (default: the store, when it is one). Without one, a case shows none. */
   candidates?: CandidateSource;
+  /**
+   * The accounting periods: the last closed month ("YYYY-MM"), if any. A resolution in a closed
+   * period is not undone. Without it every period is open.
+   */
+  periods?: { closedThrough(): Promise<string | undefined> };
   /** The list's urgency order and due markers (default config/recon/sla.json). */
   sla?: SlaRules;
   /** A case's neighbours for n / p and for going on after an action (default: the store, when it is one). */
@@ -390,7 +396,12 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     if (fields.type === MATCH_CANDIDATE) return matchCandidate(caseId, fields, actor);
     const current = await existingCase(caseId);
     const expectedVersion = parseExpectedVersion(fields.expectedVersion);
-    const action = parseCaseAction(fields);
+    const parsed = parseCaseAction(fields);
+    if (parsed.type === 'undo') {
+      const closedThrough = await deps.periods?.closedThrough();
+      return undo(current, { ...parsed, ...(closedThrough ? { closedThrough } : {}) }, actor, expectedVersion);
+    }
+    const action = parsed;
     if (movesMoney(current, action)) {
       const at = clock.now().toISOString();
       if (deps.ledger) {
@@ -418,6 +429,50 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
       throw error;
     }
     return { case: next, event };
+  }
+
+  /**
+   * Undoes a resolution while its period is open: the case and its history event are decided by
+   * applyCaseAction (role, status, period, version); a booked adjustment is reversed through the
+   * adjustment path (ADJ-1: the reopen's balanced reversing entry, once), its event recorded as the undo.
+   */
+  async function undo(current: ExceptionCase, action: Extract<CaseAction, { type: 'undo' }>, actor: Actor, expectedVersion: number): Promise<{ case: ExceptionCase; event: CaseEvent }> {
+    const at = clock.now().toISOString();
+    const decided = applyCaseAction(current, action, actor, at, expectedVersion);
+    const conflict = () => new WorkbenchError('CONFLICT', `case ${current.caseId} was changed by someone else a moment ago; reload it to see the change and try again`);
+    if (!current.resolution?.adjustment) {
+      try {
+        await store.save(decided.next, decided.event);
+      } catch (error) {
+        if (error instanceof CaseVersionConflict) throw conflict();
+        throw error;
+      }
+      return { case: decided.next, event: decided.event };
+    }
+    if (!deps.ledger) {
+      throw new WorkbenchError(
+        'UNAVAILABLE',
+        `this workbench has no ledger configured, so reversing the booking of case ${current.caseId} would post nothing; nothing was changed. Start it with --state DIR (the posting state directory)`,
+      );
+    }
+    // The reopen's reversal, saved as this undo (its event names the reversal).
+    const asUndo: Pick<WorkbenchStore, 'get' | 'save'> = {
+      get: (caseId) => store.get(caseId),
+      save: (next, event) =>
+        store.save(
+          { ...next, ...(decided.next.undone ? { undone: decided.next.undone } : {}) },
+          { ...event, action: 'undo', note: action.note, detail: `${decided.event.detail ?? 'undo'}; ${event.detail ?? ''}` },
+        ),
+    };
+    try {
+      const done = await actOnLedger(deps.ledger, asUndo, current, { type: 'reopen', note: action.note }, actor, at, expectedVersion);
+      const saved = (await store.get(current.caseId)) ?? done.case;
+      const history = await store.history(current.caseId);
+      return { case: saved, event: history[history.length - 1] ?? done.event };
+    } catch (error) {
+      if (error instanceof CaseVersionConflict) throw conflict();
+      throw error;
+    }
   }
 
   async function detailPage(caseId: string, actor: Actor, csrfSubject: string, status: number, flash?: { kind: 'ok' | 'error'; message: string }): Promise<WorkbenchResponse> {

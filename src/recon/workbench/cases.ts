@@ -97,6 +97,8 @@ export interface ExceptionCase {
   status: CaseStatus;
   assignee?: string;
   resolution?: Resolution;
+  /** The last resolution taken back by `undo` (cleared when the case is resolved again). */
+  undone?: { kind: ResolutionKind; by: string; at: string; undoneBy: string; undoneAt: string };
   /** PENDING_APPROVAL: who proposed the write-off and why. */
   writeOff?: { proposedBy: string; note: string; at: string; target?: AdjustmentTarget; /** ADJ-1: the case version the proposal made (its adjustment's id derives from it). */ version?: number };
   version: number;
@@ -138,9 +140,26 @@ export type CaseAction =
   | { type: 'propose-write-off'; note: string; target?: AdjustmentTarget }
   | { type: 'approve-write-off'; note?: string }
   | { type: 'reject-write-off'; note: string }
-  | { type: 'reopen'; note: string };
+  | { type: 'reopen'; note: string }
+  /**
+   * Takes a resolution back while its period is open: the case is OPEN again as before it, and a
+   * booked adjustment is reversed (ADJ-1). `closedThrough` ("YYYY-MM", the last closed month) is the
+   * caller's (the period calendar), never read from a request.
+   */
+  | { type: 'undo'; note: string; closedThrough?: string };
 export type CaseActionType = CaseAction['type'];
-export const CASE_ACTION_TYPES: readonly CaseActionType[] = ['comment', 'assign', 'resolve', 'confirm-match', 'reject-match', 'propose-write-off', 'approve-write-off', 'reject-write-off', 'reopen'];
+export const CASE_ACTION_TYPES: readonly CaseActionType[] = [
+  'comment',
+  'assign',
+  'resolve',
+  'confirm-match',
+  'reject-match',
+  'propose-write-off',
+  'approve-write-off',
+  'reject-write-off',
+  'reopen',
+  'undo',
+];
 
 /** One line of a case's history. `import` / `clear` are the system's (a run raised or cleared it). */
 export interface CaseEvent {
@@ -267,6 +286,8 @@ export function parseCaseAction(body: unknown): CaseAction {
     case 'reject-write-off':
     case 'reopen':
       return { type: type as 'comment', note: text(fields, 'note', true)! };
+    case 'undo':
+      return { type: 'undo', note: text(fields, 'note', false) ?? 'undo' };
     case 'confirm-match':
     case 'approve-write-off': {
       const note = text(fields, 'note', false);
@@ -325,6 +346,7 @@ export function allowedActions(current: ExceptionCase, actor: Actor): CaseAction
     { type: 'approve-write-off' },
     { type: 'reject-write-off', note: 'x' },
     { type: 'reopen', note: 'x' },
+    { type: 'undo', note: 'x' },
   ];
   return probes
     .filter((probe) => {
@@ -433,6 +455,36 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
       note = action.note;
       break;
     }
+    case 'undo': {
+      requireRole(actor, 'reconciler', 'undo a resolution');
+      const resolution = current.resolution;
+      if (!resolution || (current.status !== 'RESOLVED' && current.status !== 'WRITTEN_OFF')) {
+        const before = current.undone;
+        throw new WorkbenchError(
+          'CONFLICT',
+          before
+            ? `case ${current.caseId} has nothing to undo: its resolution ${before.kind} was already undone by ${before.undoneBy} at ${before.undoneAt}, and it is ${current.status} now`
+            : `case ${current.caseId} is ${current.status}: there is no resolution to undo (undo needs RESOLVED or WRITTEN_OFF)`,
+        );
+      }
+      const period = resolution.at.slice(0, 7);
+      if (action.closedThrough !== undefined && period <= action.closedThrough) {
+        throw new WorkbenchError(
+          'CONFLICT',
+          `case ${current.caseId}: its resolution of ${resolution.at.slice(0, 10)} is in period ${period}, which is closed (closed through ${action.closedThrough}); a closed period is not changed: correct it in the open period instead`,
+        );
+      }
+      const { resolution: _resolution, ...rest } = next;
+      next = { ...rest, status: 'OPEN', undone: { kind: resolution.kind, by: resolution.by, at: resolution.at, undoneBy: actor.user, undoneAt: at } };
+      note = action.note;
+      detail = `undid ${resolution.kind} of ${resolution.by} (${resolution.at})${resolution.ledgerEntryIds?.length ? `: ${resolution.ledgerEntryIds.join(', ')}` : ''}`;
+      break;
+    }
+  }
+  // Resolved again: what was undone before is history (the events keep it).
+  if (next.status !== 'OPEN' && next.status !== current.status && next.undone) {
+    const { undone: _undone, ...rest } = next;
+    next = rest;
   }
   const event: CaseEvent = {
     caseId: current.caseId,

@@ -152,6 +152,7 @@ const ACTION_LABELS: Record<CaseActionType | 'import' | 'clear', string> = {
   'approve-write-off': 'Approve write-off',
   'reject-write-off': 'Reject write-off',
   reopen: 'Reopen',
+  undo: 'Undo resolution',
   import: 'Raised by run',
   clear: 'Cleared by run',
 };
@@ -316,6 +317,7 @@ ${note(true)}`;
       break;
     case 'confirm-match':
     case 'approve-write-off':
+    case 'undo':
       fields = note(false);
       break;
     default:

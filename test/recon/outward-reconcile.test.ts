@@ -8,11 +8,12 @@
  */
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUTWARD_DB_FILE } from '../../src/adapters/embedded/notify-outward';
 import { NOTIFY_DIR } from '../../src/adapters/embedded/notify-sqlite';
 import type { OutwardEvent } from '../../src/notify/outward';
+import { runInbox } from '../../src/recon/run/inbox';
 import { reconcile } from '../../src/recon/run/reconcile';
 import { RunRegistry } from '../../src/recon/run/registry';
 import { fuzzRuns, fuzzSeed } from '../support/fuzz';
@@ -107,6 +108,27 @@ describe('reconciliation.completed is never lost, never twice', () => {
     expect(final.prepared).toEqual([]);
     expect(final.events.map((event) => runOf(event))).toEqual([runId, committedRuns(out).find((id) => id !== runId)]);
     expect(final.events[1]).toMatchObject({ data: { matched: 0, exceptions: 1, unmatchedTotal: { value: '99.99', currency: 'GBP' } } });
+  });
+
+  it('the inbox settles at its start what a crash left prepared, and its runs are announced like reconcile runs', async () => {
+    const dir = join(root, 'inbox-case');
+    const state = writeState(join(dir, 'state'));
+    const out = join(dir, 'out');
+    const inbox = join(dir, 'inbox');
+    mkdirSync(inbox, { recursive: true });
+    const crashed = writeText(dir, 'crashed.sta', statement(11, '12,34'));
+    await expect(reconcile({ statements: [crashed], ledger: { stateDir: state }, out, hooks: hooksFor('after-commit') })).rejects.toThrow(/injected crash/);
+    expect(outbox(state).events).toEqual([]);
+    // An empty inbox: no file, no run, but the committed run is announced.
+    const messages: string[] = [];
+    expect(await runInbox({ dir: inbox, out, ledger: { stateDir: state }, once: true, progress: (message) => messages.push(message) })).toEqual([]);
+    expect(outbox(state)).toEqual({ events: [expect.objectContaining({ type: 'reconciliation.completed' })], prepared: [] });
+    expect(messages).toContain('announced 1 committed run(s) a crash had left unannounced');
+    // A file dropped in the inbox: its run is announced too.
+    renameSync(writeText(dir, 'next.sta', statement(12, '50,00')), join(inbox, 'next.sta'));
+    const [event] = await runInbox({ dir: inbox, out, ledger: { stateDir: state }, once: true });
+    expect(event).toMatchObject({ outcome: 'reconciled' });
+    expect(outbox(state).events.map(runOf).sort()).toEqual(committedRuns(out));
   });
 
   it('announces to the state given as notifyState rather than to the ledger side', async () => {

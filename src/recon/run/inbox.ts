@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { acquireDirLock } from '../../adapters/embedded/recon-results';
 import { redactPans } from '../../domain/pan';
 import { freeName } from './quarantine';
-import { reconcile, RejectedInputError, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
+import { reconcile, RejectedInputError, settleAnnouncements, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
 import { RunRegistry } from './registry';
 import type { StatementEncoding } from './statements';
 
@@ -168,6 +168,10 @@ export async function runInbox(options: InboxOptions): Promise<InboxEvent[]> {
 }
 
 async function runInboxLocked(options: InboxOptions, dir: string): Promise<InboxEvent[]> {
+  // NOTIFY-1: a run a crash left committed but unannounced is announced at the start (a re-upload runs no reconcile that would).
+  await settleAnnouncements({ ...options, ...options.reconcileOverrides }).catch((error: Error) =>
+    options.progress?.(`warning: the announcements a crash left prepared could not be settled (${error.message}); the next run settles them`),
+  );
   const events: InboxEvent[] = [];
   const failed = new Map<string, number>();
   const record = (event: InboxEvent): void => {

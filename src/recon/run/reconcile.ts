@@ -138,6 +138,36 @@ function nothingNewJson(reuploaded: Reupload[], elapsedMs: number, out: string, 
   };
 }
 
+/** NOTIFY-1: the posting state whose notifier a run on these options tells (none: runs are not announced). */
+function notifyStateOf(options: Pick<ReconcileOptions, 'ledger' | 'notifyState'>): string | undefined {
+  return options.notifyState ?? ('stateDir' in options.ledger ? options.ledger.stateDir : undefined);
+}
+
+/**
+ * NOTIFY-1: settles what a crash left prepared for the registry of these options (published when
+ * the registry holds the run, dropped when it does not); every run does this first, and the inbox
+ * when it starts. The caller holds --out's writer lock. Returns how many runs were announced.
+ */
+export async function settleAnnouncements(options: Pick<ReconcileOptions, 'ledger' | 'notifyState' | 'out' | 'registryDir' | 'progress' | 'outboxNow' | 'now'>): Promise<number> {
+  const notifyState = notifyStateOf(options);
+  if (notifyState === undefined) return 0;
+  const registryDir = resolve(options.registryDir ?? options.out);
+  const registry = sqliteRunRegistry(registryDir);
+  const announcer = stateRunAnnouncer(notifyState, registryDir, options.outboxNow ?? options.now);
+  try {
+    return (await settleWith(announcer, registry, options.progress ?? (() => undefined))).length;
+  } finally {
+    announcer.close();
+    registry.close();
+  }
+}
+
+async function settleWith(announcer: ReturnType<typeof stateRunAnnouncer>, registry: Pick<ReturnType<typeof sqliteRunRegistry>, 'runIds'>, progress: (message: string) => void): Promise<string[]> {
+  const settled = await announcer.settle(new Set((await registry.runIds()) ?? []));
+  if (settled.published.length > 0) progress(`announced ${settled.published.length} committed run(s) a crash had left unannounced`);
+  return settled.published;
+}
+
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileOutcome> {
   const started = performance.now();
   const now = options.now ?? (() => new Date());
@@ -186,14 +216,11 @@ async function reconcileLocked(
   }
   const registryDir = resolve(options.registryDir ?? out);
   const registry = sqliteRunRegistry(registryDir);
-  const notifyState = options.notifyState ?? ('stateDir' in options.ledger ? options.ledger.stateDir : undefined);
+  const notifyState = notifyStateOf(options);
   const announcer = notifyState !== undefined ? stateRunAnnouncer(notifyState, registryDir, options.outboxNow ?? now) : undefined;
   try {
-    if (announcer) {
-      // What a crash left prepared for this registry: published when the registry holds the run, else dropped (we hold --out's lock).
-      const settled = await announcer.settle(new Set((await registry.runIds()) ?? []));
-      if (settled.published.length > 0) progress(`announced ${settled.published.length} committed run(s) a crash had left unannounced`);
-    }
+    // What a crash left prepared for this registry: published when the registry holds the run, else dropped (we hold --out's lock).
+    if (announcer) await settleWith(announcer, registry, progress);
     const outcome = await reconcileRun(
       {
         statements: fileStatementSource({ profile: options.profile, format: options.format, encoding: options.encoding, parse }),

@@ -11,7 +11,7 @@ import { createWorkbenchApp, csrfToken } from '../../../src/recon/workbench/app'
 import { applyCaseAction, type ExceptionCase, parseCaseAction, RESOLVE_KINDS, WorkbenchError } from '../../../src/recon/workbench/cases';
 import { type WorkbenchRequest } from '../../../src/recon/workbench/ports';
 import { approver, exceptionCase, memoryLedger, memoryStore, raisedEvent, reconciler, steppingClock, viewer } from './helpers';
-import type { Actor } from '../../../src/recon/workbench/cases';
+import type { Actor, CaseAction } from '../../../src/recon/workbench/cases';
 
 const SECRET = 'undo-secret';
 const ACTORS: Record<string, Actor> = { rita: reconciler, anna: approver, victor: viewer };
@@ -117,9 +117,9 @@ describe('undo', () => {
 });
 
 describe('undo, pure', () => {
-  const resolution = fc.oneof(
-    ...RESOLVE_KINDS.map((kind) => fc.constant({ type: 'resolve' as const, resolution: kind, note: 'n', ...(kind === 'MATCHED_MANUALLY' ? { ledgerEntryIds: ['L-1'] } : {}) })),
-  );
+  const resolution = fc
+    .constantFrom(...RESOLVE_KINDS)
+    .map((kind): Extract<CaseAction, { type: 'resolve' }> => ({ type: 'resolve', resolution: kind, note: 'n', ...(kind === 'MATCHED_MANUALLY' ? { ledgerEntryIds: ['L-1'] } : {}) }));
 
   it('whatever resolution a case had, undo restores the case it came from (but for version, time and the undo record)', () => {
     fc.assert(

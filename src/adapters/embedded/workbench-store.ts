@@ -249,7 +249,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
           : this.updateCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, caseDueDate(next, this.sla), next.version, searchText, json, next.caseId, next.version);
       if (changes !== 1) throw new CaseVersionConflict(next.caseId, next.version - 1);
       this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
-      if (next.version === 1) this.writeRows(next);
+      if (next.version === 1) this.writeRows(next, true);
     };
     this.saveTransaction = db.transaction(write);
     this.saveAllTransaction = db.transaction((writes: readonly { next: ExceptionCase; event: CaseEvent }[]) => {
@@ -294,9 +294,12 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   /** The case's open rows (candidates.ts), replacing any it had: a grouped case's members follow the latest run. */
-  private writeRows(c: ExceptionCase): void {
-    this.deleteRows.run(c.caseId);
-    this.deleteRowRefs.run(c.caseId);
+  private writeRows(c: ExceptionCase, fresh = false): void {
+    // A new case has no rows yet (and a big first import has dropped the index the delete would use).
+    if (!fresh) {
+      this.deleteRows.run(c.caseId);
+      this.deleteRowRefs.run(c.caseId);
+    }
     for (const row of openRowsOf(c)) {
       const minor = minorOf(row.amount, row.currency);
       const indexed = minor !== undefined && minor <= INT64_MAX && minor >= -INT64_MAX ? minor : null;

@@ -666,9 +666,11 @@ export function boundaryStatements(names: Names, actions: BoundaryActions): Poli
           arn('emr-serverless', '/applications/*'),
           `arn:aws:iam::${account}:role/${p}`,
           arn('events', 'rule/StepFunctionsGetEventsForEMRServerlessJobRule'),
-          // Secrets the workloads read: the environment's own (<prefix>/…) and the Redshift-managed admin secret.
+          // Secrets the workloads read: the environment's own (<prefix>/…), the Redshift-managed admin secret and the
+          // audit cluster's RDS-managed master secret (AUDIT-1: audit-stream connects with it).
           arn('secretsmanager', `secret:${prefix}/*`),
           arn('secretsmanager', `secret:redshift!${p}`),
+          arn('secretsmanager', 'secret:rds!cluster-*'),
           arn('ec2', 'network-interface/*'),
           arn('ec2', 'subnet/*'),
           arn('ec2', 'security-group/*'),

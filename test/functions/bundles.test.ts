@@ -13,7 +13,7 @@ import { AUDIT_DB_VARIABLES } from '../../functions/audit-stream/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { tempDir } from '../support/runtime';
 
-const NOTIFY_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'NOTIFY_EMAIL_FROM', 'NOTIFY_SIGNING_KEY_PREFIX'];
+const NOTIFY_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'RULES_STATE_TABLE', 'NOTIFY_EMAIL_FROM', 'NOTIFY_SIGNING_KEY_PREFIX'];
 
 const FAKE: Record<string, string> = {
   COGNITO_ISSUER: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbCdEfGhI',

@@ -69,10 +69,11 @@ describe('notify and webhook-sweeper handlers', () => {
 
   it('the configuration names each missing variable', () => {
     expect(() => readNotifyConfig({})).toThrow(/NOTIFICATIONS_TABLE is not set/);
-    expect(() => readNotifyConfig({ NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', NOTIFY_EMAIL_FROM: 'f' })).toThrow(/NOTIFY_SIGNING_KEY_PREFIX is not set/);
-    expect(readNotifyConfig({ NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', NOTIFY_EMAIL_FROM: 'f', NOTIFY_SIGNING_KEY_PREFIX: 'p/' })).toEqual({
+    expect(() => readNotifyConfig({ NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', RULES_STATE_TABLE: 'r', NOTIFY_EMAIL_FROM: 'f' })).toThrow(/NOTIFY_SIGNING_KEY_PREFIX is not set/);
+    expect(readNotifyConfig({ NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', RULES_STATE_TABLE: 'r', NOTIFY_EMAIL_FROM: 'f', NOTIFY_SIGNING_KEY_PREFIX: 'p/' })).toEqual({
       notificationsTable: 't',
       authorisationsTable: 'a',
+      rulesStateTable: 'r',
       emailFrom: 'f',
       signingKeyPrefix: 'p/',
       defaultLanguage: 'en',

@@ -22,8 +22,8 @@ import type { Dynalite } from './support/dynalite';
 import { startDynalite } from './support/dynalite';
 
 /** The table variables the notifier's reader requires: each one it names when it is missing. */
-const NOTIFY_TABLE_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE'].filter((name) => {
-  const env: Record<string, string> = { NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', NOTIFY_EMAIL_FROM: 'f', NOTIFY_SIGNING_KEY_PREFIX: 'p/' };
+const NOTIFY_TABLE_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'RULES_STATE_TABLE'].filter((name) => {
+  const env: Record<string, string> = { NOTIFICATIONS_TABLE: 't', AUTHORISATIONS_TABLE: 'a', RULES_STATE_TABLE: 'r', NOTIFY_EMAIL_FROM: 'f', NOTIFY_SIGNING_KEY_PREFIX: 'p/' };
   delete env[name];
   try {
     readNotifyConfig(env);

@@ -35,6 +35,7 @@ import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { caseHref, type CaseSla, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import { SCRIPT_PATH, WORKBENCH_JS } from './keys';
+import { BulkJobs, parseBulkAction, renderBulkJob, renderBulkPreview, selectCases } from './bulk';
 import { caseDueDate, daysUntilDue, defaultSlaRules, slaBucket, type SlaRules } from './sla';
 import {
   type Authentication,
@@ -343,6 +344,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const candidateSource = deps.candidates ?? (isCandidateSource(store) ? store : undefined);
   const navigator = deps.navigator ?? (isNavigator(store) ? store : undefined);
   const slaRules = deps.sla ?? defaultSlaRules();
+  const bulkJobs = new BulkJobs(store, () => clock.now().toISOString());
 
   function slaOf(c: ExceptionCase, now: Date): CaseSla {
     const due = caseDueDate(c, slaRules);
@@ -566,7 +568,20 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     await next();
     for (const cookie of signedInAs.setCookies ?? []) c.res.headers.append('set-cookie', cookie);
   };
-  for (const path of ['/', '/cases', '/cases.csv', '/api/cases', '/dashboard', '/api/dashboard', '/cases/:id', '/cases/:id/actions', '/api/cases/:id', '/api/cases/:id/actions']) {
+  for (const path of [
+    '/',
+    '/cases',
+    '/cases.csv',
+    '/api/cases',
+    '/dashboard',
+    '/api/dashboard',
+    '/cases/:id',
+    '/cases/:id/actions',
+    '/api/cases/:id',
+    '/api/cases/:id/actions',
+    '/bulk',
+    '/bulk/jobs/:id',
+  ]) {
     app.use(path, signedIn);
   }
 
@@ -588,6 +603,41 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     }
     const stamp = clock.now().toISOString().slice(0, 10);
     return toResponse(respond(200, 'text/csv; charset=utf-8', casesCsv(cases), { 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` }));
+  });
+  // Bulk: the list's filter selects the cases; a preview, then a background job with a result per case.
+  const bulkQuery = (c: Context<Env>) => new URL(c.req.url).search.replace(/^\?/, '');
+  app.get('/bulk', async (c) => {
+    const { filter } = listFilter(queryOf(c));
+    const actor = c.get('actor');
+    const cases = await selectCases(store, filter);
+    return toResponse(htmlResponse(200, renderBulkPreview({ actor, cases, query: bulkQuery(c), csrf: csrfToken(csrfSecret, c.get('csrfSubject')) })));
+  });
+  app.post('/bulk', async (c) => {
+    const actor = c.get('actor');
+    if (mediaType(c.req.header('content-type')) !== 'application/x-www-form-urlencoded') throw new HttpProblem(415, 'send the form as application/x-www-form-urlencoded');
+    const fields = Object.fromEntries(new URLSearchParams(await c.req.text()));
+    if (typeof fields.csrf !== 'string' || !sameSecret(fields.csrf, csrfToken(csrfSecret, c.get('csrfSubject')))) {
+      throw new HttpProblem(403, 'This form has expired or did not come from the workbench (CSRF check failed); nothing was changed. Try again from the preview.');
+    }
+    refuseCardNumbers(fields, ['csrf']);
+    if (!actor.roles.includes('reconciler') && !actor.roles.includes('approver')) {
+      throw new WorkbenchError('FORBIDDEN', `${actor.user} may not act on cases: it needs the reconciler role (you have ${actor.roles.join(', ') || 'no role'})`);
+    }
+    const action = parseBulkAction(fields);
+    const { filter } = listFilter(queryOf(c));
+    const cases = await selectCases(store, filter);
+    const job = bulkJobs.start(
+      actor,
+      action,
+      cases.map((one) => one.caseId),
+      bulkQuery(c),
+    );
+    return toResponse(redirect(`/bulk/jobs/${job.jobId}`));
+  });
+  app.get('/bulk/jobs/:id', (c) => {
+    const job = bulkJobs.get(c.req.param('id'));
+    if (!job) throw new WorkbenchError('NOT_FOUND', `there is no bulk job ${c.req.param('id')} (jobs last while the workbench runs)`);
+    return toResponse(htmlResponse(200, renderBulkJob({ actor: c.get('actor'), job })));
   });
   app.get('/api/cases', async (c) => {
     const { filter } = listFilter(queryOf(c));

@@ -279,6 +279,7 @@ ${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases
 <button type="submit">Filter</button>
 <a href="/cases">Reset</a>
 <a href="/cases.csv?${exportQuery(form)}" download>Export CSV</a>
+<a href="/bulk?${exportQuery(form)}" class="bulk">Bulk action…</a>
 </form>
 ${table}`,
   );

@@ -10,6 +10,8 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from
 import { createTokenVerifier, type TokenVerifier } from '../../src/api/jwt';
 import { fuzzRuns, fuzzSeed } from '../support/fuzz';
 
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 const ISSUER = 'urn:ledgerline:local-issuer:test';
 const AUDIENCE = 'ledgerline-api';
 const T0 = 1_800_000_000;
@@ -24,15 +26,15 @@ interface TokenSpec {
 }
 
 describe('the token verifier remembers verified tokens (API-3)', () => {
-  let issuerKey: CryptoKey;
-  let strangerKey: CryptoKey;
+  let issuerKey: PrivateKey;
+  let strangerKey: PrivateKey;
   let jwk: JWK;
 
   beforeAll(async () => {
     const issuer = await generateKeyPair('RS256', { extractable: true });
     const stranger = await generateKeyPair('RS256', { extractable: true });
-    issuerKey = issuer.privateKey as CryptoKey;
-    strangerKey = stranger.privateKey as CryptoKey;
+    issuerKey = issuer.privateKey;
+    strangerKey = stranger.privateKey;
     jwk = { ...(await exportJWK(issuer.publicKey)), kid: 'k1', alg: 'RS256' };
   });
 

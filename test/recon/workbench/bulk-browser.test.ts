@@ -1,0 +1,111 @@
+/**
+ * Bulk actions in headless Chromium, signed in through the real local OIDC provider: the list
+ * filtered to STALE cases, "Bulk action…" previews them, the form starts the job, the job page
+ * (reloading itself while it runs, no script) shows every case's result with the one failure
+ * listed and its reason. Skipped (with a warning) where Chromium is missing.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { SqliteSessionStore } from '../../../src/adapters/embedded/workbench-store';
+import { createWorkbenchApp } from '../../../src/recon/workbench/app';
+import { OidcSignIn } from '../../../src/recon/workbench/oidc';
+import type { WorkbenchApp } from '../../../src/recon/workbench/ports';
+import { startWorkbenchServer, type WorkbenchServer } from '../../../src/recon/workbench/server';
+import { openMemoryDatabase } from '../../support/memory-database';
+import { tempDir } from '../../support/runtime';
+import { exceptionCase, memoryStore, raisedEvent } from './helpers';
+import { type IdpProcess, startIdpProcess } from './support/local-idp';
+
+const CHROMIUM = '/usr/bin/chromium';
+const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
+if (!existsSync(CHROMIUM)) console.warn(`bulk-browser.test.ts skipped: no Chromium at ${CHROMIUM}`);
+
+const USERS = {
+  clientId: 'ledgerline-workbench',
+  groupRoles: { preparers: 'reconciler' },
+  users: [{ sub: 'u-kim', name: 'Kim Keys', email: 'kim@bank.example', groups: ['preparers'] }],
+};
+
+const stale = Array.from({ length: 5 }, (_, i) => exceptionCase({ caseId: `exception:statement:bulk-${i}`, reason: 'STALE', ageDays: 40 + i, amount: `-${i + 1}.00` }));
+const resolved = exceptionCase({ caseId: 'exception:statement:bulk-done', reason: 'STALE', ageDays: 50, status: 'RESOLVED' });
+const other = exceptionCase({ caseId: 'exception:statement:bulk-other', reason: 'UNMATCHED', ageDays: 2 });
+
+describeWithChromium('bulk actions in the browser', () => {
+  const store = memoryStore();
+  const sessions = new SqliteSessionStore(openMemoryDatabase());
+  let server: WorkbenchServer;
+  let idp: IdpProcess;
+  let browser: Browser;
+  let app: WorkbenchApp | undefined;
+
+  beforeAll(async () => {
+    for (const c of [...stale, resolved, other]) await store.save(c, raisedEvent(c));
+    const deferred = Object.assign(async () => Promise.reject(new Error('not used')), { fetch: (request: Request) => app!.fetch(request) }) as WorkbenchApp;
+    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app: deferred });
+    const usersFile = join(tempDir('workbench-bulk-users-'), 'users.json');
+    writeFileSync(usersFile, JSON.stringify(USERS));
+    idp = await startIdpProcess(usersFile, server.url);
+    const clock = { now: () => new Date() };
+    const signIn = new OidcSignIn({
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      baseUrl: server.url,
+      groupRoles: USERS.groupRoles as Record<string, 'reconciler'>,
+      sessions,
+      clock,
+      idleSeconds: 600,
+      absoluteSeconds: 3600,
+      rotateSeconds: 300,
+    });
+    app = createWorkbenchApp({ store, authenticator: signIn, clock, csrfSecret: 'bulk-browser-secret' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await idp?.stop();
+  });
+
+  async function signedIn(): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.url}/cases`);
+    await page.locator('a.signin').click();
+    await page.waitForURL((url) => url.origin === idp.issuer);
+    await page.locator('input[name="login"]').fill('u-kim');
+    await page.locator('input[name="password"]').fill('not-checked');
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(`${server.url}/cases`);
+    return page;
+  }
+
+  it('filters, previews, runs the job and lists every result, the failure with its reason', async () => {
+    const page = await signedIn();
+    await page.locator('select[name="status"]').selectOption('ALL');
+    await page.locator('input[name="reason"]').fill('STALE');
+    await page.locator('form.filters button[type="submit"]').click();
+    await page.waitForURL(/reason=STALE/);
+    await page.locator('a.bulk').click();
+    await page.waitForURL(/\/bulk\?/);
+    expect(await page.locator('h1').innerText()).toBe('Bulk action on 6 cases');
+    expect(await page.locator('table[aria-label="Selected cases"]').innerText()).not.toContain(other.caseId);
+
+    await page.locator('#bulk-type').selectOption('resolve');
+    await page.locator('#bulk-resolution').selectOption('TIMING_DIFFERENCE');
+    await page.locator('#bulk-note').fill('booked next day by the bank');
+    await page.locator('#bulk-form button[type="submit"]').click();
+    await page.waitForURL(/\/bulk\/jobs\/[0-9a-f]{24}$/);
+    // The page reloads itself until the job is done.
+    await page.waitForSelector('p.job-state[data-state="done"]', { timeout: 30_000 });
+    expect(await page.locator('p.job-state').innerText()).toBe('Done: 5 of 6 cases changed, 1 failed');
+    const failed = page.locator('tr.failed');
+    expect(await failed.count()).toBe(1);
+    expect(await failed.innerText()).toContain(resolved.caseId);
+    expect(await failed.innerText()).toContain('is RESOLVED; resolving needs OPEN');
+    expect(await page.locator('tr.ok').count()).toBe(5);
+    for (const c of stale) expect((await store.get(c.caseId))!).toMatchObject({ status: 'RESOLVED', version: 2, resolution: { kind: 'TIMING_DIFFERENCE', by: 'u-kim' } });
+    expect((await store.get(other.caseId))!.status).toBe('OPEN');
+  }, 120_000);
+});

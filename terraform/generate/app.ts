@@ -42,6 +42,7 @@ export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, con
     return {
       NOTIFICATIONS_TABLE: names.tableName('notifications'),
       AUTHORISATIONS_TABLE: names.tableName('authorisations'),
+      RULES_STATE_TABLE: names.tableName('rulesState'),
       NOTIFY_EMAIL_FROM: config.notify.emailFrom,
       NOTIFY_SIGNING_KEY_PREFIX: `${names.prefix}/webhooks/`,
       NOTIFY_SES_CONFIGURATION_SET: `${names.prefix}-notify`,
@@ -114,6 +115,7 @@ export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, con
       REGISTRY_PREFIX: INGEST_PREFIXES.registry,
       WORKBENCH_TABLE: names.tableName('workbench'),
       LEDGER_TABLE: names.tableName('ledger'),
+      EVENT_BUS_NAME: names.busName,
     };
     const contract = RECON_FUNCTION_ENVIRONMENT[fn as ReconFunctionName];
     return Object.fromEntries([...contract.required, ...contract.optional].map((variable) => [variable, values[variable]!]));
@@ -130,6 +132,8 @@ export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, con
       REFERENCE_TABLE: names.tableName('reference'),
       INGEST_BUCKET: names.ingestBucket,
       OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
+      // NOTIFY-1: where an approved write-off is announced.
+      EVENT_BUS_NAME: names.busName,
     };
   }
   return {};

@@ -10,7 +10,7 @@ import { FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type StageName } from '../.
 import { LEDGER_BALANCES_INDEX, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { WORKBENCH_FUNCTION } from '../../src/adapters/aws/workbench-config';
-import { keys as reconKeys } from '../../src/recon/run/aws/steps';
+import { keys as reconKeys, runOutwardEventsKey } from '../../src/recon/run/aws/steps';
 import { INGEST_PREFIXES, type Names } from '../../stacks/naming';
 // The tables a function's environment contract names: the stack's own reading of the contracts.
 import { contractTables, STAGE_TABLE_ACCESS, type TableAccess } from '../../stacks/app-stack';
@@ -159,6 +159,8 @@ export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected:
   if (fn in FUNCTION_ENVIRONMENT && variablesFor(fn as FunctionName).includes('EVENT_BUS_NAME')) push('events:PutEvents', names.busArn, 'publishes lifecycle events');
   if (fn === 'authorise' || fn === 'ingest-batch' || fn === 'api') push('events:PutEvents', names.busArn, 'publishes outward events (FUSE-2)');
   if (fn === 'flow-auditor') push('events:PutEvents', names.busArn, 'FLOW-3 re-emits stuck payments');
+  if (fn === 'reconcile-cases') push('events:PutEvents', names.busArn, 'NOTIFY-1 announces the committed run (reconciliation.completed)');
+  if (fn === WORKBENCH_FUNCTION) push('events:PutEvents', names.busArn, 'NOTIFY-1 announces an approved write-off');
   const route = routesFor(config.runtime.topology).find((candidate) => candidate.consumer === fn);
   if (route) {
     const queue = names.queueArn(names.routeQueueName(route));
@@ -216,6 +218,7 @@ export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected:
       break;
     case 'reconcile-cases':
       push('s3:GetObject', `${analytics}/${reconKeys.runCases(SAMPLE_RUN)}`, 'WB-1 the run cases file');
+      push('s3:GetObject', `${analytics}/${runOutwardEventsKey(SAMPLE_RUN)}`, "NOTIFY-1 the run's prepared announcement");
       push('kms:Decrypt', analyticsKey, 'the analytics bucket is encrypted under the analytics key');
       break;
     default:

@@ -31,6 +31,7 @@ import { createLogger } from '../../lambda/logger';
 import { containsPan } from '../../domain/pan';
 import { dashboardData } from './dashboard';
 import { renderDashboard } from './dashboard-html';
+import { registerUploadRoutes, type StatementInbox, UPLOAD_PATH } from './upload';
 import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { caseHref, type CaseSla, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
@@ -72,6 +73,10 @@ export interface WorkbenchAppDeps {
    * that would move money is refused (503) rather than resolving the case with nothing booked.
    */
   ledger?: WorkbenchLedgerDeps;
+  /** REC-RUN-1: where a statement uploaded from the page goes (embedded: the inbox folder); without it there is no upload page. */
+  inbox?: StatementInbox;
+  /** The size limit of an uploaded statement file (default upload.ts's DEFAULT_MAX_UPLOAD_BYTES). */
+  maxUploadBytes?: number;
   /** Where a case's candidates come from (default: the store, when it is one). Without one, a case shows none. */
   candidates?: CandidateSource;
   /**
@@ -522,12 +527,12 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
       onMethodNotAllowed: (c, methods) => problem(c, 405, `${c.req.path} accepts ${methods.filter((m) => m !== 'HEAD').join(', ')} only`, { allow: methods.filter((m) => m !== 'HEAD').join(', ') }),
     }),
   );
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => problem(c, 413, `the request body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => problem(c, 413, `the request body is larger than ${MAX_BODY_BYTES / 1024} KiB`),
+  });
+  // A statement upload has its own (larger) limit, in upload.ts.
+  app.use((c, next) => (deps.inbox && c.req.method === 'POST' && c.req.path === UPLOAD_PATH ? next() : limitBody(c, next)));
   app.notFound((c) => problem(c, 404, `there is no page at ${c.req.path}`));
   app.onError((error, c) => {
     const actor = c.get('actor');
@@ -584,6 +589,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   ]) {
     app.use(path, signedIn);
   }
+  if (deps.inbox)
+    registerUploadRoutes(app, { inbox: deps.inbox, signedIn, csrfToken: (subject) => csrfToken(csrfSecret, subject), sameSecret, ...(deps.maxUploadBytes ? { maxBytes: deps.maxUploadBytes } : {}) });
 
   app.get('/', () => toResponse(redirect('/cases')));
   app.get('/cases', async (c) => {

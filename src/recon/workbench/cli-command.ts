@@ -25,6 +25,7 @@ const authModule = () => require('./local-auth') as typeof import('./local-auth'
 const serverModule = () => require('./server') as typeof import('./server');
 const oidcModule = () => require('./oidc') as typeof import('./oidc');
 const idpModule = () => require('./idp') as typeof import('./idp');
+const uploadModule = () => require('./upload') as typeof import('./upload');
 const groupRolesModule = () => require('../../adapters/aws/alb-oidc-authenticator') as typeof import('../../adapters/aws/alb-oidc-authenticator');
 const ledgerModule = () => require('../../adapters/embedded/recon-workbench-ledger') as typeof import('../../adapters/embedded/recon-workbench-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -54,6 +55,15 @@ interface WorkbenchOptions {
   poll: number;
   /** ADJ-1: the posting state directory approved write-offs are booked in. */
   state?: string;
+  /** REC-RUN-1: the inbox folder statements uploaded from the page go to (`ledgerline inbox --dir` watches it). */
+  inbox?: string;
+  /** The last closed accounting month (YYYY-MM): a resolution in it or before is not undone. */
+  closedThrough?: string;
+}
+
+function month(value: string): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError(`--closed-through must be a month YYYY-MM, got "${value}"`);
+  return value;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -238,7 +248,20 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
     try {
       const baseUrl = (options.publicUrl ?? server.url).replace(/\/$/, '');
       const signIn = await signInFor(options, baseUrl, db, clock, io, (started) => (idp = started));
-      app = appModule().createWorkbenchApp({ store, authenticator: signIn.authenticator, clock, csrfSecret: randomBytes(32).toString('hex'), ...(ledger ? { ledger } : {}) });
+      const closedThrough = options.closedThrough;
+      app = appModule().createWorkbenchApp({
+        store,
+        authenticator: signIn.authenticator,
+        clock,
+        csrfSecret: randomBytes(32).toString('hex'),
+        ...(ledger ? { ledger } : {}),
+        ...(options.inbox ? { inbox: new (uploadModule().FolderStatementInbox)(options.inbox, options.out) } : {}),
+        ...(closedThrough ? { periods: { closedThrough: async () => closedThrough } } : {}),
+      });
+      if (options.inbox) io.stdout(`upload: statements go to the inbox ${resolve(options.inbox)} (run \`ledgerline inbox --dir ${options.inbox} --out ${options.out}\` to reconcile them)\n`);
+      io.stdout(
+        closedThrough ? `periods: closed through ${closedThrough}; resolutions in them are not undone\n` : 'periods: none closed (--closed-through not given); every resolution may be undone\n',
+      );
       io.stdout(
         ledger
           ? `ledger: approved write-offs are booked in the posting state ${resolve(options.state!)} (${ledger.partition})\n`
@@ -277,6 +300,8 @@ export function addWorkbenchCommand(program: Command, io: Io): void {
     .addOption(new Option('--roles <roles>', `with --insecure-dev-identity: your roles, comma separated: ${ROLES.join(', ')} (default reconciler)`).argParser(roles))
     .option('--no-import', 'do not import runs (serve the cases as they are)')
     .option('--state <dir>', 'posting state directory (of `ledgerline post`) that approved write-offs and suspense bookings are posted to; without it, approving one is refused')
+    .option('--inbox <dir>', 'let reconcilers upload statement files from the page into this inbox folder (reconciled by `ledgerline inbox --dir <dir>`)')
+    .option('--closed-through <YYYY-MM>', 'the last closed accounting month: resolutions in it or before cannot be undone', month)
     .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', wholeNumber('--poll', { max: 3600, hint: 'seconds; 0 = never' }), 2)
     .addHelpText(
       'after',

@@ -29,7 +29,12 @@ describe('ledgerline workbench', () => {
     const out = join(root, 'out');
     const ledger = writeLedger(root, LEDGER_ROWS);
     await reconciled({ statements: [CAMT053, BAI2], ledger: { file: ledger }, out, progress: () => undefined });
-    const child = cliAsync(['workbench', '--out', out, '--port', '0', '--poll', '1', '--insecure-dev-identity', '--user', 'rita@bank.example', '--roles', 'reconciler,approver']);
+    const inbox = join(root, 'inbox');
+    const child = cliAsync([
+      'workbench',
+      ...['--out', out, '--port', '0', '--poll', '1', '--inbox', inbox, '--closed-through', '2025-11'],
+      ...['--insecure-dev-identity', '--user', 'rita@bank.example', '--roles', 'reconciler,approver'],
+    ]);
     try {
       let stdout = '';
       child.stdout.setEncoding('utf8');
@@ -44,10 +49,16 @@ describe('ledgerline workbench', () => {
       // REC-RUN-1: the run raised its cases itself (the embedded case sink): the workbench finds nothing left to import.
       expect(stdout).toMatch(/^no new run to import: every committed run was imported before\n/);
       expect(stdout).toContain('workbench for rita@bank.example (reconciler, approver)');
+      expect(stdout).toContain(`upload: statements go to the inbox ${inbox} (run \`ledgerline inbox --dir ${inbox} --out ${out}\``);
+      expect(stdout).toContain('periods: closed through 2025-11; resolutions in them are not undone');
       const token = new URL(login).searchParams.get('token')!;
       const api = await fetch(new URL('/api/cases', login), { headers: { authorization: `Bearer ${token}` } });
       expect(api.status).toBe(200);
       expect(((await api.json()) as { cases: unknown[] }).cases.length).toBeGreaterThan(10);
+      // --inbox: the upload page is served to a reconciler.
+      const upload = await fetch(new URL('/uploads', login), { headers: { authorization: `Bearer ${token}` } });
+      expect(upload.status).toBe(200);
+      expect(await upload.text()).toContain('type="file"');
 
       // A statement reconciled while the workbench serves: its cases are there without a restart.
       const later = await reconciled({ statements: [MT940], ledger: { file: ledger }, out, progress: () => undefined });
@@ -67,6 +78,16 @@ describe('ledgerline workbench', () => {
     }
     const code = child.exitCode ?? (await once(child, 'exit'))[0];
     expect(code).toBe(0);
+  });
+});
+
+describe('ledgerline workbench --closed-through', () => {
+  it('refuses every value that is not a month YYYY-MM, naming the option and the value (exit 2)', async () => {
+    for (const value of ['2025-13', '2025-00', '2025-1', '25-11', '2025-11-30', 'November', '']) {
+      const result = await runCli(['workbench', '--out', 'unused', '--port', '0', '--insecure-dev-identity', '--closed-through', value]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(`--closed-through must be a month YYYY-MM, got "${value}"`);
+    }
   });
 });
 

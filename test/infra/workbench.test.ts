@@ -130,7 +130,11 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     // Its posting record: PutObject under the core-banking outbox only.
     expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
     expect(statements.filter((statement) => list(statement.Action).includes('s3:PutObject')).flatMap((statement) => list(statement.Resource))).toEqual([`${names.ingestBucketArn}/outbox/postings/*`]);
-    expect(actions.some((action) => /^(sqs|sns|events|states):/.test(action))).toBe(false);
+    expect(actions.some((action) => /^(sqs|sns|states):/.test(action))).toBe(false);
+    // NOTIFY-1: an approved write-off is announced on the bus: PutEvents on the bus only.
+    expect(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('events:')))).toEqual([
+      { Sid: 'PublishToBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [names.busArn] },
+    ]);
     for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
     // The data key: through DynamoDB (the tables) and S3 (the outbox) only.
     const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
@@ -157,6 +161,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const csrfSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === names.workbenchCsrfSecretName);
     expect(m.refs(fn, variables.WORKBENCH_CSRF_SECRET_ARN)).toEqual([csrfSecret.address]);
     expect(Object.keys(variables).sort()).toEqual([
+      'EVENT_BUS_NAME',
       'INGEST_BUCKET',
       'LEDGER_TABLE',
       'OUTBOX_PREFIX',
@@ -174,7 +179,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
   });
   test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only GetItem / PutItem / Query (byAccount)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-cases'));
-    expect(block(fn.config.environment)!.variables).toEqual({ WORKBENCH_TABLE: names.tableName('workbench') });
+    expect(block(fn.config.environment)!.variables).toEqual({ WORKBENCH_TABLE: names.tableName('workbench'), EVENT_BUS_NAME: names.busName });
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-cases'].reservedConcurrency });
     expect(block(fn.config.tracing_config)?.mode).toBe('Active');
     const role = only(m, 'aws_iam_role', (resource) => resource.config.name === names.roleName(names.functionRoleSuffix('reconcile-cases')));
@@ -192,7 +197,11 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       },
       { Sid: 'TableWorkbenchIndexes', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [names.tableIndexArn('workbench', 'byAccount')] },
     ]);
-    expect(byAction('s3:')).toEqual([{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${names.analyticsBucketArn}/matches/runs/*/cases.json`] }]);
+    expect(byAction('s3:')).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${names.analyticsBucketArn}/matches/runs/*/cases.json`, `${names.analyticsBucketArn}/matches/runs/*/outward-events.json`] },
+    ]);
+    // NOTIFY-1: the committed run is announced on the bus: PutEvents on the bus only.
+    expect(byAction('events:')).toEqual([{ Sid: 'PublishToBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [names.busArn] }]);
     // KMS: the data key through DynamoDB (and Lambda, for its encrypted environment), the analytics key through S3 for reading.
     const kms = byAction('kms:').map((statement) => ({
       actions: list(statement.Action),
@@ -208,7 +217,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     );
     expect(kms).toHaveLength(3);
     const actions = statements.flatMap((statement) => list(statement.Action));
-    expect(actions.some((action) => /^(sqs|sns|events|states|secretsmanager|lambda):/.test(action))).toBe(false);
+    expect(actions.some((action) => /^(sqs|sns|states|secretsmanager|lambda):/.test(action))).toBe(false);
     for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
 
     // Its log group, X-Ray and alarms, like every reconciliation function.

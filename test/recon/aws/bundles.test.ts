@@ -31,6 +31,7 @@ describe('reconciliation function bundles', () => {
       process.env.AWS_REGION = 'eu-west-2';
       process.env.RECONCILIATION_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-2:123456789012:stateMachine:ledgerline-dev-reconciliation';
       process.env.WORKBENCH_TABLE = 'ledgerline-dev-workbench';
+      process.env.EVENT_BUS_NAME = 'ledgerline-dev-bus'; // reconcile-cases announces the committed run (NOTIFY-1)
       expect(typeof loadFresh(outFile).handler).toBe('function');
     } finally {
       process.env = saved;

@@ -29,6 +29,7 @@
  *
  *   npm run bench:workbench
  *   npm run bench:workbench -- --count 100000 --repeat 100 --store-repeat 20
+ *   npm run bench:workbench -- --db DIR     # time the store a run left in DIR (no import)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -44,6 +45,11 @@ const REASONS = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE', 'SPLIT_INCOMPLETE'
 const PAGE = 200;
 const CHUNK = 50_000;
 const OPEN: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL'];
+
+function textArg(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -170,41 +176,47 @@ async function main(): Promise<void> {
   // The store's own queries sort every open case at this scale: fewer repetitions of them.
   const storeTimes = arg('store-repeat', 20);
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; node ${process.version}`);
-  const dir = mkdtempSync(join(tmpdir(), 'ledgerline-workbench-bench-'));
+  // --db DIR: time the store already in DIR (a run of this benchmark left there), skipping the import.
+  const reuse = textArg('db');
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), 'ledgerline-workbench-bench-'));
   const db = openWorkbenchDatabase(dir);
   const store = new SqliteWorkbenchStore(db);
   try {
-    // Generated and imported a chunk at a time: at most CHUNK rows and their cases in memory.
-    const at = '2026-11-22T09:00:00.000Z';
-    let raised = 0;
-    const [, importMs] = await timed(async () => {
-      for (let from = 0, part = 0; from < count; from += CHUNK, part += 1) {
-        const cases = casesOf('run-1', exceptionRows(from, Math.min(count, from + CHUNK), count, accounts), at);
-        raised += (await importRunCases(store, { runId: `run-1/${part}`, coveredAccounts: new Set(), at }, cases)).raised;
-      }
-    });
-    console.log(`\n${count.toLocaleString('en')} exceptions over ${accounts} accounts, SQLite WAL in ${dir}`);
-    console.log(
-      `import in chunks of ${CHUNK.toLocaleString('en')}: ${(importMs / 1000).toFixed(1)} s (${raised.toLocaleString('en')} cases; ${Math.round(raised / (importMs / 1000)).toLocaleString('en')} cases/s)`,
-    );
-
-    // Work a few percent: 1 in 50 resolved, 1 in 97 proposed for write-off (PENDING_APPROVAL).
     const actor = { user: 'rita@bank.example', roles: ['reconciler' as const] };
     const ids = db.prepare<[], { case_id: string }>('SELECT case_id FROM cases ORDER BY case_id').all();
-    const [, workMs] = await timed(async () => {
-      for (let i = 0; i < ids.length; i += 1) {
-        if (i % 50 !== 0 && i % 97 !== 0) continue;
-        const current = (await store.get(ids[i]!.case_id))!;
-        const action =
-          i % 50 === 0
-            ? ({ type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'cleared next day' } as const)
-            : ({ type: 'propose-write-off', target: 'WRITE_OFF', note: 'below threshold' } as const);
-        const { next, event } = applyCaseAction(current, action, actor, at, current.version);
-        await store.save(next, event);
-      }
-    });
+    if (!reuse) {
+      // Generated and imported a chunk at a time: at most CHUNK rows and their cases in memory.
+      const at = '2026-11-22T09:00:00.000Z';
+      let raised = 0;
+      const [, importMs] = await timed(async () => {
+        for (let from = 0, part = 0; from < count; from += CHUNK, part += 1) {
+          const cases = casesOf('run-1', exceptionRows(from, Math.min(count, from + CHUNK), count, accounts), at);
+          raised += (await importRunCases(store, { runId: `run-1/${part}`, coveredAccounts: new Set(), at }, cases)).raised;
+        }
+      });
+      console.log(`\n${count.toLocaleString('en')} exceptions over ${accounts} accounts, SQLite WAL in ${dir}`);
+      console.log(
+        `import in chunks of ${CHUNK.toLocaleString('en')}: ${(importMs / 1000).toFixed(1)} s (${raised.toLocaleString('en')} cases; ${Math.round(raised / (importMs / 1000)).toLocaleString('en')} cases/s)`,
+      );
+
+      // Work a few percent: 1 in 50 resolved, 1 in 97 proposed for write-off (PENDING_APPROVAL).
+      ids.push(...db.prepare<[], { case_id: string }>('SELECT case_id FROM cases ORDER BY case_id').all());
+      const [, workMs] = await timed(async () => {
+        for (let i = 0; i < ids.length; i += 1) {
+          if (i % 50 !== 0 && i % 97 !== 0) continue;
+          const current = (await store.get(ids[i]!.case_id))!;
+          const action =
+            i % 50 === 0
+              ? ({ type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'cleared next day' } as const)
+              : ({ type: 'propose-write-off', target: 'WRITE_OFF', note: 'below threshold' } as const);
+          const { next, event } = applyCaseAction(current, action, actor, at, current.version);
+          await store.save(next, event);
+        }
+      });
+      console.log(`worked ${Math.round(ids.length / 50 + ids.length / 97).toLocaleString('en')} cases in ${(workMs / 1000).toFixed(1)} s`);
+    } else console.log(`\n${ids.length.toLocaleString('en')} cases of the store in ${dir} (not imported by this run)`);
     const counts = await store.counts();
-    console.log(`worked ${Math.round(ids.length / 50 + ids.length / 97).toLocaleString('en')} cases in ${(workMs / 1000).toFixed(1)} s; by status ${JSON.stringify(counts.byStatus)}`);
+    console.log(`cases by status ${JSON.stringify(counts.byStatus)}`);
     const openCount = (counts.byStatus.OPEN ?? 0) + (counts.byStatus.PENDING_APPROVAL ?? 0);
     const accountId = (await store.get(ids[Math.floor(ids.length / 3)]!.case_id))!.accountId;
 
@@ -221,9 +233,13 @@ async function main(): Promise<void> {
     console.log(line('store.list: by account (open + pending)', await repeat(storeTimes, () => store.list(accountFilter))));
     console.log(line('store.list: search a reference', await repeat(Math.min(storeTimes, 10), () => store.list({ search: 'br4242' }))));
     const deep = [10, 100, Math.floor(openCount / PAGE / 2), Math.floor(openCount / PAGE) - 1].filter((p, i, all) => p > 0 && all.indexOf(p) === i);
+    // A deep OFFSET page reads every case before it (seconds each at 1M): three repetitions of those.
     for (const pageNo of deep) {
       console.log(
-        line(`store.list: OFFSET page ${pageNo} (offset ${(pageNo * PAGE).toLocaleString('en')})`, await repeat(Math.min(times, 20), () => store.list({ ...defaultFilter, offset: pageNo * PAGE }))),
+        line(
+          `store.list: OFFSET page ${pageNo} (offset ${(pageNo * PAGE).toLocaleString('en')})`,
+          await repeat(pageNo > 100 ? 3 : Math.min(storeTimes, 10), () => store.list({ ...defaultFilter, offset: pageNo * PAGE })),
+        ),
       );
     }
     console.log(line('dashboard figures (REC-DASH-1)', await repeat(storeTimes, async () => dashboardData(await store.runStats(), await store.openCaseAges()))));
@@ -297,7 +313,7 @@ async function main(): Promise<void> {
     console.log(calibrationLine(calibrate()));
   } finally {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!reuse) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,8 @@
  * a file name that is a path or one the inbox passes over (400, generated names included), a card
  * number in the name (422), no or a wrong CSRF token (403), a viewer (403), not multipart (415).
  * The routes run behind a sign-in stand-in (a header names the user), as app.ts mounts them
- * behind its own.
+ * behind its own; once more through createWorkbenchApp itself (its body limit leaves the upload
+ * to the upload's own).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,13 +16,14 @@ import fc from 'fast-check';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { runInbox } from '../../../src/recon/run/inbox';
-import { csrfToken, sameSecret } from '../../../src/recon/workbench/app';
+import { createWorkbenchApp, csrfToken, SECURITY_HEADERS, sameSecret } from '../../../src/recon/workbench/app';
+import { AuthenticationError } from '../../../src/recon/workbench/ports';
 import { type Actor, WorkbenchError } from '../../../src/recon/workbench/cases';
 import { escapeHtml } from '../../../src/recon/workbench/html';
 import { FolderStatementInbox, registerUploadRoutes, UPLOAD_CSS, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH, UPLOAD_STYLESHEET_PATH, uploadFileName, type UploadEnv } from '../../../src/recon/workbench/upload';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, writeLedger } from '../run/helpers';
-import { approver, reconciler, viewer } from './helpers';
+import { approver, memoryStore, reconciler, steppingClock, viewer } from './helpers';
 
 const SECRET = 'upload-test-secret';
 const ACTORS: Record<string, Actor> = { rita: reconciler, anna: approver, victor: viewer };
@@ -225,6 +227,42 @@ describe('statement upload', () => {
     const css = await get(UPLOAD_STYLESHEET_PATH);
     expect(css.headers.get('content-type')).toContain('text/css');
     expect(await css.text()).toBe(UPLOAD_CSS);
+  });
+
+  it('mounted in the workbench app: an upload past the 64 KiB body limit of the app is taken, any other form that big still is not', async () => {
+    const root = tempDir('workbench-upload-app-');
+    const inboxDir = join(root, 'inbox');
+    mkdirSync(inboxDir);
+    const app = createWorkbenchApp({
+      store: memoryStore(),
+      authenticator: {
+        authenticate: async (request) => {
+          if (request.headers['x-test-user'] !== 'rita') throw new AuthenticationError('no session: sign in first');
+          return reconciler;
+        },
+      },
+      clock: steppingClock(),
+      csrfSecret: SECRET,
+      inbox: new FolderStatementInbox(inboxDir, join(root, 'out')),
+    });
+    const form = new FormData();
+    form.set('csrf', csrfToken(SECRET, reconciler.user));
+    form.set('file', new Blob([Buffer.alloc(200 * 1024, 65)]), 'big.xml');
+    const upload = (headers: Record<string, string>) => app.fetch(new Request('http://workbench.invalid/uploads', { method: 'POST', body: form, headers }));
+    expect((await upload({})).status).toBe(401);
+    const id = uploadIdOf(await upload({ 'x-test-user': 'rita' }));
+    expect(readdirSync(inboxDir)).toEqual([`${id}--big.xml`]);
+    const page = await app.fetch(new Request('http://workbench.invalid/uploads', { headers: { 'x-test-user': 'rita' } }));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(SECURITY_HEADERS['content-security-policy']);
+    const other = await app.fetch(
+      new Request('http://workbench.invalid/cases/x/actions', {
+        method: 'POST',
+        body: 'a'.repeat(100 * 1024),
+        headers: { 'x-test-user': 'rita', 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+    );
+    expect(other.status).toBe(413);
   });
 
   it('the inbox folder gone: 503, and the file is nowhere', async () => {

@@ -15,7 +15,13 @@ export type Channel = (typeof CHANNELS)[number];
  * - datetime: an ISO 8601 instant, formatted for the locale in the recipient's time zone;
  * - count: a non-negative integer, formatted for the locale.
  */
-export type VariableKind = 'text' | 'money' | 'card' | 'datetime' | 'count';
+/**
+ * How a variable is rendered. `identifier` is an id the system or a bank made (an authorisation id,
+ * a run id, an account id, a case id): card numbers in it are judged with identifier evidence
+ * (PCI-2, src/domain/pan.ts), so a Luhn-valid reference or a run id's date and hex digits stay
+ * readable while a card number standing alone in it is still withheld.
+ */
+export type VariableKind = 'text' | 'identifier' | 'money' | 'card' | 'datetime' | 'count';
 
 export interface PurposeDefinition {
   description: string;
@@ -25,31 +31,31 @@ export interface PurposeDefinition {
 export const PURPOSES = {
   'payment.posted': {
     description: 'A card payment was posted to the customer account',
-    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', postedAt: 'datetime', reference: 'text' },
+    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', postedAt: 'datetime', reference: 'identifier' },
   },
   'payment.declined': {
     description: 'The rules declined a card payment',
-    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text', fraudReasons: 'text' },
+    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'identifier', fraudReasons: 'text' },
   },
   'payment.held-for-review': {
     description: 'The rules held a card payment for review',
-    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text', fraudReasons: 'text' },
+    variables: { customerName: 'text', amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'identifier', fraudReasons: 'text' },
   },
   'payment.rejected': {
     description: 'Enrichment rejected a payment (unknown card or account, closed account, no FX rate …)',
-    variables: { amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'text' },
+    variables: { amount: 'money', merchant: 'text', card: 'card', at: 'datetime', reason: 'text', reference: 'identifier' },
   },
   'payment.failed': {
     description: 'Posting gave up on a payment after its retries (the sweeper marked it FAILED)',
-    variables: { stage: 'text', reason: 'text', attempts: 'count', at: 'datetime', reference: 'text' },
+    variables: { stage: 'text', reason: 'text', attempts: 'count', at: 'datetime', reference: 'identifier' },
   },
   'reconciliation.summary': {
     description: 'A reconciliation run finished: what matched and what is left for the workbench',
-    variables: { accountId: 'text', runId: 'text', statementDate: 'datetime', matched: 'count', exceptions: 'count', unmatchedTotal: 'money' },
+    variables: { accountId: 'identifier', runId: 'identifier', statementDate: 'datetime', matched: 'count', exceptions: 'count', unmatchedTotal: 'money' },
   },
   'write-off.approved': {
     description: 'A write-off on a reconciliation case was approved and posted',
-    variables: { caseId: 'text', amount: 'money', approvedBy: 'text', at: 'datetime', note: 'text' },
+    variables: { caseId: 'identifier', amount: 'money', approvedBy: 'text', at: 'datetime', note: 'text' },
   },
 } as const satisfies Readonly<Record<string, PurposeDefinition>>;
 

@@ -60,6 +60,11 @@ export function safeText(value: string): string {
   return redactPans(value.replace(CONTROL, ''));
 }
 
+/** An identifier as it may appear in a message: card numbers judged as in identifier fields (PCI-2) and withheld, control characters removed. */
+export function safeIdentifier(value: string): string {
+  return redactPans(value.replace(CONTROL, ''), 'identifier');
+}
+
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(text: string): string {
@@ -74,6 +79,9 @@ function formatVariable(name: string, kind: VariableKind, value: VariableValue |
       case 'text':
         if (typeof value !== 'string') throw fault('expected text');
         return safeText(value);
+      case 'identifier':
+        if (typeof value !== 'string') throw fault('expected an identifier (text)');
+        return safeIdentifier(value);
       case 'money':
         if (!isMoney(value)) throw fault('expected { value, currency }');
         return formatMoney(value, locale);
@@ -119,7 +127,15 @@ export function renderTemplate(template: Template, variables: Variables, context
   if (template.subject !== undefined) parts.subject = fill(template.subject, formatted, (text) => text.replace(LINE_BREAKS, ' ')).replace(LINE_BREAKS, ' ');
   parts.text = fill(template.text, formatted, (text) => text);
   if (template.html !== undefined) parts.html = fill(template.html, formatted, escapeHtml);
-  for (const [part, content] of Object.entries(parts)) {
+  // The last guard reads each part as free text, with every identifier (already judged with identifier
+  // evidence above) standing as a word: a run id's digits are not a card number, but digits the
+  // template and the other variables put side by side still are.
+  const asChecked = new Map([...formatted].map(([name, value]) => [name, kinds[name] === 'identifier' ? ' ID ' : value]));
+  const checked: Partial<Record<TemplatePart, string>> = {};
+  if (template.subject !== undefined) checked.subject = fill(template.subject, asChecked, (text) => text);
+  checked.text = fill(template.text, asChecked, (text) => text);
+  if (template.html !== undefined) checked.html = fill(template.html, asChecked, escapeHtml);
+  for (const [part, content] of Object.entries(checked)) {
     if (containsPan(content)) throw new RenderError(`${template.id} v${template.version}: the rendered ${part} would contain a card number; not produced`);
   }
   return { templateId: template.id, templateVersion: template.version, locale, ...parts, text: parts.text };
@@ -139,6 +155,7 @@ export function webhookData(purpose: Purpose, variables: Variables): Record<stri
     if (value === undefined) continue;
     try {
       if (kind === 'text' && typeof value === 'string') data[name] = safeText(value);
+      else if (kind === 'identifier' && typeof value === 'string') data[name] = safeIdentifier(value);
       else if (kind === 'money' && isMoney(value)) data[name] = canonicalMoney(value);
       else if (kind === 'card' && isCard(value)) data[name] = { last4: cardSuffix(value.panToken) };
       else if (kind === 'datetime' && typeof value === 'string') data[name] = safeText(value);

@@ -40,10 +40,25 @@ const textArb = (pan: string) =>
     fc.constantFrom(...(['bare', 'prose', 'csv', 'json'] as const)).map((context) => spellPan(pan, { context })),
   );
 
+/**
+ * Identifiers the system and banks make (run ids with their date and hex digits, authorisation ids,
+ * IBAN-like account ids, case ids), or one holding the card number the way card numbers are printed
+ * in an identifier field: bare, or in groups of four joined by one space or hyphen.
+ */
+const identifierArb = (pan: string) =>
+  fc.oneof(
+    fc.tuple(fc.integer({ min: 20200101, max: 20291231 }), fc.stringMatching(/^[0-9a-f]{16}$/)).map(([day, hex]) => `run-${day}-${hex}`),
+    fc.stringMatching(/^AUTH-[0-9]{1,12}-[A-Z]-[0-9a-f]{8}$/),
+    fc.stringMatching(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,26}$/),
+    fc.tuple(fc.constantFrom('', 'ref ', 'case-'), fc.constantFrom(' ', '-', '')).map(([prefix, sep]) => `${prefix}${sep === '' ? pan : (pan.match(/.{1,4}/g) ?? []).join(sep)}`),
+  );
+
 function valueArb(kind: VariableKind, pan: string): fc.Arbitrary<VariableValue> {
   switch (kind) {
     case 'text':
       return textArb(pan);
+    case 'identifier':
+      return identifierArb(pan);
     case 'money':
       return moneyArb;
     case 'card':
@@ -186,5 +201,40 @@ describe('rendering', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('identifiers in messages (PCI-2 evidence)', () => {
+  const summary = templates.find((template) => template.id === 'reconciliation.summary/email/en' && template.version === 1)!;
+  const variables = (runId: string): Variables => ({
+    accountId: 'GB33BUKB20201555555555',
+    runId,
+    statementDate: '2026-12-05T00:00:00Z',
+    matched: 3,
+    exceptions: 1,
+    unmatchedTotal: { value: '12.30', currency: 'GBP' },
+  });
+
+  it('a run id shows whole, whatever its date and hex digits (it used to be masked when its digits passed Luhn)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 20200101, max: 20291231 }), fc.stringMatching(/^[0-9a-f]{16}$/), (day, hex) => {
+        const runId = `run-${day}-${hex}`;
+        const rendered = renderTemplate(summary, variables(runId));
+        expect(rendered.text).toContain(runId);
+        expect(rendered.html).toContain(runId);
+        expect(webhookData('reconciliation.summary', variables(runId)).runId).toBe(runId);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a card number standing in an identifier is still withheld, bare or printed in groups', () => {
+    for (const pan of SAMPLE_PANS) {
+      for (const spelled of [pan, (pan.match(/.{1,4}/g) ?? []).join(' '), (pan.match(/.{1,4}/g) ?? []).join('-')]) {
+        const rendered = renderTemplate(summary, variables(spelled));
+        expect(containsDigitsOf(rendered.text, pan)).toBe(false);
+        expect(rendered.text).toContain('[REDACTED-PAN]');
+      }
+    }
   });
 });

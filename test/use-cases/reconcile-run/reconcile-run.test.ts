@@ -207,7 +207,9 @@ describe('reconcileRun over ports', () => {
         const world = ports(files, [], failAt);
         const told: { runId: string; committedRuns: number }[] = [];
         const committed = async (run: RecordedRun) => void told.push({ runId: run.runId, committedRuns: world.committed.runs.length });
-        const outcome = await reconcileRun({ ...world.ports, announce: { prepare: async () => undefined, committed } }, { statements: [...files.keys()], rules: defaultRuleSet() }).catch(() => undefined);
+        const outcome = await reconcileRun({ ...world.ports, announce: { prepare: async () => undefined, committed } }, { statements: [...files.keys()], rules: defaultRuleSet() }).catch(
+          () => undefined,
+        );
         if (failAt) expect(told).toEqual([]);
         else expect(told).toEqual([{ runId: outcome!.committed ? outcome!.summary.runId : '', committedRuns: 1 }]);
         // The same statements again: nothing new, nothing told.
@@ -224,7 +226,10 @@ describe('reconcileRun over ports', () => {
     const failing = async () => {
       throw new Error('bus unreachable');
     };
-    const outcome = await reconcileRun({ ...world.ports, announce: { prepare: async () => undefined, committed: failing }, progress: (message) => messages.push(message) }, { statements: ['S1'], rules: defaultRuleSet() });
+    const outcome = await reconcileRun(
+      { ...world.ports, announce: { prepare: async () => undefined, committed: failing }, progress: (message) => messages.push(message) },
+      { statements: ['S1'], rules: defaultRuleSet() },
+    );
     expect(outcome.committed).toBe(true);
     expect(world.committed.runs).toHaveLength(1);
     expect(messages.find((message) => message.includes('was not announced'))).toMatch(/bus unreachable/);

@@ -4,20 +4,12 @@
  * (reloading itself while it runs, no script) shows every case's result with the one failure
  * listed and its reason. Skipped (with a warning) where Chromium is missing.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { SqliteSessionStore } from '../../../src/adapters/embedded/workbench-store';
-import { createWorkbenchApp } from '../../../src/recon/workbench/app';
-import { OidcSignIn } from '../../../src/recon/workbench/oidc';
-import type { WorkbenchApp } from '../../../src/recon/workbench/ports';
-import { startWorkbenchServer, type WorkbenchServer } from '../../../src/recon/workbench/server';
-import { openMemoryDatabase } from '../../support/memory-database';
-import { tempDir } from '../../support/runtime';
 import { exceptionCase, memoryStore, raisedEvent } from './helpers';
-import { type IdpProcess, startIdpProcess } from './support/local-idp';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, type SignedInBrowser, startSignedInBrowser } from './support/signed-in-browser';
+
 const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) console.warn(`bulk-browser.test.ts skipped: no Chromium at ${CHROMIUM}`);
 
@@ -33,53 +25,16 @@ const other = exceptionCase({ caseId: 'exception:statement:bulk-other', reason: 
 
 describeWithChromium('bulk actions in the browser', () => {
   const store = memoryStore();
-  const sessions = new SqliteSessionStore(openMemoryDatabase());
-  let server: WorkbenchServer;
-  let idp: IdpProcess;
-  let browser: Browser;
-  let app: WorkbenchApp | undefined;
+  let workbench: SignedInBrowser;
 
   beforeAll(async () => {
     for (const c of [...stale, resolved, other]) await store.save(c, raisedEvent(c));
-    const deferred = Object.assign(async () => Promise.reject(new Error('not used')), { fetch: (request: Request) => app!.fetch(request) }) as WorkbenchApp;
-    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app: deferred });
-    const usersFile = join(tempDir('workbench-bulk-users-'), 'users.json');
-    writeFileSync(usersFile, JSON.stringify(USERS));
-    idp = await startIdpProcess(usersFile, server.url);
-    const clock = { now: () => new Date() };
-    const signIn = new OidcSignIn({
-      issuer: idp.issuer,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      baseUrl: server.url,
-      groupRoles: USERS.groupRoles as Record<string, 'reconciler'>,
-      sessions,
-      clock,
-      idleSeconds: 600,
-      absoluteSeconds: 3600,
-      rotateSeconds: 300,
-    });
-    app = createWorkbenchApp({ store, authenticator: signIn, clock, csrfSecret: 'bulk-browser-secret' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    workbench = await startSignedInBrowser({ store, users: USERS, csrfSecret: 'bulk-browser-secret' });
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await idp?.stop();
-  });
+  afterAll(async () => workbench?.close());
 
-  async function signedIn(): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${server.url}/cases`);
-    await page.locator('a.signin').click();
-    await page.waitForURL((url) => url.origin === idp.issuer);
-    await page.locator('input[name="login"]').fill('u-kim');
-    await page.locator('input[name="password"]').fill('not-checked');
-    await page.locator('button[type="submit"]').click();
-    await page.waitForURL(`${server.url}/cases`);
-    return page;
-  }
+  const signedIn = (): Promise<Page> => workbench.signIn('u-kim');
 
   it('filters, previews, runs the job and lists every result, the failure with its reason', async () => {
     const page = await signedIn();

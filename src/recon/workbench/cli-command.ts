@@ -25,7 +25,7 @@ const authModule = () => require('./local-auth') as typeof import('./local-auth'
 const serverModule = () => require('./server') as typeof import('./server');
 const oidcModule = () => require('./oidc') as typeof import('./oidc');
 const idpModule = () => require('./idp') as typeof import('./idp');
-const uploadModule = () => require('./upload') as typeof import('./upload');
+const uploadInboxModule = () => require('./upload-inbox') as typeof import('./upload-inbox');
 const groupRolesModule = () => require('../../adapters/aws/alb-oidc-authenticator') as typeof import('../../adapters/aws/alb-oidc-authenticator');
 const ledgerModule = () => require('../../adapters/embedded/recon-workbench-ledger') as typeof import('../../adapters/embedded/recon-workbench-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -255,7 +255,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
         clock,
         csrfSecret: randomBytes(32).toString('hex'),
         ...(ledger ? { ledger } : {}),
-        ...(options.inbox ? { inbox: new (uploadModule().FolderStatementInbox)(options.inbox, options.out) } : {}),
+        ...(options.inbox ? { inbox: new (uploadInboxModule().FolderStatementInbox)(options.inbox, options.out) } : {}),
         ...(closedThrough ? { periods: { closedThrough: async () => closedThrough } } : {}),
       });
       if (options.inbox) io.stdout(`upload: statements go to the inbox ${resolve(options.inbox)} (run \`ledgerline inbox --dir ${options.inbox} --out ${options.out}\` to reconcile them)\n`);

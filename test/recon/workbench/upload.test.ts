@@ -20,7 +20,8 @@ import { createWorkbenchApp, csrfToken, SECURITY_HEADERS, sameSecret } from '../
 import { AuthenticationError } from '../../../src/recon/workbench/ports';
 import { type Actor, WorkbenchError } from '../../../src/recon/workbench/cases';
 import { escapeHtml } from '../../../src/recon/workbench/html';
-import { FolderStatementInbox, registerUploadRoutes, UPLOAD_CSS, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH, UPLOAD_STYLESHEET_PATH, uploadFileName, type UploadEnv } from '../../../src/recon/workbench/upload';
+import { FolderStatementInbox } from '../../../src/recon/workbench/upload-inbox';
+import { registerUploadRoutes, UPLOAD_CSS, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH, UPLOAD_STYLESHEET_PATH, uploadFileName, type UploadEnv } from '../../../src/recon/workbench/upload';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, writeLedger } from '../run/helpers';
 import { approver, memoryStore, reconciler, steppingClock, viewer } from './helpers';

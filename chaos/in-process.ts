@@ -92,6 +92,8 @@ export interface InProcessOptions {
   workDir: string;
   seed: number;
   log?: (line: string) => void;
+  /** The posting rule set (default: the runtime's default, src/rule-sets.ts). */
+  rulesFile?: string;
 }
 
 type Verdict = Pick<ClassResult, 'lost' | 'postedTwice' | 'ledgerEqual' | 'recordsEqual' | 'swapped' | 'recordsEqualExceptSwaps' | 'countsEqual' | 'versionsEqual' | 'problems'>;
@@ -109,7 +111,8 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
   const log = options.log ?? (() => undefined);
   const lines = readLines(options.input);
   log(`store faults: clean run of ${lines.length} authorisations`);
-  const clean = await cleanRun(join(options.workDir, 'clean'), lines);
+  const rules = options.rulesFile ? { rulesFile: options.rulesFile } : {};
+  const clean = await cleanRun(join(options.workDir, 'clean'), lines, rules);
   const rng = new Prng(options.seed ^ 0x73746f72);
   const injector = seededInjector(rng, options.rate);
   const book = new FaultBook();
@@ -121,6 +124,7 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
       join(options.workDir, 'faulted'),
       lines,
       {
+        ...rules,
         overrides: {
           dedupStore: (real) => faultyDedupStore(real, injector, book),
           ledgerStore: (real) => faultyLedgerStore(real, injector, book),

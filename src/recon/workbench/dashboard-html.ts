@@ -82,12 +82,24 @@ function matchRateChart(data: DashboardData): SafeHtml {
   });
 }
 
-function ageingChart(data: DashboardData): SafeHtml {
-  const total = AGE_BUCKETS.reduce((sum, bucket) => sum + data.ageing[bucket], 0);
+/** One bucket of open cases in a count chart: its key, label, count and how it is drawn. */
+interface CaseBucket {
+  bucket: string;
+  label: string;
+  count: number;
+  fill: string;
+  hatch: boolean;
+  /** Its name in the table (default: its label). */
+  row?: string;
+}
+
+/** Open cases counted by bucket, one bar each, with the table behind it (the ageing and SLA charts). */
+function openCasesChart(chart: { id: string; kind: string; title: string; description: (total: number) => string; tableLabel: string; heading: string; buckets: readonly CaseBucket[] }): SafeHtml {
+  const total = chart.buckets.reduce((sum, bucket) => sum + bucket.count, 0);
   return barChart({
-    id: 'ageing',
-    title: 'Exception ageing: open cases by age',
-    description: `Open and pending-approval cases by age in days (${total} in all), in the buckets ${AGE_BUCKETS.join(', ')} days; older buckets are darker and the oldest is hatched.`,
+    id: chart.id,
+    title: chart.title,
+    description: chart.description(total),
     empty: 'No open case.',
     scale: 0,
     unit: 'open cases',
@@ -95,19 +107,31 @@ function ageingChart(data: DashboardData): SafeHtml {
     rows:
       total === 0
         ? []
-        : AGE_BUCKETS.map((bucket, i) => ({
-            label: `${bucket} days`,
-            kind: 'age',
-            data: { bucket, count: `${data.ageing[bucket]}` },
-            fill: RAMP[i]!,
-            hatch: i === AGE_BUCKETS.length - 1,
-            segments: [{ series: 0, from: 0n, to: BigInt(data.ageing[bucket]), text: `${data.ageing[bucket]} open cases`, label: `${data.ageing[bucket]}` }],
+        : chart.buckets.map(({ bucket, label, count, fill, hatch }) => ({
+            label,
+            kind: chart.kind,
+            data: { bucket, count: `${count}` },
+            fill,
+            hatch,
+            segments: [{ series: 0, from: 0n, to: BigInt(count), text: `${count} open cases`, label: `${count}` }],
           })),
     table: {
-      label: 'Open cases by age',
-      columns: [{ heading: 'Age (days)' }, { heading: 'Open cases', numeric: true }],
-      rows: [...AGE_BUCKETS.map((bucket) => [bucket, `${data.ageing[bucket]}`]), ['All', `${total}`]],
+      label: chart.tableLabel,
+      columns: [{ heading: chart.heading }, { heading: 'Open cases', numeric: true }],
+      rows: [...chart.buckets.map(({ label, row, count }) => [row ?? label, `${count}`]), ['All', `${total}`]],
     },
+  });
+}
+
+function ageingChart(data: DashboardData): SafeHtml {
+  return openCasesChart({
+    id: 'ageing',
+    kind: 'age',
+    title: 'Exception ageing: open cases by age',
+    description: (total) => `Open and pending-approval cases by age in days (${total} in all), in the buckets ${AGE_BUCKETS.join(', ')} days; older buckets are darker and the oldest is hatched.`,
+    tableLabel: 'Open cases by age',
+    heading: 'Age (days)',
+    buckets: AGE_BUCKETS.map((bucket, i) => ({ bucket, label: `${bucket} days`, row: bucket, count: data.ageing[bucket], fill: RAMP[i]!, hatch: i === AGE_BUCKETS.length - 1 })),
   });
 }
 
@@ -116,33 +140,16 @@ const SLA_LABELS: Record<keyof SlaAgeing, string> = { overdue: 'overdue', 'due-t
 /** Open cases by SLA bucket: the most urgent darkest (and hatched), first. */
 function slaChart(sla: SlaAgeing): SafeHtml {
   const buckets = [...SLA_BUCKETS, ...(sla['no due date'] > 0 ? (['no due date'] as const) : [])];
-  const total = buckets.reduce((sum, bucket) => sum + sla[bucket], 0);
   // RAMP is light to dark: overdue takes the darkest.
   const fillOf = (i: number): string => (i < SLA_BUCKETS.length ? RAMP[RAMP.length - 1 - i]! : '#d8dee6');
-  return barChart({
+  return openCasesChart({
     id: 'sla',
+    kind: 'sla',
     title: 'Exception ageing by SLA: open cases by how urgent they are',
-    description: `Open and pending-approval cases (${total} in all) by their SLA due date today: overdue, due today, due soon, on track. The most urgent bucket is the darkest and hatched.`,
-    empty: 'No open case.',
-    scale: 0,
-    unit: 'open cases',
-    series: SINGLE,
-    rows:
-      total === 0
-        ? []
-        : buckets.map((bucket, i) => ({
-            label: SLA_LABELS[bucket],
-            kind: 'sla',
-            data: { bucket, count: `${sla[bucket]}` },
-            fill: fillOf(i),
-            hatch: i === 0,
-            segments: [{ series: 0, from: 0n, to: BigInt(sla[bucket]), text: `${sla[bucket]} open cases`, label: `${sla[bucket]}` }],
-          })),
-    table: {
-      label: 'Open cases by SLA',
-      columns: [{ heading: 'SLA' }, { heading: 'Open cases', numeric: true }],
-      rows: [...buckets.map((bucket) => [SLA_LABELS[bucket], `${sla[bucket]}`]), ['All', `${total}`]],
-    },
+    description: (total) => `Open and pending-approval cases (${total} in all) by their SLA due date today: overdue, due today, due soon, on track. The most urgent bucket is the darkest and hatched.`,
+    tableLabel: 'Open cases by SLA',
+    heading: 'SLA',
+    buckets: buckets.map((bucket, i) => ({ bucket, label: SLA_LABELS[bucket], count: sla[bucket], fill: fillOf(i), hatch: i === 0 })),
   });
 }
 

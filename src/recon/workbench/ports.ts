@@ -25,6 +25,15 @@ export interface CaseFilter {
   sort?: 'age' | 'urgency';
   /** Default 200, at most 1000. */
   limit?: number;
+  /**
+   * Keyset paging (WB-1 at 1M cases): an opaque cursor (cursor.ts `pageCursor`), the sort key of
+   * the previous page's last case in this filter's `sort`; the page holds the matching cases
+   * strictly after it. A store reads it with `afterKey` (cursor.ts), which throws CursorError for
+   * a cursor of another order or a damaged one. An urgency cursor's due day must come from the
+   * store's own SLA rules; a store that sorts urgency by age uses its age and case id.
+   */
+  after?: string;
+  /** @deprecated Rows to skip: O(offset) per page. Use `after`; kept only until every store pages by cursor. */
   offset?: number;
 }
 

@@ -172,6 +172,11 @@ function statusBadge(status: CaseStatus): SafeHtml {
   return html`<span class="status status-${status}">${STATUS_LABELS[status]}</span>`;
 }
 
+/** The statement upload's page (upload.ts serves it, REC-RUN-1). */
+export const UPLOAD_PATH = '/uploads';
+/** Who may upload a statement: a reconciler or an approver (upload.ts refuses anyone else; the navigation offers it to them only). */
+export const mayUpload = (actor: Actor): boolean => actor.roles.some((role) => role === 'reconciler' || role === 'approver');
+
 /** A whole page: the header (who is signed in, the navigation) around `content`. */
 export function page(title: string, actor: Actor | undefined, content: SafeHtml): string {
   const who = actor
@@ -187,7 +192,7 @@ export function page(title: string, actor: Actor | undefined, content: SafeHtml)
 <script src="${SCRIPT_PATH}" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a></nav><span id="keys-hint" class="keys-hint" hidden>Press ? for keys</span>${who}</header>
+<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a>${actor && mayUpload(actor) ? html`<a href="${UPLOAD_PATH}">Upload</a>` : ''}</nav><span id="keys-hint" class="keys-hint" hidden>Press ? for keys</span>${who}</header>
 <main>
 ${content}
 </main>

@@ -18,9 +18,9 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { type Actor, refuseCardNumbers, WorkbenchError } from './cases';
-import { html, page, renderMessagePage, type SafeHtml } from './html';
+import { html, mayUpload, page, renderMessagePage, type SafeHtml, UPLOAD_PATH } from './html';
 
-export const UPLOAD_PATH = '/uploads';
+export { UPLOAD_PATH };
 /** The paths behind the sign-in (app.ts puts its signedIn middleware on them). */
 export const UPLOAD_PATHS = [UPLOAD_PATH, `${UPLOAD_PATH}/:id`] as const;
 export const UPLOAD_SCRIPT_PATH = '/static/upload.js';
@@ -87,8 +87,6 @@ export interface UploadRoutesDeps {
   sameSecret(given: string, expected: string): boolean;
   maxBytes?: number;
 }
-
-const MAY_UPLOAD = (actor: Actor): boolean => actor.roles.some((role) => role === 'reconciler' || role === 'approver');
 
 const STATIC_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
@@ -193,14 +191,14 @@ export function registerUploadRoutes(app: Hono<UploadEnv>, deps: UploadRoutesDep
   const maxBytes = deps.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const refuse = (c: Context<UploadEnv>, status: 400 | 403 | 404 | 413 | 415 | 422 | 503, title: string, message: string): Response =>
     c.html(renderMessagePage({ title, message, actor: c.get('actor') }), status);
-  const mayUpload = (c: Context<UploadEnv>): Response | undefined =>
-    MAY_UPLOAD(c.get('actor')) ? undefined : refuse(c, 403, 'Not allowed', 'uploading a statement needs the reconciler or approver role; you may view only');
+  const refuseNonUploader = (c: Context<UploadEnv>): Response | undefined =>
+    mayUpload(c.get('actor')) ? undefined : refuse(c, 403, 'Not allowed', 'uploading a statement needs the reconciler or approver role; you may view only');
 
   app.get(UPLOAD_SCRIPT_PATH, (c) => c.body(UPLOAD_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', ...STATIC_HEADERS }));
   app.get(UPLOAD_STYLESHEET_PATH, (c) => c.body(UPLOAD_CSS, 200, { 'content-type': 'text/css; charset=utf-8', ...STATIC_HEADERS }));
   for (const path of UPLOAD_PATHS) app.use(path, deps.signedIn);
 
-  app.get(UPLOAD_PATH, (c) => mayUpload(c) ?? c.html(uploadForm({ actor: c.get('actor'), csrf: deps.csrfToken(c.get('csrfSubject')), maxBytes })));
+  app.get(UPLOAD_PATH, (c) => refuseNonUploader(c) ?? c.html(uploadForm({ actor: c.get('actor'), csrf: deps.csrfToken(c.get('csrfSubject')), maxBytes })));
   app.post(
     UPLOAD_PATH,
     bodyLimit({
@@ -208,7 +206,7 @@ export function registerUploadRoutes(app: Hono<UploadEnv>, deps: UploadRoutesDep
       onError: (c) => refuse(c as Context<UploadEnv>, 413, 'Request too large', `the file is larger than the upload limit of ${Math.floor(maxBytes / (1024 * 1024))} MiB; nothing was uploaded`),
     }),
     async (c) => {
-      const refused = mayUpload(c);
+      const refused = refuseNonUploader(c);
       if (refused) return refused;
       if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
         return refuse(c, 415, 'Unsupported content type', 'send the statement as multipart/form-data (the upload form)');

@@ -266,6 +266,29 @@ describe('statement upload', () => {
     expect(other.status).toBe(413);
   });
 
+  it("every page's navigation links the upload page for those who may upload, and only for them", async () => {
+    const root = tempDir('workbench-upload-nav-');
+    mkdirSync(join(root, 'inbox'));
+    const app = createWorkbenchApp({
+      store: memoryStore(),
+      authenticator: { authenticate: async (request) => ACTORS[request.headers['x-test-user'] ?? '']! },
+      clock: steppingClock(),
+      csrfSecret: SECRET,
+      inbox: new FolderStatementInbox(join(root, 'inbox'), join(root, 'out')),
+    });
+    const nav = async (path: string, user: string) => {
+      const text = await (await app.fetch(new Request(`http://workbench.invalid${path}`, { headers: { 'x-test-user': user } }))).text();
+      return /<nav class="links">(.*?)<\/nav>/.exec(text)?.[1];
+    };
+    for (const path of ['/cases', '/dashboard', '/cases/no-such-case']) {
+      for (const user of ['rita', 'anna'])
+        expect([path, user, await nav(path, user)]).toEqual([path, user, '<a href="/cases">Cases</a><a href="/dashboard">Dashboard</a><a href="/uploads">Upload</a>']);
+      // A viewer may not upload: no link to a page that refuses them.
+      expect([path, await nav(path, 'victor')]).toEqual([path, '<a href="/cases">Cases</a><a href="/dashboard">Dashboard</a>']);
+    }
+    expect(await nav('/uploads', 'rita')).toContain('<a href="/uploads">Upload</a>');
+  });
+
   it('the inbox folder gone: 503, and the file is nowhere', async () => {
     const { post, inboxDir } = setUp();
     const { rmSync } = await import('node:fs');

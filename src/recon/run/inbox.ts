@@ -5,14 +5,18 @@
  * to processed/ without a run, and so does one whose statements it knows (the same statements
  * re-encoded; REC-OUT-2).
  *
+ * A file that fails for another reason (the ledger unreadable, say) stays where it is, to be tried
+ * again when it changes or the inbox restarts; its reason is kept in INBOX/failed/<name>.reason.txt
+ * until then (the workbench's upload page shows it), and removed once the file is taken.
+ *
  * A startup scan handles what is already there; fs.watch then reacts to new files (a file is
  * processed once its size and mtime stop changing). `once` = the startup scan only.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, watch, copyFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, watch, copyFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { acquireDirLock } from '../../adapters/embedded/recon-results';
 import { redactPans } from '../../domain/pan';
-import { freeName } from './quarantine';
+import { freeName, safeFileName } from './quarantine';
 import { reconcile, RejectedInputError, settleAnnouncements, sha256File, type LedgerOption, type ReconcileOptions } from './reconcile';
 import { RunRegistry } from './registry';
 import type { StatementEncoding } from './statements';
@@ -53,6 +57,13 @@ export interface InboxEvent {
 
 export const PROCESSED_DIR = 'processed';
 export const QUARANTINE_DIR = 'quarantine';
+/** Where the reason of a file that failed (and stays in the inbox) is kept: `<name>.reason.txt`. */
+export const FAILED_DIR = 'failed';
+
+/** The reason file of a failed inbox file, whose fields are `name: value` lines (as quarantine's). */
+export function failedReasonFile(dir: string, name: string): string {
+  return join(resolve(dir), FAILED_DIR, `${safeFileName(name)}.reason.txt`);
+}
 
 const IGNORED = /^\.|\.(tmp|part|partial|crdownload|swp)$|~$/i;
 
@@ -84,7 +95,29 @@ export async function processInboxFile(options: InboxOptions, name: string, outL
   // A file name is the sender's text: events and progress show it masked like an identifier (PCI-3).
   const shown = (text: string): string => redactPans(text, 'identifier');
   const event = await processFile(options, name, outLocked, (message) => options.progress?.(shown(message)));
-  return { ...event, file: shown(event.file), ...(event.movedTo ? { movedTo: shown(event.movedTo) } : {}), ...(event.reason ? { reason: shown(event.reason) } : {}) };
+  const masked = { ...event, file: shown(event.file), ...(event.movedTo ? { movedTo: shown(event.movedTo) } : {}), ...(event.reason ? { reason: shown(event.reason) } : {}) };
+  recordFailure(options.dir, name, masked);
+  return masked;
+}
+
+/** Keeps a failed file's reason where the workbench reads it, or removes an earlier one once the file was taken. Never throws. */
+function recordFailure(dir: string, name: string, event: InboxEvent): void {
+  const reasonFile = failedReasonFile(dir, name);
+  try {
+    if (event.outcome !== 'failed') return rmSync(reasonFile, { force: true });
+    mkdirSync(join(resolve(dir), FAILED_DIR), { recursive: true });
+    const text = [
+      `file: ${event.file}`,
+      `reason: ${(event.reason ?? 'unknown').replace(/\s*\n\s*/g, ' ')}`,
+      ...(event.contentHash ? [`sha256: ${event.contentHash}`] : []),
+      `failedAt: ${new Date().toISOString()}`,
+      '',
+    ];
+    writeFileSync(`${reasonFile}.tmp`, text.join('\n'));
+    renameSync(`${reasonFile}.tmp`, reasonFile);
+  } catch {
+    // The event still carries the reason; only the workbench's page would not show it.
+  }
 }
 
 async function processFile(options: InboxOptions, name: string, outLocked: boolean, progress: (message: string) => void): Promise<InboxEvent> {

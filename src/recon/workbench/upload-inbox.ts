@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PROCESSED_DIR, QUARANTINE_DIR } from '../run/inbox';
+import { failedReasonFile, PROCESSED_DIR, QUARANTINE_DIR } from '../run/inbox';
 import { RunRegistry } from '../run/registry';
 import { WorkbenchError } from './cases';
 import { SEPARATOR, UPLOAD_ID, uploadFileName, type StatementInbox, type UploadStatus } from './upload';
@@ -90,13 +90,13 @@ export class FolderStatementInbox implements StatementInbox {
         return [];
       }
     };
+    // The reason names the file by its path in the inbox: shown by the name the person gave it (no server path).
+    const local = (part: string): string => part.split(`${this.dir}/`).join('').split(prefix).join('');
     const quarantine = join(this.dir, QUARANTINE_DIR);
     const reasonFile = list(quarantine).find((entry) => mine(entry) && entry.endsWith('.reason.txt'));
     if (reasonFile) {
       const text = readFileSync(join(quarantine, reasonFile), 'utf8');
       const name = nameOf(reasonFile).replace(/\.reason\.txt$/, '');
-      // The reason names the file by its path in the inbox: shown by the name the person gave it (no server path).
-      const local = (part: string): string => part.split(`${this.dir}/`).join('').split(prefix).join('');
       const problem = reasonField(text, 'problem');
       const reason = reasonField(text, 'reason');
       return { state: 'quarantined', name, reason: local(reason !== undefined ? `${problem ? `${problem}: ` : ''}${reason}` : text.trim()) };
@@ -118,7 +118,19 @@ export class FolderStatementInbox implements StatementInbox {
       return { state: 'already-reconciled', name, ...(known ? { runId: known.runId } : {}) };
     }
     const waiting = list(this.dir).find((entry) => entry.startsWith(prefix) && !entry.endsWith('.part'));
-    return waiting ? { state: 'queued', name: nameOf(waiting) } : undefined;
+    if (!waiting) return undefined;
+    // Still in the inbox: queued, or failed for another reason than the file (the inbox kept the reason; the file is tried again).
+    let failed: string | undefined;
+    try {
+      failed = readFileSync(failedReasonFile(this.dir, waiting), 'utf8');
+    } catch {
+      failed = undefined;
+    }
+    if (failed === undefined) return { state: 'queued', name: nameOf(waiting) };
+    const at = reasonField(failed, 'failedAt');
+    // Any other server path in it (the ledger's, say) by its file name only.
+    const reason = local(reasonField(failed, 'reason') ?? failed.trim()).replace(/(?:\/[^\s/:"']+)+\/([^\s/:"']+)/g, '$1');
+    return { state: 'failed', name: nameOf(waiting), reason, ...(at ? { at } : {}) };
   }
 }
 

@@ -10,7 +10,8 @@
  *                       enhancement, /static/upload.js) a drag-and-drop zone that fills the same
  *                       input and submits the same form;
  *   POST /uploads       multipart/form-data: `file` and `csrf`; 303 to the upload's page;
- *   GET  /uploads/:id   what became of it (queued, committed, already reconciled, quarantined).
+ *   GET  /uploads/:id   what became of it (queued, committed, already reconciled, quarantined, or
+ *                       failed for another reason than the file, with the reason the inbox kept).
  * Refusals: no or a wrong CSRF token 403; a viewer 403 (a reconciler or approver uploads); more than
  * the size limit 413; a file name that is a path (separators, "..", control characters), hidden,
  * or one the inbox ignores 400; a card number in the file name 422 (PCI-3); nothing is written then.
@@ -35,7 +36,9 @@ export type UploadStatus =
   | { state: 'queued'; name: string }
   | { state: 'committed'; name: string; runId: string; statementLines: number }
   | { state: 'already-reconciled'; name: string; runId?: string }
-  | { state: 'quarantined'; name: string; reason: string };
+  | { state: 'quarantined'; name: string; reason: string }
+  /** The inbox could not take it for another reason than the file (the ledger unreadable, say): still in the inbox, tried again. */
+  | { state: 'failed'; name: string; reason: string; at?: string };
 
 /** Where uploaded statement files go: the inbox (embedded: a folder; any other upload path implements the same). */
 export interface StatementInbox {
@@ -144,7 +147,7 @@ export const UPLOAD_CSS = `/* Statement upload: the drop zone */
 .dropzone .hint { display: none; font-weight: 600; margin-bottom: 8px; }
 .dropzone.enhanced .hint { display: block; }
 .upload-status { font-size: 16px; }
-.upload-status.quarantined { border-color: #b3261e; }
+.upload-status.quarantined, .upload-status.failed { border-color: #b3261e; }
 .upload-status pre { white-space: pre-wrap; word-break: break-word; }
 `;
 
@@ -180,6 +183,8 @@ function statusContent(id: string, status: UploadStatus): SafeHtml {
       return html`<div class="panel upload-status reuploaded" role="status"><strong>Already reconciled.</strong> ${status.name} holds statements reconciled before${status.runId ? html` (run <code class="run-id">${status.runId}</code>)` : ''}: no new run, nothing counted twice.</div>`;
     case 'quarantined':
       return html`<div class="panel upload-status quarantined" role="alert"><strong>Quarantined.</strong> ${status.name} was not reconciled:<pre class="reason">${status.reason}</pre>Correct the file and upload it again.</div>`;
+    case 'failed':
+      return html`<div class="panel upload-status failed" role="alert"><strong>Failed.</strong> ${status.name} was not reconciled${status.at ? html` (at ${status.at})` : ''}:<pre class="reason">${status.reason}</pre>The fault is not in the file: it stays in the inbox, and <code>ledgerline inbox</code> tries it again when it restarts. Ask whoever runs the inbox to fix the fault; <a href="${UPLOAD_PATH}/${id}">look again</a> later.</div>`;
   }
 }
 

@@ -96,7 +96,7 @@ describe('inbox with a bad ledger file', () => {
     expect(result.status).toBe(1);
     const events = (JSON.parse(result.stdout) as { events: InboxEvent[] }).events;
     expect(events).toEqual([expect.objectContaining({ file: 'camt.xml', outcome: 'failed', reason: expect.stringContaining('field "amount"') })]);
-    expect(listing(inbox)).toEqual(['camt.xml', 'quarantine/', 'quarantine/ledger.csv', 'quarantine/ledger.csv.reason.txt']);
+    expect(listing(inbox)).toEqual(['camt.xml', 'failed/', 'failed/camt.xml.reason.txt', 'quarantine/', 'quarantine/ledger.csv', 'quarantine/ledger.csv.reason.txt']);
     expect(existsSync(ledger)).toBe(true);
   });
 });

@@ -2,7 +2,10 @@
  * Statement upload from the workbench (REC-RUN-1): a file sent from the page lands in the inbox
  * folder whole (never as a file the inbox could take half-written), is shown queued, and after
  * `ledgerline inbox` (runInbox, the same code the command runs) the page shows the committed run,
- * which the workbench store holds; a bad file shows the quarantine reason the inbox wrote; the
+ * which the workbench store holds; a bad file shows the quarantine reason the inbox wrote; a file
+ * the inbox could not take for another reason (the ledger unreadable) shows Failed with the reason
+ * the inbox kept, until a later inbox takes it; the pages' navigation links the upload page for
+ * those who may upload; the
  * same file again shows the earlier run. Refused with nothing written: more than the limit (413),
  * a file name that is a path or one the inbox passes over (400, generated names included), a card
  * number in the name (422), no or a wrong CSRF token (403), a viewer (403), not multipart (415).
@@ -54,14 +57,14 @@ function setUp(maxBytes = LIMIT) {
     return app.request('/uploads', { method: 'POST', body: form, headers: user ? { 'x-test-user': user } : {} });
   };
   const get = (path: string, user = 'victor') => app.request(path, { headers: { 'x-test-user': user } });
-  const inboxOnce = () => runInbox({ dir: inboxDir, out, ledger: { file: ledger }, once: true, progress: () => undefined });
+  const inboxOnce = (ledgerFile = ledger) => runInbox({ dir: inboxDir, out, ledger: { file: ledgerFile }, once: true, progress: () => undefined });
   /** Every file under the inbox (the inbox's own lock file aside). */
   const files = (): string[] =>
     readdirSync(inboxDir, { recursive: true, withFileTypes: true })
       .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
       .map((entry) => join(entry.parentPath, entry.name).slice(inboxDir.length + 1))
       .sort();
-  return { app, post, get, inboxOnce, files, inboxDir, out };
+  return { app, post, get, inboxOnce, files, inboxDir, out, root };
 }
 
 const uploadIdOf = (response: Response): string => {
@@ -126,6 +129,36 @@ describe('statement upload', () => {
     expect(shown).toMatch(/^unknown-format: unknown.txt line 1: unknown statement format/);
     expect(page).toContain(`<pre class="reason">${escapeHtml(shown)}</pre>`);
     expect(page).not.toContain(inboxDir);
+  }, 60_000);
+
+  it('a file the inbox could not take for another reason (the ledger unreadable): Failed with the reason it kept, until a later inbox takes it', async () => {
+    const { post, get, inboxOnce, files, root } = setUp(1024 * 1024);
+    const id = uploadIdOf(await post('rita', { name: 'camt053.xml', content: readFileSync(CAMT053) }));
+    const badLedger = writeLedger(root, ['L-BAD,NL26VAYB8060476890,EUR,1.234,2014-12-31,2014-12-31,R,'], 'bad-ledger.csv');
+    const [failed] = await inboxOnce(badLedger);
+    expect(failed).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('field "amount"') });
+    // The file stays in the inbox; its reason is kept beside it, not in the quarantine (nothing is wrong with the file).
+    expect(files()).toEqual([`${id}--camt053.xml`, `failed/${id}--camt053.xml.reason.txt`, 'quarantine/bad-ledger.csv', 'quarantine/bad-ledger.csv.reason.txt']);
+
+    const response = await get(`/uploads/${id}`);
+    expect(response.status).toBe(200);
+    // Not "Queued" forever: no looking again every few seconds either.
+    expect(response.headers.get('refresh')).toBeNull();
+    const page = await response.text();
+    expect(page).not.toContain('Queued.');
+    expect(page).toMatch(/<div class="panel upload-status failed" role="alert"><strong>Failed\.<\/strong> camt053\.xml was not reconciled \(at \d{4}-\d\d-\d\dT[\d:.]+Z\):/);
+    const shown = /<pre class="reason">([^<]*)<\/pre>/.exec(page)![1]!;
+    // The reason as the inbox kept it, with no server path: the ledger named by its file name.
+    expect(failed!.reason).toContain(badLedger);
+    expect(shown).toBe(escapeHtml(failed!.reason!.split(badLedger).join('bad-ledger.csv')));
+    expect(shown).toMatch(/^bad-ledger\.csv line 2: field &quot;amount&quot;/);
+    expect(page).not.toContain(root);
+
+    // The ledger fixed, the inbox takes the file: Committed, and the kept reason is gone.
+    const [taken] = await inboxOnce();
+    expect(taken).toMatchObject({ outcome: 'reconciled' });
+    expect(files().filter((file) => file.startsWith('failed/'))).toEqual([]);
+    expect(await (await get(`/uploads/${id}`)).text()).toContain(`<strong>Committed.</strong> camt053.xml was reconciled in run <code class="run-id">${taken!.runId}</code>`);
   }, 60_000);
 
   it('more than the limit: 413, nothing written', async () => {

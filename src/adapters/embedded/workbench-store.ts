@@ -5,7 +5,8 @@
  * transaction, conditional on the case's version (optimistic locking, SWEEP-1's pattern).
  * Each imported run's statistics (REC-DASH-1) are kept in run_stats, written with the import.
  */
-import type { CaseEvent, CaseStatus, ExceptionCase, ImportPlan } from '../../recon/workbench/cases';
+import { CASE_STATUSES, type CaseEvent, type CaseStatus, type ExceptionCase, type ImportPlan } from '../../recon/workbench/cases';
+import { afterKey } from '../../recon/workbench/cursor';
 import { type CandidateQuery, minorOf, type OpenRow, openRowsOf, referenceKeys } from '../../recon/workbench/candidates';
 import type { RunStats } from '../../recon/workbench/dashboard';
 import {
@@ -21,6 +22,7 @@ import {
   type SessionStore,
   type WorkbenchStore,
 } from '../../recon/workbench/ports';
+import type { Statement } from 'better-sqlite3';
 import { openDurableDatabase, type StateDatabase } from './database';
 import { caseDueDate, defaultSlaRules, type SlaRules } from '../../recon/workbench/sla';
 
@@ -40,16 +42,35 @@ export function openWorkbenchDatabase(outDir: string): StateDatabase {
 /** A case's row: status, reason, account, assignee, age, due day, version, search text, JSON, id. */
 type CaseRow = [string, string, string, string | null, number, string, number, string, string, string];
 
-/** The indexes the case list filters on. */
+/**
+ * The indexes the case list pages through (WB-1 at 1M cases: keyset paging, each page a few index
+ * seeks). Each list filter has one index that yields its cases in the list's order from a cursor:
+ * status alone, and status + reason, in both orders (age: age_days DESC, case_id; urgency: due_day,
+ * age_days DESC, case_id); account and assignee (selective: a few hundred cases each) in the age
+ * order, sorted in memory for urgency. The account index serves casesOfAccounts too.
+ */
 const CASE_INDEXES = `CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, age_days DESC, case_id);
-    CREATE INDEX IF NOT EXISTS cases_by_reason ON cases (reason);
-    CREATE INDEX IF NOT EXISTS cases_by_account ON cases (account_id);
-    CREATE INDEX IF NOT EXISTS cases_by_assignee ON cases (assignee) WHERE assignee IS NOT NULL;
     CREATE INDEX IF NOT EXISTS cases_by_due ON cases (status, due_day, age_days DESC, case_id);
+    CREATE INDEX IF NOT EXISTS cases_by_status_reason ON cases (status, reason, age_days DESC, case_id);
+    CREATE INDEX IF NOT EXISTS cases_by_status_reason_due ON cases (status, reason, due_day, age_days DESC, case_id);
+    CREATE INDEX IF NOT EXISTS cases_by_account_status ON cases (account_id, status, age_days DESC, case_id);
+    CREATE INDEX IF NOT EXISTS cases_by_assignee_status ON cases (assignee, status, age_days DESC, case_id) WHERE assignee IS NOT NULL;
     CREATE INDEX IF NOT EXISTS open_rows_by_amount ON open_rows (account_id, currency, side, amount_minor) WHERE amount_minor IS NOT NULL;
     CREATE INDEX IF NOT EXISTS open_row_refs_by_case ON open_row_refs (case_id);`;
-const DROP_CASE_INDEXES =
-  'DROP INDEX cases_by_status; DROP INDEX cases_by_reason; DROP INDEX cases_by_account; DROP INDEX cases_by_assignee; DROP INDEX cases_by_due; DROP INDEX open_rows_by_amount; DROP INDEX open_row_refs_by_case;';
+const DROP_CASE_INDEXES = [
+  'cases_by_status',
+  'cases_by_due',
+  'cases_by_status_reason',
+  'cases_by_status_reason_due',
+  'cases_by_account_status',
+  'cases_by_assignee_status',
+  'open_rows_by_amount',
+  'open_row_refs_by_case',
+]
+  .map((name) => `DROP INDEX IF EXISTS ${name};`)
+  .join(' ');
+/** The list's indexes of a store written before keyset paging: the new ones above replace them. */
+const RETIRED_CASE_INDEXES = 'DROP INDEX IF EXISTS cases_by_reason; DROP INDEX IF EXISTS cases_by_account; DROP INDEX IF EXISTS cases_by_assignee;';
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
 const BULK_FIRST_IMPORT = 10_000;
 
@@ -167,6 +188,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
         }
       })();
     }
+    db.exec(RETIRED_CASE_INDEXES);
     db.exec(CASE_INDEXES);
     // The urgency order's neighbours among OPEN and PENDING_APPROVAL cases (the list's default).
     const worked = "status IN ('OPEN', 'PENDING_APPROVAL')";
@@ -339,36 +361,119 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     this.saveAllTransaction(writes);
   }
 
+  /**
+   * One page of the list by keyset (WB-1 at 1M cases): the cases strictly after the filter's
+   * cursor in its order. For each status, the index of the filter yields its cases in order from
+   * the cursor, cut into the ranges a seek can start (age: the rest of the cursor's age after its
+   * case id, then the younger ages; urgency: the rest of the cursor's age, the rest of its due
+   * day, the later days), each limited to the page; the ranges are merged and the page taken.
+   * (An OR of the cuts in one range would not seek: it reads from the first page to the cursor.)
+   * Account and assignee read their cases (a few hundred) by their index and sort them. Search
+   * (a substring) cannot seek: it filters the ranges as they are read, so a page costs the rows
+   * read until a page of matches is found (a rare reference: every case of the statuses).
+   */
   async list(filter: CaseFilter): Promise<ExceptionCase[]> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (filter.status) {
-      if (filter.status.length === 0) return [];
-      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
-      params.push(...filter.status);
-    }
-    if (filter.reason) {
-      where.push('reason = ?');
-      params.push(filter.reason);
-    }
-    if (filter.accountId) {
-      where.push('account_id = ?');
-      params.push(filter.accountId);
-    }
-    if (filter.assignee) {
-      where.push('assignee = ?');
-      params.push(filter.assignee);
-    }
-    if (filter.search) {
-      where.push('instr(search_text, ?) > 0');
-      params.push(filter.search.toLowerCase());
-    }
+    const statuses = filter.status ?? CASE_STATUSES;
+    if (statuses.length === 0) return [];
+    const sort = filter.sort === 'urgency' ? 'urgency' : 'age';
+    const after = afterKey({ ...(filter.after !== undefined ? { after: filter.after } : {}), sort });
     const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const offset = Math.max(filter.offset ?? 0, 0);
-    const order = filter.sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
-    const sql = `SELECT case_json FROM cases ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ? OFFSET ?`;
-    const rows = this.db.prepare<(string | number)[], { case_json: string }>(sql).all(...params, limit, offset);
-    return rows.map((row) => JSON.parse(row.case_json) as ExceptionCase);
+    // The equalities besides status, the one the index leads with first.
+    const lead: 'account_id' | 'assignee' | 'reason' | undefined = filter.accountId ? 'account_id' : filter.assignee ? 'assignee' : filter.reason ? 'reason' : undefined;
+    const equal: [column: string, value: string][] = [];
+    if (filter.accountId) equal.push(['account_id', filter.accountId]);
+    if (filter.assignee) equal.push(['assignee', filter.assignee]);
+    if (filter.reason) equal.push(['reason', filter.reason]);
+    const search = filter.search ? filter.search.toLowerCase() : undefined;
+    const order = sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
+    const params: (string | number)[] = [];
+    const conditions = (status: string | undefined, cut: string, cutParams: (string | number)[]): string => {
+      const where: string[] = [];
+      for (const [column, value] of equal) {
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+      if (status !== undefined) {
+        where.push('status = ?');
+        params.push(status);
+      }
+      if (search !== undefined) {
+        where.push('instr(search_text, ?) > 0');
+        params.push(search);
+      }
+      if (cut) {
+        where.push(cut);
+        params.push(...cutParams);
+      }
+      return where.join(' AND ');
+    };
+    let sql: string;
+    if ((lead === 'account_id' || lead === 'assignee') && sort === 'urgency') {
+      // The account's (assignee's) cases of the statuses, cut at the cursor and sorted.
+      const index = lead === 'account_id' ? 'cases_by_account_status' : 'cases_by_assignee_status';
+      const statusIn = `status IN (${statuses.map(() => '?').join(', ')})`;
+      const where = conditions(undefined, '', []);
+      params.push(...statuses);
+      let cut = '';
+      if (after?.sort === 'urgency') {
+        cut = ' AND (due_day > ? OR (due_day = ? AND (age_days < ? OR (age_days = ? AND case_id > ?))))';
+        params.push(after.dueDay, after.dueDay, after.ageDays, after.ageDays, after.caseId);
+      } else if (after) {
+        cut = ' AND (age_days < ? OR (age_days = ? AND case_id > ?))';
+        params.push(after.ageDays, after.ageDays, after.caseId);
+      }
+      sql = `SELECT case_json FROM cases INDEXED BY ${index} WHERE ${where} AND ${statusIn}${cut} ORDER BY ${order} LIMIT ? OFFSET ?`;
+      params.push(limit, offset);
+    } else {
+      const index =
+        lead === 'account_id'
+          ? 'cases_by_account_status'
+          : lead === 'assignee'
+            ? 'cases_by_assignee_status'
+            : lead === 'reason'
+              ? sort === 'urgency'
+                ? 'cases_by_status_reason_due'
+                : 'cases_by_status_reason'
+              : sort === 'urgency'
+                ? 'cases_by_due'
+                : 'cases_by_status';
+      // A deprecated OFFSET page reads every case before it: each range is limited to offset + limit.
+      const rangeLimit = limit + offset;
+      const ranges: string[] = [];
+      const range = (status: string, cut: string, cutParams: (string | number)[]): void => {
+        ranges.push(`SELECT * FROM (SELECT case_json, due_day, age_days, case_id FROM cases INDEXED BY ${index} WHERE ${conditions(status, cut, cutParams)} ORDER BY ${order} LIMIT ?)`);
+        params.push(rangeLimit);
+      };
+      for (const status of statuses) {
+        if (!after) range(status, '', []);
+        else if (after.sort === 'age') {
+          range(status, 'age_days = ? AND case_id > ?', [after.ageDays, after.caseId]);
+          range(status, 'age_days < ?', [after.ageDays]);
+        } else {
+          range(status, 'due_day = ? AND age_days = ? AND case_id > ?', [after.dueDay, after.ageDays, after.caseId]);
+          range(status, 'due_day = ? AND age_days < ?', [after.dueDay, after.ageDays]);
+          range(status, 'due_day > ?', [after.dueDay]);
+        }
+      }
+      sql = ranges.length === 1 ? `${ranges[0]!} LIMIT ? OFFSET ?` : `SELECT case_json FROM (${ranges.join(' UNION ALL ')}) ORDER BY ${order} LIMIT ? OFFSET ?`;
+      params.push(limit, offset);
+    }
+    return this.statement(sql)
+      .all(...params)
+      .map((row) => JSON.parse(row.case_json) as ExceptionCase);
+  }
+
+  /** The list's statements by their SQL (a few dozen shapes: statuses × filters × order × first or later page). */
+  private readonly listStatements = new Map<string, Statement<(string | number)[], { case_json: string }>>();
+  private statement(sql: string): Statement<(string | number)[], { case_json: string }> {
+    let statement = this.listStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<(string | number)[], { case_json: string }>(sql);
+      if (this.listStatements.size >= 256) this.listStatements.clear();
+      this.listStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   async get(caseId: string): Promise<ExceptionCase | undefined> {

@@ -38,6 +38,7 @@ import { caseHref, type CaseSla, type ListFilterForm, renderCaseDetail, renderCa
 import { SCRIPT_PATH, WORKBENCH_JS } from './keys';
 import { BulkJobs, parseBulkAction, renderBulkJob, renderBulkPreview, selectCases } from './bulk';
 import { caseDueDate, daysUntilDue, defaultSlaRules, slaBucket, type SlaRules } from './sla';
+import { type CaseSort, CURSOR_PARAMETER, CursorError, pageCursor, readCursor } from './cursor';
 import {
   type Authentication,
   AuthenticationError,
@@ -286,6 +287,20 @@ function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilt
   return { filter, form };
 }
 
+/**
+ * The page cursor of the query (`after`, cursor.ts), checked against the filter's order before the
+ * store is asked: a damaged or foreign cursor is a 400 naming the parameter, never a 500 or a page
+ * from somewhere else. Empty: the first page.
+ */
+function pageAfter(query: Readonly<Record<string, string>>, sort: CaseSort): string | undefined {
+  const text = query[CURSOR_PARAMETER] ?? '';
+  if (text === '') return undefined;
+  const key = readCursor(text, sort);
+  if (key instanceof CursorError) throw new WorkbenchError('INVALID', key.message);
+  return text;
+}
+
+/** The cases the export reads per store call: it walks every matching case by cursor, a page in memory at a time. */
 const EXPORT_PAGE = 1000;
 
 export const CASES_CSV_COLUMNS = [
@@ -315,8 +330,8 @@ export const CASES_CSV_COLUMNS = [
 /** The export through the one formula-safe CSV writer (REC-OUT-1): every text cell neutralised, the numbers stay numbers. */
 export const CASES_CSV = csvTable(CASES_CSV_COLUMNS, { numeric: ['amount', 'ageDays', 'confidence', 'version'] });
 
-/** The filtered cases as CSV, one row per case, the columns of CASES_CSV_COLUMNS. */
-export function casesCsv(cases: readonly ExceptionCase[]): string {
+/** The filtered cases as CSV, one row per case, the columns of CASES_CSV_COLUMNS (with the header line unless `header: false`). */
+export function casesCsv(cases: readonly ExceptionCase[], options: { header?: boolean } = {}): string {
   return CASES_CSV.render(
     cases.map((c) => [
       c.caseId,
@@ -341,6 +356,7 @@ export function casesCsv(cases: readonly ExceptionCase[]): string {
       c.version,
       c.updatedAt,
     ]),
+    options,
   );
 }
 
@@ -538,6 +554,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     const actor = c.get('actor');
     if (error instanceof WorkbenchError) return problem(c, error.httpStatus, error.message);
     if (error instanceof HttpProblem) return problem(c, error.status, error.message);
+    if (error instanceof CursorError) return problem(c, 400, error.message);
     log.error('workbench request failed', { method: c.req.method, path: c.req.path, error });
     return problem(c, 500, 'the workbench could not answer this request; nothing was changed', undefined, actor);
   });
@@ -593,23 +610,53 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     registerUploadRoutes(app, { inbox: deps.inbox, signedIn, csrfToken: (subject) => csrfToken(csrfSecret, subject), sameSecret, ...(deps.maxUploadBytes ? { maxBytes: deps.maxUploadBytes } : {}) });
 
   app.get('/', () => toResponse(redirect('/cases')));
+  /**
+   * One page of the list (WB-1 at 1M cases): the cases after the query's cursor, and the cursor of
+   * the next page when there is one (one case more than the page is read to know).
+   */
+  const listPage = async (query: Readonly<Record<string, string>>) => {
+    const { filter, form } = listFilter(query);
+    const sort = filter.sort ?? 'age';
+    const after = pageAfter(query, sort);
+    const [found, counts] = await Promise.all([store.list({ ...filter, limit: LIST_LIMIT + 1, ...(after ? { after } : {}) }), store.counts()]);
+    const cases = found.slice(0, LIST_LIMIT);
+    const next = found.length > LIST_LIMIT ? pageCursor(cases[cases.length - 1]!, sort, slaRules) : undefined;
+    return { cases, counts, form, after, next };
+  };
   app.get('/cases', async (c) => {
-    const { filter, form } = listFilter(queryOf(c));
-    const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
+    const { cases, counts, form, after, next } = await listPage(queryOf(c));
     const now = clock.now();
     const sla = new Map(cases.filter((one) => one.status === 'OPEN' || one.status === 'PENDING_APPROVAL').map((one) => [one.caseId, slaOf(one, now)]));
-    return toResponse(htmlResponse(200, renderCaseList({ actor: c.get('actor'), cases, counts, form, limit: LIST_LIMIT, sla })));
+    return toResponse(htmlResponse(200, renderCaseList({ actor: c.get('actor'), cases, counts, form, limit: LIST_LIMIT, sla, page: { later: after !== undefined, ...(next ? { next } : {}) } })));
   });
+  // Every matching case (any cursor in the query is ignored), walked by cursor a page at a time and
+  // streamed as it is read: at 1M cases neither the cases nor the text are ever all in memory. The
+  // first page is read before answering, so a bad filter or a failing store is still an error page;
+  // a store failing later cuts the download short (logged). Cases that change while it runs are
+  // exported at most once each (their sort key does not change with their status).
   app.get('/cases.csv', async (c) => {
     const { filter } = listFilter(queryOf(c));
-    const cases: ExceptionCase[] = [];
-    for (let offset = 0; ; offset += EXPORT_PAGE) {
-      const page = await store.list({ ...filter, limit: EXPORT_PAGE, offset });
-      cases.push(...page);
-      if (page.length < EXPORT_PAGE) break;
-    }
+    const sort = filter.sort ?? 'age';
+    let page = await store.list({ ...filter, limit: EXPORT_PAGE });
+    let header = true;
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          if (page.length > 0) controller.enqueue(encoder.encode(casesCsv(page, { header })));
+          else if (header) controller.enqueue(encoder.encode(CASES_CSV.header()));
+          header = false;
+          if (page.length < EXPORT_PAGE) return controller.close();
+          page = await store.list({ ...filter, limit: EXPORT_PAGE, after: pageCursor(page[page.length - 1]!, sort, slaRules) });
+        } catch (error) {
+          log.error('workbench export failed part way', { error });
+          controller.error(error);
+        }
+      },
+    });
     const stamp = clock.now().toISOString().slice(0, 10);
-    return toResponse(respond(200, 'text/csv; charset=utf-8', casesCsv(cases), { 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` }));
+    const headers = new Headers({ ...SECURITY_HEADERS, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` });
+    return new Response(body, { status: 200, headers });
   });
   // Bulk: the list's filter selects the cases; a preview, then a background job with a result per case.
   const bulkQuery = (c: Context<Env>) => new URL(c.req.url).search.replace(/^\?/, '');
@@ -646,10 +693,10 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     if (!job) throw new WorkbenchError('NOT_FOUND', `there is no bulk job ${c.req.param('id')} (jobs last while the workbench runs)`);
     return toResponse(htmlResponse(200, renderBulkJob({ actor: c.get('actor'), job })));
   });
+  // `next`: the cursor of the next page (pass it as `after`), absent on the last page.
   app.get('/api/cases', async (c) => {
-    const { filter } = listFilter(queryOf(c));
-    const [cases, counts] = await Promise.all([store.list(filter), store.counts()]);
-    return toResponse(jsonResponse(200, { cases, counts }));
+    const { cases, counts, next } = await listPage(queryOf(c));
+    return toResponse(jsonResponse(200, { cases, counts, ...(next ? { next } : {}) }));
   });
   // REC-DASH-1: from the workbench store, behind the same sign-in as every page.
   const dashboard = async () => {

@@ -130,6 +130,7 @@ ul.reasons { margin: 0; padding-left: 18px; }
 aside.keys { position: fixed; right: 24px; bottom: 24px; max-width: 420px; max-height: 80vh; overflow: auto; box-shadow: 0 4px 18px rgba(0, 0, 0, 0.18); z-index: 10; }
 kbd { display: inline-block; padding: 0 5px; border: 1px solid var(--line); border-bottom-width: 2px; border-radius: 3px; font: 12px ui-monospace, Menlo, Consolas, monospace; background: #fff; color: var(--ink); }
 nav.case-nav { display: flex; gap: 16px; margin-bottom: 10px; }
+nav.pager { display: flex; gap: 16px; margin-top: 10px; }
 form.match { margin: 0; }
 tr.candidate.selected, tbody tr.selected { outline: 2px solid var(--accent); outline-offset: -2px; background: #eef4fc; }
 `;
@@ -236,8 +237,32 @@ function exportQuery(form: ListFilterForm): string {
   return params.toString();
 }
 
-export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCase[]; counts: CaseCounts; form: ListFilterForm; limit: number; sla?: ReadonlyMap<string, CaseSla> }): string {
+/** Where a list page is (keyset paging, cursor.ts): whether it is after the first page, and the cursor of the next page if there is one. */
+export interface ListPage {
+  later: boolean;
+  next?: string;
+}
+
+/** The first and next page links: the filter kept, the next page by its cursor (`after`); no page numbers. */
+function pager(form: ListFilterForm, page: ListPage): SafeHtml {
+  if (!page.later && !page.next) return html``;
+  const query = exportQuery(form);
+  const first = page.later ? html`<a href="/cases${query ? `?${query}` : ''}" rel="first">First page</a>` : '';
+  const next = page.next ? html`<a href="/cases?${query ? `${query}&` : ''}after=${encodeURIComponent(page.next)}" rel="next">Next page</a>` : '';
+  return html`<nav class="pager" aria-label="Pages">${first} ${next}</nav>`;
+}
+
+export function renderCaseList(view: {
+  actor: Actor;
+  cases: readonly ExceptionCase[];
+  counts: CaseCounts;
+  form: ListFilterForm;
+  limit: number;
+  sla?: ReadonlyMap<string, CaseSla>;
+  page?: ListPage;
+}): string {
   const { actor, cases, counts, form, limit } = view;
+  const at = view.page ?? { later: false };
   const statusCounts = CASE_STATUSES.map((status) => html`<a class="count" href="/cases?status=${status}"><span>${STATUS_LABELS[status]}</span><strong>${counts.byStatus[status] ?? 0}</strong></a>`);
   const reasonCounts = Object.entries(counts.openByReason)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -267,8 +292,10 @@ export function renderCaseList(view: { actor: Actor; cases: readonly ExceptionCa
 ${rows}
 </tbody>
 </table>
-${cases.length >= limit ? html`<p class="muted">Showing the first ${limit} cases, ${form.sort === 'age' ? 'oldest' : 'most urgent'} first: narrow the filter to see the others.</p>` : ''}`
-    : html`<div class="panel empty">No cases match this filter.</div>`;
+${at.next ? html`<p class="muted">${limit} cases a page, ${form.sort === 'age' ? 'oldest' : 'most urgent'} first.</p>` : ''}
+${pager(form, at)}`
+    : html`<div class="panel empty">No cases match this filter${at.later ? ' after this point' : ''}.</div>
+${pager(form, at)}`;
   return page(
     'Cases',
     actor,

@@ -167,7 +167,12 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
   'reconcile-normalise': { ledger: { actions: ['dynamodb:Scan'] } },
   // TransactWriteItems of Puts is authorised as PutItem per item.
   'reconcile-workbench': {
-    workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName) },
+    // A case's open rows (src/adapters/aws/dynamo-workbench-store.ts) are put before it opens and deleted after it
+    // closes (PutItem, DeleteItem); a candidate lookup checks its rows' cases (BatchGetItem); every index is queried.
+    workbench: {
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName),
+    },
     // ADJ-1: an approved write-off is one ledger sequence: TransactWriteItems of the journal Put and the
     // balance Updates (authorised per item), the balances' versions read first (BatchGetItem), and
     // GetItem of a sequence's journal item (was it booked?).
@@ -175,9 +180,14 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
     reference: { actions: ['dynamodb:GetItem'] },
   },
   // The import: the run marker (GetItem, conditional PutItem), the cases of the run's accounts
-  // (Query on byAccount) and the plan's TransactWriteItems of Puts (authorised as PutItem per item).
+  // (Query on byAccount), the plan's TransactWriteItems of Puts (authorised as PutItem per item),
+  // refreshed cases (UpdateItem), and open rows: new cases' in BatchWriteItem, a reopened case's
+  // put, a cleared case's deleted (Query of its partition, DeleteItem).
   'reconcile-cases': {
-    workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byAccount.indexName] },
+    workbench: {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      indexes: [WORKBENCH_INDEXES.byAccount.indexName],
+    },
   },
 };
 

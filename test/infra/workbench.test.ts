@@ -90,7 +90,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const sse = block(table.config.server_side_encryption)!;
     expect(sse.enabled).toBe(true);
     expect(m.refersTo(table, sse.kms_key_arn, 'aws_kms_key')).toBe(true);
-    expect(list(table.config.global_secondary_index as Json[]).map((index) => index.name)).toEqual(['byStatus', 'byAccount']);
+    expect(list(table.config.global_secondary_index as Json[]).map((index) => index.name)).toEqual(['byStatus', 'byAccount', 'byUrgency', 'openRowsByAmount', 'openRowsByReference']);
     for (const secretName of [names.workbenchCsrfSecretName, config.workbench.oidc.clientSecretName]) {
       const secret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === secretName);
       expect(m.refersTo(secret, secret.config.kms_key_id, 'aws_kms_key')).toBe(true);
@@ -108,11 +108,14 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
     const statements = statementsOf(policy.config.policy);
     const table = statements.find((statement) => statement.Sid === 'TableWorkbench')!;
-    expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
     expect(table.Resource).toEqual([names.tableArn('workbench')]);
-    // The indexes serve Query only (IAM-1).
+    // The indexes serve Query only (IAM-1): lists by age and urgency, accounts, and the candidates' open rows.
     const indexes = statements.find((statement) => statement.Sid === 'TableWorkbenchIndexes')!;
-    expect([indexes.Action, indexes.Resource]).toEqual([['dynamodb:Query'], [names.tableIndexArn('workbench', 'byStatus'), names.tableIndexArn('workbench', 'byAccount')]]);
+    expect([indexes.Action, indexes.Resource]).toEqual([
+      ['dynamodb:Query'],
+      ['byStatus', 'byAccount', 'byUrgency', 'openRowsByAmount', 'openRowsByReference'].map((index) => names.tableIndexArn('workbench', index)),
+    ]);
     // ADJ-1: an approved write-off is one ledger sequence (journal Put + balance Updates in one transaction, the balances read first,
     // a journal item read to know it was booked) whose account resolves through reference data.
     const ledger = statements.find((statement) => statement.Sid === 'TableLedger')!;
@@ -122,6 +125,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const actions = statements.flatMap((statement) => list(statement.Action));
     expect([...new Set(actions.filter((action) => action.startsWith('dynamodb:')))].sort()).toEqual([
       'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
@@ -177,7 +181,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
   });
-  test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only GetItem / PutItem / Query (byAccount)", () => {
+  test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only the import's reads and writes (Query on byAccount)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-cases'));
     expect(block(fn.config.environment)!.variables).toEqual({ WORKBENCH_TABLE: names.tableName('workbench'), EVENT_BUS_NAME: names.busName });
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-cases'].reservedConcurrency });
@@ -192,7 +196,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       {
         Sid: 'TableWorkbench',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
         Resource: [names.tableArn('workbench')],
       },
       { Sid: 'TableWorkbenchIndexes', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [names.tableIndexArn('workbench', 'byAccount')] },

@@ -240,14 +240,51 @@ export const WORKBENCH_KEYS = Object.freeze({
   runSort: 'RUN',
   statusIndexKey: (status: string) => `STATUS#${status}`,
   /** Ascending = oldest first: the age inverted (9999 − ageDays, 4 digits), then the case id. */
-  statusIndexSort: (ageDays: number, caseId: string) => `${String(WORKBENCH_MAX_AGE_DAYS - Math.min(Math.max(Math.trunc(ageDays), 0), WORKBENCH_MAX_AGE_DAYS)).padStart(4, '0')}#${caseId}`,
+  statusIndexSort: (ageDays: number, caseId: string) => `${invertedAge(ageDays)}#${caseId}`,
   accountIndexKey: (accountId: string) => `ACCOUNT#${accountId}`,
+  /** Ascending = most urgent first: the SLA due day (YYYY-MM-DD), then oldest first (the inverted age), then the case id. */
+  urgencyIndexSort: (dueDay: string, ageDays: number, caseId: string) => `${dueDay}#${invertedAge(ageDays)}#${caseId}`,
+  /** An open row of an OPEN exception case (candidates.ts), in its case's partition: `ROW#<side>#<row id>`. */
+  rowSort: (side: string, rowId: string) => `ROW#${side}#${rowId}`,
+  rowSortPrefix: 'ROW#',
+  /** One reference key of an open row (a row has several): `REF#<JSON [side, row id, key]>`. */
+  referenceSort: (side: string, rowId: string, key: string) => `REF#${JSON.stringify([side, rowId, key])}`,
+  referenceSortPrefix: 'REF#',
+  /** The open rows of one account, currency and side (JSON: no separator can be forged by an id). */
+  rowIndexKey: (side: string, currency: string, accountId: string) => `ROWS#${JSON.stringify([accountId, currency, side])}`,
+  /**
+   * Ascending = amount ascending: exact minor units offset by 2^63 as 20 digits (|minor| ≤ 2^63 − 1;
+   * a larger amount is kept out of the index), then the case and row ids.
+   */
+  rowAmountSort: (minor: bigint, caseId: string, rowId: string) => `${amountKey(minor)}#${JSON.stringify([caseId, rowId])}`,
+  /** The first sort key of amount `minor` (every row of that amount sorts at or after it, every smaller amount before). */
+  rowAmountFrom: (minor: bigint) => amountKey(minor),
+  /** The open rows of one account, currency and side carrying one normalised reference or batch key. */
+  referenceIndexKey: (side: string, currency: string, accountId: string, key: string) => `REFS#${JSON.stringify([accountId, currency, side, key])}`,
 });
+
+/** The largest |minor units| the open rows' amount index holds (SQLite's 64-bit integers, as the embedded store). */
+export const WORKBENCH_MAX_INDEXED_MINOR = 9_223_372_036_854_775_807n;
+
+function invertedAge(ageDays: number): string {
+  return String(WORKBENCH_MAX_AGE_DAYS - Math.min(Math.max(Math.trunc(ageDays), 0), WORKBENCH_MAX_AGE_DAYS)).padStart(4, '0');
+}
+
+function amountKey(minor: bigint): string {
+  if (minor > WORKBENCH_MAX_INDEXED_MINOR || minor < -WORKBENCH_MAX_INDEXED_MINOR) throw new RangeError(`amount ${minor} minor units is beyond the open rows' amount index`);
+  return (minor + 9_223_372_036_854_775_808n).toString().padStart(20, '0');
+}
 
 /** Sparse GSIs of the workbench table: only case items carry their keys. */
 export const WORKBENCH_INDEXES = Object.freeze({
   byStatus: { indexName: 'byStatus', partitionKey: 'statusKey', sortKey: 'statusSort' },
   byAccount: { indexName: 'byAccount', partitionKey: 'accountKey', sortKey: 'caseId' },
+  /** WB-1: cases of one status by urgency (SLA due day, then oldest, then case id): the urgency list and n / p. */
+  byUrgency: { indexName: 'byUrgency', partitionKey: 'statusKey', sortKey: 'urgencySort' },
+  /** Candidates: the open rows of one account, currency and side by exact amount (nearest above and below). */
+  openRowsByAmount: { indexName: 'openRowsByAmount', partitionKey: 'rowKey', sortKey: 'rowAmount' },
+  /** Candidates: the open rows of one account, currency and side by normalised reference or batch key. */
+  openRowsByReference: { indexName: 'openRowsByReference', partitionKey: 'refKey', sortKey: 'pk' },
 });
 
 // ---------------------------------------------------------------------------
@@ -446,6 +483,27 @@ export const TABLES = {
         projection: { type: 'ALL' },
         description: 'Sparse (case items only): every case of one account (the import plan reads the accounts a run covered).',
       },
+      {
+        indexName: WORKBENCH_INDEXES.byUrgency.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.byUrgency.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.byUrgency.sortKey),
+        projection: { type: 'ALL' },
+        description: "Sparse (case items only): cases of one status, most urgent first (SLA due day, inverted age, case id). The urgency list and a case page's n / p.",
+      },
+      {
+        indexName: WORKBENCH_INDEXES.openRowsByAmount.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.openRowsByAmount.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.openRowsByAmount.sortKey),
+        projection: { type: 'INCLUDE', attributes: ['row'] },
+        description: 'Sparse (open-row items with an indexable amount): the open rows of an account, currency and side by exact amount: a candidate lookup reads the nearest above and below.',
+      },
+      {
+        indexName: WORKBENCH_INDEXES.openRowsByReference.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.openRowsByReference.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.openRowsByReference.sortKey),
+        projection: { type: 'INCLUDE', attributes: ['row'] },
+        description: 'Sparse (reference items): the open rows of an account, currency and side carrying one normalised reference or batch key.',
+      },
     ],
     localSecondaryIndexes: [],
     // AUDIT-1: the audit-stream function copies every new image to the audit trail.
@@ -456,11 +514,20 @@ export const TABLES = {
       'CASE#<caseId> / CASE': 'the case (ExceptionCase fields, version = optimistic lock)',
       'CASE#<caseId> / EVENT#<version, 9 digits>': 'one history event (CaseEvent), append-only',
       'RUN#<runId> / RUN': 'the run was imported (written after every case write of the import)',
+      'CASE#<caseId> / ROW#<side>#<rowId>': 'an open row of an OPEN exception case (candidates), present while the case is OPEN',
+      'CASE#<caseId> / REF#<JSON [side, rowId, key]>': 'one normalised reference or batch key of an open row',
+      'RUNSTATS / RUN#<runId>': 'REC-DASH-1: the statistics of an imported run',
     },
     attributes: {
       statusKey: 'case: "STATUS#<status>" (partition key of byStatus)',
       statusSort: 'case: "<9999 - ageDays>#<caseId>" (sort key of byStatus: oldest first)',
       accountKey: 'case: "ACCOUNT#<accountId>" (partition key of byAccount)',
+      urgencySort: 'case: "<due day>#<9999 - ageDays>#<caseId>" (sort key of byUrgency: most urgent first)',
+      rowKey: 'open row: "ROWS#<JSON [accountId, currency, side]>" (partition key of openRowsByAmount)',
+      rowAmount: 'open row: "<minor units + 2^63, 20 digits>#<JSON [caseId, rowId]>" (sort key of openRowsByAmount); absent beyond 64 bits',
+      refKey: 'reference item: "REFS#<JSON [accountId, currency, side, key]>" (partition key of openRowsByReference)',
+      row: 'open row and reference items: S, the OpenRow JSON (candidates.ts)',
+      caseVersion: "open row and reference items: N, the case version that wrote them (a later version's rows are never deleted by an earlier one)",
       version: 'case: N, optimistic-locking version (1 = raised); event: N, the version it produced',
       resolution: 'case: map (Resolution)',
       writeOff: 'case: map, the pending write-off proposal',

@@ -1,0 +1,88 @@
+/**
+ * The workbench table (tables.ts, with every GSI) on dynalite, with TransactWriteItems: the
+ * rehearsal's DynamoDB stand-in (rehearsal/dynamo.ts: all-or-nothing transactions with one
+ * CancellationReason per item, isolated from every other request) behind a local HTTP endpoint the
+ * real SDK client talks to. dynalite checks the real expression and key-condition syntax.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TableDefinition as StandInTable } from '../../../../rehearsal/deployment';
+import { DynamoStandIn, type AttributeMap } from '../../../../rehearsal/dynamo';
+import { attributeDefinitions, TABLES } from '../../../../src/adapters/aws/tables';
+import { TEST_AWS } from './dynalite';
+
+const workbench = TABLES.workbench;
+
+function standInTable(name: string): StandInTable {
+  return {
+    address: `aws_dynamodb_table.${name}`,
+    name,
+    arn: `arn:aws:dynamodb:eu-west-2:111111111111:table/${name}`,
+    hashKey: workbench.partitionKey.name,
+    rangeKey: workbench.sortKey.name,
+    attributes: attributeDefinitions(workbench).map((key) => ({ name: key.name, type: key.type })),
+    globalSecondaryIndexes: workbench.globalSecondaryIndexes.map((index) => ({
+      name: index.indexName,
+      hashKey: index.partitionKey.name,
+      ...(index.sortKey ? { rangeKey: index.sortKey.name } : {}),
+      projectionType: index.projection.type,
+      ...(index.projection.type === 'INCLUDE' ? { nonKeyAttributes: [...index.projection.attributes] } : {}),
+    })),
+    localSecondaryIndexes: [],
+    streamEnabled: false,
+  };
+}
+
+export class WorkbenchStandIn {
+  readonly tableName = 'workbench';
+  readonly standIn = new DynamoStandIn([standInTable('workbench')], 'eu-west-2');
+  client!: DynamoDBClient;
+  /** Operations the client sent, in order (what a store call costs). */
+  readonly operations: string[] = [];
+  private server?: Server;
+
+  async start(): Promise<void> {
+    await this.standIn.start();
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+        this.operations.push(operation);
+        this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
+          (response) => {
+            res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
+            res.end(response.body);
+          },
+          (error: unknown) => {
+            res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+  }
+
+  async stop(): Promise<void> {
+    this.client?.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.standIn.stop();
+  }
+
+  /** Every item of the table. */
+  async items(): Promise<AttributeMap[]> {
+    return this.standIn.scanAll(this.tableName);
+  }
+
+  /** Deletes every item (a fresh table for the next case). */
+  async clear(): Promise<void> {
+    for (const item of await this.standIn.scanAll(this.tableName)) {
+      await this.standIn.forward('DeleteItem', JSON.stringify({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } }));
+    }
+  }
+}

@@ -4,7 +4,8 @@
  * adjustment path, so every ledger balance returns to what it was; a second undo is refused with
  * the reason (already undone, by whom, when); an undo after the period closed is refused and
  * changes nothing. Generated: whatever resolution a case had, undo restores the case it came from
- * (but for version, time and the undo record).
+ * (but for version, time and the undo record). A grouped case (a batch line and its items, one case:
+ * REC-CASE-1) matched whole is undone as one, its items candidates again.
  */
 import fc from 'fast-check';
 import { createWorkbenchApp, csrfToken } from '../../../src/recon/workbench/app';
@@ -113,6 +114,73 @@ describe('undo', () => {
     await act('rita', { type: 'resolve', resolution: 'BANK_ERROR', note: 'bank' });
     expect((await act('rita', { type: 'undo', note: 'in time' })).status).toBe(303);
     expect((await store.get(c.caseId))!.status).toBe('OPEN');
+  });
+});
+
+describe('undo of a grouped case (REC-CASE-1)', () => {
+  const ACCOUNT = 'DE89370400440532013000';
+  const member = (side: 'statement' | 'ledger', id: string, amount: string) => ({ side, id, reason: 'AMOUNT_MISMATCH', ageDays: 4, accountId: ACCOUNT, currency: 'EUR', amount });
+  /** A batch line and its items, one case; `lone` another case's entry of the same amount as `line`. */
+  const batch = exceptionCase({
+    caseId: 'group:grp-undo',
+    group: 'grp-undo',
+    side: 'both',
+    reason: 'AMOUNT_MISMATCH',
+    accountId: ACCOUNT,
+    amount: '1000.00',
+    statementLineId: undefined,
+    ledgerEntryIds: ['UI-1', 'UI-2', 'UI-3'],
+    members: [member('statement', 'ULINE-1', '1000.00'), member('ledger', 'UI-1', '250.00'), member('ledger', 'UI-2', '700.00'), member('ledger', 'UI-3', '50.00')],
+  });
+
+  async function setUpGroup() {
+    const store = memoryStore();
+    await store.applyImport('run-group', { raised: [batch].map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    const app = createWorkbenchApp({
+      store,
+      authenticator: { authenticate: async (request) => ACTORS[request.headers['x-test-user'] ?? '']! },
+      clock: steppingClock('2025-03-05T12:00:00.000Z'),
+      csrfSecret: SECRET,
+    });
+    const call = async (method: 'GET' | 'POST', caseId: string, body?: Record<string, unknown>) => {
+      const response = await app({
+        method,
+        path: `/api/cases/${encodeURIComponent(caseId)}${body ? '/actions' : ''}`,
+        query: {},
+        headers: { 'x-test-user': 'rita', ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : '',
+      });
+      return { status: response.status, body: JSON.parse(response.body) as { case: ExceptionCase; candidates?: { candidates: { key: string; rows: { id: string }[] }[] } } };
+    };
+    return { store, call };
+  }
+
+  it('a batch case matched whole through its candidate is undone as one: every member, total and entry as imported, and the candidate offered again', async () => {
+    const { store, call } = await setUpGroup();
+    const shown = await call('GET', batch.caseId);
+    const candidate = shown.body.candidates!.candidates[0]!;
+    expect(candidate.rows.map((row) => row.id)).toEqual(['UI-1', 'UI-2', 'UI-3']);
+    expect((await call('POST', batch.caseId, { type: 'match-candidate', candidate: candidate.key, expectedVersion: 1 })).status).toBe(200);
+    expect(await store.get(batch.caseId)).toMatchObject({ status: 'RESOLVED', resolution: { ledgerEntryIds: ['UI-1', 'UI-2', 'UI-3'] } });
+    expect((await call('GET', batch.caseId)).body.candidates).toBeUndefined();
+
+    const undone = await call('POST', batch.caseId, { type: 'undo', note: 'wrong items', expectedVersion: 2 });
+    expect(undone.status).toBe(200);
+    // One case, one undo: the whole group back as imported (but for version, time and the undo record).
+    const { version, updatedAt: _u, undone: record, ...rest } = (await store.get(batch.caseId))!;
+    const { version: _v0, updatedAt: _u0, ...imported } = batch;
+    expect(rest).toEqual(imported);
+    expect([version, record?.kind]).toEqual([3, 'MATCHED_MANUALLY']);
+    expect((await store.history(batch.caseId)).map((event) => [event.action, event.to])).toEqual([
+      ['import', 'OPEN'],
+      ['resolve', 'RESOLVED'],
+      ['undo', 'OPEN'],
+    ]);
+    // Its items are open rows again: the same candidate, which matches again.
+    const again = (await call('GET', batch.caseId)).body.candidates!.candidates[0]!;
+    expect(again.key).toBe(candidate.key);
+    expect((await call('POST', batch.caseId, { type: 'match-candidate', candidate: again.key, expectedVersion: 3 })).status).toBe(200);
+    expect((await store.get(batch.caseId))!.status).toBe('RESOLVED');
   });
 });
 

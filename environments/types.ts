@@ -138,7 +138,7 @@ export interface AnalyticsConfig {
   emrMinRows: number;
 }
 
-/** The Okta OIDC application the workbench ALB authenticates against. */
+/** The Okta OIDC application the workbench signs people in with (WB-AUTH-1: the function's own OIDC code; the discovery document names the endpoints). */
 export interface WorkbenchOidcConfig {
   /** Okta authorization server, e.g. https://bank.okta.com/oauth2/default (the `iss` claim). */
   issuer: string;
@@ -159,8 +159,13 @@ export interface WorkbenchConfig {
   groupRoles: Readonly<Record<string, Role>>;
   /** Who may reach the ALB on 443: the on-premises CIDRs (over Direct Connect); never 0.0.0.0/0. */
   allowedCidrs: readonly string[];
-  /** ALB session cookie lifetime before Okta is asked again. */
+  /** WB-AUTH-1: the absolute session limit: signed out this long after signing in, however active (then Okta is asked again). */
   sessionTimeoutSeconds: number;
+  /**
+   * The host name finance reaches the workbench at (the certificate's name, an internal DNS alias
+   * of the ALB): the OIDC redirect URI is `https://<hostName>/callback`. Default: the ALB's DNS name.
+   */
+  hostName?: string;
 }
 
 /** A partner of the payments API (API-5): one Cognito app client (client credentials) with these scopes. */

@@ -12,8 +12,10 @@
  * - The state machines (posting redrive, reconciliation) from workflows/*.asl.json, with logging,
  *   tracing and a CMK, and the SSM parameter holding the reconciliation configuration.
  * - The exceptions workbench ingress: an INTERNAL ALB in the private subnets, reachable on 443
- *   only from the on-premises CIDRs (Direct Connect), whose HTTPS listener authenticates with
- *   Okta (authenticate-oidc) and then forwards to the reconcile-workbench Lambda target group.
+ *   only from the on-premises CIDRs (Direct Connect), whose HTTPS listener (TLS 1.2+) forwards to
+ *   the reconcile-workbench Lambda target group. WB-AUTH-1: the function signs people in itself
+ *   with Okta (src/recon/workbench/oidc.ts, the same code as locally; sessions in the
+ *   workbenchSessions table), calling Okta over HTTPS through the NAT.
  *
  * Hot path: no Step Functions execution per payment (rules are evaluated in the rules stage);
  * standard queues; every reader batches.
@@ -27,7 +29,6 @@ import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
@@ -167,6 +168,10 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
   'reconcile-normalise': { ledger: { actions: ['dynamodb:Scan'] } },
   // TransactWriteItems of Puts is authorised as PutItem per item.
   'reconcile-workbench': {
+    // WB-AUTH-1 (src/adapters/aws/dynamo-session-store.ts): consistent GetItem of a session, conditional PutItem of a
+    // session or sign-in, UpdateItem (touch), DeleteItem (sign-out; a sign-in taken once, ALL_OLD); rotation's
+    // TransactWriteItems of a Delete and a Put is authorised per item.
+    workbenchSessions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
     // A case's open rows (src/adapters/aws/dynamo-workbench-store.ts) are put before it opens and deleted after it
     // closes (PutItem, DeleteItem); a candidate lookup checks its rows' cases (BatchGetItem); every index is queried.
     workbench: {
@@ -204,22 +209,29 @@ function isReconFunction(name: CatalogueFunctionName): name is ReconFunctionName
   return name in RECON_FUNCTION_ENVIRONMENT;
 }
 
-/** Values of the workbench's contract that only exist once its ALB and CSRF secret do (Terraform tokens). */
+/** Values of the workbench's contract that only exist once its ALB and secrets do (Terraform tokens). */
 export interface WorkbenchRuntimeValues {
-  loadBalancerArn: string;
+  /** The ALB's DNS name (the host of the OIDC redirect URI unless the environment names one). */
+  loadBalancerDnsName: string;
   csrfSecretArn: string;
+  oidcClientSecretArn: string;
 }
 
 /**
  * The workbench's contract (src/adapters/aws/workbench-config.ts) with this environment's values,
- * checked with its own reader at synth. The ALB ARN and the CSRF secret's ARN are Terraform
- * tokens at synth, so the check sees a well-formed stand-in for those two.
+ * checked with its own reader at synth. The ALB's DNS name and the secrets' ARNs are Terraform
+ * tokens at synth, so the check sees a well-formed stand-in for those.
  */
 function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: WorkbenchRuntimeValues): Record<string, string> {
   const environment: Record<WorkbenchVariable, string> = {
     WORKBENCH_TABLE: names.tableName('workbench'),
-    WORKBENCH_ALB_ARN: runtime.loadBalancerArn,
+    // WB-AUTH-1: the function's own OIDC sign-in against Okta, its sessions in DynamoDB.
+    WORKBENCH_SESSIONS_TABLE: names.tableName('workbenchSessions'),
+    WORKBENCH_BASE_URL: `https://${config.workbench.hostName ?? runtime.loadBalancerDnsName}`,
     WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
+    WORKBENCH_OIDC_CLIENT_ID: config.workbench.oidc.clientId,
+    WORKBENCH_OIDC_CLIENT_SECRET_ARN: runtime.oidcClientSecretArn,
+    WORKBENCH_SESSION_SECONDS: String(config.workbench.sessionTimeoutSeconds),
     WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
     WORKBENCH_CSRF_SECRET_ARN: runtime.csrfSecretArn,
     LEDGER_TABLE: names.tableName('ledger'),
@@ -232,7 +244,8 @@ function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: 
   const standIn = (value: string, example: string) => (Token.isUnresolved(value) ? example : value);
   readWorkbenchFunctionConfig({
     ...environment,
-    WORKBENCH_ALB_ARN: standIn(runtime.loadBalancerArn, `arn:aws:elasticloadbalancing:${names.region}:${names.account}:loadbalancer/app/${names.workbenchLoadBalancerName}/0123456789abcdef`),
+    WORKBENCH_BASE_URL: standIn(environment.WORKBENCH_BASE_URL, `https://internal-${names.workbenchLoadBalancerName}-0123456789.${names.region}.elb.amazonaws.com`),
+    WORKBENCH_OIDC_CLIENT_SECRET_ARN: standIn(runtime.oidcClientSecretArn, `arn:aws:secretsmanager:${names.region}:${names.account}:secret:${config.workbench.oidc.clientSecretName}-AbCdEf`),
     WORKBENCH_CSRF_SECRET_ARN: standIn(runtime.csrfSecretArn, `arn:aws:secretsmanager:${names.region}:${names.account}:secret:${names.workbenchCsrfSecretName}-AbCdEf`),
   });
   return environment;
@@ -275,7 +288,7 @@ export function functionEnvironment(name: CatalogueFunctionName, config: Environ
     return edgeEnvironment(name, config, names, edge);
   }
   if (name === WORKBENCH_FUNCTION) {
-    if (!workbench) throw new Error(`function ${name}: its ALB and CSRF secret ARNs are needed for its environment`);
+    if (!workbench) throw new Error(`function ${name}: its ALB's DNS name and its secrets' ARNs are needed for its environment`);
     return workbenchEnvironment(config, names, workbench);
   }
   if (isModeFunction(name)) return modeEnvironment(name, config, names);
@@ -490,10 +503,12 @@ export class AppStack extends LedgerlineStack {
     this.workbenchTargetGroup = new LbTargetGroup(this, 'workbench-target-group', {
       name: names.workbenchTargetGroupName,
       targetType: 'lambda',
-      lambdaMultiValueHeadersEnabled: false,
+      // A sign-in answer sets two cookies: one Set-Cookie header each (functions/reconcile-workbench).
+      lambdaMultiValueHeadersEnabled: true,
     });
     this.workbenchListener = this.workbenchHttpsListener(this.workbenchLoadBalancer, this.workbenchTargetGroup);
     const workbenchCsrfSecretArn = data.workbenchCsrfSecret.arn;
+    const workbenchOidcClientSecretArn = data.workbenchOktaClientSecret.arn;
     const workbenchFunctionSecurityGroup = this.workbenchFunctionSecurityGroup(network);
 
     // --- The customer edge's constructs (their functions are catalogued below) ---------------------
@@ -548,8 +563,17 @@ export class AppStack extends LedgerlineStack {
         description: entry.description,
         sizing: functionSizing(config, entry.name),
         zipPath: code.zipPath,
-        environment: functionEnvironment(entry.name, config, names, { loadBalancerArn: this.workbenchLoadBalancer.arn, csrfSecretArn: workbenchCsrfSecretArn }, edge),
-        statements: [...this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn, workbenchCsrfSecretArn }), ...this.edgeStatements(entry.name, streamArns)],
+        environment: functionEnvironment(
+          entry.name,
+          config,
+          names,
+          { loadBalancerDnsName: this.workbenchLoadBalancer.dnsName, csrfSecretArn: workbenchCsrfSecretArn, oidcClientSecretArn: workbenchOidcClientSecretArn },
+          edge,
+        ),
+        statements: [
+          ...this.permissionsFor(entry, { dataKey, messagingKey, analyticsKey: analytics.key.arn, workbenchSecretArns: { csrf: workbenchCsrfSecretArn, oidcClient: workbenchOidcClientSecretArn } }),
+          ...this.edgeStatements(entry.name, streamArns),
+        ],
         subnetIds,
         subnetArns,
         securityGroupIds: groups,
@@ -697,7 +721,7 @@ export class AppStack extends LedgerlineStack {
     });
   }
 
-  /** The ALB's group: HTTPS in from the on-premises CIDRs only; HTTPS out to Okta. */
+  /** The ALB's group: HTTPS in from the on-premises CIDRs only; no egress (its target is a Lambda function, invoked through the Lambda API, not the VPC). */
   private workbenchAlbSecurityGroup(network: VpcNetwork): SecurityGroup {
     const names = this.names;
     const cidrs = this.config.workbench.allowedCidrs;
@@ -720,30 +744,25 @@ export class AppStack extends LedgerlineStack {
         cidrIpv4: cidr,
       });
     });
-    // authenticate-oidc: the ALB itself calls Okta's token and user-info endpoints (internet, through the NAT).
-    new VpcSecurityGroupEgressRule(this, 'workbench-alb-https-okta', {
-      securityGroupId: group.id,
-      description: 'HTTPS to the Okta token / user-info endpoints (through the NAT)',
-      ipProtocol: 'tcp',
-      fromPort: 443,
-      toPort: 443,
-      cidrIpv4: '0.0.0.0/0',
-    });
     return group;
   }
 
-  /** Added to the workbench function's groups: HTTPS out to the ALB public-key endpoint (no VPC endpoint exists for it). */
+  /**
+   * Added to the workbench function's groups: HTTPS out to Okta (WB-AUTH-1: the function itself
+   * reads the issuer's discovery document and JWKS and redeems the authorization code at its token
+   * endpoint), through the NAT: Okta has no VPC endpoint, and its addresses are not fixed.
+   */
   private workbenchFunctionSecurityGroup(network: VpcNetwork): SecurityGroup {
     const names = this.names;
     const group = new SecurityGroup(this, 'workbench-fn-sg', {
       vpcId: network.vpc.id,
       name: names.name('workbench-fn'),
-      description: 'Exceptions workbench function: HTTPS to public-keys.auth.elb (ALB identity keys); no ingress',
+      description: 'Exceptions workbench function: HTTPS to Okta (OIDC discovery, JWKS, token endpoint); no ingress',
       tags: { Name: names.name('workbench-fn') },
     });
-    new VpcSecurityGroupEgressRule(this, 'workbench-fn-https-alb-keys', {
+    new VpcSecurityGroupEgressRule(this, 'workbench-fn-https-okta', {
       securityGroupId: group.id,
-      description: `HTTPS to public-keys.auth.elb.${this.config.region}.amazonaws.com (through the NAT)`,
+      description: `HTTPS to the Okta issuer ${new URL(this.config.workbench.oidc.issuer).host} (through the NAT)`,
       ipProtocol: 'tcp',
       fromPort: 443,
       toPort: 443,
@@ -752,35 +771,18 @@ export class AppStack extends LedgerlineStack {
     return group;
   }
 
-  /** HTTPS (TLS 1.2+): Okta sign-in at the ALB (authenticate-oidc), then forward to the workbench function. */
+  /**
+   * HTTPS (TLS 1.2+) straight to the workbench function: no authenticate-oidc at the ALB
+   * (WB-AUTH-1: the function runs the OIDC flow itself, the same code as locally).
+   */
   private workbenchHttpsListener(loadBalancer: Lb, targetGroup: LbTargetGroup): LbListener {
-    const { oidc, certificateArn, sessionTimeoutSeconds } = this.config.workbench;
-    const clientSecret = new DataAwsSecretsmanagerSecretVersion(this, 'workbench-okta-client-secret', { secretId: oidc.clientSecretName });
     return new LbListener(this, 'workbench-https', {
       loadBalancerArn: loadBalancer.arn,
       port: 443,
       protocol: 'HTTPS',
       sslPolicy: WORKBENCH_TLS_POLICY,
-      certificateArn,
-      defaultAction: [
-        {
-          type: 'authenticate-oidc',
-          order: 1,
-          authenticateOidc: {
-            issuer: oidc.issuer,
-            authorizationEndpoint: oidc.authorizationEndpoint,
-            tokenEndpoint: oidc.tokenEndpoint,
-            userInfoEndpoint: oidc.userInfoEndpoint,
-            clientId: oidc.clientId,
-            clientSecret: clientSecret.secretString,
-            scope: 'openid email profile groups',
-            onUnauthenticatedRequest: 'authenticate',
-            sessionCookieName: 'ledgerline-workbench-session',
-            sessionTimeout: sessionTimeoutSeconds,
-          },
-        },
-        { type: 'forward', order: 2, targetGroupArn: targetGroup.arn },
-      ],
+      certificateArn: this.config.workbench.certificateArn,
+      defaultAction: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
     });
   }
 
@@ -880,7 +882,7 @@ export class AppStack extends LedgerlineStack {
   }
 
   /** Everything a function may do besides logs/X-Ray/VPC (lib/function.ts adds those). */
-  private permissionsFor(entry: CatalogueEntry, keys: { dataKey: string; messagingKey: string; analyticsKey: string; workbenchCsrfSecretArn: string }): PolicyStatement[] {
+  private permissionsFor(entry: CatalogueEntry, keys: { dataKey: string; messagingKey: string; analyticsKey: string; workbenchSecretArns: { csrf: string; oidcClient: string } }): PolicyStatement[] {
     const names = this.names;
     const { region } = this.config;
     const statements: PolicyStatement[] = [];
@@ -976,8 +978,13 @@ export class AppStack extends LedgerlineStack {
     if (entry.name === 'sweeper') statements.push(...startsExecutionsOf(names.redriveStateMachine, 'Redrive'));
     if (entry.name === 'reconcile-trigger') statements.push(...startsExecutionsOf(names.reconciliationStateMachine, 'StartReconciliation'));
     if (entry.name === WORKBENCH_FUNCTION) {
-      // Read once per container at cold start; the secret is encrypted under the data CMK.
-      statements.push(allow(['secretsmanager:GetSecretValue'], [keys.workbenchCsrfSecretArn], undefined, 'CsrfSecret'), kmsVia([keys.dataKey], ['secretsmanager'], region, ['kms:Decrypt']));
+      // Each read once per container; both secrets are encrypted under the data CMK.
+      statements.push(
+        allow(['secretsmanager:GetSecretValue'], [keys.workbenchSecretArns.csrf], undefined, 'CsrfSecret'),
+        // WB-AUTH-1: the Okta client secret the sign-in presents at the token endpoint.
+        allow(['secretsmanager:GetSecretValue'], [keys.workbenchSecretArns.oidcClient], undefined, 'OidcClientSecret'),
+        kmsVia([keys.dataKey], ['secretsmanager'], region, ['kms:Decrypt']),
+      );
     }
     return statements;
   }

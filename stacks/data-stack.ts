@@ -11,7 +11,8 @@
  *   role's identity policy in the same account; and the DLQs of the bus targets, the Pipe,
  *   Scheduler and async invocations) with their queue policies, and the SNS topics.
  * - The exceptions workbench's secrets (data CMK): the CSRF key (random, generated once) and
- *   the Okta client secret (created empty; the identity team sets its value).
+ *   the Okta client secret (a placeholder; the identity team sets its value). Its sign-in
+ *   sessions table (TABLES.workbenchSessions, WB-AUTH-1) is one of the tables above: TTL on.
  */
 import type { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -27,6 +28,7 @@ import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/dat
 import type { EnvironmentConfig } from '../environments/types';
 import { OUTWARD_NOTIFY_ROUTE, routesFor, type Route } from '../src/routes';
 import { TABLES, TABLE_NAMES, attributeDefinitions, type TableName, type Projection } from '../src/adapters/aws/tables';
+import { WORKBENCH_OKTA_SECRET_PLACEHOLDER } from '../src/adapters/aws/workbench-config';
 import { LedgerlineStack } from './lib/base';
 import { CustomerManagedKey, logsServiceGrant, logDeliveryServiceGrant, senderServiceGrant } from './lib/kms';
 import { SecureBucket, housekeepingRule } from './lib/bucket';
@@ -71,8 +73,8 @@ function projectionOf(projection: Projection): { projectionType: string; nonKeyA
   return projection.type === 'INCLUDE' ? { projectionType: 'INCLUDE', nonKeyAttributes: [...projection.attributes] } : { projectionType: projection.type };
 }
 
-/** The Okta client secret's value until the identity team sets it (the first deploy's plan needs a value). */
-export const WORKBENCH_OKTA_SECRET_PLACEHOLDER = 'PLACEHOLDER-set-by-the-identity-team';
+/** The Okta client secret's value until the identity team sets it (the first deploy's plan needs a value; defined with the function's contract, which refuses it). */
+export { WORKBENCH_OKTA_SECRET_PLACEHOLDER };
 
 export class DataStack extends LedgerlineStack {
   readonly dataKey: CustomerManagedKey;
@@ -284,13 +286,13 @@ export class DataStack extends LedgerlineStack {
     }
     this.workbenchOktaClientSecret = new SecretsmanagerSecret(this, 'workbench-okta-client-secret', {
       name: clientSecretName,
-      description: 'Exceptions workbench: client secret of the Okta OIDC application the internal ALB authenticates with (value set by the identity team)',
+      description: 'Exceptions workbench: client secret of the Okta OIDC application the workbench function signs people in with (value set by the identity team)',
       kmsKeyId: this.dataKey.arn,
       recoveryWindowInDays: secretRecoveryDays,
     });
-    // The app stack's listener reads this value at plan time: a placeholder lets the first plan of
-    // an environment pass; the identity team's value replaces it (never overwritten by Terraform)
-    // and the next app deploy puts it on the listener (docs/runbooks/first-deploy.md).
+    // WB-AUTH-1: the workbench function reads this value once per container (never Terraform, never
+    // the environment). Until the identity team replaces the placeholder (never overwritten by
+    // Terraform) the function refuses to sign anyone in, naming the secret (docs/runbooks/first-deploy.md).
     new SecretsmanagerSecretVersion(this, 'workbench-okta-client-secret-placeholder', {
       secretId: this.workbenchOktaClientSecret.id,
       secretString: WORKBENCH_OKTA_SECRET_PLACEHOLDER,

@@ -1,12 +1,15 @@
 /**
  * AWS Lambda entry point of reconcile-workbench (target of the internal ALB). Logic:
  * ./reconcile-workbench.ts. Configuration is read once at cold start
- * (src/adapters/aws/workbench-config.ts); the CSRF key is read from Secrets Manager on the first
- * request, once per container (src/adapters/aws/csrf-secret.ts); the ALB public keys are
- * fetched with global fetch. ADJ-1: when the configuration names the posting ledger, the reference
- * table and the outbox bucket, an approved write-off posts to them (src/adapters/aws/workbench-ledger.ts);
- * otherwise approving one is refused (503), never resolved with nothing booked. NOTIFY-1: an approved
- * write-off is announced on the event bus (EVENT_BUS_NAME: workbench.write-off-approved).
+ * (src/adapters/aws/workbench-config.ts); the CSRF key and the Okta client secret are read from
+ * Secrets Manager on the first request, once per container (src/adapters/aws/csrf-secret.ts).
+ * WB-AUTH-1: people sign in through the app's own OpenID Connect code (src/recon/workbench/oidc.ts,
+ * the same as locally) against Okta, with sessions in DynamoDB (./sign-in.ts); the function calls
+ * Okta's discovery, JWKS and token endpoints itself (HTTPS through the NAT). ADJ-1: when the
+ * configuration names the posting ledger, the reference table and the outbox bucket, an approved
+ * write-off posts to them (src/adapters/aws/workbench-ledger.ts); otherwise approving one is refused
+ * (503), never resolved with nothing booked. NOTIFY-1: an approved write-off is announced on the
+ * event bus (EVENT_BUS_NAME: workbench.write-off-approved).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,14 +17,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createWorkbenchLambda } from './reconcile-workbench';
 import type { WorkbenchApp } from '../../src/recon/workbench/ports';
-import { AlbOidcAuthenticator, fetchAlbPublicKey } from '../../src/adapters/aws/alb-oidc-authenticator';
-import { loadCsrfSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
+import { loadCsrfSecret, loadOidcClientSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
 import { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, type WorkbenchFunctionConfig } from '../../src/adapters/aws/workbench-config';
 import { awsWorkbenchLedger } from '../../src/adapters/aws/workbench-ledger';
 import { EventBridgeOutwardPublisher } from '../../src/adapters/aws/notify-outward';
 import { createLogger } from '../../src/lambda/logger';
 import { createWorkbenchApp } from '../../src/recon/workbench/app';
+import { createWorkbenchSignIn } from './sign-in';
 
 const config = readWorkbenchFunctionConfig();
 const clock = { now: () => new Date() };
@@ -47,13 +50,7 @@ const ledger =
 const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
   createWorkbenchApp({
     store: new DynamoWorkbenchStore({ client: dynamo, tableName: config.tableName }),
-    authenticator: new AlbOidcAuthenticator({
-      loadBalancerArn: config.loadBalancerArn,
-      issuer: config.issuer,
-      groupRoles: config.groupRoles,
-      fetchPublicKey: fetchAlbPublicKey(config.region),
-      clock,
-    }),
+    authenticator: createWorkbenchSignIn({ config, dynamo, clientSecret: await loadOidcClientSecret(secrets, config.clientSecretArn), clock }),
     clock,
     csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
     ...(ledger ? { ledger } : {}),

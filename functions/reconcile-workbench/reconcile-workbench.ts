@@ -1,10 +1,13 @@
 /**
- * reconcile-workbench: the exceptions workbench (WB-1) as a Lambda target
- * of the internal ALB. The ALB has already run Okta OIDC; this handler only translates:
- * ALBEvent → WorkbenchRequest (base64 bodies decoded, query parameters URL-decoded, header names
- * lower-cased) → the framework-free app → ALBResult. A failure the app did not answer becomes a
- * 500 JSON body that names only the request id (details go to the redacting log, never headers:
- * they carry the identity token).
+ * reconcile-workbench: the exceptions workbench (WB-1) as a Lambda target of the internal ALB.
+ * The ALB only forwards; the app signs people in itself (WB-AUTH-1: src/recon/workbench/oidc.ts,
+ * the same code as locally). This handler only translates: ALBEvent → WorkbenchRequest (base64
+ * bodies decoded, query parameters URL-decoded, header names lower-cased) → the framework-free
+ * app → ALBResult. The target group sends and expects multi-value headers (a sign-in answer sets
+ * two cookies: one Set-Cookie each); a single-value event is read too. A repeated query parameter
+ * is read as its first value, a repeated header joined (`; ` for Cookie, `, ` otherwise). A
+ * failure the app did not answer becomes a 500 JSON body that names only the request id (details
+ * go to the redacting log, never headers: they carry the session cookie).
  */
 import { STATUS_CODES } from 'node:http';
 import middy from '@middy/core';
@@ -26,22 +29,39 @@ function decodeQueryComponent(value: string): string {
 /** The app's view of an ALB request; throws URIError on a malformed percent-escape. */
 export function toWorkbenchRequest(event: ALBEvent): WorkbenchRequest {
   const query: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined) query[decodeQueryComponent(name)] = decodeQueryComponent(value);
+  const queryValues: [string, string[]][] = event.multiValueQueryStringParameters
+    ? Object.entries(event.multiValueQueryStringParameters).map(([name, values]) => [name, values ?? []])
+    : Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => [name, value === undefined ? [] : [value]]);
+  for (const [name, values] of queryValues) {
+    const decoded = decodeQueryComponent(name);
+    if (values.length > 0 && !(decoded in query)) query[decoded] = decodeQueryComponent(values[0]!);
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
+  const headerValues: [string, string[]][] = event.multiValueHeaders
+    ? Object.entries(event.multiValueHeaders).map(([name, values]) => [name, values ?? []])
+    : Object.entries(event.headers ?? {}).map(([name, value]) => [name, value === undefined ? [] : [value]]);
+  for (const [name, values] of headerValues) {
+    const lower = name.toLowerCase();
+    const all = [...(headers[lower] === undefined ? [] : [headers[lower]]), ...values];
+    if (all.length > 0) headers[lower] = all.join(lower === 'cookie' ? '; ' : ', ');
   }
   const body = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   return { method: event.httpMethod.toUpperCase(), path: event.path, query, headers, body };
 }
 
+/**
+ * The ALB result of an app response: multi-value headers (the target group has them on), with
+ * each of the app's newline-joined Set-Cookie values as a header of its own.
+ */
 export function toAlbResult(response: WorkbenchResponse): ALBResult {
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    multiValueHeaders[name] = name.toLowerCase() === 'set-cookie' ? value.split('\n').filter((cookie) => cookie !== '') : [value];
+  }
   return {
     statusCode: response.status,
     statusDescription: `${response.status} ${STATUS_CODES[response.status] ?? 'Unknown'}`,
-    headers: { ...response.headers },
+    multiValueHeaders,
     body: response.body,
     isBase64Encoded: false,
   };

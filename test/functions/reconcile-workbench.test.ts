@@ -4,7 +4,7 @@ import type { WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbe
 import { createLogger } from '../../src/lambda/logger';
 
 const CONTEXT = { awsRequestId: 'req-123' } as Context;
-const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJlbWFpbCI6ImFuYUBiYW5rIn0=.c2lnbmF0dXJl';
+const TOKEN = 'f3Kq0wYk2mV8qB9pXz1sN4tR6uW7yA5cD0eF2gH3iJ4';
 
 function albEvent(overrides: Partial<ALBEvent> = {}): ALBEvent {
   return {
@@ -12,7 +12,7 @@ function albEvent(overrides: Partial<ALBEvent> = {}): ALBEvent {
     httpMethod: 'GET',
     path: '/cases/exception%3Astatement%3Aabc',
     queryStringParameters: { status: 'OPEN', q: 'REF%2F1+2', 'account%20id': 'ACC-1' },
-    headers: { 'X-Amzn-Oidc-Data': TOKEN, accept: 'text/html' },
+    headers: { Cookie: `__Host-ledgerline_session=${TOKEN}`, accept: 'text/html' },
     body: null,
     isBase64Encoded: false,
     ...overrides,
@@ -25,8 +25,21 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
       method: 'GET',
       path: '/cases/exception%3Astatement%3Aabc',
       query: { status: 'OPEN', q: 'REF/1 2', 'account id': 'ACC-1' },
-      headers: { 'x-amzn-oidc-data': TOKEN, accept: 'text/html' },
+      headers: { cookie: `__Host-ledgerline_session=${TOKEN}`, accept: 'text/html' },
       body: '',
+    });
+  });
+
+  it('reads the multi-value event the target group sends: a query parameter given twice is its first value; repeated headers are joined, cookies with "; "', () => {
+    const event = albEvent({
+      queryStringParameters: undefined,
+      headers: undefined,
+      multiValueQueryStringParameters: { state: ['s%2B1', 's2'], code: ['c+1'] },
+      multiValueHeaders: { Cookie: ['a=1', `__Host-ledgerline_session=${TOKEN}`], Accept: ['text/html', 'application/json'] },
+    });
+    expect(toWorkbenchRequest(event)).toMatchObject({
+      query: { state: 's+1', code: 'c 1' },
+      headers: { cookie: `a=1; __Host-ledgerline_session=${TOKEN}`, accept: 'text/html, application/json' },
     });
   });
 
@@ -37,12 +50,20 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
     expect(toWorkbenchRequest(albEvent({ queryStringParameters: undefined, headers: undefined })).query).toEqual({});
   });
 
-  it('turns the app response into an ALB result', () => {
-    const response: WorkbenchResponse = { status: 303, headers: { location: '/cases', 'content-type': 'text/plain' }, body: 'See /cases' };
+  it('turns the app response into a multi-value ALB result: each of the cookies the app joined with newlines is a Set-Cookie of its own', () => {
+    const response: WorkbenchResponse = {
+      status: 303,
+      headers: { location: '/cases', 'content-type': 'text/plain', 'set-cookie': '__Host-ledgerline_session=abc; Path=/; HttpOnly\nledgerline_sign_in=; Path=/callback; Max-Age=0' },
+      body: 'See /cases',
+    };
     expect(toAlbResult(response)).toEqual({
       statusCode: 303,
       statusDescription: '303 See Other',
-      headers: { location: '/cases', 'content-type': 'text/plain' },
+      multiValueHeaders: {
+        location: ['/cases'],
+        'content-type': ['text/plain'],
+        'set-cookie': ['__Host-ledgerline_session=abc; Path=/; HttpOnly', 'ledgerline_sign_in=; Path=/callback; Max-Age=0'],
+      },
       body: 'See /cases',
       isBase64Encoded: false,
     });
@@ -59,14 +80,14 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
     await expect(handler(albEvent(), CONTEXT)).resolves.toEqual({
       statusCode: 200,
       statusDescription: '200 OK',
-      headers: { 'content-type': 'text/html; charset=utf-8' },
+      multiValueHeaders: { 'content-type': ['text/html; charset=utf-8'] },
       body: '<h1>Cases</h1>',
       isBase64Encoded: false,
     });
-    expect(seen[0]!.headers['x-amzn-oidc-data']).toBe(TOKEN);
+    expect(seen[0]!.headers.cookie).toBe(`__Host-ledgerline_session=${TOKEN}`);
   });
 
-  it('answers an app failure with a 500 JSON naming only the request id, and never logs the identity token', async () => {
+  it('answers an app failure with a 500 JSON naming only the request id, and never logs the session cookie', async () => {
     const lines: string[] = [];
     const handler = createWorkbenchLambda({
       app: async () => {

@@ -1,9 +1,10 @@
 /**
  * The exceptions workbench on AWS, per environment: an internal ALB reachable on 443 only from
- * the on-premises CIDRs, whose HTTPS listener authenticates with Okta and then forwards to the
- * reconcile-workbench Lambda; the workbench table (PITR + CMK) and secrets; the function's exact
- * permissions and environment (the CSRF key's ARN, never its value); and the reconcile-cases
- * function that imports each reconciliation run's cases into the table.
+ * the on-premises CIDRs, whose HTTPS listener forwards to the reconcile-workbench Lambda (which
+ * signs people in with Okta itself, WB-AUTH-1: test/infra/workbench-signin.test.ts); the workbench
+ * table (PITR + CMK) and secrets; the function's exact permissions and environment (the secrets'
+ * ARNs, never their values); and the reconcile-cases function that imports each reconciliation
+ * run's cases into the table.
  */
 import { ENVIRONMENTS } from '../../stacks/ledgerline';
 import { Names } from '../../stacks/naming';
@@ -50,34 +51,20 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(m.of('aws_security_group').find((group) => group.address === groupAddress)!.config.ingress).toBeUndefined();
   });
 
-  test('the HTTPS listener authenticates with Okta (authenticate-oidc), then forwards to the Lambda target group', () => {
+  test('the HTTPS listener (TLS 1.2+) only forwards to the Lambda target group, which the ALB may invoke (WB-AUTH-1: no authenticate-oidc)', () => {
     const listener = only(m, 'aws_lb_listener');
     expect(listener.config).toMatchObject({ port: 443, protocol: 'HTTPS', ssl_policy: WORKBENCH_TLS_POLICY, certificate_arn: config.workbench.certificateArn });
     expect(m.refersTo(listener, listener.config.load_balancer_arn, 'aws_lb')).toBe(true);
     const actions = list(listener.config.default_action as Json[]);
-    expect(actions.map((action) => [action.order, action.type])).toEqual([
-      [1, 'authenticate-oidc'],
-      [2, 'forward'],
-    ]);
-    const oidc = block(actions[0]!.authenticate_oidc)!;
-    const { oidc: expected } = config.workbench;
-    expect(oidc).toMatchObject({
-      issuer: expected.issuer,
-      authorization_endpoint: expected.authorizationEndpoint,
-      token_endpoint: expected.tokenEndpoint,
-      user_info_endpoint: expected.userInfoEndpoint,
-      client_id: expected.clientId,
-      on_unauthenticated_request: 'authenticate',
-      session_timeout: config.workbench.sessionTimeoutSeconds,
-    });
-    expect(String(oidc.client_secret)).toMatch(/^\$\{data\.aws_secretsmanager_secret_version\..+\.secret_string\}$/);
-    // The only secret value read at plan time is the Okta client secret (the listener needs it).
-    const dataSources = m.stacks.get(`${config.prefix}-app`)!.data!.aws_secretsmanager_secret_version!;
-    expect(Object.values(dataSources).map((source) => source.secret_id)).toEqual([expected.clientSecretName]);
+    expect(actions.map((action) => action.type)).toEqual(['forward']);
+    expect(JSON.stringify(listener.config)).not.toMatch(/authenticate|client_secret/);
+    // No secret value is read at plan time any more (the function reads the Okta client secret at run time).
+    expect(m.stacks.get(`${config.prefix}-app`)!.data?.aws_secretsmanager_secret_version).toBeUndefined();
 
     const targetGroup = only(m, 'aws_lb_target_group');
-    expect(m.refs(listener, actions[1]!.target_group_arn)).toEqual([targetGroup.address]);
-    expect(targetGroup.config).toMatchObject({ target_type: 'lambda', name: names.workbenchTargetGroupName });
+    expect(m.refs(listener, actions[0]!.target_group_arn)).toEqual([targetGroup.address]);
+    // A sign-in answer sets two cookies: the Lambda answers multi-value headers.
+    expect(targetGroup.config).toMatchObject({ target_type: 'lambda', name: names.workbenchTargetGroupName, lambda_multi_value_headers_enabled: true });
     const attachment = only(m, 'aws_lb_target_group_attachment');
     expect(m.get(m.refs(attachment, attachment.config.target_id)[0]!)!.config.function_name).toBe(names.functionName('reconcile-workbench'));
     const permission = only(m, 'aws_lambda_permission', (resource) => resource.config.principal === 'elasticloadbalancing.amazonaws.com');
@@ -144,13 +131,17 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
     expect(kms.map((statement) => (statement.Condition!.StringEquals as Json)['kms:ViaService'])).toEqual([[`dynamodb.${config.region}.amazonaws.com`], [`s3.${config.region}.amazonaws.com`]]);
 
-    // Secrets Manager: GetSecretValue on exactly the CSRF secret (the data stack's resource), decrypted with the data key through Secrets Manager only.
+    // Secrets Manager: GetSecretValue on exactly the CSRF secret and the Okta client secret (the data stack's resources),
+    // decrypted with the data key through Secrets Manager only.
     const secretStatements = statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('secretsmanager:')));
-    expect(secretStatements).toHaveLength(1);
-    expect(secretStatements[0]).toMatchObject({ Sid: 'CsrfSecret', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'] });
+    expect(secretStatements.map((statement) => [statement.Sid, statement.Effect, statement.Action])).toEqual([
+      ['CsrfSecret', 'Allow', ['secretsmanager:GetSecretValue']],
+      ['OidcClientSecret', 'Allow', ['secretsmanager:GetSecretValue']],
+    ]);
     const csrfSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === names.workbenchCsrfSecretName);
-    expect(list(secretStatements[0]!.Resource)).toHaveLength(1);
-    expect(m.refs(policy, secretStatements[0]!.Resource)).toEqual([csrfSecret.address]);
+    const oktaSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === config.workbench.oidc.clientSecretName);
+    for (const statement of secretStatements) expect(list(statement.Resource)).toHaveLength(1);
+    expect(secretStatements.map((statement) => m.refs(policy, statement.Resource))).toEqual([[csrfSecret.address], [oktaSecret.address]]);
     const viaSecretsManager = statements.filter((statement) => JSON.stringify(statement.Condition ?? {}).includes(`secretsmanager.${config.region}.amazonaws.com`));
     expect(viaSecretsManager).toHaveLength(1);
     expect(viaSecretsManager[0]!.Action).toEqual(['kms:Decrypt']);
@@ -158,22 +149,36 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(m.refs(policy, viaSecretsManager[0]!.Resource)).toEqual(m.refs(csrfSecret, csrfSecret.config.kms_key_id));
   });
 
-  test("the function's environment names its ALB (signer), Okta issuer, group roles and the CSRF secret's ARN (never its value)", () => {
+  test("the function's environment names its sign-in (Okta issuer and client, the base URL on the ALB's host, sessions table, group roles) and the secrets' ARNs (never their values)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
     const variables = block(fn.config.environment)!.variables as Record<string, string>;
-    expect(m.refs(fn, variables.WORKBENCH_ALB_ARN)).toEqual([alb.address]);
     const csrfSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === names.workbenchCsrfSecretName);
     expect(m.refs(fn, variables.WORKBENCH_CSRF_SECRET_ARN)).toEqual([csrfSecret.address]);
+    const oktaSecret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === config.workbench.oidc.clientSecretName);
+    expect(m.refs(fn, variables.WORKBENCH_OIDC_CLIENT_SECRET_ARN)).toEqual([oktaSecret.address]);
+    if (config.workbench.hostName) expect(variables.WORKBENCH_BASE_URL).toBe(`https://${config.workbench.hostName}`);
+    else expect([variables.WORKBENCH_BASE_URL, m.refs(fn, variables.WORKBENCH_BASE_URL)]).toEqual([expect.stringMatching(/^https:\/\/\$\{aws_lb\..+\.dns_name\}$/), [alb.address]]);
+    expect(variables).toMatchObject({
+      WORKBENCH_SESSIONS_TABLE: names.tableName('workbenchSessions'),
+      WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
+      WORKBENCH_OIDC_CLIENT_ID: config.workbench.oidc.clientId,
+      WORKBENCH_SESSION_SECONDS: String(config.workbench.sessionTimeoutSeconds),
+      WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
+    });
     expect(Object.keys(variables).sort()).toEqual([
       'EVENT_BUS_NAME',
       'INGEST_BUCKET',
       'LEDGER_TABLE',
       'OUTBOX_PREFIX',
       'REFERENCE_TABLE',
-      'WORKBENCH_ALB_ARN',
+      'WORKBENCH_BASE_URL',
       'WORKBENCH_CSRF_SECRET_ARN',
       'WORKBENCH_GROUP_ROLES',
+      'WORKBENCH_OIDC_CLIENT_ID',
+      'WORKBENCH_OIDC_CLIENT_SECRET_ARN',
       'WORKBENCH_OIDC_ISSUER',
+      'WORKBENCH_SESSIONS_TABLE',
+      'WORKBENCH_SESSION_SECONDS',
       'WORKBENCH_TABLE',
     ]);
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-workbench'].reservedConcurrency });

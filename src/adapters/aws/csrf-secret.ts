@@ -5,6 +5,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { errorName } from './errors';
+import { WORKBENCH_OKTA_SECRET_PLACEHOLDER } from './workbench-config';
 
 /** The shortest CSRF key the workbench accepts. */
 export const MIN_CSRF_SECRET_LENGTH = 32;
@@ -36,4 +37,23 @@ export function onceSucceeded<T>(load: () => Promise<T>): () => Promise<T> {
     });
     return pending;
   };
+}
+
+/**
+ * WB-AUTH-1: the OIDC client secret the sign-in presents at Okta's token endpoint, read once;
+ * throws naming `secretArn` (never the value) when it is unreadable, empty, or still the
+ * data stack's placeholder.
+ */
+export async function loadOidcClientSecret(client: SecretsManagerClient, secretArn: string): Promise<string> {
+  let secret: string | undefined;
+  try {
+    secret = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  } catch (error) {
+    throw new Error(`workbench OIDC client secret ${secretArn} could not be read (${errorName(error) ?? 'unknown error'})`, { cause: error });
+  }
+  const value = secret?.trim() ?? '';
+  if (value === '') throw new Error(`workbench OIDC client secret ${secretArn} has no value`);
+  if (value === WORKBENCH_OKTA_SECRET_PLACEHOLDER)
+    throw new Error(`workbench OIDC client secret ${secretArn} still holds the placeholder: the identity team sets its value (docs/runbooks/first-deploy.md)`);
+  return value;
 }

@@ -534,6 +534,29 @@ export const TABLES = {
       ledgerEntryIds: 'case: list of ledger entry ids',
     },
   },
+  workbenchSessions: {
+    envVar: 'WORKBENCH_SESSIONS_TABLE',
+    description:
+      "WB-AUTH-1 sign-in of the exceptions workbench: server-side sessions (under the SHA-256 of the cookie's random id, never the id) and " +
+      'pending sign-ins (one use: taken with a DeleteItem returning ALL_OLD). A session is rotated with one TransactWriteItems (Delete of the old ' +
+      'key conditional on it existing + Put of the new). TTL deletes what has expired; the sign-in code refuses an expired item TTL has not yet removed.',
+    partitionKey: S('pk'),
+    ttlAttribute: 'expiresAt',
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    billingMode: 'PAY_PER_REQUEST',
+    pointInTimeRecovery: true,
+    itemKinds: {
+      'SESSION#<SHA-256 of the session id, base64url>': 'a signed-in session (SessionRecord JSON; lastSeenAt kept apart, touched in place)',
+      'SIGNIN#<state>': 'an authorization request on its way (PendingSignIn JSON: state, nonce, PKCE verifier), taken once by the callback',
+    },
+    attributes: {
+      record: 'S: the JSON of the session or the pending sign-in',
+      createdAt: 'N: epoch ms the session or sign-in began',
+      lastSeenAt: "N: epoch ms of the session's last recorded request (idle expiry counts from it)",
+      expiresAt: "N: TTL, epoch seconds: a session's absolute limit, a sign-in's 10 minutes",
+    },
+  },
   apiIdempotency: {
     envVar: 'API_IDEMPOTENCY_TABLE',
     description: 'API-1 idempotency keys of the payments API: one item per client and Idempotency-Key, with the first response; API-3 the submitting client of each payment.',

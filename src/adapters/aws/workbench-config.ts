@@ -4,20 +4,29 @@
  * reader at synth; the function reads them once at cold start, failing fast with one error
  * naming every missing or malformed variable.
  *
- * The CSRF key itself never travels in the environment: the function gets the ARN of the Secrets
- * Manager secret the data stack creates (stacks/data-stack.ts) and reads its value once per
- * container (src/adapters/aws/csrf-secret.ts).
+ * WB-AUTH-1: the function signs people in itself, through the same OpenID Connect code as locally
+ * (src/recon/workbench/oidc.ts) with Okta as the issuer; the ALB only forwards. No secret travels
+ * in the environment: the function gets the ARNs of the Secrets Manager secrets the data stack
+ * creates (stacks/data-stack.ts: the CSRF key, the Okta client secret) and reads each value once
+ * per container (src/adapters/aws/csrf-secret.ts).
  */
-import type { Role } from '../../recon/workbench/cases';
-import { parseGroupRoles } from './alb-oidc-authenticator';
+import { type Role, ROLES } from '../../recon/workbench/cases';
 
 export const WORKBENCH_FUNCTION = 'reconcile-workbench';
+
+/** The Okta client secret's value until the identity team sets it (the data stack writes it so the first plan passes; the function refuses it). */
+export const WORKBENCH_OKTA_SECRET_PLACEHOLDER = 'PLACEHOLDER-set-by-the-identity-team';
 export type WorkbenchFunctionName = typeof WORKBENCH_FUNCTION;
 
 export const WORKBENCH_VARIABLES = {
   WORKBENCH_TABLE: 'DynamoDB table TABLES.workbench',
-  WORKBENCH_ALB_ARN: 'ARN of the internal ALB: the only accepted `signer` of the x-amzn-oidc-data identity header (its region locates the ALB public keys)',
-  WORKBENCH_OIDC_ISSUER: 'Okta issuer the ALB authenticates against: the only accepted `iss`',
+  // WB-AUTH-1: the sign-in (oidc.ts against Okta) and its sessions.
+  WORKBENCH_SESSIONS_TABLE: 'DynamoDB table TABLES.workbenchSessions (sign-in sessions and pending sign-ins, TTL)',
+  WORKBENCH_BASE_URL: 'https URL of the workbench as the browser reaches it through the ALB (the OIDC redirect URI is <base>/callback)',
+  WORKBENCH_OIDC_ISSUER: 'Okta issuer (authorization server): the only accepted `iss`; its discovery document names the endpoints',
+  WORKBENCH_OIDC_CLIENT_ID: 'client id of the Okta OIDC application (the ID token `aud`)',
+  WORKBENCH_OIDC_CLIENT_SECRET_ARN: 'ARN of the Secrets Manager secret holding the Okta client secret (read once per container)',
+  WORKBENCH_SESSION_SECONDS: 'absolute session limit in seconds (signed out this long after signing in, however active)',
   WORKBENCH_GROUP_ROLES: 'JSON object Okta group → workbench role (viewer | reconciler | approver)',
   WORKBENCH_CSRF_SECRET_ARN: 'ARN of the Secrets Manager secret holding the key the app signs CSRF tokens with (≥ 32 characters)',
   // ADJ-1: an approved write-off posts to the ledger, its record to the core-banking outbox; its account resolves through reference data.
@@ -34,10 +43,13 @@ export const WORKBENCH_VARIABLE_NAMES = Object.keys(WORKBENCH_VARIABLES) as Work
 
 export interface WorkbenchFunctionConfig {
   tableName: string;
-  loadBalancerArn: string;
-  /** The ALB's region (from its ARN). */
-  region: string;
+  /** WB-AUTH-1: the sign-in. */
+  sessionsTable: string;
+  baseUrl: string;
   issuer: string;
+  clientId: string;
+  clientSecretArn: string;
+  sessionSeconds: number;
   groupRoles: Record<string, Role>;
   csrfSecretArn: string;
   /** ADJ-1: where approved write-offs are posted. */
@@ -49,7 +61,23 @@ export interface WorkbenchFunctionConfig {
   eventBusName: string;
 }
 
-const ALB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
+/** Reads a group → role map (JSON object), refusing unknown roles (also the local `--group-roles`). */
+export function parseGroupRoles(json: string): Record<string, Role> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error('group → role map is not JSON (expected {"<Okta group>": "viewer" | "reconciler" | "approver"})');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('group → role map must be a JSON object');
+  const map: Record<string, Role> = {};
+  for (const [group, role] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new Error(`group "${group}" maps to ${JSON.stringify(role)}; expected one of ${ROLES.join(', ')}`);
+    map[group] = role as Role;
+  }
+  return map;
+}
+
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** Reads and checks every variable. */
@@ -58,11 +86,14 @@ export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string 
   const missing = WORKBENCH_VARIABLE_NAMES.filter((variable) => value(variable) === undefined);
   if (missing.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: missing environment variables: ${missing.join(', ')}`);
   const invalid: string[] = [];
-  const arn = value('WORKBENCH_ALB_ARN')!;
-  const region = ALB_ARN.exec(arn)?.[1];
-  if (!region) invalid.push('WORKBENCH_ALB_ARN is not an application load balancer ARN');
+  const baseUrl = value('WORKBENCH_BASE_URL')!;
+  if (!/^https:\/\/[^\s/?#]+$/.test(baseUrl)) invalid.push('WORKBENCH_BASE_URL is not an https origin (https://<host>, no path)');
   const issuer = value('WORKBENCH_OIDC_ISSUER')!;
   if (!/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(issuer)) invalid.push('WORKBENCH_OIDC_ISSUER is not an https URL');
+  const clientSecretArn = value('WORKBENCH_OIDC_CLIENT_SECRET_ARN')!;
+  if (!SECRET_ARN.test(clientSecretArn)) invalid.push('WORKBENCH_OIDC_CLIENT_SECRET_ARN is not a Secrets Manager secret ARN');
+  const sessionSeconds = Number(value('WORKBENCH_SESSION_SECONDS'));
+  if (!Number.isInteger(sessionSeconds) || sessionSeconds < 300 || sessionSeconds > 86_400) invalid.push('WORKBENCH_SESSION_SECONDS is not a whole number of seconds from 300 to 86400');
   let groupRoles: Record<string, Role> = {};
   try {
     groupRoles = parseGroupRoles(value('WORKBENCH_GROUP_ROLES')!);
@@ -75,9 +106,12 @@ export function readWorkbenchFunctionConfig(env: Readonly<Record<string, string 
   if (invalid.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: invalid environment variables: ${invalid.join('; ')}`);
   return {
     tableName: value('WORKBENCH_TABLE')!,
-    loadBalancerArn: arn,
-    region: region!,
+    sessionsTable: value('WORKBENCH_SESSIONS_TABLE')!,
+    baseUrl,
     issuer,
+    clientId: value('WORKBENCH_OIDC_CLIENT_ID')!,
+    clientSecretArn,
+    sessionSeconds,
     groupRoles,
     csrfSecretArn,
     ledgerTable: value('LEDGER_TABLE')!,

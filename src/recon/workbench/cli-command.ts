@@ -26,7 +26,7 @@ const serverModule = () => require('./server') as typeof import('./server');
 const oidcModule = () => require('./oidc') as typeof import('./oidc');
 const idpModule = () => require('./idp') as typeof import('./idp');
 const uploadInboxModule = () => require('./upload-inbox') as typeof import('./upload-inbox');
-const groupRolesModule = () => require('../../adapters/aws/alb-oidc-authenticator') as typeof import('../../adapters/aws/alb-oidc-authenticator');
+const groupRolesModule = () => require('../../adapters/aws/workbench-config') as typeof import('../../adapters/aws/workbench-config');
 const ledgerModule = () => require('../../adapters/embedded/recon-workbench-ledger') as typeof import('../../adapters/embedded/recon-workbench-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -35,7 +35,7 @@ const NOTIFY_TABLE_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', '
 
 describe('TABLES', () => {
   it('defines the nine tables with the documented keys', () => {
-    expect(TABLE_NAMES.sort()).toEqual(['apiIdempotency', 'authorisations', 'dedup', 'ledger', 'notifications', 'reference', 'rulesState', 'transactions', 'workbench']);
+    expect(TABLE_NAMES.sort()).toEqual(['apiIdempotency', 'authorisations', 'dedup', 'ledger', 'notifications', 'reference', 'rulesState', 'transactions', 'workbench', 'workbenchSessions']);
     expect(TABLES.apiIdempotency).toMatchObject({ partitionKey: { name: 'recordId', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(TABLES.notifications).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(IDEMPOTENCY_TABLE).toBe(TABLES.apiIdempotency);

@@ -13,7 +13,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ALBEvent, DynamoDBRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { stacksDir } from './support/stacks';
@@ -31,6 +31,7 @@ import { CAMT053, LEDGER_HEADER, LEDGER_ROWS, MT940 } from '../../recon/run/help
 import { parseStatement } from '../../../src/recon/run/statements';
 import { caseItem, DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoSessionStore } from '../../../src/adapters/aws/dynamo-session-store';
 import { applyCaseAction, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import { FakeAws, denials, invokeDeployed, sent, startSynthesizedTables, type Invocation, type LocalDynamo } from './support/harness';
 
@@ -367,33 +368,105 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     expectAllAllowed(normalise);
   });
 
-  it('reconcile-workbench: reads its CSRF key from Secrets Manager, then serves a signed-in request from the workbench table', async () => {
+  it('reconcile-workbench (WB-AUTH-1): reads both secrets, starts a sign-in, takes it once at the callback, serves, touches, rotates and signs out a session, every call allowed', async () => {
     const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
-    fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
-    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const now = Math.floor(Date.now() / 1000);
-    const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-    const header = { alg: 'ES256', kid: 'kid-1', signer: fn.environment.WORKBENCH_ALB_ARN, iss: fn.environment.WORKBENCH_OIDC_ISSUER, client: 'okta', exp: now + 60 };
-    const payload = { sub: '00u1', email: 'ana@bank.example', groups: ['ledgerline-finance'], exp: now + 60, iss: fn.environment.WORKBENCH_OIDC_ISSUER };
-    const data = `${segment(header)}.${segment(payload)}`;
-    const token = `${data}.${sign('sha256', Buffer.from(data), { key: keys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
-    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(pem, { status: 200 }));
+    const env = fn.environment;
+    fake().secrets.set(env.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
+    fake().secrets.set(env.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
+    const issuer = env.WORKBENCH_OIDC_ISSUER!;
+    // Okta, as the function reaches it through the NAT: the discovery document; the token endpoint refuses the code.
+    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === `${issuer}/.well-known/openid-configuration`)
+        return Response.json({
+          issuer,
+          authorization_endpoint: `${issuer}/v1/authorize`,
+          token_endpoint: `${issuer}/v1/token`,
+          jwks_uri: `${issuer}/v1/keys`,
+          end_session_endpoint: `${issuer}/v1/logout`,
+        });
+      if (url === `${issuer}/v1/token`) return Response.json({ error: 'invalid_grant' }, { status: 400 });
+      return new Response('not found', { status: 404 });
+    });
+    const albEvent = (method: string, path: string, query: Record<string, string[]>, cookie?: string, body: string | null = null): ALBEvent => ({
+      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
+      httpMethod: method,
+      path,
+      multiValueQueryStringParameters: query,
+      multiValueHeaders: { accept: ['text/html'], ...(cookie ? { cookie: [cookie] } : {}), ...(body ? { 'content-type': ['application/x-www-form-urlencoded'] } : {}) },
+      body,
+      isBase64Encoded: false,
+    });
+    type Result = { statusCode: number; body: string; multiValueHeaders: Record<string, string[]> };
+    const sessionsTable = tableName(ENV, 'workbench-sessions');
     try {
-      const event: ALBEvent = {
-        requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
-        httpMethod: 'GET',
-        path: '/cases',
-        queryStringParameters: {},
-        headers: { 'x-amzn-oidc-data': token, accept: 'text/html' },
-        body: null,
-        isBase64Encoded: false,
-      };
-      const invocation = await run<{ statusCode: number }>(ENV, 'reconcile-workbench', event);
-      expect(sent(invocation, 'secretsmanager', 'GetSecretValue').map((request) => request.input.SecretId)).toEqual([fn.environment.WORKBENCH_CSRF_SECRET_ARN]);
-      expect(invocation.result.statusCode).toBe(200);
-      expect(sent(invocation, 'dynamodb', 'Query').some((request) => request.input.TableName === tableName(ENV, 'workbench'))).toBe(true);
-      expectAllAllowed(invocation);
+      // GET /login: the pending sign-in is put (PutItem), the browser sent to Okta.
+      const login = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/login', {}));
+      expect(login.result.statusCode).toBe(303);
+      const location = new URL(login.result.multiValueHeaders.location![0]!);
+      expect(`${location.origin}${location.pathname}`).toBe(`${issuer}/v1/authorize`);
+      expect(location.searchParams.get('redirect_uri')).toBe(`${env.WORKBENCH_BASE_URL}/callback`);
+      const state = location.searchParams.get('state')!;
+      expect(
+        sent(login, 'secretsmanager', 'GetSecretValue')
+          .map((request) => request.input.SecretId)
+          .sort(),
+      ).toEqual([env.WORKBENCH_CSRF_SECRET_ARN, env.WORKBENCH_OIDC_CLIENT_SECRET_ARN].sort());
+      expect(sent(login, 'dynamodb', 'PutItem').map((request) => request.input.TableName)).toEqual([sessionsTable]);
+      expectAllAllowed(login);
+
+      // The callback takes the sign-in once (DeleteItem, ALL_OLD); Okta refuses the code, so nobody is signed in.
+      const callback = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/callback', { state: [encodeURIComponent(state)], code: ['c-1'] }, `ledgerline_sign_in=${state}`));
+      expect(callback.result.statusCode).toBe(401);
+      expect(sent(callback, 'dynamodb', 'DeleteItem').map((request) => [request.input.TableName, request.input.ReturnValues])).toEqual([[sessionsTable, 'ALL_OLD']]);
+      expectAllAllowed(callback);
+      const replay = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/callback', { state: [encodeURIComponent(state)], code: ['c-1'] }, `ledgerline_sign_in=${state}`));
+      expect([replay.result.statusCode, replay.result.body]).toEqual([400, expect.stringContaining('not waiting for')]);
+
+      // A session as a successful callback writes it, last seen 20 minutes ago: the request touches it (UpdateItem) and rotates it (one TransactWriteItems).
+      const id = 'iam-session-id';
+      const now = Date.now();
+      const store = new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: sessionsTable });
+      await store.createSession({
+        key: createHash('sha256').update(id).digest('base64url'),
+        sub: '00u1',
+        name: 'Ana',
+        roles: ['reconciler'],
+        csrfKey: 'csrf-1',
+        createdAt: now - 1_200_000,
+        lastSeenAt: now - 60_000,
+        rotatedAt: now - 60_000,
+      });
+      const cookie = `__Host-ledgerline_session=${id}`;
+      const cases = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/cases', {}, cookie));
+      expect(cases.result.statusCode).toBe(200);
+      expect(sent(cases, 'dynamodb', 'GetItem').some((request) => request.input.TableName === sessionsTable && request.input.ConsistentRead === true)).toBe(true);
+      expect(sent(cases, 'dynamodb', 'UpdateItem').map((request) => request.input.TableName)).toEqual([sessionsTable]);
+      expect(sent(cases, 'dynamodb', 'Query').some((request) => request.input.TableName === tableName(ENV, 'workbench'))).toBe(true);
+      expectAllAllowed(cases);
+      await store.createSession({
+        key: createHash('sha256').update(`${id}-old`).digest('base64url'),
+        sub: '00u1',
+        name: 'Ana',
+        roles: ['reconciler'],
+        csrfKey: 'csrf-2',
+        createdAt: now - 1_200_000,
+        lastSeenAt: now,
+        rotatedAt: now - 1_000_000,
+      });
+      const rotated = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/cases', {}, `${cookie}-old`));
+      expect(rotated.result.statusCode).toBe(200);
+      expect(sent(rotated, 'dynamodb', 'TransactWriteItems')).toHaveLength(1);
+      expectAllAllowed(rotated);
+
+      // Sign-out: the form's CSRF token, then DeleteItem of the session.
+      const form = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/logout', {}, cookie));
+      const csrf = /name="csrf" value="([^"]+)"/.exec(form.result.body)![1]!;
+      const signOut = await run<Result>(ENV, 'reconcile-workbench', albEvent('POST', '/logout', {}, cookie, `csrf=${encodeURIComponent(csrf)}`));
+      expect(signOut.result.statusCode).toBe(303);
+      expect(sent(signOut, 'dynamodb', 'DeleteItem').map((request) => request.input.TableName)).toEqual([sessionsTable]);
+      expectAllAllowed(signOut);
+      expect(await store.session(createHash('sha256').update(id).digest('base64url'))).toBeUndefined();
     } finally {
       fetchSpy.mockRestore();
     }
@@ -422,22 +495,26 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     const proposed = applyCaseAction(raised, { type: 'propose-write-off', note: 'bank charge' }, { user: 'rita@bank.example', roles: ['reconciler'] }, '2026-11-06T08:01:00.000Z', 1);
     await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(proposed.next) }));
     expect(await cases.get(raised.caseId)).toMatchObject({ status: 'PENDING_APPROVAL' });
-    const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const now = Math.floor(Date.now() / 1000);
-    const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-    const header = { alg: 'ES256', kid: 'kid-2', signer: fn.environment.WORKBENCH_ALB_ARN, iss: fn.environment.WORKBENCH_OIDC_ISSUER, client: 'okta', exp: now + 60 };
-    const payload = { sub: '00u2', email: 'anna@bank.example', groups: ['ledgerline-finance-approvers'], exp: now + 60, iss: fn.environment.WORKBENCH_OIDC_ISSUER };
-    const data = `${segment(header)}.${segment(payload)}`;
-    const token = `${data}.${sign('sha256', Buffer.from(data), { key: keys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
-    const fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response(pem, { status: 200 }));
-    try {
+    // Anna, signed in (WB-AUTH-1: her session as the callback writes it), approves.
+    fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
+    const now = Date.now();
+    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
+      key: createHash('sha256').update('anna-session').digest('base64url'),
+      sub: '00u2',
+      name: 'Anna',
+      roles: ['approver'],
+      csrfKey: 'csrf-anna',
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+    });
+    {
       const event: ALBEvent = {
         requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
         httpMethod: 'POST',
         path: `/api/cases/${encodeURIComponent(raised.caseId)}/actions`,
         queryStringParameters: {},
-        headers: { 'x-amzn-oidc-data': token, 'content-type': 'application/json' },
+        headers: { cookie: '__Host-ledgerline_session=anna-session', 'content-type': 'application/json' },
         body: JSON.stringify({ type: 'approve-write-off', expectedVersion: 2 }),
         isBase64Encoded: false,
       };
@@ -469,8 +546,6 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
       expect(rejection.result.statusCode).toBe(200);
       expect(sent(rejection, 'dynamodb', 'GetItem').some((request) => request.input.TableName === tableName(ENV, 'ledger'))).toBe(true);
       expectAllAllowed(rejection);
-    } finally {
-      fetchSpy.mockRestore();
     }
   });
 });

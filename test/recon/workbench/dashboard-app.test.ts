@@ -11,8 +11,10 @@ import { type DashboardData, percent, type RunStats } from '../../../src/recon/w
 import { escapeHtml } from '../../../src/recon/workbench/html';
 import { importRunCases } from '../../../src/recon/workbench/import-cases';
 import { AuthenticationError, type Authenticator, type WorkbenchResponse } from '../../../src/recon/workbench/ports';
-import { generateKeyPairSync, sign } from 'node:crypto';
-import { AlbOidcAuthenticator } from '../../../src/adapters/aws/alb-oidc-authenticator';
+import { createHash } from 'node:crypto';
+import { SqliteSessionStore } from '../../../src/adapters/embedded/workbench-store';
+import { OidcSignIn } from '../../../src/recon/workbench/oidc';
+import { openMemoryDatabase } from '../../support/memory-database';
 import { LocalAuthenticator } from '../../../src/recon/workbench/local-auth';
 import { approver, exceptionCase, memoryStore, reconciler, steppingClock, T0, viewer } from './helpers';
 
@@ -145,43 +147,38 @@ describe('the dashboard pages', () => {
 
 describe('the dashboard behind the real sign-ins', () => {
   const NOW = new Date('2025-03-01T10:00:00Z');
-  const ALB_ARN = 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:loadbalancer/app/ledgerline-dev-workbench/50dc6c495c0c9188';
   const ISSUER = 'https://bank.okta.com/oauth2/default';
-  const KID = 'k-1';
-  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const b64url = (value: Buffer) => value.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-  /** A token as the ALB signs it after Okta (ES256, base64url with padding). */
-  const albToken = (options: { exp?: number; key?: typeof keys.privateKey } = {}) => {
-    const exp = options.exp ?? NOW.getTime() / 1000 + 60;
-    const header = { alg: 'ES256', kid: KID, signer: ALB_ARN, iss: ISSUER, client: 'okta', exp };
-    const payload = { sub: '00u1', email: 'ana@bank.example', groups: ['ledgerline-finance-viewers'], exp, iss: ISSUER };
-    const data = `${b64url(Buffer.from(JSON.stringify(header)))}.${b64url(Buffer.from(JSON.stringify(payload)))}`;
-    return `${data}.${b64url(sign('sha256', Buffer.from(data), { key: options.key ?? keys.privateKey, dsaEncoding: 'ieee-p1363' }))}`;
-  };
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
 
-  it('AWS (ALB + Okta OIDC): no identity header, an expired token or one another key signed is refused; a valid one is served', async () => {
+  it('OIDC (Okta on AWS, the local provider locally: one code): no session cookie, an unknown or an expired session is refused; a live one is served', async () => {
     const store = memoryStore();
     await importRunCases(store, { runId: 'run-1', coveredAccounts: new Set(), at: T0 }, [], run('run-1', '2025-03-02', 1, 2, []));
-    const authenticator = new AlbOidcAuthenticator({
-      loadBalancerArn: ALB_ARN,
+    const sessions = new SqliteSessionStore(openMemoryDatabase());
+    const authenticator = new OidcSignIn({
       issuer: ISSUER,
+      clientId: 'ledgerline',
+      clientSecret: 'secret',
+      baseUrl: 'https://workbench.bank.example',
       groupRoles: { 'ledgerline-finance-viewers': 'viewer' },
-      fetchPublicKey: async (kid) => (kid === KID ? pem : Promise.reject(new Error('HTTP 404'))),
+      sessions,
       clock: { now: () => NOW },
     });
+    const at = NOW.getTime();
+    const session = (id: string, createdAt: number) =>
+      sessions.createSession({ key: sha256(id), sub: '00u1', name: 'Ana', roles: ['viewer'], csrfKey: 'c', createdAt, lastSeenAt: createdAt, rotatedAt: at });
+    await session('live', at);
+    await session('expired', at - 9 * 3600 * 1000);
     const app = createWorkbenchApp({ store, authenticator, clock: { now: () => NOW }, csrfSecret: 's' });
-    const get = (path: string, token?: string) => app({ method: 'GET', path, query: {}, headers: token ? { 'x-amzn-oidc-data': token } : {}, body: '' });
+    const get = (path: string, id?: string) => app({ method: 'GET', path, query: {}, headers: id ? { cookie: `__Host-ledgerline_session=${id}` } : {}, body: '' });
     for (const path of ['/dashboard', '/api/dashboard']) {
-      for (const token of [undefined, albToken({ exp: NOW.getTime() / 1000 - 1 }), albToken({ key: other.privateKey })]) {
-        const refused = await get(path, token);
+      for (const id of [undefined, 'unknown', 'expired']) {
+        const refused = await get(path, id);
         expect(refused.status).toBe(401);
         expect(refused.body).not.toContain('run-1');
       }
-      expect((await get(path, albToken())).status).toBe(200);
+      expect((await get(path, 'live')).status).toBe(200);
     }
-    expect(JSON.parse((await get('/api/dashboard', albToken())).body).runs[0].runId).toBe('run-1');
+    expect(JSON.parse((await get('/api/dashboard', 'live')).body).runs[0].runId).toBe('run-1');
   });
 
   it('embedded (local single user): without the access token or its session it is refused', async () => {

@@ -1,0 +1,82 @@
+/**
+ * Workbench session tables (TABLES.workbenchSessions) on dynalite with TransactWriteItems: the
+ * rehearsal's DynamoDB stand-in (rehearsal/dynamo.ts: all-or-nothing transactions with one
+ * CancellationReason per item, as DynamoDB answers) behind a local HTTP endpoint the real SDK
+ * client talks to. dynalite alone has no TransactWriteItems, which session rotation uses.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TableDefinition as StandInTable } from '../../../../rehearsal/deployment';
+import { DynamoStandIn, type AttributeMap } from '../../../../rehearsal/dynamo';
+import { attributeDefinitions, TABLES } from '../../../../src/adapters/aws/tables';
+import { TEST_AWS } from '../../../adapters/aws/support/dynalite';
+
+const definition = TABLES.workbenchSessions;
+
+function standInTable(name: string): StandInTable {
+  return {
+    address: `aws_dynamodb_table.${name}`,
+    name,
+    arn: `arn:aws:dynamodb:${TEST_AWS.region}:111111111111:table/${name}`,
+    hashKey: definition.partitionKey.name,
+    attributes: attributeDefinitions(definition).map((key) => ({ name: key.name, type: key.type })),
+    globalSecondaryIndexes: [],
+    localSecondaryIndexes: [],
+    ttlAttribute: definition.ttlAttribute,
+    streamEnabled: false,
+  };
+}
+
+export class SessionTables {
+  readonly standIn: DynamoStandIn;
+  client!: DynamoDBClient;
+  private server?: Server;
+
+  constructor(readonly tableNames: readonly string[]) {
+    this.standIn = new DynamoStandIn(tableNames.map(standInTable), TEST_AWS.region);
+  }
+
+  async start(): Promise<void> {
+    await this.standIn.start();
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+        this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
+          (response) => {
+            res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
+            res.end(response.body);
+          },
+          (error: unknown) => {
+            res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+  }
+
+  async stop(): Promise<void> {
+    this.client?.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.standIn.stop();
+  }
+
+  /** Every item of `tableName`, as stored. */
+  items(tableName: string): Promise<AttributeMap[]> {
+    return this.standIn.scanAll(tableName);
+  }
+
+  /** Deletes every item of `tableName`. */
+  async clear(tableName: string): Promise<void> {
+    for (const item of await this.standIn.scanAll(tableName)) {
+      await this.standIn.forward('DeleteItem', JSON.stringify({ TableName: tableName, Key: { [definition.partitionKey.name]: item[definition.partitionKey.name] } }));
+    }
+  }
+}

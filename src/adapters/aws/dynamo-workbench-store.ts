@@ -43,7 +43,7 @@ import type { CandidateSource, CaseCounts, CaseFilter, CaseNavigator, OpenCaseAg
 import { CaseVersionConflict } from '../../recon/workbench/ports';
 import { caseDueDate, defaultSlaRules, type SlaRules } from '../../recon/workbench/sla';
 import { TransientStoreError } from '../../ports';
-import { awsCall, errorName } from './errors';
+import { awsCall, backoffMs, errorName, sleep } from './errors';
 import { TABLES, WORKBENCH_INDEXES, WORKBENCH_KEYS, WORKBENCH_MAX_INDEXED_MINOR } from './tables';
 
 const PK = TABLES.workbench.partitionKey.name;
@@ -753,7 +753,8 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   private async readStatuses(caseIds: readonly string[]): Promise<Map<string, string>> {
     const statuses = new Map<string, string>();
     let keys: Item[] = caseIds.map((caseId) => ({ [PK]: { S: WORKBENCH_KEYS.casePartition(caseId) }, [SK]: { S: WORKBENCH_KEYS.caseSort } }));
-    while (keys.length > 0) {
+    for (let attempt = 0; keys.length > 0; attempt += 1) {
+      if (attempt > 0) await sleep(backoffMs(attempt, 20));
       const result = await awsCall('workbench BatchGetItem', () =>
         this.client.send(
           new BatchGetItemCommand({
@@ -828,7 +829,9 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     for (let start = 0; start < items.length; start += BATCH_WRITE_ITEMS) batches.push(items.slice(start, start + BATCH_WRITE_ITEMS));
     await inParallel(batches, async (batch) => {
       let requests = batch.map((item) => ({ PutRequest: { Item: item } }));
-      while (requests.length > 0) {
+      for (let attempt = 0; requests.length > 0; attempt += 1) {
+        // Unprocessed items (throttled) are sent again after a backoff.
+        if (attempt > 0) await sleep(backoffMs(attempt, 20));
         const result = await awsCall('workbench BatchWriteItem', () => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } })));
         requests = (result.UnprocessedItems?.[this.tableName] ?? []).flatMap((request) => (request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : []));
       }

@@ -7,6 +7,7 @@
 import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { caseItem, DynamoWorkbenchStore, eventItem } from '../../../src/adapters/aws/dynamo-workbench-store';
 import { applyCaseAction, planImport, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
+import { pageCursor } from '../../../src/recon/workbench/cursor';
 import { CaseVersionConflict } from '../../../src/recon/workbench/ports';
 import { TransientStoreError } from '../../../src/ports';
 import type { Dynalite } from './support/dynalite';
@@ -206,5 +207,126 @@ describe('DynamoWorkbenchStore writes (transactions)', () => {
     expect(error).toBeInstanceOf(CaseVersionConflict);
     expect(error).toMatchObject({ caseId: c.caseId, expectedVersion: 1 });
     expect(table.items.has('RUN#run-1|RUN')).toBe(false);
+  });
+});
+
+// --- candidates' open rows, limits and access patterns (in-memory table: every call inspected) ----
+
+describe('DynamoWorkbenchStore open rows and access patterns', () => {
+  let table: FakeWorkbenchTable;
+  let store: DynamoWorkbenchStore;
+  beforeEach(() => {
+    table = new FakeWorkbenchTable();
+    store = new DynamoWorkbenchStore({ client: table.client, tableName: 'test-workbench' });
+  });
+  afterEach(() => table.mock.restore());
+
+  const ledgerCase = (id: string, amount: string, extra: Partial<ExceptionCase> = {}) =>
+    exceptionCase(id, { caseId: `exception:ledger:${id}`, side: 'ledger', statementLineId: undefined, bankReference: undefined, ledgerEntryIds: [id], amount, ...extra });
+  const query = { accountId: 'ACC-1', currency: 'GBP', side: 'ledger' as const, references: [], amountMinor: 10_00n, caseId: 'x', limit: 1 };
+  const calls = (command: string) => table.mock.calls().filter((call) => call.args[0].constructor.name === command);
+
+  it('a row left behind for a case that is no longer OPEN is never offered and never hides the nearest open row: the lookup reads on past it', async () => {
+    const stale = ledgerCase('L-STALE', '10.00');
+    const open = ledgerCase('L-OPEN', '10.50');
+    await store.applyImport('run-1', { raised: [stale, open].map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    // A crash after the resolve committed, before its rows were deleted: the case says RESOLVED, its row is still indexed.
+    table.items.set(`CASE#${stale.caseId}|CASE`, caseItem({ ...stale, status: 'RESOLVED', version: 2 }));
+    expect([...table.items.keys()].some((key) => key.startsWith(`CASE#${stale.caseId}|ROW#`))).toBe(true);
+    const rows = await store.candidateRows(query);
+    expect(rows.map((row) => row.id)).toEqual(['L-OPEN']);
+    // The status check is one consistent BatchGetItem per page of rows.
+    expect(calls('BatchGetItemCommand').every((call) => (call.args[0].input as { RequestItems: Record<string, { ConsistentRead: boolean }> }).RequestItems['test-workbench']!.ConsistentRead)).toBe(
+      true,
+    );
+    expect(calls('ScanCommand')).toHaveLength(0);
+  });
+
+  it("a case's rows are deleted once it leaves OPEN", async () => {
+    const c = ledgerCase('L-1', '10.00');
+    await store.applyImport('run-1', { raised: [{ next: c, event: raisedEvent(c) }], refreshed: [], reopened: [], cleared: [] });
+    const rowKey = `CASE#${c.caseId}|ROW#ledger#L-1`;
+    expect(table.items.get(rowKey)?.caseVersion).toEqual({ N: '1' });
+    const resolved = applyCaseAction(c, { type: 'resolve', resolution: 'BANK_ERROR', note: 'fixed' }, RECONCILER, AT, 1);
+    await store.save(resolved.next, resolved.event);
+    expect(table.items.has(rowKey)).toBe(false);
+
+    await expect(store.candidateRows(query)).resolves.toEqual([]);
+  });
+
+  it('the delete that follows a close never removes the rows of a reopen that overtook it (rows carry the case version that wrote them)', async () => {
+    const c = ledgerCase('L-1', '10.00');
+    await store.applyImport('run-1', { raised: [{ next: c, event: raisedEvent(c) }], refreshed: [], reopened: [], cleared: [] });
+    const rowKey = `CASE#${c.caseId}|ROW#ledger#L-1`;
+    // v2 (resolve) commits; its row delete is slow. Meanwhile v3 (reopen) writes its rows and commits.
+    let reached!: () => void;
+    const atDelete = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    table.beforeDelete = () => {
+      reached();
+      return released;
+    };
+    const resolved = applyCaseAction(c, { type: 'resolve', resolution: 'BANK_ERROR', note: 'fixed' }, RECONCILER, AT, 1);
+    const closing = store.save(resolved.next, resolved.event);
+    await atDelete;
+    table.beforeDelete = undefined;
+    const reopened = applyCaseAction(resolved.next, { type: 'reopen', note: 'back' }, RECONCILER, AT, 2);
+    await store.save(reopened.next, reopened.event);
+    expect(table.items.get(rowKey)?.caseVersion).toEqual({ N: '3' });
+    release();
+    await closing;
+    expect(table.items.get(rowKey)?.caseVersion).toEqual({ N: '3' });
+    await expect(store.candidateRows(query)).resolves.toEqual([expect.objectContaining({ id: 'L-1' })]);
+  });
+
+  it('saveAll of more cases than one transaction holds is refused before anything is written; up to 50 is one TransactWriteItems', async () => {
+    const cases = Array.from({ length: 51 }, (_, i) => exceptionCase(`s${String(i).padStart(2, '0')}`));
+    await store.applyImport('run-1', { raised: cases.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    const writes = cases.map((c) => applyCaseAction(c, { type: 'comment', note: 'all at once' }, RECONCILER, AT, 1));
+    table.transactSizes = [];
+    await expect(store.saveAll(writes)).rejects.toThrow(/51 cases cannot be written in one transaction.*nothing was written/);
+    expect(table.transactSizes).toEqual([]);
+    expect(cases.every((c) => table.caseVersion(c.caseId) === '1')).toBe(true);
+    await store.saveAll(writes.slice(0, 50));
+    expect(table.transactSizes).toEqual([100]);
+    expect(table.caseVersion(cases[49]!.caseId)).toBe('2');
+  });
+
+  it('a cursor page reads each status from just after the cursor and asks for no more than the page; n / p are four one-item index reads', async () => {
+    const cases = Array.from({ length: 12 }, (_, i) => exceptionCase(`p${String(i).padStart(2, '0')}`, { ageDays: i % 4 }));
+    await store.applyImport('run-1', { raised: cases.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    const first = await store.list({ status: ['OPEN'], limit: 5 });
+    table.mock.resetHistory();
+    const second = await store.list({ status: ['OPEN'], limit: 5, after: pageCursor(first.at(-1)!, 'age') });
+    expect(second.map((c) => c.caseId)).toEqual((await store.list({ status: ['OPEN'], limit: 10 })).slice(5).map((c) => c.caseId));
+    const [page] = calls('QueryCommand').map((call) => call.args[0].input as { KeyConditionExpression: string; Limit?: number });
+    expect(page).toMatchObject({ KeyConditionExpression: '#key = :key AND #sort > :from', Limit: 5 });
+
+    table.mock.resetHistory();
+    await store.neighbours(cases[3]!.caseId);
+    const reads = calls('QueryCommand').map((call) => call.args[0].input as { IndexName: string; Limit: number });
+    expect(reads).toHaveLength(4);
+    expect(reads.every((read) => read.IndexName === 'byUrgency' && read.Limit === 1)).toBe(true);
+  });
+
+  it("an import writes new cases' rows in batches of 25 and clears a cleared case's rows; a refresh is an update of run, as-of date, age and index keys only", async () => {
+    const incoming = Array.from({ length: 30 }, (_, i) => ledgerCase(`L${String(i).padStart(2, '0')}`, `${i + 1}.00`));
+    await store.applyImport('run-1', { raised: incoming.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    expect(calls('BatchWriteItemCommand').map((call) => (call.args[0].input as { RequestItems: Record<string, unknown[]> }).RequestItems['test-workbench']!.length)).toEqual([25, 5]);
+    const plan = planImport(
+      incoming,
+      incoming.slice(1).map((c) => ({ ...c, runId: 'run-2', asOf: '2025-03-05', ageDays: c.ageDays + 4 })),
+      { runId: 'run-2', coveredAccounts: new Set(['ACC-1']) },
+      AT,
+    );
+    expect(plan.cleared).toHaveLength(1);
+    expect(plan.refreshed).toHaveLength(29);
+    table.mock.resetHistory();
+    await store.applyImport('run-2', plan);
+    expect(calls('UpdateItemCommand')).toHaveLength(29);
+    expect(table.items.get(`CASE#${incoming[5]!.caseId}|CASE`)).toMatchObject({ runId: { S: 'run-2' }, asOf: { S: '2025-03-05' }, ageDays: { N: '7' }, version: { N: '1' } });
+    expect([...table.items.keys()].some((key) => key.startsWith(`CASE#${incoming[0]!.caseId}|ROW#`))).toBe(false);
+    expect(await store.list({ status: ['OPEN'], limit: 1 })).toEqual([expect.objectContaining({ ageDays: 7 })]);
   });
 });

@@ -95,6 +95,8 @@ export class FakeWorkbenchTable {
   readonly client = new DynamoDBClient(TEST_AWS);
   readonly mock = mockClient(this.client);
   transactSizes: number[] = [];
+  /** Awaited before a DeleteItem is applied (a slow request: lets a test interleave another write). */
+  beforeDelete?: () => Promise<void>;
   /** Fails the n-th TransactWriteItems (1-based) after applying nothing: a crash mid-import. */
   failOnCall?: { call: number; error: Error };
 
@@ -110,7 +112,8 @@ export class FakeWorkbenchTable {
       });
     this.mock
       .on(DeleteItemCommand)
-      .callsFake((input: { Key: Item; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
+      .callsFake(async (input: { Key: Item; ConditionExpression?: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, AttributeValue> }) => {
+        await this.beforeDelete?.();
         if (!conditionHolds(input.ConditionExpression, input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {}, this.items.get(key(input.Key)))) throw conditionalFailure();
         this.items.delete(key(input.Key));
         return {};

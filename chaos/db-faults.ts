@@ -1,11 +1,11 @@
 /**
  * CHAOS-1: store errors in the stores the embedded runtime gives no seam for (its `overrides`
  * take the dedup store, the ledger and reference data only): transaction state (SWEEP-1), rules
- * velocity and decisions, parked duplicates, the posting outbox and the re-driver. Injected at the
- * database level instead: while armed, the SQLite statements these ports' methods run fail a
- * seeded share of executions with SQLITE_BUSY before they run, exactly as a busy database refuses
- * a statement. The runtime's own bookkeeping (ingest, dead letters, outbox flush, counts) is left
- * alone: those are not port calls.
+ * velocity, decisions and card history (FRAUD-1), parked duplicates, the posting outbox and the
+ * re-driver. Injected at the database level instead: while armed, the SQLite statements these
+ * ports' methods run fail a seeded share of executions with SQLITE_BUSY before they run, exactly
+ * as a busy database refuses a statement. The runtime's own bookkeeping (ingest, dead letters,
+ * outbox flush, counts) is left alone: those are not port calls.
  *
  * A fault is booked under its table and the statement's first argument (the id it is about: a
  * transaction, a correlation id, a record id …) and recovered when a later statement on the same
@@ -20,6 +20,7 @@ const PORT_STATEMENTS: readonly { table: string; pattern: RegExp }[] = [
   { table: 'transactions', pattern: /^(SELECT \* FROM transactions WHERE|INSERT INTO transactions|UPDATE transactions SET)/ },
   { table: 'rules_velocity', pattern: /^(INSERT OR IGNORE INTO rules_velocity|SELECT COUNT\(\*\) AS n FROM rules_velocity)/ },
   { table: 'rules_decisions', pattern: /rules_decisions/ },
+  { table: 'rules_card_history', pattern: /^(INSERT OR IGNORE INTO rules_card_history|SELECT transaction_id, at_ms, amount_minor, country FROM rules_card_history)/ },
   { table: 'parked_duplicates', pattern: /^INSERT OR IGNORE INTO parked_duplicates/ },
   { table: 'posting_outbox', pattern: /^INSERT OR IGNORE INTO posting_outbox / },
   { table: 'redrive_executions', pattern: /redrive_executions/ },

@@ -152,7 +152,7 @@ export async function storeFaultClass(options: InProcessOptions & { rate: number
   verdict.problems.push(...outstanding.slice(0, 5).map((fault) => `fault never recovered: ${fault}`));
   return {
     name: 'store errors + throttling',
-    setup: `${lines.length} authorisations, seed ${options.seed}: ${options.rate} of dedup / ledger / reference-data calls fail (SQLITE_BUSY, ProvisionedThroughputExceeded, Throttling, TransientStoreError, lost response), and ${options.statementRate} of the transaction-state, velocity, decision, parking, outbox and re-driver statements fail with SQLITE_BUSY`,
+    setup: `${lines.length} authorisations, seed ${options.seed}: ${options.rate} of dedup / ledger / reference-data calls fail (SQLITE_BUSY, ProvisionedThroughputExceeded, Throttling, TransientStoreError, lost response), and ${options.statementRate} of the transaction-state, velocity, decision, card-history, parking, outbox and re-driver statements fail with SQLITE_BUSY`,
     injected: book.injected,
     accounted: book.accounting(),
     recoveries: book.injected - outstanding.length,

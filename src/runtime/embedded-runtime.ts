@@ -407,20 +407,22 @@ export class EmbeddedRuntime {
         const size = this.options.batchSize ?? route.queue.batchSize;
         for (let batch = this.bus.receive(route.consumer, size); batch.length > 0; batch = this.bus.receive(route.consumer, size)) {
           progressed = true;
-          await this.deliver(route, handler, batch);
-          if (batch.some((message) => message.receiveCount >= route.queue.maxReceiveCount)) await this.redriveParked(batch);
+          const retry = await this.deliver(route, handler, batch);
+          if (batch.some((message) => message.receiveCount >= route.queue.maxReceiveCount)) await this.redriveParked(batch, route.consumer, retry);
+          else this.bus.requeue(route.consumer, retry);
         }
       }
     }
   }
 
-  private async deliver(route: Route, handler: SqsHandler, batch: QueuedMessage[]): Promise<void> {
+  /** Delivers one batch; returns its failed messages to put back (the caller requeues them). */
+  private async deliver(route: Route, handler: SqsHandler, batch: QueuedMessage[]): Promise<QueuedMessage[]> {
     for (const message of batch) message.receiveCount += 1;
     const started = performance.now();
     const response = (await handler({ Records: batch.map((message) => toSqsRecord(message, route)) }, LAMBDA_CONTEXT)) as SQSBatchResponse;
     this.recordTiming(route.consumer, started, batch.length);
     const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-    if (failed.size === 0) return;
+    if (failed.size === 0) return [];
     const retry: QueuedMessage[] = [];
     for (const message of batch) {
       if (!failed.has(message.messageId)) continue;
@@ -436,39 +438,57 @@ export class EmbeddedRuntime {
         retry.push(message);
       }
     }
-    this.bus.requeue(route.consumer, retry);
+    return retry;
   }
 
   /**
    * CHAOS-1: a message that used its last receive was parked RETRYING (park-exhausted): it is
    * re-driven at once, ahead of the queue and in its batch's order, so the later payments of its
-   * card or business key still queued are not decided before it. A sweep that a busy store defers
-   * is tried again; what stays deferred waits for the sweep at the end of the wave.
+   * card or business key still queued are not decided before it. The batch's other failures
+   * (`retry`, not yet exhausted) go back in front with it, all in batch order: a later payment
+   * held so often that it exhausted first must not overtake the earlier payment of its card it
+   * was held behind (FRAUD-1: that one would be missing from its velocity count and card
+   * history). A sweep that a busy store defers is tried again; what stays deferred waits for the
+   * sweep at the end of the wave.
    */
-  private async redriveParked(batch: readonly QueuedMessage[]): Promise<void> {
+  private async redriveParked(batch: readonly QueuedMessage[], consumer: ConsumerName, retry: readonly QueuedMessage[]): Promise<void> {
     const order = new Map<string, number>();
     batch.forEach((message, index) => order.set((message.busEvent.detail as LedgerEvent).id, index));
     const config = this.options.sweeper ?? DEFAULT_SWEEPER_CONFIG;
-    for (let round = 0; round < REDRIVE_ROUNDS; round += 1) {
-      let result: SweepResult | undefined;
-      try {
-        result = await sweep({ transactions: this.parkingTransactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
-      } catch {
-        // The store refused even the listing: the parked messages wait for the wave's sweep.
+    try {
+      for (let round = 0; round < REDRIVE_ROUNDS; round += 1) {
+        let result: SweepResult | undefined;
+        try {
+          result = await sweep({ transactions: this.parkingTransactions, redriver: this.redriver, publisher: this.bus, clock: this.clock }, config);
+        } catch {
+          // The store refused even the listing: the parked messages wait for the wave's sweep.
+        }
+        if (result && !result.deferred) return;
       }
-      await this.flushRedriven(order);
-      if (result && !result.deferred) return;
+    } finally {
+      await this.flushRedriven(order, { consumer, retry });
     }
   }
 
-  /** Publishes the re-driven events ahead of the queues: those of `order` in its order, then the rest as swept. */
-  private async flushRedriven(order?: ReadonlyMap<string, number>): Promise<void> {
-    if (this.redriven.length === 0) return;
+  /**
+   * Publishes the re-driven events ahead of the queues: first those not of `order` (parked before
+   * this batch, their re-drive deferred until now), as swept, then those of `order` in its order.
+   * With `requeue`, that batch's failed messages go back in front too, each in its batch place
+   * among the re-driven events.
+   */
+  private async flushRedriven(order?: ReadonlyMap<string, number>, requeue?: { consumer: ConsumerName; retry: readonly QueuedMessage[] }): Promise<void> {
     const events = this.redriven;
     this.redriven = [];
-    const rank = (event: LedgerEvent) => order?.get(event.id) ?? Number.MAX_SAFE_INTEGER;
-    const sorted = events.map((event, index) => ({ event, index })).sort((a, b) => rank(a.event) - rank(b.event) || a.index - b.index);
-    await this.bus.publishFirst(sorted.map(({ event }) => event));
+    const rank = (event: LedgerEvent) => order?.get(event.id) ?? -1;
+    type Item = { rank: number; index: number } & ({ event: LedgerEvent } | { message: QueuedMessage });
+    const items: Item[] = events.map((event, index) => ({ event, rank: rank(event), index }));
+    for (const message of requeue?.retry ?? []) items.push({ message, rank: rank(message.busEvent.detail as LedgerEvent), index: items.length });
+    items.sort((a, b) => a.rank - b.rank || a.index - b.index);
+    // Each goes in front of the queue, so the last first: the first ends up at the head.
+    for (const item of items.reverse()) {
+      if ('event' in item) await this.bus.publishFirst([item.event]);
+      else this.bus.requeue(requeue!.consumer, [item.message]);
+    }
   }
 
   private recordTiming(stage: string, started: number, events: number): void {

@@ -7,6 +7,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { CardHistoryEntry } from '../../domain/fraud';
 import { checkCardHistoryInput } from '../../domain/fraud';
 import type { CardHistoryStore, FraudModel, FraudModelInput } from '../../ports/fraud';
+import { storeCall } from './rules-state';
 
 interface Row {
   transaction_id: string;
@@ -37,8 +38,10 @@ export class SqliteCardHistoryStore implements CardHistoryStore {
 
   async recordAndRead(panToken: string, entry: CardHistoryEntry, windowMs: number): Promise<CardHistoryEntry[]> {
     checkCardHistoryInput(panToken, entry, windowMs);
-    this.insert.run(panToken, entry.atEpochMs, entry.transactionId, entry.amountMinor.toString(), entry.merchantCountry);
-    return this.select.all(panToken, entry.atEpochMs - windowMs, entry.atEpochMs).map((row) => ({
+    // A busy database is a TransientStoreError, as for velocity and decisions: the payment is retried (CHAOS-1).
+    storeCall('card history record', () => this.insert.run(panToken, entry.atEpochMs, entry.transactionId, entry.amountMinor.toString(), entry.merchantCountry));
+    const rows = storeCall('card history read', () => this.select.all(panToken, entry.atEpochMs - windowMs, entry.atEpochMs));
+    return rows.map((row) => ({
       transactionId: row.transaction_id,
       atEpochMs: row.at_ms,
       amountMinor: BigInt(row.amount_minor),

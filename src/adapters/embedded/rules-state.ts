@@ -7,8 +7,8 @@ import type { RulesDecision } from '../../domain/events';
 import type { DecisionStore, VelocityStore } from '../../ports';
 import { TransientStoreError } from '../../ports';
 
-/** SQLite busy / locked are outages of the moment: retried, never taken as an answer. */
-function storeCall<T>(what: string, work: () => T): T {
+/** SQLite busy / locked are outages of the moment: retried, never taken as an answer (the rules stage's stores: velocity, decisions, card history). */
+export function storeCall<T>(what: string, work: () => T): T {
   try {
     return work();
   } catch (error) {

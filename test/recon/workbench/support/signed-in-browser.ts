@@ -1,11 +1,12 @@
 /**
  * A workbench served over HTTP whose sign-in is the real local OIDC provider (in its own process),
  * and a headless Chromium that signs in through the provider's login form: the set-up of the
- * browser tests that work cases as a signed-in person (WB-AUTH-1).
+ * browser tests that work cases as a signed-in person (WB-AUTH-1), and what they all watch: no
+ * CSP violation, no request leaving the workbench.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { SqliteSessionStore } from '../../../../src/adapters/embedded/workbench-store';
 import { createWorkbenchApp, type WorkbenchAppDeps } from '../../../../src/recon/workbench/app';
 import { OidcSignIn } from '../../../../src/recon/workbench/oidc';
@@ -18,10 +19,31 @@ import { type IdpProcess, startIdpProcess } from './local-idp';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** `describe` where Chromium is; elsewhere `describe.skip`, with a warning naming the test file. */
+export function describeWithChromium(testFile: string): typeof describe {
+  if (existsSync(CHROMIUM)) return describe;
+  console.warn(`${basename(testFile)} skipped: no Chromium at ${CHROMIUM}`);
+  return describe.skip;
+}
+
+/** Collects what must not happen on `page`: a CSP violation, a request to anywhere but `origin`. */
+export function watchProblems(page: Page, origin: string): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+  });
+  page.on('request', (request) => {
+    if (!request.url().startsWith(origin)) problems.push(`request to ${request.url()}`);
+  });
+  return problems;
+}
+
 export interface SignedInBrowser {
   url: string;
-  /** A new browser context signed in as `login` (a user of the users file), on /cases. */
-  signIn(login: string): Promise<Page>;
+  /** A new browser context (with `context` options) signed in as `login` (a user of the users file), on /cases. */
+  signIn(login: string, context?: BrowserContextOptions): Promise<Page>;
+  /** A new browser context that has not signed in, on a blank page. */
+  signedOut(context?: BrowserContextOptions): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -65,8 +87,8 @@ export async function startSignedInBrowser(options: {
   const started = { idp: idp!, browser: browser! };
   return {
     url: server.url,
-    async signIn(login) {
-      const page = await (await started.browser.newContext()).newPage();
+    async signIn(login, context) {
+      const page = await (await started.browser.newContext(context)).newPage();
       await page.goto(`${server.url}/cases`);
       await page.locator('a.signin').click();
       await page.waitForURL((url) => url.origin === started.idp.issuer);
@@ -75,6 +97,9 @@ export async function startSignedInBrowser(options: {
       await page.locator('button[type="submit"]').click();
       await page.waitForURL(`${server.url}/cases`);
       return page;
+    },
+    async signedOut(context) {
+      return (await started.browser.newContext(context)).newPage();
     },
     async close() {
       await started.browser.close();

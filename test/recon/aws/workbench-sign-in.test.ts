@@ -134,7 +134,7 @@ describe('the workbench on AWS signs people in through a real OIDC provider (ses
       const html = await response.text();
       const action = /<form[^>]*action="([^"]+)"[^>]*method="post"/.exec(html)?.[1];
       if (!action) throw new Error(`the provider answered ${response.status} without a form or a redirect`);
-      const fields = html.includes('name="login"') ? { prompt: 'login', login, password: 'not-checked' } : { prompt: 'consent' };
+      const fields: Record<string, string> = html.includes('name="login"') ? { prompt: 'login', login, password: 'not-checked' } : { prompt: 'consent' };
       next = { url: new URL(action.replace(/&amp;/g, '&'), next.url).toString(), method: 'POST', body: new URLSearchParams(fields).toString() };
     }
     throw new Error('the provider never sent the browser back');

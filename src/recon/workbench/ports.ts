@@ -1,9 +1,12 @@
 /**
  * The exceptions workbench's ports. Two adapter sets implement them:
- *   - embedded: SQLite case store in the reconcile `--out` directory, a local single-user
- *     authenticator (127.0.0.1 + a one-time access token), and a node:http server;
- *   - AWS: a DynamoDB case store, the ALB's OIDC (Okta SSO) identity header verified with the
- *     ALB's public key, and a Lambda behind the internal ALB.
+ *   - embedded: SQLite case and session stores in the reconcile `--out` directory, and a
+ *     node:http server;
+ *   - AWS: DynamoDB case and session stores (the session store: src/adapters/aws/dynamo-session-store.ts),
+ *     and a Lambda behind the internal ALB, which only forwards.
+ * The sign-in is one code on both (WB-AUTH-1: oidc.ts, OpenID Connect with the local provider or
+ * Okta as the issuer, sessions through the SessionStore port); locally a single-user authenticator
+ * (127.0.0.1 + a one-time access token) remains for `--insecure-dev-identity`.
  * The HTTP app (`createWorkbenchApp` in app.ts) is a Hono app; WorkbenchRequest / WorkbenchResponse
  * are its plain view for the authenticator, the Lambda and the tests.
  */

@@ -34,9 +34,10 @@ interface PositionedFailure extends LaneFailure {
 
 /**
  * The stages for one invocation's batch with card order kept across them: each stage's failures
- * are noted per card with the batch position of the payment; at rules, a payment whose card
- * failed at an earlier position is held (HeldBehindError) instead of decided. Built per batch, so
- * concurrent invocations share nothing.
+ * are noted per card with the batch position of the payment; at rules, the payments are decided
+ * in batch order, whatever stage they entered at, and a payment whose card failed at an earlier
+ * position is held (HeldBehindError) instead of decided. Built per batch, so concurrent
+ * invocations share nothing.
  */
 export function cardOrderedStages(stages: HotPathStages, batch: readonly LedgerEvent[]): HotPathStages {
   const positions = new Map<string, number>();
@@ -61,6 +62,7 @@ export function cardOrderedStages(stages: HotPathStages, batch: readonly LedgerE
     const failure = failed.get(lane);
     return failure && failure.position < position ? { lane, failure } : undefined;
   };
+  const positionOf = (event: LedgerEvent): number => positions.get(event.correlationId) ?? Number.MAX_SAFE_INTEGER;
   const ordered = <S extends Stage<never>>(stage: S, holds: boolean): S => ({
     ...stage,
     run: async (events: LedgerEvent[]): Promise<StageResult[]> => {
@@ -71,6 +73,10 @@ export function cardOrderedStages(stages: HotPathStages, batch: readonly LedgerE
         if (blocker) results[index] = new HeldBehindError(blocker.lane, blocker.failure);
         else runnable.push(index);
       });
+      // At rules, in batch order: a re-driven or repaired event that enters at rules reaches it
+      // before the batch's authorisations have come through enrich, yet an earlier payment of its
+      // card in the batch must still be decided first (its velocity count and card history).
+      if (holds) runnable.sort((a, b) => positionOf(events[a]!) - positionOf(events[b]!) || a - b);
       const ran = runnable.length === 0 ? [] : await stage.run(runnable.map((index) => events[index]!) as never[]);
       runnable.forEach((index, i) => (results[index] = ran[i]!));
       events.forEach((event, index) => {

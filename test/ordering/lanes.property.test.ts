@@ -2,7 +2,7 @@
  * CHAOS-1: the order lanes (src/domain/order-lanes.ts) and the fused hot path's card order
  * (functions/hot-path/hot-path.ts), on generated batches with generated failures: a payment is
  * never worked on after an earlier payment of one of its lanes failed in the batch, every other
- * payment is, and every hold names the failure it waits on.
+ * payment is, every hold names the failure it waits on, and rules decides in batch order.
  */
 import { authorisedEvent } from '../../src/domain/ingest';
 import type { LedgerEvent } from '../../src/domain/events';
@@ -165,6 +165,22 @@ describe('the fused hot path keeps card order across its stages (CHAOS-1)', () =
         }
       });
       expect(decided).toEqual(expected);
+    }
+  });
+
+  it('generated batches: rules decides in batch order whatever order the payments reach it in (a re-driven event enters at rules)', async () => {
+    const rng = new Prng(78);
+    for (let run = 0; run < CASES; run += 1) {
+      const events = batch(rng, 1 + rng.int(40));
+      const decided: string[] = [];
+      const stages = cardOrderedStages(stubStages(new Map(), decided), events);
+      // The order the fused composition hands rules its events in: those that entered at rules
+      // first, then those that came through enrich; here any permutation of the batch.
+      const arrival = events.map((event) => ({ event, key: rng.next() })).sort((a, b) => a.key - b.key);
+      const results = await (stages.rules as unknown as Stage).run(arrival.map(({ event }) => event) as never[]);
+      expect(decided).toEqual(events.map((event) => event.correlationId));
+      // Each result is still the one of the event at its place in the call.
+      arrival.forEach(({ event }, i) => expect(results[i]).toEqual([event]));
     }
   });
 });

@@ -45,7 +45,9 @@ describe.each(ENVIRONMENTS)('IAM contract of %s: the synthesized model', (env, p
     expect(model.roleArn(posting.roleName)).toBe(`arn:aws:iam::${account}:role/ledgerline-${env}-fn-${poster}`);
     const workbench = model.functions.get(`ledgerline-${env}-reconcile-workbench`)!;
     expect(workbench.environment.WORKBENCH_CSRF_SECRET_ARN).toBe(`arn:aws:secretsmanager:${model.region}:${account}:secret:ledgerline-${env}/workbench/csrf-secret-AbCdEf`);
-    expect(workbench.environment.WORKBENCH_ALB_ARN).toMatch(new RegExp(`^arn:aws:elasticloadbalancing:${model.region}:${account}:loadbalancer/app/ledgerline-${env}-workbench/[0-9a-f]{16}$`));
+    expect(workbench.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN).toBe(`arn:aws:secretsmanager:${model.region}:${account}:secret:ledgerline-${env}/workbench/okta-client-secret-AbCdEf`);
+    // WB-AUTH-1: the redirect URI's host is the ALB's DNS name (no workbench.hostName configured).
+    expect(workbench.environment.WORKBENCH_BASE_URL).toMatch(/^https:\/\/[^\s/$]+$/);
     const table = `arn:aws:dynamodb:${model.region}:${account}:table/ledgerline-${env}-transactions`;
     expect(model.encryption.get(table)?.keyArn).toMatch(new RegExp(`^arn:aws:kms:${model.region}:${account}:key/[0-9a-f-]{36}$`));
     expect(model.encryption.get(`arn:aws:states:${model.region}:${account}:stateMachine:ledgerline-${env}-reconciliation`)?.keyArn).toBe(model.encryption.get(table)?.keyArn);

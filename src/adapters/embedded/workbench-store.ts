@@ -419,9 +419,6 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       if (after?.sort === 'urgency') {
         cut = ' AND (due_day > ? OR (due_day = ? AND (age_days < ? OR (age_days = ? AND case_id > ?))))';
         params.push(after.dueDay, after.dueDay, after.ageDays, after.ageDays, after.caseId);
-      } else if (after) {
-        cut = ' AND (age_days < ? OR (age_days = ? AND case_id > ?))';
-        params.push(after.ageDays, after.ageDays, after.caseId);
       }
       sql = `SELECT case_json FROM cases INDEXED BY ${index} WHERE ${where} AND ${statusIn}${cut} ORDER BY ${order} LIMIT ? OFFSET ?`;
       params.push(limit, offset);

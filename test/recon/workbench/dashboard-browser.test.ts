@@ -1,40 +1,36 @@
 /**
  * REC-DASH-1 in a real browser (headless Chromium through playwright-core) on real reconcile
  * output: two committed runs imported into the embedded store; the dashboard is refused before
- * sign-in, and after it shows its charts (SVG images named by their titles and described, that
- * render at a size) whose marks and tables (behind a <details>, opened by a click) carry exactly
- * the store's figures, with no CSP violation and no request leaving the workbench. Screenshots of
- * the dashboard, the case list and a case go to docs/img/ for the guide. Skipped (with a warning)
- * where Chromium is missing.
+ * sign-in, and after signing in through the real local OIDC provider it shows its charts (SVG
+ * images named by their titles and described, that render at a size) whose marks and tables
+ * (behind a <details>, opened by a click) carry exactly the store's figures, with no CSP violation
+ * and no request leaving the workbench. Screenshots of the dashboard, the case list and a case go
+ * to docs/img/ for the guide. Skipped (with a warning) where Chromium is missing.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { reconcile } from '../../../src/recon/run/reconcile';
-import { createWorkbenchApp } from '../../../src/recon/workbench/app';
 import { AGE_BUCKETS, dashboardData, percent } from '../../../src/recon/workbench/dashboard';
 import { importNewRuns } from '../../../src/recon/workbench/import-run';
-import { LocalAuthenticator } from '../../../src/recon/workbench/local-auth';
-import { startWorkbenchServer, type WorkbenchServer } from '../../../src/recon/workbench/server';
 import { tempDir } from '../../support/runtime';
 import { BAI2, CAMT053, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
-import { viewer } from './helpers';
+import { describeWithChromium, type SignedInBrowser, startSignedInBrowser, watchProblems } from './support/signed-in-browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The guide's screenshots (docs/workbench.md shows them). */
 const IMAGES = join(__dirname, '../../../docs/img');
-const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
-if (!existsSync(CHROMIUM)) console.warn(`dashboard-browser.test.ts skipped: no Chromium at ${CHROMIUM}`);
+const USERS = {
+  clientId: 'ledgerline-workbench',
+  groupRoles: { auditors: 'viewer' },
+  users: [{ sub: 'u-vera', name: 'Vera Viewer', email: 'vera@bank.example', groups: ['auditors'] }],
+};
 
-describeWithChromium('the dashboard in a browser', () => {
+describeWithChromium(__filename)('the dashboard in a browser', () => {
   const root = tempDir('workbench-dashboard-');
   const out = join(root, 'out');
   const db = openWorkbenchDatabase(out);
   const store = new SqliteWorkbenchStore(db);
-  const authenticator = new LocalAuthenticator(viewer);
-  let server: WorkbenchServer;
-  let browser: Browser;
+  let workbench: SignedInBrowser;
 
   beforeAll(async () => {
     const ledger = writeLedger(
@@ -46,34 +42,25 @@ describeWithChromium('the dashboard in a browser', () => {
     // REC-RUN-1: each run raised its cases and statistics in <out>/workbench.db itself; nothing is left to import.
     expect(await importNewRuns(out, store, { now: () => new Date() })).toEqual([]);
     expect(await store.runStats()).toHaveLength(2);
-    const app = createWorkbenchApp({ store, authenticator, clock: { now: () => new Date() }, csrfSecret: 'dashboard-browser-secret' });
-    server = await startWorkbenchServer({ host: '127.0.0.1', port: 0, app });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    workbench = await startSignedInBrowser({ store, users: USERS, csrfSecret: 'dashboard-browser-secret' });
     mkdirSync(IMAGES, { recursive: true });
-  });
+  }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await workbench?.close();
     db.close();
   });
 
   it("is refused before sign-in, then shows the store's figures in charts and tables", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
-    });
-    page.on('request', (request) => {
-      if (!request.url().startsWith(server.url)) problems.push(`request to ${request.url()}`);
-    });
-
-    const refused = await page.goto(`${server.url}/dashboard`);
+    const viewport = { width: 1280, height: 900 };
+    const outsider = await workbench.signedOut({ viewport });
+    const refused = await outsider.goto(`${workbench.url}/dashboard`);
     expect(refused!.status()).toBe(401);
-    expect(await page.content()).not.toContain('Match rate');
+    expect(await outsider.content()).not.toContain('Match rate');
+    await outsider.context().close();
 
-    await page.goto(authenticator.loginUrl(server.url));
+    const page = await workbench.signIn('u-vera', { viewport });
+    const problems = watchProblems(page, workbench.url);
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.waitForURL(/\/dashboard$/);
 
@@ -177,6 +164,6 @@ describeWithChromium('the dashboard in a browser', () => {
     for (const name of ['workbench-dashboard.png', 'workbench-cases.png', 'workbench-case.png']) expect(statSync(join(IMAGES, name)).size).toBeGreaterThan(10_000);
 
     expect(problems).toEqual([]);
-    await context.close();
-  });
+    await page.context().close();
+  }, 120_000);
 });

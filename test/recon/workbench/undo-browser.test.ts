@@ -25,10 +25,7 @@ import { partitionDirs } from '../../../src/runtime/state-layout';
 import { runCli } from '../../support/cli-in-process';
 import { sampleLines, tempDir } from '../../support/runtime';
 import { exceptionCase, memoryStore, raisedEvent } from './helpers';
-import { CHROMIUM, type SignedInBrowser, startSignedInBrowser } from './support/signed-in-browser';
-
-const describeWithChromium = existsSync(CHROMIUM) ? describe : describe.skip;
-if (!existsSync(CHROMIUM)) console.warn(`undo-browser.test.ts skipped: no Chromium at ${CHROMIUM}`);
+import { describeWithChromium, type SignedInBrowser, startSignedInBrowser } from './support/signed-in-browser';
 
 const USERS = {
   clientId: 'ledgerline-workbench',
@@ -80,7 +77,7 @@ function postingLines(state: string) {
   return parsePostingLines(text.endsWith('\n') || text === '' ? text : `${text}\n`);
 }
 
-describeWithChromium('undo in a browser', () => {
+describeWithChromium(__filename)('undo in a browser', () => {
   const root = tempDir('workbench-undo-browser-');
   const state = join(root, 'state');
   const store = memoryStore();

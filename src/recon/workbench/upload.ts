@@ -160,7 +160,7 @@ function uploadForm(view: { actor: Actor; csrf: string; maxBytes: number; flash?
 ${view.flash ? html`<div class="flash error" role="alert">${view.flash}</div>` : ''}
 <form class="panel" method="post" action="${UPLOAD_PATH}" enctype="multipart/form-data">
 <input type="hidden" name="csrf" value="${view.csrf}">
-<p>The file goes to the inbox that <code>ledgerline inbox</code> reconciles, like any statement upload: camt.053, MT940 or BAI2, at most ${Math.floor(view.maxBytes / (1024 * 1024))} MiB. This page then shows it queued, and the run once it is committed (or why the file was quarantined).</p>
+<p>The file goes to the inbox that <code>ledgerline inbox</code> reconciles, like any statement upload: camt.053, MT940 or BAI2, at most ${Math.floor(view.maxBytes / (1024 * 1024))} MiB. This page then shows it queued, and the run once it is committed (or why it was not: the file quarantined, or the inbox failed).</p>
 <div class="dropzone" data-dropzone tabindex="0" role="group" aria-label="Statement file">
 <p class="hint" data-zone-text>Drop a statement file here, or click to choose one</p>
 <label for="statement-file">Statement file</label>

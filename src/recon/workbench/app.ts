@@ -638,22 +638,28 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     const { filter } = listFilter(queryOf(c));
     const sort = filter.sort ?? 'age';
     let page = await store.list({ ...filter, limit: EXPORT_PAGE });
-    let header = true;
+    let first = true;
     const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          if (page.length > 0) controller.enqueue(encoder.encode(casesCsv(page, { header })));
-          else if (header) controller.enqueue(encoder.encode(CASES_CSV.header()));
-          header = false;
-          if (page.length < EXPORT_PAGE) return controller.close();
-          page = await store.list({ ...filter, limit: EXPORT_PAGE, after: pageCursor(page[page.length - 1]!, sort, slaRules) });
-        } catch (error) {
-          log.error('workbench export failed part way', { error });
-          controller.error(error);
-        }
+    // highWaterMark 0: a page is read from the store only when the reader asks for more.
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            if (!first) {
+              if (page.length < EXPORT_PAGE) return controller.close();
+              page = await store.list({ ...filter, limit: EXPORT_PAGE, after: pageCursor(page[page.length - 1]!, sort, slaRules) });
+              if (page.length === 0) return controller.close();
+            }
+            controller.enqueue(encoder.encode(page.length > 0 ? casesCsv(page, { header: first }) : CASES_CSV.header()));
+            first = false;
+          } catch (error) {
+            log.error('workbench export failed part way', { error });
+            controller.error(error);
+          }
+        },
       },
-    });
+      { highWaterMark: 0 },
+    );
     const stamp = clock.now().toISOString().slice(0, 10);
     const headers = new Headers({ ...SECURITY_HEADERS, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="workbench-cases-${stamp}.csv"` });
     return new Response(body, { status: 200, headers });

@@ -3,33 +3,25 @@
  * store (`<out>/workbench.db`, durable, WAL). It imports N exception cases (default 1,000,000 over
  * 2,000 accounts), generated and imported in chunks so the whole run is never in memory (each
  * chunk through the one case builder and importRunCases, the path a run's import takes), works a
- * few percent of them (resolved, proposed for write-off: other statuses), then times the list
- * pages finance opens, each with p50 / p95 / p99 over the repetitions:
- *   - the default list page (OPEN + PENDING_APPROVAL, oldest first, 200 a page) and a filtered page
- *     (the default statuses and one reason: the link of an "Open STALE" count), and by account;
- *   - deep pages by the store's OFFSET paging (what the list and the CSV export do today) and by a
- *     keyset cursor (age, case id) of the page before, the query proposed for the store (below),
- *     after a full walk of every open case page by page (each case exactly once, in order);
+ * few percent of them (resolved, proposed for write-off: other statuses), then times the store's
+ * own cursor paging (SqliteWorkbenchStore.list with `after`, cursor.ts: keyset pages, WB-1 at 1M),
+ * each with p50 / p95 / p99 over the repetitions:
+ *   - first pages in both orders (urgency, the list's default, and age): open + pending approval,
+ *     filtered by reason (the link of an "Open STALE" count), by account, by assignee, and a
+ *     reference search (a substring: it cannot seek, so a rare one reads every case of the statuses);
+ *   - a full walk of every open case page by page in the default order (each case exactly once, in
+ *     order: asserted), keeping the cursors of deep pages; then those deep pages timed, unfiltered
+ *     and filtered by reason (a cursor is a position of the order, good for any filter);
+ *   - the CSV export of every open case through the app (a cursor walk of 1,000-case pages,
+ *     streamed): time, size and peak RSS;
  *   - one case with its history, and a comment (one versioned conditional write + its history line).
  * Then peak RSS and the machine's calibration (bench/calibrate.ts) in the same run. A benchmark, not
- * a test: it asserts only that the cursor walk saw each open case once.
- *
- * The keyset query proposed for SqliteWorkbenchStore.list (REC-PERF-1; `keysetSql` below is it):
- * per status, two ordered index ranges cut at the cursor (age, case id), each limited to the page,
- * merged (an OR of the two cuts would not seek: it scans from the first page to the cursor):
- *   SELECT case_json, age_days, case_id FROM (
- *     SELECT * FROM (SELECT … FROM cases WHERE status = ? [AND reason = ?] [AND account_id = ?] AND age_days = ? AND case_id > ?
- *       ORDER BY age_days DESC, case_id LIMIT ?)
- *     UNION ALL SELECT * FROM (… AND age_days < ? ORDER BY age_days DESC, case_id LIMIT ?)
- *     UNION ALL … (the same two per status)
- *   ) ORDER BY age_days DESC, case_id LIMIT ?
- * over the indexes (status, age_days DESC, case_id) (there), (status, reason, age_days DESC, case_id)
- * and (status, account_id, age_days DESC, case_id) (proposed: created here after the store's own
- * figures are taken).
+ * a test: it asserts only that the cursor walk saw each open case once, in order.
  *
  *   npm run bench:workbench
- *   npm run bench:workbench -- --count 100000 --repeat 100 --store-repeat 20
+ *   npm run bench:workbench -- --count 100000 --repeat 100
  *   npm run bench:workbench -- --db DIR     # time the store a run left in DIR (no import)
+ *   npm run bench:workbench -- --keep       # leave the database in its temporary directory
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -38,6 +30,8 @@ import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../src/adapters/emb
 import { applyCaseAction, type CaseStatus, casesFromResult, type ExceptionCase, type ExceptionRow, resultFromRows, rowLookups } from '../src/recon/workbench/cases';
 import { dashboardData } from '../src/recon/workbench/dashboard';
 import { importRunCases } from '../src/recon/workbench/import-cases';
+import { createWorkbenchApp } from '../src/recon/workbench/app';
+import { pageCursor, sortKeyOf } from '../src/recon/workbench/cursor';
 import type { CaseFilter } from '../src/recon/workbench/ports';
 import { calibrate, calibrationLine } from './calibrate';
 
@@ -102,53 +96,6 @@ async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
 }
 
 type Db = ReturnType<typeof openWorkbenchDatabase>;
-interface Cursor {
-  ageDays: number;
-  caseId: string;
-}
-
-/**
- * The proposed keyset page: per status, two ordered index ranges cut at the cursor (the rest of the
- * cursor's age after its case id, then the younger ages), each limited to the page, merged.
- */
-function keysetPage(db: Db, filter: Pick<CaseFilter, 'reason' | 'accountId'> & { status: readonly CaseStatus[] }, cursor: Cursor | undefined, limit = PAGE): { rows: ExceptionCase[]; next?: Cursor } {
-  const { sql, params } = keysetSql(filter, cursor, limit);
-  const rows = db.prepare<(string | number)[], { case_json: string; age_days: number; case_id: string }>(sql).all(...params);
-  const last = rows.at(-1);
-  return { rows: rows.map((row) => JSON.parse(row.case_json) as ExceptionCase), ...(last && rows.length === limit ? { next: { ageDays: last.age_days, caseId: last.case_id } } : {}) };
-}
-
-function keysetSql(filter: Pick<CaseFilter, 'reason' | 'accountId'> & { status: readonly CaseStatus[] }, cursor: Cursor | undefined, limit = PAGE): { sql: string; params: (string | number)[] } {
-  const parts: string[] = [];
-  const params: (string | number)[] = [];
-  const range = (status: CaseStatus, cut: string, cutParams: (string | number)[]): void => {
-    const where = ['status = ?'];
-    params.push(status);
-    if (filter.reason) {
-      where.push('reason = ?');
-      params.push(filter.reason);
-    }
-    if (filter.accountId) {
-      where.push('account_id = ?');
-      params.push(filter.accountId);
-    }
-    if (cut) {
-      where.push(cut);
-      params.push(...cutParams);
-    }
-    parts.push(`SELECT * FROM (SELECT case_json, age_days, case_id FROM cases WHERE ${where.join(' AND ')} ORDER BY age_days DESC, case_id LIMIT ?)`);
-    params.push(limit);
-  };
-  for (const status of filter.status) {
-    if (!cursor) range(status, '', []);
-    else {
-      range(status, 'age_days = ? AND case_id > ?', [cursor.ageDays, cursor.caseId]);
-      range(status, 'age_days < ?', [cursor.ageDays]);
-    }
-  }
-  params.push(limit);
-  return { sql: `SELECT case_json, age_days, case_id FROM (${parts.join(' UNION ALL ')}) ORDER BY age_days DESC, case_id LIMIT ?`, params };
-}
 
 function line(label: string, samples: number[], extra = ''): string {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -161,11 +108,27 @@ async function repeat(times: number, work: () => Promise<unknown> | unknown): Pr
   return samples;
 }
 
-function plan(db: Db, sql: string, ...params: (string | number)[]): string {
-  return db
-    .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+/** The query plan of the store's own list SQL for `filter` (its last statement prepared, captured). */
+async function listPlan(db: Db, store: SqliteWorkbenchStore, filter: CaseFilter): Promise<string> {
+  const prepare = db.prepare.bind(db);
+  let sql = '';
+  const capture = ((text: string) => {
+    sql = text;
+    return prepare(text);
+  }) as typeof db.prepare;
+  db.prepare = capture;
+  try {
+    // A fresh shape: the store prepares (and caches) it now.
+    await store.list({ ...filter, limit: 199 });
+  } finally {
+    db.prepare = prepare;
+  }
+  if (!sql) return '(cached: no new statement)';
+  const params = (sql.match(/\?/g) ?? []).map(() => 1);
+  return prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .all(...params)
     .map((row) => (row as { detail: string }).detail)
+    .filter((detail) => detail.startsWith('SEARCH') || detail.startsWith('SCAN cases') || detail.includes('TEMP B-TREE'))
     .join(' | ');
 }
 
@@ -173,8 +136,8 @@ async function main(): Promise<void> {
   const count = arg('count', 1_000_000);
   const accounts = arg('accounts', 2_000);
   const times = arg('repeat', 200);
-  // The store's own queries sort every open case at this scale: fewer repetitions of them.
-  const storeTimes = arg('store-repeat', 20);
+  // A search that cannot seek reads every case of the statuses: fewer repetitions of it.
+  const scanTimes = arg('scan-repeat', 10);
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}; node ${process.version}`);
   // --db DIR: time the store already in DIR (a run of this benchmark left there), skipping the import.
   const reuse = textArg('db');
@@ -199,101 +162,111 @@ async function main(): Promise<void> {
         `import in chunks of ${CHUNK.toLocaleString('en')}: ${(importMs / 1000).toFixed(1)} s (${raised.toLocaleString('en')} cases; ${Math.round(raised / (importMs / 1000)).toLocaleString('en')} cases/s)`,
       );
 
-      // Work a few percent: 1 in 50 resolved, 1 in 97 proposed for write-off (PENDING_APPROVAL).
+      // Work a few percent: 1 in 50 resolved, 1 in 97 proposed for write-off (PENDING_APPROVAL), 1 in 89 assigned.
       ids.push(...db.prepare<[], { case_id: string }>('SELECT case_id FROM cases ORDER BY case_id').all());
       const [, workMs] = await timed(async () => {
         for (let i = 0; i < ids.length; i += 1) {
-          if (i % 50 !== 0 && i % 97 !== 0) continue;
+          if (i % 50 !== 0 && i % 97 !== 0 && i % 89 !== 0) continue;
           const current = (await store.get(ids[i]!.case_id))!;
           const action =
             i % 50 === 0
               ? ({ type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'cleared next day' } as const)
-              : ({ type: 'propose-write-off', target: 'WRITE_OFF', note: 'below threshold' } as const);
+              : i % 97 === 0
+                ? ({ type: 'propose-write-off', target: 'WRITE_OFF', note: 'below threshold' } as const)
+                : ({ type: 'assign', assignee: actor.user } as const);
           const { next, event } = applyCaseAction(current, action, actor, at, current.version);
           await store.save(next, event);
         }
       });
-      console.log(`worked ${Math.round(ids.length / 50 + ids.length / 97).toLocaleString('en')} cases in ${(workMs / 1000).toFixed(1)} s`);
+      console.log(`worked ${Math.round(ids.length / 50 + ids.length / 97 + ids.length / 89).toLocaleString('en')} cases in ${(workMs / 1000).toFixed(1)} s`);
     } else console.log(`\n${ids.length.toLocaleString('en')} cases of the store in ${dir} (not imported by this run)`);
     const counts = await store.counts();
     console.log(`cases by status ${JSON.stringify(counts.byStatus)}`);
     const openCount = (counts.byStatus.OPEN ?? 0) + (counts.byStatus.PENDING_APPROVAL ?? 0);
     const accountId = (await store.get(ids[Math.floor(ids.length / 3)]!.case_id))!.accountId;
 
-    const defaultFilter: CaseFilter = { status: OPEN };
-    const reasonFilter: CaseFilter = { status: OPEN, reason: 'STALE' };
-    const accountFilter: CaseFilter = { status: OPEN, accountId };
-    console.log(`\nquery plans (the store's own SQL today):`);
-    console.log(`  default  ${plan(db, 'SELECT case_json FROM cases WHERE status IN (?, ?) ORDER BY age_days DESC, case_id LIMIT 200 OFFSET 0', ...OPEN)}`);
-    console.log(`  reason   ${plan(db, 'SELECT case_json FROM cases WHERE status IN (?, ?) AND reason = ? ORDER BY age_days DESC, case_id LIMIT 200 OFFSET 0', ...OPEN, 'STALE')}`);
-
-    console.log(`\nms per request (${storeTimes} repetitions; ${PAGE} cases a page)     p50      p95      p99`);
-    console.log(line('store.list: default page (open + pending, oldest)', await repeat(storeTimes, () => store.list(defaultFilter))));
-    console.log(line('store.list: filtered page (open + pending, STALE)', await repeat(storeTimes, () => store.list(reasonFilter))));
-    console.log(line('store.list: by account (open + pending)', await repeat(storeTimes, () => store.list(accountFilter))));
-    console.log(line('store.list: search a reference', await repeat(Math.min(storeTimes, 10), () => store.list({ search: 'br4242' }))));
-    const deep = [10, 100, Math.floor(openCount / PAGE / 2), Math.floor(openCount / PAGE) - 1].filter((p, i, all) => p > 0 && all.indexOf(p) === i);
-    // A deep OFFSET page reads every case before it (seconds each at 1M): three repetitions of those.
-    for (const pageNo of deep) {
-      console.log(
-        line(
-          `store.list: OFFSET page ${pageNo} (offset ${(pageNo * PAGE).toLocaleString('en')})`,
-          await repeat(pageNo > 100 ? 3 : Math.min(storeTimes, 10), () => store.list({ ...defaultFilter, offset: pageNo * PAGE })),
-        ),
+    const first: [string, CaseFilter][] = [];
+    for (const sort of ['urgency', 'age'] as const) {
+      first.push(
+        [`${sort}: open + pending`, { status: OPEN, sort }],
+        [`${sort}: open + pending, STALE`, { status: OPEN, reason: 'STALE', sort }],
+        [`${sort}: open + pending, one account`, { status: OPEN, accountId, sort }],
+        [`${sort}: open + pending, assigned to one`, { status: OPEN, assignee: actor.user, sort }],
       );
     }
-    console.log(line('dashboard figures (REC-DASH-1)', await repeat(storeTimes, async () => dashboardData(await store.runStats(), await store.openCaseAges()))));
-
-    // The proposed indexes, then the keyset pages.
-    const [, indexMs] = await timed(() =>
-      db.exec(`CREATE INDEX IF NOT EXISTS cases_by_status_reason ON cases (status, reason, age_days DESC, case_id);
-        CREATE INDEX IF NOT EXISTS cases_by_status_account ON cases (status, account_id, age_days DESC, case_id);`),
-    );
-    db.exec('ANALYZE');
-    console.log(`\nproposed indexes (status, reason, age, id) and (status, account, age, id) built in ${(indexMs / 1000).toFixed(1)} s`);
-    const explain = (filter: Parameters<typeof keysetSql>[0]) => {
-      const { sql, params } = keysetSql(filter, { ageDays: 60, caseId: 'x' });
-      return plan(db, sql, ...params);
-    };
-    console.log(`  keyset default  ${explain({ status: OPEN })}`);
-    console.log(`  keyset reason   ${explain({ status: OPEN, reason: 'STALE' })}`);
-
-    // A full walk by cursor: every open case once, in order; cursors kept at the deep pages.
-    const cursors = new Map<number, Cursor>();
-    const seen = new Set<string>();
-    let pages = 0;
-    let previous: ExceptionCase | undefined;
-    let cursor: Cursor | undefined;
-    const [, walkMs] = await timed(() => {
-      do {
-        if (deep.includes(pages) && cursor) cursors.set(pages, cursor);
-        const page = keysetPage(db, { status: OPEN }, cursor);
-        for (const c of page.rows) {
-          if (seen.has(c.caseId)) throw new Error(`the cursor walk saw case ${c.caseId} twice`);
-          if (previous && (previous.ageDays < c.ageDays || (previous.ageDays === c.ageDays && previous.caseId > c.caseId))) throw new Error(`the cursor walk is out of order at ${c.caseId}`);
-          seen.add(c.caseId);
-          previous = c;
-        }
-        cursor = page.next;
-        pages += 1;
-      } while (cursor);
-    });
-    if (seen.size !== openCount) throw new Error(`the cursor walk saw ${seen.size} cases, not the ${openCount} open ones`);
+    console.log(`\nquery plans of the store's list (index seeks; TEMP B-TREE: the merge of the ranges, or an account's few cases sorted):`);
+    for (const [label, filter] of first) console.log(`  ${label.padEnd(40)} ${await listPlan(db, store, filter)}`);
     console.log(
-      `\ncursor walk of every open case: ${pages.toLocaleString('en')} pages, ${seen.size.toLocaleString('en')} cases each once in order, ${(walkMs / 1000).toFixed(1)} s (${(walkMs / pages).toFixed(2)} ms a page)`,
+      `  ${'urgency: open + pending, after a cursor'.padEnd(40)} ${await listPlan(db, store, { status: OPEN, sort: 'urgency', after: pageCursor((await store.list({ status: OPEN, sort: 'urgency', limit: 1 }))[0]!, 'urgency') })}`,
     );
-    seen.clear();
 
     console.log(`\nms per request (${times} repetitions; ${PAGE} cases a page)     p50      p95      p99`);
-    console.log(line('keyset: default page (open + pending, oldest)', await repeat(times, () => keysetPage(db, { status: OPEN }, undefined))));
-    console.log(line('keyset: filtered page (open + pending, STALE)', await repeat(times, () => keysetPage(db, { status: OPEN, reason: 'STALE' }, undefined))));
-    console.log(line('keyset: by account (open + pending)', await repeat(times, () => keysetPage(db, { status: OPEN, accountId }, undefined))));
+    for (const [label, filter] of first) console.log(line(`first page, ${label}`, await repeat(times, () => store.list({ ...filter, limit: PAGE }))));
+    console.log(line('first page, search a reference (common: "br4")', await repeat(times, () => store.list({ status: OPEN, search: 'br4', limit: PAGE }))));
+    console.log(line(`first page, search a rare reference (${scanTimes} reps)`, await repeat(scanTimes, () => store.list({ status: OPEN, search: 'br424242', limit: PAGE }))));
+    console.log(line(`dashboard figures (REC-DASH-1, ${scanTimes} reps)`, await repeat(scanTimes, async () => dashboardData(await store.runStats(), await store.openCaseAges()))));
+
+    // A full walk by cursor in the default order: every open case once, in order; cursors kept at the deep pages.
+    const lastPage = Math.ceil(openCount / PAGE) - 1;
+    const deep = [1, 10, 100, Math.floor(lastPage / 2), lastPage].filter((p, i, all) => p > 0 && all.indexOf(p) === i);
+    const cursors = new Map<number, string>();
+    let seen = 0;
+    let pages = 0;
+    let previous: ExceptionCase | undefined;
+    let after: string | undefined;
+    const ids2 = new Set<string>();
+    const order = (a: ExceptionCase, b: ExceptionCase): number => {
+      const [x, y] = [sortKeyOf(a, 'urgency'), sortKeyOf(b, 'urgency')];
+      if (x.sort === 'urgency' && y.sort === 'urgency' && x.dueDay !== y.dueDay) return x.dueDay < y.dueDay ? -1 : 1;
+      if (x.ageDays !== y.ageDays) return y.ageDays - x.ageDays;
+      return x.caseId < y.caseId ? -1 : 1;
+    };
+    const [, walkMs] = await timed(async () => {
+      do {
+        if (after && deep.includes(pages)) cursors.set(pages, after);
+        const page = await store.list({ status: OPEN, sort: 'urgency', limit: PAGE, ...(after ? { after } : {}) });
+        for (const c of page) {
+          if (ids2.has(c.caseId)) throw new Error(`the cursor walk saw case ${c.caseId} twice`);
+          if (previous && order(previous, c) >= 0) throw new Error(`the cursor walk is out of order at ${c.caseId}`);
+          ids2.add(c.caseId);
+          previous = c;
+        }
+        seen += page.length;
+        after = page.length === PAGE ? pageCursor(page[page.length - 1]!, 'urgency') : undefined;
+        pages += 1;
+      } while (after);
+    });
+    if (seen !== openCount) throw new Error(`the cursor walk saw ${seen} cases, not the ${openCount} open ones`);
+    ids2.clear();
+    console.log(
+      `\ncursor walk of every open case (urgency order): ${pages.toLocaleString('en')} pages, ${seen.toLocaleString('en')} cases each once in order, ${(walkMs / 1000).toFixed(1)} s (${(walkMs / pages).toFixed(2)} ms a page)`,
+    );
+    console.log(`\nms per request (${times} repetitions; ${PAGE} cases a page)     p50      p95      p99`);
     for (const pageNo of deep) {
       const at = cursors.get(pageNo);
-      if (at) console.log(line(`keyset: cursor page ${pageNo} (after ${(pageNo * PAGE).toLocaleString('en')})`, await repeat(times, () => keysetPage(db, { status: OPEN }, at))));
+      if (!at) continue;
+      console.log(
+        line(
+          `page ${pageNo.toLocaleString('en')} (after ${(pageNo * PAGE).toLocaleString('en')}), open + pending`,
+          await repeat(times, () => store.list({ status: OPEN, sort: 'urgency', limit: PAGE, after: at })),
+        ),
+      );
+      console.log(
+        line(`page ${pageNo.toLocaleString('en')} position, open + pending, STALE`, await repeat(times, () => store.list({ status: OPEN, reason: 'STALE', sort: 'urgency', limit: PAGE, after: at }))),
+      );
     }
-    console.log(line('store.list: default page with the proposed indexes', await repeat(storeTimes, () => store.list(defaultFilter))));
-    console.log(line('store.list: filtered page with the proposed indexes', await repeat(storeTimes, () => store.list(reasonFilter))));
+
+    // The CSV export of every open case through the app: a cursor walk of 1,000-case pages, streamed.
+    const app = createWorkbenchApp({ store, authenticator: { authenticate: async () => actor }, clock: { now: () => new Date() }, csrfSecret: 'bench' });
+    const [bytes, exportMs] = await timed(async () => {
+      const response = await app.fetch(new Request('http://workbench.bench/cases.csv'));
+      let total = 0;
+      for await (const chunk of response.body!) total += (chunk as Uint8Array).byteLength;
+      return total;
+    });
+    console.log(
+      `\nCSV export of every open case (streamed): ${(exportMs / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(0)} MB; peak RSS so far ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
+    );
 
     const detail: number[] = [];
     const comment: number[] = [];
@@ -313,7 +286,7 @@ async function main(): Promise<void> {
     console.log(calibrationLine(calibrate()));
   } finally {
     db.close();
-    if (!reuse) rmSync(dir, { recursive: true, force: true });
+    if (!reuse && !process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   }
 }
 

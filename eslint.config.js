@@ -61,7 +61,7 @@ module.exports = tseslint.config(
   },
   {
     files: ['bin/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly', __filename: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   // Layer boundaries (ARCH-1). One no-restricted-imports per file set (flat config replaces, never merges, a rule's options).

@@ -47,6 +47,8 @@ export const mock = {
   ec2Id: (prefix: string, account: string, region: string, name: string) => `${prefix}-${hex(`${prefix}|${account}|${region}|${name}`, 17)}`,
   prefixListId: (account: string, region: string, name: string) => `pl-${hex(`pl|${account}|${region}|${name}`, 8)}`,
   loadBalancerArn: (account: string, region: string, name: string) => `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${name}/${hex(`alb|${account}|${name}`, 16)}`,
+  /** An internal ALB's DNS name (the workbench's default host, WB-AUTH-1). */
+  loadBalancerDnsName: (account: string, region: string, name: string) => `internal-${name}-${hex(`alb-dns|${account}|${name}`, 10)}.${region}.elb.amazonaws.com`,
   targetGroupArn: (account: string, region: string, name: string) => `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/${name}/${hex(`tg|${account}|${name}`, 16)}`,
   /** The value the mocked Secrets Manager returns for a secret read at plan time. */
   secretValue: (name: string) => `mock-secret-value-of-${name}`,
@@ -142,7 +144,7 @@ export function identityOf(stack: SynthStack, block: Block): Record<string, HclV
     }
     case 'aws_lb': {
       const arn = mock.loadBalancerArn(account, region, attr(block, 'name'));
-      return { arn, id: arn, arn_suffix: arn.split(':loadbalancer/')[1]! };
+      return { arn, id: arn, arn_suffix: arn.split(':loadbalancer/')[1]!, dns_name: mock.loadBalancerDnsName(account, region, attr(block, 'name')) };
     }
     case 'aws_lb_target_group': {
       const arn = mock.targetGroupArn(account, region, attr(block, 'name'));

@@ -123,8 +123,13 @@ export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, con
   if (fn === WORKBENCH_FUNCTION) {
     return {
       WORKBENCH_TABLE: names.tableName('workbench'),
-      WORKBENCH_ALB_ARN: mock.loadBalancerArn(names.account, names.region, names.workbenchLoadBalancerName),
+      // WB-AUTH-1: the function's own OIDC sign-in against Okta; the redirect URI on the ALB's host.
+      WORKBENCH_SESSIONS_TABLE: names.tableName('workbenchSessions'),
+      WORKBENCH_BASE_URL: `https://${config.workbench.hostName ?? mock.loadBalancerDnsName(names.account, names.region, names.workbenchLoadBalancerName)}`,
       WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
+      WORKBENCH_OIDC_CLIENT_ID: config.workbench.oidc.clientId,
+      WORKBENCH_OIDC_CLIENT_SECRET_ARN: mock.secretArn(names.account, names.region, config.workbench.oidc.clientSecretName),
+      WORKBENCH_SESSION_SECONDS: String(config.workbench.sessionTimeoutSeconds),
       WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
       WORKBENCH_CSRF_SECRET_ARN: mock.secretArn(names.account, names.region, names.workbenchCsrfSecretName),
       // ADJ-1: where an approved write-off is booked.
@@ -379,15 +384,13 @@ function workbench(stack: SynthStack, run: Run, names: Names, expected: Expected
   run.eq(l('load_balancer_arn'), lbArn, 'workbench listener: its ALB');
   run.eq(l('port'), 443, 'workbench listener: port');
   run.eq(l('certificate_arn'), config.workbench.certificateArn, 'workbench listener: certificate');
-  run.eq(l('default_action[0].type'), 'authenticate-oidc', 'workbench listener: Okta sign-in first (WB-1)');
-  run.eq(l('default_action[0].authenticate_oidc[0].issuer'), config.workbench.oidc.issuer, 'workbench listener: Okta issuer');
-  run.eq(l('default_action[0].authenticate_oidc[0].client_id'), config.workbench.oidc.clientId, 'workbench listener: Okta client id');
-  run.check(
-    `nonsensitive(${l('default_action[0].authenticate_oidc[0].client_secret')} == ${lit(mock.secretValue(config.workbench.oidc.clientSecretName))})`,
-    `workbench listener: the client secret is the value of ${config.workbench.oidc.clientSecretName}`,
-  );
-  run.eq(l('default_action[1].type'), 'forward', 'workbench listener: then forward');
-  run.eq(l('default_action[1].target_group_arn'), tgArn, 'workbench listener: to the workbench target group');
+  run.eq(l('ssl_policy'), 'ELBSecurityPolicy-TLS13-1-2-2021-06', 'workbench listener: TLS 1.2+ (1.3 preferred)');
+  // WB-AUTH-1: no authenticate-oidc at the ALB: the function signs people in itself.
+  run.eq(`length(${l('default_action')})`, 1, 'workbench listener: one action');
+  run.eq(l('default_action[0].type'), 'forward', 'workbench listener: forward only (WB-AUTH-1: the function runs the OIDC sign-in)');
+  run.eq(l('default_action[0].target_group_arn'), tgArn, 'workbench listener: to the workbench target group');
+  const targetGroup = named(stack, 'aws_lb_target_group', names.workbenchTargetGroupName);
+  run.eq(ref(targetGroup, 'lambda_multi_value_headers_enabled'), true, 'workbench target group: multi-value headers (a sign-in answer sets two cookies)');
   const attachment = stack.only('aws_lb_target_group_attachment', () => true, 'the workbench target');
   run.eq(ref(attachment, 'target_group_arn'), tgArn, 'workbench target: its target group');
   run.eq(ref(attachment, 'target_id'), names.functionArn(WORKBENCH_FUNCTION), 'workbench target: the workbench function');
@@ -402,8 +405,16 @@ function workbench(stack: SynthStack, run: Run, names: Names, expected: Expected
     run.eq(ref(rule, 'security_group_id'), albSg, `${rule.name}: on the ALB group`);
     run.eq(ref(rule, 'from_port'), 443, `${rule.name}: HTTPS`);
   }
+  // WB-AUTH-1: the ALB calls nobody (its target is a function): no egress rule on its group.
+  const albEgress = referencing(stack, 'aws_vpc_security_group_egress_rule', 'security_group_id', sg, 'id');
+  if (albEgress.length !== 0) throw new Error(`stack ${stack.name}: the workbench ALB's group has ${albEgress.length} egress rules, expected none`);
   const fnSg = named(stack, 'aws_security_group', names.name('workbench-fn'));
   run.eq(ref(fnSg, 'vpc_id'), expected.vpcId, 'workbench function security group: the environment VPC');
+  const fnEgress = referencing(stack, 'aws_vpc_security_group_egress_rule', 'security_group_id', fnSg, 'id');
+  if (fnEgress.length !== 1) throw new Error(`stack ${stack.name}: the workbench function's group has ${fnEgress.length} egress rules, expected 1 (HTTPS to Okta)`);
+  run.eq(ref(fnEgress[0]!, 'from_port'), 443, 'workbench function: HTTPS out (to Okta, WB-AUTH-1)');
+  run.eq(ref(fnEgress[0]!, 'to_port'), 443, 'workbench function: HTTPS out only');
+  run.eq(ref(fnEgress[0]!, 'cidr_ipv4'), '0.0.0.0/0', 'workbench function: through the NAT (Okta has no fixed addresses)');
 }
 
 /** MODE-4: exactly the configured real-time callers may invoke authorise, each by its role's ARN. */

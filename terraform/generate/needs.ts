@@ -93,6 +93,9 @@ const TABLE_CALLS: Readonly<Partial<Record<CatalogueFunctionName, TableCalls>>> 
   },
   // WB-1: cases (GetItem, TransactWriteItems of Puts = PutItem), lists by status and by account.
   'reconcile-workbench': {
+    // WB-AUTH-1: sessions and pending sign-ins (GetItem, conditional PutItem, UpdateItem touch, DeleteItem sign-out and
+    // the one-time take; rotation's TransactWriteItems of a Delete and a Put authorised per item).
+    workbenchSessions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], why: 'WB-AUTH-1 sessions' },
     workbench: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], indexes: [WORKBENCH_INDEXES.byStatus.indexName, WORKBENCH_INDEXES.byAccount.indexName], why: 'WB-1 cases' },
     // ADJ-1: an approved write-off is one ledger sequence (TransactWriteItems of Puts and balance Updates, BatchGetItem of the balances, GetItem of the sequence).
     ledger: { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], why: 'ADJ-1 adjusting entries' },
@@ -230,7 +233,8 @@ export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected:
   if (fn === 'reconcile-trigger') push('states:StartExecution', names.stateMachineArn(names.reconciliationStateMachine), 'REC-2 an upload starts the workflow');
   if (fn === WORKBENCH_FUNCTION) {
     push('secretsmanager:GetSecretValue', mock.secretArn(names.account, names.region, names.workbenchCsrfSecretName), 'WB-1 CSRF key');
-    push('kms:Decrypt', dataKey, 'the CSRF secret is encrypted under the data key');
+    push('secretsmanager:GetSecretValue', mock.secretArn(names.account, names.region, config.workbench.oidc.clientSecretName), 'WB-AUTH-1 the Okta client secret');
+    push('kms:Decrypt', dataKey, 'the CSRF and Okta secrets are encrypted under the data key');
   }
   return needs;
 }

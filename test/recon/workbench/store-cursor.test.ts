@@ -1,8 +1,100 @@
 /**
  * The embedded store (SqliteWorkbenchStore) under the WorkbenchStore paging contract
- * (store-contract.ts): keyset paging by cursor, for every filter, in both orders.
+ * (store-contract.ts): keyset paging by cursor, for every filter, in both orders. And what only
+ * SQLite has: each list query reads its index ranges by seeks from the cursor (its query plan,
+ * not a timing: the speed is bench/workbench.bench.ts's), and a workbench.db written before
+ * keyset paging gets the new indexes in place of the old ones when it is opened.
  */
-import { memoryStore } from './helpers';
+import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
+import { pageCursor } from '../../../src/recon/workbench/cursor';
+import type { CaseFilter } from '../../../src/recon/workbench/ports';
+import { openMemoryDatabase } from '../../support/memory-database';
+import { exceptionCase, memoryStore, raisedEvent, steppingClock } from './helpers';
 import { workbenchStoreCursorContract } from './store-contract';
 
 workbenchStoreCursorContract('SqliteWorkbenchStore', async () => memoryStore(), { runs: 60 });
+
+const LIST_INDEXES = ['cases_by_account_status', 'cases_by_assignee_status', 'cases_by_due', 'cases_by_status', 'cases_by_status_reason', 'cases_by_status_reason_due'];
+
+describe('SqliteWorkbenchStore list: index seeks from the cursor', () => {
+  const db = openMemoryDatabase();
+  const store = new SqliteWorkbenchStore(db, steppingClock());
+  const c = exceptionCase({ assignee: 'rita@bank.example' });
+
+  /** The plan of the statement the store prepares for `filter` (a shape not prepared before). */
+  async function planOf(filter: CaseFilter): Promise<string[]> {
+    const prepare = db.prepare.bind(db);
+    let sql = '';
+    db.prepare = ((text: string) => {
+      sql = text;
+      return prepare(text);
+    }) as typeof db.prepare;
+    try {
+      await store.list(filter);
+    } finally {
+      db.prepare = prepare;
+    }
+    expect(sql).not.toBe('');
+    const params = (sql.match(/\?/g) ?? []).map(() => 1);
+    return prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((row) => (row as { detail: string }).detail);
+  }
+
+  const shapes: [string, CaseFilter, string, boolean][] = [];
+  for (const sort of ['age', 'urgency'] as const) {
+    const seeks = sort === 'age' ? 'cases_by_status' : 'cases_by_due';
+    shapes.push(
+      [`${sort}, by status`, { status: ['OPEN', 'PENDING_APPROVAL'], sort }, seeks, true],
+      [`${sort}, every status`, { sort }, seeks, true],
+      [`${sort}, by reason`, { status: ['OPEN'], reason: 'STALE', sort }, sort === 'age' ? 'cases_by_status_reason' : 'cases_by_status_reason_due', true],
+      [`${sort}, by reason and search`, { status: ['OPEN'], reason: 'STALE', search: 'br-', sort }, sort === 'age' ? 'cases_by_status_reason' : 'cases_by_status_reason_due', true],
+      // An account's or assignee's cases are few: read by their index, sorted for urgency.
+      [`${sort}, by account and reason`, { status: ['OPEN'], accountId: 'A', reason: 'STALE', sort }, 'cases_by_account_status', sort === 'age'],
+      [`${sort}, by assignee`, { status: ['OPEN'], assignee: 'rita@bank.example', sort }, 'cases_by_assignee_status', sort === 'age'],
+    );
+  }
+
+  it.each(shapes)('%s: every read of the cases is a SEARCH of the filter index, cut at the cursor when it can be; one sort at most (the merge)', async (_label, filter, index, seeksTheCursor) => {
+    const sort = filter.sort ?? 'age';
+    for (const after of [undefined, pageCursor(c, sort)]) {
+      const plan = await planOf({ ...filter, ...(after ? { after } : {}), limit: after ? 17 : 19 });
+      const reads = plan.filter((detail) => / cases\b/.test(detail));
+      expect(reads.length).toBeGreaterThan(0);
+      for (const read of reads) expect(read).toMatch(new RegExp(`^SEARCH cases USING INDEX ${index} \\(`));
+      expect(plan.filter((detail) => detail.includes('TEMP B-TREE')).length).toBeLessThanOrEqual(1);
+      if (after && seeksTheCursor) for (const read of reads) expect(read).toMatch(/(age_days[<=>]|due_day[<=>])/);
+    }
+  });
+
+  it('opens a store written before keyset paging: the single-column list indexes are replaced by the paging ones, and it pages', async () => {
+    const old = openMemoryDatabase();
+    new SqliteWorkbenchStore(old, steppingClock());
+    for (const name of LIST_INDEXES) old.exec(`DROP INDEX ${name}`);
+    old.exec(`CREATE INDEX cases_by_status ON cases (status, age_days DESC, case_id);
+      CREATE INDEX cases_by_reason ON cases (reason);
+      CREATE INDEX cases_by_account ON cases (account_id);
+      CREATE INDEX cases_by_assignee ON cases (assignee) WHERE assignee IS NOT NULL;
+      CREATE INDEX cases_by_due ON cases (status, due_day, age_days DESC, case_id);`);
+    const cases = [0, 1, 2].map((i) => exceptionCase({ caseId: `exception:statement:old-${i}`, ageDays: i, reason: 'STALE' }));
+    for (const one of cases)
+      old.prepare("INSERT INTO cases VALUES (?, 'OPEN', 'STALE', ?, NULL, ?, '2025-03-01', 1, ?, ?)").run(one.caseId, one.accountId, one.ageDays, one.caseId, JSON.stringify(one));
+    const reopened = new SqliteWorkbenchStore(old, steppingClock());
+    const indexes = old.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL ORDER BY name").all();
+    expect(indexes.map((row) => row.name)).toEqual(LIST_INDEXES);
+    const first = await reopened.list({ status: ['OPEN'], reason: 'STALE', limit: 2 });
+    expect(first.map((one) => one.caseId)).toEqual(['exception:statement:old-2', 'exception:statement:old-1']);
+    expect((await reopened.list({ status: ['OPEN'], reason: 'STALE', limit: 2, after: pageCursor(first[1]!, 'age') })).map((one) => one.caseId)).toEqual(['exception:statement:old-0']);
+  });
+
+  it('a big first import drops and rebuilds the same indexes', async () => {
+    const big = new SqliteWorkbenchStore(openMemoryDatabase(), steppingClock());
+    const many = Array.from({ length: 10_000 }, (_, i) => exceptionCase({ caseId: `exception:statement:b${String(i).padStart(5, '0')}`, ageDays: i % 7 }));
+    await big.applyImport('run-big', { raised: many.map((one) => ({ next: one, event: raisedEvent(one) })), refreshed: [], reopened: [], cleared: [] });
+    const db2 = (big as unknown as { db: ReturnType<typeof openMemoryDatabase> }).db;
+    const indexes = db2.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL ORDER BY name").all();
+    expect(indexes.map((row) => row.name)).toEqual(LIST_INDEXES);
+    const page = await big.list({ status: ['OPEN'], limit: 3, after: pageCursor(many[6]!, 'age') });
+    expect(page.map((one) => one.caseId)).toEqual(['exception:statement:b00013', 'exception:statement:b00020', 'exception:statement:b00027']);
+  });
+});

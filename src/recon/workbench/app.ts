@@ -26,7 +26,7 @@ import {
   refuseCardNumbers,
   WorkbenchError,
 } from './cases';
-import { candidateQuery, type CaseCandidates, chosenCandidate, matchCandidateWrites, rankCandidates, subjectOf } from './candidates';
+import { candidateQuery, type CaseCandidates, chosenCandidate, matchCandidateWrites, matchPartners, rankCandidates, subjectOf, undoMatchWrites } from './candidates';
 import { createLogger } from '../../lambda/logger';
 import { containsPan } from '../../domain/pan';
 import { dashboardData } from './dashboard';
@@ -460,6 +460,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
    * adjustment path (ADJ-1: the reopen's balanced reversing entry, once), its event recorded as the undo.
    */
   async function undo(current: ExceptionCase, action: Extract<CaseAction, { type: 'undo' }>, actor: Actor, expectedVersion: number): Promise<{ case: ExceptionCase; event: CaseEvent }> {
+    if (matchPartners(current).length > 0) return undoMatch(current, action, actor, expectedVersion);
     const at = clock.now().toISOString();
     const decided = applyCaseAction(current, action, actor, at, expectedVersion);
     const conflict = () => new WorkbenchError('CONFLICT', `case ${current.caseId} was changed by someone else a moment ago; reload it to see the change and try again`);
@@ -496,6 +497,26 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
       if (error instanceof CaseVersionConflict) throw conflict();
       throw error;
     }
+  }
+
+  /**
+   * WB-1: a match that resolved several cases is undone as one action: every case of it OPEN again
+   * in one conditional write of them all (saveAll), or none when any refuses or moved a moment ago.
+   */
+  async function undoMatch(current: ExceptionCase, action: Extract<CaseAction, { type: 'undo' }>, actor: Actor, expectedVersion: number): Promise<{ case: ExceptionCase; event: CaseEvent }> {
+    const partners = new Map<string, ExceptionCase | undefined>();
+    for (const id of matchPartners(current)) partners.set(id, await store.get(id));
+    const writes = undoMatchWrites({ subjectCase: current, partners, action, actor, at: clock.now().toISOString(), expectedVersion });
+    if (!candidateSource)
+      throw new WorkbenchError('UNAVAILABLE', `this workbench cannot write several cases at once, so the match of case ${current.caseId} cannot be undone here; nothing was changed`);
+    try {
+      await candidateSource.saveAll(writes);
+    } catch (error) {
+      if (error instanceof CaseVersionConflict)
+        throw new WorkbenchError('CONFLICT', `case ${error.caseId} was changed by someone else a moment ago; nothing was undone. Reload the case and try again`);
+      throw error;
+    }
+    return { case: writes[0]!.next, event: writes[0]!.event };
   }
 
   async function detailPage(caseId: string, actor: Actor, csrfSubject: string, status: number, flash?: { kind: 'ok' | 'error'; message: string }): Promise<WorkbenchResponse> {

@@ -18,7 +18,7 @@
 import { compileRuleSet, type CompiledRuleSet, type CompiledTolerance, defaultRuleSet } from '../matching/rules';
 import { dayNumber, normaliseReference } from '../matching/rows';
 import { currencyExponent, fromMinorUnits, isKnownCurrency } from '../../domain/money';
-import { type Actor, applyCaseAction, type CaseEvent, type ExceptionCase, WorkbenchError } from './cases';
+import { type Actor, applyCaseAction, type CaseAction, type CaseEvent, type ExceptionCase, type Resolution, WorkbenchError } from './cases';
 import { dayText } from './sla';
 
 /** One unmatched row of an open case, as the candidate search sees it (masked like the case, PCI-3). */
@@ -491,7 +491,9 @@ export function matchCandidateWrites(input: {
     `matched ${subject.side} ${subject.id} with ${candidate.rows.length === 1 ? `${candidate.side} ${candidate.rows[0]!.id}` : `${candidate.rows.length} ${candidate.side} items`} (${reasons})${
       left.length ? `; not in this match: ${left.map((row) => row.id).join(', ')}` : ''
     }`;
-  const writes = [applyCaseAction(subjectCase, { type: 'resolve', resolution: 'MATCHED_MANUALLY', note, ledgerEntryIds: ledgerIds }, actor, at, input.expectedVersion)];
+  // Every case this one action resolves: each records the group, so an undo of any of them takes them all back.
+  const matchedCases = [...new Set([subjectCase.caseId, ...candidate.caseIds])].sort();
+  const writes = [applyCaseAction(subjectCase, { type: 'resolve', resolution: 'MATCHED_MANUALLY', note, ledgerEntryIds: ledgerIds, matchedCases }, actor, at, input.expectedVersion)];
   for (const caseId of candidate.caseIds) {
     if (caseId === subjectCase.caseId) continue;
     const other = input.cases.get(caseId);
@@ -505,8 +507,75 @@ export function matchCandidateWrites(input: {
     }
     const ids = candidate.side === 'ledger' ? candidate.rows.filter((row) => row.caseId === caseId).map((row) => row.id) : [subject.id];
     writes.push(
-      applyCaseAction(other, { type: 'resolve', resolution: 'MATCHED_MANUALLY', note: `matched with case ${subjectCase.caseId} (${candidate.key})`, ledgerEntryIds: ids }, actor, at, other.version),
+      applyCaseAction(
+        other,
+        { type: 'resolve', resolution: 'MATCHED_MANUALLY', note: `matched with case ${subjectCase.caseId} (${candidate.key})`, ledgerEntryIds: ids, matchedCases },
+        actor,
+        at,
+        other.version,
+      ),
     );
+  }
+  return writes;
+}
+
+// ---------------------------------------------------------------------------
+// Undoing a match that resolved several cases: all of them or none
+
+/** The other cases one match resolved together with `c` (its resolution's group, WB-1); none when it was resolved alone. */
+export function matchPartners(c: ExceptionCase): string[] {
+  return (c.resolution?.matchedCases ?? []).filter((id) => id !== c.caseId);
+}
+
+/** Whether `partner` still holds the resolution of the same match as `subject` (nothing has moved it on since). */
+function sameMatch(subject: Resolution, subjectId: string, partner: ExceptionCase): boolean {
+  const r = partner.resolution;
+  return partner.status === 'RESOLVED' && r !== undefined && r.kind === subject.kind && r.at === subject.at && r.by === subject.by && (r.matchedCases ?? []).includes(subjectId);
+}
+
+/** Why a partner of the match can no longer be undone with it: its status now, and what moved it. */
+function movedOn(partner: ExceptionCase): string {
+  if (partner.status === 'RESOLVED' || partner.status === 'WRITTEN_OFF') {
+    const r = partner.resolution;
+    return `it is ${partner.status} by another action since${r ? ` (${r.kind} by ${r.by} at ${r.at})` : ''}`;
+  }
+  const undone = partner.undone ? ` (its resolution was taken back by ${partner.undone.undoneBy} at ${partner.undone.undoneAt})` : '';
+  return `it is ${partner.status} now${undone}`;
+}
+
+/**
+ * Pure: the writes that undo a match which resolved several cases (the subject's resolution names
+ * them, WB-1 / REC-MATCH-1), as one action: every case of the match OPEN again, each through
+ * applyCaseAction (role, status, closed period, version: the subject at the version the person saw,
+ * the others at the versions just read), each event naming the undo and the cases undone with it.
+ * Refused whole, naming the case and why, when a case of the match no longer exists or has moved on
+ * since (reopened, resolved or written off by another action): undoing the rest would leave it
+ * resolved against rows that are candidates again.
+ */
+export function undoMatchWrites(input: {
+  subjectCase: ExceptionCase;
+  /** The other cases of the match (matchPartners), as stored now; undefined for one that no longer exists. */
+  partners: ReadonlyMap<string, ExceptionCase | undefined>;
+  action: Extract<CaseAction, { type: 'undo' }>;
+  actor: Actor;
+  at: string;
+  expectedVersion: number;
+}): { next: ExceptionCase; event: CaseEvent }[] {
+  const { subjectCase, action, actor, at } = input;
+  const ids = matchPartners(subjectCase);
+  // The subject first: a refusal of its own (role, nothing to undo, closed period, stale form) names it.
+  const writes = [applyCaseAction(subjectCase, { ...action, undoneWith: ids }, actor, at, input.expectedVersion)];
+  const resolution = subjectCase.resolution!;
+  for (const id of ids) {
+    const partner = input.partners.get(id);
+    const refusal = (why: string) =>
+      new WorkbenchError(
+        'CONFLICT',
+        `case ${subjectCase.caseId} was matched together with case ${id} in one action (${resolution.kind} by ${resolution.by} at ${resolution.at}), so they are undone together; but case ${id} ${why}. Nothing was undone: work case ${id} first, or reopen case ${subjectCase.caseId} on its own`,
+      );
+    if (!partner) throw refusal('no longer exists');
+    if (!sameMatch(resolution, subjectCase.caseId, partner)) throw refusal(`has moved on: ${movedOn(partner)}`);
+    writes.push(applyCaseAction(partner, { ...action, undoneWith: [subjectCase.caseId, ...ids.filter((other) => other !== id)] }, actor, at, partner.version));
   }
   return writes;
 }

@@ -59,6 +59,11 @@ export interface Resolution {
   at: string;
   /** ADJ-1: the adjusting entry the resolution booked (an approved write-off or suspense booking). */
   adjustment?: AdjustmentRef;
+  /**
+   * REC-MATCH-1: every case one match action resolved, this one included (sorted), when it resolved
+   * more than one (a line matched with other cases' entries): undo takes them back together (WB-1).
+   */
+  matchedCases?: string[];
 }
 
 export interface ExceptionCase {
@@ -134,7 +139,14 @@ export interface CaseTotals {
 export type CaseAction =
   | { type: 'comment'; note: string }
   | { type: 'assign'; assignee: string }
-  | { type: 'resolve'; resolution: (typeof RESOLVE_KINDS)[number]; note: string; ledgerEntryIds?: string[] }
+  | {
+      type: 'resolve';
+      resolution: (typeof RESOLVE_KINDS)[number];
+      note: string;
+      ledgerEntryIds?: string[];
+      /** Every case the same match action resolves, this one included: the match's (candidates.ts), never read from a request. */
+      matchedCases?: readonly string[];
+    }
   | { type: 'confirm-match'; note?: string }
   | { type: 'reject-match'; note: string }
   | { type: 'propose-write-off'; note: string; target?: AdjustmentTarget }
@@ -146,7 +158,13 @@ export type CaseAction =
    * booked adjustment is reversed (ADJ-1). `closedThrough` ("YYYY-MM", the last closed month) is the
    * caller's (the period calendar), never read from a request.
    */
-  | { type: 'undo'; note: string; closedThrough?: string };
+  | {
+      type: 'undo';
+      note: string;
+      closedThrough?: string;
+      /** The other cases undone in the same action (a match that resolved them together): the caller's, never read from a request. */
+      undoneWith?: readonly string[];
+    };
 export type CaseActionType = CaseAction['type'];
 export const CASE_ACTION_TYPES: readonly CaseActionType[] = [
   'comment',
@@ -390,13 +408,23 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
       requireStatus(current, ['OPEN'], 'resolving');
       if (current.kind !== 'exception') throw new WorkbenchError('CONFLICT', `case ${current.caseId} is a proposed match: confirm or reject it`);
       const { writeOff: _writeOff, ...rest } = next;
+      // REC-MATCH-1: one match resolving several cases records them all (this one included), so undo finds them.
+      const matchedCases = action.matchedCases && action.matchedCases.some((id) => id !== current.caseId) ? [...new Set([current.caseId, ...action.matchedCases])].sort() : undefined;
       next = {
         ...rest,
         status: 'RESOLVED',
-        resolution: { kind: action.resolution, note: action.note, ...(action.ledgerEntryIds ? { ledgerEntryIds: action.ledgerEntryIds } : {}), by: actor.user, at },
+        resolution: {
+          kind: action.resolution,
+          note: action.note,
+          ...(action.ledgerEntryIds ? { ledgerEntryIds: action.ledgerEntryIds } : {}),
+          by: actor.user,
+          at,
+          ...(matchedCases ? { matchedCases } : {}),
+        },
       };
       note = action.note;
       detail = action.ledgerEntryIds ? `${action.resolution}: ${action.ledgerEntryIds.join(', ')}` : action.resolution;
+      if (matchedCases) detail += `; one match with case ${matchedCases.filter((id) => id !== current.caseId).join(', case ')}`;
       break;
     }
     case 'confirm-match':
@@ -478,6 +506,7 @@ export function applyCaseAction(current: ExceptionCase, action: CaseAction, acto
       next = { ...rest, status: 'OPEN', undone: { kind: resolution.kind, by: resolution.by, at: resolution.at, undoneBy: actor.user, undoneAt: at } };
       note = action.note;
       detail = `undid ${resolution.kind} of ${resolution.by} (${resolution.at})${resolution.ledgerEntryIds?.length ? `: ${resolution.ledgerEntryIds.join(', ')}` : ''}`;
+      if (action.undoneWith?.length) detail += `; undone with case ${action.undoneWith.join(', case ')} (one match, one undo)`;
       break;
     }
   }

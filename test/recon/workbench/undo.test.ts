@@ -5,7 +5,11 @@
  * the reason (already undone, by whom, when); an undo after the period closed is refused and
  * changes nothing. Generated: whatever resolution a case had, undo restores the case it came from
  * (but for version, time and the undo record). A grouped case (a batch line and its items, one case:
- * REC-CASE-1) matched whole is undone as one, its items candidates again.
+ * REC-CASE-1) matched whole is undone as one, its items candidates again. A match that resolved two
+ * cases (a line with another case's entry) is undone from either case as one action: both OPEN again,
+ * each history naming the undo and the other case, the entry a candidate again; refused whole,
+ * naming the partner and why, when it moved on since (written off, reopened), in a closed period,
+ * or when it changed between the read and the write.
  */
 import fc from 'fast-check';
 import { createWorkbenchApp, csrfToken } from '../../../src/recon/workbench/app';
@@ -181,6 +185,167 @@ describe('undo of a grouped case (REC-CASE-1)', () => {
     expect(again.key).toBe(candidate.key);
     expect((await call('POST', batch.caseId, { type: 'match-candidate', candidate: again.key, expectedVersion: 3 })).status).toBe(200);
     expect((await store.get(batch.caseId))!.status).toBe('RESOLVED');
+  });
+});
+
+describe('undo of a match that resolved two cases (WB-1, REC-MATCH-1)', () => {
+  const ACCOUNT = 'ACC-U';
+  const AS_OF = '2025-03-04';
+  const lone = (side: 'statement' | 'ledger', id: string, amount: string, extra: Partial<ExceptionCase> = {}) =>
+    exceptionCase({
+      caseId: `exception:${side}:${id}`,
+      side,
+      accountId: ACCOUNT,
+      amount,
+      asOf: AS_OF,
+      ageDays: 1,
+      ...(side === 'statement' ? { statementLineId: id } : { statementLineId: undefined }),
+      ...extra,
+    });
+  /** A statement line and another case's ledger entry of its amount: matching the line resolves both cases. */
+  const line = lone('statement', 'XLINE-1', '80.00', { bankReference: 'INV-80' });
+  const entry = lone('ledger', 'XE-80', '80.00');
+
+  async function setUpPair(options: { closedThrough?: string } = {}) {
+    const store = memoryStore();
+    const ledger = memoryLedger({ [ACCOUNT]: { accountId: 'SETTLE-EUR-001', currency: 'EUR' } });
+    await store.applyImport('run-pair', { raised: [line, entry].map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    const app = createWorkbenchApp({
+      store,
+      authenticator: { authenticate: async (request) => ACTORS[request.headers['x-test-user'] ?? '']! },
+      clock: steppingClock('2025-03-05T12:00:00.000Z'),
+      csrfSecret: SECRET,
+      ledger: ledger.deps,
+      ...(options.closedThrough ? { periods: { closedThrough: async () => options.closedThrough } } : {}),
+    });
+    type Answer = { case: ExceptionCase; candidates?: { candidates: { key: string }[] }; error?: { message: string } };
+    const call = async (user: string, caseId: string, body?: Record<string, unknown>) => {
+      const response = await app({
+        method: body ? 'POST' : 'GET',
+        path: `/api/cases/${encodeURIComponent(caseId)}${body ? '/actions' : ''}`,
+        query: {},
+        headers: { 'x-test-user': user, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : '',
+      });
+      return { status: response.status, body: JSON.parse(response.body) as Answer };
+    };
+    /** An action at the version stored now. */
+    const act = async (user: string, caseId: string, fields: Record<string, unknown>) => call(user, caseId, { expectedVersion: (await store.get(caseId))!.version, ...fields });
+    const match = async () => {
+      const offered = (await call('rita', line.caseId)).body.candidates?.candidates.map((c) => c.key);
+      expect(offered).toContain('ledger:XE-80');
+      expect((await act('rita', line.caseId, { type: 'match-candidate', candidate: 'ledger:XE-80' })).status).toBe(200);
+      for (const c of [line, entry]) expect(await store.get(c.caseId)).toMatchObject({ status: 'RESOLVED', resolution: { matchedCases: [entry.caseId, line.caseId] } });
+    };
+    const snapshot = async () => Promise.all([line, entry].map(async (c) => ({ case: await store.get(c.caseId), history: await store.history(c.caseId) })));
+    return { store, call, act, match, snapshot };
+  }
+
+  /** The case as imported, but for what any action changes (version, time, the undo record). */
+  const asImported = (c: ExceptionCase | undefined) => {
+    const { version: _v, updatedAt: _u, undone: _d, ...rest } = c!;
+    return rest;
+  };
+
+  it.each([
+    ['the line', line],
+    ['the entry (the partner)', entry],
+  ])('undoing %s reopens both cases as one action, each history naming the undo and the other case; the entry is a candidate again and rematches', async (_which, undone) => {
+    const { store, call, act, match } = await setUpPair();
+    await match();
+    expect((await call('rita', line.caseId)).body.candidates).toBeUndefined();
+
+    const answer = await act('rita', undone.caseId, { type: 'undo', note: 'wrong entry' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.case).toMatchObject({ caseId: undone.caseId, status: 'OPEN', version: 3 });
+    for (const [c, other] of [
+      [line, entry],
+      [entry, line],
+    ] as const) {
+      const after = (await store.get(c.caseId))!;
+      expect(asImported(after)).toEqual(asImported(c));
+      expect([after.version, after.undone?.kind, after.undone?.undoneBy]).toEqual([3, 'MATCHED_MANUALLY', reconciler.user]);
+      const history = await store.history(c.caseId);
+      expect(history.map((event) => [event.version, event.action, event.from, event.to])).toEqual([
+        [1, 'import', undefined, 'OPEN'],
+        [2, 'resolve', 'OPEN', 'RESOLVED'],
+        [3, 'undo', 'RESOLVED', 'OPEN'],
+      ]);
+      expect(history[1]!.detail).toContain(`one match with case ${other.caseId}`);
+      expect(history[2]).toMatchObject({ actor: reconciler.user, note: 'wrong entry' });
+      expect(history[2]!.detail).toMatch(new RegExp(`^undid MATCHED_MANUALLY of rita@bank\\.example .*; undone with case ${other.caseId.replace(/[.:]/g, '\\$&')} \\(one match, one undo\\)$`));
+    }
+    // The entry's row is a candidate of the line again, and the two match again.
+    expect((await call('rita', line.caseId)).body.candidates?.candidates[0]?.key).toBe('ledger:XE-80');
+    await match();
+  });
+
+  it('a comment on the partner since (a new version, the same match) does not stand in the way', async () => {
+    const { store, act, match } = await setUpPair();
+    await match();
+    expect((await act('rita', entry.caseId, { type: 'comment', note: 'checked' })).status).toBe(200);
+    expect((await act('rita', line.caseId, { type: 'undo', note: 'undo' })).status).toBe(200);
+    expect([(await store.get(line.caseId))!.status, (await store.get(entry.caseId))!.status, (await store.get(entry.caseId))!.version]).toEqual(['OPEN', 'OPEN', 4]);
+  });
+
+  it('refused, naming the partner and why, when the partner was written off since; nothing changes', async () => {
+    const { store, act, match, snapshot } = await setUpPair();
+    await match();
+    expect((await act('rita', entry.caseId, { type: 'reopen', note: 'not this one' })).status).toBe(200);
+    expect((await act('rita', entry.caseId, { type: 'propose-write-off', note: 'rounding' })).status).toBe(200);
+    expect((await act('anna', entry.caseId, { type: 'approve-write-off' })).status).toBe(200);
+    const before = await snapshot();
+    const refused = await act('rita', line.caseId, { type: 'undo', note: 'undo' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.message).toContain(`case ${line.caseId} was matched together with case ${entry.caseId}`);
+    expect(refused.body.error?.message).toContain(`but case ${entry.caseId} has moved on: it is WRITTEN_OFF by another action since (WRITTEN_OFF by anna@bank.example`);
+    expect(refused.body.error?.message).toContain('Nothing was undone');
+    expect(await snapshot()).toEqual(before);
+    expect((await store.get(line.caseId))!.status).toBe('RESOLVED');
+  });
+
+  it('refused when the partner was reopened since (it is OPEN), and when the period is closed; nothing changes', async () => {
+    const reopened = await setUpPair();
+    await reopened.match();
+    expect((await reopened.act('rita', entry.caseId, { type: 'reopen', note: 'look again' })).status).toBe(200);
+    const before = await reopened.snapshot();
+    const refused = await reopened.act('rita', line.caseId, { type: 'undo', note: 'undo' });
+    expect([refused.status, refused.body.error?.message]).toEqual([409, expect.stringContaining(`but case ${entry.caseId} has moved on: it is OPEN now`)]);
+    expect(await reopened.snapshot()).toEqual(before);
+
+    const closed = await setUpPair({ closedThrough: '2025-03' });
+    await closed.match();
+    const closedBefore = await closed.snapshot();
+    for (const c of [line, entry]) {
+      const answer = await closed.act('rita', c.caseId, { type: 'undo', note: 'too late' });
+      expect([answer.status, answer.body.error?.message]).toEqual([409, expect.stringContaining('is in period 2025-03, which is closed (closed through 2025-03)')]);
+    }
+    expect(await closed.snapshot()).toEqual(closedBefore);
+  });
+
+  it('the partner changed a moment ago (between reading it and writing): 409, nothing undone', async () => {
+    const { store, act, match, snapshot } = await setUpPair();
+    await match();
+    const before = await snapshot();
+    const read = store.get.bind(store);
+    let armed = true;
+    // Someone comments on the partner right after the undo has read it.
+    store.get = async (caseId: string) => {
+      const found = await read(caseId);
+      if (caseId === entry.caseId && armed && found) {
+        armed = false;
+        const { next, event } = applyCaseAction(found, { type: 'comment', note: 'meanwhile' }, approver, '2025-03-05T12:30:00.000Z', found.version);
+        await store.save(next, event);
+      }
+      return found;
+    };
+    const answer = await act('rita', line.caseId, { type: 'undo', note: 'undo' });
+    expect(armed).toBe(false);
+    expect([answer.status, answer.body.error?.message]).toEqual([409, `case ${entry.caseId} was changed by someone else a moment ago; nothing was undone. Reload the case and try again`]);
+    const after = await snapshot();
+    // The partner has the comment only; the line is as it was.
+    expect(after[0]).toEqual(before[0]);
+    expect(after[1]!.case).toMatchObject({ status: 'RESOLVED', version: before[1]!.case!.version + 1 });
   });
 });
 

@@ -173,9 +173,10 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
     // TransactWriteItems of a Delete and a Put is authorised per item.
     workbenchSessions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
     // A case's open rows (src/adapters/aws/dynamo-workbench-store.ts) are put before it opens and deleted after it
-    // closes (PutItem, DeleteItem); a candidate lookup checks its rows' cases (BatchGetItem); every index is queried.
+    // closes (PutItem, DeleteItem); a candidate lookup and a save read the cases' states (BatchGetItem); a save's
+    // transaction ADDs to a counts item (UpdateItem); every index is queried.
     workbench: {
-      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName),
     },
     // ADJ-1: an approved write-off is one ledger sequence: TransactWriteItems of the journal Put and the
@@ -185,13 +186,14 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
     reference: { actions: ['dynamodb:GetItem'] },
   },
   // The import: the run marker (GetItem, conditional PutItem), the cases of the run's accounts
-  // (Query on byAccount), the plan's TransactWriteItems of Puts (authorised as PutItem per item),
-  // refreshed cases (UpdateItem), and open rows: new cases' in BatchWriteItem, a reopened case's
-  // put, a cleared case's deleted (Query of its partition, DeleteItem).
+  // (Query on byAccount), whether the table holds any case yet (a one-item Query per status on
+  // byStatus: the counts start complete), the plan's TransactWriteItems of Puts (authorised as PutItem per item),
+  // refreshed cases and the counts in its transactions (UpdateItem), and open rows: new cases' in
+  // BatchWriteItem, a reopened case's put, a cleared case's deleted (Query of its partition, DeleteItem).
   'reconcile-cases': {
     workbench: {
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
-      indexes: [WORKBENCH_INDEXES.byAccount.indexName],
+      indexes: [WORKBENCH_INDEXES.byStatus.indexName, WORKBENCH_INDEXES.byAccount.indexName],
     },
   },
 };

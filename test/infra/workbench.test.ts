@@ -95,7 +95,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
     const statements = statementsOf(policy.config.policy);
     const table = statements.find((statement) => statement.Sid === 'TableWorkbench')!;
-    expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
+    expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
     expect(table.Resource).toEqual([names.tableArn('workbench')]);
     // The indexes serve Query only (IAM-1): lists by age and urgency, accounts, and the candidates' open rows.
     const indexes = statements.find((statement) => statement.Sid === 'TableWorkbenchIndexes')!;
@@ -186,7 +186,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
   });
-  test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only the import's reads and writes (Query on byAccount)", () => {
+  test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only the import's reads and writes (Query on byStatus and byAccount)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-cases'));
     expect(block(fn.config.environment)!.variables).toEqual({ WORKBENCH_TABLE: names.tableName('workbench'), EVENT_BUS_NAME: names.busName });
     expect(fn.config).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], reserved_concurrent_executions: config.functions['reconcile-cases'].reservedConcurrency });
@@ -204,7 +204,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
         Resource: [names.tableArn('workbench')],
       },
-      { Sid: 'TableWorkbenchIndexes', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [names.tableIndexArn('workbench', 'byAccount')] },
+      { Sid: 'TableWorkbenchIndexes', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [names.tableIndexArn('workbench', 'byStatus'), names.tableIndexArn('workbench', 'byAccount')] },
     ]);
     expect(byAction('s3:')).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${names.analyticsBucketArn}/matches/runs/*/cases.json`, `${names.analyticsBucketArn}/matches/runs/*/outward-events.json`] },

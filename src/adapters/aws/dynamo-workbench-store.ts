@@ -16,21 +16,25 @@
  * - `save` is one TransactWriteItems: the case conditional on the version it started from, and
  *   its event conditional on not existing. A lost condition is a CaseVersionConflict.
  *   `saveAll` (a candidate match) is one TransactWriteItems of every case and event: at most
- *   MAX_SAVE_ALL_CASES (50) cases, DynamoDB's 100 items; a larger one is refused whole before
- *   anything is written (DynamoDB cannot make it atomic).
+ *   MAX_SAVE_ALL_CASES (49) cases, DynamoDB's 100 items with the counts update; a larger one is
+ *   refused whole before anything is written (DynamoDB cannot make it atomic).
  * - `applyImport` writes the plan's raised, reopened and cleared cases in transactions of ≤ 100
- *   items (a case and its event always together). DynamoDB cannot make a larger plan one
+ *   items (a case and its event always together, with the chunk's counts update and a marker
+ *   named by its content, so a retried chunk that committed is neither written nor counted twice). DynamoDB cannot make a larger plan one
  *   transaction, so every write is conditional AND idempotent (re-writing what this same plan
  *   already wrote succeeds), and the run marker is written last: a retried import after a crash
  *   completes without duplicating. A refreshed case (the run reports it again: run id, as-of date,
  *   age, and a grouped case's members) is an UpdateItem of those fields only, as the embedded
  *   store's refresh: it never undoes a person's concurrent action and never conflicts with one.
+ * - the list's counts are counters kept in the same transactions (COUNTS_PARTITION): counts()
+ *   reads a few items, never the cases (a table filled before the counters existed is read whole);
  * - each imported run's statistics (REC-DASH-1) are one item `RUNSTATS` / `RUN#<runId>` (the
  *   dashboards read the one partition), written before the run marker, once.
  * - `list` pages by cursor (`after`, cursor.ts): each status is read from just after the cursor's
  *   key in its index, in order, so a deep page costs what the first does.
  * Throttling, 5xx and transaction conflicts are TransientStoreError (src/adapters/aws/errors.ts).
  */
+import { createHash } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient, QueryCommandInput, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { BatchGetItemCommand, BatchWriteItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -59,8 +63,10 @@ const DEFAULT_LIMIT = 200;
 const MAX_LIMIT = 1000;
 /** DynamoDB's limit of items per TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
-/** A case and its event are two items: the most cases one saveAll can write atomically. */
-export const MAX_SAVE_ALL_CASES = MAX_TRANSACTION_ITEMS / 2;
+/** A case and its event are two items, and one item updates the counts: the most cases one saveAll can write atomically. */
+export const MAX_SAVE_ALL_CASES = Math.floor((MAX_TRANSACTION_ITEMS - 1) / 2);
+/** An import's transaction: cases and events, its counts update and its chunk marker. */
+const IMPORT_CHUNK_ITEMS = MAX_TRANSACTION_ITEMS - 2;
 /** DynamoDB's limits of keys per BatchGetItem and requests per BatchWriteItem. */
 const BATCH_GET_KEYS = 100;
 const BATCH_WRITE_ITEMS = 25;
@@ -73,6 +79,34 @@ const OPEN_STATUSES: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL'];
 /** REC-DASH-1: the partition of the imported runs' statistics, one item per run. */
 export const RUN_STATS_PARTITION = 'RUNSTATS';
 export const runStatsSort = (runId: string): string => `RUN#${runId}`;
+
+/**
+ * The list's counts (on every list page: O(1) at any size, not a read of every open case): items
+ * `COUNTS` / `SHARD#<nn>` holding, per status, `S#<status>` cases and, per reason, `R#<reason>`
+ * OPEN and PENDING_APPROVAL cases. Every write that moves a case's status or reason ADDs the
+ * difference to one shard in its own transaction (a random shard: concurrent actions seldom
+ * touch the same item); counts() sums the shards. `COUNTS` / `READY` says every case of the table
+ * was written with counts (written by the first import into an empty table); without it, counts()
+ * reads the cases (a table filled before the counts existed).
+ */
+export const COUNTS_PARTITION = 'COUNTS';
+export const COUNTS_READY = 'READY';
+const COUNT_SHARDS = 16;
+const countsShardSort = (shard: number): string => `SHARD#${String(shard).padStart(2, '0')}`;
+/** An import transaction's marker (`RUN#<runId>` / `CHUNK#<hash of its cases and versions>`): a retried chunk that committed before is not counted twice. */
+export const importChunkSort = (hash: string): string => `CHUNK#${hash}`;
+const STATUS_COUNTER = 'S#';
+const REASON_COUNTER = 'R#';
+
+type CountDelta = Map<string, number>;
+
+/** Adds (sign 1) or takes away (sign -1) one case's status and, when it is OPEN or PENDING_APPROVAL, its reason. */
+function countCase(delta: CountDelta, c: { status: string; reason: string } | undefined, sign: 1 | -1): void {
+  if (!c) return;
+  const bump = (name: string) => delta.set(name, (delta.get(name) ?? 0) + sign);
+  bump(`${STATUS_COUNTER}${c.status}`);
+  if ((OPEN_STATUSES as readonly string[]).includes(c.status)) bump(`${REASON_COUNTER}${c.reason}`);
+}
 
 type Item = Record<string, AttributeValue>;
 /** A query on the workbench table: the table name and paging are added by queryPages. */
@@ -365,13 +399,40 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     if (writes.length === 0) return;
     if (writes.length > MAX_SAVE_ALL_CASES) {
       throw new RangeError(
-        `${writes.length} cases cannot be written in one transaction (DynamoDB takes ${MAX_TRANSACTION_ITEMS} items: ${MAX_SAVE_ALL_CASES} cases and their events); nothing was written`,
+        `${writes.length} cases cannot be written in one transaction (DynamoDB takes ${MAX_TRANSACTION_ITEMS} items: ${MAX_SAVE_ALL_CASES} cases, their events and the counts); nothing was written`,
       );
     }
     await this.writeCases(writes);
   }
 
+  /** The counts' shards summed (one Query of a few items), or the cases read when the table predates the counts. */
   async counts(): Promise<CaseCounts> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': { S: COUNTS_PARTITION } },
+      ConsistentRead: true,
+    });
+    if (!items.some((item) => item[SK]?.S === COUNTS_READY)) return this.countsByReading();
+    const totals = new Map<string, number>();
+    for (const item of items) {
+      for (const [name, value] of Object.entries(item)) {
+        if ((name.startsWith(STATUS_COUNTER) || name.startsWith(REASON_COUNTER)) && value.N !== undefined) totals.set(name, (totals.get(name) ?? 0) + Number(value.N));
+      }
+    }
+    const counts: CaseCounts = { byStatus: {}, openByReason: {} };
+    for (const status of CASE_STATUSES) {
+      const n = totals.get(`${STATUS_COUNTER}${status}`) ?? 0;
+      if (n > 0) counts.byStatus[status] = n;
+    }
+    for (const [name, n] of [...totals.entries()].sort(([a], [b]) => byteCompare(a, b))) {
+      if (name.startsWith(REASON_COUNTER) && n > 0) counts.openByReason[name.slice(REASON_COUNTER.length)] = n;
+    }
+    return counts;
+  }
+
+  /** The counts read from the cases themselves (every OPEN and PENDING_APPROVAL case, a COUNT of the others). */
+  private async countsByReading(): Promise<CaseCounts> {
     const counts: CaseCounts = { byStatus: {}, openByReason: {} };
     await Promise.all(
       CASE_STATUSES.map(async (status) => {
@@ -430,12 +491,23 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       };
       return { caseId: next.caseId, expectedVersion, items: [casePut, eventPut] };
     });
+    // The counts follow the statuses and reasons the cases leave and take (the stored ones: read
+    // consistently; the version conditions make sure they are the ones replaced).
+    const stored = await this.readStates(writes.filter(({ next }) => next.version > 1).map(({ next }) => next.caseId));
+    const delta: CountDelta = new Map();
+    for (const { next } of writes) {
+      const before = stored.get(next.caseId);
+      if (next.version > 1 && before?.version !== next.version - 1) continue; // the transaction's condition refuses it
+      countCase(delta, before, -1);
+      countCase(delta, next, 1);
+    }
+    const counts = this.countsUpdate(delta);
     // A case entering OPEN has its rows before it is OPEN (a lookup never misses an OPEN case's row).
     await inParallel(
       writes.filter(({ next, event }) => entersOpen(next, event)),
       ({ next }) => this.putRows(next),
     );
-    await this.transact(transaction);
+    await this.transact(transaction, counts ? [counts] : []);
     await inParallel(
       writes.filter(({ next, event }) => leavesOpen(next, event)),
       ({ next }) => this.deleteRows(next.caseId, next.version),
@@ -453,26 +525,43 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       plan.reopened.filter(({ next }) => next.status === 'OPEN'),
       ({ next }) => this.putRows(next),
     );
-    const writes: Write[] = [
-      ...plan.raised.map(({ next, event }) => ({ caseId: next.caseId, expectedVersion: 0, items: [this.raisedCasePut(next, runId), this.idempotentEventPut(event)] })),
+    await this.markCountsReadyIfEmpty();
+    const writes: (Write & { delta: CountDelta })[] = [
+      ...plan.raised.map(({ next, event }) => ({
+        caseId: next.caseId,
+        expectedVersion: 0,
+        items: [this.raisedCasePut(next, runId), this.idempotentEventPut(event)],
+        delta: (() => {
+          const delta: CountDelta = new Map();
+          countCase(delta, next, 1);
+          return delta;
+        })(),
+      })),
       ...[...plan.reopened, ...plan.cleared].map(({ next, event }) => ({
         caseId: next.caseId,
         expectedVersion: next.version - 1,
         items: [this.systemTransitionPut(next, runId), this.idempotentEventPut(event)],
+        // A system transition keeps the reason; it leaves the status its event names.
+        delta: (() => {
+          const delta: CountDelta = new Map();
+          if (event.from) countCase(delta, { status: event.from, reason: next.reason }, -1);
+          countCase(delta, next, 1);
+          return delta;
+        })(),
       })),
     ];
-    let chunk: Write[] = [];
+    let chunk: (Write & { delta: CountDelta })[] = [];
     let size = 0;
     for (const write of writes) {
-      if (size + write.items.length > MAX_TRANSACTION_ITEMS) {
-        await this.transact(chunk);
+      if (size + write.items.length > IMPORT_CHUNK_ITEMS) {
+        await this.importChunk(runId, chunk);
         chunk = [];
         size = 0;
       }
       chunk.push(write);
       size += write.items.length;
     }
-    if (chunk.length > 0) await this.transact(chunk);
+    if (chunk.length > 0) await this.importChunk(runId, chunk);
     await inParallel(plan.refreshed, (c) => this.refresh(c));
     await inParallel(plan.cleared, ({ next }) => this.deleteRows(next.caseId, next.version));
     // REC-DASH-1: the run's statistics before its marker, so a crash between them is retried whole.
@@ -646,14 +735,20 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     };
   }
 
-  /** One TransactWriteItems of `writes`; a failed condition is a CaseVersionConflict of its case. */
-  private async transact(writes: readonly Write[]): Promise<void> {
-    const items = writes.flatMap((write) => write.items);
+  /**
+   * One TransactWriteItems of `writes` and then `tail` (a counts update, a chunk marker); a failed
+   * condition is a CaseVersionConflict of its case, except a failed chunk marker (tail[markerAt]):
+   * the chunk committed before, and 'committed-before' is returned.
+   */
+  private async transact(writes: readonly Write[], tail: readonly TransactWriteItem[] = [], markerAt?: number): Promise<'written' | 'committed-before'> {
+    const items = [...writes.flatMap((write) => write.items), ...tail];
     try {
       await awsCall('workbench TransactWriteItems', () => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      return 'written';
     } catch (error) {
       if (errorName(error) !== 'TransactionCanceledException') throw error;
       const reasons = ((error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+      if (markerAt !== undefined && reasons[items.length - tail.length + markerAt] === 'ConditionalCheckFailed') return 'committed-before';
       const failed = reasons.findIndex((code) => code === 'ConditionalCheckFailed');
       if (failed >= 0) {
         let index = failed;
@@ -750,22 +845,95 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     return result;
   }
 
-  private async readStatuses(caseIds: readonly string[]): Promise<Map<string, string>> {
-    const statuses = new Map<string, string>();
-    let keys: Item[] = caseIds.map((caseId) => ({ [PK]: { S: WORKBENCH_KEYS.casePartition(caseId) }, [SK]: { S: WORKBENCH_KEYS.caseSort } }));
-    for (let attempt = 0; keys.length > 0; attempt += 1) {
-      if (attempt > 0) await sleep(backoffMs(attempt, 20));
-      const result = await awsCall('workbench BatchGetItem', () =>
-        this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#id, #status', ExpressionAttributeNames: { '#id': 'caseId', '#status': 'status' } } },
-          }),
-        ),
-      );
-      for (const item of result.Responses?.[this.tableName] ?? []) if (item.caseId?.S && item.status?.S) statuses.set(item.caseId.S, item.status.S);
-      keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+  /** The stored status, reason and version of each case (consistent BatchGetItem of 100 keys at a time; a missing case is absent). */
+  private async readStates(caseIds: readonly string[]): Promise<Map<string, { status: string; reason: string; version: number }>> {
+    const states = new Map<string, { status: string; reason: string; version: number }>();
+    const unique = [...new Set(caseIds)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
+      let keys: Item[] = unique.slice(start, start + BATCH_GET_KEYS).map((caseId) => ({ [PK]: { S: WORKBENCH_KEYS.casePartition(caseId) }, [SK]: { S: WORKBENCH_KEYS.caseSort } }));
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt > 0) await sleep(backoffMs(attempt, 20));
+        const result = await awsCall('workbench BatchGetItem', () =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: keys,
+                  ConsistentRead: true,
+                  ProjectionExpression: '#id, #status, #reason, #version',
+                  ExpressionAttributeNames: { '#id': 'caseId', '#status': 'status', '#reason': 'reason', '#version': 'version' },
+                },
+              },
+            }),
+          ),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          if (item.caseId?.S && item.status?.S) states.set(item.caseId.S, { status: item.status.S, reason: item.reason?.S ?? '', version: Number(item.version?.N ?? '0') });
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
     }
-    return statuses;
+    return states;
+  }
+
+  private async readStatuses(caseIds: readonly string[]): Promise<Map<string, string>> {
+    const states = await this.readStates(caseIds);
+    return new Map([...states].map(([caseId, state]) => [caseId, state.status]));
+  }
+
+  /** The Update that ADDs `delta` to one counts shard (`shard`, else a random one); none when nothing changes. */
+  private countsUpdate(delta: CountDelta, shard = Math.floor(Math.random() * COUNT_SHARDS)): TransactWriteItem | undefined {
+    const changes = [...delta.entries()].filter(([, n]) => n !== 0);
+    if (changes.length === 0) return undefined;
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: { [PK]: { S: COUNTS_PARTITION }, [SK]: { S: countsShardSort(shard) } },
+        UpdateExpression: `ADD ${changes.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(changes.map(([name], i) => [`#c${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(changes.map(([, n], i) => [`:c${i}`, { N: String(n) }])),
+      },
+    };
+  }
+
+  /**
+   * One transaction of an import: its cases and events, its counts update and a marker named by
+   * its content. A retry of the same chunk after it committed (a crash before the run marker)
+   * finds the marker and writes (and counts) nothing again.
+   */
+  private async importChunk(runId: string, chunk: readonly (Write & { delta: CountDelta })[]): Promise<void> {
+    const delta: CountDelta = new Map();
+    for (const write of chunk) for (const [name, n] of write.delta) delta.set(name, (delta.get(name) ?? 0) + n);
+    const hash = createHash('sha256')
+      .update(JSON.stringify(chunk.map((write) => [write.caseId, write.expectedVersion])))
+      .digest('hex')
+      .slice(0, 32);
+    const marker: TransactWriteItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: { [PK]: { S: WORKBENCH_KEYS.runPartition(runId) }, [SK]: { S: importChunkSort(hash) }, cases: { N: String(chunk.length) } },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      },
+    };
+    const counts = this.countsUpdate(delta, parseInt(hash.slice(0, 8), 16) % COUNT_SHARDS);
+    await this.transact(chunk, counts ? [marker, counts] : [marker], 0);
+  }
+
+  /** The first import into an empty table marks the counts complete (every case since is counted). */
+  private async markCountsReadyIfEmpty(): Promise<void> {
+    const readyKey = { [PK]: { S: COUNTS_PARTITION }, [SK]: { S: COUNTS_READY } };
+    const ready = await awsCall('workbench GetItem', () => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: readyKey, ConsistentRead: true })));
+    if (ready.Item) return;
+    const any = await Promise.all(CASE_STATUSES.map(async (status) => (await this.queryPages({ ...this.statusKey(status), Limit: 1 }).next()).value?.Items?.length ?? 0));
+    if (any.some((n) => n > 0)) return;
+    try {
+      await awsCall('workbench PutItem', () =>
+        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: readyKey, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } })),
+      );
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   /** Writes the case's open rows at its version: each only over rows of the same or an earlier version. */

@@ -172,7 +172,8 @@ describe('DynamoWorkbenchStore writes (transactions)', () => {
     const incoming = Array.from({ length: 120 }, (_, i) => exceptionCase(`n${String(i).padStart(3, '0')}`, { runId: 'run-1' }));
     const plan = planImport([], incoming, { runId: 'run-1', coveredAccounts: new Set(['ACC-1']) }, AT);
     await expect(store.applyImport('run-1', plan)).resolves.toBe(true);
-    expect(table.transactSizes).toEqual([100, 100, 40]);
+    // 49 cases and their events, the chunk's counts update and its marker.
+    expect(table.transactSizes).toEqual([100, 100, 46]);
     expect(table.events()).toHaveLength(120);
     expect(table.items.has('RUN#run-1|RUN')).toBe(true);
     await expect(store.applyImport('run-1', plan)).resolves.toBe(false);
@@ -190,7 +191,7 @@ describe('DynamoWorkbenchStore writes (transactions)', () => {
     table.failOnCall = { call: 2, error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) };
     await expect(store.applyImport('run-1', plan)).rejects.toBeInstanceOf(TransientStoreError);
     expect(table.items.has('RUN#run-1|RUN')).toBe(false);
-    expect(table.events()).toHaveLength(50);
+    expect(table.events()).toHaveLength(49);
 
     table.failOnCall = undefined;
     await expect(store.applyImport('run-1', plan)).resolves.toBe(true);
@@ -280,17 +281,20 @@ describe('DynamoWorkbenchStore open rows and access patterns', () => {
     await expect(store.candidateRows(query)).resolves.toEqual([expect.objectContaining({ id: 'L-1' })]);
   });
 
-  it('saveAll of more cases than one transaction holds is refused before anything is written; up to 50 is one TransactWriteItems', async () => {
-    const cases = Array.from({ length: 51 }, (_, i) => exceptionCase(`s${String(i).padStart(2, '0')}`));
+  it('saveAll of more cases than one transaction holds is refused before anything is written; up to 49 is one TransactWriteItems', async () => {
+    const cases = Array.from({ length: 50 }, (_, i) => exceptionCase(`s${String(i).padStart(2, '0')}`));
     await store.applyImport('run-1', { raised: cases.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
-    const writes = cases.map((c) => applyCaseAction(c, { type: 'comment', note: 'all at once' }, RECONCILER, AT, 1));
+    const writes = cases.map((c) => applyCaseAction(c, { type: 'resolve', resolution: 'BANK_ERROR', note: 'all at once' }, RECONCILER, AT, 1));
     table.transactSizes = [];
-    await expect(store.saveAll(writes)).rejects.toThrow(/51 cases cannot be written in one transaction.*nothing was written/);
+    await expect(store.saveAll(writes)).rejects.toThrow(/50 cases cannot be written in one transaction.*nothing was written/);
     expect(table.transactSizes).toEqual([]);
     expect(cases.every((c) => table.caseVersion(c.caseId) === '1')).toBe(true);
-    await store.saveAll(writes.slice(0, 50));
-    expect(table.transactSizes).toEqual([100]);
-    expect(table.caseVersion(cases[49]!.caseId)).toBe('2');
+    await store.saveAll(writes.slice(0, 49));
+    // 49 cases and their events, and the one counts update.
+    expect(table.transactSizes).toEqual([99]);
+    expect(await store.counts()).toEqual({ byStatus: { OPEN: 1, RESOLVED: 49 }, openByReason: { UNMATCHED: 1 } });
+    expect(table.caseVersion(cases[48]!.caseId)).toBe('2');
+    expect(table.caseVersion(cases[49]!.caseId)).toBe('1');
   });
 
   it('a cursor page reads each status from just after the cursor and asks for no more than the page; n / p are four one-item index reads', async () => {
@@ -328,5 +332,53 @@ describe('DynamoWorkbenchStore open rows and access patterns', () => {
     expect(table.items.get(`CASE#${incoming[5]!.caseId}|CASE`)).toMatchObject({ runId: { S: 'run-2' }, asOf: { S: '2025-03-05' }, ageDays: { N: '7' }, version: { N: '1' } });
     expect([...table.items.keys()].some((key) => key.startsWith(`CASE#${incoming[0]!.caseId}|ROW#`))).toBe(false);
     expect(await store.list({ status: ['OPEN'], limit: 1 })).toEqual([expect.objectContaining({ ageDays: 7 })]);
+  });
+});
+
+describe('DynamoWorkbenchStore counts', () => {
+  let table: FakeWorkbenchTable;
+  let store: DynamoWorkbenchStore;
+  beforeEach(() => {
+    table = new FakeWorkbenchTable();
+    store = new DynamoWorkbenchStore({ client: table.client, tableName: 'test-workbench' });
+  });
+  afterEach(() => table.mock.restore());
+  const calls = (command: string) => table.mock.calls().filter((call) => call.args[0].constructor.name === command);
+
+  it('after the first import into an empty table, counts are a few counter items: one Query of the COUNTS partition, no case read', async () => {
+    const cases = Array.from({ length: 30 }, (_, i) => exceptionCase(`c${String(i).padStart(2, '0')}`, { reason: i % 3 ? 'UNMATCHED' : 'DUPLICATE' }));
+    await store.applyImport('run-1', { raised: cases.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    expect(table.items.has('COUNTS|READY')).toBe(true);
+    table.mock.resetHistory();
+    await expect(store.counts()).resolves.toEqual({ byStatus: { OPEN: 30 }, openByReason: { DUPLICATE: 10, UNMATCHED: 20 } });
+    const queries = calls('QueryCommand').map((call) => call.args[0].input as { IndexName?: string; ExpressionAttributeValues: Record<string, { S?: string }> });
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toMatchObject({ ExpressionAttributeValues: { ':pk': { S: 'COUNTS' } } });
+    expect(queries[0]!.IndexName).toBeUndefined();
+    // A comment moves no count and touches no counter (no contention on the counters for most actions).
+    const commented = applyCaseAction(cases[0]!, { type: 'comment', note: 'looking' }, RECONCILER, AT, 1);
+    table.transactSizes = [];
+    await store.save(commented.next, commented.event);
+    expect(table.transactSizes).toEqual([2]);
+  });
+
+  it('a retried import whose first transactions committed before a crash counts each case once (the chunk markers)', async () => {
+    const incoming = Array.from({ length: 120 }, (_, i) => exceptionCase(`n${String(i).padStart(3, '0')}`));
+    const plan = planImport([], incoming, { runId: 'run-1', coveredAccounts: new Set(['ACC-1']) }, AT);
+    table.failOnCall = { call: 2, error: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) };
+    await expect(store.applyImport('run-1', plan)).rejects.toBeInstanceOf(TransientStoreError);
+    table.failOnCall = undefined;
+    await expect(store.applyImport('run-1', plan)).resolves.toBe(true);
+    await expect(store.counts()).resolves.toEqual({ byStatus: { OPEN: 120 }, openByReason: { UNMATCHED: 120 } });
+    expect([...table.items.keys()].filter((key) => key.startsWith('RUN#run-1|CHUNK#'))).toHaveLength(3);
+  });
+
+  it('a table that held cases before the counters existed is counted from its cases (no READY marker)', async () => {
+    const old = exceptionCase('old', { status: 'RESOLVED', version: 2 });
+    table.items.set(`CASE#${old.caseId}|CASE`, caseItem(old));
+    const c = exceptionCase('new');
+    await store.applyImport('run-1', { raised: [{ next: c, event: raisedEvent(c) }], refreshed: [], reopened: [], cleared: [] });
+    expect(table.items.has('COUNTS|READY')).toBe(false);
+    await expect(store.counts()).resolves.toEqual({ byStatus: { OPEN: 1, RESOLVED: 1 }, openByReason: { UNMATCHED: 1 } });
   });
 });

@@ -3,10 +3,10 @@
  * both adapters (SQLite in memory; DynamoDB on dynalite with the rehearsal's transactions): the
  * candidates' open rows (by reference, nearest amounts above and below, the case's own rows, only
  * OPEN cases' rows, following every status change), saveAll all or nothing, the urgency order,
- * n / p neighbours, cursor paging, and the as-of refresh of ages. Each is checked against a model
+ * n / p neighbours, cursor paging, the counts, and the as-of refresh of ages. Each is checked against a model
  * computed from the cases themselves (sla.ts, cursor.ts: the one definition of the orders).
  */
-import { type CaseEvent, type ExceptionCase, applyCaseAction } from '../../../src/recon/workbench/cases';
+import { type CaseEvent, type ExceptionCase, applyCaseAction, planImport } from '../../../src/recon/workbench/cases';
 import { minorOf, type OpenRow } from '../../../src/recon/workbench/candidates';
 import { pageCursor } from '../../../src/recon/workbench/cursor';
 import { type CandidateSource, type CaseFilter, type CaseNavigator, CaseVersionConflict, type WorkbenchStore } from '../../../src/recon/workbench/ports';
@@ -232,6 +232,48 @@ export function workbenchStoreContract(adapter: WorkbenchStoreAdapter): void {
           ).map((c) => c.caseId),
         );
       }
+    });
+
+    it('counts follow every import and action: cases by status, OPEN and PENDING_APPROVAL cases by reason, as counted from the cases', async () => {
+      const model = (cases: readonly ExceptionCase[]) => {
+        const byStatus: Record<string, number> = {};
+        const openByReason: Record<string, number> = {};
+        for (const c of cases) {
+          byStatus[c.status] = (byStatus[c.status] ?? 0) + 1;
+          if (c.status === 'OPEN' || c.status === 'PENDING_APPROVAL') openByReason[c.reason] = (openByReason[c.reason] ?? 0) + 1;
+        }
+        return { byStatus, openByReason };
+      };
+      const current = new Map<string, ExceptionCase>();
+      const cases = varied(30, 3).map((c) => ({ ...c, status: 'OPEN' as const }));
+      await seed(store, cases);
+      for (const c of cases) current.set(c.caseId, c);
+      expect(await store.counts()).toEqual(model([...current.values()]));
+      const next = random(19);
+      const act = async (c: ExceptionCase, action: Parameters<typeof applyCaseAction>[1], actor: Parameters<typeof applyCaseAction>[2] = RECONCILER) => {
+        const written = applyCaseAction(c, action, actor, T1, c.version);
+        await store.save(written.next, written.event);
+        current.set(c.caseId, written.next);
+      };
+      for (let step = 0; step < 40; step += 1) {
+        const c = [...current.values()][Math.floor(next() * current.size)]!;
+        if (c.status === 'OPEN') await act(c, next() < 0.5 ? { type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'timing' } : { type: 'propose-write-off', note: 'fee' });
+        else if (c.status === 'PENDING_APPROVAL') await act(c, next() < 0.5 ? { type: 'reject-write-off', note: 'no' } : { type: 'approve-write-off', note: 'ok' }, APPROVER);
+        else await act(c, next() < 0.5 ? { type: 'reopen', note: 'again' } : { type: 'comment', note: 'still closed' });
+      }
+      expect(await store.counts()).toEqual(model([...current.values()]));
+      // A later run: cleared, reopened and new cases are counted too.
+      const reported = [...current.values()].filter((c) => c.status !== 'OPEN' || next() < 0.5);
+      const plan = planImport(
+        [...current.values()],
+        [...reported.map((c) => ({ ...c, runId: 'run-2' })), lone('statement', 'new-one', { runId: 'run-2' })],
+        { runId: 'run-2', coveredAccounts: new Set(['ACC-0', 'ACC-1']) },
+        T1,
+      );
+      expect(plan.cleared.length).toBeGreaterThan(0);
+      await store.applyImport('run-2', plan);
+      for (const { next: written } of [...plan.raised, ...plan.reopened, ...plan.cleared]) current.set(written.caseId, written);
+      expect(await store.counts()).toEqual(model([...current.values()]));
     });
 
     it('a refresh moves run id, as-of date and age (and so the orders) without a version, never undoing a concurrent action', async () => {

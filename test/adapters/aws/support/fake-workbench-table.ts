@@ -1,7 +1,7 @@
 /**
  * A small in-memory workbench table behind aws-sdk-client-mock, for the paths dynalite cannot run
  * (it has no TransactWriteItems): GetItem, conditional PutItem / DeleteItem / UpdateItem (SET and
- * REMOVE), BatchGetItem, BatchWriteItem, TransactWriteItems (all-or-nothing, cancellation reasons
+ * REMOVE, or ADD), BatchGetItem, BatchWriteItem, TransactWriteItems (all-or-nothing, cancellation reasons
  * in item order) and Query on the table or an index of tables.ts (`#key = :key`, optionally AND a
  * sort-key comparison or begins_with; in sort-key order, ScanIndexForward, Limit and
  * ExclusiveStartKey). It evaluates the condition grammar DynamoWorkbenchStore uses. The real query
@@ -75,15 +75,21 @@ function conditionHolds(expression: string | undefined, names: Record<string, st
 }
 
 /** `SET #a = :a, #b = :b REMOVE #c, #d` applied to a copy of `item`. */
+/** `SET #a = :a, #b = :b REMOVE #c` or `ADD #a :a, #b :b` (numbers) applied to a copy of `item`. */
 function updated(item: Item, expression: string, names: Record<string, string>, values: Record<string, AttributeValue>): Item {
   const next = { ...item };
   const set = /SET (.*?)(?: REMOVE |$)/.exec(expression)?.[1];
   const remove = /REMOVE (.*)$/.exec(expression)?.[1];
+  const add = /^ADD (.*)$/.exec(expression)?.[1];
   for (const assignment of set ? set.split(', ') : []) {
     const [name, value] = assignment.split(' = ') as [string, string];
     next[names[name]!] = values[value]!;
   }
   for (const name of remove ? remove.split(', ') : []) delete next[names[name]!];
+  for (const addition of add ? add.split(', ') : []) {
+    const [name, value] = addition.split(' ') as [string, string];
+    next[names[name]!] = { N: String(Number(next[names[name]!]?.N ?? '0') + Number(values[value]!.N)) };
+  }
   return next;
 }
 
@@ -194,15 +200,24 @@ export class FakeWorkbenchTable {
       this.transactSizes.push(input.TransactItems.length);
       if (this.failOnCall?.call === this.transactSizes.length) throw this.failOnCall.error;
       if (input.TransactItems.length > MAX_TRANSACTION_ITEMS) throw Object.assign(new Error('too many items'), { name: 'ValidationException' });
-      const reasons = input.TransactItems.map(({ Put }) =>
-        conditionHolds(Put!.ConditionExpression!, Put!.ExpressionAttributeNames ?? {}, Put!.ExpressionAttributeValues ?? {}, this.items.get(key(Put!.Item!)))
+      const target = (item: TransactWriteItem) => item.Put ?? item.Update ?? item.Delete ?? item.ConditionCheck!;
+      const keyOf = (item: TransactWriteItem) => key(item.Put ? item.Put.Item! : (item.Update ?? item.Delete ?? item.ConditionCheck)!.Key!);
+      const reasons = input.TransactItems.map((item) =>
+        conditionHolds(target(item).ConditionExpression, target(item).ExpressionAttributeNames ?? {}, target(item).ExpressionAttributeValues ?? {}, this.items.get(keyOf(item)))
           ? { Code: 'None' }
           : { Code: 'ConditionalCheckFailed' },
       );
       if (reasons.some((reason) => reason.Code !== 'None')) {
         throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: { httpStatusCode: 400 }, CancellationReasons: reasons });
       }
-      for (const { Put } of input.TransactItems) this.items.set(key(Put!.Item!), Put!.Item!);
+      for (const item of input.TransactItems) {
+        if (item.Put) this.items.set(keyOf(item), item.Put.Item!);
+        else if (item.Delete) this.items.delete(keyOf(item));
+        else if (item.Update) {
+          const { Key, UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues } = item.Update;
+          this.items.set(keyOf(item), updated(this.items.get(keyOf(item)) ?? Key!, UpdateExpression!, ExpressionAttributeNames ?? {}, ExpressionAttributeValues ?? {}));
+        }
+      }
       return {};
     });
   }

@@ -34,12 +34,22 @@ function standInTable(name: string): StandInTable {
   };
 }
 
+function itemsReadBy(operation: string, body: string): number {
+  if (operation !== 'Query' && operation !== 'Scan' && operation !== 'GetItem' && operation !== 'BatchGetItem') return 0;
+  const output = JSON.parse(body) as { ScannedCount?: number; Item?: unknown; Responses?: Record<string, unknown[]> };
+  if (operation === 'GetItem') return output.Item ? 1 : 0;
+  if (operation === 'BatchGetItem') return Object.values(output.Responses ?? {}).reduce((sum, items) => sum + items.length, 0);
+  return output.ScannedCount ?? 0;
+}
+
 export class WorkbenchStandIn {
   readonly tableName = 'workbench';
   readonly standIn = new DynamoStandIn([standInTable('workbench')], 'eu-west-2');
   client!: DynamoDBClient;
   /** Operations the client sent, in order (what a store call costs). */
   readonly operations: string[] = [];
+  /** Items read so far: a Query's ScannedCount, a GetItem's item, a BatchGetItem's items (what DynamoDB bills reads by). */
+  itemsRead = 0;
   private server?: Server;
 
   async start(): Promise<void> {
@@ -53,6 +63,7 @@ export class WorkbenchStandIn {
         this.operations.push(operation);
         this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
           (response) => {
+            if (response.status === 200) this.itemsRead += itemsReadBy(operation, response.body);
             res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
             res.end(response.body);
           },

@@ -1,0 +1,85 @@
+/**
+ * WB-1 at 1M cases on DynamoDB: what a workbench request reads does not grow with the table. On
+ * dynalite (the real key conditions and index ranges), the items each request reads are counted
+ * (a Query's ScannedCount, a GetItem's and a BatchGetItem's items: what DynamoDB bills reads by)
+ * with a small and a ten times larger table; each request reads the same bounded number of items
+ * in both. Not a timing: the access patterns themselves.
+ */
+import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
+import { candidateQuery, subjectOf } from '../../../src/recon/workbench/candidates';
+import { type ExceptionCase, planImport } from '../../../src/recon/workbench/cases';
+import { pageCursor } from '../../../src/recon/workbench/cursor';
+import { WorkbenchStandIn } from './support/workbench-standin';
+
+const REASONS = ['UNMATCHED', 'DUPLICATE', 'AMOUNT_MISMATCH'];
+
+function casesOf(count: number): ExceptionCase[] {
+  return Array.from({ length: count }, (_, i) => {
+    const side = i % 2 ? 'ledger' : 'statement';
+    const id = `x${String(i).padStart(6, '0')}`;
+    return {
+      caseId: `exception:${side}:${id}`,
+      kind: 'exception',
+      runId: 'run-1',
+      asOf: '2026-03-10',
+      side,
+      reason: REASONS[i % REASONS.length]!,
+      accountId: 'ACC-1',
+      currency: 'EUR',
+      amount: `${(i * 37) % 5000}.${String(i % 100).padStart(2, '0')}`,
+      ageDays: i % 30,
+      ...(side === 'statement' ? { statementLineId: id, bankReference: `REF-${i % 50}` } : {}),
+      ledgerEntryIds: side === 'ledger' ? [id] : [],
+      status: 'OPEN',
+      version: 1,
+      updatedAt: '2026-03-10T08:00:00.000Z',
+    } satisfies ExceptionCase;
+  });
+}
+
+describe('DynamoWorkbenchStore: items read per request, at two table sizes', () => {
+  const table = new WorkbenchStandIn();
+  beforeAll(async () => {
+    await table.start();
+  }, 60_000);
+  afterAll(async () => {
+    await table.stop();
+  });
+
+  async function costs(size: number): Promise<Record<string, number>> {
+    await table.clear();
+    const store = new DynamoWorkbenchStore({ client: table.client, tableName: table.tableName });
+    const cases = casesOf(size);
+    await store.applyImport('run-1', planImport([], cases, { runId: 'run-1', coveredAccounts: new Set(['ACC-1']) }, '2026-03-10T08:00:00.000Z'));
+    const measure = async (work: () => Promise<unknown>): Promise<number> => {
+      const before = table.itemsRead;
+      await work();
+      return table.itemsRead - before;
+    };
+    const firstPage = await store.list({ status: ['OPEN'], sort: 'urgency', limit: 50 });
+    const middle = (await store.list({ status: ['OPEN'], limit: 1000 }))[Math.floor(Math.min(size, 1000) / 2)]!;
+    const subject = subjectOf(cases[Math.floor(size / 2)]!)!;
+    return {
+      'first page (urgency)': await measure(() => store.list({ status: ['OPEN'], sort: 'urgency', limit: 50 })),
+      'next page (urgency cursor)': await measure(() => store.list({ status: ['OPEN'], sort: 'urgency', limit: 50, after: pageCursor(firstPage.at(-1)!, 'urgency') })),
+      'deep page (age cursor)': await measure(() => store.list({ status: ['OPEN'], limit: 50, after: pageCursor(middle, 'age') })),
+      counts: await measure(() => store.counts()),
+      'n / p': await measure(() => store.neighbours(middle.caseId)),
+      candidates: await measure(() => store.candidateRows(candidateQuery(subject))),
+    };
+  }
+
+  it("a page, a deep page, the counts, n / p and a case's candidates read the same bounded items in a table ten times larger", async () => {
+    const small = await costs(300);
+    const large = await costs(3000);
+    // What each reads: a page 50 cases of the one status; the counts the ready marker and at most 16 shards;
+    // n / p the case and one neighbour per side and status; candidates ≤ 20 by reference, 20 above, 20 below, and their cases' states.
+    expect(large['first page (urgency)']).toBe(50);
+    expect(large['next page (urgency cursor)']).toBe(50);
+    expect(large['deep page (age cursor)']).toBe(50);
+    expect(large.counts).toBeLessThanOrEqual(17);
+    expect(large['n / p']).toBeLessThanOrEqual(5);
+    expect(large.candidates).toBeLessThanOrEqual(2 * (20 + 20 + 20 + 1));
+    for (const request of ['first page (urgency)', 'next page (urgency cursor)', 'deep page (age cursor)', 'n / p', 'candidates']) expect([request, large[request]]).toEqual([request, small[request]]);
+  }, 300_000);
+});

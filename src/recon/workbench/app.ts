@@ -34,7 +34,7 @@ import { renderDashboard } from './dashboard-html';
 import { registerUploadRoutes, type StatementInbox, UPLOAD_PATH } from './upload';
 import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
-import { caseHref, type CaseSla, type ListFilterForm, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
+import { caseHref, type CaseSla, type ListFilterForm, pageActor, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import { SCRIPT_PATH, WORKBENCH_JS } from './keys';
 import { BulkJobs, parseBulkAction, renderBulkJob, renderBulkPreview, selectCases } from './bulk';
 import { caseDueDate, daysUntilDue, defaultSlaRules, slaBucket, type SlaRules } from './sla';
@@ -603,7 +603,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
       throw error;
     }
     const signedInAs = 'actor' in authentication ? authentication : { actor: authentication };
-    c.set('actor', signedInAs.actor);
+    // The pages link the upload page only when this workbench has one (an inbox).
+    c.set('actor', pageActor(signedInAs.actor, { uploads: deps.inbox !== undefined }));
     c.set('csrfSubject', signedInAs.csrfSubject ?? signedInAs.actor.user);
     const caseId = caseIdOf(c);
     // A case id in the path is typed (or pasted) too: one carrying a card number is refused, never echoed (PCI-3).

@@ -178,8 +178,21 @@ export const UPLOAD_PATH = '/uploads';
 /** Who may upload a statement: a reconciler or an approver (upload.ts refuses anyone else; the navigation offers it to them only). */
 export const mayUpload = (actor: Actor): boolean => actor.roles.some((role) => role === 'reconciler' || role === 'approver');
 
+/** What the workbench a page is served by offers besides the cases and the dashboard (its options), kept with the actor the page is for. */
+const OFFERS = Symbol('workbench offers');
+/** The signed-in person as the pages see them: the actor, and what this workbench offers (set by the app, pageActor). */
+export interface PageActor extends Actor {
+  readonly [OFFERS]?: { uploads: boolean };
+}
+/** The actor the app renders its pages for: `uploads` when it has an upload page (started with an inbox; never on AWS). */
+export function pageActor(actor: Actor, offers: { uploads: boolean }): PageActor {
+  return { ...actor, [OFFERS]: offers };
+}
+/** The navigation links the upload page only when the workbench has one and the person may upload: never a link to a 404. */
+export const linksUpload = (actor: PageActor | undefined): boolean => actor?.[OFFERS]?.uploads === true && mayUpload(actor);
+
 /** A whole page: the header (who is signed in, the navigation) around `content`. */
-export function page(title: string, actor: Actor | undefined, content: SafeHtml): string {
+export function page(title: string, actor: PageActor | undefined, content: SafeHtml): string {
   const who = actor
     ? html`<span class="who">Signed in as <strong>${actor.name ?? actor.user}</strong>${actor.name !== undefined && actor.name !== actor.user ? html` (${actor.user})` : ''}${actor.roles.map((role) => html`<span class="role">${role}</span>`)} <a class="signout" href="${SIGN_OUT_PATH}">Sign out</a></span>`
     : html`<span class="who">Not signed in</span>`;
@@ -193,7 +206,7 @@ export function page(title: string, actor: Actor | undefined, content: SafeHtml)
 <script src="${SCRIPT_PATH}" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a>${actor && mayUpload(actor) ? html`<a href="${UPLOAD_PATH}">Upload</a>` : ''}</nav><span id="keys-hint" class="keys-hint" hidden>Press ? for keys</span>${who}</header>
+<header class="top"><a class="brand" href="/cases">Ledgerline · Reconciliation exceptions</a><nav class="links"><a href="/cases">Cases</a><a href="/dashboard">Dashboard</a>${linksUpload(actor) ? html`<a href="${UPLOAD_PATH}">Upload</a>` : ''}</nav><span id="keys-hint" class="keys-hint" hidden>Press ? for keys</span>${who}</header>
 <main>
 ${content}
 </main>

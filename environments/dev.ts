@@ -107,11 +107,10 @@ export const dev: EnvironmentConfig = {
   realTimeCallers: [{ accountId: '444444444444', roleName: 'card-switch-sandbox-ledgerline-invoker', description: 'Card authorisation switch (sandbox)' }],
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:111111111111:certificate/5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a51',
+    // The certificate's name, an internal DNS alias of the ALB; registered at Okta as https://workbench.dev.ledgerline.bank.example/callback and /signed-out.
+    hostName: 'workbench.dev.ledgerline.bank.example',
     oidc: {
       issuer: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev',
-      authorizationEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev/v1/authorize',
-      tokenEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev/v1/token',
-      userInfoEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinedev/v1/userinfo',
       clientId: '0oa1ledgerlinedev01',
       clientSecretName: 'ledgerline-dev/workbench/okta-client-secret',
     },

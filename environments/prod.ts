@@ -142,11 +142,10 @@ export const prod: EnvironmentConfig = {
   realTimeCallers: [{ accountId: '666666666666', roleName: 'card-switch-ledgerline-invoker', description: 'Card authorisation switch (production)' }],
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:333333333333:certificate/7b2e3c4d-5e6f-4071-8c1b-2e3f4a5b6c73',
+    // The certificate's name, an internal DNS alias of the ALB; registered at Okta as https://workbench.ledgerline.bank.example/callback and /signed-out.
+    hostName: 'workbench.ledgerline.bank.example',
     oidc: {
       issuer: 'https://bank.okta.com/oauth2/aus1ledgerlineprd',
-      authorizationEndpoint: 'https://bank.okta.com/oauth2/aus1ledgerlineprd/v1/authorize',
-      tokenEndpoint: 'https://bank.okta.com/oauth2/aus1ledgerlineprd/v1/token',
-      userInfoEndpoint: 'https://bank.okta.com/oauth2/aus1ledgerlineprd/v1/userinfo',
       clientId: '0oa1ledgerlineprd01',
       clientSecretName: 'ledgerline-prod/workbench/okta-client-secret',
     },

@@ -114,11 +114,10 @@ export const staging: EnvironmentConfig = {
   realTimeCallers: [{ accountId: '555555555555', roleName: 'card-switch-staging-ledgerline-invoker', description: 'Card authorisation switch (staging)' }],
   workbench: {
     certificateArn: 'arn:aws:acm:eu-west-2:222222222222:certificate/6a1d2b3c-4d5e-4f60-9b0a-1d2e3f4a5b62',
+    // The certificate's name, an internal DNS alias of the ALB; registered at Okta as https://workbench.staging.ledgerline.bank.example/callback and /signed-out.
+    hostName: 'workbench.staging.ledgerline.bank.example',
     oidc: {
       issuer: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg',
-      authorizationEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg/v1/authorize',
-      tokenEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg/v1/token',
-      userInfoEndpoint: 'https://bank.oktapreview.com/oauth2/aus1ledgerlinestg/v1/userinfo',
       clientId: '0oa1ledgerlinestg01',
       clientSecretName: 'ledgerline-staging/workbench/okta-client-secret',
     },

@@ -142,9 +142,6 @@ export interface AnalyticsConfig {
 export interface WorkbenchOidcConfig {
   /** Okta authorization server, e.g. https://bank.okta.com/oauth2/default (the `iss` claim). */
   issuer: string;
-  authorizationEndpoint: string;
-  tokenEndpoint: string;
-  userInfoEndpoint: string;
   clientId: string;
   /** Secrets Manager secret (created empty by the data stack, value set by the identity team) holding the client secret; under `<prefix>/workbench/`. */
   clientSecretName: string;

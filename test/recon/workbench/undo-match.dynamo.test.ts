@@ -1,0 +1,27 @@
+/**
+ * WB-1 / REC-MATCH-1: the undo-of-a-match contract (undo-match-contract.ts) through the app over the
+ * DynamoDB store (DynamoWorkbenchStore on dynalite with the rehearsal's TransactWriteItems): an undo
+ * reopens every case of the match in one transaction, and the partner's rows are candidates again.
+ */
+import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
+import { WorkbenchStandIn } from '../../adapters/aws/support/workbench-standin';
+import { undoMatchContract } from './undo-match-contract';
+
+const table = new WorkbenchStandIn();
+
+beforeAll(async () => {
+  await table.start();
+}, 60_000);
+
+afterAll(async () => {
+  await table.stop();
+});
+
+undoMatchContract(
+  'the DynamoDB store',
+  async () => {
+    await table.clear();
+    return new DynamoWorkbenchStore({ client: table.client, tableName: table.tableName });
+  },
+  { runs: 10, maxSteps: 10 },
+);

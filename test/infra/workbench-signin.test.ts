@@ -99,3 +99,15 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(JSON.stringify(statementsOf(mentions[0]!.config.policy))).not.toContain(`${arn}/index`);
   });
 });
+
+describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s: the redirect URI', (_name, config: EnvironmentConfig) => {
+  test("the function's base URL is the environment's own host name (the certificate's name, registered at Okta), never the ALB's DNS name", () => {
+    const names = Names.of(config);
+    const m = model(config.name);
+    const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
+    const variables = block(block(fn.config.environment)?.variables as Json) as Record<string, unknown> | undefined;
+    const hostName = config.workbench.hostName;
+    expect(hostName).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/);
+    expect(variables?.WORKBENCH_BASE_URL).toBe(`https://${hostName}`);
+  });
+});

@@ -361,9 +361,14 @@ ${note(true)}`;
       fields = html`<label for="target">Book to</label><select id="target" name="target"><option value="WRITE_OFF">Write-off account (the difference is written off)</option><option value="SUSPENSE">Suspense account (a bank error, until the bank corrects it)</option></select>
 ${note(true)}`;
       break;
+    case 'undo': {
+      // WB-1: a match that resolved several cases is undone as one: say which cases come back with it.
+      const partners = (c.resolution?.matchedCases ?? []).filter((id) => id !== c.caseId);
+      fields = html`${partners.length ? html`<p class="muted">Matched in one action with case ${partners.join(', case ')}: undo reopens ${partners.length === 1 ? 'it' : 'them'} too.</p>` : ''}${note(false)}`;
+      break;
+    }
     case 'confirm-match':
     case 'approve-write-off':
-    case 'undo':
       fields = note(false);
       break;
     default:

@@ -238,7 +238,8 @@ describe('undo of a match that resolved two cases (WB-1, REC-MATCH-1)', () => {
       for (const c of [line, entry]) expect(await store.get(c.caseId)).toMatchObject({ status: 'RESOLVED', resolution: { matchedCases: [entry.caseId, line.caseId] } });
     };
     const snapshot = async () => Promise.all([line, entry].map(async (c) => ({ case: await store.get(c.caseId), history: await store.history(c.caseId) })));
-    return { store, call, act, match, snapshot };
+    const page = async (caseId: string) => (await app({ method: 'GET', path: `/cases/${encodeURIComponent(caseId)}`, query: {}, headers: { 'x-test-user': 'rita' }, body: '' })).body;
+    return { store, call, act, match, snapshot, page };
   }
 
   /** The case as imported, but for what any action changes (version, time, the undo record). */
@@ -278,6 +279,19 @@ describe('undo of a match that resolved two cases (WB-1, REC-MATCH-1)', () => {
     // The entry's row is a candidate of the line again, and the two match again.
     expect((await call('rita', line.caseId)).body.candidates?.candidates[0]?.key).toBe('ledger:XE-80');
     await match();
+  });
+
+  it("the case page's undo form says the partner comes back with it", async () => {
+    const { page, match } = await setUpPair();
+    await match();
+    for (const [c, other] of [
+      [line, entry],
+      [entry, line],
+    ] as const) {
+      const text = await page(c.caseId);
+      const form = text.slice(text.indexOf('<input type="hidden" name="type" value="undo">'));
+      expect(form.slice(0, form.indexOf('</form>'))).toContain(`Matched in one action with case ${other.caseId}: undo reopens it too.`);
+    }
   });
 
   it('a comment on the partner since (a new version, the same match) does not stand in the way', async () => {

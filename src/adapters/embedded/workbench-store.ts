@@ -44,31 +44,31 @@ type CaseRow = [string, string, string, string | null, number, string, number, s
 
 /**
  * The indexes the case list pages through (WB-1 at 1M cases: keyset paging, each page a few index
- * seeks). Each list filter has one index that yields its cases in the list's order from a cursor:
- * status alone, and status + reason, in both orders (age: age_days DESC, case_id; urgency: due_day,
- * age_days DESC, case_id); account and assignee (selective: a few hundred cases each) in the age
- * order, sorted in memory for urgency. The account index serves casesOfAccounts too.
+ * seeks). Each list filter has one index per order that yields its cases in that order from a
+ * cursor (age: age_days DESC, case_id; urgency: due_day, age_days DESC, case_id): by status alone,
+ * status + reason, account + status, assignee + status (only assigned cases). A reference search
+ * (a substring) cannot seek: its index holds everything the search, the reason, the cursor's cut
+ * and the order read (status, reason, search text, due day, age, case id), so a search reads that
+ * narrow index through and only the page's cases themselves. The account index serves
+ * casesOfAccounts too.
  */
-const CASE_INDEXES = `CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, age_days DESC, case_id);
-    CREATE INDEX IF NOT EXISTS cases_by_due ON cases (status, due_day, age_days DESC, case_id);
-    CREATE INDEX IF NOT EXISTS cases_by_status_reason ON cases (status, reason, age_days DESC, case_id);
-    CREATE INDEX IF NOT EXISTS cases_by_status_reason_due ON cases (status, reason, due_day, age_days DESC, case_id);
-    CREATE INDEX IF NOT EXISTS cases_by_account_status ON cases (account_id, status, age_days DESC, case_id);
-    CREATE INDEX IF NOT EXISTS cases_by_assignee_status ON cases (assignee, status, age_days DESC, case_id) WHERE assignee IS NOT NULL;
+const LIST_INDEX_COLUMNS: Record<string, string> = {
+  cases_by_status: 'status, age_days DESC, case_id',
+  cases_by_due: 'status, due_day, age_days DESC, case_id',
+  cases_by_status_reason: 'status, reason, age_days DESC, case_id',
+  cases_by_status_reason_due: 'status, reason, due_day, age_days DESC, case_id',
+  cases_by_account_status: 'account_id, status, age_days DESC, case_id',
+  cases_by_account_due: 'account_id, status, due_day, age_days DESC, case_id',
+  cases_by_assignee_status: 'assignee, status, age_days DESC, case_id',
+  cases_by_assignee_due: 'assignee, status, due_day, age_days DESC, case_id',
+  cases_by_search: 'status, reason, search_text, due_day, age_days, case_id',
+};
+const CASE_INDEXES = `${Object.entries(LIST_INDEX_COLUMNS)
+  .map(([name, columns]) => `CREATE INDEX IF NOT EXISTS ${name} ON cases (${columns})${name.startsWith('cases_by_assignee') ? ' WHERE assignee IS NOT NULL' : ''};`)
+  .join('\n')}
     CREATE INDEX IF NOT EXISTS open_rows_by_amount ON open_rows (account_id, currency, side, amount_minor) WHERE amount_minor IS NOT NULL;
     CREATE INDEX IF NOT EXISTS open_row_refs_by_case ON open_row_refs (case_id);`;
-const DROP_CASE_INDEXES = [
-  'cases_by_status',
-  'cases_by_due',
-  'cases_by_status_reason',
-  'cases_by_status_reason_due',
-  'cases_by_account_status',
-  'cases_by_assignee_status',
-  'open_rows_by_amount',
-  'open_row_refs_by_case',
-]
-  .map((name) => `DROP INDEX IF EXISTS ${name};`)
-  .join(' ');
+const DROP_CASE_INDEXES = [...Object.keys(LIST_INDEX_COLUMNS), 'open_rows_by_amount', 'open_row_refs_by_case'].map((name) => `DROP INDEX IF EXISTS ${name};`).join(' ');
 /** The list's indexes of a store written before keyset paging: the new ones above replace them. */
 const RETIRED_CASE_INDEXES = 'DROP INDEX IF EXISTS cases_by_reason; DROP INDEX IF EXISTS cases_by_account; DROP INDEX IF EXISTS cases_by_assignee;';
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
@@ -368,9 +368,10 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
    * case id, then the younger ages; urgency: the rest of the cursor's age, the rest of its due
    * day, the later days), each limited to the page; the ranges are merged and the page taken.
    * (An OR of the cuts in one range would not seek: it reads from the first page to the cursor.)
-   * Account and assignee read their cases (a few hundred) by their index and sort them. Search
-   * (a substring) cannot seek: it filters the ranges as they are read, so a page costs the rows
-   * read until a page of matches is found (a rare reference: every case of the statuses).
+   * A search without an account or assignee (a substring: it cannot seek) reads the narrow search
+   * index of each status through, sorts its matches after the cursor and reads only the page's
+   * cases: a page costs one pass over that index (every case of the statuses), however rare or
+   * common the text.
    */
   async list(filter: CaseFilter): Promise<ExceptionCase[]> {
     const statuses = filter.status ?? CASE_STATUSES;
@@ -379,8 +380,16 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     const after = afterKey({ ...(filter.after !== undefined ? { after: filter.after } : {}), sort });
     const limit = Math.min(Math.max(filter.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const offset = Math.max(filter.offset ?? 0, 0);
-    // The equalities besides status, the one the index leads with first.
-    const lead: 'account_id' | 'assignee' | 'reason' | undefined = filter.accountId ? 'account_id' : filter.assignee ? 'assignee' : filter.reason ? 'reason' : undefined;
+    // The equalities besides status, and the index that leads with the most selective of them.
+    const lead: 'account_id' | 'assignee' | 'search' | 'reason' | undefined = filter.accountId
+      ? 'account_id'
+      : filter.assignee
+        ? 'assignee'
+        : filter.search
+          ? 'search'
+          : filter.reason
+            ? 'reason'
+            : undefined;
     const equal: [column: string, value: string][] = [];
     if (filter.accountId) equal.push(['account_id', filter.accountId]);
     if (filter.assignee) equal.push(['assignee', filter.assignee]);
@@ -388,16 +397,14 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     const search = filter.search ? filter.search.toLowerCase() : undefined;
     const order = sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
     const params: (string | number)[] = [];
-    const conditions = (status: string | undefined, cut: string, cutParams: (string | number)[]): string => {
+    const conditions = (status: string, cut: string, cutParams: (string | number)[]): string => {
       const where: string[] = [];
       for (const [column, value] of equal) {
         where.push(`${column} = ?`);
         params.push(value);
       }
-      if (status !== undefined) {
-        where.push('status = ?');
-        params.push(status);
-      }
+      where.push('status = ?');
+      params.push(status);
       if (search !== undefined) {
         where.push('instr(search_text, ?) > 0');
         params.push(search);
@@ -408,54 +415,44 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       }
       return where.join(' AND ');
     };
-    let sql: string;
-    if ((lead === 'account_id' || lead === 'assignee') && sort === 'urgency') {
-      // The account's (assignee's) cases of the statuses, cut at the cursor and sorted.
-      const index = lead === 'account_id' ? 'cases_by_account_status' : 'cases_by_assignee_status';
-      const statusIn = `status IN (${statuses.map(() => '?').join(', ')})`;
-      const where = conditions(undefined, '', []);
-      params.push(...statuses);
-      let cut = '';
-      if (after?.sort === 'urgency') {
-        cut = ' AND (due_day > ? OR (due_day = ? AND (age_days < ? OR (age_days = ? AND case_id > ?))))';
-        params.push(after.dueDay, after.dueDay, after.ageDays, after.ageDays, after.caseId);
-      }
-      sql = `SELECT case_json FROM cases INDEXED BY ${index} WHERE ${where} AND ${statusIn}${cut} ORDER BY ${order} LIMIT ? OFFSET ?`;
-      params.push(limit, offset);
-    } else {
-      const index =
-        lead === 'account_id'
-          ? 'cases_by_account_status'
-          : lead === 'assignee'
-            ? 'cases_by_assignee_status'
+    const byOrder = (age: string, due: string) => (sort === 'urgency' ? due : age);
+    const index =
+      lead === 'account_id'
+        ? byOrder('cases_by_account_status', 'cases_by_account_due')
+        : lead === 'assignee'
+          ? byOrder('cases_by_assignee_status', 'cases_by_assignee_due')
+          : lead === 'search'
+            ? 'cases_by_search'
             : lead === 'reason'
-              ? sort === 'urgency'
-                ? 'cases_by_status_reason_due'
-                : 'cases_by_status_reason'
-              : sort === 'urgency'
-                ? 'cases_by_due'
-                : 'cases_by_status';
-      // A deprecated OFFSET page reads every case before it: each range is limited to offset + limit.
-      const rangeLimit = limit + offset;
-      const ranges: string[] = [];
-      const range = (status: string, cut: string, cutParams: (string | number)[]): void => {
-        ranges.push(`SELECT * FROM (SELECT case_json, due_day, age_days, case_id FROM cases INDEXED BY ${index} WHERE ${conditions(status, cut, cutParams)} ORDER BY ${order} LIMIT ?)`);
-        params.push(rangeLimit);
-      };
-      for (const status of statuses) {
-        if (!after) range(status, '', []);
-        else if (after.sort === 'age') {
-          range(status, 'age_days = ? AND case_id > ?', [after.ageDays, after.caseId]);
-          range(status, 'age_days < ?', [after.ageDays]);
-        } else {
-          range(status, 'due_day = ? AND age_days = ? AND case_id > ?', [after.dueDay, after.ageDays, after.caseId]);
-          range(status, 'due_day = ? AND age_days < ?', [after.dueDay, after.ageDays]);
-          range(status, 'due_day > ?', [after.dueDay]);
-        }
+              ? byOrder('cases_by_status_reason', 'cases_by_status_reason_due')
+              : byOrder('cases_by_status', 'cases_by_due');
+    // A deprecated OFFSET page reads every case before it: each range is limited to offset + limit.
+    const rangeLimit = limit + offset;
+    const ranges: string[] = [];
+    // The search index is not in the list's order: each status is read through (the cursor's cut
+    // as one condition), its matches sorted, and only the page's case ids go on to the cases.
+    const columns = lead === 'search' ? 'case_id, due_day, age_days' : 'case_json, due_day, age_days, case_id';
+    const range = (status: string, cut: string, cutParams: (string | number)[]): void => {
+      ranges.push(`SELECT * FROM (SELECT ${columns} FROM cases INDEXED BY ${index} WHERE ${conditions(status, cut, cutParams)} ORDER BY ${order} LIMIT ?)`);
+      params.push(rangeLimit);
+    };
+    for (const status of statuses) {
+      if (!after) range(status, '', []);
+      else if (lead === 'search') {
+        if (after.sort === 'age') range(status, '(age_days < ? OR (age_days = ? AND case_id > ?))', [after.ageDays, after.ageDays, after.caseId]);
+        else range(status, '(due_day > ? OR (due_day = ? AND (age_days < ? OR (age_days = ? AND case_id > ?))))', [after.dueDay, after.dueDay, after.ageDays, after.ageDays, after.caseId]);
+      } else if (after.sort === 'age') {
+        range(status, 'age_days = ? AND case_id > ?', [after.ageDays, after.caseId]);
+        range(status, 'age_days < ?', [after.ageDays]);
+      } else {
+        range(status, 'due_day = ? AND age_days = ? AND case_id > ?', [after.dueDay, after.ageDays, after.caseId]);
+        range(status, 'due_day = ? AND age_days < ?', [after.dueDay, after.ageDays]);
+        range(status, 'due_day > ?', [after.dueDay]);
       }
-      sql = ranges.length === 1 ? `${ranges[0]!} LIMIT ? OFFSET ?` : `SELECT case_json FROM (${ranges.join(' UNION ALL ')}) ORDER BY ${order} LIMIT ? OFFSET ?`;
-      params.push(limit, offset);
     }
+    let sql = `SELECT ${lead === 'search' ? 'case_id' : 'case_json'}, due_day, age_days FROM (${ranges.join(' UNION ALL ')}) ORDER BY ${order} LIMIT ? OFFSET ?`;
+    params.push(limit, offset);
+    if (lead === 'search') sql = `SELECT c.case_json FROM (${sql}) p JOIN cases c ON c.case_id = p.case_id ORDER BY ${order.replace(/(due_day|age_days|case_id)/g, 'p.$1')}`;
     return this.statement(sql)
       .all(...params)
       .map((row) => JSON.parse(row.case_json) as ExceptionCase);
@@ -548,12 +545,23 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async touchSession(key: string, lastSeenAt: number): Promise<void> {
-    this.db.prepare('UPDATE workbench_sessions SET last_seen_at = ? WHERE session_key = ?').run(lastSeenAt, key);
+    // A replaced key keeps its last_seen_at (its replacedAt): purge's idle bound drops it.
+    this.db.prepare("UPDATE workbench_sessions SET last_seen_at = ? WHERE session_key = ? AND json_extract(session_json, '$.replacedBy') IS NULL").run(lastSeenAt, key);
   }
 
-  async replaceSession(oldKey: string, next: SessionRecord): Promise<boolean> {
+  /**
+   * WB-AUTH-1 rotation: in one transaction the old row is marked replaced (kept for the grace
+   * window: purge's idle bound drops it later; `oldKeyUntil` is for stores with TTL) and the new
+   * row inserted; an old row gone or replaced already writes nothing.
+   */
+  async replaceSession(oldKey: string, next: SessionRecord, _oldKeyUntil: number): Promise<boolean> {
     return this.db.transaction(() => {
-      if (this.db.prepare('DELETE FROM workbench_sessions WHERE session_key = ?').run(oldKey).changes === 0) return false;
+      const marked = this.db
+        .prepare(
+          "UPDATE workbench_sessions SET last_seen_at = ?, session_json = json_set(session_json, '$.replacedBy', ?, '$.replacedAt', ?, '$.lastSeenAt', ?) WHERE session_key = ? AND json_extract(session_json, '$.replacedBy') IS NULL",
+        )
+        .run(next.rotatedAt, next.key, next.rotatedAt, next.rotatedAt, oldKey);
+      if (marked.changes === 0) return false;
       this.db.prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)').run(next.key, next.createdAt, next.lastSeenAt, JSON.stringify(next));
       return true;
     })();

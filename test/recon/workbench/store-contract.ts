@@ -214,6 +214,8 @@ export function workbenchStoreCursorContract(name: string, emptyStore: () => Pro
           { status: ['OPEN'], reason: 'UNMATCHED' },
           { accountId: 'acc-1' },
           { status: ['OPEN', 'RESOLVED'], assignee: 'rita@bank.example' },
+          { status: ['OPEN'], search: 'statement:c' },
+          { reason: 'UNMATCHED', search: 'STATEMENT' },
         ] as CaseFilter[]) {
           expect(await walk({ ...filter, sort }, 1)).toEqual([...newestLast.map((id) => [id]), []]);
           expect(await walk({ ...filter, sort }, 2)).toEqual([newestLast.slice(0, 2), newestLast.slice(2), []]);

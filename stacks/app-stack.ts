@@ -188,11 +188,11 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
   // The import: the run marker (GetItem, conditional PutItem), the cases of the run's accounts
   // (Query on byAccount), whether the table holds any case yet (a one-item Query per status on
   // byStatus: the counts start complete), the plan's TransactWriteItems of Puts (authorised as PutItem per item),
-  // refreshed cases and the counts in its transactions (UpdateItem), and open rows: new cases' in
+  // refreshed cases (their ages read first: BatchGetItem) and the counts in its transactions (UpdateItem), and open rows: new cases' in
   // BatchWriteItem, a reopened case's put, a cleared case's deleted (Query of its partition, DeleteItem).
   'reconcile-cases': {
     workbench: {
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
       indexes: [WORKBENCH_INDEXES.byStatus.indexName, WORKBENCH_INDEXES.byAccount.indexName],
     },
   },

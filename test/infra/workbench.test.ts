@@ -201,7 +201,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       {
         Sid: 'TableWorkbench',
         Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+        Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
         Resource: [names.tableArn('workbench')],
       },
       { Sid: 'TableWorkbenchIndexes', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [names.tableIndexArn('workbench', 'byStatus'), names.tableIndexArn('workbench', 'byAccount')] },

@@ -97,15 +97,34 @@ const countsShardSort = (shard: number): string => `SHARD#${String(shard).padSta
 export const importChunkSort = (hash: string): string => `CHUNK#${hash}`;
 const STATUS_COUNTER = 'S#';
 const REASON_COUNTER = 'R#';
+const AGE_COUNTER = 'A#';
+/** Refreshes that move ages: their conditional updates and the counts update in one transaction. */
+const REFRESH_CHUNK = MAX_TRANSACTION_ITEMS - 1;
+/** Attempts at a refresh whose case keeps changing under it. */
+const REFRESH_ATTEMPTS = 5;
 
 type CountDelta = Map<string, number>;
 
-/** Adds (sign 1) or takes away (sign -1) one case's status and, when it is OPEN or PENDING_APPROVAL, its reason. */
-function countCase(delta: CountDelta, c: { status: string; reason: string } | undefined, sign: 1 | -1): void {
+function isOpenStatus(status: string): boolean {
+  return (OPEN_STATUSES as readonly string[]).includes(status);
+}
+
+/** Adds (sign 1) or takes away (sign -1) one case's status and, when it is OPEN or PENDING_APPROVAL, its reason and its age. */
+function countCase(delta: CountDelta, c: { status: string; reason: string; ageDays: number } | undefined, sign: 1 | -1): void {
   if (!c) return;
   const bump = (name: string) => delta.set(name, (delta.get(name) ?? 0) + sign);
   bump(`${STATUS_COUNTER}${c.status}`);
-  if ((OPEN_STATUSES as readonly string[]).includes(c.status)) bump(`${REASON_COUNTER}${c.reason}`);
+  if (isOpenStatus(c.status)) {
+    bump(`${REASON_COUNTER}${c.reason}`);
+    bump(`${AGE_COUNTER}${c.ageDays}`);
+  }
+}
+
+interface StoredState {
+  status: string;
+  reason: string;
+  ageDays: number;
+  version: number;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -407,19 +426,8 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
 
   /** The counts' shards summed (one Query of a few items), or the cases read when the table predates the counts. */
   async counts(): Promise<CaseCounts> {
-    const items = await this.queryAll({
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': PK },
-      ExpressionAttributeValues: { ':pk': { S: COUNTS_PARTITION } },
-      ConsistentRead: true,
-    });
-    if (!items.some((item) => item[SK]?.S === COUNTS_READY)) return this.countsByReading();
-    const totals = new Map<string, number>();
-    for (const item of items) {
-      for (const [name, value] of Object.entries(item)) {
-        if ((name.startsWith(STATUS_COUNTER) || name.startsWith(REASON_COUNTER)) && value.N !== undefined) totals.set(name, (totals.get(name) ?? 0) + Number(value.N));
-      }
-    }
+    const totals = await this.readCounters();
+    if (!totals) return this.countsByReading();
     const counts: CaseCounts = { byStatus: {}, openByReason: {} };
     for (const status of CASE_STATUSES) {
       const n = totals.get(`${STATUS_COUNTER}${status}`) ?? 0;
@@ -429,6 +437,24 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       if (name.startsWith(REASON_COUNTER) && n > 0) counts.openByReason[name.slice(REASON_COUNTER.length)] = n;
     }
     return counts;
+  }
+
+  /** Every counter summed over the shards; undefined when the table predates the counts (no READY marker). */
+  private async readCounters(): Promise<Map<string, number> | undefined> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': { S: COUNTS_PARTITION } },
+      ConsistentRead: true,
+    });
+    if (!items.some((item) => item[SK]?.S === COUNTS_READY)) return undefined;
+    const totals = new Map<string, number>();
+    for (const item of items) {
+      for (const [name, value] of Object.entries(item)) {
+        if ((name.startsWith(STATUS_COUNTER) || name.startsWith(REASON_COUNTER) || name.startsWith(AGE_COUNTER)) && value.N !== undefined) totals.set(name, (totals.get(name) ?? 0) + Number(value.N));
+      }
+    }
+    return totals;
   }
 
   /** The counts read from the cases themselves (every OPEN and PENDING_APPROVAL case, a COUNT of the others). */
@@ -469,11 +495,23 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
 
   /** Person-made writes: open rows first, one transaction of the cases and events, then rows of cases no longer OPEN deleted. */
   private async writeCases(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void> {
-    const transaction: Write[] = writes.map(({ next, event }) => {
+    for (const { next, event } of writes) {
       if (event.caseId !== next.caseId || event.version !== next.version) {
         throw new Error(`event ${event.caseId} v${event.version} does not belong to case ${next.caseId} v${next.version}`);
       }
+    }
+    // The counts follow the statuses, reasons and ages the cases leave and take: the stored ones,
+    // read consistently; each case's condition (its version, and the age read, which an import's
+    // refresh moves without a version) makes sure they are the ones replaced.
+    const stored = await this.readStates(writes.filter(({ next }) => next.version > 1).map(({ next }) => next.caseId));
+    const delta: CountDelta = new Map();
+    const transaction: Write[] = writes.map(({ next, event }) => {
       const expectedVersion = next.version - 1;
+      const before = stored.get(next.caseId);
+      if (expectedVersion === 0 || before?.version === expectedVersion) {
+        countCase(delta, before, -1);
+        countCase(delta, next, 1);
+      }
       const casePut: TransactWriteItem =
         expectedVersion === 0
           ? { Put: { TableName: this.tableName, Item: caseItem(next, this.sla), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } } }
@@ -481,9 +519,9 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
               Put: {
                 TableName: this.tableName,
                 Item: caseItem(next, this.sla),
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
+                ConditionExpression: before ? '#version = :expected AND #ageDays = :age' : '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version', ...(before ? { '#ageDays': 'ageDays' } : {}) },
+                ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) }, ...(before ? { ':age': { N: String(before.ageDays) } } : {}) },
               },
             };
       const eventPut: TransactWriteItem = {
@@ -491,16 +529,6 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       };
       return { caseId: next.caseId, expectedVersion, items: [casePut, eventPut] };
     });
-    // The counts follow the statuses and reasons the cases leave and take (the stored ones: read
-    // consistently; the version conditions make sure they are the ones replaced).
-    const stored = await this.readStates(writes.filter(({ next }) => next.version > 1).map(({ next }) => next.caseId));
-    const delta: CountDelta = new Map();
-    for (const { next } of writes) {
-      const before = stored.get(next.caseId);
-      if (next.version > 1 && before?.version !== next.version - 1) continue; // the transaction's condition refuses it
-      countCase(delta, before, -1);
-      countCase(delta, next, 1);
-    }
     const counts = this.countsUpdate(delta);
     // A case entering OPEN has its rows before it is OPEN (a lookup never misses an OPEN case's row).
     await inParallel(
@@ -544,7 +572,7 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
         // A system transition keeps the reason; it leaves the status its event names.
         delta: (() => {
           const delta: CountDelta = new Map();
-          if (event.from) countCase(delta, { status: event.from, reason: next.reason }, -1);
+          if (event.from) countCase(delta, { status: event.from, reason: next.reason, ageDays: next.ageDays }, -1);
           countCase(delta, next, 1);
           return delta;
         })(),
@@ -562,7 +590,7 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       size += write.items.length;
     }
     if (chunk.length > 0) await this.importChunk(runId, chunk);
-    await inParallel(plan.refreshed, (c) => this.refresh(c));
+    await this.refreshAll(plan.refreshed);
     await inParallel(plan.cleared, ({ next }) => this.deleteRows(next.caseId, next.version));
     // REC-DASH-1: the run's statistics before its marker, so a crash between them is retried whole.
     if (plan.stats) await this.putRunStats(runId, plan.stats);
@@ -602,7 +630,15 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     return items.map((item) => JSON.parse(item.stats?.S ?? 'null') as RunStats).filter((stats) => stats !== null);
   }
 
+  /** REC-DASH-1: the age counts summed (a few items), or the open cases read when the table predates the counts. */
   async openCaseAges(): Promise<OpenCaseAge[]> {
+    const totals = await this.readCounters();
+    if (totals) {
+      return [...totals.entries()]
+        .filter(([name, n]) => name.startsWith(AGE_COUNTER) && n > 0)
+        .map(([name, cases]) => ({ ageDays: Number(name.slice(AGE_COUNTER.length)), cases }))
+        .sort((a, b) => a.ageDays - b.ageDays);
+    }
     const counts = new Map<number, number>();
     for (const status of OPEN_STATUSES) {
       const items = await this.queryAll({ ...this.statusKey(status), ProjectionExpression: '#age', ExpressionAttributeNames: { '#key': BY_STATUS.partitionKey, '#age': 'ageDays' } });
@@ -651,8 +687,8 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
    * and a grouped case's members with what follows from them (REC-CASE-1) and its open rows.
    * Applied to whatever the stored case is now: it never undoes a person's concurrent action.
    */
-  private async refresh(c: ExceptionCase): Promise<void> {
-    const names: Record<string, string> = { '#pk': PK, '#runId': 'runId', '#ageDays': 'ageDays', '#statusSort': BY_STATUS.sortKey, '#urgencySort': BY_URGENCY.sortKey };
+  private refreshUpdate(c: ExceptionCase, stored?: StoredState): NonNullable<TransactWriteItem['Update']> {
+    const names: Record<string, string> = { '#runId': 'runId', '#ageDays': 'ageDays', '#statusSort': BY_STATUS.sortKey, '#urgencySort': BY_URGENCY.sortKey };
     const values: Record<string, AttributeValue> = {
       ':runId': { S: c.runId },
       ':ageDays': { N: String(c.ageDays) },
@@ -677,30 +713,101 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       assign('ledgerEntryIds', c.ledgerEntryIds);
       assign('detail', c.detail);
     }
+    // An age that moves moves the age counts: only from the age and status they were counted at.
+    if (!stored) names['#pk'] = PK;
+    else {
+      names['#status'] = 'status';
+      values[':storedAge'] = { N: String(stored.ageDays) };
+      values[':storedStatus'] = { S: stored.status };
+    }
+    return {
+      TableName: this.tableName,
+      Key: { [PK]: { S: WORKBENCH_KEYS.casePartition(c.caseId) }, [SK]: { S: WORKBENCH_KEYS.caseSort } },
+      UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      ConditionExpression: stored ? '#ageDays = :storedAge AND #status = :storedStatus' : 'attribute_exists(#pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
+  }
+
+  /** A refresh that keeps the age: one UpdateItem (a case that is gone is not refreshed, as the embedded store's UPDATE changes no row). */
+  private async refresh(c: ExceptionCase): Promise<void> {
     try {
-      await awsCall('workbench UpdateItem', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { [PK]: { S: WORKBENCH_KEYS.casePartition(c.caseId) }, [SK]: { S: WORKBENCH_KEYS.caseSort } },
-            UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
+      await awsCall('workbench UpdateItem', () => this.client.send(new UpdateItemCommand(this.refreshUpdate(c))));
     } catch (error) {
-      // The case is gone: nothing to refresh (the embedded store's UPDATE changes no row).
       if (errorName(error) === 'ConditionalCheckFailedException') return;
       throw error;
     }
-    // REC-CASE-1: a grouped case's open rows follow its members (those of an OPEN case only).
-    if (c.members && c.status === 'OPEN') {
-      const keep = new Set(openRowItems(c).map((item) => item[SK]!.S!));
-      await this.putRows(c);
-      await this.deleteRows(c.caseId, c.version, (sk) => !keep.has(sk));
+  }
+
+  /** The age counts' change of refreshing `stored` to `c`'s age: none unless the case is OPEN or PENDING_APPROVAL. */
+  private static ageDelta(delta: CountDelta, stored: StoredState, c: ExceptionCase): void {
+    if (!isOpenStatus(stored.status)) return;
+    delta.set(`${AGE_COUNTER}${stored.ageDays}`, (delta.get(`${AGE_COUNTER}${stored.ageDays}`) ?? 0) - 1);
+    delta.set(`${AGE_COUNTER}${c.ageDays}`, (delta.get(`${AGE_COUNTER}${c.ageDays}`) ?? 0) + 1);
+  }
+
+  /**
+   * The import's refreshes, 99 at a time: those that keep the age are plain updates; those that
+   * move it are conditional on the age and status read, in one transaction with the age counts'
+   * change. A case that moved meanwhile (or a refresh that already happened) is read and tried
+   * again on its own. A grouped OPEN case's rows follow its members.
+   */
+  private async refreshAll(refreshed: readonly ExceptionCase[]): Promise<void> {
+    for (let start = 0; start < refreshed.length; start += REFRESH_CHUNK) {
+      const chunk = refreshed.slice(start, start + REFRESH_CHUNK);
+      const stored = await this.readStates(chunk.map((c) => c.caseId));
+      const moving = chunk.filter((c) => stored.has(c.caseId) && stored.get(c.caseId)!.ageDays !== c.ageDays);
+      await inParallel(
+        chunk.filter((c) => stored.has(c.caseId) && !moving.includes(c)),
+        (c) => this.refresh(c),
+      );
+      if (moving.length > 0) {
+        const delta: CountDelta = new Map();
+        for (const c of moving) DynamoWorkbenchStore.ageDelta(delta, stored.get(c.caseId)!, c);
+        const counts = this.countsUpdate(delta);
+        try {
+          await this.transact(
+            moving.map((c) => ({ caseId: c.caseId, expectedVersion: stored.get(c.caseId)!.version, items: [{ Update: this.refreshUpdate(c, stored.get(c.caseId)) }] })),
+            counts ? [counts] : [],
+          );
+        } catch (error) {
+          if (!(error instanceof CaseVersionConflict)) throw error;
+          await inParallel(moving, (c) => this.refreshMoving(c));
+        }
+      }
+      await inParallel(
+        chunk.filter((c) => c.members && c.status === 'OPEN' && stored.has(c.caseId)),
+        (c) => this.refreshRows(c),
+      );
     }
+  }
+
+  /** One refresh that moves an age, read and written until the case holds still. */
+  private async refreshMoving(c: ExceptionCase): Promise<void> {
+    for (let attempt = 0; attempt < REFRESH_ATTEMPTS; attempt += 1) {
+      if (attempt > 0) await sleep(backoffMs(attempt, 20));
+      const stored = (await this.readStates([c.caseId])).get(c.caseId);
+      if (!stored) return;
+      if (stored.ageDays === c.ageDays) return this.refresh(c);
+      const delta: CountDelta = new Map();
+      DynamoWorkbenchStore.ageDelta(delta, stored, c);
+      const counts = this.countsUpdate(delta);
+      try {
+        await this.transact([{ caseId: c.caseId, expectedVersion: stored.version, items: [{ Update: this.refreshUpdate(c, stored) }] }], counts ? [counts] : []);
+        return;
+      } catch (error) {
+        if (!(error instanceof CaseVersionConflict)) throw error;
+      }
+    }
+    throw new TransientStoreError(`workbench: case ${c.caseId} kept changing while its refresh was written; the import can be run again`);
+  }
+
+  /** REC-CASE-1: a grouped OPEN case's open rows follow its members. */
+  private async refreshRows(c: ExceptionCase): Promise<void> {
+    const keep = new Set(openRowItems(c).map((item) => item[SK]!.S!));
+    await this.putRows(c);
+    await this.deleteRows(c.caseId, c.version, (sk) => !keep.has(sk));
   }
 
   /** A case the import clears or reopens: at the version the plan saw, or already moved by this same plan. */
@@ -846,8 +953,8 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   /** The stored status, reason and version of each case (consistent BatchGetItem of 100 keys at a time; a missing case is absent). */
-  private async readStates(caseIds: readonly string[]): Promise<Map<string, { status: string; reason: string; version: number }>> {
-    const states = new Map<string, { status: string; reason: string; version: number }>();
+  private async readStates(caseIds: readonly string[]): Promise<Map<string, StoredState>> {
+    const states = new Map<string, StoredState>();
     const unique = [...new Set(caseIds)];
     for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
       let keys: Item[] = unique.slice(start, start + BATCH_GET_KEYS).map((caseId) => ({ [PK]: { S: WORKBENCH_KEYS.casePartition(caseId) }, [SK]: { S: WORKBENCH_KEYS.caseSort } }));
@@ -860,15 +967,17 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
                 [this.tableName]: {
                   Keys: keys,
                   ConsistentRead: true,
-                  ProjectionExpression: '#id, #status, #reason, #version',
-                  ExpressionAttributeNames: { '#id': 'caseId', '#status': 'status', '#reason': 'reason', '#version': 'version' },
+                  ProjectionExpression: '#id, #status, #reason, #age, #version',
+                  ExpressionAttributeNames: { '#id': 'caseId', '#status': 'status', '#reason': 'reason', '#age': 'ageDays', '#version': 'version' },
                 },
               },
             }),
           ),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
-          if (item.caseId?.S && item.status?.S) states.set(item.caseId.S, { status: item.status.S, reason: item.reason?.S ?? '', version: Number(item.version?.N ?? '0') });
+          if (item.caseId?.S && item.status?.S) {
+            states.set(item.caseId.S, { status: item.status.S, reason: item.reason?.S ?? '', ageDays: Number(item.ageDays?.N ?? '0'), version: Number(item.version?.N ?? '0') });
+          }
         }
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }

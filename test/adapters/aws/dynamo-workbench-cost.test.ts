@@ -64,20 +64,22 @@ describe('DynamoWorkbenchStore: items read per request, at two table sizes', () 
       'next page (urgency cursor)': await measure(() => store.list({ status: ['OPEN'], sort: 'urgency', limit: 50, after: pageCursor(firstPage.at(-1)!, 'urgency') })),
       'deep page (age cursor)': await measure(() => store.list({ status: ['OPEN'], limit: 50, after: pageCursor(middle, 'age') })),
       counts: await measure(() => store.counts()),
+      'dashboard ages': await measure(() => store.openCaseAges()),
       'n / p': await measure(() => store.neighbours(middle.caseId)),
       candidates: await measure(() => store.candidateRows(candidateQuery(subject))),
     };
   }
 
-  it("a page, a deep page, the counts, n / p and a case's candidates read the same bounded items in a table ten times larger", async () => {
+  it("a page, a deep page, the counts, the dashboard's ages, n / p and a case's candidates read the same bounded items in a table ten times larger", async () => {
     const small = await costs(300);
     const large = await costs(3000);
-    // What each reads: a page 50 cases of the one status; the counts the ready marker and at most 16 shards;
+    // What each reads: a page 50 cases of the one status; the counts and the ages the ready marker and at most 16 shards;
     // n / p the case and one neighbour per side and status; candidates ≤ 20 by reference, 20 above, 20 below, and their cases' states.
     expect(large['first page (urgency)']).toBe(50);
     expect(large['next page (urgency cursor)']).toBe(50);
     expect(large['deep page (age cursor)']).toBe(50);
     expect(large.counts).toBeLessThanOrEqual(17);
+    expect(large['dashboard ages']).toBeLessThanOrEqual(17);
     expect(large['n / p']).toBeLessThanOrEqual(5);
     expect(large.candidates).toBeLessThanOrEqual(2 * (20 + 20 + 20 + 1));
     for (const request of ['first page (urgency)', 'next page (urgency cursor)', 'deep page (age cursor)', 'n / p', 'candidates']) expect([request, large[request]]).toEqual([request, small[request]]);

@@ -314,7 +314,7 @@ describe('DynamoWorkbenchStore open rows and access patterns', () => {
     expect(reads.every((read) => read.IndexName === 'byUrgency' && read.Limit === 1)).toBe(true);
   });
 
-  it("an import writes new cases' rows in batches of 25 and clears a cleared case's rows; a refresh is an update of run, as-of date, age and index keys only", async () => {
+  it("an import writes new cases' rows in batches of 25 and clears a cleared case's rows; a refresh is an update of run, as-of date, age and index keys only, with the age counts", async () => {
     const incoming = Array.from({ length: 30 }, (_, i) => ledgerCase(`L${String(i).padStart(2, '0')}`, `${i + 1}.00`));
     await store.applyImport('run-1', { raised: incoming.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
     expect(calls('BatchWriteItemCommand').map((call) => (call.args[0].input as { RequestItems: Record<string, unknown[]> }).RequestItems['test-workbench']!.length)).toEqual([25, 5]);
@@ -328,7 +328,11 @@ describe('DynamoWorkbenchStore open rows and access patterns', () => {
     expect(plan.refreshed).toHaveLength(29);
     table.mock.resetHistory();
     await store.applyImport('run-2', plan);
-    expect(calls('UpdateItemCommand')).toHaveLength(29);
+    // The clear: its case, event, chunk marker and counts. Every age moves: one transaction of the 29 updates (each conditional on
+    // the age and status read) and the age counts' change.
+    expect(calls('UpdateItemCommand')).toHaveLength(0);
+    expect(calls('TransactWriteItemsCommand').map((call) => (call.args[0].input as { TransactItems: unknown[] }).TransactItems.length)).toEqual([4, 30]);
+    expect((await store.openCaseAges()).reduce((sum, age) => sum + age.cases, 0)).toBe(29);
     expect(table.items.get(`CASE#${incoming[5]!.caseId}|CASE`)).toMatchObject({ runId: { S: 'run-2' }, asOf: { S: '2025-03-05' }, ageDays: { N: '7' }, version: { N: '1' } });
     expect([...table.items.keys()].some((key) => key.startsWith(`CASE#${incoming[0]!.caseId}|ROW#`))).toBe(false);
     expect(await store.list({ status: ['OPEN'], limit: 1 })).toEqual([expect.objectContaining({ ageDays: 7 })]);
@@ -380,5 +384,52 @@ describe('DynamoWorkbenchStore counts', () => {
     await store.applyImport('run-1', { raised: [{ next: c, event: raisedEvent(c) }], refreshed: [], reopened: [], cleared: [] });
     expect(table.items.has('COUNTS|READY')).toBe(false);
     await expect(store.counts()).resolves.toEqual({ byStatus: { OPEN: 1, RESOLVED: 1 }, openByReason: { UNMATCHED: 1 } });
+  });
+});
+
+describe('DynamoWorkbenchStore counts under concurrent writes', () => {
+  let table: FakeWorkbenchTable;
+  let store: DynamoWorkbenchStore;
+  beforeEach(() => {
+    table = new FakeWorkbenchTable();
+    store = new DynamoWorkbenchStore({ client: table.client, tableName: 'test-workbench' });
+  });
+  afterEach(() => table.mock.restore());
+
+  it("a person resolving a case between a refresh's read and its transaction: the refresh is read and written again, every count right", async () => {
+    const a = exceptionCase('a', { ageDays: 3 });
+    const b = exceptionCase('b', { ageDays: 3 });
+    await store.applyImport('run-1', { raised: [a, b].map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
+    const plan = planImport(
+      [a, b],
+      [a, b].map((c) => ({ ...c, runId: 'run-2', ageDays: 5 })),
+      { runId: 'run-2', coveredAccounts: new Set(['ACC-1']) },
+      AT,
+    );
+    expect(plan.refreshed).toHaveLength(2);
+    const resolved = applyCaseAction(a, { type: 'resolve', resolution: 'BANK_ERROR', note: 'fixed' }, RECONCILER, AT, 1);
+    table.beforeTransact = () => store.save(resolved.next, resolved.event);
+    await store.applyImport('run-2', plan);
+    expect(table.items.get(`CASE#${a.caseId}|CASE`)).toMatchObject({ status: { S: 'RESOLVED' }, ageDays: { N: '5' }, version: { N: '2' } });
+    await expect(store.counts()).resolves.toEqual({ byStatus: { OPEN: 1, RESOLVED: 1 }, openByReason: { UNMATCHED: 1 } });
+    await expect(store.openCaseAges()).resolves.toEqual([{ ageDays: 5, cases: 1 }]);
+  });
+
+  it("a refresh between a person's read and their transaction: the action is refused (the age it counted from moved), the counts stay right", async () => {
+    const a = exceptionCase('a', { ageDays: 3 });
+    await store.applyImport('run-1', { raised: [{ next: a, event: raisedEvent(a) }], refreshed: [], reopened: [], cleared: [] });
+    const plan = planImport([a], [{ ...a, runId: 'run-2', ageDays: 6 }], { runId: 'run-2', coveredAccounts: new Set(['ACC-1']) }, AT);
+    const resolved = applyCaseAction(a, { type: 'resolve', resolution: 'BANK_ERROR', note: 'fixed' }, RECONCILER, AT, 1);
+    table.beforeTransact = async () => {
+      await store.applyImport('run-2', plan);
+    };
+    await expect(store.save(resolved.next, resolved.event)).rejects.toBeInstanceOf(CaseVersionConflict);
+    await expect(store.openCaseAges()).resolves.toEqual([{ ageDays: 6, cases: 1 }]);
+    await expect(store.counts()).resolves.toEqual({ byStatus: { OPEN: 1 }, openByReason: { UNMATCHED: 1 } });
+    // Read again and saved, the action counts from the age it replaces.
+    const again = applyCaseAction((await store.get(a.caseId))!, { type: 'resolve', resolution: 'BANK_ERROR', note: 'fixed' }, RECONCILER, AT, 1);
+    await store.save(again.next, again.event);
+    await expect(store.openCaseAges()).resolves.toEqual([]);
+    await expect(store.counts()).resolves.toEqual({ byStatus: { RESOLVED: 1 }, openByReason: {} });
   });
 });

@@ -234,7 +234,7 @@ export function workbenchStoreContract(adapter: WorkbenchStoreAdapter): void {
       }
     });
 
-    it('counts follow every import and action: cases by status, OPEN and PENDING_APPROVAL cases by reason, as counted from the cases', async () => {
+    it('counts follow every import and action: cases by status, OPEN and PENDING_APPROVAL cases by reason and by age, as counted from the cases', async () => {
       const model = (cases: readonly ExceptionCase[]) => {
         const byStatus: Record<string, number> = {};
         const openByReason: Record<string, number> = {};
@@ -244,11 +244,18 @@ export function workbenchStoreContract(adapter: WorkbenchStoreAdapter): void {
         }
         return { byStatus, openByReason };
       };
+      const ages = (cases: readonly ExceptionCase[]) => {
+        const byAge = new Map<number, number>();
+        for (const c of cases) if (c.status === 'OPEN' || c.status === 'PENDING_APPROVAL') byAge.set(c.ageDays, (byAge.get(c.ageDays) ?? 0) + 1);
+        return [...byAge.entries()].sort(([a], [b]) => a - b).map(([ageDays, n]) => ({ ageDays, cases: n }));
+      };
+      const sortedAges = async () => [...(await store.openCaseAges())].sort((a, b) => a.ageDays - b.ageDays);
       const current = new Map<string, ExceptionCase>();
       const cases = varied(30, 3).map((c) => ({ ...c, status: 'OPEN' as const }));
       await seed(store, cases);
       for (const c of cases) current.set(c.caseId, c);
       expect(await store.counts()).toEqual(model([...current.values()]));
+      expect(await sortedAges()).toEqual(ages([...current.values()]));
       const next = random(19);
       const act = async (c: ExceptionCase, action: Parameters<typeof applyCaseAction>[1], actor: Parameters<typeof applyCaseAction>[2] = RECONCILER) => {
         const written = applyCaseAction(c, action, actor, T1, c.version);
@@ -262,18 +269,22 @@ export function workbenchStoreContract(adapter: WorkbenchStoreAdapter): void {
         else await act(c, next() < 0.5 ? { type: 'reopen', note: 'again' } : { type: 'comment', note: 'still closed' });
       }
       expect(await store.counts()).toEqual(model([...current.values()]));
-      // A later run: cleared, reopened and new cases are counted too.
+      expect(await sortedAges()).toEqual(ages([...current.values()]));
+      // A later run, two days on: cleared, reopened, new and refreshed (older) cases are counted too.
       const reported = [...current.values()].filter((c) => c.status !== 'OPEN' || next() < 0.5);
       const plan = planImport(
         [...current.values()],
-        [...reported.map((c) => ({ ...c, runId: 'run-2' })), lone('statement', 'new-one', { runId: 'run-2' })],
+        [...reported.map((c) => ({ ...c, runId: 'run-2', ageDays: c.ageDays + 2 })), lone('statement', 'new-one', { runId: 'run-2' })],
         { runId: 'run-2', coveredAccounts: new Set(['ACC-0', 'ACC-1']) },
         T1,
       );
       expect(plan.cleared.length).toBeGreaterThan(0);
       await store.applyImport('run-2', plan);
       for (const { next: written } of [...plan.raised, ...plan.reopened, ...plan.cleared]) current.set(written.caseId, written);
+      for (const refreshed of plan.refreshed) current.set(refreshed.caseId, refreshed);
+      expect(plan.refreshed.length).toBeGreaterThan(0);
       expect(await store.counts()).toEqual(model([...current.values()]));
+      expect(await sortedAges()).toEqual(ages([...current.values()]));
     });
 
     it('a refresh moves run id, as-of date and age (and so the orders) without a version, never undoing a concurrent action', async () => {

@@ -101,6 +101,8 @@ export class FakeWorkbenchTable {
   readonly client = new DynamoDBClient(TEST_AWS);
   readonly mock = mockClient(this.client);
   transactSizes: number[] = [];
+  /** Awaited before a TransactWriteItems is evaluated (lets a test interleave another write between a store's read and its transaction). */
+  beforeTransact?: () => Promise<void>;
   /** Awaited before a DeleteItem is applied (a slow request: lets a test interleave another write). */
   beforeDelete?: () => Promise<void>;
   /** Fails the n-th TransactWriteItems (1-based) after applying nothing: a crash mid-import. */
@@ -196,7 +198,10 @@ export class FakeWorkbenchTable {
           return { Items: found, Count: found.length };
         },
       );
-    this.mock.on(TransactWriteItemsCommand).callsFake((input: { TransactItems: TransactWriteItem[] }) => {
+    this.mock.on(TransactWriteItemsCommand).callsFake(async (input: { TransactItems: TransactWriteItem[] }) => {
+      const hook = this.beforeTransact;
+      this.beforeTransact = undefined;
+      await hook?.();
       this.transactSizes.push(input.TransactItems.length);
       if (this.failOnCall?.call === this.transactSizes.length) throw this.failOnCall.error;
       if (input.TransactItems.length > MAX_TRANSACTION_ITEMS) throw Object.assign(new Error('too many items'), { name: 'ValidationException' });

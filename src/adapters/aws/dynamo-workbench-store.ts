@@ -26,8 +26,9 @@
  *   completes without duplicating. A refreshed case (the run reports it again: run id, as-of date,
  *   age, and a grouped case's members) is an UpdateItem of those fields only, as the embedded
  *   store's refresh: it never undoes a person's concurrent action and never conflicts with one.
- * - the list's counts are counters kept in the same transactions (COUNTS_PARTITION): counts()
- *   reads a few items, never the cases (a table filled before the counters existed is read whole);
+ * - the list's counts and the dashboard's ages are counters kept in the same transactions
+ *   (COUNTS_PARTITION): counts() and openCaseAges() read a few items, never the cases (a table
+ *   filled before the counters existed is read whole);
  * - each imported run's statistics (REC-DASH-1) are one item `RUNSTATS` / `RUN#<runId>` (the
  *   dashboards read the one partition), written before the run marker, once.
  * - `list` pages by cursor (`after`, cursor.ts): each status is read from just after the cursor's
@@ -82,8 +83,8 @@ export const runStatsSort = (runId: string): string => `RUN#${runId}`;
 
 /**
  * The list's counts (on every list page: O(1) at any size, not a read of every open case): items
- * `COUNTS` / `SHARD#<nn>` holding, per status, `S#<status>` cases and, per reason, `R#<reason>`
- * OPEN and PENDING_APPROVAL cases. Every write that moves a case's status or reason ADDs the
+ * `COUNTS` / `SHARD#<nn>` holding, per status, `S#<status>` cases and, per reason and per age,
+ * `R#<reason>` and `A#<ageDays>` OPEN and PENDING_APPROVAL cases. Every write that moves a case's status or reason ADDs the
  * difference to one shard in its own transaction (a random shard: concurrent actions seldom
  * touch the same item); counts() sums the shards. `COUNTS` / `READY` says every case of the table
  * was written with counts (written by the first import into an empty table); without it, counts()

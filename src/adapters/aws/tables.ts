@@ -517,7 +517,8 @@ export const TABLES = {
       'CASE#<caseId> / ROW#<side>#<rowId>': 'an open row of an OPEN exception case (candidates), present while the case is OPEN',
       'CASE#<caseId> / REF#<JSON [side, rowId, key]>': 'one normalised reference or batch key of an open row',
       'RUNSTATS / RUN#<runId>': 'REC-DASH-1: the statistics of an imported run',
-      'COUNTS / SHARD#<nn>': "the list's counts, one of 16 shards: S#<status> cases, R#<reason> OPEN and PENDING_APPROVAL cases (ADDed in the case writes' transactions)",
+      'COUNTS / SHARD#<nn>':
+        "the list's counts and the dashboard's ages, one of 16 shards: S#<status> cases, R#<reason> and A#<ageDays> OPEN and PENDING_APPROVAL cases (ADDed in the case writes' transactions)",
       'COUNTS / READY': 'every case of the table was written with counts (the first import into an empty table writes it)',
       'RUN#<runId> / CHUNK#<hash>': 'one committed transaction of an import (a retried chunk is not written or counted twice)',
     },

@@ -36,13 +36,14 @@ import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { caseHref, type CaseSla, type ListFilterForm, pageActor, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import { SCRIPT_PATH, WORKBENCH_JS } from './keys';
-import { BulkJobs, parseBulkAction, renderBulkJob, renderBulkPreview, selectCases } from './bulk';
+import { BulkJobs, type BulkJobsOptions, parseBulkAction, renderBulkJob, renderBulkPreview, selectCases } from './bulk';
 import { caseDueDate, daysUntilDue, defaultSlaRules, slaBucket, type SlaRules } from './sla';
 import { type CaseSort, CURSOR_PARAMETER, CursorError, pageCursor, readCursor } from './cursor';
 import {
   type Authentication,
   AuthenticationError,
   type Authenticator,
+  type BulkJobStore,
   type CandidateSource,
   type CaseFilter,
   type CaseNavigator,
@@ -89,6 +90,8 @@ export interface WorkbenchAppDeps {
   sla?: SlaRules;
   /** A case's neighbours for n / p and for going on after an action (default: the store, when it is one). */
   navigator?: CaseNavigator;
+  /** REC-WB bulk: where bulk jobs are kept (without one, bulk jobs are refused with 503); `background` in a long-running server only. */
+  bulk?: { store: BulkJobStore } & BulkJobsOptions;
 }
 
 function isNavigator(value: unknown): value is CaseNavigator {
@@ -365,7 +368,13 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const candidateSource = deps.candidates ?? (isCandidateSource(store) ? store : undefined);
   const navigator = deps.navigator ?? (isNavigator(store) ? store : undefined);
   const slaRules = deps.sla ?? defaultSlaRules();
-  const bulkJobs = new BulkJobs(store, () => clock.now().toISOString());
+  // REC-WB bulk: durable jobs, advanced in the background by a long-running server and a chunk per job-page GET everywhere.
+  const bulkJobs = deps.bulk ? new BulkJobs(store, deps.bulk.store, () => clock.now(), deps.bulk) : undefined;
+  if (bulkJobs) void bulkJobs.resume().catch((error: unknown) => log.error('bulk.resume-failed', { error: String(error) }));
+  const bulkJobsOrRefuse = (): BulkJobs => {
+    if (!bulkJobs) throw new WorkbenchError('UNAVAILABLE', 'this workbench has no bulk job store; act on the cases one by one');
+    return bulkJobs;
+  };
 
   function slaOf(c: ExceptionCase, now: Date): CaseSla {
     const due = caseDueDate(c, slaRules);
@@ -707,18 +716,22 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     }
     const action = parseBulkAction(fields);
     const { filter } = listFilter(queryOf(c));
+    const jobs = bulkJobsOrRefuse();
     const cases = await selectCases(store, filter);
-    const job = bulkJobs.start(
+    const jobId = await jobs.start(
       actor,
       action,
       cases.map((one) => one.caseId),
       bulkQuery(c),
     );
-    return toResponse(redirect(`/bulk/jobs/${job.jobId}`));
+    return toResponse(redirect(`/bulk/jobs/${jobId}`));
   });
-  app.get('/bulk/jobs/:id', (c) => {
-    const job = bulkJobs.get(c.req.param('id'));
-    if (!job) throw new WorkbenchError('NOT_FOUND', `there is no bulk job ${c.req.param('id')} (jobs last while the workbench runs)`);
+  // Each GET advances the job by a chunk before rendering (on AWS nothing else does: any container continues it).
+  app.get('/bulk/jobs/:id', async (c) => {
+    const jobs = bulkJobsOrRefuse();
+    await jobs.advance(c.req.param('id'));
+    const job = await jobs.get(c.req.param('id'));
+    if (!job) throw new WorkbenchError('NOT_FOUND', `there is no bulk job ${c.req.param('id')}`);
     return toResponse(htmlResponse(200, renderBulkJob({ actor: c.get('actor'), job })));
   });
   // `next`: the cursor of the next page (pass it as `after`), absent on the last page.

@@ -1,39 +1,32 @@
 /**
- * Bulk actions: every case a list filter selects gets one action (assign, comment, or a resolution
- * other than a manual match), run as a background job that records a result per case: each case
+ * Bulk actions (REC-WB bulk): every case a list filter selects gets one action (assign, comment, or
+ * a resolution other than a manual match), run as a job that records a result per case: each case
  * goes through applyCaseAction at its own current version (role, status, PCI-3, one history event),
- * so a case that cannot take the action is listed as a failure with the reason and the others go
- * on. Jobs live in the process that runs them (the embedded workbench); a job is never lost while
- * it runs and its results stay until the process ends.
+ * so a case that cannot take the action is listed as a failure with the reason and the others go on.
+ *
+ * Jobs are durable (BulkJobStore): the job and its per-case results are stored, and the job is
+ * advanced a chunk at a time under a short lease, so any process can continue it: locally the
+ * serving process keeps advancing it in the background and resumes unfinished jobs when it starts;
+ * on AWS (a Lambda, frozen after each response) the job page advances the next chunk on each GET
+ * before rendering, whichever container answers. Exactly once per case: applying the action is one
+ * version-conditioned case save whose history event carries the job id; an advancer that finds the
+ * case's event of this job (a retried chunk, or one that lost the save to another advancer) records
+ * the item as done without applying the action again.
  */
 import { randomBytes } from 'node:crypto';
-import { type Actor, applyCaseAction, type CaseAction, type ExceptionCase, parseCaseAction, WorkbenchError } from './cases';
+import { type Actor, applyCaseAction, type CaseAction, type CaseEvent, type ExceptionCase, parseCaseAction, WorkbenchError } from './cases';
 import { caseHref, html, page, type SafeHtml } from './html';
-import { CaseVersionConflict, type CaseFilter, type WorkbenchStore } from './ports';
+import { type BulkItem, type BulkJob, type BulkJobStore, type BulkLease, CaseVersionConflict, type CaseFilter, type WorkbenchStore } from './ports';
+
+export type { BulkItem, BulkJob } from './ports';
 
 /** At most this many cases a job (the list's own maximum page). */
 export const MAX_BULK_CASES = 1000;
 export const BULK_ACTIONS = ['assign', 'comment', 'resolve'] as const;
-
-export interface BulkItem {
-  caseId: string;
-  ok: boolean;
-  /** The new version, or why the case did not take the action. */
-  message: string;
-}
-
-export interface BulkJob {
-  jobId: string;
-  by: string;
-  action: CaseAction;
-  /** The filter as the person saw it (a query string). */
-  filter: string;
-  caseIds: string[];
-  items: BulkItem[];
-  state: 'running' | 'done';
-  startedAt: string;
-  finishedAt?: string;
-}
+/** Cases advanced per lease: what one job-page request works on AWS. */
+export const BULK_CHUNK_SIZE = 50;
+/** How long a chunk's lease lasts: a crashed or frozen advancer's chunk is taken again after it. */
+export const BULK_LEASE_MS = 60_000;
 
 /** Reads the bulk action from a form: only assign, comment and resolve (not a manual match: that needs its entries per case). */
 export function parseBulkAction(fields: Record<string, unknown>): CaseAction {
@@ -57,43 +50,115 @@ export async function selectCases(store: WorkbenchStore, filter: CaseFilter): Pr
   return cases;
 }
 
+export interface BulkJobsOptions {
+  /** Keep advancing started and unfinished jobs in this process (a long-running server; not a Lambda). */
+  background?: boolean;
+  chunkSize?: number;
+  leaseMs?: number;
+  /** How long the background waits before trying again a chunk another advancer holds (default 1 s). */
+  retryMs?: number;
+}
+
+const okItem = (caseId: string, event: CaseEvent): BulkItem => ({ caseId, ok: true, message: `${event.from ?? ''} → ${event.to}, version ${event.version}` });
+
 export class BulkJobs {
-  private readonly jobs = new Map<string, BulkJob>();
+  /** Who this process is, as a lease holder. */
+  private readonly owner = randomBytes(8).toString('hex');
+  private readonly running = new Set<string>();
+  private readonly chunkSize: number;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly store: WorkbenchStore,
-    private readonly now: () => string,
-  ) {}
+    private readonly jobs: BulkJobStore,
+    private readonly now: () => Date,
+    private readonly options: BulkJobsOptions = {},
+  ) {
+    this.chunkSize = options.chunkSize ?? BULK_CHUNK_SIZE;
+    this.leaseMs = options.leaseMs ?? BULK_LEASE_MS;
+  }
 
-  get(jobId: string): BulkJob | undefined {
+  get(jobId: string): Promise<BulkJob | undefined> {
     return this.jobs.get(jobId);
   }
 
-  /** Starts a job over `caseIds` and returns it at once; the cases are worked one by one in the background. */
-  start(actor: Actor, action: CaseAction, caseIds: readonly string[], filter: string): BulkJob {
-    const job: BulkJob = { jobId: randomBytes(12).toString('hex'), by: actor.user, action, filter, caseIds: [...caseIds], items: [], state: 'running', startedAt: this.now() };
-    this.jobs.set(job.jobId, job);
-    void this.run(job, actor);
-    return job;
+  /** Stores a job over `caseIds` and returns its id at once; in the background it is advanced until done. */
+  async start(actor: Actor, action: CaseAction, caseIds: readonly string[], filter: string): Promise<string> {
+    const jobId = randomBytes(12).toString('hex');
+    await this.jobs.create({ jobId, actor: { ...actor, roles: [...actor.roles] }, action, filter, caseIds: [...caseIds], startedAt: this.now().toISOString() }, this.chunkSize);
+    if (this.options.background) this.runInBackground(jobId);
+    return jobId;
   }
 
-  private async run(job: BulkJob, actor: Actor): Promise<void> {
-    for (const caseId of job.caseIds) {
+  /** Resumes every unfinished job in the background (a process starting after a restart). */
+  async resume(): Promise<string[]> {
+    if (!this.options.background || !this.jobs.unfinished) return [];
+    const unfinished = await this.jobs.unfinished();
+    for (const jobId of unfinished) this.runInBackground(jobId);
+    return unfinished;
+  }
+
+  /** Works the next free chunk of the job, if any (what a job page does before rendering); false when none was free. */
+  async advance(jobId: string): Promise<boolean> {
+    const job = await this.jobs.get(jobId);
+    if (!job || job.state === 'done') return false;
+    const lease = await this.jobs.lease(jobId, this.owner, this.now().getTime(), this.leaseMs);
+    if (!lease) return false;
+    await this.work(job, lease);
+    return true;
+  }
+
+  private runInBackground(jobId: string): void {
+    if (this.running.has(jobId)) return;
+    this.running.add(jobId);
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        const job = await this.jobs.get(jobId);
+        if (!job || job.state === 'done') return;
+        if (!(await this.advance(jobId))) {
+          // Another advancer holds the remaining chunks (or a crashed one's lease has not expired yet).
+          await new Promise<void>((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000).unref());
+        }
+      }
+    };
+    loop()
+      .catch(() => undefined) // the job stays unfinished: its page (or the next start) advances it
+      .finally(() => this.running.delete(jobId));
+  }
+
+  private async work(job: BulkJob, lease: BulkLease): Promise<void> {
+    for (const { index, caseId } of lease.pending) {
       // One case a turn of the event loop: the workbench answers its pages meanwhile.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      job.items.push(await this.one(caseId, job.action, actor));
+      await this.jobs.record(lease, index, await this.one(job, caseId));
     }
-    job.state = 'done';
-    job.finishedAt = this.now();
+    await this.jobs.complete(lease, this.now().toISOString());
   }
 
-  private async one(caseId: string, action: CaseAction, actor: Actor): Promise<BulkItem> {
+  /** The case's history event this job wrote, if any. */
+  private async applied(jobId: string, caseId: string): Promise<CaseEvent | undefined> {
+    return (await this.store.history(caseId)).find((event) => event.bulkJobId === jobId);
+  }
+
+  private async one(job: BulkJob, caseId: string): Promise<BulkItem> {
     try {
       const current = await this.store.get(caseId);
       if (!current) return { caseId, ok: false, message: 'the case no longer exists' };
-      const { next, event } = applyCaseAction(current, action, actor, this.now(), current.version);
-      await this.store.save(next, event);
-      return { caseId, ok: true, message: `${event.from ?? ''} → ${event.to}, version ${next.version}` };
+      // Read after the case: an advancer that applied this job's action before (a crashed, slow or
+      // concurrent one) left its event, or saves after this read and makes our save conflict.
+      const before = await this.applied(job.jobId, caseId);
+      if (before) return okItem(caseId, before);
+      const { next, event } = applyCaseAction(current, job.action, job.actor, this.now().toISOString(), current.version);
+      const tagged: CaseEvent = { ...event, bulkJobId: job.jobId };
+      try {
+        await this.store.save(next, tagged);
+      } catch (error) {
+        // Lost the save: if it was to another advancer of this job, the case took the action once.
+        const won = error instanceof CaseVersionConflict ? await this.applied(job.jobId, caseId) : undefined;
+        if (won) return okItem(caseId, won);
+        throw error;
+      }
+      return okItem(caseId, tagged);
     } catch (error) {
       if (error instanceof WorkbenchError) return { caseId, ok: false, message: error.message };
       if (error instanceof CaseVersionConflict) return { caseId, ok: false, message: 'changed by someone else meanwhile; not changed' };

@@ -193,6 +193,8 @@ export interface CaseEvent {
   detail?: string;
   /** ADJ-1: the adjustment this event booked or reversed. */
   adjustmentId?: string;
+  /** REC-WB bulk: the bulk job that made this change (a retried chunk finds it and does not apply the action again). */
+  bulkJobId?: string;
 }
 
 export type WorkbenchErrorCode = 'INVALID' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'CARD_NUMBER' | 'UNAVAILABLE';

@@ -19,6 +19,7 @@ import { type Role, ROLES } from './cases';
 // The workbench loads SQLite, DuckDB and node:http: only when this command runs.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const storeModule = () => require('../../adapters/embedded/workbench-store') as typeof import('../../adapters/embedded/workbench-store');
+const bulkStoreModule = () => require('../../adapters/embedded/bulk-job-store') as typeof import('../../adapters/embedded/bulk-job-store');
 const importModule = () => require('./import-run') as typeof import('./import-run');
 const appModule = () => require('./app') as typeof import('./app');
 const authModule = () => require('./local-auth') as typeof import('./local-auth');
@@ -257,6 +258,8 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
         ...(ledger ? { ledger } : {}),
         ...(options.inbox ? { inbox: new (uploadInboxModule().FolderStatementInbox)(options.inbox, options.out) } : {}),
         ...(closedThrough ? { periods: { closedThrough: async () => closedThrough } } : {}),
+        // REC-WB bulk: jobs in workbench.db, advanced in the background here and resumed after a restart.
+        bulk: { store: new (bulkStoreModule().SqliteBulkJobStore)(db), background: true },
       });
       if (options.inbox) io.stdout(`upload: statements go to the inbox ${resolve(options.inbox)} (run \`ledgerline inbox --dir ${options.inbox} --out ${options.out}\` to reconcile them)\n`);
       io.stdout(

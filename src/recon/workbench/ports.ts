@@ -10,7 +10,7 @@
  * The HTTP app (`createWorkbenchApp` in app.ts) is a Hono app; WorkbenchRequest / WorkbenchResponse
  * are its plain view for the authenticator, the Lambda and the tests.
  */
-import type { Actor, CaseEvent, CaseStatus, ExceptionCase, ImportPlan, Role } from './cases';
+import type { Actor, CaseAction, CaseEvent, CaseStatus, ExceptionCase, ImportPlan, Role } from './cases';
 import type { CandidateQuery, OpenRow } from './candidates';
 import type { RunStats } from './dashboard';
 
@@ -214,4 +214,59 @@ export interface SessionStore {
   savePendingSignIn(pending: PendingSignIn): Promise<void>;
   /** Returns and deletes the pending sign-in of `state` (a second call finds nothing). */
   takePendingSignIn(state: string): Promise<PendingSignIn | undefined>;
+}
+
+/** One case's result in a bulk job (REC-WB bulk). */
+export interface BulkItem {
+  caseId: string;
+  ok: boolean;
+  /** The new version, or why the case did not take the action. */
+  message: string;
+}
+
+/** A bulk job as created: every case the filter selected, the action, and who acts (the job acts as them). */
+export interface NewBulkJob {
+  jobId: string;
+  actor: Actor;
+  action: CaseAction;
+  /** The filter as the person saw it (a query string). */
+  filter: string;
+  caseIds: readonly string[];
+  startedAt: string;
+}
+
+/** A bulk job as stored: its results so far, in the order of its cases. */
+export interface BulkJob extends NewBulkJob {
+  items: BulkItem[];
+  state: 'running' | 'done';
+  finishedAt?: string;
+}
+
+/** A chunk of a job's cases leased to one advancer until `until` (epoch ms): only its items without a result. */
+export interface BulkLease {
+  jobId: string;
+  chunk: number;
+  owner: string;
+  until: number;
+  pending: { index: number; caseId: string }[];
+}
+
+/**
+ * REC-WB bulk: durable, resumable bulk jobs. The cases of a job are split into chunks in order at
+ * creation; an advancer leases one chunk at a time (conditional: two advancers never hold the same
+ * chunk, a lease left by a crashed process expires and the chunk is taken again), records each
+ * item's result (the first result of an item stays) and completes the chunk. The job is done when
+ * every chunk is.
+ */
+export interface BulkJobStore {
+  create(job: NewBulkJob, chunkSize: number): Promise<void>;
+  get(jobId: string): Promise<BulkJob | undefined>;
+  /** Leases the first chunk that is not complete and not under a live lease at `now` (epoch ms) to `owner` for `leaseMs`; undefined when none is free. */
+  lease(jobId: string, owner: string, now: number, leaseMs: number): Promise<BulkLease | undefined>;
+  /** Records the result of item `index` of the leased chunk unless it has one; true if this call recorded it. */
+  record(lease: BulkLease, index: number, item: BulkItem): Promise<boolean>;
+  /** Completes the chunk if every one of its items has a result (its lease ends); false otherwise. */
+  complete(lease: BulkLease, at: string): Promise<boolean>;
+  /** Jobs not done (a long-running process resumes them when it starts; a store without it is only advanced by its job pages). */
+  unfinished?(): Promise<string[]>;
 }

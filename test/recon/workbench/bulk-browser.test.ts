@@ -2,9 +2,13 @@
  * Bulk actions in headless Chromium, signed in through the real local OIDC provider: the list
  * filtered to STALE cases, "Bulk action…" previews them, the form starts the job, the job page
  * (reloading itself while it runs, no script) shows every case's result with the one failure
- * listed and its reason. Skipped (with a warning) where Chromium is missing.
+ * listed and its reason. The job runs as on AWS: no background, each reload of its page advances
+ * it by a chunk (here of 2 cases, so it takes several). Skipped (with a warning) where Chromium is missing.
  */
-import { exceptionCase, memoryStore, raisedEvent } from './helpers';
+import { SqliteBulkJobStore } from '../../../src/adapters/embedded/bulk-job-store';
+import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
+import { openMemoryDatabase } from '../../support/memory-database';
+import { exceptionCase, raisedEvent, steppingClock } from './helpers';
 
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -24,12 +28,13 @@ const resolved = exceptionCase({ caseId: 'exception:statement:bulk-done', reason
 const other = exceptionCase({ caseId: 'exception:statement:bulk-other', reason: 'UNMATCHED', ageDays: 2 });
 
 describeWithChromium('bulk actions in the browser', () => {
-  const store = memoryStore();
+  const db = openMemoryDatabase();
+  const store = new SqliteWorkbenchStore(db, steppingClock());
   let workbench: SignedInBrowser;
 
   beforeAll(async () => {
     for (const c of [...stale, resolved, other]) await store.save(c, raisedEvent(c));
-    workbench = await startSignedInBrowser({ store, users: USERS, csrfSecret: 'bulk-browser-secret' });
+    workbench = await startSignedInBrowser({ store, users: USERS, csrfSecret: 'bulk-browser-secret', deps: { bulk: { store: new SqliteBulkJobStore(db), chunkSize: 2 } } });
   }, 60_000);
 
   afterAll(async () => workbench?.close());

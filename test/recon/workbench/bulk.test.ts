@@ -6,12 +6,16 @@
 import { createWorkbenchApp, csrfToken } from '../../../src/recon/workbench/app';
 import type { Actor } from '../../../src/recon/workbench/cases';
 import type { WorkbenchRequest } from '../../../src/recon/workbench/ports';
-import { exceptionCase, memoryStore, raisedEvent, reconciler, steppingClock, viewer } from './helpers';
+import { SqliteBulkJobStore } from '../../../src/adapters/embedded/bulk-job-store';
+import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
+import { openMemoryDatabase } from '../../support/memory-database';
+import { exceptionCase, raisedEvent, reconciler, steppingClock, viewer } from './helpers';
 
 const ACTORS: Record<string, Actor> = { rita: reconciler, victor: viewer };
 
 async function setUp() {
-  const store = memoryStore();
+  const db = openMemoryDatabase();
+  const store = new SqliteWorkbenchStore(db, steppingClock());
   const open = Array.from({ length: 7 }, (_, i) => exceptionCase({ caseId: `exception:statement:bulk:${i}`, reason: 'STALE', amount: `-${i + 1}.00` }));
   const done = exceptionCase({ caseId: 'exception:statement:bulk:done', reason: 'STALE', status: 'RESOLVED' });
   const other = exceptionCase({ caseId: 'exception:statement:other', reason: 'UNMATCHED' });
@@ -21,6 +25,7 @@ async function setUp() {
     authenticator: { authenticate: async (r) => ACTORS[r.headers['x-test-user'] ?? '']! },
     clock: steppingClock('2026-03-10T10:00:00.000Z'),
     csrfSecret: 'bulk',
+    bulk: { store: new SqliteBulkJobStore(db), background: true },
   });
   const call = (user: string, method: string, path: string, query: Record<string, string>, body = '') =>
     app({ method, path, query, headers: { 'x-test-user': user, 'content-type': 'application/x-www-form-urlencoded' }, body } satisfies WorkbenchRequest);

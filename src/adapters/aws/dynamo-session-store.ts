@@ -7,19 +7,21 @@
  *   SHA-256 of the cookie's random id. The raw cookie value never reaches the store, so a copy of
  *   the table signs nobody in (as in SQLite).
  * - A pending sign-in is the item `SIGNIN#<state>` (as SQLite keeps it by state).
- * - Reads are strongly consistent: a rotated or signed-out key is gone for the very next request.
+ * - Reads are strongly consistent: a rotation or a sign-out is seen by the very next request.
  * - `createSession` / `savePendingSignIn`: PutItem conditional on the key being new.
- * - `touchSession`: UpdateItem conditional on the session existing (an UpdateItem would otherwise
- *   create a stub item under a signed-out key).
- * - `replaceSession` (rotation): ONE TransactWriteItems: Delete of the old key conditional on it
- *   existing + Put of the new key conditional on it being new. Both happen or neither: the old key
- *   never works after a rotation, and of two concurrent rotations of one session exactly one wins
- *   (the other's condition fails: false).
+ * - `touchSession`: UpdateItem conditional on the session existing and not being replaced (an
+ *   UpdateItem would otherwise create a stub item under a signed-out key).
+ * - `replaceSession` (rotation, WB-AUTH-1): ONE TransactWriteItems: an Update of the old key
+ *   conditional on it existing and not being replaced yet (it sets `replacedBy`, `replacedAt` and
+ *   its TTL to the end of the grace window) + a Put of the new key conditional on it being new.
+ *   Both happen or neither: of two concurrent rotations of one session exactly one wins (the
+ *   other's condition fails: false), and the old key answers only as a pointer to the new one,
+ *   which the sign-in code follows only within the grace window.
  * - `takePendingSignIn`: DeleteItem with ReturnValues ALL_OLD: one call both reads and removes, so
  *   a state is taken once however many callbacks race for it.
  * - Expiry: every item carries `expiresAt` (TTL, epoch seconds): a session its absolute limit
- *   (createdAt + absoluteSeconds; rotation keeps createdAt, so it keeps the limit), a pending
- *   sign-in its 10 minutes. DynamoDB TTL deletes expired items, eventually (typically within days),
+ *   (createdAt + absoluteSeconds; rotation keeps createdAt, so it keeps the limit), a replaced key
+ *   the end of its grace window, a pending sign-in its 10 minutes. DynamoDB TTL deletes expired items, eventually (typically within days),
  *   so `purge` is a no-op here: it would be a Scan of the table on every sign-in. An expired item
  *   TTL has not removed yet is still refused: the sign-in code checks createdAt / lastSeenAt against
  *   its limits on every request and callback, and deletes what it refuses.
@@ -82,11 +84,13 @@ export class DynamoSessionStore implements SessionStore {
     this.pendingMs = (options.pendingSeconds ?? 600) * 1000;
   }
 
-  /** The item of a session (exported shape: the tests read the table through it). */
+  /** The item of a live session (exported shape: the tests read the table through it). */
   sessionItem(record: SessionRecord): Record<string, AttributeValue> {
+    // A replaced key's marks live beside the record (replaceSession sets them), never inside it.
+    const { replacedBy: _by, replacedAt: _at, ...live } = record;
     return {
       [PK]: s(SESSION_KEYS.session(record.key)),
-      record: s(JSON.stringify(record)),
+      record: s(JSON.stringify(live)),
       createdAt: n(record.createdAt),
       lastSeenAt: n(record.lastSeenAt),
       [TTL]: n(epochSeconds(record.createdAt + this.absoluteMs)),
@@ -112,7 +116,9 @@ export class DynamoSessionStore implements SessionStore {
     );
     const item = output.Item;
     if (!item?.record?.S) return undefined;
-    return { ...(JSON.parse(item.record.S) as SessionRecord), lastSeenAt: Number(item.lastSeenAt!.N) };
+    const record: SessionRecord = { ...(JSON.parse(item.record.S) as SessionRecord), lastSeenAt: Number(item.lastSeenAt!.N) };
+    if (item.replacedBy?.S) Object.assign(record, { replacedBy: item.replacedBy.S, replacedAt: Number(item.replacedAt!.N) });
+    return record;
   }
 
   async touchSession(key: string, lastSeenAt: number): Promise<void> {
@@ -123,30 +129,32 @@ export class DynamoSessionStore implements SessionStore {
             TableName: this.tableName,
             Key: { [PK]: s(SESSION_KEYS.session(key)) },
             UpdateExpression: 'SET #seen = :seen',
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK, '#seen': 'lastSeenAt' },
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#by)',
+            ExpressionAttributeNames: { '#pk': PK, '#seen': 'lastSeenAt', '#by': 'replacedBy' },
             ExpressionAttributeValues: { ':seen': n(lastSeenAt) },
           }),
         ),
       );
     } catch (error) {
-      // Signed out or rotated meanwhile: nothing to touch (and nothing is created).
+      // Signed out or replaced meanwhile: nothing to touch (and nothing is created).
       if (!conditionFailed(error)) throw error;
     }
   }
 
-  async replaceSession(oldKey: string, next: SessionRecord): Promise<boolean> {
+  async replaceSession(oldKey: string, next: SessionRecord, oldKeyUntil: number): Promise<boolean> {
     try {
       await awsCall('TransactWriteItems workbench session rotation', () =>
         this.client.send(
           new TransactWriteItemsCommand({
             TransactItems: [
               {
-                Delete: {
+                Update: {
                   TableName: this.tableName,
                   Key: { [PK]: s(SESSION_KEYS.session(oldKey)) },
-                  ConditionExpression: 'attribute_exists(#pk)',
-                  ExpressionAttributeNames: { '#pk': PK },
+                  UpdateExpression: 'SET #by = :by, #at = :at, #seen = :at, #ttl = :ttl',
+                  ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#by)',
+                  ExpressionAttributeNames: { '#pk': PK, '#by': 'replacedBy', '#at': 'replacedAt', '#seen': 'lastSeenAt', '#ttl': TTL },
+                  ExpressionAttributeValues: { ':by': s(next.key), ':at': n(next.rotatedAt), ':ttl': n(epochSeconds(oldKeyUntil)) },
                 },
               },
               {

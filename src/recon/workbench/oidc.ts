@@ -14,9 +14,13 @@
  *   map; nobody without a mapped group signs in. A new random session id goes in an HttpOnly,
  *   SameSite=Lax cookie (Secure under https); the store keeps only its SHA-256.
  * - Each request: the session must exist, be used within the idle limit and be younger than the
- *   absolute limit; its id rotates every `rotateSeconds` (the old one stops working).
- * - `POST /logout` (CSRF-checked) deletes the session and, when the issuer advertises an
- *   `end_session_endpoint`, continues to it (RP-initiated logout) with the ID token as hint.
+ *   absolute limit; its id rotates every `rotateSeconds`. Parallel requests of one browser (a page
+ *   and its CSS, two tabs) present the old id at the rotation moment: the old id stays valid for
+ *   ROTATION_GRACE_SECONDS, answered as the new session (its user, roles and expiry) with no
+ *   further rotation and no cookie (the winner's answer sets the new one); after that it is refused.
+ * - `POST /logout` (CSRF-checked) deletes the session (both ids within the grace window) and, when
+ *   the issuer advertises an `end_session_endpoint`, continues to it (RP-initiated logout) with
+ *   the ID token as hint.
  * Every refusal names the reason, never the token or the code.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -75,6 +79,12 @@ interface Discovery {
 }
 
 const PENDING_SECONDS = 600;
+/**
+ * WB-AUTH-1: how long a rotated-away session id still answers, as the session that replaced it
+ * (never rotating it, never extending it: the old id is followed once, only within this window).
+ */
+export const ROTATION_GRACE_SECONDS = 30;
+const GRACE_MS = ROTATION_GRACE_SECONDS * 1000;
 const TOUCH_EVERY_MS = 30_000;
 const HTTP_TIMEOUT_MS = 10_000;
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$/;
@@ -104,6 +114,15 @@ export class SignInError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The session a presented key stands for: its own (live), or the one that replaced it within the grace window. */
+interface Resolved {
+  session: SessionRecord;
+  /** The key the answer is about (the live one). */
+  key: string;
+  /** The presented key when it was replaced (within the window), else undefined. */
+  replacedKey?: string;
 }
 
 export class OidcSignIn implements Authenticator {
@@ -150,23 +169,53 @@ export class OidcSignIn implements Authenticator {
   async authenticate(request: WorkbenchRequest): Promise<Authentication> {
     const id = cookieValue(request.headers.cookie, this.sessionCookie);
     if (!id) throw new AuthenticationError(`you are not signed in: sign in at ${SIGN_IN_PATH}`);
-    const key = sha256(id);
-    const session = await this.options.sessions.session(key);
-    if (!session) throw new AuthenticationError(`your session is not valid any more (signed out, expired or replaced): sign in again at ${SIGN_IN_PATH}`);
+    const presented = sha256(id);
     const now = this.options.clock.now().getTime();
+    let resolved = await this.resolve(presented, now);
+    if (!resolved) throw new AuthenticationError(`your session is not valid any more (signed out, expired or replaced): sign in again at ${SIGN_IN_PATH}`);
+    const { session } = resolved;
     if (now - session.createdAt >= this.absoluteMs || now - session.lastSeenAt >= this.idleMs) {
-      await this.options.sessions.deleteSession(key);
+      await this.deleteResolved(resolved);
       throw new AuthenticationError(`your session has expired: sign in again at ${SIGN_IN_PATH}`);
     }
     const actor: Actor = { user: session.sub, name: session.name, roles: session.roles };
-    if (now - session.rotatedAt >= this.rotateMs) {
+    // Only the live key rotates: an old key within the grace window never mints another id.
+    if (!resolved.replacedKey && now - session.rotatedAt >= this.rotateMs) {
       const nextId = randomId();
-      const next: SessionRecord = { ...session, key: sha256(nextId), lastSeenAt: now, rotatedAt: now };
-      if (!(await this.options.sessions.replaceSession(key, next))) throw new AuthenticationError(`your session was replaced a moment ago: sign in again at ${SIGN_IN_PATH}`);
-      return { actor, csrfSubject: session.csrfKey, setCookies: [this.sessionCookieHeader(nextId)] };
+      const next: SessionRecord = { ...session, key: sha256(nextId), previousKey: presented, lastSeenAt: now, rotatedAt: now };
+      if (await this.options.sessions.replaceSession(presented, next, now + GRACE_MS)) {
+        return { actor, csrfSubject: session.csrfKey, setCookies: [this.sessionCookieHeader(nextId)] };
+      }
+      // A parallel request rotated it first: this one is answered as the winner's session, without a cookie.
+      resolved = await this.resolve(presented, now);
+      if (!resolved?.replacedKey) throw new AuthenticationError(`your session is not valid any more (signed out, expired or replaced): sign in again at ${SIGN_IN_PATH}`);
+      const winner = resolved.session;
+      return { actor: { user: winner.sub, name: winner.name, roles: winner.roles }, csrfSubject: winner.csrfKey };
     }
-    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.options.sessions.touchSession(key, now);
+    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.options.sessions.touchSession(resolved.key, now);
     return { actor, csrfSubject: session.csrfKey };
+  }
+
+  /**
+   * WB-AUTH-1: the session a presented key stands for. A live key is its own session; a replaced
+   * key is followed once to the session that replaced it, only within ROTATION_GRACE_SECONDS of the
+   * replacement and only if that one is live itself (never a chain, never after the window).
+   */
+  private async resolve(key: string, now: number): Promise<Resolved | undefined> {
+    const record = await this.options.sessions.session(key);
+    if (!record) return undefined;
+    if (record.replacedBy === undefined) return { session: record, key };
+    if (record.replacedAt === undefined || now - record.replacedAt >= GRACE_MS) return undefined;
+    const next = await this.options.sessions.session(record.replacedBy);
+    if (!next || next.replacedBy !== undefined || next.sub !== record.sub || next.csrfKey !== record.csrfKey) return undefined;
+    return { session: next, key: next.key, replacedKey: key };
+  }
+
+  /** Deletes the session and the key it replaced (which may still be within its grace window). */
+  private async deleteResolved(resolved: Resolved): Promise<void> {
+    await this.options.sessions.deleteSession(resolved.key);
+    const older = resolved.replacedKey ?? resolved.session.previousKey;
+    if (older !== undefined) await this.options.sessions.deleteSession(older);
   }
 
   private async answer(step: () => Promise<WorkbenchResponse>): Promise<WorkbenchResponse> {
@@ -341,10 +390,10 @@ export class OidcSignIn implements Authenticator {
 
   private async signOut(request: WorkbenchRequest): Promise<WorkbenchResponse> {
     const id = cookieValue(request.headers.cookie, this.sessionCookie);
-    const key = id ? sha256(id) : undefined;
-    const session = key ? await this.options.sessions.session(key) : undefined;
-    if (!session)
+    const resolved = id ? await this.resolve(sha256(id), this.options.clock.now().getTime()) : undefined;
+    if (!resolved)
       return this.page(200, renderSignInPage({ title: 'Signed out', message: 'You are not signed in.', signInHref: SIGN_IN_PATH }), { 'set-cookie': this.clearCookie(this.sessionCookie, '/') });
+    const { session } = resolved;
     const actor: Actor = { user: session.sub, name: session.name, roles: session.roles };
     const token = csrfToken(session.csrfKey, 'sign-out');
     if (request.method === 'GET') return this.page(200, renderSignOutPage({ actor, csrf: token }));
@@ -352,7 +401,7 @@ export class OidcSignIn implements Authenticator {
     if (!sameSecret(fields.get('csrf') ?? '', token)) {
       return this.page(403, renderMessagePage({ title: 'Not allowed', message: 'This sign-out form did not come from the workbench (CSRF check failed); you are still signed in.', actor }));
     }
-    await this.options.sessions.deleteSession(key!);
+    await this.deleteResolved(resolved);
     const headers = { 'set-cookie': this.clearCookie(this.sessionCookie, '/') };
     const metadata = await this.metadata().catch(() => undefined);
     if (metadata?.end_session_endpoint) {

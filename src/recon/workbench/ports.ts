@@ -190,6 +190,19 @@ export interface SessionRecord {
   createdAt: number;
   lastSeenAt: number;
   rotatedAt: number;
+  /**
+   * WB-AUTH-1 rotation grace: the key this session's id replaced (the sign-in code sets it on the
+   * new record), so sign-out within the grace window deletes the old key too.
+   */
+  previousKey?: string;
+  /**
+   * Set by `replaceSession` on the OLD record, which stays for the grace window instead of
+   * vanishing: the key that replaced it. Such a record is no session of its own: the sign-in
+   * code follows it once, within the window, to the new one.
+   */
+  replacedBy?: string;
+  /** When it was replaced (epoch milliseconds; the new record's `rotatedAt`). */
+  replacedAt?: number;
 }
 
 /** An authorization request on its way: what the callback must find again (one use). */
@@ -203,11 +216,20 @@ export interface PendingSignIn {
 
 export interface SessionStore {
   createSession(record: SessionRecord): Promise<void>;
+  /**
+   * A live session, or a replaced one (its `replacedBy` / `replacedAt` set, `lastSeenAt` its
+   * `replacedAt`) until the store drops it.
+   */
   session(key: string): Promise<SessionRecord | undefined>;
-  /** Records activity (idle expiry counts from it). */
+  /** Records activity (idle expiry counts from it); a replaced or missing key is left as it is. */
   touchSession(key: string, lastSeenAt: number): Promise<void>;
-  /** Replaces the session under `oldKey` by `next` (a rotated id) in one write; false if `oldKey` is gone. */
-  replaceSession(oldKey: string, next: SessionRecord): Promise<boolean>;
+  /**
+   * Rotation (WB-AUTH-1), in one atomic write: writes `next` (its key new) and marks the record of
+   * `oldKey` replaced (`replacedBy` next.key, `replacedAt` and `lastSeenAt` next.rotatedAt),
+   * keeping it at least until `oldKeyUntil` (epoch ms: the end of the grace window; DynamoDB's TTL).
+   * False, writing nothing, if `oldKey` is gone or replaced already (another rotation won).
+   */
+  replaceSession(oldKey: string, next: SessionRecord, oldKeyUntil: number): Promise<boolean>;
   deleteSession(key: string): Promise<void>;
   /** Drops sessions created before `createdBefore` or idle since `seenBefore`, and sign-ins begun before `signInBefore`. */
   purge(createdBefore: number, seenBefore: number, signInBefore: number): Promise<void>;

@@ -1,9 +1,10 @@
 /**
  * WB-AUTH-1: the one contract every workbench SessionStore keeps (embedded SQLite, DynamoDB on
  * dynalite with transactions): sessions read back whole, touched in place, rotated atomically (the
- * old key never works after, and of concurrent rotations one wins), signed out; pending sign-ins
- * taken once however many callbacks race. Hand-written cases for each rule, then generated
- * operation sequences checked against a model.
+ * old key kept only as a pointer to the new one for the grace window: marked `replacedBy` /
+ * `replacedAt`, never touched, never rotated again; of concurrent rotations one wins), signed out;
+ * pending sign-ins taken once however many callbacks race. Hand-written cases for each rule, then
+ * generated operation sequences checked against a model.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
@@ -24,6 +25,10 @@ export interface SessionStoreHarness {
 const T0 = Date.UTC(2026, 11, 6, 9, 0, 0);
 const hashOf = (id: string) => createHash('sha256').update(id).digest('base64url');
 const newKey = () => hashOf(randomBytes(32).toString('base64url'));
+/** The end of a rotation's grace window as the sign-in code passes it (oidc.ts: 30 s after the rotation). */
+const graceEnd = (next: SessionRecord) => next.rotatedAt + 30_000;
+/** What the old key reads after `next` replaced it. */
+const replaced = (old: SessionRecord, next: SessionRecord): SessionRecord => ({ ...old, lastSeenAt: next.rotatedAt, replacedBy: next.key, replacedAt: next.rotatedAt });
 
 function session(key: string, extra: Partial<SessionRecord> = {}): SessionRecord {
   return {
@@ -79,28 +84,61 @@ export function sessionStoreContract(name: string, harness: SessionStoreHarness)
       expect(await store.session(gone)).toBeUndefined();
     });
 
-    it('rotation: the new key reads the session, the old key never again; rotating a key that is gone writes nothing', async () => {
+    it('rotation: the new key reads the session; the old key reads only as replaced by it; a replaced or missing key does not rotate again', async () => {
       const record = session(newKey());
       await store.createSession(record);
-      const next = { ...record, key: newKey(), lastSeenAt: T0 + 900_000, rotatedAt: T0 + 900_000 };
-      expect(await store.replaceSession(record.key, next)).toBe(true);
-      expect(await store.session(record.key)).toBeUndefined();
+      const next = { ...record, key: newKey(), previousKey: record.key, lastSeenAt: T0 + 900_000, rotatedAt: T0 + 900_000 };
+      expect(await store.replaceSession(record.key, next, graceEnd(next))).toBe(true);
+      expect(await store.session(record.key)).toEqual(replaced(record, next));
       expect(await store.session(next.key)).toEqual(next);
-      const again = { ...next, key: newKey() };
-      expect(await store.replaceSession(record.key, again)).toBe(false);
+      // The old key again (a second rotation from the same cookie): refused, nothing written.
+      const again = { ...next, key: newKey(), rotatedAt: T0 + 900_001 };
+      expect(await store.replaceSession(record.key, again, graceEnd(again))).toBe(false);
       expect(await store.session(again.key)).toBeUndefined();
+      expect(await store.session(record.key)).toEqual(replaced(record, next));
       expect(await store.session(next.key)).toEqual(next);
+      // The new key rotates on in its turn; a key never stored does not rotate.
+      const third = { ...next, key: newKey(), previousKey: next.key, lastSeenAt: T0 + 1_800_000, rotatedAt: T0 + 1_800_000 };
+      expect(await store.replaceSession(next.key, third, graceEnd(third))).toBe(true);
+      expect(await store.session(next.key)).toEqual(replaced(next, third));
+      expect(await store.session(third.key)).toEqual(third);
+      const stray = { ...third, key: newKey() };
+      expect(await store.replaceSession(newKey(), stray, graceEnd(stray))).toBe(false);
+      expect(await store.session(stray.key)).toBeUndefined();
+    });
+
+    it('a replaced key is never touched (its lastSeenAt stays its replacedAt); deleting it leaves the new session alone, and the other way round', async () => {
+      const record = session(newKey());
+      await store.createSession(record);
+      const next = { ...record, key: newKey(), previousKey: record.key, lastSeenAt: T0 + 60_000, rotatedAt: T0 + 60_000 };
+      expect(await store.replaceSession(record.key, next, graceEnd(next))).toBe(true);
+      await store.touchSession(record.key, T0 + 70_000);
+      expect(await store.session(record.key)).toEqual(replaced(record, next));
+      await store.touchSession(next.key, T0 + 75_000);
+      expect(await store.session(next.key)).toEqual({ ...next, lastSeenAt: T0 + 75_000 });
+      await store.deleteSession(record.key);
+      expect(await store.session(record.key)).toBeUndefined();
+      expect(await store.session(next.key)).toEqual({ ...next, lastSeenAt: T0 + 75_000 });
+
+      const other = session(newKey());
+      await store.createSession(other);
+      const otherNext = { ...other, key: newKey(), previousKey: other.key, lastSeenAt: T0 + 60_000, rotatedAt: T0 + 60_000 };
+      expect(await store.replaceSession(other.key, otherNext, graceEnd(otherNext))).toBe(true);
+      await store.deleteSession(otherNext.key);
+      expect(await store.session(otherNext.key)).toBeUndefined();
+      expect(await store.session(other.key)).toEqual(replaced(other, otherNext));
     });
 
     it('of concurrent rotations of one session exactly one wins, and only its key works', async () => {
       const record = session(newKey());
       await store.createSession(record);
       const candidates = Array.from({ length: 5 }, (_, i) => ({ ...record, key: newKey(), rotatedAt: T0 + i + 1, lastSeenAt: T0 + i + 1 }));
-      const results = await Promise.all(candidates.map((next) => store.replaceSession(record.key, next)));
+      const results = await Promise.all(candidates.map((next) => store.replaceSession(record.key, next, graceEnd(next))));
       expect(results.filter(Boolean)).toHaveLength(1);
       const readable = await Promise.all(candidates.map((next) => store.session(next.key)));
       expect(readable.map((found) => found !== undefined)).toEqual(results);
-      expect(await store.session(record.key)).toBeUndefined();
+      const winner = candidates[results.indexOf(true)]!;
+      expect(await store.session(record.key)).toEqual(replaced(record, winner));
     });
 
     it('sign-out deletes the session (twice is harmless) and leaves other sessions alone', async () => {
@@ -182,18 +220,21 @@ export function sessionStoreContract(name: string, harness: SessionStoreHarness)
               case 'touch':
                 if (!key) break;
                 await subject.touchSession(key, T0 + step.at);
-                if (model.has(key)) model.set(key, { ...model.get(key)!, lastSeenAt: T0 + step.at });
+                if (model.has(key) && model.get(key)!.replacedBy === undefined) model.set(key, { ...model.get(key)!, lastSeenAt: T0 + step.at });
                 break;
               case 'rotate': {
+                // The slot may hold a key replaced already (it keeps it: a browser that lost the race).
                 if (!key) break;
-                const base = model.get(key) ?? session(key);
-                const next = { ...base, key: newKey(), lastSeenAt: T0 + step.at, rotatedAt: T0 + step.at };
-                const replaced = await subject.replaceSession(key, next);
-                expect(replaced).toBe(model.has(key));
-                if (replaced) {
-                  model.delete(key);
+                const old = model.get(key);
+                const live = old !== undefined && old.replacedBy === undefined;
+                const { replacedBy: _by, replacedAt: _at, ...base } = old ?? session(key);
+                const next: SessionRecord = { ...base, key: newKey(), previousKey: key, lastSeenAt: T0 + step.at, rotatedAt: T0 + step.at };
+                const rotated = await subject.replaceSession(key, next, graceEnd(next));
+                expect(rotated).toBe(live);
+                if (rotated) {
+                  model.set(key, replaced(old!, next));
                   model.set(next.key, next);
-                  held.set(step.slot, next.key);
+                  if (step.at % 2 === 0) held.set(step.slot, next.key);
                   everHeld.push(next.key);
                 }
                 break;

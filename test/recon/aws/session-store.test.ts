@@ -60,23 +60,26 @@ describe('DynamoSessionStore', () => {
     await store.createSession(record(key, { createdAt: T0 + 1 }));
     await store.touchSession(key, T0 + 50_000);
     const rotated = createHash('sha256').update('id-2').digest('base64url');
-    expect(await store.replaceSession(key, record(rotated, { createdAt: T0 + 1, lastSeenAt: T0 + 900_000, rotatedAt: T0 + 900_000 }))).toBe(true);
+    // The old key is kept for the grace window only: its TTL is the end of the window the sign-in code passes.
+    expect(await store.replaceSession(key, record(rotated, { createdAt: T0 + 1, lastSeenAt: T0 + 900_000, rotatedAt: T0 + 900_000 }), T0 + 930_000)).toBe(true);
     await store.savePendingSignIn({ state: 'state-1', nonce: 'n', codeVerifier: 'v', createdAt: T0 });
     const items = new Map((await tables.items(tableName)).map((item) => [String(item.pk!.S), item]));
-    expect([...items.keys()].sort()).toEqual([SESSION_KEYS.session(rotated), SESSION_KEYS.signIn('state-1')].sort());
+    expect([...items.keys()].sort()).toEqual([SESSION_KEYS.session(key), SESSION_KEYS.session(rotated), SESSION_KEYS.signIn('state-1')].sort());
     // ceil((T0 + 1 ms + 3600 s) / 1000): never before the limit the sign-in code enforces.
     expect(items.get(SESSION_KEYS.session(rotated))!.expiresAt).toEqual({ N: String(T0 / 1000 + 3601) });
+    expect(items.get(SESSION_KEYS.session(key))!.expiresAt).toEqual({ N: String(T0 / 1000 + 930) });
+    expect(items.get(SESSION_KEYS.session(key))!.replacedBy).toEqual({ S: rotated });
     expect(items.get(SESSION_KEYS.signIn('state-1'))!.expiresAt).toEqual({ N: String(T0 / 1000 + 600) });
   });
 
-  it('rotation is one TransactWriteItems (conditional Delete + conditional Put); a cancelled one changes nothing', async () => {
+  it('rotation is one TransactWriteItems (conditional Update of the old key + conditional Put); a cancelled one changes nothing', async () => {
     const { store, tableName } = await freshDynamo();
     const key = 'k-old';
     await store.createSession(record(key));
     const before = tables.standIn.counters.transactions;
-    // The new key is taken already: the Put's condition fails, so the old key's Delete is undone too.
+    // The new key is taken already: the Put's condition fails, so the old key's Update is undone too.
     await store.createSession(record('k-taken', { sub: 'someone-else' }));
-    expect(await store.replaceSession(key, record('k-taken'))).toBe(false);
+    expect(await store.replaceSession(key, record('k-taken'), T0 + 30_000)).toBe(false);
     expect(tables.standIn.counters.transactions - before).toBe(1);
     expect(await store.session(key)).toEqual(record(key));
     expect((await store.session('k-taken'))!.sub).toBe('someone-else');

@@ -4,7 +4,7 @@
  * provider's login form → back signed in. Two people whose display names differ only in case
  * ("Alice Martin" / "alice martin") are two users (two `sub`s): one proposes a write-off, the
  * other approves it; the proposer approving their own is refused (403), whatever the name.
- * Its callback replayed is refused. Sessions: idle expiry, absolute expiry, the id rotating (the old one refused), and sign-out
+ * Its callback replayed is refused. Sessions: idle expiry, absolute expiry, the id rotating (the old one refused after its grace window), and sign-out
  * (the session gone, the provider's end-session page, back to /signed-out).
  * Skipped (with a warning) where Chromium is missing.
  */
@@ -14,7 +14,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { SqliteSessionStore } from '../../../src/adapters/embedded/workbench-store';
 import { createWorkbenchApp } from '../../../src/recon/workbench/app';
 import { caseHref } from '../../../src/recon/workbench/html';
-import { OidcSignIn, SESSION_COOKIE_NAME } from '../../../src/recon/workbench/oidc';
+import { OidcSignIn, ROTATION_GRACE_SECONDS, SESSION_COOKIE_NAME } from '../../../src/recon/workbench/oidc';
 import type { WorkbenchApp } from '../../../src/recon/workbench/ports';
 import { startWorkbenchServer, type WorkbenchServer } from '../../../src/recon/workbench/server';
 import { openMemoryDatabase } from '../../support/memory-database';
@@ -170,11 +170,15 @@ describeWithChromium('the workbench signing in through a real OIDC provider', ()
     offsetMs = 0;
     const { context, page } = await signIn('u-alice-2');
     const before = (await sessionCookie(context))!;
-    // Past the rotation period: the next request gets a new id; the old one no longer works.
+    // Past the rotation period: the next request gets a new id; the old one answers (a parallel request's) only
+    // for the rotation's grace window, without setting a cookie, then no longer works.
     offsetMs = 301_000;
     expect((await page.goto(`${server.url}/cases`))!.status()).toBe(200);
     const after = (await sessionCookie(context))!;
     expect(after).not.toBe(before);
+    const parallel = await fetch(`${server.url}/api/cases`, { headers: { cookie: `${SESSION_COOKIE_NAME}=${before}` } });
+    expect([parallel.status, parallel.headers.get('set-cookie')]).toEqual([200, null]);
+    offsetMs += ROTATION_GRACE_SECONDS * 1000;
     const stale = await fetch(`${server.url}/api/cases`, { headers: { cookie: `${SESSION_COOKIE_NAME}=${before}` } });
     expect(stale.status).toBe(401);
     expect((await fetch(`${server.url}/api/cases`, { headers: { cookie: `${SESSION_COOKIE_NAME}=${after}` } })).status).toBe(200);

@@ -9,7 +9,8 @@
  * configuration names the posting ledger, the reference table and the outbox bucket, an approved
  * write-off posts to them (src/adapters/aws/workbench-ledger.ts); otherwise approving one is refused
  * (503), never resolved with nothing booked. NOTIFY-1: an approved write-off is announced on the
- * event bus (EVENT_BUS_NAME: workbench.write-off-approved).
+ * event bus (EVENT_BUS_NAME: workbench.write-off-approved). REC-WB bulk: bulk jobs live in the
+ * workbench table (src/adapters/aws/dynamo-bulk-job-store.ts), advanced by their job pages.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -18,6 +19,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createWorkbenchLambda } from './reconcile-workbench';
 import type { WorkbenchApp } from '../../src/recon/workbench/ports';
 import { loadCsrfSecret, loadOidcClientSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
+import { DynamoBulkJobStore } from '../../src/adapters/aws/dynamo-bulk-job-store';
 import { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';
 import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, type WorkbenchFunctionConfig } from '../../src/adapters/aws/workbench-config';
 import { awsWorkbenchLedger } from '../../src/adapters/aws/workbench-ledger';
@@ -54,6 +56,8 @@ const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
     clock,
     csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
     ...(ledger ? { ledger } : {}),
+    // REC-WB bulk: jobs in the workbench table; no background in a Lambda (frozen after each response): each view of a job page advances it a chunk.
+    bulk: { store: new DynamoBulkJobStore({ client: dynamo, tableName: config.tableName }) },
   }),
 );
 

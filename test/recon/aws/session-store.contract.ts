@@ -129,7 +129,7 @@ export function sessionStoreContract(name: string, harness: SessionStoreHarness)
       expect(await store.session(other.key)).toEqual(replaced(other, otherNext));
     });
 
-    it('of concurrent rotations of one session exactly one wins, and only its key works', async () => {
+    it('of concurrent rotations of one session exactly one wins: only its key is written, and the old key points to it', async () => {
       const record = session(newKey());
       await store.createSession(record);
       const candidates = Array.from({ length: 5 }, (_, i) => ({ ...record, key: newKey(), rotatedAt: T0 + i + 1, lastSeenAt: T0 + i + 1 }));

@@ -175,8 +175,8 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
     // A case's open rows (src/adapters/aws/dynamo-workbench-store.ts) are put before it opens and deleted after it
     // closes (PutItem, DeleteItem); a candidate lookup and a save read the cases' states (BatchGetItem); a save's
     // transaction ADDs to a counts item (UpdateItem); every index is queried. REC-WB bulk jobs
-    // (src/adapters/aws/dynamo-bulk-job-store.ts) are in the same table: created in one TransactWriteItems of Puts,
-    // read by Query, leased, recorded and completed by conditional UpdateItem: no further action.
+    // (src/adapters/aws/dynamo-bulk-job-store.ts) are in the same table: created by conditional PutItem, read by
+    // Query, leased, recorded and completed by conditional UpdateItem: no further action.
     workbench: {
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
       indexes: Object.values(WORKBENCH_INDEXES).map((index) => index.indexName),

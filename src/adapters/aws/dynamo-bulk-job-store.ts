@@ -5,14 +5,14 @@
  *   - `BULK#<jobId>` / `CHUNK#<nnnn>`: a chunk of the job's cases in order (`caseIds`, the first's
  *     index `first`), its results so far (`results`: map item index → {ok, message}), its lease
  *     (`leaseOwner`, `leaseUntil` epoch ms, `leases` how often taken) and `doneAt` once complete.
- * The job is one TransactWriteItems (the job and every chunk, ≤ 100 items: a job of 1000 cases
- * needs chunks of ≥ 11). A lease is a conditional UpdateItem (not complete, lease expired), a result
- * a conditional SET of its map entry (absent), a completion a conditional SET of `doneAt` (every
- * item has a result). Nothing here carries a GSI key or the `CASE` / `EVENT#` sort keys: the
+ * Created by conditional PutItems: every chunk first, the job item last (a job exists once its `JOB`
+ * item does; a POST that failed half way leaves chunks nobody reads). A lease is a conditional
+ * UpdateItem (not complete, lease expired), a result a conditional SET of its map entry (absent), a
+ * completion a conditional SET of `doneAt` (every item has a result). Nothing here carries a GSI key or the `CASE` / `EVENT#` sort keys: the
  * indexes and the audit stream's decoder skip these items.
  */
 import type { AttributeValue, DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BulkItem, BulkJob, BulkJobStore, BulkLease, NewBulkJob } from '../../recon/workbench/ports';
 import { awsCall, errorName } from './errors';
@@ -20,8 +20,6 @@ import { TABLES } from './tables';
 
 const PK = TABLES.workbench.partitionKey.name;
 const SK = TABLES.workbench.sortKey.name;
-/** DynamoDB's limit of items in one transaction. */
-const MAX_TRANSACTION_ITEMS = 100;
 
 export const BULK_JOB_KEYS = Object.freeze({
   partition: (jobId: string) => `BULK#${jobId}`,
@@ -56,20 +54,18 @@ export class DynamoBulkJobStore implements BulkJobStore {
   async create(job: NewBulkJob, chunkSize: number): Promise<void> {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`a bulk job's chunk size is a whole number ≥ 1; got ${chunkSize}`);
     const chunks = Math.max(1, Math.ceil(job.caseIds.length / chunkSize));
-    if (chunks + 1 > MAX_TRANSACTION_ITEMS)
-      throw new RangeError(`a bulk job of ${job.caseIds.length} cases in chunks of ${chunkSize} is ${chunks} chunks; DynamoDB writes at most ${MAX_TRANSACTION_ITEMS - 1} with the job`);
     const { caseIds, ...header } = job;
     const pk = BULK_JOB_KEYS.partition(job.jobId);
-    const put = (item: Record<string, unknown>) => ({
-      Put: { TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } },
-    });
-    const items = [
-      put({ [PK]: pk, [SK]: BULK_JOB_KEYS.jobSort, job: JSON.stringify(header), chunks }),
-      ...Array.from({ length: chunks }, (_, chunk) =>
+    const put = (item: Record<string, unknown>) =>
+      awsCall('PutItem', () =>
+        this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item), ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } })),
+      );
+    await Promise.all(
+      Array.from({ length: chunks }, (_, chunk) =>
         put({ [PK]: pk, [SK]: BULK_JOB_KEYS.chunkSort(chunk), first: chunk * chunkSize, caseIds: caseIds.slice(chunk * chunkSize, (chunk + 1) * chunkSize), results: {}, leaseUntil: 0, leases: 0 }),
       ),
-    ];
-    await awsCall('TransactWriteItems', () => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+    );
+    await put({ [PK]: pk, [SK]: BULK_JOB_KEYS.jobSort, job: JSON.stringify(header), chunks });
   }
 
   async get(jobId: string): Promise<BulkJob | undefined> {

@@ -548,6 +548,63 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
       expectAllAllowed(rejection);
     }
   });
+
+  it('reconcile-workbench (REC-WB bulk): a bulk job is created by the POST and advanced by its page, every call allowed', async () => {
+    const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
+    fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
+    fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
+    const raised = (i: number): ExceptionCase => ({
+      caseId: `exception:statement:iam-bulk-${i}`,
+      kind: 'exception',
+      runId: 'run-iam',
+      side: 'statement',
+      reason: 'IAM_BULK',
+      accountId: 'SETTLE-GBP-001',
+      currency: 'GBP',
+      amount: `-${i + 1}.00`,
+      ageDays: 1,
+      ledgerEntryIds: [],
+      status: 'OPEN',
+      version: 1,
+      updatedAt: '2026-11-06T08:00:00.000Z',
+    });
+    for (let i = 0; i < 3; i += 1) await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(raised(i)) }));
+    const now = Date.now();
+    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
+      key: createHash('sha256').update('rita-bulk-session').digest('base64url'),
+      sub: '00u3',
+      name: 'Rita',
+      roles: ['reconciler'],
+      csrfKey: 'csrf-rita',
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+    });
+    const albEvent = (method: string, path: string, query: Record<string, string>, body: string | null = null): ALBEvent => ({
+      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
+      httpMethod: method,
+      path,
+      queryStringParameters: query,
+      headers: { cookie: '__Host-ledgerline_session=rita-bulk-session', accept: 'text/html', ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body,
+      isBase64Encoded: false,
+    });
+    type Result = { statusCode: number; body: string; headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]> };
+    const preview = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/bulk', { reason: 'IAM_BULK' }));
+    expect(preview.result.body).toContain('Run on 3 cases');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(preview.result.body)![1]!;
+    const started = await run<Result>(ENV, 'reconcile-workbench', albEvent('POST', '/bulk', { reason: 'IAM_BULK' }, new URLSearchParams({ csrf, type: 'comment', note: 'bulk' }).toString()));
+    expect(started.result.statusCode).toBe(303);
+    expect(sent(started, 'dynamodb', 'PutItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench'))).toHaveLength(2);
+    expectAllAllowed(started);
+    const location = started.result.multiValueHeaders?.location?.[0] ?? started.result.headers?.location;
+    expect(location).toMatch(/^\/bulk\/jobs\/[0-9a-f]{24}$/);
+    // The page works the job's one chunk (lease, each case read and saved, results, completion) before rendering it.
+    const page = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', location!, {}));
+    expect(page.result.body).toContain('data-state="done"');
+    expect(sent(page, 'dynamodb', 'UpdateItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench')).length).toBeGreaterThanOrEqual(5);
+    expectAllAllowed(page);
+  });
 });
 
 describe('IAM contract: least privilege the other way (both topologies)', () => {

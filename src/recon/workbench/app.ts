@@ -729,7 +729,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   // Each GET advances the job by a chunk before rendering (on AWS nothing else does: any container continues it).
   app.get('/bulk/jobs/:id', async (c) => {
     const jobs = bulkJobsOrRefuse();
-    await jobs.advance(c.req.param('id'));
+    // A chunk that fails part way stays leased until its lease expires; the page still shows where the job is.
+    await jobs.advance(c.req.param('id')).catch((error: unknown) => log.error('workbench bulk job could not advance', { jobId: c.req.param('id'), error }));
     const job = await jobs.get(c.req.param('id'));
     if (!job) throw new WorkbenchError('NOT_FOUND', `there is no bulk job ${c.req.param('id')}`);
     return toResponse(htmlResponse(200, renderBulkJob({ actor: c.get('actor'), job })));

@@ -119,6 +119,28 @@ describe.each([
   }, 60_000);
 });
 
+describe('a bulk job page whose chunk cannot be worked', () => {
+  it('still answers with the job as it stands (the chunk is taken again later)', async () => {
+    const db = openMemoryDatabase();
+    const store = new SqliteWorkbenchStore(db);
+    for (const c of [...open, resolved]) await store.save(c, raisedEvent(c));
+    const jobs = new SqliteBulkJobStore(db);
+    const failing: BulkJobStore = Object.assign(Object.create(jobs) as BulkJobStore, { lease: async () => Promise.reject(new Error('throttled')) });
+    const clock = controlledClock();
+    const location = await startJob(appOver(store, failing, clock));
+    const errors = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const page = await call(appOver(store, failing, clock), 'GET', location);
+      expect([page.status, /data-state="[a-z]+">([^<]*)</.exec(page.body)![1]]).toEqual([200, 'Running: 0 of 8 cases worked']);
+      expect(errors.mock.calls.map(([line]) => String(line)).join('')).toContain('workbench bulk job could not advance');
+    } finally {
+      errors.mockRestore();
+    }
+    const later = await call(appOver(store, jobs, clock), 'GET', location);
+    expect(later.body).toContain('Running: 3 of 8 cases worked');
+  });
+});
+
 describe('a bulk job in the local workbench', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'bulk-durable-'))));

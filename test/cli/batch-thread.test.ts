@@ -4,7 +4,7 @@
  * --json on stdout, the same exit status and message for every class of failure, as the same command
  * on the main thread (LEDGERLINE_MAIN_THREAD=1).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,26 +32,36 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], mainThread: boolean) {
+function run(args: string[], mainThread: boolean): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const env = { ...process.env, LEDGERLINE_MAIN_THREAD: mainThread ? '1' : '0' };
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
-}
-
-/** Both threads, each into its own --out (given as `{out}` in args). */
-function both(args: string[]) {
-  return [true, false].map((mainThread) => {
-    const out = join(dir, `out-${args.join('-').replace(/\W+/g, '_').slice(0, 60)}-${mainThread ? 'main' : 'worker'}`);
-    const result = run(
-      args.map((a) => (a === '{out}' ? out : a)),
-      mainThread,
-    );
-    const text = (s: string): string => s.split(out).join('<out>');
-    return { out, status: result.status, stdout: text(result.stdout), stderr: text(result.stderr) };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
-it('reconcile --json: the same result files, the same stdout, exit 0', () => {
-  const [main, worker] = both(['reconcile', '--statement', join(dir, 'statement.sta'), '--ledger', join(dir, 'ledger.csv'), '--out', '{out}', '--as-of', '2025-06-30', '--json']);
+/** Both threads at once, each into its own --out (given as `{out}` in args). */
+function both(args: string[]) {
+  return Promise.all(
+    [true, false].map(async (mainThread) => {
+      const out = join(dir, `out-${args.join('-').replace(/\W+/g, '_').slice(0, 60)}-${mainThread ? 'main' : 'worker'}`);
+      const result = await run(
+        args.map((a) => (a === '{out}' ? out : a)),
+        mainThread,
+      );
+      const text = (s: string): string => s.split(out).join('<out>');
+      return { out, status: result.status, stdout: text(result.stdout), stderr: text(result.stderr) };
+    }),
+  );
+}
+
+it('reconcile --json: the same result files, the same stdout, exit 0', async () => {
+  const [main, worker] = await both(['reconcile', '--statement', join(dir, 'statement.sta'), '--ledger', join(dir, 'ledger.csv'), '--out', '{out}', '--as-of', '2025-06-30', '--json']);
   expect(worker!.status).toBe(0);
   expect(main!.status).toBe(0);
   const summary = JSON.parse(worker!.stdout) as { matched?: { total?: number } };
@@ -66,24 +76,33 @@ it('reconcile --json: the same result files, the same stdout, exit 0', () => {
   }
 });
 
-it.each([
+const FAILURES: [label: string, args: string[]][] = [
   ['a missing ledger', ['reconcile', '--statement', '{statement}', '--ledger', '/nonexistent/ledger.csv', '--out', '{out}']],
   ['a statement that is not a statement', ['reconcile', '--statement', '{broken}', '--ledger', '{ledger}', '--out', '{out}']],
   ['an unknown option', ['reconcile', '--bogus']],
   ['a missing required option', ['reconcile', '--ledger', '{ledger}']],
   ['inbox without its directory', ['inbox', '--ledger', '{ledger}']],
-])('%s: the same exit status and message on either thread', (_label, template) => {
-  const args = template.map((a) => (a === '{statement}' ? join(dir, 'statement.sta') : a === '{broken}' ? join(dir, 'broken.sta') : a === '{ledger}' ? join(dir, 'ledger.csv') : a));
-  const [main, worker] = both(args);
-  expect(main!.status).not.toBe(0);
-  expect(worker!.status).toBe(main!.status);
-  expect(worker!.stderr.length).toBeGreaterThan(0);
-  expect(worker!.stderr).toBe(main!.stderr);
-  expect(worker!.stdout).toBe(main!.stdout);
+];
+
+it('every class of failure: the same exit status and message on either thread', async () => {
+  const results = await Promise.all(
+    FAILURES.map(async ([label, template]) => {
+      const args = template.map((a) => (a === '{statement}' ? join(dir, 'statement.sta') : a === '{broken}' ? join(dir, 'broken.sta') : a === '{ledger}' ? join(dir, 'ledger.csv') : a));
+      const [main, worker] = await both(args);
+      return { label, main: main!, worker: worker! };
+    }),
+  );
+  for (const { label, main, worker } of results) {
+    expect([label, main.status === 0]).toEqual([label, false]);
+    expect([label, worker.status]).toEqual([label, main.status]);
+    expect([label, worker.stderr.length > 0]).toEqual([label, true]);
+    expect([label, worker.stderr]).toEqual([label, main.stderr]);
+    expect([label, worker.stdout]).toEqual([label, main.stdout]);
+  }
 });
 
-it('--help is the same on either thread', () => {
-  const [main, worker] = both(['reconcile', '--help']);
+it('--help is the same on either thread', async () => {
+  const [main, worker] = await both(['reconcile', '--help']);
   expect(worker!.status).toBe(0);
   expect(worker!.stdout).toContain('Usage: ledgerline reconcile');
   expect(worker!.stdout).toBe(main!.stdout);

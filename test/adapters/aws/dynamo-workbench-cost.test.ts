@@ -71,8 +71,8 @@ describe('DynamoWorkbenchStore: items read per request, at two table sizes', () 
   }
 
   it("a page, a deep page, the counts, the dashboard's ages, n / p and a case's candidates read the same bounded items in a table ten times larger", async () => {
-    const small = await costs(300);
-    const large = await costs(3000);
+    const small = await costs(150);
+    const large = await costs(1500);
     // What each reads: a page 50 cases of the one status; the counts and the ages the ready marker and at most 16 shards;
     // n / p the case and one neighbour per side and status; candidates ≤ 20 by reference, 20 above, 20 below, and their cases' states.
     expect(large['first page (urgency)']).toBe(50);

@@ -47,7 +47,7 @@ type CaseRow = [string, string, string, string | null, number, string, number, s
  * seeks). Each list filter has one index per order that yields its cases in that order from a
  * cursor (age: age_days DESC, case_id; urgency: due_day, age_days DESC, case_id): by status alone,
  * status + reason, account + status, assignee + status (only assigned cases). A reference search
- * (a substring) cannot seek: its index holds everything the search, the reason, the cursor's cut
+ * of 1–2 characters (a substring without a trigram: SEARCH_TABLES serve longer ones) cannot seek: its index holds everything the search, the reason, the cursor's cut
  * and the order read (status, reason, search text, due day, age, case id), so a search reads that
  * narrow index through and only the page's cases themselves. The account index serves
  * casesOfAccounts too.
@@ -71,6 +71,50 @@ const CASE_INDEXES = `${Object.entries(LIST_INDEX_COLUMNS)
 const DROP_CASE_INDEXES = [...Object.keys(LIST_INDEX_COLUMNS), 'open_rows_by_amount', 'open_row_refs_by_case'].map((name) => `DROP INDEX IF EXISTS ${name};`).join(' ');
 /** The list's indexes of a store written before keyset paging: the new ones above replace them. */
 const RETIRED_CASE_INDEXES = 'DROP INDEX IF EXISTS cases_by_reason; DROP INDEX IF EXISTS cases_by_account; DROP INDEX IF EXISTS cases_by_assignee;';
+/**
+ * The reference search's trigram index (WB-1 at 1M cases: a search of 3 or more characters reads
+ * only the cases that match). case_keys gives each case a rowid and the columns the list filters,
+ * cuts and orders a search by (status, reason, due day, age); case_search is a contentless FTS5
+ * index of each case's search text under that rowid (trigram, case-sensitive over the text that is
+ * lower-case already, detail=full so a term is matched as one exact substring). Triggers on cases
+ * keep both in the same transaction as every insert and update of a case.
+ */
+const SEARCH_TABLES = `CREATE TABLE IF NOT EXISTS case_keys (
+      id INTEGER PRIMARY KEY,
+      case_id TEXT NOT NULL UNIQUE,
+      status TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      due_day TEXT NOT NULL,
+      age_days INTEGER NOT NULL
+    );
+    CREATE VIRTUAL TABLE IF NOT EXISTS case_search USING fts5(search_text, content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=full);`;
+const SEARCH_TRIGGERS = `CREATE TRIGGER IF NOT EXISTS cases_search_insert AFTER INSERT ON cases BEGIN
+      INSERT INTO case_keys (case_id, status, reason, due_day, age_days) VALUES (new.case_id, new.status, new.reason, new.due_day, new.age_days);
+      INSERT INTO case_search (rowid, search_text) SELECT id, new.search_text FROM case_keys WHERE case_id = new.case_id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS cases_search_keys AFTER UPDATE OF status, reason, due_day, age_days ON cases BEGIN
+      UPDATE case_keys SET status = new.status, reason = new.reason, due_day = new.due_day, age_days = new.age_days WHERE case_id = new.case_id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS cases_search_text AFTER UPDATE OF search_text ON cases WHEN old.search_text IS NOT new.search_text BEGIN
+      DELETE FROM case_search WHERE rowid = (SELECT id FROM case_keys WHERE case_id = new.case_id);
+      INSERT INTO case_search (rowid, search_text) SELECT id, new.search_text FROM case_keys WHERE case_id = new.case_id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS cases_search_delete AFTER DELETE ON cases BEGIN
+      DELETE FROM case_search WHERE rowid = (SELECT id FROM case_keys WHERE case_id = old.case_id);
+      DELETE FROM case_keys WHERE case_id = old.case_id;
+    END;`;
+const DROP_SEARCH_TRIGGERS = ['cases_search_insert', 'cases_search_keys', 'cases_search_text', 'cases_search_delete'].map((name) => `DROP TRIGGER IF EXISTS ${name};`).join(' ');
+/** Fills the search tables from the cases (a store written before them, or a big first import), case-id order. */
+const FILL_SEARCH = `INSERT INTO case_keys (case_id, status, reason, due_day, age_days) SELECT case_id, status, reason, due_day, age_days FROM cases ORDER BY case_id;
+    INSERT INTO case_search (rowid, search_text) SELECT k.id, c.search_text FROM case_keys k JOIN cases c ON c.case_id = k.case_id ORDER BY k.id;`;
+/** Shortest search term (in characters) the trigram index serves; a shorter one reads the search index through. */
+const TRIGRAM = 3;
+
+/** The term as an FTS5 string literal: one phrase, matched as an exact substring, never query syntax (OR, NEAR, *, ^, column filters). */
+function ftsLiteral(term: string): string {
+  return `"${term.replaceAll('"', '""')}"`;
+}
+
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
 const BULK_FIRST_IMPORT = 10_000;
 
@@ -190,6 +234,13 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     }
     db.exec(RETIRED_CASE_INDEXES);
     db.exec(CASE_INDEXES);
+    // A store written before the trigram search: its search tables are built once, here.
+    const searchBuilt = db.prepare<[], { one: number }>("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'case_keys'").get() !== undefined;
+    db.transaction(() => {
+      db.exec(SEARCH_TABLES);
+      if (!searchBuilt) db.exec(FILL_SEARCH);
+      db.exec(SEARCH_TRIGGERS);
+    })();
     // The urgency order's neighbours among OPEN and PENDING_APPROVAL cases (the list's default).
     const worked = "status IN ('OPEN', 'PENDING_APPROVAL')";
     this.nextCase = db.prepare<{ due: string; age: number; id: string }, { case_id: string }>(
@@ -282,11 +333,11 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       // A big first import (an empty case table) builds the list's indexes after its inserts, in
       // the same transaction (REC-PERF-1).
       const bulk = plan.raised.length >= BULK_FIRST_IMPORT && this.anyCase.get() === undefined;
-      if (bulk) db.exec(DROP_CASE_INDEXES);
+      if (bulk) db.exec(`${DROP_CASE_INDEXES} ${DROP_SEARCH_TRIGGERS}`);
       // New cases in key order: the B-trees of both tables grow at their ends (REC-PERF-1).
       const raised = plan.raised.length > 1 ? [...plan.raised].sort((a, b) => (a.next.caseId < b.next.caseId ? -1 : a.next.caseId > b.next.caseId ? 1 : 0)) : plan.raised;
       for (const { next, event } of raised) write(next, event);
-      if (bulk) db.exec(CASE_INDEXES);
+      if (bulk) db.exec(`${CASE_INDEXES} ${FILL_SEARCH} ${SEARCH_TRIGGERS}`);
       for (const refreshed of plan.refreshed) {
         if (refreshed.members) {
           this.refreshGroupCase.run({
@@ -368,10 +419,10 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
    * case id, then the younger ages; urgency: the rest of the cursor's age, the rest of its due
    * day, the later days), each limited to the page; the ranges are merged and the page taken.
    * (An OR of the cuts in one range would not seek: it reads from the first page to the cursor.)
-   * A search without an account or assignee (a substring: it cannot seek) reads the narrow search
-   * index of each status through, sorts its matches after the cursor and reads only the page's
-   * cases: a page costs one pass over that index (every case of the statuses), however rare or
-   * common the text.
+   * A search of 3 or more characters without an account or assignee reads the trigram index
+   * (searchPage). One of 1–2 characters (no trigram: a substring that cannot seek) reads the
+   * narrow search index of each status through, sorts its matches after the cursor and reads only
+   * the page's cases: a page costs one pass over that index (every case of the statuses).
    */
   async list(filter: CaseFilter): Promise<ExceptionCase[]> {
     const statuses = filter.status ?? CASE_STATUSES;
@@ -395,6 +446,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     if (filter.assignee) equal.push(['assignee', filter.assignee]);
     if (filter.reason) equal.push(['reason', filter.reason]);
     const search = filter.search ? filter.search.toLowerCase() : undefined;
+    if (search !== undefined && lead === 'search' && [...search].length >= TRIGRAM) return this.searchPage(statuses, filter.reason, search, sort, after, limit, offset);
     const order = sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
     const params: (string | number)[] = [];
     const conditions = (status: string, cut: string, cutParams: (string | number)[]): string => {
@@ -453,6 +505,47 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     let sql = `SELECT ${lead === 'search' ? 'case_id' : 'case_json'}, due_day, age_days FROM (${ranges.join(' UNION ALL ')}) ORDER BY ${order} LIMIT ? OFFSET ?`;
     params.push(limit, offset);
     if (lead === 'search') sql = `SELECT c.case_json FROM (${sql}) p JOIN cases c ON c.case_id = p.case_id ORDER BY ${order.replace(/(due_day|age_days|case_id)/g, 'p.$1')}`;
+    return this.statement(sql)
+      .all(...params)
+      .map((row) => JSON.parse(row.case_json) as ExceptionCase);
+  }
+
+  /**
+   * A page of a search of 3 or more characters (no account or assignee: those seek their own
+   * index and filter): the trigram index yields the matching cases' rowids, their keys are
+   * filtered by status, reason and the cursor's cut, sorted, and only the page's cases are read.
+   * A page costs the matches, not every case: a rare reference reads a handful of rows; a common
+   * term sorts its matches' keys (never their cases). Terms of 1–2 characters have no trigram:
+   * list() reads the covering search index through for them.
+   */
+  private searchPage(
+    statuses: readonly CaseStatus[],
+    reason: string | undefined,
+    search: string,
+    sort: 'age' | 'urgency',
+    after: ReturnType<typeof afterKey>,
+    limit: number,
+    offset: number,
+  ): ExceptionCase[] {
+    const order = sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
+    const where = [`k.status IN (${statuses.map(() => '?').join(', ')})`];
+    const params: (string | number)[] = [ftsLiteral(search), ...statuses];
+    if (reason) {
+      where.push('k.reason = ?');
+      params.push(reason);
+    }
+    if (after?.sort === 'age') {
+      where.push('(k.age_days < ? OR (k.age_days = ? AND k.case_id > ?))');
+      params.push(after.ageDays, after.ageDays, after.caseId);
+    } else if (after) {
+      where.push('(k.due_day > ? OR (k.due_day = ? AND (k.age_days < ? OR (k.age_days = ? AND k.case_id > ?))))');
+      params.push(after.dueDay, after.dueDay, after.ageDays, after.ageDays, after.caseId);
+    }
+    params.push(limit, offset);
+    const keyed = order.replace(/(due_day|age_days|case_id)/g, 'k.$1');
+    const sql = `SELECT c.case_json FROM (SELECT k.case_id, k.due_day, k.age_days FROM case_search s JOIN case_keys k ON k.id = s.rowid
+       WHERE case_search MATCH ? AND ${where.join(' AND ')} ORDER BY ${keyed} LIMIT ? OFFSET ?) p
+       JOIN cases c ON c.case_id = p.case_id ORDER BY ${order.replace(/(due_day|age_days|case_id)/g, 'p.$1')}`;
     return this.statement(sql)
       .all(...params)
       .map((row) => JSON.parse(row.case_json) as ExceptionCase);

@@ -22,6 +22,25 @@ export function localeOf(language: string, region?: string): string {
   return tag;
 }
 
+/**
+ * Intl formatters are costly to build (the locale data, and a time zone's rules for a date) and
+ * immutable: one per distinct (kind, locale, currency or zone), kept for the process. The keys come
+ * from a handful of locales, ISO 4217 codes and IANA zones; a bound keeps a stream of odd inputs
+ * from growing it without end.
+ */
+const FORMATTERS = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 512;
+
+function formatter<F extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, build: () => F): F {
+  let found = FORMATTERS.get(key) as F | undefined;
+  if (found === undefined) {
+    found = build();
+    if (FORMATTERS.size >= MAX_FORMATTERS) FORMATTERS.clear();
+    FORMATTERS.set(key, found);
+  }
+  return found;
+}
+
 /** The exact amount formatted for `locale`, e.g. `{ value: "1234.5", currency: "EUR" }` in de-DE → `1.234,50 €`. */
 export function formatMoney(amount: Money, locale: string): string {
   let minor: bigint;
@@ -32,12 +51,16 @@ export function formatMoney(amount: Money, locale: string): string {
   }
   const exponent = currencyExponent(amount.currency);
   const exact = fromMinorUnits(minor, amount.currency);
-  const format = new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: amount.currency,
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  });
+  const format = formatter(
+    `money\u0000${locale}\u0000${amount.currency}`,
+    () =>
+      new Intl.NumberFormat(locale, {
+        style: 'currency',
+        currency: amount.currency,
+        minimumFractionDigits: exponent,
+        maximumFractionDigits: exponent,
+      }),
+  );
   // A string argument is an exact decimal for Intl.NumberFormat (ES2023 Intl.NumberFormat v3).
   return (format.format as (value: string) => string)(exact);
 }
@@ -46,7 +69,7 @@ export function formatMoney(amount: Money, locale: string): string {
 export function formatCount(count: number | bigint, locale: string): string {
   if (typeof count === 'number' && (!Number.isSafeInteger(count) || count < 0)) throw new FormatError(`count ${count} is not a non-negative integer`);
   if (typeof count === 'bigint' && count < 0n) throw new FormatError(`count ${count} is negative`);
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(BigInt(count));
+  return formatter(`count\u0000${locale}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: 0 })).format(BigInt(count));
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -57,7 +80,7 @@ export function formatDateTime(iso: string, locale: string, timeZone = 'UTC'): s
   const at = new Date(iso);
   if (Number.isNaN(at.getTime())) throw new FormatError(`datetime "${iso}" is not a valid instant`);
   try {
-    return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(at);
+    return formatter(`datetime\u0000${locale}\u0000${timeZone}`, () => new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone })).format(at);
   } catch (error) {
     throw new FormatError(`time zone "${timeZone}": ${(error as Error).message}`);
   }

@@ -30,6 +30,8 @@ import { reconciliationExecutionName } from '../../../src/recon/run/aws/objects'
 import { CAMT053, LEDGER_HEADER, LEDGER_ROWS, MT940 } from '../../recon/run/helpers';
 import { parseStatement } from '../../../src/recon/run/statements';
 import { caseItem, DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
+import { keys } from '../../../src/recon/run/aws/result-sink';
+import type { RunCasesFile } from '../../../src/recon/run/aws/run-cases';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoSessionStore } from '../../../src/adapters/aws/dynamo-session-store';
 import { applyCaseAction, type ExceptionCase } from '../../../src/recon/workbench/cases';
@@ -604,6 +606,104 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     expect(page.result.body).toContain('data-state="done"');
     expect(sent(page, 'dynamodb', 'UpdateItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench')).length).toBeGreaterThanOrEqual(5);
     expectAllAllowed(page);
+  });
+  it('reconcile-cases, a later run of the same accounts, then the workbench over it: cases refreshed, cleared and raised with their open rows; a list page, a case page with its candidates, a match that closes both cases, every call allowed', async () => {
+    const analytics = bucketName(ENV, 'analytics');
+    const account = 'GB29LEDG00000000IAMCASES';
+    const runOf = (version: string) => reconciliationExecutionName({ bucket: bucketName(ENV, 'ingest'), key: 'incoming/statements/iam-cases.xml', versionId: version });
+    const raised = (runIdOf: string, at: string, side: 'statement' | 'ledger', id: string, amount: string): ExceptionCase => ({
+      caseId: `exception:${side}:${id}`,
+      kind: 'exception',
+      runId: runIdOf,
+      side,
+      reason: 'UNMATCHED',
+      accountId: account,
+      currency: 'GBP',
+      amount,
+      ageDays: 0,
+      ...(side === 'statement' ? { statementLineId: id, bankReference: `IAM-${id}` } : {}),
+      ledgerEntryIds: side === 'ledger' ? [id] : [],
+      status: 'OPEN',
+      version: 1,
+      updatedAt: at,
+    });
+    const importRun = async (runIdOf: string, at: string, cases: ExceptionCase[]) => {
+      const file: RunCasesFile = { runId: runIdOf, at, coveredAccounts: [account], cases };
+      fake().put(analytics, keys.runCases(runIdOf), JSON.stringify(file));
+      const invocation = await run<{ raised: number; cleared: number }>(ENV, 'reconcile-cases', { runId: runIdOf, analyticsBucket: analytics });
+      expectAllAllowed(invocation);
+      return invocation;
+    };
+    // A first run raises four exceptions of the account, each with its open row.
+    const earlier = runOf('v1');
+    const earlierAt = '2026-11-06T06:00:00.000Z';
+    const first = await importRun(earlier, earlierAt, [
+      raised(earlier, earlierAt, 'statement', 'iam-line-7', '4321.09'),
+      raised(earlier, earlierAt, 'ledger', 'IAM-LE-7', '4321.09'),
+      raised(earlier, earlierAt, 'statement', 'iam-line-8', '-12.00'),
+      raised(earlier, earlierAt, 'statement', 'iam-line-9', '-99.00'),
+    ]);
+    expect(first.result).toMatchObject({ raised: 4, cleared: 0 });
+    // A later run of the account reports three of them again (refreshed: run, as-of, age) and no longer line 9 (cleared, its open row gone).
+    const later = runOf('v2');
+    const laterAt = '2026-11-07T06:00:00.000Z';
+    const second = await importRun(later, laterAt, [
+      { ...raised(later, laterAt, 'statement', 'iam-line-7', '4321.09'), ageDays: 1 },
+      { ...raised(later, laterAt, 'ledger', 'IAM-LE-7', '4321.09'), ageDays: 1 },
+      { ...raised(later, laterAt, 'statement', 'iam-line-8', '-12.00'), ageDays: 1 },
+    ]);
+    expect(second.result).toMatchObject({ raised: 0, cleared: 1 });
+    const onWorkbench = (invocation: Invocation<unknown>, operation: string) =>
+      sent(invocation, 'dynamodb', operation).filter((request) => JSON.stringify(request.input).includes(tableName(ENV, 'workbench')));
+    expect(onWorkbench(first, 'BatchWriteItem').length + onWorkbench(first, 'TransactWriteItems').length).toBeGreaterThan(0);
+    expect(onWorkbench(second, 'UpdateItem').length + onWorkbench(second, 'TransactWriteItems').length).toBeGreaterThan(0);
+
+    const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
+    fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
+    fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
+    const now = Date.now();
+    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
+      key: createHash('sha256').update('rita-candidates-session').digest('base64url'),
+      sub: '00u4',
+      name: 'Rita',
+      roles: ['reconciler'],
+      csrfKey: 'csrf-rita-candidates',
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+    });
+    const request = (method: string, path: string, query: Record<string, string>, body: string | null = null, accept = 'text/html'): ALBEvent => ({
+      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
+      httpMethod: method,
+      path,
+      queryStringParameters: query,
+      headers: { cookie: '__Host-ledgerline_session=rita-candidates-session', accept, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body,
+      isBase64Encoded: false,
+    });
+    type Result = { statusCode: number; body: string };
+    const list = await run<Result>(ENV, 'reconcile-workbench', request('GET', '/cases', {}));
+    expect(list.result.statusCode).toBe(200);
+    expect(list.result.body).toContain('iam-line-7');
+    expectAllAllowed(list);
+    // Oldest first reads the status index (urgency, the default, its own).
+    const byAge = await run<Result>(ENV, 'reconcile-workbench', request('GET', '/cases', { sort: 'age' }));
+    expect([byAge.result.statusCode, byAge.result.body]).toEqual([200, expect.stringContaining('iam-line-8')]);
+    expectAllAllowed(byAge);
+    const subject = 'exception:statement:iam-line-7';
+    const page = await run<Result>(ENV, 'reconcile-workbench', request('GET', `/cases/${encodeURIComponent(subject)}`, {}));
+    expect(page.result.statusCode).toBe(200);
+    expect(page.result.body).toContain('IAM-LE-7');
+    expectAllAllowed(page);
+    const matched = await run<Result>(
+      ENV,
+      'reconcile-workbench',
+      request('POST', `/api/cases/${encodeURIComponent(subject)}/actions`, {}, JSON.stringify({ type: 'match-candidate', candidate: 'ledger:IAM-LE-7', expectedVersion: 1 }), 'application/json'),
+    );
+    expect([matched.result.statusCode, matched.result.body]).toEqual([200, expect.stringContaining('RESOLVED')]);
+    expectAllAllowed(matched);
+    const store = new DynamoWorkbenchStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench') });
+    expect((await store.get('exception:ledger:IAM-LE-7'))?.status).toBe('RESOLVED');
   });
 });
 

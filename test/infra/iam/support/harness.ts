@@ -3,15 +3,17 @@
  * would: a fresh module registry, `process.env` set to EXACTLY the synthesized
  * `environment.variables` of its aws_lambda_function (plus the region, fake credentials and the
  * DynamoDB endpoint of a local dynalite whose tables carry the synthesized names and keys), every
- * SDK command recorded. DynamoDB goes to dynalite (TransactWriteItems, which dynalite lacks, is
- * answered in memory); EventBridge, S3, Step Functions and Secrets Manager are answered by
+ * SDK command recorded. DynamoDB goes to dynalite behind the rehearsal's stand-in (TransactWriteItems
+ * applied all or nothing with its conditions); EventBridge, S3, Step Functions and Secrets Manager are answered by
  * `FakeAws` (canned, stateful enough for the flows). The recorded requests are then authorised
  * with the IAM contract.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoStandIn } from '../../../../rehearsal/dynamo';
+import type { TableDefinition } from '../../../../rehearsal/deployment';
 import type { ApiRequest, AwsCall, Decision } from '../../../../rehearsal/iam/contract';
 import type { IamContractImpl } from '../../../../rehearsal/iam';
 import { list, type Json } from '../../../../rehearsal/iam/model';
@@ -24,25 +26,71 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** A dynalite with every synthesized table of the environment (names, keys, indexes from the Terraform). */
+/**
+ * Every synthesized table of the environment (names, keys, indexes from the Terraform) on dynalite,
+ * behind the rehearsal's DynamoDB stand-in (rehearsal/dynamo.ts), so TransactWriteItems is applied
+ * all or nothing with its conditions, as DynamoDB does: a function's later reads see what its
+ * transactions wrote. Streams and TTL are not needed here (the stream-reading functions get their
+ * records in the event).
+ */
 export async function startSynthesizedTables(contract: IamContractImpl): Promise<LocalDynamo> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const tf = contract.model.tf;
+  const tables: TableDefinition[] = tf
+    .of('aws_dynamodb_table')
+    .filter((table) => !table.stack.endsWith('-bootstrap'))
+    .map((table) => {
+      const config = tf.config(table);
+      const input = createTableInputOf(config);
+      const hashKey = String(config.hash_key);
+      const index = (item: { IndexName?: string; KeySchema?: { AttributeName?: string; KeyType?: string }[]; Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] } }) => ({
+        name: String(item.IndexName),
+        hashKey: item.KeySchema?.find((key) => key.KeyType === 'HASH')?.AttributeName ?? hashKey,
+        rangeKey: item.KeySchema?.find((key) => key.KeyType === 'RANGE')?.AttributeName,
+        projectionType: item.Projection?.ProjectionType ?? 'ALL',
+        nonKeyAttributes: item.Projection?.NonKeyAttributes,
+      });
+      return {
+        address: `aws_dynamodb_table.${String(config.name)}`,
+        name: String(config.name),
+        arn: `arn:aws:dynamodb:${contract.model.region}:${contract.model.account}:table/${String(config.name)}`,
+        hashKey,
+        ...(config.range_key ? { rangeKey: String(config.range_key) } : {}),
+        attributes: (input.AttributeDefinitions ?? []).map((attribute) => ({ name: String(attribute.AttributeName), type: attribute.AttributeType as 'S' | 'N' | 'B' })),
+        globalSecondaryIndexes: (input.GlobalSecondaryIndexes ?? []).map(index),
+        localSecondaryIndexes: (input.LocalSecondaryIndexes ?? []).map(index),
+        streamEnabled: false,
+      };
+    });
+  const standIn = new DynamoStandIn(tables, contract.model.region);
+  await standIn.start();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
+        (response) => {
+          res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'iam-harness' });
+          res.end(response.body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
+        },
+      );
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ region: contract.model.region, credentials: FAKE_CREDENTIALS, endpoint });
-  const tf = contract.model.tf;
-  for (const table of tf.of('aws_dynamodb_table')) {
-    if (table.stack.endsWith('-bootstrap')) continue;
-    await client.send(new CreateTableCommand(createTableInputOf(tf.config(table))));
-  }
   return {
     endpoint,
     client,
     stop: async () => {
       client.destroy();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await standIn.stop();
     },
   };
 }
@@ -128,8 +176,6 @@ export class FakeAws {
         if (value === undefined) throw awsError('ResourceNotFoundException', 400);
         return { ARN: input.SecretId, SecretString: value, $metadata: {} };
       }
-      case 'dynamodb:TransactWriteItems':
-        return { $metadata: {} };
       default:
         return request.service === 'dynamodb'
           ? undefined

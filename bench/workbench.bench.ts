@@ -8,13 +8,16 @@
  * each with p50 / p95 / p99 over the repetitions:
  *   - first pages in both orders (urgency, the list's default, and age): open + pending approval,
  *     filtered by reason (the link of an "Open STALE" count), by account, by assignee, and a
- *     reference search (a substring: it cannot seek, so a rare one reads every case of the statuses);
+ *     reference search: a common term ("br4": about 1 case in 9) and a rare one through the trigram
+ *     index (both orders, a next page by cursor), and a 2-character term (no trigram: it reads the
+ *     search index of every case of the statuses);
  *   - a full walk of every open case page by page in the default order (each case exactly once, in
  *     order: asserted), keeping the cursors of deep pages; then those deep pages timed, unfiltered
  *     and filtered by reason (a cursor is a position of the order, good for any filter);
  *   - the CSV export of every open case through the app (a cursor walk of 1,000-case pages,
  *     streamed): time, size and peak RSS;
- *   - one case with its history, and a comment (one versioned conditional write + its history line).
+ *   - one case with its history, and a comment (one versioned conditional write + its history line);
+ *   - opening a store written before the trigram index: the index built once from every case.
  * Then peak RSS and the machine's calibration (bench/calibrate.ts) in the same run. A benchmark, not
  * a test: it asserts only that the cursor walk saw each open case once, in order.
  *
@@ -204,7 +207,13 @@ async function main(): Promise<void> {
     console.log(`\nms per request (${times} repetitions; ${PAGE} cases a page)     p50      p95      p99`);
     for (const [label, filter] of first) console.log(line(`first page, ${label}`, await repeat(times, () => store.list({ ...filter, limit: PAGE }))));
     console.log(line('first page, search a reference (common: "br4")', await repeat(times, () => store.list({ status: OPEN, search: 'br4', limit: PAGE }))));
-    console.log(line(`first page, search a rare reference (${scanTimes} reps)`, await repeat(scanTimes, () => store.list({ status: OPEN, search: 'br424242', limit: PAGE }))));
+    console.log(line('first page, search a rare reference ("br424242")', await repeat(times, () => store.list({ status: OPEN, search: 'br424242', limit: PAGE }))));
+    // The trigram index (3+ characters): the urgency order, a next page by cursor; 1–2 characters still read the search index through.
+    console.log(line('first page, search "br4", urgency order', await repeat(times, () => store.list({ status: OPEN, search: 'br4', sort: 'urgency', limit: PAGE }))));
+    const firstHits = await store.list({ status: OPEN, search: 'br4', limit: PAGE });
+    const hitsAfter = firstHits.length ? pageCursor(firstHits[firstHits.length - 1]!, 'age') : undefined;
+    if (hitsAfter) console.log(line('second page, search "br4" (cursor)', await repeat(times, () => store.list({ status: OPEN, search: 'br4', limit: PAGE, after: hitsAfter }))));
+    console.log(line(`first page, search 2 characters "br" (${scanTimes} reps)`, await repeat(scanTimes, () => store.list({ status: OPEN, search: 'br', limit: PAGE }))));
     console.log(line(`dashboard figures (REC-DASH-1, ${scanTimes} reps)`, await repeat(scanTimes, async () => dashboardData(await store.runStats(), await store.openCaseAges()))));
 
     // A full walk by cursor in the default order: every open case once, in order; cursors kept at the deep pages.
@@ -287,6 +296,10 @@ async function main(): Promise<void> {
     }
     console.log(line('case + history', detail));
     console.log(line('comment (conditional write + history)', comment));
+    // A store written before the trigram index: opening it builds the index once from the cases.
+    db.exec('DROP TRIGGER cases_search_insert; DROP TRIGGER cases_search_keys; DROP TRIGGER cases_search_text; DROP TRIGGER cases_search_delete; DROP TABLE case_search; DROP TABLE case_keys;');
+    const [, buildMs] = await timed(() => new SqliteWorkbenchStore(db));
+    console.log(`open a store without the trigram index (built once from ${ids.length.toLocaleString('en')} cases): ${(buildMs / 1000).toFixed(1)} s`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
     const usage = process.cpuUsage();
     console.log(`CPU (user + sys): ${((usage.user + usage.system) / 1e6).toFixed(1)} s`);

@@ -521,6 +521,8 @@ export const TABLES = {
         "the list's counts and the dashboard's ages, one of 16 shards: S#<status> cases, R#<reason> and A#<ageDays> OPEN and PENDING_APPROVAL cases (ADDed in the case writes' transactions)",
       'COUNTS / READY': 'every case of the table was written with counts (the first import into an empty table writes it)',
       'RUN#<runId> / CHUNK#<hash>': 'one committed transaction of an import (a retried chunk is not written or counted twice)',
+      'BULK#<jobId> / JOB': 'a bulk job as created (its action, filter and who started it) and how many chunks it has (dynamo-bulk-job-store.ts)',
+      'BULK#<jobId> / CHUNK#<nnnn>': "a chunk of the job's cases in order, its lease (holder, until) and each case's result",
     },
     attributes: {
       statusKey: 'case: "STATUS#<status>" (partition key of byStatus)',

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -28,6 +27,7 @@ import { S3ParkedDuplicateStore, S3PostingOutbox } from '../../src/adapters/aws/
 import { authorisationLines } from '../../src/generator/authorisations';
 import { referenceData } from '../support/runtime';
 import { TEST_AWS } from '../adapters/aws/support/dynalite';
+import { serveDynamo, type DynamoFront } from '../support/dynamo-front';
 import { flowFactsContract } from './flow-facts.contract';
 
 const BUCKET = 'ledgerline-ingest';
@@ -35,7 +35,7 @@ const BUCKET = 'ledgerline-ingest';
 const FLOW_TABLES = ['transactions', 'rulesState', 'dedup', 'ledger', 'authorisations'] as const;
 const STATES = 8;
 let standIn: DynamoStandIn;
-let front: Server;
+let front: DynamoFront;
 let dynamo: { client: DynamoDBClient };
 let s3: S3Client;
 let s3rver: { run(): Promise<AddressInfo>; close(): Promise<void> };
@@ -67,26 +67,8 @@ function standInTable(name: string, table: TableName): StandInTable {
 beforeAll(async () => {
   standIn = new DynamoStandIn(Array.from({ length: STATES }, (_, state) => FLOW_TABLES.map((table) => standInTable(tableName(state + 1, table), table))).flat(), TEST_AWS.region);
   await standIn.start();
-  front = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-      standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
-        (response) => {
-          res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
-          res.end(response.body);
-        },
-        (error: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  dynamo = { client: new DynamoDBClient({ ...TEST_AWS, endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}` }) };
+  front = await serveDynamo((operation, body) => standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>));
+  dynamo = { client: new DynamoDBClient({ ...TEST_AWS, endpoint: front.endpoint }) };
   s3dir = mkdtempSync(join(tmpdir(), 'ledgerline-flow-s3rver-'));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver') as new (options: Record<string, unknown>) => typeof s3rver;
@@ -99,7 +81,7 @@ afterAll(async () => {
   s3.destroy();
   dynamo.client.destroy();
   await s3rver.close();
-  await new Promise<void>((resolve) => front.close(() => resolve()));
+  await front.close();
   await standIn.stop();
   rmSync(s3dir, { recursive: true, force: true });
 });

@@ -4,13 +4,12 @@
  * CancellationReason per item, isolated from every other request) behind a local HTTP endpoint the
  * real SDK client talks to. dynalite checks the real expression and key-condition syntax.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition as StandInTable } from '../../../../rehearsal/deployment';
 import { DynamoStandIn, type AttributeMap } from '../../../../rehearsal/dynamo';
 import { attributeDefinitions, TABLES } from '../../../../src/adapters/aws/tables';
 import { TEST_AWS } from './dynalite';
+import { serveDynamo, type DynamoFront } from '../../../support/dynamo-front';
 
 const workbench = TABLES.workbench;
 
@@ -50,38 +49,22 @@ export class WorkbenchStandIn {
   readonly operations: string[] = [];
   /** Items read so far: a Query's ScannedCount, a GetItem's item, a BatchGetItem's items (what DynamoDB bills reads by). */
   itemsRead = 0;
-  private server?: Server;
+  private front?: DynamoFront;
 
   async start(): Promise<void> {
     await this.standIn.start();
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-        this.operations.push(operation);
-        this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
-          (response) => {
-            if (response.status === 200) this.itemsRead += itemsReadBy(operation, response.body);
-            res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
-            res.end(response.body);
-          },
-          (error: unknown) => {
-            res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-            res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-          },
-        );
-      });
+    this.front = await serveDynamo(async (operation, body) => {
+      this.operations.push(operation);
+      const response = await this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>);
+      if (response.status === 200) this.itemsRead += itemsReadBy(operation, response.body);
+      return response;
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {
     this.client?.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.front?.close();
     await this.standIn.stop();
   }
 

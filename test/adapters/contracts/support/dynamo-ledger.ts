@@ -9,14 +9,13 @@
  * rules), plus 1 WRU per KB for each write to the keys-only balances index (an item entering it, or
  * changing its index keys).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition as StandInTable } from '../../../../rehearsal/deployment';
 import { DynamoStandIn, dynamoError, type AttributeMap, type DynamoResponse } from '../../../../rehearsal/dynamo';
 import { attributeDefinitions, TABLES } from '../../../../src/adapters/aws/tables';
 import { TEST_AWS } from '../../aws/support/dynalite';
+import { serveDynamo, type DynamoFront } from '../../../support/dynamo-front';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { itemSize } = require('dynalite/db') as { itemSize: (item: AttributeMap) => number };
@@ -71,7 +70,7 @@ export class DynamoLedgerTable {
   fail: Injection | undefined;
   metering = false;
   meter: Meter = DynamoLedgerTable.emptyMeter();
-  private server?: Server;
+  private front?: DynamoFront;
 
   static emptyMeter(): Meter {
     return { transactions: 0, cancelled: 0, tableWru: 0, indexWru: 0, rru: 0, items: 0, largestItem: 0 };
@@ -79,32 +78,13 @@ export class DynamoLedgerTable {
 
   async start(): Promise<void> {
     await this.standIn.start();
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-        this.handle(operation, body).then(
-          (response) => {
-            res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
-            res.end(response.body);
-          },
-          (error: unknown) => {
-            res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-            res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-          },
-        );
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+    this.front = await serveDynamo((operation, body) => this.handle(operation, body));
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {
     this.client?.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.front?.close();
     await this.standIn.stop();
   }
 

@@ -8,11 +8,10 @@
  * `FakeAws` (canned, stateful enough for the flows). The recorded requests are then authorised
  * with the IAM contract.
  */
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import { DynamoDBClient, PutItemCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoStandIn } from '../../../../rehearsal/dynamo';
+import { serveDynamo } from '../../../support/dynamo-front';
 import type { TableDefinition } from '../../../../rehearsal/deployment';
 import type { ApiRequest, AwsCall, Decision } from '../../../../rehearsal/iam/contract';
 import type { IamContractImpl } from '../../../../rehearsal/iam';
@@ -63,33 +62,15 @@ export async function startSynthesizedTables(contract: IamContractImpl): Promise
     });
   const standIn = new DynamoStandIn(tables, contract.model.region);
   await standIn.start();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-      standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
-        (response) => {
-          res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'iam-harness' });
-          res.end(response.body);
-        },
-        (error: unknown) => {
-          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const front = await serveDynamo((operation, body) => standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>));
+  const endpoint = front.endpoint;
   const client = new DynamoDBClient({ region: contract.model.region, credentials: FAKE_CREDENTIALS, endpoint });
   return {
     endpoint,
     client,
     stop: async () => {
       client.destroy();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await front.close();
       await standIn.stop();
     },
   };

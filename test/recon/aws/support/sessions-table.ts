@@ -4,13 +4,12 @@
  * CancellationReason per item, as DynamoDB answers) behind a local HTTP endpoint the real SDK
  * client talks to. dynalite alone has no TransactWriteItems, which session rotation uses.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition as StandInTable } from '../../../../rehearsal/deployment';
 import { DynamoStandIn, type AttributeMap } from '../../../../rehearsal/dynamo';
 import { attributeDefinitions, TABLES } from '../../../../src/adapters/aws/tables';
 import { TEST_AWS } from '../../../adapters/aws/support/dynalite';
+import { serveDynamo, type DynamoFront } from '../../../support/dynamo-front';
 
 const definition = TABLES.workbenchSessions;
 
@@ -31,7 +30,7 @@ function standInTable(name: string): StandInTable {
 export class SessionTables {
   readonly standIn: DynamoStandIn;
   client!: DynamoDBClient;
-  private server?: Server;
+  private front?: DynamoFront;
 
   constructor(readonly tableNames: readonly string[]) {
     this.standIn = new DynamoStandIn(tableNames.map(standInTable), TEST_AWS.region);
@@ -39,32 +38,13 @@ export class SessionTables {
 
   async start(): Promise<void> {
     await this.standIn.start();
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-        this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>).then(
-          (response) => {
-            res.writeHead(response.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'test' });
-            res.end(response.body);
-          },
-          (error: unknown) => {
-            res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-            res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-          },
-        );
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+    this.front = await serveDynamo((operation, body) => this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>));
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {
     this.client?.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.front?.close();
     await this.standIn.stop();
   }
 

@@ -77,7 +77,15 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const sse = block(table.config.server_side_encryption)!;
     expect(sse.enabled).toBe(true);
     expect(m.refersTo(table, sse.kms_key_arn, 'aws_kms_key')).toBe(true);
-    expect(list(table.config.global_secondary_index as Json[]).map((index) => index.name)).toEqual(['byStatus', 'byAccount', 'byUrgency', 'openRowsByAmount', 'openRowsByReference']);
+    expect(list(table.config.global_secondary_index as Json[]).map((index) => index.name)).toEqual([
+      'byStatus',
+      'byAccount',
+      'byUrgency',
+      'byAccountStatus',
+      'byAccountUrgency',
+      'openRowsByAmount',
+      'openRowsByReference',
+    ]);
     for (const secretName of [names.workbenchCsrfSecretName, config.workbench.oidc.clientSecretName]) {
       const secret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === secretName);
       expect(m.refersTo(secret, secret.config.kms_key_id, 'aws_kms_key')).toBe(true);
@@ -97,11 +105,11 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const table = statements.find((statement) => statement.Sid === 'TableWorkbench')!;
     expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
     expect(table.Resource).toEqual([names.tableArn('workbench')]);
-    // The indexes serve Query only (IAM-1): lists by age and urgency, accounts, and the candidates' open rows.
+    // The indexes serve Query only (IAM-1): lists by age and urgency (of one account too), accounts, and the candidates' open rows.
     const indexes = statements.find((statement) => statement.Sid === 'TableWorkbenchIndexes')!;
     expect([indexes.Action, indexes.Resource]).toEqual([
       ['dynamodb:Query'],
-      ['byStatus', 'byAccount', 'byUrgency', 'openRowsByAmount', 'openRowsByReference'].map((index) => names.tableIndexArn('workbench', index)),
+      ['byStatus', 'byAccount', 'byUrgency', 'byAccountStatus', 'byAccountUrgency', 'openRowsByAmount', 'openRowsByReference'].map((index) => names.tableIndexArn('workbench', index)),
     ]);
     // ADJ-1: an approved write-off is one ledger sequence (journal Put + balance Updates in one transaction, the balances read first,
     // a journal item read to know it was booked) whose account resolves through reference data.

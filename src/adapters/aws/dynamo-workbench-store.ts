@@ -4,7 +4,13 @@
  * - a case is `CASE#<caseId>` / `CASE`, its history `CASE#<caseId>` / `EVENT#<version>`, an
  *   imported run `RUN#<runId>` / `RUN`;
  * - sparse GSIs: `byStatus` (lists, oldest first, and counts), `byUrgency` (the urgency list and
- *   n / p: SLA due day by the store's rules, then oldest, then case id), `byAccount` (casesOfAccounts);
+ *   n / p: SLA due day by the store's rules, then oldest, then case id), `byAccount` (casesOfAccounts),
+ *   `byAccountStatus` and `byAccountUrgency` (a list filtered by account, oldest first and most
+ *   urgent first: partition `ACCOUNTSTATUS#[accountId, status]`, the sort key of byStatus and of
+ *   byUrgency). Two indexes, one per order, because one sort key cannot serve both orders: each
+ *   costs one more write unit per case write (a case Put writes its item and one entry in each of
+ *   its five case indexes), which buys an account-filtered page that reads its page in either order
+ *   (a case write is a person's action or an import; a list is read far more often);
  * - candidates (candidates.ts): each open row of an OPEN exception case is an item in its case's
  *   partition (`ROW#…`, in `openRowsByAmount` by account, currency, side and exact amount) with one
  *   item per reference key (`REF#…`, in `openRowsByReference`). A row lives while its case is
@@ -32,7 +38,14 @@
  * - each imported run's statistics (REC-DASH-1) are one item `RUNSTATS` / `RUN#<runId>` (the
  *   dashboards read the one partition), written before the run marker, once.
  * - `list` pages by cursor (`after`, cursor.ts): each status is read from just after the cursor's
- *   key in its index, in order, so a deep page costs what the first does.
+ *   key in its index, in order, so a deep page costs what the first does; filtered by account, from
+ *   the account-and-status index of the order.
+ *   Cases written before the account-and-status indexes existed have no `accountStatusKey` until
+ *   written again (a person's action, an import's raise, reopen or clear; an import's refresh keeps
+ *   it as it is): such a table needs a one-off backfill before this store version serves lists,
+ *   or an account's list misses them. The backfill reads every `CASE` item (a Scan, once, off the
+ *   request path) and sets `accountStatusKey = accountStatusIndexKey(accountId, status)` with an
+ *   UpdateItem conditional on the version read (a case changed meanwhile was written with the key).
  * Throttling, 5xx and transaction conflicts are TransientStoreError (src/adapters/aws/errors.ts).
  */
 import { createHash } from 'node:crypto';
@@ -56,10 +69,12 @@ const SK = TABLES.workbench.sortKey.name;
 const BY_STATUS = WORKBENCH_INDEXES.byStatus;
 const BY_ACCOUNT = WORKBENCH_INDEXES.byAccount;
 const BY_URGENCY = WORKBENCH_INDEXES.byUrgency;
+const BY_ACCOUNT_STATUS = WORKBENCH_INDEXES.byAccountStatus;
+const BY_ACCOUNT_URGENCY = WORKBENCH_INDEXES.byAccountUrgency;
 const ROWS_BY_AMOUNT = WORKBENCH_INDEXES.openRowsByAmount;
 const ROWS_BY_REFERENCE = WORKBENCH_INDEXES.openRowsByReference;
 /** Attributes the store adds to a case item (keys), dropped when reading it back. */
-const KEY_ATTRIBUTES = [PK, SK, BY_STATUS.partitionKey, BY_STATUS.sortKey, BY_ACCOUNT.partitionKey, BY_URGENCY.sortKey];
+const KEY_ATTRIBUTES = [PK, SK, BY_STATUS.partitionKey, BY_STATUS.sortKey, BY_ACCOUNT.partitionKey, BY_URGENCY.sortKey, BY_ACCOUNT_STATUS.partitionKey];
 const DEFAULT_LIMIT = 200;
 const MAX_LIMIT = 1000;
 /** DynamoDB's limit of items per TransactWriteItems. */
@@ -155,6 +170,7 @@ export function caseItem(c: ExceptionCase, sla: SlaRules = defaultSlaRules()): I
       [BY_STATUS.sortKey]: WORKBENCH_KEYS.statusIndexSort(c.ageDays, c.caseId),
       [BY_URGENCY.sortKey]: urgencySortOf(c, sla),
       [BY_ACCOUNT.partitionKey]: WORKBENCH_KEYS.accountIndexKey(c.accountId),
+      [BY_ACCOUNT_STATUS.partitionKey]: WORKBENCH_KEYS.accountStatusIndexKey(c.accountId, c.status),
     },
     { removeUndefinedValues: true },
   );
@@ -288,8 +304,9 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
 
   /**
    * The filter's cases in its order: each status's index read in order from just after the
-   * cursor (`after`), stopping once it has `offset + limit` matches, then merged; an account's
-   * cases come from byAccount and are ordered here.
+   * cursor (`after`), stopping once it has `offset + limit` matches, then merged; filtered by
+   * account, each status's account-and-status index of the order (byAccountUrgency,
+   * byAccountStatus), the same way.
    */
   async list(filter: CaseFilter): Promise<ExceptionCase[]> {
     const sort = filter.sort === 'urgency' ? 'urgency' : 'age';
@@ -302,16 +319,12 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     const statuses = filter.status ? [...new Set(filter.status)] : CASE_STATUSES;
     const keyOf = (c: ExceptionCase): string => (sort === 'urgency' ? urgencySortOf(c, this.sla) : WORKBENCH_KEYS.statusIndexSort(c.ageDays, c.caseId));
     const from = after ? this.indexSortOf(after) : undefined;
-    let cases: ExceptionCase[];
-    if (filter.accountId !== undefined) {
-      const wantedStatuses = new Set(statuses);
-      cases = (await this.casesOfAccount(filter.accountId)).filter((c) => wantedStatuses.has(c.status) && matches(c, filter) && (from === undefined || byteCompare(keyOf(c), from) > 0));
-    } else {
-      // Each status reads in order and stops once it has `wanted` matches: the merge's first `wanted` are then exact.
-      const filtered = filter.reason !== undefined || filter.assignee !== undefined || Boolean(filter.search);
-      const perStatus = await Promise.all(statuses.map((status) => this.casesWithStatus(status, sort, from, (c) => matches(c, filter), wanted, filtered)));
-      cases = perStatus.flat();
-    }
+    // Each status reads in order and stops once it has `wanted` matches: the merge's first `wanted` are then exact.
+    // The account is the index's key, so only the reason, assignee and search filter what it reads.
+    const filtered = filter.reason !== undefined || filter.assignee !== undefined || Boolean(filter.search);
+    const accountId = filter.accountId;
+    const perStatus = await Promise.all(statuses.map((status) => this.casesWithStatus(status, sort, from, (c) => matches(c, filter), wanted, filtered, accountId)));
+    const cases = perStatus.flat();
     return cases
       .map((c) => ({ c, key: keyOf(c) }))
       .sort((a, b) => byteCompare(a.key, b.key))
@@ -881,8 +894,9 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   /**
-   * Cases of one status in the `sort` order, from just after `from` (an index sort key), until
-   * `wanted` of them pass `keep`. Unfiltered, each page asks for just what is missing.
+   * Cases of one status (of one account, when `accountId` is given) in the `sort` order, from just
+   * after `from` (an index sort key), until `wanted` of them pass `keep`. Unfiltered, each page
+   * asks for just what is missing.
    */
   private async casesWithStatus(
     status: CaseStatus,
@@ -891,14 +905,16 @@ export class DynamoWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     keep: (c: ExceptionCase) => boolean,
     wanted: number,
     filtered: boolean,
+    accountId?: string,
   ): Promise<ExceptionCase[]> {
-    const index = sort === 'urgency' ? BY_URGENCY : BY_STATUS;
+    const index = accountId === undefined ? (sort === 'urgency' ? BY_URGENCY : BY_STATUS) : sort === 'urgency' ? BY_ACCOUNT_URGENCY : BY_ACCOUNT_STATUS;
+    const key = accountId === undefined ? WORKBENCH_KEYS.statusIndexKey(status) : WORKBENCH_KEYS.accountStatusIndexKey(accountId, status);
     const cases: ExceptionCase[] = [];
     const input: QueryInput = {
       IndexName: index.indexName,
       KeyConditionExpression: from === undefined ? '#key = :key' : '#key = :key AND #sort > :from',
       ExpressionAttributeNames: { '#key': index.partitionKey, ...(from === undefined ? {} : { '#sort': index.sortKey }) },
-      ExpressionAttributeValues: { ':key': { S: WORKBENCH_KEYS.statusIndexKey(status) }, ...(from === undefined ? {} : { ':from': { S: from } }) },
+      ExpressionAttributeValues: { ':key': { S: key }, ...(from === undefined ? {} : { ':from': { S: from } }) },
       ScanIndexForward: true,
       ...(filtered ? {} : { Limit: wanted }),
     };

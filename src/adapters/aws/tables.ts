@@ -242,6 +242,8 @@ export const WORKBENCH_KEYS = Object.freeze({
   /** Ascending = oldest first: the age inverted (9999 − ageDays, 4 digits), then the case id. */
   statusIndexSort: (ageDays: number, caseId: string) => `${invertedAge(ageDays)}#${caseId}`,
   accountIndexKey: (accountId: string) => `ACCOUNT#${accountId}`,
+  /** WB-1: the cases of one account and status (JSON: no account id can forge the separator). */
+  accountStatusIndexKey: (accountId: string, status: string) => `ACCOUNTSTATUS#${JSON.stringify([accountId, status])}`,
   /** Ascending = most urgent first: the SLA due day (YYYY-MM-DD), then oldest first (the inverted age), then the case id. */
   urgencyIndexSort: (dueDay: string, ageDays: number, caseId: string) => `${dueDay}#${invertedAge(ageDays)}#${caseId}`,
   /** An open row of an OPEN exception case (candidates.ts), in its case's partition: `ROW#<side>#<row id>`. */
@@ -281,6 +283,10 @@ export const WORKBENCH_INDEXES = Object.freeze({
   byAccount: { indexName: 'byAccount', partitionKey: 'accountKey', sortKey: 'caseId' },
   /** WB-1: cases of one status by urgency (SLA due day, then oldest, then case id): the urgency list and n / p. */
   byUrgency: { indexName: 'byUrgency', partitionKey: 'statusKey', sortKey: 'urgencySort' },
+  /** WB-1: cases of one account and status, oldest first (the byStatus sort key): a list filtered by account reads only its page. */
+  byAccountStatus: { indexName: 'byAccountStatus', partitionKey: 'accountStatusKey', sortKey: 'statusSort' },
+  /** WB-1: cases of one account and status, most urgent first (the byUrgency sort key): the default list filtered by account. */
+  byAccountUrgency: { indexName: 'byAccountUrgency', partitionKey: 'accountStatusKey', sortKey: 'urgencySort' },
   /** Candidates: the open rows of one account, currency and side by exact amount (nearest above and below). */
   openRowsByAmount: { indexName: 'openRowsByAmount', partitionKey: 'rowKey', sortKey: 'rowAmount' },
   /** Candidates: the open rows of one account, currency and side by normalised reference or batch key. */
@@ -491,6 +497,22 @@ export const TABLES = {
         description: "Sparse (case items only): cases of one status, most urgent first (SLA due day, inverted age, case id). The urgency list and a case page's n / p.",
       },
       {
+        indexName: WORKBENCH_INDEXES.byAccountStatus.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.byAccountStatus.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.byAccountStatus.sortKey),
+        projection: { type: 'ALL' },
+        description:
+          'Sparse (case items only): cases of one account and status, oldest first (the byStatus sort key). A list filtered by account reads its page, not every case of the account. ' +
+          'Cases written before the index existed carry no accountStatusKey until their one-off backfill (dynamo-workbench-store.ts).',
+      },
+      {
+        indexName: WORKBENCH_INDEXES.byAccountUrgency.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.byAccountUrgency.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.byAccountUrgency.sortKey),
+        projection: { type: 'ALL' },
+        description: 'Sparse (case items only): cases of one account and status, most urgent first (the byUrgency sort key). The default list filtered by account.',
+      },
+      {
         indexName: WORKBENCH_INDEXES.openRowsByAmount.indexName,
         partitionKey: S(WORKBENCH_INDEXES.openRowsByAmount.partitionKey),
         sortKey: S(WORKBENCH_INDEXES.openRowsByAmount.sortKey),
@@ -526,9 +548,12 @@ export const TABLES = {
     },
     attributes: {
       statusKey: 'case: "STATUS#<status>" (partition key of byStatus)',
-      statusSort: 'case: "<9999 - ageDays>#<caseId>" (sort key of byStatus: oldest first)',
+      statusSort: 'case: "<9999 - ageDays>#<caseId>" (sort key of byStatus and byAccountStatus: oldest first)',
       accountKey: 'case: "ACCOUNT#<accountId>" (partition key of byAccount)',
-      urgencySort: 'case: "<due day>#<9999 - ageDays>#<caseId>" (sort key of byUrgency: most urgent first)',
+      urgencySort: 'case: "<due day>#<9999 - ageDays>#<caseId>" (sort key of byUrgency and byAccountUrgency: most urgent first)',
+      accountStatusKey:
+        'case: "ACCOUNTSTATUS#<JSON [accountId, status]>" (partition key of byAccountStatus and byAccountUrgency); written by every case Put (an import\'s refresh keeps account and status); ' +
+        'absent on cases written before these indexes until the one-off backfill',
       rowKey: 'open row: "ROWS#<JSON [accountId, currency, side]>" (partition key of openRowsByAmount)',
       rowAmount: 'open row: "<minor units + 2^63, 20 digits>#<JSON [caseId, rowId]>" (sort key of openRowsByAmount); absent beyond 64 bits',
       refKey: 'reference item: "REFS#<JSON [accountId, currency, side, key]>" (partition key of openRowsByReference)',

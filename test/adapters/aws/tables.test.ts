@@ -41,7 +41,15 @@ describe('TABLES', () => {
     expect(IDEMPOTENCY_TABLE).toBe(TABLES.apiIdempotency);
     expect(NOTIFICATIONS_TABLE).toBe(TABLES.notifications);
     expect(TABLES.workbench).toMatchObject({ partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'sk', type: 'S' }, pointInTimeRecovery: true });
-    expect(TABLES.workbench.globalSecondaryIndexes.map((index) => index.indexName)).toEqual(['byStatus', 'byAccount', 'byUrgency', 'openRowsByAmount', 'openRowsByReference']);
+    expect(TABLES.workbench.globalSecondaryIndexes.map((index) => index.indexName)).toEqual([
+      'byStatus',
+      'byAccount',
+      'byUrgency',
+      'byAccountStatus',
+      'byAccountUrgency',
+      'openRowsByAmount',
+      'openRowsByReference',
+    ]);
     expect(TABLES.dedup).toMatchObject({ partitionKey: { name: 'businessKey', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(TABLES.transactions.partitionKey).toEqual({ name: 'transactionId', type: 'S' });
     expect(TABLES.authorisations).toMatchObject({ partitionKey: { name: 'authorizationId', type: 'S' }, stream: 'NEW_IMAGE' });

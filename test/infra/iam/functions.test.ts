@@ -690,6 +690,12 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     const byAge = await run<Result>(ENV, 'reconcile-workbench', request('GET', '/cases', { sort: 'age' }));
     expect([byAge.result.statusCode, byAge.result.body]).toEqual([200, expect.stringContaining('iam-line-8')]);
     expectAllAllowed(byAge);
+    // Filtered by the scenario's account, each order reads its account-and-status index (byAccountUrgency, byAccountStatus).
+    for (const sort of ['urgency', 'age']) {
+      const ofAccount = await run<Result>(ENV, 'reconcile-workbench', request('GET', '/cases', { account, sort }));
+      expect([sort, ofAccount.result.statusCode, ofAccount.result.body]).toEqual([sort, 200, expect.stringContaining('iam-line-8')]);
+      expectAllAllowed(ofAccount);
+    }
     const subject = 'exception:statement:iam-line-7';
     const page = await run<Result>(ENV, 'reconcile-workbench', request('GET', `/cases/${encodeURIComponent(subject)}`, {}));
     expect(page.result.statusCode).toBe(200);

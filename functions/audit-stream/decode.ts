@@ -41,7 +41,10 @@ export function tableOfArn(arn: string | undefined): string | undefined {
 const TRANSACTION_KEY = TABLES.transactions.partitionKey.name;
 const WORKBENCH_PK = TABLES.workbench.partitionKey.name;
 const WORKBENCH_SK = TABLES.workbench.sortKey!.name;
-const WORKBENCH_KEY_ATTRIBUTES = [WORKBENCH_PK, WORKBENCH_SK, WORKBENCH_INDEXES.byStatus.partitionKey, WORKBENCH_INDEXES.byStatus.sortKey, WORKBENCH_INDEXES.byAccount.partitionKey];
+/** The table's key and index attributes (never case fields: the audit copies the case, not how it is indexed); `caseId` is a field and an index key both. */
+const WORKBENCH_KEY_ATTRIBUTES = [...new Set([WORKBENCH_PK, WORKBENCH_SK, ...Object.values(WORKBENCH_INDEXES).flatMap((index) => [index.partitionKey, index.sortKey])])].filter(
+  (attribute) => attribute !== 'caseId',
+);
 
 /** The audit record of a stream record; undefined when it is not one the audit copies. Throws naming the record when it cannot be read. */
 export function auditRecordOfStream(record: DynamoDBRecord, tables: AuditedTables): PartitionedRecord | undefined {

@@ -11,7 +11,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Client, Pool } from 'pg';
 import { journalItem } from '../../src/adapters/aws/dynamo-ledger-store';
 import { caseItem, eventItem } from '../../src/adapters/aws/dynamo-workbench-store';
-import { LEDGER_KEYS, TABLES, WORKBENCH_KEYS } from '../../src/adapters/aws/tables';
+import { LEDGER_KEYS, TABLES, WORKBENCH_INDEXES, WORKBENCH_KEYS } from '../../src/adapters/aws/tables';
 import { migrateAuditStore } from '../../src/adapters/postgres/audit-migrations';
 import { PostgresAuditStore } from '../../src/adapters/postgres/audit-store';
 import { partitionOf } from '../../src/audit-trail/chain';
@@ -20,6 +20,7 @@ import { buildPostingLegs, sequenceIdFor } from '../../src/domain/posting';
 import type { CaseEvent, ExceptionCase } from '../../src/recon/workbench/cases';
 import { verifyAuditTrail } from '../../src/use-cases/copy-audit/copy-audit';
 import { createAuditStreamHandler } from '../../functions/audit-stream/audit-stream';
+import { auditRecordOfStream } from '../../functions/audit-stream/decode';
 import { AuditStreamConfigError, readAuditStreamConfig } from '../../functions/audit-stream/config';
 import { databaseCredentials, lazyAuditStore } from '../../functions/audit-stream/store';
 import { approvedData } from '../support/builders';
@@ -122,6 +123,21 @@ describe('audit-stream configuration', () => {
     const store = await open();
     expect(await open()).toBe(store);
     expect(pools).toEqual([{ host: env.AUDIT_DB_HOST, port: 5432, database: 'audit', ssl: true, user: 'u', password: 'p' }]);
+  });
+});
+
+describe('audit-stream decoding of workbench items', () => {
+  it('copies a case as the case: every key and index attribute of the table stripped (whatever indexes the table has), its own fields kept', () => {
+    const item = caseItem(baseCase);
+    const indexAttributes = [...new Set(Object.values(WORKBENCH_INDEXES).flatMap((index) => [index.partitionKey, index.sortKey]))].filter((attribute) => attribute !== 'caseId');
+    // The item as the store writes it carries its index keys (else this test proves nothing).
+    expect(indexAttributes.filter((attribute) => attribute in item).length).toBeGreaterThanOrEqual(4);
+    const record = auditRecordOfStream(streamRecord(TABLE_NAMES.workbench, item, 'MODIFY'), TABLE_NAMES);
+    expect(record).toBeDefined();
+    const copied = JSON.stringify(record);
+    for (const attribute of [...indexAttributes, TABLES.workbench.partitionKey.name, TABLES.workbench.sortKey!.name])
+      expect([attribute, copied.includes(`"${attribute}":`)]).toEqual([attribute, false]);
+    for (const field of ['caseId', 'accountId', 'status', 'amount']) expect([field, copied.includes(`"${field}":`)]).toEqual([field, true]);
   });
 });
 

@@ -297,7 +297,7 @@ async function main(): Promise<void> {
     console.log(line('case + history', detail));
     console.log(line('comment (conditional write + history)', comment));
     // A store written before the trigram index: opening it builds the index once from the cases.
-    db.exec('DROP TRIGGER cases_search_insert; DROP TRIGGER cases_search_keys; DROP TRIGGER cases_search_text; DROP TRIGGER cases_search_delete; DROP TABLE case_search; DROP TABLE case_keys;');
+    db.exec('DROP TABLE case_search; DROP TABLE case_keys;');
     const [, buildMs] = await timed(() => new SqliteWorkbenchStore(db));
     console.log(`open a store without the trigram index (built once from ${ids.length.toLocaleString('en')} cases): ${(buildMs / 1000).toFixed(1)} s`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -398,5 +398,7 @@ describe.each([
     });
     expect(await actions('group:batch:B')).toEqual(['import', 'assign']);
     expect((await store.list({ search: 'l-2' })).map((c) => c.caseId)).toEqual(['group:batch:B']);
+    // The entry it no longer holds is gone from its search text (a stale search index would still find it).
+    expect((await store.list({ search: 'l-1' })).map((c) => c.caseId)).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
  * with --json goes to stdout alone; progress and diagnostics go to stderr.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { createReadStream, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,9 +49,30 @@ export interface CliIo {
   stderr: Writer;
 }
 
+/**
+ * Progress and diagnostics (stderr). On the batch commands' worker thread (bin/ledgerline.js)
+ * process.stderr hands each write to the main thread only when the worker next yields, so a line
+ * written before a long synchronous phase (matching) would appear after it: there the line is
+ * written to fd 2 at once, as the main thread does; if the descriptor cannot take it now (a full
+ * non-blocking pipe), it goes the asynchronous way.
+ */
+function writeStderr(text: string): void {
+  if (isMainThread) {
+    process.stderr.write(text);
+    return;
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(2, bytes, written);
+  } catch {
+    process.stderr.write(bytes.subarray(written));
+  }
+}
+
 const defaultIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stderr: writeStderr,
 };
 
 /** The generator's duplicate share: a sampling probability, not money. */

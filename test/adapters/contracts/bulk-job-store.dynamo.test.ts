@@ -1,25 +1,15 @@
 /** The BulkJobStore contract on the DynamoDB adapter: the workbench table on dynalite with the rehearsal's TransactWriteItems (support/workbench-standin.ts). */
 import { DynamoBulkJobStore } from '../../../src/adapters/aws/dynamo-bulk-job-store';
-import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
-import { WorkbenchStandIn } from '../aws/support/workbench-standin';
+import { useWorkbenchTable } from '../aws/support/workbench-standin';
 import { bulkJobStoreContract } from './bulk-job-store.contract';
 
-const table = new WorkbenchStandIn();
-
-beforeAll(async () => {
-  await table.start();
-}, 60_000);
-
-afterAll(async () => {
-  await table.stop();
-});
+const { table, freshStore } = useWorkbenchTable();
 
 bulkJobStoreContract({
   name: 'DynamoBulkJobStore',
   open: async () => {
-    await table.clear();
     return {
-      cases: new DynamoWorkbenchStore({ client: table.client, tableName: table.tableName }),
+      cases: await freshStore(),
       jobs: new DynamoBulkJobStore({ client: table.client, tableName: table.tableName }),
     };
   },

@@ -3,25 +3,9 @@
  * under the WorkbenchStore paging contract (store-contract.ts): the same walks, filters, status
  * changes between pages and refused cursors as the embedded store.
  */
-import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
-import { WorkbenchStandIn } from '../../adapters/aws/support/workbench-standin';
+import { useWorkbenchTable } from '../../adapters/aws/support/workbench-standin';
 import { workbenchStoreCursorContract } from './store-contract';
 
-const table = new WorkbenchStandIn();
+const { freshStore } = useWorkbenchTable();
 
-beforeAll(async () => {
-  await table.start();
-}, 60_000);
-
-afterAll(async () => {
-  await table.stop();
-});
-
-workbenchStoreCursorContract(
-  'DynamoWorkbenchStore',
-  async () => {
-    await table.clear();
-    return new DynamoWorkbenchStore({ client: table.client, tableName: table.tableName });
-  },
-  { runs: 12 },
-);
+workbenchStoreCursorContract('DynamoWorkbenchStore', freshStore, { runs: 12 });

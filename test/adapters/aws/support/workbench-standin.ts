@@ -9,6 +9,7 @@ import type { TableDefinition as StandInTable } from '../../../../rehearsal/depl
 import { DynamoStandIn, type AttributeMap } from '../../../../rehearsal/dynamo';
 import { attributeDefinitions, TABLES } from '../../../../src/adapters/aws/tables';
 import { TEST_AWS } from './dynalite';
+import { DynamoWorkbenchStore } from '../../../../src/adapters/aws/dynamo-workbench-store';
 import { serveDynamo, type DynamoFront } from '../../../support/dynamo-front';
 
 const workbench = TABLES.workbench;
@@ -79,4 +80,21 @@ export class WorkbenchStandIn {
       await this.standIn.forward('DeleteItem', JSON.stringify({ TableName: this.tableName, Key: { pk: item.pk, sk: item.sk } }));
     }
   }
+}
+
+/**
+ * One workbench table for a test file: started before its tests, stopped after them; `freshStore()`
+ * empties it and gives the DynamoDB store over it (a contract's `open`).
+ */
+export function useWorkbenchTable(): { table: WorkbenchStandIn; freshStore(): Promise<DynamoWorkbenchStore> } {
+  const table = new WorkbenchStandIn();
+  beforeAll(() => table.start(), 60_000);
+  afterAll(() => table.stop());
+  return {
+    table,
+    async freshStore() {
+      await table.clear();
+      return new DynamoWorkbenchStore({ client: table.client, tableName: table.tableName });
+    },
+  };
 }

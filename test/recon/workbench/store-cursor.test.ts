@@ -10,6 +10,7 @@ import { pageCursor } from '../../../src/recon/workbench/cursor';
 import type { CaseFilter } from '../../../src/recon/workbench/ports';
 import { openMemoryDatabase } from '../../support/memory-database';
 import { exceptionCase, memoryStore, raisedEvent, steppingClock } from './helpers';
+import { queryPlanOf } from './support/query-plan';
 import { workbenchStoreCursorContract } from './store-contract';
 
 workbenchStoreCursorContract('SqliteWorkbenchStore', async () => memoryStore(), { runs: 60 });
@@ -31,25 +32,7 @@ describe('SqliteWorkbenchStore list: index seeks from the cursor', () => {
   const store = new SqliteWorkbenchStore(db, steppingClock());
   const c = exceptionCase({ assignee: 'rita@bank.example' });
 
-  /** The plan of the statement the store prepares for `filter` (a shape not prepared before). */
-  async function planOf(filter: CaseFilter): Promise<string[]> {
-    const prepare = db.prepare.bind(db);
-    let sql = '';
-    db.prepare = ((text: string) => {
-      sql = text;
-      return prepare(text);
-    }) as typeof db.prepare;
-    try {
-      await store.list(filter);
-    } finally {
-      db.prepare = prepare;
-    }
-    expect(sql).not.toBe('');
-    const params = (sql.match(/\?/g) ?? []).map(() => 1);
-    return prepare(`EXPLAIN QUERY PLAN ${sql}`)
-      .all(...params)
-      .map((row) => (row as { detail: string }).detail);
-  }
+  const planOf = (filter: CaseFilter): Promise<string[]> => queryPlanOf(db, store, filter);
 
   const shapes: [string, CaseFilter, string][] = [];
   for (const sort of ['age', 'urgency'] as const) {

@@ -15,6 +15,7 @@ import { type CaseSort, pageCursor } from '../../../src/recon/workbench/cursor';
 import type { CaseFilter } from '../../../src/recon/workbench/ports';
 import { openMemoryDatabase } from '../../support/memory-database';
 import { exceptionCase, raisedEvent, steppingClock } from './helpers';
+import { queryPlanOf } from './support/query-plan';
 
 type Db = ReturnType<typeof openMemoryDatabase>;
 
@@ -172,25 +173,7 @@ describe('SqliteWorkbenchStore search through the trigram index', () => {
     for (const none of ['plain OR ref', 'plain*', '"plain-ref"', 'search_text:plain', 'NEAR(plain ref)', 'pla ref', '""""']) expect(await found(none)).toEqual([]);
   });
 
-  /** The plan of the statement the store prepares for `filter`. */
-  async function planOf(db: Db, store: SqliteWorkbenchStore, filter: CaseFilter): Promise<string[]> {
-    const prepare = db.prepare.bind(db);
-    let sql = '';
-    db.prepare = ((source: string) => {
-      sql = source;
-      return prepare(source);
-    }) as typeof db.prepare;
-    try {
-      await store.list(filter);
-    } finally {
-      db.prepare = prepare;
-    }
-    expect(sql).not.toBe('');
-    const params = (sql.match(/\?/g) ?? []).map(() => '1');
-    return prepare(`EXPLAIN QUERY PLAN ${sql}`)
-      .all(...params)
-      .map((row) => (row as { detail: string }).detail);
-  }
+  const planOf = (db: Db, store: SqliteWorkbenchStore, filter: CaseFilter): Promise<string[]> => queryPlanOf(db, store, filter, '1');
 
   it.each(['age', 'urgency'] as const)('%s: a term of 3+ characters reads the trigram index, then the keys and the page by primary key, never a scan', async (sort) => {
     const db = openMemoryDatabase();

@@ -3,7 +3,9 @@
  * dist/cli/ledgerline.js (CommonJS, Node 20, packages left in node_modules), so the command starts
  * without compiling TypeScript on the fly and its hot loops carry no name-keeping wrappers. The state
  * partitions' worker thread (src/runtime/partition-worker.ts) gets its own bundle,
- * dist/cli/partition-worker.js, so every worker starts without tsx too. Beside each bundle,
+ * dist/cli/partition-worker.js, and so does every run's helper thread (`src/**\/<name>.thread.ts` →
+ * dist/cli/<name>.thread.js, started through bin/thread.js), so every worker starts without tsx
+ * too. Beside each bundle,
  * `<name>.inputs.json` lists every source file it holds: bin/fresh-bundle.js lets a bundle run only
  * while none of them is newer than it, and the TypeScript sources run otherwise, so an edited
  * checkout never runs stale code.
@@ -14,8 +16,8 @@
  *   npm run build:cli      (also run by `npm install` through `prepare`)
  */
 import { build, type Plugin } from 'esbuild';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const CLI_ENTRY = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -25,6 +27,17 @@ export const CLI_INPUTS = join(CLI_BUNDLE_DIR, 'ledgerline.inputs.json');
 export const WORKER_ENTRY = join(REPO_ROOT, 'src', 'runtime', 'partition-worker.ts');
 export const WORKER_BUNDLE = join(CLI_BUNDLE_DIR, 'partition-worker.js');
 export const WORKER_INPUTS = join(CLI_BUNDLE_DIR, 'partition-worker.inputs.json');
+
+/** Every helper thread's module under src: `<name>.thread.ts`, started by bin/thread.js. */
+export function threadEntries(dir = join(REPO_ROOT, 'src')): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...threadEntries(path));
+    else if (entry.name.endsWith('.thread.ts')) found.push(path);
+  }
+  return found.sort();
+}
 
 /** Each source file's __dirname / __filename, as the file's own location. */
 const sourceLocations: Plugin = {
@@ -65,18 +78,38 @@ async function bundleOne(entry: string, outFile: string, inputsFile: string): Pr
   return { inputs, bytes };
 }
 
-export async function bundleCli(): Promise<{ outFile: string; inputs: string[]; bytes: number; worker: { outFile: string; inputs: string[] } }> {
+export async function bundleCli(): Promise<{
+  outFile: string;
+  inputs: string[];
+  bytes: number;
+  worker: { outFile: string; inputs: string[] };
+  threads: { entry: string; outFile: string; inputs: string[] }[];
+}> {
   mkdirSync(CLI_BUNDLE_DIR, { recursive: true });
-  const [cli, worker] = await Promise.all([bundleOne(CLI_ENTRY, CLI_BUNDLE, CLI_INPUTS), bundleOne(WORKER_ENTRY, WORKER_BUNDLE, WORKER_INPUTS)]);
-  return { outFile: CLI_BUNDLE, inputs: cli.inputs, bytes: cli.bytes + worker.bytes, worker: { outFile: WORKER_BUNDLE, inputs: worker.inputs } };
+  const threadEntryFiles = threadEntries();
+  const [cli, worker, ...threads] = await Promise.all([
+    bundleOne(CLI_ENTRY, CLI_BUNDLE, CLI_INPUTS),
+    bundleOne(WORKER_ENTRY, WORKER_BUNDLE, WORKER_INPUTS),
+    ...threadEntryFiles.map((entry) => {
+      const name = basename(entry, '.ts');
+      return bundleOne(entry, join(CLI_BUNDLE_DIR, `${name}.js`), join(CLI_BUNDLE_DIR, `${name}.inputs.json`));
+    }),
+  ]);
+  return {
+    outFile: CLI_BUNDLE,
+    inputs: cli.inputs,
+    bytes: [cli, worker, ...threads].reduce((n, b) => n + b.bytes, 0),
+    worker: { outFile: WORKER_BUNDLE, inputs: worker.inputs },
+    threads: threads.map((thread, i) => ({ entry: threadEntryFiles[i]!, outFile: join(CLI_BUNDLE_DIR, `${basename(threadEntryFiles[i]!, '.ts')}.js`), inputs: thread.inputs })),
+  };
 }
 
 if (require.main === module) {
   const started = performance.now();
   bundleCli().then(
-    ({ outFile, inputs, bytes, worker }) =>
+    ({ outFile, inputs, bytes, worker, threads }) =>
       console.log(
-        `ledgerline CLI: ${inputs.length} source files (worker ${worker.inputs.length}), ${(bytes / 1024).toFixed(0)} KiB, ${(performance.now() - started).toFixed(0)} ms → ${outFile}, ${worker.outFile}`,
+        `ledgerline CLI: ${inputs.length} source files (worker ${worker.inputs.length}, ${threads.length} thread bundle(s)), ${(bytes / 1024).toFixed(0)} KiB, ${(performance.now() - started).toFixed(0)} ms → ${outFile}, ${worker.outFile}${threads.map((t) => `, ${t.outFile}`).join('')}`,
       ),
     (error: Error) => {
       console.error(`build:cli: ${error.message}`);

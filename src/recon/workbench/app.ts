@@ -31,7 +31,7 @@ import { createLogger } from '../../lambda/logger';
 import { containsPan } from '../../domain/pan';
 import { dashboardData } from './dashboard';
 import { renderDashboard } from './dashboard-html';
-import { registerUploadRoutes, type StatementInbox, UPLOAD_PATH } from './upload';
+import { type DirectStatementInbox, isDirectInbox, registerUploadRoutes, type StatementInbox, UPLOAD_PATH } from './upload';
 import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
 import { caseHref, type CaseSla, type ListFilterForm, pageActor, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
@@ -75,8 +75,11 @@ export interface WorkbenchAppDeps {
    * that would move money is refused (503) rather than resolving the case with nothing booked.
    */
   ledger?: WorkbenchLedgerDeps;
-  /** REC-RUN-1: where a statement uploaded from the page goes (embedded: the inbox folder); without it there is no upload page. */
-  inbox?: StatementInbox;
+  /**
+   * REC-RUN-1: where a statement uploaded from the page goes (embedded: the inbox folder; on AWS the
+   * direct variant, a presigned PUT to the ingest bucket); without it there is no upload page.
+   */
+  inbox?: StatementInbox | DirectStatementInbox;
   /** The size limit of an uploaded statement file (default upload.ts's DEFAULT_MAX_UPLOAD_BYTES). */
   maxUploadBytes?: number;
   /** Where a case's candidates come from (default: the store, when it is one). Without one, a case shows none. */
@@ -556,6 +559,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         formAction: ["'self'", ...formOrigins],
+        // A direct upload's page PUTs the file to storage itself: that one origin, and nothing wider.
+        ...(deps.inbox && isDirectInbox(deps.inbox) ? { connectSrc: ["'self'", deps.inbox.connectOrigin] } : {}),
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
       },

@@ -8,14 +8,19 @@
  *   through reference data by IBAN or by account id ("account X is not in reference data"
  *   otherwise); the entries then carry the statement's identifier so both sides partition alike.
  *   Bank-internal accounts (FX positions, fee income) are never on a statement and so never in scope.
- * - a ledger file (`--ledger FILE`, CSV or NDJSON: src/recon/run/ledger-file.ts).
+ * - a ledger file (`--ledger FILE`, CSV or NDJSON: src/recon/run/ledger-file.ts). REC-PERF-1: a
+ *   file of LEDGER_THREAD_MIN_BYTES or more is read on a helper thread (./ledger-file.thread.ts:
+ *   the same reader), so the run's thread reads the statements meanwhile; a smaller one, or any
+ *   with LEDGERLINE_MAIN_THREAD=1 (every command on one thread), is read on the caller's thread.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LedgerSource } from '../../ports/reconciliation';
 import type { LedgerEntry } from '../../recon/types';
 import { BadInputError } from '../../recon/run/errors';
-import { ledgerFileSide, type LedgerSide } from '../../recon/run/ledger-file';
+import { ledgerFileSideOf, readLedgerFile, type LedgerFile, type LedgerSide } from '../../recon/run/ledger-file';
+import { decodeLedgerFailure, decodeLedgerFile, isLedgerThreadMessage } from './ledger-file-transfer';
+import { nextMessage, startThread } from './threads';
 import { entriesWithDigest, legEntry } from '../../recon/run/posted-legs';
 import { partitionDirs } from '../../runtime/state-layout';
 import { STATE_DB_FILE } from './database';
@@ -36,9 +41,92 @@ export function ledgerSourceOf(side: LedgerSide): LedgerSource {
   };
 }
 
+/**
+ * Ledger files from this size up are read on a helper thread (REC-PERF-1). Below it a thread costs
+ * more than it saves: starting one and loading the reader into it takes tens of milliseconds (more
+ * from the TypeScript sources), about what reading 8 MB (some 90,000 rows) takes.
+ */
+export const LEDGER_THREAD_MIN_BYTES = 8 << 20;
+
+export const LEDGER_FILE_THREAD = join(__dirname, 'ledger-file.thread.ts');
+
+/** A ledger file being read: `file` settles as readLedgerFile would; `stop()` ends a helper thread still reading (nothing else). */
+export interface LedgerFileRead {
+  /** Whether a helper thread reads it. */
+  threaded: boolean;
+  file: Promise<LedgerFile>;
+  stop(): void;
+}
+
+/** Whether `path` is read on a helper thread: a file of LEDGER_THREAD_MIN_BYTES or more, unless LEDGERLINE_MAIN_THREAD=1. */
+export function readsOnThread(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.LEDGERLINE_MAIN_THREAD === '1') return false;
+  try {
+    const stat = statSync(path);
+    return stat.isFile() && stat.size >= LEDGER_THREAD_MIN_BYTES;
+  } catch {
+    // Missing, unreadable: the reader names the fault, as always.
+    return false;
+  }
+}
+
+/**
+ * Reads the ledger file on a helper thread: readLedgerFile's result (entries deep-equal, the same
+ * digest) or its failure (a BadInputError with the same file, position, kind and message). The
+ * thread holds the process only while the file is awaited: it ends after sending the file, on
+ * `stop()`, and with its own failure.
+ */
+export function readLedgerFileOnThread(path: string): LedgerFileRead {
+  const worker = startThread(LEDGER_FILE_THREAD, { path });
+  const stop = (): void => void worker.terminate().catch(() => undefined);
+  const file = nextMessage(worker, isLedgerThreadMessage).then((message) => {
+    stop();
+    if (message.type === 'ledger-failure') throw decodeLedgerFailure(message);
+    return decodeLedgerFile(message);
+  });
+  return { threaded: true, file, stop };
+}
+
+/** Starts reading a ledger file: on a helper thread when readsOnThread says so, else here. */
+export function startLedgerFileRead(path: string): LedgerFileRead {
+  if (readsOnThread(path)) return readLedgerFileOnThread(path);
+  return { threaded: false, file: readLedgerFile(path), stop: () => undefined };
+}
+
 /** A ledger file as the ledger source (it defines its own accounts). Bad rows: BadInputError naming the file. */
 export async function fileLedgerSource(path: string): Promise<LedgerSource> {
-  return ledgerSourceOf(await ledgerFileSide(path));
+  return ledgerSourceOf(ledgerFileSideOf(path, await startLedgerFileRead(path).file));
+}
+
+/** A ledger file being read as the ledger source: `ledger` settles as fileLedgerSource would; `stop()` ends a helper thread still reading. */
+export function startFileLedgerSource(path: string): { threaded: boolean; ledger: Promise<LedgerSource>; stop(): void } {
+  const read = startLedgerFileRead(path);
+  return { threaded: read.threaded, ledger: read.file.then((file) => ledgerSourceOf(ledgerFileSideOf(path, file))), stop: read.stop };
+}
+
+/**
+ * A ledger source whose ledger is still being read (REC-PERF-1): `kind` and `source` at once, every
+ * question once `ready` settles (its failure, each time asked). The run's statements are read meanwhile.
+ */
+export function pendingLedgerSource(kind: LedgerSource['kind'], source: string, ready: Promise<LedgerSource>): LedgerSource {
+  let loaded: LedgerSource | undefined;
+  const ledger = ready.then((settled) => (loaded = settled));
+  // Its failure reaches whoever asks (and the caller, through `ready`): never an unhandled rejection here.
+  ledger.catch(() => undefined);
+  // Asked only after knows() answered: the ledger is loaded by then.
+  const now = (): LedgerSource => {
+    if (!loaded) throw new Error('the ledger was asked about an account before it was read');
+    return loaded;
+  };
+  return {
+    kind,
+    source,
+    knows: async (accountId) => (await ledger).knows(accountId),
+    unknownAccountFault: (accountId) => now().unknownAccountFault(accountId),
+    unknownAccountScope: () => now().unknownAccountScope(),
+    entries: async (accounts) => (await ledger).entries(accounts),
+    digest: async (accounts) => (await ledger).digest(accounts),
+  };
 }
 
 /**

@@ -634,7 +634,11 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
 
 /** A ledger file as the ledger side: it defines its own accounts. */
 export async function ledgerFileSide(path: string): Promise<LedgerSide & { file: LedgerFile }> {
-  const file = await readLedgerFile(path);
+  return ledgerFileSideOf(path, await readLedgerFile(path));
+}
+
+/** A ledger file already read (here, or on a helper thread: REC-PERF-1) as the ledger side named `path`. */
+export function ledgerFileSideOf(path: string, file: LedgerFile): LedgerSide & { file: LedgerFile } {
   const accounts = new Set(file.entries.map((entry) => entry.accountId));
   return {
     kind: 'file',

@@ -19,12 +19,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileLedgerSource, stateLedgerSource } from '../../adapters/embedded/recon-ledger-source';
+import { pendingLedgerSource, startFileLedgerSource, stateLedgerSource } from '../../adapters/embedded/recon-ledger-source';
 import { acquireDirLock, outDirResultSink, sqliteRunRegistry, type OutDirHooks } from '../../adapters/embedded/recon-results';
 import { fileStatementSource, folderQuarantine, type ParseStatement } from '../../adapters/embedded/recon-statements';
 import { workbenchCaseSink } from '../../adapters/embedded/recon-cases';
 import { stateRunAnnouncer } from '../../adapters/embedded/recon-notify-outward';
-import type { LedgerSource } from '../../ports/reconciliation';
+import type { LedgerSource, Quarantine } from '../../ports/reconciliation';
 import { reconcileRun, RejectedInputError, ReconcileConfigError, type Reupload } from '../../use-cases/reconcile-run/reconcile-run';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
 import type { StatementFormat } from '../types';
@@ -196,27 +196,68 @@ async function reconcileLocked(
   parse: ParseStatement | undefined,
 ): Promise<ReconcileOutcome> {
   const quarantine = folderQuarantine(options.quarantineDir ?? join(out, 'quarantine'), { move: options.quarantineMode === 'move', statements: options.statements, now });
-  // The ledger side first: a bad ledger file is quarantined (copied) before any statement is read.
-  let ledger: LedgerSource;
+  // REC-PERF-1: a large ledger file is read on a helper thread while this thread reads the statements
+  // (recon-ledger-source.ts). The outcome stays the one of reading the ledger first: a bad ledger
+  // file is quarantined (copied) and no statement is quarantined nor anything recorded, whatever the
+  // statements hold, because every statement quarantine, the registry's first read (before anything
+  // is written) and any failure of the run first await the ledger's outcome.
+  const ledgerPath = 'file' in options.ledger ? options.ledger.file : undefined;
+  const stateLedger = 'stateDir' in options.ledger ? options.ledger : undefined;
+  const ledgerFile = ledgerPath !== undefined ? startFileLedgerSource(ledgerPath) : undefined;
+  try {
+    /** The ledger source, or the run stopped: a bad ledger quarantined (RejectedInputError), a missing one a usage error. */
+    const ledgerOutcome = (async (): Promise<LedgerSource> => {
+      try {
+        return ledgerFile ? await ledgerFile.ledger : stateLedgerSource(stateLedger!.stateDir, stateLedger!.referenceDataDir);
+      } catch (error) {
+        if (error instanceof BadInputError) {
+          // A missing state directory / ledger file is a usage error, not a file to quarantine.
+          if (!existsSync(error.file) || statSync(error.file).isDirectory()) throw new ReconcileConfigError(error.message);
+          const quarantined = await quarantine.quarantine(undefined, error);
+          progress(`quarantined ${error.file} → ${quarantined.file}: ${error.message}`);
+          throw new RejectedInputError(error, quarantined);
+        }
+        throw error;
+      }
+    })();
+    // Awaited wherever the run depends on it; never an unhandled rejection meanwhile.
+    ledgerOutcome.catch(() => undefined);
+    try {
+      const ledger = ledgerFile ? pendingLedgerSource('file', resolve(ledgerPath!), ledgerOutcome) : await ledgerOutcome;
+      return await reconcileWithLedger(options, out, rules, started, now, progress, parse, { ledger, ledgerOutcome, quarantine });
+    } catch (error) {
+      // Whatever else failed, a bad ledger is what the run reports (and quarantines), as when it was read first.
+      await ledgerOutcome;
+      throw error;
+    }
+  } finally {
+    ledgerFile?.stop();
+  }
+}
+
+async function reconcileWithLedger(
+  options: ReconcileOptions,
+  out: string,
+  rules: RuleSet,
+  started: number,
+  now: () => Date,
+  progress: (message: string) => void,
+  parse: ParseStatement | undefined,
+  { ledger, ledgerOutcome, quarantine }: { ledger: LedgerSource; ledgerOutcome: Promise<LedgerSource>; quarantine: Quarantine<string> },
+): Promise<ReconcileOutcome> {
   let declaredAccounts: ReadonlySet<string> | undefined;
   try {
-    ledger = 'file' in options.ledger ? await fileLedgerSource(options.ledger.file) : stateLedgerSource(options.ledger.stateDir, options.ledger.referenceDataDir);
     if (options.ledger.accounts) declaredAccounts = readAccountRegistry(options.ledger.accounts);
   } catch (error) {
     // A bad registry is the caller's configuration, not a file to quarantine.
     if (error instanceof AccountRegistryError) throw new ReconcileConfigError(error.message);
-    if (error instanceof BadInputError) {
-      // A missing state directory / ledger file is a usage error, not a file to quarantine.
-      if (!existsSync(error.file) || statSync(error.file).isDirectory()) throw new ReconcileConfigError(error.message);
-      const quarantined = await quarantine.quarantine(undefined, error);
-      progress(`quarantined ${error.file} → ${quarantined.file}: ${error.message}`);
-      throw new RejectedInputError(error, quarantined);
-    }
     throw error;
   }
+  const notifyState = notifyStateOf(options);
+  // NOTIFY-1's outbox is opened once the ledger is known good: a bad ledger touches nothing.
+  if (notifyState !== undefined) await ledgerOutcome;
   const registryDir = resolve(options.registryDir ?? out);
   const registry = sqliteRunRegistry(registryDir);
-  const notifyState = notifyStateOf(options);
   const announcer = notifyState !== undefined ? stateRunAnnouncer(notifyState, registryDir, options.outboxNow ?? now) : undefined;
   try {
     // What a crash left prepared for this registry: published when the registry holds the run, else dropped (we hold --out's lock).
@@ -225,8 +266,21 @@ async function reconcileLocked(
       {
         statements: fileStatementSource({ profile: options.profile, format: options.format, encoding: options.encoding, parse }),
         ledger,
-        registry,
-        quarantine,
+        // The registry's first read comes before the results are touched: a bad ledger stops the run there.
+        registry: {
+          ...registry,
+          runIds: async () => {
+            await ledgerOutcome;
+            return registry.runIds();
+          },
+        },
+        // A bad statement waits for the ledger: a bad ledger is quarantined instead.
+        quarantine: {
+          quarantine: async (ref, error) => {
+            await ledgerOutcome;
+            return quarantine.quarantine(ref, error);
+          },
+        },
         results: outDirResultSink(out, { hooks: options.hooks as OutDirHooks | undefined, progress }),
         cases: workbenchCaseSink(out),
         now,

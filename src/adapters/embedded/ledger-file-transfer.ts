@@ -1,0 +1,200 @@
+/**
+ * A ledger file read on a helper thread (./ledger-file.thread.ts), sent back to the run's thread
+ * compactly (REC-PERF-1): a structured clone of a million LedgerEntry objects costs seconds to
+ * write and more to read back, so each of the eight fields travels as one column instead:
+ *
+ * - `shared`: a column of few distinct texts (accounts, currencies, dates, repeated descriptions):
+ *   the distinct texts once, and each row's index into them in a Uint32Array. The rebuilt entries
+ *   share one string per text, as the reader's own entries do.
+ * - `joined`: any other column (entry ids, amounts, references): the rows' texts end to end in
+ *   pieces of at most PIECE_CHARS characters (far below V8's longest string), and each row's end
+ *   offset within its piece in a Uint32Array. Offsets, not a separator: a cell may hold any
+ *   character at all (a NUL included), so no separator is safe.
+ *
+ * The Uint32Arrays' buffers are transferred, not copied. The run's thread rebuilds every entry
+ * with the reader's field order and values, so everything downstream (the result bytes included)
+ * is the same as when the run's thread reads the file itself.
+ *
+ * A failure travels as its fields: a BadInputError comes back as a BadInputError with the same
+ * file, position, fault, kind and message (quarantine behaves exactly as when read here); any other
+ * error as an Error with the same name, message and code.
+ */
+import type { LedgerEntry, SourcePosition } from '../../recon/types';
+import { LEDGER_FIELDS, type LedgerFile } from '../../recon/run/ledger-file';
+import { BadInputError, type BadInputKind } from '../../recon/run/errors';
+
+/** A column of few distinct texts: each once, and each row's index into them. */
+interface SharedColumn {
+  kind: 'shared';
+  texts: string[];
+  index: Uint32Array;
+}
+
+/** A column of the rows' texts end to end: piece k holds rows firstRows[k] up to firstRows[k + 1]; ends[row] is where the row's text ends in its piece. */
+interface JoinedColumn {
+  kind: 'joined';
+  pieces: string[];
+  firstRows: number[];
+  ends: Uint32Array;
+}
+
+type Column = SharedColumn | JoinedColumn;
+
+/** A ledger file as the helper thread sends it: its columns in LEDGER_FIELDS order. */
+export interface LedgerFileMessage {
+  type: 'ledger-file';
+  path: string;
+  format: LedgerFile['format'];
+  contentHash: string;
+  rows: number;
+  columns: Column[];
+}
+
+type ErrorFields =
+  { badInput: true; file: string; position: SourcePosition; fault: string; kind: BadInputKind; message: string } | { badInput: false; name: string; message: string; code?: string; stack?: string };
+
+/** The reader's failure as the helper thread sends it. */
+export interface LedgerFailureMessage {
+  type: 'ledger-failure';
+  error: ErrorFields;
+}
+
+export type LedgerThreadMessage = LedgerFileMessage | LedgerFailureMessage;
+
+/** Distinct texts a shared column may hold; a column with more goes joined. */
+export const MAX_SHARED_TEXTS = 1 << 16;
+/** Characters in one piece of a joined column (V8's longest string is about 2^29). */
+export const PIECE_CHARS = 1 << 26;
+
+function sharedColumn(entries: readonly LedgerEntry[], field: keyof LedgerEntry): SharedColumn | undefined {
+  const ids = new Map<string, number>();
+  const texts: string[] = [];
+  const index = new Uint32Array(entries.length);
+  for (let row = 0; row < entries.length; row += 1) {
+    const text = entries[row]![field];
+    let id = ids.get(text);
+    if (id === undefined) {
+      if (texts.length === MAX_SHARED_TEXTS) return undefined;
+      id = texts.length;
+      texts.push(text);
+      ids.set(text, id);
+    }
+    index[row] = id;
+  }
+  return { kind: 'shared', texts, index };
+}
+
+function joinedColumn(entries: readonly LedgerEntry[], field: keyof LedgerEntry, pieceChars: number): JoinedColumn {
+  const pieces: string[] = [];
+  const firstRows: number[] = [0];
+  const ends = new Uint32Array(entries.length);
+  let parts: string[] = [];
+  let length = 0;
+  for (let row = 0; row < entries.length; row += 1) {
+    const text = entries[row]![field];
+    if (length > 0 && length + text.length > pieceChars) {
+      pieces.push(parts.join(''));
+      firstRows.push(row);
+      parts = [];
+      length = 0;
+    }
+    parts.push(text);
+    length += text.length;
+    ends[row] = length;
+  }
+  pieces.push(parts.join(''));
+  return { kind: 'joined', pieces, firstRows, ends };
+}
+
+/** The file as one message, and the buffers to transfer with it. */
+export function encodeLedgerFile(file: LedgerFile, options: { pieceChars?: number } = {}): { message: LedgerFileMessage; transfer: ArrayBuffer[] } {
+  const columns = LEDGER_FIELDS.map((field): Column => sharedColumn(file.entries, field) ?? joinedColumn(file.entries, field, options.pieceChars ?? PIECE_CHARS));
+  const transfer = columns.map((column) => (column.kind === 'shared' ? column.index.buffer : column.ends.buffer) as ArrayBuffer);
+  return { message: { type: 'ledger-file', path: file.path, format: file.format, contentHash: file.contentHash, rows: file.entries.length, columns }, transfer };
+}
+
+/** A column as the run's thread reads it: the text of row r is texts[index[r]], or texts[r] without an index. */
+interface ReadColumn {
+  texts: string[];
+  index: Uint32Array | undefined;
+}
+
+/** A column ready to read: a shared one as sent, a joined one cut into each row's text. */
+function readColumn(column: Column, rows: number): ReadColumn {
+  if (column.kind === 'shared') return { texts: column.texts, index: column.index };
+  const texts: string[] = [];
+  for (let piece = 0; piece < column.pieces.length; piece += 1) {
+    const text = column.pieces[piece]!;
+    const last = piece + 1 < column.firstRows.length ? column.firstRows[piece + 1]! : rows;
+    let start = 0;
+    for (let row = column.firstRows[piece]!; row < last; row += 1) {
+      const end = column.ends[row]!;
+      texts.push(text.slice(start, end));
+      start = end;
+    }
+  }
+  return { texts, index: undefined };
+}
+
+function textAt(column: ReadColumn, row: number): string {
+  return column.index === undefined ? column.texts[row]! : column.texts[column.index[row]!]!;
+}
+
+/** The ledger file the message holds: every entry rebuilt with the reader's field order. */
+export function decodeLedgerFile(message: LedgerFileMessage): LedgerFile {
+  if (message.columns.length !== LEDGER_FIELDS.length) throw new Error(`a ledger file message has ${message.columns.length} columns, expected ${LEDGER_FIELDS.length}`);
+  const [entryIds, accountIds, currencies, amounts, bookingDates, valueDates, references, descriptions] = message.columns.map((column) => readColumn(column, message.rows)) as [
+    ReadColumn,
+    ReadColumn,
+    ReadColumn,
+    ReadColumn,
+    ReadColumn,
+    ReadColumn,
+    ReadColumn,
+    ReadColumn,
+  ];
+  const entries: LedgerEntry[] = [];
+  for (let row = 0; row < message.rows; row += 1) {
+    entries.push({
+      entryId: textAt(entryIds, row),
+      accountId: textAt(accountIds, row),
+      currency: textAt(currencies, row),
+      amount: textAt(amounts, row),
+      bookingDate: textAt(bookingDates, row),
+      valueDate: textAt(valueDates, row),
+      reference: textAt(references, row),
+      description: textAt(descriptions, row),
+    });
+  }
+  return { path: message.path, format: message.format, contentHash: message.contentHash, entries };
+}
+
+/** The reader's failure as a message. */
+export function encodeLedgerFailure(error: unknown): LedgerFailureMessage {
+  if (error instanceof BadInputError) {
+    return { type: 'ledger-failure', error: { badInput: true, file: error.file, position: error.position, fault: error.fault, kind: error.kind, message: error.message } };
+  }
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const code = (failure as NodeJS.ErrnoException).code;
+  return {
+    type: 'ledger-failure',
+    error: { badInput: false, name: failure.name, message: failure.message, ...(typeof code === 'string' ? { code } : {}), ...(failure.stack ? { stack: failure.stack } : {}) },
+  };
+}
+
+/** The failure the message holds, as the reader threw it on the helper thread. */
+export function decodeLedgerFailure(message: LedgerFailureMessage): Error {
+  const fields = message.error;
+  // The fields were masked (PCI-3) by the BadInputError on the thread; masking them again changes nothing.
+  if (fields.badInput) return new BadInputError(fields.file, fields.position, fields.fault, fields.kind, fields.message);
+  const error: Error & { code?: string } = new Error(fields.message);
+  error.name = fields.name;
+  if (fields.code !== undefined) error.code = fields.code;
+  if (fields.stack !== undefined) error.stack = `${fields.stack}\n    (on the ledger file's helper thread)`;
+  return error;
+}
+
+export function isLedgerThreadMessage(message: unknown): message is LedgerThreadMessage {
+  const type = (message as { type?: unknown } | null)?.type;
+  return type === 'ledger-file' || type === 'ledger-failure';
+}

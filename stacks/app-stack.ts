@@ -26,6 +26,7 @@ import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group-attachment';
+import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -41,7 +42,15 @@ import type { EdgeFunctionName, EnvironmentConfig, RealTimeCaller } from '../env
 import { authorisationEntry, FUSED_CONSUMER, HOT_PATH_STAGES, routesFor, type Route, type StageName } from '../src/routes';
 import { EventTypes } from '../src/domain/events';
 import { LEDGER_BALANCES_INDEX, TABLES, TABLE_NAMES, TRANSACTION_STATUS_INDEXES, WORKBENCH_INDEXES, type TableName } from '../src/adapters/aws/tables';
-import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES, type WorkbenchVariable } from '../src/adapters/aws/workbench-config';
+import {
+  readWorkbenchFunctionConfig,
+  readWorkbenchUploadConfig,
+  WORKBENCH_FUNCTION,
+  WORKBENCH_UPLOAD_VARIABLE_NAMES,
+  WORKBENCH_VARIABLE_NAMES,
+  type WorkbenchUploadVariable,
+  type WorkbenchVariable,
+} from '../src/adapters/aws/workbench-config';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName, type RuntimeVariable } from '../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../src/recon/run/aws/config';
 import { LedgerlineStack } from './lib/base';
@@ -221,17 +230,22 @@ export interface WorkbenchRuntimeValues {
   oidcClientSecretArn: string;
 }
 
+/** The workbench's origin as the browser reaches it: its host name, else the ALB's DNS name (the OIDC redirect URI's and the upload CORS rule's). */
+export function workbenchBaseUrl(config: EnvironmentConfig, loadBalancerDnsName: string): string {
+  return `https://${config.workbench.hostName ?? loadBalancerDnsName}`;
+}
+
 /**
  * The workbench's contract (src/adapters/aws/workbench-config.ts) with this environment's values,
  * checked with its own reader at synth. The ALB's DNS name and the secrets' ARNs are Terraform
  * tokens at synth, so the check sees a well-formed stand-in for those.
  */
 function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: WorkbenchRuntimeValues): Record<string, string> {
-  const environment: Record<WorkbenchVariable, string> = {
+  const environment: Record<WorkbenchVariable | WorkbenchUploadVariable, string> = {
     WORKBENCH_TABLE: names.tableName('workbench'),
     // WB-AUTH-1: the function's own OIDC sign-in against Okta, its sessions in DynamoDB.
     WORKBENCH_SESSIONS_TABLE: names.tableName('workbenchSessions'),
-    WORKBENCH_BASE_URL: `https://${config.workbench.hostName ?? runtime.loadBalancerDnsName}`,
+    WORKBENCH_BASE_URL: workbenchBaseUrl(config, runtime.loadBalancerDnsName),
     WORKBENCH_OIDC_ISSUER: config.workbench.oidc.issuer,
     WORKBENCH_OIDC_CLIENT_ID: config.workbench.oidc.clientId,
     WORKBENCH_OIDC_CLIENT_SECRET_ARN: runtime.oidcClientSecretArn,
@@ -244,7 +258,12 @@ function workbenchEnvironment(config: EnvironmentConfig, names: Names, runtime: 
     OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
     // NOTIFY-1: an approved write-off is announced (workbench.write-off-approved) on the bus.
     EVENT_BUS_NAME: names.busName,
+    // REC-1: the Upload page presigns a PUT to the statement prefix and reads the workflow's quarantine and registry.
+    STATEMENTS_PREFIX: INGEST_PREFIXES.incomingStatements,
+    QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
+    REGISTRY_PREFIX: INGEST_PREFIXES.registry,
   };
+  readWorkbenchUploadConfig({ ...environment, AWS_REGION: names.region });
   const standIn = (value: string, example: string) => (Token.isUnresolved(value) ? example : value);
   readWorkbenchFunctionConfig({
     ...environment,
@@ -412,7 +431,7 @@ function contractVariables(name: CatalogueFunctionName): readonly string[] {
   if (name === 'api') return API_CONTRACT_VARIABLES;
   if (isModeFunction(name)) return modeVariables(name);
   if (isReconFunction(name)) return [...RECON_FUNCTION_ENVIRONMENT[name].required, ...RECON_FUNCTION_ENVIRONMENT[name].optional];
-  return name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : [];
+  return name === WORKBENCH_FUNCTION ? [...WORKBENCH_VARIABLE_NAMES, ...WORKBENCH_UPLOAD_VARIABLE_NAMES] : [];
 }
 
 /** The tables a function's contract names (its *_TABLE variables). */
@@ -467,6 +486,8 @@ export class AppStack extends LedgerlineStack {
   readonly workbenchListener: LbListener;
   readonly workbenchTargetGroup: LbTargetGroup;
   readonly workbenchLoadBalancerSecurityGroup: SecurityGroup;
+  /** REC-1: the ingest bucket's CORS rule for the workbench's statement upload. */
+  readonly ingestUploadCors: S3BucketCorsConfiguration;
   /** The customer edge (API-5, NOTIFY-2, AUDIT-1): each construct declares its functions' environment and grants once. */
   readonly paymentsApi: PaymentsApiEdge;
   readonly notifications: Notifications;
@@ -591,6 +612,20 @@ export class AppStack extends LedgerlineStack {
     }
 
     this.attachWorkbenchFunction(this.functions.get(WORKBENCH_FUNCTION)!, this.workbenchTargetGroup);
+    // REC-1: the Upload page's browser PUTs a statement straight to the ingest bucket (a PUT the function presigned):
+    // CORS lets exactly the workbench's origin PUT, sending the one header it signs besides the length.
+    this.ingestUploadCors = new S3BucketCorsConfiguration(this, 'ingest-upload-cors', {
+      bucket: names.ingestBucket,
+      corsRule: [
+        {
+          id: 'workbench-statement-upload',
+          allowedMethods: ['PUT'],
+          allowedOrigins: [workbenchBaseUrl(config, this.workbenchLoadBalancer.dnsName)],
+          allowedHeaders: ['content-type'],
+          maxAgeSeconds: 600,
+        },
+      ],
+    });
 
     // --- The customer edge: API → api, outward events → notify, streams → audit-stream, the webhook sweeper
     this.wireEdge(streamArns, messagingKey);

@@ -158,8 +158,20 @@ const OTHER_FUNCTIONS: readonly CatalogueEntry[] = Object.freeze([
     name: 'reconcile-workbench',
     kind: 'load-balancer-target',
     description: 'WB-1: the exceptions workbench behind the internal ALB (Okta SSO at the ALB)',
-    // ADJ-1: an approved write-off's posting record goes to the core-banking outbox.
-    s3: [{ bucket: 'ingest', write: [INGEST_PREFIXES.outbox] }],
+    s3: [
+      {
+        bucket: 'ingest',
+        // ADJ-1: an approved write-off's posting record goes to the core-banking outbox. REC-1: an uploaded
+        // statement is a PUT the function presigns (S3 authorises it as the function's own s3:PutObject, with
+        // kms:GenerateDataKey on the bucket key) of one object under incoming/statements/ (src/adapters/aws/s3-statement-inbox.ts).
+        write: [INGEST_PREFIXES.outbox, INGEST_PREFIXES.incomingStatements],
+        // The upload's page: its object (HeadObject, and its bytes hashed once), the registry's content claim of
+        // that hash, and a quarantined upload's reason object (quarantine/recon-<upload id>--…/<name>.reason.json).
+        readObjects: [`${INGEST_PREFIXES.incomingStatements}*`, `${INGEST_PREFIXES.registry}*`, `${INGEST_PREFIXES.quarantine}recon-*.reason.json`],
+        // Found by listing: the upload's object by its id, a quarantined upload's by its run's prefix (a 404, not a 403, when absent).
+        list: [INGEST_PREFIXES.incomingStatements, `${INGEST_PREFIXES.quarantine}recon-`],
+      },
+    ],
   },
   {
     name: 'authorise',

@@ -11,6 +11,10 @@
  * (503), never resolved with nothing booked. NOTIFY-1: an approved write-off is announced on the
  * event bus (EVENT_BUS_NAME: workbench.write-off-approved). REC-WB bulk: bulk jobs live in the
  * workbench table (src/adapters/aws/dynamo-bulk-job-store.ts), advanced by their job pages.
+ * REC-1: with the upload's variables (STATEMENTS_PREFIX, QUARANTINE_PREFIX, REGISTRY_PREFIX) the
+ * Upload page presigns a PUT straight to the ingest bucket (src/adapters/aws/s3-statement-inbox.ts:
+ * the ALB passes a Lambda at most 1 MB, so the file never comes through here) and shows the
+ * upload's run or quarantine reason.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,7 +25,8 @@ import type { WorkbenchApp } from '../../src/recon/workbench/ports';
 import { loadCsrfSecret, loadOidcClientSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
 import { DynamoBulkJobStore } from '../../src/adapters/aws/dynamo-bulk-job-store';
 import { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';
-import { readWorkbenchFunctionConfig, WORKBENCH_FUNCTION, type WorkbenchFunctionConfig } from '../../src/adapters/aws/workbench-config';
+import { readWorkbenchFunctionConfig, readWorkbenchUploadConfig, WORKBENCH_FUNCTION, type WorkbenchFunctionConfig } from '../../src/adapters/aws/workbench-config';
+import { S3StatementInbox } from '../../src/adapters/aws/s3-statement-inbox';
 import { awsWorkbenchLedger } from '../../src/adapters/aws/workbench-ledger';
 import { EventBridgeOutwardPublisher } from '../../src/adapters/aws/notify-outward';
 import { createLogger } from '../../src/lambda/logger';
@@ -32,6 +37,11 @@ const config = readWorkbenchFunctionConfig();
 const clock = { now: () => new Date() };
 const secrets = new SecretsManagerClient({});
 const dynamo = new DynamoDBClient({});
+const upload = readWorkbenchUploadConfig();
+/** One S3 client: the outbox's writes, the upload's presigning (its credentials: the function role's) and status reads. */
+let s3: S3Client | undefined;
+const s3Client = (): S3Client => (s3 ??= new S3Client(upload ? { region: upload.region } : {}));
+const inbox = upload ? new S3StatementInbox({ s3: s3Client(), ...upload }) : undefined;
 
 /** The ledger settings of the configuration (WORKBENCH_LEDGER_TABLE, WORKBENCH_REFERENCE_TABLE, WORKBENCH_OUTBOX_BUCKET), where it has them. */
 type LedgerSettings = Partial<Record<'ledgerTable' | 'referenceTable' | 'outboxBucket' | 'outboxPrefix' | 'eventBusName', string>>;
@@ -40,7 +50,7 @@ const ledger =
   settings.ledgerTable && settings.referenceTable && settings.outboxBucket
     ? awsWorkbenchLedger({
         dynamo,
-        s3: new S3Client({}),
+        s3: s3Client(),
         ledgerTable: settings.ledgerTable,
         referenceTable: settings.referenceTable,
         outboxBucket: settings.outboxBucket,
@@ -58,6 +68,7 @@ const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
     ...(ledger ? { ledger } : {}),
     // REC-WB bulk: jobs in the workbench table; no background in a Lambda (frozen after each response): each view of a job page advances it a chunk.
     bulk: { store: new DynamoBulkJobStore({ client: dynamo, tableName: config.tableName }) },
+    ...(inbox ? { inbox } : {}),
   }),
 );
 

@@ -448,6 +448,8 @@ function deploySteps(model: IamModel, mapper: CallMapper, resource: TfResource, 
       return [then('s3:PutLifecycleConfiguration', `arn:aws:s3:::${s('bucket')}`)];
     case 'aws_s3_bucket_notification':
       return [then('s3:PutBucketNotification', `arn:aws:s3:::${s('bucket')}`)];
+    case 'aws_s3_bucket_cors_configuration':
+      return [then('s3:PutBucketCORS', `arn:aws:s3:::${s('bucket')}`)];
     case 'aws_s3_object': {
       const input: Record<string, unknown> = { Bucket: s('bucket'), Key: s('key') };
       if (resource.raw.server_side_encryption !== undefined) input.ServerSideEncryption = s('server_side_encryption');

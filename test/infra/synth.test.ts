@@ -26,7 +26,7 @@ import { ALL_EVENT_TYPES } from '../../src/domain/events';
 import { TABLES, TABLE_NAMES } from '../../src/adapters/aws/tables';
 import { FUNCTION_ENVIRONMENT, readFunctionConfig, variablesFor, type FunctionName } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, readReconFunctionConfig, type ReconFunctionName } from '../../src/recon/run/aws/config';
-import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
+import { WORKBENCH_FUNCTION, WORKBENCH_UPLOAD_VARIABLE_NAMES, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { dev } from '../../environments/dev';
 import type { EnvironmentConfig } from '../../environments/types';
 import { SYNTHESIZED_SCOPES, cleanupSynth, model, synthesizeAll } from './support/synth';
@@ -191,7 +191,8 @@ describe.each(SYNTHESIZED_SCOPES)('%s', (scope, config: EnvironmentConfig) => {
         expect(() => readReconFunctionConfig(entry.name as ReconFunctionName, variables)).not.toThrow();
       } else if (entry.name === WORKBENCH_FUNCTION) {
         // The ALB ARN and CSRF secret are Terraform references (checked in workbench.test.ts).
-        expect(Object.keys(variables).sort()).toEqual([...WORKBENCH_VARIABLE_NAMES].sort());
+        // REC-1: and the statement upload's (all set: the Upload page exists on AWS).
+        expect(Object.keys(variables).sort()).toEqual([...WORKBENCH_VARIABLE_NAMES, ...WORKBENCH_UPLOAD_VARIABLE_NAMES].sort());
         expect(variables.WORKBENCH_TABLE).toBe(names.tableName('workbench'));
         expect(variables.WORKBENCH_OIDC_ISSUER).toBe(config.workbench.oidc.issuer);
         expect(JSON.parse(variables.WORKBENCH_GROUP_ROLES!)).toEqual(config.workbench.groupRoles);

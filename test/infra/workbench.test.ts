@@ -126,9 +126,20 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    // Its posting record: PutObject under the core-banking outbox only.
-    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
-    expect(statements.filter((statement) => list(statement.Action).includes('s3:PutObject')).flatMap((statement) => list(statement.Resource))).toEqual([`${names.ingestBucketArn}/outbox/postings/*`]);
+    // Its posting record: PutObject under the core-banking outbox; REC-1: an uploaded statement, a PUT it presigns, under
+    // incoming/statements/ only. The upload's page lists its object and a quarantined upload's run, and reads the object,
+    // the registry's claims and quarantine reasons: nothing else of the bucket.
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:ListBucket', 's3:GetObject', 's3:PutObject']);
+    const s3Of = (action: string) => statements.filter((statement) => list(statement.Action).includes(action));
+    expect(s3Of('s3:PutObject').flatMap((statement) => list(statement.Resource))).toEqual([`${names.ingestBucketArn}/outbox/postings/*`, `${names.ingestBucketArn}/incoming/statements/*`]);
+    expect(s3Of('s3:GetObject').flatMap((statement) => list(statement.Resource))).toEqual([
+      `${names.ingestBucketArn}/incoming/statements/*`,
+      `${names.ingestBucketArn}/results/registry/*`,
+      `${names.ingestBucketArn}/quarantine/recon-*.reason.json`,
+    ]);
+    expect(s3Of('s3:ListBucket').map((statement) => [statement.Resource, statement.Condition])).toEqual([
+      [[names.ingestBucketArn], { StringLike: { 's3:prefix': ['incoming/statements/*', 'quarantine/recon-*'] } }],
+    ]);
     expect(actions.some((action) => /^(sqs|sns|states):/.test(action))).toBe(false);
     // NOTIFY-1: an approved write-off is announced on the bus: PutEvents on the bus only.
     expect(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('events:')))).toEqual([
@@ -173,12 +184,17 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       WORKBENCH_SESSION_SECONDS: String(config.workbench.sessionTimeoutSeconds),
       WORKBENCH_GROUP_ROLES: JSON.stringify(config.workbench.groupRoles),
     });
+    // REC-1: the upload's prefixes in the ingest bucket (the same as the workflow's).
+    expect(variables).toMatchObject({ INGEST_BUCKET: names.ingestBucket, STATEMENTS_PREFIX: 'incoming/statements/', QUARANTINE_PREFIX: 'quarantine/', REGISTRY_PREFIX: 'results/registry/' });
     expect(Object.keys(variables).sort()).toEqual([
       'EVENT_BUS_NAME',
       'INGEST_BUCKET',
       'LEDGER_TABLE',
       'OUTBOX_PREFIX',
+      'QUARANTINE_PREFIX',
       'REFERENCE_TABLE',
+      'REGISTRY_PREFIX',
+      'STATEMENTS_PREFIX',
       'WORKBENCH_BASE_URL',
       'WORKBENCH_CSRF_SECRET_ARN',
       'WORKBENCH_GROUP_ROLES',
@@ -193,6 +209,21 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(m.of('aws_cloudwatch_metric_alarm').map((alarm) => alarm.config.alarm_name)).toEqual(
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
+  });
+  test("REC-1: the ingest bucket's one CORS rule lets only the workbench's origin PUT (the upload), sending only the content type", () => {
+    const cors = only(m, 'aws_s3_bucket_cors_configuration');
+    expect(cors.config.bucket).toBe(names.ingestBucket);
+    const rules = list(cors.config.cors_rule as Json[]);
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({ allowed_methods: ['PUT'], allowed_headers: ['content-type'], max_age_seconds: 600 });
+    expect(rules[0]!.expose_headers).toBeUndefined();
+    const origins = list(rules[0]!.allowed_origins as string[]);
+    expect(origins).toHaveLength(1);
+    const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
+    // The same origin the function serves from (its OIDC base URL): the host name, else the ALB's DNS name.
+    expect(origins[0]).toBe((block(fn.config.environment)!.variables as Record<string, string>).WORKBENCH_BASE_URL);
+    if (config.workbench.hostName) expect(origins[0]).toBe(`https://${config.workbench.hostName}`);
+    else expect(m.refs(cors, origins[0])).toEqual([alb.address]);
   });
   test("reconcile-cases: reads only the runs' cases.json, and on the workbench table only the import's reads and writes (Query on byStatus and byAccount)", () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-cases'));

@@ -32,7 +32,7 @@ export const WORKBENCH_VARIABLES = {
   // ADJ-1: an approved write-off posts to the ledger, its record to the core-banking outbox; its account resolves through reference data.
   LEDGER_TABLE: 'DynamoDB table TABLES.ledger (approved write-offs and suspense bookings are posted to it)',
   REFERENCE_TABLE: 'DynamoDB table TABLES.reference (a case account resolves to its ledger account and currency)',
-  INGEST_BUCKET: 'S3 bucket holding the core-banking outbox',
+  INGEST_BUCKET: 'S3 bucket holding the core-banking outbox (and, REC-1, where an uploaded statement goes)',
   OUTBOX_PREFIX: 'prefix of the core-banking outbox in INGEST_BUCKET',
   // NOTIFY-1: an approved write-off is announced (workbench.write-off-approved) on the event bus.
   EVENT_BUS_NAME: 'EventBridge bus approved write-offs are announced on (the notifier reads them from it)',
@@ -40,6 +40,48 @@ export const WORKBENCH_VARIABLES = {
 
 export type WorkbenchVariable = keyof typeof WORKBENCH_VARIABLES;
 export const WORKBENCH_VARIABLE_NAMES = Object.keys(WORKBENCH_VARIABLES) as WorkbenchVariable[];
+
+/**
+ * REC-1: the statement upload page (a presigned PUT from the browser straight to INGEST_BUCKET,
+ * src/adapters/aws/s3-statement-inbox.ts). All or none: without them the workbench has no upload
+ * page. The app stack sets all three; AWS_REGION (set by Lambda) names the bucket's endpoint.
+ */
+export const WORKBENCH_UPLOAD_VARIABLES = {
+  STATEMENTS_PREFIX: 'prefix of INGEST_BUCKET where an uploaded statement starts a reconciliation (incoming/statements/): the upload PUTs there',
+  QUARANTINE_PREFIX: 'prefix of INGEST_BUCKET where the workflow quarantines a bad statement with its reason (an upload page shows it)',
+  REGISTRY_PREFIX: "prefix of INGEST_BUCKET holding the run registry's content claims (an upload page shows its run)",
+} as const;
+
+export type WorkbenchUploadVariable = keyof typeof WORKBENCH_UPLOAD_VARIABLES;
+export const WORKBENCH_UPLOAD_VARIABLE_NAMES = Object.keys(WORKBENCH_UPLOAD_VARIABLES) as WorkbenchUploadVariable[];
+
+export interface WorkbenchUploadConfig {
+  bucket: string;
+  region: string;
+  statementsPrefix: string;
+  quarantinePrefix: string;
+  registryPrefix: string;
+}
+
+/** The upload's configuration, or undefined when none of its variables is set; a partial or malformed set is refused, naming each fault. */
+export function readWorkbenchUploadConfig(env: Readonly<Record<string, string | undefined>> = process.env): WorkbenchUploadConfig | undefined {
+  const value = (variable: string): string | undefined => (env[variable]?.trim() ? env[variable]!.trim() : undefined);
+  const set = WORKBENCH_UPLOAD_VARIABLE_NAMES.filter((variable) => value(variable) !== undefined);
+  if (set.length === 0) return undefined;
+  const faults: string[] = [];
+  for (const variable of [...WORKBENCH_UPLOAD_VARIABLE_NAMES, 'INGEST_BUCKET', 'AWS_REGION']) if (value(variable) === undefined) faults.push(`${variable} is missing`);
+  for (const variable of set) if (!/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(value(variable)!)) faults.push(`${variable} is not a key prefix ending with "/"`);
+  const region = value('AWS_REGION');
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) faults.push('AWS_REGION is not a region name');
+  if (faults.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: the statement upload's variables (${WORKBENCH_UPLOAD_VARIABLE_NAMES.join(', ')}) must be set together: ${faults.join('; ')}`);
+  return {
+    bucket: value('INGEST_BUCKET')!,
+    region: region!,
+    statementsPrefix: value('STATEMENTS_PREFIX')!,
+    quarantinePrefix: value('QUARANTINE_PREFIX')!,
+    registryPrefix: value('REGISTRY_PREFIX')!,
+  };
+}
 
 export interface WorkbenchFunctionConfig {
   tableName: string;

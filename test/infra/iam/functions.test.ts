@@ -607,6 +607,79 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     expect(sent(page, 'dynamodb', 'UpdateItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench')).length).toBeGreaterThanOrEqual(5);
     expectAllAllowed(page);
   });
+  it('reconcile-workbench (REC-1): the Upload page presigns a PUT the function role may make (the browser makes it: s3:PutObject under incoming/statements/ only, with the bucket key), then the upload page reads its object, the registry and the quarantine prefix, every call allowed', async () => {
+    const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
+    fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
+    fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
+    const now = Date.now();
+    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
+      key: createHash('sha256').update('rita-upload-session').digest('base64url'),
+      sub: '00u4',
+      name: 'Rita',
+      roles: ['reconciler'],
+      csrfKey: 'csrf-rita-upload',
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+    });
+    const albEvent = (method: string, path: string, body: string | null = null): ALBEvent => ({
+      requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
+      httpMethod: method,
+      path,
+      queryStringParameters: {},
+      headers: { cookie: '__Host-ledgerline_session=rita-upload-session', accept: 'text/html', ...(body ? { 'content-type': 'application/json' } : {}) },
+      body,
+      isBase64Encoded: false,
+    });
+    type Result = { statusCode: number; body: string; headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]> };
+    const ingest = bucketName(ENV, 'ingest');
+    const storage = `https://${ingest}.s3.${contract().model.region}.amazonaws.com`;
+    const form = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/uploads'));
+    expect(form.result.statusCode).toBe(200);
+    expect(form.result.multiValueHeaders?.['content-security-policy']?.[0]).toContain(`connect-src 'self' ${storage};`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.result.body)![1]!;
+    // Bytes no run has claimed yet (the normalise scenario above claimed the fixture's own).
+    const bytes = Buffer.concat([readFileSync(CAMT053), Buffer.from('\n<!-- uploaded from the workbench -->\n')]);
+    const presign = await run<Result>(
+      ENV,
+      'reconcile-workbench',
+      albEvent('POST', '/uploads/presign', JSON.stringify({ csrf, name: 'camt053.xml', size: bytes.length, contentType: 'application/xml' })),
+    );
+    expect(presign.result.statusCode).toBe(200);
+    expectAllAllowed(presign);
+    const presigned = JSON.parse(presign.result.body) as { uploadId: string; url: string };
+    const url = new URL(presigned.url);
+    expect(url.origin).toBe(storage);
+    const key = decodeURIComponent(url.pathname.slice(1));
+    expect(key).toBe(`incoming/statements/${presigned.uploadId}--camt053.xml`);
+    // The browser's PUT is signed with the function role's credentials: S3 authorises it as that role.
+    const role = { kind: 'role' as const, roleName: contract().functionRole('reconcile-workbench') };
+    const put = contract().authorizeRequest(role, { service: 's3', operation: 'PutObject', input: { Bucket: ingest, Key: key } }, "the browser's presigned PUT");
+    expect(put.map(({ call, decision }) => [call.action, decision.allowed])).toEqual([
+      ['s3:PutObject', true],
+      ['kms:GenerateDataKey', true],
+    ]);
+    // Under any other prefix it would be refused.
+    for (const other of ['incoming/authorisations/x.ndjson', 'incoming/ledger/ledger-export.ndjson', 'results/registry/x.json', 'quarantine/x'])
+      expect([other, contract().authorizeRequest(role, { service: 's3', operation: 'PutObject', input: { Bucket: ingest, Key: other } })[0]!.decision.allowed]).toEqual([other, false]);
+    fake().put(ingest, key, bytes);
+    const queued = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', `/uploads/${presigned.uploadId}`));
+    expect([queued.result.statusCode, queued.result.body]).toEqual([200, expect.stringContaining('<strong>Queued.</strong>')]);
+    expect(sent(queued, 's3', 'ListObjectsV2').map((request) => request.input.Prefix)).toEqual([`quarantine/recon-${presigned.uploadId}--`, `incoming/statements/${presigned.uploadId}--`]);
+    expect(sent(queued, 's3', 'GetObject').map((request) => request.input.Key)).toEqual([key, expect.stringMatching(/^results\/registry\/[0-9a-f]{64}\.json$/)]);
+    expectAllAllowed(queued);
+    // The workflow quarantined it: the file moved with its reason object, under the run the trigger named.
+    const quarantinedRun = reconciliationExecutionName({ bucket: ingest, key, versionId: null });
+    fake().put(
+      ingest,
+      `quarantine/${quarantinedRun}/${presigned.uploadId}--camt053.xml.reason.json`,
+      JSON.stringify({ problem: 'parse', reason: `s3://${ingest}/${key}: line 3: not a camt document` }),
+    );
+    const quarantined = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', `/uploads/${presigned.uploadId}`));
+    expect(quarantined.result.body).toContain('<strong>Quarantined.</strong>');
+    expect(quarantined.result.body).toContain('parse: camt053.xml: line 3: not a camt document');
+    expectAllAllowed(quarantined);
+  });
   it('reconcile-cases, a later run of the same accounts, then the workbench over it: cases refreshed, cleared and raised with their open rows; a list page, a case page with its candidates, a match that closes both cases, every call allowed', async () => {
     const analytics = bucketName(ENV, 'analytics');
     const account = 'GB29LEDG00000000IAMCASES';

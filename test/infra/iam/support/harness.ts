@@ -140,6 +140,11 @@ export class FakeAws {
         if (!body) throw awsError('NoSuchKey', 404);
         return { Body: Readable.from([body]), ContentLength: body.length, $metadata: {} };
       }
+      case 's3:HeadObject': {
+        const body = this.objects.get(`${String(input.Bucket)}/${String(input.Key)}`);
+        if (!body) throw awsError('NotFound', 404);
+        return { ContentLength: body.length, $metadata: {} };
+      }
       case 's3:ListObjectsV2': {
         const prefix = `${String(input.Bucket)}/${String(input.Prefix ?? '')}`;
         const keys = [...this.objects.keys()].filter((id) => id.startsWith(prefix)).sort();

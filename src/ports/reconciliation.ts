@@ -78,7 +78,12 @@ export interface RunRecord {
   recordedAt: string;
   files: { contentHash: string; runId: string; file: string; format: string; statementLines: number }[];
   statements: (StatementIdentity & { file: string; contentHash: string })[];
-  matchedLedger: { accountId: string; entryId: string; matchId: string }[];
+  matchedLedger: MatchedLedgerEntries;
+}
+
+/** The ledger entries a run matched, with how many there are (an array is one; REC-PERF-1: a run's is produced as it is read, never held). */
+export interface MatchedLedgerEntries extends Iterable<{ accountId: string; entryId: string; matchId: string }> {
+  readonly length: number;
 }
 
 /**

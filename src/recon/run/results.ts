@@ -173,6 +173,29 @@ export function mayHoldPan(text: string): boolean {
 const reference = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text, 'identifier') : text) : '');
 const freeText = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text) : text) : '');
 
+/**
+ * True when `text` is its own cell through either guard (reference/freeText, then textCell): a
+ * plain cell (isPlainCell) with neither a backslash nor 13 digits, so the PAN guard cannot change
+ * it. One scan for both (REC-PERF-1).
+ */
+export function isPlainPanFreeCell(text: string): boolean {
+  const length = text.length;
+  // isPlainCell's first and last character rules (plainStart: printable ASCII but = + - @; not ' ; not a trailing space).
+  if (length === 0) return false;
+  const first = text.charCodeAt(0);
+  if (first <= 0x20 || first > 0x7e || first === 0x3d || first === 0x2b || first === 0x2d || first === 0x40 || first === 0x27 || text.charCodeAt(length - 1) === 0x20) return false;
+  let digits = 0;
+  for (let i = 0; i < length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x2c || code === 0x5c) return false;
+    if (code >= 0x30 && code <= 0x39 && (digits += 1) >= 13) return false;
+  }
+  return true;
+}
+
+/** textCell(reference(text)), in one scan for the common plain reference. */
+const referenceCell = (text: string | undefined): string => (text !== undefined && isPlainPanFreeCell(text) ? text : textCell(reference(text)));
+
 export interface Lookups {
   statementLine(id: string): Pick<StatementLine, 'statementLineId' | 'bankReference' | 'accountId' | 'currency' | 'amount'> | undefined;
   ledgerEntry(id: string): Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined;
@@ -276,7 +299,7 @@ export function* matchesCsvRecords(result: MatchResult, lookups: Lookups): Gener
     const head = `${textCell(match.matchId)},`;
     const tail = `,${textCell(match.ruleId)},${numberCell(formatConfidence(match.confidence))},${textCell(match.status)}\n`;
     for (const statementLineId of match.statementLineIds) {
-      const line = `${head}${textCell(statementLineId)},${textCell(reference(lookups.statementLine(statementLineId)?.bankReference))},`;
+      const line = `${head}${textCell(statementLineId)},${referenceCell(lookups.statementLine(statementLineId)?.bankReference)},`;
       for (const ledgerEntryId of match.ledgerEntryIds) yield `${line}${textCell(ledgerEntryId)}${tail}`;
     }
   }

@@ -378,12 +378,19 @@ export function runRecord<Ref>(
   result: MatchResult,
   ledgerEntry: (entryId: string) => LedgerEntry | undefined,
 ): RunRecord {
-  const matchedLedger: RunRecord['matchedLedger'] = [];
-  for (const m of result.matches) {
-    // A match lies in one (account, currency) partition: its entries share the first one's account (one lookup a match).
-    const accountId = ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
-    for (const entryId of m.ledgerEntryIds) matchedLedger.push({ accountId, entryId, matchId: m.matchId });
-  }
+  let length = 0;
+  for (const m of result.matches) length += m.ledgerEntryIds.length;
+  // Produced as the registry reads it, never held (REC-PERF-1: 10^6 entries).
+  const matchedLedger: RunRecord['matchedLedger'] = {
+    length,
+    *[Symbol.iterator]() {
+      for (const m of result.matches) {
+        // A match lies in one (account, currency) partition: its entries share the first one's account (one lookup a match).
+        const accountId = ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
+        for (const entryId of m.ledgerEntryIds) yield { accountId, entryId, matchId: m.matchId };
+      }
+    },
+  };
   return {
     runId,
     asOf,

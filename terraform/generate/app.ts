@@ -139,6 +139,10 @@ export function expectedEnvironment(fn: CatalogueFunctionName, names: Names, con
       OUTBOX_PREFIX: INGEST_PREFIXES.outbox,
       // NOTIFY-1: where an approved write-off is announced.
       EVENT_BUS_NAME: names.busName,
+      // REC-1: the statement upload's prefixes (the workflow's own).
+      STATEMENTS_PREFIX: INGEST_PREFIXES.incomingStatements,
+      QUARANTINE_PREFIX: INGEST_PREFIXES.quarantine,
+      REGISTRY_PREFIX: INGEST_PREFIXES.registry,
     };
   }
   return {};
@@ -415,6 +419,16 @@ function workbench(stack: SynthStack, run: Run, names: Names, expected: Expected
   run.eq(ref(fnEgress[0]!, 'from_port'), 443, 'workbench function: HTTPS out (to Okta, WB-AUTH-1)');
   run.eq(ref(fnEgress[0]!, 'to_port'), 443, 'workbench function: HTTPS out only');
   run.eq(ref(fnEgress[0]!, 'cidr_ipv4'), '0.0.0.0/0', 'workbench function: through the NAT (Okta has no fixed addresses)');
+  // REC-1: the browser PUTs an uploaded statement straight to the ingest bucket: CORS for the workbench's origin, PUT only.
+  const cors = named(stack, 'aws_s3_bucket_cors_configuration', names.ingestBucket, 'bucket');
+  const rule = `one(${ref(cors, 'cors_rule')})`;
+  run.eqSet(`${rule}.allowed_methods`, ['PUT'], 'ingest bucket CORS: PUT only (the statement upload)');
+  run.eqSet(
+    `${rule}.allowed_origins`,
+    [`https://${config.workbench.hostName ?? mock.loadBalancerDnsName(names.account, names.region, names.workbenchLoadBalancerName)}`],
+    "ingest bucket CORS: the workbench's origin only",
+  );
+  run.eqSet(`${rule}.allowed_headers`, ['content-type'], 'ingest bucket CORS: the signed content type only');
 }
 
 /** MODE-4: exactly the configured real-time callers may invoke authorise, each by its role's ARN. */

@@ -219,6 +219,18 @@ export function functionNeeds(fn: CatalogueFunctionName, names: Names, expected:
     case 'flow-auditor':
       push('s3:ListBucket', ingest, 'FLOW-1 parked duplicates (dedup verdict)');
       break;
+    case WORKBENCH_FUNCTION: {
+      // REC-1: the Upload page presigns a PUT S3 authorises as this role; the upload's page reads the object, its registry claim, a quarantine reason.
+      const upload = '20261206T181500Z-0123456789ab--camt053.xml';
+      push('s3:PutObject', `${ingest}/${INGEST_PREFIXES.incomingStatements}${upload}`, 'REC-1 the presigned statement upload');
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.incomingStatements}${upload}`, 'REC-1 the upload page hashes its object');
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.registry}${'0'.repeat(64)}.json`, "REC-1 the upload's run (the registry's content claim)");
+      push('s3:GetObject', `${ingest}/${INGEST_PREFIXES.quarantine}recon-20261206T181500Z-0123456789ab--camt053_xml-${'0'.repeat(40)}/${upload}.reason.json`, "REC-1 a quarantined upload's reason");
+      push('s3:ListBucket', ingest, 'REC-1 the upload found by its id (statements and quarantine prefixes)');
+      push('kms:GenerateDataKey', dataKey, 'the ingest bucket is encrypted under the data key');
+      push('kms:Decrypt', dataKey, 'the ingest bucket is encrypted under the data key');
+      break;
+    }
     case 'reconcile-cases':
       push('s3:GetObject', `${analytics}/${reconKeys.runCases(SAMPLE_RUN)}`, 'WB-1 the run cases file');
       push('s3:GetObject', `${analytics}/${runOutwardEventsKey(SAMPLE_RUN)}`, "NOTIFY-1 the run's prepared announcement");

@@ -6,119 +6,41 @@
  * registry and the quarantine prefix: queued, committed, already reconciled, quarantined with its
  * reason (no bucket or key in it).
  *
- * s3rver does not check SigV4 signatures (it accepts any), so the PUTs go through a small
- * verifying front that checks the presigned query signature as S3 does (written here from the
- * SigV4 specification, independently of the signer the adapter uses) before passing the request
- * on: it is that check, with Content-Length among the signed headers, that refuses a body of
- * another length, another key, another content type or an expired URL. S3 answers those with
- * 403 SignatureDoesNotMatch / AccessDenied; the front answers 403 the same way.
+ * s3rver does not check SigV4 signatures (it accepts any), so the PUTs go through the verifying
+ * front of test/support/presigned-s3.ts, which checks the presigned query signature as S3 does
+ * (independently of the signer the adapter uses): it is that check, with Content-Length among the
+ * signed headers, that refuses a body of another length, another key, another content type or an
+ * expired URL, with 403 as S3 does.
  */
-import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { quarantinePrefixOf, S3StatementInbox } from '../../../src/adapters/aws/s3-statement-inbox';
 import { reconciliationExecutionName } from '../../../src/recon/run/aws/objects';
 import { BadStatementFileError, normaliseStep } from '../../../src/recon/run/aws/steps';
 import { decideDirectUpload, newUploadId, type PresignedUpload, statementObjectKey, uploadFileName } from '../../../src/recon/workbench/upload';
 import { FIXTURES } from '../../recon/run/helpers';
+import { PRESIGNED_S3_REGION, type PresignedS3, startPresignedS3 } from '../../support/presigned-s3';
 import { tempDir } from '../../support/runtime';
 
 const INGEST = 'ledgerline-test-ingest';
 const ANALYTICS = 'ledgerline-test-analytics';
-const REGION = 'eu-west-2';
-const KEY_ID = 'S3RVER';
-const SECRET = 'S3RVER';
+const REGION = PRESIGNED_S3_REGION;
 const MBANK = join(FIXTURES, 'mt940/mBank/mt940.sta');
 const ACCOUNT = 'PL29114010810000267002001002';
 
-let s3rver: { run(): Promise<AddressInfo>; close(): Promise<void> };
-let s3rverPort: number;
-let front: Server;
-let frontOrigin: string;
-let directory: string;
+let s3: PresignedS3;
 let client: S3Client;
-/** What the verifying front refused, and why. */
-const refusals: string[] = [];
-
-const rfc3986 = (value: string): string => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
-
-/** Why a presigned request is refused, or undefined when its query signature holds (SigV4, query form, UNSIGNED-PAYLOAD). */
-function presignedFault(method: string, rawUrl: string, headers: Record<string, string | string[] | undefined>, now: Date): string | undefined {
-  const queryAt = rawUrl.indexOf('?');
-  const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
-  const params = new URLSearchParams(queryAt < 0 ? '' : rawUrl.slice(queryAt + 1));
-  const get = (name: string) => params.get(name) ?? undefined;
-  const signature = get('X-Amz-Signature');
-  const credential = get('X-Amz-Credential');
-  const amzDate = get('X-Amz-Date');
-  const expires = Number(get('X-Amz-Expires'));
-  const signedHeaders = get('X-Amz-SignedHeaders');
-  if (get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !signature || !credential || !amzDate || !signedHeaders || !Number.isInteger(expires)) return 'not a presigned SigV4 request';
-  const [keyId, day, region, service, terminal] = credential.split('/');
-  if (keyId !== KEY_ID || region !== REGION || service !== 's3' || terminal !== 'aws4_request' || !amzDate.startsWith(day!)) return 'bad credential scope';
-  const signedAt = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-  if (now.getTime() > signedAt + expires * 1000) return 'AccessDenied: Request has expired';
-  const names = signedHeaders.split(';');
-  if (!names.includes('host')) return 'host is not signed';
-  const canonicalHeaders = names.map((name) => {
-    const value = headers[name];
-    return `${name}:${(Array.isArray(value) ? value.join(',') : (value ?? '')).trim().replace(/\s+/g, ' ')}\n`;
-  });
-  const canonicalQuery = [...params.entries()]
-    .filter(([name]) => name !== 'X-Amz-Signature')
-    .map(([name, value]) => [rfc3986(name), rfc3986(value)] as const)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-  const canonicalRequest = [method, path, canonicalQuery, canonicalHeaders.join(''), signedHeaders, 'UNSIGNED-PAYLOAD'].join('\n');
-  const scope = `${day}/${region}/s3/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, day!), region!), 's3'), 'aws4_request');
-  return hmac(key, stringToSign).toString('hex') === signature ? undefined : 'SignatureDoesNotMatch';
-}
-
-let frontNow = () => new Date();
+let frontOrigin: string;
 
 beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'ledgerline-s3rver-upload-'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const S3rver = require('s3rver') as new (options: Record<string, unknown>) => typeof s3rver;
-  s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: INGEST }, { name: ANALYTICS }] });
-  s3rverPort = (await s3rver.run()).port;
-  client = new S3Client({ region: REGION, credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET }, endpoint: `http://127.0.0.1:${s3rverPort}`, forcePathStyle: true, maxAttempts: 1 });
-  front = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const fault = presignedFault(req.method ?? 'GET', req.url ?? '/', req.headers, frontNow());
-      if (fault) {
-        refusals.push(fault);
-        res.writeHead(403, { 'content-type': 'application/xml' }).end(`<Error><Code>${fault.startsWith('AccessDenied') ? 'AccessDenied' : 'SignatureDoesNotMatch'}</Code></Error>`);
-        return;
-      }
-      const forward = httpRequest({ host: '127.0.0.1', port: s3rverPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${s3rverPort}` } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      forward.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontOrigin = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  s3 = await startPresignedS3({ buckets: [INGEST, ANALYTICS] });
+  client = s3.client;
+  frontOrigin = s3.origin;
 });
 
-afterAll(async () => {
-  client.destroy();
-  await new Promise((resolve) => front.close(resolve));
-  await s3rver.close();
-  rmSync(directory, { recursive: true, force: true });
-});
+afterAll(() => s3.close());
 
 function inbox(options: { now?: () => Date } = {}): S3StatementInbox {
   return new S3StatementInbox({
@@ -211,7 +133,7 @@ describe('S3StatementInbox (direct upload) on s3rver', () => {
     const decision = decideDirectUpload({ mayUpload: true, csrfValid: true, file: { name: 'short.sta', size: bytes.length, contentType: 'text/plain' } }, 1024);
     if (!decision.ok) throw new Error(decision.message);
     const presigned = await target.presign(decision.file);
-    const before = refusals.length;
+    const before = s3.refusals.length;
     const attempts: [string, Promise<Response>][] = [
       ['longer', fetch(presigned.url, { method: 'PUT', headers: presigned.headers, body: Buffer.concat([bytes, Buffer.alloc(1024 * 1024, 65)]) })],
       ['one byte more', fetch(presigned.url, { method: 'PUT', headers: presigned.headers, body: Buffer.concat([bytes, Buffer.from('!')]) })],
@@ -220,14 +142,14 @@ describe('S3StatementInbox (direct upload) on s3rver', () => {
       ['another content type', fetch(presigned.url, { method: 'PUT', headers: { 'content-type': 'text/html' }, body: bytes })],
     ];
     for (const [what, attempt] of attempts) expect([what, (await attempt).status]).toEqual([what, 403]);
-    expect(refusals.slice(before)).toEqual(Array(attempts.length).fill('SignatureDoesNotMatch'));
+    expect(s3.refusals.slice(before)).toEqual(Array(attempts.length).fill('SignatureDoesNotMatch'));
     expect(await keysUnder(`incoming/statements/${presigned.uploadId}`)).toEqual([]);
     // Expired: the same URL six minutes later.
-    frontNow = () => new Date(Date.now() + 360_000);
+    s3.setNow(() => new Date(Date.now() + 360_000));
     try {
       expect((await fetch(presigned.url, { method: 'PUT', headers: presigned.headers, body: bytes })).status).toBe(403);
     } finally {
-      frontNow = () => new Date();
+      s3.setNow(() => new Date());
     }
     expect(await keysUnder(`incoming/statements/${presigned.uploadId}`)).toEqual([]);
     // The exact file, in time: taken.

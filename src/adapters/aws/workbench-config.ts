@@ -70,7 +70,8 @@ export function readWorkbenchUploadConfig(env: Readonly<Record<string, string | 
   if (set.length === 0) return undefined;
   const faults: string[] = [];
   for (const variable of [...WORKBENCH_UPLOAD_VARIABLE_NAMES, 'INGEST_BUCKET', 'AWS_REGION']) if (value(variable) === undefined) faults.push(`${variable} is missing`);
-  for (const variable of set) if (!/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(value(variable)!)) faults.push(`${variable} is not a key prefix ending with "/"`);
+  const isPrefix = (prefix: string): boolean => /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(prefix) && !prefix.split('/').some((segment) => segment === '.' || segment === '..');
+  for (const variable of set) if (!isPrefix(value(variable)!)) faults.push(`${variable} is not a key prefix ending with "/"`);
   const region = value('AWS_REGION');
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) faults.push('AWS_REGION is not a region name');
   if (faults.length > 0) throw new Error(`function ${WORKBENCH_FUNCTION}: the statement upload's variables (${WORKBENCH_UPLOAD_VARIABLE_NAMES.join(', ')}) must be set together: ${faults.join('; ')}`);

@@ -11,6 +11,7 @@ import { ingestBatchVariables } from '../../functions/ingest-batch/config';
 import { FLOW_AUDITOR_VARIABLES } from '../../functions/flow-auditor/config';
 import { AUDIT_DB_VARIABLES } from '../../functions/audit-stream/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
+import { coldStart } from '../support/cold-start';
 import { tempDir } from '../support/runtime';
 
 const NOTIFY_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'RULES_STATE_TABLE', 'NOTIFY_EMAIL_FROM', 'NOTIFY_SIGNING_KEY_PREFIX'];
@@ -61,15 +62,16 @@ const OWN_CONTRACTS: Record<string, readonly string[]> = {
   'audit-stream': ['LEDGER_TABLE', 'TRANSACTIONS_TABLE', 'WORKBENCH_TABLE', AUDIT_DB_VARIABLES.host, AUDIT_DB_VARIABLES.port, AUDIT_DB_VARIABLES.database, AUDIT_DB_VARIABLES.secretArn],
 };
 
-function loadFresh(file: string): { handler?: unknown } {
-  delete require.cache[require.resolve(file)];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(file);
-}
-
 describe('function bundles', () => {
   const outDir = tempDir('bundles-');
   const names = functionNames();
+  /** Each function bundled once for this file (a cold start is a fresh process, so one build serves every case). */
+  const built = new Map<string, string>();
+  const bundled = (name: string): string => {
+    let outFile = built.get(name);
+    if (!outFile) built.set(name, (outFile = bundleFunction(name, join(outDir, name)).outFile));
+    return outFile;
+  };
 
   it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2), the workbench (WB-1), the modes (MODE-2, MODE-4, FLOW-1..3) and the customer edge (API, NOTIFY, HOOK, AUDIT)', () => {
     expect(names).toEqual([
@@ -99,43 +101,29 @@ describe('function bundles', () => {
   });
 
   it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {
-    const { outFile } = bundleFunction(name, join(outDir, name));
-    const saved = { ...process.env };
-    try {
-      const recon =
-        name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : (OWN_CONTRACTS[name] ?? []);
-      for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : recon) {
-        // Assigning undefined to the real process.env stores the string "undefined": set only what has a value.
-        const value = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
-        if (value === undefined) delete process.env[variable];
-        else process.env[variable] = value;
-      }
-      process.env.AWS_REGION = 'eu-west-2';
-      expect(typeof loadFresh(outFile).handler).toBe('function');
-    } finally {
-      process.env = saved;
+    const outFile = bundled(name);
+    const recon =
+      name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : (OWN_CONTRACTS[name] ?? []);
+    const environment: Record<string, string | undefined> = {};
+    for (const variable of name in FUNCTION_ENVIRONMENT ? variablesFor(name as keyof typeof FUNCTION_ENVIRONMENT) : recon) {
+      // A variable with no fake value is removed (undefined), not inherited from this process.
+      environment[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
     }
+    environment.AWS_REGION = 'eu-west-2';
+    expect(coldStart(outFile, environment)).toEqual({ handler: 'function' });
   });
 
+  const without = (variables: readonly string[]) => Object.fromEntries(variables.map((variable) => [variable, undefined]));
+
   it('hot-path fails fast at cold start, naming every variable its six stages need', () => {
-    const { outFile } = bundleFunction('hot-path', join(outDir, 'hot-path-missing'));
-    const saved = { ...process.env };
-    try {
-      for (const variable of variablesFor('hot-path')) delete process.env[variable];
-      expect(() => loadFresh(outFile)).toThrow('missing environment variables: EVENT_BUS_NAME, DEDUP_TABLE, TRANSACTIONS_TABLE, INGEST_BUCKET, REFERENCE_TABLE, RULES_STATE_TABLE, LEDGER_TABLE');
-    } finally {
-      process.env = saved;
-    }
+    expect(coldStart(bundled('hot-path'), without(variablesFor('hot-path')))).toEqual({
+      error: expect.stringContaining('missing environment variables: EVENT_BUS_NAME, DEDUP_TABLE, TRANSACTIONS_TABLE, INGEST_BUCKET, REFERENCE_TABLE, RULES_STATE_TABLE, LEDGER_TABLE'),
+    });
   });
 
   it('fails fast at cold start, naming every missing variable', () => {
-    const { outFile } = bundleFunction('posting', join(outDir, 'posting-missing'));
-    const saved = { ...process.env };
-    try {
-      for (const variable of variablesFor('posting')) delete process.env[variable];
-      expect(() => loadFresh(outFile)).toThrow('missing environment variables: EVENT_BUS_NAME, TRANSACTIONS_TABLE, LEDGER_TABLE');
-    } finally {
-      process.env = saved;
-    }
+    expect(coldStart(bundled('posting'), without(variablesFor('posting')))).toEqual({
+      error: expect.stringContaining('missing environment variables: EVENT_BUS_NAME, TRANSACTIONS_TABLE, LEDGER_TABLE'),
+    });
   });
 });

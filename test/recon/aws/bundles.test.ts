@@ -5,15 +5,10 @@
  */
 import { join } from 'node:path';
 import { bundleFunction, functionNames } from '../../../scripts/bundle-functions';
+import { coldStart } from '../../support/cold-start';
 import { tempDir } from '../../support/runtime';
 
 const RECON_FUNCTIONS = ['reconcile-cases', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger'];
-
-function loadFresh(file: string): { handler?: unknown } {
-  delete require.cache[require.resolve(file)];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(file);
-}
 
 describe('reconciliation function bundles', () => {
   const outDir = tempDir('recon-bundles-');
@@ -26,37 +21,24 @@ describe('reconciliation function bundles', () => {
     const { outFile, metafile } = bundleFunction(name, join(outDir, name));
     const inputs = Object.keys(metafile?.inputs ?? {});
     expect(inputs.some((input) => /duckdb|better-sqlite3/.test(input))).toBe(false);
-    const saved = { ...process.env };
-    try {
-      process.env.AWS_REGION = 'eu-west-2';
-      process.env.RECONCILIATION_STATE_MACHINE_ARN = 'arn:aws:states:eu-west-2:123456789012:stateMachine:ledgerline-dev-reconciliation';
-      process.env.WORKBENCH_TABLE = 'ledgerline-dev-workbench';
-      process.env.EVENT_BUS_NAME = 'ledgerline-dev-bus'; // reconcile-cases announces the committed run (NOTIFY-1)
-      expect(typeof loadFresh(outFile).handler).toBe('function');
-    } finally {
-      process.env = saved;
-    }
+    const environment = {
+      AWS_REGION: 'eu-west-2',
+      RECONCILIATION_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-2:123456789012:stateMachine:ledgerline-dev-reconciliation',
+      WORKBENCH_TABLE: 'ledgerline-dev-workbench',
+      EVENT_BUS_NAME: 'ledgerline-dev-bus', // reconcile-cases announces the committed run (NOTIFY-1)
+    };
+    expect(coldStart(outFile, environment)).toEqual({ handler: 'function' });
   });
 
   it('reconcile-cases fails fast at cold start without its workbench table', () => {
     const { outFile } = bundleFunction('reconcile-cases', join(outDir, 'cases-missing'));
-    const saved = { ...process.env };
-    try {
-      delete process.env.WORKBENCH_TABLE;
-      expect(() => loadFresh(outFile)).toThrow('function reconcile-cases: missing environment variables: WORKBENCH_TABLE');
-    } finally {
-      process.env = saved;
-    }
+    expect(coldStart(outFile, { WORKBENCH_TABLE: undefined })).toEqual({ error: expect.stringContaining('function reconcile-cases: missing environment variables: WORKBENCH_TABLE') });
   });
 
   it('reconcile-trigger fails fast at cold start without its state machine', () => {
     const { outFile } = bundleFunction('reconcile-trigger', join(outDir, 'trigger-missing'));
-    const saved = { ...process.env };
-    try {
-      delete process.env.RECONCILIATION_STATE_MACHINE_ARN;
-      expect(() => loadFresh(outFile)).toThrow('function reconcile-trigger: missing environment variables: RECONCILIATION_STATE_MACHINE_ARN');
-    } finally {
-      process.env = saved;
-    }
+    expect(coldStart(outFile, { RECONCILIATION_STATE_MACHINE_ARN: undefined })).toEqual({
+      error: expect.stringContaining('function reconcile-trigger: missing environment variables: RECONCILIATION_STATE_MACHINE_ARN'),
+    });
   });
 });

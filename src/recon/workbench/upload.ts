@@ -403,7 +403,7 @@ export function registerUploadRoutes(app: Hono<UploadEnv>, deps: UploadRoutesDep
       const presigned = await direct.presign(decision.file);
       return answer(200, { ...presigned, statusUrl: `${UPLOAD_PATH}/${presigned.uploadId}` });
     });
-  } else
+  } else {
     app.post(
       UPLOAD_PATH,
       bodyLimit({
@@ -441,6 +441,7 @@ export function registerUploadRoutes(app: Hono<UploadEnv>, deps: UploadRoutesDep
         return c.redirect(`${UPLOAD_PATH}/${id}`, 303);
       },
     );
+  }
   app.get(`${UPLOAD_PATH}/:id`, async (c) => {
     const id = c.req.param('id');
     const status = UPLOAD_ID.test(id) ? await deps.inbox.status(id) : undefined;

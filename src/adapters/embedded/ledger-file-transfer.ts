@@ -113,15 +113,22 @@ export function encodeLedgerFile(file: LedgerFile, options: { pieceChars?: numbe
   return { message: { type: 'ledger-file', path: file.path, format: file.format, contentHash: file.contentHash, rows: file.entries.length, columns }, transfer };
 }
 
-/** A column as the run's thread reads it: the text of row r is texts[index[r]], or texts[r] without an index. */
+/**
+ * A column as the run's thread reads it: the text of row r is texts[index[r]] (shared), texts[r]
+ * (joined over several pieces, cut up front), or piece.slice(ends[r - 1], ends[r]) (joined in one
+ * piece, the usual case: cut row by row, no array of a million texts in between).
+ */
 interface ReadColumn {
   texts: string[];
   index: Uint32Array | undefined;
+  piece: string | undefined;
+  ends: Uint32Array | undefined;
 }
 
-/** A column ready to read: a shared one as sent, a joined one cut into each row's text. */
+/** A column ready to read. */
 function readColumn(column: Column, rows: number): ReadColumn {
-  if (column.kind === 'shared') return { texts: column.texts, index: column.index };
+  if (column.kind === 'shared') return { texts: column.texts, index: column.index, piece: undefined, ends: undefined };
+  if (column.pieces.length === 1) return { texts: [], index: undefined, piece: column.pieces[0]!, ends: column.ends };
   const texts: string[] = [];
   for (let piece = 0; piece < column.pieces.length; piece += 1) {
     const text = column.pieces[piece]!;
@@ -133,11 +140,13 @@ function readColumn(column: Column, rows: number): ReadColumn {
       start = end;
     }
   }
-  return { texts, index: undefined };
+  return { texts, index: undefined, piece: undefined, ends: undefined };
 }
 
 function textAt(column: ReadColumn, row: number): string {
-  return column.index === undefined ? column.texts[row]! : column.texts[column.index[row]!]!;
+  if (column.index !== undefined) return column.texts[column.index[row]!]!;
+  if (column.piece !== undefined) return column.piece.slice(row === 0 ? 0 : column.ends![row - 1]!, column.ends![row]!);
+  return column.texts[row]!;
 }
 
 /** The ledger file the message holds: every entry rebuilt with the reader's field order. */

@@ -182,6 +182,6 @@ export class S3StatementInbox implements DirectStatementInbox {
       }
       if (typeof holder === 'string' && holder !== '') return holder === runId ? { state: 'committed', name, runId } : { state: 'already-reconciled', name, runId: holder };
     }
-    return { state: 'queued', name };
+    return { state: 'queued', name, runId, ...(head.LastModified ? { since: head.LastModified.toISOString() } : {}) };
   }
 }

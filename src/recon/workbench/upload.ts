@@ -45,7 +45,8 @@ export const QUEUED_REFRESH_SECONDS = 3;
 
 /** What became of an upload. */
 export type UploadStatus =
-  | { state: 'queued'; name: string }
+  /** On AWS: since when the object is in the bucket, and the execution the trigger starts for it (operators find the run by it). */
+  | { state: 'queued'; name: string; since?: string; runId?: string }
   /** statementLines: where the registry keeps the count (locally; the AWS claim does not). */
   | { state: 'committed'; name: string; runId: string; statementLines?: number }
   | { state: 'already-reconciled'; name: string; runId?: string }
@@ -344,7 +345,7 @@ function statusContent(id: string, status: UploadStatus, direct: boolean): SafeH
   switch (status.state) {
     case 'queued':
       return direct
-        ? html`<div class="panel upload-status queued" role="status"><strong>Queued.</strong> ${status.name} is in the ingest bucket, waiting for the reconciliation workflow to take it. This page looks again every ${QUEUED_REFRESH_SECONDS} seconds; <a href="${UPLOAD_PATH}/${id}">look now</a>.</div>`
+        ? html`<div class="panel upload-status queued" role="status"><strong>Queued.</strong> ${status.name} is in the ingest bucket${status.since ? html` (since ${status.since})` : ''}, waiting for the reconciliation workflow to take it. This page looks again every ${QUEUED_REFRESH_SECONDS} seconds; <a href="${UPLOAD_PATH}/${id}">look now</a>.${status.runId ? html` If it stays queued, operations can look up the workflow's execution <code class="run-id">${status.runId}</code> (a failed run, or a re-upload of statements reconciled before in other bytes).` : ''}</div>`
         : html`<div class="panel upload-status queued" role="status"><strong>Queued.</strong> ${status.name} is in the inbox, waiting for <code>ledgerline inbox</code> to reconcile it. This page looks again every ${QUEUED_REFRESH_SECONDS} seconds; <a href="${UPLOAD_PATH}/${id}">look now</a>.</div>`;
     case 'committed':
       return html`<div class="panel upload-status committed" role="status"><strong>Committed.</strong> ${status.name} was reconciled in run <code class="run-id">${status.runId}</code>${status.statementLines !== undefined ? html` (${status.statementLines} statement lines)` : ''}. Its exceptions are <a href="/cases">in the case list</a> and its figures <a href="/dashboard">on the dashboard</a>${direct ? ' once the workflow has raised them' : ''}.</div>`;

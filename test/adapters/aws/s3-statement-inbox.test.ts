@@ -162,8 +162,13 @@ describe('S3StatementInbox (direct upload) on s3rver', () => {
     expect(await target.status('../../etc')).toBeUndefined();
     const bytes = readFileSync(MBANK);
     const first = await upload(target, 'mt940.sta', bytes);
-    expect(await target.status(first.presigned.uploadId)).toEqual({ state: 'queued', name: 'mt940.sta' });
+    // Queued: since the PUT, under the execution name the trigger will use (operators find the run by it).
+    const expectedRun = reconciliationExecutionName({ bucket: INGEST, key: first.key, versionId: null });
+    const queued = await target.status(first.presigned.uploadId);
+    expect(queued).toEqual({ state: 'queued', name: 'mt940.sta', runId: expectedRun, since: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    expect(Math.abs(Date.parse((queued as { since: string }).since) - Date.now())).toBeLessThan(60_000);
     const { runId, result } = await normalise(first.key);
+    expect(runId).toBe(expectedRun);
     expect(result).toMatchObject({ duplicate: false, claimed: true });
     expect(await target.status(first.presigned.uploadId)).toEqual({ state: 'committed', name: 'mt940.sta', runId });
 

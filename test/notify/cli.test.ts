@@ -12,6 +12,7 @@ import { NOTIFYING_EVENT_TYPES } from '../../src/notify/mapping';
 import { computeSignature } from '../../src/notify/signing';
 import type { WebhookBody } from '../../src/use-cases/notify/notify';
 import { partitionDirs } from '../../src/runtime/state-layout';
+import { BIN } from '../support/cli';
 import { runCli } from '../support/cli-in-process';
 import { SAMPLE_PANS, filesContainingDigitsOf } from '../support/pan-spellings';
 import { runNotifyCli } from './support/notify-cli';
@@ -232,10 +233,8 @@ describe('a notifier killed between a send and its log', () => {
       ).toBe(0);
       // The child is killed (SIGKILL) the moment the receiver holds its first request, before it answers.
       receiver.failNext(1, { kind: 'slow', ms: 1500 });
-      const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'notify-cli.ts'), 'notify', '--state', state, '--once'], {
-        stdio: 'ignore',
-        cwd: join(__dirname, '..', '..'),
-      });
+      // The real command (bin/ledgerline.js: the prebuilt CLI while it is fresh, not a compile of the sources per spawn).
+      const child = spawn(process.execPath, [BIN, 'notify', '--state', state, '--once'], { stdio: 'ignore', cwd: join(__dirname, '..', '..') });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_, signal) => resolve(signal)));
       for (let waited = 0; receiver.arrived.length === 0 && waited < 60_000; waited += 20) {
         if (child.exitCode !== null) break;

@@ -2,9 +2,10 @@
 /**
  * Writes test/support/suite-durations.json (the order test/support/duration-sequencer.js gives a
  * run with no cache) from `jest --json --outputFile=<file>` reports: each suite's wall seconds.
- * Usage: node test/support/suite-durations.js report.json [more.json …]   (later reports win)
+ * Usage: node test/support/suite-durations.js report.json [more.json …]   (later reports win; suites
+ * whose file no longer exists are dropped)
  */
-const { readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..');
@@ -29,7 +30,12 @@ for (const report of reports) {
     seconds[relative(ROOT, result.name).split('\\').join('/')] = Math.round((endTime - startTime) / 100) / 10;
   }
 }
-const sorted = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => (a < b ? -1 : 1)));
+// A suite whose file is gone (renamed, removed) leaves the list.
+const sorted = Object.fromEntries(
+  Object.entries(seconds)
+    .filter(([suite]) => existsSync(join(ROOT, suite)))
+    .sort(([a], [b]) => (a < b ? -1 : 1)),
+);
 writeFileSync(
   target,
   `${JSON.stringify({ about: 'Wall seconds per suite from a full jest run, read by test/support/duration-sequencer.js to start the slowest first.', seconds: sorted }, null, 2)}\n`,

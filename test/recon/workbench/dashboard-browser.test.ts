@@ -5,7 +5,7 @@
  * images named by their titles and described, that render at a size) whose marks and tables
  * (behind a <details>, opened by a click) carry exactly the store's figures, with no CSP violation
  * and no request leaving the workbench. Screenshots of the dashboard, the case list and a case go
- * to docs/img/ for the guide. Skipped (with a warning) where Chromium is missing.
+ * to docs/img/ for the guide when LEDGERLINE_SCREENSHOTS=1 (support/screenshots.ts). Skipped (with a warning) where Chromium is missing.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,10 +15,11 @@ import { AGE_BUCKETS, dashboardData, percent } from '../../../src/recon/workbenc
 import { importNewRuns } from '../../../src/recon/workbench/import-run';
 import { tempDir } from '../../support/runtime';
 import { BAI2, CAMT053, LEDGER_ROWS, MT940, writeLedger } from '../run/helpers';
+import { screenshotDir } from './support/screenshots';
 import { describeWithChromium, type SignedInBrowser, startSignedInBrowser, watchProblems } from './support/signed-in-browser';
 
 /** The guide's screenshots (docs/workbench.md shows them). */
-const IMAGES = join(__dirname, '../../../docs/img');
+const IMAGES = screenshotDir();
 const USERS = {
   clientId: 'ledgerline-workbench',
   groupRoles: { auditors: 'viewer' },

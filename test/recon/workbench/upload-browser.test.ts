@@ -7,7 +7,7 @@
  * `ledgerline inbox` (runInbox) the committed run, the quarantine reason of a bad file, or Failed
  * with the reason when the inbox could not take it for another reason (the ledger unreadable). No
  * CSP violation, no request leaving the workbench. Screenshots of the form and a committed upload
- * go to docs/img/. Skipped (with a warning) where Chromium is missing.
+ * go to docs/img/ when LEDGERLINE_SCREENSHOTS=1 (support/screenshots.ts). Skipped (with a warning) where Chromium is missing.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,9 +17,10 @@ import { FolderStatementInbox } from '../../../src/recon/workbench/upload-inbox'
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, MT940, writeLedger } from '../run/helpers';
 import { memoryStore } from './helpers';
+import { screenshotDir } from './support/screenshots';
 import { describeWithChromium, type SignedInBrowser, startSignedInBrowser, watchProblems } from './support/signed-in-browser';
 
-const IMAGES = join(__dirname, '../../../docs/img');
+const IMAGES = screenshotDir();
 const USERS = {
   clientId: 'ledgerline-workbench',
   groupRoles: { preparers: 'reconciler' },

@@ -10,7 +10,9 @@
  * write-off posts to them (src/adapters/aws/workbench-ledger.ts); otherwise approving one is refused
  * (503), never resolved with nothing booked. NOTIFY-1: an approved write-off is announced on the
  * event bus (EVENT_BUS_NAME: workbench.write-off-approved). REC-WB bulk: bulk jobs live in the
- * workbench table (src/adapters/aws/dynamo-bulk-job-store.ts), advanced by their job pages.
+ * workbench table (src/adapters/aws/dynamo-bulk-job-store.ts), advanced by their job pages and by
+ * the schedule's event every minute (./schedule.ts), which needs neither secret: it only reads and
+ * writes the workbench table.
  * REC-1: with the upload's variables (STATEMENTS_PREFIX, QUARANTINE_PREFIX, REGISTRY_PREFIX) the
  * Upload page presigns a PUT straight to the ingest bucket (src/adapters/aws/s3-statement-inbox.ts:
  * the ALB passes a Lambda at most 1 MB, so the file never comes through here) and shows the
@@ -20,7 +22,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createWorkbenchLambda } from './reconcile-workbench';
+import { createWorkbenchFunction } from './reconcile-workbench';
 import type { WorkbenchApp } from '../../src/recon/workbench/ports';
 import { loadCsrfSecret, loadOidcClientSecret, onceSucceeded } from '../../src/adapters/aws/csrf-secret';
 import { DynamoBulkJobStore } from '../../src/adapters/aws/dynamo-bulk-job-store';
@@ -31,6 +33,7 @@ import { awsWorkbenchLedger } from '../../src/adapters/aws/workbench-ledger';
 import { EventBridgeOutwardPublisher } from '../../src/adapters/aws/notify-outward';
 import { createLogger } from '../../src/lambda/logger';
 import { createWorkbenchApp } from '../../src/recon/workbench/app';
+import { BulkJobs } from '../../src/recon/workbench/bulk';
 import { createWorkbenchSignIn } from './sign-in';
 
 const config = readWorkbenchFunctionConfig();
@@ -59,20 +62,25 @@ const ledger =
       })
     : undefined;
 
+const store = new DynamoWorkbenchStore({ client: dynamo, tableName: config.tableName });
+const bulkStore = new DynamoBulkJobStore({ client: dynamo, tableName: config.tableName });
+
 const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
   createWorkbenchApp({
-    store: new DynamoWorkbenchStore({ client: dynamo, tableName: config.tableName }),
+    store,
     authenticator: createWorkbenchSignIn({ config, dynamo, clientSecret: await loadOidcClientSecret(secrets, config.clientSecretArn), clock }),
     clock,
     csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
     ...(ledger ? { ledger } : {}),
     // REC-WB bulk: jobs in the workbench table; no background in a Lambda (frozen after each response): each view of a job page advances it a chunk.
-    bulk: { store: new DynamoBulkJobStore({ client: dynamo, tableName: config.tableName }) },
+    bulk: { store: bulkStore },
     ...(inbox ? { inbox } : {}),
   }),
 );
 
-export const handler = createWorkbenchLambda({
+export const handler = createWorkbenchFunction({
   app: async (request) => (await workbenchApp())(request),
+  // The scheduled advance: the same BulkJobs as the job pages', over the same stores.
+  bulk: new BulkJobs(store, bulkStore, () => clock.now()),
   logger: createLogger({ service: 'ledgerline', function: WORKBENCH_FUNCTION }),
 });

@@ -8,11 +8,19 @@
  * is read as its first value, a repeated header joined (`; ` for Cookie, `, ` otherwise). A
  * failure the app did not answer becomes a 500 JSON body that names only the request id (details
  * go to the redacting log, never headers: they carry the session cookie).
+ *
+ * REC-WB bulk: the same function is also invoked every minute by a schedule (./schedule.ts):
+ * `createWorkbenchFunction` tells that event from an ALB request by its shape and works the running
+ * bulk jobs (BulkJobs.advanceUnfinished, the job page's own `advance`) until the time left before
+ * the function's timeout (the context's getRemainingTimeInMillis) falls under the reserve, then
+ * logs one line: jobs seen, chunks and cases worked (counts only: no case id, no card number).
  */
 import { STATUS_CODES } from 'node:http';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { WorkbenchHandler, WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
+import type { AdvanceUnfinishedOptions, BulkAdvanceSummary } from '../../src/recon/workbench/bulk';
+import { BULK_ADVANCE_MAX_RUN_MS, BULK_ADVANCE_RESERVE_MS, type BulkAdvanceEvent, isBulkAdvanceEvent } from './schedule';
 import type { Logger } from '../../src/lambda/logger';
 import { silentLogger } from '../../src/lambda/logger';
 
@@ -93,5 +101,43 @@ export function createWorkbenchLambda(deps: WorkbenchLambdaDeps): middy.Middyfie
       logger.error('request failed', { method: request.method, path: request.path, requestId: context.awsRequestId, error });
       return jsonError(500, { error: 'INTERNAL', message: 'the workbench failed to answer; quote this request id to support', requestId: context.awsRequestId });
     }
+  });
+}
+
+/** The ALB's request as the app's handler reads it, by shape (the Lambda's only other event is the schedule's). */
+function isAlbEvent(event: unknown): event is ALBEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const fields = event as Partial<Record<keyof ALBEvent, unknown>>;
+  return typeof fields.httpMethod === 'string' && typeof fields.path === 'string';
+}
+
+export interface WorkbenchFunctionDeps extends WorkbenchLambdaDeps {
+  /** REC-WB bulk: the running jobs' advancer (BulkJobs over the workbench's stores). */
+  bulk: { advanceUnfinished(options: AdvanceUnfinishedOptions): Promise<BulkAdvanceSummary> };
+  /** Epoch ms (default Date.now): the run's own cap counts from it. */
+  now?: () => number;
+}
+
+/**
+ * The function's handler: an ALB request is served by the workbench (createWorkbenchLambda); the
+ * schedule's event advances the running bulk jobs within the time left; anything else is refused
+ * (an error naming its fields, never their values).
+ */
+export function createWorkbenchFunction(deps: WorkbenchFunctionDeps): middy.MiddyfiedHandler<ALBEvent | BulkAdvanceEvent, ALBResult | BulkAdvanceSummary, Error, Context> {
+  const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const serve = createWorkbenchLambda(deps);
+  return middy<ALBEvent | BulkAdvanceEvent, ALBResult | BulkAdvanceSummary, Error, Context>().handler(async function workbenchFunction(event: unknown, context) {
+    if (isAlbEvent(event)) return serve(event, context);
+    if (isBulkAdvanceEvent(event)) {
+      const started = now();
+      const timeLeftMs = () => Math.min(context.getRemainingTimeInMillis(), started + BULK_ADVANCE_MAX_RUN_MS - now());
+      const summary = await deps.bulk.advanceUnfinished({ timeLeftMs, reserveMs: BULK_ADVANCE_RESERVE_MS });
+      logger.info('bulk jobs advanced', { ...summary, elapsedMs: now() - started });
+      return summary;
+    }
+    const fields = typeof event === 'object' && event !== null ? Object.keys(event).sort().join(', ') : typeof event;
+    logger.error('unrecognised event', { fields });
+    throw new Error(`reconcile-workbench: neither an ALB request nor the bulk schedule's event (fields: ${fields})`);
   });
 }

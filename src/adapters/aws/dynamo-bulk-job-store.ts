@@ -8,15 +8,23 @@
  * Created by conditional PutItems: every chunk first, the job item last (a job exists once its `JOB`
  * item does; a POST that failed half way leaves chunks nobody reads). A lease is a conditional
  * UpdateItem (not complete, lease expired), a result a conditional SET of its map entry (absent), a
- * completion a conditional SET of `doneAt` (every item has a result). Nothing here carries a GSI key or the `CASE` / `EVENT#` sort keys: the
- * indexes and the audit stream's decoder skip these items.
+ * completion a conditional SET of `doneAt` (every item has a result). Nothing here carries a case index's key or the `CASE` / `EVENT#` sort keys: the
+ * case indexes and the audit stream's decoder skip these items.
+ *
+ * Running jobs (`unfinished`, the scheduled advancer's list on AWS): the `JOB` item is written with
+ * the keys of the sparse index bulkRunning (`bulkState` "RUNNING", `bulkSort` "<startedAt>#<jobId>"),
+ * so only a job whose every chunk exists is listed, oldest first, read from the index (no Scan).
+ * A job leaves the index when a listing finds every chunk done (a consistent Query of its partition,
+ * then a conditional REMOVE of the keys): nothing on a job page's path writes the index, and no crash
+ * between a chunk's completion and that REMOVE can leave a finished job listed for good (the next
+ * listing removes it).
  */
 import type { AttributeValue, DynamoDBClient, QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { BulkItem, BulkJob, BulkJobStore, BulkLease, NewBulkJob } from '../../recon/workbench/ports';
 import { awsCall, errorName } from './errors';
-import { TABLES } from './tables';
+import { TABLES, WORKBENCH_INDEXES } from './tables';
 
 const PK = TABLES.workbench.partitionKey.name;
 const SK = TABLES.workbench.sortKey.name;
@@ -26,7 +34,14 @@ export const BULK_JOB_KEYS = Object.freeze({
   jobSort: 'JOB',
   chunkSort: (chunk: number) => `CHUNK#${String(chunk).padStart(4, '0')}`,
   chunkSortPrefix: 'CHUNK#',
+  /** bulkRunning's partition: every running job. */
+  running: 'RUNNING',
+  runningSort: (startedAt: string, jobId: string) => `${startedAt}#${jobId}`,
 });
+
+const RUNNING = WORKBENCH_INDEXES.bulkRunning;
+/** Index entries read a page while listing the running jobs. */
+const RUNNING_PAGE = 100;
 
 type Item = Record<string, AttributeValue>;
 
@@ -41,6 +56,9 @@ interface ChunkRecord {
 }
 
 const chunkNumber = (sk: string): number => Number(sk.slice(BULK_JOB_KEYS.chunkSortPrefix.length));
+/** Every chunk the job item counts exists and is complete. */
+const allDone = (head: Record<string, unknown>, chunks: readonly Pick<ChunkRecord, 'doneAt'>[]): boolean =>
+  chunks.length === Number(head.chunks) && chunks.every((chunk) => chunk.doneAt !== undefined);
 
 export class DynamoBulkJobStore implements BulkJobStore {
   private readonly client: DynamoDBClient;
@@ -65,7 +83,14 @@ export class DynamoBulkJobStore implements BulkJobStore {
         put({ [PK]: pk, [SK]: BULK_JOB_KEYS.chunkSort(chunk), first: chunk * chunkSize, caseIds: caseIds.slice(chunk * chunkSize, (chunk + 1) * chunkSize), results: {}, leaseUntil: 0, leases: 0 }),
       ),
     );
-    await put({ [PK]: pk, [SK]: BULK_JOB_KEYS.jobSort, job: JSON.stringify(header), chunks });
+    await put({
+      [PK]: pk,
+      [SK]: BULK_JOB_KEYS.jobSort,
+      job: JSON.stringify(header),
+      chunks,
+      [RUNNING.partitionKey]: BULK_JOB_KEYS.running,
+      [RUNNING.sortKey]: BULK_JOB_KEYS.runningSort(job.startedAt, job.jobId),
+    });
   }
 
   async get(jobId: string): Promise<BulkJob | undefined> {
@@ -88,7 +113,7 @@ export class DynamoBulkJobStore implements BulkJobStore {
         if (result) items_.push({ caseId, ok: result.ok, message: result.message });
       });
     }
-    const complete = chunks.length === Number(head.chunks) && chunks.every((chunk) => chunk.doneAt !== undefined);
+    const complete = allDone(head, chunks);
     const finishedAt = complete
       ? chunks
           .map((chunk) => chunk.doneAt!)
@@ -173,6 +198,67 @@ export class DynamoBulkJobStore implements BulkJobStore {
       if (errorName(error) === 'ConditionalCheckFailedException') return false;
       throw error;
     }
+  }
+
+  async unfinished(limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+    const found: string[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await awsCall('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: RUNNING.indexName,
+            KeyConditionExpression: '#state = :running',
+            ExpressionAttributeNames: { '#state': RUNNING.partitionKey },
+            ExpressionAttributeValues: { ':running': { S: BULK_JOB_KEYS.running } },
+            Limit: RUNNING_PAGE,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const entry of page.Items ?? []) {
+        const jobId = String(entry[PK]?.S ?? '').slice(BULK_JOB_KEYS.partition('').length);
+        if (!(await this.stillRunning(jobId))) continue;
+        found.push(jobId);
+        if (found.length >= limit) return found;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+
+  /** Whether the job has a chunk not complete (read consistently); a job found done leaves bulkRunning. */
+  private async stillRunning(jobId: string): Promise<boolean> {
+    const records = (
+      await this.queryAll({
+        KeyConditionExpression: '#pk = :pk',
+        ProjectionExpression: '#sk, doneAt, #chunks',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#chunks': 'chunks' },
+        ExpressionAttributeValues: { ':pk': { S: BULK_JOB_KEYS.partition(jobId) } },
+      })
+    ).map((item) => unmarshall(item));
+    const head = records.find((record) => record[SK] === BULK_JOB_KEYS.jobSort);
+    if (!head) return false;
+    const chunks = records.filter((record) => String(record[SK]).startsWith(BULK_JOB_KEYS.chunkSortPrefix)) as Pick<ChunkRecord, 'doneAt'>[];
+    if (!allDone(head, chunks)) return true;
+    try {
+      await awsCall('UpdateItem', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [PK]: { S: BULK_JOB_KEYS.partition(jobId) }, [SK]: { S: BULK_JOB_KEYS.jobSort } },
+            UpdateExpression: 'REMOVE #state, #sort',
+            ConditionExpression: 'attribute_exists(#state)',
+            ExpressionAttributeNames: { '#state': RUNNING.partitionKey, '#sort': RUNNING.sortKey },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Another listing removed it first.
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    }
+    return false;
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ConsistentRead'>): Promise<Item[]> {

@@ -291,6 +291,8 @@ export const WORKBENCH_INDEXES = Object.freeze({
   openRowsByAmount: { indexName: 'openRowsByAmount', partitionKey: 'rowKey', sortKey: 'rowAmount' },
   /** Candidates: the open rows of one account, currency and side by normalised reference or batch key. */
   openRowsByReference: { indexName: 'openRowsByReference', partitionKey: 'refKey', sortKey: 'pk' },
+  /** REC-WB bulk: the bulk jobs still running, oldest first (a job's JOB item carries the keys until the job is seen done): the scheduled advancer's list. */
+  bulkRunning: { indexName: 'bulkRunning', partitionKey: 'bulkState', sortKey: 'bulkSort' },
 });
 
 // ---------------------------------------------------------------------------
@@ -526,6 +528,13 @@ export const TABLES = {
         projection: { type: 'INCLUDE', attributes: ['row'] },
         description: 'Sparse (reference items): the open rows of an account, currency and side carrying one normalised reference or batch key.',
       },
+      {
+        indexName: WORKBENCH_INDEXES.bulkRunning.indexName,
+        partitionKey: S(WORKBENCH_INDEXES.bulkRunning.partitionKey),
+        sortKey: S(WORKBENCH_INDEXES.bulkRunning.sortKey),
+        projection: { type: 'KEYS_ONLY' },
+        description: 'Sparse (bulk job items while running): the jobs the scheduled advancer works with no page open, oldest first. Keys only: the job is read from its partition.',
+      },
     ],
     localSecondaryIndexes: [],
     // AUDIT-1: the audit-stream function copies every new image to the audit trail.
@@ -563,6 +572,8 @@ export const TABLES = {
       resolution: 'case: map (Resolution)',
       writeOff: 'case: map, the pending write-off proposal',
       ledgerEntryIds: 'case: list of ledger entry ids',
+      bulkState: 'bulk job (JOB item): "RUNNING" from its creation until the scheduled advancer sees every chunk done (partition key of bulkRunning)',
+      bulkSort: 'bulk job (JOB item): "<startedAt>#<jobId>" (sort key of bulkRunning: oldest first)',
     },
   },
   workbenchSessions: {

@@ -68,7 +68,10 @@ export class SqliteBulkJobStore implements BulkJobStore {
        WHERE job_id = ? AND chunk = ? AND done_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM bulk_items WHERE job_id = ? AND chunk = ? AND result_json IS NULL)`,
     );
-    this.unfinishedJobs = db.prepare<[], { job_id: string }>('SELECT DISTINCT job_id FROM bulk_chunks WHERE done_at IS NULL ORDER BY job_id');
+    // Oldest first: bulk_jobs' rowid is the order of creation.
+    this.unfinishedJobs = db.prepare<[number], { job_id: string }>(
+      'SELECT job_id FROM bulk_jobs j WHERE EXISTS (SELECT 1 FROM bulk_chunks c WHERE c.job_id = j.job_id AND c.done_at IS NULL) ORDER BY j.rowid LIMIT ?',
+    );
     this.createTransaction = db.transaction((job: NewBulkJob, chunkSize: number) => {
       this.insertJob.run(job.jobId, JSON.stringify(job));
       const chunks = Math.max(1, Math.ceil(job.caseIds.length / chunkSize));
@@ -118,7 +121,7 @@ export class SqliteBulkJobStore implements BulkJobStore {
     return this.completeChunk.run(at, lease.jobId, lease.chunk, lease.jobId, lease.chunk).changes === 1;
   }
 
-  async unfinished(): Promise<string[]> {
-    return this.unfinishedJobs.all().map((row) => row.job_id);
+  async unfinished(limit?: number): Promise<string[]> {
+    return this.unfinishedJobs.all(limit ?? -1).map((row) => row.job_id);
   }
 }

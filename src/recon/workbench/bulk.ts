@@ -8,7 +8,9 @@
  * advanced a chunk at a time under a short lease, so any process can continue it: locally the
  * serving process keeps advancing it in the background and resumes unfinished jobs when it starts;
  * on AWS (a Lambda, frozen after each response) the job page advances the next chunk on each GET
- * before rendering, whichever container answers. Exactly once per case: applying the action is one
+ * before rendering, whichever container answers, and a schedule runs `advanceUnfinished` every
+ * minute, which works every running job's free chunks through the same `advance` within a time
+ * budget, so a job finishes with no page open. Exactly once per case: applying the action is one
  * version-conditioned case save whose history event carries the job id; an advancer that finds the
  * case's event of this job (a retried chunk, or one that lost the save to another advancer) records
  * the item as done without applying the action again.
@@ -61,6 +63,38 @@ export interface BulkJobsOptions {
 
 const okItem = (caseId: string, event: CaseEvent): BulkItem => ({ caseId, ok: true, message: `${event.from ?? ''} → ${event.to}, version ${event.version}` });
 
+/** What one chunk's work recorded: the cases this advancer gave a result (a result another advancer recorded first is not counted). */
+export interface BulkChunkWork {
+  done: number;
+  failed: number;
+}
+
+/** How a scheduled advance ends: the budget is spent, or no running job had a free chunk left. */
+export interface BulkAdvanceSummary {
+  /** Running jobs listed. */
+  jobsSeen: number;
+  /** Chunks leased and worked. */
+  chunksWorked: number;
+  /** Cases given a result in this run: taken the action (done) or listed with the reason (failed). */
+  casesDone: number;
+  casesFailed: number;
+  /** Chunks a store failure cut short (taken again once their lease ends). */
+  chunksFailed: number;
+  /** Jobs listed that are done at the end of this run. */
+  jobsFinished: number;
+  /** True when the run stopped with chunks still free (the next run goes on). */
+  outOfTime: boolean;
+}
+
+export interface AdvanceUnfinishedOptions {
+  /** Milliseconds this process may still run (on AWS the context's getRemainingTimeInMillis). */
+  timeLeftMs: () => number;
+  /** No chunk is started with less time than this left (a chunk cut off by the end of the run waits out its lease). */
+  reserveMs: number;
+  /** At most this many running jobs a run, oldest first (default 100). */
+  maxJobs?: number;
+}
+
 export class BulkJobs {
   /** Who this process is, as a lease holder. */
   private readonly owner = randomBytes(8).toString('hex');
@@ -92,7 +126,7 @@ export class BulkJobs {
 
   /** Resumes every unfinished job in the background (a process starting after a restart). */
   async resume(): Promise<string[]> {
-    if (!this.options.background || !this.jobs.unfinished) return [];
+    if (!this.options.background) return [];
     const unfinished = await this.jobs.unfinished();
     for (const jobId of unfinished) this.runInBackground(jobId);
     return unfinished;
@@ -100,12 +134,53 @@ export class BulkJobs {
 
   /** Works the next free chunk of the job, if any (what a job page does before rendering); false when none was free. */
   async advance(jobId: string): Promise<boolean> {
+    return (await this.advanceChunk(jobId)) !== undefined;
+  }
+
+  /**
+   * REC-WB bulk on AWS: works the running jobs' free chunks, one chunk of each job in turn (oldest
+   * first), each through `advance`'s own path, until none is free or less than `reserveMs` is left.
+   * Several runs at once (or with job pages) share the chunks through their leases.
+   */
+  async advanceUnfinished(options: AdvanceUnfinishedOptions): Promise<BulkAdvanceSummary> {
+    const listed = await this.jobs.unfinished(options.maxJobs ?? 100);
+    const summary: BulkAdvanceSummary = { jobsSeen: listed.length, chunksWorked: 0, chunksFailed: 0, casesDone: 0, casesFailed: 0, jobsFinished: 0, outOfTime: false };
+    let turn = [...listed];
+    while (turn.length > 0) {
+      const next: string[] = [];
+      for (const jobId of turn) {
+        if (options.timeLeftMs() < options.reserveMs) {
+          summary.outOfTime = true;
+          break;
+        }
+        let worked: BulkChunkWork | undefined;
+        try {
+          worked = await this.advanceChunk(jobId);
+        } catch {
+          // The store failed part way: the chunk stays leased until its lease ends; the other jobs go on.
+          summary.chunksFailed += 1;
+          continue;
+        }
+        if (!worked) continue; // done, or every chunk left is under another advancer's lease
+        summary.chunksWorked += 1;
+        summary.casesDone += worked.done;
+        summary.casesFailed += worked.failed;
+        next.push(jobId);
+      }
+      if (summary.outOfTime) break;
+      turn = next;
+    }
+    for (const jobId of listed) if ((await this.jobs.get(jobId))?.state === 'done') summary.jobsFinished += 1;
+    return summary;
+  }
+
+  /** The one way a chunk is worked (a job page, the background, the scheduled run): undefined when the job had no free chunk. */
+  private async advanceChunk(jobId: string): Promise<BulkChunkWork | undefined> {
     const job = await this.jobs.get(jobId);
-    if (!job || job.state === 'done') return false;
+    if (!job || job.state === 'done') return undefined;
     const lease = await this.jobs.lease(jobId, this.owner, this.now().getTime(), this.leaseMs);
-    if (!lease) return false;
-    await this.work(job, lease);
-    return true;
+    if (!lease) return undefined;
+    return this.work(job, lease);
   }
 
   private runInBackground(jobId: string): void {
@@ -126,13 +201,16 @@ export class BulkJobs {
       .finally(() => this.running.delete(jobId));
   }
 
-  private async work(job: BulkJob, lease: BulkLease): Promise<void> {
+  private async work(job: BulkJob, lease: BulkLease): Promise<BulkChunkWork> {
+    const counted: BulkChunkWork = { done: 0, failed: 0 };
     for (const { index, caseId } of lease.pending) {
       // One case a turn of the event loop: the workbench answers its pages meanwhile.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.jobs.record(lease, index, await this.one(job, caseId));
+      const result = await this.one(job, caseId);
+      if (await this.jobs.record(lease, index, result)) counted[result.ok ? 'done' : 'failed'] += 1;
     }
     await this.jobs.complete(lease, this.now().toISOString());
+    return counted;
   }
 
   /** The case's history event this job wrote, if any. */

@@ -289,6 +289,9 @@ export interface BulkJobStore {
   record(lease: BulkLease, index: number, item: BulkItem): Promise<boolean>;
   /** Completes the chunk if every one of its items has a result (its lease ends); false otherwise. */
   complete(lease: BulkLease, at: string): Promise<boolean>;
-  /** Jobs not done (a long-running process resumes them when it starts; a store without it is only advanced by its job pages). */
-  unfinished?(): Promise<string[]>;
+  /**
+   * Up to `limit` (default all) jobs not done, oldest first: a long-running process resumes them
+   * when it starts; on AWS the scheduled advancer works them with no page open.
+   */
+  unfinished(limit?: number): Promise<string[]>;
 }

@@ -108,7 +108,34 @@ export function bulkJobStoreContract(adapter: BulkJobStoreAdapter): void {
       expect(stored.finishedAt).toBe('2026-03-10T10:03:00.000Z');
       expect(stored.items.map((i) => [i.caseId, i.ok])).toEqual(job.caseIds.map((caseId, i) => [caseId, i !== 3]));
       expect(await jobs.lease('job-b', 'q', T0 + 7_200_000, 60_000)).toBeUndefined();
-      if (jobs.unfinished) expect(await jobs.unfinished()).not.toContain('job-b');
+      expect(await jobs.unfinished()).not.toContain('job-b');
+    });
+
+    it('lists the running jobs oldest first, up to a limit; a job leaves the list once its every chunk is done, not before', async () => {
+      const { jobs } = await adapter.open();
+      const ids = ['job-u0', 'job-u1', 'job-u2'];
+      for (const [i, jobId] of ids.entries()) await jobs.create({ ...newJob(jobId, 3), startedAt: new Date(T0 + i * 1000).toISOString() }, 2);
+      expect(await jobs.unfinished()).toEqual(ids);
+      expect(await jobs.unfinished(2)).toEqual(ids.slice(0, 2));
+      const finish = async (jobId: string, chunks: number) => {
+        for (let i = 0; i < chunks; i += 1) {
+          const lease = (await jobs.lease(jobId, 'p', T0, 60_000))!;
+          for (const { index, caseId } of lease.pending) await jobs.record(lease, index, item(caseId));
+          expect(await jobs.complete(lease, '2026-03-10T10:05:00.000Z')).toBe(true);
+        }
+      };
+      // One chunk of two done: still running, still listed.
+      await finish('job-u0', 1);
+      expect(await jobs.unfinished()).toEqual(ids);
+      await finish('job-u0', 1);
+      expect((await jobs.get('job-u0'))!.state).toBe('done');
+      expect(await jobs.unfinished(1)).toEqual(['job-u1']);
+      expect(await jobs.unfinished()).toEqual(['job-u1', 'job-u2']);
+      await finish('job-u2', 2);
+      expect(await jobs.unfinished()).toEqual(['job-u1']);
+      // Asked again: the same answer (a listing changes nothing a job or its chunks hold).
+      expect(await jobs.unfinished()).toEqual(['job-u1']);
+      expect((await jobs.get('job-u2'))!.items).toHaveLength(3);
     });
 
     it('never gives one chunk to two leasers asking at once', async () => {
@@ -117,7 +144,7 @@ export function bulkJobStoreContract(adapter: BulkJobStoreAdapter): void {
       const leases = await Promise.all(Array.from({ length: 8 }, (_, i) => jobs.lease('job-c', `p${i}`, T0, 60_000)));
       const taken = leases.filter((lease): lease is BulkLease => lease !== undefined);
       expect(taken.map((lease) => lease.chunk).sort()).toEqual([0, 1, 2]);
-      if (jobs.unfinished) expect(await jobs.unfinished()).toContain('job-c');
+      expect(await jobs.unfinished()).toContain('job-c');
     });
 
     it("applies the action once to a case whose advancer crashed after saving it and before recording it: the retried chunk finds the job's event", async () => {

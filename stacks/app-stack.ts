@@ -79,6 +79,7 @@ import { OUTWARD_NOTIFY_ROUTE } from '../src/routes';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { FLOW_AUDITOR_VARIABLES, readFlowAuditorConfig } from '../functions/flow-auditor/config';
+import { BULK_ADVANCE_EVENT, BULK_ADVANCE_SCHEDULE } from '../functions/reconcile-workbench/schedule';
 import { ingestBatchVariables, readIngestBatchConfig } from '../functions/ingest-batch/config';
 import type { DataStack } from './data-stack';
 import type { AnalyticsStack } from './analytics-stack';
@@ -208,6 +209,14 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
     },
   },
 };
+
+/**
+ * Functions Lambda invokes asynchronously (a schedule, an EventBridge rule): each gets the async-invoke dead-letter queue
+ * and its key. REC-WB bulk: the workbench, an ALB target, is also invoked by its bulk schedule.
+ */
+function isAsyncInvoked(entry: CatalogueEntry): boolean {
+  return entry.kind === 'scheduled' || entry.kind === 'event-trigger' || entry.name === WORKBENCH_FUNCTION;
+}
 
 /** TLS 1.2+ (TLS 1.3 preferred) on the workbench listener. */
 export const WORKBENCH_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -575,7 +584,7 @@ export class AppStack extends LedgerlineStack {
     for (const entry of functionCatalogue(topology)) {
       const code = props.assets.code.get(entry.name);
       if (!code) throw new Error(`no code for function ${entry.name}`);
-      const asyncInvoked = entry.kind === 'scheduled' || entry.kind === 'event-trigger';
+      const asyncInvoked = isAsyncInvoked(entry);
       const groups =
         entry.kind === 'load-balancer-target'
           ? [...securityGroupIds, workbenchFunctionSecurityGroup.id]
@@ -643,6 +652,7 @@ export class AppStack extends LedgerlineStack {
     // --- Schedules: the sweeper, the flow auditor ---------------------------------------------------
     this.sweeperSchedule(messagingKey);
     this.flowAuditorSchedule(messagingKey);
+    this.workbenchBulkSchedule(messagingKey);
 
     // --- Workflows --------------------------------------------------------------------------------
     this.redrive = this.stateMachine(
@@ -968,7 +978,8 @@ export class AppStack extends LedgerlineStack {
         kmsVia([keys.messagingKey], ['sqs'], region, ['kms:Decrypt']),
       );
     }
-    if (entry.kind === 'scheduled' || entry.kind === 'event-trigger') statements.push(kmsVia([keys.messagingKey], ['sqs'], region, ['kms:GenerateDataKey', 'kms:Decrypt']));
+    // The async-invoke dead-letter queue's key.
+    if (isAsyncInvoked(entry)) statements.push(kmsVia([keys.messagingKey], ['sqs'], region, ['kms:GenerateDataKey', 'kms:Decrypt']));
 
     for (const s3 of entry.s3 ?? []) {
       const bucketArn = s3.bucket === 'ingest' ? names.ingestBucketArn : names.analyticsBucketArn;
@@ -1154,8 +1165,23 @@ export class AppStack extends LedgerlineStack {
     });
   }
 
-  /** An EventBridge Scheduler schedule invoking `fn`, with its own role and the scheduler dead-letter queue. */
-  private schedule(messagingKey: string, props: { fn: CatalogueFunctionName; id: string; invokeSid: string; description: string; scheduleExpression: string }): void {
+  /**
+   * REC-WB bulk: the workbench function every minute with the schedule's own event (functions/reconcile-workbench/schedule.ts),
+   * which it tells from an ALB request by its shape: it works the running bulk jobs, so a job finishes with no page open.
+   */
+  private workbenchBulkSchedule(messagingKey: string): void {
+    this.schedule(messagingKey, {
+      fn: WORKBENCH_FUNCTION,
+      id: 'workbench-bulk-scheduler',
+      invokeSid: 'InvokeWorkbenchBulkAdvance',
+      description: 'Workbench bulk jobs (REC-WB bulk): advance the running jobs with no page open',
+      scheduleExpression: BULK_ADVANCE_SCHEDULE,
+      input: JSON.stringify(BULK_ADVANCE_EVENT),
+    });
+  }
+
+  /** An EventBridge Scheduler schedule invoking `fn` (with `input`, default `{}`), with its own role and the scheduler dead-letter queue. */
+  private schedule(messagingKey: string, props: { fn: CatalogueFunctionName; id: string; invokeSid: string; description: string; scheduleExpression: string; input?: string }): void {
     const names = this.names;
     const target = this.functions.get(props.fn)!;
     const dlqArn = names.queueArn(names.schedulerDlqName);
@@ -1179,7 +1205,7 @@ export class AppStack extends LedgerlineStack {
       target: {
         arn: target.fn.arn,
         roleArn: role.arn,
-        input: '{}',
+        input: props.input ?? '{}',
         retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 3 },
         deadLetterConfig: { arn: dlqArn },
       },

@@ -9,6 +9,7 @@
 import { ENVIRONMENTS } from '../../stacks/ledgerline';
 import { Names } from '../../stacks/naming';
 import { WORKBENCH_TLS_POLICY } from '../../stacks/app-stack';
+import { BULK_ADVANCE_SCHEDULE, isBulkAdvanceEvent } from '../../functions/reconcile-workbench/schedule';
 import type { EnvironmentConfig } from '../../environments/types';
 import { cleanupSynth, model } from './support/synth';
 import { block, list, statementsOf, type Json, type Resource, type SynthModel } from './support/model';
@@ -85,7 +86,14 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       'byAccountUrgency',
       'openRowsByAmount',
       'openRowsByReference',
+      'bulkRunning',
     ]);
+    // REC-WB bulk: the running jobs, keys only (the scheduled advance reads each job from its partition).
+    expect(list(table.config.global_secondary_index as Json[]).find((index) => index.name === 'bulkRunning')).toMatchObject({
+      hash_key: 'bulkState',
+      range_key: 'bulkSort',
+      projection_type: 'KEYS_ONLY',
+    });
     for (const secretName of [names.workbenchCsrfSecretName, config.workbench.oidc.clientSecretName]) {
       const secret = only(m, 'aws_secretsmanager_secret', (resource) => resource.config.name === secretName);
       expect(m.refersTo(secret, secret.config.kms_key_id, 'aws_kms_key')).toBe(true);
@@ -105,11 +113,11 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     const table = statements.find((statement) => statement.Sid === 'TableWorkbench')!;
     expect(table.Action).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
     expect(table.Resource).toEqual([names.tableArn('workbench')]);
-    // The indexes serve Query only (IAM-1): lists by age and urgency (of one account too), accounts, and the candidates' open rows.
+    // The indexes serve Query only (IAM-1): lists by age and urgency (of one account too), accounts, the candidates' open rows, and the running bulk jobs.
     const indexes = statements.find((statement) => statement.Sid === 'TableWorkbenchIndexes')!;
     expect([indexes.Action, indexes.Resource]).toEqual([
       ['dynamodb:Query'],
-      ['byStatus', 'byAccount', 'byUrgency', 'byAccountStatus', 'byAccountUrgency', 'openRowsByAmount', 'openRowsByReference'].map((index) => names.tableIndexArn('workbench', index)),
+      ['byStatus', 'byAccount', 'byUrgency', 'byAccountStatus', 'byAccountUrgency', 'openRowsByAmount', 'openRowsByReference', 'bulkRunning'].map((index) => names.tableIndexArn('workbench', index)),
     ]);
     // ADJ-1: an approved write-off is one ledger sequence (journal Put + balance Updates in one transaction, the balances read first,
     // a journal item read to know it was booked) whose account resolves through reference data.
@@ -140,15 +148,25 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(s3Of('s3:ListBucket').map((statement) => [statement.Resource, statement.Condition])).toEqual([
       [[names.ingestBucketArn], { StringLike: { 's3:prefix': ['incoming/statements/*', 'quarantine/recon-*'] } }],
     ]);
-    expect(actions.some((action) => /^(sqs|sns|states):/.test(action))).toBe(false);
+    expect(actions.some((action) => /^(sns|states):/.test(action))).toBe(false);
+    // REC-WB bulk: invoked by its schedule too (asynchronously), so a failed run goes to the async-invoke dead-letter queue, and that is all of SQS.
+    expect(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('sqs:')))).toEqual([
+      { Sid: 'AsyncInvokeDeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [names.queueArn(names.asyncInvokeDlqName)] },
+    ]);
     // NOTIFY-1: an approved write-off is announced on the bus: PutEvents on the bus only.
     expect(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('events:')))).toEqual([
       { Sid: 'PublishToBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [names.busArn] },
     ]);
     for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
-    // The data key: through DynamoDB (the tables) and S3 (the outbox) only.
+    // The data key: through DynamoDB (the tables) and S3 (the outbox) only; REC-WB bulk: the messaging key through SQS only (the async dead-letter queue).
     const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
-    expect(kms.map((statement) => (statement.Condition!.StringEquals as Json)['kms:ViaService'])).toEqual([[`dynamodb.${config.region}.amazonaws.com`], [`s3.${config.region}.amazonaws.com`]]);
+    expect(kms.map((statement) => (statement.Condition!.StringEquals as Json)['kms:ViaService'])).toEqual([
+      [`dynamodb.${config.region}.amazonaws.com`],
+      [`sqs.${config.region}.amazonaws.com`],
+      [`s3.${config.region}.amazonaws.com`],
+    ]);
+    const viaSqs = kms.find((statement) => list((statement.Condition!.StringEquals as Json)['kms:ViaService'] as string[]).includes(`sqs.${config.region}.amazonaws.com`))!;
+    expect(m.refs(policy, viaSqs.Resource).map((address) => m.get(address)!.config.description)).toEqual([expect.stringMatching(/SQS queues/)]);
 
     // Secrets Manager: GetSecretValue on exactly the CSRF secret and the Okta client secret (the data stack's resources),
     // decrypted with the data key through Secrets Manager only.
@@ -209,6 +227,27 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
     expect(m.of('aws_cloudwatch_metric_alarm').map((alarm) => alarm.config.alarm_name)).toEqual(
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
+  });
+  test('REC-WB bulk: a schedule invokes the function every minute with the bulk advance event, through a role that may invoke only it; failed invocations are kept', () => {
+    const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
+    const schedule = only(m, 'aws_scheduler_schedule', (resource) => resource.config.name === names.name('reconcile-workbench'));
+    expect([schedule.config.schedule_expression, schedule.config.state ?? 'ENABLED']).toEqual([BULK_ADVANCE_SCHEDULE, 'ENABLED']);
+    expect(block(schedule.config.flexible_time_window)).toEqual({ mode: 'OFF' });
+    const target = block(schedule.config.target)!;
+    expect(m.refs(schedule, target.arn)).toEqual([fn.address]);
+    // The handler tells this input from an ALB request by its shape (functions/reconcile-workbench/schedule.ts).
+    expect(isBulkAdvanceEvent(JSON.parse(String(target.input)))).toBe(true);
+    expect(block(target.dead_letter_config)?.arn).toBe(names.queueArn(names.schedulerDlqName));
+    expect(block(target.retry_policy)).toBeDefined();
+    const [roleAddress] = m.refs(schedule, target.role_arn);
+    const role = m.get(roleAddress!)!;
+    expect(role.config.name).toBe(names.roleName('scheduler-reconcile-workbench'));
+    expect(JSON.parse(String(role.config.assume_role_policy)).Statement.map((statement: Json) => (statement.Principal as Json).Service)).toEqual(['scheduler.amazonaws.com']);
+    const policy = only(m, 'aws_iam_role_policy', (resource) => m.refs(resource, resource.config.role).includes(role.address));
+    const invoke = statementsOf(policy.config.policy).filter((statement) => list(statement.Action).some((action) => action.startsWith('lambda:')));
+    expect(invoke.map((statement) => [statement.Sid, statement.Action, m.refs(policy, statement.Resource)])).toEqual([['InvokeWorkbenchBulkAdvance', ['lambda:InvokeFunction'], [fn.address]]]);
+    // Invoked asynchronously: a run that fails after Lambda's retries lands in the async dead-letter queue.
+    expect(block(fn.config.dead_letter_config)?.target_arn).toBeDefined();
   });
   test("REC-1: the ingest bucket's one CORS rule lets only the workbench's origin PUT (the upload), sending only the content type", () => {
     const cors = only(m, 'aws_s3_bucket_cors_configuration');

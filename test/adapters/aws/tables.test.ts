@@ -49,6 +49,7 @@ describe('TABLES', () => {
       'byAccountUrgency',
       'openRowsByAmount',
       'openRowsByReference',
+      'bulkRunning',
     ]);
     expect(TABLES.dedup).toMatchObject({ partitionKey: { name: 'businessKey', type: 'S' }, ttlAttribute: 'expiresAt' });
     expect(TABLES.transactions.partitionKey).toEqual({ name: 'transactionId', type: 'S' });

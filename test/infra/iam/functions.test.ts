@@ -35,6 +35,10 @@ import type { RunCasesFile } from '../../../src/recon/run/aws/run-cases';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoSessionStore } from '../../../src/adapters/aws/dynamo-session-store';
 import { applyCaseAction, type ExceptionCase } from '../../../src/recon/workbench/cases';
+import { DynamoBulkJobStore } from '../../../src/adapters/aws/dynamo-bulk-job-store';
+import { WORKBENCH_INDEXES } from '../../../src/adapters/aws/tables';
+import { BulkJobs, type BulkAdvanceSummary } from '../../../src/recon/workbench/bulk';
+import { BULK_ADVANCE_EVENT } from '../../../functions/reconcile-workbench/schedule';
 import { FakeAws, denials, invokeDeployed, sent, startSynthesizedTables, type Invocation, type LocalDynamo } from './support/harness';
 
 /** One synthesized scope the functions run in: its IAM contract, its tables, its fake AWS. */
@@ -606,6 +610,43 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     expect(page.result.body).toContain('data-state="done"');
     expect(sent(page, 'dynamodb', 'UpdateItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench')).length).toBeGreaterThanOrEqual(5);
     expectAllAllowed(page);
+  });
+  it("reconcile-workbench (REC-WB bulk): the schedule's event works a job no page viewed (the running jobs from their index, lease, cases read and saved, results, completion), reads no secret, every call allowed", async () => {
+    const table = tableName(ENV, 'workbench');
+    const cases = new DynamoWorkbenchStore({ client: scope(ENV).dynamo.client, tableName: table });
+    const ids = Array.from({ length: 3 }, (_, i) => `exception:statement:iam-scheduled-${i}`);
+    for (const [i, caseId] of ids.entries()) {
+      const raised: ExceptionCase = {
+        caseId,
+        kind: 'exception',
+        runId: 'run-iam',
+        side: 'statement',
+        reason: 'IAM_SCHEDULED',
+        accountId: 'SETTLE-GBP-001',
+        currency: 'GBP',
+        amount: `-${i + 1}.00`,
+        ageDays: 1,
+        ledgerEntryIds: [],
+        status: 'OPEN',
+        version: 1,
+        updatedAt: '2026-11-06T08:00:00.000Z',
+      };
+      await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: table, Item: caseItem(raised) }));
+    }
+    // Started as POST /bulk starts it; its page is never opened.
+    const jobs = new DynamoBulkJobStore({ client: scope(ENV).dynamo.client, tableName: table });
+    const jobId = await new BulkJobs(cases, jobs, () => new Date()).start({ user: '00u3', roles: ['reconciler'] }, { type: 'comment', note: 'scheduled' }, ids, 'reason=IAM_SCHEDULED');
+    const advanced = await run<BulkAdvanceSummary>(ENV, 'reconcile-workbench', BULK_ADVANCE_EVENT);
+    expect(advanced.result).toMatchObject({ chunksWorked: 1, casesDone: 3, casesFailed: 0 });
+    expect((await jobs.get(jobId))!.state).toBe('done');
+    expect(sent(advanced, 'dynamodb', 'Query').some((request) => request.input.IndexName === WORKBENCH_INDEXES.bulkRunning.indexName)).toBe(true);
+    expect(sent(advanced, 'dynamodb', 'TransactWriteItems').length + sent(advanced, 'dynamodb', 'UpdateItem').length).toBeGreaterThanOrEqual(5);
+    expect(advanced.requests.filter((request) => request.service !== 'dynamodb')).toEqual([]);
+    expectAllAllowed(advanced);
+    // The next run finds the job done and takes it off the index (a conditional UpdateItem), still allowed.
+    const next = await run<BulkAdvanceSummary>(ENV, 'reconcile-workbench', BULK_ADVANCE_EVENT);
+    expect(next.result).toMatchObject({ jobsSeen: 0, chunksWorked: 0 });
+    expectAllAllowed(next);
   });
   it('reconcile-workbench (REC-1): the Upload page presigns a PUT the function role may make (the browser makes it: s3:PutObject under incoming/statements/ only, with the bucket key), then the upload page reads its object, the registry and the quarantine prefix, every call allowed', async () => {
     const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;

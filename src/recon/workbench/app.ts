@@ -731,7 +731,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     );
     return toResponse(redirect(`/bulk/jobs/${jobId}`));
   });
-  // Each GET advances the job by a chunk before rendering (on AWS nothing else does: any container continues it).
+  // Each GET advances the job by a chunk before rendering, whichever container answers (on AWS a schedule also advances running jobs with no page open).
   app.get('/bulk/jobs/:id', async (c) => {
     const jobs = bulkJobsOrRefuse();
     // A chunk that fails part way stays leased until its lease expires; the page still shows where the job is.

@@ -1,5 +1,7 @@
 import type { ALBEvent, Context } from 'aws-lambda';
-import { createWorkbenchLambda, toAlbResult, toWorkbenchRequest } from '../../functions/reconcile-workbench/reconcile-workbench';
+import { createWorkbenchFunction, createWorkbenchLambda, toAlbResult, toWorkbenchRequest } from '../../functions/reconcile-workbench/reconcile-workbench';
+import { BULK_ADVANCE_EVENT, BULK_ADVANCE_MAX_RUN_MS, BULK_ADVANCE_RESERVE_MS } from '../../functions/reconcile-workbench/schedule';
+import type { AdvanceUnfinishedOptions, BulkAdvanceSummary } from '../../src/recon/workbench/bulk';
 import type { WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
 import { createLogger } from '../../src/lambda/logger';
 
@@ -111,5 +113,56 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(result.body!)).toMatchObject({ error: 'INVALID' });
     expect(app).not.toHaveBeenCalled();
+  });
+});
+
+describe('reconcile-workbench: the ALB request and the bulk schedule, told apart by shape (REC-WB bulk)', () => {
+  const SUMMARY: BulkAdvanceSummary = { jobsSeen: 2, chunksWorked: 3, chunksFailed: 0, casesDone: 140, casesFailed: 10, jobsFinished: 1, outOfTime: true };
+
+  it('serves an ALB request through the app and never advances jobs for it', async () => {
+    const bulk = { advanceUnfinished: jest.fn() };
+    const handler = createWorkbenchFunction({ app: async () => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<h1>Cases</h1>' }), bulk });
+    await expect(handler(albEvent(), CONTEXT)).resolves.toMatchObject({ statusCode: 200, body: '<h1>Cases</h1>' });
+    expect(bulk.advanceUnfinished).not.toHaveBeenCalled();
+  });
+
+  it("advances the running jobs on the schedule's event with the time left before the timeout, capped for a run, and logs one line of counts", async () => {
+    const app = jest.fn();
+    let now = 1_000_000;
+    let remaining = 28_000;
+    const seen: number[] = [];
+    const bulk = {
+      advanceUnfinished: async (options: AdvanceUnfinishedOptions) => {
+        expect(options.reserveMs).toBe(BULK_ADVANCE_RESERVE_MS);
+        seen.push(options.timeLeftMs());
+        // A 15-minute timeout: the run's own cap decides.
+        remaining = 900_000;
+        seen.push(options.timeLeftMs());
+        now += 40_000;
+        seen.push(options.timeLeftMs());
+        now += 30_000;
+        return SUMMARY;
+      },
+    };
+    const lines: string[] = [];
+    const context = { awsRequestId: 'req-9', getRemainingTimeInMillis: () => remaining } as unknown as Context;
+    const handler = createWorkbenchFunction({ app, bulk, logger: createLogger({}, (line) => lines.push(line)), now: () => now });
+    await expect(handler(BULK_ADVANCE_EVENT, context)).resolves.toEqual(SUMMARY);
+    expect(seen).toEqual([28_000, BULK_ADVANCE_MAX_RUN_MS, BULK_ADVANCE_MAX_RUN_MS - 40_000]);
+    expect(app).not.toHaveBeenCalled();
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([expect.objectContaining({ message: 'bulk jobs advanced', ...SUMMARY, elapsedMs: 70_000 })]);
+  });
+
+  it('refuses any other event (an EventBridge scheduled event, the input with a field more, nothing), naming its fields only', async () => {
+    const bulk = { advanceUnfinished: jest.fn() };
+    const lines: string[] = [];
+    const handler = createWorkbenchFunction({ app: jest.fn(), bulk, logger: createLogger({}, (line) => lines.push(line)) });
+    const call = (event: unknown) => handler(event as never, CONTEXT);
+    await expect(call({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: { note: '4111111111111111' } })).rejects.toThrow('(fields: detail, detail-type, source)');
+    await expect(call({ ...BULK_ADVANCE_EVENT, jobs: ['a'] })).rejects.toThrow('(fields: detail-type, jobs, source)');
+    await expect(call({ ...BULK_ADVANCE_EVENT, source: 'aws.scheduler' })).rejects.toThrow('neither an ALB request');
+    await expect(call(null)).rejects.toThrow('(fields: object)');
+    expect(bulk.advanceUnfinished).not.toHaveBeenCalled();
+    expect(lines.join('\n')).not.toContain('4111111111111111');
   });
 });

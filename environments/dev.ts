@@ -58,7 +58,7 @@ export const dev: EnvironmentConfig = {
     'reconcile-match': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 10 },
     'reconcile-summarise': { memoryMb: 2048, timeoutSeconds: 900, reservedConcurrency: 2 },
     'reconcile-cases': { memoryMb: 1024, timeoutSeconds: 900, reservedConcurrency: 2 },
-    'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 2 },
+    'reconcile-workbench': { memoryMb: 512, timeoutSeconds: 30, reservedConcurrency: 3 },
     // MODE-4: authorise runs one authorisation (or one bounded wave) through the fused hot path:
     // the hot path's memory and concurrency, with an API's timeout (the caller waits on it).
     authorise: { memoryMb: 1024, timeoutSeconds: 30, reservedConcurrency: 5 },

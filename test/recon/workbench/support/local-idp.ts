@@ -1,4 +1,8 @@
-/** Starts the local identity provider as a child process (tsx) and stops it. */
+/**
+ * Starts the local identity provider as a child process and stops it: one Node process with tsx's
+ * CommonJS hook (the provider's own ES module is loaded by a real dynamic import), not the tsx
+ * command, which starts a second Node process with its ES module loader (about twice the start).
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -13,8 +17,8 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
 
 export function startIdpProcess(usersFile: string, workbenchUrl: string, idTokenSeconds?: number): Promise<IdpProcess> {
   const child: ChildProcess = spawn(
-    join(ROOT, 'node_modules', '.bin', 'tsx'),
-    [join(__dirname, 'idp-process.ts'), usersFile, `${workbenchUrl}/callback`, `${workbenchUrl}/signed-out`, ...(idTokenSeconds ? [String(idTokenSeconds)] : [])],
+    process.execPath,
+    ['--require', 'tsx/cjs', join(__dirname, 'idp-process.ts'), usersFile, `${workbenchUrl}/callback`, `${workbenchUrl}/signed-out`, ...(idTokenSeconds ? [String(idTokenSeconds)] : [])],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let errors = '';

@@ -20,7 +20,8 @@ export function zipSync(entries: readonly ZipEntry[]): Buffer {
   let offset = 0;
   for (const entry of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
     const name = Buffer.from(entry.name, 'utf8');
-    const compressed = deflateRawSync(entry.data, { level: 9 });
+    // Level 6 (zlib's default): for the 22 function bundles 2.7 s against level 9's 7.0 s, for 0.8% more bytes (24.9 against 24.7 MB).
+    const compressed = deflateRawSync(entry.data, { level: 6 });
     const checksum = crc32(entry.data) >>> 0;
 
     const local = Buffer.alloc(30);

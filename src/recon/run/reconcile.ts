@@ -180,21 +180,25 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileOut
   // LOCK-1: one writer per --out; a second one fails at once naming the holder (DirLockedError). Readers need no lock.
   const lock = options.outLocked ? undefined : acquireDirLock(out, options.lockCommand ?? 'ledgerline reconcile');
   try {
-    return await reconcileLocked(options, out, rules, started, now, progress, parse);
+    return await reconcileLocked({ options, out, rules, started, now, progress, parse });
   } finally {
     lock?.release();
   }
 }
 
-async function reconcileLocked(
-  options: ReconcileOptions,
-  out: string,
-  rules: RuleSet,
-  started: number,
-  now: () => Date,
-  progress: (message: string) => void,
-  parse: ParseStatement | undefined,
-): Promise<ReconcileOutcome> {
+/** What reconcile() settles before it takes --out's lock, handed to the steps after it. */
+interface RunSetup {
+  options: ReconcileOptions;
+  out: string;
+  rules: RuleSet;
+  started: number;
+  now: () => Date;
+  progress: (message: string) => void;
+  parse: ParseStatement | undefined;
+}
+
+async function reconcileLocked(setup: RunSetup): Promise<ReconcileOutcome> {
+  const { options, out, now, progress } = setup;
   const quarantine = folderQuarantine(options.quarantineDir ?? join(out, 'quarantine'), { move: options.quarantineMode === 'move', statements: options.statements, now });
   // REC-PERF-1: a large ledger file is read on a helper thread while this thread reads the statements
   // (recon-ledger-source.ts). The outcome stays the one of reading the ledger first: a bad ledger
@@ -224,7 +228,7 @@ async function reconcileLocked(
     ledgerOutcome.catch(() => undefined);
     try {
       const ledger = ledgerFile ? pendingLedgerSource('file', resolve(ledgerPath!), ledgerOutcome) : await ledgerOutcome;
-      return await reconcileWithLedger(options, out, rules, started, now, progress, parse, { ledger, ledgerOutcome, quarantine });
+      return await reconcileWithLedger(setup, { ledger, ledgerOutcome, quarantine });
     } catch (error) {
       // Whatever else failed, a bad ledger is what the run reports (and quarantines), as when it was read first.
       await ledgerOutcome;
@@ -236,15 +240,10 @@ async function reconcileLocked(
 }
 
 async function reconcileWithLedger(
-  options: ReconcileOptions,
-  out: string,
-  rules: RuleSet,
-  started: number,
-  now: () => Date,
-  progress: (message: string) => void,
-  parse: ParseStatement | undefined,
+  setup: RunSetup,
   { ledger, ledgerOutcome, quarantine }: { ledger: LedgerSource; ledgerOutcome: Promise<LedgerSource>; quarantine: Quarantine<string> },
 ): Promise<ReconcileOutcome> {
+  const { options, out, rules, started, now, progress, parse } = setup;
   let declaredAccounts: ReadonlySet<string> | undefined;
   try {
     if (options.ledger.accounts) declaredAccounts = readAccountRegistry(options.ledger.accounts);

@@ -185,7 +185,12 @@ describe('IAM contract: HTTP decoding and SDK recording give the same requests',
     const credentials = { accessKeyId: 'ledgerline-dev-fn-assembler', secretAccessKey: 'x' };
     const capture = {
       handle: async (request: { method: string; path: string; query?: Record<string, string>; headers: Record<string, string>; body?: unknown }) => {
-        wire.push({ url: request.path, method: request.method, headers: request.headers, body: String(request.body ?? '') });
+        wire.push({
+          url: request.path,
+          method: request.method,
+          headers: request.headers,
+          body: request.body instanceof Uint8Array ? Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8') : String(request.body ?? ''),
+        });
         return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: (await import('node:stream')).Readable.from([Buffer.from('{}')]) } };
       },
     };

@@ -288,6 +288,19 @@ describe(`IAM contract: the staged chain (${STAGED}: dev's configuration, every 
 
 describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, () => {
   const ENV = FUSED;
+  /** A workbench session as the sign-in callback writes it (WB-AUTH-1): the cookie carries `sessionId`, the table only its hash. */
+  async function signedIn(who: { sessionId: string; sub: string; name: string; roles: Parameters<DynamoSessionStore['createSession']>[0]['roles']; csrfKey: string }, now: number): Promise<void> {
+    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
+      key: createHash('sha256').update(who.sessionId).digest('base64url'),
+      sub: who.sub,
+      name: who.name,
+      roles: who.roles,
+      csrfKey: who.csrfKey,
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+    });
+  }
   const contract = () => scope(ENV).contract;
   const fake = () => scope(ENV).fake;
   const runId = () => reconciliationExecutionName({ bucket: bucketName(ENV, 'ingest'), key: 'incoming/statements/camt053.xml', versionId: 'v1' });
@@ -504,16 +517,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     // Anna, signed in (WB-AUTH-1: her session as the callback writes it), approves.
     fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
     const now = Date.now();
-    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
-      key: createHash('sha256').update('anna-session').digest('base64url'),
-      sub: '00u2',
-      name: 'Anna',
-      roles: ['approver'],
-      csrfKey: 'csrf-anna',
-      createdAt: now,
-      lastSeenAt: now,
-      rotatedAt: now,
-    });
+    await signedIn({ sessionId: 'anna-session', sub: '00u2', name: 'Anna', roles: ['approver'], csrfKey: 'csrf-anna' }, now);
     {
       const event: ALBEvent = {
         requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
@@ -576,16 +580,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     });
     for (let i = 0; i < 3; i += 1) await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(raised(i)) }));
     const now = Date.now();
-    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
-      key: createHash('sha256').update('rita-bulk-session').digest('base64url'),
-      sub: '00u3',
-      name: 'Rita',
-      roles: ['reconciler'],
-      csrfKey: 'csrf-rita',
-      createdAt: now,
-      lastSeenAt: now,
-      rotatedAt: now,
-    });
+    await signedIn({ sessionId: 'rita-bulk-session', sub: '00u3', name: 'Rita', roles: ['reconciler'], csrfKey: 'csrf-rita' }, now);
     const albEvent = (method: string, path: string, query: Record<string, string>, body: string | null = null): ALBEvent => ({
       requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
       httpMethod: method,
@@ -653,16 +648,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
     fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
     const now = Date.now();
-    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
-      key: createHash('sha256').update('rita-upload-session').digest('base64url'),
-      sub: '00u4',
-      name: 'Rita',
-      roles: ['reconciler'],
-      csrfKey: 'csrf-rita-upload',
-      createdAt: now,
-      lastSeenAt: now,
-      rotatedAt: now,
-    });
+    await signedIn({ sessionId: 'rita-upload-session', sub: '00u4', name: 'Rita', roles: ['reconciler'], csrfKey: 'csrf-rita-upload' }, now);
     const albEvent = (method: string, path: string, body: string | null = null): ALBEvent => ({
       requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
       httpMethod: method,
@@ -776,16 +762,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
     fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
     const now = Date.now();
-    await new DynamoSessionStore({ client: scope(ENV).dynamo.client, tableName: tableName(ENV, 'workbench-sessions') }).createSession({
-      key: createHash('sha256').update('rita-candidates-session').digest('base64url'),
-      sub: '00u4',
-      name: 'Rita',
-      roles: ['reconciler'],
-      csrfKey: 'csrf-rita-candidates',
-      createdAt: now,
-      lastSeenAt: now,
-      rotatedAt: now,
-    });
+    await signedIn({ sessionId: 'rita-candidates-session', sub: '00u4', name: 'Rita', roles: ['reconciler'], csrfKey: 'csrf-rita-candidates' }, now);
     const request = (method: string, path: string, query: Record<string, string>, body: string | null = null, accept = 'text/html'): ALBEvent => ({
       requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-2:111111111111:targetgroup/ledgerline-dev-workbench-fn/0123456789abcdef' } },
       httpMethod: method,

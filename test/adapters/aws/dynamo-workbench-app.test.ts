@@ -9,8 +9,8 @@
 import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
 import { createWorkbenchApp, csrfToken } from '../../../src/recon/workbench/app';
 import { type ExceptionCase, planImport } from '../../../src/recon/workbench/cases';
-import { AuthenticationError, type WorkbenchRequest, type WorkbenchStore } from '../../../src/recon/workbench/ports';
-import { exceptionCase, memoryStore, reconciler, steppingClock } from '../../recon/workbench/helpers';
+import { type WorkbenchRequest, type WorkbenchStore } from '../../../src/recon/workbench/ports';
+import { exceptionCase, headerAuthenticator, memoryStore, reconciler, steppingClock } from '../../recon/workbench/helpers';
 import { WorkbenchStandIn } from './support/workbench-standin';
 
 const SECRET = 'same-everywhere';
@@ -60,12 +60,7 @@ const incoming = [
 function appOver(store: WorkbenchStore) {
   const app = createWorkbenchApp({
     store,
-    authenticator: {
-      async authenticate(request) {
-        if (request.headers['x-test-user'] !== 'rita') throw new AuthenticationError('sign in');
-        return reconciler;
-      },
-    },
+    authenticator: headerAuthenticator(reconciler, 'sign in'),
     clock: steppingClock('2026-03-11T09:00:00.000Z'),
     csrfSecret: SECRET,
   });

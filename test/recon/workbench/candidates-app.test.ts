@@ -7,8 +7,8 @@
 import { createWorkbenchApp, csrfToken } from '../../../src/recon/workbench/app';
 import { type Actor, type ExceptionCase, planImport } from '../../../src/recon/workbench/cases';
 import { candidateQuery, subjectOf } from '../../../src/recon/workbench/candidates';
-import { AuthenticationError, CaseVersionConflict, type WorkbenchRequest } from '../../../src/recon/workbench/ports';
-import { exceptionCase, memoryStore, reconciler, steppingClock } from './helpers';
+import { CaseVersionConflict, type WorkbenchRequest } from '../../../src/recon/workbench/ports';
+import { exceptionCase, headerAuthenticator, memoryStore, reconciler, steppingClock } from './helpers';
 
 const SECRET = 'candidates-secret';
 const ACCOUNT = 'ACC-7';
@@ -56,12 +56,7 @@ async function setUp() {
   const actor: Actor = reconciler;
   const app = createWorkbenchApp({
     store,
-    authenticator: {
-      async authenticate(request) {
-        if (request.headers['x-test-user'] !== 'rita') throw new AuthenticationError('sign in');
-        return actor;
-      },
-    },
+    authenticator: headerAuthenticator(actor, 'sign in'),
     clock: steppingClock('2026-03-11T09:00:00.000Z'),
     csrfSecret: SECRET,
   });

@@ -2,7 +2,7 @@
 import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { type Actor, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
-import type { Clock } from '../../../src/recon/workbench/ports';
+import { AuthenticationError, type Authenticator, type Clock } from '../../../src/recon/workbench/ports';
 import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
 import type { PostingRecord } from '../../../src/ports';
 import type { WorkbenchLedgerDeps } from '../../../src/use-cases/post-adjustment/post-adjustment';
@@ -83,4 +83,14 @@ export function memoryLedger(accounts: Record<string, { accountId: string; curre
     accounts: { ledgerAccount: async (accountId) => accounts[accountId] },
   };
   return { deps, store, written };
+}
+
+/** Signs in `actor` when the request names `x-test-user: rita` (what the tests send), and refuses any other request as the app's sign-in would. */
+export function headerAuthenticator(actor: Actor = reconciler, message = 'no session: sign in first'): Authenticator {
+  return {
+    authenticate: async (request) => {
+      if (request.headers['x-test-user'] !== 'rita') throw new AuthenticationError(message);
+      return actor;
+    },
+  };
 }

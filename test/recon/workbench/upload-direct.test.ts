@@ -11,7 +11,6 @@ import fc from 'fast-check';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createWorkbenchApp, csrfToken, SECURITY_HEADERS, sameSecret } from '../../../src/recon/workbench/app';
 import { type Actor, WorkbenchError } from '../../../src/recon/workbench/cases';
-import { AuthenticationError } from '../../../src/recon/workbench/ports';
 import {
   decideDirectUpload,
   DEFAULT_CONTENT_TYPE,
@@ -30,7 +29,7 @@ import {
   type UploadStatus,
 } from '../../../src/recon/workbench/upload';
 import { cardPanArb, SAMPLE_PANS } from '../../support/pan-spellings';
-import { approver, memoryStore, reconciler, steppingClock, viewer } from './helpers';
+import { approver, headerAuthenticator, memoryStore, reconciler, steppingClock, viewer } from './helpers';
 
 const SECRET = 'direct-upload-secret';
 const LIMIT = 25 * 1024 * 1024;
@@ -228,12 +227,7 @@ describe('direct upload routes', () => {
     const build = (inbox?: DirectStatementInbox) =>
       createWorkbenchApp({
         store: memoryStore(),
-        authenticator: {
-          authenticate: async (request) => {
-            if (request.headers['x-test-user'] !== 'rita') throw new AuthenticationError('no session: sign in first');
-            return reconciler;
-          },
-        },
+        authenticator: headerAuthenticator(),
         clock: steppingClock(),
         csrfSecret: SECRET,
         ...(inbox ? { inbox } : {}),

@@ -20,14 +20,13 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { runInbox } from '../../../src/recon/run/inbox';
 import { createWorkbenchApp, csrfToken, SECURITY_HEADERS, sameSecret } from '../../../src/recon/workbench/app';
-import { AuthenticationError } from '../../../src/recon/workbench/ports';
 import { type Actor, WorkbenchError } from '../../../src/recon/workbench/cases';
 import { escapeHtml } from '../../../src/recon/workbench/html';
 import { FolderStatementInbox } from '../../../src/recon/workbench/upload-inbox';
 import { registerUploadRoutes, UPLOAD_CSS, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH, UPLOAD_STYLESHEET_PATH, uploadFileName, type UploadEnv } from '../../../src/recon/workbench/upload';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, writeLedger } from '../run/helpers';
-import { approver, memoryStore, reconciler, steppingClock, viewer } from './helpers';
+import { approver, headerAuthenticator, memoryStore, reconciler, steppingClock, viewer } from './helpers';
 
 const SECRET = 'upload-test-secret';
 const ACTORS: Record<string, Actor> = { rita: reconciler, anna: approver, victor: viewer };
@@ -269,12 +268,7 @@ describe('statement upload', () => {
     mkdirSync(inboxDir);
     const app = createWorkbenchApp({
       store: memoryStore(),
-      authenticator: {
-        authenticate: async (request) => {
-          if (request.headers['x-test-user'] !== 'rita') throw new AuthenticationError('no session: sign in first');
-          return reconciler;
-        },
-      },
+      authenticator: headerAuthenticator(),
       clock: steppingClock(),
       csrfSecret: SECRET,
       inbox: new FolderStatementInbox(inboxDir, join(root, 'out')),

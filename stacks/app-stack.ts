@@ -184,7 +184,7 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
     workbenchSessions: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
     // A case's open rows (src/adapters/aws/dynamo-workbench-store.ts) are put before it opens and deleted after it
     // closes (PutItem, DeleteItem); a candidate lookup and a save read the cases' states (BatchGetItem); a save's
-    // transaction ADDs to a counts item (UpdateItem); every index is queried. REC-WB bulk jobs
+    // transaction ADDs to a counts item (UpdateItem); every index is queried. WB-BULK-1 jobs
     // (src/adapters/aws/dynamo-bulk-job-store.ts) are in the same table: created by conditional PutItem, read by
     // Query, leased, recorded and completed by conditional UpdateItem: no further action.
     workbench: {
@@ -212,7 +212,7 @@ export const TABLE_ACCESS: Readonly<Partial<Record<CatalogueFunctionName, TableA
 
 /**
  * Functions Lambda invokes asynchronously (a schedule, an EventBridge rule): each gets the async-invoke dead-letter queue
- * and its key. REC-WB bulk: the workbench, an ALB target, is also invoked by its bulk schedule.
+ * and its key. WB-BULK-1: the workbench, an ALB target, is also invoked by its bulk schedule.
  */
 function isAsyncInvoked(entry: CatalogueEntry): boolean {
   return entry.kind === 'scheduled' || entry.kind === 'event-trigger' || entry.name === WORKBENCH_FUNCTION;
@@ -1166,7 +1166,7 @@ export class AppStack extends LedgerlineStack {
   }
 
   /**
-   * REC-WB bulk: the workbench function every minute with the schedule's own event (functions/reconcile-workbench/schedule.ts),
+   * WB-BULK-1: the workbench function every minute with the schedule's own event (functions/reconcile-workbench/schedule.ts),
    * which it tells from an ALB request by its shape: it works the running bulk jobs, so a job finishes with no page open.
    */
   private workbenchBulkSchedule(messagingKey: string): void {
@@ -1174,7 +1174,7 @@ export class AppStack extends LedgerlineStack {
       fn: WORKBENCH_FUNCTION,
       id: 'workbench-bulk-scheduler',
       invokeSid: 'InvokeWorkbenchBulkAdvance',
-      description: 'Workbench bulk jobs (REC-WB bulk): advance the running jobs with no page open',
+      description: 'Workbench bulk jobs (WB-BULK-1): advance the running jobs with no page open',
       scheduleExpression: BULK_ADVANCE_SCHEDULE,
       input: JSON.stringify(BULK_ADVANCE_EVENT),
     });

@@ -9,7 +9,7 @@
  * configuration names the posting ledger, the reference table and the outbox bucket, an approved
  * write-off posts to them (src/adapters/aws/workbench-ledger.ts); otherwise approving one is refused
  * (503), never resolved with nothing booked. NOTIFY-1: an approved write-off is announced on the
- * event bus (EVENT_BUS_NAME: workbench.write-off-approved). REC-WB bulk: bulk jobs live in the
+ * event bus (EVENT_BUS_NAME: workbench.write-off-approved). WB-BULK-1: bulk jobs live in the
  * workbench table (src/adapters/aws/dynamo-bulk-job-store.ts), advanced by their job pages and by
  * the schedule's event every minute (./schedule.ts), which needs neither secret: it only reads and
  * writes the workbench table.
@@ -72,7 +72,7 @@ const workbenchApp = onceSucceeded(async (): Promise<WorkbenchApp> =>
     clock,
     csrfSecret: await loadCsrfSecret(secrets, config.csrfSecretArn),
     ...(ledger ? { ledger } : {}),
-    // REC-WB bulk: jobs in the workbench table; no background in a Lambda (frozen after each response): each view of a job page advances it a chunk.
+    // WB-BULK-1: jobs in the workbench table; no background in a Lambda (frozen after each response): each view of a job page advances it a chunk.
     bulk: { store: bulkStore },
     ...(inbox ? { inbox } : {}),
   }),

@@ -9,7 +9,7 @@
  * failure the app did not answer becomes a 500 JSON body that names only the request id (details
  * go to the redacting log, never headers: they carry the session cookie).
  *
- * REC-WB bulk: the same function is also invoked every minute by a schedule (./schedule.ts):
+ * WB-BULK-1: the same function is also invoked every minute by a schedule (./schedule.ts):
  * `createWorkbenchFunction` tells that event from an ALB request by its shape and works the running
  * bulk jobs (BulkJobs.advanceUnfinished, the job page's own `advance`) until the time left before
  * the function's timeout (the context's getRemainingTimeInMillis) falls under the reserve, then
@@ -112,7 +112,7 @@ function isAlbEvent(event: unknown): event is ALBEvent {
 }
 
 export interface WorkbenchFunctionDeps extends WorkbenchLambdaDeps {
-  /** REC-WB bulk: the running jobs' advancer (BulkJobs over the workbench's stores). */
+  /** WB-BULK-1: the running jobs' advancer (BulkJobs over the workbench's stores). */
   bulk: { advanceUnfinished(options: AdvanceUnfinishedOptions): Promise<BulkAdvanceSummary> };
   /** Epoch ms (default Date.now): the run's own cap counts from it. */
   now?: () => number;

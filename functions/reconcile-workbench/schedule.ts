@@ -1,5 +1,5 @@
 /**
- * REC-WB bulk on AWS: the schedule that keeps bulk jobs moving with no page open. One definition,
+ * WB-BULK-1 on AWS: the schedule that keeps bulk jobs moving with no page open. One definition,
  * read by the app stack (the EventBridge Scheduler schedule and the input it sends) and by the
  * handler (which tells this event from an ALB request by its shape and how long it may work).
  */

@@ -1,5 +1,5 @@
 /**
- * REC-WB bulk on AWS: the workbench function's scheduled advance, through the REAL handler
+ * WB-BULK-1 on AWS: the workbench function's scheduled advance, through the REAL handler
  * (functions/reconcile-workbench/index.ts, loaded as Lambda loads it, with the function's variables)
  * on the workbench table on dynalite with the rehearsal's transactions. A job is started and its page
  * never viewed: scheduled invocations alone finish it, each case taking the action exactly once;

@@ -116,7 +116,7 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
   });
 });
 
-describe('reconcile-workbench: the ALB request and the bulk schedule, told apart by shape (REC-WB bulk)', () => {
+describe('reconcile-workbench: the ALB request and the bulk schedule, told apart by shape (WB-BULK-1)', () => {
   const SUMMARY: BulkAdvanceSummary = { jobsSeen: 2, chunksWorked: 3, chunksFailed: 0, casesDone: 140, casesFailed: 10, jobsFinished: 1, outOfTime: true };
 
   it('serves an ALB request through the app and never advances jobs for it', async () => {

@@ -88,7 +88,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       'openRowsByReference',
       'bulkRunning',
     ]);
-    // REC-WB bulk: the running jobs, keys only (the scheduled advance reads each job from its partition).
+    // WB-BULK-1: the running jobs, keys only (the scheduled advance reads each job from its partition).
     expect(list(table.config.global_secondary_index as Json[]).find((index) => index.name === 'bulkRunning')).toMatchObject({
       hash_key: 'bulkState',
       range_key: 'bulkSort',
@@ -149,7 +149,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       [[names.ingestBucketArn], { StringLike: { 's3:prefix': ['incoming/statements/*', 'quarantine/recon-*'] } }],
     ]);
     expect(actions.some((action) => /^(sns|states):/.test(action))).toBe(false);
-    // REC-WB bulk: invoked by its schedule too (asynchronously), so a failed run goes to the async-invoke dead-letter queue, and that is all of SQS.
+    // WB-BULK-1: invoked by its schedule too (asynchronously), so a failed run goes to the async-invoke dead-letter queue, and that is all of SQS.
     expect(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('sqs:')))).toEqual([
       { Sid: 'AsyncInvokeDeadLetters', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [names.queueArn(names.asyncInvokeDlqName)] },
     ]);
@@ -158,7 +158,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       { Sid: 'PublishToBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [names.busArn] },
     ]);
     for (const statement of statements.filter((candidate) => candidate.Resource === '*')) expect(statement.Sid).toMatch(/^AwsRequiresWildcard/);
-    // The data key: through DynamoDB (the tables) and S3 (the outbox) only; REC-WB bulk: the messaging key through SQS only (the async dead-letter queue).
+    // The data key: through DynamoDB (the tables) and S3 (the outbox) only; WB-BULK-1: the messaging key through SQS only (the async dead-letter queue).
     const kms = statements.filter((statement) => list(statement.Action).includes('kms:GenerateDataKey'));
     expect(kms.map((statement) => (statement.Condition!.StringEquals as Json)['kms:ViaService'])).toEqual([
       [`dynamodb.${config.region}.amazonaws.com`],
@@ -228,7 +228,7 @@ describe.each(ENVIRONMENTS.map((config) => [config.name, config] as const))('%s'
       expect.arrayContaining([names.name('fn-reconcile-workbench-errors'), names.name('fn-reconcile-workbench-throttles')]),
     );
   });
-  test('REC-WB bulk: a schedule invokes the function every minute with the bulk advance event, through a role that may invoke only it; failed invocations are kept', () => {
+  test('WB-BULK-1: a schedule invokes the function every minute with the bulk advance event, through a role that may invoke only it; failed invocations are kept', () => {
     const fn = only(m, 'aws_lambda_function', (resource) => resource.config.function_name === names.functionName('reconcile-workbench'));
     const schedule = only(m, 'aws_scheduler_schedule', (resource) => resource.config.name === names.name('reconcile-workbench'));
     expect([schedule.config.schedule_expression, schedule.config.state ?? 'ENABLED']).toEqual([BULK_ADVANCE_SCHEDULE, 'ENABLED']);

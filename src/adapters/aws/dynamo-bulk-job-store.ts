@@ -1,5 +1,5 @@
 /**
- * REC-WB bulk: the BulkJobStore on DynamoDB, in the workbench table (TABLES.workbench), one
+ * WB-BULK-1: the BulkJobStore on DynamoDB, in the workbench table (TABLES.workbench), one
  * partition a job, so any Lambda container continues a job another one started:
  *   - `BULK#<jobId>` / `JOB`: the job as created (JSON `job`, without its case ids) and how many chunks;
  *   - `BULK#<jobId>` / `CHUNK#<nnnn>`: a chunk of the job's cases in order (`caseIds`, the first's

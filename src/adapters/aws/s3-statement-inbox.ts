@@ -1,5 +1,5 @@
 /**
- * The workbench's statement upload on AWS (REC-1, REC-RUN-1): the direct variant of the
+ * The workbench's statement upload on AWS (WB-UPLOAD-1, REC-1, REC-RUN-1): the direct variant of the
  * StatementInbox port (src/recon/workbench/upload.ts). The ALB passes a Lambda at most 1 MB of
  * body, so the file never goes through the function:
  *

@@ -291,7 +291,7 @@ export const WORKBENCH_INDEXES = Object.freeze({
   openRowsByAmount: { indexName: 'openRowsByAmount', partitionKey: 'rowKey', sortKey: 'rowAmount' },
   /** Candidates: the open rows of one account, currency and side by normalised reference or batch key. */
   openRowsByReference: { indexName: 'openRowsByReference', partitionKey: 'refKey', sortKey: 'pk' },
-  /** REC-WB bulk: the bulk jobs still running, oldest first (a job's JOB item carries the keys until the job is seen done): the scheduled advancer's list. */
+  /** WB-BULK-1: the bulk jobs still running, oldest first (a job's JOB item carries the keys until the job is seen done): the scheduled advancer's list. */
   bulkRunning: { indexName: 'bulkRunning', partitionKey: 'bulkState', sortKey: 'bulkSort' },
 });
 

@@ -1,5 +1,5 @@
 /**
- * REC-WB bulk: the embedded BulkJobStore, tables in the workbench's own SQLite database
+ * WB-BULK-1: the embedded BulkJobStore, tables in the workbench's own SQLite database
  * (<out>/workbench.db, opened by openWorkbenchDatabase in ./workbench-store.ts), so a job and its
  * per-case results survive a restart of the workbench:
  *   - bulk_jobs: the job as created (JSON), one row a job;

@@ -93,7 +93,7 @@ export interface WorkbenchAppDeps {
   sla?: SlaRules;
   /** A case's neighbours for n / p and for going on after an action (default: the store, when it is one). */
   navigator?: CaseNavigator;
-  /** REC-WB bulk: where bulk jobs are kept (without one, bulk jobs are refused with 503); `background` in a long-running server only. */
+  /** WB-BULK-1: where bulk jobs are kept (without one, bulk jobs are refused with 503); `background` in a long-running server only. */
   bulk?: { store: BulkJobStore } & BulkJobsOptions;
 }
 
@@ -371,7 +371,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   const candidateSource = deps.candidates ?? (isCandidateSource(store) ? store : undefined);
   const navigator = deps.navigator ?? (isNavigator(store) ? store : undefined);
   const slaRules = deps.sla ?? defaultSlaRules();
-  // REC-WB bulk: durable jobs, advanced in the background by a long-running server and a chunk per job-page GET everywhere.
+  // WB-BULK-1: durable jobs, advanced in the background by a long-running server and a chunk per job-page GET everywhere.
   const bulkJobs = deps.bulk ? new BulkJobs(store, deps.bulk.store, () => clock.now(), deps.bulk) : undefined;
   if (bulkJobs) void bulkJobs.resume().catch((error: unknown) => log.error('bulk.resume-failed', { error: String(error) }));
   const bulkJobsOrRefuse = (): BulkJobs => {

@@ -1,5 +1,5 @@
 /**
- * Bulk actions (REC-WB bulk): every case a list filter selects gets one action (assign, comment, or
+ * Bulk actions (WB-BULK-1): every case a list filter selects gets one action (assign, comment, or
  * a resolution other than a manual match), run as a job that records a result per case: each case
  * goes through applyCaseAction at its own current version (role, status, PCI-3, one history event),
  * so a case that cannot take the action is listed as a failure with the reason and the others go on.
@@ -138,7 +138,7 @@ export class BulkJobs {
   }
 
   /**
-   * REC-WB bulk on AWS: works the running jobs' free chunks, one chunk of each job in turn (oldest
+   * WB-BULK-1 on AWS: works the running jobs' free chunks, one chunk of each job in turn (oldest
    * first), each through `advance`'s own path, until none is free or less than `reserveMs` is left.
    * Several runs at once (or with job pages) share the chunks through their leases.
    */

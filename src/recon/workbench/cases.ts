@@ -193,7 +193,7 @@ export interface CaseEvent {
   detail?: string;
   /** ADJ-1: the adjustment this event booked or reversed. */
   adjustmentId?: string;
-  /** REC-WB bulk: the bulk job that made this change (a retried chunk finds it and does not apply the action again). */
+  /** WB-BULK-1: the bulk job that made this change (a retried chunk finds it and does not apply the action again). */
   bulkJobId?: string;
 }
 

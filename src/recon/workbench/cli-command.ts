@@ -258,7 +258,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
         ...(ledger ? { ledger } : {}),
         ...(options.inbox ? { inbox: new (uploadInboxModule().FolderStatementInbox)(options.inbox, options.out) } : {}),
         ...(closedThrough ? { periods: { closedThrough: async () => closedThrough } } : {}),
-        // REC-WB bulk: jobs in workbench.db, advanced in the background here and resumed after a restart.
+        // WB-BULK-1: jobs in workbench.db, advanced in the background here and resumed after a restart.
         bulk: { store: new (bulkStoreModule().SqliteBulkJobStore)(db), background: true },
       });
       if (options.inbox) io.stdout(`upload: statements go to the inbox ${resolve(options.inbox)} (run \`ledgerline inbox --dir ${options.inbox} --out ${options.out}\` to reconcile them)\n`);

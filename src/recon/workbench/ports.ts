@@ -238,7 +238,7 @@ export interface SessionStore {
   takePendingSignIn(state: string): Promise<PendingSignIn | undefined>;
 }
 
-/** One case's result in a bulk job (REC-WB bulk). */
+/** One case's result in a bulk job (WB-BULK-1). */
 export interface BulkItem {
   caseId: string;
   ok: boolean;
@@ -274,7 +274,7 @@ export interface BulkLease {
 }
 
 /**
- * REC-WB bulk: durable, resumable bulk jobs. The cases of a job are split into chunks in order at
+ * WB-BULK-1: durable, resumable bulk jobs. The cases of a job are split into chunks in order at
  * creation; an advancer leases one chunk at a time (conditional: two advancers never hold the same
  * chunk, a lease left by a crashed process expires and the chunk is taken again), records each
  * item's result (the first result of an item stays) and completes the chunk. The job is done when

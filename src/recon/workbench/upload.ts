@@ -1,5 +1,5 @@
 /**
- * Statement upload from the workbench (REC-RUN-1): a file sent from the page goes the same way as
+ * Statement upload from the workbench (WB-UPLOAD-1, REC-RUN-1): a file sent from the page goes the same way as
  * any statement upload, into the inbox folder `ledgerline inbox` watches (embedded mode): written
  * beside it under a name the inbox ignores, flushed, then renamed into place, so the inbox sees
  * it whole or not at all. The page says "queued" until the inbox has taken it, then the run it

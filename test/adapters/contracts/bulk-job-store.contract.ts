@@ -1,5 +1,5 @@
 /**
- * The BulkJobStore contract (REC-WB bulk), run against both adapters (SQLite in memory; DynamoDB on
+ * The BulkJobStore contract (WB-BULK-1), run against both adapters (SQLite in memory; DynamoDB on
  * dynalite with the rehearsal's transactions, on the workbench table): chunks in order, leases
  * conditional (two leasers never hold one chunk, also when they ask at once) and taken again once
  * expired with only the items still without a result, the first result of an item stays, a chunk

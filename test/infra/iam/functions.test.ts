@@ -559,7 +559,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     }
   });
 
-  it('reconcile-workbench (REC-WB bulk): a bulk job is created by the POST and advanced by its page, every call allowed', async () => {
+  it('reconcile-workbench (WB-BULK-1): a bulk job is created by the POST and advanced by its page, every call allowed', async () => {
     const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
     fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
     fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
@@ -606,7 +606,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     expect(sent(page, 'dynamodb', 'UpdateItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench')).length).toBeGreaterThanOrEqual(5);
     expectAllAllowed(page);
   });
-  it("reconcile-workbench (REC-WB bulk): the schedule's event works a job no page viewed (the running jobs from their index, lease, cases read and saved, results, completion), reads no secret, every call allowed", async () => {
+  it("reconcile-workbench (WB-BULK-1): the schedule's event works a job no page viewed (the running jobs from their index, lease, cases read and saved, results, completion), reads no secret, every call allowed", async () => {
     const table = tableName(ENV, 'workbench');
     const cases = new DynamoWorkbenchStore({ client: scope(ENV).dynamo.client, tableName: table });
     const ids = Array.from({ length: 3 }, (_, i) => `exception:statement:iam-scheduled-${i}`);

@@ -1,5 +1,5 @@
 /**
- * Generated scheduled advances (REC-WB bulk on AWS: BulkJobs.advanceUnfinished, what the workbench
+ * Generated scheduled advances (WB-BULK-1 on AWS: BulkJobs.advanceUnfinished, what the workbench
  * function runs every minute) over the embedded stores: several jobs of any size and chunk size
  * (some cases RESOLVED, which refuse an assignment), runs with any time budget (in chunks), a run
  * whose store fails part way (its chunk stays leased), the clock passing the lease now and then.

@@ -1,5 +1,5 @@
 /**
- * Durable bulk jobs through the app (REC-WB bulk):
+ * Durable bulk jobs through the app (WB-BULK-1):
  * - the Lambda case: a job started by one app instance is finished by another over the same store
  *   (SQLite, and DynamoDB on dynalite as deployed), with no background: nothing moves until a job
  *   page is viewed, each view advances one chunk, whichever instance answers, and the failure stays

@@ -1,5 +1,5 @@
 /**
- * Generated schedules of bulk-job advancers (REC-WB bulk) over the embedded stores: any number of
+ * Generated schedules of bulk-job advancers (WB-BULK-1) over the embedded stores: any number of
  * cases (some RESOLVED, which refuse an assignment), any chunk size, three advancers taking turns or
  * running two at once, any of them crashing between saving a case and recording it, the clock
  * jumping past the lease now and then. Whatever the schedule, once the job is driven to its end:

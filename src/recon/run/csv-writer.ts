@@ -87,16 +87,20 @@ function quoted(text: string): string {
  * True when `text` is its own text cell: printable ASCII without quote or comma, a first character
  * that can neither start a formula nor be an apostrophe (plainStart, not '), and a last character
  * that is not a space. One scan, no regex (REC-PERF-1: most cells of a million-row file are ids
- * and references like this); anything else takes textCell's full path.
+ * and references like this); anything else takes textCell's full path. `panGuarded`: the cell also
+ * passes a PAN guard first (results.ts), so what the guard could change is refused too: a backslash
+ * (an escape it decodes) or a 13th digit.
  */
-export function isPlainCell(text: string): boolean {
+export function isPlainCell(text: string, panGuarded = false): boolean {
   const length = text.length;
   if (length === 0) return false;
   const first = text.charCodeAt(0);
   if (!plainStart(first) || first === 0x27 || text.charCodeAt(length - 1) === 0x20) return false;
+  let digits = 0;
   for (let i = 0; i < length; i += 1) {
     const code = text.charCodeAt(i);
     if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x2c) return false;
+    if (panGuarded && (code === 0x5c || (code >= 0x30 && code <= 0x39 && (digits += 1) >= 13))) return false;
   }
   return true;
 }

@@ -6,7 +6,7 @@
 import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import type { ExcludedLine, ExclusionReason } from './bookable';
-import { csvTable, numberCell, textCell } from './csv-writer';
+import { csvTable, isPlainCell, numberCell, textCell } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
 /** `group` (REC-CASE-1): the case group an exception is worked in (UnmatchedItem.group), empty when it stands alone; last, so readers of the older files still read them. */
@@ -173,24 +173,9 @@ export function mayHoldPan(text: string): boolean {
 const reference = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text, 'identifier') : text) : '');
 const freeText = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text) : text) : '');
 
-/**
- * True when `text` is its own cell through either guard (reference/freeText, then textCell): a
- * plain cell (isPlainCell) with neither a backslash nor 13 digits, so the PAN guard cannot change
- * it. One scan for both (REC-PERF-1).
- */
+/** True when `text` is its own cell through either guard (reference/freeText, then textCell): one scan for both (REC-PERF-1). */
 export function isPlainPanFreeCell(text: string): boolean {
-  const length = text.length;
-  // isPlainCell's first and last character rules (plainStart: printable ASCII but = + - @; not ' ; not a trailing space).
-  if (length === 0) return false;
-  const first = text.charCodeAt(0);
-  if (first <= 0x20 || first > 0x7e || first === 0x3d || first === 0x2b || first === 0x2d || first === 0x40 || first === 0x27 || text.charCodeAt(length - 1) === 0x20) return false;
-  let digits = 0;
-  for (let i = 0; i < length; i += 1) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x2c || code === 0x5c) return false;
-    if (code >= 0x30 && code <= 0x39 && (digits += 1) >= 13) return false;
-  }
-  return true;
+  return isPlainCell(text, true);
 }
 
 /** textCell(reference(text)), in one scan for the common plain reference. */

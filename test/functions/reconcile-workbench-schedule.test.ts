@@ -11,7 +11,8 @@ import { useWorkbenchTable } from '../adapters/aws/support/workbench-standin';
 import { DynamoBulkJobStore } from '../../src/adapters/aws/dynamo-bulk-job-store';
 import type { DynamoWorkbenchStore } from '../../src/adapters/aws/dynamo-workbench-store';
 import { BULK_CHUNK_SIZE, BulkJobs, type BulkAdvanceSummary } from '../../src/recon/workbench/bulk';
-import type { Actor, CaseAction, CaseEvent, ExceptionCase } from '../../src/recon/workbench/cases';
+import type { Actor, CaseAction } from '../../src/recon/workbench/cases';
+import { staleOpenCase } from '../recon/workbench/helpers';
 import type { BulkItem, BulkJobStore, BulkLease } from '../../src/recon/workbench/ports';
 import { BULK_ADVANCE_EVENT, BULK_ADVANCE_RESERVE_MS } from '../../functions/reconcile-workbench/schedule';
 
@@ -77,23 +78,7 @@ const RESOLVE: CaseAction = { type: 'resolve', resolution: 'TIMING_DIFFERENCE', 
 
 async function raise(cases: DynamoWorkbenchStore, ids: readonly string[]): Promise<void> {
   for (const caseId of ids) {
-    const next = {
-      caseId,
-      kind: 'exception',
-      runId: 'run-1',
-      asOf: '2026-03-09',
-      side: 'statement',
-      reason: 'STALE',
-      accountId: 'ACC-1',
-      currency: 'EUR',
-      amount: '10.00',
-      ageDays: 3,
-      ledgerEntryIds: [],
-      status: 'OPEN',
-      version: 1,
-      updatedAt: '2026-03-10T10:00:00.000Z',
-    } as ExceptionCase;
-    const event: CaseEvent = { caseId, version: 1, action: 'import', actor: 'import', at: next.updatedAt, to: 'OPEN' };
+    const { next, event } = staleOpenCase(caseId, '2026-03-10T10:00:00.000Z');
     await cases.save(next, event);
   }
 }

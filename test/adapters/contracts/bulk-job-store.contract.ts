@@ -9,7 +9,8 @@
  * advancers work the same chunks at once (leases that expire at once).
  */
 import { BulkJobs } from '../../../src/recon/workbench/bulk';
-import type { Actor, CaseAction, CaseEvent, ExceptionCase } from '../../../src/recon/workbench/cases';
+import type { Actor, CaseAction } from '../../../src/recon/workbench/cases';
+import { staleOpenCase } from '../../recon/workbench/helpers';
 import type { BulkJobStore, BulkLease, NewBulkJob, WorkbenchStore } from '../../../src/recon/workbench/ports';
 
 export interface BulkJobStoreAdapter {
@@ -26,25 +27,7 @@ function newJob(jobId: string, count: number): NewBulkJob {
   return { jobId, actor: RITA, action: COMMENT, filter: 'status=OPEN', caseIds: Array.from({ length: count }, (_, i) => `exception:statement:b${i}`), startedAt: new Date(T0).toISOString() };
 }
 
-function openCase(caseId: string): { next: ExceptionCase; event: CaseEvent } {
-  const next: ExceptionCase = {
-    caseId,
-    kind: 'exception',
-    runId: 'run-1',
-    asOf: '2026-03-09',
-    side: 'statement',
-    reason: 'STALE',
-    accountId: 'ACC-1',
-    currency: 'EUR',
-    amount: '10.00',
-    ageDays: 3,
-    ledgerEntryIds: [],
-    status: 'OPEN',
-    version: 1,
-    updatedAt: new Date(T0).toISOString(),
-  } as ExceptionCase;
-  return { next, event: { caseId, version: 1, action: 'import', actor: 'import', at: next.updatedAt, to: 'OPEN' } };
-}
+const openCase = (caseId: string) => staleOpenCase(caseId, new Date(T0).toISOString());
 
 const item = (caseId: string, ok = true) => ({ caseId, ok, message: ok ? 'OPEN → OPEN, version 2' : 'refused' });
 

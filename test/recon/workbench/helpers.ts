@@ -94,3 +94,24 @@ export function headerAuthenticator(actor: Actor = reconciler, message = 'no ses
     },
   };
 }
+
+/** An open STALE case on ACC-1 as an import raises it, with its raise event (what the bulk job tests act on). */
+export function staleOpenCase(caseId: string, at: string): { next: ExceptionCase; event: CaseEvent } {
+  const next = {
+    caseId,
+    kind: 'exception',
+    runId: 'run-1',
+    asOf: '2026-03-09',
+    side: 'statement',
+    reason: 'STALE',
+    accountId: 'ACC-1',
+    currency: 'EUR',
+    amount: '10.00',
+    ageDays: 3,
+    ledgerEntryIds: [],
+    status: 'OPEN',
+    version: 1,
+    updatedAt: at,
+  } as ExceptionCase;
+  return { next, event: { caseId, version: 1, action: 'import', actor: 'import', at, to: 'OPEN' } };
+}

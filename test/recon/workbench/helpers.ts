@@ -3,6 +3,8 @@ import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { type Actor, type CaseEvent, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import { AuthenticationError, type Authenticator, type Clock } from '../../../src/recon/workbench/ports';
+import type { UploadEnv } from '../../../src/recon/workbench/upload';
+import type { MiddlewareHandler } from 'hono';
 import { SqliteLedgerStore } from '../../../src/adapters/embedded/ledger-store';
 import type { PostingRecord } from '../../../src/ports';
 import type { WorkbenchLedgerDeps } from '../../../src/use-cases/post-adjustment/post-adjustment';
@@ -114,4 +116,15 @@ export function staleOpenCase(caseId: string, at: string): { next: ExceptionCase
     updatedAt: at,
   } as ExceptionCase;
   return { next, event: { caseId, version: 1, action: 'import', actor: 'import', at, to: 'OPEN' } };
+}
+
+/** The upload routes' sign-in as the tests stand it in: the actor named by `x-test-user`, else 401 (UPLOAD_PATHS sit behind the app's own). */
+export function headerSignedIn(actors: Record<string, Actor>): MiddlewareHandler<UploadEnv> {
+  return async (c, next) => {
+    const actor = actors[c.req.header('x-test-user') ?? ''];
+    if (!actor) return c.text('sign in first', 401);
+    c.set('actor', actor);
+    c.set('csrfSubject', actor.user);
+    await next();
+  };
 }

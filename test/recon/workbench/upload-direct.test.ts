@@ -8,7 +8,7 @@
  * storage origin in connect-src and nothing wider.
  */
 import fc from 'fast-check';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { createWorkbenchApp, csrfToken, SECURITY_HEADERS, sameSecret } from '../../../src/recon/workbench/app';
 import { type Actor, WorkbenchError } from '../../../src/recon/workbench/cases';
 import {
@@ -29,7 +29,7 @@ import {
   type UploadStatus,
 } from '../../../src/recon/workbench/upload';
 import { cardPanArb, SAMPLE_PANS } from '../../support/pan-spellings';
-import { approver, headerAuthenticator, memoryStore, reconciler, steppingClock, viewer } from './helpers';
+import { approver, headerAuthenticator, headerSignedIn, memoryStore, reconciler, steppingClock, viewer } from './helpers';
 
 const SECRET = 'direct-upload-secret';
 const LIMIT = 25 * 1024 * 1024;
@@ -145,13 +145,7 @@ function fakeInbox(): DirectStatementInbox & { presigned: DirectUploadFile[]; st
 
 function setUp() {
   const inbox = fakeInbox();
-  const signedIn: MiddlewareHandler<UploadEnv> = async (c, next) => {
-    const actor = ACTORS[c.req.header('x-test-user') ?? ''];
-    if (!actor) return c.text('sign in first', 401);
-    c.set('actor', actor);
-    c.set('csrfSubject', actor.user);
-    await next();
-  };
+  const signedIn = headerSignedIn(ACTORS);
   const app = new Hono<UploadEnv>();
   registerUploadRoutes(app, { inbox, signedIn, csrfToken: (subject) => csrfToken(SECRET, subject), sameSecret, maxBytes: LIMIT });
   const presign = (user: string | undefined, body: unknown, contentType = 'application/json') =>

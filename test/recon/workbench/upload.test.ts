@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { runInbox } from '../../../src/recon/run/inbox';
 import { createWorkbenchApp, csrfToken, SECURITY_HEADERS, sameSecret } from '../../../src/recon/workbench/app';
@@ -26,7 +26,7 @@ import { FolderStatementInbox } from '../../../src/recon/workbench/upload-inbox'
 import { registerUploadRoutes, UPLOAD_CSS, UPLOAD_SCRIPT, UPLOAD_SCRIPT_PATH, UPLOAD_STYLESHEET_PATH, uploadFileName, type UploadEnv } from '../../../src/recon/workbench/upload';
 import { tempDir } from '../../support/runtime';
 import { BAI2_UNKNOWN, CAMT053, writeLedger } from '../run/helpers';
-import { approver, headerAuthenticator, memoryStore, reconciler, steppingClock, viewer } from './helpers';
+import { approver, headerAuthenticator, headerSignedIn, memoryStore, reconciler, steppingClock, viewer } from './helpers';
 
 const SECRET = 'upload-test-secret';
 const ACTORS: Record<string, Actor> = { rita: reconciler, anna: approver, victor: viewer };
@@ -39,13 +39,7 @@ function setUp(maxBytes = LIMIT) {
   mkdirSync(inboxDir);
   const ledger = writeLedger(root);
   const inbox = new FolderStatementInbox(inboxDir, out);
-  const signedIn: MiddlewareHandler<UploadEnv> = async (c, next) => {
-    const actor = ACTORS[c.req.header('x-test-user') ?? ''];
-    if (!actor) return c.text('sign in first', 401);
-    c.set('actor', actor);
-    c.set('csrfSubject', actor.user);
-    await next();
-  };
+  const signedIn = headerSignedIn(ACTORS);
   const app = new Hono<UploadEnv>();
   registerUploadRoutes(app, { inbox, signedIn, csrfToken: (subject) => csrfToken(SECRET, subject), sameSecret, maxBytes });
   const post = async (user: string | undefined, fields: { name?: string; content?: string | Buffer; csrf?: string | null }) => {

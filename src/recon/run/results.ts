@@ -186,15 +186,6 @@ export interface Lookups {
   ledgerEntry(id: string): Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined;
 }
 
-/** Lookups over a run's lines and entries (a RecordedRun is one already: pass it instead of building these two maps again). */
-export function lookupsFor(lines: readonly StatementLine[], entries: readonly LedgerEntry[]): Lookups {
-  const lineById = new Map<string, StatementLine>();
-  for (const line of lines) lineById.set(line.statementLineId, line);
-  const entryById = new Map<string, LedgerEntry>();
-  for (const entry of entries) entryById.set(entry.entryId, entry);
-  return { statementLine: (id) => lineById.get(id), ledgerEntry: (id) => entryById.get(id) };
-}
-
 /** One row per (statement line, ledger entry) pair of a match: a one-to-many match is one row per ledger entry. */
 export function* matchRows(result: MatchResult, lookups: Lookups): Generator<string[]> {
   for (const match of result.matches) {

@@ -32,6 +32,7 @@ import { BadInputError } from '../../recon/run/errors';
 import { countExcluded, splitBookable, type ExcludedLine } from '../../recon/run/bookable';
 import { canonicalAccount } from '../../recon/run/account-registry';
 import { statementIdentity, type StatementIdentity } from '../../recon/run/statement-identity';
+import { runLookups, unmatchedLedgerIds, type RunLookups } from '../../recon/run/run-lookups';
 import { balanceCheck, canonicalResult, countResult, defaultAsOf, type RunSummary, type StatementFileSummary } from '../../recon/run/results';
 import {
   ReconcileConfigError,
@@ -376,7 +377,7 @@ export function runRecord<Ref>(
   recordedAt: Date,
   inputs: readonly AdmittedInput<Ref>[],
   result: MatchResult,
-  ledgerEntry: (entryId: string) => LedgerEntry | undefined,
+  lookups: Pick<RunLookups, 'ledgerEntry'> & Partial<Pick<RunLookups, 'statementLine'>>,
 ): RunRecord {
   let length = 0;
   for (const m of result.matches) length += m.ledgerEntryIds.length;
@@ -385,8 +386,8 @@ export function runRecord<Ref>(
     length,
     *[Symbol.iterator]() {
       for (const m of result.matches) {
-        // A match lies in one (account, currency) partition: its entries share the first one's account (one lookup a match).
-        const accountId = ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
+        // A match lies in one (account, currency) partition: its entries share its statement lines' account (one lookup a match).
+        const accountId = (m.statementLineIds.length > 0 ? lookups.statementLine?.(m.statementLineIds[0]!)?.accountId : undefined) ?? lookups.ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
         for (const entryId of m.ledgerEntryIds) yield { accountId, entryId, matchId: m.matchId };
       }
     },
@@ -528,10 +529,8 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     },
     { type: 'run.recorded', runId, at: recordedAt.toISOString(), registry: ports.registry.location, store: ports.results.location },
   ];
-  const lineById = new Map<string, StatementLine>();
-  for (const line of statementLines) lineById.set(line.statementLineId, line);
-  const entryById = new Map<string, LedgerEntry>();
-  for (const entry of ledgerEntries) entryById.set(entry.entryId, entry);
+  // REC-PERF-1: no million-entry maps; the sinks ask for lines by id and for the unmatched ledger items' entries.
+  const lookups = runLookups(statementLines, ledgerEntries, unmatchedLedgerIds(result));
   const run: RecordedRun = {
     runId,
     asOf,
@@ -541,12 +540,12 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     statementLines,
     ledgerEntries,
     fileOf: (id) => runScope.fileOfLine.get(id) ?? runScope.fileOfLine.get(id.slice(0, id.indexOf(':') + 1)) ?? '',
-    statementLine: (id) => lineById.get(id),
-    ledgerEntry: (id) => entryById.get(id),
+    statementLine: lookups.statementLine,
+    ledgerEntry: lookups.ledgerEntry,
     audit,
   };
   await ports.announce?.prepare(run);
-  const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, run.ledgerEntry));
+  const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, lookups));
   await ports.announce?.committed(run).catch((error: Error) => progress(`warning: run ${runId} is committed but was not announced yet (${error.message}); it is announced at the next run`));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

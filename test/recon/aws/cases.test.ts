@@ -4,11 +4,12 @@
  * importCasesStep (RaiseCases) imports it into DynamoWorkbenchStore once per run: raise, a retry
  * is a no-op, a later run of the same account clears what it no longer reports.
  */
+import { runLookups } from '../../../src/recon/run/run-lookups';
 import { readFileSync } from 'node:fs';
 import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
 import { importCasesStep, keys, matchStep, normaliseStep, summariseStep, type RunConfig } from '../../../src/recon/run/aws/steps';
 import { importRunCasesFile, runCasesFile, runCasesFileOfResult, statementLineFacts, type RunCasesFile } from '../../../src/recon/run/aws/run-cases';
-import { exceptionRows, lookupsFor, matchRows } from '../../../src/recon/run/results';
+import { exceptionRows, matchRows } from '../../../src/recon/run/results';
 import type { LedgerEntry, MatchResult, UnmatchedItem } from '../../../src/recon/types';
 import fc from 'fast-check';
 import type { StatementLine } from '../../../src/recon/types';
@@ -157,7 +158,7 @@ describe('RaiseCases: summarise → cases.json → the workbench', () => {
           ),
           unmatched,
         };
-        const lookups = lookupsFor(statementLines, entries);
+        const lookups = runLookups(statementLines, entries, []);
         const run = { runId: 'r', asOf: '2026-01-10', at: NOW.toISOString(), statementAccounts: ['ACC-1'], lines: statementLines };
         const direct = runCasesFileOfResult(run, result, lookups.ledgerEntry);
         // The rows summarise writes, with each exception's group as a cell after the columns.

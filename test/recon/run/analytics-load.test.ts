@@ -5,6 +5,7 @@
  * line breaks, surrounding blanks, full-width signs or format characters; empty text is NULL;
  * amounts exact. A failing load leaves no rows and no load files behind.
  */
+import { runLookups } from '../../../src/recon/run/run-lookups';
 import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { redactPans } from '../../../src/domain/pan';
 import { DUCKDB_FILE, loadRun } from '../../../src/recon/run/analytics-store';
 import { queryStore } from '../../support/analytics-store';
-import { exceptionRows, lookupsFor, matchRows, type RunSummary } from '../../../src/recon/run/results';
+import { exceptionRows, matchRows, type RunSummary } from '../../../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
 
 jest.setTimeout(120_000);
@@ -127,7 +128,7 @@ describe('the analytics store bulk load', () => {
           })),
         ];
         const result: MatchResult = { matches, unmatched };
-        const lookups = lookupsFor(lines, entries);
+        const lookups = runLookups(lines, entries, []);
         const parquetDir = join(out, 'staging', 'parquet');
         const load = await loadRun(
           out,
@@ -244,7 +245,7 @@ describe('the analytics store bulk load', () => {
             fileOf: () => 'f',
             ledgerEntries: [],
             result: { matches: [], unmatched: [] },
-            lookups: lookupsFor(lines, []),
+            lookups: runLookups(lines, [], []),
             parquetDir,
           },
           { runIds: new Set(), runDir: () => undefined },

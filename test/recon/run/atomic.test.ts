@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadRun } from '../../../src/recon/run/analytics-store';
 import { queryStore } from '../../support/analytics-store';
-import { lookupsFor } from '../../../src/recon/run/results';
+import { runLookups } from '../../../src/recon/run/run-lookups';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 import { RunRegistry } from '../../../src/recon/run/registry';
 import { tempDir } from '../../support/runtime';
@@ -163,7 +163,7 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
         fileOf: () => '',
         ledgerEntries: [],
         result: { matches: [], unmatched: [] },
-        lookups: lookupsFor([], []),
+        lookups: runLookups([], [], []),
         parquetDir: join(root, 'orphan-run', 'parquet'),
       },
       { runIds: new Set([first.summary.runId]), runDir: (runId) => (runId === 'run-orphan' ? join(root, 'orphan-run') : join(out, 'runs', runId)) },

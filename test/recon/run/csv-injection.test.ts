@@ -5,6 +5,7 @@
  * asserts no cell would be evaluated by a spreadsheet, except a plain decimal in a numeric column.
  * The neutralisation is reversible: the workbench import reads back exactly what was written.
  */
+import { runLookups } from '../../../src/recon/run/run-lookups';
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { openMemoryDatabase } from '../../support/memory-database';
 import { SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import { csvTable, decodeCsvText, isCanonicalDecimal, numberCell, textCell } from '../../../src/recon/run/csv-writer';
 import { LOAD_TABLES } from '../../../src/recon/run/aws/steps';
-import { EXCEPTION_COLUMNS, exceptionRows, lookupsFor, MATCH_COLUMNS, matchRows, renderExceptionsCsv, renderMatchesCsv } from '../../../src/recon/run/results';
+import { EXCEPTION_COLUMNS, exceptionRows, MATCH_COLUMNS, matchRows, renderExceptionsCsv, renderMatchesCsv } from '../../../src/recon/run/results';
 import { casesCsv, CASES_CSV_COLUMNS, createWorkbenchApp } from '../../../src/recon/workbench/app';
 import type { ExceptionCase } from '../../../src/recon/workbench/cases';
 import { importNewRuns } from '../../../src/recon/workbench/import-run';
@@ -179,7 +180,7 @@ describe('the one CSV writer (REC-OUT-1)', () => {
   it('matches.csv, exceptions.csv and the Redshift load files carry no formula (generated runs)', () => {
     fc.assert(
       fc.property(hostileRun, ({ statementLines, ledgerEntries, result }) => {
-        const lookups = lookupsFor(statementLines, ledgerEntries);
+        const lookups = runLookups(statementLines, ledgerEntries, []);
         const matches = assertFormulaSafe(renderMatchesCsv(result, lookups), MATCH_COLUMNS, ['confidence']);
         const exceptions = assertFormulaSafe(renderExceptionsCsv(result, lookups), EXCEPTION_COLUMNS, ['ageDays', 'amount']);
         // Every row is there, and every cell reads back as what the run holds.

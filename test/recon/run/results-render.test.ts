@@ -4,20 +4,10 @@
  * (formula starts, quotes, commas, line breaks, card-like references, other scripts' digits); and
  * the PAN guard's pre-check (mayHoldPan) never skips a text the guard would change (REC-PAN-1).
  */
+import { runLookups } from '../../../src/recon/run/run-lookups';
 import fc from 'fast-check';
 import { redactPans } from '../../../src/domain/pan';
-import {
-  EXCEPTIONS_CSV,
-  exceptionRows,
-  exceptionsCsvChunks,
-  exceptionsCsvRecords,
-  lookupsFor,
-  MATCHES_CSV,
-  matchesCsvChunks,
-  matchesCsvRecords,
-  matchRows,
-  mayHoldPan,
-} from '../../../src/recon/run/results';
+import { EXCEPTIONS_CSV, exceptionRows, exceptionsCsvChunks, exceptionsCsvRecords, MATCHES_CSV, matchesCsvChunks, matchesCsvRecords, matchRows, mayHoldPan } from '../../../src/recon/run/results';
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 
@@ -105,7 +95,7 @@ describe('results files rendered fast, the same text', () => {
   it('matchesCsvChunks and exceptionsCsvChunks join to the one writer’s rendering of matchRows / exceptionRows (generated hostile runs)', () => {
     fc.assert(
       fc.property(run, ({ lines, entries, result }) => {
-        const lookups = lookupsFor(lines, entries);
+        const lookups = runLookups(lines, entries, []);
         expect([...matchesCsvChunks(result, lookups)].join('')).toBe(MATCHES_CSV.render(matchRows(result, lookups)));
         expect([...exceptionsCsvChunks(result, lookups)].join('')).toBe(EXCEPTIONS_CSV.render(exceptionRows(result, lookups)));
         // The case group is the last cell of every exception row (REC-CASE-1), '' when it stands alone.
@@ -119,7 +109,7 @@ describe('results files rendered fast, the same text', () => {
   it('matchesCsvRecords and exceptionsCsvRecords are the header and then one piece per record of the same text (generated hostile runs)', () => {
     fc.assert(
       fc.property(run, ({ lines, entries, result }) => {
-        const lookups = lookupsFor(lines, entries);
+        const lookups = runLookups(lines, entries, []);
         const cases = [
           { records: [...matchesCsvRecords(result, lookups)], table: MATCHES_CSV, rows: [...matchRows(result, lookups)] },
           { records: [...exceptionsCsvRecords(result, lookups)], table: EXCEPTIONS_CSV, rows: [...exceptionRows(result, lookups)] },
@@ -151,11 +141,11 @@ describe('results files rendered fast, the same text', () => {
       matches: lines.map((line, i) => ({ matchId: `m-${i}`, ruleId: 'exact', confidence: 1, status: 'confirmed', statementLineIds: [line.statementLineId], ledgerEntryIds: [`L-${i}`] })),
       unmatched: [],
     };
-    const pieces = [...matchesCsvChunks(result, lookupsFor(lines, []))];
+    const pieces = [...matchesCsvChunks(result, runLookups(lines, [], []))];
     expect(pieces.length).toBeGreaterThan(1);
     for (const piece of pieces) expect(piece.endsWith('\n')).toBe(true);
     for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeGreaterThanOrEqual(1 << 20);
-    expect(pieces.join('')).toBe(MATCHES_CSV.render(matchRows(result, lookupsFor(lines, []))));
+    expect(pieces.join('')).toBe(MATCHES_CSV.render(matchRows(result, runLookups(lines, [], []))));
   });
 });
 

@@ -51,6 +51,7 @@ import type { WorkbenchStore } from '../../workbench/ports';
 import { parseAccountRegistry } from '../account-registry';
 import { countExcluded, type ExcludedLine, type ExclusionReason } from '../bookable';
 import { balanceCheck, canonicalResult, countResult, type BalanceCheck, type RunSummary } from '../results';
+import { runLookups, unmatchedLedgerIds } from '../run-lookups';
 import type { ObjectRef } from './objects';
 import { redshiftLoadSql } from './redshift-load';
 import { keys, s3ResultSink } from './result-sink';
@@ -348,7 +349,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
 
   // Last: claim the content hash, then each new statement's identity (conditional puts: a
   // concurrent run of the same content, or of the same statements in other bytes, that claimed first wins).
-  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, () => undefined));
+  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, { ledgerEntry: () => undefined }));
   try {
     await registry.commit();
   } catch (error) {
@@ -447,10 +448,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   rulesFromConfig(event.config); // a bad configuration fails before anything is written
   const { manifest, lines, entries, result } = await collectRun(ctx, event.analyticsBucket, runId);
   const presented = canonicalResult(result);
-  const lineById = new Map<string, StatementLine>();
-  for (const line of lines) lineById.set(line.statementLineId, line);
-  const entryById = new Map<string, LedgerEntry>();
-  for (const entry of entries) entryById.set(entry.entryId, entry);
+  const lookups = runLookups(lines, entries, unmatchedLedgerIds(presented));
   const counts = countResult(presented);
   // A manifest an older normalise wrote has no summary: the run fails (its claim released), the file can be uploaded again.
   if (!manifest.summary)
@@ -470,8 +468,8 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     statementLines: lines,
     ledgerEntries: entries,
     fileOf: () => file,
-    statementLine: (id) => lineById.get(id),
-    ledgerEntry: (id) => entryById.get(id),
+    statementLine: lookups.statementLine,
+    ledgerEntry: lookups.ledgerEntry,
     audit: [],
   };
   const registry = s3ClaimRegistry(ctx.s3, {
@@ -484,7 +482,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   const results = s3ResultSink(ctx.s3, { bucket, source: manifest.source, contentHash: manifest.contentHash, statementAccounts: manifest.statements.map((statement) => statement.accountId) });
   // The run's content claim (normalise's), held still, and the ledger entries it matched.
   const registryRecord = {
-    ...runRecord(runId, manifest.asOf, recordedAt, [], presented, (id) => entryById.get(id)),
+    ...runRecord(runId, manifest.asOf, recordedAt, [], presented, lookups),
     files: [{ contentHash: manifest.contentHash, runId, file, format: manifest.format, statementLines: manifest.statementLines }],
   };
   // NOTIFY-1: the run's announcement, prepared before the commit (RaiseCases publishes it once the run is committed and loaded).

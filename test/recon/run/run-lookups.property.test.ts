@@ -1,0 +1,113 @@
+/**
+ * REC-PERF-1: runLookups answers every id exactly as a full index (one Map per side, the last row
+ * of an id winning) would, whatever the ids look like and however the lines are ordered: the
+ * parsers' `<hash>:<statement>:<line>` ids in order, shuffled, with gaps, with a prefix split in
+ * two runs, other id shapes, duplicates; and ledger entries asked for whether expected or not.
+ */
+import fc from 'fast-check';
+import { runLookups, unmatchedLedgerIds } from '../../../src/recon/run/run-lookups';
+import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';
+
+const line = (statementLineId: string, n: number): StatementLine =>
+  ({ statementLineId, format: 'mt940', statementId: 's', accountId: `A${n % 3}`, currency: 'EUR', amount: `${n}.00`, bookingDate: null, valueDate: null, position: {} }) as StatementLine;
+const entry = (entryId: string, n: number): LedgerEntry => ({ entryId, accountId: `A${n % 3}`, currency: 'EUR', amount: `${n}.00`, bookingDate: '2025-01-01' }) as LedgerEntry;
+
+/** A parser-shaped statement: `<hash>:<statement>:<first + i>` for i < count. */
+const statementIds = fc
+  .record({ hash: fc.constantFrom('0a1b2c3d4e5f', 'ffffffffffff', 'abc'), statement: fc.nat(5), first: fc.nat(3), count: fc.nat(12) })
+  .map(({ hash, statement, first, count }) => Array.from({ length: count }, (_, i) => `${hash}:${statement}:${first + i}`));
+const oddId = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('x', ':', '::', 'a:', ':7', 'a:b:', 'a:b:c', 'a:1:01', 'a:1:1e3', 'a:1:99999999999999999', '0a1b2c3d4e5f:0:0'));
+
+const lineIdLists = fc
+  .tuple(fc.array(statementIds, { maxLength: 5 }), fc.array(oddId, { maxLength: 4 }), fc.boolean(), fc.boolean(), fc.boolean())
+  .chain(([statements, odd, shuffle, dropSome, duplicate]) =>
+    fc.tuple(fc.constant(statements.flat()), fc.constant(odd), fc.constant(shuffle), fc.constant(dropSome), fc.constant(duplicate), fc.array(fc.nat(), { minLength: 64, maxLength: 64 })),
+  )
+  .map(([ids, odd, shuffle, dropSome, duplicate, noise]) => {
+    let all = [...ids];
+    // Odd ids anywhere in the list.
+    odd.forEach((id, i) => all.splice(noise[i]! % (all.length + 1), 0, id));
+    if (dropSome) all = all.filter((_, i) => noise[(i + 7) % 64]! % 5 !== 0);
+    // Line ids are unique in a run (the matcher refuses a duplicate); a duplicate here is only a copy
+    // of the list with one id repeated, checked by the test below.
+    if (duplicate && all.length > 0) all.push(all[noise[11]! % all.length]!);
+    if (shuffle) for (let i = all.length - 1; i > 0; i -= 1) [all[i], all[noise[i % 64]! % (i + 1)]] = [all[noise[i % 64]! % (i + 1)]!, all[i]!];
+    return all;
+  });
+
+describe('runLookups', () => {
+  it('property: answers every line id (and ids it does not hold) as a full index would', () => {
+    fc.assert(
+      fc.property(lineIdLists, fc.array(oddId, { maxLength: 6 }), (listed, probes) => {
+        const ids = [...new Set(listed)];
+        const lines = ids.map(line);
+        const full = new Map<string, StatementLine>();
+        for (const l of lines) full.set(l.statementLineId, l);
+        const lookups = runLookups(lines, [], []);
+        for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
+          expect(lookups.statementLine(id)).toBe(full.get(id));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: answers every entry id as a full index would, whether it was expected or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('e1', 'e2', 'e3', 'E-0001', '', 'x:1', 'e10'), { maxLength: 12 }),
+        fc.subarray(['e1', 'e2', 'e10', 'nope', '']),
+        fc.boolean(),
+        (entryIds, expected, expectedFirst) => {
+          const entries = entryIds.map(entry);
+          const full = new Map<string, LedgerEntry>();
+          for (const e of entries) full.set(e.entryId, e);
+          const lookups = runLookups([], entries, expected);
+          const probes = ['e1', 'e2', 'e3', 'E-0001', '', 'x:1', 'e10', 'nope'];
+          // Ask in either order: expected ids first, or an unexpected id first (which builds the full index).
+          for (const id of expectedFirst ? probes : [...probes].reverse()) expect(lookups.ledgerEntry(id)).toBe(full.get(id));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('property: with an id given twice (which the matcher refuses), the answer is a line of that id', () => {
+    fc.assert(
+      fc.property(lineIdLists, (ids) => {
+        const lines = ids.map(line);
+        const lookups = runLookups(lines, [], []);
+        for (const id of ids) expect(lookups.statementLine(id)?.statementLineId).toBe(id);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a run of parser-shaped lines in order never builds the full line index', () => {
+    const lines = Array.from({ length: 2000 }, (_, i) => line(`0a1b2c3d4e5f:${Math.floor(i / 100)}:${(i % 100) + 1}`, i));
+    const seen: string[] = [];
+    // A Proxy over the list records which indexes are read: a full index reads all 2000 lines again.
+    const recorded = new Proxy(lines, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) seen.push(key);
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const lookups = runLookups(recorded, [], []);
+    seen.length = 0;
+    for (const l of lines.slice(0, 500)) expect(lookups.statementLine(l.statementLineId)).toBe(l);
+    expect(seen.length).toBe(500);
+  });
+
+  it('unmatchedLedgerIds lists the unmatched ledger items only, in order', () => {
+    const result = {
+      matches: [],
+      unmatched: [
+        { side: 'statement', id: 's1' },
+        { side: 'ledger', id: 'e2' },
+        { side: 'ledger', id: 'e1' },
+      ],
+    } as unknown as MatchResult;
+    expect(unmatchedLedgerIds(result)).toEqual(['e2', 'e1']);
+  });
+});

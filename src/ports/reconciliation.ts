@@ -165,4 +165,19 @@ export interface ResultSink {
 /** A committed run's result → workbench cases (REC-CASE-1). */
 export interface CaseSink {
   record(run: RecordedRun): Promise<void>;
+  /**
+   * REC-PERF-1: starts raising the run's cases while its results are staged and its registry
+   * commits, kept invisible until `commit` (called once the registry has committed); `abort` (the
+   * run was not committed) leaves the cases as they were. A sink without it is recorded after the
+   * registry commits.
+   */
+  prepare?(run: RecordedRun): PreparedCases;
+}
+
+/** A run's cases raised but not yet visible (CaseSink.prepare). */
+export interface PreparedCases {
+  /** Makes them visible; rejects (the cases are then not raised) if raising them failed. */
+  commit(): Promise<void>;
+  /** Leaves the cases as they were before; never rejects. */
+  abort(): Promise<void>;
 }

@@ -5,13 +5,28 @@
  * files the run wrote. The import is once per run (the store's run marker), so the workbench's own
  * catch-up import of the same run directory changes nothing.
  *
- * REC-PERF-1: the cases are built over the run's one index of its lines and entries
- * (RecordedRun.statementLine / ledgerEntry), never a second one; a run the store already imported
- * is not built again.
+ * REC-PERF-1:
+ * - the cases are built over the run's one index of its lines and entries
+ *   (RecordedRun.statementLine / ledgerEntry), never a second one; a run the store already imported
+ *   is not built again;
+ * - `prepare` writes a large run's cases on their own thread (./case-import.thread.ts) while the run
+ *   stages its results and commits its registry: one write transaction, held open until the run
+ *   says commit (the registry committed) or abort, so the cases are never visible for a run that
+ *   was not committed. A run of fewer cases than `threadFrom` (where a thread costs more than it
+ *   saves) is written on the run's thread at commit, as `record` does.
  */
-import type { CaseSink, RecordedRun } from '../../ports/reconciliation';
-import { importRunResult } from '../../recon/workbench/import-cases';
-import { openWorkbenchDatabase, SqliteWorkbenchStore } from './workbench-store';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { CaseSink, PreparedCases, RecordedRun } from '../../ports/reconciliation';
+import { applyRunCases, runCasesOf, type RunCases } from '../../recon/workbench/import-cases';
+import type { CaseImportDecision, CaseImportReply } from './case-import.thread';
+import { nextMessage, startThread } from './threads';
+import { openWorkbenchDatabase, SqliteWorkbenchStore, WORKBENCH_DB_FILE } from './workbench-store';
+
+/** From this many cases a run's cases are written on their own thread (REC-PERF-1). */
+export const CASE_THREAD_FROM = 20_000;
+const CASE_IMPORT_THREAD = `${__dirname}/case-import.thread.ts`;
 
 /** The accounts of the run's statements (a handful of distinct strings, one pass). */
 function statementAccounts(run: RecordedRun): Set<string> {
@@ -25,28 +40,120 @@ function statementAccounts(run: RecordedRun): Set<string> {
   return accounts;
 }
 
-export function workbenchCaseSink(out: string): CaseSink {
+/** The run's cases, built over its own index; undefined when the store imported the run before. */
+function casesToImport(out: string, run: RecordedRun): RunCases | undefined {
+  if (existsSync(join(out, WORKBENCH_DB_FILE))) {
+    const db = openWorkbenchDatabase(out);
+    try {
+      // The run marker decides (applyImport is once per run); this only spares building a run's cases twice.
+      if (new SqliteWorkbenchStore(db).hasImported(run.runId)) return undefined;
+    } finally {
+      db.close();
+    }
+  }
+  return runCasesOf({
+    runId: run.runId,
+    asOf: run.asOf,
+    recordedAt: run.recordedAt.toISOString(),
+    summary: run.summary,
+    result: run.result,
+    statementLine: (id) => run.statementLine(id),
+    ledgerEntry: (id) => run.ledgerEntry(id),
+    statementLines: run.statementLines,
+    coveredAccounts: statementAccounts(run),
+  });
+}
+
+async function applyHere(out: string, cases: RunCases): Promise<void> {
+  const db = openWorkbenchDatabase(out);
+  try {
+    await applyRunCases(new SqliteWorkbenchStore(db), cases);
+  } finally {
+    db.close();
+  }
+}
+
+/** The workbench holds no case and no imported run (what a rolled-back first import leaves). */
+function holdsNothing(out: string): boolean {
+  const db = openWorkbenchDatabase(out);
+  try {
+    return db.prepare('SELECT (SELECT count(*) FROM cases) + (SELECT count(*) FROM imported_runs)').pluck().get() === 0;
+  } finally {
+    db.close();
+  }
+}
+
+const isReply = (message: unknown): message is CaseImportReply => typeof message === 'object' && message !== null && 'state' in message;
+
+/**
+ * The cases applied on their own thread, held until commit or abort. An aborted run into an --out
+ * that had no workbench yet leaves none (the thread created it).
+ */
+function preparedOnThread(out: string, cases: RunCases): PreparedCases {
+  const file = join(out, WORKBENCH_DB_FILE);
+  const created = !existsSync(file);
+  const worker: Worker = startThread(CASE_IMPORT_THREAD, { out, cases });
+  // The thread never keeps the process alive by itself: a run that ends without a decision rolls its cases back.
+  worker.unref();
+  const ready = nextMessage(worker, isReply);
+  ready.catch(() => undefined);
+  let decided: Promise<CaseImportReply> | undefined;
+  const decide = (decision: CaseImportDecision['decision']): Promise<CaseImportReply> => {
+    decided ??= (async () => {
+      worker.ref();
+      try {
+        const first = await ready;
+        if (first.state !== 'ready') return first;
+        const reply = nextMessage(worker, isReply);
+        worker.postMessage({ decision } satisfies CaseImportDecision);
+        return await reply;
+      } finally {
+        worker.unref();
+      }
+    })();
+    return decided;
+  };
+  return {
+    async commit() {
+      const reply = await decide('commit');
+      if (reply.state === 'failed') throw new Error(reply.message);
+      if (reply.state !== 'done' || !reply.committed) throw new Error('the workbench import was not committed');
+    },
+    async abort() {
+      await decide('abort').catch(() => undefined);
+      await worker.terminate();
+      // The thread created the workbench and its transaction was rolled back: remove what is left, if it holds nothing.
+      if (created && existsSync(file) && holdsNothing(out)) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    },
+  };
+}
+
+/**
+ * The case sink of `out`. `threadFrom`: from this many cases a run's cases are written on their own
+ * thread (default CASE_THREAD_FROM; never with LEDGERLINE_MAIN_THREAD=1, which keeps every command
+ * on one thread).
+ */
+export function workbenchCaseSink(out: string, options: { threadFrom?: number; env?: NodeJS.ProcessEnv } = {}): CaseSink {
+  const threadFrom = (options.env ?? process.env).LEDGERLINE_MAIN_THREAD === '1' ? Number.POSITIVE_INFINITY : (options.threadFrom ?? CASE_THREAD_FROM);
   return {
     async record(run: RecordedRun): Promise<void> {
-      const db = openWorkbenchDatabase(out);
+      const cases = casesToImport(out, run);
+      if (cases) await applyHere(out, cases);
+    },
+    prepare(run: RecordedRun): PreparedCases {
+      let cases: RunCases | undefined;
       try {
-        const store = new SqliteWorkbenchStore(db);
-        // The run marker decides (applyImport is once per run); this only spares building a run's cases twice.
-        if (store.hasImported(run.runId)) return;
-        await importRunResult(store, {
-          runId: run.runId,
-          asOf: run.asOf,
-          recordedAt: run.recordedAt.toISOString(),
-          summary: run.summary,
-          result: run.result,
-          statementLine: (id) => run.statementLine(id),
-          ledgerEntry: (id) => run.ledgerEntry(id),
-          statementLines: run.statementLines,
-          coveredAccounts: statementAccounts(run),
-        });
-      } finally {
-        db.close();
+        cases = casesToImport(out, run);
+      } catch (error) {
+        // Raised at commit, as record's failure would be: the run itself goes on.
+        return { commit: () => Promise.reject(error), abort: () => Promise.resolve() };
       }
+      if (!cases) return { commit: () => Promise.resolve(), abort: () => Promise.resolve() };
+      if (cases.incoming.length < threadFrom) {
+        const here = cases;
+        return { commit: () => applyHere(out, here), abort: () => Promise.resolve() };
+      }
+      return preparedOnThread(out, cases);
     },
   };
 }

@@ -75,6 +75,12 @@ export interface ReconcileOptions {
   notifyState?: string;
   /** The notify outbox's clock (default: `now`). */
   outboxNow?: () => Date;
+  /**
+   * REC-PERF-1: from this many workbench cases a run raises them on their own thread while it
+   * stages and commits its results (default CASE_THREAD_FROM, 20,000; fewer are raised after the
+   * registry commits, on the run's thread).
+   */
+  caseThreadFrom?: number;
 }
 
 /** A run was committed and is the current one. */
@@ -281,7 +287,7 @@ async function reconcileWithLedger(
           },
         },
         results: outDirResultSink(out, { hooks: options.hooks as OutDirHooks | undefined, progress }),
-        cases: workbenchCaseSink(out),
+        cases: workbenchCaseSink(out, { threadFrom: options.caseThreadFrom }),
         now,
         progress,
         hooks: options.hooks,

@@ -18,7 +18,8 @@
  *              the registry stages the run); the results are published, then the registry commits,
  *              then the analytics commit (REC-OUT-3). A failure before the registry commit undoes
  *              all of it; after it, the run is committed and the sink catches up later. Then the
- *              CaseSink, if any.
+ *              CaseSink's cases become visible, if any (prepared beside the recording where the
+ *              sink can: REC-PERF-1).
  *
  * Before recording, the ResultSink is aligned with the registry (what an interrupted run left goes).
  * Nothing new (every statement a re-upload): no run, the current results stay (REC-OUT-2).
@@ -44,6 +45,7 @@ import {
   type ResultSink,
   type RunRecord,
   type RunRegistry,
+  type StagedResults,
   type StatementSource,
 } from '../../ports/reconciliation';
 
@@ -404,13 +406,23 @@ export function runRecord<Ref>(
 
 /**
  * Phase 4 (record): stage the results, stage the registry, publish, commit the registry, settle
- * the analytics (REC-OUT-3), then raise the cases. Returns where the results were published.
+ * the analytics (REC-OUT-3), then raise the cases: a sink that prepares them (CaseSink.prepare)
+ * builds them beside all of that and makes them visible only now; if the run is not committed they
+ * are dropped. Returns where the results were published.
  */
 export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry' | 'results' | 'cases' | 'hooks' | 'progress'>, run: RecordedRun, registryRecord: RunRecord): Promise<string> {
   const progress = ports.progress ?? (() => undefined);
   const since = performance.now();
   const took = (): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-  const staged = await ports.results.stage(run);
+  // A case sink that can prepares the cases beside the staging and the commit (REC-PERF-1); they become visible only after the registry commits.
+  const preparedCases = ports.cases?.prepare?.(run);
+  let staged: StagedResults;
+  try {
+    staged = await ports.results.stage(run);
+  } catch (error) {
+    await preparedCases?.abort();
+    throw error;
+  }
   progress(`results staged at ${ports.results.location} (${took()})`);
   let committed = false;
   try {
@@ -423,13 +435,16 @@ export async function record<Ref>(ports: Pick<ReconcileRunPorts<Ref>, 'registry'
     progress(`run ${run.runId} committed (${took()})`);
     await staged.settle(progress);
     // The run is committed: a case sink that fails is reported, and catches up from the run's results later.
-    await ports.cases
-      ?.record(run)
-      .catch((error: Error) => progress(`warning: run ${run.runId} is committed but its cases were not raised (${error.message}); the workbench imports them when it next opens`));
-    if (ports.cases) progress(`cases raised in the workbench (${took()})`);
+    if (ports.cases) {
+      await (preparedCases ? preparedCases.commit() : ports.cases.record(run)).then(
+        () => progress(`cases raised in the workbench (${took()})`),
+        (error: Error) => progress(`warning: run ${run.runId} is committed but its cases were not raised (${error.message}); the workbench imports them when it next opens`),
+      );
+    }
     return location;
   } finally {
     if (!committed) {
+      await preparedCases?.abort();
       await ports.registry.rollback();
       await staged.abort();
     }

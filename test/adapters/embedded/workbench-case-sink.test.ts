@@ -5,11 +5,17 @@
  * maps of the run's lines and entries, and the accounts of every line) on generated runs: the same
  * cases, history and run statistics, byte for byte; the same run recorded again changes nothing;
  * a later run of fewer exceptions clears the rest in both.
+ *
+ * `prepare` (a large run's cases written on their own thread while the run records its results):
+ * once committed, the same store as `record`; nothing of the run is visible to another reader
+ * before the commit; an abort leaves the store as it was (and no workbench where there was none); a
+ * thread that fails is reported at commit, never as an abort's failure.
  */
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { workbenchCaseSink } from '../../../src/adapters/embedded/recon-cases';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import type { RecordedRun } from '../../../src/ports/reconciliation';
@@ -175,5 +181,102 @@ describe('the embedded case sink (workbench.db)', () => {
     expect(used).toBeGreaterThan(0);
     await sink.record(run);
     expect(run.lookups()).toBe(used);
+  });
+});
+
+describe('prepare: the cases written beside the recording, visible only at commit (REC-PERF-1)', () => {
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'workbench-case-prepare-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** Whether another connection can take the store's write lock now (the thread holds it while its cases are uncommitted). */
+  const writeLockFree = (out: string): boolean => {
+    const db = new Database(join(out, 'workbench.db'), { timeout: 0 });
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+      throw error;
+    } finally {
+      db.close();
+    }
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Until the thread holds the write lock, then as long as it keeps holding it (at most `hold` ms): a thread that committed early lets go. */
+  async function whileHeld(out: string, hold: number): Promise<void> {
+    for (const until = Date.now() + 10_000; writeLockFree(out);) {
+      if (Date.now() > until) throw new Error('the case thread never took the write lock');
+      await sleep(10);
+    }
+    for (const until = Date.now() + hold; Date.now() < until && !writeLockFree(out);) await sleep(25);
+  }
+
+  // Three generated runs (a fixed seed): each thread costs a start-up, so fewer than the property above.
+  const runs = fc.sample(fc.array(fateArb, { minLength: 5, maxLength: 40 }), { numRuns: 3, seed: 2026 });
+
+  it.each([
+    ['on its own thread', 0],
+    ["on the run's thread (under the threshold)", 1_000_000],
+  ])('%s: committed, the store is the one record() makes; before the commit another reader sees none of it', async (_where, threadFrom) => {
+    for (const [i, fates] of runs.entries()) {
+      const sinkOut = join(root, `prepared-${threadFrom}-${i}`);
+      const plainOut = join(root, `recorded-${threadFrom}-${i}`);
+      const earlier = recordedRun('run-0', fates.slice(0, 3));
+      const run = recordedRun('run-1', fates);
+      const sink = workbenchCaseSink(sinkOut, { threadFrom, env: {} });
+      await sink.record(earlier);
+      await workbenchCaseSink(plainOut).record(earlier);
+      const before = dump(sinkOut);
+      const prepared = sink.prepare!(run);
+      // While the run records its results, a reader (the workbench) still sees the store as it was.
+      if (threadFrom === 0) {
+        await whileHeld(sinkOut, 600);
+        expect(writeLockFree(sinkOut)).toBe(false);
+      }
+      expect(dump(sinkOut)).toBe(before);
+      await prepared.commit();
+      await workbenchCaseSink(plainOut).record(run);
+      expect(dump(sinkOut)).toBe(dump(plainOut));
+    }
+  });
+
+  it('aborted: an existing store stays as it was; where there was no workbench, none is left', async () => {
+    const out = join(root, 'existing');
+    const sink = workbenchCaseSink(out, { threadFrom: 0, env: {} });
+    await sink.record(recordedRun('run-0', runs[0]!));
+    const before = dump(out);
+    const prepared = sink.prepare!(recordedRun('run-1', runs[1]!));
+    await prepared.abort();
+    expect(dump(out)).toBe(before);
+
+    const fresh = join(root, 'fresh');
+    mkdirSync(fresh);
+    const abandoned = workbenchCaseSink(fresh, { threadFrom: 0, env: {} }).prepare!(recordedRun('run-1', runs[2]!));
+    await abandoned.abort();
+    expect(existsSync(join(fresh, 'workbench.db'))).toBe(false);
+  });
+
+  it('a thread that cannot write is reported at commit, and an abort of it still settles', async () => {
+    // --out lies under a plain file: the thread cannot create the store.
+    writeFileSync(join(root, 'plain'), 'not a directory');
+    const out = join(root, 'plain', 'out');
+    const sink = workbenchCaseSink(out, { threadFrom: 0, env: {} });
+    await expect(sink.prepare!(recordedRun('run-1', runs[0]!)).commit()).rejects.toThrow(/ENOTDIR|not a directory|unable to open/i);
+    await expect(sink.prepare!(recordedRun('run-2', runs[1]!)).abort()).resolves.toBeUndefined();
+  });
+
+  it("LEDGERLINE_MAIN_THREAD=1 keeps the cases on the run's thread: nothing is written before the commit", async () => {
+    const out = join(root, 'main-thread');
+    mkdirSync(out);
+    const prepared = workbenchCaseSink(out, { threadFrom: 0, env: { LEDGERLINE_MAIN_THREAD: '1' } }).prepare!(recordedRun('run-1', runs[0]!));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A thread would have created the store by now; the run's thread writes it only at commit.
+    expect(existsSync(join(out, 'workbench.db'))).toBe(false);
+    await prepared.commit();
+    expect(existsSync(join(out, 'workbench.db'))).toBe(true);
   });
 });

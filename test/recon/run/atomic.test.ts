@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import Database from 'better-sqlite3';
 import { loadRun } from '../../../src/recon/run/analytics-store';
 import { queryStore } from '../../support/analytics-store';
 import { runLookups } from '../../../src/recon/run/run-lookups';
@@ -97,31 +98,36 @@ async function snapshot(out: string) {
   return { listing: listing(out), runs, rows: store[0]?.n ?? 0 };
 }
 
-describe('atomic results', () => {
+describe.each([
+  ['the cases raised after the commit', undefined],
+  ['the cases on their own thread (REC-PERF-1)', 0],
+])('atomic results, %s', (_cases, caseThreadFrom) => {
   it.each(Object.keys(failurePoints))('a failure %s into a fresh --out leaves no results, no registry, no rows', async (point) => {
-    const out = join(root, `fresh-${point.replace(/\W+/g, '-')}`);
-    await expect(reconcile(options(out, [CAMT053, MT940], failurePoints[point]))).rejects.toThrow(InjectedFailure);
+    const out = join(root, `fresh-${caseThreadFrom ?? 'after'}-${point.replace(/\W+/g, '-')}`);
+    await expect(reconcile({ ...options(out, [CAMT053, MT940], failurePoints[point]), caseThreadFrom })).rejects.toThrow(InjectedFailure);
     const after = await snapshot(out);
     expect(after.runs).toBe(0);
     expect(after.rows).toBe(0);
     expect(after.listing).toEqual([]);
-    for (const name of ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson', 'current', 'runs/', 'registry.db']) expect(after.listing).not.toContain(name);
+    for (const name of ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson', 'current', 'runs/', 'registry.db', 'workbench.db']) expect(after.listing).not.toContain(name);
   });
 
   it.each(Object.keys(failurePoints))('a failure %s over an earlier run leaves that run exactly as it was', async (point) => {
-    const out = join(root, `existing-${point.replace(/\W+/g, '-')}`);
+    const out = join(root, `existing-${caseThreadFrom ?? 'after'}-${point.replace(/\W+/g, '-')}`);
     const first = await reconciled(options(out, [MT940]));
     const before = await snapshot(out);
+    const cases = workbenchState(out);
     const files = Object.fromEntries(['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson'].map((name) => [name, read(join(out, name))]));
 
-    await expect(reconcile(options(out, [CAMT053, BAI2], failurePoints[point]))).rejects.toThrow(InjectedFailure);
+    await expect(reconcile({ ...options(out, [CAMT053, BAI2], failurePoints[point]), caseThreadFrom })).rejects.toThrow(InjectedFailure);
 
     expect(await snapshot(out)).toEqual(before);
+    expect(workbenchState(out)).toEqual(cases);
     expect(readlinkSync(join(out, 'current'))).toBe(join('runs', first.summary.runId));
     for (const [name, content] of Object.entries(files)) expect(read(join(out, name))).toBe(content);
 
     // And the same inputs go through afterwards: nothing of the failed run was registered.
-    const retry = await reconciled(options(out, [CAMT053, BAI2]));
+    const retry = await reconciled({ ...options(out, [CAMT053, BAI2]), caseThreadFrom });
     expect(retry.summary.reuploaded).toEqual([]);
     expect(retry.summary.statementLines).toBe(19);
   });
@@ -179,8 +185,10 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
 const KILL_POINTS = ['afterWrite:matches.csv', 'afterWrite:audit.ndjson', 'afterAnalytics', 'beforeSwap', 'beforeRegistryCommit', 'afterRegistryCommit'] as const;
 
 /** Starts the stop-at child and SIGKILLs it once it reports the point; resolves with what it printed and how it ended. */
-function killAt(point: string, out: string, statements: string[]): Promise<{ reached: boolean; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'stop-at.ts'), JSON.stringify({ point, out, statements, ledger })], { stdio: ['ignore', 'pipe', 'pipe'] });
+function killAt(point: string, out: string, statements: string[], caseThreadFrom?: number): Promise<{ reached: boolean; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'stop-at.ts'), JSON.stringify({ point, out, statements, ledger, caseThreadFrom })], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let reached = false;
@@ -217,5 +225,43 @@ describe('kill -9 at each step of the commit (REC-OUT-3)', () => {
     expect(next.committed).toBe(!registryCommitted);
     await expectInLine(out);
     expect(registryRuns(out)).toHaveLength(2);
+  });
+});
+
+/** The runs the workbench imported, and its cases (what finance sees). */
+function workbenchState(out: string): { runs: string[]; cases: string } {
+  const db = new Database(join(out, 'workbench.db'), { readonly: true });
+  try {
+    return {
+      runs: db.prepare('SELECT run_id FROM imported_runs ORDER BY run_id').pluck().all() as string[],
+      cases: JSON.stringify(db.prepare('SELECT case_id, version, status FROM cases ORDER BY case_id').all()),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('kill -9 with the cases on their own thread (REC-PERF-1, REC-OUT-3)', () => {
+  it.each(['beforeRegistryCommit', 'afterRegistryCommit'] as const)('killed %s: the workbench holds no case of the killed run, and the earlier cases as they were', async (point) => {
+    const out = join(root, `kill-cases-${point}`);
+    const first = await reconciled({ ...options(out, [MT940]), caseThreadFrom: 0 });
+    const before = workbenchState(out);
+    expect(before.runs).toEqual([first.summary.runId]);
+    const killed = await killAt(point, out, [CAMT053, BAI2], 0);
+    expect(killed).toMatchObject({ reached: true, signal: 'SIGKILL' });
+    // The thread's transaction was never committed: at either point the cases commit only after the registry, once the run goes on.
+    expect(workbenchState(out)).toEqual(before);
+    expect(registryRuns(out)).toHaveLength(point === 'afterRegistryCommit' ? 2 : 1);
+  });
+
+  it("a run not killed raises its cases on the thread: the same workbench as on the run's thread", async () => {
+    const threaded = join(root, 'cases-threaded');
+    const inline = join(root, 'cases-inline');
+    for (const statements of [[MT940], [CAMT053, BAI2]]) {
+      await reconciled({ ...options(threaded, statements), caseThreadFrom: 0 });
+      await reconciled({ ...options(inline, statements), caseThreadFrom: Number.POSITIVE_INFINITY });
+    }
+    expect(workbenchState(threaded)).toEqual(workbenchState(inline));
+    expect(workbenchState(threaded).runs).toHaveLength(2);
   });
 });

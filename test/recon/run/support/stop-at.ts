@@ -13,6 +13,8 @@ interface Args {
   out: string;
   statements: string[];
   ledger: string;
+  /** ReconcileOptions.caseThreadFrom (0: the cases on their own thread). */
+  caseThreadFrom?: number;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -34,7 +36,7 @@ const hooks: ReconcileOptions['hooks'] = {
   afterRegistryCommit: () => stopHere('afterRegistryCommit'),
 };
 
-reconcile({ statements: args.statements, ledger: { file: args.ledger }, out: args.out, hooks, now: () => new Date('2026-01-01T00:00:00Z') }).then(
+reconcile({ statements: args.statements, ledger: { file: args.ledger }, out: args.out, hooks, now: () => new Date('2026-01-01T00:00:00Z'), caseThreadFrom: args.caseThreadFrom }).then(
   () => {
     writeSync(1, 'COMPLETED\n');
   },

@@ -1,0 +1,54 @@
+/**
+ * The embedded case sink's thread (REC-PERF-1, REC-CASE-1): applies a run's cases (RunCases, built
+ * on the run's thread from its own index) to <out>/workbench.db inside one write transaction, and
+ * holds it open until the run says whether its registry committed: `commit` makes the cases
+ * visible, `abort` (or the run's thread going away) rolls them back. So the workbench's 10^5-case
+ * import and its list and search indexes are written while the run stages its results and commits,
+ * and are never visible for a run that was not committed.
+ *
+ * Messages: in  workerData { out, cases }; then { decision: 'commit' | 'abort' }
+ *           out { state: 'ready' } once applied; { state: 'done', committed } or { state: 'failed', message }
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RunCases } from '../../recon/workbench/import-cases';
+import { applyRunCases } from '../../recon/workbench/import-cases';
+import { openWorkbenchDatabase, SqliteWorkbenchStore } from './workbench-store';
+
+export type CaseImportReply = { state: 'ready' } | { state: 'done'; committed: boolean } | { state: 'failed'; message: string };
+export type CaseImportDecision = { decision: 'commit' | 'abort' };
+
+function decision(): Promise<CaseImportDecision['decision']> {
+  return new Promise((resolve) => {
+    const onMessage = (message: CaseImportDecision): void => {
+      parentPort!.off('message', onMessage);
+      parentPort!.off('close', onClose);
+      resolve(message.decision === 'commit' ? 'commit' : 'abort');
+    };
+    const onClose = (): void => resolve('abort');
+    parentPort!.on('message', onMessage);
+    parentPort!.on('close', onClose);
+  });
+}
+
+async function main(): Promise<void> {
+  const port = parentPort!;
+  const { out, cases } = workerData as { out: string; cases: RunCases };
+  const db = openWorkbenchDatabase(out);
+  try {
+    const store = new SqliteWorkbenchStore(db);
+    db.exec('BEGIN IMMEDIATE');
+    // The run marker decides (the import is once per run); a run imported before changes nothing.
+    if (!store.hasImported(cases.runId)) await applyRunCases(store, cases);
+    port.postMessage({ state: 'ready' } satisfies CaseImportReply);
+    const what = await decision();
+    db.exec(what === 'commit' ? 'COMMIT' : 'ROLLBACK');
+    port.postMessage({ state: 'done', committed: what === 'commit' } satisfies CaseImportReply);
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    port.postMessage({ state: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies CaseImportReply);
+  } finally {
+    db.close();
+  }
+}
+
+void main();

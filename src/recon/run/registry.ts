@@ -59,8 +59,8 @@ export interface MatchedLedgerEntry {
   matchId: string;
 }
 
-/** Matched ledger entries written per INSERT statement (3 bound values each; SQLite allows 32,766 a statement). */
-const MATCHED_PER_INSERT = 256;
+/** Matched ledger entries per stored block (one row holds an account's entries of a run, up to this many). */
+const BLOCK_ENTRIES = 8192;
 
 function schema(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS runs (
@@ -92,33 +92,46 @@ function schema(db: Database.Database): void {
       run_id TEXT NOT NULL,
       match_id TEXT NOT NULL,
       PRIMARY KEY (account_id, entry_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS reconciled_ledger_blocks (
+      account_id TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      block INTEGER NOT NULL,
+      entry_ids TEXT NOT NULL,
+      match_ids TEXT NOT NULL,
+      PRIMARY KEY (account_id, run_id, block)
     ) WITHOUT ROWID;`);
 }
 
 /**
- * The run's matched ledger entries, MATCHED_PER_INSERT rows a statement (one call into SQLite per
- * batch, not per row; the run id bound once per batch), the rest one by one; one values array,
- * reused. A million entries: about a thousand statements in the run's one transaction.
+ * The run's matched ledger entries, as blocks: per account, up to BLOCK_ENTRIES entry ids and their
+ * match ids a row (two JSON arrays, in the order the run produced them). A million entries are
+ * some hundreds of rows instead of a million B-tree inserts (REC-PERF-1). Registries written
+ * before hold one row per entry in reconciled_ledger_entries; both are read. An entry given twice
+ * is stored twice; its first match is the one that counts (reconciledLedgerKeys holds it once).
  */
 function stageMatched(db: Database.Database, runId: string, matched: Iterable<MatchedLedgerEntry>): void {
-  const row = '(?, ?, @runId, ?)';
-  const many = db.prepare(`INSERT OR IGNORE INTO reconciled_ledger_entries (account_id, entry_id, run_id, match_id) VALUES ${new Array<string>(MATCHED_PER_INSERT).fill(row).join(', ')}`);
-  const values: string[] = new Array<string>(MATCHED_PER_INSERT * 3);
-  const named = { runId };
-  let n = 0;
+  const insert = db.prepare('INSERT INTO reconciled_ledger_blocks (account_id, run_id, block, entry_ids, match_ids) VALUES (?, ?, ?, ?, ?)');
+  const open = new Map<string, { block: number; entryIds: string[]; matchIds: string[] }>();
+  const flush = (accountId: string, pending: { block: number; entryIds: string[]; matchIds: string[] }): void => {
+    insert.run(accountId, runId, pending.block, JSON.stringify(pending.entryIds), JSON.stringify(pending.matchIds));
+    pending.block += 1;
+    pending.entryIds = [];
+    pending.matchIds = [];
+  };
+  let lastAccount: string | undefined;
+  let lastPending: { block: number; entryIds: string[]; matchIds: string[] } | undefined;
   for (const m of matched) {
-    values[n] = m.accountId;
-    values[n + 1] = m.entryId;
-    values[n + 2] = m.matchId;
-    n += 3;
-    if (n === values.length) {
-      many.run(values, named);
-      n = 0;
-    }
+    // Matches come account by account: the last account is most often the one wanted.
+    let pending = lastAccount === m.accountId ? lastPending : open.get(m.accountId);
+    if (pending === undefined) open.set(m.accountId, (pending = { block: 0, entryIds: [], matchIds: [] }));
+    lastAccount = m.accountId;
+    lastPending = pending;
+    pending.entryIds.push(m.entryId);
+    pending.matchIds.push(m.matchId);
+    if (pending.entryIds.length === BLOCK_ENTRIES) flush(m.accountId, pending);
   }
-  if (n === 0) return;
-  const one = db.prepare(`INSERT OR IGNORE INTO reconciled_ledger_entries (account_id, entry_id, run_id, match_id) VALUES ${row}`);
-  for (let i = 0; i < n; i += 3) one.run(values[i], values[i + 1], values[i + 2], named);
+  for (const [accountId, pending] of open) if (pending.entryIds.length > 0) flush(accountId, pending);
 }
 
 export class RunRegistry {
@@ -174,7 +187,11 @@ export class RunRegistry {
     const keys = new Set<string>();
     if (!db) return keys;
     const select = db.prepare('SELECT entry_id FROM reconciled_ledger_entries WHERE account_id = ?').pluck();
-    for (const accountId of accountIds) for (const entryId of select.all(accountId) as string[]) keys.add(`${accountId}\u0000${entryId}`);
+    const blocks = db.prepare('SELECT entry_ids FROM reconciled_ledger_blocks WHERE account_id = ?').pluck();
+    for (const accountId of accountIds) {
+      for (const entryId of select.all(accountId) as string[]) keys.add(`${accountId}\u0000${entryId}`);
+      for (const block of blocks.all(accountId) as string[]) for (const entryId of JSON.parse(block) as string[]) keys.add(`${accountId}\u0000${entryId}`);
+    }
     return keys;
   }
 

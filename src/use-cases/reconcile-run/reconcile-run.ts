@@ -317,6 +317,18 @@ export async function scope<Ref>(
   };
 }
 
+/**
+ * The file of a line id, from scope's map (one entry per file's id prefix, plus lines whose id does
+ * not carry their file's prefix): the id's own entry, else its prefix's. While the map holds no more
+ * entries than the `prefixes` (the files' distinct id prefixes), the full id is not looked up: a
+ * million lines, a million hashed ids spared (REC-PERF-1).
+ */
+export function fileOfLineId(fileOfLine: ReadonlyMap<string, string>, prefixes: number): (statementLineId: string) => string {
+  const byPrefix = (id: string): string => fileOfLine.get(id.slice(0, id.indexOf(':') + 1)) ?? '';
+  if (fileOfLine.size <= prefixes) return byPrefix;
+  return (id) => fileOfLine.get(id) ?? byPrefix(id);
+}
+
 /** Phase 3 (match): the ONE matcher, its result in canonical order. */
 export function match(runScope: Pick<RunScope, 'bookable' | 'ledgerEntries' | 'asOf'>, rules: RuleSet): MatchResult {
   return canonicalResult(matchAll(runScope.bookable, runScope.ledgerEntries, rules, runScope.asOf));
@@ -554,7 +566,7 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     result,
     statementLines,
     ledgerEntries,
-    fileOf: (id) => runScope.fileOfLine.get(id) ?? runScope.fileOfLine.get(id.slice(0, id.indexOf(':') + 1)) ?? '',
+    fileOf: fileOfLineId(runScope.fileOfLine, new Set(inputs.map((input) => `${input.contentHash.slice(0, 12)}:`)).size),
     statementLine: lookups.statementLine,
     ledgerEntry: lookups.ledgerEntry,
     audit,

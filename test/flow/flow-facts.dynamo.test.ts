@@ -68,7 +68,7 @@ beforeAll(async () => {
   standIn = new DynamoStandIn(Array.from({ length: STATES }, (_, state) => FLOW_TABLES.map((table) => standInTable(tableName(state + 1, table), table))).flat(), TEST_AWS.region);
   await standIn.start();
   front = await serveDynamo((operation, body) => standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>));
-  dynamo = { client: new DynamoDBClient({ ...TEST_AWS, endpoint: front.endpoint }) };
+  dynamo = { client: new DynamoDBClient({ ...TEST_AWS, endpoint: front.endpoint, requestHandler: front.requestHandler }) };
   s3dir = mkdtempSync(join(tmpdir(), 'ledgerline-flow-s3rver-'));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver') as new (options: Record<string, unknown>) => typeof s3rver;

@@ -89,7 +89,8 @@ const idsOf = (prefix: string, count: number) => Array.from({ length: count }, (
 async function expectOnce(cases: DynamoWorkbenchStore, jobId: string, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
     const events = (await cases.history(id)).filter((event) => event.bulkJobId === jobId);
-    expect([id, events.length, (await cases.get(id))!.status, (await cases.get(id))!.version]).toEqual([id, 1, 'RESOLVED', 2]);
+    const stored = (await cases.get(id))!;
+    expect([id, events.length, stored.status, stored.version]).toEqual([id, 1, 'RESOLVED', 2]);
   }
 }
 

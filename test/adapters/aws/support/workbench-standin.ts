@@ -60,7 +60,7 @@ export class WorkbenchStandIn {
       if (response.status === 200) this.itemsRead += itemsReadBy(operation, response.body);
       return response;
     });
-    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, maxAttempts: 1 });
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, requestHandler: this.front.requestHandler, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {

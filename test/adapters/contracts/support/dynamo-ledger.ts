@@ -79,7 +79,7 @@ export class DynamoLedgerTable {
   async start(): Promise<void> {
     await this.standIn.start();
     this.front = await serveDynamo((operation, body) => this.handle(operation, body));
-    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, maxAttempts: 1 });
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, requestHandler: this.front.requestHandler, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {

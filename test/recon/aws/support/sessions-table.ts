@@ -39,7 +39,7 @@ export class SessionTables {
   async start(): Promise<void> {
     await this.standIn.start();
     this.front = await serveDynamo((operation, body) => this.standIn.handle(operation, body, JSON.parse(body) as Record<string, unknown>));
-    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, maxAttempts: 1 });
+    this.client = new DynamoDBClient({ ...TEST_AWS, endpoint: this.front.endpoint, requestHandler: this.front.requestHandler, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {

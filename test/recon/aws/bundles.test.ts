@@ -12,13 +12,20 @@ const RECON_FUNCTIONS = ['reconcile-cases', 'reconcile-match', 'reconcile-normal
 
 describe('reconciliation function bundles', () => {
   const outDir = tempDir('recon-bundles-');
+  /** Each function bundled once for this file (every cold start below is a fresh process, so one build serves every case). */
+  const built = new Map<string, ReturnType<typeof bundleFunction>>();
+  const bundled = (name: string): ReturnType<typeof bundleFunction> => {
+    let result = built.get(name);
+    if (!result) built.set(name, (result = bundleFunction(name, join(outDir, name))));
+    return result;
+  };
 
   it('are entry points the bundler finds', () => {
     expect(functionNames()).toEqual(expect.arrayContaining(RECON_FUNCTIONS));
   });
 
   it.each(RECON_FUNCTIONS)('%s bundles without native modules and exports a handler', (name) => {
-    const { outFile, metafile } = bundleFunction(name, join(outDir, name));
+    const { outFile, metafile } = bundled(name);
     const inputs = Object.keys(metafile?.inputs ?? {});
     expect(inputs.some((input) => /duckdb|better-sqlite3/.test(input))).toBe(false);
     const environment = {
@@ -31,12 +38,12 @@ describe('reconciliation function bundles', () => {
   });
 
   it('reconcile-cases fails fast at cold start without its workbench table', () => {
-    const { outFile } = bundleFunction('reconcile-cases', join(outDir, 'cases-missing'));
+    const { outFile } = bundled('reconcile-cases');
     expect(coldStart(outFile, { WORKBENCH_TABLE: undefined })).toEqual({ error: expect.stringContaining('function reconcile-cases: missing environment variables: WORKBENCH_TABLE') });
   });
 
   it('reconcile-trigger fails fast at cold start without its state machine', () => {
-    const { outFile } = bundleFunction('reconcile-trigger', join(outDir, 'trigger-missing'));
+    const { outFile } = bundled('reconcile-trigger');
     expect(coldStart(outFile, { RECONCILIATION_STATE_MACHINE_ARN: undefined })).toEqual({
       error: expect.stringContaining('function reconcile-trigger: missing environment variables: RECONCILIATION_STATE_MACHINE_ARN'),
     });

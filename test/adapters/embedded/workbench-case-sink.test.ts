@@ -269,14 +269,34 @@ describe('prepare: the cases written beside the recording, visible only at commi
     await expect(sink.prepare!(recordedRun('run-2', runs[1]!)).abort()).resolves.toBeUndefined();
   });
 
-  it("LEDGERLINE_MAIN_THREAD=1 keeps the cases on the run's thread: nothing is written before the commit", async () => {
-    const out = join(root, 'main-thread');
+  it.each([
+    ['LEDGERLINE_MAIN_THREAD=1', { threadFrom: 0, env: { LEDGERLINE_MAIN_THREAD: '1' } }],
+    ['a run of more rows than threadUpToRows (memory: REC-PERF-1)', { threadFrom: 0, threadUpToRows: 9, env: {} }],
+  ])("%s: the cases are built and written on the run's thread at commit, the store the same as record() makes", async (_why, options) => {
+    const out = join(root, 'on-commit');
+    const recorded = join(root, 'recorded');
     mkdirSync(out);
-    const prepared = workbenchCaseSink(out, { threadFrom: 0, env: { LEDGERLINE_MAIN_THREAD: '1' } }).prepare!(recordedRun('run-1', runs[0]!));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const run = recordedRun('run-1', runs[0]!);
+    expect(run.statementLines.length + run.ledgerEntries.length).toBeGreaterThan(9);
+    const prepared = workbenchCaseSink(out, options).prepare!(run);
+    // Nothing was built ahead: no lookup of the run's lines or entries before the commit.
+    expect(run.lookups()).toBe(0);
+    await sleep(300);
     // A thread would have created the store by now; the run's thread writes it only at commit.
     expect(existsSync(join(out, 'workbench.db'))).toBe(false);
     await prepared.commit();
-    expect(existsSync(join(out, 'workbench.db'))).toBe(true);
+    await workbenchCaseSink(recorded).record(run);
+    expect(dump(out)).toBe(dump(recorded));
+  });
+
+  it('a run of at most threadUpToRows rows goes on the thread', async () => {
+    const out = join(root, 'within');
+    mkdirSync(out);
+    const run = recordedRun('run-1', runs[0]!);
+    const prepared = workbenchCaseSink(out, { threadFrom: 0, threadUpToRows: run.statementLines.length + run.ledgerEntries.length, env: {} }).prepare!(run);
+    // The thread takes the store's write lock (the run's thread would not, before the commit).
+    await whileHeld(out, 0);
+    await prepared.commit();
+    expect((JSON.parse(dump(out)) as unknown[][])[3]).toEqual([{ run_id: 'run-1' }]);
   });
 });

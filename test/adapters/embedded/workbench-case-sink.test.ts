@@ -193,7 +193,9 @@ describe('prepare: the cases written beside the recording, visible only at commi
 
   /** Whether another connection can take the store's write lock now (the thread holds it while its cases are uncommitted). */
   const writeLockFree = (out: string): boolean => {
-    const db = new Database(join(out, 'workbench.db'), { timeout: 0 });
+    // Never creates the store: before the thread has, the lock is free (and the store is the thread's to create).
+    if (!existsSync(join(out, 'workbench.db'))) return true;
+    const db = new Database(join(out, 'workbench.db'), { timeout: 0, fileMustExist: true });
     try {
       db.exec('BEGIN IMMEDIATE');
       db.exec('ROLLBACK');
@@ -208,7 +210,7 @@ describe('prepare: the cases written beside the recording, visible only at commi
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
   /** Until the thread holds the write lock, then as long as it keeps holding it (at most `hold` ms): a thread that committed early lets go. */
   async function whileHeld(out: string, hold: number): Promise<void> {
-    for (const until = Date.now() + 10_000; writeLockFree(out);) {
+    for (const until = Date.now() + 30_000; writeLockFree(out);) {
       if (Date.now() > until) throw new Error('the case thread never took the write lock');
       await sleep(10);
     }

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import type { FSWatcher } from 'node:fs';
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync, watch } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DB_FILE } from '../../src/adapters/embedded/database';
 import { partitionDirs } from '../../src/runtime/state-layout';
@@ -197,6 +197,33 @@ const POLL_MS = 5;
  * Runs the CLI with `args` and kills it with SIGKILL at the first moment `target.inspect()`
  * finds its point, inspected with the process frozen. Rejects if the run ends first.
  */
+/**
+ * Blocks until every thread of `pid` is stopped (state T or t in /proc/<pid>/task/<tid>/stat), at
+ * most 5 s; where /proc is not there (not Linux), returns at once. A thread that has exited is
+ * stopped enough.
+ */
+function waitStopped(pid: number): void {
+  const tasks = `/proc/${pid}/task`;
+  if (!existsSync(tasks)) return;
+  const until = Date.now() + 5000;
+  for (;;) {
+    let running = false;
+    for (const tid of readdirSync(tasks)) {
+      let stat: string;
+      try {
+        stat = readFileSync(join(tasks, tid, 'stat'), 'utf8');
+      } catch {
+        continue;
+      }
+      // The state follows the command name, which is in parentheses and may hold spaces.
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X') running = true;
+    }
+    if (!running) return;
+    if (Date.now() > until) throw new Error(`process ${pid} did not stop within 5 s of SIGSTOP`);
+  }
+}
+
 export function killAt<T>(args: string[], target: KillTarget<T>): Promise<Landing<T>> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -213,6 +240,9 @@ export function killAt<T>(args: string[], target: KillTarget<T>): Promise<Landin
       busy = true;
       try {
         child.kill('SIGSTOP');
+        // kill() only queues the signal: inspect once every thread of the process has stopped, or
+        // a thread still running (the partition workers are threads) commits after the inspection.
+        waitStopped(child.pid!);
         inspections += 1;
         const found = target.inspect();
         if (found !== undefined) {

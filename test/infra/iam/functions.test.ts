@@ -133,6 +133,25 @@ async function trackedDecline(env: string, authorizationId: string): Promise<Led
   return declined;
 }
 
+/** An open statement-side case of the IAM bulk scenarios: the i-th, of -(i + 1).00 GBP. */
+function openIamCase(caseId: string, reason: string, i: number): ExceptionCase {
+  return {
+    caseId,
+    kind: 'exception',
+    runId: 'run-iam',
+    side: 'statement',
+    reason,
+    accountId: 'SETTLE-GBP-001',
+    currency: 'GBP',
+    amount: `-${i + 1}.00`,
+    ageDays: 1,
+    ledgerEntryIds: [],
+    status: 'OPEN',
+    version: 1,
+    updatedAt: '2026-11-06T08:00:00.000Z',
+  };
+}
+
 describe(`IAM contract: the fused hot path (${FUSED}, FUSE-1)`, () => {
   it('ingest (Pipe enrichment, FR1): no AWS call of its own', async () => {
     const record: DynamoDBRecord = {
@@ -563,22 +582,8 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
     fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
     fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
-    const raised = (i: number): ExceptionCase => ({
-      caseId: `exception:statement:iam-bulk-${i}`,
-      kind: 'exception',
-      runId: 'run-iam',
-      side: 'statement',
-      reason: 'IAM_BULK',
-      accountId: 'SETTLE-GBP-001',
-      currency: 'GBP',
-      amount: `-${i + 1}.00`,
-      ageDays: 1,
-      ledgerEntryIds: [],
-      status: 'OPEN',
-      version: 1,
-      updatedAt: '2026-11-06T08:00:00.000Z',
-    });
-    for (let i = 0; i < 3; i += 1) await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(raised(i)) }));
+    for (let i = 0; i < 3; i += 1)
+      await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(openIamCase(`exception:statement:iam-bulk-${i}`, 'IAM_BULK', i)) }));
     const now = Date.now();
     await signedIn({ sessionId: 'rita-bulk-session', sub: '00u3', name: 'Rita', roles: ['reconciler'], csrfKey: 'csrf-rita' }, now);
     const albEvent = (method: string, path: string, query: Record<string, string>, body: string | null = null): ALBEvent => ({
@@ -610,24 +615,7 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
     const table = tableName(ENV, 'workbench');
     const cases = new DynamoWorkbenchStore({ client: scope(ENV).dynamo.client, tableName: table });
     const ids = Array.from({ length: 3 }, (_, i) => `exception:statement:iam-scheduled-${i}`);
-    for (const [i, caseId] of ids.entries()) {
-      const raised: ExceptionCase = {
-        caseId,
-        kind: 'exception',
-        runId: 'run-iam',
-        side: 'statement',
-        reason: 'IAM_SCHEDULED',
-        accountId: 'SETTLE-GBP-001',
-        currency: 'GBP',
-        amount: `-${i + 1}.00`,
-        ageDays: 1,
-        ledgerEntryIds: [],
-        status: 'OPEN',
-        version: 1,
-        updatedAt: '2026-11-06T08:00:00.000Z',
-      };
-      await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: table, Item: caseItem(raised) }));
-    }
+    for (const [i, caseId] of ids.entries()) await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: table, Item: caseItem(openIamCase(caseId, 'IAM_SCHEDULED', i)) }));
     // Started as POST /bulk starts it; its page is never opened.
     const jobs = new DynamoBulkJobStore({ client: scope(ENV).dynamo.client, tableName: table });
     const jobId = await new BulkJobs(cases, jobs, () => new Date()).start({ user: '00u3', roles: ['reconciler'] }, { type: 'comment', note: 'scheduled' }, ids, 'reason=IAM_SCHEDULED');

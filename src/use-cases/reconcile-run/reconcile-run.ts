@@ -385,14 +385,7 @@ export function runSummary<Ref>(runId: string, rules: RuleSet, inputs: readonly 
 }
 
 /** The registry's record of a run: its files, statement identities and the ledger entries it matched. */
-export function runRecord<Ref>(
-  runId: string,
-  asOf: string,
-  recordedAt: Date,
-  inputs: readonly AdmittedInput<Ref>[],
-  result: MatchResult,
-  lookups: Pick<RunLookups, 'ledgerEntry'> & Partial<Pick<RunLookups, 'statementLine'>>,
-): RunRecord {
+export function runRecord<Ref>(runId: string, asOf: string, recordedAt: Date, inputs: readonly AdmittedInput<Ref>[], result: MatchResult, lookups: RunLookups): RunRecord {
   let length = 0;
   for (const m of result.matches) length += m.ledgerEntryIds.length;
   // Produced as the registry reads it, never held (REC-PERF-1: 10^6 entries).
@@ -401,7 +394,7 @@ export function runRecord<Ref>(
     *[Symbol.iterator]() {
       for (const m of result.matches) {
         // A match lies in one (account, currency) partition: its entries share its statement lines' account (one lookup a match).
-        const accountId = (m.statementLineIds.length > 0 ? lookups.statementLine?.(m.statementLineIds[0]!)?.accountId : undefined) ?? lookups.ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
+        const accountId = (m.statementLineIds.length > 0 ? lookups.statementLine(m.statementLineIds[0]!)?.accountId : undefined) ?? lookups.ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
         for (const entryId of m.ledgerEntryIds) yield { accountId, entryId, matchId: m.matchId };
       }
     },

@@ -349,7 +349,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
 
   // Last: claim the content hash, then each new statement's identity (conditional puts: a
   // concurrent run of the same content, or of the same statements in other bytes, that claimed first wins).
-  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, { ledgerEntry: () => undefined }));
+  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, runLookups([], [], [])));
   try {
     await registry.commit();
   } catch (error) {

@@ -18,4 +18,7 @@ module.exports = {
   // A clean clone has no timing cache: start the slowest suites first by a checked-in list.
   testSequencer: '<rootDir>/test/support/duration-sequencer.js',
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
+  // Names the run's shared build directory (test/support/shared-build.ts: every Lambda bundle built once a run, not once a suite).
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
 };

@@ -58,21 +58,39 @@ export function bundleFunction(name: string, outDir = join(BUNDLE_DIR, name)): B
  * they share done once (22 functions: about 4 s instead of 11).
  */
 export function bundleFunctions(names: readonly string[], outRoot = BUNDLE_DIR): Map<string, string> {
+  return new Map([...bundleFunctionsWithInputs(names, outRoot)].map(([name, { outFile }]) => [name, outFile]));
+}
+
+/**
+ * bundleFunctions, with each function's inputs: every file its own bundleFunction build would read
+ * (the keys of that build's metafile `inputs`, as esbuild names them), found as the modules its
+ * entry point reaches in the shared build's import graph.
+ */
+export function bundleFunctionsWithInputs(names: readonly string[], outRoot = BUNDLE_DIR): Map<string, { outFile: string; inputs: string[] }> {
   const result = buildSync({
     ...FUNCTION_BUILD,
     entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, entryOf(name)])),
     outdir: outRoot,
   });
-  const outFiles = new Map<string, string>();
+  const bundles = new Map<string, { outFile: string; inputs: string[] }>();
   const outputs = result.metafile?.outputs ?? {};
+  const graph = result.metafile?.inputs ?? {};
   for (const name of names) {
     const outFile = join(outRoot, name, 'index.js');
     const output = outputs[relative(process.cwd(), outFile)] ?? Object.entries(outputs).find(([path]) => resolve(path) === outFile)?.[1];
-    if (!output) throw new Error(`esbuild wrote no ${outFile}`);
+    if (!output?.entryPoint) throw new Error(`esbuild wrote no ${outFile}`);
+    const reached = new Set<string>();
+    const pending = [output.entryPoint];
+    while (pending.length > 0) {
+      const input = pending.pop()!;
+      if (reached.has(input) || !graph[input]) continue;
+      reached.add(input);
+      for (const imported of graph[input].imports) if (!imported.external) pending.push(imported.path);
+    }
     copyDataFiles(output.inputs, join(outRoot, name));
-    outFiles.set(name, outFile);
+    bundles.set(name, { outFile, inputs: [...reached].sort() });
   }
-  return outFiles;
+  return bundles;
 }
 
 /**

@@ -14,7 +14,7 @@ import { EmbeddedRuntime } from '../../src/runtime/embedded-runtime';
 import { openStateDatabase } from '../../src/adapters/embedded/database';
 import { authorisationLines } from '../../src/generator/authorisations';
 import { loadReferenceData } from '../../src/adapters/embedded/reference-data';
-import { bundleFunction } from '../../scripts/bundle-functions';
+import { sharedFunctionBundle } from '../support/shared-build';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -80,15 +80,10 @@ describe('the default posting rule set (MODE-5)', () => {
   it.each(['rules', 'hot-path', 'authorise', 'ingest-batch'])(
     'the %s function bundles it and no other rule set',
     (name) => {
-      const outDir = mkdtempSync(join(tmpdir(), `ledgerline-bundle-${name}-`));
-      try {
-        const { metafile } = bundleFunction(name, outDir);
-        const inputs = Object.keys(metafile!.inputs).map((input) => relative(REPO_ROOT, resolve(REPO_ROOT, input)));
-        expect(inputs.filter((input) => input.startsWith('config/rules/'))).toEqual([DEFAULT_RULE_SET_FILE]);
-        expect(inputs).toContain('src/domain/rules.ts');
-      } finally {
-        rmSync(outDir, { recursive: true, force: true });
-      }
+      // The run's bundles (test/support/shared-build.ts): every file the function's own build reads.
+      const inputs = sharedFunctionBundle(name).inputs.map((input) => relative(REPO_ROOT, resolve(REPO_ROOT, input)));
+      expect(inputs.filter((input) => input.startsWith('config/rules/'))).toEqual([DEFAULT_RULE_SET_FILE]);
+      expect(inputs).toContain('src/domain/rules.ts');
     },
     120_000,
   );

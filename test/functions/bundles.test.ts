@@ -1,8 +1,11 @@
 /**
- * Every Lambda entry point bundles with esbuild on its own and wires up at cold start from
- * its environment variables (the contract in src/adapters/aws/runtime-config.ts).
+ * Every Lambda entry point bundles with esbuild and wires up at cold start from its environment
+ * variables (the contract in src/adapters/aws/runtime-config.ts). The bundles are the synth's (one
+ * esbuild call for all, test/support/shared-build.ts: built once per run); one function built on
+ * its own (`npm run build -- <name>`) gives the same bytes.
  */
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { bundleFunction, functionNames } from '../../scripts/bundle-functions';
 import { FUNCTION_ENVIRONMENT, variablesFor } from '../../src/adapters/aws/runtime-config';
 import { RECON_FUNCTION_ENVIRONMENT, type ReconFunctionName } from '../../src/recon/run/aws/config';
@@ -13,6 +16,7 @@ import { AUDIT_DB_VARIABLES } from '../../functions/audit-stream/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { coldStart } from '../support/cold-start';
 import { tempDir } from '../support/runtime';
+import { sharedFunctionBundle } from '../support/shared-build';
 
 const NOTIFY_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'RULES_STATE_TABLE', 'NOTIFY_EMAIL_FROM', 'NOTIFY_SIGNING_KEY_PREFIX'];
 
@@ -63,15 +67,9 @@ const OWN_CONTRACTS: Record<string, readonly string[]> = {
 };
 
 describe('function bundles', () => {
-  const outDir = tempDir('bundles-');
   const names = functionNames();
-  /** Each function bundled once for this file (a cold start is a fresh process, so one build serves every case). */
-  const built = new Map<string, string>();
-  const bundled = (name: string): string => {
-    let outFile = built.get(name);
-    if (!outFile) built.set(name, (outFile = bundleFunction(name, join(outDir, name)).outFile));
-    return outFile;
-  };
+  /** Each function's bundle of this run (a cold start is a fresh process, so one build serves every case). */
+  const bundled = (name: string): string => sharedFunctionBundle(name).outFile;
 
   it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2), the workbench (WB-1), the modes (MODE-2, MODE-4, FLOW-1..3) and the customer edge (API, NOTIFY, HOOK, AUDIT)', () => {
     expect(names).toEqual([
@@ -111,6 +109,23 @@ describe('function bundles', () => {
     }
     environment.AWS_REGION = 'eu-west-2';
     expect(coldStart(outFile, environment)).toEqual({ handler: 'function' });
+  });
+
+  it.each(['posting', 'notify'])('%s bundled on its own is the same bundle, source map, inputs and data files as bundled with every other function', (name) => {
+    const own = bundleFunction(name, join(tempDir('bundle-own-'), name));
+    const shared = sharedFunctionBundle(name);
+    expect(readFileSync(own.outFile, 'utf8')).toBe(readFileSync(shared.outFile, 'utf8'));
+    // The same mappings into the same sources (named relative to where each map was written: compared
+    // as absolute paths); only the names differ, where esbuild names a module's exports after its output.
+    const map = (outFile: string) => {
+      const { sources, sourcesContent, mappings } = JSON.parse(readFileSync(`${outFile}.map`, 'utf8')) as { sources: string[]; sourcesContent: string[]; mappings: string };
+      return { sources: sources.map((source) => resolve(dirname(outFile), source)), sourcesContent, mappings };
+    };
+    expect(map(own.outFile)).toEqual(map(shared.outFile));
+    expect(Object.keys(own.metafile!.inputs).sort()).toEqual(shared.inputs);
+    const files = (outFile: string) => readdirSync(dirname(outFile), { recursive: true, encoding: 'utf8' }).sort();
+    expect(files(own.outFile)).toEqual(files(shared.outFile));
+    expect(files(shared.outFile).some((file) => file.startsWith('config'))).toBe(name === 'notify');
   });
 
   const without = (variables: readonly string[]) => Object.fromEntries(variables.map((variable) => [variable, undefined]));

@@ -1,32 +1,26 @@
 /**
  * The reconciliation Lambdas bundle with the repo's esbuild script (scripts/bundle-functions.ts
- * bundles every functions/<name>/index.ts) and wire up at cold start: no native modules
- * (DuckDB / SQLite stay on the embedded side), configuration checked once.
+ * bundles every functions/<name>/index.ts; the run's bundles, test/support/shared-build.ts) and wire
+ * up at cold start: no native modules (DuckDB / SQLite stay on the embedded side), configuration
+ * checked once.
  */
-import { join } from 'node:path';
-import { bundleFunction, functionNames } from '../../../scripts/bundle-functions';
+import { functionNames } from '../../../scripts/bundle-functions';
 import { coldStart } from '../../support/cold-start';
-import { tempDir } from '../../support/runtime';
+import { sharedFunctionBundle } from '../../support/shared-build';
 
 const RECON_FUNCTIONS = ['reconcile-cases', 'reconcile-match', 'reconcile-normalise', 'reconcile-summarise', 'reconcile-trigger'];
 
 describe('reconciliation function bundles', () => {
-  const outDir = tempDir('recon-bundles-');
-  /** Each function bundled once for this file (every cold start below is a fresh process, so one build serves every case). */
-  const built = new Map<string, ReturnType<typeof bundleFunction>>();
-  const bundled = (name: string): ReturnType<typeof bundleFunction> => {
-    let result = built.get(name);
-    if (!result) built.set(name, (result = bundleFunction(name, join(outDir, name))));
-    return result;
-  };
+  /** Each function's bundle of this run (every cold start below is a fresh process, so one build serves every case). */
+  const bundled = sharedFunctionBundle;
 
   it('are entry points the bundler finds', () => {
     expect(functionNames()).toEqual(expect.arrayContaining(RECON_FUNCTIONS));
   });
 
   it.each(RECON_FUNCTIONS)('%s bundles without native modules and exports a handler', (name) => {
-    const { outFile, metafile } = bundled(name);
-    const inputs = Object.keys(metafile?.inputs ?? {});
+    const { outFile, inputs } = bundled(name);
+    expect(inputs).toContain(`functions/${name}/index.ts`);
     expect(inputs.some((input) => /duckdb|better-sqlite3/.test(input))).toBe(false);
     const environment = {
       AWS_REGION: 'eu-west-2',

@@ -7,8 +7,7 @@
  * Only resources whose ids AWS generates (KMS keys, subnets, security groups, stream ARNs,
  * Redshift/EMR ids) travel as CDKTF cross-stack references.
  */
-import type { EnvironmentConfig } from '../environments/types';
-import type { CatalogueFunctionName } from './catalogue';
+import type { DeployedFunctionName, EnvironmentConfig } from '../environments/types';
 import type { Route } from '../src/routes';
 import type { TableName } from '../src/adapters/aws/tables';
 
@@ -93,19 +92,19 @@ export class Names {
   }
 
   // --- Functions -------------------------------------------------------------
-  functionName(fn: CatalogueFunctionName): string {
+  functionName(fn: DeployedFunctionName): string {
     return this.name(fn);
   }
-  functionArn(fn: CatalogueFunctionName): string {
+  functionArn(fn: DeployedFunctionName): string {
     return `arn:aws:lambda:${this.region}:${this.account}:function:${this.functionName(fn)}`;
   }
-  functionRoleSuffix(fn: CatalogueFunctionName): string {
+  functionRoleSuffix(fn: DeployedFunctionName): string {
     return `fn-${fn}`;
   }
-  functionRoleArn(fn: CatalogueFunctionName): string {
+  functionRoleArn(fn: DeployedFunctionName): string {
     return this.roleArn(this.functionRoleSuffix(fn));
   }
-  functionLogGroup(fn: CatalogueFunctionName): string {
+  functionLogGroup(fn: DeployedFunctionName): string {
     return `/aws/lambda/${this.functionName(fn)}`;
   }
 

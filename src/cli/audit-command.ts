@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { CliError } from './errors';
 import { embeddedStateFeeds, embeddedWorkbenchFeeds } from '../adapters/embedded/audit-source';
 import { migrateAuditStore } from '../adapters/postgres/audit-migrations';

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { CliError, EXIT_LOCKED } from './errors';
 import { acquireDirLock, DirLockedError } from '../adapters/embedded/dir-lock';
 import { SqliteFlowFacts } from '../adapters/embedded/flow-facts';

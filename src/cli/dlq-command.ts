@@ -14,7 +14,7 @@
  * PCI-3: content is stored redacted and redacted again before it is printed; lists print no content.
  */
 import type { Command } from 'commander';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { CliError } from './errors';
 import { positiveInteger } from './options';
 import { deliverThroughRuntime, environmentFor, lockState } from './replay-command';

@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CliError, EXIT_LOCKED } from './errors';
+import type { CliIo } from './io';
 import { progressBar } from './progress';
 import { positiveInteger, wholeNumber } from './options';
 import { openStateDatabase } from '../adapters/embedded/database';
@@ -42,12 +43,7 @@ import { FaultDropError, parseDropRatio } from '../runtime/fault-drop';
 import type { DropCounts } from '../runtime/fault-drop';
 import { DEFAULT_RULE_SET_FILE } from '../rule-sets';
 
-type Writer = (text: string) => void;
-
-export interface CliIo {
-  stdout: Writer;
-  stderr: Writer;
-}
+export type { CliIo } from './io';
 
 /**
  * Progress and diagnostics (stderr). On the batch commands' worker thread (bin/ledgerline.js)

@@ -17,7 +17,7 @@ import { RealTimePoster, type RealTimeOutcome } from '../modes/real-time';
 import { sourceConfig, SourceConfigError, type SourceSettings } from '../modes/source-config';
 import { tailFile } from '../modes/tail';
 import { CliError, EXIT_LOCKED } from './errors';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { positiveInteger } from './options';
 
 const DEFAULT_PARTITIONS = Math.max(1, Math.min(2, availableParallelism()));

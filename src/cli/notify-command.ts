@@ -22,7 +22,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { CliError, EXIT_LOCKED } from './errors';
 import { acquireDirLock, DirLockedError, type DirLock } from '../adapters/embedded/dir-lock';
 import type { StateDatabase } from '../adapters/embedded/database';

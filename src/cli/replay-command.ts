@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { CliError, EXIT_LOCKED } from './errors';
 import { acquireDirLock, DirLockedError, type DirLock } from '../adapters/embedded/dir-lock';
 import { SqliteEventArchive } from '../adapters/embedded/event-archive';

@@ -51,7 +51,7 @@ import { drainEvents } from '../use-cases/notify/drain';
 import { copyAudit } from '../use-cases/copy-audit/copy-audit';
 import { safeUrl } from './audit-command';
 import { CliError, EXIT_LOCKED } from './errors';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { wholeNumber } from './options';
 import { loadClients, loadIssuer } from './token-command';
 import { embeddedNotifyDeps } from './notify-command';

@@ -19,7 +19,7 @@ import { assertClient, DEFAULT_TOKEN_TTL_SECONDS, grantedScopes, hashSecret, Loc
 import { API_SCOPES } from '../api/routes';
 import { assertRateLimit, RateLimitError } from '../api/rate-limit';
 import { CliError } from './errors';
-import type { CliIo } from './main';
+import type { CliIo } from './io';
 import { wholeNumber } from './options';
 
 export const API_DIR = 'api';

@@ -11,11 +11,13 @@
  *   - volumes by rule: confirmed and proposed matches and their statement lines per matching rule.
  */
 import { redactPans } from '../../domain/pan';
-import type { MatchResult } from '../types';
+import type { MatchResult, StatementLine } from '../types';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { sumAmounts } from './amounts';
-import type { CaseStatementLine } from './cases';
 import { SLA_BUCKETS, type SlaBucket, slaBucket } from './sla';
+
+/** What the statistics read of a statement line (a workbench case's line has these and more). */
+export type StatsLine = Pick<StatementLine, 'accountId' | 'currency' | 'amount'>;
 
 /** One account and currency of one run: its statement lines and their sums (exact, signed: debits ≤ 0). */
 export interface AccountVolume {
@@ -148,8 +150,8 @@ const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
 export function runStatsOf(
   run: { runId: string; asOf: string; recordedAt: string },
   result: MatchResult,
-  statementLine: (id: string) => CaseStatementLine | undefined,
-  allLines?: readonly CaseStatementLine[],
+  statementLine: (id: string) => StatsLine | undefined,
+  allLines?: readonly StatsLine[],
 ): RunStats {
   const byAccount = new Map<string, Map<string, VolumeSum>>();
   const byMasked = new Map<string, VolumeSum>();
@@ -157,7 +159,7 @@ export function runStatsOf(
     const line = statementLine(id);
     if (line) addLine(line);
   };
-  const addLine = (line: CaseStatementLine): void => {
+  const addLine = (line: StatsLine): void => {
     let byCurrency = byAccount.get(line.accountId);
     if (!byCurrency) byAccount.set(line.accountId, (byCurrency = new Map()));
     let volume = byCurrency.get(line.currency);

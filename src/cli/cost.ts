@@ -22,14 +22,10 @@ import {
 } from '../cost';
 import { CliError } from './errors';
 import { positiveInteger } from './options';
+import type { CliIo } from './io';
 
 /** The repository root: the defaults (price file, measured counts, cdktf.out) live there. */
 const ROOT = resolve(__dirname, '..', '..');
-
-interface CostIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 export interface CostCommandOptions {
   env: string;
@@ -81,7 +77,7 @@ function synthesizedStacks(synthDir: string, env: string): Record<string, unknow
   return Object.fromEntries(found.map((name) => [name, readJson(join(stacksDir, name, 'cdk.tf.json'), 'synthesized stack')]));
 }
 
-export function runCost(options: CostCommandOptions, io: CostIo): void {
+export function runCost(options: CostCommandOptions, io: CliIo): void {
   const env = options.env;
   if (!/^[a-z][a-z0-9-]*$/.test(env)) throw new CliError(`cost: --env must be an environment name such as dev or prod, got "${env}"`);
   const countsPath = resolve(options.counts ?? join(ROOT, 'cost', 'measured', `${env}.counts.json`));
@@ -105,7 +101,7 @@ export function runCost(options: CostCommandOptions, io: CostIo): void {
   }
 }
 
-export function addCostCommand(program: Command, io: CostIo): void {
+export function addCostCommand(program: Command, io: CliIo): void {
   program
     .command('cost')
     .description('the AWS list-price bill per 1M posted payments of an environment, from its synth and measured counts, with the quotas at the seed rate (COST-1)')

@@ -8,15 +8,11 @@
 import type { Command } from 'commander';
 import { CliError } from './errors';
 import { wholeNumber } from './options';
+import type { CliIo } from './io';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const idpModule = () => require('../recon/workbench/idp') as typeof import('../recon/workbench/idp');
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 interface IdpOptions {
   users: string;
@@ -37,7 +33,7 @@ function untilStopped(): Promise<string> {
   });
 }
 
-export function addIdpCommand(program: Command, io: Io): void {
+export function addIdpCommand(program: Command, io: CliIo): void {
   program
     .command('idp')
     .description('serve the local OpenID Connect identity provider the workbench signs in with (loopback only; users and groups from a file)')

@@ -12,6 +12,7 @@ import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding } from '../p
 import { isIsoDate } from './ledger-file';
 import type { InboxEvent } from './inbox';
 import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
+import type { CliIo } from '../../cli/io';
 
 // The use cases load DuckDB, SQLite, the parsers and the matcher: only when these commands run.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -19,11 +20,6 @@ const useCases = () => require('./reconcile') as typeof import('./reconcile');
 const inboxModule = () => require('./inbox') as typeof import('./inbox');
 const lockModule = () => require('../../adapters/embedded/recon-results') as typeof import('../../adapters/embedded/recon-results');
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 const FORMATS: readonly StatementFormat[] = ['camt.052', 'camt.053', 'camt.054', 'mt940', 'mt942', 'bai2', 'csv'];
 
@@ -111,7 +107,7 @@ function describeEvent(event: InboxEvent): string {
   }
 }
 
-export function addReconcileCommands(program: Command, io: Io): void {
+export function addReconcileCommands(program: Command, io: CliIo): void {
   program
     .command('reconcile')
     .description('reconcile bank statement files (camt.052/053/054, MT940/942, BAI2, CSV) against a ledger file or the posting state; results are written atomically to --out')

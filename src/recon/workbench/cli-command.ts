@@ -15,6 +15,7 @@ import { CliError } from '../../cli/errors';
 import { wholeNumber } from '../../cli/options';
 import { containsPan } from '../../domain/pan';
 import { type Role, ROLES } from './cases';
+import type { CliIo } from '../../cli/io';
 
 // The workbench loads SQLite, DuckDB and node:http: only when this command runs.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -30,11 +31,6 @@ const uploadInboxModule = () => require('./upload-inbox') as typeof import('./up
 const groupRolesModule = () => require('../../adapters/aws/workbench-config') as typeof import('../../adapters/aws/workbench-config');
 const ledgerModule = () => require('../../adapters/embedded/recon-workbench-ledger') as typeof import('../../adapters/embedded/recon-workbench-ledger');
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 interface WorkbenchOptions {
   out: string;
@@ -109,7 +105,7 @@ function importedLine(outcome: ImportOutcome): string {
  * While serving: every `everySeconds`, imports the runs committed since (one import at a time).
  * A failure is reported once per distinct message and tried again on the next look.
  */
-function followNewRuns(everySeconds: number, importNew: () => Promise<ImportOutcome[]>, io: Io): { stop(): Promise<void> } {
+function followNewRuns(everySeconds: number, importNew: () => Promise<ImportOutcome[]>, io: CliIo): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let lastProblem = '';
   const timer = setInterval(() => {
@@ -154,7 +150,7 @@ async function signInFor(
   baseUrl: string,
   db: import('../../adapters/embedded/database').StateDatabase,
   clock: { now(): Date },
-  io: Io,
+  io: CliIo,
   started: (idp: import('./idp').LocalIdp) => void,
 ): Promise<SignInSetup> {
   const chosen = [options.insecureDevIdentity && '--insecure-dev-identity', options.idp !== undefined && '--idp', options.oidcIssuer !== undefined && '--oidc-issuer'].filter(Boolean);
@@ -208,7 +204,7 @@ async function signInFor(
   );
 }
 
-async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
+async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void> {
   if (!existsSync(options.out) || !statSync(options.out).isDirectory()) {
     throw new CliError(`workbench: results directory "${options.out}" does not exist (run \`ledgerline reconcile --out ${options.out} ...\` first)`);
   }
@@ -286,7 +282,7 @@ async function runWorkbench(options: WorkbenchOptions, io: Io): Promise<void> {
   }
 }
 
-export function addWorkbenchCommand(program: Command, io: Io): void {
+export function addWorkbenchCommand(program: Command, io: CliIo): void {
   program
     .command('workbench')
     .description('serve the finance exceptions workbench (web UI + JSON API) for a reconcile results directory: import its latest run as cases, then work them in the browser')

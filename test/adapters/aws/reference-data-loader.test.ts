@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteItemCommand, CreateTableCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzScale } from '../../support/fuzz';
@@ -41,6 +41,9 @@ async function freshTable(): Promise<string> {
   tableCount += 1;
   const name = `reference-${tableCount}`;
   await db.client.send(new CreateTableCommand(createTableInput(TABLES.reference, name)));
+  // dynalite answers CreateTable with the table CREATING and makes it ACTIVE on a timer: a call that
+  // beats the timer (a loaded machine) is refused ResourceNotFoundException, as DynamoDB would.
+  while ((await db.client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 5));
   return name;
 }
 

@@ -1,7 +1,7 @@
 /** An in-process dynalite (DynamoDB emulator) on a random port, with every table of tables.ts. */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableName } from '../../../../src/adapters/aws/tables';
 import { createTableInput, TABLE_NAMES, TABLES } from '../../../../src/adapters/aws/tables';
 
@@ -25,6 +25,11 @@ export async function startDynalite(): Promise<Dynalite> {
   const tableNames = Object.fromEntries(TABLE_NAMES.map((name) => [name, `test-${name}`])) as Record<TableName, string>;
   for (const name of TABLE_NAMES) {
     await client.send(new CreateTableCommand(createTableInput(TABLES[name], tableNames[name])));
+  }
+  // dynalite answers CreateTable with the table CREATING and makes it ACTIVE on a timer: a first call
+  // that beats the timer (a loaded machine) would be refused ResourceNotFoundException.
+  for (const name of TABLE_NAMES) {
+    while ((await client.send(new DescribeTableCommand({ TableName: tableNames[name] }))).Table?.TableStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return {
     client,

@@ -257,6 +257,14 @@ function literal(value: string, type: string): string {
 }
 
 /**
+ * Rows per Parquet row group (REC-PERF-1). DuckDB holds a row group in memory while it writes it:
+ * at its default (122,880 rows) the copies of a 1M × 1M run took the process's resident memory up
+ * by about 260 MB, its peak; at 32,768 by about 40–140 MB (measured: peak 1.62–1.65 GiB against
+ * 1.84–1.88). Still far above Parquet's useful minimum for the analytics queries.
+ */
+export const PARQUET_ROW_GROUP_ROWS = 32_768;
+
+/**
  * Writes the run's Parquet files (one per table, `COPY (…) TO … (FORMAT PARQUET)`) into
  * run.parquetDir. Each table's load file is converted by DuckDB's thread while the next one is
  * rendered here; the load files the run does not keep are removed.
@@ -279,7 +287,7 @@ export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
       await after;
       const connection = await instance.connect();
       connections.push(connection);
-      await connection.run(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET)`);
+      await connection.run(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`);
     })();
     // Awaited below; meanwhile a failure is never unhandled.
     promise.catch(() => undefined);

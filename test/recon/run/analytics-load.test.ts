@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { redactPans } from '../../../src/domain/pan';
-import { DUCKDB_FILE, loadRun } from '../../../src/recon/run/analytics-store';
+import { DUCKDB_FILE, loadRun, PARQUET_ROW_GROUP_ROWS } from '../../../src/recon/run/analytics-store';
 import { queryStore } from '../../support/analytics-store';
 import { exceptionRows, matchRows, type RunSummary } from '../../../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
@@ -254,5 +254,48 @@ describe('the analytics store bulk load', () => {
       expect(existsSync(join(out, DUCKDB_FILE))).toBe(false);
       expect(readdirSync(parquetDir).filter((name) => name.endsWith('.csv'))).toEqual([]);
     }
+  });
+
+  it('writes Parquet in row groups of at most PARQUET_ROW_GROUP_ROWS rows (the copies hold one in memory: REC-PERF-1), every row kept', async () => {
+    const out = join(root, 'row-groups');
+    const runId = 'run-row-groups';
+    const count = 2 * PARQUET_ROW_GROUP_ROWS + 1_000;
+    const entries: LedgerEntry[] = Array.from({ length: count }, (_, i) => ({
+      entryId: `LE${String(i).padStart(7, '0')}`,
+      accountId: 'GB33LEDG000001',
+      currency: 'EUR',
+      amount: `${i}.${String(i % 100).padStart(2, '0')}`,
+      bookingDate: '2025-06-20',
+      valueDate: '2025-06-20',
+      reference: `R${i}`,
+      description: 'entry',
+    }));
+    const result: MatchResult = { matches: [], unmatched: [] };
+    const parquetDir = join(out, 'staging', 'parquet');
+    const load = await loadRun(
+      out,
+      {
+        runId,
+        recordedAt: new Date('2025-07-01T10:00:00Z'),
+        summary: summaryOf(runId, 0, count),
+        statementLines: [],
+        fileOf: () => 'none',
+        ledgerEntries: entries,
+        result,
+        lookups: runLookups([], entries, []),
+        parquetDir,
+      },
+      { runIds: new Set(), runDir: (id) => (id === runId ? join(out, 'staging') : undefined) },
+    );
+    await load.commit();
+    const groups = await queryStore<{ rows: number }>(
+      out,
+      `SELECT row_group_num_rows AS rows FROM parquet_metadata('${join(parquetDir, 'ledger_entries.parquet')}') GROUP BY row_group_id, row_group_num_rows ORDER BY row_group_id`,
+    );
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const group of groups) expect(Number(group.rows)).toBeLessThanOrEqual(PARQUET_ROW_GROUP_ROWS);
+    expect(groups.reduce((sum, group) => sum + Number(group.rows), 0)).toBe(count);
+    const stored = await queryStore<{ n: number; last: string }>(out, `SELECT count(*)::INTEGER AS n, max(entry_id) AS last FROM ledger_entries WHERE run_id = '${runId}'`);
+    expect(stored).toEqual([{ n: count, last: entries[count - 1]!.entryId }]);
   });
 });

@@ -16,7 +16,7 @@ import { AUDIT_DB_VARIABLES } from '../../functions/audit-stream/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
 import { coldStart } from '../support/cold-start';
 import { tempDir } from '../support/runtime';
-import { sharedFunctionBundle } from '../support/shared-build';
+import { repoRelative, sharedFunctionBundle } from '../support/shared-build';
 
 const NOTIFY_VARIABLES = ['NOTIFICATIONS_TABLE', 'AUTHORISATIONS_TABLE', 'RULES_STATE_TABLE', 'NOTIFY_EMAIL_FROM', 'NOTIFY_SIGNING_KEY_PREFIX'];
 
@@ -122,7 +122,7 @@ describe('function bundles', () => {
       return { sources: sources.map((source) => resolve(dirname(outFile), source)), sourcesContent, mappings };
     };
     expect(map(own.outFile)).toEqual(map(shared.outFile));
-    expect(Object.keys(own.metafile!.inputs).sort()).toEqual(shared.inputs);
+    expect(Object.keys(own.metafile!.inputs).map(repoRelative).sort()).toEqual(shared.inputs);
     const files = (outFile: string) => readdirSync(dirname(outFile), { recursive: true, encoding: 'utf8' }).sort();
     expect(files(own.outFile)).toEqual(files(shared.outFile));
     expect(files(shared.outFile).some((file) => file.startsWith('config'))).toBe(name === 'notify');

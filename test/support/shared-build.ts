@@ -9,8 +9,8 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bundleFunctionsWithInputs, functionNames } from '../../scripts/bundle-functions';
+import { join, relative, resolve } from 'node:path';
+import { bundleFunctionsWithInputs, functionNames, REPO_ROOT } from '../../scripts/bundle-functions';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Milliseconds on a clock no fake timers replace. */
@@ -58,7 +58,7 @@ export function buildOncePerRun<T>(name: string, build: (dir: string) => T, wait
 export interface FunctionBundle {
   /** The bundle, <dir>/<name>/index.js. */
   outFile: string;
-  /** Every file the function's own esbuild build reads (as esbuild names them: relative to the repo root). */
+  /** Every file the function's own esbuild build reads, relative to the repo root (repoRelative). */
   inputs: string[];
 }
 
@@ -67,8 +67,15 @@ export interface FunctionBundle {
  * one esbuild call), once per run: name → its bundle. Each bundle's folder is what the synth zips.
  */
 export function sharedFunctionBundles(): ReadonlyMap<string, FunctionBundle> {
-  const { value } = buildOncePerRun('function-bundles', (dir) => Object.fromEntries(bundleFunctionsWithInputs(functionNames(), dir)));
+  const { value } = buildOncePerRun('function-bundles', (dir) =>
+    Object.fromEntries([...bundleFunctionsWithInputs(functionNames(), dir)].map(([name, { outFile, inputs }]) => [name, { outFile, inputs: inputs.map(repoRelative).sort() }])),
+  );
   return new Map(Object.entries(value));
+}
+
+/** An input as esbuild names it (relative to the working directory) → relative to the repo root. */
+export function repoRelative(input: string): string {
+  return relative(REPO_ROOT, resolve(input)).split('\\').join('/');
 }
 
 /** One function's shared bundle (sharedFunctionBundles), or an error naming what there is. */

@@ -53,7 +53,7 @@ import {
   type StatementSink,
   type TextParser,
 } from './common';
-import { CAMT_NODES_PER_CHILD, CAMT_TEXT, CAMT_TEXT_DEFAULT, CAMT_VERSIONS, LINE_FIELDS } from './limits';
+import { CAMT_NODES_PER_CHILD as NODES_PER_CHILD, CAMT_TEXT, CAMT_TEXT_DEFAULT as TEXT_DEFAULT, CAMT_VERSIONS, LINE_FIELDS } from './limits';
 import { XmlSyntaxError, XmlTokenizer, type XmlHandler } from './xml';
 
 export type CamtMessageType = 'camt.052' | 'camt.053' | 'camt.054';
@@ -134,7 +134,8 @@ const NO_CHILDREN: XNode[] = [];
 
 function child(node: XNode | undefined, name: string): XNode | undefined {
   if (!node) return undefined;
-  for (const c of node.children) if (c.name === name) return c;
+  const list = node.children;
+  for (let i = 0; i < list.length; i++) if (list[i]!.name === name) return list[i];
   return undefined;
 }
 
@@ -143,13 +144,11 @@ function children(node: XNode | undefined, name: string): XNode[] {
   return node.children.filter((c) => c.name === name);
 }
 
-/** Follows a path of child names. */
-function at(node: XNode | undefined, ...path: string[]): XNode | undefined {
-  let current = node;
-  for (const name of path) {
-    current = child(current, name);
-    if (!current) return undefined;
-  }
+/** Follows a path of child names (up to three: no array per call). */
+function at(node: XNode | undefined, a: string, b?: string, c?: string): XNode | undefined {
+  let current = child(node, a);
+  if (b !== undefined) current = child(current, b);
+  if (c !== undefined) current = child(current, c);
   return current;
 }
 
@@ -159,8 +158,8 @@ function textOf(node: XNode | undefined): string | undefined {
   return value.length > 0 ? value : undefined;
 }
 
-function textAt(node: XNode | undefined, ...path: string[]): string | undefined {
-  return textOf(at(node, ...path));
+function textAt(node: XNode | undefined, a: string, b?: string, c?: string): string | undefined {
+  return textOf(at(node, a, b, c));
 }
 
 interface OpenStatement {
@@ -191,8 +190,11 @@ interface BatchItem extends Pick<StatementLine, 'endToEndId' | 'bankReference' |
   indicator: string | undefined;
 }
 
-/** CAMT_TEXT as a Map: looked up for every element (a miss on a frozen object walks its prototype). */
+/** CAMT_TEXT as a Map: looked up for every element name (a miss on a frozen object walks its prototype). */
 const TEXT_LIMITS: ReadonlyMap<string, number> = new Map(Object.entries(CAMT_TEXT));
+/** Read once: an imported binding may be a getter call on every use, and these are read per element. */
+const CAMT_TEXT_DEFAULT = TEXT_DEFAULT;
+const CAMT_NODES_PER_CHILD = NODES_PER_CHILD;
 
 /** Parses camt.052/053/054 text pushed chunk by chunk into the sink. */
 export class CamtParser implements TextParser, XmlHandler {
@@ -216,6 +218,11 @@ export class CamtParser implements TextParser, XmlHandler {
   private txStartNodes = 0;
   /** The current entry's TxDtls, each reduced to what its own line needs (REC-1: batch items). */
   private items: BatchItem[] = [];
+  /**
+   * The entry's first TxDtls (closed) and its direction as it was then: reduced to a BatchItem only
+   * if a second one follows (most entries have one, read from the tree as the entry's own line).
+   */
+  private firstTx: { tx: XNode; indicator: string | undefined } | undefined;
 
   constructor(
     private readonly ctx: ParseContext,
@@ -319,12 +326,18 @@ export class CamtParser implements TextParser, XmlHandler {
         this.childNodes = 0;
         this.txDtls = 0;
         this.items = [];
+        this.firstTx = undefined;
       }
       const parent = this.nodes[this.nodes.length - 1];
       if (name === 'TxDtls' && parent?.name === 'NtryDtls' && this.depth === 6) {
         // A batch's items are each reduced to a BatchItem when they close (see close()), so only
         // one TxDtls tree is held at a time; the 1st stays whole while it may be the only one.
-        if (++this.txDtls === 2) this.dropFirstTxDtls();
+        if (++this.txDtls === 2) {
+          // A batch: the first item is reduced now (it was kept whole while it might be the only one).
+          if (this.firstTx) this.batchItem(this.firstTx.tx, this.firstTx.indicator);
+          this.firstTx = undefined;
+          this.dropFirstTxDtls();
+        }
         if (this.txDtls > CAMT_BATCH_ITEMS) {
           this.depth--;
           this.skipping = 1;
@@ -359,12 +372,10 @@ export class CamtParser implements TextParser, XmlHandler {
    * and its elements no longer count toward CAMT_NODES_PER_CHILD: a batch of any size holds one
    * TxDtls tree and CAMT_BATCH_ITEMS small items at most.
    */
-  private batchItem(tx: XNode): void {
-    const ntry = this.nodes[0]!;
+  private batchItem(tx: XNode, indicator: string | undefined): void {
     const refs = child(tx, 'Refs');
     let endToEndId = textAt(refs, 'EndToEndId');
     if (endToEndId === 'NOTPROVIDED') endToEndId = undefined;
-    const indicator = textAt(tx, 'CdtDbtInd') ?? textAt(ntry, 'CdtDbtInd');
     const amounts: { text: string; currency: string | undefined }[] = [];
     for (const node of [child(tx, 'Amt'), at(tx, 'AmtDtls', 'TxAmt', 'Amt')]) {
       if (node) amounts.push({ text: node.text.trim(), currency: node.attrs?.Ccy });
@@ -406,7 +417,12 @@ export class CamtParser implements TextParser, XmlHandler {
     const depth = this.depth--;
     if (depth >= 4 && this.current) {
       const node = this.nodes.pop()!;
-      if (depth === 6 && node.name === 'TxDtls' && this.nodes[this.nodes.length - 1]?.name === 'NtryDtls') this.batchItem(node);
+      if (depth === 6 && node.name === 'TxDtls' && this.nodes[this.nodes.length - 1]?.name === 'NtryDtls') {
+        // Its direction: its own CdtDbtInd, else the entry's (as far as the entry has been read).
+        const indicator = textAt(node, 'CdtDbtInd') ?? textAt(this.nodes[0], 'CdtDbtInd');
+        if (this.txDtls === 1) this.firstTx = { tx: node, indicator };
+        else this.batchItem(node, indicator);
+      }
       if (depth === 4) this.statementChild(node);
       return;
     }

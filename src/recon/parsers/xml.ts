@@ -22,7 +22,10 @@ export interface XmlHandler {
   open(name: string, attrs: Record<string, string> | undefined, qname: string): void;
   close(name: string): void;
   text(text: string): void;
-  /** The most characters the text of element `name` (local name) may hold, surrounding whitespace not counted. */
+  /**
+   * The most characters the text of element `name` (local name) may hold, surrounding whitespace
+   * not counted. A function of the name alone: the tokenizer asks once per name and keeps the answer.
+   */
   textLimit?(name: string): number;
 }
 
@@ -56,6 +59,20 @@ function shortName(name: string): string {
   return name.length > 40 ? `${name.slice(0, 40)}…` : name;
 }
 
+/** ASCII name characters: 1 may start a name, 2 only follow (digits, "-", "."). */
+const ASCII_NAME = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58) ASCII_NAME[c] = 1;
+  else if ((c >= 48 && c <= 57) || c === 45 || c === 46) ASCII_NAME[c] = 2;
+}
+
+/** The name table's hash of a name: its length and characters (the same as the scan in markup computes). */
+function nameHash(name: string): number {
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) | 0;
+  return hash & NAME_BUCKETS;
+}
+
 function isNameStart(code: number): boolean {
   return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 58 || code >= 0xc0;
 }
@@ -68,6 +85,19 @@ function isSpace(code: number): boolean {
   return code === 32 || code === 10 || code === 9 || code === 13;
 }
 
+/** An element name as written, its local name and its text limit: looked up once per distinct name. */
+interface ElementName {
+  qname: string;
+  local: string;
+  limit: number;
+}
+
+/** Names kept in a tokenizer's name table (longer or further ones are looked up each time): bounds its memory. */
+const NAME_TABLE = 1024;
+const NAME_TABLE_LENGTH = 64;
+/** Buckets of the name table, less one (a mask). */
+const NAME_BUCKETS = 255;
+
 function countLines(text: string): number {
   let count = 0;
   for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
@@ -79,13 +109,18 @@ export class XmlTokenizer {
   private pos = 0;
   /** Newlines in text already discarded from `buf`. */
   private discardedLines = 0;
-  private readonly stack: string[] = [];
+  /** Open elements, outermost first. */
+  private readonly stack: ElementName[] = [];
+  /**
+   * Valid element names seen so far (at most NAME_TABLE), hashed by length and first and last
+   * character: a start tag of a known name is matched whole, without cutting the name out.
+   */
+  private readonly names: (ElementName[] | undefined)[] = [];
+  private nameCount = 0;
   private rootSeen = false;
   private rootClosed = false;
   private pendingText = '';
   private ended = false;
-  /** Text limit of each open element, innermost last. */
-  private readonly textLimits: number[] = [];
   private readonly limits: XmlLimits;
   /** The last chunk ended with CR: it and a LF starting the next chunk are one line end. */
   private heldCR = false;
@@ -102,18 +137,21 @@ export class XmlTokenizer {
     this.limits = { ...DEFAULT_XML_LIMITS, ...limits };
   }
 
-  private addText(segment: string): void {
+  /** Adds the text `buf[from, to)` to the pending text run. */
+  private addText(from: number, to: number): void {
+    const buf = this.buf;
     let skippedLines = 0;
     if (this.pendingText.length === 0 && this.skipLeadingWhitespace && this.stack.length > 0) {
-      let i = 0;
-      while (i < segment.length && isSpace(segment.charCodeAt(i))) {
-        if (segment.charCodeAt(i) === 10) skippedLines++;
-        i++;
+      let i = from;
+      for (; i < to; i++) {
+        const c = buf.charCodeAt(i);
+        if (c === 10) skippedLines++;
+        else if (c !== 32 && c !== 9 && c !== 13) break;
       }
-      if (i === segment.length) return;
-      if (i > 0) segment = segment.slice(i);
+      if (i === to) return;
+      from = i;
     }
-    const decoded = this.decodeText(segment);
+    const decoded = this.decodeText(buf.slice(from, to));
     this.checkText(decoded, skippedLines);
     this.pendingText = this.pendingText.length === 0 ? decoded : this.pendingText + decoded;
   }
@@ -125,9 +163,10 @@ export class XmlTokenizer {
    */
   private checkText(addition: string, skippedLines = 0): void {
     const length = this.pendingText.length + addition.length;
-    const limit = this.textLimits.length > 0 ? this.textLimits[this.textLimits.length - 1]! : this.limits.text;
+    const depth = this.stack.length;
+    const limit = depth > 0 ? this.stack[depth - 1]!.limit : this.limits.text;
     if (length <= limit) return;
-    const open = this.stack[this.stack.length - 1];
+    const open = this.stack[depth - 1]?.qname;
     const what = open === undefined ? 'text outside the root element' : `text of <${shortName(open)}>`;
     const whole = this.pendingText + addition;
     if (length > limit + XML_WHITESPACE_SLACK || whole.trim().length > limit) {
@@ -157,14 +196,15 @@ export class XmlTokenizer {
 
   /** Element names currently open, outermost first (qualified names as written). */
   openElements(): readonly string[] {
-    return this.stack;
+    return this.stack.map((element) => element.qname);
   }
 
   push(chunk: string): void {
     if (this.ended) throw new Error('XmlTokenizer: push after end');
     const text = this.endOfLines(chunk);
     const rest = this.pos < this.buf.length ? this.buf.slice(this.pos) : '';
-    this.buf = rest + text;
+    // One flat string (a join, not a concatenation): the scans below read it character by character.
+    this.buf = rest.length === 0 ? text : [rest, text].join('');
     this.pos = 0;
     const bad = NOT_XML.exec(text);
     if (bad) {
@@ -218,7 +258,7 @@ export class XmlTokenizer {
     this.flushText();
     if (!this.rootSeen) this.error('no root element (empty or non-XML file)');
     if (this.stack.length > 0) {
-      this.error(`the document ends before </${this.stack[this.stack.length - 1]}> (truncated file?); still open: ${this.stack.join('/')}`);
+      this.error(`the document ends before </${this.stack[this.stack.length - 1]!.qname}> (truncated file?); still open: ${this.openElements().join('/')}`);
     }
   }
 
@@ -241,17 +281,17 @@ export class XmlTokenizer {
     const buf = this.buf;
     const n = buf.length;
     while (this.pos < n) {
-      const lt = buf.indexOf('<', this.pos);
+      const lt = buf.charCodeAt(this.pos) === 60 /* < */ ? this.pos : buf.indexOf('<', this.pos);
       if (lt === -1) {
         // Text up to the end of the buffer; an entity may be cut, so only take up to a '&' near the end.
         const amp = final ? -1 : buf.lastIndexOf('&');
         const cut = amp >= this.pos && n - amp <= MAX_ENTITY && buf.indexOf(';', amp) === -1 ? amp : n;
-        if (cut > this.pos) this.addText(buf.slice(this.pos, cut));
+        if (cut > this.pos) this.addText(this.pos, cut);
         this.pos = cut;
         return;
       }
       if (lt > this.pos) {
-        this.addText(buf.slice(this.pos, lt));
+        this.addText(this.pos, lt);
         this.pos = lt;
       }
       if (!this.markup(final)) return;
@@ -263,9 +303,41 @@ export class XmlTokenizer {
     const buf = this.buf;
     const start = this.pos;
     const next = buf.charCodeAt(start + 1);
-    if (Number.isNaN(next)) {
-      if (final) this.error('the document ends inside markup (truncated file?)');
-      return false;
+    // Fast paths for the two tags a statement is made of, "<Name>" and "</Name>" closing the open
+    // element: the same checks and events as the general path below, without cutting the tag out.
+    if (next === 47 /* / */) {
+      const depth = this.stack.length;
+      if (depth > 0) {
+        const open = this.stack[depth - 1]!;
+        const qname = open.qname;
+        const length = qname.length;
+        const from = start + 2;
+        let k = 0;
+        while (k < length && buf.charCodeAt(from + k) === qname.charCodeAt(k)) k++;
+        if (k === length && buf.charCodeAt(from + length) === 62 /* > */ && length < this.limits.tag) {
+          this.flushText();
+          this.stack.pop();
+          if (depth === 1) this.rootClosed = true;
+          this.handler.close(open.local);
+          this.pos = from + length + 1;
+          return true;
+        }
+      }
+    } else if (next < 128 && ASCII_NAME[next] === 1) {
+      // The name, hashed as it is read: a name seen before is found in the table, not cut out again.
+      let i = start + 2;
+      let hash = next;
+      let c = buf.charCodeAt(i);
+      while (c < 128 ? ASCII_NAME[c] !== 0 : c >= 0xc0 || c === 0xb7) {
+        hash = (hash * 31 + c) | 0;
+        c = buf.charCodeAt(++i);
+      }
+      if (c === 62 /* > */ && i - start - 1 <= this.limits.tag) {
+        this.flushText();
+        this.openElement(this.knownName(buf, start + 1, i - start - 1, hash & NAME_BUCKETS) ?? this.elementName(buf.slice(start + 1, i)), undefined, false);
+        this.pos = i + 1;
+        return true;
+      }
     }
     if (next === 33 /* ! */) {
       if (buf.length - start < 9 && !final) {
@@ -376,12 +448,10 @@ export class XmlTokenizer {
     const name = raw.trimEnd();
     const open = this.stack[this.stack.length - 1];
     if (open === undefined) this.error(`</${shortName(name)}> without an open element`);
-    if (open !== name) this.error(`</${shortName(name)}> does not close <${shortName(open)}>`);
+    if (open.qname !== name) this.error(`</${shortName(name)}> does not close <${shortName(open.qname)}>`);
     this.stack.pop();
-    this.textLimits.pop();
     if (this.stack.length === 0) this.rootClosed = true;
-    const colon = name.indexOf(':');
-    this.handler.close(colon === -1 ? name : name.slice(colon + 1));
+    this.handler.close(open.local);
   }
 
   /** A start tag without attributes: "Name", "Name ", "Name/", "Name /". */
@@ -398,26 +468,51 @@ export class XmlTokenizer {
       }
     }
     const qname = end === tag.length ? tag : tag.slice(0, end);
-    this.openElement(qname, undefined, selfClosing);
+    this.openElement(this.elementName(qname), undefined, selfClosing);
   }
 
-  private openElement(qname: string, attrs: Record<string, string> | undefined, selfClosing: boolean): void {
+  private openElement(element: ElementName, attrs: Record<string, string> | undefined, selfClosing: boolean): void {
     if (this.stack.length === 0) {
-      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${shortName(qname)}>`);
+      if (this.rootSeen || this.rootClosed) this.error(`a second root element <${shortName(element.qname)}>`);
       this.rootSeen = true;
     }
     if (this.stack.length >= this.limits.depth) this.error(`elements are nested deeper than ${this.limits.depth} levels`);
-    const colon = qname.indexOf(':');
-    const local = colon === -1 ? qname : qname.slice(colon + 1);
-    this.stack.push(qname);
-    this.textLimits.push(this.handler.textLimit?.(local) ?? this.limits.text);
-    this.handler.open(local, attrs, qname);
+    this.stack.push(element);
+    this.handler.open(element.local, attrs, element.qname);
     if (selfClosing) {
       this.stack.pop();
-      this.textLimits.pop();
       if (this.stack.length === 0) this.rootClosed = true;
-      this.handler.close(local);
+      this.handler.close(element.local);
     }
+  }
+
+  /** The name table's entry for the name written at `buf[from, from + length)` (hashed `bucket`), if it has one. */
+  private knownName(buf: string, from: number, length: number, bucket: number): ElementName | undefined {
+    const candidates = this.names[bucket];
+    if (candidates === undefined) return undefined;
+    for (let j = 0; j < candidates.length; j++) {
+      const qname = candidates[j]!.qname;
+      if (qname.length !== length) continue;
+      let k = 0;
+      while (k < length && buf.charCodeAt(from + k) === qname.charCodeAt(k)) k++;
+      if (k === length) return candidates[j];
+    }
+    return undefined;
+  }
+
+  /** The valid element name `qname` with its local name and text limit, from the name table when it is there. */
+  private elementName(qname: string): ElementName {
+    const bucket = nameHash(qname);
+    const known = this.knownName(qname, 0, qname.length, bucket);
+    if (known !== undefined) return known;
+    const colon = qname.indexOf(':');
+    const local = colon === -1 ? qname : qname.slice(colon + 1);
+    const element = { qname, local, limit: this.handler.textLimit?.(local) ?? this.limits.text };
+    if (this.nameCount < NAME_TABLE && qname.length <= NAME_TABLE_LENGTH) {
+      (this.names[bucket] ??= []).push(element);
+      this.nameCount++;
+    }
+    return element;
   }
 
   private startTag(buf: string, from: number, to: number): void {
@@ -457,7 +552,7 @@ export class XmlTokenizer {
       attrs[attrName] = this.decodeText(buf.slice(i + 1, close));
       i = close + 1;
     }
-    this.openElement(qname, attrs, selfClosing);
+    this.openElement(this.elementName(qname), attrs, selfClosing);
   }
 
   private decodeText(raw: string): string {

@@ -180,6 +180,9 @@ interface OpenStatement {
   movements: Map<string, { minor: bigint; count: number; first: string }>;
 }
 
+/** Entries in a parser's memo of dates or currencies (a file with more distinct ones starts over). */
+const MEMO_LIMIT = 4096;
+
 /** At most this many TxDtls of one batch entry are split into lines (more: the entry stays whole, flagged). */
 export const CAMT_BATCH_ITEMS = 10_000;
 
@@ -223,6 +226,10 @@ export class CamtParser implements TextParser, XmlHandler {
    * if a second one follows (most entries have one, read from the tree as the entry's own line).
    */
   private firstTx: { tx: XNode; indicator: string | undefined } | undefined;
+  /** Dates as written → as read (valid ones only: a bad one fails each time it is read). */
+  private readonly dates = new Map<string, string>();
+  /** Currency codes checked valid, each kept as one string. */
+  private readonly currencies = new Map<string, string>();
 
   constructor(
     private readonly ctx: ParseContext,
@@ -492,7 +499,12 @@ export class CamtParser implements TextParser, XmlHandler {
     if (!node) fail(this.pos(element), 'missing <Amt>');
     const ccy = node.attrs?.Ccy;
     if (!ccy) fail(this.pos(element), '<Amt> has no Ccy attribute');
-    const currency = checkCurrency(ccy, this.pos(element));
+    // The code as first checked: one string per currency for every line that carries it.
+    let currency = this.currencies.get(ccy);
+    if (currency === undefined) {
+      currency = checkCurrency(ccy, this.pos(element));
+      if (this.currencies.size < MEMO_LIMIT) this.currencies.set(currency, currency);
+    }
     const text = node.text.trim();
     if (text.startsWith('-') || text.startsWith('+')) fail(this.pos(element), 'amount must be unsigned: the sign is CdtDbtInd');
     return { minor: decimalToMinor(text, currency, this.pos(element), this.ctx.trailingZeros), currency, text };
@@ -668,10 +680,21 @@ export class CamtParser implements TextParser, XmlHandler {
   private date(node: XNode | undefined, element: string): string | undefined {
     if (!node) return undefined;
     const dt = textAt(node, 'Dt');
-    if (dt !== undefined) return isoDatePart(dt, this.pos(`${element}/Dt`));
+    if (dt !== undefined) return this.datePart(dt, element, 'Dt');
     const dtTm = textAt(node, 'DtTm');
-    if (dtTm !== undefined) return isoDatePart(dtTm, this.pos(`${element}/DtTm`));
+    if (dtTm !== undefined) return this.datePart(dtTm, element, 'DtTm');
     fail(this.pos(element), 'date has neither <Dt> nor <DtTm>');
+  }
+
+  /** isoDatePart of a date as written, remembered: a statement's entries share a few dates. */
+  private datePart(text: string, element: string, name: 'Dt' | 'DtTm'): string {
+    let date = this.dates.get(text);
+    if (date === undefined) {
+      date = isoDatePart(text, this.pos(`${element}/${name}`));
+      if (this.dates.size >= MEMO_LIMIT) this.dates.clear();
+      this.dates.set(text, date);
+    }
+    return date;
   }
 
   private finishStatement(stmt: OpenStatement): void {

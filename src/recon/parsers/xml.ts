@@ -69,7 +69,7 @@ for (let c = 0; c < 128; c++) {
 /** The name table's hash of a name: its length and characters (the same as the scan in markup computes). */
 function nameHash(name: string): number {
   let hash = 0;
-  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) | 0;
+  for (let i = 0; i < name.length; i++) hash = (Math.imul(hash, 31) + name.charCodeAt(i)) | 0;
   return hash & NAME_BUCKETS;
 }
 
@@ -303,6 +303,10 @@ export class XmlTokenizer {
     const buf = this.buf;
     const start = this.pos;
     const next = buf.charCodeAt(start + 1);
+    if (Number.isNaN(next)) {
+      if (final) this.error('the document ends inside markup (truncated file?)');
+      return false;
+    }
     // Fast paths for the two tags a statement is made of, "<Name>" and "</Name>" closing the open
     // element: the same checks and events as the general path below, without cutting the tag out.
     if (next === 47 /* / */) {
@@ -329,7 +333,7 @@ export class XmlTokenizer {
       let hash = next;
       let c = buf.charCodeAt(i);
       while (c < 128 ? ASCII_NAME[c] !== 0 : c >= 0xc0 || c === 0xb7) {
-        hash = (hash * 31 + c) | 0;
+        hash = (Math.imul(hash, 31) + c) | 0;
         c = buf.charCodeAt(++i);
       }
       if (c === 62 /* > */ && i - start - 1 <= this.limits.tag) {

@@ -6,7 +6,7 @@
  * import and its list and search indexes are written while the run stages its results and commits,
  * and are never visible for a run that was not committed.
  *
- * Messages: in  workerData { out, cases }; then { decision: 'commit' | 'abort' }
+ * Messages: in  workerData { out, cases, pageCacheKib? }; then { decision: 'commit' | 'abort' }
  *           out { state: 'ready' } once applied; { state: 'done', committed } or { state: 'failed', message }
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -32,8 +32,10 @@ function decision(): Promise<CaseImportDecision['decision']> {
 
 async function main(): Promise<void> {
   const port = parentPort!;
-  const { out, cases } = workerData as { out: string; cases: RunCases };
+  const { out, cases, pageCacheKib } = workerData as { out: string; cases: RunCases; pageCacheKib?: number };
   const db = openWorkbenchDatabase(out);
+  // The run's budget, not the store's default (CASE_THREAD_PAGE_CACHE_KIB): spilled pages go to the WAL, unseen until the commit.
+  if (pageCacheKib !== undefined) db.pragma(`cache_size = -${Math.trunc(pageCacheKib)}`);
   try {
     const store = new SqliteWorkbenchStore(db);
     db.exec('BEGIN IMMEDIATE');

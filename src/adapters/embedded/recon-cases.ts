@@ -93,7 +93,7 @@ const isReply = (message: unknown): message is CaseImportReply => typeof message
 function preparedOnThread(out: string, cases: RunCases): PreparedCases {
   const file = join(out, WORKBENCH_DB_FILE);
   const created = !existsSync(file);
-  const worker: Worker = startThread(CASE_IMPORT_THREAD, { out, cases });
+  const worker: Worker = startThread(CASE_IMPORT_THREAD, { out, cases, pageCacheKib: CASE_THREAD_PAGE_CACHE_KIB }, { resourceLimits: { maxYoungGenerationSizeMb: CASE_THREAD_YOUNG_GENERATION_MB } });
   // The thread never keeps the process alive by itself: a run that ends without a decision rolls its cases back.
   worker.unref();
   const ready = nextMessage(worker, isReply);
@@ -131,13 +131,23 @@ function preparedOnThread(out: string, cases: RunCases): PreparedCases {
 
 /**
  * Up to this many rows (statement lines + ledger entries) a run's cases may go on their own thread
- * (REC-PERF-1). The thread holds its own copy of the cases and builds the workbench's indexes while
- * the run renders its load files and DuckDB writes its Parquet, all at once: measured at 1M × 1M
- * (97k cases), that took the run's peak RSS from 1.64–1.76 GiB to 1.81–2.03 GiB, over the 2 GB
- * budget. A larger run raises its cases after the registry commit, on its own thread, as before;
- * below the limit (300k × 300k: under 1 GB) the thread saves the cases' seconds after the commit.
+ * (REC-PERF-1): the thread holds its own copy of the cases while the run renders its load files
+ * and DuckDB writes its Parquet. Measured at 1M × 1M (97k cases) on the lean thread
+ * (CASE_THREAD_YOUNG_GENERATION_MB, CASE_THREAD_PAGE_CACHE_KIB): peak RSS 1.64–1.69 GiB against
+ * 1.59–1.66 without the thread, inside the 2 GB budget (with V8's default young generation and the
+ * store's 64 MiB page cache it was 1.74–1.88 GiB). A larger run is over that budget anyway: it
+ * raises its cases after the registry commit, on its own thread.
  */
-export const CASE_THREAD_UP_TO_ROWS = 1_200_000;
+export const CASE_THREAD_UP_TO_ROWS = 2_200_000;
+
+/**
+ * The cases thread's young generation (MB) and SQLite page cache (KiB) (REC-PERF-1): it allocates
+ * little that dies young (its cases arrive whole), and its one write transaction may spill pages to
+ * the WAL (uncommitted, so unseen) rather than hold them all. V8's default young generation and the
+ * store's 64 MiB cache took about 150 MB more at the run's peak.
+ */
+export const CASE_THREAD_YOUNG_GENERATION_MB = 8;
+export const CASE_THREAD_PAGE_CACHE_KIB = 16_384;
 
 /**
  * The case sink of `out`. `threadFrom`: from this many cases a run's cases are written on their own

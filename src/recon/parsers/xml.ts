@@ -90,6 +90,9 @@ interface ElementName {
   qname: string;
   local: string;
   limit: number;
+  /** The element that opened next after this one opened, and after it closed, last time (a guess for the next start tag). */
+  afterOpen: ElementName | undefined;
+  afterClose: ElementName | undefined;
 }
 
 /** Names kept in a tokenizer's name table (longer or further ones are looked up each time): bounds its memory. */
@@ -117,6 +120,9 @@ export class XmlTokenizer {
    */
   private readonly names: (ElementName[] | undefined)[] = [];
   private nameCount = 0;
+  /** The element of the last start or end tag read, and which it was. */
+  private last: ElementName | undefined;
+  private lastOpened = false;
   private rootSeen = false;
   private rootClosed = false;
   private pendingText = '';
@@ -322,12 +328,30 @@ export class XmlTokenizer {
           this.flushText();
           this.stack.pop();
           if (depth === 1) this.rootClosed = true;
+          this.last = open;
+          this.lastOpened = false;
           this.handler.close(open.local);
           this.pos = from + length + 1;
           return true;
         }
       }
     } else if (next < 128 && ASCII_NAME[next] === 1) {
+      // Documents repeat: the element that followed the last tag's element last time, when it is this one.
+      const last = this.last;
+      const guess = last === undefined ? undefined : this.lastOpened ? last.afterOpen : last.afterClose;
+      if (guess !== undefined) {
+        const qname = guess.qname;
+        const length = qname.length;
+        const from = start + 1;
+        let k = 0;
+        while (k < length && buf.charCodeAt(from + k) === qname.charCodeAt(k)) k++;
+        if (k === length && buf.charCodeAt(from + length) === 62 /* > */ && length <= this.limits.tag) {
+          this.flushText();
+          this.openElement(guess, undefined, false);
+          this.pos = from + length + 1;
+          return true;
+        }
+      }
       // The name, hashed as it is read: a name seen before is found in the table, not cut out again.
       let i = start + 2;
       let hash = next;
@@ -455,6 +479,8 @@ export class XmlTokenizer {
     if (open.qname !== name) this.error(`</${shortName(name)}> does not close <${shortName(open.qname)}>`);
     this.stack.pop();
     if (this.stack.length === 0) this.rootClosed = true;
+    this.last = open;
+    this.lastOpened = false;
     this.handler.close(open.local);
   }
 
@@ -481,11 +507,19 @@ export class XmlTokenizer {
       this.rootSeen = true;
     }
     if (this.stack.length >= this.limits.depth) this.error(`elements are nested deeper than ${this.limits.depth} levels`);
+    const last = this.last;
+    if (last !== undefined && element.qname.length <= NAME_TABLE_LENGTH) {
+      if (this.lastOpened) last.afterOpen = element;
+      else last.afterClose = element;
+    }
+    this.last = element;
+    this.lastOpened = true;
     this.stack.push(element);
     this.handler.open(element.local, attrs, element.qname);
     if (selfClosing) {
       this.stack.pop();
       if (this.stack.length === 0) this.rootClosed = true;
+      this.lastOpened = false;
       this.handler.close(element.local);
     }
   }
@@ -511,7 +545,7 @@ export class XmlTokenizer {
     if (known !== undefined) return known;
     const colon = qname.indexOf(':');
     const local = colon === -1 ? qname : qname.slice(colon + 1);
-    const element = { qname, local, limit: this.handler.textLimit?.(local) ?? this.limits.text };
+    const element: ElementName = { qname, local, limit: this.handler.textLimit?.(local) ?? this.limits.text, afterOpen: undefined, afterClose: undefined };
     if (this.nameCount < NAME_TABLE && qname.length <= NAME_TABLE_LENGTH) {
       (this.names[bucket] ??= []).push(element);
       this.nameCount++;

@@ -479,7 +479,8 @@ export class CamtParser implements TextParser, XmlHandler {
         break;
       case 'Ntry':
         stmt.entryOrdinal++;
-        this.entry(stmt, node, `${stmt.path}/Ntry[${stmt.entryOrdinal}]`);
+        // One flat string (a join): the line keeps a copy of it, and copying a concatenation flattens it first.
+        this.entry(stmt, node, [stmt.path, '/Ntry[', stmt.entryOrdinal, ']'].join(''));
         break;
       default:
         break;

@@ -111,11 +111,39 @@ function intern(text: string): string {
   return value;
 }
 
-function ownIdentifier(line: StatementLine, field: IdentifierField, keep: (text: string) => string = own): string | undefined {
+/**
+ * Shared identifiers that masking leaves as they are (most lines repeat their statement's, type
+ * code and status): masked once per distinct value. Only values without a card number are kept,
+ * so the table never holds an unmasked one (PCI-2).
+ */
+const cleanIdentifiers = new Map<string, string>();
+const CLEAN_IDENTIFIERS_LIMIT = 4096;
+
+function sharedIdentifier(text: string): string {
+  const known = cleanIdentifiers.get(text);
+  if (known !== undefined) return known;
+  const masked = maskIdentifier(text);
+  const value = intern(masked);
+  if (masked === text) {
+    if (cleanIdentifiers.size >= CLEAN_IDENTIFIERS_LIMIT) cleanIdentifiers.clear();
+    cleanIdentifiers.set(value, value);
+  }
+  return value;
+}
+
+function ownIdentifier(line: StatementLine, field: IdentifierField): string | undefined {
   const value = line[field];
   if (value === undefined) return undefined;
   bounded(value, LINE_FIELDS[field]!, line.position, field);
-  return keep(maskIdentifier(value));
+  return own(maskIdentifier(value));
+}
+
+/** An identifier many lines share (statement, account, type code, status): masked once per distinct value. */
+function ownSharedIdentifier(line: StatementLine, field: IdentifierField): string | undefined {
+  const value = line[field];
+  if (value === undefined) return undefined;
+  bounded(value, LINE_FIELDS[field]!, line.position, field);
+  return sharedIdentifier(value);
 }
 
 function ownText(line: StatementLine, field: TextField): string | undefined {
@@ -136,8 +164,8 @@ export function finishLine(line: StatementLine): StatementLine {
   return {
     statementLineId: line.statementLineId,
     format: line.format,
-    statementId: ownIdentifier(line, 'statementId', intern)!,
-    accountId: ownIdentifier(line, 'accountId', intern)!,
+    statementId: ownSharedIdentifier(line, 'statementId')!,
+    accountId: ownSharedIdentifier(line, 'accountId')!,
     currency: intern(line.currency),
     amount: line.amount,
     bookingDate: line.bookingDate === null ? null : intern(line.bookingDate),
@@ -147,8 +175,8 @@ export function finishLine(line: StatementLine): StatementLine {
     customerReference: ownIdentifier(line, 'customerReference'),
     remittanceInformation: ownText(line, 'remittanceInformation'),
     counterparty: ownText(line, 'counterparty'),
-    typeCode: ownIdentifier(line, 'typeCode', intern),
-    status: ownIdentifier(line, 'status', intern),
+    typeCode: ownSharedIdentifier(line, 'typeCode'),
+    status: ownSharedIdentifier(line, 'status'),
     batchItemCount: line.batchItemCount,
     batchReference: own(line.batchReference),
     batchItem: line.batchItem,

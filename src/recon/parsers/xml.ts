@@ -101,6 +101,14 @@ const NAME_TABLE_LENGTH = 64;
 /** Buckets of the name table, less one (a mask). */
 const NAME_BUCKETS = 255;
 
+/**
+ * The engine's one copy of `name` (a property key is one): names the table hands out then compare
+ * with the handler's literal names by identity, and hash once.
+ */
+function canonical(name: string): string {
+  return Object.keys({ [name]: 0 })[0] ?? name;
+}
+
 function countLines(text: string): number {
   let count = 0;
   for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
@@ -545,7 +553,7 @@ export class XmlTokenizer {
     if (known !== undefined) return known;
     const colon = qname.indexOf(':');
     const local = colon === -1 ? qname : qname.slice(colon + 1);
-    const element: ElementName = { qname, local, limit: this.handler.textLimit?.(local) ?? this.limits.text, afterOpen: undefined, afterClose: undefined };
+    const element: ElementName = { qname: canonical(qname), local: canonical(local), limit: this.handler.textLimit?.(local) ?? this.limits.text, afterOpen: undefined, afterClose: undefined };
     if (this.nameCount < NAME_TABLE && qname.length <= NAME_TABLE_LENGTH) {
       (this.names[bucket] ??= []).push(element);
       this.nameCount++;

@@ -330,9 +330,7 @@ export class XmlTokenizer {
         const qname = open.qname;
         const length = qname.length;
         const from = start + 2;
-        let k = 0;
-        while (k < length && buf.charCodeAt(from + k) === qname.charCodeAt(k)) k++;
-        if (k === length && buf.charCodeAt(from + length) === 62 /* > */ && length < this.limits.tag) {
+        if (buf.charCodeAt(from + length) === 62 /* > */ && length < this.limits.tag && buf.startsWith(qname, from)) {
           this.flushText();
           this.stack.pop();
           if (depth === 1) this.rootClosed = true;
@@ -351,9 +349,7 @@ export class XmlTokenizer {
         const qname = guess.qname;
         const length = qname.length;
         const from = start + 1;
-        let k = 0;
-        while (k < length && buf.charCodeAt(from + k) === qname.charCodeAt(k)) k++;
-        if (k === length && buf.charCodeAt(from + length) === 62 /* > */ && length <= this.limits.tag) {
+        if (buf.charCodeAt(from + length) === 62 /* > */ && length <= this.limits.tag && buf.startsWith(qname, from)) {
           this.flushText();
           this.openElement(guess, undefined, false);
           this.pos = from + length + 1;
@@ -538,10 +534,7 @@ export class XmlTokenizer {
     if (candidates === undefined) return undefined;
     for (let j = 0; j < candidates.length; j++) {
       const qname = candidates[j]!.qname;
-      if (qname.length !== length) continue;
-      let k = 0;
-      while (k < length && buf.charCodeAt(from + k) === qname.charCodeAt(k)) k++;
-      if (k === length) return candidates[j];
+      if (qname.length === length && buf.startsWith(qname, from)) return candidates[j];
     }
     return undefined;
   }

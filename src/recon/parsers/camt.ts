@@ -139,11 +139,6 @@ function child(node: XNode | undefined, name: string): XNode | undefined {
   return undefined;
 }
 
-function children(node: XNode | undefined, name: string): XNode[] {
-  if (!node) return [];
-  return node.children.filter((c) => c.name === name);
-}
-
 /** Follows a path of child names (up to three: no array per call). */
 function at(node: XNode | undefined, a: string, b?: string, c?: string): XNode | undefined {
   let current = child(node, a);
@@ -546,29 +541,26 @@ export class CamtParser implements TextParser, XmlHandler {
     const bookingDate = this.date(child(ntry, 'BookgDt'), `${element}/BookgDt`);
     const valueDate = this.date(child(ntry, 'ValDt'), `${element}/ValDt`);
 
-    const details = children(ntry, 'NtryDtls');
-    const txs: XNode[] = [];
+    // The batches (Ntry/Btch, then each NtryDtls/Btch) with the count they give, and the first TxDtls.
     const txCount = this.txDtls;
     let batchCount: number | undefined;
-    const batches: XNode[] = [];
-    const v1Batch = child(ntry, 'Btch');
-    if (v1Batch) batches.push(v1Batch);
-    for (const d of details) {
-      txs.push(...children(d, 'TxDtls'));
-      batches.push(...children(d, 'Btch'));
-    }
-    for (const b of batches) {
-      const nb = textAt(b, 'NbOfTxs');
-      if (nb !== undefined) {
-        if (!/^[0-9]{1,15}$/.test(nb)) fail(this.pos(`${element}/NtryDtls/Btch/NbOfTxs`), 'NbOfTxs is not a number');
-        batchCount = (batchCount ?? 0) + Number(nb);
+    let batch = child(ntry, 'Btch');
+    let firstTx: XNode | undefined;
+    if (batch) batchCount = this.nbOfTxs(batch, element, batchCount);
+    for (const d of ntry.children) {
+      if (d.name !== 'NtryDtls') continue;
+      for (const c of d.children) {
+        if (c.name === 'TxDtls') firstTx ??= c;
+        else if (c.name === 'Btch') {
+          batch ??= c;
+          batchCount = this.nbOfTxs(c, element, batchCount);
+        }
       }
     }
     if (batchCount === undefined && txCount > 1) batchCount = txCount;
 
-    const tx = txCount === 1 ? txs[0] : undefined;
+    const tx = txCount === 1 ? firstTx : undefined;
     const refs = child(tx, 'Refs');
-    const batch = batches[0];
     let endToEndId = textAt(refs, 'EndToEndId');
     if (endToEndId === 'NOTPROVIDED') endToEndId = undefined;
     const bankReference = textAt(ntry, 'AcctSvcrRef') ?? textAt(refs, 'AcctSvcrRef');
@@ -648,6 +640,14 @@ export class CamtParser implements TextParser, XmlHandler {
     if (batchFault !== undefined) line.batchFault = batchFault;
     stmt.lineCount++;
     this.sink.line(stmt.index, finishLine(line));
+  }
+
+  /** `count` plus the batch's NbOfTxs, when it has one. */
+  private nbOfTxs(batch: XNode, element: string, count: number | undefined): number | undefined {
+    const nb = textAt(batch, 'NbOfTxs');
+    if (nb === undefined) return count;
+    if (!/^[0-9]{1,15}$/.test(nb)) fail(this.pos(`${element}/NtryDtls/Btch/NbOfTxs`), 'NbOfTxs is not a number');
+    return (count ?? 0) + Number(nb);
   }
 
   /**
@@ -744,23 +744,27 @@ export class CamtParser implements TextParser, XmlHandler {
 function remittance(rmtInf: XNode | undefined): string | undefined {
   if (!rmtInf) return undefined;
   const parts: string[] = [];
-  for (const u of children(rmtInf, 'Ustrd')) {
+  for (const u of rmtInf.children) {
+    if (u.name !== 'Ustrd') continue;
     const t = textOf(u);
     if (t) parts.push(t);
   }
-  for (const s of children(rmtInf, 'Strd')) {
-    for (const doc of children(s, 'RfrdDocInf')) {
+  for (const s of rmtInf.children) {
+    if (s.name !== 'Strd') continue;
+    for (const doc of s.children) {
+      if (doc.name !== 'RfrdDocInf') continue;
       const nb = textAt(doc, 'Nb');
       if (nb) parts.push(nb);
     }
     const ref = textAt(s, 'CdtrRefInf', 'Ref');
     if (ref) parts.push(ref);
-    for (const a of children(s, 'AddtlRmtInf')) {
+    for (const a of s.children) {
+      if (a.name !== 'AddtlRmtInf') continue;
       const t = textOf(a);
       if (t) parts.push(t);
     }
   }
-  return parts.length > 0 ? parts.join(' ') : undefined;
+  return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : parts.join(' ');
 }
 
 function partyName(party: XNode | undefined): string | undefined {

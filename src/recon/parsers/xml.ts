@@ -131,6 +131,8 @@ export class XmlTokenizer {
   /** The element of the last start or end tag read, and which it was. */
   private last: ElementName | undefined;
   private lastOpened = false;
+  /** The first '&' in `buf` at or after the last text run read (`buf.length`: none); -1 before any. */
+  private ampAt = -1;
   private rootSeen = false;
   private rootClosed = false;
   private pendingText = '';
@@ -165,7 +167,15 @@ export class XmlTokenizer {
       if (i === to) return;
       from = i;
     }
-    const decoded = this.decodeText(buf.slice(from, to));
+    // Entities: only a run with a '&' in it needs decoding (the next '&' in the buffer is looked for once).
+    let amp = this.ampAt;
+    if (amp < from) {
+      amp = buf.indexOf('&', from);
+      if (amp === -1) amp = buf.length;
+      this.ampAt = amp;
+    }
+    const raw = buf.slice(from, to);
+    const decoded = amp < to ? this.decodeText(raw) : raw;
     this.checkText(decoded, skippedLines);
     this.pendingText = this.pendingText.length === 0 ? decoded : this.pendingText + decoded;
   }
@@ -220,6 +230,7 @@ export class XmlTokenizer {
     // One flat string (a join, not a concatenation): the scans below read it character by character.
     this.buf = rest.length === 0 ? text : [rest, text].join('');
     this.pos = 0;
+    this.ampAt = -1;
     const bad = NOT_XML.exec(text);
     if (bad) {
       this.pos = rest.length + bad.index;
@@ -285,6 +296,7 @@ export class XmlTokenizer {
     }
     this.buf = this.buf.slice(this.pos);
     this.pos = 0;
+    this.ampAt = -1;
   }
 
   private error(fault: string): never {

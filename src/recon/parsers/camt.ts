@@ -288,17 +288,21 @@ export class CamtParser implements TextParser, XmlHandler {
       this.skipping++;
       return;
     }
-    this.depth++;
-    if (this.depth >= 4 && this.current && UNUSED.has(name) && !(name === 'AmtDtls' && this.nodes[this.nodes.length - 1]?.name === 'TxDtls')) {
-      this.depth--;
-      this.skipping = 1;
+    const depth = ++this.depth;
+    if (depth >= 4 && this.current) {
+      if (UNUSED.has(name) && !(name === 'AmtDtls' && this.nodes[this.nodes.length - 1]?.name === 'TxDtls')) {
+        this.depth--;
+        this.skipping = 1;
+        return;
+      }
+      this.node(name, attrs, depth);
       return;
     }
-    if (this.depth === 1) {
+    if (depth === 1) {
       this.openDocument(name, attrs, qname);
       return;
     }
-    if (this.depth === 2) {
+    if (depth === 2) {
       const expected = MESSAGE_ROOT[this.version!.type].root;
       if (name !== expected && name !== `${expected}V01`) {
         fail(this.pos(`Document/${name}`), `a ${this.version!.type} Document must contain <${expected}>, found <${name}>`);
@@ -306,7 +310,7 @@ export class CamtParser implements TextParser, XmlHandler {
       this.rootName = name;
       return;
     }
-    if (this.depth === 3) {
+    if (depth === 3) {
       if (name === this.statementName) {
         this.statementOrdinal++;
         this.current = {
@@ -323,40 +327,42 @@ export class CamtParser implements TextParser, XmlHandler {
       }
       return;
     }
-    if (this.depth >= 4 && this.current) {
-      if (this.depth === 4) {
-        this.childNodes = 0;
-        this.txDtls = 0;
-        this.items = [];
-        this.firstTx = undefined;
-      }
-      const parent = this.nodes[this.nodes.length - 1];
-      if (name === 'TxDtls' && parent?.name === 'NtryDtls' && this.depth === 6) {
-        // A batch's items are each reduced to a BatchItem when they close (see close()), so only
-        // one TxDtls tree is held at a time; the 1st stays whole while it may be the only one.
-        if (++this.txDtls === 2) {
-          // A batch: the first item is reduced now (it was kept whole while it might be the only one).
-          if (this.firstTx) this.batchItem(this.firstTx.tx, this.firstTx.indicator);
-          this.firstTx = undefined;
-          this.dropFirstTxDtls();
-        }
-        if (this.txDtls > CAMT_BATCH_ITEMS) {
-          this.depth--;
-          this.skipping = 1;
-          return;
-        }
-        this.txStartNodes = this.childNodes;
-      }
-      if (++this.childNodes > CAMT_NODES_PER_CHILD) {
-        fail(this.pos(this.nodePath(name)), `<${this.nodes[0]?.name ?? name}> holds more than ${CAMT_NODES_PER_CHILD} elements`);
-      }
-      const node: XNode = { name, attrs, children: NO_CHILDREN, text: '' };
-      if (parent) {
-        if (parent.children === NO_CHILDREN) parent.children = [node];
-        else parent.children.push(node);
-      }
-      this.nodes.push(node);
+  }
+
+  /** Builds the element `name` (at `depth` >= 4) into the current statement child's tree. */
+  private node(name: string, attrs: Record<string, string> | undefined, depth: number): void {
+    if (depth === 4) {
+      this.childNodes = 0;
+      this.txDtls = 0;
+      this.items = [];
+      this.firstTx = undefined;
     }
+    const parent = this.nodes[this.nodes.length - 1];
+    if (name === 'TxDtls' && parent?.name === 'NtryDtls' && depth === 6) {
+      // A batch's items are each reduced to a BatchItem when they close (see close()), so only
+      // one TxDtls tree is held at a time; the 1st stays whole while it may be the only one.
+      if (++this.txDtls === 2) {
+        // A batch: the first item is reduced now (it was kept whole while it might be the only one).
+        if (this.firstTx) this.batchItem(this.firstTx.tx, this.firstTx.indicator);
+        this.firstTx = undefined;
+        this.dropFirstTxDtls();
+      }
+      if (this.txDtls > CAMT_BATCH_ITEMS) {
+        this.depth--;
+        this.skipping = 1;
+        return;
+      }
+      this.txStartNodes = this.childNodes;
+    }
+    if (++this.childNodes > CAMT_NODES_PER_CHILD) {
+      fail(this.pos(this.nodePath(name)), `<${this.nodes[0]?.name ?? name}> holds more than ${CAMT_NODES_PER_CHILD} elements`);
+    }
+    const node: XNode = { name, attrs, children: NO_CHILDREN, text: '' };
+    if (parent) {
+      if (parent.children === NO_CHILDREN) parent.children = [node];
+      else parent.children.push(node);
+    }
+    this.nodes.push(node);
   }
 
   /** Empties the first TxDtls of the current entry once a second one shows it is a batch. */

@@ -544,8 +544,8 @@ export class CamtParser implements TextParser, XmlHandler {
 
     const sts = child(ntry, 'Sts');
     const status = textAt(sts, 'Cd') ?? textAt(sts, 'Prtry') ?? textOf(sts);
-    const bookingDate = this.date(child(ntry, 'BookgDt'), `${element}/BookgDt`);
-    const valueDate = this.date(child(ntry, 'ValDt'), `${element}/ValDt`);
+    const bookingDate = this.date(child(ntry, 'BookgDt'), element, 'BookgDt');
+    const valueDate = this.date(child(ntry, 'ValDt'), element, 'ValDt');
 
     // The batches (Ntry/Btch, then each NtryDtls/Btch) with the count they give, and the first TxDtls.
     const txCount = this.txDtls;
@@ -684,20 +684,21 @@ export class CamtParser implements TextParser, XmlHandler {
     return out;
   }
 
-  private date(node: XNode | undefined, element: string): string | undefined {
+  /** The date of `parent`/`part` (its element path is built only for an error). */
+  private date(node: XNode | undefined, parent: string, part: 'BookgDt' | 'ValDt'): string | undefined {
     if (!node) return undefined;
     const dt = textAt(node, 'Dt');
-    if (dt !== undefined) return this.datePart(dt, element, 'Dt');
+    if (dt !== undefined) return this.datePart(dt, parent, part, 'Dt');
     const dtTm = textAt(node, 'DtTm');
-    if (dtTm !== undefined) return this.datePart(dtTm, element, 'DtTm');
-    fail(this.pos(element), 'date has neither <Dt> nor <DtTm>');
+    if (dtTm !== undefined) return this.datePart(dtTm, parent, part, 'DtTm');
+    fail(this.pos(`${parent}/${part}`), 'date has neither <Dt> nor <DtTm>');
   }
 
   /** isoDatePart of a date as written, remembered: a statement's entries share a few dates. */
-  private datePart(text: string, element: string, name: 'Dt' | 'DtTm'): string {
+  private datePart(text: string, parent: string, part: string, name: 'Dt' | 'DtTm'): string {
     let date = this.dates.get(text);
     if (date === undefined) {
-      date = isoDatePart(text, this.pos(`${element}/${name}`));
+      date = isoDatePart(text, this.pos(`${parent}/${part}/${name}`));
       if (this.dates.size >= MEMO_LIMIT) this.dates.clear();
       this.dates.set(text, date);
     }
@@ -798,6 +799,7 @@ function bankTransactionCode(bkTxCd: XNode | undefined): string | undefined {
   if (domainCode) {
     const family = textAt(domain, 'Fmly', 'Cd');
     const sub = textAt(domain, 'Fmly', 'SubFmlyCd');
+    if (family !== undefined && sub !== undefined) return [domainCode, family, sub].join('/');
     return [domainCode, family, sub].filter((p) => p !== undefined).join('/');
   }
   return textAt(bkTxCd, 'Prtry', 'Cd');

@@ -593,6 +593,7 @@ export class CamtParser implements TextParser, XmlHandler {
       if (Array.isArray(split)) {
         const batchReference = bankReference ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
         split.forEach(({ item, minor }, k) => {
+          const position = { file: this.ctx.file, element: `${element}/NtryDtls/TxDtls[${k + 1}]` };
           const itemLine: StatementLine = {
             statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
             format: this.version!.type as StatementFormat,
@@ -602,20 +603,20 @@ export class CamtParser implements TextParser, XmlHandler {
             amount: formatMinor(minor, amount.currency),
             bookingDate: bookingDate ?? null,
             valueDate: valueDate ?? null,
-            position: { file: this.ctx.file, element: `${element}/NtryDtls/TxDtls[${k + 1}]` },
+            endToEndId: item.endToEndId,
+            bankReference: item.bankReference ?? bankReference,
+            customerReference: item.customerReference ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId'),
+            remittanceInformation: item.remittanceInformation,
+            counterparty: item.counterparty,
+            typeCode: item.typeCode ?? typeCode,
+            status,
+            batchItemCount: undefined,
+            batchReference: batchReference === undefined ? undefined : maskIdentifier(bounded(batchReference, LINE_FIELDS.bankReference!, position, 'batchReference')),
+            batchItem: { index: k + 1, of: split.length },
+            batchFault: undefined,
+            otherFields: undefined,
+            position,
           };
-          const reference = item.bankReference ?? bankReference;
-          const customer = item.customerReference ?? textAt(batch, 'PmtInfId') ?? textAt(batch, 'MsgId');
-          const typeOf = item.typeCode ?? typeCode;
-          if (item.endToEndId !== undefined) itemLine.endToEndId = item.endToEndId;
-          if (reference !== undefined) itemLine.bankReference = reference;
-          if (customer !== undefined) itemLine.customerReference = customer;
-          if (item.remittanceInformation !== undefined) itemLine.remittanceInformation = item.remittanceInformation;
-          if (item.counterparty !== undefined) itemLine.counterparty = item.counterparty;
-          if (typeOf !== undefined) itemLine.typeCode = typeOf;
-          if (status !== undefined) itemLine.status = status;
-          if (batchReference !== undefined) itemLine.batchReference = maskIdentifier(bounded(batchReference, LINE_FIELDS.bankReference!, itemLine.position, 'batchReference'));
-          itemLine.batchItem = { index: k + 1, of: split.length };
           stmt.lineCount++;
           this.sink.line(stmt.index, finishLine(itemLine));
         });
@@ -624,6 +625,7 @@ export class CamtParser implements TextParser, XmlHandler {
       batchFault = split;
     }
 
+    // Every field present (absent ones undefined): one shape for every line finishLine reads.
     const line: StatementLine = {
       statementLineId: statementLineId(this.ctx, stmt.index, stmt.lineCount),
       format: this.version!.type as StatementFormat,
@@ -633,17 +635,20 @@ export class CamtParser implements TextParser, XmlHandler {
       amount: formatMinor(signed, amount.currency),
       bookingDate: bookingDate ?? null,
       valueDate: valueDate ?? null,
+      endToEndId,
+      bankReference,
+      customerReference,
+      remittanceInformation,
+      counterparty,
+      typeCode,
+      status,
+      batchItemCount: batchCount,
+      batchReference: undefined,
+      batchItem: undefined,
+      batchFault,
+      otherFields: undefined,
       position: { file: this.ctx.file, element },
     };
-    if (endToEndId !== undefined) line.endToEndId = endToEndId;
-    if (bankReference !== undefined) line.bankReference = bankReference;
-    if (customerReference !== undefined) line.customerReference = customerReference;
-    if (remittanceInformation !== undefined) line.remittanceInformation = remittanceInformation;
-    if (counterparty !== undefined) line.counterparty = counterparty;
-    if (typeCode !== undefined) line.typeCode = typeCode;
-    if (status !== undefined) line.status = status;
-    if (batchCount !== undefined) line.batchItemCount = batchCount;
-    if (batchFault !== undefined) line.batchFault = batchFault;
     stmt.lineCount++;
     this.sink.line(stmt.index, finishLine(line));
   }

@@ -343,7 +343,7 @@ export class CamtParser implements TextParser, XmlHandler {
       // one TxDtls tree is held at a time; the 1st stays whole while it may be the only one.
       if (++this.txDtls === 2) {
         // A batch: the first item is reduced now (it was kept whole while it might be the only one).
-        if (this.firstTx) this.batchItem(this.firstTx.tx, this.firstTx.indicator);
+        if (this.firstTx) this.batchItem(this.firstTx.tx, this.firstTx.indicator, false);
         this.firstTx = undefined;
         this.dropFirstTxDtls();
       }
@@ -376,11 +376,12 @@ export class CamtParser implements TextParser, XmlHandler {
   }
 
   /**
-   * Reduces a closed TxDtls to a BatchItem. From the 2nd item on, its tree is detached at once
-   * and its elements no longer count toward CAMT_NODES_PER_CHILD: a batch of any size holds one
-   * TxDtls tree and CAMT_BATCH_ITEMS small items at most.
+   * Reduces a closed TxDtls to a BatchItem. From the 2nd item on (`detach`), its tree is detached
+   * at once and its elements no longer count toward CAMT_NODES_PER_CHILD: a batch of any size holds
+   * one TxDtls tree and CAMT_BATCH_ITEMS small items at most. The 1st, reduced when the 2nd opens,
+   * stays in the tree (emptied) and counted.
    */
-  private batchItem(tx: XNode, indicator: string | undefined): void {
+  private batchItem(tx: XNode, indicator: string | undefined, detach: boolean): void {
     const refs = child(tx, 'Refs');
     let endToEndId = textAt(refs, 'EndToEndId');
     if (endToEndId === 'NOTPROVIDED') endToEndId = undefined;
@@ -399,7 +400,7 @@ export class CamtParser implements TextParser, XmlHandler {
       typeCode: bankTransactionCode(child(tx, 'BkTxCd')),
     };
     this.items.push(item);
-    if (this.txDtls >= 2) {
+    if (detach) {
       const details = this.nodes[this.nodes.length - 1]!;
       details.children = details.children.filter((c) => c !== tx);
       this.childNodes = this.txStartNodes;
@@ -429,7 +430,7 @@ export class CamtParser implements TextParser, XmlHandler {
         // Its direction: its own CdtDbtInd, else the entry's (as far as the entry has been read).
         const indicator = textAt(node, 'CdtDbtInd') ?? textAt(this.nodes[0], 'CdtDbtInd');
         if (this.txDtls === 1) this.firstTx = { tx: node, indicator };
-        else this.batchItem(node, indicator);
+        else this.batchItem(node, indicator, true);
       }
       if (depth === 4) this.statementChild(node);
       return;

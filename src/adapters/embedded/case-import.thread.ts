@@ -6,16 +6,42 @@
  * import and its list and search indexes are written while the run stages its results and commits,
  * and are never visible for a run that was not committed.
  *
- * Messages: in  workerData { out, cases, pageCacheKib? }; then { decision: 'commit' | 'abort' }
+ * Messages: in  workerData { out, header, pageCacheKib? }; then the cases in batches,
+ *               { batch } … { batch, end: 'complete' } (or end: 'abandoned': the run could not build
+ *               them); then { decision: 'commit' | 'abort' }
  *           out { state: 'ready' } once applied; { state: 'done', committed } or { state: 'failed', message }
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ExceptionCase } from '../../recon/workbench/cases';
 import type { RunCases } from '../../recon/workbench/import-cases';
 import { applyRunCases } from '../../recon/workbench/import-cases';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from './workbench-store';
 
 export type CaseImportReply = { state: 'ready' } | { state: 'done'; committed: boolean } | { state: 'failed'; message: string };
 export type CaseImportDecision = { decision: 'commit' | 'abort' };
+/** A batch of the run's cases; the last one says whether they are all there. */
+export type CaseImportInput = { batch: ExceptionCase[]; end?: 'complete' | 'abandoned' };
+
+/** The run's cases as its batches bring them; undefined if the run abandoned them or went away first. */
+function incomingCases(): Promise<ExceptionCase[] | undefined> {
+  return new Promise((resolve) => {
+    const incoming: ExceptionCase[] = [];
+    const finish = (cases: ExceptionCase[] | undefined): void => {
+      parentPort!.off('message', onMessage);
+      parentPort!.off('close', onClose);
+      resolve(cases);
+    };
+    const onMessage = (message: CaseImportInput | CaseImportDecision): void => {
+      // A decision before the last batch: the run went on without its cases (abort).
+      if (!('batch' in message)) return finish(undefined);
+      for (const c of message.batch) incoming.push(c);
+      if (message.end !== undefined) finish(message.end === 'complete' ? incoming : undefined);
+    };
+    const onClose = (): void => finish(undefined);
+    parentPort!.on('message', onMessage);
+    parentPort!.on('close', onClose);
+  });
+}
 
 function decision(): Promise<CaseImportDecision['decision']> {
   return new Promise((resolve) => {
@@ -32,7 +58,7 @@ function decision(): Promise<CaseImportDecision['decision']> {
 
 async function main(): Promise<void> {
   const port = parentPort!;
-  const { out, cases, pageCacheKib } = workerData as { out: string; cases: RunCases; pageCacheKib?: number };
+  const { out, header, pageCacheKib } = workerData as { out: string; header: Omit<RunCases, 'incoming'>; pageCacheKib?: number };
   const db = openWorkbenchDatabase(out);
   // The run's budget, not the store's default (CASE_THREAD_PAGE_CACHE_KIB): spilled pages go to the WAL, unseen until the commit.
   if (pageCacheKib !== undefined) db.pragma(`cache_size = -${Math.trunc(pageCacheKib)}`);
@@ -40,7 +66,13 @@ async function main(): Promise<void> {
     const store = new SqliteWorkbenchStore(db);
     db.exec('BEGIN IMMEDIATE');
     // The run marker decides (the import is once per run); a run imported before changes nothing.
-    if (!store.hasImported(cases.runId)) await applyRunCases(store, cases);
+    const incoming = await incomingCases();
+    if (incoming === undefined) {
+      db.exec('ROLLBACK');
+      port.postMessage({ state: 'failed', message: 'the run did not hand over its cases' } satisfies CaseImportReply);
+      return;
+    }
+    if (!store.hasImported(header.runId)) await applyRunCases(store, { ...header, incoming });
     port.postMessage({ state: 'ready' } satisfies CaseImportReply);
     const what = await decision();
     db.exec(what === 'commit' ? 'COMMIT' : 'ROLLBACK');

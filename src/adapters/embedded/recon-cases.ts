@@ -20,8 +20,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { CaseSink, PreparedCases, RecordedRun } from '../../ports/reconciliation';
-import { applyRunCases, runCasesOf, type RunCases } from '../../recon/workbench/import-cases';
-import type { CaseImportDecision, CaseImportReply } from './case-import.thread';
+import type { ExceptionCase } from '../../recon/workbench/cases';
+import { applyRunCases, runCaseParts, type RunCaseParts, type RunCases } from '../../recon/workbench/import-cases';
+import type { CaseImportDecision, CaseImportInput, CaseImportReply } from './case-import.thread';
 import { nextMessage, startThread } from './threads';
 import { openWorkbenchDatabase, SqliteWorkbenchStore, WORKBENCH_DB_FILE } from './workbench-store';
 
@@ -41,18 +42,21 @@ function statementAccounts(run: RecordedRun): Set<string> {
   return accounts;
 }
 
-/** The run's cases, built over its own index; undefined when the store imported the run before. */
-function casesToImport(out: string, run: RecordedRun): RunCases | undefined {
-  if (existsSync(join(out, WORKBENCH_DB_FILE))) {
-    const db = openWorkbenchDatabase(out);
-    try {
-      // The run marker decides (applyImport is once per run); this only spares building a run's cases twice.
-      if (new SqliteWorkbenchStore(db).hasImported(run.runId)) return undefined;
-    } finally {
-      db.close();
-    }
+/** Whether the store imported the run before (its run marker): then nothing is built for it. */
+function importedBefore(out: string, run: RecordedRun): boolean {
+  if (!existsSync(join(out, WORKBENCH_DB_FILE))) return false;
+  const db = openWorkbenchDatabase(out);
+  try {
+    // The run marker decides (applyImport is once per run); this only spares building a run's cases twice.
+    return new SqliteWorkbenchStore(db).hasImported(run.runId);
+  } finally {
+    db.close();
   }
-  return runCasesOf({
+}
+
+/** The run's cases in parts (header, count, the cases as they come), built over its own index. */
+function casePartsOf(run: RecordedRun): RunCaseParts {
+  return runCaseParts({
     runId: run.runId,
     asOf: run.asOf,
     recordedAt: run.recordedAt.toISOString(),
@@ -63,6 +67,13 @@ function casesToImport(out: string, run: RecordedRun): RunCases | undefined {
     statementLines: run.statementLines,
     coveredAccounts: statementAccounts(run),
   });
+}
+
+/** The run's cases; undefined when the store imported the run before. */
+function casesToImport(out: string, run: RecordedRun): RunCases | undefined {
+  if (importedBefore(out, run)) return undefined;
+  const { header, cases } = casePartsOf(run);
+  return { ...header, incoming: [...cases()] };
 }
 
 async function applyHere(out: string, cases: RunCases): Promise<void> {
@@ -86,18 +97,42 @@ function holdsNothing(out: string): boolean {
 
 const isReply = (message: unknown): message is CaseImportReply => typeof message === 'object' && message !== null && 'state' in message;
 
+/** Cases handed to the thread per message (REC-PERF-1): each batch is built, copied to the thread and dropped, so the run's thread never holds them all. */
+export const CASE_BATCH = 2_048;
+
 /**
  * The cases applied on their own thread, held until commit or abort. An aborted run into an --out
- * that had no workbench yet leaves none (the thread created it).
+ * that had no workbench yet leaves none (the thread created it). The cases are built here and
+ * handed over in batches as they are built; a failure to build them aborts the thread and is
+ * raised at commit, as record's would be.
  */
-function preparedOnThread(out: string, cases: RunCases): PreparedCases {
+function preparedOnThread(out: string, parts: RunCaseParts): PreparedCases {
   const file = join(out, WORKBENCH_DB_FILE);
   const created = !existsSync(file);
-  const worker: Worker = startThread(CASE_IMPORT_THREAD, { out, cases, pageCacheKib: CASE_THREAD_PAGE_CACHE_KIB }, { resourceLimits: { maxYoungGenerationSizeMb: CASE_THREAD_YOUNG_GENERATION_MB } });
+  const worker: Worker = startThread(
+    CASE_IMPORT_THREAD,
+    { out, header: parts.header, pageCacheKib: CASE_THREAD_PAGE_CACHE_KIB },
+    { resourceLimits: { maxYoungGenerationSizeMb: CASE_THREAD_YOUNG_GENERATION_MB } },
+  );
   // The thread never keeps the process alive by itself: a run that ends without a decision rolls its cases back.
   worker.unref();
   const ready = nextMessage(worker, isReply);
   ready.catch(() => undefined);
+  // The cases, in batches as they are built (the thread applies them at the end).
+  let buildFailure: { error: unknown } | undefined;
+  try {
+    let batch: ExceptionCase[] = [];
+    for (const c of parts.cases()) {
+      batch.push(c);
+      if (batch.length < CASE_BATCH) continue;
+      worker.postMessage({ batch } satisfies CaseImportInput);
+      batch = [];
+    }
+    worker.postMessage({ batch, end: 'complete' } satisfies CaseImportInput);
+  } catch (error) {
+    buildFailure = { error };
+    worker.postMessage({ batch: [], end: 'abandoned' } satisfies CaseImportInput);
+  }
   let decided: Promise<CaseImportReply> | undefined;
   const decide = (decision: CaseImportDecision['decision']): Promise<CaseImportReply> => {
     decided ??= (async () => {
@@ -114,7 +149,7 @@ function preparedOnThread(out: string, cases: RunCases): PreparedCases {
     })();
     return decided;
   };
-  return {
+  const prepared: PreparedCases = {
     async commit() {
       const reply = await decide('commit');
       if (reply.state === 'failed') throw new Error(reply.message);
@@ -126,6 +161,16 @@ function preparedOnThread(out: string, cases: RunCases): PreparedCases {
       // The thread created the workbench and its transaction was rolled back: remove what is left, if it holds nothing.
       if (created && existsSync(file) && holdsNothing(out)) for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
     },
+  };
+  if (!buildFailure) return prepared;
+  // Raised at commit, as record's failure would be (the run itself goes on); nothing is left.
+  const failure = buildFailure.error;
+  return {
+    commit: async () => {
+      await prepared.abort();
+      throw failure;
+    },
+    abort: () => prepared.abort(),
   };
 }
 
@@ -167,19 +212,21 @@ export function workbenchCaseSink(out: string, options: { threadFrom?: number; t
     prepare(run: RecordedRun): PreparedCases {
       // Nothing is built ahead for a run that will not use the thread: its cases are not held through the recording.
       if (oneThread || run.statementLines.length + run.ledgerEntries.length > threadUpToRows) return { commit: () => sink.record(run), abort: () => Promise.resolve() };
-      let cases: RunCases | undefined;
+      let parts: RunCaseParts;
+      let here: RunCases | undefined;
       try {
-        cases = casesToImport(out, run);
+        if (importedBefore(out, run)) return { commit: () => Promise.resolve(), abort: () => Promise.resolve() };
+        parts = casePartsOf(run);
+        if (parts.count < threadFrom) here = { ...parts.header, incoming: [...parts.cases()] };
       } catch (error) {
         // Raised at commit, as record's failure would be: the run itself goes on.
         return { commit: () => Promise.reject(error), abort: () => Promise.resolve() };
       }
-      if (!cases) return { commit: () => Promise.resolve(), abort: () => Promise.resolve() };
-      if (cases.incoming.length < threadFrom) {
-        const here = cases;
-        return { commit: () => applyHere(out, here), abort: () => Promise.resolve() };
+      if (here) {
+        const few = here;
+        return { commit: () => applyHere(out, few), abort: () => Promise.resolve() };
       }
-      return preparedOnThread(out, cases);
+      return preparedOnThread(out, parts);
     },
   };
   return sink;

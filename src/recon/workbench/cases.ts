@@ -733,14 +733,33 @@ function groupCase(group: string, members: CaseMember[], runId: string, asOf: st
  * confirmed matches are no case. Every exception is in exactly one case.
  */
 export function casesFromResult(run: { runId: string; asOf: string; at: string }, result: MatchResult, lookups: RunLookups): ExceptionCase[] {
+  return [...caseStream(run, result, lookups)];
+}
+
+/** How many cases caseStream yields for `result`, without building them: its lone exceptions, its distinct (masked) groups, its proposed matches. */
+export function caseCount(result: MatchResult): number {
+  let count = 0;
+  const groups = new Set<string>();
+  for (const item of result.unmatched) {
+    if (item.group === undefined || item.group === '') count += 1;
+    else groups.add(maskId(item.group));
+  }
+  for (const match of result.matches) if (match.status === 'proposed') count += 1;
+  return count + groups.size;
+}
+
+/**
+ * The run's cases one at a time, in casesFromResult's order: its lone exceptions, its groups, its
+ * proposed matches. REC-PERF-1: a case sink that hands them on in batches holds none of them.
+ */
+export function* caseStream(run: { runId: string; asOf: string; at: string }, result: MatchResult, lookups: RunLookups): Generator<ExceptionCase> {
   const { runId, asOf, at } = run;
-  const cases: ExceptionCase[] = [];
   const groups = new Map<string, CaseMember[]>();
   const accounts = new AccountMasks();
   for (const item of result.unmatched) {
     const member = memberOf(item, lookups, accounts);
     if (item.group === undefined || item.group === '') {
-      cases.push(loneCase(member, runId, asOf, at));
+      yield loneCase(member, runId, asOf, at);
       continue;
     }
     const group = maskId(item.group);
@@ -748,7 +767,7 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
     if (members) members.push(member);
     else groups.set(group, [member]);
   }
-  for (const [group, members] of groups) cases.push(groupCase(group, members, runId, asOf, at));
+  for (const [group, members] of groups) yield groupCase(group, members, runId, asOf, at);
   for (const match of result.matches) {
     if (match.status !== 'proposed') continue;
     const lines = match.statementLineIds.map((lineId) => lookups.statementLine(lineId));
@@ -764,7 +783,7 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
         : (facts?.amount ?? '');
     const statementLineId = match.statementLineIds[0];
     const bankReference = first?.bankReference;
-    cases.push({
+    yield {
       caseId: `match:${maskId(match.matchId)}`,
       kind: 'proposed-match',
       runId,
@@ -783,9 +802,8 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
       status: 'OPEN',
       version: 1,
       updatedAt: at,
-    });
+    };
   }
-  return cases;
 }
 
 /**

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { workbenchCaseSink } from '../../../src/adapters/embedded/recon-cases';
+import { CASE_BATCH, workbenchCaseSink } from '../../../src/adapters/embedded/recon-cases';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import type { RecordedRun } from '../../../src/ports/reconciliation';
 import type { RunSummary } from '../../../src/recon/run/results';
@@ -300,5 +300,47 @@ describe('prepare: the cases written beside the recording, visible only at commi
     await whileHeld(out, 0);
     await prepared.commit();
     expect((JSON.parse(dump(out)) as unknown[][])[3]).toEqual([{ run_id: 'run-1' }]);
+  });
+
+  it(`a run of more cases than several batches (CASE_BATCH, ${CASE_BATCH}) reaches the thread whole: the store is the one record() makes`, async () => {
+    const fates = fc.sample(fateArb, { numRuns: 3 * CASE_BATCH, seed: 7 }).map((fate, i) => ({ ...fate, kind: (['exception', 'proposed', 'exception', 'grouped'] as const)[i % 4]! }));
+    const run = recordedRun('run-1', fates);
+    const threaded = join(root, 'batches-thread');
+    const recorded = join(root, 'batches-recorded');
+    const prepared = workbenchCaseSink(threaded, { threadFrom: 0, env: {} }).prepare!(run);
+    await prepared.commit();
+    await workbenchCaseSink(recorded).record(run);
+    const cases = (JSON.parse(dump(threaded)) as unknown[][])[0]!;
+    expect(cases.length).toBeGreaterThan(2 * CASE_BATCH);
+    expect(dump(threaded)).toBe(dump(recorded));
+  });
+
+  it('a case the run cannot build (after batches went to the thread) is reported at commit, and nothing is left of it', async () => {
+    const fates = fc.sample(fateArb, { numRuns: CASE_BATCH + 500, seed: 11 }).map((fate) => ({ ...fate, kind: 'exception' as const, withCandidate: true }));
+    const healthy = recordedRun('run-1', fates);
+    // The last exception's line cannot be read: the stream fails after its first batch went to the thread.
+    const failing = {
+      ...healthy,
+      statementLine: (id: string) => {
+        if (id === `0123456789ab:0:${fates.length - 1}`) throw new Error('line store unreadable');
+        return healthy.statementLine(id);
+      },
+    };
+    const fresh = join(root, 'unbuildable-fresh');
+    mkdirSync(fresh);
+    await expect(workbenchCaseSink(fresh, { threadFrom: 0, env: {} }).prepare!(failing).commit()).rejects.toThrow('line store unreadable');
+    expect(existsSync(join(fresh, 'workbench.db'))).toBe(false);
+
+    const existing = join(root, 'unbuildable-existing');
+    const sink = workbenchCaseSink(existing, { threadFrom: 0, env: {} });
+    await sink.record(recordedRun('run-0', runs[0]!));
+    const before = dump(existing);
+    const prepared = sink.prepare!(failing);
+    await expect(prepared.commit()).rejects.toThrow('line store unreadable');
+    await expect(prepared.abort()).resolves.toBeUndefined();
+    expect(dump(existing)).toBe(before);
+    // The store is free again: the same run, readable now, is imported in full.
+    await sink.record(healthy);
+    expect((JSON.parse(dump(existing)) as unknown[][])[3]).toContainEqual({ run_id: 'run-1' });
   });
 });

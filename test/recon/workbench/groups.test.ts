@@ -5,7 +5,7 @@
  * one case; the import is idempotent; actions apply to the case as a whole.
  */
 import fc from 'fast-check';
-import { applyCaseAction, type CaseMember, casesFromResult, caseTotals, type ExceptionCase } from '../../../src/recon/workbench/cases';
+import { applyCaseAction, type CaseMember, caseCount, casesFromResult, caseTotals, type ExceptionCase } from '../../../src/recon/workbench/cases';
 import { renderCaseDetail } from '../../../src/recon/workbench/html';
 import { importRunResult, type RunResultForCases } from '../../../src/recon/workbench/import-cases';
 import { countResult, type RunSummary } from '../../../src/recon/run/results';
@@ -118,6 +118,38 @@ function runOf(generated: Generated, runId = RUN.runId): RunResultForCases {
   };
 }
 
+describe('caseCount (REC-PERF-1)', () => {
+  it('counts what casesFromResult builds: proposed matches too, and groups whose keys mask alike as one', () => {
+    const line = (i: number): StatementLine => ({
+      statementLineId: `abcdef012345:0:${i}`,
+      format: 'camt.053',
+      statementId: 'S-1',
+      accountId: ACCOUNTS[0]!,
+      currency: 'EUR',
+      amount: '1.00',
+      bookingDate: '2025-03-01',
+      valueDate: null,
+      position: { file: 'x' },
+    });
+    const lines = new Map([0, 1, 2, 3].map((i) => [line(i).statementLineId, line(i)]));
+    const result: MatchResult = {
+      matches: [
+        { matchId: 'm-1', ruleId: 'r', confidence: 0.8, status: 'proposed', statementLineIds: [line(0).statementLineId], ledgerEntryIds: ['L-1'] },
+        { matchId: 'm-2', ruleId: 'r', confidence: 1, status: 'confirmed', statementLineIds: [line(1).statementLineId], ledgerEntryIds: ['L-2'] },
+      ],
+      unmatched: [
+        // Two card-number group keys that mask to the same text: one case (PCI-3 masks before grouping).
+        { side: 'statement', id: line(2).statementLineId, reason: 'UNMATCHED', ageDays: 1, group: 'batch:4111111111111111' },
+        { side: 'statement', id: line(3).statementLineId, reason: 'UNMATCHED', ageDays: 1, group: 'batch:4111 1111 1111 1111' },
+        { side: 'statement', id: line(1).statementLineId, reason: 'DUPLICATE', ageDays: 1, group: '' },
+      ],
+    };
+    const cases = casesFromResult(RUN, result, { statementLine: (id) => lines.get(id), ledgerEntry: () => undefined });
+    expect(caseCount(result)).toBe(cases.length);
+    expect(cases.map((c) => c.caseId)).toEqual(['exception:statement:abcdef012345:0:1', 'group:batch:[REDACTED-PAN]', 'match:m-1']);
+  });
+});
+
 describe('REC-CASE-1: grouped cases', () => {
   it('one case per group, one per lone exception, and every exception in exactly one case', () => {
     fc.assert(
@@ -126,6 +158,8 @@ describe('REC-CASE-1: grouped cases', () => {
         const groups = new Set(generated.result.unmatched.flatMap((item) => (item.group ? [item.group] : [])));
         const lone = generated.result.unmatched.filter((item) => !item.group).length;
         expect(cases).toHaveLength(groups.size + lone);
+        // The count a sink decides by before it builds them (REC-PERF-1).
+        expect(caseCount(generated.result)).toBe(cases.length);
         expect(new Set(cases.map((c) => c.caseId)).size).toBe(cases.length);
         const seen = cases.flatMap(covered).sort();
         expect(seen).toEqual(generated.result.unmatched.map((item) => `${item.side}:${item.id}`).sort());

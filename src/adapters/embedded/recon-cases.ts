@@ -177,19 +177,20 @@ function preparedOnThread(out: string, parts: RunCaseParts): PreparedCases {
 /**
  * Up to this many rows (statement lines + ledger entries) a run's cases may go on their own thread
  * (REC-PERF-1): the thread holds its own copy of the cases while the run renders its load files
- * and DuckDB writes its Parquet. Measured at 1M × 1M (97k cases) on the lean thread
- * (CASE_THREAD_YOUNG_GENERATION_MB, CASE_THREAD_PAGE_CACHE_KIB): peak RSS 1.64–1.69 GiB against
- * 1.59–1.66 without the thread, inside the 2 GB budget (with V8's default young generation and the
- * store's 64 MiB page cache it was 1.74–1.88 GiB). A larger run is over that budget anyway: it
- * raises its cases after the registry commit, on its own thread.
+ * and DuckDB writes its Parquet, at the run's memory peak. Measured at 1M × 1M (2M rows, 97k
+ * cases), quiet, calibration 0.9 s: with the lean thread (CASE_THREAD_YOUNG_GENERATION_MB,
+ * CASE_THREAD_PAGE_CACHE_KIB, batches) the run took 23.6–26.0 s against 26.9–28.1 s without, but
+ * its peak RSS was 1.78–1.94 GB (one camt.053 run 1.93) against 1.66–1.75: too close to the 2 GB
+ * budget to take. So a run of more rows raises its cases after the registry commit, as before;
+ * at 300k × 300k (under 1 GB) the thread saves the cases' seconds.
  */
-export const CASE_THREAD_UP_TO_ROWS = 2_200_000;
+export const CASE_THREAD_UP_TO_ROWS = 1_200_000;
 
 /**
  * The cases thread's young generation (MB) and SQLite page cache (KiB) (REC-PERF-1): it allocates
- * little that dies young (its cases arrive whole), and its one write transaction may spill pages to
- * the WAL (uncommitted, so unseen) rather than hold them all. V8's default young generation and the
- * store's 64 MiB cache took about 150 MB more at the run's peak.
+ * little that dies young (its cases arrive in batches and stay), and its one write transaction may
+ * spill pages to the WAL (uncommitted, so unseen) rather than hold them all. Measured at 1M × 1M,
+ * V8's default young generation and the store's 64 MiB cache took about 150 MB more at the peak.
  */
 export const CASE_THREAD_YOUNG_GENERATION_MB = 8;
 export const CASE_THREAD_PAGE_CACHE_KIB = 16_384;

@@ -20,8 +20,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { CaseSink, PreparedCases, RecordedRun } from '../../ports/reconciliation';
-import type { ExceptionCase } from '../../recon/workbench/cases';
-import { applyRunCases, runCaseParts, type RunCaseParts, type RunCases } from '../../recon/workbench/import-cases';
+import { caseCount, type ExceptionCase } from '../../recon/workbench/cases';
+import { applyRunCases, runCaseParts, type RunCaseParts, type RunCases, wholeRunCases } from '../../recon/workbench/import-cases';
 import type { CaseImportDecision, CaseImportInput, CaseImportReply } from './case-import.thread';
 import { nextMessage, startThread } from './threads';
 import { openWorkbenchDatabase, SqliteWorkbenchStore, WORKBENCH_DB_FILE } from './workbench-store';
@@ -54,7 +54,7 @@ function importedBefore(out: string, run: RecordedRun): boolean {
   }
 }
 
-/** The run's cases in parts (header, count, the cases as they come), built over its own index. */
+/** The run's cases in parts (header, the cases as they come), built over its own index. */
 function casePartsOf(run: RecordedRun): RunCaseParts {
   return runCaseParts({
     runId: run.runId,
@@ -71,9 +71,7 @@ function casePartsOf(run: RecordedRun): RunCaseParts {
 
 /** The run's cases; undefined when the store imported the run before. */
 function casesToImport(out: string, run: RecordedRun): RunCases | undefined {
-  if (importedBefore(out, run)) return undefined;
-  const { header, cases } = casePartsOf(run);
-  return { ...header, incoming: [...cases()] };
+  return importedBefore(out, run) ? undefined : wholeRunCases(casePartsOf(run));
 }
 
 async function applyHere(out: string, cases: RunCases): Promise<void> {
@@ -218,7 +216,7 @@ export function workbenchCaseSink(out: string, options: { threadFrom?: number; t
       try {
         if (importedBefore(out, run)) return { commit: () => Promise.resolve(), abort: () => Promise.resolve() };
         parts = casePartsOf(run);
-        if (parts.count < threadFrom) here = { ...parts.header, incoming: [...parts.cases()] };
+        if (caseCount(run.result) < threadFrom) here = wholeRunCases(parts);
       } catch (error) {
         // Raised at commit, as record's failure would be: the run itself goes on.
         return { commit: () => Promise.reject(error), abort: () => Promise.resolve() };

@@ -736,13 +736,19 @@ export function casesFromResult(run: { runId: string; asOf: string; at: string }
   return [...caseStream(run, result, lookups)];
 }
 
+/** The (masked) group an exception's case is keyed by; undefined for an exception that stands alone (its own case). */
+function caseGroupOf(item: UnmatchedItem): string | undefined {
+  return item.group === undefined || item.group === '' ? undefined : maskId(item.group);
+}
+
 /** How many cases caseStream yields for `result`, without building them: its lone exceptions, its distinct (masked) groups, its proposed matches. */
 export function caseCount(result: MatchResult): number {
   let count = 0;
   const groups = new Set<string>();
   for (const item of result.unmatched) {
-    if (item.group === undefined || item.group === '') count += 1;
-    else groups.add(maskId(item.group));
+    const group = caseGroupOf(item);
+    if (group === undefined) count += 1;
+    else groups.add(group);
   }
   for (const match of result.matches) if (match.status === 'proposed') count += 1;
   return count + groups.size;
@@ -758,11 +764,11 @@ export function* caseStream(run: { runId: string; asOf: string; at: string }, re
   const accounts = new AccountMasks();
   for (const item of result.unmatched) {
     const member = memberOf(item, lookups, accounts);
-    if (item.group === undefined || item.group === '') {
+    const group = caseGroupOf(item);
+    if (group === undefined) {
       yield loneCase(member, runId, asOf, at);
       continue;
     }
-    const group = maskId(item.group);
     const members = groups.get(group);
     if (members) members.push(member);
     else groups.set(group, [member]);

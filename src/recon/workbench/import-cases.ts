@@ -10,7 +10,7 @@
  */
 import type { RunSummary } from '../run/results';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
-import { caseCount, caseStream, type ExceptionCase, type ImportPlan, planImport } from './cases';
+import { caseStream, type ExceptionCase, type ImportPlan, planImport } from './cases';
 import { type RunStats, runStatsOf } from './dashboard';
 import type { WorkbenchStore } from './ports';
 
@@ -90,20 +90,22 @@ export interface RunCases {
 }
 
 export function runCasesOf(run: RunResultForCases): RunCases {
-  const { header, cases } = runCaseParts(run);
-  return { ...header, incoming: [...cases()] };
+  return wholeRunCases(runCaseParts(run));
 }
 
 /**
  * What runCasesOf builds, in parts (REC-PERF-1): the run's header (identity, covered accounts,
- * statistics), how many cases it has, and its cases one at a time (caseStream), so that a sink can
- * hand them on in batches without holding them all.
+ * statistics) and its cases one at a time (caseStream), so that a sink can hand them on in batches
+ * without holding them all (caseCount tells how many there are).
  */
 export interface RunCaseParts {
   header: Omit<RunCases, 'incoming'>;
-  /** How many cases `cases` yields. */
-  count: number;
   cases: () => Generator<ExceptionCase>;
+}
+
+/** The parts with every case built. */
+export function wholeRunCases(parts: RunCaseParts): RunCases {
+  return { ...parts.header, incoming: [...parts.cases()] };
 }
 
 export function runCaseParts(run: RunResultForCases): RunCaseParts {
@@ -114,7 +116,6 @@ export function runCaseParts(run: RunResultForCases): RunCaseParts {
       coveredAccounts: [...coveredAccountsOf(run)],
       stats: runStatsOf(run, run.result, (id) => run.statementLine(id), run.statementLines),
     },
-    count: caseCount(run.result),
     cases: () => caseStream({ runId: run.runId, asOf: run.asOf, at: run.recordedAt }, run.result, run),
   };
 }

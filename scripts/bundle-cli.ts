@@ -52,7 +52,6 @@ const sourceLocations: Plugin = {
   },
 };
 
-/** One entry point bundled, with the list of its source files beside it. */
 /** Writes a file by renaming a complete copy over it (atomic on one file system). */
 function writeWhole(path: string, contents: string | Uint8Array): void {
   const partial = `${path}.${process.pid}.partial`;
@@ -60,6 +59,7 @@ function writeWhole(path: string, contents: string | Uint8Array): void {
   renameSync(partial, path);
 }
 
+/** One entry point bundled, with the list of its source files beside it. */
 async function bundleOne(entry: string, outFile: string, inputsFile: string): Promise<{ inputs: string[]; bytes: number }> {
   const result = await build({
     entryPoints: [entry],

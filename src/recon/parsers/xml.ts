@@ -74,11 +74,11 @@ function nameHash(name: string): number {
 }
 
 function isNameStart(code: number): boolean {
-  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 58 || code >= 0xc0;
+  return code < 128 ? ASCII_NAME[code] === 1 : code >= 0xc0;
 }
 
 function isNameChar(code: number): boolean {
-  return isNameStart(code) || (code >= 48 && code <= 57) || code === 45 || code === 46 || code === 0xb7;
+  return code < 128 ? ASCII_NAME[code] !== 0 : code >= 0xc0 || code === 0xb7;
 }
 
 function isSpace(code: number): boolean {
@@ -123,8 +123,8 @@ export class XmlTokenizer {
   /** Open elements, outermost first. */
   private readonly stack: ElementName[] = [];
   /**
-   * Valid element names seen so far (at most NAME_TABLE), hashed by length and first and last
-   * character: a start tag of a known name is matched whole, without cutting the name out.
+   * Valid element names seen so far (at most NAME_TABLE), by nameHash: a start tag of a known name
+   * is matched whole, without cutting the name out.
    */
   private readonly names: (ElementName[] | undefined)[] = [];
   private nameCount = 0;
@@ -353,7 +353,7 @@ export class XmlTokenizer {
           return true;
         }
       }
-    } else if (next < 128 && ASCII_NAME[next] === 1) {
+    } else if (next < 128 && isNameStart(next)) {
       // Documents repeat: the element that followed the last tag's element last time, when it is this one.
       const last = this.last;
       const guess = last === undefined ? undefined : this.lastOpened ? last.afterOpen : last.afterClose;
@@ -372,7 +372,7 @@ export class XmlTokenizer {
       let i = start + 2;
       let hash = next;
       let c = buf.charCodeAt(i);
-      while (c < 128 ? ASCII_NAME[c] !== 0 : c >= 0xc0 || c === 0xb7) {
+      while (isNameChar(c)) {
         hash = (Math.imul(hash, 31) + c) | 0;
         c = buf.charCodeAt(++i);
       }

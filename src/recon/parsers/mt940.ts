@@ -47,6 +47,7 @@
  * MT940_SUBFIELDS. Errors name the field and the line, never its content; references and account
  * identifications are masked as identifiers, :86: and supplementary details as free text (PCI-2, PCI-3).
  */
+import { currencyExponent } from '../../domain/money';
 import type { SourcePosition, StatementLine } from '../types';
 import {
   balanceProof,
@@ -269,33 +270,97 @@ function entryDateNear(valueDate: string, mm: number, dd: number, position: Sour
   return best;
 }
 
+/** :61: value dates and entry dates already read, by their digits (YYMMDD; YYMMDD * 10000 + MMDD). */
+const VALUE_DATES = new Map<number, string>();
+const ENTRY_DATES = new Map<number, string>();
+const DATES_LIMIT = 4096;
+/** The last :61: transaction type read (statements repeat a few): reused instead of copied. */
+let lastType = 'NTRF';
+
+function remember(table: Map<number, string>, key: number, date: string): void {
+  if (table.size >= DATES_LIMIT) table.clear();
+  table.set(key, date);
+}
+
+/**
+ * parseSwiftAmount of s[start, end) (digits and at most one comma, at `comma` or -1; within the
+ * :61: grammar's scan), without copying it first: the same result and the same errors.
+ */
+function swiftAmountOf(s: string, start: number, comma: number, end: number, position: SourcePosition): string {
+  if (end - start > MT940_SUBFIELDS.amount || comma === start) return parseSwiftAmount(s.slice(start, end), position, ':61: amount');
+  let first = start;
+  const wholeEnd = comma === -1 ? end : comma;
+  while (first < wholeEnd - 1 && s.charCodeAt(first) === 48) first++;
+  if (comma === -1 || comma === end - 1) return s.slice(first, wholeEnd);
+  return `${s.slice(first, comma)}.${s.slice(comma + 1, end)}`;
+}
+
+/** The minor units of the last amount signedAmountOf read (a second result, without an object for it). */
+let lastMinor = 0n;
+
+/**
+ * A :61: amount (parseSwiftAmount's normalised decimal: digits, and a fraction after a point when
+ * there is one) as its signed decimal with the currency's `exponent` decimals, exactly as
+ * decimalToMinor then formatMinor give it, its minor units in lastMinor. Undefined when that path
+ * must decide (more decimals than the currency has, an unknown exponent, more digits than a double
+ * holds exactly): it gives the result or the error.
+ */
+function signedAmountOf(amount: string, credit: boolean, exponent: number): string | undefined {
+  const dot = amount.indexOf('.');
+  const places = dot === -1 ? 0 : amount.length - dot - 1;
+  if (exponent < 0 || places > exponent || amount.length - (dot === -1 ? 0 : 1) + exponent - places > 15) return undefined;
+  let value = 0;
+  for (let i = 0; i < amount.length; i++) if (i !== dot) value = value * 10 + (amount.charCodeAt(i) - 48);
+  for (let k = places; k < exponent; k++) value *= 10;
+  lastMinor = BigInt(credit || value === 0 ? value : -value);
+  const unsigned = exponent === 0 ? amount : dot === -1 ? `${amount}.${ZEROS[exponent]!}` : places < exponent ? `${amount}${ZEROS[exponent - places]!}` : amount;
+  return credit || value === 0 ? unsigned : `-${unsigned}`;
+}
+
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000'];
+
 /** :61: — see the module comment for the grammar. `lines[0]` is the value after ":61:". */
 export function parseMt940StatementLine(lines: readonly string[], position: SourcePosition): Mt940StatementLine {
   const s = lines[0] ?? '';
-  const bad = (what: string): never => fail(position, `:61: ${what}`);
-  if (s.length < 6) bad('missing value date');
-  const value = valueDateOf(s.slice(0, 6), position);
-  const valueDate = value.date;
+  if (s.length < 6) fail(position, ':61: missing value date');
+  // The common dates are remembered by their digits (REC-PERF-1); the rest is read as written.
+  const valueKey = digitsAt(s, 0, 6);
+  let valueDate = VALUE_DATES.get(valueKey);
+  let valueDateAsWritten: string | undefined;
+  if (valueDate === undefined) {
+    const value = valueDateOf(s.slice(0, 6), position);
+    valueDate = value.date;
+    valueDateAsWritten = value.asWritten;
+    if (valueDateAsWritten === undefined) remember(VALUE_DATES, valueKey, valueDate);
+  }
   let i = 6;
   let entryDate: string | undefined;
   let entryDateAsWritten: string | undefined;
-  if (isDigit(s.charCodeAt(6)) && isDigit(s.charCodeAt(7)) && isDigit(s.charCodeAt(8)) && isDigit(s.charCodeAt(9))) {
-    entryDate = entryDateNear(valueDate, digitsAt(s, 6, 2), digitsAt(s, 8, 2), position);
-    if (!validDate(Number(entryDate.slice(0, 4)), digitsAt(s, 6, 2), digitsAt(s, 8, 2))) entryDateAsWritten = s.slice(6, 10);
+  const entryKey = s.length >= 10 ? digitsAt(s, 6, 4) : Number.NaN;
+  if (entryKey >= 0) {
+    const key = valueKey * 10000 + entryKey;
+    entryDate = valueDateAsWritten === undefined ? ENTRY_DATES.get(key) : undefined;
+    if (entryDate === undefined) {
+      entryDate = entryDateNear(valueDate, digitsAt(s, 6, 2), digitsAt(s, 8, 2), position);
+      if (!validDate(Number(entryDate.slice(0, 4)), digitsAt(s, 6, 2), digitsAt(s, 8, 2))) entryDateAsWritten = s.slice(6, 10);
+      else if (valueDateAsWritten === undefined) remember(ENTRY_DATES, key, entryDate);
+    }
     i = 10;
   } else {
     // REC-MT940-5: Citi and ASN Bank leave the optional entry date blank (up to four spaces).
     while (i < 10 && s.charCodeAt(i) === 32) i++;
   }
   let mark: DebitCreditMark;
-  if (s[i] === 'R' && (s[i + 1] === 'C' || s[i + 1] === 'D')) {
-    mark = s[i + 1] === 'C' ? 'RC' : 'RD';
+  const m0 = s.charCodeAt(i);
+  const m1 = s.charCodeAt(i + 1);
+  if (m0 === 82 /* R */ && (m1 === 67 /* C */ || m1 === 68) /* D */) {
+    mark = m1 === 67 ? 'RC' : 'RD';
     i += 2;
-  } else if (s[i] === 'C' || s[i] === 'D') {
-    mark = s[i] as 'C' | 'D';
+  } else if (m0 === 67 || m0 === 68) {
+    mark = m0 === 67 ? 'C' : 'D';
     i += 1;
   } else {
-    return bad(`debit/credit mark must be C, D, RC or RD at position ${i + 1}`);
+    return fail(position, `:61: debit/credit mark must be C, D, RC or RD at position ${i + 1}`);
   }
   let fundsCode: string | undefined;
   if (isUpper(s.charCodeAt(i))) {
@@ -303,19 +368,25 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
     i++;
   }
   const amountStart = i;
-  while (i < s.length && (isDigit(s.charCodeAt(i)) || s.charCodeAt(i) === 44)) i++;
-  if (i === amountStart) bad('missing amount');
-  const amount = parseSwiftAmount(s.slice(amountStart, i), position, ':61: amount');
-  const type = s.slice(i, i + 4);
-  const t0 = s.charCodeAt(i);
-  if (type.length !== 4 || !(t0 === 78 || t0 === 70 || t0 === 83) || !isAlnum(s.charCodeAt(i + 1)) || !isAlnum(s.charCodeAt(i + 2)) || !isAlnum(s.charCodeAt(i + 3))) {
-    bad('transaction type is not N/F/S followed by 3 letters or digits');
+  let comma = -1;
+  let commas = 0;
+  for (let c = s.charCodeAt(i); i < s.length && (isDigit(c) || c === 44); c = s.charCodeAt(++i)) {
+    if (c === 44) {
+      if (comma === -1) comma = i;
+      commas++;
+    }
   }
+  if (i === amountStart) fail(position, ':61: missing amount');
+  const amount = commas <= 1 ? swiftAmountOf(s, amountStart, comma, i, position) : parseSwiftAmount(s.slice(amountStart, i), position, ':61: amount');
+  const t0 = s.charCodeAt(i);
+  if (i + 4 > s.length || !(t0 === 78 || t0 === 70 || t0 === 83) || !isAlnum(s.charCodeAt(i + 1)) || !isAlnum(s.charCodeAt(i + 2)) || !isAlnum(s.charCodeAt(i + 3))) {
+    fail(position, ':61: transaction type is not N/F/S followed by 3 letters or digits');
+  }
+  const type = s.startsWith(lastType, i) ? lastType : (lastType = s.slice(i, i + 4));
   i += 4;
-  const rest = s.slice(i);
-  const slashes = rest.indexOf('//');
-  const customerReference = slashes === -1 ? rest : rest.slice(0, slashes);
-  const bankReference = slashes === -1 ? undefined : rest.slice(slashes + 2).trim() || undefined;
+  const slashes = s.indexOf('//', i);
+  const customerReference = slashes === -1 ? s.slice(i) : s.slice(i, slashes);
+  const bankReference = slashes === -1 ? undefined : s.slice(slashes + 2).trim() || undefined;
   const supplementary = lines.length > 1 ? lines.slice(1).join('\n').trim() : '';
   if (customerReference.trim().length > MT940_SUBFIELDS.customerReference) tooLong(position, ':61: customer reference', MT940_SUBFIELDS.customerReference);
   if (bankReference !== undefined && bankReference.length > MT940_SUBFIELDS.bankReference) tooLong(position, ':61: bank reference', MT940_SUBFIELDS.bankReference);
@@ -331,7 +402,7 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
     customerReference: customerReference.trim(),
     bankReference,
     supplementaryDetails: supplementary.length > 0 ? supplementary : undefined,
-    valueDateAsWritten: value.asWritten,
+    valueDateAsWritten,
     entryDateAsWritten,
   };
 }
@@ -427,10 +498,28 @@ const MESSAGE_TYPE_LINE = /^:94[02]:$/;
 /** A sender BIC alone, the message type alone ("940", "940 00"), or ING's "0000 NN<BIC>…" header (REC-MT940-1, REC-MT940-2). */
 const WRAPPER_LINE = /^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?|94[02](?: [0-9]{2})?|0000 [0-9]{2}[A-Z]{6}[A-Z0-9]{2}[A-Z0-9 ]*)$/;
 
+/**
+ * The tag of a field line (":61:…" → "61"): the statement tags are constants, so the parser's
+ * comparisons of them are identity checks and the common ones cost no copy (REC-PERF-1).
+ */
+function tagOf(line: string, tagEnd: number): string {
+  if (tagEnd === 3) {
+    const a = line.charCodeAt(1);
+    const b = line.charCodeAt(2);
+    if (a === 54 /* 6 */ && b === 49 /* 1 */) return '61';
+    if (a === 56 /* 8 */ && b === 54 /* 6 */) return '86';
+  }
+  return KNOWN_TAGS.get(line.slice(1, tagEnd)) ?? line.slice(1, tagEnd);
+}
+
+const KNOWN_TAGS = new Map(['20', '21', '25', '25P', '28', '28C', '60F', '60M', '61', '62F', '62M', '64', '65', '86', '34F', '13D', '90D', '90C', 'NS'].map((tag) => [tag, tag]));
+
 type Phase = 'start' | 'ref' | 'account' | 'number' | 'body940' | 'pre942' | 'closed940' | 'sums942' | 'info';
 
 interface OpenMessage {
   msg: Mt940Message;
+  /** The statement currency's decimals once its currency is known (else -1). */
+  exponent: number;
   phase: Phase;
   lastTag: string;
   statementIndex: number;
@@ -539,7 +628,7 @@ export class Mt940Parser implements TextParser {
       if (tagEnd !== -1 && (numeric || (tagEnd === 3 && isUpper(line.charCodeAt(1)) && isUpper(line.charCodeAt(2))))) {
         this.flushField();
         const value = line.slice(tagEnd + 1);
-        this.field = { tag: line.slice(1, tagEnd), lines: [value], line: n, length: value.length };
+        this.field = { tag: tagOf(line, tagEnd), lines: [value], line: n, length: value.length };
         this.growField();
         return;
       }
@@ -641,11 +730,33 @@ export class Mt940Parser implements TextParser {
     this.handleField(field.tag, field.lines, field.line);
   }
 
+  /**
+   * The fields of an entry (:61: and its :86:), the bulk of a statement, first: the same checks as
+   * handleField's cases for them, in the same order. False when handleField's cases must decide.
+   */
+  private entryField(open: OpenMessage, tag: string, lines: string[], line: number): boolean {
+    const phase = open.phase;
+    if (tag === '61') {
+      if (!(phase === 'body940' || (phase === 'pre942' && open.saw13D))) return false;
+      this.checkField(tag, lines, line);
+      this.completePending(open);
+      this.statementLine(open, lines, line);
+    } else if (open.pending && phase === 'body940') {
+      // REC-MT940-4: older Rabobank exports write one :86: per line of text; they all belong to the entry.
+      this.checkField(tag, lines, line);
+      open.pending.details.push(lines);
+      if (open.pending.details.length > 1) this.checkField(tag, open.pending.details.flat(), line);
+    } else return false;
+    open.lastTag = tag;
+    return true;
+  }
+
   private outOfSequence(open: OpenMessage, tag: string, line: number): never {
     fail(this.pos(line), `field :${tag}: is out of sequence after :${open.lastTag}: in the statement that starts at line ${open.msg.line}`);
   }
 
   private handleField(tag: string, lines: string[], line: number): void {
+    if ((tag === '61' || tag === '86') && this.current !== undefined && this.entryField(this.current, tag, lines, line)) return;
     const position = this.pos(line);
     const value = lines[0]!;
     if (tag === '20') {
@@ -669,17 +780,16 @@ export class Mt940Parser implements TextParser {
     }
     if (tag !== '61' && tag !== '86') this.completePending(open);
     // Each case checks the field's place in the sequence, then its bound, then its grammar.
-    const check = (): void => this.checkField(tag, lines, line);
     switch (tag) {
       case '21':
         if (phase !== 'ref') this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         msg.relatedReference = maskIdentifier(value.trim());
         break;
       case '25':
       case '25P':
         if (phase !== 'ref') this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         msg.accountIdentification = maskIdentifier(value.trim());
         if (msg.accountIdentification.length === 0) fail(position, ':25: account identification is empty');
         open.phase = 'account';
@@ -687,7 +797,7 @@ export class Mt940Parser implements TextParser {
       case '28':
       case '28C': {
         if (phase !== 'account') this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const number = parseMt940StatementNumber(value, position);
         msg.statementNumber = number.statementNumber;
         if (number.sequenceNumber !== undefined) msg.sequenceNumber = number.sequenceNumber;
@@ -698,19 +808,20 @@ export class Mt940Parser implements TextParser {
       case '60F':
       case '60M': {
         if (phase !== 'number') this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const balance = parseMt940Balance(value, position, `:${tag}:`);
         checkCurrency(balance.currency, position, `:${tag}: currency`);
         decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, `:${tag}: amount`);
         msg.kind = 'mt940';
         msg.currency = balance.currency;
+        open.exponent = currencyExponent(balance.currency);
         msg.openingBalance = { ...balance, intermediate: tag === '60M' };
         open.phase = 'body940';
         break;
       }
       case '34F': {
         if (phase !== 'number' && !(phase === 'pre942' && msg.floorLimits.length < 2 && !open.saw13D)) this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const text = value.trim();
         const currency = text.slice(0, 3);
         checkCurrency(currency, position, ':34F: currency');
@@ -726,19 +837,20 @@ export class Mt940Parser implements TextParser {
         msg.floorLimits.push(mark ? { mark, currency, amount } : { currency, amount });
         msg.kind = 'mt942';
         msg.currency = currency;
+        open.exponent = currencyExponent(currency);
         open.phase = 'pre942';
         break;
       }
       case '13D': {
         if (phase !== 'pre942' || open.saw13D) this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         msg.dateTime = parseDateTimeIndication(value.trim(), position);
         open.saw13D = true;
         break;
       }
       case '61': {
         if (!(phase === 'body940' || (phase === 'pre942' && open.saw13D))) this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         this.completePending(open);
         this.statementLine(open, lines, line);
         break;
@@ -746,15 +858,15 @@ export class Mt940Parser implements TextParser {
       case '86': {
         if (open.pending && phase === 'body940') {
           // REC-MT940-4: older Rabobank exports write one :86: per line of text; they all belong to the entry.
-          check();
+          this.checkField(tag, lines, line);
           open.pending.details.push(lines);
           this.checkField(tag, open.pending.details.flat(), line);
         } else if (open.pending && phase === 'pre942') {
-          check();
+          this.checkField(tag, lines, line);
           open.pending.details.push(lines);
           this.completePending(open);
         } else if (phase === 'closed940' || phase === 'sums942' || (phase === 'pre942' && open.saw13D)) {
-          check();
+          this.checkField(tag, lines, line);
           msg.information = maskText(lines.join(''));
           open.phase = 'info';
         } else this.outOfSequence(open, tag, line);
@@ -763,7 +875,7 @@ export class Mt940Parser implements TextParser {
       case '62F':
       case '62M': {
         if (phase !== 'body940') this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const balance = parseMt940Balance(value, position, `:${tag}:`);
         checkCurrency(balance.currency, position, `:${tag}: currency`);
         decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, `:${tag}: amount`);
@@ -773,7 +885,7 @@ export class Mt940Parser implements TextParser {
       }
       case '64': {
         if (phase !== 'closed940' || msg.availableBalance || msg.forwardAvailableBalances.length > 0) this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const balance = parseMt940Balance(value, position, ':64:');
         checkCurrency(balance.currency, position, ':64: currency');
         decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, ':64: amount');
@@ -782,7 +894,7 @@ export class Mt940Parser implements TextParser {
       }
       case '65': {
         if (phase !== 'closed940') this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const balance = parseMt940Balance(value, position, ':65:');
         checkCurrency(balance.currency, position, ':65: currency');
         decimalToMinor(balance.amount, balance.currency, position, this.ctx.trailingZeros, ':65: amount');
@@ -793,7 +905,7 @@ export class Mt940Parser implements TextParser {
       case '90C': {
         const before = phase === 'pre942' && open.saw13D;
         if (!(before || (tag === '90C' && phase === 'sums942' && msg.sumCredits === undefined && open.lastTag === '90D'))) this.outOfSequence(open, tag, line);
-        check();
+        this.checkField(tag, lines, line);
         const match = /^([0-9]{1,5})([A-Z]{3})([0-9,]+)$/.exec(value.trim());
         if (!match) fail(position, `:${tag}: is not number + currency + amount`);
         const currency = checkCurrency(match[2]!, position, `:${tag}: currency`);
@@ -833,6 +945,7 @@ export class Mt940Parser implements TextParser {
       lastTag: '20',
       statementIndex: this.statementIndex++,
       statementId: reference,
+      exponent: -1,
       lineCount: 0,
       movements: 0n,
       saw13D: false,
@@ -845,9 +958,15 @@ export class Mt940Parser implements TextParser {
     const position = this.pos(line);
     const parsed = parseMt940StatementLine(lines, position);
     const currency = open.msg.currency;
-    const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros, ':61: amount');
     const credit = parsed.mark === 'C' || parsed.mark === 'RD';
-    const minor = credit ? unsigned : -unsigned;
+    let minor: bigint;
+    let signedAmount = signedAmountOf(parsed.amount, credit, open.exponent);
+    if (signedAmount !== undefined) minor = lastMinor;
+    else {
+      const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros, ':61: amount');
+      minor = credit ? unsigned : -unsigned;
+      signedAmount = formatMinor(minor, currency);
+    }
     const txn: Mt940Transaction = {
       valueDate: parsed.valueDate,
       entryDate: parsed.entryDate,
@@ -861,7 +980,7 @@ export class Mt940Parser implements TextParser {
       valueDateAsWritten: parsed.valueDateAsWritten,
       entryDateAsWritten: parsed.entryDateAsWritten,
       line,
-      signedAmount: formatMinor(minor, currency),
+      signedAmount,
       details: undefined,
     };
     open.pending = { txn, minor, details: [] };

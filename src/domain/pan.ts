@@ -641,6 +641,8 @@ function modeOf(text: string, evidence: PanEvidence): [boolean, boolean] {
  */
 function hasChainOf13(text: string, escapes: boolean): boolean {
   const n = text.length;
+  // 13 digits take 13 code units at least, as written and as any escape decodes (a decoding is shorter).
+  if (n < MIN_PAN) return false;
   let digits = 0; // digits in the current chain
   let gap = 0; // separators since its last digit
   for (let i = 0; i < n; i += 1) {

@@ -407,48 +407,85 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   };
 }
 
-const SEPA_KEY = /^(EREF|KREF|MREF|CRED|DEBT|COAM|OAMT|SVWZ|ABWA|ABWE|IBAN|BIC)\+/;
-const OTHER_KEY = /^[A-Z]{4}:/;
+/** The SEPA keywords (EREF, KREF, MREF, CRED, DEBT, COAM, OAMT, SVWZ, ABWA, ABWE, IBAN, BIC), each followed by "+", by their first four characters (BIC: see sepaKeyOf). */
+const SEPA_KEYS = new Map(['EREF', 'KREF', 'MREF', 'CRED', 'DEBT', 'COAM', 'OAMT', 'SVWZ', 'ABWA', 'ABWE', 'IBAN'].map((key) => [key, key]));
+
+/** The SEPA keyword a purpose subfield starts with ("EREF+…" → "EREF"), or undefined; without a regular expression. */
+function sepaKeyOf(part: string): string | undefined {
+  if (part.charCodeAt(4) === 43 /* + */) {
+    const key = SEPA_KEYS.get(part.slice(0, 4));
+    if (key !== undefined) return key;
+  }
+  return part.charCodeAt(3) === 43 && part.startsWith('BIC') ? 'BIC' : undefined;
+}
+
+/** Four capital letters and a colon: another tag ("MTLG:") starts the subfield. */
+function otherKeyAt(part: string): boolean {
+  return isUpper(part.charCodeAt(0)) && isUpper(part.charCodeAt(1)) && isUpper(part.charCodeAt(2)) && isUpper(part.charCodeAt(3)) && part.charCodeAt(4) === 58;
+}
+
+/** A subfield's code: the two characters after its "?" as Number() reads them ("20" → 20; "" and blanks → 0). */
+function subfieldCode(body: string, at: number): number {
+  const a = body.charCodeAt(at + 1) - 48;
+  const b = body.charCodeAt(at + 2) - 48;
+  if (a >= 0 && a <= 9 && b >= 0 && b <= 9) return a * 10 + b;
+  return Number(body.slice(at + 1, at + 3));
+}
+
+/** The last GVC read (statements repeat a few): reused instead of copied. */
+let lastTransactionCode = '166';
 
 /** :86: — German structured layout when it is one, else the text as written. */
 export function parseMt940Details(lines: readonly string[]): Mt940Details {
   const text = lines.length === 1 ? lines[0]! : lines.join('');
   const details: Mt940Details = { text, lines: lines as string[] };
-  const body = text.trimStart();
-  if (body.length >= 4 && isDigit(body.charCodeAt(0)) && isDigit(body.charCodeAt(1)) && isDigit(body.charCodeAt(2)) && body[3] === '?') {
-    const structured: Mt940StructuredDetails = { transactionCode: body.slice(0, 3), sepa: {} };
-    const purpose: string[] = [];
-    const names: string[] = [];
+  const body = isDigit(text.charCodeAt(0)) ? text : text.trimStart();
+  if (body.length >= 4 && isDigit(body.charCodeAt(0)) && isDigit(body.charCodeAt(1)) && isDigit(body.charCodeAt(2)) && body.charCodeAt(3) === 63 /* ? */) {
+    const transactionCode = body.startsWith(lastTransactionCode) ? lastTransactionCode : (lastTransactionCode = body.slice(0, 3));
+    const structured: Mt940StructuredDetails = { transactionCode, sepa: {} };
+    let purpose: string | undefined;
+    let purposeParts: string[] | undefined;
+    let names: string | undefined;
+    let nameParts: string[] | undefined;
     // Subfields: "?NN" followed by text up to the next "?NN".
     let at = 3;
     while (at < body.length) {
       let next = body.indexOf('?', at + 3);
       while (next !== -1 && !(isDigit(body.charCodeAt(next + 1)) && isDigit(body.charCodeAt(next + 2)))) next = body.indexOf('?', next + 1);
       const end = next === -1 ? body.length : next;
-      const code = body.slice(at + 1, at + 3);
-      const value = body.slice(at + 3, end);
-      const n = Number(code);
-      if (n === 0) structured.postingText = value;
-      else if (n === 10) structured.primaNota = value;
-      else if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) purpose.push(value);
-      else if (n === 30) structured.counterpartyBic = value;
-      else if (n === 31) structured.counterpartyAccount = value;
-      else if (n === 32 || n === 33) names.push(value);
-      else if (n === 34) structured.textKeyAddition = value;
+      const n = subfieldCode(body, at);
+      if (n === 0) structured.postingText = body.slice(at + 3, end);
+      else if (n === 10) structured.primaNota = body.slice(at + 3, end);
+      else if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) {
+        const value = body.slice(at + 3, end);
+        if (purpose === undefined) purpose = value;
+        else (purposeParts ??= [purpose]).push(value);
+      } else if (n === 30) structured.counterpartyBic = body.slice(at + 3, end);
+      else if (n === 31) structured.counterpartyAccount = body.slice(at + 3, end);
+      else if (n === 32 || n === 33) {
+        const value = body.slice(at + 3, end);
+        if (names === undefined) names = value;
+        else (nameParts ??= [names]).push(value);
+      } else if (n === 34) structured.textKeyAddition = body.slice(at + 3, end);
       at = end;
     }
-    if (purpose.length > 0) structured.purpose = purpose.join('');
-    if (names.length > 0) structured.counterpartyName = names.join('');
+    if (purpose !== undefined) structured.purpose = purposeParts ? purposeParts.join('') : purpose;
+    if (names !== undefined) structured.counterpartyName = nameParts ? nameParts.join('') : names;
     // SEPA keyword segments start at a purpose subfield ("?20EREF+…", "?22SVWZ+…"); a subfield
     // starting with another "XXXX:" tag (e.g. the bank's "MTLG:" message) ends the segment.
-    let key: string | undefined;
-    for (const part of purpose) {
-      const sepa = SEPA_KEY.exec(part);
-      if (sepa) {
-        key = sepa[1]!;
-        structured.sepa[key] = (structured.sepa[key] ?? '') + part.slice(sepa[0].length);
-      } else if (OTHER_KEY.test(part)) key = undefined;
-      else if (key !== undefined) structured.sepa[key] += part;
+    if (purpose !== undefined) {
+      let key: string | undefined;
+      const sepa = structured.sepa;
+      for (let p = 0, count = purposeParts ? purposeParts.length : 1; p < count; p++) {
+        const part = purposeParts ? purposeParts[p]! : purpose;
+        const found = sepaKeyOf(part);
+        if (found !== undefined) {
+          key = found;
+          const value = part.slice(key.length + 1);
+          sepa[key] = sepa[key] === undefined ? value : sepa[key] + value;
+        } else if (otherKeyAt(part)) key = undefined;
+        else if (key !== undefined) sepa[key] += part;
+      }
     }
     details.structured = structured;
   }
@@ -1025,7 +1062,7 @@ export class Mt940Parser implements TextParser {
     if (eref && eref !== 'NOTPROVIDED') line.endToEndId = eref;
     const kref = structured?.sepa.KREF?.trim();
     const own = txn.customerReference;
-    const customerReference = kref && kref !== 'NOTPROVIDED' ? kref : own && own !== 'NONREF' && !SEPA_KEY.test(own) ? own : undefined;
+    const customerReference = kref && kref !== 'NOTPROVIDED' ? kref : own && own !== 'NONREF' && sepaKeyOf(own) === undefined ? own : undefined;
     if (customerReference !== undefined) line.customerReference = customerReference;
     let remittance: string | undefined;
     if (structured) remittance = (structured.sepa.SVWZ ?? structured.purpose)?.trim();

@@ -270,6 +270,24 @@ export function deterministicId(...parts: string[]): string {
   }
 }
 
+/** The variant digit (RFC 4122: 10xx) by the hex digit it replaces. */
+const VARIANT = '89ab';
+
+/**
+ * deterministicId(...parts) for the already joined seed `parts.join('\u001f')`: the same id, built
+ * with fewer intermediate strings (REC-PERF-1: a reconciliation run derives a million match ids).
+ * deterministicId's own output never changes; a test holds the two equal.
+ */
+export function deterministicIdOfSeed(seed: string): string {
+  for (let salt = 0; ; salt += 1) {
+    const hex = hash('sha1', salt === 0 ? seed : `${seed}\u001f${salt}`, 'hex');
+    const nibble = hex.charCodeAt(16);
+    const variant = VARIANT.charCodeAt((nibble <= 57 ? nibble - 48 : nibble - 87) & 0x3);
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${String.fromCharCode(variant)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    if (!containsPan(id)) return id;
+  }
+}
+
 /** The correlation id of a transaction: derived from its authorisation id, so replays agree. */
 export function correlationIdFor(authorizationId: string, transmittedAt?: string): string {
   const at = transmittedAt === undefined ? Number.NaN : Date.parse(transmittedAt);

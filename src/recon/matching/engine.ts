@@ -28,14 +28,14 @@
  * duplicates.ts (twins, after every rule), rows.ts (step 1).
  */
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
-import { deterministicId } from '../../domain/events';
+import { deterministicIdOfSeed } from '../../domain/events';
 import { type RawMatch } from './common';
 import { twinGroups, withholdDuplicates } from './duplicates';
 import { classify } from './exceptions';
 import { runGroupRule } from './groups';
 import { acceptPairs, amountDatePairs, exactReferencePairs, tolerancePairs } from './one-to-one';
 import { type CompiledRuleSet, type RuleSet, compileRuleSet, SCALE } from './rules';
-import { MatchInputError, dayNumber, ledgerSide, statementSide } from './rows';
+import { MatchInputError, dayNumber, ledgerSide, type Side, statementSide } from './rows';
 
 /** One partition's rows: plain JSON, the unit of work of the scale path. */
 export interface PartitionInput {
@@ -53,9 +53,19 @@ export function asOfDayNumber(asOf: string): number {
   return day;
 }
 
-/** The deterministic id of a match: derived from its rule and its rows only. */
+const MATCH_ID_SEED = 'ledgerline.recon.match\u001f';
+
+function joinedIds(ids: readonly string[]): string {
+  return ids.length === 1 ? ids[0]! : ids.join('\u001e');
+}
+
+/**
+ * The deterministic id of a match: derived from its rule and its rows only. The value is
+ * deterministicId('ledgerline.recon.match', ruleId, statementLineIds.join('\u001e'),
+ * ledgerEntryIds.join('\u001e')), its seed joined here at once (REC-PERF-1).
+ */
 export function matchIdFor(ruleId: string, statementLineIds: readonly string[], ledgerEntryIds: readonly string[]): string {
-  return deterministicId('ledgerline.recon.match', ruleId, statementLineIds.join('\u001e'), ledgerEntryIds.join('\u001e'));
+  return deterministicIdOfSeed(`${MATCH_ID_SEED}${ruleId}\u001f${joinedIds(statementLineIds)}\u001f${joinedIds(ledgerEntryIds)}`);
 }
 
 /**
@@ -74,6 +84,14 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
   const { accountId, currency } = first;
   const S = statementSide(lines, accountId, currency, set.ignoreReferences);
   const L = ledgerSide(entries, accountId, currency, set.ignoreReferences);
+  return matchSides(S, L, set, currency, asOfDay);
+}
+
+/**
+ * The matcher proper, over one partition's two sides (rows.ts): what matchPartition runs once it
+ * has read its rows, and what matchAll runs on sides it read for every partition at once.
+ */
+export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number): MatchResult {
   const raw: RawMatch[] = [];
   const limit = set.maxCandidatesPerRow;
   const sTwins = twinGroups(S);
@@ -98,18 +116,20 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
     withholdDuplicates(L, lTwins);
   }
   raw.sort((a, b) => a.s[0]! - b.s[0]!);
-  const matches: Match[] = raw.map((m) => {
-    const statementLineIds = m.s.map((s) => S.ids[s]!);
-    const ledgerEntryIds = m.l.map((l) => L.ids[l]!);
-    return {
+  const matches: Match[] = [];
+  for (let k = 0; k < raw.length; k += 1) {
+    const m = raw[k]!;
+    const statementLineIds = m.s.length === 1 ? [S.ids[m.s[0]!]!] : m.s.map((s) => S.ids[s]!);
+    const ledgerEntryIds = m.l.length === 1 ? [L.ids[m.l[0]!]!] : m.l.map((l) => L.ids[l]!);
+    matches.push({
       matchId: matchIdFor(m.ruleId, statementLineIds, ledgerEntryIds),
       ruleId: m.ruleId,
       confidence: m.confidence / SCALE,
       status: m.confidence >= set.threshold ? 'confirmed' : 'proposed',
       statementLineIds,
       ledgerEntryIds,
-    };
-  });
+    });
+  }
   const unmatched: UnmatchedItem[] = [];
   classify(S, L, set, currency, asOfDay, unmatched);
   return { matches, unmatched };

@@ -12,9 +12,9 @@
  * partition to and from a Distributed Map item (or an S3 object); a MatchResult is JSON as is.
  */
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
-import { asOfDayNumber, isCompiled, matchPartition, type PartitionInput } from './engine';
+import { asOfDayNumber, isCompiled, matchPartition, matchSides, type PartitionInput } from './engine';
 import { compileRuleSet, type CompiledRuleSet, type RuleSet } from './rules';
-import { MatchInputError } from './rows';
+import { ledgerSide, ledgerSidesInOrder, MatchInputError, statementSide } from './rows';
 
 export function partitionKey(row: { accountId: string; currency: string }): string {
   return `${row.accountId}|${row.currency}`;
@@ -37,6 +37,15 @@ function compare(a: string, b: string): number {
  * (the matcher sorts them canonically itself).
  */
 export function partitionInputs(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[]): Map<string, PartitionInput> {
+  const grouped = groupRows(statementLines, ledgerEntries, null);
+  if (grouped === null) return partitionInputsByKey(statementLines, ledgerEntries);
+  const sorted = new Map<string, PartitionInput>();
+  for (const group of grouped) sorted.set(group.key, { statementLines: group.statementLines, ledgerEntries: group.ledgerEntries });
+  return sorted;
+}
+
+/** partitionInputs by the key text of every row: the definition groupRows agrees with. */
+function partitionInputsByKey(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[]): Map<string, PartitionInput> {
   const groups = new Map<string, PartitionInput>();
   const get = (key: string): PartitionInput => {
     let group = groups.get(key);
@@ -51,6 +60,66 @@ export function partitionInputs(statementLines: readonly StatementLine[], ledger
   const sorted = new Map<string, PartitionInput>();
   for (const key of [...groups.keys()].sort(compare)) sorted.set(key, groups.get(key)!);
   return sorted;
+}
+
+interface RowGroup extends PartitionInput {
+  key: string;
+  accountId: string;
+  currency: string;
+}
+
+/**
+ * The partitions of partitionInputs, in key order, found without building a key text per row
+ * (REC-PERF-1): rows are grouped by their account, then currency (texts a run shares, their hashes
+ * kept), and a row with the same account and currency as the row before needs no lookup at all.
+ * With `entryPartition`, entryPartition[i] gets the place (in key order) of ledgerEntries[i]'s
+ * partition. Null when that grouping could differ from partitionInputsByKey's: an account or
+ * currency that is not a string, or two (account, currency) pairs giving the same key text.
+ */
+function groupRows(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], entryPartition: Int32Array | null): RowGroup[] | null {
+  const groups: RowGroup[] = [];
+  const byAccount = new Map<string, Map<string, number>>();
+  let lastAccount: string | undefined;
+  let lastCurrency: string | undefined;
+  let last = -1;
+  const groupOf = (row: { accountId: string; currency: string }): number => {
+    // Read as partitionKey reads them (a row that is not an object fails the same way).
+    const accountId = row.accountId;
+    const currency = row.currency;
+    if (accountId === lastAccount && currency === lastCurrency) return last;
+    if (typeof accountId !== 'string' || typeof currency !== 'string') return -1;
+    let byCurrency = byAccount.get(accountId);
+    if (byCurrency === undefined) byAccount.set(accountId, (byCurrency = new Map()));
+    let group = byCurrency.get(currency);
+    if (group === undefined) {
+      group = groups.length;
+      byCurrency.set(currency, group);
+      groups.push({ key: `${accountId}|${currency}`, accountId, currency, statementLines: [], ledgerEntries: [] });
+    }
+    lastAccount = accountId;
+    lastCurrency = currency;
+    return (last = group);
+  };
+  for (const line of statementLines) {
+    const group = groupOf(line);
+    if (group < 0) return null;
+    groups[group]!.statementLines.push(line);
+  }
+  for (let i = 0; i < ledgerEntries.length; i += 1) {
+    const entry = ledgerEntries[i]!;
+    const group = groupOf(entry);
+    if (group < 0) return null;
+    groups[group]!.ledgerEntries.push(entry);
+    if (entryPartition !== null) entryPartition[i] = group;
+  }
+  const order = groups.map((_, g) => g).sort((a, b) => compare(groups[a]!.key, groups[b]!.key));
+  for (let k = 1; k < order.length; k += 1) if (groups[order[k - 1]!]!.key === groups[order[k]!]!.key) return null;
+  if (entryPartition !== null) {
+    const place = new Int32Array(groups.length);
+    for (let k = 0; k < order.length; k += 1) place[order[k]!] = k;
+    for (let i = 0; i < entryPartition.length; i += 1) entryPartition[i] = place[entryPartition[i]!]!;
+  }
+  return order.map((g) => groups[g]!);
 }
 
 function matchOrder(a: Match, b: Match): number {
@@ -83,12 +152,35 @@ export function mergeResults(results: Iterable<MatchResult>): MatchResult {
   return { matches, unmatched: statementSide };
 }
 
-/** Reconciles everything: every partition through matchPartition, merged deterministically. */
+/**
+ * Reconciles everything: every partition through the matcher, merged deterministically. The
+ * result is mergeResults(partitions.map(matchPartition)); the ledger sides of all partitions are
+ * read in one pass over the entries (ledgerSidesInOrder), a partition that pass cannot read by
+ * ledgerSide as matchPartition reads it.
+ */
 export function matchAll(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
   const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
-  asOfDayNumber(asOf);
+  const asOfDay = asOfDayNumber(asOf);
+  const entryPartition = new Int32Array(ledgerEntries.length);
+  const groups = groupRows(statementLines, ledgerEntries, entryPartition);
   const results: MatchResult[] = [];
-  for (const input of partitionInputs(statementLines, ledgerEntries).values()) results.push(matchPartition(input, compiled, asOf));
+  if (groups === null) {
+    for (const input of partitionInputsByKey(statementLines, ledgerEntries).values()) results.push(matchPartition(input, compiled, asOf));
+    return mergeResults(results);
+  }
+  const ignored = compiled.ignoreReferences;
+  const counts = new Int32Array(groups.length);
+  for (let p = 0; p < groups.length; p += 1) counts[p] = groups[p]!.ledgerEntries.length;
+  const sides = ledgerSidesInOrder(ledgerEntries, entryPartition, counts, groups, ignored);
+  for (let p = 0; p < groups.length; p += 1) {
+    const group = groups[p]!;
+    // The partition's account and currency are its first row's, as matchPartition takes them.
+    const { accountId, currency } = group.statementLines[0] ?? group.ledgerEntries[0]!;
+    const S = statementSide(group.statementLines, accountId, currency, ignored);
+    const L = sides[p] ?? ledgerSide(group.ledgerEntries, accountId, currency, ignored);
+    sides[p] = undefined;
+    results.push(matchSides(S, L, compiled, currency, asOfDay));
+  }
   return mergeResults(results);
 }
 

@@ -1,0 +1,150 @@
+// Test oracle: src/recon/matching/common.ts as of 0fe7d9a, kept unchanged (imports aside) so the differential tests hold the faster matcher to the same output (REC-PERF-1).
+/**
+ * Small shared pieces of the matching engine: the row states, exact integer arithmetic on
+ * amounts and ratios, date distance, confidence clamping and the raw match record.
+ *
+ * Nothing here knows about rules or reasons; every other engine module builds on it.
+ */
+import { fromMinorUnits } from '../../../../src/domain/money';
+import type { CompiledTolerance, DateField, Ratio } from '../../../../src/recon/matching/rules';
+import { NO_DAY, type Side } from './rows';
+import { SCALE } from '../../../../src/recon/matching/rules';
+
+export const INFINITE = Number.POSITIVE_INFINITY;
+/** Side.used values: 0 free, 1 matched, 2 withheld as the duplicate of a matched twin. */
+export const MATCHED = 1;
+export const WITHHELD = 2;
+export const SAFE = Number.MAX_SAFE_INTEGER;
+
+export function dateDistance(S: Side, s: number, L: Side, l: number, field: DateField): number {
+  let best = INFINITE;
+  if (field !== 'valueDate') {
+    const a = S.book[s]!;
+    const b = L.book[l]!;
+    if (a !== NO_DAY && b !== NO_DAY) best = Math.abs(a - b);
+  }
+  if (field !== 'bookingDate') {
+    const a = S.val[s]!;
+    const b = L.val[l]!;
+    if (a !== NO_DAY && b !== NO_DAY) {
+      const d = Math.abs(a - b);
+      if (d < best) best = d;
+    }
+  }
+  return best;
+}
+
+/** Exact check of a * ratio.den <= b * ratio.num for non-negative integers (bigint when beyond 2^53). */
+export function withinRatio(a: number, b: number, ratio: Ratio): boolean {
+  const left = a * ratio.den;
+  const right = b * ratio.num;
+  if (left <= SAFE && right <= SAFE) return left <= right;
+  return BigInt(a) * BigInt(ratio.den) <= BigInt(b) * BigInt(ratio.num);
+}
+
+/** floor(b * ratio) for a non-negative integer b. */
+export function ratioOf(b: number, ratio: Ratio): number {
+  const product = b * ratio.num;
+  if (product <= SAFE) return Math.floor(product / ratio.den);
+  return Number((BigInt(b) * BigInt(ratio.num)) / BigInt(ratio.den));
+}
+
+/** Allowed difference for two amounts under a tolerance, or -1 when `diff` exceeds it. */
+export function allowedDifference(tolerance: CompiledTolerance, absolute: number, a: number, b: number, diff: number): number {
+  let allowed = absolute;
+  if (tolerance.percent) {
+    const larger = Math.max(Math.abs(a), Math.abs(b));
+    const relative = ratioOf(larger, tolerance.percent);
+    if (relative > allowed) allowed = relative;
+    if (diff > absolute && !withinRatio(diff, larger, tolerance.percent)) return -1;
+    return allowed;
+  }
+  return diff <= absolute ? allowed : -1;
+}
+
+export function clampConfidence(value: number): number {
+  return value < 0 ? 0 : value > SCALE ? SCALE : Math.round(value);
+}
+
+/** Every part has the whole's sign and a smaller magnitude: the parts can add up to the whole. */
+export function couldBeParts(whole: number, side: Side, parts: readonly number[]): boolean {
+  if (whole === 0) return false;
+  for (const i of parts) {
+    const part = side.amt[i]!;
+    if (part === 0 || part > 0 !== whole > 0 || Math.abs(part) >= Math.abs(whole)) return false;
+  }
+  return true;
+}
+
+/**
+ * key → rows, for the big indices over a whole side. Most keys have one row, so a key gets an
+ * array only when it has a second one (no allocation per row: less garbage to collect).
+ * Rows are kept in insertion order; adding the same row twice in a row keeps one.
+ */
+export class RowIndex<K> {
+  private readonly map = new Map<K, number>();
+  private readonly lists: number[][] = [];
+  private readonly one = [0];
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(key: K, row: number): void {
+    const at = this.map.get(key);
+    if (at === undefined) this.map.set(key, row);
+    else if (at >= 0) {
+      if (at !== row) {
+        this.lists.push([at, row]);
+        this.map.set(key, -this.lists.length);
+      }
+    } else {
+      const list = this.lists[-at - 1]!;
+      if (list[list.length - 1] !== row) list.push(row);
+    }
+  }
+
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  /** The rows of `key`. A single row comes in an array shared by every call: read it before the next `get`. */
+  get(key: K): readonly number[] | undefined {
+    const at = this.map.get(key);
+    if (at === undefined) return undefined;
+    if (at >= 0) {
+      this.one[0] = at;
+      return this.one;
+    }
+    return this.lists[-at - 1];
+  }
+
+  /** The rows of every key that has at least two, in the order the keys got their second row. */
+  repeated(): readonly (readonly number[])[] {
+    return this.lists;
+  }
+}
+
+export function addTo<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (list[list.length - 1] !== value) list.push(value);
+}
+
+export interface RawMatch {
+  ruleId: string;
+  confidence: number;
+  /** Canonical (ascending) row indices. */
+  s: number[];
+  l: number[];
+}
+
+export function sumOf(side: Side, items: readonly number[]): number {
+  let sum = 0;
+  for (const i of items) sum += side.amt[i]!;
+  return sum;
+}
+
+export function money(minor: number, currency: string): string {
+  return fromMinorUnits(BigInt(minor), currency);
+}

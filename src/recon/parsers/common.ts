@@ -146,11 +146,24 @@ function ownSharedIdentifier(line: StatementLine, field: IdentifierField): strin
   return sharedIdentifier(value);
 }
 
+/**
+ * The last clean value of each text field (a counterparty's name, a purpose: consecutive lines often
+ * repeat them) and its owned copy, handed out again for an equal value instead of being masked and
+ * copied once more (REC-PERF-1). Only values that masking leaves as they are are kept (PCI-2), as
+ * their owned copies (never a view of a decoded chunk).
+ */
+const lastText: Record<TextField, string | undefined> = { remittanceInformation: undefined, counterparty: undefined };
+
 function ownText(line: StatementLine, field: TextField): string | undefined {
   const value = line[field];
   if (value === undefined) return undefined;
+  const last = lastText[field];
+  if (value === last) return last;
   bounded(value, LINE_FIELDS[field]!, line.position, field);
-  return own(maskText(value));
+  const masked = maskText(value);
+  const owned = own(masked);
+  if (masked === value) lastText[field] = owned;
+  return owned;
 }
 
 /**

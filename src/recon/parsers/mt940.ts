@@ -592,6 +592,10 @@ export class Mt940Parser implements TextParser {
   private lastLine = 0;
   // eslint-disable-next-line no-control-regex -- detecting binary data is the point
   private readonly controlChars = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+  /** The lines being read may hold a control character (see push). */
+  private checkLines = true;
+  /** The text carried over to the next chunk may hold one. */
+  private carryDirty = false;
 
   constructor(
     private readonly ctx: ParseContext,
@@ -603,10 +607,16 @@ export class Mt940Parser implements TextParser {
   }
 
   push(text: string): void {
+    // A chunk without control characters is checked once, not line by line (REC-PERF-1); the lines of
+    // one that has some, and of the chunks that carry them over, are checked each.
+    const dirty = this.controlChars.test(text);
+    this.checkLines = dirty || this.carryDirty;
     this.splitter.push(text);
+    this.carryDirty = text.indexOf('\n') === -1 ? this.checkLines : dirty;
   }
 
   end(): void {
+    this.checkLines = this.carryDirty;
     this.splitter.end();
     flushLast(() => this.flushField(), 'field');
     const line = this.lastLine;
@@ -640,7 +650,7 @@ export class Mt940Parser implements TextParser {
     if (s > 0 || e < line.length) line = line.slice(s, e);
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0)) return;
     this.lastLine = n;
-    if (this.controlChars.test(line)) {
+    if (this.checkLines && this.controlChars.test(line)) {
       const bad = this.controlChars.exec(line)!;
       fail(this.pos(n), `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} in the text (binary data in a statement file)`);
     }

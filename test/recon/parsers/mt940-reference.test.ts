@@ -87,18 +87,21 @@ const word = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9 ./+-]{0,20}$/),
 );
 const sepaKey = fc.constantFrom('EREF+', 'KREF+', 'MREF+', 'SVWZ+', 'CRED+', 'ABWA+', 'IBAN+', 'BIC+', 'XXXX:', '');
+/** Subfield codes: the ones read, others, and what Number() reads as 0 or a small number (blank, one digit, "-0"). */
 const subfield = fc
-  .tuple(fc.constantFrom('00', '10', '20', '21', '22', '23', '29', '30', '31', '32', '33', '34', '60', '63', '99', '2X'), sepaKey, word)
+  .tuple(fc.constantFrom('00', '10', '20', '21', '22', '23', '29', '30', '31', '32', '33', '34', '60', '63', '99', '2X', '', ' 0', '0 ', '-0', '2', ' 2', '1.'), sepaKey, word)
   .map(([code, key, text]) => `?${code}${code.startsWith('2') || code.startsWith('6') ? key : ''}${text}`);
 /** A :86: field's lines (one field; several lines = continuation). */
 const details = fc.oneof(
-  fc.tuple(fc.constantFrom('166', '805', '20', ' 166', '1x6'), fc.array(subfield, { maxLength: 7 }), fc.integer({ min: 1, max: 3 })).map(([code, parts, pieces]) => {
-    const text = `${code}${parts.join('')}`;
-    const size = Math.ceil(text.length / pieces) || 1;
-    const lines: string[] = [];
-    for (let at = 0; at < text.length; at += size) lines.push(text.slice(at, at + size));
-    return lines.length > 0 ? lines : [text];
-  }),
+  fc
+    .tuple(fc.constantFrom('166', '805', '20', ' 166', '1x6'), fc.array(subfield, { maxLength: 7 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom('', '', '', '?', '?2', '??'))
+    .map(([code, parts, pieces, end]) => {
+      const text = `${code}${parts.join('')}${end}`;
+      const size = Math.ceil(text.length / pieces) || 1;
+      const lines: string[] = [];
+      for (let at = 0; at < text.length; at += size) lines.push(text.slice(at, at + size));
+      return lines.length > 0 ? lines : [text];
+    }),
   fc.array(word, { minLength: 1, maxLength: 3 }).map((lines) => (lines[0] === '' ? ['x', ...lines.slice(1)] : lines)),
 );
 
@@ -111,10 +114,12 @@ const mark = mostly(fc.constantFrom('C', 'D', 'RC', 'RD'), fc.constantFrom('X', 
 function amountIn(currency: Currency): fc.Arbitrary<string> {
   const decimals = DECIMALS[currency];
   return mostly(
-    fc.tuple(fc.integer({ min: 0, max: 9_999_999 }), fc.integer({ min: 0, max: decimals }), fc.nat(), fc.boolean()).map(([whole, places, digits, zeros]) => {
-      const fraction = String(digits).padStart(places, '0').slice(0, places);
-      return `${zeros ? '00' : ''}${whole},${fraction}`;
-    }),
+    fc
+      .tuple(fc.oneof(fc.constantFrom(0, 0, 1, 10), fc.integer({ min: 0, max: 9_999_999 })), fc.integer({ min: 0, max: decimals }), fc.oneof(fc.constant(0), fc.nat()), fc.boolean())
+      .map(([whole, places, digits, zeros]) => {
+        const fraction = String(digits).padStart(places, '0').slice(0, places);
+        return `${zeros ? '00' : ''}${whole},${fraction}`;
+      }),
     fc.constantFrom('12,3456', '1', ',5', '1.00', '', '9999999999999999,9', '1,,0'),
   );
 }

@@ -8,11 +8,11 @@
 import { basename, join } from 'node:path';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import type { ResultSink, RunRegistry as RunRegistryPort, StagedResults } from '../../ports/reconciliation';
-import { DUCKDB_FILE, loadRun, syncAnalyticsStore, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
+import { analyticsLoad, DUCKDB_FILE, runParquetWriter, syncAnalyticsStore, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
 export { acquireDirLock, DirLockedError } from './dir-lock';
-import { exceptionsCsvRecords, matchesCsvRecords, renderSummary } from '../../recon/run/results';
+import { exceptionsCsvBytes, matchesCsvBytes, renderSummary } from '../../recon/run/results';
 
 /** The run `<out>/current` points at, if any. */
 export function currentRunId(out: string): string | null {
@@ -75,24 +75,24 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
         staging.revert();
         staging.abort();
       };
+      // REC-PERF-1: DuckDB starts now and writes each table's Parquet file (on its own thread; the
+      // files' writes on libuv's pool) as soon as its CSV is written here — the results files are
+      // the matches and exceptions load files (decoded back exactly) — so by the time this returns
+      // every copy is under way or queued, and the run stages its registry record meanwhile.
+      // publish waits for them, so a failure still stops the run before the registry commits.
+      const parquet = runParquetWriter(run.runId, join(staging.dir, 'parquet'));
+      let analytics: Promise<AnalyticsLoad>;
       try {
-        await staging.writeAsync('matches.csv', matchesCsvRecords(run.result, run));
-        await staging.writeAsync('exceptions.csv', exceptionsCsvRecords(run.result, run));
+        await staging.writeAsync('matches.csv', matchesCsvBytes(run.result, run));
+        parquet.resultFile('matches', join(staging.dir, 'matches.csv'));
+        await staging.writeAsync('exceptions.csv', exceptionsCsvBytes(run.result, run));
+        parquet.resultFile('exceptions', join(staging.dir, 'exceptions.csv'));
         staging.write('summary.json', renderSummary(run.summary));
         staging.write(
           'audit.ndjson',
           run.audit.map((record) => `${JSON.stringify(record)}\n`),
         );
-      } catch (error) {
-        removeStaging();
-        throw error;
-      }
-      // REC-PERF-1: the Parquet files are written (DuckDB's own threads, the load files on libuv's pool)
-      // while the run goes on staging its registry record; publish waits for them, so a failure still
-      // stops the run before the registry commits.
-      const analytics = loadRun(
-        out,
-        {
+        await parquet.write({
           runId: run.runId,
           recordedAt: run.recordedAt,
           summary: run.summary,
@@ -102,12 +102,16 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
           result: run.result,
           lookups: run,
           parquetDir: join(staging.dir, 'parquet'),
-          // The results files are the matches and exceptions load files (decoded back exactly).
-          resultFiles: { matches: join(staging.dir, 'matches.csv'), exceptions: join(staging.dir, 'exceptions.csv') },
-        },
-        committedRuns,
-        reportSync,
-      );
+        });
+        analytics = parquet.finish().then(() => analyticsLoad(out, run.runId, committedRuns, reportSync));
+        // Awaited by publish (or abort); meanwhile a failure is never unhandled.
+        analytics.catch(() => undefined);
+      } catch (error) {
+        // The copies under way read the staging directory: stopped first.
+        await parquet.finish().catch(() => undefined);
+        removeStaging();
+        throw error;
+      }
       // Waits for the analytics load, whatever became of it (the staging directory is its output).
       const loaded = (): Promise<AnalyticsLoad | undefined> => analytics.catch(() => undefined);
       const abort = async (): Promise<void> => {

@@ -25,8 +25,8 @@ import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
 import { writeChunksAsync } from './chunk-file';
-import { csvTable, textCell } from './csv-writer';
-import { exceptionsCsvRecords, isPlainPanFreeCell, type Lookups, matchesCsvRecords, mayHoldPan, type RunSummary } from './results';
+import { CsvBytes, csvTable, textCell } from './csv-writer';
+import { exceptionsCsvBytes, type Lookups, matchesCsvBytes, mayHoldPan, type RunSummary } from './results';
 
 export const DUCKDB_FILE = 'recon.duckdb';
 export const ANALYTICS_TABLES = ['runs', 'statement_lines', 'ledger_entries', 'matches', 'exceptions'] as const;
@@ -166,27 +166,23 @@ const LEDGER_ENTRIES_HEADER = csvTable(loadColumns('ledger_entries')).header();
 
 /** A load-file cell: textCell of the stored value (a NULL is an empty cell). */
 const cell = (value: Cell): string => (value === null || value === undefined ? '' : textCell(value));
-/** cell(id(value)) and cell(text(value)), in one scan for the common plain value (REC-PERF-1). */
-const idCell = (value: string | undefined): string => (value !== undefined && isPlainPanFreeCell(value) ? value : cell(id(value)));
-const textOnlyCell = (value: string | undefined): string => (value !== undefined && isPlainPanFreeCell(value) ? value : cell(text(value)));
+/** The full path of an identifier's and a free text's cell: the PAN guard, then the text writer (CsvBytes.guarded skips both for a common value they leave as it is). */
+const idCell = (value: string | undefined): string => cell(id(value));
+const textOnlyCell = (value: string | undefined): string => cell(text(value));
 
-/** Whether a cell as written holds a value that starts with an apostrophe (bare, or first inside quotes): one to decode. */
-const apostrophe = (written: string): boolean => written.charCodeAt(0) === 0x27 || (written.charCodeAt(0) === 0x22 && written.charCodeAt(1) === 0x27);
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
 
 /**
  * A load file's columns whose values, as written, need the decoding of decodedColumn (a leading
- * apostrophe to drop): filled while the file is rendered. A column no value of which starts with
- * an apostrophe is read as it is (REC-PERF-1: DuckDB spends a third of a copy on the decoding).
+ * apostrophe to drop): noted while the file is rendered (CsvBytes' cell writers say when a cell
+ * starts with one). A column no value of which starts with an apostrophe is read as it is
+ * (REC-PERF-1: DuckDB spends a third of a copy on the decoding).
  */
 class Decoding {
-  private readonly needed: boolean[];
+  readonly needed: boolean[];
   constructor(private readonly columns: readonly string[]) {
     this.needed = columns.map(() => false);
-  }
-  /** The written cell of column `index`, noted. */
-  note(index: number, written: string): string {
-    if (!this.needed[index] && written.length > 0 && apostrophe(written)) this.needed[index] = true;
-    return written;
   }
   /** The columns read as they are. */
   plain(): Set<string> {
@@ -195,13 +191,16 @@ class Decoding {
 }
 
 /**
- * The statement_lines load file, one piece per record: the same text as the table's csvTable
+ * The statement_lines load file as ~1 MB pieces of bytes: the same text as the table's csvTable
  * renders from the rows [statementLineId, text(file), format, id(statementId), …] (every cell a
- * text cell through textCell), without an array per row (REC-PERF-1: a million lines). A file
- * name's cell is worked out once per run of lines from the same file.
+ * text cell through textCell), cell by cell (CsvBytes), with no string per record nor array per
+ * row (REC-PERF-1: a million lines). A file name's cell is worked out once per run of lines from
+ * the same file.
  */
-function* statementLineRecords(run: Pick<RunForAnalytics, 'statementLines' | 'fileOf'>, d: Decoding): Generator<string> {
-  yield STATEMENT_LINES_HEADER;
+function* statementLineBytes(run: Pick<RunForAnalytics, 'statementLines' | 'fileOf'>, d: Decoding): Generator<Uint8Array> {
+  const out = new CsvBytes();
+  const n = d.needed;
+  out.raw(STATEMENT_LINES_HEADER);
   let lastName: string | undefined;
   let file = '';
   for (const l of run.statementLines) {
@@ -209,18 +208,73 @@ function* statementLineRecords(run: Pick<RunForAnalytics, 'statementLines' | 'fi
     const name = run.fileOf(lineId);
     if (name !== lastName) {
       lastName = name;
-      file = d.note(1, cell(text(name)));
+      file = cell(text(name));
+      if (file.charCodeAt(0) === 0x27 || (file.charCodeAt(0) === 0x22 && file.charCodeAt(1) === 0x27)) n[1] = true;
     }
-    yield `${d.note(0, textCell(lineId))},${file},${d.note(2, cell(l.format))},${d.note(3, idCell(l.statementId))},${d.note(4, idCell(l.accountId))},${d.note(5, cell(l.currency))},${d.note(6, cell(l.amount))},${d.note(7, cell(l.bookingDate))},${d.note(8, cell(l.valueDate))},${d.note(9, idCell(l.endToEndId))},${d.note(10, idCell(l.bankReference))},${d.note(11, idCell(l.customerReference))},${d.note(12, textOnlyCell(l.remittanceInformation))},${d.note(13, textOnlyCell(l.counterparty))},${d.note(14, idCell(l.typeCode))},${d.note(15, idCell(l.status))},${l.batchItemCount === undefined ? '' : d.note(16, cell(String(l.batchItemCount)))}\n`;
+    if (out.text(lineId)) n[0] = true;
+    out.char(COMMA);
+    out.raw(file);
+    out.char(COMMA);
+    if (out.text(l.format)) n[2] = true;
+    out.char(COMMA);
+    if (out.guarded(l.statementId, idCell)) n[3] = true;
+    out.char(COMMA);
+    if (out.guarded(l.accountId, idCell)) n[4] = true;
+    out.char(COMMA);
+    if (out.text(l.currency)) n[5] = true;
+    out.char(COMMA);
+    if (out.text(l.amount)) n[6] = true;
+    out.char(COMMA);
+    if (out.text(l.bookingDate)) n[7] = true;
+    out.char(COMMA);
+    if (out.text(l.valueDate)) n[8] = true;
+    out.char(COMMA);
+    if (out.guarded(l.endToEndId, idCell)) n[9] = true;
+    out.char(COMMA);
+    if (out.guarded(l.bankReference, idCell)) n[10] = true;
+    out.char(COMMA);
+    if (out.guarded(l.customerReference, idCell)) n[11] = true;
+    out.char(COMMA);
+    if (out.guarded(l.remittanceInformation, textOnlyCell)) n[12] = true;
+    out.char(COMMA);
+    if (out.guarded(l.counterparty, textOnlyCell)) n[13] = true;
+    out.char(COMMA);
+    if (out.guarded(l.typeCode, idCell)) n[14] = true;
+    out.char(COMMA);
+    if (out.guarded(l.status, idCell)) n[15] = true;
+    out.char(COMMA);
+    if (l.batchItemCount !== undefined && out.text(String(l.batchItemCount))) n[16] = true;
+    out.char(NEWLINE);
+    if (out.full) yield out.take();
   }
+  yield out.take();
 }
 
-/** The ledger_entries load file, one piece per record (the same text as the table's csvTable renders). */
-function* ledgerEntryRecords(entries: readonly LedgerEntry[], d: Decoding): Generator<string> {
-  yield LEDGER_ENTRIES_HEADER;
+/** The ledger_entries load file as ~1 MB pieces of bytes (the same text as the table's csvTable renders; cell by cell, as statementLineBytes). */
+function* ledgerEntryBytes(entries: readonly LedgerEntry[], d: Decoding): Generator<Uint8Array> {
+  const out = new CsvBytes();
+  const n = d.needed;
+  out.raw(LEDGER_ENTRIES_HEADER);
   for (const e of entries) {
-    yield `${d.note(0, idCell(e.entryId))},${d.note(1, idCell(e.accountId))},${d.note(2, cell(e.currency))},${d.note(3, cell(e.amount))},${d.note(4, cell(e.bookingDate))},${d.note(5, cell(e.valueDate))},${d.note(6, idCell(e.reference))},${d.note(7, textOnlyCell(e.description))}\n`;
+    if (out.guarded(e.entryId, idCell)) n[0] = true;
+    out.char(COMMA);
+    if (out.guarded(e.accountId, idCell)) n[1] = true;
+    out.char(COMMA);
+    if (out.text(e.currency)) n[2] = true;
+    out.char(COMMA);
+    if (out.text(e.amount)) n[3] = true;
+    out.char(COMMA);
+    if (out.text(e.bookingDate)) n[4] = true;
+    out.char(COMMA);
+    if (out.text(e.valueDate)) n[5] = true;
+    out.char(COMMA);
+    if (out.guarded(e.reference, idCell)) n[6] = true;
+    out.char(COMMA);
+    if (out.guarded(e.description, textOnlyCell)) n[7] = true;
+    out.char(NEWLINE);
+    if (out.full) yield out.take();
   }
+  yield out.take();
 }
 
 /**
@@ -265,78 +319,142 @@ function literal(value: string, type: string): string {
 export const PARQUET_ROW_GROUP_ROWS = 32_768;
 
 /**
- * Writes the run's Parquet files (one per table, `COPY (…) TO … (FORMAT PARQUET)`) into
- * run.parquetDir. Each table's load file is converted by DuckDB's thread while the next one is
- * rendered here; the load files the run does not keep are removed.
+ * The COPY statements of a run, run by DuckDB in the order their load files are ready. Whatever is
+ * ready while a copy runs goes next as ONE query of several statements, which DuckDB runs back to
+ * back on its own: the next copy never waits for this thread to come back from other work (the
+ * registry's stage, REC-PERF-1). The first failure stops the rest.
  */
-export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
-  const { runId, parquetDir } = run;
+class CopyQueue {
+  private ready: string[] = [];
+  private running: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly connection: Promise<DuckDBConnection>) {}
+
+  add(statement: string): void {
+    this.ready.push(statement);
+    this.next();
+  }
+
+  private next(): void {
+    if (this.running || this.failure || this.ready.length === 0) return;
+    const batch = this.ready.join(';\n');
+    this.ready = [];
+    this.running = this.connection
+      .then((connection) => connection.run(batch))
+      .then(
+        () => {
+          this.running = undefined;
+          this.next();
+        },
+        (error: unknown) => {
+          this.failure ??= { error };
+          this.running = undefined;
+        },
+      );
+  }
+
+  /** Every statement added so far run; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+    if (this.failure) throw this.failure.error;
+  }
+}
+
+/** Writes a run's Parquet files into its parquet directory (runParquetWriter). */
+export interface RunParquetWriter {
+  /** A results file the run wrote itself (matches.csv, exceptions.csv) as that table's load file: its copy starts as soon as DuckDB is free. */
+  resultFile(table: 'matches' | 'exceptions', path: string): void;
+  /**
+   * Renders the load files of the other tables (and of matches and exceptions, when no results file
+   * was given), each copied as soon as it is written: resolves once this thread's part is done.
+   */
+  write(run: RunForAnalytics): Promise<void>;
+  /** Every copy done, DuckDB closed, the load files the run does not keep removed; throws the first failure. Call once, after write (or instead of it, to stop). */
+  finish(): Promise<void>;
+}
+
+/**
+ * A run's Parquet writer (one file per table, `COPY (…) TO … (FORMAT PARQUET)`): DuckDB starts at
+ * once and converts each load file while this thread renders the next one and then goes on with
+ * the run (REC-PERF-1): matches first (the largest), then exceptions, statement lines, ledger
+ * entries. One DuckDB thread, one copy at a time: the machine's second core is DuckDB's; more
+ * threads or copies side by side only add CSV buffers and Parquet row groups in flight (memory)
+ * and contention (CPU).
+ */
+export function runParquetWriter(runId: string, parquetDir: string): RunParquetWriter {
   mkdirSync(parquetDir, { recursive: true });
-  // REC-PERF-1: one DuckDB thread, one copy at a time. This thread renders the next load file
-  // meanwhile, so the machine's second core is DuckDB's; more threads or copies side by side only
-  // add CSV buffers and Parquet row groups in flight (memory) and contention (CPU).
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connections: DuckDBConnection[] = [];
+  const instance = DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = instance.then((created) => created.connect());
+  // Awaited by the queue and by finish(); meanwhile a failure is never unhandled.
+  connection.catch(() => undefined);
+  const queue = new CopyQueue(connection);
   const scratch: string[] = [];
-  const pending: Promise<void>[] = [];
-  let previous: Promise<void> = Promise.resolve();
-  const copy = (table: Table, select: string): void => {
-    const after = previous;
-    const promise = (async () => {
-      // The copies run in order; one that failed stops the rest (the first failure is thrown below).
-      await after;
-      const connection = await instance.connect();
-      connections.push(connection);
-      await connection.run(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`);
-    })();
-    // Awaited below; meanwhile a failure is never unhandled.
-    promise.catch(() => undefined);
-    pending.push(promise);
-    previous = promise;
-  };
-  // REC-PERF-1: the load file's writes go to libuv's pool while the next rows are rendered.
-  const loadFile = async (name: string, pieces: Iterable<string>): Promise<string> => {
+  const copy = (table: Table, select: string): void => queue.add(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`);
+  const given = new Set<Table>();
+  // The load file's writes go to libuv's pool while the next rows are rendered.
+  const loadFile = async (name: string, pieces: Iterable<Uint8Array>): Promise<string> => {
     const path = join(parquetDir, `${name}.load.csv`);
     scratch.push(path);
     await writeChunksAsync(path, pieces);
     return path;
   };
-  try {
-    const s = run.summary;
-    const runsRow: string[] = [
-      runId,
-      s.asOf,
-      run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
-      `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
-      String(s.statementLines),
-      String(s.ledgerEntries),
-      String(s.matched.total),
-      String(s.unmatchedStatement),
-      String(s.unmatchedLedger),
-      JSON.stringify(s),
-    ];
-    copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
-    const files = run.resultFiles ?? {
-      matches: await loadFile('matches', matchesCsvRecords(run.result, run.lookups)),
-      exceptions: await loadFile('exceptions', exceptionsCsvRecords(run.result, run.lookups)),
-    };
-    copy('matches', fromLoadFile('matches', runId, files.matches));
-    copy('exceptions', fromLoadFile('exceptions', runId, files.exceptions));
-    const lineColumns = new Decoding(loadColumns('statement_lines'));
-    const lines = await loadFile('statement_lines', statementLineRecords(run, lineColumns));
-    copy('statement_lines', fromLoadFile('statement_lines', runId, lines, lineColumns.plain()));
-    const entryColumns = new Decoding(loadColumns('ledger_entries'));
-    const entries = await loadFile('ledger_entries', ledgerEntryRecords(run.ledgerEntries, entryColumns));
-    copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries, entryColumns.plain()));
-    await Promise.all(pending);
-  } catch (error) {
-    await Promise.allSettled(pending);
-    throw error;
-  } finally {
-    for (const connection of connections) connection.closeSync();
-    instance.closeSync();
-    for (const path of scratch) rmSync(path, { force: true });
+  return {
+    resultFile(table, path) {
+      given.add(table);
+      copy(table, fromLoadFile(table, runId, path));
+    },
+    async write(run) {
+      const s = run.summary;
+      const runsRow: string[] = [
+        runId,
+        s.asOf,
+        run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
+        `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
+        String(s.statementLines),
+        String(s.ledgerEntries),
+        String(s.matched.total),
+        String(s.unmatchedStatement),
+        String(s.unmatchedLedger),
+        JSON.stringify(s),
+      ];
+      copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
+      if (!given.has('matches')) copy('matches', fromLoadFile('matches', runId, await loadFile('matches', matchesCsvBytes(run.result, run.lookups))));
+      if (!given.has('exceptions')) copy('exceptions', fromLoadFile('exceptions', runId, await loadFile('exceptions', exceptionsCsvBytes(run.result, run.lookups))));
+      const lineColumns = new Decoding(loadColumns('statement_lines'));
+      const lines = await loadFile('statement_lines', statementLineBytes(run, lineColumns));
+      copy('statement_lines', fromLoadFile('statement_lines', runId, lines, lineColumns.plain()));
+      const entryColumns = new Decoding(loadColumns('ledger_entries'));
+      const entries = await loadFile('ledger_entries', ledgerEntryBytes(run.ledgerEntries, entryColumns));
+      copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries, entryColumns.plain()));
+    },
+    async finish() {
+      try {
+        await queue.drain();
+      } finally {
+        const opened = await connection.catch(() => undefined);
+        opened?.closeSync();
+        (await instance.catch(() => undefined))?.closeSync();
+        for (const path of scratch) rmSync(path, { force: true });
+      }
+    },
+  };
+}
+
+/** Writes the run's Parquet files into run.parquetDir (runParquetWriter, start to finish). */
+export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
+  const writer = runParquetWriter(run.runId, run.parquetDir);
+  if (run.resultFiles) {
+    writer.resultFile('matches', run.resultFiles.matches);
+    writer.resultFile('exceptions', run.resultFiles.exceptions);
   }
+  try {
+    await writer.write(run);
+  } catch (error) {
+    await writer.finish().catch(() => undefined);
+    throw error;
+  }
+  await writer.finish();
 }
 
 /** The committed runs whose directory holds every table's Parquet file, by run id. */
@@ -410,26 +528,31 @@ async function withStore<T>(out: string, work: (connection: DuckDBConnection) =>
 }
 
 /**
- * Writes the run's Parquet files (run.parquetDir); commit() lists the run in the store's views
- * with the other committed runs — call it once the registry committed the run; rollback() leaves
- * the store as it is. `committed` is the registry's runs; `onSync` hears of other runs the
- * commit removed from or restored to the views.
+ * The run's listing in the store, once its Parquet files are written: commit() lists the run in the
+ * store's views with the other committed runs — call it once the registry committed the run;
+ * rollback() leaves the store as it is. `committed` is the registry's runs; `onSync` hears of
+ * other runs the commit removed from or restored to the views.
  */
-export async function loadRun(out: string, run: RunForAnalytics, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): Promise<AnalyticsLoad> {
-  await writeRunParquet(run);
+export function analyticsLoad(out: string, runId: string, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): AnalyticsLoad {
   let ended = false;
   return {
     commit: async () => {
       if (ended) return;
       ended = true;
-      const withRun: CommittedRuns = { runIds: new Set([...committed.runIds, run.runId]), runDir: (runId) => committed.runDir(runId) };
-      const sync = await withStore(out, (connection) => listRuns(connection, withRun, new Set([run.runId])));
+      const withRun: CommittedRuns = { runIds: new Set([...committed.runIds, runId]), runDir: (id) => committed.runDir(id) };
+      const sync = await withStore(out, (connection) => listRuns(connection, withRun, new Set([runId])));
       if (sync.removed.length > 0 || sync.restored.length > 0) onSync?.(sync);
     },
     rollback: async () => {
       ended = true;
     },
   };
+}
+
+/** Writes the run's Parquet files (run.parquetDir), then its listing (analyticsLoad). */
+export async function loadRun(out: string, run: RunForAnalytics, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): Promise<AnalyticsLoad> {
+  await writeRunParquet(run);
+  return analyticsLoad(out, run.runId, committed, onSync);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * A file written from pieces of text while the caller goes on rendering (REC-PERF-1). The pieces
- * — typically one CSV record each — are encoded straight into a ~1 MB buffer as they come, and
+ * — typically one CSV record each, or ~1 MB of bytes a renderer encoded itself (CsvBytes) — are
+ * encoded straight into a ~1 MB buffer as they come (bytes are written as they are), and
  * each full buffer is written at its own offset by libuv's thread pool, so the write system calls
  * (and the final fsync) run on another core while this thread renders the next records. No piece
  * outlives its encoding: the caller never builds a megabyte string out of a hundred thousand
@@ -23,12 +24,12 @@ export interface ChunkFileOptions {
   fsync?: boolean;
 }
 
-export async function writeChunksAsync(path: string, content: string | Iterable<string>, options: ChunkFileOptions = {}): Promise<void> {
+export async function writeChunksAsync(path: string, content: string | Iterable<string | Uint8Array>, options: ChunkFileOptions = {}): Promise<void> {
   const handle = await open(path, 'w');
   let failure: unknown;
   const pending = new Set<Promise<void>>();
   let position = 0;
-  const put = async (bytes: Buffer): Promise<void> => {
+  const put = async (bytes: Uint8Array): Promise<void> => {
     const at = position;
     position += bytes.length;
     const write = handle.write(bytes, 0, bytes.length, at).then(
@@ -42,6 +43,9 @@ export async function writeChunksAsync(path: string, content: string | Iterable<
     });
     pending.add(settled);
     if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+    // A turn of the event loop a piece: what other work finished meanwhile (DuckDB's copies of the
+    // files written before) is heard while a long file renders, not only when it ends.
+    else await new Promise((resolve) => setImmediate(resolve));
     if (failure !== undefined) throw failure;
   };
   try {
@@ -59,6 +63,12 @@ export async function writeChunksAsync(path: string, content: string | Iterable<
         await put(full);
       };
       for (const piece of content) {
+        if (typeof piece !== 'string') {
+          // Bytes already encoded (a CsvBytes piece): written as they are, after what came before.
+          await flush();
+          if (piece.length > 0) await put(piece);
+          continue;
+        }
         if (piece.length > SMALL) {
           await flush();
           await put(Buffer.from(piece, 'utf8'));

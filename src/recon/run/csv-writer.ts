@@ -99,10 +99,47 @@ export function isPlainCell(text: string, panGuarded = false): boolean {
   let digits = 0;
   for (let i = 0; i < length; i += 1) {
     const code = text.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x2c) return false;
+    if (!plainChar(code)) return false;
     if (panGuarded && (code === 0x5c || (code >= 0x30 && code <= 0x39 && (digits += 1) >= 13))) return false;
   }
   return true;
+}
+
+/** isPlainCell's rule for every character: printable ASCII, not a quote or a comma. */
+function plainChar(code: number): boolean {
+  return code >= 0x20 && code <= 0x7e && code !== 0x22 && code !== 0x2c;
+}
+
+/** = + - @: a first character that makes the cell a formula (the writer puts an apostrophe before it) but needs no quoting. */
+function formulaStart(code: number): boolean {
+  return code === 0x3d || code === 0x2b || code === 0x2d || code === 0x40;
+}
+
+/**
+ * textCell(text) written as bytes into `out` at `at`, in one scan, for the common cells (REC-PERF-1):
+ * a plain cell (isPlainCell(text, panGuarded)) as it is, and a plain text after a first = + - @
+ * (a negative amount) with the apostrophe the neutraliser puts before it (such a cell needs no
+ * quotes: no quote, comma, line break or surrounding space). Returns the position after the cell,
+ * or -1 for any other text (`out` then holds garbage from `at`: the caller writes the full path's
+ * cell there). `out` has room for text.length + 1 bytes at `at`.
+ */
+export function copySimpleCell(text: string, out: Uint8Array, at: number, panGuarded: boolean): number {
+  const length = text.length;
+  if (length === 0 || text.charCodeAt(length - 1) === 0x20) return -1;
+  const first = text.charCodeAt(0);
+  let to = at;
+  if (!plainStart(first) || first === 0x27) {
+    if (!formulaStart(first)) return -1;
+    out[to++] = 0x27;
+  }
+  let digits = 0;
+  for (let i = 0; i < length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (!plainChar(code)) return -1;
+    if (panGuarded && (code === 0x5c || (code >= 0x30 && code <= 0x39 && (digits += 1) >= 13))) return -1;
+    out[to++] = code;
+  }
+  return to;
 }
 
 /** A text cell, encoded (neutralised, then quoted when needed). */
@@ -173,4 +210,102 @@ export function csvTable<Column extends string>(columns: readonly Column[], opti
     render: (rows, renderOptions = {}) => [...chunks(rows, renderOptions)].join(''),
     chunks,
   };
+}
+
+/** Bytes gathered into one piece of a CsvBytes rendering. */
+const BYTES_CHUNK = 1 << 20;
+
+/**
+ * A CSV file rendered straight into bytes (REC-PERF-1: a million records with no string per
+ * record or per row array). Cells go into a ~1 MB buffer: a common cell copied as it is scanned
+ * (copySimpleCell), any other through the same writers a csvTable's rows use (textCell, or the
+ * caller's full path: a PAN guard, then textCell). When a record has filled the buffer (`full`),
+ * `take()` hands its bytes over and starts the next buffer: the renderings yield those pieces
+ * (writeChunksAsync writes them as they come). The text is the one the csvTable writes.
+ */
+export class CsvBytes {
+  private buffer = Buffer.allocUnsafe(BYTES_CHUNK + (BYTES_CHUNK >> 4));
+  private used = 0;
+
+  /** True once the buffer holds a piece's worth: take() it after the record. */
+  get full(): boolean {
+    return this.used >= BYTES_CHUNK;
+  }
+
+  /** The bytes written since the last take (the buffer is not reused). */
+  take(): Uint8Array {
+    const bytes = this.buffer.subarray(0, this.used);
+    this.buffer = Buffer.allocUnsafe(this.buffer.length);
+    this.used = 0;
+    return bytes;
+  }
+
+  private room(bytes: number): void {
+    if (this.used + bytes <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.used + bytes));
+    this.buffer.copy(bigger, 0, 0, this.used);
+    this.buffer = bigger;
+  }
+
+  /** Text that is already CSV (cells as written, separators, a header): UTF-8. */
+  raw(text: string): void {
+    const length = text.length;
+    // UTF-8 takes at most 3 bytes a UTF-16 unit.
+    this.room(3 * length);
+    const buffer = this.buffer;
+    let at = this.used;
+    for (let i = 0; i < length; i += 1) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) {
+        this.used += buffer.write(text, this.used, 'utf8');
+        return;
+      }
+      buffer[at++] = code;
+    }
+    this.used = at;
+  }
+
+  /** One ASCII character (a comma, a line break). */
+  char(code: number): void {
+    this.room(1);
+    this.buffer[this.used++] = code;
+  }
+
+  /**
+   * textCell(value). True when the cell as written holds a value that starts with an apostrophe
+   * (bare or first inside quotes): one a reader has to decode (decodeCsvText).
+   */
+  text(value: string | null | undefined): boolean {
+    if (typeof value === 'string') {
+      this.room(value.length + 1);
+      const end = copySimpleCell(value, this.buffer, this.used, false);
+      if (end >= 0) return this.ended(end);
+    }
+    return this.written(textCell(value));
+  }
+
+  /**
+   * `full(value)` — a PAN guard, then textCell — written, where `value` as it is stands for it when
+   * it is a common cell that no guard changes (copySimpleCell with the guard's rule). A value the
+   * guard leaves as it is writes the same either way. True as for text().
+   */
+  guarded(value: string | undefined, full: (value: string | undefined) => string): boolean {
+    if (value !== undefined) {
+      this.room(value.length + 1);
+      const end = copySimpleCell(value, this.buffer, this.used, true);
+      if (end >= 0) return this.ended(end);
+    }
+    return this.written(full(value));
+  }
+
+  private ended(end: number): boolean {
+    const apostrophe = this.buffer[this.used] === 0x27;
+    this.used = end;
+    return apostrophe;
+  }
+
+  private written(cell: string): boolean {
+    this.raw(cell);
+    return cell.charCodeAt(0) === 0x27 || (cell.charCodeAt(0) === 0x22 && cell.charCodeAt(1) === 0x27);
+  }
 }

@@ -25,8 +25,8 @@ export interface Staging {
   readonly runId: string;
   /** Writes a file into the staging directory (chunked, fsynced). */
   write(name: string, content: string | Iterable<string>): void;
-  /** The same, the writes and the fsync on libuv's pool while the pieces are rendered (REC-PERF-1). */
-  writeAsync(name: string, content: string | Iterable<string>): Promise<void>;
+  /** The same, the writes and the fsync on libuv's pool while the pieces (text, or bytes a renderer encoded) are rendered (REC-PERF-1). */
+  writeAsync(name: string, content: string | Iterable<string | Uint8Array>): Promise<void>;
   /** Makes the staged run the current one (atomic swap). Returns runs/<runId>. */
   commit(): string;
   /** Undoes commit(): `current` points where it pointed before and runs/<runId> is removed. */

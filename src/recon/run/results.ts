@@ -6,7 +6,7 @@
 import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import type { ExcludedLine, ExclusionReason } from './bookable';
-import { csvTable, isPlainCell, numberCell, textCell } from './csv-writer';
+import { CsvBytes, csvTable, numberCell, textCell } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
 /** `group` (REC-CASE-1): the case group an exception is worked in (UnmatchedItem.group), empty when it stands alone; last, so readers of the older files still read them. */
@@ -173,14 +173,6 @@ export function mayHoldPan(text: string): boolean {
 const reference = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text, 'identifier') : text) : '');
 const freeText = (text: string | undefined): string => (text ? (mayHoldPan(text) ? redactPans(text) : text) : '');
 
-/** True when `text` is its own cell through either guard (reference/freeText, then textCell): one scan for both (REC-PERF-1). */
-export function isPlainPanFreeCell(text: string): boolean {
-  return isPlainCell(text, true);
-}
-
-/** textCell(reference(text)), in one scan for the common plain reference. */
-const referenceCell = (text: string | undefined): string => (text !== undefined && isPlainPanFreeCell(text) ? text : textCell(reference(text)));
-
 export interface Lookups {
   statementLine(id: string): Pick<StatementLine, 'statementLineId' | 'bankReference' | 'accountId' | 'currency' | 'amount'> | undefined;
   ledgerEntry(id: string): Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined;
@@ -246,54 +238,83 @@ export function renderExceptionsCsv(result: MatchResult, lookups: Lookups): stri
   return EXCEPTIONS_CSV.render(exceptionRows(result, lookups));
 }
 
-/** Characters gathered into one piece of the *Chunks renderings. */
-const CHUNK = 1 << 20;
-
-/** Pieces gathered into ~1 MB strings. */
-function* gathered(pieces: Iterable<string>): Generator<string> {
-  let piece = '';
-  for (const record of pieces) {
-    piece += record;
-    if (piece.length >= CHUNK) {
-      yield piece;
-      piece = '';
-    }
-  }
-  if (piece.length > 0) yield piece;
-}
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const referenceText = (text: string | undefined): string => textCell(reference(text));
+const freeTextCell = (text: string | undefined): string => textCell(freeText(text));
 
 /**
- * matches.csv as its header and then one piece per record, the same text as renderMatchesCsv (for
- * writeChunksAsync, which encodes each piece as it comes: never one string of the whole file, nor
- * a megabyte string built of a hundred thousand records). The cells are written by the same cell
- * writers as MATCHES_CSV's rows (textCell; numberCell for confidence), a match's shared cells once
- * per match and a line's once per line, with no array per row (REC-PERF-1: a million rows).
+ * matches.csv as ~1 MB pieces of bytes, the same text as renderMatchesCsv: written cell by cell
+ * into the piece (CsvBytes: a common cell copied as it is scanned; any other through the same cell
+ * writers as MATCHES_CSV's rows, the bank reference through the PAN guard first), with no string
+ * per record nor array per row (REC-PERF-1: a million rows). For writeChunksAsync.
  */
-export function* matchesCsvRecords(result: MatchResult, lookups: Lookups): Generator<string> {
-  yield MATCHES_CSV.header();
+export function* matchesCsvBytes(result: MatchResult, lookups: Lookups): Generator<Uint8Array> {
+  const out = new CsvBytes();
+  out.raw(MATCHES_CSV.header());
   for (const match of result.matches) {
-    const head = `${textCell(match.matchId)},`;
-    const tail = `,${textCell(match.ruleId)},${numberCell(formatConfidence(match.confidence))},${textCell(match.status)}\n`;
+    const confidence = numberCell(formatConfidence(match.confidence));
     for (const statementLineId of match.statementLineIds) {
-      const line = `${head}${textCell(statementLineId)},${referenceCell(lookups.statementLine(statementLineId)?.bankReference)},`;
-      for (const ledgerEntryId of match.ledgerEntryIds) yield `${line}${textCell(ledgerEntryId)}${tail}`;
+      const bankReference = lookups.statementLine(statementLineId)?.bankReference;
+      for (const ledgerEntryId of match.ledgerEntryIds) {
+        out.text(match.matchId);
+        out.char(COMMA);
+        out.text(statementLineId);
+        out.char(COMMA);
+        out.guarded(bankReference, referenceText);
+        out.char(COMMA);
+        out.text(ledgerEntryId);
+        out.char(COMMA);
+        out.text(match.ruleId);
+        out.char(COMMA);
+        out.raw(confidence);
+        out.char(COMMA);
+        out.text(match.status);
+        out.char(NEWLINE);
+        if (out.full) yield out.take();
+      }
     }
   }
+  yield out.take();
 }
 
-/** matches.csv as ~1 MB pieces, the same text as renderMatchesCsv. */
-export function matchesCsvChunks(result: MatchResult, lookups: Lookups): Iterable<string> {
-  return gathered(matchesCsvRecords(result, lookups));
-}
-
-/** exceptions.csv as its header and then one piece per record, the same text as renderExceptionsCsv. */
-export function exceptionsCsvRecords(result: MatchResult, lookups: Lookups): Iterable<string> {
-  return EXCEPTIONS_CSV.records(exceptionRows(result, lookups));
-}
-
-/** exceptions.csv as ~1 MB pieces, the same text as renderExceptionsCsv. */
-export function exceptionsCsvChunks(result: MatchResult, lookups: Lookups): Iterable<string> {
-  return EXCEPTIONS_CSV.chunks(exceptionRows(result, lookups));
+/** exceptions.csv as ~1 MB pieces of bytes, the same text as renderExceptionsCsv (cell by cell, as matchesCsvBytes). */
+export function* exceptionsCsvBytes(result: MatchResult, lookups: Lookups): Generator<Uint8Array> {
+  const out = new CsvBytes();
+  out.raw(EXCEPTIONS_CSV.header());
+  for (const item of result.unmatched) {
+    const statement = item.side === 'statement';
+    const line = statement ? lookups.statementLine(item.id) : undefined;
+    const entry = statement ? undefined : lookups.ledgerEntry(item.id);
+    const candidate = statement || !item.candidateId ? undefined : lookups.statementLine(item.candidateId);
+    out.text(item.side);
+    out.char(COMMA);
+    out.text(item.id);
+    out.char(COMMA);
+    out.text(item.reason);
+    out.char(COMMA);
+    out.raw(numberCell(String(item.ageDays)));
+    out.char(COMMA);
+    out.text(statement ? item.id : (item.candidateId ?? ''));
+    out.char(COMMA);
+    out.guarded(statement ? line?.bankReference : candidate?.bankReference, referenceText);
+    out.char(COMMA);
+    out.text(statement ? (item.candidateId ?? '') : item.id);
+    out.char(COMMA);
+    out.text((statement ? line?.accountId : entry?.accountId) ?? '');
+    out.char(COMMA);
+    out.text((statement ? line?.currency : entry?.currency) ?? '');
+    out.char(COMMA);
+    out.raw(numberCell((statement ? line?.amount : entry?.amount) ?? ''));
+    out.char(COMMA);
+    out.guarded(item.detail, freeTextCell);
+    out.char(COMMA);
+    // A case group key is never a card number (caseGroupKey re-derives one that reads as a PAN): written as it is.
+    out.text(item.group ?? '');
+    out.char(NEWLINE);
+    if (out.full) yield out.take();
+  }
+  yield out.take();
 }
 
 export interface StatementFileSummary {

@@ -11,7 +11,7 @@
  *   - volumes by rule: confirmed and proposed matches and their statement lines per matching rule.
  */
 import { redactPans } from '../../domain/pan';
-import type { MatchResult, StatementLine } from '../types';
+import type { Match, MatchResult, StatementLine } from '../types';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { sumAmounts } from './amounts';
 import { SLA_BUCKETS, type SlaBucket, slaBucket } from './sla';
@@ -133,6 +133,11 @@ function formatUnits(units: number, scale: number): string {
   return `${negative ? '-' : ''}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
 }
 
+/** What runStatsOf knows of a line the result names: reported (an exception), proposed, or proposed and then found confirmed. */
+const REPORTED = 0;
+const PROPOSED = 1;
+const CONFIRMED = 2;
+
 /** The largest total kept as a double before it is flushed to the exact rest (2^53 - 10^15: one more amount stays exact). */
 const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
 
@@ -193,18 +198,25 @@ export function runStatsOf(
       }
     }
   };
-  // An exception before a confirmed match before a proposed one: the (small) sets of reported and
-  // proposed lines decide; confirmed lines are counted as the matches name them.
-  const reported = new Set<string>();
+  // An exception before a confirmed match before a proposed one: one (small) map of the reported
+  // and proposed lines decides, one lookup per confirmed line; confirmed lines are counted as the
+  // matches name them.
+  const marks = new Map<string, number>();
   let ledgerExceptions = 0;
   for (const item of result.unmatched) {
     if (item.side !== 'statement') ledgerExceptions += 1;
-    else reported.add(item.id);
+    else marks.set(item.id, REPORTED);
   }
-  const proposed = new Set<string>();
-  for (const match of result.matches) {
-    if (match.status === 'confirmed') continue;
-    for (const id of match.statementLineIds) if (!reported.has(id)) proposed.add(id);
+  const unmatchedLines = marks.size;
+  const proposedMatches: Match[] = [];
+  for (const match of result.matches) if (match.status !== 'confirmed') proposedMatches.push(match);
+  let proposedLines = 0;
+  for (const match of proposedMatches) {
+    for (const id of match.statementLineIds) {
+      if (marks.has(id)) continue;
+      marks.set(id, PROPOSED);
+      proposedLines += 1;
+    }
   }
   const byRule = new Map<string, RuleVolume>();
   let lastRule: RuleVolume | undefined;
@@ -215,17 +227,25 @@ export function runStatsOf(
     if (!rule) byRule.set(ruleId, (rule = { ruleId, matches: 0, lines: 0, proposedMatches: 0, proposedLines: 0 }));
     return (lastRule = rule);
   };
+  /** The confirmed lines as the matches name them (each once per match), not reported; a proposed line found there is confirmed instead. */
   const confirmedLines = (each?: (id: string) => void): number => {
     let counted = 0;
+    const marked = marks.size > 0;
     for (const match of result.matches) {
       if (match.status !== 'confirmed') continue;
       const ids = match.statementLineIds;
       const before = counted;
       for (let at = 0; at < ids.length; at += 1) {
         const id = ids[at]!;
-        if (reported.size > 0 && reported.has(id)) continue;
+        if (marked) {
+          const mark = marks.get(id);
+          if (mark === REPORTED) continue;
+          if (mark === PROPOSED) {
+            marks.set(id, CONFIRMED);
+            proposedLines -= 1;
+          }
+        }
         if (at > 0 && ids.lastIndexOf(id, at - 1) >= 0) continue;
-        if (proposed.size > 0) proposed.delete(id);
         counted += 1;
         each?.(id);
       }
@@ -240,27 +260,24 @@ export function runStatsOf(
   const matchedLines = confirmedLines();
   // A proposed line counts under the least rule id of its proposed matches (whatever their order).
   const proposedRule = new Map<string, string>();
-  for (const match of result.matches) {
-    if (match.status === 'confirmed') continue;
+  for (const match of proposedMatches) {
     ruleOf(match.ruleId).proposedMatches += 1;
     for (const id of match.statementLineIds) {
-      if (!proposed.has(id)) continue;
+      if (marks.get(id) !== PROPOSED) continue;
       const known = proposedRule.get(id);
       if (known === undefined || match.ruleId < known) proposedRule.set(id, match.ruleId);
     }
   }
   for (const ruleId of proposedRule.values()) ruleOf(ruleId).proposedLines += 1;
-  if (allLines !== undefined && allLines.length === matchedLines + proposed.size + reported.size) {
+  if (allLines !== undefined && allLines.length === matchedLines + proposedLines + unmatchedLines) {
     // The result names every one of the run's lines once (the matcher accounts for each bookable line
     // once, and no more lines exist): its volumes are its lines', read in order, with no lookup.
     for (const line of allLines) addLine(line);
   } else {
-    for (const id of reported) add(id);
+    for (const [id, mark] of marks) if (mark === REPORTED) add(id);
     confirmedLines(add);
-    for (const id of proposed) add(id);
+    for (const [id, mark] of marks) if (mark === PROPOSED) add(id);
   }
-  const unmatchedLines = reported.size;
-  const proposedLines = proposed.size;
   return {
     runId: run.runId,
     asOf: run.asOf,

@@ -138,12 +138,22 @@ function ownIdentifier(line: StatementLine, field: IdentifierField): string | un
   return own(maskIdentifier(value));
 }
 
+/** The last clean shared identifier of each field (consecutive lines repeat them): checked before the table. */
+const lastShared: Partial<Record<IdentifierField, string>> = { statementId: undefined, accountId: undefined, typeCode: undefined, status: undefined };
+
+/** The last currency a line gave, as intern gave it back (lines repeat their statement's). */
+let lastCurrency = 'EUR';
+
 /** An identifier many lines share (statement, account, type code, status): masked once per distinct value. */
 function ownSharedIdentifier(line: StatementLine, field: IdentifierField): string | undefined {
   const value = line[field];
   if (value === undefined) return undefined;
+  const last = lastShared[field];
+  if (value === last) return last;
   bounded(value, LINE_FIELDS[field]!, line.position, field);
-  return sharedIdentifier(value);
+  const shared = sharedIdentifier(value);
+  if (shared === value) lastShared[field] = shared;
+  return shared;
 }
 
 /**
@@ -179,7 +189,7 @@ export function finishLine(line: StatementLine): StatementLine {
     format: line.format,
     statementId: ownSharedIdentifier(line, 'statementId')!,
     accountId: ownSharedIdentifier(line, 'accountId')!,
-    currency: intern(line.currency),
+    currency: line.currency === lastCurrency ? lastCurrency : (lastCurrency = intern(line.currency)),
     amount: line.amount,
     bookingDate: line.bookingDate === null ? null : intern(line.bookingDate),
     valueDate: line.valueDate === null ? null : intern(line.valueDate),

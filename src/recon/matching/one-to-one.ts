@@ -220,6 +220,7 @@ export function acceptPairs(S: Side, L: Side, pairs: Pairs, rule: CompiledRule, 
   const order = new Int32Array(count);
   for (let k = 0; k < count; k += 1) order[k] = k;
   order.sort((a, b) => conf[b]! - conf[a]! || dist[a]! - dist[b]! || diff[a]! - diff[b]! || ps[a]! - ps[b]! || pl[a]! - pl[b]!);
+  let scratch: TieScratch | null = null;
   let start = 0;
   while (start < count) {
     const first = order[start]!;
@@ -238,26 +239,81 @@ export function acceptPairs(S: Side, L: Side, pairs: Pairs, rule: CompiledRule, 
         out.push({ ruleId: rule.id, confidence: conf[first]!, s: [s], l: [l] });
       }
     } else {
-      resolveTieGroup(S, L, pairs, order.subarray(start, end), rule, out);
+      scratch ??= new TieScratch(S.n, L.n);
+      resolveTieGroup(S, L, pairs, order.subarray(start, end), rule, out, scratch);
     }
     start = end;
   }
 }
 
-function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule: CompiledRule, out: RawMatch[]): void {
+/**
+ * Per-row counters of a tie group, kept zeroed between groups: each row's number of equally
+ * ranked alternatives (its adjacency list's length, counted as addTo builds it) without a Map.
+ */
+class TieScratch {
+  readonly sDegree: Int32Array;
+  readonly sLast: Int32Array;
+  readonly lDegree: Int32Array;
+  readonly lLast: Int32Array;
+  constructor(sRows: number, lRows: number) {
+    this.sDegree = new Int32Array(sRows);
+    this.sLast = new Int32Array(sRows).fill(-1);
+    this.lDegree = new Int32Array(lRows);
+    this.lLast = new Int32Array(lRows).fill(-1);
+  }
+}
+
+function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule: CompiledRule, out: RawMatch[], scratch: TieScratch): void {
   const { s: ps, l: pl, conf } = pairs;
-  const sAdj = new Map<number, number[]>();
-  const lAdj = new Map<number, number[]>();
   const live: number[] = [];
+  const { sDegree, sLast, lDegree, lLast } = scratch;
   for (const k of group) {
     const s = ps[k]!;
     const l = pl[k]!;
     if (S.used[s] || L.used[l]) continue;
     live.push(k);
-    addTo(sAdj, s, l);
-    addTo(lAdj, l, s);
+    if (sLast[s] !== l) {
+      sLast[s] = l;
+      sDegree[s] = sDegree[s]! + 1;
+    }
+    if (lLast[l] !== s) {
+      lLast[l] = s;
+      lDegree[l] = lDegree[l]! + 1;
+    }
   }
   if (live.length === 0) return;
+  // A pair whose two rows have no other equally ranked pair (degree 2, the least there is) comes
+  // first in the order below, is never ambiguous, never takes another pair's row and is in no other
+  // row's alternatives: those are accepted at once, in (statement, ledger) order, the group's own.
+  const rest: number[] = [];
+  const degrees: number[] = [];
+  for (const k of live) {
+    const degree = sDegree[ps[k]!]! + lDegree[pl[k]!]!;
+    if (degree === 2) {
+      const s = ps[k]!;
+      const l = pl[k]!;
+      if (S.used[s] || L.used[l]) continue;
+      S.used[s] = 1;
+      L.used[l] = 1;
+      out.push({ ruleId: rule.id, confidence: clampConfidence(conf[k]!), s: [s], l: [l] });
+    } else {
+      rest.push(k);
+      degrees.push(degree);
+    }
+  }
+  for (const k of live) {
+    sDegree[ps[k]!] = 0;
+    sLast[ps[k]!] = -1;
+    lDegree[pl[k]!] = 0;
+    lLast[pl[k]!] = -1;
+  }
+  if (rest.length === 0) return;
+  const sAdj = new Map<number, number[]>();
+  const lAdj = new Map<number, number[]>();
+  for (const k of rest) {
+    addTo(sAdj, ps[k]!, pl[k]!);
+    addTo(lAdj, pl[k]!, ps[k]!);
+  }
   // Is the choice for this statement line (its equally ranked ledger alternatives) significant?
   const sAmbiguous = new Map<number, boolean>();
   const lAmbiguous = new Map<number, boolean>();
@@ -278,9 +334,11 @@ function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule
     cache.set(row, result);
     return result;
   };
-  const degree = (k: number): number => sAdj.get(ps[k]!)!.length + lAdj.get(pl[k]!)!.length;
-  live.sort((a, b) => degree(a) - degree(b) || ps[a]! - ps[b]! || pl[a]! - pl[b]!);
-  for (const k of live) {
+  // Fewest equally ranked alternatives first (the degrees, counted above), then statement, ledger.
+  const places = rest.map((_, place) => place);
+  places.sort((a, b) => degrees[a]! - degrees[b]! || ps[rest[a]!]! - ps[rest[b]!]! || pl[rest[a]!]! - pl[rest[b]!]!);
+  for (const place of places) {
+    const k = rest[place]!;
     const s = ps[k]!;
     const l = pl[k]!;
     if (S.used[s] || L.used[l]) continue;

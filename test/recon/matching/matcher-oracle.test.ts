@@ -73,6 +73,16 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
     reference: fc.constantFrom('', 'NONREF', 'INV-1', 'INV-1/2', 'PAYRUN7', ' e2e 9 '),
     fault: fc.constantFrom('none', 'none', 'none', 'none', 'none', 'none', 'none', 'none', 'amount', 'date', 'id', 'account'),
   });
+  // Few amounts, days and references in one partition: equally ranked pairs, ties and twins.
+  const aLookalike = fc.record({
+    account: fc.constant(0),
+    currency: fc.constant('EUR'),
+    id: fc.integer({ min: 1, max: 400 }),
+    minor: fc.constantFrom(1000, 1000, 1004, 2000, 3000, -1000, 500, 250),
+    day: fc.integer({ min: 1, max: 3 }),
+    reference: fc.constantFrom('', '', 'INV-1', 'INV-1/1', 'INV-1/2', 'PAYRUN7', 'E2E9'),
+    fault: fc.constant('none'),
+  });
   const amountText = (minor: number, currency: string): string => {
     const digits = currency === 'JPY' ? 0 : 2;
     const whole = Math.floor(Math.abs(minor) / 10 ** digits);
@@ -113,6 +123,18 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
         expect(outcome(() => [...partitionInputs(lines, entries)])).toEqual(outcome(() => [...oraclePartitionInputs(lines, entries)]));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('matchAll answers as the oracle on look-alike rows (ties, twins, batches and splits)', () => {
+    fc.assert(
+      fc.property(fc.array(aLookalike, { maxLength: 60 }), fc.array(aLookalike, { maxLength: 60 }), (lineRows, entryRows) => {
+        const lines = lineRows.map((row, index) => toLine(row, index));
+        const seen = new Set<number>();
+        const entries = entryRows.filter((row) => !seen.has(row.id) && seen.add(row.id)).map((row) => toEntry(row));
+        expect(matchAll(lines, entries, RULES, AS_OF)).toEqual(oracleMatchAll(lines, entries, RULES, AS_OF));
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -23,7 +23,10 @@ import {
   type WorkbenchStore,
 } from '../../recon/workbench/ports';
 import type { Statement } from 'better-sqlite3';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { openDurableDatabase, type StateDatabase } from './database';
+import { startThread } from './threads';
+import { CASE_SEARCH_SHADOWS, CASE_SEARCH_TABLE, type SearchIndexRows, type SearchShadowTable } from './workbench-search';
 import { caseDueDate, defaultSlaRules, type SlaRules } from '../../recon/workbench/sla';
 
 export const WORKBENCH_DB_FILE = 'workbench.db';
@@ -89,10 +92,11 @@ const SEARCH_TABLES = `CREATE TABLE IF NOT EXISTS case_keys (
       due_day TEXT NOT NULL,
       age_days INTEGER NOT NULL
     );
-    CREATE VIRTUAL TABLE IF NOT EXISTS case_search USING fts5(search_text, content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=full);`;
+    ${CASE_SEARCH_TABLE};`;
 /** Fills the search tables from the cases (a store written before them, or a big first import), case-id order. */
-const FILL_SEARCH = `INSERT INTO case_keys (case_id, status, reason, due_day, age_days) SELECT case_id, status, reason, due_day, age_days FROM cases ORDER BY case_id;
-    INSERT INTO case_search (rowid, search_text) SELECT k.id, c.search_text FROM case_keys k JOIN cases c ON c.case_id = k.case_id ORDER BY k.id;`;
+const FILL_KEYS = 'INSERT INTO case_keys (case_id, status, reason, due_day, age_days) SELECT case_id, status, reason, due_day, age_days FROM cases ORDER BY case_id;';
+const FILL_SEARCH_TEXT = 'INSERT INTO case_search (rowid, search_text) SELECT k.id, c.search_text FROM case_keys k JOIN cases c ON c.case_id = k.case_id ORDER BY k.id;';
+const FILL_SEARCH = `${FILL_KEYS}\n    ${FILL_SEARCH_TEXT}`;
 /** Shortest search term (in characters) the trigram index serves; a shorter one reads the search index through. */
 const TRIGRAM = 3;
 
@@ -103,6 +107,33 @@ function ftsLiteral(term: string): string {
 
 /** A first import at least this big builds the case indexes once, after its inserts, rather than row by row (REC-PERF-1). */
 const BULK_FIRST_IMPORT = 10_000;
+
+/**
+ * A big first import of at least this many cases builds its search index on its own thread
+ * (./search-index.thread.ts) while it writes the cases and their list indexes, and writes the
+ * index's rows into the store's empty one (REC-PERF-1): the index is the same (workbench-search.ts).
+ * Never with LEDGERLINE_MAIN_THREAD=1 (every command on one thread).
+ */
+export const SEARCH_THREAD_FROM = 20_000;
+const SEARCH_THREAD = `${__dirname}/search-index.thread.ts`;
+/** How long an import waits for its search index thread before it builds the index itself. */
+const SEARCH_THREAD_WAIT_MS = 120_000;
+
+/**
+ * Connections that have read or written the search index: FTS5 may keep what it read of an index
+ * for a connection, so an index written in under it (the thread's rows) is only ever written on a
+ * connection that has not touched it.
+ */
+const searchTouched = new WeakSet<StateDatabase>();
+
+/** A search index being built on its own thread for the cases of a first import. */
+interface SearchBuild {
+  worker: Worker;
+  port: MessagePort;
+  signal: Int32Array;
+  /** The rowid of the first case (in case-id order): the next one case_keys gives. */
+  first: number;
+}
 
 /** A refreshed case's JSON with the as-of date of the run that reports it now (kept when the run gives none). */
 const WITH_AS_OF = "CASE WHEN @asOf IS NULL THEN case_json ELSE json_set(case_json, '$.asOf', @asOf) END";
@@ -157,6 +188,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   private readonly caseKeyId;
   /** A big first import fills the search tables after its inserts (FILL_SEARCH), not case by case. */
   private bulkImport = false;
+  private readonly searchThreadFrom: number;
   private readonly importTransaction;
 
   constructor(
@@ -164,7 +196,10 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     clock: Clock = systemClock,
     /** The SLA rules the list's urgency order follows (default config/recon/sla.json). */
     private readonly sla: SlaRules = defaultSlaRules(),
+    /** From this many new cases a first import builds its search index on its own thread (default SEARCH_THREAD_FROM; never with LEDGERLINE_MAIN_THREAD=1). */
+    options: { searchThreadFrom?: number; env?: NodeJS.ProcessEnv } = {},
   ) {
+    this.searchThreadFrom = (options.env ?? process.env).LEDGERLINE_MAIN_THREAD === '1' ? Number.POSITIVE_INFINITY : (options.searchThreadFrom ?? SEARCH_THREAD_FROM);
     db.exec(`CREATE TABLE IF NOT EXISTS cases (
       case_id TEXT PRIMARY KEY,
       status TEXT NOT NULL,
@@ -233,7 +268,11 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     const searchBuilt = db.prepare<[], { one: number }>("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = 'case_keys'").get() !== undefined;
     db.transaction(() => {
       db.exec(SEARCH_TABLES);
-      if (!searchBuilt) db.exec(FILL_SEARCH);
+      // (An empty store has nothing to fill: its search index stays untouched, see searchTouched.)
+      if (!searchBuilt && db.prepare('SELECT 1 FROM cases LIMIT 1').get() !== undefined) {
+        db.exec(FILL_SEARCH);
+        searchTouched.add(db);
+      }
     })();
     this.insertKey = db.prepare<[string, string, string, string, number]>('INSERT INTO case_keys (case_id, status, reason, due_day, age_days) VALUES (?, ?, ?, ?, ?)');
     this.insertSearch = db.prepare<[number | bigint, string]>('INSERT INTO case_search (rowid, search_text) VALUES (?, ?)');
@@ -311,11 +350,11 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     this.allRunStats = db.prepare<[], { stats_json: string }>('SELECT stats_json FROM run_stats ORDER BY run_id');
     this.openAges = db.prepare<[], { age_days: number; n: number }>("SELECT age_days, count(*) AS n FROM cases WHERE status IN ('OPEN', 'PENDING_APPROVAL') GROUP BY age_days ORDER BY age_days");
 
-    const write = (next: ExceptionCase, event: CaseEvent): void => {
+    const write = (next: ExceptionCase, event: CaseEvent, text?: string): void => {
       if (event.caseId !== next.caseId || event.version !== next.version) {
         throw new Error(`event ${event.caseId} v${event.version} does not belong to case ${next.caseId} v${next.version}`);
       }
-      const searchText = searchTextOf(next);
+      const searchText = text ?? searchTextOf(next);
       const json = JSON.stringify(next);
       const dueDay = caseDueDate(next, this.sla);
       const before = next.version === 1 ? undefined : this.searchTextNow.get(next.caseId)?.search_text;
@@ -325,7 +364,10 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
           : this.updateCase.run(next.status, next.reason, next.accountId, next.assignee ?? null, next.ageDays, dueDay, next.version, searchText, json, next.caseId, next.version);
       if (changes !== 1) throw new CaseVersionConflict(next.caseId, next.version - 1);
       if (next.version === 1) {
-        if (!this.bulkImport) this.insertSearch.run(this.insertKey.run(next.caseId, next.status, next.reason, dueDay, next.ageDays).lastInsertRowid, searchText);
+        if (!this.bulkImport) {
+          searchTouched.add(db);
+          this.insertSearch.run(this.insertKey.run(next.caseId, next.status, next.reason, dueDay, next.ageDays).lastInsertRowid, searchText);
+        }
       } else this.rekey(next.caseId, next.status, next.reason, dueDay, next.ageDays, before, searchText);
       this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
       if (next.version === 1) this.writeRows(next, true);
@@ -343,12 +385,27 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       this.bulkImport = bulk;
       // New cases in key order: the B-trees of both tables grow at their ends (REC-PERF-1).
       const raised = plan.raised.length > 1 ? [...plan.raised].sort((a, b) => (a.next.caseId < b.next.caseId ? -1 : a.next.caseId > b.next.caseId ? 1 : 0)) : plan.raised;
+      // Their search index on its own thread meanwhile, when the import is big enough for it.
+      const texts = bulk && raised.length >= this.searchThreadFrom && !searchTouched.has(db) ? raised.map(({ next }) => searchTextOf(next)) : undefined;
+      const search = texts ? this.startSearchBuild(texts) : undefined;
       try {
-        for (const { next, event } of raised) write(next, event);
+        try {
+          if (texts) for (let i = 0; i < raised.length; i += 1) write(raised[i]!.next, raised[i]!.event, texts[i]);
+          else for (const { next, event } of raised) write(next, event);
+        } finally {
+          this.bulkImport = false;
+        }
+        if (bulk) {
+          db.exec(`${CASE_INDEXES} ${FILL_KEYS}`);
+          if (!(search && this.takeSearchBuild(search, raised))) db.exec(FILL_SEARCH_TEXT);
+          searchTouched.add(db);
+        }
       } finally {
-        this.bulkImport = false;
+        if (search) {
+          search.port.close();
+          void search.worker.terminate();
+        }
       }
-      if (bulk) db.exec(`${CASE_INDEXES} ${FILL_SEARCH}`);
       for (const refreshed of plan.refreshed) {
         if (refreshed.members) {
           const before = this.searchTextNow.get(refreshed.caseId)?.search_text;
@@ -384,6 +441,48 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     });
   }
 
+  /**
+   * Starts building the search index of a first import's new cases (`texts`, in case-id order) on
+   * its own thread; undefined when the store's index is not empty (then the import fills it).
+   */
+  private startSearchBuild(texts: string[]): SearchBuild | undefined {
+    if (this.db.prepare('SELECT 1 FROM case_search_docsize LIMIT 1').get() !== undefined) return undefined;
+    const first = this.db.prepare<[], number>('SELECT coalesce(max(id), 0) + 1 FROM case_keys').pluck().get()!;
+    const signal = new Int32Array(new SharedArrayBuffer(4));
+    const { port1, port2 } = new MessageChannel();
+    const worker = startThread(SEARCH_THREAD, { texts, first, port: port2, signal: signal.buffer }, { transferList: [port2] });
+    // Its failures come back as signal 2 (or no answer in time): the import then fills the index itself.
+    worker.on('error', () => undefined);
+    worker.unref();
+    return { worker, port: port1, signal, first };
+  }
+
+  /**
+   * Writes the index the thread built into the store's (empty) one, once case_keys holds the new
+   * cases (FILL_KEYS) under exactly the rowids the thread gave their texts; false (nothing written)
+   * when they differ or the thread has no index: then the import fills it itself.
+   */
+  private takeSearchBuild(search: SearchBuild, raised: readonly { next: ExceptionCase }[]): boolean {
+    const keys = this.db.prepare<[number], [number, string]>('SELECT id, case_id FROM case_keys WHERE id >= ? ORDER BY id').raw().all(search.first);
+    if (keys.length !== raised.length) return false;
+    for (let i = 0; i < keys.length; i += 1) if (keys[i]![0] !== search.first + i || keys[i]![1] !== raised[i]!.next.caseId) return false;
+    Atomics.wait(search.signal, 0, 0, SEARCH_THREAD_WAIT_MS);
+    const answer = receiveMessageOnPort(search.port)?.message as { rows?: SearchIndexRows } | undefined;
+    if (!answer?.rows) return false;
+    // The shadow tables are written as FTS5 itself would have: defensive mode keeps them read-only to SQL otherwise.
+    this.db.unsafeMode(true);
+    try {
+      for (const [table, columns] of Object.entries(CASE_SEARCH_SHADOWS) as [SearchShadowTable, readonly string[]][]) {
+        this.db.exec(`DELETE FROM ${table}`);
+        const insert = this.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+        for (const row of answer.rows[table]) insert.run(...row);
+      }
+    } finally {
+      this.db.unsafeMode(false);
+    }
+    return true;
+  }
+
   /** A changed case's search keys, and its trigram entry when its search text changed (`before`: the stored text). */
   private rekey(caseId: string, status: string, reason: string, dueDay: string, ageDays: number, before: string | undefined, searchText: string): void {
     this.updateKey.run(status, reason, dueDay, ageDays, caseId);
@@ -392,6 +491,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
 
   private reindexText(caseId: string, before: string | undefined, searchText: string): void {
     if (before === undefined || before === searchText) return;
+    searchTouched.add(this.db);
     const id = this.caseKeyId.get(caseId)?.id;
     if (id === undefined) return;
     this.deleteSearch.run(id);
@@ -559,6 +659,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     limit: number,
     offset: number,
   ): ExceptionCase[] {
+    searchTouched.add(this.db);
     const order = sort === 'urgency' ? 'due_day, age_days DESC, case_id' : 'age_days DESC, case_id';
     const where = [`k.status IN (${statuses.map(() => '?').join(', ')})`];
     const params: (string | number)[] = [ftsLiteral(search), ...statuses];

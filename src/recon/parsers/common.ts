@@ -426,18 +426,40 @@ export class LineSplitter {
   ) {}
 
   push(text: string): void {
-    const data = this.carry ? this.carry + text : text;
     let start = 0;
-    let nl = data.indexOf('\n', start);
-    while (nl !== -1) {
-      const end = nl > start && data.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    let nl = text.indexOf('\n');
+    if (this.carry.length > 0) {
+      // The line the last chunk left open ends in this one: joined alone, so the chunk itself is
+      // never copied into one string with it (REC-PERF-1).
+      const carry = this.carry;
+      if (nl === -1) {
+        this.carry = carry + text;
+        this.checkCarry();
+        return;
+      }
+      this.carry = '';
+      let line = nl > 0 ? carry + text.slice(0, nl) : carry;
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
       this.lineNumber++;
-      if (end - start > this.maxLine) this.onTooLong(data.slice(start, start + 16), this.lineNumber);
-      this.onLine(data.slice(start, end), this.lineNumber);
+      if (line.length > this.maxLine) this.onTooLong((carry + text).slice(0, 16), this.lineNumber);
+      this.onLine(line, this.lineNumber);
       start = nl + 1;
-      nl = data.indexOf('\n', start);
+      nl = text.indexOf('\n', start);
     }
-    this.carry = start < data.length ? data.slice(start) : '';
+    while (nl !== -1) {
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      this.lineNumber++;
+      if (end - start > this.maxLine) this.onTooLong(text.slice(start, start + 16), this.lineNumber);
+      this.onLine(text.slice(start, end), this.lineNumber);
+      start = nl + 1;
+      nl = text.indexOf('\n', start);
+    }
+    this.carry = start < text.length ? text.slice(start) : '';
+    this.checkCarry();
+  }
+
+  /** REC-IN-1: the open line, refused as soon as it passes the bound (a final CR may still be a CRLF's). */
+  private checkCarry(): void {
     const pending = this.carry.length - (this.carry.charCodeAt(this.carry.length - 1) === 13 ? 1 : 0);
     if (pending > this.maxLine) this.onTooLong(this.carry.slice(0, 16), this.lineNumber + 1);
   }

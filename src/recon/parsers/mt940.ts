@@ -459,13 +459,15 @@ export function parseMt940Details(lines: readonly string[]): Mt940Details {
       else if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) {
         const value = body.slice(at + 3, end);
         if (purpose === undefined) purpose = value;
-        else (purposeParts ??= [purpose]).push(value);
+        else if (purposeParts === undefined) purposeParts = [purpose, value];
+        else purposeParts.push(value);
       } else if (n === 30) structured.counterpartyBic = body.slice(at + 3, end);
       else if (n === 31) structured.counterpartyAccount = body.slice(at + 3, end);
       else if (n === 32 || n === 33) {
         const value = body.slice(at + 3, end);
         if (names === undefined) names = value;
-        else (nameParts ??= [names]).push(value);
+        else if (nameParts === undefined) nameParts = [names, value];
+        else nameParts.push(value);
       } else if (n === 34) structured.textKeyAddition = body.slice(at + 3, end);
       at = end;
     }
@@ -490,6 +492,65 @@ export function parseMt940Details(lines: readonly string[]): Mt940Details {
     details.structured = structured;
   }
   return details;
+}
+
+/** What readEntryDetails found (one entry at a time: no object per entry). */
+const entry: { eref?: string; kref?: string; remittance?: string; name?: string; account?: string } = {
+  eref: undefined,
+  kref: undefined,
+  remittance: undefined,
+  name: undefined,
+  account: undefined,
+};
+
+/**
+ * The values a statement line takes from a one-line :86: field, read straight from it into `entry`
+ * (REC-PERF-1): what parseMt940Details then the line gives (EREF, KREF, SVWZ else the purpose, the
+ * names ?32+?33 else the account ?31; an unstructured field's text), untrimmed. False, with nothing
+ * read, when a structured field has purpose subfields but no SVWZ (its purpose is then the joined
+ * subfields: parseMt940Details reads it). The differential test holds the two to the same lines.
+ */
+function readEntryDetails(text: string): boolean {
+  entry.eref = entry.kref = entry.remittance = entry.name = entry.account = undefined;
+  const body = isDigit(text.charCodeAt(0)) ? text : text.trimStart();
+  if (!(body.length >= 4 && isDigit(body.charCodeAt(0)) && isDigit(body.charCodeAt(1)) && isDigit(body.charCodeAt(2)) && body.charCodeAt(3) === 63)) {
+    entry.remittance = text;
+    return true;
+  }
+  let purposes = false;
+  let key: string | undefined;
+  let svwz: string | undefined;
+  let at = 3;
+  while (at < body.length) {
+    let next = body.indexOf('?', at + 3);
+    while (next !== -1 && !(isDigit(body.charCodeAt(next + 1)) && isDigit(body.charCodeAt(next + 2)))) next = body.indexOf('?', next + 1);
+    const end = next === -1 ? body.length : next;
+    const n = subfieldCode(body, at);
+    if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) {
+      // SEPA keyword segments, as parseMt940Details reads them (only EREF, KREF and SVWZ are kept).
+      purposes = true;
+      const part = body.slice(at + 3, end);
+      const found = sepaKeyOf(part);
+      if (found !== undefined) {
+        key = found;
+        const value = part.slice(key.length + 1);
+        if (key === 'EREF') entry.eref = entry.eref === undefined ? value : entry.eref + value;
+        else if (key === 'KREF') entry.kref = entry.kref === undefined ? value : entry.kref + value;
+        else if (key === 'SVWZ') svwz = svwz === undefined ? value : svwz + value;
+      } else if (otherKeyAt(part)) key = undefined;
+      else if (key === 'EREF') entry.eref += part;
+      else if (key === 'KREF') entry.kref += part;
+      else if (key === 'SVWZ') svwz += part;
+    } else if (n === 31) entry.account = body.slice(at + 3, end);
+    else if (n === 32 || n === 33) {
+      const value = body.slice(at + 3, end);
+      entry.name = entry.name === undefined ? value : entry.name + value;
+    }
+    at = end;
+  }
+  if (purposes && svwz === undefined) return false;
+  entry.remittance = svwz;
+  return true;
 }
 
 /**
@@ -564,7 +625,8 @@ interface OpenMessage {
   lineCount: number;
   movements: bigint;
   saw13D: boolean;
-  pending?: { txn: Mt940Transaction; minor: bigint; details: string[][] };
+  /** The entry read last, until its :86: fields (`details`, undefined: none yet) are complete. */
+  pending?: { txn: Mt940Transaction; minor: bigint; details: string[][] | undefined };
   debits: { count: number; minor: bigint };
   credits: { count: number; minor: bigint };
 }
@@ -791,8 +853,12 @@ export class Mt940Parser implements TextParser {
     } else if (open.pending && phase === 'body940') {
       // REC-MT940-4: older Rabobank exports write one :86: per line of text; they all belong to the entry.
       this.checkField(tag, lines, line);
-      open.pending.details.push(lines);
-      if (open.pending.details.length > 1) this.checkField(tag, open.pending.details.flat(), line);
+      const details = open.pending.details;
+      if (details === undefined) open.pending.details = [lines];
+      else {
+        details.push(lines);
+        this.checkField(tag, details.flat(), line);
+      }
     } else return false;
     open.lastTag = tag;
     return true;
@@ -906,11 +972,11 @@ export class Mt940Parser implements TextParser {
         if (open.pending && phase === 'body940') {
           // REC-MT940-4: older Rabobank exports write one :86: per line of text; they all belong to the entry.
           this.checkField(tag, lines, line);
-          open.pending.details.push(lines);
+          (open.pending.details ??= []).push(lines);
           this.checkField(tag, open.pending.details.flat(), line);
         } else if (open.pending && phase === 'pre942') {
           this.checkField(tag, lines, line);
-          open.pending.details.push(lines);
+          (open.pending.details ??= []).push(lines);
           this.completePending(open);
         } else if (phase === 'closed940' || phase === 'sums942' || (phase === 'pre942' && open.saw13D)) {
           this.checkField(tag, lines, line);
@@ -1030,7 +1096,7 @@ export class Mt940Parser implements TextParser {
       signedAmount,
       details: undefined,
     };
-    open.pending = { txn, minor, details: [] };
+    open.pending = { txn, minor, details: undefined };
   }
 
   private completePending(open: OpenMessage): void {
@@ -1038,9 +1104,14 @@ export class Mt940Parser implements TextParser {
     if (!pending) return;
     open.pending = undefined;
     const { txn, minor } = pending;
-    if (pending.details.length > 0) {
-      const details = parseMt940DetailFields(pending.details);
-      txn.details = this.options.collectTransactions ? maskDetails(details) : details;
+    const collect = this.options.collectTransactions === true;
+    const fields = pending.details;
+    // The common entry (one :86: line, not the unusual structured case) is read straight into its
+    // line's values, without the details objects (REC-PERF-1); the rest as parseMt940DetailFields reads it.
+    const direct = !collect && fields !== undefined && fields.length === 1 && fields[0]!.length === 1 && readEntryDetails(fields[0]![0]!);
+    if (fields !== undefined && !direct) {
+      const details = parseMt940DetailFields(fields);
+      txn.details = collect ? maskDetails(details) : details;
     }
     const msg = open.msg;
     open.movements += minor;
@@ -1051,8 +1122,28 @@ export class Mt940Parser implements TextParser {
       open.credits.count++;
       open.credits.minor += minor;
     }
-    if (this.options.collectTransactions) msg.transactions.push(txn);
+    if (collect) msg.transactions.push(txn);
 
+    let eref: string | undefined;
+    let kref: string | undefined;
+    let remittance: string | undefined;
+    let counterparty: string | undefined;
+    if (direct) {
+      eref = entry.eref?.trim();
+      kref = entry.kref?.trim();
+      remittance = entry.remittance?.trim();
+      counterparty = entry.name?.trim() || entry.account?.trim();
+    } else {
+      const structured = txn.details?.structured;
+      eref = structured?.sepa.EREF?.trim();
+      kref = structured?.sepa.KREF?.trim();
+      if (structured) remittance = (structured.sepa.SVWZ ?? structured.purpose)?.trim();
+      else if (txn.details) remittance = txn.details.text.trim();
+      counterparty = structured?.counterpartyName?.trim() || structured?.counterpartyAccount?.trim();
+    }
+    const own = txn.customerReference;
+    const customerReference = kref && kref !== 'NOTPROVIDED' ? kref : own && own !== 'NONREF' && sepaKeyOf(own) === undefined ? own : undefined;
+    // Every field present (absent ones undefined), in one order: one object shape (finishLine reads them alike).
     const line: StatementLine = {
       statementLineId: statementLineId(this.ctx, open.statementIndex, open.lineCount),
       format: msg.kind,
@@ -1062,24 +1153,16 @@ export class Mt940Parser implements TextParser {
       amount: txn.signedAmount,
       bookingDate: txn.entryDate ?? txn.valueDate,
       valueDate: txn.valueDate,
+      endToEndId: eref && eref !== 'NOTPROVIDED' ? eref : undefined,
+      bankReference: txn.bankReference,
+      customerReference,
+      remittanceInformation: remittance || undefined,
+      counterparty: counterparty || undefined,
       typeCode: txn.transactionType,
       status: 'BOOK',
+      otherFields: undefined,
       position: { file: this.ctx.file, line: txn.line },
     };
-    if (txn.bankReference !== undefined) line.bankReference = txn.bankReference;
-    const structured = txn.details?.structured;
-    const eref = structured?.sepa.EREF?.trim();
-    if (eref && eref !== 'NOTPROVIDED') line.endToEndId = eref;
-    const kref = structured?.sepa.KREF?.trim();
-    const own = txn.customerReference;
-    const customerReference = kref && kref !== 'NOTPROVIDED' ? kref : own && own !== 'NONREF' && sepaKeyOf(own) === undefined ? own : undefined;
-    if (customerReference !== undefined) line.customerReference = customerReference;
-    let remittance: string | undefined;
-    if (structured) remittance = (structured.sepa.SVWZ ?? structured.purpose)?.trim();
-    else if (txn.details) remittance = txn.details.text.trim();
-    if (remittance) line.remittanceInformation = remittance;
-    const counterparty = structured?.counterpartyName?.trim() || structured?.counterpartyAccount?.trim();
-    if (counterparty) line.counterparty = counterparty;
     // REC-MT940-8: the entry's bank-specific fields (:NS: and the like), raw (masked) text in file order.
     if (txn.otherFields && txn.otherFields.length > 0) line.otherFields = txn.otherFields.map((field) => ({ tag: field.tag, text: field.text, line: field.line }));
     open.lineCount++;

@@ -91,8 +91,13 @@ const sepaKey = fc.constantFrom('EREF+', 'KREF+', 'MREF+', 'SVWZ+', 'CRED+', 'AB
 const subfield = fc
   .tuple(fc.constantFrom('00', '10', '20', '21', '22', '23', '29', '30', '31', '32', '33', '34', '60', '63', '99', '2X', '', ' 0', '0 ', '-0', '2', ' 2', '1.'), sepaKey, word)
   .map(([code, key, text]) => `?${code}${code.startsWith('2') || code.startsWith('6') ? key : ''}${text}`);
+/** A few codes only, so that repeats (two ?31, ?32 and ?33, a keyword continued) are common. */
+const denseSubfield = fc
+  .tuple(fc.constantFrom('20', '21', '22', '31', '31', '32', '33'), fc.constantFrom('EREF+', 'KREF+', 'SVWZ+', 'MREF+', 'MTLG:', '', ''), word)
+  .map(([code, key, text]) => `?${code}${code.startsWith('2') ? key : ''}${text}`);
 /** A :86: field's lines (one field; several lines = continuation). */
 const details = fc.oneof(
+  fc.array(denseSubfield, { maxLength: 6 }).map((parts) => [`166${parts.join('')}`]),
   fc
     .tuple(fc.constantFrom('166', '805', '20', ' 166', '1x6'), fc.array(subfield, { maxLength: 7 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom('', '', '', '?', '?2', '??'))
     .map(([code, parts, pieces, end]) => {

@@ -30,7 +30,7 @@ import { matchAll } from '../../recon/matching/partition';
 import type { RuleSet } from '../../recon/matching/rules';
 import type { LedgerEntry, MatchResult, ParsedStatement, ParsedStatementFile, StatementLine } from '../../recon/types';
 import { BadInputError } from '../../recon/run/errors';
-import { countExcluded, splitBookable, type ExcludedLine } from '../../recon/run/bookable';
+import { countExcluded, exclusionOf, type ExcludedLine } from '../../recon/run/bookable';
 import { canonicalAccount } from '../../recon/run/account-registry';
 import { statementIdentity, type StatementIdentity } from '../../recon/run/statement-identity';
 import { runLookups, unmatchedLedgerIds, type RunLookups } from '../../recon/run/run-lookups';
@@ -261,6 +261,9 @@ export interface RunScope {
   asOf: string;
 }
 
+/** Stands for "no row yet" where a row's account is compared with the row before's. */
+const NO_ACCOUNT = Symbol('no account');
+
 /** Phase 2 (scope): the lines and ledger entries in scope, minus what committed runs matched; the as-of date. */
 export async function scope<Ref>(
   ports: { ledger: LedgerSource; registry: Pick<RunRegistry, 'reconciledLedgerKeys'>; progress?: (message: string) => void },
@@ -269,28 +272,36 @@ export async function scope<Ref>(
 ): Promise<RunScope> {
   const progress = ports.progress ?? (() => undefined);
   const statementLines: StatementLine[] = [];
+  // REC-1: pending (not booked) and foreign-currency lines are reported, never matched.
+  const bookable: StatementLine[] = [];
+  const excluded: ExcludedLine[] = [];
+  const statementAccounts = new Set<string>();
   // A line's file: by its id's content-hash prefix (`<hash 12>:<statement>:<line>`), one entry per
   // file; a line whose id does not carry its file's prefix gets an entry of its own.
   const fileOfLine = new Map<string, string>();
+  // One pass over the lines (REC-PERF-1): each line is listed, filed, sorted into bookable or
+  // excluded (as splitBookable does) and its account noted.
   for (const input of inputs) {
     const prefix = `${input.contentHash.slice(0, 12)}:`;
     fileOfLine.set(prefix, input.name);
     for (const statement of input.parsed?.statements ?? []) {
+      let lastAccount: unknown = NO_ACCOUNT;
       for (const line of statement.lines) {
         statementLines.push(line);
         if (!line.statementLineId.startsWith(prefix)) fileOfLine.set(line.statementLineId, input.name);
+        const exclusion = exclusionOf(statement, line);
+        if (exclusion) excluded.push(exclusion);
+        else bookable.push(line);
+        if (line.accountId !== lastAccount) statementAccounts.add((lastAccount = line.accountId));
       }
     }
   }
-  // REC-1: pending (not booked) and foreign-currency lines are reported, never matched.
-  const { bookable, excluded } = splitBookable(inputs.flatMap((input) => input.parsed?.statements ?? []));
   if (excluded.length > 0)
     progress(
       `${excluded.length} statement line(s) kept out of matching (${Object.entries(countExcluded(excluded))
         .map(([reason, n]) => `${reason} ${n}`)
         .join(', ')})`,
     );
-  const statementAccounts = new Set(statementLines.map((line) => line.accountId));
   let ledgerEntries: LedgerEntry[];
   let ledgerDigest: string;
   try {
@@ -301,7 +312,10 @@ export async function scope<Ref>(
     throw new ReconcileConfigError(`${ports.ledger.source}: ${(error as Error).message}`);
   }
   const loaded = ledgerEntries.length;
-  const reconciled = await ports.registry.reconciledLedgerKeys(new Set(ledgerEntries.map((entry) => entry.accountId)));
+  const ledgerAccounts = new Set<string>();
+  let lastAccount: unknown = NO_ACCOUNT;
+  for (const entry of ledgerEntries) if (entry.accountId !== lastAccount) ledgerAccounts.add((lastAccount = entry.accountId));
+  const reconciled = await ports.registry.reconciledLedgerKeys(ledgerAccounts);
   if (reconciled.size > 0) ledgerEntries = ledgerEntries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`));
   const asOf = options.asOf ?? defaultAsOf(statementLines, ledgerEntries, options.now);
   return {

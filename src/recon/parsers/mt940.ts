@@ -637,6 +637,10 @@ export interface Mt940ParserOptions {
   collectTransactions?: boolean;
 }
 
+/** The bounds of the entry fields, read once (checkField reads them for every entry). */
+const LIMIT_61 = MT940_FIELDS['61'] ?? MT940_FIELD_DEFAULT;
+const LIMIT_86 = MT940_FIELDS['86'] ?? MT940_FIELD_DEFAULT;
+
 /** Streaming MT940/MT942 parser: lines in, StatementLines + statement summaries out. */
 export class Mt940Parser implements TextParser {
   private readonly splitter = new LineSplitter(
@@ -768,9 +772,9 @@ export class Mt940Parser implements TextParser {
 
   /** REC-IN-1: the field's exact bound (called once the field's place in the sequence is checked). */
   private checkField(tag: string, lines: readonly string[], line: number): void {
-    const limit = MT940_FIELDS[tag] ?? MT940_FIELD_DEFAULT;
-    let length = 0;
-    for (const part of lines) length += part.length;
+    const limit = tag === '61' ? LIMIT_61 : tag === '86' ? LIMIT_86 : (MT940_FIELDS[tag] ?? MT940_FIELD_DEFAULT);
+    let length = lines[0]!.length;
+    for (let i = 1; i < lines.length; i++) length += lines[i]!.length;
     if (length > limit) tooLong(this.pos(line), `field :${tag}:`, limit);
   }
 

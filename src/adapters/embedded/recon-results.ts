@@ -83,10 +83,13 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
       const parquet = runParquetWriter(run.runId, join(staging.dir, 'parquet'));
       let analytics: Promise<AnalyticsLoad>;
       try {
-        await staging.writeAsync('matches.csv', matchesCsvBytes(run.result, run));
-        parquet.resultFile('matches', join(staging.dir, 'matches.csv'));
-        await staging.writeAsync('exceptions.csv', exceptionsCsvBytes(run.result, run));
-        parquet.resultFile('exceptions', join(staging.dir, 'exceptions.csv'));
+        // The columns of each file a cell of which needs decoding back (a leading apostrophe): the others are read as they are.
+        const matchesDecoded: boolean[] = [];
+        await staging.writeAsync('matches.csv', matchesCsvBytes(run.result, run, matchesDecoded));
+        parquet.resultFile('matches', join(staging.dir, 'matches.csv'), matchesDecoded);
+        const exceptionsDecoded: boolean[] = [];
+        await staging.writeAsync('exceptions.csv', exceptionsCsvBytes(run.result, run, exceptionsDecoded));
+        parquet.resultFile('exceptions', join(staging.dir, 'exceptions.csv'), exceptionsDecoded);
         staging.write('summary.json', renderSummary(run.summary));
         staging.write(
           'audit.ndjson',

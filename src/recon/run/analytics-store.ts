@@ -181,8 +181,11 @@ const NEWLINE = 0x0a;
  */
 class Decoding {
   readonly needed: boolean[];
-  constructor(private readonly columns: readonly string[]) {
-    this.needed = columns.map(() => false);
+  constructor(
+    private readonly columns: readonly string[],
+    needed: readonly boolean[] = [],
+  ) {
+    this.needed = columns.map((_, index) => needed[index] === true);
   }
   /** The columns read as they are. */
   plain(): Set<string> {
@@ -363,8 +366,13 @@ class CopyQueue {
 
 /** Writes a run's Parquet files into its parquet directory (runParquetWriter). */
 export interface RunParquetWriter {
-  /** A results file the run wrote itself (matches.csv, exceptions.csv) as that table's load file: its copy starts as soon as DuckDB is free. */
-  resultFile(table: 'matches' | 'exceptions', path: string): void;
+  /**
+   * A results file the run wrote itself (matches.csv, exceptions.csv) as that table's load file: its
+   * copy starts as soon as DuckDB is free. `decoded`: the columns (in the file's order) that hold a
+   * cell written with a leading apostrophe (matchesCsvBytes / exceptionsCsvBytes note them); the
+   * others are read as they are. Without it every column is decoded.
+   */
+  resultFile(table: 'matches' | 'exceptions', path: string, decoded?: readonly boolean[]): void;
   /**
    * Renders the load files of the other tables (and of matches and exceptions, when no results file
    * was given), each copied as soon as it is written: resolves once this thread's part is done.
@@ -400,9 +408,9 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
     return path;
   };
   return {
-    resultFile(table, path) {
+    resultFile(table, path, decoded) {
       given.add(table);
-      copy(table, fromLoadFile(table, runId, path));
+      copy(table, fromLoadFile(table, runId, path, decoded ? new Decoding(loadColumns(table), decoded).plain() : new Set()));
     },
     async write(run) {
       const s = run.summary;
@@ -419,8 +427,16 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
         JSON.stringify(s),
       ];
       copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
-      if (!given.has('matches')) copy('matches', fromLoadFile('matches', runId, await loadFile('matches', matchesCsvBytes(run.result, run.lookups))));
-      if (!given.has('exceptions')) copy('exceptions', fromLoadFile('exceptions', runId, await loadFile('exceptions', exceptionsCsvBytes(run.result, run.lookups))));
+      if (!given.has('matches')) {
+        const columns = new Decoding(loadColumns('matches'));
+        const path = await loadFile('matches', matchesCsvBytes(run.result, run.lookups, columns.needed));
+        copy('matches', fromLoadFile('matches', runId, path, columns.plain()));
+      }
+      if (!given.has('exceptions')) {
+        const columns = new Decoding(loadColumns('exceptions'));
+        const path = await loadFile('exceptions', exceptionsCsvBytes(run.result, run.lookups, columns.needed));
+        copy('exceptions', fromLoadFile('exceptions', runId, path, columns.plain()));
+      }
       const lineColumns = new Decoding(loadColumns('statement_lines'));
       const lines = await loadFile('statement_lines', statementLineBytes(run, lineColumns));
       copy('statement_lines', fromLoadFile('statement_lines', runId, lines, lineColumns.plain()));

@@ -284,6 +284,13 @@ export class CsvBytes {
     return this.written(textCell(value));
   }
 
+  /** numberCell(value): a canonical decimal as it is, anything else as text(). True as for text(). */
+  number(value: string): boolean {
+    if (!isCanonicalDecimal(value)) return this.text(value);
+    this.raw(value);
+    return false;
+  }
+
   /**
    * `full(value)` — a PAN guard, then textCell — written, where `value` as it is stands for it when
    * it is a common cell that no guard changes (copySimpleCell with the guard's rule). A value the

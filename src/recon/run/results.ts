@@ -6,7 +6,7 @@
 import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import type { ExcludedLine, ExclusionReason } from './bookable';
-import { CsvBytes, csvTable, numberCell, textCell } from './csv-writer';
+import { CsvBytes, csvTable, textCell } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
 /** `group` (REC-CASE-1): the case group an exception is worked in (UnmatchedItem.group), empty when it stands alone; last, so readers of the older files still read them. */
@@ -247,29 +247,32 @@ const freeTextCell = (text: string | undefined): string => textCell(freeText(tex
  * matches.csv as ~1 MB pieces of bytes, the same text as renderMatchesCsv: written cell by cell
  * into the piece (CsvBytes: a common cell copied as it is scanned; any other through the same cell
  * writers as MATCHES_CSV's rows, the bank reference through the PAN guard first), with no string
- * per record nor array per row (REC-PERF-1: a million rows). For writeChunksAsync.
+ * per record nor array per row (REC-PERF-1: a million rows). For writeChunksAsync. `decoded`, when
+ * given, is set true at each column (MATCH_COLUMNS order) a cell of which, as written, starts with
+ * an apostrophe (a reader's decodeCsvText drops it): the others read back as they are.
  */
-export function* matchesCsvBytes(result: MatchResult, lookups: Lookups): Generator<Uint8Array> {
+export function* matchesCsvBytes(result: MatchResult, lookups: Lookups, decoded: boolean[] = []): Generator<Uint8Array> {
   const out = new CsvBytes();
+  const d = decoded;
   out.raw(MATCHES_CSV.header());
   for (const match of result.matches) {
-    const confidence = numberCell(formatConfidence(match.confidence));
+    const confidence = formatConfidence(match.confidence);
     for (const statementLineId of match.statementLineIds) {
       const bankReference = lookups.statementLine(statementLineId)?.bankReference;
       for (const ledgerEntryId of match.ledgerEntryIds) {
-        out.text(match.matchId);
+        if (out.text(match.matchId)) d[0] = true;
         out.char(COMMA);
-        out.text(statementLineId);
+        if (out.text(statementLineId)) d[1] = true;
         out.char(COMMA);
-        out.guarded(bankReference, referenceText);
+        if (out.guarded(bankReference, referenceText)) d[2] = true;
         out.char(COMMA);
-        out.text(ledgerEntryId);
+        if (out.text(ledgerEntryId)) d[3] = true;
         out.char(COMMA);
-        out.text(match.ruleId);
+        if (out.text(match.ruleId)) d[4] = true;
         out.char(COMMA);
-        out.raw(confidence);
+        if (out.number(confidence)) d[5] = true;
         out.char(COMMA);
-        out.text(match.status);
+        if (out.text(match.status)) d[6] = true;
         out.char(NEWLINE);
         if (out.full) yield out.take();
       }
@@ -278,39 +281,40 @@ export function* matchesCsvBytes(result: MatchResult, lookups: Lookups): Generat
   yield out.take();
 }
 
-/** exceptions.csv as ~1 MB pieces of bytes, the same text as renderExceptionsCsv (cell by cell, as matchesCsvBytes). */
-export function* exceptionsCsvBytes(result: MatchResult, lookups: Lookups): Generator<Uint8Array> {
+/** exceptions.csv as ~1 MB pieces of bytes, the same text as renderExceptionsCsv (cell by cell, as matchesCsvBytes; `decoded` in EXCEPTION_COLUMNS order). */
+export function* exceptionsCsvBytes(result: MatchResult, lookups: Lookups, decoded: boolean[] = []): Generator<Uint8Array> {
   const out = new CsvBytes();
+  const d = decoded;
   out.raw(EXCEPTIONS_CSV.header());
   for (const item of result.unmatched) {
     const statement = item.side === 'statement';
     const line = statement ? lookups.statementLine(item.id) : undefined;
     const entry = statement ? undefined : lookups.ledgerEntry(item.id);
     const candidate = statement || !item.candidateId ? undefined : lookups.statementLine(item.candidateId);
-    out.text(item.side);
+    if (out.text(item.side)) d[0] = true;
     out.char(COMMA);
-    out.text(item.id);
+    if (out.text(item.id)) d[1] = true;
     out.char(COMMA);
-    out.text(item.reason);
+    if (out.text(item.reason)) d[2] = true;
     out.char(COMMA);
-    out.raw(numberCell(String(item.ageDays)));
+    if (out.number(String(item.ageDays))) d[3] = true;
     out.char(COMMA);
-    out.text(statement ? item.id : (item.candidateId ?? ''));
+    if (out.text(statement ? item.id : (item.candidateId ?? ''))) d[4] = true;
     out.char(COMMA);
-    out.guarded(statement ? line?.bankReference : candidate?.bankReference, referenceText);
+    if (out.guarded(statement ? line?.bankReference : candidate?.bankReference, referenceText)) d[5] = true;
     out.char(COMMA);
-    out.text(statement ? (item.candidateId ?? '') : item.id);
+    if (out.text(statement ? (item.candidateId ?? '') : item.id)) d[6] = true;
     out.char(COMMA);
-    out.text((statement ? line?.accountId : entry?.accountId) ?? '');
+    if (out.text((statement ? line?.accountId : entry?.accountId) ?? '')) d[7] = true;
     out.char(COMMA);
-    out.text((statement ? line?.currency : entry?.currency) ?? '');
+    if (out.text((statement ? line?.currency : entry?.currency) ?? '')) d[8] = true;
     out.char(COMMA);
-    out.raw(numberCell((statement ? line?.amount : entry?.amount) ?? ''));
+    if (out.number((statement ? line?.amount : entry?.amount) ?? '')) d[9] = true;
     out.char(COMMA);
-    out.guarded(item.detail, freeTextCell);
+    if (out.guarded(item.detail, freeTextCell)) d[10] = true;
     out.char(COMMA);
     // A case group key is never a card number (caseGroupKey re-derives one that reads as a PAN): written as it is.
-    out.text(item.group ?? '');
+    if (out.text(item.group ?? '')) d[11] = true;
     out.char(NEWLINE);
     if (out.full) yield out.take();
   }

@@ -5,6 +5,7 @@
  * (formula starts, quotes, commas, line breaks, card-like references, other scripts' digits); and
  * the PAN guard's pre-check (mayHoldPan) never skips a text the guard would change (REC-PAN-1).
  */
+import { numberCell, textCell } from '../../../src/recon/run/csv-writer';
 import { runLookups } from '../../../src/recon/run/run-lookups';
 import fc from 'fast-check';
 import { redactPans } from '../../../src/domain/pan';
@@ -97,8 +98,15 @@ describe('results files rendered fast, the same text', () => {
     fc.assert(
       fc.property(run, ({ lines, entries, result }) => {
         const lookups = runLookups(lines, entries, []);
-        expect(Buffer.concat([...matchesCsvBytes(result, lookups)]).toString('utf8')).toBe(MATCHES_CSV.render(matchRows(result, lookups)));
-        expect(Buffer.concat([...exceptionsCsvBytes(result, lookups)]).toString('utf8')).toBe(EXCEPTIONS_CSV.render(exceptionRows(result, lookups)));
+        const matchesDecoded: boolean[] = [];
+        const exceptionsDecoded: boolean[] = [];
+        expect(Buffer.concat([...matchesCsvBytes(result, lookups, matchesDecoded)]).toString('utf8')).toBe(MATCHES_CSV.render(matchRows(result, lookups)));
+        expect(Buffer.concat([...exceptionsCsvBytes(result, lookups, exceptionsDecoded)]).toString('utf8')).toBe(EXCEPTIONS_CSV.render(exceptionRows(result, lookups)));
+        // A column is flagged exactly when one of its cells, as the writer writes it, starts with an apostrophe (bare or inside quotes).
+        const flags = (table: typeof MATCHES_CSV | typeof EXCEPTIONS_CSV, rows: string[][], numeric: readonly number[]): boolean[] =>
+          table.columns.map((_, k) => rows.some((row) => /^"?'/.test(numeric.includes(k) ? numberCell(row[k]) : textCell(row[k]))));
+        expect(MATCHES_CSV.columns.map((_, k) => matchesDecoded[k] === true)).toEqual(flags(MATCHES_CSV, [...matchRows(result, lookups)], [5]));
+        expect(EXCEPTIONS_CSV.columns.map((_, k) => exceptionsDecoded[k] === true)).toEqual(flags(EXCEPTIONS_CSV, [...exceptionRows(result, lookups)], [3, 9]));
         // The case group is the last cell of every exception row (REC-CASE-1), '' when it stands alone.
         const groups = [...exceptionRows(result, lookups)].map((row) => row[row.length - 1]);
         expect(groups).toEqual(result.unmatched.map((item) => item.group ?? ''));

@@ -171,6 +171,22 @@ describe('runStatsOf against the reference definition (REC-DASH-1)', () => {
     );
   });
 
+  it("property: the same statistics with ids shaped as a run's line ids (runStatsOf's filter of marked ids keys on their ends)", () => {
+    const shaped = (id: string): string => (id.startsWith('l') ? `a1b2c3d4e5f6:${Number(id.slice(1)) % 3}:${Number(id.slice(1)) * 7919}` : id);
+    fc.assert(
+      fc.property(runArb, ({ result, known }) => {
+        const renamed: MatchResult = {
+          matches: result.matches.map((m) => ({ ...m, statementLineIds: m.statementLineIds.map(shaped) })),
+          unmatched: result.unmatched.map((u) => (u.side === 'statement' ? { ...u, id: shaped(u.id) } : u)),
+        };
+        const lines = new Map([...known].map(([id, line]) => [shaped(id), { ...line, statementLineId: shaped(id) }]));
+        const lookup = (id: string): CaseStatementLine | undefined => lines.get(id);
+        expect(runStatsOf(RUN, renamed, lookup)).toEqual(referenceStats(RUN, renamed, lookup));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('sums past 2^53 minor units stay exact', () => {
     const lines = new Map<string, CaseStatementLine>();
     const ids: string[] = [];

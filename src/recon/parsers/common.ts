@@ -143,6 +143,8 @@ const lastShared: Partial<Record<IdentifierField, string>> = { statementId: unde
 
 /** The last currency a line gave, as intern gave it back (lines repeat their statement's). */
 let lastCurrency = 'EUR';
+/** The last booking and value dates, as intern gave them back (statements list their lines by date). */
+const lastDates = { booking: '', value: '' };
 
 /** An identifier many lines share (statement, account, type code, status): masked once per distinct value. */
 function ownSharedIdentifier(line: StatementLine, field: IdentifierField): string | undefined {
@@ -191,8 +193,8 @@ export function finishLine(line: StatementLine): StatementLine {
     accountId: ownSharedIdentifier(line, 'accountId')!,
     currency: line.currency === lastCurrency ? lastCurrency : (lastCurrency = intern(line.currency)),
     amount: line.amount,
-    bookingDate: line.bookingDate === null ? null : intern(line.bookingDate),
-    valueDate: line.valueDate === null ? null : intern(line.valueDate),
+    bookingDate: line.bookingDate === null ? null : line.bookingDate === lastDates.booking ? lastDates.booking : (lastDates.booking = intern(line.bookingDate)),
+    valueDate: line.valueDate === null ? null : line.valueDate === lastDates.value ? lastDates.value : (lastDates.value = intern(line.valueDate)),
     endToEndId: ownIdentifier(line, 'endToEndId'),
     bankReference: ownIdentifier(line, 'bankReference'),
     customerReference: ownIdentifier(line, 'customerReference'),

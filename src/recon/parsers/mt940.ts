@@ -407,21 +407,35 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   };
 }
 
-/** The SEPA keywords (EREF, KREF, MREF, CRED, DEBT, COAM, OAMT, SVWZ, ABWA, ABWE, IBAN, BIC), each followed by "+", by their first four characters (BIC: see sepaKeyOf). */
-const SEPA_KEYS = new Map(['EREF', 'KREF', 'MREF', 'CRED', 'DEBT', 'COAM', 'OAMT', 'SVWZ', 'ABWA', 'ABWE', 'IBAN'].map((key) => [key, key]));
+/** The SEPA keywords, each followed by "+" in a purpose subfield, by their first letter. */
+const SEPA_KEYS: Readonly<Record<string, readonly string[]>> = {
+  E: ['EREF'],
+  K: ['KREF'],
+  M: ['MREF'],
+  C: ['CRED', 'COAM'],
+  D: ['DEBT'],
+  O: ['OAMT'],
+  S: ['SVWZ'],
+  A: ['ABWA', 'ABWE'],
+  I: ['IBAN'],
+  B: ['BIC'],
+};
+const SEPA_KEYS_BY_CODE: (readonly string[] | undefined)[] = Array.from({ length: 128 }, (_, code) => SEPA_KEYS[String.fromCharCode(code)]);
 
-/** The SEPA keyword a purpose subfield starts with ("EREF+…" → "EREF"), or undefined; without a regular expression. */
-function sepaKeyOf(part: string): string | undefined {
-  if (part.charCodeAt(4) === 43 /* + */) {
-    const key = SEPA_KEYS.get(part.slice(0, 4));
-    if (key !== undefined) return key;
-  }
-  return part.charCodeAt(3) === 43 && part.startsWith('BIC') ? 'BIC' : undefined;
+/**
+ * The SEPA keyword (EREF, KREF, MREF, CRED, DEBT, COAM, OAMT, SVWZ, ABWA, ABWE, IBAN, BIC) followed
+ * by "+" that `text` starts with at `at` ("EREF+…" → "EREF"), or undefined: no copy, no regular expression.
+ */
+function sepaKeyOf(text: string, at = 0): string | undefined {
+  const candidates = SEPA_KEYS_BY_CODE[text.charCodeAt(at)];
+  if (candidates === undefined) return undefined;
+  for (const key of candidates) if (text.charCodeAt(at + key.length) === 43 /* + */ && text.startsWith(key, at)) return key;
+  return undefined;
 }
 
-/** Four capital letters and a colon: another tag ("MTLG:") starts the subfield. */
-function otherKeyAt(part: string): boolean {
-  return isUpper(part.charCodeAt(0)) && isUpper(part.charCodeAt(1)) && isUpper(part.charCodeAt(2)) && isUpper(part.charCodeAt(3)) && part.charCodeAt(4) === 58;
+/** Four capital letters and a colon at `at`: another tag ("MTLG:") starts the subfield. */
+function otherKeyAt(text: string, at = 0): boolean {
+  return isUpper(text.charCodeAt(at)) && isUpper(text.charCodeAt(at + 1)) && isUpper(text.charCodeAt(at + 2)) && isUpper(text.charCodeAt(at + 3)) && text.charCodeAt(at + 4) === 58;
 }
 
 /** A subfield's code: the two characters after its "?" as Number() reads them ("20" → 20; "" and blanks → 0). */
@@ -529,18 +543,20 @@ function readEntryDetails(text: string): boolean {
     if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) {
       // SEPA keyword segments, as parseMt940Details reads them (only EREF, KREF and SVWZ are kept).
       purposes = true;
-      const part = body.slice(at + 3, end);
-      const found = sepaKeyOf(part);
-      if (found !== undefined) {
+      // Only a subfield that starts inside the text can start with a keyword (a subfield ends where the next starts).
+      const found = sepaKeyOf(body, at + 3);
+      if (found !== undefined && at + 3 + found.length < end) {
         key = found;
-        const value = part.slice(key.length + 1);
-        if (key === 'EREF') entry.eref = entry.eref === undefined ? value : entry.eref + value;
-        else if (key === 'KREF') entry.kref = entry.kref === undefined ? value : entry.kref + value;
-        else if (key === 'SVWZ') svwz = svwz === undefined ? value : svwz + value;
-      } else if (otherKeyAt(part)) key = undefined;
-      else if (key === 'EREF') entry.eref += part;
-      else if (key === 'KREF') entry.kref += part;
-      else if (key === 'SVWZ') svwz += part;
+        if (key === 'EREF' || key === 'KREF' || key === 'SVWZ') {
+          const value = body.slice(at + 4 + key.length, end);
+          if (key === 'EREF') entry.eref = entry.eref === undefined ? value : entry.eref + value;
+          else if (key === 'KREF') entry.kref = entry.kref === undefined ? value : entry.kref + value;
+          else svwz = svwz === undefined ? value : svwz + value;
+        }
+      } else if (at + 8 <= end && otherKeyAt(body, at + 3)) key = undefined;
+      else if (key === 'EREF') entry.eref += body.slice(at + 3, end);
+      else if (key === 'KREF') entry.kref += body.slice(at + 3, end);
+      else if (key === 'SVWZ') svwz += body.slice(at + 3, end);
     } else if (n === 31) entry.account = body.slice(at + 3, end);
     else if (n === 32 || n === 33) {
       const value = body.slice(at + 3, end);

@@ -87,15 +87,7 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
         const matchesDecoded: boolean[] = [];
         await staging.writeAsync('matches.csv', matchesCsvBytes(run.result, run, matchesDecoded));
         parquet.resultFile('matches', join(staging.dir, 'matches.csv'), matchesDecoded);
-        const exceptionsDecoded: boolean[] = [];
-        await staging.writeAsync('exceptions.csv', exceptionsCsvBytes(run.result, run, exceptionsDecoded));
-        parquet.resultFile('exceptions', join(staging.dir, 'exceptions.csv'), exceptionsDecoded);
-        staging.write('summary.json', renderSummary(run.summary));
-        staging.write(
-          'audit.ndjson',
-          run.audit.map((record) => `${JSON.stringify(record)}\n`),
-        );
-        await parquet.write({
+        const forAnalytics = {
           runId: run.runId,
           recordedAt: run.recordedAt,
           summary: run.summary,
@@ -105,7 +97,17 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
           result: run.result,
           lookups: run,
           parquetDir: join(staging.dir, 'parquet'),
-        });
+        };
+        // The statement lines' and ledger entries' load files next, their copies queued behind matches; exceptions.csv (small) last.
+        await parquet.write(forAnalytics, ['runs', 'statement_lines', 'ledger_entries']);
+        const exceptionsDecoded: boolean[] = [];
+        await staging.writeAsync('exceptions.csv', exceptionsCsvBytes(run.result, run, exceptionsDecoded));
+        parquet.resultFile('exceptions', join(staging.dir, 'exceptions.csv'), exceptionsDecoded);
+        staging.write('summary.json', renderSummary(run.summary));
+        staging.write(
+          'audit.ndjson',
+          run.audit.map((record) => `${JSON.stringify(record)}\n`),
+        );
         analytics = parquet.finish().then(() => analyticsLoad(out, run.runId, committedRuns, reportSync));
         // Awaited by publish (or abort); meanwhile a failure is never unhandled.
         analytics.catch(() => undefined);

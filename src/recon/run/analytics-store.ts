@@ -374,19 +374,54 @@ export interface RunParquetWriter {
    */
   resultFile(table: 'matches' | 'exceptions', path: string, decoded?: readonly boolean[]): void;
   /**
-   * Renders the load files of the other tables (and of matches and exceptions, when no results file
-   * was given), each copied as soon as it is written: resolves once this thread's part is done.
+   * Renders the load files of `tables` (default: every table) in that order, but for those written
+   * already or given as results files; each is copied as soon as it is written. Resolves once this
+   * thread's part is done.
    */
-  write(run: RunForAnalytics): Promise<void>;
+  write(run: RunForAnalytics, tables?: readonly Table[]): Promise<void>;
   /** Every copy done, DuckDB closed, the load files the run does not keep removed; throws the first failure. Call once, after write (or instead of it, to stop). */
   finish(): Promise<void>;
+}
+
+/** The order load files are written in: the largest copies first, so DuckDB is busy from the start and what is left at the end is small. */
+const WRITE_ORDER: readonly Table[] = ['runs', 'matches', 'statement_lines', 'ledger_entries', 'exceptions'];
+
+/** The runs table's one row, as a SELECT of literals. */
+function runsSelect(runId: string, run: RunForAnalytics): string {
+  const s = run.summary;
+  const row: string[] = [
+    runId,
+    s.asOf,
+    run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
+    `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
+    String(s.statementLines),
+    String(s.ledgerEntries),
+    String(s.matched.total),
+    String(s.unmatchedStatement),
+    String(s.unmatchedLedger),
+    JSON.stringify(s),
+  ];
+  return `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(row[i]!, type)} AS ${name}`).join(', ')}`;
+}
+
+/** A table's load file (every table but runs), its columns that need decoding noted in `columns`. */
+function loadFileBytes(table: Exclude<Table, 'runs'>, run: RunForAnalytics, columns: Decoding): Iterable<Uint8Array> {
+  switch (table) {
+    case 'matches':
+      return matchesCsvBytes(run.result, run.lookups, columns.needed);
+    case 'exceptions':
+      return exceptionsCsvBytes(run.result, run.lookups, columns.needed);
+    case 'statement_lines':
+      return statementLineBytes(run, columns);
+    case 'ledger_entries':
+      return ledgerEntryBytes(run.ledgerEntries, columns);
+  }
 }
 
 /**
  * A run's Parquet writer (one file per table, `COPY (…) TO … (FORMAT PARQUET)`): DuckDB starts at
  * once and converts each load file while this thread renders the next one and then goes on with
- * the run (REC-PERF-1): matches first (the largest), then exceptions, statement lines, ledger
- * entries. One DuckDB thread, one copy at a time: the machine's second core is DuckDB's; more
+ * the run (REC-PERF-1), in WRITE_ORDER. One DuckDB thread, one copy at a time: the machine's second core is DuckDB's; more
  * threads or copies side by side only add CSV buffers and Parquet row groups in flight (memory)
  * and contention (CPU).
  */
@@ -412,37 +447,17 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
       given.add(table);
       copy(table, fromLoadFile(table, runId, path, decoded ? new Decoding(loadColumns(table), decoded).plain() : new Set()));
     },
-    async write(run) {
-      const s = run.summary;
-      const runsRow: string[] = [
-        runId,
-        s.asOf,
-        run.recordedAt.toISOString().replace('T', ' ').replace('Z', ''),
-        `${s.ruleSet.ruleSetId}@${s.ruleSet.version}`,
-        String(s.statementLines),
-        String(s.ledgerEntries),
-        String(s.matched.total),
-        String(s.unmatchedStatement),
-        String(s.unmatchedLedger),
-        JSON.stringify(s),
-      ];
-      copy('runs', `SELECT ${SCHEMA.runs.map(([name, type], i) => `${literal(runsRow[i]!, type)} AS ${name}`).join(', ')}`);
-      if (!given.has('matches')) {
-        const columns = new Decoding(loadColumns('matches'));
-        const path = await loadFile('matches', matchesCsvBytes(run.result, run.lookups, columns.needed));
-        copy('matches', fromLoadFile('matches', runId, path, columns.plain()));
+    async write(run, tables = WRITE_ORDER) {
+      for (const table of tables) {
+        if (given.has(table)) continue;
+        given.add(table);
+        if (table === 'runs') copy('runs', runsSelect(runId, run));
+        else {
+          const columns = new Decoding(loadColumns(table));
+          const path = await loadFile(table, loadFileBytes(table, run, columns));
+          copy(table, fromLoadFile(table, runId, path, columns.plain()));
+        }
       }
-      if (!given.has('exceptions')) {
-        const columns = new Decoding(loadColumns('exceptions'));
-        const path = await loadFile('exceptions', exceptionsCsvBytes(run.result, run.lookups, columns.needed));
-        copy('exceptions', fromLoadFile('exceptions', runId, path, columns.plain()));
-      }
-      const lineColumns = new Decoding(loadColumns('statement_lines'));
-      const lines = await loadFile('statement_lines', statementLineBytes(run, lineColumns));
-      copy('statement_lines', fromLoadFile('statement_lines', runId, lines, lineColumns.plain()));
-      const entryColumns = new Decoding(loadColumns('ledger_entries'));
-      const entries = await loadFile('ledger_entries', ledgerEntryBytes(run.ledgerEntries, entryColumns));
-      copy('ledger_entries', fromLoadFile('ledger_entries', runId, entries, entryColumns.plain()));
     },
     async finish() {
       try {

@@ -124,6 +124,63 @@ export class RowIndex<K> {
   }
 }
 
+/**
+ * RowIndex over small integer keys (0 ≤ key < keys, e.g. the partition's reference ids,
+ * references.ts): the same lists in the same order (insertion order, a row added twice in a row
+ * kept once), held in typed arrays instead of a Map (REC-PERF-1). `get` copies a key's rows into
+ * the array it is given.
+ */
+export class IntRowIndex {
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  private readonly count: Int32Array;
+  private readonly rows: Int32Array;
+  private readonly next: Int32Array;
+  private added = 0;
+  /** Keys with at least one row, and with at least two. */
+  size = 0;
+  repeatedKeys = 0;
+
+  constructor(keys: number, capacity: number) {
+    this.head = new Int32Array(keys);
+    this.tail = new Int32Array(keys);
+    this.count = new Int32Array(keys);
+    this.rows = new Int32Array(capacity);
+    this.next = new Int32Array(capacity);
+  }
+
+  add(key: number, row: number): void {
+    const count = this.count[key]!;
+    const e = this.added;
+    if (count === 0) {
+      this.head[key] = e;
+      this.size += 1;
+    } else {
+      const last = this.tail[key]!;
+      if (this.rows[last] === row) return;
+      this.next[last] = e;
+      if (count === 1) this.repeatedKeys += 1;
+    }
+    this.rows[e] = row;
+    this.next[e] = -1;
+    this.tail[key] = e;
+    this.count[key] = count + 1;
+    this.added = e + 1;
+  }
+
+  countOf(key: number): number {
+    return this.count[key]!;
+  }
+
+  /** The rows of `key` in `into` (emptied first), or undefined when it has none. */
+  get(key: number, into: number[]): number[] | undefined {
+    if (this.count[key] === 0) return undefined;
+    into.length = 0;
+    for (let e = this.head[key]!; e >= 0; e = this.next[e]!) into.push(this.rows[e]!);
+    return into;
+  }
+}
+
 export function addTo<K>(map: Map<K, number[]>, key: K, value: number): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);

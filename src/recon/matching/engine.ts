@@ -33,6 +33,7 @@ import { type RawMatch } from './common';
 import { twinGroups, withholdDuplicates } from './duplicates';
 import { classify } from './exceptions';
 import { runGroupRule } from './groups';
+import { type ReferenceIds, referenceIds } from './references';
 import { acceptPairs, amountDatePairs, exactReferencePairs, tolerancePairs } from './one-to-one';
 import { type CompiledRuleSet, type RuleSet, compileRuleSet, SCALE } from './rules';
 import { MatchInputError, dayNumber, ledgerSide, type Side, statementSide } from './rows';
@@ -94,12 +95,14 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
 export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number): MatchResult {
   const raw: RawMatch[] = [];
   const limit = set.maxCandidatesPerRow;
+  let ids: ReferenceIds | undefined;
+  const referenceIdsOf = (): ReferenceIds => (ids ??= referenceIds(S, L));
   const sTwins = twinGroups(S);
   const lTwins = twinGroups(L);
   for (const rule of set.rules) {
     switch (rule.kind) {
       case 'exactReference':
-        acceptPairs(S, L, exactReferencePairs(S, L, rule, currency, limit), rule, raw);
+        acceptPairs(S, L, exactReferencePairs(S, L, rule, currency, limit, referenceIdsOf()), rule, raw);
         break;
       case 'amountDate':
         acceptPairs(S, L, amountDatePairs(S, L, rule, limit), rule, raw);
@@ -109,7 +112,7 @@ export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: str
         break;
       case 'oneToMany':
       case 'manyToOne':
-        runGroupRule(S, L, rule, set, raw);
+        runGroupRule(S, L, rule, set, raw, referenceIdsOf);
         break;
     }
     withholdDuplicates(S, sTwins);

@@ -15,10 +15,10 @@
  *  3. The group's confidence: base − date, size, subset, count-mismatch and ambiguity penalties.
  *     Every row of the group is marked used.
  */
-import { addTo, clampConfidence, dateDistance, type RawMatch, RowIndex, sumOf } from './common';
+import { addTo, clampConfidence, dateDistance, IntRowIndex, type RawMatch, sumOf } from './common';
 import { twins } from './duplicates';
 import type { Candidate } from './one-to-one';
-import { referenceLinked } from './references';
+import { type ReferenceIds, referenceLinked } from './references';
 import type { CompiledGroupRule, CompiledRuleSet } from './rules';
 import { FIELD_INDEX, NO_DAY, primaryDay, type Side } from './rows';
 
@@ -148,7 +148,7 @@ function searchAmounts(side: Side, candidates: readonly number[], target: number
   return null;
 }
 
-export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRuleSet, out: RawMatch[]): void {
+export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRuleSet, out: RawMatch[], ids: () => ReferenceIds): void {
   const oneToMany = rule.kind === 'oneToMany';
   const heads = oneToMany ? S : L;
   const items = oneToMany ? L : S;
@@ -214,7 +214,9 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
   }
 
   if (rule.match === 'sharedReference') {
-    sharedReferenceGroups(heads, items, headFields, itemFields, rule, distance, record);
+    const { s: statementIds, l: ledgerIds } = ids();
+    const statementFieldIds = rule.fields.map((field) => statementIds[FIELD_INDEX[field]!]!);
+    sharedReferenceGroups(heads, items, oneToMany ? statementFieldIds : [ledgerIds], oneToMany ? [ledgerIds] : statementFieldIds, ids().size, rule, distance, record);
     return;
   }
 
@@ -281,40 +283,43 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
 function sharedReferenceGroups(
   heads: Side,
   items: Side,
-  headFields: ReadonlyArray<ReadonlyArray<string | undefined>>,
-  itemFields: ReadonlyArray<ReadonlyArray<string | undefined>>,
+  headFields: readonly Int32Array[],
+  itemFields: readonly Int32Array[],
+  references: number,
   rule: CompiledGroupRule,
   distance: (head: number, item: number) => number,
   record: (head: number, solution: GroupSolution, maxDist: number) => void,
 ): void {
   // Only references shared by at least two items can make a group (minGroupSize >= 2).
-  const byReference = new RowIndex<string>();
+  const byReference = new IntRowIndex(references, items.n * itemFields.length);
   for (let i = 0; i < items.n; i += 1) {
     if (items.used[i]) continue;
     for (const field of itemFields) {
-      const ref = field[i];
-      if (ref !== undefined) byReference.add(ref, i);
+      const ref = field[i]!;
+      if (ref >= 0) byReference.add(ref, i);
     }
   }
-  if (byReference.repeated().length === 0) return;
-  const headsByReference = new RowIndex<string>();
+  if (byReference.repeatedKeys === 0) return;
+  const headsByReference = new IntRowIndex(references, heads.n * headFields.length);
   for (let h = 0; h < heads.n; h += 1) {
     if (heads.used[h]) continue;
     for (const field of headFields) {
-      const ref = field[h];
-      if (ref !== undefined && (byReference.get(ref)?.length ?? 0) >= 2) headsByReference.add(ref, h);
+      const ref = field[h]!;
+      if (ref >= 0 && byReference.countOf(ref) >= 2) headsByReference.add(ref, h);
     }
   }
   const eligible: number[] = [];
-  const tried: string[] = [];
+  const tried: number[] = [];
+  const itemRows: number[] = [];
+  const headRows: number[] = [];
   for (let h = 0; h < heads.n; h += 1) {
     if (heads.used[h]) continue;
     tried.length = 0;
     for (const field of headFields) {
-      const ref = field[h];
-      if (ref === undefined || tried.includes(ref)) continue;
+      const ref = field[h]!;
+      if (ref < 0 || tried.includes(ref)) continue;
       tried.push(ref);
-      const list = byReference.get(ref);
+      const list = byReference.get(ref, itemRows);
       if (list === undefined || list.length < rule.minGroupSize) continue;
       eligible.length = 0;
       let maxDist = 0;
@@ -329,7 +334,7 @@ function sharedReferenceGroups(
       const target = heads.amt[h]!;
       const solved = solveGroup(items, eligible, target, rule, h, distance, maxDist);
       if (!solved) continue;
-      for (const other of headsByReference.get(ref)!) {
+      for (const other of headsByReference.get(ref, headRows)!) {
         if (other !== h && !heads.used[other] && heads.amt[other] === target && !twins(heads, h, other)) solved.solution.ambiguous = true;
       }
       record(h, solved.solution, solved.maxDist);

@@ -11,9 +11,9 @@
  *  4. A pair whose row had an equally ranked, distinguishable alternative (not its twin) is a tie:
  *     it loses the rule's ambiguityPenalty (normally making it 'proposed').
  */
-import { addTo, allowedDifference, clampConfidence, couldBeParts, dateDistance, INFINITE, type RawMatch, RowIndex, SAFE } from './common';
+import { addTo, allowedDifference, clampConfidence, couldBeParts, dateDistance, INFINITE, IntRowIndex, type RawMatch, RowIndex, SAFE } from './common';
 import { twins } from './duplicates';
-import { referenceLinked } from './references';
+import { type ReferenceIds, referenceLinked } from './references';
 import type { CompiledRule, CompiledRuleSet } from './rules';
 import { FIELD_INDEX, type Side } from './rows';
 
@@ -72,43 +72,45 @@ function pushBounded(pairs: Pairs, own: number, ownIsStatement: boolean, candida
   }
 }
 
-export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kind: 'exactReference' }, currency: string, limit: number): Pairs {
+export function exactReferencePairs(S: Side, L: Side, rule: CompiledRule & { kind: 'exactReference' }, currency: string, limit: number, ids: ReferenceIds): Pairs {
   const pairs = new Pairs();
-  const index = new RowIndex<string>();
-  const fields = rule.fields.map((field) => S.refs[FIELD_INDEX[field]!]!);
+  const fields = rule.fields.map((field) => ids.s[FIELD_INDEX[field]!]!);
+  const index = new IntRowIndex(ids.size, S.n * fields.length);
   for (let s = 0; s < S.n; s += 1) {
     if (S.used[s]) continue;
     for (const field of fields) {
-      const ref = field[s];
-      if (ref !== undefined) index.add(ref, s);
+      const ref = field[s]!;
+      if (ref >= 0) index.add(ref, s);
     }
   }
   if (index.size === 0) return pairs;
-  const ledgerRefs = L.refs[0]!;
+  const ledgerRefs = ids.l;
   const absolute = rule.tolerance ? rule.tolerance.absoluteFor(currency) : 0;
   // REC-MATCH-1: a reference shared by a whole and several distinct parts is a batch or a split.
   // Within a tolerance, one part could pass for the whole; leave it to the group rules and, when
   // the parts do not add up, to the exceptions (one case). Equal amounts are still matched.
   const parts = (side: Side, rows: readonly number[] | undefined, whole: number): boolean => rows !== undefined && rows.length >= 2 && classesAtLeastTwo(side, rows) && couldBeParts(whole, side, rows);
-  let ledgerIndex: RowIndex<string> | null = null;
+  let ledgerIndex: IntRowIndex | null = null;
   if (rule.tolerance) {
-    ledgerIndex = new RowIndex<string>();
+    ledgerIndex = new IntRowIndex(ids.size, L.n);
     for (let l = 0; l < L.n; l += 1) {
-      const ref = ledgerRefs[l];
-      if (!L.used[l] && ref !== undefined) ledgerIndex.add(ref, l);
+      const ref = ledgerRefs[l]!;
+      if (!L.used[l] && ref >= 0) ledgerIndex.add(ref, l);
     }
   }
+  const listRows: number[] = [];
+  const batchRows: number[] = [];
   const candidates = new Candidates();
   for (let l = 0; l < L.n; l += 1) {
     if (L.used[l]) continue;
-    const ref = ledgerRefs[l];
-    if (ref === undefined) continue;
-    const list = index.get(ref);
+    const ref = ledgerRefs[l]!;
+    if (ref < 0) continue;
+    const list = index.get(ref, listRows);
     if (list === undefined) continue;
     candidates.length = 0;
     const la = L.amt[l]!;
     const split = ledgerIndex !== null && parts(S, list, la);
-    const batchItems = ledgerIndex?.get(ref);
+    const batchItems = ledgerIndex?.get(ref, batchRows);
     const isBatchItem = batchItems !== undefined && batchItems.length >= 2 && classesAtLeastTwo(L, batchItems);
     for (const s of list) {
       let dist = dateDistance(S, s, L, l, rule.dateField);

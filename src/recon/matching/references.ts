@@ -66,3 +66,38 @@ export function referenceLinked(S: Side, L: Side, pattern: RegExp | null): [Uint
   }
   return [sLinked, lLinked];
 }
+
+/**
+ * The partition's references as small integers (REC-PERF-1): equal references (Map key equality,
+ * as the string-keyed indices compare them) get the same id on both sides, a missing one -1. The
+ * indices of the reference rules then hash each reference once per partition, not once per rule.
+ */
+export interface ReferenceIds {
+  /** Per statement field (rows.ts field order), per row. */
+  readonly s: Int32Array[];
+  /** The ledger reference, per row. */
+  readonly l: Int32Array;
+  /** Number of distinct references (ids are 0 .. size-1). */
+  readonly size: number;
+}
+
+export function referenceIds(S: Side, L: Side): ReferenceIds {
+  const ids = new Map<string, number>();
+  const of = (side: Side): Int32Array[] =>
+    side.refs.map((field) => {
+      const out = new Int32Array(side.n);
+      for (let i = 0; i < side.n; i += 1) {
+        const ref = field[i];
+        if (ref === undefined) out[i] = -1;
+        else {
+          let id = ids.get(ref);
+          if (id === undefined) ids.set(ref, (id = ids.size));
+          out[i] = id;
+        }
+      }
+      return out;
+    });
+  const s = of(S);
+  const l = of(L)[0]!;
+  return { s, l, size: ids.size };
+}

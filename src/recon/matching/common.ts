@@ -187,12 +187,38 @@ export function addTo<K>(map: Map<K, number[]>, key: K, value: number): void {
   else if (list[list.length - 1] !== value) list.push(value);
 }
 
-export interface RawMatch {
-  ruleId: string;
-  confidence: number;
-  /** Canonical (ascending) row indices. */
-  s: number[];
-  l: number[];
+/**
+ * The matches a partition's rules accept, as parallel columns (no object per match, REC-PERF-1):
+ * rule, confidence (integer, SCALE), and the rows, canonical (ascending) indices. A one-to-one
+ * match keeps its two rows in `s` and `l`; a group keeps its first statement row in `s`, -1 in `l`,
+ * and all its rows in `groups`.
+ */
+export class RawMatches {
+  readonly ruleId: string[] = [];
+  readonly confidence: number[] = [];
+  readonly s: number[] = [];
+  readonly l: number[] = [];
+  readonly groups: Array<{ s: number[]; l: number[] } | null> = [];
+
+  get length(): number {
+    return this.s.length;
+  }
+
+  pair(ruleId: string, confidence: number, s: number, l: number): void {
+    this.ruleId.push(ruleId);
+    this.confidence.push(confidence);
+    this.s.push(s);
+    this.l.push(l);
+    this.groups.push(null);
+  }
+
+  group(ruleId: string, confidence: number, s: number[], l: number[]): void {
+    this.ruleId.push(ruleId);
+    this.confidence.push(confidence);
+    this.s.push(s[0]!);
+    this.l.push(-1);
+    this.groups.push({ s, l });
+  }
 }
 
 export function sumOf(side: Side, items: readonly number[]): number {

@@ -29,7 +29,7 @@
  */
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { deterministicIdOfSeed } from '../../domain/events';
-import { type RawMatch } from './common';
+import { RawMatches } from './common';
 import { twinGroups, withholdDuplicates } from './duplicates';
 import { classify } from './exceptions';
 import { runGroupRule } from './groups';
@@ -93,7 +93,7 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
  * has read its rows, and what matchAll runs on sides it read for every partition at once.
  */
 export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number): MatchResult {
-  const raw: RawMatch[] = [];
+  const raw = new RawMatches();
   const limit = set.maxCandidatesPerRow;
   let ids: ReferenceIds | undefined;
   const referenceIdsOf = (): ReferenceIds => (ids ??= referenceIds(S, L));
@@ -118,17 +118,28 @@ export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: str
     withholdDuplicates(S, sTwins);
     withholdDuplicates(L, lTwins);
   }
-  raw.sort((a, b) => a.s[0]! - b.s[0]!);
-  const matches: Match[] = [];
+  // Matches by their first statement row. A row is in one match at most, so each row names at
+  // most one match: read in row order, no sort (and the raw columns read in order).
+  const byFirstRow = new Int32Array(S.n).fill(-1);
   for (let k = 0; k < raw.length; k += 1) {
-    const m = raw[k]!;
-    const statementLineIds = m.s.length === 1 ? [S.ids[m.s[0]!]!] : m.s.map((s) => S.ids[s]!);
-    const ledgerEntryIds = m.l.length === 1 ? [L.ids[m.l[0]!]!] : m.l.map((l) => L.ids[l]!);
+    const s = raw.s[k]!;
+    if (byFirstRow[s] !== -1) throw new Error(`matcher: statement row ${s} in two matches`);
+    byFirstRow[s] = k;
+  }
+  const matches: Match[] = [];
+  for (let s = 0; s < S.n; s += 1) {
+    const k = byFirstRow[s]!;
+    if (k < 0) continue;
+    const group = raw.groups[k];
+    const statementLineIds = group ? group.s.map((row) => S.ids[row]!) : [S.ids[s]!];
+    const ledgerEntryIds = group ? group.l.map((row) => L.ids[row]!) : [L.ids[raw.l[k]!]!];
+    const ruleId = raw.ruleId[k]!;
+    const confidence = raw.confidence[k]!;
     matches.push({
-      matchId: matchIdFor(m.ruleId, statementLineIds, ledgerEntryIds),
-      ruleId: m.ruleId,
-      confidence: m.confidence / SCALE,
-      status: m.confidence >= set.threshold ? 'confirmed' : 'proposed',
+      matchId: matchIdFor(ruleId, statementLineIds, ledgerEntryIds),
+      ruleId,
+      confidence: confidence / SCALE,
+      status: confidence >= set.threshold ? 'confirmed' : 'proposed',
       statementLineIds,
       ledgerEntryIds,
     });

@@ -15,7 +15,7 @@
  *  3. The group's confidence: base − date, size, subset, count-mismatch and ambiguity penalties.
  *     Every row of the group is marked used.
  */
-import { addTo, clampConfidence, dateDistance, IntRowIndex, type RawMatch, sumOf } from './common';
+import { addTo, clampConfidence, dateDistance, IntRowIndex, type RawMatches, sumOf } from './common';
 import { twins } from './duplicates';
 import type { Candidate } from './one-to-one';
 import { type ReferenceIds, referenceLinked } from './references';
@@ -148,7 +148,7 @@ function searchAmounts(side: Side, candidates: readonly number[], target: number
   return null;
 }
 
-export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRuleSet, out: RawMatch[], ids: () => ReferenceIds): void {
+export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRuleSet, out: RawMatches, ids: () => ReferenceIds): void {
   const oneToMany = rule.kind === 'oneToMany';
   const heads = oneToMany ? S : L;
   const items = oneToMany ? L : S;
@@ -167,7 +167,8 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
     heads.used[head] = 1;
     const sorted = solution.items.slice().sort((a, b) => a - b);
     for (const item of sorted) items.used[item] = 1;
-    out.push(oneToMany ? { ruleId: rule.id, confidence: clampConfidence(conf), s: [head], l: sorted } : { ruleId: rule.id, confidence: clampConfidence(conf), s: sorted, l: [head] });
+    if (oneToMany) out.group(rule.id, clampConfidence(conf), [head], sorted);
+    else out.group(rule.id, clampConfidence(conf), sorted, [head]);
   };
 
   if (rule.match === 'reference') {

@@ -11,7 +11,7 @@
  *  4. A pair whose row had an equally ranked, distinguishable alternative (not its twin) is a tie:
  *     it loses the rule's ambiguityPenalty (normally making it 'proposed').
  */
-import { addTo, allowedDifference, clampConfidence, couldBeParts, dateDistance, INFINITE, IntRowIndex, type RawMatch, RowIndex, SAFE } from './common';
+import { addTo, allowedDifference, clampConfidence, couldBeParts, dateDistance, INFINITE, IntRowIndex, type RawMatches, RowIndex, SAFE } from './common';
 import { twins } from './duplicates';
 import { type ReferenceIds, referenceLinked } from './references';
 import type { CompiledRule, CompiledRuleSet } from './rules';
@@ -215,7 +215,7 @@ function classesAtLeastTwo(side: Side, rows: readonly number[]): boolean {
  * Within a group of equally ranked pairs a row is ambiguous when its equally ranked alternatives
  * are distinguishable (not twins) and the choice changes the outcome.
  */
-export function acceptPairs(S: Side, L: Side, pairs: Pairs, rule: CompiledRule, out: RawMatch[]): void {
+export function acceptPairs(S: Side, L: Side, pairs: Pairs, rule: CompiledRule, out: RawMatches): void {
   const count = pairs.s.length;
   if (count === 0) return;
   const { s: ps, l: pl, conf, dist, diff } = pairs;
@@ -238,7 +238,7 @@ export function acceptPairs(S: Side, L: Side, pairs: Pairs, rule: CompiledRule, 
       if (!S.used[s] && !L.used[l]) {
         S.used[s] = 1;
         L.used[l] = 1;
-        out.push({ ruleId: rule.id, confidence: conf[first]!, s: [s], l: [l] });
+        out.pair(rule.id, conf[first]!, s, l);
       }
     } else {
       scratch ??= new TieScratch(S.n, L.n);
@@ -265,7 +265,7 @@ class TieScratch {
   }
 }
 
-function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule: CompiledRule, out: RawMatch[], scratch: TieScratch): void {
+function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule: CompiledRule, out: RawMatches, scratch: TieScratch): void {
   const { s: ps, l: pl, conf } = pairs;
   const live: number[] = [];
   const { sDegree, sLast, lDegree, lLast } = scratch;
@@ -297,7 +297,7 @@ function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule
       if (S.used[s] || L.used[l]) continue;
       S.used[s] = 1;
       L.used[l] = 1;
-      out.push({ ruleId: rule.id, confidence: clampConfidence(conf[k]!), s: [s], l: [l] });
+      out.pair(rule.id, clampConfidence(conf[k]!), s, l);
     } else {
       rest.push(k);
       degrees.push(degree);
@@ -347,6 +347,6 @@ function resolveTieGroup(S: Side, L: Side, pairs: Pairs, group: Int32Array, rule
     const ambiguous = ambiguousFor(S, L, sAdj, lAdj, sAmbiguous, s) || ambiguousFor(L, S, lAdj, sAdj, lAmbiguous, l);
     S.used[s] = 1;
     L.used[l] = 1;
-    out.push({ ruleId: rule.id, confidence: clampConfidence(conf[k]! - (ambiguous ? rule.ambiguityPenalty : 0)), s: [s], l: [l] });
+    out.pair(rule.id, clampConfidence(conf[k]! - (ambiguous ? rule.ambiguityPenalty : 0)), s, l);
   }
 }

@@ -131,83 +131,109 @@ function sharedIdentifier(text: string): string {
   return value;
 }
 
-function ownIdentifier(line: StatementLine, field: IdentifierField): string | undefined {
-  const value = line[field];
+function ownIdentifier(value: string | undefined, field: IdentifierField, limit: number, position: SourcePosition): string | undefined {
   if (value === undefined) return undefined;
-  bounded(value, LINE_FIELDS[field]!, line.position, field);
+  bounded(value, limit, position, field);
   return own(maskIdentifier(value));
 }
 
-/** The last clean shared identifier of each field (consecutive lines repeat them): checked before the table. */
-const lastShared: Partial<Record<IdentifierField, string>> = { statementId: undefined, accountId: undefined, typeCode: undefined, status: undefined };
+/**
+ * An identifier many lines share (statement, account, type code, status): masked once per distinct
+ * value, and the field's last clean value (consecutive lines repeat it) handed out again before any
+ * table is looked at (REC-PERF-1).
+ */
+class SharedIdentifier {
+  private last: string | undefined = undefined;
+  constructor(
+    private readonly field: IdentifierField,
+    private readonly limit: number,
+  ) {}
 
-/** The last currency a line gave, as intern gave it back (lines repeat their statement's). */
-let lastCurrency = 'EUR';
-/** The last booking and value dates, as intern gave them back (statements list their lines by date). */
-const lastDates = { booking: '', value: '' };
-
-/** An identifier many lines share (statement, account, type code, status): masked once per distinct value. */
-function ownSharedIdentifier(line: StatementLine, field: IdentifierField): string | undefined {
-  const value = line[field];
-  if (value === undefined) return undefined;
-  const last = lastShared[field];
-  if (value === last) return last;
-  bounded(value, LINE_FIELDS[field]!, line.position, field);
-  const shared = sharedIdentifier(value);
-  if (shared === value) lastShared[field] = shared;
-  return shared;
+  of(value: string | undefined, position: SourcePosition): string | undefined {
+    if (value === undefined) return undefined;
+    const last = this.last;
+    if (value === last) return last;
+    bounded(value, this.limit, position, this.field);
+    const shared = sharedIdentifier(value);
+    if (shared === value) this.last = shared;
+    return shared;
+  }
 }
 
 /**
- * The last clean value of each text field (a counterparty's name, a purpose: consecutive lines often
- * repeat them) and its owned copy, handed out again for an equal value instead of being masked and
- * copied once more (REC-PERF-1). Only values that masking leaves as they are are kept (PCI-2), as
- * their owned copies (never a view of a decoded chunk).
+ * A free-text field: bounded, masked as text and owned, and the field's last clean value (a
+ * counterparty's name, a purpose: consecutive lines often repeat them) handed out again for an equal
+ * value instead of being masked and copied once more (REC-PERF-1). Only values that masking leaves
+ * as they are are kept (PCI-2), as their owned copies (never a view of a decoded chunk).
  */
-const lastText: Record<TextField, string | undefined> = { remittanceInformation: undefined, counterparty: undefined };
+class OwnText {
+  private last: string | undefined = undefined;
+  constructor(
+    private readonly field: TextField,
+    private readonly limit: number,
+  ) {}
 
-function ownText(line: StatementLine, field: TextField): string | undefined {
-  const value = line[field];
-  if (value === undefined) return undefined;
-  const last = lastText[field];
-  if (value === last) return last;
-  bounded(value, LINE_FIELDS[field]!, line.position, field);
-  const masked = maskText(value);
-  const owned = own(masked);
-  if (masked === value) lastText[field] = owned;
-  return owned;
+  of(value: string | undefined, position: SourcePosition): string | undefined {
+    if (value === undefined) return undefined;
+    const last = this.last;
+    if (value === last) return last;
+    bounded(value, this.limit, position, this.field);
+    const masked = maskText(value);
+    const owned = own(masked);
+    if (masked === value) this.last = owned;
+    return owned;
+  }
 }
+
+const statementIds = new SharedIdentifier('statementId', LINE_FIELDS.statementId!);
+const accountIds = new SharedIdentifier('accountId', LINE_FIELDS.accountId!);
+const typeCodes = new SharedIdentifier('typeCode', LINE_FIELDS.typeCode!);
+const statuses = new SharedIdentifier('status', LINE_FIELDS.status!);
+const remittances = new OwnText('remittanceInformation', LINE_FIELDS.remittanceInformation!);
+const counterparties = new OwnText('counterparty', LINE_FIELDS.counterparty!);
+const END_TO_END_ID = LINE_FIELDS.endToEndId!;
+const BANK_REFERENCE = LINE_FIELDS.bankReference!;
+const CUSTOMER_REFERENCE = LINE_FIELDS.customerReference!;
+
+/** The last currency and dates a line gave, as intern gave them back (lines repeat their statement's; statements list their lines by date). */
+const last = { currency: 'EUR', bookingDate: '', valueDate: '' };
 
 /**
  * The last step before a StatementLine leaves a reader: every text field is bounded
  * (LINE_FIELDS) and masked, identifiers as identifiers and free text as text. The line leaves as
  * a new object of one shape (every field present, in one order; absent ones undefined) holding only
  * its own strings (own), so a run's million lines are compact and the matcher's reads of them stay
- * monomorphic (REC-PERF-1).
+ * monomorphic (REC-PERF-1). Fields are checked in the order they are listed (the first fault is the one reported).
  */
 export function finishLine(line: StatementLine): StatementLine {
+  const position = line.position;
+  const rawValueDate = line.valueDate;
+  const valueDate = rawValueDate === null ? null : rawValueDate === last.valueDate ? last.valueDate : (last.valueDate = intern(rawValueDate));
+  const rawBookingDate = line.bookingDate;
+  const bookingDate =
+    rawBookingDate === null ? null : rawBookingDate === rawValueDate ? valueDate : rawBookingDate === last.bookingDate ? last.bookingDate : (last.bookingDate = intern(rawBookingDate));
   return {
     statementLineId: line.statementLineId,
     format: line.format,
-    statementId: ownSharedIdentifier(line, 'statementId')!,
-    accountId: ownSharedIdentifier(line, 'accountId')!,
-    currency: line.currency === lastCurrency ? lastCurrency : (lastCurrency = intern(line.currency)),
+    statementId: statementIds.of(line.statementId, position)!,
+    accountId: accountIds.of(line.accountId, position)!,
+    currency: line.currency === last.currency ? last.currency : (last.currency = intern(line.currency)),
     amount: line.amount,
-    bookingDate: line.bookingDate === null ? null : line.bookingDate === lastDates.booking ? lastDates.booking : (lastDates.booking = intern(line.bookingDate)),
-    valueDate: line.valueDate === null ? null : line.valueDate === lastDates.value ? lastDates.value : (lastDates.value = intern(line.valueDate)),
-    endToEndId: ownIdentifier(line, 'endToEndId'),
-    bankReference: ownIdentifier(line, 'bankReference'),
-    customerReference: ownIdentifier(line, 'customerReference'),
-    remittanceInformation: ownText(line, 'remittanceInformation'),
-    counterparty: ownText(line, 'counterparty'),
-    typeCode: ownSharedIdentifier(line, 'typeCode'),
-    status: ownSharedIdentifier(line, 'status'),
+    bookingDate,
+    valueDate,
+    endToEndId: ownIdentifier(line.endToEndId, 'endToEndId', END_TO_END_ID, position),
+    bankReference: ownIdentifier(line.bankReference, 'bankReference', BANK_REFERENCE, position),
+    customerReference: ownIdentifier(line.customerReference, 'customerReference', CUSTOMER_REFERENCE, position),
+    remittanceInformation: remittances.of(line.remittanceInformation, position),
+    counterparty: counterparties.of(line.counterparty, position),
+    typeCode: typeCodes.of(line.typeCode, position),
+    status: statuses.of(line.status, position),
     batchItemCount: line.batchItemCount,
     batchReference: own(line.batchReference),
     batchItem: line.batchItem,
     batchFault: line.batchFault,
     otherFields: line.otherFields?.map((field) => ({ tag: field.tag, text: own(field.text), ...(field.line === undefined ? {} : { line: field.line }) })),
-    position: line.position.element === undefined ? { file: intern(line.position.file), line: line.position.line } : { ...line.position, element: own(line.position.element) },
+    position: position.element === undefined ? { file: intern(position.file), line: position.line } : { ...position, element: own(position.element) },
   };
 }
 

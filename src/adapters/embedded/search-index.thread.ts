@@ -13,7 +13,9 @@ import { buildSearchIndexRows } from './workbench-search';
 const { texts, first, port, signal } = workerData as { texts: string[]; first: number; port: MessagePort; signal: SharedArrayBuffer };
 const state = new Int32Array(signal);
 try {
-  port.postMessage({ rows: buildSearchIndexRows(texts, first) });
+  const rows = buildSearchIndexRows(texts, first);
+  // The index's bytes are moved to the importing thread, not copied.
+  port.postMessage({ rows }, [rows.dataBytes.buffer as ArrayBuffer]);
   Atomics.store(state, 0, 1);
 } catch (error) {
   port.postMessage({ failed: error instanceof Error ? error.message : String(error) });

@@ -26,7 +26,7 @@ import type { Statement } from 'better-sqlite3';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import { openDurableDatabase, type StateDatabase } from './database';
 import { startThread } from './threads';
-import { CASE_SEARCH_SHADOWS, CASE_SEARCH_TABLE, type SearchIndexRows, type SearchShadowTable } from './workbench-search';
+import { CASE_SEARCH_TABLE, type SearchIndexRows, writeSearchIndexRows } from './workbench-search';
 import { caseDueDate, defaultSlaRules, type SlaRules } from '../../recon/workbench/sla';
 
 export const WORKBENCH_DB_FILE = 'workbench.db';
@@ -450,7 +450,8 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     const first = this.db.prepare<[], number>('SELECT coalesce(max(id), 0) + 1 FROM case_keys').pluck().get()!;
     const signal = new Int32Array(new SharedArrayBuffer(4));
     const { port1, port2 } = new MessageChannel();
-    const worker = startThread(SEARCH_THREAD, { texts, first, port: port2, signal: signal.buffer }, { transferList: [port2] });
+    // A lean thread (REC-PERF-1: the import runs at the run's memory peak): little of what it allocates dies young.
+    const worker = startThread(SEARCH_THREAD, { texts, first, port: port2, signal: signal.buffer }, { transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     // Its failures come back as signal 2 (or no answer in time): the import then fills the index itself.
     worker.on('error', () => undefined);
     worker.unref();
@@ -472,11 +473,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
     // The shadow tables are written as FTS5 itself would have: defensive mode keeps them read-only to SQL otherwise.
     this.db.unsafeMode(true);
     try {
-      for (const [table, columns] of Object.entries(CASE_SEARCH_SHADOWS) as [SearchShadowTable, readonly string[]][]) {
-        this.db.exec(`DELETE FROM ${table}`);
-        const insert = this.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
-        for (const row of answer.rows[table]) insert.run(...row);
-      }
+      writeSearchIndexRows(this.db, answer.rows);
     } finally {
       this.db.unsafeMode(false);
     }

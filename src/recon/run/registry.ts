@@ -207,11 +207,12 @@ export class RunRegistry {
       this.created = !existsSync(this.path);
       this.db = new Database(this.path);
       this.db.pragma('busy_timeout = 5000');
-      schema(this.db);
     }
     const db = this.db;
     db.exec('BEGIN IMMEDIATE');
     try {
+      // In the run's transaction (DDL is transactional): a new registry's tables cost no commit of their own (REC-PERF-1).
+      schema(db);
       db.prepare('INSERT INTO runs (run_id, as_of, recorded_at) VALUES (?, ?, ?)').run(run.runId, run.asOf, run.recordedAt);
       const file = db.prepare('INSERT INTO statement_files VALUES (?, ?, ?, ?, ?)');
       for (const f of run.files) file.run(f.contentHash, f.runId, f.file, f.format, f.statementLines);

@@ -46,6 +46,11 @@
  * so a misplaced field is reported as such), the :61: subfields and every amount (15d) by
  * MT940_SUBFIELDS. Errors name the field and the line, never its content; references and account
  * identifications are masked as identifiers, :86: and supplementary details as free text (PCI-2, PCI-3).
+ *
+ * Speed (REC-PERF-1): the streaming path reads the common entry (a :61: and a one-line :86:) straight
+ * into its statement line, without regular expressions or intermediate objects, and hands anything
+ * unusual to the general readers, which decide the result or the error. A differential property test
+ * (test/recon/parsers/mt940-reference.test.ts) holds it to the parser it replaced, kept under test/.
  */
 import { currencyExponent } from '../../domain/money';
 import type { SourcePosition, StatementLine } from '../types';
@@ -301,9 +306,10 @@ let lastMinor = 0n;
 /**
  * A :61: amount (parseSwiftAmount's normalised decimal: digits, and a fraction after a point when
  * there is one) as its signed decimal with the currency's `exponent` decimals, exactly as
- * decimalToMinor then formatMinor give it, its minor units in lastMinor. Undefined when that path
- * must decide (more decimals than the currency has, an unknown exponent, more digits than a double
- * holds exactly): it gives the result or the error.
+ * decimalToMinor then formatMinor give it, its minor units in lastMinor. The minor units are counted
+ * as an integer of at most 15 digits (below 2^53: every step exact, never a fraction) and handed on
+ * as a bigint. Undefined when decimalToMinor must decide (more decimals than the currency has, an
+ * unknown exponent, more than 15 digits): it gives the result or the error.
  */
 function signedAmountOf(amount: string, credit: boolean, exponent: number): string | undefined {
   const dot = amount.indexOf('.');
@@ -353,7 +359,8 @@ export function parseMt940StatementLine(lines: readonly string[], position: Sour
   let mark: DebitCreditMark;
   const m0 = s.charCodeAt(i);
   const m1 = s.charCodeAt(i + 1);
-  if (m0 === 82 /* R */ && (m1 === 67 /* C */ || m1 === 68) /* D */) {
+  // R (82) then C (67) or D (68); else C or D.
+  if (m0 === 82 && (m1 === 67 || m1 === 68)) {
     mark = m1 === 67 ? 'RC' : 'RD';
     i += 2;
   } else if (m0 === 67 || m0 === 68) {
@@ -543,7 +550,7 @@ function readEntryDetails(text: string): boolean {
     if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) {
       // SEPA keyword segments, as parseMt940Details reads them (only EREF, KREF and SVWZ are kept).
       purposes = true;
-      // Only a subfield that starts inside the text can start with a keyword (a subfield ends where the next starts).
+      // A keyword and its "+" must lie inside the subfield (before `end`), as in its own copy.
       const found = sepaKeyOf(body, at + 3);
       if (found !== undefined && at + 3 + found.length < end) {
         key = found;

@@ -62,7 +62,12 @@ export interface MatchedLedgerEntry {
 /** Matched ledger entries per stored block (one row holds an account's entries of a run, up to this many). */
 const BLOCK_ENTRIES = 8192;
 
+/** The registry's tables, created where missing, in one transaction (one commit for a new registry, not one a table: REC-PERF-1). */
 function schema(db: Database.Database): void {
+  db.transaction(() => createTables(db))();
+}
+
+function createTables(db: Database.Database): void {
   db.exec(`CREATE TABLE IF NOT EXISTS runs (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       run_id TEXT NOT NULL UNIQUE,
@@ -207,12 +212,11 @@ export class RunRegistry {
       this.created = !existsSync(this.path);
       this.db = new Database(this.path);
       this.db.pragma('busy_timeout = 5000');
+      schema(this.db);
     }
     const db = this.db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      // In the run's transaction (DDL is transactional): a new registry's tables cost no commit of their own (REC-PERF-1).
-      schema(db);
       db.prepare('INSERT INTO runs (run_id, as_of, recorded_at) VALUES (?, ?, ?)').run(run.runId, run.asOf, run.recordedAt);
       const file = db.prepare('INSERT INTO statement_files VALUES (?, ?, ?, ?, ?)');
       for (const f of run.files) file.run(f.contentHash, f.runId, f.file, f.format, f.statementLines);

@@ -90,9 +90,10 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
 
 /**
  * The matcher proper, over one partition's two sides (rows.ts): what matchPartition runs once it
- * has read its rows, and what matchAll runs on sides it read for every partition at once.
+ * has read its rows, and what matchAll runs on sides it read for every partition at once. With
+ * `firstRows`, each match's first statement row is pushed to it, in the matches' order.
  */
-export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number): MatchResult {
+export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number, firstRows?: number[]): MatchResult {
   const raw = new RawMatches();
   const limit = set.maxCandidatesPerRow;
   let ids: ReferenceIds | undefined;
@@ -130,6 +131,7 @@ export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: str
   for (let s = 0; s < S.n; s += 1) {
     const k = byFirstRow[s]!;
     if (k < 0) continue;
+    firstRows?.push(s);
     const group = raw.groups[k];
     const statementLineIds = group ? group.s.map((row) => S.ids[row]!) : [S.ids[s]!];
     const ledgerEntryIds = group ? group.l.map((row) => L.ids[row]!) : [L.ids[raw.l[k]!]!];

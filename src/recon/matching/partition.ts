@@ -66,6 +66,8 @@ interface RowGroup extends PartitionInput {
   key: string;
   accountId: string;
   currency: string;
+  /** Where each of statementLines is in the run's lines. */
+  linePlaces: number[];
 }
 
 /**
@@ -94,16 +96,18 @@ function groupRows(statementLines: readonly StatementLine[], ledgerEntries: read
     if (group === undefined) {
       group = groups.length;
       byCurrency.set(currency, group);
-      groups.push({ key: `${accountId}|${currency}`, accountId, currency, statementLines: [], ledgerEntries: [] });
+      groups.push({ key: `${accountId}|${currency}`, accountId, currency, statementLines: [], ledgerEntries: [], linePlaces: [] });
     }
     lastAccount = accountId;
     lastCurrency = currency;
     return (last = group);
   };
-  for (const line of statementLines) {
+  for (let i = 0; i < statementLines.length; i += 1) {
+    const line = statementLines[i]!;
     const group = groupOf(line);
     if (group < 0) return null;
     groups[group]!.statementLines.push(line);
+    groups[group]!.linePlaces.push(i);
   }
   for (let i = 0; i < ledgerEntries.length; i += 1) {
     const entry = ledgerEntries[i]!;
@@ -159,6 +163,21 @@ export function mergeResults(results: Iterable<MatchResult>): MatchResult {
  * ledgerSide as matchPartition reads it.
  */
 export function matchAll(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
+  return matchRun(statementLines, ledgerEntries, rules, asOf, false);
+}
+
+/**
+ * matchAll's matches and unmatched items, the matches in the order of their first statement line
+ * in `statementLines` rather than by id (by id where partitionInputs cannot group rows by their
+ * account and currency texts): for a caller that puts them in its own order anyway
+ * (a run's canonicalResult, whose order does not depend on the order it is given), where the
+ * lines' own order is usually that order already (REC-PERF-1).
+ */
+export function matchAllInLineOrder(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
+  return matchRun(statementLines, ledgerEntries, rules, asOf, true);
+}
+
+function matchRun(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {
   const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
   const asOfDay = asOfDayNumber(asOf);
   const entryPartition = new Int32Array(ledgerEntries.length);
@@ -172,16 +191,28 @@ export function matchAll(statementLines: readonly StatementLine[], ledgerEntries
   const counts = new Int32Array(groups.length);
   for (let p = 0; p < groups.length; p += 1) counts[p] = groups[p]!.ledgerEntries.length;
   const sides = ledgerSidesInOrder(ledgerEntries, entryPartition, counts, groups, ignored);
+  // inLineOrder: each match at the place of its first statement line in the run's lines.
+  const byLine: Array<Match | undefined> | null = inLineOrder ? new Array<Match | undefined>(statementLines.length) : null;
+  const firstRows: number[] = [];
   for (let p = 0; p < groups.length; p += 1) {
     const group = groups[p]!;
     // The partition's account and currency are its first row's, as matchPartition takes them.
     const { accountId, currency } = group.statementLines[0] ?? group.ledgerEntries[0]!;
-    const S = statementSide(group.statementLines, accountId, currency, ignored);
+    const order = byLine ? new Int32Array(group.statementLines.length) : undefined;
+    const S = statementSide(group.statementLines, accountId, currency, ignored, order);
     const L = sides[p] ?? ledgerSide(group.ledgerEntries, accountId, currency, ignored);
     sides[p] = undefined;
-    results.push(matchSides(S, L, compiled, currency, asOfDay));
+    firstRows.length = 0;
+    const result = matchSides(S, L, compiled, currency, asOfDay, byLine ? firstRows : undefined);
+    if (byLine) {
+      for (let j = 0; j < result.matches.length; j += 1) byLine[group.linePlaces[order![firstRows[j]!]!]!] = result.matches[j]!;
+      result.matches = [];
+    }
+    results.push(result);
   }
-  return mergeResults(results);
+  const merged = mergeResults(results);
+  if (byLine) for (const match of byLine) if (match !== undefined) merged.matches.push(match);
+  return merged;
 }
 
 /** JSON for one partition (a Distributed Map item or an S3 object); the key travels with it. */

@@ -181,8 +181,19 @@ function exponentOf(currency: string, what: string, id: string | undefined): num
   }
 }
 
-export function statementSide(lines: readonly StatementLine[], accountId: string, currency: string, ignored: ReadonlySet<string>): Side {
-  const sorted = lines.slice().sort((a, b) => compareIds(a.statementLineId, b.statementLineId));
+/**
+ * The statement side of a partition, in line-id order. With `order` (as long as `lines`),
+ * order[row] gets the place in `lines` of the side's row.
+ */
+export function statementSide(lines: readonly StatementLine[], accountId: string, currency: string, ignored: ReadonlySet<string>, order?: Int32Array): Side {
+  let sorted: StatementLine[];
+  if (order === undefined) sorted = lines.slice().sort((a, b) => compareIds(a.statementLineId, b.statementLineId));
+  else {
+    // The same stable sort, of the places: the same permutation.
+    const places = Array.from(lines, (_, place) => place).sort((a, b) => compareIds(lines[a]!.statementLineId, lines[b]!.statementLineId));
+    sorted = places.map((place) => lines[place]!);
+    order.set(places);
+  }
   const n = sorted.length;
   const exponent = n ? exponentOf(currency, STATEMENT, sorted[0]!.statementLineId) : 0;
   const ids = new Array<string>(n);

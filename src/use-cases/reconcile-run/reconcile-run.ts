@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { containsPan, PAN_REDACTION, redactPans } from '../../domain/pan';
-import { matchAll } from '../../recon/matching/partition';
+import { matchAllInLineOrder } from '../../recon/matching/partition';
 import type { RuleSet } from '../../recon/matching/rules';
 import type { LedgerEntry, MatchResult, ParsedStatement, ParsedStatementFile, StatementLine } from '../../recon/types';
 import { BadInputError } from '../../recon/run/errors';
@@ -343,9 +343,12 @@ export function fileOfLineId(fileOfLine: ReadonlyMap<string, string>, prefixes: 
   return (id) => fileOfLine.get(id) ?? byPrefix(id);
 }
 
-/** Phase 3 (match): the ONE matcher, its result in canonical order. */
+/**
+ * Phase 3 (match): the ONE matcher, its result in canonical order. The matches come in the lines'
+ * order (matchAllInLineOrder), which canonicalResult's order usually is already (REC-PERF-1).
+ */
 export function match(runScope: Pick<RunScope, 'bookable' | 'ledgerEntries' | 'asOf'>, rules: RuleSet): MatchResult {
-  return canonicalResult(matchAll(runScope.bookable, runScope.ledgerEntries, rules, runScope.asOf));
+  return canonicalResult(matchAllInLineOrder(runScope.bookable, runScope.ledgerEntries, rules, runScope.asOf));
 }
 
 /** The run id of a local run: the inputs, the ledger in scope, the rules, as-of, profile and how many runs came before. */

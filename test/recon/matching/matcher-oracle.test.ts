@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import { deterministicId, deterministicIdOfSeed } from '../../../src/domain/events';
 import { defaultRuleSet, generateLabelledSet } from '../../../src/recon/matching';
 import { matchIdFor, matchPartition } from '../../../src/recon/matching/engine';
-import { matchAll, partitionInputs } from '../../../src/recon/matching/partition';
+import { matchAll, matchAllInLineOrder, partitionInputs } from '../../../src/recon/matching/partition';
+import { canonicalResult } from '../../../src/recon/run/results';
+import { match } from '../../../src/use-cases/reconcile-run/reconcile-run';
 import type { LedgerEntry, StatementLine } from '../../../src/recon/types';
 import { matchIdFor as oracleMatchIdFor, matchPartition as oracleMatchPartition } from './oracle/engine';
 import { matchAll as oracleMatchAll, partitionInputs as oraclePartitionInputs } from './oracle/partition';
@@ -49,6 +51,24 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
     expect(matchAll(set.statementLines, sorted, RULES, set.asOf)).toEqual(expected);
     expect(matchAll(set.statementLines, set.ledgerEntries, RULES, set.asOf)).toEqual(expected);
     expect(matchAll(shuffled(set.statementLines, seed), shuffled(set.ledgerEntries, seed + 1), RULES, set.asOf)).toEqual(expected);
+  });
+
+  it.each([7, 8, 9])('a run matches as the oracle matchAll in canonical order (match, matchAllInLineOrder), run %i, lines as generated, shuffled and in canonical order', (seed) => {
+    const set = generateLabelledSet({ seed, statementLines: 1200, accounts: 3 });
+    const oracle = oracleMatchAll(set.statementLines, set.ledgerEntries, RULES, set.asOf);
+    const expected = canonicalResult(oracle);
+    const canonicalLines = [...set.statementLines].sort((a, b) => (a.statementLineId < b.statementLineId ? -1 : 1));
+    for (const lines of [set.statementLines, shuffled(set.statementLines, seed), canonicalLines]) {
+      const inLineOrder = matchAllInLineOrder(lines, set.ledgerEntries, RULES, set.asOf);
+      // The same matches (in the lines' order) and the same unmatched items in the same order.
+      expect(inLineOrder.unmatched).toEqual(oracle.unmatched);
+      expect([...inLineOrder.matches].sort((a, b) => (a.statementLineIds[0]! < b.statementLineIds[0]! ? -1 : 1))).toEqual(oracle.matches);
+      const place = new Map(lines.map((line, index) => [line.statementLineId, index]));
+      const places = inLineOrder.matches.map((m) => place.get(m.statementLineIds[0]!)!);
+      expect(places).toEqual([...places].sort((a, b) => a - b));
+      expect(canonicalResult(inLineOrder)).toEqual(expected);
+      expect(match({ bookable: lines, ledgerEntries: set.ledgerEntries, asOf: set.asOf }, RULES)).toEqual(expected);
+    }
   });
 
   it('matchPartition and partitionInputs give the oracle answers partition by partition', () => {
@@ -120,6 +140,7 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
         if (sortEntries) entries = entries.sort(byEntryId);
         const expected = outcome(() => oracleMatchAll(lines, entries, RULES, AS_OF));
         expect(outcome(() => matchAll(lines, entries, RULES, AS_OF))).toEqual(expected);
+        expect(outcome(() => canonicalResult(matchAllInLineOrder(lines, entries, RULES, AS_OF)))).toEqual(outcome(() => canonicalResult(oracleMatchAll(lines, entries, RULES, AS_OF))));
         expect(outcome(() => [...partitionInputs(lines, entries)])).toEqual(outcome(() => [...oraclePartitionInputs(lines, entries)]));
       }),
       { numRuns: 400 },
@@ -132,7 +153,9 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
         const lines = lineRows.map((row, index) => toLine(row, index));
         const seen = new Set<number>();
         const entries = entryRows.filter((row) => !seen.has(row.id) && seen.add(row.id)).map((row) => toEntry(row));
-        expect(matchAll(lines, entries, RULES, AS_OF)).toEqual(oracleMatchAll(lines, entries, RULES, AS_OF));
+        const expected = oracleMatchAll(lines, entries, RULES, AS_OF);
+        expect(matchAll(lines, entries, RULES, AS_OF)).toEqual(expected);
+        expect(canonicalResult(matchAllInLineOrder(shuffled(lines, lines.length), entries, RULES, AS_OF))).toEqual(canonicalResult(expected));
       }),
       { numRuns: 500 },
     );

@@ -681,6 +681,26 @@ export class Mt940Parser implements TextParser {
   private lastLine = 0;
   // eslint-disable-next-line no-control-regex -- detecting binary data is the point
   private readonly controlChars = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+  /** completePending's draft of a statement line (see there). */
+  private readonly draft: StatementLine = {
+    statementLineId: '',
+    format: 'mt940',
+    statementId: '',
+    accountId: '',
+    currency: '',
+    amount: '',
+    bookingDate: null,
+    valueDate: null,
+    endToEndId: undefined,
+    bankReference: undefined,
+    customerReference: undefined,
+    remittanceInformation: undefined,
+    counterparty: undefined,
+    typeCode: undefined,
+    status: 'BOOK',
+    otherFields: undefined,
+    position: { file: '', line: 0 },
+  };
   /** The lines being read may hold a control character (see push). */
   private checkLines = true;
   /** The text carried over to the next chunk may hold one. */
@@ -1170,28 +1190,26 @@ export class Mt940Parser implements TextParser {
     }
     const own = txn.customerReference;
     const customerReference = kref && kref !== 'NOTPROVIDED' ? kref : own && own !== 'NONREF' && sepaKeyOf(own) === undefined ? own : undefined;
-    // Every field present (absent ones undefined), in one order: one object shape (finishLine reads them alike).
-    const line: StatementLine = {
-      statementLineId: statementLineId(this.ctx, open.statementIndex, open.lineCount),
-      format: msg.kind,
-      statementId: open.statementId,
-      accountId: msg.accountIdentification,
-      currency: msg.currency,
-      amount: txn.signedAmount,
-      bookingDate: txn.entryDate ?? txn.valueDate,
-      valueDate: txn.valueDate,
-      endToEndId: eref && eref !== 'NOTPROVIDED' ? eref : undefined,
-      bankReference: txn.bankReference,
-      customerReference,
-      remittanceInformation: remittance || undefined,
-      counterparty: counterparty || undefined,
-      typeCode: txn.transactionType,
-      status: 'BOOK',
-      otherFields: undefined,
-      position: { file: this.ctx.file, line: txn.line },
-    };
+    // The line's draft: one object per parser, every field set (absent ones undefined), read by
+    // finishLine at once into the line that leaves (REC-PERF-1); its position is the line's own.
+    const line = this.draft;
+    line.statementLineId = statementLineId(this.ctx, open.statementIndex, open.lineCount);
+    line.format = msg.kind;
+    line.statementId = open.statementId;
+    line.accountId = msg.accountIdentification;
+    line.currency = msg.currency;
+    line.amount = txn.signedAmount;
+    line.bookingDate = txn.entryDate ?? txn.valueDate;
+    line.valueDate = txn.valueDate;
+    line.endToEndId = eref && eref !== 'NOTPROVIDED' ? eref : undefined;
+    line.bankReference = txn.bankReference;
+    line.customerReference = customerReference;
+    line.remittanceInformation = remittance || undefined;
+    line.counterparty = counterparty || undefined;
+    line.typeCode = txn.transactionType;
     // REC-MT940-8: the entry's bank-specific fields (:NS: and the like), raw (masked) text in file order.
-    if (txn.otherFields && txn.otherFields.length > 0) line.otherFields = txn.otherFields.map((field) => ({ tag: field.tag, text: field.text, line: field.line }));
+    line.otherFields = txn.otherFields && txn.otherFields.length > 0 ? txn.otherFields.map((field) => ({ tag: field.tag, text: field.text, line: field.line })) : undefined;
+    line.position = { file: this.ctx.file, line: txn.line };
     open.lineCount++;
     this.sink.line(open.statementIndex, finishLine(line));
   }

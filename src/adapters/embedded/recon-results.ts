@@ -8,7 +8,7 @@
 import { basename, join } from 'node:path';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import type { ResultSink, RunRegistry as RunRegistryPort, StagedResults } from '../../ports/reconciliation';
-import { analyticsLoad, DUCKDB_FILE, runParquetWriter, syncAnalyticsStore, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
+import { analyticsLoad, DUCKDB_FILE, runParquetWriter, syncAnalyticsStore, WRITE_ORDER, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
 import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
 export { acquireDirLock, DirLockedError } from './dir-lock';
@@ -83,10 +83,6 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
       const parquet = runParquetWriter(run.runId, join(staging.dir, 'parquet'));
       let analytics: Promise<AnalyticsLoad>;
       try {
-        // The columns of each file a cell of which needs decoding back (a leading apostrophe): the others are read as they are.
-        const matchesDecoded: boolean[] = [];
-        await staging.writeAsync('matches.csv', matchesCsvBytes(run.result, run, matchesDecoded));
-        parquet.resultFile('matches', join(staging.dir, 'matches.csv'), matchesDecoded);
         const forAnalytics = {
           runId: run.runId,
           recordedAt: run.recordedAt,
@@ -98,8 +94,16 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
           lookups: run,
           parquetDir: join(staging.dir, 'parquet'),
         };
-        // The statement lines' and ledger entries' load files next, their copies queued behind matches; exceptions.csv (small) last.
-        await parquet.write(forAnalytics, ['runs', 'statement_lines', 'ledger_entries']);
+        // In WRITE_ORDER (the files quick to render and long to copy first), which ends with the
+        // results files, matches then exceptions. The columns of each results file a cell of which
+        // needs decoding back (a leading apostrophe) are noted: the others are read as they are.
+        await parquet.write(
+          forAnalytics,
+          WRITE_ORDER.filter((table) => table !== 'matches' && table !== 'exceptions'),
+        );
+        const matchesDecoded: boolean[] = [];
+        await staging.writeAsync('matches.csv', matchesCsvBytes(run.result, run, matchesDecoded));
+        parquet.resultFile('matches', join(staging.dir, 'matches.csv'), matchesDecoded);
         const exceptionsDecoded: boolean[] = [];
         await staging.writeAsync('exceptions.csv', exceptionsCsvBytes(run.result, run, exceptionsDecoded));
         parquet.resultFile('exceptions', join(staging.dir, 'exceptions.csv'), exceptionsDecoded);

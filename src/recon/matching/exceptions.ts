@@ -15,6 +15,7 @@ import type { UnmatchedItem } from '../types';
 import { addTo, INFINITE, MATCHED, money, sumOf, withinRatio } from './common';
 import { type CaseGroup, caseGroups } from './case-groups';
 import { hasReference, twins } from './duplicates';
+import { batchKeyOf } from './references';
 import type { CompiledRuleSet } from './rules';
 import { NO_DAY, primaryDay, type Side } from './rows';
 
@@ -56,12 +57,14 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
   const lByRef = new Map<string, number[]>();
   const lByBatch = new Map<string, number[]>();
   const pattern = set.itemPattern;
+  // Batch references (itemReferencePattern group 1) through batchKeyOf: worked out once per row
+  // and field for the whole partition (REC-PERF-1).
   for (const s of unusedS) {
-    for (const field of S.refs) {
-      const ref = field[s];
+    for (let f = 0; f < S.refs.length; f += 1) {
+      const ref = S.refs[f]![s];
       if (ref === undefined) continue;
       addTo(sByRef, ref, s);
-      const key = pattern?.exec(ref)?.[1];
+      const key = pattern ? batchKeyOf(S, pattern, f, s) : undefined;
       if (key) addTo(sByBatch, key, s);
     }
   }
@@ -70,7 +73,7 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
     const ref = lRefs[l];
     if (ref === undefined) continue;
     addTo(lByRef, ref, l);
-    const key = pattern?.exec(ref)?.[1];
+    const key = pattern ? batchKeyOf(L, pattern, 0, l) : undefined;
     if (key) addTo(lByBatch, key, l);
   }
 
@@ -174,7 +177,7 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
       // A batch booking: declared item count, or unmatched ledger items carrying its reference.
       let batchItems: number[] = [];
       for (const ref of sRefs) if (ref !== undefined) batchItems = batchItems.concat(lByBatch.get(ref) ?? []);
-      const splitParts = sByBatch.size ? sRefs.map((ref) => (ref === undefined ? undefined : pattern?.exec(ref)?.[1])).find((key) => key !== undefined && lByRef.has(key)) : undefined;
+      const splitParts = sByBatch.size && pattern ? sRefs.map((_, f) => batchKeyOf(S, pattern, f, s)).find((key) => key !== undefined && lByRef.has(key)) : undefined;
       if (batchItems.length > 0)
         return batchBooking(
           s,
@@ -208,7 +211,7 @@ export function classify(S: Side, L: Side, set: CompiledRuleSet, currency: strin
       if (sameRef >= 0) return { reason: 'AMOUNT_MISMATCH', candidate: sameRef, detail: mismatchDetail('same reference', L.amt[l]!, S.amt[sameRef]!) };
       if (ref !== undefined) {
         // An item of an unmatched statement batch booking (its reference = batch reference + suffix).
-        const key = pattern?.exec(ref)?.[1];
+        const key = pattern ? batchKeyOf(L, pattern, 0, l) : undefined;
         const head = key ? sByRef.get(key)?.[0] : undefined;
         if (head !== undefined) return { reason: 'SPLIT_INCOMPLETE', candidate: head, detail: `item of batch booking ${S.ids[head]} whose items do not sum to it` };
         // A ledger entry split over several statement lines that do not sum to it.

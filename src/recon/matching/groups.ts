@@ -18,7 +18,7 @@
 import { addTo, clampConfidence, dateDistance, IntRowIndex, type RawMatches, sumOf } from './common';
 import { twins } from './duplicates';
 import type { Candidate } from './one-to-one';
-import { type ReferenceIds, referenceLinked } from './references';
+import { batchKeyOf, type ReferenceIds, referenceLinked } from './references';
 import type { CompiledGroupRule, CompiledRuleSet } from './rules';
 import { FIELD_INDEX, NO_DAY, primaryDay, type Side } from './rows';
 
@@ -152,9 +152,6 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
   const oneToMany = rule.kind === 'oneToMany';
   const heads = oneToMany ? S : L;
   const items = oneToMany ? L : S;
-  const statementFields = rule.fields.map((field) => S.refs[FIELD_INDEX[field]!]!);
-  const headFields = oneToMany ? statementFields : L.refs;
-  const itemFields = oneToMany ? L.refs : statementFields;
   const distance = (head: number, item: number): number => (oneToMany ? dateDistance(S, head, L, item, rule.dateField) : dateDistance(S, item, L, head, rule.dateField));
   const record = (head: number, solution: GroupSolution, maxDist: number): void => {
     let conf = rule.base - rule.datePenalty * maxDist - rule.groupSizePenalty * Math.max(0, solution.items.length - 2);
@@ -174,25 +171,32 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
   if (rule.match === 'reference') {
     const pattern = set.itemPattern;
     if (!pattern) return;
-    const byBatch = new Map<string, number[]>();
+    // Items by the batch reference inside their own (batchKeyOf, kept for the later rules), as a
+    // reference id: a key that is no reference of the partition is no head's either.
+    const refs = ids();
+    const itemFieldIndices = oneToMany ? [0] : rule.fields.map((field) => FIELD_INDEX[field]!);
+    const statementFieldIds = rule.fields.map((field) => refs.s[FIELD_INDEX[field]!]!);
+    const headFieldIds = oneToMany ? statementFieldIds : [refs.l];
+    const byBatch = new IntRowIndex(refs.size, items.n * itemFieldIndices.length);
     for (let i = 0; i < items.n; i += 1) {
       if (items.used[i]) continue;
-      for (const field of itemFields) {
-        const ref = field[i];
-        if (ref === undefined) continue;
-        const key = pattern.exec(ref)?.[1];
-        if (key) addTo(byBatch, key, i);
+      for (const field of itemFieldIndices) {
+        const key = batchKeyOf(items, pattern, field, i);
+        if (key === undefined) continue;
+        const id = refs.idOf(key);
+        if (id >= 0) byBatch.add(id, i);
       }
     }
     if (byBatch.size === 0) return;
     const members: number[] = [];
+    const batchRows: number[] = [];
     for (let h = 0; h < heads.n; h += 1) {
       if (heads.used[h]) continue;
       members.length = 0;
-      for (const field of headFields) {
-        const ref = field[h];
-        if (ref === undefined) continue;
-        const list = byBatch.get(ref);
+      for (const field of headFieldIds) {
+        const ref = field[h]!;
+        if (ref < 0) continue;
+        const list = byBatch.get(ref, batchRows);
         if (list) for (const i of list) members.push(i);
       }
       if (members.length < rule.minGroupSize) continue;

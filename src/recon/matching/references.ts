@@ -79,6 +79,8 @@ export interface ReferenceIds {
   readonly l: Int32Array;
   /** Number of distinct references (ids are 0 .. size-1). */
   readonly size: number;
+  /** The id of a text equal to a reference of the partition, else -1. */
+  idOf(text: string): number;
 }
 
 export function referenceIds(S: Side, L: Side): ReferenceIds {
@@ -99,5 +101,5 @@ export function referenceIds(S: Side, L: Side): ReferenceIds {
     });
   const s = of(S);
   const l = of(L)[0]!;
-  return { s, l, size: ids.size };
+  return { s, l, size: ids.size, idOf: (text) => ids.get(text) ?? -1 };
 }

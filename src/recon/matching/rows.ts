@@ -190,7 +190,8 @@ export function statementSide(lines: readonly StatementLine[], accountId: string
   if (order === undefined) sorted = lines.slice().sort((a, b) => compareIds(a.statementLineId, b.statementLineId));
   else {
     // The same stable sort, of the places: the same permutation.
-    const places = Array.from(lines, (_, place) => place).sort((a, b) => compareIds(lines[a]!.statementLineId, lines[b]!.statementLineId));
+    const ids = lines.map((line) => line.statementLineId);
+    const places = Array.from(lines, (_, place) => place).sort((a, b) => compareIds(ids[a]!, ids[b]!));
     sorted = places.map((place) => lines[place]!);
     order.set(places);
   }

@@ -121,11 +121,6 @@ export interface RunForAnalytics {
   lookups: Lookups;
   /** Directory the run's Parquet files are written to. */
   parquetDir: string;
-  /**
-   * The run's matches.csv and exceptions.csv, already written (results.ts, through the one CSV
-   * writer): read back as the matches and exceptions load files. Absent: rendered from `result`.
-   */
-  resultFiles?: { matches: string; exceptions: string };
 }
 
 export interface AnalyticsLoad {
@@ -480,22 +475,6 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
   };
 }
 
-/** Writes the run's Parquet files into run.parquetDir (runParquetWriter, start to finish). */
-export async function writeRunParquet(run: RunForAnalytics): Promise<void> {
-  const writer = runParquetWriter(run.runId, run.parquetDir);
-  if (run.resultFiles) {
-    writer.resultFile('matches', run.resultFiles.matches);
-    writer.resultFile('exceptions', run.resultFiles.exceptions);
-  }
-  try {
-    await writer.write(run);
-  } catch (error) {
-    await writer.finish().catch(() => undefined);
-    throw error;
-  }
-  await writer.finish();
-}
-
 /** The committed runs whose directory holds every table's Parquet file, by run id. */
 function listable(committed: CommittedRuns): { runId: string; parquet: string }[] {
   return [...committed.runIds]
@@ -586,12 +565,6 @@ export function analyticsLoad(out: string, runId: string, committed: CommittedRu
       ended = true;
     },
   };
-}
-
-/** Writes the run's Parquet files (run.parquetDir), then its listing (analyticsLoad). */
-export async function loadRun(out: string, run: RunForAnalytics, committed: CommittedRuns, onSync?: (sync: StoreSync) => void): Promise<AnalyticsLoad> {
-  await writeRunParquet(run);
-  return analyticsLoad(out, run.runId, committed, onSync);
 }
 
 /**

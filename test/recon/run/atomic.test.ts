@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
-import { loadRun } from '../../../src/recon/run/analytics-store';
+import { loadRun } from './support/load-run';
 import { queryStore } from '../../support/analytics-store';
 import { runLookups } from '../../../src/recon/run/run-lookups';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';

@@ -42,6 +42,24 @@ describe('writeChunksAsync', () => {
     );
   });
 
+  it('writes pieces of bytes (a renderer’s own encoding) as they are, in order with the text pieces around them (generated)', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(piece, fc.boolean()), { maxLength: 200 }), fc.integer({ min: 1, max: 2000 }), async (pieces, repeat) => {
+        const all: (string | Uint8Array)[] = [];
+        for (let r = 0; r < Math.min(repeat, Math.ceil(2_500_000 / (pieces.map(([text]) => text).join('').length + 1))); r += 1) {
+          for (const [text, asBytes] of pieces) all.push(asBytes ? Buffer.from(text, 'utf8') : text);
+        }
+        const path = join(dir, `b${(n += 1)}`);
+        await writeChunksAsync(path, all);
+        const expected = Buffer.concat(all.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+        expect(readFileSync(path).equals(expected)).toBe(true);
+        rmSync(path);
+      }),
+      { numRuns: fuzzRuns(20), seed: fuzzSeed(6102) },
+    );
+  });
+
   it('writes a string given whole, and an empty iterable as an empty file', async () => {
     await writeChunksAsync(join(dir, 'whole'), 'one,two\n€\n');
     expect(readFileSync(join(dir, 'whole'), 'utf8')).toBe('one,two\n€\n');

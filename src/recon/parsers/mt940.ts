@@ -300,15 +300,15 @@ function swiftAmountOf(s: string, start: number, comma: number, end: number, pos
   return `${s.slice(first, comma)}.${s.slice(comma + 1, end)}`;
 }
 
-/** The minor units of the last amount signedAmountOf read (a second result, without an object for it). */
-let lastMinor = 0n;
+/** The minor units of the last amount signedAmountOf read, signed (a second result, without an object for it). */
+let lastMinor = 0;
 
 /**
  * A :61: amount (parseSwiftAmount's normalised decimal: digits, and a fraction after a point when
  * there is one) as its signed decimal with the currency's `exponent` decimals, exactly as
  * decimalToMinor then formatMinor give it, its minor units in lastMinor. The minor units are counted
- * as an integer of at most 15 digits (below 2^53: every step exact, never a fraction) and handed on
- * as a bigint. Undefined when decimalToMinor must decide (more decimals than the currency has, an
+ * as an integer of at most 15 digits (below 2^53: every step exact, never a fraction; see
+ * OpenMessage.small for their sums). Undefined when decimalToMinor must decide (more decimals than the currency has, an
  * unknown exponent, more than 15 digits): it gives the result or the error.
  */
 function signedAmountOf(amount: string, credit: boolean, exponent: number): string | undefined {
@@ -318,7 +318,7 @@ function signedAmountOf(amount: string, credit: boolean, exponent: number): stri
   let value = 0;
   for (let i = 0; i < amount.length; i++) if (i !== dot) value = value * 10 + (amount.charCodeAt(i) - 48);
   for (let k = places; k < exponent; k++) value *= 10;
-  lastMinor = BigInt(credit || value === 0 ? value : -value);
+  lastMinor = credit || value === 0 ? value : -value;
   const unsigned = exponent === 0 ? amount : dot === -1 ? `${amount}.${ZEROS[exponent]!}` : places < exponent ? `${amount}${ZEROS[exponent - places]!}` : amount;
   return credit || value === 0 ? unsigned : `-${unsigned}`;
 }
@@ -647,9 +647,19 @@ interface OpenMessage {
   statementId: string;
   lineCount: number;
   movements: bigint;
+  /**
+   * Sums of the entries whose minor units are small integers (signedAmountOf: below 10^15, exact in a
+   * double), not yet added to movements, debits.minor and credits.minor: folded in (foldSmall) before
+   * a sum can pass 2^52, so every sum stays an exact integer (below 2^53), and before the sums are read.
+   */
+  small: { movements: number; debits: number; credits: number };
   saw13D: boolean;
-  /** The entry read last, until its :86: fields (`details`, undefined: none yet) are complete. */
-  pending?: { txn: Mt940Transaction; minor: bigint; details: string[][] | undefined };
+  /**
+   * The entry read last, until its :86: fields (`details`, undefined: none yet) are complete. Its
+   * signed minor units are `small` when signedAmountOf read them (`minor` is then 0n), else `minor`
+   * (`small` NaN).
+   */
+  pending?: { txn: Mt940Transaction; minor: bigint; small: number; details: string[][] | undefined };
   debits: { count: number; minor: bigint };
   credits: { count: number; minor: bigint };
 }
@@ -663,6 +673,18 @@ export interface Mt940ParserOptions {
 /** The bounds of the entry fields, read once (checkField reads them for every entry). */
 const LIMIT_61 = MT940_FIELDS['61'] ?? MT940_FIELD_DEFAULT;
 const LIMIT_86 = MT940_FIELDS['86'] ?? MT940_FIELD_DEFAULT;
+
+/** A small sum is folded into the exact sums once it passes 2^52: each addend is below 10^15 (< 2^50), so no sum reaches 2^53. */
+const SMALL_SUM = 2 ** 52;
+
+/** Adds a message's small sums to its exact (bigint) ones (OpenMessage.small). */
+function foldSmall(open: OpenMessage): void {
+  const sums = open.small;
+  open.movements += BigInt(sums.movements);
+  open.debits.minor += BigInt(sums.debits);
+  open.credits.minor += BigInt(sums.credits);
+  sums.movements = sums.debits = sums.credits = 0;
+}
 
 /** Streaming MT940/MT942 parser: lines in, StatementLines + statement summaries out. */
 export class Mt940Parser implements TextParser {
@@ -1108,6 +1130,7 @@ export class Mt940Parser implements TextParser {
       exponent: -1,
       lineCount: 0,
       movements: 0n,
+      small: { movements: 0, debits: 0, credits: 0 },
       saw13D: false,
       debits: { count: 0, minor: 0n },
       credits: { count: 0, minor: 0n },
@@ -1121,8 +1144,11 @@ export class Mt940Parser implements TextParser {
     const credit = parsed.mark === 'C' || parsed.mark === 'RD';
     let minor: bigint;
     let signedAmount = signedAmountOf(parsed.amount, credit, open.exponent);
-    if (signedAmount !== undefined) minor = lastMinor;
-    else {
+    let small = Number.NaN;
+    if (signedAmount !== undefined) {
+      minor = 0n;
+      small = lastMinor;
+    } else {
       const unsigned = decimalToMinor(parsed.amount, currency, position, this.ctx.trailingZeros, ':61: amount');
       minor = credit ? unsigned : -unsigned;
       signedAmount = formatMinor(minor, currency);
@@ -1143,14 +1169,14 @@ export class Mt940Parser implements TextParser {
       signedAmount,
       details: undefined,
     };
-    open.pending = { txn, minor, details: undefined };
+    open.pending = { txn, minor, small, details: undefined };
   }
 
   private completePending(open: OpenMessage): void {
     const pending = open.pending;
     if (!pending) return;
     open.pending = undefined;
-    const { txn, minor } = pending;
+    const { txn, minor, small } = pending;
     const collect = this.options.collectTransactions === true;
     const fields = pending.details;
     // The common entry (one :86: line, not the unusual structured case) is read straight into its
@@ -1161,13 +1187,27 @@ export class Mt940Parser implements TextParser {
       txn.details = collect ? maskDetails(details) : details;
     }
     const msg = open.msg;
-    open.movements += minor;
-    if (minor < 0n) {
-      open.debits.count++;
-      open.debits.minor -= minor;
+    if (!Number.isNaN(small)) {
+      // A small integer (see OpenMessage.small).
+      const sums = open.small;
+      sums.movements += small;
+      if (small < 0) {
+        open.debits.count++;
+        sums.debits -= small;
+      } else {
+        open.credits.count++;
+        sums.credits += small;
+      }
+      if (sums.movements > SMALL_SUM || sums.movements < -SMALL_SUM || sums.debits > SMALL_SUM || sums.credits > SMALL_SUM) foldSmall(open);
     } else {
-      open.credits.count++;
-      open.credits.minor += minor;
+      open.movements += minor;
+      if (minor < 0n) {
+        open.debits.count++;
+        open.debits.minor -= minor;
+      } else {
+        open.credits.count++;
+        open.credits.minor += minor;
+      }
     }
     if (collect) msg.transactions.push(txn);
 
@@ -1218,6 +1258,7 @@ export class Mt940Parser implements TextParser {
     const open = this.current!;
     this.current = undefined;
     this.completePending(open);
+    foldSmall(open);
     const msg = open.msg;
     msg.terminated = terminated;
     const where = this.pos(line);

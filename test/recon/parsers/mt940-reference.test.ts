@@ -271,6 +271,27 @@ describe('Mt940Parser against the reference parser', () => {
     );
   });
 
+  it('sums of many large amounts stay exact past 2^53 (movements, debit and credit sums), as the reference has them', () => {
+    // 14-digit amounts in a currency without decimals: 100 credits, then 100 debits, so the running
+    // sums pass 2^53 while the closing balance stays within SWIFT's 15 characters.
+    const amounts = Array.from({ length: 200 }, (_, i) => `${i < 100 ? 'C' : 'D'}${String(99_999_999_999_999 - i * 7_777_777)},`);
+    let closing = 0n;
+    for (const a of amounts) closing += (a[0] === 'D' ? -1n : 1n) * BigInt(a.slice(1, -1));
+    const entries = amounts.map((a, i) => `:61:2401020102${a}NTRFREF${i}//B${i}`);
+    const close = `${closing < 0n ? 'D' : 'C'}240102JPY${(closing < 0n ? -closing : closing).toString()},`;
+    const text = [':20:BIG', ':25:ACCOUNT', ':28C:1/1', ':60F:C240101JPY0,', ...entries, `:62F:${close}`, '-'].join('\n');
+    compare(text, [5000, 100_000]);
+    const summaries: unknown[] = [];
+    const parser = new Mt940Parser(CTX, { line: () => undefined, statement: (summary) => summaries.push(summary) });
+    parser.push(text);
+    parser.end();
+    expect(summaries).toMatchObject([{ balance: { ok: true, movements: closing.toString(), closing: closing.toString() } }]);
+    // MT942: its :90D:/:90C: sums (15 characters at most) are compared with sums far past 2^53.
+    const report = [':20:BIG', ':25:ACCOUNT', ':28C:1/1', ':34F:JPY0,', ':13D:2401021200+0100', ...entries];
+    compare([...report, ':90D:100JPY99999999999999,', '-'].join('\n'), [777]);
+    compare([...report, '-'].join('\n'), []);
+  });
+
   it('the generator reaches both outcomes: statements that parse with lines, and errors', () => {
     const samples = fc.sample(file, { numRuns: 300, seed: 7 });
     const outcomes = samples.map((text) => streamed((sink) => new Mt940Parser(CTX, sink), [text]));

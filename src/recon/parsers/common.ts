@@ -289,9 +289,17 @@ export interface TextParser {
   line?(): number;
 }
 
+/** The last statement's id prefix ("<hash>:<statement index>:"), built once per statement. */
+const idPrefix = { hashPrefix: '', statementIndex: -1, prefix: '' };
+
 export function statementLineId(ctx: ParseContext, statementIndex: number, lineIndex: number): string {
+  if (statementIndex !== idPrefix.statementIndex || ctx.hashPrefix !== idPrefix.hashPrefix) {
+    idPrefix.hashPrefix = ctx.hashPrefix;
+    idPrefix.statementIndex = statementIndex;
+    idPrefix.prefix = [ctx.hashPrefix, statementIndex, ''].join(':');
+  }
   // One flat string (a join), not a chain of concatenations: a run holds a million of these (REC-PERF-1).
-  return [ctx.hashPrefix, statementIndex, lineIndex].join(':');
+  return [idPrefix.prefix, lineIndex].join('');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -172,6 +172,14 @@ export class IntRowIndex {
     return this.count[key]!;
   }
 
+  /** The keys with at least two rows, ascending. */
+  repeated(): number[] {
+    const keys: number[] = [];
+    if (this.repeatedKeys === 0) return keys;
+    for (let key = 0; key < this.count.length; key += 1) if (this.count[key]! >= 2) keys.push(key);
+    return keys;
+  }
+
   /** The rows of `key` in `into` (emptied first), or undefined when it has none. */
   get(key: number, into: number[]): number[] | undefined {
     if (this.count[key] === 0) return undefined;

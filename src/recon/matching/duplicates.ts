@@ -4,12 +4,12 @@
  * entry posted twice.
  *
  * Steps:
- *  1. `twinGroups` finds the classes of twins once per partition (each in canonical order).
+ *  1. `twinGroupsByReferenceId` finds the classes of twins once per partition (each in canonical order).
  *  2. After each rule, `withholdDuplicates` keeps the free twins of a matched row away from the
  *     later rules (they are reported DUPLICATE).
  *  3. `duplicatesAmong` names, for each unmatched row, the twin it duplicates (matched, or first by id).
  */
-import { MATCHED, RowIndex, WITHHELD } from './common';
+import { IntRowIndex, MATCHED, WITHHELD } from './common';
 import type { Side } from './rows';
 
 /** Rows of the same side that are indistinguishable for matching (amount, dates, references). */
@@ -31,25 +31,30 @@ export function hasReference(side: Side, i: number): boolean {
  * Groups of twins that carry a reference (same amount, dates and references on the same side):
  * the same statement line delivered twice, or a ledger entry recorded twice. Each group in
  * canonical order; the groups in no particular order (withholdDuplicates takes each on its own).
- * Rows are paired by amount first (REC-PERF-1: a number, no reference text read for the many rows
- * whose amount is their own), then by their first reference.
+ * Rows are paired by their first reference, as its id (references.ts: `fieldIds` are the side's
+ * reference ids per field, `references` their number), in typed arrays (REC-PERF-1).
  */
-export function twinGroups(side: Side): number[][] {
-  const byAmount = new RowIndex<number>();
-  for (let i = 0; i < side.n; i += 1) if (hasReference(side, i)) byAmount.add(side.amt[i]!, i);
+export function twinGroupsByReferenceId(side: Side, fieldIds: readonly Int32Array[], references: number): number[][] {
+  const byReference = new IntRowIndex(references, side.n);
+  for (let i = 0; i < side.n; i += 1) {
+    for (const field of fieldIds) {
+      const ref = field[i]!;
+      if (ref >= 0) {
+        byReference.add(ref, i);
+        break;
+      }
+    }
+  }
   const groups: number[][] = [];
-  for (const sameAmount of byAmount.repeated()) {
-    const byReference = new Map<string, number[][]>();
-    for (const i of sameAmount) {
-      let ref: string | undefined;
-      for (const field of side.refs) if ((ref = field[i]) !== undefined) break;
-      let classes = byReference.get(ref!);
-      if (classes === undefined) byReference.set(ref!, (classes = []));
+  const rows: number[] = [];
+  for (const key of byReference.repeated()) {
+    const classes: number[][] = [];
+    for (const i of byReference.get(key, rows)!) {
       const home = classes.find((members) => twins(side, members[0]!, i));
       if (home) home.push(i);
       else classes.push([i]);
     }
-    for (const classes of byReference.values()) for (const members of classes) if (members.length > 1) groups.push(members);
+    for (const members of classes) if (members.length > 1) groups.push(members);
   }
   return groups;
 }

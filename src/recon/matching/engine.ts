@@ -30,7 +30,7 @@
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { deterministicIdOfSeed } from '../../domain/events';
 import { RawMatches } from './common';
-import { twinGroups, withholdDuplicates } from './duplicates';
+import { twinGroupsByReferenceId, withholdDuplicates } from './duplicates';
 import { classify } from './exceptions';
 import { runGroupRule } from './groups';
 import { type ReferenceIds, referenceIds } from './references';
@@ -98,8 +98,9 @@ export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: str
   const limit = set.maxCandidatesPerRow;
   let ids: ReferenceIds | undefined;
   const referenceIdsOf = (): ReferenceIds => (ids ??= referenceIds(S, L));
-  const sTwins = twinGroups(S);
-  const lTwins = twinGroups(L);
+  const refs = referenceIdsOf();
+  const sTwins = twinGroupsByReferenceId(S, refs.s, refs.size);
+  const lTwins = twinGroupsByReferenceId(L, [refs.l], refs.size);
   for (const rule of set.rules) {
     switch (rule.kind) {
       case 'exactReference':

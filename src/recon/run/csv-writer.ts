@@ -276,12 +276,11 @@ export class CsvBytes {
    * (bare or first inside quotes): one a reader has to decode (decodeCsvText).
    */
   text(value: string | null | undefined): boolean {
-    if (typeof value === 'string') {
-      this.room(value.length + 1);
-      const end = copySimpleCell(value, this.buffer, this.used, false);
-      if (end >= 0) return this.ended(end);
-    }
-    return this.written(textCell(value));
+    // Nothing, or '': an empty cell (textCell writes nothing for either).
+    if (value === undefined || value === null || value.length === 0) return false;
+    this.room(value.length + 1);
+    const end = copySimpleCell(value, this.buffer, this.used, false);
+    return end >= 0 ? this.ended(end) : this.written(textCell(value));
   }
 
   /** numberCell(value): a canonical decimal as it is, anything else as text(). True as for text(). */
@@ -294,15 +293,14 @@ export class CsvBytes {
   /**
    * `full(value)` — a PAN guard, then textCell — written, where `value` as it is stands for it when
    * it is a common cell that no guard changes (copySimpleCell with the guard's rule). A value the
-   * guard leaves as it is writes the same either way. True as for text().
+   * guard leaves as it is writes the same either way; nothing, or '', is an empty cell (as every
+   * guard writes it). True as for text().
    */
   guarded(value: string | undefined, full: (value: string | undefined) => string): boolean {
-    if (value !== undefined) {
-      this.room(value.length + 1);
-      const end = copySimpleCell(value, this.buffer, this.used, true);
-      if (end >= 0) return this.ended(end);
-    }
-    return this.written(full(value));
+    if (value === undefined || value.length === 0) return false;
+    this.room(value.length + 1);
+    const end = copySimpleCell(value, this.buffer, this.used, true);
+    return end >= 0 ? this.ended(end) : this.written(full(value));
   }
 
   private ended(end: number): boolean {

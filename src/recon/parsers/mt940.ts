@@ -446,6 +446,13 @@ function otherKeyAt(text: string, at = 0): boolean {
 }
 
 /** A subfield's code: the two characters after its "?" as Number() reads them ("20" → 20; "" and blanks → 0). */
+/** Where the subfield after the one at `at` starts (its "?NN"), or -1: the subfield runs to the end. */
+function nextSubfield(body: string, at: number): number {
+  let next = body.indexOf('?', at + 3);
+  while (next !== -1 && !(isDigit(body.charCodeAt(next + 1)) && isDigit(body.charCodeAt(next + 2)))) next = body.indexOf('?', next + 1);
+  return next;
+}
+
 function subfieldCode(body: string, at: number): number {
   const a = body.charCodeAt(at + 1) - 48;
   const b = body.charCodeAt(at + 2) - 48;
@@ -471,8 +478,7 @@ export function parseMt940Details(lines: readonly string[]): Mt940Details {
     // Subfields: "?NN" followed by text up to the next "?NN".
     let at = 3;
     while (at < body.length) {
-      let next = body.indexOf('?', at + 3);
-      while (next !== -1 && !(isDigit(body.charCodeAt(next + 1)) && isDigit(body.charCodeAt(next + 2)))) next = body.indexOf('?', next + 1);
+      const next = nextSubfield(body, at);
       const end = next === -1 ? body.length : next;
       const n = subfieldCode(body, at);
       if (n === 0) structured.postingText = body.slice(at + 3, end);
@@ -543,8 +549,7 @@ function readEntryDetails(text: string): boolean {
   let svwz: string | undefined;
   let at = 3;
   while (at < body.length) {
-    let next = body.indexOf('?', at + 3);
-    while (next !== -1 && !(isDigit(body.charCodeAt(next + 1)) && isDigit(body.charCodeAt(next + 2)))) next = body.indexOf('?', next + 1);
+    const next = nextSubfield(body, at);
     const end = next === -1 ? body.length : next;
     const n = subfieldCode(body, at);
     if ((n >= 20 && n <= 29) || (n >= 60 && n <= 63)) {

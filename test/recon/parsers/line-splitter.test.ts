@@ -8,6 +8,7 @@
 import * as fc from 'fast-check';
 import { LineSplitter } from '../../../src/recon/parsers/common';
 import { LineSplitter as ReferenceSplitter } from './support/reference-common';
+import { split } from './support/chunks';
 
 class TooLong {
   constructor(
@@ -38,18 +39,6 @@ function outcome(make: (onLine: (line: string, n: number) => void, maxLine: numb
     events.push(['too long', error.head, error.line]);
   }
   return events;
-}
-
-function split(text: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-  const chunks: string[] = [];
-  let from = 0;
-  for (const point of points) {
-    chunks.push(text.slice(from, point));
-    from = point;
-  }
-  chunks.push(text.slice(from));
-  return chunks;
 }
 
 const text = fc.array(fc.oneof(fc.constantFrom('\n', '\r\n', '\r', ':61:', 'x', 'é€', ' '), fc.stringMatching(/^[a-z0-9:]{0,30}$/)), { maxLength: 40 }).map((parts) => parts.join(''));

@@ -14,6 +14,7 @@ import { Mt940Parser, parseMt940Text } from '../../../src/recon/parsers/mt940';
 import { StatementParseError } from '../../../src/recon/types';
 import type { StatementSink as ReferenceSink } from './support/reference-common';
 import { Mt940Parser as ReferenceParser, parseMt940Text as referenceText } from './support/reference-mt940';
+import { split } from './support/chunks';
 
 type Outcome = { out: string; error?: { position: unknown; fault: string } };
 
@@ -39,18 +40,6 @@ function streamed(make: (sink: StatementSink & ReferenceSink) => { push(text: st
     for (const chunk of chunks) parser.push(chunk);
     parser.end();
   });
-}
-
-function split(text: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-  const chunks: string[] = [];
-  let from = 0;
-  for (const point of points) {
-    chunks.push(text.slice(from, point));
-    from = point;
-  }
-  chunks.push(text.slice(from));
-  return chunks;
 }
 
 const CTX = { file: 'stmt.sta', hashPrefix: '0123456789ab', format: 'mt940' as const };

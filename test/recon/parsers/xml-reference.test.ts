@@ -7,6 +7,7 @@
 import * as fc from 'fast-check';
 import { XmlSyntaxError, XmlTokenizer, type XmlHandler, type XmlLimits } from '../../../src/recon/parsers/xml';
 import { ReferenceXmlSyntaxError, ReferenceXmlTokenizer } from './support/reference-xml';
+import { split } from './support/chunks';
 
 type Outcome = { events: unknown[]; error?: { line: number; fault: string } };
 
@@ -42,18 +43,6 @@ function outcome(make: (handler: XmlHandler) => Tokenizer, chunks: string[]): Ou
     if (error instanceof XmlSyntaxError || error instanceof ReferenceXmlSyntaxError) return { events, error: { line: error.line, fault: error.fault } };
     throw error;
   }
-}
-
-function split(text: string, cuts: number[]): string[] {
-  const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-  const chunks: string[] = [];
-  let from = 0;
-  for (const point of points) {
-    chunks.push(text.slice(from, point));
-    from = point;
-  }
-  chunks.push(text.slice(from));
-  return chunks;
 }
 
 const NAMES = ['a', 'b', 'Ntry', 'Amt', 'x:Id', 'Nm', 'RmtInf', 'Ustrd', 'Doc', 'é', 'a-1.b', 'A_b'];

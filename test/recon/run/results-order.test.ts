@@ -91,6 +91,14 @@ describe('the canonical order of results', () => {
         let state = seed;
         const shuffled = [...input.matches].sort(() => ((state = (state * 1103515245 + 12345) | 0) & 1 ? 1 : -1));
         expect(canonicalResult({ ...input, matches: shuffled }).matches.map(key)).toEqual(canonical.matches.map(key));
+        // Given in canonical order (the run's usual case: no sort), and then with one neighbouring pair out of it.
+        expect(canonicalResult(canonical).matches.map(key)).toEqual(canonical.matches.map(key));
+        if (canonical.matches.length > 1) {
+          const at = Math.abs(seed) % (canonical.matches.length - 1);
+          const swapped = [...canonical.matches];
+          [swapped[at], swapped[at + 1]] = [swapped[at + 1]!, swapped[at]!];
+          expect(canonicalResult({ ...canonical, matches: swapped }).matches.map(key)).toEqual(canonical.matches.map(key));
+        }
         expect(canonical.unmatched.map((u) => [u.side, u.id])).toEqual(
           [...input.unmatched].sort((a, b) => (a.side === b.side ? referenceId(a.id, b.id) : a.side === 'statement' ? -1 : 1)).map((u) => [u.side, u.id]),
         );

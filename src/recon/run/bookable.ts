@@ -21,13 +21,6 @@ export interface ExcludedLine {
   detail: string;
 }
 
-export interface BookableSplit {
-  /** The lines the matcher sees, in input order. */
-  bookable: StatementLine[];
-  /** The others, in input order, each with its reason. */
-  excluded: ExcludedLine[];
-}
-
 /** Why a line is kept out of matching, or undefined when it is bookable. */
 export function exclusionOf(statement: Pick<ParsedStatement, 'currency'>, line: StatementLine): ExcludedLine | undefined {
   if (line.status !== undefined && line.status !== 'BOOK') {
@@ -37,19 +30,6 @@ export function exclusionOf(statement: Pick<ParsedStatement, 'currency'>, line: 
     return { statementLineId: line.statementLineId, reason: 'FOREIGN_CURRENCY', detail: `entry in ${line.currency}, the account in ${statement.currency}` };
   }
   return undefined;
-}
-
-export function splitBookable(statements: readonly Pick<ParsedStatement, 'currency' | 'lines'>[]): BookableSplit {
-  const bookable: StatementLine[] = [];
-  const excluded: ExcludedLine[] = [];
-  for (const statement of statements) {
-    for (const line of statement.lines) {
-      const exclusion = exclusionOf(statement, line);
-      if (exclusion) excluded.push(exclusion);
-      else bookable.push(line);
-    }
-  }
-  return { bookable, excluded };
 }
 
 /** Counts by reason, in reason order (for summary.json). */

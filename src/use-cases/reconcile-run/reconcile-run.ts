@@ -280,7 +280,7 @@ export async function scope<Ref>(
   // file; a line whose id does not carry its file's prefix gets an entry of its own.
   const fileOfLine = new Map<string, string>();
   // One pass over the lines (REC-PERF-1): each line is listed, filed, sorted into bookable or
-  // excluded (as splitBookable does) and its account noted.
+  // excluded (exclusionOf) and its account noted.
   for (const input of inputs) {
     const prefix = `${input.contentHash.slice(0, 12)}:`;
     fileOfLine.set(prefix, input.name);

@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import { matchAll } from '../../../src/recon/matching/partition';
 import { defaultRuleSet } from '../../../src/recon/matching/rules';
 import { parseStatementFile } from '../../../src/recon/parsers';
-import { splitBookable } from '../../../src/recon/run/bookable';
+import { splitBookable } from '../../support/bookable-split';
 import { balanceCheck, cliSummary, type RunSummary } from '../../../src/recon/run/results';
 import type { LedgerEntry } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import type { LedgerSource } from '../../../src/ports/reconciliation';
-import { splitBookable } from '../../../src/recon/run/bookable';
+import { splitBookable } from '../../support/bookable-split';
 import type { LedgerEntry, ParsedStatement, ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { scope, type AdmittedInput } from '../../../src/use-cases/reconcile-run/reconcile-run';
 

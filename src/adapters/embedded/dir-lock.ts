@@ -43,11 +43,40 @@ export interface DirLock {
 /** Held locks' connections: referenced here so garbage collection can never close one (and drop its lock). */
 const held = new Set<Database.Database>();
 
-function readHolder(dir: string): DirLockHolder | undefined {
+/** How long a refused writer waits for the holder to name itself (LOCK-1). */
+const HOLDER_WAIT_MS = 1000;
+const HOLDER_POLL_MS = 10;
+
+function alive(pid: number): boolean {
   try {
-    return JSON.parse(readFileSync(join(dir, LOCK_HOLDER_FILE), 'utf8')) as DirLockHolder;
-  } catch {
-    return undefined;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The holder named in `<dir>/.ledgerline.lock.json`. A holder writes that file just after it takes
+ * the lock, so a writer refused in that instant finds no file, or the file of an earlier writer
+ * that was killed; it waits briefly for the live holder's own file rather than name nobody.
+ */
+function readHolder(dir: string): DirLockHolder | undefined {
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  for (;;) {
+    let found: DirLockHolder | undefined;
+    try {
+      found = JSON.parse(readFileSync(join(dir, LOCK_HOLDER_FILE), 'utf8')) as DirLockHolder;
+    } catch {
+      found = undefined; // absent, or caught between its write and its rename
+    }
+    if (found && (found.host !== hostname() || alive(found.pid))) return found;
+    if (Date.now() >= deadline) return undefined;
+    sleepSync(HOLDER_POLL_MS);
   }
 }
 

@@ -4,7 +4,8 @@
  * with SIGKILL leaves no stale lock behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { acquireDirLock, DirLockedError, LOCK_HOLDER_FILE } from '../../../src/adapters/embedded/dir-lock';
 import { sampleLines, tempDir } from '../../support/runtime';
@@ -69,6 +70,77 @@ describe('acquireDirLock (LOCK-1)', () => {
     const lock = acquireDirLock(dir, 'ledgerline post');
     expect(lock.dir).toBe(dir);
     lock.release();
+  });
+});
+
+/** A child process that prints "ready", then after `delayMs` writes `content` as the holder file of `dir`. */
+function lateHolderFile(dir: string, content: string, delayMs: number): Promise<ChildProcess> {
+  const target = join(dir, LOCK_HOLDER_FILE);
+  const script = `process.stdout.write('ready\\n'); setTimeout(() => { require('node:fs').writeFileSync(${JSON.stringify(target)}, ${JSON.stringify(content)}); process.exit(0); }, ${delayMs});`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
+    child.on('error', reject);
+  });
+}
+
+/** The pid of a process that has already ended. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await exited(child);
+  return child.pid!;
+}
+
+describe('a writer refused while the holder is still naming itself (LOCK-1)', () => {
+  function refusal(dir: string): DirLockedError {
+    try {
+      acquireDirLock(dir, 'ledgerline sweep');
+    } catch (error) {
+      return error as DirLockedError;
+    }
+    throw new Error('the second writer was not refused');
+  }
+
+  it.each([
+    ['no holder file yet', async () => undefined],
+    ['the holder file of a writer that was killed', async () => ({ pid: await deadPid(), host: hostname(), command: 'killed writer', since: '2026-01-01T00:00:00.000Z' })],
+    ['a half-written holder file', async () => '{"pid": 12'],
+  ])('%s: the refused writer waits for the live holder to name itself', async (_case, before) => {
+    const dir = tempDir('lock-late-');
+    const lock = acquireDirLock(dir, 'ledgerline post');
+    try {
+      const stale = await before();
+      if (stale === undefined) rmSync(join(dir, LOCK_HOLDER_FILE));
+      else writeFileSync(join(dir, LOCK_HOLDER_FILE), typeof stale === 'string' ? stale : JSON.stringify(stale));
+      const live = JSON.stringify({ pid: process.pid, host: hostname(), command: 'ledgerline post', since: new Date().toISOString() });
+      const child = await lateHolderFile(dir, live, 100);
+      const refused = refusal(dir);
+      await exited(child);
+      expect(refused).toBeInstanceOf(DirLockedError);
+      expect(refused.holder).toMatchObject({ pid: process.pid, command: 'ledgerline post' });
+      expect(refused.message).toContain('`ledgerline post`');
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('a holder that never names itself is reported as another process, after a bounded wait', () => {
+    const dir = tempDir('lock-silent-');
+    const lock = acquireDirLock(dir, 'ledgerline post');
+    try {
+      rmSync(join(dir, LOCK_HOLDER_FILE));
+      const started = Date.now();
+      const refused = refusal(dir);
+      const waited = Date.now() - started;
+      expect(refused.holder).toBeUndefined();
+      expect(refused.message).toContain('is being written by another process');
+      expect(waited).toBeGreaterThanOrEqual(900); // it did wait for the holder ...
+      expect(waited).toBeLessThan(30_000); // ... and then gave up rather than hang
+    } finally {
+      lock.release();
+    }
   });
 });
 

@@ -1,0 +1,95 @@
+/**
+ * A big statement file parsed by two threads (REC-PERF-1): the run's thread hashes the whole file and
+ * parses its first part while a helper thread (./statement-part.thread.ts) parses the second, from a
+ * cut where a statement begins (src/recon/parsers/parts.ts; the cut: src/recon/parsers/split.ts).
+ * The result is parseStatementFile's: the same lines (ids, positions), statements, balance proofs and
+ * content hash. When the parts do not meet, or either finds any fault, the file is parsed whole on
+ * this thread, which gives parseStatementFile's result or error by construction (a broken file costs
+ * that second read; a good one never does).
+ *
+ * On one thread as before: a file under STATEMENT_SPLIT_MIN_BYTES, a format not cut (BAI2, CSV), a
+ * file with no statement start near its middle, and every file with LEDGERLINE_MAIN_THREAD=1.
+ */
+import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import type { ParsedStatementFile } from '../../recon/types';
+import { parseStatementFile, type StatementParseOptions } from '../../recon/parsers';
+import { joinParts, parseFirstPart, parseSecondPart, planSplit, type SecondPart, type SplitPlan } from '../../recon/parsers/parts';
+import { decodeSecondPart, encodeSecondPart, isStatementPartThreadMessage } from '../../recon/parsers/part-transfer';
+import { nextMessage, startThread } from './threads';
+
+export const STATEMENT_PART_THREAD = join(__dirname, 'statement-part.thread.ts');
+
+/**
+ * Statement files from this size up are parsed by two threads. Below it a thread costs more than
+ * it saves: starting one and loading the parsers into it takes tens of milliseconds.
+ */
+export const STATEMENT_SPLIT_MIN_BYTES = 8 << 20;
+
+/** Where the cut is proposed, as a share of the file: the run's thread also hashes the whole file and takes the second part's lines over. */
+export const STATEMENT_SPLIT_FRACTION = 0.5;
+
+/** Whether `path` is parsed by two threads: a file of STATEMENT_SPLIT_MIN_BYTES or more, unless LEDGERLINE_MAIN_THREAD=1. */
+export function splitsOnThreads(path: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.LEDGERLINE_MAIN_THREAD === '1') return false;
+  try {
+    const stat = statSync(path);
+    return stat.isFile() && stat.size >= STATEMENT_SPLIT_MIN_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** How the second part is parsed: on the helper thread (the default), or, given, by that function. */
+export type SecondPartParser = (plan: SplitPlan) => { part: Promise<ReturnType<typeof decodeSecondPart> | undefined>; stop(): void };
+
+/** The second part on the helper thread: its lines, or undefined when it failed. */
+export const secondPartOnThread: SecondPartParser = (plan) => {
+  const worker = startThread(STATEMENT_PART_THREAD, { plan });
+  const stop = (): void => void worker.terminate().catch(() => undefined);
+  const part = nextMessage(worker, isStatementPartThreadMessage).then(
+    (message) => {
+      stop();
+      return message.type === 'statement-part' ? decodeSecondPart(message) : undefined;
+    },
+    () => undefined,
+  );
+  return { part, stop };
+};
+
+/** The second part on this thread, through the same message (for a caller without threads). */
+export const secondPartHere: SecondPartParser = (plan) => ({
+  part: parseSecondPart(plan).then(
+    (part: SecondPart) => decodeSecondPart(encodeSecondPart(part).message),
+    () => undefined,
+  ),
+  stop: () => undefined,
+});
+
+/**
+ * The file parsed by two parts when `plan` allows it and they meet, else undefined (never an error:
+ * whatever went wrong, the whole-file reader is the one to name it).
+ */
+export async function parseSplit(plan: SplitPlan, second: SecondPartParser = secondPartOnThread): Promise<ParsedStatementFile | undefined> {
+  const started = second(plan);
+  try {
+    const first = await parseFirstPart(plan);
+    const part = await started.part;
+    if (part === undefined) return undefined;
+    return joinParts(plan, first, part);
+  } catch {
+    return undefined;
+  } finally {
+    started.stop();
+  }
+}
+
+/** parseStatementFile, by two threads where that pays (see the module comment). */
+export async function parseStatementOnThreads(path: string, options: StatementParseOptions = {}, second: SecondPartParser = secondPartOnThread): Promise<ParsedStatementFile> {
+  if (splitsOnThreads(path)) {
+    const plan = await planSplit(path, options, STATEMENT_SPLIT_FRACTION);
+    const parsed = plan === undefined ? undefined : await parseSplit(plan, second);
+    if (parsed !== undefined) return parsed;
+  }
+  return parseStatementFile(path, options);
+}

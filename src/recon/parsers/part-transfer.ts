@@ -62,8 +62,7 @@ const TEXT_FIELDS = [
 ] as const;
 type TextFieldName = (typeof TEXT_FIELDS)[number];
 
-const NUMBER_FIELDS = ['batchItemCount', 'batchIndex', 'batchOf', 'line'] as const;
-type NumberFieldName = (typeof NUMBER_FIELDS)[number];
+type NumberFieldName = 'batchItemCount' | 'batchIndex' | 'batchOf' | 'line';
 
 export interface StatementPartMessage {
   type: 'statement-part';
@@ -88,107 +87,142 @@ export function isStatementPartThreadMessage(message: unknown): message is State
   return type === 'statement-part' || type === 'statement-part-failure';
 }
 
-function textOf(line: StatementLine, field: TextFieldName): string | null | undefined {
-  if (field === 'file') return line.position.file;
-  if (field === 'element') return line.position.element;
-  return line[field] as string | null | undefined;
+/** Fields whose texts are mostly distinct: joined from the start (no table of distinct texts tried). */
+const JOINED: ReadonlySet<TextFieldName> = new Set(['statementLineId', 'amount', 'endToEndId', 'bankReference', 'customerReference', 'remittanceInformation', 'batchReference', 'element']);
+
+/** One text column being written, row by row: shared while its distinct texts are few, else joined. */
+class TextColumnWriter {
+  private tags: Uint8Array | undefined;
+  private ids: Map<string, number> | undefined;
+  private texts: string[] = [];
+  private index: Uint32Array | undefined;
+  private parts: string[] = [];
+  private length = 0;
+  private readonly pieces: string[] = [];
+  private readonly firstRows: number[] = [0];
+  private ends: Uint32Array | undefined;
+
+  constructor(
+    private readonly rows: number,
+    joined: boolean,
+  ) {
+    if (joined) this.ends = new Uint32Array(rows);
+    else {
+      this.ids = new Map();
+      this.index = new Uint32Array(rows);
+    }
+  }
+
+  add(row: number, value: string | null | undefined): void {
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else {
+      if (value !== undefined && value !== null) throw new Error('a statement line field is not text');
+      this.tags ??= new Uint8Array(this.rows).fill(TEXT);
+      this.tags[row] = value === null ? NULL : ABSENT;
+      text = '';
+    }
+    const ids = this.ids;
+    if (ids !== undefined) {
+      let id = ids.get(text);
+      if (id === undefined) {
+        if (this.texts.length === MAX_SHARED) {
+          this.toJoined(row);
+          this.join(row, text);
+          return;
+        }
+        id = this.texts.length;
+        this.texts.push(text);
+        ids.set(text, id);
+      }
+      this.index![row] = id;
+      return;
+    }
+    this.join(row, text);
+  }
+
+  /** Too many distinct texts: the rows so far are joined, and the column goes on joined. */
+  private toJoined(rows: number): void {
+    const { texts, index } = this;
+    this.ids = undefined;
+    this.index = undefined;
+    this.texts = [];
+    this.ends = new Uint32Array(this.rows);
+    for (let row = 0; row < rows; row += 1) this.join(row, texts[index![row]!]!);
+  }
+
+  private join(row: number, text: string): void {
+    if (this.length > 0 && this.length + text.length > PIECE_CHARS) {
+      this.pieces.push(this.parts.join(''));
+      this.firstRows.push(row);
+      this.parts = [];
+      this.length = 0;
+    }
+    this.parts.push(text);
+    this.length += text.length;
+    this.ends![row] = this.length;
+  }
+
+  finish(): TextColumn {
+    if (this.index !== undefined) return { tags: this.tags, texts: this.texts, index: this.index, pieces: undefined, firstRows: undefined, ends: undefined };
+    this.pieces.push(this.parts.join(''));
+    this.parts = [];
+    return { tags: this.tags, texts: undefined, index: undefined, pieces: this.pieces, firstRows: this.firstRows, ends: this.ends };
+  }
 }
 
-function encodeText(lines: readonly StatementLine[], field: TextFieldName): TextColumn {
-  const rows = lines.length;
-  let tags: Uint8Array | undefined;
-  const values: string[] = new Array<string>(rows);
-  for (let row = 0; row < rows; row += 1) {
-    const value = textOf(lines[row]!, field);
-    if (typeof value === 'string') {
-      values[row] = value;
-      continue;
-    }
-    if (value !== undefined && value !== null) throw new Error(`a statement line's ${field} is not text`);
-    tags ??= new Uint8Array(rows).fill(TEXT);
-    tags[row] = value === null ? NULL : ABSENT;
-    values[row] = '';
-  }
-  // Shared, while the texts are few.
-  const ids = new Map<string, number>();
-  const texts: string[] = [];
-  const index = new Uint32Array(rows);
-  let shared = true;
-  for (let row = 0; row < rows && shared; row += 1) {
-    const text = values[row]!;
-    let id = ids.get(text);
-    if (id === undefined) {
-      if (texts.length === MAX_SHARED) shared = false;
-      id = texts.length;
-      texts.push(text);
-      ids.set(text, id);
-    }
-    index[row] = id;
-  }
-  if (shared) return { tags, texts, index, pieces: undefined, firstRows: undefined, ends: undefined };
-  const pieces: string[] = [];
-  const firstRows: number[] = [0];
-  const ends = new Uint32Array(rows);
-  let parts: string[] = [];
-  let length = 0;
-  for (let row = 0; row < rows; row += 1) {
-    const text = values[row]!;
-    if (length > 0 && length + text.length > PIECE_CHARS) {
-      pieces.push(parts.join(''));
-      firstRows.push(row);
-      parts = [];
-      length = 0;
-    }
-    parts.push(text);
-    length += text.length;
-    ends[row] = length;
-  }
-  pieces.push(parts.join(''));
-  return { tags, texts: undefined, index: undefined, pieces, firstRows, ends };
-}
-
-function numberOf(line: StatementLine, field: NumberFieldName): number | undefined {
-  switch (field) {
-    case 'batchItemCount':
-      return line.batchItemCount;
-    case 'batchIndex':
-      return line.batchItem?.index;
-    case 'batchOf':
-      return line.batchItem?.of;
-    default:
-      return line.position.line;
-  }
-}
-
-/** The line shapes a part may hand over (finishLine's): a position of a file and a line, or of a file and an element. */
+/** The line shapes a part may hand over (finishLine's): a position of a file and a line, or of a file and an element; a batch item of an index and a count. */
 function checkShape(line: StatementLine): void {
   const position = line.position;
-  const keys = Object.keys(position);
-  const lineShape = keys.length === 2 && keys[0] === 'file' && keys[1] === 'line' && typeof position.line === 'number';
-  const elementShape = keys.length === 2 && keys[0] === 'file' && keys[1] === 'element' && typeof position.element === 'string';
-  if (!lineShape && !elementShape) throw new Error('a statement line position of an unexpected shape');
+  const lineShape = typeof position.line === 'number' && !('element' in position);
+  const elementShape = typeof position.element === 'string' && !('line' in position);
+  if (typeof position.file !== 'string' || (!lineShape && !elementShape)) throw new Error('a statement line position of an unexpected shape');
   const item = line.batchItem;
-  if (item !== undefined && (Object.keys(item).length !== 2 || typeof item.index !== 'number' || typeof item.of !== 'number')) throw new Error('a batch item of an unexpected shape');
+  if (item !== undefined && (typeof item.index !== 'number' || typeof item.of !== 'number')) throw new Error('a batch item of an unexpected shape');
 }
 
 /** The second part as one message, and the buffers to transfer with it. */
 export function encodeSecondPart(part: SecondPart): { message: StatementPartMessage; transfer: ArrayBuffer[] } {
   const lines = part.lines;
   const rows = lines.length;
-  for (const line of lines) checkShape(line);
-  const text = {} as Record<TextFieldName, TextColumn>;
-  for (const field of TEXT_FIELDS) text[field] = encodeText(lines, field);
-  const numbers = {} as Record<NumberFieldName, Float64Array>;
-  for (const field of NUMBER_FIELDS) {
-    const column = new Float64Array(rows);
-    for (let row = 0; row < rows; row += 1) column[row] = numberOf(lines[row]!, field) ?? Number.NaN;
-    numbers[field] = column;
-  }
+  const w = {} as Record<TextFieldName, TextColumnWriter>;
+  for (const field of TEXT_FIELDS) w[field] = new TextColumnWriter(rows, JOINED.has(field));
+  const batchItemCount = new Float64Array(rows);
+  const batchIndex = new Float64Array(rows);
+  const batchOf = new Float64Array(rows);
+  const lineNumbers = new Float64Array(rows);
   const otherFields: StatementPartMessage['otherFields'] = [];
   for (let row = 0; row < rows; row += 1) {
-    const fields = lines[row]!.otherFields;
-    if (fields !== undefined) otherFields.push({ row, fields });
+    const line = lines[row]!;
+    checkShape(line);
+    w.statementLineId.add(row, line.statementLineId);
+    w.format.add(row, line.format);
+    w.statementId.add(row, line.statementId);
+    w.accountId.add(row, line.accountId);
+    w.currency.add(row, line.currency);
+    w.amount.add(row, line.amount);
+    w.bookingDate.add(row, line.bookingDate);
+    w.valueDate.add(row, line.valueDate);
+    w.endToEndId.add(row, line.endToEndId);
+    w.bankReference.add(row, line.bankReference);
+    w.customerReference.add(row, line.customerReference);
+    w.remittanceInformation.add(row, line.remittanceInformation);
+    w.counterparty.add(row, line.counterparty);
+    w.typeCode.add(row, line.typeCode);
+    w.status.add(row, line.status);
+    w.batchReference.add(row, line.batchReference);
+    w.batchFault.add(row, line.batchFault);
+    w.file.add(row, line.position.file);
+    w.element.add(row, line.position.element);
+    batchItemCount[row] = line.batchItemCount ?? Number.NaN;
+    batchIndex[row] = line.batchItem?.index ?? Number.NaN;
+    batchOf[row] = line.batchItem?.of ?? Number.NaN;
+    lineNumbers[row] = line.position.line ?? Number.NaN;
+    if (line.otherFields !== undefined) otherFields.push({ row, fields: line.otherFields });
   }
+  const text = {} as Record<TextFieldName, TextColumn>;
+  for (const field of TEXT_FIELDS) text[field] = w[field].finish();
+  const numbers: Record<NumberFieldName, Float64Array> = { batchItemCount, batchIndex, batchOf, line: lineNumbers };
   const statementIndexes = Uint32Array.from(part.statementIndexes);
   const transfer: ArrayBuffer[] = [statementIndexes.buffer as ArrayBuffer];
   for (const column of Object.values(text)) {

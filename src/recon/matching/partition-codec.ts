@@ -1,0 +1,509 @@
+/**
+ * Partitions' rows and their results as compact columns (REC-PERF-1): what the run's thread hands
+ * another thread to match (partition.ts matchAllShared) and what comes back. Plain data only: text
+ * columns are one joined string with each value's length, numbers typed arrays (their buffers
+ * listed in `transfer`, moved rather than copied). Pure: no thread, no I/O.
+ *
+ * Rows carry only what the matcher reads of them (rows.ts statementSide / ledgerSide): ids, amount,
+ * dates, references and the batch fields, the partition's account and currency once. A row with a
+ * field the columns cannot carry exactly (a number where a text belongs) makes the encoder answer
+ * null: such a run is matched on one thread, where it fails as it always has.
+ *
+ * Results name rows by their PLACE in the partition's rows as given (not by id): the receiving
+ * thread builds Match and UnmatchedItem objects from its own rows' ids, with no second copy of
+ * them crossing over.
+ */
+import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
+
+/** Values joined into `text`; lengths[i] is the i-th value's length, -1 for an absent one. */
+export interface TextColumn {
+  text: string;
+  lengths: Int32Array;
+}
+
+/** Values as their UTF-16 code units one after the other; lengths[i] is the i-th value's length, -1 for an absent one. */
+export interface CodeColumn {
+  codes: Uint16Array;
+  lengths: Int32Array;
+}
+
+/** Collects a TextColumn (few values, or on a thread where joining them costs nothing that matters). */
+class TextWriter {
+  private readonly parts: string[] = [];
+  private n = 0;
+  readonly lengths: Int32Array;
+
+  constructor(capacity: number) {
+    this.lengths = new Int32Array(capacity);
+  }
+
+  /** False when `value` is neither text nor absent. */
+  add(value: unknown): boolean {
+    if (typeof value === 'string') {
+      this.parts.push(value);
+      this.lengths[this.n++] = value.length;
+      return true;
+    }
+    if (value === undefined || value === null) {
+      this.lengths[this.n++] = -1;
+      return true;
+    }
+    return false;
+  }
+
+  done(): TextColumn {
+    return { text: this.parts.join(''), lengths: this.lengths };
+  }
+}
+
+/**
+ * Collects a CodeColumn: each value's code units copied as it comes (REC-PERF-1: for millions of
+ * short values, copying them while they are at hand costs about a third of joining them after).
+ */
+class CodeWriter {
+  private codes: Uint16Array;
+  private at = 0;
+  private n = 0;
+  readonly lengths: Int32Array;
+
+  constructor(capacity: number, codes: number) {
+    this.lengths = new Int32Array(capacity);
+    this.codes = new Uint16Array(Math.max(16, codes));
+  }
+
+  /** False when `value` is neither text nor absent. */
+  add(value: unknown): boolean {
+    if (typeof value === 'string') {
+      const length = value.length;
+      const at = this.at;
+      if (at + length > this.codes.length) {
+        const grown = new Uint16Array(Math.max(2 * this.codes.length, at + length));
+        grown.set(this.codes.subarray(0, at));
+        this.codes = grown;
+      }
+      const codes = this.codes;
+      for (let i = 0; i < length; i += 1) codes[at + i] = value.charCodeAt(i);
+      this.at = at + length;
+      this.lengths[this.n++] = length;
+      return true;
+    }
+    if (value === undefined || value === null) {
+      this.lengths[this.n++] = -1;
+      return true;
+    }
+    return false;
+  }
+
+  done(): CodeColumn {
+    return { codes: this.codes.subarray(0, this.at), lengths: this.lengths };
+  }
+}
+
+/** The values of a TextColumn or CodeColumn, in order. */
+class TextReader {
+  private readonly text: string;
+  private readonly lengths: Int32Array;
+  private at = 0;
+  private i = 0;
+
+  constructor(column: TextColumn | CodeColumn) {
+    this.text = 'text' in column ? column.text : textOf(column.codes);
+    this.lengths = column.lengths;
+  }
+
+  next(): string | undefined {
+    const length = this.lengths[this.i++]!;
+    if (length < 0) return undefined;
+    const start = this.at;
+    this.at = start + length;
+    return this.text.slice(start, this.at);
+  }
+}
+
+/** The text of UTF-16 code units. */
+function textOf(codes: Uint16Array): string {
+  const parts: string[] = [];
+  for (let at = 0; at < codes.length; at += 8192) parts.push(String.fromCharCode.apply(null, codes.subarray(at, at + 8192) as unknown as number[]));
+  return parts.join('');
+}
+
+/** The statement line fields the matcher reads, as text, in column order. */
+const LINE_TEXT = 8;
+/** The ledger entry fields the matcher reads, as text, in column order. */
+const ENTRY_TEXT = 5;
+
+/** Some partitions' rows, for a matcher on another thread, with the rule set (its JSON) and as-of date. */
+export interface EncodedPartitions {
+  ruleSet: string;
+  asOf: string;
+  partitions: number;
+  /** Per partition: account, currency. */
+  keys: TextColumn;
+  lineCounts: Int32Array;
+  entryCounts: Int32Array;
+  /** Per line, LINE_TEXT values: statementLineId, amount, bookingDate, valueDate, endToEndId, bankReference, customerReference, batchReference. */
+  lineText: CodeColumn;
+  /** Per line, as statementSide reads them: batchItemCount (0: none) and batchItem.index (0: none). */
+  batchCount: Int32Array;
+  batchItem: Int32Array;
+  /** Per entry, ENTRY_TEXT values: entryId, amount, bookingDate, valueDate, reference. */
+  entryText: CodeColumn;
+}
+
+/** The partitions' rows as the encoder reads them: each partition's account, currency and rows. */
+export interface PartitionRows {
+  accountId: string;
+  currency: string;
+  statementLines: readonly StatementLine[];
+  ledgerEntries: readonly LedgerEntry[];
+}
+
+/** How many rows (lines + entries) the encoded partitions hold. */
+export function rowsOf(encoded: EncodedPartitions): number {
+  let rows = 0;
+  for (let p = 0; p < encoded.partitions; p += 1) rows += encoded.lineCounts[p]! + encoded.entryCounts[p]!;
+  return rows;
+}
+
+export function transferOf(encoded: EncodedPartitions): ArrayBuffer[] {
+  return [
+    encoded.keys.lengths,
+    encoded.lineCounts,
+    encoded.entryCounts,
+    encoded.lineText.codes,
+    encoded.lineText.lengths,
+    encoded.batchCount,
+    encoded.batchItem,
+    encoded.entryText.codes,
+    encoded.entryText.lengths,
+  ].map((array) => array.buffer as ArrayBuffer);
+}
+
+/** batchItemCount as statementSide takes it. */
+function batchCountOf(line: StatementLine): number {
+  const count = line.batchItemCount;
+  return typeof count === 'number' && Number.isInteger(count) && count > 0 && count <= 2147483647 ? count : 0;
+}
+
+/** batchItem.index as statementSide takes it. */
+function batchItemOf(line: StatementLine): number {
+  const index = line.batchItem?.index;
+  return typeof index === 'number' && Number.isInteger(index) && index > 0 && index <= 2147483647 ? index : 0;
+}
+
+/**
+ * The partitions' rows as columns, or null when a row holds a field the columns cannot carry
+ * exactly (an id or amount that is not text, another field neither text nor absent, a batch count
+ * beyond 32 bits).
+ */
+export function encodePartitions(partitions: readonly PartitionRows[], ruleSet: string, asOf: string): EncodedPartitions | null {
+  let lines = 0;
+  let entries = 0;
+  for (const p of partitions) {
+    lines += p.statementLines.length;
+    entries += p.ledgerEntries.length;
+  }
+  const keys = new TextWriter(partitions.length * 2);
+  const lineCounts = new Int32Array(partitions.length);
+  const entryCounts = new Int32Array(partitions.length);
+  const lineText = new CodeWriter(lines * LINE_TEXT, lines * 96);
+  const batchCount = new Int32Array(lines);
+  const batchItem = new Int32Array(lines);
+  const entryText = new CodeWriter(entries * ENTRY_TEXT, entries * 48);
+  let row = 0;
+  for (let p = 0; p < partitions.length; p += 1) {
+    const partition = partitions[p]!;
+    keys.add(partition.accountId);
+    keys.add(partition.currency);
+    lineCounts[p] = partition.statementLines.length;
+    entryCounts[p] = partition.ledgerEntries.length;
+    for (const line of partition.statementLines) {
+      const count = line.batchItemCount;
+      // A count statementSide would read as a number but 32 bits cannot hold.
+      if (typeof count === 'number' && Number.isInteger(count) && count > 2147483647) return null;
+      if (typeof line.statementLineId !== 'string' || typeof line.amount !== 'string') return null;
+      if (!(
+        lineText.add(line.statementLineId) &&
+        lineText.add(line.amount) &&
+        lineText.add(line.bookingDate) &&
+        lineText.add(line.valueDate) &&
+        lineText.add(line.endToEndId) &&
+        lineText.add(line.bankReference) &&
+        lineText.add(line.customerReference) &&
+        lineText.add(line.batchReference)
+      ))
+        return null;
+      batchCount[row] = batchCountOf(line);
+      batchItem[row] = batchItemOf(line);
+      row += 1;
+    }
+    for (const entry of partition.ledgerEntries) {
+      if (typeof entry.entryId !== 'string' || typeof entry.amount !== 'string') return null;
+      if (!(entryText.add(entry.entryId) && entryText.add(entry.amount) && entryText.add(entry.bookingDate) && entryText.add(entry.valueDate) && entryText.add(entry.reference))) return null;
+    }
+  }
+  return {
+    ruleSet,
+    asOf,
+    partitions: partitions.length,
+    keys: keys.done(),
+    lineCounts,
+    entryCounts,
+    lineText: lineText.done(),
+    batchCount,
+    batchItem,
+    entryText: entryText.done(),
+  };
+}
+
+/**
+ * The rows back from the columns: each partition's account, currency and rows holding what the
+ * matcher reads of them, read by it exactly as the encoded rows are (an absent value and null
+ * alike: the matcher takes both as absent).
+ */
+export function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
+  const keys = new TextReader(encoded.keys);
+  const lineText = new TextReader(encoded.lineText);
+  const entryText = new TextReader(encoded.entryText);
+  const partitions: PartitionRows[] = [];
+  let row = 0;
+  for (let p = 0; p < encoded.partitions; p += 1) {
+    const accountId = keys.next()!;
+    const currency = keys.next()!;
+    const statementLines = new Array<StatementLine>(encoded.lineCounts[p]!);
+    for (let i = 0; i < statementLines.length; i += 1) {
+      const statementLineId = lineText.next()!;
+      const amount = lineText.next()!;
+      const bookingDate = lineText.next() ?? null;
+      const valueDate = lineText.next() ?? null;
+      const endToEndId = lineText.next();
+      const bankReference = lineText.next();
+      const customerReference = lineText.next();
+      const batchReference = lineText.next();
+      const count = encoded.batchCount[row]!;
+      const index = encoded.batchItem[row]!;
+      row += 1;
+      // Only the fields the matcher reads (rows.ts statementSide).
+      statementLines[i] = {
+        statementLineId,
+        accountId,
+        currency,
+        amount,
+        bookingDate,
+        valueDate,
+        endToEndId,
+        bankReference,
+        customerReference,
+        batchReference,
+        batchItemCount: count > 0 ? count : undefined,
+        batchItem: index > 0 ? { index, of: 0 } : undefined,
+      } as unknown as StatementLine;
+    }
+    const ledgerEntries = new Array<LedgerEntry>(encoded.entryCounts[p]!);
+    for (let i = 0; i < ledgerEntries.length; i += 1) {
+      const entryId = entryText.next()!;
+      const amount = entryText.next()!;
+      const bookingDate = entryText.next();
+      const valueDate = entryText.next();
+      const reference = entryText.next();
+      // Only the fields the matcher reads (rows.ts ledgerSide).
+      ledgerEntries[i] = { entryId, accountId, currency, amount, bookingDate, valueDate, reference } as unknown as LedgerEntry;
+    }
+    partitions.push({ accountId, currency, statementLines, ledgerEntries });
+  }
+  return partitions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** Partitions' match results, their rows named by place in each partition's rows. */
+export interface EncodedResults {
+  partitions: number;
+  matchCounts: Int32Array;
+  /** Per match: its rule (a place in ruleIds), confidence, 1 when confirmed, and its numbers of lines and entries. */
+  ruleIds: string[];
+  rule: Int32Array;
+  confidence: Float64Array;
+  confirmed: Uint8Array;
+  sizes: Int32Array;
+  /** Per match, its lines' places then its entries' places. */
+  places: Int32Array;
+  matchIds: TextColumn;
+  unmatchedCounts: Int32Array;
+  /** Per unmatched item: 1 for the ledger side, its place, reason (a place in reasons), age, its candidate's place (-1: none), detail, group. */
+  ledgerSide: Uint8Array;
+  place: Int32Array;
+  reasons: string[];
+  reason: Int32Array;
+  age: Float64Array;
+  candidate: Int32Array;
+  detail: TextColumn;
+  group: TextColumn;
+}
+
+export function resultsTransferOf(encoded: EncodedResults): ArrayBuffer[] {
+  return [
+    encoded.matchCounts,
+    encoded.rule,
+    encoded.confidence,
+    encoded.confirmed,
+    encoded.sizes,
+    encoded.places,
+    encoded.matchIds.lengths,
+    encoded.unmatchedCounts,
+    encoded.ledgerSide,
+    encoded.place,
+    encoded.reason,
+    encoded.age,
+    encoded.candidate,
+    encoded.detail.lengths,
+    encoded.group.lengths,
+  ].map((array) => array.buffer as ArrayBuffer);
+}
+
+function codeOf(codes: Map<string, number>, list: string[], value: string): number {
+  let code = codes.get(value);
+  if (code === undefined) {
+    code = list.length;
+    list.push(value);
+    codes.set(value, code);
+  }
+  return code;
+}
+
+function placesOf(ids: readonly string[]): Map<string, number> {
+  const places = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 1) places.set(ids[i]!, i);
+  return places;
+}
+
+/** The partitions' results (`results[p]` the result of `partitions[p]`, whose rows have unique ids, as the matcher checked) as columns. */
+export function encodeResults(partitions: readonly PartitionRows[], results: readonly MatchResult[]): EncodedResults {
+  let matches = 0;
+  let unmatched = 0;
+  let placeCount = 0;
+  for (const result of results) {
+    matches += result.matches.length;
+    unmatched += result.unmatched.length;
+    for (const m of result.matches) placeCount += m.statementLineIds.length + m.ledgerEntryIds.length;
+  }
+  const ruleCodes = new Map<string, number>();
+  const reasonCodes = new Map<string, number>();
+  const encoded: EncodedResults = {
+    partitions: results.length,
+    matchCounts: new Int32Array(results.length),
+    ruleIds: [],
+    rule: new Int32Array(matches),
+    confidence: new Float64Array(matches),
+    confirmed: new Uint8Array(matches),
+    sizes: new Int32Array(matches * 2),
+    places: new Int32Array(placeCount),
+    matchIds: { text: '', lengths: new Int32Array(0) },
+    unmatchedCounts: new Int32Array(results.length),
+    ledgerSide: new Uint8Array(unmatched),
+    place: new Int32Array(unmatched),
+    reasons: [],
+    reason: new Int32Array(unmatched),
+    age: new Float64Array(unmatched),
+    candidate: new Int32Array(unmatched),
+    detail: { text: '', lengths: new Int32Array(0) },
+    group: { text: '', lengths: new Int32Array(0) },
+  };
+  const matchIds = new TextWriter(matches);
+  const detail = new TextWriter(unmatched);
+  const group = new TextWriter(unmatched);
+  let k = 0;
+  let at = 0;
+  let u = 0;
+  for (let p = 0; p < results.length; p += 1) {
+    const result = results[p]!;
+    const linePlaces = placesOf(partitions[p]!.statementLines.map((line) => line.statementLineId));
+    const entryPlaces = placesOf(partitions[p]!.ledgerEntries.map((entry) => entry.entryId));
+    encoded.matchCounts[p] = result.matches.length;
+    for (const m of result.matches) {
+      encoded.rule[k] = codeOf(ruleCodes, encoded.ruleIds, m.ruleId);
+      encoded.confidence[k] = m.confidence;
+      encoded.confirmed[k] = m.status === 'confirmed' ? 1 : 0;
+      encoded.sizes[2 * k] = m.statementLineIds.length;
+      encoded.sizes[2 * k + 1] = m.ledgerEntryIds.length;
+      for (const id of m.statementLineIds) encoded.places[at++] = linePlaces.get(id)!;
+      for (const id of m.ledgerEntryIds) encoded.places[at++] = entryPlaces.get(id)!;
+      matchIds.add(m.matchId);
+      k += 1;
+    }
+    encoded.unmatchedCounts[p] = result.unmatched.length;
+    for (const item of result.unmatched) {
+      const ledger = item.side === 'ledger';
+      encoded.ledgerSide[u] = ledger ? 1 : 0;
+      encoded.place[u] = (ledger ? entryPlaces : linePlaces).get(item.id)!;
+      encoded.reason[u] = codeOf(reasonCodes, encoded.reasons, item.reason);
+      encoded.age[u] = item.ageDays;
+      encoded.candidate[u] = item.candidateId === undefined ? -1 : (ledger ? linePlaces : entryPlaces).get(item.candidateId)!;
+      detail.add(item.detail);
+      group.add(item.group);
+      u += 1;
+    }
+  }
+  encoded.matchIds = matchIds.done();
+  encoded.detail = detail.done();
+  encoded.group = group.done();
+  return encoded;
+}
+
+/**
+ * The partitions' results from their columns, ids read from `partitions` (the rows the encoded
+ * ones were made from, in the same order): equal to the results encodeResults was given, their
+ * objects' fields in the same order; firstLinePlaces[k] is the place of the k-th match's first line.
+ */
+export function decodeResults(encoded: EncodedResults, partitions: readonly PartitionRows[]): { results: MatchResult[]; firstLinePlaces: Int32Array } {
+  const matchIds = new TextReader(encoded.matchIds);
+  const detail = new TextReader(encoded.detail);
+  const group = new TextReader(encoded.group);
+  const results: MatchResult[] = [];
+  const firstLinePlaces = new Int32Array(encoded.rule.length);
+  let k = 0;
+  let at = 0;
+  let u = 0;
+  for (let p = 0; p < encoded.partitions; p += 1) {
+    const { statementLines, ledgerEntries } = partitions[p]!;
+    const matches = new Array<Match>(encoded.matchCounts[p]!);
+    for (let j = 0; j < matches.length; j += 1) {
+      firstLinePlaces[k] = encoded.places[at]!;
+      const statementLineIds = new Array<string>(encoded.sizes[2 * k]!);
+      for (let i = 0; i < statementLineIds.length; i += 1) statementLineIds[i] = statementLines[encoded.places[at++]!]!.statementLineId;
+      const ledgerEntryIds = new Array<string>(encoded.sizes[2 * k + 1]!);
+      for (let i = 0; i < ledgerEntryIds.length; i += 1) ledgerEntryIds[i] = ledgerEntries[encoded.places[at++]!]!.entryId;
+      matches[j] = {
+        matchId: matchIds.next()!,
+        ruleId: encoded.ruleIds[encoded.rule[k]!]!,
+        confidence: encoded.confidence[k]!,
+        status: encoded.confirmed[k] === 1 ? 'confirmed' : 'proposed',
+        statementLineIds,
+        ledgerEntryIds,
+      };
+      k += 1;
+    }
+    const unmatched = new Array<UnmatchedItem>(encoded.unmatchedCounts[p]!);
+    for (let j = 0; j < unmatched.length; j += 1) {
+      const ledger = encoded.ledgerSide[u] === 1;
+      const place = encoded.place[u]!;
+      const item: UnmatchedItem = {
+        side: ledger ? 'ledger' : 'statement',
+        id: ledger ? ledgerEntries[place]!.entryId : statementLines[place]!.statementLineId,
+        reason: encoded.reasons[encoded.reason[u]!]! as UnmatchedItem['reason'],
+        ageDays: encoded.age[u]!,
+      };
+      const candidate = encoded.candidate[u]!;
+      if (candidate >= 0) item.candidateId = ledger ? statementLines[candidate]!.statementLineId : ledgerEntries[candidate]!.entryId;
+      const text = detail.next();
+      if (text !== undefined) item.detail = text;
+      const key = group.next();
+      if (key !== undefined) item.group = key;
+      unmatched[j] = item;
+      u += 1;
+    }
+    results.push({ matches, unmatched });
+  }
+  return { results, firstLinePlaces };
+}

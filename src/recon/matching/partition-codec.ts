@@ -31,28 +31,32 @@ export interface CodeColumn {
 class TextWriter {
   private readonly parts: string[] = [];
   private n = 0;
-  readonly lengths: Int32Array;
+  private lengths: Int32Array;
 
+  /** `capacity`: how many values (more grow the column). */
   constructor(capacity: number) {
-    this.lengths = new Int32Array(capacity);
+    this.lengths = new Int32Array(Math.max(16, capacity));
   }
 
   /** False when `value` is neither text nor absent. */
   add(value: unknown): boolean {
+    let length: number;
     if (typeof value === 'string') {
       this.parts.push(value);
-      this.lengths[this.n++] = value.length;
-      return true;
+      length = value.length;
+    } else if (value === undefined || value === null) length = -1;
+    else return false;
+    if (this.n === this.lengths.length) {
+      const grown = new Int32Array(2 * this.lengths.length);
+      grown.set(this.lengths);
+      this.lengths = grown;
     }
-    if (value === undefined || value === null) {
-      this.lengths[this.n++] = -1;
-      return true;
-    }
-    return false;
+    this.lengths[this.n++] = length;
+    return true;
   }
 
   done(): TextColumn {
-    return { text: this.parts.join(''), lengths: this.lengths };
+    return { text: this.parts.join(''), lengths: this.lengths.slice(0, this.n) };
   }
 }
 
@@ -120,8 +124,18 @@ class TextReader {
   }
 }
 
-/** The text of UTF-16 code units. */
+const UTF16 = new TextDecoder('utf-16le');
+
+/** The text of UTF-16 code units (lone surrogates kept: TextDecoder would replace them, so text holding any is made without it). */
 function textOf(codes: Uint16Array): string {
+  let surrogates = false;
+  for (let i = 0; i < codes.length; i += 1) {
+    if ((codes[i]! & 0xf800) === 0xd800) {
+      surrogates = true;
+      break;
+    }
+  }
+  if (!surrogates) return UTF16.decode(codes);
   const parts: string[] = [];
   for (let at = 0; at < codes.length; at += 8192) parts.push(String.fromCharCode.apply(null, codes.subarray(at, at + 8192) as unknown as number[]));
   return parts.join('');
@@ -257,17 +271,32 @@ export function encodePartitions(partitions: readonly PartitionRows[], ruleSet: 
 }
 
 /**
- * The rows back from the columns: each partition's account, currency and rows holding what the
- * matcher reads of them, read by it exactly as the encoded rows are (an absent value and null
- * alike: the matcher takes both as absent).
+ * The rows back from the columns, one partition at a time (REC-PERF-1: a partition's rows are
+ * garbage once it is matched, never all held at once): each partition's account, currency and rows
+ * holding what the matcher reads of them, read by it exactly as the encoded rows are (an absent
+ * value and null alike: the matcher takes both as absent).
  */
-export function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
-  const keys = new TextReader(encoded.keys);
-  const lineText = new TextReader(encoded.lineText);
-  const entryText = new TextReader(encoded.entryText);
-  const partitions: PartitionRows[] = [];
-  let row = 0;
-  for (let p = 0; p < encoded.partitions; p += 1) {
+export class PartitionReader {
+  private readonly keys: TextReader;
+  private readonly lineText: TextReader;
+  private readonly entryText: TextReader;
+  private p = 0;
+  private row = 0;
+
+  constructor(private readonly encoded: EncodedPartitions) {
+    this.keys = new TextReader(encoded.keys);
+    this.lineText = new TextReader(encoded.lineText);
+    this.entryText = new TextReader(encoded.entryText);
+  }
+
+  get count(): number {
+    return this.encoded.partitions;
+  }
+
+  /** The next partition's rows. */
+  next(): PartitionRows {
+    const { encoded, keys, lineText, entryText } = this;
+    const p = this.p++;
     const accountId = keys.next()!;
     const currency = keys.next()!;
     const statementLines = new Array<StatementLine>(encoded.lineCounts[p]!);
@@ -280,9 +309,9 @@ export function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
       const bankReference = lineText.next();
       const customerReference = lineText.next();
       const batchReference = lineText.next();
-      const count = encoded.batchCount[row]!;
-      const index = encoded.batchItem[row]!;
-      row += 1;
+      const count = encoded.batchCount[this.row]!;
+      const index = encoded.batchItem[this.row]!;
+      this.row += 1;
       // Only the fields the matcher reads (rows.ts statementSide).
       statementLines[i] = {
         statementLineId,
@@ -309,9 +338,14 @@ export function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
       // Only the fields the matcher reads (rows.ts ledgerSide).
       ledgerEntries[i] = { entryId, accountId, currency, amount, bookingDate, valueDate, reference } as unknown as LedgerEntry;
     }
-    partitions.push({ accountId, currency, statementLines, ledgerEntries });
+    return { accountId, currency, statementLines, ledgerEntries };
   }
-  return partitions;
+}
+
+/** Every partition's rows (PartitionReader), in order. */
+export function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
+  const reader = new PartitionReader(encoded);
+  return Array.from({ length: reader.count }, () => reader.next());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,77 +412,110 @@ function placesOf(ids: readonly string[]): Map<string, number> {
   return places;
 }
 
-/** The partitions' results (`results[p]` the result of `partitions[p]`, whose rows have unique ids, as the matcher checked) as columns. */
-export function encodeResults(partitions: readonly PartitionRows[], results: readonly MatchResult[]): EncodedResults {
-  let matches = 0;
-  let unmatched = 0;
-  let placeCount = 0;
-  for (const result of results) {
-    matches += result.matches.length;
-    unmatched += result.unmatched.length;
-    for (const m of result.matches) placeCount += m.statementLineIds.length + m.ledgerEntryIds.length;
-  }
-  const ruleCodes = new Map<string, number>();
-  const reasonCodes = new Map<string, number>();
-  const encoded: EncodedResults = {
-    partitions: results.length,
-    matchCounts: new Int32Array(results.length),
-    ruleIds: [],
-    rule: new Int32Array(matches),
-    confidence: new Float64Array(matches),
-    confirmed: new Uint8Array(matches),
-    sizes: new Int32Array(matches * 2),
-    places: new Int32Array(placeCount),
-    matchIds: { text: '', lengths: new Int32Array(0) },
-    unmatchedCounts: new Int32Array(results.length),
-    ledgerSide: new Uint8Array(unmatched),
-    place: new Int32Array(unmatched),
-    reasons: [],
-    reason: new Int32Array(unmatched),
-    age: new Float64Array(unmatched),
-    candidate: new Int32Array(unmatched),
-    detail: { text: '', lengths: new Int32Array(0) },
-    group: { text: '', lengths: new Int32Array(0) },
-  };
-  const matchIds = new TextWriter(matches);
-  const detail = new TextWriter(unmatched);
-  const group = new TextWriter(unmatched);
-  let k = 0;
-  let at = 0;
-  let u = 0;
-  for (let p = 0; p < results.length; p += 1) {
-    const result = results[p]!;
-    const linePlaces = placesOf(partitions[p]!.statementLines.map((line) => line.statementLineId));
-    const entryPlaces = placesOf(partitions[p]!.ledgerEntries.map((entry) => entry.entryId));
-    encoded.matchCounts[p] = result.matches.length;
-    for (const m of result.matches) {
-      encoded.rule[k] = codeOf(ruleCodes, encoded.ruleIds, m.ruleId);
-      encoded.confidence[k] = m.confidence;
-      encoded.confirmed[k] = m.status === 'confirmed' ? 1 : 0;
-      encoded.sizes[2 * k] = m.statementLineIds.length;
-      encoded.sizes[2 * k + 1] = m.ledgerEntryIds.length;
-      for (const id of m.statementLineIds) encoded.places[at++] = linePlaces.get(id)!;
-      for (const id of m.ledgerEntryIds) encoded.places[at++] = entryPlaces.get(id)!;
-      matchIds.add(m.matchId);
-      k += 1;
+/** A growing column of numbers. */
+class Numbers<T extends Int32Array | Float64Array | Uint8Array> {
+  private at = 0;
+  constructor(private array: T) {}
+
+  push(value: number): void {
+    if (this.at === this.array.length) {
+      const grown = new (this.array.constructor as new (length: number) => T)(2 * this.array.length);
+      grown.set(this.array);
+      this.array = grown;
     }
-    encoded.unmatchedCounts[p] = result.unmatched.length;
+    this.array[this.at++] = value;
+  }
+
+  done(): T {
+    return this.array.subarray(0, this.at) as T;
+  }
+}
+
+/**
+ * Partitions' results as columns, added one partition at a time (each with the rows it was matched
+ * from, whose ids are unique, as the matcher checked).
+ */
+export class ResultsWriter {
+  private partitions = 0;
+  private readonly matchCounts = new Numbers(new Int32Array(64));
+  private readonly ruleIds: string[] = [];
+  private readonly ruleCodes = new Map<string, number>();
+  private readonly rule = new Numbers(new Int32Array(1024));
+  private readonly confidence = new Numbers(new Float64Array(1024));
+  private readonly confirmed = new Numbers(new Uint8Array(1024));
+  private readonly sizes = new Numbers(new Int32Array(2048));
+  private readonly places = new Numbers(new Int32Array(4096));
+  private readonly matchIds = new TextWriter(0);
+  private readonly unmatchedCounts = new Numbers(new Int32Array(64));
+  private readonly ledgerSide = new Numbers(new Uint8Array(1024));
+  private readonly place = new Numbers(new Int32Array(1024));
+  private readonly reasons: string[] = [];
+  private readonly reasonCodes = new Map<string, number>();
+  private readonly reason = new Numbers(new Int32Array(1024));
+  private readonly age = new Numbers(new Float64Array(1024));
+  private readonly candidate = new Numbers(new Int32Array(1024));
+  private readonly detail = new TextWriter(0);
+  private readonly group = new TextWriter(0);
+
+  add(partition: PartitionRows, result: MatchResult): void {
+    this.partitions += 1;
+    const linePlaces = placesOf(partition.statementLines.map((line) => line.statementLineId));
+    const entryPlaces = placesOf(partition.ledgerEntries.map((entry) => entry.entryId));
+    this.matchCounts.push(result.matches.length);
+    for (const m of result.matches) {
+      this.rule.push(codeOf(this.ruleCodes, this.ruleIds, m.ruleId));
+      this.confidence.push(m.confidence);
+      this.confirmed.push(m.status === 'confirmed' ? 1 : 0);
+      this.sizes.push(m.statementLineIds.length);
+      this.sizes.push(m.ledgerEntryIds.length);
+      for (const id of m.statementLineIds) this.places.push(linePlaces.get(id)!);
+      for (const id of m.ledgerEntryIds) this.places.push(entryPlaces.get(id)!);
+      this.matchIds.add(m.matchId);
+    }
+    this.unmatchedCounts.push(result.unmatched.length);
     for (const item of result.unmatched) {
       const ledger = item.side === 'ledger';
-      encoded.ledgerSide[u] = ledger ? 1 : 0;
-      encoded.place[u] = (ledger ? entryPlaces : linePlaces).get(item.id)!;
-      encoded.reason[u] = codeOf(reasonCodes, encoded.reasons, item.reason);
-      encoded.age[u] = item.ageDays;
-      encoded.candidate[u] = item.candidateId === undefined ? -1 : (ledger ? linePlaces : entryPlaces).get(item.candidateId)!;
-      detail.add(item.detail);
-      group.add(item.group);
-      u += 1;
+      this.ledgerSide.push(ledger ? 1 : 0);
+      this.place.push((ledger ? entryPlaces : linePlaces).get(item.id)!);
+      this.reason.push(codeOf(this.reasonCodes, this.reasons, item.reason));
+      this.age.push(item.ageDays);
+      this.candidate.push(item.candidateId === undefined ? -1 : (ledger ? linePlaces : entryPlaces).get(item.candidateId)!);
+      this.detail.add(item.detail);
+      this.group.add(item.group);
     }
   }
-  encoded.matchIds = matchIds.done();
-  encoded.detail = detail.done();
-  encoded.group = group.done();
-  return encoded;
+
+  done(): EncodedResults {
+    // Each column its own buffer (they are transferred).
+    const own = <T extends Int32Array | Float64Array | Uint8Array>(column: Numbers<T>): T => column.done().slice() as T;
+    return {
+      partitions: this.partitions,
+      matchCounts: own(this.matchCounts),
+      ruleIds: this.ruleIds,
+      rule: own(this.rule),
+      confidence: own(this.confidence),
+      confirmed: own(this.confirmed),
+      sizes: own(this.sizes),
+      places: own(this.places),
+      matchIds: this.matchIds.done(),
+      unmatchedCounts: own(this.unmatchedCounts),
+      ledgerSide: own(this.ledgerSide),
+      place: own(this.place),
+      reasons: this.reasons,
+      reason: own(this.reason),
+      age: own(this.age),
+      candidate: own(this.candidate),
+      detail: this.detail.done(),
+      group: this.group.done(),
+    };
+  }
+}
+
+/** The partitions' results (`results[p]` the result of `partitions[p]`) as columns (ResultsWriter). */
+export function encodeResults(partitions: readonly PartitionRows[], results: readonly MatchResult[]): EncodedResults {
+  const writer = new ResultsWriter();
+  for (let p = 0; p < results.length; p += 1) writer.add(partitions[p]!, results[p]!);
+  return writer.done();
 }
 
 /**

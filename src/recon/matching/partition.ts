@@ -15,7 +15,7 @@ import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } fr
 import { asOfDayNumber, isCompiled, matchPartition, matchSides, type PartitionInput } from './engine';
 import { compileRuleSet, type CompiledRuleSet, type RuleSet } from './rules';
 import { ledgerSide, ledgerSidesInOrder, MatchInputError, type Side, statementSide } from './rows';
-import { decodePartitions, decodeResults, encodePartitions, encodeResults, transferOf, type EncodedPartitions, type EncodedResults } from './partition-codec';
+import { decodeResults, encodePartitions, PartitionReader, ResultsWriter, transferOf, type EncodedPartitions, type EncodedResults } from './partition-codec';
 
 export function partitionKey(row: { accountId: string; currency: string }): string {
   return `${row.accountId}|${row.currency}`;
@@ -382,7 +382,7 @@ export function piecesOf(rows: readonly { statementLines: readonly unknown[]; le
   let sum = 0;
   for (let p = cut; p < rows.length; p += 1) {
     sum += rows[p]!.statementLines.length + rows[p]!.ledgerEntries.length;
-    if (sum * pieces >= total * (ranges.length + 1) || p === rows.length - 1) {
+    if (p === rows.length - 1 || (ranges.length + 1 < pieces && sum * pieces >= total * (ranges.length + 1))) {
       ranges.push([from, p + 1]);
       from = p + 1;
     }
@@ -396,11 +396,16 @@ export function piecesOf(rows: readonly { statementLines: readonly unknown[]; le
  */
 export function matchEncoded(encoded: EncodedPartitions, compiled: CompiledRuleSet): EncodedResults {
   const asOfDay = asOfDayNumber(encoded.asOf);
-  const partitions = decodePartitions(encoded);
-  const results: MatchResult[] = [];
+  const reader = new PartitionReader(encoded);
+  const writer = new ResultsWriter();
   const firstRows: number[] = [];
-  for (const partition of partitions) results.push(matchGroup(partition, undefined, compiled, asOfDay, null, firstRows));
-  return encodeResults(partitions, results);
+  // One partition at a time: its rows are garbage once its result is written (REC-PERF-1: little
+  // for the collector to copy).
+  for (let p = 0; p < reader.count; p += 1) {
+    const partition = reader.next();
+    writer.add(partition, matchGroup(partition, undefined, compiled, asOfDay, null, firstRows));
+  }
+  return writer.done();
 }
 
 /** JSON for one partition (a Distributed Map item or an S3 object); the key travels with it. */

@@ -326,6 +326,9 @@ export function decodeSecondPart(message: StatementPartMessage): {
         };
         visit(message.statementIndexes[row]!, line);
       }
+      // Read once: the columns are let go at once, whoever still holds the message (a thread's last message may be kept).
+      const spent = message as { text?: unknown; numbers?: unknown; statementIndexes?: unknown; otherFields?: unknown };
+      spent.text = spent.numbers = spent.statementIndexes = spent.otherFields = undefined;
     },
   };
 }

@@ -21,13 +21,10 @@ export interface TextColumn {
   lengths: Int32Array;
 }
 
-/** Values as their UTF-16 code units one after the other; lengths[i] is the i-th value's length, -1 for an absent one. */
-export interface CodeColumn {
-  codes: Uint16Array;
-  lengths: Int32Array;
-}
-
-/** Collects a TextColumn (few values, or on a thread where joining them costs nothing that matters). */
+/**
+ * Collects a TextColumn. REC-PERF-1: joining the values once they are all collected cost less, on
+ * the run's thread at 1M rows, than copying each value's code units into a typed array as it comes.
+ */
 class TextWriter {
   private readonly parts: string[] = [];
   private n = 0;
@@ -60,58 +57,15 @@ class TextWriter {
   }
 }
 
-/**
- * Collects a CodeColumn: each value's code units copied as it comes (REC-PERF-1: for millions of
- * short values, copying them while they are at hand costs about a third of joining them after).
- */
-class CodeWriter {
-  private codes: Uint16Array;
-  private at = 0;
-  private n = 0;
-  readonly lengths: Int32Array;
-
-  constructor(capacity: number, codes: number) {
-    this.lengths = new Int32Array(capacity);
-    this.codes = new Uint16Array(Math.max(16, codes));
-  }
-
-  /** False when `value` is neither text nor absent. */
-  add(value: unknown): boolean {
-    if (typeof value === 'string') {
-      const length = value.length;
-      const at = this.at;
-      if (at + length > this.codes.length) {
-        const grown = new Uint16Array(Math.max(2 * this.codes.length, at + length));
-        grown.set(this.codes.subarray(0, at));
-        this.codes = grown;
-      }
-      const codes = this.codes;
-      for (let i = 0; i < length; i += 1) codes[at + i] = value.charCodeAt(i);
-      this.at = at + length;
-      this.lengths[this.n++] = length;
-      return true;
-    }
-    if (value === undefined || value === null) {
-      this.lengths[this.n++] = -1;
-      return true;
-    }
-    return false;
-  }
-
-  done(): CodeColumn {
-    return { codes: this.codes.subarray(0, this.at), lengths: this.lengths };
-  }
-}
-
-/** The values of a TextColumn or CodeColumn, in order. */
+/** The values of a TextColumn, in order. */
 class TextReader {
   private readonly text: string;
   private readonly lengths: Int32Array;
   private at = 0;
   private i = 0;
 
-  constructor(column: TextColumn | CodeColumn) {
-    this.text = 'text' in column ? column.text : textOf(column.codes);
+  constructor(column: TextColumn) {
+    this.text = column.text;
     this.lengths = column.lengths;
   }
 
@@ -122,23 +76,6 @@ class TextReader {
     this.at = start + length;
     return this.text.slice(start, this.at);
   }
-}
-
-const UTF16 = new TextDecoder('utf-16le');
-
-/** The text of UTF-16 code units (lone surrogates kept: TextDecoder would replace them, so text holding any is made without it). */
-function textOf(codes: Uint16Array): string {
-  let surrogates = false;
-  for (let i = 0; i < codes.length; i += 1) {
-    if ((codes[i]! & 0xf800) === 0xd800) {
-      surrogates = true;
-      break;
-    }
-  }
-  if (!surrogates) return UTF16.decode(codes);
-  const parts: string[] = [];
-  for (let at = 0; at < codes.length; at += 8192) parts.push(String.fromCharCode.apply(null, codes.subarray(at, at + 8192) as unknown as number[]));
-  return parts.join('');
 }
 
 /** The statement line fields the matcher reads, as text, in column order. */
@@ -156,12 +93,12 @@ export interface EncodedPartitions {
   lineCounts: Int32Array;
   entryCounts: Int32Array;
   /** Per line, LINE_TEXT values: statementLineId, amount, bookingDate, valueDate, endToEndId, bankReference, customerReference, batchReference. */
-  lineText: CodeColumn;
+  lineText: TextColumn;
   /** Per line, as statementSide reads them: batchItemCount (0: none) and batchItem.index (0: none). */
   batchCount: Int32Array;
   batchItem: Int32Array;
   /** Per entry, ENTRY_TEXT values: entryId, amount, bookingDate, valueDate, reference. */
-  entryText: CodeColumn;
+  entryText: TextColumn;
 }
 
 /** The partitions' rows as the encoder reads them: each partition's account, currency and rows. */
@@ -180,17 +117,9 @@ export function rowsOf(encoded: EncodedPartitions): number {
 }
 
 export function transferOf(encoded: EncodedPartitions): ArrayBuffer[] {
-  return [
-    encoded.keys.lengths,
-    encoded.lineCounts,
-    encoded.entryCounts,
-    encoded.lineText.codes,
-    encoded.lineText.lengths,
-    encoded.batchCount,
-    encoded.batchItem,
-    encoded.entryText.codes,
-    encoded.entryText.lengths,
-  ].map((array) => array.buffer as ArrayBuffer);
+  return [encoded.keys.lengths, encoded.lineCounts, encoded.entryCounts, encoded.lineText.lengths, encoded.batchCount, encoded.batchItem, encoded.entryText.lengths].map(
+    (array) => array.buffer as ArrayBuffer,
+  );
 }
 
 /** batchItemCount as statementSide takes it. */
@@ -220,10 +149,10 @@ export function encodePartitions(partitions: readonly PartitionRows[], ruleSet: 
   const keys = new TextWriter(partitions.length * 2);
   const lineCounts = new Int32Array(partitions.length);
   const entryCounts = new Int32Array(partitions.length);
-  const lineText = new CodeWriter(lines * LINE_TEXT, lines * 96);
+  const lineText = new TextWriter(lines * LINE_TEXT);
   const batchCount = new Int32Array(lines);
   const batchItem = new Int32Array(lines);
-  const entryText = new CodeWriter(entries * ENTRY_TEXT, entries * 48);
+  const entryText = new TextWriter(entries * ENTRY_TEXT);
   let row = 0;
   for (let p = 0; p < partitions.length; p += 1) {
     const partition = partitions[p]!;

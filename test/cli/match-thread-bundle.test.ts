@@ -1,8 +1,9 @@
 /**
  * REC-PERF-1: the matcher's helper thread (src/adapters/embedded/recon-match.thread.ts) has its own
  * prebuilt bundle, and `reconcile` through bin/ledgerline.js with statements large enough to match on
- * two threads uses it, and writes the same bytes from the bundle, from the TypeScript sources and
- * with every command on one thread (LEDGERLINE_MAIN_THREAD=1). (A fault the matcher meets in the
+ * two threads, asked to (LEDGERLINE_MATCH_THREAD=1), uses it, and writes the same bytes from the
+ * bundle, from the TypeScript sources, with every command on one thread (LEDGERLINE_MAIN_THREAD=1)
+ * and without the matcher's thread. (A fault the matcher meets in the
  * helper thread's range: test/adapters/embedded/recon-match-thread.test.ts; the statement and ledger
  * readers let none through from files.)
  */
@@ -35,7 +36,12 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const WAYS = { bundle: { LEDGERLINE_FROM_SOURCE: '0' }, sources: { LEDGERLINE_FROM_SOURCE: '1' }, 'one thread': { LEDGERLINE_FROM_SOURCE: '0', LEDGERLINE_MAIN_THREAD: '1' } };
+const WAYS = {
+  bundle: { LEDGERLINE_FROM_SOURCE: '0', LEDGERLINE_MATCH_THREAD: '1' },
+  sources: { LEDGERLINE_FROM_SOURCE: '1', LEDGERLINE_MATCH_THREAD: '1' },
+  'one thread': { LEDGERLINE_FROM_SOURCE: '0', LEDGERLINE_MATCH_THREAD: '1', LEDGERLINE_MAIN_THREAD: '1' },
+  'match thread off': { LEDGERLINE_FROM_SOURCE: '0' },
+};
 const HELPER = /matched \d+ partition\(s\), \d+ row\(s\), on a helper thread/;
 
 function run(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -63,8 +69,8 @@ it('reconcile matching on two threads writes the same bytes from the bundle, the
     const out = join(dir, `out-${way.replace(' ', '-')}`);
     const result = await run(['reconcile', '--statement', join(dir, 'statement.sta'), '--ledger', join(dir, 'ledger.csv'), '--out', out, '--as-of', '2025-06-30'], env);
     expect({ way, status: result.status }).toEqual({ way, status: 0 });
-    // The helper thread matched part of the run, except on one thread.
-    expect({ way, helper: HELPER.test(result.stderr) }).toEqual({ way, helper: way !== 'one thread' });
+    // The helper thread matched part of the run, only when asked, and never on one thread.
+    expect({ way, helper: HELPER.test(result.stderr) }).toEqual({ way, helper: way === 'bundle' || way === 'sources' });
     results[way] = Object.fromEntries(
       ['matches.csv', 'exceptions.csv', 'summary.json', 'audit.ndjson'].map((file) => [
         file,
@@ -78,4 +84,5 @@ it('reconcile matching on two threads writes the same bytes from the bundle, the
   const comparable = (files: Record<string, string>): Record<string, string> => ({ ...files, 'audit.ndjson': files['audit.ndjson']!.replace(/"(at|elapsedMs)":("[^"]*"|\d+)/g, '"$1":0') });
   expect(comparable(results.sources!)).toEqual(comparable(results.bundle!));
   expect(comparable(results['one thread']!)).toEqual(comparable(results.bundle!));
+  expect(comparable(results['match thread off']!)).toEqual(comparable(results.bundle!));
 });

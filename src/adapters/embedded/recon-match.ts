@@ -6,9 +6,12 @@
  * fault as matchAllInLineOrder on one thread.
  *
  * The thread is started when the run starts (startRunMatcher), so loading it and compiling the rule
- * set overlap the statements' parse; it holds the process only while a range is awaited. Runs with
- * small statement files, runs of fewer than MATCH_THREAD_MIN_ROWS rows and every run with
- * LEDGERLINE_MAIN_THREAD=1 (every command on one thread) match on the run's thread alone.
+ * set overlap the statements' parse; it holds the process only while the run waits for it. It is
+ * used only with LEDGERLINE_MATCH_THREAD=1 (for now: measured at 1M rows while the machine's
+ * second core was busy with other work, matching took longer on two threads than on one, see
+ * startRunMatcher), and never with LEDGERLINE_MAIN_THREAD=1 (every command on one thread); runs
+ * with small statement files and runs of fewer than MATCH_THREAD_MIN_ROWS rows match on the run's
+ * thread alone.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,9 +119,15 @@ export function startMatchThread(rules: RuleSet, options: MatchThreadOptions = {
   return { matcher, stop };
 }
 
-/** The matcher of a run over these statement files: on two threads when they hold MATCH_THREAD_MIN_BYTES or more, never with LEDGERLINE_MAIN_THREAD=1; else none. */
+/**
+ * The matcher of a run over these statement files: on two threads with LEDGERLINE_MATCH_THREAD=1
+ * when they hold MATCH_THREAD_MIN_BYTES or more, never with LEDGERLINE_MAIN_THREAD=1; else none
+ * (the run matches on its own thread). REC-PERF-1: opt-in until measured on a quiet machine; at 1M
+ * MT940 and camt.053 rows with the second core busy elsewhere, the run's thread spent longer
+ * encoding its share for the helper than it saved.
+ */
 export function startRunMatcher(statementFiles: readonly string[], rules: RuleSet, env: NodeJS.ProcessEnv = process.env, options: MatchThreadOptions = {}): MatchThread | undefined {
-  if (env.LEDGERLINE_MAIN_THREAD === '1') return undefined;
+  if (env.LEDGERLINE_MAIN_THREAD === '1' || env.LEDGERLINE_MATCH_THREAD !== '1') return undefined;
   let bytes = 0;
   for (const file of statementFiles) {
     try {

@@ -215,7 +215,7 @@ async function reconcileLocked(setup: RunSetup): Promise<ReconcileOutcome> {
   const ledgerPath = 'file' in options.ledger ? options.ledger.file : undefined;
   const stateLedger = 'stateDir' in options.ledger ? options.ledger : undefined;
   const ledgerFile = ledgerPath !== undefined ? startFileLedgerSource(ledgerPath) : undefined;
-  // REC-PERF-1: large statements are matched on two threads; the matcher's thread loads meanwhile.
+  // REC-PERF-1: large statements are matched on two threads when asked (LEDGERLINE_MATCH_THREAD=1); the matcher's thread loads meanwhile.
   const matchThread = startRunMatcher(options.statements, setup.rules, process.env, { progress });
   try {
     /** The ledger source, or the run stopped: a bad ledger quarantined (RejectedInputError), a missing one a usage error. */

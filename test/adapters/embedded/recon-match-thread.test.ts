@@ -2,7 +2,8 @@
  * REC-PERF-1: the matcher's helper thread (src/adapters/embedded/recon-match.ts, recon-match.thread.ts)
  * answers as matchAllInLineOrder on one thread: the same result (JSON, field order included) and the
  * same first fault (class and message), whichever thread meets it. The thread ends once the run's
- * matching is done; LEDGERLINE_MAIN_THREAD=1 and small statement files never start it.
+ * matching is done; a run starts it with LEDGERLINE_MATCH_THREAD=1 only, never with
+ * LEDGERLINE_MAIN_THREAD=1 nor for small statement files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,16 +80,18 @@ it('the thread ends after the run is matched; the matcher then matches here alon
   threaded.stop();
 });
 
-it('starts for large statement files only, and never with LEDGERLINE_MAIN_THREAD=1', () => {
+it('starts with LEDGERLINE_MATCH_THREAD=1 for large statement files only, and never with LEDGERLINE_MAIN_THREAD=1', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recon-match-'));
   try {
     const small = join(dir, 'small.sta');
     const large = join(dir, 'large.sta');
     writeFileSync(small, 'x');
     writeFileSync(large, Buffer.alloc(MATCH_THREAD_MIN_BYTES));
-    expect(startRunMatcher([small, join(dir, 'missing.sta')], rules, {})).toBeUndefined();
-    expect(startRunMatcher([large], rules, { LEDGERLINE_MAIN_THREAD: '1' })).toBeUndefined();
-    const started = startRunMatcher([large], rules, {});
+    const on = { LEDGERLINE_MATCH_THREAD: '1' };
+    expect(startRunMatcher([small, join(dir, 'missing.sta')], rules, on)).toBeUndefined();
+    expect(startRunMatcher([large], rules, { ...on, LEDGERLINE_MAIN_THREAD: '1' })).toBeUndefined();
+    expect(startRunMatcher([large], rules, {})).toBeUndefined();
+    const started = startRunMatcher([large], rules, on);
     expect(started).toBeDefined();
     started!.stop();
   } finally {

@@ -7,15 +7,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseSecondPart, type SplitPlan } from '../../recon/parsers/parts';
-import { encodeSecondPart, type StatementPartFailure } from '../../recon/parsers/part-transfer';
+import { SecondPartWriter, type StatementPartFailure } from '../../recon/parsers/part-transfer';
 
 const { plan } = workerData as { plan: SplitPlan };
+const writer = new SecondPartWriter();
 
-parseSecondPart(plan).then(
-  (part) => {
+parseSecondPart(plan, writer).then(
+  (state) => {
     let encoded;
     try {
-      encoded = encodeSecondPart(part);
+      encoded = writer.finish(state);
     } catch {
       parentPort!.postMessage({ type: 'statement-part-failure' } satisfies StatementPartFailure);
       return;

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import type { ParsedStatementFile, StatementFormat } from '../../recon/types';
 import { parseStatementFile, type StatementParseOptions } from '../../recon/parsers';
-import { joinParts, parseFirstPart, parseSecondPart, planSplit, type SecondPart, type SplitPlan } from '../../recon/parsers/parts';
-import { decodeSecondPart, encodeSecondPart, isStatementPartThreadMessage } from '../../recon/parsers/part-transfer';
+import { joinParts, parseFirstPart, parseSecondPart, planSplit, type SplitPlan } from '../../recon/parsers/parts';
+import { decodeSecondPart, isStatementPartThreadMessage, SecondPartWriter } from '../../recon/parsers/part-transfer';
 import { nextMessage, startThread } from './threads';
 
 export const STATEMENT_PART_THREAD = join(__dirname, 'statement-part.thread.ts');
@@ -66,13 +66,16 @@ export const secondPartOnThread: SecondPartParser = (plan) => {
 };
 
 /** The second part on this thread, through the same message (for a caller without threads). */
-export const secondPartHere: SecondPartParser = (plan) => ({
-  part: parseSecondPart(plan).then(
-    (part: SecondPart) => decodeSecondPart(encodeSecondPart(part).message),
-    () => undefined,
-  ),
-  stop: () => undefined,
-});
+export const secondPartHere: SecondPartParser = (plan) => {
+  const writer = new SecondPartWriter();
+  return {
+    part: parseSecondPart(plan, writer).then(
+      (state) => decodeSecondPart(writer.finish(state).message),
+      () => undefined,
+    ),
+    stop: () => undefined,
+  };
+};
 
 /**
  * The file parsed by two parts when `plan` allows it and they meet, else undefined (never an error:

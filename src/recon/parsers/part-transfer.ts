@@ -1,5 +1,5 @@
 /**
- * REC-PERF-1: a statement file's second part (./parts.ts SecondPart) as one compact message from the
+ * REC-PERF-1: a statement file's second part (./parts.ts parseSecondPart) as one compact message from the
  * helper thread that parsed it to the run's thread. A structured clone of half a million
  * StatementLine objects costs seconds on both sides; each field travels as a column instead:
  *
@@ -10,13 +10,14 @@
  * - number fields (batchItemCount, batchItem, position.line): a Float64Array, NaN for absent.
  * - otherFields (rare: MT940 bank-specific fields): only the rows that have them, as they are.
  *
- * The typed arrays' buffers are transferred, not copied. decodeSecondPart rebuilds every line with
+ * SecondPartWriter writes each line into the columns as the reader gives it (the helper thread never
+ * holds the part's lines). The typed arrays' buffers are transferred, not copied. decodeSecondPart rebuilds every line with
  * the shape finishLine gives (./common.ts: every field present, in its order, absent ones
  * undefined), so the result is the one-thread parse's (test/recon/parsers/parts.test.ts).
  */
 import type { StatementLine } from '../types';
-import type { StatementSummary } from './common';
-import type { PartState, SecondPart } from './parts';
+import type { StatementSink, StatementSummary } from './common';
+import type { PartState } from './parts';
 
 /** Distinct texts a shared column may hold; a column with more goes joined. */
 const MAX_SHARED = 1 << 16;
@@ -92,34 +93,35 @@ const JOINED: ReadonlySet<TextFieldName> = new Set(['statementLineId', 'amount',
 
 /** One text column being written, row by row: shared while its distinct texts are few, else joined. */
 class TextColumnWriter {
-  private tags: Uint8Array | undefined;
+  private rows = 0;
+  private tags: number[] | undefined;
   private ids: Map<string, number> | undefined;
   private texts: string[] = [];
-  private index: Uint32Array | undefined;
+  private index: number[] | undefined;
   private parts: string[] = [];
   private length = 0;
   private readonly pieces: string[] = [];
   private readonly firstRows: number[] = [0];
-  private ends: Uint32Array | undefined;
+  private ends: number[] | undefined;
 
-  constructor(
-    private readonly rows: number,
-    joined: boolean,
-  ) {
-    if (joined) this.ends = new Uint32Array(rows);
+  constructor(joined: boolean) {
+    if (joined) this.ends = [];
     else {
       this.ids = new Map();
-      this.index = new Uint32Array(rows);
+      this.index = [];
     }
   }
 
-  add(row: number, value: string | null | undefined): void {
+  add(value: string | null | undefined): void {
+    const row = this.rows++;
     let text: string;
-    if (typeof value === 'string') text = value;
-    else {
+    if (typeof value === 'string') {
+      text = value;
+      if (this.tags !== undefined) this.tags.push(TEXT);
+    } else {
       if (value !== undefined && value !== null) throw new Error('a statement line field is not text');
-      this.tags ??= new Uint8Array(this.rows).fill(TEXT);
-      this.tags[row] = value === null ? NULL : ABSENT;
+      this.tags ??= new Array<number>(row).fill(TEXT);
+      this.tags.push(value === null ? NULL : ABSENT);
       text = '';
     }
     const ids = this.ids;
@@ -135,7 +137,7 @@ class TextColumnWriter {
         this.texts.push(text);
         ids.set(text, id);
       }
-      this.index![row] = id;
+      this.index!.push(id);
       return;
     }
     this.join(row, text);
@@ -147,7 +149,7 @@ class TextColumnWriter {
     this.ids = undefined;
     this.index = undefined;
     this.texts = [];
-    this.ends = new Uint32Array(this.rows);
+    this.ends = [];
     for (let row = 0; row < rows; row += 1) this.join(row, texts[index![row]!]!);
   }
 
@@ -160,14 +162,15 @@ class TextColumnWriter {
     }
     this.parts.push(text);
     this.length += text.length;
-    this.ends![row] = this.length;
+    this.ends!.push(this.length);
   }
 
   finish(): TextColumn {
-    if (this.index !== undefined) return { tags: this.tags, texts: this.texts, index: this.index, pieces: undefined, firstRows: undefined, ends: undefined };
+    const tags = this.tags === undefined ? undefined : Uint8Array.from(this.tags);
+    if (this.index !== undefined) return { tags, texts: this.texts, index: Uint32Array.from(this.index), pieces: undefined, firstRows: undefined, ends: undefined };
     this.pieces.push(this.parts.join(''));
     this.parts = [];
-    return { tags: this.tags, texts: undefined, index: undefined, pieces: this.pieces, firstRows: this.firstRows, ends: this.ends };
+    return { tags, texts: undefined, index: undefined, pieces: this.pieces, firstRows: this.firstRows, ends: Uint32Array.from(this.ends!) };
   }
 }
 
@@ -181,55 +184,80 @@ function checkShape(line: StatementLine): void {
   if (item !== undefined && (typeof item.index !== 'number' || typeof item.of !== 'number')) throw new Error('a batch item of an unexpected shape');
 }
 
-/** The second part as one message, and the buffers to transfer with it. */
-export function encodeSecondPart(part: SecondPart): { message: StatementPartMessage; transfer: ArrayBuffer[] } {
-  const lines = part.lines;
-  const rows = lines.length;
-  const w = {} as Record<TextFieldName, TextColumnWriter>;
-  for (const field of TEXT_FIELDS) w[field] = new TextColumnWriter(rows, JOINED.has(field));
-  const batchItemCount = new Float64Array(rows);
-  const batchIndex = new Float64Array(rows);
-  const batchOf = new Float64Array(rows);
-  const lineNumbers = new Float64Array(rows);
-  const otherFields: StatementPartMessage['otherFields'] = [];
-  for (let row = 0; row < rows; row += 1) {
-    const line = lines[row]!;
+/**
+ * The second part's sink: each line is written into the columns as the reader gives it, so the
+ * helper thread never holds the part's lines (they die young, in the cheap collections), and
+ * `finish` makes the message.
+ */
+export class SecondPartWriter implements StatementSink {
+  private rows = 0;
+  private readonly w = {} as Record<TextFieldName, TextColumnWriter>;
+  private readonly statementIndexes: number[] = [];
+  private readonly batchItemCount: number[] = [];
+  private readonly batchIndex: number[] = [];
+  private readonly batchOf: number[] = [];
+  private readonly lineNumbers: number[] = [];
+  private readonly otherFields: StatementPartMessage['otherFields'] = [];
+  private readonly summaries: StatementSummary[] = [];
+
+  constructor() {
+    for (const field of TEXT_FIELDS) this.w[field] = new TextColumnWriter(JOINED.has(field));
+  }
+
+  line(statementIndex: number, line: StatementLine): void {
     checkShape(line);
-    w.statementLineId.add(row, line.statementLineId);
-    w.format.add(row, line.format);
-    w.statementId.add(row, line.statementId);
-    w.accountId.add(row, line.accountId);
-    w.currency.add(row, line.currency);
-    w.amount.add(row, line.amount);
-    w.bookingDate.add(row, line.bookingDate);
-    w.valueDate.add(row, line.valueDate);
-    w.endToEndId.add(row, line.endToEndId);
-    w.bankReference.add(row, line.bankReference);
-    w.customerReference.add(row, line.customerReference);
-    w.remittanceInformation.add(row, line.remittanceInformation);
-    w.counterparty.add(row, line.counterparty);
-    w.typeCode.add(row, line.typeCode);
-    w.status.add(row, line.status);
-    w.batchReference.add(row, line.batchReference);
-    w.batchFault.add(row, line.batchFault);
-    w.file.add(row, line.position.file);
-    w.element.add(row, line.position.element);
-    batchItemCount[row] = line.batchItemCount ?? Number.NaN;
-    batchIndex[row] = line.batchItem?.index ?? Number.NaN;
-    batchOf[row] = line.batchItem?.of ?? Number.NaN;
-    lineNumbers[row] = line.position.line ?? Number.NaN;
-    if (line.otherFields !== undefined) otherFields.push({ row, fields: line.otherFields });
+    const w = this.w;
+    const row = this.rows++;
+    this.statementIndexes.push(statementIndex);
+    w.statementLineId.add(line.statementLineId);
+    w.format.add(line.format);
+    w.statementId.add(line.statementId);
+    w.accountId.add(line.accountId);
+    w.currency.add(line.currency);
+    w.amount.add(line.amount);
+    w.bookingDate.add(line.bookingDate);
+    w.valueDate.add(line.valueDate);
+    w.endToEndId.add(line.endToEndId);
+    w.bankReference.add(line.bankReference);
+    w.customerReference.add(line.customerReference);
+    w.remittanceInformation.add(line.remittanceInformation);
+    w.counterparty.add(line.counterparty);
+    w.typeCode.add(line.typeCode);
+    w.status.add(line.status);
+    w.batchReference.add(line.batchReference);
+    w.batchFault.add(line.batchFault);
+    w.file.add(line.position.file);
+    w.element.add(line.position.element);
+    this.batchItemCount.push(line.batchItemCount ?? Number.NaN);
+    this.batchIndex.push(line.batchItem?.index ?? Number.NaN);
+    this.batchOf.push(line.batchItem?.of ?? Number.NaN);
+    this.lineNumbers.push(line.position.line ?? Number.NaN);
+    if (line.otherFields !== undefined) this.otherFields.push({ row, fields: line.otherFields });
   }
-  const text = {} as Record<TextFieldName, TextColumn>;
-  for (const field of TEXT_FIELDS) text[field] = w[field].finish();
-  const numbers: Record<NumberFieldName, Float64Array> = { batchItemCount, batchIndex, batchOf, line: lineNumbers };
-  const statementIndexes = Uint32Array.from(part.statementIndexes);
-  const transfer: ArrayBuffer[] = [statementIndexes.buffer as ArrayBuffer];
-  for (const column of Object.values(text)) {
-    for (const array of [column.tags, column.index, column.ends]) if (array) transfer.push(array.buffer as ArrayBuffer);
+
+  statement(summary: StatementSummary): void {
+    this.summaries.push(summary);
   }
-  for (const column of Object.values(numbers)) transfer.push(column.buffer as ArrayBuffer);
-  return { message: { type: 'statement-part', state: part.state, summaries: part.summaries, rows, statementIndexes, text, numbers, otherFields }, transfer };
+
+  /** The part as one message (its reader started at `state`), and the buffers to transfer with it. */
+  finish(state: PartState): { message: StatementPartMessage; transfer: ArrayBuffer[] } {
+    const text = {} as Record<TextFieldName, TextColumn>;
+    for (const field of TEXT_FIELDS) text[field] = this.w[field].finish();
+    const numbers: Record<NumberFieldName, Float64Array> = {
+      batchItemCount: Float64Array.from(this.batchItemCount),
+      batchIndex: Float64Array.from(this.batchIndex),
+      batchOf: Float64Array.from(this.batchOf),
+      line: Float64Array.from(this.lineNumbers),
+    };
+    const statementIndexes = Uint32Array.from(this.statementIndexes);
+    const transfer: ArrayBuffer[] = [statementIndexes.buffer as ArrayBuffer];
+    for (const column of Object.values(text)) {
+      for (const array of [column.tags, column.index, column.ends]) if (array) transfer.push(array.buffer as ArrayBuffer);
+    }
+    for (const column of Object.values(numbers)) transfer.push(column.buffer as ArrayBuffer);
+    const message: StatementPartMessage = { type: 'statement-part', state, summaries: this.summaries, rows: this.rows, statementIndexes, text, numbers, otherFields: this.otherFields };
+    return { message, transfer };
+  }
 }
 
 /** A text column as the run's thread reads it (see ledger-file-transfer's ReadColumn). */

@@ -160,31 +160,24 @@ async function countBefore(plan: SplitPlan): Promise<PartState> {
   return { statements: counts.statements, line: counts.lines, blockType: counts.blockType, terminated: true };
 }
 
-/** The second part as its reader gave it: each line with its statement's index, and the statements it completed. */
-export interface SecondPart {
-  /** Where its reader started (the first part's reader must stand there at the cut). */
-  state: PartState;
-  lines: StatementLine[];
-  statementIndexes: number[];
-  summaries: StatementSummary[];
-}
-
-/** Parses the file from the cut to its end, its reader standing where the whole file's would. Throws on any fault. */
-export async function parseSecondPart(plan: SplitPlan): Promise<SecondPart> {
+/**
+ * Parses the file from the cut to its end into `sink`, its reader standing where the whole file's
+ * would; returns where it started. Throws on any fault.
+ */
+export async function parseSecondPart(plan: SplitPlan, sink: StatementSink): Promise<PartState> {
   const state = await countBefore(plan);
-  const lines: StatementLine[] = [];
-  const statementIndexes: number[] = [];
-  const summaries: StatementSummary[] = [];
-  const sink: StatementSink = {
+  let written = 0;
+  const counted: StatementSink = {
     line(index, line) {
-      statementIndexes.push(index);
-      lines.push(line);
+      written += 1;
+      sink.line(index, line);
     },
     statement(summary) {
-      summaries.push(summary);
+      written += 1;
+      sink.statement(summary);
     },
   };
-  const { parser, state: standing } = partParser(plan, contextOf(plan), sink, state);
+  const { parser, state: standing } = partParser(plan, contextOf(plan), counted, state);
   const decoder = partDecoder(plan);
   if (plan.primer > 0) {
     // camt: the Document, the message root and the group header, as the whole file's reader read them.
@@ -197,7 +190,7 @@ export async function parseSecondPart(plan: SplitPlan): Promise<SecondPart> {
     } finally {
       await handle.close();
     }
-    if (!sameState(standing(), state) || lines.length > 0 || summaries.length > 0) throw new Error('the head does not end between statements');
+    if (!sameState(standing(), state) || written > 0) throw new Error('the head does not end between statements');
   }
   let read = 0;
   for await (const chunk of createReadStream(plan.path, { start: plan.offset, highWaterMark: PART_CHUNK }) as AsyncIterable<Buffer>) {
@@ -209,7 +202,7 @@ export async function parseSecondPart(plan: SplitPlan): Promise<SecondPart> {
   const rest = decoder.end();
   if (rest.length > 0) parser.push(rest);
   parser.end();
-  return { state, lines, statementIndexes, summaries };
+  return state;
 }
 
 /** The first part, read by the run's thread, with the whole file's hash. */

@@ -271,12 +271,6 @@ export class PartitionReader {
   }
 }
 
-/** Every partition's rows (PartitionReader), in order. */
-export function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
-  const reader = new PartitionReader(encoded);
-  return Array.from({ length: reader.count }, () => reader.next());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Results
 
@@ -440,16 +434,9 @@ export class ResultsWriter {
   }
 }
 
-/** The partitions' results (`results[p]` the result of `partitions[p]`) as columns (ResultsWriter). */
-export function encodeResults(partitions: readonly PartitionRows[], results: readonly MatchResult[]): EncodedResults {
-  const writer = new ResultsWriter();
-  for (let p = 0; p < results.length; p += 1) writer.add(partitions[p]!, results[p]!);
-  return writer.done();
-}
-
 /**
  * The partitions' results from their columns, ids read from `partitions` (the rows the encoded
- * ones were made from, in the same order): equal to the results encodeResults was given, their
+ * ones were made from, in the same order): equal to the results a ResultsWriter was given, their
  * objects' fields in the same order; firstLinePlaces[k] is the place of the k-th match's first line.
  */
 export function decodeResults(encoded: EncodedResults, partitions: readonly PartitionRows[]): { results: MatchResult[]; firstLinePlaces: Int32Array } {

@@ -11,7 +11,22 @@ import fc from 'fast-check';
 import { defaultRuleSet, generateLabelledSet, MatchInputError } from '../../../src/recon/matching';
 import { compileRuleSet } from '../../../src/recon/matching/rules';
 import { matchAll, matchAllInLineOrder, matchAllShared, matchEncoded, piecesOf, splitPlan, type MatchElsewhere } from '../../../src/recon/matching/partition';
-import { decodePartitions, decodeResults, encodePartitions, encodeResults, resultsTransferOf, transferOf } from '../../../src/recon/matching/partition-codec';
+import {
+  decodeResults,
+  encodePartitions,
+  PartitionReader,
+  ResultsWriter,
+  resultsTransferOf,
+  transferOf,
+  type EncodedPartitions,
+  type PartitionRows,
+} from '../../../src/recon/matching/partition-codec';
+
+/** Every partition's rows, in order. */
+function decodePartitions(encoded: EncodedPartitions): PartitionRows[] {
+  const reader = new PartitionReader(encoded);
+  return Array.from({ length: reader.count }, () => reader.next());
+}
 import { faultAnswer, faultOf } from '../../../src/adapters/embedded/recon-match';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';
 
@@ -270,7 +285,9 @@ describe('partition codec', () => {
           });
         });
         const results = partitions.map((p) => matchAll(p.statementLines, p.ledgerEntries, defaultRuleSet(), run.asOf));
-        const encodedResults = encodeResults(partitions, results);
+        const writer = new ResultsWriter();
+        results.forEach((result, p) => writer.add(partitions[p]!, result));
+        const encodedResults = writer.done();
         const back = decodeResults(structuredClone(encodedResults, { transfer: resultsTransferOf(encodedResults) }), partitions);
         expect(JSON.stringify(back.results)).toBe(JSON.stringify(results));
         expect([...back.firstLinePlaces]).toEqual(results.flatMap((r, p) => r.matches.map((m) => partitions[p]!.statementLines.findIndex((l) => l.statementLineId === m.statementLineIds[0]))));

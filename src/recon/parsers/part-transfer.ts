@@ -103,6 +103,8 @@ class TextColumnWriter {
   private readonly pieces: string[] = [];
   private readonly firstRows: number[] = [0];
   private ends: number[] | undefined;
+  private lastText: string | undefined;
+  private lastId = 0;
 
   constructor(joined: boolean) {
     if (joined) this.ends = [];
@@ -126,6 +128,11 @@ class TextColumnWriter {
     }
     const ids = this.ids;
     if (ids !== undefined) {
+      // Consecutive lines repeat their statement's values (the reader hands out one string for them).
+      if (text === this.lastText) {
+        this.index!.push(this.lastId);
+        return;
+      }
       let id = ids.get(text);
       if (id === undefined) {
         if (this.texts.length === MAX_SHARED) {
@@ -138,6 +145,8 @@ class TextColumnWriter {
         ids.set(text, id);
       }
       this.index!.push(id);
+      this.lastText = text;
+      this.lastId = id;
       return;
     }
     this.join(row, text);

@@ -1,10 +1,10 @@
 /**
  * REC-PERF-1: the statement's helper thread (src/adapters/embedded/statement-part.thread.ts) has its
  * own prebuilt bundle, and `reconcile` through bin/ledgerline.js writes byte-identical results with a
- * camt.053 or MT940 statement big enough to be parsed by two threads: from the bundle, from the
- * TypeScript sources, and with every command on one thread (LEDGERLINE_MAIN_THREAD=1). A bad big
- * statement (a fault in its second part) fails the same way in all three, quarantined, with the same
- * exit status, message and reason.
+ * camt.053 statement big enough to be parsed by two threads (and an MT940 one, which stays on one
+ * thread): from the bundle, from the TypeScript sources, and with every command on one thread
+ * (LEDGERLINE_MAIN_THREAD=1). A bad big camt.053 statement (a fault in its second part) fails the
+ * same way in all three, quarantined, with the same exit status, message and reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -38,10 +38,11 @@ beforeAll(async () => {
     const rows = set.ledgerEntries.map((e) => [e.entryId, e.accountId, e.currency, e.amount, e.bookingDate, e.valueDate, csv(e.reference), csv(e.description)].join(','));
     writeFileSync(join(dir, name), `${header}${rows.join('\n')}\n`);
   }
-  // A bad amount in the second part (three quarters into the file).
-  const bytes = readFileSync(join(dir, 'statement.sta'));
-  const at = bytes.indexOf(':61:', Math.floor(bytes.length * 0.75));
-  writeFileSync(join(dir, 'bad-statement.sta'), Buffer.concat([bytes.subarray(0, at), Buffer.from(':61:2506100610C1,005NTRFNONREF//X\n'), bytes.subarray(at)]));
+  // An amount with more decimals than its currency has, in the second part (three quarters into the file).
+  const bytes = readFileSync(join(dir, 'statement.xml'));
+  const at = bytes.indexOf('<Ntry><Amt Ccy="', Math.floor(bytes.length * 0.75));
+  const amount = bytes.indexOf('</Amt>', at);
+  writeFileSync(join(dir, 'bad-statement.xml'), Buffer.concat([bytes.subarray(0, amount), Buffer.from('001'), bytes.subarray(amount)]));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -92,15 +93,15 @@ it('a bad big statement fails the same way from the bundle, the sources and one 
   const seen: Record<string, { status: number | null; stderr: string; reason: string }> = {};
   for (const [way, env] of Object.entries(WAYS)) {
     const out = join(dir, `bad-${way.replace(' ', '-')}`);
-    const result = await run(['reconcile', '--statement', join(dir, 'bad-statement.sta'), '--ledger', join(dir, 'ledger-mt940.csv'), '--out', out], env);
+    const result = await run(['reconcile', '--statement', join(dir, 'bad-statement.xml'), '--ledger', join(dir, 'ledger-camt.csv'), '--out', out], env);
     seen[way] = {
       status: result.status,
       stderr: result.stderr.split(out).join('<out>'),
-      reason: readFileSync(join(out, 'quarantine', 'bad-statement.sta.reason.txt'), 'utf8').replace(/^quarantinedAt: .*$/m, ''),
+      reason: readFileSync(join(out, 'quarantine', 'bad-statement.xml.reason.txt'), 'utf8').replace(/^quarantinedAt: .*$/m, ''),
     };
   }
   expect(seen.bundle!.status).toBe(2);
-  expect(seen.bundle!.stderr).toMatch(/bad-statement\.sta line \d+/);
+  expect(seen.bundle!.stderr).toMatch(/bad-statement\.xml .*Ntry\[\d+\]\/Amt/);
   expect(seen.sources).toEqual(seen.bundle);
   expect(seen['one thread']).toEqual(seen.bundle);
 });

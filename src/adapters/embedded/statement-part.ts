@@ -10,10 +10,10 @@
  * On one thread as before: a file under STATEMENT_SPLIT_MIN_BYTES, a format not cut (BAI2, CSV), a
  * file with no statement start near its middle, and every file with LEDGERLINE_MAIN_THREAD=1.
  *
- * Cost (1M lines, parse alone): about 2 s more CPU for camt.053 (about 1 s for MT940) than one
- * thread: the hand-over (the helper writes its lines out, this thread rebuilds them), the count of
- * what precedes the cut, and a second heap's collections. It pays only while the other core has
- * room (10.0-10.7 s → 8.9-9.1 s for camt.053 with the machine shared; MT940 3.2-3.6 s → 3.0-3.1 s).
+ * Cost (1M lines): about 2.5 s more CPU for camt.053 (about 1 s for MT940) than one thread: the
+ * hand-over (the helper writes its lines out, this thread rebuilds them), the count of what precedes
+ * the cut, and a second heap's collections. It pays only while the other core has room (see
+ * splitFraction); on a machine whose cores are both busy it costs that CPU's share.
  */
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
@@ -33,14 +33,18 @@ export const STATEMENT_PART_THREAD = join(__dirname, 'statement-part.thread.ts')
 export const STATEMENT_SPLIT_MIN_BYTES = 8 << 20;
 
 /**
- * Where the cut is proposed, as a share of the file, by format (the first part is the run's thread's).
- * The run's thread also hashes the whole file and takes the second part's lines over (about 1 µs a
- * line), while the helper thread shares the other core with the ledger file's thread (about 3 s at
- * 1M entries) and writes its lines out (about 1 µs a line): camt's lines cost some 11 µs each to parse,
- * so halves balance; MT940's some 4 µs, so its helper takes a quarter.
+ * Where the cut is proposed, as a share of the file, by format (the first part is the run's thread's),
+ * or undefined: not cut. The run's thread also hashes the whole file and takes the second part's lines
+ * over (about 1 µs a line), while the helper thread shares the other core with the ledger file's
+ * thread and the collectors' helpers, and writes its lines out (about 2 µs a line). camt's lines cost
+ * some 11 µs each to parse: halves, and at 1M lines the run's admission needs about 1 s less of a
+ * quiet machine (by CPU accounting: the busiest thread 9.3-9.9 s before, the two cores' share
+ * 8.3-8.6 s after). MT940's cost some 3.5 µs: the split's extra CPU (about 1 s at 1M) is more than the
+ * other core has free beside the ledger file's thread (3.7-4.0 s before, 4.2-4.3 s after), so MT940 is
+ * read on one thread (parts.ts cuts it, equal to one thread, where a caller finds that it pays).
  */
-export function splitFraction(format: StatementFormat): number {
-  return format.startsWith('camt') ? 0.5 : 0.75;
+export function splitFraction(format: StatementFormat): number | undefined {
+  return format.startsWith('camt') ? 0.5 : undefined;
 }
 
 /** Whether `path` is parsed by two threads: a file of STATEMENT_SPLIT_MIN_BYTES or more, unless LEDGERLINE_MAIN_THREAD=1. */

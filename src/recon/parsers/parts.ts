@@ -70,8 +70,8 @@ async function readAt(handle: fsp.FileHandle, position: number, length: number):
   return buffer.subarray(0, filled);
 }
 
-/** A cut of `path` near `fraction` of its size (a share, or the share for the format the head shows), or undefined (a format not cut, no statement start near there, anything unusual). */
-export async function planSplit(path: string, options: StatementParseOptions, fraction: number | ((format: StatementFormat) => number) = 0.5): Promise<SplitPlan | undefined> {
+/** A cut of `path` near `fraction` of its size (a share, or the share for the format the head shows: undefined, none), or undefined (a format not cut, no statement start near there, anything unusual). */
+export async function planSplit(path: string, options: StatementParseOptions, fraction: number | ((format: StatementFormat) => number | undefined) = 0.5): Promise<SplitPlan | undefined> {
   try {
     const { size, mtimeMs } = await statFile(path);
     const handle = await fsp.open(path, 'r');
@@ -80,6 +80,7 @@ export async function planSplit(path: string, options: StatementParseOptions, fr
       const settled = setup(path, head, options);
       if (!splittable(settled.format)) return undefined;
       const share = typeof fraction === 'number' ? fraction : fraction(settled.format);
+      if (share === undefined) return undefined;
       const target = Math.max(Math.floor(size * share), Math.min(HEAD_BYTES, size));
       if (target >= size) return undefined;
       const window = await readAt(handle, target, Math.min(SPLIT_WINDOW, size - target));

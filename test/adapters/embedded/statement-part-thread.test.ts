@@ -4,7 +4,8 @@
  * files above STATEMENT_SPLIT_MIN_BYTES come back through the real helper thread and the column
  * hand-over with every line, statement, proof and the hash equal; a broken big file (a fault in
  * either part, a truncation, a byte that is not UTF-8) fails with parseStatementFile's error, the
- * same position and message; the choice of threads follows the size and LEDGERLINE_MAIN_THREAD.
+ * same position and message; the choice of threads follows the format, the size and
+ * LEDGERLINE_MAIN_THREAD.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { generateLabelledSet } from '../../../src/recon/matching';
 import { parseStatementFile } from '../../../src/recon/parsers';
 import { planSplit } from '../../../src/recon/parsers/parts';
-import { parseSplit, parseStatementOnThreads, secondPartOnThread, splitsOnThreads, STATEMENT_SPLIT_MIN_BYTES } from '../../../src/adapters/embedded/statement-part';
+import { parseSplit, parseStatementOnThreads, secondPartOnThread, splitFraction, splitsOnThreads, STATEMENT_SPLIT_MIN_BYTES } from '../../../src/adapters/embedded/statement-part';
 import { statementsOf, writeCamt, writeMt940 } from '../../../bench/statement-files';
 import { tempDir } from '../../support/runtime';
 
@@ -87,6 +88,14 @@ it.each([
     if (text !== '\u00ff') expect(expected).toMatch(/StatementParseError/);
     expect(await outcome(() => parseStatementOnThreads(path))).toBe(expected);
   }
+});
+
+it('cuts camt files in halves and leaves MT940 whole (its split costs more than it saves beside the ledger thread)', async () => {
+  expect(splitFraction('camt.053')).toBe(0.5);
+  expect(splitFraction('camt.054')).toBe(0.5);
+  expect(splitFraction('mt940')).toBeUndefined();
+  expect(await planSplit(camt, {}, splitFraction)).toBeDefined();
+  expect(await planSplit(mt940, {}, splitFraction)).toBeUndefined();
 });
 
 it('splits a big file unless LEDGERLINE_MAIN_THREAD=1; never a small or missing one', () => {

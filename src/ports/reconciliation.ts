@@ -10,7 +10,6 @@ import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementLine } fro
 import type { BadInputError } from '../recon/run/errors';
 import type { StatementIdentity } from '../recon/run/statement-identity';
 import type { RunSummary } from '../recon/run/results';
-import type { RuleSet } from '../recon/matching/rules';
 
 /** The run's configuration is wrong (a missing file, a bad rule set or profile): a usage error, no quarantine. */
 export class ReconcileConfigError extends Error {
@@ -59,15 +58,6 @@ export interface LedgerSource {
   /** A digest of the ledger input in scope (part of the run id). */
   digest(statementAccounts: ReadonlySet<string>): Promise<string>;
 }
-
-// --- Matching ------------------------------------------------------------------
-
-/**
- * REC-PERF-1: the run's matcher, as an adapter runs it (its partitions shared with another thread):
- * the result of matchAllInLineOrder(statementLines, ledgerEntries, rules, asOf), or its fault, the
- * same one. A run without one matches on its own thread.
- */
-export type RunMatcher = (statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet, asOf: string) => Promise<MatchResult>;
 
 // --- Registry of committed runs ------------------------------------------------
 

@@ -10,8 +10,7 @@ import { ReconcileConfigError, type Quarantine, type StatementSource } from '../
 import type { ParsedStatementFile, StatementFormat } from '../../recon/types';
 import { asBadInput, BadInputError } from '../../recon/run/errors';
 import { quarantine } from '../../recon/run/quarantine';
-import type { StatementEncoding } from '../../recon/run/statements';
-import { parseStatementOnThreads } from './statement-part';
+import { parseStatement as defaultParse, type StatementEncoding } from '../../recon/run/statements';
 
 export type ParseStatement = (path: string, options: { profile?: string; format?: StatementFormat; encoding?: StatementEncoding }) => Promise<ParsedStatementFile>;
 
@@ -22,18 +21,6 @@ export interface FileStatementOptions {
   encoding?: StatementEncoding;
   parse?: ParseStatement;
 }
-
-/**
- * The default parse: the one parser, on two threads for a big camt or MT940 file (REC-PERF-1,
- * ./statement-part.ts: the same lines and errors as on one thread), read once and hashed in the same
- * read (REC-RUN-2).
- */
-const defaultParse: ParseStatement = (path, options) =>
-  parseStatementOnThreads(path, {
-    ...(options.profile !== undefined ? { profile: options.profile } : {}),
-    ...(options.format ? { format: options.format } : {}),
-    ...(options.encoding ? { encoding: options.encoding } : {}),
-  });
 
 /** A problem found at the end of a file (truncation) names the file's last line. */
 async function withEndLine(error: BadInputError, path: string): Promise<BadInputError> {

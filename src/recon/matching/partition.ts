@@ -14,8 +14,7 @@
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { asOfDayNumber, isCompiled, matchPartition, matchSides, type PartitionInput } from './engine';
 import { compileRuleSet, type CompiledRuleSet, type RuleSet } from './rules';
-import { ledgerSide, ledgerSidesInOrder, MatchInputError, type Side, statementSide } from './rows';
-import { decodeResults, encodePartitions, PartitionReader, ResultsWriter, transferOf, type EncodedPartitions, type EncodedResults } from './partition-codec';
+import { ledgerSide, ledgerSidesInOrder, MatchInputError, statementSide } from './rows';
 
 export function partitionKey(row: { accountId: string; currency: string }): string {
   return `${row.accountId}|${row.currency}`;
@@ -179,239 +178,41 @@ export function matchAllInLineOrder(statementLines: readonly StatementLine[], le
 }
 
 function matchRun(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {
-  const run = startRun(statementLines, ledgerEntries, rules, asOf);
-  if (run.groups === null) return matchByKey(statementLines, ledgerEntries, run.compiled, asOf);
-  const byLine = inLineOrder ? new Array<Match | undefined>(statementLines.length) : null;
-  const results: MatchResult[] = [];
-  matchGroups(run, run.groups.length, byLine, results);
-  return mergeRun(results, byLine);
-}
-
-/** A run's rule set, as-of day and partitions (null: see groupRows), entryPartition[i] the partition of ledgerEntries[i]. */
-interface Run {
-  compiled: CompiledRuleSet;
-  asOfDay: number;
-  ledgerEntries: readonly LedgerEntry[];
-  entryPartition: Int32Array;
-  groups: RowGroup[] | null;
-}
-
-function startRun(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): Run {
   const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
   const asOfDay = asOfDayNumber(asOf);
   const entryPartition = new Int32Array(ledgerEntries.length);
   const groups = groupRows(statementLines, ledgerEntries, entryPartition);
-  return { compiled, asOfDay, ledgerEntries, entryPartition, groups };
-}
-
-/** Every partition by the key text of its rows, through matchPartition (rows groupRows cannot group). */
-function matchByKey(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], compiled: CompiledRuleSet, asOf: string): MatchResult {
   const results: MatchResult[] = [];
-  for (const input of partitionInputsByKey(statementLines, ledgerEntries).values()) results.push(matchPartition(input, compiled, asOf));
-  return mergeResults(results);
-}
-
-/**
- * The partition loop: the run's partitions [0, to) in key order, each through matchGroup, its
- * result pushed to `results`; the first fault met is thrown. Their ledger sides are read in one
- * pass over the entries (ledgerSidesInOrder: the entries of later partitions are passed over).
- */
-function matchGroups(run: Run, to: number, byLine: Array<Match | undefined> | null, results: MatchResult[]): void {
-  const groups = run.groups!;
-  const ignored = run.compiled.ignoreReferences;
-  const counts = new Int32Array(to);
-  for (let p = 0; p < to; p += 1) counts[p] = groups[p]!.ledgerEntries.length;
-  const sides = ledgerSidesInOrder(run.ledgerEntries, run.entryPartition, counts, groups, ignored);
-  const firstRows: number[] = [];
-  for (let p = 0; p < to; p += 1) {
-    const L = sides[p];
-    sides[p] = undefined;
-    results.push(matchGroup(groups[p]!, L, run.compiled, run.asOfDay, byLine, firstRows));
+  if (groups === null) {
+    for (const input of partitionInputsByKey(statementLines, ledgerEntries).values()) results.push(matchPartition(input, compiled, asOf));
+    return mergeResults(results);
   }
-}
-
-/**
- * One partition of the loop: its statement side, its ledger side (`ledger`, else read by
- * ledgerSide), matchSides over them. With `byLine`, each match goes to the place of its first
- * statement line in the run's lines (group.linePlaces) and the result keeps none.
- */
-function matchGroup(
-  group: { statementLines: readonly StatementLine[]; ledgerEntries: readonly LedgerEntry[]; linePlaces?: readonly number[] },
-  ledger: Side | undefined,
-  compiled: CompiledRuleSet,
-  asOfDay: number,
-  byLine: Array<Match | undefined> | null,
-  firstRows: number[],
-): MatchResult {
   const ignored = compiled.ignoreReferences;
-  // The partition's account and currency are its first row's, as matchPartition takes them.
-  const { accountId, currency } = group.statementLines[0] ?? group.ledgerEntries[0]!;
-  const order = byLine ? new Int32Array(group.statementLines.length) : undefined;
-  const S = statementSide(group.statementLines, accountId, currency, ignored, order);
-  const L = ledger ?? ledgerSide(group.ledgerEntries, accountId, currency, ignored);
-  firstRows.length = 0;
-  const result = matchSides(S, L, compiled, currency, asOfDay, byLine ? firstRows : undefined);
-  if (byLine) {
-    for (let j = 0; j < result.matches.length; j += 1) byLine[group.linePlaces![order![firstRows[j]!]!]!] = result.matches[j]!;
-    result.matches = [];
+  const counts = new Int32Array(groups.length);
+  for (let p = 0; p < groups.length; p += 1) counts[p] = groups[p]!.ledgerEntries.length;
+  const sides = ledgerSidesInOrder(ledgerEntries, entryPartition, counts, groups, ignored);
+  // inLineOrder: each match at the place of its first statement line in the run's lines.
+  const byLine: Array<Match | undefined> | null = inLineOrder ? new Array<Match | undefined>(statementLines.length) : null;
+  const firstRows: number[] = [];
+  for (let p = 0; p < groups.length; p += 1) {
+    const group = groups[p]!;
+    // The partition's account and currency are its first row's, as matchPartition takes them.
+    const { accountId, currency } = group.statementLines[0] ?? group.ledgerEntries[0]!;
+    const order = byLine ? new Int32Array(group.statementLines.length) : undefined;
+    const S = statementSide(group.statementLines, accountId, currency, ignored, order);
+    const L = sides[p] ?? ledgerSide(group.ledgerEntries, accountId, currency, ignored);
+    sides[p] = undefined;
+    firstRows.length = 0;
+    const result = matchSides(S, L, compiled, currency, asOfDay, byLine ? firstRows : undefined);
+    if (byLine) {
+      for (let j = 0; j < result.matches.length; j += 1) byLine[group.linePlaces[order![firstRows[j]!]!]!] = result.matches[j]!;
+      result.matches = [];
+    }
+    results.push(result);
   }
-  return result;
-}
-
-/** The partitions' results merged; with `byLine`, its matches after them, in the lines' order. */
-function mergeRun(results: MatchResult[], byLine: Array<Match | undefined> | null): MatchResult {
   const merged = mergeResults(results);
   if (byLine) for (const match of byLine) if (match !== undefined) merged.matches.push(match);
   return merged;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The partition loop on two threads (REC-PERF-1)
-
-/** Matches encoded partitions elsewhere (another thread): their encoded results, or that loop's first fault, thrown. */
-export type MatchElsewhere = (partitions: EncodedPartitions, transfer: ArrayBuffer[]) => Promise<EncodedResults>;
-// Called once per piece, in key order; the pieces are matched there in the order they are sent.
-
-export interface SharedMatching {
-  /** Matches the upper range of partitions. */
-  elsewhere: MatchElsewhere;
-  /** Runs of fewer rows (lines + entries) are matched here alone. */
-  minRows: number;
-  /** The share of the rows the upper range gets (0..1; default HELPER_SHARE). */
-  share?: number;
-  /** How many pieces the upper range is sent in (default HELPER_PIECES). */
-  pieces?: number;
-}
-
-/** The upper range is sent in this many pieces (REC-PERF-1: the other thread starts on the first while the rest are encoded). */
-export const HELPER_PIECES = 8;
-
-/**
- * The share of a run's rows (lines + entries) matched elsewhere. REC-PERF-1, measured at 1M rows
- * (thread CPU of the matching phase): the run's thread pays about 2.9 s per run's worth of rows it
- * hands over (encoding them, rebuilding their results) against 4.5 s for matching them itself, and
- * the helper about 5.4 s for matching them; at 0.7 the two come out about even (run's thread 4.1 s
- * MT940, 4.4 s camt.053, against 5.3 s and 4.8 s on one thread).
- */
-export const HELPER_SHARE = 0.7;
-
-/**
- * The first partition of the upper range: the partitions in key order cut where the rows before
- * the cut come nearest to (1 - share) of all rows (the earlier cut on a tie). rows.length: no
- * upper range.
- */
-export function splitPlan(rows: readonly { statementLines: readonly unknown[]; ledgerEntries: readonly unknown[] }[], share: number): number {
-  let total = 0;
-  for (const group of rows) total += group.statementLines.length + group.ledgerEntries.length;
-  const lower = total * (1 - share);
-  let best = 0;
-  let bestDistance = lower;
-  let sum = 0;
-  for (let p = 0; p < rows.length; p += 1) {
-    sum += rows[p]!.statementLines.length + rows[p]!.ledgerEntries.length;
-    const distance = Math.abs(sum - lower);
-    if (distance < bestDistance) {
-      best = p + 1;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-/**
- * matchAllInLineOrder (inLineOrder, else matchAll) with the partition loop shared (REC-PERF-1): the
- * partitions in key order are cut in two ranges of about equal rows (splitPlan); the upper range
- * goes, encoded (partition-codec.ts) in pieces (piecesOf), to `elsewhere` (another thread running
- * matchEncoded on each in turn) while this thread runs the lower range. The result is the one-thread path's, and so is a fault: the
- * lower range's first fault is the loop's first; else the upper range's first (its pieces are
- * awaited in key order, each run in key order). Faults before the loop (the rule set, as-of, grouping) are found here first, as always.
- * Small runs, rows groupRows cannot group and rows the codec cannot carry stay on this thread.
- */
-export async function matchAllShared(
-  statementLines: readonly StatementLine[],
-  ledgerEntries: readonly LedgerEntry[],
-  rules: RuleSet,
-  asOf: string,
-  sharing: SharedMatching,
-  inLineOrder = true,
-): Promise<MatchResult> {
-  if (statementLines.length + ledgerEntries.length < sharing.minRows) return matchRun(statementLines, ledgerEntries, rules, asOf, inLineOrder);
-  const run = startRun(statementLines, ledgerEntries, rules, asOf);
-  if (run.groups === null) return matchByKey(statementLines, ledgerEntries, run.compiled, asOf);
-  const groups = run.groups;
-  const cut = splitPlan(groups, sharing.share ?? HELPER_SHARE);
-  const byLine = inLineOrder ? new Array<Match | undefined>(statementLines.length) : null;
-  const results: MatchResult[] = [];
-  // The upper range goes in pieces, each sent once encoded: the other thread starts on the first
-  // while this one encodes the rest. Partitions from `local` on (rows the codec cannot carry) are
-  // matched here, after the pieces sent before them.
-  const ruleSet = JSON.stringify(rules);
-  const sent: Array<{ groups: RowGroup[]; pending: Promise<EncodedResults> }> = [];
-  let local = groups.length;
-  for (const [from, to] of piecesOf(groups, cut, sharing.pieces ?? HELPER_PIECES)) {
-    const piece = groups.slice(from, to);
-    const encoded = encodePartitions(piece, ruleSet, asOf);
-    if (encoded === null) {
-      local = from;
-      break;
-    }
-    const pending = sharing.elsewhere(encoded, transferOf(encoded));
-    // Awaited below unless a fault comes first (that fault is then the run's).
-    pending.catch(() => undefined);
-    sent.push({ groups: piece, pending });
-  }
-  matchGroups(run, cut, byLine, results);
-  for (const { groups: piece, pending } of sent) {
-    const { results: pieceResults, firstLinePlaces } = decodeResults(await pending, piece);
-    let k = 0;
-    for (let q = 0; q < pieceResults.length; q += 1) {
-      const result = pieceResults[q]!;
-      if (byLine) {
-        const linePlaces = piece[q]!.linePlaces;
-        for (const match of result.matches) byLine[linePlaces[firstLinePlaces[k++]!]!] = match;
-        result.matches = [];
-      }
-      results.push(result);
-    }
-  }
-  const firstRows: number[] = [];
-  for (let p = local; p < groups.length; p += 1) results.push(matchGroup(groups[p]!, undefined, run.compiled, run.asOfDay, byLine, firstRows));
-  return mergeRun(results, byLine);
-}
-
-/** The upper range [cut, partitions) cut into about `pieces` pieces of about equal rows, as [from, to) ranges in key order. */
-export function piecesOf(rows: readonly { statementLines: readonly unknown[]; ledgerEntries: readonly unknown[] }[], cut: number, pieces: number): Array<[number, number]> {
-  let total = 0;
-  for (let p = cut; p < rows.length; p += 1) total += rows[p]!.statementLines.length + rows[p]!.ledgerEntries.length;
-  const ranges: Array<[number, number]> = [];
-  let from = cut;
-  let sum = 0;
-  for (let p = cut; p < rows.length; p += 1) {
-    sum += rows[p]!.statementLines.length + rows[p]!.ledgerEntries.length;
-    if (p === rows.length - 1 || (ranges.length + 1 < pieces && sum * pieces >= total * (ranges.length + 1))) {
-      ranges.push([from, p + 1]);
-      from = p + 1;
-    }
-  }
-  return ranges;
-}
-
-/**
- * The other end of matchAllShared: the encoded partitions through the same partition loop body
- * (matchGroup), in their order, their results encoded. The first fault met is thrown.
- */
-export function matchEncoded(encoded: EncodedPartitions, compiled: CompiledRuleSet): EncodedResults {
-  const asOfDay = asOfDayNumber(encoded.asOf);
-  const reader = new PartitionReader(encoded);
-  const writer = new ResultsWriter();
-  const firstRows: number[] = [];
-  // One partition at a time: its rows are garbage once its result is written (REC-PERF-1: little
-  // for the collector to copy).
-  for (let p = 0; p < reader.count; p += 1) {
-    const partition = reader.next();
-    writer.add(partition, matchGroup(partition, undefined, compiled, asOfDay, null, firstRows));
-  }
-  return writer.done();
 }
 
 /** JSON for one partition (a Distributed Map item or an S3 object); the key travels with it. */

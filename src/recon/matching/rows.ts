@@ -315,8 +315,7 @@ export function ledgerSidesInOrder(
   }
   for (let e = 0; e < entries.length; e += 1) {
     const p = partitionOf[e]!;
-    // A partition beyond `counts` is not read here (another thread reads it: partition.ts matchAllShared).
-    if (p >= count || !ok[p]) continue;
+    if (!ok[p]) continue;
     const i = filled[p]!;
     filled[p] = i + 1;
     const entry = entries[e]!;

@@ -229,23 +229,10 @@ export class CamtParser implements TextParser, XmlHandler {
   constructor(
     private readonly ctx: ParseContext,
     private readonly sink: StatementSink,
-    /**
-     * The statement index to start from (0 for a whole file). A file's second part (./parts.ts) starts
-     * with the statements before it counted: its Stmt[n] ordinals continue from there too.
-     */
+    /** The statement index to start from (0 for a whole file). */
     firstStatementIndex = 0,
   ) {
     this.statementIndex = firstStatementIndex;
-    this.statementOrdinal = firstStatementIndex;
-  }
-
-  /**
-   * REC-PERF-1 (./parts.ts): the index the next statement gets when the parser stands between two
-   * statements of its message (inside the root, no statement open, nothing held back), else undefined.
-   */
-  betweenStatements(): number | undefined {
-    if (this.version === undefined || this.depth !== 2 || this.skipping !== 0 || this.current !== undefined || !this.tokenizer.settledAt(2)) return undefined;
-    return this.statementIndex;
   }
 
   /** The camt type and version found in the Document namespace (after the root opened). */

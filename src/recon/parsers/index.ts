@@ -67,14 +67,14 @@ export interface StreamedStatementFile {
   statements: StatementSummary[];
 }
 
-export const HEAD_BYTES = 64 * 1024;
-export const TAIL_BYTES = 4 * 1024;
+const HEAD_BYTES = 64 * 1024;
+const TAIL_BYTES = 4 * 1024;
 const DEFAULT_CHUNK = 64 * 1024;
 // eslint-disable-next-line no-control-regex -- ETX is a framing byte some banks append
 const TRAILING_FRAMING = /[\s\x03]+$/;
 const CAMT_NAMESPACE = /urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.[0-9]{3}\.[0-9]{2}/;
 
-export function headText(head: Buffer): string {
+function headText(head: Buffer): string {
   let text = head.toString('latin1');
   if (text.startsWith('\xef\xbb\xbf')) text = text.slice(3);
   let i = 0;
@@ -113,7 +113,7 @@ export function detectFormat(head: Buffer): StatementFormat | undefined {
 const MT_PREAMBLE = /^(?:[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?|94[02](?: [0-9]{2})?|0000 [0-9]{2}[A-Z]{6}[A-Z0-9]{2}[A-Z0-9 ]*|:94[02]:)\r?\n/;
 
 /** What the first bytes decide: the format, the CSV profile and the text encoding. */
-export interface Setup {
+interface Setup {
   format: StatementFormat;
   profile?: CsvProfile;
   encoding?: StatementEncoding;
@@ -145,7 +145,7 @@ function declaredEncoding(file: string, head: string): StatementEncoding | undef
 }
 
 /** Detects the format (unless given), resolves the CSV profile and picks the encoding. */
-export function setup(file: string, headBytes: Buffer, options: StatementParseOptions): Setup {
+function setup(file: string, headBytes: Buffer, options: StatementParseOptions): Setup {
   let format = options.format ?? detectFormat(headBytes);
   if (!format && options.profile !== undefined) format = 'csv';
   if (!format) {
@@ -179,7 +179,7 @@ export function setup(file: string, headBytes: Buffer, options: StatementParseOp
 }
 
 /** Only when the head looks like the format: otherwise the parser's first-line error is the better message. */
-export function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer, endLine: number): void {
+function checkTail(path: string, format: StatementFormat, head: string, tailBytes: Buffer, endLine: number): void {
   // Trailing whitespace and ETX (U+0003) framing bytes do not count.
   const tail = tailBytes.toString('latin1').replace(TRAILING_FRAMING, '');
   if (format.startsWith('camt') && head.startsWith('<')) {
@@ -398,7 +398,7 @@ function fileChunks(path: string, options: StatementParseOptions): AsyncIterable
 }
 
 /** Refuses what is not a regular, non-empty file; returns its size and modification time. */
-export async function statFile(path: string): Promise<{ size: number; mtimeMs: number }> {
+async function statFile(path: string): Promise<{ size: number; mtimeMs: number }> {
   let stat;
   try {
     stat = await fsp.stat(path);
@@ -419,7 +419,7 @@ async function checkUnchanged(path: string, before: { size: number; mtimeMs: num
 }
 
 /** A sink that gathers every statement's lines, and the file they make once the hash is known. */
-export function collector(): { sink: StatementSink; file(name: string, format: StatementFormat, contentHash: string, prefixed: boolean): ParsedStatementFile } {
+function collector(): { sink: StatementSink; file(name: string, format: StatementFormat, contentHash: string, prefixed: boolean): ParsedStatementFile } {
   const lines = new Map<number, StatementLine[]>();
   const summaries: StatementSummary[] = [];
   return {

@@ -673,20 +673,6 @@ export interface Mt940ParserOptions {
   /** Keep every message with its transactions (tests, tools); the streaming path does not. */
   onMessage?: (message: Mt940Message) => void;
   collectTransactions?: boolean;
-  /** REC-PERF-1: start as the parser stood between two messages (a file's second part, ./parts.ts). */
-  resume?: Mt940Resume;
-}
-
-/** Where a parser stands between two messages: what it carries into the next one (REC-PERF-1, ./parts.ts). */
-export interface Mt940Resume {
-  /** Messages read so far (the next statement's index). */
-  statements: number;
-  /** Lines read so far. */
-  line: number;
-  /** The message type the last SWIFT {2: header named. */
-  blockType: string | undefined;
-  /** Whether a message ended with a "-" terminator. */
-  terminated: boolean;
 }
 
 /** The bounds of the entry fields, read once (checkField reads them for every entry). */
@@ -754,19 +740,6 @@ export class Mt940Parser implements TextParser {
     firstStatementIndex = 0,
   ) {
     this.statementIndex = firstStatementIndex;
-    const resume = options.resume;
-    if (resume) {
-      this.statementIndex = this.messages = resume.statements;
-      this.splitter.lineNumber = resume.line;
-      this.blockType = resume.blockType;
-      this.terminatorsSeen = resume.terminated ? 1 : 0;
-    }
-  }
-
-  /** REC-PERF-1 (./parts.ts): where the parser stands when it is between two messages (no field, message or SWIFT block open), else undefined. */
-  betweenMessages(): Mt940Resume | undefined {
-    if (this.field !== undefined || this.current !== undefined || this.inBlock4) return undefined;
-    return { statements: this.statementIndex, line: this.splitter.lineNumber, blockType: this.blockType, terminated: this.terminatorsSeen > 0 };
   }
 
   push(text: string): void {

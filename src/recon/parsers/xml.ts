@@ -218,14 +218,6 @@ export class XmlTokenizer {
     return count + 1;
   }
 
-  /**
-   * REC-PERF-1 (a file parsed in two parts, ./parts.ts): true when everything pushed so far is read,
-   * nothing is held back (no partial construct, text or CR) and `depth` elements are open.
-   */
-  settledAt(depth: number): boolean {
-    return this.pos >= this.buf.length && !this.heldCR && this.pendingText.length === 0 && this.stack.length === depth;
-  }
-
   /** Element names currently open, outermost first (qualified names as written). */
   openElements(): readonly string[] {
     return this.stack.map((element) => element.qname);

@@ -24,7 +24,6 @@ import { acquireDirLock, outDirResultSink, sqliteRunRegistry, type OutDirHooks }
 import { fileStatementSource, folderQuarantine, type ParseStatement } from '../../adapters/embedded/recon-statements';
 import { workbenchCaseSink } from '../../adapters/embedded/recon-cases';
 import { stateRunAnnouncer } from '../../adapters/embedded/recon-notify-outward';
-import { startRunMatcher, type MatchThread } from '../../adapters/embedded/recon-match';
 import type { LedgerSource, Quarantine } from '../../ports/reconciliation';
 import { reconcileRun, RejectedInputError, ReconcileConfigError, type Reupload } from '../../use-cases/reconcile-run/reconcile-run';
 import { defaultRuleSet, parseRuleSet, type RuleSet } from '../matching/rules';
@@ -215,8 +214,6 @@ async function reconcileLocked(setup: RunSetup): Promise<ReconcileOutcome> {
   const ledgerPath = 'file' in options.ledger ? options.ledger.file : undefined;
   const stateLedger = 'stateDir' in options.ledger ? options.ledger : undefined;
   const ledgerFile = ledgerPath !== undefined ? startFileLedgerSource(ledgerPath) : undefined;
-  // REC-PERF-1: large statements are matched on two threads when asked (LEDGERLINE_MATCH_THREAD=1); the matcher's thread loads meanwhile.
-  const matchThread = startRunMatcher(options.statements, setup.rules, process.env, { progress });
   try {
     /** The ledger source, or the run stopped: a bad ledger quarantined (RejectedInputError), a missing one a usage error. */
     const ledgerOutcome = (async (): Promise<LedgerSource> => {
@@ -237,7 +234,7 @@ async function reconcileLocked(setup: RunSetup): Promise<ReconcileOutcome> {
     ledgerOutcome.catch(() => undefined);
     try {
       const ledger = ledgerFile ? pendingLedgerSource('file', resolve(ledgerPath!), ledgerOutcome) : await ledgerOutcome;
-      return await reconcileWithLedger(setup, { ledger, ledgerOutcome, quarantine, matchThread });
+      return await reconcileWithLedger(setup, { ledger, ledgerOutcome, quarantine });
     } catch (error) {
       // Whatever else failed, a bad ledger is what the run reports (and quarantines), as when it was read first.
       await ledgerOutcome;
@@ -245,13 +242,12 @@ async function reconcileLocked(setup: RunSetup): Promise<ReconcileOutcome> {
     }
   } finally {
     ledgerFile?.stop();
-    matchThread?.stop();
   }
 }
 
 async function reconcileWithLedger(
   setup: RunSetup,
-  { ledger, ledgerOutcome, quarantine, matchThread }: { ledger: LedgerSource; ledgerOutcome: Promise<LedgerSource>; quarantine: Quarantine<string>; matchThread: MatchThread | undefined },
+  { ledger, ledgerOutcome, quarantine }: { ledger: LedgerSource; ledgerOutcome: Promise<LedgerSource>; quarantine: Quarantine<string> },
 ): Promise<ReconcileOutcome> {
   const { options, out, rules, started, now, progress, parse } = setup;
   let declaredAccounts: ReadonlySet<string> | undefined;
@@ -292,7 +288,6 @@ async function reconcileWithLedger(
         },
         results: outDirResultSink(out, { hooks: options.hooks as OutDirHooks | undefined, progress }),
         cases: workbenchCaseSink(out, { threadFrom: options.caseThreadFrom }),
-        ...(matchThread ? { matcher: matchThread.matcher } : {}),
         now,
         progress,
         hooks: options.hooks,

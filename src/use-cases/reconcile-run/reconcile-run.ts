@@ -43,7 +43,6 @@ import {
   type Quarantined,
   type RecordedRun,
   type ResultSink,
-  type RunMatcher,
   type RunRecord,
   type RunRegistry,
   type StagedResults,
@@ -77,8 +76,6 @@ export interface ReconcileRunPorts<Ref> extends AdmitPorts<Ref> {
   registry: RunRegistry;
   results: ResultSink;
   cases?: CaseSink;
-  /** REC-PERF-1: matches the run where an adapter shares the work with another thread (default: matchAllInLineOrder here). */
-  matcher?: RunMatcher;
   now: () => Date;
   /** Points where a test interrupts the commit (REC-OUT-3). */
   hooks?: { beforeRegistryCommit?(): void; afterRegistryCommit?(): void };
@@ -354,12 +351,6 @@ export function match(runScope: Pick<RunScope, 'bookable' | 'ledgerEntries' | 'a
   return canonicalResult(matchAllInLineOrder(runScope.bookable, runScope.ledgerEntries, rules, runScope.asOf));
 }
 
-/** match, by `matcher` when there is one (the same result: RunMatcher). */
-export async function matchWith(runScope: Pick<RunScope, 'bookable' | 'ledgerEntries' | 'asOf'>, rules: RuleSet, matcher: RunMatcher | undefined): Promise<MatchResult> {
-  if (!matcher) return match(runScope, rules);
-  return canonicalResult(await matcher(runScope.bookable, runScope.ledgerEntries, rules, runScope.asOf));
-}
-
 /** The run id of a local run: the inputs, the ledger in scope, the rules, as-of, profile and how many runs came before. */
 export function runIdFor(inputs: readonly { contentHash: string }[], runScope: Pick<RunScope, 'ledgerDigest' | 'asOf'>, rules: RuleSet, profile: string | undefined, runCount: number): string {
   const hash = createHash('sha256');
@@ -528,7 +519,7 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
 
   // 3. match
   const matchStarted = performance.now();
-  const result = await matchWith(runScope, request.rules, ports.matcher);
+  const result = match(runScope, request.rules);
   const matchMs = Math.round(performance.now() - matchStarted);
   progress(`matched in ${(matchMs / 1000).toFixed(1)} s: ${result.matches.length} match(es), ${result.unmatched.length} exception(s)`);
 

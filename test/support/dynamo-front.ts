@@ -53,7 +53,9 @@ function answer(handle: (operation: string, body: string) => Promise<DynamoRespo
 function bodyText(body: unknown): string {
   if (body === undefined || body === null) return '';
   if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array || Buffer.isBuffer(body)) return Buffer.from(body).toString('utf8');
+  // The bytes as they are: Buffer.from(view) would call the SDK's body adapter's valueOf, a string
+  // method it warns will throw in a future version.
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   throw new Error(`dynamo front: a request body of type ${typeof body} (a stream?) is not supported in process; use the endpoint`);
 }
 

@@ -71,8 +71,10 @@ export async function readJson<T>(client: S3Client, bucket: string, key: string)
   return JSON.parse(text) as T;
 }
 
+/** Writes the object. Its length is given: the SDK sets none for an empty body (an empty NDJSON part), and S3 wants one. */
 export async function writeObject(client: S3Client, bucket: string, key: string, body: string | Buffer, contentType: string): Promise<void> {
-  await awsCall('S3 PutObject', () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType })));
+  const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  await awsCall('S3 PutObject', () => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentLength: length })));
 }
 
 /** Writes the object unless the key exists: 'written' or 'already-written'. */

@@ -33,7 +33,7 @@ import { RawMatches } from './common';
 import { twinGroupsByReferenceId, withholdDuplicates } from './duplicates';
 import { classify } from './exceptions';
 import { runGroupRule } from './groups';
-import { type ReferenceIds, referenceIds } from './references';
+import { referenceIds } from './references';
 import { acceptPairs, amountDatePairs, exactReferencePairs, tolerancePairs } from './one-to-one';
 import { type CompiledRuleSet, type RuleSet, compileRuleSet, SCALE } from './rules';
 import { MatchInputError, dayNumber, ledgerSide, type Side, statementSide } from './rows';
@@ -96,15 +96,14 @@ export function matchPartition(input: PartitionInput, rules: RuleSet | CompiledR
 export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: string, asOfDay: number, firstRows?: number[]): MatchResult {
   const raw = new RawMatches();
   const limit = set.maxCandidatesPerRow;
-  let ids: ReferenceIds | undefined;
-  const referenceIdsOf = (): ReferenceIds => (ids ??= referenceIds(S, L));
-  const refs = referenceIdsOf();
+  // Every partition needs them (the twins are found by reference id): read once, up front.
+  const refs = referenceIds(S, L);
   const sTwins = twinGroupsByReferenceId(S, refs.s, refs.size);
   const lTwins = twinGroupsByReferenceId(L, [refs.l], refs.size);
   for (const rule of set.rules) {
     switch (rule.kind) {
       case 'exactReference':
-        acceptPairs(S, L, exactReferencePairs(S, L, rule, currency, limit, referenceIdsOf()), rule, raw);
+        acceptPairs(S, L, exactReferencePairs(S, L, rule, currency, limit, refs), rule, raw);
         break;
       case 'amountDate':
         acceptPairs(S, L, amountDatePairs(S, L, rule, limit), rule, raw);
@@ -114,7 +113,7 @@ export function matchSides(S: Side, L: Side, set: CompiledRuleSet, currency: str
         break;
       case 'oneToMany':
       case 'manyToOne':
-        runGroupRule(S, L, rule, set, raw, referenceIdsOf);
+        runGroupRule(S, L, rule, set, raw, refs);
         break;
     }
     withholdDuplicates(S, sTwins);

@@ -148,7 +148,7 @@ function searchAmounts(side: Side, candidates: readonly number[], target: number
   return null;
 }
 
-export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRuleSet, out: RawMatches, ids: () => ReferenceIds): void {
+export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: CompiledRuleSet, out: RawMatches, refs: ReferenceIds): void {
   const oneToMany = rule.kind === 'oneToMany';
   const heads = oneToMany ? S : L;
   const items = oneToMany ? L : S;
@@ -173,7 +173,6 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
     if (!pattern) return;
     // Items by the batch reference inside their own (batchKeyOf, kept for the later rules), as a
     // reference id: a key that is no reference of the partition is no head's either.
-    const refs = ids();
     const itemFieldIndices = oneToMany ? [0] : rule.fields.map((field) => FIELD_INDEX[field]!);
     const statementFieldIds = rule.fields.map((field) => refs.s[FIELD_INDEX[field]!]!);
     const headFieldIds = oneToMany ? statementFieldIds : [refs.l];
@@ -219,9 +218,9 @@ export function runGroupRule(S: Side, L: Side, rule: CompiledGroupRule, set: Com
   }
 
   if (rule.match === 'sharedReference') {
-    const { s: statementIds, l: ledgerIds } = ids();
+    const { s: statementIds, l: ledgerIds } = refs;
     const statementFieldIds = rule.fields.map((field) => statementIds[FIELD_INDEX[field]!]!);
-    sharedReferenceGroups(heads, items, oneToMany ? statementFieldIds : [ledgerIds], oneToMany ? [ledgerIds] : statementFieldIds, ids().size, rule, distance, record);
+    sharedReferenceGroups(heads, items, oneToMany ? statementFieldIds : [ledgerIds], oneToMany ? [ledgerIds] : statementFieldIds, refs.size, rule, distance, record);
     return;
   }
 

@@ -81,17 +81,12 @@ export function naturalCompare(a: string, b: string): number {
 
 const isHexCode = (code: number): boolean => (code >= 48 && code <= 57) || (code >= 97 && code <= 102);
 
-/** A statement line id `<hex>:<digits>:<digits>` as [end of the hash, statement number, line number], or undefined. */
-function lineIdParts(id: string): [number, number, number] | undefined {
-  return readLineId(id) ? [lineHashEnd, lineStatement, lineNumber] : undefined;
-}
-
 /** readLineId's result: the parts of the last line id it read. */
 let lineHashEnd = 0;
 let lineStatement = 0;
 let lineNumber = 0;
 
-/** Whether `id` is a statement line id, its parts left in lineHashEnd/lineStatement/lineNumber (no allocation: REC-PERF-1). */
+/** Whether `id` is a statement line id `<hex>:<digits>:<digits>`, its parts (end of the hash, statement number, line number) left in lineHashEnd/lineStatement/lineNumber (no allocation: REC-PERF-1). */
 function readLineId(id: string): boolean {
   let i = 0;
   while (i < id.length && isHexCode(id.charCodeAt(i))) i += 1;
@@ -157,8 +152,8 @@ function sortedMatches(matches: Match[]): Match[] {
   // Each match's sort key is worked out once (not once per comparison): 1M matches sort in ~20M comparisons.
   const keyed = matches.map((match) => {
     const first = match.statementLineIds[0] ?? '';
-    const parts = lineIdParts(first);
-    return { match, first, hash: parts ? first.slice(0, parts[0]) : undefined, statement: parts?.[1] ?? 0, line: parts?.[2] ?? 0 };
+    const isLine = readLineId(first);
+    return { match, first, hash: isLine ? first.slice(0, lineHashEnd) : undefined, statement: isLine ? lineStatement : 0, line: isLine ? lineNumber : 0 };
   });
   keyed.sort((a, b) => {
     let order: number;

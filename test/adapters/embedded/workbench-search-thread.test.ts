@@ -16,6 +16,7 @@ import { importRunCases } from '../../../src/recon/workbench/import-cases';
 import type { StateDatabase } from '../../../src/adapters/embedded/database';
 import * as threads from '../../../src/adapters/embedded/threads';
 import * as workerThreads from 'node:worker_threads';
+import { expectEqualData } from '../../support/equal-data';
 
 jest.mock('node:worker_threads', () => {
   const actual = jest.requireActual('node:worker_threads');
@@ -105,10 +106,10 @@ describe('a big first import with its search index built on its own thread (REC-
     await importRunCases(single.store, { runId: 'run-1', coveredAccounts: new Set(), at: '2026-03-10T06:00:00.000Z' }, cases);
     expect(started).toHaveBeenCalledTimes(1);
 
-    for (const table of CASE_SEARCH_SHADOWS) expect(shadowRows(threaded.db, table)).toEqual(shadowRows(single.db, table));
+    for (const table of CASE_SEARCH_SHADOWS) expectEqualData(shadowRows(threaded.db, table), shadowRows(single.db, table));
     for (const table of ['cases', 'case_keys', 'case_events', 'open_rows', 'open_row_refs']) {
       const all = (db: StateDatabase) => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).raw().all();
-      expect(all(threaded.db)).toEqual(all(single.db));
+      expectEqualData(all(threaded.db), all(single.db));
     }
     const before = await answers(single.store);
     expect(before.some((page) => page.length > 0)).toBe(true);
@@ -124,7 +125,7 @@ describe('a big first import with its search index built on its own thread (REC-
       expect(await s.list({ search: cases[1]!.ledgerEntryIds[0]!.toLowerCase(), limit: 5 })).toEqual([]);
       expect(() => db.prepare("INSERT INTO case_search (case_search, rank) VALUES ('integrity-check', 0)").run()).not.toThrow();
     }
-    for (const table of CASE_SEARCH_SHADOWS) expect(shadowRows(threaded.db, table)).toEqual(shadowRows(single.db, table));
+    for (const table of CASE_SEARCH_SHADOWS) expectEqualData(shadowRows(threaded.db, table), shadowRows(single.db, table));
 
     // Reopened, the index answers the same.
     threaded.db.close();
@@ -142,7 +143,7 @@ describe('a big first import with its search index built on its own thread (REC-
     written.db.unsafeMode(true);
     written.db.transaction(() => writeSearchIndexRows(written.db, buildSearchIndexRows(texts, 41)))();
     written.db.unsafeMode(false);
-    for (const table of CASE_SEARCH_SHADOWS) expect(shadowRows(written.db, table)).toEqual(shadowRows(built.db, table));
+    for (const table of CASE_SEARCH_SHADOWS) expectEqualData(shadowRows(written.db, table), shadowRows(built.db, table));
     const found = (db: StateDatabase, term: string) => db.prepare('SELECT rowid FROM case_search WHERE case_search MATCH ? ORDER BY rowid').pluck().all(`"${term}"`);
     for (const term of ['br1', 'le', 'xxx', 'üñï', 'nothing']) expect(found(written.db, term)).toEqual(found(built.db, term));
     expect(found(written.db, 'br1')).toEqual([41]);

@@ -28,6 +28,10 @@ function runHere() {
 }
 
 if (isMainThread && BATCH_COMMANDS.has(process.argv[2]) && process.env.LEDGERLINE_MAIN_THREAD !== '1') {
+  // The young generation starts at its full size rather than growing from 1 MB through the run's
+  // first seconds of scavenges (REC-PERF-1: BENCHMARKS.md, eleventh pass). A V8 flag, read when an
+  // isolate is made: the worker's (made next) and any thread after it (capped at its own limit).
+  require('node:v8').setFlagsFromString(`--min-semi-space-size=${BATCH_YOUNG_GENERATION_MB / 3}`);
   const worker = new Worker(__filename, { argv: process.argv.slice(2), resourceLimits: { maxYoungGenerationSizeMb: BATCH_YOUNG_GENERATION_MB } });
   worker.on('error', (error) => {
     process.stderr.write(`ledgerline: ${error && error.message ? error.message : String(error)}\n`);

@@ -6,7 +6,11 @@
  * import and its list and search indexes are written while the run stages its results and commits,
  * and are never visible for a run that was not committed.
  *
- * Messages: in  workerData { out, header, pageCacheKib? }; then the cases in batches,
+ * Into an --out without a workbench (workerData.fresh), the cases are applied to a new workbench
+ * built in a file of its own (./workbench-build.ts), put in place as workbench.db at `commit` and
+ * dropped at `abort`; if a workbench appeared meanwhile, they go into that one as above.
+ *
+ * Messages: in  workerData { out, header, pageCacheKib?, fresh? }; then the cases in batches,
  *               { batch } … { batch, end: 'complete' } (or end: 'abandoned': the run could not build
  *               them); then { decision: 'commit' | 'abort' }
  *           out { state: 'ready' } once applied; { state: 'done', committed } or { state: 'failed', message }
@@ -15,6 +19,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ExceptionCase } from '../../recon/workbench/cases';
 import type { RunCases } from '../../recon/workbench/import-cases';
 import { applyRunCases } from '../../recon/workbench/import-cases';
+import type { StateDatabase } from './database';
+import { buildNewWorkbench } from './workbench-build';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from './workbench-store';
 
 export type CaseImportReply = { state: 'ready' } | { state: 'done'; committed: boolean } | { state: 'failed'; message: string };
@@ -56,30 +62,62 @@ function decision(): Promise<CaseImportDecision['decision']> {
   });
 }
 
+/** Raised inside a new workbench's build when the run aborts: the build is dropped. */
+class RunAborted extends Error {}
+
 async function main(): Promise<void> {
   const port = parentPort!;
-  const { out, header, pageCacheKib } = workerData as { out: string; header: Omit<RunCases, 'incoming'>; pageCacheKib?: number };
+  const { out, header, pageCacheKib, fresh } = workerData as { out: string; header: Omit<RunCases, 'incoming'>; pageCacheKib?: number; fresh?: boolean };
+  const fail = (error: unknown): void => port.postMessage({ state: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies CaseImportReply);
+  // Once the cases are applied: say so, and wait for the run's decision (asked once).
+  let decided: CaseImportDecision['decision'] | undefined;
+  const readyFor = async (): Promise<CaseImportDecision['decision']> => {
+    if (decided !== undefined) return decided;
+    port.postMessage({ state: 'ready' } satisfies CaseImportReply);
+    decided = await decision();
+    return decided;
+  };
+  const pageCache = (db: StateDatabase): void => {
+    // The run's budget, not the store's default (CASE_THREAD_PAGE_CACHE_KIB): spilled pages go to the WAL (or the new file), unseen until the commit.
+    if (pageCacheKib !== undefined) db.pragma(`cache_size = -${Math.trunc(pageCacheKib)}`);
+  };
+  let incoming: ExceptionCase[] | undefined;
+  if (fresh) {
+    // An --out without a workbench: the cases go into a new one, put in place only at commit (./workbench-build.ts).
+    incoming = await incomingCases();
+    if (incoming === undefined) return fail(new Error('the run did not hand over its cases'));
+    const cases: RunCases = { ...header, incoming };
+    try {
+      const placed = await buildNewWorkbench(out, async (db) => {
+        pageCache(db);
+        await applyRunCases(new SqliteWorkbenchStore(db), cases);
+        if ((await readyFor()) === 'abort') throw new RunAborted();
+      });
+      if (placed) return port.postMessage({ state: 'done', committed: true } satisfies CaseImportReply);
+      // A workbench appeared meanwhile: the cases go into that one, as below.
+    } catch (error) {
+      if (error instanceof RunAborted) return port.postMessage({ state: 'done', committed: false } satisfies CaseImportReply);
+      return fail(error);
+    }
+  }
   const db = openWorkbenchDatabase(out);
-  // The run's budget, not the store's default (CASE_THREAD_PAGE_CACHE_KIB): spilled pages go to the WAL, unseen until the commit.
-  if (pageCacheKib !== undefined) db.pragma(`cache_size = -${Math.trunc(pageCacheKib)}`);
+  pageCache(db);
   try {
     const store = new SqliteWorkbenchStore(db);
     db.exec('BEGIN IMMEDIATE');
-    // The run marker decides (the import is once per run); a run imported before changes nothing.
-    const incoming = await incomingCases();
+    incoming ??= await incomingCases();
     if (incoming === undefined) {
       db.exec('ROLLBACK');
-      port.postMessage({ state: 'failed', message: 'the run did not hand over its cases' } satisfies CaseImportReply);
-      return;
+      return fail(new Error('the run did not hand over its cases'));
     }
+    // The run marker decides (the import is once per run); a run imported before changes nothing.
     if (!store.hasImported(header.runId)) await applyRunCases(store, { ...header, incoming });
-    port.postMessage({ state: 'ready' } satisfies CaseImportReply);
-    const what = await decision();
+    const what = await readyFor();
     db.exec(what === 'commit' ? 'COMMIT' : 'ROLLBACK');
     port.postMessage({ state: 'done', committed: what === 'commit' } satisfies CaseImportReply);
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
-    port.postMessage({ state: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies CaseImportReply);
+    fail(error);
   } finally {
     db.close();
   }

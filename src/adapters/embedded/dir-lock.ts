@@ -47,7 +47,8 @@ const held = new Set<Database.Database>();
 const HOLDER_WAIT_MS = 1000;
 const HOLDER_POLL_MS = 10;
 
-function alive(pid: number): boolean {
+/** Whether process `pid` lives on this host (signal 0; EPERM: it lives, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -74,7 +75,7 @@ function readHolder(dir: string): DirLockHolder | undefined {
     } catch {
       found = undefined; // absent, or caught between its write and its rename
     }
-    if (found && (found.host !== hostname() || alive(found.pid))) return found;
+    if (found && (found.host !== hostname() || processAlive(found.pid))) return found;
     if (Date.now() >= deadline) return undefined;
     sleepSync(HOLDER_POLL_MS);
   }

@@ -14,7 +14,10 @@
  *   says commit (the registry committed) or abort, so the cases are never visible for a run that
  *   was not committed. A run of fewer cases than `threadFrom` (where a thread costs more than it
  *   saves) is written on the run's thread at commit, as `record` does; so is a run of more rows
- *   than `threadUpToRows` (memory: see CASE_THREAD_UP_TO_ROWS), built only then.
+ *   than `threadUpToRows` (memory: see CASE_THREAD_UP_TO_ROWS), built only then;
+ * - a run's first import into an --out without a workbench, on either thread, goes into a new
+ *   workbench built in a file of its own and put in place whole (./workbench-build.ts): its pages
+ *   are written once, not to the WAL and again at the checkpoint.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +27,7 @@ import { caseCount, type ExceptionCase } from '../../recon/workbench/cases';
 import { applyRunCases, runCaseParts, type RunCaseParts, type RunCases, wholeRunCases } from '../../recon/workbench/import-cases';
 import type { CaseImportDecision, CaseImportInput, CaseImportReply } from './case-import.thread';
 import { nextMessage, startThread } from './threads';
+import { buildNewWorkbench, removeDeadBuilds } from './workbench-build';
 import { openWorkbenchDatabase, SqliteWorkbenchStore, WORKBENCH_DB_FILE } from './workbench-store';
 
 /** From this many cases a run's cases are written on their own thread (REC-PERF-1). */
@@ -74,7 +78,12 @@ function casesToImport(out: string, run: RecordedRun): RunCases | undefined {
   return importedBefore(out, run) ? undefined : wholeRunCases(casePartsOf(run));
 }
 
-async function applyHere(out: string, cases: RunCases): Promise<void> {
+/**
+ * Applies the run's cases on this thread. Into an --out without a workbench (`buildNew`), they go
+ * into a new one built in a file of its own and put in place whole (./workbench-build.ts).
+ */
+async function applyHere(out: string, cases: RunCases, buildNew: boolean): Promise<void> {
+  if (buildNew && (await buildNewWorkbench(out, async (db) => void (await applyRunCases(new SqliteWorkbenchStore(db), cases))))) return;
   const db = openWorkbenchDatabase(out);
   try {
     await applyRunCases(new SqliteWorkbenchStore(db), cases);
@@ -104,12 +113,12 @@ export const CASE_BATCH = 2_048;
  * handed over in batches as they are built; a failure to build them aborts the thread and is
  * raised at commit, as record's would be.
  */
-function preparedOnThread(out: string, parts: RunCaseParts): PreparedCases {
+function preparedOnThread(out: string, parts: RunCaseParts, buildNew: boolean): PreparedCases {
   const file = join(out, WORKBENCH_DB_FILE);
   const created = !existsSync(file);
   const worker: Worker = startThread(
     CASE_IMPORT_THREAD,
-    { out, header: parts.header, pageCacheKib: CASE_THREAD_PAGE_CACHE_KIB },
+    { out, header: parts.header, pageCacheKib: CASE_THREAD_PAGE_CACHE_KIB, fresh: buildNew && created },
     { resourceLimits: { maxYoungGenerationSizeMb: CASE_THREAD_YOUNG_GENERATION_MB } },
   );
   // The thread never keeps the process alive by itself: a run that ends without a decision rolls its cases back.
@@ -197,18 +206,24 @@ export const CASE_THREAD_PAGE_CACHE_KIB = 16_384;
  * The case sink of `out`. `threadFrom`: from this many cases a run's cases are written on their own
  * thread (default CASE_THREAD_FROM), for a run of at most `threadUpToRows` rows (default
  * CASE_THREAD_UP_TO_ROWS); never with LEDGERLINE_MAIN_THREAD=1, which keeps every command on one
- * thread. A run that does not use the thread builds and writes its cases at commit.
+ * thread. A run that does not use the thread builds and writes its cases at commit. `buildNew`
+ * (default true): into an --out without a workbench, the cases go into a new one built in a file
+ * of its own and put in place whole (./workbench-build.ts); false writes them through the WAL of
+ * a workbench.db created at once.
  */
-export function workbenchCaseSink(out: string, options: { threadFrom?: number; threadUpToRows?: number; env?: NodeJS.ProcessEnv } = {}): CaseSink {
+export function workbenchCaseSink(out: string, options: { threadFrom?: number; threadUpToRows?: number; buildNew?: boolean; env?: NodeJS.ProcessEnv } = {}): CaseSink {
   const oneThread = (options.env ?? process.env).LEDGERLINE_MAIN_THREAD === '1';
+  const buildNew = options.buildNew ?? true;
   const threadFrom = options.threadFrom ?? CASE_THREAD_FROM;
   const threadUpToRows = options.threadUpToRows ?? CASE_THREAD_UP_TO_ROWS;
   const sink = {
     async record(run: RecordedRun): Promise<void> {
+      removeDeadBuilds(out);
       const cases = casesToImport(out, run);
-      if (cases) await applyHere(out, cases);
+      if (cases) await applyHere(out, cases, buildNew);
     },
     prepare(run: RecordedRun): PreparedCases {
+      removeDeadBuilds(out);
       // Nothing is built ahead for a run that will not use the thread: its cases are not held through the recording.
       if (oneThread || run.statementLines.length + run.ledgerEntries.length > threadUpToRows) return { commit: () => sink.record(run), abort: () => Promise.resolve() };
       let parts: RunCaseParts;
@@ -223,9 +238,9 @@ export function workbenchCaseSink(out: string, options: { threadFrom?: number; t
       }
       if (here) {
         const few = here;
-        return { commit: () => applyHere(out, few), abort: () => Promise.resolve() };
+        return { commit: () => applyHere(out, few, buildNew), abort: () => Promise.resolve() };
       }
-      return preparedOnThread(out, parts);
+      return preparedOnThread(out, parts, buildNew);
     },
   };
   return sink;

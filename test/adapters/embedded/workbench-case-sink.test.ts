@@ -12,7 +12,7 @@
  * thread that fails is reported at commit, never as an abort's failure.
  */
 import fc from 'fast-check';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -120,6 +120,9 @@ async function plainImport(out: string, run: RecordedRun): Promise<void> {
   }
 }
 
+/** The files a new workbench's build left in `out` (./workbench-build.ts names them workbench.db.build-<pid>-<thread>). */
+const buildFiles = (out: string): string[] => (existsSync(out) ? readdirSync(out).filter((name) => name.startsWith('workbench.db.build-')) : []);
+
 /** Everything the workbench shows of the store (the import marker's own timestamp aside). */
 function dump(out: string): string {
   const db = openWorkbenchDatabase(out);
@@ -165,6 +168,26 @@ describe('the embedded case sink (workbench.db)', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("what a killed build of a new workbench left is removed by the next run's sink, whichever way it writes", async () => {
+    for (const [i, options] of [{}, { buildNew: false }, { threadFrom: 0, env: {} }].entries()) {
+      const out = join(root, `left-${i}`);
+      const sink = workbenchCaseSink(out, options);
+      const fates: Fate[] = [
+        { kind: 'exception', account: 0, cents: 100, withCandidate: false },
+        { kind: 'exception', account: 1, cents: -100, withCandidate: false },
+      ];
+      await sink.record(recordedRun('run-0', fates.slice(0, 1)));
+      // A pid far above any pid_max (2^22) names no process; the live one is this process's.
+      const dead = ['workbench.db.build-99999999-0', 'workbench.db.build-99999999-0-journal'];
+      const live = `workbench.db.build-${process.pid}-99`;
+      for (const name of [...dead, live]) writeFileSync(join(out, name), 'left by a build');
+      const prepared = sink.prepare!(recordedRun('run-1', fates));
+      await prepared.commit();
+      expect(buildFiles(out)).toEqual([live]);
+      expect((JSON.parse(dump(out)) as unknown[][])[0]).toHaveLength(2);
+    }
   });
 
   it('reads the run through its own index, and a run recorded before is not built again', async () => {
@@ -260,6 +283,7 @@ describe('prepare: the cases written beside the recording, visible only at commi
     const abandoned = workbenchCaseSink(fresh, { threadFrom: 0, env: {} }).prepare!(recordedRun('run-1', runs[2]!));
     await abandoned.abort();
     expect(existsSync(join(fresh, 'workbench.db'))).toBe(false);
+    expect(buildFiles(fresh)).toEqual([]);
   });
 
   it('a thread that cannot write is reported at commit, and an abort of it still settles', async () => {
@@ -284,8 +308,9 @@ describe('prepare: the cases written beside the recording, visible only at commi
     // Nothing was built ahead: no lookup of the run's lines or entries before the commit.
     expect(run.lookups()).toBe(0);
     await sleep(300);
-    // A thread would have created the store by now; the run's thread writes it only at commit.
+    // A thread would have started the new workbench by now; the run's thread writes it only at commit.
     expect(existsSync(join(out, 'workbench.db'))).toBe(false);
+    expect(buildFiles(out)).toEqual([]);
     await prepared.commit();
     await workbenchCaseSink(recorded).record(run);
     expect(dump(out)).toBe(dump(recorded));
@@ -295,11 +320,50 @@ describe('prepare: the cases written beside the recording, visible only at commi
     const out = join(root, 'within');
     mkdirSync(out);
     const run = recordedRun('run-1', runs[0]!);
-    const prepared = workbenchCaseSink(out, { threadFrom: 0, threadUpToRows: run.statementLines.length + run.ledgerEntries.length, env: {} }).prepare!(run);
+    const prepared = workbenchCaseSink(out, { threadFrom: 0, threadUpToRows: run.statementLines.length + run.ledgerEntries.length, buildNew: false, env: {} }).prepare!(run);
     // The thread takes the store's write lock (the run's thread would not, before the commit).
     await whileHeld(out, 0);
     await prepared.commit();
     expect((JSON.parse(dump(out)) as unknown[][])[3]).toEqual([{ run_id: 'run-1' }]);
+  });
+
+  it('into an --out without a workbench, the thread builds a new one, visible only once committed', async () => {
+    const out = join(root, 'new');
+    mkdirSync(out);
+    const run = recordedRun('run-1', runs[0]!);
+    const prepared = workbenchCaseSink(out, { threadFrom: 0, env: {} }).prepare!(run);
+    // The thread holds its cases in a build file, ready, waiting for the run's decision: no workbench.db yet.
+    for (const until = Date.now() + 30_000; buildFiles(out).length === 0;) {
+      if (Date.now() > until) throw new Error('the case thread never started a new workbench');
+      await sleep(10);
+    }
+    await sleep(300);
+    expect(existsSync(join(out, 'workbench.db'))).toBe(false);
+    await prepared.commit();
+    expect(buildFiles(out)).toEqual([]);
+    const recorded = join(root, 'new-recorded');
+    await workbenchCaseSink(recorded, { buildNew: false }).record(run);
+    expect(dump(out)).toBe(dump(recorded));
+  });
+
+  it('a workbench that appears while the thread builds a new one gets the cases instead (never replaced)', async () => {
+    const out = join(root, 'appeared');
+    mkdirSync(out);
+    const earlier = recordedRun('run-0', runs[1]!);
+    const run = recordedRun('run-1', runs[0]!);
+    const prepared = workbenchCaseSink(out, { threadFrom: 0, env: {} }).prepare!(run);
+    for (const until = Date.now() + 30_000; buildFiles(out).length === 0;) {
+      if (Date.now() > until) throw new Error('the case thread never started a new workbench');
+      await sleep(10);
+    }
+    // Meanwhile the workbench is opened elsewhere and an earlier run imported into it.
+    await workbenchCaseSink(out, { buildNew: false }).record(earlier);
+    await prepared.commit();
+    expect(buildFiles(out)).toEqual([]);
+    const recorded = join(root, 'appeared-recorded');
+    await workbenchCaseSink(recorded, { buildNew: false }).record(earlier);
+    await workbenchCaseSink(recorded, { buildNew: false }).record(run);
+    expect(dump(out)).toBe(dump(recorded));
   });
 
   it(`a run of more cases than several batches (CASE_BATCH, ${CASE_BATCH}) reaches the thread whole: the store is the one record() makes`, async () => {
@@ -330,6 +394,7 @@ describe('prepare: the cases written beside the recording, visible only at commi
     mkdirSync(fresh);
     await expect(workbenchCaseSink(fresh, { threadFrom: 0, env: {} }).prepare!(failing).commit()).rejects.toThrow('line store unreadable');
     expect(existsSync(join(fresh, 'workbench.db'))).toBe(false);
+    expect(buildFiles(fresh)).toEqual([]);
 
     const existing = join(root, 'unbuildable-existing');
     const sink = workbenchCaseSink(existing, { threadFrom: 0, env: {} });

@@ -12,6 +12,7 @@
  * - Finished, it is switched to WAL (the store's mode), synced, and hard-linked as workbench.db.
  *   A link never replaces a file: if a workbench appeared meanwhile (the workbench opened, say),
  *   the build is dropped and `buildNewWorkbench` says so; the caller then imports into that one.
+ *   So does a file system without hard links: the caller then writes through the WAL.
  * - So workbench.db is either absent or a whole, synced store: never half a build.
  */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
@@ -80,9 +81,9 @@ export async function buildNewWorkbench(out: string, build: (db: StateDatabase) 
     syncPath(path);
     try {
       linkSync(path, target);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'EEXIST') return false;
-      throw error;
+    } catch {
+      // EEXIST: a workbench appeared meanwhile; any other (a file system without hard links): the caller writes through the WAL instead.
+      return false;
     }
     placed = true;
     syncPath(out);

@@ -6,6 +6,7 @@
  * removed by the next build, never while its process lives.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,19 @@ describe('a new workbench built whole and put in place (REC-PERF-1)', () => {
     expect(placed).toBe(false);
     expect(readBack(root).rows).toEqual(['theirs']);
     expect(buildFiles(root)).toEqual([]);
+  });
+
+  it.each(['EPERM', 'ENOTSUP', 'EXDEV'])('a file system that refuses the link (%s): the build is dropped, nothing is left', async (code) => {
+    const link = jest.spyOn(fs, 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error(`${code}: operation refused`), { code });
+    });
+    try {
+      await expect(buildNewWorkbench(root, async (db) => void db.exec('CREATE TABLE t (v TEXT)'))).resolves.toBe(false);
+      expect(link).toHaveBeenCalledTimes(1);
+      expect(readdirSync(root)).toEqual([]);
+    } finally {
+      link.mockRestore();
+    }
   });
 
   it('a build that fails raises its error and leaves nothing', async () => {

@@ -12,6 +12,7 @@
  * thread that fails is reported at commit, never as an abort's failure.
  */
 import fc from 'fast-check';
+import fs from 'node:fs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +188,23 @@ describe('the embedded case sink (workbench.db)', () => {
       await prepared.commit();
       expect(buildFiles(out)).toEqual([live]);
       expect((JSON.parse(dump(out)) as unknown[][])[0]).toHaveLength(2);
+    }
+  });
+
+  it('where a new workbench cannot be linked into place, the cases are written through the WAL instead', async () => {
+    const link = jest.spyOn(fs, 'linkSync').mockImplementation(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    });
+    try {
+      const run = recordedRun('run-1', fc.sample(fateArb, { numRuns: 30, seed: 5 }));
+      const out = join(root, 'no-links');
+      await workbenchCaseSink(out).record(run);
+      expect(link).toHaveBeenCalled();
+      await workbenchCaseSink(join(root, 'wal'), { buildNew: false }).record(run);
+      expect(buildFiles(out)).toEqual([]);
+      expect(dump(out)).toBe(dump(join(root, 'wal')));
+    } finally {
+      link.mockRestore();
     }
   });
 

@@ -8,13 +8,14 @@
  * stacks/, environments/, src/, functions/, schemas/, config/ and the manifests), so an edit makes
  * a new one and nothing stale is read. The first worker to need it synthesizes under a lock
  * directory while the others wait; the output appears by one rename, whole or not at all. The
- * construct tree (`built`) is not kept: a test that reads it synthesizes in its own process.
+ * construct tree (`built`) is not kept: a test that reads it builds it again in its own process
+ * (built only: its stacks' Terraform is the shared output's, synthesized and validated there).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { SYNTHESIZED_CONFIGS, synthesizeLedgerline, type LedgerlineApp } from '../../../stacks/ledgerline';
+import { SYNTHESIZED_CONFIGS, buildLedgerline, synthesizeLedgerline, type LedgerlineApp } from '../../../stacks/ledgerline';
 import type { EnvironmentConfig, EnvironmentName } from '../../../environments/types';
 import { SynthModel } from './model';
 
@@ -31,7 +32,7 @@ export const SYNTHESIZED_SCOPES: readonly (readonly [ScopeName, EnvironmentConfi
 
 export interface Synthesized {
   outdir: string;
-  /** The construct tree, synthesized in this process on first use. */
+  /** The construct tree, built (not synthesized again) in this process on first use. */
   readonly built: LedgerlineApp;
   models: ReadonlyMap<ScopeName, SynthModel>;
 }
@@ -124,7 +125,7 @@ export function synthesizeAll(): Synthesized {
     get built() {
       if (!builtHere) {
         const dir = mkdtempSync(join(tmpdir(), 'ledgerline-infra-'));
-        builtHere = { outdir: dir, built: synthesizeLedgerline({ assetMode: 'placeholder', outdir: dir }) };
+        builtHere = { outdir: dir, built: buildLedgerline({ assetMode: 'placeholder', outdir: dir }) };
       }
       return builtHere.built;
     },

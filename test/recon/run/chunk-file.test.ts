@@ -46,13 +46,15 @@ describe('writeChunksAsync', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(piece, fc.boolean()), { maxLength: 200 }), fc.integer({ min: 1, max: 2000 }), async (pieces, repeat) => {
+        // One round of pieces, given `rounds` times (up to ~2.5 MB: past the writer's ~1 MB buffer); each piece encoded once.
+        const round = pieces.map(([text, asBytes]) => (asBytes ? Buffer.from(text, 'utf8') : text));
+        const rounds = Math.min(repeat, Math.ceil(2_500_000 / (pieces.map(([text]) => text).join('').length + 1)));
         const all: (string | Uint8Array)[] = [];
-        for (let r = 0; r < Math.min(repeat, Math.ceil(2_500_000 / (pieces.map(([text]) => text).join('').length + 1))); r += 1) {
-          for (const [text, asBytes] of pieces) all.push(asBytes ? Buffer.from(text, 'utf8') : text);
-        }
+        for (let r = 0; r < rounds; r += 1) for (const p of round) all.push(p);
         const path = join(dir, `b${(n += 1)}`);
         await writeChunksAsync(path, all);
-        const expected = Buffer.concat(all.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+        const roundBytes = Buffer.concat(round.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+        const expected = Buffer.concat(Array.from({ length: rounds }, () => roundBytes));
         expect(readFileSync(path).equals(expected)).toBe(true);
         rmSync(path);
       }),

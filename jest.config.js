@@ -19,6 +19,9 @@ module.exports = {
   // A clean clone has no timing cache: start the slowest suites first by a checked-in list.
   testSequencer: '<rootDir>/test/support/duration-sequencer.js',
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
+  // Jest's runtime with V8's code cache: a module a worker compiled once (the AWS SDK, a function's handler loaded
+  // again in a fresh registry by the IAM and function suites) is compiled from its cached data, then run afresh.
+  runtime: '<rootDir>/test/support/code-cache-runtime.js',
   // Names the run's shared build directory (test/support/shared-build.ts: every Lambda bundle built once a run, not once a suite).
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',

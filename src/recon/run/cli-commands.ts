@@ -76,6 +76,16 @@ function formatNothingNew(outcome: NothingNew): string {
   ].join('\n');
 }
 
+/**
+ * Indented count rows ("  <name>  <n>"), their counts in one column: past the longest name by at
+ * least one space, so a long rule id or reason never runs into its count.
+ */
+export function countRows(counts: Record<string, number>): string[] {
+  const entries = Object.entries(counts);
+  const width = Math.max(15, ...entries.map(([name]) => name.length)) + 1;
+  return entries.map(([name, n]) => `  ${name.padEnd(width)}${n}`);
+}
+
 function formatOutcome(outcome: CommittedRun): string {
   const s = outcome.summary;
   const lines = [
@@ -83,9 +93,9 @@ function formatOutcome(outcome: CommittedRun): string {
     `statement lines   ${s.statementLines}`,
     `ledger entries    ${s.ledgerEntries}${s.ledgerEntriesAlreadyReconciled ? ` (+${s.ledgerEntriesAlreadyReconciled} reconciled earlier)` : ''}`,
     `matched           ${s.matched.total} (${s.matched.confirmed} confirmed, ${s.matched.proposed} proposed)`,
-    ...Object.entries(s.matched.byRule).map(([rule, n]) => `  ${rule.padEnd(16)}${n}`),
+    ...countRows(s.matched.byRule),
     `unmatched         ${s.unmatchedStatement} statement, ${s.unmatchedLedger} ledger`,
-    ...Object.entries(s.exceptions).map(([reason, n]) => `  ${reason.padEnd(16)}${n}`),
+    ...countRows(s.exceptions),
     ...s.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}, by ${r.by}; skipped)`),
     ...s.statementFiles.flatMap((f) => (f.skippedStatements ?? []).map((k) => `re-upload         ${f.file}: statement ${k.statementId} (already reconciled in ${k.firstRunId}; skipped)`)),
     ...s.balanceChecks.map((b) => `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}`}`),

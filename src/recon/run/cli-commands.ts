@@ -133,7 +133,10 @@ export function addReconcileCommands(program: Command, io: CliIo): void {
     .option('--format <format>', `force the statement format instead of detecting it (${FORMATS.join(', ')})`, format)
     .option('--encoding <encoding>', ENCODING_HELP, encoding)
     .option('--as-of <date>', 'YYYY-MM-DD the ages of unmatched items are counted to (default: the latest statement date)', isoDate)
-    .requiredOption('--out <dir>', 'results directory (created if absent): matches.csv, exceptions.csv, summary.json, audit.ndjson, recon.duckdb, parquet/')
+    .requiredOption(
+      '--out <dir>',
+      "results directory (created if absent): matches.csv, exceptions.csv, summary.json, audit.ndjson, recon.duckdb, parquet/, registry.db (the runs reconciled), workbench.db (the exceptions workbench's cases)",
+    )
     .option('--registry <dir>', 're-upload registry directory (default: --out)')
     .option('--quarantine <dir>', 'where bad input files are copied with <name>.reason.txt (default: <out>/quarantine)')
     .option('--json', 'print one JSON summary object on stdout')

@@ -76,22 +76,27 @@ function oneChunkOfTime(): Context {
 const RITA: Actor = { user: 'rita@bank.example', roles: ['reconciler'] };
 const RESOLVE: CaseAction = { type: 'resolve', resolution: 'TIMING_DIFFERENCE', note: 'cleared next day' };
 
+/** Ten requests in flight at a time: the cases are independent, and the stand-in's round trips overlap. */
+async function inBatches<T>(items: readonly T[], each: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += 10) await Promise.all(items.slice(i, i + 10).map(each));
+}
+
 async function raise(cases: DynamoWorkbenchStore, ids: readonly string[]): Promise<void> {
-  for (const caseId of ids) {
+  await inBatches(ids, async (caseId) => {
     const { next, event } = staleOpenCase(caseId, '2026-03-10T10:00:00.000Z');
     await cases.save(next, event);
-  }
+  });
 }
 
 const idsOf = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `exception:statement:${prefix}${String(i).padStart(3, '0')}`);
 
 /** Every case took the job's action exactly once (one history event carrying the job id, version 2). */
 async function expectOnce(cases: DynamoWorkbenchStore, jobId: string, ids: readonly string[]): Promise<void> {
-  for (const id of ids) {
+  await inBatches(ids, async (id) => {
     const events = (await cases.history(id)).filter((event) => event.bulkJobId === jobId);
     const stored = (await cases.get(id))!;
     expect([id, events.length, stored.status, stored.version]).toEqual([id, 1, 'RESOLVED', 2]);
-  }
+  });
 }
 
 describe('reconcile-workbench: the scheduled advance keeps bulk jobs moving with no page open', () => {

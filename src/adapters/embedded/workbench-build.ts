@@ -5,7 +5,7 @@
  * written twice (the WAL at the commit, the file at the checkpoint). Built here, each page is
  * written once, to the new file itself, and the file is synced once when it is finished.
  *
- * - The file is `workbench.db.build-<pid>-<thread>` in the same directory; nothing else opens it.
+ * - The file is `workbench.db.build-<pid>-<thread>-<n>` in the same directory; nothing else opens it.
  *   Its journal is in memory and nothing is synced while it is built: a crash leaves a build file
  *   that is never read, only removed (by the next run's case sink in that directory, once its
  *   process is dead: `removeDeadBuilds`). The journal still rolls a failed import back.
@@ -24,6 +24,8 @@ import { processAlive } from './dir-lock';
 import { WORKBENCH_DB_FILE } from './workbench-store';
 
 const BUILD_PREFIX = `${WORKBENCH_DB_FILE}.build-`;
+/** This thread's builds so far: two at once (two runs in one process) never share a file. */
+let builds = 0;
 
 /**
  * Removes the build files (and journals) of builders that are no longer alive in `out`, if it
@@ -59,7 +61,7 @@ export async function buildNewWorkbench(out: string, build: (db: StateDatabase) 
   if (existsSync(target)) return false;
   mkdirSync(out, { recursive: true });
   removeDeadBuilds(out);
-  const path = join(out, `${BUILD_PREFIX}${process.pid}-${threadId}`);
+  const path = join(out, `${BUILD_PREFIX}${process.pid}-${threadId}-${(builds += 1)}`);
   const remove = (): void => {
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
   };

@@ -90,6 +90,30 @@ describe('a new workbench built whole and put in place (REC-PERF-1)', () => {
     }
   });
 
+  it('two builds at once in one process: each in its own file, the first finished is placed, the other dropped', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = buildNewWorkbench(root, async (db) => {
+      db.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('slow')");
+      await held;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(buildFiles(root)).toHaveLength(1);
+    let beside: string[] = [];
+    await expect(
+      buildNewWorkbench(root, async (db) => {
+        db.exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('quick')");
+        beside = buildFiles(root);
+      }),
+    ).resolves.toBe(true);
+    // Neither build touched the other's file.
+    expect(beside).toHaveLength(2);
+    release();
+    await expect(slow).resolves.toBe(false);
+    expect(readdirSync(root)).toEqual(['workbench.db']);
+    expect(readBack(root).rows).toEqual(['quick']);
+  });
+
   it('a build that fails raises its error and leaves nothing', async () => {
     await expect(
       buildNewWorkbench(root, async (db) => {

@@ -121,7 +121,7 @@ async function plainImport(out: string, run: RecordedRun): Promise<void> {
   }
 }
 
-/** The files a new workbench's build left in `out` (./workbench-build.ts names them workbench.db.build-<pid>-<thread>). */
+/** The files a new workbench's build left in `out` (./workbench-build.ts names them workbench.db.build-<pid>-<thread>-<n>). */
 const buildFiles = (out: string): string[] => (existsSync(out) ? readdirSync(out).filter((name) => name.startsWith('workbench.db.build-')) : []);
 
 /** Everything the workbench shows of the store (the import marker's own timestamp aside). */

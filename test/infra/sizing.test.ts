@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ENVIRONMENTS, SYNTHESIZED_CONFIGS, buildLedgerline } from '../../stacks/ledgerline';
 import { functionCatalogue, functionSizing, MODE_FUNCTIONS } from '../../stacks/catalogue';
 import type { EnvironmentConfig, FunctionSizing } from '../../environments/types';
+import { withPlainStacks } from '../support/plain-stacks';
 
 function without(config: EnvironmentConfig, fn: string): EnvironmentConfig {
   const functions = { ...config.functions } as Record<string, FunctionSizing>;
@@ -36,7 +37,7 @@ describe.each(SYNTHESIZED_CONFIGS.map((config) => [config.prefix, config] as con
 test.each(ENVIRONMENTS.flatMap((config) => MODE_FUNCTIONS.map((fn) => [config.name, fn, config] as const)))('%s without a sizing for %s does not synthesize', (name, fn, config) => {
   const outdir = mkdtempSync(join(tmpdir(), 'ledgerline-sizing-'));
   try {
-    expect(() => buildLedgerline({ assetMode: 'placeholder', outdir, environments: [without(config, fn)], tooling: false })).toThrow(
+    expect(() => withPlainStacks(() => buildLedgerline({ assetMode: 'placeholder', outdir, environments: [without(config, fn)], tooling: false }))).toThrow(
       `environment ${name} (${config.prefix}): no sizing for function ${fn}`,
     );
   } finally {

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import shipped from '../../config/sources.json';
 import { resolveSources, sourceConfig, sourceNamed, SourceConfigError, streamSource, type SourcesDocument } from '../../src/modes/source-config';
 import { routesFor, TOPOLOGIES } from '../../src/routes';
+import { withPlainStacks } from '../support/plain-stacks';
 
 const clone = (): SourcesDocument => JSON.parse(JSON.stringify(shipped)) as SourcesDocument;
 
@@ -115,7 +116,7 @@ describe('MODE-1: synth reflects the source configuration', () => {
       jest.doMock('../../config/sources.json', () => document);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { synthesizeLedgerline } = require('../../stacks/ledgerline') as typeof import('../../stacks/ledgerline');
-      synthesizeLedgerline({ assetMode: 'placeholder', outdir });
+      withPlainStacks(() => synthesizeLedgerline({ assetMode: 'placeholder', outdir }));
     });
     const stacks = readdirSync(join(outdir, 'stacks'));
     const resources = (suffix: string, type: string): Record<string, Record<string, unknown>> => {

@@ -19,12 +19,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { SecretsManagerSigningKeyStore } from '../../src/adapters/aws/notify-directory';
 import { EXTERNAL_PREFIX } from '../../rehearsal/gateway';
+import { withPlainStacks } from '../support/plain-stacks';
 
 const root = mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-gateway-'));
 const intact = join(root, 'intact');
 
 beforeAll(() => {
-  synthesizeLedgerline({ assetMode: 'placeholder', outdir: intact, environments: [dev], tooling: false });
+  withPlainStacks(() => synthesizeLedgerline({ assetMode: 'placeholder', outdir: intact, environments: [dev], tooling: false }));
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -19,6 +19,7 @@ import { stacksDir } from './support/stacks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withPlainStacks } from '../../support/plain-stacks';
 
 const contracts = new Map<string, IamContractImpl>();
 function contract(env: string): IamContractImpl {
@@ -128,7 +129,7 @@ describe('MODE-4: the real-time callers of an environment are checked at synth',
   it('an environment without callers synthesizes no permission on authorise', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'ledgerline-callers-'));
     try {
-      const built = buildLedgerline({ assetMode: 'placeholder', outdir, environments: [{ ...dev, realTimeCallers: [] }], tooling: false });
+      const built = withPlainStacks(() => buildLedgerline({ assetMode: 'placeholder', outdir, environments: [{ ...dev, realTimeCallers: [] }], tooling: false }));
       const permissions = built.environments[0]!.app.node.findAll().filter((node) => node.node.id.startsWith('authorise-caller-'));
       expect(permissions).toEqual([]);
     } finally {

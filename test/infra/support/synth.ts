@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import { SYNTHESIZED_CONFIGS, buildLedgerline, synthesizeLedgerline, type LedgerlineApp } from '../../../stacks/ledgerline';
 import type { EnvironmentConfig, EnvironmentName } from '../../../environments/types';
 import { SynthModel } from './model';
+import { withPlainStacks } from '../../support/plain-stacks';
 
 /** An environment's name, a topology variant's (its prefix without `ledgerline-`), or the tooling account. */
 export type ScopeName = EnvironmentName | 'staged' | 'tooling';
@@ -64,7 +65,7 @@ function sleepSync(ms: number): void {
 }
 
 function synthesizeInto(outdir: string): Record<string, string[]> {
-  const built = synthesizeLedgerline({ assetMode: 'placeholder', outdir });
+  const built = withPlainStacks(() => synthesizeLedgerline({ assetMode: 'placeholder', outdir }));
   const scopes: Record<string, string[]> = {};
   for (const env of built.environments) {
     scopes[scopeOf(env.config)] = [env.bootstrap, env.network, env.data, env.analytics, env.app, env.observability].map((stack) => stack.node.id);
@@ -125,7 +126,7 @@ export function synthesizeAll(): Synthesized {
     get built() {
       if (!builtHere) {
         const dir = mkdtempSync(join(tmpdir(), 'ledgerline-infra-'));
-        builtHere = { outdir: dir, built: buildLedgerline({ assetMode: 'placeholder', outdir: dir }) };
+        builtHere = { outdir: dir, built: withPlainStacks(() => buildLedgerline({ assetMode: 'placeholder', outdir: dir })) };
       }
       return builtHere.built;
     },

@@ -32,6 +32,7 @@ import type { EnvironmentConfig } from '../../environments/types';
 import { SYNTHESIZED_SCOPES, cleanupSynth, model, synthesizeAll } from './support/synth';
 import { block, list, statementsOf, type Json, type Resource, type SynthModel } from './support/model';
 import { inflateRawSync } from 'node:zlib';
+import { withPlainStacks } from '../support/plain-stacks';
 
 afterAll(cleanupSynth);
 
@@ -383,8 +384,7 @@ test('a Direct Connect gateway in the same account is associated directly (no pr
       ...dev,
       network: { ...dev.network, directConnect: { ...dev.network.directConnect, gatewayOwnerAccountId: dev.account } },
     };
-    const built = buildLedgerline({ assetMode: 'placeholder', outdir, environments: [sameAccount], tooling: false });
-    built.app.synth();
+    withPlainStacks(() => buildLedgerline({ assetMode: 'placeholder', outdir, environments: [sameAccount], tooling: false }).app.synth());
     const network = JSON.parse(readFileSync(join(outdir, 'stacks', `${dev.prefix}-network`, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, unknown> };
     expect(Object.keys(network.resource)).toContain('aws_dx_gateway_association');
     expect(Object.keys(network.resource)).not.toContain('aws_dx_gateway_association_proposal');

@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { SqliteIdempotencyStore } from '../../src/adapters/embedded/idempotency-store';
 import { DynamoIdempotencyStore, IDEMPOTENCY_TABLE } from '../../src/adapters/aws/dynamo-idempotency-store';
 import { createTableInput } from '../../src/adapters/aws/tables';
-import { startDynalite, type Dynalite } from '../adapters/aws/support/dynalite';
+import { createActiveTable, startDynalite, type Dynalite } from '../adapters/aws/support/dynalite';
 import { idempotencyStoreContract } from './idempotency-store.contract';
 
 const dirs: string[] = [];
@@ -40,7 +40,7 @@ idempotencyStoreContract('DynamoDB (dynalite)', {
     tables += 1;
     const tableName = `api-idempotency-${tables}`;
     if (tables > 1) await dynalite.client.send(new DeleteTableCommand({ TableName: `api-idempotency-${tables - 1}` })).catch(() => undefined);
-    await dynalite.client.send(new CreateTableCommand(createTableInput(IDEMPOTENCY_TABLE, tableName)));
+    await createActiveTable(dynalite.client, createTableInput(IDEMPOTENCY_TABLE, tableName));
     return new DynamoIdempotencyStore({ client: dynalite.client, tableName });
   },
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzScale } from '../../support/fuzz';
@@ -17,7 +17,7 @@ import { REFERENCE_FILES } from '../../../src/domain/reference-data-set';
 import type { ReferenceData } from '../../../src/ports';
 import { run as runScript } from '../../../scripts/load-reference-data';
 import type { Dynalite } from './support/dynalite';
-import { closedPortClient, startDynalite } from './support/dynalite';
+import { closedPortClient, createActiveTable, startDynalite } from './support/dynalite';
 
 const SHIPPED = DEFAULT_REFERENCE_DATA_DIR;
 /** A Luhn-valid test card number (Visa), the kind of value that must never be loaded (PCI-3). */
@@ -40,10 +40,7 @@ afterAll(async () => {
 async function freshTable(): Promise<string> {
   tableCount += 1;
   const name = `reference-${tableCount}`;
-  await db.client.send(new CreateTableCommand(createTableInput(TABLES.reference, name)));
-  // dynalite answers CreateTable with the table CREATING and makes it ACTIVE on a timer: a call that
-  // beats the timer (a loaded machine) is refused ResourceNotFoundException, as DynamoDB would.
-  while ((await db.client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 5));
+  await createActiveTable(db.client, createTableInput(TABLES.reference, name));
   return name;
 }
 

@@ -1,5 +1,4 @@
 /** The notification port contracts against the AWS adapters: DynamoDB on dynalite, SES v2 and SNS on a fake endpoint. */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDeliveryStore, DynamoSubscriptionRegistry } from '../../../src/adapters/aws/notify-dynamo';
@@ -9,7 +8,7 @@ import { createTableInput } from '../../../src/adapters/aws/tables';
 import type { OutboundMessage } from '../../../src/ports/notify';
 import { PermanentSendError } from '../../../src/ports/notify';
 import type { Dynalite } from '../../adapters/aws/support/dynalite';
-import { startDynalite, TEST_AWS } from '../../adapters/aws/support/dynalite';
+import { createActiveTable, startDynalite, TEST_AWS } from '../../adapters/aws/support/dynalite';
 import { FakeAwsMessaging } from '../support/fake-aws-messaging';
 import { deliveryStoreContract, messageSenderContract, recipientDirectoryContract, signingKeyStoreContract, subscriptionRegistryContract } from './notify-ports.contract';
 import { DynamoRecipientDirectory, SecretsManagerSigningKeyStore } from '../../../src/adapters/aws/notify-directory';
@@ -40,7 +39,7 @@ signingKeyStoreContract(
 let directoryTable = 0;
 recipientDirectoryContract('DynamoDB (dynalite)', async (seed) => {
   const table = `test-notifications-directory-${(directoryTable += 1)}`;
-  await db.client.send(new CreateTableCommand(createTableInput(NOTIFICATIONS_TABLE, table)));
+  await createActiveTable(db.client, createTableInput(NOTIFICATIONS_TABLE, table));
   const directory = new DynamoRecipientDirectory({ client: db.client, tableName: table });
   for (const customer of seed.customers) await directory.putCustomer(customer.contact, customer);
   for (const contact of seed.operations) await directory.putOperations(contact);

@@ -1,7 +1,7 @@
 /** An in-process dynalite (DynamoDB emulator) on a random port, with every table of tables.ts. */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TableName } from '../../../../src/adapters/aws/tables';
 import { createTableInput, TABLE_NAMES, TABLES } from '../../../../src/adapters/aws/tables';
 
@@ -23,14 +23,7 @@ export async function startDynalite(): Promise<Dynalite> {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ ...TEST_AWS, endpoint });
   const tableNames = Object.fromEntries(TABLE_NAMES.map((name) => [name, `test-${name}`])) as Record<TableName, string>;
-  for (const name of TABLE_NAMES) {
-    await client.send(new CreateTableCommand(createTableInput(TABLES[name], tableNames[name])));
-  }
-  // dynalite answers CreateTable with the table CREATING and makes it ACTIVE on a timer: a first call
-  // that beats the timer (a loaded machine) would be refused ResourceNotFoundException.
-  for (const name of TABLE_NAMES) {
-    while ((await client.send(new DescribeTableCommand({ TableName: tableNames[name] }))).Table?.TableStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  for (const name of TABLE_NAMES) await createActiveTable(client, createTableInput(TABLES[name], tableNames[name]));
   return {
     client,
     endpoint,
@@ -40,6 +33,16 @@ export async function startDynalite(): Promise<Dynalite> {
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/**
+ * Creates a table and waits until it is ACTIVE. dynalite answers CreateTable with the table
+ * CREATING and makes it ACTIVE on a timer: a first call that beats the timer (a loaded machine) is
+ * refused ResourceNotFoundException, as DynamoDB would refuse it.
+ */
+export async function createActiveTable(client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  await client.send(new CreateTableCommand(input));
+  while ((await client.send(new DescribeTableCommand({ TableName: input.TableName }))).Table?.TableStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** A client whose endpoint is a closed port: every call fails with a network error. */

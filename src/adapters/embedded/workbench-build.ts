@@ -33,12 +33,17 @@ let builds = 0;
  * goes even when the workbench it was building was made another way meanwhile.
  */
 export function removeDeadBuilds(out: string): void {
-  if (!existsSync(out)) return;
-  for (const name of readdirSync(out)) {
-    if (!name.startsWith(BUILD_PREFIX)) continue;
-    const pid = Number.parseInt(name.slice(BUILD_PREFIX.length), 10);
-    if (Number.isSafeInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) continue;
-    rmSync(join(out, name), { force: true });
+  // Housekeeping: a directory that cannot be listed or a file that cannot be removed fails no run (what needs them reports it).
+  try {
+    if (!existsSync(out)) return;
+    for (const name of readdirSync(out)) {
+      if (!name.startsWith(BUILD_PREFIX)) continue;
+      const pid = Number.parseInt(name.slice(BUILD_PREFIX.length), 10);
+      if (Number.isSafeInteger(pid) && pid > 0 && (pid === process.pid || processAlive(pid))) continue;
+      rmSync(join(out, name), { force: true });
+    }
+  } catch {
+    // Left for the next run.
   }
 }
 

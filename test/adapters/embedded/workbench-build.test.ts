@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { buildNewWorkbench } from '../../../src/adapters/embedded/workbench-build';
+import { buildNewWorkbench, removeDeadBuilds } from '../../../src/adapters/embedded/workbench-build';
 import { openWorkbenchDatabase } from '../../../src/adapters/embedded/workbench-store';
 
 const buildFiles = (out: string): string[] => readdirSync(out).filter((name) => name.startsWith('workbench.db.build-'));
@@ -142,6 +142,13 @@ describe('a new workbench built whole and put in place (REC-PERF-1)', () => {
     expect(readdirSync(root)).toEqual(['workbench.db']);
     expect(readBack(root).rows).toEqual(['next']);
   }, 60_000);
+
+  it('the housekeeping never fails a run: an --out it cannot list is left as it is', () => {
+    const plain = join(root, 'plain');
+    writeFileSync(plain, 'not a directory');
+    expect(() => removeDeadBuilds(plain)).not.toThrow();
+    expect(() => removeDeadBuilds(join(plain, 'below'))).not.toThrow();
+  });
 
   it("a live builder's file is left alone; a dead one's (or one no process names) is removed", async () => {
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 60_000)'], { stdio: 'ignore' });

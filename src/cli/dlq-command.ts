@@ -217,7 +217,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
       else
         io.stdout(
           `queue:    ${message.queueName}\nmessage:  ${message.messageId}\nreceives: ${message.receiveCount}\nsent:     ${message.sentAt ?? ''}\n${Object.entries(message.attributes ?? {})
-            .map(([name, value]) => `${`${name}:`.padEnd(10)}${value}\n`)
+            .map(([name, value]) => `${`${name}:`.padEnd(9)} ${value}\n`)
             .join('')}body:     ${message.body}\n`,
         );
     });

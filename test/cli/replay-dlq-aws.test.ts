@@ -70,6 +70,39 @@ it('dlq list --env dev peeks every dev dead-letter queue and deletes nothing', a
   expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
 });
 
+it('dlq show --env dev prints a message with its attributes, each name apart from its value (EventBridge names them ERROR_CODE, TARGET_ARN…)', async () => {
+  sqs.on(ReceiveMessageCommand).callsFake((input: { QueueUrl: string }) => {
+    if (input.QueueUrl !== names.queueUrl(names.busDeliveryDlqName)) return {};
+    const attributes = { RULE_ARN: 'arn:aws:events:rule', TARGET_ARN: 'arn:aws:sqs:target', ERROR_CODE: 'SDK_CLIENT_ERROR', ERROR_MESSAGE: 'throttled' };
+    return {
+      Messages: [
+        {
+          MessageId: 'm-1',
+          Body: '{}',
+          Attributes: { ApproximateReceiveCount: '2' },
+          MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+        },
+      ],
+    };
+  });
+  const result = await cli(['dlq', 'show', 'm-1', '--env', 'dev']);
+  expect(result.error).toBeUndefined();
+  const lines = result.stdout.split('\n');
+  expect(lines).toEqual(
+    expect.arrayContaining([
+      `queue:    ${names.busDeliveryDlqName}`,
+      'message:  m-1',
+      'receives: 2',
+      'RULE_ARN: arn:aws:events:rule',
+      'TARGET_ARN: arn:aws:sqs:target',
+      'ERROR_CODE: SDK_CLIENT_ERROR',
+      'ERROR_MESSAGE: throttled',
+      'body:     {}',
+    ]),
+  );
+  expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+});
+
 it('dlq redrive --all --env dev moves the route DLQs and explains why the others cannot be moved', async () => {
   sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
   sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'h' });

@@ -12,6 +12,7 @@ import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding } from '../p
 import { isIsoDate } from './ledger-file';
 import type { InboxEvent } from './inbox';
 import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
+import type { BalanceCheck } from './results';
 import type { CliIo } from '../../cli/io';
 
 // The use cases load DuckDB, SQLite, the parsers and the matcher: only when these commands run.
@@ -86,6 +87,24 @@ export function countRows(counts: Record<string, number>): string[] {
   return entries.map(([name, n]) => `  ${name.padEnd(width)}${n}`);
 }
 
+/** Up to this many statements' balance checks are listed one a line; past it, only those that differ, and a count. */
+export const BALANCE_ROWS = 10;
+
+/**
+ * The run's balance checks for a reader: each one for a run of up to BALANCE_ROWS statements; for a
+ * larger run (a million lines come in hundreds of statements) every check that differs, then how
+ * many were ok. summary.json lists every check.
+ */
+export function balanceRows(checks: readonly Pick<BalanceCheck, 'statementId' | 'accountId' | 'ok' | 'difference' | 'currency'>[]): string[] {
+  const row = (b: (typeof checks)[number]): string => `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}`}`;
+  if (checks.length <= BALANCE_ROWS) return checks.map(row);
+  const differing = checks.filter((b) => !b.ok);
+  return [
+    ...differing.map(row),
+    `balance           ${checks.length - differing.length} of ${checks.length} statements ok${differing.length > 0 ? `, ${differing.length} differ (above)` : ''}; every check is in summary.json`,
+  ];
+}
+
 function formatOutcome(outcome: CommittedRun): string {
   const s = outcome.summary;
   const lines = [
@@ -98,7 +117,7 @@ function formatOutcome(outcome: CommittedRun): string {
     ...countRows(s.exceptions),
     ...s.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}, by ${r.by}; skipped)`),
     ...s.statementFiles.flatMap((f) => (f.skippedStatements ?? []).map((k) => `re-upload         ${f.file}: statement ${k.statementId} (already reconciled in ${k.firstRunId}; skipped)`)),
-    ...s.balanceChecks.map((b) => `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}`}`),
+    ...balanceRows(s.balanceChecks),
     `results           ${outcome.runDir}`,
   ];
   return lines.join('\n');

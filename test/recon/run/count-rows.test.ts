@@ -1,11 +1,11 @@
 /**
- * `ledgerline reconcile`'s summary (REC-OUT-1): the matched-by-rule and exception rows keep their
+ * `ledgerline reconcile`'s summary (REC-1): the matched-by-rule and exception rows keep their
  * counts in one column, past the longest name by at least one space, whatever the rule ids and
  * reasons are (a rule set may name its rules at any length); short names keep the column they
- * always had.
+ * always had. A run of many statements lists every balance check that differs and counts the rest.
  */
 import fc from 'fast-check';
-import { countRows } from '../../../src/recon/run/cli-commands';
+import { BALANCE_ROWS, balanceRows, countRows } from '../../../src/recon/run/cli-commands';
 
 describe('count rows of the reconcile summary', () => {
   it('property: each row is its name, then spaces, then its count, every count in the same column', () => {
@@ -37,5 +37,38 @@ describe('count rows of the reconcile summary', () => {
       '  reference-tolerance       1950',
     ]);
     expect(countRows({ UNMATCHED: 1416, STALE: 700 })).toEqual(['  UNMATCHED       1416', '  STALE           700']);
+  });
+});
+
+describe('balance rows of the reconcile summary', () => {
+  const check = fc.record({
+    statementId: fc.stringMatching(/^[A-Z0-9]{1,8}:\d{1,3}\/1$/),
+    accountId: fc.stringMatching(/^GB\d{2}LEDG\d{6}$/),
+    ok: fc.boolean(),
+    difference: fc.constantFrom('0.00', '12.34', '-0.01'),
+    currency: fc.constantFrom('EUR', 'GBP', 'JPY'),
+  });
+
+  it(`property: up to ${BALANCE_ROWS} statements, one row each; past it, every one that differs and a count of the rest, nothing lost`, () => {
+    fc.assert(
+      fc.property(fc.array(check, { maxLength: 60 }), (checks) => {
+        const rows = balanceRows(checks);
+        const differing = checks.filter((b) => !b.ok);
+        const differRows = rows.filter((row) => row.includes(': DIFFERS by '));
+        // Every check that differs is shown, in order, whatever the run's size.
+        expect(differRows).toEqual(differing.map((b) => `balance           ${b.statementId} ${b.accountId}: DIFFERS by ${b.difference} ${b.currency}`));
+        if (checks.length <= BALANCE_ROWS) {
+          expect(rows).toHaveLength(checks.length);
+          expect(rows.filter((row) => row.endsWith(': ok'))).toHaveLength(checks.length - differing.length);
+        } else {
+          expect(rows).toHaveLength(differing.length + 1);
+          expect(rows[rows.length - 1]).toMatch(
+            new RegExp(`^balance +${checks.length - differing.length} of ${checks.length} statements ok(, ${differing.length} differ \\(above\\))?; every check is in summary.json$`),
+          );
+          expect(rows[rows.length - 1]!.includes('differ (above)')).toBe(differing.length > 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -12,7 +12,29 @@ import { asBadInput, BadInputError } from '../../recon/run/errors';
 import { quarantine } from '../../recon/run/quarantine';
 import { parseStatement as defaultParse, type StatementEncoding } from '../../recon/run/statements';
 
-export type ParseStatement = (path: string, options: { profile?: string; format?: StatementFormat; encoding?: StatementEncoding }) => Promise<ParsedStatementFile>;
+export type ParseStatement = (
+  path: string,
+  options: { profile?: string; format?: StatementFormat; encoding?: StatementEncoding; onRead?: (bytesRead: number, totalBytes: number) => void },
+) => Promise<ParsedStatementFile>;
+
+/** From this size a statement file's read reports its progress (a 1M-line camt.053 file is about 500 MB: some seconds). */
+export const READ_PROGRESS_FROM = 64 << 20;
+
+/**
+ * A long read's progress: `report(percent, …)` once as the bytes read pass each quarter of the file
+ * (25, 50, 75; the run reports the file itself when it is read), only for a file of `from` bytes
+ * or more. Several quarters passed in one chunk report the last of them.
+ */
+export function readProgress(from: number, report: (percent: number, bytesRead: number, totalBytes: number) => void): (bytesRead: number, totalBytes: number) => void {
+  let reported = 0;
+  return (bytesRead, totalBytes) => {
+    if (totalBytes < from || totalBytes <= 0) return;
+    const quarter = Math.min(3, Math.floor((bytesRead * 4) / totalBytes));
+    if (quarter <= reported) return;
+    reported = quarter;
+    report(quarter * 25, bytesRead, totalBytes);
+  };
+}
 
 export interface FileStatementOptions {
   profile?: string;
@@ -20,6 +42,9 @@ export interface FileStatementOptions {
   /** REC-IN-7: the files' text encoding (default: the reader decides). */
   encoding?: StatementEncoding;
   parse?: ParseStatement;
+  /** Where a long read reports its progress ("reading <file>: 50% (238 of 475 MiB)"), for files of `progressFrom` bytes or more (default READ_PROGRESS_FROM). */
+  progress?: (message: string) => void;
+  progressFrom?: number;
 }
 
 /** A problem found at the end of a file (truncation) names the file's last line. */
@@ -52,11 +77,17 @@ export function fileStatementSource(options: FileStatementOptions = {}): Stateme
       // A file name is the sender's text (an inbox drop): shown and stored masked like an identifier (PCI-3).
       const name = redactPans(basename(path), 'identifier');
       let parsed: ParsedStatementFile;
+      const progress = options.progress;
+      const megabytes = (bytes: number): string => (bytes / (1 << 20)).toFixed(0);
+      const onRead = progress
+        ? readProgress(options.progressFrom ?? READ_PROGRESS_FROM, (percent, read, size) => progress(`reading ${name}: ${percent}% (${megabytes(read)} of ${megabytes(size)} MiB)`))
+        : undefined;
       try {
         parsed = await parse(path, {
           ...(options.profile !== undefined ? { profile: options.profile } : {}),
           ...(options.format ? { format: options.format } : {}),
           ...(options.encoding ? { encoding: options.encoding } : {}),
+          ...(onRead ? { onRead } : {}),
         });
       } catch (error) {
         if ((error as Error).name === 'CsvProfileError') throw new ReconcileConfigError(`--profile: ${(error as Error).message}`);

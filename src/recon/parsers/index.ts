@@ -52,6 +52,8 @@ export interface StatementParseOptions {
    * rule T43 and money.ts require.
    */
   allowTrailingZeroDecimals?: boolean;
+  /** parseStatementFile: called after each chunk read, with the bytes read so far and the file's size (progress on a long read). */
+  onRead?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export interface StreamStatementOptions extends StatementParseOptions {
@@ -469,6 +471,7 @@ export async function parseStatementFile(path: string, options: StatementParseOp
     for await (const chunk of fileChunks(path, options)) {
       read += chunk.length;
       yield chunk;
+      options.onRead?.(read, before.size);
     }
     await checkUnchanged(path, before, read);
   }

@@ -269,7 +269,7 @@ async function reconcileWithLedger(
     if (announcer) await settleWith(announcer, registry, progress);
     const outcome = await reconcileRun(
       {
-        statements: fileStatementSource({ profile: options.profile, format: options.format, encoding: options.encoding, parse }),
+        statements: fileStatementSource({ profile: options.profile, format: options.format, encoding: options.encoding, parse, progress }),
         ledger,
         // The registry's first read comes before the results are touched: a bad ledger stops the run there.
         registry: {

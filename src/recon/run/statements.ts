@@ -15,6 +15,8 @@ export interface ParseStatementOptions {
   format?: StatementFormat;
   /** REC-IN-7: the file's text encoding; undefined = decide (UTF-8, else unambiguous Windows-1252). */
   encoding?: StatementEncoding;
+  /** Called after each chunk read of the file, with the bytes read so far and its size. */
+  onRead?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export async function parseStatement(path: string, options: ParseStatementOptions = {}): Promise<ParsedStatementFile> {
@@ -22,6 +24,7 @@ export async function parseStatement(path: string, options: ParseStatementOption
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.format ? { format: options.format } : {}),
     ...(options.encoding ? { encoding: options.encoding } : {}),
+    ...(options.onRead ? { onRead: options.onRead } : {}),
   });
 }
 

@@ -61,6 +61,8 @@ async function withEndLine(error: BadInputError, path: string): Promise<BadInput
   return new BadInputError(error.file, position, `${error.fault} (at the end of the file)`, error.kind);
 }
 
+const mebibytes = (bytes: number): string => (bytes / (1 << 20)).toFixed(0);
+
 /**
  * Statement files by local path. A missing file or a directory is a usage error
  * (ReconcileConfigError), as is an unknown CSV profile; a file that is not a good statement is
@@ -78,9 +80,8 @@ export function fileStatementSource(options: FileStatementOptions = {}): Stateme
       const name = redactPans(basename(path), 'identifier');
       let parsed: ParsedStatementFile;
       const progress = options.progress;
-      const megabytes = (bytes: number): string => (bytes / (1 << 20)).toFixed(0);
       const onRead = progress
-        ? readProgress(options.progressFrom ?? READ_PROGRESS_FROM, (percent, read, size) => progress(`reading ${name}: ${percent}% (${megabytes(read)} of ${megabytes(size)} MiB)`))
+        ? readProgress(options.progressFrom ?? READ_PROGRESS_FROM, (percent, read, size) => progress(`reading ${name}: ${percent}% (${mebibytes(read)} of ${mebibytes(size)} MiB)`))
         : undefined;
       try {
         parsed = await parse(path, {

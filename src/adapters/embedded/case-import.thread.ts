@@ -62,6 +62,9 @@ function decision(): Promise<CaseImportDecision['decision']> {
   });
 }
 
+/** What the thread reports when the run went on (or away) without its cases. */
+const NOT_HANDED_OVER = new Error('the run did not hand over its cases');
+
 /** Raised inside a new workbench's build when the run aborts: the build is dropped. */
 class RunAborted extends Error {}
 
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
   if (fresh) {
     // An --out without a workbench: the cases go into a new one, put in place only at commit (./workbench-build.ts).
     incoming = await incomingCases();
-    if (incoming === undefined) return fail(new Error('the run did not hand over its cases'));
+    if (incoming === undefined) return fail(NOT_HANDED_OVER);
     const cases: RunCases = { ...header, incoming };
     try {
       const placed = await buildNewWorkbench(out, async (db) => {
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
     incoming ??= await incomingCases();
     if (incoming === undefined) {
       db.exec('ROLLBACK');
-      return fail(new Error('the run did not hand over its cases'));
+      return fail(NOT_HANDED_OVER);
     }
     // The run marker decides (the import is once per run); a run imported before changes nothing.
     if (!store.hasImported(header.runId)) await applyRunCases(store, { ...header, incoming });

@@ -15,6 +15,18 @@ const { isMainThread, Worker } = require('node:worker_threads');
 const BATCH_COMMANDS = new Set(['reconcile', 'inbox']);
 const BATCH_YOUNG_GENERATION_MB = 192;
 
+// A reader that stops reading (`ledgerline generate ... | head`) closes the pipe: the command's output
+// ends there, quietly, with the exit code it has so far, rather than crashing with a stack trace.
+// The main thread writes to the real stdout and stderr in both modes (a worker's output is forwarded to it).
+if (isMainThread) {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (error && error.code === 'EPIPE') process.exit(process.exitCode || 0);
+      throw error;
+    });
+  }
+}
+
 function runHere() {
   const { freshBundle } = require('./fresh-bundle');
   const bundle = freshBundle('ledgerline');

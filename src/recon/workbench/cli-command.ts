@@ -144,15 +144,12 @@ interface SignInSetup {
 
 export const CLIENT_SECRET_VARIABLE = 'LEDGERLINE_OIDC_CLIENT_SECRET';
 
-/** The sign-in the options choose: OIDC (the local provider or any issuer), or the insecure command-line identity. */
-async function signInFor(
-  options: WorkbenchOptions,
-  baseUrl: string,
-  db: import('../../adapters/embedded/database').StateDatabase,
-  clock: { now(): Date },
-  io: CliIo,
-  started: (idp: import('./idp').LocalIdp) => void,
-): Promise<SignInSetup> {
+/** How people sign in, as the options choose it: settled (and refused when wrong) before anything is imported or served. */
+type SignInChoice =
+  { kind: 'insecure' } | { kind: 'idp'; file: string; config: import('./idp').IdpUsersConfig } | { kind: 'oidc'; issuer: string; clientId: string; secret: string; groupRoles: Record<string, Role> };
+
+/** The sign-in the options choose, or a usage error naming the options at fault (nothing started yet). */
+function chooseSignIn(options: WorkbenchOptions): SignInChoice {
   const chosen = [options.insecureDevIdentity && '--insecure-dev-identity', options.idp !== undefined && '--idp', options.oidcIssuer !== undefined && '--oidc-issuer'].filter(Boolean);
   if (chosen.length > 1) throw new CliError(`workbench: choose one way to sign in, not ${chosen.join(' and ')}`);
   if (!options.insecureDevIdentity && (options.user !== undefined || options.roles !== undefined)) {
@@ -160,7 +157,41 @@ async function signInFor(
       'workbench: --user and --roles assert an identity nobody verified; sign in through OpenID Connect (--idp FILE or --oidc-issuer URL), or add --insecure-dev-identity to use them on your own machine',
     );
   }
-  if (options.insecureDevIdentity) {
+  if (options.insecureDevIdentity) return { kind: 'insecure' };
+  if (options.idp !== undefined) {
+    try {
+      return { kind: 'idp', file: options.idp, config: idpModule().readIdpUsers(options.idp) };
+    } catch (error) {
+      throw new CliError(`workbench: ${(error as Error).message}`);
+    }
+  }
+  if (options.oidcIssuer !== undefined) {
+    const secret = process.env[CLIENT_SECRET_VARIABLE];
+    if (!options.oidcClientId) throw new CliError('workbench: --oidc-issuer needs --oidc-client-id');
+    if (!secret) throw new CliError(`workbench: --oidc-issuer needs the client secret in the environment variable ${CLIENT_SECRET_VARIABLE} (never on the command line)`);
+    if (!options.groupRoles) throw new CliError('workbench: --oidc-issuer needs --group-roles \'{"<group>": "viewer" | "reconciler" | "approver"}\'');
+    try {
+      return { kind: 'oidc', issuer: options.oidcIssuer, clientId: options.oidcClientId, secret, groupRoles: groupRolesModule().parseGroupRoles(options.groupRoles) };
+    } catch (error) {
+      throw new CliError(`workbench: --group-roles: ${(error as Error).message}`);
+    }
+  }
+  throw new CliError(
+    'workbench: choose how people sign in: --idp FILE (the local identity provider with the users of FILE, e.g. config/workbench-users.json), --oidc-issuer URL (any OpenID Connect provider), or --insecure-dev-identity (--user/--roles, unverified)',
+  );
+}
+
+/** The sign-in of the chosen kind: OIDC (the local provider or any issuer), or the insecure command-line identity. */
+async function signInFor(
+  choice: SignInChoice,
+  options: WorkbenchOptions,
+  baseUrl: string,
+  db: import('../../adapters/embedded/database').StateDatabase,
+  clock: { now(): Date },
+  io: CliIo,
+  started: (idp: import('./idp').LocalIdp) => void,
+): Promise<SignInSetup> {
+  if (choice.kind === 'insecure') {
     const actor = { user: options.user ?? user(userInfo().username), roles: options.roles ?? (['reconciler'] as Role[]) };
     io.stderr(
       `warning: --insecure-dev-identity: nobody verifies who you are; everyone with the login link acts as ${actor.user} (${actor.roles.join(', ')}). Use --idp or --oidc-issuer to sign in for real\n`,
@@ -171,37 +202,16 @@ async function signInFor(
   }
   const { OidcSignIn } = oidcModule();
   const sessions = new (storeModule().SqliteSessionStore)(db);
-  if (options.idp !== undefined) {
-    const { readIdpUsers, startLocalIdp } = idpModule();
-    let config: import('./idp').IdpUsersConfig;
-    try {
-      config = readIdpUsers(options.idp);
-    } catch (error) {
-      throw new CliError(`workbench: ${(error as Error).message}`);
-    }
-    const idp = await startLocalIdp({ config, host: '127.0.0.1', port: 0, redirectUris: [`${baseUrl}/callback`], postLogoutRedirectUris: [`${baseUrl}/signed-out`] });
+  if (choice.kind === 'idp') {
+    const { config } = choice;
+    const idp = await idpModule().startLocalIdp({ config, host: '127.0.0.1', port: 0, redirectUris: [`${baseUrl}/callback`], postLogoutRedirectUris: [`${baseUrl}/signed-out`] });
     started(idp);
-    io.stdout(`identity provider: ${idp.issuer} (the users of ${options.idp}: ${config.users.map((u) => u.sub).join(', ')})\n`);
+    io.stdout(`identity provider: ${idp.issuer} (the users of ${choice.file}: ${config.users.map((u) => u.sub).join(', ')})\n`);
     const authenticator = new OidcSignIn({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, baseUrl, groupRoles: config.groupRoles, sessions, clock });
     return { authenticator, banner: `workbench (sign-in: OpenID Connect, ${idp.issuer})`, open: (url) => `${url}/login` };
   }
-  if (options.oidcIssuer !== undefined) {
-    const secret = process.env[CLIENT_SECRET_VARIABLE];
-    if (!options.oidcClientId) throw new CliError('workbench: --oidc-issuer needs --oidc-client-id');
-    if (!secret) throw new CliError(`workbench: --oidc-issuer needs the client secret in the environment variable ${CLIENT_SECRET_VARIABLE} (never on the command line)`);
-    if (!options.groupRoles) throw new CliError('workbench: --oidc-issuer needs --group-roles \'{"<group>": "viewer" | "reconciler" | "approver"}\'');
-    let groupRoles: Record<string, Role>;
-    try {
-      groupRoles = groupRolesModule().parseGroupRoles(options.groupRoles);
-    } catch (error) {
-      throw new CliError(`workbench: --group-roles: ${(error as Error).message}`);
-    }
-    const authenticator = new OidcSignIn({ issuer: options.oidcIssuer, clientId: options.oidcClientId, clientSecret: secret, baseUrl, groupRoles, sessions, clock });
-    return { authenticator, banner: `workbench (sign-in: OpenID Connect, ${options.oidcIssuer}; register ${authenticator.callbackUrl} as its redirect URI)`, open: (url) => `${url}/login` };
-  }
-  throw new CliError(
-    'workbench: choose how people sign in: --idp FILE (the local identity provider with the users of FILE, e.g. config/workbench-users.json), --oidc-issuer URL (any OpenID Connect provider), or --insecure-dev-identity (--user/--roles, unverified)',
-  );
+  const authenticator = new OidcSignIn({ issuer: choice.issuer, clientId: choice.clientId, clientSecret: choice.secret, baseUrl, groupRoles: choice.groupRoles, sessions, clock });
+  return { authenticator, banner: `workbench (sign-in: OpenID Connect, ${choice.issuer}; register ${authenticator.callbackUrl} as its redirect URI)`, open: (url) => `${url}/login` };
 }
 
 async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void> {
@@ -217,6 +227,8 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
       throw importError(error);
     }
   }
+  // How people sign in is settled first: a refused start imports nothing and serves nothing.
+  const signInChoice = chooseSignIn(options);
   const { openWorkbenchDatabase, SqliteWorkbenchStore } = storeModule();
   const clock = { now: () => new Date() };
   let ledger: import('../../adapters/embedded/recon-workbench-ledger').LocalWorkbenchLedger | undefined;
@@ -244,7 +256,7 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
     let idp: import('./idp').LocalIdp | undefined;
     try {
       const baseUrl = (options.publicUrl ?? server.url).replace(/\/$/, '');
-      const signIn = await signInFor(options, baseUrl, db, clock, io, (started) => (idp = started));
+      const signIn = await signInFor(signInChoice, options, baseUrl, db, clock, io, (started) => (idp = started));
       const closedThrough = options.closedThrough;
       app = appModule().createWorkbenchApp({
         store,

@@ -3,6 +3,7 @@
  * it) in process through main, and as a child process a full start → import → serve → SIGTERM → clean exit.
  */
 import { once } from 'node:events';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAsync } from '../../support/cli';
 import { runCli } from '../../support/cli-in-process';
@@ -81,6 +82,38 @@ describe('ledgerline workbench', () => {
   });
 });
 
+describe("the README's workbench command", () => {
+  it('starts as written (with the results directory and a free port filled in) and prints where to sign in', async () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const commands = [...readme.matchAll(/^npx ledgerline (workbench [^#\n]*?)\s*(?:#.*)?$/gm)].map((match) => match[1]!.split(/\s+/));
+    expect(commands.length).toBeGreaterThan(0);
+    const root = tempDir('workbench-cli-readme-');
+    const out = join(root, 'out');
+    await reconciled({ statements: [CAMT053], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
+    for (const command of commands) {
+      const args = command.map((arg, i) => (command[i - 1] === '--out' ? out : arg));
+      const child = cliAsync([...args, '--port', '0']);
+      try {
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8');
+        child.stderr.setEncoding('utf8');
+        child.stderr.on('data', (chunk: string) => (stderr += chunk));
+        await new Promise<void>((resolve, reject) => {
+          child.stdout.on('data', (chunk: string) => {
+            stdout += chunk;
+            if (/\nopen: http:\/\/127\.0\.0\.1:\d+\/login/.test(stdout)) resolve();
+          });
+          child.once('exit', (code) => reject(new Error(`\`ledgerline ${command.join(' ')}\` exited ${code}: ${stderr}`)));
+        });
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(child.exitCode ?? (await once(child, 'exit'))[0]).toBe(0);
+    }
+  });
+});
+
 describe('ledgerline workbench --closed-through', () => {
   it('refuses every value that is not a month YYYY-MM, naming the option and the value (exit 2)', async () => {
     for (const value of ['2025-13', '2025-00', '2025-1', '25-11', '2025-11-30', 'November', '']) {
@@ -105,6 +138,26 @@ describe('ledgerline workbench sign-in', () => {
     const both = await runCli(['workbench', '--out', out, '--port', '0', '--idp', 'config/workbench-users.json', '--insecure-dev-identity']);
     expect(both.status).toBe(2);
     expect(both.stderr).toContain('choose one way to sign in');
+  });
+
+  it('settles how people sign in before it imports or serves anything: a refused start leaves the cases as they were', async () => {
+    const root = tempDir('workbench-cli-signin-first-');
+    const out = join(root, 'out');
+    await reconciled({ statements: [CAMT053], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
+    // A committed run the workbench has not imported yet: its cases are gone, the run is still there.
+    for (const name of readdirSync(out).filter((file) => file.startsWith('workbench.db'))) rmSync(join(out, name));
+    const refusals = [
+      ['--port', '0'],
+      ['--port', '0', '--roles', 'approver'],
+      ['--port', '0', '--idp', 'config/workbench-users.json', '--insecure-dev-identity'],
+      ['--port', '0', '--oidc-issuer', 'http://127.0.0.1:9/'],
+    ];
+    for (const options of refusals) {
+      const refused = await runCli(['workbench', '--out', out, ...options]);
+      expect([refused.status, refused.stdout]).toEqual([2, '']);
+      expect(refused.stderr).toMatch(/^ledgerline: workbench: /);
+      expect(readdirSync(out).filter((file) => file.startsWith('workbench.db'))).toEqual([]);
+    }
   });
 
   it('--idp FILE starts the local identity provider and sends /login to it with PKCE, state and nonce', async () => {

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { CliError, EXIT_LOCKED } from '../../cli/errors';
 import type { StatementFormat } from '../types';
 import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding } from '../parsers/encoding';
+import { resolveCsvProfile } from '../parsers/csv-profiles';
 import { isIsoDate } from './ledger-file';
 import type { InboxEvent } from './inbox';
 import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
@@ -67,6 +68,38 @@ function ledgerSideOption(command: string, options: { ledger?: string; state?: s
     return { stateDir: options.state };
   }
   throw new CliError(`${command}: the ledger side is required: --ledger FILE (CSV or NDJSON) or --state DIR (the posting pipeline's state)`);
+}
+
+/**
+ * What `reconcile` and `inbox` refuse before they create, lock or move anything: an --out that is a
+ * file, a rule set that is missing or bad, a CSV profile that does not exist (whether or not a CSV
+ * statement comes).
+ */
+function checkRunOptions(command: string, options: { out: string; rules?: string; profile?: string }): void {
+  if (existsSync(options.out) && !statSync(options.out).isDirectory()) throw new CliError(`${command}: --out "${options.out}" exists and is not a directory`);
+  if (options.rules !== undefined) {
+    const { loadRules, ReconcileConfigError } = useCases();
+    try {
+      loadRules(options.rules);
+    } catch (error) {
+      throw error instanceof ReconcileConfigError ? new CliError(`${command}: ${error.message}`) : error;
+    }
+  }
+  if (options.profile !== undefined) {
+    try {
+      resolveCsvProfile(options.profile);
+    } catch (error) {
+      throw new CliError(`${command}: --profile: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Every --statement is a file that is there, or a usage error naming it (before --out is created). */
+function checkStatementFiles(files: readonly string[]): void {
+  for (const file of files) {
+    if (!existsSync(file)) throw new CliError(`reconcile: statement file "${file}" does not exist`);
+    if (statSync(file).isDirectory()) throw new CliError(`reconcile: statement "${file}" is a directory, expected a file`);
+  }
 }
 
 function formatNothingNew(outcome: NothingNew): string {
@@ -189,6 +222,8 @@ export function addReconcileCommands(program: Command, io: CliIo): void {
         json?: boolean;
       }) => {
         const ledger = ledgerOption('reconcile', options);
+        checkStatementFiles(options.statement);
+        checkRunOptions('reconcile', options);
         const { reconcile, ReconcileConfigError, RejectedInputError } = useCases();
         try {
           const outcome = await reconcile({
@@ -244,7 +279,9 @@ export function addReconcileCommands(program: Command, io: CliIo): void {
         json?: boolean;
       }) => {
         const ledger = ledgerOption('inbox', options);
-        if (!existsSync(options.dir) || !statSync(options.dir).isDirectory()) throw new CliError(`inbox: inbox directory "${options.dir}" does not exist`);
+        if (!existsSync(options.dir)) throw new CliError(`inbox: inbox directory "${options.dir}" does not exist`);
+        if (!statSync(options.dir).isDirectory()) throw new CliError(`inbox: inbox "${options.dir}" is not a directory`);
+        checkRunOptions('inbox', options);
         if (resolve(options.out).startsWith(`${resolve(options.dir)}/`) || resolve(options.out) === resolve(options.dir)) {
           throw new CliError('inbox: --out must not be inside the inbox folder');
         }

@@ -112,7 +112,8 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function loadRules(file: string | undefined): RuleSet {
+/** The matching rule set of --rules (the default without it); a missing or bad file is a ReconcileConfigError naming it. */
+export function loadRules(file: string | undefined): RuleSet {
   if (!file) return defaultRuleSet();
   if (!existsSync(file)) throw new ReconcileConfigError(`rules file "${file}" does not exist`);
   try {

@@ -71,6 +71,12 @@ describe('ledgerline reconcile', () => {
     for (const row of rows) expect(row.statementLineId).toMatch(/^[0-9a-f]{12}:\d+:\d+$/);
   });
 
+  it('docs/reconciliation.md gives the headers of matches.csv and exceptions.csv as they are written', () => {
+    const docs = read(join(__dirname, '../../../docs/reconciliation.md'));
+    expect(docs).toContain(`- \`matches.csv\`: \`${MATCH_COLUMNS.join(',')}\`.`);
+    expect(docs).toContain(`- \`exceptions.csv\`: \`${EXCEPTION_COLUMNS.join(',')}\`.`);
+  });
+
   it('writes exceptions.csv with side, id, reason and ageDays', async () => {
     expect(csvHeader(join(out, 'exceptions.csv'))).toBe(EXCEPTION_COLUMNS.join(','));
     const rows = csvRows(join(out, 'exceptions.csv'));

@@ -128,8 +128,10 @@ export const BALANCE_ROWS = 10;
  * larger run (a million lines come in hundreds of statements) every check that differs, then how
  * many were ok. summary.json lists every check.
  */
-export function balanceRows(checks: readonly Pick<BalanceCheck, 'statementId' | 'accountId' | 'ok' | 'difference' | 'currency'>[]): string[] {
-  const row = (b: (typeof checks)[number]): string => `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}`}`;
+export function balanceRows(checks: readonly Pick<BalanceCheck, 'statementId' | 'accountId' | 'ok' | 'difference' | 'currency' | 'fault'>[]): string[] {
+  // A fault (a closing balance in another currency) is why the difference is not one to chase: named as summary.json names it.
+  const row = (b: (typeof checks)[number]): string =>
+    `balance           ${b.statementId} ${b.accountId}: ${b.ok ? 'ok' : `DIFFERS by ${b.difference} ${b.currency}${b.fault !== undefined ? ` (${b.fault})` : ''}`}`;
   if (checks.length <= BALANCE_ROWS) return checks.map(row);
   const differing = checks.filter((b) => !b.ok);
   return [

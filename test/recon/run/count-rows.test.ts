@@ -71,4 +71,13 @@ describe('balance rows of the reconcile summary', () => {
       { numRuns: 300 },
     );
   });
+
+  it('a check the statement itself makes impossible (its closing balance in another currency) gives the reason on its row, as summary.json does', () => {
+    const fault = 'CLBD balance (Document/BkToCstmrStmt/Stmt[1]/Bal[2]) is in SEK, the statement in EUR';
+    const camt = { statementId: '253EURNL26VAYB8060476890', accountId: 'NL26VAYB8060476890', currency: 'EUR', ok: false, difference: '-54.00' };
+    expect(balanceRows([{ ...camt, fault }])).toEqual([`balance           253EURNL26VAYB8060476890 NL26VAYB8060476890: DIFFERS by -54.00 EUR (${fault})`]);
+    // Past ten statements the differing ones are still listed with their reason.
+    const ok = { ...camt, ok: true, difference: '0.00' };
+    expect(balanceRows([...Array.from({ length: BALANCE_ROWS }, () => ok), { ...camt, fault }])[0]).toContain(`DIFFERS by -54.00 EUR (${fault})`);
+  });
 });

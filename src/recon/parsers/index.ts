@@ -146,8 +146,37 @@ function declaredEncoding(file: string, head: string): StatementEncoding | undef
   }
 }
 
+const isText = (byte: number): boolean => byte === 9 || byte === 10 || byte === 13 || (byte >= 32 && byte <= 126);
+
+/**
+ * A wide Unicode encoding the first bytes show (what a spreadsheet saves as "Unicode text"): by its
+ * byte-order mark, else by ASCII text spread over 2 or 4 bytes with NULs. None of the accepted
+ * encodings starts that way (0xFF and 0xFE are never UTF-8; a statement holds no NUL).
+ */
+export function wideEncoding(head: Buffer): { name: string; byteOrderMark: boolean } | undefined {
+  const [a, b, c, d] = [head[0], head[1], head[2], head[3]];
+  if (a === 0xff && b === 0xfe && c === 0 && d === 0) return { name: 'UTF-32 little-endian', byteOrderMark: true };
+  if (a === 0 && b === 0 && c === 0xfe && d === 0xff) return { name: 'UTF-32 big-endian', byteOrderMark: true };
+  if (a === 0xff && b === 0xfe) return { name: 'UTF-16 little-endian', byteOrderMark: true };
+  if (a === 0xfe && b === 0xff) return { name: 'UTF-16 big-endian', byteOrderMark: true };
+  if (a === undefined || b === undefined || c === undefined || d === undefined) return undefined;
+  if (isText(a) && b === 0 && c === 0 && d === 0) return { name: 'UTF-32 little-endian', byteOrderMark: false };
+  if (a === 0 && b === 0 && c === 0 && isText(d)) return { name: 'UTF-32 big-endian', byteOrderMark: false };
+  if (isText(a) && b === 0 && isText(c) && d === 0) return { name: 'UTF-16 little-endian', byteOrderMark: false };
+  if (a === 0 && isText(b) && c === 0 && isText(d)) return { name: 'UTF-16 big-endian', byteOrderMark: false };
+  return undefined;
+}
+
 /** Detects the format (unless given), resolves the CSV profile and picks the encoding. */
 function setup(file: string, headBytes: Buffer, options: StatementParseOptions): Setup {
+  // REC-IN-7: a UTF-16/32 file is named as such, whatever the format or --encoding, rather than read as bytes it is not.
+  const wide = wideEncoding(headBytes);
+  if (wide) {
+    throw new StatementParseError(
+      { file, line: 1 },
+      `the file is ${wide.name} text${wide.byteOrderMark ? ' (it starts with that byte order mark)' : ''}; statements are read as ${STATEMENT_ENCODINGS.join(', ')}: save or export it in one of them`,
+    );
+  }
   let format = options.format ?? detectFormat(headBytes);
   if (!format && options.profile !== undefined) format = 'csv';
   if (!format) {

@@ -318,6 +318,30 @@ describe('bad bytes are refused naming their line (REC-IN-7)', () => {
     }
   });
 
+  it('a UTF-16 or UTF-32 file (a spreadsheet\'s "Unicode text", with or without its byte-order mark) is refused at line 1 naming that encoding, in every format, detected, forced or named', async () => {
+    const wide: { name: string; bom: number[]; encode: (text: string) => Buffer }[] = [
+      { name: 'UTF-16 little-endian', bom: [0xff, 0xfe], encode: (text) => Buffer.from(text, 'utf16le') },
+      { name: 'UTF-16 big-endian', bom: [0xfe, 0xff], encode: (text) => Buffer.from(text, 'utf16le').swap16() },
+      { name: 'UTF-32 little-endian', bom: [0xff, 0xfe, 0, 0], encode: (text) => Buffer.from([...text].flatMap((c) => [c.codePointAt(0)! & 0xff, c.codePointAt(0)! >> 8, 0, 0])) },
+      { name: 'UTF-32 big-endian', bom: [0, 0, 0xfe, 0xff], encode: (text) => Buffer.from([...text].flatMap((c) => [0, 0, c.codePointAt(0)! >> 8, c.codePointAt(0)! & 0xff])) },
+    ];
+    for (const format of FORMATS) {
+      for (const { name, bom, encode } of wide) {
+        for (const withBom of [true, false]) {
+          const body = encode(statementText(format, 'Zoe'));
+          const bytes = withBom ? Buffer.concat([Buffer.from(bom), body]) : body;
+          for (const extra of [{}, { format: format === 'camt' ? ('camt.053' as const) : format === 'csv' ? ('csv' as const) : format }, { encoding: 'utf-8' as const }]) {
+            const error = await parseError(() => parseBytes(bytes, optionsFor(format, extra)));
+            expect([error.position.line, error.fault]).toEqual([
+              1,
+              `the file is ${name} text${withBom ? ' (it starts with that byte order mark)' : ''}; statements are read as ${STATEMENT_ENCODINGS.join(', ')}: save or export it in one of them`,
+            ]);
+          }
+        }
+      }
+    }
+  });
+
   it('a single-byte encoding named for a file with a UTF-8 byte-order mark is refused at line 1', async () => {
     for (const encoding of SINGLE_BYTE) {
       const bytes = encode(statementText('mt940', 'Zé'), 'utf-8', true);

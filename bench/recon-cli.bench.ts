@@ -8,7 +8,8 @@
  * (bin/ledgerline.js, the `bin` of package.json) as a child process under `/usr/bin/time -v`, once
  * per format into a fresh --out, and prints wall time, peak RSS of the child, the command's own
  * progress lines with the second they appeared, and the ratio to the machine's calibration
- * (bench/calibrate.ts) taken in the same run. A benchmark, not a test: it asserts nothing.
+ * (bench/calibrate.ts) taken in the same run, with the child's minor page faults and system time
+ * beside the machine's cost of a page fault (calibrateFaults). A benchmark, not a test: it asserts nothing.
  *
  *   npm run bench:recon-cli                                   # 1,000,000 × 1,000,000, camt + MT940
  *   npm run bench:recon-cli -- --count 100000
@@ -24,7 +25,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateLabelledSet, type LabelledSet } from '../src/recon/matching';
 import { bundleCli } from '../scripts/bundle-cli';
-import { calibrate, calibrationLine } from './calibrate';
+import { calibrate, calibrateFaults, calibrationLine, faultCalibrationLine, type FaultCalibration } from './calibrate';
 import { Out, statementsOf, writeCamt, writeMt940 } from './statement-files';
 
 const ROOT = resolve(__dirname, '..');
@@ -59,6 +60,10 @@ interface Measured {
   wallSeconds: number;
   /** User + system CPU seconds of the child: less sensitive than wall time to other load on the machine. */
   cpuSeconds: number;
+  /** System CPU seconds of the child: mostly the kernel's work for the memory it touches (page faults). */
+  systemSeconds: number;
+  /** Minor page faults of the child: the 4 KiB pages of memory it touched for the first time. */
+  minorFaults: number;
   maxRssKb: number;
   stdout: string;
 }
@@ -91,8 +96,10 @@ function run(args: string[], nodeArgs: string[], label: string): Promise<Measure
         .split(':')
         .map(Number)
         .reduce((sum, part) => sum * 60 + part, 0);
-      const cpuSeconds = Number(field('User time \\(seconds\\)') ?? 0) + Number(field('System time \\(seconds\\)') ?? 0);
-      resolvePromise({ exitCode: code ?? -1, wallSeconds, cpuSeconds, maxRssKb: Number(field('Maximum resident set size \\(kbytes\\)') ?? 0), stdout });
+      const systemSeconds = Number(field('System time \\(seconds\\)') ?? 0);
+      const cpuSeconds = Number(field('User time \\(seconds\\)') ?? 0) + systemSeconds;
+      const minorFaults = Number(field('Minor \\(reclaiming a frame\\) page faults') ?? 0);
+      resolvePromise({ exitCode: code ?? -1, wallSeconds, cpuSeconds, systemSeconds, minorFaults, maxRssKb: Number(field('Maximum resident set size \\(kbytes\\)') ?? 0), stdout });
     });
   });
 }
@@ -130,6 +137,8 @@ interface Row {
   m: Measured;
   /** Calibration seconds: the mean of the runs just before and just after the command. */
   unit: number;
+  /** The page-fault calibration taken just after the command. */
+  faults: FaultCalibration;
   lines?: number;
   matched?: number;
 }
@@ -162,6 +171,7 @@ async function main(): Promise<void> {
         const before = calibration;
         const m = await run(['reconcile', '--statement', files[format], '--ledger', files.ledger, '--out', out, '--json'], nodeArgs, format);
         calibration = calibrate();
+        const faults = calibrateFaults();
         const unit = (before.ms + calibration.ms) / 2000;
         let summary: { statementLines?: number; matched?: { total?: number } } = {};
         try {
@@ -170,9 +180,9 @@ async function main(): Promise<void> {
           say(`    (no JSON summary on stdout; exit ${m.exitCode})`);
         }
         rmSync(out, { recursive: true, force: true });
-        results.push({ size, format, bytes: statSync(files[format]).size, m, unit, lines: summary.statementLines, matched: summary.matched?.total });
+        results.push({ size, format, bytes: statSync(files[format]).size, m, unit, faults, lines: summary.statementLines, matched: summary.matched?.total });
         say(
-          `  ${format}: exit ${m.exitCode}, ${m.wallSeconds.toFixed(1)} s wall, ${m.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB; calibration ${before.ms.toFixed(0)} ms before, ${calibration.ms.toFixed(0)} ms after`,
+          `  ${format}: exit ${m.exitCode}, ${m.wallSeconds.toFixed(1)} s wall, ${m.cpuSeconds.toFixed(1)} s CPU, peak RSS ${(m.maxRssKb / 1024).toFixed(0)} MB, ${m.minorFaults.toLocaleString('en')} minor faults (${m.systemSeconds.toFixed(1)} s system); calibration ${before.ms.toFixed(0)} ms before, ${calibration.ms.toFixed(0)} ms after; ${faultCalibrationLine(faults)}`,
         );
       }
     } finally {
@@ -180,14 +190,15 @@ async function main(): Promise<void> {
       else rmSync(dir, { recursive: true, force: true });
     }
   }
-  say('\n| size | format | statement file | exit | wall | CPU (user+sys) | peak RSS | calibration | wall / calibration | statement lines | matches |');
-  say('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  say('\n| size | format | statement file | exit | wall | CPU (user+sys) | system | minor faults | peak RSS | calibration | µs a fault | wall / calibration | statement lines | matches |');
+  say('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     say(
-      `| ${r.size.toLocaleString('en')} | ${r.format} | ${mb(r.bytes)} | ${r.m.exitCode} | ${r.m.wallSeconds.toFixed(1)} s | ${r.m.cpuSeconds.toFixed(1)} s | ${(r.m.maxRssKb / 1024).toFixed(0)} MB | ${r.unit.toFixed(2)} s | ${(r.m.wallSeconds / r.unit).toFixed(1)}× | ${r.lines?.toLocaleString('en') ?? '-'} | ${r.matched?.toLocaleString('en') ?? '-'} |`,
+      `| ${r.size.toLocaleString('en')} | ${r.format} | ${mb(r.bytes)} | ${r.m.exitCode} | ${r.m.wallSeconds.toFixed(1)} s | ${r.m.cpuSeconds.toFixed(1)} s | ${r.m.systemSeconds.toFixed(1)} s | ${r.m.minorFaults.toLocaleString('en')} | ${(r.m.maxRssKb / 1024).toFixed(0)} MB | ${r.unit.toFixed(2)} s | ${r.faults.microsPerPage.toFixed(1)} | ${(r.m.wallSeconds / r.unit).toFixed(1)}× | ${r.lines?.toLocaleString('en') ?? '-'} | ${r.matched?.toLocaleString('en') ?? '-'} |`,
     );
   }
   say('\nREC-PERF-1 goal at 1M × 1M: ≤ 15 s and ≤ 2 GB (2 cores). Calibration: 1,000,000 SQLite inserts in one transaction (bench/calibrate.ts), taken before and after each command.');
+  say('µs a fault: CPU per fresh 4 KiB page (bench/calibrate.ts, calibrateFaults), taken after each command; minor faults × µs a fault is about what the memory the command touched cost it.');
 }
 
 main().catch((error) => {

@@ -64,3 +64,24 @@ export function isStatementEncoding(text: string): boolean {
     return false;
   }
 }
+
+const isText = (byte: number): boolean => byte === 9 || byte === 10 || byte === 13 || (byte >= 32 && byte <= 126);
+
+/**
+ * A wide Unicode encoding the first bytes show (what a spreadsheet saves as "Unicode text"): by its
+ * byte-order mark, else by ASCII text spread over 2 or 4 bytes with NULs. None of the accepted
+ * encodings starts that way (0xFF and 0xFE are never UTF-8; a statement holds no NUL).
+ */
+export function wideEncoding(head: Buffer): { name: string; byteOrderMark: boolean } | undefined {
+  const [a, b, c, d] = [head[0], head[1], head[2], head[3]];
+  if (a === 0xff && b === 0xfe && c === 0 && d === 0) return { name: 'UTF-32 little-endian', byteOrderMark: true };
+  if (a === 0 && b === 0 && c === 0xfe && d === 0xff) return { name: 'UTF-32 big-endian', byteOrderMark: true };
+  if (a === 0xff && b === 0xfe) return { name: 'UTF-16 little-endian', byteOrderMark: true };
+  if (a === 0xfe && b === 0xff) return { name: 'UTF-16 big-endian', byteOrderMark: true };
+  if (a === undefined || b === undefined || c === undefined || d === undefined) return undefined;
+  if (isText(a) && b === 0 && c === 0 && d === 0) return { name: 'UTF-32 little-endian', byteOrderMark: false };
+  if (a === 0 && b === 0 && c === 0 && isText(d)) return { name: 'UTF-32 big-endian', byteOrderMark: false };
+  if (isText(a) && b === 0 && isText(c) && d === 0) return { name: 'UTF-16 little-endian', byteOrderMark: false };
+  if (a === 0 && isText(b) && c === 0 && isText(d)) return { name: 'UTF-16 big-endian', byteOrderMark: false };
+  return undefined;
+}

@@ -29,7 +29,7 @@ import { fail, type ParseContext, type StatementSink, type StatementSummary, typ
 import { createByteDecoder, type ByteDecoder, type EncodingSource } from './decode';
 import { CsvParser, type CsvProfile } from './csv';
 import { resolveCsvProfile } from './csv-profiles';
-import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding } from './encoding';
+import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding, wideEncoding } from './encoding';
 import { Mt940Parser } from './mt940';
 
 export type { StatementSummary } from './common';
@@ -144,27 +144,6 @@ function declaredEncoding(file: string, head: string): StatementEncoding | undef
     const name = /^[A-Za-z0-9._:-]{1,40}$/.test(match[1]!) ? `"${match[1]!}"` : 'that it names';
     throw new StatementParseError({ file, line: 1 }, `the XML declaration's encoding ${name} is not supported: use one of ${STATEMENT_ENCODINGS.join(', ')}`);
   }
-}
-
-const isText = (byte: number): boolean => byte === 9 || byte === 10 || byte === 13 || (byte >= 32 && byte <= 126);
-
-/**
- * A wide Unicode encoding the first bytes show (what a spreadsheet saves as "Unicode text"): by its
- * byte-order mark, else by ASCII text spread over 2 or 4 bytes with NULs. None of the accepted
- * encodings starts that way (0xFF and 0xFE are never UTF-8; a statement holds no NUL).
- */
-export function wideEncoding(head: Buffer): { name: string; byteOrderMark: boolean } | undefined {
-  const [a, b, c, d] = [head[0], head[1], head[2], head[3]];
-  if (a === 0xff && b === 0xfe && c === 0 && d === 0) return { name: 'UTF-32 little-endian', byteOrderMark: true };
-  if (a === 0 && b === 0 && c === 0xfe && d === 0xff) return { name: 'UTF-32 big-endian', byteOrderMark: true };
-  if (a === 0xff && b === 0xfe) return { name: 'UTF-16 little-endian', byteOrderMark: true };
-  if (a === 0xfe && b === 0xff) return { name: 'UTF-16 big-endian', byteOrderMark: true };
-  if (a === undefined || b === undefined || c === undefined || d === undefined) return undefined;
-  if (isText(a) && b === 0 && c === 0 && d === 0) return { name: 'UTF-32 little-endian', byteOrderMark: false };
-  if (a === 0 && b === 0 && c === 0 && isText(d)) return { name: 'UTF-32 big-endian', byteOrderMark: false };
-  if (isText(a) && b === 0 && isText(c) && d === 0) return { name: 'UTF-16 little-endian', byteOrderMark: false };
-  if (a === 0 && isText(b) && c === 0 && isText(d)) return { name: 'UTF-16 big-endian', byteOrderMark: false };
-  return undefined;
 }
 
 /** Detects the format (unless given), resolves the CSV profile and picks the encoding. */

@@ -14,6 +14,7 @@
  * No native modules here: the Lambdas bundle this file.
  */
 import { CSV_LIMITS } from '../parsers/limits';
+import { wideEncoding } from '../parsers/encoding';
 import { createHash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
@@ -608,8 +609,21 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
   // Chunks decode as UTF-8; while every byte so far is ASCII (nothing held back by the decoder), a chunk of ASCII is copied as is.
   const decoder = new StringDecoder('utf8');
   let decoding = false;
+  let first = true;
   for await (const chunk of chunks) {
     if (chunk.length === 0) continue;
+    if (first) {
+      first = false;
+      // A UTF-16/32 file is named as such, not read as a CSV whose header lacks every column.
+      const wide = wideEncoding(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+      if (wide)
+        fail(
+          1,
+          undefined,
+          `the file is ${wide.name} text${wide.byteOrderMark ? ' (it starts with that byte order mark)' : ''}; ledger files are read as UTF-8: save or export it as UTF-8`,
+          'malformed',
+        );
+    }
     hash.update(chunk);
     let text: string;
     if (!decoding && isAscii(chunk)) text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).toString('latin1');

@@ -104,6 +104,23 @@ describe('ledger file', () => {
     expect(error.message).toMatch(new RegExp(`^${truncated.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 2: is not a JSON object \\(.*\\); truncated line\\?$`));
   });
 
+  it('refuses a UTF-16 or UTF-32 ledger file at line 1 naming its encoding (not "the CSV header lacks columns")', async () => {
+    const csv = `${HEADER}\nL1,A,GBP,1.10,2024-01-01,2024-01-01,R,D\n`;
+    const ndjson = '{"entryId":"N1","accountId":"A","currency":"GBP","amount":"1.10","bookingDate":"2024-01-01","valueDate":"2024-01-01"}\n';
+    const wide: [string, Buffer][] = [
+      ['UTF-16 little-endian text (it starts with that byte order mark)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')])],
+      ['UTF-16 big-endian text (it starts with that byte order mark)', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(csv, 'utf16le').swap16()])],
+      ['UTF-16 little-endian text', Buffer.from(ndjson, 'utf16le')],
+      ['UTF-32 little-endian text (it starts with that byte order mark)', Buffer.from([0xff, 0xfe, 0, 0, ...[...csv].flatMap((c) => [c.charCodeAt(0), 0, 0, 0])])],
+    ];
+    for (const [name, bytes] of wide) {
+      const path = join(dir, `wide-${(generated += 1)}.csv`);
+      writeFileSync(path, bytes);
+      const error = await failure(path);
+      expect(error.message).toBe(`${path} line 1: the file is ${name}; ledger files are read as UTF-8: save or export it as UTF-8`);
+    }
+  });
+
   it('canonicalAmount keeps the sign and pads to the exponent', () => {
     expect(canonicalAmount('-0.5', 'EUR')).toBe('-0.50');
     expect(canonicalAmount('+7', 'KWD')).toBe('7.000');

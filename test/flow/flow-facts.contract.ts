@@ -57,7 +57,7 @@ interface PlannedPayment {
 
 const BASE = Date.parse('2026-11-02T08:00:00.000Z');
 const NOW = new Date(BASE + 6 * 3_600_000);
-const POOL = [...authorisationLines({ count: 60, seed: 20261102, duplicateRate: 0, referenceData })].map((line) => JSON.parse(line) as Authorisation);
+const POOL = [...authorisationLines({ count: 60, seed: 20261102, duplicateRate: 0, referenceData: referenceData() })].map((line) => JSON.parse(line) as Authorisation);
 
 const stepArb = fc.constantFrom<Step>('ingested', 'unique', 'duplicate', 'rejected', 'decided', 'legs', 'record');
 const paymentArb = fc.record({

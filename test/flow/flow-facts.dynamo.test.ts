@@ -148,7 +148,7 @@ flowFactsContract({
 
 describe('AWS flow facts: the near-real-time intake and the repair', () => {
   const now = new Date('2026-11-02T14:00:00.000Z');
-  const pool = [...authorisationLines({ count: 12, seed: 4242, duplicateRate: 0, referenceData })].map((line) => JSON.parse(line) as Authorisation);
+  const pool = [...authorisationLines({ count: 12, seed: 4242, duplicateRate: 0, referenceData: referenceData() })].map((line) => JSON.parse(line) as Authorisation);
   const at = (minutes: number) => new Date(now.getTime() - minutes * 60_000).toISOString();
 
   it('an authorisation in the authorisations table is ingested at its transmission time; one with no dedup verdict is reported, in its window only', async () => {

@@ -58,7 +58,7 @@ function fraudRuleCouldFire(payments: readonly CardPayment[]): boolean {
  * arrival order.
  */
 export function orderIndependentLines(count: number, seed: number): string[] {
-  const lines = [...authorisationLines({ count, seed, duplicateRate: 0, referenceData })];
+  const lines = [...authorisationLines({ count, seed, duplicateRate: 0, referenceData: referenceData() })];
   const parsed = lines.map((line) => JSON.parse(line) as { panToken: string; transmittedAt: string; amount: { value: string; currency: string }; merchant: { country: string } });
   const cards = new Map<string, CardPayment[]>();
   for (const { panToken, transmittedAt, amount, merchant } of parsed) {

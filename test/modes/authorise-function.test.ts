@@ -55,7 +55,7 @@ function setUp(publishFault?: () => boolean, answers?: AnswerClaims) {
     stages: {
       dedup: createDedupStage({ store: new SqliteDedupStore(db), parking: new SqliteParkedDuplicateStore(db), transactions, clock, config: DEFAULT_DEDUP_CONFIG }),
       standardise: createStandardiseStage({ clock }),
-      enrich: createEnrichStage({ referenceData, clock, transactions }),
+      enrich: createEnrichStage({ referenceData: referenceData(), clock, transactions }),
       rules: createRulesStage({ ruleSet: loadRuleSetFile(), velocity: new SqliteVelocityStore(db), decisions: new SqliteDecisionStore(db), transactions, clock }),
       posting: createPostingStage({ ledger, clock }),
       assembler: createAssemblerStage({ outbox, transactions, clock }),

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 function generated(seed: number, count: number): Authorisation[] {
-  return [...authorisationLines({ count, seed, duplicateRate: 0, referenceData })].map((line) => JSON.parse(line) as Authorisation);
+  return [...authorisationLines({ count, seed, duplicateRate: 0, referenceData: referenceData() })].map((line) => JSON.parse(line) as Authorisation);
 }
 
 /** A declined twin of an authorisation (another id, the issuer's refusal). */

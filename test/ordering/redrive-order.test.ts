@@ -48,18 +48,18 @@ const lines = MERCHANTS.map((merchant, i) =>
 function refusingMerchant(merchantId: string, failures: number): ReferenceData {
   let refused = 0;
   return {
-    version: referenceData.version,
-    card: (panToken) => referenceData.card(panToken),
-    account: (accountId) => referenceData.account(accountId),
+    version: referenceData().version,
+    card: (panToken) => referenceData().card(panToken),
+    account: (accountId) => referenceData().account(accountId),
     merchant: (id) => {
       if (id === merchantId && refused < failures) {
         refused += 1;
         return Promise.reject(new TransientStoreError(`reference data: merchant ${id} throttled (${refused} of ${failures})`));
       }
-      return referenceData.merchant(id);
+      return referenceData().merchant(id);
     },
-    product: (productType) => referenceData.product(productType),
-    fxRate: (from, to) => referenceData.fxRate(from, to),
+    product: (productType) => referenceData().product(productType),
+    fxRate: (from, to) => referenceData().fxRate(from, to),
   };
 }
 

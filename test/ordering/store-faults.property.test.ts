@@ -35,8 +35,8 @@ const CARD_POOL = 80;
 
 /** Generated authorisations, each moved onto one of CARD_POOL cards of the input (a re-send keeps its original's). */
 function crowdedInput(path: string, seed: number): void {
-  const records = [...authorisationLines({ count: COUNT, seed, duplicateRate: 0.08, referenceData })].map((line) => JSON.parse(line) as Authorisation);
-  const known = new Set(referenceData.cards.map((card) => card.panToken));
+  const records = [...authorisationLines({ count: COUNT, seed, duplicateRate: 0.08, referenceData: referenceData() })].map((line) => JSON.parse(line) as Authorisation);
+  const known = new Set(referenceData().cards.map((card) => card.panToken));
   const pool = [...new Set(records.map((record) => record.panToken).filter((token) => known.has(token)))].slice(0, CARD_POOL);
   if (pool.length < CARD_POOL) throw new Error(`seed ${seed}: only ${pool.length} known cards in the input, ${CARD_POOL} wanted`);
   writeFileSync(path, `${records.map((record) => JSON.stringify({ ...record, panToken: pool[fnv1a32(record.panToken) % CARD_POOL] })).join('\n')}\n`);

@@ -46,8 +46,8 @@ describe('partitioned post (one worker per card partition)', () => {
 
   it('reconciliation reads the ledger of every partition (stateLedgerSide)', async () => {
     const state = split;
-    const settlement = referenceData.settlementAccounts.find((account) => account.accountId === 'SETTLE-GBP-001')!;
-    const side = stateLedgerSide(state, referenceData);
+    const settlement = referenceData().settlementAccounts.find((account) => account.accountId === 'SETTLE-GBP-001')!;
+    const side = stateLedgerSide(state, referenceData());
     const entries = side.entries(new Set([settlement.iban]));
     let legs = 0;
     const perPartition: number[] = [];

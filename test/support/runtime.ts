@@ -2,17 +2,20 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authorisationLines } from '../../src/generator/authorisations';
-import { loadReferenceData } from '../../src/adapters/embedded/reference-data';
+import { loadReferenceData, type EmbeddedReferenceData } from '../../src/adapters/embedded/reference-data';
 import { partitionDirs } from '../../src/runtime/state-layout';
 
-export const referenceData = loadReferenceData();
+/** The shipped reference data, read on first use (loadReferenceData keeps it): most importers only want tempDir. */
+export function referenceData(): EmbeddedReferenceData {
+  return loadReferenceData();
+}
 
 export function tempDir(prefix = 'ledgerline-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export function sampleLines(count: number, seed = 11, duplicateRate = 0.02): string[] {
-  return [...authorisationLines({ count, seed, duplicateRate, referenceData })];
+  return [...authorisationLines({ count, seed, duplicateRate, referenceData: referenceData() })];
 }
 
 /** Every file under a directory, recursively (for PCI scans of the state directory). */

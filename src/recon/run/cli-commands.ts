@@ -52,6 +52,7 @@ const ENCODING_HELP = `the statement files' text encoding: ${STATEMENT_ENCODINGS
 
 function ledgerOption(command: string, options: { ledger?: string; state?: string; accounts?: string }): LedgerOption {
   if (options.accounts !== undefined && !existsSync(options.accounts)) throw new CliError(`${command}: account registry "${options.accounts}" does not exist`);
+  if (options.accounts !== undefined && statSync(options.accounts).isDirectory()) throw new CliError(`${command}: account registry "${options.accounts}" is a directory, expected a file`);
   const side = ledgerSideOption(command, options);
   return options.accounts !== undefined ? { ...side, accounts: options.accounts } : side;
 }
@@ -71,12 +72,18 @@ function ledgerSideOption(command: string, options: { ledger?: string; state?: s
 }
 
 /**
- * What `reconcile` and `inbox` refuse before they create, lock or move anything: an --out that is a
- * file, a rule set that is missing or bad, a CSV profile that does not exist (whether or not a CSV
+ * What `reconcile` and `inbox` refuse before they create, lock or move anything: an --out,
+ * --registry or --quarantine that is a file, a rule set that is missing or bad, a CSV profile that does not exist (whether or not a CSV
  * statement comes).
  */
-function checkRunOptions(command: string, options: { out: string; rules?: string; profile?: string }): void {
-  if (existsSync(options.out) && !statSync(options.out).isDirectory()) throw new CliError(`${command}: --out "${options.out}" exists and is not a directory`);
+function checkRunOptions(command: string, options: { out: string; registry?: string; quarantine?: string; rules?: string; profile?: string }): void {
+  for (const [option, dir] of [
+    ['--out', options.out],
+    ['--registry', options.registry],
+    ['--quarantine', options.quarantine],
+  ] as const) {
+    if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`${command}: ${option} "${dir}" exists and is not a directory`);
+  }
   if (options.rules !== undefined) {
     const { loadRules, ReconcileConfigError } = useCases();
     try {

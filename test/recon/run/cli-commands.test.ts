@@ -1,7 +1,7 @@
 /**
  * `ledgerline reconcile` and `ledgerline inbox` usage errors (src/recon/run/cli-commands.ts): an
  * option that names the wrong thing (a statement that is not there, a directory for a file, a file
- * for a directory, a rule set or CSV profile that does not exist) exits 2 naming the option and the
+ * for a directory, a rule set or CSV profile that does not exist; --registry and --quarantine too) exits 2 naming the option and the
  * path, before anything is created, locked or moved: no --out directory appears, the inbox is as it was.
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,9 @@ describe('ledgerline reconcile: usage errors leave no --out behind', () => {
     ['a statement that does not exist', (out: string) => ['--statement', join(root, 'missing.xml'), '--out', out], /statement file ".*missing\.xml" does not exist/],
     ['a directory given as the statement', (out: string) => ['--statement', root, '--out', out], /statement ".*" is a directory, expected a file/],
     ['an unknown CSV profile', (out: string) => ['--statement', CAMT053, '--profile', 'uk-bank-exprt', '--out', out], /--profile: unknown CSV profile "uk-bank-exprt"; known: .*uk-bank-export/],
+    ['a --registry that is a file', (out: string) => ['--statement', CAMT053, '--registry', aFile, '--out', out], /--registry ".*a-file\.txt" exists and is not a directory/],
+    ['a --quarantine that is a file', (out: string) => ['--statement', CAMT053, '--quarantine', aFile, '--out', out], /--quarantine ".*a-file\.txt" exists and is not a directory/],
+    ['a directory given as --accounts', (out: string) => ['--statement', CAMT053, '--accounts', root, '--out', out], /account registry ".*" is a directory, expected a file/],
   ])('%s: exit 2, naming it; --out is not created', async (_, args, message) => {
     const out = freshOut();
     const result = await runCli(['reconcile', ...args(out), '--ledger', ledger]);
@@ -58,6 +61,7 @@ describe('ledgerline inbox: usage errors before anything is locked or moved', ()
   it.each([
     ['a rule set that does not exist', ['--rules', join(root, 'no-rules.json')], /^ledgerline: inbox: rules file ".*no-rules\.json" does not exist\n$/],
     ['an unknown CSV profile', ['--profile', 'uk-bank-exprt'], /^ledgerline: inbox: --profile: unknown CSV profile "uk-bank-exprt"; known: .*uk-bank-export/],
+    ['a --registry that is a file', ['--registry', aFile], /^ledgerline: inbox: --registry ".*a-file\.txt" exists and is not a directory\n$/],
   ])('%s: exit 2 at once, naming it; every statement stays in the inbox and --out is not created', async (_, extra, message) => {
     const inbox = inboxWithStatement();
     const out = freshOut();

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { CliError, EXIT_LOCKED } from './errors';
 import type { CliIo } from './io';
 import { progressBar } from './progress';
-import { positiveInteger, wholeNumber } from './options';
+import { directory, positiveInteger, wholeNumber } from './options';
 import { openStateDatabase } from '../adapters/embedded/database';
 import { SqliteDeadLetterStore } from '../adapters/embedded/dead-letters';
 import { acquireDirLock, DirLockedError } from '../adapters/embedded/dir-lock';
@@ -122,7 +122,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .command('post')
     .description('run the full posting pipeline over an NDJSON file of authorisations; returns when everything has drained')
     .requiredOption('--input <file>', 'NDJSON authorisations ("-" for stdin)')
-    .requiredOption('--state <dir>', 'state directory (created if absent); re-running against it posts nothing twice')
+    .requiredOption('--state <dir>', 'state directory (created if absent); re-running against it posts nothing twice', directory('--state'))
     .option('--json', 'print one JSON summary object on stdout')
     .option('--batch-size <n>', "micro-batch size per consumer (default: the route's SQS batch size)", positiveInteger('--batch-size'))
     .option('--wave-size <n>', 'input lines per committed database transaction', positiveInteger('--wave-size'), 10000)
@@ -147,7 +147,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   program
     .command('ledger')
     .description('print account balances from a state directory')
-    .requiredOption('--state <dir>', 'state directory written by `ledgerline post`')
+    .requiredOption('--state <dir>', 'state directory written by `ledgerline post`', directory('--state'))
     .option('--json', 'print {accounts: [{accountId, currency, balance, version}]}')
     .option('--account <id>', 'only this account')
     .action(async (options: { state: string; json?: boolean; account?: string }) => {
@@ -159,7 +159,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   program
     .command('dead-letters')
     .description('list input lines and messages that could not be processed, with line number and reason')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
       const letters = (await eachPartition(options.state, (db) => new SqliteDeadLetterStore(db).all())).flat().sort((a, b) => a.source.localeCompare(b.source) || a.position - b.position);
@@ -170,7 +170,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
   program
     .command('sweep')
     .description('run the sweeper once: re-drive RETRYING transactions under the threshold, fail the rest')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .option('--json', 'print JSON')
     .action(async (options: { state: string; json?: boolean }) => {
       requireState(options.state);
@@ -201,7 +201,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .description('the main job on the embedded default: generate sample authorisations, post them, print the summary and balances')
     .option('--count <n>', 'authorisations to generate', positiveInteger('--count'), 20000)
     .option('--seed <s>', 'random seed', wholeNumber('--seed'), 42)
-    .option('--state <dir>', 'state directory (default: a new temporary directory)')
+    .option('--state <dir>', 'state directory (default: a new temporary directory)', directory('--state'))
     .option('--json', 'print the summary as JSON')
     .action(async (options: { count: number; seed: number; state?: string; json?: boolean }) => {
       const state = resolve(options.state ?? mkdtempSync(join(tmpdir(), 'ledgerline-demo-')));

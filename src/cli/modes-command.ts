@@ -18,7 +18,7 @@ import { sourceConfig, SourceConfigError, type SourceSettings } from '../modes/s
 import { tailFile } from '../modes/tail';
 import { CliError, EXIT_LOCKED } from './errors';
 import type { CliIo } from './io';
-import { positiveInteger } from './options';
+import { directory, positiveInteger } from './options';
 
 const DEFAULT_PARTITIONS = Math.max(1, Math.min(2, availableParallelism()));
 
@@ -85,7 +85,7 @@ export function addModeCommands(program: Command, io: CliIo): void {
     .command('ingest')
     .description("post authorisations as a configured source's mode says (config/sources.json): a batch source posts each inbox file once, in chunks; a near-real-time source tails an NDJSON file")
     .requiredOption('--source <name>', 'the source, as named in config/sources.json')
-    .requiredOption('--state <dir>', 'state directory (created if absent)')
+    .requiredOption('--state <dir>', 'state directory (created if absent)', directory('--state'))
     .option('--inbox <dir>', 'batch: the inbox directory; posted files move to <inbox>/processed/')
     .option('--input <file>', 'near-real-time: the NDJSON file to tail')
     .option('--once', 'post what is there now, then exit (the default)')
@@ -151,7 +151,7 @@ export function addModeCommands(program: Command, io: CliIo): void {
     .description(
       'real-time: post ONE authorisation (a JSON object on stdin or --input) and print its outcome: posted with its sequence and legs, or duplicate / declined / review / rejected / failed with the reason',
     )
-    .requiredOption('--state <dir>', 'state directory (created if absent)')
+    .requiredOption('--state <dir>', 'state directory (created if absent)', directory('--state'))
     .option('--source <name>', 'the real-time source, as named in config/sources.json', 'payments-api')
     .option('--input <file>', 'read the authorisation from a file instead of stdin')
     .option('--json', 'print the outcome as JSON')

@@ -3,6 +3,7 @@
  * seconds. (Never money: amounts are decimal strings and never pass through here.)
  */
 import { InvalidArgumentError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
 
 export interface WholeNumberLimits {
   min?: number;
@@ -26,4 +27,16 @@ export function wholeNumber(name: string, limits: WholeNumberLimits = {}): (text
 
 export function positiveInteger(name: string): (text: string) => number {
   return wholeNumber(name, { min: 1 });
+}
+
+/**
+ * A directory option a command reads or creates (`--state`): a path that is there must be a
+ * directory, so a file named by mistake is a usage error naming it, never `EEXIST: mkdir` or a
+ * write into it.
+ */
+export function directory(name: string): (text: string) => string {
+  return (text: string): string => {
+    if (existsSync(text) && !statSync(text).isDirectory()) throw new InvalidArgumentError(`${name} "${text}" exists and is not a directory`);
+    return text;
+  };
 }

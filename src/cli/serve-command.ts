@@ -52,7 +52,7 @@ import { copyAudit } from '../use-cases/copy-audit/copy-audit';
 import { safeUrl } from './audit-command';
 import { CliError, EXIT_LOCKED } from './errors';
 import type { CliIo } from './io';
-import { wholeNumber } from './options';
+import { directory, wholeNumber } from './options';
 import { loadClients, loadIssuer } from './token-command';
 import { embeddedNotifyDeps } from './notify-command';
 
@@ -380,7 +380,7 @@ export function addServeCommand(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('serve the payments API over HTTP on loopback (API-5): POST /v1/authorisations, GET /v1/payments/{id}, GET /v1/accounts/{id}/balance, behind JWTs of the local issuer')
-    .requiredOption('--state <dir>', 'state directory (created if absent); the server is its writer while it runs')
+    .requiredOption('--state <dir>', 'state directory (created if absent); the server is its writer while it runs', directory('--state'))
     .option('--port <n>', 'port (0 = any free port)', wholeNumber('--port', { max: 65_535, hint: '0 = any free port' }), 8080)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--clients <file>', 'OAuth clients file ({"clients": [{"clientId", "secret", "scopes", "rateLimit"?}]}) instead of <state>/api/clients.json')

@@ -1,5 +1,9 @@
 import { InvalidArgumentError } from 'commander';
-import { positiveInteger, wholeNumber } from '../../src/cli/options';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { directory, positiveInteger, wholeNumber } from '../../src/cli/options';
+import { runCli } from '../support/cli-in-process';
 
 describe('whole-number CLI options', () => {
   it('parses base-10 whole numbers within the limits', () => {
@@ -14,5 +18,35 @@ describe('whole-number CLI options', () => {
     );
     expect(() => positiveInteger('--count')('0')).toThrow('--count must be a positive whole number, got "0"');
     for (const bad of ['', '-1', '1.5', '1e3', ' 2', '0x10', '9'.repeat(16)]) expect(() => wholeNumber('--n')(bad)).toThrow(`--n must be a whole number, got "${bad}"`);
+  });
+});
+
+describe('directory CLI options', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ledgerline-options-'));
+  const aFile = join(root, 'ledger.csv');
+  writeFileSync(aFile, 'x\n');
+
+  it('accepts a directory, or a path not there yet (a command creates it)', () => {
+    expect(directory('--state')(root)).toBe(root);
+    expect(directory('--state')(join(root, 'new'))).toBe(join(root, 'new'));
+  });
+
+  it('refuses a path that is a file, naming the option and the path', () => {
+    expect(() => directory('--state')(aFile)).toThrow(new InvalidArgumentError(`--state "${aFile}" exists and is not a directory`));
+  });
+
+  it.each([
+    ['post', ['--input', aFile]],
+    ['demo', ['--count', '10']],
+    ['serve', ['--port', '0']],
+    ['ingest', ['--source', 'card-files', '--inbox', root]],
+    ['authorise', ['--input', aFile]],
+    ['ledger', []],
+    ['sweep', []],
+  ])('%s --state FILE: exit 2 naming the option and the path, and the file is untouched', async (command, extra) => {
+    const result = await runCli([command, '--state', aFile, ...extra]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`--state "${aFile}" exists and is not a directory`);
+    expect(readFileSync(aFile, 'utf8')).toBe('x\n');
   });
 });

@@ -17,6 +17,7 @@ import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { AWS_PROVIDER_VERSION, MIN_TERRAFORM_FOR_TEST, atLeast, findMirror, findTerraform, terraformEnv, writeCliConfig } from '../terraform/toolchain';
 import { exec, parseTest, parseValidate, pool, renderDiagnostic, stopAll, type StackResult } from '../terraform/runner';
+import { withPlainStacks } from '../test/support/plain-stacks';
 
 type Command = 'validate' | 'test';
 const EXIT_SKIPPED = 3;
@@ -129,7 +130,9 @@ async function main(): Promise<number> {
   const synthDir = join(work, 'synth');
   const synthStarted = performance.now();
   const { synthesizeLedgerline } = await import('../stacks/ledgerline');
-  const built = synthesizeLedgerline({ assetMode: options.bundle ? 'bundle' : 'placeholder', outdir: synthDir });
+  // V8's own stack formatting for the synthesis: cdktf records a creation stack for every token, and
+  // tsx formats each through the sources' maps, about half of the synthesis (test/support/plain-stacks.ts).
+  const built = withPlainStacks(() => synthesizeLedgerline({ assetMode: options.bundle ? 'bundle' : 'placeholder', outdir: synthDir }));
   const synthSeconds = seconds(synthStarted);
   const stacks = built.stacks.map((stack) => stack.node.id).filter((name) => options.stacks.length === 0 || options.stacks.some((filter) => name.includes(filter)));
   if (stacks.length === 0) throw new Error(`--stack ${options.stacks.join(', ')}: matches none of ${built.stacks.map((stack) => stack.node.id).join(', ')}`);

@@ -16,7 +16,7 @@
 import type { Authorisation, LedgerEvent } from './events';
 import { correlationIdFor, deterministicId, EventTypes, EVENT_VERSION } from './events';
 import { containsPan, findPan, redactPans } from './pan';
-import { MoneyError, toMinorUnits } from './money';
+import { currencyExponent, isKnownCurrency, MoneyError, toMinorUnits } from './money';
 import { strictJsonFault } from './strict-json';
 import { timestampFault } from './timestamps';
 
@@ -103,19 +103,31 @@ export function classifyLine(line: string, validate: AuthorisationValidator): Li
   }
   const timestamp = authorisationTimestampFault(authorisation);
   if (timestamp) return invalid(timestamp, line);
-  let amount: bigint;
-  let billing: bigint | undefined;
-  try {
-    amount = toMinorUnits(authorisation.amount.value, authorisation.amount.currency);
-    if (authorisation.billingAmount) billing = toMinorUnits(authorisation.billingAmount.value, authorisation.billingAmount.currency);
-  } catch (error) {
-    if (error instanceof MoneyError) return invalid(`amount: ${error.message}`, line);
-    throw error;
-  }
+  const amount = minorUnitsOrFault('amount', authorisation.amount);
+  if (typeof amount === 'string') return invalid(amount, line);
+  const billing = authorisation.billingAmount ? minorUnitsOrFault('billingAmount', authorisation.billingAmount) : undefined;
+  if (typeof billing === 'string') return invalid(billing, line);
   // ING-3: a zero amount is not a posting.
   if (amount === 0n) return invalid('zero amount (amount)', line);
   if (billing === 0n) return invalid('zero amount (billingAmount)', line);
   return { kind: 'valid', authorisation };
+}
+
+/**
+ * ING-2: a money field's minor units, or the dead-letter reason naming its path and the rule it
+ * breaks (never its value, README "What an input line must be").
+ */
+function minorUnitsOrFault(path: 'amount' | 'billingAmount', money: { value: string; currency: string }): bigint | string {
+  try {
+    return toMinorUnits(money.value, money.currency);
+  } catch (error) {
+    if (!(error instanceof MoneyError)) throw error;
+    // The schema holds a currency to three capital letters: the code is shown, as the one value that explains the fault.
+    if (!isKnownCurrency(money.currency)) return `${path}.currency: ${error.message}`;
+    const places = /\.([0-9]*)$/.exec(money.value)?.[1]?.length ?? 0;
+    const exponent = currencyExponent(money.currency);
+    return places > exponent ? `${path}.value: has ${places} decimal places; ${money.currency} allows ${exponent}` : `${path}.value: not a decimal string`;
+  }
 }
 
 export function isApproved(authorisation: Authorisation): boolean {

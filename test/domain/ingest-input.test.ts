@@ -168,3 +168,15 @@ describe('ING-3: a zero amount is not a posting', () => {
     expect(classify(JSON.stringify(authorisation({ amount: { value: '1', currency: 'JPY' } }))).kind).toBe('valid');
   });
 });
+
+describe('ING-2: an amount with more decimal places than its currency allows', () => {
+  it.each([
+    ['amount', { amount: { value: '12.345', currency: 'GBP' } }, 'amount.value: has 3 decimal places; GBP allows 2', '12.345'],
+    ['amount in JPY', { amount: { value: '1500.5', currency: 'JPY' } }, 'amount.value: has 1 decimal places; JPY allows 0', '1500.5'],
+    ['billingAmount', { billingAmount: { value: '98.765', currency: 'EUR' }, conversionRate: '1.17' }, 'billingAmount.value: has 3 decimal places; EUR allows 2', '98.765'],
+  ])('%s is dead-lettered naming the path and the rule, never the value', (_name, overrides, reason, value) => {
+    const got = reasonOf(JSON.stringify(authorisation(overrides)));
+    expect(got).toBe(reason);
+    expect(got).not.toContain(value);
+  });
+});

@@ -10,7 +10,7 @@
  * client secret are random per start and never written to disk.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { containsPan } from '../../domain/pan';
@@ -54,11 +54,13 @@ const SUB = /^[A-Za-z0-9._@+-]{1,64}$/;
 
 /** Reads and checks a users file; every fault names the file and the entry. */
 export function readIdpUsers(file: string): IdpUsersConfig {
+  if (!existsSync(file)) throw new Error(`users file "${file}" does not exist`);
+  if (statSync(file).isDirectory()) throw new Error(`users file "${file}" is a directory, expected a JSON file`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`users file ${file}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`users file "${file}" is not JSON: ${(error as Error).message}`, { cause: error });
   }
   return parseIdpUsers(parsed, file);
 }

@@ -3,6 +3,8 @@
  * kind of bad entry is refused naming the file and the entry; and four eyes compares `sub`, never a
  * display name (two people whose names differ only in case, one person under two names).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parseIdpUsers, readIdpUsers } from '../../../src/recon/workbench/idp';
@@ -32,6 +34,15 @@ describe('the local identity provider users file', () => {
     ['bad email', (c) => ({ ...c, users: [{ ...c.users[0], email: 'nobody' }] }), /email/],
     ['bad groups', (c) => ({ ...c, users: [{ ...c.users[0], groups: 'a' }] }), /groups/],
   ];
+
+  it('a users file that is not there, is a directory or is not JSON is refused saying which, naming the file (no bare ENOENT / EISDIR)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledgerline-idp-users-'));
+    const notJson = join(dir, 'users.csv');
+    writeFileSync(notJson, 'sub,name\n');
+    expect(() => readIdpUsers(join(dir, 'absent.json'))).toThrow(new Error(`users file "${join(dir, 'absent.json')}" does not exist`));
+    expect(() => readIdpUsers(dir)).toThrow(new Error(`users file "${dir}" is a directory, expected a JSON file`));
+    expect(() => readIdpUsers(notJson)).toThrow(/^users file "[^"]+users\.csv" is not JSON: /);
+  });
 
   it.each(BREAKERS)('refuses %s, naming the file', (_name, breaker, message) => {
     expect(() => parseIdpUsers(good(), 'users.json')).not.toThrow();

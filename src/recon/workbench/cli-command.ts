@@ -215,9 +215,10 @@ async function signInFor(
 }
 
 async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void> {
-  if (!existsSync(options.out) || !statSync(options.out).isDirectory()) {
+  if (!existsSync(options.out)) {
     throw new CliError(`workbench: results directory "${options.out}" does not exist (run \`ledgerline reconcile --out ${options.out} ...\` first)`);
   }
+  if (!statSync(options.out).isDirectory()) throw new CliError(`workbench: --out "${options.out}" is not a directory: give the results directory of \`ledgerline reconcile --out\``);
   const { importNewRuns, latestRunDir, RunImportError } = importModule();
   const importError = (error: unknown): unknown => (error instanceof RunImportError ? new CliError(`workbench: ${error.message}`) : error);
   if (options.import) {
@@ -278,10 +279,12 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
           ? `ledger: approved write-offs are booked in the posting state ${resolve(options.state!)} (${ledger.partition})\n`
           : 'ledger: none (--state not given): approving a write-off is refused, nothing would be booked\n',
       );
+      // SIGINT / SIGTERM are ours before the address is announced: a stop sent as soon as it is read stops the workbench cleanly.
+      const stopped = untilStopped();
       io.stdout(`${signIn.banner} at ${server.url}\ndashboard (after signing in): ${server.url}/dashboard\nopen: ${signIn.open(server.url)}\n`);
       const follow = options.import && options.poll > 0 ? followNewRuns(options.poll, () => importNewRuns(options.out, store, clock), io) : undefined;
       io.stderr(`serving (Ctrl-C to stop)${follow ? `; new runs in ${options.out} are imported as they are committed` : ''}\n`);
-      const signal = await untilStopped();
+      const signal = await stopped;
       io.stderr(`${signal}: stopping\n`);
       await follow?.stop();
     } finally {

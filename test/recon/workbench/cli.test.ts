@@ -3,7 +3,7 @@
  * it) in process through main, and as a child process a full start → import → serve → SIGTERM → clean exit.
  */
 import { once } from 'node:events';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAsync } from '../../support/cli';
 import { runCli } from '../../support/cli-in-process';
@@ -16,6 +16,14 @@ describe('ledgerline workbench', () => {
     expect(result.status).toBe(0);
     for (const option of ['--out <dir>', '--host <host>', '--port <port>', '--user <name>', '--roles <roles>', '--no-import']) expect(result.stdout).toContain(option);
     expect(result.stdout).toContain('Authorization: Bearer');
+  });
+
+  it('refuses an --out that is a file, saying so rather than that it does not exist (exit 2)', async () => {
+    const file = join(tempDir('workbench-cli-file-'), 'summary.json');
+    writeFileSync(file, '{}\n');
+    const result = await runCli(['workbench', '--out', file, '--port', '0', '--insecure-dev-identity']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(`ledgerline: workbench: --out "${file}" is not a directory: give the results directory of \`ledgerline reconcile --out\`\n`);
   });
 
   it('refuses a results directory without a committed run, naming it (exit 2)', async () => {

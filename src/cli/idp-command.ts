@@ -71,9 +71,11 @@ export function addIdpCommand(program: Command, io: CliIo): void {
       } catch (error) {
         throw new CliError(`idp: ${(error as Error).message}`);
       }
+      // SIGINT / SIGTERM are ours before the issuer is announced: a stop sent as soon as it is read is a clean stop.
+      const stopped = untilStopped();
       io.stdout(`issuer: ${idp.issuer}\nclient id: ${idp.clientId}\nLEDGERLINE_OIDC_CLIENT_SECRET=${idp.clientSecret}\n`);
       io.stderr('serving (Ctrl-C to stop)\n');
-      const signal = await untilStopped();
+      const signal = await stopped;
       io.stderr(`${signal}: stopping\n`);
       await idp.close();
     });

@@ -420,8 +420,8 @@ export function addServeCommand(program: Command, io: CliIo): void {
         auditDatabase?: string;
       }) => {
         const running = await startServer({ ...options, announce: io.stderr });
-        io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
-        await new Promise<void>((resolve) => {
+        // SIGINT / SIGTERM are ours before "listening" is announced: a stop sent as soon as it is read is a graceful stop.
+        const stopped = new Promise<void>((resolve) => {
           const stop = (signal: NodeJS.Signals): void => {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
@@ -431,6 +431,8 @@ export function addServeCommand(program: Command, io: CliIo): void {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
+        io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
+        await stopped;
       },
     );
 }

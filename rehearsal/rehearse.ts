@@ -48,6 +48,8 @@ REHEARSAL_EMBEDDED_PROCESS=spawn runs each embedded CLI command in its own proce
   --seed N              generator seed (default 42)
   --duplicates RATE     share of re-sent authorisations, 0..1 (default 0.01)
   --synth DIR           use this synthesized cdktf.out instead of synthesizing
+  --bundles DIR         synthesize with the functions already bundled in DIR (DIR/<name>/index.js,
+                        as \`npm run build\` writes dist/functions) instead of bundling them now
   --keep DIR            keep function logs, the full ledger and the outbox in DIR
   --report FILE         write the full report as JSON
   --max-processes N     processes per function (default 2)
@@ -56,7 +58,7 @@ REHEARSAL_EMBEDDED_PROCESS=spawn runs each embedded CLI command in its own proce
   -h, --help            this text
 `;
 
-const VALUED_OPTIONS = new Set(['--env', '--count', '--seed', '--duplicates', '--synth', '--keep', '--report', '--max-processes', '--counts']);
+const VALUED_OPTIONS = new Set(['--env', '--count', '--seed', '--duplicates', '--synth', '--bundles', '--keep', '--report', '--max-processes', '--counts']);
 
 function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: string } {
   for (let i = 0; i < argv.length; i += 1) {
@@ -84,6 +86,7 @@ function parseArgs(argv: readonly string[]): RehearsalOptions & { report?: strin
     duplicateRate: duplicates === undefined ? 0.01 : Number(duplicates),
     keep: value('--keep'),
     synthDir: value('--synth'),
+    bundleDir: value('--bundles'),
     maxProcesses: integer('--max-processes', 2),
     report: value('--report'),
     counts: value('--counts'),

@@ -35,6 +35,7 @@ import { FLOW_KEYS } from '../src/adapters/aws/tables';
 import { readOutboxRecords, rehearseModes, type ModesReport } from './modes';
 import { startAuditStandIn, type AuditReport, type AuditStandIn } from './audit';
 import { deliveryOf, PARTNER_PURPOSE, setUpPartner, waitUntil, type NotificationsReport, type Partner, type SweeperCase } from './edge';
+import { withPlainStacks } from '../test/support/plain-stacks';
 
 export interface RehearsalOptions {
   env: string;
@@ -45,6 +46,8 @@ export interface RehearsalOptions {
   keep?: string;
   /** An existing synth output directory (default: synthesize now). */
   synthDir?: string;
+  /** Synthesize with the functions already bundled here (<dir>/<name>/index.js, as `npm run build` lays them out) instead of bundling them now. */
+  bundleDir?: string;
   /** Execution environments per function at most. */
   maxProcesses: number;
   /** Replaces the IAM contract (tests). */
@@ -117,11 +120,13 @@ function externalCredentials(who: string) {
   return { accessKeyId: `${EXTERNAL_PREFIX}${who}`, secretAccessKey: EXTERNAL_SECRET };
 }
 
-async function synthesize(env: string, outdir: string): Promise<void> {
+async function synthesize(env: string, outdir: string, bundleDir?: string): Promise<void> {
   const { synthesizeLedgerline, ENVIRONMENTS } = await import('../stacks/ledgerline');
   const config = ENVIRONMENTS.find((candidate) => candidate.name === env);
   if (!config) throw new Error(`--env ${env}: no such environment (have ${ENVIRONMENTS.map((candidate) => candidate.name).join(', ')})`);
-  synthesizeLedgerline({ assetMode: 'bundle', outdir, environments: [config], tooling: false });
+  // V8's own stack formatting: cdktf records a creation stack for every token, and tsx would format
+  // each through the sources' maps (test/support/plain-stacks.ts); the Terraform written is the same.
+  withPlainStacks(() => synthesizeLedgerline({ assetMode: 'bundle', bundleDir, outdir, environments: [config], tooling: false }));
 }
 
 export interface TwinSwap {
@@ -241,8 +246,8 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
   let synthDir = options.synthDir ? resolve(options.synthDir) : join(workDir, 'synth');
   if (!options.synthDir) {
     const t = performance.now();
-    log(`synthesizing ${options.env} with real bundles into ${synthDir} ...\n`);
-    await synthesize(options.env, synthDir);
+    log(`synthesizing ${options.env} with real bundles${options.bundleDir === undefined ? '' : ` (from ${options.bundleDir})`} into ${synthDir} ...\n`);
+    await synthesize(options.env, synthDir, options.bundleDir === undefined ? undefined : resolve(options.bundleDir));
     timings.synthMs = performance.now() - t;
   }
   synthDir = resolve(synthDir);

@@ -111,6 +111,8 @@ function toolingDeployStatements(names: Names, tooling: ToolingConfig): PolicySt
 
 export interface BuildOptions {
   assetMode: AssetMode;
+  /** Bundle mode: the functions already bundled in this directory (<dir>/<name>/index.js), zipped from there instead of bundled now. */
+  bundleDir?: string;
   outdir?: string;
   /** Default SYNTHESIZED_CONFIGS: the environments and the topology variants. */
   environments?: readonly EnvironmentConfig[];
@@ -121,7 +123,7 @@ export interface BuildOptions {
 
 export function buildLedgerline(options: BuildOptions): LedgerlineApp {
   const app = options.app ?? new App({ outdir: options.outdir ?? 'cdktf.out', skipValidation: false });
-  const assets = prepareFunctionAssets(options.assetMode);
+  const assets = prepareFunctionAssets(options.assetMode, options.bundleDir);
   const environments: EnvironmentStacks[] = [];
   const stacks: TerraformStack[] = [];
 

@@ -52,10 +52,16 @@ function zipFolder(folder: string, zipPath: string): void {
   writeFileSync(zipPath, zipSync(entries));
 }
 
-const cache = new Map<AssetMode, FunctionAssets>();
+const cache = new Map<string, FunctionAssets>();
 
-export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
-  const cached = cache.get(mode);
+/**
+ * `bundleDir` (bundle mode): the functions are already bundled there, as scripts/bundle-functions.ts
+ * lays them out (<bundleDir>/<name>/index.js, e.g. by `npm run build`); they are zipped from there
+ * instead of bundled again into dist/functions.
+ */
+export function prepareFunctionAssets(mode: AssetMode, bundleDir?: string): FunctionAssets {
+  const key = mode === 'bundle' && bundleDir ? `${mode}:${bundleDir}` : mode;
+  const cached = cache.get(key);
   if (cached) return cached;
   const code = new Map<CatalogueFunctionName, FunctionCode>();
   const warnings: string[] = [];
@@ -70,15 +76,21 @@ export function prepareFunctionAssets(mode: AssetMode): FunctionAssets {
     for (const name of uncatalogued) warnings.push(`functions/${name}/index.ts is bundled but no stack deploys it: add it to stacks/catalogue.ts`);
     const missing = [...catalogued].filter((name) => !available.has(name));
     if (missing.length > 0) throw new Error(`no Lambda entry point for ${missing.map((name) => `functions/${name}/index.ts`).join(', ')}`);
-    // One esbuild call for them all: the modules they share are parsed once.
-    bundleFunctions([...available]);
+    const root = bundleDir ?? BUNDLE_DIR;
+    if (bundleDir) {
+      const unbuilt = [...available].filter((name) => !existsSync(join(bundleDir, name, 'index.js')));
+      if (unbuilt.length > 0) throw new Error(`${bundleDir} holds no bundle of ${unbuilt.join(', ')} (<name>/index.js)`);
+    } else {
+      // One esbuild call for them all: the modules they share are parsed once.
+      bundleFunctions([...available]);
+    }
     for (const name of available) {
-      const zipPath = join(BUNDLE_DIR, `${name}.zip`);
-      zipFolder(join(BUNDLE_DIR, name), zipPath);
+      const zipPath = join(root, `${name}.zip`);
+      zipFolder(join(root, name), zipPath);
       if (catalogued.has(name)) code.set(name as CatalogueFunctionName, { zipPath, source: 'esbuild' });
     }
   }
   const assets: FunctionAssets = { mode, code, warnings };
-  cache.set(mode, assets);
+  cache.set(key, assets);
   return assets;
 }

@@ -9,7 +9,7 @@ const rehearse = (...args: string[]) =>
 test('--help prints every option and exits 0', () => {
   const run = rehearse('--help');
   expect(run.status).toBe(0);
-  for (const option of ['--env', '--count', '--seed', '--duplicates', '--synth', '--keep', '--report', '--max-processes', '--counts']) expect(run.stdout).toContain(option);
+  for (const option of ['--env', '--count', '--seed', '--duplicates', '--synth', '--bundles', '--keep', '--report', '--max-processes', '--counts']) expect(run.stdout).toContain(option);
 });
 
 test.each([

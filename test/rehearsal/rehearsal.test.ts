@@ -24,6 +24,7 @@ import { RehearsalCloud } from '../../rehearsal/cloud';
 import { loadDeployment } from '../../rehearsal/deployment';
 import { EXTERNAL_PREFIX } from '../../rehearsal/gateway';
 import { rehearseModes } from '../../rehearsal/modes';
+import { sharedFunctionBundlesDir } from '../support/shared-build';
 
 const ROOT = resolve(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'ledgerline-rehearsal-test-'));
@@ -35,7 +36,11 @@ let output = '';
 beforeAll(
   () => {
     const reportFile = join(dir, 'report.json');
-    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'rehearsal/rehearse.ts', '--env', 'dev', '--count', '300', '--report', reportFile, '--keep', work], {
+    // The run's shared bundles of every function (test/support/shared-build.ts: this checkout, built
+    // once a run as the synth builds them), rather than bundling them all again.
+    const bundles = sharedFunctionBundlesDir();
+    const args = ['rehearsal/rehearse.ts', '--env', 'dev', '--count', '300', '--bundles', bundles, '--report', reportFile, '--keep', work];
+    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...args], {
       cwd: ROOT,
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,

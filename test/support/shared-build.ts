@@ -67,10 +67,18 @@ export interface FunctionBundle {
  * one esbuild call), once per run: name → its bundle. Each bundle's folder is what the synth zips.
  */
 export function sharedFunctionBundles(): ReadonlyMap<string, FunctionBundle> {
-  const { value } = buildOncePerRun('function-bundles', (dir) =>
+  return new Map(Object.entries(functionBundlesOfRun().value));
+}
+
+/** The directory of sharedFunctionBundles (<dir>/<name>/index.js, as `npm run build` lays out dist/functions). */
+export function sharedFunctionBundlesDir(): string {
+  return functionBundlesOfRun().dir;
+}
+
+function functionBundlesOfRun(): { dir: string; value: Record<string, FunctionBundle> } {
+  return buildOncePerRun('function-bundles', (dir) =>
     Object.fromEntries([...bundleFunctionsWithInputs(functionNames(), dir)].map(([name, { outFile, inputs }]) => [name, { outFile, inputs: inputs.map(repoRelative).sort() }])),
   );
-  return new Map(Object.entries(value));
 }
 
 /** An input as esbuild names it (relative to the working directory) → relative to the repo root. */

@@ -157,6 +157,13 @@ function formatOutcome(outcome: CommittedRun): string {
     ...countRows(s.matched.byRule),
     `unmatched         ${s.unmatchedStatement} statement, ${s.unmatchedLedger} ledger`,
     ...countRows(s.exceptions),
+    // REC-IN-4/5: pending and foreign-currency lines are in `statement lines` but never matched; counted here so every line is accounted for.
+    ...(s.excludedFromMatching
+      ? [
+          `excluded          ${Object.values(s.excludedFromMatching.counts).reduce((sum, n) => sum + (n ?? 0), 0)} statement line(s), not matched (summary.json lists them)`,
+          ...countRows(s.excludedFromMatching.counts as Record<string, number>),
+        ]
+      : []),
     ...s.reuploaded.map((r) => `re-upload         ${r.file} (already reconciled in ${r.firstRunId}, by ${r.by}; skipped)`),
     ...s.statementFiles.flatMap((f) => (f.skippedStatements ?? []).map((k) => `re-upload         ${f.file}: statement ${k.statementId} (already reconciled in ${k.firstRunId}; skipped)`)),
     ...balanceRows(s.balanceChecks),

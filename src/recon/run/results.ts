@@ -488,6 +488,8 @@ export function cliSummary(summary: RunSummary, elapsedMs: number, out: string) 
     asOf: summary.asOf,
     reuploaded: summary.reuploaded,
     ledgerEntriesAlreadyReconciled: summary.ledgerEntriesAlreadyReconciled,
+    // REC-IN-4/5: the lines kept out of matching, by reason, when there are any (summary.json lists each).
+    ...(summary.excludedFromMatching ? { excludedFromMatching: summary.excludedFromMatching.counts } : {}),
     out,
   };
 }

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../support/cli-in-process';
 import { tempDir } from '../../support/runtime';
-import { CAMT053, listing, writeLedger } from './helpers';
+import { CAMT053, FIXTURES, listing, writeLedger } from './helpers';
 
 const root = tempDir('recon-cli-usage-');
 const ledger = writeLedger(root);
@@ -71,5 +71,24 @@ describe('ledgerline inbox: usage errors before anything is locked or moved', ()
     expect(result.stdout).toBe('');
     expect(listing(inbox)).toEqual(['camt.xml']);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('ledgerline reconcile: statement lines kept out of matching are counted where the run is reported', () => {
+  // A real camt.052 whose one entry is pending (PDNG): not booked, so never matched (REC-IN-4).
+  const PENDING_CAMT = join(FIXTURES, 'camt/camt052.v6.xml');
+  const accounts = join(root, 'accounts.txt');
+  writeFileSync(accounts, 'CH2801234000123456789\n');
+
+  it('the summary and --json say how many lines were excluded and why, so every line is accounted for', async () => {
+    const text = await runCli(['reconcile', '--statement', PENDING_CAMT, '--ledger', ledger, '--accounts', accounts, '--out', freshOut()]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('statement lines   1\n');
+    expect(text.stdout).toContain('unmatched         0 statement, 0 ledger\n');
+    expect(text.stdout).toContain('excluded          1 statement line(s), not matched (summary.json lists them)\n  PENDING         1\n');
+    const json = await runCli(['reconcile', '--statement', PENDING_CAMT, '--ledger', ledger, '--accounts', accounts, '--out', freshOut(), '--json']);
+    const summary = JSON.parse(json.stdout) as { statementLines: number; matched: { total: number }; unmatchedStatement: number; excludedFromMatching?: Record<string, number> };
+    expect(summary.excludedFromMatching).toEqual({ PENDING: 1 });
+    expect(summary.matched.total + summary.unmatchedStatement + Object.values(summary.excludedFromMatching!).reduce((a, b) => a + b, 0)).toBe(summary.statementLines);
   });
 });

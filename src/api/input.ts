@@ -115,7 +115,8 @@ export function checkSchema(name: ApiSchemaName, value: unknown, requestId: stri
 function fieldOfReason(reason: string): string {
   const zero = /^zero amount \((amount|billingAmount)\)/.exec(reason);
   if (zero) return `/${zero[1]}/value`;
-  if (reason.startsWith('amount:')) return reason.includes('currency "') ? '/amount/currency' : '/amount/value';
+  const money = /^(amount|billingAmount)\.(value|currency): /.exec(reason);
+  if (money) return `/${money[1]}/${money[2]}`;
   const named = /^([A-Za-z]+): /.exec(reason);
   return named ? `/${named[1]}` : '';
 }

@@ -104,6 +104,7 @@ describe('422 names every failing field (generated invalid bodies)', () => {
       ['/amount/value', '1.234', '/amount/value'],
       ['/transmittedAt', '2026-02-30T10:00:00Z', '/transmittedAt'],
       ['/amount/value', '0.00', '/amount/value'],
+      ['/amount/currency', 'XYZ', '/amount/currency'],
     ];
     for (const [pointer, value, field] of cases) {
       const doc = clone(base);
@@ -112,6 +113,11 @@ describe('422 names every failing field (generated invalid bodies)', () => {
       expect(response.status).toBe(422);
       expect(((await response.json()) as Problem).errors![0]!.field).toBe(field);
     }
+    // A billing amount finer than its currency is named as itself, not as the amount.
+    const billed = { ...clone(base), billingAmount: { value: '98.765', currency: 'EUR' }, conversionRate: '1.17' };
+    const response = await h.post(billed);
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as Problem).errors![0]).toMatchObject({ field: '/billingAmount/value', detail: 'billingAmount.value: has 3 decimal places; EUR allows 2' });
   });
 });
 

@@ -132,7 +132,7 @@ export function buildProgram(io: CliIo = defaultIo): Command {
     .option('--rules <file>', `the posting rule set (default: ${DEFAULT_RULE_SET_FILE}, the one AWS runs: it also holds on fraud signals, FRAUD-1)`)
     .addHelpText(
       'after',
-      '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending.\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',
+      '\nSummary fields: received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending, and with --fault-drop + the payments its dropped events left where they were (dropped, per boundary).\nInvalid lines are kept with their line number and reason (see `ledgerline dead-letters`).',
     )
     .action(async (options: { input: string; state: string; json?: boolean; batchSize?: number; waveSize: number; hotAccount?: string[]; partitions: number; faultDrop?: number; rules?: string }) => {
       if (options.rules !== undefined && !existsSync(options.rules)) throw new CliError(`post: rule set file "${options.rules}" does not exist`);

@@ -66,3 +66,22 @@ describe('ledgerline audit-flow', () => {
     expect((await runCli(['audit-flow', '--state', state])).status).toBe(0);
   });
 });
+
+describe('ledgerline post --fault-drop: the summary still accounts for every line', () => {
+  it('--json: the categories and the dropped payments add up to received, and `post --help` says so', async () => {
+    const dir = tempDir('ledgerline-flow-summary-');
+    const input = join(dir, 'auths.ndjson');
+    writeFileSync(input, `${orderIndependentLines(300, 22).join('\n')}\n`);
+    const run = await runCli(['post', '--input', input, '--state', join(dir, 'S'), '--fault-drop', '0.1', '--partitions', '1', '--json']);
+    expect(run.status).toBe(0);
+    const summary = JSON.parse(run.stdout) as Record<string, number> & { dropped: Record<string, number> };
+    const categories = ['invalid', 'notApproved', 'replayed', 'duplicates', 'rejected', 'declined', 'review', 'posted', 'failed', 'pending'].reduce((sum, key) => sum + summary[key]!, 0);
+    const dropped = Object.values(summary.dropped).reduce((sum, n) => sum + n, 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(categories + dropped).toBe(summary.received);
+    const help = await runCli(['post', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      'received = invalid + notApproved + replayed + duplicates + rejected + declined + review + posted + failed + pending, and with --fault-drop + the payments its dropped events left where they were (dropped, per boundary)',
+    );
+  });
+});

@@ -253,7 +253,15 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
     const deferred = Object.assign(async () => Promise.reject(new Error('the workbench is starting')), {
       fetch: async (request: Request) => (app ? app.fetch(request) : new Response('the workbench is starting', { status: 503 })),
     });
-    const server = await serverModule().startWorkbenchServer({ host: options.host, port: options.port, app: deferred });
+    const server = await serverModule()
+      .startWorkbenchServer({ host: options.host, port: options.port, app: deferred })
+      .catch((error: NodeJS.ErrnoException) =>
+        Promise.reject(
+          error.code === 'EADDRINUSE'
+            ? new CliError(`workbench: --port ${options.port}: ${options.host}:${options.port} is already in use (another workbench?); choose another port, or 0 for any free port`)
+            : error,
+        ),
+      );
     let idp: import('./idp').LocalIdp | undefined;
     try {
       const baseUrl = (options.publicUrl ?? server.url).replace(/\/$/, '');

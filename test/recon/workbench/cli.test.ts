@@ -3,6 +3,7 @@
  * it) in process through main, and as a child process a full start → import → serve → SIGTERM → clean exit.
  */
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliAsync } from '../../support/cli';
@@ -24,6 +25,22 @@ describe('ledgerline workbench', () => {
     const result = await runCli(['workbench', '--out', file, '--port', '0', '--insecure-dev-identity']);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(`ledgerline: workbench: --out "${file}" is not a directory: give the results directory of \`ledgerline reconcile --out\`\n`);
+  });
+
+  it('a --port another process listens on is a usage error naming the address and what to do (exit 2)', async () => {
+    const root = tempDir('workbench-cli-port-');
+    const out = join(root, 'out');
+    await reconciled({ statements: [CAMT053], ledger: { file: writeLedger(root, LEDGER_ROWS) }, out, progress: () => undefined });
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const result = await runCli(['workbench', '--out', out, '--port', String(port), '--insecure-dev-identity']);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(`ledgerline: workbench: --port ${port}: 127.0.0.1:${port} is already in use (another workbench?); choose another port, or 0 for any free port\n`);
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses a results directory without a committed run, naming it (exit 2)', async () => {

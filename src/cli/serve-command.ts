@@ -419,7 +419,11 @@ export function addServeCommand(program: Command, io: CliIo): void {
         backgroundInterval: number;
         auditDatabase?: string;
       }) => {
-        const running = await startServer({ ...options, announce: io.stderr });
+        const running = await startServer({ ...options, announce: io.stderr }).catch((error: NodeJS.ErrnoException) =>
+          Promise.reject(
+            error.code === 'EADDRINUSE' ? new CliError(`serve: --port ${options.port}: ${options.host}:${options.port} is already in use; choose another port, or 0 for any free port`) : error,
+          ),
+        );
         // SIGINT / SIGTERM are ours before "listening" is announced: a stop sent as soon as it is read is a graceful stop.
         const stopped = new Promise<void>((resolve) => {
           const stop = (signal: NodeJS.Signals): void => {

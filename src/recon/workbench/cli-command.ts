@@ -228,8 +228,6 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
       throw importError(error);
     }
   }
-  // How people sign in is settled first: a refused start imports nothing and serves nothing.
-  const signInChoice = chooseSignIn(options);
   const { openWorkbenchDatabase, SqliteWorkbenchStore } = storeModule();
   const clock = { now: () => new Date() };
   let ledger: import('../../adapters/embedded/recon-workbench-ledger').LocalWorkbenchLedger | undefined;
@@ -240,6 +238,14 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
     } catch (error) {
       throw error instanceof WorkbenchLedgerConfigError ? new CliError(`workbench: ${error.message}`) : error;
     }
+  }
+  // How people sign in is settled before anything is imported or served: a refused start imports nothing and serves nothing.
+  let signInChoice: SignInChoice;
+  try {
+    signInChoice = chooseSignIn(options);
+  } catch (error) {
+    ledger?.close();
+    throw error;
   }
   const db = openWorkbenchDatabase(options.out);
   try {

@@ -279,6 +279,11 @@ export async function scope<Ref>(
   // A line's file: by its id's content-hash prefix (`<hash 12>:<statement>:<line>`), one entry per
   // file; a line whose id does not carry its file's prefix gets an entry of its own.
   const fileOfLine = new Map<string, string>();
+  // An as-of date the user gave that is before lines' booking dates ages them below zero, so none
+  // can become STALE (REC-1): said, with the count and the latest such date, never silently.
+  const givenAsOf = options.asOf;
+  let bookedAfterAsOf = 0;
+  let latestBooked = '';
   // One pass over the lines (REC-PERF-1): each line is listed, filed, sorted into bookable or
   // excluded (exclusionOf) and its account noted.
   for (const input of inputs) {
@@ -293,9 +298,17 @@ export async function scope<Ref>(
         if (exclusion) excluded.push(exclusion);
         else bookable.push(line);
         if (line.accountId !== lastAccount) statementAccounts.add((lastAccount = line.accountId));
+        if (givenAsOf !== undefined && line.bookingDate !== null && line.bookingDate !== undefined && line.bookingDate > givenAsOf) {
+          bookedAfterAsOf += 1;
+          if (line.bookingDate > latestBooked) latestBooked = line.bookingDate;
+        }
       }
     }
   }
+  if (bookedAfterAsOf > 0)
+    progress(
+      `warning: the as-of date ${givenAsOf} is before the booking date of ${bookedAfterAsOf} statement line(s) (the latest ${latestBooked}): their ages count below zero and none of them can become STALE; without --as-of a run is as of its statements' latest date`,
+    );
   if (excluded.length > 0)
     progress(
       `${excluded.length} statement line(s) kept out of matching (${Object.entries(countExcluded(excluded))

@@ -104,4 +104,31 @@ describe('scope (REC-1, REC-PERF-1)', () => {
       { numRuns: 300 },
     );
   });
+
+  it("property: an as-of date before lines' booking dates is warned about, with their count and the latest date; otherwise nothing is said", async () => {
+    const DAYS = ['2025-06-01', '2025-06-15', '2025-06-30', '2025-07-02'];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.option(fc.constantFrom(...DAYS), { nil: null }), { maxLength: 12 }), fc.option(fc.constantFrom(...DAYS), { nil: undefined }), async (bookingDates, asOf) => {
+        const lines = bookingDates.map(
+          (bookingDate, n) => ({ statementLineId: `0a1b2c3d4e5f:1:${n}`, accountId: 'GB01', currency: 'EUR', amount: '1.00', bookingDate, valueDate: '2025-07-09' }) as StatementLine,
+        );
+        const inputs: AdmittedInput<string>[] = [
+          { ref: 'f', name: 'f.sta', contentHash: `0a1b2c3d4e5f${'0'.repeat(52)}`, parsed: { statements: [{ currency: 'EUR', lines }] } as unknown as ParsedStatementFile },
+        ];
+        const ledger = { source: 'ledger.csv', entries: async () => [], digest: async () => 'digest' } as unknown as LedgerSource;
+        const said: string[] = [];
+        const result = await scope({ ledger, registry: { reconciledLedgerKeys: async () => new Set<string>() }, progress: (m) => said.push(m) }, inputs, { asOf, now: new Date(0) });
+        const later = asOf === undefined ? [] : bookingDates.filter((day): day is string => day !== null && day > asOf);
+        const warnings = said.filter((m) => m.startsWith('warning: the as-of date'));
+        if (later.length === 0) expect(warnings).toEqual([]);
+        else {
+          expect(warnings).toHaveLength(1);
+          expect(warnings[0]).toContain(`the as-of date ${asOf} is before the booking date of ${later.length} statement line(s) (the latest ${[...later].sort().at(-1)})`);
+        }
+        // The warning changes nothing: the run is as of the date given (or its default).
+        if (asOf !== undefined) expect(result.asOf).toBe(asOf);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -413,7 +413,13 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<void>
     await program.parseAsync(argv);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return;
+    // Help shown because a command group was given no subcommand (`ledgerline dlq`): a usage error,
+    // exit 2 like the others; help asked for (`--help`, `help <command>`) exits 0.
+    if (code === 'commander.help') {
+      if ((error as { exitCode?: number }).exitCode !== 0) process.exitCode = 2;
+      return;
+    }
     if (code?.startsWith('commander.')) {
       process.exitCode = 2;
       return;

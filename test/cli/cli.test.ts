@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateAuthorisation } from '../../schemas';
+import { buildProgram } from '../../src/cli/main';
 import { cli } from '../support/cli';
 import { runCli } from '../support/cli-in-process';
 import { tempDir } from '../support/runtime';
@@ -28,6 +29,25 @@ describe('ledgerline CLI', () => {
       expect(result.stdout).toContain('Usage: ledgerline');
     }
     expect((await runCli(['post', '--help'])).stdout).toContain('--state <dir>');
+  });
+
+  it('a command group without its subcommand is a usage error (exit 2, its help on stderr); help asked for exits 0', async () => {
+    const groups = buildProgram()
+      .commands.filter((command) => command.commands.length > 0)
+      .map((command) => command.name());
+    expect(groups).toEqual(expect.arrayContaining(['generate', 'dlq', 'audit']));
+    for (const group of groups) {
+      const bare = await runCli([group]);
+      expect({ group, status: bare.status }).toEqual({ group, status: 2 });
+      expect(bare.stderr).toContain(`Usage: ledgerline ${group}`);
+      expect(bare.stdout).toBe('');
+      for (const asked of [
+        [group, '--help'],
+        ['help', group],
+      ])
+        expect({ asked, status: (await runCli(asked)).status }).toEqual({ asked, status: 0 });
+    }
+    expect((await runCli(['help'])).status).toBe(0);
   });
 
   it('generates deterministic NDJSON that validates against the authorisation schema', async () => {

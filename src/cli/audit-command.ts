@@ -21,6 +21,7 @@ import { describeFault } from '../audit-trail/verify';
 import { redactPans } from '../domain/pan';
 import { partitionDirs } from '../runtime/state-layout';
 import { type AuditFeed, copyAudit, verifyAuditTrail } from '../use-cases/copy-audit/copy-audit';
+import { directory } from './options';
 
 /** Exit status of `audit verify` when a row was changed, deleted or reordered. */
 export const EXIT_TAMPERED = 1;
@@ -77,7 +78,7 @@ export function addAuditCommand(program: Command, io: CliIo): void {
   audit
     .command('sync')
     .description("copy an embedded state's ledger changes, lifecycle events and transaction states (and a workbench's actions) to the audit trail")
-    .requiredOption('--state <dir>', 'embedded state directory')
+    .requiredOption('--state <dir>', 'embedded state directory', directory('--state'))
     .requiredOption('--database <url>', 'PostgreSQL connection URL')
     .option('--workbench <dir>', 'also copy the workbench actions of <dir>/workbench.db (a reconcile --out directory)')
     .option('--full', 're-read everything from the start (idempotent: nothing is stored twice)')

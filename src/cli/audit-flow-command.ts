@@ -18,6 +18,7 @@ import { runAuditFlow } from '../use-cases/audit-flow/audit-flow';
 import type { AuditFlowResult } from '../use-cases/audit-flow/audit-flow';
 import type { FlowWindow } from '../ports/flow';
 import { FLOW_TERMS } from '../domain/flow-audit';
+import { directory } from './options';
 
 /** Exit status when a payment is stuck and not repaired, or the boundaries do not balance. */
 export const EXIT_STUCK = 1;
@@ -77,7 +78,7 @@ export function addAuditFlowCommand(program: Command, io: CliIo): void {
   program
     .command('audit-flow')
     .description('count and total the payments at every stage boundary, check they balance, name the stuck ones and optionally repair them')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .option('--repair', 're-emit the event each stuck payment is missing, under its deterministic id (posts nothing twice)')
     .option('--json', 'print the audit as one JSON object on stdout')
     .option('--stuck-after <duration>', 'in flight longer than this is stuck (e.g. 15m; a committed embedded wave has drained, so 0s by default)', (text: string) => parseDuration(text), 0)

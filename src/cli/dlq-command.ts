@@ -16,7 +16,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './io';
 import { CliError } from './errors';
-import { positiveInteger } from './options';
+import { positiveInteger, directory } from './options';
 import { deliverThroughRuntime, environmentFor, lockState } from './replay-command';
 import { openStateDatabase } from '../adapters/embedded/database';
 import { SqliteDeadLetterStore, type StoredDeadLetter } from '../adapters/embedded/dead-letters';
@@ -156,7 +156,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
   dlq
     .command('list')
     .description('list dead letters (no content: see `dlq show <id>`)')
-    .option('--state <dir>', 'state directory')
+    .option('--state <dir>', 'state directory', directory('--state'))
     .option('--env <env>', 'deployed environment (dev, staging, prod): its dead-letter queues, read without deleting')
     .option('--max <n>', 'on AWS: at most this many messages per queue', positiveInteger('--max'), 100)
     .option('--json', 'print JSON')
@@ -192,7 +192,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
   dlq
     .command('show <id>')
     .description('show one dead letter with its (redacted) content')
-    .option('--state <dir>', 'state directory')
+    .option('--state <dir>', 'state directory', directory('--state'))
     .option('--env <env>', 'deployed environment (the id is an SQS message id)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: StateOrEnv) => {
@@ -226,7 +226,7 @@ export function addDlqCommand(program: Command, io: CliIo): void {
     .command('redrive [ids...]')
     .description('redrive dead letters (local: letter ids; AWS: dead-letter queue names); nothing is posted twice')
     .option('--all', 'every redrivable dead letter (locally: those not redriven yet) / every dead-letter queue')
-    .option('--state <dir>', 'state directory')
+    .option('--state <dir>', 'state directory', directory('--state'))
     .option('--env <env>', 'deployed environment: starts SQS message move tasks back to the source queues')
     .option('--json', 'print JSON')
     .action(async (ids: string[], options: StateOrEnv & { all?: boolean }) => {

@@ -40,6 +40,7 @@ import { drainEvents, type DrainResult } from '../use-cases/notify/drain';
 import type { NotifyDeps } from '../use-cases/notify/notify';
 import { partitionDirs } from '../runtime/state-layout';
 import { formatTable } from './table';
+import { directory } from './options';
 
 const systemClock = { now: () => new Date() };
 
@@ -171,7 +172,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   program
     .command('notify')
     .description('NOTIFY-1/2, HOOK-2: render and deliver the notifications of the state’s new outward events; sweep deliveries that are due')
-    .requiredOption('--state <dir>', 'state directory (the ledger is read; <state>/notify/ is the notifier’s)')
+    .requiredOption('--state <dir>', 'state directory (the ledger is read; <state>/notify/ is the notifier’s)', directory('--state'))
     .option('--once', 'one drain and one sweep, then exit')
     .option('--interval <seconds>', 'seconds between rounds without --once', wholeNumber('--interval', 1), 5)
     .option('--inline-attempts <n>', 'attempts per delivery before it is parked for the sweeper (1: a down endpoint never stalls the drain)', wholeNumber('--inline-attempts', 1), 1)
@@ -236,7 +237,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   webhooks
     .command('subscribe')
     .description('create or replace a partner endpoint; prints a generated secret once')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .requiredOption('--id <id>', 'subscription id')
     .requiredOption('--url <url>', 'the endpoint (https; http only on loopback)', checkUrl)
     .requiredOption('--events <types>', `comma-separated: ${PURPOSE_NAMES.join(', ')}`, parsePurposes)
@@ -270,7 +271,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   webhooks
     .command('rotate-key')
     .description('add a signing key to a subscription (both sign until --retire drops the old one)')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .requiredOption('--id <id>', 'subscription id')
     .requiredOption('--key-id <id>', 'the new key id (becomes the primary)')
     .option('--secret <secret>', 'its secret (default: generated and printed once)', checkSecret)
@@ -298,7 +299,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   webhooks
     .command('unsubscribe')
     .description('remove a partner endpoint (deliveries under way are dead-lettered with the reason)')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .requiredOption('--id <id>', 'subscription id')
     .action(async (options: { state: string; id: string }) => {
       await withNotifyState(options.state, async (db) => {
@@ -310,7 +311,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   webhooks
     .command('list')
     .description('the partner endpoints')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .option('--json', 'JSON')
     .action(async (options: { state: string; json?: boolean }) => {
       await withNotifyState(options.state, async (db) => {
@@ -327,7 +328,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   webhooks
     .command('deliveries')
     .description('deliveries in a status, with their delivery log')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .addOption(new Option('--status <status>', 'which deliveries').choices(['RETRYING', 'FAILED', 'RUNNING']).default('FAILED'))
     .option('--json', 'JSON')
     .action(async (options: { state: string; status: 'RETRYING' | 'FAILED' | 'RUNNING'; json?: boolean }) => {
@@ -353,7 +354,7 @@ export function addNotifyCommand(program: Command, io: CliIo): void {
   webhooks
     .command('redrive')
     .description('give dead-lettered deliveries one more attempt (due now, for the next sweep)')
-    .requiredOption('--state <dir>', 'state directory')
+    .requiredOption('--state <dir>', 'state directory', directory('--state'))
     .argument('<deliveryIds...>', 'delivery ids (see `ledgerline webhooks deliveries`)')
     .action(async (ids: string[], options: { state: string }) => {
       await withNotifyState(options.state, async (db) => {

@@ -29,6 +29,7 @@ import type { EnvironmentConfig } from '../../environments/types';
 import { dev } from '../../environments/dev';
 import { staging } from '../../environments/staging';
 import { prod } from '../../environments/prod';
+import { directory } from './options';
 
 const ENVIRONMENTS: Readonly<Record<string, EnvironmentConfig>> = { dev, staging, prod };
 
@@ -108,7 +109,7 @@ export function addReplayCommand(program: Command, io: CliIo): void {
     .requiredOption('--from <time>', 'start of the window (inclusive): RFC 3339 instant with offset, or a date (UTC midnight)')
     .requiredOption('--to <time>', 'end of the window (exclusive)')
     .option('--type <event type>', `only events of this type (${ARCHIVED_EVENT_TYPES.join(', ')})`)
-    .option('--state <dir>', 'replay the embedded archive of this state directory')
+    .option('--state <dir>', 'replay the embedded archive of this state directory', directory('--state'))
     .option('--env <env>', 'replay the EventBridge archive of this deployed environment (dev, staging, prod)')
     .option('--no-wait', 'on AWS: start the replay and return without following it')
     .option('--json', 'print one JSON object on stdout')

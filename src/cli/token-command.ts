@@ -20,7 +20,7 @@ import { API_SCOPES } from '../api/routes';
 import { assertRateLimit, RateLimitError } from '../api/rate-limit';
 import { CliError } from './errors';
 import type { CliIo } from './io';
-import { wholeNumber } from './options';
+import { wholeNumber, directory } from './options';
 
 export const API_DIR = 'api';
 export const ISSUER_FILE = 'issuer.json';
@@ -115,7 +115,7 @@ export function addTokenCommand(program: Command, io: CliIo): void {
   program
     .command('token')
     .description("print a signed access token (JWT) of the state's local issuer for a client: what POST /oauth2/token on `ledgerline serve` gives it (API-3)")
-    .requiredOption('--state <dir>', 'state directory (its api/ holds the issuer keys and the clients)')
+    .requiredOption('--state <dir>', 'state directory (its api/ holds the issuer keys and the clients)', directory('--state'))
     .option('--client <id>', 'the OAuth client', DEFAULT_CLIENT)
     .option('--scope <scopes...>', `scopes to grant (default: all the client's): ${Object.keys(API_SCOPES).join(', ')}`)
     .option('--clients <file>', 'read the clients from this file instead of <state>/api/clients.json')

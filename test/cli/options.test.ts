@@ -1,7 +1,8 @@
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildProgram } from '../../src/cli/main';
 import { directory, positiveInteger, wholeNumber } from '../../src/cli/options';
 import { runCli } from '../support/cli-in-process';
 
@@ -47,6 +48,22 @@ describe('directory CLI options', () => {
     const result = await runCli([command, '--state', aFile, ...extra]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`--state "${aFile}" exists and is not a directory`);
+    expect(readFileSync(aFile, 'utf8')).toBe('x\n');
+  });
+
+  it('every command with a --state option refuses a file there, before anything else: exit 2 naming the option and the path', async () => {
+    const withState: string[][] = [];
+    const walk = (command: Command, path: string[]): void => {
+      if (command.options.some((option) => option.long === '--state')) withState.push(path);
+      for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+    };
+    walk(buildProgram(), []);
+    expect(withState.length).toBeGreaterThan(15);
+    for (const path of withState) {
+      const result = await runCli([...path, '--state', aFile]);
+      expect({ path, status: result.status }).toEqual({ path, status: 2 });
+      expect({ path, stderr: result.stderr }).toEqual({ path, stderr: expect.stringContaining(`--state "${aFile}" exists and is not a directory`) });
+    }
     expect(readFileSync(aFile, 'utf8')).toBe('x\n');
   });
 });

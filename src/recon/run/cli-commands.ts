@@ -15,6 +15,7 @@ import type { InboxEvent } from './inbox';
 import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
 import type { BalanceCheck } from './results';
 import type { CliIo } from '../../cli/io';
+import { directory } from '../../cli/options';
 
 // The use cases load DuckDB, SQLite, the parsers and the matcher: only when these commands run.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -191,7 +192,7 @@ export function addReconcileCommands(program: Command, io: CliIo): void {
     .description('reconcile bank statement files (camt.052/053/054, MT940/942, BAI2, CSV) against a ledger file or the posting state; results are written atomically to --out')
     .requiredOption('--statement <file>', 'a statement file (repeat for several)', collect)
     .option('--ledger <file>', 'ledger file: CSV with a header or NDJSON (entryId, accountId, currency, amount, bookingDate, valueDate, reference, description)')
-    .option('--state <dir>', "instead of --ledger: the posting pipeline's state directory (accounts resolved through reference data)")
+    .option('--state <dir>', "instead of --ledger: the posting pipeline's state directory (accounts resolved through reference data)", directory('--state'))
     .option(
       '--accounts <file>',
       'registry of the accounts finance reconciles, one account id or IBAN per line: a declared account with no ledger entries yet reconciles to all unmatched instead of being refused',
@@ -272,7 +273,7 @@ export function addReconcileCommands(program: Command, io: CliIo): void {
     .requiredOption('--dir <inbox>', 'the inbox folder to watch')
     .requiredOption('--out <dir>', 'results directory (as for `ledgerline reconcile`)')
     .option('--ledger <file>', 'ledger file: CSV or NDJSON')
-    .option('--state <dir>', "instead of --ledger: the posting pipeline's state directory")
+    .option('--state <dir>', "instead of --ledger: the posting pipeline's state directory", directory('--state'))
     .option('--accounts <file>', 'registry of the accounts finance reconciles (one account id or IBAN per line)')
     .option('--rules <file>', 'matching rule set')
     .option('--profile <name>', 'CSV column-mapping profile for CSV statements')

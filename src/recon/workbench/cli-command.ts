@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { CliError } from '../../cli/errors';
-import { wholeNumber } from '../../cli/options';
+import { wholeNumber, directory } from '../../cli/options';
 import { containsPan } from '../../domain/pan';
 import { type Role, ROLES } from './cases';
 import type { CliIo } from '../../cli/io';
@@ -327,7 +327,7 @@ export function addWorkbenchCommand(program: Command, io: CliIo): void {
     .option('--user <name>', 'with --insecure-dev-identity: who you are in the case history (default: your OS user name)', user)
     .addOption(new Option('--roles <roles>', `with --insecure-dev-identity: your roles, comma separated: ${ROLES.join(', ')} (default reconciler)`).argParser(roles))
     .option('--no-import', 'do not import runs (serve the cases as they are)')
-    .option('--state <dir>', 'posting state directory (of `ledgerline post`) that approved write-offs and suspense bookings are posted to; without it, approving one is refused')
+    .option('--state <dir>', 'posting state directory (of `ledgerline post`) that approved write-offs and suspense bookings are posted to; without it, approving one is refused', directory('--state'))
     .option('--inbox <dir>', 'let reconcilers upload statement files from the page into this inbox folder (reconciled by `ledgerline inbox --dir <dir>`)')
     .option('--closed-through <YYYY-MM>', 'the last closed accounting month: resolutions in it or before cannot be undone', month)
     .option('--poll <seconds>', 'how often to look for newly committed runs while serving (0 = never)', wholeNumber('--poll', { max: 3600, hint: 'seconds; 0 = never' }), 2)

@@ -14,9 +14,8 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig, ToolingConfig } from '../environments/types';
 import { TOPOLOGIES, type Topology } from '../src/routes';
 import { dev } from '../environments/dev';
-import { staging } from '../environments/staging';
-import { prod } from '../environments/prod';
 import { tooling as toolingConfig } from '../environments/tooling';
+import { ENVIRONMENTS } from '../environments';
 import { NetworkStack } from './network-stack';
 import { DataStack } from './data-stack';
 import { AnalyticsStack } from './analytics-stack';
@@ -28,7 +27,7 @@ import { LeastPrivilegeRole, allow, type PolicyStatement } from './lib/iam';
 import { prepareFunctionAssets, type AssetMode, type FunctionAssets } from './lib/assets';
 import type { Names } from './naming';
 
-export const ENVIRONMENTS: readonly EnvironmentConfig[] = [dev, staging, prod];
+export { ENVIRONMENTS };
 export const TOOLING: ToolingConfig = toolingConfig;
 
 /**

@@ -66,29 +66,39 @@ function pricesFile(option: string | undefined): string {
   return join(dir, files[files.length - 1]!);
 }
 
+function readdirIfDirectory(dir: string): string[] {
+  return existsSync(dir) && statSync(dir).isDirectory() ? readdirSync(dir) : [];
+}
+
 /** Every stack of `env` in the synth directory, parsed (stack name → cdk.tf.json). */
 function synthesizedStacks(synthDir: string, env: string): Record<string, unknown> {
   const stacksDir = join(synthDir, 'stacks');
   const prefix = `ledgerline-${env}-`;
-  const names = existsSync(stacksDir) && statSync(stacksDir).isDirectory() ? readdirSync(stacksDir).filter((name) => name.startsWith(prefix)) : [];
+  const names = readdirIfDirectory(stacksDir).filter((name) => name.startsWith(prefix));
   const found = names.filter((name) => existsSync(join(stacksDir, name, 'cdk.tf.json')));
-  if (found.length === 0)
+  if (found.length === 0) {
+    // Other environments' stacks there: this one is not an environment the synthesis makes.
+    const others = [...new Set(readdirIfDirectory(stacksDir).flatMap((name) => /^ledgerline-(.+)-[a-z]+$/.exec(name)?.[1] ?? []))].sort();
+    if (others.length > 0) throw new CliError(`cost: environment "${env}" is not synthesized in ${shown(synthDir)}; the environments there: ${others.join(', ')}`);
     throw new CliError(`cost: no synthesized configuration of environment "${env}" in ${shown(synthDir)} (no stacks/${prefix}*/cdk.tf.json): run \`npm run synth\` first, or pass --synth DIR`);
+  }
   return Object.fromEntries(found.map((name) => [name, readJson(join(stacksDir, name, 'cdk.tf.json'), 'synthesized stack')]));
 }
 
 export function runCost(options: CostCommandOptions, io: CliIo): void {
   const env = options.env;
   if (!/^[a-z][a-z0-9-]*$/.test(env)) throw new CliError(`cost: --env must be an environment name such as dev or prod, got "${env}"`);
+  // The environment first: one that is not synthesized is named as such, before its counts are asked for.
+  const synthDir = resolve(options.synth ?? join(ROOT, 'cdktf.out'));
+  const stacks = synthesizedStacks(synthDir, env);
   const countsPath = resolve(options.counts ?? join(ROOT, 'cost', 'measured', `${env}.counts.json`));
   if (!existsSync(countsPath))
     throw new CliError(`cost: no measured counts for ${env} at ${shown(countsPath)}: measure them with \`npm run rehearse -- --env ${env} --count 2000 --counts ${shown(countsPath)}\``);
-  const synthDir = resolve(options.synth ?? join(ROOT, 'cdktf.out'));
   const pricesPath = pricesFile(options.prices);
   try {
     const prices = parsePrices(readJson(pricesPath, 'price file'), shown(pricesPath));
     const counts = parseCounts(readJson(countsPath, 'counts file'), shown(countsPath));
-    const config = readDeploymentConfig(env, synthesizedStacks(synthDir, env));
+    const config = readDeploymentConfig(env, stacks);
     const report = computeCost(prices, config, counts, { ratePerSecond: options.rate ?? SEED_RATE_PER_SECOND });
     const sources: ReportSources = { pricesFile: shown(pricesPath), prices, countsFile: shown(countsPath), counts, synthDir: shown(synthDir) };
     if (!counts.clean) io.stderr(`cost: warning: ${shown(countsPath)} was measured by a run that was not clean (differences, denials or findings)\n`);

@@ -26,17 +26,13 @@ import { parseReplayTime, replayFromArchive, replayOnAws, ReplayError, type Loca
 import type { ReplayWindow } from '../use-cases/replay/ports';
 import { Names } from '../../stacks/naming';
 import type { EnvironmentConfig } from '../../environments/types';
-import { dev } from '../../environments/dev';
-import { staging } from '../../environments/staging';
-import { prod } from '../../environments/prod';
+import { ENVIRONMENTS, environmentNamed } from '../../environments';
 import { directory } from './options';
-
-const ENVIRONMENTS: Readonly<Record<string, EnvironmentConfig>> = { dev, staging, prod };
 
 /** The deployed environment `--env` names (its account, region and resource names). */
 export function environmentFor(name: string): { config: EnvironmentConfig; names: Names } {
-  const config = ENVIRONMENTS[name];
-  if (!config) throw new CliError(`--env "${name}" is not an environment; one of ${Object.keys(ENVIRONMENTS).join(', ')}`);
+  const config = environmentNamed(name);
+  if (!config) throw new CliError(`--env "${name}" is not an environment; one of ${ENVIRONMENTS.map((known) => known.name).join(', ')}`);
   return { config, names: Names.of(config) };
 }
 

@@ -69,6 +69,14 @@ describe('ledgerline cost', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('an environment the synthesis does not make is named as such, with the ones it does, before any counts are asked for (exit 2)', async () => {
+    const run = await runCli(['cost', '--env', 'bogus', '--synth', synthDir]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`cost: environment "bogus" is not synthesized in`);
+    expect(run.stderr).toContain('the environments there: test');
+    expect(run.stderr).not.toContain('rehearse');
+  });
+
   it('a missing synth names `npm run synth` (exit 2)', async () => {
     const run = await runCli(['cost', '--env', 'test', '--counts', counts, '--synth', join(root, 'nowhere')]);
     expect(run.status).toBe(2);
@@ -88,7 +96,8 @@ describe('ledgerline cost', () => {
   it('counts of another environment are refused with the command that re-measures (exit 2)', async () => {
     const run = await runCli(['cost', '--env', 'prod', '--counts', counts, '--synth', synthDir]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('no synthesized configuration of environment "prod"');
+    expect(run.stderr).toContain('environment "prod" is not synthesized in');
+    expect(run.stderr).toContain('the environments there: test');
   });
 
   it('--help explains the arithmetic and the inputs', async () => {

@@ -36,7 +36,13 @@ export function positiveInteger(name: string): (text: string) => number {
  */
 export function directory(name: string): (text: string) => string {
   return (text: string): string => {
-    if (existsSync(text) && !statSync(text).isDirectory()) throw new InvalidArgumentError(`${name} "${text}" exists and is not a directory`);
+    const fault = directoryFault(name, text);
+    if (fault) throw new InvalidArgumentError(fault);
     return text;
   };
+}
+
+/** Why `path`, given as the directory option `name`, cannot be one (it is there and is not a directory); undefined when it can. */
+export function directoryFault(name: string, path: string): string | undefined {
+  return existsSync(path) && !statSync(path).isDirectory() ? `${name} "${path}" exists and is not a directory` : undefined;
 }

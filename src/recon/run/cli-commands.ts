@@ -15,7 +15,7 @@ import type { InboxEvent } from './inbox';
 import type { CommittedRun, LedgerOption, NothingNew } from './reconcile';
 import type { BalanceCheck } from './results';
 import type { CliIo } from '../../cli/io';
-import { directory } from '../../cli/options';
+import { directory, directoryFault } from '../../cli/options';
 
 // The use cases load DuckDB, SQLite, the parsers and the matcher: only when these commands run.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -83,7 +83,8 @@ function checkRunOptions(command: string, options: { out: string; registry?: str
     ['--registry', options.registry],
     ['--quarantine', options.quarantine],
   ] as const) {
-    if (dir !== undefined && existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`${command}: ${option} "${dir}" exists and is not a directory`);
+    const fault = dir === undefined ? undefined : directoryFault(option, dir);
+    if (fault) throw new CliError(`${command}: ${fault}`);
   }
   if (options.rules !== undefined) {
     const { loadRules, ReconcileConfigError } = useCases();

@@ -85,3 +85,8 @@ export function wideEncoding(head: Buffer): { name: string; byteOrderMark: boole
   if (a === 0 && isText(b) && c === 0 && isText(d)) return { name: 'UTF-16 big-endian', byteOrderMark: false };
   return undefined;
 }
+
+/** The fault of a file in a wide encoding: what it is, and what `readAs` (the encodings a reader takes) asks for instead. */
+export function wideEncodingFault(wide: { name: string; byteOrderMark: boolean }, readAs: string): string {
+  return `the file is ${wide.name} text${wide.byteOrderMark ? ' (it starts with that byte order mark)' : ''}; ${readAs}`;
+}

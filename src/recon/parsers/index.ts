@@ -29,7 +29,7 @@ import { fail, type ParseContext, type StatementSink, type StatementSummary, typ
 import { createByteDecoder, type ByteDecoder, type EncodingSource } from './decode';
 import { CsvParser, type CsvProfile } from './csv';
 import { resolveCsvProfile } from './csv-profiles';
-import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding, wideEncoding } from './encoding';
+import { parseEncoding, STATEMENT_ENCODINGS, type StatementEncoding, wideEncoding, wideEncodingFault } from './encoding';
 import { Mt940Parser } from './mt940';
 
 export type { StatementSummary } from './common';
@@ -151,10 +151,7 @@ function setup(file: string, headBytes: Buffer, options: StatementParseOptions):
   // REC-IN-7: a UTF-16/32 file is named as such, whatever the format or --encoding, rather than read as bytes it is not.
   const wide = wideEncoding(headBytes);
   if (wide) {
-    throw new StatementParseError(
-      { file, line: 1 },
-      `the file is ${wide.name} text${wide.byteOrderMark ? ' (it starts with that byte order mark)' : ''}; statements are read as ${STATEMENT_ENCODINGS.join(', ')}: save or export it in one of them`,
-    );
+    throw new StatementParseError({ file, line: 1 }, wideEncodingFault(wide, `statements are read as ${STATEMENT_ENCODINGS.join(', ')}: save or export it in one of them`));
   }
   let format = options.format ?? detectFormat(headBytes);
   if (!format && options.profile !== undefined) format = 'csv';

@@ -14,7 +14,7 @@
  * No native modules here: the Lambdas bundle this file.
  */
 import { CSV_LIMITS } from '../parsers/limits';
-import { wideEncoding } from '../parsers/encoding';
+import { wideEncoding, wideEncodingFault } from '../parsers/encoding';
 import { createHash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
@@ -616,13 +616,7 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
       first = false;
       // A UTF-16/32 file is named as such, not read as a CSV whose header lacks every column.
       const wide = wideEncoding(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-      if (wide)
-        fail(
-          1,
-          undefined,
-          `the file is ${wide.name} text${wide.byteOrderMark ? ' (it starts with that byte order mark)' : ''}; ledger files are read as UTF-8: save or export it as UTF-8`,
-          'malformed',
-        );
+      if (wide) fail(1, undefined, wideEncodingFault(wide, 'ledger files are read as UTF-8: save or export it as UTF-8'), 'malformed');
     }
     hash.update(chunk);
     let text: string;

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { CliError } from './errors';
 import { wholeNumber } from './options';
 import type { CliIo } from './io';
+import { untilStopped } from './server-lifecycle';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const idpModule = () => require('../recon/workbench/idp') as typeof import('../recon/workbench/idp');
@@ -19,18 +20,6 @@ interface IdpOptions {
   host: string;
   port: number;
   workbench: string;
-}
-
-function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }
 
 export function addIdpCommand(program: Command, io: CliIo): void {

@@ -51,6 +51,7 @@ import { drainEvents } from '../use-cases/notify/drain';
 import { copyAudit } from '../use-cases/copy-audit/copy-audit';
 import { safeUrl } from './audit-command';
 import { CliError, EXIT_LOCKED } from './errors';
+import { portInUse, untilStopped } from './server-lifecycle';
 import type { CliIo } from './io';
 import { directory, wholeNumber } from './options';
 import { loadClients, loadIssuer } from './token-command';
@@ -419,24 +420,13 @@ export function addServeCommand(program: Command, io: CliIo): void {
         backgroundInterval: number;
         auditDatabase?: string;
       }) => {
-        const running = await startServer({ ...options, announce: io.stderr }).catch((error: NodeJS.ErrnoException) =>
-          Promise.reject(
-            error.code === 'EADDRINUSE' ? new CliError(`serve: --port ${options.port}: ${options.host}:${options.port} is already in use; choose another port, or 0 for any free port`) : error,
-          ),
-        );
+        const running = await startServer({ ...options, announce: io.stderr }).catch((error: NodeJS.ErrnoException) => Promise.reject(portInUse(error, 'serve', options.host, options.port)));
         // SIGINT / SIGTERM are ours before "listening" is announced: a stop sent as soon as it is read is a graceful stop.
-        const stopped = new Promise<void>((resolve) => {
-          const stop = (signal: NodeJS.Signals): void => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            io.stderr(`${signal}: stopping after the requests in flight\n`);
-            void running.close().then(resolve);
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
+        const stopped = untilStopped();
         io.stderr(`ledgerline serve: listening on ${running.url} (state ${options.state})\n`);
-        await stopped;
+        const signal = await stopped;
+        io.stderr(`${signal}: stopping after the requests in flight\n`);
+        await running.close();
       },
     );
 }

@@ -12,6 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { CliError } from '../../cli/errors';
+import { portInUse, untilStopped } from '../../cli/server-lifecycle';
 import { wholeNumber, directory } from '../../cli/options';
 import { containsPan } from '../../domain/pan';
 import { type Role, ROLES } from './cases';
@@ -80,19 +81,6 @@ function user(value: string): string {
   if (containsPan(value)) throw new InvalidArgumentError('--user contains what looks like a card number (PAN); use your user name or email');
   if (!/^[A-Za-z0-9._%+@-]{1,254}$/.test(value)) throw new InvalidArgumentError(`--user must be a user name or email (letters, digits, . _ % + @ -), got "${value}"`);
   return value;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }
 
 type ImportOutcome = import('./import-cases').ImportOutcome;
@@ -261,13 +249,7 @@ async function runWorkbench(options: WorkbenchOptions, io: CliIo): Promise<void>
     });
     const server = await serverModule()
       .startWorkbenchServer({ host: options.host, port: options.port, app: deferred })
-      .catch((error: NodeJS.ErrnoException) =>
-        Promise.reject(
-          error.code === 'EADDRINUSE'
-            ? new CliError(`workbench: --port ${options.port}: ${options.host}:${options.port} is already in use (another workbench?); choose another port, or 0 for any free port`)
-            : error,
-        ),
-      );
+      .catch((error: NodeJS.ErrnoException) => Promise.reject(portInUse(error, 'workbench', options.host, options.port, ' (another workbench?)')));
     let idp: import('./idp').LocalIdp | undefined;
     try {
       const baseUrl = (options.publicUrl ?? server.url).replace(/\/$/, '');

@@ -132,7 +132,9 @@ export interface LedgerEntry {
   description: string;
 }
 
-export type ExceptionReason = 'UNMATCHED' | 'AMOUNT_MISMATCH' | 'DUPLICATE' | 'SPLIT_INCOMPLETE' | 'STALE';
+/** Why an item is left unmatched: the one list (the workbench's filters read it too). */
+export const EXCEPTION_REASONS = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE', 'SPLIT_INCOMPLETE', 'STALE'] as const;
+export type ExceptionReason = (typeof EXCEPTION_REASONS)[number];
 
 export interface Match {
   matchId: string;

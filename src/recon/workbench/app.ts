@@ -16,10 +16,8 @@ import {
   allowedActions,
   applyCaseAction,
   CASE_ACTION_TYPES,
-  CASE_STATUSES,
   type CaseAction,
   type CaseEvent,
-  type CaseStatus,
   type ExceptionCase,
   parseCaseAction,
   parseExpectedVersion,
@@ -34,18 +32,18 @@ import { renderDashboard } from './dashboard-html';
 import { type DirectStatementInbox, isDirectInbox, registerUploadRoutes, type StatementInbox, UPLOAD_PATH } from './upload';
 import { csvTable } from '../run/csv-writer';
 import { actOnLedger, movesMoney, type WorkbenchLedgerDeps } from '../../use-cases/post-adjustment/post-adjustment';
-import { caseHref, type CaseSla, type ListFilterForm, pageActor, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
+import { caseHref, type CaseSla, pageActor, renderCaseDetail, renderCaseList, renderMessagePage, renderSignInPage, STYLESHEET_PATH, WORKBENCH_CSS } from './html';
 import { SCRIPT_PATH, WORKBENCH_JS } from './keys';
 import { BulkJobs, type BulkJobsOptions, parseBulkAction, renderBulkJob, renderBulkPreview, selectCases } from './bulk';
 import { caseDueDate, daysUntilDue, defaultSlaRules, slaBucket, type SlaRules } from './sla';
-import { type CaseSort, CURSOR_PARAMETER, CursorError, pageCursor, readCursor } from './cursor';
+import { CursorError, pageCursor } from './cursor';
+import { checkParameters, readListQuery } from './query';
 import {
   type Authentication,
   AuthenticationError,
   type Authenticator,
   type BulkJobStore,
   type CandidateSource,
-  type CaseFilter,
   type CaseNavigator,
   CaseVersionConflict,
   type Clock,
@@ -110,9 +108,7 @@ export const MATCH_CANDIDATE = 'match-candidate';
 
 const log = createLogger({ component: 'workbench' }, (line) => process.stderr.write(`${line}\n`));
 
-const DEFAULT_STATUSES: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL'];
 const LIST_LIMIT = 200;
-const MAX_FILTER_LENGTH = 200;
 
 /** The CSRF token of a user's forms: HMAC-SHA256(secret, user), hex. */
 export function csrfToken(csrfSecret: string, user: string): string {
@@ -201,8 +197,11 @@ function caseIdOf(c: Context<Env>): string | undefined {
   }
 }
 
+/** The query's parameters as URLSearchParams reads them (each name once: checkParameters refuses a repeated one). */
 function queryOf(c: Context<Env>): Record<string, string> {
-  return c.req.query();
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URL(c.req.url).searchParams) if (!(name in query)) query[name] = value;
+  return query;
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -251,59 +250,6 @@ export async function fromResponse(response: Response): Promise<WorkbenchRespons
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies.join('\n');
   return { status: response.status, headers, body: await response.text() };
-}
-
-function filterText(query: Readonly<Record<string, string>>, name: string): string {
-  const value = (query[name] ?? '').trim();
-  // PCI-3: a filter is typed too (and shown back in the form): one with a card number is refused, not
-  // echoed. Filters name identifiers (accounts, references), so identifier evidence (PCI-2).
-  refuseCardNumbers({ [name]: value }, [], 'identifier');
-  if (value.length > MAX_FILTER_LENGTH) throw new WorkbenchError('INVALID', `filter "${name}" is longer than ${MAX_FILTER_LENGTH} characters`);
-  return value;
-}
-
-/** Reads the list filter from the query: status is a comma list, ALL, or empty (= OPEN + PENDING_APPROVAL). */
-function listFilter(query: Readonly<Record<string, string>>): { filter: CaseFilter; form: ListFilterForm } {
-  const form: ListFilterForm = {
-    status: filterText(query, 'status'),
-    reason: filterText(query, 'reason'),
-    account: filterText(query, 'account'),
-    assignee: filterText(query, 'assignee'),
-    q: filterText(query, 'q'),
-    sort: filterText(query, 'sort'),
-  };
-  if (form.sort !== '' && form.sort !== 'urgency' && form.sort !== 'age') throw new WorkbenchError('INVALID', `filter "sort" must be urgency or age; got "${form.sort}"`);
-  let status: readonly CaseStatus[] | undefined = DEFAULT_STATUSES;
-  if (form.status === 'ALL') status = undefined;
-  else if (form.status !== '') {
-    const wanted = form.status.split(',').map((s) => s.trim());
-    const unknown = wanted.filter((s) => !(CASE_STATUSES as readonly string[]).includes(s));
-    if (unknown.length) throw new WorkbenchError('INVALID', `filter "status" must be ALL or a comma list of ${CASE_STATUSES.join(', ')}; got "${unknown.join(', ')}"`);
-    status = wanted as CaseStatus[];
-  }
-  const filter: CaseFilter = {
-    ...(status ? { status } : {}),
-    ...(form.reason ? { reason: form.reason } : {}),
-    ...(form.account ? { accountId: form.account } : {}),
-    ...(form.assignee ? { assignee: form.assignee } : {}),
-    ...(form.q ? { search: form.q } : {}),
-    sort: form.sort === 'age' ? 'age' : 'urgency',
-    limit: LIST_LIMIT,
-  };
-  return { filter, form };
-}
-
-/**
- * The page cursor of the query (`after`, cursor.ts), checked against the filter's order before the
- * store is asked: a damaged or foreign cursor is a 400 naming the parameter, never a 500 or a page
- * from somewhere else. Empty: the first page.
- */
-function pageAfter(query: Readonly<Record<string, string>>, sort: CaseSort): string | undefined {
-  const text = query[CURSOR_PARAMETER] ?? '';
-  if (text === '') return undefined;
-  const key = readCursor(text, sort);
-  if (key instanceof CursorError) throw new WorkbenchError('INVALID', key.message);
-  return text;
 }
 
 /** The cases the export reads per store call: it walks every matching case by cursor, a page in memory at a time. */
@@ -623,6 +569,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
     const caseId = caseIdOf(c);
     // A case id in the path is typed (or pasted) too: one carrying a card number is refused, never echoed (PCI-3).
     if (caseId !== undefined) refuseCardNumbers({ 'case id': caseId }, [], 'identifier');
+    // Every parameter of the query is one this route reads, given once (query.ts); its values are read by the route.
+    checkParameters(new URL(c.req.url).searchParams, c.req.routePath);
     await next();
     for (const cookie of signedInAs.setCookies ?? []) c.res.headers.append('set-cookie', cookie);
   };
@@ -651,9 +599,8 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
    * the next page when there is one (one case more than the page is read to know).
    */
   const listPage = async (query: Readonly<Record<string, string>>) => {
-    const { filter, form } = listFilter(query);
-    const sort = filter.sort ?? 'age';
-    const after = pageAfter(query, sort);
+    const { filter, form, after } = readListQuery(query, LIST_LIMIT);
+    const sort = filter.sort;
     const [found, counts] = await Promise.all([store.list({ ...filter, limit: LIST_LIMIT + 1, ...(after ? { after } : {}) }), store.counts()]);
     const cases = found.slice(0, LIST_LIMIT);
     const next = found.length > LIST_LIMIT ? pageCursor(cases[cases.length - 1]!, sort, slaRules) : undefined;
@@ -671,8 +618,9 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   // a store failing later cuts the download short (logged). Cases that change while it runs are
   // exported at most once each (their sort key does not change with their status).
   app.get('/cases.csv', async (c) => {
-    const { filter } = listFilter(queryOf(c));
-    const sort = filter.sort ?? 'age';
+    // The cursor is checked like the list's, and not used: the export is every matching case.
+    const { filter } = readListQuery(queryOf(c), EXPORT_PAGE);
+    const sort = filter.sort;
     let page = await store.list({ ...filter, limit: EXPORT_PAGE });
     let first = true;
     const encoder = new TextEncoder();
@@ -703,7 +651,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
   // Bulk: the list's filter selects the cases; a preview, then a background job with a result per case.
   const bulkQuery = (c: Context<Env>) => new URL(c.req.url).search.replace(/^\?/, '');
   app.get('/bulk', async (c) => {
-    const { filter } = listFilter(queryOf(c));
+    const { filter } = readListQuery(queryOf(c), LIST_LIMIT);
     const actor = c.get('actor');
     const cases = await selectCases(store, filter);
     return toResponse(htmlResponse(200, renderBulkPreview({ actor, cases, query: bulkQuery(c), csrf: csrfToken(csrfSecret, c.get('csrfSubject')) })));
@@ -720,7 +668,7 @@ export function createWorkbenchApp(deps: WorkbenchAppDeps): WorkbenchApp {
       throw new WorkbenchError('FORBIDDEN', `${actor.user} may not act on cases: it needs the reconciler role (you have ${actor.roles.join(', ') || 'no role'})`);
     }
     const action = parseBulkAction(fields);
-    const { filter } = listFilter(queryOf(c));
+    const { filter } = readListQuery(queryOf(c), LIST_LIMIT);
     const jobs = bulkJobsOrRefuse();
     const cases = await selectCases(store, filter);
     const jobId = await jobs.start(

@@ -24,7 +24,7 @@
 import { containsPan, type PanEvidence, redactPans } from '../../domain/pan';
 import { dayNumber } from '../matching/rows';
 import { formatConfidence, idCompare } from '../run/results';
-import type { ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
+import { EXCEPTION_REASONS, type ExceptionReason, type LedgerEntry, type Match, type MatchResult, type StatementLine, type UnmatchedItem } from '../types';
 import { isDecimal, subtractAmounts, sumAmounts } from './amounts';
 import type { RunStats } from './dashboard';
 import { ADJUSTMENT_TARGETS, type AdjustmentRef, type AdjustmentTarget } from '../../domain/adjustment';
@@ -32,6 +32,8 @@ import { ADJUSTMENT_TARGETS, type AdjustmentRef, type AdjustmentTarget } from '.
 export type CaseKind = 'exception' | 'proposed-match';
 export type CaseStatus = 'OPEN' | 'PENDING_APPROVAL' | 'RESOLVED' | 'WRITTEN_OFF' | 'CLEARED';
 export const CASE_STATUSES: readonly CaseStatus[] = ['OPEN', 'PENDING_APPROVAL', 'RESOLVED', 'WRITTEN_OFF', 'CLEARED'];
+/** What a case is about: an exception's reason (EXCEPTION_REASONS) or PROPOSED_MATCH. */
+export const CASE_REASONS: readonly string[] = [...EXCEPTION_REASONS, 'PROPOSED_MATCH'];
 export type Role = 'viewer' | 'reconciler' | 'approver';
 export const ROLES: readonly Role[] = ['viewer', 'reconciler', 'approver'];
 
@@ -78,7 +80,7 @@ export interface ExceptionCase {
   /** YYYY-MM-DD: that run's as-of date (the case's age counts to it; its item's date is asOf - ageDays). */
   asOf?: string;
   side: 'statement' | 'ledger' | 'both';
-  /** An ExceptionReason (UNMATCHED, AMOUNT_MISMATCH, …) or PROPOSED_MATCH. */
+  /** One of CASE_REASONS: an ExceptionReason (UNMATCHED, AMOUNT_MISMATCH, …) or PROPOSED_MATCH. */
   reason: string;
   accountId: string;
   currency: string;

@@ -4,7 +4,8 @@
  * needed). Every interpolated value goes through `html`, which escapes it unless it is already
  * rendered HTML, so a value can never become markup.
  */
-import { type Actor, type CaseActionType, type CaseEvent, type CaseStatus, CASE_STATUSES, type ExceptionCase, RESOLVE_KINDS } from './cases';
+import { type Actor, type CaseActionType, type CaseEvent, CASE_REASONS, type CaseStatus, CASE_STATUSES, type ExceptionCase, RESOLVE_KINDS } from './cases';
+import { MAX_FILTER_LENGTH } from './query';
 import type { Candidate, CaseCandidates } from './candidates';
 import { ACTION_KEYS, KEYS, SCRIPT_PATH } from './keys';
 import type { SlaBucket } from './sla';
@@ -316,10 +317,11 @@ ${pager(form, at)}`;
 <nav class="counts" aria-label="Cases by status">${statusCounts}${reasonCounts}</nav>
 <form class="panel filters" method="get" action="/cases">
 <label>Status <select name="status">${statusOptions}</select></label>
-<label>Reason <input name="reason" value="${form.reason}" placeholder="e.g. STALE"></label>
-<label>Account <input name="account" value="${form.account}"></label>
-<label>Assignee <input name="assignee" value="${form.assignee}"></label>
-<label>Search <input name="q" value="${form.q}" placeholder="case, statement line, bank ref, ledger entry"></label>
+<label>Reason <input name="reason" value="${form.reason}" list="reasons" pattern="${CASE_REASONS.join('|')}" title="one of ${CASE_REASONS.join(', ')}" placeholder="e.g. STALE"></label>
+<datalist id="reasons">${CASE_REASONS.map((reason) => html`<option value="${reason}"></option>`)}</datalist>
+<label>Account <input name="account" value="${form.account}" maxlength="${MAX_FILTER_LENGTH}"></label>
+<label>Assignee <input name="assignee" value="${form.assignee}" maxlength="${MAX_FILTER_LENGTH}"></label>
+<label>Search <input name="q" value="${form.q}" maxlength="${MAX_FILTER_LENGTH}" placeholder="case, statement line, bank ref, ledger entry"></label>
 <label>Order <select name="sort"><option value="urgency"${form.sort !== 'age' ? new SafeHtml(' selected') : ''}>Most urgent first (SLA)</option><option value="age"${form.sort === 'age' ? new SafeHtml(' selected') : ''}>Oldest first</option></select></label>
 <button type="submit">Filter</button>
 <a href="/cases">Reset</a>

@@ -150,7 +150,7 @@ describe('createWorkbenchApp', () => {
     expect(stale.body).not.toContain('match:m-1</a>');
     const bad = await call('GET', '/cases', { user: 'rita', query: { status: 'DONE' } });
     expect(bad.status).toBe(400);
-    expect(bad.body).toContain('filter &quot;status&quot;');
+    expect(bad.body).toContain('parameter &quot;status&quot; must be ALL or a comma list of OPEN, PENDING_APPROVAL, RESOLVED, WRITTEN_OFF, CLEARED; got &quot;DONE&quot;');
   });
 
   it('escapes every value: a case holding <script> renders as text, in the list and the detail', async () => {

@@ -125,6 +125,6 @@ describe('the list page', () => {
     expect(ids((await page({ sort: 'age' })).body)).toEqual(['exception:statement:old', 'exception:statement:dup', 'exception:statement:new']);
     const bad = await page({ sort: 'amount' });
     expect(bad.status).toBe(400);
-    expect(bad.body).toContain('filter &quot;sort&quot; must be urgency or age; got &quot;amount&quot;');
+    expect(bad.body).toContain('parameter &quot;sort&quot; must be one of urgency, age; got &quot;amount&quot;');
   });
 });

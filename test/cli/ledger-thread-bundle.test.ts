@@ -8,21 +8,37 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { generateLabelledSet } from '../../src/recon/matching';
 import { LEDGER_FILE_THREAD, LEDGER_THREAD_MIN_BYTES } from '../../src/adapters/embedded/recon-ledger-source';
 import { bundleCli, CLI_BUNDLE_DIR } from '../../scripts/bundle-cli';
 import { statementsOf, writeMt940 } from '../../bench/statement-files';
 import { BIN } from '../support/cli';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freshBundle } = require('../../bin/fresh-bundle') as { freshBundle: (name: string) => string | null };
 
 jest.setTimeout(180_000);
 
 let dir: string;
 let threadInputs: string[];
 
-beforeAll(async () => {
+/**
+ * The ledger thread's bundle and the sources it holds: the build in dist/cli while it is fresh (as
+ * Jest's globalSetup and `npm ci` leave it, and as bin/thread.js then runs it), else a build now.
+ */
+async function threadBundleInputs(): Promise<string[]> {
+  const name = basename(LEDGER_FILE_THREAD, '.ts');
+  if (freshBundle(name) !== null && freshBundle('ledgerline') !== null) {
+    const listed = JSON.parse(readFileSync(join(CLI_BUNDLE_DIR, `${name}.inputs.json`), 'utf8')) as { entry: string; inputs: string[] };
+    expect(listed.entry).toBe(LEDGER_FILE_THREAD);
+    return listed.inputs;
+  }
   const built = await bundleCli();
-  threadInputs = built.threads.find((thread) => thread.entry === LEDGER_FILE_THREAD)?.inputs ?? [];
+  return built.threads.find((thread) => thread.entry === LEDGER_FILE_THREAD)?.inputs ?? [];
+}
+
+beforeAll(async () => {
+  threadInputs = await threadBundleInputs();
   dir = mkdtempSync(join(tmpdir(), 'cli-ledger-thread-'));
   const set = generateLabelledSet({ seed: 5, statementLines: 400 });
   writeMt940(join(dir, 'statement.sta'), statementsOf(set), '2025-06-30');

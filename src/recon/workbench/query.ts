@@ -89,7 +89,7 @@ function notOneOf(values: readonly string[], allowed: readonly string[]): string
   const hidden = values.length - shown.length;
   const parts = shown.map((value) => {
     const like = allowed.find((one) => one.toLowerCase() === value.toLowerCase());
-    return like ? `"${value}" (did you mean ${like}?)` : `"${value}"`;
+    return like && like !== value ? `"${value}" (did you mean ${like}?)` : `"${value}"`;
   });
   if (hidden > 0) parts.push(`${hidden === 1 ? 'a value' : `${hidden} values`} not shown (only a word is quoted)`);
   return `got ${parts.join(', ')}`;

@@ -103,12 +103,17 @@ const notAWord = fc.oneof(
 
 type Bad = { value: string; quoted?: string; hint?: string; hidden?: boolean };
 
+/** A word outside `allowed` as a message quotes it, with the member it differs from only in case, if any. */
+function word(value: string, allowed: readonly string[], bad = value): Bad {
+  const hint = allowed.find((one) => one.toLowerCase() === bad.toLowerCase());
+  return { value, quoted: bad, ...(hint ? { hint } : {}) };
+}
+
 /** Every class of bad value of a parameter, with what its message must (and must not) show. */
 function badValues(parameter: string): fc.Arbitrary<Bad> {
   const enumerated = (allowed: readonly string[]) =>
     fc.oneof(
-      wordNotIn(allowed).map((value) => ({ value, quoted: value })),
-      otherCase(allowed).map((value) => ({ value, quoted: value, hint: allowed.find((one) => one.toLowerCase() === value.toLowerCase())! })),
+      fc.oneof(wordNotIn(allowed), otherCase(allowed)).map((value) => word(value, allowed)),
       notAWord.map((value) => ({ value, hidden: true })),
     );
   switch (parameter) {
@@ -116,7 +121,7 @@ function badValues(parameter: string): fc.Arbitrary<Bad> {
       return fc.oneof(
         enumerated([...CASE_STATUSES, 'ALL']),
         // One bad item among good ones; an empty item; ALL in a list.
-        fc.tuple(fc.subarray([...CASE_STATUSES]), wordNotIn([...CASE_STATUSES, 'ALL'])).map(([good, bad]) => ({ value: [...good, bad].join(','), quoted: bad })),
+        fc.tuple(fc.subarray([...CASE_STATUSES]), wordNotIn([...CASE_STATUSES, 'ALL'])).map(([good, bad]) => word([...good, bad].join(','), [...CASE_STATUSES, 'ALL'], bad)),
         fc.tuple(fc.subarray([...CASE_STATUSES], { minLength: 1 }), notAWord).map(([good, bad]) => ({ value: [bad, ...good].join(','), hidden: true })),
         fc.subarray([...CASE_STATUSES], { minLength: 1 }).map((good) => ({ value: `${good.join(',')},` })),
         fc.subarray([...CASE_STATUSES], { minLength: 1 }).map((good) => ({ value: ['ALL', ...good].join(','), quoted: 'ALL' })),
@@ -184,6 +189,7 @@ describe('the workbench query parameters', () => {
           for (const allowed of ALLOWED[target.parameter] ?? []) expect(message).toContain(allowed);
           if (bad.quoted !== undefined) expect(message).toContain(`"${bad.quoted}"`);
           if (bad.hint !== undefined) expect(message).toContain(`(did you mean ${bad.hint}?)`);
+          else expect(message).not.toContain('did you mean');
           if (bad.hidden) expect(message).not.toContain(bad.value);
         },
       ),

@@ -39,7 +39,14 @@ const CASE_ID = CASES[0]!.caseId;
 async function setUp() {
   const store = memoryStore();
   await store.applyImport('run-q', { raised: CASES.map((c) => ({ next: c, event: raisedEvent(c) })), refreshed: [], reopened: [], cleared: [] });
-  const app = createWorkbenchApp({ store, authenticator: { authenticate: async () => reconciler }, clock: steppingClock('2025-03-05T12:00:00.000Z'), csrfSecret: SECRET });
+  const app = createWorkbenchApp({
+    store,
+    authenticator: { authenticate: async () => reconciler },
+    clock: steppingClock('2025-03-05T12:00:00.000Z'),
+    csrfSecret: SECRET,
+    // An inbox, so the upload pages are routes too (nothing is submitted: every request here is refused first).
+    inbox: { submit: async () => Promise.reject(new Error('not submitted here')), status: async () => undefined },
+  });
   const csrf = csrfToken(SECRET, reconciler.user);
   /** A request with the query string exactly as given (a name may repeat). */
   const request = async (method: string, path: string, search: string, form?: Record<string, string>) => {
@@ -68,6 +75,9 @@ const ROUTES: { route: string; method: string; path: string; form?: (csrf: strin
   { route: '/cases/:id', method: 'GET', path: `/cases/${encodeURIComponent(CASE_ID)}` },
   { route: '/cases/:id/actions', method: 'POST', path: `/cases/${encodeURIComponent(CASE_ID)}/actions`, form: (csrf) => ({ csrf, type: 'comment', note: 'x', expectedVersion: '1' }) },
   { route: '/bulk/jobs/:id', method: 'GET', path: '/bulk/jobs/job-1' },
+  { route: '/uploads', method: 'GET', path: '/uploads' },
+  { route: '/uploads', method: 'POST', path: '/uploads' },
+  { route: '/uploads/:id', method: 'GET', path: '/uploads/u-1' },
 ];
 
 /** The refusal's message: the JSON error's under /api/, else the HTML page's panel, unescaped. */

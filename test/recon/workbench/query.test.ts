@@ -63,6 +63,7 @@ async function setUp() {
 
 /** Each signed-in route of the app, with a request that it answers (a route pattern's `:id` filled in). */
 const ROUTES: { route: string; method: string; path: string; form?: (csrf: string) => Record<string, string> }[] = [
+  { route: '/', method: 'GET', path: '/' },
   { route: '/api/cases', method: 'GET', path: '/api/cases' },
   { route: '/cases', method: 'GET', path: '/cases' },
   { route: '/cases.csv', method: 'GET', path: '/cases.csv' },

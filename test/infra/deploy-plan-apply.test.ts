@@ -18,7 +18,6 @@ if (!hasTerraform) console.warn(`${required ? 'FAILING' : 'SKIPPED'}: the DEP-1 
 const maybe = hasTerraform || required ? describe : describe.skip;
 
 const ROOT = resolve(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 function writeStacks(dir: string, upInput: string): void {
   mkdirSync(join(dir, 'up'), { recursive: true });
@@ -45,7 +44,9 @@ function writeStacks(dir: string, upInput: string): void {
 function deploy(dir: string, args: readonly string[], extraEnv: Record<string, string> = {}) {
   const cliConfig = join(dir, 'empty.tfrc');
   if (!existsSync(cliConfig)) writeFileSync(cliConfig, '');
-  const result = spawnSync(TSX, [join(ROOT, 'scripts/deploy.ts'), ...args], {
+  // One Node process with tsx's CommonJS hook: the tsx command starts a second Node process with its
+  // ES module loader (twice the start-up, paid by every call).
+  const result = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), join(ROOT, 'scripts/deploy.ts'), ...args], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', EXPECTED_PLAN_DIGEST: '', ...extraEnv },

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { loadRun } from './support/load-run';
+import { bundleStopAt } from './support/stop-at-bundle';
 import { queryStore } from '../../support/analytics-store';
 import { runLookups } from '../../../src/recon/run/run-lookups';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
@@ -184,10 +185,15 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
 
 const KILL_POINTS = ['afterWrite:matches.csv', 'afterWrite:audit.ndjson', 'afterAnalytics', 'beforeSwap', 'beforeRegistryCommit', 'afterRegistryCommit'] as const;
 
+/** The stop-at child, bundled once for this file (support/stop-at-bundle.ts); its packages from the repository's node_modules. */
+let stopAt: Promise<string> | undefined;
+const NODE_MODULES = join(__dirname, '..', '..', '..', 'node_modules');
+
 /** Starts the stop-at child and SIGKILLs it once it reports the point; resolves with what it printed and how it ended. */
-function killAt(point: string, out: string, statements: string[], caseThreadFrom?: number): Promise<{ reached: boolean; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'stop-at.ts'), JSON.stringify({ point, out, statements, ledger, caseThreadFrom })], {
+async function killAt(point: string, out: string, statements: string[], caseThreadFrom?: number): Promise<{ reached: boolean; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [await (stopAt ??= bundleStopAt(root)), JSON.stringify({ point, out, statements, ledger, caseThreadFrom })], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_PATH: NODE_MODULES },
   });
   let stdout = '';
   let stderr = '';

@@ -12,11 +12,12 @@
  *   table and produce INSERT / MODIFY / REMOVE records with the images of the synthesized
  *   `stream_view_type`; nothing is emitted for a write that changes nothing, as on DynamoDB.
  *
- * dynalite runs in a child process of its own (a second core for the gateway).
+ * dynalite runs in this process, without its HTTP server: a request's JSON body goes through
+ * dynalite's own type checks, validations and action (what its server does after reading the
+ * body), and the answer comes back as the JSON body its server would send. The gateway in front
+ * has decoded, identified and IAM-authorised the request already; a second HTTP hop (and a process
+ * of its own) cost more CPU than dynalite's work itself.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import type { TableDefinition } from './deployment';
 
 export type AttributeMap = Record<string, Record<string, unknown>>;
@@ -155,10 +156,8 @@ export class DynamoStandIn {
   private readonly tables = new Map<string, TableDefinition>();
   private readonly streamLocks = new Map<string, Mutex>();
   private readonly streamListeners = new Map<string, ((record: StreamRecord) => void)[]>();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
   private sequence = 0n;
-  private child?: ChildProcess;
-  private port = 0;
+  private engine?: DynaliteEngine;
 
   constructor(
     tables: readonly TableDefinition[],
@@ -170,35 +169,32 @@ export class DynamoStandIn {
     }
   }
 
-  get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
   table(name: string): TableDefinition | undefined {
     return this.tables.get(name);
   }
 
   async start(): Promise<void> {
-    const child = fork(join(__dirname, 'dynalite-server.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
-    this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      child.once('message', (message: { port?: number }) => (message.port ? resolve(message.port) : reject(new Error('dynalite did not report its port'))));
-      child.once('exit', (code) => reject(new Error(`dynalite exited with code ${code}`)));
-    });
+    this.engine = dynaliteEngine();
     for (const table of this.tables.values()) {
       const response = await this.forward('CreateTable', JSON.stringify(createTableRequest(table)));
       if (response.status !== 200) throw new Error(`dynalite CreateTable ${table.name}: ${response.body}`);
     }
+    // dynalite answers CreateTable with the table CREATING and makes it ACTIVE on a timer: wait for
+    // that, as a deploy does, before the first request finds no table.
+    for (const table of this.tables.values()) {
+      for (let attempt = 0; ; attempt += 1) {
+        const response = await this.forward('DescribeTable', JSON.stringify({ TableName: table.name }));
+        if (response.status === 200 && (JSON.parse(response.body) as { Table?: { TableStatus?: string } }).Table?.TableStatus === 'ACTIVE') break;
+        if (attempt === 1000) throw new Error(`dynalite: table ${table.name} is not ACTIVE after its CreateTable: ${response.body}`);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
   }
 
   async stop(): Promise<void> {
-    this.agent.destroy();
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    const engine = this.engine;
+    this.engine = undefined;
+    await engine?.close();
   }
 
   private lockOf(table: string): ReadWriteLock {
@@ -224,35 +220,10 @@ export class DynamoStandIn {
     this.streamListeners.set(tableName, listeners);
   }
 
-  /** Sends one request to dynalite as is. */
+  /** Sends one request to dynalite as is: its JSON body in, the JSON body dynalite answers out. */
   forward(operation: string, body: string): Promise<DynamoResponse> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: this.port,
-          method: 'POST',
-          path: '/',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/x-amz-json-1.0',
-            'x-amz-target': `DynamoDB_20120810.${operation}`,
-            'content-length': Buffer.byteLength(body),
-            // dynalite checks that a request is signed, not the signature.
-            authorization: 'AWS4-HMAC-SHA256 Credential=rehearsal/20260101/eu-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-            'x-amz-date': '20260101T000000Z',
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    if (!this.engine) return Promise.reject(new Error(`dynalite ${operation}: the DynamoDB stand-in is not started`));
+    return this.engine.handle(operation, body);
   }
 
   private async call(operation: string, input: Record<string, unknown>): Promise<{ response: DynamoResponse; output?: Record<string, unknown> }> {
@@ -490,5 +461,97 @@ export function createTableRequest(table: TableDefinition): Record<string, unkno
     ...(table.localSecondaryIndexes.length > 0
       ? { LocalSecondaryIndexes: table.localSecondaryIndexes.map((index) => ({ IndexName: index.name, KeySchema: keySchema(table.hashKey, index.rangeKey), Projection: projection(index) })) }
       : {}),
+  };
+}
+
+/** dynalite's request handling without its HTTP server (see the module comment). */
+interface DynaliteEngine {
+  handle(operation: string, body: string): Promise<DynamoResponse>;
+  close(): Promise<void>;
+}
+
+type DynaliteError = Error & { statusCode?: number; body?: unknown };
+interface DynaliteValidation {
+  types: Record<string, unknown>;
+  custom?: unknown;
+}
+type DynaliteAction = (store: unknown, data: Record<string, unknown>, callback: (error: DynaliteError | null, result?: unknown) => void) => void;
+
+/** The operations dynalite serves (its server answers UnknownOperationException to any other). */
+const DYNALITE_OPERATIONS = new Set([
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'ListTagsOfResource',
+  'UpdateItem',
+  'UpdateTable',
+]);
+
+/**
+ * An in-memory dynalite store and the steps of dynalite's server after it has read a request
+ * (dynalite/index.js `httpHandler`): parse the body, check its types and validations, run the
+ * action; an error carrying a status is answered with its body, as the server answers it.
+ */
+function dynaliteEngine(): DynaliteEngine {
+  /* eslint-disable @typescript-eslint/no-require-imports -- dynalite ships CommonJS without types */
+  const db = require('dynalite/db') as { create(options: Record<string, unknown>): { lifecycleManager: { gracefulClose(callback: (error?: Error | null) => void): void } } };
+  const validations = require('dynalite/validations') as {
+    toLowerFirst(name: string): string;
+    checkTypes(data: unknown, types: unknown): Record<string, unknown>;
+    checkValidations(data: Record<string, unknown>, types: unknown, custom: unknown, store: unknown): void;
+  };
+  const store = db.create({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const actions = new Map<string, { action: DynaliteAction; validation: DynaliteValidation }>();
+  const load = (operation: string) => {
+    let loaded = actions.get(operation);
+    if (!loaded) {
+      const name = validations.toLowerFirst(operation);
+      loaded = { action: require(`dynalite/actions/${name}`) as DynaliteAction, validation: require(`dynalite/validations/${name}`) as DynaliteValidation };
+      actions.set(operation, loaded);
+    }
+    return loaded;
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const answer = (status: number, payload: unknown): DynamoResponse => ({ status, body: JSON.stringify(payload) });
+  return {
+    handle(operation, body) {
+      if (!DYNALITE_OPERATIONS.has(operation)) return Promise.resolve(answer(400, { __type: 'com.amazon.coral.service#UnknownOperationException' }));
+      if (!body) return Promise.resolve(answer(400, { __type: 'com.amazon.coral.service#SerializationException' }));
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return Promise.resolve(answer(400, { __type: 'com.amazon.coral.service#SerializationException' }));
+      }
+      const { action, validation } = load(operation);
+      try {
+        data = validations.checkTypes(data, validation.types);
+        validations.checkValidations(data, validation.types, validation.custom, store);
+      } catch (error) {
+        const failure = error as DynaliteError;
+        if (failure.statusCode) return Promise.resolve(answer(failure.statusCode, failure.body));
+        return Promise.reject(failure);
+      }
+      return new Promise((resolve, reject) => {
+        action(store, data, (error, result) => {
+          if (error && error.statusCode) resolve(answer(error.statusCode, error.body));
+          else if (error) reject(error);
+          else resolve(answer(200, result));
+        });
+      });
+    },
+    // As dynalite's server closes its store: after the operations under way.
+    close: () => new Promise<void>((resolve, reject) => store.lifecycleManager.gracefulClose((error) => (error ? reject(error) : resolve()))),
   };
 }

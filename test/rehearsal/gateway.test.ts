@@ -103,8 +103,8 @@ describe('rehearsal gateway: IAM', () => {
       const [denial] = [...denied!.cloud.gateway.denials.values()];
       expect(denial).toMatchObject({ caller: 'function hot-path', action: 'dynamodb:UpdateItem', resource: `arn:aws:dynamodb:eu-west-2:111111111111:table/${denied!.table}` });
       expect(denial!.policies.some((policy) => policy.includes('fn-hot-path_role_policy'))).toBe(true);
-      // Nothing of the denied transaction was written.
-      const leg = await new DynamoDBClient({ endpoint: denied!.cloud.dynamo.endpoint, region: 'eu-west-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).send(
+      // Nothing of the denied transaction was written (read as a caller outside the deployment, not IAM-checked).
+      const leg = await new DynamoDBClient({ endpoint: denied!.cloud.gateway.endpoint, region: 'eu-west-2', credentials: { accessKeyId: `${EXTERNAL_PREFIX}test`, secretAccessKey: 'x' } }).send(
         new GetItemCommand({ TableName: denied!.table, Key: { pk: { S: JOURNAL_KEY } } }),
       );
       expect(leg.Item).toBeUndefined();

@@ -46,9 +46,24 @@ async function freshTable(): Promise<string> {
 
 type Files = Record<string, string>;
 
-/** A small valid set cut from the shipped one: every product, FX rate, settlement account and merchant; the first 30 customer accounts and their cards. */
+/** A shipped file's text, read once per file (smallFiles is the base of most sets written here). */
+const shippedTexts = new Map<string, string>();
+function readShipped(name: string): string {
+  let text = shippedTexts.get(name);
+  if (text === undefined) shippedTexts.set(name, (text = readFileSync(path.join(SHIPPED, name), 'utf8')));
+  return text;
+}
+
+let smallSet: Readonly<Files> | undefined;
+
+/** A small valid set cut from the shipped one: every product, FX rate, settlement account and merchant; the first 30 customer accounts and their cards. A new object each call (callers edit it). */
 function smallFiles(): Files {
-  const read = (name: string): string => readFileSync(path.join(SHIPPED, name), 'utf8');
+  smallSet ??= cutSmallFiles();
+  return { ...smallSet };
+}
+
+function cutSmallFiles(): Files {
+  const read = readShipped;
   const accountLines = read('accounts.csv').split('\n').slice(0, 31);
   const accountIds = new Set(accountLines.slice(1).map((line) => line.split(',')[0]));
   const cardLines = read('cards.csv')
@@ -91,11 +106,18 @@ function writeSet(options: SetOptions): string {
   return dir;
 }
 
+let tinySet: Readonly<Files> | undefined;
+
 /**
  * A tiny valid set (about 80 items, 4 batches): every product, 20 FX rates, the first 10 merchants
  * and their settlement accounts, the first 15 customer accounts and their cards.
  */
 function tinyFiles(): Files {
+  tinySet ??= cutTinyFiles();
+  return { ...tinySet };
+}
+
+function cutTinyFiles(): Files {
   const files = smallFiles();
   const csv = (name: string) => (files[name] as string).split('\n').filter((line) => line.length > 0);
   const merchants = csv('merchants.csv').slice(0, 11);
@@ -220,7 +242,7 @@ function shippedSample(): string {
     version: manifest.version,
     effectiveDate: manifest.effectiveDate,
     base: () => {
-      const read = (name: string): string => readFileSync(path.join(SHIPPED, name), 'utf8');
+      const read = readShipped;
       const rows = (name: string) =>
         read(name)
           .split('\n')

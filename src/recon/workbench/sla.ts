@@ -1,7 +1,9 @@
 /**
  * Case SLAs (WB-1), pure: each case is due a number of days after its item's date, by the first
  * rule of config/recon/sla.json that fits its reason and amount. The rules are data, validated
- * here (every fault names the rule and the field); amounts are compared exactly (decimal strings
+ * here (every fault names the file, the rule and the field): a reason must be one of the domain's
+ * (CASE_REASONS), as written, once per rule, and a rule that an earlier one leaves no case to is
+ * refused, since a typo there would never match and silently give its cases another rule's days; amounts are compared exactly (decimal strings
  * scaled to integers, never floats); dates are UTC calendar days "YYYY-MM-DD" (no time zone).
  *
  * The workbench's list sorts by urgency with them and the dashboard's ageing chart buckets by
@@ -9,6 +11,7 @@
  */
 import slaDocument from '../../../config/recon/sla.json';
 import { dayNumber } from '../matching/rows';
+import { CASE_REASONS } from './cases';
 
 /** What a due date is computed from: any case (or a dashboard's row) with these fields. */
 export interface SlaCase {
@@ -66,6 +69,28 @@ function validDays(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_DAYS;
 }
 
+/** A reason that is not one of CASE_REASONS as a message shows it (JSON-quoted, shortened), with the reason it differs from only in case. */
+function unknownReason(reason: string): string {
+  const shown = JSON.stringify(reason.length > 64 ? `${reason.slice(0, 64)}…` : reason);
+  const like = CASE_REASONS.find((one) => one.toLowerCase() === reason.toLowerCase());
+  return like ? `${shown} (did you mean ${like}?)` : shown;
+}
+
+/**
+ * Whether every case `later` fits is fitted by `earlier` too (so `later`, after it, never decides):
+ * `earlier` takes every reason `later` takes, and every amount: no threshold, or for each currency
+ * of `later`'s thresholds one no higher.
+ */
+function covers(earlier: SlaRule, later: SlaRule): boolean {
+  if (earlier.reasons && !(later.reasons ?? CASE_REASONS).every((reason) => earlier.reasons!.includes(reason))) return false;
+  if (!earlier.atLeast) return true;
+  if (!later.atLeast) return false;
+  return Object.entries(later.atLeast).every(([currency, threshold]) => {
+    const own = earlier.atLeast![currency];
+    return own !== undefined && absAtLeast(threshold, own);
+  });
+}
+
 /** Validates SLA rules read from JSON (config/recon/sla.json); throws SlaRulesError naming the rule and field. */
 export function parseSlaRules(json: unknown, source = 'SLA rules'): SlaRules {
   if (!isObject(json)) throw new SlaRulesError(`${source}: must be an object with "rules"`);
@@ -85,10 +110,16 @@ export function parseSlaRules(json: unknown, source = 'SLA rules'): SlaRules {
     if (!validDays(days)) throw new SlaRulesError(`${where} ("${id}"): field "days" must be an integer of days 0..${MAX_DAYS}; got ${JSON.stringify(days ?? null)}`);
     const rule: SlaRule = { id, days };
     if (reasons !== undefined) {
-      if (!Array.isArray(reasons) || reasons.length === 0 || reasons.some((reason) => typeof reason !== 'string' || !/^[A-Z_]{1,64}$/.test(reason))) {
-        throw new SlaRulesError(`${where} ("${id}"): field "reasons" must be a non-empty array of reasons such as "AMOUNT_MISMATCH"`);
+      if (!Array.isArray(reasons) || reasons.length === 0 || reasons.some((reason) => typeof reason !== 'string')) {
+        throw new SlaRulesError(`${where} ("${id}"): field "reasons" must be a non-empty array of reasons (${CASE_REASONS.join(', ')})`);
       }
-      rule.reasons = [...new Set(reasons as string[])];
+      const seen = new Set<string>();
+      for (const reason of reasons as string[]) {
+        if (!CASE_REASONS.includes(reason)) throw new SlaRulesError(`${where} ("${id}"): reason ${unknownReason(reason)} is not a case reason; the reasons are ${CASE_REASONS.join(', ')}`);
+        if (seen.has(reason)) throw new SlaRulesError(`${where} ("${id}"): reason "${reason}" is listed twice`);
+        seen.add(reason);
+      }
+      rule.reasons = [...seen];
     }
     if (atLeast !== undefined) {
       if (!isObject(atLeast) || Object.keys(atLeast).length === 0) throw new SlaRulesError(`${where} ("${id}"): field "atLeast" must map currencies to amounts, e.g. {"EUR": "10000.00"}`);
@@ -104,6 +135,10 @@ export function parseSlaRules(json: unknown, source = 'SLA rules'): SlaRules {
   });
   const last = rules[rules.length - 1]!;
   if (last.reasons || last.atLeast) throw new SlaRulesError(`${source}: the last rule ("${last.id}") must have no "reasons" and no "atLeast", so that every case has a due date`);
+  rules.forEach((rule, index) => {
+    const earlier = rules.slice(0, index).find((before) => covers(before, rule));
+    if (earlier) throw new SlaRulesError(`${source}: rules[${index}] ("${rule.id}") never fits a case: the earlier rule "${earlier.id}" fits every case it would (the first rule that fits decides)`);
+  });
   return { rules, soonDays };
 }
 

@@ -7,13 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { daysUntilDue, dueDate, openedOn, parseSlaRules, SLA_BUCKETS, slaBucket, slaRuleOf, SlaRulesError, type SlaRules } from '../../../src/recon/workbench/sla';
+import { CASE_REASONS } from '../../../src/recon/workbench/cases';
+import { defaultSlaRules, daysUntilDue, dueDate, openedOn, parseSlaRules, SLA_BUCKETS, slaBucket, slaRuleOf, SlaRulesError, type SlaRules } from '../../../src/recon/workbench/sla';
 
 const shipped = JSON.parse(readFileSync(join(__dirname, '../../../config/recon/sla.json'), 'utf8')) as unknown;
 
-function refusal(json: unknown): string {
+function refusal(json: unknown, source?: string): string {
   try {
-    parseSlaRules(json);
+    parseSlaRules(json, source);
   } catch (error) {
     if (error instanceof SlaRulesError) return error.message;
     throw error;
@@ -138,6 +139,210 @@ describe('SLA rules', () => {
     ['conditional last rule', { rules: [{ id: 'a', reasons: ['STALE'], days: 1 }] }, /last rule \("a"\) must have no "reasons"/],
   ])('refuses %s, naming where', (_name, json, message) => {
     expect(refusal(json)).toMatch(message);
+  });
+});
+
+const SLA_FILE = 'config/recon/sla.json';
+type RuleJson = { id: string; reasons?: unknown[]; atLeast?: Record<string, string>; days: number; description?: string };
+const shippedRules = (): RuleJson[] => structuredClone((shipped as { rules: RuleJson[] }).rules);
+/** The shipped file with its rules replaced. */
+const withRules = (rules: RuleJson[]) => ({ ...(shipped as object), rules });
+const allowed = CASE_REASONS.join(', ');
+
+/** A rule of the shipped file's, by index, that lists reasons (any but the last, unconditional one). */
+const ruleWithReasons = fc.constantFrom(...shippedRules().flatMap((rule, index) => (rule.reasons ? [index] : [])));
+/** A word that is no case reason in any case. */
+const notAReason = fc.stringMatching(/^[A-Za-z][A-Za-z_]{0,30}$/).filter((word) => !CASE_REASONS.some((reason) => reason.toLowerCase() === word.toLowerCase()));
+/** A case reason written in another case (`Duplicate`, `amount_mismatch`, `STALe`). */
+const wrongCase = fc
+  .tuple(fc.constantFrom(...CASE_REASONS), fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }))
+  .map(([reason, lower]) => [reason, [...reason].map((ch, at) => (lower[at] ? ch.toLowerCase() : ch)).join('')] as const)
+  .filter(([reason, written]) => written !== reason);
+
+describe('SLA rules: reasons are the case reasons (CASE_REASONS), as written, and every rule can decide', () => {
+  test('the shipped config/recon/sla.json passes as the workbench loads it, every reason in it a case reason', () => {
+    expect(() => defaultSlaRules()).not.toThrow();
+    expect(parseSlaRules(shipped, SLA_FILE)).toEqual(defaultSlaRules());
+    for (const rule of defaultSlaRules().rules) for (const reason of rule.reasons ?? []) expect(CASE_REASONS).toContain(reason);
+  });
+
+  test("every case reason alone in a rule is accepted (the set is the domain's, not a pattern)", () => {
+    for (const reason of CASE_REASONS)
+      expect(
+        parseSlaRules({
+          rules: [
+            { id: 'one', reasons: [reason], days: 1 },
+            { id: 'rest', days: 2 },
+          ],
+        }).rules[0]!.reasons,
+      ).toEqual([reason]);
+  });
+
+  test('an unknown reason is refused naming the file, the rule, the reason and every allowed reason (generated)', () => {
+    fc.assert(
+      fc.property(ruleWithReasons, notAReason, fc.nat(), (index, word, at) => {
+        const rules = shippedRules();
+        const reasons = rules[index]!.reasons!;
+        reasons.splice(at % (reasons.length + 1), 0, word);
+        const message = refusal(withRules(rules), SLA_FILE);
+        expect(message).toBe(`${SLA_FILE}: rules[${index}] ("${rules[index]!.id}"): reason ${JSON.stringify(word)} is not a case reason; the reasons are ${allowed}`);
+        expect(message).not.toContain('did you mean');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a reason differing from one only in case is refused with a did-you-mean (generated)', () => {
+    fc.assert(
+      fc.property(ruleWithReasons, wrongCase, (index, [reason, written]) => {
+        const rules = shippedRules();
+        rules[index]!.reasons = [written];
+        expect(refusal(withRules(rules), SLA_FILE)).toBe(
+          `${SLA_FILE}: rules[${index}] ("${rules[index]!.id}"): reason ${JSON.stringify(written)} (did you mean ${reason}?) is not a case reason; the reasons are ${allowed}`,
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a reason listed twice in a rule is refused naming it (generated)', () => {
+    fc.assert(
+      fc.property(ruleWithReasons, fc.nat(), fc.nat(), (index, pick, at) => {
+        const rules = shippedRules();
+        const reasons = rules[index]!.reasons!;
+        const twice = reasons[pick % reasons.length]!;
+        reasons.splice(at % (reasons.length + 1), 0, twice);
+        expect(refusal(withRules(rules), SLA_FILE)).toBe(`${SLA_FILE}: rules[${index}] ("${rules[index]!.id}"): reason "${twice as string}" is listed twice`);
+      }),
+    );
+  });
+
+  test('an empty list, or one with an item that is not text, is refused naming the rule and the allowed reasons (generated)', () => {
+    const notText = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.constantFrom(...CASE_REASONS), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
+    fc.assert(
+      fc.property(ruleWithReasons, fc.option(fc.tuple(notText, fc.nat()), { nil: undefined }), (index, item) => {
+        const rules = shippedRules();
+        if (item === undefined) rules[index]!.reasons = [];
+        else rules[index]!.reasons!.splice(item[1] % (rules[index]!.reasons!.length + 1), 0, item[0]);
+        expect(refusal(withRules(rules), SLA_FILE)).toBe(`${SLA_FILE}: rules[${index}] ("${rules[index]!.id}"): field "reasons" must be a non-empty array of reasons (${allowed})`);
+      }),
+    );
+  });
+
+  test('a rule whose id an earlier rule has is refused (generated: any rule copied under an earlier id)', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), (a, b) => {
+        const rules = shippedRules();
+        const later = 1 + (a % (rules.length - 1));
+        const earlier = b % later;
+        rules[later]!.id = rules[earlier]!.id;
+        expect(refusal(withRules(rules), SLA_FILE)).toBe(`${SLA_FILE}: rules[${later}]: id "${rules[earlier]!.id}" is used by an earlier rule`);
+      }),
+    );
+  });
+
+  test('a rule that an earlier one leaves no case to is refused naming both (generated: a copy of a rule, narrowed, placed after it)', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 9n }), (pick, place, narrow, raise) => {
+        const rules = shippedRules();
+        // Any rule but the unconditional last one.
+        const from = pick % (rules.length - 1);
+        const copy: RuleJson = { ...structuredClone(rules[from]!), id: 'shadowed' };
+        // Narrowed: fewer reasons, a higher threshold; still every case it fits fits the original.
+        if (narrow && copy.reasons && copy.reasons.length > 1) copy.reasons = copy.reasons.slice(1);
+        if (copy.atLeast) copy.atLeast = Object.fromEntries(Object.entries(copy.atLeast).map(([currency, amount]) => [currency, `${BigInt(amount.split('.')[0]!) + raise}.00`]));
+        const at = from + 1 + (place % (rules.length - 1 - from));
+        rules.splice(at, 0, copy);
+        expect(refusal(withRules(rules), SLA_FILE)).toBe(
+          `${SLA_FILE}: rules[${at}] ("shadowed") never fits a case: the earlier rule "${rules[from]!.id}" fits every case it would (the first rule that fits decides)`,
+        );
+      }),
+    );
+  });
+
+  test.each([
+    [
+      'an unconditional rule before the last',
+      [
+        { id: 'all', days: 1 },
+        { id: 'dup', reasons: ['DUPLICATE'], days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+      'rules[1] ("dup") never fits a case: the earlier rule "all"',
+    ],
+    [
+      'an unconditional rule before the last, shadowing the last',
+      [
+        { id: 'all', days: 1 },
+        { id: 'rest', days: 3 },
+      ],
+      'rules[1] ("rest") never fits a case: the earlier rule "all"',
+    ],
+    [
+      'every reason taken by earlier reason-only rules',
+      [
+        { id: 'r', reasons: [...CASE_REASONS], days: 1 },
+        { id: 'big', atLeast: { EUR: '5' }, days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+      'rules[1] ("big") never fits a case: the earlier rule "r"',
+    ],
+    [
+      'a lower threshold in every currency first',
+      [
+        { id: 'low', atLeast: { EUR: '10', USD: '10' }, days: 1 },
+        { id: 'high', atLeast: { EUR: '10.00' }, days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+      'rules[1] ("high") never fits a case: the earlier rule "low"',
+    ],
+  ])('refuses %s', (_name, rules, message) => {
+    expect(refusal({ rules }, SLA_FILE)).toBe(`${SLA_FILE}: ${message} fits every case it would (the first rule that fits decides)`);
+  });
+
+  test.each([
+    [
+      'another currency',
+      [
+        { id: 'eur', atLeast: { EUR: '10' }, days: 1 },
+        { id: 'usd', atLeast: { USD: '10' }, days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+    ],
+    [
+      'a lower threshold after a higher one',
+      [
+        { id: 'high', atLeast: { EUR: '100' }, days: 1 },
+        { id: 'low', atLeast: { EUR: '10' }, days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+    ],
+    [
+      'a threshold for a currency the earlier rule has not',
+      [
+        { id: 'eur', atLeast: { EUR: '10' }, days: 1 },
+        { id: 'both', atLeast: { EUR: '10', GBP: '1' }, days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+    ],
+    [
+      'a reason the earlier rule has not',
+      [
+        { id: 'dup', reasons: ['DUPLICATE'], days: 1 },
+        { id: 'more', reasons: ['DUPLICATE', 'STALE'], days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+    ],
+    [
+      'any amount after a threshold',
+      [
+        { id: 'big', reasons: ['STALE'], atLeast: { EUR: '10' }, days: 1 },
+        { id: 'stale', reasons: ['STALE'], days: 2 },
+        { id: 'rest', days: 3 },
+      ],
+    ],
+  ])('accepts a later rule that still decides some case: %s', (_name, rules) => {
+    expect(parseSlaRules({ rules }, SLA_FILE).rules.map((rule) => rule.id)).toEqual(rules.map((rule) => rule.id));
   });
 });
 

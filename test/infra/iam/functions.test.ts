@@ -94,16 +94,23 @@ function published(env: string, type: string): LedgerEvent[] {
 const tableName = (env: string, table: string) => `ledgerline-${env}-${table}`;
 const bucketName = (env: string, suffix: string) => `ledgerline-${env}-${suffix}-${scope(env).contract.model.account}`;
 
-async function startScope(env: string): Promise<Scope> {
-  const contract = loadIamContract(stacksDir(), env);
-  const dynamo = await startSynthesizedTables(contract);
-  // The reference data the flow's card needs, loaded by the deployment's own loader (`ledgerline load-reference-data`).
+/** The shipped reference set as the deployment's loader prepares it, cut to what the flow's card needs: prepared once for both scopes (it validates every record of the set). */
+let flowReferenceSet: ReturnType<typeof prepareReferenceSet> | undefined;
+function flowReference(): ReturnType<typeof prepareReferenceSet> {
+  if (flowReferenceSet) return flowReferenceSet;
   const prepared = prepareReferenceSet('reference-data');
   const reference = loadReferenceData();
   const card = reference.cards.find((candidate) => candidate.status === 'ACTIVE')!;
   const needed = [`CARD#${card.panToken}`, `ACCOUNT#${card.accountId}`, `MERCHANT#${reference.merchants[0]!.id}`, 'PRODUCT#', 'FX#', 'ACCOUNT#SETTLE'];
-  const items = prepared.items.filter((item) => needed.some((key) => item.key.includes(key)));
-  await loadReferenceSet({ ...prepared, items }, { client: dynamo.client, tableName: tableName(env, 'reference') }).catch((error: unknown) => {
+  flowReferenceSet = { ...prepared, items: prepared.items.filter((item) => needed.some((key) => item.key.includes(key))) };
+  return flowReferenceSet;
+}
+
+async function startScope(env: string): Promise<Scope> {
+  const contract = loadIamContract(stacksDir(), env);
+  const dynamo = await startSynthesizedTables(contract);
+  // The reference data the flow's card needs, loaded by the deployment's own loader (`ledgerline load-reference-data`).
+  await loadReferenceSet(flowReference(), { client: dynamo.client, tableName: tableName(env, 'reference') }).catch((error: unknown) => {
     console.warn(`reference data not loaded in ${env} (enrich will see none): ${(error as Error).message}`);
   });
   return { env, contract, dynamo, fake: new FakeAws(), invocations: new Map() };

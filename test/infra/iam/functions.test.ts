@@ -141,14 +141,14 @@ async function trackedDecline(env: string, authorizationId: string): Promise<Led
 }
 
 /** An open statement-side case of the IAM bulk scenarios: the i-th, of -(i + 1).00 GBP. */
-function openIamCase(caseId: string, reason: string, i: number): ExceptionCase {
+function openIamCase(caseId: string, reason: string, i: number, accountId = 'SETTLE-GBP-001'): ExceptionCase {
   return {
     caseId,
     kind: 'exception',
     runId: 'run-iam',
     side: 'statement',
     reason,
-    accountId: 'SETTLE-GBP-001',
+    accountId,
     currency: 'GBP',
     amount: `-${i + 1}.00`,
     ageDays: 1,
@@ -586,11 +586,15 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
   });
 
   it('reconcile-workbench (WB-BULK-1): a bulk job is created by the POST and advanced by its page, every call allowed', async () => {
+    // Its three cases are the only ones of their account: the filter selects exactly them among the other tests' cases.
+    const BULK_ACCOUNT = 'IAM-BULK-ACCOUNT';
     const fn = contract().model.functions.get(`ledgerline-${ENV}-reconcile-workbench`)!;
     fake().secrets.set(fn.environment.WORKBENCH_CSRF_SECRET_ARN!, 'c'.repeat(48));
     fake().secrets.set(fn.environment.WORKBENCH_OIDC_CLIENT_SECRET_ARN!, 'okta-client-secret');
     for (let i = 0; i < 3; i += 1)
-      await scope(ENV).dynamo.client.send(new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(openIamCase(`exception:statement:iam-bulk-${i}`, 'IAM_BULK', i)) }));
+      await scope(ENV).dynamo.client.send(
+        new PutItemCommand({ TableName: tableName(ENV, 'workbench'), Item: caseItem(openIamCase(`exception:statement:iam-bulk-${i}`, 'UNMATCHED', i, BULK_ACCOUNT)) }),
+      );
     const now = Date.now();
     await signedIn({ sessionId: 'rita-bulk-session', sub: '00u3', name: 'Rita', roles: ['reconciler'], csrfKey: 'csrf-rita' }, now);
     const albEvent = (method: string, path: string, query: Record<string, string>, body: string | null = null): ALBEvent => ({
@@ -603,10 +607,14 @@ describe(`IAM contract: the reconciliation functions (${FUSED}, REC-2, WB-1)`, (
       isBase64Encoded: false,
     });
     type Result = { statusCode: number; body: string; headers?: Record<string, string>; multiValueHeaders?: Record<string, string[]> };
-    const preview = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/bulk', { reason: 'IAM_BULK' }));
+    const preview = await run<Result>(ENV, 'reconcile-workbench', albEvent('GET', '/bulk', { reason: 'UNMATCHED', account: BULK_ACCOUNT }));
     expect(preview.result.body).toContain('Run on 3 cases');
     const csrf = /name="csrf" value="([^"]+)"/.exec(preview.result.body)![1]!;
-    const started = await run<Result>(ENV, 'reconcile-workbench', albEvent('POST', '/bulk', { reason: 'IAM_BULK' }, new URLSearchParams({ csrf, type: 'comment', note: 'bulk' }).toString()));
+    const started = await run<Result>(
+      ENV,
+      'reconcile-workbench',
+      albEvent('POST', '/bulk', { reason: 'UNMATCHED', account: BULK_ACCOUNT }, new URLSearchParams({ csrf, type: 'comment', note: 'bulk' }).toString()),
+    );
     expect(started.result.statusCode).toBe(303);
     expect(sent(started, 'dynamodb', 'PutItem').filter((request) => request.input.TableName === tableName(ENV, 'workbench'))).toHaveLength(2);
     expectAllAllowed(started);

@@ -2,7 +2,8 @@
  * Every Lambda entry point bundles with esbuild and wires up at cold start from its environment
  * variables (the contract in src/adapters/aws/runtime-config.ts). The bundles are the synth's (one
  * esbuild call for all, test/support/shared-build.ts: built once per run); one function built on
- * its own (`npm run build -- <name>`) gives the same bytes.
+ * its own (`npm run build -- <name>`) gives the same bytes. Each cold start loads the bundle in a
+ * fresh isolate with the environment given (a worker thread: support/cold-start-thread.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +15,7 @@ import { ingestBatchVariables } from '../../functions/ingest-batch/config';
 import { FLOW_AUDITOR_VARIABLES } from '../../functions/flow-auditor/config';
 import { AUDIT_DB_VARIABLES } from '../../functions/audit-stream/config';
 import { WORKBENCH_FUNCTION, WORKBENCH_VARIABLE_NAMES } from '../../src/adapters/aws/workbench-config';
-import { coldStart } from '../support/cold-start';
+import { coldStartOnThread } from './support/cold-start-thread';
 import { tempDir } from '../support/runtime';
 import { repoRelative, sharedFunctionBundle } from '../support/shared-build';
 
@@ -68,7 +69,7 @@ const OWN_CONTRACTS: Record<string, readonly string[]> = {
 
 describe('function bundles', () => {
   const names = functionNames();
-  /** Each function's bundle of this run (a cold start is a fresh process, so one build serves every case). */
+  /** Each function's bundle of this run (a cold start is a fresh isolate and module registry, so one build serves every case). */
   const bundled = (name: string): string => sharedFunctionBundle(name).outFile;
 
   it('has an entry point for every consumer of a route of either topology (FUSE-1: hot-path fused, the six stages staged), plus ingest and sweeper, plus the reconciliation functions (REC-2), the workbench (WB-1), the modes (MODE-2, MODE-4, FLOW-1..3) and the customer edge (API, NOTIFY, HOOK, AUDIT)', () => {
@@ -98,7 +99,7 @@ describe('function bundles', () => {
     ]);
   });
 
-  it.each(names)('%s bundles and exports a handler when its environment is set', (name) => {
+  it.each(names)('%s bundles and exports a handler when its environment is set', async (name) => {
     const outFile = bundled(name);
     const recon =
       name in RECON_FUNCTION_ENVIRONMENT ? RECON_FUNCTION_ENVIRONMENT[name as ReconFunctionName].required : name === WORKBENCH_FUNCTION ? WORKBENCH_VARIABLE_NAMES : (OWN_CONTRACTS[name] ?? []);
@@ -108,7 +109,7 @@ describe('function bundles', () => {
       environment[variable] = FAKE[variable] ?? (variable.endsWith('_TABLE') ? `ledgerline-test-${variable.toLowerCase()}` : undefined);
     }
     environment.AWS_REGION = 'eu-west-2';
-    expect(coldStart(outFile, environment)).toEqual({ handler: 'function' });
+    expect(await coldStartOnThread(outFile, environment)).toEqual({ handler: 'function' });
   });
 
   it.each(['posting', 'notify'])('%s bundled on its own is the same bundle, source map, inputs and data files as bundled with every other function', (name) => {
@@ -130,14 +131,14 @@ describe('function bundles', () => {
 
   const without = (variables: readonly string[]) => Object.fromEntries(variables.map((variable) => [variable, undefined]));
 
-  it('hot-path fails fast at cold start, naming every variable its six stages need', () => {
-    expect(coldStart(bundled('hot-path'), without(variablesFor('hot-path')))).toEqual({
+  it('hot-path fails fast at cold start, naming every variable its six stages need', async () => {
+    expect(await coldStartOnThread(bundled('hot-path'), without(variablesFor('hot-path')))).toEqual({
       error: expect.stringContaining('missing environment variables: EVENT_BUS_NAME, DEDUP_TABLE, TRANSACTIONS_TABLE, INGEST_BUCKET, REFERENCE_TABLE, RULES_STATE_TABLE, LEDGER_TABLE'),
     });
   });
 
-  it('fails fast at cold start, naming every missing variable', () => {
-    expect(coldStart(bundled('posting'), without(variablesFor('posting')))).toEqual({
+  it('fails fast at cold start, naming every missing variable', async () => {
+    expect(await coldStartOnThread(bundled('posting'), without(variablesFor('posting')))).toEqual({
       error: expect.stringContaining('missing environment variables: EVENT_BUS_NAME, TRANSACTIONS_TABLE, LEDGER_TABLE'),
     });
   });

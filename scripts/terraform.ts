@@ -7,12 +7,21 @@
  * Options (after `--`): --require (a missing terraform / provider mirror FAILS instead of skipping),
  * --jobs N (stacks at a time, default 2), --stack TEXT (only stacks whose name contains TEXT;
  * repeatable), --bundle (real esbuild bundles instead of placeholder Lambda code), --keep (keep the
- * work directory under .tmp/terraform/ even when everything passes).
+ * work directory under .tmp/terraform/ even when everything passes), --provider-per-stack (every
+ * terraform process starts its own AWS provider processes, as Terraform does by default).
+ *
+ * One AWS provider process for the whole run: every stack's tests use `mock_provider "aws"`, so
+ * the real provider is never configured and only answers schema and validation calls, which hold
+ * no state. It is started once (`-debug`, Terraform's provider-reattach mode) and every terraform
+ * process attaches to it (TF_REATTACH_PROVIDERS) instead of starting the 600 MB provider itself,
+ * three or four times a stack (about 1 s of CPU each). Every stack still validates and plans
+ * against that provider's schema and checks every assertion.
  *
  * Exit codes: 0 all stacks pass; 1 a stack fails (Terraform's diagnostics are printed) or the
  * synth fails; 3 SKIPPED (terraform or the AWS provider mirror is missing; 1 with --require).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { AWS_PROVIDER_VERSION, MIN_TERRAFORM_FOR_TEST, atLeast, findMirror, findTerraform, terraformEnv, writeCliConfig } from '../terraform/toolchain';
@@ -30,18 +39,20 @@ interface Options {
   bundle: boolean;
   jobs: number;
   stacks: string[];
+  providerPerStack: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
   const command = argv[0];
   if (command !== 'validate' && command !== 'test')
-    throw new Error(`usage: tsx scripts/terraform.ts validate|test [--require] [--jobs N] [--stack TEXT]... [--bundle] [--keep] (got "${command ?? ''}")`);
-  const options: Options = { command, require: false, keep: false, bundle: false, jobs: 2, stacks: [] };
+    throw new Error(`usage: tsx scripts/terraform.ts validate|test [--require] [--jobs N] [--stack TEXT]... [--bundle] [--keep] [--provider-per-stack] (got "${command ?? ''}")`);
+  const options: Options = { command, require: false, keep: false, bundle: false, jobs: 2, stacks: [], providerPerStack: false };
   for (let i = 1; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--require') options.require = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--bundle') options.bundle = true;
+    else if (arg === '--provider-per-stack') options.providerPerStack = true;
     else if (arg === '--jobs') {
       const jobs = Number(argv[++i]);
       if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs: "${argv[i]}" is not a positive integer`);
@@ -105,6 +116,61 @@ function warningSummary(results: readonly StackResult[]): string[] {
     for (const warning of result.warnings)
       counts.set(`${warning.summary}: ${(warning.detail ?? '').replace(/\s+/g, ' ').trim()}`, (counts.get(`${warning.summary}: ${(warning.detail ?? '').replace(/\s+/g, ' ').trim()}`) ?? 0) + 1);
   return [...counts].map(([text, count]) => `    ${count} × ${text}`);
+}
+
+/** The provider binary `terraform init` installed into `initDir` (.terraform/providers/…/terraform-provider-aws_*). */
+function installedProvider(initDir: string): string | undefined {
+  const dir = join(initDir, '.terraform', 'providers', 'registry.terraform.io', 'hashicorp', 'aws', AWS_PROVIDER_VERSION);
+  if (!existsSync(dir)) return undefined;
+  for (const platform of readdirSync(dir)) {
+    const binary = readdirSync(join(dir, platform)).find((name) => name.startsWith('terraform-provider-aws'));
+    if (binary) return join(dir, platform, binary);
+  }
+  return undefined;
+}
+
+interface SharedProvider {
+  /** The TF_REATTACH_PROVIDERS value that attaches a terraform process to it. */
+  reattach: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `binary -debug` and reads the reattach configuration it prints; the provider then serves
+ * every terraform process given it, until stopped. Rejects (the provider stopped) when it prints
+ * none within `timeoutMs`.
+ */
+function startSharedProvider(binary: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<SharedProvider> {
+  return new Promise((resolvePromise, reject) => {
+    const child: ChildProcess = spawn(binary, ['-debug'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let settled = false;
+    const exited = new Promise<void>((resolveExit) => child.once('close', () => resolveExit()));
+    const stop = async (): Promise<void> => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    };
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void stop().then(() => reject(new Error(`${why}; its output:\n${output.slice(-2000)}`)));
+    };
+    const timer = setTimeout(() => fail(`${binary} -debug printed no TF_REATTACH_PROVIDERS within ${timeoutMs / 1000} s`), timeoutMs);
+    const read = (chunk: Buffer) => {
+      if (settled) return; // afterwards its output (logs) is drained and dropped
+      output += chunk.toString('utf8');
+      const found = /TF_REATTACH_PROVIDERS='([^'\n]+)'/.exec(output);
+      if (!found) return;
+      settled = true;
+      clearTimeout(timer);
+      resolvePromise({ reattach: found[1]!, stop });
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('error', (error) => fail(`${binary}: ${error.message}`));
+    child.once('close', (code, signal) => fail(`${binary} -debug exited (${signal ?? `code ${code}`}) before printing TF_REATTACH_PROVIDERS`));
+  });
 }
 
 async function main(): Promise<number> {
@@ -175,6 +241,17 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // One provider process for every stack (see the module comment), unless --provider-per-stack.
+  let shared: SharedProvider | undefined;
+  if (!options.providerPerStack) {
+    const binary = installedProvider(seed);
+    if (!binary) throw new Error(`terraform init installed no hashicorp/aws ${AWS_PROVIDER_VERSION} under ${relative(ROOT, join(seed, '.terraform', 'providers'))}`);
+    shared = await startSharedProvider(binary, env);
+    process.once('exit', () => void shared?.stop());
+    env.TF_REATTACH_PROVIDERS = shared.reattach;
+    console.log(`${verb}: one hashicorp/aws provider process for every stack (TF_REATTACH_PROVIDERS; --provider-per-stack starts one per terraform process)`);
+  }
+
   // 5. Every stack, `jobs` at a time, the biggest first.
   const bySize = [...stacks].sort((a, b) => statSync(join(synthDir, 'stacks', b, 'cdk.tf.json')).size - statSync(join(synthDir, 'stacks', a, 'cdk.tf.json')).size);
   console.log(`${verb}: ${stacks.length} stacks, ${options.jobs} at a time`);
@@ -201,6 +278,7 @@ async function main(): Promise<number> {
     (result) => console.log(stackLine(options, result, assertions.get(result.stack))),
   );
   const stacksSeconds = seconds(stacksStarted);
+  await shared?.stop();
 
   // 6. Failures with Terraform's diagnostics, then the summary and timings.
   const failed = results.filter((result) => !result.ok);

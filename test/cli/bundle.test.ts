@@ -6,26 +6,48 @@
  * bin/fresh-bundle.js makes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { generateLabelledSet } from '../../src/recon/matching';
-import { bundleCli, CLI_ENTRY, REPO_ROOT, WORKER_ENTRY } from '../../scripts/bundle-cli';
+import { bundleCli, CLI_BUNDLE, CLI_ENTRY, CLI_INPUTS, REPO_ROOT, WORKER_BUNDLE, WORKER_ENTRY, WORKER_INPUTS } from '../../scripts/bundle-cli';
 import { statementsOf, writeCamt, writeMt940 } from '../../bench/statement-files';
 import { BIN } from '../support/cli';
 import { sampleLines } from '../support/runtime';
 
 jest.setTimeout(120_000);
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freshBundle } = require('../../bin/fresh-bundle') as { freshBundle: (name: string) => string | null };
+
 let dir: string;
 let inputs: string[];
 let workerInputs: string[];
 
+/**
+ * The source lists of the command's and the partition worker's bundles, as this checkout's sources
+ * and build script make them: the build in dist/cli while it is fresh (bin/fresh-bundle.js runs
+ * it: every input older than its bundle) and newer than scripts/bundle-cli.ts, as the run's
+ * globalSetup and `npm ci` leave it; else a build now (about 1.2 s of CPU, most of it esbuild's).
+ */
+async function cliBuild(): Promise<{ inputs: string[]; workerInputs: string[] }> {
+  const script = statSync(join(REPO_ROOT, 'scripts', 'bundle-cli.ts')).mtimeMs;
+  const fresh = (
+    [
+      ['ledgerline', CLI_BUNDLE],
+      ['partition-worker', WORKER_BUNDLE],
+    ] as const
+  ).every(([name, bundle]) => freshBundle(name) === bundle && statSync(bundle).mtimeMs > script);
+  if (fresh) {
+    const listed = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { inputs: string[] }).inputs;
+    return { inputs: listed(CLI_INPUTS), workerInputs: listed(WORKER_INPUTS) };
+  }
+  const built = await bundleCli();
+  return { inputs: built.inputs, workerInputs: built.worker.inputs };
+}
+
 beforeAll(async () => {
-  ({
-    inputs,
-    worker: { inputs: workerInputs },
-  } = await bundleCli());
+  ({ inputs, workerInputs } = await cliBuild());
   dir = mkdtempSync(join(tmpdir(), 'cli-bundle-'));
   const set = generateLabelledSet({ seed: 7, statementLines: 400 });
   const statements = statementsOf(set);

@@ -2,12 +2,18 @@
  * reconcile-workbench: the exceptions workbench (WB-1) as a Lambda target of the internal ALB.
  * The ALB only forwards; the app signs people in itself (WB-AUTH-1: src/recon/workbench/oidc.ts,
  * the same code as locally). This handler only translates: ALBEvent → WorkbenchRequest (base64
- * bodies decoded, query parameters URL-decoded, header names lower-cased) → the framework-free
- * app → ALBResult. The target group sends and expects multi-value headers (a sign-in answer sets
- * two cookies: one Set-Cookie each); a single-value event is read too. A repeated query parameter
- * is read as its first value, a repeated header joined (`; ` for Cookie, `, ` otherwise). A
- * failure the app did not answer becomes a 500 JSON body that names only the request id (details
- * go to the redacting log, never headers: they carry the session cookie).
+ * bodies decoded, header names lower-cased) → the framework-free app → ALBResult. The target group
+ * sends and expects multi-value headers (stacks/app-stack.ts: a sign-in answer sets two cookies,
+ * one Set-Cookie each), and with them multi-value query parameters: every value of a repeated
+ * parameter, still URL-encoded as sent. The app gets the query string those make, every parameter
+ * as often as it was given (WorkbenchRequest.search), and reads it as it reads a local request's
+ * URL, so a parameter given twice, or one the route does not read, is refused here as locally
+ * (src/recon/workbench/query.ts). The event groups a parameter's values under its name, so a
+ * repeated parameter's values reach the app together, at its first place. A single-value event
+ * (the target group without multi-value headers: a repeated parameter's last value only) is read
+ * too. A repeated header is joined (`; ` for Cookie, `, ` otherwise). A failure the app did not
+ * answer becomes a 500 JSON body that names only the request id (details go to the redacting log,
+ * never headers: they carry the session cookie).
  *
  * WB-BULK-1: the same function is also invoked every minute by a schedule (./schedule.ts):
  * `createWorkbenchFunction` tells that event from an ALB request by its shape and works the running
@@ -18,7 +24,7 @@
 import { STATUS_CODES } from 'node:http';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import type { WorkbenchHandler, WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
+import { requestQuery, type WorkbenchHandler, type WorkbenchRequest, type WorkbenchResponse } from '../../src/recon/workbench/ports';
 import type { AdvanceUnfinishedOptions, BulkAdvanceSummary } from '../../src/recon/workbench/bulk';
 import { BULK_ADVANCE_MAX_RUN_MS, BULK_ADVANCE_RESERVE_MS, type BulkAdvanceEvent, isBulkAdvanceEvent } from './schedule';
 import type { Logger } from '../../src/lambda/logger';
@@ -29,21 +35,20 @@ export interface WorkbenchLambdaDeps {
   logger?: Logger;
 }
 
-/** A query parameter the ALB passed through still URL-encoded (form encoding: '+' is a space). */
-function decodeQueryComponent(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '));
-}
-
-/** The app's view of an ALB request; throws URIError on a malformed percent-escape. */
-export function toWorkbenchRequest(event: ALBEvent): WorkbenchRequest {
-  const query: Record<string, string> = {};
-  const queryValues: [string, string[]][] = event.multiValueQueryStringParameters
+/**
+ * The query string of an ALB request as it was sent: the event's parameters, which the ALB passes
+ * still URL-encoded, as `name=value` pairs, every value of a multi-value parameter in its order.
+ */
+export function albSearch(event: Pick<ALBEvent, 'multiValueQueryStringParameters' | 'queryStringParameters'>): string {
+  const pairs: [string, readonly string[]][] = event.multiValueQueryStringParameters
     ? Object.entries(event.multiValueQueryStringParameters).map(([name, values]) => [name, values ?? []])
     : Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => [name, value === undefined ? [] : [value]]);
-  for (const [name, values] of queryValues) {
-    const decoded = decodeQueryComponent(name);
-    if (values.length > 0 && !(decoded in query)) query[decoded] = decodeQueryComponent(values[0]!);
-  }
+  return pairs.flatMap(([name, values]) => values.map((value) => `${name}=${value}`)).join('&');
+}
+
+/** The app's view of an ALB request: the query exactly as sent (requestQuery), header names lower-cased, the body decoded. */
+export function toWorkbenchRequest(event: ALBEvent): WorkbenchRequest {
+  const { query, search } = requestQuery(albSearch(event));
   const headers: Record<string, string> = {};
   const headerValues: [string, string[]][] = event.multiValueHeaders
     ? Object.entries(event.multiValueHeaders).map(([name, values]) => [name, values ?? []])
@@ -54,7 +59,7 @@ export function toWorkbenchRequest(event: ALBEvent): WorkbenchRequest {
     if (all.length > 0) headers[lower] = all.join(lower === 'cookie' ? '; ' : ', ');
   }
   const body = event.body === null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return { method: event.httpMethod.toUpperCase(), path: event.path, query, headers, body };
+  return { method: event.httpMethod.toUpperCase(), path: event.path, query, search, headers, body };
 }
 
 /**
@@ -86,13 +91,7 @@ function jsonError(status: number, body: Record<string, string>): ALBResult {
 export function createWorkbenchLambda(deps: WorkbenchLambdaDeps): middy.MiddyfiedHandler<ALBEvent, ALBResult, Error, Context> {
   const logger = deps.logger ?? silentLogger;
   return middy<ALBEvent, ALBResult, Error, Context>().handler(async function serveWorkbench(event, context) {
-    let request: WorkbenchRequest;
-    try {
-      request = toWorkbenchRequest(event);
-    } catch {
-      logger.warn('malformed query string', { method: event.httpMethod, path: event.path });
-      return jsonError(400, { error: 'INVALID', message: 'the query string is not valid URL encoding' });
-    }
+    const request = toWorkbenchRequest(event);
     try {
       const response = await deps.app(request);
       logger.info('request', { method: request.method, path: request.path, status: response.status });

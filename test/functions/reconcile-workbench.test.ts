@@ -4,6 +4,8 @@ import { BULK_ADVANCE_EVENT, BULK_ADVANCE_MAX_RUN_MS, BULK_ADVANCE_RESERVE_MS } 
 import type { AdvanceUnfinishedOptions, BulkAdvanceSummary } from '../../src/recon/workbench/bulk';
 import type { WorkbenchRequest, WorkbenchResponse } from '../../src/recon/workbench/ports';
 import { createLogger } from '../../src/lambda/logger';
+import { createWorkbenchApp } from '../../src/recon/workbench/app';
+import { exceptionCase, memoryStore, raisedEvent, reconciler, steppingClock } from '../recon/workbench/helpers';
 
 const CONTEXT = { awsRequestId: 'req-123' } as Context;
 const TOKEN = 'f3Kq0wYk2mV8qB9pXz1sN4tR6uW7yA5cD0eF2gH3iJ4';
@@ -22,17 +24,18 @@ function albEvent(overrides: Partial<ALBEvent> = {}): ALBEvent {
 }
 
 describe('reconcile-workbench: ALB event ↔ workbench request / response', () => {
-  it('decodes the query string, lower-cases header names, keeps the raw path', () => {
+  it('passes the query string as sent and decodes its first values, lower-cases header names, keeps the raw path', () => {
     expect(toWorkbenchRequest(albEvent())).toEqual({
       method: 'GET',
       path: '/cases/exception%3Astatement%3Aabc',
       query: { status: 'OPEN', q: 'REF/1 2', 'account id': 'ACC-1' },
+      search: 'status=OPEN&q=REF%2F1+2&account%20id=ACC-1',
       headers: { cookie: `__Host-ledgerline_session=${TOKEN}`, accept: 'text/html' },
       body: '',
     });
   });
 
-  it('reads the multi-value event the target group sends: a query parameter given twice is its first value; repeated headers are joined, cookies with "; "', () => {
+  it('reads the multi-value event the target group sends: every value of a repeated query parameter kept in order, still encoded; repeated headers are joined, cookies with "; "', () => {
     const event = albEvent({
       queryStringParameters: undefined,
       headers: undefined,
@@ -41,8 +44,25 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
     });
     expect(toWorkbenchRequest(event)).toMatchObject({
       query: { state: 's+1', code: 'c 1' },
+      search: 'state=s%2B1&state=s2&code=c+1',
       headers: { cookie: `a=1; __Host-ledgerline_session=${TOKEN}`, accept: 'text/html, application/json' },
     });
+  });
+
+  it('a parameter given twice reaches the app twice: the workbench refuses it with the 400 naming it, as locally (WB-1)', async () => {
+    const store = memoryStore();
+    const raised = exceptionCase({ status: 'RESOLVED' });
+    await store.save(raised, raisedEvent(raised));
+    const app = createWorkbenchApp({ store, authenticator: { authenticate: async () => reconciler }, clock: steppingClock(), csrfSecret: 'adapter-test-secret-of-32-characters' });
+    const handler = createWorkbenchLambda({ app });
+    const twice = albEvent({ path: '/api/cases', queryStringParameters: undefined, multiValueQueryStringParameters: { status: ['OPEN', 'RESOLVED'] } });
+    const refused = await handler(twice, CONTEXT);
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body!)).toEqual({ error: { code: 'INVALID', message: 'parameter "status" is given 2 times; give it once (several statuses as one comma list)' } });
+    // Once, the same parameter is read: the resolved case is listed (the first value alone would have listed none).
+    const once = await handler(albEvent({ path: '/api/cases', queryStringParameters: undefined, multiValueQueryStringParameters: { status: ['RESOLVED'] } }), CONTEXT);
+    expect(once.statusCode).toBe(200);
+    expect((JSON.parse(once.body!) as { cases: { caseId: string }[] }).cases.map((c) => c.caseId)).toEqual([raised.caseId]);
   });
 
   it('decodes base64 bodies and passes plain ones through', () => {
@@ -107,12 +127,16 @@ describe('reconcile-workbench: ALB event ↔ workbench request / response', () =
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 
-  it('answers a malformed query string with 400 without calling the app', async () => {
-    const app = jest.fn();
-    const result = await createWorkbenchLambda({ app }).call(undefined, albEvent({ queryStringParameters: { q: '%E0%A4%A' } }), CONTEXT);
-    expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body!)).toMatchObject({ error: 'INVALID' });
-    expect(app).not.toHaveBeenCalled();
+  it('passes a malformed percent-escape to the app as written, where the local server passes it too (the app reads both alike)', async () => {
+    const seen: WorkbenchRequest[] = [];
+    const app = async (request: WorkbenchRequest): Promise<WorkbenchResponse> => {
+      seen.push(request);
+      return { status: 200, headers: {}, body: '' };
+    };
+    const result = await createWorkbenchLambda({ app }).call(undefined, albEvent({ queryStringParameters: { q: '%E0%A4%A', 'a%ZZ': '1' } }), CONTEXT);
+    expect(result.statusCode).toBe(200);
+    expect(seen[0]!.search).toBe('q=%E0%A4%A&a%ZZ=1');
+    expect(seen[0]!.query).toEqual(Object.fromEntries(new URL('http://workbench.test/?q=%E0%A4%A&a%ZZ=1').searchParams));
   });
 });
 

@@ -51,6 +51,8 @@ import {
   type WorkbenchRequest,
   type WorkbenchResponse,
   type WorkbenchStore,
+  requestQuery,
+  searchOf,
 } from './ports';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -210,10 +212,10 @@ function mediaType(contentType: string | undefined): string {
 
 const ORIGIN = 'http://workbench.invalid';
 
-/** A plain request as a fetch Request (the Lambda and the tests call the app this way). */
+/** A plain request as a fetch Request (the Lambda and the tests call the app this way): its query string as sent (searchOf), every parameter kept. */
 export function toRequest(request: WorkbenchRequest): Request {
-  const url = new URL(request.path, ORIGIN);
-  for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
+  const search = searchOf(request);
+  const url = new URL(`${request.path}${search === '' ? '' : `?${search}`}`, ORIGIN);
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers.set(name, value);
   const withBody = request.method !== 'GET' && request.method !== 'HEAD';
@@ -223,14 +225,13 @@ export function toRequest(request: WorkbenchRequest): Request {
 /** A fetch Request's plain view (the body read only when asked for: the authenticator never needs it). */
 export async function workbenchRequest(request: Request, path: string, withBody = true): Promise<WorkbenchRequest> {
   const url = new URL(request.url);
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) if (!(name in query)) query[name] = value;
+  const { query, search } = requestQuery(url.search);
   const headers: Record<string, string> = {};
   request.headers.forEach((value, name) => {
     headers[name] = value;
   });
   const body = withBody && request.method !== 'GET' && request.method !== 'HEAD' ? await request.text() : '';
-  return { method: request.method, path: url.pathname || path, query, headers, body };
+  return { method: request.method, path: url.pathname || path, query, search, headers, body };
 }
 
 export function toResponse(response: WorkbenchResponse): Response {

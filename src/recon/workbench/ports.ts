@@ -117,11 +117,38 @@ export interface WorkbenchRequest {
   method: string;
   /** The path without the query string, e.g. `/cases/exception%3Astatement%3Aabc`. */
   path: string;
+  /** Each query parameter's first value, decoded (what the sign-in reads of its callback). */
   query: Readonly<Record<string, string>>;
+  /**
+   * The query string exactly as sent, still percent-encoded, without the `?` ('' for none): every
+   * parameter, a repeated one as often as it was given. The app reads its parameters from it with
+   * URLSearchParams, as it reads a local request's URL, so a parameter given twice or not read by
+   * the route is refused the same way behind either adapter (query.ts). Absent (a request built by
+   * hand): the entries of `query`. Set both from one string with `requestQuery`.
+   */
+  search?: string;
   /** Lower-case header names. */
   headers: Readonly<Record<string, string | undefined>>;
   /** The raw body (form-encoded or JSON), or '' for none. */
   body: string;
+}
+
+/**
+ * A query string (as sent, with or without its `?`) as a WorkbenchRequest carries it: the string
+ * itself and each name's first value, decoded as URLSearchParams decodes a URL's query ('+' is a
+ * space; a malformed percent-escape is kept as written, as a local request's URL keeps it). Every
+ * adapter builds its request's query with this, so the app reads the same parameters from each.
+ */
+export function requestQuery(search: string): Pick<WorkbenchRequest, 'query' | 'search'> {
+  const raw = search.startsWith('?') ? search.slice(1) : search;
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(`?${raw}`)) if (!(name in query)) query[name] = value;
+  return { query, search: raw };
+}
+
+/** The query string the app reads of a request: its `search`, or (a request built by hand) one of `query`'s entries. */
+export function searchOf(request: Pick<WorkbenchRequest, 'query' | 'search'>): string {
+  return request.search ?? new URLSearchParams(Object.entries(request.query)).toString();
 }
 
 export interface WorkbenchResponse {

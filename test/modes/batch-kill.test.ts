@@ -6,36 +6,25 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runBatchInbox } from '../../src/modes/batch-inbox';
 import { sourceNamed } from '../../src/modes/source-config';
 import { IngestRegistry } from '../../src/modes/ingest-registry';
 import { postPartitioned } from '../../src/runtime/partitioned-runtime';
 import { summedBalances } from '../support/ledger';
 import { outboxLines, sampleLines, tempDir } from '../support/runtime';
+import { bundleBatchKillChild } from './support/batch-kill-bundle';
 
 jest.setTimeout(300_000);
 
-const ROOT = resolve(__dirname, '../..');
+const ROOT = join(__dirname, '..', '..');
+const NODE_MODULES = join(ROOT, 'node_modules');
+/** The kill -9 child (support/batch-kill-child.ts), bundled once for this file (support/batch-kill-bundle.ts); its packages from the repository's node_modules. */
+let child: Promise<string> | undefined;
 
-function killedRun(script: string, inbox: string, state: string, chunk: number, killAfter: number, partitions: number) {
-  writeFileSync(
-    script,
-    `const { runBatchInbox } = require(${JSON.stringify(join(ROOT, 'src/modes/batch-inbox.ts'))});
-const { sourceNamed } = require(${JSON.stringify(join(ROOT, 'src/modes/source-config.ts'))});
-let committed = 0;
-runBatchInbox({
-  source: { ...sourceNamed('card-files'), batchSize: ${chunk} },
-  inbox: ${JSON.stringify(inbox)},
-  stateDir: ${JSON.stringify(state)},
-  partitions: ${partitions},
-  progress: (message) => {
-    if (/chunk\\(s\\) of up to/.test(message) && ++committed === ${killAfter}) process.kill(process.pid, 'SIGKILL');
-  },
-}).then(() => process.exit(3));
-`,
-  );
-  return spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), script], { encoding: 'utf8', cwd: ROOT });
+async function killedRun(inbox: string, state: string, chunk: number, killAfter: number, partitions: number) {
+  const bundle = await (child ??= bundleBatchKillChild(tempDir()));
+  return spawnSync(process.execPath, [bundle, JSON.stringify({ inbox, state, chunk, killAfter, partitions })], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NODE_PATH: NODE_MODULES } });
 }
 
 test.each([
@@ -49,7 +38,7 @@ test.each([
   mkdirSync(inbox);
   writeFileSync(join(inbox, 'f.ndjson'), `${lines.join('\n')}\n`);
   const state = join(dir, 'state');
-  const killed = killedRun(join(dir, 'run.js'), inbox, state, chunk, killAfter, partitions);
+  const killed = await killedRun(inbox, state, chunk, killAfter, partitions);
   expect({ signal: killed.signal, stderr: killed.stderr.slice(0, 500) }).toEqual({ signal: 'SIGKILL', stderr: '' });
   const registry = new IngestRegistry(state);
   expect(registry.files()).toEqual([expect.objectContaining({ status: 'posting', attempts: 1 })]);

@@ -110,6 +110,12 @@ export class StepFunctionsService {
   readonly tasks: TaskCall[] = [];
   readonly published: { topicArn: string; message: JsonObject | string; caller: string }[] = [];
   private readonly machines = new Map<string, StateMachineDefinition>();
+  /**
+   * Definitions asl-validator has accepted: a definition never changes, and the validator builds
+   * its JSON Schema validators anew at every call (about 0.3 s of CPU), so each is validated at its
+   * first execution only.
+   */
+  private readonly validated = new WeakSet<object>();
   /** COST-1: counts executions and state transitions (states entered, retries) while recording. */
   meter?: Meter;
 
@@ -179,7 +185,9 @@ export class StepFunctionsService {
   }
 
   private async run(machine: StateMachineDefinition, execution: Execution, input: Json): Promise<void> {
-    const local = new StateMachine(machine.definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    const validationOptions = this.validated.has(machine.definition) ? { noValidate: true } : { checkArn: true, checkPaths: true };
+    const local = new StateMachine(machine.definition as never, { validationOptions });
+    this.validated.add(machine.definition);
     const handlers: Record<string, Handler> = {};
     for (const [stateName, state] of taskStates(machine.definition)) handlers[stateName] = this.handlerFor(machine, execution, stateName, String(state.Resource));
     const waits = Object.fromEntries(waitStates(machine.definition).map((name) => [name, 0]));

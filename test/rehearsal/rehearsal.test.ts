@@ -40,7 +40,9 @@ beforeAll(
     // once a run as the synth builds them), rather than bundling them all again.
     const bundles = sharedFunctionBundlesDir();
     const args = ['rehearsal/rehearse.ts', '--env', 'dev', '--count', '300', '--bundles', bundles, '--report', reportFile, '--keep', work];
-    const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), ...args], {
+    // One Node process with tsx's hooks (`--import tsx`; the run's dynamic imports need its ES module
+    // loader too): the tsx command would start a second Node process to run the first one.
+    const run = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
       cwd: ROOT,
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,

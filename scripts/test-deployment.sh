@@ -18,7 +18,8 @@ require=()
 
 status=0
 for step in test; do
-  npx tsx scripts/terraform.ts "$step" "${require[@]}"
+  # One Node process with tsx's hooks (the tsx command, through npx, starts two more).
+  node --import tsx scripts/terraform.ts "$step" "${require[@]}"
   code=$?
   if [ "$code" = 3 ]; then
     echo "!!! terraform $step SKIPPED (see the banner above): the synthesized Terraform was NOT run through real Terraform on this machine !!!" >&2

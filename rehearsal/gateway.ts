@@ -167,7 +167,7 @@ export class Gateway {
     }
     const calls: AwsCall[] = mapped.map((call) => ({ ...call, caller, context: { ...(call.context ?? {}), ...context } }));
     for (const call of calls) {
-      const key = JSON.stringify([call.principal, call.action, call.resource, call.context]);
+      const key = JSON.stringify([call.principal, call.action, call.resource, this.decisiveContext(call)]);
       let decision = this.decisionCache.get(key);
       if (!decision) {
         decision = this.services.authorizer.authorize(call);
@@ -186,6 +186,20 @@ export class Gateway {
       return `User: ${principalText} is not authorized to perform: ${call.action} on resource: ${call.resource} because ${decision.reason ?? 'no identity-based policy allows the action'}`;
     }
     return undefined;
+  }
+
+  /**
+   * The call's context as its decision can depend on it, for the decision cache: without
+   * dynamodb:LeadingKeys (a single-item request's partition key, new for nearly every item) when no
+   * policy deciding the call names that key. Every call is still authorised; the cache only
+   * answers one whose decision was already made.
+   */
+  private decisiveContext(call: AwsCall): AwsCall['context'] {
+    const context = call.context;
+    if (!context || !('dynamodb:LeadingKeys' in context)) return context;
+    if (this.services.authorizer.namesConditionKey?.(call.principal, call.resource, 'dynamodb:LeadingKeys') !== false) return context;
+    const { 'dynamodb:LeadingKeys': _leading, ...rest } = context;
+    return rest;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -67,4 +67,10 @@ export interface RequestAuthorizer extends IamContract {
   readonly roles: ReadonlyMap<string, string>;
   /** A secret created at run time (an operator's CreateSecret, e.g. a webhook signing key): its ARN now names it. */
   secretCreated?(arn: string, name: string): void;
+  /**
+   * Whether a policy that decides `principal`'s calls on `resource` (identity, boundary, resource
+   * policy) names the condition key `key` anywhere (case-insensitive). When none does, the key's
+   * value cannot change a decision.
+   */
+  namesConditionKey?(principal: CallPrincipal, resource: string, key: string): boolean;
 }

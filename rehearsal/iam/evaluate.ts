@@ -278,6 +278,21 @@ export class ModelEvaluator implements IamContract {
     return { identity: [...role.inline, ...role.managed], ...(role.boundary ? { boundary: role.boundary } : {}), ...(resourcePolicy ? { resource: resourcePolicy } : {}) };
   }
 
+  private readonly keyMentions = new Map<string, boolean>();
+
+  /** See RequestAuthorizer.namesConditionKey: the policies of policiesFor, searched as text. */
+  namesConditionKey(principal: CallPrincipal, resource: string, key: string): boolean {
+    const id = JSON.stringify([principal, policyTargetOf(resource), key]);
+    let named = this.keyMentions.get(id);
+    if (named === undefined) {
+      const set = this.policiesFor(principal, resource);
+      const documents = [...set.identity.map((policy) => policy.document), ...(set.boundary ? [set.boundary.document] : []), ...(set.resource ? [set.resource.document] : [])];
+      named = JSON.stringify(documents).toLowerCase().includes(key.toLowerCase());
+      this.keyMentions.set(id, named);
+    }
+    return named;
+  }
+
   /** Request context every call carries (the call's own keys win). */
   baseContext(principal: CallPrincipal, action: string): Record<string, string | readonly string[]> {
     const { account, region } = this.model;

@@ -39,6 +39,10 @@ export class IamContractImpl implements RequestAuthorizer {
     return this.evaluator.authorize(call);
   }
 
+  namesConditionKey(principal: CallPrincipal, resource: string, key: string): boolean {
+    return this.evaluator.namesConditionKey(principal, resource, key);
+  }
+
   secretCreated(arn: string, name: string): void {
     this.mapper.createdSecrets.set(arn, name);
   }

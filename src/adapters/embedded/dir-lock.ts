@@ -95,7 +95,8 @@ export function acquireDirLock(dir: string, command: string): DirLock {
     db.exec('INSERT INTO writer_lock VALUES (1)');
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new DirLockedError(absolute, readHolder(absolute));
+    // Any busy code, the extended ones (SQLITE_BUSY_RECOVERY, …) included: another holder.
+    if (String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw new DirLockedError(absolute, readHolder(absolute));
     throw error;
   }
   const holder: DirLockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };

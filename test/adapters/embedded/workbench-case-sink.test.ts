@@ -242,7 +242,8 @@ describe('prepare: the cases written beside the recording, visible only at commi
       db.exec('ROLLBACK');
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+      // SQLITE_BUSY, or an extended busy code (SQLITE_BUSY_RECOVERY while the thread opens its new WAL).
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
       throw error;
     } finally {
       db.close();

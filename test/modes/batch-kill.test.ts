@@ -13,17 +13,17 @@ import { IngestRegistry } from '../../src/modes/ingest-registry';
 import { postPartitioned } from '../../src/runtime/partitioned-runtime';
 import { summedBalances } from '../support/ledger';
 import { outboxLines, sampleLines, tempDir } from '../support/runtime';
-import { bundleBatchKillChild } from './support/batch-kill-bundle';
+import { bundleEntry } from '../../scripts/bundle-cli';
 
 jest.setTimeout(300_000);
 
 const ROOT = join(__dirname, '..', '..');
 const NODE_MODULES = join(ROOT, 'node_modules');
-/** The kill -9 child (support/batch-kill-child.ts), bundled once for this file (support/batch-kill-bundle.ts); its packages from the repository's node_modules. */
+/** The kill -9 child (support/batch-kill-child.ts), bundled once for this file as the command is (bundleEntry, scripts/bundle-cli.ts): it starts in plain node, not through tsx; its packages from the repository's node_modules. */
 let child: Promise<string> | undefined;
 
 async function killedRun(inbox: string, state: string, chunk: number, killAfter: number, partitions: number) {
-  const bundle = await (child ??= bundleBatchKillChild(tempDir()));
+  const bundle = await (child ??= bundleEntry(join(__dirname, 'support', 'batch-kill-child.ts'), join(tempDir(), 'batch-kill-child.js')));
   return spawnSync(process.execPath, [bundle, JSON.stringify({ inbox, state, chunk, killAfter, partitions })], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NODE_PATH: NODE_MODULES } });
 }
 

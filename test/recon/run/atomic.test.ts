@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { loadRun } from './support/load-run';
-import { bundleStopAt } from './support/stop-at-bundle';
+import { bundleEntry } from '../../../scripts/bundle-cli';
 import { queryStore } from '../../support/analytics-store';
 import { runLookups } from '../../../src/recon/run/run-lookups';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
@@ -185,16 +185,20 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
 
 const KILL_POINTS = ['afterWrite:matches.csv', 'afterWrite:audit.ndjson', 'afterAnalytics', 'beforeSwap', 'beforeRegistryCommit', 'afterRegistryCommit'] as const;
 
-/** The stop-at child, bundled once for this file (support/stop-at-bundle.ts); its packages from the repository's node_modules. */
+/** The stop-at child, bundled once for this file as the command is (bundleEntry, scripts/bundle-cli.ts): it starts in plain node, not through tsx; its packages from the repository's node_modules. */
 let stopAt: Promise<string> | undefined;
 const NODE_MODULES = join(__dirname, '..', '..', '..', 'node_modules');
 
 /** Starts the stop-at child and SIGKILLs it once it reports the point; resolves with what it printed and how it ended. */
 async function killAt(point: string, out: string, statements: string[], caseThreadFrom?: number): Promise<{ reached: boolean; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, [await (stopAt ??= bundleStopAt(root)), JSON.stringify({ point, out, statements, ledger, caseThreadFrom })], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_PATH: NODE_MODULES },
-  });
+  const child = spawn(
+    process.execPath,
+    [await (stopAt ??= bundleEntry(join(__dirname, 'support', 'stop-at.ts'), join(root, 'stop-at.js'))), JSON.stringify({ point, out, statements, ledger, caseThreadFrom })],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_PATH: NODE_MODULES },
+    },
+  );
   let stdout = '';
   let stderr = '';
   let reached = false;

@@ -200,10 +200,8 @@ function caseIdOf(c: Context<Env>): string | undefined {
 }
 
 /** The query's parameters as URLSearchParams reads them (each name once: checkParameters refuses a repeated one). */
-function queryOf(c: Context<Env>): Record<string, string> {
-  const query: Record<string, string> = {};
-  for (const [name, value] of new URL(c.req.url).searchParams) if (!(name in query)) query[name] = value;
-  return query;
+function queryOf(c: Context<Env>): Readonly<Record<string, string>> {
+  return requestQuery(new URL(c.req.url).search).query;
 }
 
 function mediaType(contentType: string | undefined): string {

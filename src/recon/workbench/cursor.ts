@@ -17,7 +17,9 @@
 import type { ExceptionCase } from './cases';
 import { caseDueDate, type SlaRules } from './sla';
 
-export type CaseSort = 'age' | 'urgency';
+/** The list's orders, the default first (one list: the type, the query's check and the form read it). */
+export const CASE_SORTS = ['urgency', 'age'] as const;
+export type CaseSort = (typeof CASE_SORTS)[number];
 
 /** Where a page ends: the sort key of its last case. */
 export type CaseSortKey = { sort: 'age'; ageDays: number; caseId: string } | { sort: 'urgency'; dueDay: string; ageDays: number; caseId: string };

@@ -13,12 +13,11 @@
  * The sets are the domain's own: CASE_STATUSES and CASE_REASONS (cases.ts), the cursor's sorts.
  */
 import { CASE_REASONS, CASE_STATUSES, type CaseStatus, refuseCardNumbers, WorkbenchError } from './cases';
-import { CURSOR_PARAMETER, type CaseSort, CursorError, readCursor } from './cursor';
+import { CASE_SORTS, CURSOR_PARAMETER, type CaseSort, CursorError, readCursor } from './cursor';
 import type { CaseFilter } from './ports';
 import type { ListFilterForm } from './html';
 
-/** The list's orders (cursor.ts), the default first. */
-export const CASE_SORTS: readonly CaseSort[] = ['urgency', 'age'];
+export { CASE_SORTS };
 
 /** `status=ALL`: every status; empty: OPEN and PENDING_APPROVAL. */
 export const ALL_STATUSES = 'ALL';

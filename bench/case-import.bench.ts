@@ -22,6 +22,7 @@ import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem 
 import { casesFromResult } from '../src/recon/workbench/cases';
 import { runStatsOf } from '../src/recon/workbench/dashboard';
 import { calibrate, calibrationLine } from './calibrate';
+import { ledgerRowsOf } from '../src/recon/ledger-rows';
 
 const ACCOUNTS = 60;
 const CURRENCIES = ['GBP', 'EUR', 'USD'];
@@ -111,7 +112,7 @@ function generatedRun(n: number, runId: string): RecordedRun {
     summary,
     result: { matches, unmatched },
     statementLines,
-    ledgerEntries,
+    ledgerEntries: ledgerRowsOf(ledgerEntries),
     fileOf: () => 'statement.sta',
     statementLine: (id) => lines.get(id),
     ledgerEntry: (id) => entries.get(id),

@@ -17,6 +17,7 @@ import { defaultRuleSet, generateLabelledSet, matchAll } from '../src/recon/matc
 import { canonicalResult, countResult, type RunSummary } from '../src/recon/run/results';
 import type { LedgerEntry, StatementLine } from '../src/recon/types';
 import { calibrate, calibrationLine } from './calibrate';
+import { ledgerRowsOf } from '../src/recon/ledger-rows';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     summary,
     result,
     statementLines: set.statementLines,
-    ledgerEntries: set.ledgerEntries,
+    ledgerEntries: ledgerRowsOf(set.ledgerEntries),
     fileOf: () => 'statement.sta',
     statementLine: (id) => lineById.get(id),
     ledgerEntry: (id) => entryById.get(id),

@@ -7,6 +7,7 @@
  * naming the file and the place; every other failure is operational and blames no input.
  */
 import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementLine } from '../recon/types';
+import type { LedgerRows } from '../recon/ledger-rows';
 import type { BadInputError } from '../recon/run/errors';
 import type { StatementIdentity } from '../recon/run/statement-identity';
 import type { RunSummary } from '../recon/run/results';
@@ -53,8 +54,11 @@ export interface LedgerSource {
   unknownAccountFault(accountId: string): string;
   /** What an unknown account is not in: "the ledger <file>", "reference data". */
   unknownAccountScope(): string;
-  /** The entries to reconcile against statements of `statementAccounts`, in a stable order, PCI-3-masked. */
-  entries(statementAccounts: ReadonlySet<string>): Promise<LedgerEntry[]>;
+  /**
+   * The entries to reconcile against statements of `statementAccounts`, in a stable order,
+   * PCI-3-masked; as rows (ledger-rows.ts), so a large ledger file's need not be objects (REC-PERF-1).
+   */
+  entries(statementAccounts: ReadonlySet<string>): Promise<LedgerRows>;
   /** A digest of the ledger input in scope (part of the run id). */
   digest(statementAccounts: ReadonlySet<string>): Promise<string>;
 }
@@ -129,7 +133,7 @@ export interface RecordedRun {
   summary: RunSummary;
   result: MatchResult;
   statementLines: readonly StatementLine[];
-  ledgerEntries: readonly LedgerEntry[];
+  ledgerEntries: LedgerRows;
   /** The statement file (shown name) that held a line. */
   fileOf(statementLineId: string): string;
   /** A line of statementLines by its id: one index per run, shared by every sink (REC-PERF-1). */

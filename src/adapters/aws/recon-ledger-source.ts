@@ -20,6 +20,7 @@ import { downloadObject, s3Uri } from './recon-s3';
 import type { PostingLeg } from '../../domain/events';
 import { toMinorUnits } from '../../domain/money';
 import type { LedgerEntry } from '../../recon/types';
+import { ledgerRowsOf } from '../../recon/ledger-rows';
 import { entriesWithDigest, legEntry } from '../../recon/run/posted-legs';
 
 /** The ledger export object as the ledger source; a bad export is a configuration error naming the object. */
@@ -47,7 +48,7 @@ export function s3LedgerExportSource(s3: S3Client, ref: ObjectRef, options: { tm
     knows: async (accountId) => (await load()).accounts.has(accountId),
     unknownAccountFault: (accountId) => `account ${accountId} is not in the ledger`,
     unknownAccountScope: () => `the ledger ${uri}`,
-    entries: async (accounts) => (await load()).file.entries.filter((entry) => accounts.has(entry.accountId)),
+    entries: async (accounts) => ledgerRowsOf((await load()).file.entries.filter((entry) => accounts.has(entry.accountId))),
     digest: async (accounts) => `${(await load()).file.contentHash}:${[...accounts].sort().join(',')}`,
   };
 }
@@ -104,7 +105,7 @@ export function journalLedgerSource(ledger: PostedLegReader, options: { source: 
     knows: async (accountId) => (await load(new Set([accountId]))).entries.length > 0,
     unknownAccountFault: (accountId) => `account ${accountId} has no postings in the ledger`,
     unknownAccountScope: () => `the ledger ${options.source}`,
-    entries: async (accounts) => (await load(accounts)).entries,
+    entries: async (accounts) => ledgerRowsOf((await load(accounts)).entries),
     digest: async (accounts) => (await load(accounts)).digest,
   };
 }

@@ -20,25 +20,11 @@
  * error as an Error with the same name, message and code.
  */
 import type { LedgerEntry, SourcePosition } from '../../recon/types';
-import { LEDGER_FIELDS, type LedgerFile } from '../../recon/run/ledger-file';
+import { columnLedgerRows, LEDGER_FIELDS, type JoinedColumn, type LedgerColumn, type LedgerRows, type SharedColumn } from '../../recon/ledger-rows';
+import type { LedgerFile } from '../../recon/run/ledger-file';
 import { BadInputError, type BadInputKind } from '../../recon/run/errors';
 
-/** A column of few distinct texts: each once, and each row's index into them. */
-interface SharedColumn {
-  kind: 'shared';
-  texts: string[];
-  index: Uint32Array;
-}
-
-/** A column of the rows' texts end to end: piece k holds rows firstRows[k] up to firstRows[k + 1]; ends[row] is where the row's text ends in its piece. */
-interface JoinedColumn {
-  kind: 'joined';
-  pieces: string[];
-  firstRows: number[];
-  ends: Uint32Array;
-}
-
-type Column = SharedColumn | JoinedColumn;
+type Column = LedgerColumn;
 
 /** A ledger file as the helper thread sends it: its columns in LEDGER_FIELDS order. */
 export interface LedgerFileMessage {
@@ -113,69 +99,15 @@ export function encodeLedgerFile(file: LedgerFile, options: { pieceChars?: numbe
   return { message: { type: 'ledger-file', path: file.path, format: file.format, contentHash: file.contentHash, rows: file.entries.length, columns }, transfer };
 }
 
-/**
- * A column as the run's thread reads it: the text of row r is texts[index[r]] (shared), texts[r]
- * (joined over several pieces, cut up front), or piece.slice(ends[r - 1], ends[r]) (joined in one
- * piece, the usual case: cut row by row, no array of a million texts in between).
- */
-interface ReadColumn {
-  texts: string[];
-  index: Uint32Array | undefined;
-  piece: string | undefined;
-  ends: Uint32Array | undefined;
-}
-
-/** A column ready to read. */
-function readColumn(column: Column, rows: number): ReadColumn {
-  if (column.kind === 'shared') return { texts: column.texts, index: column.index, piece: undefined, ends: undefined };
-  if (column.pieces.length === 1) return { texts: [], index: undefined, piece: column.pieces[0]!, ends: column.ends };
-  const texts: string[] = [];
-  for (let piece = 0; piece < column.pieces.length; piece += 1) {
-    const text = column.pieces[piece]!;
-    const last = piece + 1 < column.firstRows.length ? column.firstRows[piece + 1]! : rows;
-    let start = 0;
-    for (let row = column.firstRows[piece]!; row < last; row += 1) {
-      const end = column.ends[row]!;
-      texts.push(text.slice(start, end));
-      start = end;
-    }
-  }
-  return { texts, index: undefined, piece: undefined, ends: undefined };
-}
-
-function textAt(column: ReadColumn, row: number): string {
-  if (column.index !== undefined) return column.texts[column.index[row]!]!;
-  if (column.piece !== undefined) return column.piece.slice(row === 0 ? 0 : column.ends![row - 1]!, column.ends![row]!);
-  return column.texts[row]!;
+/** The ledger file the message holds, its entries read where they are (REC-PERF-1: no object per entry). */
+export function decodeLedgerRows(message: LedgerFileMessage): Omit<LedgerFile, 'entries'> & { rows: LedgerRows } {
+  return { path: message.path, format: message.format, contentHash: message.contentHash, rows: columnLedgerRows(message.rows, message.columns) };
 }
 
 /** The ledger file the message holds: every entry rebuilt with the reader's field order. */
 export function decodeLedgerFile(message: LedgerFileMessage): LedgerFile {
-  if (message.columns.length !== LEDGER_FIELDS.length) throw new Error(`a ledger file message has ${message.columns.length} columns, expected ${LEDGER_FIELDS.length}`);
-  const [entryIds, accountIds, currencies, amounts, bookingDates, valueDates, references, descriptions] = message.columns.map((column) => readColumn(column, message.rows)) as [
-    ReadColumn,
-    ReadColumn,
-    ReadColumn,
-    ReadColumn,
-    ReadColumn,
-    ReadColumn,
-    ReadColumn,
-    ReadColumn,
-  ];
-  const entries: LedgerEntry[] = [];
-  for (let row = 0; row < message.rows; row += 1) {
-    entries.push({
-      entryId: textAt(entryIds, row),
-      accountId: textAt(accountIds, row),
-      currency: textAt(currencies, row),
-      amount: textAt(amounts, row),
-      bookingDate: textAt(bookingDates, row),
-      valueDate: textAt(valueDates, row),
-      reference: textAt(references, row),
-      description: textAt(descriptions, row),
-    });
-  }
-  return { path: message.path, format: message.format, contentHash: message.contentHash, entries };
+  const { rows, ...file } = decodeLedgerRows(message);
+  return { ...file, entries: rows.toArray() };
 }
 
 /** The reader's failure as a message. */

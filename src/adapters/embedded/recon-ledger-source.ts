@@ -16,10 +16,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LedgerSource } from '../../ports/reconciliation';
-import type { LedgerEntry } from '../../recon/types';
 import { BadInputError } from '../../recon/run/errors';
-import { ledgerFileSideOf, readLedgerFile, type LedgerFile, type LedgerSide } from '../../recon/run/ledger-file';
-import { decodeLedgerFailure, decodeLedgerFile, isLedgerThreadMessage } from './ledger-file-transfer';
+import { ledgerFileSideOf, readLedgerFile, type LedgerFileRows, type LedgerSide } from '../../recon/run/ledger-file';
+import { ledgerRowsOf, type LedgerRows } from '../../recon/ledger-rows';
+import { decodeLedgerFailure, decodeLedgerRows, isLedgerThreadMessage } from './ledger-file-transfer';
 import { nextMessage, startThread } from './threads';
 import { entriesWithDigest, legEntry } from '../../recon/run/posted-legs';
 import { partitionDirs } from '../../runtime/state-layout';
@@ -50,11 +50,15 @@ export const LEDGER_THREAD_MIN_BYTES = 8 << 20;
 
 export const LEDGER_FILE_THREAD = join(__dirname, 'ledger-file.thread.ts');
 
-/** A ledger file being read: `file` settles as readLedgerFile would; `stop()` ends a helper thread still reading (nothing else). */
+/**
+ * A ledger file being read: `file` settles as readLedgerFile would, its entries as rows (from a
+ * helper thread, the columns it sent, never rebuilt as objects: REC-PERF-1); `stop()` ends a
+ * helper thread still reading (nothing else).
+ */
 export interface LedgerFileRead {
   /** Whether a helper thread reads it. */
   threaded: boolean;
-  file: Promise<LedgerFile>;
+  file: Promise<LedgerFileRows>;
   stop(): void;
 }
 
@@ -71,8 +75,8 @@ export function readsOnThread(path: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /**
- * Reads the ledger file on a helper thread: readLedgerFile's result (entries deep-equal, the same
- * digest) or its failure (a BadInputError with the same file, position, kind and message). The
+ * Reads the ledger file on a helper thread: readLedgerFile's result (the same entries as rows, the
+ * same digest) or its failure (a BadInputError with the same file, position, kind and message). The
  * thread holds the process only while the file is awaited: it ends after sending the file, on
  * `stop()`, and with its own failure.
  */
@@ -82,7 +86,7 @@ export function readLedgerFileOnThread(path: string): LedgerFileRead {
   const file = nextMessage(worker, isLedgerThreadMessage).then((message) => {
     stop();
     if (message.type === 'ledger-failure') throw decodeLedgerFailure(message);
-    return decodeLedgerFile(message);
+    return decodeLedgerRows(message);
   });
   return { threaded: true, file, stop };
 }
@@ -90,7 +94,8 @@ export function readLedgerFileOnThread(path: string): LedgerFileRead {
 /** Starts reading a ledger file: on a helper thread when readsOnThread says so, else here. */
 export function startLedgerFileRead(path: string): LedgerFileRead {
   if (readsOnThread(path)) return readLedgerFileOnThread(path);
-  return { threaded: false, file: readLedgerFile(path), stop: () => undefined };
+  const file = readLedgerFile(path).then(({ entries, ...rest }) => ({ ...rest, rows: ledgerRowsOf(entries) }));
+  return { threaded: false, file, stop: () => undefined };
 }
 
 /** A ledger file as the ledger source (it defines its own accounts). Bad rows: BadInputError naming the file. */
@@ -141,7 +146,7 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
   const byIban = new Map<string, string>();
   for (const account of [...referenceData.accounts, ...referenceData.settlementAccounts]) byIban.set(account.iban, account.accountId);
   const ledgerAccount = (statementAccount: string): string | undefined => byIban.get(statementAccount) ?? referenceData.accountSync(statementAccount)?.accountId;
-  const cache = new Map<string, { entries: LedgerEntry[]; digest: string }>();
+  const cache = new Map<string, { entries: LedgerRows; digest: string }>();
   const load = (statementAccounts: ReadonlySet<string>) => {
     const key = [...statementAccounts].sort().join('\u0000');
     const hit = cache.get(key);
@@ -154,7 +159,8 @@ export function stateLedgerSide(stateDir: string, referenceData: EmbeddedReferen
     }
     const ids = [...ledgerToStatement.keys()];
     const entries = dbFiles.flatMap((dbFile) => postedLegs(dbFile, ids).map((leg) => legEntry(leg, ledgerToStatement.get(leg.accountId)!)));
-    const result = entriesWithDigest(entries);
+    const withDigest = entriesWithDigest(entries);
+    const result = { entries: ledgerRowsOf(withDigest.entries), digest: withDigest.digest };
     cache.set(key, result);
     return result;
   };

@@ -14,6 +14,7 @@
 import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import { asOfDayNumber, isCompiled, matchPartition, matchSides, type PartitionInput } from './engine';
 import { compileRuleSet, type CompiledRuleSet, type RuleSet } from './rules';
+import { ledgerRowsOf, type LedgerRows } from '../ledger-rows';
 import { ledgerSide, ledgerSidesInOrder, MatchInputError, statementSide } from './rows';
 
 export function partitionKey(row: { accountId: string; currency: string }): string {
@@ -37,10 +38,11 @@ function compare(a: string, b: string): number {
  * (the matcher sorts them canonically itself).
  */
 export function partitionInputs(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[]): Map<string, PartitionInput> {
-  const grouped = groupRows(statementLines, ledgerEntries, null);
+  const rows = ledgerRowsOf(ledgerEntries);
+  const grouped = groupRows(statementLines, rows, null);
   if (grouped === null) return partitionInputsByKey(statementLines, ledgerEntries);
   const sorted = new Map<string, PartitionInput>();
-  for (const group of grouped) sorted.set(group.key, { statementLines: group.statementLines, ledgerEntries: group.ledgerEntries });
+  for (const group of grouped) sorted.set(group.key, { statementLines: group.statementLines, ledgerEntries: groupEntries(rows, group) });
   return sorted;
 }
 
@@ -62,10 +64,13 @@ function partitionInputsByKey(statementLines: readonly StatementLine[], ledgerEn
   return sorted;
 }
 
-interface RowGroup extends PartitionInput {
+interface RowGroup {
   key: string;
   accountId: string;
   currency: string;
+  statementLines: StatementLine[];
+  /** Where each of the group's ledger entries is in the run's entries. */
+  entryRows: number[];
   /** Where each of statementLines is in the run's lines. */
   linePlaces: number[];
 }
@@ -78,16 +83,13 @@ interface RowGroup extends PartitionInput {
  * partition. Null when that grouping could differ from partitionInputsByKey's: an account or
  * currency that is not a string, or two (account, currency) pairs giving the same key text.
  */
-function groupRows(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], entryPartition: Int32Array | null): RowGroup[] | null {
+function groupRows(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, entryPartition: Int32Array | null): RowGroup[] | null {
   const groups: RowGroup[] = [];
   const byAccount = new Map<string, Map<string, number>>();
   let lastAccount: string | undefined;
   let lastCurrency: string | undefined;
   let last = -1;
-  const groupOf = (row: { accountId: string; currency: string }): number => {
-    // Read as partitionKey reads them (a row that is not an object fails the same way).
-    const accountId = row.accountId;
-    const currency = row.currency;
+  const groupOf = (accountId: string, currency: string): number => {
     if (accountId === lastAccount && currency === lastCurrency) return last;
     if (typeof accountId !== 'string' || typeof currency !== 'string') return -1;
     let byCurrency = byAccount.get(accountId);
@@ -96,7 +98,7 @@ function groupRows(statementLines: readonly StatementLine[], ledgerEntries: read
     if (group === undefined) {
       group = groups.length;
       byCurrency.set(currency, group);
-      groups.push({ key: `${accountId}|${currency}`, accountId, currency, statementLines: [], ledgerEntries: [], linePlaces: [] });
+      groups.push({ key: `${accountId}|${currency}`, accountId, currency, statementLines: [], entryRows: [], linePlaces: [] });
     }
     lastAccount = accountId;
     lastCurrency = currency;
@@ -104,16 +106,16 @@ function groupRows(statementLines: readonly StatementLine[], ledgerEntries: read
   };
   for (let i = 0; i < statementLines.length; i += 1) {
     const line = statementLines[i]!;
-    const group = groupOf(line);
+    // Read as partitionKey reads them (a row that is not an object fails the same way).
+    const group = groupOf(line.accountId, line.currency);
     if (group < 0) return null;
     groups[group]!.statementLines.push(line);
     groups[group]!.linePlaces.push(i);
   }
   for (let i = 0; i < ledgerEntries.length; i += 1) {
-    const entry = ledgerEntries[i]!;
-    const group = groupOf(entry);
+    const group = groupOf(ledgerEntries.accountId(i), ledgerEntries.currency(i));
     if (group < 0) return null;
-    groups[group]!.ledgerEntries.push(entry);
+    groups[group]!.entryRows.push(i);
     if (entryPartition !== null) entryPartition[i] = group;
   }
   const order = groups.map((_, g) => g).sort((a, b) => compare(groups[a]!.key, groups[b]!.key));
@@ -124,6 +126,11 @@ function groupRows(statementLines: readonly StatementLine[], ledgerEntries: read
     for (let i = 0; i < entryPartition.length; i += 1) entryPartition[i] = place[entryPartition[i]!]!;
   }
   return order.map((g) => groups[g]!);
+}
+
+/** A group's ledger entries as objects (the rows' own objects, for entries held as objects). */
+function groupEntries(ledgerEntries: LedgerRows, group: RowGroup): LedgerEntry[] {
+  return group.entryRows.map((row) => ledgerEntries.entry(row));
 }
 
 function matchOrder(a: Match, b: Match): number {
@@ -163,7 +170,7 @@ export function mergeResults(results: Iterable<MatchResult>): MatchResult {
  * ledgerSide as matchPartition reads it.
  */
 export function matchAll(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
-  return matchRun(statementLines, ledgerEntries, rules, asOf, false);
+  return matchRun(statementLines, ledgerRowsOf(ledgerEntries), rules, asOf, false);
 }
 
 /**
@@ -173,23 +180,27 @@ export function matchAll(statementLines: readonly StatementLine[], ledgerEntries
  * (a run's canonicalResult, whose order does not depend on the order it is given), where the
  * lines' own order is usually that order already (REC-PERF-1).
  */
-export function matchAllInLineOrder(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
-  return matchRun(statementLines, ledgerEntries, rules, asOf, true);
+export function matchAllInLineOrder(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows | readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
+  return matchRun(statementLines, isLedgerRows(ledgerEntries) ? ledgerEntries : ledgerRowsOf(ledgerEntries), rules, asOf, true);
 }
 
-function matchRun(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {
+function isLedgerRows(entries: LedgerRows | readonly LedgerEntry[]): entries is LedgerRows {
+  return !Array.isArray(entries);
+}
+
+function matchRun(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {
   const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
   const asOfDay = asOfDayNumber(asOf);
   const entryPartition = new Int32Array(ledgerEntries.length);
   const groups = groupRows(statementLines, ledgerEntries, entryPartition);
   const results: MatchResult[] = [];
   if (groups === null) {
-    for (const input of partitionInputsByKey(statementLines, ledgerEntries).values()) results.push(matchPartition(input, compiled, asOf));
+    for (const input of partitionInputsByKey(statementLines, ledgerEntries.toArray()).values()) results.push(matchPartition(input, compiled, asOf));
     return mergeResults(results);
   }
   const ignored = compiled.ignoreReferences;
   const counts = new Int32Array(groups.length);
-  for (let p = 0; p < groups.length; p += 1) counts[p] = groups[p]!.ledgerEntries.length;
+  for (let p = 0; p < groups.length; p += 1) counts[p] = groups[p]!.entryRows.length;
   const sides = ledgerSidesInOrder(ledgerEntries, entryPartition, counts, groups, ignored);
   // inLineOrder: each match at the place of its first statement line in the run's lines.
   const byLine: Array<Match | undefined> | null = inLineOrder ? new Array<Match | undefined>(statementLines.length) : null;
@@ -197,10 +208,12 @@ function matchRun(statementLines: readonly StatementLine[], ledgerEntries: reado
   for (let p = 0; p < groups.length; p += 1) {
     const group = groups[p]!;
     // The partition's account and currency are its first row's, as matchPartition takes them.
-    const { accountId, currency } = group.statementLines[0] ?? group.ledgerEntries[0]!;
+    const first = group.statementLines[0];
+    const accountId = first ? first.accountId : ledgerEntries.accountId(group.entryRows[0]!);
+    const currency = first ? first.currency : ledgerEntries.currency(group.entryRows[0]!);
     const order = byLine ? new Int32Array(group.statementLines.length) : undefined;
     const S = statementSide(group.statementLines, accountId, currency, ignored, order);
-    const L = sides[p] ?? ledgerSide(group.ledgerEntries, accountId, currency, ignored);
+    const L = sides[p] ?? ledgerSide(groupEntries(ledgerEntries, group), accountId, currency, ignored);
     sides[p] = undefined;
     firstRows.length = 0;
     const result = matchSides(S, L, compiled, currency, asOfDay, byLine ? firstRows : undefined);

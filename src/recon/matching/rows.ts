@@ -9,6 +9,7 @@
  * MatchInputError rather than rounded. Sums are checked with Number.isSafeInteger before use.
  */
 import type { LedgerEntry, StatementLine } from '../types';
+import type { LedgerRows } from '../ledger-rows';
 import { currencyExponent, MoneyError } from '../../domain/money';
 
 /** A problem with the rows handed to the matcher (bad amount, bad date, duplicate id, mixed partition). */
@@ -290,7 +291,7 @@ function readLedgerSide(sorted: readonly LedgerEntry[], accountId: string, curre
  * ledgerSide to read (sorted, and reporting its first fault as it always does).
  */
 export function ledgerSidesInOrder(
-  entries: readonly LedgerEntry[],
+  entries: LedgerRows,
   partitionOf: Int32Array,
   counts: Int32Array,
   partitions: ReadonlyArray<{ accountId: string; currency: string }>,
@@ -318,11 +319,10 @@ export function ledgerSidesInOrder(
     if (!ok[p]) continue;
     const i = filled[p]!;
     filled[p] = i + 1;
-    const entry = entries[e]!;
     const { accountId, currency } = partitions[p]!;
     const column = ids[p]!;
-    const id = entry.entryId;
-    if (typeof id !== 'string' || id === '' || (i > 0 && !(column[i - 1]! < id)) || entry.accountId !== accountId || entry.currency !== currency) {
+    const id = entries.entryId(e);
+    if (typeof id !== 'string' || id === '' || (i > 0 && !(column[i - 1]! < id)) || entries.accountId(e) !== accountId || entries.currency(e) !== currency) {
       ok[p] = 0;
       continue;
     }
@@ -330,10 +330,10 @@ export function ledgerSidesInOrder(
       let exponent = exponents[p]!;
       if (exponent < 0) exponents[p] = exponent = exponentOf(currency, LEDGER, id);
       column[i] = id;
-      amts[p]![i] = amountOf(entry.amount, currency, exponent, LEDGER, id);
-      books[p]![i] = requireDay(entry.bookingDate, LEDGER, id, false);
-      vals[p]![i] = requireDay(entry.valueDate, LEDGER, id, true);
-      refs[p]![i] = normaliseReference(entry.reference, ignored);
+      amts[p]![i] = amountOf(entries.amount(e), currency, exponent, LEDGER, id);
+      books[p]![i] = requireDay(entries.bookingDate(e), LEDGER, id, false);
+      vals[p]![i] = requireDay(entries.valueDate(e), LEDGER, id, true);
+      refs[p]![i] = normaliseReference(entries.reference(e), ignored);
     } catch {
       ok[p] = 0;
     }

@@ -23,7 +23,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
-import type { LedgerEntry, MatchResult, StatementLine } from '../types';
+import type { MatchResult, StatementLine } from '../types';
+import type { LedgerRows } from '../ledger-rows';
 import { writeChunksAsync } from './chunk-file';
 import { CsvBytes, csvTable, textCell } from './csv-writer';
 import { exceptionsCsvBytes, type Lookups, matchesCsvBytes, mayHoldPan, type RunSummary } from './results';
@@ -116,7 +117,7 @@ export interface RunForAnalytics {
   statementLines: readonly StatementLine[];
   /** statementLineId → file name. */
   fileOf(statementLineId: string): string;
-  ledgerEntries: readonly LedgerEntry[];
+  ledgerEntries: LedgerRows;
   result: MatchResult;
   lookups: Lookups;
   /** Directory the run's Parquet files are written to. */
@@ -249,26 +250,26 @@ function* statementLineBytes(run: Pick<RunForAnalytics, 'statementLines' | 'file
 }
 
 /** The ledger_entries load file as ~1 MB pieces of bytes (the same text as the table's csvTable renders; cell by cell, as statementLineBytes). */
-function* ledgerEntryBytes(entries: readonly LedgerEntry[], d: Decoding): Generator<Uint8Array> {
+function* ledgerEntryBytes(entries: LedgerRows, d: Decoding): Generator<Uint8Array> {
   const out = new CsvBytes();
   const n = d.needed;
   out.raw(LEDGER_ENTRIES_HEADER);
-  for (const e of entries) {
-    if (out.guarded(e.entryId, idCell)) n[0] = true;
+  for (let e = 0; e < entries.length; e += 1) {
+    if (out.guarded(entries.entryId(e), idCell)) n[0] = true;
     out.char(COMMA);
-    if (out.guarded(e.accountId, idCell)) n[1] = true;
+    if (out.guarded(entries.accountId(e), idCell)) n[1] = true;
     out.char(COMMA);
-    if (out.text(e.currency)) n[2] = true;
+    if (out.text(entries.currency(e))) n[2] = true;
     out.char(COMMA);
-    if (out.text(e.amount)) n[3] = true;
+    if (out.text(entries.amount(e))) n[3] = true;
     out.char(COMMA);
-    if (out.text(e.bookingDate)) n[4] = true;
+    if (out.text(entries.bookingDate(e))) n[4] = true;
     out.char(COMMA);
-    if (out.text(e.valueDate)) n[5] = true;
+    if (out.text(entries.valueDate(e))) n[5] = true;
     out.char(COMMA);
-    if (out.guarded(e.reference, idCell)) n[6] = true;
+    if (out.guarded(entries.reference(e), idCell)) n[6] = true;
     out.char(COMMA);
-    if (out.guarded(e.description, textOnlyCell)) n[7] = true;
+    if (out.guarded(entries.description(e), textOnlyCell)) n[7] = true;
     out.char(NEWLINE);
     if (out.full) yield out.take();
   }

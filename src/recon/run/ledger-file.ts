@@ -22,11 +22,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { CURRENCY_EXPONENTS, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
 import { containsPan, redactPans } from '../../domain/pan';
 import type { LedgerEntry } from '../types';
+import { LEDGER_FIELDS, ledgerRowsOf, type LedgerField, type LedgerRows } from '../ledger-rows';
 import { BadInputError, type BadInputKind } from './errors';
 import { csvRecords, CsvSyntaxError } from './csv';
 
-export const LEDGER_FIELDS = ['entryId', 'accountId', 'currency', 'amount', 'bookingDate', 'valueDate', 'reference', 'description'] as const;
-type LedgerField = (typeof LEDGER_FIELDS)[number];
+export { LEDGER_FIELDS } from '../ledger-rows';
 
 export interface LedgerSide {
   kind: 'file' | 'state';
@@ -37,7 +37,7 @@ export interface LedgerSide {
   /** "is not in the ledger <file>" / "is not in reference data". */
   unknownAccountFault(accountId: string): string;
   /** The entries to reconcile against statements of `statementAccounts`, in a stable order. */
-  entries(statementAccounts: ReadonlySet<string>): LedgerEntry[];
+  entries(statementAccounts: ReadonlySet<string>): LedgerRows;
   /** SHA-256 of the ledger input in scope (part of the run id). */
   digest(statementAccounts: ReadonlySet<string>): string;
 }
@@ -641,21 +641,29 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
 }
 
 /** A ledger file as the ledger side: it defines its own accounts. */
-export async function ledgerFileSide(path: string): Promise<LedgerSide & { file: LedgerFile }> {
+export async function ledgerFileSide(path: string): Promise<LedgerSide> {
   return ledgerFileSideOf(path, await readLedgerFile(path));
 }
 
+/** A ledger file whose entries are rows (read on a helper thread, REC-PERF-1: ledger-file-transfer.ts). */
+export type LedgerFileRows = Omit<LedgerFile, 'entries'> & { rows: LedgerRows };
+
 /** A ledger file already read (here, or on a helper thread: REC-PERF-1) as the ledger side named `path`. */
-export function ledgerFileSideOf(path: string, file: LedgerFile): LedgerSide & { file: LedgerFile } {
-  const accounts = new Set(file.entries.map((entry) => entry.accountId));
+export function ledgerFileSideOf(path: string, file: LedgerFile | LedgerFileRows): LedgerSide {
+  const rows = 'rows' in file ? file.rows : ledgerRowsOf(file.entries);
+  const accounts = new Set<string>();
+  let last: string | undefined;
+  for (let row = 0; row < rows.length; row += 1) {
+    const accountId = rows.accountId(row);
+    if (accountId !== last) accounts.add((last = accountId));
+  }
   return {
     kind: 'file',
     source: path,
-    file,
     knows: (accountId) => accounts.has(accountId),
     unknownAccountFault: (accountId) => `account ${accountId} is not in the ledger ${path}`,
     // In scope: the accounts the run's statements cover (other accounts wait for their own statements).
-    entries: (statementAccounts) => file.entries.filter((entry) => statementAccounts.has(entry.accountId)),
+    entries: (statementAccounts) => rows.filter((all, row) => statementAccounts.has(all.accountId(row))),
     digest: (statementAccounts) => `${file.contentHash}:${[...statementAccounts].sort().join(',')}`,
   };
 }

@@ -6,6 +6,7 @@
 import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import type { ExcludedLine, ExclusionReason } from './bookable';
+import type { LedgerRows } from '../ledger-rows';
 import { CsvBytes, csvTable, textCell } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
@@ -495,12 +496,16 @@ export function cliSummary(summary: RunSummary, elapsedMs: number, out: string) 
 }
 
 /** The default as-of date: the latest statement booking/value date (deterministic), else the ledger's, else today. */
-export function defaultAsOf(lines: readonly StatementLine[], entries: readonly LedgerEntry[], now: Date): string {
+export function defaultAsOf(lines: readonly StatementLine[], entries: LedgerRows, now: Date): string {
   let latest = '';
   for (const line of lines) {
     if (line.bookingDate && line.bookingDate > latest) latest = line.bookingDate;
     if (line.valueDate && line.valueDate > latest) latest = line.valueDate;
   }
-  if (!latest) for (const entry of entries) if (entry.bookingDate > latest) latest = entry.bookingDate;
+  if (!latest)
+    for (let row = 0; row < entries.length; row += 1) {
+      const bookingDate = entries.bookingDate(row);
+      if (bookingDate > latest) latest = bookingDate;
+    }
   return latest || now.toISOString().slice(0, 10);
 }

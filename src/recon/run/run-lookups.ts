@@ -7,7 +7,9 @@
  *   `<hash 12>:<statement>:<line>`): the lines of one prefix sit together in the run's line list,
  *   numbered in order, so the id names its place. The line found there is checked against the id.
  * - A ledger entry is looked up for an unmatched ledger item (the results and the cases report
- *   those): the index holds the entries of the ids it is told to expect.
+ *   those). Entries in strictly ascending id order (as ledger exports list them, and as the ledger
+ *   file reader checks) are found by binary search, with no index at all; otherwise the index
+ *   holds the entries of the ids it is told to expect.
  *
  * Any id these miss (another id shape, lines out of order, an entry not expected) is answered by a
  * full index of that side, built once on the first miss: the answers are always those of a full
@@ -15,6 +17,7 @@
  * duplicate; given one anyway, a lookup answers one of the lines holding the id.
  */
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
+import type { LedgerRows } from '../ledger-rows';
 
 export interface RunLookups {
   statementLine(statementLineId: string): StatementLine | undefined;
@@ -37,7 +40,7 @@ function lineNumber(id: string, from: number): number {
  * Lookups over `lines` (in the run's order) and `entries`; `expectedEntryIds` are the ledger ids the
  * sinks will ask for (the unmatched ledger items).
  */
-export function runLookups(lines: readonly StatementLine[], entries: readonly LedgerEntry[], expectedEntryIds: Iterable<string>): RunLookups {
+export function runLookups(lines: readonly StatementLine[], entries: LedgerRows, expectedEntryIds: Iterable<string>): RunLookups {
   // Runs of lines sharing an id prefix: the prefix → where its run starts and the first line's number.
   const runs = new Map<string, { start: number; first: number }>();
   let prefix = '';
@@ -63,8 +66,31 @@ export function runLookups(lines: readonly StatementLine[], entries: readonly Le
     return allLines.get(id);
   };
 
+  // Entries in strictly ascending id order: looked up by binary search (decided at the first lookup).
+  let ascending: boolean | undefined;
+  const isAscending = (): boolean => {
+    let previous = entries.length > 0 ? entries.entryId(0) : '';
+    for (let row = 1; row < entries.length; row += 1) {
+      const entryId = entries.entryId(row);
+      if (!(previous < entryId)) return false;
+      previous = entryId;
+    }
+    return true;
+  };
+  const rowOf = (id: string): number => {
+    let low = 0;
+    let high = entries.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const at = entries.entryId(middle);
+      if (at === id) return middle;
+      if (at < id) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  };
   let expected: Map<string, LedgerEntry> | undefined;
-  let allEntries: Map<string, LedgerEntry> | undefined;
+  let allEntries: Map<string, number> | undefined;
   const wanted = new Set(expectedEntryIds);
   return {
     statementLine(id) {
@@ -80,18 +106,28 @@ export function runLookups(lines: readonly StatementLine[], entries: readonly Le
       return lineByFullIndex(id);
     },
     ledgerEntry(id) {
+      ascending ??= isAscending();
+      if (ascending) {
+        const row = rowOf(id);
+        return row < 0 ? undefined : entries.entry(row);
+      }
       if (!expected) {
         expected = new Map();
         // The last entry of an id wins, as in a full index.
-        if (wanted.size > 0) for (const entry of entries) if (wanted.has(entry.entryId)) expected.set(entry.entryId, entry);
+        if (wanted.size > 0)
+          for (let row = 0; row < entries.length; row += 1) {
+            const entryId = entries.entryId(row);
+            if (wanted.has(entryId)) expected.set(entryId, entries.entry(row));
+          }
       }
       const found = expected.get(id);
       if (found !== undefined) return found;
       if (!allEntries) {
         allEntries = new Map();
-        for (const entry of entries) allEntries.set(entry.entryId, entry);
+        for (let row = 0; row < entries.length; row += 1) allEntries.set(entries.entryId(row), row);
       }
-      return allEntries.get(id);
+      const row = allEntries.get(id);
+      return row === undefined ? undefined : entries.entry(row);
     },
   };
 }

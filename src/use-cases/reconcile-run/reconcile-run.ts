@@ -28,7 +28,8 @@ import { createHash } from 'node:crypto';
 import { containsPan, PAN_REDACTION, redactPans } from '../../domain/pan';
 import { matchAllInLineOrder } from '../../recon/matching/partition';
 import type { RuleSet } from '../../recon/matching/rules';
-import type { LedgerEntry, MatchResult, ParsedStatement, ParsedStatementFile, StatementLine } from '../../recon/types';
+import type { MatchResult, ParsedStatement, ParsedStatementFile, StatementLine } from '../../recon/types';
+import type { LedgerRows } from '../../recon/ledger-rows';
 import { BadInputError } from '../../recon/run/errors';
 import { countExcluded, exclusionOf, type ExcludedLine } from '../../recon/run/bookable';
 import { canonicalAccount } from '../../recon/run/account-registry';
@@ -255,7 +256,7 @@ export interface RunScope {
   bookable: StatementLine[];
   excluded: ExcludedLine[];
   statementAccounts: Set<string>;
-  ledgerEntries: LedgerEntry[];
+  ledgerEntries: LedgerRows;
   alreadyReconciled: number;
   ledgerDigest: string;
   asOf: string;
@@ -315,7 +316,7 @@ export async function scope<Ref>(
         .map(([reason, n]) => `${reason} ${n}`)
         .join(', ')})`,
     );
-  let ledgerEntries: LedgerEntry[];
+  let ledgerEntries: LedgerRows;
   let ledgerDigest: string;
   try {
     ledgerEntries = await ports.ledger.entries(statementAccounts);
@@ -327,9 +328,12 @@ export async function scope<Ref>(
   const loaded = ledgerEntries.length;
   const ledgerAccounts = new Set<string>();
   let lastAccount: unknown = NO_ACCOUNT;
-  for (const entry of ledgerEntries) if (entry.accountId !== lastAccount) ledgerAccounts.add((lastAccount = entry.accountId));
+  for (let row = 0; row < loaded; row += 1) {
+    const accountId = ledgerEntries.accountId(row);
+    if (accountId !== lastAccount) ledgerAccounts.add((lastAccount = accountId));
+  }
   const reconciled = await ports.registry.reconciledLedgerKeys(ledgerAccounts);
-  if (reconciled.size > 0) ledgerEntries = ledgerEntries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`));
+  if (reconciled.size > 0) ledgerEntries = ledgerEntries.filter((rows, row) => !reconciled.has(`${rows.accountId(row)}\u0000${rows.entryId(row)}`));
   const asOf = options.asOf ?? defaultAsOf(statementLines, ledgerEntries, options.now);
   return {
     statementLines,

@@ -46,6 +46,7 @@ import { matchPartition } from '../../matching/engine';
 import { defaultRuleSet, validateRuleSet, type RuleSet } from '../../matching/rules';
 import { parseEncoding, type StatementEncoding } from '../../parsers/encoding';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../types';
+import { ledgerRowsOf } from '../../ledger-rows';
 import type { ImportOutcome } from '../../workbench/import-cases';
 import type { WorkbenchStore } from '../../workbench/ports';
 import { parseAccountRegistry } from '../account-registry';
@@ -309,7 +310,9 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     if (error instanceof ReconcileConfigError) throw new ReconConfigurationError(error.message);
     throw error;
   }
-  const { statementLines: lines, ledgerEntries: entries, asOf, bookable, excluded } = runScope;
+  const { statementLines: lines, asOf, bookable, excluded } = runScope;
+  // A Lambda's ledger is a few thousand entries, as objects (the partitions travel as JSON).
+  const entries = runScope.ledgerEntries.toArray();
 
   // Chunks of account/currency partitions: the Distributed Map's items. REC-1: pending and
   // foreign-currency lines are reported in the manifest, never matched (as locally).
@@ -349,7 +352,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
 
   // Last: claim the content hash, then each new statement's identity (conditional puts: a
   // concurrent run of the same content, or of the same statements in other bytes, that claimed first wins).
-  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, runLookups([], [], [])));
+  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, runLookups([], ledgerRowsOf([]), [])));
   try {
     await registry.commit();
   } catch (error) {
@@ -448,7 +451,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   rulesFromConfig(event.config); // a bad configuration fails before anything is written
   const { manifest, lines, entries, result } = await collectRun(ctx, event.analyticsBucket, runId);
   const presented = canonicalResult(result);
-  const lookups = runLookups(lines, entries, unmatchedLedgerIds(presented));
+  const lookups = runLookups(lines, ledgerRowsOf(entries), unmatchedLedgerIds(presented));
   const counts = countResult(presented);
   // A manifest an older normalise wrote has no summary: the run fails (its claim released), the file can be uploaded again.
   if (!manifest.summary)
@@ -466,7 +469,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     summary,
     result: presented,
     statementLines: lines,
-    ledgerEntries: entries,
+    ledgerEntries: ledgerRowsOf(entries),
     fileOf: () => file,
     statementLine: lookups.statementLine,
     ledgerEntry: lookups.ledgerEntry,

@@ -16,6 +16,7 @@ import { PostgresDataApi } from '../../rehearsal/redshift/data-api';
 import { LoadError, runLoadSql } from '../../rehearsal/redshift/load';
 import { CURRENCY_EXPONENTS, toMinorUnits } from '../../src/domain/money';
 import { LOAD_TABLES, redshiftLoadSql } from '../../src/recon/run/aws/redshift-load';
+import { ledgerRowsOf } from '../../src/recon/ledger-rows';
 import { decodeCsvText, neutraliseText } from '../../src/recon/run/csv-writer';
 import { exceptionRows, matchRows } from '../../src/recon/run/results';
 import { runLookups } from '../../src/recon/run/run-lookups';
@@ -67,7 +68,7 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
 
   it('loads every row of the run, each cell as the CSV writer wrote it (quotes, commas, line breaks, formulas, UTF-8)', async () => {
     const outcome = await runLoadSql(url, first.summarised.loadSql, first.readObject);
-    const lookups = runLookups(first.lines, first.entries, []);
+    const lookups = runLookups(first.lines, ledgerRowsOf(first.entries), []);
     const matchCells = [...matchRows(first.result, lookups)];
     const exceptionCells = [...exceptionRows(first.result, lookups)];
     expect(outcome.copied.map((c) => [c.table, c.rows])).toEqual([

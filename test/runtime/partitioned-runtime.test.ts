@@ -48,7 +48,7 @@ describe('partitioned post (one worker per card partition)', () => {
     const state = split;
     const settlement = referenceData().settlementAccounts.find((account) => account.accountId === 'SETTLE-GBP-001')!;
     const side = stateLedgerSide(state, referenceData());
-    const entries = side.entries(new Set([settlement.iban]));
+    const entries = side.entries(new Set([settlement.iban])).toArray();
     let legs = 0;
     const perPartition: number[] = [];
     for (const dir of partitionDirs(state)) {

@@ -20,6 +20,7 @@ import Database from 'better-sqlite3';
 import { CASE_BATCH, workbenchCaseSink } from '../../../src/adapters/embedded/recon-cases';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import type { RecordedRun } from '../../../src/ports/reconciliation';
+import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import type { RunSummary } from '../../../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem } from '../../../src/recon/types';
 import { importRunResult } from '../../../src/recon/workbench/import-cases';
@@ -91,7 +92,7 @@ function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) =>
     summary: { runId, asOf: '2025-07-01', balanceChecks: [] } as unknown as RunSummary,
     result: { matches, unmatched },
     statementLines,
-    ledgerEntries,
+    ledgerEntries: ledgerRowsOf(ledgerEntries),
     fileOf: () => 'statement.sta',
     statementLine: (id) => ((lookups += 1), lines.get(id)),
     ledgerEntry: (id) => ((lookups += 1), entries.get(id)),
@@ -103,7 +104,7 @@ function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) =>
 /** The plain path: maps of the run's lines and entries, the accounts of every line. */
 async function plainImport(out: string, run: RecordedRun): Promise<void> {
   const lines = new Map(run.statementLines.map((line) => [line.statementLineId, line]));
-  const entries = new Map(run.ledgerEntries.map((entry) => [entry.entryId, entry]));
+  const entries = new Map(run.ledgerEntries.toArray().map((entry) => [entry.entryId, entry]));
   const db = openWorkbenchDatabase(out);
   try {
     await importRunResult(new SqliteWorkbenchStore(db), {

@@ -10,6 +10,8 @@ import { deterministicId, deterministicIdOfSeed } from '../../../src/domain/even
 import { defaultRuleSet, generateLabelledSet } from '../../../src/recon/matching';
 import { matchIdFor, matchPartition } from '../../../src/recon/matching/engine';
 import { matchAll, matchAllInLineOrder, partitionInputs } from '../../../src/recon/matching/partition';
+import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { columnLedgerRows, ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import { canonicalResult } from '../../../src/recon/run/results';
 import { match } from '../../../src/use-cases/reconcile-run/reconcile-run';
 import type { LedgerEntry, StatementLine } from '../../../src/recon/types';
@@ -58,8 +60,12 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
     const oracle = oracleMatchAll(set.statementLines, set.ledgerEntries, RULES, set.asOf);
     const expected = canonicalResult(oracle);
     const canonicalLines = [...set.statementLines].sort((a, b) => (a.statementLineId < b.statementLineId ? -1 : 1));
+    // The entries as a ledger file's columns from its helper thread (REC-PERF-1) are matched as the objects are.
+    const { message } = encodeLedgerFile({ path: 'ledger.csv', format: 'csv', contentHash: 'h', entries: set.ledgerEntries });
+    const columns = columnLedgerRows(message.rows, message.columns);
     for (const lines of [set.statementLines, shuffled(set.statementLines, seed), canonicalLines]) {
       const inLineOrder = matchAllInLineOrder(lines, set.ledgerEntries, RULES, set.asOf);
+      expect(matchAllInLineOrder(lines, columns, RULES, set.asOf)).toEqual(inLineOrder);
       // The same matches (in the lines' order) and the same unmatched items in the same order.
       expect(inLineOrder.unmatched).toEqual(oracle.unmatched);
       expect([...inLineOrder.matches].sort((a, b) => (a.statementLineIds[0]! < b.statementLineIds[0]! ? -1 : 1))).toEqual(oracle.matches);
@@ -67,7 +73,8 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
       const places = inLineOrder.matches.map((m) => place.get(m.statementLineIds[0]!)!);
       expect(places).toEqual([...places].sort((a, b) => a - b));
       expect(canonicalResult(inLineOrder)).toEqual(expected);
-      expect(match({ bookable: lines, ledgerEntries: set.ledgerEntries, asOf: set.asOf }, RULES)).toEqual(expected);
+      expect(match({ bookable: lines, ledgerEntries: ledgerRowsOf(set.ledgerEntries), asOf: set.asOf }, RULES)).toEqual(expected);
+      expect(match({ bookable: lines, ledgerEntries: columns, asOf: set.asOf }, RULES)).toEqual(expected);
     }
   });
 

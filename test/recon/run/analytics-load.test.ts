@@ -6,6 +6,8 @@
  * amounts exact. A failing load leaves no rows and no load files behind.
  */
 import { runLookups } from '../../../src/recon/run/run-lookups';
+import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
 import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,7 +131,13 @@ describe('the analytics store bulk load', () => {
           })),
         ];
         const result: MatchResult = { matches, unmatched };
-        const lookups = runLookups(lines, entries, []);
+        // Every other run holds its entries as a ledger file's columns from its helper thread (REC-PERF-1): loaded the same.
+        let rows: LedgerRows = ledgerRowsOf(entries);
+        if (runs % 2 === 0) {
+          const { message } = encodeLedgerFile({ path: 'ledger.csv', format: 'csv', contentHash: 'h', entries }, { pieceChars: 16 });
+          rows = columnLedgerRows(message.rows, message.columns);
+        }
+        const lookups = runLookups(lines, rows, []);
         const parquetDir = join(out, 'staging', 'parquet');
         const load = await loadRun(
           out,
@@ -139,7 +147,7 @@ describe('the analytics store bulk load', () => {
             summary: summaryOf(runId, lines.length, entries.length),
             statementLines: lines,
             fileOf: (lineId) => specs[Number(lineId.split(':')[2])]!.file,
-            ledgerEntries: entries,
+            ledgerEntries: rows,
             result,
             lookups,
             parquetDir,
@@ -244,9 +252,9 @@ describe('the analytics store bulk load', () => {
             summary: summaryOf('run-bad', 2, 0),
             statementLines: lines,
             fileOf: () => 'f',
-            ledgerEntries: [],
+            ledgerEntries: ledgerRowsOf([]),
             result: { matches: [], unmatched: [] },
-            lookups: runLookups(lines, [], []),
+            lookups: runLookups(lines, ledgerRowsOf([]), []),
             parquetDir,
           },
           { runIds: new Set(), runDir: () => undefined },
@@ -281,9 +289,9 @@ describe('the analytics store bulk load', () => {
         summary: summaryOf(runId, 0, count),
         statementLines: [],
         fileOf: () => 'none',
-        ledgerEntries: entries,
+        ledgerEntries: ledgerRowsOf(entries),
         result,
-        lookups: runLookups([], entries, []),
+        lookups: runLookups([], ledgerRowsOf(entries), []),
         parquetDir,
       },
       { runIds: new Set(), runDir: (id) => (id === runId ? join(out, 'staging') : undefined) },

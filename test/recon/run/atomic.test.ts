@@ -15,6 +15,7 @@ import { loadRun } from './support/load-run';
 import { bundleEntry } from '../../../scripts/bundle-cli';
 import { queryStore } from '../../support/analytics-store';
 import { runLookups } from '../../../src/recon/run/run-lookups';
+import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import { reconcile, type ReconcileOptions } from '../../../src/recon/run/reconcile';
 import { RunRegistry } from '../../../src/recon/run/registry';
 import { tempDir } from '../../support/runtime';
@@ -168,9 +169,9 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
         summary: first.summary,
         statementLines: [],
         fileOf: () => '',
-        ledgerEntries: [],
+        ledgerEntries: ledgerRowsOf([]),
         result: { matches: [], unmatched: [] },
-        lookups: runLookups([], [], []),
+        lookups: runLookups([], ledgerRowsOf([]), []),
         parquetDir: join(root, 'orphan-run', 'parquet'),
       },
       { runIds: new Set([first.summary.runId]), runDir: (runId) => (runId === 'run-orphan' ? join(root, 'orphan-run') : join(out, 'runs', runId)) },

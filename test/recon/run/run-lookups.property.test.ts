@@ -3,10 +3,15 @@
  * of an id winning) would, whatever the ids look like and however the lines are ordered: the
  * parsers' `<hash>:<statement>:<line>` ids in order, shuffled, with gaps, with a prefix split in
  * two runs, other id shapes, duplicates; and ledger entries asked for whether expected or not.
+ * Entries in strictly ascending id order (found by binary search) answer as the same entries in
+ * any other order do, held as objects or as a ledger file's columns from its helper thread.
  */
 import fc from 'fast-check';
+import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
 import { runLookups, unmatchedLedgerIds } from '../../../src/recon/run/run-lookups';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';
+import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 
 const line = (statementLineId: string, n: number): StatementLine =>
   ({ statementLineId, format: 'mt940', statementId: 's', accountId: `A${n % 3}`, currency: 'EUR', amount: `${n}.00`, bookingDate: null, valueDate: null, position: {} }) as StatementLine;
@@ -43,7 +48,7 @@ describe('runLookups', () => {
         const lines = ids.map(line);
         const full = new Map<string, StatementLine>();
         for (const l of lines) full.set(l.statementLineId, l);
-        const lookups = runLookups(lines, [], []);
+        const lookups = runLookups(lines, ledgerRowsOf([]), []);
         for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
           expect(lookups.statementLine(id)).toBe(full.get(id));
         }
@@ -62,7 +67,7 @@ describe('runLookups', () => {
           const entries = entryIds.map(entry);
           const full = new Map<string, LedgerEntry>();
           for (const e of entries) full.set(e.entryId, e);
-          const lookups = runLookups([], entries, expected);
+          const lookups = runLookups([], ledgerRowsOf(entries), expected);
           const probes = ['e1', 'e2', 'e3', 'E-0001', '', 'x:1', 'e10', 'nope'];
           // Ask in either order: expected ids first, or an unexpected id first (which builds the full index).
           for (const id of expectedFirst ? probes : [...probes].reverse()) expect(lookups.ledgerEntry(id)).toBe(full.get(id));
@@ -72,11 +77,67 @@ describe('runLookups', () => {
     );
   });
 
+  it('property: entries in strictly ascending id order and the same entries shuffled, as objects and as columns, answer every id alike', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'B', '0', '9', '-', ':', ' ', '\u0000', 'é', '€', '\ud835\udfd8', '\uffff'), maxLength: 6 });
+    const full = (entryId: string, n: number): LedgerEntry => ({
+      entryId,
+      accountId: `A${n % 3}`,
+      currency: n % 2 === 0 ? 'EUR' : 'GBP',
+      amount: `${n}.00`,
+      bookingDate: '2025-01-01',
+      valueDate: `2025-01-${String(1 + (n % 28)).padStart(2, '0')}`,
+      reference: `R${n}`,
+      description: n % 4 === 0 ? '' : `entry ${n}`,
+    });
+    const columnsOf = (entries: LedgerEntry[], pieceChars: number | undefined): LedgerRows => {
+      const { message } = encodeLedgerFile({ path: 'ledger.csv', format: 'csv', contentHash: 'h', entries }, { pieceChars });
+      return columnLedgerRows(message.rows, message.columns);
+    };
+    const ascending = (entries: readonly LedgerEntry[]): boolean => entries.every((e, i) => i === 0 || entries[i - 1]!.entryId < e.entryId);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(text, { minLength: 1, maxLength: 30 }),
+        fc.array(fc.nat(), { minLength: 30, maxLength: 30 }),
+        fc.array(text, { maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
+        fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+        (ids, noise, absentProbes, expectedFlags, pieceChars) => {
+          const sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(full);
+          expect(ascending(sorted)).toBe(true);
+          const shuffled = [...sorted];
+          for (let i = shuffled.length - 1; i > 0; i -= 1) {
+            const j = noise[i]! % (i + 1);
+            [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+          }
+          // Not ascending: a shuffle that left the order as it was is turned by one.
+          if (shuffled.length > 1 && ascending(shuffled)) shuffled.push(shuffled.shift()!);
+          if (shuffled.length > 1) expect(ascending(shuffled)).toBe(false);
+          const byId = new Map(sorted.map((e) => [e.entryId, e]));
+          const absent = [...absentProbes, '', '\u0000', '\uffff\uffff\uffff\uffff\uffff\uffff\uffff', ...ids.map((id) => `${id}\u0000`), ...ids.map((id) => id.slice(0, -1))].filter(
+            (id) => !byId.has(id),
+          );
+          const expected = ids.filter((_, i) => expectedFlags[i]);
+          for (const [name, rows] of [
+            ['ascending objects', ledgerRowsOf(sorted)],
+            ['shuffled objects', ledgerRowsOf(shuffled)],
+            ['ascending columns', columnsOf(sorted, pieceChars)],
+            ['shuffled columns', columnsOf(shuffled, pieceChars)],
+          ] as const) {
+            const lookups = runLookups([], rows, expected);
+            for (const id of [...ids].reverse()) expect({ name, id, found: lookups.ledgerEntry(id) }).toStrictEqual({ name, id, found: byId.get(id) });
+            for (const id of absent) expect({ name, id, found: lookups.ledgerEntry(id) }).toStrictEqual({ name, id, found: undefined });
+          }
+        },
+      ),
+      { numRuns: fuzzRuns(200), seed: fuzzSeed(20261207) },
+    );
+  });
+
   it('property: with an id given twice (which the matcher refuses), the answer is a line of that id', () => {
     fc.assert(
       fc.property(lineIdLists, (ids) => {
         const lines = ids.map(line);
-        const lookups = runLookups(lines, [], []);
+        const lookups = runLookups(lines, ledgerRowsOf([]), []);
         for (const id of ids) expect(lookups.statementLine(id)?.statementLineId).toBe(id);
       }),
       { numRuns: 500 },
@@ -93,7 +154,7 @@ describe('runLookups', () => {
         return Reflect.get(target, key, receiver);
       },
     });
-    const lookups = runLookups(recorded, [], []);
+    const lookups = runLookups(recorded, ledgerRowsOf([]), []);
     seen.length = 0;
     for (const l of lines.slice(0, 500)) expect(lookups.statementLine(l.statementLineId)).toBe(l);
     expect(seen.length).toBe(500);

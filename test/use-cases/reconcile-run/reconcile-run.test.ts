@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import type { LedgerSource, Quarantine, RecordedRun, ResultSink, RunRecord, RunRegistry, StatementSource } from '../../../src/ports/reconciliation';
 import { defaultRuleSet } from '../../../src/recon/matching/rules';
+import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import type { LedgerEntry, ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { reconcileRun, RejectedInputError } from '../../../src/use-cases/reconcile-run/reconcile-run';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
@@ -53,7 +54,7 @@ function ports(files: Map<string, ParsedStatementFile>, entries: LedgerEntry[], 
     knows: async (account) => account === ACCOUNT,
     unknownAccountFault: (account) => `account ${account} is not in the ledger`,
     unknownAccountScope: () => 'the ledger memory',
-    entries: async (accounts) => entries.filter((entry) => accounts.has(entry.accountId)),
+    entries: async (accounts) => ledgerRowsOf(entries.filter((entry) => accounts.has(entry.accountId))),
     digest: async () => 'memory',
   };
   const registry: RunRegistry = {

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import type { LedgerSource } from '../../../src/ports/reconciliation';
+import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import { splitBookable } from '../../support/bookable-split';
 import type { LedgerEntry, ParsedStatement, ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { scope, type AdmittedInput } from '../../../src/use-cases/reconcile-run/reconcile-run';
@@ -69,7 +70,7 @@ describe('scope (REC-1, REC-PERF-1)', () => {
             source: 'ledger.csv',
             entries: async (accounts: ReadonlySet<string>) => {
               askedLedger = [...accounts];
-              return entries;
+              return ledgerRowsOf(entries);
             },
             digest: async () => 'digest',
           } as unknown as LedgerSource;
@@ -91,7 +92,7 @@ describe('scope (REC-1, REC-PERF-1)', () => {
           expect(askedLedger).toEqual([...new Set(lines.map((line) => line.accountId))]);
           expect(askedRegistry).toEqual([...new Set(entries.map((entry) => entry.accountId))]);
           const reconciled = new Set(committed.map((k) => `${ACCOUNTS[k % 3]}\u0000LE${k}`));
-          expect(result.ledgerEntries).toEqual(reconciled.size > 0 ? entries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`)) : entries);
+          expect(result.ledgerEntries.toArray()).toEqual(reconciled.size > 0 ? entries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`)) : entries);
           expect(result.alreadyReconciled).toBe(entries.length - result.ledgerEntries.length);
           for (const line of lines) {
             const input = inputs.find((candidate) => candidate.parsed?.statements.some((statement) => statement.lines.includes(line)))!;
@@ -115,7 +116,7 @@ describe('scope (REC-1, REC-PERF-1)', () => {
         const inputs: AdmittedInput<string>[] = [
           { ref: 'f', name: 'f.sta', contentHash: `0a1b2c3d4e5f${'0'.repeat(52)}`, parsed: { statements: [{ currency: 'EUR', lines }] } as unknown as ParsedStatementFile },
         ];
-        const ledger = { source: 'ledger.csv', entries: async () => [], digest: async () => 'digest' } as unknown as LedgerSource;
+        const ledger = { source: 'ledger.csv', entries: async () => ledgerRowsOf([]), digest: async () => 'digest' } as unknown as LedgerSource;
         const said: string[] = [];
         const result = await scope({ ledger, registry: { reconciledLedgerKeys: async () => new Set<string>() }, progress: (m) => said.push(m) }, inputs, { asOf, now: new Date(0) });
         const later = asOf === undefined ? [] : bookingDates.filter((day): day is string => day !== null && day > asOf);

@@ -155,12 +155,34 @@ export interface StagedResults {
   close(): Promise<void>;
 }
 
+/** What a run's results hold of its inputs, known before it matches: its id, statement lines and ledger entries in scope. */
+export interface RunInputs {
+  runId: string;
+  statementLines: readonly StatementLine[];
+  ledgerEntries: LedgerRows;
+  /** The statement file (shown name) that held a line. */
+  fileOf(statementLineId: string): string;
+}
+
+/** A sink's head start on a run's results (ResultSink.begin): taken by stage() for the same run, or undone by abort(). */
+export interface BegunResults {
+  /** Undoes what begin() started (the run stopped before stage()); nothing is left. */
+  abort(): Promise<void>;
+}
+
 export interface ResultSink {
   /** Where results go (a directory, a bucket prefix), for the audit. */
   location: string;
   /** Removes what runs the registry does not hold left behind (an interrupted run: REC-OUT-3); null: no registry yet, nothing removed. */
   align(committedRunIds: readonly string[] | null): Promise<void>;
-  /** Writes a run's files + analytics, not yet visible. */
+  /**
+   * REC-PERF-1: starts staging what the results hold of the run's inputs (its statement lines and
+   * ledger entries) before the run matches, so that the work that follows (an analytics copy) runs
+   * beside the matching. Resolves once the caller's part is done. stage() of the same run takes
+   * it; a run that stops before stage() calls abort(). Nothing begun is visible.
+   */
+  begin?(run: RunInputs): Promise<BegunResults>;
+  /** Writes a run's files + analytics, not yet visible (with what begin() started for this run, if anything). */
   stage(run: RecordedRun): Promise<StagedResults>;
   /** Nothing new was reconciled: keep the current results; the current run id, if any. */
   keepCurrent(): Promise<string | null>;

@@ -7,9 +7,19 @@
  */
 import { basename, join } from 'node:path';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import type { ResultSink, RunRegistry as RunRegistryPort, StagedResults } from '../../ports/reconciliation';
-import { analyticsLoad, DUCKDB_FILE, runParquetWriter, syncAnalyticsStore, WRITE_ORDER, type AnalyticsLoad, type CommittedRuns, type StoreSync } from '../../recon/run/analytics-store';
-import { pruneUncommittedRuns, stageRun, type StagingHooks } from '../../recon/run/output-dir';
+import type { BegunResults, ResultSink, RunRegistry as RunRegistryPort, StagedResults } from '../../ports/reconciliation';
+import {
+  analyticsLoad,
+  DUCKDB_FILE,
+  runParquetWriter,
+  syncAnalyticsStore,
+  WRITE_ORDER,
+  type AnalyticsLoad,
+  type CommittedRuns,
+  type RunParquetWriter,
+  type StoreSync,
+} from '../../recon/run/analytics-store';
+import { pruneUncommittedRuns, stageRun, type Staging, type StagingHooks } from '../../recon/run/output-dir';
 import { RunRegistry } from '../../recon/run/registry';
 export { acquireDirLock, DirLockedError } from './dir-lock';
 import { exceptionsCsvBytes, matchesCsvBytes, renderSummary } from '../../recon/run/results';
@@ -42,6 +52,15 @@ export function sqliteRunRegistry(dir: string): RunRegistryPort & { close(): voi
   };
 }
 
+/** A run's results begun before it matched (ResultSink.begin): its staging directory and Parquet writer. */
+interface Begun {
+  runId: string;
+  staging: Staging;
+  parquet: RunParquetWriter;
+  /** Stops the copies and removes the staging directory. */
+  drop(): Promise<void>;
+}
+
 export interface OutDirHooks extends StagingHooks {
   afterAnalytics?(): void;
 }
@@ -53,6 +72,8 @@ export interface OutDirHooks extends StagingHooks {
  */
 export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; progress?: (message: string) => void } = {}): ResultSink {
   const progress = options.progress ?? (() => undefined);
+  // What begin() started and stage() has not taken yet.
+  let begun: Begun | undefined;
   let committedRuns: CommittedRuns = { runIds: new Set(), runDir: (id) => (existsSync(join(out, 'runs', id)) ? join(out, 'runs', id) : undefined) };
   const reportSync = (sync: StoreSync): void => {
     if (sync.removed.length + sync.restored.length === 0) return;
@@ -69,18 +90,45 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
       reportSync(await syncAnalyticsStore(out, committedRuns));
       return currentRunId(out);
     },
+    async begin(inputs): Promise<BegunResults> {
+      // One run at a time: what an earlier begin() left untaken goes first.
+      await begun?.drop();
+      const staging = stageRun(out, inputs.runId, options.hooks);
+      const parquet = runParquetWriter(inputs.runId, join(staging.dir, 'parquet'));
+      const drop = async (): Promise<void> => {
+        if (begun === mine) begun = undefined;
+        // The copies under way read the staging directory: stopped first.
+        await parquet.finish().catch(() => undefined);
+        staging.revert();
+        staging.abort();
+      };
+      const mine: Begun = { runId: inputs.runId, staging, parquet, drop };
+      try {
+        await parquet.writeInputs({ statementLines: inputs.statementLines, fileOf: inputs.fileOf, ledgerEntries: inputs.ledgerEntries });
+      } catch (error) {
+        await drop();
+        throw error;
+      }
+      begun = mine;
+      return { abort: async () => (begun === mine ? drop() : undefined) };
+    },
     async stage(run): Promise<StagedResults> {
-      const staging = stageRun(out, run.runId, options.hooks);
+      // What begin() started for this run is taken (another run's is dropped).
+      const taken = begun?.runId === run.runId ? begun : undefined;
+      if (!taken) await begun?.drop();
+      begun = undefined;
+      const staging = taken?.staging ?? stageRun(out, run.runId, options.hooks);
       const removeStaging = (): void => {
         staging.revert();
         staging.abort();
       };
-      // REC-PERF-1: DuckDB starts now and writes each table's Parquet file (on its own thread; the
+      // REC-PERF-1: DuckDB starts now (or started at begin(), its input tables' copies under way
+      // while the run matched) and writes each table's Parquet file (on its own thread; the
       // files' writes on libuv's pool) as soon as its CSV is written here — the results files are
       // the matches and exceptions load files (decoded back exactly) — so by the time this returns
       // every copy is under way or queued, and the run stages its registry record meanwhile.
       // publish waits for them, so a failure still stops the run before the registry commits.
-      const parquet = runParquetWriter(run.runId, join(staging.dir, 'parquet'));
+      const parquet = taken?.parquet ?? runParquetWriter(run.runId, join(staging.dir, 'parquet'));
       let analytics: Promise<AnalyticsLoad>;
       try {
         const forAnalytics = {

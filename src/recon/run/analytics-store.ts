@@ -330,8 +330,9 @@ class CopyQueue {
 
   constructor(private readonly connection: Promise<DuckDBConnection>) {}
 
-  add(statement: string): void {
-    this.ready.push(statement);
+  /** Runs `statements` (in order, after those added before), in one batch if DuckDB is free. */
+  add(...statements: string[]): void {
+    this.ready.push(...statements);
     this.next();
   }
 
@@ -370,6 +371,12 @@ export interface RunParquetWriter {
    */
   resultFile(table: 'matches' | 'exceptions', path: string, decoded?: readonly boolean[]): void;
   /**
+   * Renders the load files of the tables a run's inputs fill (INPUT_TABLES: its ledger entries and
+   * statement lines), each copied as soon as it is written, before the run has a result
+   * (REC-PERF-1: their copies run beside the matching). Resolves once this thread's part is done.
+   */
+  writeInputs(run: RunInputsForAnalytics): Promise<void>;
+  /**
    * Renders the load files of `tables` (default: every table) in that order, but for those written
    * already or given as results files; each is copied as soon as it is written. Resolves once this
    * thread's part is done.
@@ -389,6 +396,12 @@ export interface RunParquetWriter {
  * (matches), 0.9 / 0.1 (exceptions, with the lookup of the unmatched entries).
  */
 export const WRITE_ORDER: readonly Table[] = ['runs', 'ledger_entries', 'statement_lines', 'matches', 'exceptions'];
+
+/** The tables a run's inputs fill, known before it matches (writeInputs), in WRITE_ORDER. */
+export const INPUT_TABLES = ['ledger_entries', 'statement_lines'] as const;
+
+/** What the input tables' load files are rendered from. */
+export type RunInputsForAnalytics = Pick<RunForAnalytics, 'statementLines' | 'fileOf' | 'ledgerEntries'>;
 
 /** The runs table's one row, as a SELECT of literals. */
 function runsSelect(runId: string, run: RunForAnalytics): string {
@@ -416,10 +429,13 @@ function loadFileBytes(table: Exclude<Table, 'runs'>, run: RunForAnalytics, colu
     case 'exceptions':
       return exceptionsCsvBytes(run.result, run.lookups, columns.needed);
     case 'statement_lines':
-      return statementLineBytes(run, columns);
     case 'ledger_entries':
-      return ledgerEntryBytes(run.ledgerEntries, columns);
+      return inputLoadFileBytes(table, run, columns);
   }
+}
+
+function inputLoadFileBytes(table: (typeof INPUT_TABLES)[number], run: RunInputsForAnalytics, columns: Decoding): Iterable<Uint8Array> {
+  return table === 'statement_lines' ? statementLineBytes(run, columns) : ledgerEntryBytes(run.ledgerEntries, columns);
 }
 
 /**
@@ -437,7 +453,8 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
   connection.catch(() => undefined);
   const queue = new CopyQueue(connection);
   const scratch: string[] = [];
-  const copy = (table: Table, select: string): void => queue.add(`COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`);
+  const copyStatement = (table: Table, select: string): string => `COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`;
+  const copy = (table: Table, select: string): void => queue.add(copyStatement(table, select));
   const given = new Set<Table>();
   // The load file's writes go to libuv's pool while the next rows are rendered.
   const loadFile = async (name: string, pieces: Iterable<Uint8Array>): Promise<string> => {
@@ -450,6 +467,20 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
     resultFile(table, path, decoded) {
       given.add(table);
       copy(table, fromLoadFile(table, runId, path, decoded ? new Decoding(loadColumns(table), decoded).plain() : new Set()));
+    },
+    async writeInputs(run) {
+      // Both copies queued as one batch once both files are written: DuckDB goes from one to the
+      // next on its own thread, even while this thread is busy matching (the queue moves on only
+      // when this thread is free to take a finished copy's turn).
+      const copies: string[] = [];
+      for (const table of INPUT_TABLES) {
+        if (given.has(table)) continue;
+        given.add(table);
+        const columns = new Decoding(loadColumns(table));
+        const path = await loadFile(table, inputLoadFileBytes(table, run, columns));
+        copies.push(copyStatement(table, fromLoadFile(table, runId, path, columns.plain())));
+      }
+      queue.add(...copies);
     },
     async write(run, tables = WRITE_ORDER) {
       for (const table of tables) {

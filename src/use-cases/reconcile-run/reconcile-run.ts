@@ -13,7 +13,9 @@
  *   2. scope   the statement lines (pending and foreign-currency lines kept out of matching:
  *              REC-IN-4/5), the ledger entries of the statements' accounts minus those committed
  *              runs matched, the as-of date and the run id.
- *   3. match   the ONE matcher (src/recon/matching) over the bookable lines.
+ *   3. match   the ONE matcher (src/recon/matching) over the bookable lines. Before it, the
+ *              ResultSink may begin staging what the results hold of the inputs (ResultSink.begin:
+ *              its copies run beside the matching, REC-PERF-1); undone if the run stops first.
  *   4. record  the summary; the ResultSink stages files + analytics (its Parquet copies run while
  *              the registry stages the run); the results are published, then the registry commits,
  *              then the analytics commit (REC-OUT-3). A failure before the registry commit undoes
@@ -532,8 +534,28 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
   // 2. scope
   const runScope = await scope(admitPorts, inputs, { asOf: request.asOf, now: startedAt });
   const { statementLines, ledgerEntries, asOf } = runScope;
+  const runId = runIdFor(inputs, runScope, request.rules, request.profile, await ports.registry.runCount());
+  const fileOf = fileOfLineId(runScope.fileOfLine, new Set(inputs.map((input) => `${input.contentHash.slice(0, 12)}:`)).size);
+  // REC-PERF-1: what the results hold of the inputs is staged before matching (its copies run beside it); undone if the run stops before recording.
+  const begun = await ports.results.begin?.({ runId, statementLines, ledgerEntries, fileOf });
   progress(`matching ${statementLines.length} statement line(s) against ${ledgerEntries.length} ledger entr${ledgerEntries.length === 1 ? 'y' : 'ies'} (as of ${asOf})`);
+  try {
+    return await matchAndRecord(ports, request, { inputs, runScope, runId, fileOf, startedAt, ledger });
+  } finally {
+    // Taken by the recording (then this does nothing), or undone.
+    await begun?.abort();
+  }
+}
 
+/** Phases 3 (match) and 4 (record) of reconcileRun, for the run `runId` over `runScope`. */
+async function matchAndRecord<Ref>(
+  ports: ReconcileRunPorts<Ref>,
+  request: ReconcileRunRequest<Ref>,
+  run: { inputs: AdmittedInput<Ref>[]; runScope: RunScope; runId: string; fileOf: (statementLineId: string) => string; startedAt: Date; ledger: LedgerSource },
+): Promise<RunRecorded> {
+  const progress = ports.progress ?? (() => undefined);
+  const { inputs, runScope, runId, startedAt, ledger } = run;
+  const { statementLines, ledgerEntries, asOf } = runScope;
   // 3. match
   const matchStarted = performance.now();
   const result = match(runScope, request.rules);
@@ -541,7 +563,6 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
   progress(`matched in ${(matchMs / 1000).toFixed(1)} s: ${result.matches.length} match(es), ${result.unmatched.length} exception(s)`);
 
   // 4. record
-  const runId = runIdFor(inputs, runScope, request.rules, request.profile, await ports.registry.runCount());
   const summary = runSummary(runId, request.rules, inputs, runScope, result);
   const recordedAt = ports.now();
   const firstRun = (reuploadOf: string): string => (reuploadOf === THIS_RUN ? runId : reuploadOf);
@@ -585,7 +606,7 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
   ];
   // REC-PERF-1: no million-entry maps; the sinks ask for lines by id and for the unmatched ledger items' entries.
   const lookups = runLookups(statementLines, ledgerEntries, unmatchedLedgerIds(result));
-  const run: RecordedRun = {
+  const recorded: RecordedRun = {
     runId,
     asOf,
     recordedAt,
@@ -593,13 +614,13 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
     result,
     statementLines,
     ledgerEntries,
-    fileOf: fileOfLineId(runScope.fileOfLine, new Set(inputs.map((input) => `${input.contentHash.slice(0, 12)}:`)).size),
+    fileOf: run.fileOf,
     statementLine: lookups.statementLine,
     ledgerEntry: lookups.ledgerEntry,
     audit,
   };
-  await ports.announce?.prepare(run);
-  const location = await record(ports, run, runRecord(runId, asOf, recordedAt, inputs, result, lookups));
-  await ports.announce?.committed(run).catch((error: Error) => progress(`warning: run ${runId} is committed but was not announced yet (${error.message}); it is announced at the next run`));
+  await ports.announce?.prepare(recorded);
+  const location = await record(ports, recorded, runRecord(runId, asOf, recordedAt, inputs, result, lookups));
+  await ports.announce?.committed(recorded).catch((error: Error) => progress(`warning: run ${runId} is committed but was not announced yet (${error.message}); it is announced at the next run`));
   return { committed: true, summary, location, inputs: inputs as AdmittedInput<unknown>[] };
 }

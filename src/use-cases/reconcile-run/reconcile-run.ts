@@ -542,8 +542,9 @@ export async function reconcileRun<Ref>(ports: ReconcileRunPorts<Ref>, request: 
   try {
     return await matchAndRecord(ports, request, { inputs, runScope, runId, fileOf, startedAt, ledger });
   } finally {
-    // Taken by the recording (then this does nothing), or undone.
-    await begun?.abort();
+    // Taken by the recording (then this does nothing), or undone; a failure to undo it never hides the run's own outcome
+    // (what it left is a staging directory the next run removes).
+    await begun?.abort().catch((error: Error) => progress(`warning: run ${runId}: what its results began could not be undone (${error.message}); the next run removes it`));
   }
 }
 

@@ -154,7 +154,12 @@ function world(files: Map<string, ParsedStatementFile>, entries: LedgerEntry[], 
       seen.events.push(`begin ${inputs.runId}`);
       seen.begun.push(inputs);
       seen.amountReadsAtBegin.push(amountReads);
-      return { abort: async () => void seen.events.push(`begun.abort ${inputs.runId}`) };
+      return {
+        abort: async () => {
+          seen.events.push(`begun.abort ${inputs.runId}`);
+          fail('begun.abort');
+        },
+      };
     };
   }
   const ports: ReconcileRunPorts<string> = {
@@ -276,6 +281,18 @@ describe('reconcileRun and ResultSink.begin', () => {
     expect(seen.staged).toHaveLength(stages);
     expect(seen.published).toEqual([]);
     expect(seen.committedRuns).toEqual([]);
+  });
+
+  it('an abort that fails never hides the run outcome: a failed run rejects with its own error, a committed run stays committed; both say so', async () => {
+    const files = new Map([['S1', statement('S1', ['1.00', '-2.50'])]]);
+    const bad = world(files, [entry('L-1', '1.00', 'E2E-S1-0'), entry('L-bad', '12.345.6', 'E2E-S1-1')], { failAt: 'begun.abort' });
+    await expect(reconcileRun(bad.ports, { statements: ['S1'], rules: defaultRuleSet() })).rejects.toThrow(MatchInputError);
+    expect(bad.seen.events.filter((event) => event.startsWith('progress warning: ') && event.includes('injected failure at begun.abort'))).toHaveLength(1);
+    const good = world(files, [entry('L-1', '1.00', 'E2E-S1-0')], { failAt: 'begun.abort' });
+    const outcome = await reconcileRun(good.ports, { statements: ['S1'], rules: defaultRuleSet() });
+    expect(outcome.committed).toBe(true);
+    expect(good.seen.committedRuns).toHaveLength(1);
+    expect(good.seen.events.filter((event) => event.startsWith('progress warning: ') && event.includes('injected failure at begun.abort'))).toHaveLength(1);
   });
 
   it('a sink without begin still records the run', async () => {

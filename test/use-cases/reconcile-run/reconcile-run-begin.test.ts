@@ -11,12 +11,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outDirResultSink } from '../../../src/adapters/embedded/recon-results';
-import type { LedgerSource, Quarantine, RecordedRun, ResultSink, RunInputs, RunRecord, RunRegistry, StatementSource } from '../../../src/ports/reconciliation';
-import { ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
+import type { Quarantine, RecordedRun, ResultSink, RunInputs, RunRecord, RunRegistry } from '../../../src/ports/reconciliation';
+import type { LedgerRows } from '../../../src/recon/ledger-rows';
 import { defaultRuleSet, matchAll, MatchInputError } from '../../../src/recon/matching';
 import type { LedgerEntry, ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { reconcileRun, type ReconcileRunPorts } from '../../../src/use-cases/reconcile-run/reconcile-run';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
+import { memoryLedger, memoryStatements } from './support/memory-sources';
 
 jest.setTimeout(60_000);
 
@@ -82,22 +83,8 @@ function world(files: Map<string, ParsedStatementFile>, entries: LedgerEntry[], 
       },
       filter: (keep: (rows: LedgerRows, row: number) => boolean) => counted(rows.filter(keep)),
     });
-  const statements: StatementSource<string> = {
-    describe: (ref) => ref,
-    async read(ref, skip) {
-      const parsed = files.get(ref)!;
-      return (await skip(parsed.contentHash)) ? { name: ref, contentHash: parsed.contentHash } : { name: ref, contentHash: parsed.contentHash, parsed };
-    },
-  };
-  const ledger: LedgerSource = {
-    kind: 'file',
-    source: 'memory',
-    knows: async (account) => account === ACCOUNT,
-    unknownAccountFault: (account) => `account ${account} is not in the ledger`,
-    unknownAccountScope: () => 'the ledger memory',
-    entries: async (accounts) => counted(ledgerRowsOf(entries.filter((e) => accounts.has(e.accountId)))),
-    digest: async () => 'memory',
-  };
+  const statements = memoryStatements(files);
+  const ledger = memoryLedger(ACCOUNT, entries, counted);
   const registry: RunRegistry = {
     location: 'memory',
     lookupContent: async (hash) => (committed.contents.has(hash) ? { contentHash: hash, runId: committed.contents.get(hash)! } : undefined),

@@ -5,12 +5,12 @@
  * and nothing published; after the commit the run stands.
  */
 import fc from 'fast-check';
-import type { LedgerSource, Quarantine, RecordedRun, ResultSink, RunRecord, RunRegistry, StatementSource } from '../../../src/ports/reconciliation';
+import type { Quarantine, RecordedRun, ResultSink, RunRecord, RunRegistry } from '../../../src/ports/reconciliation';
 import { defaultRuleSet } from '../../../src/recon/matching/rules';
-import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import type { LedgerEntry, ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { reconcileRun, RejectedInputError } from '../../../src/use-cases/reconcile-run/reconcile-run';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
+import { memoryLedger, memoryStatements } from './support/memory-sources';
 
 const ACCOUNT = 'NL26VAYB8060476890';
 
@@ -41,22 +41,8 @@ function ports(files: Map<string, ParsedStatementFile>, entries: LedgerEntry[], 
   const fail = (step: string): void => {
     if (failAt === step) throw new Error(`injected failure at ${step}`);
   };
-  const statements: StatementSource<string> = {
-    describe: (ref) => ref,
-    async read(ref, skip) {
-      const parsed = files.get(ref)!;
-      return (await skip(parsed.contentHash)) ? { name: ref, contentHash: parsed.contentHash } : { name: ref, contentHash: parsed.contentHash, parsed };
-    },
-  };
-  const ledger: LedgerSource = {
-    kind: 'file',
-    source: 'memory',
-    knows: async (account) => account === ACCOUNT,
-    unknownAccountFault: (account) => `account ${account} is not in the ledger`,
-    unknownAccountScope: () => 'the ledger memory',
-    entries: async (accounts) => ledgerRowsOf(entries.filter((entry) => accounts.has(entry.accountId))),
-    digest: async () => 'memory',
-  };
+  const statements = memoryStatements(files);
+  const ledger = memoryLedger(ACCOUNT, entries);
   const registry: RunRegistry = {
     location: 'memory',
     lookupContent: async (hash) => (committed.contents.has(hash) ? { contentHash: hash, runId: committed.contents.get(hash)! } : undefined),

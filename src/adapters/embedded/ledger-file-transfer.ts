@@ -4,16 +4,18 @@
  * write and more to read back, so each of the eight fields travels as one column instead:
  *
  * - `shared`: a column of few distinct texts (accounts, currencies, dates, repeated descriptions):
- *   the distinct texts once, and each row's index into them in a Uint32Array. The rebuilt entries
+ *   the distinct texts once, and each row's index into them in a Uint32Array. Rows read from it
  *   share one string per text, as the reader's own entries do.
  * - `joined`: any other column (entry ids, amounts, references): the rows' texts end to end in
  *   pieces of at most PIECE_CHARS characters (far below V8's longest string), and each row's end
  *   offset within its piece in a Uint32Array. Offsets, not a separator: a cell may hold any
  *   character at all (a NUL included), so no separator is safe.
  *
- * The Uint32Arrays' buffers are transferred, not copied. The run's thread rebuilds every entry
- * with the reader's field order and values, so everything downstream (the result bytes included)
- * is the same as when the run's thread reads the file itself.
+ * The Uint32Arrays' buffers are transferred, not copied. The run's thread keeps the columns as
+ * they are (decodeLedgerRows: LedgerRows, src/recon/ledger-rows.ts), reading a row's fields where
+ * they lie and building an entry, with the reader's field order and values, only for a row it
+ * reports; so everything downstream (the result bytes included) is the same as when the run's
+ * thread reads the file itself.
  *
  * A failure travels as its fields: a BadInputError comes back as a BadInputError with the same
  * file, position, fault, kind and message (quarantine behaves exactly as when read here); any other

@@ -1,7 +1,8 @@
 /**
  * The embedded adapters of a reconciliation run's record (ports/reconciliation.ts): the --out
  * directory + DuckDB as the ResultSink (atomic run directories, `current` swapped in one rename,
- * the run's Parquet files written while staged and listed by the DuckDB views once the registry
+ * the run's Parquet files written while staged — those of its statement lines and ledger entries
+ * begun before it matches (`begin`, REC-PERF-1) — and listed by the DuckDB views once the registry
  * committed: src/recon/run/output-dir.ts and analytics-store.ts), and registry.db as the
  * RunRegistry (src/recon/run/registry.ts).
  */

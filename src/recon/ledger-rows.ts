@@ -234,3 +234,145 @@ class ColumnRows implements LedgerRows {
     return entries;
   }
 }
+
+/** Distinct texts a shared column may hold; a column with more goes joined. */
+export const MAX_SHARED_TEXTS = 1 << 16;
+/** Characters in one piece of a joined column (V8's longest string is about 2^29). */
+export const PIECE_CHARS = 1 << 26;
+
+/**
+ * One column built row by row: shared (each distinct text once, a row's index into them) while it
+ * has at most MAX_SHARED_TEXTS distinct texts, else joined (the rows' texts, joined into pieces at
+ * the end). A text like the row before's needs no lookup (accounts, currencies, dates repeat).
+ */
+class ColumnBuilder {
+  private ids: Map<string, number> | undefined = new Map();
+  /** Shared: the distinct texts; joined: every row's text. */
+  private texts: string[] = [];
+  private index = new Uint32Array(1024);
+  private length = 0;
+  private last: string | undefined;
+  private lastId = 0;
+
+  push(text: string): void {
+    const row = this.length;
+    this.length = row + 1;
+    const ids = this.ids;
+    if (ids === undefined) {
+      this.texts.push(text);
+      return;
+    }
+    if (row === this.index.length) {
+      const grown = new Uint32Array(row * 2);
+      grown.set(this.index);
+      this.index = grown;
+    }
+    if (text === this.last) {
+      this.index[row] = this.lastId;
+      return;
+    }
+    let id = ids.get(text);
+    if (id === undefined) {
+      if (this.texts.length === MAX_SHARED_TEXTS) {
+        this.join(row);
+        this.texts.push(text);
+        return;
+      }
+      id = this.texts.length;
+      this.texts.push(text);
+      ids.set(text, id);
+    }
+    this.index[row] = id;
+    this.last = text;
+    this.lastId = id;
+  }
+
+  /** Goes joined: the rows before `row` as their texts. */
+  private join(row: number): void {
+    const texts = this.texts;
+    const index = this.index;
+    const rows: string[] = new Array<string>(row);
+    for (let r = 0; r < row; r += 1) rows[r] = texts[index[r]!]!;
+    this.texts = rows;
+    this.ids = undefined;
+    this.index = new Uint32Array(0);
+    this.last = undefined;
+  }
+
+  text(row: number): string {
+    return this.ids === undefined ? this.texts[row]! : this.texts[this.index[row]!]!;
+  }
+
+  finish(pieceChars: number): LedgerColumn {
+    if (this.ids !== undefined) return { kind: 'shared', texts: this.texts, index: this.index.slice(0, this.length) };
+    const rows = this.texts;
+    const pieces: string[] = [];
+    const firstRows: number[] = [0];
+    const ends = new Uint32Array(rows.length);
+    let first = 0;
+    let length = 0;
+    for (let row = 0; row < rows.length; row += 1) {
+      const text = rows[row]!;
+      if (length > 0 && length + text.length > pieceChars) {
+        pieces.push(rows.slice(first, row).join(''));
+        firstRows.push(row);
+        first = row;
+        length = 0;
+      }
+      length += text.length;
+      ends[row] = length;
+    }
+    pieces.push(first === 0 ? rows.join('') : rows.slice(first).join(''));
+    return { kind: 'joined', pieces, firstRows, ends };
+  }
+}
+
+/**
+ * A ledger's rows gathered as columns as they are read (REC-PERF-1: a large ledger file on its
+ * helper thread), never as an object per row: the columns columnLedgerRows reads, built as the
+ * reader accepts each entry. The reader asks back an earlier row's id and account (its checks for
+ * repeated ids).
+ */
+export class LedgerColumnsBuilder {
+  private readonly columns = LEDGER_FIELDS.map(() => new ColumnBuilder());
+  private rows = 0;
+
+  get length(): number {
+    return this.rows;
+  }
+
+  push(entry: LedgerEntry): void {
+    const [entryId, accountId, currency, amount, bookingDate, valueDate, reference, description] = this.columns as [
+      ColumnBuilder,
+      ColumnBuilder,
+      ColumnBuilder,
+      ColumnBuilder,
+      ColumnBuilder,
+      ColumnBuilder,
+      ColumnBuilder,
+      ColumnBuilder,
+    ];
+    entryId.push(entry.entryId);
+    accountId.push(entry.accountId);
+    currency.push(entry.currency);
+    amount.push(entry.amount);
+    bookingDate.push(entry.bookingDate);
+    valueDate.push(entry.valueDate);
+    reference.push(entry.reference);
+    description.push(entry.description);
+    this.rows += 1;
+  }
+
+  entryId(row: number): string {
+    return this.columns[0]!.text(row);
+  }
+
+  accountId(row: number): string {
+    return this.columns[1]!.text(row);
+  }
+
+  /** The columns, in LEDGER_FIELDS order (call once, at the end). */
+  finish(pieceChars = PIECE_CHARS): LedgerColumn[] {
+    return this.columns.map((column) => column.finish(pieceChars));
+  }
+}

@@ -21,8 +21,8 @@
  * file, position, fault, kind and message (quarantine behaves exactly as when read here); any other
  * error as an Error with the same name, message and code.
  */
-import type { LedgerEntry, SourcePosition } from '../../recon/types';
-import { columnLedgerRows, LEDGER_FIELDS, type JoinedColumn, type LedgerColumn, type LedgerRows, type SharedColumn } from '../../recon/ledger-rows';
+import type { SourcePosition } from '../../recon/types';
+import { columnLedgerRows, type LedgerColumn, type LedgerRows } from '../../recon/ledger-rows';
 import type { LedgerFile } from '../../recon/run/ledger-file';
 import { BadInputError, type BadInputKind } from '../../recon/run/errors';
 
@@ -49,93 +49,13 @@ export interface LedgerFailureMessage {
 
 export type LedgerThreadMessage = LedgerFileMessage | LedgerFailureMessage;
 
-/** Distinct texts a shared column may hold; a column with more goes joined. */
-export const MAX_SHARED_TEXTS = 1 << 16;
-/** Characters in one piece of a joined column (V8's longest string is about 2^29). */
-export const PIECE_CHARS = 1 << 26;
+export { MAX_SHARED_TEXTS, PIECE_CHARS } from '../../recon/ledger-rows';
 
-/**
- * The rows' texts of one field, read by a loop of its own per field (REC-PERF-1): each reads one
- * property of entries of one shape, where a loop over the field name would be a keyed read seeing
- * eight names.
- */
-function columnTexts(entries: readonly LedgerEntry[], field: keyof LedgerEntry): string[] {
-  switch (field) {
-    case 'entryId':
-      return entries.map((entry) => entry.entryId);
-    case 'accountId':
-      return entries.map((entry) => entry.accountId);
-    case 'currency':
-      return entries.map((entry) => entry.currency);
-    case 'amount':
-      return entries.map((entry) => entry.amount);
-    case 'bookingDate':
-      return entries.map((entry) => entry.bookingDate);
-    case 'valueDate':
-      return entries.map((entry) => entry.valueDate);
-    case 'reference':
-      return entries.map((entry) => entry.reference);
-    case 'description':
-      return entries.map((entry) => entry.description);
-  }
-}
-
-function sharedColumn(rows: readonly string[]): SharedColumn | undefined {
-  const ids = new Map<string, number>();
-  const texts: string[] = [];
-  const index = new Uint32Array(rows.length);
-  // A text like the row before's (the same account, currency, date: common) needs no lookup.
-  let last: string | undefined;
-  let lastId = 0;
-  for (let row = 0; row < rows.length; row += 1) {
-    const text = rows[row]!;
-    if (text === last) {
-      index[row] = lastId;
-      continue;
-    }
-    let id = ids.get(text);
-    if (id === undefined) {
-      if (texts.length === MAX_SHARED_TEXTS) return undefined;
-      id = texts.length;
-      texts.push(text);
-      ids.set(text, id);
-    }
-    index[row] = id;
-    last = text;
-    lastId = id;
-  }
-  return { kind: 'shared', texts, index };
-}
-
-function joinedColumn(rows: readonly string[], pieceChars: number): JoinedColumn {
-  const pieces: string[] = [];
-  const firstRows: number[] = [0];
-  const ends = new Uint32Array(rows.length);
-  let first = 0;
-  let length = 0;
-  for (let row = 0; row < rows.length; row += 1) {
-    const text = rows[row]!;
-    if (length > 0 && length + text.length > pieceChars) {
-      pieces.push(rows.slice(first, row).join(''));
-      firstRows.push(row);
-      first = row;
-      length = 0;
-    }
-    length += text.length;
-    ends[row] = length;
-  }
-  pieces.push(first === 0 ? rows.join('') : rows.slice(first).join(''));
-  return { kind: 'joined', pieces, firstRows, ends };
-}
-
-/** The file as one message, and the buffers to transfer with it. */
-export function encodeLedgerFile(file: LedgerFile, options: { pieceChars?: number } = {}): { message: LedgerFileMessage; transfer: ArrayBuffer[] } {
-  const columns = LEDGER_FIELDS.map((field): Column => {
-    const texts = columnTexts(file.entries, field);
-    return sharedColumn(texts) ?? joinedColumn(texts, options.pieceChars ?? PIECE_CHARS);
-  });
+/** A ledger file read into columns (readLedgerFileColumns) as one message, and the buffers to transfer with it. */
+export function ledgerFileMessage(file: Omit<LedgerFile, 'entries'> & { length: number; columns: LedgerColumn[] }): { message: LedgerFileMessage; transfer: ArrayBuffer[] } {
+  const { columns } = file;
   const transfer = columns.map((column) => (column.kind === 'shared' ? column.index.buffer : column.ends.buffer) as ArrayBuffer);
-  return { message: { type: 'ledger-file', path: file.path, format: file.format, contentHash: file.contentHash, rows: file.entries.length, columns }, transfer };
+  return { message: { type: 'ledger-file', path: file.path, format: file.format, contentHash: file.contentHash, rows: file.length, columns }, transfer };
 }
 
 /** The ledger file the message holds, its entries read where they are (REC-PERF-1: no object per entry). */

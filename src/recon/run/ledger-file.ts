@@ -22,7 +22,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { CURRENCY_EXPONENTS, fromMinorUnits, isKnownCurrency, MoneyError, toMinorUnits } from '../../domain/money';
 import { containsPan, redactPans } from '../../domain/pan';
 import type { LedgerEntry } from '../types';
-import { LEDGER_FIELDS, ledgerRowsOf, type LedgerField, type LedgerRows } from '../ledger-rows';
+import { LEDGER_FIELDS, LedgerColumnsBuilder, ledgerRowsOf, type LedgerColumn, type LedgerField, type LedgerRows } from '../ledger-rows';
 import { BadInputError, type BadInputKind } from './errors';
 import { csvRecords, CsvSyntaxError } from './csv';
 
@@ -345,8 +345,41 @@ export async function readLedgerFile(path: string): Promise<LedgerFile> {
  * (./csv.ts), so every quoting rule and fault is that reader's.
  */
 export async function readLedger(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<LedgerFile> {
-  const hash = createHash('sha256');
   const entries: LedgerEntry[] = [];
+  const sink: RowSink = {
+    get length() {
+      return entries.length;
+    },
+    push: (entry) => void entries.push(entry),
+    entryId: (row) => entries[row]!.entryId,
+    accountId: (row) => entries[row]!.accountId,
+  };
+  return { ...(await readLedgerInto(path, chunks, sink)), entries };
+}
+
+/**
+ * Reads a ledger file as readLedgerFile does (the same checks, masking and faults) into columns as
+ * it goes, with no object kept per entry (REC-PERF-1: a large ledger file on its helper thread):
+ * the columns columnLedgerRows reads, in LEDGER_FIELDS order.
+ */
+export async function readLedgerFileColumns(path: string, options: { pieceChars?: number } = {}): Promise<Omit<LedgerFile, 'entries'> & { length: number; columns: LedgerColumn[] }> {
+  if (!existsSync(path)) throw new BadInputError(path, { file: path }, 'ledger file does not exist', 'malformed');
+  if (statSync(path).isDirectory()) throw new BadInputError(path, { file: path }, 'ledger path is a directory, expected a CSV or NDJSON file', 'malformed');
+  const builder = new LedgerColumnsBuilder();
+  const file = await readLedgerInto(path, fileChunks(path), builder);
+  return { ...file, length: builder.length, columns: builder.finish(options.pieceChars) };
+}
+
+/** Where the reader puts the entries it accepts; it reads back an earlier row's id and account (repeated ids). */
+interface RowSink {
+  readonly length: number;
+  push(entry: LedgerEntry): void;
+  entryId(row: number): string;
+  accountId(row: number): string;
+}
+
+async function readLedgerInto(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, sink: RowSink): Promise<Omit<LedgerFile, 'entries'>> {
+  const hash = createHash('sha256');
   // A fault may quote a value (`"1.234" has 3 decimal places`): never one holding a card number (PCI-3).
   const fail = (line: number, field: string | undefined, fault: string, kind: BadInputKind = 'invalid-row'): never => {
     throw new BadInputError(path, { file: path, line }, redactPans(field ? `field "${field}" ${fault}` : fault), kind);
@@ -361,7 +394,7 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
   let byAccountAndId: Map<string, number> | undefined;
   // Rows whose masking changed their id or account, as read.
   const readAs = new Map<number, { entryId: string; accountId: string }>();
-  const readAccount = (row: number): string => readAs.get(row)?.accountId ?? entries[row]!.accountId;
+  const readAccount = (row: number): string => readAs.get(row)?.accountId ?? sink.accountId(row);
   /** Remembers row `row`'s id; the row of an earlier entry with the same account and id, if any. */
   const remember = (entryId: string, accountId: string, row: number): number | undefined => {
     const first = byId!.get(entryId);
@@ -379,18 +412,18 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
   };
   // Entry ids as kept (masked), per masked account: needed only once masking changed an id or account.
   let kept: Map<string, Set<string>> | undefined;
-  const keep = (entry: LedgerEntry): void => {
-    let ids = kept!.get(entry.accountId);
-    if (!ids) kept!.set(entry.accountId, (ids = new Set()));
-    ids.add(entry.entryId);
+  const keep = (accountId: string, entryId: string): void => {
+    let ids = kept!.get(accountId);
+    if (!ids) kept!.set(accountId, (ids = new Set()));
+    ids.add(entryId);
   };
   const accept = (entry: LedgerEntry, line: number): void => {
-    const row = entries.length;
+    const row = sink.length;
     if (byId === undefined) {
       if (entry.entryId > lastId) lastId = entry.entryId;
       else {
         byId = new Map();
-        for (let earlier = 0; earlier < row; earlier += 1) remember(readAs.get(earlier)?.entryId ?? entries[earlier]!.entryId, readAccount(earlier), earlier);
+        for (let earlier = 0; earlier < row; earlier += 1) remember(readAs.get(earlier)?.entryId ?? sink.entryId(earlier), readAccount(earlier), earlier);
       }
     }
     if (byId !== undefined) {
@@ -402,15 +435,15 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
     if (!kept && (safe.accountId !== entry.accountId || safe.entryId !== entry.entryId)) {
       // Until now every kept id was the id as read, unique per account.
       kept = new Map();
-      for (const earlier of entries) keep(earlier);
+      for (let earlier = 0; earlier < row; earlier += 1) keep(sink.accountId(earlier), sink.entryId(earlier));
     }
     if (kept) {
       if (kept.get(safe.accountId)?.has(safe.entryId)) safe = { ...safe, entryId: `${safe.entryId}#line${line}` };
-      keep(safe);
+      keep(safe.accountId, safe.entryId);
     }
     if (safe.accountId !== entry.accountId || safe.entryId !== entry.entryId) readAs.set(row, { entryId: entry.entryId, accountId: entry.accountId });
     rowLines.push(line);
-    entries.push(safe);
+    sink.push(safe);
   };
   const rowFault = (error: unknown, line: number): never => {
     if (error instanceof RowFault) fail(line, error.field, error.fault, error.kind);
@@ -637,7 +670,7 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
   }
   if (format === undefined) fail(1, undefined, 'the ledger file is empty (expected a CSV header or NDJSON objects)', 'malformed');
   if (quoted) await flushQuoted();
-  return { path, format: format!, contentHash: hash.digest('hex'), entries };
+  return { path, format: format!, contentHash: hash.digest('hex') };
 }
 
 /** A ledger file as the ledger side: it defines its own accounts. */

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { encodeLedgerFile } from '../../support/ledger-columns';
 import { currentRunId, outDirResultSink } from '../../../src/adapters/embedded/recon-results';
 import type { RecordedRun, ResultSink, RunInputs } from '../../../src/ports/reconciliation';
 import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';

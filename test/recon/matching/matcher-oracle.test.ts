@@ -10,7 +10,7 @@ import { deterministicId, deterministicIdOfSeed } from '../../../src/domain/even
 import { defaultRuleSet, generateLabelledSet } from '../../../src/recon/matching';
 import { matchIdFor, matchPartition } from '../../../src/recon/matching/engine';
 import { matchAll, matchAllInLineOrder, partitionInputs } from '../../../src/recon/matching/partition';
-import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { encodeLedgerFile } from '../../support/ledger-columns';
 import { columnLedgerRows, ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import { canonicalResult } from '../../../src/recon/run/results';
 import { match } from '../../../src/use-cases/reconcile-run/reconcile-run';

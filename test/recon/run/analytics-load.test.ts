@@ -6,7 +6,7 @@
  * amounts exact. A failing load leaves no rows and no load files behind.
  */
 import { runLookups } from '../../../src/recon/run/run-lookups';
-import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { encodeLedgerFile } from '../../support/ledger-columns';
 import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
 import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';

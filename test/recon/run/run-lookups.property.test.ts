@@ -7,7 +7,7 @@
  * any other order do, held as objects or as a ledger file's columns from its helper thread.
  */
 import fc from 'fast-check';
-import { encodeLedgerFile } from '../../../src/adapters/embedded/ledger-file-transfer';
+import { encodeLedgerFile } from '../../support/ledger-columns';
 import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
 import { runLookups, unmatchedLedgerIds } from '../../../src/recon/run/run-lookups';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';

@@ -62,6 +62,13 @@ interface Begun {
   drop(): Promise<void>;
 }
 
+/** Undoes a staging whose results were not published: the copies under way read its directory, so they are stopped first. */
+async function discard(staging: Staging, parquet: RunParquetWriter): Promise<void> {
+  await parquet.finish().catch(() => undefined);
+  staging.revert();
+  staging.abort();
+}
+
 export interface OutDirHooks extends StagingHooks {
   afterAnalytics?(): void;
 }
@@ -98,10 +105,7 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
       const parquet = runParquetWriter(inputs.runId, join(staging.dir, 'parquet'));
       const drop = async (): Promise<void> => {
         if (begun === mine) begun = undefined;
-        // The copies under way read the staging directory: stopped first.
-        await parquet.finish().catch(() => undefined);
-        staging.revert();
-        staging.abort();
+        await discard(staging, parquet);
       };
       const mine: Begun = { runId: inputs.runId, staging, parquet, drop };
       try {
@@ -165,9 +169,7 @@ export function outDirResultSink(out: string, options: { hooks?: OutDirHooks; pr
         // Awaited by publish (or abort); meanwhile a failure is never unhandled.
         analytics.catch(() => undefined);
       } catch (error) {
-        // The copies under way read the staging directory: stopped first.
-        await parquet.finish().catch(() => undefined);
-        removeStaging();
+        await discard(staging, parquet);
         throw error;
       }
       // Waits for the analytics load, whatever became of it (the staging directory is its output).

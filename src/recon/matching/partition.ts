@@ -180,12 +180,8 @@ export function matchAll(statementLines: readonly StatementLine[], ledgerEntries
  * (a run's canonicalResult, whose order does not depend on the order it is given), where the
  * lines' own order is usually that order already (REC-PERF-1).
  */
-export function matchAllInLineOrder(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows | readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
-  return matchRun(statementLines, isLedgerRows(ledgerEntries) ? ledgerEntries : ledgerRowsOf(ledgerEntries), rules, asOf, true);
-}
-
-function isLedgerRows(entries: LedgerRows | readonly LedgerEntry[]): entries is LedgerRows {
-  return !Array.isArray(entries);
+export function matchAllInLineOrder(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
+  return matchRun(statementLines, ledgerEntries, rules, asOf, true);
 }
 
 function matchRun(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {

@@ -456,12 +456,16 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
   const copyStatement = (table: Table, select: string): string => `COPY (${select}) TO ${sqlString(parquetFile(parquetDir, table))} (FORMAT PARQUET, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP_ROWS})`;
   const copy = (table: Table, select: string): void => queue.add(copyStatement(table, select));
   const given = new Set<Table>();
-  // The load file's writes go to libuv's pool while the next rows are rendered.
-  const loadFile = async (name: string, pieces: Iterable<Uint8Array>): Promise<string> => {
-    const path = join(parquetDir, `${name}.load.csv`);
+  // A table's load file (its writes go to libuv's pool while the next rows are rendered), and the
+  // COPY of it; undefined for a table written already.
+  const loadFile = async (table: Exclude<Table, 'runs'>, bytes: (columns: Decoding) => Iterable<Uint8Array>): Promise<string | undefined> => {
+    if (given.has(table)) return undefined;
+    given.add(table);
+    const columns = new Decoding(loadColumns(table));
+    const path = join(parquetDir, `${table}.load.csv`);
     scratch.push(path);
-    await writeChunksAsync(path, pieces);
-    return path;
+    await writeChunksAsync(path, bytes(columns));
+    return copyStatement(table, fromLoadFile(table, runId, path, columns.plain()));
   };
   return {
     resultFile(table, path, decoded) {
@@ -474,24 +478,21 @@ export function runParquetWriter(runId: string, parquetDir: string): RunParquetW
       // when this thread is free to take a finished copy's turn).
       const copies: string[] = [];
       for (const table of INPUT_TABLES) {
-        if (given.has(table)) continue;
-        given.add(table);
-        const columns = new Decoding(loadColumns(table));
-        const path = await loadFile(table, inputLoadFileBytes(table, run, columns));
-        copies.push(copyStatement(table, fromLoadFile(table, runId, path, columns.plain())));
+        const statement = await loadFile(table, (columns) => inputLoadFileBytes(table, run, columns));
+        if (statement !== undefined) copies.push(statement);
       }
       queue.add(...copies);
     },
     async write(run, tables = WRITE_ORDER) {
       for (const table of tables) {
-        if (given.has(table)) continue;
-        given.add(table);
-        if (table === 'runs') copy('runs', runsSelect(runId, run));
-        else {
-          const columns = new Decoding(loadColumns(table));
-          const path = await loadFile(table, loadFileBytes(table, run, columns));
-          copy(table, fromLoadFile(table, runId, path, columns.plain()));
+        if (table === 'runs') {
+          if (given.has(table)) continue;
+          given.add(table);
+          copy('runs', runsSelect(runId, run));
+          continue;
         }
+        const statement = await loadFile(table, (columns) => loadFileBytes(table, run, columns));
+        if (statement !== undefined) queue.add(statement);
       }
     },
     async finish() {

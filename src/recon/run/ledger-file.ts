@@ -331,9 +331,14 @@ function quotedLineCells(text: string): string[] | undefined {
  * Reads and validates a ledger file (streamed; every row checked): see readLedger.
  */
 export async function readLedgerFile(path: string): Promise<LedgerFile> {
+  return readLedger(path, fileChunks(ledgerFilePath(path)));
+}
+
+/** `path`, a file that exists (a missing file or a directory is bad input naming it). */
+function ledgerFilePath(path: string): string {
   if (!existsSync(path)) throw new BadInputError(path, { file: path }, 'ledger file does not exist', 'malformed');
   if (statSync(path).isDirectory()) throw new BadInputError(path, { file: path }, 'ledger path is a directory, expected a CSV or NDJSON file', 'malformed');
-  return readLedger(path, fileChunks(path));
+  return path;
 }
 
 /**
@@ -363,10 +368,8 @@ export async function readLedger(path: string, chunks: Iterable<Uint8Array> | As
  * the columns columnLedgerRows reads, in LEDGER_FIELDS order.
  */
 export async function readLedgerFileColumns(path: string, options: { pieceChars?: number } = {}): Promise<Omit<LedgerFile, 'entries'> & { length: number; columns: LedgerColumn[] }> {
-  if (!existsSync(path)) throw new BadInputError(path, { file: path }, 'ledger file does not exist', 'malformed');
-  if (statSync(path).isDirectory()) throw new BadInputError(path, { file: path }, 'ledger path is a directory, expected a CSV or NDJSON file', 'malformed');
   const builder = new LedgerColumnsBuilder();
-  const file = await readLedgerInto(path, fileChunks(path), builder);
+  const file = await readLedgerInto(path, fileChunks(ledgerFilePath(path)), builder);
   return { ...file, length: builder.length, columns: builder.finish(options.pieceChars) };
 }
 

@@ -91,7 +91,7 @@ export function runLookups(lines: readonly StatementLine[], entries: LedgerRows,
   };
   let expected: Map<string, LedgerEntry> | undefined;
   let allEntries: Map<string, number> | undefined;
-  const wanted = new Set(expectedEntryIds);
+
   return {
     statementLine(id) {
       const cut = id.lastIndexOf(':');
@@ -114,6 +114,8 @@ export function runLookups(lines: readonly StatementLine[], entries: LedgerRows,
       if (!expected) {
         expected = new Map();
         // The last entry of an id wins, as in a full index.
+        // Only where the ids are out of order (the sorted case needs no index).
+        const wanted = new Set(expectedEntryIds);
         if (wanted.size > 0)
           for (let row = 0; row < entries.length; row += 1) {
             const entryId = entries.entryId(row);

@@ -10,9 +10,19 @@
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import { MAX_SHARED_TEXTS, type LedgerFileMessage } from '../../src/adapters/embedded/ledger-file-transfer';
+import type { LedgerFileMessage } from '../../src/adapters/embedded/ledger-file-transfer';
 import { encodeLedgerFile } from '../support/ledger-columns';
-import { columnLedgerRows, LEDGER_FIELDS, ledgerRowsOf, type JoinedColumn, type LedgerColumn, type LedgerField, type LedgerRows, type SharedColumn } from '../../src/recon/ledger-rows';
+import {
+  columnLedgerRows,
+  LEDGER_FIELDS,
+  ledgerRowsOf,
+  MAX_SHARED_TEXTS,
+  type JoinedColumn,
+  type LedgerColumn,
+  type LedgerField,
+  type LedgerRows,
+  type SharedColumn,
+} from '../../src/recon/ledger-rows';
 import type { LedgerEntry } from '../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../support/fuzz';
 

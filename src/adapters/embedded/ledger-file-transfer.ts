@@ -49,8 +49,6 @@ export interface LedgerFailureMessage {
 
 export type LedgerThreadMessage = LedgerFileMessage | LedgerFailureMessage;
 
-export { MAX_SHARED_TEXTS, PIECE_CHARS } from '../../recon/ledger-rows';
-
 /** A ledger file read into columns (readLedgerFileColumns) as one message, and the buffers to transfer with it. */
 export function ledgerFileMessage(file: Omit<LedgerFile, 'entries'> & { length: number; columns: LedgerColumn[] }): { message: LedgerFileMessage; transfer: ArrayBuffer[] } {
   const { columns } = file;

@@ -26,8 +26,6 @@ import { LEDGER_FIELDS, LedgerColumnsBuilder, ledgerRowsOf, type LedgerColumn, t
 import { BadInputError, type BadInputKind } from './errors';
 import { csvRecords, CsvSyntaxError } from './csv';
 
-export { LEDGER_FIELDS } from '../ledger-rows';
-
 export interface LedgerSide {
   kind: 'file' | 'state';
   /** The ledger file path or the state directory, as given. */

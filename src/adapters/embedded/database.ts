@@ -10,13 +10,42 @@ export type StateDatabase = Database.Database;
 
 export const STATE_DB_FILE = 'ledgerline.db';
 
+/** How long an open waits for another connection's lock, as any statement does (busy_timeout). */
+const BUSY_TIMEOUT_MS = 5000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Switches `db` to WAL, waiting for other connections as a statement would. SQLite answers the
+ * switch with SQLITE_BUSY at once, without its busy handler, while another connection holds a lock
+ * on the file (a workbench opened while a run creates its workbench.db), or leaves the old mode:
+ * both are retried until the busy timeout.
+ */
+function enterWal(db: StateDatabase, path: string): void {
+  for (const until = Date.now() + BUSY_TIMEOUT_MS; ; Atomics.wait(pause, 0, 0, 5)) {
+    let mode: unknown;
+    try {
+      mode = db.pragma('journal_mode = WAL', { simple: true });
+    } catch (error) {
+      if (!(error as { code?: string }).code?.startsWith('SQLITE_BUSY') || Date.now() > until) throw error;
+      continue;
+    }
+    if (mode === 'wal') return;
+    if (Date.now() > until) throw new Error(`${path}: could not switch to WAL (the journal mode stayed ${String(mode)}): another connection holds the file`);
+  }
+}
+
 /** Opens (creating) one durable SQLite file in `dir`: WAL, synchronous=NORMAL, a 5 s busy timeout. */
 export function openDurableDatabase(dir: string, file: string): StateDatabase {
   mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, file));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  const path = join(dir, file);
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    enterWal(db, path);
+    db.pragma('synchronous = NORMAL');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }
 

@@ -17,8 +17,8 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Switches `db` to WAL, waiting for other connections as a statement would. SQLite answers the
  * switch with SQLITE_BUSY at once, without its busy handler, while another connection holds a lock
- * on the file (a workbench opened while a run creates its workbench.db), or leaves the old mode:
- * both are retried until the busy timeout.
+ * on the file (a workbench opened while a run creates its workbench.db: readers take no lock of
+ * ours, LOCK-1), or leaves the old mode: both are retried until the busy timeout.
  */
 function enterWal(db: StateDatabase, path: string): void {
   for (const until = Date.now() + BUSY_TIMEOUT_MS; ; Atomics.wait(pause, 0, 0, 5)) {
@@ -26,7 +26,12 @@ function enterWal(db: StateDatabase, path: string): void {
     try {
       mode = db.pragma('journal_mode = WAL', { simple: true });
     } catch (error) {
-      if (!(error as { code?: string }).code?.startsWith('SQLITE_BUSY') || Date.now() > until) throw error;
+      if (!(error as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw error;
+      if (Date.now() > until) {
+        // The same error (its code kept for callers that tell busy apart), naming the file.
+        (error as Error).message = `${path}: ${(error as Error).message} (another connection held it for ${BUSY_TIMEOUT_MS / 1000} s while it was opened)`;
+        throw error;
+      }
       continue;
     }
     if (mode === 'wal') return;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CASE_BATCH, workbenchCaseSink } from '../../../src/adapters/embedded/recon-cases';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
-import type { RecordedRun } from '../../../src/ports/reconciliation';
+import type { PreparedCases, RecordedRun } from '../../../src/ports/reconciliation';
 import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import type { RunSummary } from '../../../src/recon/run/results';
 import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem } from '../../../src/recon/types';
@@ -251,10 +251,19 @@ describe('prepare: the cases written beside the recording, visible only at commi
     }
   };
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-  /** Until the thread holds the write lock, then as long as it keeps holding it (at most `hold` ms): a thread that committed early lets go. */
-  async function whileHeld(out: string, hold: number): Promise<void> {
+  /**
+   * Until the thread holds the write lock, then as long as it keeps holding it (at most `hold` ms): a thread that
+   * committed early lets go. A thread that never takes it has failed, which only its commit reports: that is said.
+   */
+  async function whileHeld(out: string, hold: number, prepared: PreparedCases): Promise<void> {
     for (const until = Date.now() + 30_000; writeLockFree(out);) {
-      if (Date.now() > until) throw new Error('the case thread never took the write lock');
+      if (Date.now() > until) {
+        const why = await prepared.commit().then(
+          () => 'its commit then succeeded',
+          (error: unknown) => `its commit then failed: ${(error as Error).message}`,
+        );
+        throw new Error(`the case thread never took the write lock (${why})`);
+      }
       await sleep(10);
     }
     for (const until = Date.now() + hold; Date.now() < until && !writeLockFree(out);) await sleep(25);
@@ -279,7 +288,7 @@ describe('prepare: the cases written beside the recording, visible only at commi
       const prepared = sink.prepare!(run);
       // While the run records its results, a reader (the workbench) still sees the store as it was.
       if (threadFrom === 0) {
-        await whileHeld(sinkOut, 600);
+        await whileHeld(sinkOut, 600, prepared);
         expect(writeLockFree(sinkOut)).toBe(false);
       }
       expect(dump(sinkOut)).toBe(before);
@@ -342,7 +351,7 @@ describe('prepare: the cases written beside the recording, visible only at commi
     const run = recordedRun('run-1', runs[0]!);
     const prepared = workbenchCaseSink(out, { threadFrom: 0, threadUpToRows: run.statementLines.length + run.ledgerEntries.length, buildNew: false, env: {} }).prepare!(run);
     // The thread takes the store's write lock (the run's thread would not, before the commit).
-    await whileHeld(out, 0);
+    await whileHeld(out, 0, prepared);
     await prepared.commit();
     expect((JSON.parse(dump(out)) as unknown[][])[3]).toEqual([{ run_id: 'run-1' }]);
   });

@@ -16,9 +16,9 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Switches `db` to WAL, waiting for other connections as a statement would. SQLite answers the
- * switch with SQLITE_BUSY at once, without its busy handler, while another connection holds a lock
- * on the file (a workbench opened while a run creates its workbench.db: readers take no lock of
- * ours, LOCK-1), or leaves the old mode: both are retried until the busy timeout.
+ * switch with SQLITE_BUSY at once, without its busy handler, while another connection holds the
+ * file's write lock (a workbench probing the store while a run creates its workbench.db: readers
+ * take no lock of ours, LOCK-1), or leaves the old mode: both are retried until the busy timeout.
  */
 function enterWal(db: StateDatabase, path: string): void {
   for (const until = Date.now() + BUSY_TIMEOUT_MS; ; Atomics.wait(pause, 0, 0, 5)) {

@@ -1,7 +1,7 @@
 /**
  * openDurableDatabase under another connection's locks: SQLite answers the switch to WAL with
- * SQLITE_BUSY at once (its busy handler is not asked) while another connection holds a lock on the
- * file, so a store created while something else opens it (a workbench probed while a run creates
+ * SQLITE_BUSY at once (its busy handler is not asked) while another connection holds the file's
+ * write lock, so a store created while something else opens it (a workbench probed while a run creates
  * its workbench.db) must wait as a statement would, never fail.
  */
 import Database from 'better-sqlite3';

@@ -90,7 +90,7 @@ export class SqliteBulkJobStore implements BulkJobStore {
 
   async create(job: NewBulkJob, chunkSize: number): Promise<void> {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`a bulk job's chunk size is a whole number ≥ 1; got ${chunkSize}`);
-    this.createTransaction(job, chunkSize);
+    this.createTransaction.immediate(job, chunkSize);
   }
 
   async get(jobId: string): Promise<BulkJob | undefined> {
@@ -110,7 +110,8 @@ export class SqliteBulkJobStore implements BulkJobStore {
   }
 
   async lease(jobId: string, owner: string, now: number, leaseMs: number): Promise<BulkLease | undefined> {
-    return this.leaseTransaction(jobId, owner, now, leaseMs);
+    // IMMEDIATE: the write lock before the free chunk is read, so two lessees never both read it free (nor fail with SQLITE_BUSY_SNAPSHOT).
+    return this.leaseTransaction.immediate(jobId, owner, now, leaseMs);
   }
 
   async record(lease: BulkLease, index: number, item: BulkItem): Promise<boolean> {

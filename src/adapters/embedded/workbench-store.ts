@@ -538,7 +538,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   async saveAll(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void> {
-    this.saveAllTransaction(writes);
+    this.saveAllTransaction.immediate(writes);
   }
 
   /**
@@ -711,7 +711,10 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   async save(next: ExceptionCase, event: CaseEvent): Promise<void> {
-    this.saveTransaction(next, event);
+    // IMMEDIATE, as every write transaction of this store (WB-1): the write lock first, then the reads. A deferred
+    // transaction reads a snapshot first, and if another connection (a run's case import, a second workbench)
+    // commits before it writes, SQLite fails it at once with SQLITE_BUSY_SNAPSHOT instead of waiting.
+    this.saveTransaction.immediate(next, event);
   }
 
   async casesOfAccounts(accountIds: ReadonlySet<string>): Promise<ExceptionCase[]> {
@@ -728,7 +731,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   async applyImport(runId: string, plan: ImportPlan): Promise<boolean> {
-    return this.importTransaction(runId, plan);
+    return this.importTransaction.immediate(runId, plan);
   }
 
   async runStats(): Promise<RunStats[]> {
@@ -778,16 +781,20 @@ export class SqliteSessionStore implements SessionStore {
    * row inserted; an old row gone or replaced already writes nothing.
    */
   async replaceSession(oldKey: string, next: SessionRecord, _oldKeyUntil: number): Promise<boolean> {
-    return this.db.transaction(() => {
-      const marked = this.db
-        .prepare(
-          "UPDATE workbench_sessions SET last_seen_at = ?, session_json = json_set(session_json, '$.replacedBy', ?, '$.replacedAt', ?, '$.lastSeenAt', ?) WHERE session_key = ? AND json_extract(session_json, '$.replacedBy') IS NULL",
-        )
-        .run(next.rotatedAt, next.key, next.rotatedAt, next.rotatedAt, oldKey);
-      if (marked.changes === 0) return false;
-      this.db.prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)').run(next.key, next.createdAt, next.lastSeenAt, JSON.stringify(next));
-      return true;
-    })();
+    return this.db
+      .transaction(() => {
+        const marked = this.db
+          .prepare(
+            "UPDATE workbench_sessions SET last_seen_at = ?, session_json = json_set(session_json, '$.replacedBy', ?, '$.replacedAt', ?, '$.lastSeenAt', ?) WHERE session_key = ? AND json_extract(session_json, '$.replacedBy') IS NULL",
+          )
+          .run(next.rotatedAt, next.key, next.rotatedAt, next.rotatedAt, oldKey);
+        if (marked.changes === 0) return false;
+        this.db
+          .prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)')
+          .run(next.key, next.createdAt, next.lastSeenAt, JSON.stringify(next));
+        return true;
+      })
+      .immediate();
   }
 
   async deleteSession(key: string): Promise<void> {

@@ -79,7 +79,9 @@ export class SqliteOutwardEventPublisher implements PreparedOutbox {
   }
 
   async release(key: string): Promise<void> {
-    this.releaseKey(key);
+    // IMMEDIATE: the write lock before the prepared row is read. Others publish into this file without a lock of
+    // ours (the workbench's write-offs); begun as a read, the release failed at once when one committed meanwhile.
+    this.releaseKey.immediate(key);
   }
 
   async discard(key: string): Promise<void> {

@@ -9,7 +9,7 @@
  * Each lease is one transaction (better-sqlite3 runs it synchronously: two advancers never take the
  * same chunk); a result is written only where the item has none.
  */
-import type { StateDatabase } from './database';
+import { type StateDatabase, writeTransaction } from './database';
 import type { BulkItem, BulkJob, BulkJobStore, BulkLease, NewBulkJob } from '../../recon/workbench/ports';
 
 export class SqliteBulkJobStore implements BulkJobStore {
@@ -72,13 +72,13 @@ export class SqliteBulkJobStore implements BulkJobStore {
     this.unfinishedJobs = db.prepare<[number], { job_id: string }>(
       'SELECT job_id FROM bulk_jobs j WHERE EXISTS (SELECT 1 FROM bulk_chunks c WHERE c.job_id = j.job_id AND c.done_at IS NULL) ORDER BY j.rowid LIMIT ?',
     );
-    this.createTransaction = db.transaction((job: NewBulkJob, chunkSize: number) => {
+    this.createTransaction = writeTransaction(db, (job: NewBulkJob, chunkSize: number) => {
       this.insertJob.run(job.jobId, JSON.stringify(job));
       const chunks = Math.max(1, Math.ceil(job.caseIds.length / chunkSize));
       for (let chunk = 0; chunk < chunks; chunk += 1) this.insertChunk.run(job.jobId, chunk);
       job.caseIds.forEach((caseId, index) => this.insertItem.run(job.jobId, index, Math.floor(index / chunkSize), caseId));
     });
-    this.leaseTransaction = db.transaction((jobId: string, owner: string, now: number, leaseMs: number): BulkLease | undefined => {
+    this.leaseTransaction = writeTransaction(db, (jobId: string, owner: string, now: number, leaseMs: number): BulkLease | undefined => {
       const free = this.freeChunk.get(jobId, now);
       if (!free) return undefined;
       const until = now + leaseMs;
@@ -90,7 +90,7 @@ export class SqliteBulkJobStore implements BulkJobStore {
 
   async create(job: NewBulkJob, chunkSize: number): Promise<void> {
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`a bulk job's chunk size is a whole number ≥ 1; got ${chunkSize}`);
-    this.createTransaction.immediate(job, chunkSize);
+    this.createTransaction(job, chunkSize);
   }
 
   async get(jobId: string): Promise<BulkJob | undefined> {
@@ -110,8 +110,7 @@ export class SqliteBulkJobStore implements BulkJobStore {
   }
 
   async lease(jobId: string, owner: string, now: number, leaseMs: number): Promise<BulkLease | undefined> {
-    // IMMEDIATE: the write lock before the free chunk is read, so two lessees never both read it free (nor fail with SQLITE_BUSY_SNAPSHOT).
-    return this.leaseTransaction.immediate(jobId, owner, now, leaseMs);
+    return this.leaseTransaction(jobId, owner, now, leaseMs);
   }
 
   async record(lease: BulkLease, index: number, item: BulkItem): Promise<boolean> {

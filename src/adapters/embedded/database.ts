@@ -39,6 +39,18 @@ function enterWal(db: StateDatabase, path: string): void {
   }
 }
 
+/**
+ * A write transaction of a file more than one connection writes (workbench.db, the outward-events
+ * outbox): IMMEDIATE, so it takes the write lock first, waiting up to the busy timeout, and then reads
+ * the latest data. A DEFERRED one (better-sqlite3's default) that reads before it writes fails at once,
+ * with SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT, when another connection commits in between. Called inside an
+ * open transaction it is a savepoint, as any better-sqlite3 transaction is.
+ */
+export function writeTransaction<A extends unknown[], R>(db: StateDatabase, fn: (...args: A) => R): (...args: A) => R {
+  const transaction = db.transaction(fn);
+  return (...args: A): R => transaction.immediate(...args);
+}
+
 /** Opens (creating) one durable SQLite file in `dir`: WAL, synchronous=NORMAL, a 5 s busy timeout. */
 export function openDurableDatabase(dir: string, file: string): StateDatabase {
   mkdirSync(dir, { recursive: true });

@@ -12,8 +12,7 @@
  * never neither.
  */
 import { join } from 'node:path';
-import type { StateDatabase } from './database';
-import { openDurableDatabase } from './database';
+import { openDurableDatabase, type StateDatabase, writeTransaction } from './database';
 import { NOTIFY_DIR } from './notify-sqlite';
 import type { OutwardEvent, PreparedOutbox } from '../../notify/outward';
 
@@ -62,7 +61,7 @@ export class SqliteOutwardEventPublisher implements PreparedOutbox {
     this.forget = db.prepare<[string]>('DELETE FROM outward_prepared WHERE prepared_key = ?');
     // Keys are compared by their prefix as text (no LIKE: a key's own % or _ mean nothing).
     this.list = db.prepare<[string, string]>('SELECT prepared_key AS key, prepared_at AS preparedAt FROM outward_prepared WHERE substr(prepared_key, 1, length(?)) = ? ORDER BY seq');
-    this.releaseKey = db.transaction((key: string) => {
+    this.releaseKey = writeTransaction(db, (key: string) => {
       const row = this.held.get(key) as { events: string } | undefined;
       if (!row) return;
       for (const event of JSON.parse(row.events) as OutwardEvent[]) this.insert.run(event.id, event.type, JSON.stringify(event));
@@ -79,9 +78,7 @@ export class SqliteOutwardEventPublisher implements PreparedOutbox {
   }
 
   async release(key: string): Promise<void> {
-    // IMMEDIATE: the write lock before the prepared row is read. Others publish into this file without a lock of
-    // ours (the workbench's write-offs); begun as a read, the release failed at once when one committed meanwhile.
-    this.releaseKey.immediate(key);
+    this.releaseKey(key);
   }
 
   async discard(key: string): Promise<void> {

@@ -24,7 +24,7 @@ import {
 } from '../../recon/workbench/ports';
 import type { Statement } from 'better-sqlite3';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
-import { openDurableDatabase, type StateDatabase } from './database';
+import { openDurableDatabase, type StateDatabase, writeTransaction } from './database';
 import { startThread } from './threads';
 import { CASE_SEARCH_TABLE, type SearchIndexRows, writeSearchIndexRows } from './workbench-search';
 import { caseDueDate, defaultSlaRules, type SlaRules } from '../../recon/workbench/sla';
@@ -372,11 +372,11 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
       this.insertEvent.run(event.caseId, event.version, JSON.stringify(event));
       if (next.version === 1) this.writeRows(next, true);
     };
-    this.saveTransaction = db.transaction(write);
-    this.saveAllTransaction = db.transaction((writes: readonly { next: ExceptionCase; event: CaseEvent }[]) => {
+    this.saveTransaction = writeTransaction(db, write);
+    this.saveAllTransaction = writeTransaction(db, (writes: readonly { next: ExceptionCase; event: CaseEvent }[]) => {
       for (const { next, event } of writes) write(next, event);
     });
-    this.importTransaction = db.transaction((runId: string, plan: ImportPlan): boolean => {
+    this.importTransaction = writeTransaction(db, (runId: string, plan: ImportPlan): boolean => {
       if (this.claimRun.run(runId, clock.now().toISOString()).changes === 0) return false;
       // A big first import (an empty case table) builds the list's indexes after its inserts, in
       // the same transaction (REC-PERF-1).
@@ -538,7 +538,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   async saveAll(writes: readonly { next: ExceptionCase; event: CaseEvent }[]): Promise<void> {
-    this.saveAllTransaction.immediate(writes);
+    this.saveAllTransaction(writes);
   }
 
   /**
@@ -711,10 +711,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   async save(next: ExceptionCase, event: CaseEvent): Promise<void> {
-    // IMMEDIATE, as every write transaction of this store (WB-1): the write lock first, then the reads. A deferred
-    // transaction reads a snapshot first, and if another connection (a run's case import, a second workbench)
-    // commits before it writes, SQLite fails it at once with SQLITE_BUSY_SNAPSHOT instead of waiting.
-    this.saveTransaction.immediate(next, event);
+    this.saveTransaction(next, event);
   }
 
   async casesOfAccounts(accountIds: ReadonlySet<string>): Promise<ExceptionCase[]> {
@@ -731,7 +728,7 @@ export class SqliteWorkbenchStore implements WorkbenchStore, CandidateSource, Ca
   }
 
   async applyImport(runId: string, plan: ImportPlan): Promise<boolean> {
-    return this.importTransaction.immediate(runId, plan);
+    return this.importTransaction(runId, plan);
   }
 
   async runStats(): Promise<RunStats[]> {
@@ -781,20 +778,16 @@ export class SqliteSessionStore implements SessionStore {
    * row inserted; an old row gone or replaced already writes nothing.
    */
   async replaceSession(oldKey: string, next: SessionRecord, _oldKeyUntil: number): Promise<boolean> {
-    return this.db
-      .transaction(() => {
-        const marked = this.db
-          .prepare(
-            "UPDATE workbench_sessions SET last_seen_at = ?, session_json = json_set(session_json, '$.replacedBy', ?, '$.replacedAt', ?, '$.lastSeenAt', ?) WHERE session_key = ? AND json_extract(session_json, '$.replacedBy') IS NULL",
-          )
-          .run(next.rotatedAt, next.key, next.rotatedAt, next.rotatedAt, oldKey);
-        if (marked.changes === 0) return false;
-        this.db
-          .prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)')
-          .run(next.key, next.createdAt, next.lastSeenAt, JSON.stringify(next));
-        return true;
-      })
-      .immediate();
+    return writeTransaction(this.db, () => {
+      const marked = this.db
+        .prepare(
+          "UPDATE workbench_sessions SET last_seen_at = ?, session_json = json_set(session_json, '$.replacedBy', ?, '$.replacedAt', ?, '$.lastSeenAt', ?) WHERE session_key = ? AND json_extract(session_json, '$.replacedBy') IS NULL",
+        )
+        .run(next.rotatedAt, next.key, next.rotatedAt, next.rotatedAt, oldKey);
+      if (marked.changes === 0) return false;
+      this.db.prepare('INSERT INTO workbench_sessions (session_key, created_at, last_seen_at, session_json) VALUES (?, ?, ?, ?)').run(next.key, next.createdAt, next.lastSeenAt, JSON.stringify(next));
+      return true;
+    })();
   }
 
   async deleteSession(key: string): Promise<void> {

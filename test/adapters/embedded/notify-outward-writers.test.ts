@@ -7,27 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { OUTWARD_DB_FILE, SqliteOutwardEventPublisher } from '../../../src/adapters/embedded/notify-outward';
 import { NOTIFY_DIR } from '../../../src/adapters/embedded/notify-sqlite';
 import type { OutwardEvent } from '../../../src/notify/outward';
+import { besideWriter } from './support/beside-writer';
 
-/** Another publisher: inserts one event after another until cell 0 is set; answers how many. */
-const PUBLISHER = `
-const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
-const { workerData, parentPort } = require('node:worker_threads');
-const cell = new Int32Array(workerData.shared);
-const db = new Database(workerData.path, { timeout: 5000 });
-const insert = db.prepare('INSERT OR IGNORE INTO outward_events (event_id, event_type, body) VALUES (?, ?, ?)');
-let n = 0;
-while (Atomics.load(cell, 0) === 0) {
-  insert.run('other-' + n, 'workbench.write-off-approved', '{}');
-  n += 1;
-}
-db.close();
-parentPort.postMessage(n);
-`;
+/** The other publisher's events (the workbench's write-offs), committed one by one. */
+const OTHER_EVENT = "INSERT OR IGNORE INTO outward_events (event_id, event_type, body) VALUES (?, 'workbench.write-off-approved', '{}')";
 
 describe('SqliteOutwardEventPublisher beside another publisher', () => {
   let dir: string;
@@ -40,15 +27,8 @@ describe('SqliteOutwardEventPublisher beside another publisher', () => {
     const outbox = SqliteOutwardEventPublisher.open(dir);
     const event = (n: number): OutwardEvent => ({ id: `run-event-${n}`, type: 'reconciliation.completed' }) as unknown as OutwardEvent;
     for (let n = 0; n < 200; n += 1) await outbox.prepare(`run-${n}`, [event(n)]);
-    const shared = new SharedArrayBuffer(4);
-    const publisher = new Worker(PUBLISHER, { eval: true, workerData: { path: join(dir, NOTIFY_DIR, OUTWARD_DB_FILE), shared } });
-    const published = new Promise<number>((resolve, reject) => {
-      publisher.once('message', resolve);
-      publisher.once('error', reject);
-    });
     const failures: string[] = [];
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    const published = await besideWriter(join(dir, NOTIFY_DIR, OUTWARD_DB_FILE), OTHER_EVENT, async () => {
       for (let n = 0; n < 200; n += 1) {
         try {
           await outbox.release(`run-${n}`);
@@ -57,11 +37,8 @@ describe('SqliteOutwardEventPublisher beside another publisher', () => {
           break;
         }
       }
-    } finally {
-      Atomics.store(new Int32Array(shared), 0, 1);
-    }
-    expect(await published).toBeGreaterThan(0);
-    await publisher.terminate();
+    });
+    expect(published).toBeGreaterThan(0);
     expect(failures).toEqual([]);
     expect(await outbox.prepared('run-')).toEqual([]);
     outbox.close();

@@ -8,49 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { SqliteBulkJobStore } from '../../../src/adapters/embedded/bulk-job-store';
 import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapters/embedded/workbench-store';
 import type { CaseEvent, ExceptionCase } from '../../../src/recon/workbench/cases';
 import { exceptionCase, raisedEvent, reconciler } from '../../recon/workbench/helpers';
+import { besideWriter } from './support/beside-writer';
 
-/** Another writer: commits one small row after another into run_stats until cell 0 is set; answers how many. */
-const WRITER = `
-const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
-const { workerData, parentPort } = require('node:worker_threads');
-const cell = new Int32Array(workerData.shared);
-const db = new Database(workerData.path, { timeout: 5000 });
-const insert = db.prepare("INSERT INTO run_stats (run_id, stats_json) VALUES (?, '{}')");
-let n = 0;
-while (Atomics.load(cell, 0) === 0) {
-  db.exec('BEGIN IMMEDIATE');
-  insert.run('writer-' + n);
-  db.exec('COMMIT');
-  n += 1;
-}
-db.close();
-parentPort.postMessage(n);
-`;
-
-/** Runs `work` while the WRITER thread commits beside it; returns how many commits the writer made. */
-async function besideWriter(path: string, work: () => Promise<void>): Promise<number> {
-  const shared = new SharedArrayBuffer(4);
-  const writer = new Worker(WRITER, { eval: true, workerData: { path, shared } });
-  const committed = new Promise<number>((resolve, reject) => {
-    writer.once('message', resolve);
-    writer.once('error', reject);
-  });
-  try {
-    // Let the writer start committing before the work begins.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await work();
-  } finally {
-    Atomics.store(new Int32Array(shared), 0, 1);
-  }
-  const commits = await committed;
-  await writer.terminate();
-  return commits;
-}
+/** The other writer's rows: small run statistics, committed one by one. */
+const RUN_STATS_ROW = "INSERT INTO run_stats (run_id, stats_json) VALUES (?, '{}')";
 
 describe('SqliteWorkbenchStore beside another writer', () => {
   let dir: string;
@@ -67,7 +32,7 @@ describe('SqliteWorkbenchStore beside another writer', () => {
     await jobs.create({ jobId: 'job-1', actor: reconciler, action: { type: 'comment', note: 'checked' }, filter: 'status=OPEN', caseIds, startedAt: '2026-03-10T10:00:00.000Z' }, 1);
     const leased: number[] = [];
     const failures: string[] = [];
-    const commits = await besideWriter(join(dir, 'workbench.db'), async () => {
+    const commits = await besideWriter(join(dir, 'workbench.db'), RUN_STATS_ROW, async () => {
       for (let n = 0; n < caseIds.length; n += 1) {
         try {
           const lease = await jobs.lease('job-1', `owner-${n}`, Date.parse('2026-03-10T10:00:01.000Z'), 3_600_000);
@@ -90,7 +55,7 @@ describe('SqliteWorkbenchStore beside another writer', () => {
     const raised = exceptionCase();
     await store.save(raised, raisedEvent(raised));
     const failures: string[] = [];
-    const commits = await besideWriter(join(dir, 'workbench.db'), async () => {
+    const commits = await besideWriter(join(dir, 'workbench.db'), RUN_STATS_ROW, async () => {
       let current: ExceptionCase = raised;
       for (let version = 2; version <= 301; version += 1) {
         const at = new Date(Date.parse(raised.updatedAt) + version * 1000).toISOString();

@@ -16,7 +16,7 @@
  * Either way a row reads the same values and `line(row)` is the same line: the same fields in the
  * same order as the parsers' `finishLine` (test/recon/statement-rows.test.ts holds the kinds equal).
  */
-import type { StatementFormat, StatementLine } from './types';
+import type { BalanceProof, ParsedStatementFile, StatementFormat, StatementLine } from './types';
 
 /** A line's fields other than its position and the rare ones, as a run reads them. */
 export interface StatementRows {
@@ -131,6 +131,7 @@ class LineRows implements StatementRows {
     return kept.length === this.lines.length ? this : new LineRows(kept);
   }
   range(start: number, end: number): StatementRows {
+    if (start < 0 || end > this.lines.length || start > end) throw new RangeError(`rows ${start} to ${end} of ${this.lines.length}`);
     return start === 0 && end === this.lines.length ? this : new LineRows(this.lines.slice(start, end));
   }
   toArray(): StatementLine[] {
@@ -147,9 +148,9 @@ const PIECE_MASK = PIECE_ROWS - 1;
 /** Distinct texts a shared column may hold; a column with more goes joined. */
 export const MAX_SHARED_TEXTS = 1 << 12;
 
-/** Index values of a shared column for the two absent values. */
-const SHARED_UNDEFINED = 0xffffffff;
-const SHARED_NULL = 0xfffffffe;
+/** Index values of a shared column for the two absent values (above any text's: MAX_SHARED_TEXTS < 0xfffe). */
+const SHARED_UNDEFINED = 0xffff;
+const SHARED_NULL = 0xfffe;
 /** Marks of a joined column's absent values. */
 const JOINED_UNDEFINED = 1;
 const JOINED_NULL = 2;
@@ -166,7 +167,9 @@ type Cell = string | null | undefined;
 class TextColumn {
   private ids: Map<string, number> | undefined = new Map();
   private texts: string[] = [];
-  private index = new Uint32Array(1024);
+  /** Shared: each row's index into `texts` (two bytes a row: MAX_SHARED_TEXTS fits). */
+  private index = new Uint16Array(1024);
+  /** The text last pushed and its index (a run of rows of one text is the usual case). */
   private last: string | undefined;
   private lastId = 0;
   /** Joined: the pieces so far, the current piece's texts, each row's end, absent marks. */
@@ -182,12 +185,13 @@ class TextColumn {
     this.length = row + 1;
     if (this.ids === undefined) return this.pushJoined(row, cell);
     if (row === this.index.length) this.index = grow(this.index, row * 2);
-    if (cell === this.last) {
-      this.index[row] = this.lastId;
-      return;
-    }
+    // Absent values first: `last` is undefined before any text is pushed.
     if (typeof cell !== 'string') {
       this.index[row] = cell === null ? SHARED_NULL : SHARED_UNDEFINED;
+      return;
+    }
+    if (cell === this.last) {
+      this.index[row] = this.lastId;
       return;
     }
     let id = this.ids.get(cell);
@@ -237,7 +241,7 @@ class TextColumn {
     const index = this.index;
     this.ids = undefined;
     this.texts = [];
-    this.index = new Uint32Array(0);
+    this.index = new Uint16Array(0);
     this.last = undefined;
     this.length = 0;
     for (let row = 0; row < rows; row += 1) {
@@ -250,6 +254,9 @@ class TextColumn {
   /** Ends the column: the last piece is joined; the index is cut to the rows. */
   finish(): void {
     if (this.ids !== undefined) {
+      // The map is only for pushing: a finished column reads by index.
+      this.ids.clear();
+      this.last = undefined;
       if (this.index.length !== this.length) this.index = this.index.slice(0, this.length);
       return;
     }
@@ -263,7 +270,8 @@ class TextColumn {
       const id = this.index[row]!;
       return id < SHARED_NULL ? this.texts[id]! : id === SHARED_NULL ? null : undefined;
     }
-    const mark = this.marks === undefined ? 0 : this.marks[row]!;
+    // The marks end at the last absent value's piece: a row past them has a text.
+    const mark = this.marks === undefined || row >= this.marks.length ? 0 : this.marks[row]!;
     if (mark !== 0) return mark === JOINED_NULL ? null : undefined;
     const piece = this.pieces[row >>> PIECE_SHIFT]!;
     return piece.slice((row & PIECE_MASK) === 0 ? 0 : this.ends[row - 1]!, this.ends[row]!);
@@ -276,7 +284,7 @@ class TextColumn {
   }
 }
 
-function grow<T extends Uint32Array | Int32Array>(array: T, length: number): T {
+function grow<T extends Uint32Array | Uint16Array | Int32Array>(array: T, length: number): T {
   const grown = new (array.constructor as new (n: number) => T)(length);
   grown.set(array);
   return grown;
@@ -728,4 +736,47 @@ class ConcatRows implements StatementRows {
   toArray(): StatementLine[] {
     return this.parts.flatMap((part) => part.toArray());
   }
+}
+
+// --- A parsed file as rows -----------------------------------------------------------------
+
+/** One statement of a parsed file: its identity and balance proof, and its lines as rows. */
+export interface StatementOfRows {
+  statementId: string;
+  accountId: string;
+  currency: string;
+  /** The statement's lines (a range of its file's rows). */
+  rows: StatementRows;
+  balance?: BalanceProof;
+}
+
+/** A parsed statement file with its lines as rows (ParsedStatementFile's form for a run: REC-PERF-1). */
+export interface ParsedStatementRows {
+  file: string;
+  format: StatementFormat;
+  /** SHA-256 of the file's bytes: re-uploads are detected by it. */
+  contentHash: string;
+  statements: StatementOfRows[];
+  /** Every line of the file, statement after statement (each statement's rows are a range of these). */
+  rows: StatementRows;
+}
+
+/** A file parsed as objects (parseStatementFile, the AWS path, a test), as rows: the same lines, the same objects. */
+export function parsedRowsOf(parsed: ParsedStatementFile): ParsedStatementRows {
+  const all: StatementLine[] = [];
+  for (const statement of parsed.statements) for (const line of statement.lines) all.push(line);
+  const rows = statementRowsOf(all);
+  return {
+    file: parsed.file,
+    format: parsed.format,
+    contentHash: parsed.contentHash,
+    rows,
+    statements: parsed.statements.map((statement) => ({
+      statementId: statement.statementId,
+      accountId: statement.accountId,
+      currency: statement.currency,
+      rows: statementRowsOf(statement.lines),
+      ...(statement.balance ? { balance: statement.balance } : {}),
+    })),
+  };
 }

@@ -15,7 +15,8 @@ import type { LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } fr
 import { asOfDayNumber, isCompiled, matchPartition, matchSides, type PartitionInput } from './engine';
 import { compileRuleSet, type CompiledRuleSet, type RuleSet } from './rules';
 import { ledgerRowsOf, type LedgerRows } from '../ledger-rows';
-import { ledgerSide, ledgerSidesInOrder, MatchInputError, statementSide } from './rows';
+import { statementRowsOf, type StatementRows } from '../statement-rows';
+import { ledgerSide, ledgerSidesInOrder, MatchInputError, statementSideOfRows } from './rows';
 
 export function partitionKey(row: { accountId: string; currency: string }): string {
   return `${row.accountId}|${row.currency}`;
@@ -39,10 +40,10 @@ function compare(a: string, b: string): number {
  */
 export function partitionInputs(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[]): Map<string, PartitionInput> {
   const rows = ledgerRowsOf(ledgerEntries);
-  const grouped = groupRows(statementLines, rows, null);
+  const grouped = groupRows(statementRowsOf(statementLines), rows, null);
   if (grouped === null) return partitionInputsByKey(statementLines, ledgerEntries);
   const sorted = new Map<string, PartitionInput>();
-  for (const group of grouped) sorted.set(group.key, { statementLines: group.statementLines, ledgerEntries: groupEntries(rows, group) });
+  for (const group of grouped) sorted.set(group.key, { statementLines: group.linePlaces.map((place) => statementLines[place]!), ledgerEntries: groupEntries(rows, group) });
   return sorted;
 }
 
@@ -68,11 +69,10 @@ interface RowGroup {
   key: string;
   accountId: string;
   currency: string;
-  statementLines: StatementLine[];
+  /** Where each of the group's statement lines is in the run's lines, in the lines' order. */
+  linePlaces: number[];
   /** Where each of the group's ledger entries is in the run's entries. */
   entryRows: number[];
-  /** Where each of statementLines is in the run's lines. */
-  linePlaces: number[];
 }
 
 /**
@@ -83,7 +83,7 @@ interface RowGroup {
  * partition. Null when that grouping could differ from partitionInputsByKey's: an account or
  * currency that is not a string, or two (account, currency) pairs giving the same key text.
  */
-function groupRows(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, entryPartition: Int32Array | null): RowGroup[] | null {
+function groupRows(statementLines: StatementRows, ledgerEntries: LedgerRows, entryPartition: Int32Array | null): RowGroup[] | null {
   const groups: RowGroup[] = [];
   const byAccount = new Map<string, Map<string, number>>();
   let lastAccount: string | undefined;
@@ -98,18 +98,16 @@ function groupRows(statementLines: readonly StatementLine[], ledgerEntries: Ledg
     if (group === undefined) {
       group = groups.length;
       byCurrency.set(currency, group);
-      groups.push({ key: `${accountId}|${currency}`, accountId, currency, statementLines: [], entryRows: [], linePlaces: [] });
+      groups.push({ key: `${accountId}|${currency}`, accountId, currency, linePlaces: [], entryRows: [] });
     }
     lastAccount = accountId;
     lastCurrency = currency;
     return (last = group);
   };
   for (let i = 0; i < statementLines.length; i += 1) {
-    const line = statementLines[i]!;
-    // Read as partitionKey reads them (a row that is not an object fails the same way).
-    const group = groupOf(line.accountId, line.currency);
+    // Read as partitionKey reads them (a line that is not an object fails the same way).
+    const group = groupOf(statementLines.accountId(i), statementLines.currency(i));
     if (group < 0) return null;
-    groups[group]!.statementLines.push(line);
     groups[group]!.linePlaces.push(i);
   }
   for (let i = 0; i < ledgerEntries.length; i += 1) {
@@ -170,7 +168,7 @@ export function mergeResults(results: Iterable<MatchResult>): MatchResult {
  * ledgerSide as matchPartition reads it.
  */
 export function matchAll(statementLines: readonly StatementLine[], ledgerEntries: readonly LedgerEntry[], rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
-  return matchRun(statementLines, ledgerRowsOf(ledgerEntries), rules, asOf, false);
+  return matchRun(statementRowsOf(statementLines), ledgerRowsOf(ledgerEntries), rules, asOf, false);
 }
 
 /**
@@ -178,20 +176,22 @@ export function matchAll(statementLines: readonly StatementLine[], ledgerEntries
  * in `statementLines` rather than by id (by id where partitionInputs cannot group rows by their
  * account and currency texts): for a caller that puts them in its own order anyway
  * (a run's canonicalResult, whose order does not depend on the order it is given), where the
- * lines' own order is usually that order already (REC-PERF-1).
+ * lines' own order is usually that order already (REC-PERF-1). The lines are read as rows, field
+ * by field, as the entries are.
  */
-export function matchAllInLineOrder(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
+export function matchAllInLineOrder(statementLines: StatementRows, ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string): MatchResult {
   return matchRun(statementLines, ledgerEntries, rules, asOf, true);
 }
 
-function matchRun(statementLines: readonly StatementLine[], ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {
+function matchRun(statementLines: StatementRows, ledgerEntries: LedgerRows, rules: RuleSet | CompiledRuleSet, asOf: string, inLineOrder: boolean): MatchResult {
   const compiled = isCompiled(rules) ? rules : compileRuleSet(rules);
   const asOfDay = asOfDayNumber(asOf);
   const entryPartition = new Int32Array(ledgerEntries.length);
   const groups = groupRows(statementLines, ledgerEntries, entryPartition);
   const results: MatchResult[] = [];
   if (groups === null) {
-    for (const input of partitionInputsByKey(statementLines, ledgerEntries.toArray()).values()) results.push(matchPartition(input, compiled, asOf));
+    // Odd keys only (an account or currency that is not a string, key texts that collide): read as objects.
+    for (const input of partitionInputsByKey(statementLines.toArray(), ledgerEntries.toArray()).values()) results.push(matchPartition(input, compiled, asOf));
     return mergeResults(results);
   }
   const ignored = compiled.ignoreReferences;
@@ -203,18 +203,17 @@ function matchRun(statementLines: readonly StatementLine[], ledgerEntries: Ledge
   const firstRows: number[] = [];
   for (let p = 0; p < groups.length; p += 1) {
     const group = groups[p]!;
-    // The partition's account and currency are its first row's, as matchPartition takes them.
-    const first = group.statementLines[0];
-    const accountId = first ? first.accountId : ledgerEntries.accountId(group.entryRows[0]!);
-    const currency = first ? first.currency : ledgerEntries.currency(group.entryRows[0]!);
-    const order = byLine ? new Int32Array(group.statementLines.length) : undefined;
-    const S = statementSide(group.statementLines, accountId, currency, ignored, order);
+    // The partition's account and currency are its first row's (a line's, else an entry's: the
+    // group was made for it), as matchPartition takes them; every row of the group has them.
+    const { accountId, currency } = group;
+    const order = byLine ? new Int32Array(group.linePlaces.length) : undefined;
+    const S = statementSideOfRows(statementLines, group.linePlaces, accountId, currency, ignored, false, order);
     const L = sides[p] ?? ledgerSide(groupEntries(ledgerEntries, group), accountId, currency, ignored);
     sides[p] = undefined;
     firstRows.length = 0;
     const result = matchSides(S, L, compiled, currency, asOfDay, byLine ? firstRows : undefined);
     if (byLine) {
-      for (let j = 0; j < result.matches.length; j += 1) byLine[group.linePlaces[order![firstRows[j]!]!]!] = result.matches[j]!;
+      for (let j = 0; j < result.matches.length; j += 1) byLine[order![firstRows[j]!]!] = result.matches[j]!;
       result.matches = [];
     }
     results.push(result);

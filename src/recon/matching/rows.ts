@@ -10,6 +10,7 @@
  */
 import type { LedgerEntry, StatementLine } from '../types';
 import type { LedgerRows } from '../ledger-rows';
+import { statementRowsOf, type StatementRows } from '../statement-rows';
 import { currencyExponent, MoneyError } from '../../domain/money';
 
 /** A problem with the rows handed to the matcher (bad amount, bad date, duplicate id, mixed partition). */
@@ -157,9 +158,9 @@ function requireDay(text: string | null | undefined, what: string, id: string, o
   return day;
 }
 
-function checkPartition(accountId: string, currency: string, row: { accountId: string; currency: string }, what: string, id: string): void {
-  if (row.accountId !== accountId || row.currency !== currency) {
-    throw new MatchInputError(`${what} "${id}": account/currency ${row.accountId}/${row.currency} does not belong to partition ${accountId}/${currency}`);
+function checkPartition(accountId: string, currency: string, rowAccountId: string, rowCurrency: string, what: string, id: string): void {
+  if (rowAccountId !== accountId || rowCurrency !== currency) {
+    throw new MatchInputError(`${what} "${id}": account/currency ${rowAccountId}/${rowCurrency} does not belong to partition ${accountId}/${currency}`);
   }
 }
 
@@ -182,22 +183,41 @@ function exponentOf(currency: string, what: string, id: string | undefined): num
   }
 }
 
+/** The statement side of a partition of lines held as objects, in line-id order. */
+export function statementSide(lines: readonly StatementLine[], accountId: string, currency: string, ignored: ReadonlySet<string>): Side {
+  return statementSideOfRows(statementRowsOf(lines), null, accountId, currency, ignored, true);
+}
+
 /**
- * The statement side of a partition, in line-id order. With `order` (as long as `lines`),
- * order[row] gets the place in `lines` of the side's row.
+ * The statement side of a partition, in line-id order, read from `rows` field by field
+ * (REC-PERF-1): the partition's lines are the rows `places` names (all of `rows` when null). With
+ * `checkRows` false the caller has grouped the rows by their account and currency already
+ * (each row's are the partition's). With `order` (as long as the side), order[i] gets the row of
+ * `rows` that is the side's row i.
  */
-export function statementSide(lines: readonly StatementLine[], accountId: string, currency: string, ignored: ReadonlySet<string>, order?: Int32Array): Side {
-  let sorted: StatementLine[];
-  if (order === undefined) sorted = lines.slice().sort((a, b) => compareIds(a.statementLineId, b.statementLineId));
-  else {
-    // The same stable sort, of the places: the same permutation.
-    const ids = lines.map((line) => line.statementLineId);
-    const places = Array.from(lines, (_, place) => place).sort((a, b) => compareIds(ids[a]!, ids[b]!));
-    sorted = places.map((place) => lines[place]!);
-    order.set(places);
+export function statementSideOfRows(
+  rows: StatementRows,
+  places: Int32Array | number[] | null,
+  accountId: string,
+  currency: string,
+  ignored: ReadonlySet<string>,
+  checkRows: boolean,
+  order?: Int32Array,
+): Side {
+  const n = places === null ? rows.length : places.length;
+  // Each id read once, in the rows' order; the places sorted by it (a stable sort: the
+  // permutation a sort of the lines by id gives).
+  const rowOf = new Int32Array(n);
+  const rowIds = new Array<string>(n);
+  const sorted: number[] = [];
+  for (let k = 0; k < n; k += 1) {
+    const row = places === null ? k : places[k]!;
+    rowOf[k] = row;
+    rowIds[k] = rows.statementLineId(row);
+    sorted.push(k);
   }
-  const n = sorted.length;
-  const exponent = n ? exponentOf(currency, STATEMENT, sorted[0]!.statementLineId) : 0;
+  sorted.sort((a, b) => compareIds(rowIds[a]!, rowIds[b]!));
+  const exponent = n ? exponentOf(currency, STATEMENT, rowIds[sorted[0]!]) : 0;
   const ids = new Array<string>(n);
   const amt = new Float64Array(n);
   const book = new Int32Array(n);
@@ -209,22 +229,24 @@ export function statementSide(lines: readonly StatementLine[], accountId: string
   const batchItem = new Int32Array(n);
   const batchRef = new Array<string | undefined>(n);
   for (let i = 0; i < n; i += 1) {
-    const line = sorted[i]!;
-    const id = line.statementLineId;
+    const k = sorted[i]!;
+    const row = rowOf[k]!;
+    const id = rowIds[k]!;
     if (typeof id !== 'string' || id === '') throw new MatchInputError(`statement line #${i}: missing statementLineId`);
     if (i > 0 && ids[i - 1] === id) throw new MatchInputError(`${STATEMENT} "${id}": duplicate statementLineId (each line must be given once)`);
-    checkPartition(accountId, currency, line, STATEMENT, id);
+    if (checkRows) checkPartition(accountId, currency, rows.accountId(row), rows.currency(row), STATEMENT, id);
+    if (order !== undefined) order[i] = row;
     ids[i] = id;
-    amt[i] = amountOf(line.amount, currency, exponent, STATEMENT, id);
-    book[i] = requireDay(line.bookingDate, STATEMENT, id, true);
-    val[i] = requireDay(line.valueDate, STATEMENT, id, true);
-    e2e[i] = normaliseReference(line.endToEndId, ignored);
-    bank[i] = normaliseReference(line.bankReference, ignored);
-    cust[i] = normaliseReference(line.customerReference, ignored);
-    const count = line.batchItemCount;
+    amt[i] = amountOf(rows.amount(row), currency, exponent, STATEMENT, id);
+    book[i] = requireDay(rows.bookingDate(row), STATEMENT, id, true);
+    val[i] = requireDay(rows.valueDate(row), STATEMENT, id, true);
+    e2e[i] = normaliseReference(rows.endToEndId(row), ignored);
+    bank[i] = normaliseReference(rows.bankReference(row), ignored);
+    cust[i] = normaliseReference(rows.customerReference(row), ignored);
+    const count = rows.batchItemCount(row);
     batchCount[i] = typeof count === 'number' && Number.isInteger(count) && count > 0 ? count : 0;
-    batchRef[i] = normaliseReference(line.batchReference, ignored);
-    const index = line.batchItem?.index;
+    batchRef[i] = normaliseReference(rows.batchReference(row), ignored);
+    const index = rows.batchItem(row)?.index;
     batchItem[i] = typeof index === 'number' && Number.isInteger(index) && index > 0 && index <= 2147483647 ? index : 0;
   }
   return { kind: 'statement', n, ids, amt, book, val, refs: [e2e, bank, cust, batchRef], batchCount, batchItem, used: new Uint8Array(n) };
@@ -265,7 +287,7 @@ function readLedgerSide(sorted: readonly LedgerEntry[], accountId: string, curre
       if (typeof id !== 'string' || id === '') throw new MatchInputError(`ledger entry #${i}: missing entryId`);
       if (onlyInOrder && i > 0 && !(ids[i - 1]! < id)) return undefined;
       if (i > 0 && ids[i - 1] === id) throw new MatchInputError(`${LEDGER} "${id}": duplicate entryId (each entry must be given once)`);
-      checkPartition(accountId, currency, entry, LEDGER, id);
+      checkPartition(accountId, currency, entry.accountId, entry.currency, LEDGER, id);
       ids[i] = id;
       amt[i] = amountOf(entry.amount, currency, exponent, LEDGER, id);
       book[i] = requireDay(entry.bookingDate, LEDGER, id, false);

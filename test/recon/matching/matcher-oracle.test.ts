@@ -12,9 +12,10 @@ import { matchIdFor, matchPartition } from '../../../src/recon/matching/engine';
 import { matchAll, matchAllInLineOrder, partitionInputs } from '../../../src/recon/matching/partition';
 import { encodeLedgerFile } from '../../support/ledger-columns';
 import { columnLedgerRows, ledgerRowsOf } from '../../../src/recon/ledger-rows';
+import { concatStatementRows, StatementColumnsBuilder, statementRowsOf, type StatementRows } from '../../../src/recon/statement-rows';
 import { canonicalResult } from '../../../src/recon/run/results';
 import { match } from '../../../src/use-cases/reconcile-run/reconcile-run';
-import type { LedgerEntry, StatementLine } from '../../../src/recon/types';
+import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';
 import { matchIdFor as oracleMatchIdFor, matchPartition as oracleMatchPartition } from './oracle/engine';
 import { matchAll as oracleMatchAll, partitionInputs as oraclePartitionInputs } from './oracle/partition';
 import { AS_OF, entry, line } from './helpers';
@@ -31,6 +32,26 @@ function outcome<T>(run: () => T): T | { error: string } {
 }
 
 const byEntryId = (a: LedgerEntry, b: LedgerEntry): number => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0);
+
+/**
+ * Lines as a file's columns (StatementColumnsBuilder, each line pushed as a reader pushes it),
+ * `parts` files one after another; with `prefix`, each id's first `prefix.length` characters come
+ * from the builder's prefixIds, as a file's content hash does.
+ */
+function statementColumns(lines: readonly StatementLine[], parts = 1, prefix = ''): StatementRows {
+  const files: StatementRows[] = [];
+  const size = Math.max(1, Math.ceil(lines.length / parts));
+  for (let start = 0; start === 0 || start < lines.length; start += size) {
+    const builder = new StatementColumnsBuilder();
+    for (const one of lines.slice(start, start + size)) {
+      expect(one.statementLineId.startsWith(prefix)).toBe(true);
+      builder.push({ ...one, statementLineId: one.statementLineId.slice(prefix.length) });
+    }
+    builder.prefixIds(prefix);
+    files.push(builder.finish());
+  }
+  return concatStatementRows(files);
+}
 
 /** A deterministic shuffle (the input order must not matter, and the entries' order picks the reading path). */
 function shuffled<T>(rows: readonly T[], seed: number): T[] {
@@ -64,8 +85,9 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
     const { message } = encodeLedgerFile({ path: 'ledger.csv', format: 'csv', contentHash: 'h', entries: set.ledgerEntries });
     const columns = columnLedgerRows(message.rows, message.columns);
     for (const lines of [set.statementLines, shuffled(set.statementLines, seed), canonicalLines]) {
-      const inLineOrder = matchAllInLineOrder(lines, ledgerRowsOf(set.ledgerEntries), RULES, set.asOf);
-      expect(matchAllInLineOrder(lines, columns, RULES, set.asOf)).toEqual(inLineOrder);
+      const inLineOrder = matchAllInLineOrder(statementRowsOf(lines), ledgerRowsOf(set.ledgerEntries), RULES, set.asOf);
+      expect(matchAllInLineOrder(statementRowsOf(lines), columns, RULES, set.asOf)).toEqual(inLineOrder);
+      expect(matchAllInLineOrder(statementColumns(lines), columns, RULES, set.asOf)).toEqual(inLineOrder);
       // The same matches (in the lines' order) and the same unmatched items in the same order.
       expect(inLineOrder.unmatched).toEqual(oracle.unmatched);
       expect([...inLineOrder.matches].sort((a, b) => (a.statementLineIds[0]! < b.statementLineIds[0]! ? -1 : 1))).toEqual(oracle.matches);
@@ -73,8 +95,8 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
       const places = inLineOrder.matches.map((m) => place.get(m.statementLineIds[0]!)!);
       expect(places).toEqual([...places].sort((a, b) => a - b));
       expect(canonicalResult(inLineOrder)).toEqual(expected);
-      expect(match({ bookable: lines, ledgerEntries: ledgerRowsOf(set.ledgerEntries), asOf: set.asOf }, RULES)).toEqual(expected);
-      expect(match({ bookable: lines, ledgerEntries: columns, asOf: set.asOf }, RULES)).toEqual(expected);
+      expect(match({ bookable: statementRowsOf(lines), ledgerEntries: ledgerRowsOf(set.ledgerEntries), asOf: set.asOf }, RULES)).toEqual(expected);
+      expect(match({ bookable: statementColumns(lines), ledgerEntries: columns, asOf: set.asOf }, RULES)).toEqual(expected);
     }
   });
 
@@ -147,7 +169,9 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
         if (sortEntries) entries = entries.sort(byEntryId);
         const expected = outcome(() => oracleMatchAll(lines, entries, RULES, AS_OF));
         expect(outcome(() => matchAll(lines, entries, RULES, AS_OF))).toEqual(expected);
-        expect(outcome(() => canonicalResult(matchAllInLineOrder(lines, ledgerRowsOf(entries), RULES, AS_OF)))).toEqual(outcome(() => canonicalResult(oracleMatchAll(lines, entries, RULES, AS_OF))));
+        expect(outcome(() => canonicalResult(matchAllInLineOrder(statementRowsOf(lines), ledgerRowsOf(entries), RULES, AS_OF)))).toEqual(
+          outcome(() => canonicalResult(oracleMatchAll(lines, entries, RULES, AS_OF))),
+        );
         expect(outcome(() => [...partitionInputs(lines, entries)])).toEqual(outcome(() => [...oraclePartitionInputs(lines, entries)]));
       }),
       { numRuns: 400 },
@@ -162,9 +186,32 @@ describe('the matcher against its oracle (REC-PERF-1)', () => {
         const entries = entryRows.filter((row) => !seen.has(row.id) && seen.add(row.id)).map((row) => toEntry(row));
         const expected = oracleMatchAll(lines, entries, RULES, AS_OF);
         expect(matchAll(lines, entries, RULES, AS_OF)).toEqual(expected);
-        expect(canonicalResult(matchAllInLineOrder(shuffled(lines, lines.length), ledgerRowsOf(entries), RULES, AS_OF))).toEqual(canonicalResult(expected));
+        expect(canonicalResult(matchAllInLineOrder(statementRowsOf(shuffled(lines, lines.length)), ledgerRowsOf(entries), RULES, AS_OF))).toEqual(canonicalResult(expected));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("matchAllInLineOrder over lines as columns gives its result over the lines as objects, and matchAll's result (the same result or the same error)", () => {
+    const byFirstLineId = (result: MatchResult | { error: string }): MatchResult | { error: string } =>
+      'error' in result ? result : { matches: [...result.matches].sort((a, b) => (a.statementLineIds[0]! < b.statementLineIds[0]! ? -1 : 1)), unmatched: result.unmatched };
+    const faulty = fc.record({ lineRows: fc.array(aRow, { maxLength: 40 }), entryRows: fc.array(aRow, { maxLength: 40 }), unique: fc.constant(false) });
+    const lookalike = fc.record({ lineRows: fc.array(aLookalike, { maxLength: 60 }), entryRows: fc.array(aLookalike, { maxLength: 60 }), unique: fc.constant(true) });
+    fc.assert(
+      fc.property(fc.oneof(faulty, lookalike), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.nat(), ({ lineRows, entryRows, unique }, files, prefixed, seed) => {
+        const lines = shuffled(
+          lineRows.map((row, index) => toLine(row, index)),
+          seed,
+        );
+        const seen = new Set<number>();
+        const entries = entryRows.filter((row) => !unique || (!seen.has(row.id) && seen.add(row.id))).map((row) => toEntry(row));
+        const expected = outcome(() => matchAllInLineOrder(statementRowsOf(lines), ledgerRowsOf(entries), RULES, AS_OF));
+        const columns = statementColumns(lines, files, prefixed ? 'f00d:' : '');
+        expect(columns.length).toBe(lines.length);
+        expect(outcome(() => matchAllInLineOrder(columns, ledgerRowsOf(entries), RULES, AS_OF))).toEqual(expected);
+        expect(byFirstLineId(expected)).toEqual(outcome(() => matchAll(lines, entries, RULES, AS_OF)));
+      }),
+      { numRuns: 400 },
     );
   });
 

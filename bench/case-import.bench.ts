@@ -2,7 +2,8 @@
  * REC-PERF-1: raising a big run's workbench cases (REC-CASE-1) and its dashboard statistics
  * (REC-DASH-1), as the embedded case sink does after the registry commit. Generates a recorded
  * run of N statement lines and N ledger entries (default 1,000,000; ~10% exceptions, one in ten of
- * them in groups, 2% proposed matches) and times workbenchCaseSink(out).record(run) into a fresh
+ * them in groups, 2% proposed matches; its lines as columns, StatementColumnsBuilder, and looked
+ * up by the run's own index, runLookups, as a run holds them: REC-PERF-1) and times workbenchCaseSink(out).record(run) into a fresh
  * workbench.db, then the same run again (the run marker: nothing changes) and a later run of the
  * same inputs into the now-populated store (every case refreshed). Prints ms, the cases raised and
  * peak RSS, with the calibration of bench/calibrate.ts measured in the same run. A benchmark, not
@@ -23,6 +24,8 @@ import { casesFromResult } from '../src/recon/workbench/cases';
 import { runStatsOf } from '../src/recon/workbench/dashboard';
 import { calibrate, calibrationLine } from './calibrate';
 import { ledgerRowsOf } from '../src/recon/ledger-rows';
+import { runLookups } from '../src/recon/run/run-lookups';
+import { StatementColumnsBuilder } from '../src/recon/statement-rows';
 
 const ACCOUNTS = 60;
 const CURRENCIES = ['GBP', 'EUR', 'USD'];
@@ -61,6 +64,7 @@ function generatedRun(n: number, runId: string): RecordedRun {
       valueDate: dateOf(i),
       bankReference: `BR${i.toString(36).toUpperCase()}`,
       customerReference: `CR${i}`,
+      position: { file: 'statement.sta', line: i + 1 },
     } as StatementLine);
     ledgerEntries.push({
       entryId: `LE${String(i + 1).padStart(9, '0')}`,
@@ -102,7 +106,12 @@ function generatedRun(n: number, runId: string): RecordedRun {
       ledgerEntryIds: [entry.entryId],
     });
   }
-  const lines = new Map(statementLines.map((line) => [line.statementLineId, line]));
+  // The lines as a run holds them: columns (the objects dropped), and the run's one index over them.
+  const columns = new StatementColumnsBuilder();
+  for (const line of statementLines) columns.push(line);
+  statementLines.length = 0;
+  const rows = columns.finish();
+  const lines = runLookups(rows, ledgerRowsOf([]), []);
   const entries = new Map(ledgerEntries.map((entry) => [entry.entryId, entry]));
   const summary = { runId, asOf: '2025-07-01', statementLines: n, ledgerEntries: n, balanceChecks: [] } as unknown as RunSummary;
   return {
@@ -111,10 +120,10 @@ function generatedRun(n: number, runId: string): RecordedRun {
     recordedAt: new Date('2025-07-01T06:00:00.000Z'),
     summary,
     result: { matches, unmatched },
-    statementLines,
+    statementLines: rows,
     ledgerEntries: ledgerRowsOf(ledgerEntries),
     fileOf: () => 'statement.sta',
-    statementLine: (id) => lines.get(id),
+    statementLine: (id) => lines.statementLine(id),
     ledgerEntry: (id) => entries.get(id),
     audit: [],
   };
@@ -159,7 +168,7 @@ async function main(): Promise<void> {
     console.log(`  a later run of the same inputs (every case refreshed): ${later.toFixed(0)} ms (CPU ${cpuMs[2]!.toFixed(0)} ms)`);
     const builder = { runId: run.runId, asOf: run.asOf, at: run.recordedAt.toISOString() };
     const cases = Math.min(...[0, 1, 2].map(() => timedSync(() => casesFromResult(builder, run.result, run))));
-    const stats = Math.min(...[0, 1, 2].map(() => timedSync(() => runStatsOf({ ...builder, recordedAt: builder.at }, run.result, (id) => run.statementLine(id)))));
+    const stats = Math.min(...[0, 1, 2].map(() => timedSync(() => runStatsOf({ ...builder, recordedAt: builder.at }, run.result, (id) => run.statementLine(id), run.statementLines))));
     console.log(`  of which (best of 3, pure): casesFromResult ${cases.toFixed(0)} ms, runStatsOf ${stats.toFixed(0)} ms`);
     console.log(`  peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   } finally {

@@ -12,7 +12,8 @@
 import { deterministicId } from '../domain/events';
 import type { Money } from '../domain/money';
 import { fromMinorUnits, toMinorUnits } from '../domain/money';
-import type { MatchResult, StatementLine } from '../recon/types';
+import type { StatementRows } from '../recon/statement-rows';
+import type { MatchResult } from '../recon/types';
 import type { ReconciliationCompletedEvent, WriteOffApprovedEvent } from './mapping';
 
 export type OutwardEvent = ReconciliationCompletedEvent | WriteOffApprovedEvent;
@@ -79,11 +80,11 @@ export function writeOffApprovedEvent(input: { caseId: string; adjustmentId: str
   };
 }
 
-/** What reconciliation.completed is built from: the committed run's id, its as-of date, statement lines and match result. */
+/** What reconciliation.completed is built from: the committed run's id, its as-of date, statement lines (as rows: REC-PERF-1) and match result. */
 export interface CommittedRun {
   runId: string;
   asOf: string;
-  statementLines: readonly StatementLine[];
+  statementLines: StatementRows;
   result: MatchResult;
 }
 
@@ -97,21 +98,31 @@ export interface CommittedRun {
 export function reconciliationCompletedEvents(run: CommittedRun, at: string): ReconciliationCompletedEvent[] {
   const matched = new Set(run.result.matches.flatMap((match) => match.statementLineIds));
   const unmatched = new Set(run.result.unmatched.filter((item) => item.side === 'statement').map((item) => item.id));
-  const byAccount = new Map<string, { accountId: string; currency: string; matched: number; exceptions: number; unmatchedMinor: bigint; statementDate: string }>();
-  for (const line of run.statementLines) {
-    const key = `${line.accountId}\u001f${line.currency}`;
-    let account = byAccount.get(key);
-    if (!account) {
-      account = { accountId: line.accountId, currency: line.currency, matched: 0, exceptions: 0, unmatchedMinor: 0n, statementDate: '' };
-      byAccount.set(key, account);
+  type AccountTotals = { accountId: string; currency: string; matched: number; exceptions: number; unmatchedMinor: bigint; statementDate: string };
+  const byAccount = new Map<string, AccountTotals>();
+  // The lines read field by field (REC-PERF-1); a statement's lines share their account and currency, so most need no map lookup.
+  const rows = run.statementLines;
+  let account: AccountTotals | undefined;
+  for (let row = 0; row < rows.length; row += 1) {
+    const accountId = rows.accountId(row);
+    const currency = rows.currency(row);
+    if (account === undefined || account.accountId !== accountId || account.currency !== currency) {
+      const key = `${accountId}\u001f${currency}`;
+      account = byAccount.get(key);
+      if (!account) {
+        account = { accountId, currency, matched: 0, exceptions: 0, unmatchedMinor: 0n, statementDate: '' };
+        byAccount.set(key, account);
+      }
     }
-    if (matched.has(line.statementLineId)) account.matched += 1;
-    if (unmatched.has(line.statementLineId)) {
+    const statementLineId = rows.statementLineId(row);
+    if (matched.has(statementLineId)) account.matched += 1;
+    if (unmatched.has(statementLineId)) {
       account.exceptions += 1;
-      const minor = toMinorUnits(line.amount.replace(/^[-+]/, ''), line.currency);
+      const minor = toMinorUnits(rows.amount(row).replace(/^[-+]/, ''), currency);
       account.unmatchedMinor += minor;
     }
-    if (line.bookingDate !== null && line.bookingDate > account.statementDate) account.statementDate = line.bookingDate;
+    const bookingDate = rows.bookingDate(row);
+    if (bookingDate !== null && bookingDate > account.statementDate) account.statementDate = bookingDate;
   }
   return [...byAccount.values()]
     .sort((a, b) => (a.accountId + a.currency < b.accountId + b.currency ? -1 : 1))

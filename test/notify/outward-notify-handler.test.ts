@@ -13,6 +13,7 @@ import { createNotifyHandler, NOTIFY_ACCEPTS } from '../../functions/notify/noti
 import { OUTWARD_SOURCES } from '../../src/adapters/aws/notify-outward';
 import { NOTIFYING_EVENT_TYPES } from '../../src/notify/mapping';
 import { reconciliationCompletedEvents, writeOffApprovedEvent, type OutwardEvent } from '../../src/notify/outward';
+import { statementRowsOf } from '../../src/recon/statement-rows';
 import type { StatementLine } from '../../src/recon/types';
 import type { WebhookBody } from '../../src/use-cases/notify/notify';
 import { validateEvent } from '../../schemas';
@@ -33,7 +34,7 @@ function completed(): OutwardEvent {
     matches: [{ matchId: 'm1', ruleId: 'R', confidence: 1, status: 'confirmed' as const, statementLineIds: ['h:0:1'], ledgerEntryIds: ['SEQ-1:1'] }],
     unmatched: [{ side: 'statement' as const, id: 'h:0:2', reason: 'UNMATCHED' as const, ageDays: 1 }],
   };
-  return reconciliationCompletedEvents({ runId: 'run-20261205-a1b2c3d4e5f6a7b8', asOf: '2026-12-05', statementLines: lines, result } as never, AT)[0]!;
+  return reconciliationCompletedEvents({ runId: 'run-20261205-a1b2c3d4e5f6a7b8', asOf: '2026-12-05', statementLines: statementRowsOf(lines), result }, AT)[0]!;
 }
 
 const writeOff = (): OutwardEvent =>

@@ -18,6 +18,7 @@ import { fromMinorUnits, toMinorUnits } from '../../src/domain/money';
 import { variablesOf } from '../../src/notify/catalogue';
 import { notificationFor } from '../../src/notify/mapping';
 import { reconciliationCompletedEvents, writeOffApprovedEvent, type OutwardEvent } from '../../src/notify/outward';
+import { StatementColumnsBuilder, statementRowsOf } from '../../src/recon/statement-rows';
 import type { MatchResult, StatementLine } from '../../src/recon/types';
 import { applyCaseAction, type Actor } from '../../src/recon/workbench/cases';
 import { actOnLedger } from '../../src/use-cases/post-adjustment/post-adjustment';
@@ -102,6 +103,7 @@ describe('reconciliation.completed', () => {
           currency: g.currency,
           amount: fromMinorUnits(g.minor, g.currency),
           bookingDate: g.day === null ? null : `2026-11-${String(g.day).padStart(2, '0')}`,
+          position: { file: 'f' },
         })) as unknown as StatementLine[];
         const result: MatchResult = {
           matches: lines
@@ -109,9 +111,13 @@ describe('reconciliation.completed', () => {
             .map((line, i) => ({ matchId: `m${i}`, ruleId: 'R', confidence: 1, status: 'confirmed', statementLineIds: [line.statementLineId], ledgerEntryIds: [] })),
           unmatched: lines.filter((_, i) => generated[i]!.fate === 'unmatched').map((line) => ({ side: 'statement', id: line.statementLineId, reason: 'UNMATCHED', ageDays: 1 })),
         };
-        const run = { runId: 'run-1', asOf: '2026-11-30', statementLines: lines, result };
+        const run = { runId: 'run-1', asOf: '2026-11-30', statementLines: statementRowsOf(lines), result };
         const events = reconciliationCompletedEvents(run, AT);
         expect(reconciliationCompletedEvents(run, AT)).toEqual(events);
+        // REC-PERF-1: the same events from the lines as columns.
+        const columns = new StatementColumnsBuilder();
+        for (const line of lines) columns.push(line);
+        expect(reconciliationCompletedEvents({ ...run, statementLines: columns.finish() }, AT)).toEqual(events);
         const keys = new Set(generated.map((g) => `${g.account}/${g.currency}`));
         expect(events).toHaveLength(keys.size);
         expect(new Set(events.map((event) => event.id)).size).toBe(events.length);

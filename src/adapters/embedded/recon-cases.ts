@@ -34,14 +34,16 @@ import { openWorkbenchDatabase, SqliteWorkbenchStore, WORKBENCH_DB_FILE } from '
 export const CASE_THREAD_FROM = 20_000;
 const CASE_IMPORT_THREAD = `${__dirname}/case-import.thread.ts`;
 
-/** The accounts of the run's statements (a handful of distinct strings, one pass). */
+/** The accounts of the run's statements (a handful of distinct strings, one pass over the rows' accounts). */
 function statementAccounts(run: RecordedRun): Set<string> {
   const accounts = new Set<string>();
+  const rows = run.statementLines;
   let last: string | undefined;
-  for (const line of run.statementLines) {
-    if (line.accountId === last) continue;
-    last = line.accountId;
-    accounts.add(last);
+  for (let row = 0; row < rows.length; row += 1) {
+    const accountId = rows.accountId(row);
+    if (accountId === last) continue;
+    last = accountId;
+    accounts.add(accountId);
   }
   return accounts;
 }

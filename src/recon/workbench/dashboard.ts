@@ -12,12 +12,16 @@
  */
 import { redactPans } from '../../domain/pan';
 import type { Match, MatchResult, StatementLine } from '../types';
+import type { StatementRows } from '../statement-rows';
 import { currencyExponent, isKnownCurrency } from '../../domain/money';
 import { sumAmounts } from './amounts';
 import { SLA_BUCKETS, type SlaBucket, slaBucket } from './sla';
 
 /** What the statistics read of a statement line (a workbench case's line has these and more). */
 export type StatsLine = Pick<StatementLine, 'accountId' | 'currency' | 'amount'>;
+
+/** What the statistics read of a run's lines as rows (REC-PERF-1: field by field, no object per line). */
+export type StatsRows = Pick<StatementRows, 'length' | 'statementLineId' | 'accountId' | 'currency' | 'amount'>;
 
 /** One account and currency of one run: its statement lines and their sums (exact, signed: debits ≤ 0). */
 export interface AccountVolume {
@@ -172,6 +176,55 @@ class MarkFilter {
   }
 }
 
+/** The number after `from` in `id` (digits only, at most 15), or -1. */
+function lineNumber(id: string, from: number): number {
+  if (from >= id.length || id.length - from > 15) return -1;
+  let n = 0;
+  for (let at = from; at < id.length; at += 1) {
+    const digit = id.charCodeAt(at) - CHAR_0;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
+/**
+ * The row of a line id among `rows`, or -1 (REC-PERF-1), with no million-entry map: a run's line
+ * ids are `<prefix>:<line number>` (the parsers' `<hash 12>:<statement>:<line>`) and the lines of
+ * one prefix sit together, numbered in order, so an id names its row (checked against the row's
+ * id). Any other id is answered by a full index of the rows, built once on the first miss (the last
+ * row of an id winning).
+ */
+function rowFinder(rows: StatsRows): (id: string) => number {
+  const runs = new Map<string, { start: number; first: number }>();
+  let prefix = '';
+  for (let row = 0; row < rows.length; row += 1) {
+    const id = rows.statementLineId(row);
+    if (prefix !== '' && id.length > prefix.length && id.startsWith(prefix) && id.indexOf(':', prefix.length) < 0) continue;
+    const cut = id.lastIndexOf(':');
+    const first = cut < 0 ? -1 : lineNumber(id, cut + 1);
+    prefix = first < 0 ? '' : id.slice(0, cut + 1);
+    if (first >= 0) runs.set(prefix, { start: row, first });
+  }
+  let all: Map<string, number> | undefined;
+  return (id) => {
+    const cut = id.lastIndexOf(':');
+    if (cut >= 0) {
+      const run = runs.get(id.slice(0, cut + 1));
+      const n = run === undefined ? -1 : lineNumber(id, cut + 1);
+      if (run !== undefined && n >= run.first) {
+        const row = run.start + (n - run.first);
+        if (row < rows.length && rows.statementLineId(row) === id) return row;
+      }
+    }
+    if (all === undefined) {
+      all = new Map();
+      for (let row = 0; row < rows.length; row += 1) all.set(rows.statementLineId(row), row);
+    }
+    return all.get(id) ?? -1;
+  };
+}
+
 /** The largest total kept as a double before it is flushed to the exact rest (2^53 - 10^15: one more amount stays exact). */
 const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
 
@@ -182,50 +235,53 @@ const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
  * over the confirmed matches with no object or set entry per line: each account id is masked once,
  * amounts are summed exactly as integers of minor units, and only the reported and proposed lines
  * (a run's few) are kept in sets; a line is in one confirmed match at most (REC-MATCH-1 uses no
- * statement line twice). Given `allLines`, the run's lines (every line the result names among
+ * statement line twice). Given `allLines`, the run's rows (every line the result names among
  * them), the volumes are summed over them in order with no lookup when the result names exactly
- * that many lines: then it names each of them once.
+ * that many lines: then it names each of them once. Otherwise (lines kept out of matching) each
+ * line the result names is found among the rows (rowFinder) and read field by field; only an id
+ * not among them is asked of `statementLine`.
  */
-export function runStatsOf(
-  run: { runId: string; asOf: string; recordedAt: string },
-  result: MatchResult,
-  statementLine: (id: string) => StatsLine | undefined,
-  allLines?: readonly StatsLine[],
-): RunStats {
+export function runStatsOf(run: { runId: string; asOf: string; recordedAt: string }, result: MatchResult, statementLine: (id: string) => StatsLine | undefined, allLines?: StatsRows): RunStats {
   const byAccount = new Map<string, Map<string, VolumeSum>>();
   const byMasked = new Map<string, VolumeSum>();
   // The last line's account, currency and volume: a statement's lines share them, so most lines need no map lookup.
   let lastAccount: string | undefined;
   let lastCurrency: string | undefined;
   let lastVolume: VolumeSum | undefined;
-  const volumeOf = (line: StatsLine): VolumeSum => {
-    let byCurrency = byAccount.get(line.accountId);
-    if (!byCurrency) byAccount.set(line.accountId, (byCurrency = new Map()));
-    let volume = byCurrency.get(line.currency);
+  const volumeOf = (lineAccount: string, currency: string): VolumeSum => {
+    let byCurrency = byAccount.get(lineAccount);
+    if (!byCurrency) byAccount.set(lineAccount, (byCurrency = new Map()));
+    let volume = byCurrency.get(currency);
     if (!volume) {
-      const accountId = redactPans(line.accountId, 'identifier');
-      const key = `${accountId}\u0000${line.currency}`;
+      const accountId = redactPans(lineAccount, 'identifier');
+      const key = `${accountId}\u0000${currency}`;
       volume = byMasked.get(key);
       if (!volume) {
-        const scale = isKnownCurrency(line.currency) ? currencyExponent(line.currency) : 0;
-        byMasked.set(key, (volume = { accountId, currency: line.currency, scale, lines: 0, credits: 0, debits: 0, creditsRest: [], debitsRest: [] }));
+        const scale = isKnownCurrency(currency) ? currencyExponent(currency) : 0;
+        byMasked.set(key, (volume = { accountId, currency, scale, lines: 0, credits: 0, debits: 0, creditsRest: [], debitsRest: [] }));
       }
-      byCurrency.set(line.currency, volume);
+      byCurrency.set(currency, volume);
     }
-    lastAccount = line.accountId;
-    lastCurrency = line.currency;
+    lastAccount = lineAccount;
+    lastCurrency = currency;
     lastVolume = volume;
     return volume;
   };
+  let rowOf: ((id: string) => number) | undefined;
   const add = (id: string): void => {
+    if (allLines !== undefined) {
+      rowOf ??= rowFinder(allLines);
+      const row = rowOf(id);
+      if (row >= 0) return addRow(allLines, row);
+    }
     const line = statementLine(id);
-    if (line) addLine(line);
+    if (line) addLine(line.accountId, line.currency, line.amount);
   };
-  const addLine = (line: StatsLine): void => {
-    let volume = line.accountId === lastAccount && line.currency === lastCurrency ? lastVolume : undefined;
-    if (volume === undefined) volume = volumeOf(line);
+  const addRow = (rows: StatsRows, row: number): void => addLine(rows.accountId(row), rows.currency(row), rows.amount(row));
+  const addLine = (accountId: string, currency: string, amount: string): void => {
+    let volume = accountId === lastAccount && currency === lastCurrency ? lastVolume : undefined;
+    if (volume === undefined) volume = volumeOf(accountId, currency);
     volume.lines += 1;
-    const amount = line.amount;
     const units = minorUnits(amount, volume.scale);
     if (units === NOT_DECIMAL) return;
     const debit = amount.charCodeAt(0) === CHAR_MINUS;
@@ -320,7 +376,7 @@ export function runStatsOf(
   if (allLines !== undefined && allLines.length === matchedLines + proposedLines + unmatchedLines) {
     // The result names every one of the run's lines once (the matcher accounts for each bookable line
     // once, and no more lines exist): its volumes are its lines', read in order, with no lookup.
-    for (const line of allLines) addLine(line);
+    for (let row = 0; row < allLines.length; row += 1) addRow(allLines, row);
   } else {
     for (const [id, mark] of marks) if (mark === REPORTED) add(id);
     confirmedLines(add);

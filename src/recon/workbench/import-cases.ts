@@ -9,6 +9,7 @@
  * This module needs no DuckDB and no AWS SDK.
  */
 import type { RunSummary } from '../run/results';
+import type { StatementRows } from '../statement-rows';
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
 import { caseStream, type ExceptionCase, type ImportPlan, planImport } from './cases';
 import { type RunStats, runStatsOf } from './dashboard';
@@ -56,8 +57,8 @@ export interface RunResultForCases {
   result: MatchResult;
   statementLine(id: string): StatementLine | undefined;
   ledgerEntry(id: string): LedgerEntry | undefined;
-  /** The run's statement lines, when it holds them all (its statistics then read them in order: REC-PERF-1). */
-  statementLines?: readonly StatementLine[];
+  /** The run's statement lines as rows, when it holds them all (its statistics then read them in order, field by field: REC-PERF-1). */
+  statementLines?: StatementRows;
   /**
    * The accounts of the run's statements, whose cases the run no longer reports are cleared.
    * Default: the accounts of every statement line the result and the summary name.

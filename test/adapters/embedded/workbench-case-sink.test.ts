@@ -22,8 +22,9 @@ import { openWorkbenchDatabase, SqliteWorkbenchStore } from '../../../src/adapte
 import type { PreparedCases, RecordedRun } from '../../../src/ports/reconciliation';
 import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import type { RunSummary } from '../../../src/recon/run/results';
+import { StatementColumnsBuilder, statementRowsOf } from '../../../src/recon/statement-rows';
 import type { ExceptionReason, LedgerEntry, Match, StatementLine, UnmatchedItem } from '../../../src/recon/types';
-import { importRunResult } from '../../../src/recon/workbench/import-cases';
+import { importRunResult, runCasesOf } from '../../../src/recon/workbench/import-cases';
 
 const ACCOUNTS = ['GB29NWBK60161331926819', 'NL26VAYB8060476890', '4111111111111111'];
 const REASONS: ExceptionReason[] = ['UNMATCHED', 'AMOUNT_MISMATCH', 'DUPLICATE'];
@@ -60,6 +61,7 @@ function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) =>
       bookingDate: `2025-06-${String(1 + (i % 28)).padStart(2, '0')}`,
       valueDate: null,
       bankReference: `REF${i}`,
+      position: { file: 'statement.sta', line: i + 1 },
     } as StatementLine;
     const entry = { entryId: `LE${i}`, accountId: ACCOUNTS[fate.account]!, currency: 'EUR', amount, bookingDate: line.bookingDate, valueDate: null, reference: `REF${i}` } as unknown as LedgerEntry;
     statementLines.push(line);
@@ -91,7 +93,7 @@ function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) =>
     recordedAt: new Date('2025-07-01T06:00:00.000Z'),
     summary: { runId, asOf: '2025-07-01', balanceChecks: [] } as unknown as RunSummary,
     result: { matches, unmatched },
-    statementLines,
+    statementLines: statementRowsOf(statementLines),
     ledgerEntries: ledgerRowsOf(ledgerEntries),
     fileOf: () => 'statement.sta',
     statementLine: (id) => ((lookups += 1), lines.get(id)),
@@ -101,9 +103,50 @@ function recordedRun(runId: string, fates: readonly Fate[], keep: (i: number) =>
   };
 }
 
+/** The run with its lines as columns (StatementColumnsBuilder, as a large run holds them: REC-PERF-1), looked up there. */
+function asColumns<Run extends RecordedRun>(run: Run): Run {
+  const columns = new StatementColumnsBuilder();
+  for (const line of run.statementLines.toArray()) columns.push(line);
+  const rows = columns.finish();
+  const rowOf = new Map<string, number>();
+  for (let row = 0; row < rows.length; row += 1) rowOf.set(rows.statementLineId(row), row);
+  return {
+    ...run,
+    statementLines: rows,
+    statementLine: (id: string) => {
+      const row = rowOf.get(id);
+      return row === undefined ? undefined : rows.line(row);
+    },
+  };
+}
+
+/** The run with the lines `out` names left out of its result (lines kept out of matching: the result does not name them). */
+function withLinesOutOfMatching<Run extends RecordedRun>(run: Run, out: (statementLineId: string) => boolean): Run {
+  return {
+    ...run,
+    result: {
+      matches: run.result.matches.filter((match) => !match.statementLineIds.some(out)),
+      unmatched: run.result.unmatched.filter((item) => item.side !== 'statement' || !out(item.id)),
+    },
+  };
+}
+
+/** What the sink hands the case builder of a recorded run (its own rows and index). */
+const casesOf = (run: RecordedRun) =>
+  runCasesOf({
+    runId: run.runId,
+    asOf: run.asOf,
+    recordedAt: run.recordedAt.toISOString(),
+    summary: run.summary,
+    result: run.result,
+    statementLine: (id) => run.statementLine(id),
+    ledgerEntry: (id) => run.ledgerEntry(id),
+    statementLines: run.statementLines,
+  });
+
 /** The plain path: maps of the run's lines and entries, the accounts of every line. */
 async function plainImport(out: string, run: RecordedRun): Promise<void> {
-  const lines = new Map(run.statementLines.map((line) => [line.statementLineId, line]));
+  const lines = new Map(run.statementLines.toArray().map((line) => [line.statementLineId, line]));
   const entries = new Map(run.ledgerEntries.toArray().map((entry) => [entry.entryId, entry]));
   const db = openWorkbenchDatabase(out);
   try {
@@ -115,7 +158,7 @@ async function plainImport(out: string, run: RecordedRun): Promise<void> {
       result: run.result,
       statementLine: (id) => lines.get(id),
       ledgerEntry: (id) => entries.get(id),
-      coveredAccounts: new Set(run.statementLines.map((line) => line.accountId)),
+      coveredAccounts: new Set(run.statementLines.toArray().map((line) => line.accountId)),
     });
   } finally {
     db.close();
@@ -167,6 +210,37 @@ describe('the embedded case sink (workbench.db)', () => {
         await sink.record(later);
         await plainImport(plainOut, later);
         expect(dump(sinkOut)).toBe(dump(plainOut));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('property (REC-PERF-1): lines as columns raise the same cases and statistics as the same lines as objects, lines out of matching too', async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fateArb, { minLength: 0, maxLength: 40 }), fc.integer({ min: 2, max: 5 }), async (fates, every) => {
+        n += 1;
+        const named = recordedRun('run-1', fates);
+        // Some lines the result does not name: the statistics then find each named line among the rows.
+        const partly = withLinesOutOfMatching(recordedRun('run-2', fates), (id) => Number(id.slice(id.lastIndexOf(':') + 1)) % every === 0);
+        for (const run of [named, partly]) {
+          const columns = asColumns(run);
+          expect(columns.statementLines.toArray()).toEqual(run.statementLines.toArray());
+          const fromObjects = casesOf(run);
+          const fromColumns = casesOf(columns);
+          expect(JSON.stringify(fromColumns)).toBe(JSON.stringify(fromObjects));
+          expect(JSON.stringify(fromColumns.stats)).toBe(JSON.stringify(casesOf({ ...run, statementLines: statementRowsOf([]) }).stats));
+        }
+        const objectsOut = join(root, `objects-${n}`);
+        const columnsOut = join(root, `columns-${n}`);
+        const plainOut = join(root, `plain-${n}`);
+        for (const run of [named, partly]) {
+          await workbenchCaseSink(objectsOut).record(run);
+          await workbenchCaseSink(columnsOut).record(asColumns(run));
+          await plainImport(plainOut, run);
+        }
+        expect(dump(columnsOut)).toBe(dump(objectsOut));
+        expect(dump(columnsOut)).toBe(dump(plainOut));
       }),
       { numRuns: 40 },
     );

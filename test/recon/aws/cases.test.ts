@@ -5,6 +5,7 @@
  * is a no-op, a later run of the same account clears what it no longer reports.
  */
 import { runLookups } from '../../../src/recon/run/run-lookups';
+import { statementRowsOf } from '../../../src/recon/statement-rows';
 import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import { readFileSync } from 'node:fs';
 import { DynamoWorkbenchStore } from '../../../src/adapters/aws/dynamo-workbench-store';
@@ -159,7 +160,7 @@ describe('RaiseCases: summarise → cases.json → the workbench', () => {
           ),
           unmatched,
         };
-        const lookups = runLookups(statementLines, ledgerRowsOf(entries), []);
+        const lookups = runLookups(statementRowsOf(statementLines), ledgerRowsOf(entries), []);
         const run = { runId: 'r', asOf: '2026-01-10', at: NOW.toISOString(), statementAccounts: ['ACC-1'], lines: statementLines };
         const direct = runCasesFileOfResult(run, result, lookups.ledgerEntry);
         // The rows summarise writes, with each exception's group as a cell after the columns.

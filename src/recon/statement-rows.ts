@@ -59,75 +59,81 @@ export function statementRowsOf(lines: readonly StatementLine[]): StatementRows 
 
 class LineRows implements StatementRows {
   constructor(private readonly lines: readonly StatementLine[]) {}
+  /** Line `row` (a row outside these is refused). */
+  private at(row: number): StatementLine {
+    const line = this.lines[row];
+    if (line === undefined) throw new RangeError(`row ${row} of ${this.lines.length}`);
+    return line;
+  }
   get length(): number {
     return this.lines.length;
   }
   statementLineId(row: number): string {
-    return this.lines[row]!.statementLineId;
+    return this.at(row).statementLineId;
   }
   format(row: number): StatementFormat {
-    return this.lines[row]!.format;
+    return this.at(row).format;
   }
   statementId(row: number): string {
-    return this.lines[row]!.statementId;
+    return this.at(row).statementId;
   }
   accountId(row: number): string {
-    return this.lines[row]!.accountId;
+    return this.at(row).accountId;
   }
   currency(row: number): string {
-    return this.lines[row]!.currency;
+    return this.at(row).currency;
   }
   amount(row: number): string {
-    return this.lines[row]!.amount;
+    return this.at(row).amount;
   }
   bookingDate(row: number): string | null {
-    return this.lines[row]!.bookingDate;
+    return this.at(row).bookingDate;
   }
   valueDate(row: number): string | null {
-    return this.lines[row]!.valueDate;
+    return this.at(row).valueDate;
   }
   endToEndId(row: number): string | undefined {
-    return this.lines[row]!.endToEndId;
+    return this.at(row).endToEndId;
   }
   bankReference(row: number): string | undefined {
-    return this.lines[row]!.bankReference;
+    return this.at(row).bankReference;
   }
   customerReference(row: number): string | undefined {
-    return this.lines[row]!.customerReference;
+    return this.at(row).customerReference;
   }
   remittanceInformation(row: number): string | undefined {
-    return this.lines[row]!.remittanceInformation;
+    return this.at(row).remittanceInformation;
   }
   counterparty(row: number): string | undefined {
-    return this.lines[row]!.counterparty;
+    return this.at(row).counterparty;
   }
   typeCode(row: number): string | undefined {
-    return this.lines[row]!.typeCode;
+    return this.at(row).typeCode;
   }
   status(row: number): string | undefined {
-    return this.lines[row]!.status;
+    return this.at(row).status;
   }
   batchItemCount(row: number): number | undefined {
-    return this.lines[row]!.batchItemCount;
+    return this.at(row).batchItemCount;
   }
   batchReference(row: number): string | undefined {
-    return this.lines[row]!.batchReference;
+    return this.at(row).batchReference;
   }
   batchItem(row: number): { index: number; of: number } | undefined {
-    return this.lines[row]!.batchItem;
+    return this.at(row).batchItem;
   }
   batchFault(row: number): string | undefined {
-    return this.lines[row]!.batchFault;
+    return this.at(row).batchFault;
   }
   file(row: number): string {
-    return this.lines[row]!.position.file;
+    return this.at(row).position.file;
   }
   line(row: number): StatementLine {
-    return this.lines[row]!;
+    return this.at(row);
   }
   filter(keep: (rows: StatementRows, row: number) => boolean): StatementRows {
     const kept: StatementLine[] = [];
-    for (let row = 0; row < this.lines.length; row += 1) if (keep(this, row)) kept.push(this.lines[row]!);
+    for (let row = 0; row < this.lines.length; row += 1) if (keep(this, row)) kept.push(this.at(row));
     return kept.length === this.lines.length ? this : new LineRows(kept);
   }
   range(start: number, end: number): StatementRows {
@@ -345,12 +351,15 @@ export class StatementColumnsBuilder {
     rare: new Map(),
   };
   private idPrefix = '';
+  private finished = false;
 
   get length(): number {
     return this.columns.length;
   }
 
   push(line: StatementLine): void {
+    // A finished column's last piece is joined: a row pushed after would be read from the wrong piece.
+    if (this.finished) throw new Error('statement columns are finished: no line can be added');
     const c = this.columns;
     const row = c.length;
     const [id, format, statementId, accountId, currency, amount, bookingDate, valueDate, e2e, bank, customer, remittance, counterparty, typeCode, status] = c.text as [
@@ -408,6 +417,8 @@ export class StatementColumnsBuilder {
 
   finish(): StatementRows {
     const c = this.columns;
+    if (this.finished) return new ColumnRows(c, this.idPrefix, undefined, c.length);
+    this.finished = true;
     for (const column of c.text) column.finish();
     c.file.finish();
     c.element.finish();
@@ -475,7 +486,9 @@ class ColumnRows implements StatementRows {
       TextColumn,
     ];
   }
+  /** The columns' row of row `row` of these (a row outside these is refused, not read from a neighbour's). */
   private at(row: number): number {
+    if (!(row >= 0 && row < this.length)) throw new RangeError(`row ${row} of ${this.length}`);
     return this.places === undefined ? this.first + row : this.places[row]!;
   }
   statementLineId(row: number): string {

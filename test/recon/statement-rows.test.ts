@@ -194,6 +194,11 @@ function expectRowsOf(rows: StatementRows, lines: readonly StatementLine[], labe
   // A copy: the rows do not change with it.
   array.pop();
   expect(rows.length).toBe(lines.length);
+  // A row outside these is refused (never a neighbouring row of the columns or parts they view).
+  expect(() => rows.line(rows.length)).toThrow();
+  expect(() => rows.statementLineId(-1)).toThrow();
+  expect(() => rows.amount(rows.length)).toThrow();
+  expect(() => rows.file(rows.length + 1)).toThrow();
 }
 
 /** A filter's predicate: kept by a flag per row, or by the values of one field (read through the rows it is given). */
@@ -284,6 +289,16 @@ describe('statement rows: columns read as the lines held as objects (REC-PERF-1)
         }
         // A line built from columns is a new object each time it is asked for.
         if (lines.length > 0) expect(columns.line(0)).not.toBe(columns.line(0));
+        // Finished columns take no more lines; finished again, they read the same.
+        const builder = new StatementColumnsBuilder();
+        for (const line of lines) builder.push(line);
+        const first = builder.finish();
+        expect(() =>
+          builder.push(lines[0] ?? finished({ statementLineId: 'x', format: 'csv', statementId: '', accountId: '', currency: '', amount: '', bookingDate: null, valueDate: null, file: 'f' })),
+        ).toThrow('statement columns are finished');
+        expect(builder.length).toBe(lines.length);
+        expectRowsOf(first, lines, 'finished, a line refused after');
+        expectRowsOf(builder.finish(), lines, 'finished twice');
       }),
       { numRuns: fuzzRuns(100), seed: fuzzSeed(20261207) },
     );

@@ -6,8 +6,9 @@
  * Bad input (a file that cannot be read as a statement, an unknown account) is a BadInputError
  * naming the file and the place; every other failure is operational and blames no input.
  */
-import type { LedgerEntry, MatchResult, ParsedStatementFile, StatementLine } from '../recon/types';
+import type { LedgerEntry, MatchResult, StatementLine } from '../recon/types';
 import type { LedgerRows } from '../recon/ledger-rows';
+import type { ParsedStatementRows, StatementRows } from '../recon/statement-rows';
 import type { BadInputError } from '../recon/run/errors';
 import type { StatementIdentity } from '../recon/run/statement-identity';
 import type { RunSummary } from '../recon/run/results';
@@ -25,8 +26,11 @@ export interface ReadStatement {
   name: string;
   /** SHA-256 (hex) of the bytes: the re-upload key (REC-OUT-2). */
   contentHash: string;
-  /** Absent when `skip(contentHash)` said the content is known (a re-upload: not parsed). */
-  parsed?: ParsedStatementFile;
+  /**
+   * Absent when `skip(contentHash)` said the content is known (a re-upload: not parsed). Its lines
+   * as rows (statement-rows.ts), so a large file's need not be objects (REC-PERF-1).
+   */
+  parsed?: ParsedStatementRows;
 }
 
 /** Statement files by reference (a local path, an S3 object). */
@@ -132,7 +136,8 @@ export interface RecordedRun {
   recordedAt: Date;
   summary: RunSummary;
   result: MatchResult;
-  statementLines: readonly StatementLine[];
+  /** The run's statement lines in scope, as rows (REC-PERF-1: a large run's are columns, not objects). */
+  statementLines: StatementRows;
   ledgerEntries: LedgerRows;
   /** The statement file (shown name) that held a line. */
   fileOf(statementLineId: string): string;
@@ -158,7 +163,7 @@ export interface StagedResults {
 /** What a run's results hold of its inputs, known before it matches: its id, statement lines and ledger entries in scope. */
 export interface RunInputs {
   runId: string;
-  statementLines: readonly StatementLine[];
+  statementLines: StatementRows;
   ledgerEntries: LedgerRows;
   /** The statement file (shown name) that held a line. */
   fileOf(statementLineId: string): string;

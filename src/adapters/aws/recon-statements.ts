@@ -9,8 +9,8 @@ import { redactPans } from '../../domain/pan';
 import type { Quarantine, StatementSource } from '../../ports/reconciliation';
 import type { ObjectRef } from '../../recon/run/aws/objects';
 import { asBadInput, describePosition } from '../../recon/run/errors';
-import { parseStatementChunks, type StatementEncoding } from '../../recon/run/statements';
-import type { ParsedStatementFile } from '../../recon/types';
+import { parseStatementChunksToRows, type StatementEncoding } from '../../recon/run/statements';
+import type { ParsedStatementRows } from '../../recon/statement-rows';
 import { createHash } from 'node:crypto';
 import { deleteObject, objectChunks, readBytes, s3Uri, writeObject } from './recon-s3';
 
@@ -20,8 +20,8 @@ export interface S3StatementOptions {
 }
 
 /**
- * Statement objects by reference. The body is parsed as it streams (parseStatementChunks) and
- * hashed in the same read; a parser fault names the object's s3:// URI and the line.
+ * Statement objects by reference. The body is parsed as it streams (parseStatementChunksToRows: its
+ * lines as rows, REC-PERF-1) and hashed in the same read; a parser fault names the object's s3:// URI and the line.
  */
 export function s3StatementSource(s3: S3Client, options: S3StatementOptions = {}): StatementSource<ObjectRef> {
   const parseOptions = { ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.encoding ? { encoding: options.encoding } : {}) };
@@ -30,9 +30,9 @@ export function s3StatementSource(s3: S3Client, options: S3StatementOptions = {}
     async read(ref, skip) {
       const uri = s3Uri(ref.bucket, ref.key);
       const name = redactPans(basename(ref.key) || 'statement', 'identifier');
-      let parsed: ParsedStatementFile;
+      let parsed: ParsedStatementRows;
       try {
-        parsed = await parseStatementChunks(await objectChunks(s3, ref), { name: uri, ...parseOptions });
+        parsed = await parseStatementChunksToRows(await objectChunks(s3, ref), { name: uri, ...parseOptions });
       } catch (error) {
         throw asBadInput(error, uri);
       }

@@ -10,12 +10,13 @@ import { ReconcileConfigError, type Quarantine, type StatementSource } from '../
 import type { ParsedStatementFile, StatementFormat } from '../../recon/types';
 import { asBadInput, BadInputError } from '../../recon/run/errors';
 import { quarantine } from '../../recon/run/quarantine';
-import { parseStatement as defaultParse, type StatementEncoding } from '../../recon/run/statements';
+import { parseStatementAsRows as defaultParse, type StatementEncoding } from '../../recon/run/statements';
+import { parsedRowsOf, type ParsedStatementRows } from '../../recon/statement-rows';
 
 export type ParseStatement = (
   path: string,
   options: { profile?: string; format?: StatementFormat; encoding?: StatementEncoding; onRead?: (bytesRead: number, totalBytes: number) => void },
-) => Promise<ParsedStatementFile>;
+) => Promise<ParsedStatementFile | ParsedStatementRows>;
 
 /** From this size a statement file's read reports its progress (a 1M-line camt.053 file is about 500 MB: some seconds). */
 export const READ_PROGRESS_FROM = 64 << 20;
@@ -78,18 +79,20 @@ export function fileStatementSource(options: FileStatementOptions = {}): Stateme
       if (statSync(path).isDirectory()) throw new ReconcileConfigError(`statement "${path}" is a directory, expected a file`);
       // A file name is the sender's text (an inbox drop): shown and stored masked like an identifier (PCI-3).
       const name = redactPans(basename(path), 'identifier');
-      let parsed: ParsedStatementFile;
+      let parsed: ParsedStatementRows;
       const progress = options.progress;
       const onRead = progress
         ? readProgress(options.progressFrom ?? READ_PROGRESS_FROM, (percent, read, size) => progress(`reading ${name}: ${percent}% (${mebibytes(read)} of ${mebibytes(size)} MiB)`))
         : undefined;
       try {
-        parsed = await parse(path, {
+        const read = await parse(path, {
           ...(options.profile !== undefined ? { profile: options.profile } : {}),
           ...(options.format ? { format: options.format } : {}),
           ...(options.encoding ? { encoding: options.encoding } : {}),
           ...(onRead ? { onRead } : {}),
         });
+        // REC-PERF-1: the run reads lines as rows (the default parse gives them as columns).
+        parsed = 'rows' in read ? read : parsedRowsOf(read);
       } catch (error) {
         if ((error as Error).name === 'CsvProfileError') throw new ReconcileConfigError(`--profile: ${(error as Error).message}`);
         const bad = asBadInput(error, path);

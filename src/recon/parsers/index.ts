@@ -26,6 +26,7 @@ import { LineSyntaxError, StatementParseError, type ParsedStatement, type Parsed
 import { Bai2Parser } from './bai2';
 import { CamtParser, camtVersionFromNamespace, type CamtVersion } from './camt';
 import { fail, type ParseContext, type StatementSink, type StatementSummary, type TextParser } from './common';
+import { concatStatementRows, StatementColumnsBuilder, type ParsedStatementRows, type StatementOfRows, type StatementRows } from '../statement-rows';
 import { createByteDecoder, type ByteDecoder, type EncodingSource } from './decode';
 import { CsvParser, type CsvProfile } from './csv';
 import { resolveCsvProfile } from './csv-profiles';
@@ -454,6 +455,92 @@ function collector(): { sink: StatementSink; file(name: string, format: Statemen
       return { file: name, format, contentHash, statements };
     },
   };
+}
+
+/**
+ * A sink that gathers every statement's lines as rows (REC-PERF-1): each line's fields go into the
+ * file's columns (StatementColumnsBuilder) as the reader accepts it, and its object is dropped.
+ * Lines arrive statement after statement; should a parser ever hand over a line of an earlier
+ * statement, each statement's rows are picked out by their statement instead of taken as a range.
+ */
+function rowCollector(): { sink: StatementSink; file(name: string, format: StatementFormat, contentHash: string, prefixed: boolean): ParsedStatementRows } {
+  const builder = new StatementColumnsBuilder();
+  const summaries: StatementSummary[] = [];
+  /** Each row's statement index, kept only once lines came out of statement order. */
+  let statementOfRow: number[] | undefined;
+  const firstRow = new Map<number, number>();
+  const rowCount = new Map<number, number>();
+  let lastIndex = -1;
+  return {
+    sink: {
+      line(index, line) {
+        const row = builder.length;
+        if (statementOfRow === undefined && index < lastIndex) statementOfRow = Array.from({ length: row }, (_, r) => statementAt(r));
+        if (statementOfRow !== undefined) statementOfRow.push(index);
+        if (!firstRow.has(index)) firstRow.set(index, row);
+        rowCount.set(index, (rowCount.get(index) ?? 0) + 1);
+        lastIndex = Math.max(lastIndex, index);
+        builder.push(line);
+      },
+      statement(summary) {
+        summaries.push(summary);
+      },
+    },
+    file(name, format, contentHash, prefixed) {
+      if (!prefixed) builder.prefixIds(contentHash.slice(0, 12));
+      const rows = builder.finish();
+      summaries.sort((a, b) => a.index - b.index);
+      const rowsOf = (index: number): StatementRows => {
+        if (statementOfRow !== undefined) return rows.filter((_, row) => statementOfRow![row] === index);
+        const first = firstRow.get(index);
+        return first === undefined ? rows.range(0, 0) : rows.range(first, first + rowCount.get(index)!);
+      };
+      const statements: StatementOfRows[] = summaries.map((s) => ({
+        statementId: s.statementId,
+        accountId: s.accountId,
+        currency: s.currency,
+        rows: rowsOf(s.index),
+        ...(s.balance ? { balance: s.balance } : {}),
+      }));
+      // Every line, statement after statement (the statements' order, as the objects' form lists them).
+      const inOrder = statementOfRow === undefined && statements.every((s, k) => k === 0 || (firstRow.get(summaries[k]!.index) ?? 0) >= (firstRow.get(summaries[k - 1]!.index) ?? 0));
+      return {
+        file: name,
+        format,
+        contentHash,
+        statements,
+        rows: inOrder && statements.reduce((n, s) => n + s.rows.length, 0) === rows.length ? rows : concatStatementRows(statements.map((s) => s.rows)),
+      };
+    },
+  };
+  function statementAt(row: number): number {
+    for (const [index, first] of firstRow) if (row >= first && row < first + rowCount.get(index)!) return index;
+    return -1;
+  }
+}
+
+/** parseStatementChunks, the lines as rows (REC-PERF-1: a large file's as columns, never an object a line). */
+export async function parseStatementChunksAsRows(chunks: AsyncIterable<Uint8Array>, options: StatementParseOptions & { name: string }): Promise<ParsedStatementRows> {
+  const { sink, file } = rowCollector();
+  const reader = new StatementReader(options.name, options, sink);
+  for await (const chunk of chunks) reader.push(chunk);
+  const { format, contentHash } = reader.end();
+  return file(options.name, format, contentHash, false);
+}
+
+/** parseStatementFile, the lines as rows (REC-PERF-1), reading the file once. */
+export async function parseStatementFileAsRows(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementRows> {
+  const before = await statFile(path);
+  let read = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of fileChunks(path, options)) {
+      read += chunk.length;
+      yield chunk;
+      options.onRead?.(read, before.size);
+    }
+    await checkUnchanged(path, before, read);
+  }
+  return parseStatementChunksAsRows(counted(), { ...options, name: path });
 }
 
 /**

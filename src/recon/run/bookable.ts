@@ -11,6 +11,7 @@
  * Excluded lines are reported (summary.json `excludedFromMatching`), never matched and never
  * reported as unmatched.
  */
+import type { StatementRows } from '../statement-rows';
 import type { ExclusionReason, ParsedStatement, StatementLine } from '../types';
 
 export type { ExclusionReason };
@@ -23,11 +24,20 @@ export interface ExcludedLine {
 
 /** Why a line is kept out of matching, or undefined when it is bookable. */
 export function exclusionOf(statement: Pick<ParsedStatement, 'currency'>, line: StatementLine): ExcludedLine | undefined {
-  if (line.status !== undefined && line.status !== 'BOOK') {
-    return { statementLineId: line.statementLineId, reason: 'PENDING', detail: `status ${line.status}: not booked` };
+  return exclusion(statement.currency, line.status, line.currency, () => line.statementLineId);
+}
+
+/** exclusionOf for row `row` of `rows` (REC-PERF-1: read by field; the id only for a line kept out). */
+export function exclusionOfRow(statement: Pick<ParsedStatement, 'currency'>, rows: StatementRows, row: number): ExcludedLine | undefined {
+  return exclusion(statement.currency, rows.status(row), rows.currency(row), () => rows.statementLineId(row));
+}
+
+function exclusion(statementCurrency: string, status: string | undefined, currency: string, id: () => string): ExcludedLine | undefined {
+  if (status !== undefined && status !== 'BOOK') {
+    return { statementLineId: id(), reason: 'PENDING', detail: `status ${status}: not booked` };
   }
-  if (statement.currency && line.currency !== statement.currency) {
-    return { statementLineId: line.statementLineId, reason: 'FOREIGN_CURRENCY', detail: `entry in ${line.currency}, the account in ${statement.currency}` };
+  if (statementCurrency && currency !== statementCurrency) {
+    return { statementLineId: id(), reason: 'FOREIGN_CURRENCY', detail: `entry in ${currency}, the account in ${statementCurrency}` };
   }
   return undefined;
 }

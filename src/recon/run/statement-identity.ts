@@ -4,6 +4,7 @@
  * step's identity claims both key on it.
  */
 import { createHash } from 'node:crypto';
+import { statementRowsOf, type StatementOfRows } from '../statement-rows';
 import type { ParsedStatement, StatementFormat } from '../types';
 
 /** One statement by identity: what makes a re-sent statement the same statement. */
@@ -29,11 +30,13 @@ const SYNTHETIC_STATEMENT_IDS: ReadonlySet<StatementFormat> = new Set(['csv']);
  * is not. Computed from the parsed statement, never from the bytes, so every re-encoding of a
  * file gives the same identities.
  */
-export function statementIdentity(format: StatementFormat, statement: ParsedStatement): StatementIdentity {
+export function statementIdentity(format: StatementFormat, statement: ParsedStatement | StatementOfRows): StatementIdentity {
+  // REC-PERF-1: the lines are read by row and field (a large file's are columns, not objects).
+  const rows = 'rows' in statement ? statement.rows : statementRowsOf(statement.lines);
   let first = '';
   let last = '';
-  for (const line of statement.lines) {
-    const date = line.bookingDate ?? line.valueDate;
+  for (let row = 0; row < rows.length; row += 1) {
+    const date = rows.bookingDate(row) ?? rows.valueDate(row);
     if (!date) continue;
     if (first === '' || date < first) first = date;
     if (last === '' || date > last) last = date;
@@ -41,9 +44,18 @@ export function statementIdentity(format: StatementFormat, statement: ParsedStat
   const period = first ? `${first}..${last}` : '';
   const hash = createHash('sha256').update(JSON.stringify([format, statement.accountId, statement.currency, statement.statementId, period]));
   if (SYNTHETIC_STATEMENT_IDS.has(format)) {
-    for (const line of statement.lines) {
+    for (let row = 0; row < rows.length; row += 1) {
       hash.update(
-        `\n${JSON.stringify([line.amount, line.bookingDate, line.valueDate, line.endToEndId ?? '', line.bankReference ?? '', line.customerReference ?? '', line.remittanceInformation ?? '', line.counterparty ?? ''])}`,
+        `\n${JSON.stringify([
+          rows.amount(row),
+          rows.bookingDate(row),
+          rows.valueDate(row),
+          rows.endToEndId(row) ?? '',
+          rows.bankReference(row) ?? '',
+          rows.customerReference(row) ?? '',
+          rows.remittanceInformation(row) ?? '',
+          rows.counterparty(row) ?? '',
+        ])}`,
       );
     }
   }

@@ -4,7 +4,8 @@
  * The file is read once (REC-RUN-2): hashed in the same pass that decodes and parses it.
  */
 import type { ParsedStatementFile, StatementFormat } from '../types';
-import { parseStatementChunks as parseChunks, parseStatementFile } from '../parsers';
+import { parseStatementChunks as parseChunks, parseStatementChunksAsRows, parseStatementFile, parseStatementFileAsRows } from '../parsers';
+import type { ParsedStatementRows } from '../statement-rows';
 import type { StatementEncoding } from '../parsers/encoding';
 
 export type { StatementEncoding } from '../parsers/encoding';
@@ -34,6 +35,26 @@ export async function parseStatement(path: string, options: ParseStatementOption
  */
 export async function parseStatementChunks(chunks: AsyncIterable<Uint8Array>, options: ParseStatementOptions & { name: string }): Promise<ParsedStatementFile> {
   return parseChunks(chunks, {
+    name: options.name,
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.encoding ? { encoding: options.encoding } : {}),
+  });
+}
+
+/** parseStatement, the lines as rows (REC-PERF-1: a run's, never an object a line). */
+export async function parseStatementAsRows(path: string, options: ParseStatementOptions = {}): Promise<ParsedStatementRows> {
+  return parseStatementFileAsRows(path, {
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.format ? { format: options.format } : {}),
+    ...(options.encoding ? { encoding: options.encoding } : {}),
+    ...(options.onRead ? { onRead: options.onRead } : {}),
+  });
+}
+
+/** parseStatementChunks, the lines as rows (REC-PERF-1). */
+export async function parseStatementChunksToRows(chunks: AsyncIterable<Uint8Array>, options: ParseStatementOptions & { name: string }): Promise<ParsedStatementRows> {
+  return parseStatementChunksAsRows(chunks, {
     name: options.name,
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.format ? { format: options.format } : {}),

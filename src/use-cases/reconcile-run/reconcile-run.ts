@@ -30,10 +30,11 @@ import { createHash } from 'node:crypto';
 import { containsPan, PAN_REDACTION, redactPans } from '../../domain/pan';
 import { matchAllInLineOrder } from '../../recon/matching/partition';
 import type { RuleSet } from '../../recon/matching/rules';
-import type { MatchResult, ParsedStatement, ParsedStatementFile, StatementLine } from '../../recon/types';
+import type { MatchResult, SourcePosition } from '../../recon/types';
+import { concatStatementRows, type ParsedStatementRows, type StatementOfRows, type StatementRows } from '../../recon/statement-rows';
 import type { LedgerRows } from '../../recon/ledger-rows';
 import { BadInputError } from '../../recon/run/errors';
-import { countExcluded, exclusionOf, type ExcludedLine } from '../../recon/run/bookable';
+import { countExcluded, exclusionOfRow, type ExcludedLine } from '../../recon/run/bookable';
 import { canonicalAccount } from '../../recon/run/account-registry';
 import { statementIdentity, type StatementIdentity } from '../../recon/run/statement-identity';
 import { runLookups, unmatchedLedgerIds, type RunLookups } from '../../recon/run/run-lookups';
@@ -110,7 +111,7 @@ export interface AdmittedInput<Ref> {
   name: string;
   contentHash: string;
   /** The statements to reconcile (re-uploaded statements taken out); absent for a re-uploaded file. */
-  parsed?: ParsedStatementFile;
+  parsed?: ParsedStatementRows;
   /** The identities of parsed.statements, in order. */
   identities?: StatementIdentity[];
   /** The run that reconciled this content (or all its statements) first; 'this run' for a repeat within the run. */
@@ -143,9 +144,9 @@ export function withDeclared(ledger: LedgerSource, declared: ReadonlySet<string>
   };
 }
 
-function where(line: StatementLine): string {
-  if (line.position.line !== undefined) return `line ${line.position.line}`;
-  if (line.position.element) return `element ${line.position.element}`;
+function where(position: SourcePosition): string {
+  if (position.line !== undefined) return `line ${position.line}`;
+  if (position.element) return `element ${position.element}`;
   return 'statement';
 }
 
@@ -190,7 +191,7 @@ export async function admit<Ref>(ports: AdmitPorts<Ref>, refs: readonly Ref[]): 
     if (!read.parsed) throw new Error(`${shown}: the statement source returned no statements for content it was not told to skip`);
     seen.add(read.contentHash);
     const parsed = read.parsed;
-    const kept: ParsedStatement[] = [];
+    const kept: StatementOfRows[] = [];
     const identities: StatementIdentity[] = [];
     const skipped: NonNullable<AdmittedInput<Ref>['skipped']> = [];
     for (const statement of parsed.statements) {
@@ -211,7 +212,8 @@ export async function admit<Ref>(ports: AdmitPorts<Ref>, refs: readonly Ref[]): 
       inputs.push(input);
       continue;
     }
-    input.parsed = { ...parsed, statements: kept };
+    // The file's rows when every statement is kept (a range of them each), else the kept statements' rows.
+    input.parsed = { ...parsed, statements: kept, rows: kept.length === parsed.statements.length ? parsed.rows : concatStatementRows(kept.map((s) => s.rows)) };
     input.identities = identities;
     if (skipped.length > 0) {
       input.skipped = skipped;
@@ -219,30 +221,41 @@ export async function admit<Ref>(ports: AdmitPorts<Ref>, refs: readonly Ref[]): 
     }
     const file = parsed.file;
     for (const statement of kept) {
-      for (const line of statement.lines) {
+      const rows = statement.rows;
+      // Each account is checked once where it begins a run of rows (REC-PERF-1: a statement's rows share theirs).
+      let lastAccount: string | undefined;
+      for (let row = 0; row < rows.length; row += 1) {
+        const accountId = rows.accountId(row);
+        if (accountId === lastAccount) continue;
+        lastAccount = accountId;
         // PCI-3: a card number as the account is refused, not masked: masked, every such account would look alike.
-        if (line.accountId.includes(PAN_REDACTION) || containsPan(line.accountId, 'identifier')) {
-          await reject(ports, ref, new BadInputError(file, { ...line.position, file }, 'the account id is a card number (PCI-3); a statement account must be an account id or IBAN', 'malformed'));
+        if (accountId.includes(PAN_REDACTION) || containsPan(accountId, 'identifier')) {
+          await reject(
+            ports,
+            ref,
+            new BadInputError(file, { ...rows.line(row).position, file }, 'the account id is a card number (PCI-3); a statement account must be an account id or IBAN', 'malformed'),
+          );
         }
-        let isKnown = known.get(line.accountId);
-        if (isKnown === undefined) known.set(line.accountId, (isKnown = await ports.ledger.knows(line.accountId)));
+        let isKnown = known.get(accountId);
+        if (isKnown === undefined) known.set(accountId, (isKnown = await ports.ledger.knows(accountId)));
         if (!isKnown) {
-          const fault = ports.ledger.unknownAccountFault(line.accountId);
+          const fault = ports.ledger.unknownAccountFault(accountId);
+          const position = rows.line(row).position;
           await reject(
             ports,
             ref,
             new BadInputError(
               file,
-              { ...line.position, file },
+              { ...position, file },
               fault,
               'unknown-account',
-              `account ${line.accountId} in statement file ${file} ${where(line)} is not in ${ports.ledger.unknownAccountScope()}`,
+              `account ${accountId} in statement file ${file} ${where(position)} is not in ${ports.ledger.unknownAccountScope()}`,
             ),
           );
         }
       }
     }
-    const lineCount = kept.reduce((n, s) => n + s.lines.length, 0);
+    const lineCount = kept.reduce((n, s) => n + s.rows.length, 0);
     progress(`${shown}: ${parsed.format}, ${kept.length} statement(s), ${lineCount} line(s)`);
     inputs.push(input);
   }
@@ -251,11 +264,12 @@ export async function admit<Ref>(ports: AdmitPorts<Ref>, refs: readonly Ref[]): 
 
 /** What a run reconciles. */
 export interface RunScope {
-  statementLines: StatementLine[];
+  /** The run's statement lines, file after file (REC-PERF-1: rows, a large file's columns). */
+  statementLines: StatementRows;
   /** The statement file (shown name) of each line. */
   fileOfLine: Map<string, string>;
   /** The lines the matcher sees (REC-IN-4/5). */
-  bookable: StatementLine[];
+  bookable: StatementRows;
   excluded: ExcludedLine[];
   statementAccounts: Set<string>;
   ledgerEntries: LedgerRows;
@@ -274,9 +288,9 @@ export async function scope<Ref>(
   options: { asOf?: string; now: Date },
 ): Promise<RunScope> {
   const progress = ports.progress ?? (() => undefined);
-  const statementLines: StatementLine[] = [];
+  const parts: StatementRows[] = [];
   // REC-1: pending (not booked) and foreign-currency lines are reported, never matched.
-  const bookable: StatementLine[] = [];
+  const excludedParts: { part: number; rows: Set<number> }[] = [];
   const excluded: ExcludedLine[] = [];
   const statementAccounts = new Set<string>();
   // A line's file: by its id's content-hash prefix (`<hash 12>:<statement>:<line>`), one entry per
@@ -287,27 +301,53 @@ export async function scope<Ref>(
   const givenAsOf = options.asOf;
   let bookedAfterAsOf = 0;
   let latestBooked = '';
-  // One pass over the lines (REC-PERF-1): each line is listed, filed, sorted into bookable or
-  // excluded (exclusionOf) and its account noted.
+  // One pass over the lines (REC-PERF-1), read by row and field: each line is filed, sorted into
+  // bookable or excluded (exclusionOfRow) and its account noted.
   for (const input of inputs) {
     const prefix = `${input.contentHash.slice(0, 12)}:`;
     fileOfLine.set(prefix, input.name);
-    for (const statement of input.parsed?.statements ?? []) {
-      let lastAccount: unknown = NO_ACCOUNT;
-      for (const line of statement.lines) {
-        statementLines.push(line);
-        if (!line.statementLineId.startsWith(prefix)) fileOfLine.set(line.statementLineId, input.name);
-        const exclusion = exclusionOf(statement, line);
-        if (exclusion) excluded.push(exclusion);
-        else bookable.push(line);
-        if (line.accountId !== lastAccount) statementAccounts.add((lastAccount = line.accountId));
-        if (givenAsOf !== undefined && line.bookingDate !== null && line.bookingDate !== undefined && line.bookingDate > givenAsOf) {
-          bookedAfterAsOf += 1;
-          if (line.bookingDate > latestBooked) latestBooked = line.bookingDate;
+    const parsed = input.parsed;
+    if (!parsed) continue;
+    const fileRows = parsed.rows;
+    const part = parts.length;
+    parts.push(fileRows);
+    let outOfMatching: Set<number> | undefined;
+    let row = 0;
+    for (const statement of parsed.statements) {
+      const rows = statement.rows;
+      let lastAccount: string | undefined;
+      for (let r = 0; r < rows.length; r += 1, row += 1) {
+        const id = rows.statementLineId(r);
+        if (!id.startsWith(prefix)) fileOfLine.set(id, input.name);
+        const exclusion = exclusionOfRow(statement, rows, r);
+        if (exclusion) {
+          excluded.push(exclusion);
+          (outOfMatching ??= new Set()).add(row);
+        }
+        const accountId = rows.accountId(r);
+        if (accountId !== lastAccount) statementAccounts.add((lastAccount = accountId));
+        if (givenAsOf !== undefined) {
+          const bookingDate = rows.bookingDate(r);
+          if (bookingDate !== null && bookingDate !== undefined && bookingDate > givenAsOf) {
+            bookedAfterAsOf += 1;
+            if (bookingDate > latestBooked) latestBooked = bookingDate;
+          }
         }
       }
     }
+    if (row !== fileRows.length) throw new Error(`${input.name}: its statements hold ${row} line(s), its rows ${fileRows.length}`);
+    if (outOfMatching) excludedParts.push({ part, rows: outOfMatching });
   }
+  const statementLines = concatStatementRows(parts);
+  const bookable =
+    excludedParts.length === 0
+      ? statementLines
+      : concatStatementRows(
+          parts.map((rows, part) => {
+            const out = excludedParts.find((e) => e.part === part)?.rows;
+            return out ? rows.filter((_, row) => !out.has(row)) : rows;
+          }),
+        );
   if (bookedAfterAsOf > 0)
     progress(
       `warning: the as-of date ${givenAsOf} is before the booking date of ${bookedAfterAsOf} statement line(s) (the latest ${latestBooked}): their ages count below zero and none of them can become STALE; without --as-of a run is as of its statements' latest date`,
@@ -378,7 +418,7 @@ export function runIdFor(inputs: readonly { contentHash: string }[], runScope: P
   return `run-${runScope.asOf.replace(/-/g, '')}-${hash.digest('hex').slice(0, 16)}`;
 }
 
-const lineCount = (parsed: ParsedStatementFile): number => parsed.statements.reduce((n, s) => n + s.lines.length, 0);
+const lineCount = (parsed: ParsedStatementRows): number => parsed.statements.reduce((n, s) => n + s.rows.length, 0);
 
 /** summary.json of a run (REC-OUT-1). */
 export function runSummary<Ref>(runId: string, rules: RuleSet, inputs: readonly AdmittedInput<Ref>[], runScope: RunScope, result: MatchResult): RunSummary {

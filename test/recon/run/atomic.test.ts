@@ -6,6 +6,7 @@
  * never holds a run the registry does not, and the next run brings runs/, DuckDB and `current`
  * exactly in line with the registry.
  */
+import { statementRowsOf } from '../../../src/recon/statement-rows';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -167,11 +168,11 @@ describe('the analytics store moves with the commit (REC-OUT-3)', () => {
         runId: 'run-orphan',
         recordedAt: new Date(),
         summary: first.summary,
-        statementLines: [],
+        statementLines: statementRowsOf([]),
         fileOf: () => '',
         ledgerEntries: ledgerRowsOf([]),
         result: { matches: [], unmatched: [] },
-        lookups: runLookups([], ledgerRowsOf([]), []),
+        lookups: runLookups(statementRowsOf([]), ledgerRowsOf([]), []),
         parquetDir: join(root, 'orphan-run', 'parquet'),
       },
       { runIds: new Set([first.summary.runId]), runDir: (runId) => (runId === 'run-orphan' ? join(root, 'orphan-run') : join(out, 'runs', runId)) },

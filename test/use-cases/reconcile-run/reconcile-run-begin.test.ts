@@ -197,8 +197,8 @@ describe('reconcileRun and ResultSink.begin', () => {
         expect(inputs.runId).toBe(runId);
         // Every line in scope, the pending and the foreign-currency ones too (the results hold them).
         const allLines = [...files.values()].flatMap((file) => file.statements.flatMap((s) => s.lines));
-        expect(inputs.statementLines.map((line) => line.statementLineId)).toEqual(allLines.map((line) => line.statementLineId));
-        expect(inputs.statementLines.map((line) => line.statementLineId)).toContain(`${generated[0]!.id}-L0`);
+        expect(inputs.statementLines.toArray().map((line) => line.statementLineId)).toEqual(allLines.map((line) => line.statementLineId));
+        expect(inputs.statementLines.toArray().map((line) => line.statementLineId)).toContain(`${generated[0]!.id}-L0`);
         expect(inputs.ledgerEntries.toArray()).toEqual(entries);
         for (const line of allLines) expect(inputs.fileOf(line.statementLineId)).toBe(line.statementId);
         // The matcher had read no amount yet; it read them after.
@@ -228,7 +228,7 @@ describe('reconcileRun and ResultSink.begin', () => {
         expect(second.committed && second.summary.runId).not.toBe(runId);
         expect(seen.begun).toHaveLength(2);
         expect(seen.begun[1]!.runId).toBe(second.committed && second.summary.runId);
-        expect(seen.begun[1]!.statementLines.map((line) => line.statementLineId)).toEqual(['T1-L0', 'T1-L1']);
+        expect(seen.begun[1]!.statementLines.toArray().map((line) => line.statementLineId)).toEqual(['T1-L0', 'T1-L1']);
         expect(seen.begun[1]!.ledgerEntries.toArray()).toEqual(entries.filter((e) => !matchedIds.has(e.entryId)));
         expect(seen.begun[1]!.ledgerEntries.length).toBe(entries.length - matchedIds.size);
         if (matchedIds.size > 0) secondRunsWithout += 1;

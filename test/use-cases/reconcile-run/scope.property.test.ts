@@ -11,6 +11,10 @@ import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import { splitBookable } from '../../support/bookable-split';
 import type { LedgerEntry, ParsedStatement, ParsedStatementFile, StatementLine } from '../../../src/recon/types';
 import { scope, type AdmittedInput } from '../../../src/use-cases/reconcile-run/reconcile-run';
+import { parsedRowsOf } from '../../../src/recon/statement-rows';
+
+/** Each input's statements as objects (the run is given them as rows: parsedRowsOf). */
+const objectsOf = new WeakMap<AdmittedInput<string>, ParsedStatement[]>();
 
 const ACCOUNTS = ['GB01', 'GB02', 'GB03'];
 
@@ -49,7 +53,10 @@ function inputsOf(
       return { currency: statement.currency, lines } as unknown as ParsedStatement;
     });
     const input: AdmittedInput<string> = { ref: `file-${f}`, name: `file-${f}.sta`, contentHash: `${file.hash}${'0'.repeat(52)}` };
-    if (!file.reupload) input.parsed = { statements } as unknown as ParsedStatementFile;
+    if (!file.reupload) {
+      input.parsed = parsedRowsOf({ statements } as unknown as ParsedStatementFile);
+      objectsOf.set(input, statements);
+    }
     return input;
   });
 }
@@ -82,11 +89,11 @@ describe('scope (REC-1, REC-PERF-1)', () => {
           };
           const result = await scope({ ledger, registry }, inputs, { asOf: '2025-06-30', now: new Date(0) });
 
-          const statements = inputs.flatMap((input) => input.parsed?.statements ?? []);
+          const statements = inputs.flatMap((input) => objectsOf.get(input) ?? []);
           const lines = statements.flatMap((statement) => statement.lines);
-          expect(result.statementLines).toEqual(lines);
+          expect(result.statementLines.toArray()).toEqual(lines);
           const split = splitBookable(statements);
-          expect(result.bookable).toEqual(split.bookable);
+          expect(result.bookable.toArray()).toEqual(split.bookable);
           expect(result.excluded).toEqual(split.excluded);
           expect([...result.statementAccounts]).toEqual([...new Set(lines.map((line) => line.accountId))]);
           expect(askedLedger).toEqual([...new Set(lines.map((line) => line.accountId))]);
@@ -95,7 +102,7 @@ describe('scope (REC-1, REC-PERF-1)', () => {
           expect(result.ledgerEntries.toArray()).toEqual(reconciled.size > 0 ? entries.filter((entry) => !reconciled.has(`${entry.accountId}\u0000${entry.entryId}`)) : entries);
           expect(result.alreadyReconciled).toBe(entries.length - result.ledgerEntries.length);
           for (const line of lines) {
-            const input = inputs.find((candidate) => candidate.parsed?.statements.some((statement) => statement.lines.includes(line)))!;
+            const input = inputs.find((candidate) => objectsOf.get(candidate)?.some((statement) => statement.lines.includes(line)))!;
             const prefix = `${input.contentHash.slice(0, 12)}:`;
             if (!line.statementLineId.startsWith(prefix)) expect(result.fileOfLine.get(line.statementLineId)).toBe(input.name);
           }
@@ -114,7 +121,7 @@ describe('scope (REC-1, REC-PERF-1)', () => {
           (bookingDate, n) => ({ statementLineId: `0a1b2c3d4e5f:1:${n}`, accountId: 'GB01', currency: 'EUR', amount: '1.00', bookingDate, valueDate: '2025-07-09' }) as StatementLine,
         );
         const inputs: AdmittedInput<string>[] = [
-          { ref: 'f', name: 'f.sta', contentHash: `0a1b2c3d4e5f${'0'.repeat(52)}`, parsed: { statements: [{ currency: 'EUR', lines }] } as unknown as ParsedStatementFile },
+          { ref: 'f', name: 'f.sta', contentHash: `0a1b2c3d4e5f${'0'.repeat(52)}`, parsed: parsedRowsOf({ statements: [{ currency: 'EUR', lines }] } as unknown as ParsedStatementFile) },
         ];
         const ledger = { source: 'ledger.csv', entries: async () => ledgerRowsOf([]), digest: async () => 'digest' } as unknown as LedgerSource;
         const said: string[] = [];

@@ -34,6 +34,7 @@
  *   (a statement's identity claim, pointing at the content claim), results/registry/{ledger,runs}/…
  *   (the ledger entries committed runs matched: src/adapters/aws/recon-registry.ts), quarantine/<runId>/<name>(.reason.json)
  */
+import { statementRowsOf } from '../../statement-rows';
 import { journalLedgerSource, s3LedgerExportSource, type PostedLegReader } from '../../../adapters/aws/recon-ledger-source';
 import { ClaimLostError, DEFAULT_REGISTRY_PREFIX, s3ClaimRegistry } from '../../../adapters/aws/recon-registry';
 import { readJson, readText, s3Uri, writeObject, type S3Client } from '../../../adapters/aws/recon-s3';
@@ -310,8 +311,10 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     if (error instanceof ReconcileConfigError) throw new ReconConfigurationError(error.message);
     throw error;
   }
-  const { statementLines: lines, asOf, bookable, excluded } = runScope;
-  // A Lambda's ledger is a few thousand entries, as objects (the partitions travel as JSON).
+  const { asOf, excluded } = runScope;
+  // A Lambda's lines and ledger are a few thousand rows, as objects (the partitions travel as JSON).
+  const lines = runScope.statementLines.toArray();
+  const bookable = runScope.bookable.toArray();
   const entries = runScope.ledgerEntries.toArray();
 
   // Chunks of account/currency partitions: the Distributed Map's items. REC-1: pending and
@@ -340,7 +343,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
     statementLines: lines.length,
     ledgerEntries: entries.length,
     registry: { bucket: event.bucket, prefix: registry.prefix },
-    statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.lines.length })),
+    statements: parsed.statements.map((s) => ({ statementId: s.statementId, accountId: s.accountId, currency: s.currency, lines: s.rows.length })),
     balanceChecks: parsed.statements.flatMap((s) => (s.balance ? [balanceCheck(s.balance)] : [])),
     partitions: items,
     ...(excluded.length > 0 ? { excludedFromMatching: { counts: countExcluded(excluded), lines: excluded } } : {}),
@@ -352,7 +355,7 @@ export async function normaliseStep(ctx: StepContext, event: NormaliseEvent): Pr
 
   // Last: claim the content hash, then each new statement's identity (conditional puts: a
   // concurrent run of the same content, or of the same statements in other bytes, that claimed first wins).
-  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, runLookups([], ledgerRowsOf([]), [])));
+  await registry.stage(runRecord(runId, asOf, now(), inputs, { matches: [], unmatched: [] }, runLookups(statementRowsOf([]), ledgerRowsOf([]), [])));
   try {
     await registry.commit();
   } catch (error) {
@@ -451,7 +454,8 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
   rulesFromConfig(event.config); // a bad configuration fails before anything is written
   const { manifest, lines, entries, result } = await collectRun(ctx, event.analyticsBucket, runId);
   const presented = canonicalResult(result);
-  const lookups = runLookups(lines, ledgerRowsOf(entries), unmatchedLedgerIds(presented));
+  const rows = statementRowsOf(lines);
+  const lookups = runLookups(rows, ledgerRowsOf(entries), unmatchedLedgerIds(presented));
   const counts = countResult(presented);
   // A manifest an older normalise wrote has no summary: the run fails (its claim released), the file can be uploaded again.
   if (!manifest.summary)
@@ -468,7 +472,7 @@ export async function summariseStep(ctx: StepContext, event: SummariseEvent): Pr
     recordedAt,
     summary,
     result: presented,
-    statementLines: lines,
+    statementLines: rows,
     ledgerEntries: ledgerRowsOf(entries),
     fileOf: () => file,
     statementLine: lookups.statementLine,

@@ -6,13 +6,15 @@
 import type { LedgerSource, StatementSource } from '../../../../src/ports/reconciliation';
 import { ledgerRowsOf, type LedgerRows } from '../../../../src/recon/ledger-rows';
 import type { LedgerEntry, ParsedStatementFile } from '../../../../src/recon/types';
+import { parsedRowsOf } from '../../../../src/recon/statement-rows';
 
 export function memoryStatements(files: ReadonlyMap<string, ParsedStatementFile>): StatementSource<string> {
   return {
     describe: (ref) => ref,
     async read(ref, skip) {
-      const parsed = files.get(ref)!;
-      return (await skip(parsed.contentHash)) ? { name: ref, contentHash: parsed.contentHash } : { name: ref, contentHash: parsed.contentHash, parsed };
+      const file = files.get(ref)!;
+      // As the run's sources give them: the lines as rows.
+      return (await skip(file.contentHash)) ? { name: ref, contentHash: file.contentHash } : { name: ref, contentHash: file.contentHash, parsed: parsedRowsOf(file) };
     },
   };
 }

@@ -2,11 +2,14 @@
  * The record phase of a run on its own (REC-PERF-1): builds a run in memory (generated lines and
  * entries, the one matcher), then times the embedded ResultSink — stage (matches.csv,
  * exceptions.csv, summary.json, audit.ndjson, Parquet), publish and settle (the analytics views)
- * — into a fresh --out directory, and prints the calibration of the same run.
+ * — into a fresh --out directory, and prints the calibration of the same run. The run's statement
+ * lines are columns (StatementColumnsBuilder, as a run reads a large file) and its lookups the
+ * run's own (runLookups), as the use case records a run; `--objects 1` holds the lines as objects.
  * A benchmark, not a test: it asserts nothing.
  *
  *   npx tsx bench/record.bench.ts                   # 1,000,000 + 1,000,000
  *   npx tsx bench/record.bench.ts --count 300000
+ *   npx tsx bench/record.bench.ts --objects 1
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,8 @@ import { outDirResultSink } from '../src/adapters/embedded/recon-results';
 import type { RecordedRun } from '../src/ports/reconciliation';
 import { defaultRuleSet, generateLabelledSet, matchAll } from '../src/recon/matching';
 import { canonicalResult, countResult, type RunSummary } from '../src/recon/run/results';
-import type { LedgerEntry, StatementLine } from '../src/recon/types';
+import { runLookups, unmatchedLedgerIds } from '../src/recon/run/run-lookups';
+import { StatementColumnsBuilder, statementRowsOf, type StatementRows } from '../src/recon/statement-rows';
 import { calibrate, calibrationLine } from './calibrate';
 import { ledgerRowsOf } from '../src/recon/ledger-rows';
 
@@ -31,8 +35,16 @@ async function main(): Promise<void> {
   const repeat = arg('repeat', 1);
   const set = generateLabelledSet({ seed: 2026, statementLines: count, ledgerEntries: count });
   const result = canonicalResult(matchAll(set.statementLines, set.ledgerEntries, defaultRuleSet(), set.asOf));
-  const lineById = new Map<string, StatementLine>(set.statementLines.map((line) => [line.statementLineId, line]));
-  const entryById = new Map<string, LedgerEntry>(set.ledgerEntries.map((entry) => [entry.entryId, entry]));
+  const objects = arg('objects', 0) === 1;
+  let statementLines: StatementRows;
+  if (objects) statementLines = statementRowsOf(set.statementLines);
+  else {
+    const builder = new StatementColumnsBuilder();
+    for (const line of set.statementLines) builder.push(line);
+    statementLines = builder.finish();
+  }
+  const ledgerEntries = ledgerRowsOf(set.ledgerEntries);
+  const lookups = runLookups(statementLines, ledgerEntries, unmatchedLedgerIds(result));
   const runId = `run-bench-${count}`;
   const summary: RunSummary = {
     runId,
@@ -52,14 +64,16 @@ async function main(): Promise<void> {
     recordedAt: new Date('2026-01-01T00:00:00Z'),
     summary,
     result,
-    statementLines: set.statementLines,
-    ledgerEntries: ledgerRowsOf(set.ledgerEntries),
+    statementLines,
+    ledgerEntries,
     fileOf: () => 'statement.sta',
-    statementLine: (id) => lineById.get(id),
-    ledgerEntry: (id) => entryById.get(id),
+    statementLine: lookups.statementLine,
+    ledgerEntry: lookups.ledgerEntry,
     audit: [{ type: 'run.started', runId }],
   };
-  console.log(`run: ${set.statementLines.length} lines, ${set.ledgerEntries.length} entries, ${result.matches.length} matches, ${result.unmatched.length} exceptions`);
+  console.log(
+    `run: ${set.statementLines.length} lines (${objects ? 'objects' : 'columns'}), ${set.ledgerEntries.length} entries, ${result.matches.length} matches, ${result.unmatched.length} exceptions`,
+  );
   for (let i = 0; i < repeat; i += 1) {
     const out = mkdtempSync(join(tmpdir(), 'ledgerline-record-bench-'));
     try {

@@ -20,6 +20,7 @@ import { ledgerRowsOf } from '../../src/recon/ledger-rows';
 import { decodeCsvText, neutraliseText } from '../../src/recon/run/csv-writer';
 import { exceptionRows, matchRows } from '../../src/recon/run/results';
 import { runLookups } from '../../src/recon/run/run-lookups';
+import { statementRowsOf } from '../../src/recon/statement-rows';
 import { tempDir } from '../support/runtime';
 import { ANALYTICS, CURRENCIES, generateInput, MAX_MINOR, runOnAws, type RunOnAws } from './support/recon-run';
 import { describePostgres, useCluster } from './support/postgres';
@@ -68,7 +69,7 @@ describePostgres('Redshift load of a reconciliation run (PostgreSQL stand-in)', 
 
   it('loads every row of the run, each cell as the CSV writer wrote it (quotes, commas, line breaks, formulas, UTF-8)', async () => {
     const outcome = await runLoadSql(url, first.summarised.loadSql, first.readObject);
-    const lookups = runLookups(first.lines, ledgerRowsOf(first.entries), []);
+    const lookups = runLookups(statementRowsOf(first.lines), ledgerRowsOf(first.entries), []);
     const matchCells = [...matchRows(first.result, lookups)];
     const exceptionCells = [...exceptionRows(first.result, lookups)];
     expect(outcome.copied.map((c) => [c.table, c.rows])).toEqual([

@@ -23,8 +23,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactPans } from '../../domain/pan';
-import type { MatchResult, StatementLine } from '../types';
+import type { MatchResult } from '../types';
 import type { LedgerRows } from '../ledger-rows';
+import type { StatementRows } from '../statement-rows';
 import { writeChunksAsync } from './chunk-file';
 import { CsvBytes, csvTable, textCell } from './csv-writer';
 import { exceptionsCsvBytes, type Lookups, matchesCsvBytes, mayHoldPan, type RunSummary } from './results';
@@ -114,7 +115,8 @@ export interface RunForAnalytics {
   runId: string;
   recordedAt: Date;
   summary: RunSummary;
-  statementLines: readonly StatementLine[];
+  /** The run's statement lines, read by field (REC-PERF-1: a large run's are columns, not objects). */
+  statementLines: StatementRows;
   /** statementLineId → file name. */
   fileOf(statementLineId: string): string;
   ledgerEntries: LedgerRows;
@@ -193,17 +195,18 @@ class Decoding {
  * The statement_lines load file as ~1 MB pieces of bytes: the same text as the table's csvTable
  * renders from the rows [statementLineId, text(file), format, id(statementId), …] (every cell a
  * text cell through textCell), cell by cell (CsvBytes), with no string per record nor array per
- * row (REC-PERF-1: a million lines). A file name's cell is worked out once per run of lines from
- * the same file.
+ * row (REC-PERF-1: a million lines); the rows are read field by field (StatementRows), no line
+ * object built. A file name's cell is worked out once per run of lines from the same file.
  */
 function* statementLineBytes(run: Pick<RunForAnalytics, 'statementLines' | 'fileOf'>, d: Decoding): Generator<Uint8Array> {
   const out = new CsvBytes();
   const n = d.needed;
+  const rows = run.statementLines;
   out.raw(STATEMENT_LINES_HEADER);
   let lastName: string | undefined;
   let file = '';
-  for (const l of run.statementLines) {
-    const lineId = l.statementLineId;
+  for (let row = 0; row < rows.length; row += 1) {
+    const lineId = rows.statementLineId(row);
     const name = run.fileOf(lineId);
     if (name !== lastName) {
       lastName = name;
@@ -214,35 +217,36 @@ function* statementLineBytes(run: Pick<RunForAnalytics, 'statementLines' | 'file
     out.char(COMMA);
     out.raw(file);
     out.char(COMMA);
-    if (out.text(l.format)) n[2] = true;
+    if (out.text(rows.format(row))) n[2] = true;
     out.char(COMMA);
-    if (out.guarded(l.statementId, idCell)) n[3] = true;
+    if (out.guarded(rows.statementId(row), idCell)) n[3] = true;
     out.char(COMMA);
-    if (out.guarded(l.accountId, idCell)) n[4] = true;
+    if (out.guarded(rows.accountId(row), idCell)) n[4] = true;
     out.char(COMMA);
-    if (out.text(l.currency)) n[5] = true;
+    if (out.text(rows.currency(row))) n[5] = true;
     out.char(COMMA);
-    if (out.text(l.amount)) n[6] = true;
+    if (out.text(rows.amount(row))) n[6] = true;
     out.char(COMMA);
-    if (out.text(l.bookingDate)) n[7] = true;
+    if (out.text(rows.bookingDate(row))) n[7] = true;
     out.char(COMMA);
-    if (out.text(l.valueDate)) n[8] = true;
+    if (out.text(rows.valueDate(row))) n[8] = true;
     out.char(COMMA);
-    if (out.guarded(l.endToEndId, idCell)) n[9] = true;
+    if (out.guarded(rows.endToEndId(row), idCell)) n[9] = true;
     out.char(COMMA);
-    if (out.guarded(l.bankReference, idCell)) n[10] = true;
+    if (out.guarded(rows.bankReference(row), idCell)) n[10] = true;
     out.char(COMMA);
-    if (out.guarded(l.customerReference, idCell)) n[11] = true;
+    if (out.guarded(rows.customerReference(row), idCell)) n[11] = true;
     out.char(COMMA);
-    if (out.guarded(l.remittanceInformation, textOnlyCell)) n[12] = true;
+    if (out.guarded(rows.remittanceInformation(row), textOnlyCell)) n[12] = true;
     out.char(COMMA);
-    if (out.guarded(l.counterparty, textOnlyCell)) n[13] = true;
+    if (out.guarded(rows.counterparty(row), textOnlyCell)) n[13] = true;
     out.char(COMMA);
-    if (out.guarded(l.typeCode, idCell)) n[14] = true;
+    if (out.guarded(rows.typeCode(row), idCell)) n[14] = true;
     out.char(COMMA);
-    if (out.guarded(l.status, idCell)) n[15] = true;
+    if (out.guarded(rows.status(row), idCell)) n[15] = true;
     out.char(COMMA);
-    if (l.batchItemCount !== undefined && out.text(String(l.batchItemCount))) n[16] = true;
+    const batchItemCount = rows.batchItemCount(row);
+    if (batchItemCount !== undefined && out.text(String(batchItemCount))) n[16] = true;
     out.char(NEWLINE);
     if (out.full) yield out.take();
   }

@@ -7,6 +7,7 @@ import { redactPans } from '../../domain/pan';
 import type { BalanceProof, ExceptionReason, LedgerEntry, Match, MatchResult, StatementLine, UnmatchedItem } from '../types';
 import type { ExcludedLine, ExclusionReason } from './bookable';
 import type { LedgerRows } from '../ledger-rows';
+import type { StatementRows } from '../statement-rows';
 import { CsvBytes, csvTable, textCell } from './csv-writer';
 
 export const MATCH_COLUMNS = ['matchId', 'statementLineId', 'bankReference', 'ledgerEntryId', 'ruleId', 'confidence', 'status'] as const;
@@ -496,11 +497,13 @@ export function cliSummary(summary: RunSummary, elapsedMs: number, out: string) 
 }
 
 /** The default as-of date: the latest statement booking/value date (deterministic), else the ledger's, else today. */
-export function defaultAsOf(lines: readonly StatementLine[], entries: LedgerRows, now: Date): string {
+export function defaultAsOf(lines: StatementRows, entries: LedgerRows, now: Date): string {
   let latest = '';
-  for (const line of lines) {
-    if (line.bookingDate && line.bookingDate > latest) latest = line.bookingDate;
-    if (line.valueDate && line.valueDate > latest) latest = line.valueDate;
+  for (let row = 0; row < lines.length; row += 1) {
+    const bookingDate = lines.bookingDate(row);
+    if (bookingDate && bookingDate > latest) latest = bookingDate;
+    const valueDate = lines.valueDate(row);
+    if (valueDate && valueDate > latest) latest = valueDate;
   }
   if (!latest)
     for (let row = 0; row < entries.length; row += 1) {

@@ -4,8 +4,10 @@
  * took about 3 s of a 1M × 1M run.
  *
  * - A statement line is found from its id's own shape, `<prefix>:<line number>` (the parsers'
- *   `<hash 12>:<statement>:<line>`): the lines of one prefix sit together in the run's line list,
- *   numbered in order, so the id names its place. The line found there is checked against the id.
+ *   `<hash 12>:<statement>:<line>`): the lines of one prefix sit together in the run's rows,
+ *   numbered in order, so the id names its row. The line read there is checked against the id.
+ *   The rows are read by field (StatementRows); a line object is built only for a row asked for
+ *   (the lines a run reports).
  * - A ledger entry is looked up for an unmatched ledger item (the results and the cases report
  *   those). Entries in strictly ascending id order (as ledger exports list them, and as the ledger
  *   file reader checks) are found by binary search, with no index at all; otherwise the index
@@ -18,6 +20,7 @@
  */
 import type { LedgerEntry, MatchResult, StatementLine } from '../types';
 import type { LedgerRows } from '../ledger-rows';
+import type { StatementRows } from '../statement-rows';
 
 export interface RunLookups {
   statementLine(statementLineId: string): StatementLine | undefined;
@@ -37,15 +40,15 @@ function lineNumber(id: string, from: number): number {
 }
 
 /**
- * Lookups over `lines` (in the run's order) and `entries`; `expectedEntryIds` are the ledger ids the
- * sinks will ask for (the unmatched ledger items).
+ * Lookups over `lines` (the run's statement rows, in its order) and `entries`; `expectedEntryIds`
+ * are the ledger ids the sinks will ask for (the unmatched ledger items).
  */
-export function runLookups(lines: readonly StatementLine[], entries: LedgerRows, expectedEntryIds: Iterable<string>): RunLookups {
-  // Runs of lines sharing an id prefix: the prefix → where its run starts and the first line's number.
+export function runLookups(lines: StatementRows, entries: LedgerRows, expectedEntryIds: Iterable<string>): RunLookups {
+  // Runs of rows sharing an id prefix: the prefix → where its run starts and the first line's number.
   const runs = new Map<string, { start: number; first: number }>();
   let prefix = '';
   for (let i = 0; i < lines.length; i += 1) {
-    const id = lines[i]!.statementLineId;
+    const id = lines.statementLineId(i);
     if (prefix !== '' && id.length > prefix.length && id.startsWith(prefix) && id.indexOf(':', prefix.length) < 0) continue;
     const cut = id.lastIndexOf(':');
     if (cut < 0) {
@@ -57,13 +60,15 @@ export function runLookups(lines: readonly StatementLine[], entries: LedgerRows,
     if (first < 0) prefix = '';
     else runs.set(prefix, { start: i, first });
   }
-  let allLines: Map<string, StatementLine> | undefined;
+  // id → row (the last row of an id winning).
+  let allLines: Map<string, number> | undefined;
   const lineByFullIndex = (id: string): StatementLine | undefined => {
     if (!allLines) {
       allLines = new Map();
-      for (const line of lines) allLines.set(line.statementLineId, line);
+      for (let row = 0; row < lines.length; row += 1) allLines.set(lines.statementLineId(row), row);
     }
-    return allLines.get(id);
+    const row = allLines.get(id);
+    return row === undefined ? undefined : lines.line(row);
   };
 
   // Entries in strictly ascending id order: looked up by binary search (decided at the first lookup).
@@ -98,9 +103,10 @@ export function runLookups(lines: readonly StatementLine[], entries: LedgerRows,
       if (cut >= 0) {
         const run = runs.get(id.slice(0, cut + 1));
         const n = run ? lineNumber(id, cut + 1) : -1;
-        if (run && n >= run.first) {
-          const line = lines[run.start + (n - run.first)];
-          if (line !== undefined && line.statementLineId === id) return line;
+        if (run && n >= run.first && run.start + (n - run.first) < lines.length) {
+          // One read of the row: its line, checked against the id (a miss, rare, goes to the full index).
+          const line = lines.line(run.start + (n - run.first));
+          if (line.statementLineId === id) return line;
         }
       }
       return lineByFullIndex(id);

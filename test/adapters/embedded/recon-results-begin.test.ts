@@ -20,6 +20,7 @@ import { ANALYTICS_TABLES } from '../../../src/recon/run/analytics-store';
 import { RESULT_FILES } from '../../../src/recon/run/output-dir';
 import { canonicalResult, countResult } from '../../../src/recon/run/results';
 import { runLookups, unmatchedLedgerIds } from '../../../src/recon/run/run-lookups';
+import { StatementColumnsBuilder, statementRowsOf, type StatementRows } from '../../../src/recon/statement-rows';
 import type { LedgerEntry, StatementLine } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 
@@ -43,6 +44,8 @@ interface RunSpec {
   entries: number;
   /** The ledger as a ledger file's columns (from its helper thread) instead of objects. */
   columns: boolean;
+  /** The statement lines as columns (StatementColumnsBuilder, as a large file's are read) instead of objects. */
+  statementColumns?: boolean;
   /** Prefixed to some texts of the rows (references, descriptions, remittance information, file names). */
   hostile: string;
 }
@@ -52,6 +55,7 @@ const runSpec: fc.Arbitrary<RunSpec> = fc.record({
   lines: fc.integer({ min: 1, max: 30 }),
   entries: fc.integer({ min: 0, max: 30 }),
   columns: fc.boolean(),
+  statementColumns: fc.boolean(),
   hostile: fc.array(fc.constantFrom(...HOSTILE), { maxLength: 4 }).map((chars) => chars.join('')),
 });
 
@@ -68,7 +72,13 @@ function recordedRun(runId: string, spec: RunSpec): RecordedRun {
     ledgerEntries = columnLedgerRows(message.rows, message.columns);
   }
   const result = canonicalResult(matchAll(statementLines, entries, defaultRuleSet(), set.asOf));
-  const lookups = runLookups(statementLines, ledgerEntries, unmatchedLedgerIds(result));
+  let lineRows: StatementRows = statementRowsOf(statementLines);
+  if (spec.statementColumns) {
+    const builder = new StatementColumnsBuilder();
+    for (const line of statementLines) builder.push(line);
+    lineRows = builder.finish();
+  }
+  const lookups = runLookups(lineRows, ledgerEntries, unmatchedLedgerIds(result));
   const files = [`${spec.hostile}statement-a.xml`, 'statement-b.sta'];
   return {
     runId,
@@ -87,7 +97,7 @@ function recordedRun(runId: string, spec: RunSpec): RecordedRun {
       balanceChecks: [],
     },
     result,
-    statementLines,
+    statementLines: lineRows,
     ledgerEntries,
     fileOf: (id) => files[Number(id.split(':').at(-1)) % 2]!,
     statementLine: lookups.statementLine,
@@ -159,7 +169,9 @@ async function expectSameRun(out: string, reference: string, run: RecordedRun): 
   // Not two empty tables: the inputs are all there, each under the run's id.
   const lines = await parquetRows(join(dir, 'parquet', 'statement_lines.parquet'));
   expect(lines).toHaveLength(run.statementLines.length);
-  expect(lines.map((row) => (JSON.parse(row) as { statement_line_id: string }).statement_line_id).sort()).toEqual(run.statementLines.map((line) => line.statementLineId).sort());
+  expect(lines.map((row) => (JSON.parse(row) as { statement_line_id: string }).statement_line_id).sort()).toEqual(
+    Array.from({ length: run.statementLines.length }, (_, row) => run.statementLines.statementLineId(row)).sort(),
+  );
   const entries = await parquetRows(join(dir, 'parquet', 'ledger_entries.parquet'));
   expect(entries).toHaveLength(run.ledgerEntries.length);
   for (const row of [...lines, ...entries]) expect((JSON.parse(row) as { run_id: string }).run_id).toBe(run.runId);
@@ -225,7 +237,7 @@ describe('outDirResultSink.begin (REC-PERF-1)', () => {
 
   it("begin(A) → stage(B): A's staging is gone, B is staged from B's own rows and publishes; A's abort then touches nothing", async () => {
     const a = recordedRun('run-a', { seed: 11, lines: 10, entries: 10, columns: false, hostile: '' });
-    const b = recordedRun('run-b', { seed: 12, lines: 14, entries: 6, columns: true, hostile: '+' });
+    const b = recordedRun('run-b', { seed: 12, lines: 14, entries: 6, columns: true, statementColumns: true, hostile: '+' });
     const out = freshOut('other-run');
     const sink = outDirResultSink(out);
     await sink.align([]);
@@ -246,7 +258,7 @@ describe('outDirResultSink.begin (REC-PERF-1)', () => {
   });
 
   it('an abort after stage took the begun run does nothing: the staged run still publishes, whole', async () => {
-    const run = recordedRun('run-taken', { seed: 21, lines: 16, entries: 12, columns: true, hostile: '@"' });
+    const run = recordedRun('run-taken', { seed: 21, lines: 16, entries: 12, columns: true, statementColumns: true, hostile: '@"' });
     const out = freshOut('taken');
     const sink = outDirResultSink(out);
     await sink.align([]);

@@ -6,6 +6,7 @@
  * amounts exact. A failing load leaves no rows and no load files behind.
  */
 import { runLookups } from '../../../src/recon/run/run-lookups';
+import { statementRowsOf } from '../../../src/recon/statement-rows';
 import { encodeLedgerFile } from '../../support/ledger-columns';
 import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
 import fc from 'fast-check';
@@ -137,7 +138,7 @@ describe('the analytics store bulk load', () => {
           const { message } = encodeLedgerFile({ path: 'ledger.csv', format: 'csv', contentHash: 'h', entries }, { pieceChars: 16 });
           rows = columnLedgerRows(message.rows, message.columns);
         }
-        const lookups = runLookups(lines, rows, []);
+        const lookups = runLookups(statementRowsOf(lines), rows, []);
         const parquetDir = join(out, 'staging', 'parquet');
         const load = await loadRun(
           out,
@@ -145,7 +146,7 @@ describe('the analytics store bulk load', () => {
             runId,
             recordedAt: new Date('2025-07-01T10:00:00Z'),
             summary: summaryOf(runId, lines.length, entries.length),
-            statementLines: lines,
+            statementLines: statementRowsOf(lines),
             fileOf: (lineId) => specs[Number(lineId.split(':')[2])]!.file,
             ledgerEntries: rows,
             result,
@@ -250,11 +251,11 @@ describe('the analytics store bulk load', () => {
             runId: 'run-bad',
             recordedAt: new Date(),
             summary: summaryOf('run-bad', 2, 0),
-            statementLines: lines,
+            statementLines: statementRowsOf(lines),
             fileOf: () => 'f',
             ledgerEntries: ledgerRowsOf([]),
             result: { matches: [], unmatched: [] },
-            lookups: runLookups(lines, ledgerRowsOf([]), []),
+            lookups: runLookups(statementRowsOf(lines), ledgerRowsOf([]), []),
             parquetDir,
           },
           { runIds: new Set(), runDir: () => undefined },
@@ -287,11 +288,11 @@ describe('the analytics store bulk load', () => {
         runId,
         recordedAt: new Date('2025-07-01T10:00:00Z'),
         summary: summaryOf(runId, 0, count),
-        statementLines: [],
+        statementLines: statementRowsOf([]),
         fileOf: () => 'none',
         ledgerEntries: ledgerRowsOf(entries),
         result,
-        lookups: runLookups([], ledgerRowsOf(entries), []),
+        lookups: runLookups(statementRowsOf([]), ledgerRowsOf(entries), []),
         parquetDir,
       },
       { runIds: new Set(), runDir: (id) => (id === runId ? join(out, 'staging') : undefined) },

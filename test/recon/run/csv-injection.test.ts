@@ -6,6 +6,7 @@
  * The neutralisation is reversible: the workbench import reads back exactly what was written.
  */
 import { runLookups } from '../../../src/recon/run/run-lookups';
+import { statementRowsOf } from '../../../src/recon/statement-rows';
 import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -181,7 +182,7 @@ describe('the one CSV writer (REC-OUT-1)', () => {
   it('matches.csv, exceptions.csv and the Redshift load files carry no formula (generated runs)', () => {
     fc.assert(
       fc.property(hostileRun, ({ statementLines, ledgerEntries, result }) => {
-        const lookups = runLookups(statementLines, ledgerRowsOf(ledgerEntries), []);
+        const lookups = runLookups(statementRowsOf(statementLines), ledgerRowsOf(ledgerEntries), []);
         const matches = assertFormulaSafe(renderMatchesCsv(result, lookups), MATCH_COLUMNS, ['confidence']);
         const exceptions = assertFormulaSafe(renderExceptionsCsv(result, lookups), EXCEPTION_COLUMNS, ['ageDays', 'amount']);
         // Every row is there, and every cell reads back as what the run holds.

@@ -7,6 +7,7 @@
  */
 import { numberCell, textCell } from '../../../src/recon/run/csv-writer';
 import { runLookups } from '../../../src/recon/run/run-lookups';
+import { statementRowsOf } from '../../../src/recon/statement-rows';
 import { ledgerRowsOf } from '../../../src/recon/ledger-rows';
 import fc from 'fast-check';
 import { redactPans } from '../../../src/domain/pan';
@@ -98,7 +99,7 @@ describe('results files rendered fast, the same text', () => {
   it('matchesCsvBytes and exceptionsCsvBytes are the UTF-8 of the one writer’s rendering of matchRows / exceptionRows (generated hostile runs)', () => {
     fc.assert(
       fc.property(run, ({ lines, entries, result }) => {
-        const lookups = runLookups(lines, ledgerRowsOf(entries), []);
+        const lookups = runLookups(statementRowsOf(lines), ledgerRowsOf(entries), []);
         const matchesDecoded: boolean[] = [];
         const exceptionsDecoded: boolean[] = [];
         expect(Buffer.concat([...matchesCsvBytes(result, lookups, matchesDecoded)]).toString('utf8')).toBe(MATCHES_CSV.render(matchRows(result, lookups)));
@@ -133,11 +134,11 @@ describe('results files rendered fast, the same text', () => {
       matches: lines.map((line, i) => ({ matchId: `m-${i}`, ruleId: 'exact', confidence: 1, status: 'confirmed', statementLineIds: [line.statementLineId], ledgerEntryIds: [`L-${i}`] })),
       unmatched: [],
     };
-    const pieces = [...matchesCsvBytes(result, runLookups(lines, ledgerRowsOf([]), []))];
+    const pieces = [...matchesCsvBytes(result, runLookups(statementRowsOf(lines), ledgerRowsOf([]), []))];
     expect(pieces.length).toBeGreaterThan(1);
     for (const piece of pieces) expect(piece[piece.length - 1]).toBe(0x0a);
     for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeGreaterThanOrEqual(1 << 20);
-    expect(Buffer.concat(pieces).toString('utf8')).toBe(MATCHES_CSV.render(matchRows(result, runLookups(lines, ledgerRowsOf([]), []))));
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(MATCHES_CSV.render(matchRows(result, runLookups(statementRowsOf(lines), ledgerRowsOf([]), []))));
   });
 });
 

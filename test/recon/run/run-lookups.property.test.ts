@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { encodeLedgerFile } from '../../support/ledger-columns';
 import { columnLedgerRows, ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
+import { concatStatementRows, StatementColumnsBuilder, statementRowsOf, type StatementRows } from '../../../src/recon/statement-rows';
 import { runLookups, unmatchedLedgerIds } from '../../../src/recon/run/run-lookups';
 import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon/types';
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
@@ -48,12 +49,65 @@ describe('runLookups', () => {
         const lines = ids.map(line);
         const full = new Map<string, StatementLine>();
         for (const l of lines) full.set(l.statementLineId, l);
-        const lookups = runLookups(lines, ledgerRowsOf([]), []);
+        const lookups = runLookups(statementRowsOf(lines), ledgerRowsOf([]), []);
         for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
           expect(lookups.statementLine(id)).toBe(full.get(id));
         }
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('property: lines held as columns (one file or several, ids prefixed, some rows left out) answer every id as the same lines held as objects', () => {
+    // Lines as the parsers give them (finishLine: every field present, a position of a file and a line).
+    const parsed = (statementLineId: string, n: number): StatementLine => ({
+      statementLineId,
+      format: 'mt940',
+      statementId: 's',
+      accountId: `A${n % 3}`,
+      currency: 'EUR',
+      amount: `${n}.00`,
+      bookingDate: n % 4 === 0 ? null : '2025-01-02',
+      valueDate: null,
+      endToEndId: undefined,
+      bankReference: n % 2 === 0 ? `REF${n}` : undefined,
+      customerReference: undefined,
+      remittanceInformation: undefined,
+      counterparty: undefined,
+      typeCode: undefined,
+      status: undefined,
+      batchItemCount: undefined,
+      batchReference: undefined,
+      batchItem: undefined,
+      batchFault: undefined,
+      otherFields: undefined,
+      position: { file: `f${n % 2}.sta`, line: n + 1 },
+    });
+    const columnsOf = (lines: readonly StatementLine[], prefix: string): StatementRows => {
+      const builder = new StatementColumnsBuilder();
+      for (const l of lines) builder.push(prefix === '' ? l : { ...l, statementLineId: l.statementLineId.slice(prefix.length) });
+      if (prefix !== '') builder.prefixIds(prefix);
+      return builder.finish();
+    };
+    fc.assert(
+      fc.property(lineIdLists, fc.array(oddId, { maxLength: 6 }), fc.nat(), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (listed, probes, cut, drop) => {
+        const ids = [...new Set(listed)];
+        const lines = ids.map(parsed);
+        const at = ids.length === 0 ? 0 : cut % (ids.length + 1);
+        const keep = (rows: StatementRows, row: number): boolean => !drop[rows.statementLineId(row).length % 8];
+        const kept = lines.filter((l) => !drop[l.statementLineId.length % 8]);
+        // Two files: the second's ids held without their first character, which prefixIds gives back.
+        const second = lines.slice(at);
+        const prefix = second.length > 0 && second.every((l) => l.statementLineId.startsWith(second[0]!.statementLineId.charAt(0))) ? second[0]!.statementLineId.charAt(0) : '';
+        const rows = concatStatementRows([columnsOf(lines.slice(0, at), ''), columnsOf(second, prefix)]).filter(keep);
+        const objects = runLookups(statementRowsOf(kept), ledgerRowsOf([]), []);
+        const columns = runLookups(rows, ledgerRowsOf([]), []);
+        expect(rows.length).toBe(kept.length);
+        for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
+          expect({ id, found: columns.statementLine(id) }).toStrictEqual({ id, found: objects.statementLine(id) });
+        }
+      }),
+      { numRuns: fuzzRuns(300), seed: fuzzSeed(20261208) },
     );
   });
 
@@ -67,7 +121,7 @@ describe('runLookups', () => {
           const entries = entryIds.map(entry);
           const full = new Map<string, LedgerEntry>();
           for (const e of entries) full.set(e.entryId, e);
-          const lookups = runLookups([], ledgerRowsOf(entries), expected);
+          const lookups = runLookups(statementRowsOf([]), ledgerRowsOf(entries), expected);
           const probes = ['e1', 'e2', 'e3', 'E-0001', '', 'x:1', 'e10', 'nope'];
           // Ask in either order: expected ids first, or an unexpected id first (which builds the full index).
           for (const id of expectedFirst ? probes : [...probes].reverse()) expect(lookups.ledgerEntry(id)).toBe(full.get(id));
@@ -123,7 +177,7 @@ describe('runLookups', () => {
             ['ascending columns', columnsOf(sorted, pieceChars)],
             ['shuffled columns', columnsOf(shuffled, pieceChars)],
           ] as const) {
-            const lookups = runLookups([], rows, expected);
+            const lookups = runLookups(statementRowsOf([]), rows, expected);
             for (const id of [...ids].reverse()) expect({ name, id, found: lookups.ledgerEntry(id) }).toStrictEqual({ name, id, found: byId.get(id) });
             for (const id of absent) expect({ name, id, found: lookups.ledgerEntry(id) }).toStrictEqual({ name, id, found: undefined });
           }
@@ -137,7 +191,7 @@ describe('runLookups', () => {
     fc.assert(
       fc.property(lineIdLists, (ids) => {
         const lines = ids.map(line);
-        const lookups = runLookups(lines, ledgerRowsOf([]), []);
+        const lookups = runLookups(statementRowsOf(lines), ledgerRowsOf([]), []);
         for (const id of ids) expect(lookups.statementLine(id)?.statementLineId).toBe(id);
       }),
       { numRuns: 500 },
@@ -154,7 +208,7 @@ describe('runLookups', () => {
         return Reflect.get(target, key, receiver);
       },
     });
-    const lookups = runLookups(recorded, ledgerRowsOf([]), []);
+    const lookups = runLookups(statementRowsOf(recorded), ledgerRowsOf([]), []);
     seen.length = 0;
     for (const l of lines.slice(0, 500)) expect(lookups.statementLine(l.statementLineId)).toBe(l);
     expect(seen.length).toBe(500);

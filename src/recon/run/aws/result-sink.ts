@@ -52,7 +52,7 @@ export function s3ResultSink(s3: S3Client, options: S3ResultSinkOptions): Result
       await writeObject(s3, bucket, loadKeys.summary(runId), summaryText, 'application/json');
       // REC-CASE-1: the cases come from the result itself (case groups included), by the one case builder.
       const cases = runCasesFileOfResult(
-        { runId, asOf: run.asOf, at: run.recordedAt.toISOString(), statementAccounts: [...options.statementAccounts], lines: [...run.statementLines] },
+        { runId, asOf: run.asOf, at: run.recordedAt.toISOString(), statementAccounts: [...options.statementAccounts], lines: run.statementLines.toArray() },
         result,
         run.ledgerEntry,
       );

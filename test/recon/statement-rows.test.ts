@@ -630,7 +630,9 @@ describe('statement rows: memory (REC-PERF-1)', () => {
   it('100,000 typical MT940 lines as columns hold far fewer bytes than as objects (under 200 a line)', () => {
     const count = 100_000;
     const builder = new StatementColumnsBuilder();
-    let chars = 0;
+    /** The texts as objects hold them at the least: each distinct one once (16 bytes and two a character, as statementRowsBytes counts). */
+    const texts = new Set<string>();
+    let textBytes = 0;
     for (let i = 0; i < count; i += 1) {
       const line = finished({
         statementLineId: `:${i >>> 14}:${i}`,
@@ -649,7 +651,11 @@ describe('statement rows: memory (REC-PERF-1)', () => {
         file: 'statement.sta',
         line: 5 + 3 * i,
       });
-      for (const value of Object.values(line)) if (typeof value === 'string') chars += value.length;
+      for (const value of [...Object.values(line), line.position.file]) {
+        if (typeof value !== 'string' || texts.has(value)) continue;
+        texts.add(value);
+        textBytes += 16 + 2 * value.length;
+      }
       builder.push(line);
     }
     builder.prefixIds('0123456789ab');
@@ -657,11 +663,13 @@ describe('statement rows: memory (REC-PERF-1)', () => {
     expect(rows.length).toBe(count);
     expect(rows.statementLineId(count - 1)).toBe(`0123456789ab:6:${count - 1}`);
     const perLine = statementRowsBytes(rows)! / count;
-    // As objects, a line is about 408 bytes of heap besides its texts' characters (REC-PERF-1):
-    // 21 fields and a position of 8 bytes each alone are 176. Columns hold the characters of the
-    // texts not shared and a few bytes a row.
-    expect(chars / count).toBeGreaterThan(90);
+    // As objects, a line holds at the least its fields (21, 8 bytes each, and a header), its
+    // position (an object of two), and its own texts: over 400 bytes a line here. Columns hold
+    // the characters of the texts no two lines share and a few bytes a row.
+    const objectsPerLine = 16 + 21 * 8 + (16 + 2 * 8) + textBytes / count;
+    expect(objectsPerLine).toBeGreaterThan(400);
     expect(perLine).toBeLessThan(200);
+    expect(perLine).toBeLessThan(objectsPerLine / 2);
     // Rows of these (a filter, a range) are views of the same columns.
     expect(statementRowsBytes(rows.range(10, 20))).toBe(statementRowsBytes(rows));
     expect(statementRowsBytes(rows.filter((all, row) => row % 2 === 0))).toBe(statementRowsBytes(rows));

@@ -231,14 +231,23 @@ const freeText = (text: string | undefined): string => (text ? (mayHoldPan(text)
 
 export interface Lookups {
   statementLine(id: string): Pick<StatementLine, 'statementLineId' | 'bankReference' | 'accountId' | 'currency' | 'amount'> | undefined;
+  /**
+   * A line's bank reference alone, when the lookups can read it without building the line
+   * (runLookups: REC-PERF-1, one per matched line); else statementLine(id)'s is read.
+   */
+  statementBankReference?(id: string): string | undefined;
   ledgerEntry(id: string): Pick<LedgerEntry, 'entryId' | 'accountId' | 'currency' | 'amount'> | undefined;
 }
+
+/** The bank reference of the line `statementLineId` (undefined when the run has no such line). */
+const bankReferenceOf = (lookups: Lookups, statementLineId: string): string | undefined =>
+  lookups.statementBankReference ? lookups.statementBankReference(statementLineId) : lookups.statementLine(statementLineId)?.bankReference;
 
 /** One row per (statement line, ledger entry) pair of a match: a one-to-many match is one row per ledger entry. */
 export function* matchRows(result: MatchResult, lookups: Lookups): Generator<string[]> {
   for (const match of result.matches) {
     for (const statementLineId of match.statementLineIds) {
-      const bankReference = reference(lookups.statementLine(statementLineId)?.bankReference);
+      const bankReference = reference(bankReferenceOf(lookups, statementLineId));
       for (const ledgerEntryId of match.ledgerEntryIds) {
         yield [match.matchId, statementLineId, bankReference, ledgerEntryId, match.ruleId, formatConfidence(match.confidence), match.status];
       }
@@ -314,7 +323,7 @@ export function* matchesCsvBytes(result: MatchResult, lookups: Lookups, decoded:
   for (const match of result.matches) {
     const confidence = formatConfidence(match.confidence);
     for (const statementLineId of match.statementLineIds) {
-      const bankReference = lookups.statementLine(statementLineId)?.bankReference;
+      const bankReference = bankReferenceOf(lookups, statementLineId);
       for (const ledgerEntryId of match.ledgerEntryIds) {
         if (out.text(match.matchId)) d[0] = true;
         out.char(COMMA);

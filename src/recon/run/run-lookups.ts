@@ -24,6 +24,8 @@ import type { StatementRows } from '../statement-rows';
 
 export interface RunLookups {
   statementLine(statementLineId: string): StatementLine | undefined;
+  /** The bank reference of the line `statementLineId`, read from its row: no line built (matches.csv reads one per matched line). */
+  statementBankReference(statementLineId: string): string | undefined;
   ledgerEntry(entryId: string): LedgerEntry | undefined;
 }
 
@@ -60,15 +62,30 @@ export function runLookups(lines: StatementRows, entries: LedgerRows, expectedEn
     if (first < 0) prefix = '';
     else runs.set(prefix, { start: i, first });
   }
+  /** The row the id's place names (not checked against the id), or -1. */
+  let lastPrefix = '';
+  let lastRun: { start: number; first: number } | undefined;
+  const placed = (id: string): number => {
+    const cut = id.lastIndexOf(':');
+    if (cut < 0) return -1;
+    // The run of the last id asked for, when this id has its prefix (the sinks ask mostly in line order): no substring to hash.
+    let run = cut + 1 === lastPrefix.length && id.startsWith(lastPrefix) ? lastRun : undefined;
+    if (!run) {
+      lastPrefix = id.slice(0, cut + 1);
+      run = lastRun = runs.get(lastPrefix);
+    }
+    if (!run) return -1;
+    const n = lineNumber(id, cut + 1);
+    return n >= run.first && run.start + (n - run.first) < lines.length ? run.start + (n - run.first) : -1;
+  };
   // id → row (the last row of an id winning).
   let allLines: Map<string, number> | undefined;
-  const lineByFullIndex = (id: string): StatementLine | undefined => {
+  const rowByFullIndex = (id: string): number => {
     if (!allLines) {
       allLines = new Map();
       for (let row = 0; row < lines.length; row += 1) allLines.set(lines.statementLineId(row), row);
     }
-    const row = allLines.get(id);
-    return row === undefined ? undefined : lines.line(row);
+    return allLines.get(id) ?? -1;
   };
 
   // Entries in strictly ascending id order: looked up by binary search (decided at the first lookup).
@@ -99,17 +116,19 @@ export function runLookups(lines: StatementRows, entries: LedgerRows, expectedEn
 
   return {
     statementLine(id) {
-      const cut = id.lastIndexOf(':');
-      if (cut >= 0) {
-        const run = runs.get(id.slice(0, cut + 1));
-        const n = run ? lineNumber(id, cut + 1) : -1;
-        if (run && n >= run.first && run.start + (n - run.first) < lines.length) {
-          // One read of the row: its line, checked against the id (a miss, rare, goes to the full index).
-          const line = lines.line(run.start + (n - run.first));
-          if (line.statementLineId === id) return line;
-        }
+      let row = placed(id);
+      if (row >= 0) {
+        // One read of the row: its line, checked against the id (a miss, rare, goes to the full index).
+        const line = lines.line(row);
+        if (line.statementLineId === id) return line;
       }
-      return lineByFullIndex(id);
+      row = rowByFullIndex(id);
+      return row < 0 ? undefined : lines.line(row);
+    },
+    statementBankReference(id) {
+      let row = placed(id);
+      if (row < 0 || lines.statementLineId(row) !== id) row = rowByFullIndex(id);
+      return row < 0 ? undefined : lines.bankReference(row);
     },
     ledgerEntry(id) {
       ascending ??= isAscending();

@@ -18,7 +18,7 @@ import { redactPans } from '../../../src/domain/pan';
 import { ledgerRowsOf, type LedgerRows } from '../../../src/recon/ledger-rows';
 import { runParquetWriter } from '../../../src/recon/run/analytics-store';
 import { csvTable } from '../../../src/recon/run/csv-writer';
-import { defaultAsOf, exceptionsCsvBytes, matchesCsvBytes, mayHoldPan, renderExceptionsCsv, renderMatchesCsv } from '../../../src/recon/run/results';
+import { defaultAsOf, exceptionsCsvBytes, matchesCsvBytes, mayHoldPan, renderExceptionsCsv, renderMatchesCsv, type Lookups } from '../../../src/recon/run/results';
 import { runLookups, unmatchedLedgerIds } from '../../../src/recon/run/run-lookups';
 import { concatStatementRows, MAX_SHARED_TEXTS, PIECE_ROWS, StatementColumnsBuilder, statementRowsOf, type StatementRows } from '../../../src/recon/statement-rows';
 import type { LedgerEntry, MatchResult, StatementLine, UnmatchedItem } from '../../../src/recon/types';
@@ -256,7 +256,10 @@ async function recorded(rows: StatementRows, fileOf: (statementLineId: string) =
   const lookups = runLookups(rows, entries, unmatchedLedgerIds(result));
   const matchesDecoded: boolean[] = [];
   const exceptionsDecoded: boolean[] = [];
+  // The lookups as a run's record carries them without the bank reference alone: every line read whole.
+  const whole: Lookups = { statementLine: lookups.statementLine, ledgerEntry: lookups.ledgerEntry };
   return {
+    matchesWhole: Buffer.concat([...matchesCsvBytes(result, whole)]),
     loadFile,
     parquet,
     matchesCsv: Buffer.concat([...matchesCsvBytes(result, lookups, matchesDecoded)]),
@@ -282,6 +285,8 @@ async function expectRecordedAlike(files: readonly FileSpec[], leftOut: (place: 
   expect(fromColumns.parquet).toEqual(fromObjects.parquet);
   expect(fromObjects.parquet).toHaveLength(lines.length);
   expect(fromColumns.matchesCsv.equals(fromObjects.matchesCsv)).toBe(true);
+  expect(fromColumns.matchesWhole.equals(fromObjects.matchesCsv)).toBe(true);
+  expect(fromObjects.matchesWhole.equals(fromObjects.matchesCsv)).toBe(true);
   expect(fromColumns.exceptionsCsv.equals(fromObjects.exceptionsCsv)).toBe(true);
   expect(fromColumns.matchesCsv.toString('utf8')).toBe(fromObjects.matchesRendered);
   expect(fromColumns.exceptionsCsv.toString('utf8')).toBe(fromObjects.exceptionsRendered);

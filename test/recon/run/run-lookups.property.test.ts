@@ -15,7 +15,18 @@ import type { LedgerEntry, MatchResult, StatementLine } from '../../../src/recon
 import { fuzzRuns, fuzzSeed } from '../../support/fuzz';
 
 const line = (statementLineId: string, n: number): StatementLine =>
-  ({ statementLineId, format: 'mt940', statementId: 's', accountId: `A${n % 3}`, currency: 'EUR', amount: `${n}.00`, bookingDate: null, valueDate: null, position: {} }) as StatementLine;
+  ({
+    statementLineId,
+    format: 'mt940',
+    statementId: 's',
+    accountId: `A${n % 3}`,
+    currency: 'EUR',
+    amount: `${n}.00`,
+    bookingDate: null,
+    valueDate: null,
+    ...(n % 3 === 0 ? {} : { bankReference: `B${n}` }),
+    position: {},
+  }) as StatementLine;
 const entry = (entryId: string, n: number): LedgerEntry => ({ entryId, accountId: `A${n % 3}`, currency: 'EUR', amount: `${n}.00`, bookingDate: '2025-01-01' }) as LedgerEntry;
 
 /** A parser-shaped statement: `<hash>:<statement>:<first + i>` for i < count. */
@@ -52,6 +63,7 @@ describe('runLookups', () => {
         const lookups = runLookups(statementRowsOf(lines), ledgerRowsOf([]), []);
         for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
           expect(lookups.statementLine(id)).toBe(full.get(id));
+          expect(lookups.statementBankReference(id)).toBe(full.get(id)?.bankReference);
         }
       }),
       { numRuns: 500 },
@@ -105,6 +117,9 @@ describe('runLookups', () => {
         expect(rows.length).toBe(kept.length);
         for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
           expect({ id, found: columns.statementLine(id) }).toStrictEqual({ id, found: objects.statementLine(id) });
+          const bankReference = objects.statementLine(id)?.bankReference;
+          expect({ id, bankReference: columns.statementBankReference(id) }).toEqual({ id, bankReference });
+          expect({ id, bankReference: objects.statementBankReference(id) }).toEqual({ id, bankReference });
         }
       }),
       { numRuns: fuzzRuns(300), seed: fuzzSeed(20261208) },
@@ -192,7 +207,11 @@ describe('runLookups', () => {
       fc.property(lineIdLists, (ids) => {
         const lines = ids.map(line);
         const lookups = runLookups(statementRowsOf(lines), ledgerRowsOf([]), []);
-        for (const id of ids) expect(lookups.statementLine(id)?.statementLineId).toBe(id);
+        for (const id of ids) {
+          const found = lookups.statementLine(id);
+          expect(found?.statementLineId).toBe(id);
+          expect(lookups.statementBankReference(id)).toBe(found?.bankReference);
+        }
       }),
       { numRuns: 500 },
     );
@@ -212,6 +231,9 @@ describe('runLookups', () => {
     seen.length = 0;
     for (const l of lines.slice(0, 500)) expect(lookups.statementLine(l.statementLineId)).toBe(l);
     expect(seen.length).toBe(500);
+    // A bank reference alone: the row's id and its reference (two reads), no line and no index either.
+    for (const l of lines.slice(500, 1000)) expect(lookups.statementBankReference(l.statementLineId)).toBe(l.bankReference);
+    expect(seen.length).toBe(1500);
   });
 
   it('unmatchedLedgerIds lists the unmatched ledger items only, in order', () => {

@@ -143,6 +143,8 @@ export interface RecordedRun {
   fileOf(statementLineId: string): string;
   /** A line of statementLines by its id: one index per run, shared by every sink (REC-PERF-1). */
   statementLine(statementLineId: string): StatementLine | undefined;
+  /** A line's bank reference by its id, read from its row without building the line (REC-PERF-1: matches.csv names every matched line's). */
+  statementBankReference?(statementLineId: string): string | undefined;
   /** An entry of ledgerEntries by its id: one index per run, shared by every sink (REC-PERF-1). */
   ledgerEntry(entryId: string): LedgerEntry | undefined;
   audit: readonly Record<string, unknown>[];

@@ -657,6 +657,7 @@ async function matchAndRecord<Ref>(
     ledgerEntries,
     fileOf: run.fileOf,
     statementLine: lookups.statementLine,
+    statementBankReference: lookups.statementBankReference,
     ledgerEntry: lookups.ledgerEntry,
     audit,
   };

@@ -8,8 +8,9 @@
  *   object dropped at once (it dies young). A column of few distinct texts (formats, accounts,
  *   currencies, dates, type codes, statuses) holds each text once and each row's index into them;
  *   any other column holds its rows' texts joined, PIECE_ROWS rows a piece, joined as each piece
- *   fills, so a row's own strings never live long enough to be copied by the collector. The few
- *   fields most lines do not have (a batch's items, bank-specific fields) are kept by row.
+ *   fills, so a row's own strings never live long enough to be copied by the collector. An XML
+ *   line's element path is kept as two columns (the path to its last index, its last index). The
+ *   few fields most lines do not have (a batch's items, bank-specific fields) are kept by row.
  *   `line(row)` builds an object only for the rows a run asks about (its exceptions, its cases).
  * - `concatStatementRows(parts)`: several files' rows as one run's rows, in order.
  *
@@ -296,6 +297,42 @@ function grow<T extends Uint32Array | Uint16Array | Int32Array>(array: T, length
   return grown;
 }
 
+/**
+ * An XML line's element path (`Document/BkToCstmrStmt/Stmt[1]/Ntry[12345]`), as two columns: the
+ * path up to its last `[` (the same for a statement's entries: shared) and the rest (`12345]`),
+ * so that a camt file's million paths are not a million texts of forty characters. Read only to
+ * build a line.
+ */
+class ElementColumn {
+  private readonly heads = new TextColumn();
+  private readonly tails = new TextColumn();
+
+  push(element: string | undefined): void {
+    if (element === undefined) {
+      this.heads.push(undefined);
+      this.tails.push(undefined);
+      return;
+    }
+    const cut = element.lastIndexOf('[') + 1;
+    this.heads.push(cut === 0 ? element : element.slice(0, cut));
+    this.tails.push(cut === 0 ? '' : element.slice(cut));
+  }
+
+  finish(): void {
+    this.heads.finish();
+    this.tails.finish();
+  }
+
+  at(row: number): string | undefined {
+    const head = this.heads.at(row);
+    return head === undefined || head === null ? undefined : head + (this.tails.at(row) as string);
+  }
+
+  bytes(): number {
+    return this.heads.bytes() + this.tails.bytes();
+  }
+}
+
 /** What few lines have: kept by row. */
 interface Rare {
   batchItemCount?: number;
@@ -329,7 +366,7 @@ interface Columns {
   length: number;
   text: TextColumn[];
   file: TextColumn;
-  element: TextColumn;
+  element: ElementColumn;
   /** position.line, or -1 where a line has none. */
   sourceLines: Int32Array;
   rare: Map<number, Rare>;
@@ -346,7 +383,7 @@ export class StatementColumnsBuilder {
     length: 0,
     text: TEXT_FIELDS.map(() => new TextColumn()),
     file: new TextColumn(),
-    element: new TextColumn(),
+    element: new ElementColumn(),
     sourceLines: new Int32Array(1024),
     rare: new Map(),
   };
@@ -558,7 +595,7 @@ class ColumnRows implements StatementRows {
   line(row: number): StatementLine {
     const at = this.at(row);
     const rare = this.columns.rare.size === 0 ? undefined : this.columns.rare.get(at);
-    const element = this.columns.element.at(at) as string | undefined;
+    const element = this.columns.element.at(at);
     const sourceLine = this.columns.sourceLines[at]!;
     const file = this.columns.file.at(at) as string;
     const id = this.ids.at(at) as string;

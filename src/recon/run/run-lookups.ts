@@ -26,6 +26,8 @@ export interface RunLookups {
   statementLine(statementLineId: string): StatementLine | undefined;
   /** The bank reference of the line `statementLineId`, read from its row: no line built (matches.csv reads one per matched line). */
   statementBankReference(statementLineId: string): string | undefined;
+  /** The account of the line `statementLineId`, read from its row: no line built (the registry reads one per match). */
+  statementAccountId(statementLineId: string): string | undefined;
   ledgerEntry(entryId: string): LedgerEntry | undefined;
 }
 
@@ -129,6 +131,11 @@ export function runLookups(lines: StatementRows, entries: LedgerRows, expectedEn
       let row = placed(id);
       if (row < 0 || lines.statementLineId(row) !== id) row = rowByFullIndex(id);
       return row < 0 ? undefined : lines.bankReference(row);
+    },
+    statementAccountId(id) {
+      let row = placed(id);
+      if (row < 0 || lines.statementLineId(row) !== id) row = rowByFullIndex(id);
+      return row < 0 ? undefined : lines.accountId(row);
     },
     ledgerEntry(id) {
       ascending ??= isAscending();

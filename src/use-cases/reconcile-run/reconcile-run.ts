@@ -470,7 +470,7 @@ export function runRecord<Ref>(runId: string, asOf: string, recordedAt: Date, in
     *[Symbol.iterator]() {
       for (const m of result.matches) {
         // A match lies in one (account, currency) partition: its entries share its statement lines' account (one lookup a match).
-        const accountId = (m.statementLineIds.length > 0 ? lookups.statementLine(m.statementLineIds[0]!)?.accountId : undefined) ?? lookups.ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
+        const accountId = (m.statementLineIds.length > 0 ? lookups.statementAccountId(m.statementLineIds[0]!) : undefined) ?? lookups.ledgerEntry(m.ledgerEntryIds[0]!)?.accountId ?? '';
         for (const entryId of m.ledgerEntryIds) yield { accountId, entryId, matchId: m.matchId };
       }
     },

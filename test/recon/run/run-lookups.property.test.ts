@@ -64,6 +64,7 @@ describe('runLookups', () => {
         for (const id of [...ids, ...probes, ...ids.map((id) => `${id}0`), ...ids.map((id) => id.replace(/\d+$/, (d) => String(Number(d) + 1)))]) {
           expect(lookups.statementLine(id)).toBe(full.get(id));
           expect(lookups.statementBankReference(id)).toBe(full.get(id)?.bankReference);
+          expect(lookups.statementAccountId(id)).toBe(full.get(id)?.accountId);
         }
       }),
       { numRuns: 500 },
@@ -120,6 +121,8 @@ describe('runLookups', () => {
           const bankReference = objects.statementLine(id)?.bankReference;
           expect({ id, bankReference: columns.statementBankReference(id) }).toEqual({ id, bankReference });
           expect({ id, bankReference: objects.statementBankReference(id) }).toEqual({ id, bankReference });
+          expect({ id, accountId: columns.statementAccountId(id) }).toEqual({ id, accountId: objects.statementLine(id)?.accountId });
+          expect({ id, accountId: objects.statementAccountId(id) }).toEqual({ id, accountId: objects.statementLine(id)?.accountId });
         }
       }),
       { numRuns: fuzzRuns(300), seed: fuzzSeed(20261208) },
@@ -211,6 +214,7 @@ describe('runLookups', () => {
           const found = lookups.statementLine(id);
           expect(found?.statementLineId).toBe(id);
           expect(lookups.statementBankReference(id)).toBe(found?.bankReference);
+          expect(lookups.statementAccountId(id)).toBe(found?.accountId);
         }
       }),
       { numRuns: 500 },
@@ -234,6 +238,9 @@ describe('runLookups', () => {
     // A bank reference alone: the row's id and its reference (two reads), no line and no index either.
     for (const l of lines.slice(500, 1000)) expect(lookups.statementBankReference(l.statementLineId)).toBe(l.bankReference);
     expect(seen.length).toBe(1500);
+    // An account alone: the same two reads a line.
+    for (const l of lines.slice(1000, 1500)) expect(lookups.statementAccountId(l.statementLineId)).toBe(l.accountId);
+    expect(seen.length).toBe(2500);
   });
 
   it('unmatchedLedgerIds lists the unmatched ledger items only, in order', () => {

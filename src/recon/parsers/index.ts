@@ -519,55 +519,51 @@ function rowCollector(): { sink: StatementSink; file(name: string, format: State
   }
 }
 
-/** parseStatementChunks, the lines as rows (REC-PERF-1: a large file's as columns, never an object a line). */
-export async function parseStatementChunksAsRows(chunks: AsyncIterable<Uint8Array>, options: StatementParseOptions & { name: string }): Promise<ParsedStatementRows> {
-  const { sink, file } = rowCollector();
-  const reader = new StatementReader(options.name, options, sink);
+/** Reads a statement from its chunks into what `collect` gathers (hashed in the same pass: REC-RUN-2). */
+async function readChunks<T>(
+  chunks: AsyncIterable<Uint8Array>,
+  options: StatementParseOptions & { name: string },
+  collect: { sink: StatementSink; file(name: string, format: StatementFormat, contentHash: string, prefixed: boolean): T },
+): Promise<T> {
+  const reader = new StatementReader(options.name, options, collect.sink);
   for await (const chunk of chunks) reader.push(chunk);
   const { format, contentHash } = reader.end();
-  return file(options.name, format, contentHash, false);
+  return collect.file(options.name, format, contentHash, false);
+}
+
+/** A file's chunks, read once, with its read progress; a file that changed while it was read is refused at its end. */
+async function* countedChunks(path: string, options: StatementParseOptions): AsyncGenerator<Buffer> {
+  const before = await statFile(path);
+  let read = 0;
+  for await (const chunk of fileChunks(path, options)) {
+    read += chunk.length;
+    yield chunk;
+    options.onRead?.(read, before.size);
+  }
+  await checkUnchanged(path, before, read);
+}
+
+/** parseStatementChunks, the lines as rows (REC-PERF-1: a large file's as columns, never an object a line). */
+export function parseStatementChunksAsRows(chunks: AsyncIterable<Uint8Array>, options: StatementParseOptions & { name: string }): Promise<ParsedStatementRows> {
+  return readChunks(chunks, options, rowCollector());
 }
 
 /** parseStatementFile, the lines as rows (REC-PERF-1), reading the file once. */
-export async function parseStatementFileAsRows(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementRows> {
-  const before = await statFile(path);
-  let read = 0;
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of fileChunks(path, options)) {
-      read += chunk.length;
-      yield chunk;
-      options.onRead?.(read, before.size);
-    }
-    await checkUnchanged(path, before, read);
-  }
-  return parseStatementChunksAsRows(counted(), { ...options, name: path });
+export function parseStatementFileAsRows(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementRows> {
+  return parseStatementChunksAsRows(countedChunks(path, options), { ...options, name: path });
 }
 
 /**
  * Parses a statement from its bytes as they arrive (an S3 object body, a file stream), hashing
  * them in the same pass (REC-RUN-2). `name` is the file name used in positions and errors.
  */
-export async function parseStatementChunks(chunks: AsyncIterable<Uint8Array>, options: StatementParseOptions & { name: string }): Promise<ParsedStatementFile> {
-  const { sink, file } = collector();
-  const reader = new StatementReader(options.name, options, sink);
-  for await (const chunk of chunks) reader.push(chunk);
-  const { format, contentHash } = reader.end();
-  return file(options.name, format, contentHash, false);
+export function parseStatementChunks(chunks: AsyncIterable<Uint8Array>, options: StatementParseOptions & { name: string }): Promise<ParsedStatementFile> {
+  return readChunks(chunks, options, collector());
 }
 
 /** Parses a whole statement file, reading it once (REC-RUN-2). */
-export async function parseStatementFile(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementFile> {
-  const before = await statFile(path);
-  let read = 0;
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of fileChunks(path, options)) {
-      read += chunk.length;
-      yield chunk;
-      options.onRead?.(read, before.size);
-    }
-    await checkUnchanged(path, before, read);
-  }
-  return parseStatementChunks(counted(), { ...options, name: path });
+export function parseStatementFile(path: string, options: StatementParseOptions = {}): Promise<ParsedStatementFile> {
+  return parseStatementChunks(countedChunks(path, options), { ...options, name: path });
 }
 
 /** Pass 1 of a stream: the content hash (so each line can leave with its final id) and the head. */

@@ -145,6 +145,8 @@ export interface RecordedRun {
   statementLine(statementLineId: string): StatementLine | undefined;
   /** A line's bank reference by its id, read from its row without building the line (REC-PERF-1: matches.csv names every matched line's). */
   statementBankReference?(statementLineId: string): string | undefined;
+  /** The row of a line among statementLines by its id, or -1 (REC-PERF-1: the dashboard statistics read its fields there). */
+  statementRow?(statementLineId: string): number;
   /** An entry of ledgerEntries by its id: one index per run, shared by every sink (REC-PERF-1). */
   ledgerEntry(entryId: string): LedgerEntry | undefined;
   audit: readonly Record<string, unknown>[];

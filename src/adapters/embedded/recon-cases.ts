@@ -71,6 +71,7 @@ function casePartsOf(run: RecordedRun): RunCaseParts {
     statementLine: (id) => run.statementLine(id),
     ledgerEntry: (id) => run.ledgerEntry(id),
     statementLines: run.statementLines,
+    ...(run.statementRow ? { statementRow: (id: string) => run.statementRow!(id) } : {}),
     coveredAccounts: statementAccounts(run),
   });
 }

@@ -28,6 +28,8 @@ export interface RunLookups {
   statementBankReference(statementLineId: string): string | undefined;
   /** The account of the line `statementLineId`, read from its row: no line built (the registry reads one per match). */
   statementAccountId(statementLineId: string): string | undefined;
+  /** The row of the line `statementLineId` among the run's lines, or -1 (the dashboard statistics read the row's fields). */
+  statementRow(statementLineId: string): number;
   ledgerEntry(entryId: string): LedgerEntry | undefined;
 }
 
@@ -116,6 +118,12 @@ export function runLookups(lines: StatementRows, entries: LedgerRows, expectedEn
   let expected: Map<string, LedgerEntry> | undefined;
   let allEntries: Map<string, number> | undefined;
 
+  // The row of a line id: its place checked against the row's id, else the full index (the methods below are taken apart from the object: no `this`).
+  const statementRow = (id: string): number => {
+    const row = placed(id);
+    return row >= 0 && lines.statementLineId(row) === id ? row : rowByFullIndex(id);
+  };
+
   return {
     statementLine(id) {
       let row = placed(id);
@@ -128,15 +136,14 @@ export function runLookups(lines: StatementRows, entries: LedgerRows, expectedEn
       return row < 0 ? undefined : lines.line(row);
     },
     statementBankReference(id) {
-      let row = placed(id);
-      if (row < 0 || lines.statementLineId(row) !== id) row = rowByFullIndex(id);
+      const row = statementRow(id);
       return row < 0 ? undefined : lines.bankReference(row);
     },
     statementAccountId(id) {
-      let row = placed(id);
-      if (row < 0 || lines.statementLineId(row) !== id) row = rowByFullIndex(id);
+      const row = statementRow(id);
       return row < 0 ? undefined : lines.accountId(row);
     },
+    statementRow,
     ledgerEntry(id) {
       ascending ??= isAscending();
       if (ascending) {

@@ -176,55 +176,6 @@ class MarkFilter {
   }
 }
 
-/** The number after `from` in `id` (digits only, at most 15), or -1. */
-function lineNumber(id: string, from: number): number {
-  if (from >= id.length || id.length - from > 15) return -1;
-  let n = 0;
-  for (let at = from; at < id.length; at += 1) {
-    const digit = id.charCodeAt(at) - CHAR_0;
-    if (digit < 0 || digit > 9) return -1;
-    n = n * 10 + digit;
-  }
-  return n;
-}
-
-/**
- * The row of a line id among `rows`, or -1 (REC-PERF-1), with no million-entry map: a run's line
- * ids are `<prefix>:<line number>` (the parsers' `<hash 12>:<statement>:<line>`) and the lines of
- * one prefix sit together, numbered in order, so an id names its row (checked against the row's
- * id). Any other id is answered by a full index of the rows, built once on the first miss (the last
- * row of an id winning).
- */
-function rowFinder(rows: StatsRows): (id: string) => number {
-  const runs = new Map<string, { start: number; first: number }>();
-  let prefix = '';
-  for (let row = 0; row < rows.length; row += 1) {
-    const id = rows.statementLineId(row);
-    if (prefix !== '' && id.length > prefix.length && id.startsWith(prefix) && id.indexOf(':', prefix.length) < 0) continue;
-    const cut = id.lastIndexOf(':');
-    const first = cut < 0 ? -1 : lineNumber(id, cut + 1);
-    prefix = first < 0 ? '' : id.slice(0, cut + 1);
-    if (first >= 0) runs.set(prefix, { start: row, first });
-  }
-  let all: Map<string, number> | undefined;
-  return (id) => {
-    const cut = id.lastIndexOf(':');
-    if (cut >= 0) {
-      const run = runs.get(id.slice(0, cut + 1));
-      const n = run === undefined ? -1 : lineNumber(id, cut + 1);
-      if (run !== undefined && n >= run.first) {
-        const row = run.start + (n - run.first);
-        if (row < rows.length && rows.statementLineId(row) === id) return row;
-      }
-    }
-    if (all === undefined) {
-      all = new Map();
-      for (let row = 0; row < rows.length; row += 1) all.set(rows.statementLineId(row), row);
-    }
-    return all.get(id) ?? -1;
-  };
-}
-
 /** The largest total kept as a double before it is flushed to the exact rest (2^53 - 10^15: one more amount stays exact). */
 const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
 
@@ -238,10 +189,16 @@ const FLUSH_AT = Number.MAX_SAFE_INTEGER - 10 ** MAX_EXACT_DIGITS;
  * statement line twice). Given `allLines`, the run's rows (every line the result names among
  * them), the volumes are summed over them in order with no lookup when the result names exactly
  * that many lines: then it names each of them once. Otherwise (lines kept out of matching) each
- * line the result names is found among the rows (rowFinder) and read field by field; only an id
- * not among them is asked of `statementLine`.
+ * line the result names is found among the rows by `rowOf` (the run's lookups: runLookups.statementRow)
+ * and read field by field; an id it does not find, or every id without it, is asked of `statementLine`.
  */
-export function runStatsOf(run: { runId: string; asOf: string; recordedAt: string }, result: MatchResult, statementLine: (id: string) => StatsLine | undefined, allLines?: StatsRows): RunStats {
+export function runStatsOf(
+  run: { runId: string; asOf: string; recordedAt: string },
+  result: MatchResult,
+  statementLine: (id: string) => StatsLine | undefined,
+  allLines?: StatsRows,
+  rowOf?: (id: string) => number,
+): RunStats {
   const byAccount = new Map<string, Map<string, VolumeSum>>();
   const byMasked = new Map<string, VolumeSum>();
   // The last line's account, currency and volume: a statement's lines share them, so most lines need no map lookup.
@@ -267,10 +224,8 @@ export function runStatsOf(run: { runId: string; asOf: string; recordedAt: strin
     lastVolume = volume;
     return volume;
   };
-  let rowOf: ((id: string) => number) | undefined;
   const add = (id: string): void => {
-    if (allLines !== undefined) {
-      rowOf ??= rowFinder(allLines);
+    if (allLines !== undefined && rowOf !== undefined) {
       const row = rowOf(id);
       if (row >= 0) return addRow(allLines, row);
     }

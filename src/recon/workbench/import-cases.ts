@@ -59,6 +59,8 @@ export interface RunResultForCases {
   ledgerEntry(id: string): LedgerEntry | undefined;
   /** The run's statement lines as rows, when it holds them all (its statistics then read them in order, field by field: REC-PERF-1). */
   statementLines?: StatementRows;
+  /** The row of a line among statementLines by its id, or -1 (the run's lookups: its statistics then read the row's fields). */
+  statementRow?(id: string): number;
   /**
    * The accounts of the run's statements, whose cases the run no longer reports are cleared.
    * Default: the accounts of every statement line the result and the summary name.
@@ -115,7 +117,7 @@ export function runCaseParts(run: RunResultForCases): RunCaseParts {
       runId: run.runId,
       at: run.recordedAt,
       coveredAccounts: [...coveredAccountsOf(run)],
-      stats: runStatsOf(run, run.result, (id) => run.statementLine(id), run.statementLines),
+      stats: runStatsOf(run, run.result, (id) => run.statementLine(id), run.statementLines, run.statementRow),
     },
     cases: () => caseStream({ runId: run.runId, asOf: run.asOf, at: run.recordedAt }, run.result, run),
   };

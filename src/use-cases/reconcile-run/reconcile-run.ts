@@ -658,6 +658,7 @@ async function matchAndRecord<Ref>(
     fileOf: run.fileOf,
     statementLine: lookups.statementLine,
     statementBankReference: lookups.statementBankReference,
+    statementRow: lookups.statementRow,
     ledgerEntry: lookups.ledgerEntry,
     audit,
   };

@@ -117,6 +117,8 @@ function asColumns<Run extends RecordedRun>(run: Run): Run {
       const row = rowOf.get(id);
       return row === undefined ? undefined : rows.line(row);
     },
+    // As the run's lookups answer (runLookups.statementRow): the statistics read a named line's fields from its row.
+    statementRow: (id: string) => rowOf.get(id) ?? -1,
   };
 }
 
@@ -142,6 +144,7 @@ const casesOf = (run: RecordedRun) =>
     statementLine: (id) => run.statementLine(id),
     ledgerEntry: (id) => run.ledgerEntry(id),
     statementLines: run.statementLines,
+    ...(run.statementRow ? { statementRow: run.statementRow } : {}),
   });
 
 /** The plain path: maps of the run's lines and entries, the accounts of every line. */

@@ -164,6 +164,13 @@ describe('runStatsOf against the reference definition (REC-DASH-1)', () => {
         // Exactly the named ones (the in-order path), or every known line (unnamed ones among them: by lookup).
         const lines = [...known.values()].filter((line) => !onlyNamed || named.has(line.statementLineId)).reverse();
         expect(runStatsOf(RUN, result, lookup, rowsOf(lines))).toEqual(referenceStats(RUN, result, lookup));
+        // With the run's row lookup (runLookups.statementRow): each named line read from its row; the lookup of lines unused then.
+        const rows = rowsOf(lines);
+        const rowOf = (id: string): number => lines.findIndex((line) => line.statementLineId === id);
+        const unused = (id: string): CaseStatementLine | undefined => {
+          throw new Error(`line ${id} asked for: it is among the rows`);
+        };
+        expect(runStatsOf(RUN, result, unused, rows, rowOf)).toEqual(referenceStats(RUN, result, lookup));
       }),
       { numRuns: 500 },
     );

@@ -19,7 +19,7 @@ import type { RecordedRun } from '../src/ports/reconciliation';
 import { defaultRuleSet, generateLabelledSet, matchAll } from '../src/recon/matching';
 import { canonicalResult, countResult, type RunSummary } from '../src/recon/run/results';
 import { runLookups, unmatchedLedgerIds } from '../src/recon/run/run-lookups';
-import { StatementColumnsBuilder, statementRowsOf, type StatementRows } from '../src/recon/statement-rows';
+import { StatementColumnsBuilder, statementRowsBytes, statementRowsOf, type StatementRows } from '../src/recon/statement-rows';
 import { calibrate, calibrationLine } from './calibrate';
 import { ledgerRowsOf } from '../src/recon/ledger-rows';
 
@@ -68,11 +68,13 @@ async function main(): Promise<void> {
     ledgerEntries,
     fileOf: () => 'statement.sta',
     statementLine: lookups.statementLine,
+    statementBankReference: lookups.statementBankReference,
+    statementRow: lookups.statementRow,
     ledgerEntry: lookups.ledgerEntry,
     audit: [{ type: 'run.started', runId }],
   };
   console.log(
-    `run: ${set.statementLines.length} lines (${objects ? 'objects' : 'columns'}), ${set.ledgerEntries.length} entries, ${result.matches.length} matches, ${result.unmatched.length} exceptions`,
+    `run: ${set.statementLines.length} lines (${objects ? 'objects' : `columns, about ${Math.round((statementRowsBytes(statementLines) ?? 0) / Math.max(1, set.statementLines.length))} bytes a line`}), ${set.ledgerEntries.length} entries, ${result.matches.length} matches, ${result.unmatched.length} exceptions`,
   );
   for (let i = 0; i < repeat; i += 1) {
     const out = mkdtempSync(join(tmpdir(), 'ledgerline-record-bench-'));

@@ -692,73 +692,77 @@ class ConcatRows implements StatementRows {
     this.lastPart = k;
     return k;
   }
-  private read<T>(row: number, field: (rows: StatementRows, row: number) => T): T {
+  /** The row `locate` found, in its part. */
+  private local = 0;
+  /** The part that holds `row`; `local` is then its row there (no closure a read: REC-PERF-1). */
+  private locate(row: number): StatementRows {
     if (row < 0 || row >= this.length) throw new RangeError(`row ${row} of ${this.length}`);
     const k = this.part(row);
-    return field(this.parts[k]!, row - this.starts[k]!);
+    this.local = row - this.starts[k]!;
+    return this.parts[k]!;
   }
   statementLineId(row: number): string {
-    return this.read(row, (rows, r) => rows.statementLineId(r));
+    return this.locate(row).statementLineId(this.local);
   }
   format(row: number): StatementFormat {
-    return this.read(row, (rows, r) => rows.format(r));
+    return this.locate(row).format(this.local);
   }
   statementId(row: number): string {
-    return this.read(row, (rows, r) => rows.statementId(r));
+    return this.locate(row).statementId(this.local);
   }
   accountId(row: number): string {
-    return this.read(row, (rows, r) => rows.accountId(r));
+    return this.locate(row).accountId(this.local);
   }
   currency(row: number): string {
-    return this.read(row, (rows, r) => rows.currency(r));
+    return this.locate(row).currency(this.local);
   }
   amount(row: number): string {
-    return this.read(row, (rows, r) => rows.amount(r));
+    return this.locate(row).amount(this.local);
   }
   bookingDate(row: number): string | null {
-    return this.read(row, (rows, r) => rows.bookingDate(r));
+    return this.locate(row).bookingDate(this.local);
   }
   valueDate(row: number): string | null {
-    return this.read(row, (rows, r) => rows.valueDate(r));
+    return this.locate(row).valueDate(this.local);
   }
   endToEndId(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.endToEndId(r));
+    return this.locate(row).endToEndId(this.local);
   }
   bankReference(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.bankReference(r));
+    return this.locate(row).bankReference(this.local);
   }
   customerReference(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.customerReference(r));
+    return this.locate(row).customerReference(this.local);
   }
   remittanceInformation(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.remittanceInformation(r));
+    return this.locate(row).remittanceInformation(this.local);
   }
   counterparty(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.counterparty(r));
+    return this.locate(row).counterparty(this.local);
   }
   typeCode(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.typeCode(r));
+    return this.locate(row).typeCode(this.local);
   }
   status(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.status(r));
+    return this.locate(row).status(this.local);
   }
   batchItemCount(row: number): number | undefined {
-    return this.read(row, (rows, r) => rows.batchItemCount(r));
+    return this.locate(row).batchItemCount(this.local);
   }
   batchReference(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.batchReference(r));
+    return this.locate(row).batchReference(this.local);
   }
   batchItem(row: number): { index: number; of: number } | undefined {
-    return this.read(row, (rows, r) => rows.batchItem(r));
+    return this.locate(row).batchItem(this.local);
   }
   batchFault(row: number): string | undefined {
-    return this.read(row, (rows, r) => rows.batchFault(r));
+    return this.locate(row).batchFault(this.local);
   }
   file(row: number): string {
-    return this.read(row, (rows, r) => rows.file(r));
+    return this.locate(row).file(this.local);
   }
   line(row: number): StatementLine {
-    return this.read(row, (rows, r) => rows.line(r));
+    return this.locate(row).line(this.local);
   }
   filter(keep: (rows: StatementRows, row: number) => boolean): StatementRows {
     let all = true;

@@ -9,7 +9,7 @@ import { redactPans } from '../../domain/pan';
 import type { Quarantine, StatementSource } from '../../ports/reconciliation';
 import type { ObjectRef } from '../../recon/run/aws/objects';
 import { asBadInput, describePosition } from '../../recon/run/errors';
-import { parseStatementChunksToRows, type StatementEncoding } from '../../recon/run/statements';
+import { parseStatementChunksAsRows, type StatementEncoding } from '../../recon/run/statements';
 import type { ParsedStatementRows } from '../../recon/statement-rows';
 import { createHash } from 'node:crypto';
 import { deleteObject, objectChunks, readBytes, s3Uri, writeObject } from './recon-s3';
@@ -20,7 +20,7 @@ export interface S3StatementOptions {
 }
 
 /**
- * Statement objects by reference. The body is parsed as it streams (parseStatementChunksToRows: its
+ * Statement objects by reference. The body is parsed as it streams (parseStatementChunksAsRows: its
  * lines as rows, REC-PERF-1) and hashed in the same read; a parser fault names the object's s3:// URI and the line.
  */
 export function s3StatementSource(s3: S3Client, options: S3StatementOptions = {}): StatementSource<ObjectRef> {
@@ -32,7 +32,7 @@ export function s3StatementSource(s3: S3Client, options: S3StatementOptions = {}
       const name = redactPans(basename(ref.key) || 'statement', 'identifier');
       let parsed: ParsedStatementRows;
       try {
-        parsed = await parseStatementChunksToRows(await objectChunks(s3, ref), { name: uri, ...parseOptions });
+        parsed = await parseStatementChunksAsRows(await objectChunks(s3, ref), { name: uri, ...parseOptions });
       } catch (error) {
         throw asBadInput(error, uri);
       }

@@ -460,26 +460,37 @@ function collector(): { sink: StatementSink; file(name: string, format: Statemen
 /**
  * A sink that gathers every statement's lines as rows (REC-PERF-1): each line's fields go into the
  * file's columns (StatementColumnsBuilder) as the reader accepts it, and its object is dropped.
- * Lines arrive statement after statement; should a parser ever hand over a line of an earlier
- * statement, each statement's rows are picked out by their statement instead of taken as a range.
+ * Lines come statement after statement (a statement's rows are then a range); should a reader hand
+ * over lines of statements mixed (a CSV's accounts may be), each row's statement is kept from then
+ * on and each statement's rows are picked out by it.
  */
 function rowCollector(): { sink: StatementSink; file(name: string, format: StatementFormat, contentHash: string, prefixed: boolean): ParsedStatementRows } {
   const builder = new StatementColumnsBuilder();
   const summaries: StatementSummary[] = [];
-  /** Each row's statement index, kept only once lines came out of statement order. */
-  let statementOfRow: number[] | undefined;
-  const firstRow = new Map<number, number>();
-  const rowCount = new Map<number, number>();
+  /** Each statement's first row and row count (a range while the lines come in order). */
+  const ranges = new Map<number, { first: number; count: number }>();
+  let current: { first: number; count: number } | undefined;
   let lastIndex = -1;
+  /** Each row's statement index: kept only once the lines came mixed. */
+  let statementOfRow: number[] | undefined;
+  const mixed = (): number[] => {
+    // Until now every statement's rows were one range: each row's statement, from them.
+    const of: number[] = [];
+    for (const [index, range] of ranges) for (let r = 0; r < range.count; r += 1) of[range.first + r] = index;
+    return of;
+  };
   return {
     sink: {
       line(index, line) {
-        const row = builder.length;
-        if (statementOfRow === undefined && index < lastIndex) statementOfRow = Array.from({ length: row }, (_, r) => statementAt(r));
-        if (statementOfRow !== undefined) statementOfRow.push(index);
-        if (!firstRow.has(index)) firstRow.set(index, row);
-        rowCount.set(index, (rowCount.get(index) ?? 0) + 1);
-        lastIndex = Math.max(lastIndex, index);
+        if (index !== lastIndex) {
+          // A statement seen before, or one before the last: the lines come mixed.
+          if (statementOfRow === undefined && (index < lastIndex || ranges.has(index))) statementOfRow = mixed();
+          current = ranges.get(index);
+          if (current === undefined) ranges.set(index, (current = { first: builder.length, count: 0 }));
+          lastIndex = index;
+        }
+        current!.count += 1;
+        statementOfRow?.push(index);
         builder.push(line);
       },
       statement(summary) {
@@ -492,8 +503,8 @@ function rowCollector(): { sink: StatementSink; file(name: string, format: State
       summaries.sort((a, b) => a.index - b.index);
       const rowsOf = (index: number): StatementRows => {
         if (statementOfRow !== undefined) return rows.filter((_, row) => statementOfRow![row] === index);
-        const first = firstRow.get(index);
-        return first === undefined ? rows.range(0, 0) : rows.range(first, first + rowCount.get(index)!);
+        const range = ranges.get(index);
+        return range === undefined ? rows.range(0, 0) : rows.range(range.first, range.first + range.count);
       };
       const statements: StatementOfRows[] = summaries.map((s) => ({
         statementId: s.statementId,
@@ -503,20 +514,10 @@ function rowCollector(): { sink: StatementSink; file(name: string, format: State
         ...(s.balance ? { balance: s.balance } : {}),
       }));
       // Every line, statement after statement (the statements' order, as the objects' form lists them).
-      const inOrder = statementOfRow === undefined && statements.every((s, k) => k === 0 || (firstRow.get(summaries[k]!.index) ?? 0) >= (firstRow.get(summaries[k - 1]!.index) ?? 0));
-      return {
-        file: name,
-        format,
-        contentHash,
-        statements,
-        rows: inOrder && statements.reduce((n, s) => n + s.rows.length, 0) === rows.length ? rows : concatStatementRows(statements.map((s) => s.rows)),
-      };
+      const inOrder = statementOfRow === undefined && statements.reduce((n, s) => n + s.rows.length, 0) === rows.length;
+      return { file: name, format, contentHash, statements, rows: inOrder ? rows : concatStatementRows(statements.map((s) => s.rows)) };
     },
   };
-  function statementAt(row: number): number {
-    for (const [index, first] of firstRow) if (row >= first && row < first + rowCount.get(index)!) return index;
-    return -1;
-  }
 }
 
 /** Reads a statement from its chunks into what `collect` gathers (hashed in the same pass: REC-RUN-2). */

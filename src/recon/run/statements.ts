@@ -4,7 +4,7 @@
  * The file is read once (REC-RUN-2): hashed in the same pass that decodes and parses it.
  */
 import type { ParsedStatementFile, StatementFormat } from '../types';
-import { parseStatementChunks as parseChunks, parseStatementChunksAsRows, parseStatementFile, parseStatementFileAsRows } from '../parsers';
+import { parseStatementChunks as parseChunks, parseStatementChunksAsRows as parseChunksAsRows, parseStatementFile, parseStatementFileAsRows } from '../parsers';
 import type { ParsedStatementRows } from '../statement-rows';
 import type { StatementEncoding } from '../parsers/encoding';
 
@@ -53,8 +53,8 @@ export async function parseStatementAsRows(path: string, options: ParseStatement
 }
 
 /** parseStatementChunks, the lines as rows (REC-PERF-1). */
-export async function parseStatementChunksToRows(chunks: AsyncIterable<Uint8Array>, options: ParseStatementOptions & { name: string }): Promise<ParsedStatementRows> {
-  return parseStatementChunksAsRows(chunks, {
+export async function parseStatementChunksAsRows(chunks: AsyncIterable<Uint8Array>, options: ParseStatementOptions & { name: string }): Promise<ParsedStatementRows> {
+  return parseChunksAsRows(chunks, {
     name: options.name,
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.format ? { format: options.format } : {}),

@@ -290,7 +290,8 @@ export async function scope<Ref>(
   const progress = ports.progress ?? (() => undefined);
   const parts: StatementRows[] = [];
   // REC-1: pending (not booked) and foreign-currency lines are reported, never matched.
-  const excludedParts: { part: number; rows: Set<number> }[] = [];
+  /** Per part: the rows kept out of matching, if any. */
+  const outOfMatching: (Set<number> | undefined)[] = [];
   const excluded: ExcludedLine[] = [];
   const statementAccounts = new Set<string>();
   // A line's file: by its id's content-hash prefix (`<hash 12>:<statement>:<line>`), one entry per
@@ -309,9 +310,8 @@ export async function scope<Ref>(
     const parsed = input.parsed;
     if (!parsed) continue;
     const fileRows = parsed.rows;
-    const part = parts.length;
     parts.push(fileRows);
-    let outOfMatching: Set<number> | undefined;
+    let out: Set<number> | undefined;
     let row = 0;
     for (const statement of parsed.statements) {
       const rows = statement.rows;
@@ -322,7 +322,7 @@ export async function scope<Ref>(
         const exclusion = exclusionOfRow(statement, rows, r);
         if (exclusion) {
           excluded.push(exclusion);
-          (outOfMatching ??= new Set()).add(row);
+          (out ??= new Set()).add(row);
         }
         const accountId = rows.accountId(r);
         if (accountId !== lastAccount) statementAccounts.add((lastAccount = accountId));
@@ -336,18 +336,12 @@ export async function scope<Ref>(
       }
     }
     if (row !== fileRows.length) throw new Error(`${input.name}: its statements hold ${row} line(s), its rows ${fileRows.length}`);
-    if (outOfMatching) excludedParts.push({ part, rows: outOfMatching });
+    outOfMatching.push(out);
   }
   const statementLines = concatStatementRows(parts);
-  const bookable =
-    excludedParts.length === 0
-      ? statementLines
-      : concatStatementRows(
-          parts.map((rows, part) => {
-            const out = excludedParts.find((e) => e.part === part)?.rows;
-            return out ? rows.filter((_, row) => !out.has(row)) : rows;
-          }),
-        );
+  const bookable = outOfMatching.every((out) => out === undefined)
+    ? statementLines
+    : concatStatementRows(parts.map((rows, part) => (outOfMatching[part] ? rows.filter((_, row) => !outOfMatching[part]!.has(row)) : rows)));
   if (bookedAfterAsOf > 0)
     progress(
       `warning: the as-of date ${givenAsOf} is before the booking date of ${bookedAfterAsOf} statement line(s) (the latest ${latestBooked}): their ages count below zero and none of them can become STALE; without --as-of a run is as of its statements' latest date`,

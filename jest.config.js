@@ -8,9 +8,8 @@ module.exports = {
   // 2026-12-07: 319 suites in 493 s).
   maxWorkers: Math.max(2, availableParallelism() - 1),
   // A worker's heap grows with every file it runs (module registries Jest does not free), and a suite run in a worker
-  // with a large heap pays for it in collections: the chunk-file suite took 35.6 s in a 1 GB worker against 6.1 s in a
-  // fresh one. A worker past 400 MB of heap after a file is replaced: the whole suite on a clean clone 599 s against
-  // 668 s with 1 GB (the same 4,684 tests; suite-seconds 1,178 against 1,323), measured back to back on one machine.
+  // with a large heap pays for it in collections. A worker past 400 MB of heap after a file is replaced by a fresh one
+  // (measured against 1 GB: BENCHMARKS.md, "The whole test suite").
   workerIdleMemoryLimit: '400MB',
   roots: ['<rootDir>/test', '<rootDir>/src', '<rootDir>/functions', '<rootDir>/stacks'],
   testMatch: ['**/*.test.ts'],
